@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# common/: code shared by the binaries. One fragment per module keeps the
+# modules' build lines apart.
+noinst_LTLIBRARIES += common/libdetcommon.la
+common_libdetcommon_la_SOURCES = common/log.c common/log.h
+common_libdetcommon_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS)
+common_libdetcommon_la_LIBADD = $(YAML_LIBS) $(JANSSON_LIBS) $(LIBM)
+
+include common/expconf.mk
+include common/searcher.mk
