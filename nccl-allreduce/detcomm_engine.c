@@ -182,12 +182,11 @@ static int cross_allreduce(struct dc_shm *s, float *buf, size_t n, char *err, si
 	return 0;
 }
 
-/* One round of the sliced algorithm over virtual [vb, vb+len). */
-static int round_sliced(struct dc_run *r, size_t vb, size_t len, char *err, size_t errlen)
+/* First half of a sliced round: copy the slices the peers reduce into this rank's slot. */
+static void round_stage(struct dc_run *r, size_t vb, size_t len)
 {
 	struct dc_shm *s = r->s;
-	uint64_t round = s->staged;
-	char *mine = dc_slot(s, round, s->lrank), *res = dc_slot(s, round, s->lsize);
+	char *mine = dc_slot(s, s->staged, s->lrank);
 	size_t b, e;
 	int j;
 
@@ -197,8 +196,17 @@ static int round_sliced(struct dc_run *r, size_t vb, size_t len, char *err, size
 		slice_of(r, len, j, &b, &e);
 		copy_in(r, vb + b, e - b, mine + b * r->es);
 	}
-	if (dc_shm_barrier(s, 0, "allreduce (staging)", err, errlen) != 0)
-		return -2;
+}
+
+/* Second half, after the staging wait of round: reduce the own slice, copy out the others. */
+static int round_reduce(struct dc_run *r, uint64_t round, size_t vb, size_t len, char *err,
+			size_t errlen)
+{
+	struct dc_shm *s = r->s;
+	char *res = dc_slot(s, round, s->lsize);
+	size_t b, e;
+	int j;
+
 	slice_of(r, len, s->lrank, &b, &e);
 	if (s->nnodes > 1) {
 		reduce_range(r, round, vb, vb + b, e - b, NULL, s->scratch);
@@ -217,6 +225,17 @@ static int round_sliced(struct dc_run *r, size_t vb, size_t len, char *err, size
 		copy_out(r, vb + b, e - b, res + b * r->es);
 	}
 	return 0;
+}
+
+/* One whole sliced round over virtual [vb, vb+len). */
+static int round_sliced(struct dc_run *r, size_t vb, size_t len, char *err, size_t errlen)
+{
+	uint64_t round = r->s->staged;
+
+	round_stage(r, vb, len);
+	if (dc_shm_barrier(r->s, 0, "allreduce (staging)", err, errlen) != 0)
+		return -2;
+	return round_reduce(r, round, vb, len, err, errlen);
 }
 
 static int check_headers(struct dc_shm *s, uint64_t round, const struct dc_hdr *mine, char *err,
@@ -342,6 +361,13 @@ static int run_direct(struct dc_run *r, uint64_t hround, char *err, size_t errle
 		const struct dc_hdr *h = &s->ctl[j].hdr[hround & 1];
 		const struct dc_region *in = dc_shm_region(s, h->in_reg);
 		const struct dc_region *out = dc_shm_region(s, h->out_reg);
+		if (!in || !out) {
+			snprintf(err, errlen,
+				 "detcomm: local rank %d uses detcomm_alloc memory this rank has "
+				 "freed (detcomm_free must be called on every rank)",
+				 j);
+			return -2;
+		}
 		srcs[j] = in->base + h->in_off + b * r->es;
 		dsts[j] = out->base + h->out_off + b * r->es;
 	}
@@ -353,18 +379,20 @@ static int run_direct(struct dc_run *r, uint64_t hround, char *err, size_t errle
 	return 0;
 }
 
-static int all_direct(struct dc_shm *s, uint64_t hround)
+/* A rank skips staging when its buffers are registered (and the node is alone). */
+static int zero_copy_capable(const struct dc_shm *s, const struct dc_hdr *h)
 {
-	int j;
+	return s->nnodes == 1 && h->in_reg >= 0 && h->out_reg >= 0;
+}
 
-	if (s->nnodes > 1)
-		return 0;
-	for (j = 0; j < s->lsize; j++) {
-		const struct dc_hdr *h = &s->ctl[j].hdr[hround & 1];
-		if (!dc_shm_region(s, h->in_reg) || !dc_shm_region(s, h->out_reg))
-			return 0;
-	}
-	return 1;
+/* How many local ranks announced zero-copy buffers in round hround. */
+static int count_zero_copy(struct dc_shm *s, uint64_t hround)
+{
+	int j, n = 0;
+
+	for (j = 0; j < s->lsize; j++)
+		n += zero_copy_capable(s, &s->ctl[j].hdr[hround & 1]);
+	return n;
 }
 
 /* Small: stage everything, one wait, every rank reduces the whole vector. */
@@ -385,28 +413,41 @@ static int run_small(struct dc_run *r, const struct dc_hdr *hdr, char *err, size
 	return 0;
 }
 
+/*
+ * Round 0 carries the header and, from ranks without zero-copy buffers, the first chunk.
+ * After its wait all ranks know the same: all zero copy (direct), none (round 0 was a data
+ * round: finish it), or a mix (round 0 only carried headers: stream everything).
+ */
 static int run_allreduce(struct dc_run *r, char *err, size_t errlen)
 {
 	struct dc_shm *s = r->s;
-	size_t total = r->op->total, bytes = total * r->es, per_round = s->chunk / r->es, vb;
+	size_t total = r->op->total, bytes = total * r->es, per_round = s->chunk / r->es, vb = 0;
+	size_t len0 = total < per_round ? total : per_round;
 	struct dc_hdr hdr;
-	uint64_t hround;
-	int rc;
+	uint64_t hround = s->staged;
+	int rc, nzc;
 
 	fill_header(r, &hdr);
 	if (s->nnodes == 1 && bytes <= s->small)
 		return run_small(r, &hdr, err, errlen);
-	/* the header travels alone in round 0, so every path can be decided by all ranks */
-	hround = s->staged;
+	if (!zero_copy_capable(s, &hdr))
+		round_stage(r, 0, len0);
 	s->ctl[s->lrank].hdr[hround & 1] = hdr;
-	if (dc_shm_barrier(s, 0, "allreduce (header)", err, errlen) != 0)
+	if (dc_shm_barrier(s, 0, "allreduce (staging)", err, errlen) != 0)
 		return -2;
 	rc = cross_check(s, &hdr, check_headers(s, hround, &hdr, err, errlen), err, errlen);
 	if (rc != 0)
 		return rc;
-	if (all_direct(s, hround))
+	nzc = count_zero_copy(s, hround);
+	if (nzc == s->lsize)
 		return run_direct(r, hround, err, errlen);
-	for (vb = 0; vb < total; vb += per_round) {
+	if (nzc == 0) {
+		rc = round_reduce(r, hround, 0, len0, err, errlen);
+		if (rc != 0)
+			return rc;
+		vb = len0;
+	}
+	for (; vb < total; vb += per_round) {
 		rc = round_sliced(r, vb, total - vb < per_round ? total - vb : per_round, err,
 				  errlen);
 		if (rc != 0)
