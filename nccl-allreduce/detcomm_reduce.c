@@ -132,28 +132,77 @@ static void store_block(enum detcomm_dtype dt, char *dst, const float *acc, size
 	}
 }
 
-/* f32 sum of two sources into up to two destinations: the hot loop of 2-rank allreduce. */
-static void sum2_f32(const char *a, const char *b, char *d0, char *d1, size_t n, float divisor)
-{
-	float acc[DC_BLOCK];
-	size_t i, m;
+/* Eight floats: one AVX register, two SSE registers on the baseline target. */
+typedef float dc_v8f __attribute__((vector_size(32)));
 
-	while (n > 0) {
-		m = n < DC_BLOCK ? n : DC_BLOCK;
-		memcpy(acc, a, 4 * m);
-		load_block(DETCOMM_F32, b, acc, m, 1);
-		if (divisor > 1.0f)
-			for (i = 0; i < m; i++)
-				acc[i] /= divisor;
-		memcpy(d0, acc, 4 * m);
-		if (d1)
-			memcpy(d1, acc, 4 * m);
-		a += 4 * m;
-		b += 4 * m;
-		d0 += 4 * m;
-		if (d1)
-			d1 += 4 * m;
-		n -= m;
+/*
+ * f32 sum of nsrc sources into ndst destinations, 16 elements per step; loads of a step
+ * happen before its stores, so a destination may be one of the sources (in place).
+ * divide is a constant at each call site, so the compiler emits a loop without it.
+ */
+static inline void sum_f32(const char *const *srcs, int nsrc, char *const *dsts, int ndst,
+			   size_t n, float divisor, int divide)
+{
+	const dc_v8f dv = {divisor, divisor, divisor, divisor, divisor, divisor, divisor, divisor};
+	size_t i, o;
+	dc_v8f x0, x1, y0, y1;
+	float v;
+	int j;
+
+	for (i = 0; i + 16 <= n; i += 16) {
+		o = 4 * i;
+		memcpy(&x0, srcs[0] + o, 32);
+		memcpy(&x1, srcs[0] + o + 32, 32);
+		for (j = 1; j < nsrc; j++) {
+			memcpy(&y0, srcs[j] + o, 32);
+			memcpy(&y1, srcs[j] + o + 32, 32);
+			x0 += y0;
+			x1 += y1;
+		}
+		if (divide) {
+			x0 /= dv;
+			x1 /= dv;
+		}
+		for (j = 0; j < ndst; j++) {
+			memcpy(dsts[j] + o, &x0, 32);
+			memcpy(dsts[j] + o + 32, &x1, 32);
+		}
+	}
+	for (; i < n; i++) {
+		float y;
+		memcpy(&v, srcs[0] + 4 * i, 4);
+		for (j = 1; j < nsrc; j++) {
+			memcpy(&y, srcs[j] + 4 * i, 4);
+			v += y;
+		}
+		if (divide)
+			v /= divisor;
+		for (j = 0; j < ndst; j++)
+			memcpy(dsts[j] + 4 * i, &v, 4);
+	}
+}
+
+/* x86-64: also compile the hot kernel for AVX2 and AVX-512, chosen at load time. */
+#if defined(__x86_64__) && defined(__GNUC__) && (defined(__clang__) ? __clang_major__ >= 14 : __GNUC__ >= 6)
+#define DC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define DC_CLONES
+#endif
+
+/* The hot case, two ranks: two sources, one or two destinations, specialised. */
+DC_CLONES static void sum2_f32(const char *const *srcs, char *const *dsts, int ndst, size_t n,
+		     float divisor)
+{
+	if (divisor > 1.0f) {
+		if (ndst == 2)
+			sum_f32(srcs, 2, dsts, 2, n, divisor, 1);
+		else
+			sum_f32(srcs, 2, dsts, 1, n, divisor, 1);
+	} else {
+		if (ndst == 2)
+			sum_f32(srcs, 2, dsts, 2, n, 1.0f, 0);
+		else
+			sum_f32(srcs, 2, dsts, 1, n, 1.0f, 0);
 	}
 }
 
@@ -164,8 +213,13 @@ void dc_reduce(enum detcomm_dtype sdt, const char *const *srcs, int nsrc, enum d
 	size_t ss = detcomm_dtype_size(sdt), ds = detcomm_dtype_size(ddt), off = 0, i, m;
 	int j;
 
-	if (sdt == DETCOMM_F32 && ddt == DETCOMM_F32 && nsrc == 2 && ndst >= 1 && ndst <= 2) {
-		sum2_f32(srcs[0], srcs[1], dsts[0], ndst == 2 ? dsts[1] : NULL, count, divisor);
+	if (sdt == DETCOMM_F32 && ddt == DETCOMM_F32) {
+		if (nsrc == 2 && ndst >= 1 && ndst <= 2)
+			sum2_f32(srcs, dsts, ndst, count, divisor);
+		else if (divisor > 1.0f)
+			sum_f32(srcs, nsrc, dsts, ndst, count, divisor, 1);
+		else
+			sum_f32(srcs, nsrc, dsts, ndst, count, 1.0f, 0);
 		return;
 	}
 	while (off < count) {

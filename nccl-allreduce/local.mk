@@ -33,3 +33,7 @@ tests_detcomm_test_detcomm_dead_CFLAGS = $(AM_CFLAGS) $(MPI_CFLAGS)
 tests_detcomm_test_detcomm_dead_LDADD = nccl-allreduce/libdetcomm.la $(MPI_LIBS)
 TESTS += tests/detcomm/run.sh
 EXTRA_DIST += tests/detcomm/run.sh
+
+# Benchmark wrapper, GPU check script, documentation.
+EXTRA_DIST += bench/allreduce.sh tests/gpu/run.sh doc/detcomm.md
+dist_man_MANS += doc/det-allreduce-perf.1

@@ -38,6 +38,9 @@ struct perf_buf {
 };
 
 int perf_buf_alloc(struct perf_ctx *x, struct perf_buf *b, size_t bytes, char *err, size_t errlen);
+/* The same in an explicit place. */
+int perf_buf_alloc_at(struct perf_ctx *x, struct perf_buf *b, size_t bytes, enum perf_where where,
+		      char *err, size_t errlen);
 void perf_buf_free(struct perf_ctx *x, struct perf_buf *b);
 /* Input pattern of this rank (small integers: exact sums in every dtype). */
 int perf_fill(struct perf_ctx *x, struct perf_buf *b, size_t off, size_t count);

@@ -25,10 +25,16 @@
 
 int perf_buf_alloc(struct perf_ctx *x, struct perf_buf *b, size_t bytes, char *err, size_t errlen)
 {
+	return perf_buf_alloc_at(x, b, bytes, x->o.where, err, errlen);
+}
+
+int perf_buf_alloc_at(struct perf_ctx *x, struct perf_buf *b, size_t bytes, enum perf_where where,
+		      char *err, size_t errlen)
+{
 	void *p = NULL;
 
 	b->bytes = bytes;
-	b->where = x->o.where;
+	b->where = where;
 	switch (b->where) {
 	case PERF_HOST:
 		p = aligned_alloc(4096, (bytes + 4095) / 4096 * 4096 + 4096);
