@@ -37,3 +37,14 @@ EXTRA_DIST += tests/detcomm/run.sh
 # Benchmark wrapper, GPU check script, documentation.
 EXTRA_DIST += bench/allreduce.sh tests/gpu/run.sh doc/detcomm.md
 dist_man_MANS += doc/det-allreduce-perf.1
+
+# The NCCL backend's own test: device memory on a GPU machine (tests/gpu/run.sh), and
+# the no-GPU error path wherever CUDA is installed (tests/detcomm/run.sh).
+if HAVE_CUDA
+check_PROGRAMS += tests/gpu/test_detcomm_gpu
+tests_gpu_test_detcomm_gpu_SOURCES = tests/gpu/test_detcomm_gpu.c
+tests_gpu_test_detcomm_gpu_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nccl-allreduce
+tests_gpu_test_detcomm_gpu_CFLAGS = $(AM_CFLAGS) $(MPI_CFLAGS) $(CUDA_CFLAGS)
+tests_gpu_test_detcomm_gpu_LDADD = nccl-allreduce/libdetcomm.la $(MPI_LIBS) $(CUDA_LIBS)
+endif
+EXTRA_DIST += tests/gpu/test_detcomm_gpu.c

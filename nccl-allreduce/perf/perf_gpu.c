@@ -95,8 +95,12 @@ int perf_gpu_copy(struct perf_gpu *g, void *dst, const void *src, size_t bytes, 
 				: to_device == 0 ? cudaMemcpyDeviceToHost
 						 : cudaMemcpyDeviceToDevice;
 
+	/* synchronous: detcomm works on a stream of its own, which must see the data */
 	if (to_device == 2)
-		return cudaMemcpyAsync(dst, src, bytes, k, g->stream) == cudaSuccess ? 0 : -1;
+		return cudaMemcpyAsync(dst, src, bytes, k, g->stream) == cudaSuccess &&
+			       cudaStreamSynchronize(g->stream) == cudaSuccess
+			   ? 0
+			   : -1;
 	cudaDeviceSynchronize();
 	return cudaMemcpy(dst, src, bytes, k) == cudaSuccess ? 0 : -1;
 }

@@ -49,6 +49,24 @@ run "np=4, 2 nodes" 4 DETCOMM_RANKS_PER_NODE=2
 run "np=2, 2 nodes" 2 DETCOMM_RANKS_PER_NODE=1
 run "np=3, 8 KiB chunks" 3 DETCOMM_CHUNK_BYTES=8192 DETCOMM_SMALL_BYTES=0
 
+# Built with CUDA: with no GPU visible, the NCCL backend must fail clearly, auto fall back.
+if [ -x "$builddir/tests/gpu/test_detcomm_gpu" ]; then
+	out=$(CUDA_VISIBLE_DEVICES= timeout 60 mpirun -np 1 "$builddir/tests/gpu/test_detcomm_gpu" \
+		--no-gpu 2>"$errf")
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) n=$((n + 1)) && echo "ok $n - [no GPU] ${line#ok * - }" ;;
+		"not ok "*) n=$((n + 1)) && echo "not ok $n - [no GPU] ${line#not ok * - }" ;;
+		esac
+	done <<<"$out"
+	if [ "$rc" -ne 0 ]; then
+		n=$((n + 1))
+		echo "not ok $n - [no GPU] exited with status $rc"
+		sed 's/^/# /' "$errf" | tail -n 20
+	fi
+fi
+
 # A rank killed in the middle of training: the survivor must report it in bounded time.
 n=$((n + 1))
 start=$(date +%s)
