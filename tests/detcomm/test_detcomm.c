@@ -226,6 +226,8 @@ static void case_async(struct detcomm *c)
 			goto out;
 	for (i = 0; i < 200000; i++)
 		work += (double)i * 0.5;
+	if (work < 0)
+		snprintf(err, sizeof(err), "impossible");
 	/* a blocking call queues behind the started ones */
 	case_allreduce(c, 1000, DETCOMM_F32, DETCOMM_SUM, 0, 0);
 	for (k = K - 1; k >= 0; k--) {
