@@ -23,190 +23,224 @@
 
 struct expconf {
 	json_t *json;
-	struct yt_tree *tree;
+	struct yamltree *tree;
 };
 
-static const char *const top_keys[] = {
-	"name", "description", "labels", "entrypoint", "hyperparameters", "searcher", "resources",
-	"checkpoint_storage", "max_restarts", "reproducibility", "environment", "bind_mounts",
-	"slurm", "data", "min_validation_period", "min_checkpoint_period", "records_per_epoch",
-	NULL};
+static const char *const top_keys[] = {"name",
+				       "description",
+				       "labels",
+				       "entrypoint",
+				       "hyperparameters",
+				       "searcher",
+				       "resources",
+				       "checkpoint_storage",
+				       "max_restarts",
+				       "reproducibility",
+				       "environment",
+				       "bind_mounts",
+				       "slurm",
+				       "data",
+				       "min_validation_period",
+				       "min_checkpoint_period",
+				       "records_per_epoch",
+				       NULL};
 /* Determined keys with no meaning on det-slurm: warned about, then dropped. */
-static const char *const top_ignored[] = {
-	"checkpoint_policy", "data_layer", "debug", "internal", "optimizations",
-	"perform_initial_validation", "profiling", "scheduling_unit", "security",
-	"tensorboard_storage", "workspace", "project", "log_policies", "retention_policy",
-	"integrations", "pbs", NULL};
+static const char *const top_ignored[] = {"checkpoint_policy",
+					  "data_layer",
+					  "debug",
+					  "internal",
+					  "optimizations",
+					  "perform_initial_validation",
+					  "profiling",
+					  "scheduling_unit",
+					  "security",
+					  "tensorboard_storage",
+					  "workspace",
+					  "project",
+					  "log_policies",
+					  "retention_policy",
+					  "integrations",
+					  "pbs",
+					  NULL};
 static const char *const resources_keys[] = {"slots_per_trial", "resource_pool", "priority",
-                                             "max_slots", NULL};
-static const char *const resources_ignored[] = {"weight", "native_parallel", "shm_size",
-                                                "agent_label", "devices", "is_single_node",
-                                                NULL};
-static const char *const storage_keys[] = {
-	"type", "host_path", "storage_path", "container_path", "save_experiment_best",
-	"save_trial_best", "save_trial_latest", NULL};
+					     "max_slots", NULL};
+static const char *const resources_ignored[] = {
+    "weight", "native_parallel", "shm_size", "agent_label", "devices", "is_single_node", NULL};
+static const char *const storage_keys[] = {"type",
+					   "host_path",
+					   "storage_path",
+					   "container_path",
+					   "save_experiment_best",
+					   "save_trial_best",
+					   "save_trial_latest",
+					   NULL};
 static const char *const storage_ignored[] = {"propagation", NULL};
 static const char *const storage_remote[] = {"s3", "gcs", "azure", "hdfs", NULL};
 static const char *const repro_keys[] = {"experiment_seed", NULL};
 static const char *const env_keys[] = {"environment_variables", NULL};
-static const char *const env_ignored[] = {"image", "force_pull_image", "registry_auth",
-                                          "pod_spec", "add_capabilities", "drop_capabilities",
-                                          "ports", "proxy_ports", NULL};
+static const char *const env_ignored[] = {"image",    "force_pull_image", "registry_auth",
+					  "pod_spec", "add_capabilities", "drop_capabilities",
+					  "ports",    "proxy_ports",	  NULL};
 static const char *const env_map_keys[] = {"cpu", "cuda", "gpu", "rocm", NULL};
 static const char *const mount_keys[] = {"host_path", "container_path", "read_only", NULL};
 static const char *const mount_ignored[] = {"propagation", NULL};
 static const char *const slurm_keys[] = {"sbatch_args", "gpu_type", "slots_per_node", NULL};
 
 /* Optional string field; def NULL = absent when not given. */
-static void opt_str(struct ec_ctx *c, const struct yt_node *map, const char *key, const char *def,
-                    json_t *out)
+static void opt_str(struct expconf_ctx *c, const struct yamltree_node *map, const char *key,
+		    const char *def, json_t *out)
 {
 	size_t saved;
-	const struct yt_node *n = ec_opt(ec_child(c, map, key, &saved));
+	const struct yamltree_node *n = expconf_opt(expconf_child(c, map, key, &saved));
 	json_t *j;
 
 	if (n) {
-		if (ec_str(c, n, 0, &j) == 0)
-			ec_set(c, out, key, j);
+		if (expconf_get_str(c, n, 0, &j) == 0)
+			expconf_set(c, out, key, j);
 	} else if (def) {
-		ec_set(c, out, key, json_string(def));
+		expconf_set(c, out, key, json_string(def));
 	}
-	ec_pop(c, saved);
+	expconf_path_pop(c, saved);
 }
 
 /* Optional integer field in [min, max]; has_def 0 = absent, 2 = JSON null. */
-static void opt_int(struct ec_ctx *c, const struct yt_node *map, const char *key, long long min,
-                    long long max, int has_def, long long def, json_t *out)
+static void opt_int(struct expconf_ctx *c, const struct yamltree_node *map, const char *key,
+		    long long min, long long max, int has_def, long long def, json_t *out)
 {
 	size_t saved;
-	const struct yt_node *n = ec_opt(ec_child(c, map, key, &saved));
+	const struct yamltree_node *n = expconf_opt(expconf_child(c, map, key, &saved));
 	long long v;
 
 	if (n) {
-		if (ec_int(c, n, min, max, &v) == 0)
-			ec_set(c, out, key, json_integer(v));
+		if (expconf_get_int(c, n, min, max, &v) == 0)
+			expconf_set(c, out, key, json_integer(v));
 	} else if (has_def == 1) {
-		ec_set(c, out, key, json_integer(def));
+		expconf_set(c, out, key, json_integer(def));
 	} else if (has_def == 2) {
-		ec_set(c, out, key, json_null());
+		expconf_set(c, out, key, json_null());
 	}
-	ec_pop(c, saved);
+	expconf_path_pop(c, saved);
 }
 
 /* A list of strings (NULL or null = empty); nonempty: at least one item. */
-static json_t *str_list(struct ec_ctx *c, const struct yt_node *n, int nonempty)
+static json_t *str_list(struct expconf_ctx *c, const struct yamltree_node *n, int nonempty)
 {
 	json_t *arr = json_array(), *j;
 
 	if (!arr) {
-		ec_error(c, n, "out of memory");
+		expconf_err(c, n, "out of memory");
 		return NULL;
 	}
-	if (!ec_opt(n))
+	if (!expconf_opt(n))
 		return arr;
-	if (n->kind != YT_SEQ) {
-		ec_error(c, n, "expected a list of strings");
+	if (n->kind != YAMLTREE_SEQ) {
+		expconf_err(c, n, "expected a list of strings");
 		return arr;
 	}
 	if (nonempty && n->nkids == 0)
-		ec_error(c, n, "must not be an empty list");
+		expconf_err(c, n, "must not be an empty list");
 	for (size_t i = 0; i < n->nkids; i++) {
-		size_t saved = ec_push_index(c, i);
+		size_t saved = expconf_path_index(c, i);
 
-		if (ec_str(c, n->kids[i], 0, &j) == 0 && json_array_append_new(arr, j) < 0)
-			ec_error(c, n->kids[i], "out of memory");
-		ec_pop(c, saved);
+		if (expconf_get_str(c, n->kids[i], 0, &j) == 0 && json_array_append_new(arr, j) < 0)
+			expconf_err(c, n->kids[i], "out of memory");
+		expconf_path_pop(c, saved);
 	}
 	return arr;
 }
 
-static void do_entrypoint(struct ec_ctx *c, const struct yt_node *root, json_t *out)
+static void do_entrypoint(struct expconf_ctx *c, const struct yamltree_node *root, json_t *out)
 {
 	size_t saved;
-	const struct yt_node *n = ec_opt(ec_child(c, root, "entrypoint", &saved));
+	const struct yamltree_node *n = expconf_opt(expconf_child(c, root, "entrypoint", &saved));
 	json_t *j;
 
 	if (!n)
-		ec_error(c, root, "missing required key \"entrypoint\" (a command string or list)");
-	else if (n->kind == YT_SEQ)
-		ec_set(c, out, "entrypoint", str_list(c, n, 1));
-	else if (n->kind == YT_MAP)
-		ec_error(c, n, "expected a command: a string or a list of strings");
-	else if (ec_str(c, n, 1, &j) == 0)
-		ec_set(c, out, "entrypoint", j);
-	ec_pop(c, saved);
+		expconf_err(c, root,
+			    "missing required key \"entrypoint\" (a command string or list)");
+	else if (n->kind == YAMLTREE_SEQ)
+		expconf_set(c, out, "entrypoint", str_list(c, n, 1));
+	else if (n->kind == YAMLTREE_MAP)
+		expconf_err(c, n, "expected a command: a string or a list of strings");
+	else if (expconf_get_str(c, n, 1, &j) == 0)
+		expconf_set(c, out, "entrypoint", j);
+	expconf_path_pop(c, saved);
 }
 
-static void do_resources(struct ec_ctx *c, const struct yt_node *root, json_t *out)
+static void do_resources(struct expconf_ctx *c, const struct yamltree_node *root, json_t *out)
 {
 	size_t saved;
-	const struct yt_node *n = ec_opt(ec_child(c, root, "resources", &saved));
+	const struct yamltree_node *n = expconf_opt(expconf_child(c, root, "resources", &saved));
 	json_t *r = json_object();
 
 	if (!r)
 		goto done;
 	if (n)
-		ec_check_map(c, n, resources_keys, resources_ignored);
-	if (n && n->kind != YT_MAP)
+		expconf_check_keys(c, n, resources_keys, resources_ignored);
+	if (n && n->kind != YAMLTREE_MAP)
 		n = NULL;
 	opt_int(c, n, "slots_per_trial", 0, INT_MAX, 1, 1, r);
 	opt_str(c, n, "resource_pool", "default", r);
 	opt_int(c, n, "priority", 1, 99, 2, 0, r);
 	opt_int(c, n, "max_slots", 0, INT_MAX, 2, 0, r);
 done:
-	ec_set(c, out, "resources", r);
-	ec_pop(c, saved);
+	expconf_set(c, out, "resources", r);
+	expconf_path_pop(c, saved);
 }
 
-static int listed(const struct yt_node *n, const char *const *list)
+static int listed(const struct yamltree_node *n, const char *const *list)
 {
 	for (; *list; list++)
-		if (yt_is(n, *list))
+		if (yamltree_is(n, *list))
 			return 1;
 	return 0;
 }
 
 /* A required path-like string of checkpoint_storage. */
-static void storage_need(struct ec_ctx *c, const struct yt_node *n, const char *key,
-                         const char *type)
+static void storage_need(struct expconf_ctx *c, const struct yamltree_node *n, const char *key,
+			 const char *type)
 {
-	const struct yt_node *v = ec_opt(yt_map_get(n, key));
+	const struct yamltree_node *v = expconf_opt(yamltree_map_get(n, key));
 
 	if (!v)
-		ec_error(c, n, "checkpoint_storage of type %s needs \"%s\"", type, key);
+		expconf_err(c, n, "checkpoint_storage of type %s needs \"%s\"", type, key);
 }
 
-static void do_storage(struct ec_ctx *c, const struct yt_node *root, json_t *out)
+static void do_storage(struct expconf_ctx *c, const struct yamltree_node *root, json_t *out)
 {
 	size_t saved, saved2;
-	const struct yt_node *n = ec_opt(ec_child(c, root, "checkpoint_storage", &saved)), *t;
+	const struct yamltree_node *n = expconf_opt(
+				       expconf_child(c, root, "checkpoint_storage", &saved)),
+				   *t;
 	json_t *s = json_object();
 
 	if (!s)
 		goto done;
-	t = n && n->kind == YT_MAP ? ec_opt(ec_child(c, n, "type", &saved2)) : NULL;
+	t = n && n->kind == YAMLTREE_MAP ? expconf_opt(expconf_child(c, n, "type", &saved2)) : NULL;
 	if (t && listed(t, storage_remote)) {
-		ec_error(c, t,
-		         "checkpoint storage type \"%s\" is not supported by det-slurm (use shared_fs "
-		         "or directory)",
-		         t->text);
-		ec_pop(c, saved2);
+		expconf_err(
+		    c, t,
+		    "checkpoint storage type \"%s\" is not supported by det-slurm (use shared_fs "
+		    "or directory)",
+		    t->text);
+		expconf_path_pop(c, saved2);
 		goto done;
 	}
 	if (t) {
-		if (yt_is(t, "shared_fs") || yt_is(t, "directory"))
-			ec_set(c, s, "type", json_string(t->text));
+		if (yamltree_is(t, "shared_fs") || yamltree_is(t, "directory"))
+			expconf_set(c, s, "type", json_string(t->text));
 		else
-			ec_error(c, t, "unknown checkpoint storage type \"%s\" (expected shared_fs or "
-			               "directory)",
-			         t->kind == YT_SCALAR ? t->text : "?");
-		ec_pop(c, saved2);
+			expconf_err(c, t,
+				    "unknown checkpoint storage type \"%s\" (expected shared_fs or "
+				    "directory)",
+				    t->kind == YAMLTREE_SCALAR ? t->text : "?");
+		expconf_path_pop(c, saved2);
 	}
-	if (n && ec_check_map(c, n, storage_keys, storage_ignored) < 0)
+	if (n && expconf_check_keys(c, n, storage_keys, storage_ignored) < 0)
 		n = NULL;
-	if (t && yt_is(t, "shared_fs"))
+	if (t && yamltree_is(t, "shared_fs"))
 		storage_need(c, n, "host_path", "shared_fs");
-	if (t && yt_is(t, "directory"))
+	if (t && yamltree_is(t, "directory"))
 		storage_need(c, n, "container_path", "directory");
 	opt_str(c, n, "host_path", NULL, s);
 	opt_str(c, n, "storage_path", NULL, s);
@@ -215,20 +249,21 @@ static void do_storage(struct ec_ctx *c, const struct yt_node *root, json_t *out
 	opt_int(c, n, "save_trial_best", 0, INT_MAX, 1, 1, s);
 	opt_int(c, n, "save_trial_latest", 0, INT_MAX, 1, 1, s);
 done:
-	ec_set(c, out, "checkpoint_storage", s);
-	ec_pop(c, saved);
+	expconf_set(c, out, "checkpoint_storage", s);
+	expconf_path_pop(c, saved);
 }
 
-static void do_reproducibility(struct ec_ctx *c, const struct yt_node *root, json_t *out)
+static void do_reproducibility(struct expconf_ctx *c, const struct yamltree_node *root, json_t *out)
 {
 	size_t saved;
-	const struct yt_node *n = ec_opt(ec_child(c, root, "reproducibility", &saved));
+	const struct yamltree_node *n =
+	    expconf_opt(expconf_child(c, root, "reproducibility", &saved));
 	json_t *r = json_object();
 
-	if (r && n && ec_check_map(c, n, repro_keys, NULL) == 0)
+	if (r && n && expconf_check_keys(c, n, repro_keys, NULL) == 0)
 		opt_int(c, n, "experiment_seed", 0, UINT32_MAX, 0, 0, r);
-	ec_set(c, out, "reproducibility", r);
-	ec_pop(c, saved);
+	expconf_set(c, out, "reproducibility", r);
+	expconf_path_pop(c, saved);
 }
 
 /* "NAME=value" with NAME a shell-style variable name. */
@@ -245,7 +280,7 @@ static int env_entry_ok(const char *s)
 	return *p == '=';
 }
 
-static void env_list(struct ec_ctx *c, const struct yt_node *n, json_t *merged)
+static void env_list(struct expconf_ctx *c, const struct yamltree_node *n, json_t *merged)
 {
 	json_t *list = str_list(c, n, 0);
 	size_t i;
@@ -253,187 +288,193 @@ static void env_list(struct ec_ctx *c, const struct yt_node *n, json_t *merged)
 
 	if (!list)
 		return;
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach (list, i, v) {
 		if (!env_entry_ok(json_string_value(v))) {
-			size_t saved = ec_push_index(c, i);
+			size_t saved = expconf_path_index(c, i);
 
-			ec_error(c, n->kids[i], "expected NAME=value, got \"%s\"",
-			         json_string_value(v));
-			ec_pop(c, saved);
+			expconf_err(c, n->kids[i], "expected NAME=value, got \"%s\"",
+				    json_string_value(v));
+			expconf_path_pop(c, saved);
 		}
 	}
 	json_array_extend(merged, list);
 	json_decref(list);
 }
 
-static void do_environment(struct ec_ctx *c, const struct yt_node *root, json_t *out)
+static void do_environment(struct expconf_ctx *c, const struct yamltree_node *root, json_t *out)
 {
 	size_t saved, saved2;
-	const struct yt_node *n = ec_opt(ec_child(c, root, "environment", &saved)), *vars;
+	const struct yamltree_node *n = expconf_opt(expconf_child(c, root, "environment", &saved)),
+				   *vars;
 	json_t *merged = json_array();
 
 	if (!merged)
 		goto done;
-	if (!n || ec_check_map(c, n, env_keys, env_ignored) < 0)
+	if (!n || expconf_check_keys(c, n, env_keys, env_ignored) < 0)
 		goto done;
-	vars = ec_opt(ec_child(c, n, "environment_variables", &saved2));
-	if (vars && vars->kind == YT_MAP) {
+	vars = expconf_opt(expconf_child(c, n, "environment_variables", &saved2));
+	if (vars && vars->kind == YAMLTREE_MAP) {
 		/* Per-device lists: det-slurm passes cpu, then cuda (or gpu), then rocm. */
-		ec_check_map(c, vars, env_map_keys, NULL);
+		expconf_check_keys(c, vars, env_map_keys, NULL);
 		for (const char *const *k = env_map_keys; *k; k++) {
 			size_t saved3;
-			const struct yt_node *l = ec_opt(ec_child(c, vars, *k, &saved3));
+			const struct yamltree_node *l =
+			    expconf_opt(expconf_child(c, vars, *k, &saved3));
 
 			if (l)
 				env_list(c, l, merged);
-			ec_pop(c, saved3);
+			expconf_path_pop(c, saved3);
 		}
 	} else if (vars) {
 		env_list(c, vars, merged);
 	}
-	ec_pop(c, saved2);
+	expconf_path_pop(c, saved2);
 done:
-	ec_set(c, out, "environment", json_pack("{s:o}", "environment_variables", merged));
-	ec_pop(c, saved);
+	expconf_set(c, out, "environment", json_pack("{s:o}", "environment_variables", merged));
+	expconf_path_pop(c, saved);
 }
 
-static void do_mount(struct ec_ctx *c, const struct yt_node *m, json_t *mounts)
+static void do_mount(struct expconf_ctx *c, const struct yamltree_node *m, json_t *mounts)
 {
-	const struct yt_node *hp = ec_opt(yt_map_get(m, "host_path"));
-	const struct yt_node *cp = ec_opt(yt_map_get(m, "container_path"));
+	const struct yamltree_node *hp = expconf_opt(yamltree_map_get(m, "host_path"));
+	const struct yamltree_node *cp = expconf_opt(yamltree_map_get(m, "container_path"));
 	json_t *o = json_object();
 	size_t saved;
 	int ro = 0;
 
-	if (!o || ec_check_map(c, m, mount_keys, mount_ignored) < 0)
+	if (!o || expconf_check_keys(c, m, mount_keys, mount_ignored) < 0)
 		goto fail;
 	if (!hp)
-		ec_error(c, m, "missing required key \"host_path\"");
+		expconf_err(c, m, "missing required key \"host_path\"");
 	if (!cp)
-		ec_error(c, m, "missing required key \"container_path\"");
+		expconf_err(c, m, "missing required key \"container_path\"");
 	opt_str(c, m, "host_path", NULL, o);
 	opt_str(c, m, "container_path", NULL, o);
-	if (hp && hp->kind == YT_SCALAR && hp->text[0] != '/') {
-		saved = ec_push(c, "host_path");
-		ec_error(c, hp, "host_path must be an absolute path");
-		ec_pop(c, saved);
+	if (hp && hp->kind == YAMLTREE_SCALAR && hp->text[0] != '/') {
+		saved = expconf_path_push(c, "host_path");
+		expconf_err(c, hp, "host_path must be an absolute path");
+		expconf_path_pop(c, saved);
 	}
 	{
-		const struct yt_node *r = ec_opt(ec_child(c, m, "read_only", &saved));
+		const struct yamltree_node *r =
+		    expconf_opt(expconf_child(c, m, "read_only", &saved));
 
 		if (r)
-			ec_bool(c, r, &ro);
-		ec_pop(c, saved);
+			expconf_get_bool(c, r, &ro);
+		expconf_path_pop(c, saved);
 	}
-	ec_set(c, o, "read_only", json_boolean(ro));
+	expconf_set(c, o, "read_only", json_boolean(ro));
 	if (json_array_append(mounts, o) < 0)
-		ec_error(c, m, "out of memory");
+		expconf_err(c, m, "out of memory");
 fail:
 	json_decref(o);
 }
 
-static void do_bind_mounts(struct ec_ctx *c, const struct yt_node *root, json_t *out)
+static void do_bind_mounts(struct expconf_ctx *c, const struct yamltree_node *root, json_t *out)
 {
 	size_t saved;
-	const struct yt_node *n = ec_opt(ec_child(c, root, "bind_mounts", &saved));
+	const struct yamltree_node *n = expconf_opt(expconf_child(c, root, "bind_mounts", &saved));
 	json_t *mounts = json_array();
 
-	if (mounts && n && n->kind != YT_SEQ)
-		ec_error(c, n, "expected a list of mounts (host_path, container_path, read_only)");
+	if (mounts && n && n->kind != YAMLTREE_SEQ)
+		expconf_err(c, n,
+			    "expected a list of mounts (host_path, container_path, read_only)");
 	else if (mounts && n)
 		for (size_t i = 0; i < n->nkids; i++) {
-			size_t saved2 = ec_push_index(c, i);
+			size_t saved2 = expconf_path_index(c, i);
 
 			do_mount(c, n->kids[i], mounts);
-			ec_pop(c, saved2);
+			expconf_path_pop(c, saved2);
 		}
-	ec_set(c, out, "bind_mounts", mounts);
-	ec_pop(c, saved);
+	expconf_set(c, out, "bind_mounts", mounts);
+	expconf_path_pop(c, saved);
 }
 
-static void do_slurm(struct ec_ctx *c, const struct yt_node *root, json_t *out)
+static void do_slurm(struct expconf_ctx *c, const struct yamltree_node *root, json_t *out)
 {
 	size_t saved, saved2;
-	const struct yt_node *n = ec_opt(ec_child(c, root, "slurm", &saved));
+	const struct yamltree_node *n = expconf_opt(expconf_child(c, root, "slurm", &saved));
 	json_t *s = json_object();
 
 	if (!s)
 		goto done;
-	if (n && ec_check_map(c, n, slurm_keys, NULL) < 0)
+	if (n && expconf_check_keys(c, n, slurm_keys, NULL) < 0)
 		n = NULL;
-	ec_set(c, s, "sbatch_args", str_list(c, ec_child(c, n, "sbatch_args", &saved2), 0));
-	ec_pop(c, saved2);
+	expconf_set(c, s, "sbatch_args",
+		    str_list(c, expconf_child(c, n, "sbatch_args", &saved2), 0));
+	expconf_path_pop(c, saved2);
 	opt_str(c, n, "gpu_type", NULL, s);
 	opt_int(c, n, "slots_per_node", 1, INT_MAX, 0, 0, s);
 done:
-	ec_set(c, out, "slurm", s);
-	ec_pop(c, saved);
+	expconf_set(c, out, "slurm", s);
+	expconf_path_pop(c, saved);
 }
 
-static void do_period(struct ec_ctx *c, const struct yt_node *root, const char *key, json_t *out)
+static void do_period(struct expconf_ctx *c, const struct yamltree_node *root, const char *key,
+		      json_t *out)
 {
 	size_t saved;
-	const struct yt_node *n = ec_opt(ec_child(c, root, key, &saved));
+	const struct yamltree_node *n = expconf_opt(expconf_child(c, root, key, &saved));
 	const char *unit;
 	json_t *j;
 
 	if (n && expconf_length(c, n, 0, &j, &unit) == 0)
-		ec_set(c, out, key, j);
-	ec_pop(c, saved);
+		expconf_set(c, out, key, j);
+	expconf_path_pop(c, saved);
 }
 
-static void do_data(struct ec_ctx *c, const struct yt_node *root, json_t *out)
+static void do_data(struct expconf_ctx *c, const struct yamltree_node *root, json_t *out)
 {
 	size_t saved;
-	const struct yt_node *n = ec_opt(ec_child(c, root, "data", &saved));
-	json_t *j = n ? ec_json(c, n) : json_object();
+	const struct yamltree_node *n = expconf_opt(expconf_child(c, root, "data", &saved));
+	json_t *j = n ? expconf_to_json(c, n) : json_object();
 
 	if (j)
-		ec_set(c, out, "data", j);
-	ec_pop(c, saved);
+		expconf_set(c, out, "data", j);
+	expconf_path_pop(c, saved);
 }
 
-static void do_searcher_and_hps(struct ec_ctx *c, const struct yt_node *root, json_t *out)
+static void do_searcher_and_hps(struct expconf_ctx *c, const struct yamltree_node *root,
+				json_t *out)
 {
 	size_t saved;
-	const struct yt_node *s = ec_opt(ec_child(c, root, "searcher", &saved));
+	const struct yamltree_node *s = expconf_opt(expconf_child(c, root, "searcher", &saved));
 	json_t *sj = NULL, *hps;
 
 	if (!s)
-		ec_error(c, root, "missing required key \"searcher\"");
+		expconf_err(c, root, "missing required key \"searcher\"");
 	else
 		sj = expconf_searcher(c, s);
-	ec_pop(c, saved);
-	hps = expconf_hparams(c, ec_opt(ec_child(c, root, "hyperparameters", &saved)));
-	ec_pop(c, saved);
+	expconf_path_pop(c, saved);
+	hps = expconf_hparams(c, expconf_opt(expconf_child(c, root, "hyperparameters", &saved)));
+	expconf_path_pop(c, saved);
 	if (hps && c->grid) {
 		unsigned long long points = expconf_grid_size(hps, EXPCONF_MAX_GRID_POINTS);
 
-		saved = ec_push(c, "searcher");
+		saved = expconf_path_push(c, "searcher");
 		if (points > EXPCONF_MAX_GRID_POINTS)
-			ec_error(c, c->grid_at,
-			         "grid search has more than %d points (the product of the "
-			         "hyperparameters' counts); lower the counts",
-			         EXPCONF_MAX_GRID_POINTS);
-		ec_pop(c, saved);
+			expconf_err(c, c->grid_at,
+				    "grid search has more than %d points (the product of the "
+				    "hyperparameters' counts); lower the counts",
+				    EXPCONF_MAX_GRID_POINTS);
+		expconf_path_pop(c, saved);
 	}
 	if (hps)
-		ec_set(c, out, "hyperparameters", hps);
+		expconf_set(c, out, "hyperparameters", hps);
 	if (sj)
-		ec_set(c, out, "searcher", sj);
+		expconf_set(c, out, "searcher", sj);
 }
 
-static void validate(struct ec_ctx *c, const struct yt_node *root, json_t *out)
+static void validate(struct expconf_ctx *c, const struct yamltree_node *root, json_t *out)
 {
 	size_t saved;
-	const struct yt_node *n;
+	const struct yamltree_node *n;
 
-	ec_check_map(c, root, top_keys, top_ignored);
+	expconf_check_keys(c, root, top_keys, top_ignored);
 	opt_str(c, root, "name", "experiment", out);
 	opt_str(c, root, "description", "", out);
-	ec_set(c, out, "labels", str_list(c, ec_child(c, root, "labels", &saved), 0));
-	ec_pop(c, saved);
+	expconf_set(c, out, "labels", str_list(c, expconf_child(c, root, "labels", &saved), 0));
+	expconf_path_pop(c, saved);
 	do_entrypoint(c, root, out);
 	do_searcher_and_hps(c, root, out);
 	do_resources(c, root, out);
@@ -446,18 +487,18 @@ static void validate(struct ec_ctx *c, const struct yt_node *root, json_t *out)
 	do_data(c, root, out);
 	do_period(c, root, "min_validation_period", out);
 	do_period(c, root, "min_checkpoint_period", out);
-	n = ec_opt(ec_child(c, root, "records_per_epoch", &saved));
-	ec_pop(c, saved);
+	n = expconf_opt(expconf_child(c, root, "records_per_epoch", &saved));
+	expconf_path_pop(c, saved);
 	if (n)
 		opt_int(c, root, "records_per_epoch", 0, LLONG_MAX, 0, 0, out);
 }
 
 struct expconf *expconf_parse(const char *text, size_t len, const char *filename,
-                              struct expconf_diags *diags)
+			      struct expconf_diags *diags)
 {
-	struct ec_ctx c;
+	struct expconf_ctx c;
 	struct expconf *conf = NULL;
-	struct yt_tree *tree = NULL;
+	struct yamltree *tree = NULL;
 	json_t *out = NULL;
 
 	expconf_diags_init(diags, filename);
@@ -465,24 +506,25 @@ struct expconf *expconf_parse(const char *text, size_t len, const char *filename
 	c.d = diags;
 	if (len > EXPCONF_MAX_FILE_BYTES) {
 		expconf_diag_add(diags, EXPCONF_ERROR, 0, 0, "",
-		                 "file too large (%zu bytes, limit %d)", len, EXPCONF_MAX_FILE_BYTES);
+				 "file too large (%zu bytes, limit %d)", len,
+				 EXPCONF_MAX_FILE_BYTES);
 		goto fail;
 	}
-	tree = yt_parse(text, len, diags);
+	tree = yamltree_parse(text, len, diags);
 	if (!tree)
 		goto fail;
-	if (!tree->root || yt_is_null(tree->root)) {
+	if (!tree->root || yamltree_is_null(tree->root)) {
 		expconf_diag_add(diags, EXPCONF_ERROR, 1, 1, "",
-		                 "the file is empty: expected an experiment configuration mapping");
+				 "the file is empty: expected an experiment configuration mapping");
 		goto fail;
 	}
-	if (tree->root->kind != YT_MAP) {
-		ec_error(&c, tree->root, "expected a mapping of configuration keys at the top");
+	if (tree->root->kind != YAMLTREE_MAP) {
+		expconf_err(&c, tree->root, "expected a mapping of configuration keys at the top");
 		goto fail;
 	}
 	out = json_object();
 	if (!out) {
-		ec_error(&c, NULL, "out of memory");
+		expconf_err(&c, NULL, "out of memory");
 		goto fail;
 	}
 	validate(&c, tree->root, out);
@@ -490,7 +532,7 @@ struct expconf *expconf_parse(const char *text, size_t len, const char *filename
 		goto fail;
 	conf = calloc(1, sizeof(*conf));
 	if (!conf) {
-		ec_error(&c, NULL, "out of memory");
+		expconf_err(&c, NULL, "out of memory");
 		goto fail;
 	}
 	conf->json = out;
@@ -500,7 +542,7 @@ struct expconf *expconf_parse(const char *text, size_t len, const char *filename
 fail:
 	expconf_diags_sort(diags);
 	json_decref(out);
-	yt_free(tree);
+	yamltree_free(tree);
 	return NULL;
 }
 
@@ -513,7 +555,8 @@ struct expconf *expconf_parse_file(const char *path, struct expconf_diags *diags
 
 	if (!f) {
 		expconf_diags_init(diags, path);
-		expconf_diag_add(diags, EXPCONF_ERROR, 0, 0, "", "cannot open: %s", strerror(errno));
+		expconf_diag_add(diags, EXPCONF_ERROR, 0, 0, "", "cannot open: %s",
+				 strerror(errno));
 		return NULL;
 	}
 	buf = malloc(EXPCONF_MAX_FILE_BYTES + 1);
@@ -526,13 +569,14 @@ struct expconf *expconf_parse_file(const char *path, struct expconf_diags *diags
 	len = fread(buf, 1, EXPCONF_MAX_FILE_BYTES + 1, f);
 	if (ferror(f)) {
 		expconf_diags_init(diags, path);
-		expconf_diag_add(diags, EXPCONF_ERROR, 0, 0, "", "cannot read: %s", strerror(errno));
+		expconf_diag_add(diags, EXPCONF_ERROR, 0, 0, "", "cannot read: %s",
+				 strerror(errno));
 		goto done;
 	}
 	if (len > EXPCONF_MAX_FILE_BYTES) {
 		expconf_diags_init(diags, path);
 		expconf_diag_add(diags, EXPCONF_ERROR, 0, 0, "",
-		                 "file too large (more than %d bytes)", EXPCONF_MAX_FILE_BYTES);
+				 "file too large (more than %d bytes)", EXPCONF_MAX_FILE_BYTES);
 		goto done;
 	}
 	conf = expconf_parse(buf, len, path, diags);
@@ -547,7 +591,7 @@ void expconf_free(struct expconf *conf)
 	if (!conf)
 		return;
 	json_decref(conf->json);
-	yt_free(conf->tree);
+	yamltree_free(conf->tree);
 	free(conf);
 }
 
@@ -557,12 +601,12 @@ json_t *expconf_json(const struct expconf *conf)
 }
 
 /* The child of n named by one path component (a key, or a list index). */
-static const struct yt_node *location_step(const struct yt_node *n, const char *part, size_t len,
-                                           const struct yt_node **at)
+static const struct yamltree_node *location_step(const struct yamltree_node *n, const char *part,
+						 size_t len, const struct yamltree_node **at)
 {
-	if (n->kind == YT_MAP) {
+	if (n->kind == YAMLTREE_MAP) {
 		for (size_t i = 0; i + 1 < n->nkids; i += 2) {
-			const struct yt_node *k = n->kids[i];
+			const struct yamltree_node *k = n->kids[i];
 
 			if (k->len == len && memcmp(k->text, part, len) == 0) {
 				*at = k;
@@ -571,7 +615,7 @@ static const struct yt_node *location_step(const struct yt_node *n, const char *
 		}
 		return NULL;
 	}
-	if (n->kind == YT_SEQ && len > 0 && len < 20) {
+	if (n->kind == YAMLTREE_SEQ && len > 0 && len < 20) {
 		size_t idx = 0;
 
 		for (size_t i = 0; i < len; i++) {
@@ -589,7 +633,7 @@ static const struct yt_node *location_step(const struct yt_node *n, const char *
 
 int expconf_location(const struct expconf *conf, const char *path, int *line, int *column)
 {
-	const struct yt_node *n, *at;
+	const struct yamltree_node *n, *at;
 
 	if (!conf || !path)
 		return -1;

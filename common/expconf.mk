@@ -41,3 +41,4 @@ fuzz-expconf:
 		$(YAML_CFLAGS) $(JANSSON_CFLAGS) $(EXPCONF_FUZZ_SRCS) \
 		$(YAML_LIBS) $(JANSSON_LIBS) $(LIBM) -o tests/fuzz/fuzz_expconf
 CLEANFILES += tests/fuzz/fuzz_expconf
+EXTRA_DIST += tests/fuzz/expconf.dict

@@ -26,11 +26,11 @@ struct ec_scalar {
 	int b;
 };
 
-size_t ec_push(struct ec_ctx *c, const char *key)
+size_t expconf_path_push(struct expconf_ctx *c, const char *key)
 {
 	size_t old = c->plen;
-	int w = snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "%s%s", c->plen ? "." : "",
-	                 key);
+	int w =
+	    snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "%s%s", c->plen ? "." : "", key);
 
 	if (w > 0)
 		c->plen += (size_t)w;
@@ -39,41 +39,41 @@ size_t ec_push(struct ec_ctx *c, const char *key)
 	return old;
 }
 
-size_t ec_push_index(struct ec_ctx *c, size_t index)
+size_t expconf_path_index(struct expconf_ctx *c, size_t index)
 {
 	char buf[24];
 
 	snprintf(buf, sizeof(buf), "%zu", index);
-	return ec_push(c, buf);
+	return expconf_path_push(c, buf);
 }
 
-void ec_pop(struct ec_ctx *c, size_t len)
+void expconf_path_pop(struct expconf_ctx *c, size_t len)
 {
 	c->plen = len;
 	c->path[len] = '\0';
 }
 
-static void ec_vreport(struct ec_ctx *c, enum expconf_severity sev, const struct yt_node *n,
-                       const char *fmt, va_list ap)
+static void expconf_vreport(struct expconf_ctx *c, enum expconf_severity sev,
+			    const struct yamltree_node *n, const char *fmt, va_list ap)
 {
 	expconf_diag_vadd(c->d, sev, n ? n->line : 0, n ? n->column : 0, c->path, fmt, ap);
 }
 
-void ec_error(struct ec_ctx *c, const struct yt_node *n, const char *fmt, ...)
+void expconf_err(struct expconf_ctx *c, const struct yamltree_node *n, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	ec_vreport(c, EXPCONF_ERROR, n, fmt, ap);
+	expconf_vreport(c, EXPCONF_ERROR, n, fmt, ap);
 	va_end(ap);
 }
 
-void ec_warn(struct ec_ctx *c, const struct yt_node *n, const char *fmt, ...)
+void expconf_warn(struct expconf_ctx *c, const struct yamltree_node *n, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	ec_vreport(c, EXPCONF_WARNING, n, fmt, ap);
+	expconf_vreport(c, EXPCONF_WARNING, n, fmt, ap);
 	va_end(ap);
 }
 
@@ -120,18 +120,18 @@ static int one_of(const char *s, const char *a, const char *b, const char *c3)
 }
 
 /* Resolve a node's type (YAML 1.2 core schema for plain scalars). */
-static enum ec_kind classify(const struct yt_node *n, struct ec_scalar *v)
+static enum ec_kind classify(const struct yamltree_node *n, struct ec_scalar *v)
 {
 	const char *s = n->text, *body;
 	int base = 10;
 
-	if (n->kind == YT_MAP)
+	if (n->kind == YAMLTREE_MAP)
 		return EC_MAP;
-	if (n->kind == YT_SEQ)
+	if (n->kind == YAMLTREE_SEQ)
 		return EC_SEQ;
 	if (!n->plain || strlen(s) != n->len)
 		return EC_STR;
-	if (yt_is_null(n))
+	if (yamltree_is_null(n))
 		return EC_NULL;
 	if (one_of(s, "true", "True", "TRUE") || one_of(s, "false", "False", "FALSE")) {
 		v->b = s[0] == 't' || s[0] == 'T';
@@ -165,29 +165,30 @@ static enum ec_kind classify(const struct yt_node *n, struct ec_scalar *v)
 
 static const char *kind_name(enum ec_kind k)
 {
-	static const char *const names[] = {"null",   "a boolean", "an integer", "a number",
-	                                    "a string", "a mapping", "a list", "an integer"};
+	static const char *const names[] = {"null",	"a boolean", "an integer", "a number",
+					    "a string", "a mapping", "a list",	   "an integer"};
 
 	return names[k];
 }
 
-const struct yt_node *ec_opt(const struct yt_node *n)
+const struct yamltree_node *expconf_opt(const struct yamltree_node *n)
 {
-	return n && !yt_is_null(n) ? n : NULL;
+	return n && !yamltree_is_null(n) ? n : NULL;
 }
 
-static void report_bad_number(struct ec_ctx *c, const struct yt_node *n, enum ec_kind k,
-                              const struct ec_scalar *v)
+static void report_bad_number(struct expconf_ctx *c, const struct yamltree_node *n, enum ec_kind k,
+			      const struct ec_scalar *v)
 {
 	if (k == EC_BADINT)
-		ec_error(c, n, "integer %s is out of range (must fit in 64 bits)", n->text);
+		expconf_err(c, n, "integer %s is out of range (must fit in 64 bits)", n->text);
 	else
-		ec_error(c, n, "number %s is not finite (infinities and NaN are not allowed)",
-		         n->text);
+		expconf_err(c, n, "number %s is not finite (infinities and NaN are not allowed)",
+			    n->text);
 	(void)v;
 }
 
-int ec_int(struct ec_ctx *c, const struct yt_node *n, long long min, long long max, long long *out)
+int expconf_get_int(struct expconf_ctx *c, const struct yamltree_node *n, long long min,
+		    long long max, long long *out)
 {
 	struct ec_scalar v;
 	enum ec_kind k = classify(n, &v);
@@ -197,21 +198,21 @@ int ec_int(struct ec_ctx *c, const struct yt_node *n, long long min, long long m
 		return -1;
 	}
 	if (k != EC_INT) {
-		ec_error(c, n, "expected an integer, got %s", kind_name(k));
+		expconf_err(c, n, "expected an integer, got %s", kind_name(k));
 		return -1;
 	}
 	if (v.i < min || v.i > max) {
 		if (max == __LONG_LONG_MAX__)
-			ec_error(c, n, "must be at least %lld, got %lld", min, v.i);
+			expconf_err(c, n, "must be at least %lld, got %lld", min, v.i);
 		else
-			ec_error(c, n, "must be between %lld and %lld, got %lld", min, max, v.i);
+			expconf_err(c, n, "must be between %lld and %lld, got %lld", min, max, v.i);
 		return -1;
 	}
 	*out = v.i;
 	return 0;
 }
 
-int ec_num(struct ec_ctx *c, const struct yt_node *n, double *out)
+int expconf_get_num(struct expconf_ctx *c, const struct yamltree_node *n, double *out)
 {
 	struct ec_scalar v;
 	enum ec_kind k = classify(n, &v);
@@ -225,60 +226,61 @@ int ec_num(struct ec_ctx *c, const struct yt_node *n, double *out)
 		return -1;
 	}
 	if (k != EC_FLOAT) {
-		ec_error(c, n, "expected a number, got %s", kind_name(k));
+		expconf_err(c, n, "expected a number, got %s", kind_name(k));
 		return -1;
 	}
 	*out = v.f;
 	return 0;
 }
 
-int ec_bool(struct ec_ctx *c, const struct yt_node *n, int *out)
+int expconf_get_bool(struct expconf_ctx *c, const struct yamltree_node *n, int *out)
 {
 	struct ec_scalar v;
 	enum ec_kind k = classify(n, &v);
 
 	if (k != EC_BOOL) {
-		ec_error(c, n, "expected a boolean (true or false), got %s", kind_name(k));
+		expconf_err(c, n, "expected a boolean (true or false), got %s", kind_name(k));
 		return -1;
 	}
 	*out = v.b;
 	return 0;
 }
 
-static json_t *string_json(struct ec_ctx *c, const struct yt_node *n)
+static json_t *string_json(struct expconf_ctx *c, const struct yamltree_node *n)
 {
 	json_t *s = json_stringn(n->text, n->len);
 
 	if (!s)
-		ec_error(c, n, "string is not valid UTF-8 or out of memory");
+		expconf_err(c, n, "string is not valid UTF-8 or out of memory");
 	return s;
 }
 
-int ec_str(struct ec_ctx *c, const struct yt_node *n, int nonempty, json_t **out)
+int expconf_get_str(struct expconf_ctx *c, const struct yamltree_node *n, int nonempty,
+		    json_t **out)
 {
 	struct ec_scalar v;
 	enum ec_kind k = classify(n, &v);
 
 	if (k != EC_STR) {
-		ec_error(c, n, "expected a string, got %s", kind_name(k));
+		expconf_err(c, n, "expected a string, got %s", kind_name(k));
 		return -1;
 	}
 	if (nonempty && n->len == 0) {
-		ec_error(c, n, "must not be empty");
+		expconf_err(c, n, "must not be empty");
 		return -1;
 	}
 	*out = string_json(c, n);
 	return *out ? 0 : -1;
 }
 
-static json_t *oom(struct ec_ctx *c, const struct yt_node *n, json_t *partial)
+static json_t *oom(struct expconf_ctx *c, const struct yamltree_node *n, json_t *partial)
 {
 	json_decref(partial);
-	ec_error(c, n, "out of memory");
+	expconf_err(c, n, "out of memory");
 	return NULL;
 }
 
-static json_t *ec_json_map(struct ec_ctx *c, const struct yt_node *n)
+static json_t *ec_json_map(struct expconf_ctx *c, const struct yamltree_node *n)
 {
 	json_t *obj = json_object();
 	int bad = 0;
@@ -286,14 +288,14 @@ static json_t *ec_json_map(struct ec_ctx *c, const struct yt_node *n)
 	if (!obj)
 		return oom(c, n, NULL);
 	for (size_t i = 0; i + 1 < n->nkids; i += 2) {
-		size_t saved = ec_push(c, n->kids[i]->text);
-		json_t *v = ec_json(c, n->kids[i + 1]);
+		size_t saved = expconf_path_push(c, n->kids[i]->text);
+		json_t *v = expconf_to_json(c, n->kids[i + 1]);
 
 		if (!v)
 			bad = 1;
-		else if (json_object_setn_new(obj, n->kids[i]->text, n->kids[i]->len, v) < 0)
-			bad = 1, ec_error(c, n->kids[i], "key is not valid UTF-8");
-		ec_pop(c, saved);
+		else if (json_object_set_new(obj, n->kids[i]->text, v) < 0)
+			bad = 1, expconf_err(c, n->kids[i], "key is not valid UTF-8");
+		expconf_path_pop(c, saved);
 	}
 	if (bad) {
 		json_decref(obj);
@@ -302,7 +304,7 @@ static json_t *ec_json_map(struct ec_ctx *c, const struct yt_node *n)
 	return obj;
 }
 
-static json_t *ec_json_seq(struct ec_ctx *c, const struct yt_node *n)
+static json_t *ec_json_seq(struct expconf_ctx *c, const struct yamltree_node *n)
 {
 	json_t *arr = json_array();
 	int bad = 0;
@@ -310,12 +312,12 @@ static json_t *ec_json_seq(struct ec_ctx *c, const struct yt_node *n)
 	if (!arr)
 		return oom(c, n, NULL);
 	for (size_t i = 0; i < n->nkids; i++) {
-		size_t saved = ec_push_index(c, i);
-		json_t *v = ec_json(c, n->kids[i]);
+		size_t saved = expconf_path_index(c, i);
+		json_t *v = expconf_to_json(c, n->kids[i]);
 
 		if (!v || json_array_append_new(arr, v) < 0)
 			bad = 1;
-		ec_pop(c, saved);
+		expconf_path_pop(c, saved);
 	}
 	if (bad) {
 		json_decref(arr);
@@ -324,7 +326,7 @@ static json_t *ec_json_seq(struct ec_ctx *c, const struct yt_node *n)
 	return arr;
 }
 
-json_t *ec_json(struct ec_ctx *c, const struct yt_node *n)
+json_t *expconf_to_json(struct expconf_ctx *c, const struct yamltree_node *n)
 {
 	struct ec_scalar v;
 	enum ec_kind k = classify(n, &v);
@@ -360,52 +362,53 @@ json_t *ec_json(struct ec_ctx *c, const struct yt_node *n)
 	return j ? j : oom(c, n, NULL);
 }
 
-void ec_set(struct ec_ctx *c, json_t *obj, const char *key, json_t *val)
+void expconf_set(struct expconf_ctx *c, json_t *obj, const char *key, json_t *val)
 {
 	if (!val || json_object_set_new(obj, key, val) < 0)
-		ec_error(c, NULL, "out of memory");
+		expconf_err(c, NULL, "out of memory");
 }
 
-const struct yt_node *ec_child(struct ec_ctx *c, const struct yt_node *map, const char *key,
-                               size_t *saved)
+const struct yamltree_node *expconf_child(struct expconf_ctx *c, const struct yamltree_node *map,
+					  const char *key, size_t *saved)
 {
-	const struct yt_node *n = yt_map_get(map, key);
+	const struct yamltree_node *n = yamltree_map_get(map, key);
 
 	*saved = c->plen;
 	if (n)
-		ec_push(c, key);
+		expconf_path_push(c, key);
 	return n;
 }
 
-static int in_list(const struct yt_node *key, const char *const *list)
+static int in_list(const struct yamltree_node *key, const char *const *list)
 {
 	for (; list && *list; list++)
-		if (yt_is(key, *list))
+		if (yamltree_is(key, *list))
 			return 1;
 	return 0;
 }
 
-int ec_check_map(struct ec_ctx *c, const struct yt_node *n, const char *const *known,
-                 const char *const *ignored)
+int expconf_check_keys(struct expconf_ctx *c, const struct yamltree_node *n,
+		       const char *const *known, const char *const *ignored)
 {
 	struct ec_scalar v;
 
-	if (n->kind != YT_MAP) {
-		ec_error(c, n, "expected a mapping, got %s", kind_name(classify(n, &v)));
+	if (n->kind != YAMLTREE_MAP) {
+		expconf_err(c, n, "expected a mapping, got %s", kind_name(classify(n, &v)));
 		return -1;
 	}
 	for (size_t i = 0; i + 1 < n->nkids; i += 2) {
-		const struct yt_node *key = n->kids[i];
+		const struct yamltree_node *key = n->kids[i];
 		size_t saved;
 
 		if (in_list(key, known))
 			continue;
-		saved = ec_push(c, key->text);
+		saved = expconf_path_push(c, key->text);
 		if (in_list(key, ignored))
-			ec_warn(c, key, "\"%s\" is a Determined setting ignored by det-slurm", key->text);
+			expconf_warn(c, key, "\"%s\" is a Determined setting ignored by det-slurm",
+				     key->text);
 		else
-			ec_error(c, key, "unknown key \"%s\"", key->text);
-		ec_pop(c, saved);
+			expconf_err(c, key, "unknown key \"%s\"", key->text);
+		expconf_path_pop(c, saved);
 	}
 	return 0;
 }

@@ -16,131 +16,135 @@ static const char *const hp_int_keys[] = {"type", "minval", "maxval", "count", N
 static const char *const hp_log_keys[] = {"type", "minval", "maxval", "count", "base", NULL};
 static const char *const hp_cat_keys[] = {"type", "vals", NULL};
 
-static json_t *hp_group(struct ec_ctx *c, const struct yt_node *n);
+static json_t *hp_group(struct expconf_ctx *c, const struct yamltree_node *n);
 
 /* A required key of a typed hyperparameter (reported at the map when missing). */
-static const struct yt_node *hp_need(struct ec_ctx *c, const struct yt_node *hp, const char *key)
+static const struct yamltree_node *hp_need(struct expconf_ctx *c, const struct yamltree_node *hp,
+					   const char *key)
 {
-	const struct yt_node *v = yt_map_get(hp, key);
+	const struct yamltree_node *v = yamltree_map_get(hp, key);
 
 	if (!v)
-		ec_error(c, hp, "missing required key \"%s\"", key);
+		expconf_err(c, hp, "missing required key \"%s\"", key);
 	return v;
 }
 
 /* count (optional, >= 1); grid search requires it. */
-static int hp_count(struct ec_ctx *c, const struct yt_node *hp, const char *type, json_t *out)
+static int hp_count(struct expconf_ctx *c, const struct yamltree_node *hp, const char *type,
+		    json_t *out)
 {
 	size_t saved;
-	const struct yt_node *n = ec_opt(ec_child(c, hp, "count", &saved));
+	const struct yamltree_node *n = expconf_opt(expconf_child(c, hp, "count", &saved));
 	long long count;
 	int rv = 0;
 
 	if (n) {
-		if (ec_int(c, n, 1, __LONG_LONG_MAX__, &count) == 0)
-			ec_set(c, out, "count", json_integer(count));
+		if (expconf_get_int(c, n, 1, __LONG_LONG_MAX__, &count) == 0)
+			expconf_set(c, out, "count", json_integer(count));
 		else
 			rv = -1;
 	} else if (c->grid) {
-		ec_error(c, hp, "grid search needs \"count\" on %s hyperparameters", type);
+		expconf_err(c, hp, "grid search needs \"count\" on %s hyperparameters", type);
 		rv = -1;
 	}
-	ec_pop(c, saved);
+	expconf_path_pop(c, saved);
 	return rv;
 }
 
-static int hp_int(struct ec_ctx *c, const struct yt_node *hp, json_t *out)
+static int hp_int(struct expconf_ctx *c, const struct yamltree_node *hp, json_t *out)
 {
-	const struct yt_node *lo = hp_need(c, hp, "minval"), *hi = hp_need(c, hp, "maxval");
+	const struct yamltree_node *lo = hp_need(c, hp, "minval"), *hi = hp_need(c, hp, "maxval");
 	long long min = 0, max = 0;
 	int ok = lo && hi;
 	size_t saved;
 
 	if (lo) {
-		saved = ec_push(c, "minval");
-		ok &= ec_int(c, lo, -__LONG_LONG_MAX__ - 1, __LONG_LONG_MAX__, &min) == 0;
-		ec_pop(c, saved);
+		saved = expconf_path_push(c, "minval");
+		ok &= expconf_get_int(c, lo, -__LONG_LONG_MAX__ - 1, __LONG_LONG_MAX__, &min) == 0;
+		expconf_path_pop(c, saved);
 	}
 	if (hi) {
-		saved = ec_push(c, "maxval");
-		ok &= ec_int(c, hi, -__LONG_LONG_MAX__ - 1, __LONG_LONG_MAX__, &max) == 0;
+		saved = expconf_path_push(c, "maxval");
+		ok &= expconf_get_int(c, hi, -__LONG_LONG_MAX__ - 1, __LONG_LONG_MAX__, &max) == 0;
 		if (ok && max < min) {
-			ec_error(c, hi, "maxval (%lld) is less than minval (%lld)", max, min);
+			expconf_err(c, hi, "maxval (%lld) is less than minval (%lld)", max, min);
 			ok = 0;
 		}
-		ec_pop(c, saved);
+		expconf_path_pop(c, saved);
 	}
 	ok &= hp_count(c, hp, "int", out) == 0;
-	ec_set(c, out, "minval", json_integer(min));
-	ec_set(c, out, "maxval", json_integer(max));
+	expconf_set(c, out, "minval", json_integer(min));
+	expconf_set(c, out, "maxval", json_integer(max));
 	return ok ? 0 : -1;
 }
 
-static int hp_real(struct ec_ctx *c, const struct yt_node *hp, const char *type, json_t *out)
+static int hp_real(struct expconf_ctx *c, const struct yamltree_node *hp, const char *type,
+		   json_t *out)
 {
-	const struct yt_node *lo = hp_need(c, hp, "minval"), *hi = hp_need(c, hp, "maxval");
+	const struct yamltree_node *lo = hp_need(c, hp, "minval"), *hi = hp_need(c, hp, "maxval");
 	double min = 0, max = 0, base = 10;
 	int ok = lo && hi;
 	size_t saved;
 
 	if (lo) {
-		saved = ec_push(c, "minval");
-		ok &= ec_num(c, lo, &min) == 0;
-		ec_pop(c, saved);
+		saved = expconf_path_push(c, "minval");
+		ok &= expconf_get_num(c, lo, &min) == 0;
+		expconf_path_pop(c, saved);
 	}
 	if (hi) {
-		saved = ec_push(c, "maxval");
-		ok &= ec_num(c, hi, &max) == 0;
+		saved = expconf_path_push(c, "maxval");
+		ok &= expconf_get_num(c, hi, &max) == 0;
 		if (ok && max < min) {
-			ec_error(c, hi, "maxval (%g) is less than minval (%g)", max, min);
+			expconf_err(c, hi, "maxval (%g) is less than minval (%g)", max, min);
 			ok = 0;
 		}
-		ec_pop(c, saved);
+		expconf_path_pop(c, saved);
 	}
-	ec_set(c, out, "minval", json_real(min));
-	ec_set(c, out, "maxval", json_real(max));
+	expconf_set(c, out, "minval", json_real(min));
+	expconf_set(c, out, "maxval", json_real(max));
 	if (strcmp(type, "log") == 0) {
-		const struct yt_node *b = ec_opt(ec_child(c, hp, "base", &saved));
+		const struct yamltree_node *b = expconf_opt(expconf_child(c, hp, "base", &saved));
 
-		if (b && ec_num(c, b, &base) < 0) {
+		if (b && expconf_get_num(c, b, &base) < 0) {
 			ok = 0;
 		} else if (b && (base <= 0 || base == 1)) {
-			ec_error(c, b, "base must be positive and not 1, got %g", base);
+			expconf_err(c, b, "base must be positive and not 1, got %g", base);
 			ok = 0;
 		}
-		ec_pop(c, saved);
-		ec_set(c, out, "base", json_real(base));
+		expconf_path_pop(c, saved);
+		expconf_set(c, out, "base", json_real(base));
 	}
 	ok &= hp_count(c, hp, type, out) == 0;
 	return ok ? 0 : -1;
 }
 
-static int hp_categorical(struct ec_ctx *c, const struct yt_node *hp, json_t *out)
+static int hp_categorical(struct expconf_ctx *c, const struct yamltree_node *hp, json_t *out)
 {
-	const struct yt_node *vals = hp_need(c, hp, "vals");
+	const struct yamltree_node *vals = hp_need(c, hp, "vals");
 	size_t saved;
 	json_t *j;
 	int rv = -1;
 
 	if (!vals)
 		return -1;
-	saved = ec_push(c, "vals");
-	if (vals->kind != YT_SEQ || vals->nkids == 0) {
-		ec_error(c, vals, "vals must be a non-empty list");
+	saved = expconf_path_push(c, "vals");
+	if (vals->kind != YAMLTREE_SEQ || vals->nkids == 0) {
+		expconf_err(c, vals, "vals must be a non-empty list");
 		goto fail;
 	}
-	j = ec_json(c, vals);
+	j = expconf_to_json(c, vals);
 	if (!j)
 		goto fail;
-	ec_set(c, out, "vals", j);
+	expconf_set(c, out, "vals", j);
 	rv = 0;
 fail:
-	ec_pop(c, saved);
+	expconf_path_pop(c, saved);
 	return rv;
 }
 
 /* A map with a `type` key. */
-static json_t *hp_typed(struct ec_ctx *c, const struct yt_node *hp, const struct yt_node *type)
+static json_t *hp_typed(struct expconf_ctx *c, const struct yamltree_node *hp,
+			const struct yamltree_node *type)
 {
 	json_t *out = json_object();
 	const char *t = type->text;
@@ -148,47 +152,49 @@ static json_t *hp_typed(struct ec_ctx *c, const struct yt_node *hp, const struct
 	int rv = -1;
 
 	if (!out) {
-		ec_error(c, hp, "out of memory");
+		expconf_err(c, hp, "out of memory");
 		return NULL;
 	}
-	saved = ec_push(c, "type");
-	if (type->kind != YT_SCALAR ||
-	    !(yt_is(type, "const") || yt_is(type, "int") || yt_is(type, "double") ||
-	      yt_is(type, "log") || yt_is(type, "categorical"))) {
-		ec_error(c, type,
-		         "unknown hyperparameter type \"%s\" (expected const, int, double, log or "
-		         "categorical)",
-		         type->kind == YT_SCALAR ? type->text : "?");
-		ec_pop(c, saved);
+	saved = expconf_path_push(c, "type");
+	if (type->kind != YAMLTREE_SCALAR ||
+	    !(yamltree_is(type, "const") || yamltree_is(type, "int") ||
+	      yamltree_is(type, "double") || yamltree_is(type, "log") ||
+	      yamltree_is(type, "categorical"))) {
+		expconf_err(
+		    c, type,
+		    "unknown hyperparameter type \"%s\" (expected const, int, double, log or "
+		    "categorical)",
+		    type->kind == YAMLTREE_SCALAR ? type->text : "?");
+		expconf_path_pop(c, saved);
 		goto fail;
 	}
-	ec_pop(c, saved);
-	ec_set(c, out, "type", json_string(t));
+	expconf_path_pop(c, saved);
+	expconf_set(c, out, "type", json_string(t));
 	if (strcmp(t, "const") == 0) {
-		const struct yt_node *val = hp_need(c, hp, "val");
+		const struct yamltree_node *val = hp_need(c, hp, "val");
 		json_t *j;
 
-		ec_check_map(c, hp, hp_const_keys, NULL);
+		expconf_check_keys(c, hp, hp_const_keys, NULL);
 		if (!val)
 			goto fail;
-		saved = ec_push(c, "val");
-		j = ec_json(c, val);
-		ec_pop(c, saved);
+		saved = expconf_path_push(c, "val");
+		j = expconf_to_json(c, val);
+		expconf_path_pop(c, saved);
 		if (!j)
 			goto fail;
-		ec_set(c, out, "val", j);
+		expconf_set(c, out, "val", j);
 		rv = 0;
 	} else if (strcmp(t, "int") == 0) {
-		ec_check_map(c, hp, hp_int_keys, NULL);
+		expconf_check_keys(c, hp, hp_int_keys, NULL);
 		rv = hp_int(c, hp, out);
 	} else if (strcmp(t, "double") == 0) {
-		ec_check_map(c, hp, hp_int_keys, NULL);
+		expconf_check_keys(c, hp, hp_int_keys, NULL);
 		rv = hp_real(c, hp, t, out);
 	} else if (strcmp(t, "log") == 0) {
-		ec_check_map(c, hp, hp_log_keys, NULL);
+		expconf_check_keys(c, hp, hp_log_keys, NULL);
 		rv = hp_real(c, hp, t, out);
 	} else {
-		ec_check_map(c, hp, hp_cat_keys, NULL);
+		expconf_check_keys(c, hp, hp_cat_keys, NULL);
 		rv = hp_categorical(c, hp, out);
 	}
 fail:
@@ -200,43 +206,43 @@ fail:
 }
 
 /* One hyperparameter (path already pushed). */
-static json_t *hp_one(struct ec_ctx *c, const struct yt_node *n)
+static json_t *hp_one(struct expconf_ctx *c, const struct yamltree_node *n)
 {
-	const struct yt_node *type;
+	const struct yamltree_node *type;
 	json_t *out, *v;
 
-	if (n->kind == YT_MAP) {
-		type = yt_map_get(n, "type");
+	if (n->kind == YAMLTREE_MAP) {
+		type = yamltree_map_get(n, "type");
 		if (type)
 			return hp_typed(c, n, type);
 		v = hp_group(c, n);
 		out = v ? json_pack("{s:s, s:o}", "type", "object", "vals", v) : NULL;
 	} else {
-		v = ec_json(c, n);
+		v = expconf_to_json(c, n);
 		out = v ? json_pack("{s:s, s:o}", "type", "const", "val", v) : NULL;
 	}
 	return out;
 }
 
 /* A map of name -> hyperparameter. */
-static json_t *hp_group(struct ec_ctx *c, const struct yt_node *n)
+static json_t *hp_group(struct expconf_ctx *c, const struct yamltree_node *n)
 {
 	json_t *out = json_object();
 	int bad = 0;
 
 	if (!out) {
-		ec_error(c, n, "out of memory");
+		expconf_err(c, n, "out of memory");
 		return NULL;
 	}
 	for (size_t i = 0; i + 1 < n->nkids; i += 2) {
-		size_t saved = ec_push(c, n->kids[i]->text);
+		size_t saved = expconf_path_push(c, n->kids[i]->text);
 		json_t *hp = hp_one(c, n->kids[i + 1]);
 
 		if (!hp)
 			bad = 1;
-		else if (json_object_setn_new(out, n->kids[i]->text, n->kids[i]->len, hp) < 0)
-			bad = 1, ec_error(c, n->kids[i], "name is not valid UTF-8");
-		ec_pop(c, saved);
+		else if (json_object_set_new(out, n->kids[i]->text, hp) < 0)
+			bad = 1, expconf_err(c, n->kids[i], "name is not valid UTF-8");
+		expconf_path_pop(c, saved);
 	}
 	if (bad) {
 		json_decref(out);
@@ -245,19 +251,19 @@ static json_t *hp_group(struct ec_ctx *c, const struct yt_node *n)
 	return out;
 }
 
-json_t *expconf_hparams(struct ec_ctx *c, const struct yt_node *n)
+json_t *expconf_hparams(struct expconf_ctx *c, const struct yamltree_node *n)
 {
 	if (!n)
 		return json_object();
-	if (n->kind != YT_MAP) {
-		ec_error(c, n, "expected a mapping of hyperparameter names");
+	if (n->kind != YAMLTREE_MAP) {
+		expconf_err(c, n, "expected a mapping of hyperparameter names");
 		return NULL;
 	}
 	return hp_group(c, n);
 }
 
 static unsigned long long mul_sat(unsigned long long a, unsigned long long b,
-                                  unsigned long long limit)
+				  unsigned long long limit)
 {
 	if (a == 0 || b == 0)
 		return 0;
@@ -282,9 +288,9 @@ static unsigned long long hp_points(const json_t *hp, unsigned long long limit)
 		/* At most one point per integer in [minval, maxval]; unsigned math
 		 * cannot overflow because maxval >= minval. */
 		unsigned long long lo = (unsigned long long)json_integer_value(
-					   json_object_get(hp, "minval")),
+				       json_object_get(hp, "minval")),
 				   hi = (unsigned long long)json_integer_value(
-					   json_object_get(hp, "maxval"));
+				       json_object_get(hp, "maxval"));
 		unsigned long long range = hi - lo;
 
 		return n - 1 <= range ? n : range + 1;
@@ -298,8 +304,7 @@ unsigned long long expconf_grid_size(const json_t *hps, unsigned long long limit
 	const char *name;
 	json_t *hp;
 
-	json_object_foreach((json_t *)hps, name, hp)
-	{
+	json_object_foreach ((json_t *)hps, name, hp) {
 		total = mul_sat(total, hp_points(hp, limit), limit);
 		(void)name;
 	}

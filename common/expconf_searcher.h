@@ -6,10 +6,10 @@
 #include "expconf_check.h"
 
 /* Normalize the searcher map; sets c->grid. Returns the JSON (errors in c). */
-json_t *expconf_searcher(struct ec_ctx *c, const struct yt_node *s);
+json_t *expconf_searcher(struct expconf_ctx *c, const struct yamltree_node *s);
 
 /* A length {batches|epochs|records: N >= min}: 0 with *out (new ref) and *unit, or -1. */
-int expconf_length(struct ec_ctx *c, const struct yt_node *n, long long min, json_t **out,
-                   const char **unit);
+int expconf_length(struct expconf_ctx *c, const struct yamltree_node *n, long long min,
+		   json_t **out, const char **unit);
 
 #endif

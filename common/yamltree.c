@@ -22,21 +22,21 @@
 #include "expconf_diag.h"
 
 #define YT_ANCHOR_BUCKETS 1024
-#define YT_PATH_MAX 512
-#define YT_TAG_PREFIX "tag:yaml.org,2002:"
+#define YT_PATH_MAX	  512
+#define YT_TAG_PREFIX	  "tag:yaml.org,2002:"
 
 struct yt_anchor {
 	char *name;
-	struct yt_node *node;
+	struct yamltree_node *node;
 	struct yt_anchor *next;
 };
 
 struct yt_builder {
-	struct yt_tree *t;
+	struct yamltree *t;
 	struct expconf_diags *d;
 	const char *text;
 	size_t len;
-	struct yt_node *stack[EXPCONF_MAX_DEPTH];
+	struct yamltree_node *stack[EXPCONF_MAX_DEPTH];
 	char *stack_anchor[EXPCONF_MAX_DEPTH];
 	int depth;
 	struct yt_anchor *anchors[YT_ANCHOR_BUCKETS];
@@ -60,23 +60,23 @@ static void builder_path(const struct yt_builder *b, char *buf, size_t size)
 
 	buf[0] = '\0';
 	for (int i = 0; i < b->depth && used < size; i++) {
-		const struct yt_node *n = b->stack[i];
+		const struct yamltree_node *n = b->stack[i];
 		int w;
 
 		/* An open child container is already attached to its parent; the
 		 * innermost frame is where the next node will go. */
 		size_t pending = i < b->depth - 1 ? 1 : 0;
 
-		if (n->kind == YT_MAP) {
+		if (n->kind == YAMLTREE_MAP) {
 			size_t have = n->nkids - pending;
 
 			if (have % 2 == 0)
 				break; /* at a key: the path ends at this map */
 			w = snprintf(buf + used, size - used, "%s%s", used ? "." : "",
-			             n->kids[have - 1]->text);
+				     n->kids[have - 1]->text);
 		} else {
 			w = snprintf(buf + used, size - used, "%s%zu", used ? "." : "",
-			             n->nkids - pending);
+				     n->nkids - pending);
 		}
 		if (w < 0)
 			break;
@@ -85,7 +85,7 @@ static void builder_path(const struct yt_builder *b, char *buf, size_t size)
 }
 
 __attribute__((format(printf, 4, 5))) static void builder_error(struct yt_builder *b, int line,
-                                                                 int column, const char *fmt, ...)
+								int column, const char *fmt, ...)
 {
 	char path[YT_PATH_MAX];
 	va_list ap;
@@ -96,9 +96,10 @@ __attribute__((format(printf, 4, 5))) static void builder_error(struct yt_builde
 	va_end(ap);
 }
 
-static struct yt_node *node_new(struct yt_builder *b, enum yt_kind kind, const yaml_mark_t *m)
+static struct yamltree_node *node_new(struct yt_builder *b, enum yamltree_kind kind,
+				      const yaml_mark_t *m)
 {
-	struct yt_node *n = calloc(1, sizeof(*n));
+	struct yamltree_node *n = calloc(1, sizeof(*n));
 
 	if (!n)
 		return NULL;
@@ -112,21 +113,21 @@ static struct yt_node *node_new(struct yt_builder *b, enum yt_kind kind, const y
 }
 
 /* Classify a tag: 0 = fine, 1 = forces a string, -1 = unsupported. */
-static int tag_class(const unsigned char *tag, enum yt_kind kind)
+static int tag_class(const unsigned char *tag, enum yamltree_kind kind)
 {
 	static const char *const scalar_tags[] = {"int", "float", "bool", "null"};
 	const char *s = (const char *)tag;
 
 	if (!s)
 		return 0;
-	if (strcmp(s, "!") == 0 && kind == YT_SCALAR)
+	if (strcmp(s, "!") == 0 && kind == YAMLTREE_SCALAR)
 		return 1;
 	if (strncmp(s, YT_TAG_PREFIX, strlen(YT_TAG_PREFIX)) != 0)
 		return -1;
 	s += strlen(YT_TAG_PREFIX);
-	if (kind == YT_MAP)
+	if (kind == YAMLTREE_MAP)
 		return strcmp(s, "map") == 0 ? 0 : -1;
-	if (kind == YT_SEQ)
+	if (kind == YAMLTREE_SEQ)
 		return strcmp(s, "seq") == 0 ? 0 : -1;
 	if (strcmp(s, "str") == 0)
 		return 1;
@@ -143,30 +144,30 @@ static int count_nodes(struct yt_builder *b, size_t weight, int line, int column
 	if (b->expanded <= EXPCONF_MAX_NODES)
 		return 0;
 	builder_error(b, line, column,
-	              "too many nodes once aliases are expanded (limit %d); is this an alias "
-	              "bomb?",
-	              EXPCONF_MAX_NODES);
+		      "too many nodes once aliases are expanded (limit %d); is this an alias "
+		      "bomb?",
+		      EXPCONF_MAX_NODES);
 	return -1;
 }
 
 /* Hang n under the open container (or make it the root). */
-static int attach(struct yt_builder *b, struct yt_node *n)
+static int attach(struct yt_builder *b, struct yamltree_node *n)
 {
-	struct yt_node *parent;
+	struct yamltree_node *parent;
 
 	if (b->depth == 0) {
 		b->t->root = n;
 		return 0;
 	}
 	parent = b->stack[b->depth - 1];
-	if (parent->kind == YT_MAP && parent->nkids % 2 == 0 && n->kind != YT_SCALAR) {
+	if (parent->kind == YAMLTREE_MAP && parent->nkids % 2 == 0 && n->kind != YAMLTREE_SCALAR) {
 		builder_error(b, n->line, n->column, "a mapping key must be a string, not a %s",
-		              n->kind == YT_MAP ? "mapping" : "list");
+			      n->kind == YAMLTREE_MAP ? "mapping" : "list");
 		return -1;
 	}
 	if (parent->nkids == parent->cap) {
 		size_t cap = parent->cap ? parent->cap * 2 : 4;
-		struct yt_node **kids = realloc(parent->kids, cap * sizeof(*kids));
+		struct yamltree_node **kids = realloc(parent->kids, cap * sizeof(*kids));
 
 		if (!kids) {
 			builder_error(b, n->line, n->column, "out of memory");
@@ -181,7 +182,7 @@ static int attach(struct yt_builder *b, struct yt_node *n)
 
 static int key_cmp(const void *pa, const void *pb)
 {
-	const struct yt_node *const *a = pa, *const *b = pb;
+	const struct yamltree_node *const *a = pa, *const *b = pb;
 	size_t n = (*a)->len < (*b)->len ? (*a)->len : (*b)->len;
 	int c = memcmp((*a)->text, (*b)->text, n);
 
@@ -196,10 +197,10 @@ static int key_cmp(const void *pa, const void *pb)
 }
 
 /* Report every repeated key of a finished map (sorted copy: n log n). */
-static int check_duplicates(struct yt_builder *b, const struct yt_node *map)
+static int check_duplicates(struct yt_builder *b, const struct yamltree_node *map)
 {
 	size_t nkeys = map->nkids / 2;
-	const struct yt_node **keys;
+	const struct yamltree_node **keys;
 	char path[YT_PATH_MAX];
 	size_t used;
 
@@ -224,15 +225,15 @@ static int check_duplicates(struct yt_builder *b, const struct yt_node *map)
 		used = strlen(path);
 		snprintf(path + used, sizeof(path) - used, "%s%s", used ? "." : "", keys[i]->text);
 		expconf_diag_add(b->d, EXPCONF_ERROR, keys[i]->line, keys[i]->column, path,
-		                 "duplicate key \"%s\" (first at line %d, column %d)", keys[i]->text,
-		                 keys[first]->line, keys[first]->column);
+				 "duplicate key \"%s\" (first at line %d, column %d)",
+				 keys[i]->text, keys[first]->line, keys[first]->column);
 		b->t->had_errors = 1;
 	}
 	free(keys);
 	return 0;
 }
 
-static int anchor_add(struct yt_builder *b, const char *name, struct yt_node *n)
+static int anchor_add(struct yt_builder *b, const char *name, struct yamltree_node *n)
 {
 	struct yt_anchor *a = calloc(1, sizeof(*a));
 	unsigned h = anchor_hash(name);
@@ -249,7 +250,7 @@ static int anchor_add(struct yt_builder *b, const char *name, struct yt_node *n)
 	return 0;
 }
 
-static struct yt_node *anchor_find(const struct yt_builder *b, const char *name)
+static struct yamltree_node *anchor_find(const struct yt_builder *b, const char *name)
 {
 	for (const struct yt_anchor *a = b->anchors[anchor_hash(name)]; a; a = a->next)
 		if (strcmp(a->name, name) == 0)
@@ -298,8 +299,8 @@ static void report_parser_error(struct yt_builder *b, const yaml_parser_t *p)
 		offset_position(b->text, b->len, p->problem_offset, &line, &column);
 		if (strstr(problem, "UTF-8") || strstr(problem, "control characters"))
 			builder_error(b, line, column,
-			              "the file is not valid UTF-8 text (%s at byte offset %zu)", problem,
-			              p->problem_offset);
+				      "the file is not valid UTF-8 text (%s at byte offset %zu)",
+				      problem, p->problem_offset);
 		else
 			builder_error(b, line, column, "cannot read the file: %s", problem);
 		return;
@@ -311,10 +312,9 @@ static void report_parser_error(struct yt_builder *b, const yaml_parser_t *p)
 	line = (int)p->problem_mark.line + 1;
 	column = (int)p->problem_mark.column + 1;
 	if (p->context)
-		builder_error(b, line, column, "invalid YAML: %s (%s started at line %d, column %d)",
-		              problem,
-		              p->context, (int)p->context_mark.line + 1,
-		              (int)p->context_mark.column + 1);
+		builder_error(
+		    b, line, column, "invalid YAML: %s (%s started at line %d, column %d)", problem,
+		    p->context, (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
 	else
 		builder_error(b, line, column, "invalid YAML: %s", problem);
 }
@@ -322,18 +322,18 @@ static void report_parser_error(struct yt_builder *b, const yaml_parser_t *p)
 static int on_scalar(struct yt_builder *b, const yaml_event_t *ev)
 {
 	const yaml_mark_t *m = &ev->start_mark;
-	struct yt_node *n;
+	struct yamltree_node *n;
 	int tag;
 
 	if (ev->data.scalar.length > EXPCONF_MAX_SCALAR_BYTES) {
 		builder_error(b, (int)m->line + 1, (int)m->column + 1,
-		              "value too long (%zu bytes, limit %d)", ev->data.scalar.length,
-		              EXPCONF_MAX_SCALAR_BYTES);
+			      "value too long (%zu bytes, limit %d)", ev->data.scalar.length,
+			      EXPCONF_MAX_SCALAR_BYTES);
 		return -1;
 	}
 	if (count_nodes(b, 1, (int)m->line + 1, (int)m->column + 1) < 0)
 		return -1;
-	n = node_new(b, YT_SCALAR, m);
+	n = node_new(b, YAMLTREE_SCALAR, m);
 	if (!n)
 		goto oom;
 	n->text = malloc(ev->data.scalar.length + 1);
@@ -342,13 +342,15 @@ static int on_scalar(struct yt_builder *b, const yaml_event_t *ev)
 	memcpy(n->text, ev->data.scalar.value, ev->data.scalar.length);
 	n->text[ev->data.scalar.length] = '\0';
 	n->len = ev->data.scalar.length;
-	tag = tag_class(ev->data.scalar.tag, YT_SCALAR);
+	tag = tag_class(ev->data.scalar.tag, YAMLTREE_SCALAR);
 	if (tag < 0) {
 		builder_error(b, n->line, n->column, "unsupported YAML tag %s",
-		              (const char *)ev->data.scalar.tag);
+			      (const char *)ev->data.scalar.tag);
 		b->t->had_errors = 1;
 	}
-	n->plain = tag == 1 ? 0 : (ev->data.scalar.tag ? 1 : ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
+	n->plain =
+	    tag == 1 ? 0
+		     : (ev->data.scalar.tag ? 1 : ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
 	if (attach(b, n) < 0)
 		return -1;
 	if (ev->data.scalar.anchor)
@@ -359,13 +361,13 @@ oom:
 	return -1;
 }
 
-static int on_start(struct yt_builder *b, const yaml_event_t *ev, enum yt_kind kind)
+static int on_start(struct yt_builder *b, const yaml_event_t *ev, enum yamltree_kind kind)
 {
 	const yaml_mark_t *m = &ev->start_mark;
 	const unsigned char *tag, *anchor;
-	struct yt_node *n;
+	struct yamltree_node *n;
 
-	if (kind == YT_MAP) {
+	if (kind == YAMLTREE_MAP) {
 		tag = ev->data.mapping_start.tag;
 		anchor = ev->data.mapping_start.anchor;
 	} else {
@@ -374,7 +376,7 @@ static int on_start(struct yt_builder *b, const yaml_event_t *ev, enum yt_kind k
 	}
 	if (b->depth >= EXPCONF_MAX_DEPTH) {
 		builder_error(b, (int)m->line + 1, (int)m->column + 1,
-		              "nested too deeply (limit %d levels)", EXPCONF_MAX_DEPTH);
+			      "nested too deeply (limit %d levels)", EXPCONF_MAX_DEPTH);
 		return -1;
 	}
 	if (count_nodes(b, 1, (int)m->line + 1, (int)m->column + 1) < 0)
@@ -401,7 +403,7 @@ static int on_start(struct yt_builder *b, const yaml_event_t *ev, enum yt_kind k
 
 static int on_end(struct yt_builder *b)
 {
-	struct yt_node *n = b->stack[b->depth - 1];
+	struct yamltree_node *n = b->stack[b->depth - 1];
 	char *anchor = b->stack_anchor[b->depth - 1];
 	int rv = -1;
 
@@ -412,7 +414,7 @@ static int on_end(struct yt_builder *b)
 		if (n->kids[i]->height + 1 > n->height)
 			n->height = n->kids[i]->height + 1;
 	}
-	if (n->kind == YT_MAP && check_duplicates(b, n) < 0) {
+	if (n->kind == YAMLTREE_MAP && check_duplicates(b, n) < 0) {
 		builder_error(b, n->line, n->column, "out of memory");
 		goto fail;
 	}
@@ -430,7 +432,7 @@ static int on_alias(struct yt_builder *b, const yaml_event_t *ev)
 {
 	const char *name = (const char *)ev->data.alias.anchor;
 	int line = (int)ev->start_mark.line + 1, column = (int)ev->start_mark.column + 1;
-	struct yt_node *n = anchor_find(b, name);
+	struct yamltree_node *n = anchor_find(b, name);
 
 	if (!n) {
 		builder_error(b, line, column, "alias *%s refers to no anchor before it", name);
@@ -438,8 +440,8 @@ static int on_alias(struct yt_builder *b, const yaml_event_t *ev)
 	}
 	if (b->depth + n->height > EXPCONF_MAX_DEPTH) {
 		builder_error(b, line, column,
-		              "alias *%s nests too deeply once expanded (limit %d levels)", name,
-		              EXPCONF_MAX_DEPTH);
+			      "alias *%s nests too deeply once expanded (limit %d levels)", name,
+			      EXPCONF_MAX_DEPTH);
 		return -1;
 	}
 	if (count_nodes(b, n->weight, line, column) < 0)
@@ -454,14 +456,14 @@ static int on_event(struct yt_builder *b, const yaml_event_t *ev)
 		if (b->documents++ == 0)
 			return 0;
 		builder_error(b, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
-		              "more than one YAML document in the file (only one is allowed)");
+			      "more than one YAML document in the file (only one is allowed)");
 		return -1;
 	case YAML_SCALAR_EVENT:
 		return on_scalar(b, ev);
 	case YAML_SEQUENCE_START_EVENT:
-		return on_start(b, ev, YT_SEQ);
+		return on_start(b, ev, YAMLTREE_SEQ);
 	case YAML_MAPPING_START_EVENT:
-		return on_start(b, ev, YT_MAP);
+		return on_start(b, ev, YAMLTREE_MAP);
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
 		return on_end(b);
@@ -472,7 +474,7 @@ static int on_event(struct yt_builder *b, const yaml_event_t *ev)
 	}
 }
 
-struct yt_tree *yt_parse(const char *text, size_t len, struct expconf_diags *d)
+struct yamltree *yamltree_parse(const char *text, size_t len, struct expconf_diags *d)
 {
 	struct yt_builder b;
 	yaml_parser_t parser;
@@ -514,18 +516,18 @@ fail:
 	anchors_free(&b);
 	yaml_parser_delete(&parser);
 	if (!ok) {
-		yt_free(b.t);
+		yamltree_free(b.t);
 		return NULL;
 	}
 	return b.t;
 }
 
-void yt_free(struct yt_tree *t)
+void yamltree_free(struct yamltree *t)
 {
 	if (!t)
 		return;
 	while (t->all) {
-		struct yt_node *n = t->all;
+		struct yamltree_node *n = t->all;
 
 		t->all = n->next_alloc;
 		free(n->text);
@@ -535,24 +537,25 @@ void yt_free(struct yt_tree *t)
 	free(t);
 }
 
-int yt_is(const struct yt_node *n, const char *s)
+int yamltree_is(const struct yamltree_node *n, const char *s)
 {
-	return n && n->kind == YT_SCALAR && n->len == strlen(s) && memcmp(n->text, s, n->len) == 0;
+	return n && n->kind == YAMLTREE_SCALAR && n->len == strlen(s) &&
+	       memcmp(n->text, s, n->len) == 0;
 }
 
-int yt_is_null(const struct yt_node *n)
+int yamltree_is_null(const struct yamltree_node *n)
 {
-	return n && n->kind == YT_SCALAR && n->plain &&
-	       (n->len == 0 || yt_is(n, "~") || yt_is(n, "null") || yt_is(n, "Null") ||
-	        yt_is(n, "NULL"));
+	return n && n->kind == YAMLTREE_SCALAR && n->plain &&
+	       (n->len == 0 || yamltree_is(n, "~") || yamltree_is(n, "null") ||
+		yamltree_is(n, "Null") || yamltree_is(n, "NULL"));
 }
 
-const struct yt_node *yt_map_get(const struct yt_node *map, const char *key)
+const struct yamltree_node *yamltree_map_get(const struct yamltree_node *map, const char *key)
 {
-	if (!map || map->kind != YT_MAP)
+	if (!map || map->kind != YAMLTREE_MAP)
 		return NULL;
 	for (size_t i = 0; i + 1 < map->nkids; i += 2)
-		if (yt_is(map->kids[i], key))
+		if (yamltree_is(map->kids[i], key))
 			return map->kids[i + 1];
 	return NULL;
 }

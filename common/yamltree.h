@@ -11,43 +11,43 @@
 
 #include "expconf.h"
 
-enum yt_kind { YT_SCALAR, YT_SEQ, YT_MAP };
+enum yamltree_kind { YAMLTREE_SCALAR, YAMLTREE_SEQ, YAMLTREE_MAP };
 
-struct yt_node {
-	enum yt_kind kind;
+struct yamltree_node {
+	enum yamltree_kind kind;
 	int line;   /* 1-based */
 	int column; /* 1-based */
 	int plain;  /* scalar: untagged and unquoted, so typed by the YAML core schema */
 	char *text; /* scalar: its bytes, NUL-terminated (may hold NULs) */
 	size_t len;
-	struct yt_node **kids; /* seq: items; map: key, value, key, value ... */
+	struct yamltree_node **kids; /* seq: items; map: key, value, key, value ... */
 	size_t nkids;
 	size_t cap;
 	size_t weight; /* nodes in the subtree after alias expansion, self included */
 	int height;    /* nesting levels of maps/lists in the subtree (scalar: 0) */
-	struct yt_node *next_alloc;
+	struct yamltree_node *next_alloc;
 };
 
-struct yt_tree {
-	struct yt_node *root; /* NULL for an empty document */
-	struct yt_node *all;  /* every node, for freeing */
-	int had_errors;       /* non-fatal errors (duplicate keys) were reported */
+struct yamltree {
+	struct yamltree_node *root; /* NULL for an empty document */
+	struct yamltree_node *all;  /* every node, for freeing */
+	int had_errors;		    /* non-fatal errors (duplicate keys) were reported */
 };
 
 /* Parse text (UTF-8, len bytes) into a tree. Errors go to d; a syntax error or
  * a limit stops the parse and returns NULL. */
-struct yt_tree *yt_parse(const char *text, size_t len, struct expconf_diags *d);
+struct yamltree *yamltree_parse(const char *text, size_t len, struct expconf_diags *d);
 
 /* Free a tree (NULL is fine). */
-void yt_free(struct yt_tree *t);
+void yamltree_free(struct yamltree *t);
 
 /* The value under key in map (first one), or NULL. */
-const struct yt_node *yt_map_get(const struct yt_node *map, const char *key);
+const struct yamltree_node *yamltree_map_get(const struct yamltree_node *map, const char *key);
 
 /* Whether scalar node n is exactly the string s. */
-int yt_is(const struct yt_node *n, const char *s);
+int yamltree_is(const struct yamltree_node *n, const char *s);
 
 /* Whether n is a plain scalar meaning null (~, null, empty). */
-int yt_is_null(const struct yt_node *n);
+int yamltree_is_null(const struct yamltree_node *n);
 
 #endif

@@ -30,8 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int line, column;
 
 		free(text);
-		json_object_foreach(expconf_json(conf), key, v)
-		{
+		json_object_foreach (expconf_json(conf), key, v) {
 			(void)expconf_location(conf, key, &line, &column);
 			(void)v;
 		}

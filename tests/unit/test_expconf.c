@@ -102,10 +102,11 @@ static void assert_json(const json_t *got, const char *want_text)
 
 static void test_bare_values_are_const(void **state)
 {
-	struct expconf *c = parse_ok(BASE "hyperparameters:\n"
-	                                  "  lr: 0.01\n  opt: adam\n  sizes: [1, 2]\n  none: ~\n"
-	                                  "  flag: true\n  tiny: 1e-3\n  hex: 0x10\n  q: \"5\"\n"
-	                                  "  neg: -7\n  yes_is_text: yes\n  m: {type: const, val: {a: 1}}\n");
+	struct expconf *c =
+	    parse_ok(BASE "hyperparameters:\n"
+			  "  lr: 0.01\n  opt: adam\n  sizes: [1, 2]\n  none: ~\n"
+			  "  flag: true\n  tiny: 1e-3\n  hex: 0x10\n  q: \"5\"\n"
+			  "  neg: -7\n  yes_is_text: yes\n  m: {type: const, val: {a: 1}}\n");
 
 	(void)state;
 	assert_json(hp(c, "lr"), "{\"type\":\"const\",\"val\":0.01}");
@@ -124,12 +125,13 @@ static void test_bare_values_are_const(void **state)
 
 static void test_typed_hyperparameters(void **state)
 {
-	struct expconf *c = parse_ok(BASE "hyperparameters:\n"
-	                                  "  i: {type: int, minval: -3, maxval: 9, count: 4}\n"
-	                                  "  d: {type: double, minval: 0, maxval: 1}\n"
-	                                  "  l: {type: log, minval: -4, maxval: -1}\n"
-	                                  "  l2: {type: log, minval: 1, maxval: 3, base: 2, count: 3}\n"
-	                                  "  c: {type: categorical, vals: [a, 1, [x]]}\n");
+	struct expconf *c =
+	    parse_ok(BASE "hyperparameters:\n"
+			  "  i: {type: int, minval: -3, maxval: 9, count: 4}\n"
+			  "  d: {type: double, minval: 0, maxval: 1}\n"
+			  "  l: {type: log, minval: -4, maxval: -1}\n"
+			  "  l2: {type: log, minval: 1, maxval: 3, base: 2, count: 3}\n"
+			  "  c: {type: categorical, vals: [a, 1, [x]]}\n");
 
 	(void)state;
 	assert_json(hp(c, "i"), "{\"type\":\"int\",\"minval\":-3,\"maxval\":9,\"count\":4}");
@@ -137,7 +139,7 @@ static void test_typed_hyperparameters(void **state)
 	assert_true(json_is_real(json_object_get(hp(c, "d"), "minval")));
 	assert_json(hp(c, "l"), "{\"type\":\"log\",\"minval\":-4.0,\"maxval\":-1.0,\"base\":10.0}");
 	assert_json(hp(c, "l2"),
-	            "{\"type\":\"log\",\"minval\":1.0,\"maxval\":3.0,\"base\":2.0,\"count\":3}");
+		    "{\"type\":\"log\",\"minval\":1.0,\"maxval\":3.0,\"base\":2.0,\"count\":3}");
 	assert_json(hp(c, "c"), "{\"type\":\"categorical\",\"vals\":[\"a\",1,[\"x\"]]}");
 	expconf_free(c);
 }
@@ -145,14 +147,14 @@ static void test_typed_hyperparameters(void **state)
 static void test_nested_hyperparameters(void **state)
 {
 	struct expconf *c = parse_ok(BASE "hyperparameters:\n"
-	                                  "  model:\n    depth: 3\n    head:\n"
-	                                  "      units: {type: int, minval: 1, maxval: 2}\n");
+					  "  model:\n    depth: 3\n    head:\n"
+					  "      units: {type: int, minval: 1, maxval: 2}\n");
 
 	(void)state;
 	assert_json(hp(c, "model"),
-	            "{\"type\":\"object\",\"vals\":{\"depth\":{\"type\":\"const\",\"val\":3},"
-	            "\"head\":{\"type\":\"object\",\"vals\":{\"units\":{\"type\":\"int\","
-	            "\"minval\":1,\"maxval\":2}}}}}");
+		    "{\"type\":\"object\",\"vals\":{\"depth\":{\"type\":\"const\",\"val\":3},"
+		    "\"head\":{\"type\":\"object\",\"vals\":{\"units\":{\"type\":\"int\","
+		    "\"minval\":1,\"maxval\":2}}}}}");
 	expconf_free(c);
 }
 
@@ -164,7 +166,8 @@ static void test_entrypoint_forms(void **state)
 	assert_json(json_object_get(expconf_json(c), "entrypoint"), "\"python3 train.py\"");
 	expconf_free(c);
 	c = parse_ok("entrypoint: [python3, -m, train]\nsearcher: {name: single, metric: m}\n");
-	assert_json(json_object_get(expconf_json(c), "entrypoint"), "[\"python3\",\"-m\",\"train\"]");
+	assert_json(json_object_get(expconf_json(c), "entrypoint"),
+		    "[\"python3\",\"-m\",\"train\"]");
 	expconf_free(c);
 	EXPECT("searcher: {name: single, metric: m}\n", 1,
 	       "t.yaml:1:1: error: missing required key \"entrypoint\"");
@@ -182,51 +185,52 @@ static void test_defaults_filled(void **state)
 
 	(void)state;
 	assert_json(expconf_json(c),
-	            "{\"name\":\"experiment\",\"description\":\"\",\"labels\":[],"
-	            "\"entrypoint\":\"python3 train.py\",\"hyperparameters\":{},"
-	            "\"searcher\":{\"name\":\"single\",\"metric\":\"loss\","
-	            "\"smaller_is_better\":true,\"max_trials\":1,\"max_concurrent_trials\":16},"
-	            "\"resources\":{\"slots_per_trial\":1,\"resource_pool\":\"default\","
-	            "\"priority\":null,\"max_slots\":null},"
-	            "\"checkpoint_storage\":{\"save_experiment_best\":0,\"save_trial_best\":1,"
-	            "\"save_trial_latest\":1},\"max_restarts\":5,\"reproducibility\":{},"
-	            "\"environment\":{\"environment_variables\":[]},\"bind_mounts\":[],"
-	            "\"slurm\":{\"sbatch_args\":[]},\"data\":{}}");
+		    "{\"name\":\"experiment\",\"description\":\"\",\"labels\":[],"
+		    "\"entrypoint\":\"python3 train.py\",\"hyperparameters\":{},"
+		    "\"searcher\":{\"name\":\"single\",\"metric\":\"loss\","
+		    "\"smaller_is_better\":true,\"max_trials\":1,\"max_concurrent_trials\":16},"
+		    "\"resources\":{\"slots_per_trial\":1,\"resource_pool\":\"default\","
+		    "\"priority\":null,\"max_slots\":null},"
+		    "\"checkpoint_storage\":{\"save_experiment_best\":0,\"save_trial_best\":1,"
+		    "\"save_trial_latest\":1},\"max_restarts\":5,\"reproducibility\":{},"
+		    "\"environment\":{\"environment_variables\":[]},\"bind_mounts\":[],"
+		    "\"slurm\":{\"sbatch_args\":[]},\"data\":{}}");
 	expconf_free(c);
 }
 
 static void test_all_sections(void **state)
 {
 	struct expconf *c = parse_ok(
-		"name: full\ndescription: d\nlabels: [a, b]\nentrypoint: x\n"
-		"searcher: {name: random, metric: acc, smaller_is_better: false, max_trials: 8,\n"
-		"           max_concurrent_trials: 0, source_trial_id: 3}\n"
-		"resources: {slots_per_trial: 4, resource_pool: gpu, priority: 10, max_slots: 8}\n"
-		"checkpoint_storage: {type: directory, container_path: /ckpt, save_trial_latest: 0}\n"
-		"max_restarts: 0\nreproducibility: {experiment_seed: 4294967295}\n"
-		"bind_mounts: [{host_path: /data, container_path: /d}]\n"
-		"slurm: {sbatch_args: [--qos=high], gpu_type: h100, slots_per_node: 8}\n"
-		"data: {url: http://x, n: [1, {a: b}]}\n"
-		"min_validation_period: {batches: 100}\nmin_checkpoint_period: {epochs: 1}\n"
-		"records_per_epoch: 5000\n");
+	    "name: full\ndescription: d\nlabels: [a, b]\nentrypoint: x\n"
+	    "searcher: {name: random, metric: acc, smaller_is_better: false, max_trials: 8,\n"
+	    "           max_concurrent_trials: 0, source_trial_id: 3}\n"
+	    "resources: {slots_per_trial: 4, resource_pool: gpu, priority: 10, max_slots: 8}\n"
+	    "checkpoint_storage: {type: directory, container_path: /ckpt, save_trial_latest: 0}\n"
+	    "max_restarts: 0\nreproducibility: {experiment_seed: 4294967295}\n"
+	    "bind_mounts: [{host_path: /data, container_path: /d}]\n"
+	    "slurm: {sbatch_args: [--qos=high], gpu_type: h100, slots_per_node: 8}\n"
+	    "data: {url: http://x, n: [1, {a: b}]}\n"
+	    "min_validation_period: {batches: 100}\nmin_checkpoint_period: {epochs: 1}\n"
+	    "records_per_epoch: 5000\n");
 	json_t *j = expconf_json(c);
 
 	(void)state;
 	assert_json(json_object_get(j, "labels"), "[\"a\",\"b\"]");
 	assert_json(json_object_get(j, "searcher"),
-	            "{\"name\":\"random\",\"metric\":\"acc\",\"smaller_is_better\":false,"
-	            "\"source_trial_id\":3,\"max_trials\":8,\"max_concurrent_trials\":0}");
+		    "{\"name\":\"random\",\"metric\":\"acc\",\"smaller_is_better\":false,"
+		    "\"source_trial_id\":3,\"max_trials\":8,\"max_concurrent_trials\":0}");
 	assert_json(json_object_get(j, "resources"),
-	            "{\"slots_per_trial\":4,\"resource_pool\":\"gpu\",\"priority\":10,"
-	            "\"max_slots\":8}");
+		    "{\"slots_per_trial\":4,\"resource_pool\":\"gpu\",\"priority\":10,"
+		    "\"max_slots\":8}");
 	assert_json(json_object_get(j, "checkpoint_storage"),
-	            "{\"type\":\"directory\",\"container_path\":\"/ckpt\","
-	            "\"save_experiment_best\":0,\"save_trial_best\":1,\"save_trial_latest\":0}");
+		    "{\"type\":\"directory\",\"container_path\":\"/ckpt\","
+		    "\"save_experiment_best\":0,\"save_trial_best\":1,\"save_trial_latest\":0}");
 	assert_json(json_object_get(j, "reproducibility"), "{\"experiment_seed\":4294967295}");
 	assert_json(json_object_get(j, "bind_mounts"),
-	            "[{\"host_path\":\"/data\",\"container_path\":\"/d\",\"read_only\":false}]");
-	assert_json(json_object_get(j, "slurm"),
-	            "{\"sbatch_args\":[\"--qos=high\"],\"gpu_type\":\"h100\",\"slots_per_node\":8}");
+		    "[{\"host_path\":\"/data\",\"container_path\":\"/d\",\"read_only\":false}]");
+	assert_json(
+	    json_object_get(j, "slurm"),
+	    "{\"sbatch_args\":[\"--qos=high\"],\"gpu_type\":\"h100\",\"slots_per_node\":8}");
 	assert_json(json_object_get(j, "data"), "{\"url\":\"http://x\",\"n\":[1,{\"a\":\"b\"}]}");
 	assert_json(json_object_get(j, "min_validation_period"), "{\"batches\":100}");
 	assert_json(json_object_get(j, "min_checkpoint_period"), "{\"epochs\":1}");
@@ -241,25 +245,26 @@ static void test_length_forms(void **state)
 
 	(void)state;
 	c = parse_ok("entrypoint: x\nsearcher: {name: adaptive_asha, metric: m, max_trials: 9,\n"
-	             "  max_length: {epochs: 27}, divisor: 3, max_rungs: 4, mode: conservative}\n");
+		     "  max_length: {epochs: 27}, divisor: 3, max_rungs: 4, mode: conservative}\n");
 	assert_json(json_object_get(expconf_json(c), "searcher"),
-	            "{\"name\":\"adaptive_asha\",\"metric\":\"m\",\"smaller_is_better\":true,"
-	            "\"max_trials\":9,\"max_concurrent_trials\":16,\"max_length\":{\"epochs\":27},"
-	            "\"time_metric\":\"epochs\",\"max_time\":27,\"divisor\":3,\"max_rungs\":4,"
-	            "\"mode\":\"conservative\"}");
+		    "{\"name\":\"adaptive_asha\",\"metric\":\"m\",\"smaller_is_better\":true,"
+		    "\"max_trials\":9,\"max_concurrent_trials\":16,\"max_length\":{\"epochs\":27},"
+		    "\"time_metric\":\"epochs\",\"max_time\":27,\"divisor\":3,\"max_rungs\":4,"
+		    "\"mode\":\"conservative\"}");
 	expconf_free(c);
 	c = parse_ok("entrypoint: x\nsearcher: {name: adaptive_asha, metric: m, max_trials: 9,\n"
-	             "  time_metric: steps, max_time: 100}\n");
+		     "  time_metric: steps, max_time: 100}\n");
 	assert_json(json_object_get(expconf_json(c), "searcher"),
-	            "{\"name\":\"adaptive_asha\",\"metric\":\"m\",\"smaller_is_better\":true,"
-	            "\"max_trials\":9,\"max_concurrent_trials\":16,\"time_metric\":\"steps\","
-	            "\"max_time\":100,\"divisor\":4,\"max_rungs\":5,\"mode\":\"standard\"}");
+		    "{\"name\":\"adaptive_asha\",\"metric\":\"m\",\"smaller_is_better\":true,"
+		    "\"max_trials\":9,\"max_concurrent_trials\":16,\"time_metric\":\"steps\","
+		    "\"max_time\":100,\"divisor\":4,\"max_rungs\":5,\"mode\":\"standard\"}");
 	expconf_free(c);
 	/* Other searchers keep the old form as written, without time_metric. */
-	c = parse_ok("entrypoint: x\nsearcher: {name: grid, metric: m, max_length: {batches: 5}}\n");
+	c = parse_ok(
+	    "entrypoint: x\nsearcher: {name: grid, metric: m, max_length: {batches: 5}}\n");
 	assert_json(json_object_get(expconf_json(c), "searcher"),
-	            "{\"name\":\"grid\",\"metric\":\"m\",\"smaller_is_better\":true,"
-	            "\"max_concurrent_trials\":16,\"max_length\":{\"batches\":5}}");
+		    "{\"name\":\"grid\",\"metric\":\"m\",\"smaller_is_better\":true,"
+		    "\"max_concurrent_trials\":16,\"max_length\":{\"batches\":5}}");
 	expconf_free(c);
 	EXPECT("entrypoint: x\nsearcher: {name: adaptive_asha, metric: m, max_trials: 2}\n", 1,
 	       "t.yaml:2:11: searcher: error: adaptive_asha needs a length");
@@ -280,12 +285,12 @@ static void test_environment_variables(void **state)
 	(void)state;
 	c = parse_ok(BASE "environment:\n  environment_variables: [A=1, B_2=x=y, C=]\n");
 	assert_json(json_object_get(expconf_json(c), "environment"),
-	            "{\"environment_variables\":[\"A=1\",\"B_2=x=y\",\"C=\"]}");
+		    "{\"environment_variables\":[\"A=1\",\"B_2=x=y\",\"C=\"]}");
 	expconf_free(c);
 	c = parse_ok(BASE "environment:\n  environment_variables:\n    rocm: [R=1]\n"
-	                  "    cpu: [C=1]\n    cuda: [G=1, H=2]\n");
+			  "    cpu: [C=1]\n    cuda: [G=1, H=2]\n");
 	assert_json(json_object_get(expconf_json(c), "environment"),
-	            "{\"environment_variables\":[\"C=1\",\"G=1\",\"H=2\",\"R=1\"]}");
+		    "{\"environment_variables\":[\"C=1\",\"G=1\",\"H=2\",\"R=1\"]}");
 	expconf_free(c);
 	EXPECT(BASE "environment:\n  environment_variables: [NOEQ, 9X=1]\n", 2,
 	       "t.yaml:4:27: environment.environment_variables.0: error: expected NAME=value, got "
@@ -298,8 +303,8 @@ static void test_environment_variables(void **state)
 static void test_locations(void **state)
 {
 	struct expconf *c = parse_ok("entrypoint: [a, b]\nsearcher: {name: single, metric: m}\n"
-	                             "hyperparameters:\n  lr:\n    type: log\n    minval: -3\n"
-	                             "    maxval: 0\n");
+				     "hyperparameters:\n  lr:\n    type: log\n    minval: -3\n"
+				     "    maxval: 0\n");
 	int line = 0, col = 0;
 
 	(void)state;
@@ -321,7 +326,7 @@ static void test_locations(void **state)
 static void test_ignored_determined_key_warns(void **state)
 {
 	const char *yaml = BASE "scheduling_unit: 10\nresources: {shm_size: 4096}\n"
-	                        "searcher_extra: 1\n";
+				"searcher_extra: 1\n";
 	struct expconf_diags d;
 	struct expconf *c;
 	char *text;
@@ -329,12 +334,12 @@ static void test_ignored_determined_key_warns(void **state)
 	(void)state;
 	/* An ignored key alone: a warning and a config. */
 	c = expconf_parse(BASE "scheduling_unit: 10\nresources: {shm_size: 4096}\n",
-	                  strlen(BASE) + 48, "t.yaml", &d);
+			  strlen(BASE) + 48, "t.yaml", &d);
 	assert_non_null(c);
 	assert_int_equal(d.errors, 0);
 	text = diags_text(&d);
 	assert_non_null(strstr(text, "t.yaml:3:1: scheduling_unit: warning: \"scheduling_unit\" is "
-	                             "a Determined setting ignored by det-slurm"));
+				     "a Determined setting ignored by det-slurm"));
 	assert_non_null(strstr(text, "t.yaml:4:13: resources.shm_size: warning:"));
 	free(text);
 	expconf_free(c);
@@ -347,30 +352,32 @@ static void test_ignored_determined_key_warns(void **state)
 static void test_wrong_types(void **state)
 {
 	(void)state;
-	EXPECT("name: [x]\nentrypoint: x\nsearcher: {name: single, metric: 5,\n"
-	       "  smaller_is_better: \"no\"}\nmax_restarts: 1.5\nlabels: x\n"
-	       "resources: [1]\nhyperparameters: [1]\n",
-	       7, "t.yaml:1:7: name: error: expected a string, got a list",
-	       "t.yaml:3:34: searcher.metric: error: expected a string, got an integer",
-	       "t.yaml:4:22: searcher.smaller_is_better: error: expected a boolean (true or false), "
-	       "got a string",
-	       "t.yaml:5:15: max_restarts: error: expected an integer, got a number",
-	       "t.yaml:6:9: labels: error: expected a list of strings",
-	       "t.yaml:7:12: resources: error: expected a mapping, got a list",
-	       "t.yaml:8:18: hyperparameters: error: expected a mapping of hyperparameter names");
+	EXPECT(
+	    "name: [x]\nentrypoint: x\nsearcher: {name: single, metric: 5,\n"
+	    "  smaller_is_better: \"no\"}\nmax_restarts: 1.5\nlabels: x\n"
+	    "resources: [1]\nhyperparameters: [1]\n",
+	    7, "t.yaml:1:7: name: error: expected a string, got a list",
+	    "t.yaml:3:34: searcher.metric: error: expected a string, got an integer",
+	    "t.yaml:4:22: searcher.smaller_is_better: error: expected a boolean (true or false), "
+	    "got a string",
+	    "t.yaml:5:15: max_restarts: error: expected an integer, got a number",
+	    "t.yaml:6:9: labels: error: expected a list of strings",
+	    "t.yaml:7:12: resources: error: expected a mapping, got a list",
+	    "t.yaml:8:18: hyperparameters: error: expected a mapping of hyperparameter names");
 }
 
 static void test_hyperparameter_errors(void **state)
 {
 	(void)state;
 	EXPECT(BASE "hyperparameters:\n"
-	            "  a: {type: int, minval: 5, maxval: 1}\n"
-	            "  b: {type: log, minval: 1, maxval: 2, base: 1}\n"
-	            "  c: {type: categorical, vals: []}\n"
-	            "  d: {type: double, minval: 0}\n"
-	            "  e: {type: int, minval: 0, maxval: 1, count: 0, step: 2}\n"
-	            "  f: {type: float}\n  g: {type: const}\n",
-	       8, "t.yaml:4:37: hyperparameters.a.maxval: error: maxval (1) is less than minval (5)",
+		    "  a: {type: int, minval: 5, maxval: 1}\n"
+		    "  b: {type: log, minval: 1, maxval: 2, base: 1}\n"
+		    "  c: {type: categorical, vals: []}\n"
+		    "  d: {type: double, minval: 0}\n"
+		    "  e: {type: int, minval: 0, maxval: 1, count: 0, step: 2}\n"
+		    "  f: {type: float}\n  g: {type: const}\n",
+	       8,
+	       "t.yaml:4:37: hyperparameters.a.maxval: error: maxval (1) is less than minval (5)",
 	       "t.yaml:5:46: hyperparameters.b.base: error: base must be positive and not 1, got 1",
 	       "t.yaml:6:32: hyperparameters.c.vals: error: vals must be a non-empty list",
 	       "t.yaml:7:6: hyperparameters.d: error: missing required key \"maxval\"",
@@ -394,16 +401,17 @@ static void test_searcher_errors(void **state)
 	       "t.yaml:2:11: searcher: error: missing required key \"max_trials\"");
 	EXPECT("entrypoint: x\nsearcher: {name: random, metric: m, max_trials: 1000001}\n", 1,
 	       "t.yaml:2:49: searcher.max_trials: error: must be between 1 and 1000000");
-	EXPECT("entrypoint: x\nsearcher: {name: adaptive_asha, metric: m, max_trials: 4,\n"
-	       "  max_time: 10, time_metric: b, divisor: 1, max_rungs: 0, mode: fast,\n"
-	       "  population_size: 3, bracket_rungs: [1]}\n",
-	       4, "t.yaml:3:42: searcher.divisor: error: divisor must be greater than 1",
-	       "t.yaml:3:56: searcher.max_rungs: error: must be between 1 and 64, got 0",
-	       "t.yaml:3:65: searcher.mode: error: mode must be standard, aggressive or conservative",
-	       "t.yaml:4:3: searcher.population_size: error: \"population_size\" is not a setting of "
-	       "the adaptive_asha searcher",
-	       "t.yaml:4:23: searcher.bracket_rungs: warning: \"bracket_rungs\" is a Determined "
-	       "setting ignored by det-slurm");
+	EXPECT(
+	    "entrypoint: x\nsearcher: {name: adaptive_asha, metric: m, max_trials: 4,\n"
+	    "  max_time: 10, time_metric: b, divisor: 1, max_rungs: 0, mode: fast,\n"
+	    "  population_size: 3, bracket_rungs: [1]}\n",
+	    4, "t.yaml:3:42: searcher.divisor: error: divisor must be greater than 1",
+	    "t.yaml:3:56: searcher.max_rungs: error: must be between 1 and 64, got 0",
+	    "t.yaml:3:65: searcher.mode: error: mode must be standard, aggressive or conservative",
+	    "t.yaml:4:3: searcher.population_size: error: \"population_size\" is not a setting of "
+	    "the adaptive_asha searcher",
+	    "t.yaml:4:23: searcher.bracket_rungs: warning: \"bracket_rungs\" is a Determined "
+	    "setting ignored by det-slurm");
 	EXPECT("entrypoint: x\n", 1, "t.yaml:1:1: error: missing required key \"searcher\"");
 }
 
@@ -418,7 +426,7 @@ static void test_storage_and_mounts(void **state)
 	       "\"host_path\"",
 	       "t.yaml:3:56: checkpoint_storage.save_trial_best: error: must be between 0");
 	EXPECT(BASE "bind_mounts:\n  - {host_path: data, container_path: /d, read_only: 1}\n"
-	            "  - {container_path: /e}\n",
+		    "  - {container_path: /e}\n",
 	       3, "t.yaml:4:17: bind_mounts.0.host_path: error: host_path must be an absolute path",
 	       "t.yaml:4:54: bind_mounts.0.read_only: error: expected a boolean",
 	       "t.yaml:5:5: bind_mounts.1: error: missing required key \"host_path\"");
@@ -445,16 +453,17 @@ static void test_malformed_yaml(void **state)
 static void test_duplicate_keys(void **state)
 {
 	(void)state;
-	EXPECT(BASE "searcher: {name: random}\nhyperparameters: {a: 1, b: 2, a: 3}\n", 2,
-	       "t.yaml:3:1: searcher: error: duplicate key \"searcher\" (first at line 2, column 1)",
-	       "t.yaml:4:31: hyperparameters.a: error: duplicate key \"a\" (first at line 4, "
-	       "column 19)");
+	EXPECT(
+	    BASE "searcher: {name: random}\nhyperparameters: {a: 1, b: 2, a: 3}\n", 2,
+	    "t.yaml:3:1: searcher: error: duplicate key \"searcher\" (first at line 2, column 1)",
+	    "t.yaml:4:31: hyperparameters.a: error: duplicate key \"a\" (first at line 4, "
+	    "column 19)");
 }
 
 static void test_numbers(void **state)
 {
 	struct expconf *c = parse_ok(BASE "hyperparameters:\n  a: +5\n  b: 0o17\n  c: -1.5e+2\n"
-	                                  "  d: .5\n  e: 9223372036854775807\n  f: 1.\n");
+					  "  d: .5\n  e: 9223372036854775807\n  f: 1.\n");
 
 	(void)state;
 	assert_json(hp(c, "a"), "{\"type\":\"const\",\"val\":5}");
@@ -465,8 +474,9 @@ static void test_numbers(void **state)
 	assert_json(hp(c, "f"), "{\"type\":\"const\",\"val\":1.0}");
 	expconf_free(c);
 	EXPECT(BASE "hyperparameters:\n  a: 9223372036854775808\n  b: -.inf\n  c: .NaN\n"
-	            "  d: 1e999\n",
-	       4, "t.yaml:4:6: hyperparameters.a: error: integer 9223372036854775808 is out of range",
+		    "  d: 1e999\n",
+	       4,
+	       "t.yaml:4:6: hyperparameters.a: error: integer 9223372036854775808 is out of range",
 	       "t.yaml:5:6: hyperparameters.b: error: number -.inf is not finite",
 	       "t.yaml:6:6: hyperparameters.c: error: number .NaN is not finite",
 	       "t.yaml:7:6: hyperparameters.d: error: number 1e999 is not finite");
@@ -483,13 +493,13 @@ static void test_huge_scalar_and_file(void **state)
 	memset(yaml + 6, 'x', n);
 	strcpy(yaml + 6 + n, "\n");
 	expect_errors(yaml, strlen(yaml), 1, "t.yaml:1:7: name: error: value too long (65546 bytes",
-	              NULL);
+		      NULL);
 	free(yaml);
 	yaml = calloc(1, EXPCONF_MAX_FILE_BYTES + 2);
 	assert_non_null(yaml);
 	memset(yaml, '#', EXPCONF_MAX_FILE_BYTES + 1);
 	expect_errors(yaml, EXPCONF_MAX_FILE_BYTES + 1, 1,
-	              "t.yaml: error: file too large (1048577 bytes, limit 1048576)", NULL);
+		      "t.yaml: error: file too large (1048577 bytes, limit 1048576)", NULL);
 	free(yaml);
 }
 
@@ -507,7 +517,7 @@ static void test_deep_nesting(void **state)
 	strcat(yaml, "\n");
 	/* The root map is level 1, a's lists 2..: the 32nd level is column 4 + 30. */
 	expect_errors(yaml, strlen(yaml), 1, "t.yaml:1:35: a.0.0.0",
-	              "error: nested too deeply (limit 32 levels)", NULL);
+		      "error: nested too deeply (limit 32 levels)", NULL);
 	/* An anchor 20 levels deep used 15 levels down: 35 > 32 once expanded. */
 	strcpy(yaml, "a: &x ");
 	for (int i = 0; i < 20; i++)
@@ -522,34 +532,36 @@ static void test_deep_nesting(void **state)
 	for (int i = 0; i < 14; i++)
 		strcat(yaml, "]");
 	strcat(yaml, "\n");
-	expect_errors(yaml, strlen(yaml), 1,
-	              "t.yaml:2:18: b.0.0.0.0.0.0.0.0.0.0.0.0.0.0: error: alias *x nests too deeply "
-	              "once expanded (limit 32 levels)",
-	              NULL);
+	expect_errors(
+	    yaml, strlen(yaml), 1,
+	    "t.yaml:2:18: b.0.0.0.0.0.0.0.0.0.0.0.0.0.0: error: alias *x nests too deeply "
+	    "once expanded (limit 32 levels)",
+	    NULL);
 }
 
 static void test_alias_bomb(void **state)
 {
 	const char *bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-	                   "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-	                   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
-	                   "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-	                   "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
-	                   "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
-	                   "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
-	                   "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
-	                   "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n";
+			   "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+			   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+			   "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+			   "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+			   "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+			   "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+			   "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+			   "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n";
 	clock_t start = clock();
 	struct expconf *c;
 
 	(void)state;
 	/* 10^9 nodes once expanded: refused where the count passes the limit, fast. */
-	EXPECT(bomb, 1, "t.yaml:5:36: e.7: error: too many nodes once aliases are expanded (limit "
-	                "100000)");
+	EXPECT(bomb, 1,
+	       "t.yaml:5:36: e.7: error: too many nodes once aliases are expanded (limit "
+	       "100000)");
 	assert_true((double)(clock() - start) / CLOCKS_PER_SEC < 1.0);
 	/* Aliases within the limit are expanded into the JSON. */
 	c = parse_ok(BASE "hyperparameters:\n  a: &h {type: int, minval: 1, maxval: 2}\n  b: *h\n"
-	                  "data: {x: &l [1, 2], y: *l}\n");
+			  "data: {x: &l [1, 2], y: *l}\n");
 	assert_json(hp(c, "b"), "{\"type\":\"int\",\"minval\":1,\"maxval\":2}");
 	assert_json(json_object_get(expconf_json(c), "data"), "{\"x\":[1,2],\"y\":[1,2]}");
 	expconf_free(c);
@@ -563,9 +575,10 @@ static void test_non_utf8(void **state)
 	       "sequence at byte offset 77)");
 	EXPECT("name: \xff\n", 1,
 	       "t.yaml:1:7: error: the file is not valid UTF-8 text (invalid leading UTF-8 octet");
-	expect_errors("name: a\0b\n", 10, 1, "t.yaml:1:8: error: the file is not valid UTF-8 text "
-	                                     "(control characters are not allowed",
-	              NULL);
+	expect_errors("name: a\0b\n", 10, 1,
+		      "t.yaml:1:8: error: the file is not valid UTF-8 text "
+		      "(control characters are not allowed",
+		      NULL);
 }
 
 static void test_grid(void **state)
@@ -575,9 +588,9 @@ static void test_grid(void **state)
 	(void)state;
 	/* int counts are capped at maxval-minval+1: 100000 points exactly is fine. */
 	c = parse_ok("entrypoint: x\nsearcher: {name: grid, metric: m}\nhyperparameters:\n"
-	             "  a: {type: int, minval: 0, maxval: 99999, count: 9000000000000000000}\n"
-	             "  b: {type: categorical, vals: [x]}\n  c: 5\n"
-	             "  n: {m: {type: double, minval: 0, maxval: 1, count: 1}}\n");
+		     "  a: {type: int, minval: 0, maxval: 99999, count: 9000000000000000000}\n"
+		     "  b: {type: categorical, vals: [x]}\n  c: 5\n"
+		     "  n: {m: {type: double, minval: 0, maxval: 1, count: 1}}\n");
 	expconf_free(c);
 	EXPECT("entrypoint: x\nsearcher: {name: grid, metric: m}\nhyperparameters:\n"
 	       "  a: {type: int, minval: 0, maxval: 100000, count: 9000000000000000000}\n",
@@ -604,8 +617,9 @@ static void test_all_errors_reported(void **state)
 	       "max_restarts: x\nzzz: 1\nhyperparameters: {a: {type: int}}\n",
 	       7, "t.yaml:1:7: name: error:", "t.yaml:2:13: entrypoint: error:",
 	       "t.yaml:3:49: searcher.max_trials: error:", "t.yaml:4:15: max_restarts: error:",
-	       "t.yaml:5:1: zzz: error:", "t.yaml:6:22: hyperparameters.a: error: missing required "
-	                                  "key \"minval\"");
+	       "t.yaml:5:1: zzz: error:",
+	       "t.yaml:6:22: hyperparameters.a: error: missing required "
+	       "key \"minval\"");
 }
 
 static void test_diagnostics_capped(void **state)
@@ -666,31 +680,31 @@ static void test_parse_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bare_values_are_const),
-		cmocka_unit_test(test_typed_hyperparameters),
-		cmocka_unit_test(test_nested_hyperparameters),
-		cmocka_unit_test(test_entrypoint_forms),
-		cmocka_unit_test(test_defaults_filled),
-		cmocka_unit_test(test_all_sections),
-		cmocka_unit_test(test_length_forms),
-		cmocka_unit_test(test_environment_variables),
-		cmocka_unit_test(test_locations),
-		cmocka_unit_test(test_ignored_determined_key_warns),
-		cmocka_unit_test(test_wrong_types),
-		cmocka_unit_test(test_hyperparameter_errors),
-		cmocka_unit_test(test_searcher_errors),
-		cmocka_unit_test(test_storage_and_mounts),
-		cmocka_unit_test(test_malformed_yaml),
-		cmocka_unit_test(test_duplicate_keys),
-		cmocka_unit_test(test_numbers),
-		cmocka_unit_test(test_huge_scalar_and_file),
-		cmocka_unit_test(test_deep_nesting),
-		cmocka_unit_test(test_alias_bomb),
-		cmocka_unit_test(test_non_utf8),
-		cmocka_unit_test(test_grid),
-		cmocka_unit_test(test_all_errors_reported),
-		cmocka_unit_test(test_diagnostics_capped),
-		cmocka_unit_test(test_parse_file),
+	    cmocka_unit_test(test_bare_values_are_const),
+	    cmocka_unit_test(test_typed_hyperparameters),
+	    cmocka_unit_test(test_nested_hyperparameters),
+	    cmocka_unit_test(test_entrypoint_forms),
+	    cmocka_unit_test(test_defaults_filled),
+	    cmocka_unit_test(test_all_sections),
+	    cmocka_unit_test(test_length_forms),
+	    cmocka_unit_test(test_environment_variables),
+	    cmocka_unit_test(test_locations),
+	    cmocka_unit_test(test_ignored_determined_key_warns),
+	    cmocka_unit_test(test_wrong_types),
+	    cmocka_unit_test(test_hyperparameter_errors),
+	    cmocka_unit_test(test_searcher_errors),
+	    cmocka_unit_test(test_storage_and_mounts),
+	    cmocka_unit_test(test_malformed_yaml),
+	    cmocka_unit_test(test_duplicate_keys),
+	    cmocka_unit_test(test_numbers),
+	    cmocka_unit_test(test_huge_scalar_and_file),
+	    cmocka_unit_test(test_deep_nesting),
+	    cmocka_unit_test(test_alias_bomb),
+	    cmocka_unit_test(test_non_utf8),
+	    cmocka_unit_test(test_grid),
+	    cmocka_unit_test(test_all_errors_reported),
+	    cmocka_unit_test(test_diagnostics_capped),
+	    cmocka_unit_test(test_parse_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
