@@ -165,6 +165,10 @@ static int attach(struct yt_builder *b, struct yamltree_node *n)
 			      n->kind == YAMLTREE_MAP ? "mapping" : "list");
 		return -1;
 	}
+	if (parent->kind == YAMLTREE_MAP && parent->nkids % 2 == 0 && strlen(n->text) != n->len) {
+		builder_error(b, n->line, n->column, "a key must not contain NUL characters");
+		b->t->had_errors = 1;
+	}
 	if (parent->nkids == parent->cap) {
 		size_t cap = parent->cap ? parent->cap * 2 : 4;
 		struct yamltree_node **kids = realloc(parent->kids, cap * sizeof(*kids));

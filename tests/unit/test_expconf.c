@@ -87,7 +87,7 @@ static json_t *hp(struct expconf *c, const char *name)
 static void assert_json(const json_t *got, const char *want_text)
 {
 	json_error_t err;
-	json_t *want = json_loads(want_text, JSON_DECODE_ANY, &err);
+	json_t *want = json_loads(want_text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
 
 	assert_non_null(want);
 	if (!json_equal((json_t *)got, want)) {
@@ -450,6 +450,20 @@ static void test_malformed_yaml(void **state)
 	EXPECT("- a\n- b\n", 1, "t.yaml:1:1: error: expected a mapping of configuration keys");
 }
 
+static void test_tags_and_escapes(void **state)
+{
+	struct expconf *c = parse_ok(BASE "data: {s: !!str 5, i: !!int \"7\", u: \"\\u00e9t\\u00e9\",\n"
+	                                  "       z: \"x\\0y\"}\n");
+
+	(void)state;
+	assert_json(json_object_get(expconf_json(c), "data"),
+	            "{\"s\":\"5\",\"i\":7,\"u\":\"\u00e9t\u00e9\",\"z\":\"x\\u0000y\"}");
+	expconf_free(c);
+	/* A key with a NUL would be cut short in JSON: refused, not truncated. */
+	EXPECT(BASE "hyperparameters:\n  \"a\\0b\": 1\n  a: 2\n", 1,
+	       "t.yaml:4:3: hyperparameters: error: a key must not contain NUL characters");
+}
+
 static void test_duplicate_keys(void **state)
 {
 	(void)state;
@@ -695,6 +709,7 @@ int main(void)
 	    cmocka_unit_test(test_searcher_errors),
 	    cmocka_unit_test(test_storage_and_mounts),
 	    cmocka_unit_test(test_malformed_yaml),
+	    cmocka_unit_test(test_tags_and_escapes),
 	    cmocka_unit_test(test_duplicate_keys),
 	    cmocka_unit_test(test_numbers),
 	    cmocka_unit_test(test_huge_scalar_and_file),
