@@ -334,6 +334,13 @@ json_t *searcher_trial_hparams(const struct searcher *s, int index, char *err, s
 	return v;
 }
 
+int searcher_trial_bracket(const struct searcher *s, int index)
+{
+	if (index < 0 || index >= s->ntrials)
+		return -1;
+	return s->kind == SEARCHER_ASHA ? s->trials[index].bracket : 0;
+}
+
 uint32_t searcher_trial_seed(const struct searcher *s, int index)
 {
 	struct prng gen;

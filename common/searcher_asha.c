@@ -452,8 +452,8 @@ static int asha_restore_entry(struct searcher *s, int b, int r, const json_t *ej
 		return -1;
 	}
 	trial = (int)json_integer_value(tj);
-	if (s->trials[trial].bracket != b || stamp[trial] == r + 1 ||
-	    s->trials[trial].rung <= r) {
+	if (s->trials[trial].bracket != b || stamp[trial] == r + 1 || s->trials[trial].rung <= r ||
+	    s->trials[trial].exit == SEARCHER_EXIT_INVALID_HP) {
 		asha_errf(err, errlen, "snapshot: trial %d does not belong in bracket %d rung %d",
 		          trial, b, r);
 		return -1;
