@@ -302,7 +302,8 @@ static int hp_grid_index(struct hparams *hp, struct hp_build *b)
 	}
 	hp_collect_leaves(&hp->root, hp);
 	for (size_t i = 0; i < hp->nleaves; i++) {
-		size *= hp->leaves[i]->count; /* both <= HPARAMS_MAX_GRID_POINTS: no overflow */
+		/* size <= HPARAMS_MAX_GRID_POINTS and a count is at most a list length: no overflow */
+		size *= hp->leaves[i]->count;
 		if (size > HPARAMS_MAX_GRID_POINTS) {
 			if (b->for_grid) {
 				hp_fail(b, "grid has more than %d points", HPARAMS_MAX_GRID_POINTS);

@@ -10,12 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "expconf.h"
 #include "prng.h"
 
-/* Deepest nesting of hyperparameter maps accepted. */
-#define HPARAMS_MAX_DEPTH 32
+/* Deepest nesting of hyperparameter maps accepted (the config parser's limit). */
+#define HPARAMS_MAX_DEPTH EXPCONF_MAX_DEPTH
 /* Largest grid (cartesian product) accepted. */
-#define HPARAMS_MAX_GRID_POINTS 100000
+#define HPARAMS_MAX_GRID_POINTS EXPCONF_MAX_GRID_POINTS
 
 /* A checked hyperparameter space. */
 struct hparams;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "expconf.h"
 #include "hparams.h"
 #include "searcher.h"
 
@@ -18,7 +19,7 @@ enum searcher_kind { SEARCHER_SINGLE, SEARCHER_GRID, SEARCHER_RANDOM, SEARCHER_A
 /* Default of searcher.max_concurrent_trials (Determined's). */
 #define SEARCHER_DEFAULT_MAX_CONCURRENT 16
 /* Largest searcher.max_trials accepted. */
-#define SEARCHER_MAX_TRIALS 1000000
+#define SEARCHER_MAX_TRIALS EXPCONF_MAX_TRIALS
 /* Replacements for invalid hyperparameters stop after max(trial_count, this). */
 #define SEARCHER_MIN_REPLACEMENTS 100
 
