@@ -134,7 +134,7 @@ static int hp_compile_map(struct hp_build *b, const json_t *map, struct hp_node 
 		return -1;
 	}
 	node->nchildren = n;
-	json_object_foreach((json_t *)map, key, child) {
+	json_object_foreach ((json_t *)map, key, child) {
 		int w = snprintf(b->path + plen, sizeof(b->path) - plen, ".%s", key);
 		if (w < 0 || (size_t)w >= sizeof(b->path) - plen) {
 			b->path[plen] = '\0';
@@ -156,7 +156,8 @@ static int hp_compile_int(struct hp_build *b, const json_t *spec, struct hp_node
 	uint64_t span;
 
 	if (hp_get_int(b, spec, "minval", &node->imin) < 0 ||
-	    hp_get_int(b, spec, "maxval", &node->imax) < 0 || hp_get_count(b, spec, &node->count) < 0)
+	    hp_get_int(b, spec, "maxval", &node->imax) < 0 ||
+	    hp_get_count(b, spec, &node->count) < 0)
 		return -1;
 	if (node->imin > node->imax) {
 		hp_fail(b, "minval %lld is greater than maxval %lld", (long long)node->imin,
@@ -173,7 +174,8 @@ static int hp_compile_int(struct hp_build *b, const json_t *spec, struct hp_node
 static int hp_compile_real(struct hp_build *b, const json_t *spec, struct hp_node *node)
 {
 	if (hp_get_double(b, spec, "minval", &node->dmin) < 0 ||
-	    hp_get_double(b, spec, "maxval", &node->dmax) < 0 || hp_get_count(b, spec, &node->count) < 0)
+	    hp_get_double(b, spec, "maxval", &node->dmax) < 0 ||
+	    hp_get_count(b, spec, &node->count) < 0)
 		return -1;
 	if (node->dmin > node->dmax) {
 		hp_fail(b, "minval %g is greater than maxval %g", node->dmin, node->dmax);
@@ -302,7 +304,8 @@ static int hp_grid_index(struct hparams *hp, struct hp_build *b)
 	}
 	hp_collect_leaves(&hp->root, hp);
 	for (size_t i = 0; i < hp->nleaves; i++) {
-		/* size <= HPARAMS_MAX_GRID_POINTS and a count is at most a list length: no overflow */
+		/* size <= HPARAMS_MAX_GRID_POINTS and a count is at most a list length: no overflow
+		 */
 		size *= hp->leaves[i]->count;
 		if (size > HPARAMS_MAX_GRID_POINTS) {
 			if (b->for_grid) {
@@ -317,8 +320,7 @@ static int hp_grid_index(struct hparams *hp, struct hp_build *b)
 	return 0;
 }
 
-struct hparams *hparams_new(const json_t *hyperparameters, int for_grid, char *err,
-                            size_t errlen)
+struct hparams *hparams_new(const json_t *hyperparameters, int for_grid, char *err, size_t errlen)
 {
 	struct hp_build b = {.err = err, .errlen = errlen, .for_grid = for_grid};
 	struct hparams *hp = NULL;
@@ -362,7 +364,8 @@ static json_t *hp_sample_node(const struct hp_node *node, struct prng *gen)
 	case HP_DOUBLE:
 		return json_real(node->dmin + (node->dmax - node->dmin) * prng_unit(gen));
 	case HP_LOG:
-		return json_real(pow(node->base, node->dmin + (node->dmax - node->dmin) * prng_unit(gen)));
+		return json_real(
+		    pow(node->base, node->dmin + (node->dmax - node->dmin) * prng_unit(gen)));
 	case HP_CATEGORICAL: {
 		size_t k = (size_t)prng_below(gen, json_array_size(node->val));
 
@@ -421,7 +424,8 @@ static json_t *hp_grid_value(const struct hp_node *node, int64_t k)
 	case HP_CONST:
 		return json_deep_copy(node->val);
 	case HP_INT:
-		return json_integer((json_int_t)hparams_grid_int(node->imin, node->imax, node->count, k));
+		return json_integer(
+		    (json_int_t)hparams_grid_int(node->imin, node->imax, node->count, k));
 	case HP_CATEGORICAL:
 		return json_deep_copy(json_array_get(node->val, (size_t)k));
 	case HP_DOUBLE:
@@ -430,7 +434,8 @@ static json_t *hp_grid_value(const struct hp_node *node, int64_t k)
 		if (node->count <= 1)
 			x = (node->dmin + node->dmax) / 2.0;
 		else
-			x = node->dmin + (double)k * (node->dmax - node->dmin) / (double)(node->count - 1);
+			x = node->dmin +
+			    (double)k * (node->dmax - node->dmin) / (double)(node->count - 1);
 		return json_real(node->type == HP_LOG ? pow(node->base, x) : x);
 	}
 }

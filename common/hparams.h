@@ -24,8 +24,7 @@ struct hparams;
 /* Check and compile the "hyperparameters" object. With for_grid, int/double/log
  * need a count and the grid may not exceed HPARAMS_MAX_GRID_POINTS. NULL and a
  * message naming the key path in err on error. */
-struct hparams *hparams_new(const json_t *hyperparameters, int for_grid, char *err,
-                            size_t errlen);
+struct hparams *hparams_new(const json_t *hyperparameters, int for_grid, char *err, size_t errlen);
 
 /* Free (NULL is fine). */
 void hparams_free(struct hparams *hp);

@@ -22,7 +22,7 @@
 #define SEARCHER_PREVIEW_RANDOM_TRIALS 100
 
 static void searcher_errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void searcher_errf(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -118,7 +118,8 @@ static int cfg_length(struct searcher *s, const json_t *cfg, char *err, size_t e
 
 	if (tm && !json_is_null(tm)) {
 		if (!json_is_string(tm) || json_string_length(tm) == 0) {
-			searcher_errf(err, errlen, "searcher.time_metric: must be a non-empty string");
+			searcher_errf(err, errlen,
+			              "searcher.time_metric: must be a non-empty string");
 			return -1;
 		}
 		if (cfg_int(cfg, "max_time", 0, 1, INT64_MAX, &v, err, errlen) < 0)
@@ -132,15 +133,17 @@ static int cfg_length(struct searcher *s, const json_t *cfg, char *err, size_t e
 		return s->time_unit ? 0 : -1;
 	}
 	if (s->kind == SEARCHER_ASHA) {
-		searcher_errf(err, errlen,
-		              "searcher: adaptive_asha needs time_metric and max_time (or max_length)");
+		searcher_errf(
+		    err, errlen,
+		    "searcher: adaptive_asha needs time_metric and max_time (or max_length)");
 		return -1;
 	}
 	if (!ml || json_is_null(ml))
 		return 0;
 	if (!json_is_object(ml) || json_object_size(ml) != 1) {
-		searcher_errf(err, errlen,
-		              "searcher.max_length: must be a map with one of batches, epochs, records");
+		searcher_errf(
+		    err, errlen,
+		    "searcher.max_length: must be a map with one of batches, epochs, records");
 		return -1;
 	}
 	for (int i = 0; i < 3; i++) {
@@ -149,7 +152,8 @@ static int cfg_length(struct searcher *s, const json_t *cfg, char *err, size_t e
 		if (!json_object_get(ml, units[i]))
 			continue;
 		if (cfg_int(ml, units[i], 0, 1, INT64_MAX, &v, err, errlen) < 0) {
-			searcher_errf(err, errlen, "searcher.max_length.%s: must be a positive integer",
+			searcher_errf(err, errlen,
+			              "searcher.max_length.%s: must be a positive integer",
 			              units[i]);
 			return -1;
 		}
@@ -157,7 +161,8 @@ static int cfg_length(struct searcher *s, const json_t *cfg, char *err, size_t e
 		s->time_unit = strdup(units[i]);
 		return s->time_unit ? 0 : -1;
 	}
-	searcher_errf(err, errlen, "searcher.max_length: must be a map with one of batches, epochs, records");
+	searcher_errf(err, errlen,
+	              "searcher.max_length: must be a map with one of batches, epochs, records");
 	return -1;
 }
 
@@ -187,8 +192,8 @@ static int cfg_kind(struct searcher *s, const json_t *cfg, char *err, size_t err
 static int cfg_common(struct searcher *s, const json_t *config, const json_t *cfg, char *err,
                       size_t errlen)
 {
-	const json_t *seed = json_object_get(json_object_get(config, "reproducibility"),
-	                                     "experiment_seed");
+	const json_t *seed =
+	    json_object_get(json_object_get(config, "reproducibility"), "experiment_seed");
 	const json_t *metric = json_object_get(cfg, "metric");
 	const json_t *sib = json_object_get(cfg, "smaller_is_better");
 
@@ -276,8 +281,9 @@ struct searcher *searcher_new(const json_t *config, char *err, size_t errlen)
 	if (cfg_length(s, cfg, err, errlen) < 0 || plan_trials(s, cfg, err, errlen) < 0)
 		goto fail;
 	s->max_replacements = s->kind == SEARCHER_GRID ? 0
-	                      : s->trial_count > SEARCHER_MIN_REPLACEMENTS ? s->trial_count
-	                                                                  : SEARCHER_MIN_REPLACEMENTS;
+	                      : s->trial_count > SEARCHER_MIN_REPLACEMENTS
+	                          ? s->trial_count
+	                          : SEARCHER_MIN_REPLACEMENTS;
 	if (!s->trials) { /* ASHA allocated them while assigning brackets */
 		for (int i = 0; i < s->trial_count; i++) {
 			if (searcher_add_trial(s, -1) < 0) {
@@ -405,7 +411,8 @@ int searcher_on_validation(struct searcher *s, int index, const json_t *metrics,
 	if (metric_value(metrics, s->metric, "searcher metric", index, &value, err, errlen) < 0)
 		return -1;
 	if (s->time_unit && (s->kind == SEARCHER_ASHA || json_object_get(metrics, s->time_unit))) {
-		if (metric_value(metrics, s->time_unit, "time metric", index, &time, err, errlen) < 0)
+		if (metric_value(metrics, s->time_unit, "time metric", index, &time, err, errlen) <
+		    0)
 			return -1;
 		has_time = 1;
 	}
@@ -593,9 +600,10 @@ json_t *searcher_preview(const struct searcher *s, char *err, size_t errlen)
 	default:
 		key = "brackets";
 		extra = searcher_asha_preview(s);
-		if (extra && (json_object_set_new(p, "divisor", json_integer(s->asha->divisor)) < 0 ||
-		              json_object_set_new(p, "max_rungs", json_integer(s->asha->max_rungs)) < 0 ||
-		              json_object_set_new(p, "mode", json_string(s->asha->mode)) < 0)) {
+		if (extra &&
+		    (json_object_set_new(p, "divisor", json_integer(s->asha->divisor)) < 0 ||
+		     json_object_set_new(p, "max_rungs", json_integer(s->asha->max_rungs)) < 0 ||
+		     json_object_set_new(p, "mode", json_string(s->asha->mode)) < 0)) {
 			json_decref(extra);
 			extra = NULL;
 		}

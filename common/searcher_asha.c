@@ -21,7 +21,7 @@
 #include <string.h>
 
 static void asha_errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void asha_errf(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -89,7 +89,8 @@ static int asha_cfg(struct asha *a, const json_t *cfg, char *err, size_t errlen)
 	if (mr) {
 		if (!json_is_integer(mr) || json_integer_value(mr) < 1 ||
 		    json_integer_value(mr) > 64) {
-			asha_errf(err, errlen, "searcher.max_rungs: must be an integer from 1 to 64");
+			asha_errf(err, errlen,
+			          "searcher.max_rungs: must be an integer from 1 to 64");
 			return -1;
 		}
 		a->max_rungs = (int)json_integer_value(mr);
@@ -211,7 +212,7 @@ static int asha_assign(struct searcher *s)
 			if (next[b] >= tb)
 				continue;
 			if (best < 0 || (2 * next[b] + 1) * a->brackets[best].trials <
-			                        (2 * next[best] + 1) * tb)
+			                    (2 * next[best] + 1) * tb)
 				best = b;
 		}
 		idx = searcher_add_trial(s, -1);
@@ -377,7 +378,8 @@ json_t *searcher_asha_preview(const struct searcher *s)
 			json_t *rj = json_pack("{s:I}", "time", (json_int_t)br->rungs[r].time);
 
 			if (rj && r + 1 < br->nrungs &&
-			    json_object_set_new(rj, "promote_top", json_real(1.0 / (double)a->divisor)) < 0) {
+			    json_object_set_new(rj, "promote_top",
+			                        json_real(1.0 / (double)a->divisor)) < 0) {
 				json_decref(rj);
 				rj = NULL;
 			}
@@ -411,8 +413,9 @@ json_t *searcher_asha_snapshot(const struct searcher *s)
 
 			for (size_t i = 0; rj && i < rung->len; i++) {
 				const struct asha_entry *e = &rung->entries[i];
-				json_t *ej = json_pack("[i, o]", e->trial,
-				                       e->worst ? json_null() : json_real(e->value));
+				json_t *ej =
+				    json_pack("[i, o]", e->trial,
+				              e->worst ? json_null() : json_real(e->value));
 
 				if (!ej || json_array_append_new(rj, ej) < 0) {
 					json_decref(rj);
@@ -476,7 +479,7 @@ static int asha_restore_entry(struct searcher *s, int b, int r, const json_t *ej
 		rung->cap = cap;
 	}
 	rung->entries[rung->len++] =
-		(struct asha_entry){.trial = trial, .worst = worst, .value = value};
+	    (struct asha_entry){.trial = trial, .worst = worst, .value = value};
 	return 0;
 }
 
@@ -486,7 +489,8 @@ int searcher_asha_restore(struct searcher *s, const json_t *rungs, char *err, si
 	int *stamp = NULL, rv = -1;
 
 	if (!json_is_array(rungs) || json_array_size(rungs) != (size_t)a->nbrackets) {
-		asha_errf(err, errlen, "snapshot: rungs must be a list of %d brackets", a->nbrackets);
+		asha_errf(err, errlen, "snapshot: rungs must be a list of %d brackets",
+		          a->nbrackets);
 		return -1;
 	}
 	stamp = calloc((size_t)s->ntrials, sizeof(*stamp));
@@ -508,10 +512,11 @@ int searcher_asha_restore(struct searcher *s, const json_t *rungs, char *err, si
 			json_t *ej;
 
 			if (!json_is_array(rj)) {
-				asha_errf(err, errlen, "snapshot: bracket %d rung %d must be a list", b, r);
+				asha_errf(err, errlen,
+				          "snapshot: bracket %d rung %d must be a list", b, r);
 				goto fail;
 			}
-			json_array_foreach(rj, i, ej) {
+			json_array_foreach (rj, i, ej) {
 				if (asha_restore_entry(s, b, r, ej, stamp, err, errlen) < 0)
 					goto fail;
 			}

@@ -21,7 +21,7 @@
 #define SNAPSHOT_VERSION 1
 
 static void state_errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void state_errf(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -66,9 +66,9 @@ json_t *searcher_snapshot(const struct searcher *s)
 		if (json_array_append_new(trials, trial_json(&s->trials[i], i)) < 0)
 			goto fail;
 	}
-	snap = json_pack("{s:i, s:s, s:i, s:o, s:o}", "version", SNAPSHOT_VERSION, "searcher",
-	                 s->name, "trial_count", s->trial_count, "replaced", replaced, "trials",
-	                 trials);
+	snap =
+	    json_pack("{s:i, s:s, s:i, s:o, s:o}", "version", SNAPSHOT_VERSION, "searcher", s->name,
+	              "trial_count", s->trial_count, "replaced", replaced, "trials", trials);
 	replaced = trials = NULL; /* "o" took them, even on failure */
 	if (!snap)
 		goto fail;
@@ -93,12 +93,13 @@ static int restore_replaced(struct searcher *s, const json_t *replaced, char *er
 		           s->max_replacements);
 		return -1;
 	}
-	json_array_foreach(replaced, j, v) {
+	json_array_foreach (replaced, j, v) {
 		/* A replacement replaces an earlier index, each index at most once. */
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) >= s->ntrials ||
 		    s->trials[json_integer_value(v)].exit == SEARCHER_EXIT_INVALID_HP) {
-			state_errf(err, errlen, "snapshot: replaced[%zu] is not a valid trial index", j);
+			state_errf(err, errlen,
+			           "snapshot: replaced[%zu] is not a valid trial index", j);
 			return -1;
 		}
 		/* Mark it for the duplicate check; the real exit comes with "trials". */
@@ -112,7 +113,6 @@ static int restore_replaced(struct searcher *s, const json_t *replaced, char *er
 		s->trials[i].exit = -1;
 	return 0;
 }
-
 
 static int parse_exit(const json_t *v, int8_t *exit)
 {
@@ -147,8 +147,7 @@ static int parse_opt_number(const json_t *v, uint8_t *has, double *out)
 	return 0;
 }
 
-static int restore_trial(struct searcher *s, const json_t *tj, size_t pos, char *err,
-                         size_t errlen)
+static int restore_trial(struct searcher *s, const json_t *tj, size_t pos, char *err, size_t errlen)
 {
 	const json_t *idx = json_object_get(tj, "index"), *claimed = json_object_get(tj, "claimed");
 	const json_t *stopped = json_object_get(tj, "stopped"), *rung = json_object_get(tj, "rung");
@@ -175,16 +174,18 @@ static int restore_trial(struct searcher *s, const json_t *tj, size_t pos, char 
 	s->trials[json_integer_value(idx)] = t;
 	return 0;
 bad:
-	state_errf(err, errlen,
-	           "snapshot: trials[%zu] must be {index, claimed, exit, stopped, rung, best, time} "
-	           "with valid values",
-	           pos);
+	state_errf(
+	    err, errlen,
+	    "snapshot: trials[%zu] must be {index, claimed, exit, stopped, rung, best, time} "
+	    "with valid values",
+	    pos);
 	return -1;
 }
 
 static int restore_state(struct searcher *s, const json_t *snap, char *err, size_t errlen)
 {
-	const json_t *trials = json_object_get(snap, "trials"), *rungs = json_object_get(snap, "rungs");
+	const json_t *trials = json_object_get(snap, "trials"),
+	             *rungs = json_object_get(snap, "rungs");
 	const char *name = json_string_value(json_object_get(snap, "searcher"));
 	size_t i;
 	json_t *tj;
@@ -198,8 +199,9 @@ static int restore_state(struct searcher *s, const json_t *snap, char *err, size
 	if (!name || strcmp(name, s->name) != 0 ||
 	    !json_is_integer(json_object_get(snap, "trial_count")) ||
 	    json_integer_value(json_object_get(snap, "trial_count")) != s->trial_count) {
-		state_errf(err, errlen, "snapshot: it is of another search than this config's %s with "
-		                        "%d trials",
+		state_errf(err, errlen,
+		           "snapshot: it is of another search than this config's %s with "
+		           "%d trials",
 		           s->name, s->trial_count);
 		return -1;
 	}
@@ -209,14 +211,15 @@ static int restore_state(struct searcher *s, const json_t *snap, char *err, size
 		state_errf(err, errlen, "snapshot: trials must be a list");
 		return -1;
 	}
-	json_array_foreach(trials, i, tj) {
+	json_array_foreach (trials, i, tj) {
 		if (restore_trial(s, tj, i, err, errlen) < 0)
 			return -1;
 	}
 	for (int j = 0; j < s->ntrials - s->trial_count; j++) {
 		if (s->trials[s->replaced[j]].exit != SEARCHER_EXIT_INVALID_HP) {
-			state_errf(err, errlen, "snapshot: trial %d was replaced but did not exit as "
-			                        "invalid_hp",
+			state_errf(err, errlen,
+			           "snapshot: trial %d was replaced but did not exit as "
+			           "invalid_hp",
 			           s->replaced[j]);
 			return -1;
 		}

@@ -45,8 +45,7 @@ static inline struct searcher *test_searcher(const char *hparams, const char *se
 }
 
 /* searcher_new's error text for a config that must be rejected ("" if accepted). */
-static inline void test_reject(const char *hparams, const char *searcher, char *err,
-                               size_t errlen)
+static inline void test_reject(const char *hparams, const char *searcher, char *err, size_t errlen)
 {
 	json_t *cfg = test_config(hparams, searcher, 1);
 	struct searcher *s;

@@ -16,10 +16,11 @@
 
 #include "searcher_test_util.h"
 
-#define HPS_MIX                                                                                  \
-	"{\"lr\": {\"type\": \"log\", \"minval\": -4, \"maxval\": -1, \"base\": 10, \"count\": 3},"  \
-	" \"layers\": {\"type\": \"int\", \"minval\": 1, \"maxval\": 4, \"count\": 2},"             \
-	" \"opt\": {\"type\": \"categorical\", \"vals\": [\"sgd\", \"adam\"]},"                     \
+#define HPS_MIX                                                                                    \
+	"{\"lr\": {\"type\": \"log\", \"minval\": -4, \"maxval\": -1, \"base\": 10, \"count\": "   \
+	"3},"                                                                                      \
+	" \"layers\": {\"type\": \"int\", \"minval\": 1, \"maxval\": 4, \"count\": 2},"            \
+	" \"opt\": {\"type\": \"categorical\", \"vals\": [\"sgd\", \"adam\"]},"                    \
 	" \"bs\": {\"type\": \"const\", \"val\": 32}}"
 
 static json_t *metrics(double loss, double batches)
@@ -30,11 +31,12 @@ static json_t *metrics(double loss, double batches)
 static void test_single_plan_and_lengths(void **state)
 {
 	struct searcher *s = test_searcher(
-		"{\"bs\": {\"type\": \"const\", \"val\": 8}, \"d\": {\"type\": \"double\", \"minval\": 1,"
-		" \"maxval\": 2}}",
-		"{\"name\": \"single\", \"metric\": \"loss\", \"max_length\": {\"epochs\": 3},"
-		" \"max_concurrent_trials\": 9}",
-		5);
+	    "{\"bs\": {\"type\": \"const\", \"val\": 8}, \"d\": {\"type\": \"double\", \"minval\": "
+	    "1,"
+	    " \"maxval\": 2}}",
+	    "{\"name\": \"single\", \"metric\": \"loss\", \"max_length\": {\"epochs\": 3},"
+	    " \"max_concurrent_trials\": 9}",
+	    5);
 	char err[128];
 	json_t *h;
 
@@ -49,15 +51,17 @@ static void test_single_plan_and_lengths(void **state)
 	json_decref(h);
 	searcher_free(s);
 
-	s = test_searcher("{}", "{\"name\": \"random\", \"metric\": \"loss\", \"max_trials\": 2}", 5);
+	s = test_searcher("{}", "{\"name\": \"random\", \"metric\": \"loss\", \"max_trials\": 2}",
+	                  5);
 	assert_int_equal(searcher_trial_length(s, 0), 0);
 	assert_string_equal(searcher_time_unit(s), "");
 	assert_int_equal(searcher_max_concurrent(s), 16);
 	searcher_free(s);
-	s = test_searcher("{}",
-	                  "{\"name\": \"random\", \"metric\": \"loss\", \"max_trials\": 2,"
-	                  " \"time_metric\": \"steps\", \"max_time\": 40, \"max_concurrent_trials\": 0}",
-	                  5);
+	s = test_searcher(
+	    "{}",
+	    "{\"name\": \"random\", \"metric\": \"loss\", \"max_trials\": 2,"
+	    " \"time_metric\": \"steps\", \"max_time\": 40, \"max_concurrent_trials\": 0}",
+	    5);
 	assert_int_equal(searcher_trial_length(s, 1), 40);
 	assert_string_equal(searcher_time_unit(s), "steps");
 	assert_int_equal(searcher_max_concurrent(s), 0);
@@ -128,24 +132,30 @@ static void test_bad_searcher_configs(void **state)
 	expect_bad_config("{" SEED ", \"searcher\": {\"name\": \"single\", \"metric\": \"l\","
 	                  " \"time_metric\": 5, \"max_time\": 3}}",
 	                  "searcher.time_metric");
-	expect_bad_config("{" SEED ", \"searcher\": {\"name\": \"adaptive_asha\", \"metric\": \"l\","
+	expect_bad_config("{" SEED
+	                  ", \"searcher\": {\"name\": \"adaptive_asha\", \"metric\": \"l\","
 	                  " \"max_trials\": 4}}",
 	                  "adaptive_asha needs time_metric and max_time");
-	expect_bad_config("{" SEED ", \"searcher\": {\"name\": \"adaptive_asha\", \"metric\": \"l\","
+	expect_bad_config("{" SEED
+	                  ", \"searcher\": {\"name\": \"adaptive_asha\", \"metric\": \"l\","
 	                  " \"max_trials\": 4, \"time_metric\": \"b\", \"max_time\": 0}}",
 	                  "searcher.max_time");
-	expect_bad_config("{" SEED ", \"searcher\": {\"name\": \"adaptive_asha\", \"metric\": \"l\","
-	                  " \"max_trials\": 4, \"time_metric\": \"b\", \"max_time\": 9, \"divisor\": 1}}",
-	                  "searcher.divisor");
-	expect_bad_config("{" SEED ", \"searcher\": {\"name\": \"adaptive_asha\", \"metric\": \"l\","
-	                  " \"max_trials\": 4, \"time_metric\": \"b\", \"max_time\": 9, \"divisor\": 2.5}}",
-	                  "searcher.divisor");
-	expect_bad_config("{" SEED ", \"searcher\": {\"name\": \"adaptive_asha\", \"metric\": \"l\","
-	                  " \"max_trials\": 4, \"time_metric\": \"b\", \"max_time\": 9, \"max_rungs\": 0}}",
-	                  "searcher.max_rungs");
-	expect_bad_config("{" SEED ", \"searcher\": {\"name\": \"adaptive_asha\", \"metric\": \"l\","
-	                  " \"max_trials\": 4, \"time_metric\": \"b\", \"max_time\": 9, \"mode\": \"wild\"}}",
-	                  "searcher.mode");
+	expect_bad_config(
+	    "{" SEED ", \"searcher\": {\"name\": \"adaptive_asha\", \"metric\": \"l\","
+	    " \"max_trials\": 4, \"time_metric\": \"b\", \"max_time\": 9, \"divisor\": 1}}",
+	    "searcher.divisor");
+	expect_bad_config(
+	    "{" SEED ", \"searcher\": {\"name\": \"adaptive_asha\", \"metric\": \"l\","
+	    " \"max_trials\": 4, \"time_metric\": \"b\", \"max_time\": 9, \"divisor\": 2.5}}",
+	    "searcher.divisor");
+	expect_bad_config(
+	    "{" SEED ", \"searcher\": {\"name\": \"adaptive_asha\", \"metric\": \"l\","
+	    " \"max_trials\": 4, \"time_metric\": \"b\", \"max_time\": 9, \"max_rungs\": 0}}",
+	    "searcher.max_rungs");
+	expect_bad_config(
+	    "{" SEED ", \"searcher\": {\"name\": \"adaptive_asha\", \"metric\": \"l\","
+	    " \"max_trials\": 4, \"time_metric\": \"b\", \"max_time\": 9, \"mode\": \"wild\"}}",
+	    "searcher.mode");
 	expect_bad_config("{" SEED ", \"hyperparameters\": 3, \"searcher\": {\"name\": \"single\","
 	                  " \"metric\": \"l\"}}",
 	                  "hyperparameters: must be a map");
@@ -167,9 +177,9 @@ static void run_in_order(struct searcher *s, const int *order, int n, enum searc
 		json_decref(m);
 	}
 	for (int k = n - 1; k >= 0; k--)
-		assert_int_equal(searcher_on_exit(s, order[k], SEARCHER_EXIT_COMPLETED, NULL, err,
-		                                  sizeof(err)),
-		                 0);
+		assert_int_equal(
+		    searcher_on_exit(s, order[k], SEARCHER_EXIT_COMPLETED, NULL, err, sizeof(err)),
+		    0);
 }
 
 static void check_order_independent(const char *searcher_cfg)
@@ -217,10 +227,12 @@ static void check_order_independent(const char *searcher_cfg)
 static void test_order_independence_random_and_grid(void **state)
 {
 	(void)state;
-	check_order_independent("{\"name\": \"grid\", \"metric\": \"loss\", \"smaller_is_better\": false,"
-	                        " \"max_length\": {\"batches\": 100}}");
-	check_order_independent("{\"name\": \"random\", \"metric\": \"loss\", \"max_trials\": 40,"
-	                        " \"smaller_is_better\": false, \"max_length\": {\"batches\": 100}}");
+	check_order_independent(
+	    "{\"name\": \"grid\", \"metric\": \"loss\", \"smaller_is_better\": false,"
+	    " \"max_length\": {\"batches\": 100}}");
+	check_order_independent(
+	    "{\"name\": \"random\", \"metric\": \"loss\", \"max_trials\": 40,"
+	    " \"smaller_is_better\": false, \"max_length\": {\"batches\": 100}}");
 }
 
 static void test_grid_plan_size_and_concurrency(void **state)
@@ -236,16 +248,16 @@ static void test_grid_plan_size_and_concurrency(void **state)
 	assert_int_equal(searcher_trial_count(s), 3 * 2 * 2 * 1);
 	assert_int_equal(searcher_max_concurrent(s), 5);
 	/* A grid point with invalid values has no replacement: it would be the same point. */
-	assert_int_equal(searcher_on_exit(s, 3, SEARCHER_EXIT_INVALID_HP, &rep, err, sizeof(err)), 0);
+	assert_int_equal(searcher_on_exit(s, 3, SEARCHER_EXIT_INVALID_HP, &rep, err, sizeof(err)),
+	                 0);
 	assert_int_equal(rep, -1);
 	searcher_free(s);
 }
 
 static void test_invalid_hp_replacement_random(void **state)
 {
-	struct searcher *s = test_searcher(HPS_MIX,
-	                                   "{\"name\": \"random\", \"metric\": \"loss\", \"max_trials\": 3}",
-	                                   2);
+	struct searcher *s = test_searcher(
+	    HPS_MIX, "{\"name\": \"random\", \"metric\": \"loss\", \"max_trials\": 3}", 2);
 	enum searcher_decision d;
 	char err[128];
 	int rep, rep2, idx;
@@ -257,12 +269,15 @@ static void test_invalid_hp_replacement_random(void **state)
 	json_decref(m);
 	assert_int_equal(searcher_best(s, &v, &idx), 0);
 	assert_int_equal(idx, 1);
-	assert_int_equal(searcher_on_exit(s, 1, SEARCHER_EXIT_INVALID_HP, &rep, err, sizeof(err)), 0);
+	assert_int_equal(searcher_on_exit(s, 1, SEARCHER_EXIT_INVALID_HP, &rep, err, sizeof(err)),
+	                 0);
 	assert_int_equal(rep, 3);
 	/* The same report again (a retry) names the same replacement. */
-	assert_int_equal(searcher_on_exit(s, 1, SEARCHER_EXIT_INVALID_HP, &rep2, err, sizeof(err)), 0);
+	assert_int_equal(searcher_on_exit(s, 1, SEARCHER_EXIT_INVALID_HP, &rep2, err, sizeof(err)),
+	                 0);
 	assert_int_equal(rep2, 3);
-	assert_int_equal(searcher_on_exit(s, 1, SEARCHER_EXIT_COMPLETED, NULL, err, sizeof(err)), -1);
+	assert_int_equal(searcher_on_exit(s, 1, SEARCHER_EXIT_COMPLETED, NULL, err, sizeof(err)),
+	                 -1);
 	assert_non_null(strstr(err, "already exited as invalid_hp"));
 	assert_int_equal(searcher_best(s, &v, &idx), -1); /* invalid trials do not count */
 	assert_int_equal(searcher_trial_count(s), 3);
@@ -276,9 +291,9 @@ static void test_invalid_hp_replacement_random(void **state)
 	assert_int_equal(searcher_on_claim(s, 3, err, sizeof(err)), 0);
 	for (int i = 0; i < 3; i++)
 		if (i != 1)
-			assert_int_equal(searcher_on_exit(s, i, SEARCHER_EXIT_ERRORED, NULL, err,
-			                                  sizeof(err)),
-			                 0);
+			assert_int_equal(
+			    searcher_on_exit(s, i, SEARCHER_EXIT_ERRORED, NULL, err, sizeof(err)),
+			    0);
 	assert_false(searcher_is_done(s)); /* the replacement still runs */
 	assert_true(searcher_progress(s) < 1.0);
 	assert_int_equal(searcher_on_exit(s, 3, SEARCHER_EXIT_CANCELED, &rep, err, sizeof(err)), 0);
@@ -290,16 +305,14 @@ static void test_invalid_hp_replacement_random(void **state)
 
 static void test_replacements_are_bounded(void **state)
 {
-	struct searcher *s = test_searcher("{}",
-	                                   "{\"name\": \"single\", \"metric\": \"loss\"}", 2);
+	struct searcher *s = test_searcher("{}", "{\"name\": \"single\", \"metric\": \"loss\"}", 2);
 	char err[128];
 	int rep = 0, issued = 0, cur = 0;
 
 	(void)state;
 	while (rep >= 0) {
-		assert_int_equal(searcher_on_exit(s, cur, SEARCHER_EXIT_INVALID_HP, &rep, err,
-		                                  sizeof(err)),
-		                 0);
+		assert_int_equal(
+		    searcher_on_exit(s, cur, SEARCHER_EXIT_INVALID_HP, &rep, err, sizeof(err)), 0);
 		if (rep >= 0) {
 			assert_int_equal(rep, cur + 1);
 			issued++;
@@ -313,10 +326,11 @@ static void test_replacements_are_bounded(void **state)
 
 static void test_missing_or_bad_metric_is_an_error(void **state)
 {
-	struct searcher *s = test_searcher("{}",
-	                                   "{\"name\": \"random\", \"metric\": \"loss\", \"max_trials\": 2,"
-	                                   " \"max_length\": {\"batches\": 10}}",
-	                                   2);
+	struct searcher *s =
+	    test_searcher("{}",
+	                  "{\"name\": \"random\", \"metric\": \"loss\", \"max_trials\": 2,"
+	                  " \"max_length\": {\"batches\": 10}}",
+	                  2);
 	enum searcher_decision d;
 	char err[160];
 	json_t *m;
@@ -346,16 +360,18 @@ static void test_missing_or_bad_metric_is_an_error(void **state)
 	assert_int_equal(searcher_on_validation(s, -1, m, &d, err, sizeof(err)), -1);
 	json_decref(m);
 	assert_int_equal(searcher_on_claim(s, 5, err, sizeof(err)), -1);
-	assert_int_equal(searcher_on_exit(s, 0, (enum searcher_exit)42, NULL, err, sizeof(err)), -1);
+	assert_int_equal(searcher_on_exit(s, 0, (enum searcher_exit)42, NULL, err, sizeof(err)),
+	                 -1);
 	searcher_free(s);
 }
 
 static void test_best_progress_and_late_reports(void **state)
 {
-	struct searcher *s = test_searcher("{}",
-	                                   "{\"name\": \"random\", \"metric\": \"acc\", \"max_trials\": 4,"
-	                                   " \"smaller_is_better\": false, \"max_length\": {\"batches\": 100}}",
-	                                   2);
+	struct searcher *s =
+	    test_searcher("{}",
+	                  "{\"name\": \"random\", \"metric\": \"acc\", \"max_trials\": 4,"
+	                  " \"smaller_is_better\": false, \"max_length\": {\"batches\": 100}}",
+	                  2);
 	enum searcher_decision d;
 	char err[128];
 	double v;
@@ -378,7 +394,8 @@ static void test_best_progress_and_late_reports(void **state)
 	json_decref(m);
 	assert_int_equal(searcher_best(s, &v, &idx), 0);
 	assert_true(v == 0.9 && idx == 1); /* ties: lowest index */
-	assert_int_equal(searcher_on_exit(s, 2, SEARCHER_EXIT_COMPLETED, NULL, err, sizeof(err)), 0);
+	assert_int_equal(searcher_on_exit(s, 2, SEARCHER_EXIT_COMPLETED, NULL, err, sizeof(err)),
+	                 0);
 	m = json_pack("{s:f, s:i}", "acc", 0.99, "batches", 70);
 	assert_int_equal(searcher_on_validation(s, 2, m, &d, err, sizeof(err)), 0);
 	assert_int_equal(d, SEARCHER_STOP); /* a late report of a finished trial changes nothing */
@@ -412,7 +429,8 @@ static void test_preview_single_grid_random(void **state)
 	json_decref(p);
 	searcher_free(s);
 
-	s = test_searcher(HPS_MIX, "{\"name\": \"random\", \"metric\": \"loss\", \"max_trials\": 500}", 1);
+	s = test_searcher(HPS_MIX,
+	                  "{\"name\": \"random\", \"metric\": \"loss\", \"max_trials\": 500}", 1);
 	p = searcher_preview(s, err, sizeof(err));
 	assert_int_equal(json_integer_value(json_object_get(p, "trial_count")), 500);
 	assert_int_equal(json_array_size(json_object_get(p, "trials")), 100);
@@ -457,8 +475,10 @@ static void test_snapshot_restore_random(void **state)
 	assert_int_equal(searcher_on_validation(a, 0, m, &da, err, sizeof(err)), 0);
 	assert_int_equal(searcher_on_validation(b, 0, m, &db, err, sizeof(err)), 0);
 	assert_int_equal(da, db);
-	assert_int_equal(searcher_on_exit(a, ra, SEARCHER_EXIT_INVALID_HP, &ra, err, sizeof(err)), 0);
-	assert_int_equal(searcher_on_exit(b, 6, SEARCHER_EXIT_INVALID_HP, &rb, err, sizeof(err)), 0);
+	assert_int_equal(searcher_on_exit(a, ra, SEARCHER_EXIT_INVALID_HP, &ra, err, sizeof(err)),
+	                 0);
+	assert_int_equal(searcher_on_exit(b, 6, SEARCHER_EXIT_INVALID_HP, &rb, err, sizeof(err)),
+	                 0);
 	assert_int_equal(ra, rb);
 	assert_int_equal(ra, 7);
 	assert_true(fabs(searcher_progress(a) - searcher_progress(b)) < 1e-15);
@@ -475,16 +495,16 @@ static void test_snapshot_restore_random(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_single_plan_and_lengths),
-		cmocka_unit_test(test_bad_searcher_configs),
-		cmocka_unit_test(test_order_independence_random_and_grid),
-		cmocka_unit_test(test_grid_plan_size_and_concurrency),
-		cmocka_unit_test(test_invalid_hp_replacement_random),
-		cmocka_unit_test(test_replacements_are_bounded),
-		cmocka_unit_test(test_missing_or_bad_metric_is_an_error),
-		cmocka_unit_test(test_best_progress_and_late_reports),
-		cmocka_unit_test(test_preview_single_grid_random),
-		cmocka_unit_test(test_snapshot_restore_random),
+	    cmocka_unit_test(test_single_plan_and_lengths),
+	    cmocka_unit_test(test_bad_searcher_configs),
+	    cmocka_unit_test(test_order_independence_random_and_grid),
+	    cmocka_unit_test(test_grid_plan_size_and_concurrency),
+	    cmocka_unit_test(test_invalid_hp_replacement_random),
+	    cmocka_unit_test(test_replacements_are_bounded),
+	    cmocka_unit_test(test_missing_or_bad_metric_is_an_error),
+	    cmocka_unit_test(test_best_progress_and_late_reports),
+	    cmocka_unit_test(test_preview_single_grid_random),
+	    cmocka_unit_test(test_snapshot_restore_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

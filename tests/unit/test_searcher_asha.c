@@ -30,32 +30,61 @@ struct plan_case {
 };
 
 static const struct plan_case plan_cases[] = {
-	/* R = min(5, 5, floor(log4 16)+1 = 3); standard: [3, 2];
-	 * weights 16/3 and 4/2: 16*(16/3)/(22/3) = 11.6 -> 11, 16*2/(22/3) = 4.4 -> 4, +1 to first. */
-	{"{\"name\": \"adaptive_asha\", \"metric\": \"loss\", \"max_trials\": 16,"
-	 " \"time_metric\": \"batches\", \"max_time\": 1000}",
-	 3, 2, 16, {3, 2}, {12, 4}, {8, 8}, {{62, 250, 1000}, {250, 1000}}},
-	/* 3^4 = 81 <= 81 and <= 100: R = 5; aggressive: one bracket of 5 rungs. */
-	{"{\"name\": \"adaptive_asha\", \"metric\": \"loss\", \"max_trials\": 100, \"divisor\": 3,"
-	 " \"mode\": \"aggressive\", \"time_metric\": \"steps\", \"max_time\": 81,"
-	 " \"max_concurrent_trials\": 3}",
-	 5, 1, 3, {5}, {100}, {3}, {{1, 3, 9, 27, 81}}},
-	/* R = min(4, 7, 6) = 4; conservative: [4, 3, 2, 1]; weights 2, 4/3, 1, 1 (sum 16/3):
-	 * 18.75 -> 18, 12.5 -> 12, 9.375 -> 9, 9; remainder 2 to the first. Concurrency 5 over 4. */
-	{"{\"name\": \"adaptive_asha\", \"metric\": \"loss\", \"max_trials\": 50, \"divisor\": 2,"
-	 " \"max_rungs\": 4, \"mode\": \"conservative\", \"time_metric\": \"batches\", \"max_time\": 100,"
-	 " \"max_concurrent_trials\": 5}",
-	 4, 4, 5, {4, 3, 2, 1}, {20, 12, 9, 9}, {2, 1, 1, 1},
-	 {{12, 25, 50, 100}, {25, 50, 100}, {50, 100}, {100}}},
-	/* log10(1000) is 2.9999999999999996 in floating point; integers give R = 4. */
-	{"{\"name\": \"adaptive_asha\", \"metric\": \"loss\", \"max_trials\": 1000, \"divisor\": 10,"
-	 " \"time_metric\": \"batches\", \"max_time\": 1000, \"max_concurrent_trials\": 2}",
-	 4, 3, 3, {4, 3, 2}, {868, 115, 17}, {1, 1, 1},
-	 {{1, 10, 100, 1000}, {10, 100, 1000}, {100, 1000}}},
-	/* One trial: one rung at max_time; unlimited concurrency stays unlimited. */
-	{"{\"name\": \"adaptive_asha\", \"metric\": \"loss\", \"max_trials\": 1,"
-	 " \"time_metric\": \"epochs\", \"max_time\": 7, \"max_concurrent_trials\": 0}",
-	 1, 1, 0, {1}, {1}, {0}, {{7}}},
+    /* R = min(5, 5, floor(log4 16)+1 = 3); standard: [3, 2];
+     * weights 16/3 and 4/2: 16*(16/3)/(22/3) = 11.6 -> 11, 16*2/(22/3) = 4.4 -> 4, +1 to first. */
+    {"{\"name\": \"adaptive_asha\", \"metric\": \"loss\", \"max_trials\": 16,"
+     " \"time_metric\": \"batches\", \"max_time\": 1000}",
+     3,
+     2,
+     16,
+     {3, 2},
+     {12, 4},
+     {8, 8},
+     {{62, 250, 1000}, {250, 1000}}},
+    /* 3^4 = 81 <= 81 and <= 100: R = 5; aggressive: one bracket of 5 rungs. */
+    {"{\"name\": \"adaptive_asha\", \"metric\": \"loss\", \"max_trials\": 100, \"divisor\": 3,"
+     " \"mode\": \"aggressive\", \"time_metric\": \"steps\", \"max_time\": 81,"
+     " \"max_concurrent_trials\": 3}",
+     5,
+     1,
+     3,
+     {5},
+     {100},
+     {3},
+     {{1, 3, 9, 27, 81}}},
+    /* R = min(4, 7, 6) = 4; conservative: [4, 3, 2, 1]; weights 2, 4/3, 1, 1 (sum 16/3):
+     * 18.75 -> 18, 12.5 -> 12, 9.375 -> 9, 9; remainder 2 to the first. Concurrency 5 over 4. */
+    {"{\"name\": \"adaptive_asha\", \"metric\": \"loss\", \"max_trials\": 50, \"divisor\": 2,"
+     " \"max_rungs\": 4, \"mode\": \"conservative\", \"time_metric\": \"batches\", \"max_time\": "
+     "100,"
+     " \"max_concurrent_trials\": 5}",
+     4,
+     4,
+     5,
+     {4, 3, 2, 1},
+     {20, 12, 9, 9},
+     {2, 1, 1, 1},
+     {{12, 25, 50, 100}, {25, 50, 100}, {50, 100}, {100}}},
+    /* log10(1000) is 2.9999999999999996 in floating point; integers give R = 4. */
+    {"{\"name\": \"adaptive_asha\", \"metric\": \"loss\", \"max_trials\": 1000, \"divisor\": 10,"
+     " \"time_metric\": \"batches\", \"max_time\": 1000, \"max_concurrent_trials\": 2}",
+     4,
+     3,
+     3,
+     {4, 3, 2},
+     {868, 115, 17},
+     {1, 1, 1},
+     {{1, 10, 100, 1000}, {10, 100, 1000}, {100, 1000}}},
+    /* One trial: one rung at max_time; unlimited concurrency stays unlimited. */
+    {"{\"name\": \"adaptive_asha\", \"metric\": \"loss\", \"max_trials\": 1,"
+     " \"time_metric\": \"epochs\", \"max_time\": 7, \"max_concurrent_trials\": 0}",
+     1,
+     1,
+     0,
+     {1},
+     {1},
+     {0},
+     {{7}}},
 };
 
 static void test_plans_match_hand_computed(void **state)
@@ -70,7 +99,8 @@ static void test_plans_match_hand_computed(void **state)
 		json_t *brs = json_object_get(p, "brackets");
 		int total = 0;
 
-		assert_int_equal(json_integer_value(json_object_get(p, "max_rungs")), pc->max_rungs);
+		assert_int_equal(json_integer_value(json_object_get(p, "max_rungs")),
+		                 pc->max_rungs);
 		assert_int_equal(json_array_size(brs), pc->nbrackets);
 		assert_int_equal(searcher_max_concurrent(s), pc->max_concurrent);
 		assert_int_equal(json_integer_value(json_object_get(p, "max_concurrent_trials")),
@@ -80,7 +110,8 @@ static void test_plans_match_hand_computed(void **state)
 			json_t *rungs = json_object_get(br, "rungs");
 
 			assert_int_equal(json_array_size(rungs), pc->nrungs[b]);
-			assert_int_equal(json_integer_value(json_object_get(br, "trials")), pc->trials[b]);
+			assert_int_equal(json_integer_value(json_object_get(br, "trials")),
+			                 pc->trials[b]);
 			assert_int_equal(json_integer_value(json_object_get(br, "max_concurrent")),
 			                 pc->conc[b]);
 			for (int r = 0; r < pc->nrungs[b]; r++) {
@@ -176,8 +207,8 @@ static void ref_init(struct ref *m, const struct searcher *s)
 
 		m->nrungs[b] = (int)json_array_size(json_object_get(br, "rungs"));
 		for (int r = 0; r < m->nrungs[b]; r++) {
-			m->times[b][r] = json_integer_value(
-				json_object_get(json_array_get(json_object_get(br, "rungs"), (size_t)r), "time"));
+			m->times[b][r] = json_integer_value(json_object_get(
+			    json_array_get(json_object_get(br, "rungs"), (size_t)r), "time"));
 			m->rung[b][r] = calloc((size_t)cap, sizeof(struct ref_entry));
 		}
 		for (int k = 0; k < tb; k++)
@@ -257,7 +288,8 @@ static int ref_exit(struct ref *m, int t, enum searcher_exit how)
 			for (int i = 0; i < m->len[b][r]; i++) {
 				if (m->rung[b][r][i].trial == t) {
 					memmove(&m->rung[b][r][i], &m->rung[b][r][i + 1],
-					        (size_t)(m->len[b][r] - i - 1) * sizeof(struct ref_entry));
+					        (size_t)(m->len[b][r] - i - 1) *
+					            sizeof(struct ref_entry));
 					m->len[b][r]--;
 					m->removed_entries++;
 					break;
@@ -270,7 +302,8 @@ static int ref_exit(struct ref *m, int t, enum searcher_exit how)
 			m->replacements++;
 			m->bracket[rep] = b;
 		}
-	} else if (how == SEARCHER_EXIT_ERRORED && !m->stopped[t] && m->next_rung[t] < m->nrungs[b]) {
+	} else if (how == SEARCHER_EXIT_ERRORED && !m->stopped[t] &&
+	           m->next_rung[t] < m->nrungs[b]) {
 		int r = m->next_rung[t]++;
 
 		m->rung[b][r][m->len[b][r]++] = (struct ref_entry){.trial = t, .worst = 1};
@@ -281,9 +314,10 @@ static int ref_exit(struct ref *m, int t, enum searcher_exit how)
 
 /* ------------------------------------------------------- hand-traced runs */
 
-#define ASHA_SMALL(sib)                                                                          \
-	"{\"name\": \"adaptive_asha\", \"metric\": \"loss\", \"max_trials\": 4, \"divisor\": 2,"    \
-	" \"max_rungs\": 3, \"mode\": \"aggressive\", \"time_metric\": \"batches\", \"max_time\": 4," \
+#define ASHA_SMALL(sib)                                                                            \
+	"{\"name\": \"adaptive_asha\", \"metric\": \"loss\", \"max_trials\": 4, \"divisor\": 2,"   \
+	" \"max_rungs\": 3, \"mode\": \"aggressive\", \"time_metric\": \"batches\", "              \
+	"\"max_time\": 4,"                                                                         \
 	" \"smaller_is_better\": " sib "}"
 
 static enum searcher_decision validate(struct searcher *s, int t, double time, double loss)
@@ -303,12 +337,13 @@ static void test_hand_traced_stops(void **state)
 	(void)state;
 	for (int sib = 0; sib < 2; sib++) {
 		/* Larger-is-better runs the same story with negated values. */
-		struct searcher *s = test_searcher("{}", sib ? ASHA_SMALL("true") : ASHA_SMALL("false"), 1);
+		struct searcher *s =
+		    test_searcher("{}", sib ? ASHA_SMALL("true") : ASHA_SMALL("false"), 1);
 		double k = sib ? 1 : -1;
 
 		/* rungs at 1, 2 and 4 batches; keep max(len/2, 1) */
 		assert_int_equal(validate(s, 0, 1, k * 0.5), SEARCHER_CONTINUE); /* [0.5] */
-		assert_int_equal(validate(s, 1, 1, k * 0.7), SEARCHER_STOP);     /* [0.5 0.7] keep 1 */
+		assert_int_equal(validate(s, 1, 1, k * 0.7), SEARCHER_STOP); /* [0.5 0.7] keep 1 */
 		assert_int_equal(validate(s, 2, 1, k * 0.3), SEARCHER_CONTINUE); /* first of 3 */
 		assert_int_equal(validate(s, 0, 2, k * 0.4), SEARCHER_CONTINUE); /* rung 1: [0.4] */
 		/* a jump over two rungs stops at the first it fails: 3rd of 4, keep 2 */
@@ -362,13 +397,15 @@ static void test_invalid_hp_leaves_rungs_and_is_replaced(void **state)
 	(void)state;
 	/* trial 2 is in bracket 1 (rungs 250, 1000), as are 6, 10, 14 */
 	assert_int_equal(validate(s, 2, 250, 0.5), SEARCHER_CONTINUE);
-	assert_int_equal(searcher_on_exit(s, 2, SEARCHER_EXIT_INVALID_HP, &rep, err, sizeof(err)), 0);
+	assert_int_equal(searcher_on_exit(s, 2, SEARCHER_EXIT_INVALID_HP, &rep, err, sizeof(err)),
+	                 0);
 	assert_int_equal(rep, 16);
 	assert_int_equal(searcher_trial_bracket(s, 16), 1);
 	assert_int_equal(searcher_trial_count(s), 16);
 	/* Without trial 2 in the rung, trial 6 is alone there: it continues. */
 	assert_int_equal(validate(s, 6, 250, 0.9), SEARCHER_CONTINUE);
-	assert_int_equal(searcher_on_exit(s, 0, SEARCHER_EXIT_INVALID_HP, &rep2, err, sizeof(err)), 0);
+	assert_int_equal(searcher_on_exit(s, 0, SEARCHER_EXIT_INVALID_HP, &rep2, err, sizeof(err)),
+	                 0);
 	assert_int_equal(rep2, 17);
 	assert_int_equal(searcher_trial_bracket(s, 17), 0);
 	assert_int_equal(validate(s, 16, 250, 0.1), SEARCHER_CONTINUE);
@@ -484,11 +521,12 @@ static struct searcher *sim_restore(const json_t *cfg, const struct searcher *a)
 	return b;
 }
 
-static void sim_validate(struct searcher *a, struct searcher *b, struct ref *m,
-                         struct sim_trial *t, unsigned long long *rs, int max_time)
+static void sim_validate(struct searcher *a, struct searcher *b, struct ref *m, struct sim_trial *t,
+                         unsigned long long *rs, int max_time)
 {
 	enum searcher_decision da, db, dm;
-	double metric = test_below(rs, 3) ? (double)test_below(rs, 6) / 4 : test_below(rs, 1000) / 7.0;
+	double metric =
+	    test_below(rs, 3) ? (double)test_below(rs, 6) / 4 : test_below(rs, 1000) / 7.0;
 	char err[128];
 	json_t *mj;
 
@@ -535,7 +573,8 @@ static void sim_run(unsigned long long *rs, long *totals)
 			sim_start(&run[nrun], queue[0], rs);
 			assert_int_equal(searcher_on_claim(a, queue[0], err, sizeof(err)), 0);
 			if (b)
-				assert_int_equal(searcher_on_claim(b, queue[0], err, sizeof(err)), 0);
+				assert_int_equal(searcher_on_claim(b, queue[0], err, sizeof(err)),
+				                 0);
 			memmove(&queue[0], &queue[1], (size_t)(--qlen) * sizeof(int));
 			nrun++;
 		}
@@ -651,8 +690,8 @@ static void expect_bad_snapshot(const json_t *cfg, const json_t *base, const cha
 		json_object_del(parent, key);
 	s = searcher_restore(cfg, snap, err, sizeof(err));
 	if (s || !strstr(err, want))
-		fail_msg("%s=%s: got \"%s\", want \"%s\"", path, replacement ? replacement : "(deleted)",
-		         s ? "(accepted)" : err, want);
+		fail_msg("%s=%s: got \"%s\", want \"%s\"", path,
+		         replacement ? replacement : "(deleted)", s ? "(accepted)" : err, want);
 	json_decref(snap);
 }
 
@@ -690,12 +729,15 @@ static void test_bad_snapshots_are_rejected(void **state)
 	expect_bad_snapshot(cfg, snap, "rungs.0.0.0", "[9, 1.0]", "unknown trial");
 	expect_bad_snapshot(cfg, snap, "rungs.0.0.0", "[0, 0.5]", "does not belong"); /* twice */
 	expect_bad_snapshot(cfg, snap, "rungs.0.0.1", "[1, 0.6]", "does not belong"); /* invalid */
-	expect_bad_snapshot(cfg, snap, "rungs.0.2", "[[0, 0.1]]", "does not belong"); /* not there */
+	expect_bad_snapshot(cfg, snap, "rungs.0.2", "[[0, 0.1]]",
+	                    "does not belong"); /* not there */
 	expect_bad_snapshot(cfg, snap, "rungs.0.0.1", "[0, 0.1]", "not sorted");
 	expect_bad_snapshot(cfg, snap, "rungs.0.0.0", "[2, null]", "not sorted");
-	expect_bad_snapshot(cfg, snap, "rungs.0.0.0", "[0, \"1\"]", "must be [trial, number or null]");
+	expect_bad_snapshot(cfg, snap, "rungs.0.0.0", "[0, \"1\"]",
+	                    "must be [trial, number or null]");
 	/* A non-ASHA searcher rejects rungs. */
-	other = test_config("{}", "{\"name\": \"random\", \"metric\": \"loss\", \"max_trials\": 4}", 1);
+	other =
+	    test_config("{}", "{\"name\": \"random\", \"metric\": \"loss\", \"max_trials\": 4}", 1);
 	s = searcher_new(other, NULL, 0);
 	json_t *rs = searcher_snapshot(s);
 	searcher_free(s);
@@ -747,7 +789,7 @@ static void damage(json_t *v, unsigned long long *rs)
 			json_array_set_new(v, k, random_json(rs));
 		return;
 	}
-	json_object_foreach(v, key, child) {
+	json_object_foreach (v, key, child) {
 		if (k-- > 0)
 			continue;
 		if ((json_is_array(child) || json_is_object(child)) && test_below(rs, 3))
@@ -780,7 +822,8 @@ static void test_damaged_snapshots_never_crash(void **state)
 			accepted++;
 			for (int t = 0; t < searcher_trial_count(s); t++) {
 				searcher_on_validation(s, t, m, &d, err, sizeof(err));
-				searcher_on_exit(s, t, SEARCHER_EXIT_ERRORED, &rep, err, sizeof(err));
+				searcher_on_exit(s, t, SEARCHER_EXIT_ERRORED, &rep, err,
+				                 sizeof(err));
 			}
 			json_decref(m);
 			json_decref(searcher_snapshot(s));
@@ -796,16 +839,16 @@ static void test_damaged_snapshots_never_crash(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plans_match_hand_computed),
-		cmocka_unit_test(test_bracket_mapping_is_interleaved),
-		cmocka_unit_test(test_hand_traced_stops),
-		cmocka_unit_test(test_ties_rank_newcomer_first),
-		cmocka_unit_test(test_failed_trial_counts_as_worst),
-		cmocka_unit_test(test_invalid_hp_leaves_rungs_and_is_replaced),
-		cmocka_unit_test(test_missing_time_or_metric_is_an_error),
-		cmocka_unit_test(test_simulated_runs_match_reference),
-		cmocka_unit_test(test_bad_snapshots_are_rejected),
-		cmocka_unit_test(test_damaged_snapshots_never_crash),
+	    cmocka_unit_test(test_plans_match_hand_computed),
+	    cmocka_unit_test(test_bracket_mapping_is_interleaved),
+	    cmocka_unit_test(test_hand_traced_stops),
+	    cmocka_unit_test(test_ties_rank_newcomer_first),
+	    cmocka_unit_test(test_failed_trial_counts_as_worst),
+	    cmocka_unit_test(test_invalid_hp_leaves_rungs_and_is_replaced),
+	    cmocka_unit_test(test_missing_time_or_metric_is_an_error),
+	    cmocka_unit_test(test_simulated_runs_match_reference),
+	    cmocka_unit_test(test_bad_snapshots_are_rejected),
+	    cmocka_unit_test(test_damaged_snapshots_never_crash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -105,8 +105,8 @@ static void assert_json_text(const json_t *v, const char *expected)
 static void test_grid_int_count_capped_at_range(void **state)
 {
 	int n;
-	json_t *p = grid_points("{\"x\": {\"type\": \"int\", \"minval\": 1, \"maxval\": 3, \"count\": 10}}",
-	                        &n);
+	json_t *p = grid_points(
+	    "{\"x\": {\"type\": \"int\", \"minval\": 1, \"maxval\": 3, \"count\": 10}}", &n);
 
 	(void)state;
 	assert_int_equal(n, 3);
@@ -117,8 +117,8 @@ static void test_grid_int_count_capped_at_range(void **state)
 static void test_grid_int_values_are_rounded(void **state)
 {
 	int n;
-	json_t *p = grid_points("{\"x\": {\"type\": \"int\", \"minval\": 0, \"maxval\": 10, \"count\": 4}}",
-	                        &n);
+	json_t *p = grid_points(
+	    "{\"x\": {\"type\": \"int\", \"minval\": 0, \"maxval\": 10, \"count\": 4}}", &n);
 
 	(void)state;
 	assert_int_equal(n, 4);
@@ -134,11 +134,12 @@ static void test_grid_int_values_are_rounded(void **state)
 static void test_grid_count_one_is_midpoint(void **state)
 {
 	int n;
-	json_t *p = grid_points("{\"i\": {\"type\": \"int\", \"minval\": 1, \"maxval\": 4, \"count\": 1},"
-	                        " \"j\": {\"type\": \"int\", \"minval\": -4, \"maxval\": -1, \"count\": 1},"
-	                        " \"d\": {\"type\": \"double\", \"minval\": 0, \"maxval\": 1, \"count\": 1},"
-	                        " \"l\": {\"type\": \"log\", \"minval\": 0, \"maxval\": 4, \"base\": 2, \"count\": 1}}",
-	                        &n);
+	json_t *p = grid_points(
+	    "{\"i\": {\"type\": \"int\", \"minval\": 1, \"maxval\": 4, \"count\": 1},"
+	    " \"j\": {\"type\": \"int\", \"minval\": -4, \"maxval\": -1, \"count\": 1},"
+	    " \"d\": {\"type\": \"double\", \"minval\": 0, \"maxval\": 1, \"count\": 1},"
+	    " \"l\": {\"type\": \"log\", \"minval\": 0, \"maxval\": 4, \"base\": 2, \"count\": 1}}",
+	    &n);
 
 	(void)state;
 	assert_int_equal(n, 1);
@@ -149,15 +150,17 @@ static void test_grid_count_one_is_midpoint(void **state)
 static void test_grid_double_and_log_spacing(void **state)
 {
 	int n;
-	json_t *p = grid_points("{\"d\": {\"type\": \"double\", \"minval\": -1, \"maxval\": 1, \"count\": 5}}",
-	                        &n);
+	json_t *p = grid_points(
+	    "{\"d\": {\"type\": \"double\", \"minval\": -1, \"maxval\": 1, \"count\": 5}}", &n);
 	static const double want_log[] = {1e-3, 1e-2, 1e-1};
 
 	(void)state;
 	assert_int_equal(n, 5);
-	assert_json_text(p, "[{\"d\": -1.0}, {\"d\": -0.5}, {\"d\": 0.0}, {\"d\": 0.5}, {\"d\": 1.0}]");
+	assert_json_text(
+	    p, "[{\"d\": -1.0}, {\"d\": -0.5}, {\"d\": 0.0}, {\"d\": 0.5}, {\"d\": 1.0}]");
 	json_decref(p);
-	p = grid_points("{\"l\": {\"type\": \"log\", \"minval\": -3, \"maxval\": -1, \"base\": 10, \"count\": 3}}",
+	p = grid_points("{\"l\": {\"type\": \"log\", \"minval\": -3, \"maxval\": -1, \"base\": 10, "
+	                "\"count\": 3}}",
 	                &n);
 	assert_int_equal(n, 3);
 	for (int i = 0; i < 3; i++) {
@@ -171,12 +174,14 @@ static void test_grid_double_and_log_spacing(void **state)
 static void test_grid_nested_categorical_order(void **state)
 {
 	int n;
-	/* Keys deliberately out of order: the grid sorts names, depth first, last varies fastest. */
-	json_t *p = grid_points("{\"b\": {\"type\": \"int\", \"minval\": 1, \"maxval\": 2, \"count\": 2},"
-	                        " \"a\": {\"type\": \"object\", \"vals\": {"
-	                        "   \"y\": {\"type\": \"categorical\", \"vals\": [\"p\", [1, 2]]},"
-	                        "   \"x\": {\"type\": \"const\", \"val\": {\"k\": 5}}}}}",
-	                        &n);
+	/* Keys deliberately out of order: the grid sorts names, depth first, last varies fastest.
+	 */
+	json_t *p =
+	    grid_points("{\"b\": {\"type\": \"int\", \"minval\": 1, \"maxval\": 2, \"count\": 2},"
+	                " \"a\": {\"type\": \"object\", \"vals\": {"
+	                "   \"y\": {\"type\": \"categorical\", \"vals\": [\"p\", [1, 2]]},"
+	                "   \"x\": {\"type\": \"const\", \"val\": {\"k\": 5}}}}}",
+	                &n);
 	json_t *q;
 
 	(void)state;
@@ -230,13 +235,14 @@ static void test_grid_rejects_missing_count_and_explosion(void **state)
 static void test_random_ranges_cover_bounds(void **state)
 {
 	struct searcher *s = test_searcher(
-		"{\"i\": {\"type\": \"int\", \"minval\": 3, \"maxval\": 5},"
-		" \"d\": {\"type\": \"double\", \"minval\": -1, \"maxval\": 2},"
-		" \"l\": {\"type\": \"log\", \"minval\": -4, \"maxval\": -2, \"base\": 10},"
-		" \"c\": {\"type\": \"categorical\", \"vals\": [\"x\", \"y\"]},"
-		" \"n\": {\"type\": \"object\", \"vals\": {\"k\": {\"type\": \"int\", \"minval\": -1, \"maxval\": -1}}},"
-		" \"k\": {\"type\": \"const\", \"val\": null}}",
-		RANDOM(3000), 99);
+	    "{\"i\": {\"type\": \"int\", \"minval\": 3, \"maxval\": 5},"
+	    " \"d\": {\"type\": \"double\", \"minval\": -1, \"maxval\": 2},"
+	    " \"l\": {\"type\": \"log\", \"minval\": -4, \"maxval\": -2, \"base\": 10},"
+	    " \"c\": {\"type\": \"categorical\", \"vals\": [\"x\", \"y\"]},"
+	    " \"n\": {\"type\": \"object\", \"vals\": {\"k\": {\"type\": \"int\", \"minval\": -1, "
+	    "\"maxval\": -1}}},"
+	    " \"k\": {\"type\": \"const\", \"val\": null}}",
+	    RANDOM(3000), 99);
 	int seen_i[3] = {0}, seen_x = 0, seen_y = 0;
 	double dmin = 9, dmax = -9;
 	char err[128];
@@ -259,7 +265,8 @@ static void test_random_ranges_cover_bounds(void **state)
 		assert_true(l >= 1e-4 * (1 - 1e-12) && l <= 1e-2 * (1 + 1e-12));
 		seen_x += strcmp(c, "x") == 0;
 		seen_y += strcmp(c, "y") == 0;
-		assert_int_equal(json_integer_value(json_object_get(json_object_get(h, "n"), "k")), -1);
+		assert_int_equal(json_integer_value(json_object_get(json_object_get(h, "n"), "k")),
+		                 -1);
 		assert_true(json_is_null(json_object_get(h, "k")));
 		json_decref(h);
 	}
@@ -273,8 +280,9 @@ static void test_random_ranges_cover_bounds(void **state)
 
 static void test_random_is_pure_in_seed_and_index(void **state)
 {
-	const char *hps = "{\"lr\": {\"type\": \"log\", \"minval\": -5, \"maxval\": 0, \"base\": 10},"
-	                  " \"w\": {\"type\": \"int\", \"minval\": 0, \"maxval\": 1000000}}";
+	const char *hps =
+	    "{\"lr\": {\"type\": \"log\", \"minval\": -5, \"maxval\": 0, \"base\": 10},"
+	    " \"w\": {\"type\": \"int\", \"minval\": 0, \"maxval\": 1000000}}";
 	struct searcher *a = test_searcher(hps, RANDOM(50), 7);
 	struct searcher *b = test_searcher(hps, RANDOM(50), 7);
 	struct searcher *c = test_searcher(hps, RANDOM(50), 8);
@@ -333,13 +341,15 @@ static void test_bad_hyperparameter_spaces(void **state)
 	                 "range from minval to maxval is too large");
 	expect_bad_space("{\"a\": {\"type\": \"log\", \"minval\": 1, \"maxval\": 3, \"base\": 0}}",
 	                 "base must be positive");
-	expect_bad_space("{\"a\": {\"type\": \"log\", \"minval\": 1, \"maxval\": 400, \"base\": 10}}",
-	                 "not a finite number");
+	expect_bad_space(
+	    "{\"a\": {\"type\": \"log\", \"minval\": 1, \"maxval\": 400, \"base\": 10}}",
+	    "not a finite number");
 	expect_bad_space("{\"a\": {\"type\": \"log\", \"minval\": 1, \"maxval\": 4}}",
 	                 "base must be a number");
 	expect_bad_space("{\"a\": {\"type\": \"categorical\", \"vals\": []}}",
 	                 "categorical vals must be a non-empty list");
-	expect_bad_space("{\"a\": {\"type\": \"object\", \"vals\": [1]}}", "object vals must be a map");
+	expect_bad_space("{\"a\": {\"type\": \"object\", \"vals\": [1]}}",
+	                 "object vals must be a map");
 	expect_bad_space("{\"a\": {\"type\": \"object\", \"vals\": {\"b\": {\"type\": \"int\","
 	                 " \"minval\": 0, \"maxval\": 1, \"count\": 0}}}}",
 	                 "hyperparameters.a.b: count must be an integer from 1 to 100000");
@@ -355,19 +365,19 @@ static void test_bad_hyperparameter_spaces(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_prng_is_pinned_and_pure),
-		cmocka_unit_test(test_prng_matches_published_vectors),
-		cmocka_unit_test(test_prng_below_and_unit_ranges),
-		cmocka_unit_test(test_grid_int_count_capped_at_range),
-		cmocka_unit_test(test_grid_int_values_are_rounded),
-		cmocka_unit_test(test_grid_count_one_is_midpoint),
-		cmocka_unit_test(test_grid_double_and_log_spacing),
-		cmocka_unit_test(test_grid_nested_categorical_order),
-		cmocka_unit_test(test_grid_without_hyperparameters_has_one_point),
-		cmocka_unit_test(test_grid_rejects_missing_count_and_explosion),
-		cmocka_unit_test(test_random_ranges_cover_bounds),
-		cmocka_unit_test(test_random_is_pure_in_seed_and_index),
-		cmocka_unit_test(test_bad_hyperparameter_spaces),
+	    cmocka_unit_test(test_prng_is_pinned_and_pure),
+	    cmocka_unit_test(test_prng_matches_published_vectors),
+	    cmocka_unit_test(test_prng_below_and_unit_ranges),
+	    cmocka_unit_test(test_grid_int_count_capped_at_range),
+	    cmocka_unit_test(test_grid_int_values_are_rounded),
+	    cmocka_unit_test(test_grid_count_one_is_midpoint),
+	    cmocka_unit_test(test_grid_double_and_log_spacing),
+	    cmocka_unit_test(test_grid_nested_categorical_order),
+	    cmocka_unit_test(test_grid_without_hyperparameters_has_one_point),
+	    cmocka_unit_test(test_grid_rejects_missing_count_and_explosion),
+	    cmocka_unit_test(test_random_ranges_cover_bounds),
+	    cmocka_unit_test(test_random_is_pure_in_seed_and_index),
+	    cmocka_unit_test(test_bad_hyperparameter_spaces),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
