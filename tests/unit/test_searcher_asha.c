@@ -455,13 +455,17 @@ static json_t *sim_config(unsigned long long *rs)
 	                  " \"minval\": 1, \"maxval\": 9}}}}";
 	int max_time = test_below(rs, 4) == 0 ? 1 + test_below(rs, 2000) : 1 + test_below(rs, 100);
 
+	/* one draw per statement: argument evaluation order is unspecified */
+	int max_trials = 1 + test_below(rs, 40), divisor = 2 + test_below(rs, 3);
+	int max_rungs = 1 + test_below(rs, 5), mode = test_below(rs, 3);
+	int conc = test_below(rs, 7), sib = test_below(rs, 2);
+
 	snprintf(sc, sizeof(sc),
 	         "{\"name\": \"adaptive_asha\", \"metric\": \"m\", \"max_trials\": %d,"
 	         " \"divisor\": %d, \"max_rungs\": %d, \"mode\": \"%s\", \"time_metric\": \"t\","
 	         " \"max_time\": %d, \"max_concurrent_trials\": %d, \"smaller_is_better\": %s}",
-	         1 + test_below(rs, 40), 2 + test_below(rs, 3), 1 + test_below(rs, 5),
-	         modes[test_below(rs, 3)], max_time, test_below(rs, 7),
-	         test_below(rs, 2) ? "true" : "false");
+	         max_trials, divisor, max_rungs, modes[mode], max_time, conc,
+	         sib ? "true" : "false");
 	return test_config(hps, sc, (long long)test_below(rs, 1000000));
 }
 
@@ -764,8 +768,11 @@ static json_t *random_json(unsigned long long *rs)
 		return json_string("completed");
 	case 4:
 		return json_true();
-	case 5:
-		return json_pack("[i, f]", test_below(rs, 6) - 1, test_below(rs, 10) / 10.0);
+	case 5: {
+		int trial = test_below(rs, 6) - 1;
+
+		return json_pack("[i, f]", trial, test_below(rs, 10) / 10.0);
+	}
 	default:
 		return json_array();
 	}
@@ -836,6 +843,64 @@ static void test_damaged_snapshots_never_crash(void **state)
 	json_decref(cfg);
 }
 
+/* Random damage to valid configs of every searcher: an error message or a
+ * searcher that works, never a crash. */
+static void test_damaged_configs_never_crash(void **state)
+{
+	static const char *const searchers[] = {
+	    ("{\"name\": \"adaptive_asha\", \"metric\": \"m\", \"max_trials\": 9, \"divisor\": 3,"
+	     " \"max_rungs\": 4, \"mode\": \"conservative\", \"time_metric\": \"t\","
+	     " \"max_time\": 27}"),
+	    ("{\"name\": \"grid\", \"metric\": \"m\", \"max_length\": {\"batches\": 5}}"),
+	    ("{\"name\": \"random\", \"metric\": \"m\", \"max_trials\": 3,"
+	     " \"max_concurrent_trials\": 2}"),
+	    ("{\"name\": \"single\", \"metric\": \"m\", \"smaller_is_better\": false}"),
+	};
+	const char *hps =
+	    "{\"i\": {\"type\": \"int\", \"minval\": 1, \"maxval\": 5, \"count\": 2},"
+	    " \"l\": {\"type\": \"log\", \"minval\": -2, \"maxval\": 0, \"base\": 10,"
+	    " \"count\": 2}, \"c\": {\"type\": \"categorical\", \"vals\": [1, \"a\"]},"
+	    " \"o\": {\"type\": \"object\", \"vals\": {\"d\": {\"type\": \"double\","
+	    " \"minval\": 0, \"maxval\": 1, \"count\": 3}}}}";
+	unsigned long long rs = 99;
+	int accepted = 0, rejected = 0;
+
+	(void)state;
+	for (int i = 0; i < 4000; i++) {
+		json_t *cfg = test_config(hps, searchers[i % 4], 5);
+		char err[256] = "";
+		struct searcher *s;
+
+		for (int k = 0; k <= test_below(&rs, 3); k++)
+			damage(cfg, &rs);
+		s = searcher_new(cfg, err, sizeof(err));
+		if (!s) {
+			assert_true(strlen(err) > 0);
+			rejected++;
+		} else {
+			int n = searcher_trial_count(s);
+			json_t *p = searcher_preview(s, err, sizeof(err)), *snap;
+
+			assert_non_null(p);
+			assert_true(n >= 1);
+			for (int t = 0; t < n && t < 5; t++) {
+				json_t *h = searcher_trial_hparams(s, t, err, sizeof(err));
+
+				assert_non_null(h);
+				json_decref(h);
+			}
+			snap = searcher_snapshot(s);
+			assert_non_null(snap);
+			json_decref(snap);
+			json_decref(p);
+			searcher_free(s);
+			accepted++;
+		}
+		json_decref(cfg);
+	}
+	assert_true(accepted > 100 && rejected > 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -849,6 +914,7 @@ int main(void)
 	    cmocka_unit_test(test_simulated_runs_match_reference),
 	    cmocka_unit_test(test_bad_snapshots_are_rejected),
 	    cmocka_unit_test(test_damaged_snapshots_never_crash),
+	    cmocka_unit_test(test_damaged_configs_never_crash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
