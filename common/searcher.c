@@ -108,7 +108,9 @@ static char *dup_or_null(const char *str)
 	return str ? strdup(str) : NULL;
 }
 
-/* The length: max_time + time_metric (required by adaptive_asha) or max_length. */
+/* The length: time_metric + max_time, else max_length (old form; the config
+ * normalizer already turns it into the new form for adaptive_asha, which needs
+ * one of the two). */
 static int cfg_length(struct searcher *s, const json_t *cfg, char *err, size_t errlen)
 {
 	const json_t *ml = json_object_get(cfg, "max_length");
@@ -132,14 +134,14 @@ static int cfg_length(struct searcher *s, const json_t *cfg, char *err, size_t e
 		s->time_unit = dup_or_null(json_string_value(tm));
 		return s->time_unit ? 0 : -1;
 	}
-	if (s->kind == SEARCHER_ASHA) {
+	if (!ml || json_is_null(ml)) {
+		if (s->kind != SEARCHER_ASHA)
+			return 0;
 		searcher_errf(
 		    err, errlen,
 		    "searcher: adaptive_asha needs time_metric and max_time (or max_length)");
 		return -1;
 	}
-	if (!ml || json_is_null(ml))
-		return 0;
 	if (!json_is_object(ml) || json_object_size(ml) != 1) {
 		searcher_errf(
 		    err, errlen,

@@ -132,6 +132,27 @@ static void test_plans_match_hand_computed(void **state)
 	}
 }
 
+static void test_old_length_form_gives_the_same_plan(void **state)
+{
+	struct searcher *a = test_searcher("{}", plan_cases[0].searcher, 1);
+	struct searcher *b =
+	    test_searcher("{}",
+	                  "{\"name\": \"adaptive_asha\", \"metric\": \"loss\","
+	                  " \"max_trials\": 16, \"max_length\": {\"batches\": 1000}}",
+	                  1);
+	char err[64];
+	json_t *pa = searcher_preview(a, err, sizeof(err)),
+	       *pb = searcher_preview(b, err, sizeof(err));
+
+	(void)state;
+	assert_true(json_equal(pa, pb));
+	assert_string_equal(searcher_time_unit(b), "batches");
+	json_decref(pa);
+	json_decref(pb);
+	searcher_free(a);
+	searcher_free(b);
+}
+
 static void test_bracket_mapping_is_interleaved(void **state)
 {
 	static const int want[16] = {0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0};
@@ -905,6 +926,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plans_match_hand_computed),
+	    cmocka_unit_test(test_old_length_form_gives_the_same_plan),
 	    cmocka_unit_test(test_bracket_mapping_is_interleaved),
 	    cmocka_unit_test(test_hand_traced_stops),
 	    cmocka_unit_test(test_ties_rank_newcomer_first),
