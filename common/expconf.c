@@ -27,60 +27,60 @@ struct expconf {
 };
 
 static const char *const top_keys[] = {"name",
-				       "description",
-				       "labels",
-				       "entrypoint",
-				       "hyperparameters",
-				       "searcher",
-				       "resources",
-				       "checkpoint_storage",
-				       "max_restarts",
-				       "reproducibility",
-				       "environment",
-				       "bind_mounts",
-				       "slurm",
-				       "data",
-				       "min_validation_period",
-				       "min_checkpoint_period",
-				       "records_per_epoch",
-				       NULL};
+                                       "description",
+                                       "labels",
+                                       "entrypoint",
+                                       "hyperparameters",
+                                       "searcher",
+                                       "resources",
+                                       "checkpoint_storage",
+                                       "max_restarts",
+                                       "reproducibility",
+                                       "environment",
+                                       "bind_mounts",
+                                       "slurm",
+                                       "data",
+                                       "min_validation_period",
+                                       "min_checkpoint_period",
+                                       "records_per_epoch",
+                                       NULL};
 /* Determined keys with no meaning on det-slurm: warned about, then dropped. */
 static const char *const top_ignored[] = {"checkpoint_policy",
-					  "data_layer",
-					  "debug",
-					  "internal",
-					  "optimizations",
-					  "perform_initial_validation",
-					  "profiling",
-					  "scheduling_unit",
-					  "security",
-					  "tensorboard_storage",
-					  "workspace",
-					  "project",
-					  "log_policies",
-					  "retention_policy",
-					  "integrations",
-					  "pbs",
-					  NULL};
+                                          "data_layer",
+                                          "debug",
+                                          "internal",
+                                          "optimizations",
+                                          "perform_initial_validation",
+                                          "profiling",
+                                          "scheduling_unit",
+                                          "security",
+                                          "tensorboard_storage",
+                                          "workspace",
+                                          "project",
+                                          "log_policies",
+                                          "retention_policy",
+                                          "integrations",
+                                          "pbs",
+                                          NULL};
 static const char *const resources_keys[] = {"slots_per_trial", "resource_pool", "priority",
-					     "max_slots", NULL};
+                                             "max_slots", NULL};
 static const char *const resources_ignored[] = {
     "weight", "native_parallel", "shm_size", "agent_label", "devices", "is_single_node", NULL};
 static const char *const storage_keys[] = {"type",
-					   "host_path",
-					   "storage_path",
-					   "container_path",
-					   "save_experiment_best",
-					   "save_trial_best",
-					   "save_trial_latest",
-					   NULL};
+                                           "host_path",
+                                           "storage_path",
+                                           "container_path",
+                                           "save_experiment_best",
+                                           "save_trial_best",
+                                           "save_trial_latest",
+                                           NULL};
 static const char *const storage_ignored[] = {"propagation", NULL};
 static const char *const storage_remote[] = {"s3", "gcs", "azure", "hdfs", NULL};
 static const char *const repro_keys[] = {"experiment_seed", NULL};
 static const char *const env_keys[] = {"environment_variables", NULL};
 static const char *const env_ignored[] = {"image",    "force_pull_image", "registry_auth",
-					  "pod_spec", "add_capabilities", "drop_capabilities",
-					  "ports",    "proxy_ports",	  NULL};
+                                          "pod_spec", "add_capabilities", "drop_capabilities",
+                                          "ports",    "proxy_ports",      NULL};
 static const char *const env_map_keys[] = {"cpu", "cuda", "gpu", "rocm", NULL};
 static const char *const mount_keys[] = {"host_path", "container_path", "read_only", NULL};
 static const char *const mount_ignored[] = {"propagation", NULL};
@@ -88,7 +88,7 @@ static const char *const slurm_keys[] = {"sbatch_args", "gpu_type", "slots_per_n
 
 /* Optional string field; def NULL = absent when not given. */
 static void opt_str(struct expconf_ctx *c, const struct yamltree_node *map, const char *key,
-		    const char *def, json_t *out)
+                    const char *def, json_t *out)
 {
 	size_t saved;
 	const struct yamltree_node *n = expconf_opt(expconf_child(c, map, key, &saved));
@@ -105,7 +105,7 @@ static void opt_str(struct expconf_ctx *c, const struct yamltree_node *map, cons
 
 /* Optional integer field in [min, max]; has_def 0 = absent, 2 = JSON null. */
 static void opt_int(struct expconf_ctx *c, const struct yamltree_node *map, const char *key,
-		    long long min, long long max, int has_def, long long def, json_t *out)
+                    long long min, long long max, int has_def, long long def, json_t *out)
 {
 	size_t saved;
 	const struct yamltree_node *n = expconf_opt(expconf_child(c, map, key, &saved));
@@ -157,7 +157,7 @@ static void do_entrypoint(struct expconf_ctx *c, const struct yamltree_node *roo
 
 	if (!n)
 		expconf_err(c, root,
-			    "missing required key \"entrypoint\" (a command string or list)");
+		            "missing required key \"entrypoint\" (a command string or list)");
 	else if (n->kind == YAMLTREE_SEQ)
 		expconf_set(c, out, "entrypoint", str_list(c, n, 1));
 	else if (n->kind == YAMLTREE_MAP)
@@ -198,7 +198,7 @@ static int listed(const struct yamltree_node *n, const char *const *list)
 
 /* A required path-like string of checkpoint_storage. */
 static void storage_need(struct expconf_ctx *c, const struct yamltree_node *n, const char *key,
-			 const char *type)
+                         const char *type)
 {
 	const struct yamltree_node *v = expconf_opt(yamltree_map_get(n, key));
 
@@ -210,8 +210,8 @@ static void do_storage(struct expconf_ctx *c, const struct yamltree_node *root, 
 {
 	size_t saved, saved2;
 	const struct yamltree_node *n = expconf_opt(
-				       expconf_child(c, root, "checkpoint_storage", &saved)),
-				   *t;
+	                               expconf_child(c, root, "checkpoint_storage", &saved)),
+	                           *t;
 	json_t *s = json_object();
 
 	if (!s)
@@ -231,9 +231,9 @@ static void do_storage(struct expconf_ctx *c, const struct yamltree_node *root, 
 			expconf_set(c, s, "type", json_string(t->text));
 		else
 			expconf_err(c, t,
-				    "unknown checkpoint storage type \"%s\" (expected shared_fs or "
-				    "directory)",
-				    t->kind == YAMLTREE_SCALAR ? t->text : "?");
+			            "unknown checkpoint storage type \"%s\" (expected shared_fs or "
+			            "directory)",
+			            t->kind == YAMLTREE_SCALAR ? t->text : "?");
 		expconf_path_pop(c, saved2);
 	}
 	if (n && expconf_check_keys(c, n, storage_keys, storage_ignored) < 0)
@@ -293,7 +293,7 @@ static void env_list(struct expconf_ctx *c, const struct yamltree_node *n, json_
 			size_t saved = expconf_path_index(c, i);
 
 			expconf_err(c, n->kids[i], "expected NAME=value, got \"%s\"",
-				    json_string_value(v));
+			            json_string_value(v));
 			expconf_path_pop(c, saved);
 		}
 	}
@@ -305,7 +305,7 @@ static void do_environment(struct expconf_ctx *c, const struct yamltree_node *ro
 {
 	size_t saved, saved2;
 	const struct yamltree_node *n = expconf_opt(expconf_child(c, root, "environment", &saved)),
-				   *vars;
+	                           *vars;
 	json_t *merged = json_array();
 
 	if (!merged)
@@ -378,7 +378,7 @@ static void do_bind_mounts(struct expconf_ctx *c, const struct yamltree_node *ro
 
 	if (mounts && n && n->kind != YAMLTREE_SEQ)
 		expconf_err(c, n,
-			    "expected a list of mounts (host_path, container_path, read_only)");
+		            "expected a list of mounts (host_path, container_path, read_only)");
 	else if (mounts && n)
 		for (size_t i = 0; i < n->nkids; i++) {
 			size_t saved2 = expconf_path_index(c, i);
@@ -401,7 +401,7 @@ static void do_slurm(struct expconf_ctx *c, const struct yamltree_node *root, js
 	if (n && expconf_check_keys(c, n, slurm_keys, NULL) < 0)
 		n = NULL;
 	expconf_set(c, s, "sbatch_args",
-		    str_list(c, expconf_child(c, n, "sbatch_args", &saved2), 0));
+	            str_list(c, expconf_child(c, n, "sbatch_args", &saved2), 0));
 	expconf_path_pop(c, saved2);
 	opt_str(c, n, "gpu_type", NULL, s);
 	opt_int(c, n, "slots_per_node", 1, INT_MAX, 0, 0, s);
@@ -411,7 +411,7 @@ done:
 }
 
 static void do_period(struct expconf_ctx *c, const struct yamltree_node *root, const char *key,
-		      json_t *out)
+                      json_t *out)
 {
 	size_t saved;
 	const struct yamltree_node *n = expconf_opt(expconf_child(c, root, key, &saved));
@@ -435,7 +435,7 @@ static void do_data(struct expconf_ctx *c, const struct yamltree_node *root, jso
 }
 
 static void do_searcher_and_hps(struct expconf_ctx *c, const struct yamltree_node *root,
-				json_t *out)
+                                json_t *out)
 {
 	size_t saved;
 	const struct yamltree_node *s = expconf_opt(expconf_child(c, root, "searcher", &saved));
@@ -454,9 +454,9 @@ static void do_searcher_and_hps(struct expconf_ctx *c, const struct yamltree_nod
 		saved = expconf_path_push(c, "searcher");
 		if (points > EXPCONF_MAX_GRID_POINTS)
 			expconf_err(c, c->grid_at,
-				    "grid search has more than %d points (the product of the "
-				    "hyperparameters' counts); lower the counts",
-				    EXPCONF_MAX_GRID_POINTS);
+			            "grid search has more than %d points (the product of the "
+			            "hyperparameters' counts); lower the counts",
+			            EXPCONF_MAX_GRID_POINTS);
 		expconf_path_pop(c, saved);
 	}
 	if (hps)
@@ -494,7 +494,7 @@ static void validate(struct expconf_ctx *c, const struct yamltree_node *root, js
 }
 
 struct expconf *expconf_parse(const char *text, size_t len, const char *filename,
-			      struct expconf_diags *diags)
+                              struct expconf_diags *diags)
 {
 	struct expconf_ctx c;
 	struct expconf *conf = NULL;
@@ -506,8 +506,8 @@ struct expconf *expconf_parse(const char *text, size_t len, const char *filename
 	c.d = diags;
 	if (len > EXPCONF_MAX_FILE_BYTES) {
 		expconf_diag_add(diags, EXPCONF_ERROR, 0, 0, "",
-				 "file too large (%zu bytes, limit %d)", len,
-				 EXPCONF_MAX_FILE_BYTES);
+		                 "file too large (%zu bytes, limit %d)", len,
+		                 EXPCONF_MAX_FILE_BYTES);
 		goto fail;
 	}
 	tree = yamltree_parse(text, len, diags);
@@ -515,7 +515,7 @@ struct expconf *expconf_parse(const char *text, size_t len, const char *filename
 		goto fail;
 	if (!tree->root || yamltree_is_null(tree->root)) {
 		expconf_diag_add(diags, EXPCONF_ERROR, 1, 1, "",
-				 "the file is empty: expected an experiment configuration mapping");
+		                 "the file is empty: expected an experiment configuration mapping");
 		goto fail;
 	}
 	if (tree->root->kind != YAMLTREE_MAP) {
@@ -556,7 +556,7 @@ struct expconf *expconf_parse_file(const char *path, struct expconf_diags *diags
 	if (!f) {
 		expconf_diags_init(diags, path);
 		expconf_diag_add(diags, EXPCONF_ERROR, 0, 0, "", "cannot open: %s",
-				 strerror(errno));
+		                 strerror(errno));
 		return NULL;
 	}
 	buf = malloc(EXPCONF_MAX_FILE_BYTES + 1);
@@ -570,13 +570,13 @@ struct expconf *expconf_parse_file(const char *path, struct expconf_diags *diags
 	if (ferror(f)) {
 		expconf_diags_init(diags, path);
 		expconf_diag_add(diags, EXPCONF_ERROR, 0, 0, "", "cannot read: %s",
-				 strerror(errno));
+		                 strerror(errno));
 		goto done;
 	}
 	if (len > EXPCONF_MAX_FILE_BYTES) {
 		expconf_diags_init(diags, path);
 		expconf_diag_add(diags, EXPCONF_ERROR, 0, 0, "",
-				 "file too large (more than %d bytes)", EXPCONF_MAX_FILE_BYTES);
+		                 "file too large (more than %d bytes)", EXPCONF_MAX_FILE_BYTES);
 		goto done;
 	}
 	conf = expconf_parse(buf, len, path, diags);
@@ -602,7 +602,7 @@ json_t *expconf_json(const struct expconf *conf)
 
 /* The child of n named by one path component (a key, or a list index). */
 static const struct yamltree_node *location_step(const struct yamltree_node *n, const char *part,
-						 size_t len, const struct yamltree_node **at)
+                                                 size_t len, const struct yamltree_node **at)
 {
 	if (n->kind == YAMLTREE_MAP) {
 		for (size_t i = 0; i + 1 < n->nkids; i += 2) {

@@ -37,7 +37,7 @@ fuzz-expconf:
 	@if ! $(CC) --version 2>/dev/null | grep -q clang; then \
 		echo "make fuzz needs CC=clang (libFuzzer)"; exit 1; fi
 	@mkdir -p tests/fuzz
-	$(CC) -g -O1 -fsanitize=fuzzer,address,undefined -I$(srcdir)/common -I$(top_builddir) \
+	$(CC) -g -O1 -fsanitize=fuzzer,address,undefined $(AM_CPPFLAGS) \
 		$(YAML_CFLAGS) $(JANSSON_CFLAGS) $(EXPCONF_FUZZ_SRCS) \
 		$(YAML_LIBS) $(JANSSON_LIBS) $(LIBM) -o tests/fuzz/fuzz_expconf
 CLEANFILES += tests/fuzz/fuzz_expconf

@@ -54,7 +54,7 @@ void expconf_path_pop(struct expconf_ctx *c, size_t len)
 }
 
 static void expconf_vreport(struct expconf_ctx *c, enum expconf_severity sev,
-			    const struct yamltree_node *n, const char *fmt, va_list ap)
+                            const struct yamltree_node *n, const char *fmt, va_list ap)
 {
 	expconf_diag_vadd(c->d, sev, n ? n->line : 0, n ? n->column : 0, c->path, fmt, ap);
 }
@@ -165,8 +165,8 @@ static enum ec_kind classify(const struct yamltree_node *n, struct ec_scalar *v)
 
 static const char *kind_name(enum ec_kind k)
 {
-	static const char *const names[] = {"null",	"a boolean", "an integer", "a number",
-					    "a string", "a mapping", "a list",	   "an integer"};
+	static const char *const names[] = {"null",     "a boolean", "an integer", "a number",
+	                                    "a string", "a mapping", "a list",     "an integer"};
 
 	return names[k];
 }
@@ -177,18 +177,18 @@ const struct yamltree_node *expconf_opt(const struct yamltree_node *n)
 }
 
 static void report_bad_number(struct expconf_ctx *c, const struct yamltree_node *n, enum ec_kind k,
-			      const struct ec_scalar *v)
+                              const struct ec_scalar *v)
 {
 	if (k == EC_BADINT)
 		expconf_err(c, n, "integer %s is out of range (must fit in 64 bits)", n->text);
 	else
 		expconf_err(c, n, "number %s is not finite (infinities and NaN are not allowed)",
-			    n->text);
+		            n->text);
 	(void)v;
 }
 
 int expconf_get_int(struct expconf_ctx *c, const struct yamltree_node *n, long long min,
-		    long long max, long long *out)
+                    long long max, long long *out)
 {
 	struct ec_scalar v;
 	enum ec_kind k = classify(n, &v);
@@ -256,7 +256,7 @@ static json_t *string_json(struct expconf_ctx *c, const struct yamltree_node *n)
 }
 
 int expconf_get_str(struct expconf_ctx *c, const struct yamltree_node *n, int nonempty,
-		    json_t **out)
+                    json_t **out)
 {
 	struct ec_scalar v;
 	enum ec_kind k = classify(n, &v);
@@ -369,7 +369,7 @@ void expconf_set(struct expconf_ctx *c, json_t *obj, const char *key, json_t *va
 }
 
 const struct yamltree_node *expconf_child(struct expconf_ctx *c, const struct yamltree_node *map,
-					  const char *key, size_t *saved)
+                                          const char *key, size_t *saved)
 {
 	const struct yamltree_node *n = yamltree_map_get(map, key);
 
@@ -388,7 +388,7 @@ static int in_list(const struct yamltree_node *key, const char *const *list)
 }
 
 int expconf_check_keys(struct expconf_ctx *c, const struct yamltree_node *n,
-		       const char *const *known, const char *const *ignored)
+                       const char *const *known, const char *const *ignored)
 {
 	struct ec_scalar v;
 
@@ -405,7 +405,7 @@ int expconf_check_keys(struct expconf_ctx *c, const struct yamltree_node *n,
 		saved = expconf_path_push(c, key->text);
 		if (in_list(key, ignored))
 			expconf_warn(c, key, "\"%s\" is a Determined setting ignored by det-slurm",
-				     key->text);
+			             key->text);
 		else
 			expconf_err(c, key, "unknown key \"%s\"", key->text);
 		expconf_path_pop(c, saved);

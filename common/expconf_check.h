@@ -16,7 +16,7 @@ struct expconf_ctx {
 	struct expconf_diags *d;
 	char path[EXPCONF_PATH_MAX];
 	size_t plen;
-	int grid;			     /* the searcher is grid: hps need counts */
+	int grid;                            /* the searcher is grid: hps need counts */
 	const struct yamltree_node *grid_at; /* searcher node, for the grid-size error */
 };
 
@@ -42,15 +42,15 @@ const struct yamltree_node *expconf_opt(const struct yamltree_node *n);
  * unknown -> error, ignored -> warning. Returns 0 when n is a map, else -1
  * (after an error "expected a mapping"). */
 int expconf_check_keys(struct expconf_ctx *c, const struct yamltree_node *n,
-		       const char *const *known, const char *const *ignored);
+                       const char *const *known, const char *const *ignored);
 
 /* Typed getters: 0 on success, -1 after reporting what was expected. */
 int expconf_get_int(struct expconf_ctx *c, const struct yamltree_node *n, long long min,
-		    long long max, long long *out);
+                    long long max, long long *out);
 int expconf_get_num(struct expconf_ctx *c, const struct yamltree_node *n, double *out);
 int expconf_get_bool(struct expconf_ctx *c, const struct yamltree_node *n, int *out);
 int expconf_get_str(struct expconf_ctx *c, const struct yamltree_node *n, int nonempty,
-		    json_t **out);
+                    json_t **out);
 
 /* Generic conversion of any subtree (aliases expanded), or NULL after errors. */
 json_t *expconf_to_json(struct expconf_ctx *c, const struct yamltree_node *n);
@@ -60,7 +60,7 @@ void expconf_set(struct expconf_ctx *c, json_t *obj, const char *key, json_t *va
 
 /* Child of map under key, with the path pushed when present (pop with expconf_path_pop). */
 const struct yamltree_node *expconf_child(struct expconf_ctx *c, const struct yamltree_node *map,
-					  const char *key, size_t *saved);
+                                          const char *key, size_t *saved);
 
 /* Hyperparameters: normalize the map (NULL = none) into a JSON object. */
 json_t *expconf_hparams(struct expconf_ctx *c, const struct yamltree_node *n);

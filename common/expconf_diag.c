@@ -6,7 +6,6 @@
  * diagnostic is only counted (dropped) but an error still counts as an error,
  * so a caller never mistakes a failed parse for a clean one.
  */
-#define _GNU_SOURCE /* vasprintf */
 #include "expconf_diag.h"
 
 #include <stdarg.h>
@@ -20,7 +19,7 @@ void expconf_diags_init(struct expconf_diags *d, const char *file)
 }
 
 void expconf_diag_add(struct expconf_diags *d, enum expconf_severity sev, int line, int column,
-		      const char *path, const char *fmt, ...)
+                      const char *path, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -30,7 +29,7 @@ void expconf_diag_add(struct expconf_diags *d, enum expconf_severity sev, int li
 }
 
 void expconf_diag_vadd(struct expconf_diags *d, enum expconf_severity sev, int line, int column,
-		       const char *path, const char *fmt, va_list ap)
+                       const char *path, const char *fmt, va_list ap)
 {
 	struct expconf_diag *item;
 	char *msg = NULL;
@@ -106,7 +105,7 @@ void expconf_diags_print(const struct expconf_diags *diags, FILE *out)
 	}
 	if (diags->dropped)
 		fprintf(out, "%s: note: %zu more diagnostics not shown (limit %d)\n", file,
-			diags->dropped, EXPCONF_MAX_DIAGS);
+		        diags->dropped, EXPCONF_MAX_DIAGS);
 }
 
 void expconf_diags_free(struct expconf_diags *diags)

@@ -20,7 +20,7 @@ static json_t *hp_group(struct expconf_ctx *c, const struct yamltree_node *n);
 
 /* A required key of a typed hyperparameter (reported at the map when missing). */
 static const struct yamltree_node *hp_need(struct expconf_ctx *c, const struct yamltree_node *hp,
-					   const char *key)
+                                           const char *key)
 {
 	const struct yamltree_node *v = yamltree_map_get(hp, key);
 
@@ -31,7 +31,7 @@ static const struct yamltree_node *hp_need(struct expconf_ctx *c, const struct y
 
 /* count (optional, >= 1); grid search requires it. */
 static int hp_count(struct expconf_ctx *c, const struct yamltree_node *hp, const char *type,
-		    json_t *out)
+                    json_t *out)
 {
 	size_t saved;
 	const struct yamltree_node *n = expconf_opt(expconf_child(c, hp, "count", &saved));
@@ -39,7 +39,7 @@ static int hp_count(struct expconf_ctx *c, const struct yamltree_node *hp, const
 	int rv = 0;
 
 	if (n) {
-		if (expconf_get_int(c, n, 1, __LONG_LONG_MAX__, &count) == 0)
+		if (expconf_get_int(c, n, 1, EXPCONF_MAX_GRID_POINTS, &count) == 0)
 			expconf_set(c, out, "count", json_integer(count));
 		else
 			rv = -1;
@@ -79,7 +79,7 @@ static int hp_int(struct expconf_ctx *c, const struct yamltree_node *hp, json_t 
 }
 
 static int hp_real(struct expconf_ctx *c, const struct yamltree_node *hp, const char *type,
-		   json_t *out)
+                   json_t *out)
 {
 	const struct yamltree_node *lo = hp_need(c, hp, "minval"), *hi = hp_need(c, hp, "maxval");
 	double min = 0, max = 0, base = 10;
@@ -144,7 +144,7 @@ fail:
 
 /* A map with a `type` key. */
 static json_t *hp_typed(struct expconf_ctx *c, const struct yamltree_node *hp,
-			const struct yamltree_node *type)
+                        const struct yamltree_node *type)
 {
 	json_t *out = json_object();
 	const char *t = type->text;
@@ -263,7 +263,7 @@ json_t *expconf_hparams(struct expconf_ctx *c, const struct yamltree_node *n)
 }
 
 static unsigned long long mul_sat(unsigned long long a, unsigned long long b,
-				  unsigned long long limit)
+                                  unsigned long long limit)
 {
 	if (a == 0 || b == 0)
 		return 0;
@@ -288,9 +288,9 @@ static unsigned long long hp_points(const json_t *hp, unsigned long long limit)
 		/* At most one point per integer in [minval, maxval]; unsigned math
 		 * cannot overflow because maxval >= minval. */
 		unsigned long long lo = (unsigned long long)json_integer_value(
-				       json_object_get(hp, "minval")),
-				   hi = (unsigned long long)json_integer_value(
-				       json_object_get(hp, "maxval"));
+		                       json_object_get(hp, "minval")),
+		                   hi = (unsigned long long)json_integer_value(
+		                       json_object_get(hp, "maxval"));
 		unsigned long long range = hi - lo;
 
 		return n - 1 <= range ? n : range + 1;

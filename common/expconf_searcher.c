@@ -14,34 +14,34 @@
 #include <string.h>
 
 static const char *const det_searcher_keys[] = {"bracket_rungs",
-						"divisor",
-						"explore_function",
-						"length_per_round",
-						"max_concurrent_trials",
-						"max_length",
-						"max_rungs",
-						"max_trials",
-						"mode",
-						"num_rounds",
-						"num_rungs",
-						"population_size",
-						"replace_function",
-						"stop_once",
-						"budget",
-						"train_stragglers",
-						"time_metric",
-						"max_time",
-						NULL};
+                                                "divisor",
+                                                "explore_function",
+                                                "length_per_round",
+                                                "max_concurrent_trials",
+                                                "max_length",
+                                                "max_rungs",
+                                                "max_trials",
+                                                "mode",
+                                                "num_rounds",
+                                                "num_rungs",
+                                                "population_size",
+                                                "replace_function",
+                                                "stop_once",
+                                                "budget",
+                                                "train_stragglers",
+                                                "time_metric",
+                                                "max_time",
+                                                NULL};
 static const char *const common_keys[] = {"name",
-					  "metric",
-					  "smaller_is_better",
-					  "source_trial_id",
-					  "source_checkpoint_uuid",
-					  "max_length",
-					  "time_metric",
-					  "max_time",
-					  "max_concurrent_trials",
-					  NULL};
+                                          "metric",
+                                          "smaller_is_better",
+                                          "source_trial_id",
+                                          "source_checkpoint_uuid",
+                                          "max_length",
+                                          "time_metric",
+                                          "max_time",
+                                          "max_concurrent_trials",
+                                          NULL};
 static const char *const asha_ignored[] = {"bracket_rungs", "stop_once", NULL};
 static const char *const unsupported[] = {
     "custom", "pbt", "adaptive", "adaptive_simple", "async_halving", "sync_halving", NULL};
@@ -78,10 +78,10 @@ static void check_keys(struct expconf_ctx *c, const struct yamltree_node *s, con
 		saved = expconf_path_push(c, key->text);
 		if (strcmp(name, "adaptive_asha") == 0 && listed(key, asha_ignored))
 			expconf_warn(c, key, "\"%s\" is a Determined setting ignored by det-slurm",
-				     key->text);
+			             key->text);
 		else if (listed(key, det_searcher_keys))
 			expconf_err(c, key, "\"%s\" is not a setting of the %s searcher", key->text,
-				    name);
+			            name);
 		else
 			expconf_err(c, key, "unknown key \"%s\"", key->text);
 		expconf_path_pop(c, saved);
@@ -89,7 +89,7 @@ static void check_keys(struct expconf_ctx *c, const struct yamltree_node *s, con
 }
 
 int expconf_length(struct expconf_ctx *c, const struct yamltree_node *n, long long min,
-		   json_t **out, const char **unit)
+                   json_t **out, const char **unit)
 {
 	const struct yamltree_node *v;
 	long long value;
@@ -98,7 +98,7 @@ int expconf_length(struct expconf_ctx *c, const struct yamltree_node *n, long lo
 	*out = NULL;
 	if (n->kind != YAMLTREE_MAP || n->nkids != 2 || !listed(n->kids[0], length_units)) {
 		expconf_err(c, n,
-			    "expected a length: a mapping with one of batches, epochs or records");
+		            "expected a length: a mapping with one of batches, epochs or records");
 		return -1;
 	}
 	*unit = n->kids[0]->text;
@@ -115,7 +115,7 @@ int expconf_length(struct expconf_ctx *c, const struct yamltree_node *n, long lo
 
 /* max_length or time_metric + max_time. */
 static void searcher_length(struct expconf_ctx *c, const struct yamltree_node *s, const char *name,
-			    json_t *out)
+                            json_t *out)
 {
 	size_t saved;
 	const struct yamltree_node *ml = expconf_opt(expconf_child(c, s, "max_length", &saved));
@@ -137,7 +137,7 @@ static void searcher_length(struct expconf_ctx *c, const struct yamltree_node *s
 	if (tm) {
 		if (ml)
 			expconf_err(c, tm,
-				    "give either max_length or time_metric and max_time, not both");
+			            "give either max_length or time_metric and max_time, not both");
 		else if (!yamltree_map_get(s, "max_time"))
 			expconf_err(c, tm, "time_metric needs max_time");
 		else if (expconf_get_str(c, tm, 1, &j) == 0)
@@ -148,7 +148,7 @@ static void searcher_length(struct expconf_ctx *c, const struct yamltree_node *s
 	if (mt) {
 		if (ml)
 			expconf_err(c, mt,
-				    "give either max_length or time_metric and max_time, not both");
+			            "give either max_length or time_metric and max_time, not both");
 		else if (!tm)
 			expconf_err(c, mt, "max_time needs time_metric");
 		else if (expconf_get_int(c, mt, 1, LLONG_MAX, &max_time) == 0)
@@ -157,12 +157,12 @@ static void searcher_length(struct expconf_ctx *c, const struct yamltree_node *s
 	expconf_path_pop(c, saved);
 	if (is_asha && !ml && !tm && !mt)
 		expconf_err(c, s,
-			    "adaptive_asha needs a length: time_metric and max_time (or the older "
-			    "max_length)");
+		            "adaptive_asha needs a length: time_metric and max_time (or the older "
+		            "max_length)");
 }
 
 static void opt_int(struct expconf_ctx *c, const struct yamltree_node *s, const char *key,
-		    long long min, long long max, int has_default, long long def, json_t *out)
+                    long long min, long long max, int has_default, long long def, json_t *out)
 {
 	size_t saved;
 	const struct yamltree_node *n = expconf_opt(expconf_child(c, s, key, &saved));
@@ -202,8 +202,8 @@ static void asha_fields(struct expconf_ctx *c, const struct yamltree_node *s, js
 			expconf_set(c, out, "mode", j);
 		else {
 			expconf_err(c, n,
-				    "mode must be standard, aggressive or conservative, not \"%s\"",
-				    n->text);
+			            "mode must be standard, aggressive or conservative, not \"%s\"",
+			            n->text);
 			json_decref(j);
 		}
 	}
@@ -253,20 +253,20 @@ json_t *expconf_searcher(struct expconf_ctx *c, const struct yamltree_node *s)
 	if (!n) {
 		expconf_err(c, s, "missing required key \"name\"");
 	} else if (yamltree_is(n, "single") || yamltree_is(n, "random") || yamltree_is(n, "grid") ||
-		   yamltree_is(n, "adaptive_asha")) {
+	           yamltree_is(n, "adaptive_asha")) {
 		name = n->text;
 		c->grid = yamltree_is(n, "grid");
 		c->grid_at = n;
 	} else if (listed(n, unsupported)) {
 		expconf_err(c, n,
-			    "searcher \"%s\" is not supported by det-slurm (use single, random, "
-			    "grid or adaptive_asha)",
-			    n->text);
+		            "searcher \"%s\" is not supported by det-slurm (use single, random, "
+		            "grid or adaptive_asha)",
+		            n->text);
 	} else {
 		expconf_err(c, n,
-			    "unknown searcher \"%s\" (expected single, random, grid or "
-			    "adaptive_asha)",
-			    n->kind == YAMLTREE_SCALAR ? n->text : "?");
+		            "unknown searcher \"%s\" (expected single, random, grid or "
+		            "adaptive_asha)",
+		            n->kind == YAMLTREE_SCALAR ? n->text : "?");
 	}
 	expconf_path_pop(c, saved);
 	if (name)

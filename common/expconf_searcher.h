@@ -10,6 +10,6 @@ json_t *expconf_searcher(struct expconf_ctx *c, const struct yamltree_node *s);
 
 /* A length {batches|epochs|records: N >= min}: 0 with *out (new ref) and *unit, or -1. */
 int expconf_length(struct expconf_ctx *c, const struct yamltree_node *n, long long min,
-		   json_t **out, const char **unit);
+                   json_t **out, const char **unit);
 
 #endif

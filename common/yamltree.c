@@ -22,8 +22,8 @@
 #include "expconf_diag.h"
 
 #define YT_ANCHOR_BUCKETS 1024
-#define YT_PATH_MAX	  512
-#define YT_TAG_PREFIX	  "tag:yaml.org,2002:"
+#define YT_PATH_MAX 512
+#define YT_TAG_PREFIX "tag:yaml.org,2002:"
 
 struct yt_anchor {
 	char *name;
@@ -73,10 +73,10 @@ static void builder_path(const struct yt_builder *b, char *buf, size_t size)
 			if (have % 2 == 0)
 				break; /* at a key: the path ends at this map */
 			w = snprintf(buf + used, size - used, "%s%s", used ? "." : "",
-				     n->kids[have - 1]->text);
+			             n->kids[have - 1]->text);
 		} else {
 			w = snprintf(buf + used, size - used, "%s%zu", used ? "." : "",
-				     n->nkids - pending);
+			             n->nkids - pending);
 		}
 		if (w < 0)
 			break;
@@ -85,7 +85,7 @@ static void builder_path(const struct yt_builder *b, char *buf, size_t size)
 }
 
 __attribute__((format(printf, 4, 5))) static void builder_error(struct yt_builder *b, int line,
-								int column, const char *fmt, ...)
+                                                                int column, const char *fmt, ...)
 {
 	char path[YT_PATH_MAX];
 	va_list ap;
@@ -97,7 +97,7 @@ __attribute__((format(printf, 4, 5))) static void builder_error(struct yt_builde
 }
 
 static struct yamltree_node *node_new(struct yt_builder *b, enum yamltree_kind kind,
-				      const yaml_mark_t *m)
+                                      const yaml_mark_t *m)
 {
 	struct yamltree_node *n = calloc(1, sizeof(*n));
 
@@ -144,9 +144,9 @@ static int count_nodes(struct yt_builder *b, size_t weight, int line, int column
 	if (b->expanded <= EXPCONF_MAX_NODES)
 		return 0;
 	builder_error(b, line, column,
-		      "too many nodes once aliases are expanded (limit %d); is this an alias "
-		      "bomb?",
-		      EXPCONF_MAX_NODES);
+	              "too many nodes once aliases are expanded (limit %d); is this an alias "
+	              "bomb?",
+	              EXPCONF_MAX_NODES);
 	return -1;
 }
 
@@ -162,7 +162,7 @@ static int attach(struct yt_builder *b, struct yamltree_node *n)
 	parent = b->stack[b->depth - 1];
 	if (parent->kind == YAMLTREE_MAP && parent->nkids % 2 == 0 && n->kind != YAMLTREE_SCALAR) {
 		builder_error(b, n->line, n->column, "a mapping key must be a string, not a %s",
-			      n->kind == YAMLTREE_MAP ? "mapping" : "list");
+		              n->kind == YAMLTREE_MAP ? "mapping" : "list");
 		return -1;
 	}
 	if (parent->kind == YAMLTREE_MAP && parent->nkids % 2 == 0 && strlen(n->text) != n->len) {
@@ -229,8 +229,8 @@ static int check_duplicates(struct yt_builder *b, const struct yamltree_node *ma
 		used = strlen(path);
 		snprintf(path + used, sizeof(path) - used, "%s%s", used ? "." : "", keys[i]->text);
 		expconf_diag_add(b->d, EXPCONF_ERROR, keys[i]->line, keys[i]->column, path,
-				 "duplicate key \"%s\" (first at line %d, column %d)",
-				 keys[i]->text, keys[first]->line, keys[first]->column);
+		                 "duplicate key \"%s\" (first at line %d, column %d)",
+		                 keys[i]->text, keys[first]->line, keys[first]->column);
 		b->t->had_errors = 1;
 	}
 	free(keys);
@@ -303,8 +303,8 @@ static void report_parser_error(struct yt_builder *b, const yaml_parser_t *p)
 		offset_position(b->text, b->len, p->problem_offset, &line, &column);
 		if (strstr(problem, "UTF-8") || strstr(problem, "control characters"))
 			builder_error(b, line, column,
-				      "the file is not valid UTF-8 text (%s at byte offset %zu)",
-				      problem, p->problem_offset);
+			              "the file is not valid UTF-8 text (%s at byte offset %zu)",
+			              problem, p->problem_offset);
 		else
 			builder_error(b, line, column, "cannot read the file: %s", problem);
 		return;
@@ -331,8 +331,8 @@ static int on_scalar(struct yt_builder *b, const yaml_event_t *ev)
 
 	if (ev->data.scalar.length > EXPCONF_MAX_SCALAR_BYTES) {
 		builder_error(b, (int)m->line + 1, (int)m->column + 1,
-			      "value too long (%zu bytes, limit %d)", ev->data.scalar.length,
-			      EXPCONF_MAX_SCALAR_BYTES);
+		              "value too long (%zu bytes, limit %d)", ev->data.scalar.length,
+		              EXPCONF_MAX_SCALAR_BYTES);
 		return -1;
 	}
 	if (count_nodes(b, 1, (int)m->line + 1, (int)m->column + 1) < 0)
@@ -349,12 +349,12 @@ static int on_scalar(struct yt_builder *b, const yaml_event_t *ev)
 	tag = tag_class(ev->data.scalar.tag, YAMLTREE_SCALAR);
 	if (tag < 0) {
 		builder_error(b, n->line, n->column, "unsupported YAML tag %s",
-			      (const char *)ev->data.scalar.tag);
+		              (const char *)ev->data.scalar.tag);
 		b->t->had_errors = 1;
 	}
 	n->plain =
 	    tag == 1 ? 0
-		     : (ev->data.scalar.tag ? 1 : ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
+	             : (ev->data.scalar.tag ? 1 : ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
 	if (attach(b, n) < 0)
 		return -1;
 	if (ev->data.scalar.anchor)
@@ -380,7 +380,7 @@ static int on_start(struct yt_builder *b, const yaml_event_t *ev, enum yamltree_
 	}
 	if (b->depth >= EXPCONF_MAX_DEPTH) {
 		builder_error(b, (int)m->line + 1, (int)m->column + 1,
-			      "nested too deeply (limit %d levels)", EXPCONF_MAX_DEPTH);
+		              "nested too deeply (limit %d levels)", EXPCONF_MAX_DEPTH);
 		return -1;
 	}
 	if (count_nodes(b, 1, (int)m->line + 1, (int)m->column + 1) < 0)
@@ -444,8 +444,8 @@ static int on_alias(struct yt_builder *b, const yaml_event_t *ev)
 	}
 	if (b->depth + n->height > EXPCONF_MAX_DEPTH) {
 		builder_error(b, line, column,
-			      "alias *%s nests too deeply once expanded (limit %d levels)", name,
-			      EXPCONF_MAX_DEPTH);
+		              "alias *%s nests too deeply once expanded (limit %d levels)", name,
+		              EXPCONF_MAX_DEPTH);
 		return -1;
 	}
 	if (count_nodes(b, n->weight, line, column) < 0)
@@ -460,7 +460,7 @@ static int on_event(struct yt_builder *b, const yaml_event_t *ev)
 		if (b->documents++ == 0)
 			return 0;
 		builder_error(b, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
-			      "more than one YAML document in the file (only one is allowed)");
+		              "more than one YAML document in the file (only one is allowed)");
 		return -1;
 	case YAML_SCALAR_EVENT:
 		return on_scalar(b, ev);
@@ -551,7 +551,7 @@ int yamltree_is_null(const struct yamltree_node *n)
 {
 	return n && n->kind == YAMLTREE_SCALAR && n->plain &&
 	       (n->len == 0 || yamltree_is(n, "~") || yamltree_is(n, "null") ||
-		yamltree_is(n, "Null") || yamltree_is(n, "NULL"));
+	        yamltree_is(n, "Null") || yamltree_is(n, "NULL"));
 }
 
 const struct yamltree_node *yamltree_map_get(const struct yamltree_node *map, const char *key)

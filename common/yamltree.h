@@ -31,7 +31,7 @@ struct yamltree_node {
 struct yamltree {
 	struct yamltree_node *root; /* NULL for an empty document */
 	struct yamltree_node *all;  /* every node, for freeing */
-	int had_errors;		    /* non-fatal errors (duplicate keys) were reported */
+	int had_errors;             /* non-fatal errors (duplicate keys) were reported */
 };
 
 /* Parse text (UTF-8, len bytes) into a tree. Errors go to d; a syntax error or

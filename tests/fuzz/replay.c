@@ -6,7 +6,6 @@
  * The corpus is the directories given as arguments, or REPLAY_CORPUS under
  * $top_srcdir.
  */
-#define _GNU_SOURCE /* asprintf */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>

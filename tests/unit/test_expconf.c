@@ -5,7 +5,6 @@
  * the limits (alias bombs, depth, sizes, grid points, diagnostics cap).
  * YAML is inline so that each test shows the lines its locations refer to.
  */
-#define _GNU_SOURCE /* open_memstream */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,9 +103,9 @@ static void test_bare_values_are_const(void **state)
 {
 	struct expconf *c =
 	    parse_ok(BASE "hyperparameters:\n"
-			  "  lr: 0.01\n  opt: adam\n  sizes: [1, 2]\n  none: ~\n"
-			  "  flag: true\n  tiny: 1e-3\n  hex: 0x10\n  q: \"5\"\n"
-			  "  neg: -7\n  yes_is_text: yes\n  m: {type: const, val: {a: 1}}\n");
+	                  "  lr: 0.01\n  opt: adam\n  sizes: [1, 2]\n  none: ~\n"
+	                  "  flag: true\n  tiny: 1e-3\n  hex: 0x10\n  q: \"5\"\n"
+	                  "  neg: -7\n  yes_is_text: yes\n  m: {type: const, val: {a: 1}}\n");
 
 	(void)state;
 	assert_json(hp(c, "lr"), "{\"type\":\"const\",\"val\":0.01}");
@@ -127,11 +126,11 @@ static void test_typed_hyperparameters(void **state)
 {
 	struct expconf *c =
 	    parse_ok(BASE "hyperparameters:\n"
-			  "  i: {type: int, minval: -3, maxval: 9, count: 4}\n"
-			  "  d: {type: double, minval: 0, maxval: 1}\n"
-			  "  l: {type: log, minval: -4, maxval: -1}\n"
-			  "  l2: {type: log, minval: 1, maxval: 3, base: 2, count: 3}\n"
-			  "  c: {type: categorical, vals: [a, 1, [x]]}\n");
+	                  "  i: {type: int, minval: -3, maxval: 9, count: 4}\n"
+	                  "  d: {type: double, minval: 0, maxval: 1}\n"
+	                  "  l: {type: log, minval: -4, maxval: -1}\n"
+	                  "  l2: {type: log, minval: 1, maxval: 3, base: 2, count: 3}\n"
+	                  "  c: {type: categorical, vals: [a, 1, [x]]}\n");
 
 	(void)state;
 	assert_json(hp(c, "i"), "{\"type\":\"int\",\"minval\":-3,\"maxval\":9,\"count\":4}");
@@ -139,7 +138,7 @@ static void test_typed_hyperparameters(void **state)
 	assert_true(json_is_real(json_object_get(hp(c, "d"), "minval")));
 	assert_json(hp(c, "l"), "{\"type\":\"log\",\"minval\":-4.0,\"maxval\":-1.0,\"base\":10.0}");
 	assert_json(hp(c, "l2"),
-		    "{\"type\":\"log\",\"minval\":1.0,\"maxval\":3.0,\"base\":2.0,\"count\":3}");
+	            "{\"type\":\"log\",\"minval\":1.0,\"maxval\":3.0,\"base\":2.0,\"count\":3}");
 	assert_json(hp(c, "c"), "{\"type\":\"categorical\",\"vals\":[\"a\",1,[\"x\"]]}");
 	expconf_free(c);
 }
@@ -147,14 +146,14 @@ static void test_typed_hyperparameters(void **state)
 static void test_nested_hyperparameters(void **state)
 {
 	struct expconf *c = parse_ok(BASE "hyperparameters:\n"
-					  "  model:\n    depth: 3\n    head:\n"
-					  "      units: {type: int, minval: 1, maxval: 2}\n");
+	                                  "  model:\n    depth: 3\n    head:\n"
+	                                  "      units: {type: int, minval: 1, maxval: 2}\n");
 
 	(void)state;
 	assert_json(hp(c, "model"),
-		    "{\"type\":\"object\",\"vals\":{\"depth\":{\"type\":\"const\",\"val\":3},"
-		    "\"head\":{\"type\":\"object\",\"vals\":{\"units\":{\"type\":\"int\","
-		    "\"minval\":1,\"maxval\":2}}}}}");
+	            "{\"type\":\"object\",\"vals\":{\"depth\":{\"type\":\"const\",\"val\":3},"
+	            "\"head\":{\"type\":\"object\",\"vals\":{\"units\":{\"type\":\"int\","
+	            "\"minval\":1,\"maxval\":2}}}}}");
 	expconf_free(c);
 }
 
@@ -167,7 +166,7 @@ static void test_entrypoint_forms(void **state)
 	expconf_free(c);
 	c = parse_ok("entrypoint: [python3, -m, train]\nsearcher: {name: single, metric: m}\n");
 	assert_json(json_object_get(expconf_json(c), "entrypoint"),
-		    "[\"python3\",\"-m\",\"train\"]");
+	            "[\"python3\",\"-m\",\"train\"]");
 	expconf_free(c);
 	EXPECT("searcher: {name: single, metric: m}\n", 1,
 	       "t.yaml:1:1: error: missing required key \"entrypoint\"");
@@ -185,16 +184,16 @@ static void test_defaults_filled(void **state)
 
 	(void)state;
 	assert_json(expconf_json(c),
-		    "{\"name\":\"experiment\",\"description\":\"\",\"labels\":[],"
-		    "\"entrypoint\":\"python3 train.py\",\"hyperparameters\":{},"
-		    "\"searcher\":{\"name\":\"single\",\"metric\":\"loss\","
-		    "\"smaller_is_better\":true,\"max_trials\":1,\"max_concurrent_trials\":16},"
-		    "\"resources\":{\"slots_per_trial\":1,\"resource_pool\":\"default\","
-		    "\"priority\":null,\"max_slots\":null},"
-		    "\"checkpoint_storage\":{\"save_experiment_best\":0,\"save_trial_best\":1,"
-		    "\"save_trial_latest\":1},\"max_restarts\":5,\"reproducibility\":{},"
-		    "\"environment\":{\"environment_variables\":[]},\"bind_mounts\":[],"
-		    "\"slurm\":{\"sbatch_args\":[]},\"data\":{}}");
+	            "{\"name\":\"experiment\",\"description\":\"\",\"labels\":[],"
+	            "\"entrypoint\":\"python3 train.py\",\"hyperparameters\":{},"
+	            "\"searcher\":{\"name\":\"single\",\"metric\":\"loss\","
+	            "\"smaller_is_better\":true,\"max_trials\":1,\"max_concurrent_trials\":16},"
+	            "\"resources\":{\"slots_per_trial\":1,\"resource_pool\":\"default\","
+	            "\"priority\":null,\"max_slots\":null},"
+	            "\"checkpoint_storage\":{\"save_experiment_best\":0,\"save_trial_best\":1,"
+	            "\"save_trial_latest\":1},\"max_restarts\":5,\"reproducibility\":{},"
+	            "\"environment\":{\"environment_variables\":[]},\"bind_mounts\":[],"
+	            "\"slurm\":{\"sbatch_args\":[]},\"data\":{}}");
 	expconf_free(c);
 }
 
@@ -217,17 +216,17 @@ static void test_all_sections(void **state)
 	(void)state;
 	assert_json(json_object_get(j, "labels"), "[\"a\",\"b\"]");
 	assert_json(json_object_get(j, "searcher"),
-		    "{\"name\":\"random\",\"metric\":\"acc\",\"smaller_is_better\":false,"
-		    "\"source_trial_id\":3,\"max_trials\":8,\"max_concurrent_trials\":0}");
+	            "{\"name\":\"random\",\"metric\":\"acc\",\"smaller_is_better\":false,"
+	            "\"source_trial_id\":3,\"max_trials\":8,\"max_concurrent_trials\":0}");
 	assert_json(json_object_get(j, "resources"),
-		    "{\"slots_per_trial\":4,\"resource_pool\":\"gpu\",\"priority\":10,"
-		    "\"max_slots\":8}");
+	            "{\"slots_per_trial\":4,\"resource_pool\":\"gpu\",\"priority\":10,"
+	            "\"max_slots\":8}");
 	assert_json(json_object_get(j, "checkpoint_storage"),
-		    "{\"type\":\"directory\",\"container_path\":\"/ckpt\","
-		    "\"save_experiment_best\":0,\"save_trial_best\":1,\"save_trial_latest\":0}");
+	            "{\"type\":\"directory\",\"container_path\":\"/ckpt\","
+	            "\"save_experiment_best\":0,\"save_trial_best\":1,\"save_trial_latest\":0}");
 	assert_json(json_object_get(j, "reproducibility"), "{\"experiment_seed\":4294967295}");
 	assert_json(json_object_get(j, "bind_mounts"),
-		    "[{\"host_path\":\"/data\",\"container_path\":\"/d\",\"read_only\":false}]");
+	            "[{\"host_path\":\"/data\",\"container_path\":\"/d\",\"read_only\":false}]");
 	assert_json(
 	    json_object_get(j, "slurm"),
 	    "{\"sbatch_args\":[\"--qos=high\"],\"gpu_type\":\"h100\",\"slots_per_node\":8}");
@@ -245,26 +244,26 @@ static void test_length_forms(void **state)
 
 	(void)state;
 	c = parse_ok("entrypoint: x\nsearcher: {name: adaptive_asha, metric: m, max_trials: 9,\n"
-		     "  max_length: {epochs: 27}, divisor: 3, max_rungs: 4, mode: conservative}\n");
+	             "  max_length: {epochs: 27}, divisor: 3, max_rungs: 4, mode: conservative}\n");
 	assert_json(json_object_get(expconf_json(c), "searcher"),
-		    "{\"name\":\"adaptive_asha\",\"metric\":\"m\",\"smaller_is_better\":true,"
-		    "\"max_trials\":9,\"max_concurrent_trials\":16,\"max_length\":{\"epochs\":27},"
-		    "\"time_metric\":\"epochs\",\"max_time\":27,\"divisor\":3,\"max_rungs\":4,"
-		    "\"mode\":\"conservative\"}");
+	            "{\"name\":\"adaptive_asha\",\"metric\":\"m\",\"smaller_is_better\":true,"
+	            "\"max_trials\":9,\"max_concurrent_trials\":16,\"max_length\":{\"epochs\":27},"
+	            "\"time_metric\":\"epochs\",\"max_time\":27,\"divisor\":3,\"max_rungs\":4,"
+	            "\"mode\":\"conservative\"}");
 	expconf_free(c);
 	c = parse_ok("entrypoint: x\nsearcher: {name: adaptive_asha, metric: m, max_trials: 9,\n"
-		     "  time_metric: steps, max_time: 100}\n");
+	             "  time_metric: steps, max_time: 100}\n");
 	assert_json(json_object_get(expconf_json(c), "searcher"),
-		    "{\"name\":\"adaptive_asha\",\"metric\":\"m\",\"smaller_is_better\":true,"
-		    "\"max_trials\":9,\"max_concurrent_trials\":16,\"time_metric\":\"steps\","
-		    "\"max_time\":100,\"divisor\":4,\"max_rungs\":5,\"mode\":\"standard\"}");
+	            "{\"name\":\"adaptive_asha\",\"metric\":\"m\",\"smaller_is_better\":true,"
+	            "\"max_trials\":9,\"max_concurrent_trials\":16,\"time_metric\":\"steps\","
+	            "\"max_time\":100,\"divisor\":4,\"max_rungs\":5,\"mode\":\"standard\"}");
 	expconf_free(c);
 	/* Other searchers keep the old form as written, without time_metric. */
 	c = parse_ok(
 	    "entrypoint: x\nsearcher: {name: grid, metric: m, max_length: {batches: 5}}\n");
 	assert_json(json_object_get(expconf_json(c), "searcher"),
-		    "{\"name\":\"grid\",\"metric\":\"m\",\"smaller_is_better\":true,"
-		    "\"max_concurrent_trials\":16,\"max_length\":{\"batches\":5}}");
+	            "{\"name\":\"grid\",\"metric\":\"m\",\"smaller_is_better\":true,"
+	            "\"max_concurrent_trials\":16,\"max_length\":{\"batches\":5}}");
 	expconf_free(c);
 	EXPECT("entrypoint: x\nsearcher: {name: adaptive_asha, metric: m, max_trials: 2}\n", 1,
 	       "t.yaml:2:11: searcher: error: adaptive_asha needs a length");
@@ -285,12 +284,12 @@ static void test_environment_variables(void **state)
 	(void)state;
 	c = parse_ok(BASE "environment:\n  environment_variables: [A=1, B_2=x=y, C=]\n");
 	assert_json(json_object_get(expconf_json(c), "environment"),
-		    "{\"environment_variables\":[\"A=1\",\"B_2=x=y\",\"C=\"]}");
+	            "{\"environment_variables\":[\"A=1\",\"B_2=x=y\",\"C=\"]}");
 	expconf_free(c);
 	c = parse_ok(BASE "environment:\n  environment_variables:\n    rocm: [R=1]\n"
-			  "    cpu: [C=1]\n    cuda: [G=1, H=2]\n");
+	                  "    cpu: [C=1]\n    cuda: [G=1, H=2]\n");
 	assert_json(json_object_get(expconf_json(c), "environment"),
-		    "{\"environment_variables\":[\"C=1\",\"G=1\",\"H=2\",\"R=1\"]}");
+	            "{\"environment_variables\":[\"C=1\",\"G=1\",\"H=2\",\"R=1\"]}");
 	expconf_free(c);
 	EXPECT(BASE "environment:\n  environment_variables: [NOEQ, 9X=1]\n", 2,
 	       "t.yaml:4:27: environment.environment_variables.0: error: expected NAME=value, got "
@@ -303,8 +302,8 @@ static void test_environment_variables(void **state)
 static void test_locations(void **state)
 {
 	struct expconf *c = parse_ok("entrypoint: [a, b]\nsearcher: {name: single, metric: m}\n"
-				     "hyperparameters:\n  lr:\n    type: log\n    minval: -3\n"
-				     "    maxval: 0\n");
+	                             "hyperparameters:\n  lr:\n    type: log\n    minval: -3\n"
+	                             "    maxval: 0\n");
 	int line = 0, col = 0;
 
 	(void)state;
@@ -326,7 +325,7 @@ static void test_locations(void **state)
 static void test_ignored_determined_key_warns(void **state)
 {
 	const char *yaml = BASE "scheduling_unit: 10\nresources: {shm_size: 4096}\n"
-				"searcher_extra: 1\n";
+	                        "searcher_extra: 1\n";
 	struct expconf_diags d;
 	struct expconf *c;
 	char *text;
@@ -334,12 +333,12 @@ static void test_ignored_determined_key_warns(void **state)
 	(void)state;
 	/* An ignored key alone: a warning and a config. */
 	c = expconf_parse(BASE "scheduling_unit: 10\nresources: {shm_size: 4096}\n",
-			  strlen(BASE) + 48, "t.yaml", &d);
+	                  strlen(BASE) + 48, "t.yaml", &d);
 	assert_non_null(c);
 	assert_int_equal(d.errors, 0);
 	text = diags_text(&d);
 	assert_non_null(strstr(text, "t.yaml:3:1: scheduling_unit: warning: \"scheduling_unit\" is "
-				     "a Determined setting ignored by det-slurm"));
+	                             "a Determined setting ignored by det-slurm"));
 	assert_non_null(strstr(text, "t.yaml:4:13: resources.shm_size: warning:"));
 	free(text);
 	expconf_free(c);
@@ -370,18 +369,18 @@ static void test_hyperparameter_errors(void **state)
 {
 	(void)state;
 	EXPECT(BASE "hyperparameters:\n"
-		    "  a: {type: int, minval: 5, maxval: 1}\n"
-		    "  b: {type: log, minval: 1, maxval: 2, base: 1}\n"
-		    "  c: {type: categorical, vals: []}\n"
-		    "  d: {type: double, minval: 0}\n"
-		    "  e: {type: int, minval: 0, maxval: 1, count: 0, step: 2}\n"
-		    "  f: {type: float}\n  g: {type: const}\n",
+	            "  a: {type: int, minval: 5, maxval: 1}\n"
+	            "  b: {type: log, minval: 1, maxval: 2, base: 1}\n"
+	            "  c: {type: categorical, vals: []}\n"
+	            "  d: {type: double, minval: 0}\n"
+	            "  e: {type: int, minval: 0, maxval: 1, count: 0, step: 2}\n"
+	            "  f: {type: float}\n  g: {type: const}\n",
 	       8,
 	       "t.yaml:4:37: hyperparameters.a.maxval: error: maxval (1) is less than minval (5)",
 	       "t.yaml:5:46: hyperparameters.b.base: error: base must be positive and not 1, got 1",
 	       "t.yaml:6:32: hyperparameters.c.vals: error: vals must be a non-empty list",
 	       "t.yaml:7:6: hyperparameters.d: error: missing required key \"maxval\"",
-	       "t.yaml:8:47: hyperparameters.e.count: error: must be at least 1, got 0",
+	       "t.yaml:8:47: hyperparameters.e.count: error: must be between 1 and 100000, got 0",
 	       "t.yaml:8:50: hyperparameters.e.step: error: unknown key \"step\"",
 	       "t.yaml:9:13: hyperparameters.f.type: error: unknown hyperparameter type \"float\"",
 	       "t.yaml:10:6: hyperparameters.g: error: missing required key \"val\"");
@@ -426,7 +425,7 @@ static void test_storage_and_mounts(void **state)
 	       "\"host_path\"",
 	       "t.yaml:3:56: checkpoint_storage.save_trial_best: error: must be between 0");
 	EXPECT(BASE "bind_mounts:\n  - {host_path: data, container_path: /d, read_only: 1}\n"
-		    "  - {container_path: /e}\n",
+	            "  - {container_path: /e}\n",
 	       3, "t.yaml:4:17: bind_mounts.0.host_path: error: host_path must be an absolute path",
 	       "t.yaml:4:54: bind_mounts.0.read_only: error: expected a boolean",
 	       "t.yaml:5:5: bind_mounts.1: error: missing required key \"host_path\"");
@@ -452,8 +451,9 @@ static void test_malformed_yaml(void **state)
 
 static void test_tags_and_escapes(void **state)
 {
-	struct expconf *c = parse_ok(BASE "data: {s: !!str 5, i: !!int \"7\", u: \"\\u00e9t\\u00e9\",\n"
-	                                  "       z: \"x\\0y\"}\n");
+	struct expconf *c =
+	    parse_ok(BASE "data: {s: !!str 5, i: !!int \"7\", u: \"\\u00e9t\\u00e9\",\n"
+	                  "       z: \"x\\0y\"}\n");
 
 	(void)state;
 	assert_json(json_object_get(expconf_json(c), "data"),
@@ -477,7 +477,7 @@ static void test_duplicate_keys(void **state)
 static void test_numbers(void **state)
 {
 	struct expconf *c = parse_ok(BASE "hyperparameters:\n  a: +5\n  b: 0o17\n  c: -1.5e+2\n"
-					  "  d: .5\n  e: 9223372036854775807\n  f: 1.\n");
+	                                  "  d: .5\n  e: 9223372036854775807\n  f: 1.\n");
 
 	(void)state;
 	assert_json(hp(c, "a"), "{\"type\":\"const\",\"val\":5}");
@@ -488,7 +488,7 @@ static void test_numbers(void **state)
 	assert_json(hp(c, "f"), "{\"type\":\"const\",\"val\":1.0}");
 	expconf_free(c);
 	EXPECT(BASE "hyperparameters:\n  a: 9223372036854775808\n  b: -.inf\n  c: .NaN\n"
-		    "  d: 1e999\n",
+	            "  d: 1e999\n",
 	       4,
 	       "t.yaml:4:6: hyperparameters.a: error: integer 9223372036854775808 is out of range",
 	       "t.yaml:5:6: hyperparameters.b: error: number -.inf is not finite",
@@ -507,13 +507,13 @@ static void test_huge_scalar_and_file(void **state)
 	memset(yaml + 6, 'x', n);
 	strcpy(yaml + 6 + n, "\n");
 	expect_errors(yaml, strlen(yaml), 1, "t.yaml:1:7: name: error: value too long (65546 bytes",
-		      NULL);
+	              NULL);
 	free(yaml);
 	yaml = calloc(1, EXPCONF_MAX_FILE_BYTES + 2);
 	assert_non_null(yaml);
 	memset(yaml, '#', EXPCONF_MAX_FILE_BYTES + 1);
 	expect_errors(yaml, EXPCONF_MAX_FILE_BYTES + 1, 1,
-		      "t.yaml: error: file too large (1048577 bytes, limit 1048576)", NULL);
+	              "t.yaml: error: file too large (1048577 bytes, limit 1048576)", NULL);
 	free(yaml);
 }
 
@@ -531,7 +531,7 @@ static void test_deep_nesting(void **state)
 	strcat(yaml, "\n");
 	/* The root map is level 1, a's lists 2..: the 32nd level is column 4 + 30. */
 	expect_errors(yaml, strlen(yaml), 1, "t.yaml:1:35: a.0.0.0",
-		      "error: nested too deeply (limit 32 levels)", NULL);
+	              "error: nested too deeply (limit 32 levels)", NULL);
 	/* An anchor 20 levels deep used 15 levels down: 35 > 32 once expanded. */
 	strcpy(yaml, "a: &x ");
 	for (int i = 0; i < 20; i++)
@@ -556,14 +556,14 @@ static void test_deep_nesting(void **state)
 static void test_alias_bomb(void **state)
 {
 	const char *bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-			   "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-			   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
-			   "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-			   "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
-			   "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
-			   "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
-			   "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
-			   "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n";
+	                   "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+	                   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+	                   "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+	                   "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+	                   "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+	                   "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+	                   "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+	                   "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n";
 	clock_t start = clock();
 	struct expconf *c;
 
@@ -575,7 +575,7 @@ static void test_alias_bomb(void **state)
 	assert_true((double)(clock() - start) / CLOCKS_PER_SEC < 1.0);
 	/* Aliases within the limit are expanded into the JSON. */
 	c = parse_ok(BASE "hyperparameters:\n  a: &h {type: int, minval: 1, maxval: 2}\n  b: *h\n"
-			  "data: {x: &l [1, 2], y: *l}\n");
+	                  "data: {x: &l [1, 2], y: *l}\n");
 	assert_json(hp(c, "b"), "{\"type\":\"int\",\"minval\":1,\"maxval\":2}");
 	assert_json(json_object_get(expconf_json(c), "data"), "{\"x\":[1,2],\"y\":[1,2]}");
 	expconf_free(c);
@@ -590,9 +590,9 @@ static void test_non_utf8(void **state)
 	EXPECT("name: \xff\n", 1,
 	       "t.yaml:1:7: error: the file is not valid UTF-8 text (invalid leading UTF-8 octet");
 	expect_errors("name: a\0b\n", 10, 1,
-		      "t.yaml:1:8: error: the file is not valid UTF-8 text "
-		      "(control characters are not allowed",
-		      NULL);
+	              "t.yaml:1:8: error: the file is not valid UTF-8 text "
+	              "(control characters are not allowed",
+	              NULL);
 }
 
 static void test_grid(void **state)
@@ -600,19 +600,24 @@ static void test_grid(void **state)
 	struct expconf *c;
 
 	(void)state;
-	/* int counts are capped at maxval-minval+1: 100000 points exactly is fine. */
+	/* int counts are capped at maxval-minval+1: 10 x 10000 = 100000 points is fine. */
 	c = parse_ok("entrypoint: x\nsearcher: {name: grid, metric: m}\nhyperparameters:\n"
-		     "  a: {type: int, minval: 0, maxval: 99999, count: 9000000000000000000}\n"
-		     "  b: {type: categorical, vals: [x]}\n  c: 5\n"
-		     "  n: {m: {type: double, minval: 0, maxval: 1, count: 1}}\n");
+	             "  a: {type: int, minval: 0, maxval: 9, count: 100000}\n"
+	             "  b: {type: categorical, vals: [x]}\n  c: 5\n"
+	             "  n: {m: {type: double, minval: 0, maxval: 1, count: 10000}}\n");
 	expconf_free(c);
 	EXPECT("entrypoint: x\nsearcher: {name: grid, metric: m}\nhyperparameters:\n"
-	       "  a: {type: int, minval: 0, maxval: 100000, count: 9000000000000000000}\n",
+	       "  a: {type: int, minval: 0, maxval: 10, count: 100000}\n"
+	       "  n: {m: {type: double, minval: 0, maxval: 1, count: 10000}}\n",
 	       1, "t.yaml:2:18: searcher: error: grid search has more than 100000 points");
+	/* 10^25 points: the product saturates instead of wrapping around. */
 	EXPECT("entrypoint: x\nsearcher: {name: grid, metric: m}\nhyperparameters:\n"
 	       "  a: {type: int, minval: -9223372036854775808, maxval: 9223372036854775807,\n"
-	       "      count: 9223372036854775807}\n"
-	       "  n: {m: {type: log, minval: 0, maxval: 1, count: 9223372036854775807}}\n",
+	       "      count: 100000}\n"
+	       "  b: {type: log, minval: 0, maxval: 1, count: 100000}\n"
+	       "  c: {type: double, minval: 0, maxval: 1, count: 100000}\n"
+	       "  d: {type: double, minval: 0, maxval: 1, count: 100000}\n"
+	       "  n: {m: {type: log, minval: 0, maxval: 1, count: 100000}}\n",
 	       1, "grid search has more than 100000 points");
 	EXPECT("entrypoint: x\nsearcher: {name: grid, metric: m}\nhyperparameters:\n"
 	       "  a: {type: categorical, vals: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}\n"
@@ -622,6 +627,9 @@ static void test_grid(void **state)
 	EXPECT("entrypoint: x\nsearcher: {name: grid, metric: m}\nhyperparameters:\n"
 	       "  n:\n    a: {type: double, minval: 0, maxval: 1}\n",
 	       1, "t.yaml:5:8: hyperparameters.n.a: error: grid search needs \"count\" on double");
+	/* A count no grid could use is refused for every searcher. */
+	EXPECT(BASE "hyperparameters: {a: {type: int, minval: 0, maxval: 9, count: 100001}}\n", 1,
+	       "t.yaml:3:63: hyperparameters.a.count: error: must be between 1 and 100000");
 }
 
 static void test_all_errors_reported(void **state)
