@@ -510,7 +510,7 @@ struct expconf *expconf_parse(const char *text, size_t len, const char *filename
 		                 EXPCONF_MAX_FILE_BYTES);
 		goto fail;
 	}
-	tree = yamltree_parse(text, len, diags);
+	tree = yamltree_parse(text ? text : "", text ? len : 0, diags);
 	if (!tree)
 		goto fail;
 	if (!tree->root || yamltree_is_null(tree->root)) {

@@ -445,6 +445,7 @@ static void test_malformed_yaml(void **state)
 	EXPECT("a: !!python/tuple [1]\n", 0, "t.yaml:1:4: a: error: unsupported YAML tag");
 	EXPECT("? [a]\n: 1\n", 1, "t.yaml:1:3: error: a mapping key must be a string, not a list");
 	EXPECT("", 1, "t.yaml:1:1: error: the file is empty");
+	expect_errors(NULL, 0, 1, "t.yaml:1:1: error: the file is empty", NULL);
 	EXPECT("# only a comment\n", 1, "the file is empty");
 	EXPECT("- a\n- b\n", 1, "t.yaml:1:1: error: expected a mapping of configuration keys");
 }
