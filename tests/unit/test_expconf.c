@@ -76,7 +76,7 @@ static void expect_errors(const char *yaml, size_t len, size_t nerrors, ...)
 	expconf_diags_free(&d);
 }
 
-#define EXPECT(yaml, n, ...) expect_errors(yaml, strlen(yaml), n, __VA_ARGS__, NULL)
+#define EXPECT(yaml, n, ...) expect_errors(yaml, strlen(yaml), n, __VA_ARGS__, (const char *)NULL)
 
 static json_t *hp(struct expconf *c, const char *name)
 {
