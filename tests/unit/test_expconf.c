@@ -593,7 +593,7 @@ static void test_non_utf8(void **state)
 	expect_errors("name: a\0b\n", 10, 1,
 	              "t.yaml:1:8: error: the file is not valid UTF-8 text "
 	              "(control characters are not allowed",
-	              NULL);
+	              (const char *)NULL);
 }
 
 static void test_grid(void **state)
