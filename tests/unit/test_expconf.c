@@ -551,7 +551,7 @@ static void test_deep_nesting(void **state)
 	    yaml, strlen(yaml), 1,
 	    "t.yaml:2:18: b.0.0.0.0.0.0.0.0.0.0.0.0.0.0: error: alias *x nests too deeply "
 	    "once expanded (limit 32 levels)",
-	    NULL);
+	    (const char *)NULL);
 }
 
 static void test_alias_bomb(void **state)
