@@ -508,7 +508,7 @@ static void test_huge_scalar_and_file(void **state)
 	memset(yaml + 6, 'x', n);
 	strcpy(yaml + 6 + n, "\n");
 	expect_errors(yaml, strlen(yaml), 1, "t.yaml:1:7: name: error: value too long (65546 bytes",
-	              NULL);
+	              (const char *)NULL);
 	free(yaml);
 	yaml = calloc(1, EXPCONF_MAX_FILE_BYTES + 2);
 	assert_non_null(yaml);
