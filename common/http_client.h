@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * HTTP client for talking to det-master (libcurl): the CLI, det-launch,
+ * libdetcore and the SPANK plugin use it. A master address is either
+ * "http://host:port" or "unix:/path/to/socket". Responses are bounded in size
+ * and every call has a timeout, so a hung master never hangs a caller forever.
+ */
+#ifndef DET_HTTP_CLIENT_H
+#define DET_HTTP_CLIENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define HTTP_CLIENT_MAX_RESPONSE_BYTES (128L * 1024 * 1024) /* default bound on a body */
+
+struct http_client;
+
+/* A response: status and body (NUL-terminated, also binary-safe with len). */
+struct http_response {
+	long status; /* HTTP status; 0 when the request never got an answer */
+	char *body;  /* owned; NULL when empty */
+	size_t len;
+};
+
+/* Client for master address (http://host:port or unix:/path). auth is the
+ * full Authorization header value ("Bearer TOKEN", "Munge CRED") or NULL.
+ * NULL with err on a malformed address. */
+struct http_client *http_client_new(const char *master, const char *auth, char *err, size_t errlen);
+
+/* Free (NULL is fine). */
+void http_client_free(struct http_client *c);
+
+/* Replace the Authorization header value (NULL removes it). 0 or -1 (no memory). */
+int http_client_set_auth(struct http_client *c, const char *auth);
+
+/* Per-request total timeout in milliseconds (default 30000; 0 = none). */
+void http_client_set_timeout_ms(struct http_client *c, long timeout_ms);
+
+/* Largest body accepted in a response (default HTTP_CLIENT_MAX_RESPONSE_BYTES). */
+void http_client_set_max_response(struct http_client *c, size_t max_bytes);
+
+/* Send method to path ("/api/v1/...") with an optional body of content_type.
+ * Returns 0 when an HTTP answer arrived (any status) and fills resp; -1 with
+ * err when none did (connection refused, timeout, body over the bound). */
+int http_client_request(struct http_client *c, const char *method, const char *path,
+                        const char *content_type, const void *body, size_t body_len,
+                        struct http_response *resp, char *err, size_t errlen);
+
+/* JSON round trip: body (may be NULL) is sent as application/json; a 2xx JSON
+ * answer is returned in *out (new reference, may be NULL for empty bodies).
+ * Non-2xx: -1 with the server's {"error":{"message"}} text in err and
+ * *status set; transport failures: -1 with *status 0. */
+int http_client_json(struct http_client *c, const char *method, const char *path,
+                     const json_t *body, json_t **out, long *status, char *err, size_t errlen);
+
+/* Release a response's memory and zero it. */
+void http_response_free(struct http_response *resp);
+
+#endif
