@@ -79,7 +79,7 @@ static int env_long(const char *name, long lo, long hi, long *out, char *err, si
 	x = strtol(v, &end, 10);
 	if (errno || *end || x < lo || x > hi) {
 		snprintf(err, errlen, "detcomm: %s=\"%.40s\": expected an integer in [%ld, %ld]",
-			 name, v, lo, hi);
+		         name, v, lo, hi);
 		return -1;
 	}
 	*out = x;
@@ -105,7 +105,8 @@ int detcomm_config_init(struct detcomm_config *cfg, char *err, size_t errlen)
 			cfg->backend = DETCOMM_BACKEND_NCCL;
 		else {
 			snprintf(err, errlen,
-				 "detcomm: DETCOMM_BACKEND=\"%.40s\": expected cpu, nccl or auto", b);
+			         "detcomm: DETCOMM_BACKEND=\"%.40s\": expected cpu, nccl or auto",
+			         b);
 			return -1;
 		}
 	}
@@ -136,7 +137,7 @@ static int check_config(struct detcomm_config *cfg, int size, char *err, size_t 
 	}
 	if (cfg->chunk_bytes < 4096 || cfg->chunk_bytes > ((size_t)1 << 30)) {
 		snprintf(err, errlen, "detcomm: chunk_bytes %zu outside [4096, 1 GiB]",
-			 cfg->chunk_bytes);
+		         cfg->chunk_bytes);
 		return -1;
 	}
 	cfg->chunk_bytes &= ~(size_t)63;
@@ -144,7 +145,7 @@ static int check_config(struct detcomm_config *cfg, int size, char *err, size_t 
 		cfg->small_bytes = cfg->chunk_bytes;
 	if (cfg->ranks_per_node < 0 || (cfg->ranks_per_node > 0 && size % cfg->ranks_per_node)) {
 		snprintf(err, errlen, "detcomm: ranks_per_node %d does not divide %d ranks",
-			 cfg->ranks_per_node, size);
+		         cfg->ranks_per_node, size);
 		return -1;
 	}
 	return 0;
@@ -158,7 +159,7 @@ static int open_backend(struct detcomm *c, MPI_Comm comm, char *err, size_t errl
 	if (c->cfg.backend == DETCOMM_BACKEND_CPU)
 		return 0;
 	if (dc_nccl_open(comm, dc_shm_local_rank(c->shm), c->cfg.timeout_ms, &c->nccl, why,
-			 sizeof(why)) == 0)
+	                 sizeof(why)) == 0)
 		return 0;
 	if (c->cfg.backend == DETCOMM_BACKEND_AUTO)
 		return 0;
@@ -166,8 +167,8 @@ static int open_backend(struct detcomm *c, MPI_Comm comm, char *err, size_t errl
 	return -1;
 }
 
-int detcomm_init(MPI_Comm comm, const struct detcomm_config *cfg, struct detcomm **out,
-		 char *err, size_t errlen)
+int detcomm_init(MPI_Comm comm, const struct detcomm_config *cfg, struct detcomm **out, char *err,
+                 size_t errlen)
 {
 	struct detcomm *c = NULL;
 	int initialized = 0;
@@ -228,7 +229,7 @@ static int run_cpu(struct detcomm *c, const struct dc_op *op, char *err, size_t 
 
 	if (atomic_load(&c->broken)) {
 		snprintf(err, errlen, "detcomm: communicator unusable after an earlier failure: %s",
-			 c->broken_msg);
+		         c->broken_msg);
 		return -1;
 	}
 	if (c->size == 1) {
@@ -342,7 +343,7 @@ static int bad_args(struct detcomm *c, const struct dc_op *op, char *err, size_t
 	}
 	if (op->kind == DC_BCAST && (op->root < 0 || op->root >= c->size)) {
 		snprintf(err, errlen, "detcomm_broadcast: root %d outside [0, %d)", op->root,
-			 c->size);
+		         c->size);
 		return 1;
 	}
 	for (i = 0; i < op->nseg; i++) {
@@ -350,19 +351,20 @@ static int bad_args(struct detcomm *c, const struct dc_op *op, char *err, size_t
 		size_t bytes = g->count * es;
 		if (g->count > (SIZE_MAX / 2) / es - total) {
 			snprintf(err, errlen, "detcomm: tensor %zu: %zu elements overflow", i,
-				 g->count);
+			         g->count);
 			return 1;
 		}
 		total += g->count;
 		if (g->count && (!g->in || !g->out)) {
-			snprintf(err, errlen, "detcomm: tensor %zu: NULL buffer for %zu elements", i,
-				 g->count);
+			snprintf(err, errlen, "detcomm: tensor %zu: NULL buffer for %zu elements",
+			         i, g->count);
 			return 1;
 		}
 		if (g->count && g->in != g->out && g->in < g->out + bytes &&
 		    g->out < g->in + bytes) {
 			snprintf(err, errlen,
-				 "detcomm: tensor %zu: send and recv overlap without being equal", i);
+			         "detcomm: tensor %zu: send and recv overlap without being equal",
+			         i);
 			return 1;
 		}
 	}
@@ -489,7 +491,7 @@ static int run_now(struct detcomm *c, const struct dc_op *op, char *err, size_t 
 }
 
 static void fill_op(struct dc_op *op, enum dc_kind kind, enum detcomm_dtype dtype,
-		    enum detcomm_op rop, int root, struct dc_seg *segs, size_t nseg)
+                    enum detcomm_op rop, int root, struct dc_seg *segs, size_t nseg)
 {
 	size_t i;
 
@@ -505,7 +507,7 @@ static void fill_op(struct dc_op *op, enum dc_kind kind, enum detcomm_dtype dtyp
 }
 
 int detcomm_allreduce(struct detcomm *c, const void *send, void *recv, size_t count,
-		      enum detcomm_dtype dtype, enum detcomm_op op, char *err, size_t errlen)
+                      enum detcomm_dtype dtype, enum detcomm_op op, char *err, size_t errlen)
 {
 	struct dc_seg seg = {send, recv, count};
 	struct dc_op o;
@@ -517,7 +519,7 @@ int detcomm_allreduce(struct detcomm *c, const void *send, void *recv, size_t co
 }
 
 int detcomm_broadcast(struct detcomm *c, void *buf, size_t count, enum detcomm_dtype dtype,
-		      int root, char *err, size_t errlen)
+                      int root, char *err, size_t errlen)
 {
 	struct dc_seg seg = {buf, buf, count};
 	struct dc_op o;
@@ -529,13 +531,13 @@ int detcomm_broadcast(struct detcomm *c, void *buf, size_t count, enum detcomm_d
 }
 
 static int grouped_segs(void *const *bufs, const size_t *counts, size_t n, struct dc_seg *segs,
-			char *err, size_t errlen)
+                        char *err, size_t errlen)
 {
 	size_t i;
 
 	if (n > DC_MAX_TENSORS || (n && (!bufs || !counts))) {
 		snprintf(err, errlen, "detcomm: grouped allreduce of %zu tensors (at most %zu)", n,
-			 DC_MAX_TENSORS);
+		         DC_MAX_TENSORS);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -546,9 +548,9 @@ static int grouped_segs(void *const *bufs, const size_t *counts, size_t n, struc
 	return 0;
 }
 
-int detcomm_allreduce_grouped(struct detcomm *c, void *const *bufs, const size_t *counts,
-			      size_t n, enum detcomm_dtype dtype, enum detcomm_op op, char *err,
-			      size_t errlen)
+int detcomm_allreduce_grouped(struct detcomm *c, void *const *bufs, const size_t *counts, size_t n,
+                              enum detcomm_dtype dtype, enum detcomm_op op, char *err,
+                              size_t errlen)
 {
 	struct dc_seg one, *segs = &one;
 	struct dc_op o;
@@ -577,8 +579,8 @@ fail:
 }
 
 int detcomm_allreduce_start(struct detcomm *c, const void *send, void *recv, size_t count,
-			    enum detcomm_dtype dtype, enum detcomm_op op,
-			    struct detcomm_request **req, char *err, size_t errlen)
+                            enum detcomm_dtype dtype, enum detcomm_op op,
+                            struct detcomm_request **req, char *err, size_t errlen)
 {
 	struct detcomm_request *q;
 
@@ -599,8 +601,8 @@ int detcomm_allreduce_start(struct detcomm *c, const void *send, void *recv, siz
 }
 
 int detcomm_allreduce_grouped_start(struct detcomm *c, void *const *bufs, const size_t *counts,
-				    size_t n, enum detcomm_dtype dtype, enum detcomm_op op,
-				    struct detcomm_request **req, char *err, size_t errlen)
+                                    size_t n, enum detcomm_dtype dtype, enum detcomm_op op,
+                                    struct detcomm_request **req, char *err, size_t errlen)
 {
 	struct detcomm_request *q;
 

@@ -95,8 +95,8 @@ static void copy_out(const struct dc_run *r, size_t pos, size_t len, const char 
  * peers' inputs from their slots; written to the own output and, if res, the result slot.
  * With f32dst the sum goes to f32dst (f32, undivided) instead.
  */
-static void reduce_range(const struct dc_run *r, uint64_t round, size_t vb, size_t pos,
-			 size_t len, char *res, float *f32dst)
+static void reduce_range(const struct dc_run *r, uint64_t round, size_t vb, size_t pos, size_t len,
+                         char *res, float *f32dst)
 {
 	struct dc_shm *s = r->s;
 	const char *srcs[DC_MAX_LOCAL];
@@ -117,14 +117,14 @@ static void reduce_range(const struct dc_run *r, uint64_t round, size_t vb, size
 			if (f32dst) {
 				dsts[0] = (char *)(f32dst + (pos - vb));
 				dc_reduce(r->op->dtype, srcs, s->lsize, DETCOMM_F32, dsts, 1, n,
-					  1.0f);
+				          1.0f);
 			} else {
 				nd = 0;
 				dsts[nd++] = r->op->segs[i].out + (pos - r->pre[i]) * r->es;
 				if (res)
 					dsts[nd++] = res + off;
 				dc_reduce(r->op->dtype, srcs, s->lsize, r->op->dtype, dsts, nd, n,
-					  r->divisor);
+				          r->divisor);
 			}
 			pos += n;
 			len -= n;
@@ -135,7 +135,7 @@ static void reduce_range(const struct dc_run *r, uint64_t round, size_t vb, size
 
 /* Convert the f32 inter-node sum of [pos, pos+len) into the own output and the result. */
 static void finish_range(const struct dc_run *r, size_t vb, size_t pos, size_t len, char *res,
-			 const float *f32src)
+                         const float *f32src)
 {
 	const char *srcs[1];
 	char *dsts[2];
@@ -200,7 +200,7 @@ static void round_stage(struct dc_run *r, size_t vb, size_t len)
 
 /* Second half, after the staging wait of round: reduce the own slice, copy out the others. */
 static int round_reduce(struct dc_run *r, uint64_t round, size_t vb, size_t len, char *err,
-			size_t errlen)
+                        size_t errlen)
 {
 	struct dc_shm *s = r->s;
 	char *res = dc_slot(s, round, s->lsize);
@@ -239,7 +239,7 @@ static int round_sliced(struct dc_run *r, size_t vb, size_t len, char *err, size
 }
 
 static int check_headers(struct dc_shm *s, uint64_t round, const struct dc_hdr *mine, char *err,
-			 size_t errlen)
+                         size_t errlen)
 {
 	int j;
 
@@ -248,25 +248,25 @@ static int check_headers(struct dc_shm *s, uint64_t round, const struct dc_hdr *
 		if (j == s->lrank)
 			continue;
 		if (h->seq != mine->seq) {
-			snprintf(err, errlen,
-				 "detcomm: local rank %d is at operation %llu, this rank (%d) at %llu",
-				 j, (unsigned long long)h->seq, s->rank,
-				 (unsigned long long)mine->seq);
+			snprintf(
+			    err, errlen,
+			    "detcomm: local rank %d is at operation %llu, this rank (%d) at %llu",
+			    j, (unsigned long long)h->seq, s->rank, (unsigned long long)mine->seq);
 			return -2;
 		}
 		if (h->kind != mine->kind || h->total != mine->total || h->nseg != mine->nseg ||
 		    h->seghash != mine->seghash || h->dtype != mine->dtype || h->op != mine->op ||
 		    h->root != mine->root) {
-			snprintf(err, errlen,
-				 "detcomm: operation %llu differs between ranks: local rank %d passed "
-				 "kind %u, %llu elements in %llu tensors, dtype %u, op %u, root %u; "
-				 "rank %d passed kind %u, %llu elements in %llu tensors, dtype %u, "
-				 "op %u, root %u",
-				 (unsigned long long)mine->seq, j, h->kind,
-				 (unsigned long long)h->total, (unsigned long long)h->nseg, h->dtype,
-				 h->op, h->root, s->rank, mine->kind,
-				 (unsigned long long)mine->total, (unsigned long long)mine->nseg,
-				 mine->dtype, mine->op, mine->root);
+			snprintf(
+			    err, errlen,
+			    "detcomm: operation %llu differs between ranks: local rank %d passed "
+			    "kind %u, %llu elements in %llu tensors, dtype %u, op %u, root %u; "
+			    "rank %d passed kind %u, %llu elements in %llu tensors, dtype %u, "
+			    "op %u, root %u",
+			    (unsigned long long)mine->seq, j, h->kind, (unsigned long long)h->total,
+			    (unsigned long long)h->nseg, h->dtype, h->op, h->root, s->rank,
+			    mine->kind, (unsigned long long)mine->total,
+			    (unsigned long long)mine->nseg, mine->dtype, mine->op, mine->root);
 			return -1;
 		}
 	}
@@ -279,7 +279,7 @@ static int check_headers(struct dc_shm *s, uint64_t round, const struct dc_hdr *
  * blocked in the next inter-node call).
  */
 static int cross_check(struct dc_shm *s, const struct dc_hdr *h, int local_rc, char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	enum { F = 7 };
 	unsigned long long v[2 * F + 1], m[2 * F + 1];
@@ -296,16 +296,18 @@ static int cross_check(struct dc_shm *s, const struct dc_hdr *h, int local_rc, c
 	if (local_rc != 0)
 		return local_rc;
 	if (m[2 * F]) {
-		snprintf(err, errlen, "detcomm: operation %llu differs between ranks on another node",
-			 (unsigned long long)h->seq);
+		snprintf(err, errlen,
+		         "detcomm: operation %llu differs between ranks on another node",
+		         (unsigned long long)h->seq);
 		return -1;
 	}
 	for (i = 0; i < F; i++) {
 		if (m[i] != ~m[F + i]) {
 			snprintf(err, errlen,
-				 "detcomm: operation %llu differs between ranks on different nodes (count, "
-				 "dtype, reduction or tensor list)",
-				 (unsigned long long)h->seq);
+			         "detcomm: operation %llu differs between ranks on different nodes "
+			         "(count, "
+			         "dtype, reduction or tensor list)",
+			         (unsigned long long)h->seq);
 			return -1;
 		}
 	}
@@ -335,13 +337,13 @@ static void fill_header(struct dc_run *r, struct dc_hdr *h)
 		return;
 	reg = dc_shm_region_of(r->s, op->segs[0].in);
 	if (reg && (size_t)(op->segs[0].in - reg->base) + op->total * r->es <=
-			   reg->my_off + reg->my_bytes) {
+	               reg->my_off + reg->my_bytes) {
 		h->in_reg = reg->id;
 		h->in_off = op->segs[0].in - reg->base;
 	}
 	reg = dc_shm_region_of(r->s, op->segs[0].out);
 	if (reg && (size_t)(op->segs[0].out - reg->base) + op->total * r->es <=
-			   reg->my_off + reg->my_bytes) {
+	               reg->my_off + reg->my_bytes) {
 		h->out_reg = reg->id;
 		h->out_off = op->segs[0].out - reg->base;
 	}
@@ -363,9 +365,9 @@ static int run_direct(struct dc_run *r, uint64_t hround, char *err, size_t errle
 		const struct dc_region *out = dc_shm_region(s, h->out_reg);
 		if (!in || !out) {
 			snprintf(err, errlen,
-				 "detcomm: local rank %d uses detcomm_alloc memory this rank has "
-				 "freed (detcomm_free must be called on every rank)",
-				 j);
+			         "detcomm: local rank %d uses detcomm_alloc memory this rank has "
+			         "freed (detcomm_free must be called on every rank)",
+			         j);
 			return -2;
 		}
 		srcs[j] = in->base + h->in_off + b * r->es;
@@ -373,7 +375,7 @@ static int run_direct(struct dc_run *r, uint64_t hround, char *err, size_t errle
 	}
 	if (e > b)
 		dc_reduce(r->op->dtype, srcs, s->lsize, r->op->dtype, dsts, s->lsize, e - b,
-			  r->divisor);
+		          r->divisor);
 	if (dc_shm_barrier(s, 1, "allreduce (zero-copy reduction)", err, errlen) != 0)
 		return -2;
 	return 0;
@@ -449,7 +451,7 @@ static int run_allreduce(struct dc_run *r, char *err, size_t errlen)
 	}
 	for (; vb < total; vb += per_round) {
 		rc = round_sliced(r, vb, total - vb < per_round ? total - vb : per_round, err,
-				  errlen);
+		                  errlen);
 		if (rc != 0)
 			return rc;
 	}
@@ -518,7 +520,7 @@ int dc_shm_run(struct dc_shm *s, const struct dc_op *op, char *err, size_t errle
 
 	if (s->lsize > DC_MAX_LOCAL) {
 		snprintf(err, errlen, "detcomm: %d ranks on one node (at most %d)", s->lsize,
-			 DC_MAX_LOCAL);
+		         DC_MAX_LOCAL);
 		return -1;
 	}
 	r.divisor = op->op == DETCOMM_AVG ? (float)s->size : 1.0f;

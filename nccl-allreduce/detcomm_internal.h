@@ -29,7 +29,7 @@ struct dc_op {
 
 /* Reduce count elements: dst[k][i] = sum_j srcs[j][i] (f32 accumulation) / divisor. */
 void dc_reduce(enum detcomm_dtype sdt, const char *const *srcs, int nsrc, enum detcomm_dtype ddt,
-	       char *const *dsts, int ndst, size_t count, float divisor);
+               char *const *dsts, int ndst, size_t count, float divisor);
 /* Conversions used by tests and the benchmark. */
 float dc_f16_to_f32(uint16_t h);
 uint16_t dc_f32_to_f16(float f);
@@ -39,7 +39,7 @@ uint16_t dc_f32_to_bf16(float f);
 /* CPU engine: shared memory inside a node, MPI between nodes. */
 struct dc_shm;
 int dc_shm_open(MPI_Comm comm, const struct detcomm_config *cfg, struct dc_shm **out, char *err,
-		size_t errlen);
+                size_t errlen);
 void dc_shm_close(struct dc_shm *s);
 int dc_shm_run(struct dc_shm *s, const struct dc_op *op, char *err, size_t errlen);
 int dc_shm_alloc(struct dc_shm *s, size_t bytes, void **ptr, char *err, size_t errlen);
@@ -52,13 +52,13 @@ int dc_shm_thread_safe(const struct dc_shm *s);
 struct dc_nccl;
 struct dc_nccl_event;
 int dc_nccl_open(MPI_Comm comm, int local_rank, long timeout_ms, struct dc_nccl **out, char *err,
-		 size_t errlen);
+                 size_t errlen);
 void dc_nccl_close(struct dc_nccl *n);
 /* 1 if p is device (or managed) memory NCCL can use. */
 int dc_nccl_is_device_ptr(struct dc_nccl *n, const void *p);
 /* Enqueue op on the backend's stream and record an event in *ev. */
-int dc_nccl_enqueue(struct dc_nccl *n, const struct dc_op *op, struct dc_nccl_event **ev,
-		    char *err, size_t errlen);
+int dc_nccl_enqueue(struct dc_nccl *n, const struct dc_op *op, struct dc_nccl_event **ev, char *err,
+                    size_t errlen);
 /* 1 when ev has completed, 0 if not, -1 on an asynchronous NCCL error. */
 int dc_nccl_poll(struct dc_nccl *n, struct dc_nccl_event *ev, char *err, size_t errlen);
 /* Wait for ev (bounded by the timeout; aborts the communicator on expiry) and release it. */

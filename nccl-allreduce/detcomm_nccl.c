@@ -57,20 +57,21 @@ static int pick_device(int local_rank, int *device, char *err, size_t errlen)
 
 	if (ce != cudaSuccess || count == 0) {
 		snprintf(err, errlen, "detcomm: no CUDA device available for the NCCL backend (%s)",
-			 ce != cudaSuccess ? cudaGetErrorString(ce) : "0 devices");
+		         ce != cudaSuccess ? cudaGetErrorString(ce) : "0 devices");
 		return -1;
 	}
 	if (local_rank >= count) {
-		snprintf(err, errlen,
-			 "detcomm: local rank %d has no GPU of its own (%d visible); NCCL needs one "
-			 "GPU per rank",
-			 local_rank, count);
+		snprintf(
+		    err, errlen,
+		    "detcomm: local rank %d has no GPU of its own (%d visible); NCCL needs one "
+		    "GPU per rank",
+		    local_rank, count);
 		return -1;
 	}
 	ce = cudaSetDevice(local_rank);
 	if (ce != cudaSuccess) {
 		snprintf(err, errlen, "detcomm: cudaSetDevice(%d): %s", local_rank,
-			 cudaGetErrorString(ce));
+		         cudaGetErrorString(ce));
 		return -1;
 	}
 	*device = local_rank;
@@ -78,7 +79,7 @@ static int pick_device(int local_rank, int *device, char *err, size_t errlen)
 }
 
 int dc_nccl_open(MPI_Comm comm, int local_rank, long timeout_ms, struct dc_nccl **out, char *err,
-		 size_t errlen)
+                 size_t errlen)
 {
 	struct dc_nccl *n = calloc(1, sizeof(*n));
 	ncclUniqueId id;
@@ -106,7 +107,7 @@ int dc_nccl_open(MPI_Comm comm, int local_rank, long timeout_ms, struct dc_nccl 
 	}
 	if (agree(comm, ok) != 0) {
 		snprintf(err, errlen, "detcomm: creating the CUDA stream or NCCL id failed (%s)",
-			 ncclGetErrorString(nr));
+		         ncclGetErrorString(nr));
 		goto fail;
 	}
 	MPI_Bcast(&id, (int)sizeof(id), MPI_BYTE, 0, comm);
@@ -114,7 +115,7 @@ int dc_nccl_open(MPI_Comm comm, int local_rank, long timeout_ms, struct dc_nccl 
 	n->have_comm = nr == ncclSuccess;
 	if (agree(comm, n->have_comm) != 0) {
 		snprintf(err, errlen, "detcomm: ncclCommInitRank on rank %d: %s", rank,
-			 ncclGetErrorString(nr));
+		         ncclGetErrorString(nr));
 		goto fail;
 	}
 	n->timeout_ms = timeout_ms;
@@ -175,38 +176,39 @@ static int issue(struct dc_nccl *n, const struct dc_op *op, char *err, size_t er
 	size_t i;
 
 	if (op->kind == DC_BCAST) {
-		nr = ncclBroadcast(op->segs[0].in, op->segs[0].out, op->segs[0].count, dt,
-				   op->root, n->comm, n->stream);
+		nr = ncclBroadcast(op->segs[0].in, op->segs[0].out, op->segs[0].count, dt, op->root,
+		                   n->comm, n->stream);
 	} else if (op->nseg == 1) {
 		nr = ncclAllReduce(op->segs[0].in, op->segs[0].out, op->segs[0].count, dt, rop,
-				   n->comm, n->stream);
+		                   n->comm, n->stream);
 	} else {
 		nr = ncclGroupStart();
 		for (i = 0; nr == ncclSuccess && i < op->nseg; i++)
 			if (op->segs[i].count)
 				nr = ncclAllReduce(op->segs[i].in, op->segs[i].out,
-						   op->segs[i].count, dt, rop, n->comm, n->stream);
+				                   op->segs[i].count, dt, rop, n->comm, n->stream);
 		gr = ncclGroupEnd();
 		if (nr == ncclSuccess)
 			nr = gr;
 	}
 	if (nr != ncclSuccess) {
 		snprintf(err, errlen, "detcomm: NCCL %s: %s",
-			 op->kind == DC_BCAST ? "broadcast" : "allreduce", ncclGetErrorString(nr));
+		         op->kind == DC_BCAST ? "broadcast" : "allreduce", ncclGetErrorString(nr));
 		return -1;
 	}
 	return 0;
 }
 
-int dc_nccl_enqueue(struct dc_nccl *n, const struct dc_op *op, struct dc_nccl_event **ev,
-		    char *err, size_t errlen)
+int dc_nccl_enqueue(struct dc_nccl *n, const struct dc_op *op, struct dc_nccl_event **ev, char *err,
+                    size_t errlen)
 {
 	struct dc_nccl_event *e = NULL;
 	cudaError_t ce;
 
 	*ev = NULL;
 	if (n->aborted) {
-		snprintf(err, errlen, "detcomm: NCCL communicator aborted after an earlier failure");
+		snprintf(err, errlen,
+		         "detcomm: NCCL communicator aborted after an earlier failure");
 		return -1;
 	}
 	if (n->free_events) {
@@ -220,7 +222,8 @@ int dc_nccl_enqueue(struct dc_nccl *n, const struct dc_op *op, struct dc_nccl_ev
 		}
 		ce = cudaEventCreateWithFlags(&e->ev, cudaEventDisableTiming);
 		if (ce != cudaSuccess) {
-			snprintf(err, errlen, "detcomm: cudaEventCreate: %s", cudaGetErrorString(ce));
+			snprintf(err, errlen, "detcomm: cudaEventCreate: %s",
+			         cudaGetErrorString(ce));
 			free(e);
 			return -1;
 		}
@@ -249,13 +252,13 @@ int dc_nccl_poll(struct dc_nccl *n, struct dc_nccl_event *ev, char *err, size_t 
 		return 1;
 	if (ce != cudaErrorNotReady) {
 		snprintf(err, errlen, "detcomm: CUDA error while waiting: %s",
-			 cudaGetErrorString(ce));
+		         cudaGetErrorString(ce));
 		return -1;
 	}
 	nr = ncclCommGetAsyncError(n->comm, &async);
 	if (nr != ncclSuccess || (async != ncclSuccess && async != ncclInProgress)) {
 		snprintf(err, errlen, "detcomm: NCCL asynchronous error: %s",
-			 ncclGetErrorString(nr != ncclSuccess ? nr : async));
+		         ncclGetErrorString(nr != ncclSuccess ? nr : async));
 		return -1;
 	}
 	return 0;
@@ -273,9 +276,9 @@ int dc_nccl_wait(struct dc_nccl *n, struct dc_nccl_event *ev, char *err, size_t 
 			break;
 		if (++polls > 1000 && dc_now_ns() - start > limit) {
 			snprintf(err, errlen,
-				 "detcomm: NCCL operation did not finish within %ld ms "
-				 "(DETCOMM_TIMEOUT_MS); communicator aborted",
-				 n->timeout_ms);
+			         "detcomm: NCCL operation did not finish within %ld ms "
+			         "(DETCOMM_TIMEOUT_MS); communicator aborted",
+			         n->timeout_ms);
 			break;
 		}
 		if (polls > 100000)

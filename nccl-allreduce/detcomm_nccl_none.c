@@ -16,7 +16,7 @@
 #include "detcomm_internal.h"
 
 int dc_nccl_open(MPI_Comm comm, int local_rank, long timeout_ms, struct dc_nccl **out, char *err,
-		 size_t errlen)
+                 size_t errlen)
 {
 	*out = NULL;
 	snprintf(err, errlen, "detcomm: built without CUDA/NCCL (configure --with-cuda)");
@@ -32,8 +32,8 @@ int dc_nccl_is_device_ptr(struct dc_nccl *n, const void *p)
 	return 0;
 }
 
-int dc_nccl_enqueue(struct dc_nccl *n, const struct dc_op *op, struct dc_nccl_event **ev,
-		    char *err, size_t errlen)
+int dc_nccl_enqueue(struct dc_nccl *n, const struct dc_op *op, struct dc_nccl_event **ev, char *err,
+                    size_t errlen)
 {
 	snprintf(err, errlen, "detcomm: built without CUDA/NCCL");
 	return -1;

@@ -140,8 +140,8 @@ typedef float dc_v8f __attribute__((vector_size(32)));
  * happen before its stores, so a destination may be one of the sources (in place).
  * divide is a constant at each call site, so the compiler emits a loop without it.
  */
-static inline void sum_f32(const char *const *srcs, int nsrc, char *const *dsts, int ndst,
-			   size_t n, float divisor, int divide)
+static inline void sum_f32(const char *const *srcs, int nsrc, char *const *dsts, int ndst, size_t n,
+                           float divisor, int divide)
 {
 	const dc_v8f dv = {divisor, divisor, divisor, divisor, divisor, divisor, divisor, divisor};
 	size_t i, o;
@@ -183,7 +183,8 @@ static inline void sum_f32(const char *const *srcs, int nsrc, char *const *dsts,
 }
 
 /* x86-64: also compile the hot kernel for AVX2 and AVX-512, chosen at load time. */
-#if defined(__x86_64__) && defined(__GNUC__) && (defined(__clang__) ? __clang_major__ >= 14 : __GNUC__ >= 6)
+#if defined(__x86_64__) && defined(__GNUC__) &&                                                    \
+    (defined(__clang__) ? __clang_major__ >= 14 : __GNUC__ >= 6)
 #define DC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define DC_CLONES
@@ -191,7 +192,7 @@ static inline void sum_f32(const char *const *srcs, int nsrc, char *const *dsts,
 
 /* The hot case, two ranks: two sources, one or two destinations, specialised. */
 DC_CLONES static void sum2_f32(const char *const *srcs, char *const *dsts, int ndst, size_t n,
-		     float divisor)
+                               float divisor)
 {
 	if (divisor > 1.0f) {
 		if (ndst == 2)
@@ -207,7 +208,7 @@ DC_CLONES static void sum2_f32(const char *const *srcs, char *const *dsts, int n
 }
 
 void dc_reduce(enum detcomm_dtype sdt, const char *const *srcs, int nsrc, enum detcomm_dtype ddt,
-	       char *const *dsts, int ndst, size_t count, float divisor)
+               char *const *dsts, int ndst, size_t count, float divisor)
 {
 	float acc[DC_BLOCK];
 	size_t ss = detcomm_dtype_size(sdt), ds = detcomm_dtype_size(ddt), off = 0, i, m;

@@ -56,7 +56,7 @@ static int map_shared(MPI_Comm comm, size_t bytes, char **out, char *err, size_t
 	MPI_Comm_rank(comm, &me);
 	if (me == 0) {
 		snprintf(name, sizeof(name), "/detcomm-%ld-%llx", (long)getpid(),
-			 (unsigned long long)dc_now_ns());
+		         (unsigned long long)dc_now_ns());
 		fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
 		if (fd < 0)
 			ok = 0, saved = errno;
@@ -64,13 +64,14 @@ static int map_shared(MPI_Comm comm, size_t bytes, char **out, char *err, size_t
 			ok = 0, saved = errno;
 		if (!ok)
 			snprintf(err, errlen, "detcomm: shared memory %s of %zu bytes: %s",
-				 fd < 0 ? stage[1] : stage[2], bytes, strerror(saved));
+			         fd < 0 ? stage[1] : stage[2], bytes, strerror(saved));
 	}
 	MPI_Bcast(name, sizeof(name), MPI_CHAR, 0, comm);
 	MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
 	if (!ok) {
 		if (me != 0)
-			snprintf(err, errlen, "detcomm: local rank 0 could not create shared memory");
+			snprintf(err, errlen,
+			         "detcomm: local rank 0 could not create shared memory");
 		goto fail;
 	}
 	if (me != 0) {
@@ -85,7 +86,7 @@ static int map_shared(MPI_Comm comm, size_t bytes, char **out, char *err, size_t
 	}
 	if (!ok)
 		snprintf(err, errlen, "detcomm: shared memory %s %s (%zu bytes): %s",
-			 fd < 0 ? stage[1] : stage[3], name, bytes, strerror(saved));
+		         fd < 0 ? stage[1] : stage[3], name, bytes, strerror(saved));
 	MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
 	if (me == 0)
 		shm_unlink(name);
@@ -105,8 +106,7 @@ fail:
 	return rv;
 }
 
-static int split_comms(struct dc_shm *s, const struct detcomm_config *cfg, char *err,
-		       size_t errlen)
+static int split_comms(struct dc_shm *s, const struct detcomm_config *cfg, char *err, size_t errlen)
 {
 	int mm[2], got[2];
 
@@ -114,7 +114,7 @@ static int split_comms(struct dc_shm *s, const struct detcomm_config *cfg, char 
 		MPI_Comm_split(s->world, s->rank / cfg->ranks_per_node, s->rank, &s->node);
 	else
 		MPI_Comm_split_type(s->world, MPI_COMM_TYPE_SHARED, s->rank, MPI_INFO_NULL,
-				    &s->node);
+		                    &s->node);
 	MPI_Comm_rank(s->node, &s->lrank);
 	MPI_Comm_size(s->node, &s->lsize);
 	mm[0] = s->lsize;
@@ -122,9 +122,9 @@ static int split_comms(struct dc_shm *s, const struct detcomm_config *cfg, char 
 	MPI_Allreduce(mm, got, 2, MPI_INT, MPI_MAX, s->world);
 	if (got[0] != -got[1]) {
 		snprintf(err, errlen,
-			 "detcomm: nodes run different numbers of ranks (%d to %d); every node "
-			 "must run the same number",
-			 -got[1], got[0]);
+		         "detcomm: nodes run different numbers of ranks (%d to %d); every node "
+		         "must run the same number",
+		         -got[1], got[0]);
 		return -1;
 	}
 	s->nnodes = s->size / s->lsize;
@@ -144,7 +144,7 @@ static void check_peers_visible(struct dc_shm *s)
 }
 
 int dc_shm_open(MPI_Comm comm, const struct detcomm_config *cfg, struct dc_shm **out, char *err,
-		size_t errlen)
+                size_t errlen)
 {
 	struct dc_shm *s = calloc(1, sizeof(*s));
 	size_t ctl_bytes;
@@ -229,7 +229,7 @@ int dc_shm_thread_safe(const struct dc_shm *s)
 }
 
 static int peer_failed(struct dc_shm *s, int j, const char *what, int dead, char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	int wrank = -1;
 	MPI_Group g_node, g_world;
@@ -240,18 +240,19 @@ static int peer_failed(struct dc_shm *s, int j, const char *what, int dead, char
 	MPI_Group_free(&g_node);
 	MPI_Group_free(&g_world);
 	if (dead)
-		snprintf(err, errlen, "detcomm: rank %d (pid %d) exited while rank %d waited for %s",
-			 wrank, (int)s->ctl[j].pid, s->rank, what);
+		snprintf(err, errlen,
+		         "detcomm: rank %d (pid %d) exited while rank %d waited for %s", wrank,
+		         (int)s->ctl[j].pid, s->rank, what);
 	else
 		snprintf(err, errlen,
-			 "detcomm: rank %d did not reach %s within %ld ms (DETCOMM_TIMEOUT_MS); "
-			 "a rank stopped calling collectives or died",
-			 wrank, what, s->timeout_ms);
+		         "detcomm: rank %d did not reach %s within %ld ms (DETCOMM_TIMEOUT_MS); "
+		         "a rank stopped calling collectives or died",
+		         wrank, what, s->timeout_ms);
 	return -1;
 }
 
 static int wait_peer(struct dc_shm *s, int j, int which, uint64_t target, const char *what,
-		     char *err, size_t errlen)
+                     char *err, size_t errlen)
 {
 	_Atomic uint64_t *ctr = which ? &s->ctl[j].reduced : &s->ctl[j].staged;
 	uint64_t start = 0, now, last_pid = 0, limit = (uint64_t)s->timeout_ms * 1000000u;
@@ -287,7 +288,7 @@ int dc_shm_barrier(struct dc_shm *s, int which, const char *what, char *err, siz
 	int j;
 
 	atomic_store_explicit(which ? &s->ctl[s->lrank].reduced : &s->ctl[s->lrank].staged, target,
-			      memory_order_release);
+	                      memory_order_release);
 	for (j = 0; j < s->lsize; j++)
 		if (j != s->lrank && wait_peer(s, j, which, target, what, err, errlen) != 0)
 			return -1;
@@ -311,7 +312,7 @@ int dc_shm_alloc(struct dc_shm *s, size_t bytes, void **ptr, char *err, size_t e
 	for (j = 0; j < s->lsize; j++) {
 		if (all[j] > ((size_t)1 << 40)) {
 			snprintf(err, errlen, "detcomm_alloc: %llu bytes requested (limit 1 TiB)",
-				 all[j]);
+			         all[j]);
 			goto fail;
 		}
 		if (j == s->lrank)

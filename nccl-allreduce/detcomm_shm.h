@@ -11,9 +11,9 @@
 
 /* What a rank announces at the start of an operation; peers compare it with their own. */
 struct dc_hdr {
-	uint64_t seq;	  /* operation number on this communicator */
-	uint64_t total;	  /* elements */
-	uint64_t nseg;	  /* tensors */
+	uint64_t seq;     /* operation number on this communicator */
+	uint64_t total;   /* elements */
+	uint64_t nseg;    /* tensors */
 	uint64_t seghash; /* hash of the tensor sizes */
 	uint32_t kind, dtype, op, root;
 	int64_t in_reg, in_off; /* registered region id and offset of the input, or -1 */
@@ -22,9 +22,9 @@ struct dc_hdr {
 
 /* One per local rank, written only by its owner; counters on their own cache line. */
 struct dc_ctl {
-	_Alignas(64) _Atomic uint64_t staged;  /* rounds whose input this rank has published */
-	_Atomic uint64_t reduced;	       /* rounds whose slice this rank has reduced */
-	_Alignas(64) struct dc_hdr hdr[2];     /* indexed by round parity */
+	_Alignas(64) _Atomic uint64_t staged; /* rounds whose input this rank has published */
+	_Atomic uint64_t reduced;             /* rounds whose slice this rank has reduced */
+	_Alignas(64) struct dc_hdr hdr[2];    /* indexed by round parity */
 	int32_t pid;
 };
 

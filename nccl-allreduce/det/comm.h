@@ -15,7 +15,11 @@ struct detcomm_request;
 
 enum detcomm_dtype { DETCOMM_F32 = 0, DETCOMM_F16 = 1, DETCOMM_BF16 = 2 };
 enum detcomm_op { DETCOMM_SUM = 0, DETCOMM_AVG = 1 };
-enum detcomm_backend { DETCOMM_BACKEND_AUTO = 0, DETCOMM_BACKEND_CPU = 1, DETCOMM_BACKEND_NCCL = 2 };
+enum detcomm_backend {
+	DETCOMM_BACKEND_AUTO = 0,
+	DETCOMM_BACKEND_CPU = 1,
+	DETCOMM_BACKEND_NCCL = 2
+};
 
 /* Tunables; detcomm_config_init fills defaults, then applies the DETCOMM_* environment. */
 struct detcomm_config {
@@ -30,8 +34,8 @@ struct detcomm_config {
 int detcomm_config_init(struct detcomm_config *cfg, char *err, size_t errlen);
 
 /* Collective over comm (MPI must be initialised); cfg NULL = detcomm_config_init. */
-int detcomm_init(MPI_Comm comm, const struct detcomm_config *cfg, struct detcomm **out,
-		 char *err, size_t errlen);
+int detcomm_init(MPI_Comm comm, const struct detcomm_config *cfg, struct detcomm **out, char *err,
+                 size_t errlen);
 /* Collective: wait for outstanding requests, release everything; NULL is a no-op. */
 void detcomm_finalize(struct detcomm *c);
 
@@ -45,23 +49,23 @@ size_t detcomm_dtype_size(enum detcomm_dtype dtype);
 
 /* Allreduce count elements from send into recv (send == recv: in place); f32 accumulation. */
 int detcomm_allreduce(struct detcomm *c, const void *send, void *recv, size_t count,
-		      enum detcomm_dtype dtype, enum detcomm_op op, char *err, size_t errlen);
+                      enum detcomm_dtype dtype, enum detcomm_op op, char *err, size_t errlen);
 /* Allreduce n tensors in place as one operation (every rank passes the same counts). */
-int detcomm_allreduce_grouped(struct detcomm *c, void *const *bufs, const size_t *counts,
-			      size_t n, enum detcomm_dtype dtype, enum detcomm_op op, char *err,
-			      size_t errlen);
+int detcomm_allreduce_grouped(struct detcomm *c, void *const *bufs, const size_t *counts, size_t n,
+                              enum detcomm_dtype dtype, enum detcomm_op op, char *err,
+                              size_t errlen);
 /* Broadcast count elements of buf from rank root to every rank. */
 int detcomm_broadcast(struct detcomm *c, void *buf, size_t count, enum detcomm_dtype dtype,
-		      int root, char *err, size_t errlen);
+                      int root, char *err, size_t errlen);
 
 /* Start an allreduce and return at once; buffers stay untouched by the caller until wait. */
 int detcomm_allreduce_start(struct detcomm *c, const void *send, void *recv, size_t count,
-			    enum detcomm_dtype dtype, enum detcomm_op op,
-			    struct detcomm_request **req, char *err, size_t errlen);
+                            enum detcomm_dtype dtype, enum detcomm_op op,
+                            struct detcomm_request **req, char *err, size_t errlen);
 /* Start a grouped allreduce (bufs and counts are copied; the tensors must stay alive). */
 int detcomm_allreduce_grouped_start(struct detcomm *c, void *const *bufs, const size_t *counts,
-				    size_t n, enum detcomm_dtype dtype, enum detcomm_op op,
-				    struct detcomm_request **req, char *err, size_t errlen);
+                                    size_t n, enum detcomm_dtype dtype, enum detcomm_op op,
+                                    struct detcomm_request **req, char *err, size_t errlen);
 /* Wait for a started operation and free req; -1 with err if the operation failed. */
 int detcomm_wait(struct detcomm_request *req, char *err, size_t errlen);
 /* 1 if req has finished (detcomm_wait still needed), 0 if not. */

@@ -40,7 +40,7 @@ struct perf_buf {
 int perf_buf_alloc(struct perf_ctx *x, struct perf_buf *b, size_t bytes, char *err, size_t errlen);
 /* The same in an explicit place. */
 int perf_buf_alloc_at(struct perf_ctx *x, struct perf_buf *b, size_t bytes, enum perf_where where,
-		      char *err, size_t errlen);
+                      char *err, size_t errlen);
 void perf_buf_free(struct perf_ctx *x, struct perf_buf *b);
 /* Input pattern of this rank (small integers: exact sums in every dtype). */
 int perf_fill(struct perf_ctx *x, struct perf_buf *b, size_t off, size_t count);
@@ -49,10 +49,10 @@ size_t perf_wrong(struct perf_ctx *x, const struct perf_buf *b, size_t off, size
 
 /* One operation of impl on count elements; -1 with err on failure. */
 int perf_run_once(struct perf_ctx *x, enum perf_impl impl, const char *s, char *r, size_t count,
-		  char *err, size_t errlen);
+                  char *err, size_t errlen);
 /* Seconds per operation (slowest rank), after warmup; -1 on failure. */
 double perf_time(struct perf_ctx *x, enum perf_impl impl, const char *s, char *r, size_t count,
-		 char *err, size_t errlen);
+                 char *err, size_t errlen);
 
 /* The tensor shapes of a model's gradients; counts is malloc'ed. -1 for an unknown name. */
 int perf_model(const char *name, size_t **counts, size_t *n, char *err, size_t errlen);
@@ -68,7 +68,7 @@ void perf_gpu_free(struct perf_gpu *g, void *p);
 int perf_gpu_copy(struct perf_gpu *g, void *dst, const void *src, size_t bytes, int to_device);
 /* Raw ncclAllReduce of n tensors (grouped: in one ncclGroupStart/End), then stream sync. */
 int perf_gpu_nccl(struct perf_gpu *g, const char *const *s, char *const *r, const size_t *counts,
-		  size_t n, int grouped, enum detcomm_dtype dt, enum detcomm_op op);
+                  size_t n, int grouped, enum detcomm_dtype dt, enum detcomm_op op);
 /* Wait for everything queued on the device. */
 void perf_gpu_sync(struct perf_gpu *g);
 

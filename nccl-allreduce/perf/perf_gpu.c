@@ -54,7 +54,8 @@ int perf_gpu_open(struct perf_ctx *x, struct perf_gpu **out, char *err, size_t e
 		ok = ncclCommInitRank(&g->comm, x->size, id, x->rank) == ncclSuccess;
 	g->have_comm = ok;
 	if (!ok) {
-		snprintf(err, errlen, "raw NCCL communicator for the baseline could not be created");
+		snprintf(err, errlen,
+		         "raw NCCL communicator for the baseline could not be created");
 		perf_gpu_close(g);
 		return -1;
 	}
@@ -91,25 +92,26 @@ void perf_gpu_free(struct perf_gpu *g, void *p)
 /* to_device: 1 host to device, 0 device to host, 2 device to device. */
 int perf_gpu_copy(struct perf_gpu *g, void *dst, const void *src, size_t bytes, int to_device)
 {
-	enum cudaMemcpyKind k = to_device == 1	 ? cudaMemcpyHostToDevice
-				: to_device == 0 ? cudaMemcpyDeviceToHost
-						 : cudaMemcpyDeviceToDevice;
+	enum cudaMemcpyKind k = to_device == 1   ? cudaMemcpyHostToDevice
+	                        : to_device == 0 ? cudaMemcpyDeviceToHost
+	                                         : cudaMemcpyDeviceToDevice;
 
 	/* synchronous: detcomm works on a stream of its own, which must see the data */
 	if (to_device == 2)
 		return cudaMemcpyAsync(dst, src, bytes, k, g->stream) == cudaSuccess &&
-			       cudaStreamSynchronize(g->stream) == cudaSuccess
-			   ? 0
-			   : -1;
+		               cudaStreamSynchronize(g->stream) == cudaSuccess
+		           ? 0
+		           : -1;
 	cudaDeviceSynchronize();
 	return cudaMemcpy(dst, src, bytes, k) == cudaSuccess ? 0 : -1;
 }
 
 int perf_gpu_nccl(struct perf_gpu *g, const char *const *s, char *const *r, const size_t *counts,
-		  size_t n, int grouped, enum detcomm_dtype dt, enum detcomm_op op)
+                  size_t n, int grouped, enum detcomm_dtype dt, enum detcomm_op op)
 {
-	ncclDataType_t t = dt == DETCOMM_F16 ? ncclFloat16 : dt == DETCOMM_BF16 ? ncclBfloat16
-										: ncclFloat32;
+	ncclDataType_t t = dt == DETCOMM_F16    ? ncclFloat16
+	                   : dt == DETCOMM_BF16 ? ncclBfloat16
+	                                        : ncclFloat32;
 	ncclRedOp_t o = op == DETCOMM_AVG ? ncclAvg : ncclSum;
 	ncclResult_t nr = ncclSuccess;
 	size_t i;

@@ -38,7 +38,7 @@ int perf_gpu_copy(struct perf_gpu *g, void *dst, const void *src, size_t bytes, 
 }
 
 int perf_gpu_nccl(struct perf_gpu *g, const char *const *s, char *const *r, const size_t *counts,
-		  size_t n, int grouped, enum detcomm_dtype dt, enum detcomm_op op)
+                  size_t n, int grouped, enum detcomm_dtype dt, enum detcomm_op op)
 {
 	return -1;
 }

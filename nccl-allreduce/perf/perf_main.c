@@ -22,22 +22,23 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: det-allreduce-perf [options]\n"
-		"  -b SIZE   smallest size in bytes (K, M, G suffixes; default 1K)\n"
-		"  -e SIZE   largest size (default 64M)\n"
-		"  -f N      multiply the size by N each row (default 2)\n"
-		"  -i SIZE   add SIZE each row instead\n"
-		"  -n N      timed iterations (default 20)\n"
-		"  -w N      warm-up iterations (default 5)\n"
-		"  -c 0|1    check results (default 1)\n"
-		"  -d TYPE   float | half | bfloat16 (default float)\n"
-		"  -o OP     sum | avg (default sum)\n"
-		"  -R 0|1    1: buffers from detcomm_alloc (zero-copy CPU path; default 1)\n"
-		"  --gpu     buffers on the GPU, NCCL backend\n"
-		"  --baseline mpi|nccl   MPI_Allreduce (or raw ncclAllReduce with --gpu) on the\n"
-		"            same buffers in the same run; prints the ratio per size\n"
-		"  --tensors resnet50|bert-base   realistic gradient sets instead of a size sweep\n");
+	fprintf(
+	    f,
+	    "usage: det-allreduce-perf [options]\n"
+	    "  -b SIZE   smallest size in bytes (K, M, G suffixes; default 1K)\n"
+	    "  -e SIZE   largest size (default 64M)\n"
+	    "  -f N      multiply the size by N each row (default 2)\n"
+	    "  -i SIZE   add SIZE each row instead\n"
+	    "  -n N      timed iterations (default 20)\n"
+	    "  -w N      warm-up iterations (default 5)\n"
+	    "  -c 0|1    check results (default 1)\n"
+	    "  -d TYPE   float | half | bfloat16 (default float)\n"
+	    "  -o OP     sum | avg (default sum)\n"
+	    "  -R 0|1    1: buffers from detcomm_alloc (zero-copy CPU path; default 1)\n"
+	    "  --gpu     buffers on the GPU, NCCL backend\n"
+	    "  --baseline mpi|nccl   MPI_Allreduce (or raw ncclAllReduce with --gpu) on the\n"
+	    "            same buffers in the same run; prints the ratio per size\n"
+	    "  --tensors resnet50|bert-base   realistic gradient sets instead of a size sweep\n");
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -73,10 +74,10 @@ static int parse_int(const char *s, int lo, int hi, int *out)
 static int parse_args(int argc, char **argv, struct perf_opts *o, int *gpu)
 {
 	static const struct option longs[] = {{"gpu", no_argument, NULL, 'g'},
-					      {"baseline", required_argument, NULL, 'B'},
-					      {"tensors", required_argument, NULL, 'T'},
-					      {"help", no_argument, NULL, 'h'},
-					      {NULL, 0, NULL, 0}};
+	                                      {"baseline", required_argument, NULL, 'B'},
+	                                      {"tensors", required_argument, NULL, 'T'},
+	                                      {"help", no_argument, NULL, 'h'},
+	                                      {NULL, 0, NULL, 0}};
 	int c, v;
 
 	while ((c = getopt_long(argc, argv, "b:e:f:i:n:w:c:d:o:R:h", longs, NULL)) != -1) {
@@ -171,7 +172,7 @@ struct perf_row {
 
 /* Time impl out of place and in place at count elements, and check both. */
 static int measure(struct perf_ctx *x, enum perf_impl impl, struct perf_buf *s, struct perf_buf *r,
-		   size_t count, double t[2], size_t wrong[2], char *err, size_t errlen)
+                   size_t count, double t[2], size_t wrong[2], char *err, size_t errlen)
 {
 	unsigned long long w[2] = {0, 0}, all[2];
 	int k;
@@ -213,8 +214,7 @@ static void print_header(const struct perf_ctx *x)
 
 	printf("# det-allreduce-perf: %d ranks, backend %s, buffers %s, %d iterations, "
 	       "%d warm-up\n",
-	       x->size, detcomm_backend_name(x->comm), where[x->o.where], x->o.iters,
-	       x->o.warmup);
+	       x->size, detcomm_backend_name(x->comm), where[x->o.where], x->o.iters, x->o.warmup);
 	if (x->o.tensors)
 		return;
 	printf("#%62s%32s", "out-of-place", "in-place");
@@ -236,7 +236,8 @@ static void print_header(const struct perf_ctx *x)
 	printf("\n");
 }
 
-static void print_row(const struct perf_ctx *x, size_t bytes, size_t count, const struct perf_row *w)
+static void print_row(const struct perf_ctx *x, size_t bytes, size_t count,
+                      const struct perf_row *w)
 {
 	int k;
 
@@ -261,8 +262,8 @@ static int sweep(struct perf_ctx *x)
 	size_t es = detcomm_dtype_size(x->o.dtype), bytes, count, nrows = 0, bad = 0;
 	struct perf_buf s = {0}, r = {0}, bs = {0}, br = {0}, *ps = &s, *pr = &r;
 	double sum_busbw = 0, sum_ratio[2] = {0, 0};
-	enum perf_impl base = x->o.baseline && !strcmp(x->o.baseline, "nccl") ? PERF_NCCL
-									       : PERF_MPI;
+	enum perf_impl base =
+	    x->o.baseline && !strcmp(x->o.baseline, "nccl") ? PERF_NCCL : PERF_MPI;
 	char err[512] = "";
 	int rv = -1;
 
@@ -323,14 +324,14 @@ fail:
 int main(int argc, char **argv)
 {
 	struct perf_ctx x = {.o = {.min_bytes = 1024,
-				   .max_bytes = 64 << 20,
-				   .step_factor = 2,
-				   .iters = 20,
-				   .warmup = 5,
-				   .check = 1,
-				   .dtype = DETCOMM_F32,
-				   .op = DETCOMM_SUM,
-				   .where = PERF_REGISTERED}};
+	                           .max_bytes = 64 << 20,
+	                           .step_factor = 2,
+	                           .iters = 20,
+	                           .warmup = 5,
+	                           .check = 1,
+	                           .dtype = DETCOMM_F32,
+	                           .op = DETCOMM_SUM,
+	                           .where = PERF_REGISTERED}};
 	struct detcomm_config cfg;
 	char err[512] = "";
 	int gpu = 0, provided, rc, status = 1;

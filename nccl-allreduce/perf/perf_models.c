@@ -69,7 +69,7 @@ static void resnet50(struct shapes *s)
 		}
 	}
 	add(s, 2048 * 1000); /* fc weight */
-	add(s, 1000);	     /* fc bias */
+	add(s, 1000);        /* fc bias */
 }
 
 /* Dense layer: weight and bias. */
@@ -130,8 +130,9 @@ int perf_model(const char *name, size_t **counts, size_t *n, char *err, size_t e
 	for (i = 0; i < s.n; i++)
 		total += s.v[i];
 	if (s.n != want_n || total != want_total) {
-		snprintf(err, errlen, "%s: generated %zu tensors / %zu parameters, expected %zu / %zu",
-			 name, s.n, total, want_n, want_total);
+		snprintf(err, errlen,
+		         "%s: generated %zu tensors / %zu parameters, expected %zu / %zu", name,
+		         s.n, total, want_n, want_total);
 		free(s.v);
 		return -1;
 	}

@@ -29,7 +29,7 @@ int perf_buf_alloc(struct perf_ctx *x, struct perf_buf *b, size_t bytes, char *e
 }
 
 int perf_buf_alloc_at(struct perf_ctx *x, struct perf_buf *b, size_t bytes, enum perf_where where,
-		      char *err, size_t errlen)
+                      char *err, size_t errlen)
 {
 	void *p = NULL;
 
@@ -144,10 +144,10 @@ size_t perf_wrong(struct perf_ctx *x, const struct perf_buf *b, size_t off, size
 	return bad;
 }
 
-static int mpi_allreduce(struct perf_ctx *x, const char *s, char *r, size_t count, char *err,
-			 size_t errlen)
+static int mpi_allreduce(struct perf_ctx *x, const void *s, void *r, size_t count, char *err,
+                         size_t errlen)
 {
-	float *f = (float *)r;
+	float *f = r;
 	size_t i;
 
 	if (x->o.dtype != DETCOMM_F32 || count > INT_MAX) {
@@ -155,7 +155,7 @@ static int mpi_allreduce(struct perf_ctx *x, const char *s, char *r, size_t coun
 		return -1;
 	}
 	if (MPI_Allreduce(s == r ? MPI_IN_PLACE : s, r, (int)count, MPI_FLOAT, MPI_SUM,
-			  MPI_COMM_WORLD) != MPI_SUCCESS) {
+	                  MPI_COMM_WORLD) != MPI_SUCCESS) {
 		snprintf(err, errlen, "MPI_Allreduce failed");
 		return -1;
 	}
@@ -166,7 +166,7 @@ static int mpi_allreduce(struct perf_ctx *x, const char *s, char *r, size_t coun
 }
 
 int perf_run_once(struct perf_ctx *x, enum perf_impl impl, const char *s, char *r, size_t count,
-		  char *err, size_t errlen)
+                  char *err, size_t errlen)
 {
 	switch (impl) {
 	case PERF_DETCOMM:
@@ -182,7 +182,7 @@ int perf_run_once(struct perf_ctx *x, enum perf_impl impl, const char *s, char *
 	case PERF_COPY:
 		if (x->o.where == PERF_DEVICE)
 			return perf_gpu_copy(x->gpu, r, s, count * detcomm_dtype_size(x->o.dtype),
-					     2);
+			                     2);
 		memcpy(r, s, count * detcomm_dtype_size(x->o.dtype));
 		return 0;
 	}
@@ -197,7 +197,7 @@ static double now_s(void)
 }
 
 double perf_time(struct perf_ctx *x, enum perf_impl impl, const char *s, char *r, size_t count,
-		 char *err, size_t errlen)
+                 char *err, size_t errlen)
 {
 	int batches = x->o.iters < PERF_BATCHES ? x->o.iters : PERF_BATCHES;
 	int per = x->o.iters / batches, i, b, ok = 1, all = 0;

@@ -37,8 +37,8 @@ static int s_detcomm_each(struct tset *t)
 	size_t i;
 
 	for (i = 0; i < t->n; i++)
-		if (detcomm_allreduce(t->x->comm, t->ptrs[i], t->ptrs[i], t->counts[i], t->x->o.dtype,
-				      t->x->o.op, t->err, sizeof(t->err)) != 0)
+		if (detcomm_allreduce(t->x->comm, t->ptrs[i], t->ptrs[i], t->counts[i],
+		                      t->x->o.dtype, t->x->o.op, t->err, sizeof(t->err)) != 0)
 			return -1;
 	return 0;
 }
@@ -46,7 +46,7 @@ static int s_detcomm_each(struct tset *t)
 static int s_detcomm_grouped(struct tset *t)
 {
 	return detcomm_allreduce_grouped(t->x->comm, t->ptrs, t->counts, t->n, t->x->o.dtype,
-					 t->x->o.op, t->err, sizeof(t->err));
+	                                 t->x->o.op, t->err, sizeof(t->err));
 }
 
 static int s_detcomm_async(struct tset *t)
@@ -56,8 +56,8 @@ static int s_detcomm_async(struct tset *t)
 
 	for (i = 0; i < t->n; i++, started++)
 		if (detcomm_allreduce_start(t->x->comm, t->ptrs[i], t->ptrs[i], t->counts[i],
-					    t->x->o.dtype, t->x->o.op, &t->reqs[i], t->err,
-					    sizeof(t->err)) != 0) {
+		                            t->x->o.dtype, t->x->o.op, &t->reqs[i], t->err,
+		                            sizeof(t->err)) != 0) {
 			rv = -1;
 			break;
 		}
@@ -78,7 +78,7 @@ static int fuse(struct tset *t, int dir)
 		char *f = t->fused.p + off;
 		if (mode == 2) {
 			if (perf_gpu_copy(t->x->gpu, dir ? f : t->ptrs[i], dir ? t->ptrs[i] : f, b,
-					  2) != 0)
+			                  2) != 0)
 				return -1;
 		} else {
 			memcpy(dir ? f : t->ptrs[i], dir ? t->ptrs[i] : f, b);
@@ -92,7 +92,7 @@ static int s_detcomm_fused(struct tset *t)
 {
 	if (fuse(t, 1) != 0 ||
 	    detcomm_allreduce(t->x->comm, t->fused.p, t->fused.p, t->total, t->x->o.dtype,
-			      t->x->o.op, t->err, sizeof(t->err)) != 0)
+	                      t->x->o.op, t->err, sizeof(t->err)) != 0)
 		return -1;
 	return fuse(t, 0);
 }
@@ -133,7 +133,7 @@ static int s_mpi_fused(struct tset *t)
 static int s_nccl(struct tset *t, int grouped)
 {
 	if (perf_gpu_nccl(t->x->gpu, (const char *const *)t->ptrs, (char *const *)t->ptrs,
-			  t->counts, t->n, grouped, t->x->o.dtype, t->x->o.op) != 0) {
+	                  t->counts, t->n, grouped, t->x->o.dtype, t->x->o.op) != 0) {
 		snprintf(t->err, sizeof(t->err), "raw NCCL failed");
 		return -1;
 	}
@@ -157,14 +157,14 @@ struct strategy {
 };
 
 static const struct strategy strategies[] = {
-	{"detcomm per tensor", s_detcomm_each, 0},
-	{"detcomm grouped", s_detcomm_grouped, 0},
-	{"detcomm fused buffer", s_detcomm_fused, 0},
-	{"detcomm async per tensor", s_detcomm_async, 0},
-	{"MPI_Allreduce per tensor", s_mpi_each, 1},
-	{"MPI_Allreduce fused buffer", s_mpi_fused, 1},
-	{"ncclAllReduce per tensor (raw)", s_nccl_each, 2},
-	{"ncclAllReduce grouped (raw)", s_nccl_grouped, 2},
+    {"detcomm per tensor", s_detcomm_each, 0},
+    {"detcomm grouped", s_detcomm_grouped, 0},
+    {"detcomm fused buffer", s_detcomm_fused, 0},
+    {"detcomm async per tensor", s_detcomm_async, 0},
+    {"MPI_Allreduce per tensor", s_mpi_each, 1},
+    {"MPI_Allreduce fused buffer", s_mpi_fused, 1},
+    {"ncclAllReduce per tensor (raw)", s_nccl_each, 2},
+    {"ncclAllReduce grouped (raw)", s_nccl_grouped, 2},
 };
 enum { NSTRAT = sizeof(strategies) / sizeof(strategies[0]) };
 
@@ -230,7 +230,7 @@ static int tset_alloc(struct tset *t)
 		return -1;
 	for (i = 0; i < t->n; i++) {
 		if (perf_buf_alloc(t->x, &t->bufs[i], t->counts[i] * t->es, t->err,
-				   sizeof(t->err)) != 0)
+		                   sizeof(t->err)) != 0)
 			return -1;
 		t->ptrs[i] = t->bufs[i].p;
 	}
@@ -261,8 +261,8 @@ static void print_summary(struct tset *t, const double *secs, const int *ran)
 		printf("# detcomm grouped vs best MPI strategy (%s): %.2fx faster\n",
 		       strategies[best].name, secs[best] / secs[1]);
 	if (ran[6]) {
-		printf("# detcomm grouped vs %zu separate ncclAllReduce calls: %.2fx faster\n", t->n,
-		       secs[6] / secs[1]);
+		printf("# detcomm grouped vs %zu separate ncclAllReduce calls: %.2fx faster\n",
+		       t->n, secs[6] / secs[1]);
 		printf("# detcomm grouped overhead vs raw NCCL group: %+.1f%%\n",
 		       100.0 * (secs[1] / secs[7] - 1.0));
 		printf("# detcomm async per tensor overhead vs raw NCCL per tensor: %+.1f%%\n",

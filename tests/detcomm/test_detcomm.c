@@ -104,8 +104,8 @@ static const char *dt_name(enum detcomm_dtype dt)
 }
 
 /* One allreduce of n elements at byte offset misalign, in place or not; checks everything. */
-static void case_allreduce(struct detcomm *c, size_t n, enum detcomm_dtype dt,
-			   enum detcomm_op op, int inplace, size_t misalign)
+static void case_allreduce(struct detcomm *c, size_t n, enum detcomm_dtype dt, enum detcomm_op op,
+                           int inplace, size_t misalign)
 {
 	size_t es = detcomm_dtype_size(dt), bytes = n * es + misalign + 8;
 	char *sbuf = malloc(bytes), *rbuf = malloc(bytes), *s, *r;
@@ -113,8 +113,8 @@ static void case_allreduce(struct detcomm *c, size_t n, enum detcomm_dtype dt,
 	int ok = 0;
 
 	snprintf(name, sizeof(name), "allreduce %s %s %zu elements %s%s", dt_name(dt),
-		 op == DETCOMM_SUM ? "sum" : "avg", n, inplace ? "in place" : "out of place",
-		 misalign ? " unaligned" : "");
+	         op == DETCOMM_SUM ? "sum" : "avg", n, inplace ? "in place" : "out of place",
+	         misalign ? " unaligned" : "");
 	if (!sbuf || !rbuf)
 		goto out;
 	s = sbuf + misalign;
@@ -173,7 +173,7 @@ static void case_grouped(struct detcomm *c, int async)
 	int ok = 0;
 
 	snprintf(name, sizeof(name), "grouped allreduce of %d tensors (avg%s)", N,
-		 async ? ", async" : "");
+	         async ? ", async" : "");
 	for (i = 0; i < N; i++) {
 		bufs[i] = malloc(counts[i] * 4 + 1);
 		if (!bufs[i])
@@ -182,11 +182,11 @@ static void case_grouped(struct detcomm *c, int async)
 	}
 	if (async) {
 		if (detcomm_allreduce_grouped_start(c, bufs, counts, N, DETCOMM_F32, DETCOMM_AVG,
-						    &req, err, sizeof(err)) != 0 ||
+		                                    &req, err, sizeof(err)) != 0 ||
 		    detcomm_wait(req, err, sizeof(err)) != 0)
 			goto out;
 	} else if (detcomm_allreduce_grouped(c, bufs, counts, N, DETCOMM_F32, DETCOMM_AVG, err,
-					     sizeof(err)) != 0) {
+	                                     sizeof(err)) != 0) {
 		goto out;
 	}
 	for (i = 0; i < N; i++) {
@@ -222,7 +222,7 @@ static void case_async(struct detcomm *c)
 	}
 	for (k = 0; k < K; k++, started++)
 		if (detcomm_allreduce_start(c, buf[k], buf[k], n[k], DETCOMM_F32, DETCOMM_SUM,
-					    &req[k], err, sizeof(err)) != 0)
+		                            &req[k], err, sizeof(err)) != 0)
 			goto out;
 	for (i = 0; i < 200000; i++)
 		work += (double)i * 0.5;
@@ -283,7 +283,7 @@ static void case_registered(struct detcomm *c, size_t n, int inplace, int all_ra
 	int ok = 0;
 
 	snprintf(name, sizeof(name), "allreduce %zu f32 in detcomm_alloc memory (%s, %s)", n,
-		 inplace ? "in place" : "out of place", all_ranks ? "all ranks" : "rank 0 only");
+	         inplace ? "in place" : "out of place", all_ranks ? "all ranks" : "rank 0 only");
 	if (detcomm_alloc(c, n * 4, (void **)&s, err, sizeof(err)) != 0 ||
 	    detcomm_alloc(c, n * 4, (void **)&r, err, sizeof(err)) != 0)
 		goto out;
@@ -299,7 +299,7 @@ static void case_registered(struct detcomm *c, size_t n, int inplace, int all_ra
 	}
 	fill(DETCOMM_F32, (char *)s, n);
 	if (detcomm_allreduce(c, s, inplace ? s : r, n, DETCOMM_F32, DETCOMM_AVG, err,
-			      sizeof(err)) != 0)
+	                      sizeof(err)) != 0)
 		goto out;
 	if (wrong(DETCOMM_F32, (char *)(inplace ? s : r), n, DETCOMM_AVG)) {
 		snprintf(err, sizeof(err), "wrong result");
@@ -325,11 +325,11 @@ static void case_mismatch(struct detcomm *c)
 	if (g_size < 2)
 		return;
 	rc = detcomm_allreduce(c, buf, buf, g_rank == 0 ? 10 : 12, DETCOMM_F32, DETCOMM_SUM, err,
-			       sizeof(err));
+	                       sizeof(err));
 	ok = rc != 0 && strstr(err, "differs between ranks") != NULL;
 	report("mismatched counts fail on every rank", ok, err);
 	rc = detcomm_allreduce(c, buf, buf, 8, g_rank == 0 ? DETCOMM_F16 : DETCOMM_BF16,
-			       DETCOMM_SUM, err, sizeof(err));
+	                       DETCOMM_SUM, err, sizeof(err));
 	report("mismatched dtypes fail on every rank", rc != 0, err);
 	err[0] = 0;
 	case_allreduce(c, 5000, DETCOMM_F32, DETCOMM_SUM, 0, 0);
@@ -342,8 +342,8 @@ static void case_bad_args(struct detcomm *c)
 	int ok = 1;
 
 	ok &= detcomm_allreduce(c, NULL, b, 4, DETCOMM_F32, DETCOMM_SUM, err, sizeof(err)) != 0;
-	ok &= detcomm_allreduce(c, b, b, 4, (enum detcomm_dtype)7, DETCOMM_SUM, err,
-				sizeof(err)) != 0;
+	ok &= detcomm_allreduce(c, b, b, 4, (enum detcomm_dtype)7, DETCOMM_SUM, err, sizeof(err)) !=
+	      0;
 	ok &= detcomm_allreduce(c, b, b + 1, 4, DETCOMM_F32, DETCOMM_SUM, err, sizeof(err)) != 0;
 	ok &= strstr(err, "overlap") != NULL;
 	ok &= detcomm_broadcast(c, b, 4, DETCOMM_F32, g_size, err, sizeof(err)) != 0;
@@ -405,7 +405,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(err, sizeof(err), "detcomm_init on %d ranks (backend %s)", g_size,
-		 detcomm_backend_name(c));
+	         detcomm_backend_name(c));
 	report(err, 1, NULL);
 	cases_sizes(c);
 	case_grouped(c, 0);

@@ -112,8 +112,8 @@ static size_t wrong(enum detcomm_dtype dt, const void *d, size_t n, enum detcomm
 	return bad;
 }
 
-static void case_allreduce(struct detcomm *c, size_t n, enum detcomm_dtype dt,
-			   enum detcomm_op op, int inplace)
+static void case_allreduce(struct detcomm *c, size_t n, enum detcomm_dtype dt, enum detcomm_op op,
+                           int inplace)
 {
 	static const char *names[] = {"f32", "f16", "bf16"};
 	char name[128], err[512] = "";
@@ -121,7 +121,7 @@ static void case_allreduce(struct detcomm *c, size_t n, enum detcomm_dtype dt,
 	int ok = 0;
 
 	snprintf(name, sizeof(name), "device allreduce %s %s %zu elements %s", names[dt],
-		 op == DETCOMM_SUM ? "sum" : "avg", n, inplace ? "in place" : "out of place");
+	         op == DETCOMM_SUM ? "sum" : "avg", n, inplace ? "in place" : "out of place");
 	if (!s || (!inplace && cudaMalloc(&r, n * detcomm_dtype_size(dt) + 1) != cudaSuccess))
 		goto out;
 	if (detcomm_allreduce(c, s, inplace ? s : r, n, dt, op, err, sizeof(err)) != 0)
@@ -148,9 +148,9 @@ static void case_grouped_async(struct detcomm *c)
 			goto out;
 	if (!one ||
 	    detcomm_allreduce_grouped_start(c, bufs, counts, N, DETCOMM_BF16, DETCOMM_AVG, &req,
-					    err, sizeof(err)) != 0 ||
+	                                    err, sizeof(err)) != 0 ||
 	    detcomm_allreduce_start(c, one, one, 5000, DETCOMM_F32, DETCOMM_SUM, &req2, err,
-				    sizeof(err)) != 0)
+	                            sizeof(err)) != 0)
 		goto out;
 	if (detcomm_wait(req2, err, sizeof(err)) != 0 || detcomm_wait(req, err, sizeof(err)) != 0)
 		goto out;
