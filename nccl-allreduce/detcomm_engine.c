@@ -35,7 +35,11 @@ struct dc_run {
 	size_t es;
 	size_t *pre; /* pre[i] = first element of segment i; pre[nseg] = total */
 	float divisor;
+	int stream; /* outputs too large for the cache: streaming stores */
 };
+
+/* From this size per rank the outputs cannot stay in cache (two ranks overflow L3). */
+#define DC_STREAM_MIN_BYTES ((size_t)16 << 20)
 
 static size_t seg_at(const struct dc_run *r, size_t pos)
 {
@@ -81,7 +85,12 @@ static void copy_out(const struct dc_run *r, size_t pos, size_t len, const char 
 		if (n > len)
 			n = len;
 		if (n) {
-			memcpy(r->op->segs[i].out + (pos - r->pre[i]) * r->es, src, n * r->es);
+			if (r->stream)
+				dc_copy_stream(r->op->segs[i].out + (pos - r->pre[i]) * r->es, src,
+				               n * r->es);
+			else
+				memcpy(r->op->segs[i].out + (pos - r->pre[i]) * r->es, src,
+				       n * r->es);
 			src += n * r->es;
 			pos += n;
 			len -= n;
@@ -120,7 +129,9 @@ static void reduce_range(const struct dc_run *r, uint64_t round, size_t vb, size
 				          1.0f);
 			} else {
 				nd = 0;
-				dsts[nd++] = r->op->segs[i].out + (pos - r->pre[i]) * r->es;
+				/* streaming: the own slice is copied out of res like the others */
+				if (!(r->stream && res))
+					dsts[nd++] = r->op->segs[i].out + (pos - r->pre[i]) * r->es;
 				if (res)
 					dsts[nd++] = res + off;
 				dc_reduce(r->op->dtype, srcs, s->lsize, r->op->dtype, dsts, nd, n,
@@ -219,7 +230,7 @@ static int round_reduce(struct dc_run *r, uint64_t round, size_t vb, size_t len,
 	if (dc_shm_barrier(s, 1, "allreduce (reduction)", err, errlen) != 0)
 		return -2;
 	for (j = 0; j < s->lsize; j++) {
-		if (j == s->lrank)
+		if (j == s->lrank && !(r->stream && s->nnodes == 1))
 			continue;
 		slice_of(r, len, j, &b, &e);
 		copy_out(r, vb + b, e - b, res + b * r->es);
@@ -373,9 +384,12 @@ static int run_direct(struct dc_run *r, uint64_t hround, char *err, size_t errle
 		srcs[j] = in->base + h->in_off + b * r->es;
 		dsts[j] = out->base + h->out_off + b * r->es;
 	}
-	if (e > b)
+	if (e > b && r->stream && r->op->dtype == DETCOMM_F32)
+		dc_sum_f32_stream(srcs, s->lsize, dsts, s->lsize, e - b, r->divisor);
+	else if (e > b)
 		dc_reduce(r->op->dtype, srcs, s->lsize, r->op->dtype, dsts, s->lsize, e - b,
 		          r->divisor);
+	dc_stream_fence(); /* peers read their outputs after the release below */
 	if (dc_shm_barrier(s, 1, "allreduce (zero-copy reduction)", err, errlen) != 0)
 		return -2;
 	return 0;
@@ -524,6 +538,7 @@ int dc_shm_run(struct dc_shm *s, const struct dc_op *op, char *err, size_t errle
 		return -1;
 	}
 	r.divisor = op->op == DETCOMM_AVG ? (float)s->size : 1.0f;
+	r.stream = op->kind == DC_ALLREDUCE && op->total * r.es >= DC_STREAM_MIN_BYTES;
 	r.pre = malloc((op->nseg + 1) * sizeof(*r.pre));
 	if (!r.pre) {
 		snprintf(err, errlen, "detcomm: out of memory");
@@ -537,6 +552,8 @@ int dc_shm_run(struct dc_shm *s, const struct dc_op *op, char *err, size_t errle
 		rc = run_bcast(&r, err, errlen);
 	else
 		rc = run_allreduce(&r, err, errlen);
+	if (r.stream)
+		dc_stream_fence();
 	free(r.pre);
 	return rc;
 }

@@ -30,6 +30,13 @@ struct dc_op {
 /* Reduce count elements: dst[k][i] = sum_j srcs[j][i] (f32 accumulation) / divisor. */
 void dc_reduce(enum detcomm_dtype sdt, const char *const *srcs, int nsrc, enum detcomm_dtype ddt,
                char *const *dsts, int ndst, size_t count, float divisor);
+/* Outputs of large operations: streaming stores that skip the read for ownership. */
+#define DC_STREAM_MAX 256
+void dc_sum_f32_stream(const char *const *srcs, int nsrc, char *const *dsts, int ndst, size_t n,
+                       float divisor);
+void dc_copy_stream(char *dst, const char *src, size_t bytes);
+/* Order streaming stores before the next (release) store. */
+void dc_stream_fence(void);
 /* Conversions used by tests and the benchmark. */
 float dc_f16_to_f32(uint16_t h);
 uint16_t dc_f32_to_f16(float f);

@@ -5,7 +5,8 @@ nobase_include_HEADERS = nccl-allreduce/det/comm.h
 nccl_allreduce_libdetcomm_la_SOURCES = nccl-allreduce/det/comm.h \
 	nccl-allreduce/detcomm.c nccl-allreduce/detcomm_internal.h \
 	nccl-allreduce/detcomm_reduce.c nccl-allreduce/detcomm_shm.c \
-	nccl-allreduce/detcomm_shm.h nccl-allreduce/detcomm_engine.c
+	nccl-allreduce/detcomm_shm.h nccl-allreduce/detcomm_engine.c \
+	nccl-allreduce/detcomm_stream.c
 nccl_allreduce_libdetcomm_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nccl-allreduce
 nccl_allreduce_libdetcomm_la_CFLAGS = $(AM_CFLAGS) $(MPI_CFLAGS)
 nccl_allreduce_libdetcomm_la_LIBADD = $(MPI_LIBS) $(PTHREAD_LIBS) $(LIBM) -lrt

@@ -160,6 +160,9 @@ static void cases_sizes(struct detcomm *c)
 	case_allreduce(c, 300001, DETCOMM_F32, DETCOMM_SUM, 0, 3);
 	case_allreduce(c, 300001, DETCOMM_F16, DETCOMM_AVG, 1, 1);
 	case_allreduce(c, 33, DETCOMM_BF16, DETCOMM_SUM, 0, 1);
+	/* above 16 MiB per rank: streaming stores, aligned and 4 bytes off */
+	case_allreduce(c, 4194311, DETCOMM_F32, DETCOMM_SUM, 0, 0);
+	case_allreduce(c, 4194311, DETCOMM_F32, DETCOMM_AVG, 0, 4);
 }
 
 static void case_grouped(struct detcomm *c, int async)
@@ -247,6 +250,44 @@ out:
 	report("async allreduces overlap computation and complete in order", ok, err);
 	for (k = 0; k < K; k++)
 		free(buf[k]);
+}
+
+/* The last rank joins late: start returns at once and the request is visibly pending. */
+static void case_async_returns_early(struct detcomm *c)
+{
+	float b[4096];
+	struct detcomm_request *req = NULL;
+	struct timespec t0, t1, nap = {0, 300000000};
+	char err[512] = "";
+	double ms;
+	int ok = 0, pending = 0;
+
+	if (g_size < 2)
+		return;
+	fill(DETCOMM_F32, (char *)b, 4096);
+	if (g_rank == g_size - 1) {
+		nanosleep(&nap, NULL);
+		ok = detcomm_allreduce(c, b, b, 4096, DETCOMM_F32, DETCOMM_SUM, err, sizeof(err)) ==
+		     0;
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (detcomm_allreduce_start(c, b, b, 4096, DETCOMM_F32, DETCOMM_SUM, &req, err,
+	                            sizeof(err)) != 0)
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pending = !detcomm_test(req);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6;
+	if (detcomm_wait(req, err, sizeof(err)) != 0)
+		goto out;
+	if (ms > 100 || !pending) {
+		snprintf(err, sizeof(err), "start took %.1f ms, pending after start: %d", ms,
+		         pending);
+		goto out;
+	}
+	ok = wrong(DETCOMM_F32, (char *)b, 4096, DETCOMM_SUM) == 0;
+out:
+	report("allreduce_start returns while a peer is still away", ok, err);
 }
 
 static void case_broadcast(struct detcomm *c, size_t n, int root)
@@ -411,11 +452,13 @@ int main(int argc, char **argv)
 	case_grouped(c, 0);
 	case_grouped(c, 1);
 	case_async(c);
+	case_async_returns_early(c);
 	case_broadcast(c, 1, 0);
 	case_broadcast(c, 3000001, g_size - 1);
 	case_registered(c, 1000003, 0, 1);
 	case_registered(c, 1000003, 1, 1);
 	case_registered(c, 333333, 0, 0);
+	case_registered(c, 4194311, 0, 1);
 	case_mismatch(c);
 	case_bad_args(c);
 	detcomm_finalize(c);
