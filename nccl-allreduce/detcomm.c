@@ -95,6 +95,7 @@ int detcomm_config_init(struct detcomm_config *cfg, char *err, size_t errlen)
 	cfg->timeout_ms = 600000;
 	cfg->chunk_bytes = 1 << 20;
 	cfg->small_bytes = 32 << 10;
+	cfg->stream_bytes = (size_t)16 << 20;
 	cfg->ranks_per_node = 0;
 	if (b && *b) {
 		if (!strcmp(b, "auto"))
@@ -122,6 +123,10 @@ int detcomm_config_init(struct detcomm_config *cfg, char *err, size_t errlen)
 	if (env_long("DETCOMM_SMALL_BYTES", 0, 1L << 30, &v, err, errlen) != 0)
 		return -1;
 	cfg->small_bytes = (size_t)v;
+	v = (long)cfg->stream_bytes;
+	if (env_long("DETCOMM_STREAM_BYTES", 0, 1L << 40, &v, err, errlen) != 0)
+		return -1;
+	cfg->stream_bytes = (size_t)v;
 	v = cfg->ranks_per_node;
 	if (env_long("DETCOMM_RANKS_PER_NODE", 0, 1 << 20, &v, err, errlen) != 0)
 		return -1;

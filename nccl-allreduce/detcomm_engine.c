@@ -38,9 +38,6 @@ struct dc_run {
 	int stream; /* outputs too large for the cache: streaming stores */
 };
 
-/* From this size per rank the outputs cannot stay in cache (two ranks overflow L3). */
-#define DC_STREAM_MIN_BYTES ((size_t)16 << 20)
-
 static size_t seg_at(const struct dc_run *r, size_t pos)
 {
 	size_t lo = 0, hi = r->op->nseg;
@@ -538,7 +535,7 @@ int dc_shm_run(struct dc_shm *s, const struct dc_op *op, char *err, size_t errle
 		return -1;
 	}
 	r.divisor = op->op == DETCOMM_AVG ? (float)s->size : 1.0f;
-	r.stream = op->kind == DC_ALLREDUCE && op->total * r.es >= DC_STREAM_MIN_BYTES;
+	r.stream = op->kind == DC_ALLREDUCE && op->total * r.es >= s->stream;
 	r.pre = malloc((op->nseg + 1) * sizeof(*r.pre));
 	if (!r.pre) {
 		snprintf(err, errlen, "detcomm: out of memory");

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,7 @@ int dc_shm_open(MPI_Comm comm, const struct detcomm_config *cfg, struct dc_shm *
 	s->timeout_ms = cfg->timeout_ms;
 	s->chunk = cfg->chunk_bytes;
 	s->small = cfg->small_bytes;
+	s->stream = cfg->stream_bytes ? cfg->stream_bytes : SIZE_MAX;
 	if (split_comms(s, cfg, err, errlen) != 0)
 		goto fail;
 	ctl_bytes = ((sizeof(struct dc_ctl) * (size_t)s->lsize + 4095) / 4096) * 4096;

@@ -40,7 +40,7 @@ struct dc_shm {
 	MPI_Comm world, node, cross;
 	int rank, size, lrank, lsize, nnodes, thread_multiple;
 	long timeout_ms;
-	size_t chunk, small;
+	size_t chunk, small, stream;
 	char *map;
 	size_t map_bytes;
 	struct dc_ctl *ctl;
