@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # nccl-allreduce: libdetcomm (collectives over MPI ranks) and det-allreduce-perf.
 lib_LTLIBRARIES += nccl-allreduce/libdetcomm.la
-nobase_include_HEADERS = nccl-allreduce/det/comm.h
+# installed as <det/comm.h>
+detcommincludedir = $(includedir)/det
+detcomminclude_HEADERS = nccl-allreduce/det/comm.h
 nccl_allreduce_libdetcomm_la_SOURCES = nccl-allreduce/det/comm.h \
 	nccl-allreduce/detcomm.c nccl-allreduce/detcomm_internal.h \
 	nccl-allreduce/detcomm_reduce.c nccl-allreduce/detcomm_shm.c \
