@@ -9,8 +9,10 @@
  *
  * Non-obvious decision: the object is created by local rank 0, its name sent over MPI, and
  * unlinked as soon as every rank has mapped it, so nothing is left in /dev/shm even when a
- * rank is killed. Waits spin briefly, then yield, then sleep, and give up after the timeout
- * or as soon as a peer's process no longer exists.
+ * rank is killed. Its pages are reserved at creation (posix_fallocate): a too small
+ * /dev/shm (64 MiB in some containers) fails detcomm_init or detcomm_alloc cleanly. Waits spin
+ * briefly, then yield, then sleep, and give up after the timeout or as soon as a peer's process no
+ * longer exists.
  */
 #include <config.h>
 
@@ -52,7 +54,8 @@ static int map_shared(MPI_Comm comm, size_t bytes, char **out, char *err, size_t
 	char name[64] = "";
 	int me, fd = -1, ok = 1, all_ok = 0, rv = -1, saved = 0;
 	void *p = MAP_FAILED;
-	static const char *const stage[] = {"", "shm_open", "ftruncate", "mmap"};
+	static const char *const stage[] = {"", "shm_open", "allocation (is /dev/shm full?)",
+	                                    "mmap"};
 
 	MPI_Comm_rank(comm, &me);
 	if (me == 0) {
@@ -61,8 +64,9 @@ static int map_shared(MPI_Comm comm, size_t bytes, char **out, char *err, size_t
 		fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
 		if (fd < 0)
 			ok = 0, saved = errno;
-		else if (ftruncate(fd, (off_t)bytes) != 0)
-			ok = 0, saved = errno;
+		else if ((saved = posix_fallocate(fd, 0, (off_t)bytes)) != 0)
+			ok =
+			    0; /* reserve now: a full /dev/shm is an error here, not SIGBUS later */
 		if (!ok)
 			snprintf(err, errlen, "detcomm: shared memory %s of %zu bytes: %s",
 			         fd < 0 ? stage[1] : stage[2], bytes, strerror(saved));
