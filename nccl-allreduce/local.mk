@@ -51,3 +51,12 @@ tests_gpu_test_detcomm_gpu_CFLAGS = $(AM_CFLAGS) $(MPI_CFLAGS) $(CUDA_CFLAGS)
 tests_gpu_test_detcomm_gpu_LDADD = nccl-allreduce/libdetcomm.la $(MPI_LIBS) $(CUDA_LIBS)
 endif
 EXTRA_DIST += tests/gpu/test_detcomm_gpu.c
+
+# Unit tests of the kernels, conversions and gradient sets (cmocka, no MPI run).
+check_PROGRAMS += tests/unit/test_detcomm_reduce
+TESTS += tests/unit/test_detcomm_reduce
+tests_unit_test_detcomm_reduce_SOURCES = tests/unit/test_detcomm_reduce.c \
+	nccl-allreduce/perf/perf_models.c
+tests_unit_test_detcomm_reduce_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nccl-allreduce
+tests_unit_test_detcomm_reduce_CFLAGS = $(AM_CFLAGS) $(MPI_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_detcomm_reduce_LDADD = nccl-allreduce/libdetcomm.la $(MPI_LIBS) $(CMOCKA_LIBS)
