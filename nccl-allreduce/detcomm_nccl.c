@@ -6,11 +6,12 @@
  * Data structure: struct dc_nccl holds the NCCL communicator, its stream and a free list
  * of completion events; a started operation is an event recorded after its kernels.
  *
- * Non-obvious decisions: the NCCL unique id travels over MPI, and every rank first agrees
- * over MPI that all ranks have a GPU, because ncclCommInitRank would otherwise wait for a
- * rank that never joins. Waits poll the event and the communicator's asynchronous error
- * and abort the communicator after the timeout, so a missing rank ends in an error, not a
- * hang. Grouped tensors are issued between ncclGroupStart/End: one launch, no copy.
+ * Non-obvious decisions: each operation first waits (on the device) for work queued on the
+ * default stream, where the caller computed the tensors. The NCCL unique id travels over MPI, and
+ * every rank first agrees over MPI that all ranks have a GPU, because ncclCommInitRank would
+ * otherwise wait for a rank that never joins. Waits poll the event and the communicator's
+ * asynchronous error and abort the communicator after the timeout, so a missing rank ends in an
+ * error, not a hang. Grouped tensors are issued between ncclGroupStart/End: one launch, no copy.
  */
 #include <config.h>
 
@@ -36,7 +37,8 @@ struct dc_nccl_event {
 struct dc_nccl {
 	ncclComm_t comm;
 	cudaStream_t stream;
-	int device, have_comm, have_stream, aborted;
+	cudaEvent_t ready; /* recorded on the default stream before each operation */
+	int device, have_comm, have_stream, have_ready, aborted;
 	long timeout_ms;
 	struct dc_nccl_event *free_events;
 };
@@ -100,6 +102,9 @@ int dc_nccl_open(MPI_Comm comm, int local_rank, long timeout_ms, struct dc_nccl 
 	n->timeout_ms = timeout_ms;
 	ok = cudaStreamCreateWithFlags(&n->stream, cudaStreamNonBlocking) == cudaSuccess;
 	n->have_stream = ok;
+	n->have_ready =
+	    ok && cudaEventCreateWithFlags(&n->ready, cudaEventDisableTiming) == cudaSuccess;
+	ok = ok && n->have_ready;
 	memset(&id, 0, sizeof(id));
 	if (rank == 0 && ok) {
 		nr = ncclGetUniqueId(&id);
@@ -139,6 +144,8 @@ void dc_nccl_close(struct dc_nccl *n)
 	}
 	if (n->have_comm && !n->aborted)
 		ncclCommDestroy(n->comm);
+	if (n->have_ready)
+		cudaEventDestroy(n->ready);
 	if (n->have_stream)
 		cudaStreamDestroy(n->stream);
 	free(n);
@@ -227,6 +234,15 @@ int dc_nccl_enqueue(struct dc_nccl *n, const struct dc_op *op, struct dc_nccl_ev
 			free(e);
 			return -1;
 		}
+	}
+	/* gradients computed on the default stream must be complete before NCCL reads them */
+	ce = cudaEventRecord(n->ready, 0);
+	if (ce == cudaSuccess)
+		ce = cudaStreamWaitEvent(n->stream, n->ready, 0);
+	if (ce != cudaSuccess) {
+		snprintf(err, errlen, "detcomm: ordering after the default stream: %s",
+		         cudaGetErrorString(ce));
+		goto fail;
 	}
 	if (issue(n, op, err, errlen) != 0)
 		goto fail;
