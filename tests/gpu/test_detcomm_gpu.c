@@ -192,6 +192,35 @@ out:
 	cudaFree(d);
 }
 
+/* Work queued on the default stream (a large memset) must land before NCCL reads. */
+static void case_default_stream_order(struct detcomm *c)
+{
+	size_t n = (size_t)64 << 20, i, nonzero = 0;
+	void *s = upload(DETCOMM_F32, n), *r = NULL;
+	float *h = malloc(4096 * sizeof(float));
+	char err[512] = "";
+	int ok = 0;
+
+	if (!s || !h || cudaMalloc(&r, n * 4) != cudaSuccess)
+		goto out;
+	if (cudaMemsetAsync(s, 0, n * 4, 0) != cudaSuccess ||
+	    detcomm_allreduce(c, s, r, n, DETCOMM_F32, DETCOMM_SUM, err, sizeof(err)) != 0)
+		goto out;
+	if (cudaMemcpy(h, (char *)r + (n - 4096) * 4, 4096 * 4, cudaMemcpyDeviceToHost) !=
+	    cudaSuccess)
+		goto out;
+	for (i = 0; i < 4096; i++)
+		nonzero += h[i] != 0.0f;
+	ok = nonzero == 0;
+	if (!ok)
+		snprintf(err, sizeof(err), "%zu elements read before the memset finished", nonzero);
+out:
+	report("device allreduce waits for work queued on the default stream", ok, err);
+	cudaFree(s);
+	cudaFree(r);
+	free(h);
+}
+
 static int no_gpu(void)
 {
 	struct detcomm_config cfg;
@@ -244,6 +273,7 @@ int main(int argc, char **argv)
 	case_allreduce(c, 0, DETCOMM_F32, DETCOMM_SUM, 1);
 	case_grouped_async(c);
 	case_broadcast_and_host(c);
+	case_default_stream_order(c);
 	detcomm_finalize(c);
 done:
 	if (g_rank == 0)
