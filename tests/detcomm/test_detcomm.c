@@ -372,6 +372,14 @@ static void case_mismatch(struct detcomm *c)
 	rc = detcomm_allreduce(c, buf, buf, 8, g_rank == 0 ? DETCOMM_F16 : DETCOMM_BF16,
 	                       DETCOMM_SUM, err, sizeof(err));
 	report("mismatched dtypes fail on every rank", rc != 0, err);
+	{
+		size_t counts[3] = {10, 20, (size_t)(g_rank == 0 ? 30 : 31)};
+		void *bufs[3] = {buf, buf + 10, buf + 30};
+		rc = detcomm_allreduce_grouped(c, bufs, counts, 3, DETCOMM_F32, DETCOMM_SUM, err,
+		                               sizeof(err));
+		report("grouped calls with different tensor lists fail on every rank",
+		       rc != 0 && strstr(err, "differs between ranks") != NULL, err);
+	}
 	err[0] = 0;
 	case_allreduce(c, 5000, DETCOMM_F32, DETCOMM_SUM, 0, 0);
 }
