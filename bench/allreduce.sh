@@ -28,12 +28,16 @@ summarise() {
 		if (size >= 33554432 && (min32 == "" || r < min32)) min32 = r
 		# the bound is a machine constant: take the best memcpy bandwidth seen at large
 		# sizes (conservative; one copy run hit by noise cannot inflate the percentage)
-		if (size >= 33554432) { n++; bw[n] = $7; if ($18 > bound) bound = $18 }
+		if (size >= 33554432) { n++; bw[n] = $7; pc[n] = $19; if ($18 > bound) bound = $18 }
 	}
 	END {
 		for (i = 1; i <= n; i++) { p = 100 * bw[i] / bound; s += p; if (i == 1 || p < minp) minp = p }
 		printf "%-28s min ratio >= 64 KiB: %5.2f   min ratio >= 32 MiB: %5.2f   ", label, min64, min32
-		printf "bound >= 32 MiB: avg %5.1f %% (min %5.1f %%) of %.1f GB/s\n", n ? s / n : 0, minp, bound
+		# and, measured at the same moment as each row, the median of the %bound column
+		for (i = 1; i <= n; i++) for (k = i + 1; k <= n; k++) if (pc[k] < pc[i]) { t = pc[i]; pc[i] = pc[k]; pc[k] = t }
+		med = n ? (n % 2 ? pc[(n + 1) / 2] : (pc[n / 2] + pc[n / 2 + 1]) / 2) : 0
+		printf "bound >= 32 MiB: avg %5.1f %% (min %5.1f %%) of the best %.1f GB/s; ", n ? s / n : 0, minp, bound
+		printf "median %%bound %5.1f %%\n", med
 	}' "$1"
 }
 
