@@ -1,3 +1,4 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # launcher: libdetcore (C Core API), det-launch, the Python package.
 include launcher/core.mk
+include launcher/launch.mk

@@ -1,0 +1,14 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# det-launch: the trial runner, one per rank. Its pieces live in a
+# convenience library so that the unit tests link exactly what ships.
+noinst_LTLIBRARIES += launcher/libdetlaunch.la
+launcher_libdetlaunch_la_SOURCES = launcher/launch_unpack.c launcher/launch_unpack.h
+launcher_libdetlaunch_la_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+launcher_libdetlaunch_la_LIBADD = common/libdethttp.la $(ARCHIVE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
+
+check_PROGRAMS += tests/unit/test_launch_unpack
+TESTS += tests/unit/test_launch_unpack
+tests_unit_test_launch_unpack_SOURCES = tests/unit/test_launch_unpack.c
+tests_unit_test_launch_unpack_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
+tests_unit_test_launch_unpack_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(ARCHIVE_CFLAGS)
+tests_unit_test_launch_unpack_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS) $(ARCHIVE_LIBS)
