@@ -2,7 +2,8 @@
 # det-launch: the trial runner, one per rank. Its pieces live in a
 # convenience library so that the unit tests link exactly what ships.
 noinst_LTLIBRARIES += launcher/libdetlaunch.la
-launcher_libdetlaunch_la_SOURCES = launcher/launch_unpack.c launcher/launch_unpack.h
+launcher_libdetlaunch_la_SOURCES = launcher/launch_unpack.c launcher/launch_unpack.h \
+	launcher/launch_rank.c launcher/launch_rank.h launcher/launch_env.c launcher/launch_env.h
 launcher_libdetlaunch_la_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 launcher_libdetlaunch_la_LIBADD = common/libdethttp.la $(ARCHIVE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
 
@@ -12,3 +13,10 @@ tests_unit_test_launch_unpack_SOURCES = tests/unit/test_launch_unpack.c
 tests_unit_test_launch_unpack_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
 tests_unit_test_launch_unpack_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(ARCHIVE_CFLAGS)
 tests_unit_test_launch_unpack_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS) $(ARCHIVE_LIBS)
+
+check_PROGRAMS += tests/unit/test_launch_env
+TESTS += tests/unit/test_launch_env
+tests_unit_test_launch_env_SOURCES = tests/unit/test_launch_env.c
+tests_unit_test_launch_env_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
+tests_unit_test_launch_env_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_launch_env_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
