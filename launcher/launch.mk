@@ -3,7 +3,8 @@
 # convenience library so that the unit tests link exactly what ships.
 noinst_LTLIBRARIES += launcher/libdetlaunch.la
 launcher_libdetlaunch_la_SOURCES = launcher/launch_unpack.c launcher/launch_unpack.h \
-	launcher/launch_rank.c launcher/launch_rank.h launcher/launch_env.c launcher/launch_env.h
+	launcher/launch_rank.c launcher/launch_rank.h launcher/launch_env.c launcher/launch_env.h \
+	launcher/launch_logq.c launcher/launch_logq.h
 launcher_libdetlaunch_la_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 launcher_libdetlaunch_la_LIBADD = common/libdethttp.la $(ARCHIVE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
 
@@ -20,3 +21,10 @@ tests_unit_test_launch_env_SOURCES = tests/unit/test_launch_env.c
 tests_unit_test_launch_env_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
 tests_unit_test_launch_env_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_launch_env_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
+
+check_PROGRAMS += tests/unit/test_launch_logq
+TESTS += tests/unit/test_launch_logq
+tests_unit_test_launch_logq_SOURCES = tests/unit/test_launch_logq.c
+tests_unit_test_launch_logq_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
+tests_unit_test_launch_logq_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_launch_logq_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)
