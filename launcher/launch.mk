@@ -4,7 +4,8 @@
 noinst_LTLIBRARIES += launcher/libdetlaunch.la
 launcher_libdetlaunch_la_SOURCES = launcher/launch_unpack.c launcher/launch_unpack.h \
 	launcher/launch_rank.c launcher/launch_rank.h launcher/launch_env.c launcher/launch_env.h \
-	launcher/launch_logq.c launcher/launch_logq.h
+	launcher/launch_logq.c launcher/launch_logq.h \
+	launcher/launch_share.c launcher/launch_share.h launcher/launch_child.c launcher/launch_child.h
 launcher_libdetlaunch_la_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 launcher_libdetlaunch_la_LIBADD = common/libdethttp.la $(ARCHIVE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
 
@@ -28,3 +29,10 @@ tests_unit_test_launch_logq_SOURCES = tests/unit/test_launch_logq.c
 tests_unit_test_launch_logq_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
 tests_unit_test_launch_logq_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_launch_logq_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)
+
+check_PROGRAMS += tests/unit/test_launch_child
+TESTS += tests/unit/test_launch_child
+tests_unit_test_launch_child_SOURCES = tests/unit/test_launch_child.c
+tests_unit_test_launch_child_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
+tests_unit_test_launch_child_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_launch_child_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)
