@@ -36,3 +36,12 @@ tests_unit_test_launch_child_SOURCES = tests/unit/test_launch_child.c
 tests_unit_test_launch_child_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
 tests_unit_test_launch_child_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_launch_child_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)
+
+bin_PROGRAMS += launcher/det-launch
+launcher_det_launch_SOURCES = launcher/launch_main.c launcher/launch_master.c \
+	launcher/launch_master.h
+launcher_det_launch_CPPFLAGS = $(AM_CPPFLAGS) -DDET_PYTHONDIR='"$(detpythondir)"' \
+	-DDET_SRC_PYTHONDIR='"$(abs_top_srcdir)/launcher/python"'
+launcher_det_launch_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+launcher_det_launch_LDADD = launcher/libdetlaunch.la common/libdethttp.la $(ARCHIVE_LIBS) \
+	$(JANSSON_LIBS) $(CURL_LIBS) $(PTHREAD_LIBS)

@@ -2,3 +2,4 @@
 # launcher: libdetcore (C Core API), det-launch, the Python package.
 include launcher/core.mk
 include launcher/launch.mk
+include launcher/python.mk
