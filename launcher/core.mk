@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # libdetcore: the C Core API (installed, header det/core.h).
 lib_LTLIBRARIES += launcher/libdetcore.la
-nobase_include_HEADERS = launcher/det/core.h
+detincludedir = $(includedir)/det
+detinclude_HEADERS = launcher/det/core.h
 launcher_libdetcore_la_SOURCES = launcher/core.c launcher/core_report.c launcher/core_ckpt.c \
 	launcher/core_remote.c launcher/core_internal.h common/sha256.c common/sha256.h
 launcher_libdetcore_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
