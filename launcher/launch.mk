@@ -41,7 +41,8 @@ bin_PROGRAMS += launcher/det-launch
 launcher_det_launch_SOURCES = launcher/launch_main.c launcher/launch_master.c \
 	launcher/launch_master.h
 launcher_det_launch_CPPFLAGS = $(AM_CPPFLAGS) -DDET_PYTHONDIR='"$(detpythondir)"' \
-	-DDET_SRC_PYTHONDIR='"$(abs_top_srcdir)/launcher/python"'
+	-DDET_SRC_PYTHONDIR='"$(abs_top_srcdir)/launcher/python"' -DBINDIR='"$(bindir)"' \
+	-DDET_BUILD_EXAMPLES_PATH='"$(abs_top_builddir)/examples/fashion-mnist"'
 launcher_det_launch_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 launcher_det_launch_LDADD = launcher/libdetlaunch.la common/libdethttp.la $(ARCHIVE_LIBS) \
 	$(JANSSON_LIBS) $(CURL_LIBS) $(PTHREAD_LIBS)

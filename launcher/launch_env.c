@@ -184,18 +184,18 @@ oom:
 	return -1;
 }
 
-static int python_path(struct env_array *a, const char *dir)
+static int prepend_path(struct env_array *a, const char *name, const char *dir)
 {
 	if (!dir)
 		return 0;
-	const char *old = env_get(a, "PYTHONPATH");
+	const char *old = env_get(a, name);
 	if (!old || !*old)
-		return env_put(a, "PYTHONPATH", dir);
+		return env_put(a, name, dir);
 	char *v = malloc(strlen(dir) + strlen(old) + 2);
 	if (!v)
 		return -1;
 	sprintf(v, "%s:%s", dir, old);
-	int rc = env_put(a, "PYTHONPATH", v);
+	int rc = env_put(a, name, v);
 	free(v);
 	return rc;
 }
@@ -217,7 +217,8 @@ char **launch_env_build(char *const base[], const struct launch_env_input *in, c
 		goto fail;
 	if (trial_vars(&a, in, err, errlen) < 0)
 		goto fail;
-	if (python_path(&a, in->pythondir) < 0) {
+	if (prepend_path(&a, "PYTHONPATH", in->pythondir) < 0 ||
+	    prepend_path(&a, "PATH", in->bindirs) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}

@@ -15,6 +15,7 @@ struct launch_env_input {
 	const struct launch_rank *rank;
 	const char *det_master;      /* NULL off-cluster */
 	const char *pythondir;       /* prepended to PYTHONPATH; NULL for none */
+	const char *bindirs;         /* prepended to PATH (":"-separated); NULL for none */
 	const char *preempt_file;    /* DET_PREEMPT_FILE */
 	const char *early_exit_file; /* DET_EARLY_EXIT_FILE */
 };

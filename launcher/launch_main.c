@@ -48,6 +48,7 @@ struct launch {
 	char job_dir[PATH_MAX - 64];
 	char model_dir[PATH_MAX];
 	const char *pythondir;
+	char bindirs[2 * PATH_MAX + 2];
 	int signal_fd;
 	int grace_seconds;
 	long wait_ms; /* how long other ranks wait for rank 0 */
@@ -72,15 +73,25 @@ static int env_ll(const char *name, long long *out, int required, char *err, siz
 	return 0;
 }
 
-static const char *python_dir(void)
+/* The Python package and the programs next to det-launch (the examples)
+ * go first on the trial's search paths: installed, or in the build tree
+ * when det-launch runs from there. */
+static void search_paths(struct launch *l)
 {
 	const char *v = getenv("DET_PYTHONDIR");
+	char self[PATH_MAX];
 	struct stat st;
-	if (v && *v)
-		return v;
-	if (stat(DET_PYTHONDIR "/determined", &st) == 0)
-		return DET_PYTHONDIR;
-	return DET_SRC_PYTHONDIR; /* running from the build tree, not installed */
+	int installed = stat(DET_PYTHONDIR "/determined", &st) == 0;
+	l->pythondir = v && *v ? v : installed ? DET_PYTHONDIR : DET_SRC_PYTHONDIR;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(l->bindirs, sizeof(l->bindirs), "%s%s%s", self, installed ? "" : ":",
+	         installed ? "" : DET_BUILD_EXAMPLES_PATH);
+	if (!l->bindirs[0] || l->bindirs[0] == ':')
+		snprintf(l->bindirs, sizeof(l->bindirs), "%s", BINDIR);
 }
 
 static int configure(struct launch *l, char *err, size_t errlen)
@@ -111,7 +122,7 @@ static int configure(struct launch *l, char *err, size_t errlen)
 	l->wait_ms = 900000;
 	if (env_ll("DET_LAUNCH_WAIT_SECONDS", &v, 0, err, errlen) == 0)
 		l->wait_ms = v * 1000;
-	l->pythondir = python_dir();
+	search_paths(l);
 	if (launch_share_dir(environ, l->exp, l->task, l->job_dir, sizeof(l->job_dir), err,
 	                     errlen) < 0)
 		return -1;
@@ -197,7 +208,8 @@ static int run_generation(struct launch *l, int gen, const json_t *as, struct ge
 	launch_share_path(abort_file, sizeof(abort_file), l->job_dir, "abort-%d", gen);
 	launch_share_path(spill, sizeof(spill), l->job_dir, "logs-t%lld-r%d.jsonl", trial,
 	                  l->rank.rank);
-	struct launch_env_input in = {as, &l->rank, l->master, l->pythondir, preempt, early};
+	struct launch_env_input in = {as,          &l->rank, l->master, l->pythondir,
+	                              l->bindirs, preempt,  early};
 	env = launch_env_build(environ, &in, err, errlen);
 	if (!env)
 		goto fail;

@@ -126,8 +126,8 @@ static void test_trial_environment_from_claim(void **state)
 	char *base[] = {"HOME=/home/u", "DET_ALLOCATION_TOKEN=secret", "PATH=/bin", NULL};
 	struct launch_rank r = {1, 2, 1, 2, 0, 1, "openmpi"};
 	json_t *c = claim();
-	struct launch_env_input in = {c, &r, "unix:/run/det.sock", "/opt/det/python",
-	                              "/job/preempt-0", "/job/early-exit-0"};
+	struct launch_env_input in = {c,        &r, "unix:/run/det.sock", "/opt/det/python",
+	                              "/opt/det/bin", "/job/preempt-0", "/job/early-exit-0"};
 	char err[256];
 	char **env = launch_env_build(base, &in, err, sizeof(err));
 	if (!env)
@@ -162,6 +162,7 @@ static void test_trial_environment_from_claim(void **state)
 		{"MASTER_ADDR", "node7"},
 		{"MASTER_PORT", "29500"},
 		{"PYTHONPATH", "/opt/det/python:/u"},
+		{"PATH", "/opt/det/bin:/bin"},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		const char *v = launch_env_lookup(env, want[i].name);
@@ -187,7 +188,7 @@ static void test_restart_checkpoint_and_defaults(void **state)
 	json_object_set_new(c, "steps_completed", json_integer(200));
 	json_object_del(c, "master_addr");
 	json_object_del(c, "environment_variables");
-	struct launch_env_input in = {c, &r, NULL, NULL, NULL, NULL};
+	struct launch_env_input in = {c, &r, NULL, NULL, NULL, NULL, NULL};
 	char err[256];
 	char **env = launch_env_build(NULL, &in, err, sizeof(err));
 	assert_non_null(env);
@@ -209,7 +210,7 @@ static void test_malformed_environment_variables_refused(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		json_t *c = claim();
 		json_object_set_new(c, "environment_variables", json_loads(bad[i], JSON_DECODE_ANY, NULL));
-		struct launch_env_input in = {c, &r, NULL, NULL, NULL, NULL};
+		struct launch_env_input in = {c, &r, NULL, NULL, NULL, NULL, NULL};
 		char err[256] = "";
 		char **env = launch_env_build(NULL, &in, err, sizeof(err));
 		if (env)
@@ -218,7 +219,7 @@ static void test_malformed_environment_variables_refused(void **state)
 		json_decref(c);
 	}
 	json_t *c = json_object();
-	struct launch_env_input in = {c, &r, NULL, NULL, NULL, NULL};
+	struct launch_env_input in = {c, &r, NULL, NULL, NULL, NULL, NULL};
 	char err[256];
 	assert_null(launch_env_build(NULL, &in, err, sizeof(err)));
 	assert_non_null(strstr(err, "trial_id"));
