@@ -29,3 +29,9 @@ tests_unit_test_fmnist_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher \
 tests_unit_test_fmnist_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(OPENBLAS_CFLAGS) $(ZLIB_CFLAGS)
 tests_unit_test_fmnist_LDADD = examples/fashion-mnist/libfmnist.la launcher/libdetcore.la \
 	$(CMOCKA_LIBS) $(ZLIB_LIBS)
+
+# examples/python-core-api: a plain-Python Core API script
+EXTRA_DIST += examples/python-core-api/train.py examples/python-core-api/const.yaml \
+	examples/python-core-api/adaptive.yaml examples/python-core-api/README.md
+TESTS += tests/python/test-examples.sh
+EXTRA_DIST += tests/python/test-examples.sh
