@@ -3,3 +3,4 @@
 include launcher/core.mk
 include launcher/launch.mk
 include launcher/python.mk
+EXTRA_DIST += doc/launcher.md doc/trial-environment.md doc/core-api.md
