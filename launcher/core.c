@@ -28,7 +28,8 @@ static int env_int64(const char *name, int64_t def, int64_t min, int64_t *out, c
 	errno = 0;
 	long long x = strtoll(v, &end, 10);
 	if (errno || *end || x < min) {
-		snprintf(err, errlen, "%s=\"%.64s\": expected an integer >= %" PRId64, name, v, min);
+		snprintf(err, errlen, "%s=\"%.64s\": expected an integer >= %" PRId64, name, v,
+		         min);
 		return -1;
 	}
 	*out = x;
@@ -62,12 +63,13 @@ static int read_dist(struct det_core_dist *d, char *err, size_t errlen)
 			return -1;
 	for (int i = 0; i < 6; i += 2) {
 		if (v[i] >= v[i + 1] || v[i + 1] > INT_MAX) {
-			snprintf(err, errlen, "%s=%" PRId64 " is not below %s=%" PRId64, names[i], v[i],
-			         names[i + 1], v[i + 1]);
+			snprintf(err, errlen, "%s=%" PRId64 " is not below %s=%" PRId64, names[i],
+			         v[i], names[i + 1], v[i + 1]);
 			return -1;
 		}
 	}
-	*d = (struct det_core_dist){(int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4], (int)v[5]};
+	*d = (struct det_core_dist){(int)v[0], (int)v[1], (int)v[2],
+	                            (int)v[3], (int)v[4], (int)v[5]};
 	return 0;
 }
 
@@ -79,8 +81,8 @@ static int read_hparams(struct det_core *core, char *err, size_t errlen)
 		v = "{}";
 	core->hparams = json_loads(v, JSON_REJECT_DUPLICATES, &jerr);
 	if (!core->hparams || !json_is_object(core->hparams)) {
-		snprintf(err, errlen, "DET_HPARAMS: not a JSON object%s%s", core->hparams ? "" : ": ",
-		         core->hparams ? "" : jerr.text);
+		snprintf(err, errlen, "DET_HPARAMS: not a JSON object%s%s",
+		         core->hparams ? "" : ": ", core->hparams ? "" : jerr.text);
 		return -1;
 	}
 	core->hparams_text = json_dumps(core->hparams, JSON_COMPACT | JSON_SORT_KEYS);
@@ -135,13 +137,15 @@ static int read_ids(struct det_core *core, char *err, size_t errlen)
 		errno = 0;
 		unsigned long long x = strtoull(s, &end, 10);
 		if (errno || *end || *s == '-') {
-			snprintf(err, errlen, "DET_TRIAL_SEED=\"%.64s\": expected an unsigned integer", s);
+			snprintf(err, errlen,
+			         "DET_TRIAL_SEED=\"%.64s\": expected an unsigned integer", s);
 			return -1;
 		}
 		core->trial_seed = x;
 	}
 	if (core->master && (!core->token || core->trial_id <= 0)) {
-		snprintf(err, errlen, "DET_MASTER is set but DET_TRIAL_ID or DET_SESSION_TOKEN is not");
+		snprintf(err, errlen,
+		         "DET_MASTER is set but DET_TRIAL_ID or DET_SESSION_TOKEN is not");
 		return -1;
 	}
 	return 0;
@@ -257,7 +261,9 @@ static json_t *hparam_lookup(const struct det_core *core, const char *name, char
 		key[n] = '\0';
 		cur = json_is_object(cur) ? json_object_get(cur, key) : NULL;
 		if (!dot)
-			return cur ? cur : (snprintf(err, errlen, "hyperparameter %s: not set", name), NULL);
+			return cur ? cur
+			           : (snprintf(err, errlen, "hyperparameter %s: not set", name),
+			              NULL);
 		p = dot + 1;
 	}
 	snprintf(err, errlen, "hyperparameter %s: not set", name);

@@ -107,7 +107,8 @@ static void remove_tree(const char *path, int depth)
 		while (d && (e = readdir(d))) {
 			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 				continue;
-			if (snprintf(child, sizeof(child), "%s/%s", path, e->d_name) < (int)sizeof(child))
+			if (snprintf(child, sizeof(child), "%s/%s", path, e->d_name) <
+			    (int)sizeof(child))
 				remove_tree(child, depth + 1);
 		}
 		if (d)
@@ -167,7 +168,8 @@ static int list_files(const char *root, const char *rel, int depth, json_t *file
 			continue;
 		}
 		if (!S_ISREG(st.st_mode)) {
-			snprintf(err, errlen, "%s: only regular files and directories may be checkpointed",
+			snprintf(err, errlen,
+			         "%s: only regular files and directories may be checkpointed",
 			         full);
 			goto fail;
 		}
@@ -283,13 +285,13 @@ static int verify_file(const char *dir, json_t *entry, char *err, size_t errlen)
 	if (sha256_file_hex(full, hex, &got, err, errlen) < 0)
 		return -1;
 	if ((json_int_t)got != json_integer_value(size)) {
-		snprintf(err, errlen, "%s: size %llu, registered %lld", full, (unsigned long long)got,
-		         (long long)json_integer_value(size));
+		snprintf(err, errlen, "%s: size %llu, registered %lld", full,
+		         (unsigned long long)got, (long long)json_integer_value(size));
 		return -1;
 	}
 	if (strcasecmp(hex, want) != 0) {
-		snprintf(err, errlen, "%s: SHA-256 %s does not match the registered %.64s", full, hex,
-		         want);
+		snprintf(err, errlen, "%s: SHA-256 %s does not match the registered %.64s", full,
+		         hex, want);
 		return -1;
 	}
 	return 0;
@@ -338,8 +340,7 @@ int det_core_checkpoint_restore(struct det_core *core, const char *uuid, char *p
 	rec = load_registry(core, uuid, dir, err, errlen);
 	if (!rec)
 		goto fail;
-	json_array_foreach(json_object_get(rec, "files"), i, entry)
-	{
+	json_array_foreach (json_object_get(rec, "files"), i, entry) {
 		if (verify_file(dir, entry, err, errlen) < 0)
 			goto fail;
 	}

@@ -55,7 +55,8 @@ static int remote_call(struct det_core *core, const char *method, const char *pa
 	time_t give_up = time(NULL) + REMOTE_RETRY_SECONDS;
 	for (;;) {
 		json_t *o = NULL;
-		if (http_client_json(core->http, method, path, body, &o, &status, err, errlen) == 0) {
+		if (http_client_json(core->http, method, path, body, &o, &status, err, errlen) ==
+		    0) {
 			if (out)
 				*out = o;
 			else

@@ -146,7 +146,8 @@ static pid_t spawn(const struct launch_child_opts *o, const char **argv, int out
 		close(out[1]);
 		close(errp[1]);
 		if (o->cwd && chdir(o->cwd) < 0) {
-			dprintf(STDERR_FILENO, "det-launch: chdir %s: %s\n", o->cwd, strerror(errno));
+			dprintf(STDERR_FILENO, "det-launch: chdir %s: %s\n", o->cwd,
+			        strerror(errno));
 			_exit(127);
 		}
 		execvpe(argv[0], (char *const *)argv, o->env);
@@ -205,7 +206,8 @@ int launch_child_run(const struct launch_child_opts *o, struct launch_child_resu
 	*be = (struct line_buf){.fd = errp[0], .stream = "stderr", .out = stderr};
 	out[0] = errp[0] = -1;
 	while (!exited || bo->fd >= 0 || be->fd >= 0) {
-		struct pollfd p[3] = {{bo->fd, POLLIN, 0}, {be->fd, POLLIN, 0}, {o->signal_fd, POLLIN, 0}};
+		struct pollfd p[3] = {
+		    {bo->fd, POLLIN, 0}, {be->fd, POLLIN, 0}, {o->signal_fd, POLLIN, 0}};
 		int rc = poll(p, 3, 100);
 		if (rc < 0 && errno != EINTR) {
 			snprintf(err, errlen, "poll: %s", strerror(errno));
@@ -216,8 +218,8 @@ int launch_child_run(const struct launch_child_opts *o, struct launch_child_resu
 		if (be->fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
 			pump(o, be);
 		long now = now_ms();
-		if (o->signal_fd >= 0 && (p[2].revents & POLLIN) && signal_requested(o->signal_fd) &&
-		    !r->preempted) {
+		if (o->signal_fd >= 0 && (p[2].revents & POLLIN) &&
+		    signal_requested(o->signal_fd) && !r->preempted) {
 			r->preempted = 1;
 			touch(o->preempt_file);
 			kill_at = now + o->grace_seconds * 1000L;

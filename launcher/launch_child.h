@@ -15,19 +15,19 @@ struct launch_child_opts {
 	char **env;               /* the child's whole environment */
 	const char *cwd;          /* the unpacked model definition */
 	int rank;
-	int prefix_lines;            /* prefix "[rank N] " on our own stdout/stderr */
-	struct launch_logq *logq;    /* NULL: output is not sent anywhere else */
-	int signal_fd;               /* signalfd for SIGTERM/SIGUSR1/SIGINT, or -1 */
-	const char *preempt_file;    /* created when a signal asks for preemption */
-	const char *abort_file;      /* created on failure; another rank's one stops ours */
-	int grace_seconds;           /* after a preemption request, then SIGKILL */
+	int prefix_lines;         /* prefix "[rank N] " on our own stdout/stderr */
+	struct launch_logq *logq; /* NULL: output is not sent anywhere else */
+	int signal_fd;            /* signalfd for SIGTERM/SIGUSR1/SIGINT, or -1 */
+	const char *preempt_file; /* created when a signal asks for preemption */
+	const char *abort_file;   /* created on failure; another rank's one stops ours */
+	int grace_seconds;        /* after a preemption request, then SIGKILL */
 };
 
 struct launch_child_result {
-	int exit_code;  /* when it exited */
-	int signal;     /* when a signal ended it, else 0 */
-	int preempted;  /* a signal asked us to preempt */
-	int aborted;    /* another rank's failure stopped it */
+	int exit_code; /* when it exited */
+	int signal;    /* when a signal ended it, else 0 */
+	int preempted; /* a signal asked us to preempt */
+	int aborted;   /* another rank's failure stopped it */
 };
 
 /* argv for an entrypoint (NULL-terminated, strings borrowed from the JSON);

@@ -100,13 +100,14 @@ static int user_vars(struct env_array *a, const json_t *list, char *err, size_t 
 		snprintf(err, errlen, "environment_variables: not a list");
 		return -1;
 	}
-	json_array_foreach(list, i, item)
-	{
+	json_array_foreach (list, i, item) {
 		const char *kv = json_string_value(item);
 		const char *eq = kv ? strchr(kv, '=') : NULL;
 		char name[256];
-		if (!eq || !valid_name(kv, (size_t)(eq - kv)) || (size_t)(eq - kv) >= sizeof(name)) {
-			snprintf(err, errlen, "environment_variables[%zu]: expected \"NAME=value\"", i);
+		if (!eq || !valid_name(kv, (size_t)(eq - kv)) ||
+		    (size_t)(eq - kv) >= sizeof(name)) {
+			snprintf(err, errlen, "environment_variables[%zu]: expected \"NAME=value\"",
+			         i);
 			return -1;
 		}
 		memcpy(name, kv, (size_t)(eq - kv));
@@ -145,7 +146,8 @@ static int trial_vars(struct env_array *a, const struct launch_env_input *in, ch
 	free(hp);
 	if (in->det_master)
 		rc |= env_put(a, "DET_MASTER", in->det_master);
-	rc |= env_put_int(a, "DET_EXPERIMENT_ID", json_integer_value(json_object_get(as, "experiment_id")));
+	rc |= env_put_int(a, "DET_EXPERIMENT_ID",
+	                  json_integer_value(json_object_get(as, "experiment_id")));
 	rc |= env_put_int(a, "DET_TRIAL_ID", json_integer_value(json_object_get(as, "trial_id")));
 	rc |= env_put(a, "DET_TRIAL_SEED", seedbuf);
 	rc |= env_put(a, "DET_LATEST_CHECKPOINT", str_field(as, "latest_checkpoint"));
@@ -153,9 +155,10 @@ static int trial_vars(struct env_array *a, const struct launch_env_input *in, ch
 	                  json_integer_value(json_object_get(as, "steps_completed")));
 	rc |= env_put(a, "DET_CHECKPOINT_DIR", str_field(as, "checkpoint_dir"));
 	rc |= env_put(a, "DET_SESSION_TOKEN", str_field(as, "token"));
-	rc |= env_put_int(a, "DET_SEARCHER_LENGTH", json_integer_value(json_object_get(as, "length")));
-	rc |= env_put(a, "DET_SEARCHER_UNIT", *str_field(as, "time_unit") ? str_field(as, "time_unit")
-	                                                                   : "batches");
+	rc |= env_put_int(a, "DET_SEARCHER_LENGTH",
+	                  json_integer_value(json_object_get(as, "length")));
+	rc |= env_put(a, "DET_SEARCHER_UNIT",
+	              *str_field(as, "time_unit") ? str_field(as, "time_unit") : "batches");
 	rc |= env_put(a, "DET_SEARCHER_METRIC", str_field(as, "searcher_metric"));
 	rc |= env_put(a, "DET_SMALLER_IS_BETTER",
 	              json_is_false(json_object_get(as, "smaller_is_better")) ? "0" : "1");
@@ -173,8 +176,8 @@ static int trial_vars(struct env_array *a, const struct launch_env_input *in, ch
 	rc |= env_put_int(a, "WORLD_SIZE", r->size);
 	rc |= env_put_int(a, "LOCAL_RANK", r->local_rank);
 	rc |= env_put_int(a, "LOCAL_WORLD_SIZE", r->local_size);
-	rc |= env_put(a, "MASTER_ADDR", *str_field(as, "master_addr") ? str_field(as, "master_addr")
-	                                                               : "127.0.0.1");
+	rc |= env_put(a, "MASTER_ADDR",
+	              *str_field(as, "master_addr") ? str_field(as, "master_addr") : "127.0.0.1");
 	rc |= env_put_int(a, "MASTER_PORT", json_integer_value(json_object_get(as, "master_port")));
 	if (rc)
 		goto oom;
@@ -213,7 +216,8 @@ char **launch_env_build(char *const base[], const struct launch_env_input *in, c
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (user_vars(&a, json_object_get(in->assignment, "environment_variables"), err, errlen) < 0)
+	if (user_vars(&a, json_object_get(in->assignment, "environment_variables"), err, errlen) <
+	    0)
 		goto fail;
 	if (trial_vars(&a, in, err, errlen) < 0)
 		goto fail;

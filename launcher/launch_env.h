@@ -11,7 +11,7 @@
 #include "launch_rank.h"
 
 struct launch_env_input {
-	const json_t *assignment;    /* the claim answer plus master_addr, master_port */
+	const json_t *assignment; /* the claim answer plus master_addr, master_port */
 	const struct launch_rank *rank;
 	const char *det_master;      /* NULL off-cluster */
 	const char *pythondir;       /* prepended to PYTHONPATH; NULL for none */

@@ -194,8 +194,8 @@ static long send_batches(struct launch_logq *q, json_t *const *entries, size_t n
 	return sent;
 }
 
-long launch_logq_ship(struct launch_logq *q, size_t max_batch, launch_logq_send_fn send,
-                      void *ctx, char *err, size_t errlen)
+long launch_logq_ship(struct launch_logq *q, size_t max_batch, launch_logq_send_fn send, void *ctx,
+                      char *err, size_t errlen)
 {
 	long total = 0, r;
 	json_t **queued = NULL;

@@ -31,8 +31,8 @@ void launch_logq_push(struct launch_logq *q, const char *stream, const char *lin
 /* Send what is spilled, then what is queued, in batches of max_batch lines.
  * A failed batch goes to the spill file and the call returns -1 with err;
  * otherwise the number of lines sent. */
-long launch_logq_ship(struct launch_logq *q, size_t max_batch, launch_logq_send_fn send,
-                      void *ctx, char *err, size_t errlen);
+long launch_logq_ship(struct launch_logq *q, size_t max_batch, launch_logq_send_fn send, void *ctx,
+                      char *err, size_t errlen);
 
 /* Lines queued in memory plus lines waiting in the spill file. */
 size_t launch_logq_pending(struct launch_logq *q);

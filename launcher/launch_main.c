@@ -104,7 +104,8 @@ static int configure(struct launch *l, char *err, size_t errlen)
 	l->master = getenv("DET_MASTER");
 	l->alloc_token = getenv("DET_ALLOCATION_TOKEN");
 	if (!l->master || !*l->master) {
-		snprintf(err, errlen, "DET_MASTER is not set (det-launch runs trials for det-master)");
+		snprintf(err, errlen,
+		         "DET_MASTER is not set (det-launch runs trials for det-master)");
 		return -1;
 	}
 	if (env_ll("DET_EXPERIMENT_ID", &l->exp, 1, err, errlen) < 0)
@@ -208,7 +209,7 @@ static int run_generation(struct launch *l, int gen, const json_t *as, struct ge
 	launch_share_path(abort_file, sizeof(abort_file), l->job_dir, "abort-%d", gen);
 	launch_share_path(spill, sizeof(spill), l->job_dir, "logs-t%lld-r%d.jsonl", trial,
 	                  l->rank.rank);
-	struct launch_env_input in = {as,          &l->rank, l->master, l->pythondir,
+	struct launch_env_input in = {as,         &l->rank, l->master, l->pythondir,
 	                              l->bindirs, preempt,  early};
 	env = launch_env_build(environ, &in, err, errlen);
 	if (!env)
@@ -325,14 +326,16 @@ static json_t *next_assignment(struct launch *l, int gen, json_t *as, const stru
 	} else if (json_is_true(json_object_get(ans, "restart"))) {
 		next = json_deep_copy(as);
 		if (next) {
-			json_object_set(next, "latest_checkpoint", json_object_get(ans, "latest_checkpoint"));
-			json_object_set(next, "steps_completed", json_object_get(ans, "steps_completed"));
+			json_object_set(next, "latest_checkpoint",
+			                json_object_get(ans, "latest_checkpoint"));
+			json_object_set(next, "steps_completed",
+			                json_object_get(ans, "steps_completed"));
 			json_object_set(next, "restarts", json_object_get(ans, "restarts"));
 		}
 		fprintf(stderr, "det-launch: trial %lld: restarting from checkpoint %s\n", trial,
 		        json_string_value(json_object_get(ans, "latest_checkpoint"))
-		                ? json_string_value(json_object_get(ans, "latest_checkpoint"))
-		                : "(none)");
+		            ? json_string_value(json_object_get(ans, "latest_checkpoint"))
+		            : "(none)");
 	} else if (all->exit_code == 0 && !all->signal && early_exit_invalid_hp(l, gen)) {
 		next = launch_master_claim(l->master, l->alloc_token, l->exp, l->task,
 		                           MASTER_WAIT_SECONDS, err, errlen);
@@ -454,7 +457,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "det-launch: %s\n", err);
 		return 1;
 	}
-	code = l.rank.rank == 0 ? run_chief(&l, err, sizeof(err)) : run_worker(&l, err, sizeof(err));
+	code =
+	    l.rank.rank == 0 ? run_chief(&l, err, sizeof(err)) : run_worker(&l, err, sizeof(err));
 	if (code < 0) {
 		fprintf(stderr, "det-launch: rank %d: %s\n", l.rank.rank, err);
 		code = 1;

@@ -23,8 +23,8 @@
 #define POLL_SECONDS 30
 #define LOG_BATCH_LINES 500
 
-static struct http_client *client(const char *master, const char *token, long timeout_ms,
-                                  char *err, size_t errlen)
+static struct http_client *client(const char *master, const char *token, long timeout_ms, char *err,
+                                  size_t errlen)
 {
 	char auth[1024];
 	if (snprintf(auth, sizeof(auth), "Bearer %s", token ? token : "") >= (int)sizeof(auth)) {
@@ -55,7 +55,8 @@ static json_t *call_retry(struct http_client *c, const char *method, const char 
 		long status = 0;
 		if (http_client_json(c, method, path, body, &out, &status, err, errlen) == 0)
 			return out ? out : json_object();
-		int again = status == 0 || status == 502 || status == 503 || (retry_409 && status == 409);
+		int again =
+		    status == 0 || status == 502 || status == 503 || (retry_409 && status == 409);
 		if (!again || time(NULL) >= give_up)
 			return NULL;
 		sleep_ms(delay);
@@ -64,8 +65,8 @@ static json_t *call_retry(struct http_client *c, const char *method, const char 
 	}
 }
 
-json_t *launch_master_claim(const char *master, const char *alloc_token, int64_t exp,
-                            int64_t task, int wait_seconds, char *err, size_t errlen)
+json_t *launch_master_claim(const char *master, const char *alloc_token, int64_t exp, int64_t task,
+                            int wait_seconds, char *err, size_t errlen)
 {
 	char path[128];
 	struct http_client *c = client(master, alloc_token, 30000, err, errlen);
@@ -159,7 +160,8 @@ static void *shipper_main(void *arg)
 	long backoff = 0;
 	for (;;) {
 		int stopping = atomic_load(&s->stop);
-		if (stopping && (launch_logq_pending(s->q) == 0 || wall_ms() >= atomic_load(&s->flush_until)))
+		if (stopping &&
+		    (launch_logq_pending(s->q) == 0 || wall_ms() >= atomic_load(&s->flush_until)))
 			break;
 		if (backoff)
 			sleep_ms(backoff);
@@ -237,7 +239,8 @@ static void *poller_main(void *arg)
 	while (!atomic_load(&p->stop)) {
 		json_t *out = NULL;
 		long status = 0;
-		if (http_client_json(p->http, "GET", p->path, NULL, &out, &status, err, sizeof(err)) < 0) {
+		if (http_client_json(p->http, "GET", p->path, NULL, &out, &status, err,
+		                     sizeof(err)) < 0) {
 			sleep_ms(2000); /* the master may be restarting */
 			continue;
 		}

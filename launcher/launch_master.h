@@ -15,8 +15,8 @@
 /* POST /experiments/{exp}/claim with the allocation token. The answer (a
  * trial, or {"done": true}); retried while the master is unreachable or the
  * experiment is paused, up to wait_seconds. */
-json_t *launch_master_claim(const char *master, const char *alloc_token, int64_t exp,
-                            int64_t task, int wait_seconds, char *err, size_t errlen);
+json_t *launch_master_claim(const char *master, const char *alloc_token, int64_t exp, int64_t task,
+                            int wait_seconds, char *err, size_t errlen);
 
 /* GET /experiments/{exp}/model_def into a new buffer (at most max_bytes). */
 int launch_master_model_def(const char *master, const char *alloc_token, int64_t exp,
@@ -24,8 +24,7 @@ int launch_master_model_def(const char *master, const char *alloc_token, int64_t
 
 /* POST /trials/{id}/exit; signal 0 is sent as null. The answer. */
 json_t *launch_master_exit(const char *master, const char *trial_token, int64_t trial,
-                           int exit_code, int signal, int wait_seconds, char *err,
-                           size_t errlen);
+                           int exit_code, int signal, int wait_seconds, char *err, size_t errlen);
 
 struct launch_shipper;
 

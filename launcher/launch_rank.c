@@ -129,7 +129,8 @@ static int from_pmix(char *const envp[], struct launch_rank *r, char *err, size_
 		return -1;
 	/* PMIx has no size variable of its own; the launcher's DET_SIZE says it */
 	if (env_int(envp, "DET_SIZE", &r->size, err, errlen)) {
-		snprintf(err, errlen, "PMIX_RANK is set but the world size is unknown (set DET_SIZE)");
+		snprintf(err, errlen,
+		         "PMIX_RANK is set but the world size is unknown (set DET_SIZE)");
 		return -1;
 	}
 	r->local_rank = r->rank;

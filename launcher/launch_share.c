@@ -59,8 +59,8 @@ static void safe_copy(char *out, size_t outlen, const char *v)
 	for (; v && v[i] && i + 1 < outlen; i++)
 		out[i] = (strchr("._-", v[i]) || (v[i] >= '0' && v[i] <= '9') ||
 		          ((v[i] | 32) >= 'a' && (v[i] | 32) <= 'z'))
-		                 ? v[i]
-		                 : '_';
+		             ? v[i]
+		             : '_';
 	out[i] = '\0';
 }
 
@@ -155,8 +155,8 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-json_t *launch_share_wait(const char *dir, const char *name, const char *stop_name,
-                          long timeout_ms, char *err, size_t errlen)
+json_t *launch_share_wait(const char *dir, const char *name, const char *stop_name, long timeout_ms,
+                          char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	long deadline = now_ms() + timeout_ms;
@@ -173,11 +173,13 @@ json_t *launch_share_wait(const char *dir, const char *name, const char *stop_na
 			return v;
 		}
 		if (stop_name && launch_share_exists(dir, stop_name)) {
-			snprintf(err, errlen, "%s/%s appeared while waiting for %s", dir, stop_name, name);
+			snprintf(err, errlen, "%s/%s appeared while waiting for %s", dir, stop_name,
+			         name);
 			return NULL;
 		}
 		if (now_ms() >= deadline) {
-			snprintf(err, errlen, "%s did not appear within %ld s", path, timeout_ms / 1000);
+			snprintf(err, errlen, "%s did not appear within %ld s", path,
+			         timeout_ms / 1000);
 			return NULL;
 		}
 		struct timespec ts = {0, 50 * 1000000L};

@@ -18,7 +18,7 @@ int launch_share_dir(char *const envp[], long long experiment, long long task, c
 
 /* Path of a file in dir: "<dir>/<name>" where name is printf-formatted. */
 int launch_share_path(char *out, size_t outlen, const char *dir, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Write value to dir/name atomically (temporary file, then rename). */
 int launch_share_put(const char *dir, const char *name, const json_t *value, char *err,
@@ -26,8 +26,8 @@ int launch_share_put(const char *dir, const char *name, const json_t *value, cha
 
 /* Read dir/name, waiting up to timeout_ms for it to appear; NULL with err on
  * timeout, or when the file stop_name (may be NULL) appears first. */
-json_t *launch_share_wait(const char *dir, const char *name, const char *stop_name,
-                          long timeout_ms, char *err, size_t errlen);
+json_t *launch_share_wait(const char *dir, const char *name, const char *stop_name, long timeout_ms,
+                          char *err, size_t errlen);
 
 /* Create an empty marker dir/name (0 or -1). */
 int launch_share_touch(const char *dir, const char *name);

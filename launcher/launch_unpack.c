@@ -80,8 +80,8 @@ static int write_regular(struct archive *a, const char *full, const char *rel, m
 {
 	int rv = -1;
 	char buf[65536];
-	int fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	              (mode & 0755) | 0600);
+	int fd =
+	    open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode & 0755) | 0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "entry \"%s\": %s", rel, strerror(errno));
 		return -1;
@@ -96,8 +96,8 @@ static int write_regular(struct archive *a, const char *full, const char *rel, m
 			break;
 		*total += (uint64_t)n;
 		if (*total > lim->max_total_bytes) {
-			snprintf(err, errlen, "entry \"%s\": archive holds more than %llu bytes", rel,
-			         (unsigned long long)lim->max_total_bytes);
+			snprintf(err, errlen, "entry \"%s\": archive holds more than %llu bytes",
+			         rel, (unsigned long long)lim->max_total_bytes);
 			goto fail;
 		}
 		for (la_ssize_t off = 0; off < n;) {
@@ -105,7 +105,8 @@ static int write_regular(struct archive *a, const char *full, const char *rel, m
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0) {
-				snprintf(err, errlen, "entry \"%s\": write: %s", rel, strerror(errno));
+				snprintf(err, errlen, "entry \"%s\": write: %s", rel,
+				         strerror(errno));
 				goto fail;
 			}
 			off += w;
@@ -161,7 +162,8 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, const char *
 	const char *hard = archive_entry_hardlink(e);
 	if (hard) {
 		if (!link_target_safe(hard)) {
-			snprintf(err, errlen, "entry \"%s\": hard link to \"%s\" leaves the directory", raw,
+			snprintf(err, errlen,
+			         "entry \"%s\": hard link to \"%s\" leaves the directory", raw,
 			         hard);
 			return -1;
 		}
@@ -177,8 +179,8 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, const char *
 	case AE_IFREG:
 		if (archive_entry_size_is_set(e) &&
 		    (uint64_t)archive_entry_size(e) > lim->max_total_bytes - *total) {
-			snprintf(err, errlen, "entry \"%s\": archive holds more than %llu bytes", raw,
-			         (unsigned long long)lim->max_total_bytes);
+			snprintf(err, errlen, "entry \"%s\": archive holds more than %llu bytes",
+			         raw, (unsigned long long)lim->max_total_bytes);
 			return -1;
 		}
 		return write_regular(a, full, raw, archive_entry_perm(e), total, lim, err, errlen);
@@ -191,7 +193,8 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, const char *
 	case AE_IFLNK: {
 		const char *t = archive_entry_symlink(e);
 		if (!link_target_safe(t)) {
-			snprintf(err, errlen, "entry \"%s\": symlink to \"%s\" leaves the directory", raw,
+			snprintf(err, errlen,
+			         "entry \"%s\": symlink to \"%s\" leaves the directory", raw,
 			         t ? t : "");
 			return -1;
 		}
@@ -202,7 +205,8 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, const char *
 		return 0;
 	}
 	default:
-		snprintf(err, errlen, "entry \"%s\": devices, fifos and sockets are not allowed", raw);
+		snprintf(err, errlen, "entry \"%s\": devices, fifos and sockets are not allowed",
+		         raw);
 		return -1;
 	}
 }
@@ -242,7 +246,8 @@ int launch_unpack(const void *data, size_t len, const char *dest,
 			goto fail;
 		}
 		if (++entries > lim.max_entries) {
-			snprintf(err, errlen, "model definition: more than %zu entries", lim.max_entries);
+			snprintf(err, errlen, "model definition: more than %zu entries",
+			         lim.max_entries);
 			goto fail;
 		}
 		if (unpack_entry(a, e, dest, &total, &lim, sub, sizeof(sub)) < 0) {

@@ -46,8 +46,8 @@ static gzFile open_gz(const char *path, char *err, size_t errlen)
 	return f;
 }
 
-int fm_data_load(const char *images_gz, const char *labels_gz, size_t max_n,
-                 struct fm_dataset *out, char *err, size_t errlen)
+int fm_data_load(const char *images_gz, const char *labels_gz, size_t max_n, struct fm_dataset *out,
+                 char *err, size_t errlen)
 {
 	int rv = -1;
 	uint8_t hi[16], hl[8];
@@ -86,8 +86,8 @@ int fm_data_load(const char *images_gz, const char *labels_gz, size_t max_n,
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		if (out->y[i] >= FM_CLASSES) {
-			snprintf(err, errlen, "%s: label %u of example %zu is out of range", labels_gz,
-			         out->y[i], i);
+			snprintf(err, errlen, "%s: label %u of example %zu is out of range",
+			         labels_gz, out->y[i], i);
 			goto fail;
 		}
 	}

@@ -20,8 +20,8 @@ struct fm_dataset {
 
 /* Load images and labels (paths to the .gz IDX files); at most max_n
  * examples (0 = all). Checks magic numbers, shapes, counts and labels. */
-int fm_data_load(const char *images_gz, const char *labels_gz, size_t max_n,
-                 struct fm_dataset *out, char *err, size_t errlen);
+int fm_data_load(const char *images_gz, const char *labels_gz, size_t max_n, struct fm_dataset *out,
+                 char *err, size_t errlen);
 
 /* Copy the examples idx[0..n) of src into a new dataset. */
 int fm_data_subset(const struct fm_dataset *src, const uint32_t *idx, size_t n,

@@ -55,7 +55,8 @@ static int read_config(struct det_core *c, struct fm_config *cfg, char *err, siz
 	for (int i = 0, n = 0; i < 3; i++) {
 		int64_t h = hp_int_or(c, hidden[i], i == 0 ? 128 : 0);
 		if (h < 0 || h > 4096) {
-			snprintf(err, errlen, "%s %lld: not within [0, 4096]", hidden[i], (long long)h);
+			snprintf(err, errlen, "%s %lld: not within [0, 4096]", hidden[i],
+			         (long long)h);
 			return -1;
 		}
 		if (h > 0)
@@ -68,8 +69,9 @@ static int read_config(struct det_core *c, struct fm_config *cfg, char *err, siz
 	if (cfg->train_examples < 1 || cfg->validation_examples < 1 ||
 	    cfg->train_examples + cfg->validation_examples > 60000 || cfg->validation_period < 1 ||
 	    cfg->report_period < 1) {
-		snprintf(err, errlen, "train_examples + validation_examples must fit in 60000, "
-		                      "periods must be positive");
+		snprintf(err, errlen,
+		         "train_examples + validation_examples must fit in 60000, "
+		         "periods must be positive");
 		return -1;
 	}
 	cfg->length = det_core_searcher_length(c);
@@ -198,7 +200,8 @@ static int train(struct det_core *c, const struct fm_config *cfg, struct fm_trai
 			if (validate(c, t, val, test, done, &ans, err, errlen) < 0 ||
 			    checkpoint(c, t, err, errlen) < 0)
 				return -1;
-			det_core_report_progress(c, (double)t->steps / (double)cfg->length, err, errlen);
+			det_core_report_progress(c, (double)t->steps / (double)cfg->length, err,
+			                         errlen);
 			if (ans.stop || ans.preempt) {
 				printf("stopping at batch %lld (%s)\n", (long long)t->steps,
 				       ans.stop ? "the searcher stopped this trial" : "preempted");
@@ -241,7 +244,8 @@ int main(void)
 	const char *latest = det_core_latest_checkpoint(c);
 	if (latest && *latest) {
 		char path[PATH_MAX];
-		if (det_core_checkpoint_restore(c, latest, path, sizeof(path), err, sizeof(err)) < 0 ||
+		if (det_core_checkpoint_restore(c, latest, path, sizeof(path), err, sizeof(err)) <
+		        0 ||
 		    fm_trainer_load(t, path, err, sizeof(err)) < 0)
 			goto fail;
 		printf("resumed from checkpoint %s at batch %lld\n", latest, (long long)t->steps);

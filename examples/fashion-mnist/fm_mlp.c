@@ -36,7 +36,8 @@ struct fm_mlp *fm_mlp_new(const int *sizes, int nlayers, int max_batch, struct f
 	}
 	for (int l = 0; l <= nlayers; l++) {
 		if (sizes[l] < 1 || sizes[l] > 65536) {
-			snprintf(err, errlen, "layer %d: size %d is not within [1, 65536]", l, sizes[l]);
+			snprintf(err, errlen, "layer %d: size %d is not within [1, 65536]", l,
+			         sizes[l]);
 			return NULL;
 		}
 	}
@@ -100,8 +101,8 @@ void fm_mlp_forward(struct fm_mlp *m, const float *x, const uint8_t *y, int batc
 	for (int l = 0; l < L; l++) {
 		int in = m->sizes[l], out = m->sizes[l + 1];
 		float *z = m->act[l + 1];
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, out, in, 1.0f, m->act[l],
-		            in, m->w[l], in, 0.0f, z, out);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, out, in, 1.0f,
+		            m->act[l], in, m->w[l], in, 0.0f, z, out);
 		for (int i = 0; i < batch; i++) {
 			float *row = z + (size_t)i * out;
 			for (int j = 0; j < out; j++) {

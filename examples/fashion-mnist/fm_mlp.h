@@ -19,16 +19,16 @@
 typedef int (*fm_grad_hook)(void *ctx, float *const *bufs, const size_t *counts, size_t n);
 
 struct fm_mlp {
-	int nlayers;                         /* weight layers */
-	int sizes[FM_MLP_MAX_LAYERS + 1];    /* sizes[0] inputs ... sizes[nlayers] classes */
+	int nlayers;                      /* weight layers */
+	int sizes[FM_MLP_MAX_LAYERS + 1]; /* sizes[0] inputs ... sizes[nlayers] classes */
 	int max_batch;
-	float *w[FM_MLP_MAX_LAYERS];         /* sizes[l+1] x sizes[l], row-major */
+	float *w[FM_MLP_MAX_LAYERS]; /* sizes[l+1] x sizes[l], row-major */
 	float *b[FM_MLP_MAX_LAYERS];
-	float *vw[FM_MLP_MAX_LAYERS];        /* momentum buffers */
+	float *vw[FM_MLP_MAX_LAYERS]; /* momentum buffers */
 	float *vb[FM_MLP_MAX_LAYERS];
-	float *gw[FM_MLP_MAX_LAYERS];        /* gradients, one contiguous buffer per tensor */
+	float *gw[FM_MLP_MAX_LAYERS]; /* gradients, one contiguous buffer per tensor */
 	float *gb[FM_MLP_MAX_LAYERS];
-	float *act[FM_MLP_MAX_LAYERS + 1];   /* max_batch x sizes[l] */
+	float *act[FM_MLP_MAX_LAYERS + 1]; /* max_batch x sizes[l] */
 	float *delta[FM_MLP_MAX_LAYERS + 1];
 };
 

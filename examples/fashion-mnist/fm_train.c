@@ -24,7 +24,8 @@ struct fm_trainer *fm_trainer_new(const struct fm_hparams *hp, const struct fm_d
 	int sizes[FM_MLP_MAX_LAYERS + 1], n = 0;
 	struct fm_trainer *t = NULL;
 	if (hp->batch_size < 1 || (size_t)hp->batch_size > train->n) {
-		snprintf(err, errlen, "batch_size %d: not within [1, %zu]", hp->batch_size, train->n);
+		snprintf(err, errlen, "batch_size %d: not within [1, %zu]", hp->batch_size,
+		         train->n);
 		return NULL;
 	}
 	if (!(hp->learning_rate > 0) || !(hp->momentum >= 0 && hp->momentum < 1) ||
@@ -42,8 +43,8 @@ struct fm_trainer *fm_trainer_new(const struct fm_hparams *hp, const struct fm_d
 	t->train = train;
 	t->seed = seed;
 	t->batch_size = hp->batch_size;
-	t->opt = (struct fm_sgd){(float)hp->learning_rate, (float)hp->momentum,
-	                         (float)hp->weight_decay};
+	t->opt =
+	    (struct fm_sgd){(float)hp->learning_rate, (float)hp->momentum, (float)hp->weight_decay};
 	t->perm_epoch = -1;
 	fm_rng_seed(&t->rng, seed);
 	t->net = fm_mlp_new(sizes, n, hp->batch_size, &t->rng, err, errlen);
@@ -139,18 +140,39 @@ struct fm_header {
 	uint64_t rng[4];
 };
 
-static int each_tensor(const struct fm_mlp *m, FILE *f, int writing)
+/* The four tensors of layer l, in file order: weights, biases, their momentum. */
+static void layer_tensors(const struct fm_mlp *m, int l, float *t[4], size_t n[4])
+{
+	t[0] = m->w[l];
+	t[1] = m->b[l];
+	t[2] = m->vw[l];
+	t[3] = m->vb[l];
+	n[0] = n[2] = fm_mlp_weights(m, l);
+	n[1] = n[3] = fm_mlp_biases(m, l);
+}
+
+static int write_tensors(const struct fm_mlp *m, FILE *f)
 {
 	for (int l = 0; l < m->nlayers; l++) {
-		float *const t[4] = {m->w[l], m->b[l], m->vw[l], m->vb[l]};
-		size_t n[4] = {fm_mlp_weights(m, l), fm_mlp_biases(m, l), fm_mlp_weights(m, l),
-		               fm_mlp_biases(m, l)};
-		for (int i = 0; i < 4; i++) {
-			size_t got = writing ? fwrite(t[i], sizeof(float), n[i], f)
-			                     : fread(t[i], sizeof(float), n[i], f);
-			if (got != n[i])
+		float *t[4];
+		size_t n[4];
+		layer_tensors(m, l, t, n);
+		for (int i = 0; i < 4; i++)
+			if (fwrite(t[i], sizeof(float), n[i], f) != n[i])
 				return -1;
-		}
+	}
+	return 0;
+}
+
+static int read_tensors(const struct fm_mlp *m, FILE *f)
+{
+	for (int l = 0; l < m->nlayers; l++) {
+		float *t[4];
+		size_t n[4];
+		layer_tensors(m, l, t, n);
+		for (int i = 0; i < 4; i++)
+			if (fread(t[i], sizeof(float), n[i], f) != n[i])
+				return -1;
 	}
 	return 0;
 }
@@ -170,7 +192,7 @@ int fm_trainer_save(const struct fm_trainer *t, const char *dir, char *err, size
 	memcpy(h.rng, t->rng.s, sizeof(h.rng));
 	snprintf(path, sizeof(path), "%s/model.bin", dir);
 	FILE *f = fopen(path, "wbe");
-	if (!f || fwrite(&h, sizeof(h), 1, f) != 1 || each_tensor(t->net, f, 1) < 0) {
+	if (!f || fwrite(&h, sizeof(h), 1, f) != 1 || write_tensors(t->net, f) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		if (f)
 			fclose(f);
@@ -205,7 +227,7 @@ int fm_trainer_load(struct fm_trainer *t, const char *dir, char *err, size_t err
 		snprintf(err, errlen, "%s: saved for another network shape or batch size", path);
 		goto fail;
 	}
-	if (each_tensor(t->net, f, 0) < 0 || fgetc(f) != EOF) {
+	if (read_tensors(t->net, f) < 0 || fgetc(f) != EOF) {
 		snprintf(err, errlen, "%s: wrong size", path);
 		goto fail;
 	}

@@ -28,7 +28,7 @@ struct fm_trainer {
 	int64_t steps;      /* batches trained */
 	int64_t perm_epoch; /* the epoch perm holds, -1 for none */
 	uint32_t *perm;
-	struct fm_rng rng;  /* drawn from for initialization; saved with the weights */
+	struct fm_rng rng; /* drawn from for initialization; saved with the weights */
 	float *xb;
 	uint8_t *yb;
 	fm_grad_hook hook; /* gradient averaging across ranks (NULL: one process) */

@@ -24,11 +24,26 @@ struct fixture {
 };
 
 static const char *const det_vars[] = {
-	"DET_MASTER",         "DET_SESSION_TOKEN",   "DET_TRIAL_ID",         "DET_EXPERIMENT_ID",
-	"DET_TRIAL_SEED",     "DET_HPARAMS",         "DET_LATEST_CHECKPOINT", "DET_STEPS_COMPLETED",
-	"DET_CHECKPOINT_DIR", "DET_RANK",            "DET_SIZE",             "DET_LOCAL_RANK",
-	"DET_LOCAL_SIZE",     "DET_CROSS_RANK",      "DET_CROSS_SIZE",       "DET_PREEMPT_FILE",
-	"DET_EARLY_EXIT_FILE", "DET_SEARCHER_LENGTH", "DET_SEARCHER_UNIT",    "DET_LOCAL_DIR",
+    "DET_MASTER",
+    "DET_SESSION_TOKEN",
+    "DET_TRIAL_ID",
+    "DET_EXPERIMENT_ID",
+    "DET_TRIAL_SEED",
+    "DET_HPARAMS",
+    "DET_LATEST_CHECKPOINT",
+    "DET_STEPS_COMPLETED",
+    "DET_CHECKPOINT_DIR",
+    "DET_RANK",
+    "DET_SIZE",
+    "DET_LOCAL_RANK",
+    "DET_LOCAL_SIZE",
+    "DET_CROSS_RANK",
+    "DET_CROSS_SIZE",
+    "DET_PREEMPT_FILE",
+    "DET_EARLY_EXIT_FILE",
+    "DET_SEARCHER_LENGTH",
+    "DET_SEARCHER_UNIT",
+    "DET_LOCAL_DIR",
 };
 
 static int setup(void **state)
@@ -37,8 +52,10 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_core_XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!mkdtemp(f->dir)) {
+		free(f);
 		return -1;
+	}
 	for (size_t i = 0; i < sizeof(det_vars) / sizeof(det_vars[0]); i++)
 		unsetenv(det_vars[i]);
 	setenv("DET_LOCAL_DIR", f->dir, 1);
@@ -202,14 +219,12 @@ static void test_metrics_are_appended_as_json_lines(void **state)
 	struct det_core_metric train[] = {{"loss", 0.5}};
 	struct det_core_metric val[] = {{"validation_loss", 0.25}, {"accuracy", 0.75}};
 	struct det_core_answer a = {1, 1};
-	assert_int_equal(det_core_report_metrics(c, DET_CORE_TRAINING, 10, train, 1, &a, err,
-	                                         sizeof(err)),
-	                 0);
+	assert_int_equal(
+	    det_core_report_metrics(c, DET_CORE_TRAINING, 10, train, 1, &a, err, sizeof(err)), 0);
 	assert_false(a.stop);
 	assert_false(a.preempt);
-	assert_int_equal(det_core_report_metrics(c, DET_CORE_VALIDATION, 20, val, 2, NULL, err,
-	                                         sizeof(err)),
-	                 0);
+	assert_int_equal(
+	    det_core_report_metrics(c, DET_CORE_VALIDATION, 20, val, 2, NULL, err, sizeof(err)), 0);
 	snprintf(path, sizeof(path), "%s/metrics.jsonl", f->dir);
 	char *text = read_text(path);
 	assert_non_null(text);
@@ -225,8 +240,8 @@ static void test_metrics_are_appended_as_json_lines(void **state)
 	assert_true(json_real_value(json_object_get(json_object_get(first, "metrics"), "loss")) ==
 	            0.5);
 	assert_string_equal(json_string_value(json_object_get(second, "group")), "validation");
-	assert_true(json_real_value(json_object_get(json_object_get(second, "metrics"),
-	                                            "accuracy")) == 0.75);
+	assert_true(json_real_value(
+	                json_object_get(json_object_get(second, "metrics"), "accuracy")) == 0.75);
 	json_decref(first);
 	json_decref(second);
 	free(text);
@@ -239,16 +254,15 @@ static void test_bad_metrics_are_refused(void **state)
 	char err[256];
 	struct det_core_metric nan_metric[] = {{"loss", 0.0 / 0.0}};
 	struct det_core_metric unnamed[] = {{"", 1.0}};
-	assert_int_equal(det_core_report_metrics(c, DET_CORE_TRAINING, 1, nan_metric, 1, NULL, err,
-	                                         sizeof(err)),
-	                 -1);
+	assert_int_equal(
+	    det_core_report_metrics(c, DET_CORE_TRAINING, 1, nan_metric, 1, NULL, err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "loss: not a finite number"));
-	assert_int_equal(det_core_report_metrics(c, DET_CORE_TRAINING, 1, unnamed, 1, NULL, err,
-	                                         sizeof(err)),
-	                 -1);
-	assert_int_equal(det_core_report_metrics(c, DET_CORE_TRAINING, -1, NULL, 0, NULL, err,
-	                                         sizeof(err)),
-	                 -1);
+	assert_int_equal(
+	    det_core_report_metrics(c, DET_CORE_TRAINING, 1, unnamed, 1, NULL, err, sizeof(err)),
+	    -1);
+	assert_int_equal(
+	    det_core_report_metrics(c, DET_CORE_TRAINING, -1, NULL, 0, NULL, err, sizeof(err)), -1);
 	det_core_free(c);
 }
 
@@ -344,7 +358,7 @@ static void test_checkpoint_commit_renames_and_records_checksums(void **state)
 	assert_non_null(meta);
 	assert_int_equal(json_integer_value(json_object_get(meta, "steps_completed")), 42);
 	assert_int_equal(
-		json_integer_value(json_object_get(json_object_get(meta, "metadata"), "epoch")), 2);
+	    json_integer_value(json_object_get(json_object_get(meta, "metadata"), "epoch")), 2);
 	json_t *files = json_object_get(meta, "files");
 	assert_int_equal(json_array_size(files), 2);
 	json_t *sub = json_array_get(files, 0), *w = json_array_get(files, 1);
@@ -358,9 +372,8 @@ static void test_checkpoint_commit_renames_and_records_checksums(void **state)
 	                    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	json_decref(meta);
 	char restored[512];
-	assert_int_equal(det_core_checkpoint_restore(c, uuid, restored, sizeof(restored), err,
-	                                             sizeof(err)),
-	                 0);
+	assert_int_equal(
+	    det_core_checkpoint_restore(c, uuid, restored, sizeof(restored), err, sizeof(err)), 0);
 	snprintf(path, sizeof(path), "%s/checkpoints/%s", f->dir, uuid);
 	assert_string_equal(restored, path);
 	det_core_free(c);
@@ -393,12 +406,11 @@ static void test_restore_refuses_ids_that_are_not_uuids(void **state)
 {
 	struct det_core *c = init_ok();
 	char path[512], err[256];
-	assert_int_equal(det_core_checkpoint_restore(c, "../../etc", path, sizeof(path), err,
-	                                             sizeof(err)),
-	                 -1);
+	assert_int_equal(
+	    det_core_checkpoint_restore(c, "../../etc", path, sizeof(path), err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "not a uuid"));
-	assert_int_equal(det_core_checkpoint_restore(c, "01234567-89ab-4def-8123-456789abcdef", path,
-	                                             sizeof(path), err, sizeof(err)),
+	assert_int_equal(det_core_checkpoint_restore(c, "01234567-89ab-4def-8123-456789abcdef",
+	                                             path, sizeof(path), err, sizeof(err)),
 	                 -1);
 	assert_non_null(strstr(err, "metadata.json"));
 	det_core_free(c);
@@ -455,21 +467,21 @@ static void test_checkpoint_dir_variable_overrides_local_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_defaults_off_cluster_single_process),
-		T(test_environment_values_are_read),
-		T(test_malformed_environment_is_an_error_naming_the_variable),
-		T(test_hyperparameters_by_type_and_nested_name),
-		T(test_metrics_are_appended_as_json_lines),
-		T(test_bad_metrics_are_refused),
-		T(test_progress_range_checked_and_recorded),
-		T(test_early_exit_leaves_reason_for_the_launcher),
-		T(test_preempt_file_makes_should_preempt_sticky),
-		T(test_checkpoint_commit_renames_and_records_checksums),
-		T(test_restore_finds_changed_truncated_and_missing_files),
-		T(test_restore_refuses_ids_that_are_not_uuids),
-		T(test_abort_removes_the_temporary_directory),
-		T(test_checkpoint_with_a_symlink_is_refused),
-		T(test_checkpoint_dir_variable_overrides_local_dir),
+	    T(test_defaults_off_cluster_single_process),
+	    T(test_environment_values_are_read),
+	    T(test_malformed_environment_is_an_error_naming_the_variable),
+	    T(test_hyperparameters_by_type_and_nested_name),
+	    T(test_metrics_are_appended_as_json_lines),
+	    T(test_bad_metrics_are_refused),
+	    T(test_progress_range_checked_and_recorded),
+	    T(test_early_exit_leaves_reason_for_the_launcher),
+	    T(test_preempt_file_makes_should_preempt_sticky),
+	    T(test_checkpoint_commit_renames_and_records_checksums),
+	    T(test_restore_finds_changed_truncated_and_missing_files),
+	    T(test_restore_refuses_ids_that_are_not_uuids),
+	    T(test_abort_removes_the_temporary_directory),
+	    T(test_checkpoint_with_a_symlink_is_refused),
+	    T(test_checkpoint_dir_variable_overrides_local_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,7 +97,8 @@ static void test_gradients_match_finite_differences(void **state)
 			double num = (lp - lm) / (2 * eps);
 			double ana = m->gw[l][i];
 			if (!(num - ana < 2e-3 && ana - num < 2e-3))
-				fail_msg("layer %d weight %zu: numeric %g analytic %g", l, i, num, ana);
+				fail_msg("layer %d weight %zu: numeric %g analytic %g", l, i, num,
+				         ana);
 			checked++;
 		}
 		float keep = m->b[l][0];
@@ -322,13 +323,13 @@ static void test_real_dataset_when_installed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rng_is_deterministic_and_bounded),
-		cmocka_unit_test(test_gradients_match_finite_differences),
-		cmocka_unit_test(test_hook_sees_every_gradient_tensor_before_the_update),
-		cmocka_unit_test(test_training_learns_synthetic_classes),
-		cmocka_unit_test(test_resume_from_checkpoint_is_bit_identical),
-		cmocka_unit_test(test_idx_reader_checks_its_input),
-		cmocka_unit_test(test_real_dataset_when_installed),
+	    cmocka_unit_test(test_rng_is_deterministic_and_bounded),
+	    cmocka_unit_test(test_gradients_match_finite_differences),
+	    cmocka_unit_test(test_hook_sees_every_gradient_tensor_before_the_update),
+	    cmocka_unit_test(test_training_learns_synthetic_classes),
+	    cmocka_unit_test(test_resume_from_checkpoint_is_bit_identical),
+	    cmocka_unit_test(test_idx_reader_checks_its_input),
+	    cmocka_unit_test(test_real_dataset_when_installed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

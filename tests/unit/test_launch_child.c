@@ -35,7 +35,11 @@ static int collect(void *ctx, const json_t *body, char *err, size_t errlen)
 	json_t *got = ctx;
 	size_t i;
 	json_t *e;
-	json_array_foreach(json_object_get(body, "logs"), i, e) json_array_append(got, e);
+	json_t *logs = json_object_get(body, "logs");
+	for (i = 0; i < json_array_size(logs); i++) {
+		e = json_array_get(logs, i);
+		json_array_append(got, e);
+	}
 	return 0;
 }
 
@@ -46,8 +50,10 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_child_XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!mkdtemp(f->dir)) {
+		free(f);
 		return -1;
+	}
 	snprintf(f->preempt, sizeof(f->preempt), "%s/preempt", f->dir);
 	snprintf(f->abort_file, sizeof(f->abort_file), "%s/abort", f->dir);
 	snprintf(f->spill, sizeof(f->spill), "%s/spill", f->dir);
@@ -74,8 +80,8 @@ static char *child_env[] = {"PATH=/usr/bin:/bin", "GREETING=hello", NULL};
 
 static struct launch_child_opts opts(struct fixture *f, json_t *ep)
 {
-	struct launch_child_opts o = {ep,         child_env, f->dir,     2, 1, f->q, -1,
-	                              f->preempt, f->abort_file, 1};
+	struct launch_child_opts o = {ep, child_env,  f->dir,        2, 1, f->q,
+	                              -1, f->preempt, f->abort_file, 1};
 	return o;
 }
 
@@ -189,8 +195,9 @@ static void test_signal_creates_preempt_file_the_trial_honours(void **state)
 	char err[256];
 	struct launch_child_result r;
 	/* the trial polls the preempt file, then checkpoints and exits 0 */
-	json_t *ep = json_pack("[s, s, s, s]", "/bin/sh", "-c",
-	               "while [ ! -e \"$1\" ]; do sleep 0.02; done; echo checkpointed", "sh");
+	json_t *ep =
+	    json_pack("[s, s, s, s]", "/bin/sh", "-c",
+	              "while [ ! -e \"$1\" ]; do sleep 0.02; done; echo checkpointed", "sh");
 	json_array_append_new(ep, json_string(f->preempt));
 	int sfd = usr1_fd();
 	assert_true(sfd >= 0);
@@ -267,8 +274,12 @@ static void test_share_dir_from_launcher_environment(void **state)
 	char dir[512], err[256], want[512];
 	char run[128];
 	snprintf(run, sizeof(run), "DET_RUN_DIR=%s/run", f->dir);
-	char *slurm[] = {run, "SLURM_JOB_ID=77", "SLURM_STEP_ID=0", "SLURM_RESTART_COUNT=2",
-	                 "OMPI_MCA_ess_base_jobid=9", NULL};
+	char *slurm[] = {run,
+	                 "SLURM_JOB_ID=77",
+	                 "SLURM_STEP_ID=0",
+	                 "SLURM_RESTART_COUNT=2",
+	                 "OMPI_MCA_ess_base_jobid=9",
+	                 NULL};
 	assert_int_equal(launch_share_dir(slurm, 5, 3, dir, sizeof(dir), err, sizeof(err)), 0);
 	snprintf(want, sizeof(want), "%s/run/e5-t3-slurm77.0.r2", f->dir);
 	assert_string_equal(dir, want);
@@ -286,16 +297,16 @@ static void test_share_dir_from_launcher_environment(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_string_entrypoint_runs_through_sh_with_env_and_cwd),
-		T(test_list_entrypoint_is_argv_not_shell),
-		T(test_missing_program_and_bad_entrypoints),
-		T(test_killed_by_signal_is_reported),
-		T(test_partial_last_line_and_crlf),
-		T(test_signal_creates_preempt_file_the_trial_honours),
-		T(test_trial_ignoring_preemption_is_killed_after_grace),
-		T(test_other_ranks_abort_stops_this_one),
-		T(test_share_put_and_wait),
-		T(test_share_dir_from_launcher_environment),
+	    T(test_string_entrypoint_runs_through_sh_with_env_and_cwd),
+	    T(test_list_entrypoint_is_argv_not_shell),
+	    T(test_missing_program_and_bad_entrypoints),
+	    T(test_killed_by_signal_is_reported),
+	    T(test_partial_last_line_and_crlf),
+	    T(test_signal_creates_preempt_file_the_trial_honours),
+	    T(test_trial_ignoring_preemption_is_killed_after_grace),
+	    T(test_other_ranks_abort_stops_this_one),
+	    T(test_share_put_and_wait),
+	    T(test_share_dir_from_launcher_environment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

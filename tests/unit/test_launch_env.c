@@ -31,9 +31,12 @@ static void test_no_launcher_means_single_process(void **state)
 
 static void test_openmpi_wins_over_allocation_slurm_vars(void **state)
 {
-	char *env[] = {"SLURM_PROCID=0",          "SLURM_NTASKS=1",
-	               "OMPI_COMM_WORLD_RANK=3",  "OMPI_COMM_WORLD_SIZE=4",
-	               "OMPI_COMM_WORLD_LOCAL_RANK=1", "OMPI_COMM_WORLD_LOCAL_SIZE=2",
+	char *env[] = {"SLURM_PROCID=0",
+	               "SLURM_NTASKS=1",
+	               "OMPI_COMM_WORLD_RANK=3",
+	               "OMPI_COMM_WORLD_SIZE=4",
+	               "OMPI_COMM_WORLD_LOCAL_RANK=1",
+	               "OMPI_COMM_WORLD_LOCAL_SIZE=2",
 	               NULL};
 	struct launch_rank r;
 	char err[256];
@@ -49,9 +52,15 @@ static void test_openmpi_wins_over_allocation_slurm_vars(void **state)
 
 static void test_slurm_step_with_uneven_nodes(void **state)
 {
-	char *env[] = {"SLURM_PROCID=4",       "SLURM_NTASKS=99", "SLURM_STEP_NUM_TASKS=5",
-	               "SLURM_LOCALID=0",      "SLURM_NODEID=2",  "SLURM_STEP_NUM_NODES=3",
-	               "SLURM_STEP_TASKS_PER_NODE=2(x2),1", "PMIX_RANK=4", NULL};
+	char *env[] = {"SLURM_PROCID=4",
+	               "SLURM_NTASKS=99",
+	               "SLURM_STEP_NUM_TASKS=5",
+	               "SLURM_LOCALID=0",
+	               "SLURM_NODEID=2",
+	               "SLURM_STEP_NUM_NODES=3",
+	               "SLURM_STEP_TASKS_PER_NODE=2(x2),1",
+	               "PMIX_RANK=4",
+	               NULL};
 	struct launch_rank r;
 	char err[256];
 	assert_int_equal(launch_rank_detect(env, &r, err, sizeof(err)), 0);
@@ -107,16 +116,17 @@ static void test_inconsistent_or_malformed_ranks_refused(void **state)
 static json_t *claim(void)
 {
 	json_t *c = json_loads(
-		"{\"trial_id\": 12, \"trial_index\": 2, \"experiment_id\": 5, \"array_task\": 2,"
-		" \"hparams\": {\"lr\": 0.5, \"layers\": {\"n\": 2}}, \"trial_seed\": 987654321,"
-		" \"token\": \"tok-abc\", \"latest_checkpoint\": null, \"steps_completed\": 0,"
-		" \"restarts\": 0, \"max_restarts\": 5, \"length\": 400, \"time_unit\": \"batches\","
-		" \"entrypoint\": \"python3 train.py\", \"slots_per_trial\": 2,"
-		" \"checkpoint_dir\": \"/ck/exp5\","
-		" \"environment_variables\": [\"FOO=bar=baz\", \"DET_TRIAL_ID=666\", \"PYTHONPATH=/u\"],"
-		" \"searcher_metric\": \"validation_loss\", \"smaller_is_better\": false,"
-		" \"master_addr\": \"node7\", \"master_port\": 29500}",
-		0, NULL);
+	    "{\"trial_id\": 12, \"trial_index\": 2, \"experiment_id\": 5, \"array_task\": 2,"
+	    " \"hparams\": {\"lr\": 0.5, \"layers\": {\"n\": 2}}, \"trial_seed\": 987654321,"
+	    " \"token\": \"tok-abc\", \"latest_checkpoint\": null, \"steps_completed\": 0,"
+	    " \"restarts\": 0, \"max_restarts\": 5, \"length\": 400, \"time_unit\": \"batches\","
+	    " \"entrypoint\": \"python3 train.py\", \"slots_per_trial\": 2,"
+	    " \"checkpoint_dir\": \"/ck/exp5\","
+	    " \"environment_variables\": [\"FOO=bar=baz\", \"DET_TRIAL_ID=666\", "
+	    "\"PYTHONPATH=/u\"],"
+	    " \"searcher_metric\": \"validation_loss\", \"smaller_is_better\": false,"
+	    " \"master_addr\": \"node7\", \"master_port\": 29500}",
+	    0, NULL);
 	assert_non_null(c);
 	return c;
 }
@@ -126,8 +136,13 @@ static void test_trial_environment_from_claim(void **state)
 	char *base[] = {"HOME=/home/u", "DET_ALLOCATION_TOKEN=secret", "PATH=/bin", NULL};
 	struct launch_rank r = {1, 2, 1, 2, 0, 1, "openmpi"};
 	json_t *c = claim();
-	struct launch_env_input in = {c,        &r, "unix:/run/det.sock", "/opt/det/python",
-	                              "/opt/det/bin", "/job/preempt-0", "/job/early-exit-0"};
+	struct launch_env_input in = {c,
+	                              &r,
+	                              "unix:/run/det.sock",
+	                              "/opt/det/python",
+	                              "/opt/det/bin",
+	                              "/job/preempt-0",
+	                              "/job/early-exit-0"};
 	char err[256];
 	char **env = launch_env_build(base, &in, err, sizeof(err));
 	if (!env)
@@ -135,34 +150,34 @@ static void test_trial_environment_from_claim(void **state)
 	struct {
 		const char *name, *value;
 	} want[] = {
-		{"HOME", "/home/u"},
-		{"FOO", "bar=baz"},
-		{"DET_MASTER", "unix:/run/det.sock"},
-		{"DET_EXPERIMENT_ID", "5"},
-		{"DET_TRIAL_ID", "12"},
-		{"DET_TRIAL_SEED", "987654321"},
-		{"DET_HPARAMS", "{\"layers\":{\"n\":2},\"lr\":0.5}"},
-		{"DET_LATEST_CHECKPOINT", ""},
-		{"DET_STEPS_COMPLETED", "0"},
-		{"DET_CHECKPOINT_DIR", "/ck/exp5"},
-		{"DET_SESSION_TOKEN", "tok-abc"},
-		{"DET_SEARCHER_LENGTH", "400"},
-		{"DET_SEARCHER_UNIT", "batches"},
-		{"DET_SEARCHER_METRIC", "validation_loss"},
-		{"DET_SMALLER_IS_BETTER", "0"},
-		{"DET_PREEMPT_FILE", "/job/preempt-0"},
-		{"DET_EARLY_EXIT_FILE", "/job/early-exit-0"},
-		{"DET_RANK", "1"},
-		{"DET_SIZE", "2"},
-		{"DET_LOCAL_RANK", "1"},
-		{"DET_CROSS_SIZE", "1"},
-		{"RANK", "1"},
-		{"WORLD_SIZE", "2"},
-		{"LOCAL_RANK", "1"},
-		{"MASTER_ADDR", "node7"},
-		{"MASTER_PORT", "29500"},
-		{"PYTHONPATH", "/opt/det/python:/u"},
-		{"PATH", "/opt/det/bin:/bin"},
+	    {"HOME", "/home/u"},
+	    {"FOO", "bar=baz"},
+	    {"DET_MASTER", "unix:/run/det.sock"},
+	    {"DET_EXPERIMENT_ID", "5"},
+	    {"DET_TRIAL_ID", "12"},
+	    {"DET_TRIAL_SEED", "987654321"},
+	    {"DET_HPARAMS", "{\"layers\":{\"n\":2},\"lr\":0.5}"},
+	    {"DET_LATEST_CHECKPOINT", ""},
+	    {"DET_STEPS_COMPLETED", "0"},
+	    {"DET_CHECKPOINT_DIR", "/ck/exp5"},
+	    {"DET_SESSION_TOKEN", "tok-abc"},
+	    {"DET_SEARCHER_LENGTH", "400"},
+	    {"DET_SEARCHER_UNIT", "batches"},
+	    {"DET_SEARCHER_METRIC", "validation_loss"},
+	    {"DET_SMALLER_IS_BETTER", "0"},
+	    {"DET_PREEMPT_FILE", "/job/preempt-0"},
+	    {"DET_EARLY_EXIT_FILE", "/job/early-exit-0"},
+	    {"DET_RANK", "1"},
+	    {"DET_SIZE", "2"},
+	    {"DET_LOCAL_RANK", "1"},
+	    {"DET_CROSS_SIZE", "1"},
+	    {"RANK", "1"},
+	    {"WORLD_SIZE", "2"},
+	    {"LOCAL_RANK", "1"},
+	    {"MASTER_ADDR", "node7"},
+	    {"MASTER_PORT", "29500"},
+	    {"PYTHONPATH", "/opt/det/python:/u"},
+	    {"PATH", "/opt/det/bin:/bin"},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		const char *v = launch_env_lookup(env, want[i].name);
@@ -205,11 +220,12 @@ static void test_restart_checkpoint_and_defaults(void **state)
 static void test_malformed_environment_variables_refused(void **state)
 {
 	struct launch_rank r = {0, 1, 0, 1, 0, 1, "single"};
-	const char *bad[] = {"[\"NOEQUALS\"]", "[\"=v\"]", "[\"1X=v\"]", "[\"A B=v\"]", "[3]",
-	                     "\"A=b\""};
+	const char *bad[] = {"[\"NOEQUALS\"]", "[\"=v\"]", "[\"1X=v\"]",
+	                     "[\"A B=v\"]",    "[3]",      "\"A=b\""};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		json_t *c = claim();
-		json_object_set_new(c, "environment_variables", json_loads(bad[i], JSON_DECODE_ANY, NULL));
+		json_object_set_new(c, "environment_variables",
+		                    json_loads(bad[i], JSON_DECODE_ANY, NULL));
 		struct launch_env_input in = {c, &r, NULL, NULL, NULL, NULL, NULL};
 		char err[256] = "";
 		char **env = launch_env_build(NULL, &in, err, sizeof(err));
@@ -229,15 +245,15 @@ static void test_malformed_environment_variables_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_no_launcher_means_single_process),
-		cmocka_unit_test(test_openmpi_wins_over_allocation_slurm_vars),
-		cmocka_unit_test(test_slurm_step_with_uneven_nodes),
-		cmocka_unit_test(test_slurm_tasks_per_node_format),
-		cmocka_unit_test(test_pmix_needs_a_size),
-		cmocka_unit_test(test_inconsistent_or_malformed_ranks_refused),
-		cmocka_unit_test(test_trial_environment_from_claim),
-		cmocka_unit_test(test_restart_checkpoint_and_defaults),
-		cmocka_unit_test(test_malformed_environment_variables_refused),
+	    cmocka_unit_test(test_no_launcher_means_single_process),
+	    cmocka_unit_test(test_openmpi_wins_over_allocation_slurm_vars),
+	    cmocka_unit_test(test_slurm_step_with_uneven_nodes),
+	    cmocka_unit_test(test_slurm_tasks_per_node_format),
+	    cmocka_unit_test(test_pmix_needs_a_size),
+	    cmocka_unit_test(test_inconsistent_or_malformed_ranks_refused),
+	    cmocka_unit_test(test_trial_environment_from_claim),
+	    cmocka_unit_test(test_restart_checkpoint_and_defaults),
+	    cmocka_unit_test(test_malformed_environment_variables_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,7 +22,7 @@
 #include "launch_logq.h"
 
 struct sink {
-	json_t *lines;   /* every line received, in order */
+	json_t *lines; /* every line received, in order */
 	size_t batches;
 	size_t max_seen; /* largest batch */
 	int fail;        /* refuse every send */
@@ -46,7 +46,10 @@ static int sink_send(void *ctx, const json_t *body, char *err, size_t errlen)
 	s->batches++;
 	if (json_array_size(logs) > s->max_seen)
 		s->max_seen = json_array_size(logs);
-	json_array_foreach(logs, i, e) json_array_append(s->lines, e);
+	for (i = 0; i < json_array_size(logs); i++) {
+		e = json_array_get(logs, i);
+		json_array_append(s->lines, e);
+	}
 	return 0;
 }
 
@@ -62,8 +65,10 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_logq_XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!mkdtemp(f->dir)) {
+		free(f);
 		return -1;
+	}
 	snprintf(f->spill, sizeof(f->spill), "%s/spill.jsonl", f->dir);
 	f->sink.lines = json_array();
 	*state = f;
@@ -135,10 +140,10 @@ static void test_full_queue_spills_and_spill_goes_first(void **state)
 	assert_int_equal(launch_logq_ship(q, 4, sink_send, &f->sink, err, sizeof(err)), 12);
 	assert_int_equal(json_array_size(f->sink.lines), 12);
 	/* spilled lines first, then the queue */
-	assert_string_equal(json_string_value(json_object_get(json_array_get(f->sink.lines, 0), "line")),
-	                    "line 5");
-	assert_string_equal(json_string_value(json_object_get(json_array_get(f->sink.lines, 7), "line")),
-	                    "line 0");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(f->sink.lines, 0), "line")), "line 5");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(f->sink.lines, 7), "line")), "line 0");
 	assert_int_equal(access(f->spill, F_OK), -1);
 	launch_logq_free(q);
 }
@@ -170,7 +175,7 @@ static void test_spill_left_by_an_earlier_run_is_sent(void **state)
 	struct fixture *f = *state;
 	char err[256];
 	struct launch_logq *q = launch_logq_new(0, 2, f->spill, 1 << 20, err, sizeof(err));
-	push_n(q, 0, 6); /* 2 queued, 4 spilled */
+	push_n(q, 0, 6);     /* 2 queued, 4 spilled */
 	launch_logq_free(q); /* queued lines are lost with the process; the spill stays */
 	q = launch_logq_new(0, 2, f->spill, 1 << 20, err, sizeof(err));
 	assert_int_equal(launch_logq_pending(q), 4);
@@ -202,10 +207,13 @@ static void test_long_and_binary_lines_are_cleaned(void **state)
 	free(big);
 	launch_logq_push(q, "stdout", "ok\xff\xfe!", 5);
 	assert_int_equal(launch_logq_ship(q, 10, sink_send, &f->sink, err, sizeof(err)), 2);
-	const char *l0 = json_string_value(json_object_get(json_array_get(f->sink.lines, 0), "line"));
-	const char *l1 = json_string_value(json_object_get(json_array_get(f->sink.lines, 1), "line"));
+	const char *l0 =
+	    json_string_value(json_object_get(json_array_get(f->sink.lines, 0), "line"));
+	const char *l1 =
+	    json_string_value(json_object_get(json_array_get(f->sink.lines, 1), "line"));
 	assert_int_equal(strlen(l0), LAUNCH_LOGQ_MAX_LINE);
-	assert_string_equal(l1, "ok?" "?!");
+	assert_string_equal(l1, "ok?"
+	                        "?!");
 	launch_logq_free(q);
 }
 
@@ -256,13 +264,13 @@ static void test_push_never_waits_for_a_slow_master(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_lines_sent_in_order_in_bounded_batches),
-		T(test_full_queue_spills_and_spill_goes_first),
-		T(test_unreachable_master_spills_and_later_sends_everything),
-		T(test_spill_left_by_an_earlier_run_is_sent),
-		T(test_spill_is_bounded_and_drops_are_counted),
-		T(test_long_and_binary_lines_are_cleaned),
-		T(test_push_never_waits_for_a_slow_master),
+	    T(test_lines_sent_in_order_in_bounded_batches),
+	    T(test_full_queue_spills_and_spill_goes_first),
+	    T(test_unreachable_master_spills_and_later_sends_everything),
+	    T(test_spill_left_by_an_earlier_run_is_sent),
+	    T(test_spill_is_bounded_and_drops_are_counted),
+	    T(test_long_and_binary_lines_are_cleaned),
+	    T(test_push_never_waits_for_a_slow_master),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

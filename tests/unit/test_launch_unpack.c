@@ -24,9 +24,9 @@
 /* One entry to put into a test archive. */
 struct spec {
 	const char *path;
-	int type;           /* AE_IFREG, AE_IFDIR, AE_IFLNK, AE_IFCHR, AE_IFIFO; 0 = hard link */
-	const char *data;   /* file contents, or the link target */
-	int64_t fake_size;  /* nonzero: declare this size and write that many bytes */
+	int type;          /* AE_IFREG, AE_IFDIR, AE_IFLNK, AE_IFCHR, AE_IFIFO; 0 = hard link */
+	const char *data;  /* file contents, or the link target */
+	int64_t fake_size; /* nonzero: declare this size and write that many bytes */
 };
 
 struct tarball {
@@ -58,9 +58,10 @@ static struct tarball make_tar(const struct spec *s, size_t n)
 				archive_entry_set_symlink(e, s[i].data);
 			if (s[i].type == AE_IFCHR)
 				archive_entry_set_rdev(e, 0x0103);
-			int64_t size = s[i].type == AE_IFREG
-			                       ? (s[i].fake_size ? s[i].fake_size : (int64_t)strlen(s[i].data))
-			                       : 0;
+			int64_t size =
+			    s[i].type == AE_IFREG
+			        ? (s[i].fake_size ? s[i].fake_size : (int64_t)strlen(s[i].data))
+			        : 0;
 			archive_entry_set_size(e, size);
 		}
 		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
@@ -92,8 +93,10 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_unpack_XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!mkdtemp(f->dir)) {
+		free(f);
 		return -1;
+	}
 	snprintf(f->dest, sizeof(f->dest), "%s/model", f->dir);
 	*state = f;
 	return 0;
@@ -127,12 +130,12 @@ static void test_benign_archive_unpacks_intact(void **state)
 {
 	struct fixture *f = *state;
 	const struct spec s[] = {
-		{"./", AE_IFDIR, "", 0},
-		{"./train.py", AE_IFREG, "print('hi')\n", 0},
-		{"pkg/sub/mod.py", AE_IFREG, "x = 1\n", 0},
-		{"link.py", AE_IFLNK, "pkg/sub/mod.py", 0},
-		{"pkg/hard.py", 0, "pkg/sub/mod.py", 0},
-		{"empty/", AE_IFDIR, "", 0},
+	    {"./", AE_IFDIR, "", 0},
+	    {"./train.py", AE_IFREG, "print('hi')\n", 0},
+	    {"pkg/sub/mod.py", AE_IFREG, "x = 1\n", 0},
+	    {"link.py", AE_IFLNK, "pkg/sub/mod.py", 0},
+	    {"pkg/hard.py", 0, "pkg/sub/mod.py", 0},
+	    {"empty/", AE_IFDIR, "", 0},
 	};
 	char err[512] = "", path[256], buf[64] = "";
 	struct tarball t = make_tar(s, sizeof(s) / sizeof(s[0]));
@@ -252,18 +255,18 @@ static void test_garbage_is_not_a_tarball(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_benign_archive_unpacks_intact),
-		T(test_absolute_path_refused),
-		T(test_dotdot_path_refused),
-		T(test_symlink_escapes_refused),
-		T(test_write_through_escaping_symlink_impossible),
-		T(test_hardlink_escapes_refused),
-		T(test_devices_and_fifos_refused),
-		T(test_too_big_refused),
-		T(test_too_many_entries_refused),
-		T(test_long_path_refused),
-		T(test_duplicate_file_not_overwritten),
-		T(test_garbage_is_not_a_tarball),
+	    T(test_benign_archive_unpacks_intact),
+	    T(test_absolute_path_refused),
+	    T(test_dotdot_path_refused),
+	    T(test_symlink_escapes_refused),
+	    T(test_write_through_escaping_symlink_impossible),
+	    T(test_hardlink_escapes_refused),
+	    T(test_devices_and_fifos_refused),
+	    T(test_too_big_refused),
+	    T(test_too_many_entries_refused),
+	    T(test_long_path_refused),
+	    T(test_duplicate_file_not_overwritten),
+	    T(test_garbage_is_not_a_tarball),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,14 +36,17 @@ static void test_abc_one_block(void **state)
 static void test_two_block_message(void **state)
 {
 	const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-	expect_hex(m, strlen(m), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	expect_hex(m, strlen(m),
+	           "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
 static void test_four_hundred_forty_eight_bit_long_message(void **state)
 {
-	const char *m = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqk"
-	                "lmnopqrlmnopqrsmnopqrstnopqrstu";
-	expect_hex(m, strlen(m), "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+	const char *m =
+	    "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqk"
+	    "lmnopqrlmnopqrsmnopqrstnopqrstu";
+	expect_hex(m, strlen(m),
+	           "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
 }
 
 static void test_million_a_chunked(void **state)
@@ -66,7 +69,8 @@ static void test_million_a_chunked(void **state)
 	}
 	sha256_final(&ctx, d);
 	sha256_hex(d, hex);
-	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	assert_string_equal(hex,
+	                    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 static void test_byte_at_a_time_equals_whole(void **state)
@@ -103,7 +107,8 @@ static void test_file_hash_and_size(void **state)
 	char hex[SHA256_HEX_BYTES], err[256];
 	uint64_t size = 0;
 	assert_int_equal(sha256_file_hex(path, hex, &size, err, sizeof(err)), 0);
-	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(hex,
+	                    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	assert_int_equal(size, 3);
 	unlink(path);
 	assert_int_equal(sha256_file_hex(path, hex, &size, err, sizeof(err)), -1);
@@ -113,14 +118,14 @@ static void test_file_hash_and_size(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_message),
-		cmocka_unit_test(test_abc_one_block),
-		cmocka_unit_test(test_two_block_message),
-		cmocka_unit_test(test_four_hundred_forty_eight_bit_long_message),
-		cmocka_unit_test(test_million_a_chunked),
-		cmocka_unit_test(test_byte_at_a_time_equals_whole),
-		cmocka_unit_test(test_padding_boundaries_55_56_64),
-		cmocka_unit_test(test_file_hash_and_size),
+	    cmocka_unit_test(test_empty_message),
+	    cmocka_unit_test(test_abc_one_block),
+	    cmocka_unit_test(test_two_block_message),
+	    cmocka_unit_test(test_four_hundred_forty_eight_bit_long_message),
+	    cmocka_unit_test(test_million_a_chunked),
+	    cmocka_unit_test(test_byte_at_a_time_equals_whole),
+	    cmocka_unit_test(test_padding_boundaries_55_56_64),
+	    cmocka_unit_test(test_file_hash_and_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
