@@ -92,7 +92,8 @@ class OffClusterTest(EnvTestCase):
                 {"path": "sub/e", "size": 0, "sha256": hashlib.sha256(b"").hexdigest()},
                 {"path": "w.bin", "size": 3, "sha256": hashlib.sha256(b"abc").hexdigest()}])
             with core.checkpoint.restore_path(uuid) as p:
-                self.assertEqual(p, final)
+                self.assertEqual(str(p), final)
+                self.assertEqual((p / "w.bin").read_bytes(), b"abc")
             self.assertEqual(core.checkpoint.get_metadata(uuid)["note"], "x")
 
     def test_restore_detects_corruption_and_bad_ids(self):

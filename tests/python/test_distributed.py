@@ -32,6 +32,17 @@ WORKER = textwrap.dedent("""
             open(os.environ["DET_PREEMPT_FILE"], "w").close()
         out["preempt"] = core.preempt.should_preempt()
         core.train.report_training_metrics(1, {"loss": float(d.rank)})
+        with core.checkpoint.store_path({"steps_completed": 1}, shard=True) as (path, uuid):
+            (path / f"rank{d.rank}").write_text(str(d.rank))
+        out["uuid"] = uuid
+        try:
+            with core.checkpoint.store_path({}) as (path, uuid):
+                pass
+            out["unsharded"] = "allowed"
+        except RuntimeError as e:
+            out["unsharded"] = str(e)
+        with core.checkpoint.restore_path(out["uuid"]) as path:
+            out["files"] = sorted(p.name for p in path.iterdir())
     print(json.dumps(out))
 """)
 
@@ -84,6 +95,12 @@ class DistributedTest(EnvTestCase):
             self.assertEqual(o["broadcast"], "from chief")
             self.assertEqual(o["local"], [0, 1] if r < 2 else [2, 3])
             self.assertTrue(o["preempt"], "every rank follows the chief's decision")
+            self.assertEqual(o["uuid"], outs[0]["uuid"])
+            self.assertEqual(o["files"], ["metadata.json", "rank0", "rank1", "rank2", "rank3"])
+            if r == 0:
+                self.assertEqual(o["unsharded"], "allowed")
+            else:
+                self.assertIn("only be called on the chief", o["unsharded"])
         # only the chief reported metrics
         with open(os.path.join(self.dir, "metrics.jsonl")) as f:
             lines = [json.loads(x) for x in f]

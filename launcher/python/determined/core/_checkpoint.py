@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import json
 import os
+import pathlib
 import re
 import shutil
 import uuid as uuidlib
@@ -65,24 +66,52 @@ class CheckpointContext:
 
     @contextlib.contextmanager
     def store_path(self, metadata=None, *, shard=False):
-        """Yield ``(path, uuid)``: write the checkpoint's files into path."""
+        """Yield ``(path, uuid)``: write the checkpoint's files into path.
+
+        shard=False: only the chief may call it. shard=True: every rank calls it
+        together and writes its own files into the same directory (which must be
+        on a file system all ranks share); the chief then commits it."""
         metadata = dict(metadata or {})
         steps = metadata.get("steps_completed", 0)
         if not isinstance(steps, int) or steps < 0:
             raise ValueError("metadata steps_completed: not a non-negative int")
         json.dumps(metadata)  # must be JSON-serializable before any file is written
-        ckpt_id = str(uuidlib.uuid4())
+        if not shard and self._dist.rank != 0:
+            raise RuntimeError("store_path(shard=False) may only be called on the chief "
+                               f"(this is rank {self._dist.rank})")
+        ckpt_id = str(uuidlib.uuid4()) if self._dist.rank == 0 else None
+        if shard:
+            ckpt_id = self._dist.broadcast(ckpt_id)
         tmp = os.path.join(self._dir, ".tmp-" + ckpt_id)
-        final = os.path.join(self._dir, ckpt_id)
-        os.makedirs(tmp)
+        if self._dist.rank == 0:
+            os.makedirs(tmp)
+        if shard:
+            self._dist.allgather(None)  # the directory exists before anyone writes
+        failed = False
         try:
-            yield tmp, ckpt_id
+            yield pathlib.Path(tmp), ckpt_id
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            if shard:
+                failed = any(self._dist.allgather(failed))
+            if self._dist.rank == 0:
+                if failed:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                else:
+                    self._commit(tmp, ckpt_id, steps, metadata)
+            if shard:
+                self._dist.allgather(None)  # committed before anyone goes on
+
+    def _commit(self, tmp, ckpt_id, steps, metadata):
+        try:
             files = _list_files(tmp)
             record = {"uuid": ckpt_id, "steps_completed": steps, "metadata": metadata,
                       "files": files}
             with open(os.path.join(tmp, "metadata.json"), "w", encoding="utf-8") as f:
                 json.dump(record, f, indent=2, sort_keys=True)
-            os.rename(tmp, final)
+            os.rename(tmp, os.path.join(self._dir, ckpt_id))
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -123,12 +152,12 @@ class CheckpointContext:
         return path, rec
 
     @contextlib.contextmanager
-    def restore_path(self, storage_id, *, selector=None):
+    def restore_path(self, storage_id, download_mode=None, *, selector=None):
         """Yield the verified directory of checkpoint storage_id."""
         path, _ = self._verify(storage_id)
-        yield path
+        yield pathlib.Path(path)
 
-    def download(self, storage_id, ckpt_dir, *, selector=None):
+    def download(self, storage_id, ckpt_dir, download_mode=None, *, selector=None):
         """Copy a verified checkpoint into ckpt_dir."""
         path, _ = self._verify(storage_id)
         shutil.copytree(path, ckpt_dir, dirs_exist_ok=True)
@@ -137,14 +166,9 @@ class CheckpointContext:
         _, rec = self._verify(storage_id)
         return rec.get("metadata", {})
 
-    @contextlib.contextmanager
-    def _upload_dir(self, ckpt_dir, metadata):
-        with self.store_path(metadata) as (path, ckpt_id):
-            shutil.copytree(ckpt_dir, path, dirs_exist_ok=True)
-            yield ckpt_id
-
     def upload(self, ckpt_dir, metadata=None, *, shard=False, selector=None):
         """Store a copy of ckpt_dir as a new checkpoint; its uuid."""
-        with self._upload_dir(ckpt_dir, metadata) as ckpt_id:
-            pass
+        with self.store_path(metadata, shard=shard) as (path, ckpt_id):
+            if ckpt_dir is not None:
+                shutil.copytree(ckpt_dir, path, dirs_exist_ok=True)
         return ckpt_id
