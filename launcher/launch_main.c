@@ -308,12 +308,21 @@ static int publish(struct launch *l, int gen, json_t *as, char *err, size_t errl
 	return launch_share_put(l->job_dir, name, as, err, errlen);
 }
 
-/* Rank 0 after a generation: the next assignment, or NULL when done. */
+/* Rank 0 after a generation: the next assignment, or NULL when done.
+ * After a preemption by a signal no exit is reported: the trial is not over,
+ * and the master treats a task that ends with its trial still live as one
+ * to requeue, which resumes the trial from its latest checkpoint. */
 static json_t *next_assignment(struct launch *l, int gen, json_t *as, const struct gen_result *all,
                                char *err, size_t errlen)
 {
 	long long trial = json_integer_value(json_object_get(as, "trial_id"));
 	const char *token = json_string_value(json_object_get(as, "token"));
+	if (all->preempted) {
+		fprintf(stderr, "det-launch: trial %lld: preempted; it resumes from its latest "
+		                "checkpoint when the job runs again\n",
+		        trial);
+		return NULL;
+	}
 	json_t *ans = launch_master_exit(l->master, token, trial, all->exit_code, all->signal,
 	                                 MASTER_WAIT_SECONDS, err, errlen);
 	if (!ans) {
@@ -321,9 +330,7 @@ static json_t *next_assignment(struct launch *l, int gen, json_t *as, const stru
 		return NULL;
 	}
 	json_t *next = NULL;
-	if (all->preempted) {
-		/* the job is going away: the trial resumes in a later allocation */
-	} else if (json_is_true(json_object_get(ans, "restart"))) {
+	if (json_is_true(json_object_get(ans, "restart"))) {
 		next = json_deep_copy(as);
 		if (next) {
 			json_object_set(next, "latest_checkpoint",

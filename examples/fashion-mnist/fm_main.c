@@ -202,7 +202,7 @@ static int train(struct det_core *c, const struct fm_config *cfg, struct fm_trai
 				return -1;
 			det_core_report_progress(c, (double)t->steps / (double)cfg->length, err,
 			                         errlen);
-			if (ans.stop || ans.preempt) {
+			if (!done && (ans.stop || ans.preempt)) {
 				printf("stopping at batch %lld (%s)\n", (long long)t->steps,
 				       ans.stop ? "the searcher stopped this trial" : "preempted");
 				return 0;
