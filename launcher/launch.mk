@@ -46,3 +46,9 @@ launcher_det_launch_CPPFLAGS = $(AM_CPPFLAGS) -DDET_PYTHONDIR='"$(detpythondir)"
 launcher_det_launch_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 launcher_det_launch_LDADD = launcher/libdetlaunch.la common/libdethttp.la $(ARCHIVE_LIBS) \
 	$(JANSSON_LIBS) $(CURL_LIBS) $(PTHREAD_LIBS)
+
+# Integration tests with a real det-master (skipped where it is not built).
+TESTS += tests/integration/test-trial-run.sh tests/integration/test-trial-faults.sh \
+	tests/integration/test-trial-asha.sh
+EXTRA_DIST += tests/integration/trial-lib.sh tests/integration/test-trial-run.sh \
+	tests/integration/test-trial-faults.sh tests/integration/test-trial-asha.sh

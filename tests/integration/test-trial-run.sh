@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Trials run end to end by a real det-master and det-launch: the C example
+# with its metrics, logs and verified checkpoints; the plain-Python Core API
+# example; a two-rank Python trial using distributed.allgather; hostile
+# model tarballs refused with a clear error.
+set -u
+. "$(dirname "$0")/trial-lib.sh"
+skip_all_unless_ready 13
+start_master || exit 1
+
+# 1. The C example, one trial.
+mkdir -p "$work/fm"
+cp "$srcdir/examples/fashion-mnist/README.md" "$work/fm/"
+pack "$work/fm" "$work/fm.tgz"
+fm_config c-const 300 >"$work/c.yaml"
+id=$(create_exp "$work/c.yaml" "$work/fm.tgz")
+eq "the C example completes" COMPLETED "$(wait_exp "$id" 120)"
+t=$(trial_json "$id")
+eq "its trial trained the searcher's length" 300 "$(jq '.[0].steps_completed' <<<"$t")"
+tid=$(jq '.[0].id' <<<"$t")
+eq "three validations reported, with the batches time metric" "100 200 300" \
+	"$(validations "$tid" | jq -r 'map(.metrics.batches | tostring) | join(" ")')"
+api GET "/trials/$tid/logs"
+jq -e '[.logs[] | select(.line | test("batch 300: validation loss .* test loss"))] | length == 1' \
+	<"$work/body" >/dev/null
+ok $? "the trial's output reached the master's log, test accuracy at the end"
+uuid=$(jq -r '.[0].latest_checkpoint' <<<"$t")
+api GET "/checkpoints/$uuid"
+path=$(body .path)
+want=$(body '.files[] | select(.path == "model.bin") | .sha256')
+eq "the registered SHA-256 is the file's" "$want" "$(sha256sum "$path/model.bin" | cut -d' ' -f1)"
+
+# 2. The plain-Python Core API example.
+mkdir -p "$work/py"
+cp "$srcdir/examples/python-core-api/train.py" "$work/py/"
+pack "$work/py" "$work/py.tgz"
+sed -e 's/batches: 200/batches: 40/' -e 's/examples: 6000/examples: 1200/' \
+	-e 's/validation_period: 50/validation_period: 20/' \
+	"$srcdir/examples/python-core-api/const.yaml" >"$work/py.yaml"
+id=$(create_exp "$work/py.yaml" "$work/py.tgz")
+eq "the Python Core API example completes" COMPLETED "$(wait_exp "$id" 120)"
+t=$(trial_json "$id")
+eq "its trial reached the length" 40 "$(jq '.[0].steps_completed' <<<"$t")"
+check_ckpt=$(jq -r '.[0].latest_checkpoint' <<<"$t")
+api GET "/checkpoints/$check_ckpt"
+eq "its checkpoint is registered with its file" state.json "$(body '.files[0].path')"
+
+# 3. Two ranks (mpirun under the local resource manager) and allgather.
+mkdir -p "$work/dist"
+cat >"$work/dist/dist.py" <<'PY'
+import determined as det
+with det.core.init() as core:
+    d = core.distributed
+    everyone = d.allgather({"rank": d.rank, "local": d.local_rank})
+    print("rank", d.rank, "sees", everyone, flush=True)
+    total = sum(e["rank"] for e in everyone)
+    for op in core.searcher.operations():
+        core.train.report_validation_metrics(
+            op.length, {"validation_loss": 1.0, "ranks": float(len(everyone)), "sum": float(total)})
+        if d.rank == 0:
+            op.report_completed(1.0)
+PY
+pack "$work/dist" "$work/dist.tgz"
+cat >"$work/dist.yaml" <<'YAML'
+name: two-ranks
+entrypoint: [python3, dist.py]
+resources:
+  slots_per_trial: 2
+searcher:
+  name: single
+  metric: validation_loss
+  max_length:
+    batches: 1
+max_restarts: 0
+YAML
+id=$(create_exp "$work/dist.yaml" "$work/dist.tgz")
+eq "the two-rank trial completes" COMPLETED "$(wait_exp "$id" 120)"
+tid=$(jq '.[0].id' <<<"$(trial_json "$id")")
+eq "allgather saw both ranks; only the chief reported" "2 1 1" \
+	"$(validations "$tid" | jq -r '"\(.[0].metrics.ranks) \(.[0].metrics.sum) \(length)"')"
+api GET "/trials/$tid/logs"
+eq "both ranks' output is in the trial's log" "0 1" \
+	"$(jq -r '[.logs[] | select(.line | test("sees")) | .rank] | sort | map(tostring) | join(" ")' <"$work/body")"
+
+# 4. Hostile model definitions: refused with a clear error, nothing written outside.
+hostile() { # NAME PYTHON-TARFILE-CODE
+	python3 - "$work/$1.tgz" "$2" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w:gz") as t:
+    exec(sys.argv[2])
+PY
+}
+hostile dotdot 'ti = tarfile.TarInfo("../escaped"); ti.size = 1; t.addfile(ti, io.BytesIO(b"x"))'
+hostile symlink 'ti = tarfile.TarInfo("link"); ti.type = tarfile.SYMTYPE; ti.linkname = "/etc"; t.addfile(ti)'
+for kind in dotdot symlink; do
+	cat >"$work/$kind.yaml" <<YAML
+name: hostile-$kind
+entrypoint: "true"
+searcher: {name: single, metric: m, max_length: {batches: 1}}
+max_restarts: 0
+YAML
+	id=$(create_exp "$work/$kind.yaml" "$work/$kind.tgz")
+	if [ -z "$id" ]; then
+		ok 0 "hostile tarball ($kind) refused when the experiment is created"
+		continue
+	fi
+	wait_exp "$id" 60 >/dev/null
+	logs=$(cat "$work"/state/task-logs/e"$id"-task*.log 2>/dev/null)
+	case $kind in
+	dotdot) grep -q 'model definition: entry "../escaped": path contains ".."' <<<"$logs" &&
+		[ ! -e "$HOME/.det-slurm/run/escaped" ] ;;
+	symlink) grep -q 'model definition: entry "link": symlink to "/etc" leaves the directory' <<<"$logs" ;;
+	esac
+	ok $? "hostile tarball ($kind) refused by det-launch with a clear error"
+done
+stop_master
