@@ -49,6 +49,7 @@ launcher_det_launch_LDADD = launcher/libdetlaunch.la common/libdethttp.la $(ARCH
 
 # Integration tests with a real det-master (skipped where it is not built).
 TESTS += tests/integration/test-trial-run.sh tests/integration/test-trial-faults.sh \
-	tests/integration/test-trial-asha.sh
+	tests/integration/test-trial-asha.sh tests/integration/test-trial-pytorch.sh
 EXTRA_DIST += tests/integration/trial-lib.sh tests/integration/test-trial-run.sh \
-	tests/integration/test-trial-faults.sh tests/integration/test-trial-asha.sh
+	tests/integration/test-trial-faults.sh tests/integration/test-trial-asha.sh \
+	tests/integration/test-trial-pytorch.sh

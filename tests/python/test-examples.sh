@@ -7,9 +7,9 @@ top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${top_builddir:-$top}
 prog=$build/examples/fashion-mnist/det-example-fashion-mnist
 data=${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}
-echo "1..3"
+echo "1..4"
 if [ ! -r "$data/train-images-idx3-ubyte.gz" ]; then
-	for i in 1 2 3; do echo "ok $i # SKIP dataset-fashion-mnist is not installed"; done
+	for i in 1 2 3 4; do echo "ok $i # SKIP dataset-fashion-mnist is not installed"; done
 	exit 0
 fi
 work=$(mktemp -d)
@@ -53,4 +53,17 @@ if (cd "$work" && DET_LOCAL_DIR=$work/py DET_SEARCHER_LENGTH=20 DET_HPARAMS= \
 else
 	echo "not ok 3 - the plain-Python Core API example runs off-cluster"
 	cat "$work/py.out"
+fi
+
+# 4: the PyTorch example (Debian's python3-torch runs on /usr/bin/python3)
+if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
+	echo "ok 4 # SKIP python3-torch is not installed"
+elif (cd "$work" && DET_LOCAL_DIR=$work/pt DET_SEARCHER_LENGTH=20 DET_HPARAMS= \
+	PYTHONPATH="$top/launcher/python" PYTHONDONTWRITEBYTECODE=1 \
+	/usr/bin/python3 "$top/examples/pytorch/train.py" >"$work/pt.out" 2>&1) &&
+	grep -q '"test_accuracy"' "$work/pt/metrics.jsonl"; then
+	echo "ok 4 - the PyTorch example runs off-cluster"
+else
+	echo "not ok 4 - the PyTorch example runs off-cluster"
+	cat "$work/pt.out"
 fi
