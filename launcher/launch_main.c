@@ -318,8 +318,9 @@ static json_t *next_assignment(struct launch *l, int gen, json_t *as, const stru
 	long long trial = json_integer_value(json_object_get(as, "trial_id"));
 	const char *token = json_string_value(json_object_get(as, "token"));
 	if (all->preempted) {
-		fprintf(stderr, "det-launch: trial %lld: preempted; it resumes from its latest "
-		                "checkpoint when the job runs again\n",
+		fprintf(stderr,
+		        "det-launch: trial %lld: preempted; it resumes from its latest "
+		        "checkpoint when the job runs again\n",
 		        trial);
 		return NULL;
 	}
