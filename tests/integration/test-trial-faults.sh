@@ -8,7 +8,7 @@
 # trial carries on and no report is lost).
 set -u
 . "$(dirname "$0")/trial-lib.sh"
-skip_all_unless_ready 14
+skip_all_unless_ready 18
 start_master || exit 1
 mkdir -p "$work/fm"
 cp "$srcdir/examples/fashion-mnist/README.md" "$work/fm/"
@@ -110,4 +110,20 @@ want=$(seq -s' ' 100 100 4000)
 eq "no validation report is missing" "$want" \
 	"$(validations "$tid" | jq -r 'map(.steps) | unique | map(tostring) | join(" ")')"
 eq "the trial was not restarted" 0 "$(jq '.[0].restarts' <<<"$t")"
+api GET "/trials/$tid/logs?limit=10000"
+eq "no log line is missing (spilled while the master was away, sent later)" 40 \
+	"$(jq '[.logs[] | select(.line | test("^batch [0-9]+: validation loss"))] | map(.line) | unique | length' <"$work/body")"
+
+# 6. INVALID_HP: the trial exits early and det-launch claims the replacement.
+fm_config invalid 100 >"$work/invalid.yaml"
+sed -i -e 's|^  name: single|  name: random\n  max_trials: 2\n  max_concurrent_trials: 1|' \
+	-e 's|^  batch_size: 64|  batch_size: {type: categorical, vals: [0, 64]}|' "$work/invalid.yaml"
+id=$(create_exp "$work/invalid.yaml" "$work/fm.tgz")
+eq "the experiment with invalid hyperparameters completes" COMPLETED "$(wait_exp "$id" 180)"
+t=$(trial_json "$id")
+eq "two valid trials completed" 2 \
+	"$(jq '[.[] | select(.state == "COMPLETED" and .hparams.batch_size == 64)] | length' <<<"$t")"
+n_bad=$(jq '[.[] | select(.hparams.batch_size == 0)] | length' <<<"$t")
+eq "the invalid ones ended in ERROR ($n_bad of them), replaced in the same allocation" "true true" \
+	"$(jq -r '"\([.[] | select(.hparams.batch_size == 0)] | length > 0) \([.[] | select(.hparams.batch_size == 0) | .state == "ERROR"] | all)"' <<<"$t")"
 stop_master
