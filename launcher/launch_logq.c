@@ -4,8 +4,10 @@
  * JSON objects ({"rank","stream","timestamp","line"}) under one mutex; the
  * reader of the child's pipes pushes, a shipping thread sends. When the
  * ring is full the line goes to the spill file (JSON lines) instead; when a
- * send fails its batch goes there too. Every ship sends the spill file
- * first, so nothing waits behind an outage longer than needed.
+ * send fails the unsent lines go there too. Every ship sends the spill file
+ * first, a batch at a time from a read offset (so memory stays bounded by one
+ * batch however long the outage was); the file is removed once all of it
+ * has been sent.
  * Non-obvious: the producer only ever takes the mutex and appends to a
  * local file, so a hung master never stalls the trial's stdout.
  */
@@ -26,7 +28,10 @@ struct launch_logq {
 	json_t **ring;
 	size_t cap, head, count;
 	char *spill_path;
-	size_t spill_lines, spill_bytes, max_spill_bytes, dropped;
+	size_t spill_lines;  /* lines in the file not yet sent */
+	size_t spill_bytes;  /* size of the file */
+	size_t spill_offset; /* bytes of the file already sent */
+	size_t max_spill_bytes, dropped;
 };
 
 struct launch_logq *launch_logq_new(int rank, size_t max_lines, const char *spill_path,
@@ -143,31 +148,83 @@ void launch_logq_push(struct launch_logq *q, const char *stream, const char *lin
 	pthread_mutex_unlock(&q->mu);
 }
 
-/* Take the whole spill file (the caller holds the mutex). */
-static json_t *take_spill_locked(struct launch_logq *q)
+/* Read up to max lines of the spill file from the read offset into out;
+ * their byte count in *bytes (the caller holds the mutex). */
+static void read_spill_locked(struct launch_logq *q, size_t max, json_t *out, size_t *bytes)
 {
-	json_t *all = json_array();
-	FILE *f = fopen(q->spill_path, "re");
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	if (!all || !f) {
-		if (f)
-			fclose(f);
-		return all;
-	}
-	while ((n = getline(&line, &cap, f)) > 0) {
-		json_t *e = json_loadb(line, (size_t)n, 0, NULL);
-		if (e)
-			json_array_append_new(all, e);
+	*bytes = 0;
+	FILE *f = fopen(q->spill_path, "re");
+	if (!f)
+		return;
+	if (fseek(f, (long)q->spill_offset, SEEK_SET) == 0) {
+		while (json_array_size(out) < max && (n = getline(&line, &cap, f)) > 0) {
+			*bytes += (size_t)n;
+			json_t *e = json_loadb(line, (size_t)n, 0, NULL);
+			if (e)
+				json_array_append_new(out, e);
+			else
+				q->dropped++; /* a damaged line: skip it */
+		}
 	}
 	free(line);
 	fclose(f);
-	if (remove(q->spill_path) == 0 || errno == ENOENT) {
+}
+
+/* The lines just read from the spill file were sent: move past them, and
+ * remove the file once everything in it is sent (the caller holds the mutex). */
+static void spill_sent_locked(struct launch_logq *q, size_t lines, size_t bytes)
+{
+	q->spill_offset += bytes;
+	q->spill_lines = q->spill_lines > lines ? q->spill_lines - lines : 0;
+	if (q->spill_offset >= q->spill_bytes && (remove(q->spill_path) == 0 || errno == ENOENT)) {
+		q->spill_offset = 0;
 		q->spill_bytes = 0;
 		q->spill_lines = 0;
 	}
-	return all;
+}
+
+static int send_array(json_t *logs, launch_logq_send_fn send, void *ctx, char *err, size_t errlen)
+{
+	json_t *body = json_pack("{s:O}", "logs", logs);
+	int rc = body ? send(ctx, body, err, errlen) : -1;
+	if (!body)
+		snprintf(err, errlen, "out of memory");
+	json_decref(body);
+	return rc;
+}
+
+/* Send the spill file, a batch at a time. Lines sent, or -1. */
+static long ship_spill(struct launch_logq *q, size_t max_batch, launch_logq_send_fn send, void *ctx,
+                       char *err, size_t errlen)
+{
+	long sent = 0;
+	for (;;) {
+		size_t bytes, n;
+		json_t *batch = json_array();
+		if (!batch) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		pthread_mutex_lock(&q->mu);
+		read_spill_locked(q, max_batch, batch, &bytes);
+		pthread_mutex_unlock(&q->mu);
+		n = json_array_size(batch);
+		if (bytes == 0) {
+			json_decref(batch);
+			return sent;
+		}
+		int rc = n ? send_array(batch, send, ctx, err, errlen) : 0;
+		json_decref(batch);
+		if (rc < 0)
+			return -1; /* the offset stays: these lines go again next time */
+		pthread_mutex_lock(&q->mu);
+		spill_sent_locked(q, n, bytes);
+		pthread_mutex_unlock(&q->mu);
+		sent += (long)n;
+	}
 }
 
 /* Send entries[0..n) in batches; the unsent rest is spilled. */
@@ -180,9 +237,8 @@ static long send_batches(struct launch_logq *q, json_t *const *entries, size_t n
 		json_t *logs = json_array();
 		for (size_t i = 0; logs && i < k; i++)
 			json_array_append(logs, entries[off + i]);
-		json_t *body = logs ? json_pack("{s:o}", "logs", logs) : NULL;
-		int rc = body ? send(ctx, body, err, errlen) : -1;
-		json_decref(body);
+		int rc = logs ? send_array(logs, send, ctx, err, errlen) : -1;
+		json_decref(logs);
 		if (rc < 0) {
 			pthread_mutex_lock(&q->mu);
 			spill_locked(q, entries + off, n - off);
@@ -197,48 +253,36 @@ static long send_batches(struct launch_logq *q, json_t *const *entries, size_t n
 long launch_logq_ship(struct launch_logq *q, size_t max_batch, launch_logq_send_fn send, void *ctx,
                       char *err, size_t errlen)
 {
-	long total = 0, r;
 	json_t **queued = NULL;
 	size_t nq;
 	if (max_batch == 0)
 		max_batch = 1;
+	long total = ship_spill(q, max_batch, send, ctx, err, errlen);
 	pthread_mutex_lock(&q->mu);
-	json_t *spilled = take_spill_locked(q);
 	nq = q->count;
 	queued = nq ? malloc(nq * sizeof(*queued)) : NULL;
 	for (size_t i = 0; queued && i < nq; i++)
 		queued[i] = q->ring[(q->head + i) % q->cap];
-	if (queued || nq == 0) {
+	if (queued) {
 		q->head = (q->head + nq) % q->cap;
 		q->count = 0;
+	}
+	if (total < 0 && queued) {
+		/* the master is away: the queued lines join the spill file behind the old ones */
+		spill_locked(q, queued, nq);
 	}
 	pthread_mutex_unlock(&q->mu);
 	if (nq && !queued) {
 		snprintf(err, errlen, "out of memory");
-		json_decref(spilled);
 		return -1;
 	}
-	size_t ns = json_array_size(spilled);
-	json_t **sp = ns ? malloc(ns * sizeof(*sp)) : NULL;
-	for (size_t i = 0; sp && i < ns; i++)
-		sp[i] = json_array_get(spilled, i);
-	r = ns ? (sp ? send_batches(q, sp, ns, max_batch, send, ctx, err, errlen) : -1) : 0;
-	if (r < 0) {
-		/* the master is away: the queued lines join the spill file behind the old ones */
-		pthread_mutex_lock(&q->mu);
-		spill_locked(q, queued, nq);
-		pthread_mutex_unlock(&q->mu);
-		total = -1;
-	} else {
-		total += r;
-		r = send_batches(q, queued, nq, max_batch, send, ctx, err, errlen);
+	if (total >= 0 && nq) {
+		long r = send_batches(q, queued, nq, max_batch, send, ctx, err, errlen);
 		total = r < 0 ? -1 : total + r;
 	}
 	for (size_t i = 0; i < nq; i++)
 		json_decref(queued[i]);
 	free(queued);
-	free(sp);
-	json_decref(spilled);
 	return total;
 }
 

@@ -26,6 +26,7 @@ struct sink {
 	size_t batches;
 	size_t max_seen; /* largest batch */
 	int fail;        /* refuse every send */
+	int fail_after;  /* >0: refuse every send after this many batches */
 	int sleep_ms;
 };
 
@@ -36,7 +37,7 @@ static int sink_send(void *ctx, const json_t *body, char *err, size_t errlen)
 		struct timespec ts = {0, s->sleep_ms * 1000000L};
 		nanosleep(&ts, NULL);
 	}
-	if (s->fail) {
+	if (s->fail || (s->fail_after && (int)s->batches >= s->fail_after)) {
 		snprintf(err, errlen, "master unreachable");
 		return -1;
 	}
@@ -139,6 +140,7 @@ static void test_full_queue_spills_and_spill_goes_first(void **state)
 	assert_int_equal(access(f->spill, F_OK), 0);
 	assert_int_equal(launch_logq_ship(q, 4, sink_send, &f->sink, err, sizeof(err)), 12);
 	assert_int_equal(json_array_size(f->sink.lines), 12);
+	assert_int_equal(f->sink.max_seen, 4); /* the spill goes a batch at a time too */
 	/* spilled lines first, then the queue */
 	assert_string_equal(
 	    json_string_value(json_object_get(json_array_get(f->sink.lines, 0), "line")), "line 5");
@@ -167,6 +169,32 @@ static void test_unreachable_master_spills_and_later_sends_everything(void **sta
 	expect_lines(&f->sink, 0, 20);
 	assert_int_equal(launch_logq_pending(q), 0);
 	assert_int_equal(launch_logq_dropped(q), 0);
+	launch_logq_free(q);
+}
+
+static void test_outage_in_the_middle_of_the_spill_resumes_where_it_stopped(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	struct launch_logq *q = launch_logq_new(0, 1, f->spill, 1 << 20, err, sizeof(err));
+	push_n(q, 0, 11); /* 0 queued, 1-10 spilled */
+	f->sink.fail_after = 2;
+	assert_int_equal(launch_logq_ship(q, 3, sink_send, &f->sink, err, sizeof(err)), -1);
+	assert_int_equal(json_array_size(f->sink.lines), 6); /* two batches of 3 got through */
+	assert_int_equal(launch_logq_pending(q), 5);
+	f->sink.fail_after = 0;
+	assert_int_equal(launch_logq_ship(q, 3, sink_send, &f->sink, err, sizeof(err)), 5);
+	/* nothing lost, nothing twice: 1..10 from the spill, then 0 from the queue */
+	assert_int_equal(json_array_size(f->sink.lines), 11);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(f->sink.lines, 5), "line")), "line 6");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(f->sink.lines, 9), "line")),
+	    "line 10");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(f->sink.lines, 10), "line")),
+	    "line 0");
+	assert_int_equal(access(f->spill, F_OK), -1);
 	launch_logq_free(q);
 }
 
@@ -267,6 +295,7 @@ int main(void)
 	    T(test_lines_sent_in_order_in_bounded_batches),
 	    T(test_full_queue_spills_and_spill_goes_first),
 	    T(test_unreachable_master_spills_and_later_sends_everything),
+	    T(test_outage_in_the_middle_of_the_spill_resumes_where_it_stopped),
 	    T(test_spill_left_by_an_earlier_run_is_sent),
 	    T(test_spill_is_bounded_and_drops_are_counted),
 	    T(test_long_and_binary_lines_are_cleaned),
