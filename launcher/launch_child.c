@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #define CHILD_LINE_BYTES 65536
 #define CHILD_ABORT_GRACE_SECONDS 10
 
@@ -150,7 +152,9 @@ static pid_t spawn(const struct launch_child_opts *o, const char **argv, int out
 			        strerror(errno));
 			_exit(127);
 		}
-		execvpe(argv[0], (char *const *)argv, o->env);
+		/* execvpe searches the launcher's PATH; the trial's own PATH must win */
+		environ = o->env;
+		execvp(argv[0], (char *const *)argv);
 		dprintf(STDERR_FILENO, "det-launch: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,6 +141,29 @@ static void test_list_entrypoint_is_argv_not_shell(void **state)
 	assert_string_equal(line_at(f, 1, NULL), "$HOME; rm -rf /|");
 	assert_string_equal(line_at(f, 2, NULL), "*|");
 	assert_false(launch_share_exists(f->dir, "abort"));
+}
+
+static void test_list_entrypoint_found_on_the_trials_path(void **state)
+{
+	struct fixture *f = *state;
+	char path_var[160], tool[160], err[256];
+	struct launch_child_result r;
+	snprintf(tool, sizeof(tool), "%s/det-test-tool", f->dir);
+	FILE *fp = fopen(tool, "w");
+	assert_non_null(fp);
+	fputs("#!/bin/sh\necho found on PATH\n", fp);
+	fclose(fp);
+	assert_int_equal(chmod(tool, 0755), 0);
+	snprintf(path_var, sizeof(path_var), "PATH=%s:/usr/bin:/bin", f->dir);
+	char *env[] = {path_var, NULL};
+	json_t *ep = json_pack("[s]", "det-test-tool");
+	struct launch_child_opts o = opts(f, ep);
+	o.env = env;
+	assert_int_equal(launch_child_run(&o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_true(launch_logq_ship(f->q, 100, collect, f->got, err, sizeof(err)) >= 0);
+	assert_string_equal(line_at(f, 0, NULL), "found on PATH");
+	json_decref(ep);
 }
 
 static void test_missing_program_and_bad_entrypoints(void **state)
@@ -299,6 +323,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_string_entrypoint_runs_through_sh_with_env_and_cwd),
 	    T(test_list_entrypoint_is_argv_not_shell),
+	    T(test_list_entrypoint_found_on_the_trials_path),
 	    T(test_missing_program_and_bad_entrypoints),
 	    T(test_killed_by_signal_is_reported),
 	    T(test_partial_last_line_and_crlf),
