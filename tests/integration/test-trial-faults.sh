@@ -109,7 +109,8 @@ tid=$(jq '.[0].id' <<<"$t")
 want=$(seq -s' ' 100 100 4000)
 eq "no validation report is missing" "$want" \
 	"$(validations "$tid" | jq -r 'map(.steps) | unique | map(tostring) | join(" ")')"
-eq "the trial was not restarted" 0 "$(jq '.[0].restarts' <<<"$t")"
+eq "the trial was not restarted" 0 "$(jq '.[0].restarts' <<<"$t")" ||
+	diag "$work/master.err" "$work"/state/task-logs/e"$id"-*.log
 api GET "/trials/$tid/logs?limit=10000"
 eq "no log line is missing (spilled while the master was away, sent later)" 40 \
 	"$(jq '[.logs[] | select(.line | test("^batch [0-9]+: validation loss"))] | map(.line) | unique | length' <"$work/body")"

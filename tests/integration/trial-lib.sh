@@ -18,7 +18,12 @@ eq() { # NAME EXPECTED ACTUAL
 		ok 1 "$1"
 		echo "#   expected: $2"
 		echo "#   got:      $3"
+		return 1
 	fi
+}
+
+diag() { # FILE...: show files as TAP comments (after a failure)
+	sed 's/^/#   /' "$@" 2>/dev/null | tail -n 40
 }
 
 builddir=${top_builddir:-$(pwd)}
