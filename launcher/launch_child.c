@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -131,6 +132,7 @@ static void pump(const struct launch_child_opts *o, struct line_buf *b)
 static pid_t spawn(const struct launch_child_opts *o, const char **argv, int out[2], int errp[2],
                    char *err, size_t errlen)
 {
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
@@ -141,6 +143,10 @@ static pid_t spawn(const struct launch_child_opts *o, const char **argv, int out
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		setpgid(0, 0);
+		/* its own process group, so it must not outlive a launcher killed with SIGKILL */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
 		dup2(out[1], STDOUT_FILENO);
 		dup2(errp[1], STDERR_FILENO);
 		close(out[0]);

@@ -308,16 +308,29 @@ static int publish(struct launch *l, int gen, json_t *as, char *err, size_t errl
 	return launch_share_put(l->job_dir, name, as, err, errlen);
 }
 
-/* Rank 0 after a generation: the next assignment, or NULL when done.
- * After a preemption by a signal no exit is reported: the trial is not over,
- * and the master treats a task that ends with its trial still live as one
- * to requeue, which resumes the trial from its latest checkpoint. */
+/* After a preemption by a signal: did the master ask for it (a pause, a
+ * kill)? Then the exit is reported as usual. A signal from elsewhere (Slurm
+ * preempting or ending the job, someone's kill) is not the trial's end: no
+ * exit is reported, and the master requeues a task whose trial is still
+ * live, which resumes it from its latest checkpoint. */
+static int master_asked(struct launch *l, const json_t *as)
+{
+	char err[256];
+	int stop = 0, preempt = 0;
+	if (launch_master_signals(l->master, json_string_value(json_object_get(as, "token")),
+	                          json_integer_value(json_object_get(as, "trial_id")), &stop,
+	                          &preempt, err, sizeof(err)) < 0)
+		fprintf(stderr, "det-launch: asking the master about the preemption: %s\n", err);
+	return stop || preempt;
+}
+
+/* Rank 0 after a generation: the next assignment, or NULL when done. */
 static json_t *next_assignment(struct launch *l, int gen, json_t *as, const struct gen_result *all,
                                char *err, size_t errlen)
 {
 	long long trial = json_integer_value(json_object_get(as, "trial_id"));
 	const char *token = json_string_value(json_object_get(as, "token"));
-	if (all->preempted) {
+	if (all->preempted && !master_asked(l, as)) {
 		fprintf(stderr,
 		        "det-launch: trial %lld: preempted; it resumes from its latest "
 		        "checkpoint when the job runs again\n",

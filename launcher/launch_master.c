@@ -130,6 +130,25 @@ json_t *launch_master_exit(const char *master, const char *trial_token, int64_t 
 	return out;
 }
 
+int launch_master_signals(const char *master, const char *trial_token, int64_t trial, int *stop,
+                          int *preempt, char *err, size_t errlen)
+{
+	char path[160];
+	struct http_client *c = client(master, trial_token, 10000, err, errlen);
+	if (!c)
+		return -1;
+	snprintf(path, sizeof(path), "/api/v1/trials/%lld/signals?timeout_seconds=0",
+	         (long long)trial);
+	json_t *out = call_retry(c, "GET", path, NULL, 30, 0, err, errlen);
+	http_client_free(c);
+	if (!out)
+		return -1;
+	*stop = json_is_true(json_object_get(out, "stop"));
+	*preempt = json_is_true(json_object_get(out, "preempt"));
+	json_decref(out);
+	return 0;
+}
+
 struct launch_shipper {
 	pthread_t thread;
 	struct http_client *http;

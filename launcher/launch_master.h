@@ -26,6 +26,10 @@ int launch_master_model_def(const char *master, const char *alloc_token, int64_t
 json_t *launch_master_exit(const char *master, const char *trial_token, int64_t trial,
                            int exit_code, int signal, int wait_seconds, char *err, size_t errlen);
 
+/* GET /trials/{id}/signals without waiting: *stop and *preempt. 0 or -1. */
+int launch_master_signals(const char *master, const char *trial_token, int64_t trial, int *stop,
+                          int *preempt, char *err, size_t errlen);
+
 struct launch_shipper;
 
 /* Start a thread sending q's lines to /trials/{trial}/logs. */

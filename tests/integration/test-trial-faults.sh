@@ -8,7 +8,7 @@
 # trial carries on and no report is lost).
 set -u
 . "$(dirname "$0")/trial-lib.sh"
-skip_all_unless_ready 18
+skip_all_unless_ready 23
 start_master || exit 1
 mkdir -p "$work/fm"
 cp "$srcdir/examples/fashion-mnist/README.md" "$work/fm/"
@@ -93,7 +93,34 @@ jq -e '[.logs[] | select(.line | test("^resumed from checkpoint"))] | length == 
 ok $? "it resumed from the preemption checkpoint"
 eq "and trained to its full length" 6000 "$(jq '.[0].steps_completed' <<<"$t")"
 
-# 5. The master killed with SIGKILL mid-trial and restarted.
+# 5. The master asks for the preemption (a pause): det-launch's long poll on
+# the trial's signals creates the preempt file; activate resumes the trial.
+fm_config paused 6000 >"$work/pause.yaml"
+sed -i 's/validation_period: 100/validation_period: 1000/' "$work/pause.yaml"
+id=$(create_exp "$work/pause.yaml" "$work/fm.tgz")
+wait_for 60 sh -c "ls -d '$HOME'/.det-slurm/run/e$id-t0-pid* >/dev/null 2>&1"
+dir=$(ls -d "$HOME"/.det-slurm/run/e"$id"-t0-pid* | head -n 1)
+wait_for 60 test -e "$dir/assign-0.json"
+sleep 0.5
+api POST "/experiments/$id/pause"
+wait_for 60 test -e "$dir/preempt-0"
+ok $? "pausing the experiment reaches the trial through the signals long poll"
+tid=$(jq '.[0].id' <<<"$(trial_json "$id")")
+has_line() { # TRIAL REGEX
+	api GET "/trials/$1/logs?limit=10000"
+	jq -e --arg re "$2" '[.logs[] | select(.line | test($re))] | length > 0' <"$work/body" >/dev/null
+}
+wait_for 60 has_line "$tid" "^preempted at batch"
+ok $? "the trial checkpointed and exited"
+api POST "/experiments/$id/activate"
+eq "after activate the experiment completes" COMPLETED "$(wait_exp "$id" 180)"
+t=$(trial_json "$id")
+has_line "$tid" "^resumed from checkpoint"
+ok $? "the trial resumed from its preemption checkpoint"
+eq "a preemption is not counted as a restart" "0 6000" \
+	"$(jq -r '.[0] | "\(.restarts) \(.steps_completed)"' <<<"$t")"
+
+# 6. The master killed with SIGKILL mid-trial and restarted.
 fm_config master-restart 4000 >"$work/mr.yaml"
 id=$(create_exp "$work/mr.yaml" "$work/fm.tgz")
 wait_for 60 sh -c "ls -d '$HOME'/.det-slurm/run/e$id-t0-pid* >/dev/null 2>&1"
@@ -115,7 +142,7 @@ api GET "/trials/$tid/logs?limit=10000"
 eq "no log line is missing (spilled while the master was away, sent later)" 40 \
 	"$(jq '[.logs[] | select(.line | test("^batch [0-9]+: validation loss"))] | map(.line) | unique | length' <"$work/body")"
 
-# 6. INVALID_HP: the trial exits early and det-launch claims the replacement.
+# 7. INVALID_HP: the trial exits early and det-launch claims the replacement.
 fm_config invalid 100 >"$work/invalid.yaml"
 sed -i -e 's|^  name: single|  name: random\n  max_trials: 2\n  max_concurrent_trials: 1|' \
 	-e 's|^  batch_size: 64|  batch_size: {type: categorical, vals: [0, 64]}|' "$work/invalid.yaml"
