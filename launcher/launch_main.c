@@ -189,7 +189,6 @@ static int add_rendezvous(struct launch *l, json_t *as)
 
 struct gen_result {
 	int exit_code, signal, preempted;
-	int master_asked; /* the master's signals said stop or preempt during the run */
 };
 
 /* Run this rank's entrypoint for generation gen. */
@@ -243,7 +242,6 @@ static int run_generation(struct launch *l, int gen, const json_t *as, struct ge
 	res->preempted = r.preempted;
 	rv = 0;
 fail:
-	res->master_asked = launch_poller_fired(poll);
 	launch_poller_stop(poll);
 	launch_shipper_stop(ship, 10);
 	if (q && launch_logq_pending(q))
@@ -274,7 +272,7 @@ static void collect_exits(struct launch *l, int gen, struct gen_result *all)
 		snprintf(name, sizeof(name), "exit-%d-%d.json", gen, r);
 		json_t *v = launch_share_wait(l->job_dir, name, NULL,
 		                              (l->grace_seconds + 120) * 1000L, err, sizeof(err));
-		struct gen_result g = {1, 0, 0, 0};
+		struct gen_result g = {1, 0, 0};
 		if (v) {
 			g.exit_code = (int)json_integer_value(json_object_get(v, "exit_code"));
 			g.signal = (int)json_integer_value(json_object_get(v, "signal"));
@@ -311,17 +309,14 @@ static int publish(struct launch *l, int gen, json_t *as, char *err, size_t errl
 }
 
 /* After a preemption by a signal: did the master ask for it (a pause, a
- * kill; seen by the signals long poll during the run, or asked now)? Then
- * the exit is reported as usual. A signal from elsewhere (Slurm
+ * kill)? Then the exit is reported as usual. A signal from elsewhere (Slurm
  * preempting or ending the job, someone's kill) is not the trial's end: no
  * exit is reported, and the master requeues a task whose trial is still
  * live, which resumes it from its latest checkpoint. */
-static int master_asked(struct launch *l, const json_t *as, const struct gen_result *all)
+static int master_asked(struct launch *l, const json_t *as)
 {
 	char err[256];
 	int stop = 0, preempt = 0;
-	if (all->master_asked)
-		return 1;
 	if (launch_master_signals(l->master, json_string_value(json_object_get(as, "token")),
 	                          json_integer_value(json_object_get(as, "trial_id")), &stop,
 	                          &preempt, err, sizeof(err)) < 0)
@@ -335,7 +330,7 @@ static json_t *next_assignment(struct launch *l, int gen, json_t *as, const stru
 {
 	long long trial = json_integer_value(json_object_get(as, "trial_id"));
 	const char *token = json_string_value(json_object_get(as, "token"));
-	if (all->preempted && !master_asked(l, as, all)) {
+	if (all->preempted && !master_asked(l, as)) {
 		fprintf(stderr,
 		        "det-launch: trial %lld: preempted; it resumes from its latest "
 		        "checkpoint when the job runs again\n",
@@ -400,7 +395,7 @@ static int run_chief(struct launch *l, char *err, size_t errlen)
 		goto fail;
 	}
 	while (as) {
-		struct gen_result res = {0, 0, 0, 0};
+		struct gen_result res = {0, 0, 0};
 		if (publish(l, gen, as, err, errlen) < 0)
 			goto fail;
 		if (run_generation(l, gen, as, &res, err, errlen) < 0) {
@@ -446,7 +441,7 @@ static int run_worker(struct launch *l, char *err, size_t errlen)
 			json_decref(as);
 			return code;
 		}
-		struct gen_result res = {0, 0, 0, 0};
+		struct gen_result res = {0, 0, 0};
 		if (run_generation(l, gen, as, &res, err, errlen) < 0) {
 			fprintf(stderr, "det-launch: rank %d: %s\n", l->rank.rank, err);
 			res.exit_code = 1;

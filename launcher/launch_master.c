@@ -237,7 +237,6 @@ void launch_shipper_stop(struct launch_shipper *s, int flush_seconds)
 struct launch_poller {
 	atomic_int refs;
 	atomic_int stop;
-	atomic_int fired;
 	struct http_client *http;
 	char path[160];
 	char *preempt_file;
@@ -266,7 +265,6 @@ static void *poller_main(void *arg)
 		}
 		if (json_is_true(json_object_get(out, "preempt")) ||
 		    json_is_true(json_object_get(out, "stop"))) {
-			atomic_store(&p->fired, 1);
 			int fd = open(p->preempt_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 			if (fd >= 0)
 				close(fd);
@@ -312,11 +310,6 @@ struct launch_poller *launch_poller_start(const char *master, const char *trial_
 		return NULL;
 	}
 	return p;
-}
-
-int launch_poller_fired(struct launch_poller *p)
-{
-	return p && atomic_load(&p->fired);
 }
 
 void launch_poller_stop(struct launch_poller *p)

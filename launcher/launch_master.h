@@ -48,9 +48,6 @@ struct launch_poller *launch_poller_start(const char *master, const char *trial_
                                           int64_t trial, const char *preempt_file, char *err,
                                           size_t errlen);
 
-/* 1 once the master has answered stop or preempt. */
-int launch_poller_fired(struct launch_poller *p);
-
 /* Tell the thread to stop; it ends (and frees itself) after its current poll. */
 void launch_poller_stop(struct launch_poller *p);
 
