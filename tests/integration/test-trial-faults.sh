@@ -8,7 +8,7 @@
 # trial carries on and no report is lost).
 set -u
 . "$(dirname "$0")/trial-lib.sh"
-skip_all_unless_ready 23
+skip_all_unless_ready 24
 start_master || exit 1
 mkdir -p "$work/fm"
 cp "$srcdir/examples/fashion-mnist/README.md" "$work/fm/"
@@ -112,6 +112,15 @@ has_line() { # TRIAL REGEX
 }
 wait_for 60 has_line "$tid" "^preempted at batch"
 ok $? "the trial checkpointed and exited"
+# Activate once the master has recorded the preempted exit. (Activating
+# earlier races with that exit report: the exit body cannot say
+# "preempted", so det-launch then leaves the trial to be requeued, which the
+# master counts as a restart.)
+is_preempted() {
+	[ "$(trial_json "$id" | jq -r '.[0].preempted')" = true ]
+}
+wait_for 60 is_preempted
+ok $? "the master recorded the preempted exit"
 api POST "/experiments/$id/activate"
 eq "after activate the experiment completes" COMPLETED "$(wait_exp "$id" 180)"
 t=$(trial_json "$id")
