@@ -6,7 +6,7 @@
 # model tarballs refused with a clear error.
 set -u
 . "$(dirname "$0")/trial-lib.sh"
-skip_all_unless_ready 13
+skip_all_unless_ready 15
 start_master || exit 1
 
 # 1. The C example, one trial.
@@ -45,6 +45,32 @@ eq "its trial reached the length" 40 "$(jq '.[0].steps_completed' <<<"$t")"
 check_ckpt=$(jq -r '.[0].latest_checkpoint' <<<"$t")
 api GET "/checkpoints/$check_ckpt"
 eq "its checkpoint is registered with its file" state.json "$(body '.files[0].path')"
+
+# 2b. The same example killed with SIGKILL after its first checkpoint: the
+# restart restores through the Python package (registry lookup and checks).
+cat >"$work/py/killer.sh" <<'SH'
+if [ -n "$DET_LATEST_CHECKPOINT" ]; then
+	exec python3 train.py
+fi
+before=$(ls "$DET_CHECKPOINT_DIR" 2>/dev/null | wc -l)
+python3 train.py &
+p=$!
+until [ "$(ls "$DET_CHECKPOINT_DIR" 2>/dev/null | wc -l)" -gt "$before" ]; do sleep 0.01; done
+sleep 0.2
+kill -9 $p
+wait $p
+SH
+pack "$work/py" "$work/py.tgz"
+sed -e 's/^entrypoint: .*/entrypoint: [sh, killer.sh]/' -e 's/batches: 40/batches: 200/' \
+	"$work/py.yaml" >"$work/pykill.yaml"
+id=$(create_exp "$work/pykill.yaml" "$work/py.tgz")
+eq "the killed Python trial completes after a restart" "COMPLETED 1 200" \
+	"$(wait_exp "$id" 180) $(trial_json "$id" | jq -r '.[0] | "\(.restarts) \(.steps_completed)"')"
+tid=$(jq '.[0].id' <<<"$(trial_json "$id")")
+api GET "/trials/$tid/logs?limit=10000"
+jq -e '[.logs[] | select(.line | test("resumed at batch [1-9][0-9]* from "))] | length == 1' \
+	<"$work/body" >/dev/null
+ok $? "it resumed from its verified checkpoint"
 
 # 3. Two ranks (mpirun under the local resource manager) and allgather.
 mkdir -p "$work/dist"
