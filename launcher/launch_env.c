@@ -179,6 +179,9 @@ static int trial_vars(struct env_array *a, const struct launch_env_input *in, ch
 	rc |= env_put(a, "MASTER_ADDR",
 	              *str_field(as, "master_addr") ? str_field(as, "master_addr") : "127.0.0.1");
 	rc |= env_put_int(a, "MASTER_PORT", json_integer_value(json_object_get(as, "master_port")));
+	if (json_is_integer(json_object_get(as, "dist_port")))
+		rc |= env_put_int(a, "DET_DIST_PORT",
+		                  json_integer_value(json_object_get(as, "dist_port")));
 	if (rc)
 		goto oom;
 	return 0;

@@ -177,14 +177,20 @@ static int free_port(void)
 	return port;
 }
 
+/* Rank 0's address and two free ports on it: MASTER_PORT for the trial's
+ * own framework (torch.distributed), DET_DIST_PORT for the Core API's. */
 static int add_rendezvous(struct launch *l, json_t *as)
 {
 	char host[256] = "127.0.0.1";
 	if (l->rank.cross_size > 1 && gethostname(host, sizeof(host)) < 0)
 		return -1;
 	host[sizeof(host) - 1] = '\0';
+	int port = free_port(), dist_port = free_port();
+	for (int i = 0; i < 10 && dist_port == port; i++)
+		dist_port = free_port();
 	return json_object_set_new(as, "master_addr", json_string(host)) |
-	       json_object_set_new(as, "master_port", json_integer(free_port()));
+	       json_object_set_new(as, "master_port", json_integer(port)) |
+	       json_object_set_new(as, "dist_port", json_integer(dist_port));
 }
 
 struct gen_result {

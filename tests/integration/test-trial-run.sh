@@ -6,7 +6,7 @@
 # model tarballs refused with a clear error.
 set -u
 . "$(dirname "$0")/trial-lib.sh"
-skip_all_unless_ready 15
+skip_all_unless_ready 17
 start_master || exit 1
 
 # 1. The C example, one trial.
@@ -108,6 +108,27 @@ eq "allgather saw both ranks; only the chief reported" "2 1 1" \
 api GET "/trials/$tid/logs"
 eq "both ranks' output is in the trial's log" "0 1" \
 	"$(jq -r '[.logs[] | select(.line | test("sees")) | .rank] | sort | map(tostring) | join(" ")' <"$work/body")"
+
+# 3b. Rank 1 crashes on the first run: rank 0 is stopped too, the exit is
+# reported once, and both ranks run the trial again (the next generation).
+cat >"$work/dist/crash1.sh" <<'SH'
+# first run (no marker yet): rank 1 fails at once, rank 0 would take long
+if [ ! -e "ran-$DET_RANK" ]; then
+	: >"ran-$DET_RANK"
+	[ "$DET_RANK" = 1 ] && exit 3
+	sleep 30
+fi
+exec python3 dist.py
+SH
+pack "$work/dist" "$work/dist.tgz"
+sed -e 's/^entrypoint: .*/entrypoint: [sh, crash1.sh]/' -e 's/max_restarts: 0/max_restarts: 1/' \
+	"$work/dist.yaml" >"$work/dist2.yaml"
+id=$(create_exp "$work/dist2.yaml" "$work/dist.tgz")
+eq "a two-rank trial whose rank 1 crashed restarts and completes" "COMPLETED 1" \
+	"$(wait_exp "$id" 120) $(trial_json "$id" | jq -r '.[0].restarts')"
+tid=$(jq '.[0].id' <<<"$(trial_json "$id")")
+eq "the restarted generation saw both ranks" "2 1" \
+	"$(validations "$tid" | jq -r '"\(.[0].metrics.ranks) \(length)"')"
 
 # 4. Hostile model definitions: refused with a clear error, nothing written outside.
 hostile() { # NAME PYTHON-TARFILE-CODE

@@ -125,7 +125,7 @@ static json_t *claim(void)
 	    " \"environment_variables\": [\"FOO=bar=baz\", \"DET_TRIAL_ID=666\", "
 	    "\"PYTHONPATH=/u\"],"
 	    " \"searcher_metric\": \"validation_loss\", \"smaller_is_better\": false,"
-	    " \"master_addr\": \"node7\", \"master_port\": 29500}",
+	    " \"master_addr\": \"node7\", \"master_port\": 29500, \"dist_port\": 29611}",
 	    0, NULL);
 	assert_non_null(c);
 	return c;

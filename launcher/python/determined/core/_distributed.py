@@ -6,8 +6,9 @@ The chief listens on chief_ip:port; every worker connects once and says its
 rank. Each message is a length-prefixed pickle followed by its HMAC-SHA256
 under a key every rank knows (DET_SESSION_TOKEN on-cluster), checked before
 anything is unpickled, so a stranger who reaches the port cannot make a rank
-run code. The port is ``port`` when given, else MASTER_PORT + 1 (MASTER_PORT
-itself is left to torch.distributed), else 12360; plus port_offset."""
+run code. The port is ``port`` (or ``pub_port``) when given, else DET_DIST_PORT
+(a second free port det-launch finds next to MASTER_PORT, which is left to
+torch.distributed), else MASTER_PORT + 1, else 12360; plus port_offset."""
 
 import hashlib
 import hmac
@@ -74,6 +75,8 @@ class DistributedContext:
         self._chief_ip = chief_ip or os.environ.get("MASTER_ADDR") or "127.0.0.1"
         if port is None:
             port = pub_port
+        if port is None and os.environ.get("DET_DIST_PORT"):
+            port = int(os.environ["DET_DIST_PORT"])
         if port is None:
             mp = os.environ.get("MASTER_PORT")
             port = int(mp) + 1 if mp else 12360
