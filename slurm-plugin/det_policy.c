@@ -355,6 +355,8 @@ static void shape(const struct det_policy_conf *conf, const struct det_pool *poo
 		per_node = (slots + nodes - 1) / nodes;
 	}
 	out->nodes = nodes;
+	if (nodes > 1)
+		out->tasks_per_node = per_node; /* one rank per GPU, spread evenly */
 	if (conf->gpu_type[0])
 		snprintf(out->tres_per_node, sizeof(out->tres_per_node), "gres:%s:%s:%u",
 		         conf->gpu_gres, conf->gpu_type, per_node);
@@ -369,6 +371,7 @@ static void out_init(struct det_job_out *out)
 	out->time_limit_min = DET_POLICY_NO_VAL;
 	out->num_tasks = DET_POLICY_NO_VAL;
 	out->nodes = DET_POLICY_NO_VAL;
+	out->tasks_per_node = DET_POLICY_NO_VAL;
 }
 
 /* Without PoolPartition lines the job keeps its partition and slots are GPUs. */

@@ -61,6 +61,7 @@ struct det_job_out {
 	int requeue;             /* 0 or 1 */
 	uint32_t num_tasks;      /* DET_POLICY_NO_VAL: leave */
 	uint32_t nodes;          /* min = max nodes; DET_POLICY_NO_VAL: leave */
+	uint32_t tasks_per_node; /* ranks per node of a multi-node trial; NO_VAL: leave */
 };
 
 /* Defaults: no pools, DefaultSlots=1, MaxSlots=8, GpuGres=gpu, Requeue=yes. */

@@ -137,6 +137,8 @@ static void apply_out(job_desc_msg_t *job_desc, const struct det_job_out *out)
 		job_desc->min_nodes = out->nodes;
 		job_desc->max_nodes = out->nodes;
 	}
+	if (out->tasks_per_node != DET_POLICY_NO_VAL)
+		job_desc->ntasks_per_node = (uint16_t)out->tasks_per_node;
 	job_desc->requeue = (uint16_t)out->requeue;
 }
 

@@ -125,7 +125,7 @@ write_configs() {
 		JobCompLoc=$dir/log/jobcomp.txt
 		MaxArraySize=10001
 		GresTypes=gpu
-		SchedulerParameters=sched_min_interval=100000
+		SchedulerParameters=sched_interval=1,sched_min_interval=100000
 		KillWait=5
 		MinJobAge=300
 		InactiveLimit=0

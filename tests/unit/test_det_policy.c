@@ -144,6 +144,7 @@ static void test_det_job_rewritten(void **state)
 	assert_int_equal(out.requeue, 1);
 	assert_int_equal(out.num_tasks, 2);
 	assert_int_equal(out.nodes, 1);
+	assert_int_equal(out.tasks_per_node, DET_POLICY_NO_VAL);
 	assert_non_null(strstr(out.admin_comment, "experiment=42"));
 	assert_non_null(strstr(out.admin_comment, "pool=big"));
 }
@@ -190,6 +191,7 @@ static void test_multi_node_and_gpu_type(void **state)
 	assert_int_equal(decide(conf_text, env, 2, NULL, &out, err, sizeof(err)), 0);
 	assert_int_equal(out.nodes, 2);
 	assert_int_equal(out.num_tasks, 8);
+	assert_int_equal(out.tasks_per_node, 4);
 	assert_string_equal(out.tres_per_node, "gres:gpu:a100:4");
 }
 
