@@ -84,6 +84,7 @@ json_t *det_event_allocation(const struct det_alloc_info *info)
 	}
 	gpus = NULL;
 	if (json_object_set_new(ev, "cpus", json_integer(info->cpus)) < 0 ||
+	    json_object_set_new(ev, "restart_count", json_integer(info->restart_count)) < 0 ||
 	    json_object_set_new(ev, "resource_pool",
 	                        info->pool[0] ? json_string(info->pool) : json_null()) < 0)
 		goto fail;

@@ -12,6 +12,8 @@
 #include "spank_det.h"
 #include "spank_det_event.h"
 
+#include <slurm/slurm.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,33 @@ static void get_u32(spank_t sp, spank_item_t item, uint32_t *out, uint32_t dflt)
 		*out = dflt;
 }
 
+/* Slurm's name of this node: entry node_index of the step's (or, for the
+ * batch step, the job's) node list. gethostname() would give the host, which
+ * differs from the node name where several slurmd share a host. */
+static int slurm_node_name(spank_t sp, uint32_t node_index, char *buf, size_t len)
+{
+	static const char *const lists[] = {"SLURM_STEP_NODELIST", "SLURM_JOB_NODELIST"};
+	char nodes[4096];
+	hostlist_t hl = NULL;
+	char *host;
+	int rv = -1;
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]) && !hl; i++)
+		if (spank_getenv(sp, lists[i], nodes, sizeof(nodes)) == ESPANK_SUCCESS)
+			hl = slurm_hostlist_create(nodes);
+	if (!hl)
+		return -1;
+	for (uint32_t i = 0; rv < 0 && (host = slurm_hostlist_shift(hl)); i++) {
+		if (i == node_index && strlen(host) < len) {
+			memcpy(buf, host, strlen(host) + 1);
+			rv = 0;
+		}
+		free(host);
+	}
+	slurm_hostlist_destroy(hl);
+	return rv;
+}
+
 static void fill_info(spank_t sp, struct det_alloc_info *info)
 {
 	uint16_t ncpus = 0;
@@ -78,7 +107,8 @@ static void fill_info(spank_t sp, struct det_alloc_info *info)
 		info->cpus = ncpus;
 	if (spank_get_item(sp, S_JOB_UID, &uid) == ESPANK_SUCCESS)
 		info->uid = (uint32_t)uid;
-	if (spank_getenv(sp, "SLURMD_NODENAME", info->node, sizeof(info->node)) != ESPANK_SUCCESS &&
+	get_u32(sp, S_SLURM_RESTART_COUNT, &info->restart_count, 0);
+	if (slurm_node_name(sp, info->node_index, info->node, sizeof(info->node)) < 0 &&
 	    gethostname(info->node, sizeof(info->node) - 1) < 0)
 		snprintf(info->node, sizeof(info->node), "unknown");
 	if (spank_getenv(sp, "CUDA_VISIBLE_DEVICES", info->gpus, sizeof(info->gpus)) !=

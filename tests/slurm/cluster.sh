@@ -333,7 +333,11 @@ run)
 	trap 'exit 130' INT TERM
 	(cmd_start >/dev/null) || exit 1
 	export SLURM_CONF=$dir/slurm.conf DET_TEST_CLUSTER=$dir
-	"$@"
+	# CMD runs in the background so that a signal reaches the trap at once.
+	"$@" &
+	child=$!
+	trap 'kill -TERM "$child" 2>/dev/null; exit 130' INT TERM
+	wait "$child"
 	exit $?
 	;;
 *)

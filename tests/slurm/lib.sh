@@ -38,9 +38,20 @@ check() {
 	if "$@"; then ok "$name"; else not_ok "$name"; fi
 }
 
+# check_eq NAME EXPECTED ACTUAL: one test point; shows both when they differ.
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag "expected: $2"
+		diag "got:      $3"
+	fi
+}
+
 # Print a diagnostic line (TAP comment).
 diag() {
-	echo "# $*"
+	sed 's/^/# /' <<<"$*"
 }
 
 slurm_cleanup() {
@@ -72,11 +83,38 @@ slurm_require() {
 	fi
 }
 
-# Start this script's cluster (extra env such as DET_SPANK_ARGS passes through).
-slurm_start() {
+# Make this script's scratch folder $test_dir, removed at exit (kept on failure).
+slurm_test_dir() {
+	[ -n "${test_dir:-}" ] && return 0
 	test_dir=$(mktemp -d "${TMPDIR:-/tmp}/det-slurm-test.XXXXXX") || exit 1
 	trap slurm_cleanup EXIT
 	trap 'exit 130' INT TERM
+}
+
+# Start listener.py (a stand-in det-master recording POSTs in
+# $test_dir/posts.jsonl); sets $master to its URL.
+start_listener() {
+	slurm_test_dir
+	python3 "$slurm_tests_dir/listener.py" "$test_dir/port" "$test_dir/posts.jsonl" &
+	cleanup_pids+=($!)
+	for _ in $(seq 1 100); do
+		[ -s "$test_dir/port" ] && break
+		sleep 0.05
+	done
+	master=http://127.0.0.1:$(cat "$test_dir/port" 2>/dev/null)
+	: >"$test_dir/posts.jsonl"
+}
+
+# Evaluate Python expression $1 over the recorded POSTs (list `posts`).
+posts() {
+	python3 -c 'import json,sys
+posts=[json.loads(l) for l in open(sys.argv[1])]
+print(eval(sys.argv[2]))' "$test_dir/posts.jsonl" "$1" 2>/dev/null
+}
+
+# Start this script's cluster (extra env such as DET_SPANK_ARGS passes through).
+slurm_start() {
+	slurm_test_dir
 	if ! "$slurm_tests_dir/cluster.sh" start "$test_dir/cluster" >"$test_dir/cluster.env" 2>"$test_dir/cluster.err"; then
 		echo "1..1"
 		echo "not ok 1 - cluster starts"
