@@ -277,13 +277,18 @@ kill_pidfile() {
 	kill -KILL "$pid" 2>/dev/null
 }
 
-# Processes left by jobs (slurmstepd and the job's own) carry SLURM_CONF of
-# this cluster in their environment: kill exactly those.
+# Processes left by jobs: slurmstepd (started by this cluster's slurmd, so
+# with its SLURM_CONF in the environment) and the job's own processes (with
+# SLURM_CONF and a SLURM_JOB_ID). Exactly those are killed, nothing by name
+# alone, and never a shell that merely exported this SLURM_CONF.
 kill_job_processes() {
-	local p conf=$dir/slurm.conf
+	local p env comm conf=$dir/slurm.conf
 	for p in /proc/[0-9]*; do
 		[ "${p#/proc/}" = "$$" ] && continue
-		if { tr "\0" "\n" <"$p/environ"; } 2>/dev/null | grep -qxF "SLURM_CONF=$conf"; then
+		env=$({ tr '\0' '\n' <"$p/environ"; } 2>/dev/null) || continue
+		grep -qxF "SLURM_CONF=$conf" <<<"$env" || continue
+		comm=$(cat "$p/comm" 2>/dev/null)
+		if [ "$comm" = slurmstepd ] || grep -q '^SLURM_JOB_ID=' <<<"$env"; then
 			kill -KILL "${p#/proc/}" 2>/dev/null
 		fi
 	done

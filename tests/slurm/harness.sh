@@ -23,6 +23,20 @@ all_dead() {
 	return 0
 }
 
+# file_and_dead FILE PID...: FILE is not empty and no PID is alive.
+file_and_dead() {
+	test -s "$1" || return 1
+	shift
+	all_dead "$@"
+}
+
+# status_and_dead STATUS WANT PID...: STATUS is WANT and no PID is alive.
+status_and_dead() {
+	test "$1" = "$2" || return 1
+	shift 2
+	test $# -gt 0 && all_dead "$@"
+}
+
 "$cluster" start "$test_dir/a" >"$test_dir/a.env" 2>"$test_dir/a.err" &
 pa=$!
 "$cluster" start "$test_dir/b" >"$test_dir/b.env" 2>"$test_dir/b.err" &
@@ -38,10 +52,18 @@ port_b=$(sed -n 's/^SlurmctldPort=//p' "$test_dir/b/slurm.conf")
 check "each cluster has its own ports" test -n "$port_a" -a "$port_a" != "$port_b"
 check_eq "jobs run on both" "n1 n1" "$(SLURM_CONF=$test_dir/a/slurm.conf timeout 30 srun -N1 -w n1 printenv SLURMD_NODENAME) $(SLURM_CONF=$test_dir/b/slurm.conf timeout 30 srun -N1 -w n1 printenv SLURMD_NODENAME)"
 
-pids_a=$(cluster_pids "$test_dir/a")
+# A running job (batch shell and an srun step) when the cluster stops.
+SLURM_CONF=$test_dir/a/slurm.conf sbatch -o /dev/null \
+	--wrap "echo \$\$ \$PPID >'$test_dir/batch.pid'; srun bash -c 'echo \$\$ \$PPID >$test_dir/step.pid; sleep 300'" >/dev/null
+for _ in $(seq 1 150); do
+	[ -s "$test_dir/step.pid" ] && break
+	sleep 0.1
+done
+pids_a="$(cluster_pids "$test_dir/a") $(cat "$test_dir/batch.pid" "$test_dir/step.pid" 2>/dev/null)"
 "$cluster" stop "$test_dir/a"
 # shellcheck disable=SC2086
-check "stop leaves none of the cluster's processes" all_dead $pids_a
+check "stop leaves none of the cluster's processes, jobs' included" \
+	file_and_dead "$test_dir/step.pid" $pids_a
 check_eq "the other cluster keeps running" 4 \
 	"$(SLURM_CONF=$test_dir/b/slurm.conf sinfo -h -t idle -o %D -p gpu)"
 pids_b=$(cluster_pids "$test_dir/b")
@@ -49,9 +71,9 @@ pids_b=$(cluster_pids "$test_dir/b")
 
 "$cluster" run "$test_dir/c" -- bash -c "cat '$test_dir'/c/run/*.pid >'$test_dir/c.pids'; exit 3"
 rc=$?
-# shellcheck disable=SC2046
+# shellcheck disable=SC2046,SC2086
 check "run passes the command's status and stops the cluster" \
-	bash -c "test $rc = 3 && test -s '$test_dir/c.pids'" && all_dead $(cat "$test_dir/c.pids") $pids_b
+	status_and_dead "$rc" 3 $(cat "$test_dir/c.pids") $pids_b
 
 "$cluster" run "$test_dir/d" -- bash -c "cat '$test_dir'/d/run/*.pid >'$test_dir/d.pids'; sleep 60" &
 pd=$!

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "det_policy.h"
@@ -269,6 +270,28 @@ static void test_overlong_array_spec_refused(void **state)
 	assert_non_null(strstr(err, "array spec must be"));
 }
 
+/* The example etc/det.conf that admins copy must parse as it ships. */
+static void test_shipped_example_parses(void **state)
+{
+	const char *top = getenv("top_srcdir");
+	char path[4096], text[65536];
+	struct det_policy_conf conf;
+	FILE *f;
+	size_t n;
+
+	if (!top)
+		skip();
+	snprintf(path, sizeof(path), "%s/etc/det.conf", top);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	load(&conf, text);
+	assert_int_equal(conf.npools, 3);
+	assert_int_equal(conf.max_slots, 16);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_time_limit_given_is_kept),
 		cmocka_unit_test(test_requeue_no_forces_off),
 		cmocka_unit_test(test_overlong_array_spec_refused),
+		cmocka_unit_test(test_shipped_example_parses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
