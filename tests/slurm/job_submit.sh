@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 slurm_require
 slurm_start
-tap_plan 17
+tap_plan 19
 
 hold() {
 	sbatch --parsable --hold -o /dev/null "$@" --wrap true 2>"$test_dir/sbatch.err"
@@ -59,4 +59,17 @@ check "non-det job keeps its throttle, no gres, no admin comment" \
 	test "$(job_field "$id" ArrayTaskThrottle)/$(job_field "$id" TresPerNode)" = 50/
 check "non-det job has no time limit added" test "$(job_field "$id" TimeLimit)" = UNLIMITED
 scancel --user=root
+
+# A det.conf with a typo stops slurmctld at start, naming file, line and key.
+printf 'MaxSlots=4\nMaxSlotz=5\n' >"$test_dir/bad.conf"
+if DET_CONF_FILE=$test_dir/bad.conf "$slurm_tests_dir/cluster.sh" start "$test_dir/bad" \
+	>/dev/null 2>"$test_dir/bad.err"; then
+	"$slurm_tests_dir/cluster.sh" stop "$test_dir/bad"
+	not_ok "slurmctld refuses to start with an unknown det.conf key"
+else
+	ok "slurmctld refuses to start with an unknown det.conf key"
+fi
+check "the log names the file, line and key" grep -q \
+	"job_submit/det: $test_dir/bad/det.conf:2: unknown key 'MaxSlotz'" \
+	"$test_dir/bad/log/slurmctld.log"
 tap_done

@@ -11,7 +11,7 @@ start_listener
 socket=$test_dir/cluster/munge/munge.socket
 export DET_SPANK_ARGS="master=$master munge_socket=$socket timeout_ms=2000"
 slurm_start
-tap_plan 18
+tap_plan 19
 out=$test_dir/out
 mkdir -p "$out"
 
@@ -76,4 +76,10 @@ id=$(sbatch --parsable --det-experiment=9 -o "$out/req.out" --wrap "echo ran")
 wait_job_gone "$id" 60
 check "required_master=yes: the det job's script does not run without the master" \
 	bash -c "! grep -q ran '$out/req.out'"
+
+# A typo in the plugin's arguments fails submission with a message naming it.
+echo "required $so master=http://127.0.0.1:1 timout_ms=500" >"$plugstack"
+sbatch --det-experiment=10 -o /dev/null --wrap true >/dev/null 2>"$test_dir/typo.err"
+check "unknown plugstack argument refused by name" \
+	grep -q "spank_det: plugstack.conf: unknown argument 'timout_ms'" "$test_dir/typo.err"
 tap_done
