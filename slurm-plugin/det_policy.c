@@ -12,6 +12,7 @@
 #include "det_policy.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -156,23 +157,52 @@ static int once(struct det_policy_conf *conf, unsigned bit, const char *key, con
 	return 0;
 }
 
-static int parse_number_key(uint32_t *dst, uint32_t max, const char *key, const char *v,
-                            const char *where, unsigned lineno, char *err, size_t errlen)
+/* The numeric keys: where each lands and its largest value. */
+static const struct number_key {
+	const char *name;
+	unsigned seen_bit;
+	size_t offset;
+	uint32_t max;
+} number_keys[] = {
+	{"DefaultSlots", SEEN_DEFAULT_SLOTS, offsetof(struct det_policy_conf, default_slots),
+	 MAX_SLOTS_LIMIT},
+	{"MaxSlots", SEEN_MAX_SLOTS, offsetof(struct det_policy_conf, max_slots), MAX_SLOTS_LIMIT},
+	{"MaxSlotsPerNode", SEEN_PER_NODE, offsetof(struct det_policy_conf, max_slots_per_node),
+	 MAX_SLOTS_LIMIT},
+	{"DefaultTimeLimit", SEEN_TIME_LIMIT,
+	 offsetof(struct det_policy_conf, default_time_limit_min), 365u * 24 * 60},
+	{"MaxArrayThrottle", SEEN_THROTTLE, offsetof(struct det_policy_conf, max_array_throttle),
+	 1000000},
+};
+
+static int parse_number_key(struct det_policy_conf *conf, const struct number_key *key,
+                            const char *v, const char *where, unsigned lineno, char *err,
+                            size_t errlen)
 {
-	if (parse_u32(v, max, dst) < 0) {
+	uint32_t *dst = (uint32_t *)((char *)conf + key->offset);
+
+	if (once(conf, key->seen_bit, key->name, where, lineno, err, errlen) < 0)
+		return -1;
+	if (parse_u32(v, key->max, dst) < 0) {
 		set_err(err, errlen, "%s:%u: %s wants a number from 0 to %u, got '%s'", where,
-		        lineno, key, max, v);
+		        lineno, key->name, key->max, v);
 		return -1;
 	}
 	return 0;
 }
 
-static int parse_name_key(char *dst, const char *key, const char *v, int may_be_empty,
+/* GpuGres and GpuType: a gres name, GpuType may be empty (any type). */
+static int parse_name_key(struct det_policy_conf *conf, const char *k, const char *v,
                           const char *where, unsigned lineno, char *err, size_t errlen)
 {
-	if (!(may_be_empty && !*v) && !valid_name(v, strlen(v))) {
+	int is_type = !strcasecmp(k, "GpuType");
+	char *dst = is_type ? conf->gpu_type : conf->gpu_gres;
+
+	if (once(conf, is_type ? SEEN_GPU_TYPE : SEEN_GPU_GRES, k, where, lineno, err, errlen) < 0)
+		return -1;
+	if (!(is_type && !*v) && !valid_name(v, strlen(v))) {
 		set_err(err, errlen, "%s:%u: %s wants a name of [A-Za-z0-9_.-], got '%s'", where,
-		        lineno, key, v);
+		        lineno, k, v);
 		return -1;
 	}
 	snprintf(dst, DET_POLICY_NAME_MAX, "%s", v);
@@ -182,36 +212,15 @@ static int parse_name_key(char *dst, const char *key, const char *v, int may_be_
 static int parse_pair(struct det_policy_conf *conf, const char *k, const char *v,
                       const char *where, unsigned lineno, char *err, size_t errlen)
 {
+	for (size_t i = 0; i < sizeof(number_keys) / sizeof(number_keys[0]); i++)
+		if (!strcasecmp(k, number_keys[i].name))
+			return parse_number_key(conf, &number_keys[i], v, where, lineno, err, errlen);
 	if (!strcasecmp(k, "PoolPartition"))
 		return parse_pool(conf, v, where, lineno, err, errlen);
-	if (!strcasecmp(k, "DefaultSlots"))
-		return once(conf, SEEN_DEFAULT_SLOTS, k, where, lineno, err, errlen) ||
-		       parse_number_key(&conf->default_slots, MAX_SLOTS_LIMIT, k, v, where,
-		                        lineno, err, errlen) ? -1 : 0;
-	if (!strcasecmp(k, "MaxSlots"))
-		return once(conf, SEEN_MAX_SLOTS, k, where, lineno, err, errlen) ||
-		       parse_number_key(&conf->max_slots, MAX_SLOTS_LIMIT, k, v, where, lineno,
-		                        err, errlen) ? -1 : 0;
-	if (!strcasecmp(k, "MaxSlotsPerNode"))
-		return once(conf, SEEN_PER_NODE, k, where, lineno, err, errlen) ||
-		       parse_number_key(&conf->max_slots_per_node, MAX_SLOTS_LIMIT, k, v, where,
-		                        lineno, err, errlen) ? -1 : 0;
-	if (!strcasecmp(k, "DefaultTimeLimit"))
-		return once(conf, SEEN_TIME_LIMIT, k, where, lineno, err, errlen) ||
-		       parse_number_key(&conf->default_time_limit_min, 365u * 24 * 60, k, v,
-		                        where, lineno, err, errlen) ? -1 : 0;
-	if (!strcasecmp(k, "MaxArrayThrottle"))
-		return once(conf, SEEN_THROTTLE, k, where, lineno, err, errlen) ||
-		       parse_number_key(&conf->max_array_throttle, 1000000, k, v, where, lineno,
-		                        err, errlen) ? -1 : 0;
-	if (!strcasecmp(k, "GpuGres"))
-		return once(conf, SEEN_GPU_GRES, k, where, lineno, err, errlen) ||
-		       parse_name_key(conf->gpu_gres, k, v, 0, where, lineno, err, errlen) ? -1 : 0;
-	if (!strcasecmp(k, "GpuType"))
-		return once(conf, SEEN_GPU_TYPE, k, where, lineno, err, errlen) ||
-		       parse_name_key(conf->gpu_type, k, v, 1, where, lineno, err, errlen) ? -1 : 0;
+	if (!strcasecmp(k, "GpuGres") || !strcasecmp(k, "GpuType"))
+		return parse_name_key(conf, k, v, where, lineno, err, errlen);
 	if (!strcasecmp(k, "Requeue")) {
-		if (once(conf, SEEN_REQUEUE, k, where, lineno, err, errlen))
+		if (once(conf, SEEN_REQUEUE, k, where, lineno, err, errlen) < 0)
 			return -1;
 		if (parse_yes_no(v, &conf->requeue) < 0) {
 			set_err(err, errlen, "%s:%u: Requeue wants yes or no, got '%s'", where,
