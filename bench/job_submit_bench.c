@@ -70,12 +70,12 @@ void slurm_xfree(void **item)
 #define TARGET_US 50.0
 
 static const char conf_text[] =
-	"# a site with eight pools\n"
-	"PoolPartition=default:gpu\nPoolPartition=a100:gpu-a100\nPoolPartition=h100:gpu-h100\n"
-	"PoolPartition=v100:gpu-v100\nPoolPartition=debug:debug\nPoolPartition=long:long\n"
-	"PoolPartition=preempt:preempt\nPoolPartition=cpu:cpu:cpu\n"
-	"DefaultSlots=1\nMaxSlots=64\nMaxSlotsPerNode=8\nGpuGres=gpu\nGpuType=a100\n"
-	"DefaultTimeLimit=1440\nMaxArrayThrottle=32\nRequeue=yes\n";
+    "# a site with eight pools\n"
+    "PoolPartition=default:gpu\nPoolPartition=a100:gpu-a100\nPoolPartition=h100:gpu-h100\n"
+    "PoolPartition=v100:gpu-v100\nPoolPartition=debug:debug\nPoolPartition=long:long\n"
+    "PoolPartition=preempt:preempt\nPoolPartition=cpu:cpu:cpu\n"
+    "DefaultSlots=1\nMaxSlots=64\nMaxSlotsPerNode=8\nGpuGres=gpu\nGpuType=a100\n"
+    "DefaultTimeLimit=1440\nMaxArrayThrottle=32\nRequeue=yes\n";
 
 static double now_us(void)
 {
@@ -148,21 +148,21 @@ fail:
 int main(void)
 {
 	static char *env[] = {
-		"SLURM_SPANK__SLURM_SPANK_OPTION_det_det-experiment=4711",
-		"_SLURM_SPANK_OPTION_det_det-experiment=4711",
-		"_SLURM_SPANK_OPTION_det_det-pool=h100",
-		"_SLURM_SPANK_OPTION_det_det-slots=16",
-		"SPANK_OTHER_PLUGIN_SETTING=1",
-		"PYXIS_IMAGE=nvcr.io/nvidia/pytorch:24.01-py3",
-		"DET_RESOURCE_POOL=h100",
-		"DET_SLOTS_PER_TRIAL=16",
-		"DET_EXPERIMENT_ID=4711",
+	    "SLURM_SPANK__SLURM_SPANK_OPTION_det_det-experiment=4711",
+	    "_SLURM_SPANK_OPTION_det_det-experiment=4711",
+	    "_SLURM_SPANK_OPTION_det_det-pool=h100",
+	    "_SLURM_SPANK_OPTION_det_det-slots=16",
+	    "SPANK_OTHER_PLUGIN_SETTING=1",
+	    "PYXIS_IMAGE=nvcr.io/nvidia/pytorch:24.01-py3",
+	    "DET_RESOURCE_POOL=h100",
+	    "DET_SLOTS_PER_TRIAL=16",
+	    "DET_EXPERIMENT_ID=4711",
 	};
 	struct det_job_in job = {
-		.spank_env = env,
-		.spank_env_size = sizeof(env) / sizeof(env[0]),
-		.array_inx = "0-999%64",
-		.time_limit_min = DET_POLICY_NO_VAL,
+	    .spank_env = env,
+	    .spank_env_size = sizeof(env) / sizeof(env[0]),
+	    .array_inx = "0-999%64",
+	    .time_limit_min = DET_POLICY_NO_VAL,
 	};
 	struct det_policy_conf conf;
 	struct det_job_out out;

@@ -36,7 +36,7 @@ enum seen_bit {
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -111,8 +111,9 @@ static int parse_pool(struct det_policy_conf *conf, const char *v, const char *w
 
 	if (!c1 || !valid_name(v, (size_t)(c1 - v)) ||
 	    !valid_name(c1 + 1, (size_t)(pend - c1 - 1))) {
-		set_err(err, errlen, "%s:%u: PoolPartition wants POOL:PARTITION[:gpu|:cpu], got '%s'",
-		        where, lineno, v);
+		set_err(err, errlen,
+		        "%s:%u: PoolPartition wants POOL:PARTITION[:gpu|:cpu], got '%s'", where,
+		        lineno, v);
 		return -1;
 	}
 	if (conf->npools == DET_POLICY_MAX_POOLS) {
@@ -164,15 +165,15 @@ static const struct number_key {
 	size_t offset;
 	uint32_t max;
 } number_keys[] = {
-	{"DefaultSlots", SEEN_DEFAULT_SLOTS, offsetof(struct det_policy_conf, default_slots),
-	 MAX_SLOTS_LIMIT},
-	{"MaxSlots", SEEN_MAX_SLOTS, offsetof(struct det_policy_conf, max_slots), MAX_SLOTS_LIMIT},
-	{"MaxSlotsPerNode", SEEN_PER_NODE, offsetof(struct det_policy_conf, max_slots_per_node),
-	 MAX_SLOTS_LIMIT},
-	{"DefaultTimeLimit", SEEN_TIME_LIMIT,
-	 offsetof(struct det_policy_conf, default_time_limit_min), 365u * 24 * 60},
-	{"MaxArrayThrottle", SEEN_THROTTLE, offsetof(struct det_policy_conf, max_array_throttle),
-	 1000000},
+    {"DefaultSlots", SEEN_DEFAULT_SLOTS, offsetof(struct det_policy_conf, default_slots),
+     MAX_SLOTS_LIMIT},
+    {"MaxSlots", SEEN_MAX_SLOTS, offsetof(struct det_policy_conf, max_slots), MAX_SLOTS_LIMIT},
+    {"MaxSlotsPerNode", SEEN_PER_NODE, offsetof(struct det_policy_conf, max_slots_per_node),
+     MAX_SLOTS_LIMIT},
+    {"DefaultTimeLimit", SEEN_TIME_LIMIT, offsetof(struct det_policy_conf, default_time_limit_min),
+     365u * 24 * 60},
+    {"MaxArrayThrottle", SEEN_THROTTLE, offsetof(struct det_policy_conf, max_array_throttle),
+     1000000},
 };
 
 static int parse_number_key(struct det_policy_conf *conf, const struct number_key *key,
@@ -209,12 +210,13 @@ static int parse_name_key(struct det_policy_conf *conf, const char *k, const cha
 	return 0;
 }
 
-static int parse_pair(struct det_policy_conf *conf, const char *k, const char *v,
-                      const char *where, unsigned lineno, char *err, size_t errlen)
+static int parse_pair(struct det_policy_conf *conf, const char *k, const char *v, const char *where,
+                      unsigned lineno, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < sizeof(number_keys) / sizeof(number_keys[0]); i++)
 		if (!strcasecmp(k, number_keys[i].name))
-			return parse_number_key(conf, &number_keys[i], v, where, lineno, err, errlen);
+			return parse_number_key(conf, &number_keys[i], v, where, lineno, err,
+			                        errlen);
 	if (!strcasecmp(k, "PoolPartition"))
 		return parse_pool(conf, v, where, lineno, err, errlen);
 	if (!strcasecmp(k, "GpuGres") || !strcasecmp(k, "GpuType"))
@@ -245,8 +247,8 @@ static char *trim(char *s)
 	return s;
 }
 
-static int parse_line(struct det_policy_conf *conf, char *line, const char *where,
-                      unsigned lineno, char *err, size_t errlen)
+static int parse_line(struct det_policy_conf *conf, char *line, const char *where, unsigned lineno,
+                      char *err, size_t errlen)
 {
 	char *hash = strchr(line, '#');
 	char *eq, *k, *v;
@@ -342,8 +344,7 @@ static int rewrite_throttle(const struct det_policy_conf *conf, const char *inx,
 		set_err(err, errlen, "det job array throttle '%s' is not a number", pct + 1);
 		return -1;
 	}
-	if (!conf->max_array_throttle ||
-	    (throttle && throttle <= conf->max_array_throttle))
+	if (!conf->max_array_throttle || (throttle && throttle <= conf->max_array_throttle))
 		return 0;
 	snprintf(out->array_inx, sizeof(out->array_inx), "%.*s%%%u", (int)prefix, inx,
 	         conf->max_array_throttle);
@@ -351,8 +352,8 @@ static int rewrite_throttle(const struct det_policy_conf *conf, const char *inx,
 }
 
 /* Slots -> gres per node, tasks and nodes. */
-static void shape(const struct det_policy_conf *conf, const struct det_pool *pool,
-                  uint32_t slots, struct det_job_out *out)
+static void shape(const struct det_policy_conf *conf, const struct det_pool *pool, uint32_t slots,
+                  struct det_job_out *out)
 {
 	uint32_t nodes = 1, per_node = slots;
 
@@ -398,8 +399,7 @@ int det_policy_apply(const struct det_policy_conf *conf, const struct det_job_in
 	out_init(out);
 	if (!exp)
 		return 0;
-	if (parse_u32(exp, MAX_EXPERIMENT_ID, &out->experiment_id) < 0 ||
-	    out->experiment_id == 0) {
+	if (parse_u32(exp, MAX_EXPERIMENT_ID, &out->experiment_id) < 0 || out->experiment_id == 0) {
 		set_err(err, errlen, "det experiment id '%.64s' is not a positive integer", exp);
 		return -1;
 	}

@@ -12,7 +12,7 @@
 
 #define DET_POLICY_NO_VAL 0xfffffffeu /* Slurm's NO_VAL: a number left unset */
 #define DET_POLICY_MAX_POOLS 64
-#define DET_POLICY_NAME_MAX 64       /* pool, partition, gres names incl. NUL */
+#define DET_POLICY_NAME_MAX 64        /* pool, partition, gres names incl. NUL */
 #define DET_POLICY_ARRAY_INX_MAX 4096 /* longest array spec a det job may carry */
 
 /* Spank job env names that mark and describe a det job (set by spank_det). */
@@ -44,7 +44,7 @@ struct det_policy_conf {
 struct det_job_in {
 	char *const *spank_env; /* "NAME=value" entries, may be NULL */
 	size_t spank_env_size;
-	const char *array_inx; /* NULL when not an array */
+	const char *array_inx;   /* NULL when not an array */
 	uint32_t time_limit_min; /* DET_POLICY_NO_VAL when unset */
 };
 

@@ -145,10 +145,10 @@ static void apply_out(job_desc_msg_t *job_desc, const struct det_job_out *out)
 int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
 {
 	struct det_job_in in = {
-		.spank_env = job_desc->spank_job_env,
-		.spank_env_size = job_desc->spank_job_env_size,
-		.array_inx = job_desc->array_inx,
-		.time_limit_min = job_desc->time_limit,
+	    .spank_env = job_desc->spank_job_env,
+	    .spank_env_size = job_desc->spank_job_env_size,
+	    .array_inx = job_desc->array_inx,
+	    .time_limit_min = job_desc->time_limit,
 	};
 	struct det_job_out out;
 	char err[512];

@@ -47,7 +47,7 @@ int det_remote_exit(spank_t sp);
 
 /* Report one JSON event for job_id to the master; 0 or -1 with err. */
 
-int det_report_send(const struct det_spank_args *args, unsigned job_id, json_t *event,
-                    char *err, size_t errlen);
+int det_report_send(const struct det_spank_args *args, unsigned job_id, json_t *event, char *err,
+                    size_t errlen);
 
 #endif

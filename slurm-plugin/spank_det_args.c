@@ -101,10 +101,11 @@ int det_spank_args_parse(struct det_spank_args *args, int argc, char **argv, cha
 		key[klen] = '\0';
 		rc = parse_one(args, key, eq + 1);
 		if (rc == -2) {
-			snprintf(err, errlen,
-			         "unknown argument '%s' (known: master, required_master, timeout_ms, "
-			         "auth, munge_socket)",
-			         key);
+			snprintf(
+			    err, errlen,
+			    "unknown argument '%s' (known: master, required_master, timeout_ms, "
+			    "auth, munge_socket)",
+			    key);
 			return -1;
 		}
 		if (rc < 0) {

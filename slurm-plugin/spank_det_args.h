@@ -12,10 +12,10 @@
 #define DET_SPANK_PATH_MAX 512
 
 struct det_spank_args {
-	char master[DET_SPANK_MASTER_MAX];      /* "" when no master is configured */
-	int required_master;                    /* 1: a failed report fails the step */
-	long timeout_ms;                        /* per report, default 2000 */
-	int auth_munge;                         /* send "Authorization: Munge CRED" */
+	char master[DET_SPANK_MASTER_MAX];     /* "" when no master is configured */
+	int required_master;                   /* 1: a failed report fails the step */
+	long timeout_ms;                       /* per report, default 2000 */
+	int auth_munge;                        /* send "Authorization: Munge CRED" */
 	char munge_socket[DET_SPANK_PATH_MAX]; /* "" for munge's default socket */
 };
 

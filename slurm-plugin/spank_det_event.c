@@ -61,14 +61,13 @@ static json_t *event_base(const char *type, const struct det_alloc_info *info)
 {
 	char step[16];
 
-	return json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:s, s:I, s:I, s:I}", "type", type,
-	                 "experiment_id", (json_int_t)info->experiment_id, "job_id",
-	                 (json_int_t)info->job_id, "step",
-	                 det_event_step_name(info->step_id, step, sizeof(step)), "array_job_id",
-	                 id_or_null(info->array_job_id), "array_task_id",
-	                 id_or_null(info->array_task_id), "node", info->node, "node_index",
-	                 (json_int_t)info->node_index, "nnodes", (json_int_t)info->nnodes, "uid",
-	                 (json_int_t)info->uid);
+	return json_pack(
+	    "{s:s, s:I, s:I, s:s, s:o, s:o, s:s, s:I, s:I, s:I}", "type", type, "experiment_id",
+	    (json_int_t)info->experiment_id, "job_id", (json_int_t)info->job_id, "step",
+	    det_event_step_name(info->step_id, step, sizeof(step)), "array_job_id",
+	    id_or_null(info->array_job_id), "array_task_id", id_or_null(info->array_task_id),
+	    "node", info->node, "node_index", (json_int_t)info->node_index, "nnodes",
+	    (json_int_t)info->nnodes, "uid", (json_int_t)info->uid);
 }
 
 json_t *det_event_allocation(const struct det_alloc_info *info)
@@ -98,7 +97,8 @@ fail:
 json_t *det_event_task_exit(const struct det_alloc_info *info, uint32_t task, int wait_status)
 {
 	json_t *ev = event_base("task_exit", info);
-	json_t *code = WIFEXITED(wait_status) ? json_integer(WEXITSTATUS(wait_status)) : json_null();
+	json_t *code =
+	    WIFEXITED(wait_status) ? json_integer(WEXITSTATUS(wait_status)) : json_null();
 	json_t *sig = WIFSIGNALED(wait_status) ? json_integer(WTERMSIG(wait_status)) : json_null();
 
 	int rc;

@@ -22,11 +22,11 @@ struct det_alloc_info {
 	uint32_t uid;
 	uint32_t node_index; /* this node's rank in the step */
 	uint32_t nnodes;
-	uint32_t cpus;       /* CPUs of the job on this node */
+	uint32_t cpus;          /* CPUs of the job on this node */
 	uint32_t restart_count; /* times Slurm requeued the job */
-	char node[64];       /* Slurm node name */
-	char gpus[256];      /* CUDA_VISIBLE_DEVICES as given, "" when none */
-	char pool[64];       /* resource pool, "" when unknown */
+	char node[64];          /* Slurm node name */
+	char gpus[256];         /* CUDA_VISIBLE_DEVICES as given, "" when none */
+	char pool[64];          /* resource pool, "" when unknown */
 };
 
 /* Step id as text: "batch", "extern", "interactive" or the number. */

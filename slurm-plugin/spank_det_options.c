@@ -53,7 +53,8 @@ static int option_cb(int val, const char *optarg, int remote)
 	switch (val) {
 	case OPT_EXPERIMENT:
 		if (!valid_number(v, 2147483647ul, 0)) {
-			slurm_error(DET_SPANK_PREFIX "--det-experiment wants a positive integer, got '%s'",
+			slurm_error(DET_SPANK_PREFIX
+			            "--det-experiment wants a positive integer, got '%s'",
 			            v);
 			return -1;
 		}
@@ -61,7 +62,8 @@ static int option_cb(int val, const char *optarg, int remote)
 		return 0;
 	case OPT_POOL:
 		if (!valid_pool(v)) {
-			slurm_error(DET_SPANK_PREFIX "--det-pool wants a name of [A-Za-z0-9_.-], got '%s'",
+			slurm_error(DET_SPANK_PREFIX
+			            "--det-pool wants a name of [A-Za-z0-9_.-], got '%s'",
 			            v);
 			return -1;
 		}
@@ -69,7 +71,8 @@ static int option_cb(int val, const char *optarg, int remote)
 		return 0;
 	case OPT_SLOTS:
 		if (!valid_number(v, 4096, 1)) {
-			slurm_error(DET_SPANK_PREFIX "--det-slots wants a number of slots, got '%s'", v);
+			slurm_error(
+			    DET_SPANK_PREFIX "--det-slots wants a number of slots, got '%s'", v);
 			return -1;
 		}
 		snprintf(options.slots, sizeof(options.slots), "%s", v);
@@ -80,11 +83,10 @@ static int option_cb(int val, const char *optarg, int remote)
 }
 
 static struct spank_option option_table[] = {
-	{"det-experiment", "ID", "run as part of det experiment ID (set by det submit)", 1,
-	 OPT_EXPERIMENT, option_cb},
-	{"det-pool", "POOL", "det resource pool of the experiment", 1, OPT_POOL, option_cb},
-	{"det-slots", "N", "slots (GPUs, or CPUs in a CPU pool) per trial", 1, OPT_SLOTS,
-	 option_cb},
+    {"det-experiment", "ID", "run as part of det experiment ID (set by det submit)", 1,
+     OPT_EXPERIMENT, option_cb},
+    {"det-pool", "POOL", "det resource pool of the experiment", 1, OPT_POOL, option_cb},
+    {"det-slots", "N", "slots (GPUs, or CPUs in a CPU pool) per trial", 1, OPT_SLOTS, option_cb},
 };
 
 int det_options_register(spank_t sp)
@@ -92,8 +94,8 @@ int det_options_register(spank_t sp)
 	for (size_t i = 0; i < sizeof(option_table) / sizeof(option_table[0]); i++) {
 		spank_err_t rc = spank_option_register(sp, &option_table[i]);
 		if (rc != ESPANK_SUCCESS) {
-			slurm_error(DET_SPANK_PREFIX "cannot register --%s: %s", option_table[i].name,
-			            spank_strerror(rc));
+			slurm_error(DET_SPANK_PREFIX "cannot register --%s: %s",
+			            option_table[i].name, spank_strerror(rc));
 			return -1;
 		}
 	}

@@ -48,8 +48,8 @@ fail:
 	return rv;
 }
 
-int det_report_send(const struct det_spank_args *args, unsigned job_id, json_t *event,
-                    char *err, size_t errlen)
+int det_report_send(const struct det_spank_args *args, unsigned job_id, json_t *event, char *err,
+                    size_t errlen)
 {
 	struct http_client *c = NULL;
 	char auth[1024], path[96];

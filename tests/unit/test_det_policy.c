@@ -105,10 +105,10 @@ static int decide(const char *conf_text, char **env, size_t nenv, const char *ar
 {
 	struct det_policy_conf conf;
 	struct det_job_in job = {
-		.spank_env = env,
-		.spank_env_size = nenv,
-		.array_inx = array_inx,
-		.time_limit_min = DET_POLICY_NO_VAL,
+	    .spank_env = env,
+	    .spank_env_size = nenv,
+	    .array_inx = array_inx,
+	    .time_limit_min = DET_POLICY_NO_VAL,
 	};
 
 	load(&conf, conf_text);
@@ -198,7 +198,8 @@ static void test_multi_node_and_gpu_type(void **state)
 
 static void test_cpu_pool_uses_tasks_not_gres(void **state)
 {
-	char *env[] = {"DET_EXPERIMENT_ID=7", "DET_RESOURCE_POOL=cpu-pool", "DET_SLOTS_PER_TRIAL=3"};
+	char *env[] = {"DET_EXPERIMENT_ID=7", "DET_RESOURCE_POOL=cpu-pool",
+	               "DET_SLOTS_PER_TRIAL=3"};
 	struct det_job_out out;
 	char err[256] = "";
 
@@ -221,8 +222,8 @@ static void test_refusals_say_why(void **state)
 	char err[256] = "";
 
 	assert_int_equal(decide(site_conf, too_many, 2, NULL, &out, err, sizeof(err)), -1);
-	assert_string_equal(err,
-	                    "det experiment 9: 16 slots per trial exceed this cluster's limit of 8");
+	assert_string_equal(
+	    err, "det experiment 9: 16 slots per trial exceed this cluster's limit of 8");
 	assert_int_equal(decide(site_conf, bad_pool, 2, NULL, &out, err, sizeof(err)), -1);
 	assert_string_equal(err, "det experiment 9: unknown resource pool 'nope'");
 	assert_int_equal(decide(site_conf, bad_id, 1, NULL, &out, err, sizeof(err)), -1);
@@ -295,22 +296,22 @@ static void test_shipped_example_parses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_conf_site_parses),
-		cmocka_unit_test(test_conf_unknown_key_names_key_and_line),
-		cmocka_unit_test(test_conf_rejects_bad_values),
-		cmocka_unit_test(test_conf_long_line_refused),
-		cmocka_unit_test(test_conf_keys_case_insensitive_and_comments),
-		cmocka_unit_test(test_non_det_job_untouched),
-		cmocka_unit_test(test_det_job_rewritten),
-		cmocka_unit_test(test_default_pool_and_slots),
-		cmocka_unit_test(test_throttle_added_kept_or_capped),
-		cmocka_unit_test(test_multi_node_and_gpu_type),
-		cmocka_unit_test(test_cpu_pool_uses_tasks_not_gres),
-		cmocka_unit_test(test_refusals_say_why),
-		cmocka_unit_test(test_time_limit_given_is_kept),
-		cmocka_unit_test(test_requeue_no_forces_off),
-		cmocka_unit_test(test_overlong_array_spec_refused),
-		cmocka_unit_test(test_shipped_example_parses),
+	    cmocka_unit_test(test_conf_site_parses),
+	    cmocka_unit_test(test_conf_unknown_key_names_key_and_line),
+	    cmocka_unit_test(test_conf_rejects_bad_values),
+	    cmocka_unit_test(test_conf_long_line_refused),
+	    cmocka_unit_test(test_conf_keys_case_insensitive_and_comments),
+	    cmocka_unit_test(test_non_det_job_untouched),
+	    cmocka_unit_test(test_det_job_rewritten),
+	    cmocka_unit_test(test_default_pool_and_slots),
+	    cmocka_unit_test(test_throttle_added_kept_or_capped),
+	    cmocka_unit_test(test_multi_node_and_gpu_type),
+	    cmocka_unit_test(test_cpu_pool_uses_tasks_not_gres),
+	    cmocka_unit_test(test_refusals_say_why),
+	    cmocka_unit_test(test_time_limit_given_is_kept),
+	    cmocka_unit_test(test_requeue_no_forces_off),
+	    cmocka_unit_test(test_overlong_array_spec_refused),
+	    cmocka_unit_test(test_shipped_example_parses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,15 +80,15 @@ static void test_args_bad_values(void **state)
 static struct det_alloc_info sample_info(void)
 {
 	struct det_alloc_info info = {
-		.experiment_id = 12,
-		.job_id = 345,
-		.step_id = 0xfffffffbu,
-		.array_job_id = 340,
-		.array_task_id = 5,
-		.uid = 1000,
-		.node_index = 1,
-		.nnodes = 2,
-		.cpus = 4,
+	    .experiment_id = 12,
+	    .job_id = 345,
+	    .step_id = 0xfffffffbu,
+	    .array_job_id = 340,
+	    .array_task_id = 5,
+	    .uid = 1000,
+	    .node_index = 1,
+	    .nnodes = 2,
+	    .cpus = 4,
 	};
 	strcpy(info.node, "n2");
 	strcpy(info.gpus, "0,1");
@@ -150,13 +150,13 @@ static void test_task_exit_code_and_signal(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_args_defaults),
-		cmocka_unit_test(test_args_all_keys),
-		cmocka_unit_test(test_args_unknown_key_named),
-		cmocka_unit_test(test_args_bad_values),
-		cmocka_unit_test(test_allocation_event),
-		cmocka_unit_test(test_allocation_event_no_array_no_gpu),
-		cmocka_unit_test(test_task_exit_code_and_signal),
+	    cmocka_unit_test(test_args_defaults),
+	    cmocka_unit_test(test_args_all_keys),
+	    cmocka_unit_test(test_args_unknown_key_named),
+	    cmocka_unit_test(test_args_bad_values),
+	    cmocka_unit_test(test_allocation_event),
+	    cmocka_unit_test(test_allocation_event_no_array_no_gpu),
+	    cmocka_unit_test(test_task_exit_code_and_signal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
