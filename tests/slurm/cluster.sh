@@ -148,14 +148,17 @@ write_configs() {
 	fi
 }
 
-# Fake GPUs: character devices (the memory driver's /dev/null numbers), or
-# plain files where the container forbids mknod; slurmd only needs the path.
+# Fake GPUs: character devices with the memory driver's /dev/null numbers.
+# Where mknod is not allowed (a container without CAP_MKNOD, a nodev mount),
+# symlinks to /dev/null and /dev/zero: slurmd follows them to a character
+# device, which is what it needs to hand out the GPU (a plain file is not).
 make_fake_gpus() {
-	local i g
+	local i g fallback=(/dev/null /dev/zero)
 	for i in 1 2 3 4; do
 		mkdir -p "$dir/dev/n$i"
 		for g in 0 1; do
-			mknod "$dir/dev/n$i/gpu$g" c 1 3 2>/dev/null || : >"$dir/dev/n$i/gpu$g"
+			mknod "$dir/dev/n$i/gpu$g" c 1 3 2>/dev/null ||
+				ln -s "${fallback[$g]}" "$dir/dev/n$i/gpu$g"
 		done
 	done
 }
