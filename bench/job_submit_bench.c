@@ -8,7 +8,6 @@
  * write lock, so the target is < 50 us per call. Prints the figures as TAP
  * so `make check` keeps them honest.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,53 +17,7 @@
 #include <slurm/slurm.h>
 
 #include "det_policy.h"
-
-/* The plugin's entry points (slurm-plugin/job_submit_det.c). */
-extern int init(void);
-extern int fini(void);
-extern int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg);
-
-/* What slurmctld provides to the plugin, here with malloc and a string log. */
-extern void slurm_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-extern void slurm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-extern char *slurm_xstrdup(const char *str);
-extern void slurm_xfree(void **item);
-
-static char log_line[512];
-
-void slurm_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(log_line, sizeof(log_line), fmt, ap);
-	va_end(ap);
-}
-
-void slurm_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-char *slurm_xstrdup(const char *str)
-{
-	char *copy = str ? strdup(str) : NULL;
-
-	if (str && !copy)
-		abort();
-	return copy;
-}
-
-void slurm_xfree(void **item)
-{
-	free(*item);
-	*item = NULL;
-}
+#include "slurmctld_host.h"
 
 #define CALLS 200000
 #define TARGET_US 50.0
@@ -190,7 +143,8 @@ int main(void)
 	       CALLS, TARGET_US);
 	printf("# last decision: name=%s partition=%s tres_per_node=%s array=%s (%lu)\n", out.name,
 	       out.partition, out.tres_per_node, out.array_inx, rewritten);
-	printf("# job_submit() whole: %.3f us per call (%s)\n", us_plugin, log_line);
+	printf("# job_submit() whole: %.3f us per call (%s)\n", us_plugin,
+	       slurmctld_host_last_log());
 	printf("%s 1 - policy decision takes %.3f us per call (< %.0f us)\n",
 	       us < TARGET_US ? "ok" : "not ok", us, TARGET_US);
 	printf("%s 2 - job_submit() takes %.3f us per call (< %.0f us)\n",

@@ -47,3 +47,12 @@ tests_unit_test_spank_det_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/slurm-plugin
 tests_unit_test_spank_det_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_spank_det_LDADD = $(CMOCKA_LIBS) $(JANSSON_LIBS)
 
+check_PROGRAMS += tests/unit/test_job_submit_det
+TESTS += tests/unit/test_job_submit_det
+tests_unit_test_job_submit_det_SOURCES = tests/unit/test_job_submit_det.c \
+	slurm-plugin/job_submit_det.c slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
+	tests/unit/slurmctld_host.c tests/unit/slurmctld_host.h
+tests_unit_test_job_submit_det_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/slurm-plugin \
+	-I$(top_srcdir)/tests/unit
+tests_unit_test_job_submit_det_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_job_submit_det_LDADD = $(CMOCKA_LIBS)
