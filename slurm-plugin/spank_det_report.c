@@ -2,9 +2,10 @@
 /*
  * Sends spank_det's events to det-master with the shared HTTP client:
  * POST /api/v1/allocations/{job_id}/events, short timeout, one attempt.
- * Non-obvious decision: the credential is a fresh MUNGE credential per
- * request (slurmstepd runs as root, and MUNGE refuses replayed credentials),
- * so the master knows the report comes from a slurmstepd of its cluster.
+ * Non-obvious decision: each request gets a fresh MUNGE credential (MUNGE
+ * refuses replayed ones), made with the privileges of the hook that sends
+ * it: the job's user for the allocation (SPANK runs user_init as the user),
+ * root for task exits. The master can thus tell whose job reports.
  */
 #include "spank_det.h"
 

@@ -220,7 +220,9 @@ start_once() {
 	# Every start is a fresh cluster: no state, spool or logs from an earlier one.
 	rm -rf "$dir"/{run,log,state,munge,spool,tmp,dev}
 	mkdir -p "$dir"/{run,log,state,munge} "$dir"/spool/n{1,2,3,4} "$dir"/tmp/n{1,2,3,4} || die "mkdir under $dir failed"
-	chmod 700 "$dir/munge"
+	# Users other than root submit too (a demo): the folder and the MUNGE
+	# socket stay reachable; the key itself is readable by root only.
+	chmod 755 "$dir" "$dir/munge"
 	make_fake_gpus
 
 	ctld_port=$(free_port_range 1) || die "no free port"

@@ -87,6 +87,7 @@ slurm_require() {
 slurm_test_dir() {
 	[ -n "${test_dir:-}" ] && return 0
 	test_dir=$(mktemp -d "${TMPDIR:-/tmp}/det-slurm-test.XXXXXX") || exit 1
+	chmod 755 "$test_dir" # other users submit to the cluster too
 	trap slurm_cleanup EXIT
 	trap 'exit 130' INT TERM
 }

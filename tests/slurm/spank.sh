@@ -11,7 +11,7 @@ start_listener
 socket=$test_dir/cluster/munge/munge.socket
 export DET_SPANK_ARGS="master=$master munge_socket=$socket timeout_ms=2000"
 slurm_start
-tap_plan 19
+tap_plan 20
 out=$test_dir/out
 mkdir -p "$out"
 
@@ -46,6 +46,18 @@ check "task killed by SIGKILL reported as signal 9" test "$(posts "[(e['exit_cod
 cred=$(posts "$alloc[0]['authorization']")
 check "report signed with a MUNGE credential of root" \
 	bash -c "unmunge --socket='$socket' <<<'${cred#Munge }' | grep -q '^UID: *root'"
+
+# Another user's job: its allocation report carries that user's credential.
+: >"$test_dir/posts.jsonl"
+if id nobody >/dev/null 2>&1; then
+	id=$(cd / && runuser -u nobody -- sbatch --parsable --chdir=/ -o /dev/null --det-experiment=11 --wrap true)
+	wait_job_gone "$id" 60
+	cred=$(posts "[p for p in posts if p['body']['type']=='allocation'][0]['authorization']")
+	check "a user's allocation report is signed with that user's MUNGE credential" \
+		bash -c "unmunge --socket='$socket' <<<'${cred#Munge }' | grep -q '^UID: *nobody'"
+else
+	ok "# SKIP no user nobody"
+fi
 
 # An array task knows its array ids.
 : >"$test_dir/posts.jsonl"
