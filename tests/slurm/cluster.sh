@@ -41,11 +41,11 @@ port_free() {
 # the kernel's ephemeral range (so no outgoing connection takes them), from a
 # random start so that two clusters starting at once rarely pick the same.
 free_port_range() {
-	local n=$1 tries base i ok low=32768 span
+	local n=$1 base i ok low=32768 span
 	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
 	[ "$low" -gt 12000 ] || low=32768
 	span=$((low - 10000 - n))
-	for tries in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		base=$((10000 + (RANDOM * 32768 + RANDOM) % span))
 		ok=1
 		for ((i = 0; i < n; i++)); do
@@ -218,7 +218,7 @@ check_prereqs() {
 start_once() {
 	local ctld_port node_port i
 	# Every start is a fresh cluster: no state, spool or logs from an earlier one.
-	rm -rf "$dir"/{run,log,state,munge,spool,tmp,dev}
+	rm -rf "${dir:?}"/{run,log,state,munge,spool,tmp,dev}
 	mkdir -p "$dir"/{run,log,state,munge} "$dir"/spool/n{1,2,3,4} "$dir"/tmp/n{1,2,3,4} || die "mkdir under $dir failed"
 	# Users other than root submit too (a demo): the folder and the MUNGE
 	# socket stay reachable; the key itself is readable by root only.
@@ -251,13 +251,13 @@ start_once() {
 }
 
 cmd_start() {
-	local builddir plugin_dir slurm_plugins try
+	local builddir plugin_dir slurm_plugins
 	check_prereqs
 	mkdir -p "$dir" || die "cannot create $dir"
 	[ -e "$dir/run/slurmctld.pid" ] && die "$dir already holds a running cluster (stop it first)"
 	# A port taken between the check and the bind (another cluster starting
 	# at the same moment) makes a daemon die: start again on other ports.
-	for try in 1 2 3; do
+	for _ in 1 2 3; do
 		start_once && { print_env; return 0; }
 		grep -qs "Address already in use" "$dir"/log/*.out || break
 		echo "cluster.sh: port taken meanwhile, trying other ports" >&2

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 # Shared by the Slurm integration tests (sourced, not run): TAP output, a
 # private cluster per test script (tests/slurm/cluster.sh), and cleanup that
 # runs on success, failure and signals alike.
@@ -73,8 +74,10 @@ slurm_cleanup() {
 # The conditions the cluster needs; skips the script when one is missing.
 slurm_require() {
 	[ "$(id -u)" = 0 ] || skip_all "needs root (slurmd, munged)"
-	command -v slurmctld >/dev/null && command -v slurmd >/dev/null &&
-		command -v munged >/dev/null || skip_all "Slurm or MUNGE not installed"
+	local cmd
+	for cmd in slurmctld slurmd munged; do
+		command -v "$cmd" >/dev/null || skip_all "$cmd not installed (Slurm, MUNGE)"
+	done
 	local so=$top_builddir/slurm-plugin/.libs/spank_det.so
 	[ -e "$so" ] || skip_all "plugins not built"
 	# A sanitizer-built plugin cannot load into Slurm's uninstrumented daemons.
@@ -102,6 +105,7 @@ start_listener() {
 		[ -s "$test_dir/port" ] && break
 		sleep 0.05
 	done
+	# shellcheck disable=SC2034 # used by the sourcing script
 	master=http://127.0.0.1:$(cat "$test_dir/port" 2>/dev/null)
 	: >"$test_dir/posts.jsonl"
 }

@@ -37,13 +37,13 @@ check "srun step inside the job has DET_EXPERIMENT_ID" grep -qx DET_EXPERIMENT_I
 alloc="[p for p in posts if p['body']['type']=='allocation' and p['body']['step']=='batch']"
 check "allocation report reached the master" test "$(posts "len($alloc)")" = 1
 check "report path names the job" \
-	test "$(posts "$alloc[0]['path']")" = "/api/v1/allocations/$id/events"
+	test "$(posts "${alloc}[0]['path']")" = "/api/v1/allocations/$id/events"
 check_eq "report carries experiment, job, node, GPUs, CPUs" "(7, $id, '$(job_field "$id" BatchHost)', ['0'], True, 'default', 0)" \
-	"$(posts "[(b['experiment_id'], b['job_id'], b['node'], b['gpus'], b['cpus'] >= 1, b['resource_pool'], b['restart_count']) for b in [$alloc[0]['body']]][0]")"
+	"$(posts "[(b['experiment_id'], b['job_id'], b['node'], b['gpus'], b['cpus'] >= 1, b['resource_pool'], b['restart_count']) for b in [${alloc}[0]['body']]][0]")"
 exits="[p['body'] for p in posts if p['body']['type']=='task_exit']"
 check "task exit 3 reported as exit_code 3" test "$(posts "[(e['exit_code'], e['signal']) for e in $exits if e['exit_code']==3]")" = "[(3, None)]"
 check "task killed by SIGKILL reported as signal 9" test "$(posts "[(e['exit_code'], e['signal']) for e in $exits if e['signal']]")" = "[(None, 9)]"
-cred=$(posts "$alloc[0]['authorization']")
+cred=$(posts "${alloc}[0]['authorization']")
 check "report signed with a MUNGE credential of root" \
 	bash -c "unmunge --socket='$socket' <<<'${cred#Munge }' | grep -q '^UID: *root'"
 
