@@ -14,6 +14,7 @@
 
 #include <slurm/slurm.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +46,8 @@ static int parse_id(const char *s, uint32_t *out)
 	char *end;
 	unsigned long v;
 
-	if (!s[0] || s[0] == '0' || s[0] == '-' || s[0] == '+')
-		return -1;
+	if (!isdigit((unsigned char)s[0]) || s[0] == '0')
+		return -1; /* strtoul alone would take " 5", "+5" and "-5" */
 	v = strtoul(s, &end, 10);
 	if (*end || v > 2147483647ul)
 		return -1;
