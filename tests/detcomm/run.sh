@@ -51,7 +51,7 @@ run "np=3, 8 KiB chunks" 3 DETCOMM_CHUNK_BYTES=8192 DETCOMM_SMALL_BYTES=0
 
 # Built with CUDA: with no GPU visible, the NCCL backend must fail clearly, auto fall back.
 if [ -x "$builddir/tests/gpu/test_detcomm_gpu" ]; then
-	out=$(CUDA_VISIBLE_DEVICES= timeout 60 mpirun -np 1 "$builddir/tests/gpu/test_detcomm_gpu" \
+	out=$(CUDA_VISIBLE_DEVICES='' timeout 60 mpirun -np 1 "$builddir/tests/gpu/test_detcomm_gpu" \
 		--no-gpu 2>"$errf")
 	rc=$?
 	while IFS= read -r line; do
@@ -76,7 +76,7 @@ if grep -q '^survivor error: .*exited' <<<"$out" && [ "$took" -lt 30 ]; then
 	echo "ok $n - a dead rank gives the others an error (in ${took} s, timeout 60 s)"
 else
 	echo "not ok $n - a dead rank gives the others an error (took ${took} s)"
-	sed 's/^/# /' <<<"$out"
+	while IFS= read -r line; do echo "# $line"; done <<<"$out"
 	sed 's/^/# /' "$errf" | tail -n 20
 fi
 echo "1..$n"
