@@ -14,6 +14,9 @@
  * briefly, then yield, then sleep, and give up after the timeout or as soon as a peer's process no
  * longer exists.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* process_vm_readv */
+#endif
 #include <config.h>
 
 #include <errno.h>
@@ -25,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -137,6 +141,31 @@ static int split_comms(struct dc_shm *s, const struct detcomm_config *cfg, char 
 	return 0;
 }
 
+/* Cross-memory attach (process_vm_readv) works between every pair of local ranks? */
+static void check_cma(struct dc_shm *s)
+{
+	static const uint64_t magic = 0x646574636f6d6d21ull;
+	volatile uint64_t probe = magic;
+	uint64_t got;
+	struct iovec l = {&got, sizeof(got)}, r;
+	int j, ok = s->lsize > 1, all = 0;
+
+	s->ctl[s->lrank].probe = (uint64_t)(uintptr_t)&probe;
+	MPI_Barrier(s->node);
+	for (j = 0; j < s->lsize && ok; j++) {
+		if (j == s->lrank)
+			continue;
+		got = 0;
+		r.iov_base = (void *)(uintptr_t)s->ctl[j].probe;
+		r.iov_len = sizeof(got);
+		ok = process_vm_readv((pid_t)s->ctl[j].pid, &l, 1, &r, 1, 0) ==
+		         (ssize_t)sizeof(got) &&
+		     got == magic;
+	}
+	MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, s->node);
+	s->cma = all && probe == magic;
+}
+
 static void check_peers_visible(struct dc_shm *s)
 {
 	int j, visible = 1, all = 0;
@@ -172,6 +201,7 @@ int dc_shm_open(MPI_Comm comm, const struct detcomm_config *cfg, struct dc_shm *
 	s->chunk = cfg->chunk_bytes;
 	s->small = cfg->small_bytes;
 	s->stream = cfg->stream_bytes ? cfg->stream_bytes : SIZE_MAX;
+	s->cma_min = cfg->cma_bytes ? cfg->cma_bytes : SIZE_MAX;
 	if (split_comms(s, cfg, err, errlen) != 0)
 		goto fail;
 	ctl_bytes = ((sizeof(struct dc_ctl) * (size_t)s->lsize + 4095) / 4096) * 4096;
@@ -196,6 +226,8 @@ int dc_shm_open(MPI_Comm comm, const struct detcomm_config *cfg, struct dc_shm *
 	}
 	MPI_Barrier(s->node);
 	check_peers_visible(s);
+	if (s->cma_min != SIZE_MAX)
+		check_cma(s);
 	*out = s;
 	return 0;
 fail:

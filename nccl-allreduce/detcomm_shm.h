@@ -18,6 +18,7 @@ struct dc_hdr {
 	uint32_t kind, dtype, op, root;
 	int64_t in_reg, in_off; /* registered region id and offset of the input, or -1 */
 	int64_t out_reg, out_off;
+	uint64_t in_ptr, out_ptr; /* this rank's addresses, for cross-memory attach */
 };
 
 /* One per local rank, written only by its owner; counters on their own cache line. */
@@ -26,6 +27,7 @@ struct dc_ctl {
 	_Atomic uint64_t reduced;             /* rounds whose slice this rank has reduced */
 	_Alignas(64) struct dc_hdr hdr[2];    /* indexed by round parity */
 	int32_t pid;
+	uint64_t probe; /* address of a private word peers try to read at init */
 };
 
 /* Memory from detcomm_alloc: one shared mapping holding every local rank's part. */
@@ -41,6 +43,8 @@ struct dc_shm {
 	int rank, size, lrank, lsize, nnodes, thread_multiple;
 	long timeout_ms;
 	size_t chunk, small, stream;
+	size_t cma_min; /* from this size, cross-memory attach; SIZE_MAX = never */
+	int cma;        /* every local rank can read and write every other's memory */
 	char *map;
 	size_t map_bytes;
 	struct dc_ctl *ctl;

@@ -28,6 +28,7 @@ struct detcomm_config {
 	size_t chunk_bytes;           /* DETCOMM_CHUNK_BYTES: shared-memory pipeline chunk */
 	size_t small_bytes;           /* DETCOMM_SMALL_BYTES: below this every rank reduces all */
 	size_t stream_bytes;          /* DETCOMM_STREAM_BYTES: from this size, streaming stores */
+	size_t cma_bytes;             /* DETCOMM_CMA_BYTES: from this size, cross-memory attach */
 	int ranks_per_node;           /* DETCOMM_RANKS_PER_NODE: 0 = real nodes; k = test split */
 };
 

@@ -48,6 +48,7 @@ run "np=4" 4
 run "np=4, 2 nodes" 4 DETCOMM_RANKS_PER_NODE=2
 run "np=2, 2 nodes" 2 DETCOMM_RANKS_PER_NODE=1
 run "np=3, 8 KiB chunks" 3 DETCOMM_CHUNK_BYTES=8192 DETCOMM_SMALL_BYTES=0
+run "np=3, cross-memory attach" 3 DETCOMM_CMA_BYTES=65536
 
 # Built with CUDA: with no GPU visible, the NCCL backend must fail clearly, auto fall back.
 if [ -x "$builddir/tests/gpu/test_detcomm_gpu" ]; then
