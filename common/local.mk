@@ -9,3 +9,4 @@ common_libdetcommon_la_LIBADD = $(YAML_LIBS) $(JANSSON_LIBS) $(LIBM)
 include common/expconf.mk
 include common/searcher.mk
 include common/http_client.mk
+include common/tfevents.mk

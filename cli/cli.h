@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The det command line: shared context and the command table's shape.
+ * Each command group lives in its own cli/cmd_<group>.c file.
+ */
+#ifndef DET_CLI_H
+#define DET_CLI_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+/* Exit codes, documented in det(1). */
+enum cli_exit {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_FAILURE = 1, /* the request failed: invalid config, error from the master */
+	CLI_EXIT_USAGE = 2,   /* bad command line */
+	CLI_EXIT_UNREACHABLE = 3, /* the master could not be reached */
+};
+
+enum cli_output { CLI_OUTPUT_TABLE, CLI_OUTPUT_JSON, CLI_OUTPUT_YAML };
+
+/* What every command gets: global options, resolved. */
+struct cli_ctx {
+	const char *master;     /* -m / DET_MASTER, or the default socket */
+	enum cli_output output; /* -o */
+	const char *prog;       /* "det" */
+};
+
+/* A command: argv[0] is the command's own name. Returns an enum cli_exit. */
+typedef int (*cli_cmd_fn)(struct cli_ctx *ctx, int argc, char **argv);
+
+struct cli_command {
+	const char *group;   /* "experiment", or NULL for top-level commands */
+	const char *alias;   /* short group name ("e"), or NULL */
+	const char *name;    /* "create" */
+	cli_cmd_fn run;
+	const char *usage;   /* arguments, for --help */
+	const char *summary; /* one line */
+};
+
+/* Print a JSON value as YAML (block style) to out. */
+void cli_print_yaml(FILE *out, const json_t *value);
+
+/* Print value in the chosen format; table mode falls back to YAML. */
+void cli_print_value(const struct cli_ctx *ctx, FILE *out, const json_t *value);
+
+/* True when argv holds -h or --help. */
+int cli_wants_help(int argc, char **argv);
+
+/* The preview-search command (cli/cmd_preview.c). */
+int cli_cmd_preview_search(struct cli_ctx *ctx, int argc, char **argv);
+
+#endif
