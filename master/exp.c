@@ -1218,7 +1218,8 @@ json_t *exp_view_locked(struct exp_rt *e, int with_config)
 
 	json_object_del(v, "alloc_token");
 	json_object_del(v, "searcher_snapshot");
-	json_object_set_new(v, "archived", json_boolean(iget(e->row, "archived")));
+	json_object_set_new(v, "archived", json_boolean(json_is_true(json_object_get(e->row, "archived")) ||
+	                                                iget(e->row, "archived")));
 	if (!with_config) {
 		json_object_del(v, "config");
 		json_object_del(v, "config_yaml");
