@@ -1262,6 +1262,9 @@ json_t *exp_view_locked(struct exp_rt *e, int with_config)
 
 /* ---- resource manager events and start-up -------------------------------------- */
 
+static void task_failed_early(struct app *a, struct exp_rt *e, json_t *arow,
+                              const struct rm_task_event *ev);
+
 static void on_task_event(struct app *a, const struct rm_task_event *ev)
 {
 	char err[256];
@@ -1314,9 +1317,43 @@ static void on_task_event(struct app *a, const struct rm_task_event *ev)
 	} else if (t && json_is_integer(json_object_get(arow, "next_index")) &&
 	           state_of(e->row) == FSM_ACTIVE) {
 		a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
+	} else if (!t && ev->wait_status != 0 && !ev->requeued && state_of(e->row) == FSM_ACTIVE) {
+		task_failed_early(a, e, arow, ev);
 	}
 	settle_and_commit(a, e);
 	http_server_wake(a->http);
+}
+
+/* A task that exited without claiming anything: the launcher cannot run.
+ * Retry up to max_restarts times, then the experiment errors out. */
+static void task_failed_early(struct app *a, struct exp_rt *e, json_t *arow,
+                              const struct rm_task_event *ev)
+{
+	char err[256];
+	int64_t failures = iget(arow, "failures") + 1;
+	json_t *upd = json_pack("{s:I, s:i, s:I}", "experiment_id", (json_int_t)e->id,
+	                        "array_task", ev->array_task, "failures", (json_int_t)failures);
+	struct store_op op = {.kind = STORE_UPDATE, .table = "allocations", .row = upd};
+	if (commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0)
+		json_object_set_new(arow, "failures", json_integer(failures));
+	json_decref(upd);
+	if (failures <= iget(config_of(e), "max_restarts")) {
+		a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
+		return;
+	}
+	log_msg(&a->log, LOG_LEVEL_ERROR,
+	        "experiment %lld: task %d failed %lld times before claiming a trial (status %d)",
+	        (long long)e->id, ev->array_task, (long long)failures, ev->wait_status);
+	json_t *row = json_deep_copy(e->row);
+	set_state(row, fsm_experiment_next(FSM_ACTIVE, FSM_EV_FAIL));
+	op = put("experiments", row);
+	if (commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0) {
+		swap_row(&e->row, row);
+		trials_event(a, e, FSM_EV_KILL);
+		a->rm->ops->cancel(a->rm, e->rm_job, err, sizeof(err));
+	} else {
+		json_decref(row);
+	}
 }
 
 static void *ticker_main(void *arg)

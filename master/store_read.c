@@ -66,7 +66,8 @@ json_t *store_load_table(struct store *st, const char *table, char *err, size_t 
 		{"users", "SELECT * FROM users ORDER BY id"},
 		{"tokens", "SELECT * FROM tokens"},
 		{"experiments",
-		 "SELECT id, owner_id, name, state, archived, config, config_yaml, searcher_snapshot,"
+		 "SELECT id, owner_id, name, state, archived, config, config_yaml, alloc_token,"
+		 "  searcher_snapshot,"
 		 " labels, num_tasks, max_concurrent, rm_job_id, progress, created_at, ended_at"
 		 " FROM experiments ORDER BY id"},
 		{"trials", "SELECT * FROM trials ORDER BY id"},

@@ -63,6 +63,7 @@ CREATE TABLE allocations (           -- one row per array task
 	next_index INTEGER,             -- replacement owed to this task
 	state TEXT NOT NULL DEFAULT 'PENDING',
 	exit_status INTEGER,            -- last wait status of the task
+	failures INTEGER NOT NULL DEFAULT 0, -- exits without ever claiming a trial
 	pid INTEGER,                    -- local RM: the task's process (to adopt after a restart)
 	PRIMARY KEY (experiment_id, array_task)
 );
