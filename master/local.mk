@@ -31,3 +31,23 @@ sbin_PROGRAMS += master/det-master
 master_det_master_SOURCES = master/main.c
 master_det_master_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 master_det_master_LDADD = master/libdetmaster.la
+
+# Unit tests of the parts that stand alone.
+MASTER_TEST_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
+MASTER_TEST_LDADD = master/libdetmaster.la $(CMOCKA_LIBS)
+check_PROGRAMS += tests/unit/test_master_store tests/unit/test_master_fsm \
+	tests/unit/test_master_auth tests/unit/test_master_http
+TESTS += tests/unit/test_master_store tests/unit/test_master_fsm \
+	tests/unit/test_master_auth tests/unit/test_master_http
+tests_unit_test_master_store_SOURCES = tests/unit/test_master_store.c
+tests_unit_test_master_store_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_store_LDADD = $(MASTER_TEST_LDADD)
+tests_unit_test_master_fsm_SOURCES = tests/unit/test_master_fsm.c
+tests_unit_test_master_fsm_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_fsm_LDADD = $(MASTER_TEST_LDADD)
+tests_unit_test_master_auth_SOURCES = tests/unit/test_master_auth.c
+tests_unit_test_master_auth_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_auth_LDADD = $(MASTER_TEST_LDADD)
+tests_unit_test_master_http_SOURCES = tests/unit/test_master_http.c
+tests_unit_test_master_http_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_http_LDADD = $(MASTER_TEST_LDADD)
