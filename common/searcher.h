@@ -47,6 +47,10 @@ int searcher_max_concurrent(const struct searcher *s);
  * or NULL with err when index is out of range. Pure in (seed, index). */
 json_t *searcher_trial_hparams(const struct searcher *s, int index, char *err, size_t errlen);
 
+/* adaptive_asha: the bracket (0 = most rungs) trial index belongs to; 0 for
+ * the other searchers; -1 when index is out of range. */
+int searcher_trial_bracket(const struct searcher *s, int index);
+
 /* Seed for trial index's own random generators; pure in (seed, index). */
 uint32_t searcher_trial_seed(const struct searcher *s, int index);
 
