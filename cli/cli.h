@@ -47,6 +47,40 @@ void cli_print_value(const struct cli_ctx *ctx, FILE *out, const json_t *value);
 /* True when argv holds -h or --help. */
 int cli_wants_help(int argc, char **argv);
 
+/* det experiment ... (cli/cmd_experiment.c). */
+int cli_experiment_create(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_describe(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_pause(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_activate(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_cancel(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_kill(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_archive(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_unarchive(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_delete(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_wait(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_logs(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_download(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_list_trials(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_list_checkpoints(struct cli_ctx *ctx, int argc, char **argv);
+
+/* det trial ... (cli/cmd_trial.c). */
+int cli_trial_describe(struct cli_ctx *ctx, int argc, char **argv);
+int cli_trial_logs(struct cli_ctx *ctx, int argc, char **argv);
+int cli_trial_kill(struct cli_ctx *ctx, int argc, char **argv);
+
+/* det checkpoint ... (cli/cmd_checkpoint.c). */
+int cli_checkpoint_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_checkpoint_describe(struct cli_ctx *ctx, int argc, char **argv);
+int cli_checkpoint_download(struct cli_ctx *ctx, int argc, char **argv);
+
+/* det user ... and det master info (cli/cmd_user.c). */
+int cli_user_login(struct cli_ctx *ctx, int argc, char **argv);
+int cli_user_logout(struct cli_ctx *ctx, int argc, char **argv);
+int cli_user_whoami(struct cli_ctx *ctx, int argc, char **argv);
+int cli_user_create(struct cli_ctx *ctx, int argc, char **argv);
+int cli_master_info(struct cli_ctx *ctx, int argc, char **argv);
+
 /* The preview-search command (cli/cmd_preview.c). */
 int cli_cmd_preview_search(struct cli_ctx *ctx, int argc, char **argv);
 
