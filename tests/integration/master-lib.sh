@@ -64,10 +64,16 @@ start_master() {
 	done
 	base=http://127.0.0.1:$port/api/v1
 }
-stop_master() { # [SIGNAL]
+stop_master() { # [SIGNAL]: returns the master's exit status
+	local rc
 	kill -"${1:-TERM}" "$master_pid" 2>/dev/null
 	wait "$master_pid" 2>/dev/null
+	rc=$?
 	master_pid=
+	if [ "$rc" != 0 ] && [ "${1:-TERM}" = TERM ]; then
+		tail -n 30 "$work/master.err" >&2
+	fi
+	return $rc
 }
 
 # HTTP helpers: status code to stdout, body in $work/body.

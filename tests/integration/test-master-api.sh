@@ -91,7 +91,8 @@ eq "logs stored" "trial $t1 starts at 0" "$(body '.logs[0].line')"
 sock GET "/experiments/$e1/checkpoints" >/dev/null
 eq "checkpoints registered" 12 "$(body '.checkpoints | length')"
 uuid=$(body '.checkpoints[0].uuid')
-eq "checkpoint by uuid" "$t1" "$(sock GET "/checkpoints/$uuid" >/dev/null; body .trial_id)"
+ct=$(body '.checkpoints[0].trial_id')
+eq "checkpoint by uuid" "$ct" "$(sock GET "/checkpoints/$uuid" >/dev/null; body .trial_id)"
 curl -s -o "$work/model.out" -H "Authorization: Bearer $admin" "$base/experiments/$e1/model_def"
 check "model definition round-trips" cmp "$work/model.tgz" "$work/model.out"
 eq "list filters by state" 1 "$(http GET '/experiments?state=COMPLETED' '' "$bob" >/dev/null; body '.experiments | length')"
@@ -135,6 +136,21 @@ eq "stop signal answered at once" true "$(http GET "/trials/$tb/signals?timeout_
 check "killed experiment ends CANCELED" wait_state "$e2" CANCELED 30
 eq "delete" 200 "$(sock DELETE "/experiments/$e2")"
 eq "deleted experiment is gone" 404 "$(sock GET "/experiments/$e2")"
+
+# --- restarts and replacement trials ---
+cat >"$work/faults.yaml" <<'YAML'
+name: faults
+entrypoint: x
+hyperparameters: {lr: {type: double, minval: 0.1, maxval: 0.2}}
+searcher: {name: random, metric: val_loss, max_trials: 3, max_concurrent_trials: 3, max_length: {batches: 3}}
+environment: {environment_variables: [FAKE_FAIL_TASK=1, FAKE_INVALID_HP_TASK=2]}
+YAML
+e3=$(create_exp "$work/faults.yaml")
+check "experiment with a crash and an invalid trial completes" wait_state "$e3" COMPLETED 60
+sock GET "/experiments/$e3/trials" >/dev/null
+eq "crashed task's trial restarted once" 1 "$(body '[.trials[] | select(.trial_index == 1)][0].restarts')"
+eq "invalid-hp trial ended ERROR" ERROR "$(body '[.trials[] | select(.trial_index == 2)][0].state')"
+eq "replacement trial ran in the same task" "2 COMPLETED" "$(body '[.trials[] | select(.trial_index >= 3)][0] | "\(.array_task) \(.state)"')"
 
 grep -q "det_http_requests_total" <(curl -s "http://127.0.0.1:$port/metrics")
 ok $? "Prometheus /metrics"
