@@ -66,8 +66,14 @@ static void print_table(FILE *out, const json_t *plan, int seed_given)
 	const char *unit = json_string_value(json_object_get(plan, "time_unit"));
 	json_int_t k = json_integer_value(json_object_get(plan, "max_concurrent_trials"));
 	json_int_t len = json_integer_value(json_object_get(plan, "max_length"));
+	const char *metric = json_string_value(json_object_get(plan, "metric"));
+	if (len <= 0)
+		len = json_integer_value(json_object_get(plan, "max_time"));
 
 	fprintf(out, "searcher: %s\n", name ? name : "?");
+	if (metric)
+		fprintf(out, "metric: %s (%s is better)\n", metric,
+		        json_is_false(json_object_get(plan, "smaller_is_better")) ? "larger" : "smaller");
 	fprintf(out, "trials: %" JSON_INTEGER_FORMAT "\n",
 	        json_integer_value(json_object_get(plan, "trial_count")));
 	if (k > 0)

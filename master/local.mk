@@ -27,12 +27,10 @@ master/store_schema.h: $(MASTER_SCHEMA) master/schema/embed.awk
 	$(AWK) -f $(srcdir)/master/schema/embed.awk \
 		$(srcdir)/master/schema/001_init.sql > $@.tmp && mv $@.tmp $@
 
-# (det-master links once common/expconf.c is on main; until then it is off.)
-#sbin_PROGRAMS += master/det-master
-#master_det_master_SOURCES = master/main.c
-#master_det_master_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-#master_det_master_LDADD = master/libdetmaster.la
-EXTRA_DIST += master/main.c
+sbin_PROGRAMS += master/det-master
+master_det_master_SOURCES = master/main.c
+master_det_master_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+master_det_master_LDADD = master/libdetmaster.la
 
 # Unit tests of the parts that stand alone.
 MASTER_TEST_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
@@ -54,8 +52,8 @@ tests_unit_test_master_http_SOURCES = tests/unit/test_master_http.c
 tests_unit_test_master_http_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_http_LDADD = $(MASTER_TEST_LDADD)
 
-# Integration tests against a real det-master (they need it built; see above).
+# Integration tests against a real det-master and det.
 MASTER_ITESTS = tests/integration/test-master-api.sh tests/integration/test-master-crash.sh \
 	tests/integration/test-cli.sh
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
-#TESTS += $(MASTER_ITESTS)
+TESTS += $(MASTER_ITESTS)
