@@ -69,6 +69,14 @@ struct app {
 	double route_sum[APP_NROUTES];
 };
 
+/* Start everything: state dir, store, users, resource manager; with serve,
+ * also the HTTP listeners, experiments' arrays and the scheduler. 0 or -1
+ * with err; app_close() is needed either way. */
+int app_open(struct app *a, struct master_config *cfg, int serve, char *err, size_t errlen);
+
+/* Stop and free everything app_open() started (in reverse order). */
+void app_close(struct app *a);
+
 /* Wall clock in seconds. */
 double app_now(void);
 

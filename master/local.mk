@@ -7,7 +7,7 @@ master_libdetmaster_la_SOURCES = \
 	master/http_server.c master/http_server.h \
 	master/store.c master/store.h master/store_internal.h \
 	master/store_rows.c master/store_read.c \
-	master/fsm.c master/fsm.h master/auth.c master/auth.h \
+	master/fsm.c master/fsm.h master/auth.c master/auth.h master/app.c \
 	master/rm.h master/rm_local.c master/app.h master/exp.c master/exp.h \
 	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
@@ -57,3 +57,29 @@ MASTER_ITESTS = tests/integration/test-master-api.sh tests/integration/test-mast
 	tests/integration/test-cli.sh
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
 TESTS += $(MASTER_ITESTS)
+
+# Fuzz target for request bodies; its corpus is replayed by `make check`.
+check_PROGRAMS += tests/fuzz/replay_master_api
+TESTS += tests/fuzz/replay_master_api
+tests_fuzz_replay_master_api_SOURCES = tests/fuzz/fuzz_master_api.c tests/fuzz/replay.c
+tests_fuzz_replay_master_api_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) \
+	-DREPLAY_CORPUS='"tests/fuzz/corpus/master-api"'
+tests_fuzz_replay_master_api_LDADD = master/libdetmaster.la $(JANSSON_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/master-api
+# `make fuzz-master-api` (CC=clang): the libFuzzer binary, run by hand:
+#   tests/fuzz/fuzz_master_api -max_total_time=300 $(srcdir)/tests/fuzz/corpus/master-api
+.PHONY: fuzz-master-api
+MASTER_FUZZ_SRCS = master/master_config.c master/http_server.c master/store.c \
+	master/store_rows.c master/store_read.c master/fsm.c master/auth.c master/app.c \
+	master/rm_local.c master/exp.c master/api.c master/api_exp.c master/api_trial.c \
+	tests/fuzz/fuzz_master_api.c
+fuzz-master-api: master/store_schema.h common/libdetcommon.la
+	@if ! $(CC) --version | grep -q clang; then \
+		echo "make fuzz-master-api needs CC=clang (libFuzzer)"; exit 1; fi
+	@mkdir -p tests/fuzz
+	$(LIBTOOL) --mode=link $(CC) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-DBINDIR='"$(bindir)"' -I$(srcdir) -I$(srcdir)/master $(AM_CPPFLAGS) \
+		$(JANSSON_CFLAGS) $(addprefix $(srcdir)/,$(MASTER_FUZZ_SRCS)) \
+		common/libdetcommon.la $(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(YAML_LIBS) \
+		$(JANSSON_LIBS) $(LIBM) -pthread -o tests/fuzz/fuzz_master_api
+CLEANFILES += tests/fuzz/fuzz_master_api
