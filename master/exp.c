@@ -670,16 +670,10 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, json_t *t, int task)
 		host = json_string_value(json_object_get(a->cfg->checkpoint_storage, "host_path"));
 	snprintf(dir, sizeof(dir), "%s%s%s", host ? host : "/tmp", sub ? "/" : "", sub ? sub : "");
 	int idx = (int)iget(t, "trial_index");
-	json_t *tok = NULL;
-	const char *k;
-	json_t *v;
-	json_object_foreach(a->tokens, k, v)
-	{
-		if (!strcmp(sget(v, "kind"), "trial") && iget(v, "trial_id") == iget(t, "id")) {
-			tok = json_string(k);
-			break;
-		}
-	}
+	char key[32];
+	snprintf(key, sizeof(key), "%lld", (long long)iget(t, "id"));
+	json_t *tok = json_array_get(json_object_get(a->trial_index, key), 2);
+	tok = json_is_string(tok) ? json_incref(tok) : NULL;
 	json_t *lc = json_object_get(t, "latest_checkpoint");
 	return json_pack(
 		"{s:I, s:i, s:I, s:i, s:O, s:I, s:o, s:O, s:I, s:I, s:I, s:I, s:s, s:O, s:I, s:s,"
@@ -740,7 +734,7 @@ static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t 
 	a->next_trial_id++;
 	char key[32];
 	snprintf(key, sizeof(key), "%lld", (long long)tid);
-	json_object_set_new(a->trial_index, key, json_pack("[I,i]", (json_int_t)e->id, idx));
+	json_object_set_new(a->trial_index, key, json_pack("[I,i,s]", (json_int_t)e->id, idx, token));
 	json_object_set(a->tokens, token, tok);
 	swap_trial(e, json_incref(trow));
 	swap_alloc(e, json_incref(arow));
@@ -1460,6 +1454,18 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 		                              (json_int_t)iget(row, "trial_index")));
 		if (iget(row, "id") >= a->next_trial_id)
 			a->next_trial_id = iget(row, "id") + 1;
+	}
+	/* Each trial's token, for claim answers. */
+	const char *tk;
+	json_object_foreach(a->tokens, tk, row)
+	{
+		char key[32];
+		if (strcmp(sget(row, "kind"), "trial"))
+			continue;
+		snprintf(key, sizeof(key), "%lld", (long long)iget(row, "trial_id"));
+		json_t *entry = json_object_get(a->trial_index, key);
+		if (entry)
+			json_array_append_new(entry, json_string(tk));
 	}
 	json_array_foreach(allocs, i, row)
 	{
