@@ -8,6 +8,7 @@ master_libdetmaster_la_SOURCES = \
 	master/store.c master/store.h master/store_internal.h \
 	master/store_rows.c master/store_read.c \
 	master/fsm.c master/fsm.h master/auth.c master/auth.h master/app.c \
+	master/ckpt_gc.c master/ckpt_gc.h \
 	master/rm.h master/rm_local.c master/app.h master/exp.c master/exp.h \
 	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
@@ -36,9 +37,12 @@ master_det_master_LDADD = master/libdetmaster.la
 MASTER_TEST_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
 MASTER_TEST_LDADD = master/libdetmaster.la $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_master_store tests/unit/test_master_fsm \
-	tests/unit/test_master_auth tests/unit/test_master_http
+	tests/unit/test_master_auth tests/unit/test_master_http tests/unit/test_master_ckpt_gc
 TESTS += tests/unit/test_master_store tests/unit/test_master_fsm \
-	tests/unit/test_master_auth tests/unit/test_master_http
+	tests/unit/test_master_auth tests/unit/test_master_http tests/unit/test_master_ckpt_gc
+tests_unit_test_master_ckpt_gc_SOURCES = tests/unit/test_master_ckpt_gc.c
+tests_unit_test_master_ckpt_gc_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_ckpt_gc_LDADD = $(MASTER_TEST_LDADD)
 tests_unit_test_master_store_SOURCES = tests/unit/test_master_store.c
 tests_unit_test_master_store_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_store_LDADD = $(MASTER_TEST_LDADD)
@@ -72,7 +76,7 @@ EXTRA_DIST += tests/fuzz/corpus/master-api
 MASTER_FUZZ_SRCS = master/master_config.c master/http_server.c master/store.c \
 	master/store_rows.c master/store_read.c master/fsm.c master/auth.c master/app.c \
 	master/rm_local.c master/exp.c master/api.c master/api_exp.c master/api_trial.c \
-	tests/fuzz/fuzz_master_api.c
+	master/ckpt_gc.c tests/fuzz/fuzz_master_api.c
 fuzz-master-api: master/store_schema.h common/libdetcommon.la
 	@if ! $(CC) --version | grep -q clang; then \
 		echo "make fuzz-master-api needs CC=clang (libFuzzer)"; exit 1; fi

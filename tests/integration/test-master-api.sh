@@ -106,6 +106,7 @@ sock GET "/trials/$t1/logs" >/dev/null
 eq "logs stored" "trial $t1 starts at 0" "$(body '.logs[0].line')"
 sock GET "/experiments/$e1/checkpoints" >/dev/null
 eq "checkpoints registered" 12 "$(body '.checkpoints | length')"
+eq "save_trial_best/latest keep one checkpoint per trial" 4 "$(body '[.checkpoints[] | select(.state != "DELETED")] | length')"
 uuid=$(body '.checkpoints[0].uuid')
 ct=$(body '.checkpoints[0].trial_id')
 eq "checkpoint by uuid" "$ct" "$(sock GET "/checkpoints/$uuid" >/dev/null; body .trial_id)"
