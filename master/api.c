@@ -150,7 +150,16 @@ int api_auth_init(struct app *a, char *err, size_t errlen)
 		json_object_set(a->users, json_string_value(json_object_get(r, "name")), r);
 	}
 	json_array_foreach(tokens, i, r)
-		json_object_set(a->tokens, json_string_value(json_object_get(r, "token")), r);
+	{
+		/* In memory a token maps to who it is; the key is the token itself. */
+		char *tok = strdup(json_string_value(json_object_get(r, "token")));
+		if (!tok)
+			goto out;
+		json_object_del(r, "token");
+		json_object_del(r, "created_at");
+		json_object_set(a->tokens, tok, r);
+		free(tok);
+	}
 	if (!json_object_get(a->users, "admin")) {
 		char pw[21], path[4096];
 		if (auth_new_password(pw, 20) ||

@@ -138,10 +138,14 @@ static json_t *exp_row_with_searcher(struct exp_rt *e)
 	return row;
 }
 
+/* Install an experiment row (reference stolen). The searcher snapshot is
+ * only for the database: in memory the live searcher is the truth, and a
+ * parsed snapshot of a large experiment would cost megabytes. */
 static void swap_row(json_t **slot, json_t *row)
 {
 	json_decref(*slot);
 	*slot = row;
+	json_object_del(row, "searcher_snapshot");
 }
 
 /* Replace trial (by its index) in memory with row (reference stolen). */
@@ -745,7 +749,11 @@ static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t 
 	char key[32];
 	snprintf(key, sizeof(key), "%lld", (long long)tid);
 	json_object_set_new(a->trial_index, key, json_pack("[I,i,s]", (json_int_t)e->id, idx, token));
-	json_object_set(a->tokens, token, tok);
+	json_object_set_new(a->tokens, token,
+	                    json_pack("{s:s, s:O, s:O, s:O}", "kind", "trial", "user_id",
+	                              json_object_get(tok, "user_id"), "experiment_id",
+	                              json_object_get(tok, "experiment_id"), "trial_id",
+	                              json_object_get(tok, "trial_id")));
 	swap_trial(e, json_incref(trow));
 	swap_alloc(e, json_incref(arow));
 	*out = claim_reply(a, e, trow, task);
@@ -1420,7 +1428,6 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 		goto out;
 	a->next_exp_id = 1;
 	a->next_trial_id = 1;
-	struct exp_rt **tail = &a->exps;
 	json_array_foreach(exps, i, row)
 	{
 		struct exp_rt *e = calloc(1, sizeof(*e));
@@ -1434,7 +1441,6 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 		/* Newest first, like creation order in memory. */
 		e->next = a->exps;
 		a->exps = e;
-		(void)tail;
 		if (e->id >= a->next_exp_id)
 			a->next_exp_id = e->id + 1;
 		if (!fsm_is_terminal(state_of(row))) {
@@ -1448,6 +1454,7 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 				set_state(e->row, FSM_ERROR);
 			}
 		}
+		json_object_del(e->row, "searcher_snapshot");
 	}
 	json_array_foreach(trials, i, row)
 	{
