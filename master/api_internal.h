@@ -34,7 +34,7 @@ struct api_route {
 
 /* Fill rep with {"error": {code, message}} and status. */
 void api_error(struct http_reply *rep, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Fill rep with body (reference stolen; NULL = {}). */
 void api_json(struct http_reply *rep, int status, json_t *body);

@@ -19,30 +19,34 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "Usage: det-master [--config FILE] [--listen HOST:PORT] [--socket PATH]\n"
-	        "                  [--db PATH] [--state-dir DIR] [--rm local|slurm]\n"
-	        "                  [--launcher PATH] [--log-level LEVEL]\n"
-	        "The det-slurm master: REST API, experiment store and scheduler.\n"
-	        "  -c, --config FILE     YAML configuration (see det-master(8))\n"
-	        "  -l, --listen H:P      TCP address (\"\" for none; port 0 picks one)\n"
-	        "  -s, --socket PATH     Unix socket (\"\" for none)\n"
-	        "  -d, --db PATH         SQLite database (default STATE_DIR/master.db)\n"
-	        "  -S, --state-dir DIR   state directory\n"
-	        "  -r, --rm NAME         resource manager: local or slurm\n"
-	        "  -L, --launcher PATH   det-launch for the local resource manager\n"
-	        "  -v, --log-level L     error, warn, info or debug\n"
-	        "  -h, --help            this help\n");
+	fprintf(out, "Usage: det-master [--config FILE] [--listen HOST:PORT] [--socket PATH]\n"
+	             "                  [--db PATH] [--state-dir DIR] [--rm local|slurm]\n"
+	             "                  [--launcher PATH] [--log-level LEVEL]\n"
+	             "The det-slurm master: REST API, experiment store and scheduler.\n"
+	             "  -c, --config FILE     YAML configuration (see det-master(8))\n"
+	             "  -l, --listen H:P      TCP address (\"\" for none; port 0 picks one)\n"
+	             "  -s, --socket PATH     Unix socket (\"\" for none)\n"
+	             "  -d, --db PATH         SQLite database (default STATE_DIR/master.db)\n"
+	             "  -S, --state-dir DIR   state directory\n"
+	             "  -r, --rm NAME         resource manager: local or slurm\n"
+	             "  -L, --launcher PATH   det-launch for the local resource manager\n"
+	             "  -v, --log-level L     error, warn, info or debug\n"
+	             "  -h, --help            this help\n");
 }
 
 static int parse_args(int argc, char **argv, struct master_config *c, char *err, size_t errlen)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},   {"listen", required_argument, NULL, 'l'},
-		{"socket", required_argument, NULL, 's'},   {"db", required_argument, NULL, 'd'},
-		{"state-dir", required_argument, NULL, 'S'}, {"rm", required_argument, NULL, 'r'},
-		{"launcher", required_argument, NULL, 'L'}, {"log-level", required_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"state-dir", required_argument, NULL, 'S'},
+	    {"rm", required_argument, NULL, 'r'},
+	    {"launcher", required_argument, NULL, 'L'},
+	    {"log-level", required_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 	/* The config file first, so that every other option overrides it. */
@@ -78,8 +82,8 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 			break;
 		case 'v':
 			if (log_level_parse(optarg, &c->log_level)) {
-				snprintf(err, errlen, "--log-level %s: expected error|warn|info|debug",
-				         optarg);
+				snprintf(err, errlen,
+				         "--log-level %s: expected error|warn|info|debug", optarg);
 				rc = -1;
 			}
 			break;

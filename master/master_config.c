@@ -97,7 +97,8 @@ static json_t *node_to_json(yaml_document_t *doc, yaml_node_t *n, int depth)
 		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 		     out && p < n->data.mapping.pairs.top; p++) {
 			yaml_node_t *k = yaml_document_get_node(doc, p->key);
-			json_t *v = node_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1);
+			json_t *v =
+			    node_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1);
 			if (!k || k->type != YAML_SCALAR_NODE || !v ||
 			    json_object_set_new(out, (const char *)k->data.scalar.value, v)) {
 				json_decref(v);
@@ -162,8 +163,7 @@ static int apply_local(struct master_config *c, json_t *local, const char *where
 		snprintf(err, errlen, "%s: local: expected a mapping", where);
 		return -1;
 	}
-	json_object_foreach(local, k, v)
-	{
+	json_object_foreach (local, k, v) {
 		if (!strcmp(k, "launcher") && json_is_string(v)) {
 			if (master_config_set_str(&c->launcher, json_string_value(v)))
 				return -1;
@@ -187,8 +187,7 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 	char where[PATH_MAX + 32];
 	long x;
 
-	json_object_foreach(root, k, v)
-	{
+	json_object_foreach (root, k, v) {
 		const char *s = json_string_value(v);
 		snprintf(where, sizeof(where), "%s:%d:1", path, line_of(doc, k));
 		if (!strcmp(k, "listen") && s) {

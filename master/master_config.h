@@ -11,18 +11,18 @@
 #include "log.h"
 
 struct master_config {
-	char *listen_host;      /* "" = no TCP listener */
+	char *listen_host; /* "" = no TCP listener */
 	int listen_port;
-	char *socket_path;      /* "" = no Unix socket */
-	char *db_path;          /* default state_dir/master.db */
+	char *socket_path; /* "" = no Unix socket */
+	char *db_path;     /* default state_dir/master.db */
 	char *state_dir;
-	char *rm;               /* "local" or "slurm" */
+	char *rm; /* "local" or "slurm" */
 	enum log_level log_level;
 	int log_syslog;
 	unsigned http_threads;
-	char *launcher;         /* det-launch path (local RM) */
-	int slots;              /* local RM slots; 0 = detect */
-	int grace_seconds;      /* SIGTERM → SIGKILL delay */
+	char *launcher;             /* det-launch path (local RM) */
+	int slots;                  /* local RM slots; 0 = detect */
+	int grace_seconds;          /* SIGTERM → SIGKILL delay */
 	json_t *checkpoint_storage; /* default checkpoint storage (object) */
 };
 
