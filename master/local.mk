@@ -37,9 +37,14 @@ master_det_master_LDADD = master/libdetmaster.la
 MASTER_TEST_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
 MASTER_TEST_LDADD = master/libdetmaster.la $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_master_store tests/unit/test_master_fsm \
-	tests/unit/test_master_auth tests/unit/test_master_http tests/unit/test_master_ckpt_gc
+	tests/unit/test_master_auth tests/unit/test_master_http tests/unit/test_master_ckpt_gc \
+	tests/unit/test_master_config
 TESTS += tests/unit/test_master_store tests/unit/test_master_fsm \
-	tests/unit/test_master_auth tests/unit/test_master_http tests/unit/test_master_ckpt_gc
+	tests/unit/test_master_auth tests/unit/test_master_http tests/unit/test_master_ckpt_gc \
+	tests/unit/test_master_config
+tests_unit_test_master_config_SOURCES = tests/unit/test_master_config.c
+tests_unit_test_master_config_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_config_LDADD = $(MASTER_TEST_LDADD)
 tests_unit_test_master_ckpt_gc_SOURCES = tests/unit/test_master_ckpt_gc.c
 tests_unit_test_master_ckpt_gc_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_ckpt_gc_LDADD = $(MASTER_TEST_LDADD)
