@@ -186,6 +186,27 @@ out:
 	return rv;
 }
 
+/* The det user of a Unix uid (created on first contact): root is the admin,
+ * others are named after their account. Lock held. */
+static json_t *user_of_uid_locked(struct app *a, uid_t uid, char *err, size_t errlen)
+{
+	char buf[4096], name[64];
+	struct passwd pw, *res = NULL;
+	json_t *u;
+
+	if (uid == 0)
+		snprintf(name, sizeof(name), "admin");
+	else if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res &&
+	         strlen(res->pw_name) < sizeof(name))
+		snprintf(name, sizeof(name), "%s", res->pw_name);
+	else
+		snprintf(name, sizeof(name), "uid%u", (unsigned)uid);
+	u = json_object_get(a->users, name);
+	if (!u)
+		u = user_create_locked(a, name, NULL, 0, (long)uid, err, errlen);
+	return u;
+}
+
 /* Who is calling? 0, or an HTTP status with the reply filled. */
 static int authenticate(struct app *a, const struct http_request *req, struct principal *p,
                         struct http_reply *rep)
@@ -210,29 +231,29 @@ static int authenticate(struct app *a, const struct http_request *req, struct pr
 		u = user_by_id_locked(a, json_integer_value(json_object_get(t, "user_id")));
 		if (!u)
 			goto denied;
+	} else if (req->authorization && !strncmp(req->authorization, "Munge ", 6)) {
+		uid_t uid;
+		pthread_mutex_unlock(&a->lock); /* munged is a round trip */
+		if (auth_munge_decode(req->authorization + 6, a->cfg->munge_socket, &uid, err,
+		                      sizeof(err))) {
+			api_error(rep, 401, "%s", err);
+			return 401;
+		}
+		pthread_mutex_lock(&a->lock);
+		u = user_of_uid_locked(a, uid, err, sizeof(err));
+		if (!u) {
+			pthread_mutex_unlock(&a->lock);
+			api_error(rep, 500, "%s", err);
+			return 500;
+		}
 	} else if (req->authorization) {
 		goto denied;
 	} else if (req->peer_local) {
-		/* Trusted Unix socket peer: root is the admin, others their own user. */
-		char buf[4096], name[64];
-		struct passwd pw, *res = NULL;
-		if (req->peer_uid == 0) {
-			snprintf(name, sizeof(name), "admin");
-		} else if (getpwuid_r(req->peer_uid, &pw, buf, sizeof(buf), &res) == 0 && res &&
-		           strlen(res->pw_name) < sizeof(name)) {
-			snprintf(name, sizeof(name), "%s", res->pw_name);
-		} else {
-			snprintf(name, sizeof(name), "uid%u", (unsigned)req->peer_uid);
-		}
-		u = json_object_get(a->users, name);
+		u = user_of_uid_locked(a, req->peer_uid, err, sizeof(err));
 		if (!u) {
-			u = user_create_locked(a, name, NULL, 0, (long)req->peer_uid, err,
-			                       sizeof(err));
-			if (!u) {
-				pthread_mutex_unlock(&a->lock);
-				api_error(rep, 500, "%s", err);
-				return 500;
-			}
+			pthread_mutex_unlock(&a->lock);
+			api_error(rep, 500, "%s", err);
+			return 500;
 		}
 	} else {
 		pthread_mutex_unlock(&a->lock);
@@ -471,6 +492,7 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/trials/{id}/signals", api_trial_signals, API_AUTH_TRIAL},
     {"GET", "/api/v1/checkpoints/{uuid}", api_checkpoint_get, API_AUTH_ANY},
     {"DELETE", "/api/v1/checkpoints/{uuid}", api_checkpoint_delete, API_AUTH_USER},
+    {"POST", "/api/v1/allocations/{id}/events", api_allocation_events, API_AUTH_USER},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

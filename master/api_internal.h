@@ -70,6 +70,7 @@ void api_trial_early_exit(struct app *a, struct api_call *c, struct http_reply *
 void api_trial_exit(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_trial_signals(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_checkpoint_get(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_allocation_events(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_checkpoint_delete(struct app *a, struct api_call *c, struct http_reply *rep);
 
 #endif

@@ -19,19 +19,21 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: det-master [--config FILE] [--listen HOST:PORT] [--socket PATH]\n"
-	             "                  [--db PATH] [--state-dir DIR] [--rm local|slurm]\n"
-	             "                  [--launcher PATH] [--log-level LEVEL]\n"
-	             "The det-slurm master: REST API, experiment store and scheduler.\n"
-	             "  -c, --config FILE     YAML configuration (see det-master(8))\n"
-	             "  -l, --listen H:P      TCP address (\"\" for none; port 0 picks one)\n"
-	             "  -s, --socket PATH     Unix socket (\"\" for none)\n"
-	             "  -d, --db PATH         SQLite database (default STATE_DIR/master.db)\n"
-	             "  -S, --state-dir DIR   state directory\n"
-	             "  -r, --rm NAME         resource manager: local or slurm\n"
-	             "  -L, --launcher PATH   det-launch for the local resource manager\n"
-	             "  -v, --log-level L     error, warn, info or debug\n"
-	             "  -h, --help            this help\n");
+	fprintf(out,
+	        "Usage: det-master [--config FILE] [--listen HOST:PORT] [--socket PATH]\n"
+	        "                  [--db PATH] [--state-dir DIR] [--rm local|slurm]\n"
+	        "                  [--launcher PATH] [--log-level LEVEL] [--munge-socket PATH]\n"
+	        "The det-slurm master: REST API, experiment store and scheduler.\n"
+	        "  -c, --config FILE     YAML configuration (see det-master(8))\n"
+	        "  -l, --listen H:P      TCP address (\"\" for none; port 0 picks one)\n"
+	        "  -s, --socket PATH     Unix socket (\"\" for none)\n"
+	        "  -d, --db PATH         SQLite database (default STATE_DIR/master.db)\n"
+	        "  -S, --state-dir DIR   state directory\n"
+	        "  -r, --rm NAME         resource manager: local or slurm\n"
+	        "  -L, --launcher PATH   det-launch for the local resource manager\n"
+	        "  -v, --log-level L     error, warn, info or debug\n"
+	        "  -M, --munge-socket P  munged's socket for Munge credentials\n"
+	        "  -h, --help            this help\n");
 }
 
 static int parse_args(int argc, char **argv, struct master_config *c, char *err, size_t errlen)
@@ -45,6 +47,7 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 	    {"rm", required_argument, NULL, 'r'},
 	    {"launcher", required_argument, NULL, 'L'},
 	    {"log-level", required_argument, NULL, 'v'},
+	    {"munge-socket", required_argument, NULL, 'M'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -54,7 +57,7 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
 			if (master_config_load(c, argv[i + 1], err, errlen))
 				return -1;
-	while ((ch = getopt_long(argc, argv, "c:l:s:d:S:r:L:v:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:l:s:d:S:r:L:v:M:h", opts, NULL)) != -1) {
 		int rc = 0;
 		switch (ch) {
 		case 'c':
@@ -79,6 +82,9 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 			break;
 		case 'L':
 			rc = master_config_set_str(&c->launcher, optarg);
+			break;
+		case 'M':
+			rc = master_config_set_str(&c->munge_socket, optarg);
 			break;
 		case 'v':
 			if (log_level_parse(optarg, &c->log_level)) {

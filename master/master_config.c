@@ -37,7 +37,8 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 	    master_config_set_str(&c->socket_path, "/run/det-slurm/master.sock") ||
 	    master_config_set_str(&c->state_dir, "/var/lib/det-slurm") ||
 	    master_config_set_str(&c->db_path, "") || master_config_set_str(&c->rm, "local") ||
-	    master_config_set_str(&c->launcher, BINDIR "/det-launch")) {
+	    master_config_set_str(&c->launcher, BINDIR "/det-launch") ||
+	    master_config_set_str(&c->munge_socket, "")) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -202,6 +203,9 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 		} else if (!strcmp(k, "state_dir") && s) {
 			if (master_config_set_str(&c->state_dir, s))
 				return -1;
+		} else if (!strcmp(k, "munge_socket") && s) {
+			if (master_config_set_str(&c->munge_socket, s))
+				return -1;
 		} else if (!strcmp(k, "resource_manager") && s) {
 			if (master_config_set_str(&c->rm, s))
 				return -1;
@@ -319,6 +323,7 @@ void master_config_free(struct master_config *c)
 	free(c->state_dir);
 	free(c->rm);
 	free(c->launcher);
+	free(c->munge_socket);
 	json_decref(c->checkpoint_storage);
 	memset(c, 0, sizeof(*c));
 }

@@ -24,6 +24,7 @@ struct master_config {
 	int slots;                  /* local RM slots; 0 = detect */
 	int grace_seconds;          /* SIGTERM → SIGKILL delay */
 	json_t *checkpoint_storage; /* default checkpoint storage (object) */
+	char *munge_socket;         /* munged's socket for "Munge" credentials; "" = default */
 };
 
 /* Fill defaults. 0 or -1 (no memory). */

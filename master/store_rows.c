@@ -27,6 +27,7 @@ static const struct table_info tables[] = {
     {"metrics", "id"},
     {"checkpoints", "uuid"},
     {"logs", "id"},
+    {"allocation_events", "id"},
 };
 
 static const char *const json_columns[] = {"config", "searcher_snapshot", "labels", "hparams",
