@@ -12,8 +12,8 @@
 /* Exit codes, documented in det(1). */
 enum cli_exit {
 	CLI_EXIT_OK = 0,
-	CLI_EXIT_FAILURE = 1, /* the request failed: invalid config, error from the master */
-	CLI_EXIT_USAGE = 2,   /* bad command line */
+	CLI_EXIT_FAILURE = 1,     /* the request failed: invalid config, error from the master */
+	CLI_EXIT_USAGE = 2,       /* bad command line */
 	CLI_EXIT_UNREACHABLE = 3, /* the master could not be reached */
 };
 
@@ -30,9 +30,9 @@ struct cli_ctx {
 typedef int (*cli_cmd_fn)(struct cli_ctx *ctx, int argc, char **argv);
 
 struct cli_command {
-	const char *group;   /* "experiment", or NULL for top-level commands */
-	const char *alias;   /* short group name ("e"), or NULL */
-	const char *name;    /* "create" */
+	const char *group; /* "experiment", or NULL for top-level commands */
+	const char *alias; /* short group name ("e"), or NULL */
+	const char *name;  /* "create" */
 	cli_cmd_fn run;
 	const char *usage;   /* arguments, for --help */
 	const char *summary; /* one line */
@@ -46,6 +46,40 @@ void cli_print_value(const struct cli_ctx *ctx, FILE *out, const json_t *value);
 
 /* True when argv holds -h or --help. */
 int cli_wants_help(int argc, char **argv);
+
+/* det experiment ... (cli/cmd_experiment.c). */
+int cli_experiment_create(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_describe(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_pause(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_activate(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_cancel(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_kill(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_archive(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_unarchive(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_delete(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_wait(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_logs(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_download(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_list_trials(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_list_checkpoints(struct cli_ctx *ctx, int argc, char **argv);
+
+/* det trial ... (cli/cmd_trial.c). */
+int cli_trial_describe(struct cli_ctx *ctx, int argc, char **argv);
+int cli_trial_logs(struct cli_ctx *ctx, int argc, char **argv);
+int cli_trial_kill(struct cli_ctx *ctx, int argc, char **argv);
+
+/* det checkpoint ... (cli/cmd_checkpoint.c). */
+int cli_checkpoint_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_checkpoint_describe(struct cli_ctx *ctx, int argc, char **argv);
+int cli_checkpoint_download(struct cli_ctx *ctx, int argc, char **argv);
+
+/* det user ... and det master info (cli/cmd_user.c). */
+int cli_user_login(struct cli_ctx *ctx, int argc, char **argv);
+int cli_user_logout(struct cli_ctx *ctx, int argc, char **argv);
+int cli_user_whoami(struct cli_ctx *ctx, int argc, char **argv);
+int cli_user_create(struct cli_ctx *ctx, int argc, char **argv);
+int cli_master_info(struct cli_ctx *ctx, int argc, char **argv);
 
 /* The preview-search command (cli/cmd_preview.c). */
 int cli_cmd_preview_search(struct cli_ctx *ctx, int argc, char **argv);

@@ -1,10 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # cli/: the det command line. One file per command group; the command table
-# is in cli/main.c.
+# is in cli/main.c. The command groups that talk to the master build into a
+# convenience library.
+noinst_LTLIBRARIES += cli/libdetcli.la
+cli_libdetcli_la_SOURCES = cli/cli.h cli/client.h cli/client.c cli/output.c cli/pack.c \
+	cli/cmd_experiment.c cli/cmd_trial.c cli/cmd_checkpoint.c cli/cmd_user.c
+cli_libdetcli_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(ARCHIVE_CFLAGS)
+cli_libdetcli_la_LIBADD = common/libdethttp.la $(JANSSON_LIBS) $(ARCHIVE_LIBS)
+
 bin_PROGRAMS += cli/det
-cli_det_SOURCES = cli/main.c cli/cli.h cli/output.c cli/cmd_preview.c
+cli_det_SOURCES = cli/main.c cli/cmd_preview.c
 cli_det_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
-cli_det_LDADD = common/libdetcommon.la common/libdethttp.la $(JANSSON_LIBS) $(LIBM)
+cli_det_LDADD = cli/libdetcli.la common/libdetcommon.la common/libdethttp.la $(JANSSON_LIBS) $(LIBM)
 
 TESTS += tests/cli/preview-search.test
 EXTRA_DIST += tests/cli/preview-search.test

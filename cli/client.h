@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The CLI's side of talking to det-master: credentials, calls, tables, packing. */
+#ifndef DET_CLI_CLIENT_H
+#define DET_CLI_CLIENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+struct http_client;
+
+/* A client for ctx->master with the stored token for it (unless on a Unix socket
+ * or DET_TOKEN is set). NULL after printing why. */
+struct http_client *cli_client(struct cli_ctx *ctx);
+
+/* JSON call; prints the master's error and returns an enum cli_exit (0 ok). */
+int cli_call(struct http_client *c, const char *method, const char *path, const json_t *body,
+             json_t **out);
+
+/* Where tokens live: $DET_AUTH_FILE or ~/.det-slurm/auth.json. */
+int cli_auth_path(char *buf, size_t len);
+
+/* Save (token non-NULL) or forget the token for master. 0 or -1 with a message printed. */
+int cli_save_token(const char *master, const char *user, const char *token);
+
+/* One column of a table: header and the key (dotted path allowed: "a.b"). */
+struct cli_column {
+	const char *header;
+	const char *key;
+};
+
+/* Print rows (array of objects) as an aligned text table. */
+void cli_print_table(FILE *out, const json_t *rows, const struct cli_column *cols, size_t ncols);
+
+/* Print rows in ctx's format: table with cols, or the value as JSON/YAML. */
+void cli_print_rows(const struct cli_ctx *ctx, const json_t *value, const json_t *rows,
+                    const struct cli_column *cols, size_t ncols);
+
+/* Pack directory dir into a gzip'd tar in memory, skipping .detignore
+ * patterns. 0, or -1 with a message printed. */
+int cli_pack_dir(const char *dir, unsigned char **data, size_t *len, size_t max_bytes);
+
+/* Base64 of data (malloc'd). */
+char *cli_base64(const unsigned char *data, size_t len);
+
+/* Parse a positive id argument; -1 after printing a usage error. */
+long long cli_parse_id(const char *what, const char *s);
+
+/* Print a trial's log lines after *after (advanced), each with prefix; with
+ * follow the master holds the request until lines arrive. *ended is set when
+ * the trial is over and nothing is left. Returns an enum cli_exit. */
+int cli_trial_logs_once(struct http_client *c, long long trial, long long *after, int follow,
+                        const char *prefix, int *ended);
+
+#endif

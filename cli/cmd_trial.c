@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* det trial describe|logs|kill. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "http_client.h"
+
+int cli_trial_logs_once(struct http_client *c, long long trial, long long *after, int follow,
+                        const char *prefix, int *ended)
+{
+	char path[192];
+	json_t *out = NULL;
+	size_t i;
+	json_t *l;
+
+	snprintf(path, sizeof(path), "/api/v1/trials/%lld/logs?after=%lld&follow=%d", trial, *after,
+	         follow);
+	int rc = cli_call(c, "GET", path, NULL, &out);
+	if (rc)
+		return rc;
+	json_array_foreach (json_object_get(out, "logs"), i, l) {
+		const char *line = json_string_value(json_object_get(l, "line"));
+		printf("%s%s\n", prefix, line ? line : "");
+	}
+	fflush(stdout);
+	*after = json_integer_value(json_object_get(out, "next_after"));
+	*ended = json_is_true(json_object_get(out, "trial_ended"));
+	json_decref(out);
+	return CLI_EXIT_OK;
+}
+
+int cli_trial_describe(struct cli_ctx *ctx, int argc, char **argv)
+{
+	char path[128];
+	json_t *out = NULL, *metrics = NULL;
+	if (argc != 2) {
+		fprintf(stderr, "usage: det trial describe ID\n");
+		return CLI_EXIT_USAGE;
+	}
+	long long id = cli_parse_id("trial id", argv[1]);
+	if (id < 0)
+		return CLI_EXIT_USAGE;
+	struct http_client *c = cli_client(ctx);
+	if (!c)
+		return CLI_EXIT_FAILURE;
+	snprintf(path, sizeof(path), "/api/v1/trials/%lld", id);
+	int rc = cli_call(c, "GET", path, NULL, &out);
+	if (!rc) {
+		snprintf(path, sizeof(path), "/api/v1/trials/%lld/metrics?group=validation", id);
+		rc = cli_call(c, "GET", path, NULL, &metrics);
+	}
+	if (!rc) {
+		json_t *t = json_object_get(out, "trial");
+		json_object_set(t, "validation_metrics", json_object_get(metrics, "metrics"));
+		if (ctx->output == CLI_OUTPUT_TABLE) {
+			static const struct cli_column cols[] = {
+			    {"ID", "id"},
+			    {"EXPERIMENT", "experiment_id"},
+			    {"INDEX", "trial_index"},
+			    {"STATE", "state"},
+			    {"STEPS", "steps_completed"},
+			    {"BEST", "best_metric"},
+			    {"RESTARTS", "restarts"},
+			    {"CHECKPOINT", "latest_checkpoint"},
+			};
+			static const struct cli_column mcols[] = {{"STEPS", "steps_completed"},
+			                                          {"METRICS", "metrics"}};
+			json_t *rows = json_pack("[O]", t);
+			cli_print_table(stdout, rows, cols, sizeof(cols) / sizeof(cols[0]));
+			json_decref(rows);
+			printf("\nhyperparameters: ");
+			char *hp = json_dumps(json_object_get(t, "hparams"),
+			                      JSON_COMPACT | JSON_SORT_KEYS);
+			printf("%s\n\nvalidation metrics:\n", hp ? hp : "{}");
+			free(hp);
+			cli_print_table(stdout, json_object_get(metrics, "metrics"), mcols, 2);
+		} else {
+			cli_print_value(ctx, stdout, t);
+		}
+	}
+	json_decref(out);
+	json_decref(metrics);
+	http_client_free(c);
+	return rc;
+}
+
+int cli_trial_logs(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
+	                                     {NULL, 0, NULL, 0}};
+	int follow = 0, opt, ended = 0, rc;
+	long long after = 0;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+		if (opt != 'f')
+			return CLI_EXIT_USAGE;
+		follow = 1;
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "usage: det trial logs [--follow] ID\n");
+		return CLI_EXIT_USAGE;
+	}
+	long long id = cli_parse_id("trial id", argv[optind]);
+	if (id < 0)
+		return CLI_EXIT_USAGE;
+	struct http_client *c = cli_client(ctx);
+	if (!c)
+		return CLI_EXIT_FAILURE;
+	http_client_set_timeout_ms(c, 90000);
+	do {
+		long long before = after;
+		rc = cli_trial_logs_once(c, id, &after, follow, "", &ended);
+		/* Without follow, page until nothing new comes back. */
+		if (!follow && after == before)
+			break;
+	} while (!rc && !(follow && ended));
+	http_client_free(c);
+	return rc;
+}
+
+int cli_trial_kill(struct cli_ctx *ctx, int argc, char **argv)
+{
+	char path[128];
+	json_t *out = NULL;
+	if (argc != 2) {
+		fprintf(stderr, "usage: det trial kill ID\n");
+		return CLI_EXIT_USAGE;
+	}
+	long long id = cli_parse_id("trial id", argv[1]);
+	if (id < 0)
+		return CLI_EXIT_USAGE;
+	struct http_client *c = cli_client(ctx);
+	if (!c)
+		return CLI_EXIT_FAILURE;
+	snprintf(path, sizeof(path), "/api/v1/trials/%lld/kill", id);
+	int rc = cli_call(c, "POST", path, NULL, &out);
+	if (!rc) {
+		if (ctx->output == CLI_OUTPUT_TABLE)
+			printf("Trial %lld is %s\n", id,
+			       json_string_value(
+			           json_object_get(json_object_get(out, "trial"), "state")));
+		else
+			cli_print_value(ctx, stdout, json_object_get(out, "trial"));
+	}
+	json_decref(out);
+	http_client_free(c);
+	return rc;
+}

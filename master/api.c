@@ -1,0 +1,720 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * REST routing and the handlers that are not about experiments: health,
+ * master info, Prometheus metrics, login and users. The route table maps
+ * (method, pattern) to a handler and what credential it needs; patterns use
+ * "{id}" segments that must be positive integers ("{uuid}" any segment).
+ * The non-obvious decision: authentication happens here, once, before any
+ * handler runs, so a handler can never forget it.
+ */
+#include <config.h>
+
+#include "api.h"
+#include "api_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "exp.h"
+#include "fsm.h"
+
+void api_error(struct http_reply *rep, int status, const char *fmt, ...)
+{
+	static const struct {
+		int status;
+		const char *code;
+	} codes[] = {
+	    {400, "invalid_argument"}, {401, "unauthenticated"},    {403, "permission_denied"},
+	    {404, "not_found"},        {405, "method_not_allowed"}, {409, "failed_precondition"},
+	    {413, "too_large"},        {500, "internal"},           {503, "unavailable"}};
+	const char *code = "internal";
+	char msg[2048];
+	va_list ap;
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (codes[i].status == status)
+			code = codes[i].code;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Messages may quote client bytes: keep them printable ASCII (valid JSON). */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
+	json_t *j = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg);
+	free(rep->body);
+	rep->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	rep->len = rep->body ? strlen(rep->body) : 0;
+	rep->status = status;
+	json_decref(j);
+}
+
+void api_json(struct http_reply *rep, int status, json_t *body)
+{
+	free(rep->body);
+	rep->body = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("{}");
+	rep->len = rep->body ? strlen(rep->body) : 0;
+	rep->status = rep->body ? status : 500;
+	json_decref(body);
+}
+
+json_t *api_body(const struct http_request *req, struct http_reply *rep)
+{
+	json_error_t je;
+	json_t *j;
+	if (!req->body || !req->body_len) {
+		api_error(rep, 400, "a JSON object body is required");
+		return NULL;
+	}
+	j = json_loadb(req->body, req->body_len, 0, &je);
+	if (!j) {
+		api_error(rep, 400, "malformed JSON at line %d column %d: %s", je.line, je.column,
+		          je.text);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		api_error(rep, 400, "the body must be a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* ---- users and tokens --------------------------------------------------- */
+
+static json_t *user_by_id_locked(struct app *a, int64_t id)
+{
+	const char *k;
+	json_t *u;
+	json_object_foreach (a->users, k, u) {
+		if (json_integer_value(json_object_get(u, "id")) == id)
+			return u;
+	}
+	return NULL;
+}
+
+/* Create a user row (lock held). NULL with err. */
+static json_t *user_create_locked(struct app *a, const char *name, const char *password, int admin,
+                                  long uid, char *err, size_t errlen)
+{
+	char hash[256] = "";
+	int64_t id = 1;
+	const char *k;
+	json_t *u;
+
+	if (password && auth_hash_password(password, hash, sizeof(hash), err, errlen))
+		return NULL;
+	json_object_foreach (a->users, k, u) {
+		int64_t x = json_integer_value(json_object_get(u, "id"));
+		if (x >= id)
+			id = x + 1;
+	}
+	u = json_pack("{s:I, s:s, s:s?, s:b, s:o, s:f}", "id", (json_int_t)id, "name", name,
+	              "password_hash", password ? hash : NULL, "admin", admin, "uid",
+	              uid >= 0 ? json_integer(uid) : json_null(), "created_at", app_now());
+	if (!u) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (!json_object_get(u, "password_hash"))
+		json_object_set_new(u, "password_hash", json_null());
+	struct store_op op = {.kind = STORE_PUT, .table = "users", .row = u};
+	if (store_write(a->store, &op, 1, err, errlen)) {
+		json_decref(u);
+		return NULL;
+	}
+	json_object_set_new(a->users, name, u);
+	return u;
+}
+
+int api_auth_init(struct app *a, char *err, size_t errlen)
+{
+	json_t *users = store_load_table(a->store, "users", err, errlen);
+	json_t *tokens = users ? store_load_table(a->store, "tokens", err, errlen) : NULL;
+	size_t i;
+	json_t *r;
+	int rv = -1;
+
+	if (!tokens)
+		goto out;
+	json_array_foreach (users, i, r) {
+		json_object_set_new(r, "admin",
+		                    json_boolean(json_integer_value(json_object_get(r, "admin"))));
+		json_object_set(a->users, json_string_value(json_object_get(r, "name")), r);
+	}
+	json_array_foreach (tokens, i, r) {
+		/* In memory a token maps to who it is; the key is the token itself. */
+		char *tok = strdup(json_string_value(json_object_get(r, "token")));
+		if (!tok)
+			goto out;
+		json_object_del(r, "token");
+		json_object_del(r, "created_at");
+		json_object_set(a->tokens, tok, r);
+		free(tok);
+	}
+	if (!json_object_get(a->users, "admin")) {
+		char pw[21], path[4096];
+		if (auth_new_password(pw, 20) ||
+		    !user_create_locked(a, "admin", pw, 1, 0, err, errlen))
+			goto out;
+		snprintf(path, sizeof(path), "%s/admin-password", a->cfg->state_dir);
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || dprintf(fd, "%s\n", pw) < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		close(fd);
+		printf("det-master: created user \"admin\" with password %s\n"
+		       "det-master: (also in %s); log in with: det user login admin\n",
+		       pw, path);
+		fflush(stdout);
+	}
+	rv = 0;
+out:
+	json_decref(users);
+	json_decref(tokens);
+	return rv;
+}
+
+/* The det user of a Unix uid (created on first contact): root is the admin,
+ * others are named after their account. Lock held. */
+static json_t *user_of_uid_locked(struct app *a, uid_t uid, char *err, size_t errlen)
+{
+	char buf[4096], name[64];
+	struct passwd pw, *res = NULL;
+	json_t *u;
+
+	if (uid == 0)
+		snprintf(name, sizeof(name), "admin");
+	else if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res &&
+	         strlen(res->pw_name) < sizeof(name))
+		snprintf(name, sizeof(name), "%s", res->pw_name);
+	else
+		snprintf(name, sizeof(name), "uid%u", (unsigned)uid);
+	u = json_object_get(a->users, name);
+	if (!u)
+		u = user_create_locked(a, name, NULL, 0, (long)uid, err, errlen);
+	return u;
+}
+
+/* Who is calling? 0, or an HTTP status with the reply filled. */
+static int authenticate(struct app *a, const struct http_request *req, struct principal *p,
+                        struct http_reply *rep)
+{
+	char err[256];
+	json_t *u = NULL;
+
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_lock(&a->lock);
+	if (req->authorization && !strncmp(req->authorization, "Bearer ", 7)) {
+		const char *tok = req->authorization + 7;
+		json_t *t = strlen(tok) < sizeof(p->token) ? json_object_get(a->tokens, tok) : NULL;
+		if (!t)
+			goto denied;
+		const char *kind = json_string_value(json_object_get(t, "kind"));
+		p->kind = !strcmp(kind, "trial")        ? PRINCIPAL_TRIAL
+		          : !strcmp(kind, "allocation") ? PRINCIPAL_ALLOCATION
+		                                        : PRINCIPAL_USER;
+		p->experiment_id = json_integer_value(json_object_get(t, "experiment_id"));
+		p->trial_id = json_integer_value(json_object_get(t, "trial_id"));
+		snprintf(p->token, sizeof(p->token), "%s", tok);
+		u = user_by_id_locked(a, json_integer_value(json_object_get(t, "user_id")));
+		if (!u)
+			goto denied;
+	} else if (req->authorization && !strncmp(req->authorization, "Munge ", 6)) {
+		uid_t uid;
+		pthread_mutex_unlock(&a->lock); /* munged is a round trip */
+		if (auth_munge_decode(req->authorization + 6, a->cfg->munge_socket, &uid, err,
+		                      sizeof(err))) {
+			api_error(rep, 401, "%s", err);
+			return 401;
+		}
+		pthread_mutex_lock(&a->lock);
+		u = user_of_uid_locked(a, uid, err, sizeof(err));
+		if (!u) {
+			pthread_mutex_unlock(&a->lock);
+			api_error(rep, 500, "%s", err);
+			return 500;
+		}
+	} else if (req->authorization) {
+		goto denied;
+	} else if (req->peer_local) {
+		u = user_of_uid_locked(a, req->peer_uid, err, sizeof(err));
+		if (!u) {
+			pthread_mutex_unlock(&a->lock);
+			api_error(rep, 500, "%s", err);
+			return 500;
+		}
+	} else {
+		pthread_mutex_unlock(&a->lock);
+		api_error(rep, 401, "authentication required: log in with det user login");
+		return 401;
+	}
+	p->user_id = json_integer_value(json_object_get(u, "id"));
+	p->admin = json_is_true(json_object_get(u, "admin"));
+	snprintf(p->name, sizeof(p->name), "%s", json_string_value(json_object_get(u, "name")));
+	pthread_mutex_unlock(&a->lock);
+	return 0;
+denied:
+	pthread_mutex_unlock(&a->lock);
+	api_error(rep, 401, "invalid or expired token");
+	return 401;
+}
+
+/* ---- handlers ------------------------------------------------------------- */
+
+static void h_health(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	api_json(rep, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void h_master(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	json_t *nodes = a->rm->ops->nodes(a->rm);
+	api_json(rep, 200,
+	         json_pack("{s:s, s:s, s:s, s:f, s:f, s:i, s:o, s:s}", "version", PACKAGE_VERSION,
+	                   "cluster_name", "det-slurm", "resource_manager", a->rm->ops->name,
+	                   "started_at", a->started_at, "uptime_seconds", app_now() - a->started_at,
+	                   "schema_version", store_schema_version(a->store), "nodes",
+	                   nodes ? nodes : json_array(), "master_url", a->master_url));
+}
+
+static void h_agents(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	json_t *nodes = a->rm->ops->nodes(a->rm);
+	api_json(rep, 200, json_pack("{s:o}", "agents", nodes ? nodes : json_array()));
+}
+
+static void h_pools(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	json_t *nodes = a->rm->ops->nodes(a->rm);
+	json_int_t slots = 0;
+	size_t i;
+	json_t *n;
+	json_array_foreach (nodes, i, n) {
+		slots += json_integer_value(json_object_get(n, "slots"));
+	}
+	json_decref(nodes);
+	api_json(rep, 200,
+	         json_pack("{s:[{s:s, s:I, s:s}]}", "resource_pools", "name", "default", "slots",
+	                   slots, "resource_manager", a->rm->ops->name));
+}
+
+static void h_me(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	static const char *const kinds[] = {"user", "allocation", "trial"};
+	api_json(rep, 200,
+	         json_pack("{s:I, s:s, s:b, s:s}", "id", (json_int_t)c->who.user_id, "username",
+	                   c->who.name, "admin", c->who.admin, "credential", kinds[c->who.kind]));
+}
+
+static void h_login(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	const char *user, *pass;
+	char tok[AUTH_TOKEN_CHARS + 1], err[256];
+	char hash[256] = "";
+
+	if (json_unpack(c->body, "{s:s, s:s}", "username", &user, "password", &pass)) {
+		api_error(rep, 400, "expected {\"username\": string, \"password\": string}");
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	json_t *u = json_object_get(a->users, user);
+	const char *h = u ? json_string_value(json_object_get(u, "password_hash")) : NULL;
+	if (h)
+		snprintf(hash, sizeof(hash), "%s", h);
+	int64_t uid = u ? json_integer_value(json_object_get(u, "id")) : 0;
+	pthread_mutex_unlock(&a->lock);
+	/* Hash outside the lock: yescrypt is deliberately slow. */
+	if (!auth_check_password(pass, hash)) {
+		api_error(rep, 401, "wrong user name or password");
+		return;
+	}
+	if (auth_new_token(tok, sizeof(tok), err, sizeof(err))) {
+		api_error(rep, 500, "%s", err);
+		return;
+	}
+	json_t *row = json_pack("{s:s, s:s, s:I, s:f}", "token", tok, "kind", "user", "user_id",
+	                        (json_int_t)uid, "created_at", app_now());
+	struct store_op op = {.kind = STORE_PUT, .table = "tokens", .row = row};
+	if (store_write(a->store, &op, 1, err, sizeof(err))) {
+		json_decref(row);
+		api_error(rep, 500, "%s", err);
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	json_object_set_new(a->tokens, tok, row);
+	pthread_mutex_unlock(&a->lock);
+	api_json(rep, 200, json_pack("{s:s, s:s}", "token", tok, "username", user));
+}
+
+static void h_logout(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	char err[256];
+	if (!c->who.token[0] || c->who.kind != PRINCIPAL_USER) {
+		api_json(rep, 200, NULL);
+		return;
+	}
+	json_t *key = json_pack("{s:s}", "token", c->who.token);
+	struct store_op op = {.kind = STORE_DELETE, .table = "tokens", .row = key};
+	int rc = store_write(a->store, &op, 1, err, sizeof(err));
+	json_decref(key);
+	if (rc) {
+		api_error(rep, 500, "%s", err);
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	json_object_del(a->tokens, c->who.token);
+	pthread_mutex_unlock(&a->lock);
+	api_json(rep, 200, NULL);
+}
+
+static int name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 32)
+		return 0;
+	for (; *s; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    !(*s >= '0' && *s <= '9') && !strchr("._-", *s))
+			return 0;
+	return 1;
+}
+
+static void h_user_create(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	const char *user, *pass = NULL;
+	int admin = 0;
+	char err[256];
+
+	if (!c->who.admin) {
+		api_error(rep, 403, "only an admin can create users");
+		return;
+	}
+	if (json_unpack(c->body, "{s:s, s?s, s?b}", "username", &user, "password", &pass, "admin",
+	                &admin)) {
+		api_error(rep, 400,
+		          "expected {\"username\": string, \"password\": string, \"admin\": bool}");
+		return;
+	}
+	if (!name_ok(user)) {
+		api_error(rep, 400, "username: 1 to 32 letters, digits, '.', '_' or '-'");
+		return;
+	}
+	if (pass && (strlen(pass) < 8 || strlen(pass) > 256)) {
+		api_error(rep, 400, "password: 8 to 256 characters");
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	if (json_object_get(a->users, user)) {
+		pthread_mutex_unlock(&a->lock);
+		api_error(rep, 409, "user %s exists", user);
+		return;
+	}
+	json_t *u = user_create_locked(a, user, pass, admin, -1, err, sizeof(err));
+	json_t *view = u ? json_pack("{s:O, s:s, s:b}", "id", json_object_get(u, "id"), "username",
+	                             user, "admin", admin)
+	                 : NULL;
+	pthread_mutex_unlock(&a->lock);
+	if (!view)
+		api_error(rep, 500, "%s", err);
+	else
+		api_json(rep, 200, view);
+}
+
+static void h_users(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	json_t *out = json_array();
+	const char *k;
+	json_t *u;
+	pthread_mutex_lock(&a->lock);
+	json_object_foreach (a->users, k, u) {
+		json_array_append_new(out, json_pack("{s:O, s:s, s:O}", "id",
+		                                     json_object_get(u, "id"), "username", k,
+		                                     "admin", json_object_get(u, "admin")));
+	}
+	pthread_mutex_unlock(&a->lock);
+	api_json(rep, 200, json_pack("{s:o}", "users", out));
+}
+
+static void h_prometheus(struct app *a, struct api_call *c, struct http_reply *rep);
+
+/* ---- routing -------------------------------------------------------------- */
+
+static const struct api_route routes[] = {
+    {"GET", "/health", h_health, API_AUTH_NONE},
+    {"GET", "/metrics", h_prometheus, API_AUTH_NONE},
+    {"GET", "/api/v1/health", h_health, API_AUTH_NONE},
+    {"GET", "/api/v1/master", h_master, API_AUTH_USER},
+    {"GET", "/api/v1/agents", h_agents, API_AUTH_USER},
+    {"GET", "/api/v1/resource-pools", h_pools, API_AUTH_USER},
+    {"POST", "/api/v1/auth/login", h_login, API_AUTH_NONE},
+    {"POST", "/api/v1/auth/logout", h_logout, API_AUTH_ANY},
+    {"GET", "/api/v1/me", h_me, API_AUTH_ANY},
+    {"GET", "/api/v1/users", h_users, API_AUTH_USER},
+    {"POST", "/api/v1/users", h_user_create, API_AUTH_USER},
+    {"POST", "/api/v1/experiments", api_exp_create, API_AUTH_USER},
+    {"GET", "/api/v1/experiments", api_exp_list, API_AUTH_USER},
+    {"GET", "/api/v1/experiments/{id}", api_exp_get, API_AUTH_USER},
+    {"DELETE", "/api/v1/experiments/{id}", api_exp_delete, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/activate", api_exp_activate, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/pause", api_exp_pause, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/cancel", api_exp_cancel, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/kill", api_exp_kill, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/archive", api_exp_archive, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/unarchive", api_exp_unarchive, API_AUTH_USER},
+    {"GET", "/api/v1/experiments/{id}/trials", api_exp_trials, API_AUTH_USER},
+    {"GET", "/api/v1/experiments/{id}/checkpoints", api_exp_checkpoints, API_AUTH_USER},
+    {"GET", "/api/v1/experiments/{id}/model_def", api_exp_model_def, API_AUTH_ANY},
+    {"POST", "/api/v1/experiments/{id}/claim", api_claim, API_AUTH_ANY},
+    {"POST", "/api/v1/preview-hp-search", api_preview, API_AUTH_USER},
+    {"GET", "/api/v1/trials/{id}", api_trial_get, API_AUTH_USER},
+    {"POST", "/api/v1/trials/{id}/kill", api_trial_kill, API_AUTH_USER},
+    {"GET", "/api/v1/trials/{id}/metrics", api_trial_metrics_get, API_AUTH_USER},
+    {"GET", "/api/v1/trials/{id}/logs", api_trial_logs_get, API_AUTH_USER},
+    {"GET", "/api/v1/trials/{id}/checkpoints", api_trial_checkpoints, API_AUTH_USER},
+    {"POST", "/api/v1/trials/{id}/metrics", api_trial_metrics, API_AUTH_TRIAL},
+    {"POST", "/api/v1/trials/{id}/checkpoints", api_trial_checkpoint, API_AUTH_TRIAL},
+    {"POST", "/api/v1/trials/{id}/logs", api_trial_logs, API_AUTH_TRIAL},
+    {"POST", "/api/v1/trials/{id}/progress", api_trial_progress, API_AUTH_TRIAL},
+    {"POST", "/api/v1/trials/{id}/early_exit", api_trial_early_exit, API_AUTH_TRIAL},
+    {"POST", "/api/v1/trials/{id}/exit", api_trial_exit, API_AUTH_TRIAL},
+    {"GET", "/api/v1/trials/{id}/signals", api_trial_signals, API_AUTH_TRIAL},
+    {"GET", "/api/v1/checkpoints/{uuid}", api_checkpoint_get, API_AUTH_ANY},
+    {"DELETE", "/api/v1/checkpoints/{uuid}", api_checkpoint_delete, API_AUTH_USER},
+    {"POST", "/api/v1/allocations/{id}/events", api_allocation_events, API_AUTH_USER},
+};
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* Match path against pattern; fills id/uuid. 1 on match. */
+static int match(const char *pattern, const char *path, int64_t *id, char *uuid, size_t ulen)
+{
+	while (*pattern && *path) {
+		if (!strncmp(pattern, "{id}", 4) || !strncmp(pattern, "{uuid}", 6)) {
+			int is_id = pattern[1] == 'i';
+			const char *end = strchr(path, '/');
+			size_t n = end ? (size_t)(end - path) : strlen(path);
+			if (n == 0 || n >= ulen)
+				return 0;
+			if (is_id) {
+				int64_t v = 0;
+				for (size_t i = 0; i < n; i++) {
+					if (path[i] < '0' || path[i] > '9' ||
+					    v > INT64_MAX / 10 - 9)
+						return 0;
+					v = v * 10 + (path[i] - '0');
+				}
+				if (v <= 0)
+					return 0;
+				*id = v;
+			} else {
+				memcpy(uuid, path, n);
+				uuid[n] = '\0';
+			}
+			pattern += is_id ? 4 : 6;
+			path += n;
+			continue;
+		}
+		if (*pattern != *path)
+			return 0;
+		pattern++;
+		path++;
+	}
+	return !*pattern && !*path;
+}
+
+static int route_find(const char *method, const char *path, int64_t *id, char *uuid, size_t ulen,
+                      int *method_mismatch)
+{
+	*method_mismatch = 0;
+	for (size_t i = 0; i < NROUTES; i++) {
+		if (!match(routes[i].pattern, path, id, uuid, ulen))
+			continue;
+		if (strcmp(routes[i].method, method)) {
+			*method_mismatch = 1;
+			continue;
+		}
+		return (int)i;
+	}
+	return -1;
+}
+
+static size_t body_limit(void *ctx, const char *method, const char *path)
+{
+	if (!strcmp(method, "POST") && !strcmp(path, "/api/v1/experiments"))
+		return API_MAX_CREATE_BYTES;
+	return API_MAX_BODY_BYTES;
+}
+
+static void handle(void *ctx, const struct http_request *req, struct http_reply *rep)
+{
+	struct app *a = ctx;
+	struct api_call c = {.req = req};
+	int mm;
+	int r = route_find(req->method, req->path, &c.id, c.uuid, sizeof(c.uuid), &mm);
+
+	if (r < 0) {
+		if (mm)
+			api_error(rep, 405, "%s is not allowed on %s", req->method, req->path);
+		else
+			api_error(rep, 404, "no such endpoint: %s %s", req->method, req->path);
+		return;
+	}
+	const struct api_route *rt = &routes[r];
+	if (rt->auth != API_AUTH_NONE && authenticate(a, req, &c.who, rep))
+		return;
+	if (rt->auth == API_AUTH_USER && c.who.kind != PRINCIPAL_USER) {
+		api_error(rep, 403, "this endpoint needs a user credential");
+		return;
+	}
+	if (rt->auth == API_AUTH_TRIAL && c.who.kind != PRINCIPAL_TRIAL && !c.who.admin) {
+		api_error(rep, 403, "this endpoint needs the trial's token");
+		return;
+	}
+	if (rt->auth == API_AUTH_TRIAL && c.who.kind == PRINCIPAL_TRIAL && c.who.trial_id != c.id) {
+		api_error(rep, 403, "this token belongs to trial %lld", (long long)c.who.trial_id);
+		return;
+	}
+	if (!strcmp(req->method, "POST") &&
+	    (req->body_len ||
+	     (rt->handler != h_logout && rt->handler != api_exp_activate &&
+	      rt->handler != api_exp_pause && rt->handler != api_exp_cancel &&
+	      rt->handler != api_exp_kill && rt->handler != api_exp_archive &&
+	      rt->handler != api_exp_unarchive && rt->handler != api_trial_kill))) {
+		c.body = api_body(req, rep);
+		if (!c.body)
+			return;
+	}
+	rt->handler(a, &c, rep);
+	json_decref(c.body);
+}
+
+/* ---- Prometheus ------------------------------------------------------------- */
+
+static const double buckets[APP_NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                             0.05,   0.1,   0.25,   0.5,   1,    5};
+
+static void observe(void *ctx, const struct http_request *req, int status, double seconds)
+{
+	struct app *a = ctx;
+	int64_t id;
+	char uuid[128];
+	int mm;
+	int r = route_find(req->method, req->path, &id, uuid, sizeof(uuid), &mm);
+	if (r < 0)
+		r = (int)NROUTES;
+	if (r >= APP_NROUTES)
+		return;
+	int cls = status >= 100 && status < 600 ? status / 100 : 0;
+	pthread_mutex_lock(&a->stats_lock);
+	a->route_count[r][cls]++;
+	for (int b = 0; b < APP_NBUCKETS; b++)
+		if (seconds <= buckets[b])
+			a->route_hist[r][b]++;
+	a->route_hist[r][APP_NBUCKETS]++;
+	a->route_sum[r] += seconds;
+	pthread_mutex_unlock(&a->stats_lock);
+}
+
+static void h_prometheus(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int by_state[FSM_NSTATES] = {0}, running = 0;
+	uint64_t batches, ops;
+	double commit_s;
+
+	if (!f) {
+		api_error(rep, 500, "out of memory");
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	for (struct exp_rt *e = a->exps; e; e = e->next) {
+		int s = fsm_state_parse(json_string_value(json_object_get(e->row, "state")));
+		if (s >= 0)
+			by_state[s]++;
+		const char *k;
+		json_t *t;
+		json_object_foreach (e->trials, k, t) {
+			running +=
+			    !strcmp(json_string_value(json_object_get(t, "state")), "ACTIVE");
+		}
+	}
+	pthread_mutex_unlock(&a->lock);
+	fprintf(f, "# HELP det_experiments Experiments by state.\n# TYPE det_experiments gauge\n");
+	for (int s = 0; s < FSM_NSTATES; s++)
+		fprintf(f, "det_experiments{state=\"%s\"} %d\n", fsm_state_name((enum fsm_state)s),
+		        by_state[s]);
+	fprintf(f,
+	        "# HELP det_trials_running Trials in state ACTIVE.\n"
+	        "# TYPE det_trials_running gauge\ndet_trials_running %d\n",
+	        running);
+	store_stats(a->store, &batches, &ops, &commit_s);
+	fprintf(f,
+	        "# HELP det_db_commits_total Database transactions committed.\n"
+	        "# TYPE det_db_commits_total counter\ndet_db_commits_total %llu\n"
+	        "# HELP det_db_writes_total Row writes committed.\n"
+	        "# TYPE det_db_writes_total counter\ndet_db_writes_total %llu\n"
+	        "# HELP det_db_commit_seconds_total Time spent in write transactions.\n"
+	        "# TYPE det_db_commit_seconds_total counter\ndet_db_commit_seconds_total %.6f\n",
+	        (unsigned long long)batches, (unsigned long long)ops, commit_s);
+	fprintf(f, "# HELP det_http_requests_total Requests by route and status class.\n"
+	           "# TYPE det_http_requests_total counter\n");
+	pthread_mutex_lock(&a->stats_lock);
+	for (size_t r = 0; r <= NROUTES && r < APP_NROUTES; r++) {
+		const char *m = r < NROUTES ? routes[r].method : "ANY";
+		const char *p = r < NROUTES ? routes[r].pattern : "unmatched";
+		for (int s = 1; s < 6; s++)
+			if (a->route_count[r][s])
+				fprintf(f,
+				        "det_http_requests_total{method=\"%s\",route=\"%s\",code="
+				        "\"%dxx\"}"
+				        " %llu\n",
+				        m, p, s, (unsigned long long)a->route_count[r][s]);
+	}
+	fprintf(f, "# HELP det_http_request_seconds Request latency by route.\n"
+	           "# TYPE det_http_request_seconds histogram\n");
+	for (size_t r = 0; r <= NROUTES && r < APP_NROUTES; r++) {
+		const char *m = r < NROUTES ? routes[r].method : "ANY";
+		const char *p = r < NROUTES ? routes[r].pattern : "unmatched";
+		if (!a->route_hist[r][APP_NBUCKETS])
+			continue;
+		for (int b = 0; b < APP_NBUCKETS; b++)
+			fprintf(
+			    f,
+			    "det_http_request_seconds_bucket{method=\"%s\",route=\"%s\",le=\"%g\"}"
+			    " %llu\n",
+			    m, p, buckets[b], (unsigned long long)a->route_hist[r][b]);
+		fprintf(
+		    f,
+		    "det_http_request_seconds_bucket{method=\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n"
+		    "det_http_request_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n"
+		    "det_http_request_seconds_count{method=\"%s\",route=\"%s\"} %llu\n",
+		    m, p, (unsigned long long)a->route_hist[r][APP_NBUCKETS], m, p, a->route_sum[r],
+		    m, p, (unsigned long long)a->route_hist[r][APP_NBUCKETS]);
+	}
+	pthread_mutex_unlock(&a->stats_lock);
+	fclose(f);
+	free(rep->body);
+	rep->body = buf;
+	rep->len = len;
+	rep->status = 200;
+	rep->content_type = "text/plain; version=0.0.4";
+}
+
+const struct http_server_ops api_ops_template = {
+    .body_limit = body_limit,
+    .handle = handle,
+    .observe = observe,
+};

@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Experiment endpoints: create (YAML + base64 model definition), list with
+ * filters/paging/sorting, describe, lifecycle, children, model definition,
+ * preview. Reads come from the in-memory view under the app lock; writes go
+ * through exp.c. Ownership: everyone reads, owners and admins change.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_internal.h"
+#include "exp.h"
+#include "fsm.h"
+
+/* Decode standard base64 (whitespace ignored). malloc'd, NULL on bad input. */
+static unsigned char *base64_decode(const char *in, size_t len, size_t *out_len)
+{
+	unsigned char *out = malloc(len / 4 * 3 + 3);
+	unsigned int acc = 0;
+	int bits = 0, pad = 0;
+	size_t n = 0;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		char ch = in[i];
+		int v;
+		if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t')
+			continue;
+		if (ch == '=') {
+			pad++;
+			continue;
+		}
+		if (pad)
+			goto bad; /* data after padding */
+		if (ch >= 'A' && ch <= 'Z')
+			v = ch - 'A';
+		else if (ch >= 'a' && ch <= 'z')
+			v = ch - 'a' + 26;
+		else if (ch >= '0' && ch <= '9')
+			v = ch - '0' + 52;
+		else if (ch == '+')
+			v = 62;
+		else if (ch == '/')
+			v = 63;
+		else
+			goto bad;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	if (pad > 2)
+		goto bad;
+	*out_len = n;
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+/* Owner or admin may change; fills 404/403. Returns 1 when allowed. */
+static int may_change(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	int ok = 0;
+	pthread_mutex_lock(&a->lock);
+	struct exp_rt *e = exp_find_locked(a, c->id);
+	if (!e)
+		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
+	else if (!c->who.admin &&
+	         json_integer_value(json_object_get(e->row, "owner_id")) != c->who.user_id)
+		api_error(rep, 403, "experiment %lld belongs to another user", (long long)c->id);
+	else
+		ok = 1;
+	pthread_mutex_unlock(&a->lock);
+	return ok;
+}
+
+void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	json_t *cfg = json_object_get(c->body, "config");
+	json_t *md = json_object_get(c->body, "model_definition");
+	json_t *act = json_object_get(c->body, "activate");
+	unsigned char *model = NULL;
+	size_t mlen = 0;
+	json_t *out = NULL;
+	char err[8192];
+
+	if (!json_is_string(cfg)) {
+		api_error(rep, 400, "config: expected the experiment YAML as a string");
+		return;
+	}
+	if (md && !json_is_null(md)) {
+		if (!json_is_string(md)) {
+			api_error(rep, 400, "model_definition: expected base64 text");
+			return;
+		}
+		model = base64_decode(json_string_value(md), json_string_length(md), &mlen);
+		if (!model) {
+			api_error(rep, 400, "model_definition: not valid base64");
+			return;
+		}
+		if (mlen > API_MAX_MODEL_BYTES) {
+			free(model);
+			api_error(rep, 413, "model_definition: %zu bytes, over the %ld byte limit",
+			          mlen, API_MAX_MODEL_BYTES);
+			return;
+		}
+	}
+	if (act && !json_is_boolean(act)) {
+		free(model);
+		api_error(rep, 400, "activate: expected true or false");
+		return;
+	}
+	int status = exp_create(a, &c->who, json_string_value(cfg), json_string_length(cfg), model,
+	                        mlen, act ? json_is_true(act) : 1, &out, err, sizeof(err));
+	free(model);
+	if (status != 200)
+		api_error(rep, status, "%s", err);
+	else
+		api_json(rep, 200, out);
+}
+
+static int cmp_num(json_t *x, json_t *y)
+{
+	double a = json_number_value(x), b = json_number_value(y);
+	return a < b ? -1 : a > b;
+}
+
+struct sort_by {
+	const char *key;
+	int desc;
+};
+
+static int cmp_rows(const void *pa, const void *pb, void *ctx)
+{
+	const struct sort_by *sb = ctx;
+	json_t *x = json_object_get(*(json_t *const *)pa, sb->key);
+	json_t *y = json_object_get(*(json_t *const *)pb, sb->key);
+	int r;
+	if (json_is_string(x) && json_is_string(y))
+		r = strcmp(json_string_value(x), json_string_value(y));
+	else
+		r = cmp_num(x, y);
+	return sb->desc ? -r : r;
+}
+
+static int has_label(json_t *row, const char *label)
+{
+	size_t i;
+	json_t *l;
+	json_array_foreach (json_object_get(row, "labels"), i, l) {
+		if (json_is_string(l) && !strcmp(json_string_value(l), label))
+			return 1;
+	}
+	return 0;
+}
+
+static int parse_nonneg(const char *s, long max, long *out)
+{
+	char *end;
+	long v;
+	if (!s)
+		return 0;
+	v = strtol(s, &end, 10);
+	if (*end || end == s || v < 0 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	const char *state = http_request_arg(c->req, "state");
+	const char *label = http_request_arg(c->req, "label");
+	const char *owner = http_request_arg(c->req, "owner");
+	const char *archived = http_request_arg(c->req, "archived");
+	const char *sort = http_request_arg(c->req, "sort");
+	const char *order = http_request_arg(c->req, "order");
+	long limit = 100, offset = 0;
+	static const char *const sortable[] = {"id",         "name",     "state",
+	                                       "created_at", "progress", "ended_at"};
+	int sort_ok = !sort;
+
+	if (parse_nonneg(http_request_arg(c->req, "limit"), 1000, &limit) ||
+	    parse_nonneg(http_request_arg(c->req, "offset"), 1L << 30, &offset)) {
+		api_error(rep, 400, "limit (0..1000) and offset must be non-negative integers");
+		return;
+	}
+	if (state && fsm_state_parse(state) < 0) {
+		api_error(rep, 400, "state: unknown state %s", state);
+		return;
+	}
+	for (size_t i = 0; sort && i < sizeof(sortable) / sizeof(sortable[0]); i++)
+		sort_ok |= !strcmp(sort, sortable[i]);
+	if (!sort_ok || (order && strcmp(order, "asc") && strcmp(order, "desc"))) {
+		api_error(rep, 400,
+		          "sort: one of id, name, state, created_at, progress, ended_at;"
+		          " order: asc or desc");
+		return;
+	}
+	json_t *all = json_array();
+	pthread_mutex_lock(&a->lock);
+	int64_t owner_id = -1;
+	if (owner) {
+		json_t *u = json_object_get(a->users, owner);
+		owner_id = u ? json_integer_value(json_object_get(u, "id")) : 0;
+	}
+	for (struct exp_rt *e = a->exps; e; e = e->next) {
+		json_t *r = e->row;
+		if (state && strcmp(json_string_value(json_object_get(r, "state")), state))
+			continue;
+		if (label && !has_label(r, label))
+			continue;
+		if (owner && json_integer_value(json_object_get(r, "owner_id")) != owner_id)
+			continue;
+		int arch = json_is_true(json_object_get(r, "archived")) ||
+		           json_integer_value(json_object_get(r, "archived"));
+		if ((!archived || !strcmp(archived, "0") || !strcmp(archived, "false")) && arch)
+			continue;
+		json_array_append_new(all, exp_view_locked(e, 0));
+	}
+	pthread_mutex_unlock(&a->lock);
+	size_t n = json_array_size(all);
+	json_t **items = calloc(n ? n : 1, sizeof(*items));
+	if (!items) {
+		json_decref(all);
+		api_error(rep, 500, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		items[i] = json_array_get(all, i);
+	struct sort_by sb = {sort ? sort : "id", order ? !strcmp(order, "desc") : !sort};
+	qsort_r(items, n, sizeof(*items), cmp_rows, &sb);
+	json_t *page = json_array();
+	for (size_t i = (size_t)offset; i < n && i < (size_t)(offset + limit); i++)
+		json_array_append(page, items[i]);
+	free(items);
+	json_decref(all);
+	api_json(rep, 200,
+	         json_pack("{s:o, s:{s:I, s:i, s:i}}", "experiments", page, "pagination", "total",
+	                   (json_int_t)n, "offset", (int)offset, "limit", (int)limit));
+}
+
+void api_exp_get(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	pthread_mutex_lock(&a->lock);
+	struct exp_rt *e = exp_find_locked(a, c->id);
+	json_t *v = e ? exp_view_locked(e, 1) : NULL;
+	pthread_mutex_unlock(&a->lock);
+	if (!v)
+		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
+	else
+		api_json(rep, 200, json_pack("{s:o}", "experiment", v));
+}
+
+static void lifecycle(struct app *a, struct api_call *c, struct http_reply *rep, enum fsm_event ev)
+{
+	char err[512];
+	if (!may_change(a, c, rep))
+		return;
+	int status = exp_user_event(a, c->id, ev, err, sizeof(err));
+	if (status != 200) {
+		api_error(rep, status, "%s", err);
+		return;
+	}
+	api_exp_get(a, c, rep);
+}
+
+void api_exp_activate(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	lifecycle(a, c, rep, FSM_EV_ACTIVATE);
+}
+void api_exp_pause(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	lifecycle(a, c, rep, FSM_EV_PAUSE);
+}
+void api_exp_cancel(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	lifecycle(a, c, rep, FSM_EV_CANCEL);
+}
+void api_exp_kill(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	lifecycle(a, c, rep, FSM_EV_KILL);
+}
+
+static void archive(struct app *a, struct api_call *c, struct http_reply *rep, int on)
+{
+	char err[512];
+	if (!may_change(a, c, rep))
+		return;
+	int status = exp_set_archived(a, c->id, on, err, sizeof(err));
+	if (status != 200)
+		api_error(rep, status, "%s", err);
+	else
+		api_exp_get(a, c, rep);
+}
+
+void api_exp_archive(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	archive(a, c, rep, 1);
+}
+void api_exp_unarchive(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	archive(a, c, rep, 0);
+}
+
+void api_exp_delete(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	char err[512];
+	if (!may_change(a, c, rep))
+		return;
+	int status = exp_delete(a, c->id, err, sizeof(err));
+	if (status != 200)
+		api_error(rep, status, "%s", err);
+	else
+		api_json(rep, 200, NULL);
+}
+
+void api_exp_trials(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	json_t *out = json_array();
+	pthread_mutex_lock(&a->lock);
+	struct exp_rt *e = exp_find_locked(a, c->id);
+	if (e) {
+		const char *k;
+		json_t *t;
+		json_object_foreach (e->trials, k, t) {
+			json_array_append_new(out, exp_trial_view(t));
+		}
+	}
+	pthread_mutex_unlock(&a->lock);
+	if (!e) {
+		json_decref(out);
+		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
+		return;
+	}
+	struct sort_by sb = {"trial_index", 0};
+	size_t n = json_array_size(out);
+	json_t **items = calloc(n ? n : 1, sizeof(*items)), *sorted = json_array();
+	for (size_t i = 0; items && i < n; i++)
+		items[i] = json_array_get(out, i);
+	if (items)
+		qsort_r(items, n, sizeof(*items), cmp_rows, &sb);
+	for (size_t i = 0; items && i < n; i++)
+		json_array_append(sorted, items[i]);
+	free(items);
+	json_decref(out);
+	api_json(rep, 200, json_pack("{s:o}", "trials", sorted));
+}
+
+void api_exp_checkpoints(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	char err[256];
+	pthread_mutex_lock(&a->lock);
+	int found = exp_find_locked(a, c->id) != NULL;
+	pthread_mutex_unlock(&a->lock);
+	if (!found) {
+		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
+		return;
+	}
+	json_t *rows = store_checkpoints(a->store, c->id, 0, err, sizeof(err));
+	if (!rows)
+		api_error(rep, 500, "%s", err);
+	else
+		api_json(rep, 200, json_pack("{s:o}", "checkpoints", rows));
+}
+
+void api_exp_model_def(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	void *data;
+	size_t len;
+	char err[256];
+
+	if (c->who.kind != PRINCIPAL_USER && c->who.experiment_id != c->id) {
+		api_error(rep, 403, "this token belongs to experiment %lld",
+		          (long long)c->who.experiment_id);
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	int found = exp_find_locked(a, c->id) != NULL;
+	pthread_mutex_unlock(&a->lock);
+	if (!found) {
+		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
+		return;
+	}
+	if (store_model_def(a->store, c->id, &data, &len, err, sizeof(err))) {
+		if (err[0])
+			api_error(rep, 500, "%s", err);
+		else
+			api_error(rep, 404, "experiment %lld has no model definition",
+			          (long long)c->id);
+		return;
+	}
+	free(rep->body);
+	rep->body = data;
+	rep->len = len;
+	rep->status = 200;
+	rep->content_type = "application/gzip";
+}
+
+void api_claim(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	json_t *task = json_object_get(c->body, "array_task");
+	json_t *out = NULL;
+	char err[512];
+
+	if (c->who.kind == PRINCIPAL_TRIAL ||
+	    (c->who.kind == PRINCIPAL_ALLOCATION && c->who.experiment_id != c->id)) {
+		api_error(rep, 403, "this credential cannot claim for experiment %lld",
+		          (long long)c->id);
+		return;
+	}
+	if (c->who.kind == PRINCIPAL_USER && !may_change(a, c, rep))
+		return;
+	if (!json_is_integer(task) || json_integer_value(task) < 0 ||
+	    json_integer_value(task) > 1000000000) {
+		api_error(rep, 400, "array_task: expected a non-negative integer");
+		return;
+	}
+	int status = exp_claim(a, c->id, (int)json_integer_value(task), &out, err, sizeof(err));
+	if (status != 200)
+		api_error(rep, status, "%s", err);
+	else
+		api_json(rep, 200, out);
+}
+
+void api_preview(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	json_t *cfg = json_object_get(c->body, "config");
+	json_t *out = NULL;
+	char err[8192];
+
+	if (!json_is_string(cfg)) {
+		api_error(rep, 400, "config: expected the experiment YAML as a string");
+		return;
+	}
+	int status =
+	    exp_preview(json_string_value(cfg), json_string_length(cfg), &out, err, sizeof(err));
+	if (status != 200)
+		api_error(rep, status, "%s", err);
+	else
+		api_json(rep, 200, out);
+}

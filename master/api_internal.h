@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared by the api_*.c files: one call's context and the handlers. */
+#ifndef DET_API_INTERNAL_H
+#define DET_API_INTERNAL_H
+
+#include <jansson.h>
+
+#include "app.h"
+#include "http_server.h"
+
+enum api_auth {
+	API_AUTH_NONE,  /* public */
+	API_AUTH_ANY,   /* any valid credential */
+	API_AUTH_USER,  /* a user (bearer token or Unix socket peer) */
+	API_AUTH_TRIAL, /* the trial's own token (or an admin) */
+};
+
+struct api_call {
+	const struct http_request *req;
+	struct principal who;
+	int64_t id;     /* {id} of the path */
+	char uuid[128]; /* {uuid} of the path */
+	json_t *body;   /* parsed body of a POST (object) */
+};
+
+typedef void (*api_handler)(struct app *a, struct api_call *c, struct http_reply *rep);
+
+struct api_route {
+	const char *method;
+	const char *pattern;
+	api_handler handler;
+	enum api_auth auth;
+};
+
+/* Fill rep with {"error": {code, message}} and status. */
+void api_error(struct http_reply *rep, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Fill rep with body (reference stolen; NULL = {}). */
+void api_json(struct http_reply *rep, int status, json_t *body);
+
+/* Parse the request body as a JSON object or fill rep with a 400. */
+json_t *api_body(const struct http_request *req, struct http_reply *rep);
+
+void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_get(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_delete(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_activate(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_pause(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_cancel(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_kill(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_archive(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_unarchive(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_trials(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_checkpoints(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_model_def(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_claim(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_preview(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_trial_get(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_trial_kill(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_trial_metrics_get(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_trial_logs_get(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_trial_checkpoints(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_trial_metrics(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_trial_checkpoint(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_trial_logs(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_trial_progress(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_trial_early_exit(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_trial_exit(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_trial_signals(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_checkpoint_get(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_allocation_events(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_checkpoint_delete(struct app *a, struct api_call *c, struct http_reply *rep);
+
+#endif

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Trial endpoints: the trial side of doc/api.md (metrics, checkpoints, logs,
+ * progress, early exit, exit, signals) and the user views (describe, kill,
+ * metrics, logs with follow, checkpoints). Bodies are checked field by field
+ * here so exp.c only ever sees well-formed values.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "exp.h"
+
+#define SIGNALS_MAX_WAIT_S 60
+#define LOGS_FOLLOW_WAIT_S 30
+#define MAX_LOG_LINES 10000
+#define MAX_LINE_BYTES 65536
+
+static int64_t arg_int(struct api_call *c, const char *name, int64_t def, int64_t max, int *bad)
+{
+	const char *s = http_request_arg(c->req, name);
+	char *end;
+	long long v;
+	if (!s)
+		return def;
+	v = strtoll(s, &end, 10);
+	if (*end || end == s || v < 0 || v > max) {
+		*bad = 1;
+		return def;
+	}
+	return v;
+}
+
+static int trial_exists(struct app *a, int64_t id, int64_t *exp_id, int64_t *owner)
+{
+	struct exp_rt *e = NULL;
+	pthread_mutex_lock(&a->lock);
+	json_t *t = exp_trial_locked(a, id, &e);
+	if (t && exp_id)
+		*exp_id = e->id;
+	if (t && owner)
+		*owner = json_integer_value(json_object_get(e->row, "owner_id"));
+	pthread_mutex_unlock(&a->lock);
+	return t != NULL;
+}
+
+void api_trial_get(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	struct exp_rt *e = NULL;
+	pthread_mutex_lock(&a->lock);
+	json_t *t = exp_trial_locked(a, c->id, &e);
+	json_t *v = t ? exp_trial_view(t) : NULL;
+	pthread_mutex_unlock(&a->lock);
+	if (!v)
+		api_error(rep, 404, "trial %lld not found", (long long)c->id);
+	else
+		api_json(rep, 200, json_pack("{s:o}", "trial", v));
+}
+
+void api_trial_kill(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	char err[512];
+	int64_t owner = 0;
+	if (!trial_exists(a, c->id, NULL, &owner)) {
+		api_error(rep, 404, "trial %lld not found", (long long)c->id);
+		return;
+	}
+	if (!c->who.admin && owner != c->who.user_id) {
+		api_error(rep, 403, "trial %lld belongs to another user's experiment",
+		          (long long)c->id);
+		return;
+	}
+	int status = exp_trial_kill(a, c->id, err, sizeof(err));
+	if (status != 200)
+		api_error(rep, status, "%s", err);
+	else
+		api_trial_get(a, c, rep);
+}
+
+void api_trial_metrics_get(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	int bad = 0;
+	const char *group = http_request_arg(c->req, "group");
+	int64_t after = arg_int(c, "after", 0, INT64_MAX, &bad);
+	int64_t limit = arg_int(c, "limit", 1000, 10000, &bad);
+	char err[256];
+
+	if (bad || (group && strcmp(group, "training") && strcmp(group, "validation"))) {
+		api_error(rep, 400,
+		          "group: training|validation; after, limit (<= 10000): integers");
+		return;
+	}
+	if (!trial_exists(a, c->id, NULL, NULL)) {
+		api_error(rep, 404, "trial %lld not found", (long long)c->id);
+		return;
+	}
+	json_t *rows = store_metrics(a->store, c->id, group, after, (int)limit, err, sizeof(err));
+	if (!rows)
+		api_error(rep, 500, "%s", err);
+	else
+		api_json(rep, 200, json_pack("{s:o}", "metrics", rows));
+}
+
+void api_trial_logs_get(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	int bad = 0;
+	int64_t after = arg_int(c, "after", 0, INT64_MAX, &bad);
+	int64_t limit = arg_int(c, "limit", 1000, 10000, &bad);
+	int64_t follow = arg_int(c, "follow", 0, 1, &bad);
+	char err[256];
+
+	if (bad) {
+		api_error(rep, 400, "after, limit (<= 10000), follow (0|1): integers");
+		return;
+	}
+	if (!trial_exists(a, c->id, NULL, NULL)) {
+		api_error(rep, 404, "trial %lld not found", (long long)c->id);
+		return;
+	}
+	json_t *rows = store_logs(a->store, c->id, after, (int)limit, err, sizeof(err));
+	if (!rows) {
+		api_error(rep, 500, "%s", err);
+		return;
+	}
+	int over = exp_trial_over(a, c->id);
+	/* follow: wait (parked) until lines arrive, the trial ends, or the wait is up. */
+	if (follow && json_array_size(rows) == 0 && !over && !c->req->shutting_down &&
+	    http_now_ms() - c->req->first_call_ms < LOGS_FOLLOW_WAIT_S * 1000) {
+		json_decref(rows);
+		rep->again = 1;
+		return;
+	}
+	json_t *last = json_array_get(rows, json_array_size(rows) - 1);
+	int64_t next = last ? json_integer_value(json_object_get(last, "id")) : after;
+	api_json(rep, 200,
+	         json_pack("{s:o, s:I, s:b}", "logs", rows, "next_after", (json_int_t)next,
+	                   "trial_ended", over && json_array_size(rows) == 0));
+}
+
+void api_trial_checkpoints(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	char err[256];
+	if (!trial_exists(a, c->id, NULL, NULL)) {
+		api_error(rep, 404, "trial %lld not found", (long long)c->id);
+		return;
+	}
+	json_t *rows = store_checkpoints(a->store, 0, c->id, err, sizeof(err));
+	if (!rows)
+		api_error(rep, 500, "%s", err);
+	else
+		api_json(rep, 200, json_pack("{s:o}", "checkpoints", rows));
+}
+
+static int steps_of(json_t *body, int64_t *steps, struct http_reply *rep)
+{
+	json_t *s = json_object_get(body, "steps_completed");
+	if (!json_is_integer(s) || json_integer_value(s) < 0) {
+		api_error(rep, 400, "steps_completed: expected a non-negative integer");
+		return -1;
+	}
+	*steps = json_integer_value(s);
+	return 0;
+}
+
+void api_trial_metrics(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	const char *group = json_string_value(json_object_get(c->body, "group"));
+	json_t *metrics = json_object_get(c->body, "metrics");
+	json_t *out = NULL;
+	int64_t steps;
+	char err[512];
+	const char *k;
+	json_t *v;
+
+	if (!group || (strcmp(group, "training") && strcmp(group, "validation"))) {
+		api_error(rep, 400, "group: expected \"training\" or \"validation\"");
+		return;
+	}
+	if (steps_of(c->body, &steps, rep))
+		return;
+	if (!json_is_object(metrics) || json_object_size(metrics) == 0 ||
+	    json_object_size(metrics) > 1000) {
+		api_error(rep, 400, "metrics: expected an object of 1 to 1000 name: number pairs");
+		return;
+	}
+	json_object_foreach (metrics, k, v) {
+		if (!json_is_number(v) || strlen(k) > 256) {
+			api_error(rep, 400, "metrics.%.256s: expected a number", k);
+			return;
+		}
+	}
+	int status = exp_report_metrics(a, c->id, group, steps, metrics, &out, err, sizeof(err));
+	if (status != 200)
+		api_error(rep, status, "%s", err);
+	else
+		api_json(rep, 200, out);
+}
+
+static int hex64(const char *s)
+{
+	if (strlen(s) != 64)
+		return 0;
+	for (; *s; s++)
+		if (!strchr("0123456789abcdefABCDEF", *s))
+			return 0;
+	return 1;
+}
+
+static int uuid_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return 0;
+	for (; *s; s++)
+		if (!strchr("0123456789abcdefABCDEF-", *s))
+			return 0;
+	return 1;
+}
+
+void api_trial_checkpoint(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	const char *uuid = json_string_value(json_object_get(c->body, "uuid"));
+	json_t *meta = json_object_get(c->body, "metadata");
+	json_t *files = json_object_get(c->body, "files");
+	int64_t steps;
+	char err[512];
+	size_t i;
+	json_t *f;
+
+	if (!uuid || !uuid_ok(uuid)) {
+		api_error(rep, 400, "uuid: expected a UUID (hex digits and '-')");
+		return;
+	}
+	if (steps_of(c->body, &steps, rep))
+		return;
+	if (meta && !json_is_object(meta)) {
+		api_error(rep, 400, "metadata: expected an object");
+		return;
+	}
+	if (!json_is_array(files)) {
+		api_error(rep, 400, "files: expected an array of {path, size, sha256}");
+		return;
+	}
+	json_array_foreach (files, i, f) {
+		const char *p = json_string_value(json_object_get(f, "path"));
+		json_t *size = json_object_get(f, "size");
+		const char *sha = json_string_value(json_object_get(f, "sha256"));
+		if (!p || !*p || p[0] == '/' || strstr(p, "..") || !json_is_integer(size) ||
+		    json_integer_value(size) < 0 || !sha || !hex64(sha)) {
+			api_error(rep, 400,
+			          "files[%zu]: expected {path: relative path, size: bytes, sha256: "
+			          "64 hex}",
+			          i);
+			return;
+		}
+	}
+	json_t *m = meta ? json_incref(meta) : json_object();
+	int status = exp_report_checkpoint(a, c->id, uuid, steps, m, files, err, sizeof(err));
+	json_decref(m);
+	if (status != 200)
+		api_error(rep, status, "%s", err);
+	else
+		api_json(rep, 200, NULL);
+}
+
+void api_trial_logs(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	json_t *logs = json_object_get(c->body, "logs");
+	char err[512];
+	size_t i;
+	json_t *l;
+
+	if (!json_is_array(logs) || json_array_size(logs) > MAX_LOG_LINES) {
+		api_error(rep, 400, "logs: expected an array of at most %d lines", MAX_LOG_LINES);
+		return;
+	}
+	json_array_foreach (logs, i, l) {
+		const char *stream = json_string_value(json_object_get(l, "stream"));
+		json_t *rank = json_object_get(l, "rank");
+		json_t *line = json_object_get(l, "line");
+		json_t *ts = json_object_get(l, "timestamp");
+		if (!json_is_integer(rank) || json_integer_value(rank) < 0 || !stream ||
+		    (strcmp(stream, "stdout") && strcmp(stream, "stderr")) ||
+		    !json_is_string(line) || json_string_length(line) > MAX_LINE_BYTES ||
+		    !json_is_string(ts) || json_string_length(ts) > 64) {
+			api_error(
+			    rep, 400,
+			    "logs[%zu]: expected {rank: int, stream: stdout|stderr, timestamp: "
+			    "RFC3339, line: text}",
+			    i);
+			return;
+		}
+	}
+	int status = exp_report_logs(a, c->id, logs, err, sizeof(err));
+	if (status != 200)
+		api_error(rep, status, "%s", err);
+	else
+		api_json(rep, 200, NULL);
+}
+
+void api_trial_progress(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	json_t *p = json_object_get(c->body, "progress");
+	char err[512];
+	if (!json_is_number(p) || json_number_value(p) < 0 || json_number_value(p) > 1) {
+		api_error(rep, 400, "progress: expected a number from 0 to 1");
+		return;
+	}
+	int status = exp_report_progress(a, c->id, json_number_value(p), err, sizeof(err));
+	if (status != 200)
+		api_error(rep, status, "%s", err);
+	else
+		api_json(rep, 200, NULL);
+}
+
+void api_trial_early_exit(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	const char *r = json_string_value(json_object_get(c->body, "reason"));
+	char err[512];
+	if (!r ||
+	    (strcmp(r, "INVALID_HP") && strcmp(r, "ERRORED") && strcmp(r, "USER_REQUESTED_STOP"))) {
+		api_error(rep, 400, "reason: expected INVALID_HP, ERRORED or USER_REQUESTED_STOP");
+		return;
+	}
+	int status = exp_report_early_exit(a, c->id, r, err, sizeof(err));
+	if (status != 200)
+		api_error(rep, status, "%s", err);
+	else
+		api_json(rep, 200, NULL);
+}
+
+void api_trial_exit(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	json_t *code = json_object_get(c->body, "exit_code");
+	json_t *sig = json_object_get(c->body, "signal");
+	json_t *out = NULL;
+	char err[512];
+
+	if (!json_is_integer(code) || json_integer_value(code) < 0 ||
+	    json_integer_value(code) > 255) {
+		api_error(rep, 400, "exit_code: expected an integer 0..255");
+		return;
+	}
+	if (sig && !json_is_null(sig) &&
+	    (!json_is_integer(sig) || json_integer_value(sig) < 1 ||
+	     json_integer_value(sig) > 64)) {
+		api_error(rep, 400, "signal: expected null or a signal number 1..64");
+		return;
+	}
+	int status = exp_report_exit(a, c->id, (int)json_integer_value(code),
+	                             json_is_integer(sig) ? (int)json_integer_value(sig) : 0, &out,
+	                             err, sizeof(err));
+	if (status != 200)
+		api_error(rep, status, "%s", err);
+	else
+		api_json(rep, 200, out);
+}
+
+void api_trial_signals(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	int bad = 0, stop = 0, preempt = 0;
+	int64_t wait = arg_int(c, "timeout_seconds", 0, SIGNALS_MAX_WAIT_S, &bad);
+
+	if (bad) {
+		api_error(rep, 400, "timeout_seconds: expected an integer 0..%d",
+		          SIGNALS_MAX_WAIT_S);
+		return;
+	}
+	if (exp_trial_signals(a, c->id, &stop, &preempt)) {
+		api_error(rep, 404, "trial %lld not found", (long long)c->id);
+		return;
+	}
+	if (!stop && !preempt && !c->req->shutting_down &&
+	    http_now_ms() - c->req->first_call_ms < (uint64_t)wait * 1000) {
+		rep->again = 1;
+		return;
+	}
+	api_json(rep, 200, json_pack("{s:b, s:b}", "stop", stop, "preempt", preempt));
+}
+
+void api_checkpoint_get(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	char err[256];
+	json_t *row = store_checkpoint(a->store, c->uuid, err, sizeof(err));
+	if (!row) {
+		api_error(rep, err[0] ? 500 : 404, "%s", err[0] ? err : "checkpoint not found");
+		return;
+	}
+	if (c->who.kind != PRINCIPAL_USER &&
+	    c->who.experiment_id != json_integer_value(json_object_get(row, "experiment_id"))) {
+		json_decref(row);
+		api_error(rep, 403, "this token belongs to another experiment");
+		return;
+	}
+	api_json(rep, 200, row);
+}
+
+void api_checkpoint_delete(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	char err[256];
+	json_t *row = store_checkpoint(a->store, c->uuid, err, sizeof(err));
+	int64_t owner = -1;
+	if (!row) {
+		api_error(rep, err[0] ? 500 : 404, "%s", err[0] ? err : "checkpoint not found");
+		return;
+	}
+	trial_exists(a, json_integer_value(json_object_get(row, "trial_id")), NULL, &owner);
+	json_decref(row);
+	if (!c->who.admin && owner != c->who.user_id) {
+		api_error(rep, 403, "checkpoint belongs to another user's experiment");
+		return;
+	}
+	/* The registry entry is marked deleted; files are removed by their owner's tools. */
+	json_t *upd = json_pack("{s:s, s:s}", "uuid", c->uuid, "state", "DELETED");
+	struct store_op op = {.kind = STORE_UPDATE, .table = "checkpoints", .row = upd};
+	int rc = store_write(a->store, &op, 1, err, sizeof(err));
+	json_decref(upd);
+	if (rc)
+		api_error(rep, 500, "%s", err);
+	else
+		api_json(rep, 200, NULL);
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The running master: configuration, store, HTTP server, resource manager
+ * and the in-memory view of users, tokens, experiments and trials (the
+ * database is written through; memory changes only after a commit).
+ */
+#ifndef DET_MASTER_APP_H
+#define DET_MASTER_APP_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "master_config.h"
+#include "http_server.h"
+#include "log.h"
+#include "rm.h"
+#include "store.h"
+
+struct searcher;
+
+/* One experiment in memory. */
+struct exp_rt {
+	int64_t id;
+	json_t *row;               /* experiments row without model_def */
+	struct searcher *searcher; /* NULL once the experiment is over */
+	json_t *trials;            /* "trial_index" -> trials row */
+	json_t *allocs;            /* "array_task" -> allocations row */
+	char rm_job[64];           /* resource manager's array id; "" = none */
+	struct exp_rt *next;
+};
+
+enum principal_kind { PRINCIPAL_USER, PRINCIPAL_ALLOCATION, PRINCIPAL_TRIAL };
+
+/* Who is calling. */
+struct principal {
+	enum principal_kind kind;
+	int64_t user_id;
+	char name[64];
+	int admin;
+	int64_t experiment_id; /* allocation and trial tokens */
+	int64_t trial_id;      /* trial tokens */
+	char token[80];        /* bearer token used, "" on the Unix socket */
+};
+
+#define APP_NROUTES 64
+#define APP_NBUCKETS 12
+
+struct app {
+	struct master_config *cfg;
+	struct log_sink log;
+	struct store *store;
+	struct http_server *http;
+	struct rm *rm;
+	char master_url[512];
+	double started_at;
+	pthread_mutex_t lock; /* guards everything below */
+	json_t *users;        /* name -> users row */
+	json_t *tokens;       /* token -> tokens row */
+	json_t *trial_index;  /* "trial id" -> [experiment id, trial index, trial token] */
+	struct exp_rt *exps;
+	int64_t next_trial_id, next_exp_id;
+	int stopping;
+	pthread_t ticker;
+	int ticker_started;
+	pthread_mutex_t stats_lock;           /* request statistics for /metrics */
+	uint64_t route_count[APP_NROUTES][6]; /* by status class 1xx..5xx, [0] other */
+	uint64_t route_hist[APP_NROUTES][APP_NBUCKETS + 1];
+	double route_sum[APP_NROUTES];
+};
+
+/* Start everything: state dir, store, users, resource manager; with serve,
+ * also the HTTP listeners, experiments' arrays and the scheduler. 0 or -1
+ * with err; app_close() is needed either way. */
+int app_open(struct app *a, struct master_config *cfg, int serve, char *err, size_t errlen);
+
+/* Stop and free everything app_open() started (in reverse order). */
+void app_close(struct app *a);
+
+/* Wall clock in seconds. */
+double app_now(void);
+
+#endif

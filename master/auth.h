@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Credentials: password hashing (yescrypt) and random tokens. */
+#ifndef DET_AUTH_H
+#define DET_AUTH_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define AUTH_TOKEN_CHARS 64 /* hex characters of a token (32 random bytes) */
+
+/* Hash password with a fresh yescrypt salt into out (crypt(3) string). 0 or -1 with err. */
+int auth_hash_password(const char *password, char *out, size_t outlen, char *err, size_t errlen);
+
+/* 1 when password matches hash, else 0 (constant-time compare of the crypt output). */
+int auth_check_password(const char *password, const char *hash);
+
+/* A new random token (AUTH_TOKEN_CHARS hex chars + NUL) into out. 0 or -1 with err. */
+int auth_new_token(char *out, size_t outlen, char *err, size_t errlen);
+
+/* A random printable password of len characters into out (len+1 bytes). 0 or -1. */
+int auth_new_password(char *out, size_t len);
+
+/* Decode a MUNGE credential through munged at socket (NULL: munge's default)
+ * into the Unix uid that made it. 0, or -1 with err (invalid, expired,
+ * replayed, munged unreachable). */
+int auth_munge_decode(const char *cred, const char *socket, uid_t *uid, char *err, size_t errlen);
+
+#endif

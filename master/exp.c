@@ -1,0 +1,1524 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Experiment and trial lifecycle, driven by the searcher and the resource
+ * manager, persisted through the store.
+ *
+ * Main structure: struct exp_rt per experiment (its row, searcher, trials by
+ * index, allocations by array task) under the one app lock. Every change is
+ * prepared on copies of the rows, written in one store transaction (with the
+ * searcher snapshot when the searcher moved), and only then swapped into
+ * memory; if the commit fails the searcher is restored from the snapshot
+ * taken before. So memory never runs ahead of the database, and a master
+ * killed at any point restarts into a state it had acknowledged.
+ */
+#include "exp.h"
+
+#include <malloc.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "auth.h"
+#include "ckpt_gc.h"
+#include "expconf.h"
+#include "searcher.h"
+
+#define TICK_MS 100
+#define TRIM_TICKS 50 /* 5 s */
+
+double app_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *sget(json_t *row, const char *k)
+{
+	const char *s = json_string_value(json_object_get(row, k));
+	return s ? s : "";
+}
+
+static int64_t iget(json_t *row, const char *k)
+{
+	json_t *v = json_object_get(row, k);
+	return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+static enum fsm_state state_of(json_t *row)
+{
+	int s = fsm_state_parse(sget(row, "state"));
+	return s < 0 ? FSM_ERROR : (enum fsm_state)s;
+}
+
+static void set_state(json_t *row, int s)
+{
+	json_object_set_new(row, "state", json_string(fsm_state_name((enum fsm_state)s)));
+	if (fsm_is_terminal((enum fsm_state)s))
+		json_object_set_new(row, "ended_at", json_real(app_now()));
+}
+
+struct exp_rt *exp_find_locked(struct app *a, int64_t id)
+{
+	for (struct exp_rt *e = a->exps; e; e = e->next)
+		if (e->id == id)
+			return e;
+	return NULL;
+}
+
+json_t *exp_trial_locked(struct app *a, int64_t trial_id, struct exp_rt **out)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "%lld", (long long)trial_id);
+	json_t *v = json_object_get(a->trial_index, key); /* [experiment id, trial index] */
+	struct exp_rt *e = v ? exp_find_locked(a, json_integer_value(json_array_get(v, 0))) : NULL;
+	if (!e)
+		return NULL;
+	snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(json_array_get(v, 1)));
+	json_t *t = json_object_get(e->trials, key);
+	if (t && out)
+		*out = e;
+	return t;
+}
+
+static json_t *trial_by_index(struct exp_rt *e, int64_t index)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "%lld", (long long)index);
+	return json_object_get(e->trials, key);
+}
+
+static json_t *alloc_of(struct exp_rt *e, int task)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "%d", task);
+	return json_object_get(e->allocs, key);
+}
+
+static json_t *config_of(struct exp_rt *e)
+{
+	return json_object_get(e->row, "config");
+}
+
+/* A store op that upserts a whole row. */
+static struct store_op put(const char *table, json_t *row)
+{
+	return (struct store_op){.kind = STORE_PUT, .table = table, .row = row};
+}
+
+/* Write ops; on failure restore the searcher from before (may be NULL). */
+static int commit(struct app *a, struct exp_rt *e, struct store_op *ops, size_t n,
+                  json_t *snapshot_before, char *err, size_t errlen)
+{
+	if (store_write(a->store, ops, n, err, errlen) == 0)
+		return 0;
+	log_msg(&a->log, LOG_LEVEL_ERROR, "experiment %lld: write failed: %s", (long long)e->id,
+	        err);
+	if (snapshot_before && e->searcher) {
+		char e2[256];
+		struct searcher *s =
+		    searcher_restore(config_of(e), snapshot_before, e2, sizeof(e2));
+		if (s) {
+			searcher_free(e->searcher);
+			e->searcher = s;
+		}
+	}
+	return -1;
+}
+
+/* Experiment row copy with the searcher's current snapshot and progress. */
+static json_t *exp_row_with_searcher(struct exp_rt *e)
+{
+	json_t *row = json_deep_copy(e->row);
+	if (row && e->searcher) {
+		json_object_set_new(row, "searcher_snapshot", searcher_snapshot(e->searcher));
+		json_object_set_new(row, "progress", json_real(searcher_progress(e->searcher)));
+	}
+	return row;
+}
+
+/* Install an experiment row (reference stolen). The searcher snapshot is
+ * only for the database: in memory the live searcher is the truth, and a
+ * parsed snapshot of a large experiment would cost megabytes. */
+static void swap_row(json_t **slot, json_t *row)
+{
+	json_decref(*slot);
+	*slot = row;
+	json_object_del(row, "searcher_snapshot");
+}
+
+/* Replace trial (by its index) in memory with row (reference stolen). */
+static void swap_trial(struct exp_rt *e, json_t *row)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "%lld", (long long)iget(row, "trial_index"));
+	json_object_set_new(e->trials, key, row);
+}
+
+static void swap_alloc(struct exp_rt *e, json_t *row)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "%lld", (long long)iget(row, "array_task"));
+	json_object_set_new(e->allocs, key, row);
+}
+
+static int count_live_trials(struct exp_rt *e)
+{
+	const char *k;
+	json_t *t;
+	int n = 0;
+	json_object_foreach (e->trials, k, t) {
+		n += !fsm_is_terminal(state_of(t));
+	}
+	return n;
+}
+
+/* Settle the experiment: searcher done → STOPPING_COMPLETED; stopping and
+ * nothing live → final state. Returns a new row when the state changed. */
+static json_t *settle(struct exp_rt *e)
+{
+	enum fsm_state s = state_of(e->row);
+	json_t *row = NULL;
+
+	if (s == FSM_ACTIVE && e->searcher && searcher_is_done(e->searcher)) {
+		const char *k;
+		json_t *t;
+		int ok = 0, bad = 0;
+		json_object_foreach (e->trials, k, t) {
+			ok += state_of(t) == FSM_COMPLETED;
+			bad += state_of(t) == FSM_ERROR;
+		}
+		s = (enum fsm_state)fsm_experiment_next(s,
+		                                        (bad && !ok) ? FSM_EV_FAIL : FSM_EV_DONE);
+		row = exp_row_with_searcher(e);
+		set_state(row, s);
+	}
+	if (fsm_is_stopping(s) && count_live_trials(e) == 0) {
+		if (!row)
+			row = exp_row_with_searcher(e);
+		s = (enum fsm_state)fsm_experiment_next(s, FSM_EV_ENDED);
+		set_state(row, s);
+		json_object_set_new(row, "progress", json_real(1.0));
+	}
+	return row;
+}
+
+/* After a committed change: apply the settled row and tell the RM. */
+static void settle_and_commit(struct app *a, struct exp_rt *e)
+{
+	char err[256];
+	json_t *row = settle(e);
+	if (!row)
+		return;
+	struct store_op op = put("experiments", row);
+	if (commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0) {
+		enum fsm_state s = state_of(row);
+		swap_row(&e->row, row);
+		if (fsm_is_terminal(s) && e->rm_job[0])
+			a->rm->ops->cancel(a->rm, e->rm_job, err, sizeof(err));
+		if (fsm_is_terminal(s)) {
+			searcher_free(e->searcher);
+			e->searcher = NULL;
+			int n = ckpt_gc_experiment(a, e->id, config_of(e), err, sizeof(err));
+			if (n < 0)
+				log_msg(&a->log, LOG_LEVEL_WARN,
+				        "experiment %lld: checkpoint gc: %s", (long long)e->id,
+				        err);
+			else if (n > 0)
+				log_msg(
+				    &a->log, LOG_LEVEL_INFO,
+				    "experiment %lld: %d checkpoints deleted by the save_* policy",
+				    (long long)e->id, n);
+		}
+		log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld is %s", (long long)e->id,
+		        fsm_state_name(s));
+	} else {
+		json_decref(row);
+	}
+}
+
+static enum searcher_exit searcher_how(enum fsm_state final, const char *reason)
+{
+	if (!strcmp(reason, "INVALID_HP"))
+		return SEARCHER_EXIT_INVALID_HP;
+	if (final == FSM_ERROR)
+		return SEARCHER_EXIT_ERRORED;
+	if (final == FSM_CANCELED)
+		return SEARCHER_EXIT_CANCELED;
+	return SEARCHER_EXIT_COMPLETED;
+}
+
+/* Finish trial t (copy in trow) in final state: tell the searcher, owe
+ * replacements, write trial + allocation + snapshot, swap in. Lock held. */
+static int finish_trial(struct app *a, struct exp_rt *e, json_t *trow, enum fsm_state final,
+                        char *err, size_t errlen)
+{
+	json_t *before = e->searcher ? searcher_snapshot(e->searcher) : NULL;
+	json_t *erow = NULL, *arow = NULL;
+	struct store_op ops[3];
+	size_t n = 0;
+	int replacement = -1, rv = -1;
+
+	set_state(trow, final);
+	if (e->searcher && searcher_on_exit(e->searcher, (int)iget(trow, "trial_index"),
+	                                    searcher_how(final, sget(trow, "end_reason")),
+	                                    &replacement, err, errlen) != 0)
+		log_msg(&a->log, LOG_LEVEL_WARN, "trial %lld: searcher: %s",
+		        (long long)iget(trow, "id"), err);
+	ops[n++] = put("trials", trow);
+	json_t *alloc = alloc_of(e, (int)iget(trow, "array_task"));
+	if (alloc) {
+		arow = json_deep_copy(alloc);
+		json_object_set_new(arow, "next_index",
+		                    replacement >= 0 ? json_integer(replacement) : json_null());
+		ops[n++] = put("allocations", arow);
+	}
+	erow = exp_row_with_searcher(e);
+	ops[n++] = put("experiments", erow);
+	if (commit(a, e, ops, n, before, err, errlen) == 0) {
+		swap_trial(e, json_incref(trow));
+		if (arow)
+			swap_alloc(e, json_incref(arow));
+		swap_row(&e->row, json_incref(erow));
+		rv = 0;
+		if (replacement >= 0 && state_of(e->row) == FSM_ACTIVE && e->rm_job[0] &&
+		    iget(arow, "pid") == 0) {
+			/* The task is gone already: run it again for the replacement. */
+			a->rm->ops->requeue(a->rm, e->rm_job, (int)iget(trow, "array_task"), err,
+			                    errlen);
+		}
+	}
+	json_decref(before);
+	json_decref(erow);
+	json_decref(arow);
+	if (rv == 0)
+		settle_and_commit(a, e);
+	return rv;
+}
+
+/* Move every live trial through event ev (experiment-level change). */
+static void trials_event(struct app *a, struct exp_rt *e, enum fsm_event ev)
+{
+	const char *k;
+	json_t *t, *changed = json_array();
+	json_object_foreach (e->trials, k, t) {
+		int next = fsm_trial_next(state_of(t), ev);
+		if (next < 0 || next == (int)state_of(t))
+			continue;
+		json_t *row = json_deep_copy(t);
+		set_state(row, next);
+		json_array_append_new(changed, row);
+	}
+	size_t n = json_array_size(changed), i;
+	if (n) {
+		struct store_op *ops = calloc(n, sizeof(*ops));
+		char err[256];
+		if (ops) {
+			json_array_foreach (changed, i, t) {
+				ops[i] = put("trials", t);
+			}
+			if (commit(a, e, ops, n, NULL, err, sizeof(err)) == 0)
+				json_array_foreach (changed, i, t) {
+					swap_trial(e, json_incref(t));
+				}
+			free(ops);
+		}
+	}
+	json_decref(changed);
+}
+
+int exp_user_event(struct app *a, int64_t id, enum fsm_event ev, char *err, size_t errlen)
+{
+	int status = 200;
+	pthread_mutex_lock(&a->lock);
+	struct exp_rt *e = exp_find_locked(a, id);
+	if (!e) {
+		snprintf(err, errlen, "experiment %lld not found", (long long)id);
+		status = 404;
+		goto out;
+	}
+	enum fsm_state from = state_of(e->row);
+	int to = fsm_experiment_next(from, ev);
+	if (to < 0) {
+		snprintf(err, errlen, "cannot %s an experiment that is %s", fsm_event_name(ev),
+		         fsm_state_name(from));
+		status = 409;
+		goto out;
+	}
+	json_t *row = json_deep_copy(e->row);
+	set_state(row, to);
+	struct store_op op = put("experiments", row);
+	if (commit(a, e, &op, 1, NULL, err, errlen)) {
+		json_decref(row);
+		status = 500;
+		goto out;
+	}
+	swap_row(&e->row, row);
+	log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld: %s → %s", (long long)id,
+	        fsm_event_name(ev), fsm_state_name((enum fsm_state)to));
+	trials_event(a, e, ev);
+	if (e->rm_job[0]) {
+		char e2[256];
+		int rc = 0;
+		if (ev == FSM_EV_PAUSE)
+			rc = a->rm->ops->hold(a->rm, e->rm_job, e2, sizeof(e2));
+		else if (ev == FSM_EV_ACTIVATE)
+			rc = a->rm->ops->release(a->rm, e->rm_job, e2, sizeof(e2));
+		else if (ev == FSM_EV_CANCEL || ev == FSM_EV_KILL)
+			rc = a->rm->ops->cancel(a->rm, e->rm_job, e2, sizeof(e2));
+		if (rc)
+			log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: %s", (long long)id, e2);
+	}
+	settle_and_commit(a, e);
+	http_server_wake(a->http);
+out:
+	pthread_mutex_unlock(&a->lock);
+	return status;
+}
+
+int exp_set_archived(struct app *a, int64_t id, int archived, char *err, size_t errlen)
+{
+	int status = 200;
+	pthread_mutex_lock(&a->lock);
+	struct exp_rt *e = exp_find_locked(a, id);
+	if (!e) {
+		snprintf(err, errlen, "experiment %lld not found", (long long)id);
+		status = 404;
+	} else if (!fsm_is_terminal(state_of(e->row))) {
+		snprintf(err, errlen, "experiment %lld is %s: only finished experiments can be %s",
+		         (long long)id, sget(e->row, "state"),
+		         archived ? "archived" : "unarchived");
+		status = 409;
+	} else {
+		json_t *row = json_pack("{s:I, s:b}", "id", (json_int_t)id, "archived", archived);
+		struct store_op op = {.kind = STORE_UPDATE, .table = "experiments", .row = row};
+		if (commit(a, e, &op, 1, NULL, err, errlen) == 0)
+			json_object_set_new(e->row, "archived", json_boolean(archived));
+		else
+			status = 500;
+		json_decref(row);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return status;
+}
+
+static void exp_rt_free(struct exp_rt *e)
+{
+	if (!e)
+		return;
+	json_decref(e->row);
+	json_decref(e->trials);
+	json_decref(e->allocs);
+	searcher_free(e->searcher);
+	free(e);
+}
+
+int exp_delete(struct app *a, int64_t id, char *err, size_t errlen)
+{
+	int status = 200;
+	pthread_mutex_lock(&a->lock);
+	struct exp_rt *e = exp_find_locked(a, id);
+	if (!e) {
+		snprintf(err, errlen, "experiment %lld not found", (long long)id);
+		status = 404;
+		goto out;
+	}
+	if (!fsm_is_terminal(state_of(e->row))) {
+		snprintf(err, errlen, "experiment %lld is %s: cancel or kill it first",
+		         (long long)id, sget(e->row, "state"));
+		status = 409;
+		goto out;
+	}
+	json_t *key = json_pack("{s:I}", "id", (json_int_t)id);
+	json_t *tkey = json_pack("{s:I}", "experiment_id", (json_int_t)id);
+	struct store_op ops[] = {
+	    {.kind = STORE_DELETE, .table = "tokens", .row = tkey},
+	    {.kind = STORE_DELETE, .table = "experiments", .row = key},
+	};
+	if (commit(a, e, ops, 2, NULL, err, errlen) == 0) {
+		const char *k;
+		json_t *t;
+		void *tmp;
+		json_object_foreach (e->trials, k, t) {
+			char tk[32];
+			snprintf(tk, sizeof(tk), "%lld", (long long)iget(t, "id"));
+			json_object_del(a->trial_index, tk);
+		}
+		json_object_foreach_safe (a->tokens, tmp, k, t) {
+			if (iget(t, "experiment_id") == id)
+				json_object_del(a->tokens, k);
+		}
+		for (struct exp_rt **pp = &a->exps; *pp; pp = &(*pp)->next) {
+			if (*pp == e) {
+				*pp = e->next;
+				break;
+			}
+		}
+		exp_rt_free(e);
+	} else {
+		status = 500;
+	}
+	json_decref(key);
+	json_decref(tkey);
+out:
+	pthread_mutex_unlock(&a->lock);
+	return status;
+}
+
+/* ---- creation ---------------------------------------------------------- */
+
+static json_t *diags_json(const struct expconf_diags *d)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < d->count; i++) {
+		const struct expconf_diag *g = &d->items[i];
+		json_array_append_new(
+		    arr, json_pack("{s:s, s:i, s:i, s:s, s:s, s:s}", "file",
+		                   d->file ? d->file : "config", "line", g->line, "column",
+		                   g->column, "path", g->path ? g->path : "", "severity",
+		                   g->severity == EXPCONF_ERROR ? "error" : "warning", "message",
+		                   g->message ? g->message : ""));
+	}
+	return arr;
+}
+
+/* Parse and normalize; pick a seed when absent. *diag_out gets diagnostics on 400. */
+static json_t *parse_config(const char *yaml, size_t ylen, char *err, size_t errlen,
+                            json_t **diag_out)
+{
+	struct expconf_diags d = {0};
+	struct expconf *c = expconf_parse(yaml, ylen, "config.yaml", &d);
+	json_t *conf = NULL;
+
+	if (!c) {
+		size_t off = 0;
+		off += (size_t)snprintf(err, errlen, "invalid experiment config");
+		for (size_t i = 0; i < d.count && off < errlen; i++) {
+			if (d.items[i].severity != EXPCONF_ERROR)
+				continue;
+			off += (size_t)snprintf(err + off, errlen - off, "\n%s:%d:%d: %s: %s",
+			                        d.file ? d.file : "config.yaml", d.items[i].line,
+			                        d.items[i].column, d.items[i].path,
+			                        d.items[i].message);
+		}
+		if (diag_out)
+			*diag_out = diags_json(&d);
+		expconf_diags_free(&d);
+		return NULL;
+	}
+	conf = json_deep_copy(expconf_json(c));
+	expconf_free(c);
+	expconf_diags_free(&d);
+	if (!conf) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	json_t *repro = json_object_get(conf, "reproducibility");
+	if (!json_is_object(repro)) {
+		repro = json_object();
+		json_object_set_new(conf, "reproducibility", repro);
+	}
+	if (!json_is_integer(json_object_get(repro, "experiment_seed"))) {
+		uint32_t seed = 0;
+		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+			seed = (uint32_t)time(NULL);
+		json_object_set_new(repro, "experiment_seed", json_integer(seed & 0x7fffffff));
+	}
+	return conf;
+}
+
+int exp_preview(const char *yaml, size_t ylen, json_t **out, char *err, size_t errlen)
+{
+	json_t *conf = parse_config(yaml, ylen, err, errlen, NULL);
+	if (!conf)
+		return 400;
+	struct searcher *s = searcher_new(conf, err, errlen);
+	if (!s) {
+		json_decref(conf);
+		return 400;
+	}
+	*out = searcher_preview(s, err, errlen);
+	searcher_free(s);
+	json_decref(conf);
+	return *out ? 200 : 400;
+}
+
+static void submit_array(struct app *a, struct exp_rt *e, int first_time)
+{
+	int n = (int)iget(e->row, "num_tasks");
+	unsigned char *skip = calloc((size_t)n + 1, 1);
+	int *pids = calloc((size_t)n + 1, sizeof(int));
+	char err[256];
+
+	if (!skip || !pids)
+		goto out;
+	for (int i = 0; !first_time && i < n; i++) {
+		json_t *al = alloc_of(e, i);
+		if (!al)
+			continue;
+		pids[i] = (int)iget(al, "pid");
+		json_t *t = json_is_integer(json_object_get(al, "trial_index"))
+		                ? trial_by_index(e, iget(al, "trial_index"))
+		                : NULL;
+		if (t && fsm_is_terminal(state_of(t)) &&
+		    !json_is_integer(json_object_get(al, "next_index")))
+			skip[i] = 1;
+	}
+	json_t *res = json_object_get(config_of(e), "resources");
+	struct rm_array spec = {
+	    .experiment_id = e->id,
+	    .num_tasks = n,
+	    .max_concurrent = (int)iget(e->row, "max_concurrent"),
+	    .slots_per_trial = (int)iget(res, "slots_per_trial"),
+	    .master_url = a->master_url,
+	    .alloc_token = sget(e->row, "alloc_token"),
+	    .skip = skip,
+	    .adopt_pids = pids,
+	};
+	if (a->rm->ops->submit_array(a->rm, &spec, e->rm_job, sizeof(e->rm_job), err,
+	                             sizeof(err))) {
+		log_msg(&a->log, LOG_LEVEL_ERROR, "experiment %lld: submit: %s", (long long)e->id,
+		        err);
+		goto out;
+	}
+	json_object_set_new(e->row, "rm_job_id", json_string(e->rm_job));
+	if (state_of(e->row) == FSM_PAUSED)
+		a->rm->ops->hold(a->rm, e->rm_job, err, sizeof(err));
+	if (fsm_is_stopping(state_of(e->row)))
+		a->rm->ops->cancel(a->rm, e->rm_job, err, sizeof(err));
+out:
+	free(skip);
+	free(pids);
+}
+
+int exp_create(struct app *a, const struct principal *p, const char *yaml, size_t ylen,
+               const void *model, size_t mlen, int activate, json_t **out, char *err, size_t errlen)
+{
+	json_t *diags = NULL, *conf = parse_config(yaml, ylen, err, errlen, &diags);
+	struct exp_rt *e = NULL;
+	char token[AUTH_TOKEN_CHARS + 1];
+	json_t *trow = NULL;
+	int status = 400;
+
+	json_decref(diags);
+	if (!conf)
+		return 400;
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		status = 500;
+		goto fail;
+	}
+	e->searcher = searcher_new(conf, err, errlen);
+	if (!e->searcher)
+		goto fail;
+	if (auth_new_token(token, sizeof(token), err, errlen)) {
+		status = 500;
+		goto fail;
+	}
+	const char *name = json_string_value(json_object_get(conf, "name"));
+	json_t *labels = json_object_get(conf, "labels");
+	pthread_mutex_lock(&a->lock);
+	e->id = a->next_exp_id++;
+	e->trials = json_object();
+	e->allocs = json_object();
+	e->row =
+	    json_pack("{s:I, s:I, s:s, s:s, s:b, s:O, s:s%, s:o, s:O, s:i, s:i, s:f, s:f, s:s}",
+	              "id", (json_int_t)e->id, "owner_id", (json_int_t)p->user_id, "name",
+	              name ? name : "experiment", "state", activate ? "ACTIVE" : "PAUSED",
+	              "archived", 0, "config", conf, "config_yaml", yaml, ylen, "searcher_snapshot",
+	              searcher_snapshot(e->searcher), "labels", labels ? labels : json_array(),
+	              "num_tasks", searcher_trial_count(e->searcher), "max_concurrent",
+	              searcher_max_concurrent(e->searcher), "progress", 0.0, "created_at",
+	              app_now(), "alloc_token", token);
+	trow = json_pack("{s:s, s:s, s:I, s:I, s:f}", "token", token, "kind", "allocation",
+	                 "user_id", (json_int_t)p->user_id, "experiment_id", (json_int_t)e->id,
+	                 "created_at", app_now());
+	if (!e->row || !trow || !e->trials || !e->allocs) {
+		pthread_mutex_unlock(&a->lock);
+		snprintf(err, errlen, "out of memory");
+		status = 500;
+		goto fail;
+	}
+	struct store_op ops[] = {
+	    {.kind = STORE_PUT,
+	     .table = "experiments",
+	     .row = e->row,
+	     .blob = model,
+	     .blob_len = mlen,
+	     .blob_col = "model_def"},
+	    put("tokens", trow),
+	};
+	if (store_write(a->store, ops, 2, err, errlen)) {
+		pthread_mutex_unlock(&a->lock);
+		status = 500;
+		goto fail;
+	}
+	json_object_set(a->tokens, token, trow);
+	e->next = a->exps;
+	a->exps = e;
+	submit_array(a, e, 1);
+	*out = exp_view_locked(e, 0);
+	pthread_mutex_unlock(&a->lock);
+	log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld created by %s: %d trials, %d at once",
+	        (long long)e->id, p->name, (int)iget(e->row, "num_tasks"),
+	        (int)iget(e->row, "max_concurrent"));
+	json_decref(trow);
+	json_decref(conf);
+	return 200;
+fail:
+	json_decref(trow);
+	json_decref(conf);
+	exp_rt_free(e);
+	return status;
+}
+
+/* ---- claim --------------------------------------------------------------- */
+
+static json_t *claim_reply(struct app *a, struct exp_rt *e, json_t *t, int task)
+{
+	json_t *conf = config_of(e);
+	json_t *srch = json_object_get(conf, "searcher");
+	json_t *res = json_object_get(conf, "resources");
+	json_t *env =
+	    json_object_get(json_object_get(conf, "environment"), "environment_variables");
+	json_t *cs = json_object_get(conf, "checkpoint_storage");
+	char dir[4096];
+	const char *host = json_string_value(json_object_get(cs, "host_path"));
+	const char *sub = json_string_value(json_object_get(cs, "storage_path"));
+
+	if (!host)
+		host = json_string_value(json_object_get(a->cfg->checkpoint_storage, "host_path"));
+	snprintf(dir, sizeof(dir), "%s%s%s", host ? host : "/tmp", sub ? "/" : "", sub ? sub : "");
+	int idx = (int)iget(t, "trial_index");
+	char key[32];
+	snprintf(key, sizeof(key), "%lld", (long long)iget(t, "id"));
+	json_t *tok = json_array_get(json_object_get(a->trial_index, key), 2);
+	tok = json_is_string(tok) ? json_incref(tok) : NULL;
+	json_t *lc = json_object_get(t, "latest_checkpoint");
+	return json_pack(
+	    "{s:I, s:i, s:I, s:i, s:O, s:I, s:o, s:O, s:I, s:I, s:I, s:I, s:s, s:O, s:I, s:s,"
+	    " s:O, s:O, s:O}",
+	    "trial_id", (json_int_t)iget(t, "id"), "trial_index", idx, "experiment_id",
+	    (json_int_t)e->id, "array_task", task, "hparams", json_object_get(t, "hparams"),
+	    "trial_seed", (json_int_t)iget(t, "seed"), "token", tok ? tok : json_null(),
+	    "latest_checkpoint", json_is_string(lc) ? lc : json_null(), "steps_completed",
+	    (json_int_t)iget(t, "steps_completed"), "restarts", (json_int_t)iget(t, "restarts"),
+	    "max_restarts", (json_int_t)iget(conf, "max_restarts"), "length",
+	    (json_int_t)(e->searcher ? searcher_trial_length(e->searcher, idx) : 0), "time_unit",
+	    e->searcher ? searcher_time_unit(e->searcher) : "batches", "entrypoint",
+	    json_object_get(conf, "entrypoint"), "slots_per_trial",
+	    (json_int_t)(iget(res, "slots_per_trial") > 0 ? iget(res, "slots_per_trial") : 1),
+	    "checkpoint_dir", dir, "environment_variables", env ? env : json_array(),
+	    "searcher_metric", json_object_get(srch, "metric"), "smaller_is_better",
+	    json_object_get(srch, "smaller_is_better") ? json_object_get(srch, "smaller_is_better")
+	                                               : json_true());
+}
+
+/* A brand-new trial of index idx for task. */
+static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t **out, char *err,
+                     size_t errlen)
+{
+	json_t *before = searcher_snapshot(e->searcher);
+	json_t *hp = NULL, *trow = NULL, *tok = NULL, *arow = NULL;
+	char token[AUTH_TOKEN_CHARS + 1];
+	int status = 500;
+
+	if (searcher_on_claim(e->searcher, idx, err, errlen))
+		goto fail;
+	hp = searcher_trial_hparams(e->searcher, idx, err, errlen);
+	if (!hp || auth_new_token(token, sizeof(token), err, errlen))
+		goto fail;
+	int64_t tid = a->next_trial_id;
+	trow = json_pack("{s:I, s:I, s:i, s:i, s:s, s:O, s:I, s:i, s:i, s:f, s:f, s:n}", "id",
+	                 (json_int_t)tid, "experiment_id", (json_int_t)e->id, "trial_index", idx,
+	                 "array_task", task, "state", "ACTIVE", "hparams", hp, "seed",
+	                 (json_int_t)searcher_trial_seed(e->searcher, idx), "restarts", 0,
+	                 "steps_completed", 0, "progress", 0.0, "created_at", app_now(),
+	                 "latest_checkpoint");
+	tok = json_pack("{s:s, s:s, s:I, s:I, s:I, s:f}", "token", token, "kind", "trial",
+	                "user_id", (json_int_t)iget(e->row, "owner_id"), "experiment_id",
+	                (json_int_t)e->id, "trial_id", (json_int_t)tid, "created_at", app_now());
+	json_t *al = alloc_of(e, task);
+	arow = al ? json_deep_copy(al)
+	          : json_pack("{s:I, s:i}", "experiment_id", (json_int_t)e->id, "array_task", task);
+	if (!trow || !tok || !arow)
+		goto fail;
+	json_object_set_new(arow, "trial_index", json_integer(idx));
+	json_object_set_new(arow, "next_index", json_null());
+	json_object_set_new(arow, "state", json_string("RUNNING"));
+	/* The claim's effect on the searcher is recorded by the trial row itself
+	 * (exp_load_all replays searcher_on_claim for every trial row), so the
+	 * snapshot, which grows with the trial count, is not rewritten here. */
+	struct store_op ops[] = {put("trials", trow), put("tokens", tok), put("allocations", arow)};
+	if (commit(a, e, ops, 3, before, err, errlen))
+		goto fail;
+	a->next_trial_id++;
+	char key[32];
+	snprintf(key, sizeof(key), "%lld", (long long)tid);
+	json_object_set_new(a->trial_index, key,
+	                    json_pack("[I,i,s]", (json_int_t)e->id, idx, token));
+	json_object_set_new(a->tokens, token,
+	                    json_pack("{s:s, s:O, s:O, s:O}", "kind", "trial", "user_id",
+	                              json_object_get(tok, "user_id"), "experiment_id",
+	                              json_object_get(tok, "experiment_id"), "trial_id",
+	                              json_object_get(tok, "trial_id")));
+	swap_trial(e, json_incref(trow));
+	swap_alloc(e, json_incref(arow));
+	*out = claim_reply(a, e, trow, task);
+	status = 200;
+fail:
+	if (status != 200 && e->searcher) {
+		char e2[64];
+		struct searcher *s = searcher_restore(config_of(e), before, e2, sizeof(e2));
+		if (s) {
+			searcher_free(e->searcher);
+			e->searcher = s;
+		}
+	}
+	json_decref(before);
+	json_decref(hp);
+	json_decref(trow);
+	json_decref(tok);
+	json_decref(arow);
+	return status;
+}
+
+int exp_claim(struct app *a, int64_t id, int task, json_t **out, char *err, size_t errlen)
+{
+	int status = 200;
+
+	pthread_mutex_lock(&a->lock);
+	struct exp_rt *e = exp_find_locked(a, id);
+	if (!e) {
+		snprintf(err, errlen, "experiment %lld not found", (long long)id);
+		status = 404;
+		goto out;
+	}
+	if (task < 0 || task >= iget(e->row, "num_tasks")) {
+		snprintf(err, errlen, "array_task %d out of range 0..%lld", task,
+		         (long long)iget(e->row, "num_tasks") - 1);
+		status = 400;
+		goto out;
+	}
+	enum fsm_state es = state_of(e->row);
+	if (es == FSM_PAUSED) {
+		snprintf(err, errlen, "experiment %lld is paused", (long long)id);
+		status = 409;
+		goto out;
+	}
+	if (es != FSM_ACTIVE || !e->searcher) {
+		*out = json_pack("{s:b}", "done", 1);
+		goto out;
+	}
+	json_t *al = alloc_of(e, task);
+	json_t *cur = al && json_is_integer(json_object_get(al, "trial_index"))
+	                  ? trial_by_index(e, iget(al, "trial_index"))
+	                  : NULL;
+	if (!cur) {
+		status = new_trial(a, e, task, task, out, err, errlen);
+		goto out;
+	}
+	enum fsm_state ts = state_of(cur);
+	if (fsm_is_terminal(ts)) {
+		json_t *next = json_object_get(al, "next_index");
+		if (json_is_integer(next))
+			status =
+			    new_trial(a, e, task, (int)json_integer_value(next), out, err, errlen);
+		else
+			*out = json_pack("{s:b}", "done", 1);
+		goto out;
+	}
+	if (fsm_is_stopping(ts)) {
+		/* It was told to stop: the restarted task has nothing to run. */
+		json_t *row = json_deep_copy(cur);
+		finish_trial(a, e, row, (enum fsm_state)fsm_trial_next(ts, FSM_EV_ENDED), err,
+		             errlen);
+		json_decref(row);
+		*out = json_pack("{s:b}", "done", 1);
+		goto out;
+	}
+	/* A restart of the current trial (after a preemption it is not counted). */
+	json_t *row = json_deep_copy(cur);
+	if (!json_is_true(json_object_get(row, "preempted")) && iget(row, "preempted") == 0)
+		json_object_set_new(row, "restarts", json_integer(iget(row, "restarts") + 1));
+	json_object_set_new(row, "preempted", json_integer(0));
+	set_state(row, FSM_ACTIVE);
+	struct store_op op = put("trials", row);
+	if (commit(a, e, &op, 1, NULL, err, errlen)) {
+		json_decref(row);
+		status = 500;
+		goto out;
+	}
+	swap_trial(e, row);
+	*out = claim_reply(a, e, row, task);
+out:
+	pthread_mutex_unlock(&a->lock);
+	return status;
+}
+
+/* ---- trial-side reports ---------------------------------------------------- */
+
+static json_t *live_trial(struct app *a, int64_t trial_id, struct exp_rt **e, int *status,
+                          char *err, size_t errlen)
+{
+	json_t *t = exp_trial_locked(a, trial_id, e);
+	if (!t) {
+		snprintf(err, errlen, "trial %lld not found", (long long)trial_id);
+		*status = 404;
+	}
+	return t;
+}
+
+static void signals_of(struct exp_rt *e, json_t *t, int *stop, int *preempt)
+{
+	enum fsm_state ts = state_of(t);
+	*stop = fsm_is_stopping(ts) || fsm_is_terminal(ts);
+	*preempt = ts == FSM_PAUSED || state_of(e->row) == FSM_PAUSED;
+}
+
+int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64_t steps,
+                       json_t *metrics, json_t **out, char *err, size_t errlen)
+{
+	int status = 200, stop, preempt;
+	struct exp_rt *e = NULL;
+	int validation = !strcmp(group, "validation");
+	json_t *before = NULL, *trow = NULL, *erow = NULL, *mrow = NULL;
+
+	pthread_mutex_lock(&a->lock);
+	json_t *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	if (!t)
+		goto out;
+	if (fsm_is_terminal(state_of(t))) {
+		snprintf(err, errlen, "trial %lld is %s", (long long)trial_id, sget(t, "state"));
+		status = 409;
+		goto out;
+	}
+	mrow = json_pack("{s:I, s:s, s:I, s:O, s:f}", "trial_id", (json_int_t)trial_id, "grp",
+	                 group, "steps_completed", (json_int_t)steps, "body", metrics, "created_at",
+	                 app_now());
+	trow = json_pack(
+	    "{s:I, s:I}", "id", (json_int_t)trial_id, "steps_completed",
+	    (json_int_t)(steps > iget(t, "steps_completed") ? steps : iget(t, "steps_completed")));
+	if (!mrow || !trow) {
+		status = 500;
+		goto out;
+	}
+	if (!validation) {
+		/* Training metrics do not touch the searcher: commit without the lock. */
+		pthread_mutex_unlock(&a->lock);
+		struct store_op ops[] = {{.kind = STORE_INSERT, .table = "metrics", .row = mrow},
+		                         {.kind = STORE_UPDATE, .table = "trials", .row = trow}};
+		int rc = store_write(a->store, ops, 2, err, errlen);
+		pthread_mutex_lock(&a->lock);
+		if (rc) {
+			status = 500;
+			goto out;
+		}
+		t = exp_trial_locked(a, trial_id, &e);
+		if (t && steps > iget(t, "steps_completed"))
+			json_object_set_new(t, "steps_completed", json_integer(steps));
+		if (!t) {
+			*out = json_pack("{s:b, s:b}", "stop", 1, "preempt", 0);
+			goto out;
+		}
+		signals_of(e, t, &stop, &preempt);
+		*out = json_pack("{s:b, s:b}", "stop", stop, "preempt", preempt);
+		goto out;
+	}
+	/* Validation: the searcher decides, and its snapshot goes in the same commit. */
+	enum searcher_decision d = SEARCHER_CONTINUE;
+	json_t *full = json_deep_copy(t);
+	json_object_set(full, "steps_completed", json_object_get(trow, "steps_completed"));
+	if (e->searcher) {
+		before = searcher_snapshot(e->searcher);
+		if (searcher_on_validation(e->searcher, (int)iget(t, "trial_index"), metrics, &d,
+		                           err, errlen)) {
+			json_decref(full);
+			status = 400;
+			goto out;
+		}
+		json_t *srch = json_object_get(config_of(e), "searcher");
+		json_t *mv = json_object_get(metrics, sget(srch, "metric"));
+		if (json_is_number(mv)) {
+			double v = json_number_value(mv);
+			json_t *best = json_object_get(t, "best_metric");
+			int smaller = !json_is_false(json_object_get(srch, "smaller_is_better"));
+			if (!json_is_number(best) ||
+			    (smaller ? v < json_number_value(best) : v > json_number_value(best)))
+				json_object_set_new(full, "best_metric", json_real(v));
+		}
+	}
+	if (d == SEARCHER_STOP) {
+		int next = fsm_trial_next(state_of(full), FSM_EV_DONE);
+		if (next >= 0)
+			set_state(full, next);
+	}
+	erow = exp_row_with_searcher(e);
+	struct store_op ops[] = {{.kind = STORE_INSERT, .table = "metrics", .row = mrow},
+	                         put("trials", full),
+	                         put("experiments", erow)};
+	if (commit(a, e, ops, 3, before, err, errlen)) {
+		json_decref(full);
+		status = 500;
+		goto out;
+	}
+	swap_trial(e, full);
+	swap_row(&e->row, json_incref(erow));
+	signals_of(e, full, &stop, &preempt);
+	*out = json_pack("{s:b, s:b}", "stop", stop, "preempt", preempt);
+	if (stop)
+		http_server_wake(a->http);
+out:
+	pthread_mutex_unlock(&a->lock);
+	json_decref(before);
+	json_decref(trow);
+	json_decref(erow);
+	json_decref(mrow);
+	return status;
+}
+
+/* Update a few fields of a live trial and commit (lock held). */
+static int trial_update(struct app *a, struct exp_rt *e, json_t *t, json_t *fields, char *err,
+                        size_t errlen)
+{
+	json_t *row = json_deep_copy(t);
+	json_object_update(row, fields);
+	struct store_op op = put("trials", row);
+	if (commit(a, e, &op, 1, NULL, err, errlen)) {
+		json_decref(row);
+		return 500;
+	}
+	swap_trial(e, row);
+	return 200;
+}
+
+int exp_report_checkpoint(struct app *a, int64_t trial_id, const char *uuid, int64_t steps,
+                          json_t *metadata, json_t *files, char *err, size_t errlen)
+{
+	int status = 200;
+	struct exp_rt *e = NULL;
+	char path[4096];
+
+	pthread_mutex_lock(&a->lock);
+	json_t *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	if (!t)
+		goto out;
+	json_t *conf = config_of(e), *cs = json_object_get(conf, "checkpoint_storage");
+	const char *host = json_string_value(json_object_get(cs, "host_path"));
+	const char *sub = json_string_value(json_object_get(cs, "storage_path"));
+	if (!host)
+		host = json_string_value(json_object_get(a->cfg->checkpoint_storage, "host_path"));
+	snprintf(path, sizeof(path), "%s%s%s/%s", host ? host : "/tmp", sub ? "/" : "",
+	         sub ? sub : "", uuid);
+	json_t *crow =
+	    json_pack("{s:s, s:I, s:I, s:s, s:I, s:O, s:O, s:s, s:f}", "uuid", uuid, "trial_id",
+	              (json_int_t)trial_id, "experiment_id", (json_int_t)e->id, "state",
+	              "COMPLETED", "steps_completed", (json_int_t)steps, "metadata", metadata,
+	              "files", files, "path", path, "created_at", app_now());
+	json_t *row = json_deep_copy(t);
+	json_object_set_new(row, "latest_checkpoint", json_string(uuid));
+	if (steps > iget(row, "steps_completed"))
+		json_object_set_new(row, "steps_completed", json_integer(steps));
+	struct store_op ops[] = {put("checkpoints", crow), put("trials", row)};
+	if (commit(a, e, ops, 2, NULL, err, errlen)) {
+		json_decref(row);
+		status = 500;
+	} else {
+		swap_trial(e, row);
+	}
+	json_decref(crow);
+out:
+	pthread_mutex_unlock(&a->lock);
+	return status;
+}
+
+int exp_report_logs(struct app *a, int64_t trial_id, json_t *logs, char *err, size_t errlen)
+{
+	int status = 200;
+	struct exp_rt *e = NULL;
+	size_t n = json_array_size(logs), i;
+	struct store_op *ops = calloc(n ? n : 1, sizeof(*ops));
+	json_t *rows = json_array(), *l;
+
+	pthread_mutex_lock(&a->lock);
+	json_t *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	pthread_mutex_unlock(&a->lock);
+	if (!t)
+		goto out;
+	if (!ops || !rows) {
+		status = 500;
+		goto out;
+	}
+	json_array_foreach (logs, i, l) {
+		json_t *r = json_pack(
+		    "{s:I, s:I, s:O, s:O, s:O}", "trial_id", (json_int_t)trial_id, "rank",
+		    (json_int_t)iget(l, "rank"), "stream", json_object_get(l, "stream"), "ts",
+		    json_object_get(l, "timestamp"), "line", json_object_get(l, "line"));
+		json_array_append_new(rows, r);
+		ops[i] = (struct store_op){.kind = STORE_INSERT, .table = "logs", .row = r};
+	}
+	if (n && store_write(a->store, ops, n, err, errlen))
+		status = 500;
+	if (n)
+		http_server_wake(a->http);
+out:
+	free(ops);
+	json_decref(rows);
+	return status;
+}
+
+int exp_report_progress(struct app *a, int64_t trial_id, double progress, char *err, size_t errlen)
+{
+	int status = 200;
+	struct exp_rt *e = NULL;
+	pthread_mutex_lock(&a->lock);
+	json_t *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	if (t) {
+		json_t *f = json_pack("{s:f}", "progress", progress);
+		status = trial_update(a, e, t, f, err, errlen);
+		json_decref(f);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return status;
+}
+
+int exp_report_early_exit(struct app *a, int64_t trial_id, const char *reason, char *err,
+                          size_t errlen)
+{
+	int status = 200;
+	struct exp_rt *e = NULL;
+	pthread_mutex_lock(&a->lock);
+	json_t *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	if (t) {
+		json_t *f = json_pack("{s:s}", "end_reason", reason);
+		status = trial_update(a, e, t, f, err, errlen);
+		json_decref(f);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return status;
+}
+
+int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig, json_t **out,
+                    char *err, size_t errlen)
+{
+	int status = 200, restart = 0;
+	struct exp_rt *e = NULL;
+
+	pthread_mutex_lock(&a->lock);
+	json_t *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	if (!t)
+		goto out;
+	json_t *row = json_deep_copy(t);
+	enum fsm_state ts = state_of(row);
+	const char *reason = sget(row, "end_reason");
+	int failed = exit_code != 0 || sig != 0;
+	json_object_set_new(row, "exit_code", json_integer(sig ? 128 + sig : exit_code));
+	if (fsm_is_terminal(ts)) {
+		/* Already settled (a second exit report): nothing changes. */
+	} else if (ts == FSM_PAUSED) {
+		/* Preempted by a pause: it resumes on the next claim. */
+		json_object_set_new(row, "preempted", json_integer(1));
+		json_t *f = json_pack("{s:i, s:O}", "preempted", 1, "exit_code",
+		                      json_object_get(row, "exit_code"));
+		status = trial_update(a, e, t, f, err, errlen);
+		json_decref(f);
+	} else if (!strcmp(reason, "INVALID_HP") || !strcmp(reason, "ERRORED")) {
+		finish_trial(a, e, row, FSM_ERROR, err, errlen);
+	} else if (!failed || !strcmp(reason, "USER_REQUESTED_STOP")) {
+		int next = fsm_trial_next(ts, FSM_EV_ENDED);
+		finish_trial(a, e, row, next >= 0 ? (enum fsm_state)next : FSM_COMPLETED, err,
+		             errlen);
+	} else if (ts == FSM_ACTIVE && state_of(e->row) == FSM_ACTIVE &&
+	           iget(row, "restarts") < iget(config_of(e), "max_restarts")) {
+		json_t *f =
+		    json_pack("{s:I, s:O}", "restarts", (json_int_t)iget(row, "restarts") + 1,
+		              "exit_code", json_object_get(row, "exit_code"));
+		status = trial_update(a, e, t, f, err, errlen);
+		json_decref(f);
+		restart = status == 200;
+	} else {
+		int next = fsm_trial_next(ts, FSM_EV_FAIL);
+		next = fsm_trial_next(next >= 0 ? (enum fsm_state)next : ts, FSM_EV_ENDED);
+		json_object_set_new(row, "end_reason", json_string("ERRORED"));
+		finish_trial(a, e, row, next >= 0 ? (enum fsm_state)next : FSM_ERROR, err, errlen);
+	}
+	json_decref(row);
+	t = exp_trial_locked(a, trial_id, &e);
+	if (status == 200 && t) {
+		json_t *lc = json_object_get(t, "latest_checkpoint");
+		*out = json_pack("{s:b, s:I, s:O, s:I}", "restart", restart, "restarts",
+		                 (json_int_t)iget(t, "restarts"), "latest_checkpoint",
+		                 json_is_string(lc) ? lc : json_null(), "steps_completed",
+		                 (json_int_t)iget(t, "steps_completed"));
+	}
+	http_server_wake(a->http);
+out:
+	pthread_mutex_unlock(&a->lock);
+	return status;
+}
+
+int exp_trial_kill(struct app *a, int64_t trial_id, char *err, size_t errlen)
+{
+	int status = 200;
+	struct exp_rt *e = NULL;
+	pthread_mutex_lock(&a->lock);
+	json_t *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	if (t) {
+		int next = fsm_trial_next(state_of(t), FSM_EV_KILL);
+		if (next < 0) {
+			snprintf(err, errlen, "trial %lld is %s", (long long)trial_id,
+			         sget(t, "state"));
+			status = 409;
+		} else {
+			json_t *f =
+			    json_pack("{s:s}", "state", fsm_state_name((enum fsm_state)next));
+			status = trial_update(a, e, t, f, err, errlen);
+			json_decref(f);
+			/* A trial that never ran again (paused) ends now. */
+			t = exp_trial_locked(a, trial_id, &e);
+			json_t *al = alloc_of(e, (int)iget(t, "array_task"));
+			if (status == 200 && al && iget(al, "pid") == 0 &&
+			    !strcmp(sget(al, "state"), "ENDED")) {
+				json_t *row = json_deep_copy(t);
+				finish_trial(a, e, row, FSM_CANCELED, err, errlen);
+				json_decref(row);
+			}
+		}
+	}
+	http_server_wake(a->http);
+	pthread_mutex_unlock(&a->lock);
+	return status;
+}
+
+int exp_trial_signals(struct app *a, int64_t trial_id, int *stop, int *preempt)
+{
+	struct exp_rt *e = NULL;
+	int rv = -1;
+	pthread_mutex_lock(&a->lock);
+	json_t *t = exp_trial_locked(a, trial_id, &e);
+	if (t) {
+		signals_of(e, t, stop, preempt);
+		rv = 0;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return rv;
+}
+
+int exp_trial_over(struct app *a, int64_t trial_id)
+{
+	pthread_mutex_lock(&a->lock);
+	json_t *t = exp_trial_locked(a, trial_id, NULL);
+	int over = !t || fsm_is_terminal(state_of(t));
+	pthread_mutex_unlock(&a->lock);
+	return over;
+}
+
+/* ---- views ------------------------------------------------------------------ */
+
+json_t *exp_trial_view(json_t *t)
+{
+	json_t *v = json_deep_copy(t);
+	json_object_set_new(v, "preempted", json_boolean(iget(t, "preempted")));
+	return v;
+}
+
+json_t *exp_view_locked(struct exp_rt *e, int with_config)
+{
+	json_t *v = json_deep_copy(e->row);
+	const char *k;
+	json_t *t;
+	int done = 0, running = 0, n = 0, best_idx = -1;
+	double best = 0;
+
+	json_object_del(v, "alloc_token");
+	json_object_del(v, "searcher_snapshot");
+	json_object_set_new(v, "archived",
+	                    json_boolean(json_is_true(json_object_get(e->row, "archived")) ||
+	                                 iget(e->row, "archived")));
+	if (!with_config) {
+		json_object_del(v, "config");
+		json_object_del(v, "config_yaml");
+	}
+	json_object_foreach (e->trials, k, t) {
+		n++;
+		done += fsm_is_terminal(state_of(t));
+		running += !fsm_is_terminal(state_of(t)) && state_of(t) != FSM_PAUSED;
+	}
+	json_t *srch = json_object_get(json_object_get(e->row, "config"), "searcher");
+	json_object_set_new(v, "searcher_metric", json_string(sget(srch, "metric")));
+	if (e->searcher && searcher_best(e->searcher, &best, &best_idx) == 0 && best_idx >= 0) {
+		json_object_set_new(v, "best_metric", json_real(best));
+		json_object_set_new(v, "best_trial_index", json_integer(best_idx));
+	} else {
+		/* After the searcher is gone: from the trials' rows. */
+		int smaller = !json_is_false(json_object_get(srch, "smaller_is_better"));
+		json_t *bv = NULL;
+		json_object_foreach (e->trials, k, t) {
+			json_t *m = json_object_get(t, "best_metric");
+			if (json_is_number(m) &&
+			    (!bv || (smaller ? json_number_value(m) < json_number_value(bv)
+			                     : json_number_value(m) > json_number_value(bv))))
+				bv = m;
+		}
+		json_object_set_new(v, "best_metric", bv ? json_incref(bv) : json_null());
+	}
+	int64_t total = iget(e->row, "num_tasks");
+	json_object_set_new(v, "trials_total", json_integer(total > n ? total : n));
+	json_object_set_new(v, "trials_completed", json_integer(done));
+	json_object_set_new(v, "trials_running", json_integer(running));
+	json_object_set_new(
+	    v, "trials_queued",
+	    json_integer(total - n > 0 && !fsm_is_terminal(state_of(e->row)) ? total - n : 0));
+	return v;
+}
+
+/* ---- resource manager events and start-up -------------------------------------- */
+
+static void task_failed_early(struct app *a, struct exp_rt *e, json_t *arow,
+                              const struct rm_task_event *ev);
+
+static void on_task_event(struct app *a, const struct rm_task_event *ev)
+{
+	char err[256];
+	struct exp_rt *e = exp_find_locked(a, ev->experiment_id);
+	if (!e)
+		return;
+	json_t *al = alloc_of(e, ev->array_task);
+	json_t *arow = al ? json_deep_copy(al)
+	                  : json_pack("{s:I, s:i}", "experiment_id", (json_int_t)e->id,
+	                              "array_task", ev->array_task);
+	if (ev->kind == RM_TASK_STARTED) {
+		json_object_set_new(arow, "pid", json_integer(ev->pid));
+		json_object_set_new(arow, "state", json_string("RUNNING"));
+	} else {
+		json_object_set_new(arow, "pid", json_integer(0));
+		json_object_set_new(arow, "state", json_string(ev->requeued ? "PENDING" : "ENDED"));
+		json_object_set_new(arow, "exit_status", json_integer(ev->wait_status));
+	}
+	struct store_op op = put("allocations", arow);
+	if (commit(a, e, &op, 1, NULL, err, sizeof(err))) {
+		json_decref(arow);
+		return;
+	}
+	swap_alloc(e, arow);
+	if (ev->kind != RM_TASK_ENDED)
+		return;
+	log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld task %d ended (status %d)",
+	        (long long)e->id, ev->array_task, ev->wait_status);
+	/* The task ended with its trial still live: the launcher died without an exit report. */
+	json_t *t = json_is_integer(json_object_get(arow, "trial_index"))
+	                ? trial_by_index(e, iget(arow, "trial_index"))
+	                : NULL;
+	if (t && !fsm_is_terminal(state_of(t)) && !ev->requeued) {
+		enum fsm_state ts = state_of(t);
+		json_t *row = json_deep_copy(t);
+		if (ts == FSM_ACTIVE && state_of(e->row) == FSM_ACTIVE &&
+		    iget(row, "restarts") < iget(config_of(e), "max_restarts")) {
+			a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
+		} else if (ts == FSM_PAUSED) {
+			/* resumes on activate */
+		} else {
+			int next = fsm_trial_next(ts, FSM_EV_FAIL);
+			next = fsm_trial_next(next >= 0 ? (enum fsm_state)next : ts, FSM_EV_ENDED);
+			if (!*sget(row, "end_reason"))
+				json_object_set_new(row, "end_reason", json_string("TASK_EXITED"));
+			finish_trial(a, e, row, next >= 0 ? (enum fsm_state)next : FSM_ERROR, err,
+			             sizeof(err));
+		}
+		json_decref(row);
+	} else if (t && json_is_integer(json_object_get(arow, "next_index")) &&
+	           state_of(e->row) == FSM_ACTIVE) {
+		a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
+	} else if (!t && ev->wait_status != 0 && !ev->requeued && state_of(e->row) == FSM_ACTIVE) {
+		task_failed_early(a, e, arow, ev);
+	}
+	settle_and_commit(a, e);
+	http_server_wake(a->http);
+}
+
+/* A task that exited without claiming anything: the launcher cannot run.
+ * Retry up to max_restarts times, then the experiment errors out. */
+static void task_failed_early(struct app *a, struct exp_rt *e, json_t *arow,
+                              const struct rm_task_event *ev)
+{
+	char err[256];
+	int64_t failures = iget(arow, "failures") + 1;
+	json_t *upd = json_pack("{s:I, s:i, s:I}", "experiment_id", (json_int_t)e->id, "array_task",
+	                        ev->array_task, "failures", (json_int_t)failures);
+	struct store_op op = {.kind = STORE_UPDATE, .table = "allocations", .row = upd};
+	if (commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0)
+		json_object_set_new(arow, "failures", json_integer(failures));
+	json_decref(upd);
+	if (failures <= iget(config_of(e), "max_restarts")) {
+		a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
+		return;
+	}
+	log_msg(&a->log, LOG_LEVEL_ERROR,
+	        "experiment %lld: task %d failed %lld times before claiming a trial (status %d)",
+	        (long long)e->id, ev->array_task, (long long)failures, ev->wait_status);
+	json_t *row = json_deep_copy(e->row);
+	set_state(row, fsm_experiment_next(FSM_ACTIVE, FSM_EV_FAIL));
+	op = put("experiments", row);
+	if (commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0) {
+		swap_row(&e->row, row);
+		trials_event(a, e, FSM_EV_KILL);
+		a->rm->ops->cancel(a->rm, e->rm_job, err, sizeof(err));
+	} else {
+		json_decref(row);
+	}
+}
+
+static void *ticker_main(void *arg)
+{
+	struct app *a = arg;
+	struct rm_task_event ev[64];
+	unsigned long ticks = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&a->lock);
+		int stop = a->stopping;
+		pthread_mutex_unlock(&a->lock);
+		if (stop)
+			break;
+		int n = a->rm->ops->poll(a->rm, ev, 64);
+		if (n > 0) {
+			pthread_mutex_lock(&a->lock);
+			for (int i = 0; i < n; i++)
+				on_task_event(a, &ev[i]);
+			pthread_mutex_unlock(&a->lock);
+		}
+		if (n < 64) {
+			struct timespec ts = {0, TICK_MS * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+		/* Bursts of requests leave freed heap behind in every thread's
+		 * arena; hand it back to the system now and then. */
+		if (++ticks % TRIM_TICKS == 0)
+			malloc_trim(0);
+	}
+	return NULL;
+}
+
+int exp_ticker_start(struct app *a, char *err, size_t errlen)
+{
+	if (pthread_create(&a->ticker, NULL, ticker_main, a) != 0) {
+		snprintf(err, errlen, "cannot start the scheduler thread");
+		return -1;
+	}
+	a->ticker_started = 1;
+	return 0;
+}
+
+void exp_ticker_stop(struct app *a)
+{
+	pthread_mutex_lock(&a->lock);
+	a->stopping = 1;
+	pthread_mutex_unlock(&a->lock);
+	if (a->ticker_started)
+		pthread_join(a->ticker, NULL);
+	a->ticker_started = 0;
+}
+
+void exp_free_all(struct app *a)
+{
+	while (a->exps) {
+		struct exp_rt *e = a->exps;
+		a->exps = e->next;
+		exp_rt_free(e);
+	}
+}
+
+int exp_load_all(struct app *a, char *err, size_t errlen)
+{
+	json_t *exps = store_load_table(a->store, "experiments", err, errlen);
+	json_t *trials = exps ? store_load_table(a->store, "trials", err, errlen) : NULL;
+	json_t *allocs = trials ? store_load_table(a->store, "allocations", err, errlen) : NULL;
+	size_t i;
+	json_t *row;
+	int rv = -1;
+
+	if (!allocs)
+		goto out;
+	a->next_exp_id = 1;
+	a->next_trial_id = 1;
+	json_array_foreach (exps, i, row) {
+		struct exp_rt *e = calloc(1, sizeof(*e));
+		if (!e)
+			goto out;
+		e->id = iget(row, "id");
+		e->row = json_incref(row);
+		e->trials = json_object();
+		e->allocs = json_object();
+		snprintf(e->rm_job, sizeof(e->rm_job), "%s", "");
+		/* Newest first, like creation order in memory. */
+		e->next = a->exps;
+		a->exps = e;
+		if (e->id >= a->next_exp_id)
+			a->next_exp_id = e->id + 1;
+		if (!fsm_is_terminal(state_of(row))) {
+			json_t *snap = json_object_get(row, "searcher_snapshot");
+			e->searcher = json_is_object(snap) || json_is_array(snap)
+			                  ? searcher_restore(config_of(e), snap, err, errlen)
+			                  : searcher_new(config_of(e), err, errlen);
+			if (!e->searcher) {
+				log_msg(&a->log, LOG_LEVEL_ERROR, "experiment %lld: searcher: %s",
+				        (long long)e->id, err);
+				set_state(e->row, FSM_ERROR);
+			}
+		}
+		json_object_del(e->row, "searcher_snapshot");
+	}
+	json_array_foreach (trials, i, row) {
+		struct exp_rt *e = exp_find_locked(a, iget(row, "experiment_id"));
+		char key[32];
+		if (!e)
+			continue;
+		/* Claims are not in the snapshot: the trial rows are their record. */
+		if (e->searcher &&
+		    searcher_on_claim(e->searcher, (int)iget(row, "trial_index"), err, errlen))
+			log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: replaying claim: %s",
+			        (long long)e->id, err);
+		swap_trial(e, json_incref(row));
+		snprintf(key, sizeof(key), "%lld", (long long)iget(row, "id"));
+		json_object_set_new(
+		    a->trial_index, key,
+		    json_pack("[I,I]", (json_int_t)e->id, (json_int_t)iget(row, "trial_index")));
+		if (iget(row, "id") >= a->next_trial_id)
+			a->next_trial_id = iget(row, "id") + 1;
+	}
+	/* Each trial's token, for claim answers. */
+	const char *tk;
+	json_object_foreach (a->tokens, tk, row) {
+		char key[32];
+		if (strcmp(sget(row, "kind"), "trial"))
+			continue;
+		snprintf(key, sizeof(key), "%lld", (long long)iget(row, "trial_id"));
+		json_t *entry = json_object_get(a->trial_index, key);
+		if (entry)
+			json_array_append_new(entry, json_string(tk));
+	}
+	json_array_foreach (allocs, i, row) {
+		struct exp_rt *e = exp_find_locked(a, iget(row, "experiment_id"));
+		if (e)
+			swap_alloc(e, json_incref(row));
+	}
+	for (struct exp_rt *e = a->exps; e; e = e->next) {
+		if (fsm_is_terminal(state_of(e->row)))
+			continue;
+		submit_array(a, e, 0);
+		settle_and_commit(a, e);
+		log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld continues (%s)", (long long)e->id,
+		        sget(e->row, "state"));
+	}
+	rv = 0;
+out:
+	json_decref(exps);
+	json_decref(trials);
+	json_decref(allocs);
+	return rv;
+}

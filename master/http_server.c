@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libmicrohttpd glue: the only file that uses MHD. Two daemons (TCP and a
+ * Unix socket) share one handler table; each request owns a struct req_state
+ * that accumulates its body up to the route's limit.
+ *
+ * Non-obvious decision: long polls are MHD-suspended connections on a parked
+ * list; a waker thread resumes them all every PARK_TICK_MS (or at once on
+ * http_server_wake) and the handler simply runs again and decides whether it
+ * can answer yet. Handlers stay stateless and no worker thread ever sleeps.
+ */
+#include "http_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PARK_TICK_MS 200
+
+struct req_state {
+	struct http_server *srv;
+	char *body;
+	size_t len, cap, limit;
+	int too_large;
+	int local;
+	uid_t uid;
+	uint64_t first_ms;
+	uint64_t start_ms;
+};
+
+struct parked {
+	struct MHD_Connection *conn;
+	struct parked *next;
+};
+
+struct listener {
+	struct http_server *srv;
+	struct MHD_Daemon *d;
+	int local;
+};
+
+struct http_server {
+	struct http_server_ops ops;
+	struct listener tcp, unix_l;
+	int port;
+	char *socket_path;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct parked *parked;
+	int wake;
+	int stopping;
+	pthread_t waker;
+	int waker_started;
+};
+
+uint64_t http_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+const char *http_request_arg(const struct http_request *req, const char *name)
+{
+	if (!req->conn)
+		return NULL; /* a request built in-process (tests) has no query */
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct http_reply *rep)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (!rep->body) {
+		rep->body = strdup("{}");
+		rep->len = rep->body ? 2 : 0;
+	}
+	r = MHD_create_response_from_buffer(rep->len, rep->body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(rep->body);
+		return MHD_NO;
+	}
+	rep->body = NULL;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                        rep->content_type ? rep->content_type : "application/json");
+	ret = MHD_queue_response(conn, (unsigned)rep->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const char *code,
+                                  const char *msg)
+{
+	struct http_reply rep = {.status = status};
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "{\"error\": {\"code\": \"%s\", \"message\": \"%s\"}}",
+	                 code, msg);
+	rep.body = strdup(buf);
+	if (!rep.body)
+		return MHD_NO;
+	rep.len = (size_t)n;
+	return send_reply(conn, &rep);
+}
+
+static void park(struct http_server *s, struct MHD_Connection *conn)
+{
+	struct parked *p = malloc(sizeof(*p));
+
+	/* Suspend before listing it, so the waker can never resume it too early. */
+	MHD_suspend_connection(conn);
+	if (!p) {
+		MHD_resume_connection(conn); /* dispatched again at once */
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	p->conn = conn;
+	p->next = s->parked;
+	s->parked = p;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int peer_uid(struct MHD_Connection *conn, uid_t *uid)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		return -1;
+	*uid = cred.uid;
+	return 0;
+}
+
+static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
+                                struct MHD_Connection *conn, const char *url, const char *method)
+{
+	struct http_request req = {
+	    .method = method,
+	    .path = url,
+	    .authorization =
+	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+	    .body = st->body,
+	    .body_len = st->len,
+	    .peer_local = st->local,
+	    .peer_uid = st->uid,
+	    .first_call_ms = st->first_ms,
+	    .conn = conn,
+	};
+	struct http_reply rep = {.status = 200};
+	enum MHD_Result ret;
+
+	pthread_mutex_lock(&s->lock);
+	req.shutting_down = s->stopping;
+	pthread_mutex_unlock(&s->lock);
+	s->ops.handle(s->ops.ctx, &req, &rep);
+	if (rep.again && !req.shutting_down) {
+		free(rep.body);
+		park(s, conn);
+		return MHD_YES;
+	}
+	if (rep.again) {
+		free(rep.body);
+		return send_error(conn, 503, "unavailable", "master is shutting down");
+	}
+	ret = send_reply(conn, &rep);
+	if (s->ops.observe)
+		s->ops.observe(s->ops.ctx, &req, rep.status,
+		               (double)(http_now_ms() - st->start_ms) / 1000.0);
+	return ret;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
+{
+	struct listener *l = cls;
+	struct http_server *s = l->srv;
+	struct req_state *st = *con_cls;
+
+	if (!st) {
+		const char *cl;
+		st = calloc(1, sizeof(*st));
+		if (!st)
+			return MHD_NO;
+		*con_cls = st;
+		st->srv = s;
+		st->local = l->local;
+		st->first_ms = st->start_ms = http_now_ms();
+		if (l->local && peer_uid(conn, &st->uid) != 0)
+			return send_error(conn, 401, "unauthenticated",
+			                  "cannot read peer credentials");
+		st->limit = s->ops.body_limit(s->ops.ctx, method, url);
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl) {
+			char *end;
+			errno = 0;
+			unsigned long long n = strtoull(cl, &end, 10);
+			if (errno || *end || n > st->limit)
+				return send_error(conn, 413, "too_large", "request body too large");
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (st->too_large || st->len + n > st->limit) {
+			st->too_large = 1; /* keep draining, buffer nothing more */
+			free(st->body);
+			st->body = NULL;
+			st->len = st->cap = 0;
+			return MHD_YES;
+		}
+		if (st->len + n + 1 > st->cap) {
+			size_t cap = st->cap ? st->cap : 4096;
+			while (cap < st->len + n + 1)
+				cap *= 2;
+			char *b = realloc(st->body, cap);
+			if (!b)
+				return MHD_NO;
+			st->body = b;
+			st->cap = cap;
+		}
+		memcpy(st->body + st->len, upload_data, n);
+		st->len += n;
+		st->body[st->len] = '\0';
+		return MHD_YES;
+	}
+	if (st->too_large)
+		return send_error(conn, 413, "too_large", "request body too large");
+	return dispatch(s, st, conn, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	struct req_state *st = *con_cls;
+	struct http_server *s;
+	struct parked **pp;
+
+	if (!st)
+		return;
+	s = st->srv;
+	/* A parked connection that the client dropped must leave the list. */
+	pthread_mutex_lock(&s->lock);
+	for (pp = &s->parked; *pp; pp = &(*pp)->next) {
+		if ((*pp)->conn == conn) {
+			struct parked *p = *pp;
+			*pp = p->next;
+			free(p);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(st->body);
+	free(st);
+	*con_cls = NULL;
+}
+
+static void resume_all(struct http_server *s)
+{
+	struct parked *list;
+
+	pthread_mutex_lock(&s->lock);
+	list = s->parked;
+	s->parked = NULL;
+	pthread_mutex_unlock(&s->lock);
+	while (list) {
+		struct parked *next = list->next;
+		MHD_resume_connection(list->conn);
+		free(list);
+		list = next;
+	}
+}
+
+static void *waker_main(void *arg)
+{
+	struct http_server *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += PARK_TICK_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (!s->wake)
+			pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+		s->wake = 0;
+		pthread_mutex_unlock(&s->lock);
+		resume_all(s);
+		pthread_mutex_lock(&s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+void http_server_wake(struct http_server *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->wake = 1;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int unix_listen(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	unlink(path); /* a stale socket from a crashed master */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(path, 0666) != 0 ||
+	    listen(fd, 128) != 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static struct MHD_Daemon *start_daemon(struct listener *l, const struct http_server_config *cfg,
+                                       int port, int fd, const struct sockaddr_in *sa)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	unsigned threads = cfg->threads ? cfg->threads : 8;
+
+	if (fd >= 0)
+		return MHD_start_daemon(flags, 0, NULL, NULL, on_access, l,
+		                        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
+		                        threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+		                        MHD_OPTION_CONNECTION_TIMEOUT, 120U,
+		                        MHD_OPTION_CONNECTION_LIMIT, 4096U, MHD_OPTION_END);
+	return MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_access, l,
+	                        MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
+	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+	                        MHD_OPTION_CONNECTION_TIMEOUT, 120U, MHD_OPTION_CONNECTION_LIMIT,
+	                        4096U, MHD_OPTION_END);
+}
+
+struct http_server *http_server_start(const struct http_server_config *cfg,
+                                      const struct http_server_ops *ops, char *err, size_t errlen)
+{
+	struct http_server *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->ops = *ops;
+	s->tcp.srv = s->unix_l.srv = s;
+	s->unix_l.local = 1;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	if (cfg->listen_host && *cfg->listen_host) {
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+		                         .sin_port = htons((uint16_t)cfg->listen_port)};
+		const union MHD_DaemonInfo *di;
+		if (inet_pton(AF_INET, cfg->listen_host, &sa.sin_addr) != 1) {
+			snprintf(err, errlen, "listen address %s: not an IPv4 address",
+			         cfg->listen_host);
+			goto fail;
+		}
+		s->tcp.d = start_daemon(&s->tcp, cfg, cfg->listen_port, -1, &sa);
+		if (!s->tcp.d) {
+			snprintf(err, errlen, "cannot listen on %s:%d", cfg->listen_host,
+			         cfg->listen_port);
+			goto fail;
+		}
+		di = MHD_get_daemon_info(s->tcp.d, MHD_DAEMON_INFO_BIND_PORT);
+		s->port = di ? di->port : cfg->listen_port;
+	}
+	if (cfg->socket_path && *cfg->socket_path) {
+		int fd = unix_listen(cfg->socket_path, err, errlen);
+		if (fd < 0)
+			goto fail;
+		s->socket_path = strdup(cfg->socket_path);
+		s->unix_l.d = start_daemon(&s->unix_l, cfg, 0, fd, NULL);
+		if (!s->unix_l.d) {
+			close(fd);
+			snprintf(err, errlen, "cannot serve on %s", cfg->socket_path);
+			goto fail;
+		}
+	}
+	if (pthread_create(&s->waker, NULL, waker_main, s) != 0) {
+		snprintf(err, errlen, "cannot start a thread");
+		goto fail;
+	}
+	s->waker_started = 1;
+	return s;
+fail:
+	http_server_stop(s);
+	return NULL;
+}
+
+int http_server_port(const struct http_server *s)
+{
+	return s ? s->port : 0;
+}
+
+void http_server_stop(struct http_server *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stopping = 1;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	if (s->waker_started)
+		pthread_join(s->waker, NULL);
+	/* Parked requests are dispatched once more and answered (shutting_down). */
+	resume_all(s);
+	if (s->tcp.d)
+		MHD_stop_daemon(s->tcp.d);
+	if (s->unix_l.d)
+		MHD_stop_daemon(s->unix_l.d);
+	if (s->socket_path) {
+		unlink(s->socket_path);
+		free(s->socket_path);
+	}
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}

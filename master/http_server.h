@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The master's HTTP front: TCP and Unix-socket listeners over one set of
+ * handlers. Bodies are size-capped per route while they arrive; long polls
+ * are parked without holding a worker thread.
+ */
+#ifndef DET_HTTP_SERVER_H
+#define DET_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct http_server;
+
+/* One request as the handler sees it. */
+struct http_request {
+	const char *method;
+	const char *path;          /* URL path without the query string */
+	const char *authorization; /* Authorization header or NULL */
+	const char *body;          /* NUL-terminated; NULL when empty */
+	size_t body_len;
+	int peer_local;         /* arrived on the Unix socket */
+	uid_t peer_uid;         /* SO_PEERCRED uid when peer_local */
+	uint64_t first_call_ms; /* monotonic ms of the first dispatch (long polls) */
+	int shutting_down;      /* server is stopping: answer now */
+	void *conn;             /* opaque, for http_request_arg */
+};
+
+/* What the handler answers. */
+struct http_reply {
+	int status;
+	char *body; /* malloc'd; the server frees it */
+	size_t len;
+	const char *content_type; /* static string; default application/json */
+	int again;                /* 1: park the request and dispatch it again later */
+};
+
+/* Query argument name of req, or NULL. */
+const char *http_request_arg(const struct http_request *req, const char *name);
+
+struct http_server_ops {
+	void *ctx;
+	/* Largest body accepted for this method and path (bytes). */
+	size_t (*body_limit)(void *ctx, const char *method, const char *path);
+	/* Fill rep for req; must not block for long (park with rep->again). */
+	void (*handle)(void *ctx, const struct http_request *req, struct http_reply *rep);
+	/* Called after each answered request with its duration (may be NULL). */
+	void (*observe)(void *ctx, const struct http_request *req, int status, double seconds);
+};
+
+struct http_server_config {
+	const char *listen_host; /* NULL or "" = no TCP listener */
+	int listen_port;         /* 0 = pick a free port */
+	const char *socket_path; /* NULL or "" = no Unix listener */
+	unsigned threads;        /* worker threads per listener */
+};
+
+/* Start the listeners. NULL with err on failure. */
+struct http_server *http_server_start(const struct http_server_config *cfg,
+                                      const struct http_server_ops *ops, char *err, size_t errlen);
+
+/* The TCP port actually bound (useful with port 0), or 0. */
+int http_server_port(const struct http_server *s);
+
+/* Re-dispatch every parked request now (state they wait on changed). */
+void http_server_wake(struct http_server *s);
+
+/* Stop accepting, answer parked requests, join threads, free (NULL is fine). */
+void http_server_stop(struct http_server *s);
+
+/* Monotonic clock in milliseconds. */
+uint64_t http_now_ms(void);
+
+#endif

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * det-master(8): reads its configuration, opens the store, loads users and
+ * experiments, starts the resource manager, the scheduler and the HTTP
+ * listeners, then waits for SIGTERM/SIGINT. Signals are taken with
+ * sigwait() in the main thread (blocked everywhere else), so shutdown runs
+ * in ordinary code: stop listening, finish queued writes, close the store;
+ * trials keep running and the next master adopts them.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "Usage: det-master [--config FILE] [--listen HOST:PORT] [--socket PATH]\n"
+	        "                  [--db PATH] [--state-dir DIR] [--rm local|slurm]\n"
+	        "                  [--launcher PATH] [--log-level LEVEL] [--munge-socket PATH]\n"
+	        "The det-slurm master: REST API, experiment store and scheduler.\n"
+	        "  -c, --config FILE     YAML configuration (see det-master(8))\n"
+	        "  -l, --listen H:P      TCP address (\"\" for none; port 0 picks one)\n"
+	        "  -s, --socket PATH     Unix socket (\"\" for none)\n"
+	        "  -d, --db PATH         SQLite database (default STATE_DIR/master.db)\n"
+	        "  -S, --state-dir DIR   state directory\n"
+	        "  -r, --rm NAME         resource manager: local or slurm\n"
+	        "  -L, --launcher PATH   det-launch for the local resource manager\n"
+	        "  -v, --log-level L     error, warn, info or debug\n"
+	        "  -M, --munge-socket P  munged's socket for Munge credentials\n"
+	        "  -h, --help            this help\n");
+}
+
+static int parse_args(int argc, char **argv, struct master_config *c, char *err, size_t errlen)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"state-dir", required_argument, NULL, 'S'},
+	    {"rm", required_argument, NULL, 'r'},
+	    {"launcher", required_argument, NULL, 'L'},
+	    {"log-level", required_argument, NULL, 'v'},
+	    {"munge-socket", required_argument, NULL, 'M'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int ch;
+	/* The config file first, so that every other option overrides it. */
+	for (int i = 1; i < argc - 1; i++)
+		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
+			if (master_config_load(c, argv[i + 1], err, errlen))
+				return -1;
+	while ((ch = getopt_long(argc, argv, "c:l:s:d:S:r:L:v:M:h", opts, NULL)) != -1) {
+		int rc = 0;
+		switch (ch) {
+		case 'c':
+			break;
+		case 'l':
+			if (!*optarg)
+				rc = master_config_set_str(&c->listen_host, "");
+			else
+				rc = master_config_set_listen(c, optarg, err, errlen);
+			break;
+		case 's':
+			rc = master_config_set_str(&c->socket_path, optarg);
+			break;
+		case 'd':
+			rc = master_config_set_str(&c->db_path, optarg);
+			break;
+		case 'S':
+			rc = master_config_set_str(&c->state_dir, optarg);
+			break;
+		case 'r':
+			rc = master_config_set_str(&c->rm, optarg);
+			break;
+		case 'L':
+			rc = master_config_set_str(&c->launcher, optarg);
+			break;
+		case 'M':
+			rc = master_config_set_str(&c->munge_socket, optarg);
+			break;
+		case 'v':
+			if (log_level_parse(optarg, &c->log_level)) {
+				snprintf(err, errlen,
+				         "--log-level %s: expected error|warn|info|debug", optarg);
+				rc = -1;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+		if (rc) {
+			if (!*err)
+				snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument %s", argv[optind]);
+		return -1;
+	}
+	return master_config_finish(c, err, errlen);
+}
+
+int main(int argc, char **argv)
+{
+	struct master_config cfg;
+	struct app app;
+	char err[4096] = "";
+	sigset_t sigs;
+	int sig, rv = 1;
+
+	memset(&app, 0, sizeof(app));
+	if (master_config_defaults(&cfg, err, sizeof(err)) ||
+	    parse_args(argc, argv, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "det-master: %s\n", err);
+		master_config_free(&cfg);
+		return 2;
+	}
+	/* Every thread started from here on inherits the blocked set. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (app_open(&app, &cfg, 1, err, sizeof(err)))
+		goto fail;
+	/* Tests and scripts read the port from this line. */
+	printf("det-master: listening on port %d\n", http_server_port(app.http));
+	fflush(stdout);
+	do {
+		if (sigwait(&sigs, &sig) != 0)
+			break;
+	} while (sig == SIGHUP);
+	log_msg(&app.log, LOG_LEVEL_INFO, "signal %d: shutting down", sig);
+	rv = 0;
+fail:
+	if (rv)
+		fprintf(stderr, "det-master: %s\n", err);
+	app_close(&app);
+	master_config_free(&cfg);
+	return rv;
+}

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * det-master configuration file. The YAML document is first turned into a
+ * tree of JSON strings/objects (every scalar kept as text with its position),
+ * then each known key is read and checked; an unknown key is an error that
+ * names its line, so a typo never silently falls back to a default.
+ */
+#include "master_config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define CONFIG_MAX_BYTES (256 * 1024)
+
+int master_config_set_str(char **field, const char *value)
+{
+	char *v = strdup(value ? value : "");
+	if (!v)
+		return -1;
+	free(*field);
+	*field = v;
+	return 0;
+}
+
+int master_config_defaults(struct master_config *c, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->listen_port = 8080;
+	c->log_level = LOG_LEVEL_INFO;
+	c->http_threads = 16;
+	c->grace_seconds = 10;
+	if (master_config_set_str(&c->listen_host, "0.0.0.0") ||
+	    master_config_set_str(&c->socket_path, "/run/det-slurm/master.sock") ||
+	    master_config_set_str(&c->state_dir, "/var/lib/det-slurm") ||
+	    master_config_set_str(&c->db_path, "") || master_config_set_str(&c->rm, "local") ||
+	    master_config_set_str(&c->launcher, BINDIR "/det-launch") ||
+	    master_config_set_str(&c->munge_socket, "")) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->checkpoint_storage = json_object();
+	return c->checkpoint_storage ? 0 : -1;
+}
+
+int master_config_set_listen(struct master_config *c, const char *hostport, char *err,
+                             size_t errlen)
+{
+	const char *colon = strrchr(hostport, ':');
+	char *end;
+	long port;
+
+	if (!colon) {
+		snprintf(err, errlen, "listen %s: expected HOST:PORT", hostport);
+		return -1;
+	}
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port < 0 || port > 65535) {
+		snprintf(err, errlen, "listen %s: bad port", hostport);
+		return -1;
+	}
+	char *host = strndup(hostport, (size_t)(colon - hostport));
+	if (!host)
+		return -1;
+	free(c->listen_host);
+	c->listen_host = host;
+	c->listen_port = (int)port;
+	return 0;
+}
+
+/* YAML node → JSON (strings, objects, arrays); "__line" kept per scalar in a side object. */
+static json_t *node_to_json(yaml_document_t *doc, yaml_node_t *n, int depth)
+{
+	json_t *out = NULL;
+
+	if (!n || depth > 16)
+		return NULL;
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		return json_stringn((const char *)n->data.scalar.value, n->data.scalar.length);
+	case YAML_SEQUENCE_NODE:
+		out = json_array();
+		for (yaml_node_item_t *i = n->data.sequence.items.start;
+		     out && i < n->data.sequence.items.top; i++) {
+			json_t *v = node_to_json(doc, yaml_document_get_node(doc, *i), depth + 1);
+			if (!v || json_array_append_new(out, v)) {
+				json_decref(out);
+				return NULL;
+			}
+		}
+		return out;
+	case YAML_MAPPING_NODE:
+		out = json_object();
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+		     out && p < n->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = yaml_document_get_node(doc, p->key);
+			json_t *v =
+			    node_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1);
+			if (!k || k->type != YAML_SCALAR_NODE || !v ||
+			    json_object_set_new(out, (const char *)k->data.scalar.value, v)) {
+				json_decref(v);
+				json_decref(out);
+				return NULL;
+			}
+		}
+		return out;
+	default:
+		return NULL;
+	}
+}
+
+static int line_of(yaml_document_t *doc, const char *key)
+{
+	yaml_node_t *root = yaml_document_get_root_node(doc);
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+		if (k && k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, key))
+			return (int)k->start_mark.line + 1;
+	}
+	return 0;
+}
+
+static int get_int(json_t *v, long lo, long hi, long *out)
+{
+	char *end;
+	long x;
+	if (!json_is_string(v))
+		return -1;
+	errno = 0;
+	x = strtol(json_string_value(v), &end, 10);
+	if (errno || *end || end == json_string_value(v) || x < lo || x > hi)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int get_bool(json_t *v, int *out)
+{
+	const char *s = json_string_value(v);
+	if (!s)
+		return -1;
+	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on"))
+		*out = 1;
+	else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off"))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int apply_local(struct master_config *c, json_t *local, const char *where, char *err,
+                       size_t errlen)
+{
+	const char *k;
+	json_t *v;
+	long x;
+
+	if (!json_is_object(local)) {
+		snprintf(err, errlen, "%s: local: expected a mapping", where);
+		return -1;
+	}
+	json_object_foreach (local, k, v) {
+		if (!strcmp(k, "launcher") && json_is_string(v)) {
+			if (master_config_set_str(&c->launcher, json_string_value(v)))
+				return -1;
+		} else if (!strcmp(k, "slots") && get_int(v, 0, 100000, &x) == 0) {
+			c->slots = (int)x;
+		} else if (!strcmp(k, "grace_seconds") && get_int(v, 0, 3600, &x) == 0) {
+			c->grace_seconds = (int)x;
+		} else {
+			snprintf(err, errlen, "%s: local.%s: unknown key or bad value", where, k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, const char *path,
+                 char *err, size_t errlen)
+{
+	const char *k;
+	json_t *v;
+	char where[PATH_MAX + 32];
+	long x;
+
+	json_object_foreach (root, k, v) {
+		const char *s = json_string_value(v);
+		snprintf(where, sizeof(where), "%s:%d:1", path, line_of(doc, k));
+		if (!strcmp(k, "listen") && s) {
+			if (master_config_set_listen(c, s, err, errlen))
+				goto bad;
+		} else if (!strcmp(k, "socket") && s) {
+			if (master_config_set_str(&c->socket_path, s))
+				return -1;
+		} else if (!strcmp(k, "db") && s) {
+			if (master_config_set_str(&c->db_path, s))
+				return -1;
+		} else if (!strcmp(k, "state_dir") && s) {
+			if (master_config_set_str(&c->state_dir, s))
+				return -1;
+		} else if (!strcmp(k, "munge_socket") && s) {
+			if (master_config_set_str(&c->munge_socket, s))
+				return -1;
+		} else if (!strcmp(k, "resource_manager") && s) {
+			if (master_config_set_str(&c->rm, s))
+				return -1;
+		} else if (!strcmp(k, "log_level") && s) {
+			if (log_level_parse(s, &c->log_level))
+				goto bad;
+		} else if (!strcmp(k, "log_syslog")) {
+			if (get_bool(v, &c->log_syslog))
+				goto bad;
+		} else if (!strcmp(k, "http_threads")) {
+			if (get_int(v, 1, 1024, &x))
+				goto bad;
+			c->http_threads = (unsigned)x;
+		} else if (!strcmp(k, "checkpoint_storage") && json_is_object(v)) {
+			json_decref(c->checkpoint_storage);
+			c->checkpoint_storage = json_incref(v);
+		} else if (!strcmp(k, "local")) {
+			if (apply_local(c, v, where, err, errlen))
+				return -1;
+		} else {
+			goto bad;
+		}
+		continue;
+	bad:
+		snprintf(err, errlen, "%s: %s: unknown key or bad value", where, k);
+		return -1;
+	}
+	return 0;
+}
+
+int master_config_load(struct master_config *c, const char *path, char *err, size_t errlen)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	FILE *f = NULL;
+	json_t *root = NULL;
+	int rv = -1, have_parser = 0, have_doc = 0;
+	long size;
+
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > CONFIG_MAX_BYTES) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path, CONFIG_MAX_BYTES);
+		goto fail;
+	}
+	rewind(f);
+	if (!yaml_parser_initialize(&parser))
+		goto fail;
+	have_parser = 1;
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, errlen, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
+		         parser.problem_mark.column + 1,
+		         parser.problem ? parser.problem : "invalid YAML");
+		goto fail;
+	}
+	have_doc = 1;
+	yaml_node_t *top = yaml_document_get_root_node(&doc);
+	if (!top) { /* empty file: all defaults */
+		rv = 0;
+		goto fail;
+	}
+	if (top->type != YAML_MAPPING_NODE) {
+		snprintf(err, errlen, "%s:1:1: expected a mapping of settings", path);
+		goto fail;
+	}
+	root = node_to_json(&doc, top, 0);
+	if (!root) {
+		snprintf(err, errlen, "%s: unsupported YAML (keys must be plain scalars)", path);
+		goto fail;
+	}
+	rv = apply(c, root, &doc, path, err, errlen);
+fail:
+	json_decref(root);
+	if (have_doc)
+		yaml_document_delete(&doc);
+	if (have_parser)
+		yaml_parser_delete(&parser);
+	fclose(f);
+	return rv;
+}
+
+int master_config_finish(struct master_config *c, char *err, size_t errlen)
+{
+	if (strcmp(c->rm, "local") && strcmp(c->rm, "slurm")) {
+		snprintf(err, errlen, "resource manager %s: expected local or slurm", c->rm);
+		return -1;
+	}
+	if (!*c->db_path) {
+		char *p;
+		if (asprintf(&p, "%s/master.db", c->state_dir) < 0)
+			return -1;
+		free(c->db_path);
+		c->db_path = p;
+	}
+	if (!json_object_get(c->checkpoint_storage, "host_path")) {
+		char *p;
+		if (asprintf(&p, "%s/checkpoints", c->state_dir) < 0)
+			return -1;
+		json_object_set_new(c->checkpoint_storage, "type", json_string("shared_fs"));
+		json_object_set_new(c->checkpoint_storage, "host_path", json_string(p));
+		free(p);
+	}
+	return 0;
+}
+
+void master_config_free(struct master_config *c)
+{
+	free(c->listen_host);
+	free(c->socket_path);
+	free(c->db_path);
+	free(c->state_dir);
+	free(c->rm);
+	free(c->launcher);
+	free(c->munge_socket);
+	json_decref(c->checkpoint_storage);
+	memset(c, 0, sizeof(*c));
+}

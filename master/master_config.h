@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * det-master's configuration: the YAML file (etc/master.yaml) plus
+ * command-line overrides.
+ */
+#ifndef DET_MASTER_CONFIG_H
+#define DET_MASTER_CONFIG_H
+
+#include <jansson.h>
+
+#include "log.h"
+
+struct master_config {
+	char *listen_host; /* "" = no TCP listener */
+	int listen_port;
+	char *socket_path; /* "" = no Unix socket */
+	char *db_path;     /* default state_dir/master.db */
+	char *state_dir;
+	char *rm; /* "local" or "slurm" */
+	enum log_level log_level;
+	int log_syslog;
+	unsigned http_threads;
+	char *launcher;             /* det-launch path (local RM) */
+	int slots;                  /* local RM slots; 0 = detect */
+	int grace_seconds;          /* SIGTERM → SIGKILL delay */
+	json_t *checkpoint_storage; /* default checkpoint storage (object) */
+	char *munge_socket;         /* munged's socket for "Munge" credentials; "" = default */
+};
+
+/* Fill defaults. 0 or -1 (no memory). */
+int master_config_defaults(struct master_config *c, char *err, size_t errlen);
+
+/* Read a YAML file over the current values. 0, or -1 with "file:line:col: why". */
+int master_config_load(struct master_config *c, const char *path, char *err, size_t errlen);
+
+/* Parse "HOST:PORT" into the listen fields. 0 or -1 with err. */
+int master_config_set_listen(struct master_config *c, const char *hostport, char *err,
+                             size_t errlen);
+
+/* Replace a string field's value (copy). 0 or -1. */
+int master_config_set_str(char **field, const char *value);
+
+/* Fill derived values (db path from state dir) and check consistency. 0 or -1 with err. */
+int master_config_finish(struct master_config *c, char *err, size_t errlen);
+
+/* Release memory. */
+void master_config_free(struct master_config *c);
+
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Resource managers: how an experiment's job array runs. Everything above
+ * this interface is shared; rm_local.c forks det-launch on this machine.
+ */
+#ifndef DET_RM_H
+#define DET_RM_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rm;
+
+/* An array to run: tasks 0..num_tasks-1, at most max_concurrent at once. */
+struct rm_array {
+	int64_t experiment_id;
+	int num_tasks;
+	int max_concurrent; /* 0 = unlimited */
+	int slots_per_trial;
+	const char *master_url;    /* DET_MASTER for the tasks */
+	const char *alloc_token;   /* DET_ALLOCATION_TOKEN */
+	const unsigned char *skip; /* NULL, or num_tasks flags: 1 = already finished, do not run */
+	const int *adopt_pids; /* NULL, or num_tasks pids still running from before (0 = none) */
+};
+
+enum rm_event_kind { RM_TASK_STARTED, RM_TASK_ENDED };
+
+/* A task that started or ended. */
+struct rm_task_event {
+	enum rm_event_kind kind;
+	int64_t experiment_id;
+	int array_task;
+	int pid;
+	int wait_status; /* as waitpid(2) reports it; -1 unknown (adopted task) */
+	int requeued;    /* ended because of hold/requeue: it will run again */
+};
+
+struct rm_ops {
+	const char *name;
+	/* Start an array; job_id receives the manager's id for it. */
+	int (*submit_array)(struct rm *rm, const struct rm_array *a, char *job_id, size_t idlen,
+	                    char *err, size_t errlen);
+	/* Stop every task of the array (SIGTERM, SIGKILL after the grace period). */
+	int (*cancel)(struct rm *rm, const char *job_id, char *err, size_t errlen);
+	/* Start no new task; running ones are asked to stop (pause). */
+	int (*hold)(struct rm *rm, const char *job_id, char *err, size_t errlen);
+	/* Allow tasks to start again. */
+	int (*release)(struct rm *rm, const char *job_id, char *err, size_t errlen);
+	/* Queue a task again (it runs when slots and the throttle allow). */
+	int (*requeue)(struct rm *rm, const char *job_id, int task, char *err, size_t errlen);
+	/* Advance: reap, start, escalate signals; fill up to max events; returns how many. */
+	int (*poll)(struct rm *rm, struct rm_task_event *ev, int max);
+	/* The machine(s) and slots as JSON (new reference). */
+	json_t *(*nodes)(struct rm *rm);
+	/* Stop managing: running tasks are left alone. */
+	void (*free)(struct rm *rm);
+};
+
+struct rm {
+	const struct rm_ops *ops;
+};
+
+struct rm_local_config {
+	const char *launcher; /* det-launch path */
+	int slots;            /* 0 = detect (GPUs, else CPUs) */
+	int grace_seconds;
+	const char *log_dir; /* where task stdout/stderr go; NULL = inherit */
+};
+
+/* The local resource manager. NULL with err. */
+struct rm *rm_local_new(const struct rm_local_config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * SQLite store: connection setup, numbered migrations (the SQL files of
+ * master/schema/, compiled in), the writer thread and generic row writes.
+ *
+ * Main structure: a FIFO of pending writes. The writer takes everything
+ * queued, applies it in one transaction, commits once, then wakes every
+ * waiter with its own result. That is the non-obvious decision: group commit
+ * gives throughput under many concurrent reporters while a caller still hears
+ * back only after the commit that holds its rows. When one write of a batch
+ * fails, the batch is rolled back and every write is retried in a
+ * transaction of its own, so one bad write never spoils its neighbours.
+ */
+#include "store.h"
+#include "store_internal.h"
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "master/store_schema.h"
+
+#define STORE_MAX_BATCH 512
+
+struct write_job {
+	struct store_op *ops;
+	size_t n;
+	sem_t done; /* posted by the writer after the commit (no broadcast herd) */
+	int rv;
+	char err[256];
+	struct write_job *next;
+};
+
+static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+sqlite3 *store_connect(const char *path, int readonly, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+
+	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	/* WAL + synchronous=NORMAL: a commit survives a process crash (kill -9). */
+	if (exec_sql(db,
+	             readonly ? "PRAGMA foreign_keys=ON;"
+	                      : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	                        "PRAGMA foreign_keys=ON;",
+	             err, errlen)) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+static int migrate(sqlite3 *db, int *version, char *err, size_t errlen)
+{
+	sqlite3_stmt *q = NULL;
+	int have = 0, n = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_ROW) {
+		snprintf(err, errlen, "reading schema version: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(q);
+		return -1;
+	}
+	have = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	while (store_migrations[n])
+		n++;
+	if (have > n) {
+		snprintf(err, errlen, "database schema %d is newer than this det-master (%d)", have,
+		         n);
+		return -1;
+	}
+	for (int i = have; i < n; i++) {
+		char sql[64];
+		if (exec_sql(db, "BEGIN IMMEDIATE", err, errlen))
+			return -1;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", i + 1);
+		if (exec_sql(db, store_migrations[i], err, errlen) ||
+		    exec_sql(db, sql, err, errlen)) {
+			char e2[64];
+			exec_sql(db, "ROLLBACK", e2, sizeof(e2));
+			return -1;
+		}
+		if (exec_sql(db, "COMMIT", err, errlen))
+			return -1;
+	}
+	*version = n;
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One transaction for the whole batch. 0, or -1 when any job failed (rolled back). */
+static int try_batch(struct store *st, struct write_job *jobs, char *err, size_t errlen)
+{
+	char e2[64];
+	if (exec_sql(st->wdb, "BEGIN IMMEDIATE", err, errlen))
+		return -1;
+	for (struct write_job *j = jobs; j; j = j->next) {
+		if (store_apply_ops(st, j->ops, j->n, j->err, sizeof(j->err))) {
+			exec_sql(st->wdb, "ROLLBACK", e2, sizeof(e2));
+			j->rv = -1;
+			return -1;
+		}
+	}
+	if (exec_sql(st->wdb, "COMMIT", err, errlen)) {
+		exec_sql(st->wdb, "ROLLBACK", e2, sizeof(e2));
+		return -1;
+	}
+	return 0;
+}
+
+static void run_batch(struct store *st, struct write_job *jobs)
+{
+	char err[256] = "";
+	double t0 = now_s();
+	size_t nops = 0, ntx = 1;
+
+	for (struct write_job *j = jobs; j; j = j->next) {
+		j->rv = 0;
+		nops += j->n;
+	}
+	if (try_batch(st, jobs, err, sizeof(err)) != 0) {
+		/* Some write is bad: give every job its own transaction so that
+		 * only the bad one fails. Rare, so the common path stays one commit. */
+		ntx = 0;
+		for (struct write_job *j = jobs; j; j = j->next) {
+			struct write_job *next = j->next;
+			j->next = NULL;
+			j->rv = try_batch(st, j, err, sizeof(err));
+			if (j->rv && !j->err[0])
+				snprintf(j->err, sizeof(j->err), "database: %s", err);
+			j->next = next;
+			ntx++;
+		}
+	}
+	pthread_mutex_lock(&st->lock);
+	st->batches += ntx;
+	st->ops_total += nops;
+	st->commit_seconds += now_s() - t0;
+	pthread_mutex_unlock(&st->lock);
+	/* A waiter may return (and its job vanish) as soon as it is posted. */
+	for (struct write_job *j = jobs, *next; j; j = next) {
+		next = j->next;
+		sem_post(&j->done);
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct store *st = arg;
+
+	pthread_mutex_lock(&st->lock);
+	for (;;) {
+		while (!st->queue_head && !st->stopping)
+			pthread_cond_wait(&st->queue_cond, &st->lock);
+		if (!st->queue_head && st->stopping)
+			break;
+		/* Take up to STORE_MAX_BATCH jobs off the queue. */
+		struct write_job *batch = st->queue_head, *last = batch;
+		int n = 1;
+		while (last->next && n < STORE_MAX_BATCH) {
+			last = last->next;
+			n++;
+		}
+		st->queue_head = last->next;
+		if (!st->queue_head)
+			st->queue_tail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&st->lock);
+		run_batch(st, batch);
+		pthread_mutex_lock(&st->lock);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+int store_write(struct store *st, struct store_op *ops, size_t n, char *err, size_t errlen)
+{
+	struct write_job job = {.ops = ops, .n = n};
+
+	if (sem_init(&job.done, 0, 0) != 0) {
+		snprintf(err, errlen, "sem_init failed");
+		return -1;
+	}
+	pthread_mutex_lock(&st->lock);
+	if (st->stopping) {
+		pthread_mutex_unlock(&st->lock);
+		sem_destroy(&job.done);
+		snprintf(err, errlen, "store is closing");
+		return -1;
+	}
+	/* The job lives on this stack until the writer posts it done. */
+	if (st->queue_tail)
+		st->queue_tail->next = &job; // cppcheck-suppress autoVariables
+	else
+		st->queue_head = &job; // cppcheck-suppress autoVariables
+	st->queue_tail = &job;         // cppcheck-suppress autoVariables
+	pthread_cond_signal(&st->queue_cond);
+	pthread_mutex_unlock(&st->lock);
+	while (sem_wait(&job.done) != 0)
+		; /* EINTR */
+	sem_destroy(&job.done);
+	if (job.rv)
+		snprintf(err, errlen, "%s", job.err);
+	return job.rv;
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+	struct store *st = calloc(1, sizeof(*st));
+
+	if (!st) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->queue_cond, NULL);
+	pthread_cond_init(&st->done_cond, NULL);
+	pthread_mutex_init(&st->readers_lock, NULL);
+	st->path = strdup(path);
+	if (!st->path)
+		goto fail;
+	st->wdb = store_connect(path, 0, err, errlen);
+	if (!st->wdb || migrate(st->wdb, &st->version, err, errlen))
+		goto fail;
+	if (pthread_create(&st->writer, NULL, writer_main, st) != 0) {
+		snprintf(err, errlen, "cannot start the writer thread");
+		goto fail;
+	}
+	st->writer_started = 1;
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->stopping = 1;
+	pthread_cond_signal(&st->queue_cond);
+	pthread_mutex_unlock(&st->lock);
+	if (st->writer_started)
+		pthread_join(st->writer, NULL);
+	store_stmt_cache_free(st);
+	for (size_t i = 0; i < st->nreaders; i++)
+		sqlite3_close(st->readers[i]);
+	sqlite3_close(st->wdb);
+	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->readers_lock);
+	pthread_cond_destroy(&st->queue_cond);
+	pthread_cond_destroy(&st->done_cond);
+	free(st->path);
+	free(st);
+}
+
+int store_schema_version(struct store *st)
+{
+	return st->version;
+}
+
+void store_stats(struct store *st, uint64_t *batches, uint64_t *ops, double *commit_seconds)
+{
+	pthread_mutex_lock(&st->lock);
+	*batches = st->batches;
+	*ops = st->ops_total;
+	*commit_seconds = st->commit_seconds;
+	pthread_mutex_unlock(&st->lock);
+}
+
+sqlite3 *store_reader_get(struct store *st, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	pthread_mutex_lock(&st->readers_lock);
+	if (st->nreaders)
+		db = st->readers[--st->nreaders];
+	pthread_mutex_unlock(&st->readers_lock);
+	return db ? db : store_connect(st->path, 1, err, errlen);
+}
+
+void store_reader_put(struct store *st, sqlite3 *db)
+{
+	pthread_mutex_lock(&st->readers_lock);
+	if (st->nreaders < STORE_MAX_READERS) {
+		st->readers[st->nreaders++] = db;
+		db = NULL;
+	}
+	pthread_mutex_unlock(&st->readers_lock);
+	sqlite3_close(db);
+}

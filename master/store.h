@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The master's database (SQLite, WAL). Writes are batches of operations
+ * applied by one writer thread in one transaction each; a call returns only
+ * after its batch committed. Reads use their own connections. Rows travel as
+ * JSON objects whose keys are column names.
+ */
+#ifndef DET_STORE_H
+#define DET_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+enum store_op_kind {
+	STORE_PUT,    /* upsert row into table by primary key */
+	STORE_INSERT, /* insert row; id_out gets the new rowid */
+	STORE_DELETE, /* delete from table where row's keys match */
+	STORE_UPDATE, /* update the row's non-key columns where its key columns match */
+};
+
+/* One operation of a write. */
+struct store_op {
+	enum store_op_kind kind;
+	const char *table; /* one of the schema's tables */
+	json_t *row;       /* borrowed; objects/arrays are stored as JSON text */
+	const void *blob;  /* optional BLOB column value */
+	size_t blob_len;
+	const char *blob_col;
+	int64_t id_out; /* STORE_INSERT: new rowid */
+};
+
+/* Open (creating and migrating) the database at path. NULL with err. */
+struct store *store_open(const char *path, char *err, size_t errlen);
+
+/* Finish queued writes, stop the writer, close (NULL is fine). */
+void store_close(struct store *st);
+
+/* Apply ops atomically (all or none); returns after commit. 0 or -1 with err. */
+int store_write(struct store *st, struct store_op *ops, size_t n, char *err, size_t errlen);
+
+/* Schema version after migrations. */
+int store_schema_version(struct store *st);
+
+/* Every row of a table ("users", "tokens", "experiments" without model_def,
+ * "trials", "allocations") as a JSON array (new reference), or NULL with err. */
+json_t *store_load_table(struct store *st, const char *table, char *err, size_t errlen);
+
+/* Metrics of a trial (group NULL = all) after row id after_id, at most limit rows. */
+json_t *store_metrics(struct store *st, int64_t trial_id, const char *group, int64_t after_id,
+                      int limit, char *err, size_t errlen);
+
+/* Log lines of a trial with id > after_id, at most limit. */
+json_t *store_logs(struct store *st, int64_t trial_id, int64_t after_id, int limit, char *err,
+                   size_t errlen);
+
+/* Checkpoints of an experiment (trial_id 0) or of one trial. */
+json_t *store_checkpoints(struct store *st, int64_t experiment_id, int64_t trial_id, char *err,
+                          size_t errlen);
+
+/* One checkpoint by uuid (new reference), NULL when absent (err empty) or on error. */
+json_t *store_checkpoint(struct store *st, const char *uuid, char *err, size_t errlen);
+
+/* The model definition of an experiment (malloc'd) in *data; 0, or -1 (err empty: none). */
+int store_model_def(struct store *st, int64_t experiment_id, void **data, size_t *len, char *err,
+                    size_t errlen);
+
+/* Commit statistics: batches, operations, total commit seconds. */
+void store_stats(struct store *st, uint64_t *batches, uint64_t *ops, double *commit_seconds);
+
+#endif
