@@ -20,13 +20,14 @@
 #include "api.h"
 #include "app.h"
 #include "exp.h"
+#include "tboard.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 	        "Usage: det-master [--config FILE] [--listen HOST:PORT] [--socket PATH]\n"
 	        "                  [--db PATH] [--state-dir DIR] [--rm local|slurm]\n"
-	        "                  [--launcher PATH] [--log-level LEVEL]\n"
+	        "                  [--launcher PATH] [--log-level LEVEL] [--webui-dir DIR]\n"
 	        "The det-slurm master: REST API, experiment store and scheduler.\n"
 	        "  -c, --config FILE     YAML configuration (see det-master(8))\n"
 	        "  -l, --listen H:P      TCP address (\"\" for none; port 0 picks one)\n"
@@ -36,6 +37,7 @@ static void usage(FILE *out)
 	        "  -r, --rm NAME         resource manager: local or slurm\n"
 	        "  -L, --launcher PATH   det-launch for the local resource manager\n"
 	        "  -v, --log-level L     error, warn, info or debug\n"
+	        "  -w, --webui-dir DIR   web UI files served at /\n"
 	        "  -h, --help            this help\n");
 }
 
@@ -46,6 +48,7 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 		{"socket", required_argument, NULL, 's'},   {"db", required_argument, NULL, 'd'},
 		{"state-dir", required_argument, NULL, 'S'}, {"rm", required_argument, NULL, 'r'},
 		{"launcher", required_argument, NULL, 'L'}, {"log-level", required_argument, NULL, 'v'},
+		{"webui-dir", required_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -54,7 +57,7 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
 			if (master_config_load(c, argv[i + 1], err, errlen))
 				return -1;
-	while ((ch = getopt_long(argc, argv, "c:l:s:d:S:r:L:v:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:l:s:d:S:r:L:v:w:h", opts, NULL)) != -1) {
 		int rc = 0;
 		switch (ch) {
 		case 'c':
@@ -79,6 +82,9 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 			break;
 		case 'L':
 			rc = master_config_set_str(&c->launcher, optarg);
+			break;
+		case 'w':
+			rc = master_config_set_str(&c->webui_dir, optarg);
 			break;
 		case 'v':
 			if (log_level_parse(optarg, &c->log_level)) {
@@ -173,6 +179,9 @@ int main(int argc, char **argv)
 	}
 	if (!app.rm)
 		goto fail;
+	app.tboard = tboard_start(&app, err, sizeof(err));
+	if (!app.tboard)
+		log_msg(&app.log, LOG_LEVEL_WARN, "TensorBoard event files are off: %s", err);
 	struct http_server_ops ops = api_ops_template;
 	ops.ctx = &app;
 	struct http_server_config hc = {.listen_host = cfg.listen_host,
@@ -204,6 +213,7 @@ fail:
 	if (rv)
 		log_msg(&app.log, LOG_LEVEL_ERROR, "%s", err);
 	http_server_stop(app.http);
+	tboard_stop(app.tboard);
 	if (app.rm)
 		exp_ticker_stop(&app);
 	store_close(app.store);

@@ -24,6 +24,8 @@ struct master_config {
 	int slots;              /* local RM slots; 0 = detect */
 	int grace_seconds;      /* SIGTERM → SIGKILL delay */
 	json_t *checkpoint_storage; /* default checkpoint storage (object) */
+	char *webui_dir;        /* web UI files served at / */
+	char *chartjs_dir;      /* Chart.js files served at /vendor/chart.js/ */
 };
 
 /* Fill defaults. 0 or -1 (no memory). */
