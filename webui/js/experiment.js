@@ -27,7 +27,7 @@ export async function render(ctx, idText) {
 	const names = new Map(users.map((u) => [u.id, u.username]));
 	let exp = (await api(`/experiments/${id}`, { signal: ctx.signal })).experiment;
 	const hpConf = (exp.config && exp.config.hyperparameters) || {};
-	const hpNames = Object.keys(hpConf).filter((k) => hpConf[k] && hpConf[k].type !== 'const');
+	const hpNames = Object.keys(hpConf).filter((k) => hpConf[k] && hpConf[k].type !== 'const').sort();
 	const canAct = !!me.admin || me.id === exp.owner_id;
 
 	const title = el('h1', { id: 'exp-title', text: `Experiment ${id}: ${exp.name}` });
