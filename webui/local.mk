@@ -19,9 +19,9 @@ dist_webuijs_DATA = webui/js/api.js webui/js/app.js webui/js/util.js webui/js/ch
 # when chromium or node are missing. Artifacts land in tests/web/artifacts/.
 WEB_TESTS = tests/web/static.test tests/web/run.sh
 TESTS += $(WEB_TESTS)
-EXTRA_DIST += $(WEB_TESTS) tests/web/lib.sh tests/web/ui.mjs tests/web/entrypoint.sh \
-	tests/web/package.json tests/web/package-lock.json
+EXTRA_DIST += $(WEB_TESTS) tests/web/ui.mjs tests/web/launch.sh tests/web/package.json \
+	tests/web/package-lock.json
 clean-local: clean-web-artifacts
 clean-web-artifacts:
-	rm -rf tests/web/artifacts
+	rm -rf tests/web/artifacts tests/web/npm
 .PHONY: clean-web-artifacts
