@@ -59,7 +59,7 @@ struct app {
 	pthread_mutex_t lock; /* guards everything below */
 	json_t *users;        /* name -> users row */
 	json_t *tokens;       /* token -> tokens row */
-	json_t *trial_index;  /* "trial id" -> experiment id (integer) */
+	json_t *trial_index;  /* "trial id" -> [experiment id, trial index] */
 	struct exp_rt *exps;
 	int64_t next_trial_id, next_exp_id;
 	int stopping;

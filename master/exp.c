@@ -71,21 +71,15 @@ json_t *exp_trial_locked(struct app *a, int64_t trial_id, struct exp_rt **out)
 {
 	char key[32];
 	snprintf(key, sizeof(key), "%lld", (long long)trial_id);
-	json_t *v = json_object_get(a->trial_index, key);
-	struct exp_rt *e = v ? exp_find_locked(a, json_integer_value(v)) : NULL;
+	json_t *v = json_object_get(a->trial_index, key); /* [experiment id, trial index] */
+	struct exp_rt *e = v ? exp_find_locked(a, json_integer_value(json_array_get(v, 0))) : NULL;
 	if (!e)
 		return NULL;
-	json_t *t;
-	const char *k;
-	json_object_foreach(e->trials, k, t)
-	{
-		if (iget(t, "id") == trial_id) {
-			if (out)
-				*out = e;
-			return t;
-		}
-	}
-	return NULL;
+	snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(json_array_get(v, 1)));
+	json_t *t = json_object_get(e->trials, key);
+	if (t && out)
+		*out = e;
+	return t;
 }
 
 static json_t *trial_by_index(struct exp_rt *e, int64_t index)
@@ -746,7 +740,7 @@ static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t 
 	a->next_trial_id++;
 	char key[32];
 	snprintf(key, sizeof(key), "%lld", (long long)tid);
-	json_object_set_new(a->trial_index, key, json_integer(e->id));
+	json_object_set_new(a->trial_index, key, json_pack("[I,i]", (json_int_t)e->id, idx));
 	json_object_set(a->tokens, token, tok);
 	swap_trial(e, json_incref(trow));
 	swap_alloc(e, json_incref(arow));
@@ -1461,7 +1455,9 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 			continue;
 		swap_trial(e, json_incref(row));
 		snprintf(key, sizeof(key), "%lld", (long long)iget(row, "id"));
-		json_object_set_new(a->trial_index, key, json_integer(e->id));
+		json_object_set_new(a->trial_index, key,
+		                    json_pack("[I,I]", (json_int_t)e->id,
+		                              (json_int_t)iget(row, "trial_index")));
 		if (iget(row, "id") >= a->next_trial_id)
 			a->next_trial_id = iget(row, "id") + 1;
 	}

@@ -4,16 +4,18 @@
  * master/schema/, compiled in), the writer thread and generic row writes.
  *
  * Main structure: a FIFO of pending writes. The writer takes everything
- * queued, applies each write inside its own SAVEPOINT within one
- * transaction, commits once, then wakes every waiter with its own result.
- * That is the non-obvious decision: group commit gives throughput under many
- * concurrent reporters while a caller still hears back only after the commit
- * that holds its rows, and one bad write cannot spoil its neighbours.
+ * queued, applies it in one transaction, commits once, then wakes every
+ * waiter with its own result. That is the non-obvious decision: group commit
+ * gives throughput under many concurrent reporters while a caller still hears
+ * back only after the commit that holds its rows. When one write of a batch
+ * fails, the batch is rolled back and every write is retried in a
+ * transaction of its own, so one bad write never spoils its neighbours.
  */
 #include "store.h"
 #include "store_internal.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +29,7 @@
 struct write_job {
 	struct store_op *ops;
 	size_t n;
-	int done;
+	sem_t done; /* posted by the writer after the commit (no broadcast herd) */
 	int rv;
 	char err[256];
 	struct write_job *next;
@@ -109,42 +111,60 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* One transaction for the whole batch. 0, or -1 when any job failed (rolled back). */
+static int try_batch(struct store *st, struct write_job *jobs, char *err, size_t errlen)
+{
+	char e2[64];
+	if (exec_sql(st->wdb, "BEGIN IMMEDIATE", err, errlen))
+		return -1;
+	for (struct write_job *j = jobs; j; j = j->next) {
+		if (store_apply_ops(st, j->ops, j->n, j->err, sizeof(j->err))) {
+			exec_sql(st->wdb, "ROLLBACK", e2, sizeof(e2));
+			j->rv = -1;
+			return -1;
+		}
+	}
+	if (exec_sql(st->wdb, "COMMIT", err, errlen)) {
+		exec_sql(st->wdb, "ROLLBACK", e2, sizeof(e2));
+		return -1;
+	}
+	return 0;
+}
+
 static void run_batch(struct store *st, struct write_job *jobs)
 {
 	char err[256] = "";
 	double t0 = now_s();
-	size_t nops = 0;
-	int ok = exec_sql(st->wdb, "BEGIN IMMEDIATE", err, sizeof(err)) == 0;
+	size_t nops = 0, ntx = 1;
 
 	for (struct write_job *j = jobs; j; j = j->next) {
-		if (!ok) {
-			j->rv = -1;
-			snprintf(j->err, sizeof(j->err), "database: %s", err);
-			continue;
-		}
-		exec_sql(st->wdb, "SAVEPOINT w", j->err, sizeof(j->err));
-		j->rv = store_apply_ops(st, j->ops, j->n, j->err, sizeof(j->err));
-		if (j->rv)
-			exec_sql(st->wdb, "ROLLBACK TO w", err, sizeof(err));
-		exec_sql(st->wdb, "RELEASE w", err, sizeof(err));
+		j->rv = 0;
 		nops += j->n;
 	}
-	if (ok && exec_sql(st->wdb, "COMMIT", err, sizeof(err)) != 0) {
-		char e2[64];
-		exec_sql(st->wdb, "ROLLBACK", e2, sizeof(e2));
+	if (try_batch(st, jobs, err, sizeof(err)) != 0) {
+		/* Some write is bad: give every job its own transaction so that
+		 * only the bad one fails. Rare, so the common path stays one commit. */
+		ntx = 0;
 		for (struct write_job *j = jobs; j; j = j->next) {
-			j->rv = -1;
-			snprintf(j->err, sizeof(j->err), "commit: %s", err);
+			struct write_job *next = j->next;
+			j->next = NULL;
+			j->rv = try_batch(st, j, err, sizeof(err));
+			if (j->rv && !j->err[0])
+				snprintf(j->err, sizeof(j->err), "database: %s", err);
+			j->next = next;
+			ntx++;
 		}
 	}
 	pthread_mutex_lock(&st->lock);
-	st->batches++;
+	st->batches += ntx;
 	st->ops_total += nops;
 	st->commit_seconds += now_s() - t0;
-	for (struct write_job *j = jobs; j; j = j->next)
-		j->done = 1;
-	pthread_cond_broadcast(&st->done_cond);
 	pthread_mutex_unlock(&st->lock);
+	/* A waiter may return (and its job vanish) as soon as it is posted. */
+	for (struct write_job *j = jobs, *next; j; j = next) {
+		next = j->next;
+		sem_post(&j->done);
+	}
 }
 
 static void *writer_main(void *arg)
@@ -180,9 +200,14 @@ int store_write(struct store *st, struct store_op *ops, size_t n, char *err, siz
 {
 	struct write_job job = {.ops = ops, .n = n};
 
+	if (sem_init(&job.done, 0, 0) != 0) {
+		snprintf(err, errlen, "sem_init failed");
+		return -1;
+	}
 	pthread_mutex_lock(&st->lock);
 	if (st->stopping) {
 		pthread_mutex_unlock(&st->lock);
+		sem_destroy(&job.done);
 		snprintf(err, errlen, "store is closing");
 		return -1;
 	}
@@ -192,9 +217,10 @@ int store_write(struct store *st, struct store_op *ops, size_t n, char *err, siz
 		st->queue_head = &job;
 	st->queue_tail = &job;
 	pthread_cond_signal(&st->queue_cond);
-	while (!job.done)
-		pthread_cond_wait(&st->done_cond, &st->lock);
 	pthread_mutex_unlock(&st->lock);
+	while (sem_wait(&job.done) != 0)
+		; /* EINTR */
+	sem_destroy(&job.done);
 	if (job.rv)
 		snprintf(err, errlen, "%s", job.err);
 	return job.rv;

@@ -43,8 +43,8 @@ acked=$(cat "$work"/acked.* | sort -n | uniq | wc -l)
 check "reports were acknowledged before the crash ($acked)" test "$acked" -gt 50
 start_master
 sock GET "/trials/$tid/metrics?group=training&limit=10000" >/dev/null
-body '.metrics[].steps_completed' | sort -n | uniq >"$work/stored"
-cat "$work"/acked.* | sort -n | uniq >"$work/acked"
+body '.metrics[].steps_completed' | sort -u >"$work/stored"
+cat "$work"/acked.* | sort -u >"$work/acked"
 missing=$(comm -23 "$work/acked" "$work/stored" | wc -l)
 eq "every acknowledged report is stored after restart" 0 "$missing"
 sock POST "/experiments/$e/kill" >/dev/null
