@@ -43,7 +43,8 @@ int static_path_ok(const char *rel, char *err, size_t errlen)
 				return 0;
 			}
 			if (ch == '/' && ++depth > STATIC_MAX_DEPTH) {
-				snprintf(err, errlen, "more than %d path segments", STATIC_MAX_DEPTH);
+				snprintf(err, errlen, "more than %d path segments",
+				         STATIC_MAX_DEPTH);
 				return 0;
 			}
 			seg = 0;
@@ -69,16 +70,16 @@ const char *static_content_type(const char *name)
 	static const struct {
 		const char *ext, *type;
 	} types[] = {
-		{".html", "text/html; charset=utf-8"},
-		{".js", "text/javascript; charset=utf-8"},
-		{".mjs", "text/javascript; charset=utf-8"},
-		{".css", "text/css; charset=utf-8"},
-		{".svg", "image/svg+xml"},
-		{".png", "image/png"},
-		{".ico", "image/x-icon"},
-		{".json", "application/json"},
-		{".map", "application/json"},
-		{".txt", "text/plain; charset=utf-8"},
+	    {".html", "text/html; charset=utf-8"},
+	    {".js", "text/javascript; charset=utf-8"},
+	    {".mjs", "text/javascript; charset=utf-8"},
+	    {".css", "text/css; charset=utf-8"},
+	    {".svg", "image/svg+xml"},
+	    {".png", "image/png"},
+	    {".ico", "image/x-icon"},
+	    {".json", "application/json"},
+	    {".map", "application/json"},
+	    {".txt", "text/plain; charset=utf-8"},
 	};
 	const char *dot = strrchr(name, '.');
 	if (dot && !strchr(dot, '/'))
@@ -198,10 +199,11 @@ int static_serve(const char *webui_dir, const char *chartjs_dir, const struct ht
 	}
 	snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)st.st_size,
 	         (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
-	                 (unsigned long long)st.st_mtim.tv_nsec);
+	             (unsigned long long)st.st_mtim.tv_nsec);
 	struct tm tm;
 	time_t mt = st.st_mtim.tv_sec;
-	if (!gmtime_r(&mt, &tm) || !strftime(lastmod, sizeof(lastmod), "%a, %d %b %Y %H:%M:%S GMT", &tm))
+	if (!gmtime_r(&mt, &tm) ||
+	    !strftime(lastmod, sizeof(lastmod), "%a, %d %b %Y %H:%M:%S GMT", &tm))
 		lastmod[0] = '\0';
 	free(rep->body);
 	rep->content_type = static_content_type(rel);
@@ -224,9 +226,10 @@ int static_serve(const char *webui_dir, const char *chartjs_dir, const struct ht
 	add_header(rep, "Cache-Control", vendor ? "public, max-age=86400" : "no-cache");
 	add_header(rep, "X-Content-Type-Options", "nosniff");
 	if (!strncmp(rep->content_type, "text/html", 9)) {
-		add_header(rep, "Content-Security-Policy",
-		           "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-		           "object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+		add_header(
+		    rep, "Content-Security-Policy",
+		    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+		    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
 		add_header(rep, "X-Frame-Options", "DENY");
 		add_header(rep, "Referrer-Policy", "no-referrer");
 	}

@@ -69,12 +69,13 @@ static int trial_location(struct app *a, int64_t trial_id, int64_t *exp_id, char
 
 	pthread_mutex_lock(&a->lock);
 	if (exp_trial_locked(a, trial_id, &e) && e) {
-		json_t *cs = json_object_get(json_object_get(e->row, "config"), "checkpoint_storage");
+		json_t *cs =
+		    json_object_get(json_object_get(e->row, "config"), "checkpoint_storage");
 		const char *host = json_string_value(json_object_get(cs, "host_path"));
 		const char *sub = json_string_value(json_object_get(cs, "storage_path"));
 		if (!host)
 			host = json_string_value(
-				json_object_get(a->cfg->checkpoint_storage, "host_path"));
+			    json_object_get(a->cfg->checkpoint_storage, "host_path"));
 		int n = snprintf(dir, dirlen, "%s%s%s", host ? host : "/tmp", sub ? "/" : "",
 		                 sub ? sub : "");
 		*exp_id = e->id;
@@ -110,9 +111,10 @@ static struct tboard_open *writer_for(struct tboard *tb, int64_t trial_id, doubl
 	slot->used = ++tb->clock;
 	if (trial_location(tb->a, trial_id, &exp_id, ckpt, sizeof(ckpt)) ||
 	    tboard_trial_dir(ckpt, exp_id, trial_id, dir, sizeof(dir))) {
-		log_msg(&tb->a->log, LOG_LEVEL_WARN,
-		        "tensorboard: trial %lld: no checkpoint directory; its events are not written",
-		        (long long)trial_id);
+		log_msg(
+		    &tb->a->log, LOG_LEVEL_WARN,
+		    "tensorboard: trial %lld: no checkpoint directory; its events are not written",
+		    (long long)trial_id);
 		slot->failed = 1;
 		return slot;
 	}
@@ -142,8 +144,7 @@ static void write_item(struct tboard *tb, struct tboard_item *it)
 	}
 	if (!o->w)
 		goto out;
-	json_object_foreach(it->metrics, name, v)
-	{
+	json_object_foreach (it->metrics, name, v) {
 		if (!json_is_number(v) || asprintf(&owned[k], "%s/%s", it->group, name) < 0) {
 			owned[k] = NULL;
 			continue;
@@ -152,8 +153,8 @@ static void write_item(struct tboard *tb, struct tboard_item *it)
 		vals[k] = json_number_value(v);
 		k++;
 	}
-	if (k && tfevents_add_scalars(o->w, it->steps, it->wall_time, tags, vals, k, err,
-	                              sizeof(err))) {
+	if (k &&
+	    tfevents_add_scalars(o->w, it->steps, it->wall_time, tags, vals, k, err, sizeof(err))) {
 		log_msg(&tb->a->log, LOG_LEVEL_WARN, "tensorboard: trial %lld: %s",
 		        (long long)it->trial_id, err);
 		tfevents_close(o->w);
@@ -248,8 +249,9 @@ int tboard_enqueue(struct tboard *tb, int64_t trial_id, const char *group, int64
 		int first = tb->dropped++ == 0;
 		pthread_mutex_unlock(&tb->lock);
 		if (first)
-			log_msg(&tb->a->log, LOG_LEVEL_WARN,
-			        "tensorboard: writer behind, dropping events (first of possibly many)");
+			log_msg(
+			    &tb->a->log, LOG_LEVEL_WARN,
+			    "tensorboard: writer behind, dropping events (first of possibly many)");
 		json_decref(it->metrics);
 		free(it);
 		return -1;

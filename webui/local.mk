@@ -25,3 +25,10 @@ clean-local: clean-web-artifacts
 clean-web-artifacts:
 	rm -rf tests/web/artifacts tests/web/npm
 .PHONY: clean-web-artifacts
+
+# Unit test of the static-file module.
+check_PROGRAMS += tests/unit/test_master_static
+TESTS += tests/unit/test_master_static
+tests_unit_test_master_static_SOURCES = tests/unit/test_master_static.c
+tests_unit_test_master_static_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_static_LDADD = $(MASTER_TEST_LDADD)
