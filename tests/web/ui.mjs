@@ -127,6 +127,11 @@ try {
 			return a.classList.contains('skip') && getComputedStyle(a).outlineStyle !== 'none';
 		});
 	});
+	await check('live updates keep the keyboard focus where it was', async () => {
+		await page.locator(`#experiments tbody tr[data-id="${exp}"] a`).first().focus();
+		await new Promise((r) => setTimeout(r, 3500)); // longer than one poll
+		return page.evaluate((id) => document.activeElement.getAttribute('href') === `#/experiments/${id}`, exp);
+	});
 	await check('keyboard: Enter on an experiment link opens the experiment', async () => {
 		await page.locator(`#experiments tbody tr[data-id="${exp}"] a`).first().focus();
 		await page.keyboard.press('Enter');

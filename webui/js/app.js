@@ -2,7 +2,7 @@
 // The single-page shell: hash routes (#/experiments, #/experiments/ID,
 // #/trials/ID, #/cluster, #/login) render into <main>. Each render gets a
 // context whose timers and requests are cancelled when the route changes.
-import { api, currentUser, logout, token } from './api.js';
+import { currentUser, logout, token } from './api.js';
 import { errorBox } from './util.js';
 import * as loginPage from './login.js';
 import * as experimentsPage from './experiments.js';
@@ -123,4 +123,3 @@ function chartReady() {
 }
 
 chartReady().then(route);
-export { api };

@@ -2,7 +2,7 @@
 // Cluster page: the master, nodes and slots (/agents), resource pools and
 // the running allocations (active trials of every experiment), polled.
 import { api } from './api.js';
-import { el, fmtTime, stateBadge, tableWrap, errorBox } from './util.js';
+import { el, errorBox, fmtTime, keepFocus, stateBadge, tableWrap } from './util.js';
 
 const POLL_MS = 5000;
 
@@ -38,7 +38,7 @@ export async function render(ctx) {
 		const allocs = trialLists.flat();
 		const total = agents.agents.reduce((s, a) => s + (a.slots || 0), 0);
 		const used = agents.agents.reduce((s, a) => s + (a.slots_used || 0), 0);
-		body.replaceChildren(
+		keepFocus(body, () => body.replaceChildren(
 			el('dl', { class: 'summary', id: 'cluster-summary' },
 				el('div', {}, el('dt', { text: 'Resource manager' }), el('dd', { text: master.resource_manager })),
 				el('div', {}, el('dt', { text: 'Slots in use' }), el('dd', { id: 'slots-used', text: `${used} of ${total}` })),
@@ -61,6 +61,6 @@ export async function render(ctx) {
 					el('td', { class: 'num', text: String(t.array_task) }),
 					el('td', {}, stateBadge(t.state)),
 					el('td', { text: names.get(x.owner_id) || `user ${x.owner_id}` }),
-					el('td', { text: fmtTime(t.created_at) }))), 'Nothing is running.'));
+					el('td', { text: fmtTime(t.created_at) }))), 'Nothing is running.')));
 	});
 }

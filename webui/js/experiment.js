@@ -6,7 +6,7 @@
 // Metrics of a trial are fetched again only when its step count changes.
 import { api, trialMetrics } from './api.js';
 import { curves, parallel, scatter } from './charts.js';
-import { announce, confirmAction, el, errorBox, fmtNum, fmtTime, hparamText, stateBadge, tableWrap } from './util.js';
+import { announce, confirmAction, el, errorBox, fmtNum, fmtTime, hparamText, keepFocus, stateBadge, tableWrap } from './util.js';
 
 const POLL_MS = 3000;
 const TERMINAL = ['COMPLETED', 'CANCELED', 'ERROR'];
@@ -189,6 +189,10 @@ export async function render(ctx, idText) {
 	const keyOf = (t, k) => (k.startsWith('hp:') ? t.hparams[k.slice(3)] : t[k]);
 
 	function drawTable() {
+		keepFocus(trialsTable, drawTableNow);
+	}
+
+	function drawTableNow() {
 		trialsHead.replaceChildren(...columns.map(([k, label, , num]) => {
 			const sorted = sortKey === k;
 			return el('th', { scope: 'col', class: num ? 'num' : undefined, 'aria-sort': sorted ? (sortDir > 0 ? 'ascending' : 'descending') : 'none' },

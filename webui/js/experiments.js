@@ -3,7 +3,7 @@
 // filters (server-side state/label/owner/archived, client-side name) and
 // live updates by polling.
 import { api } from './api.js';
-import { el, fmtNum, fmtTime, stateBadge, tableWrap, errorBox } from './util.js';
+import { el, errorBox, fmtNum, fmtTime, keepFocus, stateBadge, tableWrap } from './util.js';
 
 const STATES = ['ACTIVE', 'PAUSED', 'STOPPING_CANCELED', 'STOPPING_KILLED', 'STOPPING_COMPLETED',
 	'STOPPING_ERROR', 'COMPLETED', 'CANCELED', 'ERROR'];
@@ -59,7 +59,7 @@ export async function render(ctx) {
 		const needle = fName.value.trim().toLowerCase();
 		const rows = r.experiments.filter((x) => !needle || x.name.toLowerCase().includes(needle));
 		count.textContent = `${rows.length} experiment${rows.length === 1 ? '' : 's'}`;
-		tbody.replaceChildren(...rows.map((x) => el('tr', { dataset: { id: x.id, state: x.state } },
+		keepFocus(tbody, () => tbody.replaceChildren(...rows.map((x) => el('tr', { dataset: { id: x.id, state: x.state } },
 			el('td', { class: 'num' }, el('a', { href: `#/experiments/${x.id}`, text: String(x.id) })),
 			el('td', {}, el('a', { href: `#/experiments/${x.id}`, text: x.name }), x.archived ? ' (archived)' : ''),
 			el('td', {}, stateBadge(x.state)),
@@ -69,7 +69,7 @@ export async function render(ctx) {
 			el('td', { text: x.best_metric === null || x.best_metric === undefined ? '–' : `${x.searcher_metric} ${fmtNum(x.best_metric)}` }),
 			el('td', { text: names.get(x.owner_id) || `user ${x.owner_id}` }),
 			el('td', {}, (x.labels || []).map((l) => el('span', { class: 'label', text: l }))),
-			el('td', { text: fmtTime(x.created_at) }))));
+			el('td', { text: fmtTime(x.created_at) })))));
 		if (!rows.length) tbody.append(el('tr', {}, el('td', { colspan: '9', class: 'muted', text: 'No experiments match.' })));
 	}
 	for (const c of [fState, fOwner, fArch]) c.addEventListener('change', refresh);

@@ -86,3 +86,22 @@ export function hparamText(v) {
 export function errorBox(err) {
 	return el('p', { class: 'error', role: 'alert', text: err && err.message ? err.message : String(err) });
 }
+
+function focusKey(e) {
+	return [e.tagName, e.id, e.getAttribute('href'), e.dataset.sort, e.textContent].join('|');
+}
+
+// Run fn, which re-renders part of container; if the keyboard focus was in
+// that part, put it back on the equivalent element so polling never steals it.
+export function keepFocus(container, fn) {
+	const a = document.activeElement;
+	const key = a && a !== document.body && container.contains(a) ? focusKey(a) : null;
+	fn();
+	if (!key || container.contains(a)) return;
+	for (const e of container.querySelectorAll('a, button, input, select, [tabindex]')) {
+		if (focusKey(e) === key) {
+			e.focus({ preventScroll: true });
+			return;
+		}
+	}
+}
