@@ -100,7 +100,7 @@ export function parallel(canvas, axes, rows) {
 }
 
 // Scatter of points [{x, y, label}] with x the hyperparameter, y the metric.
-export function scatter(canvas, xTitle, yTitle, points, log, categories) {
+export function scatter(canvas, xTitle, yTitle, points, log, categories, integer) {
 	const datasets = [{
 		label: `${yTitle} by ${xTitle}`,
 		data: points.map((p) => ({ x: categories ? categories.indexOf(JSON.stringify(p.x)) : p.x, y: p.y, trial: p.label })),
@@ -118,7 +118,8 @@ export function scatter(canvas, xTitle, yTitle, points, log, categories) {
 		x: {
 			type: log ? 'logarithmic' : 'linear',
 			title: { display: true, text: xTitle },
-			ticks: categories ? { stepSize: 1, callback: (v) => (categories[v] !== undefined ? JSON.parse(categories[v]) : '') } : {},
+			ticks: categories ? { stepSize: 1, callback: (v) => (categories[v] !== undefined ? JSON.parse(categories[v]) : '') }
+				: integer ? { precision: 0 } : {},
 		},
 		y: { title: { display: true, text: yTitle } },
 	};

@@ -174,7 +174,7 @@ export async function render(ctx, idText) {
 		hpNames.forEach((h, j) => {
 			scatter(scatterBoxes[j].firstChild, h, metricName,
 				done.map((t) => ({ x: t.hparams[h], y: t.best_metric, label: `Trial ${t.id}`, colorIndex: colorOf(t) })),
-				axes[j].log, axes[j].categories);
+				axes[j].log, axes[j].categories, hpConf[h].type === 'int');
 		});
 	}
 
