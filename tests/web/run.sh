@@ -54,7 +54,7 @@ http POST /auth/login '{"username":"alice","password":"alice-secret-1"}' >/dev/n
 alice=$(body .token)
 
 trials=3
-steps=8
+steps=10
 cat >"$work/exp.yaml" <<YAML
 name: webui-search
 labels: [webui-test]

@@ -172,6 +172,14 @@ try {
 		return true;
 	});
 
+	// ---- the cluster while trials run
+	await check('cluster page shows running allocations and used slots', async () => {
+		await page.goto(`${base}/#/cluster`);
+		await page.waitForSelector(`#cluster-allocations tbody tr a[href="#/experiments/${exp}"]`, { timeout: 10000 });
+		return !/^0 of/.test(await page.textContent('#slots-used'));
+	});
+	await shot('cluster-running-1280.png');
+
 	// ---- live logs of a running trial
 	await check('trial logs follow live', async () => {
 		const running = await waitFor(async () => {

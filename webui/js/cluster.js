@@ -35,7 +35,7 @@ export async function render(ctx) {
 		const trialLists = await Promise.all(live.map((x) => api(`/experiments/${x.id}/trials`, { signal: ctx.signal })
 			.then((r) => r.trials.filter((t) => !['COMPLETED', 'CANCELED', 'ERROR', 'PAUSED'].includes(t.state)).map((t) => [x, t]))
 			.catch(() => [])));
-		const allocs = trialLists.flat();
+		const allocs = trialLists.flat().sort(([x, t], [y, u]) => x.id - y.id || t.id - u.id);
 		const total = agents.agents.reduce((s, a) => s + (a.slots || 0), 0);
 		const used = agents.agents.reduce((s, a) => s + (a.slots_used || 0), 0);
 		keepFocus(body, () => body.replaceChildren(
