@@ -46,6 +46,10 @@ void api_error(struct http_reply *rep, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Messages may quote client bytes: keep them printable ASCII (valid JSON). */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
 	json_t *j = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg);
 	free(rep->body);
 	rep->body = j ? json_dumps(j, JSON_COMPACT) : NULL;

@@ -59,7 +59,7 @@ struct app {
 	pthread_mutex_t lock; /* guards everything below */
 	json_t *users;        /* name -> users row */
 	json_t *tokens;       /* token -> tokens row */
-	json_t *trial_index;  /* "trial id" -> [experiment id, trial index] */
+	json_t *trial_index;  /* "trial id" -> [experiment id, trial index, trial token] */
 	struct exp_rt *exps;
 	int64_t next_trial_id, next_exp_id;
 	int stopping;
@@ -70,6 +70,14 @@ struct app {
 	uint64_t route_hist[APP_NROUTES][APP_NBUCKETS + 1];
 	double route_sum[APP_NROUTES];
 };
+
+/* Start everything: state dir, store, users, resource manager; with serve,
+ * also the HTTP listeners, experiments' arrays and the scheduler. 0 or -1
+ * with err; app_close() is needed either way. */
+int app_open(struct app *a, struct master_config *cfg, int serve, char *err, size_t errlen);
+
+/* Stop and free everything app_open() started (in reverse order). */
+void app_close(struct app *a);
 
 /* Wall clock in seconds. */
 double app_now(void);

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "ckpt_gc.h"
 #include "expconf.h"
 #include "searcher.h"
 
@@ -213,6 +214,14 @@ static void settle_and_commit(struct app *a, struct exp_rt *e)
 		if (fsm_is_terminal(s)) {
 			searcher_free(e->searcher);
 			e->searcher = NULL;
+			int n = ckpt_gc_experiment(a, e->id, config_of(e), err, sizeof(err));
+			if (n < 0)
+				log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: checkpoint gc: %s",
+				        (long long)e->id, err);
+			else if (n > 0)
+				log_msg(&a->log, LOG_LEVEL_INFO,
+				        "experiment %lld: %d checkpoints deleted by the save_* policy",
+				        (long long)e->id, n);
 		}
 		log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld is %s", (long long)e->id,
 		        fsm_state_name(s));
@@ -670,16 +679,10 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, json_t *t, int task)
 		host = json_string_value(json_object_get(a->cfg->checkpoint_storage, "host_path"));
 	snprintf(dir, sizeof(dir), "%s%s%s", host ? host : "/tmp", sub ? "/" : "", sub ? sub : "");
 	int idx = (int)iget(t, "trial_index");
-	json_t *tok = NULL;
-	const char *k;
-	json_t *v;
-	json_object_foreach(a->tokens, k, v)
-	{
-		if (!strcmp(sget(v, "kind"), "trial") && iget(v, "trial_id") == iget(t, "id")) {
-			tok = json_string(k);
-			break;
-		}
-	}
+	char key[32];
+	snprintf(key, sizeof(key), "%lld", (long long)iget(t, "id"));
+	json_t *tok = json_array_get(json_object_get(a->trial_index, key), 2);
+	tok = json_is_string(tok) ? json_incref(tok) : NULL;
 	json_t *lc = json_object_get(t, "latest_checkpoint");
 	return json_pack(
 		"{s:I, s:i, s:I, s:i, s:O, s:I, s:o, s:O, s:I, s:I, s:I, s:I, s:s, s:O, s:I, s:s,"
@@ -705,7 +708,7 @@ static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t 
                      char *err, size_t errlen)
 {
 	json_t *before = searcher_snapshot(e->searcher);
-	json_t *hp = NULL, *trow = NULL, *tok = NULL, *arow = NULL, *erow = NULL;
+	json_t *hp = NULL, *trow = NULL, *tok = NULL, *arow = NULL;
 	char token[AUTH_TOKEN_CHARS + 1];
 	int status = 500;
 
@@ -727,24 +730,24 @@ static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t 
 	json_t *al = alloc_of(e, task);
 	arow = al ? json_deep_copy(al)
 	          : json_pack("{s:I, s:i}", "experiment_id", (json_int_t)e->id, "array_task", task);
-	erow = exp_row_with_searcher(e);
-	if (!trow || !tok || !arow || !erow)
+	if (!trow || !tok || !arow)
 		goto fail;
 	json_object_set_new(arow, "trial_index", json_integer(idx));
 	json_object_set_new(arow, "next_index", json_null());
 	json_object_set_new(arow, "state", json_string("RUNNING"));
-	struct store_op ops[] = {put("trials", trow), put("tokens", tok), put("allocations", arow),
-	                         put("experiments", erow)};
-	if (commit(a, e, ops, 4, before, err, errlen))
+	/* The claim's effect on the searcher is recorded by the trial row itself
+	 * (exp_load_all replays searcher_on_claim for every trial row), so the
+	 * snapshot, which grows with the trial count, is not rewritten here. */
+	struct store_op ops[] = {put("trials", trow), put("tokens", tok), put("allocations", arow)};
+	if (commit(a, e, ops, 3, before, err, errlen))
 		goto fail;
 	a->next_trial_id++;
 	char key[32];
 	snprintf(key, sizeof(key), "%lld", (long long)tid);
-	json_object_set_new(a->trial_index, key, json_pack("[I,i]", (json_int_t)e->id, idx));
+	json_object_set_new(a->trial_index, key, json_pack("[I,i,s]", (json_int_t)e->id, idx, token));
 	json_object_set(a->tokens, token, tok);
 	swap_trial(e, json_incref(trow));
 	swap_alloc(e, json_incref(arow));
-	swap_row(&e->row, json_incref(erow));
 	*out = claim_reply(a, e, trow, task);
 	status = 200;
 fail:
@@ -761,7 +764,6 @@ fail:
 	json_decref(trow);
 	json_decref(tok);
 	json_decref(arow);
-	json_decref(erow);
 	return status;
 }
 
@@ -1453,6 +1455,11 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 		char key[32];
 		if (!e)
 			continue;
+		/* Claims are not in the snapshot: the trial rows are their record. */
+		if (e->searcher &&
+		    searcher_on_claim(e->searcher, (int)iget(row, "trial_index"), err, errlen))
+			log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: replaying claim: %s",
+			        (long long)e->id, err);
 		swap_trial(e, json_incref(row));
 		snprintf(key, sizeof(key), "%lld", (long long)iget(row, "id"));
 		json_object_set_new(a->trial_index, key,
@@ -1460,6 +1467,18 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 		                              (json_int_t)iget(row, "trial_index")));
 		if (iget(row, "id") >= a->next_trial_id)
 			a->next_trial_id = iget(row, "id") + 1;
+	}
+	/* Each trial's token, for claim answers. */
+	const char *tk;
+	json_object_foreach(a->tokens, tk, row)
+	{
+		char key[32];
+		if (strcmp(sget(row, "kind"), "trial"))
+			continue;
+		snprintf(key, sizeof(key), "%lld", (long long)iget(row, "trial_id"));
+		json_t *entry = json_object_get(a->trial_index, key);
+		if (entry)
+			json_array_append_new(entry, json_string(tk));
 	}
 	json_array_foreach(allocs, i, row)
 	{

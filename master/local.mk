@@ -7,7 +7,8 @@ master_libdetmaster_la_SOURCES = \
 	master/http_server.c master/http_server.h \
 	master/store.c master/store.h master/store_internal.h \
 	master/store_rows.c master/store_read.c \
-	master/fsm.c master/fsm.h master/auth.c master/auth.h \
+	master/fsm.c master/fsm.h master/auth.c master/auth.h master/app.c \
+	master/ckpt_gc.c master/ckpt_gc.h \
 	master/rm.h master/rm_local.c master/app.h master/exp.c master/exp.h \
 	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
@@ -36,9 +37,12 @@ master_det_master_LDADD = master/libdetmaster.la
 MASTER_TEST_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
 MASTER_TEST_LDADD = master/libdetmaster.la $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_master_store tests/unit/test_master_fsm \
-	tests/unit/test_master_auth tests/unit/test_master_http
+	tests/unit/test_master_auth tests/unit/test_master_http tests/unit/test_master_ckpt_gc
 TESTS += tests/unit/test_master_store tests/unit/test_master_fsm \
-	tests/unit/test_master_auth tests/unit/test_master_http
+	tests/unit/test_master_auth tests/unit/test_master_http tests/unit/test_master_ckpt_gc
+tests_unit_test_master_ckpt_gc_SOURCES = tests/unit/test_master_ckpt_gc.c
+tests_unit_test_master_ckpt_gc_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_ckpt_gc_LDADD = $(MASTER_TEST_LDADD)
 tests_unit_test_master_store_SOURCES = tests/unit/test_master_store.c
 tests_unit_test_master_store_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_store_LDADD = $(MASTER_TEST_LDADD)
@@ -57,3 +61,29 @@ MASTER_ITESTS = tests/integration/test-master-api.sh tests/integration/test-mast
 	tests/integration/test-cli.sh
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
 TESTS += $(MASTER_ITESTS)
+
+# Fuzz target for request bodies; its corpus is replayed by `make check`.
+check_PROGRAMS += tests/fuzz/replay_master_api
+TESTS += tests/fuzz/replay_master_api
+tests_fuzz_replay_master_api_SOURCES = tests/fuzz/fuzz_master_api.c tests/fuzz/replay.c
+tests_fuzz_replay_master_api_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) \
+	-DREPLAY_CORPUS='"tests/fuzz/corpus/master-api"'
+tests_fuzz_replay_master_api_LDADD = master/libdetmaster.la $(JANSSON_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/master-api
+# `make fuzz-master-api` (CC=clang): the libFuzzer binary, run by hand:
+#   tests/fuzz/fuzz_master_api -max_total_time=300 $(srcdir)/tests/fuzz/corpus/master-api
+.PHONY: fuzz-master-api
+MASTER_FUZZ_SRCS = master/master_config.c master/http_server.c master/store.c \
+	master/store_rows.c master/store_read.c master/fsm.c master/auth.c master/app.c \
+	master/rm_local.c master/exp.c master/api.c master/api_exp.c master/api_trial.c \
+	master/ckpt_gc.c tests/fuzz/fuzz_master_api.c
+fuzz-master-api: master/store_schema.h common/libdetcommon.la
+	@if ! $(CC) --version | grep -q clang; then \
+		echo "make fuzz-master-api needs CC=clang (libFuzzer)"; exit 1; fi
+	@mkdir -p tests/fuzz
+	$(LIBTOOL) --mode=link $(CC) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-DBINDIR='"$(bindir)"' -I$(srcdir) -I$(srcdir)/master $(AM_CPPFLAGS) \
+		$(JANSSON_CFLAGS) $(addprefix $(srcdir)/,$(MASTER_FUZZ_SRCS)) \
+		common/libdetcommon.la $(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(YAML_LIBS) \
+		$(JANSSON_LIBS) $(LIBM) -pthread -o tests/fuzz/fuzz_master_api
+CLEANFILES += tests/fuzz/fuzz_master_api

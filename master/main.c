@@ -7,20 +7,15 @@
  * in ordinary code: stop listening, finish queued writes, close the store;
  * trials keep running and the next master adopts them.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "api.h"
 #include "app.h"
-#include "exp.h"
-#include "tboard.h"
 
 static void usage(FILE *out)
 {
@@ -113,17 +108,6 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 	return master_config_finish(c, err, errlen);
 }
 
-static void master_url(struct app *a)
-{
-	const char *h = a->cfg->listen_host;
-	int port = http_server_port(a->http);
-	if (h && *h && port)
-		snprintf(a->master_url, sizeof(a->master_url), "http://%s:%d",
-		         strcmp(h, "0.0.0.0") ? h : "127.0.0.1", port);
-	else
-		snprintf(a->master_url, sizeof(a->master_url), "unix:%s", a->cfg->socket_path);
-}
-
 int main(int argc, char **argv)
 {
 	struct master_config cfg;
@@ -139,16 +123,6 @@ int main(int argc, char **argv)
 		master_config_free(&cfg);
 		return 2;
 	}
-	app.cfg = &cfg;
-	app.log = (struct log_sink){.level = cfg.log_level, .use_syslog = cfg.log_syslog,
-	                            .ident = "det-master"};
-	app.started_at = app_now();
-	pthread_mutex_init(&app.lock, NULL);
-	pthread_mutex_init(&app.stats_lock, NULL);
-	app.users = json_object();
-	app.tokens = json_object();
-	app.trial_index = json_object();
-
 	/* Every thread started from here on inherits the blocked set. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -157,49 +131,8 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (mkdir(cfg.state_dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(err, sizeof(err), "%s: %s", cfg.state_dir, strerror(errno));
+	if (app_open(&app, &cfg, 1, err, sizeof(err)))
 		goto fail;
-	}
-	char logdir[4096];
-	snprintf(logdir, sizeof(logdir), "%s/task-logs", cfg.state_dir);
-	mkdir(logdir, 0700);
-	app.store = store_open(cfg.db_path, err, sizeof(err));
-	if (!app.store || api_auth_init(&app, err, sizeof(err)))
-		goto fail;
-	if (!strcmp(cfg.rm, "local")) {
-		struct rm_local_config rc = {.launcher = cfg.launcher,
-		                             .slots = cfg.slots,
-		                             .grace_seconds = cfg.grace_seconds,
-		                             .log_dir = logdir};
-		app.rm = rm_local_new(&rc, err, sizeof(err));
-	} else {
-		snprintf(err, sizeof(err), "resource manager %s is not built into this det-master",
-		         cfg.rm);
-	}
-	if (!app.rm)
-		goto fail;
-	app.tboard = tboard_start(&app, err, sizeof(err));
-	if (!app.tboard)
-		log_msg(&app.log, LOG_LEVEL_WARN, "TensorBoard event files are off: %s", err);
-	struct http_server_ops ops = api_ops_template;
-	ops.ctx = &app;
-	struct http_server_config hc = {.listen_host = cfg.listen_host,
-	                                .listen_port = cfg.listen_port,
-	                                .socket_path = cfg.socket_path,
-	                                .threads = cfg.http_threads};
-	app.http = http_server_start(&hc, &ops, err, sizeof(err));
-	if (!app.http)
-		goto fail;
-	master_url(&app);
-	pthread_mutex_lock(&app.lock);
-	int lrc = exp_load_all(&app, err, sizeof(err));
-	pthread_mutex_unlock(&app.lock);
-	if (lrc || exp_ticker_start(&app, err, sizeof(err)))
-		goto fail;
-	log_msg(&app.log, LOG_LEVEL_INFO, "listening on %s%s%s (database %s, resource manager %s)",
-	        app.master_url, *cfg.socket_path ? " and unix:" : "", cfg.socket_path, cfg.db_path,
-	        cfg.rm);
 	/* Tests and scripts read the port from this line. */
 	printf("det-master: listening on port %d\n", http_server_port(app.http));
 	fflush(stdout);
@@ -211,20 +144,8 @@ int main(int argc, char **argv)
 	rv = 0;
 fail:
 	if (rv)
-		log_msg(&app.log, LOG_LEVEL_ERROR, "%s", err);
-	http_server_stop(app.http);
-	tboard_stop(app.tboard);
-	if (app.rm)
-		exp_ticker_stop(&app);
-	store_close(app.store);
-	exp_free_all(&app);
-	if (app.rm)
-		app.rm->ops->free(app.rm);
-	json_decref(app.users);
-	json_decref(app.tokens);
-	json_decref(app.trial_index);
-	pthread_mutex_destroy(&app.lock);
-	pthread_mutex_destroy(&app.stats_lock);
+		fprintf(stderr, "det-master: %s\n", err);
+	app_close(&app);
 	master_config_free(&cfg);
 	return rv;
 }

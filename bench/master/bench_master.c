@@ -9,6 +9,9 @@
  * hammer GET /health (no database work) first, and the ratio is printed.
  * With --trials T --rows R it then fills T trials with R metric rows each and
  * prints the RSS again (the memory-with-many-trials figure).
+ * The master's local resource manager runs this same program as the
+ * "launcher" of each array task: started with DET_ARRAY_TASK set, it just
+ * sleeps until it is signalled, so tasks cost nothing while clients report.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -137,7 +140,7 @@ static long rss_kb(pid_t pid)
 	return kb;
 }
 
-static pid_t start_master(const char *bin, const char *dir, int *port)
+static pid_t start_master(const char *bin, const char *self, const char *dir, int *port)
 {
 	int fds[2];
 	char sock[300];
@@ -149,7 +152,7 @@ static pid_t start_master(const char *bin, const char *dir, int *port)
 		dup2(fds[1], 1);
 		close(fds[0]);
 		execl(bin, bin, "--listen", "127.0.0.1:0", "--socket", sock, "--state-dir", dir,
-		      "--launcher", "/bin/true", "--log-level", "warn", (char *)NULL);
+		      "--launcher", self, "--log-level", "warn", (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -161,6 +164,20 @@ static pid_t start_master(const char *bin, const char *dir, int *port)
 			break;
 	/* Keep reading its stdout in the background would be overkill: it prints nothing more. */
 	return *port ? pid : -1;
+}
+
+/* Kill every experiment so that the master stops their tasks. */
+static void kill_experiments(const char *sockurl)
+{
+	char err[256], path[96];
+	long status;
+	struct http_client *h = http_client_new(sockurl, NULL, err, sizeof(err));
+	for (int id = 1; h && id <= 2; id++) {
+		snprintf(path, sizeof(path), "/api/v1/experiments/%d/kill", id);
+		http_client_json(h, "POST", path, NULL, NULL, &status, err, sizeof(err));
+	}
+	http_client_free(h);
+	sleep(1); /* the scheduler signals the tasks on its next tick */
 }
 
 static int setup_trials(const char *sockurl, int ntrials, struct client *cl, const char *tcp)
@@ -244,14 +261,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-master: bad arguments\n");
 		return 2;
 	}
+	if (getenv("DET_ARRAY_TASK")) {
+		/* Started by the master as a task: wait to be stopped. */
+		pause();
+		return 0;
+	}
 	if (!mkdtemp(dir))
 		return 1;
-	pid_t pid = start_master(bin, dir, &port);
+	char self[4096];
+	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (sl <= 0)
+		return 1;
+	self[sl] = '\0';
+	snprintf(sockurl, sizeof(sockurl), "unix:%s/m.sock", dir);
+	pid_t pid = start_master(bin, self, dir, &port);
 	if (pid < 0) {
 		fprintf(stderr, "bench-master: cannot start %s\n", bin);
 		return 1;
 	}
-	snprintf(sockurl, sizeof(sockurl), "unix:%s/m.sock", dir);
 	snprintf(tcp, sizeof(tcp), "http://127.0.0.1:%d", port);
 	struct client *cl = calloc((size_t)nclients, sizeof(*cl));
 	int rv = 1;
@@ -264,6 +291,7 @@ int main(int argc, char **argv)
 		if (!cl[i].lat_ms)
 			goto out;
 	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("det-master bench: %d concurrent clients, %.0f s each phase, keep-alive HTTP\n",
 	       nclients, seconds);
 	for (int i = 0; i < nclients; i++)
@@ -299,6 +327,7 @@ int main(int argc, char **argv)
 	}
 	rv = 0;
 out:
+	kill_experiments(sockurl);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	if (cl)

@@ -48,6 +48,22 @@ code=$(head -c 2000000 /dev/zero | curl -s -o "$work/body" -w '%{http_code}' -X 
 	-H 'Transfer-Encoding: chunked' -H "Authorization: Bearer $admin" --data-binary @- "$base/auth/login")
 eq "chunked body over the limit → 413" 413 "$code"
 
+# Every POST endpoint answers malformed JSON and wrong types with a 400 JSON error.
+bad=0
+for p in /auth/login /users /experiments /preview-hp-search /experiments/1/claim \
+	/trials/1/metrics /trials/1/checkpoints /trials/1/logs /trials/1/progress \
+	/trials/1/early_exit /trials/1/exit; do
+	for b in '{"x": ' '[]' '{"array_task": "0", "group": 5, "progress": "x", "reason": 1, "exit_code": "0", "logs": 3, "uuid": 7, "config": [], "username": 1}'; do
+		code=$(http POST "$p" "$b" "$admin")
+		if [ "$code" != 400 ] && [ "$code" != 404 ]; then
+			echo "# POST $p $b -> $code" >&2
+			bad=1
+		fi
+		[ "$(body .error.code)" = null ] && bad=1
+	done
+done
+ok $bad "malformed or mistyped bodies on every POST endpoint → 400 with an error object"
+
 # --- experiment validation ---
 printf 'name: bad\nentrypoint: x\nsearcher:\n  name: random\n  metric: m\n  max_trials: -3\nbogus_key: 1\n' >"$work/bad.yaml"
 jq -n --rawfile c "$work/bad.yaml" '{config: $c}' >"$work/req.json"
@@ -90,6 +106,7 @@ sock GET "/trials/$t1/logs" >/dev/null
 eq "logs stored" "trial $t1 starts at 0" "$(body '.logs[0].line')"
 sock GET "/experiments/$e1/checkpoints" >/dev/null
 eq "checkpoints registered" 12 "$(body '.checkpoints | length')"
+eq "save_trial_best/latest keep one checkpoint per trial" 4 "$(body '[.checkpoints[] | select(.state != "DELETED")] | length')"
 uuid=$(body '.checkpoints[0].uuid')
 ct=$(body '.checkpoints[0].trial_id')
 eq "checkpoint by uuid" "$ct" "$(sock GET "/checkpoints/$uuid" >/dev/null; body .trial_id)"

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Checkpoint garbage collection, run once when an experiment ends: keep each
+ * trial's latest save_trial_latest and best save_trial_best checkpoints and
+ * the experiment's best save_experiment_best, delete the rest (registry row
+ * marked DELETED, directory removed). A checkpoint's metric is the searcher
+ * metric of the validation reported at the same steps_completed; one without
+ * such a validation can be kept only as a "latest". Selection is a pure
+ * function so that the rules are tested without files.
+ */
+#include "ckpt_gc.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct item {
+	json_t *row;
+	size_t pos; /* index in the input, to answer in input order */
+	int keep;
+};
+
+struct order {
+	int by_metric;
+	int smaller;
+};
+
+static int cmp_items(const void *pa, const void *pb, void *ctx)
+{
+	const struct order *o = ctx;
+	json_t *a = ((const struct item *)pa)->row, *b = ((const struct item *)pb)->row;
+	if (o->by_metric) {
+		json_t *ma = json_object_get(a, "metric"), *mb = json_object_get(b, "metric");
+		int ha = json_is_number(ma), hb = json_is_number(mb);
+		if (ha != hb)
+			return hb - ha; /* with a metric first */
+		if (ha) {
+			double x = json_number_value(ma), y = json_number_value(mb);
+			if (x != y)
+				return (o->smaller ? x < y : x > y) ? -1 : 1;
+		}
+	}
+	/* newest first */
+	json_int_t sa = json_integer_value(json_object_get(a, "steps_completed"));
+	json_int_t sb = json_integer_value(json_object_get(b, "steps_completed"));
+	return sa > sb ? -1 : sa < sb;
+}
+
+/* Mark the first n of items (sorted by ord) that pass the filter as kept. */
+static void keep_top(struct item *items, size_t n, int64_t trial, const struct order *ord,
+                     int count, int need_metric)
+{
+	qsort_r(items, n, sizeof(*items), cmp_items, (void *)ord);
+	for (size_t i = 0; i < n && count > 0; i++) {
+		if (trial >= 0 && json_integer_value(json_object_get(items[i].row, "trial_id")) != trial)
+			continue;
+		if (need_metric && !json_is_number(json_object_get(items[i].row, "metric")))
+			continue;
+		items[i].keep = 1;
+		count--;
+	}
+}
+
+json_t *ckpt_gc_select(const json_t *ckpts, const struct ckpt_gc_policy *p)
+{
+	size_t n = json_array_size(ckpts), k = 0;
+	struct item *items = calloc(n ? n : 1, sizeof(*items));
+	json_t *out = json_array(), *trials = json_object();
+	size_t i;
+	json_t *c;
+
+	if (!items || !out || !trials) {
+		free(items);
+		json_decref(out);
+		json_decref(trials);
+		return NULL;
+	}
+	json_array_foreach(ckpts, i, c)
+	{
+		const char *st = json_string_value(json_object_get(c, "state"));
+		if (st && !strcmp(st, "DELETED"))
+			continue;
+		items[k].pos = i;
+		items[k++].row = c;
+		char key[32];
+		snprintf(key, sizeof(key), "%lld",
+		         (long long)json_integer_value(json_object_get(c, "trial_id")));
+		json_object_set_new(trials, key, json_true());
+	}
+	struct order latest = {0, 0}, best = {1, p->smaller_is_better};
+	keep_top(items, k, -1, &best, p->experiment_best, 1);
+	const char *tk;
+	json_t *v;
+	json_object_foreach(trials, tk, v)
+	{
+		int64_t t = strtoll(tk, NULL, 10);
+		keep_top(items, k, t, &best, p->trial_best, 1);
+		keep_top(items, k, t, &latest, p->trial_latest, 0);
+	}
+	unsigned char *drop = calloc(n ? n : 1, 1);
+	for (i = 0; drop && i < k; i++)
+		drop[items[i].pos] = !items[i].keep;
+	for (i = 0; drop && i < n; i++)
+		if (drop[i])
+			json_array_append(out, json_object_get(json_array_get(ckpts, i), "uuid"));
+	free(drop);
+	free(items);
+	json_decref(trials);
+	return out;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *config, char *err,
+                       size_t errlen)
+{
+	json_t *cs = json_object_get(config, "checkpoint_storage");
+	json_t *srch = json_object_get(config, "searcher");
+	const char *metric = json_string_value(json_object_get(srch, "metric"));
+	struct ckpt_gc_policy p = {
+		.experiment_best = (int)json_integer_value(json_object_get(cs, "save_experiment_best")),
+		.trial_best = json_is_integer(json_object_get(cs, "save_trial_best"))
+		                      ? (int)json_integer_value(json_object_get(cs, "save_trial_best"))
+		                      : 1,
+		.trial_latest = json_is_integer(json_object_get(cs, "save_trial_latest"))
+		                        ? (int)json_integer_value(json_object_get(cs, "save_trial_latest"))
+		                        : 1,
+		.smaller_is_better = !json_is_false(json_object_get(srch, "smaller_is_better")),
+	};
+	json_t *ckpts = store_checkpoints(a->store, experiment_id, 0, err, errlen);
+	json_t *del = NULL;
+	size_t i;
+	json_t *c;
+	int n = -1;
+
+	if (!ckpts)
+		return -1;
+	/* Attach each checkpoint's validation metric (same trial and steps). */
+	json_t *vals = json_object(); /* trial id -> metrics rows */
+	json_array_foreach(ckpts, i, c)
+	{
+		char key[32];
+		int64_t tid = json_integer_value(json_object_get(c, "trial_id"));
+		snprintf(key, sizeof(key), "%lld", (long long)tid);
+		json_t *rows = json_object_get(vals, key);
+		if (!rows) {
+			rows = store_metrics(a->store, tid, "validation", 0, 100000, err, errlen);
+			if (!rows)
+				goto out;
+			json_object_set_new(vals, key, rows);
+		}
+		size_t j;
+		json_t *m;
+		json_array_foreach(rows, j, m)
+		{
+			if (json_integer_value(json_object_get(m, "steps_completed")) ==
+			    json_integer_value(json_object_get(c, "steps_completed"))) {
+				json_t *mv = json_object_get(json_object_get(m, "metrics"), metric ? metric : "");
+				if (json_is_number(mv))
+					json_object_set(c, "metric", mv);
+			}
+		}
+	}
+	del = ckpt_gc_select(ckpts, &p);
+	if (!del)
+		goto out;
+	n = 0;
+	json_array_foreach(del, i, c)
+	{
+		const char *uuid = json_string_value(c);
+		json_t *row = NULL;
+		size_t j;
+		json_t *x;
+		json_array_foreach(ckpts, j, x) if (!strcmp(json_string_value(json_object_get(x, "uuid")),
+		                                            uuid)) row = x;
+		const char *path = json_string_value(json_object_get(row, "path"));
+		json_t *upd = json_pack("{s:s, s:s}", "uuid", uuid, "state", "DELETED");
+		struct store_op op = {.kind = STORE_UPDATE, .table = "checkpoints", .row = upd};
+		int rc = store_write(a->store, &op, 1, err, errlen);
+		json_decref(upd);
+		if (rc)
+			break;
+		/* The path was built by the master from the storage root and a checked uuid. */
+		if (path && *path && strstr(path, uuid))
+			nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		n++;
+	}
+out:
+	json_decref(vals);
+	json_decref(ckpts);
+	json_decref(del);
+	return n;
+}

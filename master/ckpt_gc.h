@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Checkpoint garbage collection when an experiment ends. */
+#ifndef DET_CKPT_GC_H
+#define DET_CKPT_GC_H
+
+#include <jansson.h>
+
+#include "app.h"
+
+/* What to keep (checkpoint_storage's save_* settings). */
+struct ckpt_gc_policy {
+	int experiment_best; /* best N of the whole experiment */
+	int trial_best;      /* best N of each trial */
+	int trial_latest;    /* latest N of each trial */
+	int smaller_is_better;
+};
+
+/* Pure selection: ckpts is an array of {uuid, trial_id, steps_completed,
+ * state, metric (number or null)}; returns the uuids to delete (new array). */
+json_t *ckpt_gc_select(const json_t *ckpts, const struct ckpt_gc_policy *p);
+
+/* Apply the experiment's policy: mark unneeded checkpoints DELETED and remove
+ * their directories. Returns how many were deleted, or -1 with err. */
+int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *config, char *err,
+                       size_t errlen);
+
+#endif
