@@ -34,7 +34,7 @@ export async function render(ctx, idText) {
 			el('div', { class: 'grid2' },
 				el('div', { class: 'chart-box' }, charts.training),
 				el('div', { class: 'chart-box' }, charts.validation))),
-		el('div', { class: 'grid2' },
+		el('div', { class: 'side' },
 			el('section', { 'aria-labelledby': 'h-hparams' }, el('h2', { id: 'h-hparams', text: 'Hyperparameters' }),
 				tableWrap('Hyperparameters', el('table', { id: 'trial-hparams' },
 					el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Name' }), el('th', { scope: 'col', text: 'Value' }))), hpBody))),
