@@ -60,7 +60,7 @@ name: webui-search
 labels: [webui-test]
 entrypoint: python3 train.py
 environment:
-  environment_variables: [WEB_SLEEP=0.5]
+  environment_variables: [WEB_SLEEP=0.6]
 hyperparameters:
   lr: {type: log, minval: -4, maxval: -1}
   layers: {type: int, minval: 1, maxval: 4}

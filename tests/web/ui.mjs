@@ -110,28 +110,6 @@ try {
 		const text = await row.textContent();
 		return /alice/.test(text) && /webui-test/.test(text) && /ACTIVE|COMPLETED/.test(text) && (await row.locator('progress').count()) === 1;
 	});
-	await check('name filter hides non-matching experiments', async () => {
-		await page.fill('#f-name', 'no-such-name');
-		await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`, { state: 'detached' });
-		await page.fill('#f-name', '');
-		await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
-		return true;
-	});
-	await shot('experiments-1280.png');
-	await check('keyboard: Tab reaches the skip link first, with a visible focus outline', async () => {
-		await page.reload();
-		await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
-		await page.keyboard.press('Tab');
-		return page.evaluate(() => {
-			const a = document.activeElement;
-			return a.classList.contains('skip') && getComputedStyle(a).outlineStyle !== 'none';
-		});
-	});
-	await check('live updates keep the keyboard focus where it was', async () => {
-		await page.locator(`#experiments tbody tr[data-id="${exp}"] a`).first().focus();
-		await new Promise((r) => setTimeout(r, 3500)); // longer than one poll
-		return page.evaluate((id) => document.activeElement.getAttribute('href') === `#/experiments/${id}`, exp);
-	});
 	await check('keyboard: Enter on an experiment link opens the experiment', async () => {
 		await page.locator(`#experiments tbody tr[data-id="${exp}"] a`).first().focus();
 		await page.keyboard.press('Enter');
@@ -193,6 +171,32 @@ try {
 		return true;
 	});
 	await shot('trial-running-1280.png');
+
+	// ---- the list again, while the search finishes
+	await page.goto(`${base}/#/experiments`);
+	await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
+	await check('name filter hides non-matching experiments', async () => {
+		await page.fill('#f-name', 'no-such-name');
+		await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`, { state: 'detached' });
+		await page.fill('#f-name', '');
+		await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
+		return true;
+	});
+	await shot('experiments-1280.png');
+	await check('keyboard: Tab reaches the skip link first, with a visible focus outline', async () => {
+		await page.reload();
+		await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
+		await page.keyboard.press('Tab');
+		return page.evaluate(() => {
+			const a = document.activeElement;
+			return a.classList.contains('skip') && getComputedStyle(a).outlineStyle !== 'none';
+		});
+	});
+	await check('live updates keep the keyboard focus where it was', async () => {
+		await page.locator(`#experiments tbody tr[data-id="${exp}"] a`).first().focus();
+		await new Promise((r) => setTimeout(r, 3500)); // longer than one poll
+		return page.evaluate((id) => document.activeElement.getAttribute('href') === `#/experiments/${id}`, exp);
+	});
 
 	// ---- the finished experiment: charts
 	await check('experiment completes', async () => {

@@ -51,7 +51,7 @@ export function curves(canvas, series, yTitle) {
 	}
 	const opts = base();
 	opts.scales = {
-		x: { type: 'linear', title: { display: true, text: 'steps completed (batches)' } },
+		x: { type: 'linear', ticks: { precision: 0 }, title: { display: true, text: 'steps completed (batches)' } },
 		y: { title: { display: true, text: yTitle } },
 	};
 	return new window.Chart(canvas, { type: 'line', data: { datasets }, options: opts });

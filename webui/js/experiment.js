@@ -225,7 +225,7 @@ export async function render(ctx, idText) {
 			api(`/experiments/${id}/trials`, { signal: ctx.signal }),
 		]);
 		exp = e.experiment;
-		trials = tr.trials;
+		trials = tr.trials.sort((a, b) => a.id - b.id);
 		showExp();
 		drawTable();
 		await loadMetrics();
