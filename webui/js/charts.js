@@ -3,7 +3,7 @@
 // curves, parallel coordinates drawn as a line chart over normalized axes,
 // and scatter plots of one hyperparameter against the metric. Charts update
 // in place so polling does not flicker or lose the legend's state.
-import { fmtNum } from './util.js';
+import { fmtNum, hparamText } from './util.js';
 
 const PALETTE = ['#1d4f91', '#d1495b', '#00798c', '#edae49', '#66a182', '#8d6a9f', '#2e4057',
 	'#c3423f', '#5bc0eb', '#9bc53d', '#e55934', '#fa7921'];
@@ -93,7 +93,7 @@ export function parallel(canvas, axes, rows) {
 	};
 	opts.plugins.tooltip = {
 		callbacks: {
-			label: (c) => `${c.dataset.label}: ${fmtNum(c.dataset.raw[c.dataIndex])}`,
+			label: (c) => `${c.dataset.label}: ${hparamText(c.dataset.raw[c.dataIndex])}`,
 		},
 	};
 	return new window.Chart(canvas, { type: 'line', data: { labels: axes.map((a) => a.name), datasets }, options: opts });
@@ -118,7 +118,7 @@ export function scatter(canvas, xTitle, yTitle, points, log, categories, integer
 		x: {
 			type: log ? 'logarithmic' : 'linear',
 			title: { display: true, text: xTitle },
-			ticks: categories ? { stepSize: 1, callback: (v) => (categories[v] !== undefined ? JSON.parse(categories[v]) : '') }
+			ticks: categories ? { stepSize: 1, callback: (v) => (categories[v] !== undefined ? hparamText(JSON.parse(categories[v])) : '') }
 				: integer ? { precision: 0 } : {},
 		},
 		y: { title: { display: true, text: yTitle } },

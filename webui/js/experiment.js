@@ -163,7 +163,9 @@ export async function render(ctx, idText) {
 		const axes = hpNames.map((h) => {
 			const c = hpConf[h];
 			if (c.type === 'categorical' || !['int', 'double', 'log'].includes(c.type)) {
-				const cats = [...new Set(trials.map((t) => JSON.stringify(t.hparams[h])))].sort();
+				// The config's order first (every choice shows), then any other value seen.
+				const cats = [...new Set([...(Array.isArray(c.vals) ? c.vals : []), ...trials.map((t) => t.hparams[h])]
+					.map((v) => JSON.stringify(v)))];
 				return { name: h, categories: cats };
 			}
 			return { name: h, log: c.type === 'log' };
