@@ -1,3 +1,4 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # bench: build fragment included by the top-level Makefile.am.
 include bench/master.mk
+include bench/job_submit.mk

@@ -12,8 +12,8 @@
 /* Exit codes, documented in det(1). */
 enum cli_exit {
 	CLI_EXIT_OK = 0,
-	CLI_EXIT_FAILURE = 1, /* the request failed: invalid config, error from the master */
-	CLI_EXIT_USAGE = 2,   /* bad command line */
+	CLI_EXIT_FAILURE = 1,     /* the request failed: invalid config, error from the master */
+	CLI_EXIT_USAGE = 2,       /* bad command line */
 	CLI_EXIT_UNREACHABLE = 3, /* the master could not be reached */
 };
 
@@ -30,9 +30,9 @@ struct cli_ctx {
 typedef int (*cli_cmd_fn)(struct cli_ctx *ctx, int argc, char **argv);
 
 struct cli_command {
-	const char *group;   /* "experiment", or NULL for top-level commands */
-	const char *alias;   /* short group name ("e"), or NULL */
-	const char *name;    /* "create" */
+	const char *group; /* "experiment", or NULL for top-level commands */
+	const char *alias; /* short group name ("e"), or NULL */
+	const char *name;  /* "create" */
 	cli_cmd_fn run;
 	const char *usage;   /* arguments, for --help */
 	const char *summary; /* one line */

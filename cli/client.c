@@ -50,7 +50,8 @@ int cli_save_token(const char *master, const char *user, const char *token)
 	int fd, rv = -1;
 
 	if (cli_auth_path(path, sizeof(path))) {
-		fprintf(stderr, "det: cannot find a place for credentials (set HOME or DET_AUTH_FILE)\n");
+		fprintf(stderr,
+		        "det: cannot find a place for credentials (set HOME or DET_AUTH_FILE)\n");
 		return -1;
 	}
 	char *slash = strrchr(path, '/');
@@ -65,7 +66,8 @@ int cli_save_token(const char *master, const char *user, const char *token)
 		all = json_object();
 	}
 	if (token)
-		json_object_set_new(all, master, json_pack("{s:s, s:s}", "username", user, "token", token));
+		json_object_set_new(all, master,
+		                    json_pack("{s:s, s:s}", "username", user, "token", token));
 	else
 		json_object_del(all, master);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -200,7 +202,8 @@ void cli_print_rows(const struct cli_ctx *ctx, const json_t *value, const json_t
 
 char *cli_base64(const unsigned char *data, size_t len)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char *out = malloc((len + 2) / 3 * 4 + 1), *p = out;
 	if (!out)
 		return NULL;

@@ -16,8 +16,8 @@
 #include "http_client.h"
 
 static const struct cli_column ckpt_cols[] = {
-	{"UUID", "uuid"}, {"TRIAL", "trial_id"}, {"STEPS", "steps_completed"},
-	{"STATE", "state"}, {"PATH", "path"},
+    {"UUID", "uuid"},   {"TRIAL", "trial_id"}, {"STEPS", "steps_completed"},
+    {"STATE", "state"}, {"PATH", "path"},
 };
 
 int cli_checkpoint_list(struct cli_ctx *ctx, int argc, char **argv)
@@ -77,10 +77,11 @@ int cli_checkpoint_describe(struct cli_ctx *ctx, int argc, char **argv)
 	if (!rc) {
 		if (ctx->output == CLI_OUTPUT_TABLE) {
 			json_t *rows = json_pack("[O]", ck);
-			cli_print_table(stdout, rows, ckpt_cols, sizeof(ckpt_cols) / sizeof(ckpt_cols[0]));
+			cli_print_table(stdout, rows, ckpt_cols,
+			                sizeof(ckpt_cols) / sizeof(ckpt_cols[0]));
 			json_decref(rows);
-			static const struct cli_column fcols[] = {{"FILE", "path"}, {"SIZE", "size"},
-			                                          {"SHA256", "sha256"}};
+			static const struct cli_column fcols[] = {
+			    {"FILE", "path"}, {"SIZE", "size"}, {"SHA256", "sha256"}};
 			printf("\n");
 			cli_print_table(stdout, json_object_get(ck, "files"), fcols, 3);
 		} else {
@@ -148,8 +149,7 @@ int cli_checkpoint_download(struct cli_ctx *ctx, int argc, char **argv)
 		json_decref(ck);
 		return CLI_EXIT_FAILURE;
 	}
-	json_array_foreach(json_object_get(ck, "files"), i, f)
-	{
+	json_array_foreach (json_object_get(ck, "files"), i, f) {
 		const char *rel = json_string_value(json_object_get(f, "path"));
 		char from[4096], to[4096];
 		struct stat st;

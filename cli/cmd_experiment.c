@@ -18,20 +18,29 @@
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
 static const struct cli_column exp_cols[] = {
-	{"ID", "id"},           {"NAME", "name"},   {"STATE", "state"},
-	{"PROGRESS", "progress"}, {"TRIALS", "trials_total"}, {"DONE", "trials_completed"},
-	{"BEST", "best_metric"}, {"LABELS", "labels"},
+    {"ID", "id"},
+    {"NAME", "name"},
+    {"STATE", "state"},
+    {"PROGRESS", "progress"},
+    {"TRIALS", "trials_total"},
+    {"DONE", "trials_completed"},
+    {"BEST", "best_metric"},
+    {"LABELS", "labels"},
 };
 
 static const struct cli_column trial_cols[] = {
-	{"ID", "id"},           {"INDEX", "trial_index"}, {"STATE", "state"},
-	{"STEPS", "steps_completed"}, {"BEST", "best_metric"}, {"RESTARTS", "restarts"},
-	{"HPARAMS", "hparams"},
+    {"ID", "id"},
+    {"INDEX", "trial_index"},
+    {"STATE", "state"},
+    {"STEPS", "steps_completed"},
+    {"BEST", "best_metric"},
+    {"RESTARTS", "restarts"},
+    {"HPARAMS", "hparams"},
 };
 
 static const struct cli_column ckpt_cols[] = {
-	{"UUID", "uuid"}, {"TRIAL", "trial_id"}, {"STEPS", "steps_completed"},
-	{"STATE", "state"}, {"PATH", "path"},
+    {"UUID", "uuid"},   {"TRIAL", "trial_id"}, {"STEPS", "steps_completed"},
+    {"STATE", "state"}, {"PATH", "path"},
 };
 
 static char *read_file(const char *path, size_t max, size_t *len)
@@ -81,8 +90,8 @@ static void url_escape(const char *s, char *buf, size_t len)
 	size_t n = strlen(buf);
 	for (; *s && n + 4 < len; s++) {
 		unsigned char ch = (unsigned char)*s;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    strchr("-_.~", ch))
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-_.~", ch))
 			buf[n++] = (char)ch;
 		else
 			n += (size_t)snprintf(buf + n, len - n, "%%%02X", ch);
@@ -151,7 +160,8 @@ int cli_experiment_create(struct cli_ctx *ctx, int argc, char **argv)
 			return CLI_EXIT_USAGE;
 	}
 	if (argc - optind < 1 || argc - optind > 2) {
-		fprintf(stderr, "usage: det experiment create [--paused] [--follow] CONFIG [MODEL_DIR]\n");
+		fprintf(stderr,
+		        "usage: det experiment create [--paused] [--follow] CONFIG [MODEL_DIR]\n");
 		return CLI_EXIT_USAGE;
 	}
 	yaml = read_file(argv[optind], CONFIG_MAX_BYTES, &ylen);
@@ -193,12 +203,15 @@ out:
 
 int cli_experiment_list(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"state", required_argument, NULL, 's'}, {"label", required_argument, NULL, 'l'},
-		{"owner", required_argument, NULL, 'u'}, {"all", no_argument, NULL, 'a'},
-		{"limit", required_argument, NULL, 'n'}, {"offset", required_argument, NULL, 'O'},
-		{"sort", required_argument, NULL, 'S'},  {"desc", no_argument, NULL, 'd'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"state", required_argument, NULL, 's'},
+	                                     {"label", required_argument, NULL, 'l'},
+	                                     {"owner", required_argument, NULL, 'u'},
+	                                     {"all", no_argument, NULL, 'a'},
+	                                     {"limit", required_argument, NULL, 'n'},
+	                                     {"offset", required_argument, NULL, 'O'},
+	                                     {"sort", required_argument, NULL, 'S'},
+	                                     {"desc", no_argument, NULL, 'd'},
+	                                     {NULL, 0, NULL, 0}};
 	char q[1024] = "/api/v1/experiments?x=1";
 	int opt;
 
@@ -256,8 +269,7 @@ int cli_experiment_list(struct cli_ctx *ctx, int argc, char **argv)
 
 /* GET or POST on /experiments/ID[/suffix], printing what key holds. */
 static int simple(struct cli_ctx *ctx, int argc, char **argv, const char *method,
-                  const char *suffix, const char *key, const struct cli_column *cols,
-                  size_t ncols)
+                  const char *suffix, const char *key, const struct cli_column *cols, size_t ncols)
 {
 	char path[128];
 	json_t *out = NULL;
@@ -303,10 +315,10 @@ int cli_experiment_describe(struct cli_ctx *ctx, int argc, char **argv)
 	return simple(ctx, argc, argv, "GET", "", "experiment", NULL, 0);
 }
 
-#define LIFECYCLE(fn, sfx)                                                          \
-	int fn(struct cli_ctx *ctx, int argc, char **argv)                          \
-	{                                                                           \
-		return simple(ctx, argc, argv, "POST", sfx, "experiment", NULL, 0); \
+#define LIFECYCLE(fn, sfx)                                                                         \
+	int fn(struct cli_ctx *ctx, int argc, char **argv)                                         \
+	{                                                                                          \
+		return simple(ctx, argc, argv, "POST", sfx, "experiment", NULL, 0);                \
 	}
 LIFECYCLE(cli_experiment_pause, "/pause")
 LIFECYCLE(cli_experiment_activate, "/activate")
@@ -390,17 +402,18 @@ int cli_experiment_download(struct cli_ctx *ctx, int argc, char **argv)
 		json_t *j = json_loadb(resp.body ? resp.body : "", resp.len, 0, NULL);
 		fprintf(stderr, "det: %s\n",
 		        json_string_value(json_object_get(json_object_get(j, "error"), "message"))
-		                ?: "request failed");
+		            ?: "request failed");
 		json_decref(j);
 	} else {
 		FILE *f = fopen(file, "wb");
-		if (f && fwrite(resp.body, 1, resp.len, f) == resp.len && fclose(f) == 0) {
+		int ok = f && fwrite(resp.body, 1, resp.len, f) == resp.len;
+		if (f && fclose(f) != 0)
+			ok = 0;
+		if (ok) {
 			printf("Wrote %s (%zu bytes)\n", file, resp.len);
 			rc = CLI_EXIT_OK;
 		} else {
 			fprintf(stderr, "det: %s: cannot write\n", file);
-			if (f)
-				fclose(f);
 		}
 	}
 	http_response_free(&resp);
@@ -410,7 +423,8 @@ int cli_experiment_download(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_experiment_logs(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"follow", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
+	                                     {NULL, 0, NULL, 0}};
 	int follow = 0, opt;
 	char path[128];
 
@@ -446,8 +460,7 @@ int cli_experiment_logs(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		size_t i;
 		json_t *t;
-		json_array_foreach(json_object_get(trials, "trials"), i, t)
-		{
+		json_array_foreach (json_object_get(trials, "trials"), i, t) {
 			if (i >= 4096)
 				break;
 			long long tid = json_integer_value(json_object_get(t, "id"));
@@ -458,8 +471,8 @@ int cli_experiment_logs(struct cli_ctx *ctx, int argc, char **argv)
 			if (rc)
 				break;
 		}
-		const char *state = json_string_value(
-			json_object_get(json_object_get(exp, "experiment"), "state"));
+		const char *state =
+		    json_string_value(json_object_get(json_object_get(exp, "experiment"), "state"));
 		int final = is_final(state);
 		json_decref(trials);
 		json_decref(exp);
@@ -470,4 +483,3 @@ int cli_experiment_logs(struct cli_ctx *ctx, int argc, char **argv)
 	http_client_free(c);
 	return rc;
 }
-

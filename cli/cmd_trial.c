@@ -20,8 +20,7 @@ int cli_trial_logs_once(struct http_client *c, long long trial, long long *after
 	int rc = cli_call(c, "GET", path, NULL, &out);
 	if (rc)
 		return rc;
-	json_array_foreach(json_object_get(out, "logs"), i, l)
-	{
+	json_array_foreach (json_object_get(out, "logs"), i, l) {
 		const char *line = json_string_value(json_object_get(l, "line"));
 		printf("%s%s\n", prefix, line ? line : "");
 	}
@@ -57,17 +56,23 @@ int cli_trial_describe(struct cli_ctx *ctx, int argc, char **argv)
 		json_object_set(t, "validation_metrics", json_object_get(metrics, "metrics"));
 		if (ctx->output == CLI_OUTPUT_TABLE) {
 			static const struct cli_column cols[] = {
-				{"ID", "id"},       {"EXPERIMENT", "experiment_id"}, {"INDEX", "trial_index"},
-				{"STATE", "state"}, {"STEPS", "steps_completed"},   {"BEST", "best_metric"},
-				{"RESTARTS", "restarts"}, {"CHECKPOINT", "latest_checkpoint"},
+			    {"ID", "id"},
+			    {"EXPERIMENT", "experiment_id"},
+			    {"INDEX", "trial_index"},
+			    {"STATE", "state"},
+			    {"STEPS", "steps_completed"},
+			    {"BEST", "best_metric"},
+			    {"RESTARTS", "restarts"},
+			    {"CHECKPOINT", "latest_checkpoint"},
 			};
-			static const struct cli_column mcols[] = {
-				{"STEPS", "steps_completed"}, {"METRICS", "metrics"}};
+			static const struct cli_column mcols[] = {{"STEPS", "steps_completed"},
+			                                          {"METRICS", "metrics"}};
 			json_t *rows = json_pack("[O]", t);
 			cli_print_table(stdout, rows, cols, sizeof(cols) / sizeof(cols[0]));
 			json_decref(rows);
 			printf("\nhyperparameters: ");
-			char *hp = json_dumps(json_object_get(t, "hparams"), JSON_COMPACT | JSON_SORT_KEYS);
+			char *hp = json_dumps(json_object_get(t, "hparams"),
+			                      JSON_COMPACT | JSON_SORT_KEYS);
 			printf("%s\n\nvalidation metrics:\n", hp ? hp : "{}");
 			free(hp);
 			cli_print_table(stdout, json_object_get(metrics, "metrics"), mcols, 2);
@@ -83,7 +88,8 @@ int cli_trial_describe(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_trial_logs(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"follow", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
+	                                     {NULL, 0, NULL, 0}};
 	int follow = 0, opt, ended = 0, rc;
 	long long after = 0;
 
@@ -134,7 +140,8 @@ int cli_trial_kill(struct cli_ctx *ctx, int argc, char **argv)
 	if (!rc) {
 		if (ctx->output == CLI_OUTPUT_TABLE)
 			printf("Trial %lld is %s\n", id,
-			       json_string_value(json_object_get(json_object_get(out, "trial"), "state")));
+			       json_string_value(
+			           json_object_get(json_object_get(out, "trial"), "state")));
 		else
 			cli_print_value(ctx, stdout, json_object_get(out, "trial"));
 	}

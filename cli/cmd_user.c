@@ -143,8 +143,8 @@ int cli_user_create(struct cli_ctx *ctx, int argc, char **argv)
 	struct http_client *c = cli_client(ctx);
 	if (!c)
 		return CLI_EXIT_FAILURE;
-	json_t *body = json_pack("{s:s, s:s, s:b}", "username", argv[optind], "password", pw,
-	                         "admin", admin);
+	json_t *body =
+	    json_pack("{s:s, s:s, s:b}", "username", argv[optind], "password", pw, "admin", admin);
 	memset(pw, 0, sizeof(pw));
 	int rc = cli_call(c, "POST", "/api/v1/users", body, &out);
 	if (!rc)
@@ -164,14 +164,16 @@ int cli_master_info(struct cli_ctx *ctx, int argc, char **argv)
 	int rc = cli_call(c, "GET", "/api/v1/master", NULL, &out);
 	if (!rc) {
 		if (ctx->output == CLI_OUTPUT_TABLE) {
-			printf("version:          %s\n", json_string_value(json_object_get(out, "version")));
+			printf("version:          %s\n",
+			       json_string_value(json_object_get(out, "version")));
 			printf("resource manager: %s\n",
 			       json_string_value(json_object_get(out, "resource_manager")));
 			printf("uptime:           %.0f s\n",
 			       json_number_value(json_object_get(out, "uptime_seconds")));
-			static const struct cli_column cols[] = {
-				{"NODE", "name"}, {"SLOTS", "slots"}, {"USED", "slots_used"},
-				{"POOL", "resource_pool"}};
+			static const struct cli_column cols[] = {{"NODE", "name"},
+			                                         {"SLOTS", "slots"},
+			                                         {"USED", "slots_used"},
+			                                         {"POOL", "resource_pool"}};
 			printf("\n");
 			cli_print_table(stdout, json_object_get(out, "nodes"), cols, 4);
 		} else {

@@ -17,44 +17,44 @@
 #define CLI_DEFAULT_MASTER "unix:/run/det-slurm/master.sock"
 
 static const struct cli_command commands[] = {
-	{"experiment", "e", "create", cli_experiment_create, "[--paused] [--follow] CONFIG [MODEL_DIR]",
-	 "create an experiment from a YAML config and a model directory"},
-	{"experiment", "e", "list", cli_experiment_list,
-	 "[--state S] [--label L] [--owner U] [--all] [--limit N] [--offset N] [--sort KEY] [--desc]",
-	 "list experiments"},
-	{"experiment", "e", "describe", cli_experiment_describe, "ID",
-	 "show an experiment and its trials"},
-	{"experiment", "e", "pause", cli_experiment_pause, "ID", "pause (trials are preempted)"},
-	{"experiment", "e", "activate", cli_experiment_activate, "ID", "resume a paused experiment"},
-	{"experiment", "e", "cancel", cli_experiment_cancel, "ID", "stop gracefully"},
-	{"experiment", "e", "kill", cli_experiment_kill, "ID", "stop now"},
-	{"experiment", "e", "archive", cli_experiment_archive, "ID", "hide a finished experiment"},
-	{"experiment", "e", "unarchive", cli_experiment_unarchive, "ID", "show it again"},
-	{"experiment", "e", "delete", cli_experiment_delete, "ID", "delete a finished experiment"},
-	{"experiment", "e", "wait", cli_experiment_wait, "ID",
-	 "wait until it ends, showing progress (exit 0 only when COMPLETED)"},
-	{"experiment", "e", "logs", cli_experiment_logs, "[--follow] ID", "every trial's logs"},
-	{"experiment", "e", "download-model-def", cli_experiment_download, "[-O FILE] ID",
-	 "save the model definition tar.gz"},
-	{"experiment", "e", "list-trials", cli_experiment_list_trials, "ID", "list the trials"},
-	{"experiment", "e", "list-checkpoints", cli_experiment_list_checkpoints, "ID",
-	 "list the checkpoints"},
-	{"trial", "t", "describe", cli_trial_describe, "ID", "a trial and its validation metrics"},
-	{"trial", "t", "logs", cli_trial_logs, "[--follow] ID", "a trial's logs"},
-	{"trial", "t", "kill", cli_trial_kill, "ID", "stop one trial"},
-	{"checkpoint", "c", "list", cli_checkpoint_list, "EXPERIMENT_ID",
-	 "an experiment's checkpoints"},
-	{"checkpoint", "c", "describe", cli_checkpoint_describe, "UUID", "a checkpoint and its files"},
-	{"checkpoint", "c", "download", cli_checkpoint_download, "UUID [DIR]",
-	 "copy a checkpoint's files (size-checked) into DIR"},
-	{"user", "u", "login", cli_user_login, "[--password-stdin] USER", "log in, keep the token"},
-	{"user", "u", "logout", cli_user_logout, "", "forget the token"},
-	{"user", "u", "whoami", cli_user_whoami, "", "who the master thinks you are"},
-	{"user", "u", "create", cli_user_create, "[--admin] [--password-stdin] USER",
-	 "create a user (admins only)"},
-	{"master", NULL, "info", cli_master_info, "", "master version, resource manager, nodes"},
-	{NULL, NULL, "preview-search", cli_cmd_preview_search, "CONFIG",
-	 "show the trials a config's searcher would run"},
+    {"experiment", "e", "create", cli_experiment_create, "[--paused] [--follow] CONFIG [MODEL_DIR]",
+     "create an experiment from a YAML config and a model directory"},
+    {"experiment", "e", "list", cli_experiment_list,
+     "[--state S] [--label L] [--owner U] [--all] [--limit N] [--offset N] [--sort KEY] [--desc]",
+     "list experiments"},
+    {"experiment", "e", "describe", cli_experiment_describe, "ID",
+     "show an experiment and its trials"},
+    {"experiment", "e", "pause", cli_experiment_pause, "ID", "pause (trials are preempted)"},
+    {"experiment", "e", "activate", cli_experiment_activate, "ID", "resume a paused experiment"},
+    {"experiment", "e", "cancel", cli_experiment_cancel, "ID", "stop gracefully"},
+    {"experiment", "e", "kill", cli_experiment_kill, "ID", "stop now"},
+    {"experiment", "e", "archive", cli_experiment_archive, "ID", "hide a finished experiment"},
+    {"experiment", "e", "unarchive", cli_experiment_unarchive, "ID", "show it again"},
+    {"experiment", "e", "delete", cli_experiment_delete, "ID", "delete a finished experiment"},
+    {"experiment", "e", "wait", cli_experiment_wait, "ID",
+     "wait until it ends, showing progress (exit 0 only when COMPLETED)"},
+    {"experiment", "e", "logs", cli_experiment_logs, "[--follow] ID", "every trial's logs"},
+    {"experiment", "e", "download-model-def", cli_experiment_download, "[-O FILE] ID",
+     "save the model definition tar.gz"},
+    {"experiment", "e", "list-trials", cli_experiment_list_trials, "ID", "list the trials"},
+    {"experiment", "e", "list-checkpoints", cli_experiment_list_checkpoints, "ID",
+     "list the checkpoints"},
+    {"trial", "t", "describe", cli_trial_describe, "ID", "a trial and its validation metrics"},
+    {"trial", "t", "logs", cli_trial_logs, "[--follow] ID", "a trial's logs"},
+    {"trial", "t", "kill", cli_trial_kill, "ID", "stop one trial"},
+    {"checkpoint", "c", "list", cli_checkpoint_list, "EXPERIMENT_ID",
+     "an experiment's checkpoints"},
+    {"checkpoint", "c", "describe", cli_checkpoint_describe, "UUID", "a checkpoint and its files"},
+    {"checkpoint", "c", "download", cli_checkpoint_download, "UUID [DIR]",
+     "copy a checkpoint's files (size-checked) into DIR"},
+    {"user", "u", "login", cli_user_login, "[--password-stdin] USER", "log in, keep the token"},
+    {"user", "u", "logout", cli_user_logout, "", "forget the token"},
+    {"user", "u", "whoami", cli_user_whoami, "", "who the master thinks you are"},
+    {"user", "u", "create", cli_user_create, "[--admin] [--password-stdin] USER",
+     "create a user (admins only)"},
+    {"master", NULL, "info", cli_master_info, "", "master version, resource manager, nodes"},
+    {NULL, NULL, "preview-search", cli_cmd_preview_search, "CONFIG",
+     "show the trials a config's searcher would run"},
 };
 
 static const size_t n_commands = sizeof(commands) / sizeof(commands[0]);
@@ -85,7 +85,8 @@ static void usage(FILE *out, const char *prog)
 
 static int group_matches(const struct cli_command *c, const char *word)
 {
-	return c->group && (strcmp(c->group, word) == 0 || (c->alias && strcmp(c->alias, word) == 0));
+	return c->group &&
+	       (strcmp(c->group, word) == 0 || (c->alias && strcmp(c->alias, word) == 0));
 }
 
 static const struct cli_command *find_command(int argc, char **argv, int *consumed)
@@ -125,9 +126,11 @@ static int is_group(const char *word)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"master", required_argument, NULL, 'm'}, {"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"master", required_argument, NULL, 'm'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct cli_ctx ctx = {.output = CLI_OUTPUT_TABLE, .prog = "det"};
 	int opt, consumed = 0;
@@ -149,7 +152,8 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "yaml") == 0)
 				ctx.output = CLI_OUTPUT_YAML;
 			else {
-				fprintf(stderr, "det: -o %s: expected table, json or yaml\n", optarg);
+				fprintf(stderr, "det: -o %s: expected table, json or yaml\n",
+				        optarg);
 				return CLI_EXIT_USAGE;
 			}
 			break;
@@ -173,10 +177,12 @@ int main(int argc, char **argv)
 	const struct cli_command *cmd = find_command(argc, argv, &consumed);
 	if (!cmd) {
 		if (is_group(argv[0])) {
-			int help = argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
+			int help =
+			    argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
 			group_usage(help ? stdout : stderr, ctx.prog, argv[0]);
 			if (argc >= 2 && !help)
-				fprintf(stderr, "det: %s: unknown command '%s'\n", argv[0], argv[1]);
+				fprintf(stderr, "det: %s: unknown command '%s'\n", argv[0],
+				        argv[1]);
 			return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 		}
 		fprintf(stderr, "det: unknown command '%s' (det --help lists them)\n", argv[0]);
@@ -186,10 +192,11 @@ int main(int argc, char **argv)
 	argv += consumed;
 	if (cli_wants_help(argc, argv)) {
 		if (cmd->group)
-			printf("usage: %s %s %s %s\n\n%s\n", ctx.prog, cmd->group, cmd->name, cmd->usage,
-			       cmd->summary);
+			printf("usage: %s %s %s %s\n\n%s\n", ctx.prog, cmd->group, cmd->name,
+			       cmd->usage, cmd->summary);
 		else
-			printf("usage: %s %s %s\n\n%s\n", ctx.prog, cmd->name, cmd->usage, cmd->summary);
+			printf("usage: %s %s %s\n\n%s\n", ctx.prog, cmd->name, cmd->usage,
+			       cmd->summary);
 		return CLI_EXIT_OK;
 	}
 	return cmd->run(&ctx, argc, argv);

@@ -135,7 +135,8 @@ static int add_file(struct pack *pk, const char *full, const char *rel, const st
 out:
 	if (rv)
 		fprintf(stderr, "det: %s: %s\n", full,
-		        archive_error_string(pk->a) ? archive_error_string(pk->a) : strerror(errno));
+		        archive_error_string(pk->a) ? archive_error_string(pk->a)
+		                                    : strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	archive_entry_free(e);
@@ -165,7 +166,7 @@ static int walk(struct pack *pk, const char *root, const char *rel, int depth)
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (snprintf(crel, sizeof(crel), "%s%s%s", rel, *rel ? "/" : "", de->d_name) >=
-		            (int)sizeof(crel) ||
+		        (int)sizeof(crel) ||
 		    snprintf(cfull, sizeof(cfull), "%s/%s", root, crel) >= (int)sizeof(cfull)) {
 			fprintf(stderr, "det: %s/%s: path too long\n", full, de->d_name);
 			rv = -1;
@@ -213,8 +214,9 @@ int cli_pack_dir(const char *dir, unsigned char **data, size_t *len, size_t max_
 	rv = 0;
 out:
 	if (pk.too_big)
-		fprintf(stderr, "det: %s: the model definition is larger than %zu bytes "
-		                "(list big files in .detignore)\n",
+		fprintf(stderr,
+		        "det: %s: the model definition is larger than %zu bytes "
+		        "(list big files in .detignore)\n",
 		        dir, max_bytes);
 	if (pk.a)
 		archive_write_free(pk.a);

@@ -38,8 +38,8 @@ struct expconf_diags {
 	char *file; /* file name used in messages */
 	struct expconf_diag *items;
 	size_t count;
-	size_t errors;   /* how many have EXPCONF_ERROR */
-	size_t dropped;  /* diagnostics over EXPCONF_MAX_DIAGS */
+	size_t errors;  /* how many have EXPCONF_ERROR */
+	size_t dropped; /* diagnostics over EXPCONF_MAX_DIAGS */
 };
 
 /* A parsed configuration: normalized JSON plus where each key path came from. */

@@ -61,8 +61,8 @@ static int parse_master(struct http_client *c, const char *master, char *err, si
 	if (strncmp(master, "unix:", 5) == 0) {
 		const char *path = master + 5;
 		if (path[0] != '/') {
-			snprintf(err, errlen, "master address %s: unix socket path must be absolute",
-			         master);
+			snprintf(err, errlen,
+			         "master address %s: unix socket path must be absolute", master);
 			return -1;
 		}
 		c->unix_socket = strdup(path);
@@ -313,7 +313,8 @@ int http_client_json(struct http_client *c, const char *method, const char *path
 		json_error_t jerr;
 		*out = json_loadb(resp.body, resp.len, 0, &jerr);
 		if (!*out) {
-			snprintf(err, errlen, "%s %s: answer is not JSON: %s", method, path, jerr.text);
+			snprintf(err, errlen, "%s %s: answer is not JSON: %s", method, path,
+			         jerr.text);
 			goto fail;
 		}
 	}

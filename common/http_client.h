@@ -17,8 +17,8 @@ struct http_client;
 
 /* A response: status and body (NUL-terminated, also binary-safe with len). */
 struct http_response {
-	long status;  /* HTTP status; 0 when the request never got an answer */
-	char *body;   /* owned; NULL when empty */
+	long status; /* HTTP status; 0 when the request never got an answer */
+	char *body;  /* owned; NULL when empty */
 	size_t len;
 };
 

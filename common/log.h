@@ -25,6 +25,6 @@ const char *log_level_name(enum log_level level);
 
 /* Write one line: "ident: level: message". */
 void log_msg(const struct log_sink *sink, enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -233,7 +233,8 @@ int tfevents_add_scalars(struct tfevents_writer *w, int64_t step, double wall_ti
 	for (size_t i = 0; i < n; i++) {
 		size_t tag_len = strlen(tags[i]);
 		if (tag_len == 0 || tag_len > TFEVENTS_MAX_TAG_BYTES) {
-			snprintf(err, errlen, "scalar tag must be 1 to %d bytes", TFEVENTS_MAX_TAG_BYTES);
+			snprintf(err, errlen, "scalar tag must be 1 to %d bytes",
+			         TFEVENTS_MAX_TAG_BYTES);
 			goto fail;
 		}
 		value.len = 0;
@@ -244,7 +245,8 @@ int tfevents_add_scalars(struct tfevents_writer *w, int64_t step, double wall_ti
 	}
 	if (pbuf_double_field(&event, 1, wall_time) < 0 || pbuf_key(&event, 2, 0) < 0 ||
 	    pbuf_varint(&event, (uint64_t)step) < 0 ||
-	    pbuf_bytes_field(&event, 5, summary.data ? summary.data : (const void *)"", summary.len) < 0)
+	    pbuf_bytes_field(&event, 5, summary.data ? summary.data : (const void *)"",
+	                     summary.len) < 0)
 		goto nomem;
 	rv = write_record(w, &event, err, errlen);
 	goto fail;

@@ -2,3 +2,4 @@
 # doc: build fragment included by the top-level Makefile.am.
 EXTRA_DIST += doc/expconf.md doc/limits.md
 include doc/master.mk
+include doc/admin.mk

@@ -32,10 +32,10 @@ void api_error(struct http_reply *rep, int status, const char *fmt, ...)
 	static const struct {
 		int status;
 		const char *code;
-	} codes[] = {{400, "invalid_argument"}, {401, "unauthenticated"}, {403, "permission_denied"},
-	             {404, "not_found"},        {405, "method_not_allowed"},
-	             {409, "failed_precondition"}, {413, "too_large"}, {500, "internal"},
-	             {503, "unavailable"}};
+	} codes[] = {
+	    {400, "invalid_argument"}, {401, "unauthenticated"},    {403, "permission_denied"},
+	    {404, "not_found"},        {405, "method_not_allowed"}, {409, "failed_precondition"},
+	    {413, "too_large"},        {500, "internal"},           {503, "unavailable"}};
 	const char *code = "internal";
 	char msg[2048];
 	va_list ap;
@@ -95,14 +95,16 @@ static json_t *user_by_id_locked(struct app *a, int64_t id)
 {
 	const char *k;
 	json_t *u;
-	json_object_foreach(a->users, k, u) if (json_integer_value(json_object_get(u, "id")) == id)
-		return u;
+	json_object_foreach (a->users, k, u) {
+		if (json_integer_value(json_object_get(u, "id")) == id)
+			return u;
+	}
 	return NULL;
 }
 
 /* Create a user row (lock held). NULL with err. */
-static json_t *user_create_locked(struct app *a, const char *name, const char *password,
-                                  int admin, long uid, char *err, size_t errlen)
+static json_t *user_create_locked(struct app *a, const char *name, const char *password, int admin,
+                                  long uid, char *err, size_t errlen)
 {
 	char hash[256] = "";
 	int64_t id = 1;
@@ -111,8 +113,7 @@ static json_t *user_create_locked(struct app *a, const char *name, const char *p
 
 	if (password && auth_hash_password(password, hash, sizeof(hash), err, errlen))
 		return NULL;
-	json_object_foreach(a->users, k, u)
-	{
+	json_object_foreach (a->users, k, u) {
 		int64_t x = json_integer_value(json_object_get(u, "id"));
 		if (x >= id)
 			id = x + 1;
@@ -145,13 +146,21 @@ int api_auth_init(struct app *a, char *err, size_t errlen)
 
 	if (!tokens)
 		goto out;
-	json_array_foreach(users, i, r)
-	{
-		json_object_set_new(r, "admin", json_boolean(json_integer_value(json_object_get(r, "admin"))));
+	json_array_foreach (users, i, r) {
+		json_object_set_new(r, "admin",
+		                    json_boolean(json_integer_value(json_object_get(r, "admin"))));
 		json_object_set(a->users, json_string_value(json_object_get(r, "name")), r);
 	}
-	json_array_foreach(tokens, i, r)
-		json_object_set(a->tokens, json_string_value(json_object_get(r, "token")), r);
+	json_array_foreach (tokens, i, r) {
+		/* In memory a token maps to who it is; the key is the token itself. */
+		char *tok = strdup(json_string_value(json_object_get(r, "token")));
+		if (!tok)
+			goto out;
+		json_object_del(r, "token");
+		json_object_del(r, "created_at");
+		json_object_set(a->tokens, tok, r);
+		free(tok);
+	}
 	if (!json_object_get(a->users, "admin")) {
 		char pw[21], path[4096];
 		if (auth_new_password(pw, 20) ||
@@ -178,6 +187,27 @@ out:
 	return rv;
 }
 
+/* The det user of a Unix uid (created on first contact): root is the admin,
+ * others are named after their account. Lock held. */
+static json_t *user_of_uid_locked(struct app *a, uid_t uid, char *err, size_t errlen)
+{
+	char buf[4096], name[64];
+	struct passwd pw, *res = NULL;
+	json_t *u;
+
+	if (uid == 0)
+		snprintf(name, sizeof(name), "admin");
+	else if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res &&
+	         strlen(res->pw_name) < sizeof(name))
+		snprintf(name, sizeof(name), "%s", res->pw_name);
+	else
+		snprintf(name, sizeof(name), "uid%u", (unsigned)uid);
+	u = json_object_get(a->users, name);
+	if (!u)
+		u = user_create_locked(a, name, NULL, 0, (long)uid, err, errlen);
+	return u;
+}
+
 /* Who is calling? 0, or an HTTP status with the reply filled. */
 static int authenticate(struct app *a, const struct http_request *req, struct principal *p,
                         struct http_reply *rep)
@@ -202,28 +232,29 @@ static int authenticate(struct app *a, const struct http_request *req, struct pr
 		u = user_by_id_locked(a, json_integer_value(json_object_get(t, "user_id")));
 		if (!u)
 			goto denied;
+	} else if (req->authorization && !strncmp(req->authorization, "Munge ", 6)) {
+		uid_t uid;
+		pthread_mutex_unlock(&a->lock); /* munged is a round trip */
+		if (auth_munge_decode(req->authorization + 6, a->cfg->munge_socket, &uid, err,
+		                      sizeof(err))) {
+			api_error(rep, 401, "%s", err);
+			return 401;
+		}
+		pthread_mutex_lock(&a->lock);
+		u = user_of_uid_locked(a, uid, err, sizeof(err));
+		if (!u) {
+			pthread_mutex_unlock(&a->lock);
+			api_error(rep, 500, "%s", err);
+			return 500;
+		}
 	} else if (req->authorization) {
 		goto denied;
 	} else if (req->peer_local) {
-		/* Trusted Unix socket peer: root is the admin, others their own user. */
-		char buf[4096], name[64];
-		struct passwd pw, *res = NULL;
-		if (req->peer_uid == 0) {
-			snprintf(name, sizeof(name), "admin");
-		} else if (getpwuid_r(req->peer_uid, &pw, buf, sizeof(buf), &res) == 0 && res &&
-		           strlen(res->pw_name) < sizeof(name)) {
-			snprintf(name, sizeof(name), "%s", res->pw_name);
-		} else {
-			snprintf(name, sizeof(name), "uid%u", (unsigned)req->peer_uid);
-		}
-		u = json_object_get(a->users, name);
+		u = user_of_uid_locked(a, req->peer_uid, err, sizeof(err));
 		if (!u) {
-			u = user_create_locked(a, name, NULL, 0, (long)req->peer_uid, err, sizeof(err));
-			if (!u) {
-				pthread_mutex_unlock(&a->lock);
-				api_error(rep, 500, "%s", err);
-				return 500;
-			}
+			pthread_mutex_unlock(&a->lock);
+			api_error(rep, 500, "%s", err);
+			return 500;
 		}
 	} else {
 		pthread_mutex_unlock(&a->lock);
@@ -271,10 +302,13 @@ static void h_pools(struct app *a, struct api_call *c, struct http_reply *rep)
 	json_int_t slots = 0;
 	size_t i;
 	json_t *n;
-	json_array_foreach(nodes, i, n) slots += json_integer_value(json_object_get(n, "slots"));
+	json_array_foreach (nodes, i, n) {
+		slots += json_integer_value(json_object_get(n, "slots"));
+	}
 	json_decref(nodes);
-	api_json(rep, 200, json_pack("{s:[{s:s, s:I, s:s}]}", "resource_pools", "name", "default",
-	                             "slots", slots, "resource_manager", a->rm->ops->name));
+	api_json(rep, 200,
+	         json_pack("{s:[{s:s, s:I, s:s}]}", "resource_pools", "name", "default", "slots",
+	                   slots, "resource_manager", a->rm->ops->name));
 }
 
 static void h_me(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -405,10 +439,11 @@ static void h_users(struct app *a, struct api_call *c, struct http_reply *rep)
 	const char *k;
 	json_t *u;
 	pthread_mutex_lock(&a->lock);
-	json_object_foreach(a->users, k, u)
-		json_array_append_new(out, json_pack("{s:O, s:s, s:O}", "id", json_object_get(u, "id"),
-	                                             "username", k, "admin",
-	                                             json_object_get(u, "admin")));
+	json_object_foreach (a->users, k, u) {
+		json_array_append_new(out, json_pack("{s:O, s:s, s:O}", "id",
+		                                     json_object_get(u, "id"), "username", k,
+		                                     "admin", json_object_get(u, "admin")));
+	}
 	pthread_mutex_unlock(&a->lock);
 	api_json(rep, 200, json_pack("{s:o}", "users", out));
 }
@@ -418,46 +453,47 @@ static void h_prometheus(struct app *a, struct api_call *c, struct http_reply *r
 /* ---- routing -------------------------------------------------------------- */
 
 static const struct api_route routes[] = {
-	{"GET", "/health", h_health, API_AUTH_NONE},
-	{"GET", "/metrics", h_prometheus, API_AUTH_NONE},
-	{"GET", "/api/v1/health", h_health, API_AUTH_NONE},
-	{"GET", "/api/v1/master", h_master, API_AUTH_USER},
-	{"GET", "/api/v1/agents", h_agents, API_AUTH_USER},
-	{"GET", "/api/v1/resource-pools", h_pools, API_AUTH_USER},
-	{"POST", "/api/v1/auth/login", h_login, API_AUTH_NONE},
-	{"POST", "/api/v1/auth/logout", h_logout, API_AUTH_ANY},
-	{"GET", "/api/v1/me", h_me, API_AUTH_ANY},
-	{"GET", "/api/v1/users", h_users, API_AUTH_USER},
-	{"POST", "/api/v1/users", h_user_create, API_AUTH_USER},
-	{"POST", "/api/v1/experiments", api_exp_create, API_AUTH_USER},
-	{"GET", "/api/v1/experiments", api_exp_list, API_AUTH_USER},
-	{"GET", "/api/v1/experiments/{id}", api_exp_get, API_AUTH_USER},
-	{"DELETE", "/api/v1/experiments/{id}", api_exp_delete, API_AUTH_USER},
-	{"POST", "/api/v1/experiments/{id}/activate", api_exp_activate, API_AUTH_USER},
-	{"POST", "/api/v1/experiments/{id}/pause", api_exp_pause, API_AUTH_USER},
-	{"POST", "/api/v1/experiments/{id}/cancel", api_exp_cancel, API_AUTH_USER},
-	{"POST", "/api/v1/experiments/{id}/kill", api_exp_kill, API_AUTH_USER},
-	{"POST", "/api/v1/experiments/{id}/archive", api_exp_archive, API_AUTH_USER},
-	{"POST", "/api/v1/experiments/{id}/unarchive", api_exp_unarchive, API_AUTH_USER},
-	{"GET", "/api/v1/experiments/{id}/trials", api_exp_trials, API_AUTH_USER},
-	{"GET", "/api/v1/experiments/{id}/checkpoints", api_exp_checkpoints, API_AUTH_USER},
-	{"GET", "/api/v1/experiments/{id}/model_def", api_exp_model_def, API_AUTH_ANY},
-	{"POST", "/api/v1/experiments/{id}/claim", api_claim, API_AUTH_ANY},
-	{"POST", "/api/v1/preview-hp-search", api_preview, API_AUTH_USER},
-	{"GET", "/api/v1/trials/{id}", api_trial_get, API_AUTH_USER},
-	{"POST", "/api/v1/trials/{id}/kill", api_trial_kill, API_AUTH_USER},
-	{"GET", "/api/v1/trials/{id}/metrics", api_trial_metrics_get, API_AUTH_USER},
-	{"GET", "/api/v1/trials/{id}/logs", api_trial_logs_get, API_AUTH_USER},
-	{"GET", "/api/v1/trials/{id}/checkpoints", api_trial_checkpoints, API_AUTH_USER},
-	{"POST", "/api/v1/trials/{id}/metrics", api_trial_metrics, API_AUTH_TRIAL},
-	{"POST", "/api/v1/trials/{id}/checkpoints", api_trial_checkpoint, API_AUTH_TRIAL},
-	{"POST", "/api/v1/trials/{id}/logs", api_trial_logs, API_AUTH_TRIAL},
-	{"POST", "/api/v1/trials/{id}/progress", api_trial_progress, API_AUTH_TRIAL},
-	{"POST", "/api/v1/trials/{id}/early_exit", api_trial_early_exit, API_AUTH_TRIAL},
-	{"POST", "/api/v1/trials/{id}/exit", api_trial_exit, API_AUTH_TRIAL},
-	{"GET", "/api/v1/trials/{id}/signals", api_trial_signals, API_AUTH_TRIAL},
-	{"GET", "/api/v1/checkpoints/{uuid}", api_checkpoint_get, API_AUTH_ANY},
-	{"DELETE", "/api/v1/checkpoints/{uuid}", api_checkpoint_delete, API_AUTH_USER},
+    {"GET", "/health", h_health, API_AUTH_NONE},
+    {"GET", "/metrics", h_prometheus, API_AUTH_NONE},
+    {"GET", "/api/v1/health", h_health, API_AUTH_NONE},
+    {"GET", "/api/v1/master", h_master, API_AUTH_USER},
+    {"GET", "/api/v1/agents", h_agents, API_AUTH_USER},
+    {"GET", "/api/v1/resource-pools", h_pools, API_AUTH_USER},
+    {"POST", "/api/v1/auth/login", h_login, API_AUTH_NONE},
+    {"POST", "/api/v1/auth/logout", h_logout, API_AUTH_ANY},
+    {"GET", "/api/v1/me", h_me, API_AUTH_ANY},
+    {"GET", "/api/v1/users", h_users, API_AUTH_USER},
+    {"POST", "/api/v1/users", h_user_create, API_AUTH_USER},
+    {"POST", "/api/v1/experiments", api_exp_create, API_AUTH_USER},
+    {"GET", "/api/v1/experiments", api_exp_list, API_AUTH_USER},
+    {"GET", "/api/v1/experiments/{id}", api_exp_get, API_AUTH_USER},
+    {"DELETE", "/api/v1/experiments/{id}", api_exp_delete, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/activate", api_exp_activate, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/pause", api_exp_pause, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/cancel", api_exp_cancel, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/kill", api_exp_kill, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/archive", api_exp_archive, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/unarchive", api_exp_unarchive, API_AUTH_USER},
+    {"GET", "/api/v1/experiments/{id}/trials", api_exp_trials, API_AUTH_USER},
+    {"GET", "/api/v1/experiments/{id}/checkpoints", api_exp_checkpoints, API_AUTH_USER},
+    {"GET", "/api/v1/experiments/{id}/model_def", api_exp_model_def, API_AUTH_ANY},
+    {"POST", "/api/v1/experiments/{id}/claim", api_claim, API_AUTH_ANY},
+    {"POST", "/api/v1/preview-hp-search", api_preview, API_AUTH_USER},
+    {"GET", "/api/v1/trials/{id}", api_trial_get, API_AUTH_USER},
+    {"POST", "/api/v1/trials/{id}/kill", api_trial_kill, API_AUTH_USER},
+    {"GET", "/api/v1/trials/{id}/metrics", api_trial_metrics_get, API_AUTH_USER},
+    {"GET", "/api/v1/trials/{id}/logs", api_trial_logs_get, API_AUTH_USER},
+    {"GET", "/api/v1/trials/{id}/checkpoints", api_trial_checkpoints, API_AUTH_USER},
+    {"POST", "/api/v1/trials/{id}/metrics", api_trial_metrics, API_AUTH_TRIAL},
+    {"POST", "/api/v1/trials/{id}/checkpoints", api_trial_checkpoint, API_AUTH_TRIAL},
+    {"POST", "/api/v1/trials/{id}/logs", api_trial_logs, API_AUTH_TRIAL},
+    {"POST", "/api/v1/trials/{id}/progress", api_trial_progress, API_AUTH_TRIAL},
+    {"POST", "/api/v1/trials/{id}/early_exit", api_trial_early_exit, API_AUTH_TRIAL},
+    {"POST", "/api/v1/trials/{id}/exit", api_trial_exit, API_AUTH_TRIAL},
+    {"GET", "/api/v1/trials/{id}/signals", api_trial_signals, API_AUTH_TRIAL},
+    {"GET", "/api/v1/checkpoints/{uuid}", api_checkpoint_get, API_AUTH_ANY},
+    {"DELETE", "/api/v1/checkpoints/{uuid}", api_checkpoint_delete, API_AUTH_USER},
+    {"POST", "/api/v1/allocations/{id}/events", api_allocation_events, API_AUTH_USER},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -474,7 +510,8 @@ static int match(const char *pattern, const char *path, int64_t *id, char *uuid,
 			if (is_id) {
 				int64_t v = 0;
 				for (size_t i = 0; i < n; i++) {
-					if (path[i] < '0' || path[i] > '9' || v > INT64_MAX / 10 - 9)
+					if (path[i] < '0' || path[i] > '9' ||
+					    v > INT64_MAX / 10 - 9)
 						return 0;
 					v = v * 10 + (path[i] - '0');
 				}
@@ -497,8 +534,8 @@ static int match(const char *pattern, const char *path, int64_t *id, char *uuid,
 	return !*pattern && !*path;
 }
 
-static int route_find(const char *method, const char *path, int64_t *id, char *uuid,
-                      size_t ulen, int *method_mismatch)
+static int route_find(const char *method, const char *path, int64_t *id, char *uuid, size_t ulen,
+                      int *method_mismatch)
 {
 	*method_mismatch = 0;
 	for (size_t i = 0; i < NROUTES; i++) {
@@ -551,11 +588,12 @@ static void handle(void *ctx, const struct http_request *req, struct http_reply 
 		api_error(rep, 403, "this token belongs to trial %lld", (long long)c.who.trial_id);
 		return;
 	}
-	if (!strcmp(req->method, "POST") && (req->body_len || (rt->handler != h_logout &&
-	    rt->handler != api_exp_activate && rt->handler != api_exp_pause &&
-	    rt->handler != api_exp_cancel && rt->handler != api_exp_kill &&
-	    rt->handler != api_exp_archive && rt->handler != api_exp_unarchive &&
-	    rt->handler != api_trial_kill))) {
+	if (!strcmp(req->method, "POST") &&
+	    (req->body_len ||
+	     (rt->handler != h_logout && rt->handler != api_exp_activate &&
+	      rt->handler != api_exp_pause && rt->handler != api_exp_cancel &&
+	      rt->handler != api_exp_kill && rt->handler != api_exp_archive &&
+	      rt->handler != api_exp_unarchive && rt->handler != api_trial_kill))) {
 		c.body = api_body(req, rep);
 		if (!c.body)
 			return;
@@ -611,16 +649,19 @@ static void h_prometheus(struct app *a, struct api_call *c, struct http_reply *r
 			by_state[s]++;
 		const char *k;
 		json_t *t;
-		json_object_foreach(e->trials, k, t) running +=
-			!strcmp(json_string_value(json_object_get(t, "state")), "ACTIVE");
+		json_object_foreach (e->trials, k, t) {
+			running +=
+			    !strcmp(json_string_value(json_object_get(t, "state")), "ACTIVE");
+		}
 	}
 	pthread_mutex_unlock(&a->lock);
 	fprintf(f, "# HELP det_experiments Experiments by state.\n# TYPE det_experiments gauge\n");
 	for (int s = 0; s < FSM_NSTATES; s++)
 		fprintf(f, "det_experiments{state=\"%s\"} %d\n", fsm_state_name((enum fsm_state)s),
 		        by_state[s]);
-	fprintf(f, "# HELP det_trials_running Trials in state ACTIVE.\n"
-	           "# TYPE det_trials_running gauge\ndet_trials_running %d\n",
+	fprintf(f,
+	        "# HELP det_trials_running Trials in state ACTIVE.\n"
+	        "# TYPE det_trials_running gauge\ndet_trials_running %d\n",
 	        running);
 	store_stats(a->store, &batches, &ops, &commit_s);
 	fprintf(f,
@@ -640,7 +681,8 @@ static void h_prometheus(struct app *a, struct api_call *c, struct http_reply *r
 		for (int s = 1; s < 6; s++)
 			if (a->route_count[r][s])
 				fprintf(f,
-				        "det_http_requests_total{method=\"%s\",route=\"%s\",code=\"%dxx\"}"
+				        "det_http_requests_total{method=\"%s\",route=\"%s\",code="
+				        "\"%dxx\"}"
 				        " %llu\n",
 				        m, p, s, (unsigned long long)a->route_count[r][s]);
 	}
@@ -652,16 +694,18 @@ static void h_prometheus(struct app *a, struct api_call *c, struct http_reply *r
 		if (!a->route_hist[r][APP_NBUCKETS])
 			continue;
 		for (int b = 0; b < APP_NBUCKETS; b++)
-			fprintf(f,
-			        "det_http_request_seconds_bucket{method=\"%s\",route=\"%s\",le=\"%g\"}"
-			        " %llu\n",
-			        m, p, buckets[b], (unsigned long long)a->route_hist[r][b]);
-		fprintf(f,
-		        "det_http_request_seconds_bucket{method=\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n"
-		        "det_http_request_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n"
-		        "det_http_request_seconds_count{method=\"%s\",route=\"%s\"} %llu\n",
-		        m, p, (unsigned long long)a->route_hist[r][APP_NBUCKETS], m, p,
-		        a->route_sum[r], m, p, (unsigned long long)a->route_hist[r][APP_NBUCKETS]);
+			fprintf(
+			    f,
+			    "det_http_request_seconds_bucket{method=\"%s\",route=\"%s\",le=\"%g\"}"
+			    " %llu\n",
+			    m, p, buckets[b], (unsigned long long)a->route_hist[r][b]);
+		fprintf(
+		    f,
+		    "det_http_request_seconds_bucket{method=\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n"
+		    "det_http_request_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n"
+		    "det_http_request_seconds_count{method=\"%s\",route=\"%s\"} %llu\n",
+		    m, p, (unsigned long long)a->route_hist[r][APP_NBUCKETS], m, p, a->route_sum[r],
+		    m, p, (unsigned long long)a->route_hist[r][APP_NBUCKETS]);
 	}
 	pthread_mutex_unlock(&a->stats_lock);
 	fclose(f);
@@ -673,7 +717,7 @@ static void h_prometheus(struct app *a, struct api_call *c, struct http_reply *r
 }
 
 const struct http_server_ops api_ops_template = {
-	.body_limit = body_limit,
-	.handle = handle,
-	.observe = observe,
+    .body_limit = body_limit,
+    .handle = handle,
+    .observe = observe,
 };

@@ -106,8 +106,8 @@ void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
 		}
 		if (mlen > API_MAX_MODEL_BYTES) {
 			free(model);
-			api_error(rep, 413, "model_definition: %zu bytes, over the %ld byte limit", mlen,
-			          API_MAX_MODEL_BYTES);
+			api_error(rep, 413, "model_definition: %zu bytes, over the %ld byte limit",
+			          mlen, API_MAX_MODEL_BYTES);
 			return;
 		}
 	}
@@ -116,8 +116,8 @@ void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "activate: expected true or false");
 		return;
 	}
-	int status = exp_create(a, &c->who, json_string_value(cfg), json_string_length(cfg),
-	                        model, mlen, act ? json_is_true(act) : 1, &out, err, sizeof(err));
+	int status = exp_create(a, &c->who, json_string_value(cfg), json_string_length(cfg), model,
+	                        mlen, act ? json_is_true(act) : 1, &out, err, sizeof(err));
 	free(model);
 	if (status != 200)
 		api_error(rep, status, "%s", err);
@@ -153,9 +153,10 @@ static int has_label(json_t *row, const char *label)
 {
 	size_t i;
 	json_t *l;
-	json_array_foreach(json_object_get(row, "labels"), i, l) if (json_is_string(l) &&
-	                                                            !strcmp(json_string_value(l),
-	                                                                    label)) return 1;
+	json_array_foreach (json_object_get(row, "labels"), i, l) {
+		if (json_is_string(l) && !strcmp(json_string_value(l), label))
+			return 1;
+	}
 	return 0;
 }
 
@@ -181,8 +182,8 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 	const char *sort = http_request_arg(c->req, "sort");
 	const char *order = http_request_arg(c->req, "order");
 	long limit = 100, offset = 0;
-	static const char *const sortable[] = {"id", "name", "state", "created_at", "progress",
-	                                       "ended_at"};
+	static const char *const sortable[] = {"id",         "name",     "state",
+	                                       "created_at", "progress", "ended_at"};
 	int sort_ok = !sort;
 
 	if (parse_nonneg(http_request_arg(c->req, "limit"), 1000, &limit) ||
@@ -197,8 +198,9 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 	for (size_t i = 0; sort && i < sizeof(sortable) / sizeof(sortable[0]); i++)
 		sort_ok |= !strcmp(sort, sortable[i]);
 	if (!sort_ok || (order && strcmp(order, "asc") && strcmp(order, "desc"))) {
-		api_error(rep, 400, "sort: one of id, name, state, created_at, progress, ended_at;"
-		                    " order: asc or desc");
+		api_error(rep, 400,
+		          "sort: one of id, name, state, created_at, progress, ended_at;"
+		          " order: asc or desc");
 		return;
 	}
 	json_t *all = json_array();
@@ -256,8 +258,7 @@ void api_exp_get(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_json(rep, 200, json_pack("{s:o}", "experiment", v));
 }
 
-static void lifecycle(struct app *a, struct api_call *c, struct http_reply *rep,
-                      enum fsm_event ev)
+static void lifecycle(struct app *a, struct api_call *c, struct http_reply *rep, enum fsm_event ev)
 {
 	char err[512];
 	if (!may_change(a, c, rep))
@@ -328,7 +329,9 @@ void api_exp_trials(struct app *a, struct api_call *c, struct http_reply *rep)
 	if (e) {
 		const char *k;
 		json_t *t;
-		json_object_foreach(e->trials, k, t) json_array_append_new(out, exp_trial_view(t));
+		json_object_foreach (e->trials, k, t) {
+			json_array_append_new(out, exp_trial_view(t));
+		}
 	}
 	pthread_mutex_unlock(&a->lock);
 	if (!e) {
@@ -389,7 +392,8 @@ void api_exp_model_def(struct app *a, struct api_call *c, struct http_reply *rep
 		if (err[0])
 			api_error(rep, 500, "%s", err);
 		else
-			api_error(rep, 404, "experiment %lld has no model definition", (long long)c->id);
+			api_error(rep, 404, "experiment %lld has no model definition",
+			          (long long)c->id);
 		return;
 	}
 	free(rep->body);
@@ -435,8 +439,8 @@ void api_preview(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "config: expected the experiment YAML as a string");
 		return;
 	}
-	int status = exp_preview(json_string_value(cfg), json_string_length(cfg), &out, err,
-	                         sizeof(err));
+	int status =
+	    exp_preview(json_string_value(cfg), json_string_length(cfg), &out, err, sizeof(err));
 	if (status != 200)
 		api_error(rep, status, "%s", err);
 	else

@@ -34,7 +34,7 @@ struct api_route {
 
 /* Fill rep with {"error": {code, message}} and status. */
 void api_error(struct http_reply *rep, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Fill rep with body (reference stolen; NULL = {}). */
 void api_json(struct http_reply *rep, int status, json_t *body);
@@ -70,6 +70,7 @@ void api_trial_early_exit(struct app *a, struct api_call *c, struct http_reply *
 void api_trial_exit(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_trial_signals(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_checkpoint_get(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_allocation_events(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_checkpoint_delete(struct app *a, struct api_call *c, struct http_reply *rep);
 
 #endif

@@ -88,7 +88,8 @@ void api_trial_metrics_get(struct app *a, struct api_call *c, struct http_reply 
 	char err[256];
 
 	if (bad || (group && strcmp(group, "training") && strcmp(group, "validation"))) {
-		api_error(rep, 400, "group: training|validation; after, limit (<= 10000): integers");
+		api_error(rep, 400,
+		          "group: training|validation; after, limit (<= 10000): integers");
 		return;
 	}
 	if (!trial_exists(a, c->id, NULL, NULL)) {
@@ -184,8 +185,7 @@ void api_trial_metrics(struct app *a, struct api_call *c, struct http_reply *rep
 		api_error(rep, 400, "metrics: expected an object of 1 to 1000 name: number pairs");
 		return;
 	}
-	json_object_foreach(metrics, k, v)
-	{
+	json_object_foreach (metrics, k, v) {
 		if (!json_is_number(v) || strlen(k) > 256) {
 			api_error(rep, 400, "metrics.%.256s: expected a number", k);
 			return;
@@ -245,15 +245,15 @@ void api_trial_checkpoint(struct app *a, struct api_call *c, struct http_reply *
 		api_error(rep, 400, "files: expected an array of {path, size, sha256}");
 		return;
 	}
-	json_array_foreach(files, i, f)
-	{
+	json_array_foreach (files, i, f) {
 		const char *p = json_string_value(json_object_get(f, "path"));
 		json_t *size = json_object_get(f, "size");
 		const char *sha = json_string_value(json_object_get(f, "sha256"));
 		if (!p || !*p || p[0] == '/' || strstr(p, "..") || !json_is_integer(size) ||
 		    json_integer_value(size) < 0 || !sha || !hex64(sha)) {
 			api_error(rep, 400,
-			          "files[%zu]: expected {path: relative path, size: bytes, sha256: 64 hex}",
+			          "files[%zu]: expected {path: relative path, size: bytes, sha256: "
+			          "64 hex}",
 			          i);
 			return;
 		}
@@ -278,20 +278,20 @@ void api_trial_logs(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "logs: expected an array of at most %d lines", MAX_LOG_LINES);
 		return;
 	}
-	json_array_foreach(logs, i, l)
-	{
+	json_array_foreach (logs, i, l) {
 		const char *stream = json_string_value(json_object_get(l, "stream"));
 		json_t *rank = json_object_get(l, "rank");
 		json_t *line = json_object_get(l, "line");
 		json_t *ts = json_object_get(l, "timestamp");
 		if (!json_is_integer(rank) || json_integer_value(rank) < 0 || !stream ||
-		    (strcmp(stream, "stdout") && strcmp(stream, "stderr")) || !json_is_string(line) ||
-		    json_string_length(line) > MAX_LINE_BYTES || !json_is_string(ts) ||
-		    json_string_length(ts) > 64) {
-			api_error(rep, 400,
-			          "logs[%zu]: expected {rank: int, stream: stdout|stderr, timestamp: "
-			          "RFC3339, line: text}",
-			          i);
+		    (strcmp(stream, "stdout") && strcmp(stream, "stderr")) ||
+		    !json_is_string(line) || json_string_length(line) > MAX_LINE_BYTES ||
+		    !json_is_string(ts) || json_string_length(ts) > 64) {
+			api_error(
+			    rep, 400,
+			    "logs[%zu]: expected {rank: int, stream: stdout|stderr, timestamp: "
+			    "RFC3339, line: text}",
+			    i);
 			return;
 		}
 	}
@@ -321,8 +321,8 @@ void api_trial_early_exit(struct app *a, struct api_call *c, struct http_reply *
 {
 	const char *r = json_string_value(json_object_get(c->body, "reason"));
 	char err[512];
-	if (!r || (strcmp(r, "INVALID_HP") && strcmp(r, "ERRORED") &&
-	           strcmp(r, "USER_REQUESTED_STOP"))) {
+	if (!r ||
+	    (strcmp(r, "INVALID_HP") && strcmp(r, "ERRORED") && strcmp(r, "USER_REQUESTED_STOP"))) {
 		api_error(rep, 400, "reason: expected INVALID_HP, ERRORED or USER_REQUESTED_STOP");
 		return;
 	}
@@ -346,7 +346,8 @@ void api_trial_exit(struct app *a, struct api_call *c, struct http_reply *rep)
 		return;
 	}
 	if (sig && !json_is_null(sig) &&
-	    (!json_is_integer(sig) || json_integer_value(sig) < 1 || json_integer_value(sig) > 64)) {
+	    (!json_is_integer(sig) || json_integer_value(sig) < 1 ||
+	     json_integer_value(sig) > 64)) {
 		api_error(rep, 400, "signal: expected null or a signal number 1..64");
 		return;
 	}
@@ -365,7 +366,8 @@ void api_trial_signals(struct app *a, struct api_call *c, struct http_reply *rep
 	int64_t wait = arg_int(c, "timeout_seconds", 0, SIGNALS_MAX_WAIT_S, &bad);
 
 	if (bad) {
-		api_error(rep, 400, "timeout_seconds: expected an integer 0..%d", SIGNALS_MAX_WAIT_S);
+		api_error(rep, 400, "timeout_seconds: expected an integer 0..%d",
+		          SIGNALS_MAX_WAIT_S);
 		return;
 	}
 	if (exp_trial_signals(a, c->id, &stop, &preempt)) {

@@ -33,8 +33,8 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 
 	memset(a, 0, sizeof(*a));
 	a->cfg = cfg;
-	a->log = (struct log_sink){.level = cfg->log_level, .use_syslog = cfg->log_syslog,
-	                           .ident = "det-master"};
+	a->log = (struct log_sink){
+	    .level = cfg->log_level, .use_syslog = cfg->log_syslog, .ident = "det-master"};
 	a->started_at = app_now();
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_mutex_init(&a->stats_lock, NULL);

@@ -65,7 +65,7 @@ struct app {
 	int stopping;
 	pthread_t ticker;
 	int ticker_started;
-	pthread_mutex_t stats_lock; /* request statistics for /metrics */
+	pthread_mutex_t stats_lock;           /* request statistics for /metrics */
 	uint64_t route_count[APP_NROUTES][6]; /* by status class 1xx..5xx, [0] other */
 	uint64_t route_hist[APP_NROUTES][APP_NBUCKETS + 1];
 	double route_sum[APP_NROUTES];

@@ -4,6 +4,7 @@
 #define DET_AUTH_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #define AUTH_TOKEN_CHARS 64 /* hex characters of a token (32 random bytes) */
 
@@ -18,5 +19,10 @@ int auth_new_token(char *out, size_t outlen, char *err, size_t errlen);
 
 /* A random printable password of len characters into out (len+1 bytes). 0 or -1. */
 int auth_new_password(char *out, size_t len);
+
+/* Decode a MUNGE credential through munged at socket (NULL: munge's default)
+ * into the Unix uid that made it. 0, or -1 with err (invalid, expired,
+ * replayed, munged unreachable). */
+int auth_munge_decode(const char *cred, const char *socket, uid_t *uid, char *err, size_t errlen);
 
 #endif

@@ -53,7 +53,8 @@ static void keep_top(struct item *items, size_t n, int64_t trial, const struct o
 {
 	qsort_r(items, n, sizeof(*items), cmp_items, (void *)ord);
 	for (size_t i = 0; i < n && count > 0; i++) {
-		if (trial >= 0 && json_integer_value(json_object_get(items[i].row, "trial_id")) != trial)
+		if (trial >= 0 &&
+		    json_integer_value(json_object_get(items[i].row, "trial_id")) != trial)
 			continue;
 		if (need_metric && !json_is_number(json_object_get(items[i].row, "metric")))
 			continue;
@@ -76,8 +77,7 @@ json_t *ckpt_gc_select(const json_t *ckpts, const struct ckpt_gc_policy *p)
 		json_decref(trials);
 		return NULL;
 	}
-	json_array_foreach(ckpts, i, c)
-	{
+	json_array_foreach (ckpts, i, c) {
 		const char *st = json_string_value(json_object_get(c, "state"));
 		if (st && !strcmp(st, "DELETED"))
 			continue;
@@ -92,8 +92,7 @@ json_t *ckpt_gc_select(const json_t *ckpts, const struct ckpt_gc_policy *p)
 	keep_top(items, k, -1, &best, p->experiment_best, 1);
 	const char *tk;
 	json_t *v;
-	json_object_foreach(trials, tk, v)
-	{
+	json_object_foreach (trials, tk, v) {
 		int64_t t = strtoll(tk, NULL, 10);
 		keep_top(items, k, t, &best, p->trial_best, 1);
 		keep_top(items, k, t, &latest, p->trial_latest, 0);
@@ -122,14 +121,14 @@ int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *confi
 	json_t *srch = json_object_get(config, "searcher");
 	const char *metric = json_string_value(json_object_get(srch, "metric"));
 	struct ckpt_gc_policy p = {
-		.experiment_best = (int)json_integer_value(json_object_get(cs, "save_experiment_best")),
-		.trial_best = json_is_integer(json_object_get(cs, "save_trial_best"))
-		                      ? (int)json_integer_value(json_object_get(cs, "save_trial_best"))
-		                      : 1,
-		.trial_latest = json_is_integer(json_object_get(cs, "save_trial_latest"))
-		                        ? (int)json_integer_value(json_object_get(cs, "save_trial_latest"))
-		                        : 1,
-		.smaller_is_better = !json_is_false(json_object_get(srch, "smaller_is_better")),
+	    .experiment_best = (int)json_integer_value(json_object_get(cs, "save_experiment_best")),
+	    .trial_best = json_is_integer(json_object_get(cs, "save_trial_best"))
+	                      ? (int)json_integer_value(json_object_get(cs, "save_trial_best"))
+	                      : 1,
+	    .trial_latest = json_is_integer(json_object_get(cs, "save_trial_latest"))
+	                        ? (int)json_integer_value(json_object_get(cs, "save_trial_latest"))
+	                        : 1,
+	    .smaller_is_better = !json_is_false(json_object_get(srch, "smaller_is_better")),
 	};
 	json_t *ckpts = store_checkpoints(a->store, experiment_id, 0, err, errlen);
 	json_t *del = NULL;
@@ -141,8 +140,7 @@ int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *confi
 		return -1;
 	/* Attach each checkpoint's validation metric (same trial and steps). */
 	json_t *vals = json_object(); /* trial id -> metrics rows */
-	json_array_foreach(ckpts, i, c)
-	{
+	json_array_foreach (ckpts, i, c) {
 		char key[32];
 		int64_t tid = json_integer_value(json_object_get(c, "trial_id"));
 		snprintf(key, sizeof(key), "%lld", (long long)tid);
@@ -155,11 +153,11 @@ int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *confi
 		}
 		size_t j;
 		json_t *m;
-		json_array_foreach(rows, j, m)
-		{
+		json_array_foreach (rows, j, m) {
 			if (json_integer_value(json_object_get(m, "steps_completed")) ==
 			    json_integer_value(json_object_get(c, "steps_completed"))) {
-				json_t *mv = json_object_get(json_object_get(m, "metrics"), metric ? metric : "");
+				json_t *mv = json_object_get(json_object_get(m, "metrics"),
+				                             metric ? metric : "");
 				if (json_is_number(mv))
 					json_object_set(c, "metric", mv);
 			}
@@ -169,14 +167,15 @@ int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *confi
 	if (!del)
 		goto out;
 	n = 0;
-	json_array_foreach(del, i, c)
-	{
+	json_array_foreach (del, i, c) {
 		const char *uuid = json_string_value(c);
 		json_t *row = NULL;
 		size_t j;
 		json_t *x;
-		json_array_foreach(ckpts, j, x) if (!strcmp(json_string_value(json_object_get(x, "uuid")),
-		                                            uuid)) row = x;
+		json_array_foreach (ckpts, j, x) {
+			if (!strcmp(json_string_value(json_object_get(x, "uuid")), uuid))
+				row = x;
+		}
 		const char *path = json_string_value(json_object_get(row, "path"));
 		json_t *upd = json_pack("{s:s, s:s}", "uuid", uuid, "state", "DELETED");
 		struct store_op op = {.kind = STORE_UPDATE, .table = "checkpoints", .row = upd};

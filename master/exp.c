@@ -118,7 +118,8 @@ static int commit(struct app *a, struct exp_rt *e, struct store_op *ops, size_t 
 	        err);
 	if (snapshot_before && e->searcher) {
 		char e2[256];
-		struct searcher *s = searcher_restore(config_of(e), snapshot_before, e2, sizeof(e2));
+		struct searcher *s =
+		    searcher_restore(config_of(e), snapshot_before, e2, sizeof(e2));
 		if (s) {
 			searcher_free(e->searcher);
 			e->searcher = s;
@@ -138,10 +139,14 @@ static json_t *exp_row_with_searcher(struct exp_rt *e)
 	return row;
 }
 
+/* Install an experiment row (reference stolen). The searcher snapshot is
+ * only for the database: in memory the live searcher is the truth, and a
+ * parsed snapshot of a large experiment would cost megabytes. */
 static void swap_row(json_t **slot, json_t *row)
 {
 	json_decref(*slot);
 	*slot = row;
+	json_object_del(row, "searcher_snapshot");
 }
 
 /* Replace trial (by its index) in memory with row (reference stolen). */
@@ -164,7 +169,9 @@ static int count_live_trials(struct exp_rt *e)
 	const char *k;
 	json_t *t;
 	int n = 0;
-	json_object_foreach(e->trials, k, t) n += !fsm_is_terminal(state_of(t));
+	json_object_foreach (e->trials, k, t) {
+		n += !fsm_is_terminal(state_of(t));
+	}
 	return n;
 }
 
@@ -179,12 +186,12 @@ static json_t *settle(struct exp_rt *e)
 		const char *k;
 		json_t *t;
 		int ok = 0, bad = 0;
-		json_object_foreach(e->trials, k, t)
-		{
+		json_object_foreach (e->trials, k, t) {
 			ok += state_of(t) == FSM_COMPLETED;
 			bad += state_of(t) == FSM_ERROR;
 		}
-		s = (enum fsm_state)fsm_experiment_next(s, (bad && !ok) ? FSM_EV_FAIL : FSM_EV_DONE);
+		s = (enum fsm_state)fsm_experiment_next(s,
+		                                        (bad && !ok) ? FSM_EV_FAIL : FSM_EV_DONE);
 		row = exp_row_with_searcher(e);
 		set_state(row, s);
 	}
@@ -216,12 +223,14 @@ static void settle_and_commit(struct app *a, struct exp_rt *e)
 			e->searcher = NULL;
 			int n = ckpt_gc_experiment(a, e->id, config_of(e), err, sizeof(err));
 			if (n < 0)
-				log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: checkpoint gc: %s",
-				        (long long)e->id, err);
+				log_msg(&a->log, LOG_LEVEL_WARN,
+				        "experiment %lld: checkpoint gc: %s", (long long)e->id,
+				        err);
 			else if (n > 0)
-				log_msg(&a->log, LOG_LEVEL_INFO,
-				        "experiment %lld: %d checkpoints deleted by the save_* policy",
-				        (long long)e->id, n);
+				log_msg(
+				    &a->log, LOG_LEVEL_INFO,
+				    "experiment %lld: %d checkpoints deleted by the save_* policy",
+				    (long long)e->id, n);
 		}
 		log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld is %s", (long long)e->id,
 		        fsm_state_name(s));
@@ -253,10 +262,9 @@ static int finish_trial(struct app *a, struct exp_rt *e, json_t *trow, enum fsm_
 	int replacement = -1, rv = -1;
 
 	set_state(trow, final);
-	if (e->searcher &&
-	    searcher_on_exit(e->searcher, (int)iget(trow, "trial_index"),
-	                     searcher_how(final, sget(trow, "end_reason")), &replacement, err,
-	                     errlen) != 0)
+	if (e->searcher && searcher_on_exit(e->searcher, (int)iget(trow, "trial_index"),
+	                                    searcher_how(final, sget(trow, "end_reason")),
+	                                    &replacement, err, errlen) != 0)
 		log_msg(&a->log, LOG_LEVEL_WARN, "trial %lld: searcher: %s",
 		        (long long)iget(trow, "id"), err);
 	ops[n++] = put("trials", trow);
@@ -295,8 +303,7 @@ static void trials_event(struct app *a, struct exp_rt *e, enum fsm_event ev)
 {
 	const char *k;
 	json_t *t, *changed = json_array();
-	json_object_foreach(e->trials, k, t)
-	{
+	json_object_foreach (e->trials, k, t) {
 		int next = fsm_trial_next(state_of(t), ev);
 		if (next < 0 || next == (int)state_of(t))
 			continue;
@@ -309,9 +316,13 @@ static void trials_event(struct app *a, struct exp_rt *e, enum fsm_event ev)
 		struct store_op *ops = calloc(n, sizeof(*ops));
 		char err[256];
 		if (ops) {
-			json_array_foreach(changed, i, t) ops[i] = put("trials", t);
+			json_array_foreach (changed, i, t) {
+				ops[i] = put("trials", t);
+			}
 			if (commit(a, e, ops, n, NULL, err, sizeof(err)) == 0)
-				json_array_foreach(changed, i, t) swap_trial(e, json_incref(t));
+				json_array_foreach (changed, i, t) {
+					swap_trial(e, json_incref(t));
+				}
 			free(ops);
 		}
 	}
@@ -377,7 +388,8 @@ int exp_set_archived(struct app *a, int64_t id, int archived, char *err, size_t 
 		status = 404;
 	} else if (!fsm_is_terminal(state_of(e->row))) {
 		snprintf(err, errlen, "experiment %lld is %s: only finished experiments can be %s",
-		         (long long)id, sget(e->row, "state"), archived ? "archived" : "unarchived");
+		         (long long)id, sget(e->row, "state"),
+		         archived ? "archived" : "unarchived");
 		status = 409;
 	} else {
 		json_t *row = json_pack("{s:I, s:b}", "id", (json_int_t)id, "archived", archived);
@@ -414,29 +426,27 @@ int exp_delete(struct app *a, int64_t id, char *err, size_t errlen)
 		goto out;
 	}
 	if (!fsm_is_terminal(state_of(e->row))) {
-		snprintf(err, errlen, "experiment %lld is %s: cancel or kill it first", (long long)id,
-		         sget(e->row, "state"));
+		snprintf(err, errlen, "experiment %lld is %s: cancel or kill it first",
+		         (long long)id, sget(e->row, "state"));
 		status = 409;
 		goto out;
 	}
 	json_t *key = json_pack("{s:I}", "id", (json_int_t)id);
 	json_t *tkey = json_pack("{s:I}", "experiment_id", (json_int_t)id);
 	struct store_op ops[] = {
-		{.kind = STORE_DELETE, .table = "tokens", .row = tkey},
-		{.kind = STORE_DELETE, .table = "experiments", .row = key},
+	    {.kind = STORE_DELETE, .table = "tokens", .row = tkey},
+	    {.kind = STORE_DELETE, .table = "experiments", .row = key},
 	};
 	if (commit(a, e, ops, 2, NULL, err, errlen) == 0) {
 		const char *k;
 		json_t *t;
 		void *tmp;
-		json_object_foreach(e->trials, k, t)
-		{
+		json_object_foreach (e->trials, k, t) {
 			char tk[32];
 			snprintf(tk, sizeof(tk), "%lld", (long long)iget(t, "id"));
 			json_object_del(a->trial_index, tk);
 		}
-		json_object_foreach_safe(a->tokens, tmp, k, t)
-		{
+		json_object_foreach_safe (a->tokens, tmp, k, t) {
 			if (iget(t, "experiment_id") == id)
 				json_object_del(a->tokens, k);
 		}
@@ -465,11 +475,11 @@ static json_t *diags_json(const struct expconf_diags *d)
 	for (size_t i = 0; arr && i < d->count; i++) {
 		const struct expconf_diag *g = &d->items[i];
 		json_array_append_new(
-			arr, json_pack("{s:s, s:i, s:i, s:s, s:s, s:s}", "file",
-		                       d->file ? d->file : "config", "line", g->line, "column",
-		                       g->column, "path", g->path ? g->path : "", "severity",
-		                       g->severity == EXPCONF_ERROR ? "error" : "warning",
-		                       "message", g->message ? g->message : ""));
+		    arr, json_pack("{s:s, s:i, s:i, s:s, s:s, s:s}", "file",
+		                   d->file ? d->file : "config", "line", g->line, "column",
+		                   g->column, "path", g->path ? g->path : "", "severity",
+		                   g->severity == EXPCONF_ERROR ? "error" : "warning", "message",
+		                   g->message ? g->message : ""));
 	}
 	return arr;
 }
@@ -550,21 +560,22 @@ static void submit_array(struct app *a, struct exp_rt *e, int first_time)
 			continue;
 		pids[i] = (int)iget(al, "pid");
 		json_t *t = json_is_integer(json_object_get(al, "trial_index"))
-		                    ? trial_by_index(e, iget(al, "trial_index"))
-		                    : NULL;
-		if (t && fsm_is_terminal(state_of(t)) && !json_is_integer(json_object_get(al, "next_index")))
+		                ? trial_by_index(e, iget(al, "trial_index"))
+		                : NULL;
+		if (t && fsm_is_terminal(state_of(t)) &&
+		    !json_is_integer(json_object_get(al, "next_index")))
 			skip[i] = 1;
 	}
 	json_t *res = json_object_get(config_of(e), "resources");
 	struct rm_array spec = {
-		.experiment_id = e->id,
-		.num_tasks = n,
-		.max_concurrent = (int)iget(e->row, "max_concurrent"),
-		.slots_per_trial = (int)iget(res, "slots_per_trial"),
-		.master_url = a->master_url,
-		.alloc_token = sget(e->row, "alloc_token"),
-		.skip = skip,
-		.adopt_pids = pids,
+	    .experiment_id = e->id,
+	    .num_tasks = n,
+	    .max_concurrent = (int)iget(e->row, "max_concurrent"),
+	    .slots_per_trial = (int)iget(res, "slots_per_trial"),
+	    .master_url = a->master_url,
+	    .alloc_token = sget(e->row, "alloc_token"),
+	    .skip = skip,
+	    .adopt_pids = pids,
 	};
 	if (a->rm->ops->submit_array(a->rm, &spec, e->rm_job, sizeof(e->rm_job), err,
 	                             sizeof(err))) {
@@ -583,8 +594,7 @@ out:
 }
 
 int exp_create(struct app *a, const struct principal *p, const char *yaml, size_t ylen,
-               const void *model, size_t mlen, int activate, json_t **out, char *err,
-               size_t errlen)
+               const void *model, size_t mlen, int activate, json_t **out, char *err, size_t errlen)
 {
 	json_t *diags = NULL, *conf = parse_config(yaml, ylen, err, errlen, &diags);
 	struct exp_rt *e = NULL;
@@ -614,15 +624,15 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	e->id = a->next_exp_id++;
 	e->trials = json_object();
 	e->allocs = json_object();
-	e->row = json_pack("{s:I, s:I, s:s, s:s, s:b, s:O, s:s%, s:o, s:O, s:i, s:i, s:f, s:f, s:s}",
-	                   "id", (json_int_t)e->id, "owner_id", (json_int_t)p->user_id, "name",
-	                   name ? name : "experiment", "state", activate ? "ACTIVE" : "PAUSED",
-	                   "archived", 0, "config", conf, "config_yaml", yaml, ylen,
-	                   "searcher_snapshot", searcher_snapshot(e->searcher), "labels",
-	                   labels ? labels : json_array(), "num_tasks",
-	                   searcher_trial_count(e->searcher), "max_concurrent",
-	                   searcher_max_concurrent(e->searcher), "progress", 0.0, "created_at",
-	                   app_now(), "alloc_token", token);
+	e->row =
+	    json_pack("{s:I, s:I, s:s, s:s, s:b, s:O, s:s%, s:o, s:O, s:i, s:i, s:f, s:f, s:s}",
+	              "id", (json_int_t)e->id, "owner_id", (json_int_t)p->user_id, "name",
+	              name ? name : "experiment", "state", activate ? "ACTIVE" : "PAUSED",
+	              "archived", 0, "config", conf, "config_yaml", yaml, ylen, "searcher_snapshot",
+	              searcher_snapshot(e->searcher), "labels", labels ? labels : json_array(),
+	              "num_tasks", searcher_trial_count(e->searcher), "max_concurrent",
+	              searcher_max_concurrent(e->searcher), "progress", 0.0, "created_at",
+	              app_now(), "alloc_token", token);
 	trow = json_pack("{s:s, s:s, s:I, s:I, s:f}", "token", token, "kind", "allocation",
 	                 "user_id", (json_int_t)p->user_id, "experiment_id", (json_int_t)e->id,
 	                 "created_at", app_now());
@@ -633,9 +643,13 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 		goto fail;
 	}
 	struct store_op ops[] = {
-		{.kind = STORE_PUT, .table = "experiments", .row = e->row, .blob = model,
-		 .blob_len = mlen, .blob_col = "model_def"},
-		put("tokens", trow),
+	    {.kind = STORE_PUT,
+	     .table = "experiments",
+	     .row = e->row,
+	     .blob = model,
+	     .blob_len = mlen,
+	     .blob_col = "model_def"},
+	    put("tokens", trow),
 	};
 	if (store_write(a->store, ops, 2, err, errlen)) {
 		pthread_mutex_unlock(&a->lock);
@@ -668,8 +682,8 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, json_t *t, int task)
 	json_t *conf = config_of(e);
 	json_t *srch = json_object_get(conf, "searcher");
 	json_t *res = json_object_get(conf, "resources");
-	json_t *env = json_object_get(json_object_get(conf, "environment"),
-	                              "environment_variables");
+	json_t *env =
+	    json_object_get(json_object_get(conf, "environment"), "environment_variables");
 	json_t *cs = json_object_get(conf, "checkpoint_storage");
 	char dir[4096];
 	const char *host = json_string_value(json_object_get(cs, "host_path"));
@@ -685,27 +699,27 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, json_t *t, int task)
 	tok = json_is_string(tok) ? json_incref(tok) : NULL;
 	json_t *lc = json_object_get(t, "latest_checkpoint");
 	return json_pack(
-		"{s:I, s:i, s:I, s:i, s:O, s:I, s:o, s:O, s:I, s:I, s:I, s:I, s:s, s:O, s:I, s:s,"
-		" s:O, s:O, s:O}",
-		"trial_id", (json_int_t)iget(t, "id"), "trial_index", idx, "experiment_id",
-		(json_int_t)e->id, "array_task", task, "hparams", json_object_get(t, "hparams"),
-		"trial_seed", (json_int_t)iget(t, "seed"), "token", tok ? tok : json_null(),
-		"latest_checkpoint", json_is_string(lc) ? lc : json_null(), "steps_completed",
-		(json_int_t)iget(t, "steps_completed"), "restarts", (json_int_t)iget(t, "restarts"),
-		"max_restarts", (json_int_t)iget(conf, "max_restarts"), "length",
-		(json_int_t)(e->searcher ? searcher_trial_length(e->searcher, idx) : 0),
-		"time_unit", e->searcher ? searcher_time_unit(e->searcher) : "batches",
-		"entrypoint", json_object_get(conf, "entrypoint"), "slots_per_trial",
-		(json_int_t)(iget(res, "slots_per_trial") > 0 ? iget(res, "slots_per_trial") : 1),
-		"checkpoint_dir", dir, "environment_variables", env ? env : json_array(),
-		"searcher_metric", json_object_get(srch, "metric"), "smaller_is_better",
-		json_object_get(srch, "smaller_is_better") ? json_object_get(srch, "smaller_is_better")
-		                                           : json_true());
+	    "{s:I, s:i, s:I, s:i, s:O, s:I, s:o, s:O, s:I, s:I, s:I, s:I, s:s, s:O, s:I, s:s,"
+	    " s:O, s:O, s:O}",
+	    "trial_id", (json_int_t)iget(t, "id"), "trial_index", idx, "experiment_id",
+	    (json_int_t)e->id, "array_task", task, "hparams", json_object_get(t, "hparams"),
+	    "trial_seed", (json_int_t)iget(t, "seed"), "token", tok ? tok : json_null(),
+	    "latest_checkpoint", json_is_string(lc) ? lc : json_null(), "steps_completed",
+	    (json_int_t)iget(t, "steps_completed"), "restarts", (json_int_t)iget(t, "restarts"),
+	    "max_restarts", (json_int_t)iget(conf, "max_restarts"), "length",
+	    (json_int_t)(e->searcher ? searcher_trial_length(e->searcher, idx) : 0), "time_unit",
+	    e->searcher ? searcher_time_unit(e->searcher) : "batches", "entrypoint",
+	    json_object_get(conf, "entrypoint"), "slots_per_trial",
+	    (json_int_t)(iget(res, "slots_per_trial") > 0 ? iget(res, "slots_per_trial") : 1),
+	    "checkpoint_dir", dir, "environment_variables", env ? env : json_array(),
+	    "searcher_metric", json_object_get(srch, "metric"), "smaller_is_better",
+	    json_object_get(srch, "smaller_is_better") ? json_object_get(srch, "smaller_is_better")
+	                                               : json_true());
 }
 
 /* A brand-new trial of index idx for task. */
-static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t **out,
-                     char *err, size_t errlen)
+static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t **out, char *err,
+                     size_t errlen)
 {
 	json_t *before = searcher_snapshot(e->searcher);
 	json_t *hp = NULL, *trow = NULL, *tok = NULL, *arow = NULL;
@@ -724,9 +738,9 @@ static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t 
 	                 (json_int_t)searcher_trial_seed(e->searcher, idx), "restarts", 0,
 	                 "steps_completed", 0, "progress", 0.0, "created_at", app_now(),
 	                 "latest_checkpoint");
-	tok = json_pack("{s:s, s:s, s:I, s:I, s:I, s:f}", "token", token, "kind", "trial", "user_id",
-	                (json_int_t)iget(e->row, "owner_id"), "experiment_id", (json_int_t)e->id,
-	                "trial_id", (json_int_t)tid, "created_at", app_now());
+	tok = json_pack("{s:s, s:s, s:I, s:I, s:I, s:f}", "token", token, "kind", "trial",
+	                "user_id", (json_int_t)iget(e->row, "owner_id"), "experiment_id",
+	                (json_int_t)e->id, "trial_id", (json_int_t)tid, "created_at", app_now());
 	json_t *al = alloc_of(e, task);
 	arow = al ? json_deep_copy(al)
 	          : json_pack("{s:I, s:i}", "experiment_id", (json_int_t)e->id, "array_task", task);
@@ -744,8 +758,13 @@ static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t 
 	a->next_trial_id++;
 	char key[32];
 	snprintf(key, sizeof(key), "%lld", (long long)tid);
-	json_object_set_new(a->trial_index, key, json_pack("[I,i,s]", (json_int_t)e->id, idx, token));
-	json_object_set(a->tokens, token, tok);
+	json_object_set_new(a->trial_index, key,
+	                    json_pack("[I,i,s]", (json_int_t)e->id, idx, token));
+	json_object_set_new(a->tokens, token,
+	                    json_pack("{s:s, s:O, s:O, s:O}", "kind", "trial", "user_id",
+	                              json_object_get(tok, "user_id"), "experiment_id",
+	                              json_object_get(tok, "experiment_id"), "trial_id",
+	                              json_object_get(tok, "trial_id")));
 	swap_trial(e, json_incref(trow));
 	swap_alloc(e, json_incref(arow));
 	*out = claim_reply(a, e, trow, task);
@@ -796,8 +815,8 @@ int exp_claim(struct app *a, int64_t id, int task, json_t **out, char *err, size
 	}
 	json_t *al = alloc_of(e, task);
 	json_t *cur = al && json_is_integer(json_object_get(al, "trial_index"))
-	                      ? trial_by_index(e, iget(al, "trial_index"))
-	                      : NULL;
+	                  ? trial_by_index(e, iget(al, "trial_index"))
+	                  : NULL;
 	if (!cur) {
 		status = new_trial(a, e, task, task, out, err, errlen);
 		goto out;
@@ -806,8 +825,8 @@ int exp_claim(struct app *a, int64_t id, int task, json_t **out, char *err, size
 	if (fsm_is_terminal(ts)) {
 		json_t *next = json_object_get(al, "next_index");
 		if (json_is_integer(next))
-			status = new_trial(a, e, task, (int)json_integer_value(next), out, err,
-			                   errlen);
+			status =
+			    new_trial(a, e, task, (int)json_integer_value(next), out, err, errlen);
 		else
 			*out = json_pack("{s:b}", "done", 1);
 		goto out;
@@ -815,7 +834,8 @@ int exp_claim(struct app *a, int64_t id, int task, json_t **out, char *err, size
 	if (fsm_is_stopping(ts)) {
 		/* It was told to stop: the restarted task has nothing to run. */
 		json_t *row = json_deep_copy(cur);
-		finish_trial(a, e, row, (enum fsm_state)fsm_trial_next(ts, FSM_EV_ENDED), err, errlen);
+		finish_trial(a, e, row, (enum fsm_state)fsm_trial_next(ts, FSM_EV_ENDED), err,
+		             errlen);
 		json_decref(row);
 		*out = json_pack("{s:b}", "done", 1);
 		goto out;
@@ -877,11 +897,11 @@ int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64
 		goto out;
 	}
 	mrow = json_pack("{s:I, s:s, s:I, s:O, s:f}", "trial_id", (json_int_t)trial_id, "grp",
-	                 group, "steps_completed", (json_int_t)steps, "body", metrics,
-	                 "created_at", app_now());
-	trow = json_pack("{s:I, s:I}", "id", (json_int_t)trial_id, "steps_completed",
-	                 (json_int_t)(steps > iget(t, "steps_completed") ? steps
-	                                                                 : iget(t, "steps_completed")));
+	                 group, "steps_completed", (json_int_t)steps, "body", metrics, "created_at",
+	                 app_now());
+	trow = json_pack(
+	    "{s:I, s:I}", "id", (json_int_t)trial_id, "steps_completed",
+	    (json_int_t)(steps > iget(t, "steps_completed") ? steps : iget(t, "steps_completed")));
 	if (!mrow || !trow) {
 		status = 500;
 		goto out;
@@ -914,8 +934,8 @@ int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64
 	json_object_set(full, "steps_completed", json_object_get(trow, "steps_completed"));
 	if (e->searcher) {
 		before = searcher_snapshot(e->searcher);
-		if (searcher_on_validation(e->searcher, (int)iget(t, "trial_index"), metrics, &d, err,
-		                           errlen)) {
+		if (searcher_on_validation(e->searcher, (int)iget(t, "trial_index"), metrics, &d,
+		                           err, errlen)) {
 			json_decref(full);
 			status = 400;
 			goto out;
@@ -926,8 +946,8 @@ int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64
 			double v = json_number_value(mv);
 			json_t *best = json_object_get(t, "best_metric");
 			int smaller = !json_is_false(json_object_get(srch, "smaller_is_better"));
-			if (!json_is_number(best) || (smaller ? v < json_number_value(best)
-			                                      : v > json_number_value(best)))
+			if (!json_is_number(best) ||
+			    (smaller ? v < json_number_value(best) : v > json_number_value(best)))
 				json_object_set_new(full, "best_metric", json_real(v));
 		}
 	}
@@ -938,7 +958,8 @@ int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64
 	}
 	erow = exp_row_with_searcher(e);
 	struct store_op ops[] = {{.kind = STORE_INSERT, .table = "metrics", .row = mrow},
-	                         put("trials", full), put("experiments", erow)};
+	                         put("trials", full),
+	                         put("experiments", erow)};
 	if (commit(a, e, ops, 3, before, err, errlen)) {
 		json_decref(full);
 		status = 500;
@@ -992,11 +1013,11 @@ int exp_report_checkpoint(struct app *a, int64_t trial_id, const char *uuid, int
 		host = json_string_value(json_object_get(a->cfg->checkpoint_storage, "host_path"));
 	snprintf(path, sizeof(path), "%s%s%s/%s", host ? host : "/tmp", sub ? "/" : "",
 	         sub ? sub : "", uuid);
-	json_t *crow = json_pack("{s:s, s:I, s:I, s:s, s:I, s:O, s:O, s:s, s:f}", "uuid", uuid,
-	                         "trial_id", (json_int_t)trial_id, "experiment_id",
-	                         (json_int_t)e->id, "state", "COMPLETED", "steps_completed",
-	                         (json_int_t)steps, "metadata", metadata, "files", files, "path",
-	                         path, "created_at", app_now());
+	json_t *crow =
+	    json_pack("{s:s, s:I, s:I, s:s, s:I, s:O, s:O, s:s, s:f}", "uuid", uuid, "trial_id",
+	              (json_int_t)trial_id, "experiment_id", (json_int_t)e->id, "state",
+	              "COMPLETED", "steps_completed", (json_int_t)steps, "metadata", metadata,
+	              "files", files, "path", path, "created_at", app_now());
 	json_t *row = json_deep_copy(t);
 	json_object_set_new(row, "latest_checkpoint", json_string(uuid));
 	if (steps > iget(row, "steps_completed"))
@@ -1031,13 +1052,11 @@ int exp_report_logs(struct app *a, int64_t trial_id, json_t *logs, char *err, si
 		status = 500;
 		goto out;
 	}
-	json_array_foreach(logs, i, l)
-	{
-		json_t *r = json_pack("{s:I, s:I, s:O, s:O, s:O}", "trial_id", (json_int_t)trial_id,
-		                      "rank", (json_int_t)iget(l, "rank"), "stream",
-		                      json_object_get(l, "stream"), "ts",
-		                      json_object_get(l, "timestamp"), "line",
-		                      json_object_get(l, "line"));
+	json_array_foreach (logs, i, l) {
+		json_t *r = json_pack(
+		    "{s:I, s:I, s:O, s:O, s:O}", "trial_id", (json_int_t)trial_id, "rank",
+		    (json_int_t)iget(l, "rank"), "stream", json_object_get(l, "stream"), "ts",
+		    json_object_get(l, "timestamp"), "line", json_object_get(l, "line"));
 		json_array_append_new(rows, r);
 		ops[i] = (struct store_op){.kind = STORE_INSERT, .table = "logs", .row = r};
 	}
@@ -1051,8 +1070,7 @@ out:
 	return status;
 }
 
-int exp_report_progress(struct app *a, int64_t trial_id, double progress, char *err,
-                        size_t errlen)
+int exp_report_progress(struct app *a, int64_t trial_id, double progress, char *err, size_t errlen)
 {
 	int status = 200;
 	struct exp_rt *e = NULL;
@@ -1115,8 +1133,9 @@ int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig, jso
 		             errlen);
 	} else if (ts == FSM_ACTIVE && state_of(e->row) == FSM_ACTIVE &&
 	           iget(row, "restarts") < iget(config_of(e), "max_restarts")) {
-		json_t *f = json_pack("{s:I, s:O}", "restarts", (json_int_t)iget(row, "restarts") + 1,
-		                      "exit_code", json_object_get(row, "exit_code"));
+		json_t *f =
+		    json_pack("{s:I, s:O}", "restarts", (json_int_t)iget(row, "restarts") + 1,
+		              "exit_code", json_object_get(row, "exit_code"));
 		status = trial_update(a, e, t, f, err, errlen);
 		json_decref(f);
 		restart = status == 200;
@@ -1150,10 +1169,12 @@ int exp_trial_kill(struct app *a, int64_t trial_id, char *err, size_t errlen)
 	if (t) {
 		int next = fsm_trial_next(state_of(t), FSM_EV_KILL);
 		if (next < 0) {
-			snprintf(err, errlen, "trial %lld is %s", (long long)trial_id, sget(t, "state"));
+			snprintf(err, errlen, "trial %lld is %s", (long long)trial_id,
+			         sget(t, "state"));
 			status = 409;
 		} else {
-			json_t *f = json_pack("{s:s}", "state", fsm_state_name((enum fsm_state)next));
+			json_t *f =
+			    json_pack("{s:s}", "state", fsm_state_name((enum fsm_state)next));
 			status = trial_update(a, e, t, f, err, errlen);
 			json_decref(f);
 			/* A trial that never ran again (paused) ends now. */
@@ -1214,14 +1235,14 @@ json_t *exp_view_locked(struct exp_rt *e, int with_config)
 
 	json_object_del(v, "alloc_token");
 	json_object_del(v, "searcher_snapshot");
-	json_object_set_new(v, "archived", json_boolean(json_is_true(json_object_get(e->row, "archived")) ||
-	                                                iget(e->row, "archived")));
+	json_object_set_new(v, "archived",
+	                    json_boolean(json_is_true(json_object_get(e->row, "archived")) ||
+	                                 iget(e->row, "archived")));
 	if (!with_config) {
 		json_object_del(v, "config");
 		json_object_del(v, "config_yaml");
 	}
-	json_object_foreach(e->trials, k, t)
-	{
+	json_object_foreach (e->trials, k, t) {
 		n++;
 		done += fsm_is_terminal(state_of(t));
 		running += !fsm_is_terminal(state_of(t)) && state_of(t) != FSM_PAUSED;
@@ -1235,8 +1256,7 @@ json_t *exp_view_locked(struct exp_rt *e, int with_config)
 		/* After the searcher is gone: from the trials' rows. */
 		int smaller = !json_is_false(json_object_get(srch, "smaller_is_better"));
 		json_t *bv = NULL;
-		json_object_foreach(e->trials, k, t)
-		{
+		json_object_foreach (e->trials, k, t) {
 			json_t *m = json_object_get(t, "best_metric");
 			if (json_is_number(m) &&
 			    (!bv || (smaller ? json_number_value(m) < json_number_value(bv)
@@ -1249,10 +1269,9 @@ json_t *exp_view_locked(struct exp_rt *e, int with_config)
 	json_object_set_new(v, "trials_total", json_integer(total > n ? total : n));
 	json_object_set_new(v, "trials_completed", json_integer(done));
 	json_object_set_new(v, "trials_running", json_integer(running));
-	json_object_set_new(v, "trials_queued",
-	                    json_integer(total - n > 0 && !fsm_is_terminal(state_of(e->row))
-	                                         ? total - n
-	                                         : 0));
+	json_object_set_new(
+	    v, "trials_queued",
+	    json_integer(total - n > 0 && !fsm_is_terminal(state_of(e->row)) ? total - n : 0));
 	return v;
 }
 
@@ -1291,8 +1310,8 @@ static void on_task_event(struct app *a, const struct rm_task_event *ev)
 	        (long long)e->id, ev->array_task, ev->wait_status);
 	/* The task ended with its trial still live: the launcher died without an exit report. */
 	json_t *t = json_is_integer(json_object_get(arow, "trial_index"))
-	                    ? trial_by_index(e, iget(arow, "trial_index"))
-	                    : NULL;
+	                ? trial_by_index(e, iget(arow, "trial_index"))
+	                : NULL;
 	if (t && !fsm_is_terminal(state_of(t)) && !ev->requeued) {
 		enum fsm_state ts = state_of(t);
 		json_t *row = json_deep_copy(t);
@@ -1327,8 +1346,8 @@ static void task_failed_early(struct app *a, struct exp_rt *e, json_t *arow,
 {
 	char err[256];
 	int64_t failures = iget(arow, "failures") + 1;
-	json_t *upd = json_pack("{s:I, s:i, s:I}", "experiment_id", (json_int_t)e->id,
-	                        "array_task", ev->array_task, "failures", (json_int_t)failures);
+	json_t *upd = json_pack("{s:I, s:i, s:I}", "experiment_id", (json_int_t)e->id, "array_task",
+	                        ev->array_task, "failures", (json_int_t)failures);
 	struct store_op op = {.kind = STORE_UPDATE, .table = "allocations", .row = upd};
 	if (commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0)
 		json_object_set_new(arow, "failures", json_integer(failures));
@@ -1420,9 +1439,7 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 		goto out;
 	a->next_exp_id = 1;
 	a->next_trial_id = 1;
-	struct exp_rt **tail = &a->exps;
-	json_array_foreach(exps, i, row)
-	{
+	json_array_foreach (exps, i, row) {
 		struct exp_rt *e = calloc(1, sizeof(*e));
 		if (!e)
 			goto out;
@@ -1434,23 +1451,22 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 		/* Newest first, like creation order in memory. */
 		e->next = a->exps;
 		a->exps = e;
-		(void)tail;
 		if (e->id >= a->next_exp_id)
 			a->next_exp_id = e->id + 1;
 		if (!fsm_is_terminal(state_of(row))) {
 			json_t *snap = json_object_get(row, "searcher_snapshot");
 			e->searcher = json_is_object(snap) || json_is_array(snap)
-			                      ? searcher_restore(config_of(e), snap, err, errlen)
-			                      : searcher_new(config_of(e), err, errlen);
+			                  ? searcher_restore(config_of(e), snap, err, errlen)
+			                  : searcher_new(config_of(e), err, errlen);
 			if (!e->searcher) {
 				log_msg(&a->log, LOG_LEVEL_ERROR, "experiment %lld: searcher: %s",
 				        (long long)e->id, err);
 				set_state(e->row, FSM_ERROR);
 			}
 		}
+		json_object_del(e->row, "searcher_snapshot");
 	}
-	json_array_foreach(trials, i, row)
-	{
+	json_array_foreach (trials, i, row) {
 		struct exp_rt *e = exp_find_locked(a, iget(row, "experiment_id"));
 		char key[32];
 		if (!e)
@@ -1462,16 +1478,15 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 			        (long long)e->id, err);
 		swap_trial(e, json_incref(row));
 		snprintf(key, sizeof(key), "%lld", (long long)iget(row, "id"));
-		json_object_set_new(a->trial_index, key,
-		                    json_pack("[I,I]", (json_int_t)e->id,
-		                              (json_int_t)iget(row, "trial_index")));
+		json_object_set_new(
+		    a->trial_index, key,
+		    json_pack("[I,I]", (json_int_t)e->id, (json_int_t)iget(row, "trial_index")));
 		if (iget(row, "id") >= a->next_trial_id)
 			a->next_trial_id = iget(row, "id") + 1;
 	}
 	/* Each trial's token, for claim answers. */
 	const char *tk;
-	json_object_foreach(a->tokens, tk, row)
-	{
+	json_object_foreach (a->tokens, tk, row) {
 		char key[32];
 		if (strcmp(sget(row, "kind"), "trial"))
 			continue;
@@ -1480,8 +1495,7 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 		if (entry)
 			json_array_append_new(entry, json_string(tk));
 	}
-	json_array_foreach(allocs, i, row)
-	{
+	json_array_foreach (allocs, i, row) {
 		struct exp_rt *e = exp_find_locked(a, iget(row, "experiment_id"));
 		if (e)
 			swap_alloc(e, json_incref(row));

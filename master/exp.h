@@ -63,8 +63,7 @@ int exp_report_checkpoint(struct app *a, int64_t trial_id, const char *uuid, int
 int exp_report_logs(struct app *a, int64_t trial_id, json_t *logs, char *err, size_t errlen);
 
 /* Progress 0..1 (takes the lock). */
-int exp_report_progress(struct app *a, int64_t trial_id, double progress, char *err,
-                        size_t errlen);
+int exp_report_progress(struct app *a, int64_t trial_id, double progress, char *err, size_t errlen);
 
 /* Early exit reason (takes the lock). */
 int exp_report_early_exit(struct app *a, int64_t trial_id, const char *reason, char *err,

@@ -20,13 +20,13 @@ enum fsm_state {
 };
 
 enum fsm_event {
-	FSM_EV_PAUSE,     /* user pause */
-	FSM_EV_ACTIVATE,  /* user activate */
-	FSM_EV_CANCEL,    /* user cancel: stop gracefully */
-	FSM_EV_KILL,      /* user kill: stop now */
-	FSM_EV_DONE,      /* experiment: searcher finished; trial: searcher said stop */
-	FSM_EV_FAIL,      /* unrecoverable error */
-	FSM_EV_ENDED,     /* experiment: no trial left running; trial: process exited */
+	FSM_EV_PAUSE,    /* user pause */
+	FSM_EV_ACTIVATE, /* user activate */
+	FSM_EV_CANCEL,   /* user cancel: stop gracefully */
+	FSM_EV_KILL,     /* user kill: stop now */
+	FSM_EV_DONE,     /* experiment: searcher finished; trial: searcher said stop */
+	FSM_EV_FAIL,     /* unrecoverable error */
+	FSM_EV_ENDED,    /* experiment: no trial left running; trial: process exited */
 	FSM_EV_NEVENTS
 };
 

@@ -142,7 +142,7 @@ static void park(struct http_server *s, struct MHD_Connection *conn)
 static int peer_uid(struct MHD_Connection *conn, uid_t *uid)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
@@ -153,20 +153,19 @@ static int peer_uid(struct MHD_Connection *conn, uid_t *uid)
 }
 
 static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
-                                struct MHD_Connection *conn, const char *url,
-                                const char *method)
+                                struct MHD_Connection *conn, const char *url, const char *method)
 {
 	struct http_request req = {
-		.method = method,
-		.path = url,
-		.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		                                             MHD_HTTP_HEADER_AUTHORIZATION),
-		.body = st->body,
-		.body_len = st->len,
-		.peer_local = st->local,
-		.peer_uid = st->uid,
-		.first_call_ms = st->first_ms,
-		.conn = conn,
+	    .method = method,
+	    .path = url,
+	    .authorization =
+	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+	    .body = st->body,
+	    .body_len = st->len,
+	    .peer_local = st->local,
+	    .peer_uid = st->uid,
+	    .first_call_ms = st->first_ms,
+	    .conn = conn,
 	};
 	struct http_reply rep = {.status = 200};
 	enum MHD_Result ret;
@@ -192,9 +191,8 @@ static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
 	struct listener *l = cls;
 	struct http_server *s = l->srv;
@@ -210,7 +208,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		st->local = l->local;
 		st->first_ms = st->start_ms = http_now_ms();
 		if (l->local && peer_uid(conn, &st->uid) != 0)
-			return send_error(conn, 401, "unauthenticated", "cannot read peer credentials");
+			return send_error(conn, 401, "unauthenticated",
+			                  "cannot read peer credentials");
 		st->limit = s->ops.body_limit(s->ops.ctx, method, url);
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -363,16 +362,15 @@ static struct MHD_Daemon *start_daemon(struct listener *l, const struct http_ser
 
 	if (fd >= 0)
 		return MHD_start_daemon(flags, 0, NULL, NULL, on_access, l,
-		                        MHD_OPTION_LISTEN_SOCKET, fd,
-		                        MHD_OPTION_THREAD_POOL_SIZE, threads,
-		                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+		                        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
+		                        threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
 		                        MHD_OPTION_CONNECTION_TIMEOUT, 120U,
 		                        MHD_OPTION_CONNECTION_LIMIT, 4096U, MHD_OPTION_END);
 	return MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_access, l,
 	                        MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
 	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
-	                        MHD_OPTION_CONNECTION_TIMEOUT, 120U,
-	                        MHD_OPTION_CONNECTION_LIMIT, 4096U, MHD_OPTION_END);
+	                        MHD_OPTION_CONNECTION_TIMEOUT, 120U, MHD_OPTION_CONNECTION_LIMIT,
+	                        4096U, MHD_OPTION_END);
 }
 
 struct http_server *http_server_start(const struct http_server_config *cfg,

@@ -20,11 +20,11 @@ struct http_request {
 	const char *authorization; /* Authorization header or NULL */
 	const char *body;          /* NUL-terminated; NULL when empty */
 	size_t body_len;
-	int peer_local;            /* arrived on the Unix socket */
-	uid_t peer_uid;            /* SO_PEERCRED uid when peer_local */
-	uint64_t first_call_ms;    /* monotonic ms of the first dispatch (long polls) */
-	int shutting_down;         /* server is stopping: answer now */
-	void *conn;                /* opaque, for http_request_arg */
+	int peer_local;         /* arrived on the Unix socket */
+	uid_t peer_uid;         /* SO_PEERCRED uid when peer_local */
+	uint64_t first_call_ms; /* monotonic ms of the first dispatch (long polls) */
+	int shutting_down;      /* server is stopping: answer now */
+	void *conn;             /* opaque, for http_request_arg */
 };
 
 #define HTTP_MAX_EXTRA_HEADERS 8
@@ -38,7 +38,7 @@ struct http_header {
 /* What the handler answers. */
 struct http_reply {
 	int status;
-	char *body;               /* malloc'd; the server frees it */
+	char *body; /* malloc'd; the server frees it */
 	size_t len;
 	const char *content_type; /* static string; default application/json */
 	int again;                /* 1: park the request and dispatch it again later */

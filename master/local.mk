@@ -7,26 +7,27 @@ master_libdetmaster_la_SOURCES = \
 	master/http_server.c master/http_server.h \
 	master/store.c master/store.h master/store_internal.h \
 	master/store_rows.c master/store_read.c \
-	master/fsm.c master/fsm.h master/auth.c master/auth.h master/app.c \
+	master/fsm.c master/fsm.h master/auth.c master/auth_munge.c master/auth.h master/app.c \
 	master/ckpt_gc.c master/ckpt_gc.h \
 	master/rm.h master/rm_local.c master/app.h master/exp.c master/exp.h \
-	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c
+	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c \
+	master/api_alloc.c
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
 master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
 master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \
-	$(SQLITE_CFLAGS) $(MHD_CFLAGS) $(CRYPT_CFLAGS)
+	$(SQLITE_CFLAGS) $(MHD_CFLAGS) $(CRYPT_CFLAGS) $(MUNGE_CFLAGS)
 master_libdetmaster_la_LIBADD = common/libdetcommon.la $(YAML_LIBS) $(JANSSON_LIBS) \
-	$(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(PTHREAD_LIBS) $(LIBM)
+	$(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(PTHREAD_LIBS) $(LIBM)
 
 # Migrations are SQL files, compiled into the binary as C strings.
-MASTER_SCHEMA = master/schema/001_init.sql
+MASTER_SCHEMA = master/schema/001_init.sql master/schema/002_allocation_events.sql
 EXTRA_DIST += $(MASTER_SCHEMA) master/schema/embed.awk
 CLEANFILES += master/store_schema.h
 BUILT_SOURCES += master/store_schema.h
 master/store_schema.h: $(MASTER_SCHEMA) master/schema/embed.awk
 	$(AM_V_GEN)$(MKDIR_P) master && \
 	$(AWK) -f $(srcdir)/master/schema/embed.awk \
-		$(srcdir)/master/schema/001_init.sql > $@.tmp && mv $@.tmp $@
+		$(patsubst %,$(srcdir)/%,$(MASTER_SCHEMA)) > $@.tmp && mv $@.tmp $@
 
 sbin_PROGRAMS += master/det-master
 master_det_master_SOURCES = master/main.c
@@ -37,9 +38,14 @@ master_det_master_LDADD = master/libdetmaster.la
 MASTER_TEST_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
 MASTER_TEST_LDADD = master/libdetmaster.la $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_master_store tests/unit/test_master_fsm \
-	tests/unit/test_master_auth tests/unit/test_master_http tests/unit/test_master_ckpt_gc
+	tests/unit/test_master_auth tests/unit/test_master_http tests/unit/test_master_ckpt_gc \
+	tests/unit/test_master_config
 TESTS += tests/unit/test_master_store tests/unit/test_master_fsm \
-	tests/unit/test_master_auth tests/unit/test_master_http tests/unit/test_master_ckpt_gc
+	tests/unit/test_master_auth tests/unit/test_master_http tests/unit/test_master_ckpt_gc \
+	tests/unit/test_master_config
+tests_unit_test_master_config_SOURCES = tests/unit/test_master_config.c
+tests_unit_test_master_config_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_config_LDADD = $(MASTER_TEST_LDADD)
 tests_unit_test_master_ckpt_gc_SOURCES = tests/unit/test_master_ckpt_gc.c
 tests_unit_test_master_ckpt_gc_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_ckpt_gc_LDADD = $(MASTER_TEST_LDADD)
@@ -58,6 +64,7 @@ tests_unit_test_master_http_LDADD = $(MASTER_TEST_LDADD)
 
 # Integration tests against a real det-master and det.
 MASTER_ITESTS = tests/integration/test-master-api.sh tests/integration/test-master-crash.sh \
+	tests/integration/test-master-munge.sh \
 	tests/integration/test-cli.sh
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
 TESTS += $(MASTER_ITESTS)
@@ -74,9 +81,10 @@ EXTRA_DIST += tests/fuzz/corpus/master-api
 #   tests/fuzz/fuzz_master_api -max_total_time=300 $(srcdir)/tests/fuzz/corpus/master-api
 .PHONY: fuzz-master-api
 MASTER_FUZZ_SRCS = master/master_config.c master/http_server.c master/store.c \
-	master/store_rows.c master/store_read.c master/fsm.c master/auth.c master/app.c \
+	master/store_rows.c master/store_read.c master/fsm.c master/auth.c master/auth_munge.c \
+	master/app.c \
 	master/rm_local.c master/exp.c master/api.c master/api_exp.c master/api_trial.c \
-	master/ckpt_gc.c tests/fuzz/fuzz_master_api.c
+	master/ckpt_gc.c master/api_alloc.c tests/fuzz/fuzz_master_api.c
 fuzz-master-api: master/store_schema.h common/libdetcommon.la
 	@if ! $(CC) --version | grep -q clang; then \
 		echo "make fuzz-master-api needs CC=clang (libFuzzer)"; exit 1; fi
@@ -84,6 +92,6 @@ fuzz-master-api: master/store_schema.h common/libdetcommon.la
 	$(LIBTOOL) --mode=link $(CC) -g -O1 -fsanitize=fuzzer,address,undefined \
 		-DBINDIR='"$(bindir)"' -I$(srcdir) -I$(srcdir)/master $(AM_CPPFLAGS) \
 		$(JANSSON_CFLAGS) $(addprefix $(srcdir)/,$(MASTER_FUZZ_SRCS)) \
-		common/libdetcommon.la $(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(YAML_LIBS) \
+		common/libdetcommon.la $(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(YAML_LIBS) \
 		$(JANSSON_LIBS) $(LIBM) -pthread -o tests/fuzz/fuzz_master_api
 CLEANFILES += tests/fuzz/fuzz_master_api

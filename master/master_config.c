@@ -38,6 +38,7 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 	    master_config_set_str(&c->state_dir, "/var/lib/det-slurm") ||
 	    master_config_set_str(&c->db_path, "") || master_config_set_str(&c->rm, "local") ||
 	    master_config_set_str(&c->launcher, BINDIR "/det-launch") ||
+	    master_config_set_str(&c->munge_socket, "") ||
 	    master_config_set_str(&c->webui_dir, DET_PKGDATADIR "/webui") ||
 	    master_config_set_str(&c->chartjs_dir, "/usr/share/javascript/chart.js")) {
 		snprintf(err, errlen, "out of memory");
@@ -99,7 +100,8 @@ static json_t *node_to_json(yaml_document_t *doc, yaml_node_t *n, int depth)
 		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 		     out && p < n->data.mapping.pairs.top; p++) {
 			yaml_node_t *k = yaml_document_get_node(doc, p->key);
-			json_t *v = node_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1);
+			json_t *v =
+			    node_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1);
 			if (!k || k->type != YAML_SCALAR_NODE || !v ||
 			    json_object_set_new(out, (const char *)k->data.scalar.value, v)) {
 				json_decref(v);
@@ -164,8 +166,7 @@ static int apply_local(struct master_config *c, json_t *local, const char *where
 		snprintf(err, errlen, "%s: local: expected a mapping", where);
 		return -1;
 	}
-	json_object_foreach(local, k, v)
-	{
+	json_object_foreach (local, k, v) {
 		if (!strcmp(k, "launcher") && json_is_string(v)) {
 			if (master_config_set_str(&c->launcher, json_string_value(v)))
 				return -1;
@@ -189,8 +190,7 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 	char where[PATH_MAX + 32];
 	long x;
 
-	json_object_foreach(root, k, v)
-	{
+	json_object_foreach (root, k, v) {
 		const char *s = json_string_value(v);
 		snprintf(where, sizeof(where), "%s:%d:1", path, line_of(doc, k));
 		if (!strcmp(k, "listen") && s) {
@@ -204,6 +204,9 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 				return -1;
 		} else if (!strcmp(k, "state_dir") && s) {
 			if (master_config_set_str(&c->state_dir, s))
+				return -1;
+		} else if (!strcmp(k, "munge_socket") && s) {
+			if (master_config_set_str(&c->munge_socket, s))
 				return -1;
 		} else if (!strcmp(k, "resource_manager") && s) {
 			if (master_config_set_str(&c->rm, s))
@@ -328,6 +331,7 @@ void master_config_free(struct master_config *c)
 	free(c->state_dir);
 	free(c->rm);
 	free(c->launcher);
+	free(c->munge_socket);
 	free(c->webui_dir);
 	free(c->chartjs_dir);
 	json_decref(c->checkpoint_storage);

@@ -11,21 +11,22 @@
 #include "log.h"
 
 struct master_config {
-	char *listen_host;      /* "" = no TCP listener */
+	char *listen_host; /* "" = no TCP listener */
 	int listen_port;
-	char *socket_path;      /* "" = no Unix socket */
-	char *db_path;          /* default state_dir/master.db */
+	char *socket_path; /* "" = no Unix socket */
+	char *db_path;     /* default state_dir/master.db */
 	char *state_dir;
-	char *rm;               /* "local" or "slurm" */
+	char *rm; /* "local" or "slurm" */
 	enum log_level log_level;
 	int log_syslog;
 	unsigned http_threads;
-	char *launcher;         /* det-launch path (local RM) */
-	int slots;              /* local RM slots; 0 = detect */
-	int grace_seconds;      /* SIGTERM → SIGKILL delay */
+	char *launcher;             /* det-launch path (local RM) */
+	int slots;                  /* local RM slots; 0 = detect */
+	int grace_seconds;          /* SIGTERM → SIGKILL delay */
 	json_t *checkpoint_storage; /* default checkpoint storage (object) */
-	char *webui_dir;        /* web UI files served at / */
-	char *chartjs_dir;      /* Chart.js files served at /vendor/chart.js/ */
+	char *munge_socket;         /* munged's socket for "Munge" credentials; "" = default */
+	char *webui_dir;            /* web UI files served at / */
+	char *chartjs_dir;          /* Chart.js files served at /vendor/chart.js/ */
 };
 
 /* Fill defaults. 0 or -1 (no memory). */

@@ -16,12 +16,12 @@ struct rm;
 struct rm_array {
 	int64_t experiment_id;
 	int num_tasks;
-	int max_concurrent;      /* 0 = unlimited */
+	int max_concurrent; /* 0 = unlimited */
 	int slots_per_trial;
-	const char *master_url;  /* DET_MASTER for the tasks */
-	const char *alloc_token; /* DET_ALLOCATION_TOKEN */
+	const char *master_url;    /* DET_MASTER for the tasks */
+	const char *alloc_token;   /* DET_ALLOCATION_TOKEN */
 	const unsigned char *skip; /* NULL, or num_tasks flags: 1 = already finished, do not run */
-	const int *adopt_pids;     /* NULL, or num_tasks pids still running from before (0 = none) */
+	const int *adopt_pids; /* NULL, or num_tasks pids still running from before (0 = none) */
 };
 
 enum rm_event_kind { RM_TASK_STARTED, RM_TASK_ENDED };
@@ -65,7 +65,7 @@ struct rm_local_config {
 	const char *launcher; /* det-launch path */
 	int slots;            /* 0 = detect (GPUs, else CPUs) */
 	int grace_seconds;
-	const char *log_dir;  /* where task stdout/stderr go; NULL = inherit */
+	const char *log_dir; /* where task stdout/stderr go; NULL = inherit */
 };
 
 /* The local resource manager. NULL with err. */

@@ -212,7 +212,8 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 	for (int i = 0; i < a->num_tasks; i++) {
 		if (spec->skip && spec->skip[i])
 			a->tasks[i].state = TASK_DONE;
-		if (spec->adopt_pids && spec->adopt_pids[i] > 0 && kill(spec->adopt_pids[i], 0) == 0) {
+		if (spec->adopt_pids && spec->adopt_pids[i] > 0 &&
+		    kill(spec->adopt_pids[i], 0) == 0) {
 			a->tasks[i].state = TASK_RUNNING;
 			a->tasks[i].pid = spec->adopt_pids[i];
 			a->tasks[i].adopted = 1;
@@ -235,8 +236,7 @@ fail:
 	return -1;
 }
 
-static int with_array(struct rm *rm, const char *job_id, int op, int task, char *err,
-                      size_t errlen)
+static int with_array(struct rm *rm, const char *job_id, int op, int task, char *err, size_t errlen)
 {
 	struct rm_local *l = (struct rm_local *)rm;
 	struct array *a;
@@ -339,8 +339,8 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 			if (t->state != TASK_RUNNING)
 				continue;
 			if (task_ended(t, &status)) {
-				ev[n++] = (struct rm_task_event){RM_TASK_ENDED, a->experiment_id, i,
-				                                 t->pid, status, t->requeue};
+				ev[n++] = (struct rm_task_event){
+				    RM_TASK_ENDED, a->experiment_id, i, t->pid, status, t->requeue};
 				t->state = t->requeue && !a->canceled ? TASK_PENDING : TASK_DONE;
 				t->requeue = 0;
 				t->pid = 0;
@@ -365,16 +365,16 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 			pid_t pid = spawn_task(l, a, i);
 			if (pid < 0) {
 				t->state = TASK_DONE;
-				ev[n++] = (struct rm_task_event){RM_TASK_ENDED, a->experiment_id, i, 0,
-				                                 127 << 8, 0};
+				ev[n++] = (struct rm_task_event){
+				    RM_TASK_ENDED, a->experiment_id, i, 0, 127 << 8, 0};
 				continue;
 			}
 			t->state = TASK_RUNNING;
 			t->pid = pid;
 			l->used_slots += a->slots_per_trial;
 			running++;
-			ev[n++] = (struct rm_task_event){RM_TASK_STARTED, a->experiment_id, i, pid,
-			                                 0, 0};
+			ev[n++] =
+			    (struct rm_task_event){RM_TASK_STARTED, a->experiment_id, i, pid, 0, 0};
 		}
 	}
 	/* Forget arrays with nothing left to do. */
@@ -431,15 +431,15 @@ static void rm_free(struct rm *rm)
 }
 
 static const struct rm_ops local_ops = {
-	.name = "local",
-	.submit_array = submit_array,
-	.cancel = rm_cancel,
-	.hold = rm_hold,
-	.release = rm_release,
-	.requeue = rm_requeue,
-	.poll = rm_poll,
-	.nodes = rm_nodes,
-	.free = rm_free,
+    .name = "local",
+    .submit_array = submit_array,
+    .cancel = rm_cancel,
+    .hold = rm_hold,
+    .release = rm_release,
+    .requeue = rm_requeue,
+    .poll = rm_poll,
+    .nodes = rm_nodes,
+    .free = rm_free,
 };
 
 struct rm *rm_local_new(const struct rm_local_config *cfg, char *err, size_t errlen)

@@ -24,12 +24,12 @@ enum store_op_kind {
 /* One operation of a write. */
 struct store_op {
 	enum store_op_kind kind;
-	const char *table;   /* one of the schema's tables */
-	json_t *row;         /* borrowed; objects/arrays are stored as JSON text */
-	const void *blob;    /* optional BLOB column value */
+	const char *table; /* one of the schema's tables */
+	json_t *row;       /* borrowed; objects/arrays are stored as JSON text */
+	const void *blob;  /* optional BLOB column value */
 	size_t blob_len;
 	const char *blob_col;
-	int64_t id_out;      /* STORE_INSERT: new rowid */
+	int64_t id_out; /* STORE_INSERT: new rowid */
 };
 
 /* Open (creating and migrating) the database at path. NULL with err. */

@@ -63,15 +63,15 @@ json_t *store_load_table(struct store *st, const char *table, char *err, size_t 
 	static const struct {
 		const char *table, *sql;
 	} loads[] = {
-		{"users", "SELECT * FROM users ORDER BY id"},
-		{"tokens", "SELECT * FROM tokens"},
-		{"experiments",
-		 "SELECT id, owner_id, name, state, archived, config, config_yaml, alloc_token,"
-		 "  searcher_snapshot,"
-		 " labels, num_tasks, max_concurrent, rm_job_id, progress, created_at, ended_at"
-		 " FROM experiments ORDER BY id"},
-		{"trials", "SELECT * FROM trials ORDER BY id"},
-		{"allocations", "SELECT * FROM allocations ORDER BY experiment_id, array_task"},
+	    {"users", "SELECT * FROM users ORDER BY id"},
+	    {"tokens", "SELECT * FROM tokens"},
+	    {"experiments",
+	     "SELECT id, owner_id, name, state, archived, config, config_yaml, alloc_token,"
+	     "  searcher_snapshot,"
+	     " labels, num_tasks, max_concurrent, rm_job_id, progress, created_at, ended_at"
+	     " FROM experiments ORDER BY id"},
+	    {"trials", "SELECT * FROM trials ORDER BY id"},
+	    {"allocations", "SELECT * FROM allocations ORDER BY experiment_id, array_task"},
 	};
 	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++)
 		if (!strcmp(loads[i].table, table))
@@ -86,11 +86,12 @@ json_t *store_metrics(struct store *st, int64_t trial_id, const char *group, int
 	int64_t lim = limit;
 	if (group) {
 		const void *args[] = {&trial_id, group, &after_id, &lim};
-		return query(st,
-		             "SELECT id, trial_id, grp AS \"group\", steps_completed, body AS metrics,"
-		             " created_at FROM metrics WHERE trial_id = ? AND grp = ? AND id > ?"
-		             " ORDER BY id LIMIT ?",
-		             "isii", args, err, errlen);
+		return query(
+		    st,
+		    "SELECT id, trial_id, grp AS \"group\", steps_completed, body AS metrics,"
+		    " created_at FROM metrics WHERE trial_id = ? AND grp = ? AND id > ?"
+		    " ORDER BY id LIMIT ?",
+		    "isii", args, err, errlen);
 	}
 	const void *args[] = {&trial_id, &after_id, &lim};
 	return query(st,
@@ -130,7 +131,8 @@ json_t *store_checkpoints(struct store *st, int64_t experiment_id, int64_t trial
 json_t *store_checkpoint(struct store *st, const char *uuid, char *err, size_t errlen)
 {
 	const void *args[] = {uuid};
-	json_t *rows = query(st, "SELECT * FROM checkpoints WHERE uuid = ?", "s", args, err, errlen);
+	json_t *rows =
+	    query(st, "SELECT * FROM checkpoints WHERE uuid = ?", "s", args, err, errlen);
 	json_t *row;
 
 	if (!rows)

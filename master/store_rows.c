@@ -19,9 +19,15 @@ struct table_info {
 };
 
 static const struct table_info tables[] = {
-	{"users", "id"},          {"tokens", "token"},        {"experiments", "id"},
-	{"trials", "id"},         {"allocations", "experiment_id,array_task"},
-	{"metrics", "id"},        {"checkpoints", "uuid"},    {"logs", "id"},
+    {"users", "id"},
+    {"tokens", "token"},
+    {"experiments", "id"},
+    {"trials", "id"},
+    {"allocations", "experiment_id,array_task"},
+    {"metrics", "id"},
+    {"checkpoints", "uuid"},
+    {"logs", "id"},
+    {"allocation_events", "id"},
 };
 
 static const char *const json_columns[] = {"config", "searcher_snapshot", "labels", "hparams",
@@ -132,24 +138,23 @@ static int bind_value(sqlite3_stmt *q, int idx, json_t *v)
 }
 
 /* Build the statement text for op into buf. */
-static int build_sql(const struct store_op *op, const struct table_info *t, char *buf,
-                     size_t len, char *err, size_t errlen)
+static int build_sql(const struct store_op *op, const struct table_info *t, char *buf, size_t len,
+                     char *err, size_t errlen)
 {
 	const char *k;
 	json_t *v;
 	size_t off = 0;
 	int first = 1;
 
-#define ADD(...)                                                               \
-	do {                                                                   \
-		int w_ = snprintf(buf + off, len - off, __VA_ARGS__);          \
-		if (w_ < 0 || (size_t)w_ >= len - off)                         \
-			goto toolong;                                          \
-		off += (size_t)w_;                                             \
+#define ADD(...)                                                                                   \
+	do {                                                                                       \
+		int w_ = snprintf(buf + off, len - off, __VA_ARGS__);                              \
+		if (w_ < 0 || (size_t)w_ >= len - off)                                             \
+			goto toolong;                                                              \
+		off += (size_t)w_;                                                                 \
 	} while (0)
 
-	json_object_foreach(op->row, k, v)
-	{
+	json_object_foreach (op->row, k, v) {
 		if (!ident_ok(k)) {
 			snprintf(err, errlen, "bad column name %s", k);
 			return -1;
@@ -157,8 +162,7 @@ static int build_sql(const struct store_op *op, const struct table_info *t, char
 	}
 	if (op->kind == STORE_DELETE) {
 		ADD("DELETE FROM %s WHERE ", t->name);
-		json_object_foreach(op->row, k, v)
-		{
+		json_object_foreach (op->row, k, v) {
 			ADD("%s%s = ?", first ? "" : " AND ", k);
 			first = 0;
 		}
@@ -167,8 +171,7 @@ static int build_sql(const struct store_op *op, const struct table_info *t, char
 	if (op->kind == STORE_UPDATE) {
 		/* Non-key columns first, then the key: apply_one binds in that order. */
 		ADD("UPDATE %s SET ", t->name);
-		json_object_foreach(op->row, k, v)
-		{
+		json_object_foreach (op->row, k, v) {
 			if (in_list(t->pk, k))
 				continue;
 			ADD("%s%s = ?", first ? "" : ", ", k);
@@ -178,8 +181,7 @@ static int build_sql(const struct store_op *op, const struct table_info *t, char
 			return -1;
 		ADD(" WHERE ");
 		first = 1;
-		json_object_foreach(op->row, k, v)
-		{
+		json_object_foreach (op->row, k, v) {
 			if (!in_list(t->pk, k))
 				continue;
 			ADD("%s%s = ?", first ? "" : " AND ", k);
@@ -188,8 +190,7 @@ static int build_sql(const struct store_op *op, const struct table_info *t, char
 		return first ? -1 : 0;
 	}
 	ADD("INSERT INTO %s (", t->name);
-	json_object_foreach(op->row, k, v)
-	{
+	json_object_foreach (op->row, k, v) {
 		ADD("%s%s", first ? "" : ", ", k);
 		first = 0;
 	}
@@ -197,8 +198,7 @@ static int build_sql(const struct store_op *op, const struct table_info *t, char
 		ADD("%s%s", first ? "" : ", ", op->blob_col);
 	ADD(") VALUES (");
 	first = 1;
-	json_object_foreach(op->row, k, v)
-	{
+	json_object_foreach (op->row, k, v) {
 		ADD("%s?", first ? "" : ", ");
 		first = 0;
 	}
@@ -207,16 +207,16 @@ static int build_sql(const struct store_op *op, const struct table_info *t, char
 	ADD(")");
 	if (op->kind == STORE_PUT) {
 		int any = op->blob_col != NULL;
-		json_object_foreach(op->row, k, v)
+		json_object_foreach (op->row, k, v) {
 			any |= !in_list(t->pk, k);
+		}
 		if (!any) {
 			ADD(" ON CONFLICT DO NOTHING");
 			return 0;
 		}
 		ADD(" ON CONFLICT (%s) DO UPDATE SET ", t->pk);
 		first = 1;
-		json_object_foreach(op->row, k, v)
-		{
+		json_object_foreach (op->row, k, v) {
 			if (in_list(t->pk, k))
 				continue;
 			ADD("%s%s = excluded.%s", first ? "" : ", ", k, k);
@@ -255,8 +255,7 @@ static int apply_one(struct store *st, struct store_op *op, char *err, size_t er
 	if (!q)
 		return -1;
 	for (int pass = 0; pass < 2; pass++) {
-		json_object_foreach(op->row, k, v)
-		{
+		json_object_foreach (op->row, k, v) {
 			/* UPDATE binds non-key columns (pass 0) before key columns (pass 1). */
 			if (op->kind == STORE_UPDATE ? (pass == 0) == in_list(t->pk, k) : pass == 1)
 				continue;

@@ -3,3 +3,4 @@
 # tests, integration tests against real services. Unit tests of a module are
 # declared next to the module's build fragment; shared helpers live here.
 EXTRA_DIST += tests/README.md
+include tests/slurm/slurm.mk

@@ -35,7 +35,7 @@ struct client {
 	char token[128];
 	long long trial;
 	double seconds;
-	int health; /* baseline: GET /health */
+	int health;                 /* baseline: GET /health */
 	long long first_step, rows; /* fill mode: exactly rows reports */
 	double *lat_ms;
 	size_t n, cap;
@@ -71,8 +71,8 @@ static void *client_main(void *arg)
 		                 "\"metrics\":{\"loss\":%.3f,\"acc\":0.5}}",
 		                 c->first_step + i, 1.0 / (double)i);
 		double t0 = now_s();
-		int rc = c->health ? http_client_request(h, "GET", "/health", NULL, NULL, 0, &r, err,
-		                                         sizeof(err))
+		int rc = c->health ? http_client_request(h, "GET", "/health", NULL, NULL, 0, &r,
+		                                         err, sizeof(err))
 		                   : http_client_request(h, "POST", path, "application/json", body,
 		                                         (size_t)n, &r, err, sizeof(err));
 		double dt = (now_s() - t0) * 1000.0;
@@ -117,11 +117,12 @@ static double run(struct client *cl, int n, const char *what)
 			all[k++] = cl[i].lat_ms[j];
 	qsort(all, total, sizeof(*all), cmp_double);
 	double rate = (double)total / secs;
-	printf("%-28s %8d clients %10zu requests %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms"
-	       "  errors %lld\n",
-	       what, n, total, rate, total ? all[total / 2] : 0.0,
-	       total ? all[(size_t)((double)total * 0.99)] : 0.0, total ? all[total - 1] : 0.0,
-	       errors);
+	printf(
+	    "%-28s %8d clients %10zu requests %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms"
+	    "  errors %lld\n",
+	    what, n, total, rate, total ? all[total / 2] : 0.0,
+	    total ? all[(size_t)((double)total * 0.99)] : 0.0, total ? all[total - 1] : 0.0,
+	    errors);
 	free(all);
 	return rate;
 }
@@ -224,11 +225,13 @@ static int setup_trials(const char *sockurl, int ntrials, struct client *cl, con
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"master-bin", required_argument, NULL, 'b'}, {"clients", required_argument, NULL, 'c'},
-		{"seconds", required_argument, NULL, 's'},    {"trials", required_argument, NULL, 't'},
-		{"rows", required_argument, NULL, 'r'},       {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"master-bin", required_argument, NULL, 'b'},
+	                                     {"clients", required_argument, NULL, 'c'},
+	                                     {"seconds", required_argument, NULL, 's'},
+	                                     {"trials", required_argument, NULL, 't'},
+	                                     {"rows", required_argument, NULL, 'r'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *bin = "master/det-master";
 	int nclients = 100, ntrials = 0, rows = 0, opt, port;
 	double seconds = 5;

@@ -87,9 +87,10 @@ static void setup(void)
 	fclose(stdout);
 	stdout = saved;
 	atexit(teardown);
-	const char *create = "{\"config\": \"name: f\\nentrypoint: x\\nhyperparameters: {lr: {type: "
-	                     "double, minval: 0.1, maxval: 0.2}}\\nsearcher: {name: random, metric: "
-	                     "m, max_trials: 4, max_length: {batches: 10}}\\n\"}";
+	const char *create =
+	    "{\"config\": \"name: f\\nentrypoint: x\\nhyperparameters: {lr: {type: "
+	    "double, minval: 0.1, maxval: 0.2}}\\nsearcher: {name: random, metric: "
+	    "m, max_trials: 4, max_length: {batches: 10}}\\n\"}";
 	call("POST", "/api/v1/experiments", NULL, create, strlen(create), &rep);
 	json_t *j = json_loads(rep.body ? rep.body : "", 0, NULL);
 	fz.exp = json_integer_value(json_object_get(j, "id"));
@@ -114,12 +115,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *fmt; /* %lld: the experiment or trial id */
 		int trial;       /* 1: trial endpoint (trial token) */
 	} routes[] = {
-		{"/api/v1/trials/%lld/metrics", 1},   {"/api/v1/trials/%lld/checkpoints", 1},
-		{"/api/v1/trials/%lld/logs", 1},      {"/api/v1/trials/%lld/progress", 1},
-		{"/api/v1/trials/%lld/early_exit", 1}, {"/api/v1/trials/%lld/exit", 1},
-		{"/api/v1/experiments/%lld/claim", 0}, {"/api/v1/experiments", 0},
-		{"/api/v1/preview-hp-search", 0},     {"/api/v1/auth/login", 0},
-		{"/api/v1/users", 0},                 {"/api/v1/experiments/%lld/pause", 0},
+	    {"/api/v1/trials/%lld/metrics", 1},
+	    {"/api/v1/trials/%lld/checkpoints", 1},
+	    {"/api/v1/trials/%lld/logs", 1},
+	    {"/api/v1/trials/%lld/progress", 1},
+	    {"/api/v1/trials/%lld/early_exit", 1},
+	    {"/api/v1/trials/%lld/exit", 1},
+	    {"/api/v1/experiments/%lld/claim", 0},
+	    {"/api/v1/experiments", 0},
+	    {"/api/v1/preview-hp-search", 0},
+	    {"/api/v1/auth/login", 0},
+	    {"/api/v1/users", 0},
+	    {"/api/v1/experiments/%lld/pause", 0},
 	};
 	char path[128];
 	struct http_reply rep;
@@ -130,14 +137,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	size_t r = data[0] % (sizeof(routes) / sizeof(routes[0]));
 	snprintf(path, sizeof(path), routes[r].fmt, routes[r].trial ? fz.trial : fz.exp);
-	call("POST", path, routes[r].trial ? fz.auth : NULL, (const char *)data + 1, size - 1, &rep);
+	call("POST", path, routes[r].trial ? fz.auth : NULL, (const char *)data + 1, size - 1,
+	     &rep);
 	/* Every answer is JSON; errors have the documented shape and status. */
 	json_t *j = json_loadb(rep.body ? rep.body : "", rep.len, 0, NULL);
 	if (!j)
 		abort();
 	if (rep.status != 200) {
-		const char *code = json_string_value(
-			json_object_get(json_object_get(j, "error"), "code"));
+		const char *code =
+		    json_string_value(json_object_get(json_object_get(j, "error"), "code"));
 		if (!code || rep.status < 400 || rep.status == 500)
 			abort();
 	}

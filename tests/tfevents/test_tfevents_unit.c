@@ -67,9 +67,9 @@ static void test_bad_tags_and_dirs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_crc32c_vectors),
-		cmocka_unit_test(test_mask),
-		cmocka_unit_test(test_bad_tags_and_dirs),
+	    cmocka_unit_test(test_crc32c_vectors),
+	    cmocka_unit_test(test_mask),
+	    cmocka_unit_test(test_bad_tags_and_dirs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

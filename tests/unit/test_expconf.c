@@ -76,7 +76,7 @@ static void expect_errors(const char *yaml, size_t len, size_t nerrors, ...)
 	expconf_diags_free(&d);
 }
 
-#define EXPECT(yaml, n, ...) expect_errors(yaml, strlen(yaml), n, __VA_ARGS__, NULL)
+#define EXPECT(yaml, n, ...) expect_errors(yaml, strlen(yaml), n, __VA_ARGS__, (const char *)NULL)
 
 static json_t *hp(struct expconf *c, const char *name)
 {
@@ -445,7 +445,7 @@ static void test_malformed_yaml(void **state)
 	EXPECT("a: !!python/tuple [1]\n", 0, "t.yaml:1:4: a: error: unsupported YAML tag");
 	EXPECT("? [a]\n: 1\n", 1, "t.yaml:1:3: error: a mapping key must be a string, not a list");
 	EXPECT("", 1, "t.yaml:1:1: error: the file is empty");
-	expect_errors(NULL, 0, 1, "t.yaml:1:1: error: the file is empty", NULL);
+	expect_errors(NULL, 0, 1, "t.yaml:1:1: error: the file is empty", (const char *)NULL);
 	EXPECT("# only a comment\n", 1, "the file is empty");
 	EXPECT("- a\n- b\n", 1, "t.yaml:1:1: error: expected a mapping of configuration keys");
 }
@@ -508,13 +508,14 @@ static void test_huge_scalar_and_file(void **state)
 	memset(yaml + 6, 'x', n);
 	strcpy(yaml + 6 + n, "\n");
 	expect_errors(yaml, strlen(yaml), 1, "t.yaml:1:7: name: error: value too long (65546 bytes",
-	              NULL);
+	              (const char *)NULL);
 	free(yaml);
 	yaml = calloc(1, EXPCONF_MAX_FILE_BYTES + 2);
 	assert_non_null(yaml);
 	memset(yaml, '#', EXPCONF_MAX_FILE_BYTES + 1);
 	expect_errors(yaml, EXPCONF_MAX_FILE_BYTES + 1, 1,
-	              "t.yaml: error: file too large (1048577 bytes, limit 1048576)", NULL);
+	              "t.yaml: error: file too large (1048577 bytes, limit 1048576)",
+	              (const char *)NULL);
 	free(yaml);
 }
 
@@ -532,7 +533,7 @@ static void test_deep_nesting(void **state)
 	strcat(yaml, "\n");
 	/* The root map is level 1, a's lists 2..: the 32nd level is column 4 + 30. */
 	expect_errors(yaml, strlen(yaml), 1, "t.yaml:1:35: a.0.0.0",
-	              "error: nested too deeply (limit 32 levels)", NULL);
+	              "error: nested too deeply (limit 32 levels)", (const char *)NULL);
 	/* An anchor 20 levels deep used 15 levels down: 35 > 32 once expanded. */
 	strcpy(yaml, "a: &x ");
 	for (int i = 0; i < 20; i++)
@@ -551,7 +552,7 @@ static void test_deep_nesting(void **state)
 	    yaml, strlen(yaml), 1,
 	    "t.yaml:2:18: b.0.0.0.0.0.0.0.0.0.0.0.0.0.0: error: alias *x nests too deeply "
 	    "once expanded (limit 32 levels)",
-	    NULL);
+	    (const char *)NULL);
 }
 
 static void test_alias_bomb(void **state)
@@ -593,7 +594,7 @@ static void test_non_utf8(void **state)
 	expect_errors("name: a\0b\n", 10, 1,
 	              "t.yaml:1:8: error: the file is not valid UTF-8 text "
 	              "(control characters are not allowed",
-	              NULL);
+	              (const char *)NULL);
 }
 
 static void test_grid(void **state)

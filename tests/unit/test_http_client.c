@@ -199,8 +199,9 @@ static void test_response_bound(void **state)
 	char err[256];
 	struct http_response resp;
 	static char answer[70000];
-	int head = snprintf(answer, sizeof(answer),
-	                    "HTTP/1.1 200 OK\r\nContent-Length: 65536\r\nConnection: close\r\n\r\n");
+	int head =
+	    snprintf(answer, sizeof(answer),
+	             "HTTP/1.1 200 OK\r\nContent-Length: 65536\r\nConnection: close\r\n\r\n");
 	memset(answer + head, 'x', 65536);
 	answer[head + 65536] = '\0';
 	start_tcp(&s, answer);
@@ -222,7 +223,8 @@ static void test_connection_refused(void **state)
 	start_tcp(&s, "");
 	stop(&s);
 	struct http_client *c = client_for(&s, NULL);
-	int rv = http_client_json(c, "GET", "/api/v1/master", NULL, NULL, &status, err, sizeof(err));
+	int rv =
+	    http_client_json(c, "GET", "/api/v1/master", NULL, NULL, &status, err, sizeof(err));
 	assert_int_equal(rv, -1);
 	assert_int_equal(status, 0);
 	http_client_free(c);
@@ -231,8 +233,8 @@ static void test_connection_refused(void **state)
 static void test_bad_addresses(void **state)
 {
 	char err[256];
-	const char *bad[] = {"", "localhost:8080", "unix:relative.sock", "http://", "ftp://x",
-	                     "http://h:1/?q=1"};
+	const char *bad[] = {"",        "localhost:8080", "unix:relative.sock",
+	                     "http://", "ftp://x",        "http://h:1/?q=1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		assert_null(http_client_new(bad[i], NULL, err, sizeof(err)));
@@ -242,25 +244,23 @@ static void test_bad_addresses(void **state)
 	assert_non_null(c);
 	assert_int_equal(http_client_set_auth(c, "Bearer x\r\nX-Evil: 1"), -1);
 	struct http_response resp;
-	assert_int_equal(http_client_request(c, "GET", "no-slash", NULL, NULL, 0, &resp, err,
-	                                     sizeof(err)),
-	                 -1);
-	assert_int_equal(http_client_request(c, "GET", "/a b", NULL, NULL, 0, &resp, err,
-	                                     sizeof(err)),
-	                 -1);
+	assert_int_equal(
+	    http_client_request(c, "GET", "no-slash", NULL, NULL, 0, &resp, err, sizeof(err)), -1);
+	assert_int_equal(
+	    http_client_request(c, "GET", "/a b", NULL, NULL, 0, &resp, err, sizeof(err)), -1);
 	http_client_free(c);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_round_trip),
-		cmocka_unit_test(test_error_message_from_server),
-		cmocka_unit_test(test_unix_socket),
-		cmocka_unit_test(test_timeout),
-		cmocka_unit_test(test_response_bound),
-		cmocka_unit_test(test_connection_refused),
-		cmocka_unit_test(test_bad_addresses),
+	    cmocka_unit_test(test_json_round_trip),
+	    cmocka_unit_test(test_error_message_from_server),
+	    cmocka_unit_test(test_unix_socket),
+	    cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_response_bound),
+	    cmocka_unit_test(test_connection_refused),
+	    cmocka_unit_test(test_bad_addresses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

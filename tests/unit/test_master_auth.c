@@ -13,7 +13,8 @@
 static void test_hash_and_check(void **state)
 {
 	char hash[256], err[256];
-	assert_int_equal(auth_hash_password("s3cret-pass", hash, sizeof(hash), err, sizeof(err)), 0);
+	assert_int_equal(auth_hash_password("s3cret-pass", hash, sizeof(hash), err, sizeof(err)),
+	                 0);
 	assert_true(strncmp(hash, "$y$", 3) == 0);
 	assert_true(auth_check_password("s3cret-pass", hash));
 	assert_false(auth_check_password("s3cret-pasS", hash));
@@ -46,9 +47,9 @@ static void test_passwords(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hash_and_check),
-		cmocka_unit_test(test_tokens_are_random_hex),
-		cmocka_unit_test(test_passwords),
+	    cmocka_unit_test(test_hash_and_check),
+	    cmocka_unit_test(test_tokens_are_random_hex),
+	    cmocka_unit_test(test_passwords),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,17 +14,16 @@
  * rises in trial 2; one checkpoint without a validation. */
 static json_t *sample(void)
 {
-	return json_pack("[{s:s, s:i, s:i, s:s, s:f}, {s:s, s:i, s:i, s:s, s:f},"
-	                 " {s:s, s:i, s:i, s:s, s:f}, {s:s, s:i, s:i, s:s, s:f},"
-	                 " {s:s, s:i, s:i, s:s, s:f}, {s:s, s:i, s:i, s:s, s:n}]",
-	                 "uuid", "a1", "trial_id", 1, "steps_completed", 1, "state", "COMPLETED",
-	                 "metric", 3.0, "uuid", "a2", "trial_id", 1, "steps_completed", 2, "state",
-	                 "COMPLETED", "metric", 2.0, "uuid", "a3", "trial_id", 1, "steps_completed", 3,
-	                 "state", "COMPLETED", "metric", 1.0, "uuid", "b1", "trial_id", 2,
-	                 "steps_completed", 1, "state", "COMPLETED", "metric", 0.5, "uuid", "b2",
-	                 "trial_id", 2, "steps_completed", 2, "state", "COMPLETED", "metric", 4.0,
-	                 "uuid", "b3", "trial_id", 2, "steps_completed", 3, "state", "COMPLETED",
-	                 "metric");
+	return json_pack(
+	    "[{s:s, s:i, s:i, s:s, s:f}, {s:s, s:i, s:i, s:s, s:f},"
+	    " {s:s, s:i, s:i, s:s, s:f}, {s:s, s:i, s:i, s:s, s:f},"
+	    " {s:s, s:i, s:i, s:s, s:f}, {s:s, s:i, s:i, s:s, s:n}]",
+	    "uuid", "a1", "trial_id", 1, "steps_completed", 1, "state", "COMPLETED", "metric", 3.0,
+	    "uuid", "a2", "trial_id", 1, "steps_completed", 2, "state", "COMPLETED", "metric", 2.0,
+	    "uuid", "a3", "trial_id", 1, "steps_completed", 3, "state", "COMPLETED", "metric", 1.0,
+	    "uuid", "b1", "trial_id", 2, "steps_completed", 1, "state", "COMPLETED", "metric", 0.5,
+	    "uuid", "b2", "trial_id", 2, "steps_completed", 2, "state", "COMPLETED", "metric", 4.0,
+	    "uuid", "b3", "trial_id", 2, "steps_completed", 3, "state", "COMPLETED", "metric");
 }
 
 static char *deleted(const struct ckpt_gc_policy *p)
@@ -35,8 +34,7 @@ static char *deleted(const struct ckpt_gc_policy *p)
 	size_t i;
 	json_t *u;
 	buf[0] = '\0';
-	json_array_foreach(d, i, u)
-	{
+	json_array_foreach (d, i, u) {
 		strcat(buf, json_string_value(u));
 		strcat(buf, " ");
 	}
@@ -82,10 +80,10 @@ static void test_deleted_rows_are_ignored(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_keep_best_and_latest_per_trial),
-		cmocka_unit_test(test_experiment_best_and_direction),
-		cmocka_unit_test(test_keep_nothing_and_everything),
-		cmocka_unit_test(test_deleted_rows_are_ignored),
+	    cmocka_unit_test(test_defaults_keep_best_and_latest_per_trial),
+	    cmocka_unit_test(test_experiment_best_and_direction),
+	    cmocka_unit_test(test_keep_nothing_and_everything),
+	    cmocka_unit_test(test_deleted_rows_are_ignored),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

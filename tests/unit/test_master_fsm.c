@@ -23,7 +23,8 @@ static void test_terminal_states_are_final(void **state)
 		if (!fsm_is_terminal((enum fsm_state)s))
 			continue;
 		for (int ev = 0; ev < FSM_EV_NEVENTS; ev++) {
-			assert_int_equal(fsm_experiment_next((enum fsm_state)s, (enum fsm_event)ev), -1);
+			assert_int_equal(fsm_experiment_next((enum fsm_state)s, (enum fsm_event)ev),
+			                 -1);
 			assert_int_equal(fsm_trial_next((enum fsm_state)s, (enum fsm_event)ev), -1);
 		}
 	}
@@ -39,7 +40,8 @@ static void test_every_state_can_finish(void **state)
 		for (int round = 0; round < FSM_NSTATES; round++)
 			for (int s = 0; s < FSM_NSTATES; s++)
 				for (int ev = 0; ev < FSM_EV_NEVENTS; ev++) {
-					int n = table ? fsm_trial_next((enum fsm_state)s, (enum fsm_event)ev)
+					int n = table ? fsm_trial_next((enum fsm_state)s,
+					                               (enum fsm_event)ev)
 					              : fsm_experiment_next((enum fsm_state)s,
 					                                    (enum fsm_event)ev);
 					if (n >= 0 && reach[n])
@@ -79,11 +81,11 @@ static void test_trial_lifecycle(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names_round_trip),
-		cmocka_unit_test(test_terminal_states_are_final),
-		cmocka_unit_test(test_every_state_can_finish),
-		cmocka_unit_test(test_experiment_lifecycle),
-		cmocka_unit_test(test_trial_lifecycle),
+	    cmocka_unit_test(test_names_round_trip),
+	    cmocka_unit_test(test_terminal_states_are_final),
+	    cmocka_unit_test(test_every_state_can_finish),
+	    cmocka_unit_test(test_experiment_lifecycle),
+	    cmocka_unit_test(test_trial_lifecycle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

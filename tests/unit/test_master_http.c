@@ -50,8 +50,8 @@ static void handle(void *c, const struct http_request *req, struct http_reply *r
 static struct http_server *start(struct ctx *x, const char *sock)
 {
 	struct http_server_ops ops = {.ctx = x, .body_limit = limit, .handle = handle};
-	struct http_server_config cfg = {.listen_host = "127.0.0.1", .socket_path = sock,
-	                                 .threads = 2};
+	struct http_server_config cfg = {
+	    .listen_host = "127.0.0.1", .socket_path = sock, .threads = 2};
 	char err[256];
 	struct http_server *s = http_server_start(&cfg, &ops, err, sizeof(err));
 	if (!s)
@@ -99,14 +99,18 @@ static void test_dispatch_and_limits(void **state)
 	int port = http_server_port(s);
 	assert_true(port > 0);
 
-	char *r = roundtrip(port, NULL, "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-	                                "Connection: close\r\n\r\nhello", 0);
+	char *r = roundtrip(port, NULL,
+	                    "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+	                    "Connection: close\r\n\r\nhello",
+	                    0);
 	assert_non_null(strstr(r, "200 OK"));
 	assert_non_null(strstr(r, "\"len\": 5"));
 	free(r);
 
-	r = roundtrip(port, NULL, "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n"
-	                          "Connection: close\r\n\r\n", 0);
+	r = roundtrip(port, NULL,
+	              "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n"
+	              "Connection: close\r\n\r\n",
+	              0);
 	assert_non_null(strstr(r, " 413 "));
 	assert_non_null(strstr(r, "too_large"));
 	free(r);
@@ -132,7 +136,8 @@ static void test_unix_socket_peer(void **state)
 	char sock[128];
 	snprintf(sock, sizeof(sock), "%s/s", path);
 	struct http_server *s = start(&x, sock);
-	char *r = roundtrip(0, sock, "GET /who HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0);
+	char *r =
+	    roundtrip(0, sock, "GET /who HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0);
 	char want[64];
 	snprintf(want, sizeof(want), "\"local\": 1, \"uid\": %u", (unsigned)getuid());
 	assert_non_null(strstr(r, want));
@@ -160,9 +165,9 @@ static void test_long_poll_parks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dispatch_and_limits),
-		cmocka_unit_test(test_unix_socket_peer),
-		cmocka_unit_test(test_long_poll_parks),
+	    cmocka_unit_test(test_dispatch_and_limits),
+	    cmocka_unit_test(test_unix_socket_peer),
+	    cmocka_unit_test(test_long_poll_parks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -142,9 +142,9 @@ static void *writer(void *p)
 	struct writer_arg *w = p;
 	char err[256];
 	for (int i = 0; i < w->n; i++) {
-		json_t *m = json_pack("{s:i, s:s, s:i, s:{s:i}, s:f}", "trial_id", 1, "grp",
-		                      "training", "steps_completed", w->base + i, "body", "x", i,
-		                      "created_at", 1.0);
+		json_t *m =
+		    json_pack("{s:i, s:s, s:i, s:{s:i}, s:f}", "trial_id", 1, "grp", "training",
+		              "steps_completed", w->base + i, "body", "x", i, "created_at", 1.0);
 		struct store_op op = {.kind = STORE_INSERT, .table = "metrics", .row = m};
 		if (store_write(w->st, &op, 1, err, sizeof(err)))
 			w->failures++;
@@ -195,13 +195,12 @@ static void test_group_commit_many_writers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_migrates_and_reopens, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_put_updates_and_update_is_partial, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(test_write_is_all_or_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rejects_unknown_table_and_column, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(test_group_commit_many_writers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_migrates_and_reopens, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_put_updates_and_update_is_partial, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_write_is_all_or_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rejects_unknown_table_and_column, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_group_commit_many_writers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * job_submit/det: slurmctld plugin that applies det.conf's policy to det jobs
+ * (jobs whose spank job env carries DET_EXPERIMENT_ID, set by spank_det) and
+ * leaves every other job alone. The policy itself is det_policy.c; this file
+ * is the thin shell between it and job_desc_msg_t.
+ *
+ * Main data structure: one struct det_policy_conf loaded at init (the
+ * plugin's only state). Non-obvious decision: built against the public
+ * headers only and not linked with libslurm; the few helpers slurmctld
+ * exports are declared here, and every string handed to slurmctld comes from
+ * its own allocator (slurm_xstrdup) because slurmctld frees it with xfree.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <slurm/slurm.h>
+#include <slurm/slurm_errno.h>
+
+#include "det_policy.h"
+
+#ifndef DET_SLURM_CONF_DEFAULT
+#define DET_SLURM_CONF_DEFAULT "/etc/det-slurm/det.conf"
+#endif
+#define CONF_MAX_BYTES (64 * 1024)
+
+_Static_assert(DET_POLICY_NO_VAL == NO_VAL, "det_policy's NO_VAL must be Slurm's");
+
+/* Exported by slurmctld (libslurmfull); declared here instead of linking. */
+extern void slurm_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern void slurm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern char *slurm_xstrdup(const char *str);
+extern void slurm_xfree(void **item);
+
+/* The symbols slurmctld's plugin loader looks up. */
+extern const char plugin_name[];
+extern const char plugin_type[];
+extern const uint32_t plugin_version;
+extern int init(void);
+extern int fini(void);
+extern int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg);
+extern int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid);
+
+const char plugin_name[] = "det-slurm job submit policy";
+const char plugin_type[] = "job_submit/det";
+const uint32_t plugin_version = SLURM_VERSION_NUMBER;
+
+static struct det_policy_conf policy_conf;
+
+/* Read the whole file into a NUL-terminated buffer (bounded). */
+static char *read_conf(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t n;
+
+	if (!f) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(CONF_MAX_BYTES + 1);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory reading %s", path);
+		goto fail;
+	}
+	n = fread(buf, 1, CONF_MAX_BYTES + 1, f);
+	if (ferror(f) || n > CONF_MAX_BYTES) {
+		snprintf(err, errlen, "%s: %s", path,
+		         ferror(f) ? "read error" : "larger than 64 KiB");
+		free(buf);
+		buf = NULL;
+		goto fail;
+	}
+	buf[n] = '\0';
+fail:
+	fclose(f);
+	return buf;
+}
+
+int init(void)
+{
+	const char *path = getenv("DET_SLURM_CONF");
+	char err[512];
+	char *text;
+	int rv = SLURM_ERROR;
+
+	if (!path || !*path)
+		path = DET_SLURM_CONF_DEFAULT;
+	det_policy_conf_init(&policy_conf);
+	text = read_conf(path, err, sizeof(err));
+	if (!text)
+		goto fail;
+	if (det_policy_conf_parse(&policy_conf, text, path, err, sizeof(err)) < 0)
+		goto fail;
+	slurm_info("job_submit/det: %s: %zu pools, slots %u..%u, throttle cap %u", path,
+	           policy_conf.npools, policy_conf.default_slots, policy_conf.max_slots,
+	           policy_conf.max_array_throttle);
+	rv = SLURM_SUCCESS;
+fail:
+	if (rv != SLURM_SUCCESS)
+		slurm_error("job_submit/det: %s", err);
+	free(text);
+	return rv;
+}
+
+int fini(void)
+{
+	return SLURM_SUCCESS;
+}
+
+static void replace_str(char **field, const char *value)
+{
+	slurm_xfree((void **)field);
+	*field = slurm_xstrdup(value);
+}
+
+static void apply_out(job_desc_msg_t *job_desc, const struct det_job_out *out)
+{
+	replace_str(&job_desc->name, out->name);
+	replace_str(&job_desc->admin_comment, out->admin_comment);
+	if (out->partition[0])
+		replace_str(&job_desc->partition, out->partition);
+	if (out->tres_per_node[0])
+		replace_str(&job_desc->tres_per_node, out->tres_per_node);
+	if (out->array_inx[0])
+		replace_str(&job_desc->array_inx, out->array_inx);
+	if (out->time_limit_min != DET_POLICY_NO_VAL)
+		job_desc->time_limit = out->time_limit_min;
+	if (out->num_tasks != DET_POLICY_NO_VAL) {
+		job_desc->num_tasks = out->num_tasks;
+		if (job_desc->min_cpus == NO_VAL || job_desc->min_cpus < out->num_tasks)
+			job_desc->min_cpus = out->num_tasks;
+	}
+	if (out->nodes != DET_POLICY_NO_VAL) {
+		job_desc->min_nodes = out->nodes;
+		job_desc->max_nodes = out->nodes;
+	}
+	if (out->tasks_per_node != DET_POLICY_NO_VAL)
+		job_desc->ntasks_per_node = (uint16_t)out->tasks_per_node;
+	job_desc->requeue = (uint16_t)out->requeue;
+}
+
+int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
+{
+	struct det_job_in in = {
+	    .spank_env = job_desc->spank_job_env,
+	    .spank_env_size = job_desc->spank_job_env_size,
+	    .array_inx = job_desc->array_inx,
+	    .time_limit_min = job_desc->time_limit,
+	};
+	struct det_job_out out;
+	char err[512];
+
+	if (det_policy_apply(&policy_conf, &in, &out, err, sizeof(err)) < 0) {
+		slurm_info("job_submit/det: refused job of uid %u: %s", submit_uid, err);
+		if (err_msg)
+			*err_msg = slurm_xstrdup(err);
+		return SLURM_ERROR;
+	}
+	if (!out.is_det)
+		return SLURM_SUCCESS;
+	apply_out(job_desc, &out);
+	slurm_info("job_submit/det: uid %u experiment %u: partition=%s tres_per_node=%s array=%s",
+	           submit_uid, out.experiment_id, job_desc->partition ? job_desc->partition : "-",
+	           job_desc->tres_per_node ? job_desc->tres_per_node : "-",
+	           job_desc->array_inx ? job_desc->array_inx : "-");
+	return SLURM_SUCCESS;
+}
+
+/* Updates (scontrol update) are not det submissions: let them through. */
+int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid)
+{
+	return SLURM_SUCCESS;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * spank_det in the allocator context (sbatch, salloc): turns the det options
+ * into the job control env, which is how job_submit_det recognises a det job
+ * (job_desc->spank_job_env) and how the batch step learns its experiment
+ * (SLURM_SPANK_DET_*). No network I/O here: submission must stay fast.
+ */
+#include "spank_det.h"
+
+int det_alloc_post_opt(spank_t sp, const struct det_spank_args *args)
+{
+	const struct det_spank_options *o = det_options_get();
+
+	if ((o->pool[0] || o->slots[0]) && !o->experiment[0]) {
+		slurm_error(DET_SPANK_PREFIX "--det-pool and --det-slots need --det-experiment");
+		return -1;
+	}
+	return det_options_to_job_control(sp);
+}

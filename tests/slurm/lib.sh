@@ -1,0 +1,150 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+# Shared by the Slurm integration tests (sourced, not run): TAP output, a
+# private cluster per test script (tests/slurm/cluster.sh), and cleanup that
+# runs on success, failure and signals alike.
+
+slurm_tests_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top_builddir=${top_builddir:-$(cd "$slurm_tests_dir/../.." && pwd)}
+export top_builddir
+tap_n=0
+tap_failed=0
+cleanup_pids=()
+
+tap_plan() {
+	echo "1..$1"
+}
+
+# Skip the whole script (TAP "1..0 # SKIP reason").
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+ok() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $*"
+}
+
+not_ok() {
+	tap_n=$((tap_n + 1))
+	tap_failed=1
+	echo "not ok $tap_n - $*"
+}
+
+# check NAME CMD...: one test point from a command's status.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# check_eq NAME EXPECTED ACTUAL: one test point; shows both when they differ.
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag "expected: $2"
+		diag "got:      $3"
+	fi
+}
+
+# Print a diagnostic line (TAP comment).
+diag() {
+	sed 's/^/# /' <<<"$*"
+}
+
+slurm_cleanup() {
+	local pid
+	for pid in "${cleanup_pids[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	if [ -n "${test_dir:-}" ]; then
+		"$slurm_tests_dir/cluster.sh" stop "$test_dir/cluster" >/dev/null 2>&1
+		if [ "$tap_failed" = 0 ] && [ -z "${DET_KEEP_TEST_DIR:-}" ]; then
+			rm -rf "$test_dir"
+		else
+			echo "# test files kept in $test_dir"
+		fi
+	fi
+}
+
+# The conditions the cluster needs; skips the script when one is missing.
+slurm_require() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root (slurmd, munged)"
+	local cmd
+	for cmd in slurmctld slurmd munged; do
+		command -v "$cmd" >/dev/null || skip_all "$cmd not installed (Slurm, MUNGE)"
+	done
+	local so=$top_builddir/slurm-plugin/.libs/spank_det.so
+	[ -e "$so" ] || skip_all "plugins not built"
+	# A sanitizer-built plugin cannot load into Slurm's uninstrumented daemons.
+	if nm -D --undefined-only "$so" 2>/dev/null | grep -q __asan_; then
+		skip_all "plugins built with sanitizers cannot load into Slurm daemons"
+	fi
+}
+
+# Make this script's scratch folder $test_dir, removed at exit (kept on failure).
+slurm_test_dir() {
+	[ -n "${test_dir:-}" ] && return 0
+	test_dir=$(mktemp -d "${TMPDIR:-/tmp}/det-slurm-test.XXXXXX") || exit 1
+	chmod 755 "$test_dir" # other users submit to the cluster too
+	trap slurm_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+# Start listener.py (a stand-in det-master recording POSTs in
+# $test_dir/posts.jsonl); sets $master to its URL.
+start_listener() {
+	slurm_test_dir
+	python3 "$slurm_tests_dir/listener.py" "$test_dir/port" "$test_dir/posts.jsonl" &
+	cleanup_pids+=($!)
+	for _ in $(seq 1 100); do
+		[ -s "$test_dir/port" ] && break
+		sleep 0.05
+	done
+	# shellcheck disable=SC2034 # used by the sourcing script
+	master=http://127.0.0.1:$(cat "$test_dir/port" 2>/dev/null)
+	: >"$test_dir/posts.jsonl"
+}
+
+# Evaluate Python expression $1 over the recorded POSTs (list `posts`).
+posts() {
+	python3 -c 'import json,sys
+posts=[json.loads(l) for l in open(sys.argv[1])]
+print(eval(sys.argv[2]))' "$test_dir/posts.jsonl" "$1" 2>/dev/null
+}
+
+# Start this script's cluster (extra env such as DET_SPANK_ARGS passes through).
+slurm_start() {
+	slurm_test_dir
+	if ! "$slurm_tests_dir/cluster.sh" start "$test_dir/cluster" >"$test_dir/cluster.env" 2>"$test_dir/cluster.err"; then
+		echo "1..1"
+		echo "not ok 1 - cluster starts"
+		sed 's/^/# /' "$test_dir/cluster.err"
+		tap_failed=1
+		exit 1
+	fi
+	export SLURM_CONF=$test_dir/cluster/slurm.conf
+}
+
+# Wait until job $1 (and all its array tasks) left squeue; 1 after $2 seconds.
+wait_job_gone() {
+	local id=$1 deadline=$((SECONDS + $2))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		[ -z "$(squeue -h -j "$id" -r -o %i 2>/dev/null)" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# Field $2 (e.g. JobName) of `scontrol show job $1` (first record).
+job_field() {
+	scontrol -o show job "$1" 2>/dev/null | head -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+tap_done() {
+	[ "$tap_failed" = 0 ]
+}

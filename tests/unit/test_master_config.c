@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* det-master's configuration file: the shipped example, overrides, errors with lines. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "master/master_config.h"
+
+static char path[64];
+
+static void write_file(const char *text)
+{
+	snprintf(path, sizeof(path), "/tmp/det-master-conf.XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static int load(struct master_config *c, const char *text, char *err, size_t errlen)
+{
+	write_file(text);
+	int rc = master_config_load(c, path, err, errlen);
+	unlink(path);
+	return rc;
+}
+
+static void test_shipped_example_loads(void **state)
+{
+	struct master_config c;
+	char err[512] = "", file[4096];
+	const char *top = getenv("top_srcdir");
+	snprintf(file, sizeof(file), "%s/etc/master.yaml", top ? top : "../..");
+	assert_int_equal(master_config_defaults(&c, err, sizeof(err)), 0);
+	if (master_config_load(&c, file, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(master_config_finish(&c, err, sizeof(err)), 0);
+	assert_string_equal(c.rm, "local");
+	assert_int_equal(c.listen_port, 8080);
+	assert_int_equal(c.grace_seconds, 10);
+	assert_string_equal(c.db_path, "/var/lib/det-slurm/master.db");
+	master_config_free(&c);
+}
+
+static void test_values_and_overrides(void **state)
+{
+	struct master_config c;
+	char err[512] = "";
+	master_config_defaults(&c, err, sizeof(err));
+	assert_int_equal(load(&c,
+	                      "listen: 127.0.0.1:9000\nstate_dir: /x\nlog_level: debug\n"
+	                      "local: {slots: 3, launcher: /bin/l}\n",
+	                      err, sizeof(err)),
+	                 0);
+	assert_int_equal(master_config_set_listen(&c, "0.0.0.0:1234", err, sizeof(err)), 0);
+	assert_int_equal(master_config_finish(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.listen_port, 1234);
+	assert_int_equal(c.slots, 3);
+	assert_string_equal(c.launcher, "/bin/l");
+	assert_string_equal(c.db_path, "/x/master.db");
+	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+	master_config_free(&c);
+}
+
+static void test_errors_name_the_line(void **state)
+{
+	struct master_config c;
+	char err[512] = "";
+	master_config_defaults(&c, err, sizeof(err));
+	assert_int_equal(load(&c, "listen: 1.2.3.4:80\nlisten_prot: 9\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2:"));
+	assert_non_null(strstr(err, "listen_prot"));
+	assert_int_equal(load(&c, "local: {slots: many}\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "local.slots"));
+	assert_int_equal(load(&c, "listen: [unclosed\n", err, sizeof(err)), -1);
+	assert_int_equal(load(&c, "- a\n- b\n", err, sizeof(err)), -1);
+	assert_int_equal(master_config_set_listen(&c, "nohostport", err, sizeof(err)), -1);
+	assert_int_equal(master_config_set_listen(&c, "h:99999", err, sizeof(err)), -1);
+	master_config_set_str(&c.rm, "kubernetes");
+	assert_int_equal(master_config_finish(&c, err, sizeof(err)), -1);
+	master_config_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_shipped_example_loads),
+	    cmocka_unit_test(test_values_and_overrides),
+	    cmocka_unit_test(test_errors_name_the_line),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
