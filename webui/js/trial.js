@@ -63,7 +63,18 @@ export async function render(ctx, idText) {
 	let lastSteps = -1;
 	let lastState = '';
 	let rows = [];
+	let refreshing = false;
 	async function refresh() {
+		if (refreshing) return;
+		refreshing = true;
+		try {
+			await refreshNow();
+		} finally {
+			refreshing = false;
+		}
+	}
+
+	async function refreshNow() {
 		trial = (await api(`/trials/${id}`, { signal: ctx.signal })).trial;
 		showTrial();
 		if (trial.steps_completed === lastSteps && trial.state === lastState) return;
@@ -110,6 +121,8 @@ export async function render(ctx, idText) {
 			}
 			while (logs.childNodes.length > MAX_LOG_LINES) logs.firstChild.remove();
 			after = r.next_after;
+			// New lines usually come with new metrics: look now rather than at the next poll.
+			if (r.logs.length) refresh().catch(() => {});
 			if (r.logs.length && follow.checked && atEnd) logs.scrollTop = logs.scrollHeight;
 			logState.textContent = r.trial_ended ? `${n} lines; the trial has ended` : `${n} lines; following`;
 			if (r.trial_ended) {
