@@ -363,6 +363,25 @@ try {
 	await check('login sessions are per tab: alice is still alice', async () =>
 		/alice/.test(await page.evaluate(() => document.getElementById('who-name').textContent)));
 	await bob.screenshot({ path: path.join(art, 'experiment-other-user-1280.png'), fullPage: true });
+	await check('a user can kill their own experiment from the page', async () => {
+		const bobToken = await bob.evaluate(() => sessionStorage.getItem('det.token'));
+		const config = 'name: bob-kill\nentrypoint: x\nenvironment: {environment_variables: [WEB_SLEEP=1]}\n' +
+			'searcher: {name: single, metric: val_loss, max_length: {batches: 50}}\n';
+		const created = await apiAs(bobToken, 'POST', '/experiments', { config, activate: true });
+		const id = created.body.id;
+		await bob.goto(`${base}/#/experiments/${id}`);
+		await bob.waitForFunction(() => document.querySelector('#act-kill') && !document.querySelector('#act-kill').disabled);
+		await bob.focus('#act-kill');
+		await bob.keyboard.press('Space');
+		await bob.waitForSelector('#confirm[open]');
+		await bob.click('#confirm-ok');
+		const st = await waitFor(async () => {
+			const s = (await apiAs(bobToken, 'GET', `/experiments/${id}`)).body.experiment.state;
+			return ['STOPPING_KILLED', 'CANCELED'].includes(s) && s;
+		}, 15000, 'killed');
+		await bob.waitForFunction(() => /STOPPING_KILLED|CANCELED/.test(document.querySelector('#exp-state').textContent));
+		return created.status === 200 && !!st;
+	});
 	await check('log out forgets the token', async () => {
 		await bob.click('#logout');
 		await bob.waitForSelector('#username');
