@@ -84,7 +84,7 @@ while IFS= read -r line; do
 	*) echo "$line" ;;
 	esac
 done <"$work/ui.out"
-ok $rc "browser session ends cleanly (exit $rc)"
+ok $rc "browser run ends cleanly (exit $rc)"
 [ "$rc" = 0 ] || sed 's/^/# /' "$work/ui.err" | tail -n 30
 check "screenshots saved" test -s "$artifacts/experiment-1280.png" -a -s "$artifacts/experiment-800.png"
 stop_master

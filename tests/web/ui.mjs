@@ -360,7 +360,7 @@ try {
 			method: 'POST', headers: { Authorization: 'Bearer ' + sessionStorage.getItem('det.token') } })).status, exp);
 		return st === 403;
 	});
-	await check('login sessions are per tab: alice is still alice', async () =>
+	await check('logins are per tab: alice is still alice', async () =>
 		/alice/.test(await page.evaluate(() => document.getElementById('who-name').textContent)));
 	await bob.screenshot({ path: path.join(art, 'experiment-other-user-1280.png'), fullPage: true });
 	await check('a user can kill their own experiment from the page', async () => {
@@ -391,7 +391,7 @@ try {
 	report(jsErrors.length === 0, 'no JavaScript errors', jsErrors.join('\n'));
 	report(outside.length === 0, 'nothing is loaded from outside the master', outside.join('\n'));
 } catch (e) {
-	report(false, 'browser session', e && e.stack ? e.stack : e);
+	report(false, 'browser run', e && e.stack ? e.stack : e);
 } finally {
 	await context.close();
 }

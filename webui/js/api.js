@@ -23,12 +23,12 @@ export function currentUser() {
 	}
 }
 
-export function setSession(tok, user) {
+export function setLogin(tok, user) {
 	sessionStorage.setItem(TOKEN_KEY, tok);
 	sessionStorage.setItem(USER_KEY, JSON.stringify(user));
 }
 
-export function clearSession() {
+export function clearLogin() {
 	sessionStorage.removeItem(TOKEN_KEY);
 	sessionStorage.removeItem(USER_KEY);
 }
@@ -55,7 +55,7 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
 	if (!res.ok) {
 		const msg = (data && data.error && data.error.message) || res.statusText;
 		if (res.status === 401 && tok && !path.startsWith('/auth/')) {
-			clearSession();
+			clearLogin();
 			location.hash = '#/login';
 		}
 		throw new ApiError(res.status, msg);
@@ -65,9 +65,9 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
 
 export async function login(username, password) {
 	const r = await api('/auth/login', { method: 'POST', body: { username, password } });
-	setSession(r.token, { username: r.username });
+	setLogin(r.token, { username: r.username });
 	const me = await api('/me');
-	setSession(r.token, me);
+	setLogin(r.token, me);
 	return me;
 }
 
@@ -75,7 +75,7 @@ export async function logout() {
 	try {
 		await api('/auth/logout', { method: 'POST' });
 	} finally {
-		clearSession();
+		clearLogin();
 	}
 }
 
