@@ -10,3 +10,4 @@ include common/expconf.mk
 include common/searcher.mk
 include common/http_client.mk
 include common/tfevents.mk
+include common/sha256.mk

@@ -96,6 +96,18 @@ run e download-model-def -O "$work/md.tgz" 1
 ok $? "download-model-def"
 tar tzf "$work/md.tgz" | sort >"$work/files"
 eq "model packed without .detignore'd files" "sub/ sub/keep.txt train.py" "$(tr '\n' ' ' <"$work/files" | sed 's/ $//')"
+run t logs --follow "$tid"
+ok $? "trial logs --follow returns once the trial is over"
+run -o json c list 1
+path=$(jq -r '[.[] | select(.state != "DELETED")][0].path' "$work/out")
+kept=$(jq -r '[.[] | select(.state != "DELETED")][0].uuid' "$work/out")
+mkdir -p "$path" && printf 'abcd' >"$path/w.bin"
+run c download "$kept" "$work/dl"
+ok $? "checkpoint download"
+check "downloaded file is the checkpoint's" cmp "$path/w.bin" "$work/dl/w.bin"
+rm -f "$path/w.bin"
+run c download "$kept" "$work/dl2"
+eq "download of a checkpoint whose files are gone → 1" 1 $?
 run e pause 1
 eq "pausing a finished experiment → 1" 1 $?
 grep -q "cannot pause" "$work/err"
@@ -106,6 +118,8 @@ run -o json e list
 eq "archived experiment hidden" 0 "$(jq '.experiments | length' "$work/out")"
 run -o json e list --all
 eq "list --all shows it" 1 "$(jq '.experiments | length' "$work/out")"
+run e unarchive 1
+ok $? "unarchive"
 run e delete 1
 ok $? "delete"
 run e describe 1
@@ -117,6 +131,33 @@ run e create "$work/bad.yaml"
 eq "invalid config → 1" 1 $?
 grep -q "config.yaml:3:" "$work/err"
 ok $? "invalid config error shows file:line"
+# Stopping running experiments and trials.
+sed -e 's/max_trials: 2/max_trials: 3/' -e 's/batches: 3/batches: 1000/' "$work/exp.yaml" >"$work/slow.yaml"
+echo 'environment: {environment_variables: [FAKE_STEPS=1000, FAKE_SLEEP=0.2]}' >>"$work/slow.yaml"
+run -o json e create "$work/slow.yaml"
+slow=$(jq .id "$work/out")
+for _ in $(seq 100); do
+	n=$("$det" -o json e list-trials "$slow" | jq length)
+	[ "$n" -ge 1 ] && break
+	sleep 0.1
+done
+st=$("$det" -o json e list-trials "$slow" | jq '.[0].id')
+run t kill "$st"
+grep -q "STOPPING_KILLED\|CANCELED" "$work/out"
+ok $? "trial kill"
+run e cancel "$slow"
+ok $? "experiment cancel"
+run e wait "$slow"
+eq "wait on a canceled experiment → 1" 1 $?
+run -o json t describe "$st"
+eq "killed trial ends CANCELED" CANCELED "$(jq -r .state "$work/out")"
+run -o json e create "$work/slow.yaml"
+slow2=$(jq .id "$work/out")
+run e kill "$slow2"
+ok $? "experiment kill"
+run e wait "$slow2"
+eq "killed experiment ends CANCELED (wait → 1)" 1 $?
+
 "$det" -m "http://127.0.0.1:$port" user logout >/dev/null
 ok $? "logout"
 "$det" -m "http://127.0.0.1:$port" user whoami >/dev/null 2>&1

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# det-launch: the trial runner, one per rank. Its pieces live in a
+# convenience library so that the unit tests link exactly what ships.
+noinst_LTLIBRARIES += launcher/libdetlaunch.la
+launcher_libdetlaunch_la_SOURCES = launcher/launch_unpack.c launcher/launch_unpack.h \
+	launcher/launch_rank.c launcher/launch_rank.h launcher/launch_env.c launcher/launch_env.h \
+	launcher/launch_logq.c launcher/launch_logq.h \
+	launcher/launch_share.c launcher/launch_share.h launcher/launch_child.c launcher/launch_child.h
+launcher_libdetlaunch_la_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+launcher_libdetlaunch_la_LIBADD = common/libdethttp.la $(ARCHIVE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
+
+check_PROGRAMS += tests/unit/test_launch_unpack
+TESTS += tests/unit/test_launch_unpack
+tests_unit_test_launch_unpack_SOURCES = tests/unit/test_launch_unpack.c
+tests_unit_test_launch_unpack_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
+tests_unit_test_launch_unpack_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(ARCHIVE_CFLAGS)
+tests_unit_test_launch_unpack_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS) $(ARCHIVE_LIBS)
+
+check_PROGRAMS += tests/unit/test_launch_env
+TESTS += tests/unit/test_launch_env
+tests_unit_test_launch_env_SOURCES = tests/unit/test_launch_env.c
+tests_unit_test_launch_env_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
+tests_unit_test_launch_env_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_launch_env_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
+
+check_PROGRAMS += tests/unit/test_launch_logq
+TESTS += tests/unit/test_launch_logq
+tests_unit_test_launch_logq_SOURCES = tests/unit/test_launch_logq.c
+tests_unit_test_launch_logq_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
+tests_unit_test_launch_logq_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_launch_logq_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)
+
+check_PROGRAMS += tests/unit/test_launch_child
+TESTS += tests/unit/test_launch_child
+tests_unit_test_launch_child_SOURCES = tests/unit/test_launch_child.c
+tests_unit_test_launch_child_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
+tests_unit_test_launch_child_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_launch_child_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)
+
+bin_PROGRAMS += launcher/det-launch
+launcher_det_launch_SOURCES = launcher/launch_main.c launcher/launch_master.c \
+	launcher/launch_master.h
+launcher_det_launch_CPPFLAGS = $(AM_CPPFLAGS) -DDET_PYTHONDIR='"$(detpythondir)"' \
+	-DDET_SRC_PYTHONDIR='"$(abs_top_srcdir)/launcher/python"' -DBINDIR='"$(bindir)"' \
+	-DDET_BUILD_EXAMPLES_PATH='"$(abs_top_builddir)/examples/fashion-mnist"'
+launcher_det_launch_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+launcher_det_launch_LDADD = launcher/libdetlaunch.la common/libdethttp.la $(ARCHIVE_LIBS) \
+	$(JANSSON_LIBS) $(CURL_LIBS) $(PTHREAD_LIBS)
+
+# Integration tests with a real det-master (skipped where it is not built).
+TESTS += tests/integration/test-trial-run.sh tests/integration/test-trial-faults.sh \
+	tests/integration/test-trial-asha.sh tests/integration/test-trial-pytorch.sh
+EXTRA_DIST += tests/integration/trial-lib.sh tests/integration/test-trial-run.sh \
+	tests/integration/test-trial-faults.sh tests/integration/test-trial-asha.sh \
+	tests/integration/test-trial-pytorch.sh

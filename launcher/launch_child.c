@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The entrypoint as a child process in its own process group. One poll()
+ * loop reads its stdout and stderr pipes line by line (to our own output
+ * and to the log queue), the launcher's signalfd (a preemption request)
+ * and, every 100 ms, the abort file other ranks create on failure.
+ * Non-obvious: a preemption request does not signal the child; it creates
+ * the preempt file the trial polls through should_preempt, and only after
+ * the grace period does the whole process group get SIGKILL.
+ */
+#include "launch_child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define CHILD_LINE_BYTES 65536
+#define CHILD_ABORT_GRACE_SECONDS 10
+
+struct line_buf {
+	int fd;
+	const char *stream;
+	FILE *out;
+	char buf[CHILD_LINE_BYTES];
+	size_t len;
+};
+
+const char **launch_child_argv(const json_t *entrypoint, char *err, size_t errlen)
+{
+	const char **argv = NULL;
+	if (json_is_string(entrypoint)) {
+		if (json_string_length(entrypoint) == 0)
+			goto bad;
+		argv = calloc(4, sizeof(*argv));
+		if (!argv)
+			goto oom;
+		argv[0] = "/bin/sh";
+		argv[1] = "-c";
+		argv[2] = json_string_value(entrypoint);
+		return argv;
+	}
+	size_t n = json_array_size(entrypoint);
+	if (!json_is_array(entrypoint) || n == 0)
+		goto bad;
+	argv = calloc(n + 1, sizeof(*argv));
+	if (!argv)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		argv[i] = json_string_value(json_array_get(entrypoint, i));
+		if (!argv[i]) {
+			free(argv);
+			goto bad;
+		}
+	}
+	return argv;
+bad:
+	snprintf(err, errlen, "entrypoint: expected a non-empty string or a list of strings");
+	return NULL;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return NULL;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void emit_line(const struct launch_child_opts *o, struct line_buf *b, const char *line,
+                      size_t len)
+{
+	if (o->prefix_lines)
+		fprintf(b->out, "[rank %d] %.*s\n", o->rank, (int)len, line);
+	else
+		fprintf(b->out, "%.*s\n", (int)len, line);
+	fflush(b->out);
+	if (o->logq)
+		launch_logq_push(o->logq, b->stream, line, len);
+}
+
+static void close_buf(const struct launch_child_opts *o, struct line_buf *b)
+{
+	if (b->len)
+		emit_line(o, b, b->buf, b->len);
+	b->len = 0;
+	close(b->fd);
+	b->fd = -1;
+}
+
+/* Read what is there and emit complete lines; closes the fd at EOF. */
+static void pump(const struct launch_child_opts *o, struct line_buf *b)
+{
+	ssize_t n = read(b->fd, b->buf + b->len, sizeof(b->buf) - b->len);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		close_buf(o, b);
+		return;
+	}
+	b->len += (size_t)n;
+	size_t start = 0;
+	for (size_t i = 0; i < b->len; i++) {
+		if (b->buf[i] != '\n')
+			continue;
+		size_t l = i - start;
+		if (l && b->buf[start + l - 1] == '\r')
+			l--;
+		emit_line(o, b, b->buf + start, l);
+		start = i + 1;
+	}
+	memmove(b->buf, b->buf + start, b->len - start);
+	b->len -= start;
+	if (b->len == sizeof(b->buf)) { /* a line longer than the buffer: cut it */
+		emit_line(o, b, b->buf, b->len);
+		b->len = 0;
+	}
+}
+
+static pid_t spawn(const struct launch_child_opts *o, const char **argv, int out[2], int errp[2],
+                   char *err, size_t errlen)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setpgid(0, 0);
+		/* its own process group, so it must not outlive a launcher killed with SIGKILL */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		dup2(out[1], STDOUT_FILENO);
+		dup2(errp[1], STDERR_FILENO);
+		close(out[0]);
+		close(errp[0]);
+		close(out[1]);
+		close(errp[1]);
+		if (o->cwd && chdir(o->cwd) < 0) {
+			dprintf(STDERR_FILENO, "det-launch: chdir %s: %s\n", o->cwd,
+			        strerror(errno));
+			_exit(127);
+		}
+		/* execvpe searches the launcher's PATH; the trial's own PATH must win */
+		environ = o->env;
+		execvp(argv[0], (char *const *)argv);
+		dprintf(STDERR_FILENO, "det-launch: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	setpgid(pid, pid); /* also here, so the group exists before we ever signal it */
+	return pid;
+}
+
+static int signal_requested(int fd)
+{
+	struct signalfd_siginfo si;
+	int got = 0;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		got = 1;
+	return got;
+}
+
+static void touch(const char *path)
+{
+	if (!path)
+		return;
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+}
+
+int launch_child_run(const struct launch_child_opts *o, struct launch_child_result *r, char *err,
+                     size_t errlen)
+{
+	int rv = -1, out[2] = {-1, -1}, errp[2] = {-1, -1}, status = 0, exited = 0;
+	long kill_at = -1, next_check = 0, exited_at = 0;
+	struct line_buf *bo = NULL, *be = NULL;
+	const char **argv = launch_child_argv(o->entrypoint, err, errlen);
+	memset(r, 0, sizeof(*r));
+	if (!argv)
+		return -1;
+	bo = calloc(1, sizeof(*bo));
+	be = calloc(1, sizeof(*be));
+	if (!bo || !be) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	pid_t pid = spawn(o, argv, out, errp, err, errlen);
+	if (pid < 0)
+		goto fail;
+	close(out[1]);
+	close(errp[1]);
+	out[1] = errp[1] = -1;
+	*bo = (struct line_buf){.fd = out[0], .stream = "stdout", .out = stdout};
+	*be = (struct line_buf){.fd = errp[0], .stream = "stderr", .out = stderr};
+	out[0] = errp[0] = -1;
+	while (!exited || bo->fd >= 0 || be->fd >= 0) {
+		struct pollfd p[3] = {
+		    {bo->fd, POLLIN, 0}, {be->fd, POLLIN, 0}, {o->signal_fd, POLLIN, 0}};
+		int rc = poll(p, 3, 100);
+		if (rc < 0 && errno != EINTR) {
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			kill(-pid, SIGKILL);
+		}
+		if (bo->fd >= 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			pump(o, bo);
+		if (be->fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			pump(o, be);
+		long now = now_ms();
+		if (o->signal_fd >= 0 && (p[2].revents & POLLIN) &&
+		    signal_requested(o->signal_fd) && !r->preempted) {
+			r->preempted = 1;
+			touch(o->preempt_file);
+			kill_at = now + o->grace_seconds * 1000L;
+		}
+		if (!exited && now >= next_check) {
+			next_check = now + 100;
+			if (!r->aborted && o->abort_file && access(o->abort_file, F_OK) == 0) {
+				r->aborted = 1;
+				kill(-pid, SIGTERM);
+				long at = now + CHILD_ABORT_GRACE_SECONDS * 1000L;
+				kill_at = kill_at < 0 || at < kill_at ? at : kill_at;
+			}
+			if (waitpid(pid, &status, WNOHANG) == pid) {
+				exited = 1;
+				exited_at = now;
+			}
+		}
+		if (kill_at >= 0 && now >= kill_at) {
+			kill(-pid, SIGKILL);
+			kill_at = -1;
+		}
+		if (exited && now - exited_at > 2000) {
+			/* a grandchild still holds the pipes: it goes with the group */
+			kill(-pid, SIGKILL);
+			if (bo->fd >= 0)
+				close_buf(o, bo);
+			if (be->fd >= 0)
+				close_buf(o, be);
+		}
+	}
+	if (WIFSIGNALED(status)) {
+		r->signal = WTERMSIG(status);
+		r->exit_code = 128 + r->signal;
+	} else {
+		r->exit_code = WEXITSTATUS(status);
+	}
+	if ((r->exit_code != 0 || r->signal) && !r->aborted && o->abort_file)
+		touch(o->abort_file);
+	rv = 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	if (bo && bo->fd >= 0)
+		close(bo->fd);
+	if (be && be->fd >= 0)
+		close(be->fd);
+	free(bo);
+	free(be);
+	free(argv);
+	return rv;
+}

@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * det-launch: runs one rank of a trial inside a job (doc/launcher.md).
+ * Rank 0 claims the array task's trial, unpacks the model definition into
+ * the job directory and publishes each assignment there; every rank runs
+ * the entrypoint with the trial environment, relays its output and records
+ * its exit; rank 0 reports the exit and, on the master's word, restarts
+ * the trial from its latest checkpoint or claims a replacement.
+ * Non-obvious: termination signals are blocked and read through a
+ * signalfd, so a preemption request is an ordinary event in the child
+ * loop, and no signal handler or global flag is needed.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "launch_child.h"
+#include "launch_env.h"
+#include "launch_logq.h"
+#include "launch_master.h"
+#include "launch_rank.h"
+#include "launch_share.h"
+#include "launch_unpack.h"
+
+extern char **environ;
+
+#define MODEL_DEF_MAX_BYTES (256UL << 20)
+#define LOG_QUEUE_LINES 10000
+#define LOG_SPILL_MAX_BYTES (256UL << 20)
+#define MASTER_WAIT_SECONDS 300
+
+struct launch {
+	struct launch_rank rank;
+	const char *master;
+	const char *alloc_token;
+	long long exp, task;
+	char job_dir[PATH_MAX - 64];
+	char model_dir[PATH_MAX];
+	const char *pythondir;
+	char bindirs[2 * PATH_MAX + 2];
+	int signal_fd;
+	int grace_seconds;
+	long wait_ms; /* how long other ranks wait for rank 0 */
+};
+
+static int env_ll(const char *name, long long *out, int required, char *err, size_t errlen)
+{
+	const char *v = getenv(name);
+	char *end;
+	if (!v || !*v) {
+		if (required)
+			snprintf(err, errlen, "%s is not set", name);
+		return required ? -1 : 1;
+	}
+	errno = 0;
+	long long x = strtoll(v, &end, 10);
+	if (errno || *end || x < 0) {
+		snprintf(err, errlen, "%s=\"%.32s\": not a non-negative integer", name, v);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+/* The Python package and the programs next to det-launch (the examples)
+ * go first on the trial's search paths: installed, or in the build tree
+ * when det-launch runs from there. */
+static void search_paths(struct launch *l)
+{
+	const char *v = getenv("DET_PYTHONDIR");
+	char self[PATH_MAX];
+	struct stat st;
+	int installed = stat(DET_PYTHONDIR "/determined", &st) == 0;
+	l->pythondir = v && *v ? v : installed ? DET_PYTHONDIR : DET_SRC_PYTHONDIR;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(l->bindirs, sizeof(l->bindirs), "%s%s%s", self, installed ? "" : ":",
+	         installed ? "" : DET_BUILD_EXAMPLES_PATH);
+	if (!l->bindirs[0] || l->bindirs[0] == ':')
+		snprintf(l->bindirs, sizeof(l->bindirs), "%s", BINDIR);
+}
+
+static int configure(struct launch *l, char *err, size_t errlen)
+{
+	long long v;
+	memset(l, 0, sizeof(*l));
+	l->signal_fd = -1;
+	if (launch_rank_detect(environ, &l->rank, err, errlen) < 0)
+		return -1;
+	l->master = getenv("DET_MASTER");
+	l->alloc_token = getenv("DET_ALLOCATION_TOKEN");
+	if (!l->master || !*l->master) {
+		snprintf(err, errlen,
+		         "DET_MASTER is not set (det-launch runs trials for det-master)");
+		return -1;
+	}
+	if (env_ll("DET_EXPERIMENT_ID", &l->exp, 1, err, errlen) < 0)
+		return -1;
+	int rc = env_ll("DET_ARRAY_TASK", &l->task, 0, err, errlen);
+	if (rc > 0)
+		rc = env_ll("SLURM_ARRAY_TASK_ID", &l->task, 0, err, errlen);
+	if (rc < 0)
+		return -1;
+	if (rc > 0)
+		l->task = 0;
+	l->grace_seconds = 60;
+	if (env_ll("DET_PREEMPT_GRACE_SECONDS", &v, 0, err, errlen) == 0)
+		l->grace_seconds = v > 3600 ? 3600 : (int)v;
+	l->wait_ms = 900000;
+	if (env_ll("DET_LAUNCH_WAIT_SECONDS", &v, 0, err, errlen) == 0)
+		l->wait_ms = v * 1000;
+	search_paths(l);
+	if (launch_share_dir(environ, l->exp, l->task, l->job_dir, sizeof(l->job_dir), err,
+	                     errlen) < 0)
+		return -1;
+	snprintf(l->model_dir, sizeof(l->model_dir), "%s/model", l->job_dir);
+	return 0;
+}
+
+static int block_signals(struct launch *l, char *err, size_t errlen)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+	    (l->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "signalfd: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int fetch_model(struct launch *l, char *err, size_t errlen)
+{
+	char *data = NULL;
+	size_t len = 0;
+	struct stat st;
+	if (stat(l->model_dir, &st) == 0)
+		return 0; /* already unpacked by this job */
+	if (launch_master_model_def(l->master, l->alloc_token, l->exp, MODEL_DEF_MAX_BYTES, &data,
+	                            &len, err, errlen) < 0)
+		return -1;
+	int rc = launch_unpack(data, len, l->model_dir, NULL, err, errlen);
+	free(data);
+	return rc;
+}
+
+/* A free TCP port for torch.distributed / our own allgather (best effort). */
+static int free_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+	socklen_t n = sizeof(a);
+	int port = 29500;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	a.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &n) == 0)
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+/* Rank 0's address and two free ports on it: MASTER_PORT for the trial's
+ * own framework (torch.distributed), DET_DIST_PORT for the Core API's. */
+static int add_rendezvous(struct launch *l, json_t *as)
+{
+	char host[256] = "127.0.0.1";
+	if (l->rank.cross_size > 1 && gethostname(host, sizeof(host)) < 0)
+		return -1;
+	host[sizeof(host) - 1] = '\0';
+	int port = free_port(), dist_port = free_port();
+	for (int i = 0; i < 10 && dist_port == port; i++)
+		dist_port = free_port();
+	return json_object_set_new(as, "master_addr", json_string(host)) |
+	       json_object_set_new(as, "master_port", json_integer(port)) |
+	       json_object_set_new(as, "dist_port", json_integer(dist_port));
+}
+
+struct gen_result {
+	int exit_code, signal, preempted;
+};
+
+/* Run this rank's entrypoint for generation gen. */
+static int run_generation(struct launch *l, int gen, const json_t *as, struct gen_result *res,
+                          char *err, size_t errlen)
+{
+	int rv = -1;
+	char preempt[PATH_MAX], early[PATH_MAX], abort_file[PATH_MAX], spill[PATH_MAX];
+	char **env = NULL;
+	struct launch_logq *q = NULL;
+	struct launch_shipper *ship = NULL;
+	struct launch_poller *poll = NULL;
+	struct launch_child_result r;
+	long long trial = json_integer_value(json_object_get(as, "trial_id"));
+	const char *token = json_string_value(json_object_get(as, "token"));
+	launch_share_path(preempt, sizeof(preempt), l->job_dir, "preempt-%d", gen);
+	launch_share_path(early, sizeof(early), l->job_dir, "early-exit-%d", gen);
+	launch_share_path(abort_file, sizeof(abort_file), l->job_dir, "abort-%d", gen);
+	launch_share_path(spill, sizeof(spill), l->job_dir, "logs-t%lld-r%d.jsonl", trial,
+	                  l->rank.rank);
+	struct launch_env_input in = {as,         &l->rank, l->master, l->pythondir,
+	                              l->bindirs, preempt,  early};
+	env = launch_env_build(environ, &in, err, errlen);
+	if (!env)
+		goto fail;
+	q = launch_logq_new(l->rank.rank, LOG_QUEUE_LINES, spill, LOG_SPILL_MAX_BYTES, err, errlen);
+	if (!q)
+		goto fail;
+	ship = launch_shipper_start(l->master, token, trial, q, err, errlen);
+	if (!ship)
+		goto fail;
+	if (l->rank.rank == 0) {
+		poll = launch_poller_start(l->master, token, trial, preempt, err, errlen);
+		if (!poll)
+			goto fail;
+	}
+	struct launch_child_opts o = {json_object_get(as, "entrypoint"),
+	                              env,
+	                              l->model_dir,
+	                              l->rank.rank,
+	                              l->rank.size > 1,
+	                              q,
+	                              l->signal_fd,
+	                              preempt,
+	                              abort_file,
+	                              l->grace_seconds};
+	if (launch_child_run(&o, &r, err, errlen) < 0)
+		goto fail;
+	res->exit_code = r.exit_code;
+	res->signal = r.signal;
+	res->preempted = r.preempted;
+	rv = 0;
+fail:
+	launch_poller_stop(poll);
+	launch_shipper_stop(ship, 10);
+	if (q && launch_logq_pending(q))
+		fprintf(stderr, "det-launch: %zu log lines not yet sent are kept in %s\n",
+		        launch_logq_pending(q), spill);
+	launch_logq_free(q);
+	launch_env_free(env);
+	return rv;
+}
+
+static int record_exit(struct launch *l, int gen, const struct gen_result *res, char *err,
+                       size_t errlen)
+{
+	char name[64];
+	json_t *v = json_pack("{s:i, s:i, s:b}", "exit_code", res->exit_code, "signal", res->signal,
+	                      "preempted", res->preempted);
+	snprintf(name, sizeof(name), "exit-%d-%d.json", gen, l->rank.rank);
+	int rc = v ? launch_share_put(l->job_dir, name, v, err, errlen) : -1;
+	json_decref(v);
+	return rc;
+}
+
+/* Rank 0: combine every rank's exit; the lowest failing rank speaks for all. */
+static void collect_exits(struct launch *l, int gen, struct gen_result *all)
+{
+	char name[64], err[256];
+	for (int r = 1; r < l->rank.size; r++) {
+		snprintf(name, sizeof(name), "exit-%d-%d.json", gen, r);
+		json_t *v = launch_share_wait(l->job_dir, name, NULL,
+		                              (l->grace_seconds + 120) * 1000L, err, sizeof(err));
+		struct gen_result g = {1, 0, 0};
+		if (v) {
+			g.exit_code = (int)json_integer_value(json_object_get(v, "exit_code"));
+			g.signal = (int)json_integer_value(json_object_get(v, "signal"));
+			g.preempted = json_is_true(json_object_get(v, "preempted"));
+		} else {
+			fprintf(stderr, "det-launch: rank %d: %s\n", r, err);
+		}
+		json_decref(v);
+		if ((g.exit_code || g.signal) && !all->exit_code && !all->signal) {
+			all->exit_code = g.exit_code;
+			all->signal = g.signal;
+		}
+		all->preempted |= g.preempted;
+	}
+}
+
+static int early_exit_invalid_hp(struct launch *l, int gen)
+{
+	char path[PATH_MAX], buf[32] = "";
+	launch_share_path(path, sizeof(path), l->job_dir, "early-exit-%d", gen);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	int n = fgets(buf, sizeof(buf), f) != NULL;
+	fclose(f);
+	return n && !strncmp(buf, "INVALID_HP", 10);
+}
+
+static int publish(struct launch *l, int gen, json_t *as, char *err, size_t errlen)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "assign-%d.json", gen);
+	return launch_share_put(l->job_dir, name, as, err, errlen);
+}
+
+/* After a preemption by a signal: did the master ask for it (a pause, a
+ * kill)? Then the exit is reported as usual. A signal from elsewhere (Slurm
+ * preempting or ending the job, someone's kill) is not the trial's end: no
+ * exit is reported, and the master requeues a task whose trial is still
+ * live, which resumes it from its latest checkpoint. */
+static int master_asked(struct launch *l, const json_t *as)
+{
+	char err[256];
+	int stop = 0, preempt = 0;
+	if (launch_master_signals(l->master, json_string_value(json_object_get(as, "token")),
+	                          json_integer_value(json_object_get(as, "trial_id")), &stop,
+	                          &preempt, err, sizeof(err)) < 0)
+		fprintf(stderr, "det-launch: asking the master about the preemption: %s\n", err);
+	return stop || preempt;
+}
+
+/* Rank 0 after a generation: the next assignment, or NULL when done. */
+static json_t *next_assignment(struct launch *l, int gen, json_t *as, const struct gen_result *all,
+                               char *err, size_t errlen)
+{
+	long long trial = json_integer_value(json_object_get(as, "trial_id"));
+	const char *token = json_string_value(json_object_get(as, "token"));
+	if (all->preempted && !master_asked(l, as)) {
+		fprintf(stderr,
+		        "det-launch: trial %lld: preempted; it resumes from its latest "
+		        "checkpoint when the job runs again\n",
+		        trial);
+		return NULL;
+	}
+	json_t *ans = launch_master_exit(l->master, token, trial, all->exit_code, all->signal,
+	                                 MASTER_WAIT_SECONDS, err, errlen);
+	if (!ans) {
+		fprintf(stderr, "det-launch: trial %lld: reporting the exit: %s\n", trial, err);
+		return NULL;
+	}
+	json_t *next = NULL;
+	if (json_is_true(json_object_get(ans, "restart"))) {
+		next = json_deep_copy(as);
+		if (next) {
+			json_object_set(next, "latest_checkpoint",
+			                json_object_get(ans, "latest_checkpoint"));
+			json_object_set(next, "steps_completed",
+			                json_object_get(ans, "steps_completed"));
+			json_object_set(next, "restarts", json_object_get(ans, "restarts"));
+		}
+		fprintf(stderr, "det-launch: trial %lld: restarting from checkpoint %s\n", trial,
+		        json_string_value(json_object_get(ans, "latest_checkpoint"))
+		            ? json_string_value(json_object_get(ans, "latest_checkpoint"))
+		            : "(none)");
+	} else if (all->exit_code == 0 && !all->signal && early_exit_invalid_hp(l, gen)) {
+		next = launch_master_claim(l->master, l->alloc_token, l->exp, l->task,
+		                           MASTER_WAIT_SECONDS, err, errlen);
+		if (!next)
+			fprintf(stderr, "det-launch: claiming a replacement trial: %s\n", err);
+		else if (json_is_true(json_object_get(next, "done"))) {
+			json_decref(next);
+			next = NULL;
+		}
+	}
+	json_decref(ans);
+	if (next && add_rendezvous(l, next) < 0) {
+		json_decref(next);
+		next = NULL;
+	}
+	return next;
+}
+
+static int run_chief(struct launch *l, char *err, size_t errlen)
+{
+	int gen = 0, code = 0;
+	json_t *as = NULL;
+	json_t *done = NULL;
+	if (fetch_model(l, err, errlen) < 0)
+		goto fail;
+	as = launch_master_claim(l->master, l->alloc_token, l->exp, l->task, MASTER_WAIT_SECONDS,
+	                         err, errlen);
+	if (!as)
+		goto fail;
+	if (json_is_true(json_object_get(as, "done"))) {
+		fprintf(stderr, "det-launch: array task %lld has nothing left to run\n", l->task);
+		json_decref(as);
+		as = NULL;
+	} else if (add_rendezvous(l, as) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	while (as) {
+		struct gen_result res = {0, 0, 0};
+		if (publish(l, gen, as, err, errlen) < 0)
+			goto fail;
+		if (run_generation(l, gen, as, &res, err, errlen) < 0) {
+			fprintf(stderr, "det-launch: %s\n", err);
+			res.exit_code = 1; /* could not start: reported like a crash */
+			launch_share_touch(l->job_dir, "abort-0");
+		}
+		collect_exits(l, gen, &res);
+		code = res.signal ? 128 + res.signal : res.exit_code;
+		json_t *next = next_assignment(l, gen, as, &res, err, errlen);
+		json_decref(as);
+		as = next;
+		gen++;
+	}
+	done = json_pack("{s:b, s:i}", "done", 1, "exit_code", code);
+	if (!done || publish(l, gen, done, err, errlen) < 0)
+		goto fail;
+	json_decref(done);
+	return code;
+fail:
+	json_decref(as);
+	json_decref(done);
+	/* tell the other ranks to give up instead of waiting */
+	done = json_pack("{s:b, s:i}", "done", 1, "exit_code", 1);
+	if (done) {
+		char e2[64];
+		publish(l, gen, done, e2, sizeof(e2));
+	}
+	json_decref(done);
+	return -1;
+}
+
+static int run_worker(struct launch *l, char *err, size_t errlen)
+{
+	for (int gen = 0;; gen++) {
+		char name[64];
+		snprintf(name, sizeof(name), "assign-%d.json", gen);
+		json_t *as = launch_share_wait(l->job_dir, name, NULL, l->wait_ms, err, errlen);
+		if (!as)
+			return -1;
+		if (json_is_true(json_object_get(as, "done"))) {
+			int code = (int)json_integer_value(json_object_get(as, "exit_code"));
+			json_decref(as);
+			return code;
+		}
+		struct gen_result res = {0, 0, 0};
+		if (run_generation(l, gen, as, &res, err, errlen) < 0) {
+			fprintf(stderr, "det-launch: rank %d: %s\n", l->rank.rank, err);
+			res.exit_code = 1;
+		}
+		json_decref(as);
+		if (record_exit(l, gen, &res, err, errlen) < 0)
+			return -1;
+	}
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: det-launch\n"
+	             "Runs one rank of a det-slurm trial; configured by the environment\n"
+	             "(DET_MASTER, DET_EXPERIMENT_ID, DET_ALLOCATION_TOKEN, DET_ARRAY_TASK or\n"
+	             "SLURM_ARRAY_TASK_ID). See doc/launcher.md.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct launch l;
+	char err[1024];
+	int code;
+	if (argc > 1) {
+		int help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
+		if (!strcmp(argv[1], "--version")) {
+			printf("det-launch %s\n", PACKAGE_VERSION);
+			return 0;
+		}
+		usage(help ? stdout : stderr);
+		return help ? 0 : 2;
+	}
+	if (configure(&l, err, sizeof(err)) < 0 || block_signals(&l, err, sizeof(err)) < 0) {
+		fprintf(stderr, "det-launch: %s\n", err);
+		return 1;
+	}
+	code =
+	    l.rank.rank == 0 ? run_chief(&l, err, sizeof(err)) : run_worker(&l, err, sizeof(err));
+	if (code < 0) {
+		fprintf(stderr, "det-launch: rank %d: %s\n", l.rank.rank, err);
+		code = 1;
+	}
+	close(l.signal_fd);
+	return code > 255 ? 1 : code;
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * File rendezvous between det-launch ranks. Rank 0 publishes each trial
+ * assignment as "assign-<generation>.json" (written to a temporary name and
+ * renamed, so a reader never sees half a file); the other ranks poll for it.
+ * Exit codes, aborts and preemption requests are files too.
+ * Non-obvious: files rather than a socket, because every rank can reach a
+ * shared directory without knowing rank 0's address, the files survive a
+ * launcher crash for inspection, and det-launch needs no MPI itself. On
+ * several nodes the directory must be on a shared file system.
+ */
+#include "launch_share.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "launch_rank.h"
+
+int launch_share_path(char *out, size_t outlen, const char *dir, const char *fmt, ...)
+{
+	char name[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= (int)sizeof(name))
+		return -1;
+	return snprintf(out, outlen, "%s/%s", dir, name) >= (int)outlen ? -1 : 0;
+}
+
+static int mkdirs(char *path, mode_t mode)
+{
+	for (char *p = path + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			int rc = mkdir(path, mode);
+			*p = c;
+			if (rc < 0 && errno != EEXIST)
+				return -1;
+			if (c == '\0')
+				return 0;
+		}
+	}
+}
+
+/* A file-name-safe copy of v (letters, digits, '.', '-', '_'). */
+static void safe_copy(char *out, size_t outlen, const char *v)
+{
+	size_t i = 0;
+	for (; v && v[i] && i + 1 < outlen; i++)
+		out[i] = (strchr("._-", v[i]) || (v[i] >= '0' && v[i] <= '9') ||
+		          ((v[i] | 32) >= 'a' && (v[i] | 32) <= 'z'))
+		             ? v[i]
+		             : '_';
+	out[i] = '\0';
+}
+
+static void job_key(char *const envp[], char *out, size_t outlen)
+{
+	const char *job = launch_env_lookup(envp, "SLURM_JOB_ID");
+	char a[64], b[64], c[64];
+	if (job) {
+		safe_copy(a, sizeof(a), job);
+		safe_copy(b, sizeof(b), launch_env_lookup(envp, "SLURM_STEP_ID"));
+		safe_copy(c, sizeof(c), launch_env_lookup(envp, "SLURM_RESTART_COUNT"));
+		snprintf(out, outlen, "slurm%s.%s.r%s", a, b, c);
+		return;
+	}
+	const char *ompi = launch_env_lookup(envp, "OMPI_MCA_ess_base_jobid");
+	if (!ompi)
+		ompi = launch_env_lookup(envp, "OMPI_MCA_orte_ess_jobid");
+	if (ompi) {
+		safe_copy(a, sizeof(a), ompi);
+		snprintf(out, outlen, "ompi%s", a);
+		return;
+	}
+	const char *ns = launch_env_lookup(envp, "PMIX_NAMESPACE");
+	if (ns) {
+		safe_copy(a, sizeof(a), ns);
+		snprintf(out, outlen, "pmix%s", a);
+		return;
+	}
+	/* a single process on its own: its pid is unique enough */
+	snprintf(out, outlen, "pid%ld", (long)getpid());
+}
+
+int launch_share_dir(char *const envp[], long long experiment, long long task, char *out,
+                     size_t outlen, char *err, size_t errlen)
+{
+	const char *dir = launch_env_lookup(envp, "DET_JOB_DIR");
+	char key[256];
+	int n;
+	if (dir && *dir) {
+		n = snprintf(out, outlen, "%s", dir);
+	} else {
+		const char *run = launch_env_lookup(envp, "DET_RUN_DIR");
+		const char *home = launch_env_lookup(envp, "HOME");
+		job_key(envp, key, sizeof(key));
+		if (run && *run)
+			n = snprintf(out, outlen, "%s/e%lld-t%lld-%s", run, experiment, task, key);
+		else
+			n = snprintf(out, outlen, "%s/.det-slurm/run/e%lld-t%lld-%s",
+			             home && *home ? home : "/tmp", experiment, task, key);
+	}
+	if (n < 0 || n >= (int)outlen) {
+		snprintf(err, errlen, "job directory path too long");
+		return -1;
+	}
+	if (out[0] != '/') {
+		snprintf(err, errlen, "job directory %s: not an absolute path", out);
+		return -1;
+	}
+	if (mkdirs(out, 0700) < 0) {
+		snprintf(err, errlen, "job directory %s: %s", out, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int launch_share_put(const char *dir, const char *name, const json_t *value, char *err,
+                     size_t errlen)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	if (launch_share_path(path, sizeof(path), dir, "%s", name) < 0 ||
+	    launch_share_path(tmp, sizeof(tmp), dir, ".%s.tmp%ld", name, (long)getpid()) < 0) {
+		snprintf(err, errlen, "%s/%s: path too long", dir, name);
+		return -1;
+	}
+	if (json_dump_file(value, tmp, JSON_COMPACT) < 0) {
+		snprintf(err, errlen, "%s: cannot write", tmp);
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) < 0) {
+		snprintf(err, errlen, "rename %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+json_t *launch_share_wait(const char *dir, const char *name, const char *stop_name, long timeout_ms,
+                          char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	long deadline = now_ms() + timeout_ms;
+	if (launch_share_path(path, sizeof(path), dir, "%s", name) < 0) {
+		snprintf(err, errlen, "%s/%s: path too long", dir, name);
+		return NULL;
+	}
+	for (;;) {
+		if (access(path, F_OK) == 0) {
+			json_error_t jerr;
+			json_t *v = json_load_file(path, 0, &jerr);
+			if (!v)
+				snprintf(err, errlen, "%s: %s", path, jerr.text);
+			return v;
+		}
+		if (stop_name && launch_share_exists(dir, stop_name)) {
+			snprintf(err, errlen, "%s/%s appeared while waiting for %s", dir, stop_name,
+			         name);
+			return NULL;
+		}
+		if (now_ms() >= deadline) {
+			snprintf(err, errlen, "%s did not appear within %ld s", path,
+			         timeout_ms / 1000);
+			return NULL;
+		}
+		struct timespec ts = {0, 50 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+int launch_share_touch(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	if (launch_share_path(path, sizeof(path), dir, "%s", name) < 0)
+		return -1;
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+int launch_share_exists(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	if (launch_share_path(path, sizeof(path), dir, "%s", name) < 0)
+		return 0;
+	return access(path, F_OK) == 0;
+}

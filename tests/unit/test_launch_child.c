@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * det-launch running real entrypoints: argv vs /bin/sh -c, output relayed
+ * line by line per stream, exit codes and signals, preemption through the
+ * preempt file and the grace-period kill, another rank's abort; and the
+ * file rendezvous that shares assignments between ranks.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "launch_child.h"
+#include "launch_share.h"
+
+struct fixture {
+	char dir[64];
+	char preempt[128], abort_file[128], spill[128];
+	struct launch_logq *q;
+	json_t *got;
+};
+
+static int collect(void *ctx, const json_t *body, char *err, size_t errlen)
+{
+	json_t *got = ctx;
+	size_t i;
+	json_t *e;
+	json_t *logs = json_object_get(body, "logs");
+	for (i = 0; i < json_array_size(logs); i++) {
+		e = json_array_get(logs, i);
+		json_array_append(got, e);
+	}
+	return 0;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_child_XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->preempt, sizeof(f->preempt), "%s/preempt", f->dir);
+	snprintf(f->abort_file, sizeof(f->abort_file), "%s/abort", f->dir);
+	snprintf(f->spill, sizeof(f->spill), "%s/spill", f->dir);
+	f->q = launch_logq_new(2, 1000, f->spill, 1 << 20, err, sizeof(err));
+	f->got = json_array();
+	*state = f;
+	return f->q ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+	launch_logq_free(f->q);
+	json_decref(f->got);
+	/* the test's own temporary directory, a fixed pattern: no user data */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	int rc = system(cmd);
+	free(f);
+	return rc == 0 ? 0 : -1;
+}
+
+static char *child_env[] = {"PATH=/usr/bin:/bin", "GREETING=hello", NULL};
+
+static struct launch_child_opts opts(struct fixture *f, json_t *ep)
+{
+	struct launch_child_opts o = {ep, child_env,  f->dir,        2, 1, f->q,
+	                              -1, f->preempt, f->abort_file, 1};
+	return o;
+}
+
+static void run_ok(struct fixture *f, const char *ep_json, struct launch_child_result *r)
+{
+	char err[256];
+	json_t *ep = json_loads(ep_json, JSON_DECODE_ANY, NULL);
+	assert_non_null(ep);
+	struct launch_child_opts o = opts(f, ep);
+	if (launch_child_run(&o, r, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	json_decref(ep);
+	assert_true(launch_logq_ship(f->q, 100, collect, f->got, err, sizeof(err)) >= 0);
+}
+
+static const char *line_at(struct fixture *f, size_t i, const char **stream)
+{
+	json_t *e = json_array_get(f->got, i);
+	if (stream)
+		*stream = json_string_value(json_object_get(e, "stream"));
+	return json_string_value(json_object_get(e, "line"));
+}
+
+static void test_string_entrypoint_runs_through_sh_with_env_and_cwd(void **state)
+{
+	struct fixture *f = *state;
+	struct launch_child_result r;
+	run_ok(f, "\"echo $GREETING; pwd; echo oops >&2; exit 3\"", &r);
+	assert_int_equal(r.exit_code, 3);
+	assert_int_equal(r.signal, 0);
+	assert_int_equal(json_array_size(f->got), 3);
+	const char *stream;
+	/* stdout lines in order; stderr's line may interleave anywhere */
+	size_t out_i = 0;
+	for (size_t i = 0; i < 3; i++) {
+		const char *l = line_at(f, i, &stream);
+		if (!strcmp(stream, "stderr")) {
+			assert_string_equal(l, "oops");
+			continue;
+		}
+		assert_string_equal(l, out_i == 0 ? "hello" : f->dir);
+		out_i++;
+	}
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(f->got, 0), "rank")), 2);
+	assert_true(launch_share_exists(f->dir, "abort")); /* a failure tells the other ranks */
+}
+
+static void test_list_entrypoint_is_argv_not_shell(void **state)
+{
+	struct fixture *f = *state;
+	struct launch_child_result r;
+	run_ok(f, "[\"printf\", \"%s|\\n\", \"a b\", \"$HOME; rm -rf /\", \"*\"]", &r);
+	assert_int_equal(r.exit_code, 0);
+	assert_int_equal(json_array_size(f->got), 3);
+	assert_string_equal(line_at(f, 0, NULL), "a b|");
+	assert_string_equal(line_at(f, 1, NULL), "$HOME; rm -rf /|");
+	assert_string_equal(line_at(f, 2, NULL), "*|");
+	assert_false(launch_share_exists(f->dir, "abort"));
+}
+
+static void test_list_entrypoint_found_on_the_trials_path(void **state)
+{
+	struct fixture *f = *state;
+	char path_var[160], tool[160], err[256];
+	struct launch_child_result r;
+	snprintf(tool, sizeof(tool), "%s/det-test-tool", f->dir);
+	FILE *fp = fopen(tool, "w");
+	assert_non_null(fp);
+	fputs("#!/bin/sh\necho found on PATH\n", fp);
+	fclose(fp);
+	assert_int_equal(chmod(tool, 0755), 0);
+	snprintf(path_var, sizeof(path_var), "PATH=%s:/usr/bin:/bin", f->dir);
+	char *env[] = {path_var, NULL};
+	json_t *ep = json_pack("[s]", "det-test-tool");
+	struct launch_child_opts o = opts(f, ep);
+	o.env = env;
+	assert_int_equal(launch_child_run(&o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_true(launch_logq_ship(f->q, 100, collect, f->got, err, sizeof(err)) >= 0);
+	assert_string_equal(line_at(f, 0, NULL), "found on PATH");
+	json_decref(ep);
+}
+
+static void test_missing_program_and_bad_entrypoints(void **state)
+{
+	struct fixture *f = *state;
+	struct launch_child_result r;
+	char err[256];
+	run_ok(f, "[\"/nonexistent/program\"]", &r);
+	assert_int_equal(r.exit_code, 127);
+	assert_non_null(strstr(line_at(f, 0, NULL), "cannot run /nonexistent/program"));
+	const char *bad[] = {"\"\"", "[]", "[1]", "{}", "3"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *ep = json_loads(bad[i], JSON_DECODE_ANY, NULL);
+		struct launch_child_opts o = opts(f, ep);
+		assert_int_equal(launch_child_run(&o, &r, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "entrypoint"));
+		json_decref(ep);
+	}
+}
+
+static void test_killed_by_signal_is_reported(void **state)
+{
+	struct fixture *f = *state;
+	struct launch_child_result r;
+	run_ok(f, "\"kill -9 $$\"", &r);
+	assert_int_equal(r.signal, 9);
+	assert_int_equal(r.exit_code, 137);
+}
+
+static void test_partial_last_line_and_crlf(void **state)
+{
+	struct fixture *f = *state;
+	struct launch_child_result r;
+	run_ok(f, "\"printf 'one\\r\\ntwo'\"", &r);
+	assert_int_equal(json_array_size(f->got), 2);
+	assert_string_equal(line_at(f, 0, NULL), "one");
+	assert_string_equal(line_at(f, 1, NULL), "two");
+}
+
+/* Block SIGUSR1 and return a signalfd for it, as det-launch's main does. */
+static int usr1_fd(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static void test_signal_creates_preempt_file_the_trial_honours(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	struct launch_child_result r;
+	/* the trial polls the preempt file, then checkpoints and exits 0 */
+	json_t *ep =
+	    json_pack("[s, s, s, s]", "/bin/sh", "-c",
+	              "while [ ! -e \"$1\" ]; do sleep 0.02; done; echo checkpointed", "sh");
+	json_array_append_new(ep, json_string(f->preempt));
+	int sfd = usr1_fd();
+	assert_true(sfd >= 0);
+	kill(getpid(), SIGUSR1); /* pending until the loop reads it */
+	struct launch_child_opts o = opts(f, ep);
+	o.signal_fd = sfd;
+	o.grace_seconds = 30;
+	assert_int_equal(launch_child_run(&o, &r, err, sizeof(err)), 0);
+	assert_true(r.preempted);
+	assert_int_equal(r.exit_code, 0);
+	assert_int_equal(r.signal, 0);
+	assert_true(launch_share_exists(f->dir, "preempt"));
+	close(sfd);
+	json_decref(ep);
+}
+
+static void test_trial_ignoring_preemption_is_killed_after_grace(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	struct launch_child_result r;
+	json_t *ep = json_string("trap '' TERM; sleep 30");
+	int sfd = usr1_fd();
+	kill(getpid(), SIGUSR1);
+	struct launch_child_opts o = opts(f, ep);
+	o.signal_fd = sfd;
+	o.grace_seconds = 1;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(launch_child_run(&o, &r, err, sizeof(err)), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(r.preempted);
+	assert_int_equal(r.signal, SIGKILL);
+	assert_true(t1.tv_sec - t0.tv_sec < 10);
+	close(sfd);
+	json_decref(ep);
+}
+
+static void test_other_ranks_abort_stops_this_one(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	struct launch_child_result r;
+	json_t *ep = json_string("sleep 30");
+	assert_int_equal(launch_share_touch(f->dir, "abort"), 0);
+	struct launch_child_opts o = opts(f, ep);
+	assert_int_equal(launch_child_run(&o, &r, err, sizeof(err)), 0);
+	assert_true(r.aborted);
+	assert_int_equal(r.signal, SIGTERM);
+	json_decref(ep);
+}
+
+static void test_share_put_and_wait(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	json_t *v = json_pack("{s:i}", "trial_id", 4);
+	assert_int_equal(launch_share_put(f->dir, "assign-0.json", v, err, sizeof(err)), 0);
+	json_t *got = launch_share_wait(f->dir, "assign-0.json", NULL, 1000, err, sizeof(err));
+	assert_non_null(got);
+	assert_true(json_equal(v, got));
+	json_decref(got);
+	assert_null(launch_share_wait(f->dir, "assign-1.json", NULL, 200, err, sizeof(err)));
+	assert_non_null(strstr(err, "did not appear"));
+	assert_int_equal(launch_share_touch(f->dir, "abort-1"), 0);
+	assert_null(launch_share_wait(f->dir, "assign-1.json", "abort-1", 5000, err, sizeof(err)));
+	assert_non_null(strstr(err, "abort-1 appeared"));
+	json_decref(v);
+}
+
+static void test_share_dir_from_launcher_environment(void **state)
+{
+	struct fixture *f = *state;
+	char dir[512], err[256], want[512];
+	char run[128];
+	snprintf(run, sizeof(run), "DET_RUN_DIR=%s/run", f->dir);
+	char *slurm[] = {run,
+	                 "SLURM_JOB_ID=77",
+	                 "SLURM_STEP_ID=0",
+	                 "SLURM_RESTART_COUNT=2",
+	                 "OMPI_MCA_ess_base_jobid=9",
+	                 NULL};
+	assert_int_equal(launch_share_dir(slurm, 5, 3, dir, sizeof(dir), err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s/run/e5-t3-slurm77.0.r2", f->dir);
+	assert_string_equal(dir, want);
+	char *ompi[] = {run, "OMPI_MCA_ess_base_jobid=12/../x", NULL};
+	assert_int_equal(launch_share_dir(ompi, 5, 3, dir, sizeof(dir), err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s/run/e5-t3-ompi12_.._x", f->dir);
+	assert_string_equal(dir, want);
+	char *rel[] = {"DET_JOB_DIR=relative/dir", NULL};
+	assert_int_equal(launch_share_dir(rel, 5, 3, dir, sizeof(dir), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not an absolute path"));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T(test_string_entrypoint_runs_through_sh_with_env_and_cwd),
+	    T(test_list_entrypoint_is_argv_not_shell),
+	    T(test_list_entrypoint_found_on_the_trials_path),
+	    T(test_missing_program_and_bad_entrypoints),
+	    T(test_killed_by_signal_is_reported),
+	    T(test_partial_last_line_and_crlf),
+	    T(test_signal_creates_preempt_file_the_trial_honours),
+	    T(test_trial_ignoring_preemption_is_killed_after_grace),
+	    T(test_other_ranks_abort_stops_this_one),
+	    T(test_share_put_and_wait),
+	    T(test_share_dir_from_launcher_environment),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
