@@ -19,7 +19,8 @@ dist_webuijs_DATA = webui/js/api.js webui/js/app.js webui/js/util.js webui/js/ch
 # when chromium or node are missing. Artifacts land in tests/web/artifacts/.
 WEB_TESTS = tests/web/static.test tests/web/run.sh
 TESTS += $(WEB_TESTS)
-EXTRA_DIST += doc/webui.md $(WEB_TESTS) tests/web/ui.mjs tests/web/launch.sh tests/web/package.json \
+EXTRA_DIST += doc/webui.md $(WEB_TESTS) tests/web/ui.mjs tests/web/launch.sh tests/web/train.py \
+	tests/web/package.json \
 	tests/web/package-lock.json
 clean-local: clean-web-artifacts
 clean-web-artifacts:

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # TAP: the web UI in a real browser. Starts det-master (random port,
-# temporary state directory) with tests/web/launch.sh as the local resource
-# manager's task, creates users alice and bob and an experiment of alice's,
-# then runs tests/web/ui.mjs (Debian's chromium driven by playwright-core).
+# temporary state directory) whose local resource manager runs the real
+# det-launch with tests/web/train.py (a Core API trial), creates users alice
+# and bob and a random search of alice's, then runs tests/web/ui.mjs
+# (Debian's chromium driven by playwright-core).
 # Screenshots go to tests/web/artifacts/ in the build tree.
 # Skips only when chromium or node/npm are missing. playwright-core comes
 # from tests/web/node_modules (scripts/install-deps runs npm ci there) or is
@@ -38,7 +39,23 @@ if [ -z "$mods" ]; then
 fi
 
 . "$srcdir/tests/integration/master-lib.sh"
-launcher=$srcdir/tests/web/launch.sh
+# The real det-launch runs tests/web/train.py (Core API of the Python package);
+# without a built det-launch, tests/web/launch.sh speaks the trial API itself.
+export HOME=$work/home
+mkdir -p "$HOME"
+if [ -x "$builddir/launcher/det-launch" ]; then
+	launcher=$builddir/launcher/det-launch
+else
+	launcher=$srcdir/tests/web/launch.sh
+fi
+web_cleanup() {
+	# det-launch's tasks lead their own process groups (job directories end in -pidN)
+	for d in "$HOME"/.det-slurm/run/*-pid*; do
+		[ -d "$d" ] && kill -9 -- "-${d##*-pid}" 2>/dev/null
+	done
+	cleanup
+}
+trap web_cleanup EXIT
 artifacts=$builddir/tests/web/artifacts
 rm -rf "$artifacts"
 mkdir -p "$artifacts"
@@ -66,7 +83,11 @@ hyperparameters:
   layers: {type: int, minval: 1, maxval: 4}
 searcher: {name: random, metric: val_loss, max_trials: $trials, max_concurrent_trials: 2, max_length: {batches: $steps}}
 YAML
-jq -n --rawfile c "$work/exp.yaml" '{config: $c, activate: true}' >"$work/req.json"
+mkdir -p "$work/model"
+cp "$srcdir/tests/web/train.py" "$work/model/"
+tar -C "$work/model" -czf "$work/model.tgz" .
+jq -n --rawfile c "$work/exp.yaml" --arg m "$(base64 -w0 "$work/model.tgz")" \
+	'{config: $c, model_definition: $m, activate: true}' >"$work/req.json"
 code=$(curl -s -o "$work/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $alice" \
 	--data-binary @"$work/req.json" "$base/experiments")
 eq "alice creates an experiment" 200 "$code"
@@ -75,6 +96,7 @@ exp=$(body .id)
 BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
 	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts EXP_ID=$exp \
 	ALICE_PW=alice-secret-1 BOB_PW=bob-secret-22 TRIALS=$trials STEPS=$steps \
+	MODEL_TGZ_B64=$(base64 -w0 "$work/model.tgz") \
 	timeout 300 node "$srcdir/tests/web/ui.mjs" >"$work/ui.out" 2>"$work/ui.err"
 rc=$?
 while IFS= read -r line; do

@@ -3,7 +3,8 @@
 // against a real det-master with a running experiment. Prints one line per
 // check, "ok - NAME" or "not ok - NAME" (run.sh numbers them into TAP).
 // Environment: BASE_URL, PW_MODULES (node_modules holding playwright-core),
-// CHROMIUM, PROFILE_DIR, ARTIFACTS, EXP_ID, ALICE_PW, BOB_PW, TRIALS, STEPS.
+// CHROMIUM, PROFILE_DIR, ARTIFACTS, EXP_ID, ALICE_PW, BOB_PW, TRIALS, STEPS,
+// MODEL_TGZ_B64 (the model definition, base64).
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -365,9 +366,9 @@ try {
 	await bob.screenshot({ path: path.join(art, 'experiment-other-user-1280.png'), fullPage: true });
 	await check('a user can kill their own experiment from the page', async () => {
 		const bobToken = await bob.evaluate(() => sessionStorage.getItem('det.token'));
-		const config = 'name: bob-kill\nentrypoint: x\nenvironment: {environment_variables: [WEB_SLEEP=1]}\n' +
+		const config = 'name: bob-kill\nentrypoint: python3 train.py\nenvironment: {environment_variables: [WEB_SLEEP=1]}\n' +
 			'searcher: {name: single, metric: val_loss, max_length: {batches: 50}}\n';
-		const created = await apiAs(bobToken, 'POST', '/experiments', { config, activate: true });
+		const created = await apiAs(bobToken, 'POST', '/experiments', { config, model_definition: env.MODEL_TGZ_B64, activate: true });
 		const id = created.body.id;
 		await bob.goto(`${base}/#/experiments/${id}`);
 		await bob.waitForFunction(() => document.querySelector('#act-kill') && !document.querySelector('#act-kill').disabled);
