@@ -2,3 +2,4 @@
 # bench: build fragment included by the top-level Makefile.am.
 include bench/master.mk
 include bench/job_submit.mk
+EXTRA_DIST += bench/fm_distributed.sh

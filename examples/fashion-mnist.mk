@@ -11,11 +11,14 @@ examples_fashion_mnist_libfmnist_la_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS) $(Z
 examples_fashion_mnist_libfmnist_la_LIBADD = $(OPENBLAS_LIBS) $(ZLIB_LIBS) $(LIBM)
 
 bin_PROGRAMS += examples/fashion-mnist/det-example-fashion-mnist
-examples_fashion_mnist_det_example_fashion_mnist_SOURCES = examples/fashion-mnist/fm_main.c
-examples_fashion_mnist_det_example_fashion_mnist_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
-examples_fashion_mnist_det_example_fashion_mnist_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
+examples_fashion_mnist_det_example_fashion_mnist_SOURCES = examples/fashion-mnist/fm_main.c \
+	examples/fashion-mnist/fm_dist.c examples/fashion-mnist/fm_dist.h
+examples_fashion_mnist_det_example_fashion_mnist_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/launcher -I$(top_srcdir)/nccl-allreduce
+examples_fashion_mnist_det_example_fashion_mnist_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS) \
+	$(MPI_CFLAGS)
 examples_fashion_mnist_det_example_fashion_mnist_LDADD = examples/fashion-mnist/libfmnist.la \
-	launcher/libdetcore.la
+	launcher/libdetcore.la nccl-allreduce/libdetcomm.la $(MPI_LIBS)
 
 EXTRA_DIST += examples/fashion-mnist/README.md examples/fashion-mnist/const.yaml \
 	examples/fashion-mnist/random.yaml examples/fashion-mnist/grid.yaml \
@@ -38,3 +41,7 @@ EXTRA_DIST += examples/pytorch/train.py examples/pytorch/const.yaml \
 	examples/pytorch/distributed.yaml examples/pytorch/README.md
 TESTS += tests/python/test-examples.sh
 EXTRA_DIST += tests/python/test-examples.sh
+
+# data-parallel training (libdetcomm over MPI ranks)
+TESTS += tests/examples/fm-distributed.test
+EXTRA_DIST += tests/examples/fm-distributed.test examples/fashion-mnist/distributed.yaml

@@ -13,6 +13,7 @@
  */
 #include "exp.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "searcher.h"
 
 #define TICK_MS 100
+#define TRIM_TICKS 50 /* 5 s */
 
 double app_now(void)
 {
@@ -1375,6 +1377,7 @@ static void *ticker_main(void *arg)
 {
 	struct app *a = arg;
 	struct rm_task_event ev[64];
+	unsigned long ticks = 0;
 
 	for (;;) {
 		pthread_mutex_lock(&a->lock);
@@ -1393,6 +1396,10 @@ static void *ticker_main(void *arg)
 			struct timespec ts = {0, TICK_MS * 1000000L};
 			nanosleep(&ts, NULL);
 		}
+		/* Bursts of requests leave freed heap behind in every thread's
+		 * arena; hand it back to the system now and then. */
+		if (++ticks % TRIM_TICKS == 0)
+			malloc_trim(0);
 	}
 	return NULL;
 }

@@ -6,16 +6,21 @@
  * validation_period batches; the test set is evaluated once, at the end.
  * Non-obvious: the train/validation split is drawn with a fixed seed, not
  * the trial's, so every trial validates on the same held-out examples and
- * their metrics compare.
+ * their metrics compare. With several slots every rank trains on its slice
+ * of each global batch and evaluates a slice of the held-out sets (fm_dist);
+ * rank 0 alone reports and checkpoints, and shares the master's answers.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "det/core.h"
 #include "fm_data.h"
+#include "fm_dist.h"
 #include "fm_train.h"
 
 #define SPLIT_SEED 20240917ULL
@@ -129,6 +134,23 @@ fail:
 	return rv;
 }
 
+/* Mean loss and accuracy on d, each rank evaluating one slice of it. */
+static int evaluate(struct fm_dist *dist, struct fm_trainer *t, const struct fm_dataset *d,
+                    double *loss, double *accuracy, char *err, size_t errlen)
+{
+	size_t lo = d->n * (size_t)dist->rank / (size_t)dist->size;
+	size_t hi = d->n * (size_t)(dist->rank + 1) / (size_t)dist->size;
+	struct fm_dataset part = {hi - lo, d->x + lo * FM_PIXELS, d->y + lo};
+	double l = 0, a = 0;
+	fm_trainer_evaluate(t, &part, &l, &a);
+	double sums[2] = {l * (double)part.n, a * (double)part.n};
+	if (fm_dist_sum(dist, sums, 2, err, errlen) < 0)
+		return -1;
+	*loss = d->n ? sums[0] / (double)d->n : 0.0;
+	*accuracy = d->n ? sums[1] / (double)d->n : 0.0;
+	return 0;
+}
+
 static int checkpoint(struct det_core *c, struct fm_trainer *t, char *err, size_t errlen)
 {
 	char uuid[DET_CORE_UUID_BYTES], meta[128];
@@ -147,12 +169,13 @@ static int checkpoint(struct det_core *c, struct fm_trainer *t, char *err, size_
 	return 0;
 }
 
-static int validate(struct det_core *c, struct fm_trainer *t, const struct fm_dataset *val,
-                    const struct fm_dataset *test, int final, struct det_core_answer *ans,
-                    char *err, size_t errlen)
+static int validate(struct det_core *c, struct fm_dist *dist, struct fm_trainer *t,
+                    const struct fm_dataset *val, const struct fm_dataset *test, int final,
+                    struct det_core_answer *ans, char *err, size_t errlen)
 {
 	double vl, va, tl = 0, ta = 0;
-	fm_trainer_evaluate(t, val, &vl, &va);
+	if (evaluate(dist, t, val, &vl, &va, err, errlen) < 0)
+		return -1;
 	struct det_core_metric m[5] = {{"validation_loss", vl},
 	                               {"validation_accuracy", va},
 	                               {"batches", (double)t->steps},
@@ -160,11 +183,14 @@ static int validate(struct det_core *c, struct fm_trainer *t, const struct fm_da
 	                               {"test_accuracy", 0}};
 	size_t n = 3;
 	if (final) {
-		fm_trainer_evaluate(t, test, &tl, &ta);
+		if (evaluate(dist, t, test, &tl, &ta, err, errlen) < 0)
+			return -1;
 		m[3].value = tl;
 		m[4].value = ta;
 		n = 5;
 	}
+	if (dist->rank != 0)
+		return 0; /* rank 0 reports; fm_dist_share passes its answer on */
 	printf("batch %lld: validation loss %.4f accuracy %.4f", (long long)t->steps, vl, va);
 	if (final)
 		printf("; test loss %.4f accuracy %.4f", tl, ta);
@@ -173,13 +199,14 @@ static int validate(struct det_core *c, struct fm_trainer *t, const struct fm_da
 	return det_core_report_metrics(c, DET_CORE_VALIDATION, t->steps, m, n, ans, err, errlen);
 }
 
-static int train(struct det_core *c, const struct fm_config *cfg, struct fm_trainer *t,
-                 const struct fm_dataset *val, const struct fm_dataset *test, char *err,
-                 size_t errlen)
+static int train(struct det_core *c, struct fm_dist *dist, const struct fm_config *cfg,
+                 struct fm_trainer *t, const struct fm_dataset *val, const struct fm_dataset *test,
+                 char *err, size_t errlen)
 {
 	double sum = 0.0;
 	int64_t since = 0;
 	struct det_core_answer ans = {0, 0};
+	int chief = dist->rank == 0;
 	while (t->steps < cfg->length) {
 		double loss;
 		if (fm_trainer_step(t, &loss, err, errlen) < 0)
@@ -187,33 +214,79 @@ static int train(struct det_core *c, const struct fm_config *cfg, struct fm_trai
 		sum += loss;
 		since++;
 		if (t->steps % cfg->report_period == 0) {
-			struct det_core_metric m[2] = {{"loss", sum / (double)since},
+			double mean = sum / (double)since;
+			if (fm_dist_mean(dist, &mean, err, errlen) < 0)
+				return -1;
+			struct det_core_metric m[2] = {{"loss", mean},
 			                               {"batches", (double)t->steps}};
-			if (det_core_report_metrics(c, DET_CORE_TRAINING, t->steps, m, 2, NULL, err,
-			                            errlen) < 0)
+			if (chief && det_core_report_metrics(c, DET_CORE_TRAINING, t->steps, m, 2,
+			                                     NULL, err, errlen) < 0)
 				return -1;
 			sum = 0.0;
 			since = 0;
 		}
 		int done = t->steps == cfg->length;
+		int decision[2] = {0, 0}; /* stop, preempt: rank 0's, shared with every rank */
 		if (done || t->steps % cfg->validation_period == 0) {
-			if (validate(c, t, val, test, done, &ans, err, errlen) < 0 ||
-			    checkpoint(c, t, err, errlen) < 0)
+			if (validate(c, dist, t, val, test, done, &ans, err, errlen) < 0)
 				return -1;
-			det_core_report_progress(c, (double)t->steps / (double)cfg->length, err,
-			                         errlen);
-			if (!done && (ans.stop || ans.preempt)) {
-				printf("stopping at batch %lld (%s)\n", (long long)t->steps,
-				       ans.stop ? "the searcher stopped this trial" : "preempted");
+			if (chief) {
+				if (checkpoint(c, t, err, errlen) < 0)
+					return -1;
+				det_core_report_progress(c, (double)t->steps / (double)cfg->length,
+				                         err, errlen);
+				decision[0] = ans.stop;
+				decision[1] = ans.preempt;
+			}
+			if (fm_dist_share(dist, decision, 2, err, errlen) < 0)
+				return -1;
+			if (!done && (decision[0] || decision[1])) {
+				if (chief)
+					printf("stopping at batch %lld (%s)\n", (long long)t->steps,
+					       decision[0] ? "the searcher stopped this trial"
+					                   : "preempted");
 				return 0;
 			}
 		}
-		if (!done && det_core_should_preempt(c)) {
+		if (done)
+			break;
+		decision[1] = chief && det_core_should_preempt(c);
+		if (fm_dist_share(dist, &decision[1], 1, err, errlen) < 0)
+			return -1;
+		if (decision[1]) {
+			if (!chief)
+				return 0;
 			printf("preempted at batch %lld: checkpointing\n", (long long)t->steps);
 			return checkpoint(c, t, err, errlen);
 		}
 	}
 	return 0;
+}
+
+/* FM_WEIGHTS_OUT=DIR: every rank saves its final state in DIR/rank<N>, so a
+ * test can compare the ranks' weights byte for byte. */
+static int dump_weights(const struct fm_dist *dist, const struct fm_trainer *t, char *err,
+                        size_t errlen)
+{
+	const char *out = getenv("FM_WEIGHTS_OUT");
+	char dir[PATH_MAX];
+	if (!out || !*out)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/rank%d", out, dist->rank);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%.200s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return fm_trainer_save(t, dir, err, errlen);
+}
+
+/* An invalid hyperparameter: rank 0 tells the master; every rank exits 0. */
+static void invalid_hparams(struct det_core *c, const struct fm_dist *dist, const char *why)
+{
+	char err[256];
+	if (dist->rank == 0)
+		det_core_early_exit(c, DET_CORE_EXIT_INVALID_HP, err, sizeof(err));
+	fprintf(stderr, "fashion-mnist: invalid hyperparameters: %s\n", why);
 }
 
 int main(void)
@@ -223,24 +296,27 @@ int main(void)
 	struct fm_config cfg;
 	struct fm_dataset train_d = {0}, val_d = {0}, test_d = {0};
 	struct fm_trainer *t = NULL;
+	struct fm_dist dist = {0, 1, NULL, 0};
 	struct det_core *c = det_core_init(err, sizeof(err));
 	if (!c)
 		goto fail;
+	if (fm_dist_init(&dist, err, sizeof(err)) < 0)
+		goto fail;
 	if (read_config(c, &cfg, err, sizeof(err)) < 0) {
-		det_core_early_exit(c, DET_CORE_EXIT_INVALID_HP, err + 512, sizeof(err) - 512);
-		fprintf(stderr, "fashion-mnist: invalid hyperparameters: %s\n", err);
+		invalid_hparams(c, &dist, err);
 		code = 0;
 		goto out;
 	}
 	if (load_data(&cfg, &train_d, &val_d, &test_d, err, sizeof(err)) < 0)
 		goto fail;
 	t = fm_trainer_new(&cfg.hp, &train_d, det_core_trial_seed(c), err, sizeof(err));
-	if (!t) {
-		det_core_early_exit(c, DET_CORE_EXIT_INVALID_HP, err + 512, sizeof(err) - 512);
-		fprintf(stderr, "fashion-mnist: invalid hyperparameters: %s\n", err);
+	if (!t || fm_trainer_set_shard(t, dist.rank, dist.size, err, sizeof(err)) < 0) {
+		invalid_hparams(c, &dist, err);
 		code = 0;
 		goto out;
 	}
+	t->hook = fm_dist_average_grads;
+	t->hook_ctx = &dist;
 	const char *latest = det_core_latest_checkpoint(c);
 	if (latest && *latest) {
 		char path[PATH_MAX];
@@ -250,19 +326,23 @@ int main(void)
 			goto fail;
 		printf("resumed from checkpoint %s at batch %lld\n", latest, (long long)t->steps);
 	}
-	printf("training %lld batches of %d on %zu examples (validation %zu)\n",
-	       (long long)cfg.length, cfg.hp.batch_size, train_d.n, val_d.n);
-	if (train(c, &cfg, t, &val_d, &test_d, err, sizeof(err)) < 0)
+	if (dist.rank == 0)
+		printf("training %lld batches of %d on %zu examples (validation %zu), %d rank%s\n",
+		       (long long)cfg.length, cfg.hp.batch_size, train_d.n, val_d.n, dist.size,
+		       dist.size == 1 ? "" : "s");
+	if (train(c, &dist, &cfg, t, &val_d, &test_d, err, sizeof(err)) < 0 ||
+	    dump_weights(&dist, t, err, sizeof(err)) < 0)
 		goto fail;
 	code = 0;
 	goto out;
 fail:
-	fprintf(stderr, "fashion-mnist: %s\n", err);
+	fprintf(stderr, "fashion-mnist: rank %d: %s\n", dist.rank, err);
 out:
 	fm_trainer_free(t);
 	fm_data_free(&train_d);
 	fm_data_free(&val_d);
 	fm_data_free(&test_d);
+	fm_dist_finalize(&dist);
 	det_core_free(c);
 	return code;
 }

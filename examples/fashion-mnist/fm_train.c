@@ -46,6 +46,7 @@ struct fm_trainer *fm_trainer_new(const struct fm_hparams *hp, const struct fm_d
 	t->opt =
 	    (struct fm_sgd){(float)hp->learning_rate, (float)hp->momentum, (float)hp->weight_decay};
 	t->perm_epoch = -1;
+	t->shard_size = 1;
 	fm_rng_seed(&t->rng, seed);
 	t->net = fm_mlp_new(sizes, n, hp->batch_size, &t->rng, err, errlen);
 	if (!t->net)
@@ -90,20 +91,34 @@ static void make_perm(struct fm_trainer *t, int64_t epoch)
 	t->perm_epoch = epoch;
 }
 
+int fm_trainer_set_shard(struct fm_trainer *t, int rank, int size, char *err, size_t errlen)
+{
+	if (size < 1 || rank < 0 || rank >= size || t->batch_size % size != 0) {
+		snprintf(err, errlen, "batch_size %d cannot be split evenly over %d ranks",
+		         t->batch_size, size);
+		return -1;
+	}
+	t->shard_rank = rank;
+	t->shard_size = size;
+	return 0;
+}
+
 int fm_trainer_step(struct fm_trainer *t, double *loss, char *err, size_t errlen)
 {
 	int64_t per_epoch = (int64_t)(t->train->n / (size_t)t->batch_size);
 	int64_t epoch = t->steps / per_epoch, k = t->steps % per_epoch;
+	int local = t->batch_size / t->shard_size;
+	size_t first = (size_t)k * (size_t)t->batch_size + (size_t)t->shard_rank * (size_t)local;
 	if (epoch != t->perm_epoch)
 		make_perm(t, epoch);
-	for (int i = 0; i < t->batch_size; i++) {
-		uint32_t e = t->perm[(size_t)k * (size_t)t->batch_size + (size_t)i];
+	for (int i = 0; i < local; i++) {
+		uint32_t e = t->perm[first + (size_t)i];
 		memcpy(t->xb + (size_t)i * FM_PIXELS, t->train->x + (size_t)e * FM_PIXELS,
 		       FM_PIXELS * sizeof(float));
 		t->yb[i] = t->train->y[e];
 	}
-	fm_mlp_forward(t->net, t->xb, t->yb, t->batch_size, loss, NULL);
-	fm_mlp_backward(t->net, t->yb, t->batch_size);
+	fm_mlp_forward(t->net, t->xb, t->yb, local, loss, NULL);
+	fm_mlp_backward(t->net, t->yb, local);
 	if (fm_mlp_average_gradients(t->net, t->hook, t->hook_ctx) < 0) {
 		snprintf(err, errlen, "averaging gradients failed");
 		return -1;

@@ -33,6 +33,7 @@ struct fm_trainer {
 	uint8_t *yb;
 	fm_grad_hook hook; /* gradient averaging across ranks (NULL: one process) */
 	void *hook_ctx;
+	int shard_rank, shard_size; /* this rank's slice of every global batch */
 };
 
 /* A trainer for train (borrowed) with hyperparameters hp, seeded by seed. */
@@ -41,6 +42,11 @@ struct fm_trainer *fm_trainer_new(const struct fm_hparams *hp, const struct fm_d
 
 /* Free (NULL is fine). */
 void fm_trainer_free(struct fm_trainer *t);
+
+/* Train on slice rank of size equal slices of every global batch (data
+ * parallel: the hook averages the slices' gradients). -1 with err unless
+ * size divides the batch size. */
+int fm_trainer_set_shard(struct fm_trainer *t, int rank, int size, char *err, size_t errlen);
 
 /* Train one batch; its mean loss in *loss. -1 with err if the hook fails. */
 int fm_trainer_step(struct fm_trainer *t, double *loss, char *err, size_t errlen);

@@ -3,6 +3,11 @@
 # private det-master on a free port with a temporary state directory.
 # DET_MASTER_BIN overrides the binary (default: the build tree's).
 
+if ! command -v curl >/dev/null || ! command -v jq >/dev/null; then
+	echo "1..0 # SKIP curl and jq are needed (scripts/debian-packages.txt)"
+	exit 0
+fi
+
 tap_n=0
 tap_failed=0
 ok() { # CONDITION-RESULT NAME
