@@ -25,6 +25,7 @@
 #include "auth.h"
 #include "exp.h"
 #include "fsm.h"
+#include "static.h"
 
 void api_error(struct http_reply *rep, int status, const char *fmt, ...)
 {
@@ -564,6 +565,8 @@ static void handle(void *ctx, const struct http_request *req, struct http_reply 
 	int r = route_find(req->method, req->path, &c.id, c.uuid, sizeof(c.uuid), &mm);
 
 	if (r < 0) {
+		if (!mm && static_serve(a->cfg->webui_dir, a->cfg->chartjs_dir, req, rep))
+			return; /* the web UI's files */
 		if (mm)
 			api_error(rep, 405, "%s is not allowed on %s", req->method, req->path);
 		else

@@ -11,6 +11,7 @@
 
 #include "api_internal.h"
 #include "exp.h"
+#include "tboard.h"
 
 #define SIGNALS_MAX_WAIT_S 60
 #define LOGS_FOLLOW_WAIT_S 30
@@ -191,10 +192,12 @@ void api_trial_metrics(struct app *a, struct api_call *c, struct http_reply *rep
 		}
 	}
 	int status = exp_report_metrics(a, c->id, group, steps, metrics, &out, err, sizeof(err));
-	if (status != 200)
+	if (status != 200) {
 		api_error(rep, status, "%s", err);
-	else
-		api_json(rep, 200, out);
+		return;
+	}
+	tboard_enqueue(a->tboard, c->id, group, steps, metrics); /* best effort, logged */
+	api_json(rep, 200, out);
 }
 
 static int hex64(const char *s)

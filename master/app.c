@@ -14,6 +14,7 @@
 #include "api.h"
 #include "app.h"
 #include "exp.h"
+#include "tboard.h"
 
 static void set_master_url(struct app *a)
 {
@@ -66,6 +67,9 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 	if (!a->rm)
 		return -1;
 	if (serve) {
+		a->tboard = tboard_start(a, err, errlen);
+		if (!a->tboard)
+			log_msg(&a->log, LOG_LEVEL_WARN, "TensorBoard event files are off: %s", err);
 		struct http_server_ops ops = api_ops_template;
 		ops.ctx = a;
 		struct http_server_config hc = {.listen_host = cfg->listen_host,
@@ -92,6 +96,8 @@ void app_close(struct app *a)
 {
 	http_server_stop(a->http);
 	a->http = NULL;
+	tboard_stop(a->tboard); /* after the server: no report can queue more */
+	a->tboard = NULL;
 	if (a->rm)
 		exp_ticker_stop(a);
 	store_close(a->store);

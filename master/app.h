@@ -18,6 +18,7 @@
 #include "store.h"
 
 struct searcher;
+struct tboard;
 
 /* One experiment in memory. */
 struct exp_rt {
@@ -52,6 +53,7 @@ struct app {
 	struct store *store;
 	struct http_server *http;
 	struct rm *rm;
+	struct tboard *tboard; /* TensorBoard event writer; NULL = off */
 	char master_url[512];
 	double started_at;
 	pthread_mutex_t lock; /* guards everything below */

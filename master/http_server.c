@@ -76,6 +76,13 @@ const char *http_request_arg(const struct http_request *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+	if (!req->conn)
+		return NULL; /* a request built by a test, not by the server */
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct http_reply *rep)
 {
 	struct MHD_Response *r;
@@ -93,6 +100,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct http_reply
 	rep->body = NULL;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	                        rep->content_type ? rep->content_type : "application/json");
+	for (int i = 0; i < rep->nheaders && i < HTTP_MAX_EXTRA_HEADERS; i++)
+		if (rep->headers[i].name)
+			MHD_add_response_header(r, rep->headers[i].name, rep->headers[i].value);
 	ret = MHD_queue_response(conn, (unsigned)rep->status, r);
 	MHD_destroy_response(r);
 	return ret;

@@ -27,6 +27,14 @@ struct http_request {
 	void *conn;             /* opaque, for http_request_arg */
 };
 
+#define HTTP_MAX_EXTRA_HEADERS 8
+
+/* A response header beyond Content-Type (name is a static string). */
+struct http_header {
+	const char *name;
+	char value[256];
+};
+
 /* What the handler answers. */
 struct http_reply {
 	int status;
@@ -34,10 +42,15 @@ struct http_reply {
 	size_t len;
 	const char *content_type; /* static string; default application/json */
 	int again;                /* 1: park the request and dispatch it again later */
+	struct http_header headers[HTTP_MAX_EXTRA_HEADERS]; /* extra response headers */
+	int nheaders;
 };
 
 /* Query argument name of req, or NULL. */
 const char *http_request_arg(const struct http_request *req, const char *name);
+
+/* Request header name of req, or NULL. */
+const char *http_request_header(const struct http_request *req, const char *name);
 
 struct http_server_ops {
 	void *ctx;

@@ -23,6 +23,7 @@ static void usage(FILE *out)
 	        "Usage: det-master [--config FILE] [--listen HOST:PORT] [--socket PATH]\n"
 	        "                  [--db PATH] [--state-dir DIR] [--rm local|slurm]\n"
 	        "                  [--launcher PATH] [--log-level LEVEL] [--munge-socket PATH]\n"
+	        "                  [--webui-dir DIR]\n"
 	        "The det-slurm master: REST API, experiment store and scheduler.\n"
 	        "  -c, --config FILE     YAML configuration (see det-master(8))\n"
 	        "  -l, --listen H:P      TCP address (\"\" for none; port 0 picks one)\n"
@@ -33,6 +34,7 @@ static void usage(FILE *out)
 	        "  -L, --launcher PATH   det-launch for the local resource manager\n"
 	        "  -v, --log-level L     error, warn, info or debug\n"
 	        "  -M, --munge-socket P  munged's socket for Munge credentials\n"
+	        "  -w, --webui-dir DIR   web UI files served at /\n"
 	        "  -h, --help            this help\n");
 }
 
@@ -48,6 +50,7 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 	    {"launcher", required_argument, NULL, 'L'},
 	    {"log-level", required_argument, NULL, 'v'},
 	    {"munge-socket", required_argument, NULL, 'M'},
+	    {"webui-dir", required_argument, NULL, 'w'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -57,7 +60,7 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
 			if (master_config_load(c, argv[i + 1], err, errlen))
 				return -1;
-	while ((ch = getopt_long(argc, argv, "c:l:s:d:S:r:L:v:M:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:l:s:d:S:r:L:v:M:w:h", opts, NULL)) != -1) {
 		int rc = 0;
 		switch (ch) {
 		case 'c':
@@ -85,6 +88,9 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 			break;
 		case 'M':
 			rc = master_config_set_str(&c->munge_socket, optarg);
+			break;
+		case 'w':
+			rc = master_config_set_str(&c->webui_dir, optarg);
 			break;
 		case 'v':
 			if (log_level_parse(optarg, &c->log_level)) {

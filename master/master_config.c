@@ -38,7 +38,9 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 	    master_config_set_str(&c->state_dir, "/var/lib/det-slurm") ||
 	    master_config_set_str(&c->db_path, "") || master_config_set_str(&c->rm, "local") ||
 	    master_config_set_str(&c->launcher, BINDIR "/det-launch") ||
-	    master_config_set_str(&c->munge_socket, "")) {
+	    master_config_set_str(&c->munge_socket, "") ||
+	    master_config_set_str(&c->webui_dir, DET_PKGDATADIR "/webui") ||
+	    master_config_set_str(&c->chartjs_dir, "/usr/share/javascript/chart.js")) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -222,6 +224,12 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 		} else if (!strcmp(k, "checkpoint_storage") && json_is_object(v)) {
 			json_decref(c->checkpoint_storage);
 			c->checkpoint_storage = json_incref(v);
+		} else if (!strcmp(k, "webui_dir") && s) {
+			if (master_config_set_str(&c->webui_dir, s))
+				return -1;
+		} else if (!strcmp(k, "chartjs_dir") && s) {
+			if (master_config_set_str(&c->chartjs_dir, s))
+				return -1;
 		} else if (!strcmp(k, "local")) {
 			if (apply_local(c, v, where, err, errlen))
 				return -1;
@@ -324,6 +332,8 @@ void master_config_free(struct master_config *c)
 	free(c->rm);
 	free(c->launcher);
 	free(c->munge_socket);
+	free(c->webui_dir);
+	free(c->chartjs_dir);
 	json_decref(c->checkpoint_storage);
 	memset(c, 0, sizeof(*c));
 }

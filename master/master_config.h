@@ -25,6 +25,8 @@ struct master_config {
 	int grace_seconds;          /* SIGTERM → SIGKILL delay */
 	json_t *checkpoint_storage; /* default checkpoint storage (object) */
 	char *munge_socket;         /* munged's socket for "Munge" credentials; "" = default */
+	char *webui_dir;            /* web UI files served at / */
+	char *chartjs_dir;          /* Chart.js files served at /vendor/chart.js/ */
 };
 
 /* Fill defaults. 0 or -1 (no memory). */

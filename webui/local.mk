@@ -1,2 +1,35 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# webui: build fragment included by the top-level Makefile.am.
+# webui: the web UI det-master serves at / (static files installed under
+# $(pkgdatadir)/webui), the master's static-file and TensorBoard hooks, and
+# the tests that drive the UI in a real browser.
+
+# det-master's side: static files and TensorBoard event files.
+master_libdetmaster_la_SOURCES += master/static.c master/static.h master/tboard.c master/tboard.h
+master_libdetmaster_la_CPPFLAGS += -DDET_PKGDATADIR='"$(pkgdatadir)"'
+
+webuidir = $(pkgdatadir)/webui
+dist_webui_DATA = webui/index.html webui/style.css webui/favicon.svg
+webuijsdir = $(pkgdatadir)/webui/js
+dist_webuijs_DATA = webui/js/api.js webui/js/app.js webui/js/util.js webui/js/charts.js \
+	webui/js/login.js webui/js/experiments.js webui/js/experiment.js webui/js/trial.js \
+	webui/js/cluster.js
+
+# Static serving and TensorBoard files against a real det-master (curl).
+# The browser tests: headless Chromium driven by playwright-core; they skip
+# when chromium or node are missing. Artifacts land in tests/web/artifacts/.
+WEB_TESTS = tests/web/static.test tests/web/run.sh
+TESTS += $(WEB_TESTS)
+EXTRA_DIST += doc/webui.md $(WEB_TESTS) tests/web/ui.mjs tests/web/launch.sh tests/web/train.py \
+	tests/web/package.json \
+	tests/web/package-lock.json
+clean-local: clean-web-artifacts
+clean-web-artifacts:
+	rm -rf tests/web/artifacts tests/web/npm
+.PHONY: clean-web-artifacts
+
+# Unit test of the static-file module.
+check_PROGRAMS += tests/unit/test_master_static
+TESTS += tests/unit/test_master_static
+tests_unit_test_master_static_SOURCES = tests/unit/test_master_static.c
+tests_unit_test_master_static_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_static_LDADD = $(MASTER_TEST_LDADD)

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * TensorBoard event files for trial metrics. The metrics handler queues each
+ * committed report; one thread resolves the trial's experiment and checkpoint
+ * storage, and appends the scalars ("training/NAME", "validation/NAME") to
+ * <checkpoint dir>/tensorboard/experiment_E/trial_T/events.out.tfevents.*.
+ * Main structure: a bounded FIFO of reports plus a small table of open
+ * writers (least recently used one closed when full).
+ * Non-obvious decision: the report is acknowledged before its event is
+ * written, so a slow or failing file system never slows or fails a trial;
+ * errors are logged (once per trial directory) and the report is dropped.
+ */
+#include <config.h>
+
+#include "tboard.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "exp.h"
+#include "tfevents.h"
+
+struct tboard_item {
+	int64_t trial_id;
+	int64_t steps;
+	char group[16];
+	json_t *metrics;
+	double wall_time;
+	struct tboard_item *next;
+};
+
+struct tboard_open {
+	int64_t trial_id;
+	struct tfevents_writer *w;
+	uint64_t used;
+	int failed; /* opening failed once: logged, not retried for this trial */
+};
+
+struct tboard {
+	struct app *a;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct tboard_item *head, *tail;
+	size_t queued;
+	int stopping;
+	uint64_t dropped;
+	struct tboard_open open[TBOARD_MAX_OPEN];
+	uint64_t clock;
+};
+
+int tboard_trial_dir(const char *ckpt_dir, int64_t exp_id, int64_t trial_id, char *out,
+                     size_t outlen)
+{
+	int n = snprintf(out, outlen, "%s/tensorboard/experiment_%lld/trial_%lld", ckpt_dir,
+	                 (long long)exp_id, (long long)trial_id);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+/* The checkpoint directory of a trial's experiment, as the claim reports it. */
+static int trial_location(struct app *a, int64_t trial_id, int64_t *exp_id, char *dir,
+                          size_t dirlen)
+{
+	struct exp_rt *e = NULL;
+	int rv = -1;
+
+	pthread_mutex_lock(&a->lock);
+	if (exp_trial_locked(a, trial_id, &e) && e) {
+		json_t *cs =
+		    json_object_get(json_object_get(e->row, "config"), "checkpoint_storage");
+		const char *host = json_string_value(json_object_get(cs, "host_path"));
+		const char *sub = json_string_value(json_object_get(cs, "storage_path"));
+		if (!host)
+			host = json_string_value(
+			    json_object_get(a->cfg->checkpoint_storage, "host_path"));
+		int n = snprintf(dir, dirlen, "%s%s%s", host ? host : "/tmp", sub ? "/" : "",
+		                 sub ? sub : "");
+		*exp_id = e->id;
+		rv = n < 0 || (size_t)n >= dirlen ? -1 : 0;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return rv;
+}
+
+static struct tboard_open *writer_for(struct tboard *tb, int64_t trial_id, double wall_time)
+{
+	struct tboard_open *slot = NULL, *lru = &tb->open[0];
+	char ckpt[4096], dir[4300], err[512];
+	int64_t exp_id = 0;
+
+	for (int i = 0; i < TBOARD_MAX_OPEN; i++) {
+		struct tboard_open *o = &tb->open[i];
+		if (o->trial_id == trial_id && (o->w || o->failed)) {
+			o->used = ++tb->clock;
+			return o;
+		}
+		if (!o->w && !o->failed && !slot)
+			slot = o;
+		if (o->used < lru->used)
+			lru = o;
+	}
+	if (!slot) {
+		tfevents_close(lru->w);
+		memset(lru, 0, sizeof(*lru));
+		slot = lru;
+	}
+	slot->trial_id = trial_id;
+	slot->used = ++tb->clock;
+	if (trial_location(tb->a, trial_id, &exp_id, ckpt, sizeof(ckpt)) ||
+	    tboard_trial_dir(ckpt, exp_id, trial_id, dir, sizeof(dir))) {
+		log_msg(
+		    &tb->a->log, LOG_LEVEL_WARN,
+		    "tensorboard: trial %lld: no checkpoint directory; its events are not written",
+		    (long long)trial_id);
+		slot->failed = 1;
+		return slot;
+	}
+	slot->w = tfevents_open(dir, wall_time, err, sizeof(err));
+	if (!slot->w) {
+		log_msg(&tb->a->log, LOG_LEVEL_WARN, "tensorboard: trial %lld: %s",
+		        (long long)trial_id, err);
+		slot->failed = 1;
+	}
+	return slot;
+}
+
+static void write_item(struct tboard *tb, struct tboard_item *it)
+{
+	size_t n = json_object_size(it->metrics), k = 0;
+	const char **tags = calloc(n ? n : 1, sizeof(*tags));
+	char **owned = calloc(n ? n : 1, sizeof(*owned));
+	double *vals = calloc(n ? n : 1, sizeof(*vals));
+	struct tboard_open *o = writer_for(tb, it->trial_id, it->wall_time);
+	char err[512];
+	const char *name;
+	json_t *v;
+
+	if (!tags || !owned || !vals) {
+		log_msg(&tb->a->log, LOG_LEVEL_WARN, "tensorboard: out of memory");
+		goto out;
+	}
+	if (!o->w)
+		goto out;
+	json_object_foreach (it->metrics, name, v) {
+		if (!json_is_number(v) || asprintf(&owned[k], "%s/%s", it->group, name) < 0) {
+			owned[k] = NULL;
+			continue;
+		}
+		tags[k] = owned[k];
+		vals[k] = json_number_value(v);
+		k++;
+	}
+	if (k &&
+	    tfevents_add_scalars(o->w, it->steps, it->wall_time, tags, vals, k, err, sizeof(err))) {
+		log_msg(&tb->a->log, LOG_LEVEL_WARN, "tensorboard: trial %lld: %s",
+		        (long long)it->trial_id, err);
+		tfevents_close(o->w);
+		o->w = NULL;
+		o->failed = 1;
+	}
+out:
+	for (size_t i = 0; owned && i < k; i++)
+		free(owned[i]);
+	free(owned);
+	free(tags);
+	free(vals);
+}
+
+static void flush_all(struct tboard *tb)
+{
+	char err[512];
+	for (int i = 0; i < TBOARD_MAX_OPEN; i++)
+		if (tb->open[i].w && tfevents_flush(tb->open[i].w, err, sizeof(err)))
+			log_msg(&tb->a->log, LOG_LEVEL_WARN, "tensorboard: %s", err);
+}
+
+static void *run(void *arg)
+{
+	struct tboard *tb = arg;
+
+	pthread_mutex_lock(&tb->lock);
+	for (;;) {
+		while (!tb->head && !tb->stopping)
+			pthread_cond_wait(&tb->cond, &tb->lock);
+		if (!tb->head && tb->stopping)
+			break;
+		struct tboard_item *batch = tb->head;
+		tb->head = tb->tail = NULL;
+		tb->queued = 0;
+		pthread_mutex_unlock(&tb->lock);
+		while (batch) {
+			struct tboard_item *next = batch->next;
+			write_item(tb, batch);
+			json_decref(batch->metrics);
+			free(batch);
+			batch = next;
+		}
+		flush_all(tb);
+		pthread_mutex_lock(&tb->lock);
+	}
+	pthread_mutex_unlock(&tb->lock);
+	return NULL;
+}
+
+struct tboard *tboard_start(struct app *a, char *err, size_t errlen)
+{
+	struct tboard *tb = calloc(1, sizeof(*tb));
+	if (!tb) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	tb->a = a;
+	pthread_mutex_init(&tb->lock, NULL);
+	pthread_cond_init(&tb->cond, NULL);
+	if (pthread_create(&tb->thread, NULL, run, tb)) {
+		snprintf(err, errlen, "cannot start the TensorBoard writer thread");
+		pthread_mutex_destroy(&tb->lock);
+		pthread_cond_destroy(&tb->cond);
+		free(tb);
+		return NULL;
+	}
+	return tb;
+}
+
+int tboard_enqueue(struct tboard *tb, int64_t trial_id, const char *group, int64_t steps,
+                   const json_t *metrics)
+{
+	struct tboard_item *it;
+
+	if (!tb)
+		return 0;
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		return -1;
+	it->trial_id = trial_id;
+	it->steps = steps;
+	it->wall_time = app_now();
+	snprintf(it->group, sizeof(it->group), "%s", group);
+	it->metrics = json_deep_copy(metrics);
+	if (!it->metrics) {
+		free(it);
+		return -1;
+	}
+	pthread_mutex_lock(&tb->lock);
+	if (tb->queued >= TBOARD_MAX_QUEUE || tb->stopping) {
+		int first = tb->dropped++ == 0;
+		pthread_mutex_unlock(&tb->lock);
+		if (first)
+			log_msg(
+			    &tb->a->log, LOG_LEVEL_WARN,
+			    "tensorboard: writer behind, dropping events (first of possibly many)");
+		json_decref(it->metrics);
+		free(it);
+		return -1;
+	}
+	if (tb->tail)
+		tb->tail->next = it;
+	else
+		tb->head = it;
+	tb->tail = it;
+	tb->queued++;
+	pthread_cond_signal(&tb->cond);
+	pthread_mutex_unlock(&tb->lock);
+	return 0;
+}
+
+void tboard_stop(struct tboard *tb)
+{
+	if (!tb)
+		return;
+	pthread_mutex_lock(&tb->lock);
+	tb->stopping = 1;
+	pthread_cond_signal(&tb->cond);
+	pthread_mutex_unlock(&tb->lock);
+	pthread_join(tb->thread, NULL);
+	for (int i = 0; i < TBOARD_MAX_OPEN; i++)
+		tfevents_close(tb->open[i].w);
+	pthread_mutex_destroy(&tb->lock);
+	pthread_cond_destroy(&tb->cond);
+	free(tb);
+}

@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# TAP: the web UI in a real browser. Starts det-master (random port,
+# temporary state directory) whose local resource manager runs the real
+# det-launch with tests/web/train.py (a Core API trial), creates users alice
+# and bob and a random search of alice's, then runs tests/web/ui.mjs
+# (Debian's chromium driven by playwright-core).
+# Screenshots go to tests/web/artifacts/ in the build tree.
+# Skips only when chromium or node/npm are missing. playwright-core comes
+# from tests/web/node_modules (scripts/install-deps runs npm ci there) or is
+# installed with npm ci into the build tree.
+set -u
+srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+builddir=${top_builddir:-$(pwd)}
+chromium=${CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$chromium" ]; then
+	echo "1..0 # SKIP chromium is not installed ($chromium)"
+	exit 0
+fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	echo "1..0 # SKIP node or npm is not installed"
+	exit 0
+fi
+mods=
+for d in "$srcdir/tests/web/node_modules" "$builddir/tests/web/npm/node_modules"; do
+	[ -f "$d/playwright-core/package.json" ] && mods=$d && break
+done
+if [ -z "$mods" ]; then
+	npmdir=$builddir/tests/web/npm
+	mkdir -p "$npmdir"
+	cp "$srcdir/tests/web/package.json" "$srcdir/tests/web/package-lock.json" "$npmdir/"
+	chmod u+w "$npmdir"/package*.json
+	if ! (cd "$npmdir" && npm ci --prefer-offline --no-audit --no-fund) >"$npmdir/npm-ci.log" 2>&1; then
+		echo "1..1"
+		echo "not ok 1 - npm ci of tests/web/package-lock.json failed (see $npmdir/npm-ci.log)"
+		exit 1
+	fi
+	mods=$npmdir/node_modules
+fi
+
+. "$srcdir/tests/integration/master-lib.sh"
+# The real det-launch runs tests/web/train.py (Core API of the Python package);
+# without a built det-launch, tests/web/launch.sh speaks the trial API itself.
+export HOME=$work/home
+mkdir -p "$HOME"
+if [ -x "$builddir/launcher/det-launch" ]; then
+	launcher=$builddir/launcher/det-launch
+else
+	launcher=$srcdir/tests/web/launch.sh
+fi
+web_cleanup() {
+	# det-launch's tasks lead their own process groups (job directories end in -pidN)
+	for d in "$HOME"/.det-slurm/run/*-pid*; do
+		[ -d "$d" ] && kill -9 -- "-${d##*-pid}" 2>/dev/null
+	done
+	cleanup
+}
+trap web_cleanup EXIT
+artifacts=$builddir/tests/web/artifacts
+rm -rf "$artifacts"
+mkdir -p "$artifacts"
+
+start_master --webui-dir "$srcdir/webui"
+check "master starts" test -n "$port"
+pw=$(cat "$work/state/admin-password")
+http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
+admin=$(body .token)
+eq "create alice" 200 "$(http POST /users '{"username":"alice","password":"alice-secret-1"}' "$admin")"
+eq "create bob" 200 "$(http POST /users '{"username":"bob","password":"bob-secret-22"}' "$admin")"
+http POST /auth/login '{"username":"alice","password":"alice-secret-1"}' >/dev/null
+alice=$(body .token)
+
+trials=3
+steps=10
+cat >"$work/exp.yaml" <<YAML
+name: webui-search
+labels: [webui-test]
+entrypoint: python3 train.py
+environment:
+  environment_variables: [WEB_SLEEP=0.6]
+hyperparameters:
+  lr: {type: log, minval: -4, maxval: -1}
+  layers: {type: int, minval: 1, maxval: 4}
+searcher: {name: random, metric: val_loss, max_trials: $trials, max_concurrent_trials: 2, max_length: {batches: $steps}}
+YAML
+mkdir -p "$work/model"
+cp "$srcdir/tests/web/train.py" "$work/model/"
+tar -C "$work/model" -czf "$work/model.tgz" .
+jq -n --rawfile c "$work/exp.yaml" --arg m "$(base64 -w0 "$work/model.tgz")" \
+	'{config: $c, model_definition: $m, activate: true}' >"$work/req.json"
+code=$(curl -s -o "$work/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $alice" \
+	--data-binary @"$work/req.json" "$base/experiments")
+eq "alice creates an experiment" 200 "$code"
+exp=$(body .id)
+
+BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
+	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts EXP_ID=$exp \
+	ALICE_PW=alice-secret-1 BOB_PW=bob-secret-22 TRIALS=$trials STEPS=$steps \
+	MODEL_TGZ_B64=$(base64 -w0 "$work/model.tgz") \
+	timeout 300 node "$srcdir/tests/web/ui.mjs" >"$work/ui.out" 2>"$work/ui.err"
+rc=$?
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) ok 0 "${line#ok - }" ;;
+	"not ok - "*) ok 1 "${line#not ok - }" ;;
+	*) echo "$line" ;;
+	esac
+done <"$work/ui.out"
+ok $rc "browser run ends cleanly (exit $rc)"
+[ "$rc" = 0 ] || sed 's/^/# /' "$work/ui.err" | tail -n 30
+check "screenshots saved" test -s "$artifacts/experiment-1280.png" -a -s "$artifacts/experiment-800.png"
+stop_master
+echo "1..$tap_n"
+[ "$tap_failed" = 0 ]

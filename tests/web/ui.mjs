@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The web UI in headless Chromium (Debian's, driven by playwright-core)
+// against a real det-master with a running experiment. Prints one line per
+// check, "ok - NAME" or "not ok - NAME" (run.sh numbers them into TAP).
+// Environment: BASE_URL, PW_MODULES (node_modules holding playwright-core),
+// CHROMIUM, PROFILE_DIR, ARTIFACTS, EXP_ID, ALICE_PW, BOB_PW, TRIALS, STEPS,
+// MODEL_TGZ_B64 (the model definition, base64).
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(path.join(process.env.PW_MODULES, 'x.js'));
+const { chromium } = require('playwright-core');
+
+const env = process.env;
+const base = env.BASE_URL;
+const exp = Number(env.EXP_ID);
+const TRIALS = Number(env.TRIALS);
+const STEPS = Number(env.STEPS);
+const art = env.ARTIFACTS;
+let failed = 0;
+
+function report(pass, name, detail) {
+	console.log(`${pass ? 'ok' : 'not ok'} - ${name}`);
+	if (!pass) {
+		failed++;
+		if (detail) console.log('# ' + String(detail).split('\n').slice(0, 12).join('\n# '));
+	}
+}
+
+async function check(name, fn) {
+	try {
+		const r = await fn();
+		report(r !== false, name, r === false ? 'condition false' : undefined);
+		return r;
+	} catch (e) {
+		report(false, name, e && e.stack ? e.stack : e);
+		return undefined;
+	}
+}
+
+async function apiAs(token, method, p, body) {
+	const res = await fetch(base + '/api/v1' + p, {
+		method,
+		headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
+		body: body ? JSON.stringify(body) : undefined,
+	});
+	return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+async function waitFor(fn, ms, what) {
+	const end = Date.now() + ms;
+	let last;
+	while (Date.now() < end) {
+		last = await fn();
+		if (last) return last;
+		await new Promise((r) => setTimeout(r, 200));
+	}
+	throw new Error(`timed out waiting for ${what}`);
+}
+
+const context = await chromium.launchPersistentContext(env.PROFILE_DIR, {
+	executablePath: env.CHROMIUM,
+	headless: true,
+	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+		'--disable-background-networking', '--disable-component-update', '--disable-sync'],
+	viewport: { width: 1280, height: 900 },
+});
+const outside = [];
+const jsErrors = [];
+context.on('request', (r) => {
+	if (!r.url().startsWith(base + '/') && !r.url().startsWith('data:')) outside.push(r.url());
+});
+
+const page = context.pages()[0] || (await context.newPage());
+page.on('pageerror', (e) => jsErrors.push(e.message));
+page.setDefaultTimeout(20000);
+const shot = (name) => page.screenshot({ path: path.join(art, name), fullPage: true });
+const hash = () => page.evaluate(() => location.hash);
+let aliceToken = '';
+
+try {
+	// ---- login
+	await check('login is required: / goes to the login form', async () => {
+		await page.goto(base + '/');
+		await page.waitForSelector('#username');
+		return (await hash()) === '#/login';
+	});
+	await check('the API refuses the page without a token (401)', async () =>
+		(await page.evaluate(async () => (await fetch('/api/v1/experiments')).status)) === 401);
+	await check('login form fields have labels', async () =>
+		(await page.getByLabel('User name').count()) === 1 && (await page.getByLabel('Password').count()) === 1);
+	await check('a wrong password shows an error', async () => {
+		await page.fill('#username', 'alice');
+		await page.fill('#password', 'not-her-password');
+		await page.press('#password', 'Enter');
+		await page.waitForFunction(() => document.querySelector('#login-error').textContent.length > 0);
+		return /wrong/i.test(await page.textContent('#login-error'));
+	});
+	await shot('login-1280.png');
+	await check('login with Enter leads to the experiments list', async () => {
+		await page.fill('#password', env.ALICE_PW);
+		await page.press('#password', 'Enter');
+		await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
+		aliceToken = await page.evaluate(() => sessionStorage.getItem('det.token'));
+		return (await hash()) === '#/experiments' && !!aliceToken;
+	});
+
+	// ---- experiments list
+	await check('experiments list shows state, owner and labels', async () => {
+		const row = page.locator(`#experiments tbody tr[data-id="${exp}"]`);
+		const text = await row.textContent();
+		return /alice/.test(text) && /webui-test/.test(text) && /ACTIVE|COMPLETED/.test(text) && (await row.locator('progress').count()) === 1;
+	});
+	await check('keyboard: Enter on an experiment link opens the experiment', async () => {
+		await page.locator(`#experiments tbody tr[data-id="${exp}"] a`).first().focus();
+		await page.keyboard.press('Enter');
+		await page.waitForSelector('#exp-state');
+		return (await hash()) === `#/experiments/${exp}`;
+	});
+
+	// ---- owner actions: pause (keyboard, confirm), cancel dialog, activate
+	await check('owner sees enabled actions', async () => {
+		await page.waitForFunction(() => !document.querySelector('#act-pause').disabled || !document.querySelector('#act-activate').disabled);
+		return !(await page.isDisabled('#act-kill'));
+	});
+	await check('pause from the page (Enter, confirm with Enter) → PAUSED in the API', async () => {
+		await page.focus('#act-pause');
+		await page.keyboard.press('Enter');
+		await page.waitForSelector('#confirm[open]');
+		const focused = await page.evaluate(() => document.activeElement.id);
+		await page.keyboard.press('Enter');
+		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.state === 'PAUSED', 15000, 'PAUSED');
+		await page.waitForFunction(() => document.querySelector('#exp-state').textContent === 'PAUSED');
+		return focused === 'confirm-ok';
+	});
+	await shot('experiment-paused-1280.png');
+	await check('Escape cancels the confirmation; nothing changes', async () => {
+		await page.click('#act-activate');
+		await page.waitForSelector('#confirm[open]');
+		await page.keyboard.press('Escape');
+		await page.waitForSelector('#confirm[open]', { state: 'detached' });
+		await new Promise((r) => setTimeout(r, 500));
+		const st = (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.state;
+		const back = await page.evaluate(() => document.activeElement.id);
+		return st === 'PAUSED' && back === 'act-activate';
+	});
+	await check('activate from the page (click, confirm) → ACTIVE in the API', async () => {
+		await page.click('#act-activate');
+		await page.click('#confirm-ok');
+		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.state === 'ACTIVE', 15000, 'ACTIVE');
+		return true;
+	});
+
+	// ---- the cluster while trials run
+	await check('cluster page shows running allocations and used slots', async () => {
+		await page.goto(`${base}/#/cluster`);
+		await page.waitForSelector(`#cluster-allocations tbody tr a[href="#/experiments/${exp}"]`, { timeout: 12000 });
+		// The page polls every 5 s; the tasks may start just after a poll.
+		await page.waitForFunction(() => !/^0 of/.test(document.getElementById('slots-used').textContent), null, { timeout: 12000 });
+		return true;
+	});
+	await shot('cluster-running-1280.png');
+
+	// ---- live logs of a running trial
+	await check('trial logs follow live', async () => {
+		const running = await waitFor(async () => {
+			const r = await apiAs(aliceToken, 'GET', `/experiments/${exp}/trials`);
+			return r.body.trials.find((t) => t.state === 'ACTIVE' && t.steps_completed < STEPS - 2);
+		}, 20000, 'a running trial');
+		await page.goto(`${base}/#/trials/${running.id}`);
+		await page.waitForSelector('#trial-logs span');
+		const n0 = await page.locator('#trial-logs span').count();
+		await page.waitForFunction((n) => document.querySelectorAll('#trial-logs span').length > n, n0, { timeout: 15000 });
+		return true;
+	});
+	await shot('trial-running-1280.png');
+
+	// ---- the list again, while the search finishes
+	await page.goto(`${base}/#/experiments`);
+	await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
+	await check('name filter hides non-matching experiments', async () => {
+		await page.fill('#f-name', 'no-such-name');
+		await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`, { state: 'detached' });
+		await page.fill('#f-name', '');
+		await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
+		return true;
+	});
+	await shot('experiments-1280.png');
+	await check('keyboard: Tab reaches the skip link first, with a visible focus outline', async () => {
+		await page.reload();
+		await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
+		await page.keyboard.press('Tab');
+		return page.evaluate(() => {
+			const a = document.activeElement;
+			return a.classList.contains('skip') && getComputedStyle(a).outlineStyle !== 'none';
+		});
+	});
+	await check('live updates keep the keyboard focus where it was', async () => {
+		await page.locator(`#experiments tbody tr[data-id="${exp}"] a`).first().focus();
+		await new Promise((r) => setTimeout(r, 3500)); // longer than one poll
+		return page.evaluate((id) => document.activeElement.getAttribute('href') === `#/experiments/${id}`, exp);
+	});
+
+	// ---- the finished experiment: charts
+	await check('experiment completes', async () => {
+		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.state === 'COMPLETED', 120000, 'COMPLETED');
+		return true;
+	});
+	await page.goto(`${base}/#/experiments/${exp}`);
+	await page.waitForFunction(() => document.querySelector('#exp-state')?.textContent === 'COMPLETED');
+	// What the API holds per trial for one metric: the chart must show exactly that.
+	const apiSeries = async (group, name) => {
+		const trials = (await apiAs(aliceToken, 'GET', `/experiments/${exp}/trials`)).body.trials;
+		const out = {};
+		for (const t of trials) {
+			const rows = (await apiAs(aliceToken, 'GET', `/trials/${t.id}/metrics?group=${group}`)).body.metrics;
+			out[`Trial ${t.id}`] = rows.map((r) => (typeof r.metrics === 'string' ? JSON.parse(r.metrics) : r.metrics))
+				.filter((m) => typeof m[name] === 'number').length;
+		}
+		return out;
+	};
+	const curvesOk = async (group, name) => {
+		const want = await apiSeries(group, name);
+		await page.waitForFunction((want) => {
+			const c = window.Chart && window.Chart.getChart(document.getElementById('curves-chart'));
+			return c && c.data.datasets.length === Object.keys(want).length &&
+				c.data.datasets.every((d) => d.data.length === want[d.label]);
+		}, want, { timeout: 15000 });
+		// Every trial ran to the end: its last point is at the last step.
+		return Object.keys(want).length === TRIALS && page.evaluate((s) => window.Chart.getChart(document.getElementById('curves-chart'))
+			.data.datasets.every((d) => d.data.length >= s - 1 && d.data[d.data.length - 1].x === s), STEPS);
+	};
+	await check(`learning curves: ${TRIALS} series (one per trial), every reported point, up to step ${STEPS}`,
+		() => curvesOk('validation', 'val_loss'));
+	await check('metric menu offers training and validation metrics', async () => {
+		const opts = await page.$$eval('#metric-select option', (o) => o.map((x) => x.value));
+		return ['training/loss', 'validation/accuracy', 'validation/val_loss'].every((m) => opts.includes(m)) &&
+			(await page.inputValue('#metric-select')) === 'validation/val_loss';
+	});
+	await check('choosing training/loss redraws the curves', async () => {
+		await page.selectOption('#metric-select', 'training/loss');
+		if (!(await curvesOk('training', 'loss'))) return false;
+		return page.evaluate(() => window.Chart.getChart(document.getElementById('curves-chart')).options.scales.y.title.text === 'loss (training)');
+	});
+	await check('curve points are the reported values', async () => {
+		const r = await apiAs(aliceToken, 'GET', `/experiments/${exp}/trials`);
+		const t = r.body.trials[0];
+		const m = await apiAs(aliceToken, 'GET', `/trials/${t.id}/metrics?group=training`);
+		const want = m.body.metrics.map((x) => (typeof x.metrics === 'string' ? JSON.parse(x.metrics) : x.metrics).loss);
+		const got = await page.evaluate((label) => window.Chart.getChart(document.getElementById('curves-chart'))
+			.data.datasets.find((d) => d.label === label).data.map((p) => p.y), `Trial ${t.id}`);
+		return JSON.stringify(got) === JSON.stringify(want);
+	});
+	await check('parallel coordinates: one line per trial over hyperparameters + metric', () => page.evaluate((t) => {
+		const c = window.Chart.getChart(document.getElementById('hp-parallel'));
+		return c.data.labels.join(',') === 'layers,lr,best val_loss' && c.data.datasets.length === t &&
+			c.data.datasets.every((d) => d.data.length === 3 && d.data.every((v) => v >= 0 && v <= 1));
+	}, TRIALS));
+	await check('one scatter per hyperparameter with a point per trial', () => page.evaluate((t) =>
+		['lr', 'layers'].every((h) => {
+			const c = window.Chart.getChart(document.getElementById('hp-scatter-' + h));
+			return c && c.data.datasets[0].data.length === t;
+		}), TRIALS));
+	await check('trials table lists every trial', async () => (await page.locator('#trials-table tbody tr').count()) === TRIALS);
+	await check('keyboard: Space on a column header sorts the trials table', async () => {
+		const btn = page.locator('#trials-table th button[data-sort="best_metric"]');
+		await btn.focus();
+		await page.keyboard.press('Space');
+		const asc = await page.$$eval('#trials-table tbody tr', (rows) => rows.map((r) => Number(r.cells[4].textContent)));
+		const sortAsc = await page.getAttribute('#trials-table th:nth-child(5)', 'aria-sort');
+		await page.locator('#trials-table th button[data-sort="best_metric"]').focus();
+		await page.keyboard.press('Space');
+		const desc = await page.$$eval('#trials-table tbody tr', (rows) => rows.map((r) => Number(r.cells[4].textContent)));
+		const sorted = (a) => a.every((x, i) => i === 0 || a[i - 1] <= x);
+		return sortAsc === 'ascending' && sorted(asc) && sorted([...desc].reverse()) &&
+			(await page.getAttribute('#trials-table th:nth-child(5)', 'aria-sort')) === 'descending';
+	});
+	await check('owner can archive the finished experiment', async () => {
+		await page.click('#act-archive');
+		await page.click('#confirm-ok');
+		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.archived === true, 10000, 'archived');
+		await page.waitForFunction(() => document.querySelector('#act-archive').textContent === 'Unarchive');
+		await page.click('#act-archive');
+		await page.click('#confirm-ok');
+		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.archived === false, 10000, 'unarchived');
+		return true;
+	});
+	await page.selectOption('#metric-select', 'validation/val_loss');
+	await curvesOk('validation', 'val_loss').catch(() => {});
+	await shot('experiment-1280.png');
+
+	// ---- trial page
+	const first = (await apiAs(aliceToken, 'GET', `/experiments/${exp}/trials`)).body.trials[0];
+	await page.goto(`${base}/#/trials/${first.id}`);
+	await check('trial page: logs show every step', async () => {
+		await page.waitForFunction((s) => document.querySelector('#trial-logs')?.textContent.includes(`step ${s}:`), STEPS);
+		return true;
+	});
+	await check('trial page: metric charts per group hold the API\'s points', async () => {
+		const rows = (await apiAs(aliceToken, 'GET', `/trials/${first.id}/metrics?group=training`)).body.metrics;
+		await page.waitForFunction((n) => {
+			const tr = window.Chart.getChart(document.getElementById('trial-chart-training'));
+			const va = window.Chart.getChart(document.getElementById('trial-chart-validation'));
+			return tr && va && tr.data.datasets.length === 1 && va.data.datasets.length === 2 &&
+				tr.data.datasets[0].data.length === n;
+		}, rows.length, { timeout: 15000 });
+		return rows.length >= STEPS - 1;
+	});
+	await check('trial page: hyperparameters and checkpoints with sizes', async () => {
+		const hp = await page.textContent('#trial-hparams');
+		const rows = await page.$$eval('#trial-checkpoints tbody tr', (r) => r.map((x) => x.textContent));
+		const ck = (await apiAs(aliceToken, 'GET', `/trials/${first.id}/checkpoints`)).body.checkpoints;
+		return /lr/.test(hp) && /layers/.test(hp) && rows.length === ck.length && /KiB/.test(rows[0]) && /val_loss=/.test(rows[0]);
+	});
+	await shot('trial-1280.png');
+
+	// ---- cluster
+	await page.goto(`${base}/#/cluster`);
+	await check('cluster page: nodes, slots, pools, allocations', async () => {
+		await page.waitForSelector('#cluster-nodes tbody tr');
+		const pools = await page.textContent('#cluster-pools');
+		const slots = await page.textContent('#slots-used');
+		return /default/.test(pools) && /\d+ of \d+/.test(slots) && (await page.locator('#cluster-allocations').count()) === 1;
+	});
+	await shot('cluster-1280.png');
+
+	// ---- 800 px wide
+	await page.setViewportSize({ width: 800, height: 900 });
+	for (const [name, url, sel] of [['experiments', '#/experiments', '#experiments tbody tr'],
+		['experiment', `#/experiments/${exp}`, '#trials-table tbody tr'],
+		['trial', `#/trials/${first.id}`, '#trial-logs span'], ['cluster', '#/cluster', '#cluster-nodes tbody tr']]) {
+		await check(`800 px: ${name} page has no sideways page scroll`, async () => {
+			await page.goto(base + '/' + url);
+			await page.waitForSelector(sel);
+			await new Promise((r) => setTimeout(r, 300));
+			await shot(`${name}-800.png`);
+			return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+		});
+	}
+	await page.setViewportSize({ width: 1280, height: 900 });
+
+	// ---- another user
+	const bob = await context.newPage();
+	bob.on('pageerror', (e) => jsErrors.push(e.message));
+	bob.setDefaultTimeout(20000);
+	await bob.goto(base + '/');
+	await bob.waitForSelector('#username');
+	await bob.fill('#username', 'bob');
+	await bob.fill('#password', env.BOB_PW);
+	await bob.press('#password', 'Enter');
+	await bob.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
+	await bob.goto(`${base}/#/experiments/${exp}`);
+	await bob.waitForSelector('#exp-state');
+	await check("another user sees the owner's actions disabled, with a note", async () => {
+		await bob.waitForFunction(() => document.querySelector('#owner-note').textContent.length > 0);
+		const dis = await bob.$$eval('.actions button', (b) => b.map((x) => x.disabled));
+		return dis.length === 4 && dis.every(Boolean) && /alice/.test(await bob.textContent('#owner-note'));
+	});
+	await check("another user's API call on the experiment → 403", async () => {
+		const st = await bob.evaluate(async (id) => (await fetch(`/api/v1/experiments/${id}/archive`, {
+			method: 'POST', headers: { Authorization: 'Bearer ' + sessionStorage.getItem('det.token') } })).status, exp);
+		return st === 403;
+	});
+	await check('logins are per tab: alice is still alice', async () =>
+		/alice/.test(await page.evaluate(() => document.getElementById('who-name').textContent)));
+	await bob.screenshot({ path: path.join(art, 'experiment-other-user-1280.png'), fullPage: true });
+	await check('a user can kill their own experiment from the page', async () => {
+		const bobToken = await bob.evaluate(() => sessionStorage.getItem('det.token'));
+		const config = 'name: bob-kill\nentrypoint: python3 train.py\nenvironment: {environment_variables: [WEB_SLEEP=1]}\n' +
+			'searcher: {name: single, metric: val_loss, max_length: {batches: 50}}\n';
+		const created = await apiAs(bobToken, 'POST', '/experiments', { config, model_definition: env.MODEL_TGZ_B64, activate: true });
+		const id = created.body.id;
+		await bob.goto(`${base}/#/experiments/${id}`);
+		await bob.waitForFunction(() => document.querySelector('#act-kill') && !document.querySelector('#act-kill').disabled);
+		await bob.focus('#act-kill');
+		await bob.keyboard.press('Space');
+		await bob.waitForSelector('#confirm[open]');
+		await bob.click('#confirm-ok');
+		const st = await waitFor(async () => {
+			const s = (await apiAs(bobToken, 'GET', `/experiments/${id}`)).body.experiment.state;
+			return ['STOPPING_KILLED', 'CANCELED'].includes(s) && s;
+		}, 15000, 'killed');
+		await bob.waitForFunction(() => /STOPPING_KILLED|CANCELED/.test(document.querySelector('#exp-state').textContent));
+		return created.status === 200 && !!st;
+	});
+	await check('log out forgets the token', async () => {
+		await bob.click('#logout');
+		await bob.waitForSelector('#username');
+		return (await bob.evaluate(() => sessionStorage.getItem('det.token'))) === null;
+	});
+
+	report(jsErrors.length === 0, 'no JavaScript errors', jsErrors.join('\n'));
+	report(outside.length === 0, 'nothing is loaded from outside the master', outside.join('\n'));
+} catch (e) {
+	report(false, 'browser run', e && e.stack ? e.stack : e);
+} finally {
+	await context.close();
+}
+process.exit(failed ? 1 : 0);

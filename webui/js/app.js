@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The single-page shell: hash routes (#/experiments, #/experiments/ID,
+// #/trials/ID, #/cluster, #/login) render into <main>. Each render gets a
+// context whose timers and requests are cancelled when the route changes.
+import { currentUser, logout, token } from './api.js';
+import { errorBox } from './util.js';
+import * as loginPage from './login.js';
+import * as experimentsPage from './experiments.js';
+import * as experimentPage from './experiment.js';
+import * as trialPage from './trial.js';
+import * as clusterPage from './cluster.js';
+
+const routes = [
+	[/^#\/login$/, loginPage, 'login', true],
+	[/^#\/experiments$/, experimentsPage, 'experiments'],
+	[/^#\/experiments\/(\d+)$/, experimentPage, 'experiments'],
+	[/^#\/trials\/(\d+)$/, trialPage, 'experiments'],
+	[/^#\/cluster$/, clusterPage, 'cluster'],
+];
+
+let current = null;
+
+function newContext(main) {
+	const ctl = new AbortController();
+	const timers = [];
+	const leave = [];
+	return {
+		main,
+		signal: ctl.signal,
+		me: currentUser(),
+		// Run fn now and every ms while the page is shown (never overlapping).
+		every(ms, fn) {
+			let busy = false;
+			const tick = async () => {
+				if (busy || ctl.signal.aborted) return;
+				busy = true;
+				try {
+					await fn();
+				} catch (e) {
+					if (e.name !== 'AbortError') console.warn(e);
+				} finally {
+					busy = false;
+				}
+			};
+			timers.push(setInterval(tick, ms));
+			return tick();
+		},
+		onLeave(fn) {
+			leave.push(fn);
+		},
+		get alive() {
+			return !ctl.signal.aborted;
+		},
+		close() {
+			ctl.abort();
+			timers.forEach(clearInterval);
+			leave.forEach((f) => f());
+		},
+	};
+}
+
+function showUser() {
+	const me = currentUser();
+	document.getElementById('who').hidden = !me;
+	document.getElementById('who-name').textContent = me ? `${me.username}${me.admin ? ' (admin)' : ''}` : '';
+}
+
+async function route() {
+	let hash = location.hash || '#/experiments';
+	if (!token() && hash !== '#/login') {
+		sessionStorage.setItem('det.after_login', hash);
+		location.hash = '#/login';
+		return;
+	}
+	let page = null;
+	let params = null;
+	let nav = '';
+	for (const [re, mod, n] of routes) {
+		const m = re.exec(hash);
+		if (m) {
+			page = mod;
+			params = m.slice(1);
+			nav = n;
+			break;
+		}
+	}
+	if (!page) {
+		location.hash = '#/experiments';
+		return;
+	}
+	if (current) current.close();
+	const main = document.getElementById('main');
+	main.replaceChildren();
+	current = newContext(main);
+	document.querySelectorAll('[data-nav]').forEach((a) => {
+		if (a.dataset.nav === nav) a.setAttribute('aria-current', 'page');
+		else a.removeAttribute('aria-current');
+	});
+	showUser();
+	try {
+		await page.render(current, ...params);
+	} catch (e) {
+		if (e.name !== 'AbortError') main.append(errorBox(e));
+	}
+	const h1 = main.querySelector('h1');
+	if (h1) document.title = h1.textContent + ' · det-slurm';
+	main.dataset.ready = hash;
+}
+
+window.addEventListener('hashchange', route);
+document.getElementById('logout').addEventListener('click', async () => {
+	await logout().catch(() => {});
+	location.hash = '#/login';
+	showUser();
+});
+
+// Chart.js is a classic deferred script; modules run after it, but wait to be sure.
+function chartReady() {
+	return new Promise((resolve) => {
+		if (window.Chart) resolve();
+		else window.addEventListener('load', () => resolve(), { once: true });
+	});
+}
+
+chartReady().then(route);
