@@ -30,8 +30,9 @@ static const struct table_info tables[] = {
     {"allocation_events", "id"},
 };
 
+/* Result column names holding JSON text; "metrics" is store_metrics' name for body. */
 static const char *const json_columns[] = {"config", "searcher_snapshot", "labels", "hparams",
-                                           "body",   "metadata",          "files"};
+                                           "body",   "metadata",          "files",  "metrics"};
 
 static const struct table_info *table_find(const char *name)
 {

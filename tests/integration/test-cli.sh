@@ -80,6 +80,9 @@ tid=$(jq '.[0].id' "$work/out")
 run t describe "$tid"
 grep -q "validation metrics" "$work/out"
 ok $? "trial describe"
+run -o json t describe "$tid"
+eq "trial describe -o json: validation metrics and hyperparameters are objects" "object object" \
+	"$(jq -r '"\(.validation_metrics[0].metrics | type) \(.hparams | type)"' "$work/out")"
 run t logs "$tid"
 grep -q "trial $tid starts" "$work/out"
 ok $? "trial logs"

@@ -102,6 +102,15 @@ t1=$(body '.trials[0].id')
 eq "trial steps" 3 "$(body '.trials[0].steps_completed')"
 sock GET "/trials/$t1/metrics?group=validation" >/dev/null
 eq "validation metrics stored" 3 "$(body '.metrics | length')"
+# Stored JSON comes back as JSON values, never as JSON text inside a string.
+eq "metrics are objects (GET /trials/ID/metrics)" "object 3 3" \
+	"$(body '"\(.metrics[0].metrics | type) \(.metrics[2].metrics.batches) \(.metrics[2].steps_completed)"')"
+sock GET "/trials/$t1" >/dev/null
+eq "hyperparameters are an object (GET /trials/ID)" "object number" \
+	"$(body '"\(.trial.hparams | type) \(.trial.hparams.lr | type)"')"
+sock GET "/experiments/$e1" >/dev/null
+eq "config and labels are JSON (GET /experiments/ID)" "object array" \
+	"$(body '"\(.experiment.config | type) \(.experiment.labels | type)"')"
 sock GET "/trials/$t1/logs" >/dev/null
 eq "logs stored" "trial $t1 starts at 0" "$(body '.logs[0].line')"
 sock GET "/experiments/$e1/checkpoints" >/dev/null
@@ -110,6 +119,8 @@ eq "save_trial_best/latest keep one checkpoint per trial" 4 "$(body '[.checkpoin
 uuid=$(body '.checkpoints[0].uuid')
 ct=$(body '.checkpoints[0].trial_id')
 eq "checkpoint by uuid" "$ct" "$(sock GET "/checkpoints/$uuid" >/dev/null; body .trial_id)"
+eq "checkpoint metadata and files are JSON" "object array w.bin" \
+	"$(body '"\(.metadata | type) \(.files | type) \(.files[0].path)"')"
 curl -s -o "$work/model.out" -H "Authorization: Bearer $admin" "$base/experiments/$e1/model_def"
 check "model definition round-trips" cmp "$work/model.tgz" "$work/model.out"
 eq "list filters by state" 1 "$(http GET '/experiments?state=COMPLETED' '' "$bob" >/dev/null; body '.experiments | length')"

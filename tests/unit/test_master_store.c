@@ -185,6 +185,8 @@ static void test_group_commit_many_writers(void **state)
 	json_t *rows = store_metrics(st, 1, "training", 0, 10000, err, sizeof(err));
 	assert_non_null(rows);
 	assert_int_equal(json_array_size(rows), 1600);
+	/* Metrics come back as an object, not as the stored JSON text. */
+	assert_true(json_is_object(json_object_get(json_array_get(rows, 0), "metrics")));
 	json_decref(rows);
 	store_stats(st, &batches, &ops, &secs);
 	/* Concurrent writers share transactions. */

@@ -208,14 +208,19 @@ try {
 	});
 	await page.goto(`${base}/#/experiments/${exp}`);
 	await page.waitForFunction(() => document.querySelector('#exp-state')?.textContent === 'COMPLETED');
+	await check('the API returns each metrics row\'s metrics as an object', async () => {
+		const t = (await apiAs(aliceToken, 'GET', `/experiments/${exp}/trials`)).body.trials[0];
+		const rows = (await apiAs(aliceToken, 'GET', `/trials/${t.id}/metrics`)).body.metrics;
+		return rows.length > 0 && rows.every((r) => r.metrics !== null && typeof r.metrics === 'object' &&
+			!Array.isArray(r.metrics) && typeof Object.values(r.metrics)[0] === 'number');
+	});
 	// What the API holds per trial for one metric: the chart must show exactly that.
 	const apiSeries = async (group, name) => {
 		const trials = (await apiAs(aliceToken, 'GET', `/experiments/${exp}/trials`)).body.trials;
 		const out = {};
 		for (const t of trials) {
 			const rows = (await apiAs(aliceToken, 'GET', `/trials/${t.id}/metrics?group=${group}`)).body.metrics;
-			out[`Trial ${t.id}`] = rows.map((r) => (typeof r.metrics === 'string' ? JSON.parse(r.metrics) : r.metrics))
-				.filter((m) => typeof m[name] === 'number').length;
+			out[`Trial ${t.id}`] = rows.filter((r) => typeof r.metrics[name] === 'number').length;
 		}
 		return out;
 	};
@@ -246,7 +251,7 @@ try {
 		const r = await apiAs(aliceToken, 'GET', `/experiments/${exp}/trials`);
 		const t = r.body.trials[0];
 		const m = await apiAs(aliceToken, 'GET', `/trials/${t.id}/metrics?group=training`);
-		const want = m.body.metrics.map((x) => (typeof x.metrics === 'string' ? JSON.parse(x.metrics) : x.metrics).loss);
+		const want = m.body.metrics.map((x) => x.metrics.loss);
 		const got = await page.evaluate((label) => window.Chart.getChart(document.getElementById('curves-chart'))
 			.data.datasets.find((d) => d.label === label).data.map((p) => p.y), `Trial ${t.id}`);
 		return JSON.stringify(got) === JSON.stringify(want);

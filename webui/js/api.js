@@ -85,16 +85,7 @@ export async function trialMetrics(id, signal) {
 	let after = 0;
 	for (;;) {
 		const r = await api(`/trials/${id}/metrics?after=${after}&limit=1000`, { signal });
-		for (const m of r.metrics) {
-			if (typeof m.metrics === 'string') {
-				try {
-					m.metrics = JSON.parse(m.metrics);
-				} catch {
-					m.metrics = {};
-				}
-			}
-			out.push(m);
-		}
+		out.push(...r.metrics);
 		if (r.metrics.length < 1000) return out;
 		after = r.metrics[r.metrics.length - 1].id;
 	}
