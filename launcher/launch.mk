@@ -49,7 +49,9 @@ launcher_det_launch_LDADD = launcher/libdetlaunch.la common/libdethttp.la $(ARCH
 
 # Integration tests with a real det-master (skipped where it is not built).
 TESTS += tests/integration/test-trial-run.sh tests/integration/test-trial-faults.sh \
-	tests/integration/test-trial-asha.sh tests/integration/test-trial-pytorch.sh
+	tests/integration/test-trial-asha.sh tests/integration/test-trial-pytorch.sh \
+	tests/integration/test-trial-asha-rules.sh
 EXTRA_DIST += tests/integration/trial-lib.sh tests/integration/test-trial-run.sh \
 	tests/integration/test-trial-faults.sh tests/integration/test-trial-asha.sh \
-	tests/integration/test-trial-pytorch.sh
+	tests/integration/test-trial-pytorch.sh tests/integration/test-trial-asha-rules.sh \
+	tests/integration/asha_rules.py
