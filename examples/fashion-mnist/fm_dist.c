@@ -14,8 +14,16 @@
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "det/comm.h"
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /* Ranks the launcher started, from Open MPI's or PMIx's environment. */
 static int launcher_size(void)
@@ -69,11 +77,14 @@ int fm_dist_average_grads(void *ctx, float *const *bufs, const size_t *counts, s
 
 	if (!d->comm)
 		return 0;
+	double t0 = now_seconds();
 	if (detcomm_allreduce_grouped(d->comm, (void *const *)bufs, counts, n, DETCOMM_F32,
 	                              DETCOMM_AVG, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fashion-mnist: rank %d: %s\n", d->rank, err);
 		return -1;
 	}
+	d->comm_seconds += now_seconds() - t0;
+	d->comm_calls++;
 	return 0;
 }
 
@@ -114,6 +125,9 @@ int fm_dist_share(struct fm_dist *d, int *v, int n, char *err, size_t errlen)
 
 void fm_dist_finalize(struct fm_dist *d)
 {
+	if (d->comm && getenv("FM_PROFILE"))
+		fprintf(stderr, "fashion-mnist: rank %d: %ld gradient allreduces, %.3f s\n",
+		        d->rank, d->comm_calls, d->comm_seconds);
 	if (d->comm)
 		detcomm_finalize(d->comm);
 	d->comm = NULL;

@@ -14,6 +14,8 @@ struct fm_dist {
 	int rank, size;
 	struct detcomm *comm; /* NULL for one process */
 	int mpi_started;      /* MPI_Init was called here */
+	double comm_seconds;  /* time spent averaging gradients and sharing decisions */
+	long comm_calls;
 };
 
 /* Join the other ranks when the launcher started several (MPI environment),

@@ -296,7 +296,7 @@ int main(void)
 	struct fm_config cfg;
 	struct fm_dataset train_d = {0}, val_d = {0}, test_d = {0};
 	struct fm_trainer *t = NULL;
-	struct fm_dist dist = {0, 1, NULL, 0};
+	struct fm_dist dist = {.size = 1};
 	struct det_core *c = det_core_init(err, sizeof(err));
 	if (!c)
 		goto fail;
