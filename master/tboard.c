@@ -8,7 +8,8 @@
  * written to (their event file's path), of which at most TBOARD_MAX_OPEN have
  * the file open (least recently used one closed when full; reopened for
  * append later, so a trial keeps one event file however many trials report).
- * Each batch taken off the FIFO is grouped by trial (order within a trial
+ * The thread pauses TBOARD_BATCH_MS after each batch so that reports gather;
+ * each batch taken off the FIFO is grouped by trial (order within a trial
  * kept), so many trials reporting in turn cost one file switch per trial and
  * batch, not one per report.
  * Non-obvious decision: the report is acknowledged before its event is
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
 #include "exp.h"
@@ -53,6 +55,7 @@ struct tboard {
 	struct tboard_item *head, *tail;
 	size_t queued;
 	int stopping;
+	int idle; /* the thread waits for items: the next enqueue signals it */
 	uint64_t dropped;
 	struct tboard_open open[TBOARD_MAX_KNOWN];
 	int nopen; /* slots with w set */
@@ -253,14 +256,25 @@ static struct tboard_item *group_by_trial(struct tboard_item *list)
 	return head;
 }
 
+static int stopping(struct tboard *tb)
+{
+	pthread_mutex_lock(&tb->lock);
+	int v = tb->stopping;
+	pthread_mutex_unlock(&tb->lock);
+	return v;
+}
+
 static void *run(void *arg)
 {
 	struct tboard *tb = arg;
 
 	pthread_mutex_lock(&tb->lock);
 	for (;;) {
-		while (!tb->head && !tb->stopping)
+		while (!tb->head && !tb->stopping) {
+			tb->idle = 1;
 			pthread_cond_wait(&tb->cond, &tb->lock);
+		}
+		tb->idle = 0;
 		if (!tb->head && tb->stopping)
 			break;
 		struct tboard_item *batch = tb->head;
@@ -276,6 +290,9 @@ static void *run(void *arg)
 			batch = next;
 		}
 		flush_all(tb);
+		/* Let reports gather: one write and flush per trial per pause, not per report. */
+		if (!stopping(tb))
+			nanosleep(&(struct timespec){.tv_nsec = TBOARD_BATCH_MS * 1000000L}, NULL);
 		pthread_mutex_lock(&tb->lock);
 	}
 	pthread_mutex_unlock(&tb->lock);
@@ -339,7 +356,10 @@ int tboard_enqueue(struct tboard *tb, int64_t trial_id, const char *group, int64
 		tb->head = it;
 	tb->tail = it;
 	tb->queued++;
-	pthread_cond_signal(&tb->cond);
+	if (tb->idle) {
+		tb->idle = 0;
+		pthread_cond_signal(&tb->cond);
+	}
 	pthread_mutex_unlock(&tb->lock);
 	return 0;
 }
