@@ -10,6 +10,7 @@
  * back only after the commit that holds its rows. When one write of a batch
  * fails, the batch is rolled back and every write is retried in a
  * transaction of its own, so one bad write never spoils its neighbours.
+ * A second thread checkpoints the WAL on its own connection (see STORE_CKPT_MS).
  */
 #include "store.h"
 #include "store_internal.h"
@@ -25,10 +26,12 @@
 #include "master/store_schema.h"
 
 #define STORE_MAX_BATCH 512
-/* Pages in the WAL before the writer copies them back (SQLite's default is
- * 1000): hot pages (the trials rows, the metrics index) are rewritten in
- * every commit, so a longer WAL copies each back, and syncs, less often. */
-#define STORE_WAL_PAGES "8000"
+/* Checkpoints (copying the WAL back into the database, with a sync) run in a
+ * thread of their own every STORE_CKPT_MS, so that no commit, and no trial
+ * waiting for one, stalls behind one. The writer checkpoints by itself only
+ * if the WAL grows past STORE_WAL_PAGES (the checkpointer fell behind). */
+#define STORE_CKPT_MS 250
+#define STORE_WAL_PAGES "20000"
 
 struct write_job {
 	struct store_op *ops;
@@ -203,6 +206,34 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+static void *checkpointer_main(void *arg)
+{
+	struct store *st = arg;
+	uint64_t done = 0;
+
+	pthread_mutex_lock(&st->lock);
+	while (!st->stopping) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += STORE_CKPT_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&st->done_cond, &st->lock, &until);
+		if (st->stopping || st->batches == done)
+			continue;
+		done = st->batches;
+		pthread_mutex_unlock(&st->lock);
+		/* PASSIVE: copies what no reader needs, never waits for the writer. */
+		int log = 0, ckpt = 0;
+		if (sqlite3_wal_checkpoint_v2(st->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &log,
+		                              &ckpt) != SQLITE_OK)
+			ckpt = -1; /* busy or failed: the next round, or the writer, does it */
+		pthread_mutex_lock(&st->lock);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
 int store_write(struct store *st, struct store_op *ops, size_t n, char *err, size_t errlen)
 {
 	struct write_job job = {.ops = ops, .n = n};
@@ -257,6 +288,14 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	st->writer_started = 1;
+	st->cdb = store_connect(path, 0, err, errlen);
+	if (!st->cdb)
+		goto fail;
+	if (pthread_create(&st->checkpointer, NULL, checkpointer_main, st) != 0) {
+		snprintf(err, errlen, "cannot start the checkpoint thread");
+		goto fail;
+	}
+	st->checkpointer_started = 1;
 	return st;
 fail:
 	store_close(st);
@@ -270,9 +309,13 @@ void store_close(struct store *st)
 	pthread_mutex_lock(&st->lock);
 	st->stopping = 1;
 	pthread_cond_signal(&st->queue_cond);
+	pthread_cond_broadcast(&st->done_cond);
 	pthread_mutex_unlock(&st->lock);
+	if (st->checkpointer_started)
+		pthread_join(st->checkpointer, NULL);
 	if (st->writer_started)
 		pthread_join(st->writer, NULL);
+	sqlite3_close(st->cdb);
 	store_stmt_cache_free(st);
 	for (size_t i = 0; i < st->nreaders; i++)
 		sqlite3_close(st->readers[i]);
