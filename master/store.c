@@ -29,8 +29,10 @@
 /* Checkpoints (copying the WAL back into the database, with a sync) run in a
  * thread of their own every STORE_CKPT_MS, so that no commit, and no trial
  * waiting for one, stalls behind one. The writer checkpoints by itself only
- * if the WAL grows past STORE_WAL_PAGES (the checkpointer fell behind). */
+ * if the WAL grows past STORE_WAL_PAGES (the checkpointer fell behind); a WAL
+ * file grown past 64 MiB is truncated back when it starts over. */
 #define STORE_CKPT_MS 250
+#define STORE_CKPT_ROUNDS 16
 #define STORE_WAL_PAGES "20000"
 
 struct write_job {
@@ -68,7 +70,8 @@ sqlite3 *store_connect(const char *path, int readonly, char *err, size_t errlen)
 	if (exec_sql(db,
 	             readonly ? "PRAGMA foreign_keys=ON;"
 	                      : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-	                        "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=" STORE_WAL_PAGES ";",
+	                        "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=" STORE_WAL_PAGES ";"
+	                        "PRAGMA journal_size_limit=67108864;",
 	             err, errlen)) {
 		sqlite3_close(db);
 		return NULL;
@@ -223,11 +226,17 @@ static void *checkpointer_main(void *arg)
 			continue;
 		done = st->batches;
 		pthread_mutex_unlock(&st->lock);
-		/* PASSIVE: copies what no reader needs, never waits for the writer. */
-		int log = 0, ckpt = 0;
-		if (sqlite3_wal_checkpoint_v2(st->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &log,
-		                              &ckpt) != SQLITE_OK)
-			ckpt = -1; /* busy or failed: the next round, or the writer, does it */
+		/* PASSIVE: copies what no reader needs, never waits for the writer.
+		 * Commits go on meanwhile; go again (each round has less to copy)
+		 * until one round copied everything, so that the writer's next
+		 * transaction can start the WAL over instead of growing it. */
+		for (int round = 0; round < STORE_CKPT_ROUNDS; round++) {
+			int log = 0, ckpt = 0;
+			if (sqlite3_wal_checkpoint_v2(st->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE,
+			                              &log, &ckpt) != SQLITE_OK ||
+			    ckpt >= log)
+				break; /* caught up; or busy/failed: the next tick retries */
+		}
 		pthread_mutex_lock(&st->lock);
 	}
 	pthread_mutex_unlock(&st->lock);
