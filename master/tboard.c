@@ -58,7 +58,8 @@ struct tboard {
 	int idle; /* the thread waits for items: the next enqueue signals it */
 	uint64_t dropped;
 	struct tboard_open open[TBOARD_MAX_KNOWN];
-	int nopen; /* slots with w set */
+	struct tboard_open *last; /* the slot writer_for() returned last */
+	int nopen;                /* slots with w set */
 	uint64_t clock;
 };
 
@@ -109,7 +110,7 @@ static void close_lru_open(struct tboard *tb)
 	}
 }
 
-static struct tboard_open *writer_for(struct tboard *tb, int64_t trial_id, double wall_time)
+static struct tboard_open *find_slot(struct tboard *tb, int64_t trial_id, double wall_time)
 {
 	struct tboard_open *slot = NULL, *lru = &tb->open[0];
 	char ckpt[4096], dir[4300], err[512];
@@ -179,6 +180,16 @@ static struct tboard_open *writer_for(struct tboard *tb, int64_t trial_id, doubl
 	}
 	tb->nopen++;
 	return slot;
+}
+
+/* The slot of a trial's writer (open, or marked failed). */
+static struct tboard_open *writer_for(struct tboard *tb, int64_t trial_id, double wall_time)
+{
+	/* Batches are grouped by trial: most items are for the previous item's trial. */
+	if (tb->last && tb->last->trial_id == trial_id && (tb->last->w || tb->last->failed))
+		return tb->last;
+	tb->last = find_slot(tb, trial_id, wall_time);
+	return tb->last;
 }
 
 static void write_item(struct tboard *tb, struct tboard_item *it)
