@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # bench-master: trial-side load on a real det-master (make bench-master runs it).
 noinst_PROGRAMS += bench/master/bench-master
-bench_master_bench_master_SOURCES = bench/master/bench_master.c
+bench_master_bench_master_SOURCES = bench/master/bench_master.c bench/master/rawload.c
+noinst_HEADERS += bench/master/rawload.h
 bench_master_bench_master_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 bench_master_bench_master_LDADD = common/libdethttp.la $(JANSSON_LIBS) $(PTHREAD_LIBS)
+bench_master_bench_master_CFLAGS += $(PTHREAD_CFLAGS)
 
 bench-master: bench/master/bench-master master/det-master
 	bench/master/bench-master --master-bin master/det-master $(BENCH_MASTER_ARGS)

@@ -223,6 +223,32 @@ fail:
 	return NULL;
 }
 
+struct tfevents_writer *tfevents_reopen(const char *path, char *err, size_t errlen)
+{
+	struct tfevents_writer *w = calloc(1, sizeof(*w));
+	int fd = -1;
+
+	if (!w || !(w->path = strdup(path))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	w->file = fdopen(fd, "ab");
+	if (!w->file) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		goto fail;
+	}
+	return w;
+fail:
+	tfevents_close(w);
+	return NULL;
+}
+
 int tfevents_add_scalars(struct tfevents_writer *w, int64_t step, double wall_time,
                          const char *const *tags, const double *values, size_t n, char *err,
                          size_t errlen)

@@ -24,6 +24,10 @@ uint32_t tfevents_mask_crc(uint32_t crc);
  * NULL with err on failure. */
 struct tfevents_writer *tfevents_open(const char *dir, double wall_time, char *err, size_t errlen);
 
+/* Open the existing event file at path (made by tfevents_open) to append
+ * more events to it. NULL with err on failure. */
+struct tfevents_writer *tfevents_reopen(const char *path, char *err, size_t errlen);
+
 /* Append one Event at step holding n scalar values tags[i] = values[i].
  * 0, or -1 with err (I/O error, empty or over-long tag). */
 int tfevents_add_scalars(struct tfevents_writer *w, int64_t step, double wall_time,

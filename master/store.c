@@ -10,6 +10,7 @@
  * back only after the commit that holds its rows. When one write of a batch
  * fails, the batch is rolled back and every write is retried in a
  * transaction of its own, so one bad write never spoils its neighbours.
+ * A second thread checkpoints the WAL on its own connection (see STORE_CKPT_MS).
  */
 #include "store.h"
 #include "store_internal.h"
@@ -25,6 +26,14 @@
 #include "master/store_schema.h"
 
 #define STORE_MAX_BATCH 512
+/* Checkpoints (copying the WAL back into the database, with a sync) run in a
+ * thread of their own every STORE_CKPT_MS, so that no commit, and no trial
+ * waiting for one, stalls behind one. The writer checkpoints by itself only
+ * if the WAL grows past STORE_WAL_PAGES (the checkpointer fell behind); a WAL
+ * file grown past 64 MiB is truncated back when it starts over. */
+#define STORE_CKPT_MS 250
+#define STORE_CKPT_ROUNDS 16
+#define STORE_WAL_PAGES "20000"
 
 struct write_job {
 	struct store_op *ops;
@@ -61,7 +70,8 @@ sqlite3 *store_connect(const char *path, int readonly, char *err, size_t errlen)
 	if (exec_sql(db,
 	             readonly ? "PRAGMA foreign_keys=ON;"
 	                      : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-	                        "PRAGMA foreign_keys=ON;",
+	                        "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=" STORE_WAL_PAGES ";"
+	                        "PRAGMA journal_size_limit=67108864;",
 	             err, errlen)) {
 		sqlite3_close(db);
 		return NULL;
@@ -199,6 +209,40 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+static void *checkpointer_main(void *arg)
+{
+	struct store *st = arg;
+	uint64_t done = 0;
+
+	pthread_mutex_lock(&st->lock);
+	while (!st->stopping) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += STORE_CKPT_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&st->done_cond, &st->lock, &until);
+		if (st->stopping || st->batches == done)
+			continue;
+		done = st->batches;
+		pthread_mutex_unlock(&st->lock);
+		/* PASSIVE: copies what no reader needs, never waits for the writer.
+		 * Commits go on meanwhile; go again (each round has less to copy)
+		 * until one round copied everything, so that the writer's next
+		 * transaction can start the WAL over instead of growing it. */
+		for (int round = 0; round < STORE_CKPT_ROUNDS; round++) {
+			int log = 0, ckpt = 0;
+			if (sqlite3_wal_checkpoint_v2(st->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE,
+			                              &log, &ckpt) != SQLITE_OK ||
+			    ckpt >= log)
+				break; /* caught up; or busy/failed: the next tick retries */
+		}
+		pthread_mutex_lock(&st->lock);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
 int store_write(struct store *st, struct store_op *ops, size_t n, char *err, size_t errlen)
 {
 	struct write_job job = {.ops = ops, .n = n};
@@ -253,6 +297,14 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	st->writer_started = 1;
+	st->cdb = store_connect(path, 0, err, errlen);
+	if (!st->cdb)
+		goto fail;
+	if (pthread_create(&st->checkpointer, NULL, checkpointer_main, st) != 0) {
+		snprintf(err, errlen, "cannot start the checkpoint thread");
+		goto fail;
+	}
+	st->checkpointer_started = 1;
 	return st;
 fail:
 	store_close(st);
@@ -266,9 +318,13 @@ void store_close(struct store *st)
 	pthread_mutex_lock(&st->lock);
 	st->stopping = 1;
 	pthread_cond_signal(&st->queue_cond);
+	pthread_cond_broadcast(&st->done_cond);
 	pthread_mutex_unlock(&st->lock);
+	if (st->checkpointer_started)
+		pthread_join(st->checkpointer, NULL);
 	if (st->writer_started)
 		pthread_join(st->writer, NULL);
+	sqlite3_close(st->cdb);
 	store_stmt_cache_free(st);
 	for (size_t i = 0; i < st->nreaders; i++)
 		sqlite3_close(st->readers[i]);

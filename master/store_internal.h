@@ -18,11 +18,14 @@ struct store {
 	sqlite3 *wdb; /* the writer's connection: only the writer thread uses it */
 	int version;
 	pthread_mutex_t lock;
-	pthread_cond_t queue_cond, done_cond;
+	pthread_cond_t queue_cond, done_cond; /* done_cond: wakes the checkpointer to stop */
 	struct write_job *queue_head, *queue_tail;
 	int stopping;
 	pthread_t writer;
 	int writer_started;
+	sqlite3 *cdb; /* the checkpoint thread's connection */
+	pthread_t checkpointer;
+	int checkpointer_started;
 	uint64_t batches, ops_total;
 	double commit_seconds;
 	pthread_mutex_t readers_lock;

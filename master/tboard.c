@@ -4,8 +4,14 @@
  * committed report; one thread resolves the trial's experiment and checkpoint
  * storage, and appends the scalars ("training/NAME", "validation/NAME") to
  * <checkpoint dir>/tensorboard/experiment_E/trial_T/events.out.tfevents.*.
- * Main structure: a bounded FIFO of reports plus a small table of open
- * writers (least recently used one closed when full).
+ * Main structure: a bounded FIFO of reports plus a table of the trials
+ * written to (their event file's path), of which at most TBOARD_MAX_OPEN have
+ * the file open (least recently used one closed when full; reopened for
+ * append later, so a trial keeps one event file however many trials report).
+ * The thread pauses TBOARD_BATCH_MS after each batch so that reports gather;
+ * each batch taken off the FIFO is grouped by trial (order within a trial
+ * kept), so many trials reporting in turn cost one file switch per trial and
+ * batch, not one per report.
  * Non-obvious decision: the report is acknowledged before its event is
  * written, so a slow or failing file system never slows or fails a trial;
  * errors are logged (once per trial directory) and the report is dropped.
@@ -18,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
 #include "exp.h"
@@ -34,7 +41,8 @@ struct tboard_item {
 
 struct tboard_open {
 	int64_t trial_id;
-	struct tfevents_writer *w;
+	struct tfevents_writer *w; /* NULL while closed */
+	char *path;                /* its event file; NULL = none made yet */
 	uint64_t used;
 	int failed; /* opening failed once: logged, not retried for this trial */
 };
@@ -47,8 +55,11 @@ struct tboard {
 	struct tboard_item *head, *tail;
 	size_t queued;
 	int stopping;
+	int idle; /* the thread waits for items: the next enqueue signals it */
 	uint64_t dropped;
-	struct tboard_open open[TBOARD_MAX_OPEN];
+	struct tboard_open open[TBOARD_MAX_KNOWN];
+	struct tboard_open *last; /* the slot writer_for() returned last */
+	int nopen;                /* slots with w set */
 	uint64_t clock;
 };
 
@@ -85,25 +96,61 @@ static int trial_location(struct app *a, int64_t trial_id, int64_t *exp_id, char
 	return rv;
 }
 
-static struct tboard_open *writer_for(struct tboard *tb, int64_t trial_id, double wall_time)
+/* Close the least recently used open writer, keeping its path. */
+static void close_lru_open(struct tboard *tb)
+{
+	struct tboard_open *lru = NULL;
+	for (int i = 0; i < TBOARD_MAX_KNOWN; i++)
+		if (tb->open[i].w && (!lru || tb->open[i].used < lru->used))
+			lru = &tb->open[i];
+	if (lru) {
+		tfevents_close(lru->w);
+		lru->w = NULL;
+		tb->nopen--;
+	}
+}
+
+static struct tboard_open *find_slot(struct tboard *tb, int64_t trial_id, double wall_time)
 {
 	struct tboard_open *slot = NULL, *lru = &tb->open[0];
 	char ckpt[4096], dir[4300], err[512];
 	int64_t exp_id = 0;
 
-	for (int i = 0; i < TBOARD_MAX_OPEN; i++) {
+	for (int i = 0; i < TBOARD_MAX_KNOWN; i++) {
 		struct tboard_open *o = &tb->open[i];
-		if (o->trial_id == trial_id && (o->w || o->failed)) {
-			o->used = ++tb->clock;
-			return o;
+		int busy = o->w || o->failed || o->path;
+		if (busy && o->trial_id == trial_id) {
+			slot = o;
+			break;
 		}
-		if (!o->w && !o->failed && !slot)
+		if (!busy && !slot)
 			slot = o;
 		if (o->used < lru->used)
 			lru = o;
 	}
+	if (slot && slot->trial_id == trial_id && (slot->w || slot->failed || slot->path)) {
+		slot->used = ++tb->clock;
+		if (slot->w || slot->failed)
+			return slot;
+		/* Known, closed: append to its event file. */
+		if (tb->nopen >= TBOARD_MAX_OPEN)
+			close_lru_open(tb);
+		slot->w = tfevents_reopen(slot->path, err, sizeof(err));
+		if (!slot->w) {
+			log_msg(&tb->a->log, LOG_LEVEL_WARN, "tensorboard: trial %lld: %s",
+			        (long long)trial_id, err);
+			slot->failed = 1;
+		} else {
+			tb->nopen++;
+		}
+		return slot;
+	}
 	if (!slot) {
+		/* Forget the least recently used trial (a later report starts a new file). */
+		if (lru->w)
+			tb->nopen--;
 		tfevents_close(lru->w);
+		free(lru->path);
 		memset(lru, 0, sizeof(*lru));
 		slot = lru;
 	}
@@ -118,13 +165,31 @@ static struct tboard_open *writer_for(struct tboard *tb, int64_t trial_id, doubl
 		slot->failed = 1;
 		return slot;
 	}
+	if (tb->nopen >= TBOARD_MAX_OPEN)
+		close_lru_open(tb);
 	slot->w = tfevents_open(dir, wall_time, err, sizeof(err));
-	if (!slot->w) {
+	if (slot->w)
+		slot->path = strdup(tfevents_path(slot->w));
+	if (!slot->w || !slot->path) {
 		log_msg(&tb->a->log, LOG_LEVEL_WARN, "tensorboard: trial %lld: %s",
-		        (long long)trial_id, err);
+		        (long long)trial_id, slot->w ? "out of memory" : err);
+		tfevents_close(slot->w);
+		slot->w = NULL;
 		slot->failed = 1;
+		return slot;
 	}
+	tb->nopen++;
 	return slot;
+}
+
+/* The slot of a trial's writer (open, or marked failed). */
+static struct tboard_open *writer_for(struct tboard *tb, int64_t trial_id, double wall_time)
+{
+	/* Batches are grouped by trial: most items are for the previous item's trial. */
+	if (tb->last && tb->last->trial_id == trial_id && (tb->last->w || tb->last->failed))
+		return tb->last;
+	tb->last = find_slot(tb, trial_id, wall_time);
+	return tb->last;
 }
 
 static void write_item(struct tboard *tb, struct tboard_item *it)
@@ -160,6 +225,7 @@ static void write_item(struct tboard *tb, struct tboard_item *it)
 		tfevents_close(o->w);
 		o->w = NULL;
 		o->failed = 1;
+		tb->nopen--;
 	}
 out:
 	for (size_t i = 0; owned && i < k; i++)
@@ -172,9 +238,41 @@ out:
 static void flush_all(struct tboard *tb)
 {
 	char err[512];
-	for (int i = 0; i < TBOARD_MAX_OPEN; i++)
+	for (int i = 0; i < TBOARD_MAX_KNOWN; i++)
 		if (tb->open[i].w && tfevents_flush(tb->open[i].w, err, sizeof(err)))
 			log_msg(&tb->a->log, LOG_LEVEL_WARN, "tensorboard: %s", err);
+}
+
+/* Stable merge sort of a batch by trial id: one trial's items stay in order. */
+static struct tboard_item *group_by_trial(struct tboard_item *list)
+{
+	if (!list || !list->next)
+		return list;
+	struct tboard_item *slow = list, *fast = list->next;
+	while (fast && fast->next) {
+		slow = slow->next;
+		fast = fast->next->next;
+	}
+	struct tboard_item *b = slow->next, *a = list, *head = NULL, **tail = &head;
+	slow->next = NULL;
+	a = group_by_trial(a);
+	b = group_by_trial(b);
+	while (a && b) {
+		struct tboard_item **take = b->trial_id < a->trial_id ? &b : &a;
+		*tail = *take;
+		tail = &(*take)->next;
+		*take = (*take)->next;
+	}
+	*tail = a ? a : b;
+	return head;
+}
+
+static int stopping(struct tboard *tb)
+{
+	pthread_mutex_lock(&tb->lock);
+	int v = tb->stopping;
+	pthread_mutex_unlock(&tb->lock);
+	return v;
 }
 
 static void *run(void *arg)
@@ -183,14 +281,18 @@ static void *run(void *arg)
 
 	pthread_mutex_lock(&tb->lock);
 	for (;;) {
-		while (!tb->head && !tb->stopping)
+		while (!tb->head && !tb->stopping) {
+			tb->idle = 1;
 			pthread_cond_wait(&tb->cond, &tb->lock);
+		}
+		tb->idle = 0;
 		if (!tb->head && tb->stopping)
 			break;
 		struct tboard_item *batch = tb->head;
 		tb->head = tb->tail = NULL;
 		tb->queued = 0;
 		pthread_mutex_unlock(&tb->lock);
+		batch = group_by_trial(batch);
 		while (batch) {
 			struct tboard_item *next = batch->next;
 			write_item(tb, batch);
@@ -199,6 +301,9 @@ static void *run(void *arg)
 			batch = next;
 		}
 		flush_all(tb);
+		/* Let reports gather: one write and flush per trial per pause, not per report. */
+		if (!stopping(tb))
+			nanosleep(&(struct timespec){.tv_nsec = TBOARD_BATCH_MS * 1000000L}, NULL);
 		pthread_mutex_lock(&tb->lock);
 	}
 	pthread_mutex_unlock(&tb->lock);
@@ -262,7 +367,10 @@ int tboard_enqueue(struct tboard *tb, int64_t trial_id, const char *group, int64
 		tb->head = it;
 	tb->tail = it;
 	tb->queued++;
-	pthread_cond_signal(&tb->cond);
+	if (tb->idle) {
+		tb->idle = 0;
+		pthread_cond_signal(&tb->cond);
+	}
 	pthread_mutex_unlock(&tb->lock);
 	return 0;
 }
@@ -276,8 +384,10 @@ void tboard_stop(struct tboard *tb)
 	pthread_cond_signal(&tb->cond);
 	pthread_mutex_unlock(&tb->lock);
 	pthread_join(tb->thread, NULL);
-	for (int i = 0; i < TBOARD_MAX_OPEN; i++)
+	for (int i = 0; i < TBOARD_MAX_KNOWN; i++) {
 		tfevents_close(tb->open[i].w);
+		free(tb->open[i].path);
+	}
 	pthread_mutex_destroy(&tb->lock);
 	pthread_cond_destroy(&tb->cond);
 	free(tb);

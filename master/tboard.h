@@ -12,6 +12,8 @@ struct tboard;
 
 #define TBOARD_MAX_QUEUE 20000 /* reports waiting to be written; more are dropped */
 #define TBOARD_MAX_OPEN 32     /* event files kept open at once */
+#define TBOARD_BATCH_MS 100    /* pause between batches, letting reports gather */
+#define TBOARD_MAX_KNOWN 1024  /* trials whose event file is remembered for reopening */
 
 /* Start the writer thread for app a. NULL with err. */
 struct tboard *tboard_start(struct app *a, char *err, size_t errlen);

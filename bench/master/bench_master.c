@@ -2,9 +2,11 @@
 /*
  * bench-master: sustained trial-side load on a real det-master. Starts a
  * private master (temporary state directory, free port), creates an
- * experiment with one trial per client, claims them all, then runs N client
- * threads that each post training metric reports over a kept-alive
- * connection for S seconds. Prints reports/s, latency p50/p99/max, and the
+ * experiment with one trial per client, claims them all, then runs N logical
+ * clients (one kept-alive connection each, one request in flight) that post
+ * training metric reports for S seconds, driven by a few threads of the raw
+ * socket load generator of rawload.c so that the clients cost the shared
+ * cores as little as possible. Prints reports/s, latency p50/p99/max, and the
  * master's RSS; as a baseline measured in the same run, the same clients
  * hammer GET /health (no database work) first, and the ratio is printed.
  * With --trials T --rows R it then fills T trials with R metric rows each and
@@ -16,7 +18,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,105 +27,32 @@
 #include <unistd.h>
 
 #include "http_client.h"
+#include "rawload.h"
 
-#define MAX_SAMPLES 200000
+#define MAX_SAMPLES 400000
 
-struct client {
-	pthread_t th;
-	char master[128];
-	char token[128];
-	long long trial;
-	double seconds;
-	int health;                 /* baseline: GET /health */
-	long long first_step, rows; /* fill mode: exactly rows reports */
-	double *lat_ms;
-	size_t n, cap;
-	long long errors;
-};
-
-static double now_s(void)
+/* Run one phase and print its line; returns requests per second. */
+static double run(int port, struct rawload_client *cl, int n, int threads, int health,
+                  double seconds, const char *what)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+	struct rawload_result r;
+	char err[256];
 
-static void *client_main(void *arg)
-{
-	struct client *c = arg;
-	char err[256], auth[160], path[96], body[160];
-	struct http_response r;
-
-	snprintf(auth, sizeof(auth), "Bearer %s", c->token);
-	struct http_client *h = http_client_new(c->master, auth, err, sizeof(err));
-	if (!h) {
-		c->errors++;
-		return NULL;
-	}
-	snprintf(path, sizeof(path), "/api/v1/trials/%lld/metrics", c->trial);
-	double end = now_s() + c->seconds;
-	for (long long i = 1;; i++) {
-		if (c->rows ? i > c->rows : now_s() >= end)
-			break;
-		int n = snprintf(body, sizeof(body),
-		                 "{\"group\":\"training\",\"steps_completed\":%lld,"
-		                 "\"metrics\":{\"loss\":%.3f,\"acc\":0.5}}",
-		                 c->first_step + i, 1.0 / (double)i);
-		double t0 = now_s();
-		int rc = c->health ? http_client_request(h, "GET", "/health", NULL, NULL, 0, &r,
-		                                         err, sizeof(err))
-		                   : http_client_request(h, "POST", path, "application/json", body,
-		                                         (size_t)n, &r, err, sizeof(err));
-		double dt = (now_s() - t0) * 1000.0;
-		if (rc || r.status != 200)
-			c->errors++;
-		http_response_free(&r);
-		if (c->n < c->cap)
-			c->lat_ms[c->n++] = dt;
-	}
-	http_client_free(h);
-	return NULL;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Run nclients threads; print a line; returns reports per second. */
-static double run(struct client *cl, int n, const char *what)
-{
-	size_t total = 0, k = 0;
-	long long errors = 0;
-	double t0 = now_s();
-	for (int i = 0; i < n; i++) {
-		cl[i].n = 0;
-		cl[i].errors = 0;
-		pthread_create(&cl[i].th, NULL, client_main, &cl[i]);
-	}
-	for (int i = 0; i < n; i++) {
-		pthread_join(cl[i].th, NULL);
-		total += cl[i].n;
-		errors += cl[i].errors;
-	}
-	double secs = now_s() - t0;
-	double *all = malloc((total ? total : 1) * sizeof(*all));
-	if (!all)
+	if (rawload_run(port, cl, n, threads, health, seconds, MAX_SAMPLES, &r, err,
+	                sizeof(err))) {
+		fprintf(stderr, "bench-master: %s: %s\n", what, err);
+		free(r.lat_ms);
 		return 0;
-	for (int i = 0; i < n; i++)
-		for (size_t j = 0; j < cl[i].n; j++)
-			all[k++] = cl[i].lat_ms[j];
-	qsort(all, total, sizeof(*all), cmp_double);
-	double rate = (double)total / secs;
+	}
+	double rate = r.seconds > 0 ? (double)r.n / r.seconds : 0;
 	printf(
 	    "%-28s %8d clients %10zu requests %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms"
 	    "  errors %lld\n",
-	    what, n, total, rate, total ? all[total / 2] : 0.0,
-	    total ? all[(size_t)((double)total * 0.99)] : 0.0, total ? all[total - 1] : 0.0,
-	    errors);
-	free(all);
-	return rate;
+	    what, n, r.n, rate, r.nlat ? r.lat_ms[r.nlat / 2] : 0.0,
+	    r.nlat ? r.lat_ms[(size_t)((double)r.nlat * 0.99)] : 0.0,
+	    r.nlat ? r.lat_ms[r.nlat - 1] : 0.0, r.errors);
+	free(r.lat_ms);
+	return r.errors ? 0 : rate;
 }
 
 static long rss_kb(pid_t pid)
@@ -181,7 +109,7 @@ static void kill_experiments(const char *sockurl)
 	sleep(1); /* the scheduler signals the tasks on its next tick */
 }
 
-static int setup_trials(const char *sockurl, int ntrials, struct client *cl, const char *tcp)
+static int setup_trials(const char *sockurl, int ntrials, struct rawload_client *cl)
 {
 	char err[512];
 	long status;
@@ -215,7 +143,6 @@ static int setup_trials(const char *sockurl, int ntrials, struct client *cl, con
 		snprintf(cl[i].token, sizeof(cl[i].token), "%s",
 		         json_string_value(json_object_get(out, "token")));
 		cl[i].trial = json_integer_value(json_object_get(out, "trial_id"));
-		snprintf(cl[i].master, sizeof(cl[i].master), "%s", tcp);
 		json_decref(out);
 		json_decref(body);
 	}
@@ -230,14 +157,15 @@ int main(int argc, char **argv)
 	                                     {"seconds", required_argument, NULL, 's'},
 	                                     {"trials", required_argument, NULL, 't'},
 	                                     {"rows", required_argument, NULL, 'r'},
+	                                     {"client-threads", required_argument, NULL, 'j'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	const char *bin = "master/det-master";
-	int nclients = 100, ntrials = 0, rows = 0, opt, port;
+	int nclients = 100, ntrials = 0, rows = 0, threads = 2, opt, port;
 	double seconds = 5;
-	char dir[] = "/tmp/bench-master.XXXXXX", sockurl[300], tcp[64];
+	char dir[] = "/tmp/bench-master.XXXXXX", sockurl[300];
 
-	while ((opt = getopt_long(argc, argv, "b:c:s:t:r:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "b:c:s:t:r:j:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 			bin = optarg;
@@ -254,13 +182,16 @@ int main(int argc, char **argv)
 		case 'r':
 			rows = atoi(optarg);
 			break;
+		case 'j':
+			threads = atoi(optarg);
+			break;
 		default:
 			printf("usage: bench-master [--master-bin PATH] [--clients N] [--seconds S]"
-			       " [--trials T --rows R]\n");
+			       " [--trials T --rows R] [--client-threads J]\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
-	if (nclients < 1 || nclients > 2000 || seconds <= 0 || ntrials < 0 || rows < 0) {
+	if (nclients < 1 || nclients > 2000 || seconds <= 0 || threads < 1 || threads > 64 || ntrials < 0 || rows < 0) {
 		fprintf(stderr, "bench-master: bad arguments\n");
 		return 2;
 	}
@@ -282,52 +213,47 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-master: cannot start %s\n", bin);
 		return 1;
 	}
-	snprintf(tcp, sizeof(tcp), "http://127.0.0.1:%d", port);
-	struct client *cl = calloc((size_t)nclients, sizeof(*cl));
+	struct rawload_client *cl = calloc((size_t)nclients, sizeof(*cl));
 	int rv = 1;
-	if (!cl || setup_trials(sockurl, nclients, cl, tcp))
+	if (!cl || setup_trials(sockurl, nclients, cl))
 		goto out;
-	for (int i = 0; i < nclients; i++) {
-		cl[i].seconds = seconds;
-		cl[i].cap = MAX_SAMPLES / (size_t)nclients + 1;
-		cl[i].lat_ms = malloc(cl[i].cap * sizeof(double));
-		if (!cl[i].lat_ms)
-			goto out;
-	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("det-master bench: %d concurrent clients, %.0f s each phase, keep-alive HTTP\n",
-	       nclients, seconds);
-	for (int i = 0; i < nclients; i++)
-		cl[i].health = 1;
-	double base = run(cl, nclients, "GET /health (baseline)");
-	for (int i = 0; i < nclients; i++)
-		cl[i].health = 0;
-	double rate = run(cl, nclients, "POST /trials/ID/metrics");
+	printf("det-master bench: %d concurrent clients on %d client threads, %.0f s each phase,"
+	       " keep-alive HTTP/1.1\n",
+	       nclients, threads, seconds);
+	double base = run(port, cl, nclients, threads, 1, seconds, "GET /health (baseline)");
+	double rate = run(port, cl, nclients, threads, 0, seconds, "POST /trials/ID/metrics");
 	printf("metric reports/s over baseline: %.2f\n", base > 0 ? rate / base : 0);
 	printf("master RSS after the load: %.1f MB\n", (double)rss_kb(pid) / 1024.0);
+	if (rate <= 0)
+		goto out;
 	if (ntrials > 0 && rows > 0) {
-		struct client *fill = calloc((size_t)ntrials, sizeof(*fill));
-		if (!fill || setup_trials(sockurl, ntrials, fill, tcp))
+		struct rawload_client *fill = calloc((size_t)ntrials, sizeof(*fill));
+		if (!fill || setup_trials(sockurl, ntrials, fill)) {
+			free(fill);
 			goto out;
-		/* Fill with nclients threads at a time, each trial getting rows reports. */
+		}
+		/* Fill nclients trials at a time, each trial getting rows reports. */
+		for (int i = 0; i < ntrials; i++)
+			fill[i].rows = rows;
 		for (int at = 0; at < ntrials; at += nclients) {
 			int n = ntrials - at < nclients ? ntrials - at : nclients;
-			for (int i = 0; i < n; i++) {
-				fill[at + i].rows = rows;
-				fill[at + i].cap = 1;
-				fill[at + i].lat_ms = malloc(sizeof(double));
+			struct rawload_result r;
+			char err[256];
+			int rc = rawload_run(port, fill + at, n, threads, 0, 1e9, 1, &r, err,
+			                     sizeof(err));
+			free(r.lat_ms);
+			if (rc || r.errors) {
+				fprintf(stderr, "bench-master: filling: %s\n",
+				        rc ? err : "requests failed");
+				free(fill);
+				goto out;
 			}
-			for (int i = 0; i < n; i++)
-				pthread_create(&fill[at + i].th, NULL, client_main, &fill[at + i]);
-			for (int i = 0; i < n; i++)
-				pthread_join(fill[at + i].th, NULL);
 		}
 		printf("master RSS with %d trials x %d metric rows: %.1f MB", ntrials, rows,
 		       (double)rss_kb(pid) / 1024.0);
 		sleep(6); /* the master returns freed heap every 5 s */
 		printf(", %.1f MB after 6 s idle\n", (double)rss_kb(pid) / 1024.0);
-		for (int i = 0; i < ntrials; i++)
-			free(fill[i].lat_ms);
 		free(fill);
 	}
 	rv = 0;
@@ -335,9 +261,6 @@ out:
 	kill_experiments(sockurl);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
-	if (cl)
-		for (int i = 0; i < nclients; i++)
-			free(cl[i].lat_ms);
 	free(cl);
 	/* Remove the state directory. */
 	char *rm[] = {"rm", "-rf", dir, NULL};

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests of the CRC32C and the writer's error paths. */
+/* Unit tests of the CRC32C, the writer's error paths and reopening for append. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,12 +64,52 @@ static void test_bad_tags_and_dirs(void **state)
 	assert_non_null(strstr(err, "/proc/no-such-dir"));
 }
 
+static long file_size(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	long n = -1;
+	if (f && fseek(f, 0, SEEK_END) == 0)
+		n = ftell(f);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* A reopened event file gets the new events appended, without a second header. */
+static void test_reopen_appends(void **state)
+{
+	char err[256], dir[] = "/tmp/det-tfevents-XXXXXX", path[512];
+	const char *tag[] = {"training/loss"};
+	double v = 0.5;
+	assert_non_null(mkdtemp(dir));
+	struct tfevents_writer *w = tfevents_open(dir, 1.0, err, sizeof(err));
+	assert_non_null(w);
+	snprintf(path, sizeof(path), "%s", tfevents_path(w));
+	long header = file_size(path);
+	assert_true(header > 0);
+	assert_int_equal(tfevents_add_scalars(w, 1, 1.0, tag, &v, 1, err, sizeof(err)), 0);
+	tfevents_close(w);
+	long one = file_size(path);
+	assert_true(one > header);
+	w = tfevents_reopen(path, err, sizeof(err));
+	assert_non_null(w);
+	assert_string_equal(tfevents_path(w), path);
+	assert_int_equal(tfevents_add_scalars(w, 2, 1.0, tag, &v, 1, err, sizeof(err)), 0);
+	tfevents_close(w);
+	assert_int_equal(file_size(path), one + (one - header));
+	unlink(path);
+	rmdir(dir);
+	assert_null(tfevents_reopen(path, err, sizeof(err)));
+	assert_non_null(strstr(err, path));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_crc32c_vectors),
 	    cmocka_unit_test(test_mask),
 	    cmocka_unit_test(test_bad_tags_and_dirs),
+	    cmocka_unit_test(test_reopen_appends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
