@@ -29,8 +29,7 @@ static void print_trial_list(FILE *out, const json_t *list, const char *title)
 	json_t *hp;
 
 	fprintf(out, "%s:\n  %6s  %s\n", title, "trial", "hyperparameters");
-	json_array_foreach(list, i, hp)
-	{
+	json_array_foreach (list, i, hp) {
 		print_hparams_line(out, (int)i, hp);
 	}
 }
@@ -41,18 +40,17 @@ static void print_brackets(FILE *out, const json_t *brackets, const char *unit)
 	json_t *bracket;
 
 	fprintf(out, "brackets:\n");
-	json_array_foreach(brackets, b, bracket)
-	{
+	json_array_foreach (brackets, b, bracket) {
 		json_t *rungs = json_object_get(bracket, "rungs");
-		fprintf(out, "  bracket %zu: %" JSON_INTEGER_FORMAT " trials, at most %" JSON_INTEGER_FORMAT
-		             " at once, %zu rungs\n",
+		fprintf(out,
+		        "  bracket %zu: %" JSON_INTEGER_FORMAT
+		        " trials, at most %" JSON_INTEGER_FORMAT " at once, %zu rungs\n",
 		        b, json_integer_value(json_object_get(bracket, "trials")),
 		        json_integer_value(json_object_get(bracket, "max_concurrent")),
 		        json_array_size(rungs));
 		size_t r;
 		json_t *rung;
-		json_array_foreach(rungs, r, rung)
-		{
+		json_array_foreach (rungs, r, rung) {
 			json_t *t = json_object_get(rung, "time");
 			fprintf(out, "    rung %zu: %s >= %" JSON_INTEGER_FORMAT "\n", r, unit,
 			        json_integer_value(t));
@@ -73,7 +71,8 @@ static void print_table(FILE *out, const json_t *plan, int seed_given)
 	fprintf(out, "searcher: %s\n", name ? name : "?");
 	if (metric)
 		fprintf(out, "metric: %s (%s is better)\n", metric,
-		        json_is_false(json_object_get(plan, "smaller_is_better")) ? "larger" : "smaller");
+		        json_is_false(json_object_get(plan, "smaller_is_better")) ? "larger"
+		                                                                  : "smaller");
 	fprintf(out, "trials: %" JSON_INTEGER_FORMAT "\n",
 	        json_integer_value(json_object_get(plan, "trial_count")));
 	if (k > 0)
@@ -91,9 +90,11 @@ static void print_table(FILE *out, const json_t *plan, int seed_given)
 		print_trial_list(out, points, "grid points");
 	if (json_is_array(trials)) {
 		if (!seed_given)
-			fprintf(out, "(no reproducibility.experiment_seed: values shown for seed %d; the "
-			             "master picks the seed at creation)\n",
-			        PREVIEW_DEFAULT_SEED);
+			fprintf(
+			    out,
+			    "(no reproducibility.experiment_seed: values shown for seed %d; the "
+			    "master picks the seed at creation)\n",
+			    PREVIEW_DEFAULT_SEED);
 		print_trial_list(out, trials, "trials");
 		json_int_t total = json_integer_value(json_object_get(plan, "trial_count"));
 		if ((json_int_t)json_array_size(trials) < total)
@@ -128,7 +129,8 @@ int cli_cmd_preview_search(struct cli_ctx *ctx, int argc, char **argv)
 			if (!repro || json_object_set_new(config, "reproducibility", repro) < 0)
 				goto nomem;
 		}
-		if (json_object_set_new(repro, "experiment_seed", json_integer(PREVIEW_DEFAULT_SEED)) < 0)
+		if (json_object_set_new(repro, "experiment_seed",
+		                        json_integer(PREVIEW_DEFAULT_SEED)) < 0)
 			goto nomem;
 	}
 	s = searcher_new(config, err, sizeof(err));

@@ -11,8 +11,8 @@
 
 static int needs_quotes(const char *s)
 {
-	static const char *const words[] = {"true", "false", "yes", "no", "on", "off",
-	                                    "null", "~",    "y",   "n"};
+	static const char *const words[] = {"true", "false", "yes", "no", "on",
+	                                    "off",  "null",  "~",   "y",  "n"};
 	if (!*s)
 		return 1;
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -91,8 +91,7 @@ static void print_node(FILE *out, const json_t *v, int indent)
 	if (json_is_object(v) && json_object_size(v) > 0) {
 		const char *key;
 		json_t *child;
-		json_object_foreach((json_t *)v, key, child)
-		{
+		json_object_foreach ((json_t *)v, key, child) {
 			fprintf(out, "%*s", indent, "");
 			print_string(out, key);
 			fputc(':', out);
@@ -108,8 +107,7 @@ static void print_node(FILE *out, const json_t *v, int indent)
 	} else if (json_is_array(v) && json_array_size(v) > 0) {
 		size_t i;
 		json_t *child;
-		json_array_foreach(v, i, child)
-		{
+		json_array_foreach (v, i, child) {
 			fprintf(out, "%*s-", indent, "");
 			if (is_block(child)) {
 				fputc('\n', out);

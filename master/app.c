@@ -69,7 +69,8 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 	if (serve) {
 		a->tboard = tboard_start(a, err, errlen);
 		if (!a->tboard)
-			log_msg(&a->log, LOG_LEVEL_WARN, "TensorBoard event files are off: %s", err);
+			log_msg(&a->log, LOG_LEVEL_WARN, "TensorBoard event files are off: %s",
+			        err);
 		struct http_server_ops ops = api_ops_template;
 		ops.ctx = a;
 		struct http_server_config hc = {.listen_host = cfg->listen_host,

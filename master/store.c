@@ -70,7 +70,8 @@ sqlite3 *store_connect(const char *path, int readonly, char *err, size_t errlen)
 	if (exec_sql(db,
 	             readonly ? "PRAGMA foreign_keys=ON;"
 	                      : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-	                        "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=" STORE_WAL_PAGES ";"
+	                        "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=" STORE_WAL_PAGES
+	                        ";"
 	                        "PRAGMA journal_size_limit=67108864;",
 	             err, errlen)) {
 		sqlite3_close(db);

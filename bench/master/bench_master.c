@@ -38,8 +38,7 @@ static double run(int port, struct rawload_client *cl, int n, int threads, int h
 	struct rawload_result r;
 	char err[256];
 
-	if (rawload_run(port, cl, n, threads, health, seconds, MAX_SAMPLES, &r, err,
-	                sizeof(err))) {
+	if (rawload_run(port, cl, n, threads, health, seconds, MAX_SAMPLES, &r, err, sizeof(err))) {
 		fprintf(stderr, "bench-master: %s: %s\n", what, err);
 		free(r.lat_ms);
 		return 0;
@@ -191,7 +190,8 @@ int main(int argc, char **argv)
 			return opt == 'h' ? 0 : 2;
 		}
 	}
-	if (nclients < 1 || nclients > 2000 || seconds <= 0 || threads < 1 || threads > 64 || ntrials < 0 || rows < 0) {
+	if (nclients < 1 || nclients > 2000 || seconds <= 0 || threads < 1 || threads > 64 ||
+	    ntrials < 0 || rows < 0) {
 		fprintf(stderr, "bench-master: bad arguments\n");
 		return 2;
 	}

@@ -112,8 +112,8 @@ static int send_next(struct rconn *r, int health)
 		                  "{\"group\":\"training\",\"steps_completed\":%lld,"
 		                  "\"metrics\":{\"loss\":%.3f,\"acc\":0.5}}",
 		                  step, 1.0 / (double)(step - r->c->first_step));
-		int hl = snprintf(buf, sizeof(buf), "%.*s%d\r\n\r\n", (int)r->prefix_len, r->prefix,
-		                  bl);
+		int hl =
+		    snprintf(buf, sizeof(buf), "%.*s%d\r\n\r\n", (int)r->prefix_len, r->prefix, bl);
 		if (bl < 0 || hl < 0 || (size_t)hl + (size_t)bl > sizeof(buf))
 			return -1;
 		memcpy(buf + hl, body, (size_t)bl);

@@ -15,10 +15,10 @@ struct rawload_client {
 
 /* What a run measured. lat_ms is malloc'd (free it), sorted ascending. */
 struct rawload_result {
-	size_t n;          /* answered requests */
-	long long errors;  /* non-200 answers, broken connections */
-	double seconds;    /* wall time of the run */
-	double *lat_ms;    /* latency of each answered request (capped at max_samples) */
+	size_t n;         /* answered requests */
+	long long errors; /* non-200 answers, broken connections */
+	double seconds;   /* wall time of the run */
+	double *lat_ms;   /* latency of each answered request (capped at max_samples) */
 	size_t nlat;
 };
 

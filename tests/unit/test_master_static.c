@@ -57,8 +57,10 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test-static.XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!mkdtemp(f->dir)) {
+		free(f);
 		return -1;
+	}
 	snprintf(f->ui, sizeof(f->ui), "%s/ui", f->dir);
 	snprintf(f->out, sizeof(f->out), "%s/out", f->dir);
 	mkdir(f->ui, 0700);
