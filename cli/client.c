@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -237,4 +238,26 @@ long long cli_parse_id(const char *what, const char *s)
 		return -1;
 	}
 	return v;
+}
+
+long long cli_parse_follow_id(int argc, char **argv, const char *usage, const char *what,
+                              int *follow)
+{
+	static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
+	                                     {NULL, 0, NULL, 0}};
+	int opt;
+	*follow = 0;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+		if (opt != 'f') {
+			fprintf(stderr, "usage: %s\n", usage);
+			return -1;
+		}
+		*follow = 1;
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "usage: %s\n", usage);
+		return -1;
+	}
+	return cli_parse_id(what, argv[optind]);
 }

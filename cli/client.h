@@ -48,6 +48,10 @@ char *cli_base64(const unsigned char *data, size_t len);
 /* Parse a positive id argument; -1 after printing a usage error. */
 long long cli_parse_id(const char *what, const char *s);
 
+/* Parse "[--follow] ID" (argv[0] is the command); -1 after printing usage or the error. */
+long long cli_parse_follow_id(int argc, char **argv, const char *usage, const char *what,
+                              int *follow);
+
 /* Print a trial's log lines after *after (advanced), each with prefix; with
  * follow the master holds the request until lines arrive. *ended is set when
  * the trial is over and nothing is left. Returns an enum cli_exit. */

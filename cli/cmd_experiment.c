@@ -423,22 +423,11 @@ int cli_experiment_download(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_experiment_logs(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
-	                                     {NULL, 0, NULL, 0}};
-	int follow = 0, opt;
+	int follow;
 	char path[128];
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
-		if (opt != 'f')
-			return CLI_EXIT_USAGE;
-		follow = 1;
-	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "usage: det experiment logs [--follow] ID\n");
-		return CLI_EXIT_USAGE;
-	}
-	long long id = cli_parse_id("experiment id", argv[optind]);
+	long long id = cli_parse_follow_id(argc, argv, "det experiment logs [--follow] ID",
+	                                   "experiment id", &follow);
 	if (id < 0)
 		return CLI_EXIT_USAGE;
 	struct http_client *c = cli_client(ctx);

@@ -88,22 +88,11 @@ int cli_trial_describe(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_trial_logs(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
-	                                     {NULL, 0, NULL, 0}};
-	int follow = 0, opt, ended = 0, rc;
+	int follow, ended = 0, rc;
 	long long after = 0;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
-		if (opt != 'f')
-			return CLI_EXIT_USAGE;
-		follow = 1;
-	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "usage: det trial logs [--follow] ID\n");
-		return CLI_EXIT_USAGE;
-	}
-	long long id = cli_parse_id("trial id", argv[optind]);
+	long long id =
+	    cli_parse_follow_id(argc, argv, "det trial logs [--follow] ID", "trial id", &follow);
 	if (id < 0)
 		return CLI_EXIT_USAGE;
 	struct http_client *c = cli_client(ctx);

@@ -1072,35 +1072,36 @@ out:
 	return status;
 }
 
-int exp_report_progress(struct app *a, int64_t trial_id, double progress, char *err, size_t errlen)
+/* Set fields (a new reference, consumed; NULL = out of memory) on a live trial. */
+static int update_live_trial(struct app *a, int64_t trial_id, json_t *fields, char *err,
+                             size_t errlen)
 {
 	int status = 200;
 	struct exp_rt *e = NULL;
+	if (!fields) {
+		snprintf(err, errlen, "out of memory");
+		return 500;
+	}
 	pthread_mutex_lock(&a->lock);
 	json_t *t = live_trial(a, trial_id, &e, &status, err, errlen);
-	if (t) {
-		json_t *f = json_pack("{s:f}", "progress", progress);
-		status = trial_update(a, e, t, f, err, errlen);
-		json_decref(f);
-	}
+	if (t)
+		status = trial_update(a, e, t, fields, err, errlen);
 	pthread_mutex_unlock(&a->lock);
+	json_decref(fields);
 	return status;
+}
+
+int exp_report_progress(struct app *a, int64_t trial_id, double progress, char *err, size_t errlen)
+{
+	return update_live_trial(a, trial_id, json_pack("{s:f}", "progress", progress), err,
+	                         errlen);
 }
 
 int exp_report_early_exit(struct app *a, int64_t trial_id, const char *reason, char *err,
                           size_t errlen)
 {
-	int status = 200;
-	struct exp_rt *e = NULL;
-	pthread_mutex_lock(&a->lock);
-	json_t *t = live_trial(a, trial_id, &e, &status, err, errlen);
-	if (t) {
-		json_t *f = json_pack("{s:s}", "end_reason", reason);
-		status = trial_update(a, e, t, f, err, errlen);
-		json_decref(f);
-	}
-	pthread_mutex_unlock(&a->lock);
-	return status;
+	return update_live_trial(a, trial_id, json_pack("{s:s}", "end_reason", reason), err,
+	                         errlen);
 }
 
 int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig, json_t **out,
