@@ -43,7 +43,7 @@ static const struct cli_column ckpt_cols[] = {
     {"STATE", "state"}, {"PATH", "path"},
 };
 
-static char *read_file(const char *path, size_t max, size_t *len)
+char *cli_read_file(const char *path, size_t max, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -164,7 +164,7 @@ int cli_experiment_create(struct cli_ctx *ctx, int argc, char **argv)
 		        "usage: det experiment create [--paused] [--follow] CONFIG [MODEL_DIR]\n");
 		return CLI_EXIT_USAGE;
 	}
-	yaml = read_file(argv[optind], CONFIG_MAX_BYTES, &ylen);
+	yaml = cli_read_file(argv[optind], CONFIG_MAX_BYTES, &ylen);
 	if (!yaml)
 		goto out;
 	if (argc - optind == 2) {
