@@ -536,6 +536,7 @@ static int rm_hold(struct rm *rm, const char *id, char *err, size_t errlen)
 		goto out;
 	rv = set_priority(s, a, 1, err, errlen);
 	/* Running tasks go back to the queue, held (the trial checkpoints on SIGTERM). */
+	int n = 0;
 	for (int i = 0; i < a->num_tasks; i++) {
 		struct stask *t = &a->tasks[i];
 		if (t->st != RM_SLURM_T_RUNNING || !t->job_id)
@@ -544,8 +545,11 @@ static int rm_hold(struct rm *rm, const char *id, char *err, size_t errlen)
 			snprintf(err, errlen, "requeuehold %u: %s", (unsigned)t->job_id,
 			         slurm_err());
 			rv = -1;
+		} else {
+			n++;
 		}
 	}
+	say(s, LOG_LEVEL_INFO, "array %s held, %d running tasks requeued", id, n);
 out:
 	pthread_mutex_unlock(&s->lock);
 	return rv;
@@ -662,7 +666,9 @@ static void observe_task(struct rm_slurm *s, struct sarr *a, int i, uint32_t sta
 		}
 		return;
 	}
-	int emit = rm_slurm_step((enum rm_slurm_tstate *)&t->st, &t->restarts, obs, restarts);
+	enum rm_slurm_tstate st = (enum rm_slurm_tstate)t->st;
+	int emit = rm_slurm_step(&st, &t->restarts, obs, restarts);
+	t->st = (uint8_t)st;
 	struct rm_task_event ev = {.experiment_id = a->experiment_id,
 	                           .array_task = i,
 	                           .pid = (int)(t->job_id & 0x7fffffff)};
