@@ -212,8 +212,8 @@ static json_t *sbatch_args(const struct rm_array *a)
 
 /* ---- submitting ----------------------------------------------------------------- */
 
-/* The job's environment: the master's own minus DET_* and the identity variables, which
- * belong to the job's user. NULL-terminated, malloc'd; *n gets the count. */
+/* The job's environment: the master's own minus DET_*, and with pw (a job run as another
+ * user) that user's HOME, USER and LOGNAME. NULL-terminated, malloc'd; *n gets the count. */
 static char **job_env(const struct passwd *pw, uint32_t *n)
 {
 	size_t base = 0, k = 0;
@@ -285,6 +285,8 @@ static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct r
 		}
 		d.user_id = pw->pw_uid;
 		d.group_id = pw->pw_gid;
+		if (pw->pw_uid == geteuid())
+			pw = NULL; /* the master's own environment is the user's */
 	}
 	d.environment = job_env(pw, &d.env_size);
 	if (!d.environment) {

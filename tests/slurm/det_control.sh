@@ -13,7 +13,7 @@ tap_plan 8
 
 sed -e 's/sleep: 0$/sleep: 0.2/' -e 's/batches: 10}/batches: 30}/' \
 	"$(tiny_model)/grid.yaml" >"$test_dir/slow.yaml"
-det submit "$test_dir/slow.yaml" "$(tiny_model)" >"$test_dir/submit.out" 2>&1
+det submit "$test_dir/slow.yaml" "$(tiny_model)" -- -o "$test_dir/task-%A_%a.out" >"$test_dir/submit.out" 2>&1
 id=$(sed -n 's/^Created experiment \([0-9]*\)$/\1/p' "$test_dir/submit.out")
 job=$(sed -n 's/^Submitted Slurm array job \([0-9]*\)$/\1/p' "$test_dir/submit.out")
 running() { squeue -h -r -j "$job" -t R -o %i 2>/dev/null | wc -l; }

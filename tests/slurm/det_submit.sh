@@ -28,7 +28,7 @@ check "the tasks wrote where the user said (-o)" test -e "$test_dir/mine-${job}_
 # Over the policy (MaxSlots=4): sbatch refuses, det says why, the experiment is killed.
 sed 's/^max_restarts: 1$/max_restarts: 1\nresources: {slots_per_trial: 8}/' \
 	"$(tiny_model)/grid.yaml" >"$test_dir/big.yaml"
-det submit "$test_dir/big.yaml" "$(tiny_model)" >"$test_dir/big.out" 2>&1
+det submit "$test_dir/big.yaml" "$(tiny_model)" -- -o /dev/null >"$test_dir/big.out" 2>&1
 rc=$?
 diag "$(cat "$test_dir/big.out")"
 check "a submission job_submit_det refuses fails with sbatch's reason" \

@@ -152,7 +152,8 @@ job_field() {
 #       picks a free port, starts the cluster with spank_det reporting to it,
 #       then det-master --rm slurm on that port and on $test_dir/m.sock (its
 #       state in $test_dir/state, task output in $test_dir/task-JOB_IDX.log,
-#       slurm.poll_ms 200); exports DET_MASTER (the socket) for det and sets
+#       slurm.poll_ms 200); exports DET_MASTER (the socket) for det and
+#       HOME=$test_dir/home (det-launch's job folders); sets
 #       $det_master_url (TCP, what tasks use) and $det_master_pid. Both are
 #       stopped at exit (the master first). Extra arguments go to det-master.
 #   det ARGS...            the build tree's det
@@ -223,6 +224,10 @@ slurm_start_with_master() {
 	# shellcheck disable=SC2034 # used by the sourcing script
 	det_master_url=http://127.0.0.1:$det_master_port
 	export DET_MASTER=unix:$test_dir/m.sock
+	# det-launch keeps per-job folders under $HOME/.det-slurm; job ids restart
+	# at 1 on every test cluster, so each test has its own HOME.
+	export HOME=$test_dir/home
+	mkdir -p "$HOME"
 	if ! start_det_master_only; then
 		echo "1..1"
 		echo "not ok 1 - det-master --rm slurm starts"

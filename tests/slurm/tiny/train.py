@@ -29,16 +29,17 @@ def main(core):
             steps += 1
             if steps % period == 0 or steps == op.length:
                 loss = (x - 0.3) ** 2 + 1.0 / steps
-                core.train.report_validation_metrics(steps_completed=steps,
-                                                     metrics={"loss": loss})
-                op.report_progress(steps)
                 if rank == 0:
+                    core.train.report_validation_metrics(steps_completed=steps,
+                                                         metrics={"loss": loss})
+                    op.report_progress(steps)
                     with core.checkpoint.store_path({"steps_completed": steps}) as (path, _):
                         (pathlib.Path(path) / "state.json").write_text(
                             json.dumps({"steps": steps}))
                 if core.preempt.should_preempt():
                     return
-        op.report_completed(loss)
+        if rank == 0:
+            op.report_completed(loss)
 
 
 if __name__ == "__main__":
