@@ -19,7 +19,7 @@
 static int get(struct cli_ctx *ctx, int argc, char **argv, const char *path, json_t **out)
 {
 	if (argc != 1) {
-		fprintf(stderr, "usage: det %s takes no arguments\n", argv[0]);
+		fprintf(stderr, "det: %s takes no arguments\n", argv[0]);
 		return CLI_EXIT_USAGE;
 	}
 	struct http_client *c = cli_client(ctx);
