@@ -348,8 +348,13 @@ static struct sarr *new_array(const struct rm_array *spec)
 	for (int i = 0; i < spec->num_tasks; i++) {
 		a->tasks[i].st = RM_SLURM_T_PENDING;
 		a->tasks[i].state = NO_VAL;
-		if (spec->skip && spec->skip[i])
+		if (spec->skip && spec->skip[i]) {
 			a->tasks[i].st = RM_SLURM_T_DONE;
+		} else if (spec->existing_job && spec->adopt_pids && spec->adopt_pids[i] > 0) {
+			/* Running when the master stopped: its end is still to be seen. */
+			a->tasks[i].st = RM_SLURM_T_RUNNING;
+			a->tasks[i].job_id = (uint32_t)spec->adopt_pids[i];
+		}
 	}
 	return a;
 }
@@ -735,7 +740,9 @@ static void poll_part(struct rm_slurm *s, struct sarr *a, int pi)
 		say(s, LOG_LEVEL_WARN, "slurmctld answers again");
 	}
 	unsigned char *pending = calloc((size_t)p->count, 1);
-	for (uint32_t r = 0; pending && r < msg->record_count; r++) {
+	unsigned char *listed = calloc((size_t)p->count, 1);
+	int complete = 1; /* every task Slurm still knows was listed */
+	for (uint32_t r = 0; pending && listed && r < msg->record_count; r++) {
 		slurm_job_info_t *j = &msg->job_array[r];
 		if (j->array_job_id != p->job_id)
 			continue;
@@ -747,11 +754,13 @@ static void poll_part(struct rm_slurm *s, struct sarr *a, int pi)
 			                           sizeof(err))) {
 				if (j->array_task_str)
 					say(s, LOG_LEVEL_WARN, "job %u: %s", (unsigned)p->job_id, err);
+				complete = 0;
 				continue;
 			}
 			for (int k = 0; k < p->count; k++) {
 				if (!pending[k])
 					continue;
+				listed[k] = 1;
 				struct stask *t = &a->tasks[p->offset + k];
 				t->reason = j->state_reason;
 				t->exit_code = j->exit_code;
@@ -761,6 +770,7 @@ static void poll_part(struct rm_slurm *s, struct sarr *a, int pi)
 		}
 		if (j->array_task_id >= (uint32_t)p->count)
 			continue;
+		listed[j->array_task_id] = 1;
 		int i = p->offset + (int)j->array_task_id;
 		struct stask *t = &a->tasks[i];
 		t->job_id = j->job_id;
@@ -768,7 +778,20 @@ static void poll_part(struct rm_slurm *s, struct sarr *a, int pi)
 		t->exit_code = j->exit_code;
 		observe_task(s, a, i, j->job_state, j->restart_cnt);
 	}
+	/* A running task Slurm no longer lists was purged (MinJobAge) after it ended. */
+	for (int k = 0; pending && listed && complete && k < p->count; k++) {
+		struct stask *t = &a->tasks[p->offset + k];
+		if (listed[k] || t->st != RM_SLURM_T_RUNNING)
+			continue;
+		t->st = RM_SLURM_T_DONE;
+		queue_event(s, (struct rm_task_event){.kind = RM_TASK_ENDED,
+		                                      .experiment_id = a->experiment_id,
+		                                      .array_task = p->offset + k,
+		                                      .pid = (int)(t->job_id & 0x7fffffff),
+		                                      .wait_status = -1});
+	}
 	free(pending);
+	free(listed);
 	slurm_free_job_info_msg(msg);
 }
 
