@@ -33,8 +33,9 @@ static int get(struct cli_ctx *ctx, int argc, char **argv, const char *path, jso
 int cli_agent_list(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct cli_column cols[] = {
-	    {"AGENT", "name"}, {"STATE", "state"},   {"SLOTS", "slots"},
-	    {"USED", "slots_used"}, {"CPUS", "cpus"}, {"GPUS", "gpus"},
+	    {"AGENT", "name"},         {"STATE", "state"},
+	    {"SLOTS", "slots"},        {"USED", "slots_used"},
+	    {"CPUS", "cpus"},          {"GPUS", "gpus"},
 	    {"POOL", "resource_pool"}, {"PARTITIONS", "partitions"},
 	};
 	json_t *out = NULL;
@@ -49,8 +50,8 @@ int cli_agent_list(struct cli_ctx *ctx, int argc, char **argv)
 int cli_slot_list(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct cli_column cols[] = {
-	    {"AGENT", "agent"}, {"SLOT", "slot"}, {"TYPE", "type"}, {"STATE", "state"},
-	    {"POOL", "resource_pool"},
+	    {"AGENT", "agent"}, {"SLOT", "slot"},          {"TYPE", "type"},
+	    {"STATE", "state"}, {"POOL", "resource_pool"},
 	};
 	json_t *out = NULL, *rows = json_array(), *n;
 	size_t i;
@@ -61,11 +62,11 @@ int cli_slot_list(struct cli_ctx *ctx, int argc, char **argv)
 		int gpus = json_integer_value(json_object_get(n, "gpus")) > 0;
 		const char *pool = json_string_value(json_object_get(n, "resource_pool"));
 		for (json_int_t s = 0; s < slots && s < 4096; s++)
-			json_array_append_new(
-			    rows, json_pack("{s:O, s:I, s:s, s:s, s:s}", "agent",
-			                    json_object_get(n, "name"), "slot", s, "type",
-			                    gpus ? "gpu" : "cpu", "state", s < used ? "in use" : "free",
-			                    "resource_pool", pool ? pool : ""));
+			json_array_append_new(rows, json_pack("{s:O, s:I, s:s, s:s, s:s}", "agent",
+			                                      json_object_get(n, "name"), "slot", s,
+			                                      "type", gpus ? "gpu" : "cpu", "state",
+			                                      s < used ? "in use" : "free",
+			                                      "resource_pool", pool ? pool : ""));
 	}
 	if (!rc)
 		cli_print_rows(ctx, rows, rows, cols, sizeof(cols) / sizeof(cols[0]));
@@ -77,8 +78,11 @@ int cli_slot_list(struct cli_ctx *ctx, int argc, char **argv)
 int cli_pool_list(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct cli_column cols[] = {
-	    {"POOL", "name"},           {"SLOTS", "slots"}, {"USED", "slots_used"},
-	    {"AGENTS", "nodes"}, {"MANAGER", "resource_manager"},
+	    {"POOL", "name"},
+	    {"SLOTS", "slots"},
+	    {"USED", "slots_used"},
+	    {"AGENTS", "nodes"},
+	    {"MANAGER", "resource_manager"},
 	};
 	json_t *out = NULL;
 	int rc = get(ctx, argc, argv, "/api/v1/resource-pools", &out);

@@ -100,13 +100,13 @@ static int write_script(const char *script, char *path, size_t len)
 }
 
 /* sbatch for one array of the plan; job id into id. 0 or -1 after printing why. */
-static int sbatch_one(json_t *plan, json_t *arr, long long exp, int nextra, char **extra,
-                      char *id, size_t idlen)
+static int sbatch_one(json_t *plan, json_t *arr, long long exp, int nextra, char **extra, char *id,
+                      size_t idlen)
 {
 	char script_path[4096], o_array[96], o_name[96], o_exp[64], o_slots[64], o_pool[320];
 	char out[256];
 	const char *argv[SUBMIT_MAX_ARGS + 16];
-	int argc = 0, rv = -1;
+	int argc = 0;
 	size_t i;
 	json_t *v;
 
@@ -152,8 +152,8 @@ static int sbatch_one(json_t *plan, json_t *arr, long long exp, int nextra, char
 	int status = run_capture((char *const *)argv, out, sizeof(out));
 	unlink(script_path);
 	if (status != 0) {
-		fprintf(stderr, "det: sbatch failed (%s %d)\n", status < 0 ? "could not run" : "exit",
-		        status);
+		fprintf(stderr, "det: sbatch failed (%s %d)\n",
+		        status < 0 ? "could not run" : "exit", status);
 		return -1;
 	}
 	/* --parsable: "JOBID" or "JOBID;CLUSTER". */
@@ -163,8 +163,7 @@ static int sbatch_one(json_t *plan, json_t *arr, long long exp, int nextra, char
 		return -1;
 	}
 	snprintf(id, idlen, "%s", out);
-	rv = 0;
-	return rv;
+	return 0;
 }
 
 static void undo(struct http_client *c, long long exp, char ids[][32], int n)

@@ -305,23 +305,26 @@ static void h_pools(struct app *a, struct api_call *c, struct http_reply *rep)
 	size_t i, j;
 	json_array_foreach (nodes, i, n) {
 		json_t *parts = json_object_get(n, "partitions");
-		json_t *names = json_is_array(parts) ? json_incref(parts) : json_pack("[s]", "default");
+		json_t *names =
+		    json_is_array(parts) ? json_incref(parts) : json_pack("[s]", "default");
 		json_array_foreach (names, j, p) {
 			if (!json_is_string(p))
 				continue;
 			json_t *pool = json_object_get(pools, json_string_value(p));
 			if (!pool) {
-				pool = json_pack("{s:O, s:I, s:I, s:I, s:s}", "name", p, "slots",
-				                 (json_int_t)0, "slots_used", (json_int_t)0, "nodes",
-				                 (json_int_t)0, "resource_manager", a->rm->ops->name);
+				pool =
+				    json_pack("{s:O, s:I, s:I, s:I, s:s}", "name", p, "slots",
+				              (json_int_t)0, "slots_used", (json_int_t)0, "nodes",
+				              (json_int_t)0, "resource_manager", a->rm->ops->name);
 				json_object_set_new(pools, json_string_value(p), pool);
 			}
 			const char *keys[] = {"slots", "slots_used"};
 			for (int k = 0; k < 2; k++)
 				json_object_set_new(
 				    pool, keys[k],
-				    json_integer(json_integer_value(json_object_get(pool, keys[k])) +
-				                 json_integer_value(json_object_get(n, keys[k]))));
+				    json_integer(
+				        json_integer_value(json_object_get(pool, keys[k])) +
+				        json_integer_value(json_object_get(n, keys[k]))));
 			json_object_set_new(
 			    pool, "nodes",
 			    json_integer(json_integer_value(json_object_get(pool, "nodes")) + 1));

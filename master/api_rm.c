@@ -20,8 +20,7 @@ void api_exp_submitted(struct app *a, struct api_call *c, struct http_reply *rep
 	char err[512];
 
 	if (!job || !*job || json_string_length(v) > JOB_ID_MAX ||
-	    strspn(job, "0123456789+,") != json_string_length(v) || job[0] < '1' ||
-	    job[0] > '9') {
+	    strspn(job, "0123456789+,") != json_string_length(v) || job[0] < '1' || job[0] > '9') {
 		api_error(rep, 400,
 		          "job_id: expected the Slurm array job id as text (\"123\", or "
 		          "\"ID+OFFSET,...\" for several arrays; at most %d characters)",

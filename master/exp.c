@@ -554,7 +554,8 @@ static long owner_uid(struct app *a, struct exp_rt *e)
 	json_t *u;
 	json_object_foreach (a->users, k, u) {
 		if (iget(u, "id") == iget(e->row, "owner_id"))
-			return json_is_integer(json_object_get(u, "uid")) ? (long)iget(u, "uid") : -1;
+			return json_is_integer(json_object_get(u, "uid")) ? (long)iget(u, "uid")
+			                                                  : -1;
 	}
 	return -1;
 }
@@ -611,7 +612,8 @@ static int submit_array(struct app *a, struct exp_rt *e, int first_time, const c
 	}
 	if (strcmp(sget(e->row, "rm_job_id"), e->rm_job)) {
 		/* Recorded at once: a restarted master must find the same job. */
-		json_t *row = json_pack("{s:I, s:s}", "id", (json_int_t)e->id, "rm_job_id", e->rm_job);
+		json_t *row =
+		    json_pack("{s:I, s:s}", "id", (json_int_t)e->id, "rm_job_id", e->rm_job);
 		struct store_op op = {.kind = STORE_UPDATE, .table = "experiments", .row = row};
 		char e2[256];
 		if (commit(a, e, &op, 1, NULL, e2, sizeof(e2)) == 0)

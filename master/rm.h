@@ -22,7 +22,7 @@ struct rm_array {
 	const char *master_url;    /* DET_MASTER for the tasks */
 	const char *alloc_token;   /* DET_ALLOCATION_TOKEN */
 	const unsigned char *skip; /* NULL, or num_tasks flags: 1 = already finished, do not run */
-	const int *adopt_pids; /* NULL, or num_tasks pids still running from before (0 = none) */
+	const int *adopt_pids;    /* NULL, or num_tasks pids still running from before (0 = none) */
 	const char *existing_job; /* NULL, or a job id from before to watch instead of submitting */
 	long owner_uid;           /* Unix uid of the experiment's owner; -1 unknown */
 	json_t *config;           /* the experiment's config (resources, slurm); may be NULL */

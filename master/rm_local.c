@@ -340,7 +340,8 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 				continue;
 			if (task_ended(t, &status)) {
 				ev[n++] = (struct rm_task_event){
-				    RM_TASK_ENDED, a->experiment_id, i, t->pid, status, t->requeue, 0};
+				    RM_TASK_ENDED, a->experiment_id, i, t->pid,
+				    status,        t->requeue,       0};
 				t->state = t->requeue && !a->canceled ? TASK_PENDING : TASK_DONE;
 				t->requeue = 0;
 				t->pid = 0;
@@ -373,8 +374,8 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 			t->pid = pid;
 			l->used_slots += a->slots_per_trial;
 			running++;
-			ev[n++] =
-			    (struct rm_task_event){RM_TASK_STARTED, a->experiment_id, i, pid, 0, 0, 0};
+			ev[n++] = (struct rm_task_event){
+			    RM_TASK_STARTED, a->experiment_id, i, pid, 0, 0, 0};
 		}
 	}
 	/* Forget arrays with nothing left to do. */

@@ -259,8 +259,8 @@ static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct r
 {
 	job_desc_msg_t d;
 	submit_response_msg_t *resp = NULL;
-	char script[SCRIPT_MAX], inx[64], name[64], spank_exp[64], spank_slots[64],
-	    spank_pool[320], comment[128];
+	char script[SCRIPT_MAX], inx[64], name[64], spank_exp[64], spank_slots[64], spank_pool[320],
+	    comment[128];
 	char *spank[3];
 	struct passwd pwbuf, *pw = NULL;
 	char pwstore[4096];
@@ -304,8 +304,7 @@ static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct r
 	spank[1] = spank_slots;
 	d.spank_job_env_size = 2;
 	if (pool_of(spec)) {
-		snprintf(spank_pool, sizeof(spank_pool), "DET_RESOURCE_POOL=%.256s",
-		         pool_of(spec));
+		snprintf(spank_pool, sizeof(spank_pool), "DET_RESOURCE_POOL=%.256s", pool_of(spec));
 		spank[d.spank_job_env_size++] = spank_pool;
 	}
 	d.spank_job_env = spank;
@@ -454,8 +453,8 @@ static json_t *rm_plan(struct rm *rm, const struct rm_array *spec, char *err, si
 	}
 	snprintf(name, sizeof(name), "det-e%lld", (long long)spec->experiment_id);
 	json_t *out = json_pack("{s:o, s:s, s:i, s:s?, s:o}", "arrays", arrays, "job_name", name,
-	                        "slots_per_trial", slots_of(spec), "resource_pool",
-	                        pool_of(spec), "sbatch_args", sbatch_args(spec));
+	                        "slots_per_trial", slots_of(spec), "resource_pool", pool_of(spec),
+	                        "sbatch_args", sbatch_args(spec));
 	if (!out)
 		snprintf(err, errlen, "out of memory");
 	return out;
@@ -488,7 +487,8 @@ static int rm_cancel(struct rm *rm, const char *id, char *err, size_t errlen)
 	for (int i = 0; i < a->nparts; i++) {
 		if (a->gone[i])
 			continue;
-		/* SIGKILL through slurmctld is scancel's termination: SIGTERM, KillWait, SIGKILL. */
+		/* SIGKILL through slurmctld is scancel's termination: SIGTERM, KillWait, SIGKILL.
+		 */
 		if (slurm_kill_job(a->parts[i].job_id, SIGKILL, KILL_JOB_ARRAY) != SLURM_SUCCESS &&
 		    slurm_get_errno() != ESLURM_ALREADY_DONE &&
 		    slurm_get_errno() != ESLURM_INVALID_JOB_ID) {
@@ -730,8 +730,8 @@ static void poll_part(struct rm_slurm *s, struct sarr *a, int pi)
 			    (unsigned)p->job_id, (long long)a->experiment_id);
 		} else if (!s->ctld_down) {
 			s->ctld_down = 1;
-			say(s, LOG_LEVEL_ERROR, "cannot load job %u (retrying): %s", (unsigned)p->job_id,
-			    slurm_strerror(e));
+			say(s, LOG_LEVEL_ERROR, "cannot load job %u (retrying): %s",
+			    (unsigned)p->job_id, slurm_strerror(e));
 		}
 		return;
 	}
@@ -753,7 +753,8 @@ static void poll_part(struct rm_slurm *s, struct sarr *a, int pi)
 			    rm_slurm_parse_indices(j->array_task_str, pending, p->count, err,
 			                           sizeof(err))) {
 				if (j->array_task_str)
-					say(s, LOG_LEVEL_WARN, "job %u: %s", (unsigned)p->job_id, err);
+					say(s, LOG_LEVEL_WARN, "job %u: %s", (unsigned)p->job_id,
+					    err);
 				complete = 0;
 				continue;
 			}
@@ -864,11 +865,11 @@ static json_t *rm_describe(struct rm *rm, const char *id)
 			snprintf(jid, sizeof(jid), "%u_%d", (unsigned)a->parts[pi].job_id,
 			         i - a->parts[pi].offset);
 			json_array_append_new(
-			    out, json_pack("{s:i, s:s, s:s, s:s, s:i}", "array_task", i,
-			                   "slurm_job", jid, "state",
-			                   slurm_job_state_string(t->state), "reason",
-			                   t->reason ? slurm_job_reason_string(t->reason) : "",
-			                   "restarts", (int)t->restarts));
+			    out,
+			    json_pack("{s:i, s:s, s:s, s:s, s:i}", "array_task", i, "slurm_job",
+			              jid, "state", slurm_job_state_string(t->state), "reason",
+			              t->reason ? slurm_job_reason_string(t->reason) : "",
+			              "restarts", (int)t->restarts));
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -933,14 +934,14 @@ static json_t *rm_nodes(struct rm *rm)
 		long gpus = gres_gpus(n->gres), gpus_used = gres_gpus(n->gres_used);
 		const char *pool = json_string_value(json_array_get(parts, 0));
 		json_array_append_new(
-		    out, json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:o, s:s, s:s?}",
-		                   "name", n->name, "state", slurm_node_state_string(n->node_state),
-		                   "cpus", (int)n->cpus, "cpus_used", (int)alloc_cpus, "gpus",
-		                   (json_int_t)gpus, "gpus_used", (json_int_t)gpus_used, "slots",
-		                   (json_int_t)(gpus > 0 ? gpus : n->cpus), "slots_used",
-		                   (json_int_t)(gpus > 0 ? gpus_used : alloc_cpus), "partitions",
-		                   parts, "resource_pool", pool ? pool : "default", "reason",
-		                   n->reason));
+		    out,
+		    json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:o, s:s, s:s?}", "name",
+		              n->name, "state", slurm_node_state_string(n->node_state), "cpus",
+		              (int)n->cpus, "cpus_used", (int)alloc_cpus, "gpus", (json_int_t)gpus,
+		              "gpus_used", (json_int_t)gpus_used, "slots",
+		              (json_int_t)(gpus > 0 ? gpus : n->cpus), "slots_used",
+		              (json_int_t)(gpus > 0 ? gpus_used : alloc_cpus), "partitions", parts,
+		              "resource_pool", pool ? pool : "default", "reason", n->reason));
 	}
 out:
 	pthread_mutex_unlock(&s->lock);

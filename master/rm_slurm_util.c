@@ -95,8 +95,7 @@ int rm_slurm_parse_ids(const char *s, struct rm_slurm_part *parts, int max, char
 			goto bad;
 	}
 bad:
-	snprintf(err, errlen, "job id \"%.64s\": expected ID[+OFFSET][,ID+OFFSET]...",
-	         s ? s : "");
+	snprintf(err, errlen, "job id \"%.64s\": expected ID[+OFFSET][,ID+OFFSET]...", s ? s : "");
 	return -1;
 }
 
@@ -157,9 +156,8 @@ int rm_slurm_step(enum rm_slurm_tstate *st, unsigned *last_restarts, enum rm_slu
 			if (again)
 				emit = RM_SLURM_EMIT_END_REQUEUED | RM_SLURM_EMIT_START;
 		} else {
-			emit = RM_SLURM_EMIT_END | (again ? RM_SLURM_EMIT_END_REQUEUED |
-			                                        RM_SLURM_EMIT_START
-			                                  : 0);
+			emit = RM_SLURM_EMIT_END |
+			       (again ? RM_SLURM_EMIT_END_REQUEUED | RM_SLURM_EMIT_START : 0);
 			*st = RM_SLURM_T_DONE;
 		}
 		break;
