@@ -406,8 +406,8 @@ static json_t *rm_nodes(struct rm *rm)
 
 	gethostname(host, sizeof(host) - 1);
 	pthread_mutex_lock(&l->lock);
-	out = json_pack("[{s:s, s:i, s:i, s:s}]", "name", host, "slots", l->slots, "slots_used",
-	                l->used_slots, "resource_pool", "default");
+	out = json_pack("[{s:s, s:s, s:i, s:i, s:s}]", "name", host, "state", "UP", "slots",
+	                l->slots, "slots_used", l->used_slots, "resource_pool", "default");
 	pthread_mutex_unlock(&l->lock);
 	return out;
 }
