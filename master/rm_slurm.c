@@ -213,6 +213,23 @@ static const char *pool_of(const struct rm_array *a)
 	return json_string_value(json_object_get(res, "resource_pool"));
 }
 
+/* The experiment's slurm.sbatch_args as the master applies them. 0 or -1 with err. */
+static int master_opts(const struct rm_array *a, struct rm_slurm_opts *o, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(json_object_get(a->config, "slurm"), "sbatch_args");
+	const char *args[256];
+	size_t i, n = 0;
+	json_t *x;
+	json_array_foreach (v, i, x) {
+		if (!json_is_string(x) || n == sizeof(args) / sizeof(args[0])) {
+			snprintf(err, errlen, "slurm.sbatch_args: expected at most 256 strings");
+			return -1;
+		}
+		args[n++] = json_string_value(x);
+	}
+	return rm_slurm_parse_sbatch_args(args, (int)n, o, err, errlen);
+}
+
 /* The experiment's slurm.sbatch_args (strings), or an empty array. */
 static json_t *sbatch_args(const struct rm_array *a)
 {
@@ -283,11 +300,24 @@ static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct r
 	char pwstore[4096];
 	int rv = -1;
 
+	struct rm_slurm_opts o;
 	if (make_script(s, spec, p->offset, script, sizeof(script))) {
 		snprintf(err, errlen, "batch script longer than %d bytes", SCRIPT_MAX);
 		return -1;
 	}
+	if (master_opts(spec, &o, err, errlen))
+		return -1;
 	slurm_init_job_desc_msg(&d);
+	if (*o.partition)
+		d.partition = o.partition;
+	if (*o.account)
+		d.account = o.account;
+	if (*o.qos)
+		d.qos = o.qos;
+	if (*o.constraint)
+		d.features = o.constraint;
+	if (o.time_min >= 0)
+		d.time_limit = (uint32_t)o.time_min;
 	if (geteuid() == 0) {
 		if (spec->owner_uid < 0) {
 			snprintf(err, errlen,
