@@ -3,7 +3,9 @@
 # A throwaway Slurm cluster on this machine for the integration tests:
 # munged, slurmctld and four slurmd (nodes n1..n4, two fake GPUs each), all on
 # private ports and paths under DIR, with det-slurm's SPANK and job_submit
-# plugins configured. Needs root (slurmd and mknod); no systemd.
+# plugins configured. Partitions gpu (default) and cpu; jobs in partition
+# urgent preempt them (PreemptMode=REQUEUE); RequeueExit=75 as doc/admin.md
+# asks. Needs root (slurmd and mknod); no systemd.
 #
 #   cluster.sh start DIR          start, wait until all nodes are idle, print the env
 #   cluster.sh stop DIR           stop everything that start DIR started
@@ -125,6 +127,9 @@ write_configs() {
 		JobCompLoc=$dir/log/jobcomp.txt
 		MaxArraySize=10001
 		GresTypes=gpu
+		RequeueExit=75
+		PreemptType=preempt/partition_prio
+		PreemptMode=REQUEUE
 		SchedulerParameters=sched_interval=1,sched_min_interval=100000
 		KillWait=5
 		MinJobAge=300
@@ -134,6 +139,7 @@ write_configs() {
 		NodeName=n[1-4] NodeHostname=$host NodeAddr=127.0.0.1 Port=[$node_port-$((node_port + 3))] CPUs=4 RealMemory=1000 Gres=gpu:2 State=UNKNOWN
 		PartitionName=gpu Nodes=n[1-4] Default=YES MaxTime=INFINITE State=UP
 		PartitionName=cpu Nodes=n[1-4] MaxTime=INFINITE State=UP
+		PartitionName=urgent Nodes=n[1-4] MaxTime=INFINITE State=UP PriorityTier=10
 	EOF
 	: >"$dir/gres.conf"
 	echo "AutoDetect=off" >>"$dir/gres.conf"

@@ -5,10 +5,11 @@
 # only inspects the built .so files and runs everywhere). They run
 # in `make check` (about 45 s in all); `make check-slurm` runs only them.
 SLURM_TESTS = tests/slurm/plugins.sh tests/slurm/harness.sh tests/slurm/job_submit.sh tests/slurm/spank.sh \
-	tests/slurm/job_modify.sh \
+	tests/slurm/job_modify.sh tests/slurm/requeue.sh \
 	tests/slurm/mpi.sh tests/slurm/array_throttle.sh
 TESTS += $(SLURM_TESTS)
-EXTRA_DIST += $(SLURM_TESTS) tests/slurm/lib.sh tests/slurm/cluster.sh tests/slurm/listener.py
+EXTRA_DIST += $(SLURM_TESTS) tests/slurm/lib.sh tests/slurm/cluster.sh tests/slurm/listener.py \
+	tests/slurm/master-lib.sh tests/slurm/trial.py
 
 check-slurm: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(SLURM_TESTS)'
