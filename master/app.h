@@ -27,7 +27,7 @@ struct exp_rt {
 	struct searcher *searcher; /* NULL once the experiment is over */
 	json_t *trials;            /* "trial_index" -> trials row */
 	json_t *allocs;            /* "array_task" -> allocations row */
-	char rm_job[64];           /* resource manager's array id; "" = none */
+	char rm_job[160];          /* resource manager's array id; "" = none */
 	struct exp_rt *next;
 };
 

@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# det-master --rm slurm on the test cluster: the master submits an
+# experiment itself (det experiment create), squeue shows its det-e<ID>
+# array, every trial completes; det agent/slot/resource-pool list show the
+# four nodes with two GPUs each and the partitions as pools; describe shows
+# each array task's Slurm state and pending reason.
+. "$(dirname "$0")/lib.sh"
+slurm_require
+det_master_require
+slurm_start_with_master
+tap_plan 10
+
+out=$(det -o json agent list 2>&1)
+check_eq "det agent list: n1..n4, 2 GPUs each" "n1:2 n2:2 n3:2 n4:2" \
+	"$(jq -r '[.agents[] | "\(.name):\(.gpus)"] | join(" ")' <<<"$out" 2>/dev/null)"
+check "det agent list: a table with the node states" \
+	grep -Eq '^n1 +IDLE +2 +0 +4 +2 +gpu' <<<"$(det agent list)"
+check_eq "det slot list: one row per GPU" 8 "$(det slot list | grep -c ' gpu ')"
+check_eq "det resource-pool list: the partitions" "cpu gpu" \
+	"$(det -o json resource-pool list | jq -r '[.resource_pools[].name] | sort | join(" ")')"
+
+# Five trials, at most two at once: some wait for the throttle.
+sed -e 's/vals: \[0.1, 0.2, 0.3, 0.4\]/vals: [0.1, 0.2, 0.3, 0.4, 0.5]/' -e 's/sleep: 0$/sleep: 0.1/' \
+	"$(tiny_model)/grid.yaml" >"$test_dir/grid.yaml"
+id=$(det -o json experiment create "$test_dir/grid.yaml" "$(tiny_model)" | jq -r .id)
+check "det experiment create: the master submits" test -n "$id"
+names=
+for _ in $(seq 50); do
+	names=$(squeue -h -r -o %j 2>/dev/null | sort -u)
+	[ -n "$names" ] && break
+	sleep 0.1
+done
+check_eq "squeue shows the experiment's array" "det-e$id" "$names"
+reason=
+for _ in $(seq 50); do
+	reason=$(det experiment describe "$id" | sed -n 's/.* PENDING  *\(JobArrayTaskLimit\).*/\1/p' | head -n 1)
+	[ -n "$reason" ] && break
+	sleep 0.1
+done
+check_eq "describe shows a waiting task's Slurm reason" JobArrayTaskLimit "$reason"
+check "the experiment completes" wait_exp_state "$id" COMPLETED 60
+det_api GET "/experiments/$id/trials" >/dev/null
+check_eq "five trials completed" 5 "$(det_body '[.trials[] | select(.state == "COMPLETED")] | length')"
+check_eq "ran as five det-e$id tasks" 5 \
+	"$(grep -c "Name=det-e$id JobState=" "$test_dir/cluster/log/jobcomp.txt")"
+tap_done
