@@ -10,6 +10,7 @@
 #   cluster.sh start DIR          start, wait until all nodes are idle, print the env
 #   cluster.sh stop DIR           stop everything that start DIR started
 #   cluster.sh run DIR -- CMD...  start, run CMD with the env, stop; CMD's status
+#   cluster.sh restart-ctld DIR   restart slurmctld alone (jobs keep running)
 #
 # Every daemon runs in the foreground of its own session and its pid goes to
 # DIR/run/*.pid, so stop kills exactly what start began (and the job processes
@@ -31,7 +32,7 @@ die() {
 }
 
 usage() {
-	echo "usage: cluster.sh start DIR | stop DIR | run DIR -- CMD..." >&2
+	echo "usage: cluster.sh start DIR | stop DIR | restart-ctld DIR | run DIR -- CMD..." >&2
 	exit 2
 }
 
@@ -323,6 +324,21 @@ cmd_stop() {
 	return 0
 }
 
+# Stop slurmctld and start it again on its saved state (jobs keep running);
+# 1 when it does not answer within 30 s.
+cmd_restart_ctld() {
+	[ -e "$dir/run/slurmctld.pid" ] || die "no cluster running in $dir"
+	kill_pidfile "$dir/run/slurmctld.pid"
+	export SLURM_CONF=$dir/slurm.conf
+	export DET_SLURM_CONF=$dir/det.conf
+	spawn slurmctld slurmctld -D -f "$dir/slurm.conf"
+	for _ in $(seq 1 300); do
+		timeout 5 scontrol ping 2>/dev/null | grep -q 'is UP' && return 0
+		sleep 0.1
+	done
+	die "slurmctld did not come back (see $dir/log/slurmctld.log)"
+}
+
 [ $# -ge 2 ] || usage
 action=$1
 dir=$2
@@ -342,6 +358,9 @@ start)
 	;;
 stop)
 	cmd_stop
+	;;
+restart-ctld)
+	cmd_restart_ctld
 	;;
 run)
 	[ "${1:-}" = "--" ] || usage

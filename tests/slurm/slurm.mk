@@ -5,7 +5,7 @@
 # only inspects the built .so files and runs everywhere). They run
 # in `make check` (about 100 s in all); `make check-slurm` runs only them.
 SLURM_TESTS = tests/slurm/plugins.sh tests/slurm/harness.sh tests/slurm/job_submit.sh tests/slurm/spank.sh \
-	tests/slurm/job_modify.sh tests/slurm/requeue.sh \
+	tests/slurm/job_modify.sh tests/slurm/requeue.sh tests/slurm/faults.sh \
 	tests/slurm/mpi.sh tests/slurm/array_throttle.sh \
 	tests/slurm/master_rm.sh tests/slurm/det_submit.sh tests/slurm/det_control.sh \
 	tests/slurm/det_distributed.sh tests/slurm/multi_array.sh

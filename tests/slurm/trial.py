@@ -8,8 +8,8 @@ asked to preempt, and resumes from its latest checkpoint. It logs
 "resumed at step N" on a resumed run and "preempted at step N" when it
 stops early, which the tests look for in the trial's logs.
 
-With hyperparameter crash_at=K it exits with status 3 at step K on its first
-run (no checkpoint yet to resume from), to test restarts.
+With hyperparameter crash_at=K (or case=crash: K=5) it exits with status 3
+at step K on its first run (no checkpoint to resume from), to test restarts.
 """
 import json
 import logging
@@ -24,7 +24,7 @@ def main(core):
     info = det.get_cluster_info()
     hp = info.trial.hparams
     pause = float(hp.get("step_seconds", 0.1))
-    crash_at = int(hp.get("crash_at", 0))
+    crash_at = int(hp.get("crash_at", 5 if hp.get("case") == "crash" else 0))
     steps = 0
     if info.latest_checkpoint:
         with core.checkpoint.restore_path(info.latest_checkpoint) as path:
