@@ -14,13 +14,15 @@
 # from /proc/PID/stat over the experiment).
 #
 #   make bench-dispatch                       (from the build tree)
-#   BENCH_TRIALS=200 BENCH_WORK=0.2 BENCH_ROUNDS=1 bench/dispatch.sh
+#   BENCH_TRIALS=200 BENCH_WORK=0.2 BENCH_ROUNDS=3 bench/dispatch.sh
+# Each round runs the raw array, then the experiment; the median ratio over
+# the rounds is printed last (a busy machine makes single rounds noisy).
 set -u
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 . "$bench_dir/../tests/slurm/lib.sh"
 trials=${BENCH_TRIALS:-200}
 work=${BENCH_WORK:-0.2}
-rounds=${BENCH_ROUNDS:-1}
+rounds=${BENCH_ROUNDS:-3}
 slots=16
 
 [ "$(id -u)" = 0 ] || { echo "bench-dispatch: needs root (a Slurm cluster on this machine)" >&2; exit 77; }
@@ -90,11 +92,15 @@ det_round() {
 
 hz=$(getconf CLK_TCK)
 printf '%-6s %10s %14s %14s %8s %16s\n' round raw_s det_done_s det_squeue_s ratio master_cpu_ms/trial
+ratios=()
 for r in $(seq 1 "$rounds"); do
 	raw=$(raw_round)
 	read -r done_at gone_at ticks < <(det_round)
 	ratio=$(echo "$gone_at / $raw" | bc -l)
+	ratios+=("$ratio")
 	cpu=$(echo "$ticks * 1000 / $hz / $trials" | bc -l)
 	printf '%-6s %10.2f %14.2f %14.2f %8.2f %16.2f\n' "$r" "$raw" "$done_at" "$gone_at" "$ratio" "$cpu"
 done
-echo "# $trials tasks of 'sleep $work', $slots at once, 4 nodes; ratio = det_squeue_s / raw_s (target <= 1.10)"
+median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+printf 'median ratio %.2f over %d rounds (target <= 1.10)\n' "$median" "$rounds"
+echo "# $trials tasks of 'sleep $work', $slots at once, 4 nodes; ratio = det_squeue_s / raw_s"
