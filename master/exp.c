@@ -605,6 +605,7 @@ static int submit_array(struct app *a, struct exp_rt *e, int first_time, const c
 	}
 	struct rm_array spec = array_of(a, e, skip, pids);
 	spec.existing_job = existing;
+	spec.check_owner = first_time && existing;
 	if (a->rm->ops->submit_array(a->rm, &spec, e->rm_job, sizeof(e->rm_job), err, errlen)) {
 		log_msg(&a->log, LOG_LEVEL_ERROR, "experiment %lld: submit: %s", (long long)e->id,
 		        err);
@@ -670,6 +671,11 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	json_decref(diags);
 	if (!conf)
 		return 400;
+	if (client_submits && !a->rm->ops->plan) {
+		snprintf(err, errlen, "submit: the %s resource manager submits by itself",
+		         a->rm->ops->name);
+		goto fail;
+	}
 	e = calloc(1, sizeof(*e));
 	if (!e) {
 		snprintf(err, errlen, "out of memory");
@@ -727,10 +733,7 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	json_t *plan = NULL;
 	if (client_submits) {
 		struct rm_array spec = array_of(a, e, NULL, NULL);
-		plan = a->rm->ops->plan ? a->rm->ops->plan(a->rm, &spec, err, errlen) : NULL;
-		if (!plan && !a->rm->ops->plan)
-			snprintf(err, errlen, "the %s resource manager submits by itself",
-			         a->rm->ops->name);
+		plan = a->rm->ops->plan(a->rm, &spec, err, errlen);
 	} else {
 		submit_array(a, e, 1, NULL, err, errlen);
 	}

@@ -24,6 +24,7 @@ struct rm_array {
 	const unsigned char *skip; /* NULL, or num_tasks flags: 1 = already finished, do not run */
 	const int *adopt_pids;    /* NULL, or num_tasks pids still running from before (0 = none) */
 	const char *existing_job; /* NULL, or a job id from before to watch instead of submitting */
+	int check_owner;          /* existing_job came from the user: it must be their det job */
 	long owner_uid;           /* Unix uid of the experiment's owner; -1 unknown */
 	json_t *config;           /* the experiment's config (resources, slurm); may be NULL */
 };

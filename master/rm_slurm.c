@@ -80,7 +80,11 @@ struct rm_slurm {
 	struct sarr *arrays;
 	struct rm_task_event *queue;
 	size_t qlen, qcap;
+	json_t *nodes; /* the last node list, reused for NODES_TTL_MS */
+	uint64_t nodes_at;
 };
+
+#define NODES_TTL_MS 1000
 
 static uint64_t now_ms(void)
 {
@@ -332,6 +336,44 @@ out:
 	return rv;
 }
 
+/* A job named by a user must be theirs and a det job of this experiment: the master
+ * (often root) holds and cancels what it watches. */
+static int check_job(const struct rm_array *spec, uint32_t job_id, char *err, size_t errlen)
+{
+	job_info_msg_t *msg = NULL;
+	char name[64];
+	int rv = -1;
+
+	if (geteuid() == 0 && spec->owner_uid < 0) {
+		snprintf(err, errlen,
+		         "the experiment's owner has no Unix account (use det on the master's Unix "
+		         "socket or with MUNGE)");
+		return -1;
+	}
+	if (slurm_load_job(&msg, job_id, SHOW_ALL) != SLURM_SUCCESS || !msg ||
+	    msg->record_count == 0) {
+		snprintf(err, errlen, "job %u: %s", (unsigned)job_id, slurm_err());
+		goto out;
+	}
+	slurm_job_info_t *j = &msg->job_array[0];
+	snprintf(name, sizeof(name), "det-e%lld", (long long)spec->experiment_id);
+	if (j->array_job_id != job_id) {
+		snprintf(err, errlen, "job %u is not a job array", (unsigned)job_id);
+	} else if (!j->name || strcmp(j->name, name)) {
+		snprintf(err, errlen, "job %u is %s, not %s", (unsigned)job_id,
+		         j->name ? j->name : "unnamed", name);
+	} else if (spec->owner_uid >= 0 && j->user_id != (uint32_t)spec->owner_uid) {
+		snprintf(err, errlen, "job %u belongs to uid %u, not to the experiment's owner",
+		         (unsigned)job_id, (unsigned)j->user_id);
+	} else {
+		rv = 0;
+	}
+out:
+	if (msg)
+		slurm_free_job_info_msg(msg);
+	return rv;
+}
+
 static struct sarr *new_array(const struct rm_array *spec)
 {
 	struct sarr *a = calloc(1, sizeof(*a));
@@ -389,6 +431,8 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 				         spec->existing_job, spec->num_tasks);
 				goto out;
 			}
+			if (spec->check_owner && check_job(spec, a->parts[i].job_id, err, errlen))
+				goto out;
 		}
 	} else {
 		a->nparts = rm_slurm_split(spec->num_tasks, (int)s->max_array, a->parts,
@@ -909,6 +953,12 @@ static json_t *rm_nodes(struct rm *rm)
 	json_t *out = json_array();
 
 	pthread_mutex_lock(&s->lock);
+	/* Pages and CLIs ask often; slurmctld is asked at most once a second. */
+	if (s->nodes && now_ms() < s->nodes_at + NODES_TTL_MS) {
+		json_decref(out);
+		out = json_deep_copy(s->nodes);
+		goto out;
+	}
 	if (slurm_load_node(0, &nm, SHOW_ALL) != SLURM_SUCCESS ||
 	    slurm_load_partitions(0, &pm, SHOW_ALL) != SLURM_SUCCESS) {
 		say(s, LOG_LEVEL_ERROR, "cannot load nodes and partitions: %s", slurm_err());
@@ -943,6 +993,9 @@ static json_t *rm_nodes(struct rm *rm)
 		              (json_int_t)(gpus > 0 ? gpus_used : alloc_cpus), "partitions", parts,
 		              "resource_pool", pool ? pool : "default", "reason", n->reason));
 	}
+	json_decref(s->nodes);
+	s->nodes = json_deep_copy(out);
+	s->nodes_at = now_ms();
 out:
 	pthread_mutex_unlock(&s->lock);
 	if (nm)
@@ -963,6 +1016,7 @@ static void rm_free(struct rm *rm)
 		free_array(a);
 	}
 	free(s->queue);
+	json_decref(s->nodes);
 	free(s->launcher);
 	free(s->output);
 	free(s->work_dir);
