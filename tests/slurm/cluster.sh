@@ -3,9 +3,8 @@
 # A throwaway Slurm cluster on this machine for the integration tests:
 # munged, slurmctld and four slurmd (nodes n1..n4, two fake GPUs each), all on
 # private ports and paths under DIR, with det-slurm's SPANK and job_submit
-# plugins configured. Partitions gpu (default) and cpu; jobs in partition
-# urgent preempt them (PreemptMode=REQUEUE); RequeueExit=75 as doc/admin.md
-# asks. Needs root (slurmd and mknod); no systemd.
+# plugins configured. Partitions gpu (default) and cpu; RequeueExit=75 as
+# doc/admin.md asks. Needs root (slurmd and mknod); no systemd.
 #
 #   cluster.sh start DIR          start, wait until all nodes are idle, print the env
 #   cluster.sh stop DIR           stop everything that start DIR started
@@ -22,6 +21,9 @@
 #                    (default: $top_builddir/slurm-plugin/.libs)
 #   DET_SPANK_ARGS   plugstack arguments for spank_det.so (default: none)
 #   DET_CONF_FILE    det.conf for job_submit_det (default: a test policy)
+#   DET_PREEMPT_PARTITION  also a partition of that name whose jobs preempt
+#                    the others' (PreemptType=preempt/partition_prio,
+#                    PreemptMode=REQUEUE)
 #   DET_MAX_ARRAY_SIZE  MaxArraySize (default 10001)
 #   SLURM_PLUGIN_DIR Slurm's own plugin folder (default: found next to auth_munge.so)
 set -u
@@ -130,8 +132,6 @@ write_configs() {
 		MaxArraySize=${DET_MAX_ARRAY_SIZE:-10001}
 		GresTypes=gpu
 		RequeueExit=75
-		PreemptType=preempt/partition_prio
-		PreemptMode=REQUEUE
 		SchedulerParameters=sched_interval=1,sched_min_interval=100000
 		KillWait=5
 		MinJobAge=300
@@ -141,8 +141,14 @@ write_configs() {
 		NodeName=n[1-4] NodeHostname=$host NodeAddr=127.0.0.1 Port=[$node_port-$((node_port + 3))] CPUs=4 RealMemory=1000 Gres=gpu:2 State=UNKNOWN
 		PartitionName=gpu Nodes=n[1-4] Default=YES MaxTime=INFINITE State=UP
 		PartitionName=cpu Nodes=n[1-4] MaxTime=INFINITE State=UP
-		PartitionName=urgent Nodes=n[1-4] MaxTime=INFINITE State=UP PriorityTier=10
 	EOF
+	if [ -n "${DET_PREEMPT_PARTITION:-}" ]; then
+		cat >>"$dir/slurm.conf" <<-EOF
+			PreemptType=preempt/partition_prio
+			PreemptMode=REQUEUE
+			PartitionName=$DET_PREEMPT_PARTITION Nodes=n[1-4] MaxTime=INFINITE State=UP PriorityTier=10
+		EOF
+	fi
 	: >"$dir/gres.conf"
 	echo "AutoDetect=off" >>"$dir/gres.conf"
 	for i in 1 2 3 4; do

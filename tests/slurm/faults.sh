@@ -21,6 +21,7 @@
 . "$(dirname "$0")/lib.sh"
 slurm_require
 det_master_require
+export DET_PREEMPT_PARTITION=urgent
 slurm_start_with_master
 tap_plan 22
 

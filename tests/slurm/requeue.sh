@@ -20,6 +20,7 @@ slurm_test_dir
 export HOME=$test_dir/home # det-launch's job directories
 start_master || { tap_plan 1; not_ok "det-master starts"; exit 1; }
 export DET_SPANK_ARGS="master=unix:$master_sock auth=none"
+export DET_PREEMPT_PARTITION=urgent
 slurm_start
 tap_plan 23
 
