@@ -730,13 +730,10 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	json_object_set(a->tokens, token, trow);
 	e->next = a->exps;
 	a->exps = e;
-	json_t *plan = NULL;
-	if (client_submits) {
-		struct rm_array spec = array_of(a, e, NULL, NULL);
-		plan = a->rm->ops->plan(a->rm, &spec, err, errlen);
-	} else {
+	struct rm_array spec = array_of(a, e, NULL, NULL);
+	json_t *plan = client_submits ? a->rm->ops->plan(a->rm, &spec, err, errlen) : NULL;
+	if (!client_submits)
 		submit_array(a, e, 1, NULL, err, errlen);
-	}
 	*out = exp_view_locked(e, 0);
 	if (plan)
 		json_object_set_new(*out, "submit_plan", plan);

@@ -40,6 +40,7 @@
 extern char *slurm_job_state_string(uint32_t inx);
 extern char *slurm_job_reason_string(enum job_state_reason inx);
 extern char *slurm_node_state_string(uint32_t inx);
+extern void slurm_xfree(void **item);
 
 extern char **environ;
 
@@ -98,6 +99,18 @@ static uint64_t now_ms(void)
 static const char *slurm_err(void)
 {
 	return slurm_strerror(slurm_get_errno());
+}
+
+/* slurm_free_job_info_msg of 22.05 leaves each record's admin_comment behind (which
+ * job_submit_det sets on every det job); free those first. xfree clears the pointer, so a
+ * libslurm that frees them itself is not hurt. */
+static void free_jobs(job_info_msg_t *msg)
+{
+	if (!msg)
+		return;
+	for (uint32_t r = 0; r < msg->record_count; r++)
+		slurm_xfree((void **)&msg->job_array[r].admin_comment);
+	slurm_free_job_info_msg(msg);
 }
 
 static struct sarr *find_array(struct rm_slurm *s, const char *id)
@@ -369,8 +382,7 @@ static int check_job(const struct rm_array *spec, uint32_t job_id, char *err, si
 		rv = 0;
 	}
 out:
-	if (msg)
-		slurm_free_job_info_msg(msg);
+	free_jobs(msg);
 	return rv;
 }
 
@@ -837,7 +849,7 @@ static void poll_part(struct rm_slurm *s, struct sarr *a, int pi)
 	}
 	free(pending);
 	free(listed);
-	slurm_free_job_info_msg(msg);
+	free_jobs(msg);
 }
 
 /* True while some task of a can still run. */
@@ -882,8 +894,10 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 		ev[n] = s->queue[n];
 		n++;
 	}
-	memmove(s->queue, s->queue + n, (s->qlen - (size_t)n) * sizeof(*s->queue));
-	s->qlen -= (size_t)n;
+	if (n > 0) {
+		memmove(s->queue, s->queue + n, (s->qlen - (size_t)n) * sizeof(*s->queue));
+		s->qlen -= (size_t)n;
+	}
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }

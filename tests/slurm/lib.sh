@@ -80,7 +80,9 @@ slurm_require() {
 	for cmd in slurmctld slurmd munged; do
 		command -v "$cmd" >/dev/null || skip_all "$cmd not installed (Slurm, MUNGE)"
 	done
-	local so=$top_builddir/slurm-plugin/.libs/spank_det.so
+	# DET_PLUGIN_DIR (as in cluster.sh) lets a sanitizer build test its det-master
+	# and det against plugins from a plain build.
+	local so=${DET_PLUGIN_DIR:-$top_builddir/slurm-plugin/.libs}/spank_det.so
 	[ -e "$so" ] || skip_all "plugins not built"
 	# A sanitizer-built plugin cannot load into Slurm's uninstrumented daemons.
 	if nm -D --undefined-only "$so" 2>/dev/null | grep -q __asan_; then

@@ -4,12 +4,13 @@
 # experiment itself (det experiment create), squeue shows its det-e<ID>
 # array, every trial completes; det agent/slot/resource-pool list show the
 # four nodes with two GPUs each and the partitions as pools; describe shows
-# each array task's Slurm state and pending reason.
+# each array task's Slurm state and pending reason. An experiment of
+# another Unix user (nobody, over the socket) runs as that user.
 . "$(dirname "$0")/lib.sh"
 slurm_require
 det_master_require
 slurm_start_with_master
-tap_plan 10
+tap_plan 12
 
 out=$(det -o json agent list 2>&1)
 check_eq "det agent list: n1..n4, 2 GPUs each" "n1:2 n2:2 n3:2 n4:2" \
@@ -44,4 +45,25 @@ det_api GET "/experiments/$id/trials" >/dev/null
 check_eq "five trials completed" 5 "$(det_body '[.trials[] | select(.state == "COMPLETED")] | length')"
 check_eq "ran as five det-e$id tasks" 5 \
 	"$(grep -c "Name=det-e$id JobState=" "$test_dir/cluster/log/jobcomp.txt")"
+# Another user's experiment: the master (root) submits it as them.
+if id -u nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
+	as_nobody() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- "$@"; }
+	sed 's/^name: .*/name: nobody-exp/' "$(tiny_model)/grid.yaml" >"$test_dir/nobody.yaml"
+	chmod 644 "$test_dir/nobody.yaml"
+	n=$(cd / && as_nobody env HOME=/ "$top_builddir/cli/det" -o json experiment create --paused \
+		"$test_dir/nobody.yaml" 2>"$test_dir/nobody.err" | jq -r .id)
+	[ -s "$test_dir/nobody.err" ] && diag "$(cat "$test_dir/nobody.err")"
+	users=
+	for _ in $(seq 50); do
+		users=$(squeue -h -r -n "det-e$n" -o %u 2>/dev/null | sort -u)
+		[ -n "$users" ] && break
+		sleep 0.1
+	done
+	check_eq "an experiment of nobody's runs as nobody" nobody "$users"
+	det_api POST "/experiments/$n/kill" >/dev/null
+	check "and is killed by the admin" wait_exp_state "$n" CANCELED 20
+else
+	ok "# SKIP no user nobody or no setpriv"
+	ok "# SKIP no user nobody or no setpriv"
+fi
 tap_done
