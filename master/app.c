@@ -66,6 +66,7 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 		    .output = *cfg->slurm_output ? cfg->slurm_output : NULL,
 		    .work_dir = cfg->slurm_work_dir,
 		    .poll_ms = cfg->slurm_poll_ms,
+		    .grace_seconds = cfg->grace_seconds,
 		    .log = &a->log};
 		a->rm = rm_slurm_new(&sc, err, errlen);
 	} else {

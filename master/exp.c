@@ -732,8 +732,26 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	a->exps = e;
 	struct rm_array spec = array_of(a, e, NULL, NULL);
 	json_t *plan = client_submits ? a->rm->ops->plan(a->rm, &spec, err, errlen) : NULL;
-	if (!client_submits)
-		submit_array(a, e, 1, NULL, err, errlen);
+	if (!client_submits && submit_array(a, e, 1, NULL, err, errlen)) {
+		/* Nothing would ever run it: the experiment ends in ERROR, the caller hears why. */
+		char why[512];
+		snprintf(why, sizeof(why), "%s", err);
+		json_t *row = json_deep_copy(e->row);
+		set_state(row, FSM_ERROR);
+		struct store_op op = put("experiments", row);
+		if (commit(a, e, &op, 1, NULL, err, errlen) == 0)
+			swap_row(&e->row, row);
+		else
+			json_decref(row);
+		searcher_free(e->searcher);
+		e->searcher = NULL;
+		pthread_mutex_unlock(&a->lock);
+		snprintf(err, errlen, "experiment %lld could not be submitted: %s",
+		         (long long)e->id, why);
+		json_decref(trow);
+		json_decref(conf);
+		return 400;
+	}
 	*out = exp_view_locked(e, 0);
 	if (plan)
 		json_object_set_new(*out, "submit_plan", plan);

@@ -88,6 +88,7 @@ struct rm_slurm_config {
 	const char *output;   /* task stdout/stderr file pattern (%A, %a); NULL = /dev/null */
 	const char *work_dir; /* working directory of master-submitted jobs */
 	int poll_ms;          /* how often to ask slurmctld */
+	int grace_seconds;    /* after a cancel, running tasks have this long to end */
 	const struct log_sink *log;
 };
 

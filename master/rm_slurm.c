@@ -65,6 +65,7 @@ struct sarr {
 	unsigned char gone[RM_SLURM_MAX_PARTS]; /* slurmctld no longer knows the array */
 	struct stask *tasks;
 	int canceled;        /* by the master */
+	uint64_t kill_at_ms; /* after a cancel: when tasks still running are canceled too */
 	int cancel_reported; /* an outside scancel was reported */
 	struct sarr *next;
 };
@@ -73,7 +74,7 @@ struct rm_slurm {
 	struct rm base;
 	pthread_mutex_t lock;
 	char *launcher, *output, *work_dir;
-	int poll_ms;
+	int poll_ms, grace_ms;
 	uint64_t next_poll_ms;
 	uint32_t max_array; /* tasks per Slurm array at most (MaxArraySize) */
 	int ctld_down;      /* logged once per outage */
@@ -213,6 +214,23 @@ static const char *pool_of(const struct rm_array *a)
 	return json_string_value(json_object_get(res, "resource_pool"));
 }
 
+/* The experiment's slurm.sbatch_args as the master applies them. 0 or -1 with err. */
+static int master_opts(const struct rm_array *a, struct rm_slurm_opts *o, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(json_object_get(a->config, "slurm"), "sbatch_args");
+	const char *args[256];
+	size_t i, n = 0;
+	json_t *x;
+	json_array_foreach (v, i, x) {
+		if (!json_is_string(x) || n == sizeof(args) / sizeof(args[0])) {
+			snprintf(err, errlen, "slurm.sbatch_args: expected at most 256 strings");
+			return -1;
+		}
+		args[n++] = json_string_value(x);
+	}
+	return rm_slurm_parse_sbatch_args(args, (int)n, o, err, errlen);
+}
+
 /* The experiment's slurm.sbatch_args (strings), or an empty array. */
 static json_t *sbatch_args(const struct rm_array *a)
 {
@@ -283,11 +301,24 @@ static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct r
 	char pwstore[4096];
 	int rv = -1;
 
+	struct rm_slurm_opts o;
 	if (make_script(s, spec, p->offset, script, sizeof(script))) {
 		snprintf(err, errlen, "batch script longer than %d bytes", SCRIPT_MAX);
 		return -1;
 	}
+	if (master_opts(spec, &o, err, errlen))
+		return -1;
 	slurm_init_job_desc_msg(&d);
+	if (*o.partition)
+		d.partition = o.partition;
+	if (*o.account)
+		d.account = o.account;
+	if (*o.qos)
+		d.qos = o.qos;
+	if (*o.constraint)
+		d.features = o.constraint;
+	if (o.time_min >= 0)
+		d.time_limit = (uint32_t)o.time_min;
 	if (geteuid() == 0) {
 		if (spec->owner_uid < 0) {
 			snprintf(err, errlen,
@@ -529,10 +560,64 @@ static int with_array(struct rm_slurm *s, const char *id, struct sarr **out, cha
 	return 0;
 }
 
+/* "JOB_[a-b,c,...]": the tasks of part pi that never started. 0 when there is none, 1 when
+ * buf holds them, -1 when they do not fit. */
+static int pending_expr(const struct sarr *a, int pi, char *buf, size_t len)
+{
+	const struct rm_slurm_part *p = &a->parts[pi];
+	size_t u = 0;
+	int n = 0;
+	int w = snprintf(buf, len, "%u_[", (unsigned)p->job_id);
+	if (w < 0 || (size_t)w >= len)
+		return -1;
+	u = (size_t)w;
+	for (int k = 0; k < p->count; k++) {
+		const struct stask *t = &a->tasks[p->offset + k];
+		if (t->st != RM_SLURM_T_PENDING || t->job_id)
+			continue;
+		int end = k;
+		while (end + 1 < p->count &&
+		       a->tasks[p->offset + end + 1].st == RM_SLURM_T_PENDING &&
+		       !a->tasks[p->offset + end + 1].job_id)
+			end++;
+		w = end > k ? snprintf(buf + u, len - u, "%s%d-%d", n ? "," : "", k, end)
+		            : snprintf(buf + u, len - u, "%s%d", n ? "," : "", k);
+		if (w < 0 || (size_t)w >= len - u)
+			return -1;
+		u += (size_t)w;
+		n++;
+		k = end;
+	}
+	if (u + 2 > len)
+		return -1;
+	buf[u++] = ']';
+	buf[u] = '\0';
+	return n > 0;
+}
+
+/* SIGKILL through slurmctld is scancel's termination: SIGTERM, KillWait, SIGKILL. */
+static int kill_job(const char *jid, uint32_t job_id, uint16_t flags, char *err, size_t errlen)
+{
+	int rc = jid ? slurm_kill_job2(jid, SIGKILL, flags, NULL)
+	             : slurm_kill_job(job_id, SIGKILL, flags);
+	if (rc == SLURM_SUCCESS || slurm_get_errno() == ESLURM_ALREADY_DONE ||
+	    slurm_get_errno() == ESLURM_INVALID_JOB_ID)
+		return 0;
+	if (jid)
+		snprintf(err, errlen, "cancel %s: %s", jid, slurm_err());
+	else
+		snprintf(err, errlen, "cancel %u: %s", (unsigned)job_id, slurm_err());
+	return -1;
+}
+
+/* Cancel: what waits goes now; running tasks get grace_ms to end by themselves (their
+ * trials are told to stop), then poll cancels whatever still runs. So the tasks of a
+ * completed experiment, which are exiting anyway, end COMPLETED in Slurm's accounting. */
 static int rm_cancel(struct rm *rm, const char *id, char *err, size_t errlen)
 {
 	struct rm_slurm *s = (struct rm_slurm *)rm;
 	struct sarr *a;
+	char expr[4096];
 	int rv = 0;
 	pthread_mutex_lock(&s->lock);
 	if (with_array(s, id, &a, err, errlen)) {
@@ -540,22 +625,25 @@ static int rm_cancel(struct rm *rm, const char *id, char *err, size_t errlen)
 		goto out;
 	}
 	a->canceled = 1;
+	a->kill_at_ms = now_ms() + (uint64_t)s->grace_ms;
 	for (int i = 0; i < a->nparts; i++) {
 		if (a->gone[i])
 			continue;
-		/* SIGKILL through slurmctld is scancel's termination: SIGTERM, KillWait, SIGKILL.
-		 */
-		if (slurm_kill_job(a->parts[i].job_id, SIGKILL, KILL_JOB_ARRAY) != SLURM_SUCCESS &&
-		    slurm_get_errno() != ESLURM_ALREADY_DONE &&
-		    slurm_get_errno() != ESLURM_INVALID_JOB_ID) {
-			snprintf(err, errlen, "cancel %u: %s", (unsigned)a->parts[i].job_id,
-			         slurm_err());
-			rv = -1;
-		}
+		int r = pending_expr(a, i, expr, sizeof(expr));
+		if (r < 0)
+			rv |= kill_job(NULL, a->parts[i].job_id, KILL_JOB_ARRAY, err, errlen);
+		else if (r > 0)
+			rv |= kill_job(expr, 0, 0, err, errlen);
+	}
+	/* Requeued tasks (held by a pause, say) wait too. */
+	for (int i = 0; i < a->num_tasks; i++) {
+		const struct stask *t = &a->tasks[i];
+		if (t->st == RM_SLURM_T_PENDING && t->job_id)
+			rv |= kill_job(NULL, t->job_id, 0, err, errlen);
 	}
 out:
 	pthread_mutex_unlock(&s->lock);
-	return rv;
+	return rv ? -1 : 0;
 }
 
 /* priority 0 with a user hold (hold) or INFINITE (release) on every pending task. */
@@ -875,6 +963,15 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 			for (int i = 0; i < a->nparts; i++)
 				if (!a->gone[i])
 					poll_part(s, a, i);
+			if (a->kill_at_ms && now >= a->kill_at_ms && array_live(a)) {
+				char err[256];
+				for (int i = 0; i < a->nparts; i++)
+					if (!a->gone[i] &&
+					    kill_job(NULL, a->parts[i].job_id, KILL_JOB_ARRAY, err,
+					             sizeof(err)))
+						say(s, LOG_LEVEL_WARN, "%s", err);
+				a->kill_at_ms = 0;
+			}
 		}
 		/* Forget canceled arrays once nothing of them runs. */
 		for (struct sarr **pp = &s->arrays; *pp;) {
@@ -1078,6 +1175,7 @@ struct rm *rm_slurm_new(const struct rm_slurm_config *cfg, char *err, size_t err
 		goto fail;
 	}
 	s->poll_ms = cfg->poll_ms > 0 ? cfg->poll_ms : 1000;
+	s->grace_ms = cfg->grace_seconds >= 0 ? cfg->grace_seconds * 1000 : 10000;
 	if (slurm_load_ctl_conf(0, &conf) != SLURM_SUCCESS) {
 		snprintf(err, errlen, "cannot reach slurmctld (SLURM_CONF=%s): %s",
 		         getenv("SLURM_CONF") ? getenv("SLURM_CONF") : "default", slurm_err());

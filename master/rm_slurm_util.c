@@ -174,3 +174,101 @@ int rm_slurm_step(enum rm_slurm_tstate *st, unsigned *last_restarts, enum rm_slu
 	}
 	return emit;
 }
+
+long rm_slurm_parse_time(const char *s)
+{
+	long v[4] = {0, 0, 0, 0}, days = 0;
+	int n = 0;
+	const char *p = s;
+	if (!s || !*s)
+		return -1;
+	const char *dash = strchr(s, '-');
+	if (dash) {
+		days = number(&p, 100000);
+		if (days < 0 || p != dash)
+			return -1;
+		p++;
+	}
+	for (;;) {
+		if (n == 3)
+			return -1;
+		v[n] = number(&p, 1000000);
+		if (v[n] < 0)
+			return -1;
+		n++;
+		if (*p == '\0')
+			break;
+		if (*p++ != ':')
+			return -1;
+	}
+	long sec;
+	if (dash) /* D-H, D-H:M, D-H:M:S */
+		sec = days * 86400 + v[0] * 3600 + v[1] * 60 + v[2];
+	else if (n == 1) /* MIN */
+		sec = v[0] * 60;
+	else if (n == 2) /* MIN:SEC */
+		sec = v[0] * 60 + v[1];
+	else /* H:M:S */
+		sec = v[0] * 3600 + v[1] * 60 + v[2];
+	return (sec + 59) / 60;
+}
+
+int rm_slurm_parse_sbatch_args(const char *const *args, int n, struct rm_slurm_opts *o, char *err,
+                               size_t errlen)
+{
+	static const struct {
+		const char *lng, *shrt;
+	} known[] = {{"--partition", "-p"},
+	             {"--account", "-A"},
+	             {"--qos", "-q"},
+	             {"--constraint", "-C"},
+	             {"--time", "-t"}};
+	memset(o, 0, sizeof(*o));
+	o->time_min = -1;
+	for (int i = 0; i < n; i++) {
+		const char *a = args[i], *val = NULL;
+		int k = -1;
+		for (int j = 0; j < 5 && k < 0; j++) {
+			size_t l = strlen(known[j].lng);
+			if (!strncmp(a, known[j].lng, l) && a[l] == '=') {
+				k = j;
+				val = a + l + 1;
+			} else if (!strcmp(a, known[j].lng) || !strcmp(a, known[j].shrt)) {
+				k = j;
+				val = i + 1 < n ? args[++i] : NULL;
+			} else if (!strncmp(a, known[j].shrt, 2) && a[2]) {
+				k = j;
+				val = a + 2;
+			}
+		}
+		if (k < 0) {
+			snprintf(err, errlen,
+			         "slurm.sbatch_args: %.64s is not applied when det-master submits "
+			         "(det submit passes any sbatch argument)",
+			         a);
+			return -1;
+		}
+		if (!val || !*val) {
+			snprintf(err, errlen, "slurm.sbatch_args: %s needs a value", known[k].lng);
+			return -1;
+		}
+		char *dst[] = {o->partition, o->account, o->qos, o->constraint};
+		size_t cap[] = {sizeof(o->partition), sizeof(o->account), sizeof(o->qos),
+		                sizeof(o->constraint)};
+		if (k == 4) {
+			o->time_min = rm_slurm_parse_time(val);
+			if (o->time_min < 0) {
+				snprintf(err, errlen,
+				         "slurm.sbatch_args: --time %.32s: not a time limit", val);
+				return -1;
+			}
+		} else if (strlen(val) >= cap[k]) {
+			snprintf(err, errlen, "slurm.sbatch_args: %s: longer than %zu characters",
+			         known[k].lng, cap[k] - 1);
+			return -1;
+		} else {
+			snprintf(dst[k], cap[k], "%s", val);
+		}
+	}
+	return 0;
+}

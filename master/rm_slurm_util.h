@@ -55,4 +55,19 @@ enum rm_slurm_emit {
 int rm_slurm_step(enum rm_slurm_tstate *st, unsigned *last_restarts, enum rm_slurm_obs obs,
                   unsigned restarts);
 
+/* What the master takes from slurm.sbatch_args when it submits itself ("" / -1: unset). */
+struct rm_slurm_opts {
+	char partition[128], account[128], qos[128], constraint[256];
+	long time_min;
+};
+
+/* Parse sbatch arguments ("--time=10", "-t 10", "--partition=gpu", "-A acct", "--qos",
+ * "--constraint"). 0, or -1 with err naming an argument the master cannot apply. */
+int rm_slurm_parse_sbatch_args(const char *const *args, int n, struct rm_slurm_opts *o, char *err,
+                               size_t errlen);
+
+/* A Slurm time limit ("MIN", "MIN:SEC", "H:M:S", "D-H", "D-H:M", "D-H:M:S") in whole
+ * minutes, rounded up; -1 when malformed. */
+long rm_slurm_parse_time(const char *s);
+
 #endif

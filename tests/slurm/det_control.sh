@@ -21,7 +21,12 @@ for _ in $(seq 100); do
 	[ "$(running)" = 2 ] && break
 	sleep 0.1
 done
-sleep 1.5 # a checkpoint or two
+# Pause once both running trials have a checkpoint.
+for _ in $(seq 200); do
+	det_api GET "/experiments/$id/trials" >/dev/null
+	[ "$(det_body '[.trials[] | select(.latest_checkpoint != null)] | length')" = 2 ] && break
+	sleep 0.1
+done
 det experiment pause "$id" >/dev/null
 check "det experiment pause" test $? = 0
 # Pending tasks read JobHeldUser, requeued ones "job requeued in held state".

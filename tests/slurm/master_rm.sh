@@ -4,13 +4,14 @@
 # experiment itself (det experiment create), squeue shows its det-e<ID>
 # array, every trial completes; det agent/slot/resource-pool list show the
 # four nodes with two GPUs each and the partitions as pools; describe shows
-# each array task's Slurm state and pending reason. An experiment of
+# each array task's Slurm state and pending reason; slurm.sbatch_args the
+# master can apply (--time) apply, others are refused with the reason. An experiment of
 # another Unix user (nobody, over the socket) runs as that user.
 . "$(dirname "$0")/lib.sh"
 slurm_require
 det_master_require
 slurm_start_with_master
-tap_plan 12
+tap_plan 15
 
 out=$(det -o json agent list 2>&1)
 check_eq "det agent list: n1..n4, 2 GPUs each" "n1:2 n2:2 n3:2 n4:2" \
@@ -43,8 +44,30 @@ check_eq "describe shows a waiting task's Slurm reason" JobArrayTaskLimit "$reas
 check "the experiment completes" wait_exp_state "$id" COMPLETED 60
 det_api GET "/experiments/$id/trials" >/dev/null
 check_eq "five trials completed" 5 "$(det_body '[.trials[] | select(.state == "COMPLETED")] | length')"
-check_eq "ran as five det-e$id tasks" 5 \
-	"$(grep -c "Name=det-e$id JobState=" "$test_dir/cluster/log/jobcomp.txt")"
+# The last tasks end by themselves after the experiment completed (no scancel).
+done_tasks() { grep -c "Name=det-e$id JobState=COMPLETED" "$test_dir/cluster/log/jobcomp.txt"; }
+for _ in $(seq 100); do
+	[ "$(done_tasks)" = 5 ] && break
+	sleep 0.1
+done
+check_eq "five det-e$id tasks COMPLETED in Slurm's accounting" 5 "$(done_tasks)"
+# slurm.sbatch_args when the master submits.
+sed 's/^max_restarts: 1$/max_restarts: 1\nslurm: {sbatch_args: [--time=9]}/' "$(tiny_model)/grid.yaml" \
+	>"$test_dir/timed.yaml"
+t=$(det -o json experiment create --paused "$test_dir/timed.yaml" "$(tiny_model)" | jq -r .id)
+check_eq "slurm.sbatch_args --time=9 applies" 00:09:00 \
+	"$(job_field "$(squeue -h -n "det-e$t" -o %F | head -n 1)" TimeLimit)"
+det_api POST "/experiments/$t/kill" >/dev/null
+sed 's/^max_restarts: 1$/max_restarts: 1\nslurm: {sbatch_args: [--mem=1G]}/' "$(tiny_model)/grid.yaml" \
+	>"$test_dir/mem.yaml"
+det experiment create "$test_dir/mem.yaml" "$(tiny_model)" >"$test_dir/mem.out" 2>&1
+rc=$?
+diag "$(cat "$test_dir/mem.out")"
+check "one the master cannot apply (--mem) fails the create, naming it" \
+	test "$rc" = 1 -a -n "$(grep -e '--mem=1G' "$test_dir/mem.out")"
+det_api GET "/experiments?state=ERROR" >/dev/null
+check_eq "and leaves that experiment in ERROR" 1 "$(det_body '.experiments | length')"
+
 # Another user's experiment: the master (root) submits it as them.
 if id -u nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	as_nobody() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- "$@"; }

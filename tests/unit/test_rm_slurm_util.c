@@ -108,13 +108,60 @@ static void test_step(void **state)
 	                 RM_SLURM_EMIT_END | RM_SLURM_EMIT_END_REQUEUED | RM_SLURM_EMIT_START);
 }
 
+static void test_time(void **state)
+{
+	(void)state;
+	assert_int_equal(rm_slurm_parse_time("30"), 30);
+	assert_int_equal(rm_slurm_parse_time("30:01"), 31);
+	assert_int_equal(rm_slurm_parse_time("1:30:00"), 90);
+	assert_int_equal(rm_slurm_parse_time("2-0"), 2880);
+	assert_int_equal(rm_slurm_parse_time("1-1:30"), 1530);
+	assert_int_equal(rm_slurm_parse_time("0-0:0:59"), 1);
+	const char *bad[] = {"", "x", "1:2:3:4", "-5", "1-", "1-x", "5m", "1::2"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(rm_slurm_parse_time(bad[i]), -1);
+}
+
+static void test_sbatch_args(void **state)
+{
+	struct rm_slurm_opts o;
+	char err[256];
+	(void)state;
+	const char *ok[] = {"--partition=cpu", "-A", "proj",   "--qos", "high",
+	                    "-Cbig",           "-t", "1:00:00"};
+	assert_int_equal(rm_slurm_parse_sbatch_args(ok, 8, &o, err, sizeof(err)), 0);
+	assert_string_equal(o.partition, "cpu");
+	assert_string_equal(o.account, "proj");
+	assert_string_equal(o.qos, "high");
+	assert_string_equal(o.constraint, "big");
+	assert_int_equal(o.time_min, 60);
+	assert_int_equal(rm_slurm_parse_sbatch_args(ok, 0, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.time_min, -1);
+	assert_string_equal(o.partition, "");
+	const char *mem[] = {"--mem=4G"};
+	assert_int_equal(rm_slurm_parse_sbatch_args(mem, 1, &o, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--mem=4G"));
+	assert_non_null(strstr(err, "det submit"));
+	const char *novalue[] = {"--time"};
+	assert_int_equal(rm_slurm_parse_sbatch_args(novalue, 1, &o, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "needs a value"));
+	const char *badtime[] = {"--time=soon"};
+	assert_int_equal(rm_slurm_parse_sbatch_args(badtime, 1, &o, err, sizeof(err)), -1);
+	const char *similar[] = {"--time-min=5"};
+	assert_int_equal(rm_slurm_parse_sbatch_args(similar, 1, &o, err, sizeof(err)), -1);
+	char longp[300];
+	memset(longp, 'p', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	const char *toolong[] = {"-p", longp};
+	assert_int_equal(rm_slurm_parse_sbatch_args(toolong, 2, &o, err, sizeof(err)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_split),
-	    cmocka_unit_test(test_ids),
-	    cmocka_unit_test(test_indices),
-	    cmocka_unit_test(test_step),
+	    cmocka_unit_test(test_split),   cmocka_unit_test(test_ids),
+	    cmocka_unit_test(test_indices), cmocka_unit_test(test_step),
+	    cmocka_unit_test(test_time),    cmocka_unit_test(test_sbatch_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
