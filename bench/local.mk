@@ -2,4 +2,5 @@
 # bench: build fragment included by the top-level Makefile.am.
 include bench/master.mk
 include bench/job_submit.mk
+include bench/dispatch.mk
 EXTRA_DIST += bench/fm_distributed.sh

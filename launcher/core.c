@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +153,22 @@ static int read_ids(struct det_core *core, char *err, size_t errlen)
 	return 0;
 }
 
+/* Under det-launch, SIGTERM to the trial itself is a preemption request too:
+ * Slurm sends it to every process of a step it requeues or preempts. When
+ * nothing else handles it, it is blocked here and det_core_should_preempt
+ * finds it pending (no handler, no global flag). */
+static void hold_sigterm(struct det_core *core)
+{
+	struct sigaction old;
+	sigset_t set;
+
+	if (!core->preempt_file || sigaction(SIGTERM, NULL, &old) < 0 || old.sa_handler != SIG_DFL)
+		return;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	core->sigterm_held = pthread_sigmask(SIG_BLOCK, &set, NULL) == 0;
+}
+
 struct det_core *det_core_init(char *err, size_t errlen)
 {
 	struct det_core *core = calloc(1, sizeof(*core));
@@ -166,6 +184,7 @@ struct det_core *det_core_init(char *err, size_t errlen)
 		if (!core->http)
 			goto fail;
 	}
+	hold_sigterm(core);
 	return core;
 fail:
 	det_core_free(core);

@@ -28,6 +28,7 @@ struct det_core {
 	struct det_core_dist dist;
 	struct http_client *http; /* NULL off-cluster */
 	int preempt_seen;         /* sticky: a report answer or signal said preempt/stop */
+	int sigterm_held;         /* SIGTERM blocked at init: pending means preempt */
 	time_t last_signal_poll;
 };
 

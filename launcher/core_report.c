@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -186,7 +187,14 @@ int det_core_should_preempt(struct det_core *core)
 {
 	if (core->preempt_seen)
 		return 1;
-	if (core->preempt_file) {
+	if (core->sigterm_held) {
+		sigset_t pending;
+		if (sigpending(&pending) == 0 && sigismember(&pending, SIGTERM))
+			core->preempt_seen = 1;
+	}
+	if (core->preempt_seen) {
+		/* asked already */
+	} else if (core->preempt_file) {
 		if (access(core->preempt_file, F_OK) == 0)
 			core->preempt_seen = 1;
 	} else if (!det_core_off_cluster(core)) {

@@ -190,7 +190,7 @@ int launch_child_run(const struct launch_child_opts *o, struct launch_child_resu
                      size_t errlen)
 {
 	int rv = -1, out[2] = {-1, -1}, errp[2] = {-1, -1}, status = 0, exited = 0;
-	long kill_at = -1, next_check = 0, exited_at = 0;
+	long kill_at = -1, next_check = 0, exited_at = 0, closed_at = -1;
 	struct line_buf *bo = NULL, *be = NULL;
 	const char **argv = launch_child_argv(o->entrypoint, err, errlen);
 	memset(r, 0, sizeof(*r));
@@ -218,7 +218,14 @@ int launch_child_run(const struct launch_child_opts *o, struct launch_child_resu
 	while (!exited || bo->fd >= 0 || be->fd >= 0) {
 		struct pollfd p[3] = {
 		    {bo->fd, POLLIN, 0}, {be->fd, POLLIN, 0}, {o->signal_fd, POLLIN, 0}};
-		int rc = poll(p, 3, 100);
+		/* Once both pipes are closed the child is likely ending: look for
+		 * its exit often for a while, so that a short trial does not wait
+		 * out a 100 ms tick (a child that lives on without them goes back
+		 * to the tick). */
+		if (bo->fd < 0 && be->fd < 0 && closed_at < 0)
+			closed_at = now_ms();
+		int ending = closed_at >= 0 && now_ms() - closed_at < 500;
+		int rc = poll(p, 3, ending ? 2 : 100);
 		if (rc < 0 && errno != EINTR) {
 			snprintf(err, errlen, "poll: %s", strerror(errno));
 			kill(-pid, SIGKILL);
@@ -234,7 +241,7 @@ int launch_child_run(const struct launch_child_opts *o, struct launch_child_resu
 			touch(o->preempt_file);
 			kill_at = now + o->grace_seconds * 1000L;
 		}
-		if (!exited && now >= next_check) {
+		if (!exited && (now >= next_check || ending)) {
 			next_check = now + 100;
 			if (!r->aborted && o->abort_file && access(o->abort_file, F_OK) == 0) {
 				r->aborted = 1;

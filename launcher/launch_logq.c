@@ -32,6 +32,7 @@ struct launch_logq {
 	size_t spill_bytes;  /* size of the file */
 	size_t spill_offset; /* bytes of the file already sent */
 	size_t max_spill_bytes, dropped;
+	int woken; /* launch_logq_wake: waits return at once from now on */
 };
 
 struct launch_logq *launch_logq_new(int rank, size_t max_lines, const char *spill_path,
@@ -313,7 +314,15 @@ void launch_logq_wait(struct launch_logq *q, long timeout_ms)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&q->mu);
-	if (q->count == 0)
+	if (q->count == 0 && !q->woken)
 		pthread_cond_timedwait(&q->cv, &q->mu, &ts);
+	pthread_mutex_unlock(&q->mu);
+}
+
+void launch_logq_wake(struct launch_logq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->woken = 1;
+	pthread_cond_broadcast(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 }

@@ -43,4 +43,7 @@ size_t launch_logq_dropped(struct launch_logq *q);
 /* Block until lines are queued or timeout_ms passes (for the shipping thread). */
 void launch_logq_wait(struct launch_logq *q, long timeout_ms);
 
+/* End the current wait and make later ones return at once (the shipper stops). */
+void launch_logq_wake(struct launch_logq *q);
+
 #endif

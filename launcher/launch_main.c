@@ -39,6 +39,11 @@ extern char **environ;
 #define LOG_QUEUE_LINES 10000
 #define LOG_SPILL_MAX_BYTES (256UL << 20)
 #define MASTER_WAIT_SECONDS 300
+/* Exit status after a preemption that did not come from the master: the
+ * trial is not over, so the job should run again (Slurm's RequeueExit=75
+ * requeues it; EX_TEMPFAIL). A trial's own exit status 75 is reported as 1,
+ * so that only det-launch asks for a requeue. */
+#define LAUNCH_EXIT_REQUEUE 75
 
 struct launch {
 	struct launch_rank rank;
@@ -330,17 +335,20 @@ static int master_asked(struct launch *l, const json_t *as)
 	return stop || preempt;
 }
 
-/* Rank 0 after a generation: the next assignment, or NULL when done. */
+/* Rank 0 after a generation: the next assignment, or NULL when done
+ * (*requeue set when the trial is not over but this job must end). */
 static json_t *next_assignment(struct launch *l, int gen, json_t *as, const struct gen_result *all,
-                               char *err, size_t errlen)
+                               int *requeue, char *err, size_t errlen)
 {
 	long long trial = json_integer_value(json_object_get(as, "trial_id"));
 	const char *token = json_string_value(json_object_get(as, "token"));
 	if (all->preempted && !master_asked(l, as)) {
 		fprintf(stderr,
 		        "det-launch: trial %lld: preempted; it resumes from its latest "
-		        "checkpoint when the job runs again\n",
-		        trial);
+		        "checkpoint when the job runs again (exit status %d asks for a "
+		        "requeue)\n",
+		        trial, LAUNCH_EXIT_REQUEUE);
+		*requeue = 1;
 		return NULL;
 	}
 	json_t *ans = launch_master_exit(l->master, token, trial, all->exit_code, all->signal,
@@ -411,7 +419,12 @@ static int run_chief(struct launch *l, char *err, size_t errlen)
 		}
 		collect_exits(l, gen, &res);
 		code = res.signal ? 128 + res.signal : res.exit_code;
-		json_t *next = next_assignment(l, gen, as, &res, err, errlen);
+		if (code == LAUNCH_EXIT_REQUEUE)
+			code = 1;
+		int requeue = 0;
+		json_t *next = next_assignment(l, gen, as, &res, &requeue, err, errlen);
+		if (requeue)
+			code = LAUNCH_EXIT_REQUEUE;
 		json_decref(as);
 		as = next;
 		gen++;

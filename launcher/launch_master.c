@@ -229,6 +229,7 @@ void launch_shipper_stop(struct launch_shipper *s, int flush_seconds)
 		return;
 	atomic_store(&s->flush_until, wall_ms() + flush_seconds * 1000L);
 	atomic_store(&s->stop, 1);
+	launch_logq_wake(s->q); /* not a second's wait for lines that will not come */
 	pthread_join(s->thread, NULL);
 	http_client_free(s->http);
 	free(s);

@@ -10,6 +10,7 @@
  * sizes checked here (a det job with a longer array spec is refused).
  */
 #include "det_policy.h"
+#include "det_policy_internal.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -21,8 +22,6 @@
 #include <strings.h>
 
 #define LINE_MAX_BYTES 1024
-#define MAX_SLOTS_LIMIT 4096
-#define MAX_EXPERIMENT_ID 2147483647u
 
 enum seen_bit {
 	SEEN_DEFAULT_SLOTS = 1u << 0,
@@ -58,8 +57,7 @@ void det_policy_conf_init(struct det_policy_conf *conf)
 	conf->requeue = 1;
 }
 
-/* Decimal without sign, leading zeros or spaces, at most max. */
-static int parse_u32(const char *s, uint32_t max, uint32_t *out)
+int det_policy_parse_u32(const char *s, uint32_t max, uint32_t *out)
 {
 	uint64_t v = 0;
 
@@ -166,10 +164,11 @@ static const struct number_key {
 	uint32_t max;
 } number_keys[] = {
     {"DefaultSlots", SEEN_DEFAULT_SLOTS, offsetof(struct det_policy_conf, default_slots),
-     MAX_SLOTS_LIMIT},
-    {"MaxSlots", SEEN_MAX_SLOTS, offsetof(struct det_policy_conf, max_slots), MAX_SLOTS_LIMIT},
+     DET_POLICY_MAX_SLOTS_LIMIT},
+    {"MaxSlots", SEEN_MAX_SLOTS, offsetof(struct det_policy_conf, max_slots),
+     DET_POLICY_MAX_SLOTS_LIMIT},
     {"MaxSlotsPerNode", SEEN_PER_NODE, offsetof(struct det_policy_conf, max_slots_per_node),
-     MAX_SLOTS_LIMIT},
+     DET_POLICY_MAX_SLOTS_LIMIT},
     {"DefaultTimeLimit", SEEN_TIME_LIMIT, offsetof(struct det_policy_conf, default_time_limit_min),
      365u * 24 * 60},
     {"MaxArrayThrottle", SEEN_THROTTLE, offsetof(struct det_policy_conf, max_array_throttle),
@@ -184,7 +183,7 @@ static int parse_number_key(struct det_policy_conf *conf, const struct number_ke
 
 	if (once(conf, key->seen_bit, key->name, where, lineno, err, errlen) < 0)
 		return -1;
-	if (parse_u32(v, key->max, dst) < 0) {
+	if (det_policy_parse_u32(v, key->max, dst) < 0) {
 		set_err(err, errlen, "%s:%u: %s wants a number from 0 to %u, got '%s'", where,
 		        lineno, key->name, key->max, v);
 		return -1;
@@ -319,7 +318,7 @@ static const char *env_get(const struct det_job_in *job, const char *name)
 	return NULL;
 }
 
-static const struct det_pool *find_pool(const struct det_policy_conf *conf, const char *name)
+const struct det_pool *det_policy_find_pool(const struct det_policy_conf *conf, const char *name)
 {
 	for (size_t i = 0; i < conf->npools; i++)
 		if (!strcmp(conf->pools[i].name, name))
@@ -340,7 +339,7 @@ static int rewrite_throttle(const struct det_policy_conf *conf, const char *inx,
 		        DET_POLICY_ARRAY_INX_MAX);
 		return -1;
 	}
-	if (pct && parse_u32(pct + 1, 0xffffffffu, &throttle) < 0) {
+	if (pct && det_policy_parse_u32(pct + 1, 0xffffffffu, &throttle) < 0) {
 		set_err(err, errlen, "det job array throttle '%s' is not a number", pct + 1);
 		return -1;
 	}
@@ -351,9 +350,8 @@ static int rewrite_throttle(const struct det_policy_conf *conf, const char *inx,
 	return 0;
 }
 
-/* Slots -> gres per node, tasks and nodes. */
-static void shape(const struct det_policy_conf *conf, const struct det_pool *pool, uint32_t slots,
-                  struct det_job_out *out)
+void det_policy_shape(const struct det_policy_conf *conf, const struct det_pool *pool,
+                      uint32_t slots, struct det_job_out *out)
 {
 	uint32_t nodes = 1, per_node = slots;
 
@@ -375,7 +373,7 @@ static void shape(const struct det_policy_conf *conf, const struct det_pool *poo
 		         conf->gpu_gres, per_node);
 }
 
-static void out_init(struct det_job_out *out)
+void det_policy_out_init(struct det_job_out *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->time_limit_min = DET_POLICY_NO_VAL;
@@ -384,8 +382,7 @@ static void out_init(struct det_job_out *out)
 	out->tasks_per_node = DET_POLICY_NO_VAL;
 }
 
-/* Without PoolPartition lines the job keeps its partition and slots are GPUs. */
-static const struct det_pool no_pool_map = {.gpu = 1};
+const struct det_pool det_policy_no_pool_map = {.gpu = 1};
 
 int det_policy_apply(const struct det_policy_conf *conf, const struct det_job_in *job,
                      struct det_job_out *out, char *err, size_t errlen)
@@ -396,14 +393,15 @@ int det_policy_apply(const struct det_policy_conf *conf, const struct det_job_in
 	const struct det_pool *pool = NULL;
 	uint32_t slots = conf->default_slots;
 
-	out_init(out);
+	det_policy_out_init(out);
 	if (!exp)
 		return 0;
-	if (parse_u32(exp, MAX_EXPERIMENT_ID, &out->experiment_id) < 0 || out->experiment_id == 0) {
+	if (det_policy_parse_u32(exp, DET_POLICY_MAX_EXPERIMENT_ID, &out->experiment_id) < 0 ||
+	    out->experiment_id == 0) {
 		set_err(err, errlen, "det experiment id '%.64s' is not a positive integer", exp);
 		return -1;
 	}
-	if (slots_s && parse_u32(slots_s, MAX_SLOTS_LIMIT, &slots) < 0) {
+	if (slots_s && det_policy_parse_u32(slots_s, DET_POLICY_MAX_SLOTS_LIMIT, &slots) < 0) {
 		set_err(err, errlen, "det experiment %u: slots per trial '%.32s' is not a number",
 		        out->experiment_id, slots_s);
 		return -1;
@@ -415,7 +413,7 @@ int det_policy_apply(const struct det_policy_conf *conf, const struct det_job_in
 		return -1;
 	}
 	if (pool_name && *pool_name) {
-		pool = find_pool(conf, pool_name);
+		pool = det_policy_find_pool(conf, pool_name);
 		if (!pool) {
 			set_err(err, errlen, "det experiment %u: unknown resource pool '%.64s'",
 			        out->experiment_id, pool_name);
@@ -434,7 +432,7 @@ int det_policy_apply(const struct det_policy_conf *conf, const struct det_job_in
 	         pool ? pool->name : "-", slots);
 	if (pool)
 		snprintf(out->partition, sizeof(out->partition), "%s", pool->partition);
-	shape(conf, pool ? pool : &no_pool_map, slots, out);
+	det_policy_shape(conf, pool ? pool : &det_policy_no_pool_map, slots, out);
 	if (job->time_limit_min == DET_POLICY_NO_VAL && conf->default_time_limit_min)
 		out->time_limit_min = conf->default_time_limit_min;
 	out->requeue = conf->requeue;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #define DET_POLICY_NO_VAL 0xfffffffeu /* Slurm's NO_VAL: a number left unset */
+#define DET_POLICY_NO_VAL16 0xfffeu   /* Slurm's NO_VAL16 */
 #define DET_POLICY_MAX_POOLS 64
 #define DET_POLICY_NAME_MAX 64        /* pool, partition, gres names incl. NUL */
 #define DET_POLICY_ARRAY_INX_MAX 4096 /* longest array spec a det job may carry */
@@ -77,5 +78,40 @@ int det_policy_conf_parse(struct det_policy_conf *conf, const char *text, const 
  * -1 with err when the det job breaks the policy (the message sbatch shows). */
 int det_policy_apply(const struct det_policy_conf *conf, const struct det_job_in *job,
                      struct det_job_out *out, char *err, size_t errlen);
+
+/* An update of an existing job (scontrol update, slurm_update_job): the
+ * job's admin comment as it stands (job_submit_det's mark of det jobs) and
+ * the fields the update sets (NULL or DET_POLICY_NO_VAL16 when untouched). */
+struct det_modify_in {
+	const char *admin_comment;     /* the job's, "det-slurm experiment=..." on det jobs */
+	const char *new_name;          /* JobName= */
+	const char *new_partition;     /* Partition= */
+	const char *new_tres_per_node; /* Gres= / TresPerNode= */
+	const char *new_admin_comment; /* AdminComment= */
+	const char *new_array_inx;     /* ArrayTaskThrottle=N arrives as "N" */
+	uint16_t new_requeue;          /* Requeue=0|1 */
+};
+
+/* Why an update was refused; job_submit_det maps it to a Slurm error code. */
+enum det_modify_refusal {
+	DET_MODIFY_OK = 0,
+	DET_MODIFY_FIELD,     /* name, admin comment or requeue of a det job */
+	DET_MODIFY_PARTITION, /* a partition other than the pool's */
+	DET_MODIFY_GRES,      /* slots of a trial changed */
+	DET_MODIFY_THROTTLE,  /* a throttle that is not a number */
+};
+
+struct det_modify_out {
+	int is_det; /* 0: not a det job, leave the update alone */
+	uint32_t experiment_id;
+	char array_inx[16]; /* the capped throttle to put in place; "" to leave */
+	enum det_modify_refusal refusal;
+};
+
+/* Decide for one update: 0 with out filled (out->array_inx set when the
+ * throttle is capped), or -1 with out->refusal and err (the reason, for
+ * slurmctld's log) when the update would take a det job out of policy. */
+int det_policy_modify(const struct det_policy_conf *conf, const struct det_modify_in *in,
+                      struct det_modify_out *out, char *err, size_t errlen);
 
 #endif

@@ -2,8 +2,9 @@
 /*
  * job_submit/det: slurmctld plugin that applies det.conf's policy to det jobs
  * (jobs whose spank job env carries DET_EXPERIMENT_ID, set by spank_det) and
- * leaves every other job alone. The policy itself is det_policy.c; this file
- * is the thin shell between it and job_desc_msg_t.
+ * leaves every other job alone, at submission and at every update. The policy
+ * itself is det_policy.c and det_policy_modify.c; this file is the thin shell
+ * between it and job_desc_msg_t.
  *
  * Main data structure: one struct det_policy_conf loaded at init (the
  * plugin's only state). Non-obvious decision: built against the public
@@ -12,6 +13,7 @@
  * its own allocator (slurm_xstrdup) because slurmctld frees it with xfree.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,8 +171,98 @@ int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
 	return SLURM_SUCCESS;
 }
 
-/* Updates (scontrol update) are not det submissions: let them through. */
+/*
+ * The first fields of slurmctld's job_record_t and job_array_struct_t
+ * (slurmctld.h, not a public header). slurmctld loads this plugin only when
+ * it was built for its exact version; these fields have kept their place for
+ * many releases (offsets checked against 22.05's slurmctld), and the magic
+ * cookie is checked before anything else is read.
+ */
+struct det_job_array_head {
+	uint32_t task_cnt;
+	void *task_id_bitmap;
+	char *task_id_str;
+	uint32_t array_flags;
+	uint32_t max_run_tasks; /* the array's throttle; 0 is no limit */
+};
+
+struct det_job_record_head {
+	uint32_t magic;
+	char *account;
+	char *admin_comment;
+	char *alias_list;
+	char *alloc_node;
+	uint16_t alloc_resp_port;
+	uint32_t alloc_sid;
+	uint32_t array_job_id;
+	uint32_t array_task_id;
+	struct det_job_array_head *array_recs; /* only in an array's meta record */
+};
+#define DET_JOB_RECORD_MAGIC 0xf0b7392cu
+
+#if defined(__x86_64__) || defined(__aarch64__)
+_Static_assert(offsetof(struct det_job_record_head, admin_comment) == 0x10, "job_record_t");
+_Static_assert(offsetof(struct det_job_record_head, array_recs) == 0x38, "job_record_t");
+_Static_assert(offsetof(struct det_job_array_head, max_run_tasks) == 0x1c, "job_array_struct_t");
+#endif
+
+static int refusal_errno(enum det_modify_refusal refusal)
+{
+	switch (refusal) {
+	case DET_MODIFY_PARTITION:
+		return ESLURM_INVALID_PARTITION_NAME;
+	case DET_MODIFY_GRES:
+		return ESLURM_INVALID_GRES;
+	case DET_MODIFY_THROTTLE:
+		return ESLURM_BAD_TASK_COUNT;
+	case DET_MODIFY_FIELD:
+	case DET_MODIFY_OK:
+		break;
+	}
+	return ESLURM_ACCESS_DENIED;
+}
+
+/*
+ * Updates (scontrol update): det jobs stay within det.conf. Slurm 22.05 gives
+ * job_modify no way to send a message to the user, so a refusal is a Slurm
+ * error code (scontrol prints its text) and the reason goes to slurmctld's log.
+ */
 int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid)
 {
+	struct det_job_record_head *head = job_ptr;
+	struct det_modify_in in = {
+	    .new_name = job_desc->name,
+	    .new_partition = job_desc->partition,
+	    .new_tres_per_node = job_desc->tres_per_node,
+	    .new_admin_comment = job_desc->admin_comment,
+	    .new_array_inx = job_desc->array_inx,
+	    .new_requeue = job_desc->requeue,
+	};
+	struct det_modify_out out;
+	char err[512];
+
+	if (!head)
+		return SLURM_SUCCESS;
+	if (head->magic != DET_JOB_RECORD_MAGIC) {
+		slurm_error("job_submit/det: job record layout not recognised, update of job %u "
+		            "not checked (rebuild the plugin for this Slurm)",
+		            job_desc->job_id);
+		return SLURM_SUCCESS;
+	}
+	in.admin_comment = head->admin_comment;
+	if (det_policy_modify(&policy_conf, &in, &out, err, sizeof(err)) < 0) {
+		slurm_info("job_submit/det: refused update by uid %u: %s", submit_uid, err);
+		return refusal_errno(out.refusal);
+	}
+	if (out.array_inx[0]) {
+		slurm_info("job_submit/det: uid %u experiment %u: array throttle %s capped to %s",
+		           submit_uid, out.experiment_id, job_desc->array_inx, out.array_inx);
+		replace_str(&job_desc->array_inx, out.array_inx);
+		/* slurmctld 22.05 applies ArrayTaskThrottle before it calls
+		 * job_modify, so the cap goes into the record itself too. */
+		if (head->array_recs)
+			head->array_recs->max_run_tasks =
+			    (uint32_t)strtoul(out.array_inx, NULL, 10);
+	}
 	return SLURM_SUCCESS;
 }

@@ -24,7 +24,8 @@ slurm_plugin_spank_det_la_LIBADD = common/libdethttp.la $(CURL_LIBS) $(JANSSON_L
 EXTRA_slurm_plugin_spank_det_la_DEPENDENCIES = slurm-plugin/spank_det.map
 
 slurm_plugin_job_submit_det_la_SOURCES = slurm-plugin/job_submit_det.c \
-	slurm-plugin/det_policy.c slurm-plugin/det_policy.h
+	slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
+	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h
 slurm_plugin_job_submit_det_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DDET_SLURM_CONF_DEFAULT='"$(detslurmconf)"'
 slurm_plugin_job_submit_det_la_LDFLAGS = $(DET_PLUGIN_LDFLAGS) \
@@ -37,7 +38,7 @@ EXTRA_DIST += slurm-plugin/spank_det.map slurm-plugin/job_submit_det.map
 check_PROGRAMS += tests/unit/test_det_policy tests/unit/test_spank_det
 TESTS += tests/unit/test_det_policy tests/unit/test_spank_det
 tests_unit_test_det_policy_SOURCES = tests/unit/test_det_policy.c slurm-plugin/det_policy.c \
-	slurm-plugin/det_policy.h
+	slurm-plugin/det_policy.h slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h
 tests_unit_test_det_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/slurm-plugin
 tests_unit_test_det_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_det_policy_LDADD = $(CMOCKA_LIBS)
@@ -47,10 +48,20 @@ tests_unit_test_spank_det_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/slurm-plugin
 tests_unit_test_spank_det_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_spank_det_LDADD = $(CMOCKA_LIBS) $(JANSSON_LIBS)
 
+check_PROGRAMS += tests/unit/test_det_policy_modify
+TESTS += tests/unit/test_det_policy_modify
+tests_unit_test_det_policy_modify_SOURCES = tests/unit/test_det_policy_modify.c \
+	slurm-plugin/det_policy.c slurm-plugin/det_policy.h slurm-plugin/det_policy_modify.c \
+	slurm-plugin/det_policy_internal.h
+tests_unit_test_det_policy_modify_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/slurm-plugin
+tests_unit_test_det_policy_modify_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_det_policy_modify_LDADD = $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/unit/test_job_submit_det
 TESTS += tests/unit/test_job_submit_det
 tests_unit_test_job_submit_det_SOURCES = tests/unit/test_job_submit_det.c \
 	slurm-plugin/job_submit_det.c slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
+	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h \
 	tests/unit/slurmctld_host.c tests/unit/slurmctld_host.h
 tests_unit_test_job_submit_det_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/slurm-plugin \
 	-I$(top_srcdir)/tests/unit

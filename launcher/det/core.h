@@ -109,7 +109,8 @@ int det_core_early_exit(struct det_core *core, enum det_core_exit_reason reason,
                         size_t errlen);
 
 /* 1 when the trial should checkpoint and exit now (preemption, a user's
- * kill, the searcher's stop); 0 otherwise. Cheap enough to call every batch. */
+ * kill, the searcher's stop, a SIGTERM under det-launch, which init blocks
+ * when nothing handles it); 0 otherwise. Cheap enough to call every batch. */
 int det_core_should_preempt(struct det_core *core);
 
 /* Start a checkpoint: a fresh temporary directory to write files into. */

@@ -5,6 +5,7 @@ preemption and the searcher operation, all under DET_LOCAL_DIR."""
 import hashlib
 import json
 import os
+import signal
 
 import determined as det
 from determined.core._checkpoint import CheckpointError
@@ -73,6 +74,17 @@ class OffClusterTest(EnvTestCase):
             self.assertTrue(core.preempt.should_preempt())
             os.unlink(path)
             self.assertTrue(core.preempt.should_preempt())
+
+    def test_sigterm_under_det_launch_is_a_preemption(self):
+        os.environ["DET_PREEMPT_FILE"] = os.path.join(self.dir, "never-created")
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        try:
+            with det.core.init() as core:
+                self.assertFalse(core.preempt.should_preempt())
+                os.kill(os.getpid(), signal.SIGTERM)  # handled: the test lives on
+                self.assertTrue(core.preempt.should_preempt())
+        finally:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     def test_checkpoint_round_trip_with_checksums(self):
         with det.core.init() as core:

@@ -3,11 +3,13 @@
 # A throwaway Slurm cluster on this machine for the integration tests:
 # munged, slurmctld and four slurmd (nodes n1..n4, two fake GPUs each), all on
 # private ports and paths under DIR, with det-slurm's SPANK and job_submit
-# plugins configured. Needs root (slurmd and mknod); no systemd.
+# plugins configured. Partitions gpu (default) and cpu; RequeueExit=75 as
+# doc/admin.md asks. Needs root (slurmd and mknod); no systemd.
 #
 #   cluster.sh start DIR          start, wait until all nodes are idle, print the env
 #   cluster.sh stop DIR           stop everything that start DIR started
 #   cluster.sh run DIR -- CMD...  start, run CMD with the env, stop; CMD's status
+#   cluster.sh restart-ctld DIR   restart slurmctld alone (jobs keep running)
 #
 # Every daemon runs in the foreground of its own session and its pid goes to
 # DIR/run/*.pid, so stop kills exactly what start began (and the job processes
@@ -19,6 +21,9 @@
 #                    (default: $top_builddir/slurm-plugin/.libs)
 #   DET_SPANK_ARGS   plugstack arguments for spank_det.so (default: none)
 #   DET_CONF_FILE    det.conf for job_submit_det (default: a test policy)
+#   DET_PREEMPT_PARTITION  also a partition of that name whose jobs preempt
+#                    the others' (PreemptType=preempt/partition_prio,
+#                    PreemptMode=REQUEUE)
 #   DET_MAX_ARRAY_SIZE  MaxArraySize (default 10001)
 #   SLURM_PLUGIN_DIR Slurm's own plugin folder (default: found next to auth_munge.so)
 set -u
@@ -29,7 +34,7 @@ die() {
 }
 
 usage() {
-	echo "usage: cluster.sh start DIR | stop DIR | run DIR -- CMD..." >&2
+	echo "usage: cluster.sh start DIR | stop DIR | restart-ctld DIR | run DIR -- CMD..." >&2
 	exit 2
 }
 
@@ -126,6 +131,7 @@ write_configs() {
 		JobCompLoc=$dir/log/jobcomp.txt
 		MaxArraySize=${DET_MAX_ARRAY_SIZE:-10001}
 		GresTypes=gpu
+		RequeueExit=75
 		SchedulerParameters=sched_interval=1,sched_min_interval=100000
 		KillWait=5
 		MinJobAge=300
@@ -136,6 +142,13 @@ write_configs() {
 		PartitionName=gpu Nodes=n[1-4] Default=YES MaxTime=INFINITE State=UP
 		PartitionName=cpu Nodes=n[1-4] MaxTime=INFINITE State=UP
 	EOF
+	if [ -n "${DET_PREEMPT_PARTITION:-}" ]; then
+		cat >>"$dir/slurm.conf" <<-EOF
+			PreemptType=preempt/partition_prio
+			PreemptMode=REQUEUE
+			PartitionName=$DET_PREEMPT_PARTITION Nodes=n[1-4] MaxTime=INFINITE State=UP PriorityTier=10
+		EOF
+	fi
 	: >"$dir/gres.conf"
 	echo "AutoDetect=off" >>"$dir/gres.conf"
 	for i in 1 2 3 4; do
@@ -317,6 +330,21 @@ cmd_stop() {
 	return 0
 }
 
+# Stop slurmctld and start it again on its saved state (jobs keep running);
+# 1 when it does not answer within 30 s.
+cmd_restart_ctld() {
+	[ -e "$dir/run/slurmctld.pid" ] || die "no cluster running in $dir"
+	kill_pidfile "$dir/run/slurmctld.pid"
+	export SLURM_CONF=$dir/slurm.conf
+	export DET_SLURM_CONF=$dir/det.conf
+	spawn slurmctld slurmctld -D -f "$dir/slurm.conf"
+	for _ in $(seq 1 300); do
+		timeout 5 scontrol ping 2>/dev/null | grep -q 'is UP' && return 0
+		sleep 0.1
+	done
+	die "slurmctld did not come back (see $dir/log/slurmctld.log)"
+}
+
 [ $# -ge 2 ] || usage
 action=$1
 dir=$2
@@ -336,6 +364,9 @@ start)
 	;;
 stop)
 	cmd_stop
+	;;
+restart-ctld)
+	cmd_restart_ctld
 	;;
 run)
 	[ "${1:-}" = "--" ] || usage

@@ -61,6 +61,8 @@ slurm_cleanup() {
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
+	# what master-lib.sh started on the master's behalf
+	if declare -F master_cleanup >/dev/null; then master_cleanup; fi
 	if [ -n "${test_dir:-}" ]; then
 		"$slurm_tests_dir/cluster.sh" stop "$test_dir/cluster" >/dev/null 2>&1
 		if [ "$tap_failed" = 0 ] && [ -z "${DET_KEEP_TEST_DIR:-}" ]; then

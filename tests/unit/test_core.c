@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +318,25 @@ static void test_preempt_file_makes_should_preempt_sticky(void **state)
 	det_core_free(c);
 }
 
+static void test_sigterm_under_det_launch_is_a_preemption(void **state)
+{
+	struct fixture *f = *state;
+	char path[128];
+	sigset_t set;
+	snprintf(path, sizeof(path), "%s/preempt-never-created", f->dir);
+	setenv("DET_PREEMPT_FILE", path, 1);
+	struct det_core *c = init_ok();
+	assert_false(det_core_should_preempt(c));
+	assert_int_equal(raise(SIGTERM), 0); /* held, so the process lives on */
+	assert_true(det_core_should_preempt(c));
+	det_core_free(c);
+	/* take the pending signal and give the mask back to the other tests */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	assert_int_equal(sigwaitinfo(&set, NULL), SIGTERM);
+	assert_int_equal(sigprocmask(SIG_UNBLOCK, &set, NULL), 0);
+}
+
 static void write_file(const char *dir, const char *name, const char *text)
 {
 	char path[512];
@@ -476,6 +496,7 @@ int main(void)
 	    T(test_progress_range_checked_and_recorded),
 	    T(test_early_exit_leaves_reason_for_the_launcher),
 	    T(test_preempt_file_makes_should_preempt_sticky),
+	    T(test_sigterm_under_det_launch_is_a_preemption),
 	    T(test_checkpoint_commit_renames_and_records_checksums),
 	    T(test_restore_finds_changed_truncated_and_missing_files),
 	    T(test_restore_refuses_ids_that_are_not_uuids),

@@ -4,7 +4,8 @@
  * tests/unit/slurmctld_host.c as its allocator and logger): init reads and
  * checks det.conf, job_submit rewrites job_desc_msg_t fields of det jobs with
  * the host's allocator, refuses with *err_msg, and leaves other jobs as they
- * are. The real slurmctld runs the same code in tests/slurm/job_submit.sh.
+ * are; job_modify caps det jobs' throttles and refuses out-of-policy updates. The real slurmctld
+ * runs the same code in tests/slurm/job_submit.sh.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -150,12 +151,110 @@ static void test_over_policy_refused_with_err_msg(void **state)
 	fini();
 }
 
-static void test_job_modify_passes(void **state)
+/* The heads of slurmctld's job record and array record, as job_modify reads them. */
+struct array_head {
+	uint32_t task_cnt;
+	void *task_id_bitmap;
+	char *task_id_str;
+	uint32_t array_flags;
+	uint32_t max_run_tasks;
+	char rest[64];
+};
+
+struct record_head {
+	uint32_t magic;
+	char *account;
+	char *admin_comment;
+	char *alias_list;
+	char *alloc_node;
+	uint16_t alloc_resp_port;
+	uint32_t alloc_sid;
+	uint32_t array_job_id;
+	uint32_t array_task_id;
+	struct array_head *array_recs;
+	char rest[256];
+};
+
+/* An update as scontrol sends it: nothing set but what the test sets. */
+static void update_init(job_desc_msg_t *job)
 {
+	memset(job, 0, sizeof(*job));
+	job->job_id = 42;
+	job->requeue = NO_VAL16;
+}
+
+static void test_job_modify_caps_det_throttle(void **state)
+{
+	char path[256];
+	char comment[] = "det-slurm experiment=12 pool=default slots=1";
+	struct array_head array = {.max_run_tasks = 50}; /* slurmctld already applied it */
+	struct record_head rec = {
+	    .magic = 0xf0b7392cu, .admin_comment = comment, .array_recs = &array};
 	job_desc_msg_t job;
 
-	memset(&job, 0, sizeof(job));
+	assert_int_equal(init_with(good_conf, path, sizeof(path)), SLURM_SUCCESS);
+	update_init(&job);
+	assert_int_equal(job_modify(&job, &rec, 0), SLURM_SUCCESS); /* e.g. a hold */
+	job.array_inx = slurm_xstrdup("50");
+	assert_int_equal(job_modify(&job, &rec, 1000), SLURM_SUCCESS);
+	assert_string_equal(job.array_inx, "4");
+	assert_int_equal(array.max_run_tasks, 4);
+	assert_non_null(strstr(slurmctld_host_last_log(), "array throttle 50 capped to 4"));
+	slurm_xfree((void **)&job.array_inx);
+
+	/* The same update of a job that is not a det job passes as it is. */
+	rec.admin_comment = NULL;
+	array.max_run_tasks = 50;
+	job.array_inx = slurm_xstrdup("50");
+	assert_int_equal(job_modify(&job, &rec, 1000), SLURM_SUCCESS);
+	assert_string_equal(job.array_inx, "50");
+	assert_int_equal(array.max_run_tasks, 50);
+	slurm_xfree((void **)&job.array_inx);
+	fini();
+}
+
+static void test_job_modify_refusals_are_slurm_errors(void **state)
+{
+	char path[256];
+	char comment[] = "det-slurm experiment=12 pool=default slots=1";
+	struct record_head rec = {.magic = 0xf0b7392cu, .admin_comment = comment};
+	char name[] = "renamed", part[] = "gpu-big", gres[] = "gres:gpu:3";
+	job_desc_msg_t job;
+
+	assert_int_equal(init_with(good_conf, path, sizeof(path)), SLURM_SUCCESS);
+	update_init(&job);
+	job.name = name;
+	assert_int_equal(job_modify(&job, &rec, 1000), ESLURM_ACCESS_DENIED);
+	assert_non_null(strstr(slurmctld_host_last_log(),
+	                       "refused update by uid 1000: det experiment 12: the job "
+	                       "name stays 'det-e12'"));
+	update_init(&job);
+	job.partition = part;
+	assert_int_equal(job_modify(&job, &rec, 1000), ESLURM_INVALID_PARTITION_NAME);
+	update_init(&job);
+	job.tres_per_node = gres;
+	assert_int_equal(job_modify(&job, &rec, 1000), ESLURM_INVALID_GRES);
+	update_init(&job);
+	job.requeue = 0;
+	assert_int_equal(job_modify(&job, &rec, 1000), ESLURM_ACCESS_DENIED);
+	fini();
+}
+
+static void test_job_modify_unknown_record_layout_passes(void **state)
+{
+	char path[256];
+	char comment[] = "det-slurm experiment=12 pool=default slots=1";
+	struct record_head rec = {.magic = 0x12345678u, .admin_comment = comment};
+	char name[] = "renamed";
+	job_desc_msg_t job;
+
+	assert_int_equal(init_with(good_conf, path, sizeof(path)), SLURM_SUCCESS);
+	update_init(&job);
+	job.name = name;
+	assert_int_equal(job_modify(&job, &rec, 0), SLURM_SUCCESS);
+	assert_non_null(strstr(slurmctld_host_last_log(), "job record layout not recognised"));
 	assert_int_equal(job_modify(&job, NULL, 0), SLURM_SUCCESS);
+	fini();
 }
 
 int main(void)
@@ -166,7 +265,9 @@ int main(void)
 	    cmocka_unit_test(test_non_det_job_untouched),
 	    cmocka_unit_test(test_det_job_rewritten),
 	    cmocka_unit_test(test_over_policy_refused_with_err_msg),
-	    cmocka_unit_test(test_job_modify_passes),
+	    cmocka_unit_test(test_job_modify_caps_det_throttle),
+	    cmocka_unit_test(test_job_modify_refusals_are_slurm_errors),
+	    cmocka_unit_test(test_job_modify_unknown_record_layout_passes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,14 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Preemption (``core_context.preempt``): the trial asks whether to stop now.
 
-Three sources say yes: det-launch's preempt file (a SIGTERM/SIGUSR1 to the
-job, or the master's signals long poll, which det-launch holds), a metrics
-answer with stop or preempt, and, without det-launch, an occasional poll of
-the master's signals. The chief decides and tells the workers, so all ranks
+Four sources say yes: det-launch's preempt file (a SIGTERM/SIGUSR1 to the
+job, or the master's signals long poll, which det-launch holds), a SIGTERM
+to the trial itself under det-launch, a metrics answer with stop or preempt,
+and, without det-launch, an occasional poll of the master's signals. The chief decides and tells the workers, so all ranks
 agree (call it from every rank, as in Determined)."""
 
 import enum
 import os
+import signal
+import threading
 import time
 
 SIGNAL_POLL_SECONDS = 10
@@ -29,6 +31,23 @@ class PreemptContext:
         self._last_poll = 0.0
         info = sink.info
         self._file = (info.preempt_file if info else None) or os.environ.get("DET_PREEMPT_FILE")
+        if self._file:
+            self._catch_sigterm()
+
+    def _catch_sigterm(self):
+        """Under det-launch, SIGTERM to the trial itself is a preemption request
+        too: Slurm sends it to every process of a step that it requeues or
+        preempts, not only to det-launch. Only where nobody else handles it."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        try:
+            if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+                signal.signal(signal.SIGTERM, self._on_sigterm)
+        except (ValueError, OSError):
+            pass
+
+    def _on_sigterm(self, signum, frame):
+        self._flag = True
 
     def _note_master_says_stop(self):
         self._flag = True
