@@ -4,7 +4,8 @@
  * call with errors mapped to exit codes, text tables. Tokens are kept per
  * master address in a 0600 JSON file, so one user can talk to several
  * masters; on the master's Unix socket no token is needed (the kernel
- * vouches for the uid).
+ * vouches for the uid), and over TCP without a token every request carries a
+ * MUNGE credential when munged runs here (the cluster's identity).
  */
 #include "client.h"
 
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "http_client.h"
+#include "munge_cred.h"
 
 int cli_auth_path(char *buf, size_t len)
 {
@@ -100,8 +102,14 @@ struct http_client *cli_client(struct cli_ctx *ctx)
 		snprintf(auth, sizeof(auth), "Bearer %s", use);
 	struct http_client *c = http_client_new(ctx->master, use ? auth : NULL, err, sizeof(err));
 	free(tok);
-	if (!c)
+	if (!c) {
 		fprintf(stderr, "det: %s\n", err);
+		return NULL;
+	}
+	/* Over TCP without a token: who munged says we are (on a cluster). */
+	const char *munge = use || !strncmp(ctx->master, "unix:", 5) ? NULL : cli_munge_socket();
+	if (munge)
+		http_client_set_auth_source(c, cli_munge_auth, (void *)munge);
 	return c;
 }
 

@@ -19,6 +19,8 @@ struct http_client {
 	char *base_url;    /* "http://host:port" or "http://localhost" */
 	char *unix_socket; /* NULL for TCP */
 	char *auth_header; /* "Authorization: ..." or NULL */
+	http_client_auth_fn auth_fn; /* fresh credential per request, or NULL */
+	void *auth_arg;
 	long timeout_ms;
 	size_t max_response;
 };
@@ -151,6 +153,12 @@ int http_client_set_auth(struct http_client *c, const char *auth)
 	return 0;
 }
 
+void http_client_set_auth_source(struct http_client *c, http_client_auth_fn fn, void *arg)
+{
+	c->auth_fn = fn;
+	c->auth_arg = arg;
+}
+
 void http_client_set_timeout_ms(struct http_client *c, long timeout_ms)
 {
 	c->timeout_ms = timeout_ms < 0 ? 0 : timeout_ms;
@@ -193,6 +201,16 @@ int http_client_request(struct http_client *c, const char *method, const char *p
 	if (!valid_path(path)) {
 		snprintf(err, errlen, "invalid request path");
 		goto fail;
+	}
+	if (c->auth_fn) {
+		/* A credential that is good for one request only (MUNGE refuses replays). */
+		char value[HTTP_CLIENT_MAX_AUTH_BYTES];
+		if (c->auth_fn(c->auth_arg, value, sizeof(value), err, errlen) != 0)
+			goto fail;
+		if (http_client_set_auth(c, value) < 0) {
+			snprintf(err, errlen, "credential: malformed or out of memory");
+			goto fail;
+		}
 	}
 	if (asprintf(&url, "%s%s", c->base_url, path) < 0) {
 		url = NULL;

@@ -33,6 +33,14 @@ void http_client_free(struct http_client *c);
 /* Replace the Authorization header value (NULL removes it). 0 or -1 (no memory). */
 int http_client_set_auth(struct http_client *c, const char *auth);
 
+#define HTTP_CLIENT_MAX_AUTH_BYTES 4096 /* largest Authorization value a source may give */
+
+/* Fills buf with a full Authorization value; 0, or -1 with err (no request is sent). */
+typedef int (*http_client_auth_fn)(void *arg, char *buf, size_t len, char *err, size_t errlen);
+
+/* Ask fn for a fresh Authorization value before every request (NULL: no source). */
+void http_client_set_auth_source(struct http_client *c, http_client_auth_fn fn, void *arg);
+
 /* Per-request total timeout in milliseconds (default 30000; 0 = none). */
 void http_client_set_timeout_ms(struct http_client *c, long timeout_ms);
 

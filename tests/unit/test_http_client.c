@@ -148,6 +148,68 @@ static void test_error_message_from_server(void **state)
 	http_client_free(c);
 }
 
+/* An auth source: a new value per request ("Munge cred-N"), failing when told to. */
+struct source {
+	int calls;
+	int fail;
+};
+
+static int count_source(void *arg, char *buf, size_t len, char *err, size_t errlen)
+{
+	struct source *src = arg;
+	src->calls++;
+	if (src->fail) {
+		snprintf(err, errlen, "no credential today");
+		return -1;
+	}
+	snprintf(buf, len, "Munge cred-%d", src->calls);
+	return 0;
+}
+
+static void test_auth_source_per_request(void **state)
+{
+	struct server s = {0};
+	struct source src = {0};
+	char err[256];
+	long status;
+	json_t *out = NULL;
+	const char *ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+	struct http_client *c = NULL;
+
+	for (int i = 1; i <= 2; i++) {
+		memset(&s, 0, sizeof(s));
+		start_tcp(&s, ok);
+		if (!c) {
+			c = client_for(&s, "Bearer stale");
+			http_client_set_auth_source(c, count_source, &src);
+		} else {
+			char addr[64];
+			snprintf(addr, sizeof(addr), "http://127.0.0.1:%d/", s.port);
+			http_client_free(c);
+			c = http_client_new(addr, NULL, err, sizeof(err));
+			assert_non_null(c);
+			http_client_set_auth_source(c, count_source, &src);
+		}
+		assert_int_equal(
+		    http_client_json(c, "GET", "/api/v1/me", NULL, &out, &status, err, sizeof(err)), 0);
+		stop(&s);
+		char want[64];
+		snprintf(want, sizeof(want), "Authorization: Munge cred-%d\r\n", i);
+		assert_non_null(strstr(s.request, want));
+		assert_null(strstr(s.request, "Bearer"));
+		json_decref(out);
+		out = NULL;
+	}
+	/* A source that fails: no request goes out, its reason is the error. */
+	src.fail = 1;
+	assert_int_equal(
+	    http_client_json(c, "GET", "/api/v1/me", NULL, &out, &status, err, sizeof(err)), -1);
+	assert_int_equal(status, 0);
+	assert_string_equal(err, "no credential today");
+	assert_int_equal(src.calls, 3);
+	http_client_free(c);
+}
+
 static void test_unix_socket(void **state)
 {
 	struct server s = {0};
@@ -256,6 +318,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json_round_trip),
 	    cmocka_unit_test(test_error_message_from_server),
+	    cmocka_unit_test(test_auth_source_per_request),
 	    cmocka_unit_test(test_unix_socket),
 	    cmocka_unit_test(test_timeout),
 	    cmocka_unit_test(test_response_bound),
