@@ -37,7 +37,7 @@ static int trial_exists(struct app *a, int64_t id, int64_t *exp_id, int64_t *own
 {
 	struct exp_rt *e = NULL;
 	pthread_mutex_lock(&a->lock);
-	json_t *t = exp_trial_locked(a, id, &e);
+	struct exp_trial *t = exp_trial_locked(a, id, &e);
 	if (t && exp_id)
 		*exp_id = e->id;
 	if (t && owner)
@@ -50,7 +50,7 @@ void api_trial_get(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	struct exp_rt *e = NULL;
 	pthread_mutex_lock(&a->lock);
-	json_t *t = exp_trial_locked(a, c->id, &e);
+	struct exp_trial *t = exp_trial_locked(a, c->id, &e);
 	json_t *v = t ? exp_trial_view(t) : NULL;
 	pthread_mutex_unlock(&a->lock);
 	if (!v)

@@ -28,8 +28,8 @@ void exp_free_all(struct app *a);
 /* Find an experiment (lock held). */
 struct exp_rt *exp_find_locked(struct app *a, int64_t id);
 
-/* Find a trial row and its experiment (lock held); NULL when unknown. */
-json_t *exp_trial_locked(struct app *a, int64_t trial_id, struct exp_rt **e);
+/* Find a trial and its experiment (lock held); NULL when unknown. */
+struct exp_trial *exp_trial_locked(struct app *a, int64_t trial_id, struct exp_rt **e);
 
 /* Create from YAML text and a model definition; *out gets the experiment view. */
 int exp_create(struct app *a, const struct principal *p, const char *yaml, size_t ylen,
@@ -82,8 +82,7 @@ int exp_trial_signals(struct app *a, int64_t trial_id, int *stop, int *preempt);
 /* 1 when the trial has ended (or is unknown) (takes the lock). */
 int exp_trial_over(struct app *a, int64_t trial_id);
 
-/* JSON views (lock held): an experiment summary, a trial. New references. */
+/* JSON view of an experiment summary (lock held); new reference. */
 json_t *exp_view_locked(struct exp_rt *e, int with_config);
-json_t *exp_trial_view(json_t *trial);
 
 #endif

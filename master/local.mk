@@ -10,6 +10,7 @@ master_libdetmaster_la_SOURCES = \
 	master/fsm.c master/fsm.h master/auth.c master/auth_munge.c master/auth.h master/app.c \
 	master/ckpt_gc.c master/ckpt_gc.h \
 	master/rm.h master/rm_local.c master/app.h master/exp.c master/exp.h \
+	master/exp_trial.c master/exp_trial.h \
 	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c \
 	master/api_alloc.c
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h

@@ -47,6 +47,15 @@ body '.metrics[].steps_completed' | sort -u >"$work/stored"
 cat "$work"/acked.* | sort -u >"$work/acked"
 missing=$(comm -23 "$work/acked" "$work/stored" | wc -l)
 eq "every acknowledged report is stored after restart" 0 "$missing"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" \
+	"$base/trials/$tid/signals?timeout_seconds=0")
+eq "the trial's token still authenticates after the restart" 200 "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${tok}0" \
+	"$base/trials/$tid/signals?timeout_seconds=0")
+eq "a wrong trial token is refused after the restart" 401 "$code"
+sock GET "/trials/$tid" >/dev/null
+eq "the trial keeps its id and hparams after the restart" "$tid object" \
+	"$(body '"\(.trial.id) \(.trial.hparams | type)"')"
 sock POST "/experiments/$e/kill" >/dev/null
 
 # --- 2: an experiment continues across kill -9 ---
