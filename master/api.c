@@ -574,6 +574,13 @@ static void handle(void *ctx, const struct http_request *req, struct http_reply 
 	struct app *a = ctx;
 	struct api_call c = {.req = req};
 	int mm;
+
+	if (req->slot && req->slot->ptr) {
+		/* Dispatched again after a hold: the handler's work is done. */
+		struct api_pending *p = req->slot->ptr;
+		p->finish(a, p, rep);
+		return;
+	}
 	int r = route_find(req->method, req->path, &c.id, c.uuid, sizeof(c.uuid), &mm);
 
 	if (r < 0) {

@@ -923,14 +923,15 @@ static void signals_of(struct exp_rt *e, const struct exp_trial *t, int *stop, i
 	*preempt = ts == FSM_PAUSED || state_of(e->row) == FSM_PAUSED;
 }
 
-int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64_t steps,
-                       json_t *metrics, json_t **out, char *err, size_t errlen)
+int exp_training_begin(struct app *a, int64_t trial_id, int64_t steps, json_t *metrics,
+                       struct exp_training *w, char *err, size_t errlen)
 {
-	int status = 200, stop, preempt;
+	int status = 200;
 	struct exp_rt *e = NULL;
-	int validation = !strcmp(group, "validation");
-	json_t *before = NULL, *trow = NULL, *erow = NULL, *mrow = NULL, *tj = NULL;
 
+	memset(w, 0, sizeof(*w));
+	w->trial_id = trial_id;
+	w->steps = steps;
 	pthread_mutex_lock(&a->lock);
 	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
 	if (!t)
@@ -942,41 +943,93 @@ int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64
 		goto out;
 	}
 	int64_t new_steps = steps > t->steps_completed ? steps : t->steps_completed;
+	pthread_mutex_unlock(&a->lock);
+	w->mrow = json_pack("{s:I, s:s, s:I, s:O, s:f}", "trial_id", (json_int_t)trial_id, "grp",
+	                    "training", "steps_completed", (json_int_t)steps, "body", metrics,
+	                    "created_at", app_now());
+	w->trow = json_pack("{s:I, s:I}", "id", (json_int_t)trial_id, "steps_completed",
+	                    (json_int_t)new_steps);
+	if (!w->mrow || !w->trow) {
+		snprintf(err, errlen, "out of memory");
+		return 500;
+	}
+	w->ops[0] = (struct store_op){.kind = STORE_INSERT, .table = "metrics", .row = w->mrow};
+	w->ops[1] = (struct store_op){.kind = STORE_UPDATE, .table = "trials", .row = w->trow};
+	return 200;
+out:
+	pthread_mutex_unlock(&a->lock);
+	return status;
+}
+
+int exp_training_end(struct app *a, struct exp_training *w, int rv, const char *commit_err,
+                     json_t **out, char *err, size_t errlen)
+{
+	struct exp_rt *e = NULL;
+	int stop = 1, preempt = 0;
+
+	if (rv) {
+		if (err != commit_err)
+			snprintf(err, errlen, "%s", commit_err);
+		return 500;
+	}
+	pthread_mutex_lock(&a->lock);
+	struct exp_trial *t = exp_trial_locked(a, w->trial_id, &e);
+	if (t && w->steps > t->steps_completed)
+		t->steps_completed = w->steps;
+	if (t)
+		signals_of(e, t, &stop, &preempt);
+	pthread_mutex_unlock(&a->lock);
+	*out = json_pack("{s:b, s:b}", "stop", stop, "preempt", preempt);
+	return 200;
+}
+
+void exp_training_free(struct exp_training *w)
+{
+	json_decref(w->mrow);
+	json_decref(w->trow);
+	w->mrow = w->trow = NULL;
+}
+
+int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64_t steps,
+                       json_t *metrics, json_t **out, char *err, size_t errlen)
+{
+	int status = 200, stop, preempt;
+	struct exp_rt *e = NULL;
+	json_t *before = NULL, *erow = NULL, *mrow = NULL, *tj = NULL;
+
+	if (strcmp(group, "validation")) {
+		/* Training metrics do not touch the searcher: committed without the lock. */
+		struct exp_training w;
+		status = exp_training_begin(a, trial_id, steps, metrics, &w, err, errlen);
+		if (status == 200) {
+			int rv = store_write(a->store, w.ops, 2, err, errlen);
+			status = exp_training_end(a, &w, rv, err, out, err, errlen);
+		}
+		exp_training_free(&w);
+		return status;
+	}
+	pthread_mutex_lock(&a->lock);
+	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	if (!t)
+		goto out;
+	if (fsm_is_terminal(t->state)) {
+		snprintf(err, errlen, "trial %lld is %s", (long long)trial_id,
+		         fsm_state_name(t->state));
+		status = 409;
+		goto out;
+	}
 	mrow = json_pack("{s:I, s:s, s:I, s:O, s:f}", "trial_id", (json_int_t)trial_id, "grp",
 	                 group, "steps_completed", (json_int_t)steps, "body", metrics, "created_at",
 	                 app_now());
-	trow = json_pack("{s:I, s:I}", "id", (json_int_t)trial_id, "steps_completed",
-	                 (json_int_t)new_steps);
-	if (!mrow || !trow) {
+	if (!mrow) {
 		status = 500;
-		goto out;
-	}
-	if (!validation) {
-		/* Training metrics do not touch the searcher: commit without the lock. */
-		pthread_mutex_unlock(&a->lock);
-		struct store_op ops[] = {{.kind = STORE_INSERT, .table = "metrics", .row = mrow},
-		                         {.kind = STORE_UPDATE, .table = "trials", .row = trow}};
-		int rc = store_write(a->store, ops, 2, err, errlen);
-		pthread_mutex_lock(&a->lock);
-		if (rc) {
-			status = 500;
-			goto out;
-		}
-		t = exp_trial_locked(a, trial_id, &e);
-		if (t && steps > t->steps_completed)
-			t->steps_completed = steps;
-		if (!t) {
-			*out = json_pack("{s:b, s:b}", "stop", 1, "preempt", 0);
-			goto out;
-		}
-		signals_of(e, t, &stop, &preempt);
-		*out = json_pack("{s:b, s:b}", "stop", stop, "preempt", preempt);
 		goto out;
 	}
 	/* Validation: the searcher decides, and its snapshot goes in the same commit. */
 	enum searcher_decision d = SEARCHER_CONTINUE;
 	struct exp_trial full = *t;
-	full.steps_completed = new_steps;
+	if (steps > full.steps_completed)
+		full.steps_completed = steps;
 	if (e->searcher) {
 		before = searcher_snapshot(e->searcher);
 		if (searcher_on_validation(e->searcher, t->trial_index, metrics, &d, err, errlen)) {
@@ -1022,7 +1075,6 @@ int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64
 out:
 	pthread_mutex_unlock(&a->lock);
 	json_decref(before);
-	json_decref(trow);
 	json_decref(erow);
 	json_decref(mrow);
 	json_decref(tj);

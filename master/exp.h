@@ -55,6 +55,26 @@ int exp_claim(struct app *a, int64_t id, int task, json_t **out, char *err, size
 int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64_t steps,
                        json_t *metrics, json_t **out, char *err, size_t errlen);
 
+/* A training report in flight: exp_training_begin() checks the trial and
+ * prepares ops; the caller commits them (store_write or store_write_async);
+ * exp_training_end() then updates the trial and answers {stop, preempt}. */
+struct exp_training {
+	int64_t trial_id, steps;
+	json_t *mrow, *trow;
+	struct store_op ops[2];
+};
+
+/* Check and prepare (takes the lock briefly): 200, or an HTTP status with err. */
+int exp_training_begin(struct app *a, int64_t trial_id, int64_t steps, json_t *metrics,
+                       struct exp_training *w, char *err, size_t errlen);
+
+/* After the commit (rv 0, or -1 with commit_err): 200 with *out, or 500 (takes the lock). */
+int exp_training_end(struct app *a, struct exp_training *w, int rv, const char *commit_err,
+                     json_t **out, char *err, size_t errlen);
+
+/* Free what exp_training_begin() prepared (safe after any result). */
+void exp_training_free(struct exp_training *w);
+
 /* A completed checkpoint (takes the lock). */
 int exp_report_checkpoint(struct app *a, int64_t trial_id, const char *uuid, int64_t steps,
                           json_t *metadata, json_t *files, char *err, size_t errlen);
