@@ -513,7 +513,8 @@ static const struct api_route routes[] = {
 static int match(const char *pattern, const char *path, int64_t *id, char *uuid, size_t ulen)
 {
 	while (*pattern && *path) {
-		if (!strncmp(pattern, "{id}", 4) || !strncmp(pattern, "{uuid}", 6)) {
+		if (*pattern == '{' &&
+		    (!strncmp(pattern, "{id}", 4) || !strncmp(pattern, "{uuid}", 6))) {
 			int is_id = pattern[1] == 'i';
 			const char *end = strchr(path, '/');
 			size_t n = end ? (size_t)(end - path) : strlen(path);

@@ -96,3 +96,10 @@ fuzz-master-api: master/store_schema.h common/libdetcommon.la
 		common/libdetcommon.la $(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(YAML_LIBS) \
 		$(JANSSON_LIBS) $(LIBM) -pthread -o tests/fuzz/fuzz_master_api
 CLEANFILES += tests/fuzz/fuzz_master_api
+
+# The in-memory trial records and their index.
+check_PROGRAMS += tests/unit/test_master_exp_trial
+TESTS += tests/unit/test_master_exp_trial
+tests_unit_test_master_exp_trial_SOURCES = tests/unit/test_master_exp_trial.c
+tests_unit_test_master_exp_trial_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_exp_trial_LDADD = $(MASTER_TEST_LDADD)
