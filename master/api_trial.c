@@ -194,15 +194,25 @@ static void metrics_committed(void *arg, int rv, const char *err)
 static void metrics_finish(struct app *a, struct api_pending *p, struct http_reply *rep)
 {
 	struct metrics_pending *mp = (struct metrics_pending *)p;
-	json_t *out = NULL;
 	char err[512];
-	int status = exp_training_end(a, &mp->w, mp->rv, mp->err, &out, err, sizeof(err));
+	int stop, preempt;
+	int status =
+	    exp_training_end(a, &mp->w, mp->rv, mp->err, &stop, &preempt, err, sizeof(err));
 	if (status != 200) {
 		api_error(rep, status, "%s", err);
 		return;
 	}
 	tboard_enqueue(a->tboard, mp->w.trial_id, "training", mp->w.steps, mp->metrics);
-	api_json(rep, 200, out);
+	/* The answer of every report: written out directly, as json_dumps would. */
+	free(rep->body);
+	rep->body = malloc(40);
+	if (!rep->body) {
+		api_error(rep, 500, "out of memory");
+		return;
+	}
+	rep->len = (size_t)snprintf(rep->body, 40, "{\"stop\":%s,\"preempt\":%s}",
+	                            stop ? "true" : "false", preempt ? "true" : "false");
+	rep->status = 200;
 }
 
 /* A training report without a worker thread waiting for the commit: the

@@ -962,10 +962,9 @@ out:
 }
 
 int exp_training_end(struct app *a, struct exp_training *w, int rv, const char *commit_err,
-                     json_t **out, char *err, size_t errlen)
+                     int *stop, int *preempt, char *err, size_t errlen)
 {
 	struct exp_rt *e = NULL;
-	int stop = 1, preempt = 0;
 
 	if (rv) {
 		if (err != commit_err)
@@ -976,10 +975,11 @@ int exp_training_end(struct app *a, struct exp_training *w, int rv, const char *
 	struct exp_trial *t = exp_trial_locked(a, w->trial_id, &e);
 	if (t && w->steps > t->steps_completed)
 		t->steps_completed = w->steps;
+	*stop = 1; /* the trial is gone */
+	*preempt = 0;
 	if (t)
-		signals_of(e, t, &stop, &preempt);
+		signals_of(e, t, stop, preempt);
 	pthread_mutex_unlock(&a->lock);
-	*out = json_pack("{s:b, s:b}", "stop", stop, "preempt", preempt);
 	return 200;
 }
 
@@ -1003,7 +1003,9 @@ int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64
 		status = exp_training_begin(a, trial_id, steps, metrics, &w, err, errlen);
 		if (status == 200) {
 			int rv = store_write(a->store, w.ops, 2, err, errlen);
-			status = exp_training_end(a, &w, rv, err, out, err, errlen);
+			status = exp_training_end(a, &w, rv, err, &stop, &preempt, err, errlen);
+			if (status == 200)
+				*out = json_pack("{s:b, s:b}", "stop", stop, "preempt", preempt);
 		}
 		exp_training_free(&w);
 		return status;

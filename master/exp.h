@@ -68,9 +68,10 @@ struct exp_training {
 int exp_training_begin(struct app *a, int64_t trial_id, int64_t steps, json_t *metrics,
                        struct exp_training *w, char *err, size_t errlen);
 
-/* After the commit (rv 0, or -1 with commit_err): 200 with *out, or 500 (takes the lock). */
+/* After the commit (rv 0, or -1 with commit_err): 200 with the trial's signals
+ * (stop when it is gone), or 500 (takes the lock). */
 int exp_training_end(struct app *a, struct exp_training *w, int rv, const char *commit_err,
-                     json_t **out, char *err, size_t errlen);
+                     int *stop, int *preempt, char *err, size_t errlen);
 
 /* Free what exp_training_begin() prepared (safe after any result). */
 void exp_training_free(struct exp_training *w);
