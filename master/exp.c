@@ -1466,6 +1466,9 @@ static void *ticker_main(void *arg)
 	struct app *a = arg;
 	struct rm_task_event ev[64];
 	unsigned long ticks = 0;
+	uint64_t last_batches = 0, batches, ops;
+	double commit_s;
+	int trim_due = 0;
 
 	for (;;) {
 		pthread_mutex_lock(&a->lock);
@@ -1485,9 +1488,17 @@ static void *ticker_main(void *arg)
 			nanosleep(&ts, NULL);
 		}
 		/* Bursts of requests leave freed heap behind in every thread's
-		 * arena; hand it back to the system now and then. */
+		 * arena; hand it back to the system now and then, at a moment
+		 * without commits (a trim holds each arena's lock while it
+		 * returns pages, which would stall requests in flight). */
 		if (++ticks % TRIM_TICKS == 0)
+			trim_due = 1;
+		store_stats(a->store, &batches, &ops, &commit_s);
+		if (trim_due && batches == last_batches) {
 			malloc_trim(0);
+			trim_due = 0;
+		}
+		last_batches = batches;
 	}
 	return NULL;
 }
