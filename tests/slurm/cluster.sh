@@ -235,7 +235,8 @@ start_once() {
 	spawn munged munged -F --force --key-file="$dir/munge/munge.key" \
 		--socket="$dir/munge/munge.socket" --pid-file="$dir/munge/munged.pid" \
 		--seed-file="$dir/munge/munge.seed" --log-file="$dir/log/munged.log"
-	for i in $(seq 1 100); do
+	# munged seeds its PRNG first: seconds on a busy machine.
+	for i in $(seq 1 400); do
 		[ -S "$dir/munge/munge.socket" ] && break
 		sleep 0.05
 	done
