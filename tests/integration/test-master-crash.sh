@@ -60,13 +60,18 @@ sock POST "/experiments/$e/kill" >/dev/null
 
 # --- 1b: SIGTERM during ingest: reports waiting for their commit are
 # answered, the master exits cleanly, and every acknowledged one is stored ---
-e=$(create_exp "$work/one.yaml" false)
-sock POST "/experiments/$e/activate" >/dev/null
-sock POST "/experiments/$e/pause" >/dev/null
-sock POST "/experiments/$e/activate" >/dev/null
+# The local task claims the same trial and idles (one report per 60 s).
+cat >"$work/term.yaml" <<'YAML'
+name: ingest-term
+entrypoint: x
+searcher: {name: single, metric: val_loss, max_length: {batches: 100000000}}
+environment: {environment_variables: [FAKE_STEPS=100000000, FAKE_SLEEP=60]}
+YAML
+e=$(create_exp "$work/term.yaml")
 sock POST "/experiments/$e/claim" '{"array_task": 0}' >/dev/null
 tid=$(body .trial_id)
 tok=$(body .token)
+check "claimed a trial for the SIGTERM ingest" test -n "$tok" -a "$tok" != null
 for w in 1 2 3 4 5 6; do writer $w termacked & done
 sleep 2
 stop_master TERM
