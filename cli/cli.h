@@ -81,6 +81,14 @@ int cli_user_whoami(struct cli_ctx *ctx, int argc, char **argv);
 int cli_user_create(struct cli_ctx *ctx, int argc, char **argv);
 int cli_master_info(struct cli_ctx *ctx, int argc, char **argv);
 
+/* det agent list, det slot list, det resource-pool list (cli/cmd_cluster.c). */
+int cli_agent_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_slot_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_pool_list(struct cli_ctx *ctx, int argc, char **argv);
+
+/* det submit (cli/cmd_submit.c). */
+int cli_submit(struct cli_ctx *ctx, int argc, char **argv);
+
 /* The preview-search command (cli/cmd_preview.c). */
 int cli_cmd_preview_search(struct cli_ctx *ctx, int argc, char **argv);
 

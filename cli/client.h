@@ -42,6 +42,9 @@ void cli_print_rows(const struct cli_ctx *ctx, const json_t *value, const json_t
  * patterns. 0, or -1 with a message printed. */
 int cli_pack_dir(const char *dir, unsigned char **data, size_t *len, size_t max_bytes);
 
+/* A whole file (at most max bytes, NUL-terminated, malloc'd); NULL after printing why. */
+char *cli_read_file(const char *path, size_t max, size_t *len);
+
 /* Base64 of data (malloc'd). */
 char *cli_base64(const unsigned char *data, size_t len);
 

@@ -43,7 +43,7 @@ static const struct cli_column ckpt_cols[] = {
     {"STATE", "state"}, {"PATH", "path"},
 };
 
-static char *read_file(const char *path, size_t max, size_t *len)
+char *cli_read_file(const char *path, size_t max, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -164,7 +164,7 @@ int cli_experiment_create(struct cli_ctx *ctx, int argc, char **argv)
 		        "usage: det experiment create [--paused] [--follow] CONFIG [MODEL_DIR]\n");
 		return CLI_EXIT_USAGE;
 	}
-	yaml = read_file(argv[optind], CONFIG_MAX_BYTES, &ylen);
+	yaml = cli_read_file(argv[optind], CONFIG_MAX_BYTES, &ylen);
 	if (!yaml)
 		goto out;
 	if (argc - optind == 2) {
@@ -302,15 +302,40 @@ static int simple(struct cli_ctx *ctx, int argc, char **argv, const char *method
 	return rc;
 }
 
+/* The array tasks as Slurm sees them (state, pending reason), when there are any. */
+static int slurm_tasks(struct cli_ctx *ctx, long long id)
+{
+	static const struct cli_column cols[] = {
+	    {"TASK", "array_task"}, {"SLURM JOB", "slurm_job"}, {"SLURM STATE", "state"},
+	    {"REASON", "reason"},   {"RESTARTS", "restarts"},
+	};
+	char path[96];
+	json_t *out = NULL;
+	struct http_client *c = cli_client(ctx);
+	if (!c)
+		return CLI_EXIT_FAILURE;
+	snprintf(path, sizeof(path), "/api/v1/experiments/%lld/slurm", id);
+	int rc = cli_call(c, "GET", path, NULL, &out);
+	json_t *tasks = json_object_get(out, "tasks");
+	if (!rc && json_array_size(tasks) > 0) {
+		printf("\nSlurm array %s:\n", json_string_value(json_object_get(out, "job_id")));
+		cli_print_table(stdout, tasks, cols, sizeof(cols) / sizeof(cols[0]));
+	}
+	json_decref(out);
+	http_client_free(c);
+	return rc;
+}
+
 int cli_experiment_describe(struct cli_ctx *ctx, int argc, char **argv)
 {
 	if (ctx->output == CLI_OUTPUT_TABLE && argc == 2) {
-		/* Summary line, then the trials. */
+		/* Summary line, the trials, then the array's tasks in Slurm. */
 		int rc = simple(ctx, argc, argv, "GET", "", "experiment", NULL, 0);
 		if (rc)
 			return rc;
-		return simple(ctx, argc, argv, "GET", "/trials", "trials", trial_cols,
-		              sizeof(trial_cols) / sizeof(trial_cols[0]));
+		rc = simple(ctx, argc, argv, "GET", "/trials", "trials", trial_cols,
+		            sizeof(trial_cols) / sizeof(trial_cols[0]));
+		return rc ? rc : slurm_tasks(ctx, cli_parse_id("experiment id", argv[1]));
 	}
 	return simple(ctx, argc, argv, "GET", "", "experiment", NULL, 0);
 }

@@ -4,7 +4,8 @@
 # convenience library.
 noinst_LTLIBRARIES += cli/libdetcli.la
 cli_libdetcli_la_SOURCES = cli/cli.h cli/client.h cli/client.c cli/output.c cli/pack.c \
-	cli/cmd_experiment.c cli/cmd_trial.c cli/cmd_checkpoint.c cli/cmd_user.c
+	cli/cmd_experiment.c cli/cmd_trial.c cli/cmd_checkpoint.c cli/cmd_user.c \
+	cli/cmd_cluster.c cli/cmd_submit.c
 cli_libdetcli_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(ARCHIVE_CFLAGS)
 cli_libdetcli_la_LIBADD = common/libdethttp.la $(JANSSON_LIBS) $(ARCHIVE_LIBS)
 

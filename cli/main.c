@@ -53,6 +53,11 @@ static const struct cli_command commands[] = {
     {"user", "u", "create", cli_user_create, "[--admin] [--password-stdin] USER",
      "create a user (admins only)"},
     {"master", NULL, "info", cli_master_info, "", "master version, resource manager, nodes"},
+    {"agent", "a", "list", cli_agent_list, "", "the nodes: state, slots, CPUs, GPUs, pools"},
+    {"slot", "s", "list", cli_slot_list, "", "every slot (GPU, or CPU) and whether it is in use"},
+    {"resource-pool", "rp", "list", cli_pool_list, "", "resource pools (Slurm partitions)"},
+    {NULL, NULL, "submit", cli_submit, "CONFIG MODEL_DIR [-- SBATCH ARGS...]",
+     "create an experiment and submit its job array with sbatch as you"},
     {NULL, NULL, "preview-search", cli_cmd_preview_search, "CONFIG",
      "show the trials a config's searcher would run"},
 };

@@ -308,19 +308,47 @@ static void h_agents(struct app *a, struct api_call *c, struct http_reply *rep)
 	api_json(rep, 200, json_pack("{s:o}", "agents", nodes ? nodes : json_array()));
 }
 
+/* Pools: one per partition the nodes name (Slurm), else one "default" pool. */
 static void h_pools(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	json_t *nodes = a->rm->ops->nodes(a->rm);
-	json_int_t slots = 0;
-	size_t i;
-	json_t *n;
+	json_t *pools = json_object(), *list = json_array(), *n, *p;
+	const char *name;
+	size_t i, j;
 	json_array_foreach (nodes, i, n) {
-		slots += json_integer_value(json_object_get(n, "slots"));
+		json_t *parts = json_object_get(n, "partitions");
+		json_t *names =
+		    json_is_array(parts) ? json_incref(parts) : json_pack("[s]", "default");
+		json_array_foreach (names, j, p) {
+			if (!json_is_string(p))
+				continue;
+			json_t *pool = json_object_get(pools, json_string_value(p));
+			if (!pool) {
+				pool =
+				    json_pack("{s:O, s:I, s:I, s:I, s:s}", "name", p, "slots",
+				              (json_int_t)0, "slots_used", (json_int_t)0, "nodes",
+				              (json_int_t)0, "resource_manager", a->rm->ops->name);
+				json_object_set_new(pools, json_string_value(p), pool);
+			}
+			const char *keys[] = {"slots", "slots_used"};
+			for (int k = 0; k < 2; k++)
+				json_object_set_new(
+				    pool, keys[k],
+				    json_integer(
+				        json_integer_value(json_object_get(pool, keys[k])) +
+				        json_integer_value(json_object_get(n, keys[k]))));
+			json_object_set_new(
+			    pool, "nodes",
+			    json_integer(json_integer_value(json_object_get(pool, "nodes")) + 1));
+		}
+		json_decref(names);
 	}
+	json_object_foreach (pools, name, p) {
+		json_array_append(list, p);
+	}
+	json_decref(pools);
 	json_decref(nodes);
-	api_json(rep, 200,
-	         json_pack("{s:[{s:s, s:I, s:s}]}", "resource_pools", "name", "default", "slots",
-	                   slots, "resource_manager", a->rm->ops->name));
+	api_json(rep, 200, json_pack("{s:o}", "resource_pools", list));
 }
 
 static void h_me(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -489,6 +517,8 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/experiments/{id}/trials", api_exp_trials, API_AUTH_USER},
     {"GET", "/api/v1/experiments/{id}/checkpoints", api_exp_checkpoints, API_AUTH_USER},
     {"GET", "/api/v1/experiments/{id}/model_def", api_exp_model_def, API_AUTH_ANY},
+    {"POST", "/api/v1/experiments/{id}/submitted", api_exp_submitted, API_AUTH_USER},
+    {"GET", "/api/v1/experiments/{id}/slurm", api_exp_rm_tasks, API_AUTH_USER},
     {"POST", "/api/v1/experiments/{id}/claim", api_claim, API_AUTH_ANY},
     {"POST", "/api/v1/preview-hp-search", api_preview, API_AUTH_USER},
     {"GET", "/api/v1/trials/{id}", api_trial_get, API_AUTH_USER},

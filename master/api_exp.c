@@ -116,8 +116,16 @@ void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "activate: expected true or false");
 		return;
 	}
+	json_t *sub = json_object_get(c->body, "submit");
+	const char *subs = json_string_value(sub);
+	if (sub && (!subs || (strcmp(subs, "master") && strcmp(subs, "client")))) {
+		free(model);
+		api_error(rep, 400, "submit: expected \"master\" or \"client\"");
+		return;
+	}
 	int status = exp_create(a, &c->who, json_string_value(cfg), json_string_length(cfg), model,
-	                        mlen, act ? json_is_true(act) : 1, &out, err, sizeof(err));
+	                        mlen, act ? json_is_true(act) : 1, subs && !strcmp(subs, "client"),
+	                        &out, err, sizeof(err));
 	free(model);
 	if (status != 200)
 		api_error(rep, status, "%s", err);

@@ -79,5 +79,7 @@ void api_trial_signals(struct app *a, struct api_call *c, struct http_reply *rep
 void api_checkpoint_get(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_allocation_events(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_checkpoint_delete(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_submitted(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_rm_tasks(struct app *a, struct api_call *c, struct http_reply *rep);
 
 #endif

@@ -59,6 +59,15 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 		                             .grace_seconds = cfg->grace_seconds,
 		                             .log_dir = logdir};
 		a->rm = rm_local_new(&rc, err, errlen);
+	} else if (!strcmp(cfg->rm, "slurm")) {
+		struct rm_slurm_config sc = {
+		    .launcher = *cfg->slurm_launcher ? cfg->slurm_launcher : cfg->launcher,
+		    .output = *cfg->slurm_output ? cfg->slurm_output : NULL,
+		    .work_dir = cfg->slurm_work_dir,
+		    .poll_ms = cfg->slurm_poll_ms,
+		    .grace_seconds = cfg->grace_seconds,
+		    .log = &a->log};
+		a->rm = rm_slurm_new(&sc, err, errlen);
 	} else {
 		snprintf(err, errlen, "resource manager %s is not built into this det-master",
 		         cfg->rm);

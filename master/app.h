@@ -30,7 +30,7 @@ struct exp_rt {
 	int trials_cap;            /* slots in trials */
 	struct exp_alloc *allocs;  /* by array task, num_tasks of them */
 	int nallocs;
-	char rm_job[64]; /* resource manager's array id; "" = none */
+	char rm_job[160]; /* resource manager's array id; "" = none */
 	struct exp_rt *next;
 };
 

@@ -572,15 +572,50 @@ int exp_preview(const char *yaml, size_t ylen, json_t **out, char *err, size_t e
 	return *out ? 200 : 400;
 }
 
-static void submit_array(struct app *a, struct exp_rt *e, int first_time)
+/* The Unix uid of the experiment's owner, -1 when unknown (lock held). */
+static long owner_uid(struct app *a, struct exp_rt *e)
 {
-	int n = (int)iget(e->row, "num_tasks");
+	const char *k;
+	json_t *u;
+	json_object_foreach (a->users, k, u) {
+		if (iget(u, "id") == iget(e->row, "owner_id"))
+			return json_is_integer(json_object_get(u, "uid")) ? (long)iget(u, "uid")
+			                                                  : -1;
+	}
+	return -1;
+}
+
+/* The array spec of e (skip and pids may be NULL). */
+static struct rm_array array_of(struct app *a, struct exp_rt *e, unsigned char *skip, int *pids)
+{
+	json_t *res = json_object_get(config_of(e), "resources");
+	return (struct rm_array){
+	    .experiment_id = e->id,
+	    .num_tasks = (int)iget(e->row, "num_tasks"),
+	    .max_concurrent = (int)iget(e->row, "max_concurrent"),
+	    .slots_per_trial = (int)iget(res, "slots_per_trial"),
+	    .master_url = a->master_url,
+	    .alloc_token = sget(e->row, "alloc_token"),
+	    .skip = skip,
+	    .adopt_pids = pids,
+	    .owner_uid = owner_uid(a, e),
+	    .config = config_of(e),
+	};
+}
+
+/* Hand e's array to the resource manager: a new submission, or (existing) the job
+ * that runs it already (after a restart, or submitted by the user). */
+static int submit_array(struct app *a, struct exp_rt *e, int first_time, const char *existing,
+                        char *err, size_t errlen)
+{
+	int n = (int)iget(e->row, "num_tasks"), rv = -1;
 	unsigned char *skip = calloc((size_t)n + 1, 1);
 	int *pids = calloc((size_t)n + 1, sizeof(int));
-	char err[256];
 
-	if (!skip || !pids)
+	if (!skip || !pids) {
+		snprintf(err, errlen, "out of memory");
 		goto out;
+	}
 	for (int i = 0; !first_time && i < n; i++) {
 		struct exp_alloc *al = alloc_of(e, i);
 		if (!al)
@@ -590,35 +625,64 @@ static void submit_array(struct app *a, struct exp_rt *e, int first_time)
 		if (t && fsm_is_terminal(t->state) && al->next_index < 0)
 			skip[i] = 1;
 	}
-	json_t *res = json_object_get(config_of(e), "resources");
-	struct rm_array spec = {
-	    .experiment_id = e->id,
-	    .num_tasks = n,
-	    .max_concurrent = (int)iget(e->row, "max_concurrent"),
-	    .slots_per_trial = (int)iget(res, "slots_per_trial"),
-	    .master_url = a->master_url,
-	    .alloc_token = sget(e->row, "alloc_token"),
-	    .skip = skip,
-	    .adopt_pids = pids,
-	};
-	if (a->rm->ops->submit_array(a->rm, &spec, e->rm_job, sizeof(e->rm_job), err,
-	                             sizeof(err))) {
+	struct rm_array spec = array_of(a, e, skip, pids);
+	spec.existing_job = existing;
+	spec.check_owner = first_time && existing;
+	if (a->rm->ops->submit_array(a->rm, &spec, e->rm_job, sizeof(e->rm_job), err, errlen)) {
 		log_msg(&a->log, LOG_LEVEL_ERROR, "experiment %lld: submit: %s", (long long)e->id,
 		        err);
 		goto out;
 	}
-	json_object_set_new(e->row, "rm_job_id", json_string(e->rm_job));
+	if (strcmp(sget(e->row, "rm_job_id"), e->rm_job)) {
+		/* Recorded at once: a restarted master must find the same job. */
+		json_t *row =
+		    json_pack("{s:I, s:s}", "id", (json_int_t)e->id, "rm_job_id", e->rm_job);
+		struct store_op op = {.kind = STORE_UPDATE, .table = "experiments", .row = row};
+		char e2[256];
+		if (commit(a, e, &op, 1, NULL, e2, sizeof(e2)) == 0)
+			json_object_set_new(e->row, "rm_job_id", json_string(e->rm_job));
+		json_decref(row);
+	}
 	if (state_of(e->row) == FSM_PAUSED)
-		a->rm->ops->hold(a->rm, e->rm_job, err, sizeof(err));
+		a->rm->ops->hold(a->rm, e->rm_job, err, errlen);
 	if (fsm_is_stopping(state_of(e->row)))
-		a->rm->ops->cancel(a->rm, e->rm_job, err, sizeof(err));
+		a->rm->ops->cancel(a->rm, e->rm_job, err, errlen);
+	rv = 0;
 out:
 	free(skip);
 	free(pids);
+	return rv;
+}
+
+int exp_register_job(struct app *a, const struct principal *p, int64_t id, const char *job,
+                     char *err, size_t errlen)
+{
+	int status = 200;
+	pthread_mutex_lock(&a->lock);
+	struct exp_rt *e = exp_find_locked(a, id);
+	if (!e) {
+		snprintf(err, errlen, "experiment %lld not found", (long long)id);
+		status = 404;
+	} else if (iget(e->row, "owner_id") != p->user_id) {
+		snprintf(err, errlen, "experiment %lld belongs to another user", (long long)id);
+		status = 403;
+	} else if (e->rm_job[0] || fsm_is_terminal(state_of(e->row))) {
+		snprintf(err, errlen, "experiment %lld is %s", (long long)id,
+		         e->rm_job[0] ? "submitted already" : "over");
+		status = 409;
+	} else if (submit_array(a, e, 1, job, err, errlen)) {
+		status = 400;
+	} else {
+		log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld: %s submitted job %s",
+		        (long long)id, p->name, e->rm_job);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return status;
 }
 
 int exp_create(struct app *a, const struct principal *p, const char *yaml, size_t ylen,
-               const void *model, size_t mlen, int activate, json_t **out, char *err, size_t errlen)
+               const void *model, size_t mlen, int activate, int client_submits, json_t **out,
+               char *err, size_t errlen)
 {
 	json_t *diags = NULL, *conf = parse_config(yaml, ylen, err, errlen, &diags);
 	struct exp_rt *e = NULL;
@@ -629,6 +693,11 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	json_decref(diags);
 	if (!conf)
 		return 400;
+	if (client_submits && !a->rm->ops->plan) {
+		snprintf(err, errlen, "submit: the %s resource manager submits by itself",
+		         a->rm->ops->name);
+		goto fail;
+	}
 	e = calloc(1, sizeof(*e));
 	if (!e) {
 		snprintf(err, errlen, "out of memory");
@@ -683,8 +752,33 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	json_object_set(a->tokens, token, trow);
 	e->next = a->exps;
 	a->exps = e;
-	submit_array(a, e, 1);
+	struct rm_array spec = array_of(a, e, NULL, NULL);
+	json_t *plan = client_submits ? a->rm->ops->plan(a->rm, &spec, err, errlen) : NULL;
+	if (!client_submits && submit_array(a, e, 1, NULL, err, errlen)) {
+		/* Nothing would ever run it: the experiment ends in ERROR, the caller hears why. */
+		char why[512];
+		snprintf(why, sizeof(why), "%s", err);
+		json_t *row = json_deep_copy(e->row);
+		set_state(row, FSM_ERROR);
+		struct store_op op = put("experiments", row);
+		if (commit(a, e, &op, 1, NULL, err, errlen) == 0)
+			swap_row(&e->row, row);
+		else
+			json_decref(row);
+		searcher_free(e->searcher);
+		e->searcher = NULL;
+		pthread_mutex_unlock(&a->lock);
+		snprintf(err, errlen, "experiment %lld could not be submitted: %s",
+		         (long long)e->id, why);
+		json_decref(trow);
+		json_decref(conf);
+		return 400;
+	}
 	*out = exp_view_locked(e, 0);
+	if (plan)
+		json_object_set_new(*out, "submit_plan", plan);
+	else if (client_submits)
+		json_object_set_new(*out, "submit_error", json_string(err));
 	pthread_mutex_unlock(&a->lock);
 	log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld created by %s: %d trials, %d at once",
 	        (long long)e->id, p->name, (int)iget(e->row, "num_tasks"),
@@ -1399,6 +1493,19 @@ static void on_task_event(struct app *a, const struct rm_task_event *ev)
 	*al = arow;
 	if (ev->kind != RM_TASK_ENDED)
 		return;
+	if (ev->canceled && !fsm_is_terminal(state_of(e->row)) &&
+	    !fsm_is_stopping(state_of(e->row))) {
+		/* Canceled in Slurm (scancel): the experiment stops. */
+		log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: task %d canceled outside det",
+		        (long long)e->id, ev->array_task);
+		pthread_mutex_unlock(&a->lock);
+		exp_user_event(a, e->id, FSM_EV_KILL, err, sizeof(err));
+		pthread_mutex_lock(&a->lock);
+		e = exp_find_locked(a, ev->experiment_id);
+		if (!e || ev->array_task >= e->nallocs)
+			return;
+		al = &e->allocs[ev->array_task];
+	}
 	log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld task %d ended (status %d)",
 	        (long long)e->id, ev->array_task, ev->wait_status);
 	/* The task ended with its trial still live: the launcher died without an exit report. */
@@ -1655,7 +1762,8 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 	for (struct exp_rt *e = a->exps; e; e = e->next) {
 		if (fsm_is_terminal(state_of(e->row)))
 			continue;
-		submit_array(a, e, 0);
+		/* The job from before when there is one (the local RM starts afresh). */
+		submit_array(a, e, 0, sget(e->row, "rm_job_id"), err, errlen);
 		settle_and_commit(a, e);
 		log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld continues (%s)", (long long)e->id,
 		        sget(e->row, "state"));

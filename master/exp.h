@@ -31,10 +31,16 @@ struct exp_rt *exp_find_locked(struct app *a, int64_t id);
 /* Find a trial and its experiment (lock held); NULL when unknown. */
 struct exp_trial *exp_trial_locked(struct app *a, int64_t trial_id, struct exp_rt **e);
 
-/* Create from YAML text and a model definition; *out gets the experiment view. */
+/* Create from YAML text and a model definition; *out gets the experiment view. With
+ * client_submits the master submits nothing and the view carries "submit_plan" (the
+ * array specs and batch scripts) or "submit_error". */
 int exp_create(struct app *a, const struct principal *p, const char *yaml, size_t ylen,
-               const void *model, size_t mlen, int activate, json_t **out, char *err,
-               size_t errlen);
+               const void *model, size_t mlen, int activate, int client_submits, json_t **out,
+               char *err, size_t errlen);
+
+/* The owner's own submission of the experiment's array: watch job (takes the lock). */
+int exp_register_job(struct app *a, const struct principal *p, int64_t id, const char *job,
+                     char *err, size_t errlen);
 
 /* The plan a config would produce (preview-hp-search). */
 int exp_preview(const char *yaml, size_t ylen, json_t **out, char *err, size_t errlen);

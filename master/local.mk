@@ -9,16 +9,17 @@ master_libdetmaster_la_SOURCES = \
 	master/store_rows.c master/store_read.c \
 	master/fsm.c master/fsm.h master/auth.c master/auth_munge.c master/auth.h master/app.c \
 	master/ckpt_gc.c master/ckpt_gc.h \
-	master/rm.h master/rm_local.c master/app.h master/exp.c master/exp.h \
+	master/rm.h master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c \
+	master/rm_slurm_util.h master/app.h master/exp.c master/exp.h \
 	master/exp_trial.c master/exp_trial.h \
 	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c \
-	master/api_alloc.c
+	master/api_alloc.c master/api_rm.c
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
 master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
 master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \
 	$(SQLITE_CFLAGS) $(MHD_CFLAGS) $(CRYPT_CFLAGS) $(MUNGE_CFLAGS)
 master_libdetmaster_la_LIBADD = common/libdetcommon.la $(YAML_LIBS) $(JANSSON_LIBS) \
-	$(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(PTHREAD_LIBS) $(LIBM)
+	$(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(SLURM_LIBS) $(PTHREAD_LIBS) $(LIBM)
 
 # Migrations are SQL files, compiled into the binary as C strings.
 MASTER_SCHEMA = master/schema/001_init.sql master/schema/002_allocation_events.sql
@@ -40,10 +41,13 @@ MASTER_TEST_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
 MASTER_TEST_LDADD = master/libdetmaster.la $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_master_store tests/unit/test_master_fsm \
 	tests/unit/test_master_auth tests/unit/test_master_http tests/unit/test_master_ckpt_gc \
-	tests/unit/test_master_config
+	tests/unit/test_master_config tests/unit/test_rm_slurm_util
 TESTS += tests/unit/test_master_store tests/unit/test_master_fsm \
 	tests/unit/test_master_auth tests/unit/test_master_http tests/unit/test_master_ckpt_gc \
-	tests/unit/test_master_config
+	tests/unit/test_master_config tests/unit/test_rm_slurm_util
+tests_unit_test_rm_slurm_util_SOURCES = tests/unit/test_rm_slurm_util.c
+tests_unit_test_rm_slurm_util_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_rm_slurm_util_LDADD = $(MASTER_TEST_LDADD)
 tests_unit_test_master_config_SOURCES = tests/unit/test_master_config.c
 tests_unit_test_master_config_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_config_LDADD = $(MASTER_TEST_LDADD)
@@ -84,8 +88,9 @@ EXTRA_DIST += tests/fuzz/corpus/master-api
 MASTER_FUZZ_SRCS = master/master_config.c master/http_server.c master/store.c \
 	master/store_rows.c master/store_read.c master/fsm.c master/auth.c master/auth_munge.c \
 	master/app.c \
-	master/rm_local.c master/exp.c master/api.c master/api_exp.c master/api_trial.c \
-	master/ckpt_gc.c master/api_alloc.c tests/fuzz/fuzz_master_api.c
+	master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c master/exp.c master/exp_trial.c \
+	master/api.c master/api_exp.c master/api_trial.c \
+	master/ckpt_gc.c master/api_alloc.c master/api_rm.c tests/fuzz/fuzz_master_api.c
 fuzz-master-api: master/store_schema.h common/libdetcommon.la
 	@if ! $(CC) --version | grep -q clang; then \
 		echo "make fuzz-master-api needs CC=clang (libFuzzer)"; exit 1; fi
@@ -93,7 +98,7 @@ fuzz-master-api: master/store_schema.h common/libdetcommon.la
 	$(LIBTOOL) --mode=link $(CC) -g -O1 -fsanitize=fuzzer,address,undefined \
 		-DBINDIR='"$(bindir)"' -I$(srcdir) -I$(srcdir)/master $(AM_CPPFLAGS) \
 		$(JANSSON_CFLAGS) $(addprefix $(srcdir)/,$(MASTER_FUZZ_SRCS)) \
-		common/libdetcommon.la $(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(YAML_LIBS) \
+		common/libdetcommon.la $(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(SLURM_LIBS) $(YAML_LIBS) \
 		$(JANSSON_LIBS) $(LIBM) -pthread -o tests/fuzz/fuzz_master_api
 CLEANFILES += tests/fuzz/fuzz_master_api
 

@@ -33,12 +33,16 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 	c->log_level = LOG_LEVEL_INFO;
 	c->http_threads = 16;
 	c->grace_seconds = 10;
+	c->slurm_poll_ms = 1000;
 	if (master_config_set_str(&c->listen_host, "0.0.0.0") ||
 	    master_config_set_str(&c->socket_path, "/run/det-slurm/master.sock") ||
 	    master_config_set_str(&c->state_dir, "/var/lib/det-slurm") ||
 	    master_config_set_str(&c->db_path, "") || master_config_set_str(&c->rm, "local") ||
 	    master_config_set_str(&c->launcher, BINDIR "/det-launch") ||
 	    master_config_set_str(&c->munge_socket, "") ||
+	    master_config_set_str(&c->slurm_launcher, "") ||
+	    master_config_set_str(&c->slurm_output, "") ||
+	    master_config_set_str(&c->slurm_work_dir, "/tmp") ||
 	    master_config_set_str(&c->webui_dir, DET_PKGDATADIR "/webui") ||
 	    master_config_set_str(&c->chartjs_dir, "/usr/share/javascript/chart.js")) {
 		snprintf(err, errlen, "out of memory");
@@ -182,6 +186,36 @@ static int apply_local(struct master_config *c, json_t *local, const char *where
 	return 0;
 }
 
+static int apply_slurm(struct master_config *c, json_t *slurm, const char *where, char *err,
+                       size_t errlen)
+{
+	const char *k;
+	json_t *v;
+	long x;
+
+	if (!json_is_object(slurm)) {
+		snprintf(err, errlen, "%s: slurm: expected a mapping", where);
+		return -1;
+	}
+	json_object_foreach (slurm, k, v) {
+		const char *s = json_string_value(v);
+		char **field = !strcmp(k, "launcher")   ? &c->slurm_launcher
+		               : !strcmp(k, "output")   ? &c->slurm_output
+		               : !strcmp(k, "work_dir") ? &c->slurm_work_dir
+		                                        : NULL;
+		if (field && s && (!*s || *s == '/' || field == &c->slurm_launcher)) {
+			if (master_config_set_str(field, s))
+				return -1;
+		} else if (!strcmp(k, "poll_ms") && get_int(v, 50, 600000, &x) == 0) {
+			c->slurm_poll_ms = (int)x;
+		} else {
+			snprintf(err, errlen, "%s: slurm.%s: unknown key or bad value", where, k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, const char *path,
                  char *err, size_t errlen)
 {
@@ -232,6 +266,9 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 				return -1;
 		} else if (!strcmp(k, "local")) {
 			if (apply_local(c, v, where, err, errlen))
+				return -1;
+		} else if (!strcmp(k, "slurm")) {
+			if (apply_slurm(c, v, where, err, errlen))
 				return -1;
 		} else {
 			goto bad;
@@ -334,6 +371,9 @@ void master_config_free(struct master_config *c)
 	free(c->munge_socket);
 	free(c->webui_dir);
 	free(c->chartjs_dir);
+	free(c->slurm_launcher);
+	free(c->slurm_output);
+	free(c->slurm_work_dir);
 	json_decref(c->checkpoint_storage);
 	memset(c, 0, sizeof(*c));
 }

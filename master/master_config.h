@@ -27,6 +27,10 @@ struct master_config {
 	char *munge_socket;         /* munged's socket for "Munge" credentials; "" = default */
 	char *webui_dir;            /* web UI files served at / */
 	char *chartjs_dir;          /* Chart.js files served at /vendor/chart.js/ */
+	char *slurm_launcher;       /* det-launch on compute nodes; "" = launcher */
+	char *slurm_output;         /* task output file pattern; "" = /dev/null */
+	char *slurm_work_dir;       /* working directory of master-submitted jobs */
+	int slurm_poll_ms;          /* how often the slurm RM asks slurmctld */
 };
 
 /* Fill defaults. 0 or -1 (no memory). */

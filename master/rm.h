@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct rm;
+struct log_sink;
 
 /* An array to run: tasks 0..num_tasks-1, at most max_concurrent at once. */
 struct rm_array {
@@ -21,7 +22,11 @@ struct rm_array {
 	const char *master_url;    /* DET_MASTER for the tasks */
 	const char *alloc_token;   /* DET_ALLOCATION_TOKEN */
 	const unsigned char *skip; /* NULL, or num_tasks flags: 1 = already finished, do not run */
-	const int *adopt_pids; /* NULL, or num_tasks pids still running from before (0 = none) */
+	const int *adopt_pids;    /* NULL, or num_tasks pids still running from before (0 = none) */
+	const char *existing_job; /* NULL, or a job id from before to watch instead of submitting */
+	int check_owner;          /* existing_job came from the user: it must be their det job */
+	long owner_uid;           /* Unix uid of the experiment's owner; -1 unknown */
+	json_t *config;           /* the experiment's config (resources, slurm); may be NULL */
 };
 
 enum rm_event_kind { RM_TASK_STARTED, RM_TASK_ENDED };
@@ -34,6 +39,7 @@ struct rm_task_event {
 	int pid;
 	int wait_status; /* as waitpid(2) reports it; -1 unknown (adopted task) */
 	int requeued;    /* ended because of hold/requeue: it will run again */
+	int canceled;    /* canceled outside the master (scancel): the experiment stops */
 };
 
 struct rm_ops {
@@ -53,6 +59,12 @@ struct rm_ops {
 	int (*poll)(struct rm *rm, struct rm_task_event *ev, int max);
 	/* The machine(s) and slots as JSON (new reference). */
 	json_t *(*nodes)(struct rm *rm);
+	/* For a user's own submission: {array, job_name, script, sbatch_args}; NULL with err
+	 * when this manager does not take them (may be a NULL pointer). */
+	json_t *(*plan)(struct rm *rm, const struct rm_array *a, char *err, size_t errlen);
+	/* Each task's state as the manager sees it, [{task, state, reason, ...}] (new
+	 * reference), or NULL (may be a NULL pointer). */
+	json_t *(*describe)(struct rm *rm, const char *job_id);
 	/* Stop managing: running tasks are left alone. */
 	void (*free)(struct rm *rm);
 };
@@ -70,5 +82,18 @@ struct rm_local_config {
 
 /* The local resource manager. NULL with err. */
 struct rm *rm_local_new(const struct rm_local_config *cfg, char *err, size_t errlen);
+
+struct rm_slurm_config {
+	const char *launcher; /* det-launch path on the compute nodes */
+	const char *output;   /* task stdout/stderr file pattern (%A, %a); NULL = /dev/null */
+	const char *work_dir; /* working directory of master-submitted jobs */
+	int poll_ms;          /* how often to ask slurmctld */
+	int grace_seconds;    /* after a cancel, running tasks have this long to end */
+	const struct log_sink *log;
+};
+
+/* The Slurm resource manager (libslurm); NULL with err when Slurm is unusable or not
+ * built in. */
+struct rm *rm_slurm_new(const struct rm_slurm_config *cfg, char *err, size_t errlen);
 
 #endif

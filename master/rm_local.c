@@ -340,7 +340,8 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 				continue;
 			if (task_ended(t, &status)) {
 				ev[n++] = (struct rm_task_event){
-				    RM_TASK_ENDED, a->experiment_id, i, t->pid, status, t->requeue};
+				    RM_TASK_ENDED, a->experiment_id, i, t->pid,
+				    status,        t->requeue,       0};
 				t->state = t->requeue && !a->canceled ? TASK_PENDING : TASK_DONE;
 				t->requeue = 0;
 				t->pid = 0;
@@ -366,15 +367,15 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 			if (pid < 0) {
 				t->state = TASK_DONE;
 				ev[n++] = (struct rm_task_event){
-				    RM_TASK_ENDED, a->experiment_id, i, 0, 127 << 8, 0};
+				    RM_TASK_ENDED, a->experiment_id, i, 0, 127 << 8, 0, 0};
 				continue;
 			}
 			t->state = TASK_RUNNING;
 			t->pid = pid;
 			l->used_slots += a->slots_per_trial;
 			running++;
-			ev[n++] =
-			    (struct rm_task_event){RM_TASK_STARTED, a->experiment_id, i, pid, 0, 0};
+			ev[n++] = (struct rm_task_event){
+			    RM_TASK_STARTED, a->experiment_id, i, pid, 0, 0, 0};
 		}
 	}
 	/* Forget arrays with nothing left to do. */
@@ -405,8 +406,8 @@ static json_t *rm_nodes(struct rm *rm)
 
 	gethostname(host, sizeof(host) - 1);
 	pthread_mutex_lock(&l->lock);
-	out = json_pack("[{s:s, s:i, s:i, s:s}]", "name", host, "slots", l->slots, "slots_used",
-	                l->used_slots, "resource_pool", "default");
+	out = json_pack("[{s:s, s:s, s:i, s:i, s:s}]", "name", host, "state", "UP", "slots",
+	                l->slots, "slots_used", l->used_slots, "resource_pool", "default");
 	pthread_mutex_unlock(&l->lock);
 	return out;
 }

@@ -30,6 +30,15 @@ run master info
 ok $? "master info over the Unix socket"
 grep -q "resource manager: local" "$work/out"
 ok $? "master info shows the resource manager"
+run agent list
+grep -q "^$(hostname) *UP " "$work/out"
+ok $? "agent list: the local machine"
+run slot list
+eq "slot list: one line per slot" "$(jq '.agents[0].slots' <<<"$("$det" -o json agent list)")" \
+	"$(grep -c "^$(hostname) " "$work/out")"
+run resource-pool list
+grep -Eq '^default +[0-9]+ +[0-9]+ +1 +local' "$work/out"
+ok $? "resource-pool list: the default pool"
 run user whoami
 eq "root on the socket is admin" "admin (admin)" "$(cat "$work/out")"
 

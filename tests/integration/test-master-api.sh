@@ -158,7 +158,8 @@ eq "metrics with a non-number → 400" 400 "$(http POST "/trials/$tb/metrics" '{
 start=$(date +%s%N)
 http GET "/trials/$tb/signals?timeout_seconds=1" '' "$tokb" >/dev/null
 el=$((($(date +%s%N) - start) / 1000000))
-check "signals long poll waits about its timeout ($el ms)" test "$el" -ge 900 -a "$el" -lt 3000
+# The upper bound only tells "returned at its timeout" from "hung": a busy machine adds seconds.
+check "signals long poll waits its timeout, then answers ($el ms)" test "$el" -ge 900 -a "$el" -lt 15000
 eq "kill the experiment" STOPPING_KILLED "$(sock POST "/experiments/$e2/kill" >/dev/null; body .experiment.state)"
 eq "stop signal answered at once" true "$(http GET "/trials/$tb/signals?timeout_seconds=30" '' "$tokb" >/dev/null; body .stop)"
 check "killed experiment ends CANCELED" wait_state "$e2" CANCELED 30

@@ -19,6 +19,7 @@
 #                    (default: $top_builddir/slurm-plugin/.libs)
 #   DET_SPANK_ARGS   plugstack arguments for spank_det.so (default: none)
 #   DET_CONF_FILE    det.conf for job_submit_det (default: a test policy)
+#   DET_MAX_ARRAY_SIZE  MaxArraySize (default 10001)
 #   SLURM_PLUGIN_DIR Slurm's own plugin folder (default: found next to auth_munge.so)
 set -u
 
@@ -123,7 +124,7 @@ write_configs() {
 		AccountingStorageType=accounting_storage/none
 		JobCompType=jobcomp/filetxt
 		JobCompLoc=$dir/log/jobcomp.txt
-		MaxArraySize=10001
+		MaxArraySize=${DET_MAX_ARRAY_SIZE:-10001}
 		GresTypes=gpu
 		SchedulerParameters=sched_interval=1,sched_min_interval=100000
 		KillWait=5

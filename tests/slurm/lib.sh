@@ -78,7 +78,9 @@ slurm_require() {
 	for cmd in slurmctld slurmd munged; do
 		command -v "$cmd" >/dev/null || skip_all "$cmd not installed (Slurm, MUNGE)"
 	done
-	local so=$top_builddir/slurm-plugin/.libs/spank_det.so
+	# DET_PLUGIN_DIR (as in cluster.sh) lets a sanitizer build test its det-master
+	# and det against plugins from a plain build.
+	local so=${DET_PLUGIN_DIR:-$top_builddir/slurm-plugin/.libs}/spank_det.so
 	[ -e "$so" ] || skip_all "plugins not built"
 	# A sanitizer-built plugin cannot load into Slurm's uninstrumented daemons.
 	if nm -D --undefined-only "$so" 2>/dev/null | grep -q __asan_; then
@@ -143,6 +145,114 @@ wait_job_gone() {
 # Field $2 (e.g. JobName) of `scontrol show job $1` (first record).
 job_field() {
 	scontrol -o show job "$1" 2>/dev/null | head -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# ---- a real det-master with the slurm resource manager ----------------------
+#
+#   slurm_require; det_master_require
+#   slurm_start_with_master [MASTER ARGS...]
+#       picks a free port, starts the cluster with spank_det reporting to it,
+#       then det-master --rm slurm on that port and on $test_dir/m.sock (its
+#       state in $test_dir/state, task output in $test_dir/task-JOB_IDX.log,
+#       slurm.poll_ms 200); exports DET_MASTER (the socket) for det and
+#       HOME=$test_dir/home (det-launch's job folders); sets
+#       $det_master_url (TCP, what tasks use) and $det_master_pid. Both are
+#       stopped at exit (the master first). Extra arguments go to det-master.
+#   det ARGS...            the build tree's det
+#   det_api METHOD PATH [BODY]   REST call over the socket; status to stdout, body in $test_dir/body
+#   det_body JQ            jq over the last det_api body
+#   wait_exp_state ID STATE SECONDS   1 when the experiment is not in STATE by then
+#   restart_det_master [SIGNAL]       stop (TERM, or KILL) and start again on the same state
+#   tiny_model             folder of the tiny Python trial (tests/slurm/tiny)
+
+det_master_require() {
+	local f
+	for f in master/det-master cli/det launcher/det-launch; do
+		[ -x "$top_builddir/$f" ] || skip_all "$f not built"
+	done
+	command -v jq >/dev/null || skip_all "jq not installed"
+	command -v curl >/dev/null || skip_all "curl not installed"
+	python3 -c 'import json' 2>/dev/null || skip_all "python3 not installed"
+}
+
+tiny_model() {
+	echo "$slurm_tests_dir/tiny"
+}
+
+det() {
+	"$top_builddir/cli/det" "$@"
+}
+
+det_api() {
+	curl -s -o "$test_dir/body" -w '%{http_code}' --unix-socket "$test_dir/m.sock" -X "$1" \
+		-H 'Content-Type: application/json' ${3:+--data-binary "$3"} "http://localhost/api/v1$2"
+}
+
+det_body() {
+	jq -r "$1" <"$test_dir/body"
+}
+
+# A free TCP port on 127.0.0.1 (the kernel picks it; closed again at once).
+free_tcp_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+start_det_master_only() {
+	local i
+	printf 'slurm:\n  poll_ms: 200\n  output: %s/task-%%A_%%a.log\n' "$test_dir" >"$test_dir/master.yaml"
+	"$top_builddir/master/det-master" --config "$test_dir/master.yaml" --rm slurm \
+		--listen "127.0.0.1:$det_master_port" --socket "$test_dir/m.sock" \
+		--state-dir "$test_dir/state" --launcher "$top_builddir/launcher/det-launch" \
+		--munge-socket "$test_dir/cluster/munge/munge.socket" "${det_master_args[@]}" \
+		>>"$test_dir/master.out" 2>>"$test_dir/master.err" &
+	det_master_pid=$!
+	cleanup_pids=("$det_master_pid" "${cleanup_pids[@]}")
+	for i in $(seq 1 100); do
+		[ "$(det_api GET /master 2>/dev/null)" = 200 ] && return 0
+		kill -0 "$det_master_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# det-master did not start:"
+	sed 's/^/#   /' "$test_dir/master.err"
+	return 1
+}
+
+slurm_start_with_master() {
+	slurm_test_dir
+	det_master_port=$(free_tcp_port) || exit 1
+	det_master_args=("$@")
+	export DET_SPANK_ARGS="master=http://127.0.0.1:$det_master_port munge_socket=$test_dir/cluster/munge/munge.socket timeout_ms=2000"
+	slurm_start
+	# shellcheck disable=SC2034 # used by the sourcing script
+	det_master_url=http://127.0.0.1:$det_master_port
+	export DET_MASTER=unix:$test_dir/m.sock
+	# det-launch keeps per-job folders under $HOME/.det-slurm; job ids restart
+	# at 1 on every test cluster, so each test has its own HOME.
+	export HOME=$test_dir/home
+	mkdir -p "$HOME"
+	if ! start_det_master_only; then
+		echo "1..1"
+		echo "not ok 1 - det-master --rm slurm starts"
+		tap_failed=1
+		exit 1
+	fi
+}
+
+restart_det_master() {
+	kill -"${1:-TERM}" "$det_master_pid" 2>/dev/null
+	wait "$det_master_pid" 2>/dev/null
+	start_det_master_only
+}
+
+wait_exp_state() {
+	local deadline=$((SECONDS + $3))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		det_api GET "/experiments/$1" >/dev/null
+		[ "$(det_body .experiment.state)" = "$2" ] && return 0
+		sleep 0.2
+	done
+	diag "experiment $1 is $(det_body .experiment.state), not $2"
+	return 1
 }
 
 tap_done() {

@@ -3,11 +3,14 @@
 # tests/slurm/cluster.sh (root needed; they skip themselves otherwise, and in
 # sanitizer builds, whose plugins cannot load into Slurm's daemons; plugins.sh
 # only inspects the built .so files and runs everywhere). They run
-# in `make check` (about 45 s in all); `make check-slurm` runs only them.
+# in `make check` (about 100 s in all); `make check-slurm` runs only them.
 SLURM_TESTS = tests/slurm/plugins.sh tests/slurm/harness.sh tests/slurm/job_submit.sh tests/slurm/spank.sh \
-	tests/slurm/mpi.sh tests/slurm/array_throttle.sh
+	tests/slurm/mpi.sh tests/slurm/array_throttle.sh \
+	tests/slurm/master_rm.sh tests/slurm/det_submit.sh tests/slurm/det_control.sh \
+	tests/slurm/det_distributed.sh tests/slurm/multi_array.sh
 TESTS += $(SLURM_TESTS)
-EXTRA_DIST += $(SLURM_TESTS) tests/slurm/lib.sh tests/slurm/cluster.sh tests/slurm/listener.py
+EXTRA_DIST += $(SLURM_TESTS) tests/slurm/lib.sh tests/slurm/cluster.sh tests/slurm/listener.py \
+	tests/slurm/tiny/train.py tests/slurm/tiny/grid.yaml
 
 check-slurm: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(SLURM_TESTS)'

@@ -69,6 +69,33 @@ static void test_values_and_overrides(void **state)
 	master_config_free(&c);
 }
 
+static void test_slurm_section(void **state)
+{
+	struct master_config c;
+	char err[512] = "";
+	(void)state;
+	master_config_defaults(&c, err, sizeof(err));
+	assert_int_equal(c.slurm_poll_ms, 1000);
+	assert_string_equal(c.slurm_work_dir, "/tmp");
+	assert_int_equal(load(&c,
+	                      "resource_manager: slurm\nslurm: {launcher: det-launch, output: "
+	                      "/x/%A_%a.log, work_dir: /w, poll_ms: 250}\n",
+	                      err, sizeof(err)),
+	                 0);
+	assert_string_equal(c.rm, "slurm");
+	assert_string_equal(c.slurm_launcher, "det-launch");
+	assert_string_equal(c.slurm_output, "/x/%A_%a.log");
+	assert_string_equal(c.slurm_work_dir, "/w");
+	assert_int_equal(c.slurm_poll_ms, 250);
+	assert_int_equal(load(&c, "slurm: {poll_ms: 10}\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "slurm.poll_ms"));
+	assert_int_equal(load(&c, "slurm: {work_dir: relative}\n", err, sizeof(err)), -1);
+	assert_int_equal(load(&c, "slurm: {partition: gpu}\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "slurm.partition"));
+	assert_int_equal(load(&c, "slurm: [a]\n", err, sizeof(err)), -1);
+	master_config_free(&c);
+}
+
 static void test_errors_name_the_line(void **state)
 {
 	struct master_config c;
@@ -94,6 +121,7 @@ int main(void)
 	    cmocka_unit_test(test_shipped_example_loads),
 	    cmocka_unit_test(test_values_and_overrides),
 	    cmocka_unit_test(test_errors_name_the_line),
+	    cmocka_unit_test(test_slurm_section),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Endpoints about an experiment's job in the resource manager: the owner's
+ * own submission (`det submit` ran sbatch and tells the master the job id)
+ * and each array task's state and reason as the manager sees them (Slurm's
+ * pending reasons included), for `det experiment describe`.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "exp.h"
+
+#define JOB_ID_MAX 150
+
+void api_exp_submitted(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	json_t *v = json_object_get(c->body, "job_id");
+	const char *job = json_string_value(v);
+	char err[512];
+
+	if (!job || !*job || json_string_length(v) > JOB_ID_MAX ||
+	    strspn(job, "0123456789+,") != json_string_length(v) || job[0] < '1' || job[0] > '9') {
+		api_error(rep, 400,
+		          "job_id: expected the Slurm array job id as text (\"123\", or "
+		          "\"ID+OFFSET,...\" for several arrays; at most %d characters)",
+		          JOB_ID_MAX);
+		return;
+	}
+	int status = exp_register_job(a, &c->who, c->id, job, err, sizeof(err));
+	if (status != 200) {
+		api_error(rep, status, "%s", err);
+		return;
+	}
+	api_exp_get(a, c, rep);
+}
+
+void api_exp_rm_tasks(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	char job[sizeof(((struct exp_rt *)0)->rm_job)];
+	pthread_mutex_lock(&a->lock);
+	struct exp_rt *e = exp_find_locked(a, c->id);
+	if (e)
+		snprintf(job, sizeof(job), "%s", e->rm_job);
+	pthread_mutex_unlock(&a->lock);
+	if (!e) {
+		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
+		return;
+	}
+	json_t *tasks = *job && a->rm->ops->describe ? a->rm->ops->describe(a->rm, job) : NULL;
+	api_json(rep, 200,
+	         json_pack("{s:s, s:s, s:o}", "resource_manager", a->rm->ops->name, "job_id", job,
+	                   "tasks", tasks ? tasks : json_array()));
+}

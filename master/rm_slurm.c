@@ -1,0 +1,1191 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The Slurm resource manager: an experiment's job array is one Slurm job
+ * array (several when it has more tasks than MaxArraySize), submitted by the
+ * master through libslurm or by the user with `det submit` and then adopted.
+ * This is the only file that includes slurm.h (libslurm's ABI changes with
+ * every release).
+ *
+ * Main structure: a list of watched arrays, each with a small record per
+ * task (what the master was last told, Slurm's last state, reason, restart
+ * count, the task's own job id). poll() loads each live array with one
+ * slurm_load_job per Slurm array, at most every poll_ms, and turns changes
+ * into started/ended events (rm_slurm_util.c's step); events beyond what the
+ * caller takes wait in a queue. Non-obvious decision: a task that ends
+ * CANCELLED without the master having canceled its array was scancel'ed by
+ * someone: that is reported once (canceled flag) and stops the experiment,
+ * while tasks that never started produce no events at all, so a large array
+ * costs the master nothing until its tasks run.
+ */
+#include "rm.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <slurm/slurm.h>
+#include <slurm/slurm_errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "rm_slurm_util.h"
+
+/* In libslurm 22.05 but not in its public header. */
+extern char *slurm_job_state_string(uint32_t inx);
+extern char *slurm_job_reason_string(enum job_state_reason inx);
+extern char *slurm_node_state_string(uint32_t inx);
+extern void slurm_xfree(void **item);
+
+extern char **environ;
+
+#define SCRIPT_MAX 8192
+#define QUEUE_MAX 1000000
+
+struct stask {
+	uint8_t st;      /* enum rm_slurm_tstate: what the master was told */
+	uint8_t known;   /* Slurm listed it at least once */
+	uint16_t reason; /* enum job_state_reason */
+	unsigned restarts;
+	uint32_t job_id; /* the task's own job id once it started */
+	uint32_t state;  /* Slurm job_state */
+	uint32_t exit_code;
+};
+
+struct sarr {
+	char id[160];
+	int64_t experiment_id;
+	int num_tasks, nparts;
+	struct rm_slurm_part parts[RM_SLURM_MAX_PARTS];
+	unsigned char gone[RM_SLURM_MAX_PARTS]; /* slurmctld no longer knows the array */
+	struct stask *tasks;
+	int canceled;        /* by the master */
+	uint64_t kill_at_ms; /* after a cancel: when tasks still running are canceled too */
+	int cancel_reported; /* an outside scancel was reported */
+	struct sarr *next;
+};
+
+struct rm_slurm {
+	struct rm base;
+	pthread_mutex_t lock;
+	char *launcher, *output, *work_dir;
+	int poll_ms, grace_ms;
+	uint64_t next_poll_ms;
+	uint32_t max_array; /* tasks per Slurm array at most (MaxArraySize) */
+	int ctld_down;      /* logged once per outage */
+	const struct log_sink *log;
+	struct sarr *arrays;
+	struct rm_task_event *queue;
+	size_t qlen, qcap;
+	json_t *nodes; /* the last node list, reused for NODES_TTL_MS */
+	uint64_t nodes_at;
+};
+
+#define NODES_TTL_MS 1000
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+#define say(s, level, ...) log_msg((s)->log, (level), "slurm: " __VA_ARGS__)
+
+static const char *slurm_err(void)
+{
+	return slurm_strerror(slurm_get_errno());
+}
+
+/* slurm_free_job_info_msg of 22.05 leaves each record's admin_comment behind (which
+ * job_submit_det sets on every det job); free those first. xfree clears the pointer, so a
+ * libslurm that frees them itself is not hurt. */
+static void free_jobs(job_info_msg_t *msg)
+{
+	if (!msg)
+		return;
+	for (uint32_t r = 0; r < msg->record_count; r++)
+		slurm_xfree((void **)&msg->job_array[r].admin_comment);
+	slurm_free_job_info_msg(msg);
+}
+
+static struct sarr *find_array(struct rm_slurm *s, const char *id)
+{
+	for (struct sarr *a = s->arrays; a; a = a->next)
+		if (!strcmp(a->id, id))
+			return a;
+	return NULL;
+}
+
+static void free_array(struct sarr *a)
+{
+	if (a) {
+		free(a->tasks);
+		free(a);
+	}
+}
+
+/* ---- the batch script ----------------------------------------------------------- */
+
+/* Append s single-quoted for the shell. */
+static int put_quoted(char *buf, size_t len, size_t *used, const char *s)
+{
+	if (*used + 2 >= len)
+		return -1;
+	buf[(*used)++] = '\'';
+	for (; *s; s++) {
+		const char *piece = *s == '\'' ? "'\\''" : NULL;
+		size_t n = piece ? 4 : 1;
+		if (*used + n + 2 >= len)
+			return -1;
+		if (piece)
+			memcpy(buf + *used, piece, n);
+		else
+			buf[*used] = *s;
+		*used += n;
+	}
+	buf[(*used)++] = '\'';
+	buf[*used] = '\0';
+	return 0;
+}
+
+static int put_text(char *buf, size_t len, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int put_text(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + *used, len - *used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len - *used)
+		return -1;
+	*used += (size_t)n;
+	return 0;
+}
+
+static int slots_of(const struct rm_array *a)
+{
+	return a->slots_per_trial > 0 ? a->slots_per_trial : 1;
+}
+
+/* The batch script for the part at offset: DET_* for det-launch, then det-launch
+ * itself (under srun, one rank per slot, when a trial has several slots). */
+static int make_script(struct rm_slurm *s, const struct rm_array *a, int offset, char *buf,
+                       size_t len)
+{
+	size_t u = 0;
+	int slots = slots_of(a);
+	if (put_text(buf, len, &u,
+	             "#!/bin/sh\n# det-slurm experiment %lld: one trial per array task.\n"
+	             "export DET_MASTER=",
+	             (long long)a->experiment_id) ||
+	    put_quoted(buf, len, &u, a->master_url) ||
+	    put_text(buf, len, &u, "\nexport DET_EXPERIMENT_ID=%lld\nexport DET_ALLOCATION_TOKEN=",
+	             (long long)a->experiment_id) ||
+	    put_quoted(buf, len, &u, a->alloc_token) ||
+	    put_text(buf, len, &u,
+	             "\nexport DET_SLOTS_PER_TRIAL=%d\n"
+	             "export DET_ARRAY_TASK=$((${SLURM_ARRAY_TASK_ID:-0} + %d))\nexec ",
+	             slots, offset))
+		return -1;
+	if (slots > 1 && put_text(buf, len, &u, "srun --mpi=pmix --kill-on-bad-exit=1 "))
+		return -1;
+	if (put_quoted(buf, len, &u, s->launcher) || put_text(buf, len, &u, "\n"))
+		return -1;
+	return 0;
+}
+
+static void array_spec(const struct rm_array *a, int count, char *buf, size_t len)
+{
+	if (a->max_concurrent > 0)
+		snprintf(buf, len, "0-%d%%%d", count - 1, a->max_concurrent);
+	else
+		snprintf(buf, len, "0-%d", count - 1);
+}
+
+static const char *pool_of(const struct rm_array *a)
+{
+	json_t *res = json_object_get(a->config, "resources");
+	return json_string_value(json_object_get(res, "resource_pool"));
+}
+
+/* The experiment's slurm.sbatch_args as the master applies them. 0 or -1 with err. */
+static int master_opts(const struct rm_array *a, struct rm_slurm_opts *o, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(json_object_get(a->config, "slurm"), "sbatch_args");
+	const char *args[256];
+	size_t i, n = 0;
+	json_t *x;
+	json_array_foreach (v, i, x) {
+		if (!json_is_string(x) || n == sizeof(args) / sizeof(args[0])) {
+			snprintf(err, errlen, "slurm.sbatch_args: expected at most 256 strings");
+			return -1;
+		}
+		args[n++] = json_string_value(x);
+	}
+	return rm_slurm_parse_sbatch_args(args, (int)n, o, err, errlen);
+}
+
+/* The experiment's slurm.sbatch_args (strings), or an empty array. */
+static json_t *sbatch_args(const struct rm_array *a)
+{
+	json_t *v = json_object_get(json_object_get(a->config, "slurm"), "sbatch_args");
+	json_t *out = json_array();
+	size_t i;
+	json_t *x;
+	json_array_foreach (v, i, x) {
+		if (json_is_string(x))
+			json_array_append(out, x);
+	}
+	return out;
+}
+
+/* ---- submitting ----------------------------------------------------------------- */
+
+/* The job's environment: the master's own minus DET_*, and with pw (a job run as another
+ * user) that user's HOME, USER and LOGNAME. NULL-terminated, malloc'd; *n gets the count. */
+static char **job_env(const struct passwd *pw, uint32_t *n)
+{
+	size_t base = 0, k = 0;
+	while (environ[base])
+		base++;
+	char **env = calloc(base + 4, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < base; i++) {
+		const char *e = environ[i];
+		if (!strncmp(e, "DET_", 4) ||
+		    (pw && (!strncmp(e, "HOME=", 5) || !strncmp(e, "USER=", 5) ||
+		            !strncmp(e, "LOGNAME=", 8) || !strncmp(e, "MAIL=", 5))))
+			continue;
+		if (!(env[k++] = strdup(e)))
+			goto fail;
+	}
+	if (pw && (asprintf(&env[k++], "HOME=%s", pw->pw_dir) < 0 ||
+	           asprintf(&env[k++], "USER=%s", pw->pw_name) < 0 ||
+	           asprintf(&env[k++], "LOGNAME=%s", pw->pw_name) < 0)) {
+		env[--k] = NULL;
+		goto fail;
+	}
+	*n = (uint32_t)k;
+	return env;
+fail:
+	for (size_t i = 0; i < k; i++)
+		free(env[i]);
+	free(env);
+	return NULL;
+}
+
+static void free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Submit one Slurm array for part p of spec. */
+static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct rm_slurm_part *p,
+                       char *err, size_t errlen)
+{
+	job_desc_msg_t d;
+	submit_response_msg_t *resp = NULL;
+	char script[SCRIPT_MAX], inx[64], name[64], spank_exp[64], spank_slots[64], spank_pool[320],
+	    comment[128];
+	char *spank[3];
+	struct passwd pwbuf, *pw = NULL;
+	char pwstore[4096];
+	int rv = -1;
+
+	struct rm_slurm_opts o;
+	if (make_script(s, spec, p->offset, script, sizeof(script))) {
+		snprintf(err, errlen, "batch script longer than %d bytes", SCRIPT_MAX);
+		return -1;
+	}
+	if (master_opts(spec, &o, err, errlen))
+		return -1;
+	slurm_init_job_desc_msg(&d);
+	if (*o.partition)
+		d.partition = o.partition;
+	if (*o.account)
+		d.account = o.account;
+	if (*o.qos)
+		d.qos = o.qos;
+	if (*o.constraint)
+		d.features = o.constraint;
+	if (o.time_min >= 0)
+		d.time_limit = (uint32_t)o.time_min;
+	if (geteuid() == 0) {
+		if (spec->owner_uid < 0) {
+			snprintf(err, errlen,
+			         "the experiment's owner has no Unix account: submit it with "
+			         "det submit");
+			return -1;
+		}
+		if (getpwuid_r((uid_t)spec->owner_uid, &pwbuf, pwstore, sizeof(pwstore), &pw) ||
+		    !pw) {
+			snprintf(err, errlen, "uid %ld: no such user", spec->owner_uid);
+			return -1;
+		}
+		d.user_id = pw->pw_uid;
+		d.group_id = pw->pw_gid;
+		if (pw->pw_uid == geteuid())
+			pw = NULL; /* the master's own environment is the user's */
+	}
+	d.environment = job_env(pw, &d.env_size);
+	if (!d.environment) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	array_spec(spec, p->count, inx, sizeof(inx));
+	snprintf(name, sizeof(name), "det-e%lld", (long long)spec->experiment_id);
+	snprintf(comment, sizeof(comment), "det-slurm experiment %lld tasks %d-%d",
+	         (long long)spec->experiment_id, p->offset, p->offset + p->count - 1);
+	snprintf(spank_exp, sizeof(spank_exp), "DET_EXPERIMENT_ID=%lld",
+	         (long long)spec->experiment_id);
+	snprintf(spank_slots, sizeof(spank_slots), "DET_SLOTS_PER_TRIAL=%d", slots_of(spec));
+	spank[0] = spank_exp;
+	spank[1] = spank_slots;
+	d.spank_job_env_size = 2;
+	if (pool_of(spec)) {
+		snprintf(spank_pool, sizeof(spank_pool), "DET_RESOURCE_POOL=%.256s", pool_of(spec));
+		spank[d.spank_job_env_size++] = spank_pool;
+	}
+	d.spank_job_env = spank;
+	d.script = script;
+	d.array_inx = inx;
+	d.name = name;
+	d.comment = comment;
+	d.requeue = 1;
+	d.work_dir = (char *)(s->work_dir ? s->work_dir : "/tmp");
+	d.std_out = (char *)(s->output ? s->output : "/dev/null");
+	d.std_err = d.std_out;
+	if (slurm_submit_batch_job(&d, &resp) != SLURM_SUCCESS || !resp) {
+		snprintf(err, errlen, "slurm_submit_batch_job: %s", slurm_err());
+		goto out;
+	}
+	p->job_id = resp->job_id;
+	if (resp->job_submit_user_msg && *resp->job_submit_user_msg)
+		say(s, LOG_LEVEL_WARN, "experiment %lld: %s", (long long)spec->experiment_id,
+		    resp->job_submit_user_msg);
+	rv = 0;
+out:
+	if (resp)
+		slurm_free_submit_response_response_msg(resp);
+	free_strv(d.environment);
+	return rv;
+}
+
+/* A job named by a user must be theirs and a det job of this experiment: the master
+ * (often root) holds and cancels what it watches. */
+static int check_job(const struct rm_array *spec, uint32_t job_id, char *err, size_t errlen)
+{
+	job_info_msg_t *msg = NULL;
+	char name[64];
+	int rv = -1;
+
+	if (geteuid() == 0 && spec->owner_uid < 0) {
+		snprintf(err, errlen,
+		         "the experiment's owner has no Unix account (use det on the master's Unix "
+		         "socket or with MUNGE)");
+		return -1;
+	}
+	if (slurm_load_job(&msg, job_id, SHOW_ALL) != SLURM_SUCCESS || !msg ||
+	    msg->record_count == 0) {
+		snprintf(err, errlen, "job %u: %s", (unsigned)job_id, slurm_err());
+		goto out;
+	}
+	slurm_job_info_t *j = &msg->job_array[0];
+	snprintf(name, sizeof(name), "det-e%lld", (long long)spec->experiment_id);
+	if (j->array_job_id != job_id) {
+		snprintf(err, errlen, "job %u is not a job array", (unsigned)job_id);
+	} else if (!j->name || strcmp(j->name, name)) {
+		snprintf(err, errlen, "job %u is %s, not %s", (unsigned)job_id,
+		         j->name ? j->name : "unnamed", name);
+	} else if (spec->owner_uid >= 0 && j->user_id != (uint32_t)spec->owner_uid) {
+		snprintf(err, errlen, "job %u belongs to uid %u, not to the experiment's owner",
+		         (unsigned)job_id, (unsigned)j->user_id);
+	} else {
+		rv = 0;
+	}
+out:
+	free_jobs(msg);
+	return rv;
+}
+
+static struct sarr *new_array(const struct rm_array *spec)
+{
+	struct sarr *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->tasks = calloc((size_t)spec->num_tasks, sizeof(*a->tasks));
+	if (!a->tasks) {
+		free(a);
+		return NULL;
+	}
+	a->experiment_id = spec->experiment_id;
+	a->num_tasks = spec->num_tasks;
+	for (int i = 0; i < spec->num_tasks; i++) {
+		a->tasks[i].st = RM_SLURM_T_PENDING;
+		a->tasks[i].state = NO_VAL;
+		if (spec->skip && spec->skip[i]) {
+			a->tasks[i].st = RM_SLURM_T_DONE;
+		} else if (spec->existing_job && spec->adopt_pids && spec->adopt_pids[i] > 0) {
+			/* Running when the master stopped: its end is still to be seen. */
+			a->tasks[i].st = RM_SLURM_T_RUNNING;
+			a->tasks[i].job_id = (uint32_t)spec->adopt_pids[i];
+		}
+	}
+	return a;
+}
+
+static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id, size_t idlen,
+                        char *err, size_t errlen)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	struct sarr *a = NULL;
+	int rv = -1;
+
+	if (spec->num_tasks <= 0) {
+		snprintf(err, errlen, "empty array");
+		return -1;
+	}
+	a = new_array(spec);
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (spec->existing_job && *spec->existing_job) {
+		/* Adopt: the counts follow from the offsets. */
+		a->nparts = rm_slurm_parse_ids(spec->existing_job, a->parts, RM_SLURM_MAX_PARTS,
+		                               err, errlen);
+		if (a->nparts < 0)
+			goto out;
+		for (int i = 0; i < a->nparts; i++) {
+			int end = i + 1 < a->nparts ? a->parts[i + 1].offset : spec->num_tasks;
+			a->parts[i].count = end - a->parts[i].offset;
+			if (a->parts[i].count <= 0 || end > spec->num_tasks) {
+				snprintf(err, errlen, "job id %s does not fit %d tasks",
+				         spec->existing_job, spec->num_tasks);
+				goto out;
+			}
+			if (spec->check_owner && check_job(spec, a->parts[i].job_id, err, errlen))
+				goto out;
+		}
+	} else {
+		a->nparts = rm_slurm_split(spec->num_tasks, (int)s->max_array, a->parts,
+		                           RM_SLURM_MAX_PARTS, err, errlen);
+		if (a->nparts < 0)
+			goto out;
+		for (int i = 0; i < a->nparts; i++) {
+			if (submit_part(s, spec, &a->parts[i], err, errlen)) {
+				/* Leave nothing half-submitted behind. */
+				for (int j = 0; j < i; j++)
+					slurm_kill_job(a->parts[j].job_id, SIGKILL, KILL_JOB_ARRAY);
+				goto out;
+			}
+		}
+	}
+	if (rm_slurm_format_ids(a->parts, a->nparts, a->id, sizeof(a->id)) ||
+	    strlen(a->id) >= idlen) {
+		snprintf(err, errlen, "too many arrays for one experiment");
+		goto out;
+	}
+	snprintf(job_id, idlen, "%s", a->id);
+	/* A second watcher of the same job (a re-registration) replaces the first. */
+	for (struct sarr **pp = &s->arrays; *pp; pp = &(*pp)->next) {
+		if (!strcmp((*pp)->id, a->id)) {
+			struct sarr *old = *pp;
+			*pp = old->next;
+			free_array(old);
+			break;
+		}
+	}
+	a->next = s->arrays;
+	s->arrays = a;
+	a = NULL;
+	s->next_poll_ms = 0;
+	rv = 0;
+out:
+	pthread_mutex_unlock(&s->lock);
+	free_array(a);
+	return rv;
+}
+
+static json_t *rm_plan(struct rm *rm, const struct rm_array *spec, char *err, size_t errlen)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	struct rm_slurm_part parts[RM_SLURM_MAX_PARTS];
+	char script[SCRIPT_MAX], inx[64], name[64];
+	int n = rm_slurm_split(spec->num_tasks, (int)s->max_array, parts, RM_SLURM_MAX_PARTS, err,
+	                       errlen);
+	if (n < 0)
+		return NULL;
+	json_t *arrays = json_array();
+	for (int i = 0; i < n && arrays; i++) {
+		if (make_script(s, spec, parts[i].offset, script, sizeof(script))) {
+			snprintf(err, errlen, "batch script longer than %d bytes", SCRIPT_MAX);
+			json_decref(arrays);
+			return NULL;
+		}
+		array_spec(spec, parts[i].count, inx, sizeof(inx));
+		json_array_append_new(arrays, json_pack("{s:s, s:i, s:i, s:s}", "array", inx,
+		                                        "offset", parts[i].offset, "count",
+		                                        parts[i].count, "script", script));
+	}
+	snprintf(name, sizeof(name), "det-e%lld", (long long)spec->experiment_id);
+	json_t *out = json_pack("{s:o, s:s, s:i, s:s?, s:o}", "arrays", arrays, "job_name", name,
+	                        "slots_per_trial", slots_of(spec), "resource_pool", pool_of(spec),
+	                        "sbatch_args", sbatch_args(spec));
+	if (!out)
+		snprintf(err, errlen, "out of memory");
+	return out;
+}
+
+/* ---- control -------------------------------------------------------------------- */
+
+static int with_array(struct rm_slurm *s, const char *id, struct sarr **out, char *err,
+                      size_t errlen)
+{
+	*out = find_array(s, id);
+	if (!*out) {
+		snprintf(err, errlen, "no array %s", id);
+		return -1;
+	}
+	return 0;
+}
+
+/* "JOB_[a-b,c,...]": the tasks of part pi that never started. 0 when there is none, 1 when
+ * buf holds them, -1 when they do not fit. */
+static int pending_expr(const struct sarr *a, int pi, char *buf, size_t len)
+{
+	const struct rm_slurm_part *p = &a->parts[pi];
+	size_t u = 0;
+	int n = 0;
+	int w = snprintf(buf, len, "%u_[", (unsigned)p->job_id);
+	if (w < 0 || (size_t)w >= len)
+		return -1;
+	u = (size_t)w;
+	for (int k = 0; k < p->count; k++) {
+		const struct stask *t = &a->tasks[p->offset + k];
+		if (t->st != RM_SLURM_T_PENDING || t->job_id)
+			continue;
+		int end = k;
+		while (end + 1 < p->count &&
+		       a->tasks[p->offset + end + 1].st == RM_SLURM_T_PENDING &&
+		       !a->tasks[p->offset + end + 1].job_id)
+			end++;
+		w = end > k ? snprintf(buf + u, len - u, "%s%d-%d", n ? "," : "", k, end)
+		            : snprintf(buf + u, len - u, "%s%d", n ? "," : "", k);
+		if (w < 0 || (size_t)w >= len - u)
+			return -1;
+		u += (size_t)w;
+		n++;
+		k = end;
+	}
+	if (u + 2 > len)
+		return -1;
+	buf[u++] = ']';
+	buf[u] = '\0';
+	return n > 0;
+}
+
+/* SIGKILL through slurmctld is scancel's termination: SIGTERM, KillWait, SIGKILL. */
+static int kill_job(const char *jid, uint32_t job_id, uint16_t flags, char *err, size_t errlen)
+{
+	int rc = jid ? slurm_kill_job2(jid, SIGKILL, flags, NULL)
+	             : slurm_kill_job(job_id, SIGKILL, flags);
+	if (rc == SLURM_SUCCESS || slurm_get_errno() == ESLURM_ALREADY_DONE ||
+	    slurm_get_errno() == ESLURM_INVALID_JOB_ID)
+		return 0;
+	if (jid)
+		snprintf(err, errlen, "cancel %s: %s", jid, slurm_err());
+	else
+		snprintf(err, errlen, "cancel %u: %s", (unsigned)job_id, slurm_err());
+	return -1;
+}
+
+/* Cancel: what waits goes now; running tasks get grace_ms to end by themselves (their
+ * trials are told to stop), then poll cancels whatever still runs. So the tasks of a
+ * completed experiment, which are exiting anyway, end COMPLETED in Slurm's accounting. */
+static int rm_cancel(struct rm *rm, const char *id, char *err, size_t errlen)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	struct sarr *a;
+	char expr[4096];
+	int rv = 0;
+	pthread_mutex_lock(&s->lock);
+	if (with_array(s, id, &a, err, errlen)) {
+		rv = -1;
+		goto out;
+	}
+	a->canceled = 1;
+	a->kill_at_ms = now_ms() + (uint64_t)s->grace_ms;
+	for (int i = 0; i < a->nparts; i++) {
+		if (a->gone[i])
+			continue;
+		int r = pending_expr(a, i, expr, sizeof(expr));
+		if (r < 0)
+			rv |= kill_job(NULL, a->parts[i].job_id, KILL_JOB_ARRAY, err, errlen);
+		else if (r > 0)
+			rv |= kill_job(expr, 0, 0, err, errlen);
+	}
+	/* Requeued tasks (held by a pause, say) wait too. */
+	for (int i = 0; i < a->num_tasks; i++) {
+		const struct stask *t = &a->tasks[i];
+		if (t->st == RM_SLURM_T_PENDING && t->job_id)
+			rv |= kill_job(NULL, t->job_id, 0, err, errlen);
+	}
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rv ? -1 : 0;
+}
+
+/* priority 0 with a user hold (hold) or INFINITE (release) on every pending task. */
+static int set_priority(struct rm_slurm *s, struct sarr *a, int hold, char *err, size_t errlen)
+{
+	int rv = 0;
+	for (int i = 0; i < a->nparts; i++) {
+		job_desc_msg_t d;
+		job_array_resp_msg_t *resp = NULL;
+		char jid[32];
+		if (a->gone[i])
+			continue;
+		slurm_init_job_desc_msg(&d);
+		snprintf(jid, sizeof(jid), "%u", (unsigned)a->parts[i].job_id);
+		d.job_id_str = jid;
+		d.priority = hold ? 0 : INFINITE;
+		if (hold)
+			d.alloc_sid = ALLOC_SID_USER_HOLD;
+		/* Tasks already running refuse the update; that is expected. */
+		if (slurm_update_job2(&d, &resp) != SLURM_SUCCESS &&
+		    slurm_get_errno() != ESLURM_JOB_NOT_PENDING &&
+		    slurm_get_errno() != ESLURM_ALREADY_DONE) {
+			snprintf(err, errlen, "%s %s: %s", hold ? "hold" : "release", jid,
+			         slurm_err());
+			rv = -1;
+		}
+		if (resp)
+			slurm_free_job_array_resp(resp);
+	}
+	(void)s;
+	return rv;
+}
+
+static int rm_hold(struct rm *rm, const char *id, char *err, size_t errlen)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	struct sarr *a;
+	int rv = -1;
+	pthread_mutex_lock(&s->lock);
+	if (with_array(s, id, &a, err, errlen))
+		goto out;
+	rv = set_priority(s, a, 1, err, errlen);
+	/* Running tasks go back to the queue, held (the trial checkpoints on SIGTERM). */
+	int n = 0;
+	for (int i = 0; i < a->num_tasks; i++) {
+		struct stask *t = &a->tasks[i];
+		if (t->st != RM_SLURM_T_RUNNING || !t->job_id)
+			continue;
+		if (slurm_requeue(t->job_id, JOB_REQUEUE_HOLD) != SLURM_SUCCESS) {
+			snprintf(err, errlen, "requeuehold %u: %s", (unsigned)t->job_id,
+			         slurm_err());
+			rv = -1;
+		} else {
+			n++;
+		}
+	}
+	say(s, LOG_LEVEL_INFO, "array %s held, %d running tasks requeued", id, n);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rv;
+}
+
+static int rm_release(struct rm *rm, const char *id, char *err, size_t errlen)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	struct sarr *a;
+	int rv = -1;
+	pthread_mutex_lock(&s->lock);
+	if (!with_array(s, id, &a, err, errlen))
+		rv = set_priority(s, a, 0, err, errlen);
+	pthread_mutex_unlock(&s->lock);
+	return rv;
+}
+
+static int rm_requeue(struct rm *rm, const char *id, int task, char *err, size_t errlen)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	struct sarr *a;
+	int rv = -1;
+	pthread_mutex_lock(&s->lock);
+	if (with_array(s, id, &a, err, errlen))
+		goto out;
+	if (task < 0 || task >= a->num_tasks) {
+		snprintf(err, errlen, "no task %d in %s", task, id);
+		goto out;
+	}
+	struct stask *t = &a->tasks[task];
+	if (!t->job_id) {
+		/* Never started: it is still pending in the array. */
+		t->st = RM_SLURM_T_PENDING;
+		rv = 0;
+		goto out;
+	}
+	if (slurm_requeue(t->job_id, 0) != SLURM_SUCCESS) {
+		snprintf(err, errlen, "requeue %u: %s", (unsigned)t->job_id, slurm_err());
+		goto out;
+	}
+	/* A running task's end is reported when Slurm shows it pending again. */
+	if (t->st == RM_SLURM_T_DONE)
+		t->st = RM_SLURM_T_PENDING;
+	rv = 0;
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rv;
+}
+
+/* ---- polling -------------------------------------------------------------------- */
+
+static enum rm_slurm_obs observe(uint32_t state)
+{
+	uint32_t base = state & JOB_STATE_BASE;
+	if (base == JOB_PENDING)
+		return RM_SLURM_OBS_PENDING;
+	if (state & (JOB_REQUEUE | JOB_REQUEUE_HOLD | JOB_REQUEUE_FED))
+		return RM_SLURM_OBS_REQUEUED;
+	if (base == JOB_RUNNING || base == JOB_SUSPENDED)
+		return RM_SLURM_OBS_RUNNING;
+	return RM_SLURM_OBS_ENDED;
+}
+
+static int queue_event(struct rm_slurm *s, struct rm_task_event ev)
+{
+	if (s->qlen == s->qcap) {
+		size_t cap = s->qcap ? s->qcap * 2 : 64;
+		if (cap > QUEUE_MAX)
+			return -1;
+		struct rm_task_event *q = realloc(s->queue, cap * sizeof(*q));
+		if (!q)
+			return -1;
+		s->queue = q;
+		s->qcap = cap;
+	}
+	s->queue[s->qlen++] = ev;
+	return 0;
+}
+
+/* Slurm's exit code is a wait status; a canceled or killed task without one reads as
+ * killed by SIGKILL. */
+static int wait_status_of(const struct stask *t)
+{
+	uint32_t base = t->state & JOB_STATE_BASE;
+	if (t->exit_code == NO_VAL)
+		return -1;
+	if (t->exit_code == 0 && base != JOB_COMPLETE)
+		return SIGKILL;
+	return (int)t->exit_code;
+}
+
+/* Apply one observation of task i. */
+static void observe_task(struct rm_slurm *s, struct sarr *a, int i, uint32_t state,
+                         unsigned restarts)
+{
+	struct stask *t = &a->tasks[i];
+	enum rm_slurm_obs obs = observe(state);
+	uint32_t base = state & JOB_STATE_BASE;
+	int external_cancel = base == JOB_CANCELLED && !a->canceled;
+
+	t->known = 1;
+	t->state = state;
+	if (base == JOB_CANCELLED && t->st == RM_SLURM_T_PENDING && !t->job_id) {
+		/* Canceled before it ever ran: no trial to end. */
+		t->st = RM_SLURM_T_DONE;
+		t->restarts = restarts;
+		if (external_cancel && !a->cancel_reported) {
+			a->cancel_reported = 1;
+			queue_event(s, (struct rm_task_event){.kind = RM_TASK_ENDED,
+			                                      .experiment_id = a->experiment_id,
+			                                      .array_task = i,
+			                                      .wait_status = SIGKILL,
+			                                      .canceled = 1});
+		}
+		return;
+	}
+	enum rm_slurm_tstate st = (enum rm_slurm_tstate)t->st;
+	int emit = rm_slurm_step(&st, &t->restarts, obs, restarts);
+	t->st = (uint8_t)st;
+	struct rm_task_event ev = {.experiment_id = a->experiment_id,
+	                           .array_task = i,
+	                           .pid = (int)(t->job_id & 0x7fffffff)};
+	if (emit & RM_SLURM_EMIT_END_REQUEUED) {
+		ev.kind = RM_TASK_ENDED;
+		ev.wait_status = -1;
+		ev.requeued = 1;
+		queue_event(s, ev);
+	}
+	if (emit & RM_SLURM_EMIT_START) {
+		ev.kind = RM_TASK_STARTED;
+		ev.wait_status = 0;
+		ev.requeued = 0;
+		queue_event(s, ev);
+	}
+	if (emit & RM_SLURM_EMIT_END) {
+		ev.kind = RM_TASK_ENDED;
+		ev.wait_status = wait_status_of(t);
+		ev.requeued = 0;
+		if (external_cancel && !a->cancel_reported) {
+			a->cancel_reported = 1;
+			ev.canceled = 1;
+		}
+		queue_event(s, ev);
+	}
+}
+
+/* Load one Slurm array of a and apply what changed. */
+static void poll_part(struct rm_slurm *s, struct sarr *a, int pi)
+{
+	struct rm_slurm_part *p = &a->parts[pi];
+	job_info_msg_t *msg = NULL;
+	char err[128];
+
+	if (slurm_load_job(&msg, p->job_id, SHOW_ALL) != SLURM_SUCCESS) {
+		int e = slurm_get_errno();
+		if (e == ESLURM_INVALID_JOB_ID) {
+			/* Purged (MinJobAge) or never known: whatever ran has ended. */
+			a->gone[pi] = 1;
+			for (int i = p->offset; i < p->offset + p->count; i++) {
+				struct stask *t = &a->tasks[i];
+				if (t->st == RM_SLURM_T_RUNNING)
+					queue_event(s, (struct rm_task_event){
+					                   .kind = RM_TASK_ENDED,
+					                   .experiment_id = a->experiment_id,
+					                   .array_task = i,
+					                   .pid = (int)(t->job_id & 0x7fffffff),
+					                   .wait_status = -1});
+				t->st = RM_SLURM_T_DONE;
+			}
+			say(s, LOG_LEVEL_WARN, "array %u of experiment %lld is gone from slurmctld",
+			    (unsigned)p->job_id, (long long)a->experiment_id);
+		} else if (!s->ctld_down) {
+			s->ctld_down = 1;
+			say(s, LOG_LEVEL_ERROR, "cannot load job %u (retrying): %s",
+			    (unsigned)p->job_id, slurm_strerror(e));
+		}
+		return;
+	}
+	if (s->ctld_down) {
+		s->ctld_down = 0;
+		say(s, LOG_LEVEL_WARN, "slurmctld answers again");
+	}
+	unsigned char *pending = calloc((size_t)p->count, 1);
+	unsigned char *listed = calloc((size_t)p->count, 1);
+	int complete = 1; /* every task Slurm still knows was listed */
+	for (uint32_t r = 0; pending && listed && r < msg->record_count; r++) {
+		slurm_job_info_t *j = &msg->job_array[r];
+		if (j->array_job_id != p->job_id)
+			continue;
+		if (j->array_task_id == NO_VAL) {
+			/* The record of the tasks that never started. */
+			memset(pending, 0, (size_t)p->count);
+			if (!j->array_task_str ||
+			    rm_slurm_parse_indices(j->array_task_str, pending, p->count, err,
+			                           sizeof(err))) {
+				if (j->array_task_str)
+					say(s, LOG_LEVEL_WARN, "job %u: %s", (unsigned)p->job_id,
+					    err);
+				complete = 0;
+				continue;
+			}
+			for (int k = 0; k < p->count; k++) {
+				if (!pending[k])
+					continue;
+				listed[k] = 1;
+				struct stask *t = &a->tasks[p->offset + k];
+				t->reason = j->state_reason;
+				t->exit_code = j->exit_code;
+				observe_task(s, a, p->offset + k, j->job_state, t->restarts);
+			}
+			continue;
+		}
+		if (j->array_task_id >= (uint32_t)p->count)
+			continue;
+		listed[j->array_task_id] = 1;
+		int i = p->offset + (int)j->array_task_id;
+		struct stask *t = &a->tasks[i];
+		t->job_id = j->job_id;
+		t->reason = j->state_reason;
+		t->exit_code = j->exit_code;
+		observe_task(s, a, i, j->job_state, j->restart_cnt);
+	}
+	/* A running task Slurm no longer lists was purged (MinJobAge) after it ended. */
+	for (int k = 0; pending && listed && complete && k < p->count; k++) {
+		struct stask *t = &a->tasks[p->offset + k];
+		if (listed[k] || t->st != RM_SLURM_T_RUNNING)
+			continue;
+		t->st = RM_SLURM_T_DONE;
+		queue_event(s, (struct rm_task_event){.kind = RM_TASK_ENDED,
+		                                      .experiment_id = a->experiment_id,
+		                                      .array_task = p->offset + k,
+		                                      .pid = (int)(t->job_id & 0x7fffffff),
+		                                      .wait_status = -1});
+	}
+	free(pending);
+	free(listed);
+	free_jobs(msg);
+}
+
+/* True while some task of a can still run. */
+static int array_live(const struct sarr *a)
+{
+	for (int i = 0; i < a->num_tasks; i++)
+		if (a->tasks[i].st != RM_SLURM_T_DONE)
+			return 1;
+	return 0;
+}
+
+static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	int n = 0;
+	uint64_t now = now_ms();
+
+	pthread_mutex_lock(&s->lock);
+	if (s->qlen == 0 && now >= s->next_poll_ms) {
+		s->next_poll_ms = now + (uint64_t)s->poll_ms;
+		for (struct sarr *a = s->arrays; a; a = a->next) {
+			/* A finished array is still read while its tasks can be requeued. */
+			for (int i = 0; i < a->nparts; i++)
+				if (!a->gone[i])
+					poll_part(s, a, i);
+			if (a->kill_at_ms && now >= a->kill_at_ms && array_live(a)) {
+				char err[256];
+				for (int i = 0; i < a->nparts; i++)
+					if (!a->gone[i] &&
+					    kill_job(NULL, a->parts[i].job_id, KILL_JOB_ARRAY, err,
+					             sizeof(err)))
+						say(s, LOG_LEVEL_WARN, "%s", err);
+				a->kill_at_ms = 0;
+			}
+		}
+		/* Forget canceled arrays once nothing of them runs. */
+		for (struct sarr **pp = &s->arrays; *pp;) {
+			struct sarr *a = *pp;
+			int all_gone = 1;
+			for (int i = 0; i < a->nparts; i++)
+				all_gone &= a->gone[i];
+			if ((a->canceled && !array_live(a)) || all_gone) {
+				*pp = a->next;
+				free_array(a);
+			} else {
+				pp = &a->next;
+			}
+		}
+	}
+	while (n < max && (size_t)n < s->qlen) {
+		ev[n] = s->queue[n];
+		n++;
+	}
+	if (n > 0) {
+		memmove(s->queue, s->queue + n, (s->qlen - (size_t)n) * sizeof(*s->queue));
+		s->qlen -= (size_t)n;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+/* ---- views ---------------------------------------------------------------------- */
+
+static json_t *rm_describe(struct rm *rm, const char *id)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	json_t *out = NULL;
+	pthread_mutex_lock(&s->lock);
+	struct sarr *a = find_array(s, id);
+	if (a) {
+		out = json_array();
+		for (int i = 0; i < a->num_tasks && out; i++) {
+			struct stask *t = &a->tasks[i];
+			if (!t->known)
+				continue;
+			int pi = 0;
+			while (pi + 1 < a->nparts && a->parts[pi + 1].offset <= i)
+				pi++;
+			char jid[48];
+			snprintf(jid, sizeof(jid), "%u_%d", (unsigned)a->parts[pi].job_id,
+			         i - a->parts[pi].offset);
+			json_array_append_new(
+			    out,
+			    json_pack("{s:i, s:s, s:s, s:s, s:i}", "array_task", i, "slurm_job",
+			              jid, "state", slurm_job_state_string(t->state), "reason",
+			              t->reason ? slurm_job_reason_string(t->reason) : "",
+			              "restarts", (int)t->restarts));
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return out;
+}
+
+/* Count of the GPUs in a gres string such as "gpu:2", "gpu:a100:4(S:0)" or
+ * "gpu:2(IDX:0-1)"; with used, the allocated count of gres_used. */
+static long gres_gpus(const char *gres)
+{
+	long total = 0;
+	for (const char *p = gres; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (!strncmp(p, "gpu", 3) && (p[3] == ':' || p[3] == '\0')) {
+			/* The count is the last ":N" before any "(". */
+			const char *paren = memchr(p, '(', len);
+			size_t l = paren ? (size_t)(paren - p) : len;
+			const char *c = p + l;
+			while (c > p && c[-1] >= '0' && c[-1] <= '9')
+				c--;
+			if (c > p && c[-1] == ':')
+				total += strtol(c, NULL, 10);
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return total;
+}
+
+static json_t *rm_nodes(struct rm *rm)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	node_info_msg_t *nm = NULL;
+	partition_info_msg_t *pm = NULL;
+	json_t *out = json_array();
+
+	pthread_mutex_lock(&s->lock);
+	/* Pages and CLIs ask often; slurmctld is asked at most once a second. */
+	if (s->nodes && now_ms() < s->nodes_at + NODES_TTL_MS) {
+		json_decref(out);
+		out = json_deep_copy(s->nodes);
+		goto out;
+	}
+	if (slurm_load_node(0, &nm, SHOW_ALL) != SLURM_SUCCESS ||
+	    slurm_load_partitions(0, &pm, SHOW_ALL) != SLURM_SUCCESS) {
+		say(s, LOG_LEVEL_ERROR, "cannot load nodes and partitions: %s", slurm_err());
+		goto out;
+	}
+	for (uint32_t i = 0; i < nm->record_count; i++) {
+		node_info_t *n = &nm->node_array[i];
+		if (!n->name)
+			continue;
+		json_t *parts = json_array();
+		for (uint32_t p = 0; p < pm->record_count; p++) {
+			int32_t *inx = pm->partition_array[p].node_inx;
+			for (int k = 0; inx && inx[k] >= 0; k += 2)
+				if ((int32_t)i >= inx[k] && (int32_t)i <= inx[k + 1]) {
+					json_array_append_new(
+					    parts, json_string(pm->partition_array[p].name));
+					break;
+				}
+		}
+		uint16_t alloc_cpus = 0;
+		slurm_get_select_nodeinfo(n->select_nodeinfo, SELECT_NODEDATA_SUBCNT,
+		                          NODE_STATE_ALLOCATED, &alloc_cpus);
+		long gpus = gres_gpus(n->gres), gpus_used = gres_gpus(n->gres_used);
+		const char *pool = json_string_value(json_array_get(parts, 0));
+		json_array_append_new(
+		    out,
+		    json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:o, s:s, s:s?}", "name",
+		              n->name, "state", slurm_node_state_string(n->node_state), "cpus",
+		              (int)n->cpus, "cpus_used", (int)alloc_cpus, "gpus", (json_int_t)gpus,
+		              "gpus_used", (json_int_t)gpus_used, "slots",
+		              (json_int_t)(gpus > 0 ? gpus : n->cpus), "slots_used",
+		              (json_int_t)(gpus > 0 ? gpus_used : alloc_cpus), "partitions", parts,
+		              "resource_pool", pool ? pool : "default", "reason", n->reason));
+	}
+	json_decref(s->nodes);
+	s->nodes = json_deep_copy(out);
+	s->nodes_at = now_ms();
+out:
+	pthread_mutex_unlock(&s->lock);
+	if (nm)
+		slurm_free_node_info_msg(nm);
+	if (pm)
+		slurm_free_partition_info_msg(pm);
+	return out;
+}
+
+static void rm_free(struct rm *rm)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	if (!s)
+		return;
+	while (s->arrays) {
+		struct sarr *a = s->arrays;
+		s->arrays = a->next;
+		free_array(a);
+	}
+	free(s->queue);
+	json_decref(s->nodes);
+	free(s->launcher);
+	free(s->output);
+	free(s->work_dir);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	slurm_fini();
+}
+
+static const struct rm_ops slurm_ops = {
+    .name = "slurm",
+    .submit_array = submit_array,
+    .cancel = rm_cancel,
+    .hold = rm_hold,
+    .release = rm_release,
+    .requeue = rm_requeue,
+    .poll = rm_poll,
+    .nodes = rm_nodes,
+    .plan = rm_plan,
+    .describe = rm_describe,
+    .free = rm_free,
+};
+
+struct rm *rm_slurm_new(const struct rm_slurm_config *cfg, char *err, size_t errlen)
+{
+	struct rm_slurm *s;
+	slurm_conf_t *conf = NULL;
+
+	/* Array task lists come whole, not cut at 64 characters (read by libslurm). */
+	setenv("SLURM_BITSTR_LEN", "0", 1);
+	slurm_init(NULL);
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		slurm_fini();
+		return NULL;
+	}
+	s->base.ops = &slurm_ops;
+	s->log = cfg->log;
+	pthread_mutex_init(&s->lock, NULL);
+	s->launcher = strdup(cfg->launcher);
+	s->output = cfg->output ? strdup(cfg->output) : NULL;
+	s->work_dir = cfg->work_dir ? strdup(cfg->work_dir) : NULL;
+	if (!s->launcher || (cfg->output && !s->output) || (cfg->work_dir && !s->work_dir)) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	s->poll_ms = cfg->poll_ms > 0 ? cfg->poll_ms : 1000;
+	s->grace_ms = cfg->grace_seconds >= 0 ? cfg->grace_seconds * 1000 : 10000;
+	if (slurm_load_ctl_conf(0, &conf) != SLURM_SUCCESS) {
+		snprintf(err, errlen, "cannot reach slurmctld (SLURM_CONF=%s): %s",
+		         getenv("SLURM_CONF") ? getenv("SLURM_CONF") : "default", slurm_err());
+		goto fail;
+	}
+	/* MaxArraySize=N allows indices 0..N-1: N tasks. */
+	s->max_array = conf->max_array_sz > 0 ? conf->max_array_sz : 1;
+	slurm_free_ctl_conf(conf);
+	return &s->base;
+fail:
+	rm_free(&s->base);
+	return NULL;
+}

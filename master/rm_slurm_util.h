@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Pure helpers of the Slurm resource manager: no libslurm here, so they are unit tested. */
+#ifndef DET_RM_SLURM_UTIL_H
+#define DET_RM_SLURM_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One Slurm array of an experiment: its tasks 0..count-1 are det array tasks offset.. */
+struct rm_slurm_part {
+	uint32_t job_id;
+	int offset;
+	int count;
+};
+
+#define RM_SLURM_MAX_PARTS 64
+
+/* Split num_tasks into arrays of at most max_array_size tasks; fills offset/count of
+ * up to max parts. Returns the number of parts, or -1 (with err) when more are needed. */
+int rm_slurm_split(int num_tasks, int max_array_size, struct rm_slurm_part *parts, int max,
+                   char *err, size_t errlen);
+
+/* "ID+OFFSET,ID+OFFSET..." for parts. 0, or -1 when out is too small. */
+int rm_slurm_format_ids(const struct rm_slurm_part *parts, int n, char *out, size_t len);
+
+/* Parse what rm_slurm_format_ids wrote (a bare "ID" is one array at offset 0); counts are
+ * left 0. Returns the number of parts or -1 with err. */
+int rm_slurm_parse_ids(const char *s, struct rm_slurm_part *parts, int max, char *err,
+                       size_t errlen);
+
+/* Mark in flags[0..n-1] the indices listed in a Slurm array task string such as
+ * "0-3,5,7-11:2%4" (the throttle is ignored). 0, or -1 with err when malformed. */
+int rm_slurm_parse_indices(const char *s, unsigned char *flags, int n, char *err, size_t errlen);
+
+/* What Slurm says about one array task, reduced. */
+enum rm_slurm_obs {
+	RM_SLURM_OBS_PENDING,  /* waiting (also after a requeue) */
+	RM_SLURM_OBS_RUNNING,  /* running, suspended, or configuring */
+	RM_SLURM_OBS_REQUEUED, /* ended, and Slurm runs it again */
+	RM_SLURM_OBS_ENDED,    /* ended for good (completed, failed, canceled, timed out) */
+};
+
+/* What the master last reported for a task. */
+enum rm_slurm_tstate { RM_SLURM_T_PENDING, RM_SLURM_T_RUNNING, RM_SLURM_T_DONE };
+
+/* Events to send, in this order. */
+enum rm_slurm_emit {
+	RM_SLURM_EMIT_END_REQUEUED = 1, /* an ended-but-requeued event */
+	RM_SLURM_EMIT_START = 2,
+	RM_SLURM_EMIT_END = 4,
+};
+
+/* Advance a task's state from an observation; restarts is Slurm's restart count now and
+ * *last_restarts the one seen before (updated). Returns a mask of rm_slurm_emit. */
+int rm_slurm_step(enum rm_slurm_tstate *st, unsigned *last_restarts, enum rm_slurm_obs obs,
+                  unsigned restarts);
+
+/* What the master takes from slurm.sbatch_args when it submits itself ("" / -1: unset). */
+struct rm_slurm_opts {
+	char partition[128], account[128], qos[128], constraint[256];
+	long time_min;
+};
+
+/* Parse sbatch arguments ("--time=10", "-t 10", "--partition=gpu", "-A acct", "--qos",
+ * "--constraint"). 0, or -1 with err naming an argument the master cannot apply. */
+int rm_slurm_parse_sbatch_args(const char *const *args, int n, struct rm_slurm_opts *o, char *err,
+                               size_t errlen);
+
+/* A Slurm time limit ("MIN", "MIN:SEC", "H:M:S", "D-H", "D-H:M", "D-H:M:S") in whole
+ * minutes, rounded up; -1 when malformed. */
+long rm_slurm_parse_time(const char *s);
+
+#endif

@@ -1,0 +1,31 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# An experiment with more trials than the cluster's MaxArraySize (3 here)
+# becomes several Slurm arrays, whether the master submits it or det submit
+# does; the master follows all of them and every trial completes.
+. "$(dirname "$0")/lib.sh"
+slurm_require
+det_master_require
+export DET_MAX_ARRAY_SIZE=3
+slurm_start_with_master
+tap_plan 7
+
+sed -e 's/vals: \[0.1, 0.2, 0.3, 0.4\]/vals: [0.1, 0.2, 0.3, 0.4, 0.5]/' \
+	"$(tiny_model)/grid.yaml" >"$test_dir/five.yaml"
+id=$(det -o json experiment create "$test_dir/five.yaml" "$(tiny_model)" | jq -r .id)
+det_api GET "/experiments/$id/slurm" >/dev/null
+check "the master submits two arrays (3 + 2 tasks)" \
+	grep -Eq '^[0-9]+\+0,[0-9]+\+3$' <<<"$(det_body .job_id)"
+check "the experiment completes" wait_exp_state "$id" COMPLETED 60
+check_eq "five det-e$id tasks ran" 5 \
+	"$(grep -c "Name=det-e$id JobState=" "$test_dir/cluster/log/jobcomp.txt")"
+
+det submit "$test_dir/five.yaml" "$(tiny_model)" -- -o /dev/null >"$test_dir/submit.out" 2>&1
+check_eq "det submit submits two arrays" 2 "$(grep -c '^Submitted Slurm array job' "$test_dir/submit.out")"
+id=$(sed -n 's/^Created experiment \([0-9]*\)$/\1/p' "$test_dir/submit.out")
+det_api GET "/experiments/$id/slurm" >/dev/null
+check "and registers both" grep -Eq '^[0-9]+\+0,[0-9]+\+3$' <<<"$(det_body .job_id)"
+check "that experiment completes" wait_exp_state "$id" COMPLETED 60
+det_api GET "/experiments/$id/trials" >/dev/null
+check_eq "with five distinct trials" "0 1 2 3 4" "$(det_body '[.trials[].trial_index] | sort | map(tostring) | join(" ")')"
+tap_done

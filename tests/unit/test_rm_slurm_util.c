@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The Slurm resource manager's pure helpers: splitting over MaxArraySize,
+ * the job id string, Slurm's array task lists, and the per-task state step
+ * (including runs and requeues that happen between two polls).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "master/rm_slurm_util.h"
+
+static void test_split(void **state)
+{
+	struct rm_slurm_part p[4];
+	char err[128];
+	(void)state;
+	assert_int_equal(rm_slurm_split(10, 1001, p, 4, err, sizeof(err)), 1);
+	assert_int_equal(p[0].offset, 0);
+	assert_int_equal(p[0].count, 10);
+	assert_int_equal(rm_slurm_split(2500, 1001, p, 4, err, sizeof(err)), 3);
+	assert_int_equal(p[1].offset, 1001);
+	assert_int_equal(p[1].count, 1001);
+	assert_int_equal(p[2].offset, 2002);
+	assert_int_equal(p[2].count, 498);
+	assert_int_equal(rm_slurm_split(1001, 1001, p, 4, err, sizeof(err)), 1);
+	assert_int_equal(rm_slurm_split(5000, 1001, p, 4, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "more than 4 arrays"));
+	assert_int_equal(rm_slurm_split(0, 1001, p, 4, err, sizeof(err)), -1);
+}
+
+static void test_ids(void **state)
+{
+	struct rm_slurm_part p[3] = {{12, 0, 5}, {13, 5, 5}, {4000000000u, 10, 1}}, q[4];
+	char buf[64], err[128];
+	(void)state;
+	assert_int_equal(rm_slurm_format_ids(p, 3, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "12+0,13+5,4000000000+10");
+	char small[10];
+	assert_int_equal(rm_slurm_format_ids(p, 3, small, sizeof(small)), -1);
+	assert_int_equal(rm_slurm_parse_ids(buf, q, 4, err, sizeof(err)), 3);
+	assert_int_equal(q[2].job_id, 4000000000u);
+	assert_int_equal(q[1].offset, 5);
+	assert_int_equal(rm_slurm_parse_ids("77", q, 4, err, sizeof(err)), 1);
+	assert_int_equal(q[0].job_id, 77);
+	assert_int_equal(q[0].offset, 0);
+	const char *bad[] = {"", "x", "12+", "12,", "0", "12+0;13", "-3", "1,2,3,4,5"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(rm_slurm_parse_ids(bad[i], q, 4, err, sizeof(err)), -1);
+	assert_int_equal(rm_slurm_parse_ids(NULL, q, 4, err, sizeof(err)), -1);
+}
+
+static void test_indices(void **state)
+{
+	unsigned char f[12];
+	char err[128];
+	(void)state;
+	memset(f, 0, sizeof(f));
+	assert_int_equal(rm_slurm_parse_indices("0-2,5,7-11:2%4", f, 12, err, sizeof(err)), 0);
+	const unsigned char want[12] = {1, 1, 1, 0, 0, 1, 0, 1, 0, 1, 0, 1};
+	assert_memory_equal(f, want, 12);
+	memset(f, 0, sizeof(f));
+	assert_int_equal(rm_slurm_parse_indices("10-4000", f, 12, err, sizeof(err)), 0);
+	assert_int_equal(f[10] + f[11] + f[9], 2);
+	const char *bad[] = {"3-1", "a", "1-", "1,,x", "1-5:0", "2;3"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(rm_slurm_parse_indices(bad[i], f, 12, err, sizeof(err)), -1);
+}
+
+static void test_step(void **state)
+{
+	enum rm_slurm_tstate st = RM_SLURM_T_PENDING;
+	unsigned r = 0;
+	(void)state;
+	assert_int_equal(rm_slurm_step(&st, &r, RM_SLURM_OBS_PENDING, 0), 0);
+	assert_int_equal(rm_slurm_step(&st, &r, RM_SLURM_OBS_RUNNING, 0), RM_SLURM_EMIT_START);
+	assert_int_equal(st, RM_SLURM_T_RUNNING);
+	assert_int_equal(rm_slurm_step(&st, &r, RM_SLURM_OBS_RUNNING, 0), 0);
+	/* Node failure: back in the queue. */
+	assert_int_equal(rm_slurm_step(&st, &r, RM_SLURM_OBS_REQUEUED, 1),
+	                 RM_SLURM_EMIT_END_REQUEUED);
+	assert_int_equal(st, RM_SLURM_T_PENDING);
+	assert_int_equal(rm_slurm_step(&st, &r, RM_SLURM_OBS_RUNNING, 1), RM_SLURM_EMIT_START);
+	/* Requeued and running again between two polls. */
+	assert_int_equal(rm_slurm_step(&st, &r, RM_SLURM_OBS_RUNNING, 2),
+	                 RM_SLURM_EMIT_END_REQUEUED | RM_SLURM_EMIT_START);
+	assert_int_equal(rm_slurm_step(&st, &r, RM_SLURM_OBS_ENDED, 2), RM_SLURM_EMIT_END);
+	assert_int_equal(st, RM_SLURM_T_DONE);
+	assert_int_equal(rm_slurm_step(&st, &r, RM_SLURM_OBS_ENDED, 2), 0);
+	/* Requeued by the master, ran and ended before the next poll. */
+	assert_int_equal(rm_slurm_step(&st, &r, RM_SLURM_OBS_ENDED, 3),
+	                 RM_SLURM_EMIT_START | RM_SLURM_EMIT_END);
+	/* Requeued by the master, seen pending, then running. */
+	assert_int_equal(rm_slurm_step(&st, &r, RM_SLURM_OBS_PENDING, 4), 0);
+	assert_int_equal(st, RM_SLURM_T_PENDING);
+	assert_int_equal(rm_slurm_step(&st, &r, RM_SLURM_OBS_RUNNING, 4), RM_SLURM_EMIT_START);
+	/* A whole short run missed from pending. */
+	st = RM_SLURM_T_PENDING;
+	assert_int_equal(rm_slurm_step(&st, &r, RM_SLURM_OBS_ENDED, 4),
+	                 RM_SLURM_EMIT_START | RM_SLURM_EMIT_END);
+	/* Ended, requeued and restarted all between polls while running. */
+	st = RM_SLURM_T_RUNNING;
+	assert_int_equal(rm_slurm_step(&st, &r, RM_SLURM_OBS_ENDED, 5),
+	                 RM_SLURM_EMIT_END | RM_SLURM_EMIT_END_REQUEUED | RM_SLURM_EMIT_START);
+}
+
+static void test_time(void **state)
+{
+	(void)state;
+	assert_int_equal(rm_slurm_parse_time("30"), 30);
+	assert_int_equal(rm_slurm_parse_time("30:01"), 31);
+	assert_int_equal(rm_slurm_parse_time("1:30:00"), 90);
+	assert_int_equal(rm_slurm_parse_time("2-0"), 2880);
+	assert_int_equal(rm_slurm_parse_time("1-1:30"), 1530);
+	assert_int_equal(rm_slurm_parse_time("0-0:0:59"), 1);
+	const char *bad[] = {"", "x", "1:2:3:4", "-5", "1-", "1-x", "5m", "1::2"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(rm_slurm_parse_time(bad[i]), -1);
+}
+
+static void test_sbatch_args(void **state)
+{
+	struct rm_slurm_opts o;
+	char err[256];
+	(void)state;
+	const char *ok[] = {"--partition=cpu", "-A", "proj",   "--qos", "high",
+	                    "-Cbig",           "-t", "1:00:00"};
+	assert_int_equal(rm_slurm_parse_sbatch_args(ok, 8, &o, err, sizeof(err)), 0);
+	assert_string_equal(o.partition, "cpu");
+	assert_string_equal(o.account, "proj");
+	assert_string_equal(o.qos, "high");
+	assert_string_equal(o.constraint, "big");
+	assert_int_equal(o.time_min, 60);
+	assert_int_equal(rm_slurm_parse_sbatch_args(ok, 0, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.time_min, -1);
+	assert_string_equal(o.partition, "");
+	const char *mem[] = {"--mem=4G"};
+	assert_int_equal(rm_slurm_parse_sbatch_args(mem, 1, &o, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--mem=4G"));
+	assert_non_null(strstr(err, "det submit"));
+	const char *novalue[] = {"--time"};
+	assert_int_equal(rm_slurm_parse_sbatch_args(novalue, 1, &o, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "needs a value"));
+	const char *badtime[] = {"--time=soon"};
+	assert_int_equal(rm_slurm_parse_sbatch_args(badtime, 1, &o, err, sizeof(err)), -1);
+	const char *similar[] = {"--time-min=5"};
+	assert_int_equal(rm_slurm_parse_sbatch_args(similar, 1, &o, err, sizeof(err)), -1);
+	char longp[300];
+	memset(longp, 'p', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	const char *toolong[] = {"-p", longp};
+	assert_int_equal(rm_slurm_parse_sbatch_args(toolong, 2, &o, err, sizeof(err)), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_split),   cmocka_unit_test(test_ids),
+	    cmocka_unit_test(test_indices), cmocka_unit_test(test_step),
+	    cmocka_unit_test(test_time),    cmocka_unit_test(test_sbatch_args),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
