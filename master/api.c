@@ -219,17 +219,29 @@ static int authenticate(struct app *a, const struct http_request *req, struct pr
 	pthread_mutex_lock(&a->lock);
 	if (req->authorization && !strncmp(req->authorization, "Bearer ", 7)) {
 		const char *tok = req->authorization + 7;
-		json_t *t = strlen(tok) < sizeof(p->token) ? json_object_get(a->tokens, tok) : NULL;
-		if (!t)
+		int fits = strlen(tok) < sizeof(p->token);
+		json_t *t = fits ? json_object_get(a->tokens, tok) : NULL;
+		struct exp_trial *tr = fits && !t ? exp_index_by_token(&a->trial_ix, tok) : NULL;
+		int64_t user_id;
+		if (tr) {
+			/* A trial's token: kept in its trial record. */
+			p->kind = PRINCIPAL_TRIAL;
+			p->experiment_id = tr->exp->id;
+			p->trial_id = tr->id;
+			user_id = json_integer_value(json_object_get(tr->exp->row, "owner_id"));
+		} else if (t) {
+			const char *kind = json_string_value(json_object_get(t, "kind"));
+			p->kind = !strcmp(kind, "trial")        ? PRINCIPAL_TRIAL
+			          : !strcmp(kind, "allocation") ? PRINCIPAL_ALLOCATION
+			                                        : PRINCIPAL_USER;
+			p->experiment_id = json_integer_value(json_object_get(t, "experiment_id"));
+			p->trial_id = json_integer_value(json_object_get(t, "trial_id"));
+			user_id = json_integer_value(json_object_get(t, "user_id"));
+		} else {
 			goto denied;
-		const char *kind = json_string_value(json_object_get(t, "kind"));
-		p->kind = !strcmp(kind, "trial")        ? PRINCIPAL_TRIAL
-		          : !strcmp(kind, "allocation") ? PRINCIPAL_ALLOCATION
-		                                        : PRINCIPAL_USER;
-		p->experiment_id = json_integer_value(json_object_get(t, "experiment_id"));
-		p->trial_id = json_integer_value(json_object_get(t, "trial_id"));
+		}
 		snprintf(p->token, sizeof(p->token), "%s", tok);
-		u = user_by_id_locked(a, json_integer_value(json_object_get(t, "user_id")));
+		u = user_by_id_locked(a, user_id);
 		if (!u)
 			goto denied;
 	} else if (req->authorization && !strncmp(req->authorization, "Munge ", 6)) {
@@ -531,7 +543,8 @@ static const struct api_route routes[] = {
 static int match(const char *pattern, const char *path, int64_t *id, char *uuid, size_t ulen)
 {
 	while (*pattern && *path) {
-		if (!strncmp(pattern, "{id}", 4) || !strncmp(pattern, "{uuid}", 6)) {
+		if (*pattern == '{' &&
+		    (!strncmp(pattern, "{id}", 4) || !strncmp(pattern, "{uuid}", 6))) {
 			int is_id = pattern[1] == 'i';
 			const char *end = strchr(path, '/');
 			size_t n = end ? (size_t)(end - path) : strlen(path);
@@ -592,6 +605,13 @@ static void handle(void *ctx, const struct http_request *req, struct http_reply 
 	struct app *a = ctx;
 	struct api_call c = {.req = req};
 	int mm;
+
+	if (req->slot && req->slot->ptr) {
+		/* Dispatched again after a hold: the handler's work is done. */
+		struct api_pending *p = req->slot->ptr;
+		p->finish(a, p, rep);
+		return;
+	}
 	int r = route_find(req->method, req->path, &c.id, c.uuid, sizeof(c.uuid), &mm);
 
 	if (r < 0) {
@@ -677,12 +697,8 @@ static void h_prometheus(struct app *a, struct api_call *c, struct http_reply *r
 		int s = fsm_state_parse(json_string_value(json_object_get(e->row, "state")));
 		if (s >= 0)
 			by_state[s]++;
-		const char *k;
-		json_t *t;
-		json_object_foreach (e->trials, k, t) {
-			running +=
-			    !strcmp(json_string_value(json_object_get(t, "state")), "ACTIVE");
-		}
+		for (int i = 0; i < e->trials_cap; i++)
+			running += e->trials[i] && e->trials[i]->state == FSM_ACTIVE;
 	}
 	pthread_mutex_unlock(&a->lock);
 	fprintf(f, "# HELP det_experiments Experiments by state.\n# TYPE det_experiments gauge\n");

@@ -335,11 +335,9 @@ void api_exp_trials(struct app *a, struct api_call *c, struct http_reply *rep)
 	pthread_mutex_lock(&a->lock);
 	struct exp_rt *e = exp_find_locked(a, c->id);
 	if (e) {
-		const char *k;
-		json_t *t;
-		json_object_foreach (e->trials, k, t) {
-			json_array_append_new(out, exp_trial_view(t));
-		}
+		for (int i = 0; i < e->trials_cap; i++)
+			if (e->trials[i])
+				json_array_append_new(out, exp_trial_view(e->trials[i]));
 	}
 	pthread_mutex_unlock(&a->lock);
 	if (!e) {

@@ -25,6 +25,13 @@ struct api_call {
 
 typedef void (*api_handler)(struct app *a, struct api_call *c, struct http_reply *rep);
 
+/* A handler's work in flight while its request is held (see http_request_hold):
+ * the first member of the handler's state in the request's slot; when the
+ * request is dispatched again, finish answers it (no new authentication). */
+struct api_pending {
+	void (*finish)(struct app *a, struct api_pending *p, struct http_reply *rep);
+};
+
 struct api_route {
 	const char *method;
 	const char *pattern;

@@ -37,7 +37,7 @@ static int trial_exists(struct app *a, int64_t id, int64_t *exp_id, int64_t *own
 {
 	struct exp_rt *e = NULL;
 	pthread_mutex_lock(&a->lock);
-	json_t *t = exp_trial_locked(a, id, &e);
+	struct exp_trial *t = exp_trial_locked(a, id, &e);
 	if (t && exp_id)
 		*exp_id = e->id;
 	if (t && owner)
@@ -50,7 +50,7 @@ void api_trial_get(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	struct exp_rt *e = NULL;
 	pthread_mutex_lock(&a->lock);
-	json_t *t = exp_trial_locked(a, c->id, &e);
+	struct exp_trial *t = exp_trial_locked(a, c->id, &e);
 	json_t *v = t ? exp_trial_view(t) : NULL;
 	pthread_mutex_unlock(&a->lock);
 	if (!v)
@@ -164,6 +164,92 @@ static int steps_of(json_t *body, int64_t *steps, struct http_reply *rep)
 	return 0;
 }
 
+/* A training report whose commit is in flight while its request is held. */
+struct metrics_pending {
+	struct api_pending base;
+	struct http_hold *hold;
+	struct exp_training w;
+	json_t *metrics; /* for the TensorBoard writer */
+	int rv;          /* the commit's result */
+	char err[256];
+};
+
+static void metrics_pending_free(void *ptr)
+{
+	struct metrics_pending *mp = ptr;
+	exp_training_free(&mp->w);
+	json_decref(mp->metrics);
+	free(mp);
+}
+
+/* On the store's writer thread: note the result, let the request run again. */
+static void metrics_committed(void *arg, int rv, const char *err)
+{
+	struct metrics_pending *mp = arg;
+	mp->rv = rv;
+	snprintf(mp->err, sizeof(mp->err), "%s", err);
+	http_hold_release(mp->hold); /* mp belongs to the request again from here */
+}
+
+static void metrics_finish(struct app *a, struct api_pending *p, struct http_reply *rep)
+{
+	struct metrics_pending *mp = (struct metrics_pending *)p;
+	char err[512];
+	int stop, preempt;
+	int status =
+	    exp_training_end(a, &mp->w, mp->rv, mp->err, &stop, &preempt, err, sizeof(err));
+	if (status != 200) {
+		api_error(rep, status, "%s", err);
+		return;
+	}
+	tboard_enqueue(a->tboard, mp->w.trial_id, "training", mp->w.steps, mp->metrics);
+	/* The answer of every report: written out directly, as json_dumps would. */
+	free(rep->body);
+	rep->body = malloc(40);
+	if (!rep->body) {
+		api_error(rep, 500, "out of memory");
+		return;
+	}
+	rep->len = (size_t)snprintf(rep->body, 40, "{\"stop\":%s,\"preempt\":%s}",
+	                            stop ? "true" : "false", preempt ? "true" : "false");
+	rep->status = 200;
+}
+
+/* A training report without a worker thread waiting for the commit: the
+ * request is held and answered when the commit is done. 1 when it went this
+ * way (held, or rep filled with an error); 0 to report synchronously. */
+static int metrics_held(struct app *a, struct api_call *c, int64_t steps, json_t *metrics,
+                        struct http_reply *rep)
+{
+	struct metrics_pending *mp = c->req->slot ? calloc(1, sizeof(*mp)) : NULL;
+	char err[512];
+
+	if (!mp)
+		return 0;
+	mp->base.finish = metrics_finish;
+	int status = exp_training_begin(a, c->id, steps, metrics, &mp->w, err, sizeof(err));
+	if (status != 200) {
+		api_error(rep, status, "%s", err);
+		metrics_pending_free(mp);
+		return 1;
+	}
+	mp->hold = http_request_hold(c->req);
+	if (!mp->hold) {
+		metrics_pending_free(mp);
+		return 0;
+	}
+	mp->metrics = json_incref(metrics);
+	c->req->slot->ptr = mp;
+	c->req->slot->free_fn = metrics_pending_free;
+	/* Dispatched again only after this callback returns (same worker thread). */
+	if (store_write_async(a->store, mp->w.ops, 2, metrics_committed, mp, mp->err,
+	                      sizeof(mp->err))) {
+		mp->rv = -1;
+		http_hold_release(mp->hold);
+	}
+	return 1;
+}
+
 void api_trial_metrics(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	const char *group = json_string_value(json_object_get(c->body, "group"));
@@ -191,6 +277,8 @@ void api_trial_metrics(struct app *a, struct api_call *c, struct http_reply *rep
 			return;
 		}
 	}
+	if (!strcmp(group, "training") && metrics_held(a, c, steps, metrics, rep))
+		return;
 	int status = exp_report_metrics(a, c->id, group, steps, metrics, &out, err, sizeof(err));
 	if (status != 200) {
 		api_error(rep, status, "%s", err);

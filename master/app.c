@@ -40,8 +40,7 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 	pthread_mutex_init(&a->stats_lock, NULL);
 	a->users = json_object();
 	a->tokens = json_object();
-	a->trial_index = json_object();
-	if (!a->users || !a->tokens || !a->trial_index) {
+	if (!a->users || !a->tokens) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -118,8 +117,8 @@ void app_close(struct app *a)
 	a->rm = NULL;
 	json_decref(a->users);
 	json_decref(a->tokens);
-	json_decref(a->trial_index);
-	a->users = a->tokens = a->trial_index = NULL;
+	exp_index_free(&a->trial_ix);
+	a->users = a->tokens = NULL;
 	pthread_mutex_destroy(&a->lock);
 	pthread_mutex_destroy(&a->stats_lock);
 }

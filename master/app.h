@@ -14,6 +14,7 @@
 #include "master_config.h"
 #include "http_server.h"
 #include "log.h"
+#include "exp_trial.h"
 #include "rm.h"
 #include "store.h"
 
@@ -25,9 +26,11 @@ struct exp_rt {
 	int64_t id;
 	json_t *row;               /* experiments row without model_def */
 	struct searcher *searcher; /* NULL once the experiment is over */
-	json_t *trials;            /* "trial_index" -> trials row */
-	json_t *allocs;            /* "array_task" -> allocations row */
-	char rm_job[160];          /* resource manager's array id; "" = none */
+	struct exp_trial **trials; /* by trial index; NULL = not claimed */
+	int trials_cap;            /* slots in trials */
+	struct exp_alloc *allocs;  /* by array task, num_tasks of them */
+	int nallocs;
+	char rm_job[160]; /* resource manager's array id; "" = none */
 	struct exp_rt *next;
 };
 
@@ -56,10 +59,10 @@ struct app {
 	struct tboard *tboard; /* TensorBoard event writer; NULL = off */
 	char master_url[512];
 	double started_at;
-	pthread_mutex_t lock; /* guards everything below */
-	json_t *users;        /* name -> users row */
-	json_t *tokens;       /* token -> tokens row */
-	json_t *trial_index;  /* "trial id" -> [experiment id, trial index, trial token] */
+	pthread_mutex_t lock;            /* guards everything below */
+	json_t *users;                   /* name -> users row */
+	json_t *tokens;                  /* token -> tokens row (users and allocations) */
+	struct exp_trial_index trial_ix; /* trials by id and by trial token */
 	struct exp_rt *exps;
 	int64_t next_trial_id, next_exp_id;
 	int stopping;

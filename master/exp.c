@@ -4,7 +4,8 @@
  * manager, persisted through the store.
  *
  * Main structure: struct exp_rt per experiment (its row, searcher, trials by
- * index, allocations by array task) under the one app lock. Every change is
+ * index, allocations by array task: the C records of exp_trial.h) under the
+ * one app lock. Every change is
  * prepared on copies of the rows, written in one store transaction (with the
  * searcher snapshot when the searcher moved), and only then swapped into
  * memory; if the commit fails the searcher is restored from the snapshot
@@ -24,6 +25,7 @@
 
 #include "auth.h"
 #include "ckpt_gc.h"
+#include "exp_trial.h"
 #include "expconf.h"
 #include "searcher.h"
 
@@ -70,33 +72,38 @@ struct exp_rt *exp_find_locked(struct app *a, int64_t id)
 	return NULL;
 }
 
-json_t *exp_trial_locked(struct app *a, int64_t trial_id, struct exp_rt **out)
+struct exp_trial *exp_trial_locked(struct app *a, int64_t trial_id, struct exp_rt **out)
 {
-	char key[32];
-	snprintf(key, sizeof(key), "%lld", (long long)trial_id);
-	json_t *v = json_object_get(a->trial_index, key); /* [experiment id, trial index] */
-	struct exp_rt *e = v ? exp_find_locked(a, json_integer_value(json_array_get(v, 0))) : NULL;
-	if (!e)
-		return NULL;
-	snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(json_array_get(v, 1)));
-	json_t *t = json_object_get(e->trials, key);
+	struct exp_trial *t = exp_index_by_id(&a->trial_ix, trial_id);
 	if (t && out)
-		*out = e;
+		*out = t->exp;
 	return t;
 }
 
-static json_t *trial_by_index(struct exp_rt *e, int64_t index)
+static struct exp_trial *trial_by_index(struct exp_rt *e, int64_t index)
 {
-	char key[32];
-	snprintf(key, sizeof(key), "%lld", (long long)index);
-	return json_object_get(e->trials, key);
+	return index >= 0 && index < e->trials_cap ? e->trials[index] : NULL;
 }
 
-static json_t *alloc_of(struct exp_rt *e, int task)
+static struct exp_alloc *alloc_of(struct exp_rt *e, int task)
 {
-	char key[32];
-	snprintf(key, sizeof(key), "%d", task);
-	return json_object_get(e->allocs, key);
+	return task >= 0 && task < e->nallocs && e->allocs[task].present ? &e->allocs[task] : NULL;
+}
+
+/* The allocation of task as a working copy (a fresh one when there is none yet). */
+static struct exp_alloc alloc_copy(struct exp_rt *e, int task)
+{
+	struct exp_alloc *al = alloc_of(e, task);
+	struct exp_alloc c = {.present = 1, .trial_index = -1, .next_index = -1};
+	return al ? *al : c;
+}
+
+/* Trial t's new state; a final one stamps ended_at. */
+static void set_trial_state(struct exp_trial *t, int s)
+{
+	t->state = (enum fsm_state)s;
+	if (fsm_is_terminal(t->state))
+		t->ended_at = app_now();
 }
 
 static json_t *config_of(struct exp_rt *e)
@@ -152,28 +159,40 @@ static void swap_row(json_t **slot, json_t *row)
 }
 
 /* Replace trial (by its index) in memory with row (reference stolen). */
-static void swap_trial(struct exp_rt *e, json_t *row)
+/* Copy a committed working copy of a trial over its record in memory. */
+static void swap_trial(struct exp_rt *e, const struct exp_trial *row)
 {
-	char key[32];
-	snprintf(key, sizeof(key), "%lld", (long long)iget(row, "trial_index"));
-	json_object_set_new(e->trials, key, row);
+	struct exp_trial *live = trial_by_index(e, row->trial_index);
+	if (!live)
+		return;
+	struct exp_trial *chain = live->token_next;
+	*live = *row;
+	live->token_next = chain;
 }
 
-static void swap_alloc(struct exp_rt *e, json_t *row)
+/* Write one trial row (a working copy) and swap it in: 200, or 500 with err. */
+static int trial_commit(struct app *a, struct exp_rt *e, const struct exp_trial *row, char *err,
+                        size_t errlen)
 {
-	char key[32];
-	snprintf(key, sizeof(key), "%lld", (long long)iget(row, "array_task"));
-	json_object_set_new(e->allocs, key, row);
+	json_t *j = exp_trial_row(row);
+	if (!j) {
+		snprintf(err, errlen, "out of memory");
+		return 500;
+	}
+	struct store_op op = put("trials", j);
+	int rc = commit(a, e, &op, 1, NULL, err, errlen);
+	json_decref(j);
+	if (rc)
+		return 500;
+	swap_trial(e, row);
+	return 200;
 }
 
 static int count_live_trials(struct exp_rt *e)
 {
-	const char *k;
-	json_t *t;
 	int n = 0;
-	json_object_foreach (e->trials, k, t) {
-		n += !fsm_is_terminal(state_of(t));
-	}
+	for (int i = 0; i < e->trials_cap; i++)
+		n += e->trials[i] && !fsm_is_terminal(e->trials[i]->state);
 	return n;
 }
 
@@ -185,12 +204,10 @@ static json_t *settle(struct exp_rt *e)
 	json_t *row = NULL;
 
 	if (s == FSM_ACTIVE && e->searcher && searcher_is_done(e->searcher)) {
-		const char *k;
-		json_t *t;
 		int ok = 0, bad = 0;
-		json_object_foreach (e->trials, k, t) {
-			ok += state_of(t) == FSM_COMPLETED;
-			bad += state_of(t) == FSM_ERROR;
+		for (int i = 0; i < e->trials_cap; i++) {
+			ok += e->trials[i] && e->trials[i]->state == FSM_COMPLETED;
+			bad += e->trials[i] && e->trials[i]->state == FSM_ERROR;
 		}
 		s = (enum fsm_state)fsm_experiment_next(s,
 		                                        (bad && !ok) ? FSM_EV_FAIL : FSM_EV_DONE);
@@ -254,47 +271,53 @@ static enum searcher_exit searcher_how(enum fsm_state final, const char *reason)
 
 /* Finish trial t (copy in trow) in final state: tell the searcher, owe
  * replacements, write trial + allocation + snapshot, swap in. Lock held. */
-static int finish_trial(struct app *a, struct exp_rt *e, json_t *trow, enum fsm_state final,
-                        char *err, size_t errlen)
+static int finish_trial(struct app *a, struct exp_rt *e, struct exp_trial *trow,
+                        enum fsm_state final, char *err, size_t errlen)
 {
 	json_t *before = e->searcher ? searcher_snapshot(e->searcher) : NULL;
-	json_t *erow = NULL, *arow = NULL;
+	json_t *erow = NULL, *arow = NULL, *tj = NULL;
 	struct store_op ops[3];
+	struct exp_alloc *alloc = alloc_of(e, trow->array_task), acopy = {0};
 	size_t n = 0;
 	int replacement = -1, rv = -1;
 
-	set_state(trow, final);
-	if (e->searcher && searcher_on_exit(e->searcher, (int)iget(trow, "trial_index"),
-	                                    searcher_how(final, sget(trow, "end_reason")),
-	                                    &replacement, err, errlen) != 0)
-		log_msg(&a->log, LOG_LEVEL_WARN, "trial %lld: searcher: %s",
-		        (long long)iget(trow, "id"), err);
-	ops[n++] = put("trials", trow);
-	json_t *alloc = alloc_of(e, (int)iget(trow, "array_task"));
+	set_trial_state(trow, final);
+	if (e->searcher &&
+	    searcher_on_exit(e->searcher, trow->trial_index, searcher_how(final, trow->end_reason),
+	                     &replacement, err, errlen) != 0)
+		log_msg(&a->log, LOG_LEVEL_WARN, "trial %lld: searcher: %s", (long long)trow->id,
+		        err);
+	tj = exp_trial_row(trow);
+	ops[n++] = put("trials", tj);
 	if (alloc) {
-		arow = json_deep_copy(alloc);
-		json_object_set_new(arow, "next_index",
-		                    replacement >= 0 ? json_integer(replacement) : json_null());
+		acopy = *alloc;
+		acopy.next_index = replacement >= 0 ? replacement : -1;
+		arow = exp_alloc_row(e->id, trow->array_task, &acopy);
 		ops[n++] = put("allocations", arow);
 	}
 	erow = exp_row_with_searcher(e);
 	ops[n++] = put("experiments", erow);
+	if (!tj || (alloc && !arow) || !erow) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
 	if (commit(a, e, ops, n, before, err, errlen) == 0) {
-		swap_trial(e, json_incref(trow));
-		if (arow)
-			swap_alloc(e, json_incref(arow));
+		swap_trial(e, trow);
+		if (alloc)
+			*alloc = acopy;
 		swap_row(&e->row, json_incref(erow));
 		rv = 0;
 		if (replacement >= 0 && state_of(e->row) == FSM_ACTIVE && e->rm_job[0] &&
-		    iget(arow, "pid") == 0) {
+		    (!alloc || acopy.pid == 0)) {
 			/* The task is gone already: run it again for the replacement. */
-			a->rm->ops->requeue(a->rm, e->rm_job, (int)iget(trow, "array_task"), err,
-			                    errlen);
+			a->rm->ops->requeue(a->rm, e->rm_job, trow->array_task, err, errlen);
 		}
 	}
+out:
 	json_decref(before);
 	json_decref(erow);
 	json_decref(arow);
+	json_decref(tj);
 	if (rv == 0)
 		settle_and_commit(a, e);
 	return rv;
@@ -303,32 +326,34 @@ static int finish_trial(struct app *a, struct exp_rt *e, json_t *trow, enum fsm_
 /* Move every live trial through event ev (experiment-level change). */
 static void trials_event(struct app *a, struct exp_rt *e, enum fsm_event ev)
 {
-	const char *k;
-	json_t *t, *changed = json_array();
-	json_object_foreach (e->trials, k, t) {
-		int next = fsm_trial_next(state_of(t), ev);
-		if (next < 0 || next == (int)state_of(t))
+	struct exp_trial *rows = calloc(e->trials_cap ? (size_t)e->trials_cap : 1, sizeof(*rows));
+	struct store_op *ops = calloc(e->trials_cap ? (size_t)e->trials_cap : 1, sizeof(*ops));
+	size_t n = 0;
+	char err[256];
+
+	if (!rows || !ops)
+		goto out;
+	for (int i = 0; i < e->trials_cap; i++) {
+		struct exp_trial *t = e->trials[i];
+		int next = t ? fsm_trial_next(t->state, ev) : -1;
+		if (next < 0 || next == (int)t->state)
 			continue;
-		json_t *row = json_deep_copy(t);
-		set_state(row, next);
-		json_array_append_new(changed, row);
+		rows[n] = *t;
+		set_trial_state(&rows[n], next);
+		ops[n].kind = STORE_PUT;
+		ops[n].table = "trials";
+		ops[n].row = exp_trial_row(&rows[n]);
+		if (!ops[n++].row)
+			goto out;
 	}
-	size_t n = json_array_size(changed), i;
-	if (n) {
-		struct store_op *ops = calloc(n, sizeof(*ops));
-		char err[256];
-		if (ops) {
-			json_array_foreach (changed, i, t) {
-				ops[i] = put("trials", t);
-			}
-			if (commit(a, e, ops, n, NULL, err, sizeof(err)) == 0)
-				json_array_foreach (changed, i, t) {
-					swap_trial(e, json_incref(t));
-				}
-			free(ops);
-		}
-	}
-	json_decref(changed);
+	if (n && commit(a, e, ops, n, NULL, err, sizeof(err)) == 0)
+		for (size_t i = 0; i < n; i++)
+			swap_trial(e, &rows[i]);
+out:
+	for (size_t i = 0; ops && i < n; i++)
+		json_decref(ops[i].row);
+	free(ops);
+	free(rows);
 }
 
 int exp_user_event(struct app *a, int64_t id, enum fsm_event ev, char *err, size_t errlen)
@@ -411,8 +436,10 @@ static void exp_rt_free(struct exp_rt *e)
 	if (!e)
 		return;
 	json_decref(e->row);
-	json_decref(e->trials);
-	json_decref(e->allocs);
+	for (int i = 0; i < e->trials_cap; i++)
+		exp_trial_free(e->trials[i]);
+	free(e->trials);
+	free(e->allocs);
 	searcher_free(e->searcher);
 	free(e);
 }
@@ -443,11 +470,9 @@ int exp_delete(struct app *a, int64_t id, char *err, size_t errlen)
 		const char *k;
 		json_t *t;
 		void *tmp;
-		json_object_foreach (e->trials, k, t) {
-			char tk[32];
-			snprintf(tk, sizeof(tk), "%lld", (long long)iget(t, "id"));
-			json_object_del(a->trial_index, tk);
-		}
+		for (int i = 0; i < e->trials_cap; i++)
+			if (e->trials[i])
+				exp_index_remove(&a->trial_ix, e->trials[i]);
 		json_object_foreach_safe (a->tokens, tmp, k, t) {
 			if (iget(t, "experiment_id") == id)
 				json_object_del(a->tokens, k);
@@ -592,15 +617,12 @@ static int submit_array(struct app *a, struct exp_rt *e, int first_time, const c
 		goto out;
 	}
 	for (int i = 0; !first_time && i < n; i++) {
-		json_t *al = alloc_of(e, i);
+		struct exp_alloc *al = alloc_of(e, i);
 		if (!al)
 			continue;
-		pids[i] = (int)iget(al, "pid");
-		json_t *t = json_is_integer(json_object_get(al, "trial_index"))
-		                ? trial_by_index(e, iget(al, "trial_index"))
-		                : NULL;
-		if (t && fsm_is_terminal(state_of(t)) &&
-		    !json_is_integer(json_object_get(al, "next_index")))
+		pids[i] = (int)al->pid;
+		struct exp_trial *t = trial_by_index(e, al->trial_index);
+		if (t && fsm_is_terminal(t->state) && al->next_index < 0)
 			skip[i] = 1;
 	}
 	struct rm_array spec = array_of(a, e, skip, pids);
@@ -693,8 +715,8 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	json_t *labels = json_object_get(conf, "labels");
 	pthread_mutex_lock(&a->lock);
 	e->id = a->next_exp_id++;
-	e->trials = json_object();
-	e->allocs = json_object();
+	e->nallocs = searcher_trial_count(e->searcher);
+	e->allocs = calloc(e->nallocs > 0 ? (size_t)e->nallocs : 1, sizeof(*e->allocs));
 	e->row =
 	    json_pack("{s:I, s:I, s:s, s:s, s:b, s:O, s:s%, s:o, s:O, s:i, s:i, s:f, s:f, s:s}",
 	              "id", (json_int_t)e->id, "owner_id", (json_int_t)p->user_id, "name",
@@ -707,7 +729,7 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	trow = json_pack("{s:s, s:s, s:I, s:I, s:f}", "token", token, "kind", "allocation",
 	                 "user_id", (json_int_t)p->user_id, "experiment_id", (json_int_t)e->id,
 	                 "created_at", app_now());
-	if (!e->row || !trow || !e->trials || !e->allocs) {
+	if (!e->row || !trow || !e->allocs) {
 		pthread_mutex_unlock(&a->lock);
 		snprintf(err, errlen, "out of memory");
 		status = 500;
@@ -773,7 +795,7 @@ fail:
 
 /* ---- claim --------------------------------------------------------------- */
 
-static json_t *claim_reply(struct app *a, struct exp_rt *e, json_t *t, int task)
+static json_t *claim_reply(struct app *a, struct exp_rt *e, const struct exp_trial *t, int task)
 {
 	json_t *conf = config_of(e);
 	json_t *srch = json_object_get(conf, "searcher");
@@ -788,20 +810,18 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, json_t *t, int task)
 	if (!host)
 		host = json_string_value(json_object_get(a->cfg->checkpoint_storage, "host_path"));
 	snprintf(dir, sizeof(dir), "%s%s%s", host ? host : "/tmp", sub ? "/" : "", sub ? sub : "");
-	int idx = (int)iget(t, "trial_index");
-	char key[32];
-	snprintf(key, sizeof(key), "%lld", (long long)iget(t, "id"));
-	json_t *tok = json_array_get(json_object_get(a->trial_index, key), 2);
-	tok = json_is_string(tok) ? json_incref(tok) : NULL;
-	json_t *lc = json_object_get(t, "latest_checkpoint");
+	int idx = t->trial_index;
+	json_t *hp = json_loads(t->hparams ? t->hparams : "{}", 0, NULL);
+	if (!hp)
+		return NULL;
 	return json_pack(
-	    "{s:I, s:i, s:I, s:i, s:O, s:I, s:o, s:O, s:I, s:I, s:I, s:I, s:s, s:O, s:I, s:s,"
+	    "{s:I, s:i, s:I, s:i, s:o, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:s, s:O, s:I, s:s,"
 	    " s:O, s:O, s:O}",
-	    "trial_id", (json_int_t)iget(t, "id"), "trial_index", idx, "experiment_id",
-	    (json_int_t)e->id, "array_task", task, "hparams", json_object_get(t, "hparams"),
-	    "trial_seed", (json_int_t)iget(t, "seed"), "token", tok ? tok : json_null(),
-	    "latest_checkpoint", json_is_string(lc) ? lc : json_null(), "steps_completed",
-	    (json_int_t)iget(t, "steps_completed"), "restarts", (json_int_t)iget(t, "restarts"),
+	    "trial_id", (json_int_t)t->id, "trial_index", idx, "experiment_id", (json_int_t)e->id,
+	    "array_task", task, "hparams", hp, "trial_seed", (json_int_t)t->seed, "token",
+	    t->token[0] ? json_string(t->token) : json_null(), "latest_checkpoint",
+	    t->latest_checkpoint[0] ? json_string(t->latest_checkpoint) : json_null(),
+	    "steps_completed", (json_int_t)t->steps_completed, "restarts", (json_int_t)t->restarts,
 	    "max_restarts", (json_int_t)iget(conf, "max_restarts"), "length",
 	    (json_int_t)(e->searcher ? searcher_trial_length(e->searcher, idx) : 0), "time_unit",
 	    e->searcher ? searcher_time_unit(e->searcher) : "batches", "entrypoint",
@@ -813,38 +833,66 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, json_t *t, int task)
 	                                               : json_true());
 }
 
+/* Make room for trial index idx in e->trials. 0 or -1. */
+static int trials_reserve(struct exp_rt *e, int idx)
+{
+	if (idx < e->trials_cap)
+		return 0;
+	int n = e->trials_cap ? e->trials_cap : 16;
+	while (n <= idx)
+		n *= 2;
+	struct exp_trial **p = realloc(e->trials, (size_t)n * sizeof(*p));
+	if (!p)
+		return -1;
+	memset(p + e->trials_cap, 0, (size_t)(n - e->trials_cap) * sizeof(*p));
+	e->trials = p;
+	e->trials_cap = n;
+	return 0;
+}
+
 /* A brand-new trial of index idx for task. */
 static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t **out, char *err,
                      size_t errlen)
 {
 	json_t *before = searcher_snapshot(e->searcher);
 	json_t *hp = NULL, *trow = NULL, *tok = NULL, *arow = NULL;
-	char token[AUTH_TOKEN_CHARS + 1];
-	int status = 500;
+	struct exp_trial *t = NULL;
+	int status = 500, indexed = 0;
 
 	if (searcher_on_claim(e->searcher, idx, err, errlen))
 		goto fail;
 	hp = searcher_trial_hparams(e->searcher, idx, err, errlen);
-	if (!hp || auth_new_token(token, sizeof(token), err, errlen))
+	if (!hp)
 		goto fail;
-	int64_t tid = a->next_trial_id;
-	trow = json_pack("{s:I, s:I, s:i, s:i, s:s, s:O, s:I, s:i, s:i, s:f, s:f, s:n}", "id",
-	                 (json_int_t)tid, "experiment_id", (json_int_t)e->id, "trial_index", idx,
-	                 "array_task", task, "state", "ACTIVE", "hparams", hp, "seed",
-	                 (json_int_t)searcher_trial_seed(e->searcher, idx), "restarts", 0,
-	                 "steps_completed", 0, "progress", 0.0, "created_at", app_now(),
-	                 "latest_checkpoint");
-	tok = json_pack("{s:s, s:s, s:I, s:I, s:I, s:f}", "token", token, "kind", "trial",
+	t = calloc(1, sizeof(*t));
+	if (!t || idx < 0 || trials_reserve(e, idx)) {
+		snprintf(err, errlen, "trial index %d: out of memory", idx);
+		goto fail;
+	}
+	if (auth_new_token(t->token, sizeof(t->token), err, errlen))
+		goto fail;
+	t->id = a->next_trial_id;
+	t->exp = e;
+	t->trial_index = idx;
+	t->array_task = task;
+	t->state = FSM_ACTIVE;
+	t->hparams = json_dumps(hp, JSON_COMPACT);
+	t->seed = searcher_trial_seed(e->searcher, idx);
+	t->created_at = app_now();
+	trow = t->hparams ? exp_trial_row(t) : NULL;
+	tok = json_pack("{s:s, s:s, s:I, s:I, s:I, s:f}", "token", t->token, "kind", "trial",
 	                "user_id", (json_int_t)iget(e->row, "owner_id"), "experiment_id",
-	                (json_int_t)e->id, "trial_id", (json_int_t)tid, "created_at", app_now());
-	json_t *al = alloc_of(e, task);
-	arow = al ? json_deep_copy(al)
-	          : json_pack("{s:I, s:i}", "experiment_id", (json_int_t)e->id, "array_task", task);
-	if (!trow || !tok || !arow)
+	                (json_int_t)e->id, "trial_id", (json_int_t)t->id, "created_at", app_now());
+	struct exp_alloc acopy = alloc_copy(e, task);
+	acopy.trial_index = idx;
+	acopy.next_index = -1;
+	acopy.state = EXP_ALLOC_RUNNING;
+	arow = exp_alloc_row(e->id, task, &acopy);
+	if (!trow || !tok || !arow || exp_index_add(&a->trial_ix, t)) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
-	json_object_set_new(arow, "trial_index", json_integer(idx));
-	json_object_set_new(arow, "next_index", json_null());
-	json_object_set_new(arow, "state", json_string("RUNNING"));
+	}
+	indexed = 1;
 	/* The claim's effect on the searcher is recorded by the trial row itself
 	 * (exp_load_all replays searcher_on_claim for every trial row), so the
 	 * snapshot, which grows with the trial count, is not rewritten here. */
@@ -852,20 +900,20 @@ static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t 
 	if (commit(a, e, ops, 3, before, err, errlen))
 		goto fail;
 	a->next_trial_id++;
-	char key[32];
-	snprintf(key, sizeof(key), "%lld", (long long)tid);
-	json_object_set_new(a->trial_index, key,
-	                    json_pack("[I,i,s]", (json_int_t)e->id, idx, token));
-	json_object_set_new(a->tokens, token,
-	                    json_pack("{s:s, s:O, s:O, s:O}", "kind", "trial", "user_id",
-	                              json_object_get(tok, "user_id"), "experiment_id",
-	                              json_object_get(tok, "experiment_id"), "trial_id",
-	                              json_object_get(tok, "trial_id")));
-	swap_trial(e, json_incref(trow));
-	swap_alloc(e, json_incref(arow));
-	*out = claim_reply(a, e, trow, task);
+	if (e->trials[idx]) {
+		exp_index_remove(&a->trial_ix, e->trials[idx]);
+		exp_trial_free(e->trials[idx]);
+	}
+	e->trials[idx] = t;
+	if (task >= 0 && task < e->nallocs)
+		e->allocs[task] = acopy;
+	*out = claim_reply(a, e, t, task);
+	t = NULL;
 	status = 200;
 fail:
+	if (t && indexed)
+		exp_index_remove(&a->trial_ix, t);
+	exp_trial_free(t);
 	if (status != 200 && e->searcher) {
 		char e2[64];
 		struct searcher *s = searcher_restore(config_of(e), before, e2, sizeof(e2));
@@ -909,47 +957,41 @@ int exp_claim(struct app *a, int64_t id, int task, json_t **out, char *err, size
 		*out = json_pack("{s:b}", "done", 1);
 		goto out;
 	}
-	json_t *al = alloc_of(e, task);
-	json_t *cur = al && json_is_integer(json_object_get(al, "trial_index"))
-	                  ? trial_by_index(e, iget(al, "trial_index"))
-	                  : NULL;
+	struct exp_alloc *al = alloc_of(e, task);
+	struct exp_trial *cur = al ? trial_by_index(e, al->trial_index) : NULL;
 	if (!cur) {
 		status = new_trial(a, e, task, task, out, err, errlen);
 		goto out;
 	}
-	enum fsm_state ts = state_of(cur);
+	enum fsm_state ts = cur->state;
 	if (fsm_is_terminal(ts)) {
-		json_t *next = json_object_get(al, "next_index");
-		if (json_is_integer(next))
-			status =
-			    new_trial(a, e, task, (int)json_integer_value(next), out, err, errlen);
+		if (al->next_index >= 0)
+			status = new_trial(a, e, task, al->next_index, out, err, errlen);
 		else
 			*out = json_pack("{s:b}", "done", 1);
 		goto out;
 	}
 	if (fsm_is_stopping(ts)) {
 		/* It was told to stop: the restarted task has nothing to run. */
-		json_t *row = json_deep_copy(cur);
-		finish_trial(a, e, row, (enum fsm_state)fsm_trial_next(ts, FSM_EV_ENDED), err,
+		struct exp_trial row = *cur;
+		finish_trial(a, e, &row, (enum fsm_state)fsm_trial_next(ts, FSM_EV_ENDED), err,
 		             errlen);
-		json_decref(row);
 		*out = json_pack("{s:b}", "done", 1);
 		goto out;
 	}
 	/* A restart of the current trial (after a preemption it is not counted). */
-	json_t *row = json_deep_copy(cur);
-	if (!json_is_true(json_object_get(row, "preempted")) && iget(row, "preempted") == 0)
-		json_object_set_new(row, "restarts", json_integer(iget(row, "restarts") + 1));
-	json_object_set_new(row, "preempted", json_integer(0));
-	set_state(row, FSM_ACTIVE);
-	struct store_op op = put("trials", row);
-	if (commit(a, e, &op, 1, NULL, err, errlen)) {
-		json_decref(row);
+	struct exp_trial row = *cur;
+	if (!row.preempted)
+		row.restarts++;
+	row.preempted = 0;
+	set_trial_state(&row, FSM_ACTIVE);
+	status = trial_commit(a, e, &row, err, errlen);
+	if (status == 200)
+		*out = claim_reply(a, e, cur, task);
+	if (status == 200 && !*out) {
+		snprintf(err, errlen, "out of memory");
 		status = 500;
-		goto out;
 	}
-	swap_trial(e, row);
-	*out = claim_reply(a, e, row, task);
 out:
 	pthread_mutex_unlock(&a->lock);
 	return status;
@@ -957,10 +999,10 @@ out:
 
 /* ---- trial-side reports ---------------------------------------------------- */
 
-static json_t *live_trial(struct app *a, int64_t trial_id, struct exp_rt **e, int *status,
-                          char *err, size_t errlen)
+static struct exp_trial *live_trial(struct app *a, int64_t trial_id, struct exp_rt **e, int *status,
+                                    char *err, size_t errlen)
 {
-	json_t *t = exp_trial_locked(a, trial_id, e);
+	struct exp_trial *t = exp_trial_locked(a, trial_id, e);
 	if (!t) {
 		snprintf(err, errlen, "trial %lld not found", (long long)trial_id);
 		*status = 404;
@@ -968,11 +1010,78 @@ static json_t *live_trial(struct app *a, int64_t trial_id, struct exp_rt **e, in
 	return t;
 }
 
-static void signals_of(struct exp_rt *e, json_t *t, int *stop, int *preempt)
+static void signals_of(struct exp_rt *e, const struct exp_trial *t, int *stop, int *preempt)
 {
-	enum fsm_state ts = state_of(t);
+	enum fsm_state ts = t->state;
 	*stop = fsm_is_stopping(ts) || fsm_is_terminal(ts);
 	*preempt = ts == FSM_PAUSED || state_of(e->row) == FSM_PAUSED;
+}
+
+int exp_training_begin(struct app *a, int64_t trial_id, int64_t steps, json_t *metrics,
+                       struct exp_training *w, char *err, size_t errlen)
+{
+	int status = 200;
+	struct exp_rt *e = NULL;
+
+	memset(w, 0, sizeof(*w));
+	w->trial_id = trial_id;
+	w->steps = steps;
+	pthread_mutex_lock(&a->lock);
+	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	if (!t)
+		goto out;
+	if (fsm_is_terminal(t->state)) {
+		snprintf(err, errlen, "trial %lld is %s", (long long)trial_id,
+		         fsm_state_name(t->state));
+		status = 409;
+		goto out;
+	}
+	int64_t new_steps = steps > t->steps_completed ? steps : t->steps_completed;
+	pthread_mutex_unlock(&a->lock);
+	w->mrow = json_pack("{s:I, s:s, s:I, s:O, s:f}", "trial_id", (json_int_t)trial_id, "grp",
+	                    "training", "steps_completed", (json_int_t)steps, "body", metrics,
+	                    "created_at", app_now());
+	w->trow = json_pack("{s:I, s:I}", "id", (json_int_t)trial_id, "steps_completed",
+	                    (json_int_t)new_steps);
+	if (!w->mrow || !w->trow) {
+		snprintf(err, errlen, "out of memory");
+		return 500;
+	}
+	w->ops[0] = (struct store_op){.kind = STORE_INSERT, .table = "metrics", .row = w->mrow};
+	w->ops[1] = (struct store_op){.kind = STORE_UPDATE, .table = "trials", .row = w->trow};
+	return 200;
+out:
+	pthread_mutex_unlock(&a->lock);
+	return status;
+}
+
+int exp_training_end(struct app *a, struct exp_training *w, int rv, const char *commit_err,
+                     int *stop, int *preempt, char *err, size_t errlen)
+{
+	struct exp_rt *e = NULL;
+
+	if (rv) {
+		if (err != commit_err)
+			snprintf(err, errlen, "%s", commit_err);
+		return 500;
+	}
+	pthread_mutex_lock(&a->lock);
+	struct exp_trial *t = exp_trial_locked(a, w->trial_id, &e);
+	if (t && w->steps > t->steps_completed)
+		t->steps_completed = w->steps;
+	*stop = 1; /* the trial is gone */
+	*preempt = 0;
+	if (t)
+		signals_of(e, t, stop, preempt);
+	pthread_mutex_unlock(&a->lock);
+	return 200;
+}
+
+void exp_training_free(struct exp_training *w)
+{
+	json_decref(w->mrow);
+	json_decref(w->trow);
+	w->mrow = w->trow = NULL;
 }
 
 int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64_t steps,
@@ -980,59 +1089,46 @@ int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64
 {
 	int status = 200, stop, preempt;
 	struct exp_rt *e = NULL;
-	int validation = !strcmp(group, "validation");
-	json_t *before = NULL, *trow = NULL, *erow = NULL, *mrow = NULL;
+	json_t *before = NULL, *erow = NULL, *mrow = NULL, *tj = NULL;
 
+	if (strcmp(group, "validation")) {
+		/* Training metrics do not touch the searcher: committed without the lock. */
+		struct exp_training w;
+		status = exp_training_begin(a, trial_id, steps, metrics, &w, err, errlen);
+		if (status == 200) {
+			int rv = store_write(a->store, w.ops, 2, err, errlen);
+			status = exp_training_end(a, &w, rv, err, &stop, &preempt, err, errlen);
+			if (status == 200)
+				*out = json_pack("{s:b, s:b}", "stop", stop, "preempt", preempt);
+		}
+		exp_training_free(&w);
+		return status;
+	}
 	pthread_mutex_lock(&a->lock);
-	json_t *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
 	if (!t)
 		goto out;
-	if (fsm_is_terminal(state_of(t))) {
-		snprintf(err, errlen, "trial %lld is %s", (long long)trial_id, sget(t, "state"));
+	if (fsm_is_terminal(t->state)) {
+		snprintf(err, errlen, "trial %lld is %s", (long long)trial_id,
+		         fsm_state_name(t->state));
 		status = 409;
 		goto out;
 	}
 	mrow = json_pack("{s:I, s:s, s:I, s:O, s:f}", "trial_id", (json_int_t)trial_id, "grp",
 	                 group, "steps_completed", (json_int_t)steps, "body", metrics, "created_at",
 	                 app_now());
-	trow = json_pack(
-	    "{s:I, s:I}", "id", (json_int_t)trial_id, "steps_completed",
-	    (json_int_t)(steps > iget(t, "steps_completed") ? steps : iget(t, "steps_completed")));
-	if (!mrow || !trow) {
+	if (!mrow) {
 		status = 500;
-		goto out;
-	}
-	if (!validation) {
-		/* Training metrics do not touch the searcher: commit without the lock. */
-		pthread_mutex_unlock(&a->lock);
-		struct store_op ops[] = {{.kind = STORE_INSERT, .table = "metrics", .row = mrow},
-		                         {.kind = STORE_UPDATE, .table = "trials", .row = trow}};
-		int rc = store_write(a->store, ops, 2, err, errlen);
-		pthread_mutex_lock(&a->lock);
-		if (rc) {
-			status = 500;
-			goto out;
-		}
-		t = exp_trial_locked(a, trial_id, &e);
-		if (t && steps > iget(t, "steps_completed"))
-			json_object_set_new(t, "steps_completed", json_integer(steps));
-		if (!t) {
-			*out = json_pack("{s:b, s:b}", "stop", 1, "preempt", 0);
-			goto out;
-		}
-		signals_of(e, t, &stop, &preempt);
-		*out = json_pack("{s:b, s:b}", "stop", stop, "preempt", preempt);
 		goto out;
 	}
 	/* Validation: the searcher decides, and its snapshot goes in the same commit. */
 	enum searcher_decision d = SEARCHER_CONTINUE;
-	json_t *full = json_deep_copy(t);
-	json_object_set(full, "steps_completed", json_object_get(trow, "steps_completed"));
+	struct exp_trial full = *t;
+	if (steps > full.steps_completed)
+		full.steps_completed = steps;
 	if (e->searcher) {
 		before = searcher_snapshot(e->searcher);
-		if (searcher_on_validation(e->searcher, (int)iget(t, "trial_index"), metrics, &d,
-		                           err, errlen)) {
-			json_decref(full);
+		if (searcher_on_validation(e->searcher, t->trial_index, metrics, &d, err, errlen)) {
 			status = 400;
 			goto out;
 		}
@@ -1040,56 +1136,48 @@ int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64
 		json_t *mv = json_object_get(metrics, sget(srch, "metric"));
 		if (json_is_number(mv)) {
 			double v = json_number_value(mv);
-			json_t *best = json_object_get(t, "best_metric");
 			int smaller = !json_is_false(json_object_get(srch, "smaller_is_better"));
-			if (!json_is_number(best) ||
-			    (smaller ? v < json_number_value(best) : v > json_number_value(best)))
-				json_object_set_new(full, "best_metric", json_real(v));
+			if (!t->has_best || (smaller ? v < t->best_metric : v > t->best_metric)) {
+				full.has_best = 1;
+				full.best_metric = v;
+			}
 		}
 	}
 	if (d == SEARCHER_STOP) {
-		int next = fsm_trial_next(state_of(full), FSM_EV_DONE);
+		int next = fsm_trial_next(full.state, FSM_EV_DONE);
 		if (next >= 0)
-			set_state(full, next);
+			set_trial_state(&full, next);
 	}
 	erow = exp_row_with_searcher(e);
-	struct store_op ops[] = {{.kind = STORE_INSERT, .table = "metrics", .row = mrow},
-	                         put("trials", full),
-	                         put("experiments", erow)};
-	if (commit(a, e, ops, 3, before, err, errlen)) {
-		json_decref(full);
+	tj = exp_trial_row(&full);
+	if (!erow || !tj) {
+		snprintf(err, errlen, "out of memory");
 		status = 500;
 		goto out;
 	}
-	swap_trial(e, full);
+	struct store_op ops[] = {{.kind = STORE_INSERT, .table = "metrics", .row = mrow},
+	                         put("trials", tj),
+	                         put("experiments", erow)};
+	if (commit(a, e, ops, 3, before, err, errlen)) {
+		status = 500;
+		goto out;
+	}
+	swap_trial(e, &full);
 	swap_row(&e->row, json_incref(erow));
-	signals_of(e, full, &stop, &preempt);
+	signals_of(e, &full, &stop, &preempt);
 	*out = json_pack("{s:b, s:b}", "stop", stop, "preempt", preempt);
 	if (stop)
 		http_server_wake(a->http);
 out:
 	pthread_mutex_unlock(&a->lock);
 	json_decref(before);
-	json_decref(trow);
 	json_decref(erow);
 	json_decref(mrow);
+	json_decref(tj);
 	return status;
 }
 
 /* Update a few fields of a live trial and commit (lock held). */
-static int trial_update(struct app *a, struct exp_rt *e, json_t *t, json_t *fields, char *err,
-                        size_t errlen)
-{
-	json_t *row = json_deep_copy(t);
-	json_object_update(row, fields);
-	struct store_op op = put("trials", row);
-	if (commit(a, e, &op, 1, NULL, err, errlen)) {
-		json_decref(row);
-		return 500;
-	}
-	swap_trial(e, row);
-	return 200;
-}
 
 int exp_report_checkpoint(struct app *a, int64_t trial_id, const char *uuid, int64_t steps,
                           json_t *metadata, json_t *files, char *err, size_t errlen)
@@ -1097,9 +1185,14 @@ int exp_report_checkpoint(struct app *a, int64_t trial_id, const char *uuid, int
 	int status = 200;
 	struct exp_rt *e = NULL;
 	char path[4096];
+	json_t *crow = NULL, *tj = NULL;
 
+	if (strlen(uuid) >= EXP_TRIAL_CKPT_MAX) {
+		snprintf(err, errlen, "uuid: at most %d characters", EXP_TRIAL_CKPT_MAX - 1);
+		return 400;
+	}
 	pthread_mutex_lock(&a->lock);
-	json_t *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
 	if (!t)
 		goto out;
 	json_t *conf = config_of(e), *cs = json_object_get(conf, "checkpoint_storage");
@@ -1109,25 +1202,29 @@ int exp_report_checkpoint(struct app *a, int64_t trial_id, const char *uuid, int
 		host = json_string_value(json_object_get(a->cfg->checkpoint_storage, "host_path"));
 	snprintf(path, sizeof(path), "%s%s%s/%s", host ? host : "/tmp", sub ? "/" : "",
 	         sub ? sub : "", uuid);
-	json_t *crow =
-	    json_pack("{s:s, s:I, s:I, s:s, s:I, s:O, s:O, s:s, s:f}", "uuid", uuid, "trial_id",
-	              (json_int_t)trial_id, "experiment_id", (json_int_t)e->id, "state",
-	              "COMPLETED", "steps_completed", (json_int_t)steps, "metadata", metadata,
-	              "files", files, "path", path, "created_at", app_now());
-	json_t *row = json_deep_copy(t);
-	json_object_set_new(row, "latest_checkpoint", json_string(uuid));
-	if (steps > iget(row, "steps_completed"))
-		json_object_set_new(row, "steps_completed", json_integer(steps));
-	struct store_op ops[] = {put("checkpoints", crow), put("trials", row)};
-	if (commit(a, e, ops, 2, NULL, err, errlen)) {
-		json_decref(row);
+	crow = json_pack("{s:s, s:I, s:I, s:s, s:I, s:O, s:O, s:s, s:f}", "uuid", uuid, "trial_id",
+	                 (json_int_t)trial_id, "experiment_id", (json_int_t)e->id, "state",
+	                 "COMPLETED", "steps_completed", (json_int_t)steps, "metadata", metadata,
+	                 "files", files, "path", path, "created_at", app_now());
+	struct exp_trial row = *t;
+	snprintf(row.latest_checkpoint, sizeof(row.latest_checkpoint), "%s", uuid);
+	if (steps > row.steps_completed)
+		row.steps_completed = steps;
+	tj = exp_trial_row(&row);
+	if (!crow || !tj) {
+		snprintf(err, errlen, "out of memory");
 		status = 500;
-	} else {
-		swap_trial(e, row);
+		goto out;
 	}
-	json_decref(crow);
+	struct store_op ops[] = {put("checkpoints", crow), put("trials", tj)};
+	if (commit(a, e, ops, 2, NULL, err, errlen))
+		status = 500;
+	else
+		swap_trial(e, &row);
 out:
 	pthread_mutex_unlock(&a->lock);
+	json_decref(crow);
+	json_decref(tj);
 	return status;
 }
 
@@ -1140,7 +1237,7 @@ int exp_report_logs(struct app *a, int64_t trial_id, json_t *logs, char *err, si
 	json_t *rows = json_array(), *l;
 
 	pthread_mutex_lock(&a->lock);
-	json_t *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
 	pthread_mutex_unlock(&a->lock);
 	if (!t)
 		goto out;
@@ -1167,35 +1264,38 @@ out:
 }
 
 /* Set fields (a new reference, consumed; NULL = out of memory) on a live trial. */
-static int update_live_trial(struct app *a, int64_t trial_id, json_t *fields, char *err,
-                             size_t errlen)
+static int update_live_trial(struct app *a, int64_t trial_id, const double *progress,
+                             const char *reason, char *err, size_t errlen)
 {
 	int status = 200;
 	struct exp_rt *e = NULL;
-	if (!fields) {
-		snprintf(err, errlen, "out of memory");
-		return 500;
+	if (reason && strlen(reason) >= EXP_TRIAL_REASON_MAX) {
+		snprintf(err, errlen, "reason: at most %d characters", EXP_TRIAL_REASON_MAX - 1);
+		return 400;
 	}
 	pthread_mutex_lock(&a->lock);
-	json_t *t = live_trial(a, trial_id, &e, &status, err, errlen);
-	if (t)
-		status = trial_update(a, e, t, fields, err, errlen);
+	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	if (t) {
+		struct exp_trial row = *t;
+		if (progress)
+			row.progress = *progress;
+		if (reason)
+			snprintf(row.end_reason, sizeof(row.end_reason), "%s", reason);
+		status = trial_commit(a, e, &row, err, errlen);
+	}
 	pthread_mutex_unlock(&a->lock);
-	json_decref(fields);
 	return status;
 }
 
 int exp_report_progress(struct app *a, int64_t trial_id, double progress, char *err, size_t errlen)
 {
-	return update_live_trial(a, trial_id, json_pack("{s:f}", "progress", progress), err,
-	                         errlen);
+	return update_live_trial(a, trial_id, &progress, NULL, err, errlen);
 }
 
 int exp_report_early_exit(struct app *a, int64_t trial_id, const char *reason, char *err,
                           size_t errlen)
 {
-	return update_live_trial(a, trial_id, json_pack("{s:s}", "end_reason", reason), err,
-	                         errlen);
+	return update_live_trial(a, trial_id, NULL, reason, err, errlen);
 }
 
 int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig, json_t **out,
@@ -1205,51 +1305,45 @@ int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig, jso
 	struct exp_rt *e = NULL;
 
 	pthread_mutex_lock(&a->lock);
-	json_t *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
 	if (!t)
 		goto out;
-	json_t *row = json_deep_copy(t);
-	enum fsm_state ts = state_of(row);
-	const char *reason = sget(row, "end_reason");
+	struct exp_trial row = *t;
+	enum fsm_state ts = row.state;
+	const char *reason = t->end_reason;
 	int failed = exit_code != 0 || sig != 0;
-	json_object_set_new(row, "exit_code", json_integer(sig ? 128 + sig : exit_code));
+	row.has_exit_code = 1;
+	row.exit_code = sig ? 128 + sig : exit_code;
 	if (fsm_is_terminal(ts)) {
 		/* Already settled (a second exit report): nothing changes. */
 	} else if (ts == FSM_PAUSED) {
 		/* Preempted by a pause: it resumes on the next claim. */
-		json_object_set_new(row, "preempted", json_integer(1));
-		json_t *f = json_pack("{s:i, s:O}", "preempted", 1, "exit_code",
-		                      json_object_get(row, "exit_code"));
-		status = trial_update(a, e, t, f, err, errlen);
-		json_decref(f);
+		row.preempted = 1;
+		status = trial_commit(a, e, &row, err, errlen);
 	} else if (!strcmp(reason, "INVALID_HP") || !strcmp(reason, "ERRORED")) {
-		finish_trial(a, e, row, FSM_ERROR, err, errlen);
+		finish_trial(a, e, &row, FSM_ERROR, err, errlen);
 	} else if (!failed || !strcmp(reason, "USER_REQUESTED_STOP")) {
 		int next = fsm_trial_next(ts, FSM_EV_ENDED);
-		finish_trial(a, e, row, next >= 0 ? (enum fsm_state)next : FSM_COMPLETED, err,
+		finish_trial(a, e, &row, next >= 0 ? (enum fsm_state)next : FSM_COMPLETED, err,
 		             errlen);
 	} else if (ts == FSM_ACTIVE && state_of(e->row) == FSM_ACTIVE &&
-	           iget(row, "restarts") < iget(config_of(e), "max_restarts")) {
-		json_t *f =
-		    json_pack("{s:I, s:O}", "restarts", (json_int_t)iget(row, "restarts") + 1,
-		              "exit_code", json_object_get(row, "exit_code"));
-		status = trial_update(a, e, t, f, err, errlen);
-		json_decref(f);
+	           row.restarts < iget(config_of(e), "max_restarts")) {
+		row.restarts++;
+		status = trial_commit(a, e, &row, err, errlen);
 		restart = status == 200;
 	} else {
 		int next = fsm_trial_next(ts, FSM_EV_FAIL);
 		next = fsm_trial_next(next >= 0 ? (enum fsm_state)next : ts, FSM_EV_ENDED);
-		json_object_set_new(row, "end_reason", json_string("ERRORED"));
-		finish_trial(a, e, row, next >= 0 ? (enum fsm_state)next : FSM_ERROR, err, errlen);
+		snprintf(row.end_reason, sizeof(row.end_reason), "%s", "ERRORED");
+		finish_trial(a, e, &row, next >= 0 ? (enum fsm_state)next : FSM_ERROR, err, errlen);
 	}
-	json_decref(row);
 	t = exp_trial_locked(a, trial_id, &e);
 	if (status == 200 && t) {
-		json_t *lc = json_object_get(t, "latest_checkpoint");
-		*out = json_pack("{s:b, s:I, s:O, s:I}", "restart", restart, "restarts",
-		                 (json_int_t)iget(t, "restarts"), "latest_checkpoint",
-		                 json_is_string(lc) ? lc : json_null(), "steps_completed",
-		                 (json_int_t)iget(t, "steps_completed"));
+		*out = json_pack("{s:b, s:I, s:o, s:I}", "restart", restart, "restarts",
+		                 (json_int_t)t->restarts, "latest_checkpoint",
+		                 t->latest_checkpoint[0] ? json_string(t->latest_checkpoint)
+		                                         : json_null(),
+		                 "steps_completed", (json_int_t)t->steps_completed);
 	}
 	http_server_wake(a->http);
 out:
@@ -1262,26 +1356,22 @@ int exp_trial_kill(struct app *a, int64_t trial_id, char *err, size_t errlen)
 	int status = 200;
 	struct exp_rt *e = NULL;
 	pthread_mutex_lock(&a->lock);
-	json_t *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
 	if (t) {
-		int next = fsm_trial_next(state_of(t), FSM_EV_KILL);
+		int next = fsm_trial_next(t->state, FSM_EV_KILL);
 		if (next < 0) {
 			snprintf(err, errlen, "trial %lld is %s", (long long)trial_id,
-			         sget(t, "state"));
+			         fsm_state_name(t->state));
 			status = 409;
 		} else {
-			json_t *f =
-			    json_pack("{s:s}", "state", fsm_state_name((enum fsm_state)next));
-			status = trial_update(a, e, t, f, err, errlen);
-			json_decref(f);
+			struct exp_trial row = *t;
+			row.state = (enum fsm_state)next;
+			status = trial_commit(a, e, &row, err, errlen);
 			/* A trial that never ran again (paused) ends now. */
-			t = exp_trial_locked(a, trial_id, &e);
-			json_t *al = alloc_of(e, (int)iget(t, "array_task"));
-			if (status == 200 && al && iget(al, "pid") == 0 &&
-			    !strcmp(sget(al, "state"), "ENDED")) {
-				json_t *row = json_deep_copy(t);
-				finish_trial(a, e, row, FSM_CANCELED, err, errlen);
-				json_decref(row);
+			struct exp_alloc *al = alloc_of(e, t->array_task);
+			if (status == 200 && al && al->pid == 0 && al->state == EXP_ALLOC_ENDED) {
+				row = *t;
+				finish_trial(a, e, &row, FSM_CANCELED, err, errlen);
 			}
 		}
 	}
@@ -1295,7 +1385,7 @@ int exp_trial_signals(struct app *a, int64_t trial_id, int *stop, int *preempt)
 	struct exp_rt *e = NULL;
 	int rv = -1;
 	pthread_mutex_lock(&a->lock);
-	json_t *t = exp_trial_locked(a, trial_id, &e);
+	struct exp_trial *t = exp_trial_locked(a, trial_id, &e);
 	if (t) {
 		signals_of(e, t, stop, preempt);
 		rv = 0;
@@ -1307,26 +1397,17 @@ int exp_trial_signals(struct app *a, int64_t trial_id, int *stop, int *preempt)
 int exp_trial_over(struct app *a, int64_t trial_id)
 {
 	pthread_mutex_lock(&a->lock);
-	json_t *t = exp_trial_locked(a, trial_id, NULL);
-	int over = !t || fsm_is_terminal(state_of(t));
+	struct exp_trial *t = exp_trial_locked(a, trial_id, NULL);
+	int over = !t || fsm_is_terminal(t->state);
 	pthread_mutex_unlock(&a->lock);
 	return over;
 }
 
 /* ---- views ------------------------------------------------------------------ */
 
-json_t *exp_trial_view(json_t *t)
-{
-	json_t *v = json_deep_copy(t);
-	json_object_set_new(v, "preempted", json_boolean(iget(t, "preempted")));
-	return v;
-}
-
 json_t *exp_view_locked(struct exp_rt *e, int with_config)
 {
 	json_t *v = json_deep_copy(e->row);
-	const char *k;
-	json_t *t;
 	int done = 0, running = 0, n = 0, best_idx = -1;
 	double best = 0;
 
@@ -1339,10 +1420,13 @@ json_t *exp_view_locked(struct exp_rt *e, int with_config)
 		json_object_del(v, "config");
 		json_object_del(v, "config_yaml");
 	}
-	json_object_foreach (e->trials, k, t) {
+	for (int i = 0; i < e->trials_cap; i++) {
+		struct exp_trial *t = e->trials[i];
+		if (!t)
+			continue;
 		n++;
-		done += fsm_is_terminal(state_of(t));
-		running += !fsm_is_terminal(state_of(t)) && state_of(t) != FSM_PAUSED;
+		done += fsm_is_terminal(t->state);
+		running += !fsm_is_terminal(t->state) && t->state != FSM_PAUSED;
 	}
 	json_t *srch = json_object_get(json_object_get(e->row, "config"), "searcher");
 	json_object_set_new(v, "searcher_metric", json_string(sget(srch, "metric")));
@@ -1352,15 +1436,16 @@ json_t *exp_view_locked(struct exp_rt *e, int with_config)
 	} else {
 		/* After the searcher is gone: from the trials' rows. */
 		int smaller = !json_is_false(json_object_get(srch, "smaller_is_better"));
-		json_t *bv = NULL;
-		json_object_foreach (e->trials, k, t) {
-			json_t *m = json_object_get(t, "best_metric");
-			if (json_is_number(m) &&
-			    (!bv || (smaller ? json_number_value(m) < json_number_value(bv)
-			                     : json_number_value(m) > json_number_value(bv))))
-				bv = m;
+		const struct exp_trial *bt = NULL;
+		for (int i = 0; i < e->trials_cap; i++) {
+			const struct exp_trial *t = e->trials[i];
+			if (t && t->has_best &&
+			    (!bt || (smaller ? t->best_metric < bt->best_metric
+			                     : t->best_metric > bt->best_metric)))
+				bt = t;
 		}
-		json_object_set_new(v, "best_metric", bv ? json_incref(bv) : json_null());
+		json_object_set_new(v, "best_metric",
+		                    bt ? json_real(bt->best_metric) : json_null());
 	}
 	int64_t total = iget(e->row, "num_tasks");
 	json_object_set_new(v, "trials_total", json_integer(total > n ? total : n));
@@ -1374,7 +1459,7 @@ json_t *exp_view_locked(struct exp_rt *e, int with_config)
 
 /* ---- resource manager events and start-up -------------------------------------- */
 
-static void task_failed_early(struct app *a, struct exp_rt *e, json_t *arow,
+static void task_failed_early(struct app *a, struct exp_rt *e, struct exp_alloc *al,
                               const struct rm_task_event *ev);
 
 static void on_task_event(struct app *a, const struct rm_task_event *ev)
@@ -1383,24 +1468,29 @@ static void on_task_event(struct app *a, const struct rm_task_event *ev)
 	struct exp_rt *e = exp_find_locked(a, ev->experiment_id);
 	if (!e)
 		return;
-	json_t *al = alloc_of(e, ev->array_task);
-	json_t *arow = al ? json_deep_copy(al)
-	                  : json_pack("{s:I, s:i}", "experiment_id", (json_int_t)e->id,
-	                              "array_task", ev->array_task);
-	if (ev->kind == RM_TASK_STARTED) {
-		json_object_set_new(arow, "pid", json_integer(ev->pid));
-		json_object_set_new(arow, "state", json_string("RUNNING"));
-	} else {
-		json_object_set_new(arow, "pid", json_integer(0));
-		json_object_set_new(arow, "state", json_string(ev->requeued ? "PENDING" : "ENDED"));
-		json_object_set_new(arow, "exit_status", json_integer(ev->wait_status));
-	}
-	struct store_op op = put("allocations", arow);
-	if (commit(a, e, &op, 1, NULL, err, sizeof(err))) {
-		json_decref(arow);
+	if (ev->array_task < 0 || ev->array_task >= e->nallocs) {
+		log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: event of unknown task %d",
+		        (long long)e->id, ev->array_task);
 		return;
 	}
-	swap_alloc(e, arow);
+	struct exp_alloc arow = alloc_copy(e, ev->array_task);
+	if (ev->kind == RM_TASK_STARTED) {
+		arow.pid = ev->pid;
+		arow.state = EXP_ALLOC_RUNNING;
+	} else {
+		arow.pid = 0;
+		arow.state = ev->requeued ? EXP_ALLOC_PENDING : EXP_ALLOC_ENDED;
+		arow.has_exit_status = 1;
+		arow.exit_status = ev->wait_status;
+	}
+	json_t *aj = exp_alloc_row(e->id, ev->array_task, &arow);
+	struct store_op op = put("allocations", aj);
+	int rc = aj ? commit(a, e, &op, 1, NULL, err, sizeof(err)) : -1;
+	json_decref(aj);
+	if (rc)
+		return;
+	struct exp_alloc *al = &e->allocs[ev->array_task];
+	*al = arow;
 	if (ev->kind != RM_TASK_ENDED)
 		return;
 	if (ev->canceled && !fsm_is_terminal(state_of(e->row)) &&
@@ -1412,38 +1502,35 @@ static void on_task_event(struct app *a, const struct rm_task_event *ev)
 		exp_user_event(a, e->id, FSM_EV_KILL, err, sizeof(err));
 		pthread_mutex_lock(&a->lock);
 		e = exp_find_locked(a, ev->experiment_id);
-		if (!e)
+		if (!e || ev->array_task >= e->nallocs)
 			return;
-		arow = alloc_of(e, ev->array_task);
+		al = &e->allocs[ev->array_task];
 	}
 	log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld task %d ended (status %d)",
 	        (long long)e->id, ev->array_task, ev->wait_status);
 	/* The task ended with its trial still live: the launcher died without an exit report. */
-	json_t *t = json_is_integer(json_object_get(arow, "trial_index"))
-	                ? trial_by_index(e, iget(arow, "trial_index"))
-	                : NULL;
-	if (t && !fsm_is_terminal(state_of(t)) && !ev->requeued) {
-		enum fsm_state ts = state_of(t);
-		json_t *row = json_deep_copy(t);
+	struct exp_trial *t = trial_by_index(e, al->trial_index);
+	if (t && !fsm_is_terminal(t->state) && !ev->requeued) {
+		enum fsm_state ts = t->state;
+		struct exp_trial row = *t;
 		if (ts == FSM_ACTIVE && state_of(e->row) == FSM_ACTIVE &&
-		    iget(row, "restarts") < iget(config_of(e), "max_restarts")) {
+		    row.restarts < iget(config_of(e), "max_restarts")) {
 			a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
 		} else if (ts == FSM_PAUSED) {
 			/* resumes on activate */
 		} else {
 			int next = fsm_trial_next(ts, FSM_EV_FAIL);
 			next = fsm_trial_next(next >= 0 ? (enum fsm_state)next : ts, FSM_EV_ENDED);
-			if (!*sget(row, "end_reason"))
-				json_object_set_new(row, "end_reason", json_string("TASK_EXITED"));
-			finish_trial(a, e, row, next >= 0 ? (enum fsm_state)next : FSM_ERROR, err,
+			if (!row.end_reason[0])
+				snprintf(row.end_reason, sizeof(row.end_reason), "%s",
+				         "TASK_EXITED");
+			finish_trial(a, e, &row, next >= 0 ? (enum fsm_state)next : FSM_ERROR, err,
 			             sizeof(err));
 		}
-		json_decref(row);
-	} else if (t && json_is_integer(json_object_get(arow, "next_index")) &&
-	           state_of(e->row) == FSM_ACTIVE) {
+	} else if (t && al->next_index >= 0 && state_of(e->row) == FSM_ACTIVE) {
 		a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
 	} else if (!t && ev->wait_status != 0 && !ev->requeued && state_of(e->row) == FSM_ACTIVE) {
-		task_failed_early(a, e, arow, ev);
+		task_failed_early(a, e, al, ev);
 	}
 	settle_and_commit(a, e);
 	http_server_wake(a->http);
@@ -1451,16 +1538,16 @@ static void on_task_event(struct app *a, const struct rm_task_event *ev)
 
 /* A task that exited without claiming anything: the launcher cannot run.
  * Retry up to max_restarts times, then the experiment errors out. */
-static void task_failed_early(struct app *a, struct exp_rt *e, json_t *arow,
+static void task_failed_early(struct app *a, struct exp_rt *e, struct exp_alloc *al,
                               const struct rm_task_event *ev)
 {
 	char err[256];
-	int64_t failures = iget(arow, "failures") + 1;
+	int64_t failures = al->failures + 1;
 	json_t *upd = json_pack("{s:I, s:i, s:I}", "experiment_id", (json_int_t)e->id, "array_task",
 	                        ev->array_task, "failures", (json_int_t)failures);
 	struct store_op op = {.kind = STORE_UPDATE, .table = "allocations", .row = upd};
-	if (commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0)
-		json_object_set_new(arow, "failures", json_integer(failures));
+	if (upd && commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0)
+		al->failures = failures;
 	json_decref(upd);
 	if (failures <= iget(config_of(e), "max_restarts")) {
 		a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
@@ -1486,6 +1573,9 @@ static void *ticker_main(void *arg)
 	struct app *a = arg;
 	struct rm_task_event ev[64];
 	unsigned long ticks = 0;
+	uint64_t last_batches = 0, batches, ops;
+	double commit_s;
+	int trim_due = 0;
 
 	for (;;) {
 		pthread_mutex_lock(&a->lock);
@@ -1505,9 +1595,17 @@ static void *ticker_main(void *arg)
 			nanosleep(&ts, NULL);
 		}
 		/* Bursts of requests leave freed heap behind in every thread's
-		 * arena; hand it back to the system now and then. */
+		 * arena; hand it back to the system now and then, at a moment
+		 * without commits (a trim holds each arena's lock while it
+		 * returns pages, which would stall requests in flight). */
 		if (++ticks % TRIM_TICKS == 0)
+			trim_due = 1;
+		store_stats(a->store, &batches, &ops, &commit_s);
+		if (trim_due && batches == last_batches) {
 			malloc_trim(0);
+			trim_due = 0;
+		}
+		last_batches = batches;
 	}
 	return NULL;
 }
@@ -1541,6 +1639,68 @@ void exp_free_all(struct app *a)
 	}
 }
 
+/* One loaded trials row into its experiment's table and the index. 0 or -1. */
+static int load_trial(struct app *a, json_t *row, char *err, size_t errlen)
+{
+	struct exp_rt *e = exp_find_locked(a, iget(row, "experiment_id"));
+	if (!e)
+		return 0;
+	struct exp_trial *t = calloc(1, sizeof(*t));
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (exp_trial_from_row(row, t, err, errlen))
+		goto fail;
+	if (t->trial_index < 0 || t->id <= 0) {
+		snprintf(err, errlen, "trial %lld: bad id or trial index", (long long)t->id);
+		goto fail;
+	}
+	if (trials_reserve(e, t->trial_index) || exp_index_add(&a->trial_ix, t)) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	t->exp = e;
+	if (e->trials[t->trial_index]) {
+		exp_index_remove(&a->trial_ix, e->trials[t->trial_index]);
+		exp_trial_free(e->trials[t->trial_index]);
+	}
+	e->trials[t->trial_index] = t;
+	/* Claims are not in the snapshot: the trial rows are their record. */
+	if (e->searcher && searcher_on_claim(e->searcher, t->trial_index, err, errlen))
+		log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: replaying claim: %s",
+		        (long long)e->id, err);
+	if (t->id >= a->next_trial_id)
+		a->next_trial_id = t->id + 1;
+	return 0;
+fail:
+	exp_trial_free(t);
+	return -1;
+}
+
+/* Move each trial's token from the token table into its trial record. 0 or -1. */
+static int adopt_trial_tokens(struct app *a, char *err, size_t errlen)
+{
+	const char *tk;
+	json_t *row;
+	void *tmp;
+	json_object_foreach_safe (a->tokens, tmp, tk, row) {
+		if (strcmp(sget(row, "kind"), "trial"))
+			continue;
+		struct exp_trial *t = exp_index_by_id(&a->trial_ix, iget(row, "trial_id"));
+		if (!t || t->token[0] || strlen(tk) >= sizeof(t->token))
+			continue; /* stays a plain token */
+		exp_index_remove(&a->trial_ix, t);
+		snprintf(t->token, sizeof(t->token), "%s", tk);
+		if (exp_index_add(&a->trial_ix, t)) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		json_object_del(a->tokens, tk);
+	}
+	return 0;
+}
+
 int exp_load_all(struct app *a, char *err, size_t errlen)
 {
 	json_t *exps = store_load_table(a->store, "experiments", err, errlen);
@@ -1560,12 +1720,16 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 			goto out;
 		e->id = iget(row, "id");
 		e->row = json_incref(row);
-		e->trials = json_object();
-		e->allocs = json_object();
+		e->nallocs = (int)iget(row, "num_tasks");
+		e->allocs = calloc(e->nallocs > 0 ? (size_t)e->nallocs : 1, sizeof(*e->allocs));
 		snprintf(e->rm_job, sizeof(e->rm_job), "%s", "");
 		/* Newest first, like creation order in memory. */
 		e->next = a->exps;
 		a->exps = e;
+		if (!e->allocs) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
 		if (e->id >= a->next_exp_id)
 			a->next_exp_id = e->id + 1;
 		if (!fsm_is_terminal(state_of(row))) {
@@ -1581,39 +1745,19 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 		}
 		json_object_del(e->row, "searcher_snapshot");
 	}
+	/* The rows' JSON is freed as they are converted: the table is large. */
 	json_array_foreach (trials, i, row) {
-		struct exp_rt *e = exp_find_locked(a, iget(row, "experiment_id"));
-		char key[32];
-		if (!e)
-			continue;
-		/* Claims are not in the snapshot: the trial rows are their record. */
-		if (e->searcher &&
-		    searcher_on_claim(e->searcher, (int)iget(row, "trial_index"), err, errlen))
-			log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: replaying claim: %s",
-			        (long long)e->id, err);
-		swap_trial(e, json_incref(row));
-		snprintf(key, sizeof(key), "%lld", (long long)iget(row, "id"));
-		json_object_set_new(
-		    a->trial_index, key,
-		    json_pack("[I,I]", (json_int_t)e->id, (json_int_t)iget(row, "trial_index")));
-		if (iget(row, "id") >= a->next_trial_id)
-			a->next_trial_id = iget(row, "id") + 1;
+		if (load_trial(a, row, err, errlen))
+			goto out;
+		json_array_set_new(trials, i, json_null());
 	}
-	/* Each trial's token, for claim answers. */
-	const char *tk;
-	json_object_foreach (a->tokens, tk, row) {
-		char key[32];
-		if (strcmp(sget(row, "kind"), "trial"))
-			continue;
-		snprintf(key, sizeof(key), "%lld", (long long)iget(row, "trial_id"));
-		json_t *entry = json_object_get(a->trial_index, key);
-		if (entry)
-			json_array_append_new(entry, json_string(tk));
-	}
+	if (adopt_trial_tokens(a, err, errlen))
+		goto out;
 	json_array_foreach (allocs, i, row) {
 		struct exp_rt *e = exp_find_locked(a, iget(row, "experiment_id"));
-		if (e)
-			swap_alloc(e, json_incref(row));
+		int task = (int)iget(row, "array_task");
+		if (e && task >= 0 && task < e->nallocs)
+			exp_alloc_from_row(row, &e->allocs[task]);
 	}
 	for (struct exp_rt *e = a->exps; e; e = e->next) {
 		if (fsm_is_terminal(state_of(e->row)))

@@ -28,8 +28,8 @@ void exp_free_all(struct app *a);
 /* Find an experiment (lock held). */
 struct exp_rt *exp_find_locked(struct app *a, int64_t id);
 
-/* Find a trial row and its experiment (lock held); NULL when unknown. */
-json_t *exp_trial_locked(struct app *a, int64_t trial_id, struct exp_rt **e);
+/* Find a trial and its experiment (lock held); NULL when unknown. */
+struct exp_trial *exp_trial_locked(struct app *a, int64_t trial_id, struct exp_rt **e);
 
 /* Create from YAML text and a model definition; *out gets the experiment view. With
  * client_submits the master submits nothing and the view carries "submit_plan" (the
@@ -61,6 +61,27 @@ int exp_claim(struct app *a, int64_t id, int task, json_t **out, char *err, size
 int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64_t steps,
                        json_t *metrics, json_t **out, char *err, size_t errlen);
 
+/* A training report in flight: exp_training_begin() checks the trial and
+ * prepares ops; the caller commits them (store_write or store_write_async);
+ * exp_training_end() then updates the trial and answers {stop, preempt}. */
+struct exp_training {
+	int64_t trial_id, steps;
+	json_t *mrow, *trow;
+	struct store_op ops[2];
+};
+
+/* Check and prepare (takes the lock briefly): 200, or an HTTP status with err. */
+int exp_training_begin(struct app *a, int64_t trial_id, int64_t steps, json_t *metrics,
+                       struct exp_training *w, char *err, size_t errlen);
+
+/* After the commit (rv 0, or -1 with commit_err): 200 with the trial's signals
+ * (stop when it is gone), or 500 (takes the lock). */
+int exp_training_end(struct app *a, struct exp_training *w, int rv, const char *commit_err,
+                     int *stop, int *preempt, char *err, size_t errlen);
+
+/* Free what exp_training_begin() prepared (safe after any result). */
+void exp_training_free(struct exp_training *w);
+
 /* A completed checkpoint (takes the lock). */
 int exp_report_checkpoint(struct app *a, int64_t trial_id, const char *uuid, int64_t steps,
                           json_t *metadata, json_t *files, char *err, size_t errlen);
@@ -88,8 +109,7 @@ int exp_trial_signals(struct app *a, int64_t trial_id, int *stop, int *preempt);
 /* 1 when the trial has ended (or is unknown) (takes the lock). */
 int exp_trial_over(struct app *a, int64_t trial_id);
 
-/* JSON views (lock held): an experiment summary, a trial. New references. */
+/* JSON view of an experiment summary (lock held); new reference. */
 json_t *exp_view_locked(struct exp_rt *e, int with_config);
-json_t *exp_trial_view(json_t *trial);
 
 #endif

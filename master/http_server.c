@@ -8,11 +8,16 @@
  * list; a waker thread resumes them all every PARK_TICK_MS (or at once on
  * http_server_wake) and the handler simply runs again and decides whether it
  * can answer yet. Handlers stay stateless and no worker thread ever sleeps.
+ * The same suspension serves a handler that waits for one event (a database
+ * commit): it holds the connection and whoever finishes the work releases it,
+ * so a worker thread never waits on a commit while other connections it
+ * serves have requests ready.
  */
 #include "http_server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,6 +40,13 @@ struct req_state {
 	uid_t uid;
 	uint64_t first_ms;
 	uint64_t start_ms;
+	struct http_slot slot;
+	int held; /* the current dispatch held the connection */
+};
+
+struct http_hold {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
 };
 
 struct parked {
@@ -58,6 +70,7 @@ struct http_server {
 	struct parked *parked;
 	int wake;
 	int stopping;
+	int nheld; /* connections held and not yet released */
 	pthread_t waker;
 	int waker_started;
 };
@@ -152,6 +165,44 @@ static int peer_uid(struct MHD_Connection *conn, uid_t *uid)
 	return 0;
 }
 
+struct http_hold *http_request_hold(const struct http_request *req)
+{
+	struct req_state *st =
+	    req->slot ? (struct req_state *)((char *)req->slot - offsetof(struct req_state, slot))
+	              : NULL;
+	if (!st || !req->conn || st->held)
+		return NULL;
+	struct http_server *s = st->srv;
+	struct http_hold *h = malloc(sizeof(*h));
+	if (!h)
+		return NULL;
+	pthread_mutex_lock(&s->lock);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->lock);
+		free(h);
+		return NULL;
+	}
+	s->nheld++;
+	pthread_mutex_unlock(&s->lock);
+	h->srv = s;
+	h->conn = req->conn;
+	st->held = 1;
+	/* Suspended before the work starts, so a release can never come first. */
+	MHD_suspend_connection(h->conn);
+	return h;
+}
+
+void http_hold_release(struct http_hold *h)
+{
+	struct http_server *s = h->srv;
+	MHD_resume_connection(h->conn);
+	pthread_mutex_lock(&s->lock);
+	if (--s->nheld == 0)
+		pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	free(h);
+}
+
 static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
                                 struct MHD_Connection *conn, const char *url, const char *method)
 {
@@ -166,6 +217,7 @@ static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
 	    .peer_uid = st->uid,
 	    .first_call_ms = st->first_ms,
 	    .conn = conn,
+	    .slot = &st->slot,
 	};
 	struct http_reply rep = {.status = 200};
 	enum MHD_Result ret;
@@ -173,7 +225,12 @@ static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
 	pthread_mutex_lock(&s->lock);
 	req.shutting_down = s->stopping;
 	pthread_mutex_unlock(&s->lock);
+	st->held = 0;
 	s->ops.handle(s->ops.ctx, &req, &rep);
+	if (st->held) {
+		free(rep.body); /* answered when dispatched again */
+		return MHD_YES;
+	}
 	if (rep.again && !req.shutting_down) {
 		free(rep.body);
 		park(s, conn);
@@ -273,6 +330,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (st->slot.ptr && st->slot.free_fn)
+		st->slot.free_fn(st->slot.ptr);
 	free(st->body);
 	free(st);
 	*con_cls = NULL;
@@ -443,6 +502,12 @@ void http_server_stop(struct http_server *s)
 	pthread_mutex_unlock(&s->lock);
 	if (s->waker_started)
 		pthread_join(s->waker, NULL);
+	/* Held requests wait for work that is already queued (commits): let
+	 * them finish, since a daemon must not stop with suspended connections. */
+	pthread_mutex_lock(&s->lock);
+	while (s->nheld > 0)
+		pthread_cond_wait(&s->cond, &s->lock);
+	pthread_mutex_unlock(&s->lock);
 	/* Parked requests are dispatched once more and answered (shutting_down). */
 	resume_all(s);
 	if (s->tcp.d)

@@ -25,7 +25,17 @@ struct http_request {
 	uint64_t first_call_ms; /* monotonic ms of the first dispatch (long polls) */
 	int shutting_down;      /* server is stopping: answer now */
 	void *conn;             /* opaque, for http_request_arg */
+	struct http_slot *slot; /* state kept across dispatches; NULL outside the server */
 };
+
+/* A handler's state for one request, kept across its dispatches; the server
+ * calls free_fn(ptr) when the request ends. */
+struct http_slot {
+	void *ptr;
+	void (*free_fn)(void *ptr);
+};
+
+struct http_hold;
 
 #define HTTP_MAX_EXTRA_HEADERS 8
 
@@ -75,6 +85,14 @@ struct http_server *http_server_start(const struct http_server_config *cfg,
 
 /* The TCP port actually bound (useful with port 0), or 0. */
 int http_server_port(const struct http_server *s);
+
+/* Hold req's connection (no answer from this dispatch) until http_hold_release();
+ * then the handler is dispatched again with the same slot. NULL when not
+ * possible (a request built outside the server, out of memory, stopping). */
+struct http_hold *http_request_hold(const struct http_request *req);
+
+/* Dispatch a held request again; any thread, once per hold. */
+void http_hold_release(struct http_hold *h);
 
 /* Re-dispatch every parked request now (state they wait on changed). */
 void http_server_wake(struct http_server *s);

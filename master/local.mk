@@ -11,6 +11,7 @@ master_libdetmaster_la_SOURCES = \
 	master/ckpt_gc.c master/ckpt_gc.h \
 	master/rm.h master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c \
 	master/rm_slurm_util.h master/app.h master/exp.c master/exp.h \
+	master/exp_trial.c master/exp_trial.h \
 	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c \
 	master/api_alloc.c master/api_rm.c
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
@@ -87,7 +88,8 @@ EXTRA_DIST += tests/fuzz/corpus/master-api
 MASTER_FUZZ_SRCS = master/master_config.c master/http_server.c master/store.c \
 	master/store_rows.c master/store_read.c master/fsm.c master/auth.c master/auth_munge.c \
 	master/app.c \
-	master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c master/exp.c master/api.c master/api_exp.c master/api_trial.c \
+	master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c master/exp.c master/exp_trial.c \
+	master/api.c master/api_exp.c master/api_trial.c \
 	master/ckpt_gc.c master/api_alloc.c master/api_rm.c tests/fuzz/fuzz_master_api.c
 fuzz-master-api: master/store_schema.h common/libdetcommon.la
 	@if ! $(CC) --version | grep -q clang; then \
@@ -99,3 +101,10 @@ fuzz-master-api: master/store_schema.h common/libdetcommon.la
 		common/libdetcommon.la $(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(SLURM_LIBS) $(YAML_LIBS) \
 		$(JANSSON_LIBS) $(LIBM) -pthread -o tests/fuzz/fuzz_master_api
 CLEANFILES += tests/fuzz/fuzz_master_api
+
+# The in-memory trial records and their index.
+check_PROGRAMS += tests/unit/test_master_exp_trial
+TESTS += tests/unit/test_master_exp_trial
+tests_unit_test_master_exp_trial_SOURCES = tests/unit/test_master_exp_trial.c
+tests_unit_test_master_exp_trial_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_exp_trial_LDADD = $(MASTER_TEST_LDADD)

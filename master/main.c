@@ -6,8 +6,12 @@
  * sigwait() in the main thread (blocked everywhere else), so shutdown runs
  * in ordinary code: stop listening, finish queued writes, close the store;
  * trials keep running and the next master adopts them.
+ * Heap arenas are capped at one per CPU: with glibc's default (8 per CPU)
+ * each of the many HTTP workers kept its own arena of freed report buffers,
+ * which doubled the RSS right after a burst of reports.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -128,6 +132,8 @@ int main(int argc, char **argv)
 	int sig, rv = 1;
 
 	memset(&app, 0, sizeof(app));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	mallopt(M_ARENA_MAX, ncpu > 2 ? (int)ncpu : 2);
 	if (master_config_defaults(&cfg, err, sizeof(err)) ||
 	    parse_args(argc, argv, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "det-master: %s\n", err);

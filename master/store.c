@@ -38,7 +38,9 @@
 struct write_job {
 	struct store_op *ops;
 	size_t n;
-	sem_t done; /* posted by the writer after the commit (no broadcast herd) */
+	sem_t done;            /* posted by the writer after the commit (no broadcast herd) */
+	store_done_fn done_fn; /* async write: called instead, then the job is freed */
+	void *done_arg;
 	int rv;
 	char err[256];
 	struct write_job *next;
@@ -177,7 +179,12 @@ static void run_batch(struct store *st, struct write_job *jobs)
 	/* A waiter may return (and its job vanish) as soon as it is posted. */
 	for (struct write_job *j = jobs, *next; j; j = next) {
 		next = j->next;
-		sem_post(&j->done);
+		if (j->done_fn) {
+			j->done_fn(j->done_arg, j->rv, j->err);
+			free(j);
+		} else {
+			sem_post(&j->done);
+		}
 	}
 }
 
@@ -244,6 +251,44 @@ static void *checkpointer_main(void *arg)
 	return NULL;
 }
 
+/* Append job to the queue; -1 with err once the store is closing. */
+static int enqueue(struct store *st, struct write_job *job, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&st->lock);
+	if (st->stopping) {
+		pthread_mutex_unlock(&st->lock);
+		snprintf(err, errlen, "store is closing");
+		return -1;
+	}
+	if (st->queue_tail)
+		st->queue_tail->next = job;
+	else
+		st->queue_head = job;
+	st->queue_tail = job;
+	pthread_cond_signal(&st->queue_cond);
+	pthread_mutex_unlock(&st->lock);
+	return 0;
+}
+
+int store_write_async(struct store *st, struct store_op *ops, size_t n, store_done_fn done,
+                      void *arg, char *err, size_t errlen)
+{
+	struct write_job *job = calloc(1, sizeof(*job));
+	if (!job) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	job->ops = ops;
+	job->n = n;
+	job->done_fn = done;
+	job->done_arg = arg;
+	if (enqueue(st, job, err, errlen)) {
+		free(job);
+		return -1;
+	}
+	return 0;
+}
+
 int store_write(struct store *st, struct store_op *ops, size_t n, char *err, size_t errlen)
 {
 	struct write_job job = {.ops = ops, .n = n};
@@ -252,21 +297,11 @@ int store_write(struct store *st, struct store_op *ops, size_t n, char *err, siz
 		snprintf(err, errlen, "sem_init failed");
 		return -1;
 	}
-	pthread_mutex_lock(&st->lock);
-	if (st->stopping) {
-		pthread_mutex_unlock(&st->lock);
+	/* The job lives on this stack until the writer posts it done. */
+	if (enqueue(st, &job, err, errlen)) {
 		sem_destroy(&job.done);
-		snprintf(err, errlen, "store is closing");
 		return -1;
 	}
-	/* The job lives on this stack until the writer posts it done. */
-	if (st->queue_tail)
-		st->queue_tail->next = &job; // cppcheck-suppress autoVariables
-	else
-		st->queue_head = &job; // cppcheck-suppress autoVariables
-	st->queue_tail = &job;         // cppcheck-suppress autoVariables
-	pthread_cond_signal(&st->queue_cond);
-	pthread_mutex_unlock(&st->lock);
 	while (sem_wait(&job.done) != 0)
 		; /* EINTR */
 	sem_destroy(&job.done);

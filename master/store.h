@@ -41,6 +41,15 @@ void store_close(struct store *st);
 /* Apply ops atomically (all or none); returns after commit. 0 or -1 with err. */
 int store_write(struct store *st, struct store_op *ops, size_t n, char *err, size_t errlen);
 
+/* Called on the writer thread after an async write's commit: rv 0, or -1 with err.
+ * It must be quick (it delays the next commit) and not call back into the store. */
+typedef void (*store_done_fn)(void *arg, int rv, const char *err);
+
+/* Queue ops and return at once; done(arg, ...) runs after their commit. ops and
+ * their rows must live until then. 0, or -1 with err (then done never runs). */
+int store_write_async(struct store *st, struct store_op *ops, size_t n, store_done_fn done,
+                      void *arg, char *err, size_t errlen);
+
 /* Schema version after migrations. */
 int store_schema_version(struct store *st);
 

@@ -14,6 +14,7 @@ struct tboard;
 #define TBOARD_MAX_OPEN 32     /* event files kept open at once */
 #define TBOARD_BATCH_MS 100    /* pause between batches, letting reports gather */
 #define TBOARD_MAX_KNOWN 1024  /* trials whose event file is remembered for reopening */
+#define TBOARD_NICE 10         /* the writer thread's nice value */
 
 /* Start the writer thread for app a. NULL with err. */
 struct tboard *tboard_start(struct app *a, char *err, size_t errlen);

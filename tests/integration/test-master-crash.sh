@@ -23,15 +23,15 @@ sock POST "/experiments/$e/claim" '{"array_task": 0}' >/dev/null
 tid=$(body .trial_id)
 tok=$(body .token)
 check "claimed a trial for ingest" test -n "$tok" -a "$tok" != null
-writer() { # N: posts steps N*100000+i, logs acknowledged ones
-	local w=$1 i=0
+writer() { # N [PREFIX]: posts steps N*100000+i, logs acknowledged ones
+	local w=$1 i=0 code s
 	while :; do
 		i=$((i + 1))
 		s=$((w * 100000 + i))
 		code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $tok" \
 			--data-binary "{\"group\":\"training\",\"steps_completed\":$s,\"metrics\":{\"loss\":1}}" \
 			"$base/trials/$tid/metrics")
-		[ "$code" = 200 ] && echo "$s" >>"$work/acked.$w"
+		[ "$code" = 200 ] && echo "$s" >>"$work/${2:-acked}.$w"
 		[ "$code" = 000 ] && break
 	done
 }
@@ -47,6 +47,43 @@ body '.metrics[].steps_completed' | sort -u >"$work/stored"
 cat "$work"/acked.* | sort -u >"$work/acked"
 missing=$(comm -23 "$work/acked" "$work/stored" | wc -l)
 eq "every acknowledged report is stored after restart" 0 "$missing"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" \
+	"$base/trials/$tid/signals?timeout_seconds=0")
+eq "the trial's token still authenticates after the restart" 200 "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${tok}0" \
+	"$base/trials/$tid/signals?timeout_seconds=0")
+eq "a wrong trial token is refused after the restart" 401 "$code"
+sock GET "/trials/$tid" >/dev/null
+eq "the trial keeps its id and hparams after the restart" "$tid object" \
+	"$(body '"\(.trial.id) \(.trial.hparams | type)"')"
+sock POST "/experiments/$e/kill" >/dev/null
+
+# --- 1b: SIGTERM during ingest: reports waiting for their commit are
+# answered, the master exits cleanly, and every acknowledged one is stored ---
+# The local task claims the same trial and idles (one report per 60 s).
+cat >"$work/term.yaml" <<'YAML'
+name: ingest-term
+entrypoint: x
+searcher: {name: single, metric: val_loss, max_length: {batches: 100000000}}
+environment: {environment_variables: [FAKE_STEPS=100000000, FAKE_SLEEP=60]}
+YAML
+e=$(create_exp "$work/term.yaml")
+sock POST "/experiments/$e/claim" '{"array_task": 0}' >/dev/null
+tid=$(body .trial_id)
+tok=$(body .token)
+check "claimed a trial for the SIGTERM ingest" test -n "$tok" -a "$tok" != null
+for w in 1 2 3 4 5 6; do writer $w termacked & done
+sleep 2
+stop_master TERM
+ok $? "SIGTERM during ingest shuts down cleanly"
+wait
+start_master
+sock GET "/trials/$tid/metrics?group=training&limit=10000" >/dev/null
+body '.metrics[].steps_completed' | sort -u >"$work/stored"
+cat "$work"/termacked.* | sort -u >"$work/acked"
+check "reports were acknowledged before SIGTERM" test -s "$work/acked"
+eq "every report acknowledged before SIGTERM is stored" 0 \
+	"$(comm -23 "$work/acked" "$work/stored" | wc -l)"
 sock POST "/experiments/$e/kill" >/dev/null
 
 # --- 2: an experiment continues across kill -9 ---
