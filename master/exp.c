@@ -1510,7 +1510,14 @@ static void on_task_event(struct app *a, const struct rm_task_event *ev)
 	        (long long)e->id, ev->array_task, ev->wait_status);
 	/* The task ended with its trial still live: the launcher died without an exit report. */
 	struct exp_trial *t = trial_by_index(e, al->trial_index);
-	if (t && !fsm_is_terminal(t->state) && !ev->requeued) {
+	if (t && !fsm_is_terminal(t->state) && ev->requeued && !t->preempted) {
+		/* Requeued by the manager (scontrol requeue, node failure, preemption):
+		 * the next claim resumes the trial without counting a restart, so
+		 * max_restarts is spent on crashes only. */
+		struct exp_trial row = *t;
+		row.preempted = 1;
+		trial_commit(a, e, &row, err, sizeof(err));
+	} else if (t && !fsm_is_terminal(t->state) && !ev->requeued) {
 		enum fsm_state ts = t->state;
 		struct exp_trial row = *t;
 		if (ts == FSM_ACTIVE && state_of(e->row) == FSM_ACTIVE &&

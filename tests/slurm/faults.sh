@@ -23,7 +23,7 @@ slurm_require
 det_master_require
 export DET_PREEMPT_PARTITION=urgent
 slurm_start_with_master
-tap_plan 22
+tap_plan 25
 
 steps=50
 mkdir -p "$test_dir/model"
@@ -125,6 +125,8 @@ for c in requeue down preempt; do
 	tid=$(trial_of "$id" $c)
 	from=$(first "resumed at step" "$tid")
 	check "$c: Slurm ran the task again" test "$(job_field "${job}_$(task_of "$id" $c)" Restarts)" -ge 1
+	check_eq "$c: a requeue is not counted as a restart" 0 \
+		"$(jq -r --arg c $c '.[] | select(.hparams.case == $c) | .restarts' <<<"$t")"
 	check "$c: the same trial resumed from its latest checkpoint (step ${from:-none})" \
 		test "${from:-0}" -ge 8
 	if [ $c != down ]; then
