@@ -797,6 +797,8 @@ fail:
 
 static json_t *claim_reply(struct app *a, struct exp_rt *e, const struct exp_trial *t, int task)
 {
+	if (a->rm->ops->label)
+		a->rm->ops->label(a->rm, e->id, task, t->id);
 	json_t *conf = config_of(e);
 	json_t *srch = json_object_get(conf, "searcher");
 	json_t *res = json_object_get(conf, "resources");

@@ -65,6 +65,9 @@ struct rm_ops {
 	/* Each task's state as the manager sees it, [{task, state, reason, ...}] (new
 	 * reference), or NULL (may be a NULL pointer). */
 	json_t *(*describe)(struct rm *rm, const char *job_id);
+	/* Note which trial a running task works on, for the manager's own tools (squeue's
+	 * comment); never blocks, applied later, best effort (may be a NULL pointer). */
+	void (*label)(struct rm *rm, int64_t experiment_id, int task, int64_t trial_id);
 	/* Stop managing: running tasks are left alone. */
 	void (*free)(struct rm *rm);
 };

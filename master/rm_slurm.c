@@ -70,9 +70,24 @@ struct sarr {
 	struct sarr *next;
 };
 
+/* A trial to name in its task's job comment, once the task's job id is known. */
+struct slabel {
+	int64_t experiment_id, trial_id;
+	int task;
+	int tries; /* polls left before it is dropped (the task never showed as running) */
+};
+
+#define LABELS_MAX 4096
+#define LABEL_TRIES 50
+
 struct rm_slurm {
 	struct rm base;
 	pthread_mutex_t lock;
+	/* Labels come from claims, under the master's lock: they get a lock of their
+	 * own that is never held across a call to slurmctld. */
+	pthread_mutex_t label_lock;
+	struct slabel labels[LABELS_MAX];
+	int nlabels;
 	char *launcher, *output, *work_dir;
 	int poll_ms, grace_ms;
 	uint64_t next_poll_ms;
@@ -949,6 +964,72 @@ static int array_live(const struct sarr *a)
 	return 0;
 }
 
+static void rm_label(struct rm *rm, int64_t experiment_id, int task, int64_t trial_id)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	pthread_mutex_lock(&s->label_lock);
+	if (s->nlabels < LABELS_MAX)
+		s->labels[s->nlabels++] = (struct slabel){.experiment_id = experiment_id,
+		                                          .trial_id = trial_id,
+		                                          .task = task,
+		                                          .tries = LABEL_TRIES};
+	pthread_mutex_unlock(&s->label_lock);
+}
+
+/* Set the job comment of each labelled task that runs ("det-slurm experiment E
+ * trial T", what squeue -o %k shows); keep those whose task Slurm has not shown
+ * running yet. Called with s->lock held. */
+static void apply_labels(struct rm_slurm *s)
+{
+	struct slabel *todo = NULL;
+	int n = 0, keep = 0;
+
+	pthread_mutex_lock(&s->label_lock);
+	if (s->nlabels > 0 && (todo = malloc((size_t)s->nlabels * sizeof(*todo)))) {
+		n = s->nlabels;
+		memcpy(todo, s->labels, (size_t)n * sizeof(*todo));
+		s->nlabels = 0;
+	}
+	pthread_mutex_unlock(&s->label_lock);
+	for (int i = 0; i < n; i++) {
+		struct slabel *l = &todo[i];
+		struct sarr *a = s->arrays;
+		while (a && a->experiment_id != l->experiment_id)
+			a = a->next;
+		if (!a || l->task < 0 || l->task >= a->num_tasks)
+			continue;
+		const struct stask *t = &a->tasks[l->task];
+		if (t->st != RM_SLURM_T_RUNNING || !t->job_id) {
+			if (--l->tries > 0)
+				todo[keep++] = *l;
+			continue;
+		}
+		/* Named as ARRAY_TASK: the last task to start keeps the array's own job id,
+		 * and an update of that id alone would change every task of the array. */
+		int pi = 0;
+		while (pi + 1 < a->nparts && l->task >= a->parts[pi + 1].offset)
+			pi++;
+		job_desc_msg_t d;
+		char jid[32], comment[96];
+		slurm_init_job_desc_msg(&d);
+		snprintf(jid, sizeof(jid), "%u_%d", (unsigned)a->parts[pi].job_id,
+		         l->task - a->parts[pi].offset);
+		snprintf(comment, sizeof(comment), "det-slurm experiment %lld trial %lld",
+		         (long long)l->experiment_id, (long long)l->trial_id);
+		d.job_id_str = jid;
+		d.comment = comment;
+		/* A master that may not change users' jobs only loses the label. */
+		if (slurm_update_job(&d) != SLURM_SUCCESS)
+			say(s, LOG_LEVEL_DEBUG, "comment of job %s: %s", jid, slurm_err());
+	}
+	/* Labels still waiting go back, behind any that arrived meanwhile. */
+	pthread_mutex_lock(&s->label_lock);
+	for (int i = 0; i < keep && s->nlabels < LABELS_MAX; i++)
+		s->labels[s->nlabels++] = todo[i];
+	pthread_mutex_unlock(&s->label_lock);
+	free(todo);
+}
+
 static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 {
 	struct rm_slurm *s = (struct rm_slurm *)rm;
@@ -973,6 +1054,7 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 				a->kill_at_ms = 0;
 			}
 		}
+		apply_labels(s);
 		/* Forget canceled arrays once nothing of them runs. */
 		for (struct sarr **pp = &s->arrays; *pp;) {
 			struct sarr *a = *pp;
@@ -1132,6 +1214,7 @@ static void rm_free(struct rm *rm)
 	free(s->output);
 	free(s->work_dir);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->label_lock);
 	free(s);
 	slurm_fini();
 }
@@ -1147,6 +1230,7 @@ static const struct rm_ops slurm_ops = {
     .nodes = rm_nodes,
     .plan = rm_plan,
     .describe = rm_describe,
+    .label = rm_label,
     .free = rm_free,
 };
 
@@ -1167,6 +1251,7 @@ struct rm *rm_slurm_new(const struct rm_slurm_config *cfg, char *err, size_t err
 	s->base.ops = &slurm_ops;
 	s->log = cfg->log;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->label_lock, NULL);
 	s->launcher = strdup(cfg->launcher);
 	s->output = cfg->output ? strdup(cfg->output) : NULL;
 	s->work_dir = cfg->work_dir ? strdup(cfg->work_dir) : NULL;

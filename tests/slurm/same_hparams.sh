@@ -3,12 +3,13 @@
 # The same config and seed give every trial the same hyperparameters and seed
 # on Slurm (det submit, array tasks in any order over four nodes) as under
 # the local resource manager: a trial is a function of (experiment seed,
-# trial index), never of where or when its array task ran.
+# trial index), never of where or when its array task ran. On Slurm each
+# task's job comment names its experiment and trial (squeue -o %k).
 . "$(dirname "$0")/lib.sh"
 slurm_require
 det_master_require
 slurm_start_with_master
-tap_plan 5
+tap_plan 6
 
 cfg=$(tiny_model)/random.yaml
 det submit "$cfg" "$(tiny_model)" -- -o "$test_dir/s-%A_%a.out" >"$test_dir/submit.out" 2>&1
@@ -18,6 +19,13 @@ check "the Slurm experiment completes" wait_exp_state "${id:-0}" COMPLETED 90
 det_api GET "/experiments/${id:-0}/trials" >/dev/null
 jq -S '[.trials[] | {trial_index, hparams, seed}] | sort_by(.trial_index)' \
 	<"$test_dir/body" >"$test_dir/slurm.json"
+job=$(sed -n 's/^Submitted Slurm array job \([0-9]*\)$/\1/p' "$test_dir/submit.out")
+want= got=
+while read -r tid task; do
+	want+="det-slurm experiment $id trial $tid;"
+	got+="$(squeue -h -t all -o %k -j "${job}_$task");"
+done < <(jq -r '.trials[] | "\(.id) \(.array_task)"' <"$test_dir/body")
+check_eq "each task's job comment names its experiment and trial" "$want" "$got"
 
 # The same experiment on a second master with the local resource manager.
 "$top_builddir/master/det-master" --rm local --listen 127.0.0.1:0 --socket "$test_dir/l.sock" \
