@@ -1012,6 +1012,20 @@ static struct exp_trial *live_trial(struct app *a, int64_t trial_id, struct exp_
 	return t;
 }
 
+/* live_trial, and one that has not ended yet (409 otherwise): metrics go only there. */
+static struct exp_trial *open_trial(struct app *a, int64_t trial_id, struct exp_rt **e,
+                                    int *status, char *err, size_t errlen)
+{
+	struct exp_trial *t = live_trial(a, trial_id, e, status, err, errlen);
+	if (t && fsm_is_terminal(t->state)) {
+		snprintf(err, errlen, "trial %lld is %s", (long long)trial_id,
+		         fsm_state_name(t->state));
+		*status = 409;
+		return NULL;
+	}
+	return t;
+}
+
 static void signals_of(struct exp_rt *e, const struct exp_trial *t, int *stop, int *preempt)
 {
 	enum fsm_state ts = t->state;
@@ -1029,15 +1043,9 @@ int exp_training_begin(struct app *a, int64_t trial_id, int64_t steps, json_t *m
 	w->trial_id = trial_id;
 	w->steps = steps;
 	pthread_mutex_lock(&a->lock);
-	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	struct exp_trial *t = open_trial(a, trial_id, &e, &status, err, errlen);
 	if (!t)
 		goto out;
-	if (fsm_is_terminal(t->state)) {
-		snprintf(err, errlen, "trial %lld is %s", (long long)trial_id,
-		         fsm_state_name(t->state));
-		status = 409;
-		goto out;
-	}
 	int64_t new_steps = steps > t->steps_completed ? steps : t->steps_completed;
 	pthread_mutex_unlock(&a->lock);
 	w->mrow = json_pack("{s:I, s:s, s:I, s:O, s:f}", "trial_id", (json_int_t)trial_id, "grp",
@@ -1107,15 +1115,9 @@ int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64
 		return status;
 	}
 	pthread_mutex_lock(&a->lock);
-	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	struct exp_trial *t = open_trial(a, trial_id, &e, &status, err, errlen);
 	if (!t)
 		goto out;
-	if (fsm_is_terminal(t->state)) {
-		snprintf(err, errlen, "trial %lld is %s", (long long)trial_id,
-		         fsm_state_name(t->state));
-		status = 409;
-		goto out;
-	}
 	mrow = json_pack("{s:I, s:s, s:I, s:O, s:f}", "trial_id", (json_int_t)trial_id, "grp",
 	                 group, "steps_completed", (json_int_t)steps, "body", metrics, "created_at",
 	                 app_now());
