@@ -16,9 +16,9 @@
 
 struct http_client {
 	CURL *curl;
-	char *base_url;    /* "http://host:port" or "http://localhost" */
-	char *unix_socket; /* NULL for TCP */
-	char *auth_header; /* "Authorization: ..." or NULL */
+	char *base_url;              /* "http://host:port" or "http://localhost" */
+	char *unix_socket;           /* NULL for TCP */
+	char *auth_header;           /* "Authorization: ..." or NULL */
 	http_client_auth_fn auth_fn; /* fresh credential per request, or NULL */
 	void *auth_arg;
 	long timeout_ms;

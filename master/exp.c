@@ -1013,8 +1013,8 @@ static struct exp_trial *live_trial(struct app *a, int64_t trial_id, struct exp_
 }
 
 /* live_trial, and one that has not ended yet (409 otherwise): metrics go only there. */
-static struct exp_trial *open_trial(struct app *a, int64_t trial_id, struct exp_rt **e,
-                                    int *status, char *err, size_t errlen)
+static struct exp_trial *open_trial(struct app *a, int64_t trial_id, struct exp_rt **e, int *status,
+                                    char *err, size_t errlen)
 {
 	struct exp_trial *t = live_trial(a, trial_id, e, status, err, errlen);
 	if (t && fsm_is_terminal(t->state)) {

@@ -191,7 +191,8 @@ static void test_auth_source_per_request(void **state)
 			http_client_set_auth_source(c, count_source, &src);
 		}
 		assert_int_equal(
-		    http_client_json(c, "GET", "/api/v1/me", NULL, &out, &status, err, sizeof(err)), 0);
+		    http_client_json(c, "GET", "/api/v1/me", NULL, &out, &status, err, sizeof(err)),
+		    0);
 		stop(&s);
 		char want[64];
 		snprintf(want, sizeof(want), "Authorization: Munge cred-%d\r\n", i);
