@@ -15,7 +15,10 @@
  * CANCELLED without the master having canceled its array was scancel'ed by
  * someone: that is reported once (canceled flag) and stops the experiment,
  * while tasks that never started produce no events at all, so a large array
- * costs the master nothing until its tasks run.
+ * costs the master nothing until its tasks run. cancel/hold/release/requeue
+ * come under the master's own lock, so they never call slurmctld: they queue
+ * an operation that the next poll applies, in order, retrying while slurmctld
+ * does not answer; poll itself calls slurmctld without holding s->lock.
  */
 #include "rm.h"
 
@@ -67,6 +70,8 @@ struct sarr {
 	int canceled;        /* by the master */
 	uint64_t kill_at_ms; /* after a cancel: when tasks still running are canceled too */
 	int cancel_reported; /* an outside scancel was reported */
+	int nops;            /* queued operations that name this array */
+	int dead;            /* replaced by a re-registration: freed by poll */
 	struct sarr *next;
 };
 
@@ -78,11 +83,27 @@ struct slabel {
 };
 
 #define LABELS_MAX 4096
+#define OPS_MAX 4096
+
+enum sop_kind { SOP_CANCEL, SOP_HOLD, SOP_RELEASE, SOP_REQUEUE };
+
+/* A control operation waiting for the poll thread to tell slurmctld. */
+struct sop {
+	enum sop_kind kind;
+	struct sarr *a;
+	int task; /* SOP_REQUEUE */
+};
 #define LABEL_TRIES 50
 
 struct rm_slurm {
 	struct rm base;
 	pthread_mutex_t lock;
+	/* Held by poll for its whole run (it alone frees arrays), never by a caller of
+	 * the control operations or of describe. */
+	pthread_mutex_t poll_lock;
+	pthread_mutex_t nodes_lock; /* the node cache; held across its RPCs */
+	struct sop ops[OPS_MAX];
+	int nops;
 	/* Labels come from claims, under the master's lock: they get a lock of their
 	 * own that is never held across a call to slurmctld. */
 	pthread_mutex_t label_lock;
@@ -132,7 +153,7 @@ static void free_jobs(job_info_msg_t *msg)
 static struct sarr *find_array(struct rm_slurm *s, const char *id)
 {
 	for (struct sarr *a = s->arrays; a; a = a->next)
-		if (!strcmp(a->id, id))
+		if (!a->dead && !strcmp(a->id, id))
 			return a;
 	return NULL;
 }
@@ -512,15 +533,11 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 		goto out;
 	}
 	snprintf(job_id, idlen, "%s", a->id);
-	/* A second watcher of the same job (a re-registration) replaces the first. */
-	for (struct sarr **pp = &s->arrays; *pp; pp = &(*pp)->next) {
-		if (!strcmp((*pp)->id, a->id)) {
-			struct sarr *old = *pp;
-			*pp = old->next;
-			free_array(old);
-			break;
-		}
-	}
+	/* A second watcher of the same job (a re-registration) replaces the first, which
+	 * poll frees (it may be reading it). */
+	for (struct sarr *o = s->arrays; o; o = o->next)
+		if (!o->dead && !strcmp(o->id, a->id))
+			o->dead = 1;
 	a->next = s->arrays;
 	s->arrays = a;
 	a = NULL;
@@ -610,85 +627,272 @@ static int pending_expr(const struct sarr *a, int pi, char *buf, size_t len)
 	return n > 0;
 }
 
-/* SIGKILL through slurmctld is scancel's termination: SIGTERM, KillWait, SIGKILL. */
-static int kill_job(const char *jid, uint32_t job_id, uint16_t flags, char *err, size_t errlen)
+/* slurmctld did not answer (down, restarting, or slower than MessageTimeout). */
+static int ctld_silent(int e)
 {
-	int rc = jid ? slurm_kill_job2(jid, SIGKILL, flags, NULL)
-	             : slurm_kill_job(job_id, SIGKILL, flags);
-	if (rc == SLURM_SUCCESS || slurm_get_errno() == ESLURM_ALREADY_DONE ||
-	    slurm_get_errno() == ESLURM_INVALID_JOB_ID)
-		return 0;
-	if (jid)
-		snprintf(err, errlen, "cancel %s: %s", jid, slurm_err());
-	else
-		snprintf(err, errlen, "cancel %u: %s", (unsigned)job_id, slurm_err());
-	return -1;
+	return (e >= SLURM_COMMUNICATIONS_CONNECTION_ERROR && e < 2000) ||
+	       e == SLURM_PROTOCOL_SOCKET_IMPL_TIMEOUT || e == ETIMEDOUT || e == ECONNREFUSED ||
+	       e == EAGAIN;
 }
 
-/* Cancel: what waits goes now; running tasks get grace_ms to end by themselves (their
- * trials are told to stop), then poll cancels whatever still runs. So the tasks of a
- * completed experiment, which are exiting anyway, end COMPLETED in Slurm's accounting. */
+/* One call to slurmctld that an operation needs. */
+enum tgt_kind { TGT_KILL, TGT_HOLD, TGT_RELEASE, TGT_REQUEUE_HOLD, TGT_REQUEUE };
+
+struct tgt {
+	enum tgt_kind kind;
+	uint32_t job_id;
+	uint16_t flags;
+	char *expr; /* TGT_KILL of some tasks of an array */
+};
+
+/* 0: done or nothing to do, 1: slurmctld did not answer, -1: refused (err says why). */
+static int run_tgt(const struct tgt *t, char *err, size_t errlen)
+{
+	char jid[32];
+	int rc, e;
+	snprintf(jid, sizeof(jid), "%u", (unsigned)t->job_id);
+	switch (t->kind) {
+	case TGT_KILL:
+		/* SIGKILL through slurmctld is scancel's termination: SIGTERM, KillWait,
+		 * SIGKILL. */
+		rc = t->expr ? slurm_kill_job2(t->expr, SIGKILL, t->flags, NULL)
+		             : slurm_kill_job(t->job_id, SIGKILL, t->flags);
+		e = slurm_get_errno();
+		if (rc == SLURM_SUCCESS || e == ESLURM_ALREADY_DONE || e == ESLURM_INVALID_JOB_ID)
+			return 0;
+		snprintf(err, errlen, "cancel %s: %s", t->expr ? t->expr : jid, slurm_strerror(e));
+		break;
+	case TGT_HOLD:
+	case TGT_RELEASE: {
+		/* priority 0 with a user hold (hold) or INFINITE (release) on every pending
+		 * task of one Slurm array. */
+		job_desc_msg_t d;
+		job_array_resp_msg_t *resp = NULL;
+		slurm_init_job_desc_msg(&d);
+		d.job_id_str = jid;
+		d.priority = t->kind == TGT_HOLD ? 0 : INFINITE;
+		if (t->kind == TGT_HOLD)
+			d.alloc_sid = ALLOC_SID_USER_HOLD;
+		rc = slurm_update_job2(&d, &resp);
+		e = slurm_get_errno();
+		if (resp)
+			slurm_free_job_array_resp(resp);
+		/* Tasks already running refuse the update; that is expected. */
+		if (rc == SLURM_SUCCESS || e == ESLURM_JOB_NOT_PENDING || e == ESLURM_ALREADY_DONE)
+			return 0;
+		snprintf(err, errlen, "%s %s: %s", t->kind == TGT_HOLD ? "hold" : "release", jid,
+		         slurm_strerror(e));
+		break;
+	}
+	case TGT_REQUEUE_HOLD:
+	case TGT_REQUEUE:
+	default:
+		rc = slurm_requeue(t->job_id, t->kind == TGT_REQUEUE_HOLD ? JOB_REQUEUE_HOLD : 0);
+		e = slurm_get_errno();
+		if (rc == SLURM_SUCCESS)
+			return 0;
+		snprintf(err, errlen, "%s %s: %s",
+		         t->kind == TGT_REQUEUE_HOLD ? "requeuehold" : "requeue", jid,
+		         slurm_strerror(e));
+		break;
+	}
+	return ctld_silent(e) ? 1 : -1;
+}
+
+/* Queue an operation on a for the poll thread. Called with s->lock held. */
+static int queue_op(struct rm_slurm *s, struct sarr *a, enum sop_kind kind, int task, char *err,
+                    size_t errlen)
+{
+	if (s->nops >= OPS_MAX) {
+		snprintf(err, errlen, "too many operations wait for slurmctld");
+		return -1;
+	}
+	s->ops[s->nops++] = (struct sop){.kind = kind, .a = a, .task = task};
+	a->nops++;
+	s->next_poll_ms = 0;
+	return 0;
+}
+
+static int add_tgt(struct tgt **v, int *n, int *cap, struct tgt t)
+{
+	if (*n == *cap) {
+		int c = *cap ? *cap * 2 : 16;
+		struct tgt *nv = realloc(*v, (size_t)c * sizeof(*nv));
+		if (!nv)
+			return -1;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = t;
+	return 0;
+}
+
+static void free_tgts(struct tgt *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i].expr);
+	free(v);
+}
+
+/* The calls to slurmctld that op needs now, from what poll last saw. Called with s->lock
+ * held. */
+static int plan_op(struct rm_slurm *s, const struct sop *op, struct tgt **out, int *nout)
+{
+	struct sarr *a = op->a;
+	struct tgt *v = NULL;
+	int n = 0, cap = 0, rv = 0;
+	char expr[4096];
+	(void)s;
+	switch (op->kind) {
+	case SOP_CANCEL:
+		/* What waits goes now; running tasks are canceled by poll after grace_ms. */
+		for (int i = 0; i < a->nparts && !rv; i++) {
+			if (a->gone[i])
+				continue;
+			int r = pending_expr(a, i, expr, sizeof(expr));
+			struct tgt t = {.kind = TGT_KILL, .job_id = a->parts[i].job_id};
+			if (r < 0) {
+				t.flags = KILL_JOB_ARRAY;
+			} else if (r > 0) {
+				if (!(t.expr = strdup(expr))) {
+					rv = -1;
+					break;
+				}
+			} else {
+				continue;
+			}
+			if (add_tgt(&v, &n, &cap, t)) {
+				free(t.expr);
+				rv = -1;
+			}
+		}
+		/* Requeued tasks (held by a pause, say) wait too. */
+		for (int i = 0; i < a->num_tasks && !rv; i++) {
+			const struct stask *t = &a->tasks[i];
+			if (t->st == RM_SLURM_T_PENDING && t->job_id)
+				rv = add_tgt(&v, &n, &cap,
+				             (struct tgt){.kind = TGT_KILL, .job_id = t->job_id});
+		}
+		break;
+	case SOP_HOLD:
+	case SOP_RELEASE:
+		for (int i = 0; i < a->nparts && !rv; i++)
+			if (!a->gone[i])
+				rv =
+				    add_tgt(&v, &n, &cap,
+				            (struct tgt){.kind = op->kind == SOP_HOLD ? TGT_HOLD
+				                                                      : TGT_RELEASE,
+				                         .job_id = a->parts[i].job_id});
+		/* Running tasks go back to the queue, held (the trial checkpoints on
+		 * SIGTERM). */
+		for (int i = 0; op->kind == SOP_HOLD && i < a->num_tasks && !rv; i++) {
+			const struct stask *t = &a->tasks[i];
+			if (t->st == RM_SLURM_T_RUNNING && t->job_id)
+				rv = add_tgt(
+				    &v, &n, &cap,
+				    (struct tgt){.kind = TGT_REQUEUE_HOLD, .job_id = t->job_id});
+		}
+		break;
+	case SOP_REQUEUE:
+	default:
+		if (op->task >= 0 && op->task < a->num_tasks && a->tasks[op->task].job_id)
+			rv = add_tgt(
+			    &v, &n, &cap,
+			    (struct tgt){.kind = TGT_REQUEUE, .job_id = a->tasks[op->task].job_id});
+		break;
+	}
+	if (rv) {
+		free_tgts(v, n);
+		return -1;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+static const char *op_name(enum sop_kind k)
+{
+	return k == SOP_CANCEL    ? "cancel"
+	       : k == SOP_HOLD    ? "hold"
+	       : k == SOP_RELEASE ? "release"
+	                          : "requeue";
+}
+
+/* Apply the queued operations in order; stop at the first that slurmctld does not answer,
+ * to retry it (and those behind it) at the next poll. Called by poll, s->lock not held. */
+static void run_ops(struct rm_slurm *s)
+{
+	for (;;) {
+		struct sop op;
+		struct tgt *v = NULL;
+		int n = 0, retry = 0, fail = 0, requeued = 0;
+		char err[4200];
+
+		pthread_mutex_lock(&s->lock);
+		if (s->nops == 0) {
+			pthread_mutex_unlock(&s->lock);
+			return;
+		}
+		op = s->ops[0];
+		if (!op.a->dead && plan_op(s, &op, &v, &n)) {
+			pthread_mutex_unlock(&s->lock);
+			say(s, LOG_LEVEL_ERROR, "%s of array %s: out of memory (retrying)",
+			    op_name(op.kind), op.a->id);
+			return;
+		}
+		pthread_mutex_unlock(&s->lock);
+		for (int i = 0; i < n && !retry; i++) {
+			int r = run_tgt(&v[i], err, sizeof(err));
+			if (r > 0) {
+				retry = 1;
+				if (!s->ctld_down) {
+					s->ctld_down = 1;
+					say(s, LOG_LEVEL_ERROR, "%s of array %s (retrying): %s",
+					    op_name(op.kind), op.a->id, err);
+				}
+			} else if (r < 0) {
+				fail = 1;
+				say(s, LOG_LEVEL_WARN, "%s", err);
+			} else if (v[i].kind == TGT_REQUEUE_HOLD) {
+				requeued++;
+			}
+		}
+		free_tgts(v, n);
+		if (retry)
+			return;
+		pthread_mutex_lock(&s->lock);
+		if (op.kind == SOP_REQUEUE && !fail && !op.a->dead && op.task >= 0 &&
+		    op.task < op.a->num_tasks && op.a->tasks[op.task].st == RM_SLURM_T_DONE)
+			/* A running task's end is reported when Slurm shows it pending again. */
+			op.a->tasks[op.task].st = RM_SLURM_T_PENDING;
+		op.a->nops--;
+		s->nops--;
+		memmove(s->ops, s->ops + 1, (size_t)s->nops * sizeof(*s->ops));
+		pthread_mutex_unlock(&s->lock);
+		if (op.kind == SOP_HOLD)
+			say(s, LOG_LEVEL_INFO, "array %s held, %d running tasks requeued", op.a->id,
+			    requeued);
+	}
+}
+
+/* Cancel: what waits goes at the next poll; running tasks get grace_ms to end by
+ * themselves (their trials are told to stop), then poll cancels whatever still runs. So
+ * the tasks of a completed experiment, which are exiting anyway, end COMPLETED in Slurm's
+ * accounting. The array is marked canceled at once, so that its tasks' CANCELLED is not
+ * taken for an outside scancel. */
 static int rm_cancel(struct rm *rm, const char *id, char *err, size_t errlen)
 {
 	struct rm_slurm *s = (struct rm_slurm *)rm;
 	struct sarr *a;
-	char expr[4096];
-	int rv = 0;
+	int rv = -1;
 	pthread_mutex_lock(&s->lock);
-	if (with_array(s, id, &a, err, errlen)) {
-		rv = -1;
+	if (with_array(s, id, &a, err, errlen) || queue_op(s, a, SOP_CANCEL, 0, err, errlen))
 		goto out;
-	}
 	a->canceled = 1;
 	a->kill_at_ms = now_ms() + (uint64_t)s->grace_ms;
-	for (int i = 0; i < a->nparts; i++) {
-		if (a->gone[i])
-			continue;
-		int r = pending_expr(a, i, expr, sizeof(expr));
-		if (r < 0)
-			rv |= kill_job(NULL, a->parts[i].job_id, KILL_JOB_ARRAY, err, errlen);
-		else if (r > 0)
-			rv |= kill_job(expr, 0, 0, err, errlen);
-	}
-	/* Requeued tasks (held by a pause, say) wait too. */
-	for (int i = 0; i < a->num_tasks; i++) {
-		const struct stask *t = &a->tasks[i];
-		if (t->st == RM_SLURM_T_PENDING && t->job_id)
-			rv |= kill_job(NULL, t->job_id, 0, err, errlen);
-	}
+	rv = 0;
 out:
 	pthread_mutex_unlock(&s->lock);
-	return rv ? -1 : 0;
-}
-
-/* priority 0 with a user hold (hold) or INFINITE (release) on every pending task. */
-static int set_priority(struct rm_slurm *s, struct sarr *a, int hold, char *err, size_t errlen)
-{
-	int rv = 0;
-	for (int i = 0; i < a->nparts; i++) {
-		job_desc_msg_t d;
-		job_array_resp_msg_t *resp = NULL;
-		char jid[32];
-		if (a->gone[i])
-			continue;
-		slurm_init_job_desc_msg(&d);
-		snprintf(jid, sizeof(jid), "%u", (unsigned)a->parts[i].job_id);
-		d.job_id_str = jid;
-		d.priority = hold ? 0 : INFINITE;
-		if (hold)
-			d.alloc_sid = ALLOC_SID_USER_HOLD;
-		/* Tasks already running refuse the update; that is expected. */
-		if (slurm_update_job2(&d, &resp) != SLURM_SUCCESS &&
-		    slurm_get_errno() != ESLURM_JOB_NOT_PENDING &&
-		    slurm_get_errno() != ESLURM_ALREADY_DONE) {
-			snprintf(err, errlen, "%s %s: %s", hold ? "hold" : "release", jid,
-			         slurm_err());
-			rv = -1;
-		}
-		if (resp)
-			slurm_free_job_array_resp(resp);
-	}
-	(void)s;
 	return rv;
 }
 
@@ -698,25 +902,8 @@ static int rm_hold(struct rm *rm, const char *id, char *err, size_t errlen)
 	struct sarr *a;
 	int rv = -1;
 	pthread_mutex_lock(&s->lock);
-	if (with_array(s, id, &a, err, errlen))
-		goto out;
-	rv = set_priority(s, a, 1, err, errlen);
-	/* Running tasks go back to the queue, held (the trial checkpoints on SIGTERM). */
-	int n = 0;
-	for (int i = 0; i < a->num_tasks; i++) {
-		struct stask *t = &a->tasks[i];
-		if (t->st != RM_SLURM_T_RUNNING || !t->job_id)
-			continue;
-		if (slurm_requeue(t->job_id, JOB_REQUEUE_HOLD) != SLURM_SUCCESS) {
-			snprintf(err, errlen, "requeuehold %u: %s", (unsigned)t->job_id,
-			         slurm_err());
-			rv = -1;
-		} else {
-			n++;
-		}
-	}
-	say(s, LOG_LEVEL_INFO, "array %s held, %d running tasks requeued", id, n);
-out:
+	if (!with_array(s, id, &a, err, errlen))
+		rv = queue_op(s, a, SOP_HOLD, 0, err, errlen);
 	pthread_mutex_unlock(&s->lock);
 	return rv;
 }
@@ -728,7 +915,7 @@ static int rm_release(struct rm *rm, const char *id, char *err, size_t errlen)
 	int rv = -1;
 	pthread_mutex_lock(&s->lock);
 	if (!with_array(s, id, &a, err, errlen))
-		rv = set_priority(s, a, 0, err, errlen);
+		rv = queue_op(s, a, SOP_RELEASE, 0, err, errlen);
 	pthread_mutex_unlock(&s->lock);
 	return rv;
 }
@@ -745,21 +932,13 @@ static int rm_requeue(struct rm *rm, const char *id, int task, char *err, size_t
 		snprintf(err, errlen, "no task %d in %s", task, id);
 		goto out;
 	}
-	struct stask *t = &a->tasks[task];
-	if (!t->job_id) {
+	if (!a->tasks[task].job_id) {
 		/* Never started: it is still pending in the array. */
-		t->st = RM_SLURM_T_PENDING;
+		a->tasks[task].st = RM_SLURM_T_PENDING;
 		rv = 0;
 		goto out;
 	}
-	if (slurm_requeue(t->job_id, 0) != SLURM_SUCCESS) {
-		snprintf(err, errlen, "requeue %u: %s", (unsigned)t->job_id, slurm_err());
-		goto out;
-	}
-	/* A running task's end is reported when Slurm shows it pending again. */
-	if (t->st == RM_SLURM_T_DONE)
-		t->st = RM_SLURM_T_PENDING;
-	rv = 0;
+	rv = queue_op(s, a, SOP_REQUEUE, task, err, errlen);
 out:
 	pthread_mutex_unlock(&s->lock);
 	return rv;
@@ -862,15 +1041,14 @@ static void observe_task(struct rm_slurm *s, struct sarr *a, int i, uint32_t sta
 	}
 }
 
-/* Load one Slurm array of a and apply what changed. */
-static void poll_part(struct rm_slurm *s, struct sarr *a, int pi)
+/* Apply what slurm_load_job said of one Slurm array of a: msg, or NULL and its error e.
+ * Called with s->lock held. */
+static void poll_part(struct rm_slurm *s, struct sarr *a, int pi, job_info_msg_t *msg, int e)
 {
 	struct rm_slurm_part *p = &a->parts[pi];
-	job_info_msg_t *msg = NULL;
 	char err[128];
 
-	if (slurm_load_job(&msg, p->job_id, SHOW_ALL) != SLURM_SUCCESS) {
-		int e = slurm_get_errno();
+	if (!msg) {
 		if (e == ESLURM_INVALID_JOB_ID) {
 			/* Purged (MinJobAge) or never known: whatever ran has ended. */
 			a->gone[pi] = 1;
@@ -952,7 +1130,6 @@ static void poll_part(struct rm_slurm *s, struct sarr *a, int pi)
 	}
 	free(pending);
 	free(listed);
-	free_jobs(msg);
 }
 
 /* True while some task of a can still run. */
@@ -978,7 +1155,7 @@ static void rm_label(struct rm *rm, int64_t experiment_id, int task, int64_t tri
 
 /* Set the job comment of each labelled task that runs ("det-slurm experiment E
  * trial T", what squeue -o %k shows); keep those whose task Slurm has not shown
- * running yet. Called with s->lock held. */
+ * running yet. Called by poll, s->lock not held. */
 static void apply_labels(struct rm_slurm *s)
 {
 	struct slabel *todo = NULL;
@@ -993,13 +1170,18 @@ static void apply_labels(struct rm_slurm *s)
 	pthread_mutex_unlock(&s->label_lock);
 	for (int i = 0; i < n; i++) {
 		struct slabel *l = &todo[i];
+		char jid[32], comment[96];
+		pthread_mutex_lock(&s->lock);
 		struct sarr *a = s->arrays;
-		while (a && a->experiment_id != l->experiment_id)
+		while (a && (a->dead || a->experiment_id != l->experiment_id))
 			a = a->next;
-		if (!a || l->task < 0 || l->task >= a->num_tasks)
+		if (!a || l->task < 0 || l->task >= a->num_tasks) {
+			pthread_mutex_unlock(&s->lock);
 			continue;
+		}
 		const struct stask *t = &a->tasks[l->task];
 		if (t->st != RM_SLURM_T_RUNNING || !t->job_id) {
+			pthread_mutex_unlock(&s->lock);
 			if (--l->tries > 0)
 				todo[keep++] = *l;
 			continue;
@@ -1009,11 +1191,11 @@ static void apply_labels(struct rm_slurm *s)
 		int pi = 0;
 		while (pi + 1 < a->nparts && l->task >= a->parts[pi + 1].offset)
 			pi++;
-		job_desc_msg_t d;
-		char jid[32], comment[96];
-		slurm_init_job_desc_msg(&d);
 		snprintf(jid, sizeof(jid), "%u_%d", (unsigned)a->parts[pi].job_id,
 		         l->task - a->parts[pi].offset);
+		pthread_mutex_unlock(&s->lock);
+		job_desc_msg_t d;
+		slurm_init_job_desc_msg(&d);
 		snprintf(comment, sizeof(comment), "det-slurm experiment %lld trial %lld",
 		         (long long)l->experiment_id, (long long)l->trial_id);
 		d.job_id_str = jid;
@@ -1030,45 +1212,97 @@ static void apply_labels(struct rm_slurm *s)
 	free(todo);
 }
 
+/* Load each Slurm array of a and apply what changed; cancel what still runs once a
+ * cancel's grace period is over. Called by poll, s->lock not held (a is not freed
+ * meanwhile: only poll frees arrays). */
+static void poll_array(struct rm_slurm *s, struct sarr *a, uint64_t now)
+{
+	char err[256];
+	/* A finished array is still read while its tasks can be requeued. */
+	for (int i = 0; i < a->nparts; i++) {
+		job_info_msg_t *msg = NULL;
+		int e = 0;
+		if (a->gone[i])
+			continue;
+		if (slurm_load_job(&msg, a->parts[i].job_id, SHOW_ALL) != SLURM_SUCCESS) {
+			e = slurm_get_errno();
+			msg = NULL;
+		}
+		pthread_mutex_lock(&s->lock);
+		if (!a->dead)
+			poll_part(s, a, i, msg, e);
+		pthread_mutex_unlock(&s->lock);
+		if (msg)
+			free_jobs(msg);
+	}
+	pthread_mutex_lock(&s->lock);
+	int kill = a->kill_at_ms && now >= a->kill_at_ms && array_live(a) && !a->dead;
+	if (a->kill_at_ms && now >= a->kill_at_ms && !kill)
+		a->kill_at_ms = 0;
+	pthread_mutex_unlock(&s->lock);
+	if (!kill)
+		return;
+	int retry = 0;
+	for (int i = 0; i < a->nparts; i++) {
+		struct tgt t = {
+		    .kind = TGT_KILL, .job_id = a->parts[i].job_id, .flags = KILL_JOB_ARRAY};
+		int r = a->gone[i] ? 0 : run_tgt(&t, err, sizeof(err));
+		if (r < 0)
+			say(s, LOG_LEVEL_WARN, "%s", err);
+		retry |= r > 0;
+	}
+	/* Tried again at the next poll while slurmctld does not answer. */
+	if (!retry) {
+		pthread_mutex_lock(&s->lock);
+		a->kill_at_ms = 0;
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
 static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 {
 	struct rm_slurm *s = (struct rm_slurm *)rm;
-	int n = 0;
+	int n = 0, due;
 	uint64_t now = now_ms();
 
+	pthread_mutex_lock(&s->poll_lock);
 	pthread_mutex_lock(&s->lock);
-	if (s->qlen == 0 && now >= s->next_poll_ms) {
+	due = s->qlen == 0 && now >= s->next_poll_ms;
+	if (due)
 		s->next_poll_ms = now + (uint64_t)s->poll_ms;
-		for (struct sarr *a = s->arrays; a; a = a->next) {
-			/* A finished array is still read while its tasks can be requeued. */
-			for (int i = 0; i < a->nparts; i++)
-				if (!a->gone[i])
-					poll_part(s, a, i);
-			if (a->kill_at_ms && now >= a->kill_at_ms && array_live(a)) {
-				char err[256];
-				for (int i = 0; i < a->nparts; i++)
-					if (!a->gone[i] &&
-					    kill_job(NULL, a->parts[i].job_id, KILL_JOB_ARRAY, err,
-					             sizeof(err)))
-						say(s, LOG_LEVEL_WARN, "%s", err);
-				a->kill_at_ms = 0;
-			}
+	pthread_mutex_unlock(&s->lock);
+	if (due) {
+		run_ops(s);
+		/* Arrays are added at the head of the list: those after the head read now
+		 * stay in place until poll frees them below. */
+		pthread_mutex_lock(&s->lock);
+		struct sarr *a = s->arrays;
+		pthread_mutex_unlock(&s->lock);
+		while (a) {
+			poll_array(s, a, now);
+			pthread_mutex_lock(&s->lock);
+			a = a->next;
+			pthread_mutex_unlock(&s->lock);
 		}
 		apply_labels(s);
-		/* Forget canceled arrays once nothing of them runs. */
+		/* Forget canceled arrays once nothing of them runs and nothing waits for them. */
+		pthread_mutex_lock(&s->lock);
 		for (struct sarr **pp = &s->arrays; *pp;) {
-			struct sarr *a = *pp;
+			struct sarr *f = *pp;
 			int all_gone = 1;
-			for (int i = 0; i < a->nparts; i++)
-				all_gone &= a->gone[i];
-			if ((a->canceled && !array_live(a)) || all_gone) {
-				*pp = a->next;
-				free_array(a);
+			for (int i = 0; i < f->nparts; i++)
+				all_gone &= f->gone[i];
+			if (f->nops == 0 &&
+			    (f->dead || (f->canceled && !array_live(f)) || all_gone)) {
+				*pp = f->next;
+				free_array(f);
 			} else {
-				pp = &a->next;
+				pp = &f->next;
 			}
 		}
+		pthread_mutex_unlock(&s->lock);
 	}
+	pthread_mutex_lock(&s->lock);
 	while (n < max && (size_t)n < s->qlen) {
 		ev[n] = s->queue[n];
 		n++;
@@ -1078,6 +1312,7 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 		s->qlen -= (size_t)n;
 	}
 	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->poll_lock);
 	return n;
 }
 
@@ -1145,7 +1380,8 @@ static json_t *rm_nodes(struct rm *rm)
 	partition_info_msg_t *pm = NULL;
 	json_t *out = json_array();
 
-	pthread_mutex_lock(&s->lock);
+	/* Not s->lock: a poll waiting on slurmctld does not hold up this view. */
+	pthread_mutex_lock(&s->nodes_lock);
 	/* Pages and CLIs ask often; slurmctld is asked at most once a second. */
 	if (s->nodes && now_ms() < s->nodes_at + NODES_TTL_MS) {
 		json_decref(out);
@@ -1190,7 +1426,7 @@ static json_t *rm_nodes(struct rm *rm)
 	s->nodes = json_deep_copy(out);
 	s->nodes_at = now_ms();
 out:
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->nodes_lock);
 	if (nm)
 		slurm_free_node_info_msg(nm);
 	if (pm)
@@ -1215,6 +1451,8 @@ static void rm_free(struct rm *rm)
 	free(s->work_dir);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->label_lock);
+	pthread_mutex_destroy(&s->poll_lock);
+	pthread_mutex_destroy(&s->nodes_lock);
 	free(s);
 	slurm_fini();
 }
@@ -1252,6 +1490,8 @@ struct rm *rm_slurm_new(const struct rm_slurm_config *cfg, char *err, size_t err
 	s->log = cfg->log;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->label_lock, NULL);
+	pthread_mutex_init(&s->poll_lock, NULL);
+	pthread_mutex_init(&s->nodes_lock, NULL);
 	s->launcher = strdup(cfg->launcher);
 	s->output = cfg->output ? strdup(cfg->output) : NULL;
 	s->work_dir = cfg->work_dir ? strdup(cfg->work_dir) : NULL;

@@ -10,6 +10,7 @@
 #   cluster.sh stop DIR           stop everything that start DIR started
 #   cluster.sh run DIR -- CMD...  start, run CMD with the env, stop; CMD's status
 #   cluster.sh restart-ctld DIR   restart slurmctld alone (jobs keep running)
+#   cluster.sh stop-ctld DIR      stop slurmctld alone; start-ctld DIR starts it again
 #
 # Every daemon runs in the foreground of its own session and its pid goes to
 # DIR/run/*.pid, so stop kills exactly what start began (and the job processes
@@ -34,7 +35,7 @@ die() {
 }
 
 usage() {
-	echo "usage: cluster.sh start DIR | stop DIR | restart-ctld DIR | run DIR -- CMD..." >&2
+	echo "usage: cluster.sh start DIR | stop DIR | restart-ctld DIR | stop-ctld DIR | start-ctld DIR | run DIR -- CMD..." >&2
 	exit 2
 }
 
@@ -330,11 +331,15 @@ cmd_stop() {
 	return 0
 }
 
-# Stop slurmctld and start it again on its saved state (jobs keep running);
-# 1 when it does not answer within 30 s.
-cmd_restart_ctld() {
+# Stop slurmctld alone (jobs keep running, nothing answers their RPCs).
+cmd_stop_ctld() {
 	[ -e "$dir/run/slurmctld.pid" ] || die "no cluster running in $dir"
 	kill_pidfile "$dir/run/slurmctld.pid"
+}
+
+# Start slurmctld again on its saved state; 1 when it does not answer within 30 s.
+cmd_start_ctld() {
+	[ -e "$dir/slurm.conf" ] || die "no cluster in $dir"
 	export SLURM_CONF=$dir/slurm.conf
 	export DET_SLURM_CONF=$dir/det.conf
 	spawn slurmctld slurmctld -D -f "$dir/slurm.conf"
@@ -343,6 +348,12 @@ cmd_restart_ctld() {
 		sleep 0.1
 	done
 	die "slurmctld did not come back (see $dir/log/slurmctld.log)"
+}
+
+# Stop slurmctld and start it again on its saved state (jobs keep running).
+cmd_restart_ctld() {
+	cmd_stop_ctld
+	cmd_start_ctld
 }
 
 [ $# -ge 2 ] || usage
@@ -367,6 +378,12 @@ stop)
 	;;
 restart-ctld)
 	cmd_restart_ctld
+	;;
+stop-ctld)
+	cmd_stop_ctld
+	;;
+start-ctld)
+	cmd_start_ctld
 	;;
 run)
 	[ "${1:-}" = "--" ] || usage
