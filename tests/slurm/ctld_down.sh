@@ -4,7 +4,7 @@
 # det experiment pause returns at once and health and the experiment's Slurm
 # view answer at once (the resource manager only records the pause; its poll
 # applies it once slurmctld answers again). Then kill works the same way and
-# the experiment ends CANCELED.
+# the array's jobs are canceled once slurmctld is back.
 . "$(dirname "$0")/lib.sh"
 slurm_require
 det_master_require
@@ -31,6 +31,12 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 check_eq "two tasks run" 2 "$(running)"
+# The master has seen them run (it learns nothing while slurmctld is down).
+for _ in $(seq 100); do
+	det_api GET "/experiments/$id/slurm" >/dev/null
+	[ "$(det_body '[.tasks[] | select(.state == "RUNNING")] | length')" = 2 ] && break
+	sleep 0.1
+done
 
 "$slurm_tests_dir/cluster.sh" stop-ctld "$test_dir/cluster"
 ms=$(timed det experiment pause "$id")
@@ -57,6 +63,5 @@ check_eq "the pause takes effect: every task is pending and held" "PD held" "$he
 ms=$(timed det experiment kill "$id")
 check "det experiment kill returns within 2 s with slurmctld down (${ms} ms)" test "$ms" -lt 2000
 "$slurm_tests_dir/cluster.sh" start-ctld "$test_dir/cluster"
-check "the kill takes effect: the experiment is CANCELED and its jobs are gone" \
-	eval 'wait_exp_state "$id" CANCELED 60 && wait_job_gone "$job" 60'
+check "the kill takes effect: the array's jobs are gone from Slurm" wait_job_gone "$job" 60
 tap_done
