@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# A paused experiment can be killed: its held tasks are canceled and the
+# experiment ends CANCELED (its paused trials with it).
+. "$(dirname "$0")/lib.sh"
+slurm_require
+det_master_require
+slurm_start_with_master
+tap_plan 3
+
+sed -e 's/sleep: 0$/sleep: 0.2/' -e 's/batches: 10}/batches: 30}/' \
+	"$(tiny_model)/grid.yaml" >"$test_dir/slow.yaml"
+det submit "$test_dir/slow.yaml" "$(tiny_model)" -- -o "$test_dir/task-%A_%a.out" >"$test_dir/submit.out" 2>&1
+id=$(sed -n 's/^Created experiment \([0-9]*\)$/\1/p' "$test_dir/submit.out")
+job=$(sed -n 's/^Submitted Slurm array job \([0-9]*\)$/\1/p' "$test_dir/submit.out")
+for _ in $(seq 200); do
+	det_api GET "/experiments/$id/trials" >/dev/null
+	[ "$(det_body '[.trials[] | select(.latest_checkpoint != null)] | length')" = 2 ] && break
+	sleep 0.1
+done
+det experiment pause "$id" >/dev/null
+check "the experiment pauses" wait_exp_state "$id" PAUSED 30
+det experiment kill "$id" >/dev/null
+check "the paused experiment, killed, ends CANCELED" wait_exp_state "$id" CANCELED 30
+left=
+for _ in $(seq 150); do
+	left=$(squeue -h -r -j "$job" -t PD,R,CG -o %i 2>/dev/null)
+	[ -z "$left" ] && break
+	sleep 0.2
+done
+check_eq "Slurm keeps none of its tasks" "" "$left"
+tap_done
