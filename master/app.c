@@ -74,6 +74,9 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 	}
 	if (!a->rm)
 		return -1;
+	/* Requests that arrive before the store is loaded wait for it (a restarted
+	 * master must not answer "trial not found" to trials that kept running). */
+	pthread_mutex_lock(&a->lock);
 	if (serve) {
 		a->tboard = tboard_start(a, err, errlen);
 		if (!a->tboard)
@@ -86,11 +89,12 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 		                                .socket_path = cfg->socket_path,
 		                                .threads = cfg->http_threads};
 		a->http = http_server_start(&hc, &ops, err, errlen);
-		if (!a->http)
+		if (!a->http) {
+			pthread_mutex_unlock(&a->lock);
 			return -1;
+		}
 	}
 	set_master_url(a);
-	pthread_mutex_lock(&a->lock);
 	int rc = exp_load_all(a, err, errlen);
 	pthread_mutex_unlock(&a->lock);
 	if (rc || (serve && exp_ticker_start(a, err, errlen)))

@@ -1201,8 +1201,11 @@ static void apply_labels(struct rm_slurm *s)
 		d.job_id_str = jid;
 		d.comment = comment;
 		/* A master that may not change users' jobs only loses the label. */
-		if (slurm_update_job(&d) != SLURM_SUCCESS)
+		job_array_resp_msg_t *resp = NULL;
+		if (slurm_update_job2(&d, &resp) != SLURM_SUCCESS)
 			say(s, LOG_LEVEL_DEBUG, "comment of job %s: %s", jid, slurm_err());
+		if (resp)
+			slurm_free_job_array_resp(resp);
 	}
 	/* Labels still waiting go back, behind any that arrived meanwhile. */
 	pthread_mutex_lock(&s->label_lock);
