@@ -4,3 +4,4 @@
 # declared next to the module's build fragment; shared helpers live here.
 EXTRA_DIST += tests/README.md
 include tests/slurm/slurm.mk
+include tests/security/local.mk

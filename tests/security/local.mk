@@ -1,0 +1,8 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# tests/security/: each finding of the hostile-user review (doc/security.md)
+# as a test against a real det-master, with real second Unix users. They need
+# root and skip themselves otherwise.
+SECURITY_TESTS =
+EXTRA_DIST += tests/security/security-lib.sh
+TESTS += $(SECURITY_TESTS)
+EXTRA_DIST += $(SECURITY_TESTS)

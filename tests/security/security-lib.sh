@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Helpers for the security tests (sourced after tests/integration/master-lib.sh):
+# real second (and third) Unix users, created for one test and removed at its
+# end, also when the test fails. Tests that need them skip when not root.
+
+# need_root: skip the whole test unless it runs as root (useradd, setuid).
+need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "1..0 # SKIP needs root (creates Unix users, runs det-master as root)"
+		exit 0
+	fi
+	if ! command -v useradd >/dev/null; then
+		echo "1..0 # SKIP useradd is needed (package passwd)"
+		exit 0
+	fi
+}
+
+sec_users=
+# make_user VAR: create a fresh Unix user with a home directory; its name
+# goes into VAR. Removed (with its home and processes) at exit.
+make_user() {
+	local name
+	name=dt${$}x$RANDOM
+	useradd --create-home --home-dir "/tmp/$name.home" --shell /bin/sh --user-group "$name" ||
+		return 1
+	chmod 0700 "/tmp/$name.home"
+	sec_users="$sec_users $name"
+	printf -v "$1" '%s' "$name"
+}
+
+remove_users() {
+	local u
+	for u in $sec_users; do
+		pkill -KILL -u "$u" 2>/dev/null
+		userdel --remove "$u" 2>/dev/null
+		rm -rf "/tmp/$u.home"
+	done
+	sec_users=
+}
+
+# as_user USER COMMAND...: run a command as that Unix user (its uid, gid and
+# groups), with a clean environment and its home.
+as_user() {
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$u" --init-groups --reset-env -- "$@"
+}
+
+# Run both cleanups: the master's (master-lib.sh) and ours.
+sec_cleanup() {
+	cleanup
+	remove_users
+}
+trap sec_cleanup EXIT
+
+# The test work directory must be reachable by the test users (mktemp made it 0700).
+chmod 0755 "$work"
