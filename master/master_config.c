@@ -229,7 +229,8 @@ static int apply_admins(struct master_config *c, json_t *list, const char *where
 	long uid;
 
 	if (!json_is_array(list)) {
-		snprintf(err, errlen, "%s: admins: expected a list of uids or account names", where);
+		snprintf(err, errlen, "%s: admins: expected a list of uids or account names",
+		         where);
 		return -1;
 	}
 	json_array_clear(c->admin_uids);

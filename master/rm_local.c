@@ -261,7 +261,8 @@ static int resolve_program(const char *name, const char *path, char *out, size_t
 	while (path && *path) {
 		const char *end = strchr(path, ':');
 		size_t n = end ? (size_t)(end - path) : strlen(path);
-		if (n > 0 && (size_t)snprintf(out, outlen, "%.*s/%s", (int)n, path, name) < outlen &&
+		if (n > 0 &&
+		    (size_t)snprintf(out, outlen, "%.*s/%s", (int)n, path, name) < outlen &&
 		    access(out, X_OK) == 0)
 			return 0;
 		path = end ? end + 1 : NULL;
@@ -374,8 +375,8 @@ static pid_t spawn_task(struct rm_local *l, struct array *a, int index, char *er
 	if (l->log_dir)
 		snprintf(x.log_path, sizeof(x.log_path), "%s/e%lld-task%d.log", l->log_dir,
 		         (long long)a->experiment_id, index);
-	x.max_fd = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur
-	                                                                       : 65536;
+	x.max_fd =
+	    getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
 	pid = fork();
 	if (pid == 0)
 		child_exec(&x);
