@@ -11,6 +11,9 @@
  * own process group so that signals reach the launcher and everything it
  * started, and tasks left running by a master that crashed are "adopted" by
  * pid and watched with kill(pid, 0), since they are no longer our children.
+ * A master running as root starts another user's task as that user (fork,
+ * then only async-signal-safe calls in the child: ids dropped and checked
+ * before exec), never as root.
  */
 #include "rm.h"
 #include "log.h"
