@@ -43,6 +43,7 @@ out=$1
 	echo "user $USER $LOGNAME"
 	if [ -r /etc/shadow ]; then echo "shadow readable"; else echo "shadow unreadable"; fi
 	echo "marker ${OWNER_TEST_MARKER:-unset}"
+	echo "masterfds $(ls -l /proc/$$/fd/ 2>/dev/null | grep -c -e master.db -e m.sock)"
 } >"$out/probe.tmp" && mv "$out/probe.tmp" "$out/probe"
 SH
 cat >"$work/probe.yaml" <<YAML
@@ -73,6 +74,7 @@ eq "... with the user's home" "/tmp/$U.home" "$(val home)"
 eq "... USER and LOGNAME" "$U $U" "$(val user)"
 eq "... and cannot read /etc/shadow" unreadable "$(val shadow)"
 eq "the master's environment does not reach the trial" unset "$(val marker)"
+eq "... nor its open files (database, sockets)" 0 "$(val masterfds)"
 ended() {
 	sock GET "/experiments/$id" >/dev/null
 	case $(body .experiment.state) in COMPLETED | ERROR | CANCELED) return 0 ;; esac

@@ -114,17 +114,28 @@ stop_master
 
 # 6. A det-master run by an ordinary user serves only that user.
 mkdir -p "$work/u1" && chown "$U1:" "$work/u1" && chmod 0755 "$work/u1"
-: >"$work/u1.out"
-as_user "$U1" "$master_bin" --listen 127.0.0.1:0 --socket "$work/u1/m.sock" \
-	--state-dir "$work/u1/state" --launcher "$srcdir/tests/integration/fake-launch.sh" \
-	>>"$work/u1.out" 2>"$work/u1.err" &
-u1_pid=$!
-u1_port=
-for _ in $(seq 600); do
-	u1_port=$(sed -n 's/^det-master: listening on port //p' "$work/u1.out")
-	[ -n "$u1_port" ] && [ -S "$work/u1/m.sock" ] && break
-	sleep 0.1
-done
+# start_u1 STATE-DIR [ARGS...]: det-master as the first user; sets u1_pid, u1_port
+start_u1() {
+	local state=$1
+	shift
+	: >"$work/u1.out"
+	as_user "$U1" "$master_bin" --listen 127.0.0.1:0 --socket "$work/u1/m.sock" \
+		--state-dir "$state" --launcher "$srcdir/tests/integration/fake-launch.sh" "$@" \
+		>>"$work/u1.out" 2>>"$work/u1.err" &
+	u1_pid=$!
+	u1_port=
+	for _ in $(seq 600); do
+		u1_port=$(sed -n 's/^det-master: listening on port //p' "$work/u1.out")
+		[ -n "$u1_port" ] && [ -S "$work/u1/m.sock" ] && break
+		sleep 0.1
+	done
+}
+stop_u1() {
+	kill "$u1_pid" 2>/dev/null
+	wait "$u1_pid" 2>/dev/null
+	u1_pid=
+}
+start_u1 "$work/u1/state"
 ok0() { [ -n "$u1_port" ]; }
 check "the user's own det-master starts" ok0
 u1sock() { # USER METHOD PATH [BODY]
@@ -154,26 +165,39 @@ eq "its admin over TCP is accepted" 200 \
 	"$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $atok" "http://127.0.0.1:$u1_port/api/v1/me")"
 if [ -S "$work/munge/sock" ]; then
 	cred=$(as_user "$U2" munge -S "$work/munge/sock" -n)
-	kill -9 "$u1_pid" 2>/dev/null
-	wait "$u1_pid" 2>/dev/null
-	as_user "$U1" "$master_bin" --listen 127.0.0.1:0 --socket "$work/u1/m.sock" \
-		--state-dir "$work/u1/state" --munge-socket "$work/munge/sock" \
-		--launcher "$srcdir/tests/integration/fake-launch.sh" >"$work/u1.out" 2>>"$work/u1.err" &
-	u1_pid=$!
-	u1_port=
-	for _ in $(seq 600); do
-		u1_port=$(sed -n 's/^det-master: listening on port //p' "$work/u1.out")
-		[ -n "$u1_port" ] && break
-		sleep 0.1
-	done
+	stop_u1
+	start_u1 "$work/u1/state" --munge-socket "$work/munge/sock"
 	eq "another user's MUNGE credential is refused" 403 \
 		"$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Munge $cred" "http://127.0.0.1:$u1_port/api/v1/me")"
 else
 	ok 0 "# SKIP munged is not installed"
 fi
-kill "$u1_pid" 2>/dev/null
-wait "$u1_pid" 2>/dev/null
-u1_pid=
+stop_u1
+
+# 7. A store made by a root master, then run by an ordinary user: its admin is
+# rebound to that user, whose experiments run (as that user).
+"$master_bin" --listen "" --socket "$work/root2.sock" --state-dir "$work/u1/state2" \
+	--launcher /bin/false >"$work/root2.out" 2>&1 &
+r2=$!
+for _ in $(seq 600); do [ -S "$work/root2.sock" ] && break; sleep 0.1; done
+kill "$r2" && wait "$r2"
+chown -R "$U1:" "$work/u1/state2"
+start_u1 "$work/u1/state2"
+eq "the user's master on root's store: the admin is bound to the user" "200 admin $uid1" \
+	"$(u1sock "$U1" GET /me) $(body '"\(.username) \(.uid)"')"
+jq -n --rawfile c <(printf 'name: mine\nentrypoint: x\nsearcher: {name: single, metric: m, max_length: {batches: 1}}\n') \
+	'{config: $c, activate: true}' >"$work/mine.json"
+chmod 0644 "$work/mine.json"
+eq "the user creates an experiment on its own master" 200 \
+	"$(u1sock "$U1" POST /experiments "@$work/mine.json")"
+eid=$(body .id)
+u1done() {
+	u1sock "$U1" GET "/experiments/$eid" >/dev/null
+	[ "$(body .experiment.state)" = COMPLETED ]
+}
+for _ in $(seq 600); do u1done && break; sleep 0.1; done
+check "... and it runs to completion (within 60 s)" u1done
+stop_u1
 
 echo "1..$tap_n"
 exit $((tap_failed > 0))
