@@ -175,6 +175,8 @@ int api_auth_init(struct app *a, char *err, size_t errlen)
 		json_t *row = json_pack("{s:O, s:I}", "id", json_object_get(admin, "id"), "uid",
 		                        (json_int_t)geteuid());
 		struct store_op op = {.kind = STORE_UPDATE, .table = "users", .row = row};
+		if (!row)
+			snprintf(err, errlen, "out of memory");
 		int rc = !row || store_write(a->store, &op, 1, err, errlen);
 		json_decref(row);
 		if (rc)
