@@ -102,6 +102,13 @@ static json_t *user_by_id_locked(struct app *a, int64_t id)
 	return NULL;
 }
 
+/* The Unix uid a det user is bound to, -1 for none. */
+static long user_uid(json_t *u)
+{
+	json_t *x = json_object_get(u, "uid");
+	return json_is_integer(x) ? (long)json_integer_value(x) : -1;
+}
+
 /* Create a user row (lock held). NULL with err. */
 static json_t *user_create_locked(struct app *a, const char *name, const char *password, int admin,
                                   long uid, char *err, size_t errlen)
@@ -161,10 +168,25 @@ int api_auth_init(struct app *a, char *err, size_t errlen)
 		json_object_set(a->tokens, tok, r);
 		free(tok);
 	}
-	if (!json_object_get(a->users, "admin")) {
+	json_t *admin = json_object_get(a->users, "admin");
+	if (admin && user_uid(admin) != (long)geteuid()) {
+		/* The built-in admin is the master's own uid (a store from a master that
+		 * ran as another user is rebound). */
+		json_t *row = json_pack("{s:O, s:I}", "id", json_object_get(admin, "id"), "uid",
+		                        (json_int_t)geteuid());
+		struct store_op op = {.kind = STORE_UPDATE, .table = "users", .row = row};
+		if (!row)
+			snprintf(err, errlen, "out of memory");
+		int rc = !row || store_write(a->store, &op, 1, err, errlen);
+		json_decref(row);
+		if (rc)
+			goto out;
+		json_object_set_new(admin, "uid", json_integer(geteuid()));
+	}
+	if (!admin) {
 		char pw[21], path[4096];
 		if (auth_new_password(pw, 20) ||
-		    !user_create_locked(a, "admin", pw, 1, 0, err, errlen))
+		    !user_create_locked(a, "admin", pw, 1, (long)geteuid(), err, errlen))
 			goto out;
 		snprintf(path, sizeof(path), "%s/admin-password", a->cfg->state_dir);
 		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -187,25 +209,73 @@ out:
 	return rv;
 }
 
-/* The det user of a Unix uid (created on first contact): root is the admin,
- * others are named after their account. Lock held. */
-static json_t *user_of_uid_locked(struct app *a, uid_t uid, char *err, size_t errlen)
+/* The det user bound to a Unix uid, or NULL. The built-in admin is bound to the
+ * master's own uid (root, or the ordinary user running it); every other det user
+ * is found by its uid column only, never by name. Lock held. */
+static json_t *user_by_uid_locked(struct app *a, uid_t uid)
 {
-	char buf[4096], name[64];
-	struct passwd pw, *res = NULL;
+	const char *k;
 	json_t *u;
 
-	if (uid == 0)
-		snprintf(name, sizeof(name), "admin");
-	else if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res &&
-	         strlen(res->pw_name) < sizeof(name))
+	if (uid == geteuid() && (u = json_object_get(a->users, "admin")))
+		return u;
+	json_object_foreach (a->users, k, u) {
+		json_t *x = json_object_get(u, "uid");
+		if (json_is_integer(x) && json_integer_value(x) == (json_int_t)uid &&
+		    strcmp(k, "admin"))
+			return u;
+	}
+	return NULL;
+}
+
+/* The det user of a Unix uid, created on first contact and named after the account;
+ * when another det user has that name already, "NAME-uidUID" (then "uidUID", then
+ * "uidUID-N"): a name never carries another user's rights. Lock held. */
+static json_t *user_of_uid_locked(struct app *a, uid_t uid, char *err, size_t errlen)
+{
+	char buf[4096], name[96];
+	struct passwd pw, *res = NULL;
+	json_t *u = user_by_uid_locked(a, uid);
+
+	if (u)
+		return u;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res && strlen(res->pw_name) < 64)
 		snprintf(name, sizeof(name), "%s", res->pw_name);
 	else
 		snprintf(name, sizeof(name), "uid%u", (unsigned)uid);
-	u = json_object_get(a->users, name);
-	if (!u)
-		u = user_create_locked(a, name, NULL, 0, (long)uid, err, errlen);
-	return u;
+	if (json_object_get(a->users, name) && res)
+		snprintf(name, sizeof(name), "%s-uid%u", res->pw_name, (unsigned)uid);
+	if (json_object_get(a->users, name))
+		snprintf(name, sizeof(name), "uid%u", (unsigned)uid);
+	for (int n = 2; json_object_get(a->users, name) && n < 1000; n++)
+		snprintf(name, sizeof(name), "uid%u-%d", (unsigned)uid, n);
+	if (json_object_get(a->users, name)) {
+		snprintf(err, errlen, "uid %u: no free det user name", (unsigned)uid);
+		return NULL;
+	}
+	return user_create_locked(a, name, NULL, 0, (long)uid, err, errlen);
+}
+
+/* Is u an admin: the built-in admin, a user made admin, or a uid in the config's
+ * admins list. Lock held. */
+static int user_is_admin(struct app *a, json_t *u)
+{
+	json_t *uid = json_object_get(u, "uid"), *x;
+	size_t i;
+
+	if (json_is_true(json_object_get(u, "admin")))
+		return 1;
+	json_array_foreach (a->cfg->admin_uids, i, x) {
+		if (json_is_integer(uid) && json_integer_value(x) == json_integer_value(uid))
+			return 1;
+	}
+	return 0;
+}
+
+/* A master run by an ordinary user serves only that user: 1 when uid may call. */
+static int uid_served(long uid)
+{
+	return geteuid() == 0 || uid == (long)geteuid();
 }
 
 /* Who is calling? 0, or an HTTP status with the reply filled. */
@@ -252,6 +322,8 @@ static int authenticate(struct app *a, const struct http_request *req, struct pr
 			api_error(rep, 401, "%s", err);
 			return 401;
 		}
+		if (!uid_served((long)uid))
+			goto other_uid;
 		pthread_mutex_lock(&a->lock);
 		u = user_of_uid_locked(a, uid, err, sizeof(err));
 		if (!u) {
@@ -262,6 +334,10 @@ static int authenticate(struct app *a, const struct http_request *req, struct pr
 	} else if (req->authorization) {
 		goto denied;
 	} else if (req->peer_local) {
+		if (!uid_served((long)req->peer_uid)) {
+			pthread_mutex_unlock(&a->lock);
+			goto other_uid;
+		}
 		u = user_of_uid_locked(a, req->peer_uid, err, sizeof(err));
 		if (!u) {
 			pthread_mutex_unlock(&a->lock);
@@ -273,8 +349,13 @@ static int authenticate(struct app *a, const struct http_request *req, struct pr
 		api_error(rep, 401, "authentication required: log in with det user login");
 		return 401;
 	}
+	if (!uid_served(user_uid(u))) {
+		pthread_mutex_unlock(&a->lock);
+		goto other_uid;
+	}
 	p->user_id = json_integer_value(json_object_get(u, "id"));
-	p->admin = json_is_true(json_object_get(u, "admin"));
+	p->uid = user_uid(u);
+	p->admin = user_is_admin(a, u);
 	snprintf(p->name, sizeof(p->name), "%s", json_string_value(json_object_get(u, "name")));
 	pthread_mutex_unlock(&a->lock);
 	return 0;
@@ -282,6 +363,12 @@ denied:
 	pthread_mutex_unlock(&a->lock);
 	api_error(rep, 401, "invalid or expired token");
 	return 401;
+other_uid:
+	api_error(rep, 403,
+	          "this det-master runs as uid %u and serves only that Unix user; "
+	          "use a master of your own or the system's",
+	          (unsigned)geteuid());
+	return 403;
 }
 
 /* ---- handlers ------------------------------------------------------------- */
@@ -355,8 +442,10 @@ static void h_me(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	static const char *const kinds[] = {"user", "allocation", "trial"};
 	api_json(rep, 200,
-	         json_pack("{s:I, s:s, s:b, s:s}", "id", (json_int_t)c->who.user_id, "username",
-	                   c->who.name, "admin", c->who.admin, "credential", kinds[c->who.kind]));
+	         json_pack("{s:I, s:s, s:b, s:s, s:o}", "id", (json_int_t)c->who.user_id,
+	                   "username", c->who.name, "admin", c->who.admin, "credential",
+	                   kinds[c->who.kind], "uid",
+	                   c->who.uid >= 0 ? json_integer(c->who.uid) : json_null()));
 }
 
 static void h_login(struct app *a, struct api_call *c, struct http_reply *rep)

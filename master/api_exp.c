@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "api_internal.h"
@@ -90,6 +91,15 @@ void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
 	json_t *out = NULL;
 	char err[8192];
 
+	if (c->who.uid < 0 && geteuid() == 0 && !strcmp(a->rm->ops->name, "local")) {
+		/* The local manager runs each trial as its owner's Unix user: there is none. */
+		api_error(rep, 403,
+		          "user %s has no Unix account on this machine, and the local resource "
+		          "manager runs trials as their owner's Unix user: create experiments as "
+		          "a Unix user (over the master's Unix socket, or with MUNGE)",
+		          c->who.name);
+		return;
+	}
 	if (!json_is_string(cfg)) {
 		api_error(rep, 400, "config: expected the experiment YAML as a string");
 		return;

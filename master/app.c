@@ -57,7 +57,8 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 		struct rm_local_config rc = {.launcher = cfg->launcher,
 		                             .slots = cfg->slots,
 		                             .grace_seconds = cfg->grace_seconds,
-		                             .log_dir = logdir};
+		                             .log_dir = logdir,
+		                             .log = &a->log};
 		a->rm = rm_local_new(&rc, err, errlen);
 	} else if (!strcmp(cfg->rm, "slurm")) {
 		struct rm_slurm_config sc = {

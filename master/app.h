@@ -40,6 +40,7 @@ enum principal_kind { PRINCIPAL_USER, PRINCIPAL_ALLOCATION, PRINCIPAL_TRIAL };
 struct principal {
 	enum principal_kind kind;
 	int64_t user_id;
+	long uid; /* the Unix uid the user is bound to; -1 none (a password user) */
 	char name[64];
 	int admin;
 	int64_t experiment_id; /* allocation and trial tokens */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,8 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 		return -1;
 	}
 	c->checkpoint_storage = json_object();
-	return c->checkpoint_storage ? 0 : -1;
+	c->admin_uids = json_array();
+	return c->checkpoint_storage && c->admin_uids ? 0 : -1;
 }
 
 int master_config_set_listen(struct master_config *c, const char *hostport, char *err,
@@ -216,6 +218,41 @@ static int apply_slurm(struct master_config *c, json_t *slurm, const char *where
 	return 0;
 }
 
+/* admins: a list of uids or account names, each resolved to a uid now. */
+static int apply_admins(struct master_config *c, json_t *list, const char *where, char *err,
+                        size_t errlen)
+{
+	char buf[16384];
+	struct passwd pw, *res;
+	size_t i;
+	json_t *v;
+	long uid;
+
+	if (!json_is_array(list)) {
+		snprintf(err, errlen, "%s: admins: expected a list of uids or account names",
+		         where);
+		return -1;
+	}
+	json_array_clear(c->admin_uids);
+	json_array_foreach (list, i, v) {
+		const char *s = json_string_value(v);
+		res = NULL;
+		if (get_int(v, 0, 0x7fffffff, &uid) == 0) {
+			/* a number is a uid, with or without an account */
+		} else if (s && getpwnam_r(s, &pw, buf, sizeof(buf), &res) == 0 && res) {
+			uid = (long)res->pw_uid;
+		} else {
+			snprintf(err, errlen, "%s: admins[%zu]: %.64s%s", where, i, s ? s : "?",
+			         s ? ": no such account (expected a uid or an account name)"
+			           : ": expected a uid or an account name");
+			return -1;
+		}
+		if (json_array_append_new(c->admin_uids, json_integer(uid)))
+			return -1;
+	}
+	return 0;
+}
+
 static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, const char *path,
                  char *err, size_t errlen)
 {
@@ -269,6 +306,9 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 				return -1;
 		} else if (!strcmp(k, "slurm")) {
 			if (apply_slurm(c, v, where, err, errlen))
+				return -1;
+		} else if (!strcmp(k, "admins")) {
+			if (apply_admins(c, v, where, err, errlen))
 				return -1;
 		} else {
 			goto bad;
@@ -375,5 +415,6 @@ void master_config_free(struct master_config *c)
 	free(c->slurm_output);
 	free(c->slurm_work_dir);
 	json_decref(c->checkpoint_storage);
+	json_decref(c->admin_uids);
 	memset(c, 0, sizeof(*c));
 }

@@ -31,6 +31,7 @@ struct master_config {
 	char *slurm_output;         /* task output file pattern; "" = /dev/null */
 	char *slurm_work_dir;       /* working directory of master-submitted jobs */
 	int slurm_poll_ms;          /* how often the slurm RM asks slurmctld */
+	json_t *admin_uids;         /* Unix uids whose det users are admins (integers) */
 };
 
 /* Fill defaults. 0 or -1 (no memory). */

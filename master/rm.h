@@ -80,7 +80,8 @@ struct rm_local_config {
 	const char *launcher; /* det-launch path */
 	int slots;            /* 0 = detect (GPUs, else CPUs) */
 	int grace_seconds;
-	const char *log_dir; /* where task stdout/stderr go; NULL = inherit */
+	const char *log_dir;        /* where task stdout/stderr go; NULL = inherit */
+	const struct log_sink *log; /* why a task could not start */
 };
 
 /* The local resource manager. NULL with err. */

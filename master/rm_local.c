@@ -11,18 +11,25 @@
  * own process group so that signals reach the launcher and everything it
  * started, and tasks left running by a master that crashed are "adopted" by
  * pid and watched with kill(pid, 0), since they are no longer our children.
+ * A master running as root starts another user's task as that user (fork,
+ * then only async-signal-safe calls in the child: ids dropped and checked
+ * before exec), never as root.
  */
 #include "rm.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -45,6 +52,7 @@ struct array {
 	int64_t experiment_id;
 	int num_tasks, max_concurrent, slots_per_trial;
 	char *master_url, *token;
+	long owner_uid; /* who the tasks run as (when the master is root) */
 	int held, canceled;
 	struct task *tasks;
 	struct array *next;
@@ -55,6 +63,7 @@ struct rm_local {
 	pthread_mutex_t lock;
 	char *launcher;
 	char *log_dir;
+	const struct log_sink *log;
 	int slots, used_slots;
 	int grace_ms;
 	int counter;
@@ -117,76 +126,267 @@ static int add_env(char **env, int *n, const char *fmt, ...)
 	return 0;
 }
 
-static pid_t spawn_task(struct rm_local *l, struct array *a, int index)
-{
-	posix_spawnattr_t attr;
-	posix_spawn_file_actions_t fa;
-	sigset_t none, def;
-	char **env = NULL, np[16];
+/* Everything a task's child process needs, prepared in the parent so that the
+ * child does only async-signal-safe work between fork and exec. */
+struct task_exec {
+	int switch_ids; /* become the owner: uid, gid, groups, home, clean environment */
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int ngroups;
+	char home[4096];
+	char program[4096]; /* argv[0] resolved to a path */
 	const char *argv[8];
-	int nenv = 0, argc = 0;
-	size_t base = 0;
-	pid_t pid = -1;
+	char np[16];
+	char **env;
+	int nenv;
+	char log_path[4096]; /* "" = inherit stdout/stderr */
+	int max_fd;
+};
 
-	while (environ[base])
+#define TASK_PATH_ROOT "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define TASK_PATH_USER "/usr/local/bin:/usr/bin:/bin"
+
+static void task_exec_free(struct task_exec *x)
+{
+	for (int i = 0; i < x->nenv; i++)
+		free(x->env[i]);
+	free(x->env);
+	free(x->groups);
+}
+
+/* The owner's passwd entry and group list into x. 0, or -1 with err. */
+static int task_owner(long uid, struct task_exec *x, char *shell, size_t shlen, char *user,
+                      size_t ulen, char *err, size_t errlen)
+{
+	struct passwd pw, *res = NULL;
+	long bufmax = sysconf(_SC_GETPW_R_SIZE_MAX);
+	size_t blen = bufmax > 0 ? (size_t)bufmax : 16384;
+	char *buf = NULL;
+	int rv = -1, n = 64;
+
+	if (uid < 0) {
+		snprintf(err, errlen,
+		         "the experiment's owner has no Unix account: the local resource "
+		         "manager runs trials only as their owner's uid");
+		goto fail;
+	}
+	buf = malloc(blen);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (getpwuid_r((uid_t)uid, &pw, buf, blen, &res) != 0 || !res) {
+		snprintf(err, errlen, "uid %ld (the experiment's owner) has no passwd entry", uid);
+		goto fail;
+	}
+	for (;;) {
+		gid_t *g = realloc(x->groups, (size_t)n * sizeof(*g));
+		if (!g) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		x->groups = g;
+		int want = n;
+		if (getgrouplist(pw.pw_name, pw.pw_gid, x->groups, &want) >= 0) {
+			x->ngroups = want;
+			break;
+		}
+		if (want <= n || want > 65536) {
+			snprintf(err, errlen, "%s: cannot list its groups", pw.pw_name);
+			goto fail;
+		}
+		n = want;
+	}
+	x->switch_ids = 1;
+	x->uid = pw.pw_uid;
+	x->gid = pw.pw_gid;
+	snprintf(x->home, sizeof(x->home), "%s", pw.pw_dir && *pw.pw_dir ? pw.pw_dir : "/");
+	snprintf(shell, shlen, "%s", pw.pw_shell && *pw.pw_shell ? pw.pw_shell : "/bin/sh");
+	snprintf(user, ulen, "%s", pw.pw_name);
+	rv = 0;
+fail:
+	free(buf);
+	return rv;
+}
+
+/* The task's environment: the owner's basics (switching ids) or the master's own
+ * (same user), never the master's DET_*, plus what det-launch needs. 0 or -1. */
+static int task_env(struct array *a, int index, struct task_exec *x, const char *shell,
+                    const char *user)
+{
+	static const char *const keep[] = {"LANG", "LC_ALL", "TZ"};
+	size_t base = 0;
+
+	while (!x->switch_ids && environ[base])
 		base++;
-	env = calloc(base + 8, sizeof(*env));
-	if (!env)
+	x->env = calloc(base + 16, sizeof(*x->env));
+	if (!x->env)
 		return -1;
 	for (size_t i = 0; i < base; i++) {
 		if (strncmp(environ[i], "DET_", 4) == 0)
 			continue; /* the master's own DET_* must not leak into tasks */
-		env[nenv] = strdup(environ[i]);
-		if (!env[nenv++])
-			goto out;
+		x->env[x->nenv] = strdup(environ[i]);
+		if (!x->env[x->nenv++])
+			return -1;
 	}
-	if (add_env(env, &nenv, "DET_MASTER=%s", a->master_url) ||
-	    add_env(env, &nenv, "DET_EXPERIMENT_ID=%lld", (long long)a->experiment_id) ||
-	    add_env(env, &nenv, "DET_ARRAY_TASK=%d", index) ||
-	    add_env(env, &nenv, "DET_ALLOCATION_TOKEN=%s", a->token) ||
-	    add_env(env, &nenv, "DET_SLOTS_PER_TRIAL=%d", a->slots_per_trial))
-		goto out;
-	if (a->slots_per_trial > 1) {
-		snprintf(np, sizeof(np), "%d", a->slots_per_trial);
-		argv[argc++] = "mpirun";
-		argv[argc++] = "-np";
-		argv[argc++] = np;
-		argv[argc++] = "--oversubscribe";
-		if (geteuid() == 0)
-			argv[argc++] = "--allow-run-as-root";
+	if (x->switch_ids) {
+		if (add_env(x->env, &x->nenv, "HOME=%s", x->home) ||
+		    add_env(x->env, &x->nenv, "USER=%s", user) ||
+		    add_env(x->env, &x->nenv, "LOGNAME=%s", user) ||
+		    add_env(x->env, &x->nenv, "SHELL=%s", shell) ||
+		    add_env(x->env, &x->nenv, "PATH=%s",
+		            x->uid == 0 ? TASK_PATH_ROOT : TASK_PATH_USER))
+			return -1;
+		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+			const char *v = getenv(keep[i]);
+			if (v && add_env(x->env, &x->nenv, "%s=%s", keep[i], v))
+				return -1;
+		}
 	}
-	argv[argc++] = l->launcher;
-	argv[argc] = NULL;
+	if (add_env(x->env, &x->nenv, "DET_MASTER=%s", a->master_url) ||
+	    add_env(x->env, &x->nenv, "DET_EXPERIMENT_ID=%lld", (long long)a->experiment_id) ||
+	    add_env(x->env, &x->nenv, "DET_ARRAY_TASK=%d", index) ||
+	    add_env(x->env, &x->nenv, "DET_ALLOCATION_TOKEN=%s", a->token) ||
+	    add_env(x->env, &x->nenv, "DET_SLOTS_PER_TRIAL=%d", a->slots_per_trial))
+		return -1;
+	return 0;
+}
 
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_init(&fa);
-	sigemptyset(&none);
-	sigemptyset(&def);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGPIPE);
-	sigaddset(&def, SIGHUP);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-	                                    POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &def);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (l->log_dir) {
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/e%lld-task%d.log", l->log_dir,
-		         (long long)a->experiment_id, index);
-		posix_spawn_file_actions_addopen(&fa, 1, path, O_WRONLY | O_CREAT | O_APPEND, 0640);
-		posix_spawn_file_actions_adddup2(&fa, 1, 2);
+/* name as an executable path: itself when it has a '/', else the first match in
+ * path. 0 or -1. */
+static int resolve_program(const char *name, const char *path, char *out, size_t outlen)
+{
+	if (strchr(name, '/')) {
+		snprintf(out, outlen, "%s", name);
+		return 0;
 	}
-	if (posix_spawnp(&pid, argv[0], &fa, &attr, (char *const *)argv, env) != 0)
-		pid = -1;
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-out:
-	for (int i = 0; i < nenv; i++)
-		free(env[i]);
-	free(env);
+	while (path && *path) {
+		const char *end = strchr(path, ':');
+		size_t n = end ? (size_t)(end - path) : strlen(path);
+		if (n > 0 &&
+		    (size_t)snprintf(out, outlen, "%.*s/%s", (int)n, path, name) < outlen &&
+		    access(out, X_OK) == 0)
+			return 0;
+		path = end ? end + 1 : NULL;
+	}
+	return -1;
+}
+
+/* In the child after a failure: say which step failed (to the task log) and exit. */
+static void child_fail(const char *step, int code)
+{
+	static const char pre[] = "det-master: cannot start the task: ";
+	ssize_t r = write(2, pre, sizeof(pre) - 1);
+	r += write(2, step, strlen(step));
+	r += write(2, "\n", 1);
+	(void)r;
+	_exit(code);
+}
+
+/* The child between fork and exec: async-signal-safe calls only. */
+static void child_exec(const struct task_exec *x)
+{
+	struct sigaction dfl;
+	sigset_t none;
+	int fd;
+
+	if (setpgid(0, 0) != 0)
+		child_fail("setpgid", 126);
+	fd = open("/dev/null", O_RDONLY);
+	if (fd < 0 || dup2(fd, 0) < 0)
+		child_fail("open /dev/null", 126);
+	if (x->log_path[0]) {
+		fd = open(x->log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0640);
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			child_fail("open the task log", 126);
+	}
+	/* Nothing of the master's (database, sockets, listeners) reaches the task. */
+	if (close_range(3, ~0U, 0) != 0)
+		for (fd = 3; fd < x->max_fd; fd++)
+			close(fd);
+	if (x->switch_ids) {
+		if (setgroups((size_t)x->ngroups, x->groups) != 0)
+			child_fail("setgroups", 126);
+		if (setgid(x->gid) != 0)
+			child_fail("setgid", 126);
+		if (setuid(x->uid) != 0)
+			child_fail("setuid", 126);
+		/* A drop that did not take must never exec. */
+		if (getuid() != x->uid || geteuid() != x->uid || getgid() != x->gid ||
+		    getegid() != x->gid || (x->uid != 0 && setuid(0) != -1))
+			child_fail("dropping privileges", 126);
+		if (chdir(x->home) != 0 && chdir("/") != 0)
+			child_fail("chdir", 126);
+	}
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(x->program, (char *const *)x->argv, x->env);
+	child_fail("execve", 127);
+}
+
+/* Start task index of a; its pid, or -1 with err. When the master runs as root
+ * and the experiment's owner is another uid, the task runs as the owner. */
+static pid_t spawn_task(struct rm_local *l, struct array *a, int index, char *err, size_t errlen)
+{
+	struct task_exec x;
+	char shell[4096] = "", user[256] = "";
+	struct rlimit rl;
+	int argc = 0;
+	pid_t pid = -1;
+
+	memset(&x, 0, sizeof(x));
+	if (a->owner_uid != (long)geteuid()) {
+		if (geteuid() != 0) {
+			snprintf(err, errlen,
+			         "this det-master runs as uid %u: it runs only that user's trials",
+			         (unsigned)geteuid());
+			goto fail;
+		}
+		if (task_owner(a->owner_uid, &x, shell, sizeof(shell), user, sizeof(user), err,
+		               errlen))
+			goto fail;
+	}
+	if (task_env(a, index, &x, shell, user)) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (a->slots_per_trial > 1) {
+		snprintf(x.np, sizeof(x.np), "%d", a->slots_per_trial);
+		x.argv[argc++] = "mpirun";
+		x.argv[argc++] = "-np";
+		x.argv[argc++] = x.np;
+		x.argv[argc++] = "--oversubscribe";
+		if ((x.switch_ids ? x.uid : geteuid()) == 0)
+			x.argv[argc++] = "--allow-run-as-root";
+	}
+	x.argv[argc++] = l->launcher;
+	x.argv[argc] = NULL;
+	if (resolve_program(x.argv[0],
+	                    x.switch_ids ? (x.uid == 0 ? TASK_PATH_ROOT : TASK_PATH_USER)
+	                                 : getenv("PATH"),
+	                    x.program, sizeof(x.program))) {
+		snprintf(err, errlen, "%s: not found", x.argv[0]);
+		goto fail;
+	}
+	if (l->log_dir)
+		snprintf(x.log_path, sizeof(x.log_path), "%s/e%lld-task%d.log", l->log_dir,
+		         (long long)a->experiment_id, index);
+	x.max_fd =
+	    getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+	pid = fork();
+	if (pid == 0)
+		child_exec(&x);
+	if (pid < 0)
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+fail:
+	task_exec_free(&x);
 	return pid;
 }
 
@@ -204,6 +404,7 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 	if (!a->tasks || !a->master_url || !a->token)
 		goto fail;
 	a->experiment_id = spec->experiment_id;
+	a->owner_uid = spec->owner_uid;
 	a->num_tasks = spec->num_tasks;
 	a->max_concurrent = spec->max_concurrent;
 	a->slots_per_trial = spec->slots_per_trial > 0 ? spec->slots_per_trial : 1;
@@ -363,8 +564,11 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 			/* A trial wider than the machine still runs alone (oversubscribed). */
 			if (l->used_slots > 0 && l->used_slots + a->slots_per_trial > l->slots)
 				break;
-			pid_t pid = spawn_task(l, a, i);
+			char why[512];
+			pid_t pid = spawn_task(l, a, i, why, sizeof(why));
 			if (pid < 0) {
+				log_msg(l->log, LOG_LEVEL_ERROR, "experiment %lld: task %d: %s",
+				        (long long)a->experiment_id, i, why);
 				t->state = TASK_DONE;
 				ev[n++] = (struct rm_task_event){
 				    RM_TASK_ENDED, a->experiment_id, i, 0, 127 << 8, 0, 0};
@@ -455,6 +659,7 @@ struct rm *rm_local_new(const struct rm_local_config *cfg, char *err, size_t err
 	l->log_dir = cfg->log_dir ? strdup(cfg->log_dir) : NULL;
 	if (!l->launcher || (cfg->log_dir && !l->log_dir))
 		goto oom;
+	l->log = cfg->log;
 	l->slots = cfg->slots > 0 ? cfg->slots : detect_slots();
 	l->grace_ms = cfg->grace_seconds * 1000;
 	return &l->base;

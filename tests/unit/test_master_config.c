@@ -115,6 +115,27 @@ static void test_errors_name_the_line(void **state)
 	master_config_free(&c);
 }
 
+/* admins: uids and account names, each resolved to a uid at load; an unknown name is
+ * an error that names it. */
+static void test_admins_resolve_to_uids(void **state)
+{
+	struct master_config c;
+	char err[512] = "";
+	master_config_defaults(&c, err, sizeof(err));
+	assert_int_equal(json_array_size(c.admin_uids), 0);
+	if (load(&c, "admins: [root, 1234, \"0\"]\n", err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(json_array_size(c.admin_uids), 3);
+	assert_int_equal(json_integer_value(json_array_get(c.admin_uids, 0)), 0);
+	assert_int_equal(json_integer_value(json_array_get(c.admin_uids, 1)), 1234);
+	assert_int_equal(json_integer_value(json_array_get(c.admin_uids, 2)), 0);
+	assert_int_equal(load(&c, "admins: [no-such-account-x9]\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "admins[0]: no-such-account-x9: no such account"));
+	assert_int_equal(load(&c, "admins: root\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "admins: expected a list"));
+	master_config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -122,6 +143,7 @@ int main(void)
 	    cmocka_unit_test(test_values_and_overrides),
 	    cmocka_unit_test(test_errors_name_the_line),
 	    cmocka_unit_test(test_slurm_section),
+	    cmocka_unit_test(test_admins_resolve_to_uids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
