@@ -31,6 +31,9 @@ struct master_config {
 	char *slurm_output;         /* task output file pattern; "" = /dev/null */
 	char *slurm_work_dir;       /* working directory of master-submitted jobs */
 	int slurm_poll_ms;          /* how often the slurm RM asks slurmctld */
+	long token_lifetime_s;      /* user tokens expire this long after login */
+	char *tls_cert;             /* PEM certificate (chain) for HTTPS; "" = plain HTTP */
+	char *tls_key;              /* PEM private key of tls_cert; "" = none */
 };
 
 /* Fill defaults. 0 or -1 (no memory). */
