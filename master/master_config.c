@@ -36,6 +36,7 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 	c->slurm_poll_ms = 1000;
 	c->token_lifetime_s = 7 * 24 * 3600;
 	if (master_config_set_str(&c->tls_cert, "") || master_config_set_str(&c->tls_key, "") ||
+	    master_config_set_str(&c->tls_ca_file, "") ||
 	    master_config_set_str(&c->listen_host, "0.0.0.0") ||
 	    master_config_set_str(&c->socket_path, "/run/det-slurm/master.sock") ||
 	    master_config_set_str(&c->state_dir, "/var/lib/det-slurm") ||
@@ -218,7 +219,7 @@ static int apply_slurm(struct master_config *c, json_t *slurm, const char *where
 	return 0;
 }
 
-/* tls: {cert: PATH, key: PATH}, both absolute. */
+/* tls: {cert: PATH, key: PATH, ca_file: PATH}, all absolute. */
 static int apply_tls(struct master_config *c, json_t *tls, const char *where, char *err,
                      size_t errlen)
 {
@@ -231,9 +232,10 @@ static int apply_tls(struct master_config *c, json_t *tls, const char *where, ch
 	}
 	json_object_foreach (tls, k, v) {
 		const char *s = json_string_value(v);
-		char **field = !strcmp(k, "cert")  ? &c->tls_cert
-		               : !strcmp(k, "key") ? &c->tls_key
-		                                   : NULL;
+		char **field = !strcmp(k, "cert")      ? &c->tls_cert
+		               : !strcmp(k, "key")     ? &c->tls_key
+		               : !strcmp(k, "ca_file") ? &c->tls_ca_file
+		                                       : NULL;
 		if (!field || !s || *s != '/') {
 			snprintf(err, errlen, "%s: tls.%s: unknown key or not an absolute path",
 			         where, k);
@@ -418,6 +420,7 @@ void master_config_free(struct master_config *c)
 	free(c->slurm_work_dir);
 	free(c->tls_cert);
 	free(c->tls_key);
+	free(c->tls_ca_file);
 	json_decref(c->checkpoint_storage);
 	memset(c, 0, sizeof(*c));
 }

@@ -34,6 +34,7 @@ struct master_config {
 	long token_lifetime_s;      /* user tokens expire this long after login */
 	char *tls_cert;             /* PEM certificate (chain) for HTTPS; "" = plain HTTP */
 	char *tls_key;              /* PEM private key of tls_cert; "" = none */
+	char *tls_ca_file;          /* CA file the tasks verify the master with; "" = tls_cert */
 };
 
 /* Fill defaults. 0 or -1 (no memory). */

@@ -81,6 +81,7 @@ struct rm_local_config {
 	int slots;            /* 0 = detect (GPUs, else CPUs) */
 	int grace_seconds;
 	const char *log_dir; /* where task stdout/stderr go; NULL = inherit */
+	const char *ca_file; /* DET_MASTER_CERT_FILE for the tasks (HTTPS master); NULL = none */
 };
 
 /* The local resource manager. NULL with err. */

@@ -55,6 +55,7 @@ struct rm_local {
 	pthread_mutex_t lock;
 	char *launcher;
 	char *log_dir;
+	char *ca_file; /* the tasks' DET_MASTER_CERT_FILE; NULL = none */
 	int slots, used_slots;
 	int grace_ms;
 	int counter;
@@ -144,7 +145,8 @@ static pid_t spawn_task(struct rm_local *l, struct array *a, int index)
 	    add_env(env, &nenv, "DET_EXPERIMENT_ID=%lld", (long long)a->experiment_id) ||
 	    add_env(env, &nenv, "DET_ARRAY_TASK=%d", index) ||
 	    add_env(env, &nenv, "DET_ALLOCATION_TOKEN=%s", a->token) ||
-	    add_env(env, &nenv, "DET_SLOTS_PER_TRIAL=%d", a->slots_per_trial))
+	    add_env(env, &nenv, "DET_SLOTS_PER_TRIAL=%d", a->slots_per_trial) ||
+	    (l->ca_file && add_env(env, &nenv, "DET_MASTER_CERT_FILE=%s", l->ca_file)))
 		goto out;
 	if (a->slots_per_trial > 1) {
 		snprintf(np, sizeof(np), "%d", a->slots_per_trial);
@@ -427,6 +429,7 @@ static void rm_free(struct rm *rm)
 	}
 	free(l->launcher);
 	free(l->log_dir);
+	free(l->ca_file);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
 }
@@ -453,7 +456,9 @@ struct rm *rm_local_new(const struct rm_local_config *cfg, char *err, size_t err
 	pthread_mutex_init(&l->lock, NULL);
 	l->launcher = strdup(cfg->launcher);
 	l->log_dir = cfg->log_dir ? strdup(cfg->log_dir) : NULL;
-	if (!l->launcher || (cfg->log_dir && !l->log_dir))
+	l->ca_file = cfg->ca_file && *cfg->ca_file ? strdup(cfg->ca_file) : NULL;
+	if (!l->launcher || (cfg->log_dir && !l->log_dir) ||
+	    (cfg->ca_file && *cfg->ca_file && !l->ca_file))
 		goto oom;
 	l->slots = cfg->slots > 0 ? cfg->slots : detect_slots();
 	l->grace_ms = cfg->grace_seconds * 1000;

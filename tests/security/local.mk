@@ -4,6 +4,7 @@
 # root and skip themselves otherwise.
 SECURITY_TESTS =
 SECURITY_TESTS += tests/security/tokens.sh
+SECURITY_TESTS += tests/security/tls.sh
 EXTRA_DIST += tests/security/security-lib.sh
 TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS)
