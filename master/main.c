@@ -78,6 +78,7 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 		case 'c':
 			break;
 		case 'l':
+			c->listen_given = 1;
 			if (!*optarg)
 				rc = master_config_set_str(&c->listen_host, "");
 			else

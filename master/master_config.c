@@ -37,7 +37,7 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 	c->token_lifetime_s = 7 * 24 * 3600;
 	if (master_config_set_str(&c->tls_cert, "") || master_config_set_str(&c->tls_key, "") ||
 	    master_config_set_str(&c->tls_ca_file, "") ||
-	    master_config_set_str(&c->listen_host, "0.0.0.0") ||
+	    master_config_set_str(&c->listen_host, "127.0.0.1") ||
 	    master_config_set_str(&c->socket_path, "/run/det-slurm/master.sock") ||
 	    master_config_set_str(&c->state_dir, "/var/lib/det-slurm") ||
 	    master_config_set_str(&c->db_path, "") || master_config_set_str(&c->rm, "local") ||
@@ -78,6 +78,7 @@ int master_config_set_listen(struct master_config *c, const char *hostport, char
 	free(c->listen_host);
 	c->listen_host = host;
 	c->listen_port = (int)port;
+	c->listen_given = 1;
 	return 0;
 }
 
@@ -386,6 +387,9 @@ int master_config_finish(struct master_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "tls: both a certificate and a key are needed");
 		return -1;
 	}
+	/* Off loopback only with TLS, unless the admin says where to listen. */
+	if (!c->listen_given && *c->tls_cert && master_config_set_str(&c->listen_host, "0.0.0.0"))
+		return -1;
 	if (!*c->db_path) {
 		char *p;
 		if (asprintf(&p, "%s/master.db", c->state_dir) < 0)

@@ -13,6 +13,7 @@
 struct master_config {
 	char *listen_host; /* "" = no TCP listener */
 	int listen_port;
+	int listen_given;  /* listen set by the file or a flag (else: loopback unless TLS) */
 	char *socket_path; /* "" = no Unix socket */
 	char *db_path;     /* default state_dir/master.db */
 	char *state_dir;
