@@ -90,9 +90,8 @@ static void test_tls_and_token_lifetime(void **state)
 	master_config_free(&c);
 
 	master_config_defaults(&c, err, sizeof(err));
-	assert_int_equal(load(&c, "listen: 127.0.0.1:9\ntls: {cert: /c, key: /k}\n", err,
-	                      sizeof(err)),
-	                 0);
+	assert_int_equal(
+	    load(&c, "listen: 127.0.0.1:9\ntls: {cert: /c, key: /k}\n", err, sizeof(err)), 0);
 	assert_int_equal(master_config_finish(&c, err, sizeof(err)), 0);
 	assert_string_equal(c.listen_host, "127.0.0.1");
 	master_config_free(&c);
