@@ -127,6 +127,22 @@ for f in "$db" "$db-wal"; do
 	[ -e "$f" ] && grep -c -a -F -e "$tok" -e "$ttok" -e "$alloc" "$f"
 done >"$work/grep.out"
 eq "no token appears in master.db or its WAL" 0 "$(awk '{s += $1} END {print s + 0}' "$work/grep.out")"
+# After a master restart only hashes are left: the trial's next claim gets a
+# new token, the old one stops working; the tasks' allocation token goes on.
+stop_master
+start_master
+sock POST "/experiments/$e/claim" '{"array_task": 0}' >/dev/null
+ttok2=$(body .token)
+eq "after a master restart the claim hands out the same trial" "$t" "$(body .trial_id)"
+check "with a new token" test "${#ttok2}" = 64 -a "$ttok2" != "$ttok"
+eq "the new trial token works" 200 "$(http GET "/trials/$t/signals?timeout_seconds=0" '' "$ttok2")"
+eq "the trial token from before the restart is refused" 401 \
+	"$(http GET "/trials/$t/signals?timeout_seconds=0" '' "$ttok")"
+eq "the allocation token from before the restart still works" 200 \
+	"$(http POST "/experiments/$e/claim" '{"array_task": 0}' "$alloc")"
+eq "experiments.alloc_token still holds nothing" 0 \
+	"$(sqlite3 "$db" "SELECT count(*) FROM experiments WHERE alloc_token IS NOT NULL")"
+ttok=$ttok2
 sock POST "/experiments/$e/kill" >/dev/null
 check "the killed experiment ends" wait_state "$e" CANCELED 60
 eq "the trial token is refused after its trial ended" 401 \
