@@ -719,14 +719,15 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	e->id = a->next_exp_id++;
 	e->nallocs = searcher_trial_count(e->searcher);
 	e->allocs = calloc(e->nallocs > 0 ? (size_t)e->nallocs : 1, sizeof(*e->allocs));
-	e->row = json_pack(
-	    "{s:I, s:I, s:s, s:s, s:b, s:O, s:s%, s:o, s:O, s:i, s:i, s:f, s:f}", "id",
-	    (json_int_t)e->id, "owner_id", (json_int_t)p->user_id, "name",
-	    name ? name : "experiment", "state", activate ? "ACTIVE" : "PAUSED", "archived", 0,
-	    "config", conf, "config_yaml", yaml, ylen, "searcher_snapshot",
-	    searcher_snapshot(e->searcher), "labels", labels ? labels : json_array(), "num_tasks",
-	    searcher_trial_count(e->searcher), "max_concurrent",
-	    searcher_max_concurrent(e->searcher), "progress", 0.0, "created_at", app_now());
+	e->row =
+	    json_pack("{s:I, s:I, s:s, s:s, s:b, s:O, s:s%, s:o, s:O, s:i, s:i, s:f, s:f, s:n}",
+	              "id", (json_int_t)e->id, "owner_id", (json_int_t)p->user_id, "name",
+	              name ? name : "experiment", "state", activate ? "ACTIVE" : "PAUSED",
+	              "archived", 0, "config", conf, "config_yaml", yaml, ylen, "searcher_snapshot",
+	              searcher_snapshot(e->searcher), "labels", labels ? labels : json_array(),
+	              "num_tasks", searcher_trial_count(e->searcher), "max_concurrent",
+	              searcher_max_concurrent(e->searcher), "progress", 0.0, "created_at",
+	              app_now(), "alloc_token");
 	trow = json_pack("{s:s, s:s, s:I, s:I, s:f}", "token", hash, "kind", "allocation",
 	                 "user_id", (json_int_t)p->user_id, "experiment_id", (json_int_t)e->id,
 	                 "created_at", app_now());
