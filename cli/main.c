@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,10 +68,14 @@ static const size_t n_commands = sizeof(commands) / sizeof(commands[0]);
 static void usage(FILE *out, const char *prog)
 {
 	fprintf(out,
-	        "usage: %s [-m MASTER] [-o table|json|yaml] COMMAND [ARGS...]\n"
+	        "usage: %s [-m MASTER] [--cert-file FILE] [-o table|json|yaml] COMMAND [ARGS...]\n"
 	        "\n"
-	        "  -m, --master MASTER  http://HOST:PORT or unix:/PATH (default: $DET_MASTER,\n"
+	        "  -m, --master MASTER  http://HOST:PORT, https://HOST:PORT or unix:/PATH\n"
+	        "                       (default: $DET_MASTER,\n"
 	        "                       else %s)\n"
+	        "      --cert-file FILE PEM CA certificate that an https:// master's\n"
+	        "                       certificate must chain to (default:\n"
+	        "                       $DET_MASTER_CERT_FILE, else the system store)\n"
 	        "  -o, --output FORMAT  table (default), json or yaml\n"
 	        "  -h, --help           this help; COMMAND --help for a command's own\n"
 	        "  -V, --version        print the version\n"
@@ -135,6 +140,7 @@ int main(int argc, char **argv)
 	    {"output", required_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
+	    {"cert-file", required_argument, NULL, 'C'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cli_ctx ctx = {.output = CLI_OUTPUT_TABLE, .prog = "det"};
@@ -148,6 +154,13 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'm':
 			ctx.master = optarg;
+			break;
+		case 'C':
+			/* The HTTP client reads it from the environment (as det-launch does). */
+			if (setenv("DET_MASTER_CERT_FILE", optarg, 1) != 0) {
+				fprintf(stderr, "det: --cert-file: %s\n", strerror(errno));
+				return CLI_EXIT_USAGE;
+			}
 			break;
 		case 'o':
 			if (strcmp(optarg, "table") == 0)

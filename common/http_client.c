@@ -6,19 +6,24 @@
  * "http://localhost" URL; the path part of the URL is what the master sees.
  * Response bodies are collected up to a bound and refused past it, so a
  * misbehaving peer cannot make a client allocate without limit.
+ * https:// masters are verified by libcurl (peer and host name) against the
+ * CA file named by DET_MASTER_CERT_FILE, or the system store without it.
  */
 #include "http_client.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct http_client {
 	CURL *curl;
 	char *base_url;              /* "http://host:port" or "http://localhost" */
 	char *unix_socket;           /* NULL for TCP */
 	char *auth_header;           /* "Authorization: ..." or NULL */
+	char *ca_file;               /* CA certificates for https://; NULL = system store */
 	http_client_auth_fn auth_fn; /* fresh credential per request, or NULL */
 	void *auth_arg;
 	long timeout_ms;
@@ -114,6 +119,16 @@ struct http_client *http_client_new(const char *master, const char *auth, char *
 	}
 	if (http_client_set_auth(c, auth) < 0)
 		goto nomem;
+	const char *ca = getenv("DET_MASTER_CERT_FILE");
+	if (ca && *ca) {
+		if (access(ca, R_OK) != 0) {
+			snprintf(err, errlen, "DET_MASTER_CERT_FILE %s: %s", ca, strerror(errno));
+			goto fail;
+		}
+		c->ca_file = strdup(ca);
+		if (!c->ca_file)
+			goto nomem;
+	}
 	c->curl = curl_easy_init();
 	if (!c->curl)
 		goto nomem;
@@ -133,6 +148,7 @@ void http_client_free(struct http_client *c)
 		curl_easy_cleanup(c->curl);
 	free(c->base_url);
 	free(c->unix_socket);
+	free(c->ca_file);
 	free(c->auth_header);
 	free(c);
 	curl_global_cleanup();
@@ -226,6 +242,10 @@ int http_client_request(struct http_client *c, const char *method, const char *p
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (c->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
 	if (c->unix_socket)
 		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->unix_socket);
 	if (strcmp(method, "GET") == 0) {
@@ -262,6 +282,13 @@ int http_client_request(struct http_client *c, const char *method, const char *p
 		if (sink.overflow)
 			snprintf(err, errlen, "%s %s: response larger than %zu bytes", method, path,
 			         c->max_response);
+		else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
+			snprintf(
+			    err, errlen,
+			    "%s %s: %s: the master's TLS certificate is not trusted (name its CA "
+			    "certificate with DET_MASTER_CERT_FILE%s)",
+			    method, path, curl_easy_strerror(rc),
+			    c->ca_file ? "; this one does not vouch for it" : "");
 		else
 			snprintf(err, errlen, "%s %s: %s", method, path, curl_easy_strerror(rc));
 		goto fail;

@@ -22,9 +22,11 @@ struct http_response {
 	size_t len;
 };
 
-/* Client for master address (http://host:port or unix:/path). auth is the
- * full Authorization header value ("Bearer TOKEN", "Munge CRED") or NULL.
- * NULL with err on a malformed address. */
+/* Client for master address (http://host:port, https://host:port or unix:/path).
+ * auth is the full Authorization header value ("Bearer TOKEN", "Munge CRED") or
+ * NULL. An https:// master's certificate is verified against the PEM CA file
+ * named by DET_MASTER_CERT_FILE, else the system store. NULL with err on a
+ * malformed address or an unreadable DET_MASTER_CERT_FILE. */
 struct http_client *http_client_new(const char *master, const char *auth, char *err, size_t errlen);
 
 /* Free (NULL is fine). */

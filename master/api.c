@@ -159,7 +159,7 @@ int api_auth_init(struct app *a, char *err, size_t errlen)
 		json_object_set(a->users, json_string_value(json_object_get(r, "name")), r);
 	}
 	json_array_foreach (tokens, i, r) {
-		/* In memory a token maps to who it is; the key is the token itself. */
+		/* In memory a token's hash maps to who it is (the store keeps only hashes). */
 		char *tok = strdup(json_string_value(json_object_get(r, "token")));
 		if (!tok)
 			goto out;
@@ -278,6 +278,33 @@ static int uid_served(long uid)
 	return geteuid() == 0 || uid == (long)geteuid();
 }
 
+/* Why a known token (a tokens row t, or the trial tr holding it) is no longer
+ * accepted, or NULL: a user token past its expiry; a trial token whose trial
+ * has ended; an allocation or trial token whose experiment has ended. Lock held. */
+static const char *token_refusal_locked(struct app *a, json_t *t, const struct exp_trial *tr)
+{
+	json_t *exp_at = t ? json_object_get(t, "expires_at") : NULL;
+	if (json_is_number(exp_at) && app_now() >= json_number_value(exp_at))
+		return "token expired: log in again";
+	if (t && !tr) {
+		const char *kind = json_string_value(json_object_get(t, "kind"));
+		if (kind && !strcmp(kind, "trial"))
+			tr = exp_index_by_id(&a->trial_ix,
+			                     json_integer_value(json_object_get(t, "trial_id")));
+	}
+	if (tr && fsm_is_terminal(tr->state))
+		return "token revoked: its trial has ended";
+	if (t && json_integer_value(json_object_get(t, "experiment_id")) > 0) {
+		struct exp_rt *e =
+		    exp_find_locked(a, json_integer_value(json_object_get(t, "experiment_id")));
+		int st =
+		    e ? fsm_state_parse(json_string_value(json_object_get(e->row, "state"))) : -1;
+		if (!e || (st >= 0 && fsm_is_terminal((enum fsm_state)st)))
+			return "token revoked: its experiment has ended";
+	}
+	return NULL;
+}
+
 /* Who is calling? 0, or an HTTP status with the reply filled. */
 static int authenticate(struct app *a, const struct http_request *req, struct principal *p,
                         struct http_reply *rep)
@@ -289,10 +316,19 @@ static int authenticate(struct app *a, const struct http_request *req, struct pr
 	pthread_mutex_lock(&a->lock);
 	if (req->authorization && !strncmp(req->authorization, "Bearer ", 7)) {
 		const char *tok = req->authorization + 7;
-		int fits = strlen(tok) < sizeof(p->token);
-		json_t *t = fits ? json_object_get(a->tokens, tok) : NULL;
-		struct exp_trial *tr = fits && !t ? exp_index_by_token(&a->trial_ix, tok) : NULL;
+		char hash[AUTH_TOKEN_CHARS + 1];
 		int64_t user_id;
+		if (strlen(tok) != AUTH_TOKEN_CHARS)
+			goto denied;
+		auth_token_hash(tok, hash);
+		json_t *t = json_object_get(a->tokens, hash);
+		struct exp_trial *tr = !t ? exp_index_by_token(&a->trial_ix, hash) : NULL;
+		const char *why = token_refusal_locked(a, t, tr);
+		if (why) {
+			pthread_mutex_unlock(&a->lock);
+			api_error(rep, 401, "%s", why);
+			return 401;
+		}
 		if (tr) {
 			/* A trial's token: kept in its trial record. */
 			p->kind = PRINCIPAL_TRIAL;
@@ -310,7 +346,7 @@ static int authenticate(struct app *a, const struct http_request *req, struct pr
 		} else {
 			goto denied;
 		}
-		snprintf(p->token, sizeof(p->token), "%s", tok);
+		snprintf(p->token, sizeof(p->token), "%s", hash);
 		u = user_by_id_locked(a, user_id);
 		if (!u)
 			goto denied;
@@ -474,18 +510,26 @@ static void h_login(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 500, "%s", err);
 		return;
 	}
-	json_t *row = json_pack("{s:s, s:s, s:I, s:f}", "token", tok, "kind", "user", "user_id",
-	                        (json_int_t)uid, "created_at", app_now());
+	char tok_hash[AUTH_TOKEN_CHARS + 1];
+	double now = app_now(), expires = now + (double)a->cfg->token_lifetime_s;
+	auth_token_hash(tok, tok_hash);
+	json_t *row =
+	    json_pack("{s:s, s:s, s:I, s:f, s:f}", "token", tok_hash, "kind", "user", "user_id",
+	              (json_int_t)uid, "created_at", now, "expires_at", expires);
 	struct store_op op = {.kind = STORE_PUT, .table = "tokens", .row = row};
 	if (store_write(a->store, &op, 1, err, sizeof(err))) {
 		json_decref(row);
 		api_error(rep, 500, "%s", err);
 		return;
 	}
+	json_object_del(row, "token");
+	json_object_del(row, "created_at");
 	pthread_mutex_lock(&a->lock);
-	json_object_set_new(a->tokens, tok, row);
+	json_object_set_new(a->tokens, tok_hash, row);
 	pthread_mutex_unlock(&a->lock);
-	api_json(rep, 200, json_pack("{s:s, s:s}", "token", tok, "username", user));
+	api_json(
+	    rep, 200,
+	    json_pack("{s:s, s:s, s:f}", "token", tok, "username", user, "expires_at", expires));
 }
 
 static void h_logout(struct app *a, struct api_call *c, struct http_reply *rep)

@@ -21,7 +21,8 @@ static void set_master_url(struct app *a)
 	const char *h = a->cfg->listen_host;
 	int port = http_server_port(a->http);
 	if (h && *h && port)
-		snprintf(a->master_url, sizeof(a->master_url), "http://%s:%d",
+		snprintf(a->master_url, sizeof(a->master_url), "%s://%s:%d",
+		         *a->cfg->tls_cert ? "https" : "http",
 		         strcmp(h, "0.0.0.0") ? h : "127.0.0.1", port);
 	else
 		snprintf(a->master_url, sizeof(a->master_url), "unix:%s", a->cfg->socket_path);
@@ -58,7 +59,9 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 		                             .slots = cfg->slots,
 		                             .grace_seconds = cfg->grace_seconds,
 		                             .log_dir = logdir,
-		                             .log = &a->log};
+		                             .log = &a->log,
+		                             .ca_file = *cfg->tls_ca_file ? cfg->tls_ca_file
+		                                                          : cfg->tls_cert};
 		a->rm = rm_local_new(&rc, err, errlen);
 	} else if (!strcmp(cfg->rm, "slurm")) {
 		struct rm_slurm_config sc = {
@@ -88,7 +91,9 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 		struct http_server_config hc = {.listen_host = cfg->listen_host,
 		                                .listen_port = cfg->listen_port,
 		                                .socket_path = cfg->socket_path,
-		                                .threads = cfg->http_threads};
+		                                .threads = cfg->http_threads,
+		                                .tls_cert = cfg->tls_cert,
+		                                .tls_key = cfg->tls_key};
 		a->http = http_server_start(&hc, &ops, err, errlen);
 		if (!a->http) {
 			pthread_mutex_unlock(&a->lock);
@@ -100,6 +105,11 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 	pthread_mutex_unlock(&a->lock);
 	if (rc || (serve && exp_ticker_start(a, err, errlen)))
 		return -1;
+	if (serve && *cfg->listen_host && !*cfg->tls_cert && strncmp(cfg->listen_host, "127.", 4))
+		log_msg(&a->log, LOG_LEVEL_WARN,
+		        "listening on %s without TLS: passwords and tokens cross the network in "
+		        "clear text (configure tls: {cert, key}, or listen on 127.0.0.1)",
+		        cfg->listen_host);
 	log_msg(&a->log, LOG_LEVEL_INFO, "listening on %s%s%s (database %s, resource manager %s)",
 	        a->master_url, *cfg->socket_path ? " and unix:" : "", cfg->socket_path,
 	        cfg->db_path, cfg->rm);

@@ -31,6 +31,8 @@ struct exp_rt {
 	struct exp_alloc *allocs;  /* by array task, num_tasks of them */
 	int nallocs;
 	char rm_job[160]; /* resource manager's array id; "" = none */
+	/* The array's allocation token, in memory only (the store has its hash); "" = none. */
+	char alloc_token[80];
 	struct exp_rt *next;
 };
 

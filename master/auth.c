@@ -2,7 +2,9 @@
 /*
  * Password hashes with libcrypt's yescrypt ("$y$" salts from crypt_gensalt)
  * and tokens from getrandom(2). The crypt work area is heap-allocated per
- * call (crypt_rn), so concurrent logins never share state.
+ * call (crypt_rn), so concurrent logins never share state. Tokens are
+ * kept only as their SHA-256 (auth_token_hash): a copy of the database or of
+ * the master's memory holds nothing a client could present.
  */
 #include "auth.h"
 
@@ -12,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+
+#include "sha256.h"
 
 static int fill_random(void *buf, size_t len)
 {
@@ -94,6 +98,11 @@ int auth_new_token(char *out, size_t outlen, char *err, size_t errlen)
 	}
 	out[AUTH_TOKEN_CHARS] = '\0';
 	return 0;
+}
+
+void auth_token_hash(const char *token, char out[AUTH_TOKEN_CHARS + 1])
+{
+	sha256_buffer_hex(token, strlen(token), out);
 }
 
 int auth_new_password(char *out, size_t len)

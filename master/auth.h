@@ -17,6 +17,10 @@ int auth_check_password(const char *password, const char *hash);
 /* A new random token (AUTH_TOKEN_CHARS hex chars + NUL) into out. 0 or -1 with err. */
 int auth_new_token(char *out, size_t outlen, char *err, size_t errlen);
 
+/* The stored form of a token: its SHA-256 as lowercase hex (AUTH_TOKEN_CHARS + NUL
+ * bytes into out). The store and the in-memory maps hold only this form. */
+void auth_token_hash(const char *token, char out[AUTH_TOKEN_CHARS + 1]);
+
 /* A random printable password of len characters into out (len+1 bytes). 0 or -1. */
 int auth_new_password(char *out, size_t len);
 

@@ -595,7 +595,7 @@ static struct rm_array array_of(struct app *a, struct exp_rt *e, unsigned char *
 	    .max_concurrent = (int)iget(e->row, "max_concurrent"),
 	    .slots_per_trial = (int)iget(res, "slots_per_trial"),
 	    .master_url = a->master_url,
-	    .alloc_token = sget(e->row, "alloc_token"),
+	    .alloc_token = e->alloc_token,
 	    .skip = skip,
 	    .adopt_pids = pids,
 	    .owner_uid = owner_uid(a, e),
@@ -686,7 +686,7 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 {
 	json_t *diags = NULL, *conf = parse_config(yaml, ylen, err, errlen, &diags);
 	struct exp_rt *e = NULL;
-	char token[AUTH_TOKEN_CHARS + 1];
+	char token[AUTH_TOKEN_CHARS + 1], hash[AUTH_TOKEN_CHARS + 1];
 	json_t *trow = NULL;
 	int status = 400;
 
@@ -711,6 +711,8 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 		status = 500;
 		goto fail;
 	}
+	auth_token_hash(token, hash);
+	snprintf(e->alloc_token, sizeof(e->alloc_token), "%s", token);
 	const char *name = json_string_value(json_object_get(conf, "name"));
 	json_t *labels = json_object_get(conf, "labels");
 	pthread_mutex_lock(&a->lock);
@@ -718,15 +720,15 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	e->nallocs = searcher_trial_count(e->searcher);
 	e->allocs = calloc(e->nallocs > 0 ? (size_t)e->nallocs : 1, sizeof(*e->allocs));
 	e->row =
-	    json_pack("{s:I, s:I, s:s, s:s, s:b, s:O, s:s%, s:o, s:O, s:i, s:i, s:f, s:f, s:s}",
+	    json_pack("{s:I, s:I, s:s, s:s, s:b, s:O, s:s%, s:o, s:O, s:i, s:i, s:f, s:f, s:n}",
 	              "id", (json_int_t)e->id, "owner_id", (json_int_t)p->user_id, "name",
 	              name ? name : "experiment", "state", activate ? "ACTIVE" : "PAUSED",
 	              "archived", 0, "config", conf, "config_yaml", yaml, ylen, "searcher_snapshot",
 	              searcher_snapshot(e->searcher), "labels", labels ? labels : json_array(),
 	              "num_tasks", searcher_trial_count(e->searcher), "max_concurrent",
 	              searcher_max_concurrent(e->searcher), "progress", 0.0, "created_at",
-	              app_now(), "alloc_token", token);
-	trow = json_pack("{s:s, s:s, s:I, s:I, s:f}", "token", token, "kind", "allocation",
+	              app_now(), "alloc_token");
+	trow = json_pack("{s:s, s:s, s:I, s:I, s:f}", "token", hash, "kind", "allocation",
 	                 "user_id", (json_int_t)p->user_id, "experiment_id", (json_int_t)e->id,
 	                 "created_at", app_now());
 	if (!e->row || !trow || !e->allocs) {
@@ -749,7 +751,7 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 		status = 500;
 		goto fail;
 	}
-	json_object_set(a->tokens, token, trow);
+	json_object_set(a->tokens, hash, trow);
 	e->next = a->exps;
 	a->exps = e;
 	struct rm_array spec = array_of(a, e, NULL, NULL);
@@ -795,7 +797,9 @@ fail:
 
 /* ---- claim --------------------------------------------------------------- */
 
-static json_t *claim_reply(struct app *a, struct exp_rt *e, const struct exp_trial *t, int task)
+/* The claim answer; token is the trial's token as the task will present it. */
+static json_t *claim_reply(struct app *a, struct exp_rt *e, const struct exp_trial *t,
+                           const char *token, int task)
 {
 	if (a->rm->ops->label)
 		a->rm->ops->label(a->rm, e->id, task, t->id);
@@ -821,7 +825,7 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, const struct exp_tri
 	    " s:O, s:O, s:O}",
 	    "trial_id", (json_int_t)t->id, "trial_index", idx, "experiment_id", (json_int_t)e->id,
 	    "array_task", task, "hparams", hp, "trial_seed", (json_int_t)t->seed, "token",
-	    t->token[0] ? json_string(t->token) : json_null(), "latest_checkpoint",
+	    token ? json_string(token) : json_null(), "latest_checkpoint",
 	    t->latest_checkpoint[0] ? json_string(t->latest_checkpoint) : json_null(),
 	    "steps_completed", (json_int_t)t->steps_completed, "restarts", (json_int_t)t->restarts,
 	    "max_restarts", (json_int_t)iget(conf, "max_restarts"), "length",
@@ -859,6 +863,7 @@ static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t 
 	json_t *before = searcher_snapshot(e->searcher);
 	json_t *hp = NULL, *trow = NULL, *tok = NULL, *arow = NULL;
 	struct exp_trial *t = NULL;
+	char token[AUTH_TOKEN_CHARS + 1];
 	int status = 500, indexed = 0;
 
 	if (searcher_on_claim(e->searcher, idx, err, errlen))
@@ -871,8 +876,10 @@ static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t 
 		snprintf(err, errlen, "trial index %d: out of memory", idx);
 		goto fail;
 	}
-	if (auth_new_token(t->token, sizeof(t->token), err, errlen))
+	if (auth_new_token(token, sizeof(token), err, errlen))
 		goto fail;
+	auth_token_hash(token, t->token); /* the store and the index hold only the hash */
+	snprintf(t->secret, sizeof(t->secret), "%s", token);
 	t->id = a->next_trial_id;
 	t->exp = e;
 	t->trial_index = idx;
@@ -909,7 +916,7 @@ static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t 
 	e->trials[idx] = t;
 	if (task >= 0 && task < e->nallocs)
 		e->allocs[task] = acopy;
-	*out = claim_reply(a, e, t, task);
+	*out = claim_reply(a, e, t, token, task);
 	t = NULL;
 	status = 200;
 fail:
@@ -930,6 +937,78 @@ fail:
 	json_decref(tok);
 	json_decref(arow);
 	return status;
+}
+
+/* A trial restarted after a master restart gets a new token: the store keeps
+ * only hashes, so the old one cannot be handed out again; it stops working.
+ * 0 or -1 with err. */
+static int rotate_trial_token(struct app *a, struct exp_rt *e, struct exp_trial *t, char *err,
+                              size_t errlen)
+{
+	char out[AUTH_TOKEN_CHARS + 1], hash[AUTH_TOKEN_CHARS + 1];
+	json_t *key = NULL, *row = NULL;
+	int rv = -1;
+
+	if (auth_new_token(out, AUTH_TOKEN_CHARS + 1, err, errlen))
+		goto fail;
+	auth_token_hash(out, hash);
+	key = json_pack("{s:I}", "trial_id", (json_int_t)t->id);
+	row = json_pack("{s:s, s:s, s:I, s:I, s:I, s:f}", "token", hash, "kind", "trial", "user_id",
+	                (json_int_t)iget(e->row, "owner_id"), "experiment_id", (json_int_t)e->id,
+	                "trial_id", (json_int_t)t->id, "created_at", app_now());
+	if (!key || !row) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	struct store_op ops[] = {{.kind = STORE_DELETE, .table = "tokens", .row = key},
+	                         put("tokens", row)};
+	if (commit(a, e, ops, 2, NULL, err, errlen))
+		goto fail;
+	exp_index_remove(&a->trial_ix, t);
+	snprintf(t->token, sizeof(t->token), "%s", hash);
+	snprintf(t->secret, sizeof(t->secret), "%s", out);
+	if (exp_index_add(&a->trial_ix, t)) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	rv = 0;
+fail:
+	json_decref(key);
+	json_decref(row);
+	return rv;
+}
+
+/* An unfinished experiment loaded from the store gets a fresh allocation
+ * token for the tasks it submits from now on (the store keeps only hashes;
+ * tasks still running hold the old one, which stays valid). 0 or -1. */
+static int renew_alloc_token(struct app *a, struct exp_rt *e, char *err, size_t errlen)
+{
+	char token[AUTH_TOKEN_CHARS + 1], hash[AUTH_TOKEN_CHARS + 1];
+	json_t *row = NULL;
+	int rv = -1;
+
+	if (auth_new_token(token, sizeof(token), err, errlen))
+		goto fail;
+	auth_token_hash(token, hash);
+	row = json_pack("{s:s, s:s, s:I, s:I, s:f}", "token", hash, "kind", "allocation", "user_id",
+	                (json_int_t)iget(e->row, "owner_id"), "experiment_id", (json_int_t)e->id,
+	                "created_at", app_now());
+	if (!row) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	struct store_op op = put("tokens", row);
+	if (commit(a, e, &op, 1, NULL, err, errlen))
+		goto fail;
+	if (json_object_set(a->tokens, hash, row)) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	snprintf(e->alloc_token, sizeof(e->alloc_token), "%s", token);
+	rv = 0;
+fail:
+	json_decref(row);
+	return rv;
 }
 
 int exp_claim(struct app *a, int64_t id, int task, json_t **out, char *err, size_t errlen)
@@ -988,8 +1067,10 @@ int exp_claim(struct app *a, int64_t id, int task, json_t **out, char *err, size
 	row.preempted = 0;
 	set_trial_state(&row, FSM_ACTIVE);
 	status = trial_commit(a, e, &row, err, errlen);
+	if (status == 200 && !cur->secret[0] && rotate_trial_token(a, e, cur, err, errlen))
+		status = 500;
 	if (status == 200)
-		*out = claim_reply(a, e, cur, task);
+		*out = claim_reply(a, e, cur, cur->secret, task);
 	if (status == 200 && !*out) {
 		snprintf(err, errlen, "out of memory");
 		status = 500;
@@ -1773,6 +1854,8 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 	for (struct exp_rt *e = a->exps; e; e = e->next) {
 		if (fsm_is_terminal(state_of(e->row)))
 			continue;
+		if (renew_alloc_token(a, e, err, errlen))
+			goto out;
 		/* The job from before when there is one (the local RM starts afresh). */
 		submit_array(a, e, 0, sget(e->row, "rm_job_id"), err, errlen);
 		settle_and_commit(a, e);

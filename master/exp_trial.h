@@ -35,7 +35,8 @@ struct exp_trial {
 	char *hparams;                              /* compact JSON text */
 	char latest_checkpoint[EXP_TRIAL_CKPT_MAX]; /* "" = none */
 	char end_reason[EXP_TRIAL_REASON_MAX];      /* "" = none */
-	char token[AUTH_TOKEN_CHARS + 1];           /* the trial's bearer token, "" = none */
+	char token[AUTH_TOKEN_CHARS + 1];           /* SHA-256 hex of its token, "" = none */
+	char secret[AUTH_TOKEN_CHARS + 1];          /* the token, in memory only; "" = unknown */
 	struct exp_trial *token_next;               /* chain of the token index */
 };
 

@@ -11,7 +11,8 @@
  * The same suspension serves a handler that waits for one event (a database
  * commit): it holds the connection and whoever finishes the work releases it,
  * so a worker thread never waits on a commit while other connections it
- * serves have requests ready.
+ * serves have requests ready. With a certificate and key configured the TCP
+ * daemon speaks only HTTPS (GnuTLS inside MHD); the Unix socket stays plain.
  */
 #include "http_server.h"
 
@@ -73,6 +74,7 @@ struct http_server {
 	int nheld; /* connections held and not yet released */
 	pthread_t waker;
 	int waker_started;
+	char *tls_cert, *tls_key; /* PEM text for the TCP listener; NULL = plain HTTP */
 };
 
 uint64_t http_now_ms(void)
@@ -412,12 +414,79 @@ static int unix_listen(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+/* The whole of a PEM file into *out (NUL-terminated, at most 1 MiB). 0 or -1 with err. */
+static int read_pem(const char *path, char **out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t n = 0;
+	int rv = -1;
+
+	if (!f) {
+		snprintf(err, errlen, "tls: %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	buf = malloc(1 << 20);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	n = fread(buf, 1, (1 << 20) - 1, f);
+	if (ferror(f) || !feof(f) || n == 0) {
+		snprintf(err, errlen, "tls: %s: %s", path,
+		         ferror(f) ? strerror(errno)
+		         : n       ? "larger than 1 MiB"
+		                   : "empty");
+		goto fail;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	buf = NULL;
+	rv = 0;
+fail:
+	free(buf);
+	if (f)
+		fclose(f);
+	return rv;
+}
+
+/* Load the certificate and key for HTTPS into s (when configured). 0 or -1 with err. */
+static int tls_load(struct http_server *s, const struct http_server_config *cfg, char *err,
+                    size_t errlen)
+{
+	if (!cfg->tls_cert || !*cfg->tls_cert)
+		return 0;
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, errlen,
+		         "tls: this libmicrohttpd was built without TLS support (GnuTLS); "
+		         "cannot serve HTTPS");
+		return -1;
+	}
+	if (!cfg->tls_key || !*cfg->tls_key) {
+		snprintf(err, errlen, "tls: a certificate needs its private key");
+		return -1;
+	}
+	return read_pem(cfg->tls_cert, &s->tls_cert, err, errlen) ||
+	               read_pem(cfg->tls_key, &s->tls_key, err, errlen)
+	           ? -1
+	           : 0;
+}
+
 static struct MHD_Daemon *start_daemon(struct listener *l, const struct http_server_config *cfg,
                                        int port, int fd, const struct sockaddr_in *sa)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	unsigned threads = cfg->threads ? cfg->threads : 8;
+	struct MHD_OptionItem tls[] = {
+	    {MHD_OPTION_HTTPS_MEM_CERT, 0, l->srv->tls_cert},
+	    {MHD_OPTION_HTTPS_MEM_KEY, 0, l->srv->tls_key},
+	    {MHD_OPTION_END, 0, NULL},
+	};
+	if (fd >= 0 || !l->srv->tls_cert)
+		tls[0].option = MHD_OPTION_END; /* the Unix socket stays plain */
+	else
+		flags |= MHD_USE_TLS;
 
 	if (fd >= 0)
 		return MHD_start_daemon(flags, 0, NULL, NULL, on_access, l,
@@ -429,7 +498,7 @@ static struct MHD_Daemon *start_daemon(struct listener *l, const struct http_ser
 	                        MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
 	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
 	                        MHD_OPTION_CONNECTION_TIMEOUT, 120U, MHD_OPTION_CONNECTION_LIMIT,
-	                        4096U, MHD_OPTION_END);
+	                        4096U, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 }
 
 struct http_server *http_server_start(const struct http_server_config *cfg,
@@ -446,6 +515,8 @@ struct http_server *http_server_start(const struct http_server_config *cfg,
 	s->unix_l.local = 1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
+	if (cfg->listen_host && *cfg->listen_host && tls_load(s, cfg, err, errlen))
+		goto fail;
 	if (cfg->listen_host && *cfg->listen_host) {
 		struct sockaddr_in sa = {.sin_family = AF_INET,
 		                         .sin_port = htons((uint16_t)cfg->listen_port)};
@@ -457,8 +528,11 @@ struct http_server *http_server_start(const struct http_server_config *cfg,
 		}
 		s->tcp.d = start_daemon(&s->tcp, cfg, cfg->listen_port, -1, &sa);
 		if (!s->tcp.d) {
-			snprintf(err, errlen, "cannot listen on %s:%d", cfg->listen_host,
-			         cfg->listen_port);
+			snprintf(err, errlen, "cannot listen on %s:%d%s", cfg->listen_host,
+			         cfg->listen_port,
+			         s->tls_cert
+			             ? " (with TLS: is the key the certificate's, both PEM?)"
+			             : "");
 			goto fail;
 		}
 		di = MHD_get_daemon_info(s->tcp.d, MHD_DAEMON_INFO_BIND_PORT);
@@ -520,5 +594,9 @@ void http_server_stop(struct http_server *s)
 	}
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
+	free(s->tls_cert);
+	if (s->tls_key)
+		explicit_bzero(s->tls_key, strlen(s->tls_key));
+	free(s->tls_key);
 	free(s);
 }

@@ -77,6 +77,9 @@ struct http_server_config {
 	int listen_port;         /* 0 = pick a free port */
 	const char *socket_path; /* NULL or "" = no Unix listener */
 	unsigned threads;        /* worker threads per listener */
+	const char
+	    *tls_cert; /* PEM certificate file: the TCP listener speaks HTTPS; NULL or "" = HTTP */
+	const char *tls_key; /* PEM private key file of tls_cert */
 };
 
 /* Start the listeners. NULL with err on failure. */

@@ -9,7 +9,10 @@
  * Heap arenas are capped at one per CPU: with glibc's default (8 per CPU)
  * each of the many HTTP workers kept its own arena of freed report buffers,
  * which doubled the RSS right after a burst of reports.
+ * The state directory is made mode 0700 before anything is opened in it
+ * (the database there holds password and token hashes).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -27,7 +31,7 @@ static void usage(FILE *out)
 	        "Usage: det-master [--config FILE] [--listen HOST:PORT] [--socket PATH]\n"
 	        "                  [--db PATH] [--state-dir DIR] [--rm local|slurm]\n"
 	        "                  [--launcher PATH] [--log-level LEVEL] [--munge-socket PATH]\n"
-	        "                  [--webui-dir DIR]\n"
+	        "                  [--webui-dir DIR] [--tls-cert FILE --tls-key FILE]\n"
 	        "The det-slurm master: REST API, experiment store and scheduler.\n"
 	        "  -c, --config FILE     YAML configuration (see det-master(8))\n"
 	        "  -l, --listen H:P      TCP address (\"\" for none; port 0 picks one)\n"
@@ -39,6 +43,8 @@ static void usage(FILE *out)
 	        "  -v, --log-level L     error, warn, info or debug\n"
 	        "  -M, --munge-socket P  munged's socket for Munge credentials\n"
 	        "  -w, --webui-dir DIR   web UI files served at /\n"
+	        "  -C, --tls-cert FILE   serve HTTPS with this PEM certificate (chain)\n"
+	        "  -K, --tls-key FILE    the certificate's PEM private key\n"
 	        "  -h, --help            this help\n");
 }
 
@@ -55,6 +61,8 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 	    {"log-level", required_argument, NULL, 'v'},
 	    {"munge-socket", required_argument, NULL, 'M'},
 	    {"webui-dir", required_argument, NULL, 'w'},
+	    {"tls-cert", required_argument, NULL, 'C'},
+	    {"tls-key", required_argument, NULL, 'K'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -64,12 +72,13 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
 			if (master_config_load(c, argv[i + 1], err, errlen))
 				return -1;
-	while ((ch = getopt_long(argc, argv, "c:l:s:d:S:r:L:v:M:w:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:l:s:d:S:r:L:v:M:w:C:K:h", opts, NULL)) != -1) {
 		int rc = 0;
 		switch (ch) {
 		case 'c':
 			break;
 		case 'l':
+			c->listen_given = 1;
 			if (!*optarg)
 				rc = master_config_set_str(&c->listen_host, "");
 			else
@@ -95,6 +104,12 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 			break;
 		case 'w':
 			rc = master_config_set_str(&c->webui_dir, optarg);
+			break;
+		case 'C':
+			rc = master_config_set_str(&c->tls_cert, optarg);
+			break;
+		case 'K':
+			rc = master_config_set_str(&c->tls_key, optarg);
 			break;
 		case 'v':
 			if (log_level_parse(optarg, &c->log_level)) {
@@ -123,6 +138,25 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 	return master_config_finish(c, err, errlen);
 }
 
+/* The state directory, created or narrowed to mode 0700. 0 or -1 with err. */
+static int secure_state_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat sb;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a directory", dir);
+		return -1;
+	}
+	if ((sb.st_mode & 07777) != 0700 && chmod(dir, 0700) != 0) {
+		snprintf(err, errlen, "%s: chmod 0700: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct master_config cfg;
@@ -148,7 +182,8 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (app_open(&app, &cfg, 1, err, sizeof(err)))
+	if (secure_state_dir(cfg.state_dir, err, sizeof(err)) ||
+	    app_open(&app, &cfg, 1, err, sizeof(err)))
 		goto fail;
 	/* Tests and scripts read the port from this line. */
 	printf("det-master: listening on port %d\n", http_server_port(app.http));

@@ -35,7 +35,10 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 	c->http_threads = 16;
 	c->grace_seconds = 10;
 	c->slurm_poll_ms = 1000;
-	if (master_config_set_str(&c->listen_host, "0.0.0.0") ||
+	c->token_lifetime_s = 7 * 24 * 3600;
+	if (master_config_set_str(&c->tls_cert, "") || master_config_set_str(&c->tls_key, "") ||
+	    master_config_set_str(&c->tls_ca_file, "") ||
+	    master_config_set_str(&c->listen_host, "127.0.0.1") ||
 	    master_config_set_str(&c->socket_path, "/run/det-slurm/master.sock") ||
 	    master_config_set_str(&c->state_dir, "/var/lib/det-slurm") ||
 	    master_config_set_str(&c->db_path, "") || master_config_set_str(&c->rm, "local") ||
@@ -77,6 +80,7 @@ int master_config_set_listen(struct master_config *c, const char *hostport, char
 	free(c->listen_host);
 	c->listen_host = host;
 	c->listen_port = (int)port;
+	c->listen_given = 1;
 	return 0;
 }
 
@@ -253,6 +257,36 @@ static int apply_admins(struct master_config *c, json_t *list, const char *where
 	return 0;
 }
 
+/* tls: {cert: PATH, key: PATH, ca_file: PATH}, all absolute. */
+static int apply_tls(struct master_config *c, json_t *tls, const char *where, char *err,
+                     size_t errlen)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(tls)) {
+		snprintf(err, errlen, "%s: tls: expected a mapping with cert and key", where);
+		return -1;
+	}
+	json_object_foreach (tls, k, v) {
+		const char *s = json_string_value(v);
+		char **field = !strcmp(k, "cert")      ? &c->tls_cert
+		               : !strcmp(k, "key")     ? &c->tls_key
+		               : !strcmp(k, "ca_file") ? &c->tls_ca_file
+		                                       : NULL;
+		if (!field || !s || *s != '/') {
+			snprintf(err, errlen, "%s: tls.%s: unknown key or not an absolute path",
+			         where, k);
+			return -1;
+		}
+		if (master_config_set_str(field, s)) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, const char *path,
                  char *err, size_t errlen)
 {
@@ -292,6 +326,13 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 			if (get_int(v, 1, 1024, &x))
 				goto bad;
 			c->http_threads = (unsigned)x;
+		} else if (!strcmp(k, "token_lifetime_seconds")) {
+			if (get_int(v, 1, 10L * 365 * 24 * 3600, &x))
+				goto bad;
+			c->token_lifetime_s = x;
+		} else if (!strcmp(k, "tls")) {
+			if (apply_tls(c, v, where, err, errlen))
+				return -1;
 		} else if (!strcmp(k, "checkpoint_storage") && json_is_object(v)) {
 			json_decref(c->checkpoint_storage);
 			c->checkpoint_storage = json_incref(v);
@@ -382,6 +423,13 @@ int master_config_finish(struct master_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "resource manager %s: expected local or slurm", c->rm);
 		return -1;
 	}
+	if (!*c->tls_cert != !*c->tls_key) {
+		snprintf(err, errlen, "tls: both a certificate and a key are needed");
+		return -1;
+	}
+	/* Off loopback only with TLS, unless the admin says where to listen. */
+	if (!c->listen_given && *c->tls_cert && master_config_set_str(&c->listen_host, "0.0.0.0"))
+		return -1;
 	if (!*c->db_path) {
 		char *p;
 		if (asprintf(&p, "%s/master.db", c->state_dir) < 0)
@@ -414,6 +462,9 @@ void master_config_free(struct master_config *c)
 	free(c->slurm_launcher);
 	free(c->slurm_output);
 	free(c->slurm_work_dir);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->tls_ca_file);
 	json_decref(c->checkpoint_storage);
 	json_decref(c->admin_uids);
 	memset(c, 0, sizeof(*c));

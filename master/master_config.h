@@ -13,6 +13,7 @@
 struct master_config {
 	char *listen_host; /* "" = no TCP listener */
 	int listen_port;
+	int listen_given;  /* listen set by the file or a flag (else: loopback unless TLS) */
 	char *socket_path; /* "" = no Unix socket */
 	char *db_path;     /* default state_dir/master.db */
 	char *state_dir;
@@ -32,6 +33,10 @@ struct master_config {
 	char *slurm_work_dir;       /* working directory of master-submitted jobs */
 	int slurm_poll_ms;          /* how often the slurm RM asks slurmctld */
 	json_t *admin_uids;         /* Unix uids whose det users are admins (integers) */
+	long token_lifetime_s;      /* user tokens expire this long after login */
+	char *tls_cert;             /* PEM certificate (chain) for HTTPS; "" = plain HTTP */
+	char *tls_key;              /* PEM private key of tls_cert; "" = none */
+	char *tls_ca_file;          /* CA file the tasks verify the master with; "" = tls_cert */
 };
 
 /* Fill defaults. 0 or -1 (no memory). */

@@ -82,6 +82,7 @@ struct rm_local_config {
 	int grace_seconds;
 	const char *log_dir;        /* where task stdout/stderr go; NULL = inherit */
 	const struct log_sink *log; /* why a task could not start */
+	const char *ca_file; /* DET_MASTER_CERT_FILE for the tasks (HTTPS master); NULL = none */
 };
 
 /* The local resource manager. NULL with err. */

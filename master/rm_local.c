@@ -64,6 +64,7 @@ struct rm_local {
 	char *launcher;
 	char *log_dir;
 	const struct log_sink *log;
+	char *ca_file; /* the tasks' DET_MASTER_CERT_FILE; NULL = none */
 	int slots, used_slots;
 	int grace_ms;
 	int counter;
@@ -212,8 +213,8 @@ fail:
 
 /* The task's environment: the owner's basics (switching ids) or the master's own
  * (same user), never the master's DET_*, plus what det-launch needs. 0 or -1. */
-static int task_env(struct array *a, int index, struct task_exec *x, const char *shell,
-                    const char *user)
+static int task_env(const struct rm_local *l, struct array *a, int index, struct task_exec *x,
+                    const char *shell, const char *user)
 {
 	static const char *const keep[] = {"LANG", "LC_ALL", "TZ"};
 	size_t base = 0;
@@ -248,7 +249,8 @@ static int task_env(struct array *a, int index, struct task_exec *x, const char 
 	    add_env(x->env, &x->nenv, "DET_EXPERIMENT_ID=%lld", (long long)a->experiment_id) ||
 	    add_env(x->env, &x->nenv, "DET_ARRAY_TASK=%d", index) ||
 	    add_env(x->env, &x->nenv, "DET_ALLOCATION_TOKEN=%s", a->token) ||
-	    add_env(x->env, &x->nenv, "DET_SLOTS_PER_TRIAL=%d", a->slots_per_trial))
+	    add_env(x->env, &x->nenv, "DET_SLOTS_PER_TRIAL=%d", a->slots_per_trial) ||
+	    (l->ca_file && add_env(x->env, &x->nenv, "DET_MASTER_CERT_FILE=%s", l->ca_file)))
 		return -1;
 	return 0;
 }
@@ -353,7 +355,7 @@ static pid_t spawn_task(struct rm_local *l, struct array *a, int index, char *er
 		               errlen))
 			goto fail;
 	}
-	if (task_env(a, index, &x, shell, user)) {
+	if (task_env(l, a, index, &x, shell, user)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -631,6 +633,7 @@ static void rm_free(struct rm *rm)
 	}
 	free(l->launcher);
 	free(l->log_dir);
+	free(l->ca_file);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
 }
@@ -657,7 +660,9 @@ struct rm *rm_local_new(const struct rm_local_config *cfg, char *err, size_t err
 	pthread_mutex_init(&l->lock, NULL);
 	l->launcher = strdup(cfg->launcher);
 	l->log_dir = cfg->log_dir ? strdup(cfg->log_dir) : NULL;
-	if (!l->launcher || (cfg->log_dir && !l->log_dir))
+	l->ca_file = cfg->ca_file && *cfg->ca_file ? strdup(cfg->ca_file) : NULL;
+	if (!l->launcher || (cfg->log_dir && !l->log_dir) ||
+	    (cfg->ca_file && *cfg->ca_file && !l->ca_file))
 		goto oom;
 	l->log = cfg->log;
 	l->slots = cfg->slots > 0 ? cfg->slots : detect_slots();

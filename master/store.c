@@ -11,19 +11,26 @@
  * fails, the batch is rolled back and every write is retried in a
  * transaction of its own, so one bad write never spoils its neighbours.
  * A second thread checkpoints the WAL on its own connection (see STORE_CKPT_MS).
+ * The database and its -wal/-shm files are kept mode 0600 (they hold password
+ * and token hashes), also when an older det-master left them wider.
  */
 #include "store.h"
 #include "store_internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "master/store_schema.h"
+#include "sha256.h"
 
 #define STORE_MAX_BATCH 512
 /* Checkpoints (copying the WAL back into the database, with a sync) run in a
@@ -82,10 +89,30 @@ sqlite3 *store_connect(const char *path, int readonly, char *err, size_t errlen)
 	return db;
 }
 
+/* det_token_hash(TEXT): SHA-256 hex of a token, for migration 3 (stored
+ * tokens become hashes). Same function as auth_token_hash. */
+static void sql_token_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char hex[SHA256_HEX_BYTES];
+	const unsigned char *t = argc == 1 ? sqlite3_value_text(argv[0]) : NULL;
+	if (!t) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	sha256_buffer_hex(t, (size_t)sqlite3_value_bytes(argv[0]), hex);
+	sqlite3_result_text(ctx, hex, -1, SQLITE_TRANSIENT);
+}
+
 static int migrate(sqlite3 *db, int *version, char *err, size_t errlen)
 {
 	sqlite3_stmt *q = NULL;
 	int have = 0, n = 0;
+
+	if (sqlite3_create_function(db, "det_token_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+	                            NULL, sql_token_hash, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "det_token_hash: %s", sqlite3_errmsg(db));
+		return -1;
+	}
 
 	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK ||
 	    sqlite3_step(q) != SQLITE_ROW) {
@@ -310,6 +337,36 @@ int store_write(struct store *st, struct store_op *ops, size_t n, char *err, siz
 	return job.rv;
 }
 
+/* Make path (created empty when missing) and its -wal/-shm files mode 0600.
+ * SQLite gives the -wal/-shm files it creates the database file's mode. */
+static int secure_files(const char *path, char *err, size_t errlen)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char p[4096];
+	int rv = -1, fd = -1;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || fchmod(fd, 0600) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	for (size_t i = 1; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		if (snprintf(p, sizeof(p), "%s%s", path, suffix[i]) >= (int)sizeof(p)) {
+			snprintf(err, errlen, "%s: path too long", path);
+			goto fail;
+		}
+		if (chmod(p, 0600) != 0 && errno != ENOENT) {
+			snprintf(err, errlen, "%s: %s", p, strerror(errno));
+			goto fail;
+		}
+	}
+	rv = 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return rv;
+}
+
 struct store *store_open(const char *path, char *err, size_t errlen)
 {
 	struct store *st = calloc(1, sizeof(*st));
@@ -323,7 +380,11 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	pthread_cond_init(&st->done_cond, NULL);
 	pthread_mutex_init(&st->readers_lock, NULL);
 	st->path = strdup(path);
-	if (!st->path)
+	if (!st->path) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (secure_files(path, err, errlen))
 		goto fail;
 	st->wdb = store_connect(path, 0, err, errlen);
 	if (!st->wdb || migrate(st->wdb, &st->version, err, errlen))

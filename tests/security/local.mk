@@ -5,6 +5,8 @@
 SECURITY_TESTS =
 SECURITY_TESTS += tests/security/identity-uid.sh
 SECURITY_TESTS += tests/security/exec-as-owner.sh
+SECURITY_TESTS += tests/security/tokens.sh
+SECURITY_TESTS += tests/security/tls.sh
 EXTRA_DIST += tests/security/security-lib.sh
 TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS)

@@ -37,6 +37,20 @@ static void test_tokens_are_random_hex(void **state)
 	assert_int_equal(auth_new_token(a, 10, err, sizeof(err)), -1);
 }
 
+/* The stored form of a token is its SHA-256 hex: fixed, not the token, not reversible. */
+static void test_token_hash(void **state)
+{
+	char tok[AUTH_TOKEN_CHARS + 1], h[AUTH_TOKEN_CHARS + 1], h2[AUTH_TOKEN_CHARS + 1], err[128];
+	auth_token_hash("abc", h);
+	assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_int_equal(auth_new_token(tok, sizeof(tok), err, sizeof(err)), 0);
+	auth_token_hash(tok, h);
+	auth_token_hash(tok, h2);
+	assert_int_equal(strlen(h), AUTH_TOKEN_CHARS);
+	assert_string_equal(h, h2);
+	assert_string_not_equal(h, tok);
+}
+
 static void test_passwords(void **state)
 {
 	char p[21];
@@ -49,6 +63,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hash_and_check),
 	    cmocka_unit_test(test_tokens_are_random_hex),
+	    cmocka_unit_test(test_token_hash),
 	    cmocka_unit_test(test_passwords),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

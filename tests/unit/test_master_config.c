@@ -44,6 +44,8 @@ static void test_shipped_example_loads(void **state)
 	assert_int_equal(master_config_finish(&c, err, sizeof(err)), 0);
 	assert_string_equal(c.rm, "local");
 	assert_int_equal(c.listen_port, 8080);
+	assert_string_equal(c.listen_host, "127.0.0.1");
+	assert_int_equal(c.token_lifetime_s, 7 * 24 * 3600);
 	assert_int_equal(c.grace_seconds, 10);
 	assert_string_equal(c.db_path, "/var/lib/det-slurm/master.db");
 	master_config_free(&c);
@@ -66,6 +68,45 @@ static void test_values_and_overrides(void **state)
 	assert_string_equal(c.launcher, "/bin/l");
 	assert_string_equal(c.db_path, "/x/master.db");
 	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+	master_config_free(&c);
+}
+
+/* Loopback unless TLS is configured; an explicit listen wins; tls needs both files. */
+static void test_tls_and_token_lifetime(void **state)
+{
+	struct master_config c;
+	char err[512] = "";
+	master_config_defaults(&c, err, sizeof(err));
+	assert_int_equal(load(&c,
+	                      "tls: {cert: /etc/c.pem, key: /etc/k.pem}\n"
+	                      "token_lifetime_seconds: 60\n",
+	                      err, sizeof(err)),
+	                 0);
+	assert_int_equal(master_config_finish(&c, err, sizeof(err)), 0);
+	assert_string_equal(c.listen_host, "0.0.0.0");
+	assert_string_equal(c.tls_cert, "/etc/c.pem");
+	assert_string_equal(c.tls_key, "/etc/k.pem");
+	assert_int_equal(c.token_lifetime_s, 60);
+	master_config_free(&c);
+
+	master_config_defaults(&c, err, sizeof(err));
+	assert_int_equal(
+	    load(&c, "listen: 127.0.0.1:9\ntls: {cert: /c, key: /k}\n", err, sizeof(err)), 0);
+	assert_int_equal(master_config_finish(&c, err, sizeof(err)), 0);
+	assert_string_equal(c.listen_host, "127.0.0.1");
+	master_config_free(&c);
+
+	master_config_defaults(&c, err, sizeof(err));
+	assert_int_equal(load(&c, "tls: {cert: /c}\n", err, sizeof(err)), 0);
+	assert_int_equal(master_config_finish(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "tls"));
+	master_config_free(&c);
+
+	master_config_defaults(&c, err, sizeof(err));
+	assert_int_equal(load(&c, "tls: {cert: relative.pem, key: /k}\n", err, sizeof(err)), -1);
+	master_config_free(&c);
+	master_config_defaults(&c, err, sizeof(err));
+	assert_int_equal(load(&c, "token_lifetime_seconds: 0\n", err, sizeof(err)), -1);
 	master_config_free(&c);
 }
 
@@ -142,6 +183,7 @@ int main(void)
 	    cmocka_unit_test(test_shipped_example_loads),
 	    cmocka_unit_test(test_values_and_overrides),
 	    cmocka_unit_test(test_errors_name_the_line),
+	    cmocka_unit_test(test_tls_and_token_lifetime),
 	    cmocka_unit_test(test_slurm_section),
 	    cmocka_unit_test(test_admins_resolve_to_uids),
 	};

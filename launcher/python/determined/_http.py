@@ -1,11 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""A small JSON client for det-master over TCP ("http://host:port") or a Unix
-socket ("unix:/path"). Calls are retried while the master cannot be reached
-(it may be restarting), so that no report is lost."""
+"""A small JSON client for det-master over TCP ("http://host:port",
+"https://host:port") or a Unix socket ("unix:/path"). Calls are retried while
+the master cannot be reached (it may be restarting), so that no report is
+lost. An https:// master's certificate is verified (host name included)
+against the CA file named by DET_MASTER_CERT_FILE, else the system store; a
+certificate that does not verify is an error at once, never retried."""
 
 import http.client
 import json
+import os
 import socket
+import ssl
 import time
 import urllib.parse
 
@@ -42,14 +47,22 @@ class Session:
             self._host = None
         else:
             u = urllib.parse.urlsplit(master if "://" in master else "http://" + master)
-            if u.scheme != "http" or not u.hostname:
-                raise ValueError(f"DET_MASTER={master!r}: expected http://host:port or unix:/path")
+            if u.scheme not in ("http", "https") or not u.hostname:
+                raise ValueError(
+                    f"DET_MASTER={master!r}: expected http://host:port, https://host:port"
+                    " or unix:/path")
             self._unix = None
             self._host = (u.hostname, u.port or 8080)
+            self._tls = None
+            if u.scheme == "https":
+                self._tls = _tls_context(os.environ.get("DET_MASTER_CERT_FILE") or None)
 
     def _conn(self):
         if self._unix:
             return _UnixConnection(self._unix, self.timeout)
+        if self._tls:
+            return http.client.HTTPSConnection(self._host[0], self._host[1],
+                                               timeout=self.timeout, context=self._tls)
         return http.client.HTTPConnection(self._host[0], self._host[1], timeout=self.timeout)
 
     def request(self, method, path, body=None, retry_seconds=RETRY_SECONDS):
@@ -66,6 +79,9 @@ class Session:
                 resp = conn.getresponse()
                 raw = resp.read()
                 status = resp.status
+            except ssl.SSLCertVerificationError as e:
+                raise MasterError(0, f"{method} {path}: the master's TLS certificate is not"
+                                  f" trusted (name its CA with DET_MASTER_CERT_FILE): {e}")
             except (OSError, http.client.HTTPException):
                 if time.monotonic() >= give_up:
                     raise
@@ -84,6 +100,14 @@ class Session:
 
     def get(self, path, retry_seconds=RETRY_SECONDS):
         return self.request("GET", path, retry_seconds=retry_seconds)
+
+
+def _tls_context(ca_file):
+    """Verifying TLS context: the CA file when given, else the system store."""
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as e:
+        raise ValueError(f"DET_MASTER_CERT_FILE={ca_file!r}: {e}") from e
 
 
 def _answer(status, raw, method, path):
