@@ -4,6 +4,13 @@
  * Unix socket) share one handler table; each request owns a struct req_state
  * that accumulates its body up to the route's limit.
  *
+ * Limits before work: MHD calls on_access first with the headers only; the
+ * request is admitted there (route and credentials, ops.admit) and a refusal
+ * is queued before a byte of the body is accepted, which makes MHD discard
+ * the body and close the connection. Idle connections time out after
+ * idle_timeout_s, except the ones suspended on purpose below (parked and
+ * held), whose timeout is lifted while they wait and restored when answered.
+ *
  * Non-obvious decision: long polls are MHD-suspended connections on a parked
  * list; a waker thread resumes them all every PARK_TICK_MS (or at once on
  * http_server_wake) and the handler simply runs again and decides whether it
@@ -30,6 +37,10 @@
 #include <unistd.h>
 
 #define PARK_TICK_MS 200
+#define DEFAULT_MAX_CONNECTIONS 4096U
+#define DEFAULT_MAX_CONNECTIONS_PER_IP 256U
+#define DEFAULT_IDLE_TIMEOUT_S 30U
+#define DEFAULT_REQUEST_TIMEOUT_S 300U
 
 struct req_state {
 	struct http_server *srv;
@@ -38,10 +49,13 @@ struct req_state {
 	int too_large;
 	int local;
 	uid_t uid;
+	char peer[INET6_ADDRSTRLEN]; /* client address as text */
 	uint64_t first_ms;
 	uint64_t start_ms;
 	struct http_slot slot;
-	int held; /* the current dispatch held the connection */
+	struct http_slot auth; /* kept by ops.admit */
+	int held;              /* the current dispatch held the connection */
+	int waiting;           /* idle timeout lifted (parked or held) */
 };
 
 struct http_hold {
@@ -71,6 +85,8 @@ struct http_server {
 	int wake;
 	int stopping;
 	int nheld; /* connections held and not yet released */
+	unsigned idle_timeout_s;
+	unsigned request_timeout_s;
 	pthread_t waker;
 	int waker_started;
 };
@@ -135,6 +151,24 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const
 	return send_reply(conn, &rep);
 }
 
+/* A connection suspended on purpose must not time out while it waits; the
+ * idle timeout comes back when it is answered (MHD restarts its clock). */
+static void lift_timeout(struct req_state *st, struct MHD_Connection *conn)
+{
+	if (st->waiting)
+		return;
+	st->waiting = 1;
+	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 0U);
+}
+
+static void restore_timeout(struct req_state *st, struct MHD_Connection *conn)
+{
+	if (!st->waiting)
+		return;
+	st->waiting = 0;
+	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, st->srv->idle_timeout_s);
+}
+
 static void park(struct http_server *s, struct MHD_Connection *conn)
 {
 	struct parked *p = malloc(sizeof(*p));
@@ -187,6 +221,7 @@ struct http_hold *http_request_hold(const struct http_request *req)
 	h->srv = s;
 	h->conn = req->conn;
 	st->held = 1;
+	lift_timeout(st, h->conn);
 	/* Suspended before the work starts, so a release can never come first. */
 	MHD_suspend_connection(h->conn);
 	return h;
@@ -215,9 +250,11 @@ static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
 	    .body_len = st->len,
 	    .peer_local = st->local,
 	    .peer_uid = st->uid,
+	    .peer_addr = st->peer,
 	    .first_call_ms = st->first_ms,
 	    .conn = conn,
 	    .slot = &st->slot,
+	    .auth = &st->auth,
 	};
 	struct http_reply rep = {.status = 200};
 	enum MHD_Result ret;
@@ -233,9 +270,11 @@ static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
 	}
 	if (rep.again && !req.shutting_down) {
 		free(rep.body);
+		lift_timeout(st, conn);
 		park(s, conn);
 		return MHD_YES;
 	}
+	restore_timeout(st, conn);
 	if (rep.again) {
 		free(rep.body);
 		return send_error(conn, 503, "unavailable", "master is shutting down");
@@ -247,6 +286,71 @@ static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
 	return ret;
 }
 
+static void peer_text(struct MHD_Connection *conn, int local, char *out, size_t outlen)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, outlen, "%s", local ? "local" : "unknown");
+	if (local || !sa)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+		          (socklen_t)outlen);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+		          (socklen_t)outlen);
+}
+
+/* The first call, headers only: framing, admission, then the size the
+ * request announces. Any refusal is queued now, before the body is read. */
+static enum MHD_Result on_headers(struct http_server *s, struct req_state *st,
+                                  struct MHD_Connection *conn, const char *url, const char *method)
+{
+	const char *cl =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+
+	if (cl && te)
+		return send_error(conn, 400, "invalid_argument",
+		                  "Content-Length and Transfer-Encoding together: send one");
+	st->limit = s->ops.body_limit(s->ops.ctx, method, url);
+	if (s->ops.admit) {
+		struct http_request req = {
+		    .method = method,
+		    .path = url,
+		    .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		                                                 MHD_HTTP_HEADER_AUTHORIZATION),
+		    .peer_local = st->local,
+		    .peer_uid = st->uid,
+		    .peer_addr = st->peer,
+		    .first_call_ms = st->first_ms,
+		    .conn = conn,
+		    .slot = &st->slot,
+		    .auth = &st->auth,
+		};
+		struct http_reply rep = {.status = 200};
+		if (s->ops.admit(s->ops.ctx, &req, &rep)) {
+			enum MHD_Result ret = send_reply(conn, &rep);
+			if (s->ops.observe)
+				s->ops.observe(s->ops.ctx, &req, rep.status,
+				               (double)(http_now_ms() - st->start_ms) / 1000.0);
+			return ret;
+		}
+		free(rep.body);
+	}
+	if (cl) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(cl, &end, 10);
+		if (errno || *end || n > st->limit)
+			return send_error(conn, 413, "too_large", "request body too large");
+	}
+	return MHD_YES;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -256,7 +360,6 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	struct req_state *st = *con_cls;
 
 	if (!st) {
-		const char *cl;
 		st = calloc(1, sizeof(*st));
 		if (!st)
 			return MHD_NO;
@@ -264,24 +367,17 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		st->srv = s;
 		st->local = l->local;
 		st->first_ms = st->start_ms = http_now_ms();
+		peer_text(conn, l->local, st->peer, sizeof(st->peer));
 		if (l->local && peer_uid(conn, &st->uid) != 0)
 			return send_error(conn, 401, "unauthenticated",
 			                  "cannot read peer credentials");
-		st->limit = s->ops.body_limit(s->ops.ctx, method, url);
-		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl) {
-			char *end;
-			errno = 0;
-			unsigned long long n = strtoull(cl, &end, 10);
-			if (errno || *end || n > st->limit)
-				return send_error(conn, 413, "too_large", "request body too large");
-		}
-		return MHD_YES;
+		return on_headers(s, st, conn, url, method);
 	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
+		if (http_now_ms() - st->start_ms > (uint64_t)s->request_timeout_s * 1000)
+			return MHD_NO; /* a body trickling in for too long: close */
 		if (st->too_large || st->len + n > st->limit) {
 			st->too_large = 1; /* keep draining, buffer nothing more */
 			free(st->body);
@@ -332,6 +428,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	pthread_mutex_unlock(&s->lock);
 	if (st->slot.ptr && st->slot.free_fn)
 		st->slot.free_fn(st->slot.ptr);
+	if (st->auth.ptr && st->auth.free_fn)
+		st->auth.free_fn(st->auth.ptr);
 	free(st->body);
 	free(st);
 	*con_cls = NULL;
@@ -418,18 +516,23 @@ static struct MHD_Daemon *start_daemon(struct listener *l, const struct http_ser
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	unsigned threads = cfg->threads ? cfg->threads : 8;
+	unsigned conns = cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS;
+	unsigned per_ip = cfg->max_connections_per_ip ? cfg->max_connections_per_ip
+	                                              : DEFAULT_MAX_CONNECTIONS_PER_IP;
+	unsigned timeout = l->srv->idle_timeout_s;
 
+	/* The Unix socket has no client address: local users are not limited per IP. */
 	if (fd >= 0)
 		return MHD_start_daemon(flags, 0, NULL, NULL, on_access, l,
 		                        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
 		                        threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
-		                        MHD_OPTION_CONNECTION_TIMEOUT, 120U,
-		                        MHD_OPTION_CONNECTION_LIMIT, 4096U, MHD_OPTION_END);
+		                        MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+		                        MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_END);
 	return MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_access, l,
 	                        MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
 	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
-	                        MHD_OPTION_CONNECTION_TIMEOUT, 120U, MHD_OPTION_CONNECTION_LIMIT,
-	                        4096U, MHD_OPTION_END);
+	                        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT,
+	                        conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_END);
 }
 
 struct http_server *http_server_start(const struct http_server_config *cfg,
@@ -444,6 +547,9 @@ struct http_server *http_server_start(const struct http_server_config *cfg,
 	s->ops = *ops;
 	s->tcp.srv = s->unix_l.srv = s;
 	s->unix_l.local = 1;
+	s->idle_timeout_s = cfg->idle_timeout_s ? cfg->idle_timeout_s : DEFAULT_IDLE_TIMEOUT_S;
+	s->request_timeout_s =
+	    cfg->request_timeout_s ? cfg->request_timeout_s : DEFAULT_REQUEST_TIMEOUT_S;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	if (cfg->listen_host && *cfg->listen_host) {

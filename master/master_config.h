@@ -10,6 +10,23 @@
 
 #include "log.h"
 
+/* Limits on what clients may cost the master (the "limits" section, doc/limits.md);
+ * 0 means unlimited for the rates and quotas. */
+struct master_limits {
+	unsigned max_connections;         /* per listener */
+	unsigned max_connections_per_ip;  /* TCP connections per client address */
+	unsigned idle_timeout_seconds;    /* idle connection closed while reading */
+	unsigned request_timeout_seconds; /* most time to receive one request */
+	unsigned login_attempts_per_minute_per_address;
+	unsigned login_attempts_per_minute_per_user;
+	unsigned login_max_concurrent;     /* password hashes computed at once */
+	unsigned user_requests_per_second; /* per user credential */
+	unsigned user_request_burst;       /* requests above the rate allowed at once */
+	unsigned max_active_experiments;   /* per user: experiments not yet ended */
+	unsigned max_active_trials;        /* per user: running trials (new experiments wait) */
+	int exempt_admins;                 /* admins are not rate limited nor quota'd */
+};
+
 struct master_config {
 	char *listen_host; /* "" = no TCP listener */
 	int listen_port;
@@ -31,6 +48,7 @@ struct master_config {
 	char *slurm_output;         /* task output file pattern; "" = /dev/null */
 	char *slurm_work_dir;       /* working directory of master-submitted jobs */
 	int slurm_poll_ms;          /* how often the slurm RM asks slurmctld */
+	struct master_limits limits;
 };
 
 /* Fill defaults. 0 or -1 (no memory). */
