@@ -3,6 +3,12 @@
 # as a test against a real det-master, with real second Unix users. They need
 # root and skip themselves otherwise.
 SECURITY_TESTS =
+SECURITY_TESTS += tests/security/dos-unauth-bodies.sh
+SECURITY_TESTS += tests/security/dos-half-open.sh
+SECURITY_TESTS += tests/security/login-throttle.sh
+SECURITY_TESTS += tests/security/user-quotas.sh
+SECURITY_TESTS += tests/security/body-limits.sh
 EXTRA_DIST += tests/security/security-lib.sh
+EXTRA_DIST += tests/security/attack.py
 TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS)

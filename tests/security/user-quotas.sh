@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Per-user quotas (issue 10): with limits.max_active_trials,
+# limits.max_active_experiments and limits.user_requests_per_second set, a
+# user over a limit gets 429 with a message naming it, while another det user
+# is not affected. Admins are made subject to the limits here
+# (exempt_admins: false) so that the trial runs as root under any policy.
+set -u
+. "$(dirname "$0")/../integration/master-lib.sh"
+. "$srcdir/tests/security/security-lib.sh"
+
+cat >"$work/master.yaml" <<'YAML'
+limits:
+  exempt_admins: false
+  max_active_experiments: 2
+  max_active_trials: 1
+  user_requests_per_second: 20
+  user_request_burst: 40
+YAML
+start_master --config "$work/master.yaml"
+check "master starts with quotas" test -n "$port"
+pw=$(cat "$work/state/admin-password")
+http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
+admin=$(body .token)
+eq "admin creates bob" 200 "$(http POST /users '{"username":"bob","password":"bob-secret"}' "$admin")"
+http POST /auth/login '{"username":"bob","password":"bob-secret"}' >/dev/null
+bob=$(body .token)
+
+exp_body() { # NAME ACTIVATE [ENV]
+	printf 'name: %s\nentrypoint: python3 train.py\nsearcher: {name: single, metric: val_loss, max_length: {batches: 1000}}\n%s\n' \
+		"$1" "${3:-}" >"$work/q.yaml"
+	jq -cn --rawfile c "$work/q.yaml" --argjson a "$2" '{config: $c, activate: $a}'
+}
+create() { # TOKEN NAME ACTIVATE [ENV]: status code, body in $work/body
+	local code i
+	for i in $(seq 50); do # only the request rate may refuse: retry that
+		code=$(http POST /experiments "$(exp_body "$2" "$3" "${4:-}")" "$1")
+		[ "$code" = 429 ] && body .error.message | grep -q user_requests_per_second || break
+		sleep 0.2
+	done
+	echo "$code"
+}
+
+eq "admin starts a long experiment" 200 \
+	"$(create "$admin" long true 'environment: {environment_variables: [FAKE_STEPS=1000, FAKE_SLEEP=0.2]}')"
+e1=$(body .id)
+running=
+for _ in $(seq 600); do
+	sock GET "/experiments/$e1/trials" >/dev/null
+	[ "$(body '.trials[0].state')" = ACTIVE ] && running=1 && break
+	sleep 0.1
+done
+check "its trial runs" test -n "$running"
+eq "a new experiment over max_active_trials → 429" 429 "$(create "$admin" second false)"
+check "the 429 names limits.max_active_trials" grep -q 'limits.max_active_trials' "$work/body"
+eq "another user is not affected" 200 "$(create "$bob" b1 false)"
+eq "bob's second experiment" 200 "$(create "$bob" b2 false)"
+eq "bob's third (over max_active_experiments) → 429" 429 "$(create "$bob" b3 false)"
+check "the 429 names limits.max_active_experiments" grep -q 'limits.max_active_experiments' "$work/body"
+
+# Request rate: 100 requests in a row on one connection.
+urls=()
+for _ in $(seq 100); do urls+=(-o /dev/null "$base/me"); done
+codes=$(curl -s -H "Authorization: Bearer $bob" -w '%{http_code}\n' "${urls[@]}" | sort | uniq -c | tr '\n' ' ')
+echo "# 100 requests in a row: $codes"
+check "over user_requests_per_second → 429" grep -q ' 429' <<<"$codes"
+check "the burst is served" grep -q ' 200' <<<"$codes"
+curl -s -D "$work/headers" -o "$work/body" -H "Authorization: Bearer $bob" "$base/me" >/dev/null
+code=$(sed -n '1s/^HTTP[^ ]* \([0-9]*\).*/\1/p' "$work/headers")
+if [ "$code" = 429 ]; then
+	check "the rate 429 carries Retry-After" grep -qi '^retry-after: [1-9]' "$work/headers"
+	check "the rate 429 names limits.user_requests_per_second" grep -q user_requests_per_second "$work/body"
+fi
+sleep 3
+eq "after a pause bob is served again" 200 "$(http GET /me '' "$bob")"
+
+# Ending the running trial frees the quota.
+code=
+for _ in $(seq 50); do
+	code=$(http POST "/experiments/$e1/kill" '' "$admin")
+	[ "$code" != 429 ] && break
+	sleep 0.2
+done
+eq "admin kills the long experiment" 200 "$code"
+ended=1
+for _ in $(seq 600); do
+	sock GET "/experiments/$e1" >/dev/null
+	case $(body .experiment.state) in COMPLETED | CANCELED | ERROR) ended=0 && break ;; esac
+	sleep 0.1
+done
+ok $ended "it ends"
+eq "then admin may create again" 200 "$(create "$admin" again false)"
+
+echo "1..$tap_n"
+[ "$tap_failed" = 0 ]
