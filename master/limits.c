@@ -6,8 +6,9 @@
  *
  * Main data structure: per kind, a fixed table of LIMITS_KEYS buckets found
  * by key. Non-obvious decision: the table never grows, so a client that sends
- * endless new keys (user names) cannot take memory; a new key replaces a full
- * bucket (which forgets nothing) or else the one unused the longest.
+ * endless new keys (user names) cannot take memory; a new key replaces the
+ * bucket with the most tokens left (a full one forgets nothing), so a flood of
+ * new keys cannot free a key that is being throttled.
  */
 #include "limits.h"
 
@@ -90,8 +91,8 @@ static struct bucket *bucket_of(struct bucket *t, const struct limits_rate *r, c
 		if (victim && !victim->used)
 			continue;
 		refill(b, r, now_ms);
-		int full = b->tokens >= r->burst, vfull = victim && victim->tokens >= r->burst;
-		if (!victim || (full && !vfull) || (full == vfull && b->last_ms < victim->last_ms))
+		if (!victim || b->tokens > victim->tokens ||
+		    (b->tokens == victim->tokens && b->last_ms < victim->last_ms))
 			victim = b;
 	}
 	memset(victim, 0, sizeof(*victim));
@@ -118,7 +119,9 @@ unsigned limits_take(struct limits *l, enum limits_kind kind, const char *key, u
 		b->tokens -= 1.0;
 	} else {
 		double s = (1.0 - b->tokens) / r->per_second;
-		wait_s = (unsigned)s + 1;
+		wait_s = (unsigned)s;
+		if ((double)wait_s < s || !wait_s)
+			wait_s++; /* whole seconds, rounded up */
 	}
 	pthread_mutex_unlock(&l->lock);
 	return wait_s;
