@@ -25,7 +25,7 @@
 #include "auth.h"
 #include "exp.h"
 #include "fsm.h"
-#include "limits.h"
+#include "rate_limits.h"
 #include "static.h"
 
 void api_error(struct http_reply *rep, int status, const char *fmt, ...)

@@ -14,7 +14,7 @@
 #include "api.h"
 #include "app.h"
 #include "exp.h"
-#include "limits.h"
+#include "rate_limits.h"
 #include "tboard.h"
 
 static void set_master_url(struct app *a)

@@ -14,7 +14,7 @@ master_libdetmaster_la_SOURCES = \
 	master/exp_trial.c master/exp_trial.h \
 	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c \
 	master/api_alloc.c master/api_rm.c \
-	master/limits.c master/limits.h
+	master/rate_limits.c master/rate_limits.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
 master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
 master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \
@@ -97,7 +97,7 @@ MASTER_FUZZ_SRCS = master/master_config.c master/http_server.c master/store.c \
 	master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c master/exp.c master/exp_trial.c \
 	master/api.c master/api_exp.c master/api_trial.c \
 	master/ckpt_gc.c master/api_alloc.c master/api_rm.c tests/fuzz/fuzz_master_api.c \
-	master/limits.c
+	master/rate_limits.c
 fuzz-master-api: master/store_schema.h common/libdetcommon.la
 	@if ! $(CC) --version | grep -q clang; then \
 		echo "make fuzz-master-api needs CC=clang (libFuzzer)"; exit 1; fi

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "master/limits.h"
+#include "master/rate_limits.h"
 
 static struct limits *make(double per_second, double burst, unsigned hashing)
 {

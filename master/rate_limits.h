@@ -3,8 +3,8 @@
  * The API's rate limits: token buckets keyed by a client address or a user
  * name, and a gate on concurrent password hashing. Thread-safe.
  */
-#ifndef DET_MASTER_LIMITS_H
-#define DET_MASTER_LIMITS_H
+#ifndef DET_MASTER_RATE_LIMITS_H
+#define DET_MASTER_RATE_LIMITS_H
 
 #include <stdint.h>
 

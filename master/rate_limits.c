@@ -10,7 +10,7 @@
  * bucket with the most tokens left (a full one forgets nothing), so a flood of
  * new keys cannot free a key that is being throttled.
  */
-#include "limits.h"
+#include "rate_limits.h"
 
 #include <pthread.h>
 #include <stdlib.h>
