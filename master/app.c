@@ -93,6 +93,7 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 		    .max_connections = cfg->limits.max_connections,
 		    .max_connections_per_ip = cfg->limits.max_connections_per_ip,
 		    .idle_timeout_s = cfg->limits.idle_timeout_seconds,
+		    .header_timeout_s = cfg->limits.header_timeout_seconds,
 		    .request_timeout_s = cfg->limits.request_timeout_seconds};
 		a->http = http_server_start(&hc, &ops, err, errlen);
 		if (!a->http) {

@@ -10,6 +10,11 @@
  * the body and close the connection. Idle connections time out after
  * idle_timeout_s, except the ones suspended on purpose below (parked and
  * held), whose timeout is lifted while they wait and restored when answered.
+ * A client that keeps a connection busy with a byte now and then (slowloris)
+ * meets deadlines instead: every connection is listed (struct conn_rec) with
+ * the phase it is in, and the waker shuts down the socket of one whose
+ * request head took longer than header_timeout_s or whose body took longer
+ * than request_timeout_s; MHD then closes it. Answering has no deadline.
  *
  * Non-obvious decision: long polls are MHD-suspended connections on a parked
  * list; a waker thread resumes them all every PARK_TICK_MS (or at once on
@@ -40,7 +45,20 @@
 #define DEFAULT_MAX_CONNECTIONS 4096U
 #define DEFAULT_MAX_CONNECTIONS_PER_IP 256U
 #define DEFAULT_IDLE_TIMEOUT_S 30U
+#define DEFAULT_HEADER_TIMEOUT_S 30U
 #define DEFAULT_REQUEST_TIMEOUT_S 300U
+
+/* Where a connection is in its current request, for the deadlines. */
+enum conn_phase { PHASE_HEAD, PHASE_BODY, PHASE_ANSWER };
+
+/* One open connection (MHD's socket context); in http_server.conns. */
+struct conn_rec {
+	int fd;
+	enum conn_phase phase;
+	uint64_t since_ms; /* when the phase began */
+	int cut;           /* shut down for a missed deadline */
+	struct conn_rec *prev, *next;
+};
 
 struct req_state {
 	struct http_server *srv;
@@ -86,7 +104,9 @@ struct http_server {
 	int stopping;
 	int nheld; /* connections held and not yet released */
 	unsigned idle_timeout_s;
+	unsigned header_timeout_s;
 	unsigned request_timeout_s;
+	struct conn_rec *conns; /* open connections, under lock */
 	pthread_t waker;
 	int waker_started;
 };
@@ -149,6 +169,76 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const
 		return MHD_NO;
 	rep.len = (size_t)n;
 	return send_reply(conn, &rep);
+}
+
+/* Record that conn entered phase now (the deadline clock restarts). */
+static void set_phase(struct http_server *s, struct MHD_Connection *conn, enum conn_phase phase)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_rec *c = ci ? ci->socket_context : NULL;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&s->lock);
+	c->phase = phase;
+	c->since_ms = http_now_ms();
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Shut down connections past their phase's deadline (lock held). */
+static void cut_late_locked(struct http_server *s)
+{
+	uint64_t now = http_now_ms();
+	for (struct conn_rec *c = s->conns; c; c = c->next) {
+		uint64_t limit_s = c->phase == PHASE_HEAD   ? s->header_timeout_s
+		                   : c->phase == PHASE_BODY ? s->request_timeout_s
+		                                            : 0;
+		if (c->cut || !limit_s || now - c->since_ms <= limit_s * 1000)
+			continue;
+		/* The fd stays open until MHD's close, which first unlists it. */
+		shutdown(c->fd, SHUT_RDWR);
+		c->cut = 1;
+	}
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+	struct listener *l = cls;
+	struct http_server *s = l->srv;
+	struct conn_rec *c = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		c = ci ? calloc(1, sizeof(*c)) : NULL;
+		if (!c)
+			return; /* not listed: only the idle timeout applies */
+		c->fd = ci->connect_fd;
+		c->phase = PHASE_HEAD;
+		c->since_ms = http_now_ms();
+		pthread_mutex_lock(&s->lock);
+		c->next = s->conns;
+		if (s->conns)
+			s->conns->prev = c;
+		s->conns = c;
+		pthread_mutex_unlock(&s->lock);
+		*socket_context = c;
+		return;
+	}
+	if (!c)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&s->lock);
+	free(c);
+	*socket_context = NULL;
 }
 
 /* A connection suspended on purpose must not time out while it waits; the
@@ -333,6 +423,7 @@ static enum MHD_Result on_headers(struct http_server *s, struct req_state *st,
 		};
 		struct http_reply rep = {.status = 200};
 		if (s->ops.admit(s->ops.ctx, &req, &rep)) {
+			set_phase(s, conn, PHASE_ANSWER);
 			enum MHD_Result ret = send_reply(conn, &rep);
 			if (s->ops.observe)
 				s->ops.observe(s->ops.ctx, &req, rep.status,
@@ -368,6 +459,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		st->local = l->local;
 		st->first_ms = st->start_ms = http_now_ms();
 		peer_text(conn, l->local, st->peer, sizeof(st->peer));
+		set_phase(s, conn, PHASE_BODY);
 		if (l->local && peer_uid(conn, &st->uid) != 0)
 			return send_error(conn, 401, "unauthenticated",
 			                  "cannot read peer credentials");
@@ -376,8 +468,6 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		if (http_now_ms() - st->start_ms > (uint64_t)s->request_timeout_s * 1000)
-			return MHD_NO; /* a body trickling in for too long: close */
 		if (st->too_large || st->len + n > st->limit) {
 			st->too_large = 1; /* keep draining, buffer nothing more */
 			free(st->body);
@@ -400,6 +490,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		st->body[st->len] = '\0';
 		return MHD_YES;
 	}
+	set_phase(s, conn, PHASE_ANSWER);
 	if (st->too_large)
 		return send_error(conn, 413, "too_large", "request body too large");
 	return dispatch(s, st, conn, url, method);
@@ -415,6 +506,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!st)
 		return;
 	s = st->srv;
+	set_phase(s, conn, PHASE_HEAD); /* a kept-alive connection awaits its next request */
 	/* A parked connection that the client dropped must leave the list. */
 	pthread_mutex_lock(&s->lock);
 	for (pp = &s->parked; *pp; pp = &(*pp)->next) {
@@ -467,6 +559,7 @@ static void *waker_main(void *arg)
 		if (!s->wake)
 			pthread_cond_timedwait(&s->cond, &s->lock, &ts);
 		s->wake = 0;
+		cut_late_locked(s);
 		pthread_mutex_unlock(&s->lock);
 		resume_all(s);
 		pthread_mutex_lock(&s->lock);
@@ -526,11 +619,13 @@ static struct MHD_Daemon *start_daemon(struct listener *l, const struct http_ser
 		return MHD_start_daemon(flags, 0, NULL, NULL, on_access, l,
 		                        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
 		                        threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+		                        MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
 		                        MHD_OPTION_CONNECTION_TIMEOUT, timeout,
 		                        MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_END);
 	return MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_access, l,
 	                        MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
 	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+	                        MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
 	                        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT,
 	                        conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_END);
 }
@@ -548,6 +643,8 @@ struct http_server *http_server_start(const struct http_server_config *cfg,
 	s->tcp.srv = s->unix_l.srv = s;
 	s->unix_l.local = 1;
 	s->idle_timeout_s = cfg->idle_timeout_s ? cfg->idle_timeout_s : DEFAULT_IDLE_TIMEOUT_S;
+	s->header_timeout_s =
+	    cfg->header_timeout_s ? cfg->header_timeout_s : DEFAULT_HEADER_TIMEOUT_S;
 	s->request_timeout_s =
 	    cfg->request_timeout_s ? cfg->request_timeout_s : DEFAULT_REQUEST_TIMEOUT_S;
 	pthread_mutex_init(&s->lock, NULL);

@@ -89,6 +89,7 @@ struct http_server_config {
 	unsigned max_connections;        /* per listener; 0 = 4096 */
 	unsigned max_connections_per_ip; /* TCP connections per client address; 0 = 256 */
 	unsigned idle_timeout_s;         /* close a connection idle this long; 0 = 30 */
+	unsigned header_timeout_s;       /* most time to receive a request head; 0 = 30 */
 	unsigned request_timeout_s;      /* most time to receive one body; 0 = 300 */
 };
 

