@@ -61,13 +61,19 @@ eq "a valid login from 127.0.0.1 still works" 200 "$code"
 bob=$(body .token)
 eq "an authenticated call still works" 200 "$(http GET /experiments '' "$bob")"
 
-# One user name from many addresses: throttled per name (10 a minute).
+# One user name from many addresses: throttled per name (10 a minute; a
+# slow machine may refill one or two while this runs).
 codes=""
-for i in $(seq 12); do
-	codes="$codes $(login_from "127.0.1.$i" carol wrong | head -n 1 | cut -d' ' -f2)"
+n=0
+for i in $(seq 40); do
+	code=$(login_from "127.0.1.$i" carol wrong | head -n 1 | cut -d' ' -f2)
+	codes="$codes $code"
+	[ "$code" = 429 ] && break
+	n=$i
 done
-echo "# 12 logins as carol from 12 addresses:$codes"
-eq "the 11th attempt on one user name → 429" 429 "$(awk '{print $11}' <<<"$codes")"
+echo "# logins as carol from distinct addresses:$codes"
+eq "bad logins on one user name from many addresses end in 429" 429 "$code"
+check "the first 10 attempts on the name were answered 401" test "$n" -ge 10
 eq "other names are not affected" 401 "$(login_from 127.0.2.1 dave wrong | head -n 1 | cut -d' ' -f2)"
 
 echo "1..$tap_n"
