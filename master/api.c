@@ -733,8 +733,10 @@ static int route_access(struct app *a, const struct http_request *req, struct ap
 	return 0;
 }
 
-/* Per-user quotas on new experiments: 0, or 429 with rep filled. */
-static int quota_check(struct app *a, const struct principal *who, struct http_reply *rep)
+/* Per-user quotas on starting experiments (creating one with creating set,
+ * else activating one): 0, or 429 with rep filled. */
+static int quota_check(struct app *a, const struct principal *who, int creating,
+                       struct http_reply *rep)
 {
 	const struct master_limits *m = &a->cfg->limits;
 	unsigned nexp = 0, ntrials = 0;
@@ -751,18 +753,18 @@ static int quota_check(struct app *a, const struct principal *who, struct http_r
 			ntrials += e->trials[i] && e->trials[i]->state == FSM_ACTIVE;
 	}
 	pthread_mutex_unlock(&a->lock);
-	if (m->max_active_experiments && nexp >= m->max_active_experiments) {
-		too_many(rep, 0,
-		         "user %s has %u experiments that have not ended; the limit "
-		         "(limits.max_active_experiments) is %u",
-		         who->name, nexp, m->max_active_experiments);
-		return 429;
-	}
 	if (m->max_active_trials && ntrials >= m->max_active_trials) {
 		too_many(
 		    rep, 0,
 		    "user %s has %u trials running; the limit (limits.max_active_trials) is %u",
 		    who->name, ntrials, m->max_active_trials);
+		return 429;
+	}
+	if (creating && m->max_active_experiments && nexp >= m->max_active_experiments) {
+		too_many(rep, 0,
+		         "user %s has %u experiments that have not ended; the limit "
+		         "(limits.max_active_experiments) is %u",
+		         who->name, nexp, m->max_active_experiments);
 		return 429;
 	}
 	return 0;
@@ -785,8 +787,8 @@ static int user_limits(struct app *a, const struct api_route *rt, const struct p
 		         who->name, m->user_requests_per_second, wait_s);
 		return 429;
 	}
-	if (rt->handler == api_exp_create)
-		return quota_check(a, who, rep);
+	if (rt->handler == api_exp_create || rt->handler == api_exp_activate)
+		return quota_check(a, who, rt->handler == api_exp_create, rep);
 	return 0;
 }
 

@@ -41,6 +41,8 @@ create() { # TOKEN NAME ACTIVATE [ENV]: status code, body in $work/body
 	echo "$code"
 }
 
+eq "admin creates a paused experiment" 200 "$(create "$admin" paused false)"
+paused=$(body .id)
 eq "admin starts a long experiment" 200 \
 	"$(create "$admin" long true 'environment: {environment_variables: [FAKE_STEPS=1000, FAKE_SLEEP=0.2]}')"
 e1=$(body .id)
@@ -53,6 +55,13 @@ done
 check "its trial runs" test -n "$running"
 eq "a new experiment over max_active_trials → 429" 429 "$(create "$admin" second false)"
 check "the 429 names limits.max_active_trials" grep -q 'limits.max_active_trials' "$work/body"
+code=
+for _ in $(seq 50); do
+	code=$(http POST "/experiments/$paused/activate" '' "$admin")
+	[ "$code" = 429 ] && body .error.message | grep -q user_requests_per_second || break
+	sleep 0.2
+done
+eq "activating a paused experiment over max_active_trials → 429" 429 "$code"
 eq "another user is not affected" 200 "$(create "$bob" b1 false)"
 eq "bob's second experiment" 200 "$(create "$bob" b2 false)"
 eq "bob's third (over max_active_experiments) → 429" 429 "$(create "$bob" b3 false)"
