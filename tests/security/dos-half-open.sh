@@ -12,7 +12,7 @@ attack=$srcdir/tests/security/attack.py
 det=${DET_BIN:-$builddir/cli/det}
 export DET_AUTH_FILE=$work/auth.json
 
-printf 'limits:\n  idle_timeout_seconds: 3\n  max_connections_per_ip: 64\n' >"$work/master.yaml"
+printf 'limits:\n  idle_timeout_seconds: 3\n' >"$work/master.yaml"
 start_master --config "$work/master.yaml"
 check "master starts with a limits section" test -n "$port"
 pw=$(cat "$work/state/admin-password")
