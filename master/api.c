@@ -164,10 +164,10 @@ static int limits_init(struct app *a, char *err, size_t errlen)
 {
 	const struct master_limits *m = &a->cfg->limits;
 	struct limits_rate rates[LIMITS_NKINDS] = {
-	    [LIMITS_LOGIN_ADDRESS] = {m->login_attempts_per_minute_per_address / 60.0,
-	                              m->login_attempts_per_minute_per_address},
-	    [LIMITS_LOGIN_USER] = {m->login_attempts_per_minute_per_user / 60.0,
-	                           m->login_attempts_per_minute_per_user},
+	    [LIMITS_LOGIN_ADDRESS] = {m->login_failures_per_minute_per_address / 60.0,
+	                              m->login_failures_per_minute_per_address},
+	    [LIMITS_LOGIN_USER] = {m->login_failures_per_minute_per_user / 60.0,
+	                           m->login_failures_per_minute_per_user},
 	    [LIMITS_USER_REQUESTS] = {m->user_requests_per_second, m->user_request_burst},
 	};
 	char pw[33];
@@ -418,12 +418,13 @@ static void h_login(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "expected {\"username\": string, \"password\": string}");
 		return;
 	}
-	/* Counted for any name, known or not, so a refusal tells nothing. */
-	wait_s = limits_take(a->limits, LIMITS_LOGIN_USER, user, http_now_ms());
+	/* Failures are counted for any name, known or not, so a refusal tells
+	 * nothing; successful logins cost no token. */
+	wait_s = limits_peek(a->limits, LIMITS_LOGIN_USER, user, http_now_ms());
 	if (wait_s) {
 		too_many(rep, wait_s,
-		         "too many login attempts for this user name: wait %u s "
-		         "(limits.login_attempts_per_minute_per_user)",
+		         "too many failed logins for this user name: wait %u s "
+		         "(limits.login_failures_per_minute_per_user)",
 		         wait_s);
 		return;
 	}
@@ -443,6 +444,10 @@ static void h_login(struct app *a, struct api_call *c, struct http_reply *rep)
 	ok = auth_check_password(pass, hash) && known;
 	limits_hash_end(a->limits);
 	if (!ok) {
+		limits_take(a->limits, LIMITS_LOGIN_USER, user, http_now_ms());
+		if (!c->req->peer_local && c->req->peer_addr)
+			limits_take(a->limits, LIMITS_LOGIN_ADDRESS, c->req->peer_addr,
+			            http_now_ms());
 		api_error(rep, 401, "wrong user name or password");
 		return;
 	}
@@ -811,11 +816,11 @@ static int admit(void *ctx, const struct http_request *req, struct http_reply *r
 	}
 	if (rt->handler == h_login && !req->peer_local) {
 		const char *addr = req->peer_addr ? req->peer_addr : "";
-		unsigned wait_s = limits_take(a->limits, LIMITS_LOGIN_ADDRESS, addr, http_now_ms());
+		unsigned wait_s = limits_peek(a->limits, LIMITS_LOGIN_ADDRESS, addr, http_now_ms());
 		if (wait_s) {
 			too_many(rep, wait_s,
-			         "too many login attempts from %s: wait %u s "
-			         "(limits.login_attempts_per_minute_per_address)",
+			         "too many failed logins from %s: wait %u s "
+			         "(limits.login_failures_per_minute_per_address)",
 			         addr, wait_s);
 			return 429;
 		}

@@ -18,8 +18,8 @@ struct master_limits {
 	unsigned idle_timeout_seconds;    /* idle connection closed while reading */
 	unsigned header_timeout_seconds;  /* most time to receive a request head */
 	unsigned request_timeout_seconds; /* most time to receive one request */
-	unsigned login_attempts_per_minute_per_address;
-	unsigned login_attempts_per_minute_per_user;
+	unsigned login_failures_per_minute_per_address;
+	unsigned login_failures_per_minute_per_user;
 	unsigned login_max_concurrent;     /* password hashes computed at once */
 	unsigned user_requests_per_second; /* per user credential */
 	unsigned user_request_burst;       /* requests above the rate allowed at once */

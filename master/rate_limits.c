@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Rate limits for the API (login attempts per address and per user name,
+ * Rate limits for the API (failed logins per address and per user name,
  * requests per user) as token buckets, and the gate that caps concurrent
  * password hashing so parallel bad logins cannot take every core.
  *
@@ -103,7 +103,9 @@ static struct bucket *bucket_of(struct bucket *t, const struct limits_rate *r, c
 	return victim;
 }
 
-unsigned limits_take(struct limits *l, enum limits_kind kind, const char *key, uint64_t now_ms)
+/* The seconds until key has a token (0: has one now), taking it with take. */
+static unsigned bucket_wait(struct limits *l, enum limits_kind kind, const char *key,
+                            uint64_t now_ms, int take)
 {
 	const struct limits_rate *r;
 	unsigned wait_s = 0;
@@ -116,7 +118,7 @@ unsigned limits_take(struct limits *l, enum limits_kind kind, const char *key, u
 	refill(b, r, now_ms);
 	b->last_ms = now_ms;
 	if (b->tokens >= 1.0) {
-		b->tokens -= 1.0;
+		b->tokens -= take ? 1.0 : 0.0;
 	} else {
 		double s = (1.0 - b->tokens) / r->per_second;
 		wait_s = (unsigned)s;
@@ -125,6 +127,16 @@ unsigned limits_take(struct limits *l, enum limits_kind kind, const char *key, u
 	}
 	pthread_mutex_unlock(&l->lock);
 	return wait_s;
+}
+
+unsigned limits_take(struct limits *l, enum limits_kind kind, const char *key, uint64_t now_ms)
+{
+	return bucket_wait(l, kind, key, now_ms, 1);
+}
+
+unsigned limits_peek(struct limits *l, enum limits_kind kind, const char *key, uint64_t now_ms)
+{
+	return bucket_wait(l, kind, key, now_ms, 0);
 }
 
 int limits_hash_begin(struct limits *l)

@@ -12,8 +12,8 @@ struct limits;
 
 /* What a bucket limits; each kind has its own rate and its own keys. */
 enum limits_kind {
-	LIMITS_LOGIN_ADDRESS, /* login attempts per client address */
-	LIMITS_LOGIN_USER,    /* login attempts per user name given */
+	LIMITS_LOGIN_ADDRESS, /* failed logins per client address */
+	LIMITS_LOGIN_USER,    /* failed logins per user name given */
 	LIMITS_USER_REQUESTS, /* API requests per user */
 	LIMITS_NKINDS
 };
@@ -34,6 +34,9 @@ void limits_free(struct limits *l);
 /* Take one token for key at now_ms (monotonic): 0 when allowed, else the
  * whole seconds (>= 1) until a token is available. */
 unsigned limits_take(struct limits *l, enum limits_kind kind, const char *key, uint64_t now_ms);
+
+/* As limits_take, without taking the token: 0 when key has one now. */
+unsigned limits_peek(struct limits *l, enum limits_kind kind, const char *key, uint64_t now_ms);
 
 /* Claim a password-hashing slot: 0 (release with limits_hash_end), or -1 when all are busy. */
 int limits_hash_begin(struct limits *l);

@@ -82,6 +82,18 @@ static void test_many_keys_bounded(void **state)
 	limits_free(l);
 }
 
+static void test_peek_takes_nothing(void **state)
+{
+	struct limits *l = make(1.0, 2, 0);
+	(void)state;
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(limits_peek(l, LIMITS_LOGIN_ADDRESS, "a", 0), 0);
+	assert_int_equal(limits_take(l, LIMITS_LOGIN_ADDRESS, "a", 0), 0);
+	assert_int_equal(limits_take(l, LIMITS_LOGIN_ADDRESS, "a", 0), 0);
+	assert_int_equal(limits_peek(l, LIMITS_LOGIN_ADDRESS, "a", 0), 1);
+	limits_free(l);
+}
+
 static void test_hash_gate(void **state)
 {
 	struct limits *l = make(1.0, 1, 2);
@@ -101,7 +113,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_burst_then_refill), cmocka_unit_test(test_retry_after_seconds),
 	    cmocka_unit_test(test_unlimited_kind),    cmocka_unit_test(test_many_keys_bounded),
-	    cmocka_unit_test(test_hash_gate),
+	    cmocka_unit_test(test_hash_gate),         cmocka_unit_test(test_peek_takes_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
