@@ -5,7 +5,8 @@
  * (method, pattern) to a handler and what credential it needs; patterns use
  * "{id}" segments that must be positive integers ("{uuid}" any segment).
  * The non-obvious decision: authentication happens here, once, before any
- * handler runs, so a handler can never forget it.
+ * handler runs, so a handler can never forget it; admit() does it from the
+ * headers, with the rate limits and quotas, before the server reads a body.
  */
 #include <config.h>
 
@@ -828,7 +829,7 @@ static int admit(void *ctx, const struct http_request *req, struct http_reply *r
 	if (rt->auth == API_AUTH_NONE)
 		return 0;
 	rc = user_limits(a, rt, &c.who, rep);
-	if (rc)
+	if (rc || !req->auth)
 		return rc;
 	struct principal *p = malloc(sizeof(*p));
 	if (!p) {
