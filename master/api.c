@@ -5,7 +5,8 @@
  * (method, pattern) to a handler and what credential it needs; patterns use
  * "{id}" segments that must be positive integers ("{uuid}" any segment).
  * The non-obvious decision: authentication happens here, once, before any
- * handler runs, so a handler can never forget it.
+ * handler runs, so a handler can never forget it; admit() does it from the
+ * headers, with the rate limits and quotas, before the server reads a body.
  */
 #include <config.h>
 
@@ -25,6 +26,7 @@
 #include "auth.h"
 #include "exp.h"
 #include "fsm.h"
+#include "rate_limits.h"
 #include "static.h"
 
 void api_error(struct http_reply *rep, int status, const char *fmt, ...)
@@ -32,10 +34,11 @@ void api_error(struct http_reply *rep, int status, const char *fmt, ...)
 	static const struct {
 		int status;
 		const char *code;
-	} codes[] = {
-	    {400, "invalid_argument"}, {401, "unauthenticated"},    {403, "permission_denied"},
-	    {404, "not_found"},        {405, "method_not_allowed"}, {409, "failed_precondition"},
-	    {413, "too_large"},        {500, "internal"},           {503, "unavailable"}};
+	} codes[] = {{400, "invalid_argument"},   {401, "unauthenticated"},
+	             {403, "permission_denied"},  {404, "not_found"},
+	             {405, "method_not_allowed"}, {409, "failed_precondition"},
+	             {413, "too_large"},          {429, "resource_exhausted"},
+	             {500, "internal"},           {503, "unavailable"}};
 	const char *code = "internal";
 	char msg[2048];
 	va_list ap;
@@ -56,6 +59,26 @@ void api_error(struct http_reply *rep, int status, const char *fmt, ...)
 	rep->len = rep->body ? strlen(rep->body) : 0;
 	rep->status = status;
 	json_decref(j);
+}
+
+/* 429 with the message, and Retry-After when wait_s is not 0. */
+static void too_many(struct http_reply *rep, unsigned wait_s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void too_many(struct http_reply *rep, unsigned wait_s, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	api_error(rep, 429, "%s", msg);
+	if (wait_s && rep->nheaders < HTTP_MAX_EXTRA_HEADERS) {
+		rep->headers[rep->nheaders].name = "Retry-After";
+		snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value), "%u",
+		         wait_s);
+		rep->nheaders++;
+	}
 }
 
 void api_json(struct http_reply *rep, int status, json_t *body)
@@ -143,6 +166,31 @@ static json_t *user_create_locked(struct app *a, const char *name, const char *p
 	return u;
 }
 
+/* The login and request rate limits of the master config, and the hash that
+ * an unknown user's password is checked against. 0 or -1 with err. */
+static int limits_init(struct app *a, char *err, size_t errlen)
+{
+	const struct master_limits *m = &a->cfg->limits;
+	struct limits_rate rates[LIMITS_NKINDS] = {
+	    [LIMITS_LOGIN_ADDRESS] = {m->login_failures_per_minute_per_address / 60.0,
+	                              m->login_failures_per_minute_per_address},
+	    [LIMITS_LOGIN_USER] = {m->login_failures_per_minute_per_user / 60.0,
+	                           m->login_failures_per_minute_per_user},
+	    [LIMITS_USER_REQUESTS] = {m->user_requests_per_second, m->user_request_burst},
+	};
+	char pw[33];
+
+	if (auth_new_password(pw, sizeof(pw) - 1) ||
+	    auth_hash_password(pw, a->login_dummy_hash, sizeof(a->login_dummy_hash), err, errlen))
+		return -1;
+	a->limits = limits_new(rates, m->login_max_concurrent);
+	if (!a->limits) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 int api_auth_init(struct app *a, char *err, size_t errlen)
 {
 	json_t *users = store_load_table(a->store, "users", err, errlen);
@@ -151,7 +199,7 @@ int api_auth_init(struct app *a, char *err, size_t errlen)
 	json_t *r;
 	int rv = -1;
 
-	if (!tokens)
+	if (!tokens || limits_init(a, err, errlen))
 		goto out;
 	json_array_foreach (users, i, r) {
 		json_object_set_new(r, "admin",
@@ -489,20 +537,43 @@ static void h_login(struct app *a, struct api_call *c, struct http_reply *rep)
 	const char *user, *pass;
 	char tok[AUTH_TOKEN_CHARS + 1], err[256];
 	char hash[256] = "";
+	unsigned wait_s;
+	int ok;
 
 	if (json_unpack(c->body, "{s:s, s:s}", "username", &user, "password", &pass)) {
 		api_error(rep, 400, "expected {\"username\": string, \"password\": string}");
 		return;
 	}
+	/* Failures are counted for any name, known or not, so a refusal tells
+	 * nothing; successful logins cost no token. */
+	wait_s = limits_peek(a->limits, LIMITS_LOGIN_USER, user, http_now_ms());
+	if (wait_s) {
+		too_many(rep, wait_s,
+		         "too many failed logins for this user name: wait %u s "
+		         "(limits.login_failures_per_minute_per_user)",
+		         wait_s);
+		return;
+	}
+	if (limits_hash_begin(a->limits)) {
+		too_many(rep, 1, "too many logins in progress: try again in a second");
+		return;
+	}
 	pthread_mutex_lock(&a->lock);
 	json_t *u = json_object_get(a->users, user);
 	const char *h = u ? json_string_value(json_object_get(u, "password_hash")) : NULL;
-	if (h)
-		snprintf(hash, sizeof(hash), "%s", h);
+	int known = h && *h;
+	/* An unknown user (or one without a password) costs the same hash. */
+	snprintf(hash, sizeof(hash), "%s", known ? h : a->login_dummy_hash);
 	int64_t uid = u ? json_integer_value(json_object_get(u, "id")) : 0;
 	pthread_mutex_unlock(&a->lock);
 	/* Hash outside the lock: yescrypt is deliberately slow. */
-	if (!auth_check_password(pass, hash)) {
+	ok = auth_check_password(pass, hash) && known;
+	limits_hash_end(a->limits);
+	if (!ok) {
+		limits_take(a->limits, LIMITS_LOGIN_USER, user, http_now_ms());
+		if (!c->req->peer_local && c->req->peer_addr)
+			limits_take(a->limits, LIMITS_LOGIN_ADDRESS, c->req->peer_addr,
+			            http_now_ms());
 		api_error(rep, 401, "wrong user name or password");
 		return;
 	}
@@ -726,18 +797,189 @@ static int route_find(const char *method, const char *path, int64_t *id, char *u
 	return -1;
 }
 
+/* Body caps by handler; routes not listed take API_MAX_BODY_BYTES. */
+static const struct {
+	api_handler handler;
+	size_t max_bytes;
+} body_caps[] = {
+    {api_exp_create, API_MAX_CREATE_BYTES},       {h_login, API_MAX_LOGIN_BYTES},
+    {h_user_create, API_MAX_LOGIN_BYTES},         {h_logout, API_MAX_SMALL_BYTES},
+    {api_exp_activate, API_MAX_SMALL_BYTES},      {api_exp_pause, API_MAX_SMALL_BYTES},
+    {api_exp_cancel, API_MAX_SMALL_BYTES},        {api_exp_kill, API_MAX_SMALL_BYTES},
+    {api_exp_archive, API_MAX_SMALL_BYTES},       {api_exp_unarchive, API_MAX_SMALL_BYTES},
+    {api_exp_submitted, API_MAX_SMALL_BYTES},     {api_claim, API_MAX_SMALL_BYTES},
+    {api_trial_kill, API_MAX_SMALL_BYTES},        {api_trial_progress, API_MAX_SMALL_BYTES},
+    {api_trial_early_exit, API_MAX_SMALL_BYTES},  {api_trial_exit, API_MAX_SMALL_BYTES},
+    {api_allocation_events, API_MAX_SMALL_BYTES},
+};
+
 static size_t body_limit(void *ctx, const char *method, const char *path)
 {
-	if (!strcmp(method, "POST") && !strcmp(path, "/api/v1/experiments"))
-		return API_MAX_CREATE_BYTES;
+	int64_t id;
+	char uuid[128];
+	int mm;
+	int r = route_find(method, path, &id, uuid, sizeof(uuid), &mm);
+
+	if (r < 0)
+		return 0; /* no route takes a body: web UI files and errors */
+	for (size_t i = 0; i < sizeof(body_caps) / sizeof(body_caps[0]); i++)
+		if (body_caps[i].handler == routes[r].handler)
+			return body_caps[i].max_bytes;
 	return API_MAX_BODY_BYTES;
+}
+
+/* The route of req and, when it needs one, who is calling (the admission's
+ * principal when the server admitted req, else authenticated now).
+ * 0 with *rtp set (NULL: no route; the web UI's files or a 404), else the
+ * HTTP status with rep filled. */
+static int route_access(struct app *a, const struct http_request *req, struct api_call *c,
+                        const struct api_route **rtp, struct http_reply *rep)
+{
+	int mm;
+	int r = route_find(req->method, req->path, &c->id, c->uuid, sizeof(c->uuid), &mm);
+
+	*rtp = NULL;
+	if (r < 0 && mm) {
+		api_error(rep, 405, "%s is not allowed on %s", req->method, req->path);
+		return 405;
+	}
+	if (r < 0)
+		return 0;
+	const struct api_route *rt = &routes[r];
+	*rtp = rt;
+	if (rt->auth == API_AUTH_NONE)
+		return 0;
+	if (req->auth && req->auth->ptr) {
+		c->who = *(const struct principal *)req->auth->ptr;
+	} else {
+		int rc = authenticate(a, req, &c->who, rep);
+		if (rc)
+			return rc;
+	}
+	if (rt->auth == API_AUTH_USER && c->who.kind != PRINCIPAL_USER) {
+		api_error(rep, 403, "this endpoint needs a user credential");
+		return 403;
+	}
+	if (rt->auth == API_AUTH_TRIAL && c->who.kind != PRINCIPAL_TRIAL && !c->who.admin) {
+		api_error(rep, 403, "this endpoint needs the trial's token");
+		return 403;
+	}
+	if (rt->auth == API_AUTH_TRIAL && c->who.kind == PRINCIPAL_TRIAL &&
+	    c->who.trial_id != c->id) {
+		api_error(rep, 403, "this token belongs to trial %lld", (long long)c->who.trial_id);
+		return 403;
+	}
+	return 0;
+}
+
+/* Per-user quotas on starting experiments (creating one with creating set,
+ * else activating one): 0, or 429 with rep filled. */
+static int quota_check(struct app *a, const struct principal *who, int creating,
+                       struct http_reply *rep)
+{
+	const struct master_limits *m = &a->cfg->limits;
+	unsigned nexp = 0, ntrials = 0;
+
+	if (!m->max_active_experiments && !m->max_active_trials)
+		return 0;
+	pthread_mutex_lock(&a->lock);
+	for (struct exp_rt *e = a->exps; e; e = e->next) {
+		if (json_integer_value(json_object_get(e->row, "owner_id")) != who->user_id)
+			continue;
+		int st = fsm_state_parse(json_string_value(json_object_get(e->row, "state")));
+		nexp += st >= 0 && !fsm_is_terminal((enum fsm_state)st);
+		for (int i = 0; i < e->trials_cap; i++)
+			ntrials += e->trials[i] && e->trials[i]->state == FSM_ACTIVE;
+	}
+	pthread_mutex_unlock(&a->lock);
+	if (m->max_active_trials && ntrials >= m->max_active_trials) {
+		too_many(
+		    rep, 0,
+		    "user %s has %u trials running; the limit (limits.max_active_trials) is %u",
+		    who->name, ntrials, m->max_active_trials);
+		return 429;
+	}
+	if (creating && m->max_active_experiments && nexp >= m->max_active_experiments) {
+		too_many(rep, 0,
+		         "user %s has %u experiments that have not ended; the limit "
+		         "(limits.max_active_experiments) is %u",
+		         who->name, nexp, m->max_active_experiments);
+		return 429;
+	}
+	return 0;
+}
+
+/* Request rate and quotas of a user credential: 0, or 429 with rep filled. */
+static int user_limits(struct app *a, const struct api_route *rt, const struct principal *who,
+                       struct http_reply *rep)
+{
+	const struct master_limits *m = &a->cfg->limits;
+	unsigned wait_s;
+
+	if (who->kind != PRINCIPAL_USER || (who->admin && m->exempt_admins))
+		return 0;
+	wait_s = limits_take(a->limits, LIMITS_USER_REQUESTS, who->name, http_now_ms());
+	if (wait_s) {
+		too_many(rep, wait_s,
+		         "user %s is over the request rate limit of %u per second "
+		         "(limits.user_requests_per_second): retry in %u s",
+		         who->name, m->user_requests_per_second, wait_s);
+		return 429;
+	}
+	if (rt->handler == api_exp_create || rt->handler == api_exp_activate)
+		return quota_check(a, who, rt->handler == api_exp_create, rep);
+	return 0;
+}
+
+/* The headers of a request, before its body: route, credentials, rates and
+ * quotas. 0 admits it (the principal is kept for handle()). */
+static int admit(void *ctx, const struct http_request *req, struct http_reply *rep)
+{
+	struct app *a = ctx;
+	struct api_call c = {.req = req};
+	const struct api_route *rt;
+	int rc = route_access(a, req, &c, &rt, rep);
+
+	if (rc)
+		return rc;
+	if (!rt) {
+		if (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD"))
+			return 0; /* the web UI's files: handle() serves them */
+		api_error(rep, 404, "no such endpoint: %s %s", req->method, req->path);
+		return 404;
+	}
+	if (rt->handler == h_login && !req->peer_local) {
+		const char *addr = req->peer_addr ? req->peer_addr : "";
+		unsigned wait_s = limits_peek(a->limits, LIMITS_LOGIN_ADDRESS, addr, http_now_ms());
+		if (wait_s) {
+			too_many(rep, wait_s,
+			         "too many failed logins from %s: wait %u s "
+			         "(limits.login_failures_per_minute_per_address)",
+			         addr, wait_s);
+			return 429;
+		}
+	}
+	if (rt->auth == API_AUTH_NONE)
+		return 0;
+	rc = user_limits(a, rt, &c.who, rep);
+	if (rc || !req->auth)
+		return rc;
+	struct principal *p = malloc(sizeof(*p));
+	if (!p) {
+		api_error(rep, 503, "out of memory");
+		return 503;
+	}
+	*p = c.who;
+	req->auth->ptr = p;
+	req->auth->free_fn = free;
+	return 0;
 }
 
 static void handle(void *ctx, const struct http_request *req, struct http_reply *rep)
 {
 	struct app *a = ctx;
 	struct api_call c = {.req = req};
-	int mm;
+	const struct api_route *rt;
 
 	if (req->slot && req->slot->ptr) {
 		/* Dispatched again after a hold: the handler's work is done. */
@@ -745,30 +987,11 @@ static void handle(void *ctx, const struct http_request *req, struct http_reply 
 		p->finish(a, p, rep);
 		return;
 	}
-	int r = route_find(req->method, req->path, &c.id, c.uuid, sizeof(c.uuid), &mm);
-
-	if (r < 0) {
-		if (!mm && static_serve(a->cfg->webui_dir, a->cfg->chartjs_dir, req, rep))
-			return; /* the web UI's files */
-		if (mm)
-			api_error(rep, 405, "%s is not allowed on %s", req->method, req->path);
-		else
+	if (route_access(a, req, &c, &rt, rep))
+		return;
+	if (!rt) {
+		if (!static_serve(a->cfg->webui_dir, a->cfg->chartjs_dir, req, rep))
 			api_error(rep, 404, "no such endpoint: %s %s", req->method, req->path);
-		return;
-	}
-	const struct api_route *rt = &routes[r];
-	if (rt->auth != API_AUTH_NONE && authenticate(a, req, &c.who, rep))
-		return;
-	if (rt->auth == API_AUTH_USER && c.who.kind != PRINCIPAL_USER) {
-		api_error(rep, 403, "this endpoint needs a user credential");
-		return;
-	}
-	if (rt->auth == API_AUTH_TRIAL && c.who.kind != PRINCIPAL_TRIAL && !c.who.admin) {
-		api_error(rep, 403, "this endpoint needs the trial's token");
-		return;
-	}
-	if (rt->auth == API_AUTH_TRIAL && c.who.kind == PRINCIPAL_TRIAL && c.who.trial_id != c.id) {
-		api_error(rep, 403, "this token belongs to trial %lld", (long long)c.who.trial_id);
 		return;
 	}
 	if (!strcmp(req->method, "POST") &&
@@ -897,6 +1120,7 @@ static void h_prometheus(struct app *a, struct api_call *c, struct http_reply *r
 
 const struct http_server_ops api_ops_template = {
     .body_limit = body_limit,
+    .admit = admit,
     .handle = handle,
     .observe = observe,
 };

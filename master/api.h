@@ -10,6 +10,9 @@
 #define API_MAX_BODY_BYTES (1024 * 1024)
 #define API_MAX_CREATE_BYTES (130L * 1024 * 1024)
 #define API_MAX_MODEL_BYTES (95L * 1024 * 1024)
+/* Smaller caps for routes whose bodies are a few fields. */
+#define API_MAX_SMALL_BYTES (64 * 1024)
+#define API_MAX_LOGIN_BYTES 4096
 
 /* The server callbacks (ctx is the struct app). */
 extern const struct http_server_ops api_ops_template;

@@ -14,6 +14,7 @@
 #include "api.h"
 #include "app.h"
 #include "exp.h"
+#include "rate_limits.h"
 #include "tboard.h"
 
 static void set_master_url(struct app *a)
@@ -88,12 +89,18 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 			        err);
 		struct http_server_ops ops = api_ops_template;
 		ops.ctx = a;
-		struct http_server_config hc = {.listen_host = cfg->listen_host,
-		                                .listen_port = cfg->listen_port,
-		                                .socket_path = cfg->socket_path,
-		                                .threads = cfg->http_threads,
-		                                .tls_cert = cfg->tls_cert,
-		                                .tls_key = cfg->tls_key};
+		struct http_server_config hc = {
+		    .listen_host = cfg->listen_host,
+		    .listen_port = cfg->listen_port,
+		    .socket_path = cfg->socket_path,
+		    .threads = cfg->http_threads,
+		    .tls_cert = cfg->tls_cert,
+		    .tls_key = cfg->tls_key,
+		    .max_connections = cfg->limits.max_connections,
+		    .max_connections_per_ip = cfg->limits.max_connections_per_ip,
+		    .idle_timeout_s = cfg->limits.idle_timeout_seconds,
+		    .header_timeout_s = cfg->limits.header_timeout_seconds,
+		    .request_timeout_s = cfg->limits.request_timeout_seconds};
 		a->http = http_server_start(&hc, &ops, err, errlen);
 		if (!a->http) {
 			pthread_mutex_unlock(&a->lock);
@@ -134,6 +141,8 @@ void app_close(struct app *a)
 	json_decref(a->tokens);
 	exp_index_free(&a->trial_ix);
 	a->users = a->tokens = NULL;
+	limits_free(a->limits);
+	a->limits = NULL;
 	pthread_mutex_destroy(&a->lock);
 	pthread_mutex_destroy(&a->stats_lock);
 }

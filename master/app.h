@@ -20,6 +20,7 @@
 
 struct searcher;
 struct tboard;
+struct limits;
 
 /* One experiment in memory. */
 struct exp_rt {
@@ -60,6 +61,10 @@ struct app {
 	struct http_server *http;
 	struct rm *rm;
 	struct tboard *tboard; /* TensorBoard event writer; NULL = off */
+	/* Request and login rate limits (NULL = none); the hash an unknown
+	 * user's password is checked against, so it costs a real hash. */
+	struct limits *limits;
+	char login_dummy_hash[256];
 	char master_url[512];
 	double started_at;
 	pthread_mutex_t lock;            /* guards everything below */

@@ -4,6 +4,18 @@
  * Unix socket) share one handler table; each request owns a struct req_state
  * that accumulates its body up to the route's limit.
  *
+ * Limits before work: MHD calls on_access first with the headers only; the
+ * request is admitted there (route and credentials, ops.admit) and a refusal
+ * is queued before a byte of the body is accepted, which makes MHD discard
+ * the body and close the connection. Idle connections time out after
+ * idle_timeout_s, except the ones suspended on purpose below (parked and
+ * held), whose timeout is lifted while they wait and restored when answered.
+ * A client that keeps a connection busy with a byte now and then (slowloris)
+ * meets deadlines instead: every connection is listed (struct conn_rec) with
+ * the phase it is in, and the waker shuts down the socket of one whose
+ * request head took longer than header_timeout_s or whose body took longer
+ * than request_timeout_s; MHD then closes it. Answering has no deadline.
+ *
  * Non-obvious decision: long polls are MHD-suspended connections on a parked
  * list; a waker thread resumes them all every PARK_TICK_MS (or at once on
  * http_server_wake) and the handler simply runs again and decides whether it
@@ -31,6 +43,23 @@
 #include <unistd.h>
 
 #define PARK_TICK_MS 200
+#define DEFAULT_MAX_CONNECTIONS 4096U
+#define DEFAULT_MAX_CONNECTIONS_PER_IP 256U
+#define DEFAULT_IDLE_TIMEOUT_S 30U
+#define DEFAULT_HEADER_TIMEOUT_S 30U
+#define DEFAULT_REQUEST_TIMEOUT_S 300U
+
+/* Where a connection is in its current request, for the deadlines. */
+enum conn_phase { PHASE_HEAD, PHASE_BODY, PHASE_ANSWER };
+
+/* One open connection (MHD's socket context); in http_server.conns. */
+struct conn_rec {
+	int fd;
+	enum conn_phase phase;
+	uint64_t since_ms; /* when the phase began */
+	int cut;           /* shut down for a missed deadline */
+	struct conn_rec *prev, *next;
+};
 
 struct req_state {
 	struct http_server *srv;
@@ -39,10 +68,13 @@ struct req_state {
 	int too_large;
 	int local;
 	uid_t uid;
+	char peer[INET6_ADDRSTRLEN]; /* client address as text */
 	uint64_t first_ms;
 	uint64_t start_ms;
 	struct http_slot slot;
-	int held; /* the current dispatch held the connection */
+	struct http_slot auth; /* kept by ops.admit */
+	int held;              /* the current dispatch held the connection */
+	int waiting;           /* idle timeout lifted (parked or held) */
 };
 
 struct http_hold {
@@ -72,6 +104,10 @@ struct http_server {
 	int wake;
 	int stopping;
 	int nheld; /* connections held and not yet released */
+	unsigned idle_timeout_s;
+	unsigned header_timeout_s;
+	unsigned request_timeout_s;
+	struct conn_rec *conns; /* open connections, under lock */
 	pthread_t waker;
 	int waker_started;
 	char *tls_cert, *tls_key; /* PEM text for the TCP listener; NULL = plain HTTP */
@@ -137,6 +173,94 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const
 	return send_reply(conn, &rep);
 }
 
+/* Record that conn entered phase now (the deadline clock restarts). */
+static void set_phase(struct http_server *s, struct MHD_Connection *conn, enum conn_phase phase)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_rec *c = ci ? ci->socket_context : NULL;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&s->lock);
+	c->phase = phase;
+	c->since_ms = http_now_ms();
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Shut down connections past their phase's deadline (lock held). */
+static void cut_late_locked(struct http_server *s)
+{
+	uint64_t now = http_now_ms();
+	for (struct conn_rec *c = s->conns; c; c = c->next) {
+		uint64_t limit_s = c->phase == PHASE_HEAD   ? s->header_timeout_s
+		                   : c->phase == PHASE_BODY ? s->request_timeout_s
+		                                            : 0;
+		if (c->cut || !limit_s || now - c->since_ms <= limit_s * 1000)
+			continue;
+		/* The fd stays open until MHD's close, which first unlists it. */
+		shutdown(c->fd, SHUT_RDWR);
+		c->cut = 1;
+	}
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+	struct listener *l = cls;
+	struct http_server *s = l->srv;
+	struct conn_rec *c = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		c = ci ? calloc(1, sizeof(*c)) : NULL;
+		if (!c)
+			return; /* not listed: only the idle timeout applies */
+		c->fd = ci->connect_fd;
+		c->phase = PHASE_HEAD;
+		c->since_ms = http_now_ms();
+		pthread_mutex_lock(&s->lock);
+		c->next = s->conns;
+		if (s->conns)
+			s->conns->prev = c;
+		s->conns = c;
+		pthread_mutex_unlock(&s->lock);
+		*socket_context = c;
+		return;
+	}
+	if (!c)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&s->lock);
+	free(c);
+	*socket_context = NULL;
+}
+
+/* A connection suspended on purpose must not time out while it waits; the
+ * idle timeout comes back when it is answered (MHD restarts its clock). */
+static void lift_timeout(struct req_state *st, struct MHD_Connection *conn)
+{
+	if (st->waiting)
+		return;
+	st->waiting = 1;
+	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 0U);
+}
+
+static void restore_timeout(struct req_state *st, struct MHD_Connection *conn)
+{
+	if (!st->waiting)
+		return;
+	st->waiting = 0;
+	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, st->srv->idle_timeout_s);
+}
+
 static void park(struct http_server *s, struct MHD_Connection *conn)
 {
 	struct parked *p = malloc(sizeof(*p));
@@ -189,6 +313,7 @@ struct http_hold *http_request_hold(const struct http_request *req)
 	h->srv = s;
 	h->conn = req->conn;
 	st->held = 1;
+	lift_timeout(st, h->conn);
 	/* Suspended before the work starts, so a release can never come first. */
 	MHD_suspend_connection(h->conn);
 	return h;
@@ -217,9 +342,11 @@ static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
 	    .body_len = st->len,
 	    .peer_local = st->local,
 	    .peer_uid = st->uid,
+	    .peer_addr = st->peer,
 	    .first_call_ms = st->first_ms,
 	    .conn = conn,
 	    .slot = &st->slot,
+	    .auth = &st->auth,
 	};
 	struct http_reply rep = {.status = 200};
 	enum MHD_Result ret;
@@ -235,9 +362,11 @@ static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
 	}
 	if (rep.again && !req.shutting_down) {
 		free(rep.body);
+		lift_timeout(st, conn);
 		park(s, conn);
 		return MHD_YES;
 	}
+	restore_timeout(st, conn);
 	if (rep.again) {
 		free(rep.body);
 		return send_error(conn, 503, "unavailable", "master is shutting down");
@@ -249,6 +378,72 @@ static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
 	return ret;
 }
 
+static void peer_text(struct MHD_Connection *conn, int local, char *out, size_t outlen)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, outlen, "%s", local ? "local" : "unknown");
+	if (local || !sa)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+		          (socklen_t)outlen);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+		          (socklen_t)outlen);
+}
+
+/* The first call, headers only: framing, admission, then the size the
+ * request announces. Any refusal is queued now, before the body is read. */
+static enum MHD_Result on_headers(struct http_server *s, struct req_state *st,
+                                  struct MHD_Connection *conn, const char *url, const char *method)
+{
+	const char *cl =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+
+	if (cl && te)
+		return send_error(conn, 400, "invalid_argument",
+		                  "Content-Length and Transfer-Encoding together: send one");
+	st->limit = s->ops.body_limit(s->ops.ctx, method, url);
+	if (s->ops.admit) {
+		struct http_request req = {
+		    .method = method,
+		    .path = url,
+		    .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		                                                 MHD_HTTP_HEADER_AUTHORIZATION),
+		    .peer_local = st->local,
+		    .peer_uid = st->uid,
+		    .peer_addr = st->peer,
+		    .first_call_ms = st->first_ms,
+		    .conn = conn,
+		    .slot = &st->slot,
+		    .auth = &st->auth,
+		};
+		struct http_reply rep = {.status = 200};
+		if (s->ops.admit(s->ops.ctx, &req, &rep)) {
+			set_phase(s, conn, PHASE_ANSWER);
+			enum MHD_Result ret = send_reply(conn, &rep);
+			if (s->ops.observe)
+				s->ops.observe(s->ops.ctx, &req, rep.status,
+				               (double)(http_now_ms() - st->start_ms) / 1000.0);
+			return ret;
+		}
+		free(rep.body);
+	}
+	if (cl) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(cl, &end, 10);
+		if (errno || *end || n > st->limit)
+			return send_error(conn, 413, "too_large", "request body too large");
+	}
+	return MHD_YES;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -258,7 +453,6 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	struct req_state *st = *con_cls;
 
 	if (!st) {
-		const char *cl;
 		st = calloc(1, sizeof(*st));
 		if (!st)
 			return MHD_NO;
@@ -266,20 +460,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		st->srv = s;
 		st->local = l->local;
 		st->first_ms = st->start_ms = http_now_ms();
+		peer_text(conn, l->local, st->peer, sizeof(st->peer));
+		set_phase(s, conn, PHASE_BODY);
 		if (l->local && peer_uid(conn, &st->uid) != 0)
 			return send_error(conn, 401, "unauthenticated",
 			                  "cannot read peer credentials");
-		st->limit = s->ops.body_limit(s->ops.ctx, method, url);
-		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl) {
-			char *end;
-			errno = 0;
-			unsigned long long n = strtoull(cl, &end, 10);
-			if (errno || *end || n > st->limit)
-				return send_error(conn, 413, "too_large", "request body too large");
-		}
-		return MHD_YES;
+		return on_headers(s, st, conn, url, method);
 	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
@@ -306,6 +492,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		st->body[st->len] = '\0';
 		return MHD_YES;
 	}
+	set_phase(s, conn, PHASE_ANSWER);
 	if (st->too_large)
 		return send_error(conn, 413, "too_large", "request body too large");
 	return dispatch(s, st, conn, url, method);
@@ -321,6 +508,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!st)
 		return;
 	s = st->srv;
+	set_phase(s, conn, PHASE_HEAD); /* a kept-alive connection awaits its next request */
 	/* A parked connection that the client dropped must leave the list. */
 	pthread_mutex_lock(&s->lock);
 	for (pp = &s->parked; *pp; pp = &(*pp)->next) {
@@ -334,6 +522,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	pthread_mutex_unlock(&s->lock);
 	if (st->slot.ptr && st->slot.free_fn)
 		st->slot.free_fn(st->slot.ptr);
+	if (st->auth.ptr && st->auth.free_fn)
+		st->auth.free_fn(st->auth.ptr);
 	free(st->body);
 	free(st);
 	*con_cls = NULL;
@@ -371,6 +561,7 @@ static void *waker_main(void *arg)
 		if (!s->wake)
 			pthread_cond_timedwait(&s->cond, &s->lock, &ts);
 		s->wake = 0;
+		cut_late_locked(s);
 		pthread_mutex_unlock(&s->lock);
 		resume_all(s);
 		pthread_mutex_lock(&s->lock);
@@ -487,18 +678,25 @@ static struct MHD_Daemon *start_daemon(struct listener *l, const struct http_ser
 		tls[0].option = MHD_OPTION_END; /* the Unix socket stays plain */
 	else
 		flags |= MHD_USE_TLS;
+	unsigned conns = cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS;
+	unsigned per_ip = cfg->max_connections_per_ip ? cfg->max_connections_per_ip
+	                                              : DEFAULT_MAX_CONNECTIONS_PER_IP;
+	unsigned timeout = l->srv->idle_timeout_s;
 
+	/* The Unix socket has no client address: local users are not limited per IP. */
 	if (fd >= 0)
 		return MHD_start_daemon(flags, 0, NULL, NULL, on_access, l,
 		                        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
 		                        threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
-		                        MHD_OPTION_CONNECTION_TIMEOUT, 120U,
-		                        MHD_OPTION_CONNECTION_LIMIT, 4096U, MHD_OPTION_END);
-	return MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_access, l,
-	                        MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
-	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
-	                        MHD_OPTION_CONNECTION_TIMEOUT, 120U, MHD_OPTION_CONNECTION_LIMIT,
-	                        4096U, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+		                        MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
+		                        MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+		                        MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_END);
+	return MHD_start_daemon(
+	    flags, (uint16_t)port, NULL, NULL, on_access, l, MHD_OPTION_SOCK_ADDR, sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, l, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+	    MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+	    MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 }
 
 struct http_server *http_server_start(const struct http_server_config *cfg,
@@ -513,6 +711,11 @@ struct http_server *http_server_start(const struct http_server_config *cfg,
 	s->ops = *ops;
 	s->tcp.srv = s->unix_l.srv = s;
 	s->unix_l.local = 1;
+	s->idle_timeout_s = cfg->idle_timeout_s ? cfg->idle_timeout_s : DEFAULT_IDLE_TIMEOUT_S;
+	s->header_timeout_s =
+	    cfg->header_timeout_s ? cfg->header_timeout_s : DEFAULT_HEADER_TIMEOUT_S;
+	s->request_timeout_s =
+	    cfg->request_timeout_s ? cfg->request_timeout_s : DEFAULT_REQUEST_TIMEOUT_S;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	if (cfg->listen_host && *cfg->listen_host && tls_load(s, cfg, err, errlen))

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The master's HTTP front: TCP and Unix-socket listeners over one set of
- * handlers. Bodies are size-capped per route while they arrive; long polls
- * are parked without holding a worker thread.
+ * handlers. Each request is admitted (authenticated) from its headers before
+ * a byte of its body is read; bodies are size-capped per route while they
+ * arrive; connections are limited per client address and time out when
+ * idle; long polls are parked without holding a worker thread.
  */
 #ifndef DET_HTTP_SERVER_H
 #define DET_HTTP_SERVER_H
@@ -22,10 +24,12 @@ struct http_request {
 	size_t body_len;
 	int peer_local;         /* arrived on the Unix socket */
 	uid_t peer_uid;         /* SO_PEERCRED uid when peer_local */
+	const char *peer_addr;  /* client IP as text, "local" on the socket; NULL in tests */
 	uint64_t first_call_ms; /* monotonic ms of the first dispatch (long polls) */
 	int shutting_down;      /* server is stopping: answer now */
 	void *conn;             /* opaque, for http_request_arg */
 	struct http_slot *slot; /* state kept across dispatches; NULL outside the server */
+	struct http_slot *auth; /* kept by ops.admit; NULL outside the server */
 };
 
 /* A handler's state for one request, kept across its dispatches; the server
@@ -66,6 +70,11 @@ struct http_server_ops {
 	void *ctx;
 	/* Largest body accepted for this method and path (bytes). */
 	size_t (*body_limit)(void *ctx, const char *method, const char *path);
+	/* Called once per request with its headers only (body NULL), before any
+	 * of the body is read: 0 to go on (state for handle() may be kept in
+	 * req->auth), else rep is answered at once and the body never read.
+	 * May be NULL (every request admitted). */
+	int (*admit)(void *ctx, const struct http_request *req, struct http_reply *rep);
 	/* Fill rep for req; must not block for long (park with rep->again). */
 	void (*handle)(void *ctx, const struct http_request *req, struct http_reply *rep);
 	/* Called after each answered request with its duration (may be NULL). */
@@ -73,13 +82,17 @@ struct http_server_ops {
 };
 
 struct http_server_config {
-	const char *listen_host; /* NULL or "" = no TCP listener */
-	int listen_port;         /* 0 = pick a free port */
-	const char *socket_path; /* NULL or "" = no Unix listener */
-	unsigned threads;        /* worker threads per listener */
-	const char
-	    *tls_cert; /* PEM certificate file: the TCP listener speaks HTTPS; NULL or "" = HTTP */
-	const char *tls_key; /* PEM private key file of tls_cert */
+	const char *listen_host;  /* NULL or "" = no TCP listener */
+	int listen_port;          /* 0 = pick a free port */
+	const char *socket_path;  /* NULL or "" = no Unix listener */
+	unsigned threads;         /* worker threads per listener */
+	const char *tls_cert;     /* PEM certificate file: TCP speaks HTTPS; NULL/"" = HTTP */
+	const char *tls_key;      /* PEM private key file of tls_cert */
+	unsigned max_connections; /* per listener; 0 = 4096 */
+	unsigned max_connections_per_ip; /* TCP connections per client address; 0 = 256 */
+	unsigned idle_timeout_s;         /* close a connection idle this long; 0 = 30 */
+	unsigned header_timeout_s;       /* most time to receive a request head; 0 = 30 */
+	unsigned request_timeout_s;      /* most time to receive one body; 0 = 300 */
 };
 
 /* Start the listeners. NULL with err on failure. */

@@ -13,7 +13,8 @@ master_libdetmaster_la_SOURCES = \
 	master/rm_slurm_util.h master/app.h master/exp.c master/exp.h \
 	master/exp_trial.c master/exp_trial.h \
 	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c \
-	master/api_alloc.c master/api_rm.c
+	master/api_alloc.c master/api_rm.c \
+	master/rate_limits.c master/rate_limits.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
 master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
 master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \
@@ -49,6 +50,11 @@ TESTS += tests/unit/test_master_store tests/unit/test_master_fsm \
 tests_unit_test_rm_slurm_util_SOURCES = tests/unit/test_rm_slurm_util.c
 tests_unit_test_rm_slurm_util_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_rm_slurm_util_LDADD = $(MASTER_TEST_LDADD)
+check_PROGRAMS += tests/unit/test_master_limits
+TESTS += tests/unit/test_master_limits
+tests_unit_test_master_limits_SOURCES = tests/unit/test_master_limits.c
+tests_unit_test_master_limits_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_limits_LDADD = $(MASTER_TEST_LDADD)
 tests_unit_test_master_config_SOURCES = tests/unit/test_master_config.c
 tests_unit_test_master_config_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_config_LDADD = $(MASTER_TEST_LDADD)
@@ -91,7 +97,8 @@ MASTER_FUZZ_SRCS = master/master_config.c master/http_server.c master/store.c \
 	master/app.c \
 	master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c master/exp.c master/exp_trial.c \
 	master/api.c master/api_exp.c master/api_trial.c \
-	master/ckpt_gc.c master/api_alloc.c master/api_rm.c tests/fuzz/fuzz_master_api.c
+	master/ckpt_gc.c master/api_alloc.c master/api_rm.c tests/fuzz/fuzz_master_api.c \
+	master/rate_limits.c
 fuzz-master-api: master/store_schema.h common/libdetcommon.la
 	@if ! $(CC) --version | grep -q clang; then \
 		echo "make fuzz-master-api needs CC=clang (libFuzzer)"; exit 1; fi

@@ -36,6 +36,19 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 	c->grace_seconds = 10;
 	c->slurm_poll_ms = 1000;
 	c->token_lifetime_s = 7 * 24 * 3600;
+	c->limits = (struct master_limits){.max_connections = 4096,
+	                                   .max_connections_per_ip = 256,
+	                                   .idle_timeout_seconds = 30,
+	                                   .header_timeout_seconds = 30,
+	                                   .request_timeout_seconds = 300,
+	                                   .login_failures_per_minute_per_address = 30,
+	                                   .login_failures_per_minute_per_user = 10,
+	                                   .login_max_concurrent = 2,
+	                                   .user_requests_per_second = 50,
+	                                   .user_request_burst = 200,
+	                                   .max_active_experiments = 0,
+	                                   .max_active_trials = 0,
+	                                   .exempt_admins = 1};
 	if (master_config_set_str(&c->tls_cert, "") || master_config_set_str(&c->tls_key, "") ||
 	    master_config_set_str(&c->tls_ca_file, "") ||
 	    master_config_set_str(&c->listen_host, "127.0.0.1") ||
@@ -287,6 +300,56 @@ static int apply_tls(struct master_config *c, json_t *tls, const char *where, ch
 	return 0;
 }
 
+static int apply_limits(struct master_config *c, json_t *limits, const char *where, char *err,
+                        size_t errlen)
+{
+	struct master_limits *m = &c->limits;
+	const struct {
+		const char *key;
+		unsigned *field;
+		long lo, hi;
+	} keys[] = {
+	    {"max_connections", &m->max_connections, 16, 1000000},
+	    {"max_connections_per_ip", &m->max_connections_per_ip, 4, 1000000},
+	    {"idle_timeout_seconds", &m->idle_timeout_seconds, 1, 86400},
+	    {"header_timeout_seconds", &m->header_timeout_seconds, 1, 86400},
+	    {"request_timeout_seconds", &m->request_timeout_seconds, 1, 86400},
+	    {"login_failures_per_minute_per_address", &m->login_failures_per_minute_per_address, 0,
+	     1000000},
+	    {"login_failures_per_minute_per_user", &m->login_failures_per_minute_per_user, 0,
+	     1000000},
+	    {"login_max_concurrent", &m->login_max_concurrent, 1, 1024},
+	    {"user_requests_per_second", &m->user_requests_per_second, 0, 1000000},
+	    {"user_request_burst", &m->user_request_burst, 1, 1000000},
+	    {"max_active_experiments", &m->max_active_experiments, 0, 1000000},
+	    {"max_active_trials", &m->max_active_trials, 0, 1000000},
+	};
+	const char *k;
+	json_t *v;
+	long x;
+
+	if (!json_is_object(limits)) {
+		snprintf(err, errlen, "%s: limits: expected a mapping", where);
+		return -1;
+	}
+	json_object_foreach (limits, k, v) {
+		size_t i;
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (!strcmp(k, keys[i].key))
+				break;
+		if (i < sizeof(keys) / sizeof(keys[0]) &&
+		    get_int(v, keys[i].lo, keys[i].hi, &x) == 0) {
+			*keys[i].field = (unsigned)x;
+		} else if (!strcmp(k, "exempt_admins") && get_bool(v, &m->exempt_admins) == 0) {
+			continue;
+		} else {
+			snprintf(err, errlen, "%s: limits.%s: unknown key or bad value", where, k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, const char *path,
                  char *err, size_t errlen)
 {
@@ -350,6 +413,9 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 				return -1;
 		} else if (!strcmp(k, "admins")) {
 			if (apply_admins(c, v, where, err, errlen))
+				return -1;
+		} else if (!strcmp(k, "limits")) {
+			if (apply_limits(c, v, where, err, errlen))
 				return -1;
 		} else {
 			goto bad;

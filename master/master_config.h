@@ -10,6 +10,24 @@
 
 #include "log.h"
 
+/* Limits on what clients may cost the master (the "limits" section, doc/limits.md);
+ * 0 means unlimited for the rates and quotas. */
+struct master_limits {
+	unsigned max_connections;         /* per listener */
+	unsigned max_connections_per_ip;  /* TCP connections per client address */
+	unsigned idle_timeout_seconds;    /* idle connection closed while reading */
+	unsigned header_timeout_seconds;  /* most time to receive a request head */
+	unsigned request_timeout_seconds; /* most time to receive one request */
+	unsigned login_failures_per_minute_per_address;
+	unsigned login_failures_per_minute_per_user;
+	unsigned login_max_concurrent;     /* password hashes computed at once */
+	unsigned user_requests_per_second; /* per user credential */
+	unsigned user_request_burst;       /* requests above the rate allowed at once */
+	unsigned max_active_experiments;   /* per user: experiments not yet ended */
+	unsigned max_active_trials;        /* per user: running trials (new experiments wait) */
+	int exempt_admins;                 /* admins are not rate limited nor quota'd */
+};
+
 struct master_config {
 	char *listen_host; /* "" = no TCP listener */
 	int listen_port;
@@ -37,6 +55,7 @@ struct master_config {
 	char *tls_cert;             /* PEM certificate (chain) for HTTPS; "" = plain HTTP */
 	char *tls_key;              /* PEM private key of tls_cert; "" = none */
 	char *tls_ca_file;          /* CA file the tasks verify the master with; "" = tls_cert */
+	struct master_limits limits;
 };
 
 /* Fill defaults. 0 or -1 (no memory). */

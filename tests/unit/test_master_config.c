@@ -137,6 +137,39 @@ static void test_slurm_section(void **state)
 	master_config_free(&c);
 }
 
+static void test_limits_section(void **state)
+{
+	struct master_config c;
+	char err[512] = "";
+	(void)state;
+	master_config_defaults(&c, err, sizeof(err));
+	assert_int_equal(c.limits.max_connections_per_ip, 256);
+	assert_int_equal(c.limits.idle_timeout_seconds, 30);
+	assert_int_equal(c.limits.header_timeout_seconds, 30);
+	assert_int_equal(c.limits.login_max_concurrent, 2);
+	assert_int_equal(c.limits.max_active_experiments, 0);
+	assert_true(c.limits.exempt_admins);
+	assert_int_equal(load(&c,
+	                      "limits: {max_connections_per_ip: 8, idle_timeout_seconds: 5, "
+	                      "user_requests_per_second: 0, max_active_trials: 3, "
+	                      "exempt_admins: false}\n",
+	                      err, sizeof(err)),
+	                 0);
+	assert_int_equal(c.limits.max_connections_per_ip, 8);
+	assert_int_equal(c.limits.idle_timeout_seconds, 5);
+	assert_int_equal(c.limits.user_requests_per_second, 0);
+	assert_int_equal(c.limits.max_active_trials, 3);
+	assert_false(c.limits.exempt_admins);
+	assert_int_equal(c.limits.max_connections, 4096); /* untouched keys keep defaults */
+	assert_int_equal(load(&c, "limits: {idle_timeout_seconds: 0}\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "limits.idle_timeout_seconds"));
+	assert_int_equal(load(&c, "limits: {max_sessions: 3}\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "limits.max_sessions"));
+	assert_int_equal(load(&c, "limits: {login_max_concurrent: -1}\n", err, sizeof(err)), -1);
+	assert_int_equal(load(&c, "limits: 5\n", err, sizeof(err)), -1);
+	master_config_free(&c);
+}
+
 static void test_errors_name_the_line(void **state)
 {
 	struct master_config c;
@@ -186,6 +219,7 @@ int main(void)
 	    cmocka_unit_test(test_tls_and_token_lifetime),
 	    cmocka_unit_test(test_slurm_section),
 	    cmocka_unit_test(test_admins_resolve_to_uids),
+	    cmocka_unit_test(test_limits_section),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

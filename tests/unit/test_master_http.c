@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,8 @@
 
 struct ctx {
 	int polls;
+	int handled;  /* handle() calls */
+	int admitted; /* admit() calls */
 };
 
 static size_t limit(void *c, const char *method, const char *path)
@@ -33,6 +36,7 @@ static void handle(void *c, const struct http_request *req, struct http_reply *r
 {
 	struct ctx *x = c;
 	char buf[256];
+	x->handled++;
 	if (!strcmp(req->path, "/wait")) {
 		x->polls++;
 		if (http_now_ms() - req->first_call_ms < 500) {
@@ -45,6 +49,21 @@ static void handle(void *c, const struct http_request *req, struct http_reply *r
 	rep->body = strdup(buf);
 	rep->len = strlen(buf);
 	rep->status = 200;
+}
+
+/* Refuses /deny from the headers; keeps a marker for handle() otherwise. */
+static int admit(void *c, const struct http_request *req, struct http_reply *rep)
+{
+	struct ctx *x = c;
+	x->admitted++;
+	assert_null(req->body);
+	if (!strcmp(req->path, "/deny")) {
+		rep->status = 401;
+		rep->body = strdup("{\"error\": \"no\"}");
+		rep->len = strlen(rep->body);
+		return 401;
+	}
+	return 0;
 }
 
 static struct http_server *start(struct ctx *x, const char *sock)
@@ -162,12 +181,53 @@ static void test_long_poll_parks(void **state)
 	http_server_stop(s);
 }
 
+static void test_admit_before_body(void **state)
+{
+	struct ctx x = {0};
+	struct http_server_ops ops = {
+	    .ctx = &x, .body_limit = limit, .admit = admit, .handle = handle};
+	struct http_server_config cfg = {.listen_host = "127.0.0.1", .threads = 2};
+	char err[256];
+	struct http_server *s = http_server_start(&cfg, &ops, err, sizeof(err));
+	assert_non_null(s);
+	int port = http_server_port(s);
+
+	/* Refused from the headers: the announced 10 MB are never read (the
+	 * server closes instead), and handle() never runs. */
+	char *r = roundtrip(port, NULL,
+	                    "POST /deny HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n",
+	                    10000000);
+	assert_non_null(strstr(r, " 401 "));
+	assert_int_equal(x.handled, 0);
+	free(r);
+	/* Admitted: dispatched as before. */
+	r = roundtrip(port, NULL,
+	              "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+	              "Connection: close\r\n\r\nhello",
+	              0);
+	assert_non_null(strstr(r, "\"len\": 5"));
+	assert_int_equal(x.handled, 1);
+	assert_int_equal(x.admitted, 2);
+	free(r);
+	/* Both framings at once: refused before admission. */
+	r = roundtrip(port, NULL,
+	              "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+	              "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n",
+	              0);
+	assert_non_null(strstr(r, " 400 "));
+	assert_int_equal(x.admitted, 2);
+	free(r);
+	http_server_stop(s);
+}
+
 int main(void)
 {
+	signal(SIGPIPE, SIG_IGN); /* a server that closes early makes write() fail, not kill */
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_dispatch_and_limits),
 	    cmocka_unit_test(test_unix_socket_peer),
 	    cmocka_unit_test(test_long_poll_parks),
+	    cmocka_unit_test(test_admit_before_body),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
