@@ -13,8 +13,8 @@ detslurmconf = /etc/det-slurm/det.conf
 DET_PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared
 
 slurm_plugin_spank_det_la_SOURCES = slurm-plugin/spank_det.c slurm-plugin/spank_det.h \
-	slurm-plugin/spank_det_options.c slurm-plugin/spank_det_alloc.c \
-	slurm-plugin/spank_det_local.c slurm-plugin/spank_det_remote.c \
+	slurm-plugin/spank_det_options.c slurm-plugin/spank_det_submit.c \
+	slurm-plugin/spank_det_remote.c \
 	slurm-plugin/spank_det_report.c slurm-plugin/spank_det_event.c \
 	slurm-plugin/spank_det_event.h slurm-plugin/spank_det_args.c slurm-plugin/spank_det_args.h
 slurm_plugin_spank_det_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MUNGE_CFLAGS) $(CURL_CFLAGS)
