@@ -7,7 +7,7 @@ master_libdetmaster_la_SOURCES = \
 	master/http_server.c master/http_server.h \
 	master/store.c master/store.h master/store_internal.h \
 	master/store_rows.c master/store_read.c \
-	master/fsm.c master/fsm.h master/auth.c master/auth_munge.c master/auth.h master/app.c \
+	master/fsm.c master/fsm.h master/lifecycle.c master/lifecycle.h master/auth.c master/auth_munge.c master/auth.h master/app.c \
 	master/ckpt_gc.c master/ckpt_gc.h \
 	master/rm.h master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c \
 	master/rm_slurm_util.h master/app.h master/exp.c master/exp.h \
@@ -105,3 +105,11 @@ TESTS += tests/unit/test_master_exp_trial
 tests_unit_test_master_exp_trial_SOURCES = tests/unit/test_master_exp_trial.c
 tests_unit_test_master_exp_trial_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_exp_trial_LDADD = $(MASTER_TEST_LDADD)
+
+# The pure lifecycle rules, built with nothing but the state tables.
+check_PROGRAMS += tests/unit/test_master_lifecycle
+TESTS += tests/unit/test_master_lifecycle
+tests_unit_test_master_lifecycle_SOURCES = tests/unit/test_master_lifecycle.c \
+	master/lifecycle.c master/lifecycle.h master/fsm.c master/fsm.h
+tests_unit_test_master_lifecycle_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_master_lifecycle_LDADD = $(CMOCKA_LIBS)
