@@ -7,13 +7,15 @@ master_libdetmaster_la_SOURCES = \
 	master/http_server.c master/http_server.h \
 	master/store.c master/store.h master/store_internal.h \
 	master/store_rows.c master/store_read.c \
-	master/fsm.c master/fsm.h master/lifecycle.c master/lifecycle.h master/auth.c master/auth_munge.c master/auth.h master/app.c \
+	master/fsm.c master/fsm.h master/auth.c master/auth_munge.c master/auth.h master/app.c \
 	master/ckpt_gc.c master/ckpt_gc.h \
 	master/rm.h master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c \
 	master/rm_slurm_util.h master/app.h master/exp.c master/exp.h \
 	master/exp_trial.c master/exp_trial.h \
 	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c \
 	master/api_alloc.c master/api_rm.c
+# The engine's pure lifecycle rules.
+master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
 master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
 master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \
