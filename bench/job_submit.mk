@@ -3,8 +3,6 @@
 check_PROGRAMS += bench/job_submit_bench
 TESTS += bench/job_submit_bench
 bench_job_submit_bench_SOURCES = bench/job_submit_bench.c slurm-plugin/job_submit_det.c \
-	slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
-	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h tests/unit/slurmctld_host.c \
-	tests/unit/slurmctld_host.h
+	$(DET_POLICY_SOURCES) tests/unit/slurmctld_host.c tests/unit/slurmctld_host.h
 bench_job_submit_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/slurm-plugin \
 	-I$(top_srcdir)/tests/unit

@@ -48,6 +48,14 @@ char *cli_read_file(const char *path, size_t max, size_t *len);
 /* Base64 of data (malloc'd). */
 char *cli_base64(const unsigned char *data, size_t len);
 
+/* POST the YAML file config_path (and model_dir packed, when not NULL) as a new
+ * experiment; submit ("client") or NULL is passed on. The client used and the
+ * answer go to *client and *out, which the caller frees (also on failure).
+ * Returns an enum cli_exit (0 ok) after printing any error. */
+int cli_experiment_post(struct cli_ctx *ctx, const char *config_path, const char *model_dir,
+                        int activate, const char *submit, struct http_client **client,
+                        json_t **out);
+
 /* Parse a positive id argument; -1 after printing a usage error. */
 long long cli_parse_id(const char *what, const char *s);
 

@@ -138,16 +138,49 @@ static int wait_for(struct cli_ctx *ctx, struct http_client *c, long long id, do
 	}
 }
 
+int cli_experiment_post(struct cli_ctx *ctx, const char *config_path, const char *model_dir,
+                        int activate, const char *submit, struct http_client **client, json_t **out)
+{
+	int rc = CLI_EXIT_FAILURE;
+	unsigned char *model = NULL;
+	size_t mlen = 0, ylen = 0;
+	char *yaml = NULL, *b64 = NULL;
+	json_t *body = NULL;
+
+	*client = NULL;
+	*out = NULL;
+	yaml = cli_read_file(config_path, CONFIG_MAX_BYTES, &ylen);
+	if (!yaml)
+		goto out;
+	if (model_dir) {
+		if (cli_pack_dir(model_dir, &model, &mlen, MODEL_MAX_BYTES))
+			goto out;
+		b64 = cli_base64(model, mlen);
+		if (!b64)
+			goto out;
+	}
+	body = json_pack("{s:s%, s:s?, s:b, s:s*}", "config", yaml, ylen, "model_definition", b64,
+	                 "activate", activate, "submit", submit);
+	*client = cli_client(ctx);
+	if (!body || !*client)
+		goto out;
+	http_client_set_timeout_ms(*client, 300000);
+	rc = cli_call(*client, "POST", "/api/v1/experiments", body, out);
+out:
+	free(yaml);
+	free(model);
+	free(b64);
+	json_decref(body);
+	return rc;
+}
+
 int cli_experiment_create(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {{"paused", no_argument, NULL, 'p'},
 	                                     {"follow", no_argument, NULL, 'f'},
 	                                     {NULL, 0, NULL, 0}};
 	int paused = 0, follow = 0, opt, rc = CLI_EXIT_FAILURE;
-	unsigned char *model = NULL;
-	size_t mlen = 0, ylen = 0;
-	char *yaml = NULL, *b64 = NULL;
-	json_t *body = NULL, *out = NULL;
+	json_t *out = NULL;
 	struct http_client *c = NULL;
 
 	optind = 0;
@@ -164,23 +197,8 @@ int cli_experiment_create(struct cli_ctx *ctx, int argc, char **argv)
 		        "usage: det experiment create [--paused] [--follow] CONFIG [MODEL_DIR]\n");
 		return CLI_EXIT_USAGE;
 	}
-	yaml = cli_read_file(argv[optind], CONFIG_MAX_BYTES, &ylen);
-	if (!yaml)
-		goto out;
-	if (argc - optind == 2) {
-		if (cli_pack_dir(argv[optind + 1], &model, &mlen, MODEL_MAX_BYTES))
-			goto out;
-		b64 = cli_base64(model, mlen);
-		if (!b64)
-			goto out;
-	}
-	body = json_pack("{s:s%, s:s?, s:b}", "config", yaml, ylen, "model_definition", b64,
-	                 "activate", !paused);
-	c = cli_client(ctx);
-	if (!body || !c)
-		goto out;
-	http_client_set_timeout_ms(c, 300000);
-	rc = cli_call(c, "POST", "/api/v1/experiments", body, &out);
+	rc = cli_experiment_post(ctx, argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL,
+	                         !paused, NULL, &c, &out);
 	if (rc)
 		goto out;
 	long long id = json_integer_value(json_object_get(out, "id"));
@@ -192,10 +210,6 @@ int cli_experiment_create(struct cli_ctx *ctx, int argc, char **argv)
 	if (follow)
 		rc = wait_for(ctx, c, id, 1.0);
 out:
-	free(yaml);
-	free(model);
-	free(b64);
-	json_decref(body);
 	json_decref(out);
 	http_client_free(c);
 	return rc;

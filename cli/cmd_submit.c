@@ -24,8 +24,6 @@
 #include "client.h"
 #include "http_client.h"
 
-#define MODEL_MAX_BYTES (95L * 1024 * 1024)
-#define CONFIG_MAX_BYTES (1024 * 1024)
 #define SUBMIT_MAX_ARRAYS 64
 #define SUBMIT_MAX_ARGS 256
 
@@ -185,10 +183,7 @@ int cli_submit(struct cli_ctx *ctx, int argc, char **argv)
 {
 	int rc = CLI_EXIT_FAILURE, nextra = 0, nsub = 0;
 	char **extra = NULL, ids[SUBMIT_MAX_ARRAYS][32], job[SUBMIT_MAX_ARRAYS * 48] = "";
-	unsigned char *model = NULL;
-	size_t mlen = 0, ylen = 0;
-	char *yaml = NULL, *b64 = NULL;
-	json_t *body = NULL, *out = NULL;
+	json_t *out = NULL;
 	struct http_client *c = NULL;
 	long long id = -1;
 
@@ -205,17 +200,7 @@ int cli_submit(struct cli_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "usage: det submit CONFIG MODEL_DIR [-- SBATCH ARGS...]\n");
 		return CLI_EXIT_USAGE;
 	}
-	yaml = cli_read_file(argv[1], CONFIG_MAX_BYTES, &ylen);
-	if (!yaml || cli_pack_dir(argv[2], &model, &mlen, MODEL_MAX_BYTES))
-		goto out;
-	b64 = cli_base64(model, mlen);
-	body = json_pack("{s:s%, s:s?, s:b, s:s}", "config", yaml, ylen, "model_definition", b64,
-	                 "activate", 1, "submit", "client");
-	c = cli_client(ctx);
-	if (!b64 || !body || !c)
-		goto out;
-	http_client_set_timeout_ms(c, 300000);
-	rc = cli_call(c, "POST", "/api/v1/experiments", body, &out);
+	rc = cli_experiment_post(ctx, argv[1], argv[2], 1, "client", &c, &out);
 	if (rc)
 		goto out;
 	rc = CLI_EXIT_FAILURE;
@@ -266,10 +251,6 @@ int cli_submit(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	rc = CLI_EXIT_OK;
 out:
-	free(yaml);
-	free(model);
-	free(b64);
-	json_decref(body);
 	json_decref(out);
 	http_client_free(c);
 	return rc;

@@ -2,7 +2,8 @@
 # HTTP client for det-master (libcurl), kept apart from libdetcommon so that
 # only the programs that talk to the master link libcurl.
 noinst_LTLIBRARIES += common/libdethttp.la
-common_libdethttp_la_SOURCES = common/http_client.c common/http_client.h
+common_libdethttp_la_SOURCES = common/http_client.c common/http_client.h \
+	common/http_retry.c common/http_retry.h
 common_libdethttp_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS)
 common_libdethttp_la_LIBADD = $(CURL_LIBS) $(JANSSON_LIBS)
 

@@ -2,7 +2,7 @@
 # common/: code shared by the binaries. One fragment per module keeps the
 # modules' build lines apart.
 noinst_LTLIBRARIES += common/libdetcommon.la
-common_libdetcommon_la_SOURCES = common/log.c common/log.h
+common_libdetcommon_la_SOURCES = common/log.c common/log.h common/errmsg.c common/errmsg.h
 common_libdetcommon_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS)
 common_libdetcommon_la_LIBADD = $(YAML_LIBS) $(JANSSON_LIBS) $(LIBM)
 

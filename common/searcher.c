@@ -12,28 +12,14 @@
  * what makes claims order-independent and snapshots small.
  */
 #include "searcher_internal.h"
+#include "errmsg.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SEARCHER_PREVIEW_RANDOM_TRIALS 100
-
-static void searcher_errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void searcher_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 const char *searcher_exit_name(enum searcher_exit how)
 {
@@ -95,8 +81,8 @@ static int cfg_int(const json_t *obj, const char *key, int64_t def, int64_t lo, 
 		return 0;
 	}
 	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		searcher_errf(err, errlen, "searcher.%s: must be an integer from %lld to %lld", key,
-		              (long long)lo, (long long)hi);
+		errmsg_set(err, errlen, "searcher.%s: must be an integer from %lld to %lld", key,
+		           (long long)lo, (long long)hi);
 		return -1;
 	}
 	*out = (int64_t)json_integer_value(v);
@@ -120,14 +106,13 @@ static int cfg_length(struct searcher *s, const json_t *cfg, char *err, size_t e
 
 	if (tm && !json_is_null(tm)) {
 		if (!json_is_string(tm) || json_string_length(tm) == 0) {
-			searcher_errf(err, errlen,
-			              "searcher.time_metric: must be a non-empty string");
+			errmsg_set(err, errlen, "searcher.time_metric: must be a non-empty string");
 			return -1;
 		}
 		if (cfg_int(cfg, "max_time", 0, 1, INT64_MAX, &v, err, errlen) < 0)
 			return -1;
 		if (!mt || json_is_null(mt)) {
-			searcher_errf(err, errlen, "searcher.max_time: needed with time_metric");
+			errmsg_set(err, errlen, "searcher.max_time: needed with time_metric");
 			return -1;
 		}
 		s->length = v;
@@ -137,13 +122,13 @@ static int cfg_length(struct searcher *s, const json_t *cfg, char *err, size_t e
 	if (!ml || json_is_null(ml)) {
 		if (s->kind != SEARCHER_ASHA)
 			return 0;
-		searcher_errf(
+		errmsg_set(
 		    err, errlen,
 		    "searcher: adaptive_asha needs time_metric and max_time (or max_length)");
 		return -1;
 	}
 	if (!json_is_object(ml) || json_object_size(ml) != 1) {
-		searcher_errf(
+		errmsg_set(
 		    err, errlen,
 		    "searcher.max_length: must be a map with one of batches, epochs, records");
 		return -1;
@@ -154,17 +139,16 @@ static int cfg_length(struct searcher *s, const json_t *cfg, char *err, size_t e
 		if (!json_object_get(ml, units[i]))
 			continue;
 		if (cfg_int(ml, units[i], 0, 1, INT64_MAX, &v, err, errlen) < 0) {
-			searcher_errf(err, errlen,
-			              "searcher.max_length.%s: must be a positive integer",
-			              units[i]);
+			errmsg_set(err, errlen,
+			           "searcher.max_length.%s: must be a positive integer", units[i]);
 			return -1;
 		}
 		s->length = v;
 		s->time_unit = strdup(units[i]);
 		return s->time_unit ? 0 : -1;
 	}
-	searcher_errf(err, errlen,
-	              "searcher.max_length: must be a map with one of batches, epochs, records");
+	errmsg_set(err, errlen,
+	           "searcher.max_length: must be a map with one of batches, epochs, records");
 	return -1;
 }
 
@@ -186,8 +170,8 @@ static int cfg_kind(struct searcher *s, const json_t *cfg, char *err, size_t err
 			return 0;
 		}
 	}
-	searcher_errf(err, errlen,
-	              "searcher.name: must be one of single, grid, random, adaptive_asha");
+	errmsg_set(err, errlen,
+	           "searcher.name: must be one of single, grid, random, adaptive_asha");
 	return -1;
 }
 
@@ -200,21 +184,21 @@ static int cfg_common(struct searcher *s, const json_t *config, const json_t *cf
 	const json_t *sib = json_object_get(cfg, "smaller_is_better");
 
 	if (!json_is_integer(seed)) {
-		searcher_errf(err, errlen, "reproducibility.experiment_seed: must be an integer");
+		errmsg_set(err, errlen, "reproducibility.experiment_seed: must be an integer");
 		return -1;
 	}
 	s->seed = (uint64_t)json_integer_value(seed);
 	if (!json_is_string(metric) || json_string_length(metric) == 0) {
-		searcher_errf(err, errlen, "searcher.metric: must be a non-empty string");
+		errmsg_set(err, errlen, "searcher.metric: must be a non-empty string");
 		return -1;
 	}
 	s->metric = strdup(json_string_value(metric));
 	if (!s->metric) {
-		searcher_errf(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		return -1;
 	}
 	if (sib && !json_is_boolean(sib)) {
-		searcher_errf(err, errlen, "searcher.smaller_is_better: must be true or false");
+		errmsg_set(err, errlen, "searcher.smaller_is_better: must be true or false");
 		return -1;
 	}
 	s->smaller_is_better = sib ? json_is_true(sib) : 1;
@@ -230,7 +214,7 @@ static int plan_trials(struct searcher *s, const json_t *cfg, char *err, size_t 
 		return -1;
 	if (s->kind == SEARCHER_RANDOM || s->kind == SEARCHER_ASHA) {
 		if (!json_object_get(cfg, "max_trials")) {
-			searcher_errf(err, errlen, "searcher.max_trials: required for %s", s->name);
+			errmsg_set(err, errlen, "searcher.max_trials: required for %s", s->name);
 			return -1;
 		}
 		if (cfg_int(cfg, "max_trials", 1, 1, SEARCHER_MAX_TRIALS, &max_trials, err,
@@ -265,12 +249,12 @@ struct searcher *searcher_new(const json_t *config, char *err, size_t errlen)
 	if (err && errlen)
 		err[0] = '\0';
 	if (!json_is_object(config) || !json_is_object(cfg)) {
-		searcher_errf(err, errlen, "searcher: the config needs a searcher map");
+		errmsg_set(err, errlen, "searcher: the config needs a searcher map");
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		searcher_errf(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (cfg_kind(s, cfg, err, errlen) < 0 || cfg_common(s, config, cfg, err, errlen) < 0)
@@ -289,7 +273,7 @@ struct searcher *searcher_new(const json_t *config, char *err, size_t errlen)
 	if (!s->trials) { /* ASHA allocated them while assigning brackets */
 		for (int i = 0; i < s->trial_count; i++) {
 			if (searcher_add_trial(s, -1) < 0) {
-				searcher_errf(err, errlen, "out of memory");
+				errmsg_set(err, errlen, "out of memory");
 				goto fail;
 			}
 		}
@@ -298,7 +282,7 @@ struct searcher *searcher_new(const json_t *config, char *err, size_t errlen)
 	return s;
 fail:
 	if (err && errlen && !err[0])
-		searcher_errf(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 	json_decref(empty);
 	searcher_free(s);
 	return NULL;
@@ -317,8 +301,8 @@ int searcher_max_concurrent(const struct searcher *s)
 static int check_index(const struct searcher *s, int index, char *err, size_t errlen)
 {
 	if (index < 0 || index >= s->ntrials) {
-		searcher_errf(err, errlen, "trial index %d is out of range (0..%d)", index,
-		              s->ntrials - 1);
+		errmsg_set(err, errlen, "trial index %d is out of range (0..%d)", index,
+		           s->ntrials - 1);
 		return -1;
 	}
 	return 0;
@@ -338,7 +322,7 @@ json_t *searcher_trial_hparams(const struct searcher *s, int index, char *err, s
 		v = hparams_sample(s->hp, &gen);
 	}
 	if (!v)
-		searcher_errf(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 	return v;
 }
 
@@ -383,8 +367,8 @@ static int metric_value(const json_t *metrics, const char *name, const char *wha
 	const json_t *v = json_object_get(metrics, name);
 
 	if (!json_is_number(v)) {
-		searcher_errf(err, errlen, "validation of trial %d: %s \"%s\" is %s", index, what,
-		              name, v ? "not a number" : "missing");
+		errmsg_set(err, errlen, "validation of trial %d: %s \"%s\" is %s", index, what,
+		           name, v ? "not a number" : "missing");
 		return -1;
 	}
 	*out = json_number_value(v);
@@ -407,7 +391,7 @@ int searcher_on_validation(struct searcher *s, int index, const json_t *metrics,
 	if (check_index(s, index, err, errlen) < 0)
 		return -1;
 	if (!json_is_object(metrics)) {
-		searcher_errf(err, errlen, "validation of trial %d: metrics must be a map", index);
+		errmsg_set(err, errlen, "validation of trial %d: metrics must be a map", index);
 		return -1;
 	}
 	if (metric_value(metrics, s->metric, "searcher metric", index, &value, err, errlen) < 0)
@@ -481,15 +465,15 @@ int searcher_on_exit(struct searcher *s, int index, enum searcher_exit how, int 
 	if (check_index(s, index, err, errlen) < 0)
 		return -1;
 	if ((int)how < SEARCHER_EXIT_COMPLETED || how > SEARCHER_EXIT_CANCELED) {
-		searcher_errf(err, errlen, "trial %d: unknown exit kind %d", index, (int)how);
+		errmsg_set(err, errlen, "trial %d: unknown exit kind %d", index, (int)how);
 		return -1;
 	}
 	t = &s->trials[index];
 	if (t->exit >= 0) { /* repeated report: fine if it says the same */
 		if (t->exit != (int)how) {
-			searcher_errf(err, errlen, "trial %d already exited as %s, not %s", index,
-			              searcher_exit_name((enum searcher_exit)t->exit),
-			              searcher_exit_name(how));
+			errmsg_set(err, errlen, "trial %d already exited as %s, not %s", index,
+			           searcher_exit_name((enum searcher_exit)t->exit),
+			           searcher_exit_name(how));
 			return -1;
 		}
 		if (replacement && how == SEARCHER_EXIT_INVALID_HP)
@@ -499,7 +483,7 @@ int searcher_on_exit(struct searcher *s, int index, enum searcher_exit how, int 
 	if (how == SEARCHER_EXIT_INVALID_HP) {
 		rep = searcher_add_replacement(s, index);
 		if (rep == -2) {
-			searcher_errf(err, errlen, "out of memory");
+			errmsg_set(err, errlen, "out of memory");
 			return -1;
 		}
 		t = &s->trials[index]; /* the table may have moved */
@@ -615,7 +599,7 @@ json_t *searcher_preview(const struct searcher *s, char *err, size_t errlen)
 		goto fail;
 	return p;
 fail:
-	searcher_errf(err, errlen, "out of memory");
+	errmsg_set(err, errlen, "out of memory");
 	json_decref(p);
 	return NULL;
 }

@@ -14,25 +14,11 @@
  * bracket arithmetic is integer: no floating logarithms.
  */
 #include "searcher_internal.h"
+#include "errmsg.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void asha_errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void asha_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void searcher_asha_free(struct asha *a)
 {
@@ -80,7 +66,7 @@ static int asha_cfg(struct asha *a, const json_t *cfg, char *err, size_t errlen)
 		double v = json_number_value(d);
 
 		if (!json_is_number(d) || v != (double)(int64_t)v || v < 2 || v > 1e9) {
-			asha_errf(err, errlen, "searcher.divisor: must be a whole number from 2");
+			errmsg_set(err, errlen, "searcher.divisor: must be a whole number from 2");
 			return -1;
 		}
 		a->divisor = (int64_t)v;
@@ -89,8 +75,8 @@ static int asha_cfg(struct asha *a, const json_t *cfg, char *err, size_t errlen)
 	if (mr) {
 		if (!json_is_integer(mr) || json_integer_value(mr) < 1 ||
 		    json_integer_value(mr) > 64) {
-			asha_errf(err, errlen,
-			          "searcher.max_rungs: must be an integer from 1 to 64");
+			errmsg_set(err, errlen,
+			           "searcher.max_rungs: must be an integer from 1 to 64");
 			return -1;
 		}
 		a->max_rungs = (int)json_integer_value(mr);
@@ -104,8 +90,8 @@ static int asha_cfg(struct asha *a, const json_t *cfg, char *err, size_t errlen)
 		else if (m && strcmp(m, "conservative") == 0)
 			a->mode = "conservative";
 		else if (!m || strcmp(m, "standard") != 0) {
-			asha_errf(err, errlen,
-			          "searcher.mode: must be standard, aggressive or conservative");
+			errmsg_set(err, errlen,
+			           "searcher.mode: must be standard, aggressive or conservative");
 			return -1;
 		}
 	}
@@ -231,7 +217,7 @@ int searcher_asha_plan(struct searcher *s, const json_t *cfg, int max_trials, in
 	int R;
 
 	if (!a) {
-		asha_errf(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		return -1;
 	}
 	s->asha = a;
@@ -254,7 +240,7 @@ int searcher_asha_plan(struct searcher *s, const json_t *cfg, int max_trials, in
 		goto oom;
 	return 0;
 oom:
-	asha_errf(err, errlen, "out of memory");
+	errmsg_set(err, errlen, "out of memory");
 	return -1;
 }
 
@@ -309,7 +295,7 @@ int searcher_asha_validation(struct searcher *s, int index, double time, double 
 		size_t keep;
 
 		if (pos < 0) {
-			asha_errf(err, errlen, "out of memory");
+			errmsg_set(err, errlen, "out of memory");
 			return -1;
 		}
 		t->rung++;
@@ -357,7 +343,7 @@ int searcher_asha_exit(struct searcher *s, int index, enum searcher_exit how, ch
 	 * was heading for. */
 	if (how == SEARCHER_EXIT_ERRORED && !t->stopped && t->rung < br->nrungs) {
 		if (searcher_asha_insert(&br->rungs[t->rung], index, 1, 0) < 0) {
-			asha_errf(err, errlen, "out of memory");
+			errmsg_set(err, errlen, "out of memory");
 			return -1;
 		}
 		t->rung++;
@@ -447,22 +433,22 @@ static int asha_restore_entry(struct searcher *s, int b, int r, const json_t *ej
 
 	if (!json_is_array(ej) || json_array_size(ej) != 2 || !json_is_integer(tj) ||
 	    (!worst && !json_is_number(vj))) {
-		asha_errf(err, errlen, "snapshot: rung entries must be [trial, number or null]");
+		errmsg_set(err, errlen, "snapshot: rung entries must be [trial, number or null]");
 		return -1;
 	}
 	if (json_integer_value(tj) < 0 || json_integer_value(tj) >= s->ntrials) {
-		asha_errf(err, errlen, "snapshot: rung entry names unknown trial");
+		errmsg_set(err, errlen, "snapshot: rung entry names unknown trial");
 		return -1;
 	}
 	trial = (int)json_integer_value(tj);
 	if (s->trials[trial].bracket != b || stamp[trial] == r + 1 || s->trials[trial].rung <= r ||
 	    s->trials[trial].exit == SEARCHER_EXIT_INVALID_HP) {
-		asha_errf(err, errlen, "snapshot: trial %d does not belong in bracket %d rung %d",
-		          trial, b, r);
+		errmsg_set(err, errlen, "snapshot: trial %d does not belong in bracket %d rung %d",
+		           trial, b, r);
 		return -1;
 	}
 	if (last && (last->worst ? !worst : (!worst && value < last->value))) {
-		asha_errf(err, errlen, "snapshot: bracket %d rung %d is not sorted", b, r);
+		errmsg_set(err, errlen, "snapshot: bracket %d rung %d is not sorted", b, r);
 		return -1;
 	}
 	stamp[trial] = r + 1;
@@ -472,7 +458,7 @@ static int asha_restore_entry(struct searcher *s, int b, int r, const json_t *ej
 		struct asha_entry *n = realloc(rung->entries, cap * sizeof(*n));
 
 		if (!n) {
-			asha_errf(err, errlen, "out of memory");
+			errmsg_set(err, errlen, "out of memory");
 			return -1;
 		}
 		rung->entries = n;
@@ -489,21 +475,21 @@ int searcher_asha_restore(struct searcher *s, const json_t *rungs, char *err, si
 	int *stamp = NULL, rv = -1;
 
 	if (!json_is_array(rungs) || json_array_size(rungs) != (size_t)a->nbrackets) {
-		asha_errf(err, errlen, "snapshot: rungs must be a list of %d brackets",
-		          a->nbrackets);
+		errmsg_set(err, errlen, "snapshot: rungs must be a list of %d brackets",
+		           a->nbrackets);
 		return -1;
 	}
 	stamp = calloc((size_t)s->ntrials, sizeof(*stamp));
 	if (!stamp) {
-		asha_errf(err, errlen, "out of memory");
+		errmsg_set(err, errlen, "out of memory");
 		return -1;
 	}
 	for (int b = 0; b < a->nbrackets; b++) {
 		const json_t *bj = json_array_get(rungs, (size_t)b);
 
 		if (!json_is_array(bj) || json_array_size(bj) != (size_t)a->brackets[b].nrungs) {
-			asha_errf(err, errlen, "snapshot: bracket %d must list %d rungs", b,
-			          a->brackets[b].nrungs);
+			errmsg_set(err, errlen, "snapshot: bracket %d must list %d rungs", b,
+			           a->brackets[b].nrungs);
 			goto fail;
 		}
 		for (int r = 0; r < a->brackets[b].nrungs; r++) {
@@ -512,8 +498,8 @@ int searcher_asha_restore(struct searcher *s, const json_t *rungs, char *err, si
 			json_t *ej;
 
 			if (!json_is_array(rj)) {
-				asha_errf(err, errlen,
-				          "snapshot: bracket %d rung %d must be a list", b, r);
+				errmsg_set(err, errlen,
+				           "snapshot: bracket %d rung %d must be a list", b, r);
 				goto fail;
 			}
 			json_array_foreach (rj, i, ej) {

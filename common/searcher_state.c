@@ -12,27 +12,13 @@
  * is rejected instead of trusted.
  */
 #include "searcher_internal.h"
+#include "errmsg.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #define SNAPSHOT_VERSION 1
-
-static void state_errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void state_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static json_t *trial_json(const struct searcher_trial *t, int index)
 {
@@ -89,7 +75,7 @@ static int restore_replaced(struct searcher *s, const json_t *replaced, char *er
 	json_t *v;
 
 	if (!json_is_array(replaced) || json_array_size(replaced) > (size_t)s->max_replacements) {
-		state_errf(err, errlen, "snapshot: replaced must be a list of at most %d indices",
+		errmsg_set(err, errlen, "snapshot: replaced must be a list of at most %d indices",
 		           s->max_replacements);
 		return -1;
 	}
@@ -98,14 +84,14 @@ static int restore_replaced(struct searcher *s, const json_t *replaced, char *er
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) >= s->ntrials ||
 		    s->trials[json_integer_value(v)].exit == SEARCHER_EXIT_INVALID_HP) {
-			state_errf(err, errlen,
+			errmsg_set(err, errlen,
 			           "snapshot: replaced[%zu] is not a valid trial index", j);
 			return -1;
 		}
 		/* Mark it for the duplicate check; the real exit comes with "trials". */
 		s->trials[json_integer_value(v)].exit = SEARCHER_EXIT_INVALID_HP;
 		if (searcher_add_replacement(s, (int)json_integer_value(v)) < 0) {
-			state_errf(err, errlen, "snapshot: cannot add replacement %zu", j);
+			errmsg_set(err, errlen, "snapshot: cannot add replacement %zu", j);
 			return -1;
 		}
 	}
@@ -174,7 +160,7 @@ static int restore_trial(struct searcher *s, const json_t *tj, size_t pos, char 
 	s->trials[json_integer_value(idx)] = t;
 	return 0;
 bad:
-	state_errf(
+	errmsg_set(
 	    err, errlen,
 	    "snapshot: trials[%zu] must be {index, claimed, exit, stopped, rung, best, time} "
 	    "with valid values",
@@ -192,14 +178,14 @@ static int restore_state(struct searcher *s, const json_t *snap, char *err, size
 
 	if (!json_is_object(snap) ||
 	    json_integer_value(json_object_get(snap, "version")) != SNAPSHOT_VERSION) {
-		state_errf(err, errlen, "snapshot: not a version %d searcher snapshot",
+		errmsg_set(err, errlen, "snapshot: not a version %d searcher snapshot",
 		           SNAPSHOT_VERSION);
 		return -1;
 	}
 	if (!name || strcmp(name, s->name) != 0 ||
 	    !json_is_integer(json_object_get(snap, "trial_count")) ||
 	    json_integer_value(json_object_get(snap, "trial_count")) != s->trial_count) {
-		state_errf(err, errlen,
+		errmsg_set(err, errlen,
 		           "snapshot: it is of another search than this config's %s with "
 		           "%d trials",
 		           s->name, s->trial_count);
@@ -208,7 +194,7 @@ static int restore_state(struct searcher *s, const json_t *snap, char *err, size
 	if (restore_replaced(s, json_object_get(snap, "replaced"), err, errlen) < 0)
 		return -1;
 	if (!json_is_array(trials)) {
-		state_errf(err, errlen, "snapshot: trials must be a list");
+		errmsg_set(err, errlen, "snapshot: trials must be a list");
 		return -1;
 	}
 	json_array_foreach (trials, i, tj) {
@@ -217,7 +203,7 @@ static int restore_state(struct searcher *s, const json_t *snap, char *err, size
 	}
 	for (int j = 0; j < s->ntrials - s->trial_count; j++) {
 		if (s->trials[s->replaced[j]].exit != SEARCHER_EXIT_INVALID_HP) {
-			state_errf(err, errlen,
+			errmsg_set(err, errlen,
 			           "snapshot: trial %d was replaced but did not exit as "
 			           "invalid_hp",
 			           s->replaced[j]);
@@ -226,7 +212,7 @@ static int restore_state(struct searcher *s, const json_t *snap, char *err, size
 	}
 	if (s->kind != SEARCHER_ASHA) {
 		if (rungs) {
-			state_errf(err, errlen, "snapshot: rungs given for a %s search", s->name);
+			errmsg_set(err, errlen, "snapshot: rungs given for a %s search", s->name);
 			return -1;
 		}
 		return 0;

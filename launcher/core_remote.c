@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core_internal.h"
 #include "http_client.h"
+#include "http_retry.h"
 
 #define REMOTE_RETRY_SECONDS 300 /* how long a report waits for a restarting master */
 #define REMOTE_TIMEOUT_MS 65000  /* above the longest long poll */
@@ -40,37 +40,20 @@ void det_core_remote_close(struct http_client *http)
 	http_client_free(http);
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 /* One JSON call; retried with backoff while no answer arrives at all. */
 static int remote_call(struct det_core *core, const char *method, const char *path, json_t *body,
                        json_t **out, char *err, size_t errlen)
 {
-	long status = 0;
-	long delay_ms = 200;
-	time_t give_up = time(NULL) + REMOTE_RETRY_SECONDS;
-	for (;;) {
-		json_t *o = NULL;
-		if (http_client_json(core->http, method, path, body, &o, &status, err, errlen) ==
-		    0) {
-			if (out)
-				*out = o;
-			else
-				json_decref(o);
-			return 0;
-		}
-		if (status != 0 && status != 502 && status != 503)
-			return -1; /* the master answered: retrying will not change it */
-		if (time(NULL) >= give_up)
-			return -1;
-		sleep_ms(delay_ms);
-		if (delay_ms < 5000)
-			delay_ms *= 2;
-	}
+	json_t *o = NULL;
+
+	if (http_retry_json(core->http, method, path, body, REMOTE_RETRY_SECONDS, 0, &o, NULL, err,
+	                    errlen) < 0)
+		return -1;
+	if (out)
+		*out = o;
+	else
+		json_decref(o);
+	return 0;
 }
 
 int det_core_remote_post(struct det_core *core, const char *what, json_t *body, json_t **out,

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "http_client.h"
+#include "http_retry.h"
 
 #define POLL_SECONDS 30
 #define LOG_BATCH_LINES 500
@@ -48,21 +49,12 @@ static json_t *call_retry(struct http_client *c, const char *method, const char 
                           const json_t *body, int wait_seconds, int retry_409, char *err,
                           size_t errlen)
 {
-	time_t give_up = time(NULL) + wait_seconds;
-	long delay = 250;
-	for (;;) {
-		json_t *out = NULL;
-		long status = 0;
-		if (http_client_json(c, method, path, body, &out, &status, err, errlen) == 0)
-			return out ? out : json_object();
-		int again =
-		    status == 0 || status == 502 || status == 503 || (retry_409 && status == 409);
-		if (!again || time(NULL) >= give_up)
-			return NULL;
-		sleep_ms(delay);
-		if (delay < 5000)
-			delay *= 2;
-	}
+	json_t *out = NULL;
+
+	if (http_retry_json(c, method, path, body, wait_seconds, retry_409 ? HTTP_RETRY_409 : 0,
+	                    &out, NULL, err, errlen) < 0)
+		return NULL;
+	return out ? out : json_object();
 }
 
 json_t *launch_master_claim(const char *master, const char *alloc_token, int64_t exp, int64_t task,

@@ -27,6 +27,7 @@
 #include "ckpt_gc.h"
 #include "exp_trial.h"
 #include "expconf.h"
+#include "lifecycle.h"
 #include "searcher.h"
 
 #define TICK_MS 100
@@ -1411,16 +1412,18 @@ int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig, jso
 		int next = fsm_trial_next(ts, FSM_EV_ENDED);
 		finish_trial(a, e, &row, next >= 0 ? (enum fsm_state)next : FSM_COMPLETED, err,
 		             errlen);
-	} else if (ts == FSM_ACTIVE && state_of(e->row) == FSM_ACTIVE &&
-	           row.restarts < iget(config_of(e), "max_restarts")) {
-		row.restarts++;
-		status = trial_commit(a, e, &row, err, errlen);
-		restart = status == 200;
 	} else {
-		int next = fsm_trial_next(ts, FSM_EV_FAIL);
-		next = fsm_trial_next(next >= 0 ? (enum fsm_state)next : ts, FSM_EV_ENDED);
-		snprintf(row.end_reason, sizeof(row.end_reason), "%s", "ERRORED");
-		finish_trial(a, e, &row, next >= 0 ? (enum fsm_state)next : FSM_ERROR, err, errlen);
+		struct lifecycle_trial_view v = {ts, state_of(e->row), row.restarts,
+		                                 iget(config_of(e), "max_restarts"), row.preempted};
+		struct lifecycle_decision d = lifecycle_restart_or_fail(&v, LIFECYCLE_EV_CRASHED);
+		if (d.action == LIFECYCLE_RESTART) {
+			row.restarts = d.restarts;
+			status = trial_commit(a, e, &row, err, errlen);
+			restart = status == 200;
+		} else {
+			snprintf(row.end_reason, sizeof(row.end_reason), "%s", "ERRORED");
+			finish_trial(a, e, &row, d.end_state, err, errlen);
+		}
 	}
 	t = exp_trial_locked(a, trial_id, &e);
 	if (status == 200 && t) {
@@ -1595,30 +1598,28 @@ static void on_task_event(struct app *a, const struct rm_task_event *ev)
 	        (long long)e->id, ev->array_task, ev->wait_status);
 	/* The task ended with its trial still live: the launcher died without an exit report. */
 	struct exp_trial *t = trial_by_index(e, al->trial_index);
-	if (t && !fsm_is_terminal(t->state) && ev->requeued && !t->preempted) {
+	struct lifecycle_decision d = {LIFECYCLE_NONE, 0, 0, FSM_ERROR};
+	if (t) {
+		struct lifecycle_trial_view v = {t->state, state_of(e->row), t->restarts,
+		                                 iget(config_of(e), "max_restarts"), t->preempted};
+		d = lifecycle_restart_or_fail(&v, ev->requeued ? LIFECYCLE_EV_REQUEUED
+		                                               : LIFECYCLE_EV_TASK_LOST);
+	}
+	if (d.action == LIFECYCLE_PREEMPTED) {
 		/* Requeued by the manager (scontrol requeue, node failure, preemption):
-		 * the next claim resumes the trial without counting a restart, so
-		 * max_restarts is spent on crashes only. */
+		 * the next claim resumes the trial without counting a restart. */
 		struct exp_trial row = *t;
-		row.preempted = 1;
+		row.preempted = d.preempted;
 		trial_commit(a, e, &row, err, sizeof(err));
-	} else if (t && !fsm_is_terminal(t->state) && !ev->requeued) {
-		enum fsm_state ts = t->state;
+	} else if (d.action == LIFECYCLE_REQUEUE) {
+		a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
+	} else if (d.action == LIFECYCLE_WAIT) {
+		/* resumes on activate */
+	} else if (d.action == LIFECYCLE_FAIL) {
 		struct exp_trial row = *t;
-		if (ts == FSM_ACTIVE && state_of(e->row) == FSM_ACTIVE &&
-		    row.restarts < iget(config_of(e), "max_restarts")) {
-			a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
-		} else if (ts == FSM_PAUSED) {
-			/* resumes on activate */
-		} else {
-			int next = fsm_trial_next(ts, FSM_EV_FAIL);
-			next = fsm_trial_next(next >= 0 ? (enum fsm_state)next : ts, FSM_EV_ENDED);
-			if (!row.end_reason[0])
-				snprintf(row.end_reason, sizeof(row.end_reason), "%s",
-				         "TASK_EXITED");
-			finish_trial(a, e, &row, next >= 0 ? (enum fsm_state)next : FSM_ERROR, err,
-			             sizeof(err));
-		}
+		if (!row.end_reason[0])
+			snprintf(row.end_reason, sizeof(row.end_reason), "%s", "TASK_EXITED");
+		finish_trial(a, e, &row, d.end_state, err, sizeof(err));
 	} else if (t && al->next_index >= 0 && state_of(e->row) == FSM_ACTIVE) {
 		a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
 	} else if (!t && ev->wait_status != 0 && !ev->requeued && state_of(e->row) == FSM_ACTIVE) {

@@ -15,6 +15,8 @@ master_libdetmaster_la_SOURCES = \
 	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c \
 	master/api_alloc.c master/api_rm.c \
 	master/rate_limits.c master/rate_limits.h
+# The engine's pure lifecycle rules.
+master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
 master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
 master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \
@@ -92,20 +94,17 @@ EXTRA_DIST += tests/fuzz/corpus/master-api
 # `make fuzz-master-api` (CC=clang): the libFuzzer binary, run by hand:
 #   tests/fuzz/fuzz_master_api -max_total_time=300 $(srcdir)/tests/fuzz/corpus/master-api
 .PHONY: fuzz-master-api
-MASTER_FUZZ_SRCS = master/master_config.c master/http_server.c master/store.c \
-	master/store_rows.c master/store_read.c master/fsm.c master/auth.c master/auth_munge.c \
-	master/app.c \
-	master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c master/exp.c master/exp_trial.c \
-	master/api.c master/api_exp.c master/api_trial.c \
-	master/ckpt_gc.c master/api_alloc.c master/api_rm.c tests/fuzz/fuzz_master_api.c \
-	master/rate_limits.c
+	master/api_alloc.c master/api_rm.c \
+	master/rate_limits.c master/rate_limits.h
+# The engine's pure lifecycle rules.
+master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
 fuzz-master-api: master/store_schema.h common/libdetcommon.la
 	@if ! $(CC) --version | grep -q clang; then \
 		echo "make fuzz-master-api needs CC=clang (libFuzzer)"; exit 1; fi
 	@mkdir -p tests/fuzz
 	$(LIBTOOL) --mode=link $(CC) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-DBINDIR='"$(bindir)"' -I$(srcdir) -I$(srcdir)/master $(AM_CPPFLAGS) \
-		$(JANSSON_CFLAGS) $(addprefix $(srcdir)/,$(MASTER_FUZZ_SRCS)) \
+		-I$(srcdir) -I$(srcdir)/master $(master_libdetmaster_la_CPPFLAGS) \
+		$(JANSSON_CFLAGS) $(addprefix $(srcdir)/,$(filter %.c,$(MASTER_FUZZ_SRCS))) \
 		common/libdetcommon.la $(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(SLURM_LIBS) $(YAML_LIBS) \
 		$(JANSSON_LIBS) $(LIBM) -pthread -o tests/fuzz/fuzz_master_api
 CLEANFILES += tests/fuzz/fuzz_master_api
@@ -116,3 +115,11 @@ TESTS += tests/unit/test_master_exp_trial
 tests_unit_test_master_exp_trial_SOURCES = tests/unit/test_master_exp_trial.c
 tests_unit_test_master_exp_trial_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_exp_trial_LDADD = $(MASTER_TEST_LDADD)
+
+# The pure lifecycle rules, built with nothing but the state tables.
+check_PROGRAMS += tests/unit/test_master_lifecycle
+TESTS += tests/unit/test_master_lifecycle
+tests_unit_test_master_lifecycle_SOURCES = tests/unit/test_master_lifecycle.c \
+	master/lifecycle.c master/lifecycle.h master/fsm.c master/fsm.h
+tests_unit_test_master_lifecycle_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_master_lifecycle_LDADD = $(CMOCKA_LIBS)

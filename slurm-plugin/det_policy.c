@@ -11,11 +11,11 @@
  */
 #include "det_policy.h"
 #include "det_policy_internal.h"
+#include "errmsg.h"
 
 #include <ctype.h>
 #include <stddef.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,20 +33,6 @@ enum seen_bit {
 	SEEN_REQUEUE = 1u << 6,
 	SEEN_PER_NODE = 1u << 7,
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void det_policy_conf_init(struct det_policy_conf *conf)
 {
@@ -109,21 +95,21 @@ static int parse_pool(struct det_policy_conf *conf, const char *v, const char *w
 
 	if (!c1 || !valid_name(v, (size_t)(c1 - v)) ||
 	    !valid_name(c1 + 1, (size_t)(pend - c1 - 1))) {
-		set_err(err, errlen,
-		        "%s:%u: PoolPartition wants POOL:PARTITION[:gpu|:cpu], got '%s'", where,
-		        lineno, v);
+		errmsg_set(err, errlen,
+		           "%s:%u: PoolPartition wants POOL:PARTITION[:gpu|:cpu], got '%s'", where,
+		           lineno, v);
 		return -1;
 	}
 	if (conf->npools == DET_POLICY_MAX_POOLS) {
-		set_err(err, errlen, "%s:%u: more than %d PoolPartition lines", where, lineno,
-		        DET_POLICY_MAX_POOLS);
+		errmsg_set(err, errlen, "%s:%u: more than %d PoolPartition lines", where, lineno,
+		           DET_POLICY_MAX_POOLS);
 		return -1;
 	}
 	for (size_t i = 0; i < conf->npools; i++) {
 		if (strlen(conf->pools[i].name) == (size_t)(c1 - v) &&
 		    !strncmp(conf->pools[i].name, v, (size_t)(c1 - v))) {
-			set_err(err, errlen, "%s:%u: pool '%s' mapped twice", where, lineno,
-			        conf->pools[i].name);
+			errmsg_set(err, errlen, "%s:%u: pool '%s' mapped twice", where, lineno,
+			           conf->pools[i].name);
 			return -1;
 		}
 	}
@@ -136,8 +122,8 @@ static int parse_pool(struct det_policy_conf *conf, const char *v, const char *w
 	if (c2 && !strcmp(c2 + 1, "cpu")) {
 		p->gpu = 0;
 	} else if (c2 && strcmp(c2 + 1, "gpu")) {
-		set_err(err, errlen, "%s:%u: pool kind must be gpu or cpu, got '%s'", where, lineno,
-		        c2 + 1);
+		errmsg_set(err, errlen, "%s:%u: pool kind must be gpu or cpu, got '%s'", where,
+		           lineno, c2 + 1);
 		return -1;
 	}
 	conf->npools++;
@@ -149,7 +135,7 @@ static int once(struct det_policy_conf *conf, unsigned bit, const char *key, con
                 unsigned lineno, char *err, size_t errlen)
 {
 	if (conf->seen & bit) {
-		set_err(err, errlen, "%s:%u: %s given twice", where, lineno, key);
+		errmsg_set(err, errlen, "%s:%u: %s given twice", where, lineno, key);
 		return -1;
 	}
 	conf->seen |= bit;
@@ -184,8 +170,8 @@ static int parse_number_key(struct det_policy_conf *conf, const struct number_ke
 	if (once(conf, key->seen_bit, key->name, where, lineno, err, errlen) < 0)
 		return -1;
 	if (det_policy_parse_u32(v, key->max, dst) < 0) {
-		set_err(err, errlen, "%s:%u: %s wants a number from 0 to %u, got '%s'", where,
-		        lineno, key->name, key->max, v);
+		errmsg_set(err, errlen, "%s:%u: %s wants a number from 0 to %u, got '%s'", where,
+		           lineno, key->name, key->max, v);
 		return -1;
 	}
 	return 0;
@@ -201,8 +187,8 @@ static int parse_name_key(struct det_policy_conf *conf, const char *k, const cha
 	if (once(conf, is_type ? SEEN_GPU_TYPE : SEEN_GPU_GRES, k, where, lineno, err, errlen) < 0)
 		return -1;
 	if (!(is_type && !*v) && !valid_name(v, strlen(v))) {
-		set_err(err, errlen, "%s:%u: %s wants a name of [A-Za-z0-9_.-], got '%s'", where,
-		        lineno, k, v);
+		errmsg_set(err, errlen, "%s:%u: %s wants a name of [A-Za-z0-9_.-], got '%s'", where,
+		           lineno, k, v);
 		return -1;
 	}
 	snprintf(dst, DET_POLICY_NAME_MAX, "%s", v);
@@ -224,13 +210,13 @@ static int parse_pair(struct det_policy_conf *conf, const char *k, const char *v
 		if (once(conf, SEEN_REQUEUE, k, where, lineno, err, errlen) < 0)
 			return -1;
 		if (parse_yes_no(v, &conf->requeue) < 0) {
-			set_err(err, errlen, "%s:%u: Requeue wants yes or no, got '%s'", where,
-			        lineno, v);
+			errmsg_set(err, errlen, "%s:%u: Requeue wants yes or no, got '%s'", where,
+			           lineno, v);
 			return -1;
 		}
 		return 0;
 	}
-	set_err(err, errlen, "%s:%u: unknown key '%s'", where, lineno, k);
+	errmsg_set(err, errlen, "%s:%u: unknown key '%s'", where, lineno, k);
 	return -1;
 }
 
@@ -259,7 +245,7 @@ static int parse_line(struct det_policy_conf *conf, char *line, const char *wher
 		return 0;
 	eq = strchr(line, '=');
 	if (!eq) {
-		set_err(err, errlen, "%s:%u: expected Key=Value, got '%s'", where, lineno, line);
+		errmsg_set(err, errlen, "%s:%u: expected Key=Value, got '%s'", where, lineno, line);
 		return -1;
 	}
 	*eq = '\0';
@@ -281,14 +267,14 @@ int det_policy_conf_parse(struct det_policy_conf *conf, const char *text, const 
 
 		lineno++;
 		if (len >= sizeof(line)) {
-			set_err(err, errlen, "%s:%u: line longer than %d bytes", where, lineno,
-			        LINE_MAX_BYTES - 1);
+			errmsg_set(err, errlen, "%s:%u: line longer than %d bytes", where, lineno,
+			           LINE_MAX_BYTES - 1);
 			return -1;
 		}
 		memcpy(line, p, len);
 		line[len] = '\0';
 		if (memchr(line, '\0', len)) {
-			set_err(err, errlen, "%s:%u: NUL byte in line", where, lineno);
+			errmsg_set(err, errlen, "%s:%u: NUL byte in line", where, lineno);
 			return -1;
 		}
 		if (parse_line(conf, line, where, lineno, err, errlen) < 0)
@@ -296,8 +282,8 @@ int det_policy_conf_parse(struct det_policy_conf *conf, const char *text, const 
 		p += len + (nl ? 1 : 0);
 	}
 	if (conf->default_slots > conf->max_slots) {
-		set_err(err, errlen, "%s: DefaultSlots=%u exceeds MaxSlots=%u", where,
-		        conf->default_slots, conf->max_slots);
+		errmsg_set(err, errlen, "%s: DefaultSlots=%u exceeds MaxSlots=%u", where,
+		           conf->default_slots, conf->max_slots);
 		return -1;
 	}
 	return 0;
@@ -335,12 +321,12 @@ static int rewrite_throttle(const struct det_policy_conf *conf, const char *inx,
 	uint32_t throttle = 0;
 
 	if (prefix == 0 || prefix > DET_POLICY_ARRAY_INX_MAX) {
-		set_err(err, errlen, "det job array spec must be 1 to %d characters",
-		        DET_POLICY_ARRAY_INX_MAX);
+		errmsg_set(err, errlen, "det job array spec must be 1 to %d characters",
+		           DET_POLICY_ARRAY_INX_MAX);
 		return -1;
 	}
 	if (pct && det_policy_parse_u32(pct + 1, 0xffffffffu, &throttle) < 0) {
-		set_err(err, errlen, "det job array throttle '%s' is not a number", pct + 1);
+		errmsg_set(err, errlen, "det job array throttle '%s' is not a number", pct + 1);
 		return -1;
 	}
 	if (!conf->max_array_throttle || (throttle && throttle <= conf->max_array_throttle))
@@ -398,25 +384,27 @@ int det_policy_apply(const struct det_policy_conf *conf, const struct det_job_in
 		return 0;
 	if (det_policy_parse_u32(exp, DET_POLICY_MAX_EXPERIMENT_ID, &out->experiment_id) < 0 ||
 	    out->experiment_id == 0) {
-		set_err(err, errlen, "det experiment id '%.64s' is not a positive integer", exp);
+		errmsg_set(err, errlen, "det experiment id '%.64s' is not a positive integer", exp);
 		return -1;
 	}
 	if (slots_s && det_policy_parse_u32(slots_s, DET_POLICY_MAX_SLOTS_LIMIT, &slots) < 0) {
-		set_err(err, errlen, "det experiment %u: slots per trial '%.32s' is not a number",
-		        out->experiment_id, slots_s);
+		errmsg_set(err, errlen,
+		           "det experiment %u: slots per trial '%.32s' is not a number",
+		           out->experiment_id, slots_s);
 		return -1;
 	}
 	if (slots > conf->max_slots) {
-		set_err(err, errlen,
-		        "det experiment %u: %u slots per trial exceed this cluster's limit of %u",
-		        out->experiment_id, slots, conf->max_slots);
+		errmsg_set(
+		    err, errlen,
+		    "det experiment %u: %u slots per trial exceed this cluster's limit of %u",
+		    out->experiment_id, slots, conf->max_slots);
 		return -1;
 	}
 	if (pool_name && *pool_name) {
 		pool = det_policy_find_pool(conf, pool_name);
 		if (!pool) {
-			set_err(err, errlen, "det experiment %u: unknown resource pool '%.64s'",
-			        out->experiment_id, pool_name);
+			errmsg_set(err, errlen, "det experiment %u: unknown resource pool '%.64s'",
+			           out->experiment_id, pool_name);
 			return -1;
 		}
 	} else if (conf->npools) {

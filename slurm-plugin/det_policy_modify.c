@@ -13,8 +13,8 @@
  */
 #include "det_policy.h"
 #include "det_policy_internal.h"
+#include "errmsg.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,20 +26,6 @@ struct det_mark {
 	char pool[DET_POLICY_NAME_MAX]; /* "-" when det.conf mapped no pool */
 	uint32_t slots;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Copy the token at s (up to a space or the end) into buf; the rest after it. */
 static const char *token(const char *s, char *buf, size_t buflen)
@@ -86,8 +72,8 @@ static int cap_throttle(const struct det_policy_conf *conf, const char *inx,
 		inx++;
 	if (det_policy_parse_u32(inx, 0xffffffffu, &throttle) < 0) {
 		out->refusal = DET_MODIFY_THROTTLE;
-		set_err(err, errlen, "det experiment %u: array throttle '%.32s' is not a number",
-		        out->experiment_id, inx);
+		errmsg_set(err, errlen, "det experiment %u: array throttle '%.32s' is not a number",
+		           out->experiment_id, inx);
 		return -1;
 	}
 	/* 0 is "no limit" to Slurm: capped like any throttle over the cap. */
@@ -109,8 +95,9 @@ static int check_partition(const struct det_policy_conf *conf, const struct det_
 	if (pool && !strcmp(pool->partition, partition))
 		return 0;
 	out->refusal = DET_MODIFY_PARTITION;
-	set_err(err, errlen, "det experiment %u: pool '%s' runs in partition '%s', not '%.64s'",
-	        mark->experiment_id, mark->pool, pool ? pool->partition : "(pool gone)", partition);
+	errmsg_set(err, errlen, "det experiment %u: pool '%s' runs in partition '%s', not '%.64s'",
+	           mark->experiment_id, mark->pool, pool ? pool->partition : "(pool gone)",
+	           partition);
 	return -1;
 }
 
@@ -130,10 +117,10 @@ static int check_tres(const struct det_policy_conf *conf, const struct det_mark 
 			return 0;
 	}
 	out->refusal = DET_MODIFY_GRES;
-	set_err(err, errlen,
-	        "det experiment %u: a trial's %u slots are fixed at submission, cannot change "
-	        "TresPerNode to '%.64s'",
-	        mark->experiment_id, mark->slots, tres);
+	errmsg_set(err, errlen,
+	           "det experiment %u: a trial's %u slots are fixed at submission, cannot change "
+	           "TresPerNode to '%.64s'",
+	           mark->experiment_id, mark->slots, tres);
 	return -1;
 }
 
@@ -145,18 +132,18 @@ static int check_fixed(const struct det_policy_conf *conf, const struct det_modi
 
 	snprintf(name, sizeof(name), "det-e%u", out->experiment_id);
 	if (in->new_name && strcmp(in->new_name, name) != 0) {
-		set_err(err, errlen, "det experiment %u: the job name stays '%s'",
-		        out->experiment_id, name);
+		errmsg_set(err, errlen, "det experiment %u: the job name stays '%s'",
+		           out->experiment_id, name);
 		goto refuse;
 	}
 	if (in->new_admin_comment && strcmp(in->new_admin_comment, in->admin_comment) != 0) {
-		set_err(err, errlen, "det experiment %u: the admin comment marks a det job",
-		        out->experiment_id);
+		errmsg_set(err, errlen, "det experiment %u: the admin comment marks a det job",
+		           out->experiment_id);
 		goto refuse;
 	}
 	if (in->new_requeue != DET_POLICY_NO_VAL16 && in->new_requeue != (uint16_t)conf->requeue) {
-		set_err(err, errlen, "det experiment %u: det.conf sets Requeue=%s for det jobs",
-		        out->experiment_id, conf->requeue ? "yes" : "no");
+		errmsg_set(err, errlen, "det experiment %u: det.conf sets Requeue=%s for det jobs",
+		           out->experiment_id, conf->requeue ? "yes" : "no");
 		goto refuse;
 	}
 	return 0;

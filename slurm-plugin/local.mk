@@ -13,8 +13,8 @@ detslurmconf = /etc/det-slurm/det.conf
 DET_PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared
 
 slurm_plugin_spank_det_la_SOURCES = slurm-plugin/spank_det.c slurm-plugin/spank_det.h \
-	slurm-plugin/spank_det_options.c slurm-plugin/spank_det_alloc.c \
-	slurm-plugin/spank_det_local.c slurm-plugin/spank_det_remote.c \
+	slurm-plugin/spank_det_options.c slurm-plugin/spank_det_submit.c \
+	slurm-plugin/spank_det_remote.c \
 	slurm-plugin/spank_det_report.c slurm-plugin/spank_det_event.c \
 	slurm-plugin/spank_det_event.h slurm-plugin/spank_det_args.c slurm-plugin/spank_det_args.h
 slurm_plugin_spank_det_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MUNGE_CFLAGS) $(CURL_CFLAGS)
@@ -23,9 +23,12 @@ slurm_plugin_spank_det_la_LDFLAGS = $(DET_PLUGIN_LDFLAGS) \
 slurm_plugin_spank_det_la_LIBADD = common/libdethttp.la $(CURL_LIBS) $(JANSSON_LIBS) $(MUNGE_LIBS)
 EXTRA_slurm_plugin_spank_det_la_DEPENDENCIES = slurm-plugin/spank_det.map
 
-slurm_plugin_job_submit_det_la_SOURCES = slurm-plugin/job_submit_det.c \
-	slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
-	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h
+# The pure policy, compiled into job_submit_det.so, its unit tests and the bench.
+DET_POLICY_SOURCES = slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
+	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h \
+	common/errmsg.c common/errmsg.h
+
+slurm_plugin_job_submit_det_la_SOURCES = slurm-plugin/job_submit_det.c $(DET_POLICY_SOURCES)
 slurm_plugin_job_submit_det_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DDET_SLURM_CONF_DEFAULT='"$(detslurmconf)"'
 slurm_plugin_job_submit_det_la_LDFLAGS = $(DET_PLUGIN_LDFLAGS) \
@@ -37,8 +40,7 @@ EXTRA_DIST += slurm-plugin/spank_det.map slurm-plugin/job_submit_det.map
 # Unit tests of the pure parts (no Slurm needed).
 check_PROGRAMS += tests/unit/test_det_policy tests/unit/test_spank_det
 TESTS += tests/unit/test_det_policy tests/unit/test_spank_det
-tests_unit_test_det_policy_SOURCES = tests/unit/test_det_policy.c slurm-plugin/det_policy.c \
-	slurm-plugin/det_policy.h slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h
+tests_unit_test_det_policy_SOURCES = tests/unit/test_det_policy.c $(DET_POLICY_SOURCES)
 tests_unit_test_det_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/slurm-plugin
 tests_unit_test_det_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_det_policy_LDADD = $(CMOCKA_LIBS)
@@ -51,8 +53,7 @@ tests_unit_test_spank_det_LDADD = $(CMOCKA_LIBS) $(JANSSON_LIBS)
 check_PROGRAMS += tests/unit/test_det_policy_modify
 TESTS += tests/unit/test_det_policy_modify
 tests_unit_test_det_policy_modify_SOURCES = tests/unit/test_det_policy_modify.c \
-	slurm-plugin/det_policy.c slurm-plugin/det_policy.h slurm-plugin/det_policy_modify.c \
-	slurm-plugin/det_policy_internal.h
+	$(DET_POLICY_SOURCES)
 tests_unit_test_det_policy_modify_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/slurm-plugin
 tests_unit_test_det_policy_modify_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_det_policy_modify_LDADD = $(CMOCKA_LIBS)
@@ -60,8 +61,7 @@ tests_unit_test_det_policy_modify_LDADD = $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_job_submit_det
 TESTS += tests/unit/test_job_submit_det
 tests_unit_test_job_submit_det_SOURCES = tests/unit/test_job_submit_det.c \
-	slurm-plugin/job_submit_det.c slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
-	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h \
+	slurm-plugin/job_submit_det.c $(DET_POLICY_SOURCES) \
 	tests/unit/slurmctld_host.c tests/unit/slurmctld_host.h
 tests_unit_test_job_submit_det_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/slurm-plugin \
 	-I$(top_srcdir)/tests/unit

@@ -2,7 +2,7 @@
 /*
  * spank_det: the SPANK plugin's whole surface. Every slurm_spank_* entry
  * point lives here and only dispatches on spank_context() to the file of
- * that context (spank_det_alloc.c, spank_det_local.c, spank_det_remote.c).
+ * that context (spank_det_submit.c for sbatch/salloc/srun, spank_det_remote.c).
  * Main data structure: the parsed plugstack arguments, shared by all
  * contexts. Non-obvious decision: options are registered in every context
  * that parses them (sbatch, srun, slurmstepd), or slurmstepd would never see
@@ -45,9 +45,8 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 {
 	switch (spank_context()) {
 	case S_CTX_ALLOCATOR:
-		return det_alloc_post_opt(sp, &args);
 	case S_CTX_LOCAL:
-		return det_local_post_opt(sp, &args);
+		return det_submit_post_opt(sp);
 	default:
 		return 0;
 	}

@@ -34,11 +34,8 @@ const struct det_spank_options *det_options_get(void);
 /* Copy the given options into the job control env (sbatch, salloc, srun). */
 int det_options_to_job_control(spank_t sp);
 
-/* Allocator context (sbatch/salloc). */
-int det_alloc_post_opt(spank_t sp, const struct det_spank_args *args);
-
-/* Local context (srun). */
-int det_local_post_opt(spank_t sp, const struct det_spank_args *args);
+/* Allocator (sbatch/salloc) and local (srun) contexts: options into the job control env. */
+int det_submit_post_opt(spank_t sp);
 
 /* Remote context (slurmstepd). */
 int det_remote_user_init(spank_t sp, const struct det_spank_args *args);

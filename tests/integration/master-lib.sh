@@ -62,7 +62,7 @@ start_master() {
 		--launcher "${launcher:-$srcdir/tests/integration/fake-launch.sh}" "$@" \
 		>>"$work/master.out" 2>>"$work/master.err" &
 	master_pid=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		port=$(sed -n 's/^det-master: listening on port //p' "$work/master.out")
 		[ -n "$port" ] && break
 		sleep 0.1
@@ -94,7 +94,7 @@ body() { jq -r "$1" <"$work/body"; }
 
 # wait_state EXP STATE [SECONDS]
 wait_state() {
-	for _ in $(seq $((${3:-30} * 10))); do
+	for _ in $(seq $((${3:-60} * 10))); do
 		sock GET "/experiments/$1" >/dev/null
 		[ "$(body .experiment.state)" = "$2" ] && return 0
 		sleep 0.1

@@ -148,7 +148,7 @@ sed -e 's/max_trials: 2/max_trials: 3/' -e 's/batches: 3/batches: 1000/' "$work/
 echo 'environment: {environment_variables: [FAKE_STEPS=1000, FAKE_SLEEP=0.2]}' >>"$work/slow.yaml"
 run -o json e create "$work/slow.yaml"
 slow=$(jq .id "$work/out")
-for _ in $(seq 100); do
+for _ in $(seq 600); do
 	n=$("$det" -o json e list-trials "$slow" | jq length)
 	[ "$n" -ge 1 ] && break
 	sleep 0.1

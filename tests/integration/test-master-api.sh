@@ -135,7 +135,7 @@ eq "finished experiment cannot be paused" 409 "$(http POST "/experiments/$e1/pau
 sed -e 's/max_trials: 4/max_trials: 2/' -e 's/batches: 3/batches: 1000/' "$work/exp.yaml" >"$work/slow.yaml"
 echo 'environment: {environment_variables: [FAKE_STEPS=1000, FAKE_SLEEP=0.2]}' >>"$work/slow.yaml"
 e2=$(create_exp "$work/slow.yaml")
-for _ in $(seq 100); do
+for _ in $(seq 600); do
 	sock GET "/experiments/$e2/trials" >/dev/null
 	[ "$(body '.trials | length')" = 2 ] && break
 	sleep 0.1
@@ -170,7 +170,7 @@ if [ "$st" = 401 ]; then
 else
 	eq "stop signal answered at once" true "$(body .stop)"
 fi
-check "killed experiment ends CANCELED" wait_state "$e2" CANCELED 30
+check "killed experiment ends CANCELED" wait_state "$e2" CANCELED 60
 eq "delete" 200 "$(sock DELETE "/experiments/$e2")"
 eq "deleted experiment is gone" 404 "$(sock GET "/experiments/$e2")"
 

@@ -35,8 +35,19 @@ writer() { # N [PREFIX]: posts steps N*100000+i, logs acknowledged ones
 		[ "$code" = 000 ] && break
 	done
 }
+acked_count() { # [PREFIX]: reports acknowledged so far
+	cat "$work/${1:-acked}".* 2>/dev/null | wc -l
+}
+wait_acked() { # COUNT [PREFIX]: until more than COUNT reports are acknowledged (60 s at most)
+	for _ in $(seq 600); do
+		[ "$(acked_count "${2:-acked}")" -gt "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 for w in 1 2 3 4 5 6; do writer $w & done
-sleep 3
+# Crash once a number of reports are in, however long that takes under load.
+wait_acked 50
 stop_master KILL
 wait
 acked=$(cat "$work"/acked.* | sort -n | uniq | wc -l)
@@ -73,7 +84,7 @@ tid=$(body .trial_id)
 tok=$(body .token)
 check "claimed a trial for the SIGTERM ingest" test -n "$tok" -a "$tok" != null
 for w in 1 2 3 4 5 6; do writer $w termacked & done
-sleep 2
+wait_acked 20 termacked
 stop_master TERM
 ok $? "SIGTERM during ingest shuts down cleanly"
 wait
@@ -95,7 +106,12 @@ searcher: {name: random, metric: val_loss, max_trials: 3, max_concurrent_trials:
 environment: {environment_variables: [FAKE_STEPS=15, FAKE_SLEEP=0.2]}
 YAML
 e2=$(create_exp "$work/exp.yaml")
-sleep 1.5
+trials_running() { # EXP: some trial has reported a step
+	sock GET "/experiments/$1/trials" >/dev/null
+	[ "$(body '[.trials[] | select(.steps_completed > 0)] | length')" -gt 0 ]
+}
+for _ in $(seq 600); do trials_running "$e2" && break; sleep 0.1; done
+check "trials were running before the crash" trials_running "$e2"
 stop_master KILL
 sleep 1
 start_master

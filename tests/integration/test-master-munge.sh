@@ -13,7 +13,7 @@ mungekey --create --keyfile="$work/munge/key" >/dev/null 2>&1
 munged --force --key-file="$work/munge/key" --socket="$work/munge/sock" \
 	--pid-file="$work/munge/pid" --seed-file="$work/munge/seed" \
 	--log-file="$work/munge/log" 2>/dev/null
-for _ in $(seq 50); do [ -S "$work/munge/sock" ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ -S "$work/munge/sock" ] && break; sleep 0.1; done
 stop_munged() { [ -f "$work/munge/pid" ] && kill "$(cat "$work/munge/pid")" 2>/dev/null; }
 start_master --munge-socket "$work/munge/sock"
 

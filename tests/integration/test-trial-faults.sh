@@ -110,7 +110,10 @@ has_line() { # TRIAL REGEX
 	api GET "/trials/$1/logs?limit=10000"
 	jq -e --arg re "$2" '[.logs[] | select(.line | test($re))] | length > 0' <"$work/body" >/dev/null
 }
-wait_for 60 has_line "$tid" "^preempted at batch"
+# The trial learns of the pause from the preempt file ("preempted at batch")
+# or, when the pause lands during a validation, from that report's answer
+# ("stopping at batch N (preempted)"); it checkpoints and exits either way.
+wait_for 60 has_line "$tid" "^(preempted at batch|stopping at batch [0-9]+ [(]preempted[)])"
 ok $? "the trial checkpointed and exited"
 # Activate once the master has recorded the preempted exit. (Activating
 # earlier races with that exit report: the exit body cannot say

@@ -64,7 +64,7 @@ start_master() {
 	"$master_bin" --listen "" --socket "$work/m.sock" --state-dir "$work/state" \
 		--launcher "$launch_bin" >>"$work/master.out" 2>>"$work/master.err" &
 	master_pid=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		api GET /master >/dev/null 2>&1 && [ "$(cat "$work/status")" = 200 ] && return 0
 		sleep 0.1
 	done

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Pure lifecycle rules of the experiment engine. Restart-or-fail: a crash
+ * restarts an active trial of an active experiment while max_restarts is not
+ * spent, otherwise the trial fails; a requeue by the resource manager
+ * (preemption, node failure) resumes the trial without spending a restart,
+ * so the budget is spent on crashes only. Non-obvious: a crash restarts in
+ * the same allocation (the restart is counted now), while a task that died
+ * without an exit report is requeued and its next claim counts it.
+ */
+#include "lifecycle.h"
+
+#include <stddef.h>
+
+static const char *const action_names[LIFECYCLE_NACTIONS] = {
+    "none", "restart", "requeue", "preempted", "wait", "fail",
+};
+
+const char *lifecycle_action_name(enum lifecycle_action action)
+{
+	return action >= 0 && action < LIFECYCLE_NACTIONS ? action_names[action] : "unknown";
+}
+
+/* The state a failing trial settles in: FAIL where the table allows it, then ENDED. */
+static enum fsm_state failed_state(enum fsm_state from)
+{
+	int next = fsm_trial_next(from, FSM_EV_FAIL);
+	next = fsm_trial_next(next >= 0 ? (enum fsm_state)next : from, FSM_EV_ENDED);
+	return next >= 0 ? (enum fsm_state)next : FSM_ERROR;
+}
+
+/* An active trial of an active experiment with a restart left. */
+static int may_restart(const struct lifecycle_trial_view *t)
+{
+	return t->trial == FSM_ACTIVE && t->experiment == FSM_ACTIVE &&
+	       t->restarts < t->max_restarts;
+}
+
+struct lifecycle_decision lifecycle_restart_or_fail(const struct lifecycle_trial_view *t,
+                                                    enum lifecycle_event ev)
+{
+	struct lifecycle_decision d = {LIFECYCLE_NONE, t->restarts, t->preempted, t->trial};
+
+	if (fsm_is_terminal(t->trial))
+		return d;
+	switch (ev) {
+	case LIFECYCLE_EV_REQUEUED:
+		if (!t->preempted) {
+			d.action = LIFECYCLE_PREEMPTED;
+			d.preempted = 1;
+		}
+		return d;
+	case LIFECYCLE_EV_CRASHED:
+		if (t->trial == FSM_PAUSED) {
+			/* Stopped by a pause: it resumes on the next claim. */
+			d.action = LIFECYCLE_PREEMPTED;
+			d.preempted = 1;
+		} else if (may_restart(t)) {
+			d.action = LIFECYCLE_RESTART;
+			d.restarts = t->restarts + 1;
+		} else {
+			d.action = LIFECYCLE_FAIL;
+			d.end_state = failed_state(t->trial);
+		}
+		return d;
+	case LIFECYCLE_EV_TASK_LOST:
+		if (may_restart(t)) {
+			d.action = LIFECYCLE_REQUEUE;
+		} else if (t->trial == FSM_PAUSED) {
+			d.action = LIFECYCLE_WAIT;
+		} else {
+			d.action = LIFECYCLE_FAIL;
+			d.end_state = failed_state(t->trial);
+		}
+		return d;
+	case LIFECYCLE_EV_NEVENTS:
+		break;
+	}
+	return d;
+}
