@@ -6,14 +6,19 @@
  * marked DELETED, directory removed). A checkpoint's metric is the searcher
  * metric of the validation reported at the same steps_completed; one without
  * such a validation can be kept only as a "latest". Selection is a pure
- * function so that the rules are tested without files.
+ * function so that the rules are tested without files. The directories are
+ * removed by ckpt_owner_remove: as the experiment's owner, after checking the
+ * checkpoint directory against the storage roots again, following no symlink.
  */
 #include "ckpt_gc.h"
 
-#include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ckpt_owner.h"
+#include "ckpt_path.h"
 
 struct item {
 	json_t *row;
@@ -109,13 +114,36 @@ json_t *ckpt_gc_select(const json_t *ckpts, const struct ckpt_gc_policy *p)
 	return out;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+/* Remove the directories of the deleted checkpoints (names in the checkpoint directory)
+ * as the owner; failures are logged. */
+static void remove_dirs(struct app *a, int64_t experiment_id, const json_t *config, long owner_uid,
+                        const json_t *names)
 {
-	return remove(path);
+	char dir[PATH_MAX], why[1024];
+	struct ckpt_owner o;
+	int n;
+
+	if (!json_array_size(names))
+		return;
+	if (ckpt_path_dir(config, a->cfg->checkpoint_storage, dir, sizeof(dir), why, sizeof(why)) ||
+	    ckpt_owner_lookup(owner_uid, &o, why, sizeof(why))) {
+		log_msg(&a->log, LOG_LEVEL_WARN,
+		        "experiment %lld: checkpoint gc: %s; their files are left in place",
+		        (long long)experiment_id, why);
+		return;
+	}
+	n = ckpt_owner_remove(
+	    &o, a->cfg->storage_roots,
+	    json_string_value(json_object_get(a->cfg->checkpoint_storage, "host_path")), dir, names,
+	    why, sizeof(why));
+	if (n < 0)
+		log_msg(&a->log, LOG_LEVEL_WARN,
+		        "experiment %lld: checkpoint gc as uid %u: %s; files are left in place",
+		        (long long)experiment_id, (unsigned)o.uid, why);
 }
 
-int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *config, char *err,
-                       size_t errlen)
+int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *config, long owner_uid,
+                       char *err, size_t errlen)
 {
 	json_t *cs = json_object_get(config, "checkpoint_storage");
 	json_t *srch = json_object_get(config, "searcher");
@@ -131,13 +159,18 @@ int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *confi
 	    .smaller_is_better = !json_is_false(json_object_get(srch, "smaller_is_better")),
 	};
 	json_t *ckpts = store_checkpoints(a->store, experiment_id, 0, err, errlen);
-	json_t *del = NULL;
+	json_t *del = NULL, *names = json_array();
 	size_t i;
 	json_t *c;
 	int n = -1;
 
-	if (!ckpts)
+	if (!ckpts || !names) {
+		json_decref(ckpts);
+		json_decref(names);
+		if (!*err)
+			snprintf(err, errlen, "out of memory");
 		return -1;
+	}
 	/* Attach each checkpoint's validation metric (same trial and steps). */
 	json_t *vals = json_object(); /* trial id -> metrics rows */
 	json_array_foreach (ckpts, i, c) {
@@ -169,28 +202,21 @@ int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *confi
 	n = 0;
 	json_array_foreach (del, i, c) {
 		const char *uuid = json_string_value(c);
-		json_t *row = NULL;
-		size_t j;
-		json_t *x;
-		json_array_foreach (ckpts, j, x) {
-			if (!strcmp(json_string_value(json_object_get(x, "uuid")), uuid))
-				row = x;
-		}
-		const char *path = json_string_value(json_object_get(row, "path"));
 		json_t *upd = json_pack("{s:s, s:s}", "uuid", uuid, "state", "DELETED");
 		struct store_op op = {.kind = STORE_UPDATE, .table = "checkpoints", .row = upd};
 		int rc = store_write(a->store, &op, 1, err, errlen);
 		json_decref(upd);
 		if (rc)
 			break;
-		/* The path was built by the master from the storage root and a checked uuid. */
-		if (path && *path && strstr(path, uuid))
-			nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		/* A uuid is hex digits and '-' (api_trial.c): one directory entry. */
+		json_array_append(names, c);
 		n++;
 	}
+	remove_dirs(a, experiment_id, config, owner_uid, names);
 out:
 	json_decref(vals);
 	json_decref(ckpts);
 	json_decref(del);
+	json_decref(names);
 	return n;
 }

@@ -20,8 +20,9 @@ struct ckpt_gc_policy {
 json_t *ckpt_gc_select(const json_t *ckpts, const struct ckpt_gc_policy *p);
 
 /* Apply the experiment's policy: mark unneeded checkpoints DELETED and remove
- * their directories. Returns how many were deleted, or -1 with err. */
-int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *config, char *err,
-                       size_t errlen);
+ * their directories as owner_uid (the experiment owner's Unix uid, -1: none, then no
+ * file is touched). Returns how many were marked, or -1 with err. */
+int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *config, long owner_uid,
+                       char *err, size_t errlen);
 
 #endif

@@ -9,6 +9,7 @@ master_libdetmaster_la_SOURCES = \
 	master/store_rows.c master/store_read.c \
 	master/fsm.c master/fsm.h master/auth.c master/auth_munge.c master/auth.h master/app.c \
 	master/ckpt_gc.c master/ckpt_gc.h \
+	master/ckpt_path.c master/ckpt_path.h master/ckpt_owner.c master/ckpt_owner.h \
 	master/rm.h master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c \
 	master/rm_slurm_util.h master/app.h master/exp.c master/exp.h \
 	master/exp_trial.c master/exp_trial.h \
@@ -90,7 +91,8 @@ MASTER_FUZZ_SRCS = master/master_config.c master/http_server.c master/store.c \
 	master/app.c \
 	master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c master/exp.c master/exp_trial.c \
 	master/api.c master/api_exp.c master/api_trial.c \
-	master/ckpt_gc.c master/api_alloc.c master/api_rm.c tests/fuzz/fuzz_master_api.c
+	master/ckpt_gc.c master/api_alloc.c master/api_rm.c tests/fuzz/fuzz_master_api.c \
+	master/ckpt_path.c master/ckpt_owner.c
 fuzz-master-api: master/store_schema.h common/libdetcommon.la
 	@if ! $(CC) --version | grep -q clang; then \
 		echo "make fuzz-master-api needs CC=clang (libFuzzer)"; exit 1; fi

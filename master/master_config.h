@@ -24,13 +24,14 @@ struct master_config {
 	int slots;                  /* local RM slots; 0 = detect */
 	int grace_seconds;          /* SIGTERM → SIGKILL delay */
 	json_t *checkpoint_storage; /* default checkpoint storage (object) */
-	char *munge_socket;         /* munged's socket for "Munge" credentials; "" = default */
-	char *webui_dir;            /* web UI files served at / */
-	char *chartjs_dir;          /* Chart.js files served at /vendor/chart.js/ */
-	char *slurm_launcher;       /* det-launch on compute nodes; "" = launcher */
-	char *slurm_output;         /* task output file pattern; "" = /dev/null */
-	char *slurm_work_dir;       /* working directory of master-submitted jobs */
-	int slurm_poll_ms;          /* how often the slurm RM asks slurmctld */
+	json_t *storage_roots; /* where checkpoint storage may be (array; "~" = owner's home) */
+	char *munge_socket;    /* munged's socket for "Munge" credentials; "" = default */
+	char *webui_dir;       /* web UI files served at / */
+	char *chartjs_dir;     /* Chart.js files served at /vendor/chart.js/ */
+	char *slurm_launcher;  /* det-launch on compute nodes; "" = launcher */
+	char *slurm_output;    /* task output file pattern; "" = /dev/null */
+	char *slurm_work_dir;  /* working directory of master-submitted jobs */
+	int slurm_poll_ms;     /* how often the slurm RM asks slurmctld */
 };
 
 /* Fill defaults. 0 or -1 (no memory). */
@@ -42,6 +43,11 @@ int master_config_load(struct master_config *c, const char *path, char *err, siz
 /* Parse "HOST:PORT" into the listen fields. 0 or -1 with err. */
 int master_config_set_listen(struct master_config *c, const char *hostport, char *err,
                              size_t errlen);
+
+/* Add a storage root (absolute, or "~" / "~/..." for the owner's home; no ".."),
+ * after emptying the list when fresh. 0, or -1 with err. */
+int master_config_add_root(struct master_config *c, const char *path, int fresh, char *err,
+                           size_t errlen);
 
 /* Replace a string field's value (copy). 0 or -1. */
 int master_config_set_str(char **field, const char *value);

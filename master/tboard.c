@@ -15,6 +15,10 @@
  * Non-obvious decision: the report is acknowledged before its event is
  * written, so a slow or failing file system never slows or fails a trial;
  * errors are logged (once per trial directory) and the report is dropped.
+ * Event files are created and opened by ckpt_owner_open, as the experiment's
+ * owner (never as root into a directory a user named), after the checkpoint
+ * directory is checked against the storage roots again; this thread then
+ * writes through the descriptor it got back.
  */
 #include <config.h>
 
@@ -29,6 +33,8 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "ckpt_owner.h"
+#include "ckpt_path.h"
 #include "exp.h"
 #include "tfevents.h"
 
@@ -73,29 +79,59 @@ int tboard_trial_dir(const char *ckpt_dir, int64_t exp_id, int64_t trial_id, cha
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
-/* The checkpoint directory of a trial's experiment, as the claim reports it. */
-static int trial_location(struct app *a, int64_t trial_id, int64_t *exp_id, char *dir,
-                          size_t dirlen)
+/* The checkpoint directory of a trial's experiment, as the claim reports it, and the
+ * Unix uid of its owner. 0, or -1 with err. */
+static int trial_location(struct app *a, int64_t trial_id, int64_t *exp_id, long *uid, char *dir,
+                          size_t dirlen, char *err, size_t errlen)
 {
 	struct exp_rt *e = NULL;
 	int rv = -1;
 
 	pthread_mutex_lock(&a->lock);
 	if (exp_trial_locked(a, trial_id, &e) && e) {
-		json_t *cs =
-		    json_object_get(json_object_get(e->row, "config"), "checkpoint_storage");
-		const char *host = json_string_value(json_object_get(cs, "host_path"));
-		const char *sub = json_string_value(json_object_get(cs, "storage_path"));
-		if (!host)
-			host = json_string_value(
-			    json_object_get(a->cfg->checkpoint_storage, "host_path"));
-		int n = snprintf(dir, dirlen, "%s%s%s", host ? host : "/tmp", sub ? "/" : "",
-		                 sub ? sub : "");
+		rv = ckpt_path_dir(json_object_get(e->row, "config"), a->cfg->checkpoint_storage,
+		                   dir, dirlen, err, errlen);
 		*exp_id = e->id;
-		rv = n < 0 || (size_t)n >= dirlen ? -1 : 0;
+		*uid = exp_owner_uid_locked(a, e);
+	} else {
+		snprintf(err, errlen, "no such trial");
 	}
 	pthread_mutex_unlock(&a->lock);
 	return rv;
+}
+
+/* Open a trial's event file as its experiment's owner: a new one, or with path (made
+ * before) that one to append to. NULL with err. */
+static struct tfevents_writer *open_as_owner(struct tboard *tb, int64_t trial_id, const char *path,
+                                             double wall_time, char *err, size_t errlen)
+{
+	char ckpt[PATH_MAX], sub[96], name[PATH_MAX], used[PATH_MAX], full[3 * PATH_MAX];
+	struct ckpt_owner o;
+	int64_t exp_id = 0;
+	long uid = -1;
+	int fd;
+
+	if (trial_location(tb->a, trial_id, &exp_id, &uid, ckpt, sizeof(ckpt), err, errlen))
+		return NULL;
+	snprintf(sub, sizeof(sub), "tensorboard/experiment_%lld/trial_%lld", (long long)exp_id,
+	         (long long)trial_id);
+	if (path)
+		snprintf(name, sizeof(name), "%s",
+		         strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+	else if (tfevents_file_name(wall_time, name, sizeof(name))) {
+		snprintf(err, errlen, "event file name too long");
+		return NULL;
+	}
+	if (ckpt_owner_lookup(uid, &o, err, errlen))
+		return NULL;
+	fd = ckpt_owner_open(
+	    &o, tb->a->cfg->storage_roots,
+	    json_string_value(json_object_get(tb->a->cfg->checkpoint_storage, "host_path")), ckpt,
+	    sub, name, path != NULL, used, err, errlen);
+	if (fd < 0)
+		return NULL;
+	snprintf(full, sizeof(full), "%s/%s/%s", ckpt, sub, used);
+	return tfevents_fdopen(fd, full, !path, wall_time, err, errlen);
 }
 
 /* Close the least recently used open writer, keeping its path. */
@@ -115,8 +151,7 @@ static void close_lru_open(struct tboard *tb)
 static struct tboard_open *find_slot(struct tboard *tb, int64_t trial_id, double wall_time)
 {
 	struct tboard_open *slot = NULL, *lru = &tb->open[0];
-	char ckpt[4096], dir[4300], err[512];
-	int64_t exp_id = 0;
+	char err[1024];
 
 	for (int i = 0; i < TBOARD_MAX_KNOWN; i++) {
 		struct tboard_open *o = &tb->open[i];
@@ -137,7 +172,7 @@ static struct tboard_open *find_slot(struct tboard *tb, int64_t trial_id, double
 		/* Known, closed: append to its event file. */
 		if (tb->nopen >= TBOARD_MAX_OPEN)
 			close_lru_open(tb);
-		slot->w = tfevents_reopen(slot->path, err, sizeof(err));
+		slot->w = open_as_owner(tb, trial_id, slot->path, wall_time, err, sizeof(err));
 		if (!slot->w) {
 			log_msg(&tb->a->log, LOG_LEVEL_WARN, "tensorboard: trial %lld: %s",
 			        (long long)trial_id, err);
@@ -158,18 +193,9 @@ static struct tboard_open *find_slot(struct tboard *tb, int64_t trial_id, double
 	}
 	slot->trial_id = trial_id;
 	slot->used = ++tb->clock;
-	if (trial_location(tb->a, trial_id, &exp_id, ckpt, sizeof(ckpt)) ||
-	    tboard_trial_dir(ckpt, exp_id, trial_id, dir, sizeof(dir))) {
-		log_msg(
-		    &tb->a->log, LOG_LEVEL_WARN,
-		    "tensorboard: trial %lld: no checkpoint directory; its events are not written",
-		    (long long)trial_id);
-		slot->failed = 1;
-		return slot;
-	}
 	if (tb->nopen >= TBOARD_MAX_OPEN)
 		close_lru_open(tb);
-	slot->w = tfevents_open(dir, wall_time, err, sizeof(err));
+	slot->w = open_as_owner(tb, trial_id, NULL, wall_time, err, sizeof(err));
 	if (slot->w)
 		slot->path = strdup(tfevents_path(slot->w));
 	if (!slot->w || !slot->path) {
