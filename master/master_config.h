@@ -24,14 +24,14 @@ struct master_config {
 	int slots;                  /* local RM slots; 0 = detect */
 	int grace_seconds;          /* SIGTERM → SIGKILL delay */
 	json_t *checkpoint_storage; /* default checkpoint storage (object) */
-	json_t *storage_roots; /* where checkpoint storage may be (array; "~" = owner's home) */
-	char *munge_socket;    /* munged's socket for "Munge" credentials; "" = default */
-	char *webui_dir;       /* web UI files served at / */
-	char *chartjs_dir;     /* Chart.js files served at /vendor/chart.js/ */
-	char *slurm_launcher;  /* det-launch on compute nodes; "" = launcher */
-	char *slurm_output;    /* task output file pattern; "" = /dev/null */
-	char *slurm_work_dir;  /* working directory of master-submitted jobs */
-	int slurm_poll_ms;     /* how often the slurm RM asks slurmctld */
+	char *munge_socket;         /* munged's socket for "Munge" credentials; "" = default */
+	char *webui_dir;            /* web UI files served at / */
+	char *chartjs_dir;          /* Chart.js files served at /vendor/chart.js/ */
+	char *slurm_launcher;       /* det-launch on compute nodes; "" = launcher */
+	char *slurm_output;         /* task output file pattern; "" = /dev/null */
+	char *slurm_work_dir;       /* working directory of master-submitted jobs */
+	int slurm_poll_ms;          /* how often the slurm RM asks slurmctld */
+	json_t *storage_roots;      /* checkpoint storage roots (array; "~": owner's home) */
 };
 
 /* Fill defaults. 0 or -1 (no memory). */
