@@ -191,8 +191,9 @@ int ckpt_path_confined(const char *dir, const json_t *roots, char *real_out, cha
 			goto fail;
 		}
 	}
-	int n = snprintf(err, errlen, "%s%s%s is outside the storage roots (", dir,
-	                 strcmp(dir, real) ? " resolves to " : "", strcmp(dir, real) ? real : "");
+	int n = snprintf(err, errlen, "%s%s%s%s is outside the storage roots (", dir,
+	                 strcmp(dir, real) ? " (resolves to " : "", strcmp(dir, real) ? real : "",
+	                 strcmp(dir, real) ? ")" : "");
 	json_array_foreach (roots, i, v) {
 		if (n < 0 || (size_t)n >= errlen)
 			break;

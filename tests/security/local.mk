@@ -3,6 +3,7 @@
 # as a test against a real det-master, with real second Unix users. They need
 # root and skip themselves otherwise.
 SECURITY_TESTS =
+SECURITY_TESTS += tests/security/storage.sh
 EXTRA_DIST += tests/security/security-lib.sh
 TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS)
