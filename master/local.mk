@@ -104,6 +104,13 @@ fuzz-master-api: master/store_schema.h common/libdetcommon.la
 		$(JANSSON_LIBS) $(LIBM) -pthread -o tests/fuzz/fuzz_master_api
 CLEANFILES += tests/fuzz/fuzz_master_api
 
+# The checkpoint directory rule and the storage roots.
+check_PROGRAMS += tests/unit/test_master_ckpt_path
+TESTS += tests/unit/test_master_ckpt_path
+tests_unit_test_master_ckpt_path_SOURCES = tests/unit/test_master_ckpt_path.c
+tests_unit_test_master_ckpt_path_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_ckpt_path_LDADD = $(MASTER_TEST_LDADD)
+
 # The in-memory trial records and their index.
 check_PROGRAMS += tests/unit/test_master_exp_trial
 TESTS += tests/unit/test_master_exp_trial
