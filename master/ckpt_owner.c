@@ -306,7 +306,7 @@ static void recv_answer(int sock, char *msg, size_t msglen, int *fd)
 static int run_as(const struct ckpt_owner *o, const struct job *j, int *fd, char *msg,
                   size_t msglen)
 {
-	int sv[2] = {-1, -1}, status = 0, rv = -1;
+	int sv[2] = {-1, -1}, status = -1, rv = -1;
 	pid_t pid;
 
 	*fd = -1;
@@ -331,9 +331,10 @@ static int run_as(const struct ckpt_owner *o, const struct job *j, int *fd, char
 	close(sv[1]);
 	sv[1] = -1;
 	recv_answer(sv[0], msg, msglen, fd);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	pid_t w;
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	if (w == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		rv = 0;
 	} else {
 		if (*fd >= 0)
