@@ -18,7 +18,12 @@
  * Event files are created and opened by ckpt_owner_open, as the experiment's
  * owner (never as root into a directory a user named), after the checkpoint
  * directory is checked against the storage roots again; this thread then
- * writes through the descriptor it got back.
+ * writes through the descriptor it got back. Reopening a closed one (every
+ * batch, for trials beyond TBOARD_MAX_OPEN) forks nothing: the master opens
+ * the path itself, without creating, following a final symlink or blocking,
+ * and keeps it only if it is the very file the owner's child made (same
+ * device and inode), so whatever the owner changed, only the owner's own
+ * event file is appended to.
  */
 #include <config.h>
 
@@ -27,8 +32,11 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,6 +59,8 @@ struct tboard_open {
 	int64_t trial_id;
 	struct tfevents_writer *w; /* NULL while closed */
 	char *path;                /* its event file; NULL = none made yet */
+	dev_t dev;                 /* and its identity when the owner's child made it */
+	ino_t ino;
 	uint64_t used;
 	int failed; /* opening failed once: logged, not retried for this trial */
 };
@@ -100,13 +110,15 @@ static int trial_location(struct app *a, int64_t trial_id, int64_t *exp_id, long
 	return rv;
 }
 
-/* Open a trial's event file as its experiment's owner: a new one, or with path (made
- * before) that one to append to. NULL with err. */
-static struct tfevents_writer *open_as_owner(struct tboard *tb, int64_t trial_id, const char *path,
-                                             double wall_time, char *err, size_t errlen)
+/* Create a trial's event file as its experiment's owner; its identity goes to slot.
+ * NULL with err. */
+static struct tfevents_writer *open_as_owner(struct tboard *tb, struct tboard_open *slot,
+                                             int64_t trial_id, double wall_time, char *err,
+                                             size_t errlen)
 {
 	char ckpt[PATH_MAX], sub[96], name[PATH_MAX], used[PATH_MAX], full[3 * PATH_MAX];
 	struct ckpt_owner o;
+	struct stat st;
 	int64_t exp_id = 0;
 	long uid = -1;
 	int fd;
@@ -115,10 +127,7 @@ static struct tfevents_writer *open_as_owner(struct tboard *tb, int64_t trial_id
 		return NULL;
 	snprintf(sub, sizeof(sub), "tensorboard/experiment_%lld/trial_%lld", (long long)exp_id,
 	         (long long)trial_id);
-	if (path)
-		snprintf(name, sizeof(name), "%s",
-		         strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
-	else if (tfevents_file_name(wall_time, name, sizeof(name))) {
+	if (tfevents_file_name(wall_time, name, sizeof(name))) {
 		snprintf(err, errlen, "event file name too long");
 		return NULL;
 	}
@@ -127,11 +136,40 @@ static struct tfevents_writer *open_as_owner(struct tboard *tb, int64_t trial_id
 	fd = ckpt_owner_open(
 	    &o, tb->a->cfg->storage_roots,
 	    json_string_value(json_object_get(tb->a->cfg->checkpoint_storage, "host_path")), ckpt,
-	    sub, name, path != NULL, used, err, errlen);
+	    sub, name, 0, used, err, errlen);
 	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &st)) {
+		snprintf(err, errlen, "%.300s: %s", used, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	slot->dev = st.st_dev;
+	slot->ino = st.st_ino;
 	snprintf(full, sizeof(full), "%s/%s/%s", ckpt, sub, used);
-	return tfevents_fdopen(fd, full, !path, wall_time, err, errlen);
+	return tfevents_fdopen(fd, full, 1, wall_time, err, errlen);
+}
+
+/* Reopen a slot's event file to append: only the file the owner's child made. */
+static struct tfevents_writer *reopen_own(const struct tboard_open *slot, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd =
+	    open(slot->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", slot->path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_dev != slot->dev ||
+	    st.st_ino != slot->ino) {
+		snprintf(err, errlen,
+		         "%s: no longer the event file made for the trial; not reopened",
+		         slot->path);
+		close(fd);
+		return NULL;
+	}
+	return tfevents_fdopen(fd, slot->path, 0, 0, err, errlen);
 }
 
 /* Close the least recently used open writer, keeping its path. */
@@ -172,7 +210,7 @@ static struct tboard_open *find_slot(struct tboard *tb, int64_t trial_id, double
 		/* Known, closed: append to its event file. */
 		if (tb->nopen >= TBOARD_MAX_OPEN)
 			close_lru_open(tb);
-		slot->w = open_as_owner(tb, trial_id, slot->path, wall_time, err, sizeof(err));
+		slot->w = reopen_own(slot, err, sizeof(err));
 		if (!slot->w) {
 			log_msg(&tb->a->log, LOG_LEVEL_WARN, "tensorboard: trial %lld: %s",
 			        (long long)trial_id, err);
@@ -195,7 +233,7 @@ static struct tboard_open *find_slot(struct tboard *tb, int64_t trial_id, double
 	slot->used = ++tb->clock;
 	if (tb->nopen >= TBOARD_MAX_OPEN)
 		close_lru_open(tb);
-	slot->w = open_as_owner(tb, trial_id, NULL, wall_time, err, sizeof(err));
+	slot->w = open_as_owner(tb, slot, trial_id, wall_time, err, sizeof(err));
 	if (slot->w)
 		slot->path = strdup(tfevents_path(slot->w));
 	if (!slot->w || !slot->path) {

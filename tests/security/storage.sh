@@ -31,6 +31,7 @@ cat >"$work/launch.sh" <<EOF
 # Claim, leave the claim for the test, report the exit code it writes; again
 # while the master says restart.
 claims=$work/claims
+fake=$srcdir/tests/integration/fake-launch.sh
 EOF
 cat >>"$work/launch.sh" <<'EOF'
 if [[ $DET_MASTER == unix:* ]]; then
@@ -44,6 +45,7 @@ call() { # METHOD PATH TOKEN [BODY]
 	curl -sS --max-time 70 "${sock[@]}" -X "$1" -H "Authorization: Bearer $3" \
 		-H 'Content-Type: application/json' ${4:+--data-binary "$4"} "$base/api/v1$2"
 }
+[ -e "$claims/fake" ] && exec "$fake" # from then on: tests/integration/fake-launch.sh
 [ -n "${FAKE_PID_DIR:-}" ] && : >"$FAKE_PID_DIR/$$"
 n=0
 while :; do
@@ -67,7 +69,7 @@ while :; do
 done
 EOF
 chmod 0755 "$work/launch.sh"
-printf 'local: {slots: 16}\n' >"$work/master.yaml"
+printf 'local: {slots: 40}\n' >"$work/master.yaml"
 launcher=$work/launch.sh
 start_master --config "$work/master.yaml" --storage-root "~" --storage-root "$shared"
 check "master starts" test -n "$port"
@@ -243,6 +245,34 @@ check "the writer logged why it did not write" grep -q "tensorboard: trial $tb5:
 check "nothing was written into root's directory" test ! -e "$rootdir/tensorboard"
 finish "$cb5" 0
 check "that experiment completes too" wait_state "$eb5" COMPLETED 60
+
+# --- more trials reporting in turn than event files stay open: closed ones are
+# reopened, and each is still the owner's own file with all its events ---
+touch "$work/claims/fake"
+cat >"$work/many.yaml" <<YAML
+name: many
+entrypoint: "true"
+hyperparameters: {x: {type: int, minval: 0, maxval: 100000}}
+searcher: {name: random, metric: val_loss, max_trials: 36, max_concurrent_trials: 36, max_length: {batches: 3}}
+environment: {environment_variables: [FAKE_SLEEP=1]}
+checkpoint_storage: {type: shared_fs, host_path: $homeB/many}
+YAML
+eq "B creates an experiment of 36 trials at once" 200 "$(create_as "$B" "$work/many.yaml")"
+em=$(body .id)
+check "it completes" wait_state "$em" COMPLETED 300
+good=0
+for _ in $(seq 600); do
+	good=0
+	for f in "$homeB/many/tensorboard/experiment_$em"/trial_*/events.out.tfevents.*; do
+		[ -f "$f" ] && [ "$(stat -c %U "$f")" = "$B" ] &&
+			[ "$(python3 "$srcdir/tests/tfevents/tfevents_read.py" "$f" 2>/dev/null | grep -c 'validation/val_loss')" = 3 ] &&
+			good=$((good + 1))
+	done
+	[ "$good" = 36 ] && break
+	sleep 0.1
+done
+eq "36 event files of B's, each with its 3 validations" 36 "$good"
+check "none was refused on reopening" test "$(grep -c 'not reopened' "$work/master.err")" = 0
 
 stop_master
 echo "1..$tap_n"
