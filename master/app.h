@@ -20,6 +20,7 @@
 
 struct searcher;
 struct tboard;
+struct ckpt_gc_worker;
 
 /* One experiment in memory. */
 struct exp_rt {
@@ -57,6 +58,8 @@ struct app {
 	struct http_server *http;
 	struct rm *rm;
 	struct tboard *tboard; /* TensorBoard event writer; NULL = off */
+	/* Removes the directories of GC'd checkpoints; NULL = inline. */
+	struct ckpt_gc_worker *ckpt_gc;
 	char master_url[512];
 	double started_at;
 	pthread_mutex_t lock;            /* guards everything below */

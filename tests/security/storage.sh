@@ -175,8 +175,9 @@ as_user "$B" rm -rf "$homeB/ck"
 as_user "$B" ln -s "$rootdir" "$homeB/ck"
 finish "$cb" 0
 check "B's experiment completes" wait_state "$eb" COMPLETED 60
-check "GC did not delete root's directory behind B's symlink" test -f "$rootdir/$ub/file"
+# GC runs on its own thread: wait until it has said what it did.
 check "GC logged why it left B's files" wait_log "experiment $eb: checkpoint gc.*outside the storage roots"
+check "GC did not delete root's directory behind B's symlink" test -f "$rootdir/$ub/file"
 
 # --- GC as the owner within a shared root: B's symlink into A's directory ---
 as_user "$A" mkdir -p "$shared/a"
@@ -192,6 +193,7 @@ as_user "$A" sh -c "echo A-data >'$shared/a/$ub2/file'"
 as_user "$B" ln -s "$shared/a" "$shared/b"
 finish "$cb2" 0
 check "B's second experiment completes" wait_state "$eb2" COMPLETED 60
+check "GC as B was refused (logged)" wait_log "experiment $eb2: checkpoint gc as uid [0-9]*: .*Permission denied"
 check "GC as B did not delete A's files behind B's symlink" test -f "$shared/a/$ub2/file"
 
 # --- GC still deletes the owner's own checkpoints, as the owner ---
@@ -206,6 +208,7 @@ as_user "$B" sh -c "echo w >'$homeB/ck3/$ub3/sub/w.bin'"
 eq "B's trial registers it" 200 "$(ckpt "$tb3" "$(jq -r .token "$cb3.json")" "$ub3")"
 finish "$cb3" 0
 check "B's third experiment completes" wait_state "$eb3" COMPLETED 60
+check "GC logged the removal as B" wait_log "experiment $eb3: checkpoint gc removed 1 directories as uid $(id -u "$B")"
 check "GC deleted B's own checkpoint directory" test ! -e "$homeB/ck3/$ub3"
 check "and kept the storage directory" test -d "$homeB/ck3"
 
