@@ -64,6 +64,12 @@ int ckpt_owner_lookup(long uid, struct ckpt_owner *o, char *err, size_t errlen)
 		goto fail;
 	}
 	if (getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &res) || !res) {
+		if (!o->drop) { /* the master's own uid need not be in passwd: no "~" then */
+			o->uid = (uid_t)uid;
+			o->gid = getegid();
+			rv = 0;
+			goto fail;
+		}
 		snprintf(err, errlen, "uid %ld: no such user", uid);
 		goto fail;
 	}
