@@ -111,6 +111,13 @@ tests_unit_test_master_ckpt_path_SOURCES = tests/unit/test_master_ckpt_path.c
 tests_unit_test_master_ckpt_path_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_ckpt_path_LDADD = $(MASTER_TEST_LDADD)
 
+# File work in checkpoint storage as the owner (forks; no symlink followed).
+check_PROGRAMS += tests/unit/test_master_ckpt_owner
+TESTS += tests/unit/test_master_ckpt_owner
+tests_unit_test_master_ckpt_owner_SOURCES = tests/unit/test_master_ckpt_owner.c
+tests_unit_test_master_ckpt_owner_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_ckpt_owner_LDADD = $(MASTER_TEST_LDADD)
+
 # The in-memory trial records and their index.
 check_PROGRAMS += tests/unit/test_master_exp_trial
 TESTS += tests/unit/test_master_exp_trial
