@@ -223,6 +223,47 @@ fail:
 	return NULL;
 }
 
+int tfevents_file_name(double wall_time, char *out, size_t outlen)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	for (char *p = host; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	int n = snprintf(out, outlen, "events.out.tfevents.%lld.%s", (long long)wall_time, host);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+struct tfevents_writer *tfevents_fdopen(int fd, const char *path, int fresh, double wall_time,
+                                        char *err, size_t errlen)
+{
+	struct tfevents_writer *w = calloc(1, sizeof(*w));
+	struct pbuf msg = {0};
+	static const char version[] = "brain.Event:2";
+
+	if (!w || !(w->path = strdup(path)) || !(w->file = fdopen(fd, fresh ? "wb" : "ab")))
+		goto nomem;
+	fd = -1;
+	if (fresh && (pbuf_double_field(&msg, 1, wall_time) < 0 ||
+	              pbuf_bytes_field(&msg, 3, version, strlen(version)) < 0))
+		goto nomem;
+	if (fresh && (write_record(w, &msg, err, errlen) < 0 || tfevents_flush(w, err, errlen) < 0))
+		goto fail;
+	free(msg.data);
+	return w;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(msg.data);
+	tfevents_close(w);
+	return NULL;
+}
+
 struct tfevents_writer *tfevents_reopen(const char *path, char *err, size_t errlen)
 {
 	struct tfevents_writer *w = calloc(1, sizeof(*w));

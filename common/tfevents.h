@@ -28,6 +28,15 @@ struct tfevents_writer *tfevents_open(const char *dir, double wall_time, char *e
  * more events to it. NULL with err on failure. */
 struct tfevents_writer *tfevents_reopen(const char *path, char *err, size_t errlen);
 
+/* The name tfevents_open gives a new event file, events.out.tfevents.<seconds>.<host>
+ * (without its directory). 0, or -1 when it does not fit. */
+int tfevents_file_name(double wall_time, char *out, size_t outlen);
+
+/* Take over fd, an event file at path opened for writing; a fresh (new, empty) one gets
+ * the file version record first. NULL with err (fd is closed then). */
+struct tfevents_writer *tfevents_fdopen(int fd, const char *path, int fresh, double wall_time,
+                                        char *err, size_t errlen);
+
 /* Append one Event at step holding n scalar values tags[i] = values[i].
  * 0, or -1 with err (I/O error, empty or over-long tag). */
 int tfevents_add_scalars(struct tfevents_writer *w, int64_t step, double wall_time,

@@ -13,6 +13,7 @@
 
 #include "api.h"
 #include "app.h"
+#include "ckpt_gc.h"
 #include "exp.h"
 #include "rate_limits.h"
 #include "tboard.h"
@@ -87,6 +88,9 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 		if (!a->tboard)
 			log_msg(&a->log, LOG_LEVEL_WARN, "TensorBoard event files are off: %s",
 			        err);
+		a->ckpt_gc = ckpt_gc_worker_start(a, err, errlen);
+		if (!a->ckpt_gc)
+			log_msg(&a->log, LOG_LEVEL_WARN, "checkpoint gc runs inline: %s", err);
 		struct http_server_ops ops = api_ops_template;
 		ops.ctx = a;
 		struct http_server_config hc = {
@@ -131,6 +135,8 @@ void app_close(struct app *a)
 	a->tboard = NULL;
 	if (a->rm)
 		exp_ticker_stop(a);
+	ckpt_gc_worker_stop(a->ckpt_gc); /* after the ticker: no experiment ends any more */
+	a->ckpt_gc = NULL;
 	store_close(a->store);
 	a->store = NULL;
 	exp_free_all(a);

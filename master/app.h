@@ -21,6 +21,7 @@
 struct searcher;
 struct tboard;
 struct limits;
+struct ckpt_gc_worker;
 
 /* One experiment in memory. */
 struct exp_rt {
@@ -65,6 +66,8 @@ struct app {
 	 * user's password is checked against, so it costs a real hash. */
 	struct limits *limits;
 	char login_dummy_hash[256];
+	/* Removes the directories of GC'd checkpoints; NULL = inline. */
+	struct ckpt_gc_worker *ckpt_gc;
 	char master_url[512];
 	double started_at;
 	pthread_mutex_t lock;            /* guards everything below */

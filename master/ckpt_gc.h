@@ -19,9 +19,17 @@ struct ckpt_gc_policy {
  * state, metric (number or null)}; returns the uuids to delete (new array). */
 json_t *ckpt_gc_select(const json_t *ckpts, const struct ckpt_gc_policy *p);
 
-/* Apply the experiment's policy: mark unneeded checkpoints DELETED and remove
- * their directories. Returns how many were deleted, or -1 with err. */
-int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *config, char *err,
-                       size_t errlen);
+/* Apply the experiment's policy: mark unneeded checkpoints DELETED and have their
+ * directories removed (by a->ckpt_gc when set, else now) as owner_uid (the experiment owner's Unix
+ * uid, -1: none, then no file is touched). Returns how many were marked, or -1 with err. */
+int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *config, long owner_uid,
+                       char *err, size_t errlen);
+
+/* The thread that removes the directories of GC'd checkpoints outside the app lock
+ * (set as a->ckpt_gc). NULL with err. */
+struct ckpt_gc_worker *ckpt_gc_worker_start(struct app *a, char *err, size_t errlen);
+
+/* Remove what is queued, then stop the thread (NULL is fine). */
+void ckpt_gc_worker_stop(struct ckpt_gc_worker *w);
 
 #endif

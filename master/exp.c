@@ -25,6 +25,8 @@
 
 #include "auth.h"
 #include "ckpt_gc.h"
+#include "ckpt_owner.h"
+#include "ckpt_path.h"
 #include "exp_trial.h"
 #include "expconf.h"
 #include "lifecycle.h"
@@ -241,7 +243,8 @@ static void settle_and_commit(struct app *a, struct exp_rt *e)
 		if (fsm_is_terminal(s)) {
 			searcher_free(e->searcher);
 			e->searcher = NULL;
-			int n = ckpt_gc_experiment(a, e->id, config_of(e), err, sizeof(err));
+			int n = ckpt_gc_experiment(a, e->id, config_of(e),
+			                           exp_owner_uid_locked(a, e), err, sizeof(err));
 			if (n < 0)
 				log_msg(&a->log, LOG_LEVEL_WARN,
 				        "experiment %lld: checkpoint gc: %s", (long long)e->id,
@@ -586,6 +589,53 @@ static long owner_uid(struct app *a, struct exp_rt *e)
 	return -1;
 }
 
+/* The Unix uid of det user user_id, -1 when it has none (lock held). */
+static long user_uid_locked(struct app *a, int64_t user_id)
+{
+	const char *k;
+	json_t *u;
+	json_object_foreach (a->users, k, u) {
+		if (iget(u, "id") == user_id)
+			return json_is_integer(json_object_get(u, "uid")) ? (long)iget(u, "uid")
+			                                                  : -1;
+	}
+	return -1;
+}
+
+long exp_owner_uid_locked(struct app *a, struct exp_rt *e)
+{
+	return user_uid_locked(a, iget(e->row, "owner_id"));
+}
+
+/* May an experiment of this config, owned by Unix uid (-1: none), keep checkpoints where
+ * it says? The path rules of ckpt_path.h, judged as the owner (with only the admin's
+ * roots for an owner without a Unix account: no file work is done for those). 0, or -1
+ * with err naming the key. Forks: call it without the lock. */
+static int storage_allowed(struct app *a, const json_t *conf, long uid, char *err, size_t errlen)
+{
+	const json_t *cs = json_object_get(conf, "checkpoint_storage");
+	const char *key = json_object_get(cs, "storage_path") ? "checkpoint_storage.storage_path"
+	                  : json_object_get(cs, "host_path")  ? "checkpoint_storage.host_path"
+	                                                      : "checkpoint_storage (the master's)";
+	char dir[PATH_MAX], why[1024];
+	struct ckpt_owner o;
+
+	if (ckpt_path_dir(conf, a->cfg->checkpoint_storage, dir, sizeof(dir), err, errlen))
+		return -1;
+	if (ckpt_owner_lookup(uid, &o, why, sizeof(why))) {
+		o.drop = 0;
+		o.home[0] = '\0';
+	}
+	if (ckpt_owner_check(
+	        &o, a->cfg->storage_roots,
+	        json_string_value(json_object_get(a->cfg->checkpoint_storage, "host_path")), dir,
+	        why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", key, why);
+		return -1;
+	}
+	return 0;
+}
+
 /* The array spec of e (skip and pids may be NULL). */
 static struct rm_array array_of(struct app *a, struct exp_rt *e, unsigned char *skip, int *pids)
 {
@@ -694,6 +744,11 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	json_decref(diags);
 	if (!conf)
 		return 400;
+	pthread_mutex_lock(&a->lock);
+	long uid = user_uid_locked(a, p->user_id);
+	pthread_mutex_unlock(&a->lock);
+	if (storage_allowed(a, conf, uid, err, errlen))
+		goto fail;
 	if (client_submits && !a->rm->ops->plan) {
 		snprintf(err, errlen, "submit: the %s resource manager submits by itself",
 		         a->rm->ops->name);
@@ -809,14 +864,12 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, const struct exp_tri
 	json_t *res = json_object_get(conf, "resources");
 	json_t *env =
 	    json_object_get(json_object_get(conf, "environment"), "environment_variables");
-	json_t *cs = json_object_get(conf, "checkpoint_storage");
-	char dir[4096];
-	const char *host = json_string_value(json_object_get(cs, "host_path"));
-	const char *sub = json_string_value(json_object_get(cs, "storage_path"));
+	char dir[PATH_MAX], err[512];
 
-	if (!host)
-		host = json_string_value(json_object_get(a->cfg->checkpoint_storage, "host_path"));
-	snprintf(dir, sizeof(dir), "%s%s%s", host ? host : "/tmp", sub ? "/" : "", sub ? sub : "");
+	if (ckpt_path_dir(conf, a->cfg->checkpoint_storage, dir, sizeof(dir), err, sizeof(err))) {
+		log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: %s", (long long)e->id, err);
+		return NULL;
+	}
 	int idx = t->trial_index;
 	json_t *hp = json_loads(t->hparams ? t->hparams : "{}", 0, NULL);
 	if (!hp)
@@ -1265,6 +1318,30 @@ out:
 
 /* Update a few fields of a live trial and commit (lock held). */
 
+/* May trial_id register uuid: unknown, or already this trial's (a retry)? 200, 409 when
+ * another trial's or experiment's row has it, 500 on a store error. */
+static int uuid_free_for(struct app *a, const char *uuid, int64_t trial_id, char *err,
+                         size_t errlen)
+{
+	char why[256] = "";
+	json_t *row = store_checkpoint(a->store, uuid, why, sizeof(why));
+	int status = 200;
+
+	if (!row && why[0]) {
+		snprintf(err, errlen, "checkpoint %s: %s", uuid, why);
+		status = 500;
+	} else if (row && iget(row, "trial_id") != trial_id) {
+		snprintf(
+		    err, errlen,
+		    "uuid %s: already registered by trial %lld of experiment %lld; a checkpoint "
+		    "needs a uuid of its own",
+		    uuid, (long long)iget(row, "trial_id"), (long long)iget(row, "experiment_id"));
+		status = 409;
+	}
+	json_decref(row);
+	return status;
+}
+
 int exp_report_checkpoint(struct app *a, int64_t trial_id, const char *uuid, int64_t steps,
                           json_t *metadata, json_t *files, char *err, size_t errlen)
 {
@@ -1281,13 +1358,17 @@ int exp_report_checkpoint(struct app *a, int64_t trial_id, const char *uuid, int
 	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
 	if (!t)
 		goto out;
-	json_t *conf = config_of(e), *cs = json_object_get(conf, "checkpoint_storage");
-	const char *host = json_string_value(json_object_get(cs, "host_path"));
-	const char *sub = json_string_value(json_object_get(cs, "storage_path"));
-	if (!host)
-		host = json_string_value(json_object_get(a->cfg->checkpoint_storage, "host_path"));
-	snprintf(path, sizeof(path), "%s%s%s/%s", host ? host : "/tmp", sub ? "/" : "",
-	         sub ? sub : "", uuid);
+	char dir[PATH_MAX];
+	if (ckpt_path_dir(config_of(e), a->cfg->checkpoint_storage, dir, sizeof(dir), err,
+	                  errlen) ||
+	    snprintf(path, sizeof(path), "%s/%s", dir, uuid) >= (int)sizeof(path)) {
+		status = 400;
+		goto out;
+	}
+	/* Under the lock, so two registrations of one new uuid cannot both pass. */
+	status = uuid_free_for(a, uuid, trial_id, err, errlen);
+	if (status != 200)
+		goto out;
 	crow = json_pack("{s:s, s:I, s:I, s:s, s:I, s:O, s:O, s:s, s:f}", "uuid", uuid, "trial_id",
 	                 (json_int_t)trial_id, "experiment_id", (json_int_t)e->id, "state",
 	                 "COMPLETED", "steps_completed", (json_int_t)steps, "metadata", metadata,

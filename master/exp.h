@@ -31,6 +31,9 @@ struct exp_rt *exp_find_locked(struct app *a, int64_t id);
 /* Find a trial and its experiment (lock held); NULL when unknown. */
 struct exp_trial *exp_trial_locked(struct app *a, int64_t trial_id, struct exp_rt **e);
 
+/* The Unix uid of e's owner, -1 when the det user has none (lock held). */
+long exp_owner_uid_locked(struct app *a, struct exp_rt *e);
+
 /* Create from YAML text and a model definition; *out gets the experiment view. With
  * client_submits the master submits nothing and the view carries "submit_plan" (the
  * array specs and batch scripts) or "submit_error". */

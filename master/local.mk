@@ -9,6 +9,7 @@ master_libdetmaster_la_SOURCES = \
 	master/store_rows.c master/store_read.c \
 	master/fsm.c master/fsm.h master/auth.c master/auth_munge.c master/auth.h master/app.c \
 	master/ckpt_gc.c master/ckpt_gc.h \
+	master/ckpt_path.c master/ckpt_path.h master/ckpt_owner.c master/ckpt_owner.h \
 	master/rm.h master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c \
 	master/rm_slurm_util.h master/app.h master/exp.c master/exp.h \
 	master/exp_trial.c master/exp_trial.h \
@@ -94,10 +95,9 @@ EXTRA_DIST += tests/fuzz/corpus/master-api
 # `make fuzz-master-api` (CC=clang): the libFuzzer binary, run by hand:
 #   tests/fuzz/fuzz_master_api -max_total_time=300 $(srcdir)/tests/fuzz/corpus/master-api
 .PHONY: fuzz-master-api
-	master/api_alloc.c master/api_rm.c \
-	master/rate_limits.c master/rate_limits.h
-# The engine's pure lifecycle rules.
-master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
+# The library's own source list (its .c files are compiled), so that a new
+# master file cannot be left out here.
+MASTER_FUZZ_SRCS = $(master_libdetmaster_la_SOURCES) tests/fuzz/fuzz_master_api.c
 fuzz-master-api: master/store_schema.h common/libdetcommon.la
 	@if ! $(CC) --version | grep -q clang; then \
 		echo "make fuzz-master-api needs CC=clang (libFuzzer)"; exit 1; fi
@@ -108,6 +108,20 @@ fuzz-master-api: master/store_schema.h common/libdetcommon.la
 		common/libdetcommon.la $(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(SLURM_LIBS) $(YAML_LIBS) \
 		$(JANSSON_LIBS) $(LIBM) -pthread -o tests/fuzz/fuzz_master_api
 CLEANFILES += tests/fuzz/fuzz_master_api
+
+# The checkpoint directory rule and the storage roots.
+check_PROGRAMS += tests/unit/test_master_ckpt_path
+TESTS += tests/unit/test_master_ckpt_path
+tests_unit_test_master_ckpt_path_SOURCES = tests/unit/test_master_ckpt_path.c
+tests_unit_test_master_ckpt_path_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_ckpt_path_LDADD = $(MASTER_TEST_LDADD)
+
+# File work in checkpoint storage as the owner (forks; no symlink followed).
+check_PROGRAMS += tests/unit/test_master_ckpt_owner
+TESTS += tests/unit/test_master_ckpt_owner
+tests_unit_test_master_ckpt_owner_SOURCES = tests/unit/test_master_ckpt_owner.c
+tests_unit_test_master_ckpt_owner_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_ckpt_owner_LDADD = $(MASTER_TEST_LDADD)
 
 # The in-memory trial records and their index.
 check_PROGRAMS += tests/unit/test_master_exp_trial

@@ -32,6 +32,7 @@ static void usage(FILE *out)
 	        "                  [--db PATH] [--state-dir DIR] [--rm local|slurm]\n"
 	        "                  [--launcher PATH] [--log-level LEVEL] [--munge-socket PATH]\n"
 	        "                  [--webui-dir DIR] [--tls-cert FILE --tls-key FILE]\n"
+	        "                  [--storage-root DIR]...\n"
 	        "The det-slurm master: REST API, experiment store and scheduler.\n"
 	        "  -c, --config FILE     YAML configuration (see det-master(8))\n"
 	        "  -l, --listen H:P      TCP address (\"\" for none; port 0 picks one)\n"
@@ -45,6 +46,8 @@ static void usage(FILE *out)
 	        "  -w, --webui-dir DIR   web UI files served at /\n"
 	        "  -C, --tls-cert FILE   serve HTTPS with this PEM certificate (chain)\n"
 	        "  -K, --tls-key FILE    the certificate's PEM private key\n"
+	        "  -R, --storage-root D  where checkpoint storage may be (repeatable; the first\n"
+	        "                        replaces the config's storage_roots; ~ = owner's home)\n"
 	        "  -h, --help            this help\n");
 }
 
@@ -63,16 +66,17 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 	    {"webui-dir", required_argument, NULL, 'w'},
 	    {"tls-cert", required_argument, NULL, 'C'},
 	    {"tls-key", required_argument, NULL, 'K'},
+	    {"storage-root", required_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	int ch;
+	int ch, roots_given = 0;
 	/* The config file first, so that every other option overrides it. */
 	for (int i = 1; i < argc - 1; i++)
 		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
 			if (master_config_load(c, argv[i + 1], err, errlen))
 				return -1;
-	while ((ch = getopt_long(argc, argv, "c:l:s:d:S:r:L:v:M:w:C:K:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:l:s:d:S:r:L:v:M:w:C:K:R:h", opts, NULL)) != -1) {
 		int rc = 0;
 		switch (ch) {
 		case 'c':
@@ -110,6 +114,9 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 			break;
 		case 'K':
 			rc = master_config_set_str(&c->tls_key, optarg);
+			break;
+		case 'R':
+			rc = master_config_add_root(c, optarg, !roots_given++, err, errlen);
 			break;
 		case 'v':
 			if (log_level_parse(optarg, &c->log_level)) {

@@ -67,7 +67,32 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 	}
 	c->checkpoint_storage = json_object();
 	c->admin_uids = json_array();
-	return c->checkpoint_storage && c->admin_uids ? 0 : -1;
+	c->storage_roots = json_pack("[s]", "~");
+	return c->checkpoint_storage && c->admin_uids && c->storage_roots ? 0 : -1;
+}
+
+int master_config_add_root(struct master_config *c, const char *path, int fresh, char *err,
+                           size_t errlen)
+{
+	int home = path[0] == '~' && (path[1] == '\0' || path[1] == '/');
+	const char *p;
+
+	if (!home && path[0] != '/') {
+		snprintf(err, errlen, "storage root %s: expected an absolute path or ~", path);
+		return -1;
+	}
+	for (p = path; (p = strstr(p, "..")) != NULL; p += 2)
+		if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/')) {
+			snprintf(err, errlen, "storage root %s: '..' is not allowed", path);
+			return -1;
+		}
+	if (fresh)
+		json_array_clear(c->storage_roots);
+	if (json_array_append_new(c->storage_roots, json_string(path))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 int master_config_set_listen(struct master_config *c, const char *hostport, char *err,
@@ -399,6 +424,26 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 		} else if (!strcmp(k, "checkpoint_storage") && json_is_object(v)) {
 			json_decref(c->checkpoint_storage);
 			c->checkpoint_storage = json_incref(v);
+		} else if (!strcmp(k, "storage_roots") && json_is_array(v)) {
+			size_t i;
+			json_t *r;
+			json_array_foreach (v, i, r) {
+				if (!json_string_value(r)) {
+					snprintf(err, errlen,
+					         "%s: storage_roots[%zu]: expected a path", where,
+					         i);
+					return -1;
+				}
+				char why[PATH_MAX + 64];
+				if (master_config_add_root(c, json_string_value(r), i == 0, why,
+				                           sizeof(why))) {
+					snprintf(err, errlen, "%s: storage_roots[%zu]: %s", where,
+					         i, why);
+					return -1;
+				}
+			}
+			if (json_array_size(v) == 0)
+				json_array_clear(c->storage_roots);
 		} else if (!strcmp(k, "webui_dir") && s) {
 			if (master_config_set_str(&c->webui_dir, s))
 				return -1;
@@ -533,5 +578,6 @@ void master_config_free(struct master_config *c)
 	free(c->tls_ca_file);
 	json_decref(c->checkpoint_storage);
 	json_decref(c->admin_uids);
+	json_decref(c->storage_roots);
 	memset(c, 0, sizeof(*c));
 }

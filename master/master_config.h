@@ -56,6 +56,7 @@ struct master_config {
 	char *tls_key;              /* PEM private key of tls_cert; "" = none */
 	char *tls_ca_file;          /* CA file the tasks verify the master with; "" = tls_cert */
 	struct master_limits limits;
+	json_t *storage_roots; /* checkpoint storage roots (array; "~": owner's home) */
 };
 
 /* Fill defaults. 0 or -1 (no memory). */
@@ -67,6 +68,11 @@ int master_config_load(struct master_config *c, const char *path, char *err, siz
 /* Parse "HOST:PORT" into the listen fields. 0 or -1 with err. */
 int master_config_set_listen(struct master_config *c, const char *hostport, char *err,
                              size_t errlen);
+
+/* Add a storage root (absolute, or "~" / "~/..." for the owner's home; no ".."),
+ * after emptying the list when fresh. 0, or -1 with err. */
+int master_config_add_root(struct master_config *c, const char *path, int fresh, char *err,
+                           size_t errlen);
 
 /* Replace a string field's value (copy). 0 or -1. */
 int master_config_set_str(char **field, const char *value);

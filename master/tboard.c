@@ -15,6 +15,15 @@
  * Non-obvious decision: the report is acknowledged before its event is
  * written, so a slow or failing file system never slows or fails a trial;
  * errors are logged (once per trial directory) and the report is dropped.
+ * Event files are created and opened by ckpt_owner_open, as the experiment's
+ * owner (never as root into a directory a user named), after the checkpoint
+ * directory is checked against the storage roots again; this thread then
+ * writes through the descriptor it got back. Reopening a closed one (every
+ * batch, for trials beyond TBOARD_MAX_OPEN) forks nothing: the master opens
+ * the path itself, without creating, following a final symlink or blocking,
+ * and keeps it only if it is the very file the owner's child made (same
+ * device and inode), so whatever the owner changed, only the owner's own
+ * event file is appended to.
  */
 #include <config.h>
 
@@ -23,12 +32,17 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "app.h"
+#include "ckpt_owner.h"
+#include "ckpt_path.h"
 #include "exp.h"
 #include "tfevents.h"
 
@@ -45,6 +59,8 @@ struct tboard_open {
 	int64_t trial_id;
 	struct tfevents_writer *w; /* NULL while closed */
 	char *path;                /* its event file; NULL = none made yet */
+	dev_t dev;                 /* and its identity when the owner's child made it */
+	ino_t ino;
 	uint64_t used;
 	int failed; /* opening failed once: logged, not retried for this trial */
 };
@@ -73,29 +89,87 @@ int tboard_trial_dir(const char *ckpt_dir, int64_t exp_id, int64_t trial_id, cha
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
-/* The checkpoint directory of a trial's experiment, as the claim reports it. */
-static int trial_location(struct app *a, int64_t trial_id, int64_t *exp_id, char *dir,
-                          size_t dirlen)
+/* The checkpoint directory of a trial's experiment, as the claim reports it, and the
+ * Unix uid of its owner. 0, or -1 with err. */
+static int trial_location(struct app *a, int64_t trial_id, int64_t *exp_id, long *uid, char *dir,
+                          size_t dirlen, char *err, size_t errlen)
 {
 	struct exp_rt *e = NULL;
 	int rv = -1;
 
 	pthread_mutex_lock(&a->lock);
 	if (exp_trial_locked(a, trial_id, &e) && e) {
-		json_t *cs =
-		    json_object_get(json_object_get(e->row, "config"), "checkpoint_storage");
-		const char *host = json_string_value(json_object_get(cs, "host_path"));
-		const char *sub = json_string_value(json_object_get(cs, "storage_path"));
-		if (!host)
-			host = json_string_value(
-			    json_object_get(a->cfg->checkpoint_storage, "host_path"));
-		int n = snprintf(dir, dirlen, "%s%s%s", host ? host : "/tmp", sub ? "/" : "",
-		                 sub ? sub : "");
+		rv = ckpt_path_dir(json_object_get(e->row, "config"), a->cfg->checkpoint_storage,
+		                   dir, dirlen, err, errlen);
 		*exp_id = e->id;
-		rv = n < 0 || (size_t)n >= dirlen ? -1 : 0;
+		*uid = exp_owner_uid_locked(a, e);
+	} else {
+		snprintf(err, errlen, "no such trial");
 	}
 	pthread_mutex_unlock(&a->lock);
 	return rv;
+}
+
+/* Create a trial's event file as its experiment's owner; its identity goes to slot.
+ * NULL with err. */
+static struct tfevents_writer *open_as_owner(struct tboard *tb, struct tboard_open *slot,
+                                             int64_t trial_id, double wall_time, char *err,
+                                             size_t errlen)
+{
+	char ckpt[PATH_MAX], sub[96], name[PATH_MAX], used[PATH_MAX], full[3 * PATH_MAX];
+	struct ckpt_owner o;
+	struct stat st;
+	int64_t exp_id = 0;
+	long uid = -1;
+	int fd;
+
+	if (trial_location(tb->a, trial_id, &exp_id, &uid, ckpt, sizeof(ckpt), err, errlen))
+		return NULL;
+	snprintf(sub, sizeof(sub), "tensorboard/experiment_%lld/trial_%lld", (long long)exp_id,
+	         (long long)trial_id);
+	if (tfevents_file_name(wall_time, name, sizeof(name))) {
+		snprintf(err, errlen, "event file name too long");
+		return NULL;
+	}
+	if (ckpt_owner_lookup(uid, &o, err, errlen))
+		return NULL;
+	fd = ckpt_owner_open(
+	    &o, tb->a->cfg->storage_roots,
+	    json_string_value(json_object_get(tb->a->cfg->checkpoint_storage, "host_path")), ckpt,
+	    sub, name, 0, used, err, errlen);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st)) {
+		snprintf(err, errlen, "%.300s: %s", used, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	slot->dev = st.st_dev;
+	slot->ino = st.st_ino;
+	snprintf(full, sizeof(full), "%s/%s/%s", ckpt, sub, used);
+	return tfevents_fdopen(fd, full, 1, wall_time, err, errlen);
+}
+
+/* Reopen a slot's event file to append: only the file the owner's child made. */
+static struct tfevents_writer *reopen_own(const struct tboard_open *slot, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd =
+	    open(slot->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", slot->path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_dev != slot->dev ||
+	    st.st_ino != slot->ino) {
+		snprintf(err, errlen,
+		         "%s: no longer the event file made for the trial; not reopened",
+		         slot->path);
+		close(fd);
+		return NULL;
+	}
+	return tfevents_fdopen(fd, slot->path, 0, 0, err, errlen);
 }
 
 /* Close the least recently used open writer, keeping its path. */
@@ -115,8 +189,7 @@ static void close_lru_open(struct tboard *tb)
 static struct tboard_open *find_slot(struct tboard *tb, int64_t trial_id, double wall_time)
 {
 	struct tboard_open *slot = NULL, *lru = &tb->open[0];
-	char ckpt[4096], dir[4300], err[512];
-	int64_t exp_id = 0;
+	char err[1024];
 
 	for (int i = 0; i < TBOARD_MAX_KNOWN; i++) {
 		struct tboard_open *o = &tb->open[i];
@@ -137,7 +210,7 @@ static struct tboard_open *find_slot(struct tboard *tb, int64_t trial_id, double
 		/* Known, closed: append to its event file. */
 		if (tb->nopen >= TBOARD_MAX_OPEN)
 			close_lru_open(tb);
-		slot->w = tfevents_reopen(slot->path, err, sizeof(err));
+		slot->w = reopen_own(slot, err, sizeof(err));
 		if (!slot->w) {
 			log_msg(&tb->a->log, LOG_LEVEL_WARN, "tensorboard: trial %lld: %s",
 			        (long long)trial_id, err);
@@ -158,18 +231,9 @@ static struct tboard_open *find_slot(struct tboard *tb, int64_t trial_id, double
 	}
 	slot->trial_id = trial_id;
 	slot->used = ++tb->clock;
-	if (trial_location(tb->a, trial_id, &exp_id, ckpt, sizeof(ckpt)) ||
-	    tboard_trial_dir(ckpt, exp_id, trial_id, dir, sizeof(dir))) {
-		log_msg(
-		    &tb->a->log, LOG_LEVEL_WARN,
-		    "tensorboard: trial %lld: no checkpoint directory; its events are not written",
-		    (long long)trial_id);
-		slot->failed = 1;
-		return slot;
-	}
 	if (tb->nopen >= TBOARD_MAX_OPEN)
 		close_lru_open(tb);
-	slot->w = tfevents_open(dir, wall_time, err, sizeof(err));
+	slot->w = open_as_owner(tb, slot, trial_id, wall_time, err, sizeof(err));
 	if (slot->w)
 		slot->path = strdup(tfevents_path(slot->w));
 	if (!slot->w || !slot->path) {

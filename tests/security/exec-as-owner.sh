@@ -27,7 +27,7 @@ group=dtg$$x$RANDOM
 groupadd "$group" && usermod -a -G "$group" "$U" || exit 1
 # Something only the master's environment holds: it must not reach the trial.
 export OWNER_TEST_MARKER=from-the-master
-start_master
+start_master --storage-root "$work"
 
 # The user's experiment writes what it runs as into a directory of its own.
 mkdir -p "$work/out" "$work/ckpt" "$work/model"

@@ -13,6 +13,7 @@ SECURITY_TESTS += tests/security/login-throttle.sh
 SECURITY_TESTS += tests/security/user-quotas.sh
 SECURITY_TESTS += tests/security/body-limits.sh
 SECURITY_TESTS += tests/security/slowloris.sh
+SECURITY_TESTS += tests/security/storage.sh
 EXTRA_DIST += tests/security/security-lib.sh
 EXTRA_DIST += tests/security/attack.py
 TESTS += $(SECURITY_TESTS)

@@ -30,8 +30,10 @@ start_master() {
 			>"$test_dir/idle-launcher"
 		chmod 755 "$test_dir/idle-launcher"
 	fi
+	# The experiments keep their checkpoints in $test_dir/ckpt: a storage root.
 	"$master_bin" --listen "" --socket "$master_sock" --state-dir "$test_dir/state" \
-		--launcher "$test_dir/idle-launcher" "$@" >>"$test_dir/master.log" 2>&1 &
+		--launcher "$test_dir/idle-launcher" --storage-root "$test_dir" --storage-root "~" \
+		"$@" >>"$test_dir/master.log" 2>&1 &
 	master_pid=$!
 	cleanup_pids+=("$master_pid")
 	for _ in $(seq 1 100); do

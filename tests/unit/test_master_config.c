@@ -170,6 +170,31 @@ static void test_limits_section(void **state)
 	master_config_free(&c);
 }
 
+static void test_storage_roots(void **state)
+{
+	struct master_config c;
+	char err[512] = "";
+	master_config_defaults(&c, err, sizeof(err));
+	assert_int_equal(json_array_size(c.storage_roots), 1);
+	assert_string_equal(json_string_value(json_array_get(c.storage_roots, 0)), "~");
+	assert_int_equal(load(&c, "storage_roots: [/scratch, \"~/ckpt\"]\n", err, sizeof(err)), 0);
+	assert_int_equal(json_array_size(c.storage_roots), 2);
+	assert_string_equal(json_string_value(json_array_get(c.storage_roots, 1)), "~/ckpt");
+	/* the command line's first root replaces the list, later ones add */
+	assert_int_equal(master_config_add_root(&c, "/a", 1, err, sizeof(err)), 0);
+	assert_int_equal(master_config_add_root(&c, "/b", 0, err, sizeof(err)), 0);
+	assert_int_equal(json_array_size(c.storage_roots), 2);
+	assert_string_equal(json_string_value(json_array_get(c.storage_roots, 0)), "/a");
+	assert_int_equal(master_config_add_root(&c, "relative", 0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "absolute"));
+	assert_int_equal(master_config_add_root(&c, "/a/../etc", 0, err, sizeof(err)), -1);
+	assert_int_equal(load(&c, "\nstorage_roots: [/ok, /x/..]\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2:1: storage_roots[1]"));
+	assert_int_equal(load(&c, "storage_roots: []\n", err, sizeof(err)), 0);
+	assert_int_equal(json_array_size(c.storage_roots), 0);
+	master_config_free(&c);
+}
+
 static void test_errors_name_the_line(void **state)
 {
 	struct master_config c;
@@ -220,6 +245,7 @@ int main(void)
 	    cmocka_unit_test(test_slurm_section),
 	    cmocka_unit_test(test_admins_resolve_to_uids),
 	    cmocka_unit_test(test_limits_section),
+	    cmocka_unit_test(test_storage_roots),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
