@@ -7,3 +7,4 @@ EXTRA_DIST += tests/security/security-lib.sh
 TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS)
 SECURITY_TESTS += tests/security/kill-tree.sh
+SECURITY_TESTS += tests/security/adopt-pid.sh
