@@ -128,6 +128,48 @@ fail:
 	return -1;
 }
 
+/* Would rel be refused where it stands now (a symlink or a file on its way,
+ * an existing name without force)? Checked for every file before any is
+ * written, so a predictable refusal writes nothing. 0, or -1 with err. */
+static int check_target(int root, const char *rel_in, int force, char *err, size_t errlen)
+{
+	char rel[CKPT_NAME_MAX + 1], *c = rel, *slash;
+	struct stat st;
+	int rv = -1, dfd = dup(root);
+	snprintf(rel, sizeof(rel), "%s", rel_in);
+	while (dfd >= 0 && (slash = strchr(c, '/'))) {
+		*slash = '\0';
+		int nfd = openat(dfd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0 && errno == ENOENT) {
+			rv = 0; /* created when it is written */
+			goto out;
+		}
+		if (nfd < 0) {
+			snprintf(err, errlen,
+			         "%s: not a directory (a symlink is never followed): %s", rel,
+			         strerror(errno));
+			goto out;
+		}
+		close(dfd);
+		dfd = nfd;
+		c = slash + 1;
+	}
+	if (dfd < 0) {
+		snprintf(err, errlen, "dup: %s", strerror(errno));
+		goto out;
+	}
+	if (fstatat(dfd, c, &st, AT_SYMLINK_NOFOLLOW) == 0 && (S_ISDIR(st.st_mode) || !force)) {
+		snprintf(err, errlen, "%s: exists%s", rel_in,
+		         S_ISDIR(st.st_mode) ? " as a directory" : " (--force replaces it)");
+		goto out;
+	}
+	rv = 0;
+out:
+	if (dfd >= 0)
+		close(dfd);
+	return rv;
+}
+
 static int copy_fd(int in, int out)
 {
 	char buf[65536];
@@ -247,6 +289,11 @@ int cli_ckpt_download_files(const char *src, const json_t *files, const char *di
 	if (root < 0) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		goto fail;
+	}
+	json_array_foreach (files, i, f) {
+		if (check_target(root, json_string_value(json_object_get(f, "path")), force, err,
+		                 errlen) < 0)
+			goto fail;
 	}
 	json_array_foreach (files, i, f) {
 		if (put_file(root, src, json_string_value(json_object_get(f, "path")),

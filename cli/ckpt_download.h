@@ -20,8 +20,8 @@ int cli_ckpt_name_ok(const char *rel, size_t len, const json_t *manifest, char *
  * when missing) as regular files and directories only, never through a
  * symlink, checking each size; the manifest is src/metadata.json's "files".
  * An existing file is refused unless force (then replaced by a rename, the
- * entry itself and never what it points to). Every name is checked before
- * anything is written. 0, or -1 with err. */
+ * entry itself and never what it points to). Every name, and where each
+ * would go, is checked before anything is written. 0, or -1 with err. */
 int cli_ckpt_download_files(const char *src, const json_t *files, const char *dir, int force,
                             char *err, size_t errlen);
 

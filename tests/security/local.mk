@@ -8,3 +8,4 @@ TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS)
 SECURITY_TESTS += tests/security/kill-tree.sh
 SECURITY_TESTS += tests/security/adopt-pid.sh
+SECURITY_TESTS += tests/security/download.sh
