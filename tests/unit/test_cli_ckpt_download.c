@@ -66,12 +66,15 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	snprintf(f->root, sizeof(f->root), "/tmp/test_ckpt_dl_XXXXXX");
-	if (!mkdtemp(f->root))
+	if (!mkdtemp(f->root)) {
+		free(f);
 		return -1;
+	}
 	snprintf(f->src, sizeof(f->src), "%s/src", f->root);
 	snprintf(f->dst, sizeof(f->dst), "%s/dst", f->root);
 	snprintf(f->outside, sizeof(f->outside), "%s/outside", f->root);
 	snprintf(path, sizeof(path), "%s/sub", f->src);
+	*state = f; /* teardown removes it all, also after a failure here */
 	if (mkdir(f->src, 0755) || mkdir(path, 0755) || mkdir(f->dst, 0755) ||
 	    mkdir(f->outside, 0755))
 		return -1;
@@ -83,7 +86,6 @@ static int setup(void **state)
 	put(f->src, "metadata.json",
 	    "{\"files\": [{\"path\": \"model.bin\"}, {\"path\": \"sub/a.txt\"},"
 	    " {\"path\": \".keep\"}]}");
-	*state = f;
 	return 0;
 }
 
