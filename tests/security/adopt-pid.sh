@@ -33,7 +33,9 @@ ap_cleanup() {
 }
 trap ap_cleanup EXIT
 
-start_master
+# two tasks at once, however few CPUs the machine has
+printf 'local:\n  slots: 4\n' >"$work/master.yaml"
+start_master --config "$work/master.yaml"
 cat >"$work/exp.yaml" <<'YAML'
 name: adopt
 entrypoint: x
@@ -59,12 +61,13 @@ env DET_EXPERIMENT_ID="$e" DET_ARRAY_TASK=0 sleep 600 &
 d0=$!
 sleep 600 &
 d1=$!
+disown "$d0" "$d1" # killed by the cleanup, quietly
 decoys="$d0 $d1"
 d1_start=$(sed 's/.*) //' "/proc/$d1/stat" | cut -d' ' -f20)
 q "UPDATE allocations SET pid=$d0 WHERE experiment_id=$e AND array_task=0"
 q "UPDATE allocations SET pid=$d1 WHERE experiment_id=$e AND array_task=1"
 q "UPDATE allocations SET pid_start=$d1_start WHERE experiment_id=$e AND array_task=1" 2>/dev/null
-start_master
+start_master --config "$work/master.yaml"
 not_adopted() { # neither task still has a decoy's pid
 	[ "$(q "SELECT count(*) FROM allocations WHERE experiment_id=$e AND pid IN ($d0, $d1)")" = 0 ]
 }
