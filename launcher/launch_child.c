@@ -5,9 +5,10 @@
  * and to the log queue), the launcher's signalfd (a preemption request)
  * and, every 100 ms, the abort file other ranks create on failure.
  * Non-obvious: a preemption request (SIGUSR1) does not signal the child; it
- * creates the preempt file the trial polls through should_preempt. A
- * SIGTERM or SIGINT also goes on to the entrypoint's process group (the Core
- * APIs take it as a preemption request too). det-launch is a child
+ * creates the preempt file the trial polls through should_preempt. After a
+ * SIGTERM or SIGINT, halfway through the grace period, the entrypoint's
+ * process group gets a SIGTERM too (the Core APIs take it as a preemption
+ * request as well). det-launch is a child
  * subreaper, so what the entrypoint orphans (the process behind `sh -c`,
  * daemons) is reparented to it; when the grace period ends, or once the
  * entrypoint has exited, every remaining descendant is killed.
@@ -310,7 +311,7 @@ int launch_child_run(const struct launch_child_opts *o, struct launch_child_resu
                      size_t errlen)
 {
 	int rv = -1, out[2] = {-1, -1}, errp[2] = {-1, -1}, status = 0, exited = 0;
-	long kill_at = -1, next_check = 0, exited_at = 0, closed_at = -1;
+	long kill_at = -1, term_at = -1, next_check = 0, exited_at = 0, closed_at = -1;
 	struct line_buf *bo = NULL, *be = NULL;
 	const char **argv = launch_child_argv(o->entrypoint, err, errlen);
 	memset(r, 0, sizeof(*r));
@@ -366,8 +367,8 @@ int launch_child_run(const struct launch_child_opts *o, struct launch_child_resu
 			touch(o->preempt_file);
 			kill_at = now + o->grace_seconds * 1000L;
 		}
-		if (sig == 2 && !exited)
-			kill(-pid, SIGTERM);
+		if (sig == 2 && term_at == -1)
+			term_at = kill_at >= 0 ? now + (kill_at - now) / 2 : now;
 		if (!exited && (now >= next_check || ending)) {
 			next_check = now + 100;
 			if (!r->aborted && o->abort_file && access(o->abort_file, F_OK) == 0) {
@@ -382,7 +383,15 @@ int launch_child_run(const struct launch_child_opts *o, struct launch_child_resu
 				exited_at = now;
 			}
 		}
-		if (kill_at >= 0 && now >= kill_at) {
+		if (term_at >= 0 && now >= term_at) {
+			/* Halfway through the grace period: SIGTERM for what does not
+			 * poll the preempt file. Not at once, so that a trial still
+			 * starting up (before its Core API holds SIGTERM) is not
+			 * killed instead of preempted. */
+			if (!exited)
+				kill(-pid, SIGTERM);
+			term_at = -2;
+		} else if (kill_at >= 0 && now >= kill_at) {
 			kill_tree(pid, pid, &exited, &status);
 			if (exited && !exited_at)
 				exited_at = now;
