@@ -2,7 +2,8 @@
 /*
  * det checkpoint list|describe|download. Checkpoints live on a shared file
  * system, so download copies the registered files from the checkpoint's
- * path into a local directory and verifies each size against the registry.
+ * path into a local directory and verifies each size against the registry
+ * (ckpt_download.c: names confined to the directory, no symlink followed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ckpt_download.h"
 #include "client.h"
 #include "http_client.h"
 
@@ -92,49 +94,22 @@ int cli_checkpoint_describe(struct cli_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-static int copy_file(const char *from, const char *to)
-{
-	char buf[65536];
-	ssize_t n;
-	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rv = -1;
-	if (in < 0)
-		goto out;
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0)
-		goto out;
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			goto out;
-	rv = n == 0 ? 0 : -1;
-out:
-	if (rv)
-		fprintf(stderr, "det: copy %s: %s\n", from, strerror(errno));
-	if (in >= 0)
-		close(in);
-	if (out >= 0 && close(out) != 0)
-		rv = -1;
-	return rv;
-}
-
-/* mkdir -p for the parents of rel below dir. */
-static int make_parents(const char *dir, const char *rel)
-{
-	char p[4096];
-	snprintf(p, sizeof(p), "%s/%s", dir, rel);
-	for (char *s = p + strlen(dir) + 1; (s = strchr(s, '/')); s++) {
-		*s = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*s = '/';
-	}
-	return 0;
-}
-
 int cli_checkpoint_download(struct cli_ctx *ctx, int argc, char **argv)
 {
-	int rc;
+	static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+	int rc, opt, force = 0;
+	char err[1024];
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+		if (opt != 'f')
+			return CLI_EXIT_USAGE;
+		force = 1;
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
 	if ((argc != 2 && argc != 3) || !uuid_ok(argv[1])) {
-		fprintf(stderr, "usage: det checkpoint download UUID [DIR]\n");
+		fprintf(stderr, "usage: det checkpoint download [--force] UUID [DIR]\n");
 		return CLI_EXIT_USAGE;
 	}
 	const char *dir = argc == 3 ? argv[2] : argv[1];
@@ -142,32 +117,15 @@ int cli_checkpoint_download(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	const char *src = json_string_value(json_object_get(ck, "path"));
-	size_t i;
-	json_t *f;
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-		fprintf(stderr, "det: %s: %s\n", dir, strerror(errno));
-		json_decref(ck);
-		return CLI_EXIT_FAILURE;
-	}
-	json_array_foreach (json_object_get(ck, "files"), i, f) {
-		const char *rel = json_string_value(json_object_get(f, "path"));
-		char from[4096], to[4096];
-		struct stat st;
-		if (!rel || !src || rel[0] == '/' || strstr(rel, "..")) {
-			rc = CLI_EXIT_FAILURE;
-			break;
-		}
-		snprintf(from, sizeof(from), "%s/%s", src, rel);
-		snprintf(to, sizeof(to), "%s/%s", dir, rel);
-		if (make_parents(dir, rel) || copy_file(from, to) || stat(to, &st) ||
-		    st.st_size != json_integer_value(json_object_get(f, "size"))) {
-			fprintf(stderr, "det: %s: missing or not the registered size\n", from);
-			rc = CLI_EXIT_FAILURE;
-			break;
-		}
-	}
-	if (!rc)
+	if (!src)
+		snprintf(err, sizeof(err), "the checkpoint has no path");
+	if (!src || cli_ckpt_download_files(src, json_object_get(ck, "files"), dir, force, err,
+	                                    sizeof(err)) < 0) {
+		fprintf(stderr, "det: checkpoint %s: %s\n", argv[1], err);
+		rc = CLI_EXIT_FAILURE;
+	} else {
 		printf("Downloaded checkpoint %s to %s\n", argv[1], dir);
+	}
 	json_decref(ck);
 	return rc;
 }

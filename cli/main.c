@@ -46,7 +46,7 @@ static const struct cli_command commands[] = {
     {"checkpoint", "c", "list", cli_checkpoint_list, "EXPERIMENT_ID",
      "an experiment's checkpoints"},
     {"checkpoint", "c", "describe", cli_checkpoint_describe, "UUID", "a checkpoint and its files"},
-    {"checkpoint", "c", "download", cli_checkpoint_download, "UUID [DIR]",
+    {"checkpoint", "c", "download", cli_checkpoint_download, "[--force] UUID [DIR]",
      "copy a checkpoint's files (size-checked) into DIR"},
     {"user", "u", "login", cli_user_login, "[--password-stdin] USER", "log in, keep the token"},
     {"user", "u", "logout", cli_user_logout, "", "forget the token"},

@@ -4,15 +4,21 @@
  * loop reads its stdout and stderr pipes line by line (to our own output
  * and to the log queue), the launcher's signalfd (a preemption request)
  * and, every 100 ms, the abort file other ranks create on failure.
- * Non-obvious: a preemption request does not signal the child; it creates
- * the preempt file the trial polls through should_preempt, and only after
- * the grace period does the whole process group get SIGKILL.
+ * Non-obvious: a preemption request (SIGUSR1) does not signal the child; it
+ * creates the preempt file the trial polls through should_preempt. After a
+ * SIGTERM or SIGINT, halfway through the grace period, the entrypoint's
+ * process group gets a SIGTERM too (the Core APIs take it as a preemption
+ * request as well). det-launch is a child
+ * subreaper, so what the entrypoint orphans (the process behind `sh -c`,
+ * daemons) is reparented to it; when the grace period ends, or once the
+ * entrypoint has exited, every remaining descendant is killed.
  */
 #include "launch_child.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +33,7 @@ extern char **environ;
 
 #define CHILD_LINE_BYTES 65536
 #define CHILD_ABORT_GRACE_SECONDS 10
+#define CHILD_REAP_MS 5000
 
 struct line_buf {
 	int fd;
@@ -168,13 +175,127 @@ static pid_t spawn(const struct launch_child_opts *o, const char **argv, int out
 	return pid;
 }
 
+/* 0: nothing read; 1: a preemption request; 2: one that ends the trial too
+ * (SIGTERM, SIGINT: passed on to the entrypoint's group). */
 static int signal_requested(int fd)
 {
 	struct signalfd_siginfo si;
 	int got = 0;
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		got = 1;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		int ends = si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT;
+		got = ends ? 2 : got > 1 ? got : 1;
+	}
 	return got;
+}
+
+/* The parent pid of pid from /proc/PID/stat, or -1. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')'); /* the command name may hold anything */
+	int ppid;
+	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return -1;
+	return (pid_t)ppid;
+}
+
+/* SIGKILL every descendant of this process that /proc shows; how many. */
+static int kill_descendants(void)
+{
+	pid_t self = getpid(), *pids = NULL, *ppids = NULL;
+	size_t n = 0, cap = 0;
+	int killed = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char *end;
+		long v = strtol(de->d_name, &end, 10);
+		if (*end || v <= 0 || v == self)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 256;
+			pid_t *np = realloc(pids, nc * sizeof(*np)), *npp;
+			if (!np)
+				break;
+			pids = np;
+			npp = realloc(ppids, nc * sizeof(*npp));
+			if (!npp)
+				break;
+			ppids = npp;
+			cap = nc;
+		}
+		pids[n] = (pid_t)v;
+		ppids[n++] = parent_of((pid_t)v);
+	}
+	closedir(d);
+	/* Mark descendants: a parent marked (its ppid set to self) marks its
+	 * children, until nothing changes. */
+	for (int changed = 1; changed;) {
+		changed = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (ppids[i] == self)
+				continue;
+			for (size_t j = 0; j < n; j++) {
+				if (ppids[j] == self && pids[j] == ppids[i]) {
+					ppids[i] = self;
+					changed = 1;
+					break;
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (ppids[i] == self && kill(pids[i], SIGKILL) == 0)
+			killed++;
+	}
+	free(pids);
+	free(ppids);
+	return killed;
+}
+
+/* Reap every child that has ended; *status gets pid's status if it did. */
+static int reap(pid_t pid, int *status)
+{
+	int st, got = 0;
+	pid_t w;
+	while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (w == pid) {
+			*status = st;
+			got = 1;
+		}
+	}
+	return got;
+}
+
+/* End everything the entrypoint started: its process group, then every
+ * descendant (orphans come back to us as subreaper), until none is left or
+ * CHILD_REAP_MS have passed (a process stuck in the kernel). */
+static void kill_tree(pid_t pgid, pid_t pid, int *exited, int *status)
+{
+	long until = now_ms() + CHILD_REAP_MS;
+	kill(-pgid, SIGKILL);
+	for (;;) {
+		int left = kill_descendants();
+		if (reap(pid, status))
+			*exited = 1;
+		if ((!left && *exited) || now_ms() >= until)
+			break;
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	if (reap(pid, status))
+		*exited = 1;
 }
 
 static void touch(const char *path)
@@ -190,7 +311,7 @@ int launch_child_run(const struct launch_child_opts *o, struct launch_child_resu
                      size_t errlen)
 {
 	int rv = -1, out[2] = {-1, -1}, errp[2] = {-1, -1}, status = 0, exited = 0;
-	long kill_at = -1, next_check = 0, exited_at = 0, closed_at = -1;
+	long kill_at = -1, term_at = -1, next_check = 0, exited_at = 0, closed_at = -1;
 	struct line_buf *bo = NULL, *be = NULL;
 	const char **argv = launch_child_argv(o->entrypoint, err, errlen);
 	memset(r, 0, sizeof(*r));
@@ -206,6 +327,9 @@ int launch_child_run(const struct launch_child_opts *o, struct launch_child_resu
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto fail;
 	}
+	/* Orphans of the entrypoint come back to us, so they can be ended too. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		fprintf(stderr, "det-launch: PR_SET_CHILD_SUBREAPER: %s\n", strerror(errno));
 	pid_t pid = spawn(o, argv, out, errp, err, errlen);
 	if (pid < 0)
 		goto fail;
@@ -235,12 +359,16 @@ int launch_child_run(const struct launch_child_opts *o, struct launch_child_resu
 		if (be->fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
 			pump(o, be);
 		long now = now_ms();
-		if (o->signal_fd >= 0 && (p[2].revents & POLLIN) &&
-		    signal_requested(o->signal_fd) && !r->preempted) {
+		int sig = o->signal_fd >= 0 && (p[2].revents & POLLIN)
+		              ? signal_requested(o->signal_fd)
+		              : 0;
+		if (sig && !r->preempted) {
 			r->preempted = 1;
 			touch(o->preempt_file);
 			kill_at = now + o->grace_seconds * 1000L;
 		}
+		if (sig == 2 && term_at == -1)
+			term_at = kill_at >= 0 ? now + (kill_at - now) / 2 : now;
 		if (!exited && (now >= next_check || ending)) {
 			next_check = now + 100;
 			if (!r->aborted && o->abort_file && access(o->abort_file, F_OK) == 0) {
@@ -249,24 +377,37 @@ int launch_child_run(const struct launch_child_opts *o, struct launch_child_resu
 				long at = now + CHILD_ABORT_GRACE_SECONDS * 1000L;
 				kill_at = kill_at < 0 || at < kill_at ? at : kill_at;
 			}
-			if (waitpid(pid, &status, WNOHANG) == pid) {
+			/* also reaps the orphans that came back to us */
+			if (reap(pid, &status)) {
 				exited = 1;
 				exited_at = now;
 			}
 		}
-		if (kill_at >= 0 && now >= kill_at) {
-			kill(-pid, SIGKILL);
+		if (term_at >= 0 && now >= term_at) {
+			/* Halfway through the grace period: SIGTERM for what does not
+			 * poll the preempt file. Not at once, so that a trial still
+			 * starting up (before its Core API holds SIGTERM) is not
+			 * killed instead of preempted. */
+			if (!exited)
+				kill(-pid, SIGTERM);
+			term_at = -2;
+		} else if (kill_at >= 0 && now >= kill_at) {
+			kill_tree(pid, pid, &exited, &status);
+			if (exited && !exited_at)
+				exited_at = now;
 			kill_at = -1;
 		}
 		if (exited && now - exited_at > 2000) {
-			/* a grandchild still holds the pipes: it goes with the group */
-			kill(-pid, SIGKILL);
+			/* a descendant still holds the pipes: it goes with the rest */
+			kill_tree(pid, pid, &exited, &status);
 			if (bo->fd >= 0)
 				close_buf(o, bo);
 			if (be->fd >= 0)
 				close_buf(o, be);
 		}
 	}
+	/* Nothing the entrypoint started outlives it (daemons, ignored SIGTERM). */
+	kill_tree(pid, pid, &exited, &status);
 	if (WIFSIGNALED(status)) {
 		r->signal = WTERMSIG(status);
 		r->exit_code = 128 + r->signal;

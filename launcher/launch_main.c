@@ -44,6 +44,7 @@ extern char **environ;
  * requeues it; EX_TEMPFAIL). A trial's own exit status 75 is reported as 1,
  * so that only det-launch asks for a requeue. */
 #define LAUNCH_EXIT_REQUEUE 75
+#define LAUNCH_DEFAULT_GRACE_SECONDS 25
 
 struct launch {
 	struct launch_rank rank;
@@ -122,7 +123,9 @@ static int configure(struct launch *l, char *err, size_t errlen)
 		return -1;
 	if (rc > 0)
 		l->task = 0;
-	l->grace_seconds = 60;
+	/* The manager sets it below its own SIGKILL delay (local: grace_seconds
+	 * minus a margin); the default stays under Slurm's default KillWait (30 s). */
+	l->grace_seconds = LAUNCH_DEFAULT_GRACE_SECONDS;
 	if (env_ll("DET_PREEMPT_GRACE_SECONDS", &v, 0, err, errlen) == 0)
 		l->grace_seconds = v > 3600 ? 3600 : (int)v;
 	l->wait_ms = 900000;

@@ -662,8 +662,9 @@ static int submit_array(struct app *a, struct exp_rt *e, int first_time, const c
 	int n = (int)iget(e->row, "num_tasks"), rv = -1;
 	unsigned char *skip = calloc((size_t)n + 1, 1);
 	int *pids = calloc((size_t)n + 1, sizeof(int));
+	int64_t *starts = calloc((size_t)n + 1, sizeof(*starts));
 
-	if (!skip || !pids) {
+	if (!skip || !pids || !starts) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -672,11 +673,13 @@ static int submit_array(struct app *a, struct exp_rt *e, int first_time, const c
 		if (!al)
 			continue;
 		pids[i] = (int)al->pid;
+		starts[i] = al->pid_start;
 		struct exp_trial *t = trial_by_index(e, al->trial_index);
 		if (t && fsm_is_terminal(t->state) && al->next_index < 0)
 			skip[i] = 1;
 	}
 	struct rm_array spec = array_of(a, e, skip, pids);
+	spec.adopt_starts = starts;
 	spec.existing_job = existing;
 	spec.check_owner = first_time && existing;
 	if (a->rm->ops->submit_array(a->rm, &spec, e->rm_job, sizeof(e->rm_job), err, errlen)) {
@@ -702,6 +705,7 @@ static int submit_array(struct app *a, struct exp_rt *e, int first_time, const c
 out:
 	free(skip);
 	free(pids);
+	free(starts);
 	return rv;
 }
 
@@ -1645,9 +1649,11 @@ static void on_task_event(struct app *a, const struct rm_task_event *ev)
 	struct exp_alloc arow = alloc_copy(e, ev->array_task);
 	if (ev->kind == RM_TASK_STARTED) {
 		arow.pid = ev->pid;
+		arow.pid_start = ev->pid_start;
 		arow.state = EXP_ALLOC_RUNNING;
 	} else {
 		arow.pid = 0;
+		arow.pid_start = 0;
 		arow.state = ev->requeued ? EXP_ALLOC_PENDING : EXP_ALLOC_ENDED;
 		arow.has_exit_status = 1;
 		arow.exit_status = ev->wait_status;

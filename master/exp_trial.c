@@ -150,14 +150,15 @@ void exp_trial_free(struct exp_trial *t)
 
 json_t *exp_alloc_row(int64_t experiment_id, int task, const struct exp_alloc *al)
 {
-	return json_pack("{s:I, s:i, s:o, s:o, s:s, s:o, s:I, s:I}", "experiment_id",
+	return json_pack("{s:I, s:i, s:o, s:o, s:s, s:o, s:I, s:I, s:I}", "experiment_id",
 	                 (json_int_t)experiment_id, "array_task", task, "trial_index",
 	                 al->trial_index >= 0 ? json_integer(al->trial_index) : json_null(),
 	                 "next_index",
 	                 al->next_index >= 0 ? json_integer(al->next_index) : json_null(), "state",
 	                 exp_alloc_state_name(al->state), "exit_status",
 	                 al->has_exit_status ? json_integer(al->exit_status) : json_null(),
-	                 "failures", (json_int_t)al->failures, "pid", (json_int_t)al->pid);
+	                 "failures", (json_int_t)al->failures, "pid", (json_int_t)al->pid,
+	                 "pid_start", (json_int_t)al->pid_start);
 }
 
 void exp_alloc_from_row(json_t *row, struct exp_alloc *al)
@@ -180,6 +181,7 @@ void exp_alloc_from_row(json_t *row, struct exp_alloc *al)
 	al->exit_status = al->has_exit_status ? (int)json_integer_value(v) : 0;
 	al->failures = iget(row, "failures");
 	al->pid = iget(row, "pid");
+	al->pid_start = iget(row, "pid_start");
 }
 
 /* ---- index -------------------------------------------------------------- */

@@ -50,6 +50,7 @@ struct exp_alloc {
 	enum exp_alloc_state state;
 	int has_exit_status, exit_status;
 	int64_t failures, pid;
+	int64_t pid_start; /* the pid's start time (/proc/PID/stat field 22), 0 unknown */
 };
 
 /* Trials of the whole master by id and by token (lock held). */

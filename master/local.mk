@@ -28,6 +28,7 @@ master_libdetmaster_la_LIBADD = common/libdetcommon.la $(YAML_LIBS) $(JANSSON_LI
 # Migrations are SQL files, compiled into the binary as C strings.
 MASTER_SCHEMA = master/schema/001_init.sql master/schema/002_allocation_events.sql
 MASTER_SCHEMA += master/schema/003_token_hashes.sql
+MASTER_SCHEMA += master/schema/004_allocation_pid_start.sql
 EXTRA_DIST += $(MASTER_SCHEMA) master/schema/embed.awk
 CLEANFILES += master/store_schema.h
 BUILT_SOURCES += master/store_schema.h

@@ -27,6 +27,8 @@ struct rm_array {
 	int check_owner;          /* existing_job came from the user: it must be their det job */
 	long owner_uid;           /* Unix uid of the experiment's owner; -1 unknown */
 	json_t *config;           /* the experiment's config (resources, slurm); may be NULL */
+	/* NULL, or the start times of adopt_pids (/proc/PID/stat field 22) */
+	const int64_t *adopt_starts;
 };
 
 enum rm_event_kind { RM_TASK_STARTED, RM_TASK_ENDED };
@@ -40,6 +42,8 @@ struct rm_task_event {
 	int wait_status; /* as waitpid(2) reports it; -1 unknown (adopted task) */
 	int requeued;    /* ended because of hold/requeue: it will run again */
 	int canceled;    /* canceled outside the master (scancel): the experiment stops */
+	/* STARTED: the pid's start time (/proc/PID/stat field 22), 0 unknown */
+	int64_t pid_start;
 };
 
 struct rm_ops {

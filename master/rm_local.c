@@ -9,8 +9,10 @@
  * scheduler tick: reap children, escalate SIGTERM to SIGKILL after the
  * grace period, start what fits. Non-obvious decision: each task runs in its
  * own process group so that signals reach the launcher and everything it
- * started, and tasks left running by a master that crashed are "adopted" by
- * pid and watched with kill(pid, 0), since they are no longer our children.
+ * started, and tasks left running by a master that crashed are "adopted":
+ * never by pid alone, but only when the process has the start time recorded
+ * with the pid and carries the task's marker in its environment; they are
+ * watched through their start time, since they are no longer our children.
  * A master running as root starts another user's task as that user (fork,
  * then only async-signal-safe calls in the child: ids dropped and checked
  * before exec), never as root.
@@ -42,6 +44,7 @@ enum task_state { TASK_PENDING, TASK_RUNNING, TASK_DONE };
 struct task {
 	enum task_state state;
 	pid_t pid;
+	int64_t start; /* pid's start time (/proc/PID/stat field 22) */
 	int adopted;
 	uint64_t kill_at_ms; /* SIGKILL time after a SIGTERM; 0 = none sent */
 	int requeue;         /* run again after it exits (hold/requeue) */
@@ -103,15 +106,102 @@ static struct array *find_array(struct rm_local *l, const char *id)
 	return NULL;
 }
 
-static void signal_task(struct rm_local *l, struct task *t, int sig)
+/* The start time of pid in clock ticks after boot (/proc/PID/stat field 22),
+ * or 0 when there is no such process. */
+static int64_t proc_start_time(pid_t pid)
 {
+	char path[64], buf[1024];
+	long long start = 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')'); /* the command name may hold anything */
+	/* after the name: fields 3 (state) to 21, then 22 (starttime) */
+	if (!p || sscanf(p + 1,
+	                 " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+	                 "%*d %*d %*d %*d %lld",
+	                 &start) != 1)
+		return 0;
+	return start;
+}
+
+/* Does pid's environment hold the task's marker (DET_EXPERIMENT_ID and
+ * DET_ARRAY_TASK as spawn_task set them)? Readable by root or the same uid. */
+static int proc_has_marker(pid_t pid, int64_t experiment_id, int index)
+{
+	char path[64], want_exp[64], want_task[64];
+	size_t cap = 1 << 16, len = 0;
+	int found = 0, fd = -1;
+	char *buf = malloc(cap + 1);
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	snprintf(want_exp, sizeof(want_exp), "DET_EXPERIMENT_ID=%lld", (long long)experiment_id);
+	snprintf(want_task, sizeof(want_task), "DET_ARRAY_TASK=%d", index);
+	if (!buf || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		goto out;
+	for (;;) {
+		if (len == cap) {
+			char *nb = cap < (1 << 22) ? realloc(buf, 2 * cap + 1) : NULL;
+			if (!nb)
+				goto out;
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
+		found |= !strcmp(buf + i, want_exp) ? 1 : 0;
+		found |= !strcmp(buf + i, want_task) ? 2 : 0;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return found == 3;
+}
+
+/* Is pid still task index of a: the process with the recorded start time,
+ * carrying the task's marker? A pid alone never is. */
+static int task_is_ours(const struct array *a, int index, pid_t pid, int64_t start)
+{
+	return pid > 0 && start > 0 && proc_start_time(pid) == start &&
+	       proc_has_marker(pid, a->experiment_id, index);
+}
+
+static void signal_task(struct rm_local *l, struct array *a, int index, int sig)
+{
+	struct task *t = &a->tasks[index];
 	if (t->state != TASK_RUNNING || t->pid <= 0)
+		return;
+	/* An adopted pid may have been reused since: then poll finds it ended. */
+	if (t->adopted && !task_is_ours(a, index, t->pid, t->start))
 		return;
 	/* The task leads its own process group; adopted ones too (we started them). */
 	if (kill(-t->pid, sig) != 0)
 		kill(t->pid, sig);
 	if (sig == SIGTERM && !t->kill_at_ms)
 		t->kill_at_ms = now_ms() + (uint64_t)l->grace_ms;
+}
+
+/* det-launch's grace period: shorter than ours by a third (at least 1 s), so
+ * that it ends every process of the trial itself before our SIGKILL. */
+static int launch_grace_seconds(int grace_ms)
+{
+	int s = grace_ms / 1000, margin = s / 3 > 1 ? s / 3 : 1;
+	return s > margin ? s - margin : 0;
 }
 
 static int add_env(char **env, int *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -221,7 +311,7 @@ static int task_env(const struct rm_local *l, struct array *a, int index, struct
 
 	while (!x->switch_ids && environ[base])
 		base++;
-	x->env = calloc(base + 16, sizeof(*x->env));
+	x->env = calloc(base + 24, sizeof(*x->env));
 	if (!x->env)
 		return -1;
 	for (size_t i = 0; i < base; i++) {
@@ -250,6 +340,8 @@ static int task_env(const struct rm_local *l, struct array *a, int index, struct
 	    add_env(x->env, &x->nenv, "DET_ARRAY_TASK=%d", index) ||
 	    add_env(x->env, &x->nenv, "DET_ALLOCATION_TOKEN=%s", a->token) ||
 	    add_env(x->env, &x->nenv, "DET_SLOTS_PER_TRIAL=%d", a->slots_per_trial) ||
+	    add_env(x->env, &x->nenv, "DET_PREEMPT_GRACE_SECONDS=%d",
+	            launch_grace_seconds(l->grace_ms)) ||
 	    (l->ca_file && add_env(x->env, &x->nenv, "DET_MASTER_CERT_FILE=%s", l->ca_file)))
 		return -1;
 	return 0;
@@ -415,10 +507,13 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 	for (int i = 0; i < a->num_tasks; i++) {
 		if (spec->skip && spec->skip[i])
 			a->tasks[i].state = TASK_DONE;
-		if (spec->adopt_pids && spec->adopt_pids[i] > 0 &&
-		    kill(spec->adopt_pids[i], 0) == 0) {
+		/* A stored pid that is no longer the task is gone: never adopted,
+		 * never signalled; the task counts as ended and runs again. */
+		if (spec->adopt_pids && spec->adopt_starts &&
+		    task_is_ours(a, i, spec->adopt_pids[i], spec->adopt_starts[i])) {
 			a->tasks[i].state = TASK_RUNNING;
 			a->tasks[i].pid = spec->adopt_pids[i];
+			a->tasks[i].start = spec->adopt_starts[i];
 			a->tasks[i].adopted = 1;
 			l->used_slots += a->slots_per_trial;
 		}
@@ -459,7 +554,7 @@ static int with_array(struct rm *rm, const char *job_id, int op, int task, char 
 			if (a->tasks[i].state == TASK_PENDING)
 				a->tasks[i].state = TASK_DONE;
 			a->tasks[i].requeue = 0;
-			signal_task(l, &a->tasks[i], SIGTERM);
+			signal_task(l, a, i, SIGTERM);
 		}
 		break;
 	case 1: /* hold */
@@ -467,7 +562,7 @@ static int with_array(struct rm *rm, const char *job_id, int op, int task, char 
 		for (int i = 0; i < a->num_tasks; i++) {
 			if (a->tasks[i].state == TASK_RUNNING) {
 				a->tasks[i].requeue = 1;
-				signal_task(l, &a->tasks[i], SIGTERM);
+				signal_task(l, a, i, SIGTERM);
 			}
 		}
 		break;
@@ -480,7 +575,7 @@ static int with_array(struct rm *rm, const char *job_id, int op, int task, char 
 			rv = -1;
 		} else if (a->tasks[task].state == TASK_RUNNING) {
 			a->tasks[task].requeue = 1;
-			signal_task(l, &a->tasks[task], SIGTERM);
+			signal_task(l, a, task, SIGTERM);
 		} else {
 			a->tasks[task].state = TASK_PENDING;
 		}
@@ -512,8 +607,8 @@ static int rm_requeue(struct rm *rm, const char *id, int task, char *err, size_t
 static int task_ended(struct task *t, int *status)
 {
 	if (t->adopted) {
-		if (kill(t->pid, 0) == 0 || errno == EPERM)
-			return 0;
+		if (proc_start_time(t->pid) == t->start)
+			return 0; /* still the process verified at adoption */
 		*status = -1;
 		return 1;
 	}
@@ -544,17 +639,18 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 			if (task_ended(t, &status)) {
 				ev[n++] = (struct rm_task_event){
 				    RM_TASK_ENDED, a->experiment_id, i, t->pid,
-				    status,        t->requeue,       0};
+				    status,        t->requeue,       0, 0};
 				t->state = t->requeue && !a->canceled ? TASK_PENDING : TASK_DONE;
 				t->requeue = 0;
 				t->pid = 0;
 				t->adopted = 0;
+				t->start = 0;
 				t->kill_at_ms = 0;
 				l->used_slots -= a->slots_per_trial;
 				continue;
 			}
 			if (t->kill_at_ms && now >= t->kill_at_ms)
-				signal_task(l, t, SIGKILL);
+				signal_task(l, a, i, SIGKILL);
 			running++;
 		}
 		for (int i = 0; i < a->num_tasks && n < max && !a->held && !a->canceled; i++) {
@@ -573,15 +669,16 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 				        (long long)a->experiment_id, i, why);
 				t->state = TASK_DONE;
 				ev[n++] = (struct rm_task_event){
-				    RM_TASK_ENDED, a->experiment_id, i, 0, 127 << 8, 0, 0};
+				    RM_TASK_ENDED, a->experiment_id, i, 0, 127 << 8, 0, 0, 0};
 				continue;
 			}
 			t->state = TASK_RUNNING;
 			t->pid = pid;
+			t->start = proc_start_time(pid); /* recorded to adopt it after a restart */
 			l->used_slots += a->slots_per_trial;
 			running++;
 			ev[n++] = (struct rm_task_event){
-			    RM_TASK_STARTED, a->experiment_id, i, pid, 0, 0, 0};
+			    RM_TASK_STARTED, a->experiment_id, i, pid, 0, 0, 0, t->start};
 		}
 	}
 	/* Forget arrays with nothing left to do. */

@@ -18,3 +18,6 @@ EXTRA_DIST += tests/security/security-lib.sh
 EXTRA_DIST += tests/security/attack.py
 TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS)
+SECURITY_TESTS += tests/security/kill-tree.sh
+SECURITY_TESTS += tests/security/adopt-pid.sh
+SECURITY_TESTS += tests/security/download.sh

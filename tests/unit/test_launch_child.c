@@ -260,6 +260,70 @@ static void test_trial_ignoring_preemption_is_killed_after_grace(void **state)
 	json_decref(ep);
 }
 
+/* The pid a test entrypoint wrote into its working directory, or -1. */
+static pid_t read_pid(struct fixture *f)
+{
+	char path[160];
+	int pid = -1;
+	snprintf(path, sizeof(path), "%s/pid", f->dir);
+	FILE *fp = fopen(path, "r");
+	if (!fp)
+		return -1;
+	if (fscanf(fp, "%d", &pid) != 1)
+		pid = -1;
+	fclose(fp);
+	return (pid_t)pid;
+}
+
+static void test_daemon_left_behind_by_the_trial_is_killed(void **state)
+{
+	struct fixture *f = *state;
+	struct launch_child_result r;
+	/* a new session, ignoring SIGTERM, not holding our pipes: only the
+	 * subreaper sees it once its parent has exited */
+	run_ok(f,
+	       "\"setsid sh -c 'trap \\\"\\\" TERM; exec sleep 300' </dev/null >/dev/null 2>&1 & "
+	       "echo $! >pid\"",
+	       &r);
+	assert_int_equal(r.exit_code, 0);
+	pid_t pid = read_pid(f);
+	assert_true(pid > 0);
+	if (kill(pid, 0) == 0) {
+		kill(pid, SIGKILL);
+		fail_msg("the daemonised sleep (pid %d) outlived the trial", (int)pid);
+	}
+}
+
+static void test_sigterm_reaches_the_trial_and_its_stubborn_child_dies(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	struct launch_child_result r;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	assert_true(sfd >= 0);
+	/* the shell asks us to stop once its worker (which ignores SIGTERM) runs */
+	json_t *ep = json_string("(trap '' TERM; exec sleep 300) & echo $! >pid; "
+	                         "kill -TERM $PPID; wait");
+	struct launch_child_opts o = opts(f, ep);
+	o.signal_fd = sfd;
+	o.grace_seconds = 6; /* SIGTERM after 3 s, SIGKILL after 6 */
+	assert_int_equal(launch_child_run(&o, &r, err, sizeof(err)), 0);
+	assert_true(r.preempted);
+	assert_int_equal(r.signal, SIGTERM); /* the shell got it, before the SIGKILL */
+	pid_t pid = read_pid(f);
+	assert_true(pid > 0);
+	if (kill(pid, 0) == 0) {
+		kill(pid, SIGKILL);
+		fail_msg("the worker ignoring SIGTERM (pid %d) outlived the trial", (int)pid);
+	}
+	close(sfd);
+	json_decref(ep);
+}
+
 static void test_other_ranks_abort_stops_this_one(void **state)
 {
 	struct fixture *f = *state;
@@ -330,6 +394,8 @@ int main(void)
 	    T(test_signal_creates_preempt_file_the_trial_honours),
 	    T(test_trial_ignoring_preemption_is_killed_after_grace),
 	    T(test_other_ranks_abort_stops_this_one),
+	    T(test_daemon_left_behind_by_the_trial_is_killed),
+	    T(test_sigterm_reaches_the_trial_and_its_stubborn_child_dies),
 	    T(test_share_put_and_wait),
 	    T(test_share_dir_from_launcher_environment),
 	};
