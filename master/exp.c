@@ -1654,8 +1654,12 @@ void exp_free_all(struct app *a)
 static int load_trial(struct app *a, json_t *row, char *err, size_t errlen)
 {
 	struct exp_rt *e = exp_find_locked(a, iget(row, "experiment_id"));
-	if (!e)
-		return 0;
+	if (!e) {
+		/* Never skipped: a lost experiment row means a damaged store. */
+		snprintf(err, errlen, "trial %lld: its experiment %lld is not in the store",
+		         (long long)iget(row, "id"), (long long)iget(row, "experiment_id"));
+		return -1;
+	}
 	struct exp_trial *t = calloc(1, sizeof(*t));
 	if (!t) {
 		snprintf(err, errlen, "out of memory");

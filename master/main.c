@@ -6,6 +6,7 @@
  * sigwait() in the main thread (blocked everywhere else), so shutdown runs
  * in ordinary code: stop listening, finish queued writes, close the store;
  * trials keep running and the next master adopts them.
+ * det-master --backup DEST only copies the store (online backup) and exits.
  * Heap arenas are capped at one per CPU: with glibc's default (8 per CPU)
  * each of the many HTTP workers kept its own arena of freed report buffers,
  * which doubled the RSS right after a burst of reports.
@@ -28,6 +29,7 @@ static void usage(FILE *out)
 	        "                  [--db PATH] [--state-dir DIR] [--rm local|slurm]\n"
 	        "                  [--launcher PATH] [--log-level LEVEL] [--munge-socket PATH]\n"
 	        "                  [--webui-dir DIR]\n"
+	        "       det-master [--config FILE] [--db PATH | --state-dir DIR] --backup DEST\n"
 	        "The det-slurm master: REST API, experiment store and scheduler.\n"
 	        "  -c, --config FILE     YAML configuration (see det-master(8))\n"
 	        "  -l, --listen H:P      TCP address (\"\" for none; port 0 picks one)\n"
@@ -39,10 +41,13 @@ static void usage(FILE *out)
 	        "  -v, --log-level L     error, warn, info or debug\n"
 	        "  -M, --munge-socket P  munged's socket for Munge credentials\n"
 	        "  -w, --webui-dir DIR   web UI files served at /\n"
+	        "  -B, --backup DEST     copy the database to the new file DEST and exit\n"
+	        "                        (consistent while a master runs; never overwrites)\n"
 	        "  -h, --help            this help\n");
 }
 
-static int parse_args(int argc, char **argv, struct master_config *c, char *err, size_t errlen)
+static int parse_args(int argc, char **argv, struct master_config *c, const char **backup,
+                      char *err, size_t errlen)
 {
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'},
@@ -55,6 +60,7 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 	    {"log-level", required_argument, NULL, 'v'},
 	    {"munge-socket", required_argument, NULL, 'M'},
 	    {"webui-dir", required_argument, NULL, 'w'},
+	    {"backup", required_argument, NULL, 'B'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -64,7 +70,7 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
 			if (master_config_load(c, argv[i + 1], err, errlen))
 				return -1;
-	while ((ch = getopt_long(argc, argv, "c:l:s:d:S:r:L:v:M:w:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:l:s:d:S:r:L:v:M:w:B:h", opts, NULL)) != -1) {
 		int rc = 0;
 		switch (ch) {
 		case 'c':
@@ -95,6 +101,13 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 			break;
 		case 'w':
 			rc = master_config_set_str(&c->webui_dir, optarg);
+			break;
+		case 'B':
+			if (!*optarg) {
+				snprintf(err, errlen, "--backup: expected a file name");
+				rc = -1;
+			}
+			*backup = optarg;
 			break;
 		case 'v':
 			if (log_level_parse(optarg, &c->log_level)) {
@@ -128,6 +141,7 @@ int main(int argc, char **argv)
 	struct master_config cfg;
 	struct app app;
 	char err[4096] = "";
+	const char *backup = NULL;
 	sigset_t sigs;
 	int sig, rv = 1;
 
@@ -135,10 +149,19 @@ int main(int argc, char **argv)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	mallopt(M_ARENA_MAX, ncpu > 2 ? (int)ncpu : 2);
 	if (master_config_defaults(&cfg, err, sizeof(err)) ||
-	    parse_args(argc, argv, &cfg, err, sizeof(err))) {
+	    parse_args(argc, argv, &cfg, &backup, err, sizeof(err))) {
 		fprintf(stderr, "det-master: %s\n", err);
 		master_config_free(&cfg);
 		return 2;
+	}
+	if (backup) {
+		rv = store_backup(cfg.db_path, backup, err, sizeof(err));
+		if (rv)
+			fprintf(stderr, "det-master: backup: %s\n", err);
+		else
+			printf("det-master: %s copied to %s\n", cfg.db_path, backup);
+		master_config_free(&cfg);
+		return rv ? 1 : 0;
 	}
 	/* Every thread started from here on inherits the blocked set. */
 	sigemptyset(&sigs);

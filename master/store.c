@@ -11,10 +11,14 @@
  * fails, the batch is rolled back and every write is retried in a
  * transaction of its own, so one bad write never spoils its neighbours.
  * A second thread checkpoints the WAL on its own connection (see STORE_CKPT_MS).
+ * Opening runs PRAGMA quick_check first: a damaged file is refused, never
+ * loaded as if the unreadable part were empty.
  */
 #include "store.h"
 #include "store_internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <sqlite3.h>
@@ -22,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "master/store_schema.h"
 
@@ -34,6 +39,8 @@
 #define STORE_CKPT_MS 250
 #define STORE_CKPT_ROUNDS 16
 #define STORE_WAL_PAGES "20000"
+/* Findings of PRAGMA quick_check quoted in the refusal to start. */
+#define STORE_CHECK_FINDINGS 5
 
 struct write_job {
 	struct store_op *ops;
@@ -310,6 +317,62 @@ int store_write(struct store *st, struct store_op *ops, size_t n, char *err, siz
 	return job.rv;
 }
 
+/* PRAGMA quick_check on db: 0 when it says "ok", else -1 with its first
+ * findings (or the error that stopped it) in err. */
+static int quick_check(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *q = NULL;
+	size_t used = 0;
+	int rc, n = 0, rv = -1;
+
+	err[0] = '\0';
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &q, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		goto fail;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *line = (const char *)sqlite3_column_text(q, 0);
+		if (n == 0 && line && !strcmp(line, "ok"))
+			continue;
+		if (n++ < STORE_CHECK_FINDINGS && used < errlen) {
+			int w = snprintf(err + used, errlen - used, "%s%s", used ? "; " : "",
+			                 line ? line : "?");
+			used += w > 0 ? (size_t)w : 0;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		if (used < errlen)
+			snprintf(err + used, errlen - used, "%s%s", used ? "; " : "",
+			         sqlite3_errmsg(db));
+		goto fail;
+	}
+	if (n > STORE_CHECK_FINDINGS && used < errlen)
+		snprintf(err + used, errlen - used, " (%d findings in all)", n);
+	if (n == 0)
+		rv = 0;
+fail:
+	for (char *p = err; *p; p++)
+		if (*p == '\n')
+			*p = ' '; /* one line for the log */
+	sqlite3_finalize(q);
+	return rv;
+}
+
+/* Refuse a damaged database, saying where, what SQLite found, and what to do. */
+static int check_integrity(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	char found[1024];
+
+	if (quick_check(db, found, sizeof(found)) == 0)
+		return 0;
+	snprintf(err, errlen,
+	         "%s: the database is damaged; det-master will not start on it "
+	         "(PRAGMA quick_check: %s). Restore a copy made with det-master --backup, "
+	         "see RECOVERY in det-master(8)",
+	         path, found);
+	return -1;
+}
+
 struct store *store_open(const char *path, char *err, size_t errlen)
 {
 	struct store *st = calloc(1, sizeof(*st));
@@ -326,7 +389,8 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	if (!st->path)
 		goto fail;
 	st->wdb = store_connect(path, 0, err, errlen);
-	if (!st->wdb || migrate(st->wdb, &st->version, err, errlen))
+	if (!st->wdb || check_integrity(st->wdb, path, err, errlen) ||
+	    migrate(st->wdb, &st->version, err, errlen))
 		goto fail;
 	if (pthread_create(&st->writer, NULL, writer_main, st) != 0) {
 		snprintf(err, errlen, "cannot start the writer thread");
@@ -406,4 +470,80 @@ void store_reader_put(struct store *st, sqlite3 *db)
 	}
 	pthread_mutex_unlock(&st->readers_lock);
 	sqlite3_close(db);
+}
+
+/* Copy every page of src into dst with the online backup API; it restarts by
+ * itself when a writer changes the source meanwhile. 0 or -1 with err. */
+static int copy_pages(sqlite3 *src, sqlite3 *dst, char *err, size_t errlen)
+{
+	sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+	int rc;
+
+	if (!b) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(dst));
+		return -1;
+	}
+	do {
+		rc = sqlite3_backup_step(b, 256);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(50);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	if (sqlite3_backup_finish(b) != SQLITE_OK || rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(dst));
+		return -1;
+	}
+	return 0;
+}
+
+int store_backup(const char *path, const char *dest, char *err, size_t errlen)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	char found[512];
+	int fd, created = 0, rv = -1;
+
+	src = store_connect(path, 1, found, sizeof(found));
+	if (!src) {
+		snprintf(err, errlen, "%s", found);
+		goto fail;
+	}
+	/* O_EXCL: never overwrite, not even a file that appears meanwhile. */
+	fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s%s", dest, strerror(errno),
+		         errno == EEXIST ? " (a backup never overwrites a file)" : "");
+		goto fail;
+	}
+	close(fd);
+	created = 1;
+	if (sqlite3_open_v2(dest, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", dest, dst ? sqlite3_errmsg(dst) : "out of memory");
+		goto fail;
+	}
+	if (copy_pages(src, dst, found, sizeof(found))) {
+		snprintf(err, errlen, "copying %s to %s: %s", path, dest, found);
+		goto fail;
+	}
+	if (quick_check(dst, found, sizeof(found))) {
+		snprintf(err, errlen, "%s: the copy fails PRAGMA quick_check (%s): %s is damaged",
+		         dest, found, path);
+		goto fail;
+	}
+	rv = 0;
+fail:
+	sqlite3_close(src);
+	if (sqlite3_close(dst) != SQLITE_OK && rv == 0) {
+		snprintf(err, errlen, "%s: cannot close", dest);
+		rv = -1;
+	}
+	if (rv && created) {
+		/* Nothing half written stays behind. */
+		static const char *const sides[] = {"", "-journal"};
+		for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
+			char side[4096];
+			snprintf(side, sizeof(side), "%s%s", dest, sides[i]);
+			unlink(side);
+		}
+	}
+	return rv;
 }

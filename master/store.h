@@ -35,6 +35,11 @@ struct store_op {
 /* Open (creating and migrating) the database at path. NULL with err. */
 struct store *store_open(const char *path, char *err, size_t errlen);
 
+/* Copy the database at path to dest, a new file (never overwritten), with
+ * SQLite's online backup API: consistent while a master writes to path. The
+ * copy must pass PRAGMA quick_check. 0, or -1 with err (dest removed). */
+int store_backup(const char *path, const char *dest, char *err, size_t errlen);
+
 /* Finish queued writes, stop the writer, close (NULL is fine). */
 void store_close(struct store *st);
 

@@ -6,3 +6,4 @@ SECURITY_TESTS =
 EXTRA_DIST += tests/security/security-lib.sh
 TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS)
+SECURITY_TESTS += tests/security/store-integrity.sh
