@@ -7,3 +7,4 @@ EXTRA_DIST += tests/security/security-lib.sh
 TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS)
 SECURITY_TESTS += tests/security/store-integrity.sh
+SECURITY_TESTS += tests/security/control-chars.sh
