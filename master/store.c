@@ -134,24 +134,64 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* One transaction for the whole batch. 0, or -1 when any job failed (rolled back). */
-static int try_batch(struct store *st, struct write_job *jobs, char *err, size_t errlen)
+/* Whether SQLite result code rc means the database cannot be written now
+ * (disk full, I/O error, read-only or busy file) rather than a bad write. */
+static int unavailable_code(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_NOMEM:
+	case SQLITE_PROTOCOL:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* One transaction for the whole batch. 0, or -1 when any job failed (rolled
+ * back); *code gets SQLite's result code of the failure. */
+static int try_batch(struct store *st, struct write_job *jobs, int *code, char *err,
+                     size_t errlen)
 {
 	char e2[64];
-	if (exec_sql(st->wdb, "BEGIN IMMEDIATE", err, errlen))
+	*code = SQLITE_OK;
+	if (exec_sql(st->wdb, "BEGIN IMMEDIATE", err, errlen)) {
+		*code = sqlite3_errcode(st->wdb);
 		return -1;
+	}
 	for (struct write_job *j = jobs; j; j = j->next) {
 		if (store_apply_ops(st, j->ops, j->n, j->err, sizeof(j->err))) {
+			*code = sqlite3_errcode(st->wdb);
 			exec_sql(st->wdb, "ROLLBACK", e2, sizeof(e2));
 			j->rv = -1;
 			return -1;
 		}
 	}
 	if (exec_sql(st->wdb, "COMMIT", err, errlen)) {
+		*code = sqlite3_errcode(st->wdb);
 		exec_sql(st->wdb, "ROLLBACK", e2, sizeof(e2));
 		return -1;
 	}
 	return 0;
+}
+
+/* A job failed with code: say whether to retry (STORE_ERR_UNAVAILABLE). */
+static void job_failed(struct write_job *j, int code, const char *err)
+{
+	char why[256];
+
+	snprintf(why, sizeof(why), "%s", j->err[0] ? j->err : err);
+	if (unavailable_code(code))
+		snprintf(j->err, sizeof(j->err),
+		         STORE_ERR_UNAVAILABLE " (%.40s): nothing was written, retry later: %.120s",
+		         sqlite3_errstr(code), why);
+	else if (!j->err[0])
+		snprintf(j->err, sizeof(j->err), "database: %.200s", why);
 }
 
 static void run_batch(struct store *st, struct write_job *jobs)
@@ -159,26 +199,32 @@ static void run_batch(struct store *st, struct write_job *jobs)
 	char err[256] = "";
 	double t0 = now_s();
 	size_t nops = 0, ntx = 1;
+	uint64_t failed = 0;
+	int code;
 
 	for (struct write_job *j = jobs; j; j = j->next) {
 		j->rv = 0;
 		nops += j->n;
 	}
-	if (try_batch(st, jobs, err, sizeof(err)) != 0) {
+	if (try_batch(st, jobs, &code, err, sizeof(err)) != 0) {
 		/* Some write is bad: give every job its own transaction so that
 		 * only the bad one fails. Rare, so the common path stays one commit. */
 		ntx = 0;
 		for (struct write_job *j = jobs; j; j = j->next) {
 			struct write_job *next = j->next;
 			j->next = NULL;
-			j->rv = try_batch(st, j, err, sizeof(err));
-			if (j->rv && !j->err[0])
-				snprintf(j->err, sizeof(j->err), "database: %s", err);
+			j->err[0] = '\0';
+			j->rv = try_batch(st, j, &code, err, sizeof(err));
+			if (j->rv) {
+				job_failed(j, code, err);
+				failed++;
+			}
 			j->next = next;
 			ntx++;
 		}
 	}
 	pthread_mutex_lock(&st->lock);
+	st->write_failures += failed;
 	st->batches += ntx;
 	st->ops_total += nops;
 	st->commit_seconds += now_s() - t0;
@@ -440,6 +486,14 @@ void store_close(struct store *st)
 int store_schema_version(struct store *st)
 {
 	return st->version;
+}
+
+uint64_t store_write_failures(struct store *st)
+{
+	pthread_mutex_lock(&st->lock);
+	uint64_t n = st->write_failures;
+	pthread_mutex_unlock(&st->lock);
+	return n;
 }
 
 void store_stats(struct store *st, uint64_t *batches, uint64_t *ops, double *commit_seconds)

@@ -8,3 +8,4 @@ TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS)
 SECURITY_TESTS += tests/security/store-integrity.sh
 SECURITY_TESTS += tests/security/control-chars.sh
+SECURITY_TESTS += tests/security/disk-full.sh
