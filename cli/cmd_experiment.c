@@ -79,12 +79,12 @@ static void progress_line(const json_t *e, char *buf, size_t len)
 	cli_escape_to(state, sizeof(state), json_string_value(json_object_get(e, "state")) ?: "");
 	snprintf(buf, len,
 	         "experiment %lld %s: %lld/%lld trials done, %lld running, %lld queued, best %s %s",
-	         (long long)json_integer_value(json_object_get(e, "id")),
-	         state, (long long)json_integer_value(json_object_get(e, "trials_completed")),
+	         (long long)json_integer_value(json_object_get(e, "id")), state,
+	         (long long)json_integer_value(json_object_get(e, "trials_completed")),
 	         (long long)json_integer_value(json_object_get(e, "trials_total")),
 	         (long long)json_integer_value(json_object_get(e, "trials_running")),
-	         (long long)json_integer_value(json_object_get(e, "trials_queued")),
-	         metric, bestbuf);
+	         (long long)json_integer_value(json_object_get(e, "trials_queued")), metric,
+	         bestbuf);
 }
 
 /* Append s percent-encoded to buf. */

@@ -79,8 +79,8 @@ static int needs_quotes(const char *s)
 	if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) || isdigit((unsigned char)s[0]) || s[0] == '.')
 		return 1;
 	for (const char *p = s; *p; p++) {
-		if ((unsigned char)*p < 0x20 || control_len((const unsigned char *)p) || *p == '#' ||
-		    (*p == ':' && (p[1] == ' ' || !p[1])))
+		if ((unsigned char)*p < 0x20 || control_len((const unsigned char *)p) ||
+		    *p == '#' || (*p == ':' && (p[1] == ' ' || !p[1])))
 			return 1;
 	}
 	size_t n = strlen(s);

@@ -31,7 +31,9 @@
 
 #define TICK_MS 100
 #define TRIM_TICKS 50 /* 5 s */
-#define RETRY_TICKS 10 /* 1 s: failed writes (disk full) are retried this often */
+
+/* Failed writes (disk full) are retried every RETRY_TICKS (1 s). */
+#define RETRY_TICKS 10
 
 double app_now(void)
 {

@@ -155,8 +155,7 @@ static int unavailable_code(int rc)
 
 /* One transaction for the whole batch. 0, or -1 when any job failed (rolled
  * back); *code gets SQLite's result code of the failure. */
-static int try_batch(struct store *st, struct write_job *jobs, int *code, char *err,
-                     size_t errlen)
+static int try_batch(struct store *st, struct write_job *jobs, int *code, char *err, size_t errlen)
 {
 	char e2[64];
 	*code = SQLITE_OK;

@@ -498,13 +498,12 @@ static void test_control_characters(void **state)
 	       "t.yaml:3:8: data: error: a key must not contain control characters (U+0009 at "
 	       "byte 2)");
 	/* Every one is reported, not only the first. */
-	EXPECT("name: \"\\e\"\ndescription: \"\\a\"\n" BASE, 2, "t.yaml:1:7: name:",
-	       "t.yaml:2:14: description:");
+	EXPECT("name: \"\\e\"\ndescription: \"\\a\"\n" BASE, 2,
+	       "t.yaml:1:7: name:", "t.yaml:2:14: description:");
 	/* A block scalar keeps its newlines; tabs are fine in values. */
 	struct expconf *c = parse_ok(BASE "description: |\n  line one\n  \tline two\n");
-	assert_string_equal(
-	    json_string_value(json_object_get(expconf_json(c), "description")),
-	    "line one\n\tline two\n");
+	assert_string_equal(json_string_value(json_object_get(expconf_json(c), "description")),
+	                    "line one\n\tline two\n");
 	expconf_free(c);
 	/* Printable non-ASCII is no control character. */
 	c = parse_ok("name: \"caf\\u00e9 \\u00a0x\"\n" BASE);
