@@ -14,8 +14,10 @@
  */
 #include "exp.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1801,6 +1803,31 @@ static int adopt_trial_tokens(struct app *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* At start, a stopping experiment under the local manager: its tasks never
+ * run again, so a live trial whose recorded process is gone (its end was not
+ * written before the last stop, e.g. on a full disk) ends now, through the
+ * same path as a task that ended. Lock held. */
+static void end_lost_tasks(struct app *a, struct exp_rt *e)
+{
+	if (strcmp(a->cfg->rm, "local") || !fsm_is_stopping(state_of(e->row)))
+		return;
+	for (int i = 0; i < e->nallocs; i++) {
+		struct exp_alloc *al = &e->allocs[i];
+		struct exp_trial *t = trial_by_index(e, al->trial_index);
+		if (!t || fsm_is_terminal(t->state) ||
+		    (al->pid > 0 && (kill((pid_t)al->pid, 0) == 0 || errno == EPERM)))
+			continue;
+		struct rm_task_event ev = {.kind = RM_TASK_ENDED,
+		                           .experiment_id = e->id,
+		                           .array_task = i,
+		                           .wait_status = -1};
+		log_msg(&a->log, LOG_LEVEL_WARN,
+		        "experiment %lld task %d: its process is gone, its trial %lld ends",
+		        (long long)e->id, i, (long long)t->id);
+		on_task_event(a, &ev);
+	}
+}
+
 int exp_load_all(struct app *a, char *err, size_t errlen)
 {
 	json_t *exps = store_load_table(a->store, "experiments", err, errlen);
@@ -1864,6 +1891,7 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 			continue;
 		/* The job from before when there is one (the local RM starts afresh). */
 		submit_array(a, e, 0, sget(e->row, "rm_job_id"), err, errlen);
+		end_lost_tasks(a, e);
 		settle_and_commit(a, e);
 		log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld continues (%s)", (long long)e->id,
 		        sget(e->row, "state"));

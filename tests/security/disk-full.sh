@@ -154,6 +154,28 @@ wait_state "$e2" COMPLETED 120
 eq "once space returns the trial is restarted and the experiment completes" COMPLETED \
 	"$(sock GET "/experiments/$e2" >/dev/null; body .experiment.state)"
 
+# --- what a full disk could leave behind across a restart: a kill that was
+# written, the end of its task that was not (the state is made with sqlite3) ---
+e3=$(create_exp "$work/long.yaml")
+for _ in $(seq 600); do
+	sock GET "/experiments/$e3/trials" >/dev/null
+	[ "$(body '.trials[0].steps_completed // 0')" -ge 2 ] 2>/dev/null && break
+	sleep 0.1
+done
+stop_master TERM
+ok $? "master stops"
+for f in "$work"/pids/*; do
+	[ -e "$f" ] && kill -9 -- "-${f##*/}" 2>/dev/null && rm -f "$f"
+done
+sqlite3 "$state/master.db" "UPDATE experiments SET state = 'STOPPING_KILLED' WHERE id = $e3"
+eq "the stored trial is still live, its task gone" ACTIVE \
+	"$(sqlite3 "$state/master.db" "SELECT state FROM trials WHERE experiment_id = $e3")"
+start_master
+check "master restarts" test -n "$port"
+wait_state "$e3" CANCELED 60
+eq "a stopping experiment whose task is gone ends CANCELED after the restart" CANCELED \
+	"$(sock GET "/experiments/$e3" >/dev/null; body .experiment.state)"
+
 # --- a restart sees the same, truthful states ---
 stop_master TERM
 ok $? "master stops"
