@@ -525,8 +525,9 @@ void store_reader_put(struct store *st, sqlite3 *db)
 	sqlite3_close(db);
 }
 
-/* Copy every page of src into dst with the online backup API; it restarts by
- * itself when a writer changes the source meanwhile. 0 or -1 with err. */
+/* Copy every page of src into dst with the online backup API, in one step:
+ * one read transaction on src (WAL: the master's writes go on meanwhile), so
+ * the copy is one consistent snapshot and never starts over. 0 or -1 with err. */
 static int copy_pages(sqlite3 *src, sqlite3 *dst, char *err, size_t errlen)
 {
 	sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
@@ -537,7 +538,7 @@ static int copy_pages(sqlite3 *src, sqlite3 *dst, char *err, size_t errlen)
 		return -1;
 	}
 	do {
-		rc = sqlite3_backup_step(b, 256);
+		rc = sqlite3_backup_step(b, -1);
 		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 			sqlite3_sleep(50);
 	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
