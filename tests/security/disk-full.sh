@@ -164,8 +164,15 @@ for _ in $(seq 600); do
 done
 stop_master TERM
 ok $? "master stops"
+gone=
 for f in "$work"/pids/*; do
-	[ -e "$f" ] && kill -9 -- "-${f##*/}" 2>/dev/null && rm -f "$f"
+	[ -e "$f" ] && kill -9 -- "-${f##*/}" 2>/dev/null && rm -f "$f" && gone="$gone ${f##*/}"
+done
+for p in $gone; do # until reaped: a zombie would pass for a live task
+	for _ in $(seq 600); do
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.1
+	done
 done
 sqlite3 "$state/master.db" "UPDATE experiments SET state = 'STOPPING_KILLED' WHERE id = $e3"
 eq "the stored trial is still live, its task gone" ACTIVE \
