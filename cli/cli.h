@@ -38,6 +38,14 @@ struct cli_command {
 	const char *summary; /* one line */
 };
 
+/* s with its control characters (C0 but tab and newline, DEL, C1) written
+ * as \xHH or \u00HH, into buf (size bytes, NUL-terminated, cut only between
+ * characters). Returns the full length, as snprintf. */
+size_t cli_escape_to(char *buf, size_t size, const char *s);
+
+/* The same, malloc'd (caller frees); NULL when out of memory. */
+char *cli_escape(const char *s);
+
 /* Print a JSON value as YAML (block style) to out. */
 void cli_print_yaml(FILE *out, const json_t *value);
 

@@ -125,7 +125,9 @@ int cli_call(struct http_client *c, const char *method, const char *path, const 
 			fprintf(stderr, "det: cannot reach the master: %s\n", err);
 			return CLI_EXIT_UNREACHABLE;
 		}
-		fprintf(stderr, "det: %s\n", err);
+		char shown[sizeof(err)];
+		cli_escape_to(shown, sizeof(shown), err); /* the message came from the master */
+		fprintf(stderr, "det: %s\n", shown);
 		if (status == 401)
 			fprintf(stderr, "det: log in with: det user login USER\n");
 		return CLI_EXIT_FAILURE;
@@ -154,7 +156,7 @@ static char *cell_text(const json_t *v)
 	if (!v || json_is_null(v))
 		return strdup("-");
 	if (json_is_string(v))
-		return strdup(json_string_value(v));
+		return cli_escape(json_string_value(v));
 	if (json_is_real(v)) {
 		if (asprintf(&s, "%.6g", json_real_value(v)) < 0)
 			return NULL;

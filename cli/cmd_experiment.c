@@ -70,18 +70,21 @@ char *cli_read_file(const char *path, size_t max, size_t *len)
 static void progress_line(const json_t *e, char *buf, size_t len)
 {
 	json_t *best = json_object_get(e, "best_metric");
-	char bestbuf[64] = "-";
+	char bestbuf[64] = "-", metric[128], state[64];
 	if (json_is_number(best))
 		snprintf(bestbuf, sizeof(bestbuf), "%.6g", json_number_value(best));
+	/* Strings from the master reach the terminal escaped. */
+	cli_escape_to(metric, sizeof(metric),
+	              json_string_value(json_object_get(e, "searcher_metric")) ?: "(null)");
+	cli_escape_to(state, sizeof(state), json_string_value(json_object_get(e, "state")) ?: "");
 	snprintf(buf, len,
 	         "experiment %lld %s: %lld/%lld trials done, %lld running, %lld queued, best %s %s",
-	         (long long)json_integer_value(json_object_get(e, "id")),
-	         json_string_value(json_object_get(e, "state")),
+	         (long long)json_integer_value(json_object_get(e, "id")), state,
 	         (long long)json_integer_value(json_object_get(e, "trials_completed")),
 	         (long long)json_integer_value(json_object_get(e, "trials_total")),
 	         (long long)json_integer_value(json_object_get(e, "trials_running")),
-	         (long long)json_integer_value(json_object_get(e, "trials_queued")),
-	         json_string_value(json_object_get(e, "searcher_metric")), bestbuf);
+	         (long long)json_integer_value(json_object_get(e, "trials_queued")), metric,
+	         bestbuf);
 }
 
 /* Append s percent-encoded to buf. */

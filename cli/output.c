@@ -3,11 +3,69 @@
  * Output helpers shared by the det commands: JSON as YAML for `-o yaml` and
  * for readable nested values in tables. Strings are quoted whenever YAML
  * would read them as something else (numbers, booleans, null, indicators).
+ * Every string from the master reaches the terminal through cli_escape (or
+ * the YAML quoting): control characters (C0 but tab and newline, DEL, C1)
+ * are shown as \xHH / \u00HH, never sent raw, so a hostile experiment name
+ * cannot drive the reader's terminal. Trial logs are the exception (raw).
  */
 #include "cli.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* The length of the control character at p (0 when none): C0 but tab and
+ * newline, DEL, or a C1 control as UTF-8 (0xC2 0x80..0x9F). */
+static size_t control_len(const unsigned char *p)
+{
+	if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f)
+		return 1;
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	return 0;
+}
+
+size_t cli_escape_to(char *buf, size_t size, const char *s)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t cl = control_len(p);
+		char tmp[8];
+		const char *piece = tmp;
+		size_t plen;
+
+		if (cl == 1) {
+			snprintf(tmp, sizeof(tmp), "\\x%02x", *p);
+		} else if (cl == 2) {
+			snprintf(tmp, sizeof(tmp), "\\u00%02x", p[1]);
+		} else {
+			tmp[0] = (char)*p;
+			tmp[1] = '\0';
+			cl = 1;
+		}
+		plen = strlen(piece);
+		if (size && n + plen < size)
+			memcpy(buf + n, piece, plen);
+		else if (size && n < size)
+			size = n + 1; /* truncate here: no half escapes */
+		n += plen;
+		p += cl;
+	}
+	if (size)
+		buf[n < size ? n : size - 1] = '\0';
+	return n;
+}
+
+char *cli_escape(const char *s)
+{
+	size_t n = cli_escape_to(NULL, 0, s);
+	char *out = malloc(n + 1);
+
+	if (out)
+		cli_escape_to(out, n + 1, s);
+	return out;
+}
 
 static int needs_quotes(const char *s)
 {
@@ -21,7 +79,8 @@ static int needs_quotes(const char *s)
 	if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) || isdigit((unsigned char)s[0]) || s[0] == '.')
 		return 1;
 	for (const char *p = s; *p; p++) {
-		if ((unsigned char)*p < 0x20 || *p == '#' || (*p == ':' && (p[1] == ' ' || !p[1])))
+		if ((unsigned char)*p < 0x20 || control_len((const unsigned char *)p) ||
+		    *p == '#' || (*p == ':' && (p[1] == ' ' || !p[1])))
 			return 1;
 	}
 	size_t n = strlen(s);
@@ -42,8 +101,10 @@ static void print_string(FILE *out, const char *s)
 			fputs("\\n", out);
 		else if (*p == '\t')
 			fputs("\\t", out);
-		else if (*p < 0x20)
+		else if (*p < 0x20 || *p == 0x7f)
 			fprintf(out, "\\x%02x", *p);
+		else if (control_len(p) == 2)
+			fprintf(out, "\\u00%02x", *++p);
 		else
 			fputc(*p, out);
 	}

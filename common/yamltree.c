@@ -165,10 +165,6 @@ static int attach(struct yt_builder *b, struct yamltree_node *n)
 		              n->kind == YAMLTREE_MAP ? "mapping" : "list");
 		return -1;
 	}
-	if (parent->kind == YAMLTREE_MAP && parent->nkids % 2 == 0 && strlen(n->text) != n->len) {
-		builder_error(b, n->line, n->column, "a key must not contain NUL characters");
-		b->t->had_errors = 1;
-	}
 	if (parent->nkids == parent->cap) {
 		size_t cap = parent->cap ? parent->cap * 2 : 4;
 		struct yamltree_node **kids = realloc(parent->kids, cap * sizeof(*kids));
@@ -323,6 +319,41 @@ static void report_parser_error(struct yt_builder *b, const yaml_parser_t *p)
 		builder_error(b, line, column, "invalid YAML: %s", problem);
 }
 
+/* Offset of the first control character in s (C0 but TAB and LF in values,
+ * DEL, C1 as UTF-8), or -1. *cp gets its code point. YAML escapes ("\e",
+ * "\0", "\x07") are how they get in: the file itself may hold none. */
+static long control_at(const char *s, size_t len, int value, unsigned *cp)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && !(value && (c == '\t' || c == '\n'))) || c == 0x7f) {
+			*cp = c;
+			return (long)i;
+		}
+		if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f) {
+			*cp = (unsigned char)s[i + 1];
+			return (long)i;
+		}
+	}
+	return -1;
+}
+
+/* Refuse control characters in scalar n (a key when is_key). */
+static void check_controls(struct yt_builder *b, const struct yamltree_node *n, int is_key)
+{
+	unsigned cp = 0;
+	long at = control_at(n->text, n->len, !is_key, &cp);
+
+	if (at < 0)
+		return;
+	builder_error(b, n->line, n->column,
+	              "%s must not contain control characters (U+%04X at byte %ld)%s",
+	              is_key ? "a key" : "a value", cp, at + 1,
+	              is_key ? "" : "; only tab and newline are allowed");
+	b->t->had_errors = 1;
+}
+
 static int on_scalar(struct yt_builder *b, const yaml_event_t *ev)
 {
 	const yaml_mark_t *m = &ev->start_mark;
@@ -355,6 +386,9 @@ static int on_scalar(struct yt_builder *b, const yaml_event_t *ev)
 	n->plain =
 	    tag == 1 ? 0
 	             : (ev->data.scalar.tag ? 1 : ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
+	check_controls(b, n,
+	               b->depth > 0 && b->stack[b->depth - 1]->kind == YAMLTREE_MAP &&
+	                   b->stack[b->depth - 1]->nkids % 2 == 0);
 	if (attach(b, n) < 0)
 		return -1;
 	if (ev->data.scalar.anchor)

@@ -43,12 +43,15 @@ void api_error(struct http_reply *rep, int status, const char *fmt, ...)
 	char msg[2048];
 	va_list ap;
 
-	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-		if (codes[i].status == status)
-			code = codes[i].code;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* A write the store could not make now (disk full): the client retries. */
+	if (status == 500 && strstr(msg, STORE_ERR_UNAVAILABLE))
+		status = 503;
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (codes[i].status == status)
+			code = codes[i].code;
 	/* Messages may quote client bytes: keep them printable ASCII (valid JSON). */
 	for (char *p = msg; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)

@@ -14,8 +14,10 @@
  */
 #include "exp.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,9 @@
 
 #define TICK_MS 100
 #define TRIM_TICKS 50 /* 5 s */
+
+/* Failed writes (disk full) are retried every RETRY_TICKS (1 s). */
+#define RETRY_TICKS 10
 
 double app_now(void)
 {
@@ -227,13 +232,14 @@ static json_t *settle(struct exp_rt *e)
 	return row;
 }
 
-/* After a committed change: apply the settled row and tell the RM. */
-static void settle_and_commit(struct app *a, struct exp_rt *e)
+/* After a committed change: apply the settled row and tell the RM. 0, or -1
+ * when the write failed (memory keeps the state before; the ticker retries). */
+static int settle_and_commit(struct app *a, struct exp_rt *e)
 {
 	char err[256];
 	json_t *row = settle(e);
 	if (!row)
-		return;
+		return 0;
 	struct store_op op = put("experiments", row);
 	if (commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0) {
 		enum fsm_state s = state_of(row);
@@ -257,9 +263,10 @@ static void settle_and_commit(struct app *a, struct exp_rt *e)
 		}
 		log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld is %s", (long long)e->id,
 		        fsm_state_name(s));
-	} else {
-		json_decref(row);
+		return 0;
 	}
+	json_decref(row);
+	return -1;
 }
 
 static enum searcher_exit searcher_how(enum fsm_state final, const char *reason)
@@ -1635,16 +1642,20 @@ json_t *exp_view_locked(struct exp_rt *e, int with_config)
 static void task_failed_early(struct app *a, struct exp_rt *e, struct exp_alloc *al,
                               const struct rm_task_event *ev);
 
-static void on_task_event(struct app *a, const struct rm_task_event *ev)
+/* Apply one task event. 0, or -1 when a write failed: nothing of the event
+ * that failed is in memory, and applying it again later is safe (the ticker
+ * retries, in order). */
+static int on_task_event(struct app *a, const struct rm_task_event *ev)
 {
 	char err[256];
+	int rv = 0;
 	struct exp_rt *e = exp_find_locked(a, ev->experiment_id);
 	if (!e)
-		return;
+		return 0;
 	if (ev->array_task < 0 || ev->array_task >= e->nallocs) {
 		log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: event of unknown task %d",
 		        (long long)e->id, ev->array_task);
-		return;
+		return 0;
 	}
 	struct exp_alloc arow = alloc_copy(e, ev->array_task);
 	if (ev->kind == RM_TASK_STARTED) {
@@ -1663,22 +1674,24 @@ static void on_task_event(struct app *a, const struct rm_task_event *ev)
 	int rc = aj ? commit(a, e, &op, 1, NULL, err, sizeof(err)) : -1;
 	json_decref(aj);
 	if (rc)
-		return;
+		return -1;
 	struct exp_alloc *al = &e->allocs[ev->array_task];
 	*al = arow;
 	if (ev->kind != RM_TASK_ENDED)
-		return;
+		return 0;
 	if (ev->canceled && !fsm_is_terminal(state_of(e->row)) &&
 	    !fsm_is_stopping(state_of(e->row))) {
 		/* Canceled in Slurm (scancel): the experiment stops. */
 		log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: task %d canceled outside det",
 		        (long long)e->id, ev->array_task);
 		pthread_mutex_unlock(&a->lock);
-		exp_user_event(a, e->id, FSM_EV_KILL, err, sizeof(err));
+		int status = exp_user_event(a, e->id, FSM_EV_KILL, err, sizeof(err));
 		pthread_mutex_lock(&a->lock);
 		e = exp_find_locked(a, ev->experiment_id);
 		if (!e || ev->array_task >= e->nallocs)
-			return;
+			return 0;
+		if (status >= 500)
+			return -1;
 		al = &e->allocs[ev->array_task];
 	}
 	log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld task %d ended (status %d)",
@@ -1697,7 +1710,8 @@ static void on_task_event(struct app *a, const struct rm_task_event *ev)
 		 * the next claim resumes the trial without counting a restart. */
 		struct exp_trial row = *t;
 		row.preempted = d.preempted;
-		trial_commit(a, e, &row, err, sizeof(err));
+		if (trial_commit(a, e, &row, err, sizeof(err)) != 200)
+			rv = -1;
 	} else if (d.action == LIFECYCLE_REQUEUE) {
 		a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
 	} else if (d.action == LIFECYCLE_WAIT) {
@@ -1706,14 +1720,16 @@ static void on_task_event(struct app *a, const struct rm_task_event *ev)
 		struct exp_trial row = *t;
 		if (!row.end_reason[0])
 			snprintf(row.end_reason, sizeof(row.end_reason), "%s", "TASK_EXITED");
-		finish_trial(a, e, &row, d.end_state, err, sizeof(err));
+		if (finish_trial(a, e, &row, d.end_state, err, sizeof(err)))
+			rv = -1;
 	} else if (t && al->next_index >= 0 && state_of(e->row) == FSM_ACTIVE) {
 		a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
 	} else if (!t && ev->wait_status != 0 && !ev->requeued && state_of(e->row) == FSM_ACTIVE) {
 		task_failed_early(a, e, al, ev);
 	}
-	settle_and_commit(a, e);
+	settle_and_commit(a, e); /* a failure here is retried by the ticker's reconcile */
 	http_server_wake(a->http);
+	return rv;
 }
 
 /* A task that exited without claiming anything: the launcher cannot run.
@@ -1748,14 +1764,71 @@ static void task_failed_early(struct app *a, struct exp_rt *e, struct exp_alloc 
 	}
 }
 
+/* Task events whose writes failed (disk full): the ticker's own, applied
+ * again in arrival order until the store takes them. */
+struct event_queue {
+	struct rm_task_event *ev;
+	size_t n, cap;
+};
+
+/* Apply events; once one fails, it and every later one wait in q. Lock held. */
+static void apply_events(struct app *a, struct event_queue *q, const struct rm_task_event *ev,
+                         int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (q->n == 0 && on_task_event(a, &ev[i]) == 0)
+			continue;
+		if (q->n == q->cap) {
+			size_t cap = q->cap ? q->cap * 2 : 64;
+			struct rm_task_event *grown = realloc(q->ev, cap * sizeof(*grown));
+			if (!grown) {
+				log_msg(&a->log, LOG_LEVEL_ERROR,
+				        "experiment %lld task %d: event lost (out of memory)",
+				        (long long)ev[i].experiment_id, ev[i].array_task);
+				continue;
+			}
+			q->ev = grown;
+			q->cap = cap;
+		}
+		q->ev[q->n++] = ev[i];
+	}
+}
+
+/* Apply the waiting events in order, up to the first that fails again. Lock held. */
+static void retry_events(struct app *a, struct event_queue *q)
+{
+	size_t done = 0;
+	while (done < q->n && on_task_event(a, &q->ev[done]) == 0)
+		done++;
+	memmove(q->ev, q->ev + done, (q->n - done) * sizeof(*q->ev));
+	q->n -= done;
+	if (done)
+		log_msg(&a->log, LOG_LEVEL_INFO, "%zu delayed task events applied, %zu waiting",
+		        done, q->n);
+}
+
+/* Settle every live experiment again: an experiment whose settling write
+ * failed must not stay ACTIVE or STOPPING_* with nothing left to run.
+ * 0 when every write went through. Lock held. */
+static int reconcile(struct app *a)
+{
+	int rv = 0;
+	for (struct exp_rt *e = a->exps; e; e = e->next)
+		if (!fsm_is_terminal(state_of(e->row)) && settle_and_commit(a, e))
+			rv = -1;
+	return rv;
+}
+
 static void *ticker_main(void *arg)
 {
 	struct app *a = arg;
 	struct rm_task_event ev[64];
 	unsigned long ticks = 0;
 	uint64_t last_batches = 0, batches, ops;
+	uint64_t last_failures = 0, failures;
 	double commit_s;
-	int trim_due = 0;
+	int trim_due = 0, reconcile_due = 1; /* once at start: settles start-up could not write */
+	struct event_queue waiting = {0};
 
 	for (;;) {
 		pthread_mutex_lock(&a->lock);
@@ -1763,13 +1836,23 @@ static void *ticker_main(void *arg)
 		pthread_mutex_unlock(&a->lock);
 		if (stop)
 			break;
+		if ((waiting.n || reconcile_due) && ticks % RETRY_TICKS == 0) {
+			pthread_mutex_lock(&a->lock);
+			retry_events(a, &waiting);
+			if (!waiting.n && reconcile_due)
+				reconcile_due = reconcile(a) != 0;
+			pthread_mutex_unlock(&a->lock);
+		}
 		int n = a->rm->ops->poll(a->rm, ev, 64);
 		if (n > 0) {
 			pthread_mutex_lock(&a->lock);
-			for (int i = 0; i < n; i++)
-				on_task_event(a, &ev[i]);
+			apply_events(a, &waiting, ev, n);
 			pthread_mutex_unlock(&a->lock);
 		}
+		failures = store_write_failures(a->store);
+		if (failures != last_failures)
+			reconcile_due = 1;
+		last_failures = failures;
 		if (n < 64) {
 			struct timespec ts = {0, TICK_MS * 1000000L};
 			nanosleep(&ts, NULL);
@@ -1787,6 +1870,10 @@ static void *ticker_main(void *arg)
 		}
 		last_batches = batches;
 	}
+	if (waiting.n)
+		log_msg(&a->log, LOG_LEVEL_WARN,
+		        "%zu task events were never written (database unavailable)", waiting.n);
+	free(waiting.ev);
 	return NULL;
 }
 
@@ -1823,8 +1910,12 @@ void exp_free_all(struct app *a)
 static int load_trial(struct app *a, json_t *row, char *err, size_t errlen)
 {
 	struct exp_rt *e = exp_find_locked(a, iget(row, "experiment_id"));
-	if (!e)
-		return 0;
+	if (!e) {
+		/* Never skipped: a lost experiment row means a damaged store. */
+		snprintf(err, errlen, "trial %lld: its experiment %lld is not in the store",
+		         (long long)iget(row, "id"), (long long)iget(row, "experiment_id"));
+		return -1;
+	}
 	struct exp_trial *t = calloc(1, sizeof(*t));
 	if (!t) {
 		snprintf(err, errlen, "out of memory");
@@ -1879,6 +1970,31 @@ static int adopt_trial_tokens(struct app *a, char *err, size_t errlen)
 		json_object_del(a->tokens, tk);
 	}
 	return 0;
+}
+
+/* At start, a stopping experiment under the local manager: its tasks never
+ * run again, so a live trial whose recorded process is gone (its end was not
+ * written before the last stop, e.g. on a full disk) ends now, through the
+ * same path as a task that ended. Lock held. */
+static void end_lost_tasks(struct app *a, struct exp_rt *e)
+{
+	if (strcmp(a->cfg->rm, "local") || !fsm_is_stopping(state_of(e->row)))
+		return;
+	for (int i = 0; i < e->nallocs; i++) {
+		struct exp_alloc *al = &e->allocs[i];
+		struct exp_trial *t = trial_by_index(e, al->trial_index);
+		if (!t || fsm_is_terminal(t->state) ||
+		    (al->pid > 0 && (kill((pid_t)al->pid, 0) == 0 || errno == EPERM)))
+			continue;
+		struct rm_task_event ev = {.kind = RM_TASK_ENDED,
+		                           .experiment_id = e->id,
+		                           .array_task = i,
+		                           .wait_status = -1};
+		log_msg(&a->log, LOG_LEVEL_WARN,
+		        "experiment %lld task %d: its process is gone, its trial %lld ends",
+		        (long long)e->id, i, (long long)t->id);
+		on_task_event(a, &ev);
+	}
 }
 
 int exp_load_all(struct app *a, char *err, size_t errlen)
@@ -1946,6 +2062,7 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 			goto out;
 		/* The job from before when there is one (the local RM starts afresh). */
 		submit_array(a, e, 0, sget(e->row, "rm_job_id"), err, errlen);
+		end_lost_tasks(a, e);
 		settle_and_commit(a, e);
 		log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld continues (%s)", (long long)e->id,
 		        sget(e->row, "state"));

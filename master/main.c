@@ -6,6 +6,7 @@
  * sigwait() in the main thread (blocked everywhere else), so shutdown runs
  * in ordinary code: stop listening, finish queued writes, close the store;
  * trials keep running and the next master adopts them.
+ * det-master --backup DEST only copies the store (online backup) and exits.
  * Heap arenas are capped at one per CPU: with glibc's default (8 per CPU)
  * each of the many HTTP workers kept its own arena of freed report buffers,
  * which doubled the RSS right after a burst of reports.
@@ -33,6 +34,7 @@ static void usage(FILE *out)
 	        "                  [--launcher PATH] [--log-level LEVEL] [--munge-socket PATH]\n"
 	        "                  [--webui-dir DIR] [--tls-cert FILE --tls-key FILE]\n"
 	        "                  [--storage-root DIR]...\n"
+	        "       det-master [--config FILE] [--db PATH | --state-dir DIR] --backup DEST\n"
 	        "The det-slurm master: REST API, experiment store and scheduler.\n"
 	        "  -c, --config FILE     YAML configuration (see det-master(8))\n"
 	        "  -l, --listen H:P      TCP address (\"\" for none; port 0 picks one)\n"
@@ -48,10 +50,13 @@ static void usage(FILE *out)
 	        "  -K, --tls-key FILE    the certificate's PEM private key\n"
 	        "  -R, --storage-root D  where checkpoint storage may be (repeatable; the first\n"
 	        "                        replaces the config's storage_roots; ~ = owner's home)\n"
+	        "  -B, --backup DEST     copy the database to the new file DEST and exit\n"
+	        "                        (consistent while a master runs; never overwrites)\n"
 	        "  -h, --help            this help\n");
 }
 
-static int parse_args(int argc, char **argv, struct master_config *c, char *err, size_t errlen)
+static int parse_args(int argc, char **argv, struct master_config *c, const char **backup,
+                      char *err, size_t errlen)
 {
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'},
@@ -67,6 +72,7 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 	    {"tls-cert", required_argument, NULL, 'C'},
 	    {"tls-key", required_argument, NULL, 'K'},
 	    {"storage-root", required_argument, NULL, 'R'},
+	    {"backup", required_argument, NULL, 'B'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -76,7 +82,7 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
 			if (master_config_load(c, argv[i + 1], err, errlen))
 				return -1;
-	while ((ch = getopt_long(argc, argv, "c:l:s:d:S:r:L:v:M:w:C:K:R:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:l:s:d:S:r:L:v:M:w:C:K:R:B:h", opts, NULL)) != -1) {
 		int rc = 0;
 		switch (ch) {
 		case 'c':
@@ -117,6 +123,13 @@ static int parse_args(int argc, char **argv, struct master_config *c, char *err,
 			break;
 		case 'R':
 			rc = master_config_add_root(c, optarg, !roots_given++, err, errlen);
+			break;
+		case 'B':
+			if (!*optarg) {
+				snprintf(err, errlen, "--backup: expected a file name");
+				rc = -1;
+			}
+			*backup = optarg;
 			break;
 		case 'v':
 			if (log_level_parse(optarg, &c->log_level)) {
@@ -169,6 +182,7 @@ int main(int argc, char **argv)
 	struct master_config cfg;
 	struct app app;
 	char err[4096] = "";
+	const char *backup = NULL;
 	sigset_t sigs;
 	int sig, rv = 1;
 
@@ -176,10 +190,19 @@ int main(int argc, char **argv)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	mallopt(M_ARENA_MAX, ncpu > 2 ? (int)ncpu : 2);
 	if (master_config_defaults(&cfg, err, sizeof(err)) ||
-	    parse_args(argc, argv, &cfg, err, sizeof(err))) {
+	    parse_args(argc, argv, &cfg, &backup, err, sizeof(err))) {
 		fprintf(stderr, "det-master: %s\n", err);
 		master_config_free(&cfg);
 		return 2;
+	}
+	if (backup) {
+		rv = store_backup(cfg.db_path, backup, err, sizeof(err));
+		if (rv)
+			fprintf(stderr, "det-master: backup: %s\n", err);
+		else
+			printf("det-master: %s copied to %s\n", cfg.db_path, backup);
+		master_config_free(&cfg);
+		return rv ? 1 : 0;
 	}
 	/* Every thread started from here on inherits the blocked set. */
 	sigemptyset(&sigs);

@@ -13,6 +13,8 @@
  * A second thread checkpoints the WAL on its own connection (see STORE_CKPT_MS).
  * The database and its -wal/-shm files are kept mode 0600 (they hold password
  * and token hashes), also when an older det-master left them wider.
+ * Opening runs PRAGMA quick_check first: a damaged file is refused, never
+ * loaded as if the unreadable part were empty.
  */
 #include "store.h"
 #include "store_internal.h"
@@ -41,6 +43,8 @@
 #define STORE_CKPT_MS 250
 #define STORE_CKPT_ROUNDS 16
 #define STORE_WAL_PAGES "20000"
+/* Findings of PRAGMA quick_check quoted in the refusal to start. */
+#define STORE_CHECK_FINDINGS 5
 
 struct write_job {
 	struct store_op *ops;
@@ -154,24 +158,63 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* One transaction for the whole batch. 0, or -1 when any job failed (rolled back). */
-static int try_batch(struct store *st, struct write_job *jobs, char *err, size_t errlen)
+/* Whether SQLite result code rc means the database cannot be written now
+ * (disk full, I/O error, read-only or busy file) rather than a bad write. */
+static int unavailable_code(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_NOMEM:
+	case SQLITE_PROTOCOL:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* One transaction for the whole batch. 0, or -1 when any job failed (rolled
+ * back); *code gets SQLite's result code of the failure. */
+static int try_batch(struct store *st, struct write_job *jobs, int *code, char *err, size_t errlen)
 {
 	char e2[64];
-	if (exec_sql(st->wdb, "BEGIN IMMEDIATE", err, errlen))
+	*code = SQLITE_OK;
+	if (exec_sql(st->wdb, "BEGIN IMMEDIATE", err, errlen)) {
+		*code = sqlite3_errcode(st->wdb);
 		return -1;
+	}
 	for (struct write_job *j = jobs; j; j = j->next) {
 		if (store_apply_ops(st, j->ops, j->n, j->err, sizeof(j->err))) {
+			*code = sqlite3_errcode(st->wdb);
 			exec_sql(st->wdb, "ROLLBACK", e2, sizeof(e2));
 			j->rv = -1;
 			return -1;
 		}
 	}
 	if (exec_sql(st->wdb, "COMMIT", err, errlen)) {
+		*code = sqlite3_errcode(st->wdb);
 		exec_sql(st->wdb, "ROLLBACK", e2, sizeof(e2));
 		return -1;
 	}
 	return 0;
+}
+
+/* A job failed with code: say whether to retry (STORE_ERR_UNAVAILABLE). */
+static void job_failed(struct write_job *j, int code, const char *err)
+{
+	char why[256];
+
+	snprintf(why, sizeof(why), "%s", j->err[0] ? j->err : err);
+	if (unavailable_code(code))
+		snprintf(j->err, sizeof(j->err),
+		         STORE_ERR_UNAVAILABLE " (%.40s): nothing was written, retry later: %.120s",
+		         sqlite3_errstr(code), why);
+	else if (!j->err[0])
+		snprintf(j->err, sizeof(j->err), "database: %.200s", why);
 }
 
 static void run_batch(struct store *st, struct write_job *jobs)
@@ -179,26 +222,32 @@ static void run_batch(struct store *st, struct write_job *jobs)
 	char err[256] = "";
 	double t0 = now_s();
 	size_t nops = 0, ntx = 1;
+	uint64_t failed = 0;
+	int code;
 
 	for (struct write_job *j = jobs; j; j = j->next) {
 		j->rv = 0;
 		nops += j->n;
 	}
-	if (try_batch(st, jobs, err, sizeof(err)) != 0) {
+	if (try_batch(st, jobs, &code, err, sizeof(err)) != 0) {
 		/* Some write is bad: give every job its own transaction so that
 		 * only the bad one fails. Rare, so the common path stays one commit. */
 		ntx = 0;
 		for (struct write_job *j = jobs; j; j = j->next) {
 			struct write_job *next = j->next;
 			j->next = NULL;
-			j->rv = try_batch(st, j, err, sizeof(err));
-			if (j->rv && !j->err[0])
-				snprintf(j->err, sizeof(j->err), "database: %s", err);
+			j->err[0] = '\0';
+			j->rv = try_batch(st, j, &code, err, sizeof(err));
+			if (j->rv) {
+				job_failed(j, code, err);
+				failed++;
+			}
 			j->next = next;
 			ntx++;
 		}
 	}
 	pthread_mutex_lock(&st->lock);
+	st->write_failures += failed;
 	st->batches += ntx;
 	st->ops_total += nops;
 	st->commit_seconds += now_s() - t0;
@@ -367,6 +416,62 @@ fail:
 	return rv;
 }
 
+/* PRAGMA quick_check on db: 0 when it says "ok", else -1 with its first
+ * findings (or the error that stopped it) in err. */
+static int quick_check(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *q = NULL;
+	size_t used = 0;
+	int rc, n = 0, rv = -1;
+
+	err[0] = '\0';
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &q, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		goto fail;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *line = (const char *)sqlite3_column_text(q, 0);
+		if (n == 0 && line && !strcmp(line, "ok"))
+			continue;
+		if (n++ < STORE_CHECK_FINDINGS && used < errlen) {
+			int w = snprintf(err + used, errlen - used, "%s%s", used ? "; " : "",
+			                 line ? line : "?");
+			used += w > 0 ? (size_t)w : 0;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		if (used < errlen)
+			snprintf(err + used, errlen - used, "%s%s", used ? "; " : "",
+			         sqlite3_errmsg(db));
+		goto fail;
+	}
+	if (n > STORE_CHECK_FINDINGS && used < errlen)
+		snprintf(err + used, errlen - used, " (%d findings in all)", n);
+	if (n == 0)
+		rv = 0;
+fail:
+	for (char *p = err; *p; p++)
+		if (*p == '\n')
+			*p = ' '; /* one line for the log */
+	sqlite3_finalize(q);
+	return rv;
+}
+
+/* Refuse a damaged database, saying where, what SQLite found, and what to do. */
+static int check_integrity(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	char found[1024];
+
+	if (quick_check(db, found, sizeof(found)) == 0)
+		return 0;
+	snprintf(err, errlen,
+	         "%s: the database is damaged; det-master will not start on it "
+	         "(PRAGMA quick_check: %s). Restore a copy made with det-master --backup, "
+	         "see RECOVERY in det-master(8)",
+	         path, found);
+	return -1;
+}
+
 struct store *store_open(const char *path, char *err, size_t errlen)
 {
 	struct store *st = calloc(1, sizeof(*st));
@@ -387,7 +492,8 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	if (secure_files(path, err, errlen))
 		goto fail;
 	st->wdb = store_connect(path, 0, err, errlen);
-	if (!st->wdb || migrate(st->wdb, &st->version, err, errlen))
+	if (!st->wdb || check_integrity(st->wdb, path, err, errlen) ||
+	    migrate(st->wdb, &st->version, err, errlen))
 		goto fail;
 	if (pthread_create(&st->writer, NULL, writer_main, st) != 0) {
 		snprintf(err, errlen, "cannot start the writer thread");
@@ -439,6 +545,14 @@ int store_schema_version(struct store *st)
 	return st->version;
 }
 
+uint64_t store_write_failures(struct store *st)
+{
+	pthread_mutex_lock(&st->lock);
+	uint64_t n = st->write_failures;
+	pthread_mutex_unlock(&st->lock);
+	return n;
+}
+
 void store_stats(struct store *st, uint64_t *batches, uint64_t *ops, double *commit_seconds)
 {
 	pthread_mutex_lock(&st->lock);
@@ -467,4 +581,81 @@ void store_reader_put(struct store *st, sqlite3 *db)
 	}
 	pthread_mutex_unlock(&st->readers_lock);
 	sqlite3_close(db);
+}
+
+/* Copy every page of src into dst with the online backup API, in one step:
+ * one read transaction on src (WAL: the master's writes go on meanwhile), so
+ * the copy is one consistent snapshot and never starts over. 0 or -1 with err. */
+static int copy_pages(sqlite3 *src, sqlite3 *dst, char *err, size_t errlen)
+{
+	sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+	int rc;
+
+	if (!b) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(dst));
+		return -1;
+	}
+	do {
+		rc = sqlite3_backup_step(b, -1);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(50);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	if (sqlite3_backup_finish(b) != SQLITE_OK || rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(dst));
+		return -1;
+	}
+	return 0;
+}
+
+int store_backup(const char *path, const char *dest, char *err, size_t errlen)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	char found[512];
+	int fd, created = 0, rv = -1;
+
+	src = store_connect(path, 1, found, sizeof(found));
+	if (!src) {
+		snprintf(err, errlen, "%s", found);
+		goto fail;
+	}
+	/* O_EXCL: never overwrite, not even a file that appears meanwhile. */
+	fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s%s", dest, strerror(errno),
+		         errno == EEXIST ? " (a backup never overwrites a file)" : "");
+		goto fail;
+	}
+	close(fd);
+	created = 1;
+	if (sqlite3_open_v2(dest, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", dest, dst ? sqlite3_errmsg(dst) : "out of memory");
+		goto fail;
+	}
+	if (copy_pages(src, dst, found, sizeof(found))) {
+		snprintf(err, errlen, "copying %s to %s: %s", path, dest, found);
+		goto fail;
+	}
+	if (quick_check(dst, found, sizeof(found))) {
+		snprintf(err, errlen, "%s: the copy fails PRAGMA quick_check (%s): %s is damaged",
+		         dest, found, path);
+		goto fail;
+	}
+	rv = 0;
+fail:
+	sqlite3_close(src);
+	if (sqlite3_close(dst) != SQLITE_OK && rv == 0) {
+		snprintf(err, errlen, "%s: cannot close", dest);
+		rv = -1;
+	}
+	if (rv && created) {
+		/* Nothing half written stays behind. */
+		static const char *const sides[] = {"", "-journal"};
+		for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
+			char side[4096];
+			snprintf(side, sizeof(side), "%s%s", dest, sides[i]);
+			unlink(side);
+		}
+	}
+	return rv;
 }

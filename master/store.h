@@ -32,8 +32,18 @@ struct store_op {
 	int64_t id_out; /* STORE_INSERT: new rowid */
 };
 
+/* Start of the error of a write that failed because the database cannot be
+ * written now (disk full, I/O error, read-only): nothing was written, and the
+ * same write may succeed later. HTTP answers it with 503. */
+#define STORE_ERR_UNAVAILABLE "database unavailable"
+
 /* Open (creating and migrating) the database at path. NULL with err. */
 struct store *store_open(const char *path, char *err, size_t errlen);
+
+/* Copy the database at path to dest, a new file (never overwritten), with
+ * SQLite's online backup API: consistent while a master writes to path. The
+ * copy must pass PRAGMA quick_check. 0, or -1 with err (dest removed). */
+int store_backup(const char *path, const char *dest, char *err, size_t errlen);
 
 /* Finish queued writes, stop the writer, close (NULL is fine). */
 void store_close(struct store *st);
@@ -75,6 +85,9 @@ json_t *store_checkpoint(struct store *st, const char *uuid, char *err, size_t e
 /* The model definition of an experiment (malloc'd) in *data; 0, or -1 (err empty: none). */
 int store_model_def(struct store *st, int64_t experiment_id, void **data, size_t *len, char *err,
                     size_t errlen);
+
+/* Writes that failed since the store was opened (any reason). */
+uint64_t store_write_failures(struct store *st);
 
 /* Commit statistics: batches, operations, total commit seconds. */
 void store_stats(struct store *st, uint64_t *batches, uint64_t *ops, double *commit_seconds);

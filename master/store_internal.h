@@ -27,6 +27,7 @@ struct store {
 	pthread_t checkpointer;
 	int checkpointer_started;
 	uint64_t batches, ops_total;
+	uint64_t write_failures; /* jobs that failed, for the engine's retries */
 	double commit_seconds;
 	pthread_mutex_t readers_lock;
 	sqlite3 *readers[STORE_MAX_READERS];

@@ -21,3 +21,6 @@ EXTRA_DIST += $(SECURITY_TESTS)
 SECURITY_TESTS += tests/security/kill-tree.sh
 SECURITY_TESTS += tests/security/adopt-pid.sh
 SECURITY_TESTS += tests/security/download.sh
+SECURITY_TESTS += tests/security/store-integrity.sh
+SECURITY_TESTS += tests/security/control-chars.sh
+SECURITY_TESTS += tests/security/disk-full.sh

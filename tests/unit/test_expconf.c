@@ -454,15 +454,60 @@ static void test_tags_and_escapes(void **state)
 {
 	struct expconf *c =
 	    parse_ok(BASE "data: {s: !!str 5, i: !!int \"7\", u: \"\\u00e9t\\u00e9\",\n"
-	                  "       z: \"x\\0y\"}\n");
+	                  "       z: \"x\\ty\\nz\"}\n");
 
 	(void)state;
 	assert_json(json_object_get(expconf_json(c), "data"),
-	            "{\"s\":\"5\",\"i\":7,\"u\":\"\u00e9t\u00e9\",\"z\":\"x\\u0000y\"}");
+	            "{\"s\":\"5\",\"i\":7,\"u\":\"\u00e9t\u00e9\",\"z\":\"x\\ty\\nz\"}");
 	expconf_free(c);
 	/* A key with a NUL would be cut short in JSON: refused, not truncated. */
 	EXPECT(BASE "hyperparameters:\n  \"a\\0b\": 1\n  a: 2\n", 1,
-	       "t.yaml:4:3: hyperparameters: error: a key must not contain NUL characters");
+	       "t.yaml:4:3: hyperparameters: error: a key must not contain control characters "
+	       "(U+0000 at byte 2)");
+}
+
+/* NUL, ESC, BEL, DEL, C1 and the other controls, written as YAML escapes, are
+ * refused in every string of the config (they broke restarts and terminals),
+ * each with its place and key path; tab and newline stay allowed in values. */
+static void test_control_characters(void **state)
+{
+	(void)state;
+	EXPECT("name: \"a\\eb\"\n" BASE, 1,
+	       "t.yaml:1:7: name: error: a value must not contain control characters "
+	       "(U+001B at byte 2)");
+	EXPECT(BASE "description: \"ring\\a\"\n", 1,
+	       "t.yaml:3:14: description: error: a value must not contain control characters "
+	       "(U+0007 at byte 5)");
+	EXPECT("entrypoint: \"python3\\0 x.py\"\nsearcher: {name: single, metric: loss}\n", 1,
+	       "t.yaml:1:13: entrypoint: error: a value must not contain control characters "
+	       "(U+0000 at byte 8)");
+	EXPECT(BASE "labels: [ok, \"b\\x7f\"]\n", 1,
+	       "t.yaml:3:14: labels.1: error: a value must not contain control characters "
+	       "(U+007F at byte 2)");
+	EXPECT(BASE "hyperparameters:\n  lr: {type: categorical, vals: [a, \"\\x9b2J\"]}\n", 1,
+	       "t.yaml:4:37: hyperparameters.lr.vals.1: error: a value must not contain control "
+	       "characters (U+009B at byte 1)");
+	EXPECT(BASE "hyperparameters:\n  c: \"\\r\"\n", 1,
+	       "t.yaml:4:6: hyperparameters.c: error: a value must not contain control "
+	       "characters (U+000D at byte 1)");
+	EXPECT(BASE "checkpoint_storage: {type: shared_fs, host_path: \"/tmp/\\x1b\"}\n", 1,
+	       "checkpoint_storage.host_path: error: a value must not contain control characters");
+	EXPECT(BASE "environment:\n  environment_variables: [\"A=\\x01\"]\n", 1,
+	       "environment.environment_variables.0: error: a value must not contain control");
+	EXPECT(BASE "data: {\"k\\tx\": 1}\n", 1,
+	       "t.yaml:3:8: data: error: a key must not contain control characters (U+0009 at "
+	       "byte 2)");
+	/* Every one is reported, not only the first. */
+	EXPECT("name: \"\\e\"\ndescription: \"\\a\"\n" BASE, 2,
+	       "t.yaml:1:7: name:", "t.yaml:2:14: description:");
+	/* A block scalar keeps its newlines; tabs are fine in values. */
+	struct expconf *c = parse_ok(BASE "description: |\n  line one\n  \tline two\n");
+	assert_string_equal(json_string_value(json_object_get(expconf_json(c), "description")),
+	                    "line one\n\tline two\n");
+	expconf_free(c);
+	/* Printable non-ASCII is no control character. */
+	c = parse_ok("name: \"caf\\u00e9 \\u00a0x\"\n" BASE);
+	expconf_free(c);
 }
 
 static void test_duplicate_keys(void **state)
@@ -720,6 +765,7 @@ int main(void)
 	    cmocka_unit_test(test_storage_and_mounts),
 	    cmocka_unit_test(test_malformed_yaml),
 	    cmocka_unit_test(test_tags_and_escapes),
+	    cmocka_unit_test(test_control_characters),
 	    cmocka_unit_test(test_duplicate_keys),
 	    cmocka_unit_test(test_numbers),
 	    cmocka_unit_test(test_huge_scalar_and_file),

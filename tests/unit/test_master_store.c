@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The master's store on a real SQLite file: migrations, upsert/update/delete,
- * all-or-nothing writes, group commit under concurrent writers, reopening.
+ * all-or-nothing writes, group commit under concurrent writers, reopening,
+ * online backups, and the refusal to open a damaged file.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
 
 #include "master/store.h"
 
@@ -37,6 +39,8 @@ static int teardown(void **state)
 		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
 		unlink(p);
 	}
+	snprintf(p, sizeof(p), "%s/copy.db", dir);
+	unlink(p);
 	rmdir(dir);
 	return 0;
 }
@@ -194,6 +198,73 @@ static void test_group_commit_many_writers(void **state)
 	store_close(st);
 }
 
+static size_t count_users(const char *db)
+{
+	char err[256] = "";
+	struct store *st = store_open(db, err, sizeof(err));
+	if (!st)
+		fail_msg("store_open %s: %s", db, err);
+	json_t *users = store_load_table(st, "users", err, sizeof(err));
+	assert_non_null(users);
+	size_t n = json_array_size(users);
+	json_decref(users);
+	store_close(st);
+	return n;
+}
+
+static void test_backup_copies_and_never_overwrites(void **state)
+{
+	char err[256] = "", copy[400], missing[400];
+	struct store *st = open_ok();
+
+	(void)state;
+	for (int i = 1; i <= 50; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "user%d", i);
+		add_user(st, i, name);
+	}
+	snprintf(copy, sizeof(copy), "%s/copy.db", dir);
+	/* While the store is open and written to. */
+	assert_int_equal(store_backup(path, copy, err, sizeof(err)), 0);
+	add_user(st, 51, "after");
+	store_close(st);
+	assert_int_equal(count_users(copy), 50);
+	/* A second backup onto the same file is refused and leaves it alone. */
+	assert_int_equal(store_backup(path, copy, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "File exists"));
+	assert_int_equal(count_users(copy), 50);
+	/* Nothing is created from a database that is not there. */
+	snprintf(missing, sizeof(missing), "%s/missing.db", dir);
+	assert_int_equal(store_backup(missing, copy, err, sizeof(err)), -1);
+	assert_int_equal(access(missing, F_OK), -1);
+}
+
+static void test_damaged_file_is_refused(void **state)
+{
+	char err[1024] = "";
+	static const char zeros[4096];
+	struct store *st = open_ok();
+
+	(void)state;
+	for (int i = 1; i <= 200; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "a-rather-long-user-name-%d", i);
+		add_user(st, i, name);
+	}
+	store_close(st);
+	/* Page 2 is the first table of the schema (users). */
+	int fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, zeros, sizeof(zeros), 4096), (ssize_t)sizeof(zeros));
+	close(fd);
+	st = store_open(path, err, sizeof(err));
+	assert_null(st);
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, "the database is damaged"));
+	assert_non_null(strstr(err, "PRAGMA quick_check: "));
+	assert_non_null(strstr(err, "det-master --backup"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +274,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_write_is_all_or_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rejects_unknown_table_and_column, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_group_commit_many_writers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_backup_copies_and_never_overwrites, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged_file_is_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
