@@ -48,6 +48,8 @@ deploy_cleanup() {
 	cleanup
 }
 trap deploy_cleanup EXIT
+# A test harness's timeout (SIGTERM) or ^C goes through the cleanup too.
+trap 'exit 1' INT TERM HUP
 
 # The source tree as a release tarball holds it, and its hash.
 src=$work/src/det-slurm-$version
@@ -55,6 +57,8 @@ mkdir -p "$work/src"
 env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s -C "$builddir" distdir distdir="$src" \
 	>"$work/distdir.log" 2>&1
 ok $? "make distdir copies the source tree"
+eq "debian/changelog's version is configure.ac's" "$version" \
+	"$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version 2>&1)"
 hash=$(cd "$src" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum |
 	cut -c1-16)
 cache=$builddir/tests/deploy/debs/$hash
