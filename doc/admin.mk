@@ -1,4 +1,3 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The administrator's guide to the Slurm plugins.
 EXTRA_DIST += doc/admin.md
-EXTRA_DIST += doc/security.md

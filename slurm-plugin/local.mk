@@ -7,8 +7,9 @@
 detslurmplugindir = $(pkglibdir)
 detslurmplugin_LTLIBRARIES = slurm-plugin/spank_det.la slurm-plugin/job_submit_det.la
 
-# Where job_submit_det reads its policy unless DET_SLURM_CONF says otherwise.
-detslurmconf = /etc/det-slurm/det.conf
+# Where job_submit_det reads its policy unless DET_SLURM_CONF says otherwise:
+# where make install puts det.conf (etc/master.mk).
+detslurmconf = $(sysconfdir)/det-slurm/det.conf
 
 DET_PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared
 

@@ -5,3 +5,4 @@
 EXTRA_DIST += tests/README.md
 include tests/slurm/slurm.mk
 include tests/security/local.mk
+include tests/deploy/local.mk
