@@ -87,6 +87,8 @@ int cli_user_login(struct cli_ctx *ctx, int argc, char **argv);
 int cli_user_logout(struct cli_ctx *ctx, int argc, char **argv);
 int cli_user_whoami(struct cli_ctx *ctx, int argc, char **argv);
 int cli_user_create(struct cli_ctx *ctx, int argc, char **argv);
+/* det user change-password [--password-stdin]: set the caller's own password. */
+int cli_user_change_password(struct cli_ctx *ctx, int argc, char **argv);
 int cli_master_info(struct cli_ctx *ctx, int argc, char **argv);
 
 /* det agent list, det slot list, det resource-pool list (cli/cmd_cluster.c). */

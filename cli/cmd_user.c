@@ -155,6 +155,34 @@ int cli_user_create(struct cli_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
+int cli_user_change_password(struct cli_ctx *ctx, int argc, char **argv)
+{
+	int from_stdin = 0;
+	char pw[512];
+	json_t *out = NULL;
+	if (password_opt(argc, argv, &from_stdin, NULL) || argc - optind != 0) {
+		fprintf(stderr, "usage: det user change-password [--password-stdin]\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (read_password(from_stdin, "New password: ", pw, sizeof(pw))) {
+		fprintf(stderr, "det: no password given\n");
+		return CLI_EXIT_USAGE;
+	}
+	struct http_client *c = cli_client(ctx);
+	if (!c)
+		return CLI_EXIT_FAILURE;
+	json_t *body = json_pack("{s:s}", "password", pw);
+	memset(pw, 0, sizeof(pw));
+	int rc = cli_call(c, "POST", "/api/v1/users/me/password", body, &out);
+	if (!rc)
+		printf("Password set for %s\n",
+		       json_string_value(json_object_get(out, "username")));
+	json_decref(body);
+	json_decref(out);
+	http_client_free(c);
+	return rc;
+}
+
 int cli_master_info(struct cli_ctx *ctx, int argc, char **argv)
 {
 	json_t *out = NULL;

@@ -53,6 +53,8 @@ static const struct cli_command commands[] = {
     {"user", "u", "whoami", cli_user_whoami, "", "who the master thinks you are"},
     {"user", "u", "create", cli_user_create, "[--admin] [--password-stdin] USER",
      "create a user (admins only)"},
+    {"user", "u", "change-password", cli_user_change_password, "[--password-stdin]",
+     "set your own password (for logins over TCP and in the browser)"},
     {"master", NULL, "info", cli_master_info, "", "master version, resource manager, nodes"},
     {"agent", "a", "list", cli_agent_list, "", "the nodes: state, slots, CPUs, GPUs, pools"},
     {"slot", "s", "list", cli_slot_list, "", "every slot (GPU, or CPU) and whether it is in use"},

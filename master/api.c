@@ -680,6 +680,54 @@ static void h_user_create(struct app *a, struct api_call *c, struct http_reply *
 		api_json(rep, 200, view);
 }
 
+/* POST /users/me/password {password}: a user sets their own password, so that a
+ * det user bound to a Unix account (socket, MUNGE) can also log in over TCP and
+ * in the browser as that same account. Only the user may: an admin setting the
+ * password of a Unix-bound user would gain a way to run code as that account. */
+static void h_password(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	const char *pass;
+	char hash[256], err[256];
+
+	if (c->who.kind != PRINCIPAL_USER) {
+		api_error(rep, 403, "only a user can set their password");
+		return;
+	}
+	if (json_unpack(c->body, "{s:s}", "password", &pass)) {
+		api_error(rep, 400, "expected {\"password\": string}");
+		return;
+	}
+	if (strlen(pass) < 8 || strlen(pass) > 256) {
+		api_error(rep, 400, "password: 8 to 256 characters");
+		return;
+	}
+	/* Hash outside the lock: yescrypt is deliberately slow. */
+	if (auth_hash_password(pass, hash, sizeof(hash), err, sizeof(err))) {
+		api_error(rep, 500, "%s", err);
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	json_t *u = user_by_id_locked(a, c->who.user_id);
+	json_t *row =
+	    u ? json_pack("{s:O, s:s}", "id", json_object_get(u, "id"), "password_hash", hash)
+	      : NULL;
+	int rc = -1;
+	if (row) {
+		struct store_op op = {.kind = STORE_UPDATE, .table = "users", .row = row};
+		rc = store_write(a->store, &op, 1, err, sizeof(err));
+		if (rc == 0)
+			json_object_set_new(u, "password_hash", json_string(hash));
+	} else {
+		snprintf(err, sizeof(err), "%s", u ? "out of memory" : "no such user");
+	}
+	pthread_mutex_unlock(&a->lock);
+	json_decref(row);
+	if (rc)
+		api_error(rep, 500, "%s", err);
+	else
+		api_json(rep, 200, json_pack("{s:s}", "username", c->who.name));
+}
+
 static void h_users(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	json_t *out = json_array();
@@ -711,6 +759,7 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/me", h_me, API_AUTH_ANY},
     {"GET", "/api/v1/users", h_users, API_AUTH_USER},
     {"POST", "/api/v1/users", h_user_create, API_AUTH_USER},
+    {"POST", "/api/v1/users/me/password", h_password, API_AUTH_USER},
     {"POST", "/api/v1/experiments", api_exp_create, API_AUTH_USER},
     {"GET", "/api/v1/experiments", api_exp_list, API_AUTH_USER},
     {"GET", "/api/v1/experiments/{id}", api_exp_get, API_AUTH_USER},
@@ -805,15 +854,15 @@ static const struct {
 	api_handler handler;
 	size_t max_bytes;
 } body_caps[] = {
-    {api_exp_create, API_MAX_CREATE_BYTES},       {h_login, API_MAX_LOGIN_BYTES},
-    {h_user_create, API_MAX_LOGIN_BYTES},         {h_logout, API_MAX_SMALL_BYTES},
-    {api_exp_activate, API_MAX_SMALL_BYTES},      {api_exp_pause, API_MAX_SMALL_BYTES},
-    {api_exp_cancel, API_MAX_SMALL_BYTES},        {api_exp_kill, API_MAX_SMALL_BYTES},
-    {api_exp_archive, API_MAX_SMALL_BYTES},       {api_exp_unarchive, API_MAX_SMALL_BYTES},
-    {api_exp_submitted, API_MAX_SMALL_BYTES},     {api_claim, API_MAX_SMALL_BYTES},
-    {api_trial_kill, API_MAX_SMALL_BYTES},        {api_trial_progress, API_MAX_SMALL_BYTES},
-    {api_trial_early_exit, API_MAX_SMALL_BYTES},  {api_trial_exit, API_MAX_SMALL_BYTES},
-    {api_allocation_events, API_MAX_SMALL_BYTES},
+    {api_exp_create, API_MAX_CREATE_BYTES},    {h_login, API_MAX_LOGIN_BYTES},
+    {h_user_create, API_MAX_LOGIN_BYTES},      {h_password, API_MAX_LOGIN_BYTES},
+    {h_logout, API_MAX_SMALL_BYTES},           {api_exp_activate, API_MAX_SMALL_BYTES},
+    {api_exp_pause, API_MAX_SMALL_BYTES},      {api_exp_cancel, API_MAX_SMALL_BYTES},
+    {api_exp_kill, API_MAX_SMALL_BYTES},       {api_exp_archive, API_MAX_SMALL_BYTES},
+    {api_exp_unarchive, API_MAX_SMALL_BYTES},  {api_exp_submitted, API_MAX_SMALL_BYTES},
+    {api_claim, API_MAX_SMALL_BYTES},          {api_trial_kill, API_MAX_SMALL_BYTES},
+    {api_trial_progress, API_MAX_SMALL_BYTES}, {api_trial_early_exit, API_MAX_SMALL_BYTES},
+    {api_trial_exit, API_MAX_SMALL_BYTES},     {api_allocation_events, API_MAX_SMALL_BYTES},
 };
 
 static size_t body_limit(void *ctx, const char *method, const char *path)

@@ -177,6 +177,31 @@ static int secure_state_dir(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
+/* The built-in checkpoint directory (STATE_DIR-checkpoints), when the config
+ * names none: created like /tmp (1777) by a root master, whose trials run as
+ * their owners and write their own checkpoint directories there; 0700 for a
+ * master that serves only its own user. An existing directory is left as the
+ * admin made it. 0 or -1 with err. */
+static int default_checkpoint_dir(const struct master_config *c, char *err, size_t errlen)
+{
+	const char *dir = json_string_value(json_object_get(c->checkpoint_storage, "host_path"));
+	mode_t mode = geteuid() == 0 ? 01777 : 0700;
+
+	if (!c->checkpoint_default || !dir)
+		return 0;
+	if (mkdir(dir, mode) != 0) {
+		if (errno == EEXIST)
+			return 0;
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (chmod(dir, mode) != 0) { /* mkdir applies the umask */
+		snprintf(err, errlen, "%s: chmod: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct master_config cfg;
@@ -213,6 +238,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (secure_state_dir(cfg.state_dir, err, sizeof(err)) ||
+	    default_checkpoint_dir(&cfg, err, sizeof(err)) ||
 	    app_open(&app, &cfg, 1, err, sizeof(err)))
 		goto fail;
 	/* Tests and scripts read the port from this line. */

@@ -549,9 +549,15 @@ int master_config_finish(struct master_config *c, char *err, size_t errlen)
 		c->db_path = p;
 	}
 	if (!json_object_get(c->checkpoint_storage, "host_path")) {
+		/* Beside the state directory, not in it: that one is private (0700) and
+		 * trials write their checkpoints as their owners. */
 		char *p;
-		if (asprintf(&p, "%s/checkpoints", c->state_dir) < 0)
+		size_t n = strlen(c->state_dir);
+		while (n > 1 && c->state_dir[n - 1] == '/')
+			n--;
+		if (asprintf(&p, "%.*s-checkpoints", (int)n, c->state_dir) < 0)
 			return -1;
+		c->checkpoint_default = 1;
 		json_object_set_new(c->checkpoint_storage, "type", json_string("shared_fs"));
 		json_object_set_new(c->checkpoint_storage, "host_path", json_string(p));
 		free(p);

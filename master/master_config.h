@@ -43,6 +43,7 @@ struct master_config {
 	int slots;                  /* local RM slots; 0 = detect */
 	int grace_seconds;          /* SIGTERM → SIGKILL delay */
 	json_t *checkpoint_storage; /* default checkpoint storage (object) */
+	int checkpoint_default;     /* its host_path is the built-in STATE_DIR-checkpoints */
 	char *munge_socket;         /* munged's socket for "Munge" credentials; "" = default */
 	char *webui_dir;            /* web UI files served at / */
 	char *chartjs_dir;          /* Chart.js files served at /vendor/chart.js/ */

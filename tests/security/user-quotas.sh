@@ -12,7 +12,11 @@ set -u
 . "$srcdir/tests/security/security-lib.sh"
 need_root
 
-cat >"$work/master.yaml" <<'YAML'
+# Checkpoints in a directory every test user may write (a storage root: the
+# default checkpoint storage's host_path always is one).
+mkdir -m 1777 "$work/ckpt"
+cat >"$work/master.yaml" <<YAML
+checkpoint_storage: {type: shared_fs, host_path: $work/ckpt}
 limits:
   exempt_admins: false
   max_active_experiments: 2

@@ -3,7 +3,9 @@
 # TAP: the web UI in a real browser. Starts det-master (random port,
 # temporary state directory) whose local resource manager runs the real
 # det-launch with tests/web/train.py (a Core API trial), creates users alice
-# and bob and a random search of alice's, then runs tests/web/ui.mjs
+# (a real Unix account, whose trials run as her, with a password she sets over
+# the socket) and bob (a password user), and a random search of alice's, then
+# runs tests/web/ui.mjs
 # (Debian's chromium driven by playwright-core).
 # Screenshots go to tests/web/artifacts/ in the build tree.
 # Skips only when chromium or node/npm are missing. playwright-core comes
@@ -39,6 +41,8 @@ if [ -z "$mods" ]; then
 fi
 
 . "$srcdir/tests/integration/master-lib.sh"
+. "$srcdir/tests/security/security-lib.sh"
+need_root
 # The real det-launch runs tests/web/train.py (Core API of the Python package);
 # without a built det-launch, tests/web/launch.sh speaks the trial API itself.
 export HOME=$work/home
@@ -53,7 +57,7 @@ web_cleanup() {
 	for d in "$HOME"/.det-slurm/run/*-pid*; do
 		[ -d "$d" ] && kill -9 -- "-${d##*-pid}" 2>/dev/null
 	done
-	cleanup
+	sec_cleanup
 }
 trap web_cleanup EXIT
 artifacts=$builddir/tests/web/artifacts
@@ -65,9 +69,13 @@ check "master starts" test -n "$port"
 pw=$(cat "$work/state/admin-password")
 http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
 admin=$(body .token)
-eq "create alice" 200 "$(http POST /users '{"username":"alice","password":"alice-secret-1"}' "$admin")"
+make_user alice || exit 1
+printf 'alice-secret-1\n' | as_user "$alice" env DET_MASTER="unix:$work/m.sock" \
+	"$builddir/cli/det" user change-password --password-stdin >/dev/null
+check "alice (a Unix account) sets her password over the socket" test $? = 0
 eq "create bob" 200 "$(http POST /users '{"username":"bob","password":"bob-secret-22"}' "$admin")"
-http POST /auth/login '{"username":"alice","password":"alice-secret-1"}' >/dev/null
+http POST /auth/login "{\"username\":\"$alice\",\"password\":\"alice-secret-1\"}" >/dev/null
+alice_user=$alice
 alice=$(body .token)
 
 trials=3
@@ -95,7 +103,7 @@ exp=$(body .id)
 
 BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
 	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts EXP_ID=$exp \
-	ALICE_PW=alice-secret-1 BOB_PW=bob-secret-22 TRIALS=$trials STEPS=$steps \
+	ALICE_USER=$alice_user ALICE_PW=alice-secret-1 BOB_PW=bob-secret-22 TRIALS=$trials STEPS=$steps \
 	MODEL_TGZ_B64=$(base64 -w0 "$work/model.tgz") \
 	timeout 300 node "$srcdir/tests/web/ui.mjs" >"$work/ui.out" 2>"$work/ui.err"
 rc=$?

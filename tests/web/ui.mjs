@@ -3,7 +3,7 @@
 // against a real det-master with a running experiment. Prints one line per
 // check, "ok - NAME" or "not ok - NAME" (run.sh numbers them into TAP).
 // Environment: BASE_URL, PW_MODULES (node_modules holding playwright-core),
-// CHROMIUM, PROFILE_DIR, ARTIFACTS, EXP_ID, ALICE_PW, BOB_PW, TRIALS, STEPS,
+// CHROMIUM, PROFILE_DIR, ARTIFACTS, EXP_ID, ALICE_USER, ALICE_PW, BOB_PW, TRIALS, STEPS,
 // MODEL_TGZ_B64 (the model definition, base64).
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -12,6 +12,8 @@ const require = createRequire(path.join(process.env.PW_MODULES, 'x.js'));
 const { chromium } = require('playwright-core');
 
 const env = process.env;
+// alice is a real Unix account (her trials run as her); her name is made per run.
+const aliceRe = new RegExp(env.ALICE_USER);
 const base = env.BASE_URL;
 const exp = Number(env.EXP_ID);
 const TRIALS = Number(env.TRIALS);
@@ -90,7 +92,7 @@ try {
 	await check('login form fields have labels', async () =>
 		(await page.getByLabel('User name').count()) === 1 && (await page.getByLabel('Password').count()) === 1);
 	await check('a wrong password shows an error', async () => {
-		await page.fill('#username', 'alice');
+		await page.fill('#username', env.ALICE_USER);
 		await page.fill('#password', 'not-her-password');
 		await page.press('#password', 'Enter');
 		await page.waitForFunction(() => document.querySelector('#login-error').textContent.length > 0);
@@ -109,7 +111,7 @@ try {
 	await check('experiments list shows state, owner and labels', async () => {
 		const row = page.locator(`#experiments tbody tr[data-id="${exp}"]`);
 		const text = await row.textContent();
-		return /alice/.test(text) && /webui-test/.test(text) && /ACTIVE|COMPLETED/.test(text) && (await row.locator('progress').count()) === 1;
+		return aliceRe.test(text) && /webui-test/.test(text) && /ACTIVE|COMPLETED/.test(text) && (await row.locator('progress').count()) === 1;
 	});
 	await check('keyboard: Enter on an experiment link opens the experiment', async () => {
 		await page.locator(`#experiments tbody tr[data-id="${exp}"] a`).first().focus();
@@ -359,7 +361,7 @@ try {
 	await check("another user sees the owner's actions disabled, with a note", async () => {
 		await bob.waitForFunction(() => document.querySelector('#owner-note').textContent.length > 0);
 		const dis = await bob.$$eval('.actions button', (b) => b.map((x) => x.disabled));
-		return dis.length === 4 && dis.every(Boolean) && /alice/.test(await bob.textContent('#owner-note'));
+		return dis.length === 4 && dis.every(Boolean) && aliceRe.test(await bob.textContent('#owner-note'));
 	});
 	await check("another user's API call on the experiment → 403", async () => {
 		const st = await bob.evaluate(async (id) => (await fetch(`/api/v1/experiments/${id}/archive`, {
@@ -367,7 +369,7 @@ try {
 		return st === 403;
 	});
 	await check('logins are per tab: alice is still alice', async () =>
-		/alice/.test(await page.evaluate(() => document.getElementById('who-name').textContent)));
+		aliceRe.test(await page.evaluate(() => document.getElementById('who-name').textContent)));
 	await bob.screenshot({ path: path.join(art, 'experiment-other-user-1280.png'), fullPage: true });
 	await check('a user can kill their own experiment from the page', async () => {
 		const bobToken = await bob.evaluate(() => sessionStorage.getItem('det.token'));
