@@ -3,8 +3,8 @@
 # TAP: the web UI in a real browser. Starts det-master (random port,
 # temporary state directory) whose local resource manager runs the real
 # det-launch with tests/web/train.py (a Core API trial), creates users alice
-# (a real Unix account, whose trials run as her, with a password she sets over
-# the socket) and bob (a password user), and a random search of alice's, then
+# and bob (real Unix accounts, whose trials run as them, with passwords they
+# set over the socket), and a random search of alice's, then
 # runs tests/web/ui.mjs
 # (Debian's chromium driven by playwright-core).
 # Screenshots go to tests/web/artifacts/ in the build tree.
@@ -73,7 +73,10 @@ make_user alice || exit 1
 printf 'alice-secret-1\n' | as_user "$alice" env DET_MASTER="unix:$work/m.sock" \
 	"$builddir/cli/det" user change-password --password-stdin >/dev/null
 check "alice (a Unix account) sets her password over the socket" test $? = 0
-eq "create bob" 200 "$(http POST /users '{"username":"bob","password":"bob-secret-22"}' "$admin")"
+make_user bob || exit 1
+printf 'bob-secret-22\n' | as_user "$bob" env DET_MASTER="unix:$work/m.sock" \
+	"$builddir/cli/det" user change-password --password-stdin >/dev/null
+check "bob (another Unix account) sets his password" test $? = 0
 http POST /auth/login "{\"username\":\"$alice\",\"password\":\"alice-secret-1\"}" >/dev/null
 alice_user=$alice
 alice=$(body .token)
@@ -103,7 +106,7 @@ exp=$(body .id)
 
 BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
 	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts EXP_ID=$exp \
-	ALICE_USER=$alice_user ALICE_PW=alice-secret-1 BOB_PW=bob-secret-22 TRIALS=$trials STEPS=$steps \
+	ALICE_USER=$alice_user ALICE_PW=alice-secret-1 BOB_USER=$bob BOB_PW=bob-secret-22 TRIALS=$trials STEPS=$steps \
 	MODEL_TGZ_B64=$(base64 -w0 "$work/model.tgz") \
 	timeout 300 node "$srcdir/tests/web/ui.mjs" >"$work/ui.out" 2>"$work/ui.err"
 rc=$?

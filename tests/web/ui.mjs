@@ -3,7 +3,7 @@
 // against a real det-master with a running experiment. Prints one line per
 // check, "ok - NAME" or "not ok - NAME" (run.sh numbers them into TAP).
 // Environment: BASE_URL, PW_MODULES (node_modules holding playwright-core),
-// CHROMIUM, PROFILE_DIR, ARTIFACTS, EXP_ID, ALICE_USER, ALICE_PW, BOB_PW, TRIALS, STEPS,
+// CHROMIUM, PROFILE_DIR, ARTIFACTS, EXP_ID, ALICE_USER, ALICE_PW, BOB_USER, BOB_PW, TRIALS, STEPS,
 // MODEL_TGZ_B64 (the model definition, base64).
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -352,7 +352,7 @@ try {
 	bob.setDefaultTimeout(20000);
 	await bob.goto(base + '/');
 	await bob.waitForSelector('#username');
-	await bob.fill('#username', 'bob');
+	await bob.fill('#username', env.BOB_USER);
 	await bob.fill('#password', env.BOB_PW);
 	await bob.press('#password', 'Enter');
 	await bob.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
