@@ -24,3 +24,4 @@ SECURITY_TESTS += tests/security/download.sh
 SECURITY_TESTS += tests/security/store-integrity.sh
 SECURITY_TESTS += tests/security/control-chars.sh
 SECURITY_TESTS += tests/security/disk-full.sh
+SECURITY_TESTS += tests/security/longpoll-idle.sh
