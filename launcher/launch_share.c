@@ -7,12 +7,16 @@
  * Non-obvious: files rather than a socket, because every rank can reach a
  * shared directory without knowing rank 0's address, the files survive a
  * launcher crash for inspection, and det-launch needs no MPI itself. On
- * several nodes the directory must be on a shared file system.
+ * several nodes the directory must be on a shared file system. When the job
+ * ends each rank leaves a "finished-<rank>" marker and whichever rank sees
+ * every marker removes the directory: no rank reads it any more by then.
  */
 #include "launch_share.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -205,4 +209,49 @@ int launch_share_exists(const char *dir, const char *name)
 	if (launch_share_path(path, sizeof(path), dir, "%s", name) < 0)
 		return 0;
 	return access(path, F_OK) == 0;
+}
+
+/* nftw callback: remove what is there (depth first, symlinks not followed). */
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	(void)remove(path); /* what could not go is seen at the next pass */
+	return 0;
+}
+
+/* 1 when dir holds a spill file of log lines not yet sent. */
+static int holds_unsent_logs(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int found = 0;
+	while (d && !found && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		found = !strncmp(e->d_name, "logs-", 5) && n > 6 && !strcmp(e->d_name + n - 6, ".jsonl");
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+int launch_share_finish(const char *dir, int rank, int size, int remove_dir)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "finished-%d", rank);
+	if (launch_share_touch(dir, name) < 0 || !remove_dir)
+		return 0;
+	for (int r = 0; r < size; r++) {
+		snprintf(name, sizeof(name), "finished-%d", r);
+		if (!launch_share_exists(dir, name))
+			return 0;
+	}
+	if (holds_unsent_logs(dir))
+		return 0;
+	/* A last marker (the signals thread's preempt file) may land while the
+	 * tree goes: another pass takes it. */
+	for (int pass = 0; pass < 5 && access(dir, F_OK) == 0; pass++)
+		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	return access(dir, F_OK) != 0;
 }

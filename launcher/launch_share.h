@@ -35,4 +35,9 @@ int launch_share_touch(const char *dir, const char *name);
 /* 1 when dir/name exists. */
 int launch_share_exists(const char *dir, const char *name);
 
+/* This rank (of size) is done with dir: leave its "finished-<rank>" marker;
+ * with remove_dir, the rank that finds every marker removes dir and all in
+ * it, unless it holds unsent log lines (logs-*.jsonl). 1 when removed. */
+int launch_share_finish(const char *dir, int rank, int size, int remove_dir);
+
 #endif

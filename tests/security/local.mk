@@ -25,3 +25,4 @@ SECURITY_TESTS += tests/security/store-integrity.sh
 SECURITY_TESTS += tests/security/control-chars.sh
 SECURITY_TESTS += tests/security/disk-full.sh
 SECURITY_TESTS += tests/security/longpoll-idle.sh
+SECURITY_TESTS += tests/security/trial-leftovers.sh

@@ -380,12 +380,42 @@ static void test_share_dir_from_launcher_environment(void **state)
 	assert_non_null(strstr(err, "not an absolute path"));
 }
 
+static void test_job_dir_is_removed_when_every_rank_finished(void **state)
+{
+	struct fixture *f = *state;
+	char dir[512], err[256], run[128], path[600];
+	snprintf(run, sizeof(run), "DET_RUN_DIR=%s/run", f->dir);
+	char *env[] = {run, "SLURM_JOB_ID=78", "SLURM_STEP_ID=0", NULL};
+	assert_int_equal(launch_share_dir(env, 5, 3, dir, sizeof(dir), err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/model", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(launch_share_touch(path, "train.py"), 0);
+	assert_int_equal(launch_share_touch(dir, "exit-0-1.json"), 0);
+	/* rank 1 is done first: rank 0 may still write and read here */
+	assert_int_equal(launch_share_finish(dir, 1, 2, 1), 0);
+	assert_int_equal(access(dir, F_OK), 0);
+	/* the last rank removes the whole directory */
+	assert_int_equal(launch_share_finish(dir, 0, 2, 1), 1);
+	assert_int_equal(access(dir, F_OK), -1);
+
+	/* unsent log lines keep it (for the next run and for inspection) */
+	assert_int_equal(launch_share_dir(env, 5, 4, dir, sizeof(dir), err, sizeof(err)), 0);
+	assert_int_equal(launch_share_touch(dir, "logs-t9-r0.jsonl"), 0);
+	assert_int_equal(launch_share_finish(dir, 0, 1, 1), 0);
+	assert_int_equal(access(dir, F_OK), 0);
+	/* a directory named by DET_JOB_DIR is not det-launch's to remove */
+	assert_int_equal(launch_share_dir(env, 5, 5, dir, sizeof(dir), err, sizeof(err)), 0);
+	assert_int_equal(launch_share_finish(dir, 0, 1, 0), 0);
+	assert_int_equal(access(dir, F_OK), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_string_entrypoint_runs_through_sh_with_env_and_cwd),
+	    T(test_job_dir_is_removed_when_every_rank_finished),
 	    T(test_list_entrypoint_is_argv_not_shell),
 	    T(test_list_entrypoint_found_on_the_trials_path),
 	    T(test_missing_program_and_bad_entrypoints),
