@@ -229,7 +229,8 @@ static int holds_unsent_logs(const char *dir)
 	int found = 0;
 	while (d && !found && (e = readdir(d))) {
 		size_t n = strlen(e->d_name);
-		found = !strncmp(e->d_name, "logs-", 5) && n > 6 && !strcmp(e->d_name + n - 6, ".jsonl");
+		found = !strncmp(e->d_name, "logs-", 5) && n > 6 &&
+		        !strcmp(e->d_name + n - 6, ".jsonl");
 	}
 	if (d)
 		closedir(d);

@@ -110,7 +110,6 @@ struct http_server {
 	int wake;
 	int stopping;
 	int nheld; /* connections held and not yet released */
-	uint64_t resumed; /* parked connections resumed (dispatched again), for /metrics */
 	unsigned idle_timeout_s;
 	unsigned header_timeout_s;
 	unsigned request_timeout_s;
@@ -118,6 +117,7 @@ struct http_server {
 	pthread_t waker;
 	int waker_started;
 	char *tls_cert, *tls_key; /* PEM text for the TCP listener; NULL = plain HTTP */
+	uint64_t resumed;         /* parked connections dispatched again, for /metrics */
 };
 
 uint64_t http_now_ms(void)

@@ -16,6 +16,7 @@ SECURITY_TESTS += tests/security/slowloris.sh
 SECURITY_TESTS += tests/security/storage.sh
 EXTRA_DIST += tests/security/security-lib.sh
 EXTRA_DIST += tests/security/attack.py
+EXTRA_DIST += tests/security/longpoll-client.py
 TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS)
 SECURITY_TESTS += tests/security/kill-tree.sh

@@ -280,9 +280,9 @@ static void test_lines_after_binary_output_all_arrive(void **state)
 	const char *want[] = {"before\\x00after", "x\\xc3(\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80y",
 	                      "caf\xc3\xa9 \xe2\x82\xac"};
 	for (size_t i = 0; i < 3; i++)
-		assert_string_equal(
-		    json_string_value(json_object_get(json_array_get(f->sink.lines, 3 + i), "line")),
-		    want[i]);
+		assert_string_equal(json_string_value(json_object_get(
+		                        json_array_get(f->sink.lines, 3 + i), "line")),
+		                    want[i]);
 	assert_string_equal(
 	    json_string_value(json_object_get(json_array_get(f->sink.lines, 8), "line")), "line 5");
 	launch_logq_free(q);
