@@ -137,6 +137,8 @@ static int configure(struct launch *l, char *err, size_t errlen)
 	                     errlen) < 0)
 		return -1;
 	l->job_dir_ours = !getenv("DET_JOB_DIR") || !*getenv("DET_JOB_DIR");
+	if (l->job_dir_ours)
+		launch_share_sweep_stale(l->job_dir);
 	snprintf(l->model_dir, sizeof(l->model_dir), "%s/model", l->job_dir);
 	return 0;
 }

@@ -40,4 +40,10 @@ int launch_share_exists(const char *dir, const char *name);
  * it, unless it holds unsent log lines (logs-*.jsonl). 1 when removed. */
 int launch_share_finish(const char *dir, int rank, int size, int remove_dir);
 
+/* For a job directory keyed by this process's pid, record its owner (host,
+ * pid, start time) in owner.json; then remove the pid-keyed siblings whose
+ * owner ran on this host and is gone (unless they hold unsent log lines).
+ * Best effort. */
+void launch_share_sweep_stale(const char *job_dir);
+
 #endif

@@ -4,7 +4,8 @@
 # the last ones too, after NUL, invalid UTF-8 and raw binary output and with
 # a final line that has no newline (bytes that are not text come as \xNN);
 # and det-launch removes its job directory under ~/.det-slurm/run when the
-# job ends. A real det-master with the local manager and the real det-launch.
+# job ends, and the one a det-launch that died on this host left. A real
+# det-master with the local manager and the real det-launch.
 set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
 . "$(dirname "$0")/security-lib.sh"
@@ -32,6 +33,14 @@ entrypoint: sh emit.sh
 searcher: {name: single, metric: loss, max_length: {batches: 1}}
 max_restarts: 0
 YAML
+
+# what a det-launch killed earlier on this host left (its pid is gone)
+sh -c 'exit 0' &
+dead=$!
+wait "$dead"
+stale=$HOME/.det-slurm/run/e999-t0-pid$dead
+mkdir -p "$stale/model"
+jq -n --arg h "$(hostname)" --argjson p "$dead" '{host: $h, pid: $p, start: 1}' >"$stale/owner.json"
 
 start_master
 jq -n --rawfile c "$work/exp.yaml" --rawfile m <(base64 -w0 "$work/model.tgz") \
@@ -74,6 +83,7 @@ for _ in $(seq 600); do
 	left=$(find "$HOME/.det-slurm/run" -mindepth 1 -maxdepth 1 -name "e$e-*" 2>/dev/null)
 done
 eq "det-launch removed its job directory when the job ended" "" "$left"
+check "and the one a dead det-launch on this host left" test ! -e "$stale"
 [ -n "$left" ] && find "$HOME/.det-slurm/run" -ls | sed 's/^/#   left: /'
 
 echo "1..$tap_n"
