@@ -3,4 +3,5 @@
 include bench/master.mk
 include bench/job_submit.mk
 include bench/dispatch.mk
+include bench/longpoll.mk
 EXTRA_DIST += bench/fm_distributed.sh

@@ -179,6 +179,8 @@ struct det_core *det_core_init(char *err, size_t errlen)
 	if (read_paths(core, err, errlen) < 0 || read_ids(core, err, errlen) < 0 ||
 	    read_hparams(core, err, errlen) < 0 || read_dist(&core->dist, err, errlen) < 0)
 		goto fail;
+	/* what a trial that died mid-checkpoint left here goes now */
+	det_core_ckpt_sweep(core->checkpoint_dir);
 	if (core->master) {
 		core->http = det_core_remote_open(core->master, core->token, err, errlen);
 		if (!core->http)

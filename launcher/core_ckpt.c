@@ -7,7 +7,12 @@
  * off-cluster metadata.json is the registry). Restore verifies every listed
  * file against the registry before handing out the path.
  * Non-obvious: the rename is the commit point, so a crash mid-write leaves
- * only a ".tmp-" directory that no one ever restores from.
+ * only a ".tmp-" directory that no one ever restores from. Such leftovers are
+ * removed by the next det_core_init in the same checkpoint directory, as the
+ * trial's user: a writer holds flock() on ".tmp-<uuid>.lock" beside its
+ * directory for as long as it writes, so a lock that can be taken means its
+ * writer is gone (on any node; NFS carries flock as a POSIX lock). A ".tmp-"
+ * directory without a lock file (older det-launch) goes once a day old.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,8 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core_internal.h"
@@ -25,11 +32,14 @@
 
 #define CKPT_MAX_FILES 100000
 #define CKPT_MAX_DEPTH 32
+#define CKPT_UNLOCKED_TMP_MAX_AGE_S (24 * 3600)
 
 struct det_core_ckpt {
 	char uuid[DET_CORE_UUID_BYTES];
 	char tmp_path[PATH_MAX];
 	char final_path[PATH_MAX];
+	char lock_path[PATH_MAX];
+	int lock_fd; /* flock held while the directory is written */
 };
 
 static int make_uuid(char out[DET_CORE_UUID_BYTES], char *err, size_t errlen)
@@ -68,10 +78,13 @@ struct det_core_ckpt *det_core_checkpoint_begin(struct det_core *core, char *err
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	c->lock_fd = -1;
 	if (make_uuid(c->uuid, err, errlen) < 0)
 		goto fail;
 	if (snprintf(c->tmp_path, sizeof(c->tmp_path), "%s/.tmp-%s", core->checkpoint_dir,
 	             c->uuid) >= (int)sizeof(c->tmp_path) ||
+	    snprintf(c->lock_path, sizeof(c->lock_path), "%s.lock", c->tmp_path) >=
+	        (int)sizeof(c->lock_path) ||
 	    snprintf(c->final_path, sizeof(c->final_path), "%s/%s", core->checkpoint_dir,
 	             c->uuid) >= (int)sizeof(c->final_path)) {
 		snprintf(err, errlen, "checkpoint directory path too long");
@@ -79,14 +92,34 @@ struct det_core_ckpt *det_core_checkpoint_begin(struct det_core *core, char *err
 	}
 	if (det_core_mkdirs(core->checkpoint_dir, err, errlen) < 0)
 		goto fail;
+	/* The lock first: a sweeper never sees the directory without it. */
+	c->lock_fd = open(c->lock_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (c->lock_fd < 0 || flock(c->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		snprintf(err, errlen, "lock %s: %s", c->lock_path, strerror(errno));
+		goto fail;
+	}
 	if (mkdir(c->tmp_path, 0755) < 0) {
 		snprintf(err, errlen, "mkdir %s: %s", c->tmp_path, strerror(errno));
 		goto fail;
 	}
 	return c;
 fail:
+	if (c->lock_fd >= 0) {
+		unlink(c->lock_path);
+		close(c->lock_fd);
+	}
 	free(c);
 	return NULL;
+}
+
+/* The directory is renamed or removed: drop its lock file, then the lock. */
+static void ckpt_unlock(struct det_core_ckpt *c)
+{
+	if (c->lock_fd < 0)
+		return;
+	unlink(c->lock_path);
+	close(c->lock_fd);
+	c->lock_fd = -1;
 }
 
 const char *det_core_ckpt_path(const struct det_core_ckpt *ckpt)
@@ -124,7 +157,54 @@ void det_core_checkpoint_abort(struct det_core_ckpt *ckpt)
 	if (!ckpt)
 		return;
 	remove_tree(ckpt->tmp_path, 0);
+	ckpt_unlock(ckpt);
 	free(ckpt);
+}
+
+/* Remove dir/name (".tmp-<uuid>" or its ".lock") when its writer is gone. */
+static void sweep_one(const char *dir, const char *name, time_t now)
+{
+	char tmp[PATH_MAX], lock[PATH_MAX], uuid[DET_CORE_UUID_BYTES];
+	size_t n = strlen(name);
+	struct stat st;
+	int fd = -1;
+
+	if (n > 5 && !strcmp(name + n - 5, ".lock"))
+		n -= 5;
+	if (n != 5 + 36 || strncmp(name, ".tmp-", 5))
+		return;
+	memcpy(uuid, name + 5, 36);
+	uuid[36] = '\0';
+	if (!uuid_valid(uuid) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", dir, uuid) >= (int)sizeof(tmp) ||
+	    snprintf(lock, sizeof(lock), "%s.lock", tmp) >= (int)sizeof(lock))
+		return;
+	fd = open(lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		/* no lock: an older writer's directory, removed once it is old */
+		if (errno == ENOENT && lstat(tmp, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    st.st_uid == geteuid() && now - st.st_mtime > CKPT_UNLOCKED_TMP_MAX_AGE_S)
+			remove_tree(tmp, 0);
+		return;
+	}
+	if (fstat(fd, &st) == 0 && st.st_uid == geteuid() && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		remove_tree(tmp, 0);
+		unlink(lock);
+	}
+	close(fd);
+}
+
+void det_core_ckpt_sweep(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	time_t now = time(NULL);
+
+	while (d && (e = readdir(d)))
+		if (!strncmp(e->d_name, ".tmp-", 5))
+			sweep_one(dir, e->d_name, now);
+	if (d)
+		closedir(d);
 }
 
 /* Append every regular file under root/rel to files (sorted per directory). */
@@ -246,6 +326,7 @@ int det_core_checkpoint_commit(struct det_core *core, struct det_core_ckpt *ckpt
 		         strerror(errno));
 		goto fail;
 	}
+	ckpt_unlock(ckpt);
 	if (!det_core_off_cluster(core)) {
 		json_t *b = record;
 		record = NULL;
@@ -259,6 +340,7 @@ int det_core_checkpoint_commit(struct det_core *core, struct det_core_ckpt *ckpt
 fail:
 	if (rv < 0)
 		remove_tree(ckpt->tmp_path, 0);
+	ckpt_unlock(ckpt);
 	free(ckpt);
 	json_decref(meta);
 	json_decref(files);

@@ -32,6 +32,10 @@ struct det_core {
 	time_t last_signal_poll;
 };
 
+/* Remove the ".tmp-<uuid>" directories under dir whose writer is gone (no
+ * one holds their lock) and that this user owns; best effort, silent. */
+void det_core_ckpt_sweep(const char *dir);
+
 /* POST body (stolen reference) to /api/v1/trials/{id}/<what>; *out may be NULL. */
 int det_core_remote_post(struct det_core *core, const char *what, json_t *body, json_t **out,
                          char *err, size_t errlen);

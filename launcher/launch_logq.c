@@ -115,26 +115,79 @@ static void spill_locked(struct launch_logq *q, json_t *const *entries, size_t n
 		fclose(f);
 }
 
+/* Length of the valid UTF-8 sequence at p[0..n) (no NUL, no overlong form,
+ * no surrogate, at most U+10FFFF), or 0 when p[0] does not start one. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t len;
+	unsigned min, cp;
+	if (p[0] == 0)
+		return 0;
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xe0) == 0xc0) {
+		len = 2, min = 0x80, cp = p[0] & 0x1f;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		len = 3, min = 0x800, cp = p[0] & 0x0f;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		len = 4, min = 0x10000, cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* A copy of line[0..len) that the master takes whatever the entrypoint
+ * printed: valid UTF-8 is kept, every NUL or byte that is not part of valid
+ * UTF-8 becomes the text \xNN; cut at LAUNCH_LOGQ_MAX_LINE bytes on a
+ * character boundary. NULL when out of memory. */
+static char *clean_line(const char *line, size_t len, size_t *outlen)
+{
+	const unsigned char *p = (const unsigned char *)line;
+	char *out = malloc(LAUNCH_LOGQ_MAX_LINE + 1);
+	size_t o = 0;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		size_t k = utf8_seq(p + i, len - i);
+		if (k == 0) {
+			if (o + 4 > LAUNCH_LOGQ_MAX_LINE)
+				break;
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", p[i]);
+			i++;
+			continue;
+		}
+		if (o + k > LAUNCH_LOGQ_MAX_LINE)
+			break;
+		memcpy(out + o, p + i, k);
+		o += k;
+		i += k;
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
 void launch_logq_push(struct launch_logq *q, const char *stream, const char *line, size_t len)
 {
 	char ts[40];
-	if (len > LAUNCH_LOGQ_MAX_LINE)
-		len = LAUNCH_LOGQ_MAX_LINE;
+	size_t n = 0;
+	char *text = clean_line(line, len, &n);
+	json_t *e = NULL;
 	rfc3339_now(ts);
-	json_t *e = json_pack("{s:i, s:s, s:s, s:s%}", "rank", q->rank, "stream", stream,
-	                      "timestamp", ts, "line", line, len);
-	if (!e) {
-		/* not UTF-8: keep the line readable rather than lose it */
-		char *copy = malloc(len + 1);
-		if (copy) {
-			for (size_t i = 0; i < len; i++)
-				copy[i] = (line[i] & 0x80) ? '?' : line[i];
-			copy[len] = '\0';
-			e = json_pack("{s:i, s:s, s:s, s:s}", "rank", q->rank, "stream", stream,
-			              "timestamp", ts, "line", copy);
-			free(copy);
-		}
-	}
+	if (text)
+		e = json_pack("{s:i, s:s, s:s, s:s%}", "rank", q->rank, "stream", stream,
+		              "timestamp", ts, "line", text, n);
+	free(text);
 	pthread_mutex_lock(&q->mu);
 	if (!e) {
 		q->dropped++;

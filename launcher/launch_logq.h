@@ -25,7 +25,8 @@ struct launch_logq *launch_logq_new(int rank, size_t max_lines, const char *spil
 /* Free (NULL is fine); the spill file stays. */
 void launch_logq_free(struct launch_logq *q);
 
-/* Add one line ("stdout"/"stderr"); never waits for the network. */
+/* Add one line ("stdout"/"stderr"); never waits for the network. NUL and
+ * bytes that are not valid UTF-8 are sent as the text \xNN, the rest as is. */
 void launch_logq_push(struct launch_logq *q, const char *stream, const char *line, size_t len);
 
 /* Send what is spilled, then what is queued, in batches of max_batch lines.

@@ -52,6 +52,7 @@ struct launch {
 	const char *alloc_token;
 	long long exp, task;
 	char job_dir[PATH_MAX - 64];
+	int job_dir_ours; /* named by det-launch, not by DET_JOB_DIR: removed at the end */
 	char model_dir[PATH_MAX];
 	const char *pythondir;
 	char bindirs[2 * PATH_MAX + 2];
@@ -135,6 +136,9 @@ static int configure(struct launch *l, char *err, size_t errlen)
 	if (launch_share_dir(environ, l->exp, l->task, l->job_dir, sizeof(l->job_dir), err,
 	                     errlen) < 0)
 		return -1;
+	l->job_dir_ours = !getenv("DET_JOB_DIR") || !*getenv("DET_JOB_DIR");
+	if (l->job_dir_ours)
+		launch_share_sweep_stale(l->job_dir);
 	snprintf(l->model_dir, sizeof(l->model_dir), "%s/model", l->job_dir);
 	return 0;
 }
@@ -507,5 +511,6 @@ int main(int argc, char **argv)
 		code = 1;
 	}
 	close(l.signal_fd);
+	launch_share_finish(l.job_dir, l.rank.rank, l.rank.size, l.job_dir_ours);
 	return code > 255 ? 1 : code;
 }

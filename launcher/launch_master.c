@@ -256,8 +256,9 @@ static void *poller_main(void *arg)
 			sleep_ms(2000); /* the master may be restarting */
 			continue;
 		}
-		if (json_is_true(json_object_get(out, "preempt")) ||
-		    json_is_true(json_object_get(out, "stop"))) {
+		if ((json_is_true(json_object_get(out, "preempt")) ||
+		     json_is_true(json_object_get(out, "stop"))) &&
+		    !atomic_load(&p->stop)) { /* stopped: the job directory may be going */
 			int fd = open(p->preempt_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 			if (fd >= 0)
 				close(fd);

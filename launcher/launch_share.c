@@ -7,12 +7,19 @@
  * Non-obvious: files rather than a socket, because every rank can reach a
  * shared directory without knowing rank 0's address, the files survive a
  * launcher crash for inspection, and det-launch needs no MPI itself. On
- * several nodes the directory must be on a shared file system.
+ * several nodes the directory must be on a shared file system. When the job
+ * ends each rank leaves a "finished-<rank>" marker and whichever rank sees
+ * every marker removes the directory: no rank reads it any more by then.
+ * A directory keyed by a process id (one det-launch on its own) also names
+ * its owner (host, pid, start time) so that a later det-launch on the same
+ * host can tell it is dead and remove what it left.
  */
 #include "launch_share.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -205,4 +212,128 @@ int launch_share_exists(const char *dir, const char *name)
 	if (launch_share_path(path, sizeof(path), dir, "%s", name) < 0)
 		return 0;
 	return access(path, F_OK) == 0;
+}
+
+/* nftw callback: remove what is there (depth first, symlinks not followed). */
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	(void)remove(path); /* what could not go is seen at the next pass */
+	return 0;
+}
+
+/* 1 when dir holds a spill file of log lines not yet sent. */
+static int holds_unsent_logs(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int found = 0;
+	while (d && !found && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		found = !strncmp(e->d_name, "logs-", 5) && n > 6 &&
+		        !strcmp(e->d_name + n - 6, ".jsonl");
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+int launch_share_finish(const char *dir, int rank, int size, int remove_dir)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "finished-%d", rank);
+	if (launch_share_touch(dir, name) < 0 || !remove_dir)
+		return 0;
+	for (int r = 0; r < size; r++) {
+		snprintf(name, sizeof(name), "finished-%d", r);
+		if (!launch_share_exists(dir, name))
+			return 0;
+	}
+	if (holds_unsent_logs(dir))
+		return 0;
+	/* A last marker (the signals thread's preempt file) may land while the
+	 * tree goes: another pass takes it. */
+	for (int pass = 0; pass < 5 && access(dir, F_OK) == 0; pass++)
+		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	return access(dir, F_OK) != 0;
+}
+
+/* The start time of pid in clock ticks after boot (/proc/PID/stat field 22),
+ * or 0 when there is no such process. */
+static long long proc_start_time(long pid)
+{
+	char path[64], buf[1024];
+	long long start = 0;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')'); /* the command name may hold anything */
+	if (!p || sscanf(p + 1,
+	                 " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+	                 "%*d %*d %*d %*d %lld",
+	                 &start) != 1)
+		return 0;
+	return start;
+}
+
+/* 1 when name is a job directory keyed by a process id ("e<n>-t<n>-pid<n>"). */
+static int pid_keyed(const char *name)
+{
+	long long a, b;
+	long pid;
+	int end = 0;
+	return sscanf(name, "e%lld-t%lld-pid%ld%n", &a, &b, &pid, &end) == 3 && name[end] == '\0' &&
+	       pid > 0;
+}
+
+/* Remove run/name when its owner (owner.json) ran on this host and is gone. */
+static void sweep_stale_one(const char *run, const char *name, const char *host)
+{
+	char dir[PATH_MAX], err[256];
+	struct stat st;
+	if (snprintf(dir, sizeof(dir), "%s/%s", run, name) >= (int)sizeof(dir) ||
+	    lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    !launch_share_exists(dir, "owner.json"))
+		return;
+	json_t *o = launch_share_wait(dir, "owner.json", NULL, 0, err, sizeof(err));
+	const char *h = json_string_value(json_object_get(o, "host"));
+	long pid = (long)json_integer_value(json_object_get(o, "pid"));
+	long long start = json_integer_value(json_object_get(o, "start"));
+	int dead = h && !strcmp(h, host) && pid > 0 && proc_start_time(pid) != start;
+	json_decref(o);
+	if (dead && !holds_unsent_logs(dir))
+		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+void launch_share_sweep_stale(const char *job_dir)
+{
+	char run[PATH_MAX], host[256] = "", err[256];
+	const char *slash = strrchr(job_dir, '/');
+	if (!slash || slash == job_dir || (size_t)(slash - job_dir) >= sizeof(run) ||
+	    gethostname(host, sizeof(host) - 1) < 0)
+		return;
+	memcpy(run, job_dir, (size_t)(slash - job_dir));
+	run[slash - job_dir] = '\0';
+	if (pid_keyed(slash + 1)) {
+		json_t *me = json_pack("{s:s, s:I, s:I}", "host", host, "pid", (json_int_t)getpid(),
+		                       "start", (json_int_t)proc_start_time((long)getpid()));
+		if (me)
+			launch_share_put(job_dir, "owner.json", me, err, sizeof(err));
+		json_decref(me);
+	}
+	DIR *d = opendir(run);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (pid_keyed(e->d_name) && strcmp(e->d_name, slash + 1))
+			sweep_stale_one(run, e->d_name, host);
+	if (d)
+		closedir(d);
 }

@@ -35,4 +35,15 @@ int launch_share_touch(const char *dir, const char *name);
 /* 1 when dir/name exists. */
 int launch_share_exists(const char *dir, const char *name);
 
+/* This rank (of size) is done with dir: leave its "finished-<rank>" marker;
+ * with remove_dir, the rank that finds every marker removes dir and all in
+ * it, unless it holds unsent log lines (logs-*.jsonl). 1 when removed. */
+int launch_share_finish(const char *dir, int rank, int size, int remove_dir);
+
+/* For a job directory keyed by this process's pid, record its owner (host,
+ * pid, start time) in owner.json; then remove the pid-keyed siblings whose
+ * owner ran on this host and is gone (unless they hold unsent log lines).
+ * Best effort. */
+void launch_share_sweep_stale(const char *job_dir);
+
 #endif

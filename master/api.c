@@ -1126,6 +1126,11 @@ static void h_prometheus(struct app *a, struct api_call *c, struct http_reply *r
 	        "# HELP det_db_commit_seconds_total Time spent in write transactions.\n"
 	        "# TYPE det_db_commit_seconds_total counter\ndet_db_commit_seconds_total %.6f\n",
 	        (unsigned long long)batches, (unsigned long long)ops, commit_s);
+	fprintf(
+	    f,
+	    "# HELP det_http_parked_resumed_total Long polls dispatched again while waiting.\n"
+	    "# TYPE det_http_parked_resumed_total counter\ndet_http_parked_resumed_total %llu\n",
+	    a->http ? (unsigned long long)http_server_resumed(a->http) : 0ULL);
 	fprintf(f, "# HELP det_http_requests_total Requests by route and status class.\n"
 	           "# TYPE det_http_requests_total counter\n");
 	pthread_mutex_lock(&a->stats_lock);

@@ -17,9 +17,14 @@
  * than request_timeout_s; MHD then closes it. Answering has no deadline.
  *
  * Non-obvious decision: long polls are MHD-suspended connections on a parked
- * list; a waker thread resumes them all every PARK_TICK_MS (or at once on
- * http_server_wake) and the handler simply runs again and decides whether it
- * can answer yet. Handlers stay stateless and no worker thread ever sleeps.
+ * list; the handler simply runs again when it is resumed and decides whether
+ * it can answer yet. Handlers stay stateless and no worker thread ever
+ * sleeps. The waker resumes them all at once on http_server_wake (what they
+ * wait on changed); without news it resumes a connection only when a whole
+ * second has passed since its request's first dispatch, because every wait a
+ * handler keeps is a whole number of seconds from there. So an idle long poll
+ * costs one dispatch a second, not one every tick (PARK_TICK_MS only paces
+ * the deadline checks of the connection list).
  * The same suspension serves a handler that waits for one event (a database
  * commit): it holds the connection and whoever finishes the work releases it,
  * so a worker thread never waits on a commit while other connections it
@@ -84,6 +89,7 @@ struct http_hold {
 
 struct parked {
 	struct MHD_Connection *conn;
+	uint64_t due_ms; /* resumed then without news: a whole second from its first dispatch */
 	struct parked *next;
 };
 
@@ -111,6 +117,7 @@ struct http_server {
 	pthread_t waker;
 	int waker_started;
 	char *tls_cert, *tls_key; /* PEM text for the TCP listener; NULL = plain HTTP */
+	uint64_t resumed;         /* parked connections dispatched again, for /metrics */
 };
 
 uint64_t http_now_ms(void)
@@ -261,7 +268,14 @@ static void restore_timeout(struct req_state *st, struct MHD_Connection *conn)
 	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, st->srv->idle_timeout_s);
 }
 
-static void park(struct http_server *s, struct MHD_Connection *conn)
+/* The first whole second after now, counted from first_ms. */
+static uint64_t next_whole_second(uint64_t first_ms, uint64_t now)
+{
+	uint64_t waited = now > first_ms ? now - first_ms : 0;
+	return first_ms + (waited / 1000 + 1) * 1000;
+}
+
+static void park(struct http_server *s, struct MHD_Connection *conn, uint64_t first_ms)
 {
 	struct parked *p = malloc(sizeof(*p));
 
@@ -273,6 +287,7 @@ static void park(struct http_server *s, struct MHD_Connection *conn)
 	}
 	pthread_mutex_lock(&s->lock);
 	p->conn = conn;
+	p->due_ms = next_whole_second(first_ms, http_now_ms());
 	p->next = s->parked;
 	s->parked = p;
 	pthread_mutex_unlock(&s->lock);
@@ -363,7 +378,7 @@ static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
 	if (rep.again && !req.shutting_down) {
 		free(rep.body);
 		lift_timeout(st, conn);
-		park(s, conn);
+		park(s, conn, st->first_ms);
 		return MHD_YES;
 	}
 	restore_timeout(st, conn);
@@ -529,13 +544,24 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-static void resume_all(struct http_server *s)
+/* Resume the parked connections due by now (every one when all is set). */
+static void resume_due(struct http_server *s, int all)
 {
-	struct parked *list;
+	struct parked *list = NULL, **pp;
+	uint64_t now = http_now_ms();
 
 	pthread_mutex_lock(&s->lock);
-	list = s->parked;
-	s->parked = NULL;
+	for (pp = &s->parked; *pp;) {
+		struct parked *p = *pp;
+		if (all || p->due_ms <= now) {
+			*pp = p->next;
+			p->next = list;
+			list = p;
+			s->resumed++;
+		} else {
+			pp = &p->next;
+		}
+	}
 	pthread_mutex_unlock(&s->lock);
 	while (list) {
 		struct parked *next = list->next;
@@ -560,14 +586,23 @@ static void *waker_main(void *arg)
 		}
 		if (!s->wake)
 			pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+		int all = s->wake;
 		s->wake = 0;
 		cut_late_locked(s);
 		pthread_mutex_unlock(&s->lock);
-		resume_all(s);
+		resume_due(s, all);
 		pthread_mutex_lock(&s->lock);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
+}
+
+uint64_t http_server_resumed(struct http_server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	uint64_t n = s->resumed;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 void http_server_wake(struct http_server *s)
@@ -786,7 +821,7 @@ void http_server_stop(struct http_server *s)
 		pthread_cond_wait(&s->cond, &s->lock);
 	pthread_mutex_unlock(&s->lock);
 	/* Parked requests are dispatched once more and answered (shutting_down). */
-	resume_all(s);
+	resume_due(s, 1);
 	if (s->tcp.d)
 		MHD_stop_daemon(s->tcp.d);
 	if (s->unix_l.d)

@@ -110,8 +110,12 @@ struct http_hold *http_request_hold(const struct http_request *req);
 /* Dispatch a held request again; any thread, once per hold. */
 void http_hold_release(struct http_hold *h);
 
-/* Re-dispatch every parked request now (state they wait on changed). */
+/* Re-dispatch every parked request now (state they wait on changed). Without
+ * it a parked request runs again at each whole second from its first dispatch. */
 void http_server_wake(struct http_server *s);
+
+/* How many times parked requests were dispatched again so far. */
+uint64_t http_server_resumed(struct http_server *s);
 
 /* Stop accepting, answer parked requests, join threads, free (NULL is fine). */
 void http_server_stop(struct http_server *s);

@@ -141,6 +141,29 @@ class OffClusterTest(EnvTestCase):
                     os.symlink("/etc/passwd", os.path.join(path, "pw"))
             self.assertEqual(os.listdir(ck), [])
 
+    def test_leftovers_of_a_dead_writer_are_removed_at_start(self):
+        import fcntl
+        ck = os.path.join(self.dir, "checkpoints")
+        names = {k: ".tmp-%s-1111-4111-8111-111111111111" % (k * 8)
+                 for k in ("1", "2", "3", "4")}
+        for k, n in names.items():
+            os.makedirs(os.path.join(ck, n))
+            open(os.path.join(ck, n, "half"), "w").close()
+        open(os.path.join(ck, names["1"] + ".lock"), "w").close()  # its writer died
+        held = os.open(os.path.join(ck, names["2"] + ".lock"), os.O_RDWR | os.O_CREAT)
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a writer still at work
+        old = os.path.join(ck, names["3"])  # no lock file, three days old
+        os.utime(old, (os.path.getmtime(old) - 3 * 86400,) * 2)
+        try:
+            with det.core.init() as core:
+                left = sorted(os.listdir(ck))
+                self.assertEqual(left, sorted([names["2"], names["2"] + ".lock", names["4"]]))
+                with core.checkpoint.store_path({}) as (path, uuid):
+                    self.assertTrue(os.path.exists(str(path) + ".lock"))
+                self.assertFalse(os.path.exists(str(path) + ".lock"))
+        finally:
+            os.close(held)
+
     def test_checkpoint_storage_argument(self):
         target = os.path.join(self.dir, "elsewhere")
         with det.core.init(checkpoint_storage={"type": "shared_fs", "host_path": target,

@@ -2,8 +2,10 @@
 /*
  * libdetcore in off-cluster mode: environment parsing, hyperparameters,
  * metrics/progress/early-exit records, preemption via the flag file, and
- * checkpoints (atomic commit, checksums, verified restore, corruption found).
+ * checkpoints (atomic commit, checksums, verified restore, corruption found,
+ * leftovers of a writer that died removed at the next start).
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -469,6 +473,81 @@ static void test_checkpoint_with_a_symlink_is_refused(void **state)
 	det_core_free(c);
 }
 
+/* dir/name as a directory holding one file; 0 or -1. */
+static int make_tmp_dir(const char *dir, const char *name, time_t mtime)
+{
+	char path[512], file[600];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(file, sizeof(file), "%s/model.bin", path);
+	if (mkdir(path, 0755) < 0)
+		return -1;
+	FILE *fp = fopen(file, "w");
+	if (!fp)
+		return -1;
+	fputs("half written", fp);
+	fclose(fp);
+	struct timespec t[2] = {{mtime, 0}, {mtime, 0}};
+	return mtime ? utimensat(AT_FDCWD, path, t, 0) : 0;
+}
+
+static int exists(const char *dir, const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+static void test_leftovers_of_a_dead_writer_are_removed_at_start(void **state)
+{
+	struct fixture *f = *state;
+	char ck[128], path[256], uuid[DET_CORE_UUID_BYTES];
+	const char *dead = ".tmp-11111111-1111-4111-8111-111111111111";
+	const char *live = ".tmp-22222222-2222-4222-8222-222222222222";
+	const char *old = ".tmp-33333333-3333-4333-8333-333333333333";
+	const char *recent = ".tmp-44444444-4444-4444-8444-444444444444";
+	const char *lone_lock = ".tmp-55555555-5555-4555-8555-555555555555.lock";
+	const char *done = "66666666-6666-4666-8666-666666666666";
+	snprintf(ck, sizeof(ck), "%s/checkpoints", f->dir);
+	assert_int_equal(mkdir(ck, 0755), 0);
+	/* a writer that died: its lock file is there and nobody holds it */
+	assert_int_equal(make_tmp_dir(ck, dead, 0), 0);
+	snprintf(path, sizeof(path), "%s/%s.lock", ck, dead);
+	int fd = open(path, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	/* a writer still at work (another trial): its lock is held */
+	assert_int_equal(make_tmp_dir(ck, live, 0), 0);
+	snprintf(path, sizeof(path), "%s/%s.lock", ck, live);
+	int held = open(path, O_RDWR | O_CREAT, 0600);
+	assert_true(held >= 0);
+	assert_int_equal(flock(held, LOCK_EX | LOCK_NB), 0);
+	/* without a lock file (an older writer): removed only once old */
+	assert_int_equal(make_tmp_dir(ck, old, time(NULL) - 3 * 24 * 3600), 0);
+	assert_int_equal(make_tmp_dir(ck, recent, 0), 0);
+	snprintf(path, sizeof(path), "%s/%s", ck, lone_lock);
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(make_tmp_dir(ck, done, 0), 0);
+
+	struct det_core *c = init_ok();
+	assert_false(exists(ck, dead));
+	snprintf(path, sizeof(path), "%s.lock", dead);
+	assert_false(exists(ck, path));
+	assert_true(exists(ck, live));
+	assert_false(exists(ck, old));
+	assert_true(exists(ck, recent));
+	assert_false(exists(ck, lone_lock));
+	assert_true(exists(ck, done));
+	/* a checkpoint written now leaves no lock file behind */
+	store_checkpoint(c, uuid);
+	snprintf(path, sizeof(path), ".tmp-%s.lock", uuid);
+	assert_false(exists(ck, path));
+	assert_true(exists(ck, uuid));
+	det_core_free(c);
+	close(held);
+}
+
 static void test_checkpoint_dir_variable_overrides_local_dir(void **state)
 {
 	struct fixture *f = *state;
@@ -503,6 +582,7 @@ int main(void)
 	    T(test_abort_removes_the_temporary_directory),
 	    T(test_checkpoint_with_a_symlink_is_refused),
 	    T(test_checkpoint_dir_variable_overrides_local_dir),
+	    T(test_leftovers_of_a_dead_writer_are_removed_at_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -380,12 +381,115 @@ static void test_share_dir_from_launcher_environment(void **state)
 	assert_non_null(strstr(err, "not an absolute path"));
 }
 
+static void test_job_dir_is_removed_when_every_rank_finished(void **state)
+{
+	struct fixture *f = *state;
+	char dir[512], err[256], run[128], path[600];
+	snprintf(run, sizeof(run), "DET_RUN_DIR=%s/run", f->dir);
+	char *env[] = {run, "SLURM_JOB_ID=78", "SLURM_STEP_ID=0", NULL};
+	assert_int_equal(launch_share_dir(env, 5, 3, dir, sizeof(dir), err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/model", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(launch_share_touch(path, "train.py"), 0);
+	assert_int_equal(launch_share_touch(dir, "exit-0-1.json"), 0);
+	/* rank 1 is done first: rank 0 may still write and read here */
+	assert_int_equal(launch_share_finish(dir, 1, 2, 1), 0);
+	assert_int_equal(access(dir, F_OK), 0);
+	/* the last rank removes the whole directory */
+	assert_int_equal(launch_share_finish(dir, 0, 2, 1), 1);
+	assert_int_equal(access(dir, F_OK), -1);
+
+	/* unsent log lines keep it (for the next run and for inspection) */
+	assert_int_equal(launch_share_dir(env, 5, 4, dir, sizeof(dir), err, sizeof(err)), 0);
+	assert_int_equal(launch_share_touch(dir, "logs-t9-r0.jsonl"), 0);
+	assert_int_equal(launch_share_finish(dir, 0, 1, 1), 0);
+	assert_int_equal(access(dir, F_OK), 0);
+	/* a directory named by DET_JOB_DIR is not det-launch's to remove */
+	assert_int_equal(launch_share_dir(env, 5, 5, dir, sizeof(dir), err, sizeof(err)), 0);
+	assert_int_equal(launch_share_finish(dir, 0, 1, 0), 0);
+	assert_int_equal(access(dir, F_OK), 0);
+}
+
+/* run/name as a pid-keyed job directory whose owner.json says host, pid, start. */
+static void make_job_dir(const char *run, const char *name, const char *host, long pid,
+                         long long start)
+{
+	char dir[512], err[256];
+	snprintf(dir, sizeof(dir), "%s/%s", run, name);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	json_t *o = json_pack("{s:s, s:I, s:I}", "host", host, "pid", (json_int_t)pid, "start",
+	                      (json_int_t)start);
+	assert_int_equal(launch_share_put(dir, "owner.json", o, err, sizeof(err)), 0);
+	json_decref(o);
+}
+
+static int dir_exists(const char *run, const char *name)
+{
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s/%s", run, name);
+	return access(dir, F_OK) == 0;
+}
+
+static void test_job_dirs_of_dead_single_launchers_are_swept(void **state)
+{
+	struct fixture *f = *state;
+	char run[128], envrun[160], dir[512], err[256], host[256] = "", self[64];
+	const char *alive_name = "e1-t1-pid1";
+	snprintf(run, sizeof(run), "%s/run", f->dir);
+	snprintf(envrun, sizeof(envrun), "DET_RUN_DIR=%s", run);
+	assert_int_equal(mkdir(run, 0700), 0);
+	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+	pid_t child = fork();
+	if (child == 0)
+		_exit(0);
+	assert_true(child > 0);
+	waitpid(child, NULL, 0);
+	/* a det-launch that died on this host */
+	make_job_dir(run, "e1-t0-pid99", host, (long)child, 12345);
+	/* one that still runs: pid 1 with its real start time */
+	FILE *fp = fopen("/proc/1/stat", "r");
+	assert_non_null(fp);
+	char buf[1024];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	long long start = 0;
+	assert_int_equal(sscanf(strrchr(buf, ')') + 1,
+	                        " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+	                        "%*d %*d %*d %*d %lld",
+	                        &start),
+	                 1);
+	make_job_dir(run, alive_name, host, 1, start);
+	/* another host's, a dead one with unsent logs, a Slurm job's */
+	make_job_dir(run, "e1-t2-pid98", "some-other-host", (long)child, 12345);
+	make_job_dir(run, "e1-t3-pid97", host, (long)child, 12345);
+	snprintf(dir, sizeof(dir), "%s/e1-t3-pid97", run);
+	assert_int_equal(launch_share_touch(dir, "logs-t1-r0.jsonl"), 0);
+	snprintf(dir, sizeof(dir), "%s/e1-t4-slurm5.0.r0", run);
+	assert_int_equal(mkdir(dir, 0700), 0);
+
+	char *env[] = {envrun, NULL};
+	assert_int_equal(launch_share_dir(env, 2, 0, dir, sizeof(dir), err, sizeof(err)), 0);
+	launch_share_sweep_stale(dir);
+	assert_false(dir_exists(run, "e1-t0-pid99"));
+	assert_true(dir_exists(run, alive_name));
+	assert_true(dir_exists(run, "e1-t2-pid98"));
+	assert_true(dir_exists(run, "e1-t3-pid97"));
+	assert_true(dir_exists(run, "e1-t4-slurm5.0.r0"));
+	/* this launcher's own directory names its owner */
+	assert_true(launch_share_exists(dir, "owner.json"));
+	snprintf(self, sizeof(self), "e2-t0-pid%ld", (long)getpid());
+	assert_true(dir_exists(run, self));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_string_entrypoint_runs_through_sh_with_env_and_cwd),
+	    T(test_job_dir_is_removed_when_every_rank_finished),
+	    T(test_job_dirs_of_dead_single_launchers_are_swept),
 	    T(test_list_entrypoint_is_argv_not_shell),
 	    T(test_list_entrypoint_found_on_the_trials_path),
 	    T(test_missing_program_and_bad_entrypoints),

@@ -240,8 +240,51 @@ static void test_long_and_binary_lines_are_cleaned(void **state)
 	const char *l1 =
 	    json_string_value(json_object_get(json_array_get(f->sink.lines, 1), "line"));
 	assert_int_equal(strlen(l0), LAUNCH_LOGQ_MAX_LINE);
-	assert_string_equal(l1, "ok?"
-	                        "?!");
+	assert_string_equal(l1, "ok\\xff\\xfe!");
+	launch_logq_free(q);
+}
+
+/* A send as the master takes it: the body must parse back as JSON without
+ * JSON_ALLOW_NUL, or the master answers 400 and the batch is refused. */
+static int strict_send(void *ctx, const json_t *body, char *err, size_t errlen)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_t *back = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	if (!back) {
+		snprintf(err, errlen, "400 invalid JSON");
+		return -1;
+	}
+	int rc = sink_send(ctx, back, err, errlen);
+	json_decref(back);
+	return rc;
+}
+
+static void test_lines_after_binary_output_all_arrive(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	static const char nul[] = "before\0after";
+	static const char bad[] = "x\xc3\x28\xed\xa0\x80\xf4\x90\x80\x80y";
+	struct launch_logq *q = launch_logq_new(0, 100, f->spill, 1 << 20, err, sizeof(err));
+	assert_non_null(q);
+	push_n(q, 0, 3);
+	launch_logq_push(q, "stdout", nul, sizeof(nul) - 1);
+	launch_logq_push(q, "stdout", bad, sizeof(bad) - 1);
+	launch_logq_push(q, "stdout", "caf\xc3\xa9 \xe2\x82\xac", 9);
+	assert_int_equal(launch_logq_ship(q, 100, strict_send, &f->sink, err, sizeof(err)), 6);
+	push_n(q, 3, 6);
+	assert_int_equal(launch_logq_ship(q, 100, strict_send, &f->sink, err, sizeof(err)), 3);
+	assert_int_equal(launch_logq_pending(q), 0);
+	assert_int_equal(json_array_size(f->sink.lines), 9);
+	const char *want[] = {"before\\x00after", "x\\xc3(\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80y",
+	                      "caf\xc3\xa9 \xe2\x82\xac"};
+	for (size_t i = 0; i < 3; i++)
+		assert_string_equal(json_string_value(json_object_get(
+		                        json_array_get(f->sink.lines, 3 + i), "line")),
+		                    want[i]);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(f->sink.lines, 8), "line")), "line 5");
 	launch_logq_free(q);
 }
 
@@ -299,6 +342,7 @@ int main(void)
 	    T(test_spill_left_by_an_earlier_run_is_sent),
 	    T(test_spill_is_bounded_and_drops_are_counted),
 	    T(test_long_and_binary_lines_are_cleaned),
+	    T(test_lines_after_binary_output_all_arrive),
 	    T(test_push_never_waits_for_a_slow_master),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,18 +3,73 @@
 files are written into ``<dir>/.tmp-<uuid>``; on success every file's size
 and SHA-256 go into metadata.json, the directory is renamed to ``<dir>/<uuid>``
 and registered with det-master. Restore verifies every file against the
-registry (det-master's, or metadata.json off-cluster)."""
+registry (det-master's, or metadata.json off-cluster).
+
+As in libdetcore, the writer holds flock() on ``<dir>/.tmp-<uuid>.lock`` while
+it writes, and the chief sweeps the directory when the context starts: a
+``.tmp-`` directory whose lock can be taken (its writer died) is removed, one
+without a lock file once it is a day old; only this user's."""
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import pathlib
 import re
 import shutil
+import time
 import uuid as uuidlib
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+_UNLOCKED_TMP_MAX_AGE_S = 24 * 3600
+
+
+def _sweep_one(storage_dir, name, now):
+    base = name[:-5] if name.endswith(".lock") else name
+    if not base.startswith(".tmp-") or not _UUID.match(base[5:]):
+        return
+    tmp = os.path.join(storage_dir, base)
+    try:
+        fd = os.open(tmp + ".lock", os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        try:  # no lock file: an older writer's directory, removed once old
+            st = os.lstat(tmp)
+        except OSError:
+            return
+        if (os.path.isdir(tmp) and not os.path.islink(tmp) and st.st_uid == os.geteuid()
+                and now - st.st_mtime > _UNLOCKED_TMP_MAX_AGE_S):
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
+    except OSError:
+        return
+    try:
+        if os.fstat(fd).st_uid != os.geteuid():
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return  # its writer is at work
+    else:
+        if os.path.isdir(tmp) and not os.path.islink(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp + ".lock")
+    finally:
+        os.close(fd)
+
+
+def _sweep(storage_dir):
+    """Remove what writers that died left in storage_dir (best effort)."""
+    try:
+        names = os.listdir(storage_dir)
+    except OSError:
+        return
+    now = time.time()
+    for name in names:
+        if name.startswith(".tmp-"):
+            _sweep_one(storage_dir, name, now)
 
 
 class CheckpointError(Exception):
@@ -59,6 +114,8 @@ class CheckpointContext:
         self._sink = sink
         self._dist = distributed
         self._dir = storage_dir
+        if distributed.rank == 0:
+            _sweep(storage_dir)
 
     @property
     def storage_dir(self):
@@ -83,8 +140,19 @@ class CheckpointContext:
         if shard:
             ckpt_id = self._dist.broadcast(ckpt_id)
         tmp = os.path.join(self._dir, ".tmp-" + ckpt_id)
+        lock = None
         if self._dist.rank == 0:
-            os.makedirs(tmp)
+            os.makedirs(self._dir, exist_ok=True)
+            # the lock first: a sweeper never sees the directory without it
+            lock = os.open(tmp + ".lock", os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                           | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                os.makedirs(tmp)
+            except BaseException:
+                os.unlink(tmp + ".lock")
+                os.close(lock)
+                raise
         if shard:
             self._dist.allgather(None)  # the directory exists before anyone writes
         failed = False
@@ -97,10 +165,15 @@ class CheckpointContext:
             if shard:
                 failed = any(self._dist.allgather(failed))
             if self._dist.rank == 0:
-                if failed:
-                    shutil.rmtree(tmp, ignore_errors=True)
-                else:
-                    self._commit(tmp, ckpt_id, steps, metadata)
+                try:
+                    if failed:
+                        shutil.rmtree(tmp, ignore_errors=True)
+                    else:
+                        self._commit(tmp, ckpt_id, steps, metadata)
+                finally:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp + ".lock")
+                    os.close(lock)
             if shard:
                 self._dist.allgather(None)  # committed before anyone goes on
 
