@@ -28,7 +28,3 @@ EXTRA_DIST += tests/security/attack.py
 EXTRA_DIST += tests/security/longpoll-client.py
 TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS)
-EXTRA_DIST += tests/security/security-lib.sh
-EXTRA_DIST += tests/security/attack.py
-TESTS += $(SECURITY_TESTS)
-EXTRA_DIST += $(SECURITY_TESTS)
