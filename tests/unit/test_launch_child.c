@@ -157,8 +157,16 @@ static void test_trial_class_entrypoint_runs_the_harness(void **state)
 	free(argv);
 	json_decref(ep);
 	assert_true(launch_entrypoint_is_trial_class("pkg.model_def:Outer.Trial"));
-	const char *not_classes[] = {"python3 train.py", "a:b c", ":T", "m:", "m:T;x", "1m:T",
-	                             "m::T", "m.:T", "./m:T", "m:T:U"};
+	const char *not_classes[] = {"python3 train.py",
+	                             "a:b c",
+	                             ":T",
+	                             "m:",
+	                             "m:T;x",
+	                             "1m:T",
+	                             "m::T",
+	                             "m.:T",
+	                             "./m:T",
+	                             "m:T:U"};
 	for (size_t i = 0; i < sizeof(not_classes) / sizeof(*not_classes); i++)
 		assert_false(launch_entrypoint_is_trial_class(not_classes[i]));
 	ep = json_string("python3 train.py");
