@@ -148,3 +148,13 @@ class OffClusterTest(EnvTestCase):
             with core.checkpoint.store_path({}) as (path, uuid):
                 pass
         self.assertTrue(os.path.isdir(os.path.join(target, "s", uuid)))
+
+    def test_cloud_storage_refused_not_written_locally(self):
+        for kw in ({"checkpoint_storage": "s3://bucket/x"}, {"storage_path": "gs://bucket"},
+                   {"checkpoint_storage": {"type": "azure", "container": "c"}},
+                   {"checkpoint_storage": {"type": "shared_fs", "host_path": "azure://c"}}):
+            with self.assertRaises(ValueError) as cm:
+                det.core.init(**kw)
+            self.assertIn("not supported by det-slurm", str(cm.exception))
+        self.assertEqual([n for n in os.listdir(".") if n.startswith(("s3:", "gs:", "azure:"))],
+                         [])
