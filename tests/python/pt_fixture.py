@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """A tiny PyTorchTrial on generated data for the determined.pytorch tests.
 
-Run as a program it trains off-cluster through det.pytorch.Trainer and writes
-each rank's final weights to $FIXTURE_OUT/weights-<rank>.bin. With
+Run as a program it trains through det.pytorch.Trainer; each rank writes its
+weights after the last batch to $FIXTURE_OUT/weights-<rank>.bin. With
 FIXTURE_PREEMPT_AT=N the chief creates DET_PREEMPT_FILE during batch N, so the
 Trainer checkpoints and exits there, as on a pause."""
 
 import logging
 import os
 import sys
+import time
 
 import torch
 import torch.nn as nn
@@ -36,6 +37,8 @@ class TinyTrial(dpt.PyTorchTrial):
             torch.optim.lr_scheduler.StepLR(self.opt, step_size=1, gamma=0.9),
             dpt.LRScheduler.StepMode.STEP_EVERY_EPOCH)
         self.preempt_at = int(os.environ.get("FIXTURE_PREEMPT_AT", "0") or "0")
+        self.length = int(os.environ.get("DET_SEARCHER_LENGTH") or
+                          os.environ.get("FIXTURE_LENGTH") or "0")
 
     def build_training_data_loader(self):
         return dpt.DataLoader(dataset(200, 1), batch_size=self.context.get_per_slot_batch_size(),
@@ -52,7 +55,14 @@ class TinyTrial(dpt.PyTorchTrial):
         if self.preempt_at and batch_idx + 1 == self.preempt_at and \
                 self.context.distributed.rank == 0:
             open(os.environ["DET_PREEMPT_FILE"], "w").close()
+        if batch_idx + 1 == self.length and os.environ.get("FIXTURE_OUT"):
+            self.write_weights(os.environ["FIXTURE_OUT"])
+        time.sleep(float(os.environ.get("FIXTURE_SLEEP", "0") or "0"))
         return {"loss": loss}
+
+    def write_weights(self, out):
+        with open(os.path.join(out, f"weights-{self.context.distributed.rank}.bin"), "wb") as f:
+            f.write(weights_bytes(self.model))
 
     def evaluate_batch(self, batch):
         x, y = batch
@@ -72,12 +82,12 @@ def main():
     out = os.environ["FIXTURE_OUT"]
     with dpt.init(hparams={"lr": 0.1, "global_batch_size": 16}) as ctx:
         trial = TinyTrial(ctx)
-        dpt.Trainer(trial, ctx).fit(max_length=dpt.Batch(int(os.environ["FIXTURE_LENGTH"])),
+        length = int(os.environ.get("FIXTURE_LENGTH") or "0")
+        dpt.Trainer(trial, ctx).fit(max_length=dpt.Batch(length) if length else None,
                                     validation_period=dpt.Batch(10), reporting_period=5,
                                     checkpoint_policy="none",
                                     latest_checkpoint=os.environ.get("DET_LATEST_CHECKPOINT"))
-        with open(os.path.join(out, f"weights-{ctx.distributed.rank}.bin"), "wb") as f:
-            f.write(weights_bytes(trial.model))
+        trial.write_weights(out)
     return 0
 
 

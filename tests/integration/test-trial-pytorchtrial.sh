@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# A PyTorchTrial (tests/python/pt_fixture.py) through a real det-master, the
+# local resource manager and det-launch on two ranks (DDP over gloo): started
+# with determined.launch.torch_distributed, and in the legacy
+# "model_def:TinyTrial" form paused mid-run and activated again. Both ranks end
+# with the same weights, and the paused run ends with the weights of the
+# uninterrupted one. Skipped without Debian's python3-torch.
+set -u
+. "$(dirname "$0")/trial-lib.sh"
+if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
+	echo "1..0 # SKIP python3-torch is not installed"
+	exit 0
+fi
+skip_all_unless_ready 7
+start_master || exit 1
+mkdir -p "$work/model" "$work/full" "$work/paused"
+cp "$srcdir/tests/python/pt_fixture.py" "$work/model/model_def.py"
+pack "$work/model" "$work/model.tgz"
+
+config() { # NAME ENTRYPOINT OUT-DIR SLEEP
+	cat <<YAML
+name: $1
+entrypoint: $2
+resources:
+  slots_per_trial: 2
+hyperparameters:
+  lr: 0.1
+  global_batch_size: 16
+  min_validation_period: 10
+searcher:
+  name: single
+  metric: validation_loss
+  max_length:
+    batches: 40
+max_restarts: 0
+reproducibility:
+  experiment_seed: 1234
+environment:
+  environment_variables:
+    - FIXTURE_OUT=$3
+    - FIXTURE_SLEEP=$4
+    - OMP_NUM_THREADS=1
+    - PATH=/usr/bin:/bin
+YAML
+}
+
+config full "[/usr/bin/python3, -m, determined.launch.torch_distributed, /usr/bin/python3, model_def.py]" \
+	"$work/full" 0 >"$work/full.yaml"
+show_logs() { # TRIAL-ID: its last log lines as TAP comments
+	api GET "/trials/$1/logs"
+	jq -r '.logs[] | "\(.rank) \(.line)"' <"$work/body" | tail -n 30 | sed 's/^/#   /'
+}
+
+id=$(create_exp "$work/full.yaml" "$work/model.tgz")
+eq "the two-rank PyTorchTrial through torch_distributed completes" COMPLETED "$(wait_exp "$id" 300)"
+tid=$(trial_json "$id" | jq '.[0].id')
+[ "$(trial_json "$id" | jq -r '.[0].state')" = COMPLETED ] || show_logs "$tid"
+eq "validations at 10, 20, 30 and 40 batches" "10 20 30 40" \
+	"$(validations "$tid" | jq -r 'map(.steps | tostring) | join(" ")')"
+cmp -s "$work/full/weights-0.bin" "$work/full/weights-1.bin"
+ok $? "both ranks end with bitwise-identical weights"
+
+config paused model_def:TinyTrial "$work/paused" 0.2 >"$work/paused.yaml"
+id=$(create_exp "$work/paused.yaml" "$work/model.tgz")
+tid=
+has_validation() {
+	tid=$(trial_json "$id" | jq '.[0].id // empty')
+	[ -n "$tid" ] && [ "$(validations "$tid" | jq length)" -ge 1 ]
+}
+wait_for 120 has_validation
+api POST "/experiments/$id/pause" >/dev/null
+paused_at() { # the checkpoint the pause left, once the trial has stopped
+	api GET "/experiments/$id/trials"
+	[ "$(body '.trials[0].state')" != RUNNING ] && [ "$(body '.trials[0].latest_checkpoint // empty')" != "" ] || return 1
+	api GET "/checkpoints/$(body '.trials[0].latest_checkpoint')"
+	body .steps_completed
+}
+wait_for 120 paused_at >/dev/null
+steps=$(paused_at)
+[ -n "$steps" ] && [ "$steps" -gt 10 ] && [ "$steps" -lt 40 ] && [ ! -e "$work/paused/weights-0.bin" ]
+ok $? "the legacy-form trial paused mid-run with a checkpoint at batch $steps"
+api POST "/experiments/$id/activate" >/dev/null
+eq "activated again, it completes" COMPLETED "$(wait_exp "$id" 300)" || show_logs "$tid"
+resumed_ranks() {
+	api GET "/trials/$tid/logs"
+	[ "$(jq "[.logs[] | select(.line | test(\"resumed from checkpoint .* at batch $steps\"))] | length" <"$work/body")" = 2 ]
+}
+wait_for 60 resumed_ranks
+ok $? "both ranks resumed from the pause's checkpoint"
+if cmp -s "$work/full/weights-0.bin" "$work/paused/weights-0.bin" &&
+	cmp -s "$work/full/weights-1.bin" "$work/paused/weights-1.bin"; then
+	ok 0 "paused and resumed, the weights equal the uninterrupted run's"
+else
+	ok 1 "paused and resumed, the weights equal the uninterrupted run's"
+	ls -l "$work/paused" | sed 's/^/#   /'
+	show_logs "$tid"
+fi
+stop_master
