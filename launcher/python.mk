@@ -26,6 +26,7 @@ dist_detexec_DATA = launcher/python/determined/exec/__init__.py \
 
 TESTS += tests/python/test-python-core.sh
 TESTS += tests/python/test-python-torch.sh
+EXTRA_DIST += doc/frameworks.md
 EXTRA_DIST += tests/python/test-python-core.sh tests/python/tap_runner.py tests/python/pyenv.py \
 	tests/python/test_info.py tests/python/test_core_offcluster.py tests/python/test_distributed.py \
 	tests/python/test-python-torch.sh tests/python/test_pytorch_data.py \
