@@ -177,7 +177,7 @@ static void test_trial_environment_from_claim(void **state)
 	    {"MASTER_ADDR", "node7"},
 	    {"MASTER_PORT", "29500"},
 	    {"PYTHONPATH", "/opt/det/python:/u"},
-	    {"PATH", "/opt/det/bin:/bin"},
+	    {"PATH", "/bin:/opt/det/bin"}, /* the user's python first */
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		const char *v = launch_env_lookup(env, want[i].name);
