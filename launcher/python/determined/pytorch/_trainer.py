@@ -315,6 +315,8 @@ class Trainer:
                         metrics[name or "reduced"] = float(val)
         for m in c.models:
             m.train()
+        # det-slurm's searchers read the length trained from the report (ASHA needs it)
+        metrics.setdefault("batches", float(self._batches))
         if self._dist.rank == 0:
             self._core.train.report_validation_metrics(self._batches, metrics)
         self._last_val = self._batches
