@@ -48,7 +48,7 @@ YAML
 config full "[/usr/bin/python3, -m, determined.launch.torch_distributed, /usr/bin/python3, model_def.py]" \
 	"$work/full" 0 >"$work/full.yaml"
 show_logs() { # TRIAL-ID: its last log lines as TAP comments
-	api GET "/trials/$1/logs"
+	api GET "/trials/$1/logs?limit=10000"
 	jq -r '.logs[] | "\(.rank) \(.line)"' <"$work/body" | tail -n 30 | sed 's/^/#   /'
 }
 
@@ -72,18 +72,23 @@ wait_for 120 has_validation
 api POST "/experiments/$id/pause" >/dev/null
 paused_at() { # the checkpoint the pause left, once the trial has stopped
 	api GET "/experiments/$id/trials"
-	[ "$(body '.trials[0].state')" != RUNNING ] && [ "$(body '.trials[0].latest_checkpoint // empty')" != "" ] || return 1
+	[ "$(body '.trials[0].state')" = PAUSED ] && [ "$(body '.trials[0].latest_checkpoint // empty')" != "" ] || return 1
 	api GET "/checkpoints/$(body '.trials[0].latest_checkpoint')"
 	body .steps_completed
 }
+# activate only once the master has recorded the preempted exit (see test-trial-faults.sh)
+is_preempted() {
+	[ "$(trial_json "$id" | jq -r '.[0].preempted')" = true ]
+}
 wait_for 120 paused_at >/dev/null
+wait_for 120 is_preempted
 steps=$(paused_at)
-[ -n "$steps" ] && [ "$steps" -gt 10 ] && [ "$steps" -lt 40 ] && [ ! -e "$work/paused/weights-0.bin" ]
+[ -n "$steps" ] && [ "$steps" -ge 10 ] && [ "$steps" -lt 40 ] && [ ! -e "$work/paused/weights-0.bin" ]
 ok $? "the legacy-form trial paused mid-run with a checkpoint at batch $steps"
 api POST "/experiments/$id/activate" >/dev/null
 eq "activated again, it completes" COMPLETED "$(wait_exp "$id" 300)" || show_logs "$tid"
 resumed_ranks() {
-	api GET "/trials/$tid/logs"
+	api GET "/trials/$tid/logs?limit=10000"
 	[ "$(jq "[.logs[] | select(.line | test(\"resumed from checkpoint .* at batch $steps\"))] | length" <"$work/body")" = 2 ]
 }
 wait_for 60 resumed_ranks
