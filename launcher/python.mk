@@ -30,4 +30,5 @@ EXTRA_DIST += doc/frameworks.md
 EXTRA_DIST += tests/python/test-python-core.sh tests/python/tap_runner.py tests/python/pyenv.py \
 	tests/python/test_info.py tests/python/test_core_offcluster.py tests/python/test_distributed.py \
 	tests/python/test-python-torch.sh tests/python/test_pytorch_data.py \
-	tests/python/test_pytorch_trainer.py tests/python/pt_fixture.py
+	tests/python/test_pytorch_trainer.py tests/python/pt_fixture.py \
+	tests/python/test_pytorch_context.py

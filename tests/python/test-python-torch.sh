@@ -13,4 +13,4 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 exec env -u DET_MASTER PYTHONDONTWRITEBYTECODE=1 OMP_NUM_THREADS=1 $py "$here/tap_runner.py" \
-	"$top/launcher/python" "$here" test_pytorch_data test_pytorch_trainer
+	"$top/launcher/python" "$here" test_pytorch_data test_pytorch_context test_pytorch_trainer
