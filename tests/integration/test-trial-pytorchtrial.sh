@@ -12,13 +12,13 @@ if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
 	echo "1..0 # SKIP python3-torch is not installed"
 	exit 0
 fi
-skip_all_unless_ready 7
+skip_all_unless_ready 10
 start_master || exit 1
-mkdir -p "$work/model" "$work/full" "$work/paused"
+mkdir -p "$work/model" "$work/full" "$work/paused" "$work/killed"
 cp "$srcdir/tests/python/pt_fixture.py" "$work/model/model_def.py"
 pack "$work/model" "$work/model.tgz"
 
-config() { # NAME ENTRYPOINT OUT-DIR SLEEP
+config() { # NAME ENTRYPOINT OUT-DIR SLEEP [MAX-RESTARTS]
 	cat <<YAML
 name: $1
 entrypoint: $2
@@ -33,7 +33,7 @@ searcher:
   metric: validation_loss
   max_length:
     batches: 40
-max_restarts: 0
+max_restarts: ${5:-0}
 reproducibility:
   experiment_seed: 1234
 environment:
@@ -99,6 +99,30 @@ if cmp -s "$work/full/weights-0.bin" "$work/paused/weights-0.bin" &&
 else
 	ok 1 "paused and resumed, the weights equal the uninterrupted run's"
 	ls -l "$work/paused" | sed 's/^/#   /'
+	show_logs "$tid"
+fi
+
+# One rank killed with SIGKILL after the first validation (checkpoint policy
+# "best" left one there): the trial restarts from that checkpoint and still
+# ends with the uninterrupted run's weights.
+config killed model_def:TinyTrial "$work/killed" 0.2 1 >"$work/killed.yaml"
+id=$(create_exp "$work/killed.yaml" "$work/model.tgz")
+has_checkpoint() {
+	[ "$(trial_json "$id" | jq -r '.[0].latest_checkpoint // empty')" != "" ]
+}
+wait_for 120 has_validation
+wait_for 120 has_checkpoint
+kill -KILL "$(cat "$work/killed/pid-1")"
+eq "one rank killed, the trial restarts once and completes" "COMPLETED 1" \
+	"$(wait_exp "$id" 300) $(trial_json "$id" | jq -r '.[0].restarts')"
+api GET "/trials/$tid/logs?limit=10000"
+eq "both ranks of the restart resumed from a checkpoint" 2 \
+	"$(jq '[.logs[] | select(.line | test("resumed from checkpoint"))] | length' <"$work/body")"
+if cmp -s "$work/full/weights-0.bin" "$work/killed/weights-0.bin" &&
+	cmp -s "$work/full/weights-1.bin" "$work/killed/weights-1.bin"; then
+	ok 0 "killed and restarted, the weights equal the uninterrupted run's"
+else
+	ok 1 "killed and restarted, the weights equal the uninterrupted run's"
 	show_logs "$tid"
 fi
 stop_master

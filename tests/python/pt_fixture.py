@@ -39,6 +39,10 @@ class TinyTrial(dpt.PyTorchTrial):
         self.preempt_at = int(os.environ.get("FIXTURE_PREEMPT_AT", "0") or "0")
         self.length = int(os.environ.get("DET_SEARCHER_LENGTH") or
                           os.environ.get("FIXTURE_LENGTH") or "0")
+        if os.environ.get("FIXTURE_OUT"):  # so that a test can kill one rank
+            with open(os.path.join(os.environ["FIXTURE_OUT"],
+                                   f"pid-{context.distributed.rank}"), "w") as f:
+                f.write(f"{os.getpid()}\n")
 
     def build_training_data_loader(self):
         return dpt.DataLoader(dataset(200, 1), batch_size=self.context.get_per_slot_batch_size(),
