@@ -104,7 +104,7 @@ class _Init:
     """The context manager det.core.init() returns (also usable as a plain value)."""
 
     def __init__(self, distributed=None, checkpoint_storage=None, preempt_mode=None,
-                 storage_path=None, **_ignored):
+                 storage_path=None, tensorboard_mode=None, **_ignored):
         if storage_path is not None:
             _refuse_remote("storage_path", str(storage_path))
             if checkpoint_storage is None:
