@@ -144,6 +144,14 @@ static int trial_vars(struct env_array *a, const struct launch_env_input *in, ch
 	         json_is_integer(seed) ? (uint64_t)json_integer_value(seed) : 0);
 	rc |= env_put(a, "DET_HPARAMS", hp);
 	free(hp);
+	json_t *data = json_object_get(as, "data");
+	if (json_is_object(data)) { /* the config's data: section (ClusterInfo.user_data) */
+		char *d = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+		if (!d)
+			goto oom;
+		rc |= env_put(a, "DET_USER_DATA", d);
+		free(d);
+	}
 	if (in->det_master)
 		rc |= env_put(a, "DET_MASTER", in->det_master);
 	rc |= env_put_int(a, "DET_EXPERIMENT_ID",

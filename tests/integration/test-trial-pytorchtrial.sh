@@ -12,7 +12,7 @@ if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
 	echo "1..0 # SKIP python3-torch is not installed"
 	exit 0
 fi
-skip_all_unless_ready 10
+skip_all_unless_ready 11
 start_master || exit 1
 mkdir -p "$work/model" "$work/full" "$work/paused" "$work/killed"
 cp "$srcdir/tests/python/pt_fixture.py" "$work/model/model_def.py"
@@ -36,6 +36,9 @@ searcher:
 max_restarts: ${5:-0}
 reproducibility:
   experiment_seed: 1234
+data:
+  source: generated
+  records: 200
 environment:
   environment_variables:
     - FIXTURE_OUT=$3
@@ -60,6 +63,8 @@ eq "validations at 10, 20, 30 and 40 batches" "10 20 30 40" \
 	"$(validations "$tid" | jq -r 'map(.steps | tostring) | join(" ")')"
 cmp -s "$work/full/weights-0.bin" "$work/full/weights-1.bin"
 ok $? "both ranks end with bitwise-identical weights"
+eq "ClusterInfo.user_data is the config's data section" '{"records": 200, "source": "generated"}' \
+	"$(cat "$work/full/user_data.json")"
 
 config paused model_def:TinyTrial "$work/paused" 0.2 >"$work/paused.yaml"
 id=$(create_exp "$work/paused.yaml" "$work/model.tgz")

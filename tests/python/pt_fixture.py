@@ -6,6 +6,7 @@ weights after the last batch to $FIXTURE_OUT/weights-<rank>.bin. With
 FIXTURE_PREEMPT_AT=N the chief creates DET_PREEMPT_FILE during batch N, so the
 Trainer checkpoints and exits there, as on a pause."""
 
+import json
 import logging
 import os
 import sys
@@ -43,6 +44,10 @@ class TinyTrial(dpt.PyTorchTrial):
             with open(os.path.join(os.environ["FIXTURE_OUT"],
                                    f"pid-{context.distributed.rank}"), "w") as f:
                 f.write(f"{os.getpid()}\n")
+            info = det.get_cluster_info()
+            if info is not None:
+                with open(os.path.join(os.environ["FIXTURE_OUT"], "user_data.json"), "w") as f:
+                    json.dump(info.user_data, f, sort_keys=True)
 
     def build_training_data_loader(self):
         return dpt.DataLoader(dataset(200, 1), batch_size=self.context.get_per_slot_batch_size(),
