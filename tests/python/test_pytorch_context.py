@@ -147,6 +147,9 @@ class ContextTest(unittest.TestCase):
                 if '"validation"' in x]
         self.assertEqual(vals[0]["metrics"]["size"], 2.0)
 
+    def test_det_pytorch_attribute(self):
+        self.assertIs(det.pytorch, dpt)
+
     def test_bad_arguments(self):
         ctx = _context({})
         trial = Linear(ctx)
