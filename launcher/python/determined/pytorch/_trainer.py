@@ -14,7 +14,6 @@ import contextlib
 import inspect
 import json
 import logging
-import math
 import numbers
 import os
 import random
