@@ -12,7 +12,7 @@ if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
 	echo "1..0 # SKIP python3-torch is not installed"
 	exit 0
 fi
-skip_all_unless_ready 11
+skip_all_unless_ready 13
 start_master || exit 1
 mkdir -p "$work/model" "$work/full" "$work/paused" "$work/killed"
 cp "$srcdir/tests/python/pt_fixture.py" "$work/model/model_def.py"
@@ -130,4 +130,39 @@ else
 	ok 1 "killed and restarted, the weights equal the uninterrupted run's"
 	show_logs "$tid"
 fi
+
+# An adaptive ASHA search over the PyTorchTrial (one slot a trial): ASHA's
+# stops reach the Trainer through the metrics answer, and every trial ends at
+# a rung (the Trainer reports "batches" with each validation).
+mkdir -p "$work/asha"
+cat >"$work/asha.yaml" <<YAML
+name: asha
+entrypoint: [/usr/bin/python3, -m, determined.launch.torch_distributed, /usr/bin/python3, model_def.py]
+hyperparameters:
+  lr:
+    type: double
+    minval: 0.01
+    maxval: 0.5
+  global_batch_size: 16
+searcher:
+  name: adaptive_asha
+  metric: validation_loss
+  max_trials: 4
+  max_concurrent_trials: 2
+  time_metric: batches
+  max_time: 40
+  divisor: 4
+  max_rungs: 2
+  mode: standard
+max_restarts: 0
+environment:
+  environment_variables:
+    - FIXTURE_OUT=$work/asha
+    - OMP_NUM_THREADS=1
+    - PATH=/usr/bin:/bin
+YAML
+id=$(create_exp "$work/asha.yaml" "$work/model.tgz")
+eq "the ASHA search over the PyTorchTrial completes" COMPLETED "$(wait_exp "$id" 300)"
+eq "its 4 trials completed, each at a rung (10 or 40 batches)" "4 0" \
+	"$(trial_json "$id" | jq -r '"\([.[] | select(.state == "COMPLETED")] | length) \([.[] | .steps_completed as $s | select([10, 40] | index($s) | not)] | length)"')"
 stop_master
