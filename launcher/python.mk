@@ -20,6 +20,9 @@ dist_detlaunch_DATA = launcher/python/determined/launch/__init__.py \
 	launcher/python/determined/launch/horovod.py launcher/python/determined/launch/tensorflow.py \
 	launcher/python/determined/launch/torch_distributed.py \
 	launcher/python/determined/launch/wrap_rank.py
+detexperimentaldir = $(detpkgdir)/experimental
+dist_detexperimental_DATA = launcher/python/determined/experimental/__init__.py \
+	launcher/python/determined/experimental/client.py
 detexecdir = $(detpkgdir)/exec
 dist_detexec_DATA = launcher/python/determined/exec/__init__.py \
 	launcher/python/determined/exec/harness.py

@@ -12,7 +12,7 @@ if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
 	echo "1..0 # SKIP python3-torch is not installed"
 	exit 0
 fi
-skip_all_unless_ready 13
+skip_all_unless_ready 14
 start_master || exit 1
 mkdir -p "$work/model" "$work/full" "$work/paused" "$work/killed"
 cp "$srcdir/tests/python/pt_fixture.py" "$work/model/model_def.py"
@@ -63,6 +63,34 @@ eq "validations at 10, 20, 30 and 40 batches" "10 20 30 40" \
 	"$(validations "$tid" | jq -r 'map(.steps | tostring) | join(" ")')"
 cmp -s "$work/full/weights-0.bin" "$work/full/weights-1.bin"
 ok $? "both ranks end with bitwise-identical weights"
+# The Python SDK: the experiment's top checkpoint, downloaded and loaded,
+# holds the final weights; an experiment created through the SDK completes.
+cat >"$work/sdk.py" <<'PY'
+import os, sys
+import determined.pytorch as dpt
+from determined.experimental import client
+work, exp_id = sys.argv[1], int(sys.argv[2])
+client.login(master="unix:" + os.path.join(work, "m.sock"))
+exp = client.get_experiment(exp_id)
+assert exp.state == "COMPLETED", exp.state
+assert [t.state for t in exp.list_trials()] == ["COMPLETED"]
+path = exp.top_checkpoint().download(os.path.join(work, "dl"))
+sys.path.insert(0, os.path.join(work, "model"))
+import model_def
+trial = dpt.load_trial_from_checkpoint_path(path, trial_class=model_def.TinyTrial)
+with open(os.path.join(work, "full", "weights-0.bin"), "rb") as f:
+    assert model_def.weights_bytes(trial.model) == f.read(), "weights differ"
+config = {"name": "sdk", "entrypoint": "model_def:TinyTrial",
+          "hyperparameters": {"lr": 0.1, "global_batch_size": 8},
+          "searcher": {"name": "single", "metric": "validation_loss",
+                       "max_length": {"batches": 5}},
+          "environment": {"environment_variables": ["PATH=/usr/bin:/bin", "OMP_NUM_THREADS=1"]}}
+new = client.create_experiment(config, os.path.join(work, "model"))
+assert new.wait(interval=0.5, timeout=240) == "COMPLETED"
+print("sdk ok")
+PY
+eq "the SDK downloads the top checkpoint, which loads to the final weights; its experiments complete" \
+	"sdk ok" "$(PYTHONPATH="$srcdir/launcher/python" /usr/bin/python3 "$work/sdk.py" "$work" "$id" 2>&1 | tail -n 3)"
 eq "ClusterInfo.user_data is the config's data section" '{"records": 200, "source": "generated"}' \
 	"$(cat "$work/full/user_data.json")"
 
