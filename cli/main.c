@@ -72,7 +72,8 @@ static void usage(FILE *out, const char *prog)
 	fprintf(out,
 	        "usage: %s [-m MASTER] [--cert-file FILE] [-o table|json|yaml] COMMAND [ARGS...]\n"
 	        "\n"
-	        "  -m, --master MASTER  http://HOST:PORT, https://HOST:PORT or unix:/PATH\n"
+	        "  -m, --master MASTER  http://HOST:PORT (or HOST:PORT), https://HOST:PORT\n"
+	        "                       or unix:/PATH\n"
 	        "                       (default: $DET_MASTER,\n"
 	        "                       else %s)\n"
 	        "      --cert-file FILE PEM CA certificate that an https:// master's\n"

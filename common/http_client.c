@@ -76,6 +76,17 @@ static int parse_master(struct http_client *c, const char *master, char *err, si
 		c->base_url = strdup("http://localhost");
 		return (c->unix_socket && c->base_url) ? 0 : -1;
 	}
+	if (!strstr(master, "://") && master[0] != '/') {
+		/* HOST:PORT, as Determined's CLI takes DET_MASTER: plain http */
+		char *url = NULL;
+		if (asprintf(&url, "http://%s", master) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		int rv = parse_master(c, url, err, errlen);
+		free(url);
+		return rv;
+	}
 	if (strncmp(master, "http://", 7) != 0 && strncmp(master, "https://", 8) != 0) {
 		snprintf(err, errlen,
 		         "master address %s: expected http://HOST:PORT, https://HOST:PORT or "

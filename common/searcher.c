@@ -384,7 +384,7 @@ int searcher_on_validation(struct searcher *s, int index, const json_t *metrics,
                            enum searcher_decision *decision, char *err, size_t errlen)
 {
 	struct searcher_trial *t;
-	double value, time = 0;
+	double value = 0, time = 0;
 	int has_time = 0;
 
 	*decision = SEARCHER_CONTINUE;
@@ -394,7 +394,11 @@ int searcher_on_validation(struct searcher *s, int index, const json_t *metrics,
 		errmsg_set(err, errlen, "validation of trial %d: metrics must be a map", index);
 		return -1;
 	}
-	if (metric_value(metrics, s->metric, "searcher metric", index, &value, err, errlen) < 0)
+	/* As in Determined, only adaptive_asha needs the searcher metric in every
+	 * validation; the others take a report without it and rank by the rest. */
+	int has_value = s->kind == SEARCHER_ASHA || json_object_get(metrics, s->metric);
+	if (has_value &&
+	    metric_value(metrics, s->metric, "searcher metric", index, &value, err, errlen) < 0)
 		return -1;
 	if (s->time_unit && (s->kind == SEARCHER_ASHA || json_object_get(metrics, s->time_unit))) {
 		if (metric_value(metrics, s->time_unit, "time metric", index, &time, err, errlen) <
@@ -408,9 +412,10 @@ int searcher_on_validation(struct searcher *s, int index, const json_t *metrics,
 		return 0;
 	}
 	t->claimed = 1;
-	if (!t->has_best || better(s, value, t->best))
+	if (has_value && (!t->has_best || better(s, value, t->best))) {
 		t->best = value;
-	t->has_best = 1;
+		t->has_best = 1;
+	}
 	if (has_time) {
 		t->time = time;
 		t->has_time = 1;

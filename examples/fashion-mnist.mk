@@ -38,7 +38,10 @@ EXTRA_DIST += examples/python-core-api/train.py examples/python-core-api/const.y
 	examples/python-core-api/adaptive.yaml examples/python-core-api/README.md
 # examples/pytorch: a CNN with Debian's python3-torch
 EXTRA_DIST += examples/pytorch/train.py examples/pytorch/const.yaml \
-	examples/pytorch/distributed.yaml examples/pytorch/README.md
+	examples/pytorch/distributed.yaml examples/pytorch/README.md \
+	examples/pytorch/model_def.py examples/pytorch/trial-const.yaml \
+	examples/pytorch/trial-distributed.yaml examples/pytorch/trial-legacy.yaml \
+	examples/pytorch/trial-asha.yaml
 TESTS += tests/python/test-examples.sh
 EXTRA_DIST += tests/python/test-examples.sh
 

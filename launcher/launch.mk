@@ -51,6 +51,8 @@ launcher_det_launch_LDADD = launcher/libdetlaunch.la common/libdethttp.la $(ARCH
 TESTS += tests/integration/test-trial-run.sh tests/integration/test-trial-faults.sh \
 	tests/integration/test-trial-asha.sh tests/integration/test-trial-pytorch.sh \
 	tests/integration/test-trial-asha-rules.sh
+TESTS += tests/integration/test-trial-pytorchtrial.sh
+EXTRA_DIST += tests/integration/test-trial-pytorchtrial.sh
 EXTRA_DIST += tests/integration/trial-lib.sh tests/integration/test-trial-run.sh \
 	tests/integration/test-trial-faults.sh tests/integration/test-trial-asha.sh \
 	tests/integration/test-trial-pytorch.sh tests/integration/test-trial-asha-rules.sh \

@@ -15,6 +15,7 @@
  */
 #include "launch_child.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -43,15 +44,46 @@ struct line_buf {
 	size_t len;
 };
 
+/* A dotted Python name: [A-Za-z_][A-Za-z0-9_]* parts joined by dots; the end of it. */
+static const char *dotted_name_end(const char *s)
+{
+	for (;;) {
+		if (!(isalpha((unsigned char)*s) || *s == '_'))
+			return NULL;
+		while (isalnum((unsigned char)*s) || *s == '_')
+			s++;
+		if (*s != '.')
+			return s;
+		s++;
+	}
+}
+
+int launch_entrypoint_is_trial_class(const char *s)
+{
+	const char *p = dotted_name_end(s);
+	if (!p || *p != ':')
+		return 0;
+	p = dotted_name_end(p + 1);
+	return p && *p == '\0';
+}
+
 const char **launch_child_argv(const json_t *entrypoint, char *err, size_t errlen)
 {
 	const char **argv = NULL;
 	if (json_is_string(entrypoint)) {
 		if (json_string_length(entrypoint) == 0)
 			goto bad;
-		argv = calloc(4, sizeof(*argv));
+		argv = calloc(5, sizeof(*argv));
 		if (!argv)
 			goto oom;
+		if (launch_entrypoint_is_trial_class(json_string_value(entrypoint))) {
+			/* Determined's legacy form: run that PyTorchTrial through the Trainer */
+			argv[0] = "python3";
+			argv[1] = "-m";
+			argv[2] = "determined.exec.harness";
+			argv[3] = json_string_value(entrypoint);
+			return argv;
+		}
 		argv[0] = "/bin/sh";
 		argv[1] = "-c";
 		argv[2] = json_string_value(entrypoint);

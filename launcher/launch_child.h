@@ -30,8 +30,13 @@ struct launch_child_result {
 	int aborted;   /* another rank's failure stopped it */
 };
 
-/* argv for an entrypoint (NULL-terminated, strings borrowed from the JSON);
- * NULL with err when the entrypoint is neither a string nor a list of strings. */
+/* 1 when s is Determined's legacy MODULE:CLASS entrypoint (dotted Python names), else 0. */
+int launch_entrypoint_is_trial_class(const char *s);
+
+/* argv for an entrypoint (NULL-terminated, strings borrowed from the JSON): a list as
+ * is, MODULE:CLASS as python3 -m determined.exec.harness MODULE:CLASS, another string
+ * through /bin/sh -c; NULL with err when the entrypoint is neither a string nor a list
+ * of strings. */
 const char **launch_child_argv(const json_t *entrypoint, char *err, size_t errlen);
 
 /* Run the entrypoint to its end. -1 with err when it could not be started. */

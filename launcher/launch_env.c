@@ -144,6 +144,14 @@ static int trial_vars(struct env_array *a, const struct launch_env_input *in, ch
 	         json_is_integer(seed) ? (uint64_t)json_integer_value(seed) : 0);
 	rc |= env_put(a, "DET_HPARAMS", hp);
 	free(hp);
+	json_t *data = json_object_get(as, "data");
+	if (json_is_object(data)) { /* the config's data: section (ClusterInfo.user_data) */
+		char *d = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+		if (!d)
+			goto oom;
+		rc |= env_put(a, "DET_USER_DATA", d);
+		free(d);
+	}
 	if (in->det_master)
 		rc |= env_put(a, "DET_MASTER", in->det_master);
 	rc |= env_put_int(a, "DET_EXPERIMENT_ID",
@@ -190,7 +198,8 @@ oom:
 	return -1;
 }
 
-static int prepend_path(struct env_array *a, const char *name, const char *dir)
+/* name=dir:old (at_end: old:dir), or name=dir when it was unset or empty. */
+static int add_path(struct env_array *a, const char *name, const char *dir, int at_end)
 {
 	if (!dir)
 		return 0;
@@ -200,7 +209,7 @@ static int prepend_path(struct env_array *a, const char *name, const char *dir)
 	char *v = malloc(strlen(dir) + strlen(old) + 2);
 	if (!v)
 		return -1;
-	sprintf(v, "%s:%s", dir, old);
+	sprintf(v, "%s:%s", at_end ? old : dir, at_end ? dir : old);
 	int rc = env_put(a, name, v);
 	free(v);
 	return rc;
@@ -224,8 +233,10 @@ char **launch_env_build(char *const base[], const struct launch_env_input *in, c
 		goto fail;
 	if (trial_vars(&a, in, err, errlen) < 0)
 		goto fail;
-	if (prepend_path(&a, "PYTHONPATH", in->pythondir) < 0 ||
-	    prepend_path(&a, "PATH", in->bindirs) < 0) {
+	/* det-launch's directories go after the trial's PATH, so that an entrypoint's
+	 * python, python3 or any other program is the one the user's PATH names */
+	if (add_path(&a, "PYTHONPATH", in->pythondir, 0) < 0 ||
+	    add_path(&a, "PATH", in->bindirs, 1) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}

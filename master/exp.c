@@ -885,7 +885,7 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, const struct exp_tri
 	json_t *hp = json_loads(t->hparams ? t->hparams : "{}", 0, NULL);
 	if (!hp)
 		return NULL;
-	return json_pack(
+	json_t *reply = json_pack(
 	    "{s:I, s:i, s:I, s:i, s:o, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:s, s:O, s:I, s:s,"
 	    " s:O, s:O, s:O}",
 	    "trial_id", (json_int_t)t->id, "trial_index", idx, "experiment_id", (json_int_t)e->id,
@@ -902,6 +902,13 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, const struct exp_tri
 	    "searcher_metric", json_object_get(srch, "metric"), "smaller_is_better",
 	    json_object_get(srch, "smaller_is_better") ? json_object_get(srch, "smaller_is_better")
 	                                               : json_true());
+	/* the config's data: section, for ClusterInfo.user_data */
+	json_t *data = json_object_get(conf, "data");
+	if (reply && json_is_object(data) && json_object_set(reply, "data", data) < 0) {
+		json_decref(reply);
+		reply = NULL;
+	}
+	return reply;
 }
 
 /* Make room for trial index idx in e->trials. 0 or -1. */

@@ -7,9 +7,9 @@ top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${top_builddir:-$top}
 prog=$build/examples/fashion-mnist/det-example-fashion-mnist
 data=${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}
-echo "1..4"
+echo "1..5"
 if [ ! -r "$data/train-images-idx3-ubyte.gz" ]; then
-	for i in 1 2 3 4; do echo "ok $i # SKIP dataset-fashion-mnist is not installed"; done
+	for i in 1 2 3 4 5; do echo "ok $i # SKIP dataset-fashion-mnist is not installed"; done
 	exit 0
 fi
 work=$(mktemp -d)
@@ -66,4 +66,18 @@ elif (cd "$work" && DET_LOCAL_DIR=$work/pt DET_SEARCHER_LENGTH=20 DET_HPARAMS= \
 else
 	echo "not ok 4 - the PyTorch example runs off-cluster"
 	cat "$work/pt.out"
+fi
+
+# 5: the PyTorchTrial example, off-cluster, small
+if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
+	echo "ok 5 # SKIP python3-torch is not installed"
+elif (cd "$work" && DET_LOCAL_DIR=$work/ptt DET_SEARCHER_LENGTH=20 VALIDATION_PERIOD=10 \
+	DET_HPARAMS='{"train_examples": 2000, "validation_examples": 500}' \
+	PYTHONPATH="$top/launcher/python" PYTHONDONTWRITEBYTECODE=1 \
+	/usr/bin/python3 "$top/examples/pytorch/model_def.py" >"$work/ptt.out" 2>&1) &&
+	[ "$(grep -c '"group": "validation"' "$work/ptt/metrics.jsonl")" = 2 ]; then
+	echo "ok 5 - the PyTorchTrial example runs off-cluster"
+else
+	echo "not ok 5 - the PyTorchTrial example runs off-cluster"
+	cat "$work/ptt.out"
 fi

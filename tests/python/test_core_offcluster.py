@@ -171,3 +171,26 @@ class OffClusterTest(EnvTestCase):
             with core.checkpoint.store_path({}) as (path, uuid):
                 pass
         self.assertTrue(os.path.isdir(os.path.join(target, "s", uuid)))
+
+    def test_tensorboard_path_and_upload(self):
+        with det.core.init(tensorboard_mode=det.core.TensorboardMode.MANUAL) as core:
+            tb = core.train.get_tensorboard_path()
+            self.assertTrue(tb.is_dir())
+            (tb / "events.out.tfevents.1.h").write_bytes(b"x")
+            (tb / "notes.txt").write_bytes(b"y")
+            kept = core.train.upload_tensorboard_files(
+                selector=lambda p: "tfevents" in str(p), mangler=lambda p, r: f"rank{r}/{p}")
+            self.assertEqual([str(p) for p in kept], ["rank0/events.out.tfevents.1.h"])
+            self.assertTrue((tb / "rank0" / "events.out.tfevents.1.h").exists())
+            with self.assertRaises(ValueError):
+                core.train.upload_tensorboard_files(mangler=lambda p, r: "../" + str(p))
+
+    def test_cloud_storage_refused_not_written_locally(self):
+        for kw in ({"checkpoint_storage": "s3://bucket/x"}, {"storage_path": "gs://bucket"},
+                   {"checkpoint_storage": {"type": "azure", "container": "c"}},
+                   {"checkpoint_storage": {"type": "shared_fs", "host_path": "azure://c"}}):
+            with self.assertRaises(ValueError) as cm:
+                det.core.init(**kw)
+            self.assertIn("not supported by det-slurm", str(cm.exception))
+        self.assertEqual([n for n in os.listdir(".") if n.startswith(("s3:", "gs:", "azure:"))],
+                         [])

@@ -125,6 +125,29 @@ static void test_json_round_trip(void **state)
 	http_client_free(c);
 }
 
+static void test_host_port_master_is_plain_http(void **state)
+{
+	(void)state;
+	struct server s = {0};
+	char addr[64], err[256];
+	long status;
+	json_t *out = NULL;
+	start_tcp(&s, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	              "Content-Length: 2\r\nConnection: close\r\n\r\n{}");
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", s.port);
+	struct http_client *c = http_client_new(addr, NULL, err, sizeof(err));
+	assert_non_null(c);
+	int rv =
+	    http_client_json(c, "GET", "/api/v1/master", NULL, &out, &status, err, sizeof(err));
+	stop(&s);
+	assert_int_equal(rv, 0);
+	assert_int_equal(status, 200);
+	assert_non_null(strstr(s.request, "GET /api/v1/master HTTP/1.1"));
+	json_decref(out);
+	http_client_free(c);
+	assert_null(http_client_new("ftp://h:1", NULL, err, sizeof(err)));
+}
+
 static void test_error_message_from_server(void **state)
 {
 	struct server s = {0};
@@ -296,8 +319,8 @@ static void test_connection_refused(void **state)
 static void test_bad_addresses(void **state)
 {
 	char err[256];
-	const char *bad[] = {"",        "localhost:8080", "unix:relative.sock",
-	                     "http://", "ftp://x",        "http://h:1/?q=1"};
+	const char *bad[] = {"",        "h:1?q=1", "unix:relative.sock",
+	                     "http://", "ftp://x", "http://h:1/?q=1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		assert_null(http_client_new(bad[i], NULL, err, sizeof(err)));
@@ -318,6 +341,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json_round_trip),
+	    cmocka_unit_test(test_host_port_master_is_plain_http),
 	    cmocka_unit_test(test_error_message_from_server),
 	    cmocka_unit_test(test_auth_source_per_request),
 	    cmocka_unit_test(test_unix_socket),

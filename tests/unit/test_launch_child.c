@@ -144,6 +144,40 @@ static void test_list_entrypoint_is_argv_not_shell(void **state)
 	assert_false(launch_share_exists(f->dir, "abort"));
 }
 
+static void test_trial_class_entrypoint_runs_the_harness(void **state)
+{
+	(void)state;
+	char err[256];
+	json_t *ep = json_string("model_def:MyTrial");
+	const char **argv = launch_child_argv(ep, err, sizeof(err));
+	assert_non_null(argv);
+	assert_string_equal(argv[0], "python3");
+	assert_string_equal(argv[2], "determined.exec.harness");
+	assert_string_equal(argv[3], "model_def:MyTrial");
+	assert_null(argv[4]);
+	free(argv);
+	json_decref(ep);
+	assert_true(launch_entrypoint_is_trial_class("pkg.model_def:Outer.Trial"));
+	const char *not_classes[] = {"python3 train.py",
+	                             "a:b c",
+	                             ":T",
+	                             "m:",
+	                             "m:T;x",
+	                             "1m:T",
+	                             "m::T",
+	                             "m.:T",
+	                             "./m:T",
+	                             "m:T:U"};
+	for (size_t i = 0; i < sizeof(not_classes) / sizeof(*not_classes); i++)
+		assert_false(launch_entrypoint_is_trial_class(not_classes[i]));
+	ep = json_string("python3 train.py");
+	argv = launch_child_argv(ep, err, sizeof(err));
+	assert_non_null(argv);
+	assert_string_equal(argv[0], "/bin/sh");
+	free(argv);
+	json_decref(ep);
+}
+
 static void test_list_entrypoint_found_on_the_trials_path(void **state)
 {
 	struct fixture *f = *state;
@@ -491,6 +525,7 @@ int main(void)
 	    T(test_job_dir_is_removed_when_every_rank_finished),
 	    T(test_job_dirs_of_dead_single_launchers_are_swept),
 	    T(test_list_entrypoint_is_argv_not_shell),
+	    T(test_trial_class_entrypoint_runs_the_harness),
 	    T(test_list_entrypoint_found_on_the_trials_path),
 	    T(test_missing_program_and_bad_entrypoints),
 	    T(test_killed_by_signal_is_reported),

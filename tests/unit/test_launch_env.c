@@ -125,7 +125,8 @@ static json_t *claim(void)
 	    " \"environment_variables\": [\"FOO=bar=baz\", \"DET_TRIAL_ID=666\", "
 	    "\"PYTHONPATH=/u\"],"
 	    " \"searcher_metric\": \"validation_loss\", \"smaller_is_better\": false,"
-	    " \"master_addr\": \"node7\", \"master_port\": 29500, \"dist_port\": 29611}",
+	    " \"master_addr\": \"node7\", \"master_port\": 29500, \"dist_port\": 29611,"
+	    " \"data\": {\"url\": \"x\", \"n\": 3}}",
 	    0, NULL);
 	assert_non_null(c);
 	return c;
@@ -157,6 +158,7 @@ static void test_trial_environment_from_claim(void **state)
 	    {"DET_TRIAL_ID", "12"},
 	    {"DET_TRIAL_SEED", "987654321"},
 	    {"DET_HPARAMS", "{\"layers\":{\"n\":2},\"lr\":0.5}"},
+	    {"DET_USER_DATA", "{\"n\":3,\"url\":\"x\"}"},
 	    {"DET_LATEST_CHECKPOINT", ""},
 	    {"DET_STEPS_COMPLETED", "0"},
 	    {"DET_CHECKPOINT_DIR", "/ck/exp5"},
@@ -177,7 +179,7 @@ static void test_trial_environment_from_claim(void **state)
 	    {"MASTER_ADDR", "node7"},
 	    {"MASTER_PORT", "29500"},
 	    {"PYTHONPATH", "/opt/det/python:/u"},
-	    {"PATH", "/opt/det/bin:/bin"},
+	    {"PATH", "/bin:/opt/det/bin"}, /* the user's python first */
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		const char *v = launch_env_lookup(env, want[i].name);

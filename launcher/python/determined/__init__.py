@@ -15,3 +15,13 @@ LOG_FORMAT = "%(levelname)s: [%(process)s] %(name)s: %(message)s"
 __version__ = "0.1.0"
 
 __all__ = ["ClusterInfo", "TrialInfo", "LOG_FORMAT", "core", "get_cluster_info"]
+
+
+def __getattr__(name):
+    """``det.pytorch`` and ``det.launch`` on first use, so that Core API scripts
+    never import torch."""
+    if name in ("pytorch", "launch"):
+        import importlib
+
+        return importlib.import_module(f"determined.{name}")
+    raise AttributeError(f"module 'determined' has no attribute {name!r}")

@@ -67,7 +67,7 @@ class Session:
 
     def request(self, method, path, body=None, retry_seconds=RETRY_SECONDS):
         data = None if body is None else json.dumps(body).encode()
-        headers = {"Authorization": f"Bearer {self.token}"}
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         if data is not None:
             headers["Content-Type"] = "application/json"
         give_up = time.monotonic() + retry_seconds

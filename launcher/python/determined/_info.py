@@ -3,6 +3,7 @@
 
 import json
 import os
+import socket
 
 
 class TrialInfo:
@@ -43,11 +44,30 @@ class ClusterInfo:
         self.preempt_file = env.get("DET_PREEMPT_FILE") or None
         self.early_exit_file = env.get("DET_EARLY_EXIT_FILE") or None
         self.container_rank = _int(env, "DET_CROSS_RANK", 0)
-        self.user_data = {}
+        local_rank = _int(env, "DET_LOCAL_RANK", 0)
+        devices = [d for d in (env.get("CUDA_VISIBLE_DEVICES") or "").split(",") if d]
+        self.gpu_uuids = [d for d in devices if d.startswith(("GPU-", "MIG-"))]
+        self.slot_ids = [int(d) for d in devices if d.isdigit()] or [local_rank]
+        self.agent_id = socket.gethostname()
+        addrs = [a for a in (env.get("DET_CONTAINER_ADDRS") or "").split(",") if a]
+        if not addrs and _int(env, "DET_CROSS_SIZE", 1) == 1:
+            addrs = [env.get("MASTER_ADDR") or "127.0.0.1"]
+        self.container_addrs = addrs
+        raw = env.get("DET_USER_DATA") or "{}"
+        try:
+            self.user_data = json.loads(raw)
+        except ValueError as e:
+            raise ValueError(f"DET_USER_DATA: not JSON: {e}") from None
+        if not isinstance(self.user_data, dict):
+            raise ValueError("DET_USER_DATA: not a JSON object")
 
     @property
     def task_id(self):
         return f"trial-{self.trial.trial_id}"
+
+    @property
+    def allocation_id(self):
+        return f"{self.task_id}.{self.trial.trial_run_id}"
 
 
 def _int(env, name, default):

@@ -6,7 +6,7 @@ from determined.core._context import Context, init
 from determined.core._distributed import DistributedContext, DummyDistributedContext
 from determined.core._preempt import PreemptContext, PreemptMode
 from determined.core._searcher import SearcherContext, SearcherMode, SearcherOperation
-from determined.core._train import EarlyExitReason, TrainContext
+from determined.core._train import EarlyExitReason, TensorboardMode, TrainContext
 
 __all__ = [
     "CheckpointContext",
@@ -19,6 +19,7 @@ __all__ = [
     "SearcherContext",
     "SearcherMode",
     "SearcherOperation",
+    "TensorboardMode",
     "TrainContext",
     "init",
 ]

@@ -62,11 +62,27 @@ class Context:
         self.distributed.close()
 
 
+_REMOTE_SCHEMES = ("s3://", "gs://", "gcs://", "azure://", "hdfs://")
+_REMOTE_TYPES = ("s3", "gcs", "azure", "hdfs")
+
+
+def _refuse_remote(where, value):
+    if isinstance(value, str) and value.lower().startswith(_REMOTE_SCHEMES):
+        raise ValueError(f"{where} {value!r}: cloud storage is not supported by det-slurm; "
+                         "use a directory on a shared file system")
+
+
 def _storage_dir(checkpoint_storage, info, local_dir):
     if checkpoint_storage is not None:
         if isinstance(checkpoint_storage, str):
+            _refuse_remote("checkpoint_storage", checkpoint_storage)
             return checkpoint_storage
         if isinstance(checkpoint_storage, dict):
+            if checkpoint_storage.get("type") in _REMOTE_TYPES:
+                raise ValueError(f"checkpoint_storage type {checkpoint_storage['type']!r} is not "
+                                 "supported by det-slurm (use shared_fs or directory)")
+            for key in ("host_path", "container_path", "storage_path"):
+                _refuse_remote(f"checkpoint_storage {key}", checkpoint_storage.get(key))
             host = checkpoint_storage.get("host_path") or checkpoint_storage.get("container_path")
             if not host:
                 raise ValueError("checkpoint_storage: needs host_path")
@@ -87,7 +103,12 @@ def _default_distributed():
 class _Init:
     """The context manager det.core.init() returns (also usable as a plain value)."""
 
-    def __init__(self, distributed=None, checkpoint_storage=None, preempt_mode=None, **_ignored):
+    def __init__(self, distributed=None, checkpoint_storage=None, preempt_mode=None,
+                 storage_path=None, tensorboard_mode=None, **_ignored):
+        if storage_path is not None:
+            _refuse_remote("storage_path", str(storage_path))
+            if checkpoint_storage is None:
+                checkpoint_storage = str(storage_path)
         info = _info.get_cluster_info()
         local_dir = os.environ.get("DET_LOCAL_DIR") or "det-local"
         if distributed is None:
@@ -111,7 +132,9 @@ class _Init:
         return getattr(self.context, name)
 
 
-def init(*, distributed=None, checkpoint_storage=None, preempt_mode=None, **kwargs):
-    """Create the Core API context; use it as ``with det.core.init() as core_context:``."""
+def init(*, distributed=None, checkpoint_storage=None, preempt_mode=None, storage_path=None,
+         **kwargs):
+    """Create the Core API context; use it as ``with det.core.init() as core_context:``.
+    s3://, gs:// and azure:// storage is refused with ValueError."""
     return _Init(distributed=distributed, checkpoint_storage=checkpoint_storage,
-                 preempt_mode=preempt_mode, **kwargs)
+                 preempt_mode=preempt_mode, storage_path=storage_path, **kwargs)

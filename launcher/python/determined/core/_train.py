@@ -5,8 +5,19 @@ import enum
 import logging
 import math
 import numbers
+import os
+import pathlib
 
 logger = logging.getLogger("determined.core")
+
+
+class TensorboardMode(enum.Enum):
+    """AUTO: det-master writes every reported metric as TensorBoard events.
+    MANUAL: the same (det-master always does); files the trial writes itself
+    into get_tensorboard_path() are kept next to them."""
+
+    AUTO = "AUTO"
+    MANUAL = "MANUAL"
 
 
 class EarlyExitReason(enum.Enum):
@@ -101,3 +112,40 @@ class TrainContext:
 
     def get_experiment_best_validation(self):
         return None
+
+    def get_tensorboard_path(self):
+        """The trial's TensorBoard directory (created): on-cluster
+        <checkpoint_dir>/tensorboard/experiment_<E>/trial_<T>, where det-master
+        writes the trial's metrics too (doc/tensorboard.md); off-cluster
+        <local_dir>/tensorboard."""
+        info = self._sink.info
+        if info is not None and info.checkpoint_dir:
+            path = os.path.join(info.checkpoint_dir, "tensorboard",
+                                f"experiment_{info.trial.experiment_id}",
+                                f"trial_{info.trial.trial_id}")
+        else:
+            path = os.path.join(self._sink.local_dir, "tensorboard")
+        os.makedirs(path, exist_ok=True)
+        return pathlib.Path(path)
+
+    def upload_tensorboard_files(self, selector=lambda _: True, mangler=lambda p, rank: p):
+        """The TensorBoard directory already is on the shared checkpoint storage, so
+        nothing is copied: files that selector(path) picks are renamed to
+        mangler(path, rank) (relative to that directory) when it differs. The
+        relative paths kept."""
+        root = self.get_tensorboard_path()
+        moves = []
+        for dirpath, _, names in os.walk(root):
+            for name in sorted(names):
+                rel = pathlib.Path(os.path.relpath(os.path.join(dirpath, name), root))
+                if not selector(rel):
+                    continue
+                new = pathlib.Path(mangler(rel, self._dist.rank))
+                if new.is_absolute() or ".." in new.parts:
+                    raise ValueError(f"upload_tensorboard_files: {new} leaves the directory")
+                moves.append((rel, new))
+        for rel, new in moves:  # all names checked before anything moves
+            if new != rel:
+                os.makedirs((root / new).parent, exist_ok=True)
+                os.replace(root / rel, root / new)
+        return [new for _, new in moves]
