@@ -13,6 +13,9 @@ cat >"$work/one.yaml" <<'YAML'
 name: ingest
 entrypoint: x
 searcher: {name: single, metric: val_loss, max_length: {batches: 100000}}
+# The local task that races the test's claim reports once, then waits: it must
+# not end the trial (an ended trial's token is refused) before the restart.
+environment: {environment_variables: [FAKE_STEPS=100000000, FAKE_SLEEP=60]}
 YAML
 e=$(create_exp "$work/one.yaml" false)
 sock POST "/experiments/$e/activate" >/dev/null

@@ -26,7 +26,7 @@ start_master
 cat >"$work/exp.yaml" <<'YAML'
 name: longpoll-idle
 entrypoint: train
-searcher: {name: single, metric: loss, max_length: {batches: 1}}
+searcher: {name: single, metric: loss, max_length: {batches: 1000}}
 max_restarts: 0
 environment: {environment_variables: [FAKE_STEPS=1, FAKE_SLEEP=600]}
 YAML
