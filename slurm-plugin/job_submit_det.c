@@ -51,14 +51,19 @@ const uint32_t plugin_version = SLURM_VERSION_NUMBER;
 
 static struct det_policy_conf policy_conf;
 
-/* Read the whole file into a NUL-terminated buffer (bounded). */
-static char *read_conf(const char *path, char *err, size_t errlen)
+/*
+ * Read the whole file into a NUL-terminated buffer (bounded). NULL with
+ * *missing set when there is no such file, NULL with a message otherwise.
+ */
+static char *read_conf(const char *path, int *missing, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	char *buf = NULL;
 	size_t n;
 
+	*missing = 0;
 	if (!f) {
+		*missing = errno == ENOENT;
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
@@ -81,24 +86,31 @@ fail:
 	return buf;
 }
 
+/*
+ * A missing det.conf is not an error: slurmctld must not stop over it (it
+ * serves every job, not only det's), so the documented defaults apply. A
+ * file that is there but unreadable or wrong still refuses, naming it.
+ */
 int init(void)
 {
 	const char *path = getenv("DET_SLURM_CONF");
 	char err[512];
 	char *text;
-	int rv = SLURM_ERROR;
+	int missing, rv = SLURM_ERROR;
 
 	if (!path || !*path)
 		path = DET_SLURM_CONF_DEFAULT;
 	det_policy_conf_init(&policy_conf);
-	text = read_conf(path, err, sizeof(err));
-	if (!text)
+	text = read_conf(path, &missing, err, sizeof(err));
+	if (!text && !missing)
 		goto fail;
-	if (det_policy_conf_parse(&policy_conf, text, path, err, sizeof(err)) < 0)
+	if (text && det_policy_conf_parse(&policy_conf, text, path, err, sizeof(err)) < 0)
 		goto fail;
-	slurm_info("job_submit/det: %s: %zu pools, slots %u..%u, throttle cap %u", path,
-	           policy_conf.npools, policy_conf.default_slots, policy_conf.max_slots,
-	           policy_conf.max_array_throttle);
+	if (missing)
+		slurm_info("job_submit/det: warning: %s not found, using the defaults", path);
+	slurm_info("job_submit/det: %s: %zu pools, slots %u..%u, throttle cap %u",
+	           missing ? "defaults" : path, policy_conf.npools, policy_conf.default_slots,
+	           policy_conf.max_slots, policy_conf.max_array_throttle);
 	rv = SLURM_SUCCESS;
 fail:
 	if (rv != SLURM_SUCCESS)

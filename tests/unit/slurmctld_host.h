@@ -23,5 +23,7 @@ extern void slurm_xfree(void **item);
 
 /* The last line slurm_info or slurm_error wrote. */
 const char *slurmctld_host_last_log(void);
+/* The last line with "warning:" in it. */
+const char *slurmctld_host_last_warning(void);
 
 #endif

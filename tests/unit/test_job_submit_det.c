@@ -64,11 +64,34 @@ static void job_free(job_desc_msg_t *job)
 	slurm_xfree((void **)&job->tres_per_node);
 }
 
-static void test_init_missing_file_fails(void **state)
+/* No det.conf: slurmctld keeps running, det jobs get the documented defaults. */
+static void test_init_missing_file_uses_defaults(void **state)
 {
+	char *env[] = {"DET_EXPERIMENT_ID=7"};
+	job_desc_msg_t job;
+	char *err_msg = NULL;
+
 	setenv("DET_SLURM_CONF", "/nonexistent/det.conf", 1);
+	assert_int_equal(init(), SLURM_SUCCESS);
+	assert_non_null(strstr(slurmctld_host_last_warning(),
+	                       "warning: /nonexistent/det.conf not found, using the defaults"));
+	job_init(&job, env, 1);
+	assert_int_equal(job_submit(&job, 1000, &err_msg), SLURM_SUCCESS);
+	assert_string_equal(job.name, "det-e7");
+	assert_string_equal(job.tres_per_node, "gres:gpu:1"); /* DefaultSlots=1, GpuGres=gpu */
+	assert_string_equal(job.array_inx, "0-29%10");        /* no MaxArrayThrottle */
+	assert_int_equal(job.requeue, 1);                     /* Requeue=yes */
+	assert_null(err_msg);
+	job_free(&job);
+	fini();
+}
+
+/* A det.conf that is there but cannot be read still stops the plugin. */
+static void test_init_unreadable_file_fails(void **state)
+{
+	setenv("DET_SLURM_CONF", "/", 1); /* a directory: opens, does not read */
 	assert_int_equal(init(), SLURM_ERROR);
-	assert_non_null(strstr(slurmctld_host_last_log(), "cannot open /nonexistent/det.conf"));
+	assert_non_null(strstr(slurmctld_host_last_log(), "/: read error"));
 }
 
 static void test_init_unknown_key_fails_naming_it(void **state)
@@ -260,7 +283,8 @@ static void test_job_modify_unknown_record_layout_passes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_init_missing_file_fails),
+	    cmocka_unit_test(test_init_missing_file_uses_defaults),
+	    cmocka_unit_test(test_init_unreadable_file_fails),
 	    cmocka_unit_test(test_init_unknown_key_fails_naming_it),
 	    cmocka_unit_test(test_non_det_job_untouched),
 	    cmocka_unit_test(test_det_job_rewritten),
