@@ -34,7 +34,7 @@ void slurm_info(const char *fmt, ...)
 	keep(line);
 }
 
-void slurm_error(const char *fmt, ...)
+int slurm_error(const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -43,6 +43,7 @@ void slurm_error(const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	keep(line);
+	return -1;
 }
 
 char *slurm_xstrdup(const char *str)
