@@ -91,9 +91,10 @@ struct sarr {
 	int nops;            /* queued operations that name this array */
 	int dead;            /* replaced by a re-registration: freed by poll */
 	/* One throttle over all parts (rm_slurm_throttle_plan): later parts wait held. */
-	int max_concurrent;                    /* 0 = none */
-	int paused;                            /* held by the master (pause): no part is released */
-	uint32_t throttle[RM_SLURM_MAX_PARTS]; /* ArrayTaskThrottle last set; 0 unknown */
+	int max_concurrent; /* 0 = none */
+	int paused;         /* held by the master (pause): no part is released */
+	int hold_later;     /* adopted: hold the later parts first (they may run on their own) */
+	uint32_t throttle[RM_SLURM_MAX_PARTS];     /* ArrayTaskThrottle last set; 0 unknown */
 	unsigned char waiting[RM_SLURM_MAX_PARTS]; /* held until its turn */
 	/* The last operations slurmctld refused (describe shows them), oldest first. */
 	struct srefusal refused[REFUSALS_MAX];
@@ -550,6 +551,9 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 			}
 			if (spec->check_owner && check_job(spec, a->parts[i].job_id, err, errlen))
 				goto out;
+			/* Later parts wait for their turn (balance_throttle holds them). */
+			a->waiting[i] = i > 0 && a->max_concurrent > 0;
+			a->hold_later |= a->waiting[i];
 		}
 	} else {
 		a->nparts = rm_slurm_split(spec->num_tasks, (int)s->max_array, a->parts,
@@ -752,7 +756,8 @@ static int run_tgt(const struct tgt *t, char *err, size_t errlen)
 	default:
 		rc = slurm_requeue(t->job_id, t->kind == TGT_REQUEUE_HOLD ? JOB_REQUEUE_HOLD : 0);
 		e = slurm_get_errno();
-		if (rc == SLURM_SUCCESS)
+		/* Pending already (Slurm requeued it itself, RequeueExit): what was asked. */
+		if (rc == SLURM_SUCCESS || (t->kind == TGT_REQUEUE && e == ESLURM_JOB_PENDING))
 			return 0;
 		snprintf(err, errlen, "%s %s: %s",
 		         t->kind == TGT_REQUEUE_HOLD ? "requeuehold" : "requeue", jid,
@@ -1327,7 +1332,8 @@ static void balance_throttle(struct rm_slurm *s, struct sarr *a)
 
 	pthread_mutex_lock(&s->lock);
 	n = a->nparts;
-	if (a->dead || a->canceled || a->paused || a->max_concurrent <= 0 || n < 2) {
+	if (a->dead || a->canceled || a->paused || a->max_concurrent <= 0 || n < 2 ||
+	    s->ctld_down) {
 		pthread_mutex_unlock(&s->lock);
 		return;
 	}
@@ -1342,7 +1348,27 @@ static void balance_throttle(struct rm_slurm *s, struct sarr *a)
 		}
 	}
 	rm_slurm_throttle_plan(load, n, a->max_concurrent, act, th);
+	int hold_later = a->hold_later;
 	pthread_mutex_unlock(&s->lock);
+	if (hold_later) {
+		/* Adopted (det submit, a master restart): the later parts may not be held
+		 * yet; holding a held array again changes nothing. Their turn comes as
+		 * planned at the next poll. */
+		int retry = 0;
+		for (int i = 1; i < n; i++) {
+			struct tgt t = {.kind = TGT_HOLD, .job_id = job[i]};
+			int r =
+			    load[i].gone || !load[i].unstarted ? 0 : run_tgt(&t, err, sizeof(err));
+			if (r < 0)
+				say(s, LOG_LEVEL_WARN, "experiment %lld: %s",
+				    (long long)a->experiment_id, err);
+			retry |= r > 0;
+		}
+		pthread_mutex_lock(&s->lock);
+		a->hold_later = retry;
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
 	for (int i = 0; i < n; i++) {
 		struct tgt t = {.kind = TGT_THROTTLE, .job_id = job[i], .throttle = th[i]};
 		int r = 0;
