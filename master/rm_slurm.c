@@ -69,14 +69,17 @@ struct stask {
 	uint32_t exit_code;
 };
 
-/* An operation slurmctld refused (not one it did not answer: those are retried). */
+/* An operation slurmctld refused (not one it did not answer: those are retried). Kept
+ * by the manager, not the array, so that describe still shows it after the array is
+ * forgotten (an experiment that ended because of it). */
 struct srefusal {
+	char id[160]; /* the array's id (struct sarr's) */
 	time_t at;
 	char op[16];     /* cancel, hold, release, requeue */
 	int task;        /* requeue: the array task; -1 for the whole array */
 	char error[240]; /* what slurmctld said */
 };
-#define REFUSALS_MAX 8
+#define REFUSALS_MAX 256
 
 struct sarr {
 	char id[160];
@@ -96,9 +99,6 @@ struct sarr {
 	int hold_later;     /* adopted: hold the later parts first (they may run on their own) */
 	uint32_t throttle[RM_SLURM_MAX_PARTS];     /* ArrayTaskThrottle last set; 0 unknown */
 	unsigned char waiting[RM_SLURM_MAX_PARTS]; /* held until its turn */
-	/* The last operations slurmctld refused (describe shows them), oldest first. */
-	struct srefusal refused[REFUSALS_MAX];
-	int nrefused;
 	struct sarr *next;
 };
 
@@ -145,6 +145,9 @@ struct rm_slurm {
 	struct sarr *arrays;
 	struct rm_task_event *queue;
 	size_t qlen, qcap;
+	/* The last operations slurmctld refused, oldest first (describe shows an array's). */
+	struct srefusal refused[REFUSALS_MAX];
+	int nrefused;
 	json_t *nodes;        /* the last node list; /agents serves it, poll refreshes it */
 	uint64_t nodes_at;    /* when it was last loaded (or tried), now_ms() */
 	uint64_t nodes_asked; /* when /agents last read it */
@@ -895,11 +898,12 @@ static void record_refusal(struct rm_slurm *s, struct sarr *a, const struct sop 
 {
 	struct srefusal *r;
 
-	if (a->nrefused == REFUSALS_MAX) {
-		memmove(a->refused, a->refused + 1, (REFUSALS_MAX - 1) * sizeof(*a->refused));
-		a->nrefused--;
+	if (s->nrefused == REFUSALS_MAX) {
+		memmove(s->refused, s->refused + 1, (REFUSALS_MAX - 1) * sizeof(*s->refused));
+		s->nrefused--;
 	}
-	r = &a->refused[a->nrefused++];
+	r = &s->refused[s->nrefused++];
+	snprintf(r->id, sizeof(r->id), "%s", a->id);
 	r->at = time(NULL);
 	snprintf(r->op, sizeof(r->op), "%s", op_name(op->kind));
 	r->task = op->kind == SOP_REQUEUE ? op->task : -1;
@@ -1508,16 +1512,17 @@ static json_t *rm_describe(struct rm *rm, const char *id)
 	json_t *out = NULL;
 	pthread_mutex_lock(&s->lock);
 	struct sarr *a = find_array(s, id);
-	if (a) {
-		json_t *tasks = json_array(), *refused = json_array();
-		out = json_pack("{s:o, s:o}", "tasks", tasks, "refused", refused);
-		for (int i = 0; out && i < a->nrefused; i++) {
-			const struct srefusal *r = &a->refused[i];
-			json_array_append_new(refused,
-			                      json_pack("{s:I, s:s, s:i, s:s}", "at",
-			                                (json_int_t)r->at, "operation", r->op,
-			                                "array_task", r->task, "error", r->error));
-		}
+	json_t *tasks = json_array(), *refused = json_array();
+	out = json_pack("{s:o, s:o}", "tasks", tasks, "refused", refused);
+	for (int i = 0; out && i < s->nrefused; i++) {
+		const struct srefusal *r = &s->refused[i];
+		if (strcmp(r->id, id) != 0)
+			continue;
+		json_array_append_new(refused, json_pack("{s:I, s:s, s:i, s:s}", "at",
+		                                         (json_int_t)r->at, "operation", r->op,
+		                                         "array_task", r->task, "error", r->error));
+	}
+	if (a && out) {
 		for (int i = 0; i < a->num_tasks && out; i++) {
 			struct stask *t = &a->tasks[i];
 			if (!t->known)

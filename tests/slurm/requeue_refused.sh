@@ -24,14 +24,6 @@ max_restarts: 2
 YAML
 id=$(det -o json experiment create "$test_dir/lost.yaml" "$(tiny_model)" | jq -r .id)
 check "experiment created" test -n "$id"
-job=
-for _ in $(seq 100); do
-	job=$(squeue -h -r -n "det-e$id" -o %F 2>/dev/null | head -n 1)
-	[ -n "$job" ] && break
-	sleep 0.1
-done
-check_eq "its array does not requeue (det.conf Requeue=no)" 0 "$(job_field "$job" Requeue)"
-
 state=
 for _ in $(seq 300); do
 	det_api GET "/experiments/$id/trials" >/dev/null
@@ -41,6 +33,9 @@ for _ in $(seq 300); do
 done
 check_eq "the trial ends in ERROR, not ACTIVE" ERROR/REQUEUE_REFUSED "$state"
 det_api GET "/experiments/$id/slurm" >/dev/null
+job=$(det_body .job_id)
+job=${job%+0}
+check_eq "its array does not requeue (det.conf Requeue=no)" 0 "$(job_field "$job" Requeue)"
 check_eq "the Slurm view records the refused requeue of task 0" "requeue 0" \
 	"$(det_body '.refused[0] | "\(.operation) \(.array_task)"')"
 check "with slurmctld's reason" grep -qi "disabled" <<<"$(det_body '.refused[0].error')"
