@@ -4,7 +4,7 @@ if HAVE_SLURM_SRC
 check_PROGRAMS += bench/job_submit_bench
 TESTS += bench/job_submit_bench
 endif
-bench_job_submit_bench_SOURCES = bench/job_submit_bench.c slurm-plugin/job_submit_det.c \
+bench_job_submit_bench_SOURCES = bench/job_submit_bench.c slurm-plugin/job_submit_det.c slurm-plugin/det_slurmctld.h \
 	$(DET_POLICY_SOURCES) tests/unit/slurmctld_host.c tests/unit/slurmctld_host.h
 bench_job_submit_bench_CPPFLAGS = $(AM_CPPFLAGS) $(SLURM_SRC_CPPFLAGS) -I$(top_srcdir)/slurm-plugin \
 	-I$(top_srcdir)/tests/unit

@@ -22,7 +22,7 @@
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
 
-#include "src/slurmctld/slurmctld.h"
+#include "det_slurmctld.h"
 
 #include "det_policy.h"
 

@@ -33,7 +33,8 @@ DET_POLICY_SOURCES = slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
 	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h \
 	common/errmsg.c common/errmsg.h
 
-slurm_plugin_job_submit_det_la_SOURCES = slurm-plugin/job_submit_det.c $(DET_POLICY_SOURCES)
+slurm_plugin_job_submit_det_la_SOURCES = slurm-plugin/job_submit_det.c slurm-plugin/det_slurmctld.h \
+	$(DET_POLICY_SOURCES)
 slurm_plugin_job_submit_det_la_CPPFLAGS = $(AM_CPPFLAGS) $(SLURM_SRC_CPPFLAGS) \
 	-DDET_SLURM_CONF_DEFAULT='"$(detslurmconf)"'
 slurm_plugin_job_submit_det_la_LDFLAGS = $(DET_PLUGIN_LDFLAGS) \
@@ -71,7 +72,7 @@ TESTS += tests/unit/job_submit_det_skip.sh
 endif
 EXTRA_DIST += tests/unit/job_submit_det_skip.sh
 tests_unit_test_job_submit_det_SOURCES = tests/unit/test_job_submit_det.c \
-	slurm-plugin/job_submit_det.c $(DET_POLICY_SOURCES) \
+	slurm-plugin/job_submit_det.c slurm-plugin/det_slurmctld.h $(DET_POLICY_SOURCES) \
 	tests/unit/slurmctld_host.c tests/unit/slurmctld_host.h
 tests_unit_test_job_submit_det_CPPFLAGS = $(AM_CPPFLAGS) $(SLURM_SRC_CPPFLAGS) \
 	-I$(top_srcdir)/slurm-plugin -I$(top_srcdir)/tests/unit

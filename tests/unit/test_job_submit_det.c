@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "slurmctld_host.h"
-#include "src/slurmctld/slurmctld.h"
+#include "det_slurmctld.h"
 
 static const char good_conf[] = "PoolPartition=default:gpu\nPoolPartition=big:gpu-big\n"
                                 "MaxSlots=8\nMaxSlotsPerNode=4\nMaxArrayThrottle=4\n"
