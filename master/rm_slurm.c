@@ -1348,7 +1348,10 @@ static void balance_throttle(struct rm_slurm *s, struct sarr *a)
 		for (int k = a->parts[i].offset; k < a->parts[i].offset + a->parts[i].count; k++) {
 			const struct stask *t = &a->tasks[k];
 			load[i].running += t->st == RM_SLURM_T_RUNNING;
-			load[i].unstarted += t->st == RM_SLURM_T_PENDING && !t->job_id;
+			/* A pending task with a job id is requeued, or the last one of the array
+			 * (Slurm lists that one on its own): both start under this part's throttle.
+			 */
+			load[i].pending += t->st == RM_SLURM_T_PENDING;
 		}
 	}
 	rm_slurm_throttle_plan(load, n, a->max_concurrent, act, th);
@@ -1362,7 +1365,7 @@ static void balance_throttle(struct rm_slurm *s, struct sarr *a)
 		for (int i = 1; i < n; i++) {
 			struct tgt t = {.kind = TGT_HOLD, .job_id = job[i]};
 			int r =
-			    load[i].gone || !load[i].unstarted ? 0 : run_tgt(&t, err, sizeof(err));
+			    load[i].gone || !load[i].pending ? 0 : run_tgt(&t, err, sizeof(err));
 			if (r < 0)
 				say(s, LOG_LEVEL_WARN, "experiment %lld: %s",
 				    (long long)a->experiment_id, err);

@@ -284,7 +284,7 @@ void rm_slurm_throttle_plan(const struct rm_slurm_part_load *parts, int n, int m
 		if (parts[i].gone)
 			continue;
 		running += parts[i].running;
-		if (cur < 0 && parts[i].unstarted > 0)
+		if (cur < 0 && parts[i].pending > 0)
 			cur = i;
 	}
 	if (max_concurrent <= 0 || cur < 0)
@@ -301,6 +301,6 @@ void rm_slurm_throttle_plan(const struct rm_slurm_part_load *parts, int n, int m
 		throttle[cur] = want;
 	}
 	for (int i = cur + 1; i < n; i++)
-		if (!parts[i].gone && !parts[i].waiting && parts[i].unstarted > 0)
+		if (!parts[i].gone && !parts[i].waiting && parts[i].pending > 0)
 			act[i] = RM_SLURM_TH_HOLD;
 }

@@ -73,7 +73,7 @@ long rm_slurm_parse_time(const char *s);
 /* One Slurm array of an experiment, as the experiment's throttle sees it. */
 struct rm_slurm_part_load {
 	int running;       /* tasks running now */
-	int unstarted;     /* tasks that never started (still in the array's pending record) */
+	int pending;       /* tasks waiting to start: never started, or requeued */
 	int waiting;       /* held by the master until its turn */
 	int gone;          /* slurmctld no longer knows it */
 	uint32_t throttle; /* the ArrayTaskThrottle last set; 0 unknown */
@@ -88,8 +88,8 @@ enum rm_slurm_throttle_act {
 };
 
 /* One throttle, max_concurrent, over all n arrays of an experiment: the first array with
- * unstarted tasks may run what the others leave of it (its throttle, at least 1, as Slurm
- * has no throttle of 0); later arrays with unstarted tasks wait held; a waiting array is
+ * pending tasks may run what the others leave of it (its throttle, at least 1, as Slurm
+ * has no throttle of 0); later arrays with pending tasks wait held; a waiting array is
  * released only when at least one task may start. Fills act[i] and throttle[i]. */
 void rm_slurm_throttle_plan(const struct rm_slurm_part_load *parts, int n, int max_concurrent,
                             enum rm_slurm_throttle_act *act, uint32_t *throttle);

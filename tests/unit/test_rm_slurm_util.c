@@ -160,9 +160,9 @@ static void test_sbatch_args(void **state)
 static void test_throttle_plan(void **state)
 {
 	struct rm_slurm_part_load p[3] = {
-	    {.running = 4, .unstarted = 2, .throttle = 4},
-	    {.unstarted = 5, .waiting = 1, .throttle = 4},
-	    {.unstarted = 5, .waiting = 1, .throttle = 4},
+	    {.running = 4, .pending = 2, .throttle = 4},
+	    {.pending = 5, .waiting = 1, .throttle = 4},
+	    {.pending = 5, .waiting = 1, .throttle = 4},
 	};
 	enum rm_slurm_throttle_act act[3];
 	uint32_t th[3];
@@ -174,7 +174,7 @@ static void test_throttle_plan(void **state)
 	assert_int_equal(act[1], RM_SLURM_TH_NONE);
 	assert_int_equal(act[2], RM_SLURM_TH_NONE);
 	/* All of it started, four run: the second waits for room. */
-	p[0].unstarted = 0;
+	p[0].pending = 0;
 	rm_slurm_throttle_plan(p, 3, 4, act, th);
 	assert_int_equal(act[1], RM_SLURM_TH_NONE);
 	/* One ended: the second is released with room for one. */
@@ -186,7 +186,7 @@ static void test_throttle_plan(void **state)
 	p[1].waiting = 0;
 	p[1].throttle = 1;
 	p[1].running = 1;
-	p[1].unstarted = 4;
+	p[1].pending = 4;
 	/* Two more of the first ended: the second's throttle rises to 3. */
 	p[0].running = 1;
 	rm_slurm_throttle_plan(p, 3, 4, act, th);
