@@ -10,6 +10,8 @@ detslurmplugindir = $(pkglibdir)
 detslurmplugin_LTLIBRARIES = slurm-plugin/spank_det.la
 if HAVE_SLURM_SRC
 detslurmplugin_LTLIBRARIES += slurm-plugin/job_submit_det.la
+# distcheck's own build gets the same Slurm tree.
+AM_DISTCHECK_CONFIGURE_FLAGS = --with-slurm-src=$(SLURM_SRC_DIR)
 endif
 
 # Where job_submit_det reads its policy unless DET_SLURM_CONF says otherwise.
