@@ -338,6 +338,14 @@ static int slurm_tasks(struct cli_ctx *ctx, long long id)
 		printf("\nSlurm array %s:\n", json_string_value(json_object_get(out, "job_id")));
 		cli_print_table(stdout, tasks, cols, sizeof(cols) / sizeof(cols[0]));
 	}
+	json_t *refused = json_object_get(out, "refused");
+	if (!rc && json_array_size(refused) > 0) {
+		static const struct cli_column rcols[] = {{"OPERATION", "operation"},
+		                                          {"TASK", "array_task"},
+		                                          {"REFUSED BY SLURM", "error"}};
+		printf("\nOperations slurmctld refused (latest last):\n");
+		cli_print_table(stdout, refused, rcols, sizeof(rcols) / sizeof(rcols[0]));
+	}
 	json_decref(out);
 	http_client_free(c);
 	return rc;

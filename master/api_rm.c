@@ -47,8 +47,11 @@ void api_exp_rm_tasks(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
 		return;
 	}
-	json_t *tasks = *job && a->rm->ops->describe ? a->rm->ops->describe(a->rm, job) : NULL;
+	json_t *view = *job && a->rm->ops->describe ? a->rm->ops->describe(a->rm, job) : NULL;
+	json_t *tasks = json_object_get(view, "tasks"), *refused = json_object_get(view, "refused");
 	api_json(rep, 200,
-	         json_pack("{s:s, s:s, s:o}", "resource_manager", a->rm->ops->name, "job_id", job,
-	                   "tasks", tasks ? tasks : json_array()));
+	         json_pack("{s:s, s:s, s:o, s:o}", "resource_manager", a->rm->ops->name, "job_id",
+	                   job, "tasks", tasks ? json_incref(tasks) : json_array(), "refused",
+	                   refused ? json_incref(refused) : json_array()));
+	json_decref(view);
 }

@@ -1706,6 +1706,17 @@ static int on_task_event(struct app *a, const struct rm_task_event *ev)
 	/* The task ended with its trial still live: the launcher died without an exit report. */
 	struct exp_trial *t = trial_by_index(e, al->trial_index);
 	struct lifecycle_decision d = {LIFECYCLE_NONE, 0, 0, FSM_ERROR};
+	if (ev->requeue_refused) {
+		/* The manager refused to run the task again: its trial will not come back. */
+		if (t && !fsm_is_terminal(t->state)) {
+			struct exp_trial row = *t;
+			snprintf(row.end_reason, sizeof(row.end_reason), "%s", "REQUEUE_REFUSED");
+			finish_trial(a, e, &row, FSM_ERROR, err, sizeof(err));
+		}
+		settle_and_commit(a, e);
+		http_server_wake(a->http);
+		return;
+	}
 	if (t) {
 		struct lifecycle_trial_view v = {t->state, state_of(e->row), t->restarts,
 		                                 iget(config_of(e), "max_restarts"), t->preempted};

@@ -44,6 +44,7 @@ struct rm_task_event {
 	int canceled;    /* canceled outside the master (scancel): the experiment stops */
 	/* STARTED: the pid's start time (/proc/PID/stat field 22), 0 unknown */
 	int64_t pid_start;
+	int requeue_refused; /* the manager refused to run it again: its trial cannot go on */
 };
 
 struct rm_ops {
@@ -66,8 +67,10 @@ struct rm_ops {
 	/* For a user's own submission: {array, job_name, script, sbatch_args}; NULL with err
 	 * when this manager does not take them (may be a NULL pointer). */
 	json_t *(*plan)(struct rm *rm, const struct rm_array *a, char *err, size_t errlen);
-	/* Each task's state as the manager sees it, [{task, state, reason, ...}] (new
-	 * reference), or NULL (may be a NULL pointer). */
+	/* The array as the manager sees it: {tasks: [{array_task, state, reason, ...}],
+	 * refused: [{at, operation, array_task, error}]} (new reference), or NULL (may be a
+	 * NULL pointer). refused: the last control operations the manager's scheduler
+	 * refused. */
 	json_t *(*describe)(struct rm *rm, const char *job_id);
 	/* Note which trial a running task works on, for the manager's own tools (squeue's
 	 * comment); never blocks, applied later, best effort (may be a NULL pointer). */

@@ -18,7 +18,16 @@
  * costs the master nothing until its tasks run. cancel/hold/release/requeue
  * come under the master's own lock, so they never call slurmctld: they queue
  * an operation that the next poll applies, in order, retrying while slurmctld
- * does not answer; poll itself calls slurmctld without holding s->lock.
+ * does not answer; an operation slurmctld refuses is kept for describe (a
+ * refused requeue also ends its task for good). poll itself calls slurmctld
+ * without holding s->lock, and so does submit_array (the new array is linked in
+ * after). The node list (/agents) is a cache that poll refreshes; the request
+ * path never asks slurmctld. An experiment split over several arrays keeps one
+ * throttle: later arrays are submitted held and released in turn
+ * (balance_throttle, rm_slurm_throttle_plan).
+ *
+ * Lock order: poll_lock, then lock. label_lock and nodes_lock are leaves, and
+ * none of the four is held across a call to slurmctld except poll_lock.
  */
 #include "rm.h"
 
@@ -60,6 +69,18 @@ struct stask {
 	uint32_t exit_code;
 };
 
+/* An operation slurmctld refused (not one it did not answer: those are retried). Kept
+ * by the manager, not the array, so that describe still shows it after the array is
+ * forgotten (an experiment that ended because of it). */
+struct srefusal {
+	char id[160]; /* the array's id (struct sarr's) */
+	time_t at;
+	char op[16];     /* cancel, hold, release, requeue */
+	int task;        /* requeue: the array task; -1 for the whole array */
+	char error[240]; /* what slurmctld said */
+};
+#define REFUSALS_MAX 256
+
 struct sarr {
 	char id[160];
 	int64_t experiment_id;
@@ -72,6 +93,12 @@ struct sarr {
 	int cancel_reported; /* an outside scancel was reported */
 	int nops;            /* queued operations that name this array */
 	int dead;            /* replaced by a re-registration: freed by poll */
+	/* One throttle over all parts (rm_slurm_throttle_plan): later parts wait held. */
+	int max_concurrent; /* 0 = none */
+	int paused;         /* held by the master (pause): no part is released */
+	int hold_later;     /* adopted: hold the later parts first (they may run on their own) */
+	uint32_t throttle[RM_SLURM_MAX_PARTS];     /* ArrayTaskThrottle last set; 0 unknown */
+	unsigned char waiting[RM_SLURM_MAX_PARTS]; /* held until its turn */
 	struct sarr *next;
 };
 
@@ -101,7 +128,7 @@ struct rm_slurm {
 	/* Held by poll for its whole run (it alone frees arrays), never by a caller of
 	 * the control operations or of describe. */
 	pthread_mutex_t poll_lock;
-	pthread_mutex_t nodes_lock; /* the node cache; held across its RPCs */
+	pthread_mutex_t nodes_lock; /* the node cache; never held across an RPC */
 	struct sop ops[OPS_MAX];
 	int nops;
 	/* Labels come from claims, under the master's lock: they get a lock of their
@@ -118,11 +145,17 @@ struct rm_slurm {
 	struct sarr *arrays;
 	struct rm_task_event *queue;
 	size_t qlen, qcap;
-	json_t *nodes; /* the last node list, reused for NODES_TTL_MS */
-	uint64_t nodes_at;
+	/* The last operations slurmctld refused, oldest first (describe shows an array's). */
+	struct srefusal refused[REFUSALS_MAX];
+	int nrefused;
+	json_t *nodes;        /* the last node list; /agents serves it, poll refreshes it */
+	uint64_t nodes_at;    /* when it was last loaded (or tried), now_ms() */
+	uint64_t nodes_asked; /* when /agents last read it */
 };
 
 #define NODES_TTL_MS 1000
+/* Nobody read the node list for this long: stop reloading it until someone does. */
+#define NODES_IDLE_MS 60000
 
 static uint64_t now_ms(void)
 {
@@ -132,6 +165,9 @@ static uint64_t now_ms(void)
 }
 
 #define say(s, level, ...) log_msg((s)->log, (level), "slurm: " __VA_ARGS__)
+
+static void refresh_nodes(struct rm_slurm *s, uint64_t now);
+static int queue_event(struct rm_slurm *s, struct rm_task_event ev);
 
 static const char *slurm_err(void)
 {
@@ -324,9 +360,10 @@ static void free_strv(char **v)
 	free(v);
 }
 
-/* Submit one Slurm array for part p of spec. */
+/* Submit one Slurm array for part p of spec (held, with hold: it waits for its turn under
+ * the experiment's throttle). */
 static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct rm_slurm_part *p,
-                       char *err, size_t errlen)
+                       int hold, char *err, size_t errlen)
 {
 	job_desc_msg_t d;
 	submit_response_msg_t *resp = NULL;
@@ -397,6 +434,8 @@ static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct r
 	d.name = name;
 	d.comment = comment;
 	d.requeue = 1;
+	if (hold)
+		d.priority = 0;
 	d.work_dir = (char *)(s->work_dir ? s->work_dir : "/tmp");
 	d.std_out = (char *)(s->output ? s->output : "/dev/null");
 	d.std_err = d.std_out;
@@ -465,6 +504,7 @@ static struct sarr *new_array(const struct rm_array *spec)
 	}
 	a->experiment_id = spec->experiment_id;
 	a->num_tasks = spec->num_tasks;
+	a->max_concurrent = spec->max_concurrent > 0 ? spec->max_concurrent : 0;
 	for (int i = 0; i < spec->num_tasks; i++) {
 		a->tasks[i].st = RM_SLURM_T_PENDING;
 		a->tasks[i].state = NO_VAL;
@@ -484,7 +524,7 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 {
 	struct rm_slurm *s = (struct rm_slurm *)rm;
 	struct sarr *a = NULL;
-	int rv = -1;
+	int rv = -1, submitted = 0; /* Slurm arrays submitted so far */
 
 	if (spec->num_tasks <= 0) {
 		snprintf(err, errlen, "empty array");
@@ -495,7 +535,9 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	pthread_mutex_lock(&s->lock);
+	/* a is this call's own until it is linked in below: slurmctld is asked (check_job,
+	 * submit_part) without s->lock, which poll, describe and the control operations
+	 * need. */
 	if (spec->existing_job && *spec->existing_job) {
 		/* Adopt: the counts follow from the offsets. */
 		a->nparts = rm_slurm_parse_ids(spec->existing_job, a->parts, RM_SLURM_MAX_PARTS,
@@ -512,6 +554,9 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 			}
 			if (spec->check_owner && check_job(spec, a->parts[i].job_id, err, errlen))
 				goto out;
+			/* Later parts wait for their turn (balance_throttle holds them). */
+			a->waiting[i] = i > 0 && a->max_concurrent > 0;
+			a->hold_later |= a->waiting[i];
 		}
 	} else {
 		a->nparts = rm_slurm_split(spec->num_tasks, (int)s->max_array, a->parts,
@@ -519,12 +564,12 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 		if (a->nparts < 0)
 			goto out;
 		for (int i = 0; i < a->nparts; i++) {
-			if (submit_part(s, spec, &a->parts[i], err, errlen)) {
-				/* Leave nothing half-submitted behind. */
-				for (int j = 0; j < i; j++)
-					slurm_kill_job(a->parts[j].job_id, SIGKILL, KILL_JOB_ARRAY);
+			/* Parts after the first wait held: one throttle for all of them. */
+			a->waiting[i] = i > 0 && a->max_concurrent > 0;
+			a->throttle[i] = (uint32_t)a->max_concurrent;
+			if (submit_part(s, spec, &a->parts[i], a->waiting[i], err, errlen))
 				goto out;
-			}
+			submitted = i + 1;
 		}
 	}
 	if (rm_slurm_format_ids(a->parts, a->nparts, a->id, sizeof(a->id)) ||
@@ -533,6 +578,7 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 		goto out;
 	}
 	snprintf(job_id, idlen, "%s", a->id);
+	pthread_mutex_lock(&s->lock);
 	/* A second watcher of the same job (a re-registration) replaces the first, which
 	 * poll frees (it may be reading it). */
 	for (struct sarr *o = s->arrays; o; o = o->next)
@@ -542,9 +588,13 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 	s->arrays = a;
 	a = NULL;
 	s->next_poll_ms = 0;
+	pthread_mutex_unlock(&s->lock);
+	submitted = 0;
 	rv = 0;
 out:
-	pthread_mutex_unlock(&s->lock);
+	/* Leave nothing half-submitted behind. */
+	for (int j = 0; j < submitted; j++)
+		slurm_kill_job(a->parts[j].job_id, SIGKILL, KILL_JOB_ARRAY);
 	free_array(a);
 	return rv;
 }
@@ -636,13 +686,14 @@ static int ctld_silent(int e)
 }
 
 /* One call to slurmctld that an operation needs. */
-enum tgt_kind { TGT_KILL, TGT_HOLD, TGT_RELEASE, TGT_REQUEUE_HOLD, TGT_REQUEUE };
+enum tgt_kind { TGT_KILL, TGT_HOLD, TGT_RELEASE, TGT_REQUEUE_HOLD, TGT_REQUEUE, TGT_THROTTLE };
 
 struct tgt {
 	enum tgt_kind kind;
 	uint32_t job_id;
 	uint16_t flags;
-	char *expr; /* TGT_KILL of some tasks of an array */
+	char *expr;        /* TGT_KILL of some tasks of an array */
+	uint32_t throttle; /* TGT_THROTTLE */
 };
 
 /* 0: done or nothing to do, 1: slurmctld did not answer, -1: refused (err says why). */
@@ -684,12 +735,32 @@ static int run_tgt(const struct tgt *t, char *err, size_t errlen)
 		         slurm_strerror(e));
 		break;
 	}
+	case TGT_THROTTLE: {
+		/* What scontrol update ArrayTaskThrottle=N sends. */
+		job_desc_msg_t d;
+		job_array_resp_msg_t *resp = NULL;
+		char inx[16];
+		slurm_init_job_desc_msg(&d);
+		snprintf(inx, sizeof(inx), "%u", (unsigned)t->throttle);
+		d.job_id_str = jid;
+		d.array_inx = inx;
+		rc = slurm_update_job2(&d, &resp);
+		e = slurm_get_errno();
+		if (resp)
+			slurm_free_job_array_resp(resp);
+		if (rc == SLURM_SUCCESS || e == ESLURM_ALREADY_DONE)
+			return 0;
+		snprintf(err, errlen, "throttle %s to %u: %s", jid, (unsigned)t->throttle,
+		         slurm_strerror(e));
+		break;
+	}
 	case TGT_REQUEUE_HOLD:
 	case TGT_REQUEUE:
 	default:
 		rc = slurm_requeue(t->job_id, t->kind == TGT_REQUEUE_HOLD ? JOB_REQUEUE_HOLD : 0);
 		e = slurm_get_errno();
-		if (rc == SLURM_SUCCESS)
+		/* Pending already (Slurm requeued it itself, RequeueExit): what was asked. */
+		if (rc == SLURM_SUCCESS || (t->kind == TGT_REQUEUE && e == ESLURM_JOB_PENDING))
 			return 0;
 		snprintf(err, errlen, "%s %s: %s",
 		         t->kind == TGT_REQUEUE_HOLD ? "requeuehold" : "requeue", jid,
@@ -776,8 +847,9 @@ static int plan_op(struct rm_slurm *s, const struct sop *op, struct tgt **out, i
 		break;
 	case SOP_HOLD:
 	case SOP_RELEASE:
+		/* A part waiting for its turn under the throttle stays held. */
 		for (int i = 0; i < a->nparts && !rv; i++)
-			if (!a->gone[i])
+			if (!a->gone[i] && !(op->kind == SOP_RELEASE && a->waiting[i]))
 				rv =
 				    add_tgt(&v, &n, &cap,
 				            (struct tgt){.kind = op->kind == SOP_HOLD ? TGT_HOLD
@@ -818,6 +890,35 @@ static const char *op_name(enum sop_kind k)
 	                          : "requeue";
 }
 
+/* Keep what slurmctld refused for describe; a refused requeue also ends the task for
+ * good (an event with requeue_refused), so its trial does not wait for a task that will
+ * not come back. Called with s->lock held. */
+static void record_refusal(struct rm_slurm *s, struct sarr *a, const struct sop *op,
+                           const char *err)
+{
+	struct srefusal *r;
+
+	if (s->nrefused == REFUSALS_MAX) {
+		memmove(s->refused, s->refused + 1, (REFUSALS_MAX - 1) * sizeof(*s->refused));
+		s->nrefused--;
+	}
+	r = &s->refused[s->nrefused++];
+	snprintf(r->id, sizeof(r->id), "%s", a->id);
+	r->at = time(NULL);
+	snprintf(r->op, sizeof(r->op), "%s", op_name(op->kind));
+	r->task = op->kind == SOP_REQUEUE ? op->task : -1;
+	snprintf(r->error, sizeof(r->error), "%s", err);
+	if (op->kind == SOP_REQUEUE && op->task >= 0 && op->task < a->num_tasks) {
+		struct stask *t = &a->tasks[op->task];
+		queue_event(s, (struct rm_task_event){.kind = RM_TASK_ENDED,
+		                                      .experiment_id = a->experiment_id,
+		                                      .array_task = op->task,
+		                                      .pid = (int)(t->job_id & 0x7fffffff),
+		                                      .wait_status = -1,
+		                                      .requeue_refused = 1});
+	}
+}
+
 /* Apply the queued operations in order; stop at the first that slurmctld does not answer,
  * to retry it (and those behind it) at the next poll. Called by poll, s->lock not held. */
 static void run_ops(struct rm_slurm *s)
@@ -826,7 +927,7 @@ static void run_ops(struct rm_slurm *s)
 		struct sop op;
 		struct tgt *v = NULL;
 		int n = 0, retry = 0, fail = 0, requeued = 0;
-		char err[4200];
+		char err[4200], refusal[4200] = "";
 
 		pthread_mutex_lock(&s->lock);
 		if (s->nops == 0) {
@@ -853,6 +954,7 @@ static void run_ops(struct rm_slurm *s)
 			} else if (r < 0) {
 				fail = 1;
 				say(s, LOG_LEVEL_WARN, "%s", err);
+				snprintf(refusal, sizeof(refusal), "%s", err);
 			} else if (v[i].kind == TGT_REQUEUE_HOLD) {
 				requeued++;
 			}
@@ -865,6 +967,8 @@ static void run_ops(struct rm_slurm *s)
 		    op.task < op.a->num_tasks && op.a->tasks[op.task].st == RM_SLURM_T_DONE)
 			/* A running task's end is reported when Slurm shows it pending again. */
 			op.a->tasks[op.task].st = RM_SLURM_T_PENDING;
+		if (fail && !op.a->dead)
+			record_refusal(s, op.a, &op, refusal);
 		op.a->nops--;
 		s->nops--;
 		memmove(s->ops, s->ops + 1, (size_t)s->nops * sizeof(*s->ops));
@@ -904,6 +1008,8 @@ static int rm_hold(struct rm *rm, const char *id, char *err, size_t errlen)
 	pthread_mutex_lock(&s->lock);
 	if (!with_array(s, id, &a, err, errlen))
 		rv = queue_op(s, a, SOP_HOLD, 0, err, errlen);
+	if (rv == 0)
+		a->paused = 1;
 	pthread_mutex_unlock(&s->lock);
 	return rv;
 }
@@ -916,6 +1022,8 @@ static int rm_release(struct rm *rm, const char *id, char *err, size_t errlen)
 	pthread_mutex_lock(&s->lock);
 	if (!with_array(s, id, &a, err, errlen))
 		rv = queue_op(s, a, SOP_RELEASE, 0, err, errlen);
+	if (rv == 0)
+		a->paused = 0;
 	pthread_mutex_unlock(&s->lock);
 	return rv;
 }
@@ -1215,6 +1323,84 @@ static void apply_labels(struct rm_slurm *s)
 	free(todo);
 }
 
+/* One throttle over the parts of a (rm_slurm_throttle_plan): set the current part's
+ * throttle to what the others leave, release the next part when its turn comes, hold
+ * later parts that run on their own (adopted). Called by poll, s->lock not held. */
+static void balance_throttle(struct rm_slurm *s, struct sarr *a)
+{
+	struct rm_slurm_part_load load[RM_SLURM_MAX_PARTS];
+	enum rm_slurm_throttle_act act[RM_SLURM_MAX_PARTS];
+	uint32_t th[RM_SLURM_MAX_PARTS], job[RM_SLURM_MAX_PARTS];
+	char err[256];
+	int n;
+
+	pthread_mutex_lock(&s->lock);
+	n = a->nparts;
+	if (a->dead || a->canceled || a->paused || a->max_concurrent <= 0 || n < 2 ||
+	    s->ctld_down) {
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		load[i] = (struct rm_slurm_part_load){
+		    .gone = a->gone[i], .waiting = a->waiting[i], .throttle = a->throttle[i]};
+		job[i] = a->parts[i].job_id;
+		for (int k = a->parts[i].offset; k < a->parts[i].offset + a->parts[i].count; k++) {
+			const struct stask *t = &a->tasks[k];
+			load[i].running += t->st == RM_SLURM_T_RUNNING;
+			/* A pending task with a job id is requeued, or the last one of the array
+			 * (Slurm lists that one on its own): both start under this part's throttle.
+			 */
+			load[i].pending += t->st == RM_SLURM_T_PENDING;
+		}
+	}
+	rm_slurm_throttle_plan(load, n, a->max_concurrent, act, th);
+	int hold_later = a->hold_later;
+	pthread_mutex_unlock(&s->lock);
+	if (hold_later) {
+		/* Adopted (det submit, a master restart): the later parts may not be held
+		 * yet; holding a held array again changes nothing. Their turn comes as
+		 * planned at the next poll. */
+		int retry = 0;
+		for (int i = 1; i < n; i++) {
+			struct tgt t = {.kind = TGT_HOLD, .job_id = job[i]};
+			int r =
+			    load[i].gone || !load[i].pending ? 0 : run_tgt(&t, err, sizeof(err));
+			if (r < 0)
+				say(s, LOG_LEVEL_WARN, "experiment %lld: %s",
+				    (long long)a->experiment_id, err);
+			retry |= r > 0;
+		}
+		pthread_mutex_lock(&s->lock);
+		a->hold_later = retry;
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		struct tgt t = {.kind = TGT_THROTTLE, .job_id = job[i], .throttle = th[i]};
+		int r = 0;
+		if (act[i] == RM_SLURM_TH_NONE)
+			continue;
+		if (act[i] == RM_SLURM_TH_HOLD)
+			t.kind = TGT_HOLD;
+		r = run_tgt(&t, err, sizeof(err));
+		if (!r && act[i] == RM_SLURM_TH_SET_RELEASE) {
+			t.kind = TGT_RELEASE;
+			r = run_tgt(&t, err, sizeof(err));
+		}
+		if (r < 0)
+			say(s, LOG_LEVEL_WARN, "experiment %lld: %s", (long long)a->experiment_id,
+			    err);
+		if (r)
+			continue;
+		pthread_mutex_lock(&s->lock);
+		if (act[i] != RM_SLURM_TH_HOLD)
+			a->throttle[i] = th[i];
+		a->waiting[i] = act[i] == RM_SLURM_TH_HOLD;
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
 /* Load each Slurm array of a and apply what changed; cancel what still runs once a
  * cancel's grace period is over. Called by poll, s->lock not held (a is not freed
  * meanwhile: only poll frees arrays). */
@@ -1238,6 +1424,7 @@ static void poll_array(struct rm_slurm *s, struct sarr *a, uint64_t now)
 		if (msg)
 			free_jobs(msg);
 	}
+	balance_throttle(s, a);
 	pthread_mutex_lock(&s->lock);
 	int kill = a->kill_at_ms && now >= a->kill_at_ms && array_live(a) && !a->dead;
 	if (a->kill_at_ms && now >= a->kill_at_ms && !kill)
@@ -1288,6 +1475,7 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 			pthread_mutex_unlock(&s->lock);
 		}
 		apply_labels(s);
+		refresh_nodes(s, now);
 		/* Forget canceled arrays once nothing of them runs and nothing waits for them. */
 		pthread_mutex_lock(&s->lock);
 		for (struct sarr **pp = &s->arrays; *pp;) {
@@ -1327,8 +1515,17 @@ static json_t *rm_describe(struct rm *rm, const char *id)
 	json_t *out = NULL;
 	pthread_mutex_lock(&s->lock);
 	struct sarr *a = find_array(s, id);
-	if (a) {
-		out = json_array();
+	json_t *tasks = json_array(), *refused = json_array();
+	out = json_pack("{s:o, s:o}", "tasks", tasks, "refused", refused);
+	for (int i = 0; out && i < s->nrefused; i++) {
+		const struct srefusal *r = &s->refused[i];
+		if (strcmp(r->id, id) != 0)
+			continue;
+		json_array_append_new(refused, json_pack("{s:I, s:s, s:i, s:s}", "at",
+		                                         (json_int_t)r->at, "operation", r->op,
+		                                         "array_task", r->task, "error", r->error));
+	}
+	if (a && out) {
 		for (int i = 0; i < a->num_tasks && out; i++) {
 			struct stask *t = &a->tasks[i];
 			if (!t->known)
@@ -1340,7 +1537,7 @@ static json_t *rm_describe(struct rm *rm, const char *id)
 			snprintf(jid, sizeof(jid), "%u_%d", (unsigned)a->parts[pi].job_id,
 			         i - a->parts[pi].offset);
 			json_array_append_new(
-			    out,
+			    tasks,
 			    json_pack("{s:i, s:s, s:s, s:s, s:i}", "array_task", i, "slurm_job",
 			              jid, "state", slurm_job_state_string(t->state), "reason",
 			              t->reason ? slurm_job_reason_string(t->reason) : "",
@@ -1376,27 +1573,21 @@ static long gres_gpus(const char *gres)
 	return total;
 }
 
-static json_t *rm_nodes(struct rm *rm)
+/* The nodes as /agents shows them, from slurmctld; NULL when it does not answer. Called
+ * with no lock held. */
+static json_t *load_nodes(struct rm_slurm *s)
 {
-	struct rm_slurm *s = (struct rm_slurm *)rm;
 	node_info_msg_t *nm = NULL;
 	partition_info_msg_t *pm = NULL;
-	json_t *out = json_array();
+	json_t *out = NULL;
 
-	/* Not s->lock: a poll waiting on slurmctld does not hold up this view. */
-	pthread_mutex_lock(&s->nodes_lock);
-	/* Pages and CLIs ask often; slurmctld is asked at most once a second. */
-	if (s->nodes && now_ms() < s->nodes_at + NODES_TTL_MS) {
-		json_decref(out);
-		out = json_deep_copy(s->nodes);
-		goto out;
-	}
 	if (slurm_load_node(0, &nm, SHOW_ALL) != SLURM_SUCCESS ||
 	    slurm_load_partitions(0, &pm, SHOW_ALL) != SLURM_SUCCESS) {
 		say(s, LOG_LEVEL_ERROR, "cannot load nodes and partitions: %s", slurm_err());
 		goto out;
 	}
-	for (uint32_t i = 0; i < nm->record_count; i++) {
+	out = json_array();
+	for (uint32_t i = 0; out && i < nm->record_count; i++) {
 		node_info_t *n = &nm->node_array[i];
 		if (!n->name)
 			continue;
@@ -1425,15 +1616,46 @@ static json_t *rm_nodes(struct rm *rm)
 		              (json_int_t)(gpus > 0 ? gpus_used : alloc_cpus), "partitions", parts,
 		              "resource_pool", pool ? pool : "default", "reason", n->reason));
 	}
-	json_decref(s->nodes);
-	s->nodes = json_deep_copy(out);
-	s->nodes_at = now_ms();
 out:
-	pthread_mutex_unlock(&s->nodes_lock);
 	if (nm)
 		slurm_free_node_info_msg(nm);
 	if (pm)
 		slurm_free_partition_info_msg(pm);
+	return out;
+}
+
+/* Reload the node cache when it is NODES_TTL_MS old and was read in the last
+ * NODES_IDLE_MS (poll's thread and start-up only: never on a request's path). A failed
+ * load keeps the last list. */
+static void refresh_nodes(struct rm_slurm *s, uint64_t now)
+{
+	pthread_mutex_lock(&s->nodes_lock);
+	int due = !s->nodes_at ||
+	          (now >= s->nodes_at + NODES_TTL_MS && now < s->nodes_asked + NODES_IDLE_MS);
+	pthread_mutex_unlock(&s->nodes_lock);
+	if (!due)
+		return;
+	json_t *nodes = load_nodes(s);
+	pthread_mutex_lock(&s->nodes_lock);
+	s->nodes_at = now ? now : 1;
+	if (nodes) {
+		json_decref(s->nodes);
+		s->nodes = nodes;
+	}
+	pthread_mutex_unlock(&s->nodes_lock);
+}
+
+/* The cached node list (refresh_nodes keeps it current): slurmctld is never asked here,
+ * so pages and CLIs polling /agents cost it nothing and never wait on it. */
+static json_t *rm_nodes(struct rm *rm)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	json_t *out;
+
+	pthread_mutex_lock(&s->nodes_lock);
+	out = s->nodes ? json_deep_copy(s->nodes) : json_array();
+	s->nodes_asked = now_ms();
+	pthread_mutex_unlock(&s->nodes_lock);
 	return out;
 }
 
@@ -1512,6 +1734,7 @@ struct rm *rm_slurm_new(const struct rm_slurm_config *cfg, char *err, size_t err
 	/* MaxArraySize=N allows indices 0..N-1: N tasks. */
 	s->max_array = conf->max_array_sz > 0 ? conf->max_array_sz : 1;
 	slurm_free_ctl_conf(conf);
+	refresh_nodes(s, now_ms());
 	return &s->base;
 fail:
 	rm_free(&s->base);

@@ -272,3 +272,35 @@ int rm_slurm_parse_sbatch_args(const char *const *args, int n, struct rm_slurm_o
 	}
 	return 0;
 }
+
+void rm_slurm_throttle_plan(const struct rm_slurm_part_load *parts, int n, int max_concurrent,
+                            enum rm_slurm_throttle_act *act, uint32_t *throttle)
+{
+	int running = 0, cur = -1;
+
+	for (int i = 0; i < n; i++) {
+		act[i] = RM_SLURM_TH_NONE;
+		throttle[i] = parts[i].throttle;
+		if (parts[i].gone)
+			continue;
+		running += parts[i].running;
+		if (cur < 0 && parts[i].pending > 0)
+			cur = i;
+	}
+	if (max_concurrent <= 0 || cur < 0)
+		return;
+	int room = max_concurrent - (running - parts[cur].running);
+	uint32_t want = room > 0 ? (uint32_t)room : 1;
+	if (parts[cur].waiting) {
+		if (room - parts[cur].running > 0) {
+			act[cur] = RM_SLURM_TH_SET_RELEASE;
+			throttle[cur] = want;
+		}
+	} else if (parts[cur].throttle != want) {
+		act[cur] = RM_SLURM_TH_SET;
+		throttle[cur] = want;
+	}
+	for (int i = cur + 1; i < n; i++)
+		if (!parts[i].gone && !parts[i].waiting && parts[i].pending > 0)
+			act[i] = RM_SLURM_TH_HOLD;
+}

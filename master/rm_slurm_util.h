@@ -70,4 +70,28 @@ int rm_slurm_parse_sbatch_args(const char *const *args, int n, struct rm_slurm_o
  * minutes, rounded up; -1 when malformed. */
 long rm_slurm_parse_time(const char *s);
 
+/* One Slurm array of an experiment, as the experiment's throttle sees it. */
+struct rm_slurm_part_load {
+	int running;       /* tasks running now */
+	int pending;       /* tasks waiting to start: never started, or requeued */
+	int waiting;       /* held by the master until its turn */
+	int gone;          /* slurmctld no longer knows it */
+	uint32_t throttle; /* the ArrayTaskThrottle last set; 0 unknown */
+};
+
+/* What to do to one array for the experiment's throttle. */
+enum rm_slurm_throttle_act {
+	RM_SLURM_TH_NONE,
+	RM_SLURM_TH_SET,         /* set its throttle to the value given */
+	RM_SLURM_TH_SET_RELEASE, /* set its throttle, then release it (its turn came) */
+	RM_SLURM_TH_HOLD,        /* hold it until its turn */
+};
+
+/* One throttle, max_concurrent, over all n arrays of an experiment: the first array with
+ * pending tasks may run what the others leave of it (its throttle, at least 1, as Slurm
+ * has no throttle of 0); later arrays with pending tasks wait held; a waiting array is
+ * released only when at least one task may start. Fills act[i] and throttle[i]. */
+void rm_slurm_throttle_plan(const struct rm_slurm_part_load *parts, int n, int max_concurrent,
+                            enum rm_slurm_throttle_act *act, uint32_t *throttle);
+
 #endif

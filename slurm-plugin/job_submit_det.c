@@ -7,10 +7,11 @@
  * between it and job_desc_msg_t.
  *
  * Main data structure: one struct det_policy_conf loaded at init (the
- * plugin's only state). Non-obvious decision: built against the public
- * headers only and not linked with libslurm; the few helpers slurmctld
- * exports are declared here, and every string handed to slurmctld comes from
- * its own allocator (slurm_xstrdup) because slurmctld frees it with xfree.
+ * plugin's only state). Non-obvious decision: built against the source tree
+ * of the installed Slurm release (configure --with-slurm-src), so that
+ * job_record_t comes from slurmctld's own slurmctld.h, and not linked with
+ * libslurm: slurmctld provides the helpers, and every string handed to it
+ * comes from its own allocator (slurm_xstrdup) because it frees with xfree.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -21,6 +22,8 @@
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
 
+#include "det_slurmctld.h"
+
 #include "det_policy.h"
 
 #ifndef DET_SLURM_CONF_DEFAULT
@@ -30,11 +33,12 @@
 
 _Static_assert(DET_POLICY_NO_VAL == NO_VAL, "det_policy's NO_VAL must be Slurm's");
 
-/* Exported by slurmctld (libslurmfull); declared here instead of linking. */
-extern void slurm_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-extern void slurm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Exported by slurmctld (libslurmfull) under these names; Slurm's headers
+ * declare them under the names slurm_xlator.h maps (error, xstrdup).
+ */
+extern int slurm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern char *slurm_xstrdup(const char *str);
-extern void slurm_xfree(void **item);
 
 /* The symbols slurmctld's plugin loader looks up. */
 extern const char plugin_name[];
@@ -51,14 +55,19 @@ const uint32_t plugin_version = SLURM_VERSION_NUMBER;
 
 static struct det_policy_conf policy_conf;
 
-/* Read the whole file into a NUL-terminated buffer (bounded). */
-static char *read_conf(const char *path, char *err, size_t errlen)
+/*
+ * Read the whole file into a NUL-terminated buffer (bounded). NULL with
+ * *missing set when there is no such file, NULL with a message otherwise.
+ */
+static char *read_conf(const char *path, int *missing, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	char *buf = NULL;
 	size_t n;
 
+	*missing = 0;
 	if (!f) {
+		*missing = errno == ENOENT;
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
@@ -81,24 +90,31 @@ fail:
 	return buf;
 }
 
+/*
+ * A missing det.conf is not an error: slurmctld must not stop over it (it
+ * serves every job, not only det's), so the documented defaults apply. A
+ * file that is there but unreadable or wrong still refuses, naming it.
+ */
 int init(void)
 {
 	const char *path = getenv("DET_SLURM_CONF");
 	char err[512];
 	char *text;
-	int rv = SLURM_ERROR;
+	int missing, rv = SLURM_ERROR;
 
 	if (!path || !*path)
 		path = DET_SLURM_CONF_DEFAULT;
 	det_policy_conf_init(&policy_conf);
-	text = read_conf(path, err, sizeof(err));
-	if (!text)
+	text = read_conf(path, &missing, err, sizeof(err));
+	if (!text && !missing)
 		goto fail;
-	if (det_policy_conf_parse(&policy_conf, text, path, err, sizeof(err)) < 0)
+	if (text && det_policy_conf_parse(&policy_conf, text, path, err, sizeof(err)) < 0)
 		goto fail;
-	slurm_info("job_submit/det: %s: %zu pools, slots %u..%u, throttle cap %u", path,
-	           policy_conf.npools, policy_conf.default_slots, policy_conf.max_slots,
-	           policy_conf.max_array_throttle);
+	if (missing)
+		slurm_info("job_submit/det: warning: %s not found, using the defaults", path);
+	slurm_info("job_submit/det: %s: %zu pools, slots %u..%u, throttle cap %u",
+	           missing ? "defaults" : path, policy_conf.npools, policy_conf.default_slots,
+	           policy_conf.max_slots, policy_conf.max_array_throttle);
 	rv = SLURM_SUCCESS;
 fail:
 	if (rv != SLURM_SUCCESS)
@@ -171,41 +187,6 @@ int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
 	return SLURM_SUCCESS;
 }
 
-/*
- * The first fields of slurmctld's job_record_t and job_array_struct_t
- * (slurmctld.h, not a public header). slurmctld loads this plugin only when
- * it was built for its exact version; these fields have kept their place for
- * many releases (offsets checked against 22.05's slurmctld), and the magic
- * cookie is checked before anything else is read.
- */
-struct det_job_array_head {
-	uint32_t task_cnt;
-	void *task_id_bitmap;
-	char *task_id_str;
-	uint32_t array_flags;
-	uint32_t max_run_tasks; /* the array's throttle; 0 is no limit */
-};
-
-struct det_job_record_head {
-	uint32_t magic;
-	char *account;
-	char *admin_comment;
-	char *alias_list;
-	char *alloc_node;
-	uint16_t alloc_resp_port;
-	uint32_t alloc_sid;
-	uint32_t array_job_id;
-	uint32_t array_task_id;
-	struct det_job_array_head *array_recs; /* only in an array's meta record */
-};
-#define DET_JOB_RECORD_MAGIC 0xf0b7392cu
-
-#if defined(__x86_64__) || defined(__aarch64__)
-_Static_assert(offsetof(struct det_job_record_head, admin_comment) == 0x10, "job_record_t");
-_Static_assert(offsetof(struct det_job_record_head, array_recs) == 0x38, "job_record_t");
-_Static_assert(offsetof(struct det_job_array_head, max_run_tasks) == 0x1c, "job_array_struct_t");
-#endif
-
 static int refusal_errno(enum det_modify_refusal refusal)
 {
 	switch (refusal) {
@@ -229,7 +210,7 @@ static int refusal_errno(enum det_modify_refusal refusal)
  */
 int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid)
 {
-	struct det_job_record_head *head = job_ptr;
+	job_record_t *job = job_ptr;
 	struct det_modify_in in = {
 	    .new_name = job_desc->name,
 	    .new_partition = job_desc->partition,
@@ -241,15 +222,9 @@ int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid)
 	struct det_modify_out out;
 	char err[512];
 
-	if (!head)
+	if (!job)
 		return SLURM_SUCCESS;
-	if (head->magic != DET_JOB_RECORD_MAGIC) {
-		slurm_error("job_submit/det: job record layout not recognised, update of job %u "
-		            "not checked (rebuild the plugin for this Slurm)",
-		            job_desc->job_id);
-		return SLURM_SUCCESS;
-	}
-	in.admin_comment = head->admin_comment;
+	in.admin_comment = job->admin_comment;
 	if (det_policy_modify(&policy_conf, &in, &out, err, sizeof(err)) < 0) {
 		slurm_info("job_submit/det: refused update by uid %u: %s", submit_uid, err);
 		return refusal_errno(out.refusal);
@@ -260,9 +235,8 @@ int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid)
 		replace_str(&job_desc->array_inx, out.array_inx);
 		/* slurmctld 22.05 applies ArrayTaskThrottle before it calls
 		 * job_modify, so the cap goes into the record itself too. */
-		if (head->array_recs)
-			head->array_recs->max_run_tasks =
-			    (uint32_t)strtoul(out.array_inx, NULL, 10);
+		if (job->array_recs)
+			job->array_recs->max_run_tasks = (uint32_t)strtoul(out.array_inx, NULL, 10);
 	}
 	return SLURM_SUCCESS;
 }

@@ -21,7 +21,8 @@
 #   DET_PLUGIN_DIR   folder with spank_det.so and job_submit_det.so
 #                    (default: $top_builddir/slurm-plugin/.libs)
 #   DET_SPANK_ARGS   plugstack arguments for spank_det.so (default: none)
-#   DET_CONF_FILE    det.conf for job_submit_det (default: a test policy)
+#   DET_CONF_FILE    det.conf for job_submit_det (default: a test policy;
+#                    "none": no det.conf at all)
 #   DET_PREEMPT_PARTITION  also a partition of that name whose jobs preempt
 #                    the others' (PreemptType=preempt/partition_prio,
 #                    PreemptMode=REQUEUE)
@@ -156,7 +157,9 @@ write_configs() {
 		echo "NodeName=n$i Name=gpu File=$dir/dev/n$i/gpu[0-1]" >>"$dir/gres.conf"
 	done
 	echo "required $plugin_dir/spank_det.so ${DET_SPANK_ARGS:-}" >"$dir/plugstack.conf"
-	if [ -n "${DET_CONF_FILE:-}" ]; then
+	if [ "${DET_CONF_FILE:-}" = none ]; then
+		rm -f "$dir/det.conf"
+	elif [ -n "${DET_CONF_FILE:-}" ]; then
 		cp "$DET_CONF_FILE" "$dir/det.conf" || return 1
 	else
 		write_det_conf >"$dir/det.conf"

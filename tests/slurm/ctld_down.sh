@@ -3,13 +3,14 @@
 # The master stays responsive while slurmctld is down: with slurmctld stopped,
 # det experiment pause returns at once and health and the experiment's Slurm
 # view answer at once (the resource manager only records the pause; its poll
-# applies it once slurmctld answers again). Then kill works the same way and
+# applies it once slurmctld answers again), and /agents still lists the nodes
+# (served from a cache that the poll refreshes). Then kill works the same way and
 # the array's jobs are canceled once slurmctld is back.
 . "$(dirname "$0")/lib.sh"
 slurm_require
 det_master_require
 slurm_start_with_master
-tap_plan 9
+tap_plan 10
 
 # Milliseconds that a command takes.
 timed() {
@@ -49,6 +50,9 @@ check "GET /experiments/$id/slurm answers within 2 s (${ms} ms)" test "$ms" -lt 
 sleep 3
 ms=$(timed det_api GET "/experiments/$id/slurm")
 check "and again while a poll waits on slurmctld (${ms} ms)" test "$ms" -lt 2000
+det_api GET /agents >/dev/null
+check_eq "GET /agents lists the four nodes from its cache, not asking slurmctld" 4 \
+	"$(det_body '.agents | length')"
 
 check "slurmctld starts again" "$slurm_tests_dir/cluster.sh" start-ctld "$test_dir/cluster"
 held=

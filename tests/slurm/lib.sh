@@ -73,6 +73,9 @@ slurm_cleanup() {
 	fi
 }
 
+# Why the cluster (JobSubmitPlugins=det) cannot start without the job_submit plugin.
+JOB_SUBMIT_DET_MISSING="job_submit_det.so not built: it needs slurmctld's headers (configure --with-slurm-src=DIR; scripts/slurm-src prepares one)"
+
 # The conditions the cluster needs; skips the script when one is missing.
 slurm_require() {
 	[ "$(id -u)" = 0 ] || skip_all "needs root (slurmd, munged)"
@@ -84,6 +87,7 @@ slurm_require() {
 	# and det against plugins from a plain build.
 	local so=${DET_PLUGIN_DIR:-$top_builddir/slurm-plugin/.libs}/spank_det.so
 	[ -e "$so" ] || skip_all "plugins not built"
+	[ -e "${so%/*}/job_submit_det.so" ] || skip_all "$JOB_SUBMIT_DET_MISSING"
 	# A sanitizer-built plugin cannot load into Slurm's uninstrumented daemons.
 	if nm -D --undefined-only "$so" 2>/dev/null | grep -q __asan_; then
 		skip_all "plugins built with sanitizers cannot load into Slurm daemons"

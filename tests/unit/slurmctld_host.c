@@ -13,23 +13,37 @@
 #include <string.h>
 
 static char last_log[1024];
+static char last_warning[1024];
+
+/* Keep line as the last line, and as the last warning when it is one. */
+static void keep(const char *line)
+{
+	snprintf(last_log, sizeof(last_log), "%s", line);
+	if (strstr(line, "warning:"))
+		snprintf(last_warning, sizeof(last_warning), "%s", line);
+}
 
 void slurm_info(const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(last_log, sizeof(last_log), fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	keep(line);
 }
 
-void slurm_error(const char *fmt, ...)
+int slurm_error(const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(last_log, sizeof(last_log), fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	keep(line);
+	return -1;
 }
 
 char *slurm_xstrdup(const char *str)
@@ -50,4 +64,9 @@ void slurm_xfree(void **item)
 const char *slurmctld_host_last_log(void)
 {
 	return last_log;
+}
+
+const char *slurmctld_host_last_warning(void)
+{
+	return last_warning;
 }

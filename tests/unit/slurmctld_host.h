@@ -17,11 +17,13 @@ extern int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_u
 
 /* slurmctld's helpers the plugin calls. */
 extern void slurm_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-extern void slurm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern int slurm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern char *slurm_xstrdup(const char *str);
 extern void slurm_xfree(void **item);
 
 /* The last line slurm_info or slurm_error wrote. */
 const char *slurmctld_host_last_log(void);
+/* The last line with "warning:" in it. */
+const char *slurmctld_host_last_warning(void);
 
 #endif

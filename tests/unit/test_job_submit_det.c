@@ -4,8 +4,10 @@
  * tests/unit/slurmctld_host.c as its allocator and logger): init reads and
  * checks det.conf, job_submit rewrites job_desc_msg_t fields of det jobs with
  * the host's allocator, refuses with *err_msg, and leaves other jobs as they
- * are; job_modify caps det jobs' throttles and refuses out-of-policy updates. The real slurmctld
- * runs the same code in tests/slurm/job_submit.sh.
+ * are; job_modify caps det jobs' throttles and refuses out-of-policy updates,
+ * on job records of slurmctld's own job_record_t (built against the Slurm
+ * source tree, like the plugin). The real slurmctld runs the same code in
+ * tests/slurm/job_submit.sh.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "slurmctld_host.h"
+#include "det_slurmctld.h"
 
 static const char good_conf[] = "PoolPartition=default:gpu\nPoolPartition=big:gpu-big\n"
                                 "MaxSlots=8\nMaxSlotsPerNode=4\nMaxArrayThrottle=4\n"
@@ -64,11 +67,34 @@ static void job_free(job_desc_msg_t *job)
 	slurm_xfree((void **)&job->tres_per_node);
 }
 
-static void test_init_missing_file_fails(void **state)
+/* No det.conf: slurmctld keeps running, det jobs get the documented defaults. */
+static void test_init_missing_file_uses_defaults(void **state)
 {
+	char *env[] = {"DET_EXPERIMENT_ID=7"};
+	job_desc_msg_t job;
+	char *err_msg = NULL;
+
 	setenv("DET_SLURM_CONF", "/nonexistent/det.conf", 1);
+	assert_int_equal(init(), SLURM_SUCCESS);
+	assert_non_null(strstr(slurmctld_host_last_warning(),
+	                       "warning: /nonexistent/det.conf not found, using the defaults"));
+	job_init(&job, env, 1);
+	assert_int_equal(job_submit(&job, 1000, &err_msg), SLURM_SUCCESS);
+	assert_string_equal(job.name, "det-e7");
+	assert_string_equal(job.tres_per_node, "gres:gpu:1"); /* DefaultSlots=1, GpuGres=gpu */
+	assert_string_equal(job.array_inx, "0-29%10");        /* no MaxArrayThrottle */
+	assert_int_equal(job.requeue, 1);                     /* Requeue=yes */
+	assert_null(err_msg);
+	job_free(&job);
+	fini();
+}
+
+/* A det.conf that is there but cannot be read still stops the plugin. */
+static void test_init_unreadable_file_fails(void **state)
+{
+	setenv("DET_SLURM_CONF", "/", 1); /* a directory: opens, does not read */
 	assert_int_equal(init(), SLURM_ERROR);
-	assert_non_null(strstr(slurmctld_host_last_log(), "cannot open /nonexistent/det.conf"));
+	assert_non_null(strstr(slurmctld_host_last_log(), "/: read error"));
 }
 
 static void test_init_unknown_key_fails_naming_it(void **state)
@@ -151,30 +177,6 @@ static void test_over_policy_refused_with_err_msg(void **state)
 	fini();
 }
 
-/* The heads of slurmctld's job record and array record, as job_modify reads them. */
-struct array_head {
-	uint32_t task_cnt;
-	void *task_id_bitmap;
-	char *task_id_str;
-	uint32_t array_flags;
-	uint32_t max_run_tasks;
-	char rest[64];
-};
-
-struct record_head {
-	uint32_t magic;
-	char *account;
-	char *admin_comment;
-	char *alias_list;
-	char *alloc_node;
-	uint16_t alloc_resp_port;
-	uint32_t alloc_sid;
-	uint32_t array_job_id;
-	uint32_t array_task_id;
-	struct array_head *array_recs;
-	char rest[256];
-};
-
 /* An update as scontrol sends it: nothing set but what the test sets. */
 static void update_init(job_desc_msg_t *job)
 {
@@ -187,9 +189,8 @@ static void test_job_modify_caps_det_throttle(void **state)
 {
 	char path[256];
 	char comment[] = "det-slurm experiment=12 pool=default slots=1";
-	struct array_head array = {.max_run_tasks = 50}; /* slurmctld already applied it */
-	struct record_head rec = {
-	    .magic = 0xf0b7392cu, .admin_comment = comment, .array_recs = &array};
+	job_array_struct_t array = {.max_run_tasks = 50}; /* slurmctld already applied it */
+	job_record_t rec = {.magic = JOB_MAGIC, .admin_comment = comment, .array_recs = &array};
 	job_desc_msg_t job;
 
 	assert_int_equal(init_with(good_conf, path, sizeof(path)), SLURM_SUCCESS);
@@ -217,7 +218,7 @@ static void test_job_modify_refusals_are_slurm_errors(void **state)
 {
 	char path[256];
 	char comment[] = "det-slurm experiment=12 pool=default slots=1";
-	struct record_head rec = {.magic = 0xf0b7392cu, .admin_comment = comment};
+	job_record_t rec = {.magic = JOB_MAGIC, .admin_comment = comment};
 	char name[] = "renamed", part[] = "gpu-big", gres[] = "gres:gpu:3";
 	job_desc_msg_t job;
 
@@ -240,19 +241,16 @@ static void test_job_modify_refusals_are_slurm_errors(void **state)
 	fini();
 }
 
-static void test_job_modify_unknown_record_layout_passes(void **state)
+/* slurmctld calls job_modify without a record for some updates. */
+static void test_job_modify_without_record_passes(void **state)
 {
 	char path[256];
-	char comment[] = "det-slurm experiment=12 pool=default slots=1";
-	struct record_head rec = {.magic = 0x12345678u, .admin_comment = comment};
 	char name[] = "renamed";
 	job_desc_msg_t job;
 
 	assert_int_equal(init_with(good_conf, path, sizeof(path)), SLURM_SUCCESS);
 	update_init(&job);
 	job.name = name;
-	assert_int_equal(job_modify(&job, &rec, 0), SLURM_SUCCESS);
-	assert_non_null(strstr(slurmctld_host_last_log(), "job record layout not recognised"));
 	assert_int_equal(job_modify(&job, NULL, 0), SLURM_SUCCESS);
 	fini();
 }
@@ -260,14 +258,15 @@ static void test_job_modify_unknown_record_layout_passes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_init_missing_file_fails),
+	    cmocka_unit_test(test_init_missing_file_uses_defaults),
+	    cmocka_unit_test(test_init_unreadable_file_fails),
 	    cmocka_unit_test(test_init_unknown_key_fails_naming_it),
 	    cmocka_unit_test(test_non_det_job_untouched),
 	    cmocka_unit_test(test_det_job_rewritten),
 	    cmocka_unit_test(test_over_policy_refused_with_err_msg),
 	    cmocka_unit_test(test_job_modify_caps_det_throttle),
 	    cmocka_unit_test(test_job_modify_refusals_are_slurm_errors),
-	    cmocka_unit_test(test_job_modify_unknown_record_layout_passes),
+	    cmocka_unit_test(test_job_modify_without_record_passes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -156,12 +156,70 @@ static void test_sbatch_args(void **state)
 	assert_int_equal(rm_slurm_parse_sbatch_args(toolong, 2, &o, err, sizeof(err)), -1);
 }
 
+/* Three arrays of one experiment with max_concurrent 4: one throttle over all. */
+static void test_throttle_plan(void **state)
+{
+	struct rm_slurm_part_load p[3] = {
+	    {.running = 4, .pending = 2, .throttle = 4},
+	    {.pending = 5, .waiting = 1, .throttle = 4},
+	    {.pending = 5, .waiting = 1, .throttle = 4},
+	};
+	enum rm_slurm_throttle_act act[3];
+	uint32_t th[3];
+	(void)state;
+
+	/* The first array has tasks to start: the others wait, nothing changes. */
+	rm_slurm_throttle_plan(p, 3, 4, act, th);
+	assert_int_equal(act[0], RM_SLURM_TH_NONE);
+	assert_int_equal(act[1], RM_SLURM_TH_NONE);
+	assert_int_equal(act[2], RM_SLURM_TH_NONE);
+	/* All of it started, four run: the second waits for room. */
+	p[0].pending = 0;
+	rm_slurm_throttle_plan(p, 3, 4, act, th);
+	assert_int_equal(act[1], RM_SLURM_TH_NONE);
+	/* One ended: the second is released with room for one. */
+	p[0].running = 3;
+	rm_slurm_throttle_plan(p, 3, 4, act, th);
+	assert_int_equal(act[1], RM_SLURM_TH_SET_RELEASE);
+	assert_int_equal(th[1], 1);
+	assert_int_equal(act[2], RM_SLURM_TH_NONE);
+	p[1].waiting = 0;
+	p[1].throttle = 1;
+	p[1].running = 1;
+	p[1].pending = 4;
+	/* Two more of the first ended: the second's throttle rises to 3. */
+	p[0].running = 1;
+	rm_slurm_throttle_plan(p, 3, 4, act, th);
+	assert_int_equal(act[1], RM_SLURM_TH_SET);
+	assert_int_equal(th[1], 3);
+	/* Never over the total: 1 + 3 = 4. */
+	assert_int_equal(p[0].running + (int)th[1], 4);
+	/* A later array that runs on its own (det submit) is held until its turn. */
+	p[2].waiting = 0;
+	rm_slurm_throttle_plan(p, 3, 4, act, th);
+	assert_int_equal(act[2], RM_SLURM_TH_HOLD);
+	/* No throttle, or one array: nothing to do. */
+	rm_slurm_throttle_plan(p, 3, 0, act, th);
+	assert_int_equal(act[1] | act[2], RM_SLURM_TH_NONE);
+	/* Slurm has no throttle 0: the lowest is 1. */
+	p[0].running = 4;
+	p[1].throttle = 3;
+	rm_slurm_throttle_plan(p, 3, 4, act, th);
+	assert_int_equal(act[1], RM_SLURM_TH_SET);
+	assert_int_equal(th[1], 1);
+	/* Gone arrays count for nothing. */
+	p[0].gone = 1;
+	rm_slurm_throttle_plan(p, 3, 4, act, th);
+	assert_int_equal(th[1], 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_split),   cmocka_unit_test(test_ids),
-	    cmocka_unit_test(test_indices), cmocka_unit_test(test_step),
-	    cmocka_unit_test(test_time),    cmocka_unit_test(test_sbatch_args),
+	    cmocka_unit_test(test_split),         cmocka_unit_test(test_ids),
+	    cmocka_unit_test(test_indices),       cmocka_unit_test(test_step),
+	    cmocka_unit_test(test_time),          cmocka_unit_test(test_sbatch_args),
+	    cmocka_unit_test(test_throttle_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
