@@ -133,5 +133,44 @@ timeout 30 "$det" -m "http://127.0.0.1:$port" experiment list >"$work/list" 2>"$
 ok $? "det experiment list answers after the creations"
 eq "the list shows the created experiments" "$n200" "$(grep -c big "$work/list")"
 
+# A client that goes away mid-body gives its reservation back: while it is
+# connected a second 100 MiB announcement is refused; after it has gone one
+# is admitted (100 Continue) within a generous bound.
+cat >"$work/abort.py" <<'PY'
+import socket, sys, time
+path, size = sys.argv[1], 100 * 1024 * 1024
+
+def conn(expect):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(60)
+    s.connect(path)
+    s.sendall(("POST /api/v1/experiments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               "%sContent-Length: %d\r\n\r\n" % ("Expect: 100-continue\r\n" if expect else "", size)).encode())
+    return s
+
+def probe():
+    s = conn(True)
+    line = s.recv(4096).split(b"\r\n", 1)[0].decode()
+    s.close()
+    return line.split(" ")[1] if line.startswith("HTTP/") else "none"
+
+a = conn(False)
+a.sendall(b"x" * (10 * 1024 * 1024))  # the master reads it only once admitted
+print("while connected:", probe())
+a.close()
+end = time.monotonic() + 60
+status = probe()
+while status != "100" and time.monotonic() < end:
+    time.sleep(0.2)
+    status = probe()
+print("after it left:", status)
+PY
+chmod 0644 "$work/abort.py"
+as_user "$ub" timeout 120 /usr/bin/python3 "$work/abort.py" "$work/m.sock" >"$work/abort.out" 2>&1
+sed 's/^/# abort: /' "$work/abort.out"
+check "a second 100 MiB body is refused while one is half sent" grep -qx 'while connected: 429' "$work/abort.out"
+check "the half-sent body's reservation is given back when its client leaves" \
+	grep -qx 'after it left: 100' "$work/abort.out"
+
 echo "1..$tap_n"
 [ "$tap_failed" = 0 ]
