@@ -42,7 +42,7 @@ struct limits {
 	struct limits_rate rates[LIMITS_NKINDS];
 	struct bucket *buckets[LIMITS_NKINDS];
 	unsigned max_hashing, hashing;
-	struct body_use *body;            /* LIMITS_KEYS entries */
+	struct body_use *body;             /* LIMITS_KEYS entries */
 	uint64_t body_per_key, body_total; /* budgets; 0 = unlimited */
 	uint64_t body_in_flight;
 };

@@ -169,7 +169,8 @@ static void test_limits_section(void **state)
 	assert_non_null(strstr(err, "limits.max_sessions"));
 	assert_int_equal(load(&c, "limits: {login_max_concurrent: -1}\n", err, sizeof(err)), -1);
 	assert_int_equal(load(&c, "limits: 5\n", err, sizeof(err)), -1);
-	assert_int_equal(load(&c, "limits: {body_mib_in_flight_per_user: 64, body_mib_in_flight: 0}\n",
+	assert_int_equal(load(&c,
+	                      "limits: {body_mib_in_flight_per_user: 64, body_mib_in_flight: 0}\n",
 	                      err, sizeof(err)),
 	                 0);
 	assert_int_equal(c.limits.body_mib_in_flight_per_user, 64);
