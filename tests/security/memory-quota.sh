@@ -6,7 +6,9 @@
 # limits.body_mib_in_flight_per_user the master admits what fits from the
 # announced Content-Length and answers the others 429 naming the key, before
 # their bodies are read; its peak memory (VmHWM) stays under a generous bound,
-# and another user's authenticated `det experiment list` still answers.
+# and another user's authenticated `det experiment list` still answers. A
+# client leaving mid-body gives its reservation back, and the total for
+# everyone (limits.body_mib_in_flight) is refused with 503.
 set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
 . "$srcdir/tests/security/security-lib.sh"
@@ -171,6 +173,18 @@ sed 's/^/# abort: /' "$work/abort.out"
 check "a second 100 MiB body is refused while one is half sent" grep -qx 'while connected: 429' "$work/abort.out"
 check "the half-sent body's reservation is given back when its client leaves" \
 	grep -qx 'after it left: 100' "$work/abort.out"
+
+# The total for everyone: with only limits.body_mib_in_flight (150 MiB) a
+# second 100 MiB body is refused with 503 while the first is half sent.
+stop_master
+printf 'checkpoint_storage: {type: shared_fs, host_path: %s}\nlimits: {body_mib_in_flight_per_user: 0, body_mib_in_flight: 150}\n' \
+	"$work/ckpt" >"$work/master.yaml"
+start_master --config "$work/master.yaml"
+check "master starts with only a total budget" test -n "$port"
+as_user "$ub" timeout 120 /usr/bin/python3 "$work/abort.py" "$work/m.sock" >"$work/abort.out" 2>&1
+sed 's/^/# total: /' "$work/abort.out"
+check "over limits.body_mib_in_flight → 503" grep -qx 'while connected: 503' "$work/abort.out"
+check "the total is given back too" grep -qx 'after it left: 100' "$work/abort.out"
 
 echo "1..$tap_n"
 [ "$tap_failed" = 0 ]
