@@ -191,6 +191,8 @@ static int limits_init(struct app *a, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	limits_body_budget(a->limits, (uint64_t)m->body_mib_in_flight_per_user << 20,
+	                   (uint64_t)m->body_mib_in_flight << 20);
 	return 0;
 }
 
@@ -983,8 +985,69 @@ static int user_limits(struct app *a, const struct api_route *rt, const struct p
 	return 0;
 }
 
-/* The headers of a request, before its body: route, credentials, rates and
- * quotas. 0 admits it (the principal is kept for handle()). */
+/* An admitted request's principal (first, as route_access reads it) and the
+ * body bytes it holds of the in-flight budgets, given back when it ends. */
+struct admitted {
+	struct principal who;
+	struct limits *limits;
+	char key[sizeof(((struct principal *)0)->name)]; /* "" = the total only */
+	uint64_t bytes;
+};
+
+static void admitted_free(void *ptr)
+{
+	struct admitted *ad = ptr;
+
+	limits_body_give(ad->limits, ad->key[0] ? ad->key : NULL, ad->bytes);
+	free(ad);
+}
+
+/* Reserve the body req announces (Content-Length; a chunked one counts as
+ * the route's cap) in the in-flight budgets: 0, or 429/503 with rep filled. */
+static int body_budget(struct app *a, const struct http_request *req, struct admitted *ad,
+                       struct http_reply *rep)
+{
+	const struct master_limits *m = &a->cfg->limits;
+	const char *cl = http_request_header(req, "Content-Length");
+	uint64_t cap = body_limit(a, req->method, req->path), n = 0;
+
+	if (cl) {
+		char *end;
+		errno = 0;
+		unsigned long long x = strtoull(cl, &end, 10);
+		n = errno || *end || x > cap ? cap : x; /* the server answers 413 past the cap */
+	} else if (http_request_header(req, "Transfer-Encoding")) {
+		n = cap;
+	}
+	if (ad->who.kind == PRINCIPAL_USER && !(ad->who.admin && m->exempt_admins))
+		snprintf(ad->key, sizeof(ad->key), "%s", ad->who.name);
+	switch (limits_body_take(a->limits, ad->key[0] ? ad->key : NULL, n)) {
+	case LIMITS_BODY_OK:
+		ad->limits = a->limits;
+		ad->bytes = n;
+		return 0;
+	case LIMITS_BODY_OVER_KEY:
+		too_many(rep, 1,
+		         "user %s has %llu MiB of request bodies in flight; with this one (%llu "
+		         "bytes) it would pass the limit (limits.body_mib_in_flight_per_user) of "
+		         "%u MiB: retry when they are done",
+		         ad->who.name,
+		         (unsigned long long)(limits_body_in_flight(a->limits, ad->key) >> 20),
+		         (unsigned long long)n, m->body_mib_in_flight_per_user);
+		return 429;
+	default:
+		too_many(rep, 1,
+		         "the master has too many request bodies in flight to take this one (%llu "
+		         "bytes) within limits.body_mib_in_flight (%u MiB): retry later",
+		         (unsigned long long)n, m->body_mib_in_flight);
+		rep->status = 503;
+		return 503;
+	}
+}
+
+/* The headers of a request, before its body: route, credentials, rates,
+ * quotas and the in-flight body budgets. 0 admits it (the principal and
+ * the bytes reserved are kept until the request ends). */
 static int admit(void *ctx, const struct http_request *req, struct http_reply *rep)
 {
 	struct app *a = ctx;
@@ -1016,14 +1079,19 @@ static int admit(void *ctx, const struct http_request *req, struct http_reply *r
 	rc = user_limits(a, rt, &c.who, rep);
 	if (rc || !req->auth)
 		return rc;
-	struct principal *p = malloc(sizeof(*p));
-	if (!p) {
+	struct admitted *ad = calloc(1, sizeof(*ad));
+	if (!ad) {
 		api_error(rep, 503, "out of memory");
 		return 503;
 	}
-	*p = c.who;
-	req->auth->ptr = p;
-	req->auth->free_fn = free;
+	ad->who = c.who;
+	rc = body_budget(a, req, ad, rep);
+	if (rc) {
+		free(ad);
+		return rc;
+	}
+	req->auth->ptr = ad;
+	req->auth->free_fn = admitted_free;
 	return 0;
 }
 

@@ -120,6 +120,8 @@ void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
 			          mlen, API_MAX_MODEL_BYTES);
 			return;
 		}
+		/* Its base64 text is as large as the body: not kept while the model is stored. */
+		json_object_del(c->body, "model_definition");
 	}
 	if (act && !json_is_boolean(act)) {
 		free(model);

@@ -48,7 +48,9 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 	                                   .user_request_burst = 200,
 	                                   .max_active_experiments = 0,
 	                                   .max_active_trials = 0,
-	                                   .exempt_admins = 1};
+	                                   .exempt_admins = 1,
+	                                   .body_mib_in_flight_per_user = 192,
+	                                   .body_mib_in_flight = 512};
 	if (master_config_set_str(&c->tls_cert, "") || master_config_set_str(&c->tls_key, "") ||
 	    master_config_set_str(&c->tls_ca_file, "") ||
 	    master_config_set_str(&c->listen_host, "127.0.0.1") ||
@@ -348,6 +350,8 @@ static int apply_limits(struct master_config *c, json_t *limits, const char *whe
 	    {"user_request_burst", &m->user_request_burst, 1, 1000000},
 	    {"max_active_experiments", &m->max_active_experiments, 0, 1000000},
 	    {"max_active_trials", &m->max_active_trials, 0, 1000000},
+	    {"body_mib_in_flight_per_user", &m->body_mib_in_flight_per_user, 0, 1048576},
+	    {"body_mib_in_flight", &m->body_mib_in_flight, 0, 1048576},
 	};
 	const char *k;
 	json_t *v;

@@ -26,6 +26,9 @@ struct master_limits {
 	unsigned max_active_experiments;   /* per user: experiments not yet ended */
 	unsigned max_active_trials;        /* per user: running trials (new experiments wait) */
 	int exempt_admins;                 /* admins are not rate limited nor quota'd */
+
+	unsigned body_mib_in_flight_per_user; /* request bodies one user may have in flight */
+	unsigned body_mib_in_flight;          /* request bodies of everyone in flight */
 };
 
 struct master_config {

@@ -9,10 +9,14 @@
  * endless new keys (user names) cannot take memory; a new key replaces the
  * bucket with the most tokens left (a full one forgets nothing), so a flood of
  * new keys cannot free a key that is being throttled.
+ * Request bodies in flight are counted the same way: a fixed table of keys
+ * with bytes reserved; an entry at 0 bytes is free, and when every entry is
+ * taken a new key is refused as if the total were exhausted.
  */
 #include "rate_limits.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,11 +31,20 @@ struct bucket {
 	int used;
 };
 
+/* Body bytes in flight for one key; free while bytes is 0. */
+struct body_use {
+	char key[LIMITS_KEY_CHARS];
+	uint64_t bytes;
+};
+
 struct limits {
 	pthread_mutex_t lock;
 	struct limits_rate rates[LIMITS_NKINDS];
 	struct bucket *buckets[LIMITS_NKINDS];
 	unsigned max_hashing, hashing;
+	struct body_use *body;             /* LIMITS_KEYS entries */
+	uint64_t body_per_key, body_total; /* budgets; 0 = unlimited */
+	uint64_t body_in_flight;
 };
 
 struct limits *limits_new(const struct limits_rate rates[LIMITS_NKINDS], unsigned max_hashing)
@@ -48,6 +61,9 @@ struct limits *limits_new(const struct limits_rate rates[LIMITS_NKINDS], unsigne
 		if (!l->buckets[k])
 			goto fail;
 	}
+	l->body = calloc(LIMITS_KEYS, sizeof(struct body_use));
+	if (!l->body)
+		goto fail;
 	return l;
 fail:
 	limits_free(l);
@@ -60,6 +76,7 @@ void limits_free(struct limits *l)
 		return;
 	for (int k = 0; k < LIMITS_NKINDS; k++)
 		free(l->buckets[k]);
+	free(l->body);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
 }
@@ -162,4 +179,92 @@ void limits_hash_end(struct limits *l)
 	if (l->hashing)
 		l->hashing--;
 	pthread_mutex_unlock(&l->lock);
+}
+
+void limits_body_budget(struct limits *l, uint64_t per_key, uint64_t total)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->body_per_key = per_key;
+	l->body_total = total;
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* The entry of key, or a free one for it when add is set; NULL if none. Under lock. */
+static struct body_use *body_use_of(struct limits *l, const char *key, int add)
+{
+	struct body_use *fresh = NULL;
+	char k[LIMITS_KEY_CHARS];
+
+	snprintf(k, sizeof(k), "%s", key);
+	for (int i = 0; i < LIMITS_KEYS; i++) {
+		struct body_use *u = &l->body[i];
+		if (u->bytes && !strcmp(u->key, k))
+			return u;
+		if (!u->bytes && !fresh)
+			fresh = u;
+	}
+	if (!add || !fresh)
+		return NULL;
+	memcpy(fresh->key, k, sizeof(k));
+	return fresh;
+}
+
+enum limits_body_verdict limits_body_take(struct limits *l, const char *key, uint64_t n)
+{
+	enum limits_body_verdict v = LIMITS_BODY_OK;
+	struct body_use *u = NULL;
+
+	if (!l || !n)
+		return LIMITS_BODY_OK;
+	pthread_mutex_lock(&l->lock);
+	if (key) {
+		u = body_use_of(l, key, 1);
+		if (!u)
+			v = LIMITS_BODY_OVER_TOTAL;
+		else if (l->body_per_key && (n > l->body_per_key || u->bytes > l->body_per_key - n))
+			v = LIMITS_BODY_OVER_KEY;
+	}
+	if (v == LIMITS_BODY_OK && l->body_total &&
+	    (n > l->body_total || l->body_in_flight > l->body_total - n))
+		v = LIMITS_BODY_OVER_TOTAL;
+	if (v == LIMITS_BODY_OK) {
+		l->body_in_flight += n;
+		if (u)
+			u->bytes += n;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return v;
+}
+
+void limits_body_give(struct limits *l, const char *key, uint64_t n)
+{
+	if (!l || !n)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->body_in_flight -= n < l->body_in_flight ? n : l->body_in_flight;
+	if (key) {
+		struct body_use *u = body_use_of(l, key, 0);
+		if (u)
+			u->bytes -= n < u->bytes ? n : u->bytes;
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+uint64_t limits_body_in_flight(struct limits *l, const char *key)
+{
+	uint64_t n = 0;
+
+	if (!l)
+		return 0;
+	pthread_mutex_lock(&l->lock);
+	if (!key) {
+		n = l->body_in_flight;
+	} else {
+		struct body_use *u = body_use_of(l, key, 0);
+		n = u ? u->bytes : 0;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return n;
 }

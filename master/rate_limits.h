@@ -44,4 +44,19 @@ int limits_hash_begin(struct limits *l);
 /* Release a slot claimed by limits_hash_begin. */
 void limits_hash_end(struct limits *l);
 
+/* What limits_body_take refused: over the key's budget or over the total. */
+enum limits_body_verdict { LIMITS_BODY_OK, LIMITS_BODY_OVER_KEY, LIMITS_BODY_OVER_TOTAL };
+
+/* Budgets of request-body bytes in flight: per key and in all (0 = unlimited). */
+void limits_body_budget(struct limits *l, uint64_t per_key, uint64_t total);
+
+/* Reserve n body bytes for key (NULL: the total only); release with limits_body_give. */
+enum limits_body_verdict limits_body_take(struct limits *l, const char *key, uint64_t n);
+
+/* Release n bytes that limits_body_take reserved for key. */
+void limits_body_give(struct limits *l, const char *key, uint64_t n);
+
+/* Body bytes in flight for key (NULL: in all). */
+uint64_t limits_body_in_flight(struct limits *l, const char *key);
+
 #endif

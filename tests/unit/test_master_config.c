@@ -149,6 +149,8 @@ static void test_limits_section(void **state)
 	assert_int_equal(c.limits.login_max_concurrent, 2);
 	assert_int_equal(c.limits.max_active_experiments, 0);
 	assert_true(c.limits.exempt_admins);
+	assert_int_equal(c.limits.body_mib_in_flight_per_user, 192);
+	assert_int_equal(c.limits.body_mib_in_flight, 512);
 	assert_int_equal(load(&c,
 	                      "limits: {max_connections_per_ip: 8, idle_timeout_seconds: 5, "
 	                      "user_requests_per_second: 0, max_active_trials: 3, "
@@ -167,6 +169,14 @@ static void test_limits_section(void **state)
 	assert_non_null(strstr(err, "limits.max_sessions"));
 	assert_int_equal(load(&c, "limits: {login_max_concurrent: -1}\n", err, sizeof(err)), -1);
 	assert_int_equal(load(&c, "limits: 5\n", err, sizeof(err)), -1);
+	assert_int_equal(load(&c,
+	                      "limits: {body_mib_in_flight_per_user: 64, body_mib_in_flight: 0}\n",
+	                      err, sizeof(err)),
+	                 0);
+	assert_int_equal(c.limits.body_mib_in_flight_per_user, 64);
+	assert_int_equal(c.limits.body_mib_in_flight, 0);
+	assert_int_equal(load(&c, "limits: {body_mib_in_flight: -1}\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "limits.body_mib_in_flight"));
 	master_config_free(&c);
 }
 

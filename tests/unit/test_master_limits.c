@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The API's rate limits: token buckets per key with a simulated clock, and
- * the gate on concurrent password hashing. */
+/* The API's rate limits: token buckets per key with a simulated clock, the
+ * gate on concurrent password hashing, and the budgets of body bytes in flight. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -108,12 +108,67 @@ static void test_hash_gate(void **state)
 	limits_free(l);
 }
 
+static void test_body_budget(void **state)
+{
+	struct limits *l = make(1.0, 1, 0);
+	(void)state;
+	limits_body_budget(l, 100, 250);
+	assert_int_equal(limits_body_take(l, "alice", 60), LIMITS_BODY_OK);
+	assert_int_equal(limits_body_take(l, "alice", 40), LIMITS_BODY_OK);
+	assert_int_equal(limits_body_take(l, "alice", 1), LIMITS_BODY_OVER_KEY);
+	assert_int_equal(limits_body_take(l, "alice", 101), LIMITS_BODY_OVER_KEY);
+	assert_int_equal(limits_body_in_flight(l, "alice"), 100);
+	/* Another user has their own budget, within the total. */
+	assert_int_equal(limits_body_take(l, "bob", 100), LIMITS_BODY_OK);
+	assert_int_equal(limits_body_take(l, NULL, 50), LIMITS_BODY_OK);
+	assert_int_equal(limits_body_take(l, "carol", 1), LIMITS_BODY_OVER_TOTAL);
+	assert_int_equal(limits_body_take(l, NULL, 1), LIMITS_BODY_OVER_TOTAL);
+	assert_int_equal(limits_body_in_flight(l, NULL), 250);
+	/* A refusal reserved nothing; giving back frees both budgets. */
+	limits_body_give(l, "alice", 60);
+	assert_int_equal(limits_body_in_flight(l, "alice"), 40);
+	assert_int_equal(limits_body_take(l, "carol", 60), LIMITS_BODY_OK);
+	assert_int_equal(limits_body_take(l, "alice", 60), LIMITS_BODY_OVER_TOTAL);
+	limits_body_give(l, "alice", 40);
+	limits_body_give(l, "bob", 100);
+	limits_body_give(l, "carol", 60);
+	limits_body_give(l, NULL, 50);
+	assert_int_equal(limits_body_in_flight(l, NULL), 0);
+	assert_int_equal(limits_body_in_flight(l, "alice"), 0);
+	/* Nothing to reserve always passes; 0 budgets are unlimited. */
+	assert_int_equal(limits_body_take(l, "dave", 0), LIMITS_BODY_OK);
+	limits_body_budget(l, 0, 0);
+	assert_int_equal(limits_body_take(l, "alice", 1000000), LIMITS_BODY_OK);
+	limits_body_give(l, "alice", 1000000);
+	limits_free(l);
+}
+
+static void test_body_budget_many_keys(void **state)
+{
+	struct limits *l = make(1.0, 1, 0);
+	char key[32];
+	int refused = 0;
+	(void)state;
+	limits_body_budget(l, 10, 0);
+	/* The table of keys is fixed: past it new keys are refused, not stored. */
+	for (int i = 0; i < 5000; i++) {
+		snprintf(key, sizeof(key), "u%d", i);
+		refused += limits_body_take(l, key, 1) != LIMITS_BODY_OK;
+	}
+	assert_true(refused > 0 && refused < 5000);
+	/* A key given back frees its entry for a new one. */
+	limits_body_give(l, "u0", 1);
+	assert_int_equal(limits_body_take(l, "newcomer", 1), LIMITS_BODY_OK);
+	limits_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_burst_then_refill), cmocka_unit_test(test_retry_after_seconds),
 	    cmocka_unit_test(test_unlimited_kind),    cmocka_unit_test(test_many_keys_bounded),
 	    cmocka_unit_test(test_hash_gate),         cmocka_unit_test(test_peek_takes_nothing),
+	    cmocka_unit_test(test_body_budget),       cmocka_unit_test(test_body_budget_many_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
