@@ -1711,11 +1711,12 @@ static int on_task_event(struct app *a, const struct rm_task_event *ev)
 		if (t && !fsm_is_terminal(t->state)) {
 			struct exp_trial row = *t;
 			snprintf(row.end_reason, sizeof(row.end_reason), "%s", "REQUEUE_REFUSED");
-			finish_trial(a, e, &row, FSM_ERROR, err, sizeof(err));
+			if (finish_trial(a, e, &row, FSM_ERROR, err, sizeof(err)))
+				rv = -1;
 		}
-		settle_and_commit(a, e);
+		settle_and_commit(a, e); /* a failure here is retried by the ticker's reconcile */
 		http_server_wake(a->http);
-		return;
+		return rv;
 	}
 	if (t) {
 		struct lifecycle_trial_view v = {t->state, state_of(e->row), t->restarts,
