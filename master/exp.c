@@ -661,64 +661,149 @@ static struct rm_array array_of(struct app *a, struct exp_rt *e, unsigned char *
 	};
 }
 
-/* Hand e's array to the resource manager: a new submission, or (existing) the job
- * that runs it already (after a restart, or submitted by the user). */
-static int submit_array(struct app *a, struct exp_rt *e, int first_time, const char *existing,
-                        char *err, size_t errlen)
-{
-	int n = (int)iget(e->row, "num_tasks"), rv = -1;
-	unsigned char *skip = calloc((size_t)n + 1, 1);
-	int *pids = calloc((size_t)n + 1, sizeof(int));
-	int64_t *starts = calloc((size_t)n + 1, sizeof(*starts));
+/* An array submission, prepared under the lock and run without it: it holds copies of
+ * all the resource manager reads, so the experiment may change (or go) meanwhile. */
+struct exp_submission {
+	int64_t experiment_id;
+	int num_tasks, max_concurrent, slots_per_trial;
+	long owner_uid;
+	unsigned char *skip; /* tasks already finished */
+	int *running_ids;    /* tasks running from before: pids (local) or job ids (Slurm) */
+	int64_t *starts;     /* their start times */
+	json_t *config;      /* a copy of the experiment's config */
+	char alloc_token[80];
+	char existing[160]; /* the job from before, when has_existing */
+	int has_existing, check_owner;
+	char job[160]; /* the manager's id for the array, once run */
+};
 
-	if (!skip || !pids || !starts) {
+static void submission_free(struct exp_submission *s)
+{
+	free(s->skip);
+	free(s->running_ids);
+	free(s->starts);
+	json_decref(s->config);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Copy what submitting e's array needs (lock held): a new submission, or (existing)
+ * the job that runs it already (after a restart, or submitted by the user). */
+static int submission_prepare(struct app *a, struct exp_rt *e, int first_time,
+                              const char *existing, struct exp_submission *s, char *err,
+                              size_t errlen)
+{
+	int n = (int)iget(e->row, "num_tasks");
+	memset(s, 0, sizeof(*s));
+	s->skip = calloc((size_t)n + 1, 1);
+	s->running_ids = calloc((size_t)n + 1, sizeof(int));
+	s->starts = calloc((size_t)n + 1, sizeof(*s->starts));
+	s->config = json_deep_copy(config_of(e));
+	if (!s->skip || !s->running_ids || !s->starts || (config_of(e) && !s->config)) {
 		snprintf(err, errlen, "out of memory");
-		goto out;
+		submission_free(s);
+		return -1;
 	}
 	for (int i = 0; !first_time && i < n; i++) {
 		struct exp_alloc *al = alloc_of(e, i);
 		if (!al)
 			continue;
-		pids[i] = (int)al->pid;
-		starts[i] = al->pid_start;
+		s->running_ids[i] = (int)al->pid;
+		s->starts[i] = al->pid_start;
 		struct exp_trial *t = trial_by_index(e, al->trial_index);
 		if (t && fsm_is_terminal(t->state) && al->next_index < 0)
-			skip[i] = 1;
+			s->skip[i] = 1;
 	}
-	struct rm_array spec = array_of(a, e, skip, pids);
-	spec.adopt_starts = starts;
-	spec.existing_job = existing;
-	spec.check_owner = first_time && existing;
-	if (a->rm->ops->submit_array(a->rm, &spec, e->rm_job, sizeof(e->rm_job), err, errlen)) {
-		log_msg(&a->log, LOG_LEVEL_ERROR, "experiment %lld: submit: %s", (long long)e->id,
-		        err);
-		goto out;
+	struct rm_array spec = array_of(a, e, NULL, NULL);
+	s->experiment_id = e->id;
+	s->num_tasks = spec.num_tasks;
+	s->max_concurrent = spec.max_concurrent;
+	s->slots_per_trial = spec.slots_per_trial;
+	s->owner_uid = spec.owner_uid;
+	snprintf(s->alloc_token, sizeof(s->alloc_token), "%s", e->alloc_token);
+	snprintf(s->existing, sizeof(s->existing), "%s", existing ? existing : "");
+	s->has_existing = existing != NULL;
+	s->check_owner = first_time && existing;
+	return 0;
+}
+
+/* Hand the array to the resource manager (may wait on slurmctld: call it without the
+ * lock, except at start before anything is served); s->job gets its id. */
+static int submission_run(struct app *a, struct exp_submission *s, char *err, size_t errlen)
+{
+	struct rm_array spec = {
+	    .experiment_id = s->experiment_id,
+	    .num_tasks = s->num_tasks,
+	    .max_concurrent = s->max_concurrent,
+	    .slots_per_trial = s->slots_per_trial,
+	    .master_url = a->master_url,
+	    .alloc_token = s->alloc_token,
+	    .skip = s->skip,
+	    .adopt_pids = s->running_ids,
+	    .adopt_starts = s->starts,
+	    .existing_job = s->has_existing ? s->existing : NULL,
+	    .check_owner = s->check_owner,
+	    .owner_uid = s->owner_uid,
+	    .config = s->config,
+	};
+	if (a->rm->ops->submit_array(a->rm, &spec, s->job, sizeof(s->job), err, errlen)) {
+		log_msg(&a->log, LOG_LEVEL_ERROR, "experiment %lld: submit: %s",
+		        (long long)s->experiment_id, err);
+		return -1;
 	}
+	return 0;
+}
+
+/* Record a submitted array in e (lock held; e NULL when it was deleted meanwhile). An
+ * experiment that ended or was killed while its array was submitted has it canceled
+ * (the manager queues that: it never blocks), one paused meanwhile has it held. */
+static void submission_record(struct app *a, struct exp_rt *e, const struct exp_submission *s)
+{
+	char err[256];
+	if (!e || e->rm_job[0]) {
+		log_msg(&a->log, LOG_LEVEL_WARN,
+		        "experiment %lld: %s meanwhile: its job %s is canceled",
+		        (long long)s->experiment_id, e ? "another job was registered" : "deleted",
+		        s->job);
+		a->rm->ops->cancel(a->rm, s->job, err, sizeof(err));
+		return;
+	}
+	snprintf(e->rm_job, sizeof(e->rm_job), "%s", s->job);
 	if (strcmp(sget(e->row, "rm_job_id"), e->rm_job)) {
 		/* Recorded at once: a restarted master must find the same job. */
 		json_t *row =
 		    json_pack("{s:I, s:s}", "id", (json_int_t)e->id, "rm_job_id", e->rm_job);
 		struct store_op op = {.kind = STORE_UPDATE, .table = "experiments", .row = row};
-		char e2[256];
-		if (commit(a, e, &op, 1, NULL, e2, sizeof(e2)) == 0)
+		if (commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0)
 			json_object_set_new(e->row, "rm_job_id", json_string(e->rm_job));
 		json_decref(row);
 	}
-	if (state_of(e->row) == FSM_PAUSED)
-		a->rm->ops->hold(a->rm, e->rm_job, err, errlen);
-	if (fsm_is_stopping(state_of(e->row)))
-		a->rm->ops->cancel(a->rm, e->rm_job, err, errlen);
-	rv = 0;
-out:
-	free(skip);
-	free(pids);
-	free(starts);
+	enum fsm_state st = state_of(e->row);
+	if (st == FSM_PAUSED)
+		a->rm->ops->hold(a->rm, e->rm_job, err, sizeof(err));
+	if (fsm_is_stopping(st) || fsm_is_terminal(st))
+		a->rm->ops->cancel(a->rm, e->rm_job, err, sizeof(err));
+}
+
+/* At start only (lock held, nothing served yet): hand e's array to the manager again. */
+static int resubmit_at_start(struct app *a, struct exp_rt *e, const char *existing, char *err,
+                             size_t errlen)
+{
+	struct exp_submission s;
+	int rv = -1;
+	if (submission_prepare(a, e, 0, existing, &s, err, errlen))
+		return -1;
+	if (submission_run(a, &s, err, errlen) == 0) {
+		submission_record(a, e, &s);
+		rv = 0;
+	}
+	submission_free(&s);
 	return rv;
 }
 
 int exp_register_job(struct app *a, const struct principal *p, int64_t id, const char *job,
                      char *err, size_t errlen)
 {
+	struct exp_submission s = {0};
 	int status = 200;
 	pthread_mutex_lock(&a->lock);
 	struct exp_rt *e = exp_find_locked(a, id);
@@ -728,18 +813,52 @@ int exp_register_job(struct app *a, const struct principal *p, int64_t id, const
 	} else if (iget(e->row, "owner_id") != p->user_id) {
 		snprintf(err, errlen, "experiment %lld belongs to another user", (long long)id);
 		status = 403;
-	} else if (e->rm_job[0] || fsm_is_terminal(state_of(e->row))) {
+	} else if (e->rm_job[0] || e->submitting || fsm_is_terminal(state_of(e->row))) {
 		snprintf(err, errlen, "experiment %lld is %s", (long long)id,
-		         e->rm_job[0] ? "submitted already" : "over");
+		         e->rm_job[0] || e->submitting ? "submitted already" : "over");
 		status = 409;
-	} else if (submit_array(a, e, 1, job, err, errlen)) {
-		status = 400;
+	} else if (submission_prepare(a, e, 1, job, &s, err, errlen)) {
+		status = 500;
 	} else {
-		log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld: %s submitted job %s",
-		        (long long)id, p->name, e->rm_job);
+		e->submitting = 1;
 	}
 	pthread_mutex_unlock(&a->lock);
+	if (status != 200)
+		return status;
+	/* Checking the job asks slurmctld: without the lock. */
+	int rc = submission_run(a, &s, err, errlen);
+	pthread_mutex_lock(&a->lock);
+	e = exp_find_locked(a, id);
+	if (e)
+		e->submitting = 0;
+	if (rc) {
+		status = 400;
+	} else {
+		submission_record(a, e, &s);
+		log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld: %s submitted job %s",
+		        (long long)id, p->name, s.job);
+	}
+	pthread_mutex_unlock(&a->lock);
+	submission_free(&s);
 	return status;
+}
+
+/* The master's submission of a new experiment's array failed (lock held): nothing would
+ * ever run it, so it ends in ERROR unless a user ended it meanwhile. */
+static void submission_failed(struct app *a, struct exp_rt *e)
+{
+	char err[256];
+	if (!e || fsm_is_terminal(state_of(e->row)))
+		return;
+	json_t *row = json_deep_copy(e->row);
+	set_state(row, FSM_ERROR);
+	struct store_op op = put("experiments", row);
+	if (commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0)
+		swap_row(&e->row, row);
+	else
+		json_decref(row);
+	searcher_free(e->searcher);
+	e->searcher = NULL;
 }
 
 int exp_create(struct app *a, const struct principal *p, const char *yaml, size_t ylen,
@@ -823,25 +942,13 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	a->exps = e;
 	struct rm_array spec = array_of(a, e, NULL, NULL);
 	json_t *plan = client_submits ? a->rm->ops->plan(a->rm, &spec, err, errlen) : NULL;
-	if (!client_submits && submit_array(a, e, 1, NULL, err, errlen)) {
-		/* Nothing would ever run it: the experiment ends in ERROR, the caller hears why. */
-		char why[512];
-		snprintf(why, sizeof(why), "%s", err);
-		json_t *row = json_deep_copy(e->row);
-		set_state(row, FSM_ERROR);
-		struct store_op op = put("experiments", row);
-		if (commit(a, e, &op, 1, NULL, err, errlen) == 0)
-			swap_row(&e->row, row);
-		else
-			json_decref(row);
-		searcher_free(e->searcher);
-		e->searcher = NULL;
-		pthread_mutex_unlock(&a->lock);
-		snprintf(err, errlen, "experiment %lld could not be submitted: %s",
-		         (long long)e->id, why);
-		json_decref(trow);
-		json_decref(conf);
-		return 400;
+	struct exp_submission sub = {0};
+	int64_t id = e->id;
+	int ntasks = (int)iget(e->row, "num_tasks"), nconc = (int)iget(e->row, "max_concurrent");
+	int rc = 0;
+	if (!client_submits) {
+		rc = submission_prepare(a, e, 1, NULL, &sub, err, errlen);
+		e->submitting = !rc;
 	}
 	*out = exp_view_locked(e, 0);
 	if (plan)
@@ -849,11 +956,41 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	else if (client_submits)
 		json_object_set_new(*out, "submit_error", json_string(err));
 	pthread_mutex_unlock(&a->lock);
-	log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld created by %s: %d trials, %d at once",
-	        (long long)e->id, p->name, (int)iget(e->row, "num_tasks"),
-	        (int)iget(e->row, "max_concurrent"));
+	e = NULL; /* from here on found again by id: it may change or go meanwhile */
+	if (!client_submits) {
+		/* Submitting may wait on slurmctld: without the lock. */
+		if (rc == 0)
+			rc = submission_run(a, &sub, err, errlen);
+		pthread_mutex_lock(&a->lock);
+		e = exp_find_locked(a, id);
+		if (e)
+			e->submitting = 0;
+		if (rc) {
+			submission_failed(a, e);
+		} else {
+			submission_record(a, e, &sub);
+			if (e) {
+				json_decref(*out);
+				*out = exp_view_locked(e, 0);
+			}
+		}
+		pthread_mutex_unlock(&a->lock);
+		submission_free(&sub);
+	}
 	json_decref(trow);
 	json_decref(conf);
+	if (rc) {
+		/* The caller hears why. */
+		char why[512];
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "experiment %lld could not be submitted: %s", (long long)id,
+		         why);
+		json_decref(*out);
+		*out = NULL;
+		return 400;
+	}
+	log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld created by %s: %d trials, %d at once",
+	        (long long)id, p->name, ntasks, nconc);
 	return 200;
 fail:
 	json_decref(trow);
@@ -2061,7 +2198,7 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 		if (renew_alloc_token(a, e, err, errlen))
 			goto out;
 		/* The job from before when there is one (the local RM starts afresh). */
-		submit_array(a, e, 0, sget(e->row, "rm_job_id"), err, errlen);
+		resubmit_at_start(a, e, sget(e->row, "rm_job_id"), err, errlen);
 		end_lost_tasks(a, e);
 		settle_and_commit(a, e);
 		log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld continues (%s)", (long long)e->id,

@@ -495,7 +495,8 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	pthread_mutex_lock(&s->lock);
+	/* slurmctld is asked without s->lock: a slow one must not stall the master's
+	 * queued operations (which come under its lock). */
 	if (spec->existing_job && *spec->existing_job) {
 		/* Adopt: the counts follow from the offsets. */
 		a->nparts = rm_slurm_parse_ids(spec->existing_job, a->parts, RM_SLURM_MAX_PARTS,
@@ -535,6 +536,7 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 	snprintf(job_id, idlen, "%s", a->id);
 	/* A second watcher of the same job (a re-registration) replaces the first, which
 	 * poll frees (it may be reading it). */
+	pthread_mutex_lock(&s->lock);
 	for (struct sarr *o = s->arrays; o; o = o->next)
 		if (!o->dead && !strcmp(o->id, a->id))
 			o->dead = 1;
@@ -542,9 +544,9 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 	s->arrays = a;
 	a = NULL;
 	s->next_poll_ms = 0;
+	pthread_mutex_unlock(&s->lock);
 	rv = 0;
 out:
-	pthread_mutex_unlock(&s->lock);
 	free_array(a);
 	return rv;
 }
