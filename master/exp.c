@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "authz.h"
 #include "ckpt_gc.h"
 #include "ckpt_owner.h"
 #include "ckpt_path.h"
@@ -88,6 +89,17 @@ struct exp_trial *exp_trial_locked(struct app *a, int64_t trial_id, struct exp_r
 	return t;
 }
 
+/* The experiment id (lock held); NULL with 404 and err when unknown. */
+static struct exp_rt *find_exp(struct app *a, int64_t id, int *status, char *err, size_t errlen)
+{
+	struct exp_rt *e = exp_find_locked(a, id);
+	if (!e) {
+		snprintf(err, errlen, "experiment %lld not found", (long long)id);
+		*status = 404;
+	}
+	return e;
+}
+
 static struct exp_trial *trial_by_index(struct exp_rt *e, int64_t index)
 {
 	return index >= 0 && index < e->trials_cap ? e->trials[index] : NULL;
@@ -125,6 +137,20 @@ static struct store_op put(const char *table, json_t *row)
 	return (struct store_op){.kind = STORE_PUT, .table = table, .row = row};
 }
 
+/* Put e's searcher back to a snapshot taken before a change that was not committed
+ * (snapshot NULL: nothing to undo). */
+static void searcher_rollback(struct exp_rt *e, json_t *snapshot_before)
+{
+	if (!snapshot_before || !e->searcher)
+		return;
+	char e2[256];
+	struct searcher *s = searcher_restore(config_of(e), snapshot_before, e2, sizeof(e2));
+	if (s) {
+		searcher_free(e->searcher);
+		e->searcher = s;
+	}
+}
+
 /* Write ops; on failure restore the searcher from before (may be NULL). */
 static int commit(struct app *a, struct exp_rt *e, struct store_op *ops, size_t n,
                   json_t *snapshot_before, char *err, size_t errlen)
@@ -133,15 +159,7 @@ static int commit(struct app *a, struct exp_rt *e, struct store_op *ops, size_t 
 		return 0;
 	log_msg(&a->log, LOG_LEVEL_ERROR, "experiment %lld: write failed: %s", (long long)e->id,
 	        err);
-	if (snapshot_before && e->searcher) {
-		char e2[256];
-		struct searcher *s =
-		    searcher_restore(config_of(e), snapshot_before, e2, sizeof(e2));
-		if (s) {
-			searcher_free(e->searcher);
-			e->searcher = s;
-		}
-	}
+	searcher_rollback(e, snapshot_before);
 	return -1;
 }
 
@@ -196,40 +214,46 @@ static int trial_commit(struct app *a, struct exp_rt *e, const struct exp_trial 
 	return 200;
 }
 
-static int count_live_trials(struct exp_rt *e)
-{
-	int n = 0;
-	for (int i = 0; i < e->trials_cap; i++)
-		n += e->trials[i] && !fsm_is_terminal(e->trials[i]->state);
-	return n;
-}
-
-/* Settle the experiment: searcher done → STOPPING_COMPLETED; stopping and
- * nothing live → final state. Returns a new row when the state changed. */
+/* Settle the experiment (lifecycle_settle): searcher done → STOPPING_COMPLETED; stopping
+ * and nothing live → final state. Returns a new row when the state changed. */
 static json_t *settle(struct exp_rt *e)
 {
-	enum fsm_state s = state_of(e->row);
-	json_t *row = NULL;
-
-	if (s == FSM_ACTIVE && e->searcher && searcher_is_done(e->searcher)) {
-		int ok = 0, bad = 0;
-		for (int i = 0; i < e->trials_cap; i++) {
-			ok += e->trials[i] && e->trials[i]->state == FSM_COMPLETED;
-			bad += e->trials[i] && e->trials[i]->state == FSM_ERROR;
-		}
-		s = (enum fsm_state)fsm_experiment_next(s,
-		                                        (bad && !ok) ? FSM_EV_FAIL : FSM_EV_DONE);
-		row = exp_row_with_searcher(e);
-		set_state(row, s);
+	struct lifecycle_exp_view v = {.state = state_of(e->row),
+	                               .searcher_done =
+	                                   e->searcher && searcher_is_done(e->searcher)};
+	for (int i = 0; i < e->trials_cap; i++) {
+		struct exp_trial *t = e->trials[i];
+		v.trials_completed += t && t->state == FSM_COMPLETED;
+		v.trials_errored += t && t->state == FSM_ERROR;
+		v.trials_live += t && !fsm_is_terminal(t->state);
 	}
-	if (fsm_is_stopping(s) && count_live_trials(e) == 0) {
-		if (!row)
-			row = exp_row_with_searcher(e);
-		s = (enum fsm_state)fsm_experiment_next(s, FSM_EV_ENDED);
-		set_state(row, s);
+	struct lifecycle_settlement d = lifecycle_settle(&v);
+	if (!d.changed)
+		return NULL;
+	json_t *row = exp_row_with_searcher(e);
+	set_state(row, d.state);
+	if (d.progress_done)
 		json_object_set_new(row, "progress", json_real(1.0));
-	}
 	return row;
+}
+
+/* Send a lifecycle decision's command for job to the resource manager (it queues it:
+ * never blocks). */
+static void rm_command(struct app *a, int64_t id, const char *job, enum lifecycle_rm_command c)
+{
+	char err[256];
+	int rc = 0;
+	if (!job || !*job)
+		return;
+	if (c == LIFECYCLE_RM_HOLD)
+		rc = a->rm->ops->hold(a->rm, job, err, sizeof(err));
+	else if (c == LIFECYCLE_RM_RELEASE)
+		rc = a->rm->ops->release(a->rm, job, err, sizeof(err));
+	else if (c == LIFECYCLE_RM_CANCEL)
+		rc = a->rm->ops->cancel(a->rm, job, err, sizeof(err));
+	if (rc)
+		log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: %s: %s", (long long)id,
+		        lifecycle_rm_command_name(c), err);
 }
 
 /* After a committed change: apply the settled row and tell the RM. 0, or -1
@@ -371,22 +395,19 @@ int exp_user_event(struct app *a, int64_t id, enum fsm_event ev, char *err, size
 {
 	int status = 200;
 	pthread_mutex_lock(&a->lock);
-	struct exp_rt *e = exp_find_locked(a, id);
-	if (!e) {
-		snprintf(err, errlen, "experiment %lld not found", (long long)id);
-		status = 404;
+	struct exp_rt *e = find_exp(a, id, &status, err, errlen);
+	if (!e)
 		goto out;
-	}
 	enum fsm_state from = state_of(e->row);
-	int to = fsm_experiment_next(from, ev);
-	if (to < 0) {
+	struct lifecycle_user_decision d = lifecycle_user_event(from, ev);
+	if (!d.allowed) {
 		snprintf(err, errlen, "cannot %s an experiment that is %s", fsm_event_name(ev),
 		         fsm_state_name(from));
 		status = 409;
 		goto out;
 	}
 	json_t *row = json_deep_copy(e->row);
-	set_state(row, to);
+	set_state(row, d.to);
 	struct store_op op = put("experiments", row);
 	if (commit(a, e, &op, 1, NULL, err, errlen)) {
 		json_decref(row);
@@ -395,20 +416,9 @@ int exp_user_event(struct app *a, int64_t id, enum fsm_event ev, char *err, size
 	}
 	swap_row(&e->row, row);
 	log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld: %s → %s", (long long)id,
-	        fsm_event_name(ev), fsm_state_name((enum fsm_state)to));
+	        fsm_event_name(ev), fsm_state_name(d.to));
 	trials_event(a, e, ev);
-	if (e->rm_job[0]) {
-		char e2[256];
-		int rc = 0;
-		if (ev == FSM_EV_PAUSE)
-			rc = a->rm->ops->hold(a->rm, e->rm_job, e2, sizeof(e2));
-		else if (ev == FSM_EV_ACTIVATE)
-			rc = a->rm->ops->release(a->rm, e->rm_job, e2, sizeof(e2));
-		else if (ev == FSM_EV_CANCEL || ev == FSM_EV_KILL)
-			rc = a->rm->ops->cancel(a->rm, e->rm_job, e2, sizeof(e2));
-		if (rc)
-			log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: %s", (long long)id, e2);
-	}
+	rm_command(a, id, e->rm_job, d.rm);
 	settle_and_commit(a, e);
 	http_server_wake(a->http);
 out:
@@ -420,10 +430,9 @@ int exp_set_archived(struct app *a, int64_t id, int archived, char *err, size_t 
 {
 	int status = 200;
 	pthread_mutex_lock(&a->lock);
-	struct exp_rt *e = exp_find_locked(a, id);
+	struct exp_rt *e = find_exp(a, id, &status, err, errlen);
 	if (!e) {
-		snprintf(err, errlen, "experiment %lld not found", (long long)id);
-		status = 404;
+		/* not found */
 	} else if (!fsm_is_terminal(state_of(e->row))) {
 		snprintf(err, errlen, "experiment %lld is %s: only finished experiments can be %s",
 		         (long long)id, sget(e->row, "state"),
@@ -459,12 +468,9 @@ int exp_delete(struct app *a, int64_t id, char *err, size_t errlen)
 {
 	int status = 200;
 	pthread_mutex_lock(&a->lock);
-	struct exp_rt *e = exp_find_locked(a, id);
-	if (!e) {
-		snprintf(err, errlen, "experiment %lld not found", (long long)id);
-		status = 404;
+	struct exp_rt *e = find_exp(a, id, &status, err, errlen);
+	if (!e)
 		goto out;
-	}
 	if (!fsm_is_terminal(state_of(e->row))) {
 		snprintf(err, errlen, "experiment %lld is %s: cancel or kill it first",
 		         (long long)id, sget(e->row, "state"));
@@ -655,7 +661,7 @@ static struct rm_array array_of(struct app *a, struct exp_rt *e, unsigned char *
 	    .master_url = a->master_url,
 	    .alloc_token = e->alloc_token,
 	    .skip = skip,
-	    .adopt_pids = pids,
+	    .adopt_ids = pids,
 	    .owner_uid = owner_uid(a, e),
 	    .config = config_of(e),
 	};
@@ -688,9 +694,8 @@ static void submission_free(struct exp_submission *s)
 
 /* Copy what submitting e's array needs (lock held): a new submission, or (existing)
  * the job that runs it already (after a restart, or submitted by the user). */
-static int submission_prepare(struct app *a, struct exp_rt *e, int first_time,
-                              const char *existing, struct exp_submission *s, char *err,
-                              size_t errlen)
+static int submission_prepare(struct app *a, struct exp_rt *e, int first_time, const char *existing,
+                              struct exp_submission *s, char *err, size_t errlen)
 {
 	int n = (int)iget(e->row, "num_tasks");
 	memset(s, 0, sizeof(*s));
@@ -738,7 +743,7 @@ static int submission_run(struct app *a, struct exp_submission *s, char *err, si
 	    .master_url = a->master_url,
 	    .alloc_token = s->alloc_token,
 	    .skip = s->skip,
-	    .adopt_pids = s->running_ids,
+	    .adopt_ids = s->running_ids,
 	    .adopt_starts = s->starts,
 	    .existing_job = s->has_existing ? s->existing : NULL,
 	    .check_owner = s->check_owner,
@@ -759,12 +764,14 @@ static int submission_run(struct app *a, struct exp_submission *s, char *err, si
 static void submission_record(struct app *a, struct exp_rt *e, const struct exp_submission *s)
 {
 	char err[256];
-	if (!e || e->rm_job[0]) {
+	struct lifecycle_submitted d = lifecycle_array_submitted(e != NULL, e && e->rm_job[0],
+	                                                         e ? state_of(e->row) : FSM_ERROR);
+	if (!d.record) {
 		log_msg(&a->log, LOG_LEVEL_WARN,
 		        "experiment %lld: %s meanwhile: its job %s is canceled",
 		        (long long)s->experiment_id, e ? "another job was registered" : "deleted",
 		        s->job);
-		a->rm->ops->cancel(a->rm, s->job, err, sizeof(err));
+		rm_command(a, s->experiment_id, s->job, d.rm);
 		return;
 	}
 	snprintf(e->rm_job, sizeof(e->rm_job), "%s", s->job);
@@ -777,11 +784,7 @@ static void submission_record(struct app *a, struct exp_rt *e, const struct exp_
 			json_object_set_new(e->row, "rm_job_id", json_string(e->rm_job));
 		json_decref(row);
 	}
-	enum fsm_state st = state_of(e->row);
-	if (st == FSM_PAUSED)
-		a->rm->ops->hold(a->rm, e->rm_job, err, sizeof(err));
-	if (fsm_is_stopping(st) || fsm_is_terminal(st))
-		a->rm->ops->cancel(a->rm, e->rm_job, err, sizeof(err));
+	rm_command(a, e->id, e->rm_job, d.rm);
 }
 
 /* At start only (lock held, nothing served yet): hand e's array to the manager again. */
@@ -806,11 +809,10 @@ int exp_register_job(struct app *a, const struct principal *p, int64_t id, const
 	struct exp_submission s = {0};
 	int status = 200;
 	pthread_mutex_lock(&a->lock);
-	struct exp_rt *e = exp_find_locked(a, id);
+	struct exp_rt *e = find_exp(a, id, &status, err, errlen);
 	if (!e) {
-		snprintf(err, errlen, "experiment %lld not found", (long long)id);
-		status = 404;
-	} else if (iget(e->row, "owner_id") != p->user_id) {
+		/* not found */
+	} else if (!authz_allowed(p, AUTHZ_EXP_REGISTER_JOB, iget(e->row, "owner_id"))) {
 		snprintf(err, errlen, "experiment %lld belongs to another user", (long long)id);
 		status = 403;
 	} else if (e->rm_job[0] || e->submitting || fsm_is_terminal(state_of(e->row))) {
@@ -1108,7 +1110,7 @@ static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t 
 	 * (exp_load_all replays searcher_on_claim for every trial row), so the
 	 * snapshot, which grows with the trial count, is not rewritten here. */
 	struct store_op ops[] = {put("trials", trow), put("tokens", tok), put("allocations", arow)};
-	if (commit(a, e, ops, 3, before, err, errlen))
+	if (commit(a, e, ops, 3, NULL, err, errlen))
 		goto fail;
 	a->next_trial_id++;
 	if (e->trials[idx]) {
@@ -1125,14 +1127,8 @@ fail:
 	if (t && indexed)
 		exp_index_remove(&a->trial_ix, t);
 	exp_trial_free(t);
-	if (status != 200 && e->searcher) {
-		char e2[64];
-		struct searcher *s = searcher_restore(config_of(e), before, e2, sizeof(e2));
-		if (s) {
-			searcher_free(e->searcher);
-			e->searcher = s;
-		}
-	}
+	if (status != 200)
+		searcher_rollback(e, before); /* any failure, the commit's included */
 	json_decref(before);
 	json_decref(hp);
 	json_decref(trow);
@@ -1218,12 +1214,9 @@ int exp_claim(struct app *a, int64_t id, int task, json_t **out, char *err, size
 	int status = 200;
 
 	pthread_mutex_lock(&a->lock);
-	struct exp_rt *e = exp_find_locked(a, id);
-	if (!e) {
-		snprintf(err, errlen, "experiment %lld not found", (long long)id);
-		status = 404;
+	struct exp_rt *e = find_exp(a, id, &status, err, errlen);
+	if (!e)
 		goto out;
-	}
 	if (task < 0 || task >= iget(e->row, "num_tasks")) {
 		snprintf(err, errlen, "array_task %d out of range 0..%lld", task,
 		         (long long)iget(e->row, "num_tasks") - 1);
@@ -1284,7 +1277,8 @@ out:
 
 /* ---- trial-side reports ---------------------------------------------------- */
 
-static struct exp_trial *live_trial(struct app *a, int64_t trial_id, struct exp_rt **e, int *status,
+/* The trial trial_id, ended or not (404 when unknown). */
+static struct exp_trial *find_trial(struct app *a, int64_t trial_id, struct exp_rt **e, int *status,
                                     char *err, size_t errlen)
 {
 	struct exp_trial *t = exp_trial_locked(a, trial_id, e);
@@ -1295,11 +1289,11 @@ static struct exp_trial *live_trial(struct app *a, int64_t trial_id, struct exp_
 	return t;
 }
 
-/* live_trial, and one that has not ended yet (409 otherwise): metrics go only there. */
+/* find_trial, and one that has not ended yet (409 otherwise): metrics go only there. */
 static struct exp_trial *open_trial(struct app *a, int64_t trial_id, struct exp_rt **e, int *status,
                                     char *err, size_t errlen)
 {
-	struct exp_trial *t = live_trial(a, trial_id, e, status, err, errlen);
+	struct exp_trial *t = find_trial(a, trial_id, e, status, err, errlen);
 	if (t && fsm_is_terminal(t->state)) {
 		snprintf(err, errlen, "trial %lld is %s", (long long)trial_id,
 		         fsm_state_name(t->state));
@@ -1503,7 +1497,7 @@ int exp_report_checkpoint(struct app *a, int64_t trial_id, const char *uuid, int
 		return 400;
 	}
 	pthread_mutex_lock(&a->lock);
-	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	struct exp_trial *t = find_trial(a, trial_id, &e, &status, err, errlen);
 	if (!t)
 		goto out;
 	char dir[PATH_MAX];
@@ -1552,7 +1546,7 @@ int exp_report_logs(struct app *a, int64_t trial_id, json_t *logs, char *err, si
 	json_t *rows = json_array(), *l;
 
 	pthread_mutex_lock(&a->lock);
-	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	struct exp_trial *t = find_trial(a, trial_id, &e, &status, err, errlen);
 	pthread_mutex_unlock(&a->lock);
 	if (!t)
 		goto out;
@@ -1578,9 +1572,9 @@ out:
 	return status;
 }
 
-/* Set fields (a new reference, consumed; NULL = out of memory) on a live trial. */
-static int update_live_trial(struct app *a, int64_t trial_id, const double *progress,
-                             const char *reason, char *err, size_t errlen)
+/* Set progress or the end reason of a known trial (ended or not) and commit. */
+static int update_known_trial(struct app *a, int64_t trial_id, const double *progress,
+                              const char *reason, char *err, size_t errlen)
 {
 	int status = 200;
 	struct exp_rt *e = NULL;
@@ -1589,7 +1583,7 @@ static int update_live_trial(struct app *a, int64_t trial_id, const double *prog
 		return 400;
 	}
 	pthread_mutex_lock(&a->lock);
-	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	struct exp_trial *t = find_trial(a, trial_id, &e, &status, err, errlen);
 	if (t) {
 		struct exp_trial row = *t;
 		if (progress)
@@ -1604,13 +1598,13 @@ static int update_live_trial(struct app *a, int64_t trial_id, const double *prog
 
 int exp_report_progress(struct app *a, int64_t trial_id, double progress, char *err, size_t errlen)
 {
-	return update_live_trial(a, trial_id, &progress, NULL, err, errlen);
+	return update_known_trial(a, trial_id, &progress, NULL, err, errlen);
 }
 
 int exp_report_early_exit(struct app *a, int64_t trial_id, const char *reason, char *err,
                           size_t errlen)
 {
-	return update_live_trial(a, trial_id, NULL, reason, err, errlen);
+	return update_known_trial(a, trial_id, NULL, reason, err, errlen);
 }
 
 int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig, json_t **out,
@@ -1620,7 +1614,7 @@ int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig, jso
 	struct exp_rt *e = NULL;
 
 	pthread_mutex_lock(&a->lock);
-	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	struct exp_trial *t = find_trial(a, trial_id, &e, &status, err, errlen);
 	if (!t)
 		goto out;
 	struct exp_trial row = *t;
@@ -1673,7 +1667,7 @@ int exp_trial_kill(struct app *a, int64_t trial_id, char *err, size_t errlen)
 	int status = 200;
 	struct exp_rt *e = NULL;
 	pthread_mutex_lock(&a->lock);
-	struct exp_trial *t = live_trial(a, trial_id, &e, &status, err, errlen);
+	struct exp_trial *t = find_trial(a, trial_id, &e, &status, err, errlen);
 	if (t) {
 		int next = fsm_trial_next(t->state, FSM_EV_KILL);
 		if (next < 0) {

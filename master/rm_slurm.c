@@ -470,10 +470,10 @@ static struct sarr *new_array(const struct rm_array *spec)
 		a->tasks[i].state = NO_VAL;
 		if (spec->skip && spec->skip[i]) {
 			a->tasks[i].st = RM_SLURM_T_DONE;
-		} else if (spec->existing_job && spec->adopt_pids && spec->adopt_pids[i] > 0) {
+		} else if (spec->existing_job && spec->adopt_ids && spec->adopt_ids[i] > 0) {
 			/* Running when the master stopped: its end is still to be seen. */
 			a->tasks[i].st = RM_SLURM_T_RUNNING;
-			a->tasks[i].job_id = (uint32_t)spec->adopt_pids[i];
+			a->tasks[i].job_id = (uint32_t)spec->adopt_ids[i];
 		}
 	}
 	return a;
