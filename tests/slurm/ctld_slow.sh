@@ -27,7 +27,7 @@ reports() {
 trial=
 for _ in $(seq 600); do
 	det_api GET "/experiments/$first/trials" >/dev/null
-	trial=$(det_body '[.trials[] | select(.state == "RUNNING")][0].id // empty')
+	trial=$(det_body '[.trials[] | select(.state == "ACTIVE")][0].id // empty')
 	[ -n "$trial" ] && [ "$(reports "$trial")" -gt 0 ] && break
 	sleep 0.1
 done
