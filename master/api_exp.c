@@ -3,7 +3,7 @@
  * Experiment endpoints: create (YAML + base64 model definition), list with
  * filters/paging/sorting, describe, lifecycle, children, model definition,
  * preview. Reads come from the in-memory view under the app lock; writes go
- * through exp.c. Ownership: everyone reads, owners and admins change.
+ * through the engine (exp_*.c). Ownership: everyone reads, owners and admins change.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * Trial endpoints: the trial side of doc/api.md (metrics, checkpoints, logs,
  * progress, early exit, exit, signals) and the user views (describe, kill,
  * metrics, logs with follow, checkpoints). Bodies are checked field by field
- * here so exp.c only ever sees well-formed values.
+ * here so the engine (exp_*.c) only ever sees well-formed values.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * The experiment engine's pure lifecycle rules: a view of a trial or an
  * experiment and an event in, a decision (a state and the effects to apply)
  * out. No I/O, no locks, no clock, no HTTP codes; the
- * engine (exp.c) gathers the view, applies the decision and commits it.
+ * engine (master/exp_*.c) gathers the view, applies the decision and commits it.
  */
 #ifndef DET_LIFECYCLE_H
 #define DET_LIFECYCLE_H

@@ -11,7 +11,9 @@ master_libdetmaster_la_SOURCES = \
 	master/ckpt_gc.c master/ckpt_gc.h \
 	master/ckpt_path.c master/ckpt_path.h master/ckpt_owner.c master/ckpt_owner.h \
 	master/rm.h master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c \
-	master/rm_slurm_util.h master/app.h master/exp.c master/exp.h \
+	master/rm_slurm_util.h master/app.h master/exp.h master/exp_internal.h \
+	master/exp_state.c master/exp_control.c master/exp_submit.c master/exp_claim.c \
+	master/exp_report.c master/exp_view.c master/exp_tick.c master/exp_load.c \
 	master/exp_trial.c master/exp_trial.h \
 	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c \
 	master/api_alloc.c master/api_rm.c \

@@ -255,7 +255,7 @@ static void test_failures_end_in_a_final_state_and_final_trials_stay(void **stat
 }
 
 /* A trial that crashes every time runs 1 + max_restarts times, whatever the
- * preemptions in between; the claim (exp.c) clears preempted and counts a
+ * preemptions in between; the claim (exp_claim.c) clears preempted and counts a
  * restart for a requeued lost task. */
 static void test_simulated_runs_spend_exactly_the_budget(void **state)
 {
