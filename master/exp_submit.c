@@ -184,20 +184,17 @@ static struct rm_array array_of(struct app *a, struct exp_rt *e, unsigned char *
 	};
 }
 
-/* An array submission, prepared under the lock and run without it: it holds copies of
- * all the resource manager reads, so the experiment may change (or go) meanwhile. */
+/* An array submission, prepared under the lock and run without it: spec points only at
+ * copies held here, so the experiment may change (or go) meanwhile. Not to be copied. */
 struct exp_submission {
-	int64_t experiment_id;
-	int num_tasks, max_concurrent, slots_per_trial;
-	long owner_uid;
+	struct rm_array spec;
 	unsigned char *skip; /* tasks already finished */
 	int *running_ids;    /* tasks running from before: pids (local) or job ids (Slurm) */
 	int64_t *starts;     /* their start times */
 	json_t *config;      /* a copy of the experiment's config */
 	char alloc_token[80];
-	char existing[160]; /* the job from before, when has_existing */
-	int has_existing, check_owner;
-	char job[160]; /* the manager's id for the array, once run */
+	char existing[160]; /* the job from before */
+	char job[160];      /* the manager's id for the array, once run */
 };
 
 static void submission_free(struct exp_submission *s)
@@ -235,16 +232,16 @@ static int submission_prepare(struct app *a, struct exp_rt *e, int first_time, c
 		if (t && fsm_is_terminal(t->state) && al->next_index < 0)
 			s->skip[i] = 1;
 	}
-	struct rm_array spec = array_of(a, e, NULL, NULL);
-	s->experiment_id = e->id;
-	s->num_tasks = spec.num_tasks;
-	s->max_concurrent = spec.max_concurrent;
-	s->slots_per_trial = spec.slots_per_trial;
-	s->owner_uid = spec.owner_uid;
 	snprintf(s->alloc_token, sizeof(s->alloc_token), "%s", e->alloc_token);
 	snprintf(s->existing, sizeof(s->existing), "%s", existing ? existing : "");
-	s->has_existing = existing != NULL;
-	s->check_owner = first_time && existing;
+	s->spec = array_of(a, e, s->skip, s->running_ids);
+	s->spec.alloc_token = s->alloc_token;
+	s->spec.config = s->config;
+	s->spec.adopt_starts = s->starts;
+	s->spec.existing_job = existing ? s->existing : NULL;
+	s->spec.check_owner = first_time && existing;
+	/* Paused: no task may start in the window before the result is recorded. */
+	s->spec.held = exp_state_of(e->row) == FSM_PAUSED;
 	return 0;
 }
 
@@ -252,24 +249,9 @@ static int submission_prepare(struct app *a, struct exp_rt *e, int first_time, c
  * lock, except at start before anything is served); s->job gets its id. */
 static int submission_run(struct app *a, struct exp_submission *s, char *err, size_t errlen)
 {
-	struct rm_array spec = {
-	    .experiment_id = s->experiment_id,
-	    .num_tasks = s->num_tasks,
-	    .max_concurrent = s->max_concurrent,
-	    .slots_per_trial = s->slots_per_trial,
-	    .master_url = a->master_url,
-	    .alloc_token = s->alloc_token,
-	    .skip = s->skip,
-	    .adopt_ids = s->running_ids,
-	    .adopt_starts = s->starts,
-	    .existing_job = s->has_existing ? s->existing : NULL,
-	    .check_owner = s->check_owner,
-	    .owner_uid = s->owner_uid,
-	    .config = s->config,
-	};
-	if (a->rm->ops->submit_array(a->rm, &spec, s->job, sizeof(s->job), err, errlen)) {
+	if (a->rm->ops->submit_array(a->rm, &s->spec, s->job, sizeof(s->job), err, errlen)) {
 		log_msg(&a->log, LOG_LEVEL_ERROR, "experiment %lld: submit: %s",
-		        (long long)s->experiment_id, err);
+		        (long long)s->spec.experiment_id, err);
 		return -1;
 	}
 	return 0;
@@ -282,13 +264,13 @@ static void submission_record(struct app *a, struct exp_rt *e, const struct exp_
 {
 	char err[256];
 	struct lifecycle_submitted d = lifecycle_array_submitted(
-	    e != NULL, e && e->rm_job[0], e ? exp_state_of(e->row) : FSM_ERROR);
+	    e != NULL, e && e->rm_job[0], e ? exp_state_of(e->row) : FSM_ERROR, s->spec.held);
 	if (!d.record) {
 		log_msg(&a->log, LOG_LEVEL_WARN,
 		        "experiment %lld: %s meanwhile: its job %s is canceled",
-		        (long long)s->experiment_id, e ? "another job was registered" : "deleted",
-		        s->job);
-		exp_rm_command(a, s->experiment_id, s->job, d.rm);
+		        (long long)s->spec.experiment_id,
+		        e ? "another job was registered" : "deleted", s->job);
+		exp_rm_command(a, s->spec.experiment_id, s->job, d.rm);
 		return;
 	}
 	snprintf(e->rm_job, sizeof(e->rm_job), "%s", s->job);

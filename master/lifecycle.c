@@ -132,7 +132,8 @@ struct lifecycle_settlement lifecycle_settle(const struct lifecycle_exp_view *v)
 	return d;
 }
 
-struct lifecycle_submitted lifecycle_array_submitted(int exists, int has_job, enum fsm_state state)
+struct lifecycle_submitted lifecycle_array_submitted(int exists, int has_job, enum fsm_state state,
+                                                     int held)
 {
 	struct lifecycle_submitted d = {0, LIFECYCLE_RM_NONE};
 	if (!exists || has_job) {
@@ -145,5 +146,7 @@ struct lifecycle_submitted lifecycle_array_submitted(int exists, int has_job, en
 		d.rm = LIFECYCLE_RM_HOLD;
 	else if (fsm_is_stopping(state) || fsm_is_terminal(state))
 		d.rm = LIFECYCLE_RM_CANCEL;
+	else if (held)
+		d.rm = LIFECYCLE_RM_RELEASE; /* activated meanwhile */
 	return d;
 }

@@ -106,8 +106,10 @@ struct lifecycle_submitted {
 	enum lifecycle_rm_command rm; /* then (or instead) this command for the new job */
 };
 
-/* exists: the experiment is still there; has_job: another job was recorded meanwhile. */
-struct lifecycle_submitted lifecycle_array_submitted(int exists, int has_job, enum fsm_state state);
+/* exists: the experiment is still there; has_job: another job was recorded meanwhile;
+ * held: the array was submitted held (the experiment was paused then). */
+struct lifecycle_submitted lifecycle_array_submitted(int exists, int has_job, enum fsm_state state,
+                                                     int held);
 
 /* "hold", "cancel", ... (for logs and tests). */
 const char *lifecycle_rm_command_name(enum lifecycle_rm_command c);

@@ -31,6 +31,9 @@ struct rm_array {
 	json_t *config;           /* the experiment's config (resources, slurm); may be NULL */
 	/* NULL, or the start times of adopt_ids when they are pids (/proc/PID/stat field 22) */
 	const int64_t *adopt_starts;
+	/* Start held (the experiment is paused): no task starts before release. A manager
+	 * may ignore it when its hold, applied right after, is queued anyway (slurm). */
+	int held;
 };
 
 enum rm_event_kind { RM_TASK_STARTED, RM_TASK_ENDED };

@@ -502,6 +502,7 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 	a->num_tasks = spec->num_tasks;
 	a->max_concurrent = spec->max_concurrent;
 	a->slots_per_trial = spec->slots_per_trial > 0 ? spec->slots_per_trial : 1;
+	a->held = spec->held;
 	pthread_mutex_lock(&l->lock);
 	snprintf(a->id, sizeof(a->id), "local-%lld-%d", (long long)a->experiment_id, ++l->counter);
 	for (int i = 0; i < a->num_tasks; i++) {

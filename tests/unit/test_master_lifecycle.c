@@ -435,18 +435,21 @@ struct submitted_row {
 	const char *what;
 	int exists, has_job;
 	enum fsm_state state;
+	int held;
 	int record;
 	enum lifecycle_rm_command rm;
 };
 
 static const struct submitted_row submitted_table[] = {
-    {"still active: recorded", 1, 0, A, 1, NONE_},
-    {"paused meanwhile: recorded and held", 1, 0, P, 1, HOLD},
-    {"killed meanwhile: recorded and canceled", 1, 0, SK, 1, CANCEL},
-    {"canceled meanwhile: recorded and canceled", 1, 0, SX, 1, CANCEL},
-    {"ended meanwhile: recorded and canceled", 1, 0, FSM_CANCELED, 1, CANCEL},
-    {"deleted meanwhile: canceled", 0, 0, FSM_ERROR, 0, CANCEL},
-    {"another job registered meanwhile: canceled", 1, 1, A, 0, CANCEL},
+    {"still active: recorded", 1, 0, A, 0, 1, NONE_},
+    {"paused meanwhile: recorded and held", 1, 0, P, 0, 1, HOLD},
+    {"submitted held, still paused: held", 1, 0, P, 1, 1, HOLD},
+    {"submitted held, activated meanwhile: released", 1, 0, A, 1, 1, RELEASE},
+    {"killed meanwhile: recorded and canceled", 1, 0, SK, 0, 1, CANCEL},
+    {"canceled meanwhile: recorded and canceled", 1, 0, SX, 1, 1, CANCEL},
+    {"ended meanwhile: recorded and canceled", 1, 0, FSM_CANCELED, 0, 1, CANCEL},
+    {"deleted meanwhile: canceled", 0, 0, FSM_ERROR, 0, 0, CANCEL},
+    {"another job registered meanwhile: canceled", 1, 1, A, 1, 0, CANCEL},
 };
 
 static void test_array_submitted_table(void **state)
@@ -455,7 +458,7 @@ static void test_array_submitted_table(void **state)
 	for (size_t i = 0; i < sizeof(submitted_table) / sizeof(submitted_table[0]); i++) {
 		const struct submitted_row *r = &submitted_table[i];
 		struct lifecycle_submitted d =
-		    lifecycle_array_submitted(r->exists, r->has_job, r->state);
+		    lifecycle_array_submitted(r->exists, r->has_job, r->state, r->held);
 		if (d.record != r->record || d.rm != r->rm)
 			fail_msg("%s: got record %d %s", r->what, d.record,
 			         lifecycle_rm_command_name(d.rm));
