@@ -372,35 +372,22 @@ int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig, jso
 		goto out;
 	struct exp_trial row = *t;
 	enum fsm_state ts = row.state;
-	const char *reason = t->end_reason;
-	int failed = exit_code != 0 || sig != 0;
+	enum lifecycle_exit_reason reason = lifecycle_exit_reason_parse(t->end_reason);
 	row.has_exit_code = 1;
 	row.exit_code = sig ? 128 + sig : exit_code;
-	if (fsm_is_terminal(ts)) {
-		/* Already settled (a second exit report): nothing changes. */
-	} else if (ts == FSM_PAUSED) {
-		/* Preempted by a pause: it resumes on the next claim. */
-		row.preempted = 1;
+	struct lifecycle_trial_view v = {ts, exp_state_of(e->row), row.restarts,
+	                                 exp_iget(exp_config_of(e), "max_restarts"), row.preempted};
+	struct lifecycle_decision d = lifecycle_trial_exit(&v, exit_code != 0 || sig != 0, reason);
+	if (d.action == LIFECYCLE_PREEMPTED || d.action == LIFECYCLE_RESTART) {
+		row.preempted = d.preempted;
+		row.restarts = d.restarts;
 		status = exp_trial_commit(a, e, &row, err, errlen);
-	} else if (!strcmp(reason, "INVALID_HP") || !strcmp(reason, "ERRORED")) {
-		exp_finish_trial(a, e, &row, FSM_ERROR, err, errlen);
-	} else if (!failed || !strcmp(reason, "USER_REQUESTED_STOP")) {
-		int next = fsm_trial_next(ts, FSM_EV_ENDED);
-		exp_finish_trial(a, e, &row, next >= 0 ? (enum fsm_state)next : FSM_COMPLETED, err,
-		                 errlen);
-	} else {
-		struct lifecycle_trial_view v = {ts, exp_state_of(e->row), row.restarts,
-		                                 exp_iget(exp_config_of(e), "max_restarts"),
-		                                 row.preempted};
-		struct lifecycle_decision d = lifecycle_restart_or_fail(&v, LIFECYCLE_EV_CRASHED);
-		if (d.action == LIFECYCLE_RESTART) {
-			row.restarts = d.restarts;
-			status = exp_trial_commit(a, e, &row, err, errlen);
-			restart = status == 200;
-		} else {
+		restart = d.action == LIFECYCLE_RESTART && status == 200;
+	} else if (d.action == LIFECYCLE_FAIL || d.action == LIFECYCLE_END) {
+		/* A crash that may not restart is recorded as ERRORED. */
+		if (d.action == LIFECYCLE_FAIL && reason != LIFECYCLE_EXIT_INVALID_HP)
 			snprintf(row.end_reason, sizeof(row.end_reason), "%s", "ERRORED");
-			exp_finish_trial(a, e, &row, d.end_state, err, errlen);
-		}
+		exp_finish_trial(a, e, &row, d.end_state, err, errlen);
 	}
 	t = exp_trial_locked(a, trial_id, &e);
 	if (status == 200 && t) {

@@ -11,9 +11,10 @@
 #include "lifecycle.h"
 
 #include <stddef.h>
+#include <string.h>
 
 static const char *const action_names[LIFECYCLE_NACTIONS] = {
-    "none", "restart", "requeue", "preempted", "wait", "fail",
+    "none", "restart", "requeue", "preempted", "wait", "fail", "end",
 };
 
 const char *lifecycle_action_name(enum lifecycle_action action)
@@ -75,6 +76,43 @@ struct lifecycle_decision lifecycle_restart_or_fail(const struct lifecycle_trial
 		return d;
 	case LIFECYCLE_EV_NEVENTS:
 		break;
+	}
+	return d;
+}
+
+enum lifecycle_exit_reason lifecycle_exit_reason_parse(const char *text)
+{
+	if (!text || !*text)
+		return LIFECYCLE_EXIT_NONE;
+	if (!strcmp(text, "INVALID_HP"))
+		return LIFECYCLE_EXIT_INVALID_HP;
+	if (!strcmp(text, "ERRORED"))
+		return LIFECYCLE_EXIT_ERRORED;
+	if (!strcmp(text, "USER_REQUESTED_STOP"))
+		return LIFECYCLE_EXIT_STOP_REQUESTED;
+	return LIFECYCLE_EXIT_OTHER;
+}
+
+struct lifecycle_decision lifecycle_trial_exit(const struct lifecycle_trial_view *t, int failed,
+                                               enum lifecycle_exit_reason reason)
+{
+	struct lifecycle_decision d = {LIFECYCLE_NONE, t->restarts, t->preempted, t->trial};
+
+	if (fsm_is_terminal(t->trial))
+		return d;
+	if (t->trial == FSM_PAUSED) {
+		/* Preempted by a pause: it resumes on the next claim. */
+		d.action = LIFECYCLE_PREEMPTED;
+		d.preempted = 1;
+	} else if (reason == LIFECYCLE_EXIT_INVALID_HP || reason == LIFECYCLE_EXIT_ERRORED) {
+		d.action = LIFECYCLE_FAIL;
+		d.end_state = FSM_ERROR;
+	} else if (!failed || reason == LIFECYCLE_EXIT_STOP_REQUESTED) {
+		int next = fsm_trial_next(t->trial, FSM_EV_ENDED);
+		d.action = LIFECYCLE_END;
+		d.end_state = next >= 0 ? (enum fsm_state)next : FSM_COMPLETED;
+	} else {
+		d = lifecycle_restart_or_fail(t, LIFECYCLE_EV_CRASHED);
 	}
 	return d;
 }

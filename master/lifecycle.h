@@ -29,6 +29,7 @@ enum lifecycle_action {
 	                      */
 	LIFECYCLE_WAIT,      /* the trial is paused: it resumes on activate */
 	LIFECYCLE_FAIL,      /* the trial ends in end_state */
+	LIFECYCLE_END,       /* the trial ended as it should: it settles in end_state */
 	LIFECYCLE_NACTIONS
 };
 
@@ -52,6 +53,25 @@ struct lifecycle_decision {
 /* Restart or fail: what a crash, a lost task or a requeue does to the trial t. */
 struct lifecycle_decision lifecycle_restart_or_fail(const struct lifecycle_trial_view *t,
                                                     enum lifecycle_event ev);
+
+/* Why the trial said it stopped before its process exited (its end_reason). */
+enum lifecycle_exit_reason {
+	LIFECYCLE_EXIT_NONE,           /* none given */
+	LIFECYCLE_EXIT_INVALID_HP,     /* "INVALID_HP": the hyperparameters cannot work */
+	LIFECYCLE_EXIT_ERRORED,        /* "ERRORED": the trial gave up */
+	LIFECYCLE_EXIT_STOP_REQUESTED, /* "USER_REQUESTED_STOP" */
+	LIFECYCLE_EXIT_OTHER           /* any other text */
+};
+
+/* The reason for an end_reason text ("" or NULL: none). */
+enum lifecycle_exit_reason lifecycle_exit_reason_parse(const char *text);
+
+/* A trial's process exited (failed: a non-zero status or a signal): a paused trial is
+ * preempted, a trial that gave up or has invalid hyperparameters fails in ERROR, a clean
+ * exit or a requested stop ends it, and any other failure is a crash (restart-or-fail).
+ * An exit after the trial ended changes nothing. */
+struct lifecycle_decision lifecycle_trial_exit(const struct lifecycle_trial_view *t, int failed,
+                                               enum lifecycle_exit_reason reason);
 
 /* "restart", "fail", ... (for logs and tests). */
 const char *lifecycle_action_name(enum lifecycle_action action);

@@ -11,7 +11,7 @@
 slurm_require
 det_master_require
 slurm_start_with_master
-tap_plan 8
+tap_plan 7
 
 # A long trial that validates every 5 batches (0.5 s).
 sed -e 's/sleep: 0$/sleep: 0.1/' -e 's/batches: 10}/batches: 2000}/' \

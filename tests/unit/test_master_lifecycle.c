@@ -534,6 +534,148 @@ static void test_rm_command_names(void **state)
 	assert_string_equal(lifecycle_rm_command_name(LIFECYCLE_RM_NCOMMANDS), "unknown");
 }
 
+/* ---- trials: an exit report --------------------------------------------------- */
+
+#define EXIT_NONE LIFECYCLE_EXIT_NONE
+#define EXIT_HP LIFECYCLE_EXIT_INVALID_HP
+#define EXIT_ERR LIFECYCLE_EXIT_ERRORED
+#define EXIT_STOP LIFECYCLE_EXIT_STOP_REQUESTED
+#define EXIT_OTHER LIFECYCLE_EXIT_OTHER
+
+struct exit_row {
+	const char *what;
+	struct lifecycle_trial_view in;
+	int failed;
+	enum lifecycle_exit_reason reason;
+	enum lifecycle_action action;
+	int64_t restarts;
+	int preempted;
+	enum fsm_state end; /* FAIL and END */
+};
+
+static const struct exit_row exit_table[] = {
+    {"clean exit completes", {A, A, 0, 1, 0}, 0, EXIT_NONE, LIFECYCLE_END, 0, 0, FSM_COMPLETED},
+    {"clean exit of a stopping trial ends it",
+     {SC, A, 0, 1, 0},
+     0,
+     EXIT_NONE,
+     LIFECYCLE_END,
+     0,
+     0,
+     FSM_COMPLETED},
+    {"clean exit of a killed trial cancels it",
+     {SK, SK, 0, 1, 0},
+     0,
+     EXIT_NONE,
+     LIFECYCLE_END,
+     0,
+     0,
+     FSM_CANCELED},
+    {"requested stop with a failed status still ends",
+     {A, A, 0, 1, 0},
+     1,
+     EXIT_STOP,
+     LIFECYCLE_END,
+     0,
+     0,
+     FSM_COMPLETED},
+    {"invalid hparams fail in ERROR", {A, A, 0, 3, 0}, 1, EXIT_HP, LIFECYCLE_FAIL, 0, 0, FSM_ERROR},
+    {"invalid hparams with a clean status fail too",
+     {A, A, 0, 3, 0},
+     0,
+     EXIT_HP,
+     LIFECYCLE_FAIL,
+     0,
+     0,
+     FSM_ERROR},
+    {"a trial that gave up fails in ERROR",
+     {A, A, 0, 3, 0},
+     1,
+     EXIT_ERR,
+     LIFECYCLE_FAIL,
+     0,
+     0,
+     FSM_ERROR},
+    {"a crash with budget restarts", {A, A, 0, 1, 0}, 1, EXIT_NONE, LIFECYCLE_RESTART, 1, 0, A},
+    {"a crash with another reason restarts",
+     {A, A, 1, 3, 0},
+     1,
+     EXIT_OTHER,
+     LIFECYCLE_RESTART,
+     2,
+     0,
+     A},
+    {"a crash with the budget spent fails",
+     {A, A, 1, 1, 0},
+     1,
+     EXIT_NONE,
+     LIFECYCLE_FAIL,
+     1,
+     0,
+     FSM_ERROR},
+    {"a crash of a paused experiment's trial fails",
+     {A, P, 0, 1, 0},
+     1,
+     EXIT_NONE,
+     LIFECYCLE_FAIL,
+     0,
+     0,
+     FSM_ERROR},
+    {"a paused trial's exit is a preemption",
+     {P, P, 0, 1, 0},
+     1,
+     EXIT_NONE,
+     LIFECYCLE_PREEMPTED,
+     0,
+     1,
+     P},
+    {"even a clean one", {P, P, 2, 2, 0}, 0, EXIT_NONE, LIFECYCLE_PREEMPTED, 2, 1, P},
+    {"a second exit report changes nothing",
+     {FSM_COMPLETED, A, 0, 1, 0},
+     1,
+     EXIT_NONE,
+     LIFECYCLE_NONE,
+     0,
+     0,
+     FSM_COMPLETED},
+    {"nor for a trial in error",
+     {FSM_ERROR, A, 1, 1, 0},
+     0,
+     EXIT_ERR,
+     LIFECYCLE_NONE,
+     1,
+     0,
+     FSM_ERROR},
+};
+
+static void test_exit_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(exit_table) / sizeof(exit_table[0]); i++) {
+		const struct exit_row *r = &exit_table[i];
+		struct lifecycle_decision d = lifecycle_trial_exit(&r->in, r->failed, r->reason);
+		int end_ok = (d.action != LIFECYCLE_FAIL && d.action != LIFECYCLE_END) ||
+		             d.end_state == r->end;
+		if (d.action != r->action || d.restarts != r->restarts ||
+		    d.preempted != r->preempted || !end_ok)
+			fail_msg("%s: got %s restarts %lld preempted %d end %s", r->what,
+			         lifecycle_action_name(d.action), (long long)d.restarts,
+			         d.preempted, fsm_state_name(d.end_state));
+	}
+}
+
+static void test_exit_reasons_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(lifecycle_exit_reason_parse(NULL), EXIT_NONE);
+	assert_int_equal(lifecycle_exit_reason_parse(""), EXIT_NONE);
+	assert_int_equal(lifecycle_exit_reason_parse("INVALID_HP"), EXIT_HP);
+	assert_int_equal(lifecycle_exit_reason_parse("ERRORED"), EXIT_ERR);
+	assert_int_equal(lifecycle_exit_reason_parse("USER_REQUESTED_STOP"), EXIT_STOP);
+	assert_int_equal(lifecycle_exit_reason_parse("invalid_hp"), EXIT_OTHER);
+	assert_string_equal(lifecycle_action_name(LIFECYCLE_END), "end");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -549,6 +691,8 @@ int main(void)
 	    cmocka_unit_test(test_array_submitted_table),
 	    cmocka_unit_test(test_replaying_stored_events_gives_the_same_state),
 	    cmocka_unit_test(test_rm_command_names),
+	    cmocka_unit_test(test_exit_table),
+	    cmocka_unit_test(test_exit_reasons_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
