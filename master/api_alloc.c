@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "authz.h"
 #include "exp.h"
 
 static int int_or_null(json_t *v)
@@ -99,7 +100,9 @@ void api_allocation_events(struct app *a, struct api_call *c, struct http_reply 
 		api_error(rep, 404, "experiment %lld not found", (long long)exp);
 		return;
 	}
-	if (!c->who.admin && (strcmp(type, "allocation") || owner != c->who.user_id)) {
+	if (!authz_allowed(&c->who,
+	                   strcmp(type, "allocation") ? AUTHZ_TASK_EVENT : AUTHZ_ALLOCATION_EVENT,
+	                   owner)) {
 		api_error(rep, 403, "%s events for experiment %lld come from %s", type,
 		          (long long)exp,
 		          strcmp(type, "allocation") ? "root" : "its owner or root");

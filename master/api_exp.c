@@ -3,7 +3,7 @@
  * Experiment endpoints: create (YAML + base64 model definition), list with
  * filters/paging/sorting, describe, lifecycle, children, model definition,
  * preview. Reads come from the in-memory view under the app lock; writes go
- * through exp.c. Ownership: everyone reads, owners and admins change.
+ * through the engine (exp_*.c). Ownership: everyone reads, owners and admins change.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 
 #include "api.h"
 #include "api_internal.h"
+#include "authz.h"
 #include "exp.h"
 #include "fsm.h"
 
@@ -64,6 +65,17 @@ bad:
 	return NULL;
 }
 
+/* Whether experiment c->id exists; fills 404 when not. */
+static int exp_known(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	pthread_mutex_lock(&a->lock);
+	int found = exp_find_locked(a, c->id) != NULL;
+	pthread_mutex_unlock(&a->lock);
+	if (!found)
+		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
+	return found;
+}
+
 /* Owner or admin may change; fills 404/403. Returns 1 when allowed. */
 static int may_change(struct app *a, struct api_call *c, struct http_reply *rep)
 {
@@ -72,8 +84,8 @@ static int may_change(struct app *a, struct api_call *c, struct http_reply *rep)
 	struct exp_rt *e = exp_find_locked(a, c->id);
 	if (!e)
 		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
-	else if (!c->who.admin &&
-	         json_integer_value(json_object_get(e->row, "owner_id")) != c->who.user_id)
+	else if (!authz_allowed(&c->who, AUTHZ_EXP_CHANGE,
+	                        json_integer_value(json_object_get(e->row, "owner_id"))))
 		api_error(rep, 403, "experiment %lld belongs to another user", (long long)c->id);
 	else
 		ok = 1;
@@ -374,13 +386,8 @@ void api_exp_trials(struct app *a, struct api_call *c, struct http_reply *rep)
 void api_exp_checkpoints(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	char err[256];
-	pthread_mutex_lock(&a->lock);
-	int found = exp_find_locked(a, c->id) != NULL;
-	pthread_mutex_unlock(&a->lock);
-	if (!found) {
-		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
+	if (!exp_known(a, c, rep))
 		return;
-	}
 	json_t *rows = store_checkpoints(a->store, c->id, 0, err, sizeof(err));
 	if (!rows)
 		api_error(rep, 500, "%s", err);
@@ -399,13 +406,8 @@ void api_exp_model_def(struct app *a, struct api_call *c, struct http_reply *rep
 		          (long long)c->who.experiment_id);
 		return;
 	}
-	pthread_mutex_lock(&a->lock);
-	int found = exp_find_locked(a, c->id) != NULL;
-	pthread_mutex_unlock(&a->lock);
-	if (!found) {
-		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
+	if (!exp_known(a, c, rep))
 		return;
-	}
 	if (store_model_def(a->store, c->id, &data, &len, err, sizeof(err))) {
 		if (err[0])
 			api_error(rep, 500, "%s", err);

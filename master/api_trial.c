@@ -3,13 +3,14 @@
  * Trial endpoints: the trial side of doc/api.md (metrics, checkpoints, logs,
  * progress, early exit, exit, signals) and the user views (describe, kill,
  * metrics, logs with follow, checkpoints). Bodies are checked field by field
- * here so exp.c only ever sees well-formed values.
+ * here so the engine (exp_*.c) only ever sees well-formed values.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api_internal.h"
+#include "authz.h"
 #include "exp.h"
 #include "tboard.h"
 
@@ -67,7 +68,7 @@ void api_trial_kill(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 404, "trial %lld not found", (long long)c->id);
 		return;
 	}
-	if (!c->who.admin && owner != c->who.user_id) {
+	if (!authz_allowed(&c->who, AUTHZ_TRIAL_KILL, owner)) {
 		api_error(rep, 403, "trial %lld belongs to another user's experiment",
 		          (long long)c->id);
 		return;
@@ -498,7 +499,7 @@ void api_checkpoint_delete(struct app *a, struct api_call *c, struct http_reply 
 	}
 	trial_exists(a, json_integer_value(json_object_get(row, "trial_id")), NULL, &owner);
 	json_decref(row);
-	if (!c->who.admin && owner != c->who.user_id) {
+	if (!authz_allowed(&c->who, AUTHZ_CHECKPOINT_DELETE, owner)) {
 		api_error(rep, 403, "checkpoint belongs to another user's experiment");
 		return;
 	}

@@ -88,9 +88,12 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 		if (!a->tboard)
 			log_msg(&a->log, LOG_LEVEL_WARN, "TensorBoard event files are off: %s",
 			        err);
+		/* Without the worker GC would delete directories under the lock. */
 		a->ckpt_gc = ckpt_gc_worker_start(a, err, errlen);
-		if (!a->ckpt_gc)
-			log_msg(&a->log, LOG_LEVEL_WARN, "checkpoint gc runs inline: %s", err);
+		if (!a->ckpt_gc) {
+			pthread_mutex_unlock(&a->lock);
+			return -1;
+		}
 		struct http_server_ops ops = api_ops_template;
 		ops.ctx = a;
 		struct http_server_config hc = {

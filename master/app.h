@@ -3,6 +3,15 @@
  * The running master: configuration, store, HTTP server, resource manager
  * and the in-memory view of users, tokens, experiments and trials (the
  * database is written through; memory changes only after a commit).
+ *
+ * Lock order: app.lock first; under it only locks that are never held across
+ * slow work may be taken (the store's, the resource manager's internal locks,
+ * the checkpoint GC queue's, stats_lock). Nothing slow runs with app.lock
+ * held: no slurmctld call (the resource manager queues cancel/hold/release/
+ * requeue, and submissions run after unlocking), no file deletion (the
+ * checkpoint GC worker), no sleep. An engine entry point locks, decides,
+ * commits once, unlocks, performs the slow effect, then locks again to record
+ * its result, finding the experiment again by id (it may have changed).
  */
 #ifndef DET_MASTER_APP_H
 #define DET_MASTER_APP_H
@@ -35,6 +44,7 @@ struct exp_rt {
 	char rm_job[160]; /* resource manager's array id; "" = none */
 	/* The array's allocation token, in memory only (the store has its hash); "" = none. */
 	char alloc_token[80];
+	int submitting; /* the array is being handed to the manager, without the lock */
 	struct exp_rt *next;
 };
 

@@ -11,11 +11,14 @@ master_libdetmaster_la_SOURCES = \
 	master/ckpt_gc.c master/ckpt_gc.h \
 	master/ckpt_path.c master/ckpt_path.h master/ckpt_owner.c master/ckpt_owner.h \
 	master/rm.h master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c \
-	master/rm_slurm_util.h master/app.h master/exp.c master/exp.h \
+	master/rm_slurm_util.h master/app.h master/exp.h master/exp_internal.h \
+	master/exp_state.c master/exp_control.c master/exp_submit.c master/exp_claim.c \
+	master/exp_report.c master/exp_view.c master/exp_tick.c master/exp_load.c \
 	master/exp_trial.c master/exp_trial.h \
 	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c \
 	master/api_alloc.c master/api_rm.c \
-	master/rate_limits.c master/rate_limits.h
+	master/rate_limits.c master/rate_limits.h \
+	master/authz.c master/authz.h
 # The engine's pure lifecycle rules.
 master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
@@ -138,3 +141,10 @@ tests_unit_test_master_lifecycle_SOURCES = tests/unit/test_master_lifecycle.c \
 	master/lifecycle.c master/lifecycle.h master/fsm.c master/fsm.h
 tests_unit_test_master_lifecycle_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_master_lifecycle_LDADD = $(CMOCKA_LIBS)
+
+# Who may do what to which object.
+check_PROGRAMS += tests/unit/test_master_authz
+TESTS += tests/unit/test_master_authz
+tests_unit_test_master_authz_SOURCES = tests/unit/test_master_authz.c
+tests_unit_test_master_authz_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_authz_LDADD = $(MASTER_TEST_LDADD)

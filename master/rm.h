@@ -22,13 +22,18 @@ struct rm_array {
 	const char *master_url;    /* DET_MASTER for the tasks */
 	const char *alloc_token;   /* DET_ALLOCATION_TOKEN */
 	const unsigned char *skip; /* NULL, or num_tasks flags: 1 = already finished, do not run */
-	const int *adopt_pids;    /* NULL, or num_tasks pids still running from before (0 = none) */
+	/* NULL, or num_tasks ids of tasks still running from before (0 = none): their pids
+	 * (local) or their own Slurm job ids (slurm) */
+	const int *adopt_ids;
 	const char *existing_job; /* NULL, or a job id from before to watch instead of submitting */
 	int check_owner;          /* existing_job came from the user: it must be their det job */
 	long owner_uid;           /* Unix uid of the experiment's owner; -1 unknown */
 	json_t *config;           /* the experiment's config (resources, slurm); may be NULL */
-	/* NULL, or the start times of adopt_pids (/proc/PID/stat field 22) */
+	/* NULL, or the start times of adopt_ids when they are pids (/proc/PID/stat field 22) */
 	const int64_t *adopt_starts;
+	/* Start held (the experiment is paused): no task starts before release. A manager
+	 * may ignore it when its hold, applied right after, is queued anyway (slurm). */
+	int held;
 };
 
 enum rm_event_kind { RM_TASK_STARTED, RM_TASK_ENDED };

@@ -502,6 +502,7 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 	a->num_tasks = spec->num_tasks;
 	a->max_concurrent = spec->max_concurrent;
 	a->slots_per_trial = spec->slots_per_trial > 0 ? spec->slots_per_trial : 1;
+	a->held = spec->held;
 	pthread_mutex_lock(&l->lock);
 	snprintf(a->id, sizeof(a->id), "local-%lld-%d", (long long)a->experiment_id, ++l->counter);
 	for (int i = 0; i < a->num_tasks; i++) {
@@ -509,10 +510,10 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 			a->tasks[i].state = TASK_DONE;
 		/* A stored pid that is no longer the task is gone: never adopted,
 		 * never signalled; the task counts as ended and runs again. */
-		if (spec->adopt_pids && spec->adopt_starts &&
-		    task_is_ours(a, i, spec->adopt_pids[i], spec->adopt_starts[i])) {
+		if (spec->adopt_ids && spec->adopt_starts &&
+		    task_is_ours(a, i, spec->adopt_ids[i], spec->adopt_starts[i])) {
 			a->tasks[i].state = TASK_RUNNING;
-			a->tasks[i].pid = spec->adopt_pids[i];
+			a->tasks[i].pid = spec->adopt_ids[i];
 			a->tasks[i].start = spec->adopt_starts[i];
 			a->tasks[i].adopted = 1;
 			l->used_slots += a->slots_per_trial;
@@ -534,7 +535,12 @@ fail:
 	return -1;
 }
 
-static int with_array(struct rm *rm, const char *job_id, int op, int task, char *err, size_t errlen)
+/* What rm_cancel/hold/release/requeue do to an array. */
+enum array_op { ARRAY_CANCEL, ARRAY_HOLD, ARRAY_RELEASE, ARRAY_REQUEUE };
+
+/* Apply op to the array job_id (task: ARRAY_REQUEUE only). */
+static int control_array(struct rm *rm, const char *job_id, enum array_op op, int task, char *err,
+                         size_t errlen)
 {
 	struct rm_local *l = (struct rm_local *)rm;
 	struct array *a;
@@ -548,7 +554,7 @@ static int with_array(struct rm *rm, const char *job_id, int op, int task, char 
 		goto out;
 	}
 	switch (op) {
-	case 0: /* cancel */
+	case ARRAY_CANCEL:
 		a->canceled = 1;
 		for (int i = 0; i < a->num_tasks; i++) {
 			if (a->tasks[i].state == TASK_PENDING)
@@ -557,7 +563,7 @@ static int with_array(struct rm *rm, const char *job_id, int op, int task, char 
 			signal_task(l, a, i, SIGTERM);
 		}
 		break;
-	case 1: /* hold */
+	case ARRAY_HOLD:
 		a->held = 1;
 		for (int i = 0; i < a->num_tasks; i++) {
 			if (a->tasks[i].state == TASK_RUNNING) {
@@ -566,10 +572,10 @@ static int with_array(struct rm *rm, const char *job_id, int op, int task, char 
 			}
 		}
 		break;
-	case 2: /* release */
+	case ARRAY_RELEASE:
 		a->held = 0;
 		break;
-	case 3: /* requeue */
+	case ARRAY_REQUEUE:
 		if (task < 0 || task >= a->num_tasks) {
 			snprintf(err, errlen, "no task %d in %s", task, job_id);
 			rv = -1;
@@ -588,19 +594,19 @@ out:
 
 static int rm_cancel(struct rm *rm, const char *id, char *err, size_t errlen)
 {
-	return with_array(rm, id, 0, 0, err, errlen);
+	return control_array(rm, id, ARRAY_CANCEL, 0, err, errlen);
 }
 static int rm_hold(struct rm *rm, const char *id, char *err, size_t errlen)
 {
-	return with_array(rm, id, 1, 0, err, errlen);
+	return control_array(rm, id, ARRAY_HOLD, 0, err, errlen);
 }
 static int rm_release(struct rm *rm, const char *id, char *err, size_t errlen)
 {
-	return with_array(rm, id, 2, 0, err, errlen);
+	return control_array(rm, id, ARRAY_RELEASE, 0, err, errlen);
 }
 static int rm_requeue(struct rm *rm, const char *id, int task, char *err, size_t errlen)
 {
-	return with_array(rm, id, 3, task, err, errlen);
+	return control_array(rm, id, ARRAY_REQUEUE, task, err, errlen);
 }
 
 /* Has a running task ended? Fills *status. */

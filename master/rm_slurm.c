@@ -510,10 +510,10 @@ static struct sarr *new_array(const struct rm_array *spec)
 		a->tasks[i].state = NO_VAL;
 		if (spec->skip && spec->skip[i]) {
 			a->tasks[i].st = RM_SLURM_T_DONE;
-		} else if (spec->existing_job && spec->adopt_pids && spec->adopt_pids[i] > 0) {
+		} else if (spec->existing_job && spec->adopt_ids && spec->adopt_ids[i] > 0) {
 			/* Running when the master stopped: its end is still to be seen. */
 			a->tasks[i].st = RM_SLURM_T_RUNNING;
-			a->tasks[i].job_id = (uint32_t)spec->adopt_pids[i];
+			a->tasks[i].job_id = (uint32_t)spec->adopt_ids[i];
 		}
 	}
 	return a;
@@ -578,9 +578,9 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 		goto out;
 	}
 	snprintf(job_id, idlen, "%s", a->id);
-	pthread_mutex_lock(&s->lock);
 	/* A second watcher of the same job (a re-registration) replaces the first, which
 	 * poll frees (it may be reading it). */
+	pthread_mutex_lock(&s->lock);
 	for (struct sarr *o = s->arrays; o; o = o->next)
 		if (!o->dead && !strcmp(o->id, a->id))
 			o->dead = 1;

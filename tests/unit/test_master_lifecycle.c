@@ -255,7 +255,7 @@ static void test_failures_end_in_a_final_state_and_final_trials_stay(void **stat
 }
 
 /* A trial that crashes every time runs 1 + max_restarts times, whatever the
- * preemptions in between; the claim (exp.c) clears preempted and counts a
+ * preemptions in between; the claim (exp_claim.c) clears preempted and counts a
  * restart for a requeued lost task. */
 static void test_simulated_runs_spend_exactly_the_budget(void **state)
 {
@@ -294,6 +294,388 @@ static void test_action_names(void **state)
 	assert_string_equal(lifecycle_action_name(LIFECYCLE_NACTIONS), "unknown");
 }
 
+/* ---- experiments: user events ----------------------------------------------- */
+
+#define SC FSM_STOPPING_COMPLETED
+#define SX FSM_STOPPING_CANCELED
+#define SK FSM_STOPPING_KILLED
+#define SE FSM_STOPPING_ERROR
+#define NONE_ LIFECYCLE_RM_NONE
+#define HOLD LIFECYCLE_RM_HOLD
+#define RELEASE LIFECYCLE_RM_RELEASE
+#define CANCEL LIFECYCLE_RM_CANCEL
+
+struct user_row {
+	enum fsm_state from;
+	enum fsm_event ev;
+	int allowed;
+	enum fsm_state to;
+	enum lifecycle_rm_command rm;
+};
+
+/* Every state × pause/activate/cancel/kill. */
+static const struct user_row user_table[] = {
+    {A, FSM_EV_PAUSE, 1, P, HOLD},
+    {A, FSM_EV_ACTIVATE, 1, A, RELEASE},
+    {A, FSM_EV_CANCEL, 1, SX, CANCEL},
+    {A, FSM_EV_KILL, 1, SK, CANCEL},
+    {P, FSM_EV_PAUSE, 1, P, HOLD},
+    {P, FSM_EV_ACTIVATE, 1, A, RELEASE},
+    {P, FSM_EV_CANCEL, 1, SX, CANCEL},
+    {P, FSM_EV_KILL, 1, SK, CANCEL},
+    {SC, FSM_EV_PAUSE, 0, SC, NONE_},
+    {SC, FSM_EV_ACTIVATE, 0, SC, NONE_},
+    {SC, FSM_EV_CANCEL, 0, SC, NONE_},
+    {SC, FSM_EV_KILL, 1, SK, CANCEL},
+    {SX, FSM_EV_PAUSE, 0, SX, NONE_},
+    {SX, FSM_EV_ACTIVATE, 0, SX, NONE_},
+    {SX, FSM_EV_CANCEL, 0, SX, NONE_},
+    {SX, FSM_EV_KILL, 1, SK, CANCEL},
+    {SK, FSM_EV_PAUSE, 0, SK, NONE_},
+    {SK, FSM_EV_ACTIVATE, 0, SK, NONE_},
+    {SK, FSM_EV_CANCEL, 0, SK, NONE_},
+    {SK, FSM_EV_KILL, 0, SK, NONE_},
+    {SE, FSM_EV_PAUSE, 0, SE, NONE_},
+    {SE, FSM_EV_ACTIVATE, 0, SE, NONE_},
+    {SE, FSM_EV_CANCEL, 0, SE, NONE_},
+    {SE, FSM_EV_KILL, 1, SK, CANCEL},
+    {FSM_COMPLETED, FSM_EV_PAUSE, 0, FSM_COMPLETED, NONE_},
+    {FSM_COMPLETED, FSM_EV_ACTIVATE, 0, FSM_COMPLETED, NONE_},
+    {FSM_COMPLETED, FSM_EV_CANCEL, 0, FSM_COMPLETED, NONE_},
+    {FSM_COMPLETED, FSM_EV_KILL, 0, FSM_COMPLETED, NONE_},
+    {FSM_CANCELED, FSM_EV_PAUSE, 0, FSM_CANCELED, NONE_},
+    {FSM_CANCELED, FSM_EV_ACTIVATE, 0, FSM_CANCELED, NONE_},
+    {FSM_CANCELED, FSM_EV_CANCEL, 0, FSM_CANCELED, NONE_},
+    {FSM_CANCELED, FSM_EV_KILL, 0, FSM_CANCELED, NONE_},
+    {FSM_ERROR, FSM_EV_PAUSE, 0, FSM_ERROR, NONE_},
+    {FSM_ERROR, FSM_EV_ACTIVATE, 0, FSM_ERROR, NONE_},
+    {FSM_ERROR, FSM_EV_CANCEL, 0, FSM_ERROR, NONE_},
+    {FSM_ERROR, FSM_EV_KILL, 0, FSM_ERROR, NONE_},
+};
+
+static void test_user_events_table(void **state)
+{
+	(void)state;
+	assert_int_equal(sizeof(user_table) / sizeof(user_table[0]), FSM_NSTATES * 4);
+	for (size_t i = 0; i < sizeof(user_table) / sizeof(user_table[0]); i++) {
+		const struct user_row *r = &user_table[i];
+		struct lifecycle_user_decision d = lifecycle_user_event(r->from, r->ev);
+		if (d.allowed != r->allowed || d.to != r->to || d.rm != r->rm)
+			fail_msg("%s on %s: got %d %s %s", fsm_event_name(r->ev),
+			         fsm_state_name(r->from), d.allowed, fsm_state_name(d.to),
+			         lifecycle_rm_command_name(d.rm));
+	}
+}
+
+/* ---- experiments: completion ------------------------------------------------ */
+
+struct settle_row {
+	const char *what;
+	struct lifecycle_exp_view in;
+	int changed;
+	enum fsm_state state;
+	int progress_done, ended;
+};
+
+static const struct settle_row settle_table[] = {
+    {"running, searcher not done: nothing", {A, 0, 1, 0, 2}, 0, A, 0, 0},
+    {"paused: nothing", {P, 1, 0, 0, 0}, 0, P, 0, 0},
+    {"searcher done, trials live: stopping", {A, 1, 2, 0, 1}, 1, SC, 0, 0},
+    {"searcher done, nothing live: completed", {A, 1, 2, 1, 0}, 1, FSM_COMPLETED, 1, 1},
+    {"searcher done, only failures, live: stopping in error", {A, 1, 0, 2, 1}, 1, SE, 0, 0},
+    {"searcher done, only failures: error", {A, 1, 0, 2, 0}, 1, FSM_ERROR, 1, 1},
+    {"searcher done, no trial at all: completed", {A, 1, 0, 0, 0}, 1, FSM_COMPLETED, 1, 1},
+    {"canceling with trials live: waits", {SX, 0, 0, 0, 1}, 0, SX, 0, 0},
+    {"canceling, nothing live: canceled", {SX, 0, 0, 0, 0}, 1, FSM_CANCELED, 1, 1},
+    {"killing, nothing live: canceled", {SK, 1, 3, 0, 0}, 1, FSM_CANCELED, 1, 1},
+    {"stopping in error, nothing live: error", {SE, 0, 0, 1, 0}, 1, FSM_ERROR, 1, 1},
+    {"stopping completed, nothing live: completed", {SC, 1, 1, 0, 0}, 1, FSM_COMPLETED, 1, 1},
+    {"final states stay", {FSM_COMPLETED, 1, 1, 0, 0}, 0, FSM_COMPLETED, 0, 0},
+    {"final error stays", {FSM_ERROR, 0, 0, 1, 0}, 0, FSM_ERROR, 0, 0},
+};
+
+static void test_settle_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(settle_table) / sizeof(settle_table[0]); i++) {
+		const struct settle_row *r = &settle_table[i];
+		struct lifecycle_settlement d = lifecycle_settle(&r->in);
+		if (d.changed != r->changed || d.state != r->state ||
+		    d.progress_done != r->progress_done || d.ended != r->ended)
+			fail_msg("%s: got changed %d %s progress %d ended %d", r->what, d.changed,
+			         fsm_state_name(d.state), d.progress_done, d.ended);
+	}
+}
+
+/* Settling twice changes nothing more: its result is a fixed point. */
+static void test_settle_is_idempotent(void **state)
+{
+	(void)state;
+	for (int s = 0; s < FSM_NSTATES; s++)
+		for (int done = 0; done <= 1; done++)
+			for (int ok = 0; ok <= 1; ok++)
+				for (int bad = 0; bad <= 1; bad++)
+					for (int live = 0; live <= 1; live++) {
+						struct lifecycle_exp_view v = {(enum fsm_state)s,
+						                               done, ok, bad, live};
+						struct lifecycle_settlement d =
+						    lifecycle_settle(&v);
+						v.state = d.state;
+						struct lifecycle_settlement d2 =
+						    lifecycle_settle(&v);
+						assert_false(d2.changed);
+						if (fsm_is_terminal((enum fsm_state)s))
+							assert_false(d.changed);
+					}
+}
+
+/* ---- experiments: an array submitted without the lock ------------------------- */
+
+struct submitted_row {
+	const char *what;
+	int exists, has_job;
+	enum fsm_state state;
+	int held;
+	int record;
+	enum lifecycle_rm_command rm;
+};
+
+static const struct submitted_row submitted_table[] = {
+    {"still active: recorded", 1, 0, A, 0, 1, NONE_},
+    {"paused meanwhile: recorded and held", 1, 0, P, 0, 1, HOLD},
+    {"submitted held, still paused: held", 1, 0, P, 1, 1, HOLD},
+    {"submitted held, activated meanwhile: released", 1, 0, A, 1, 1, RELEASE},
+    {"killed meanwhile: recorded and canceled", 1, 0, SK, 0, 1, CANCEL},
+    {"canceled meanwhile: recorded and canceled", 1, 0, SX, 1, 1, CANCEL},
+    {"ended meanwhile: recorded and canceled", 1, 0, FSM_CANCELED, 0, 1, CANCEL},
+    {"deleted meanwhile: canceled", 0, 0, FSM_ERROR, 0, 0, CANCEL},
+    {"another job registered meanwhile: canceled", 1, 1, A, 1, 0, CANCEL},
+};
+
+static void test_array_submitted_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(submitted_table) / sizeof(submitted_table[0]); i++) {
+		const struct submitted_row *r = &submitted_table[i];
+		struct lifecycle_submitted d =
+		    lifecycle_array_submitted(r->exists, r->has_job, r->state, r->held);
+		if (d.record != r->record || d.rm != r->rm)
+			fail_msg("%s: got record %d %s", r->what, d.record,
+			         lifecycle_rm_command_name(d.rm));
+	}
+}
+
+/* ---- master restart: replaying what was stored ---------------------------------- */
+
+/* An experiment driven by a pseudo-random stream of user events, trial ends and searcher
+ * completion, the engine committing each decision's state; a restarted master replays the
+ * committed events from the initial state and must reach the same state at every step. */
+struct sim {
+	enum fsm_state state;
+	int done, ok, bad, live;
+};
+
+static void sim_step(struct sim *s, unsigned ev)
+{
+	if (ev < 4) {
+		static const enum fsm_event user[] = {FSM_EV_PAUSE, FSM_EV_ACTIVATE, FSM_EV_CANCEL,
+		                                      FSM_EV_KILL};
+		struct lifecycle_user_decision d = lifecycle_user_event(s->state, user[ev]);
+		if (d.allowed)
+			s->state = d.to;
+	} else if (ev == 4 && s->live) {
+		s->live--;
+		s->ok++;
+	} else if (ev == 5 && s->live) {
+		s->live--;
+		s->bad++;
+	} else if (ev == 6) {
+		s->done = 1;
+	} else if (ev == 7 && !s->done && s->state == A) {
+		s->live++;
+	}
+	struct lifecycle_exp_view v = {s->state, s->done, s->ok, s->bad, s->live};
+	struct lifecycle_settlement d = lifecycle_settle(&v);
+	if (d.changed)
+		s->state = d.state;
+}
+
+static void test_replaying_stored_events_gives_the_same_state(void **state)
+{
+	(void)state;
+	unsigned seed = 12345;
+	for (int run = 0; run < 500; run++) {
+		unsigned log[64];
+		enum fsm_state states[64];
+		struct sim live = {A, 0, 0, 0, 2}, replay = {A, 0, 0, 0, 2};
+		for (int i = 0; i < 64; i++) {
+			seed = seed * 1103515245u + 12345u;
+			log[i] = (seed >> 16) % 8;
+			sim_step(&live, log[i]);
+			states[i] = live.state;
+		}
+		for (int i = 0; i < 64; i++) {
+			sim_step(&replay, log[i]);
+			assert_int_equal(replay.state, states[i]);
+		}
+		assert_memory_equal(&live, &replay, sizeof(live));
+		/* And a final state is never left. */
+		for (int i = 1; i < 64; i++)
+			if (fsm_is_terminal(states[i - 1]))
+				assert_int_equal(states[i], states[i - 1]);
+	}
+}
+
+static void test_rm_command_names(void **state)
+{
+	(void)state;
+	assert_string_equal(lifecycle_rm_command_name(LIFECYCLE_RM_HOLD), "hold");
+	assert_string_equal(lifecycle_rm_command_name(LIFECYCLE_RM_CANCEL), "cancel");
+	assert_string_equal(lifecycle_rm_command_name(LIFECYCLE_RM_NCOMMANDS), "unknown");
+}
+
+/* ---- trials: an exit report --------------------------------------------------- */
+
+#define EXIT_NONE LIFECYCLE_EXIT_NONE
+#define EXIT_HP LIFECYCLE_EXIT_INVALID_HP
+#define EXIT_ERR LIFECYCLE_EXIT_ERRORED
+#define EXIT_STOP LIFECYCLE_EXIT_STOP_REQUESTED
+#define EXIT_OTHER LIFECYCLE_EXIT_OTHER
+
+struct exit_row {
+	const char *what;
+	struct lifecycle_trial_view in;
+	int failed;
+	enum lifecycle_exit_reason reason;
+	enum lifecycle_action action;
+	int64_t restarts;
+	int preempted;
+	enum fsm_state end; /* FAIL and END */
+};
+
+static const struct exit_row exit_table[] = {
+    {"clean exit completes", {A, A, 0, 1, 0}, 0, EXIT_NONE, LIFECYCLE_END, 0, 0, FSM_COMPLETED},
+    {"clean exit of a stopping trial ends it",
+     {SC, A, 0, 1, 0},
+     0,
+     EXIT_NONE,
+     LIFECYCLE_END,
+     0,
+     0,
+     FSM_COMPLETED},
+    {"clean exit of a killed trial cancels it",
+     {SK, SK, 0, 1, 0},
+     0,
+     EXIT_NONE,
+     LIFECYCLE_END,
+     0,
+     0,
+     FSM_CANCELED},
+    {"requested stop with a failed status still ends",
+     {A, A, 0, 1, 0},
+     1,
+     EXIT_STOP,
+     LIFECYCLE_END,
+     0,
+     0,
+     FSM_COMPLETED},
+    {"invalid hparams fail in ERROR", {A, A, 0, 3, 0}, 1, EXIT_HP, LIFECYCLE_FAIL, 0, 0, FSM_ERROR},
+    {"invalid hparams with a clean status fail too",
+     {A, A, 0, 3, 0},
+     0,
+     EXIT_HP,
+     LIFECYCLE_FAIL,
+     0,
+     0,
+     FSM_ERROR},
+    {"a trial that gave up fails in ERROR",
+     {A, A, 0, 3, 0},
+     1,
+     EXIT_ERR,
+     LIFECYCLE_FAIL,
+     0,
+     0,
+     FSM_ERROR},
+    {"a crash with budget restarts", {A, A, 0, 1, 0}, 1, EXIT_NONE, LIFECYCLE_RESTART, 1, 0, A},
+    {"a crash with another reason restarts",
+     {A, A, 1, 3, 0},
+     1,
+     EXIT_OTHER,
+     LIFECYCLE_RESTART,
+     2,
+     0,
+     A},
+    {"a crash with the budget spent fails",
+     {A, A, 1, 1, 0},
+     1,
+     EXIT_NONE,
+     LIFECYCLE_FAIL,
+     1,
+     0,
+     FSM_ERROR},
+    {"a crash of a paused experiment's trial fails",
+     {A, P, 0, 1, 0},
+     1,
+     EXIT_NONE,
+     LIFECYCLE_FAIL,
+     0,
+     0,
+     FSM_ERROR},
+    {"a paused trial's exit is a preemption",
+     {P, P, 0, 1, 0},
+     1,
+     EXIT_NONE,
+     LIFECYCLE_PREEMPTED,
+     0,
+     1,
+     P},
+    {"even a clean one", {P, P, 2, 2, 0}, 0, EXIT_NONE, LIFECYCLE_PREEMPTED, 2, 1, P},
+    {"a second exit report changes nothing",
+     {FSM_COMPLETED, A, 0, 1, 0},
+     1,
+     EXIT_NONE,
+     LIFECYCLE_NONE,
+     0,
+     0,
+     FSM_COMPLETED},
+    {"nor for a trial in error",
+     {FSM_ERROR, A, 1, 1, 0},
+     0,
+     EXIT_ERR,
+     LIFECYCLE_NONE,
+     1,
+     0,
+     FSM_ERROR},
+};
+
+static void test_exit_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(exit_table) / sizeof(exit_table[0]); i++) {
+		const struct exit_row *r = &exit_table[i];
+		struct lifecycle_decision d = lifecycle_trial_exit(&r->in, r->failed, r->reason);
+		int end_ok = (d.action != LIFECYCLE_FAIL && d.action != LIFECYCLE_END) ||
+		             d.end_state == r->end;
+		if (d.action != r->action || d.restarts != r->restarts ||
+		    d.preempted != r->preempted || !end_ok)
+			fail_msg("%s: got %s restarts %lld preempted %d end %s", r->what,
+			         lifecycle_action_name(d.action), (long long)d.restarts,
+			         d.preempted, fsm_state_name(d.end_state));
+	}
+}
+
+static void test_exit_reasons_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(lifecycle_exit_reason_parse(NULL), EXIT_NONE);
+	assert_int_equal(lifecycle_exit_reason_parse(""), EXIT_NONE);
+	assert_int_equal(lifecycle_exit_reason_parse("INVALID_HP"), EXIT_HP);
+	assert_int_equal(lifecycle_exit_reason_parse("ERRORED"), EXIT_ERR);
+	assert_int_equal(lifecycle_exit_reason_parse("USER_REQUESTED_STOP"), EXIT_STOP);
+	assert_int_equal(lifecycle_exit_reason_parse("invalid_hp"), EXIT_OTHER);
+	assert_string_equal(lifecycle_action_name(LIFECYCLE_END), "end");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +685,14 @@ int main(void)
 	    cmocka_unit_test(test_failures_end_in_a_final_state_and_final_trials_stay),
 	    cmocka_unit_test(test_simulated_runs_spend_exactly_the_budget),
 	    cmocka_unit_test(test_action_names),
+	    cmocka_unit_test(test_user_events_table),
+	    cmocka_unit_test(test_settle_table),
+	    cmocka_unit_test(test_settle_is_idempotent),
+	    cmocka_unit_test(test_array_submitted_table),
+	    cmocka_unit_test(test_replaying_stored_events_gives_the_same_state),
+	    cmocka_unit_test(test_rm_command_names),
+	    cmocka_unit_test(test_exit_table),
+	    cmocka_unit_test(test_exit_reasons_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
