@@ -181,6 +181,14 @@ static int cmp_rows(const void *pa, const void *pb, void *ctx)
 	return sb->desc ? -r : r;
 }
 
+/* The same order, for experiments (by their rows). */
+static int cmp_exps(const void *pa, const void *pb, void *ctx)
+{
+	const json_t *x = (*(struct exp_rt *const *)pa)->row;
+	const json_t *y = (*(struct exp_rt *const *)pb)->row;
+	return cmp_rows(&x, &y, ctx);
+}
+
 static int has_label(json_t *row, const char *label)
 {
 	size_t i;
@@ -235,8 +243,23 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 		          " order: asc or desc");
 		return;
 	}
-	json_t *all = json_array();
+	/* Filter and sort the experiments' own rows (every sort key is a row field),
+	 * then build views for the page alone: a view copies the row, and building
+	 * 20,000 of them for a page of 100 made every list call cost a third of a
+	 * second of the master's lock. */
 	pthread_mutex_lock(&a->lock);
+	size_t cap = 0, n = 0;
+	for (struct exp_rt *e = a->exps; e; e = e->next)
+		cap++;
+	struct exp_rt **exps = calloc(cap ? cap : 1, sizeof(*exps));
+	json_t *page = json_array();
+	if (!exps || !page) {
+		pthread_mutex_unlock(&a->lock);
+		free(exps);
+		json_decref(page);
+		api_error(rep, 500, "out of memory");
+		return;
+	}
 	int64_t owner_id = -1;
 	if (owner) {
 		json_t *u = json_object_get(a->users, owner);
@@ -254,25 +277,14 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 		           json_integer_value(json_object_get(r, "archived"));
 		if ((!archived || !strcmp(archived, "0") || !strcmp(archived, "false")) && arch)
 			continue;
-		json_array_append_new(all, exp_view_locked(e, 0));
+		exps[n++] = e;
 	}
-	pthread_mutex_unlock(&a->lock);
-	size_t n = json_array_size(all);
-	json_t **items = calloc(n ? n : 1, sizeof(*items));
-	if (!items) {
-		json_decref(all);
-		api_error(rep, 500, "out of memory");
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		items[i] = json_array_get(all, i);
 	struct sort_by sb = {sort ? sort : "id", order ? !strcmp(order, "desc") : !sort};
-	qsort_r(items, n, sizeof(*items), cmp_rows, &sb);
-	json_t *page = json_array();
-	for (size_t i = (size_t)offset; i < n && i < (size_t)(offset + limit); i++)
-		json_array_append(page, items[i]);
-	free(items);
-	json_decref(all);
+	qsort_r(exps, n, sizeof(*exps), cmp_exps, &sb);
+	for (size_t i = (size_t)offset; i < n && i < (size_t)offset + (size_t)limit; i++)
+		json_array_append_new(page, exp_view_locked(exps[i], 0));
+	pthread_mutex_unlock(&a->lock);
+	free(exps);
 	api_json(rep, 200,
 	         json_pack("{s:o, s:{s:I, s:i, s:i}}", "experiments", page, "pagination", "total",
 	                   (json_int_t)n, "offset", (int)offset, "limit", (int)limit));

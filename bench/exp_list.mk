@@ -1,0 +1,8 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# bench-exp-list: GET /experiments with 20,000 experiments and 4 pollers,
+# against GET /health in the same run (not part of make check). bench/exp_list.sh.
+EXTRA_DIST += bench/exp_list.sh
+
+bench-exp-list: all
+	top_builddir=$(abs_top_builddir) top_srcdir=$(abs_top_srcdir) $(srcdir)/bench/exp_list.sh
+.PHONY: bench-exp-list
