@@ -11,6 +11,10 @@ if ! command -v rpmbuild >/dev/null; then
 	echo "1..0 # SKIP rpmbuild is missing (Debian package rpm)"
 	exit 0
 fi
+if [ -z "${DET_SLURM_SRC:-}" ]; then
+	echo "1..0 # SKIP no Slurm source tree (configure --with-slurm-src): the controller package needs it"
+	exit 0
+fi
 version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$builddir/config.h")
 name=det-slurm-$version
 mkdir -p "$work/dist"
@@ -22,6 +26,7 @@ check "the tarball carries det-slurm.spec with the version" \
 	grep -qx "Version: *$version" "$work/dist/$name/det-slurm.spec"
 
 rpmbuild -ta --nodeps --define "_topdir $work/rpm" --define "_smp_mflags -j2" \
+	--define "slurm_src $DET_SLURM_SRC" \
 	"$work/$name.tar.gz" >"$work/rpmbuild.log" 2>&1
 rc=$?
 [ "$rc" = 0 ] || tail -n 40 "$work/rpmbuild.log" >&2

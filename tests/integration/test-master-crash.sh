@@ -21,7 +21,14 @@ e=$(create_exp "$work/one.yaml" false)
 sock POST "/experiments/$e/activate" >/dev/null
 sock POST "/experiments/$e/pause" >/dev/null # no tasks: the test is the trial
 sock POST "/experiments/$e/activate" >/dev/null
-# Claim array task 0 as the owner; the local task may race us: both get the same trial.
+# The local task claims the trial and reports once; then the test claims it too
+# (a claim of a live trial is a restart of it: the test's token is the trial's
+# from then on, and the local task idles, out of the way, for 60 s).
+local_task_reported() { # EXP: the local task has claimed and reported its first step
+	sock GET "/experiments/$1/trials" >/dev/null
+	[ "$(body '.trials[0].steps_completed // 0')" -ge 1 ]
+}
+for _ in $(seq 600); do local_task_reported "$e" && break; sleep 0.1; done
 sock POST "/experiments/$e/claim" '{"array_task": 0}' >/dev/null
 tid=$(body .trial_id)
 tok=$(body .token)
@@ -74,7 +81,7 @@ sock POST "/experiments/$e/kill" >/dev/null
 
 # --- 1b: SIGTERM during ingest: reports waiting for their commit are
 # answered, the master exits cleanly, and every acknowledged one is stored ---
-# The local task claims the same trial and idles (one report per 60 s).
+# The local task claims the same trial first and idles (one report per 60 s).
 cat >"$work/term.yaml" <<'YAML'
 name: ingest-term
 entrypoint: x
@@ -82,6 +89,7 @@ searcher: {name: single, metric: val_loss, max_length: {batches: 100000000}}
 environment: {environment_variables: [FAKE_STEPS=100000000, FAKE_SLEEP=60]}
 YAML
 e=$(create_exp "$work/term.yaml")
+for _ in $(seq 600); do local_task_reported "$e" && break; sleep 0.1; done
 sock POST "/experiments/$e/claim" '{"array_task": 0}' >/dev/null
 tid=$(body .trial_id)
 tok=$(body .token)
