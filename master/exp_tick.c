@@ -210,6 +210,8 @@ static void apply_events(struct app *a, struct event_queue *q, const struct rm_t
 static void retry_events(struct app *a, struct event_queue *q)
 {
 	size_t done = 0;
+	if (q->n == 0)
+		return; /* q->ev may still be NULL */
 	while (done < q->n && exp_on_task_event(a, &q->ev[done]) == 0)
 		done++;
 	memmove(q->ev, q->ev + done, (q->n - done) * sizeof(*q->ev));
