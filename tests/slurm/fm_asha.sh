@@ -51,7 +51,8 @@ running_task() {
 t_down=$(running_task)
 node_down=$(squeue -h -j "${job}_${t_down:-0}" -o %N)
 scontrol update NodeName="$node_down" State=DOWN Reason=det-test
-for _ in $(seq 150); do
+# Bounds are generous: a loaded machine (both cores busy) slows slurmctld's requeue.
+for _ in $(seq 600); do
 	[ "$(squeue -h -j "${job}_$t_down" -o %T 2>/dev/null)" = PENDING ] && break
 	sleep 0.2
 done
@@ -62,7 +63,7 @@ check "a node failure sent task ${t_down:-?} back to the queue" \
 t_pre=$(running_task "$t_down")
 node_pre=$(squeue -h -j "${job}_${t_pre:-0}" -o %N)
 sbatch --parsable -p urgent -w "$node_pre" --exclusive -o /dev/null --wrap 'sleep 2' >/dev/null
-for _ in $(seq 150); do
+for _ in $(seq 600); do
 	[ "$(job_field "${job}_${t_pre:-0}" Restarts)" -ge 1 ] 2>/dev/null && break
 	sleep 0.2
 done
