@@ -120,6 +120,26 @@ class TrainerTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("model_def has no nothing", p.stdout.decode())
 
+    def test_script_trial_loads_from_checkpoint_by_its_module_name(self):
+        # python3 model_def.py: the class lives in __main__, the checkpoint names model_def
+        w = self.sub("script")
+        shutil.copy(os.path.join(HERE, "pt_fixture.py"), os.path.join(w, "model_def.py"))
+        env = _env(w, 6)
+        p = subprocess.run([PY, "model_def.py"], env=env, cwd=w, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=TIMEOUT)
+        self.assertEqual(p.returncode, 0, p.stdout.decode(errors="replace"))
+        ckpt = os.path.join(w, "det-local", "checkpoints", _checkpoint_at(w, 6))
+        with open(os.path.join(ckpt, "load_data.json"), encoding="utf-8") as f:
+            self.assertEqual(json.load(f)["trial_cls_spec"], "model_def:TinyTrial")
+        code = ("import sys, determined.pytorch as dpt;"
+                "t = dpt.load_trial_from_checkpoint_path(sys.argv[1]);"
+                "print(type(t).__module__, type(t).__name__)")
+        env["PYTHONPATH"] += os.pathsep + w
+        p = subprocess.run([PY, "-c", code, ckpt], env=env, cwd=self.work,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=TIMEOUT)
+        self.assertEqual(p.stdout.decode().strip().splitlines()[-1:], ["model_def TinyTrial"],
+                         p.stdout.decode())
+
     def test_launch_layers(self):
         env = _env(self.work, 0)
         p = subprocess.run([PY, "-m", "determined.launch.wrap_rank", "3", PY, "-c", "print('hi')"],

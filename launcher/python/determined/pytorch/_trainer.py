@@ -17,6 +17,7 @@ import logging
 import numbers
 import os
 import random
+import sys
 
 import torch
 
@@ -158,6 +159,23 @@ def init(*, hparams=None, exp_conf=None, distributed=None, aggregation_frequency
             tdist.destroy_process_group()
 
 
+def _class_spec(cls):
+    """MODULE:QUALNAME of a trial class for load_data.json. A class of the script
+    being run (``python3 model_def.py``, module ``__main__``) is named by the
+    script's own module name, so that load_trial_from_checkpoint_path imports it
+    again where the model directory is on sys.path."""
+    mod = cls.__module__
+    main = sys.modules.get("__main__")
+    if mod == "__main__" and main is not None:
+        spec = getattr(main, "__spec__", None)
+        stem = os.path.splitext(os.path.basename(getattr(main, "__file__", None) or ""))[0]
+        if spec is not None and spec.name and spec.name != "__main__":
+            mod = spec.name  # python3 -m MODULE
+        elif stem.isidentifier():
+            mod = stem
+    return f"{mod}:{cls.__qualname__}"
+
+
 def _overrides(trial, name):
     return getattr(type(trial), name) is not getattr(PyTorchTrial, name)
 
@@ -215,8 +233,7 @@ class Trainer:
         with self._core.checkpoint.store_path(meta) as (path, uuid):
             torch.save(state, os.path.join(path, STATE_FILE))
             with open(os.path.join(path, LOAD_DATA_FILE), "w", encoding="utf-8") as f:
-                json.dump({"trial_type": "PyTorchTrial", "trial_cls_spec":
-                           f"{cls.__module__}:{cls.__qualname__}",
+                json.dump({"trial_type": "PyTorchTrial", "trial_cls_spec": _class_spec(cls),
                            "hparams": c.get_hparams(), "trial_seed": c.trial_seed}, f)
             for name, cb in self._callbacks.items():
                 if hasattr(cb, "on_checkpoint_write_end"):
