@@ -6,7 +6,8 @@ directory), checks CLASS is a PyTorchTrial and runs it through
 ``det.pytorch.Trainer`` to the searcher's length, as Determined does for
 ``entrypoint: model_def:Trial``. The periods come from the hyperparameters
 ``min_validation_period`` and ``min_checkpoint_period`` (batches) when set,
-else validation and a checkpoint happen at the end."""
+else validation and a checkpoint happen at the end. Under det-launch the rank
+variables are completed as determined.launch.torch_distributed does."""
 
 import importlib
 import logging
@@ -59,7 +60,12 @@ def main(argv):
         sys.stderr.write(f"determined.exec.harness: {e}\n")
         return 2
     import determined.pytorch as dpt
+    from determined.launch import torch_distributed
 
+    # Determined runs this form under its torch_distributed launcher: the
+    # trial sees the same variables (GROUP_RANK, ...) as in that form.
+    if os.environ.get("DET_RANK") or os.environ.get("RANK"):
+        os.environ.update(torch_distributed.rank_env(os.environ))
     with dpt.init() as ctx:
         hp = ctx.get_hparams()
         trial = cls(ctx)
