@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -29,6 +30,7 @@
 #include "launch_env.h"
 #include "launch_logq.h"
 #include "launch_master.h"
+#include "launch_net.h"
 #include "launch_rank.h"
 #include "launch_share.h"
 #include "launch_unpack.h"
@@ -190,19 +192,47 @@ static int free_port(void)
 }
 
 /* Rank 0's address and two free ports on it: MASTER_PORT for the trial's
- * own framework (torch.distributed), DET_DIST_PORT for the Core API's. */
+ * own framework (torch.distributed), DET_DIST_PORT for the Core API's. On
+ * several nodes the address is one the other nodes reach (launch_net.c). */
 static int add_rendezvous(struct launch *l, json_t *as)
 {
-	char host[256] = "127.0.0.1";
-	if (l->rank.cross_size > 1 && gethostname(host, sizeof(host)) < 0)
-		return -1;
-	host[sizeof(host) - 1] = '\0';
+	char host[256] = "127.0.0.1", err[256];
+	if (l->rank.cross_size > 1) {
+		struct ifaddrs *ifs = NULL;
+		if (getifaddrs(&ifs) < 0)
+			ifs = NULL;
+		int rc = launch_net_master_addr(environ, ifs, host, sizeof(host), err, sizeof(err));
+		if (ifs)
+			freeifaddrs(ifs);
+		if (rc < 0) {
+			fprintf(stderr, "det-launch: MASTER_ADDR: %s\n", err);
+			return -1;
+		}
+	}
 	int port = free_port(), dist_port = free_port();
 	for (int i = 0; i < 10 && dist_port == port; i++)
 		dist_port = free_port();
 	return json_object_set_new(as, "master_addr", json_string(host)) |
 	       json_object_set_new(as, "master_port", json_integer(port)) |
 	       json_object_set_new(as, "dist_port", json_integer(dist_port));
+}
+
+/* Several nodes: torch.distributed's gloo binds the interface this rank
+ * routes through to MASTER_ADDR, not what its host name resolves to (see
+ * launch_net.c). A GLOO_SOCKET_IFNAME of the job or of the experiment's
+ * environment_variables wins. */
+static void set_gloo_interface(const struct launch *l, const json_t *as)
+{
+	char ifname[64], err[256];
+	const char *addr = json_string_value(json_object_get(as, "master_addr"));
+	if (l->rank.cross_size < 2 || !addr || getenv("GLOO_SOCKET_IFNAME"))
+		return;
+	if (launch_net_route_ifname(addr, ifname, sizeof(ifname), err, sizeof(err)) < 0)
+		fprintf(stderr, "det-launch: rank %d: GLOO_SOCKET_IFNAME not set: %s\n",
+		        l->rank.rank, err);
+	else if (setenv("GLOO_SOCKET_IFNAME", ifname, 0) < 0)
+		fprintf(stderr, "det-launch: rank %d: GLOO_SOCKET_IFNAME not set: %s\n",
+		        l->rank.rank, strerror(errno));
 }
 
 struct gen_result {
@@ -227,6 +257,7 @@ static int run_generation(struct launch *l, int gen, const json_t *as, struct ge
 	launch_share_path(abort_file, sizeof(abort_file), l->job_dir, "abort-%d", gen);
 	launch_share_path(spill, sizeof(spill), l->job_dir, "logs-t%lld-r%d.jsonl", trial,
 	                  l->rank.rank);
+	set_gloo_interface(l, as);
 	struct launch_env_input in = {as,         &l->rank, l->master, l->pythondir,
 	                              l->bindirs, preempt,  early};
 	env = launch_env_build(environ, &in, err, errlen);
