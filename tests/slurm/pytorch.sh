@@ -7,8 +7,9 @@
 # on one and on two slots, all complete. The two-slot trials run one rank on
 # each of two slurmd nodes; a probe on the trial's PYTHONPATH
 # (tests/slurm/torch/sitecustomize.py) records from inside each rank its
-# Slurm node and torch.distributed variables, and its weights at the end,
-# which DDP keeps bitwise-identical. An adaptive ASHA search over the
+# Slurm node and torch.distributed variables (MASTER_ADDR: the address at
+# which rank 0's node reached srun; gloo's interface: the one toward it),
+# and its weights at the end, which DDP keeps bitwise-identical. An adaptive ASHA search over the
 # PyTorchTrial completes with every trial at a rung; the Python SDK
 # downloads its best checkpoint and det.pytorch.load_trial_from_checkpoint_path
 # gives a trial that reproduces that checkpoint's validation accuracy.
@@ -30,7 +31,7 @@ Requeue=yes
 CONF
 export DET_CONF_FILE=$test_dir/det.conf
 slurm_start_with_master
-tap_plan 20
+tap_plan 22
 top_srcdir=$(cd "$slurm_tests_dir/../.." && pwd)
 mkdir -p "$test_dir/model" "$test_dir/probe"
 cp "$top_srcdir/examples/pytorch/model_def.py" "$test_dir/model/"
@@ -138,10 +139,14 @@ for name in td2 legacy2; do
 			done | paste -sd';')"
 	a0=$(rank_env "$name" 0 MASTER_ADDR)
 	p0=$(rank_env "$name" 0 MASTER_PORT)
-	check "$name: MASTER_ADDR and MASTER_PORT agree ($a0:$p0), the address is rank 0's host" \
+	check "$name: MASTER_ADDR and MASTER_PORT agree ($a0:$p0), the address is where srun was reached on rank 0's node" \
 		test -n "$a0" -a "$a0" = "$(rank_env "$name" 1 MASTER_ADDR)" \
-		-a "$a0" = "$(rank_env "$name" 0 hostname)" \
+		-a "$a0" = "$(rank_env "$name" 0 SLURM_LAUNCH_NODE_IPADDR)" \
 		-a -n "$p0" -a "$p0" = "$(rank_env "$name" 1 MASTER_PORT)"
+	# the interface holding MASTER_ADDR (this machine is every node)
+	want=$(ip -o addr show 2>/dev/null | awk -v a="$a0" '{split($4, x, "/"); if (x[1] == a) { print $2; exit }}')
+	check_eq "$name: gloo's interface on both ranks is the one toward MASTER_ADDR" "$want $want" \
+		"$(rank_env "$name" 0 GLOO_SOCKET_IFNAME) $(rank_env "$name" 1 GLOO_SOCKET_IFNAME)"
 	check "$name: both ranks end with bitwise-identical weights" \
 		cmp -s "$test_dir/out-$name/weights-0.bin" "$test_dir/out-$name/weights-1.bin"
 done
