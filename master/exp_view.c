@@ -57,9 +57,9 @@ static void set_exp_end_reason(struct exp_rt *e, json_t *v)
 		has_code = st >= 0;
 		code = st < 0 ? 0 : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 		snprintf(buf, sizeof(buf),
-		         "array task %d: det-launch failed %lld times before claiming a trial "
+		         "array task %d: det-launch ended %lld time%s without claiming a trial "
 		         "(last: %s); see the task's output",
-		         i, (long long)al->failures, last);
+		         i, (long long)al->failures, al->failures == 1 ? "" : "s", last);
 	}
 	json_object_set_new(v, "end_reason", buf[0] ? json_string(buf) : json_null());
 	json_object_set_new(v, "exit_code", has_code ? json_integer(code) : json_null());

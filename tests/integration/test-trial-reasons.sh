@@ -7,7 +7,8 @@
 # ERROR with a one-line end_reason (exit status or signal and the first
 # error it printed) and its exit_code; its experiment in ERROR says
 # "trial N: <reason>". Both show in the REST API, in `det trial describe` and
-# `det experiment describe`, and in their `-o json`.
+# `det experiment describe`, and in their `-o json`. Last, a launcher that
+# ends without claiming a trial: the experiment in ERROR names the array task.
 set -u
 . "$(dirname "$0")/master-lib.sh"
 . "$(dirname "$0")/../security/security-lib.sh"
@@ -18,7 +19,7 @@ if [ ! -x "$launcher" ] || [ ! -x "$det" ] || [ ! -x /usr/bin/python3 ]; then
 	echo "1..0 # SKIP det-launch, det and /usr/bin/python3 are needed"
 	exit 0
 fi
-echo "1..36"
+echo "1..39"
 
 make_user U || exit 1
 start_master --storage-root "$work"
@@ -99,3 +100,22 @@ expect readonly "$id" "^exit status 1: PermissionError: .*checkpoint directory $
 
 id=$(submit signal "\"echo 'step 1'; kill -9 \$\$\"" "$work/ckpt")
 expect signal "$id" '^killed by signal 9 \(SIGKILL\)$' 137
+
+# A launcher that cannot run (exits before it claims anything).
+stop_master
+launcher=/bin/false
+start_master --storage-root "$work"
+id=$(submit nolaunch "[sh, -c, 'exit 0']" "$work/ckpt")
+if wait_state "$id" ERROR 120; then
+	reason=$(body .experiment.end_reason)
+	echo "# nolaunch: $reason"
+	pat='^array task 0: det-launch ended 1 time without claiming a trial \(last: exit status 1\)'
+	[[ $reason =~ $pat ]]
+	ok $? "nolaunch: the experiment's end_reason names the array task"
+else
+	ok 1 "nolaunch: the experiment ends in ERROR (it is $(body .experiment.state))"
+fi
+"$det" experiment describe "$id" >"$work/out" 2>&1
+check "nolaunch: det experiment describe shows it" grep -qxF "error: $reason" "$work/out"
+eq "nolaunch: det -o json experiment describe" "$reason" \
+	"$("$det" -o json experiment describe "$id" | jq -r .end_reason)"
