@@ -5,6 +5,8 @@
 promdir = $(pkgdatadir)/prometheus
 dist_prom_DATA = etc/prometheus/prometheus.yml etc/prometheus/det-master.rules.yml
 
-OPS_TESTS = tests/integration/test-ops-prometheus.sh
-EXTRA_DIST += $(OPS_TESTS) tests/data/prometheus/det-master.rules.test.yml
+OPS_TESTS = tests/integration/test-ops-prometheus.sh tests/integration/test-ops-upgrade.sh
+EXTRA_DIST += $(OPS_TESTS) tests/data/prometheus/det-master.rules.test.yml \
+	tests/data/store-e46a92f.sql
 TESTS += $(OPS_TESTS)
+EXTRA_DIST += doc/ops.md
