@@ -22,7 +22,8 @@ struct launch_child_opts {
 	const char *preempt_file; /* created when a signal asks for preemption */
 	const char *abort_file;   /* created on failure; another rank's one stops ours */
 	int grace_seconds;        /* after a preemption request, then SIGKILL */
-	struct launch_reason *reason; /* gets the first error line of stderr; NULL: not kept */
+	/* gets the first error line of stderr; NULL: not kept */
+	struct launch_reason *reason;
 };
 
 struct launch_child_result {

@@ -481,8 +481,8 @@ static int run_worker(struct launch *l, char *err, size_t errlen)
 		if (run_generation(l, gen, as, &res, err, errlen) < 0) {
 			fprintf(stderr, "det-launch: rank %d: %s\n", l->rank.rank, err);
 			res.exit_code = 1;
-			snprintf(res.error, sizeof(res.error), "det-launch: rank %d: %.400s", l->rank.rank,
-			         err);
+			snprintf(res.error, sizeof(res.error), "det-launch: rank %d: %.400s",
+			         l->rank.rank, err);
 		}
 		json_decref(as);
 		if (record_exit(l, gen, &res, err, errlen) < 0)

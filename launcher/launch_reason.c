@@ -14,9 +14,9 @@
 #include <strings.h>
 
 static const char *const error_words[] = {
-    "error",     "exception",  "fatal",          "denied",     "not found",
-    "no such",   "cannot",     "can't",          "failed",     "out of memory",
-    "killed",    "segmentation fault", "aborted", "not permitted", "unable to",
+    "error",   "exception",     "fatal",     "denied",        "not found", "no such",
+    "cannot",  "can't",         "failed",    "out of memory", "killed",    "segmentation fault",
+    "aborted", "not permitted", "unable to",
 };
 
 /* Case-insensitive substring search in a line that is not NUL-terminated. */

@@ -13,8 +13,8 @@
 #define LAUNCH_REASON_MAX 512 /* bytes of the kept line, NUL included */
 
 struct launch_reason {
-	int in_traceback;   /* inside a "Traceback (most recent call last):" block */
-	int from_traceback; /* line is a traceback's exception line: final */
+	int in_traceback;             /* inside a "Traceback (most recent call last):" block */
+	int from_traceback;           /* line is a traceback's exception line: final */
 	char line[LAUNCH_REASON_MAX]; /* "" until an error line is seen */
 };
 

@@ -389,8 +389,8 @@ int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig, con
 		if (d.action == LIFECYCLE_FAIL && reason != LIFECYCLE_EXIT_INVALID_HP) {
 			if ((!error || !*error) && !exit_code && !sig)
 				error = "the trial reported ERRORED";
-			trial_reason_of_exit(row.end_reason, sizeof(row.end_reason), exit_code, sig, error,
-			                     row.restarts, v.max_restarts);
+			trial_reason_of_exit(row.end_reason, sizeof(row.end_reason), exit_code, sig,
+			                     error, row.restarts, v.max_restarts);
 		}
 		exp_finish_trial(a, e, &row, d.end_state, err, errlen);
 	}

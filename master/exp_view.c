@@ -38,7 +38,8 @@ static void set_exp_end_reason(struct exp_rt *e, json_t *v)
 	for (int i = 0; exp_state_of(e->row) == FSM_ERROR && i < e->trials_cap && !buf[0]; i++) {
 		const struct exp_trial *t = e->trials[i];
 		if (t && t->state == FSM_ERROR && t->end_reason[0]) {
-			snprintf(buf, sizeof(buf), "trial %lld: %s", (long long)t->id, t->end_reason);
+			snprintf(buf, sizeof(buf), "trial %lld: %s", (long long)t->id,
+			         t->end_reason);
 			has_code = t->has_exit_code;
 			code = t->exit_code;
 		}

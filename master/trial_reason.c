@@ -20,8 +20,8 @@ int trial_reason_check_error(const char *error, char *err, size_t errlen)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)error[i];
 		if (c < 0x20 || c == 0x7f) {
-			snprintf(err, errlen, "error: control character at byte %zu (one line expected)",
-			         i);
+			snprintf(err, errlen,
+			         "error: control character at byte %zu (one line expected)", i);
 			return -1;
 		}
 	}
@@ -81,8 +81,8 @@ void trial_reason_of_exit(char *buf, size_t n, int exit_code, int sig, const cha
 	else
 		snprintf(status, sizeof(status), "exit status %d", exit_code);
 	if (max_restarts > 0 && restarts >= max_restarts)
-		snprintf(prefix, sizeof(prefix), "max_restarts (%lld) exceeded: ",
-		         (long long)max_restarts);
+		snprintf(prefix, sizeof(prefix),
+		         "max_restarts (%lld) exceeded: ", (long long)max_restarts);
 	snprintf(buf, n, "%s%s%s%s", prefix, status, error && *error ? ": " : "",
 	         error ? error : "");
 	cut_on_character(buf, n);

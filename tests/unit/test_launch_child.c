@@ -82,7 +82,7 @@ static char *child_env[] = {"PATH=/usr/bin:/bin", "GREETING=hello", NULL};
 
 static struct launch_child_opts opts(struct fixture *f, json_t *ep)
 {
-	struct launch_child_opts o = {ep, child_env,  f->dir,        2, 1, f->q,
+	struct launch_child_opts o = {ep, child_env,  f->dir,        2, 1,   f->q,
 	                              -1, f->preempt, f->abort_file, 1, NULL};
 	return o;
 }

@@ -24,14 +24,13 @@ static void feed_all(struct launch_reason *r, const char *const *lines)
 static void test_traceback_exception_line(void **state)
 {
 	(void)state;
-	static const char *const lines[] = {
-	    "step 1 loss 0.3",
-	    "Traceback (most recent call last):",
-	    "  File \"train.py\", line 4, in <module>",
-	    "    raise_error()",
-	    "ZeroDivisionError: division by zero",
-	    "Error: something later",
-	    NULL};
+	static const char *const lines[] = {"step 1 loss 0.3",
+	                                    "Traceback (most recent call last):",
+	                                    "  File \"train.py\", line 4, in <module>",
+	                                    "    raise_error()",
+	                                    "ZeroDivisionError: division by zero",
+	                                    "Error: something later",
+	                                    NULL};
 	struct launch_reason r = {0};
 	feed_all(&r, lines);
 	assert_string_equal(r.line, "ZeroDivisionError: division by zero");

@@ -32,7 +32,8 @@ static void test_exit_status_and_error(void **state)
 	(void)state;
 	char b[256];
 	trial_reason_of_exit(b, sizeof(b), 127, 0, "/bin/sh: 1: ./t.sh: not found", 0, 0);
-	assert_string_equal(b, "entrypoint not found (exit status 127): /bin/sh: 1: ./t.sh: not found");
+	assert_string_equal(
+	    b, "entrypoint not found (exit status 127): /bin/sh: 1: ./t.sh: not found");
 	trial_reason_of_exit(b, sizeof(b), 1, 0, "ZeroDivisionError: division by zero", 1, 5);
 	assert_string_equal(b, "exit status 1: ZeroDivisionError: division by zero");
 	trial_reason_of_exit(b, sizeof(b), 126, 0, NULL, 0, 0);
@@ -80,8 +81,8 @@ static void test_check_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_signal),         cmocka_unit_test(test_exit_status_and_error),
-	    cmocka_unit_test(test_max_restarts),   cmocka_unit_test(test_cut_on_character),
+	    cmocka_unit_test(test_signal),       cmocka_unit_test(test_exit_status_and_error),
+	    cmocka_unit_test(test_max_restarts), cmocka_unit_test(test_cut_on_character),
 	    cmocka_unit_test(test_check_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
