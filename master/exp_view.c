@@ -35,7 +35,12 @@ static void set_exp_end_reason(struct exp_rt *e, json_t *v)
 {
 	char buf[EXP_TRIAL_REASON_MAX + 64] = "";
 	int has_code = 0, code = 0;
-	for (int i = 0; exp_state_of(e->row) == FSM_ERROR && i < e->trials_cap && !buf[0]; i++) {
+	if (exp_state_of(e->row) != FSM_ERROR) {
+		json_object_set_new(v, "end_reason", json_null());
+		json_object_set_new(v, "exit_code", json_null());
+		return;
+	}
+	for (int i = 0; i < e->trials_cap && !buf[0]; i++) {
 		const struct exp_trial *t = e->trials[i];
 		if (t && t->state == FSM_ERROR && t->end_reason[0]) {
 			snprintf(buf, sizeof(buf), "trial %lld: %s", (long long)t->id,
@@ -45,7 +50,7 @@ static void set_exp_end_reason(struct exp_rt *e, json_t *v)
 		}
 	}
 	int64_t max_restarts = exp_iget(exp_config_of(e), "max_restarts");
-	for (int i = 0; exp_state_of(e->row) == FSM_ERROR && i < e->nallocs && !buf[0]; i++) {
+	for (int i = 0; i < e->nallocs && !buf[0]; i++) {
 		const struct exp_alloc *al = &e->allocs[i];
 		if (!al->present || al->failures <= max_restarts || !al->has_exit_status)
 			continue;
