@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Every failure says why: with a real det-master (local resource manager,
 # running as root) and the real det-launch, a second Unix user's trials fail
-# in four ways: the entrypoint is missing, a Python exception, a checkpoint
-# directory the user cannot write, killed by a signal. Each trial ends in
+# in five ways: the entrypoint is missing, a Python exception, a checkpoint
+# directory the user cannot write, killed by a signal, failing again after its
+# restarts ran out. Each trial ends in
 # ERROR with a one-line end_reason (exit status or signal and the first
 # error it printed) and its exit_code; its experiment in ERROR says
 # "trial N: <reason>". Both show in the REST API, in `det trial describe` and
@@ -19,7 +20,7 @@ if [ ! -x "$launcher" ] || [ ! -x "$det" ] || [ ! -x /usr/bin/python3 ]; then
 	echo "1..0 # SKIP det-launch, det and /usr/bin/python3 are needed"
 	exit 0
 fi
-echo "1..39"
+echo "1..48"
 
 make_user U || exit 1
 start_master --storage-root "$work"
@@ -42,14 +43,15 @@ with det.core.init() as core:
         (path / "w.bin").write_bytes(b"w")
 PY
 
-# submit NAME ENTRYPOINT-YAML CHECKPOINT-DIR: the experiment's id, created by the user
+# submit NAME ENTRYPOINT-YAML CHECKPOINT-DIR [MAX-RESTARTS]: the experiment's id, created by
+# the user
 submit() {
 	cat >"$work/$1.yaml" <<YAML
 name: $1
 entrypoint: $2
 searcher: {name: single, metric: m, max_length: {batches: 1}}
 checkpoint_storage: {type: shared_fs, host_path: $3}
-max_restarts: 0
+max_restarts: ${4:-0}
 YAML
 	as_user "$U" env DET_MASTER="$DET_MASTER" "$det" experiment create "$work/$1.yaml" \
 		"$work/model" >"$work/$1.create" 2>&1
@@ -100,6 +102,9 @@ expect readonly "$id" "^exit status 1: PermissionError: .*checkpoint directory $
 
 id=$(submit signal "\"echo 'step 1'; kill -9 \$\$\"" "$work/ckpt")
 expect signal "$id" '^killed by signal 9 \(SIGKILL\)$' 137
+
+id=$(submit restarts "\"echo 'Error: no space left' >&2; exit 3\"" "$work/ckpt" 1)
+expect restarts "$id" '^max_restarts \(1\) exceeded: exit status 3: Error: no space left$' 3
 
 # A launcher that cannot run (exits before it claims anything).
 stop_master
