@@ -312,6 +312,9 @@ static int simple(struct cli_ctx *ctx, int argc, char **argv, const char *method
 			char line[512];
 			progress_line(v, line, sizeof(line));
 			printf("%s\n", line);
+			const char *why = json_string_value(json_object_get(v, "end_reason"));
+			if (why)
+				printf("error: %s\n", why);
 		}
 	}
 	json_decref(out);

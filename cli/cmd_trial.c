@@ -70,6 +70,12 @@ int cli_trial_describe(struct cli_ctx *ctx, int argc, char **argv)
 			json_t *rows = json_pack("[O]", t);
 			cli_print_table(stdout, rows, cols, sizeof(cols) / sizeof(cols[0]));
 			json_decref(rows);
+			const char *why = json_string_value(json_object_get(t, "end_reason"));
+			const char *st = json_string_value(json_object_get(t, "state"));
+			if (why && st && !strcmp(st, "ERROR"))
+				printf("error: %s\n", why);
+			else if (why)
+				printf("end reason: %s\n", why);
 			printf("\nhyperparameters: ");
 			char *hp = json_dumps(json_object_get(t, "hparams"),
 			                      JSON_COMPACT | JSON_SORT_KEYS);

@@ -2,3 +2,4 @@
 # etc: build fragment included by the top-level Makefile.am.
 include etc/master.mk
 include etc/slurm.mk
+include etc/ops.mk

@@ -94,7 +94,12 @@ struct det_core_ckpt *det_core_checkpoint_begin(struct det_core *core, char *err
 		goto fail;
 	/* The lock first: a sweeper never sees the directory without it. */
 	c->lock_fd = open(c->lock_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (c->lock_fd < 0 || flock(c->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+	if (c->lock_fd < 0) { /* names the directory: it becomes the trial's end reason */
+		snprintf(err, errlen, "checkpoint directory %s: %s", core->checkpoint_dir,
+		         strerror(errno));
+		goto fail;
+	}
+	if (flock(c->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		snprintf(err, errlen, "lock %s: %s", c->lock_path, strerror(errno));
 		goto fail;
 	}

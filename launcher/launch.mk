@@ -6,7 +6,8 @@ launcher_libdetlaunch_la_SOURCES = launcher/launch_unpack.c launcher/launch_unpa
 	launcher/launch_rank.c launcher/launch_rank.h launcher/launch_env.c launcher/launch_env.h \
 	launcher/launch_logq.c launcher/launch_logq.h \
 	launcher/launch_share.c launcher/launch_share.h launcher/launch_child.c launcher/launch_child.h \
-	launcher/launch_net.c launcher/launch_net.h
+	launcher/launch_net.c launcher/launch_net.h \
+	launcher/launch_reason.c launcher/launch_reason.h
 launcher_libdetlaunch_la_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 launcher_libdetlaunch_la_LIBADD = common/libdethttp.la $(ARCHIVE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
 
@@ -45,6 +46,13 @@ tests_unit_test_launch_net_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
 tests_unit_test_launch_net_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_launch_net_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS)
 
+check_PROGRAMS += tests/unit/test_launch_reason
+TESTS += tests/unit/test_launch_reason
+tests_unit_test_launch_reason_SOURCES = tests/unit/test_launch_reason.c
+tests_unit_test_launch_reason_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
+tests_unit_test_launch_reason_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_launch_reason_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS)
+
 bin_PROGRAMS += launcher/det-launch
 launcher_det_launch_SOURCES = launcher/launch_main.c launcher/launch_master.c \
 	launcher/launch_master.h
@@ -61,6 +69,8 @@ TESTS += tests/integration/test-trial-run.sh tests/integration/test-trial-faults
 	tests/integration/test-trial-asha-rules.sh
 TESTS += tests/integration/test-trial-pytorchtrial.sh
 EXTRA_DIST += tests/integration/test-trial-pytorchtrial.sh
+TESTS += tests/integration/test-trial-reasons.sh
+EXTRA_DIST += tests/integration/test-trial-reasons.sh
 EXTRA_DIST += tests/integration/trial-lib.sh tests/integration/test-trial-run.sh \
 	tests/integration/test-trial-faults.sh tests/integration/test-trial-asha.sh \
 	tests/integration/test-trial-pytorch.sh tests/integration/test-trial-asha-rules.sh \

@@ -128,6 +128,8 @@ static void emit_line(const struct launch_child_opts *o, struct line_buf *b, con
 	fflush(b->out);
 	if (o->logq)
 		launch_logq_push(o->logq, b->stream, line, len);
+	if (o->reason && b->out == stderr)
+		launch_reason_feed(o->reason, line, len);
 }
 
 static void close_buf(const struct launch_child_opts *o, struct line_buf *b)

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "launch_logq.h"
+#include "launch_reason.h"
 
 struct launch_child_opts {
 	const json_t *entrypoint; /* "string" (run by /bin/sh -c) or ["argv", ...] */
@@ -21,6 +22,8 @@ struct launch_child_opts {
 	const char *preempt_file; /* created when a signal asks for preemption */
 	const char *abort_file;   /* created on failure; another rank's one stops ours */
 	int grace_seconds;        /* after a preemption request, then SIGKILL */
+	/* gets the first error line of stderr; NULL: not kept */
+	struct launch_reason *reason;
 };
 
 struct launch_child_result {

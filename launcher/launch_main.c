@@ -237,6 +237,7 @@ static void set_gloo_interface(const struct launch *l, const json_t *as)
 
 struct gen_result {
 	int exit_code, signal, preempted;
+	char error[LAUNCH_REASON_MAX]; /* the first error the rank saw, "" none */
 };
 
 /* Run this rank's entrypoint for generation gen. */
@@ -250,6 +251,7 @@ static int run_generation(struct launch *l, int gen, const json_t *as, struct ge
 	struct launch_shipper *ship = NULL;
 	struct launch_poller *poll = NULL;
 	struct launch_child_result r;
+	struct launch_reason reason = {0};
 	long long trial = json_integer_value(json_object_get(as, "trial_id"));
 	const char *token = json_string_value(json_object_get(as, "token"));
 	launch_share_path(preempt, sizeof(preempt), l->job_dir, "preempt-%d", gen);
@@ -283,9 +285,11 @@ static int run_generation(struct launch *l, int gen, const json_t *as, struct ge
 	                              l->signal_fd,
 	                              preempt,
 	                              abort_file,
-	                              l->grace_seconds};
+	                              l->grace_seconds,
+	                              &reason};
 	if (launch_child_run(&o, &r, err, errlen) < 0)
 		goto fail;
+	snprintf(res->error, sizeof(res->error), "%s", reason.line);
 	res->exit_code = r.exit_code;
 	res->signal = r.signal;
 	res->preempted = r.preempted;
@@ -305,8 +309,8 @@ static int record_exit(struct launch *l, int gen, const struct gen_result *res, 
                        size_t errlen)
 {
 	char name[64];
-	json_t *v = json_pack("{s:i, s:i, s:b}", "exit_code", res->exit_code, "signal", res->signal,
-	                      "preempted", res->preempted);
+	json_t *v = json_pack("{s:i, s:i, s:b, s:s}", "exit_code", res->exit_code, "signal",
+	                      res->signal, "preempted", res->preempted, "error", res->error);
 	snprintf(name, sizeof(name), "exit-%d-%d.json", gen, l->rank.rank);
 	int rc = v ? launch_share_put(l->job_dir, name, v, err, errlen) : -1;
 	json_decref(v);
@@ -321,18 +325,22 @@ static void collect_exits(struct launch *l, int gen, struct gen_result *all)
 		snprintf(name, sizeof(name), "exit-%d-%d.json", gen, r);
 		json_t *v = launch_share_wait(l->job_dir, name, NULL,
 		                              (l->grace_seconds + 120) * 1000L, err, sizeof(err));
-		struct gen_result g = {1, 0, 0};
+		struct gen_result g = {.exit_code = 1};
 		if (v) {
 			g.exit_code = (int)json_integer_value(json_object_get(v, "exit_code"));
 			g.signal = (int)json_integer_value(json_object_get(v, "signal"));
 			g.preempted = json_is_true(json_object_get(v, "preempted"));
+			const char *e = json_string_value(json_object_get(v, "error"));
+			snprintf(g.error, sizeof(g.error), "%s", e ? e : "");
 		} else {
 			fprintf(stderr, "det-launch: rank %d: %s\n", r, err);
+			snprintf(g.error, sizeof(g.error), "rank %d: %s", r, err);
 		}
 		json_decref(v);
 		if ((g.exit_code || g.signal) && !all->exit_code && !all->signal) {
 			all->exit_code = g.exit_code;
 			all->signal = g.signal;
+			snprintf(all->error, sizeof(all->error), "%s", g.error);
 		}
 		all->preempted |= g.preempted;
 	}
@@ -390,6 +398,7 @@ static json_t *next_assignment(struct launch *l, int gen, json_t *as, const stru
 		return NULL;
 	}
 	json_t *ans = launch_master_exit(l->master, token, trial, all->exit_code, all->signal,
+	                                 all->exit_code || all->signal ? all->error : "",
 	                                 MASTER_WAIT_SECONDS, err, errlen);
 	if (!ans) {
 		fprintf(stderr, "det-launch: trial %lld: reporting the exit: %s\n", trial, err);
@@ -447,12 +456,13 @@ static int run_chief(struct launch *l, char *err, size_t errlen)
 		goto fail;
 	}
 	while (as) {
-		struct gen_result res = {0, 0, 0};
+		struct gen_result res = {0};
 		if (publish(l, gen, as, err, errlen) < 0)
 			goto fail;
 		if (run_generation(l, gen, as, &res, err, errlen) < 0) {
 			fprintf(stderr, "det-launch: %s\n", err);
 			res.exit_code = 1; /* could not start: reported like a crash */
+			snprintf(res.error, sizeof(res.error), "det-launch: %.400s", err);
 			launch_share_touch(l->job_dir, "abort-0");
 		}
 		collect_exits(l, gen, &res);
@@ -498,10 +508,12 @@ static int run_worker(struct launch *l, char *err, size_t errlen)
 			json_decref(as);
 			return code;
 		}
-		struct gen_result res = {0, 0, 0};
+		struct gen_result res = {0};
 		if (run_generation(l, gen, as, &res, err, errlen) < 0) {
 			fprintf(stderr, "det-launch: rank %d: %s\n", l->rank.rank, err);
 			res.exit_code = 1;
+			snprintf(res.error, sizeof(res.error), "det-launch: rank %d: %.400s",
+			         l->rank.rank, err);
 		}
 		json_decref(as);
 		if (record_exit(l, gen, &res, err, errlen) < 0)

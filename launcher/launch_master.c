@@ -107,15 +107,17 @@ fail:
 }
 
 json_t *launch_master_exit(const char *master, const char *trial_token, int64_t trial,
-                           int exit_code, int signal, int wait_seconds, char *err, size_t errlen)
+                           int exit_code, int signal, const char *error, int wait_seconds,
+                           char *err, size_t errlen)
 {
 	char path[128];
 	struct http_client *c = client(master, trial_token, 30000, err, errlen);
 	if (!c)
 		return NULL;
 	snprintf(path, sizeof(path), "/api/v1/trials/%lld/exit", (long long)trial);
-	json_t *body = json_pack("{s:i, s:o}", "exit_code", exit_code, "signal",
-	                         signal ? json_integer(signal) : json_null());
+	json_t *body = json_pack("{s:i, s:o, s:o}", "exit_code", exit_code, "signal",
+	                         signal ? json_integer(signal) : json_null(), "error",
+	                         error && *error ? json_string(error) : json_null());
 	json_t *out = body ? call_retry(c, "POST", path, body, wait_seconds, 0, err, errlen) : NULL;
 	json_decref(body);
 	http_client_free(c);

@@ -22,9 +22,11 @@ json_t *launch_master_claim(const char *master, const char *alloc_token, int64_t
 int launch_master_model_def(const char *master, const char *alloc_token, int64_t exp,
                             size_t max_bytes, char **data, size_t *len, char *err, size_t errlen);
 
-/* POST /trials/{id}/exit; signal 0 is sent as null. The answer. */
+/* POST /trials/{id}/exit; signal 0 and an empty or NULL error (the first error line the
+ * trial printed) are sent as null. The answer. */
 json_t *launch_master_exit(const char *master, const char *trial_token, int64_t trial,
-                           int exit_code, int signal, int wait_seconds, char *err, size_t errlen);
+                           int exit_code, int signal, const char *error, int wait_seconds,
+                           char *err, size_t errlen);
 
 /* GET /trials/{id}/signals without waiting: *stop and *preempt. 0 or -1. */
 int launch_master_signals(const char *master, const char *trial_token, int64_t trial, int *stop,

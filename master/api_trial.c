@@ -13,6 +13,7 @@
 #include "authz.h"
 #include "exp.h"
 #include "tboard.h"
+#include "trial_reason.h"
 
 #define SIGNALS_MAX_WAIT_S 60
 #define LOGS_FOLLOW_WAIT_S 30
@@ -426,6 +427,7 @@ void api_trial_exit(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	json_t *code = json_object_get(c->body, "exit_code");
 	json_t *sig = json_object_get(c->body, "signal");
+	json_t *error = json_object_get(c->body, "error");
 	json_t *out = NULL;
 	char err[512];
 
@@ -440,9 +442,21 @@ void api_trial_exit(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "signal: expected null or a signal number 1..64");
 		return;
 	}
+	if (error && !json_is_null(error) && !json_is_string(error)) {
+		api_error(rep, 400, "error: expected null or a string (one line)");
+		return;
+	}
+	if (json_is_string(error) &&
+	    (json_string_length(error) != strlen(json_string_value(error)) ||
+	     trial_reason_check_error(json_string_value(error), err, sizeof(err)) < 0)) {
+		if (json_string_length(error) != strlen(json_string_value(error)))
+			snprintf(err, sizeof(err), "error: NUL character (one line expected)");
+		api_error(rep, 400, "%s", err);
+		return;
+	}
 	int status = exp_report_exit(a, c->id, (int)json_integer_value(code),
-	                             json_is_integer(sig) ? (int)json_integer_value(sig) : 0, &out,
-	                             err, sizeof(err));
+	                             json_is_integer(sig) ? (int)json_integer_value(sig) : 0,
+	                             json_string_value(error), &out, err, sizeof(err));
 	if (status != 200)
 		api_error(rep, status, "%s", err);
 	else

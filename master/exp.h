@@ -99,9 +99,10 @@ int exp_report_progress(struct app *a, int64_t trial_id, double progress, char *
 int exp_report_early_exit(struct app *a, int64_t trial_id, const char *reason, char *err,
                           size_t errlen);
 
-/* The entrypoint ended; *out gets {restart, restarts, latest_checkpoint, steps_completed}. */
-int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int signal, json_t **out,
-                    char *err, size_t errlen);
+/* The entrypoint ended; error is the first error line it printed (NULL or "": none).
+ * *out gets {restart, restarts, latest_checkpoint, steps_completed}. */
+int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int signal, const char *error,
+                    json_t **out, char *err, size_t errlen);
 
 /* Kill one trial (takes the lock). */
 int exp_trial_kill(struct app *a, int64_t trial_id, char *err, size_t errlen);

@@ -26,6 +26,7 @@
 #include "expconf.h"
 #include "lifecycle.h"
 #include "searcher.h"
+#include "trial_reason.h"
 
 /* ---- trial-side reports ---------------------------------------------------- */
 
@@ -360,8 +361,8 @@ int exp_report_early_exit(struct app *a, int64_t trial_id, const char *reason, c
 	return update_known_trial(a, trial_id, NULL, reason, err, errlen);
 }
 
-int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig, json_t **out,
-                    char *err, size_t errlen)
+int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig, const char *error,
+                    json_t **out, char *err, size_t errlen)
 {
 	int status = 200, restart = 0;
 	struct exp_rt *e = NULL;
@@ -384,9 +385,13 @@ int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig, jso
 		status = exp_trial_commit(a, e, &row, err, errlen);
 		restart = d.action == LIFECYCLE_RESTART && status == 200;
 	} else if (d.action == LIFECYCLE_FAIL || d.action == LIFECYCLE_END) {
-		/* A crash that may not restart is recorded as ERRORED. */
-		if (d.action == LIFECYCLE_FAIL && reason != LIFECYCLE_EXIT_INVALID_HP)
-			snprintf(row.end_reason, sizeof(row.end_reason), "%s", "ERRORED");
+		/* A crash that may not restart is recorded with why it failed. */
+		if (d.action == LIFECYCLE_FAIL && reason != LIFECYCLE_EXIT_INVALID_HP) {
+			if ((!error || !*error) && !exit_code && !sig)
+				error = "the trial reported ERRORED";
+			trial_reason_of_exit(row.end_reason, sizeof(row.end_reason), exit_code, sig,
+			                     error, row.restarts, v.max_restarts);
+		}
 		exp_finish_trial(a, e, &row, d.end_state, err, errlen);
 	}
 	t = exp_trial_locked(a, trial_id, &e);

@@ -15,8 +15,8 @@
 #include "auth.h"
 #include "fsm.h"
 
-#define EXP_TRIAL_CKPT_MAX 65   /* checkpoint uuid bytes (API: at most 64), NUL included */
-#define EXP_TRIAL_REASON_MAX 32 /* end reason bytes, NUL included */
+#define EXP_TRIAL_CKPT_MAX 65    /* checkpoint uuid bytes (API: at most 64), NUL included */
+#define EXP_TRIAL_REASON_MAX 256 /* end reason bytes, NUL included */
 
 struct exp_rt;
 

@@ -28,6 +28,49 @@
 
 /* ---- views ------------------------------------------------------------------ */
 
+/* Why an experiment in ERROR failed, into v's end_reason and exit_code: its
+ * first failed trial's reason, else the array task whose launcher never
+ * claimed a trial; both null in any other state. */
+static void set_exp_end_reason(struct exp_rt *e, json_t *v)
+{
+	char buf[EXP_TRIAL_REASON_MAX + 64] = "";
+	int has_code = 0, code = 0;
+	if (exp_state_of(e->row) != FSM_ERROR) {
+		json_object_set_new(v, "end_reason", json_null());
+		json_object_set_new(v, "exit_code", json_null());
+		return;
+	}
+	for (int i = 0; i < e->trials_cap && !buf[0]; i++) {
+		const struct exp_trial *t = e->trials[i];
+		if (t && t->state == FSM_ERROR && t->end_reason[0]) {
+			snprintf(buf, sizeof(buf), "trial %lld: %s", (long long)t->id,
+			         t->end_reason);
+			has_code = t->has_exit_code;
+			code = t->exit_code;
+		}
+	}
+	int64_t max_restarts = exp_iget(exp_config_of(e), "max_restarts");
+	for (int i = 0; i < e->nallocs && !buf[0]; i++) {
+		const struct exp_alloc *al = &e->allocs[i];
+		if (!al->present || al->failures <= max_restarts || !al->has_exit_status)
+			continue;
+		char last[48] = "exit status unknown";
+		int st = al->exit_status;
+		if (st >= 0 && WIFSIGNALED(st))
+			snprintf(last, sizeof(last), "killed by signal %d", WTERMSIG(st));
+		else if (st >= 0)
+			snprintf(last, sizeof(last), "exit status %d", WEXITSTATUS(st));
+		has_code = st >= 0;
+		code = st < 0 ? 0 : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+		snprintf(buf, sizeof(buf),
+		         "array task %d: det-launch ended %lld time%s without claiming a trial "
+		         "(last: %s); see the task's output",
+		         i, (long long)al->failures, al->failures == 1 ? "" : "s", last);
+	}
+	json_object_set_new(v, "end_reason", buf[0] ? json_string(buf) : json_null());
+	json_object_set_new(v, "exit_code", has_code ? json_integer(code) : json_null());
+}
+
 json_t *exp_view_locked(struct exp_rt *e, int with_config)
 {
 	json_t *v = json_deep_copy(e->row);
@@ -77,5 +120,6 @@ json_t *exp_view_locked(struct exp_rt *e, int with_config)
 	json_object_set_new(
 	    v, "trials_queued",
 	    json_integer(total - n > 0 && !fsm_is_terminal(exp_state_of(e->row)) ? total - n : 0));
+	set_exp_end_reason(e, v);
 	return v;
 }

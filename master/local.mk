@@ -21,6 +21,8 @@ master_libdetmaster_la_SOURCES = \
 	master/authz.c master/authz.h
 # The engine's pure lifecycle rules.
 master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
+# Why a trial failed, in one line.
+master_libdetmaster_la_SOURCES += master/trial_reason.c master/trial_reason.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
 master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
 master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \
@@ -141,6 +143,14 @@ tests_unit_test_master_lifecycle_SOURCES = tests/unit/test_master_lifecycle.c \
 	master/lifecycle.c master/lifecycle.h master/fsm.c master/fsm.h
 tests_unit_test_master_lifecycle_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_master_lifecycle_LDADD = $(CMOCKA_LIBS)
+
+# The one-line reason of a failed trial.
+check_PROGRAMS += tests/unit/test_master_trial_reason
+TESTS += tests/unit/test_master_trial_reason
+tests_unit_test_master_trial_reason_SOURCES = tests/unit/test_master_trial_reason.c \
+	master/trial_reason.c master/trial_reason.h
+tests_unit_test_master_trial_reason_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_master_trial_reason_LDADD = $(CMOCKA_LIBS)
 
 # Who may do what to which object.
 check_PROGRAMS += tests/unit/test_master_authz

@@ -108,6 +108,16 @@ class OffClusterTest(EnvTestCase):
                 self.assertEqual((p / "w.bin").read_bytes(), b"abc")
             self.assertEqual(core.checkpoint.get_metadata(uuid)["note"], "x")
 
+    def test_unusable_checkpoint_directory_is_named(self):
+        # a file where the directory should be: the error names the directory in one line
+        with open(os.path.join(self.dir, "checkpoints"), "w"):
+            pass
+        with det.core.init() as core:
+            with self.assertRaisesRegex(OSError, r"^\[Errno \d+\] checkpoint directory "
+                                                 r".*checkpoints: [^\n]+$"):
+                with core.checkpoint.store_path({}) as (path, uuid):
+                    pass
+
     def test_restore_detects_corruption_and_bad_ids(self):
         with det.core.init() as core:
             with core.checkpoint.store_path({}) as (path, uuid):

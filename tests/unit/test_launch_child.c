@@ -82,8 +82,8 @@ static char *child_env[] = {"PATH=/usr/bin:/bin", "GREETING=hello", NULL};
 
 static struct launch_child_opts opts(struct fixture *f, json_t *ep)
 {
-	struct launch_child_opts o = {ep, child_env,  f->dir,        2, 1, f->q,
-	                              -1, f->preempt, f->abort_file, 1};
+	struct launch_child_opts o = {ep, child_env,  f->dir,        2, 1,   f->q,
+	                              -1, f->preempt, f->abort_file, 1, NULL};
 	return o;
 }
 
@@ -217,6 +217,23 @@ static void test_missing_program_and_bad_entrypoints(void **state)
 		assert_non_null(strstr(err, "entrypoint"));
 		json_decref(ep);
 	}
+}
+
+/* The first error line of stderr is kept for the exit report; stdout is not looked at. */
+static void test_error_line_of_stderr_is_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct launch_child_result r;
+	struct launch_reason reason = {0};
+	char err[256];
+	json_t *ep = json_string("echo 'Error: on stdout'; echo 'step 1' >&2; "
+	                         "echo 'Error: disk is full' >&2; echo 'Error: later' >&2; exit 3");
+	struct launch_child_opts o = opts(f, ep);
+	o.reason = &reason;
+	assert_int_equal(launch_child_run(&o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.exit_code, 3);
+	assert_string_equal(reason.line, "Error: disk is full");
+	json_decref(ep);
 }
 
 static void test_killed_by_signal_is_reported(void **state)
@@ -529,6 +546,7 @@ int main(void)
 	    T(test_list_entrypoint_found_on_the_trials_path),
 	    T(test_missing_program_and_bad_entrypoints),
 	    T(test_killed_by_signal_is_reported),
+	    T(test_error_line_of_stderr_is_kept),
 	    T(test_partial_last_line_and_crlf),
 	    T(test_signal_creates_preempt_file_the_trial_honours),
 	    T(test_trial_ignoring_preemption_is_killed_after_grace),

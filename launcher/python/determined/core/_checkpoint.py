@@ -142,10 +142,15 @@ class CheckpointContext:
         tmp = os.path.join(self._dir, ".tmp-" + ckpt_id)
         lock = None
         if self._dist.rank == 0:
-            os.makedirs(self._dir, exist_ok=True)
-            # the lock first: a sweeper never sees the directory without it
-            lock = os.open(tmp + ".lock", os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-                           | os.O_CLOEXEC, 0o600)
+            try:
+                os.makedirs(self._dir, exist_ok=True)
+                # the lock first: a sweeper never sees the directory without it
+                lock = os.open(tmp + ".lock", os.O_RDWR | os.O_CREAT | os.O_EXCL
+                               | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            except OSError as e:
+                # one line that names the directory: it becomes the trial's end reason
+                raise type(e)(e.errno, f"checkpoint directory {self._dir}: {e.strerror}") \
+                    from None
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 os.makedirs(tmp)
