@@ -31,8 +31,9 @@ enum fsm_state exp_state_of(json_t *row);
 /* Set the state field of an experiment row. */
 void exp_set_state(json_t *row, int s);
 
-/* The experiment id (lock held); NULL with 404 and err when unknown. */
-struct exp_rt *exp_find(struct app *a, int64_t id, int *status, char *err, size_t errlen);
+/* The experiment id (lock held); NULL with EXP_NOT_FOUND and err when unknown. */
+struct exp_rt *exp_find(struct app *a, int64_t id, enum exp_status *status, char *err,
+                        size_t errlen);
 
 /* The trial of index in e, NULL when not claimed. */
 struct exp_trial *exp_trial_by_index(struct exp_rt *e, int64_t index);
@@ -71,9 +72,9 @@ void exp_swap_row(json_t **slot, json_t *row);
 /* Copy a committed working copy of a trial over its record in memory. */
 void exp_swap_trial(struct exp_rt *e, const struct exp_trial *row);
 
-/* Write one trial row (a working copy) and swap it in: 200, or 500 with err. */
-int exp_trial_commit(struct app *a, struct exp_rt *e, const struct exp_trial *row, char *err,
-                     size_t errlen);
+/* Write one trial row (a working copy) and swap it in: EXP_OK, or EXP_INTERNAL with err. */
+enum exp_status exp_trial_commit(struct app *a, struct exp_rt *e, const struct exp_trial *row,
+                                 char *err, size_t errlen);
 
 /* Send a lifecycle decision's command for job to the resource manager (it queues it:
  * never blocks). */

@@ -69,6 +69,13 @@ void exp_set_state(json_t *row, int s)
 		json_object_set_new(row, "ended_at", json_real(app_now()));
 }
 
+const char *exp_status_name(enum exp_status s)
+{
+	static const char *const names[] = {"ok",      "not_found",   "conflict", "forbidden",
+	                                    "invalid", "unavailable", "internal"};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "internal";
+}
+
 struct exp_rt *exp_find_locked(struct app *a, int64_t id)
 {
 	for (struct exp_rt *e = a->exps; e; e = e->next)
@@ -85,13 +92,14 @@ struct exp_trial *exp_trial_locked(struct app *a, int64_t trial_id, struct exp_r
 	return t;
 }
 
-/* The experiment id (lock held); NULL with 404 and err when unknown. */
-struct exp_rt *exp_find(struct app *a, int64_t id, int *status, char *err, size_t errlen)
+/* The experiment id (lock held); NULL with EXP_NOT_FOUND and err when unknown. */
+struct exp_rt *exp_find(struct app *a, int64_t id, enum exp_status *status, char *err,
+                        size_t errlen)
 {
 	struct exp_rt *e = exp_find_locked(a, id);
 	if (!e) {
 		snprintf(err, errlen, "experiment %lld not found", (long long)id);
-		*status = 404;
+		*status = EXP_NOT_FOUND;
 	}
 	return e;
 }
@@ -192,22 +200,22 @@ void exp_swap_trial(struct exp_rt *e, const struct exp_trial *row)
 	live->token_next = chain;
 }
 
-/* Write one trial row (a working copy) and swap it in: 200, or 500 with err. */
-int exp_trial_commit(struct app *a, struct exp_rt *e, const struct exp_trial *row, char *err,
-                     size_t errlen)
+/* Write one trial row (a working copy) and swap it in: EXP_OK, or EXP_INTERNAL with err. */
+enum exp_status exp_trial_commit(struct app *a, struct exp_rt *e, const struct exp_trial *row,
+                                 char *err, size_t errlen)
 {
 	json_t *j = exp_trial_row(row);
 	if (!j) {
 		snprintf(err, errlen, "out of memory");
-		return 500;
+		return EXP_INTERNAL;
 	}
 	struct store_op op = exp_put("trials", j);
 	int rc = exp_commit(a, e, &op, 1, NULL, err, errlen);
 	json_decref(j);
 	if (rc)
-		return 500;
+		return EXP_INTERNAL;
 	exp_swap_trial(e, row);
-	return 200;
+	return EXP_OK;
 }
 
 /* Settle the experiment (lifecycle_settle): searcher done → STOPPING_COMPLETED; stopping

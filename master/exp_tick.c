@@ -82,12 +82,12 @@ int exp_on_task_event(struct app *a, const struct rm_task_event *ev)
 		log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: task %d canceled outside det",
 		        (long long)e->id, ev->array_task);
 		pthread_mutex_unlock(&a->lock);
-		int status = exp_user_event(a, e->id, FSM_EV_KILL, err, sizeof(err));
+		enum exp_status status = exp_user_event(a, e->id, FSM_EV_KILL, err, sizeof(err));
 		pthread_mutex_lock(&a->lock);
 		e = exp_find_locked(a, ev->experiment_id);
 		if (!e || ev->array_task >= e->nallocs)
 			return 0;
-		if (status >= 500)
+		if (status == EXP_INTERNAL)
 			return -1;
 		al = &e->allocs[ev->array_task];
 	}
@@ -121,7 +121,7 @@ int exp_on_task_event(struct app *a, const struct rm_task_event *ev)
 		 * the next claim resumes the trial without counting a restart. */
 		struct exp_trial row = *t;
 		row.preempted = d.preempted;
-		if (exp_trial_commit(a, e, &row, err, sizeof(err)) != 200)
+		if (exp_trial_commit(a, e, &row, err, sizeof(err)) != EXP_OK)
 			rv = -1;
 	} else if (d.action == LIFECYCLE_REQUEUE) {
 		a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
