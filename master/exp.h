@@ -15,6 +15,7 @@
 
 #include "app.h"
 #include "fsm.h"
+#include "lifecycle.h"
 
 /* What an engine call came to (the API maps each to one HTTP status). */
 enum exp_status {
@@ -136,5 +137,29 @@ int exp_trial_over(struct app *a, int64_t trial_id);
 
 /* JSON view of an experiment summary (lock held); new reference. */
 json_t *exp_view_locked(struct exp_rt *e, int with_config);
+
+/* ---- tasks (commands, notebooks, shells, TensorBoards; trials' kind too) ---- */
+
+/* The most slots one task may ask for. */
+#define EXP_TASK_MAX_SLOTS 4096
+
+/* What a new task asks for. */
+struct exp_task_spec {
+	enum lifecycle_task_kind kind;
+	long owner_uid;   /* the Unix user it runs as */
+	int64_t slots;    /* 0..EXP_TASK_MAX_SLOTS */
+	const char *pool; /* resource pool name ("" = the default) */
+};
+
+/* Create a QUEUED task; *id gets its id. EXP_OK, EXP_INVALID (err says which field and
+ * why; nothing written) or EXP_INTERNAL (takes the lock). */
+enum exp_status exp_task_create(struct app *a, const struct exp_task_spec *s, int64_t *id,
+                                char *err, size_t errlen);
+
+/* Apply ev to task id (exit_status for EXITED; end_reason NULL: the event's name).
+ * EXP_OK, EXP_NOT_FOUND, EXP_CONFLICT (refused in its state: nothing changes),
+ * EXP_INVALID or EXP_INTERNAL (takes the lock). */
+enum exp_status exp_task_event(struct app *a, int64_t id, enum lifecycle_task_event ev,
+                               int exit_status, const char *end_reason, char *err, size_t errlen);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "app.h"
+#include "exp.h"
 #include "fsm.h"
 #include "lifecycle.h"
 #include "rm.h"

@@ -21,6 +21,8 @@ master_libdetmaster_la_SOURCES = \
 	master/authz.c master/authz.h
 # The engine's pure lifecycle rules.
 master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
+# Tasks as a kind: their store rows and the engine's entry points.
+master_libdetmaster_la_SOURCES += master/store_task.c master/exp_task.c
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
 master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
 master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \
@@ -32,6 +34,7 @@ master_libdetmaster_la_LIBADD = common/libdetcommon.la $(YAML_LIBS) $(JANSSON_LI
 MASTER_SCHEMA = master/schema/001_init.sql master/schema/002_allocation_events.sql
 MASTER_SCHEMA += master/schema/003_token_hashes.sql
 MASTER_SCHEMA += master/schema/004_allocation_pid_start.sql
+MASTER_SCHEMA += master/schema/005_tasks.sql
 EXTRA_DIST += $(MASTER_SCHEMA) master/schema/embed.awk
 CLEANFILES += master/store_schema.h
 BUILT_SOURCES += master/store_schema.h
@@ -141,6 +144,13 @@ tests_unit_test_master_lifecycle_SOURCES = tests/unit/test_master_lifecycle.c \
 	master/lifecycle.c master/lifecycle.h master/fsm.c master/fsm.h
 tests_unit_test_master_lifecycle_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_master_lifecycle_LDADD = $(CMOCKA_LIBS)
+
+# Tasks as a kind: migration 5, store_task_* and exp_task_* on a real SQLite file.
+check_PROGRAMS += tests/unit/test_master_task
+TESTS += tests/unit/test_master_task
+tests_unit_test_master_task_SOURCES = tests/unit/test_master_task.c
+tests_unit_test_master_task_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_task_LDADD = $(MASTER_TEST_LDADD)
 
 # Who may do what to which object.
 check_PROGRAMS += tests/unit/test_master_authz
