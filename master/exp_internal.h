@@ -2,6 +2,12 @@
 /*
  * The experiment engine's internal interface, shared by its files (master/exp_*.c)
  * and nothing else. Functions marked "lock held" expect app.lock.
+ *
+ * Lock order: app.lock first. Under it only leaf locks, held briefly and never
+ * while taking another (the store's queue, rm_slurm.lock and label_lock,
+ * rm_local.lock, the GC worker's queue, tboard.lock, app.stats_lock). Never
+ * under app.lock: rm_slurm.poll_lock, slurmctld calls, fork/exec, deleting
+ * checkpoint directories, sleeping (doc/architecture.md).
  */
 #ifndef DET_MASTER_EXP_INTERNAL_H
 #define DET_MASTER_EXP_INTERNAL_H
