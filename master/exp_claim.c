@@ -259,7 +259,7 @@ enum exp_status exp_claim(struct app *a, int64_t id, int task, json_t **out, cha
 	struct lifecycle_claim_view v = {
 	    .task = task,
 	    .num_tasks = exp_iget(e->row, "num_tasks"),
-	    .experiment = exp_state_of(e->row),
+	    .experiment = e->state,
 	    .searching = e->searcher != NULL,
 	    .has_trial = cur != NULL,
 	    .trial = cur ? cur->state : FSM_ACTIVE,

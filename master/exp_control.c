@@ -35,7 +35,7 @@ enum exp_status exp_user_event(struct app *a, int64_t id, enum fsm_event ev, cha
 	struct exp_rt *e = exp_find(a, id, &status, err, errlen);
 	if (!e)
 		goto out;
-	enum fsm_state from = exp_state_of(e->row);
+	enum fsm_state from = e->state;
 	struct lifecycle_user_decision d = lifecycle_user_event(from, ev);
 	if (!d.allowed) {
 		snprintf(err, errlen, "cannot %s an experiment that is %s", fsm_event_name(ev),
@@ -51,7 +51,7 @@ enum exp_status exp_user_event(struct app *a, int64_t id, enum fsm_event ev, cha
 		status = EXP_INTERNAL;
 		goto out;
 	}
-	exp_swap_row(&e->row, row);
+	exp_swap_row(e, row);
 	log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld: %s → %s", (long long)id,
 	        fsm_event_name(ev), fsm_state_name(d.to));
 	exp_trials_event(a, e, ev);
@@ -70,7 +70,7 @@ enum exp_status exp_set_archived(struct app *a, int64_t id, int archived, char *
 	struct exp_rt *e = exp_find(a, id, &status, err, errlen);
 	if (!e) {
 		/* not found */
-	} else if (!fsm_is_terminal(exp_state_of(e->row))) {
+	} else if (!fsm_is_terminal(e->state)) {
 		snprintf(err, errlen, "experiment %lld is %s: only finished experiments can be %s",
 		         (long long)id, exp_sget(e->row, "state"),
 		         archived ? "archived" : "unarchived");
@@ -108,7 +108,7 @@ enum exp_status exp_delete(struct app *a, int64_t id, char *err, size_t errlen)
 	struct exp_rt *e = exp_find(a, id, &status, err, errlen);
 	if (!e)
 		goto out;
-	if (!fsm_is_terminal(exp_state_of(e->row))) {
+	if (!fsm_is_terminal(e->state)) {
 		snprintf(err, errlen, "experiment %lld is %s: cancel or kill it first",
 		         (long long)id, exp_sget(e->row, "state"));
 		status = EXP_CONFLICT;

@@ -71,10 +71,10 @@ int exp_commit(struct app *a, struct exp_rt *e, struct store_op *ops, size_t n,
 /* Experiment row copy with the searcher's current snapshot and progress. */
 json_t *exp_row_with_searcher(struct exp_rt *e);
 
-/* Install an experiment row (reference stolen). The searcher snapshot is
- * only for the database: in memory the live searcher is the truth, and a
- * parsed snapshot of a large experiment would cost megabytes. */
-void exp_swap_row(json_t **slot, json_t *row);
+/* Install an experiment row as e's (reference stolen) and its typed state. The
+ * searcher snapshot is only for the database: in memory the live searcher is the
+ * truth, and a parsed snapshot of a large experiment would cost megabytes. */
+void exp_swap_row(struct exp_rt *e, json_t *row);
 
 /* Copy a committed working copy of a trial over its record in memory. */
 void exp_swap_trial(struct exp_rt *e, const struct exp_trial *row);

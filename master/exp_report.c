@@ -59,7 +59,7 @@ static void signals_of(struct exp_rt *e, const struct exp_trial *t, int *stop, i
 {
 	enum fsm_state ts = t->state;
 	*stop = fsm_is_stopping(ts) || fsm_is_terminal(ts);
-	*preempt = ts == FSM_PAUSED || exp_state_of(e->row) == FSM_PAUSED;
+	*preempt = ts == FSM_PAUSED || e->state == FSM_PAUSED;
 }
 
 enum exp_status exp_training_begin(struct app *a, int64_t trial_id, int64_t steps, json_t *metrics,
@@ -199,7 +199,7 @@ enum exp_status exp_report_metrics(struct app *a, int64_t trial_id, const char *
 		goto out;
 	}
 	exp_swap_trial(e, &full);
-	exp_swap_row(&e->row, json_incref(erow));
+	exp_swap_row(e, json_incref(erow));
 	signals_of(e, &full, &stop, &preempt);
 	*out = json_pack("{s:b, s:b}", "stop", stop, "preempt", preempt);
 	if (stop)
@@ -382,7 +382,7 @@ enum exp_status exp_report_exit(struct app *a, int64_t trial_id, int exit_code, 
 	enum lifecycle_exit_reason reason = lifecycle_exit_reason_parse(t->end_reason);
 	row.has_exit_code = 1;
 	row.exit_code = sig ? 128 + sig : exit_code;
-	struct lifecycle_trial_view v = {ts, exp_state_of(e->row), row.restarts,
+	struct lifecycle_trial_view v = {ts, e->state, row.restarts,
 	                                 exp_iget(exp_config_of(e), "max_restarts"), row.preempted};
 	struct lifecycle_decision d = lifecycle_trial_exit(&v, exit_code != 0 || sig != 0, reason);
 	if (d.action == LIFECYCLE_PREEMPTED || d.action == LIFECYCLE_RESTART) {

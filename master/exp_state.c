@@ -181,10 +181,11 @@ json_t *exp_row_with_searcher(struct exp_rt *e)
 /* Install an experiment row (reference stolen). The searcher snapshot is
  * only for the database: in memory the live searcher is the truth, and a
  * parsed snapshot of a large experiment would cost megabytes. */
-void exp_swap_row(json_t **slot, json_t *row)
+void exp_swap_row(struct exp_rt *e, json_t *row)
 {
-	json_decref(*slot);
-	*slot = row;
+	json_decref(e->row);
+	e->row = row;
+	e->state = exp_state_of(row);
 	json_object_del(row, "searcher_snapshot");
 }
 
@@ -222,9 +223,8 @@ enum exp_status exp_trial_commit(struct app *a, struct exp_rt *e, const struct e
  * and nothing live → final state. Returns a new row when the state changed. */
 static json_t *settle(struct exp_rt *e)
 {
-	struct lifecycle_exp_view v = {.state = exp_state_of(e->row),
-	                               .searcher_done =
-	                                   e->searcher && searcher_is_done(e->searcher)};
+	struct lifecycle_exp_view v = {
+	    .state = e->state, .searcher_done = e->searcher && searcher_is_done(e->searcher)};
 	for (int i = 0; i < e->trials_cap; i++) {
 		struct exp_trial *t = e->trials[i];
 		v.trials_completed += t && t->state == FSM_COMPLETED;
@@ -271,7 +271,7 @@ int exp_settle_and_commit(struct app *a, struct exp_rt *e)
 	struct store_op op = exp_put("experiments", row);
 	if (exp_commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0) {
 		enum fsm_state s = exp_state_of(row);
-		exp_swap_row(&e->row, row);
+		exp_swap_row(e, row);
 		if (fsm_is_terminal(s) && e->rm_job[0])
 			a->rm->ops->cancel(a->rm, e->rm_job, err, sizeof(err));
 		if (fsm_is_terminal(s)) {
@@ -344,9 +344,9 @@ int exp_finish_trial(struct app *a, struct exp_rt *e, struct exp_trial *trow, en
 		exp_swap_trial(e, trow);
 		if (alloc)
 			*alloc = acopy;
-		exp_swap_row(&e->row, json_incref(erow));
+		exp_swap_row(e, json_incref(erow));
 		rv = 0;
-		if (replacement >= 0 && exp_state_of(e->row) == FSM_ACTIVE && e->rm_job[0] &&
+		if (replacement >= 0 && e->state == FSM_ACTIVE && e->rm_job[0] &&
 		    (!alloc || acopy.pid == 0)) {
 			/* The task is gone already: run it again for the replacement. */
 			a->rm->ops->requeue(a->rm, e->rm_job, trow->array_task, err, errlen);

@@ -241,7 +241,7 @@ static int submission_prepare(struct app *a, struct exp_rt *e, int first_time, c
 	s->spec.existing_job = existing ? s->existing : NULL;
 	s->spec.check_owner = first_time && existing;
 	/* Paused: no task may start in the window before the result is recorded. */
-	s->spec.held = exp_state_of(e->row) == FSM_PAUSED;
+	s->spec.held = e->state == FSM_PAUSED;
 	return 0;
 }
 
@@ -264,7 +264,7 @@ static void submission_record(struct app *a, struct exp_rt *e, const struct exp_
 {
 	char err[256];
 	struct lifecycle_submitted d = lifecycle_array_submitted(
-	    e != NULL, e && e->rm_job[0], e ? exp_state_of(e->row) : FSM_ERROR, s->spec.held);
+	    e != NULL, e && e->rm_job[0], e ? e->state : FSM_ERROR, s->spec.held);
 	if (!d.record) {
 		log_msg(&a->log, LOG_LEVEL_WARN,
 		        "experiment %lld: %s meanwhile: its job %s is canceled",
@@ -314,7 +314,7 @@ enum exp_status exp_register_job(struct app *a, const struct principal *p, int64
 	} else if (!authz_allowed(p, AUTHZ_EXP_REGISTER_JOB, exp_iget(e->row, "owner_id"))) {
 		snprintf(err, errlen, "experiment %lld belongs to another user", (long long)id);
 		status = EXP_FORBIDDEN;
-	} else if (e->rm_job[0] || e->submitting || fsm_is_terminal(exp_state_of(e->row))) {
+	} else if (e->rm_job[0] || e->submitting || fsm_is_terminal(e->state)) {
 		snprintf(err, errlen, "experiment %lld is %s", (long long)id,
 		         e->rm_job[0] || e->submitting ? "submitted already" : "over");
 		status = EXP_CONFLICT;
@@ -349,13 +349,13 @@ enum exp_status exp_register_job(struct app *a, const struct principal *p, int64
 static void submission_failed(struct app *a, struct exp_rt *e)
 {
 	char err[256];
-	if (!e || fsm_is_terminal(exp_state_of(e->row)))
+	if (!e || fsm_is_terminal(e->state))
 		return;
 	json_t *row = json_deep_copy(e->row);
 	exp_set_state(row, FSM_ERROR);
 	struct store_op op = exp_put("experiments", row);
 	if (exp_commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0)
-		exp_swap_row(&e->row, row);
+		exp_swap_row(e, row);
 	else
 		json_decref(row);
 	searcher_free(e->searcher);
@@ -406,6 +406,7 @@ enum exp_status exp_create(struct app *a, const struct principal *p, const char 
 	e->id = a->next_exp_id++;
 	e->nallocs = searcher_trial_count(e->searcher);
 	e->allocs = calloc(e->nallocs > 0 ? (size_t)e->nallocs : 1, sizeof(*e->allocs));
+	e->state = activate ? FSM_ACTIVE : FSM_PAUSED;
 	e->row =
 	    json_pack("{s:I, s:I, s:s, s:s, s:b, s:O, s:s%, s:o, s:O, s:i, s:i, s:f, s:f, s:n}",
 	              "id", (json_int_t)e->id, "owner_id", (json_int_t)p->user_id, "name",

@@ -76,6 +76,6 @@ json_t *exp_view_locked(struct exp_rt *e, int with_config)
 	json_object_set_new(v, "trials_running", json_integer(running));
 	json_object_set_new(
 	    v, "trials_queued",
-	    json_integer(total - n > 0 && !fsm_is_terminal(exp_state_of(e->row)) ? total - n : 0));
+	    json_integer(total - n > 0 && !fsm_is_terminal(e->state) ? total - n : 0));
 	return v;
 }
