@@ -118,8 +118,8 @@ int store_task_get(struct store *st, int64_t id, struct store_task *t, char *err
 /* Write t's state, exit status, end reason and times (by t->id). 0, or -1 with err. */
 int store_task_update(struct store *st, const struct store_task *t, char *err, size_t errlen);
 
-/* The all_tasks view (tasks and trial allocations) of one kind (NULL: all) as a JSON
- * array (new reference), or NULL with err. */
+/* Tasks and trial allocations (kind 'trial', task_id "trial-E-I") of one kind (NULL:
+ * all) as a JSON array of rows (new reference), or NULL with err. */
 json_t *store_task_list(struct store *st, const char *kind, char *err, size_t errlen);
 
 #endif

@@ -75,6 +75,21 @@ fail:
 	return rv;
 }
 
+/* Tasks and trial allocations (as tasks of kind 'trial') in one listing. */
+#define ALL_TASKS                                                                                  \
+	"SELECT 'task-' || t.id AS task_id, t.kind, t.owner_uid, t.slots, t.pool, t.state,"        \
+	" t.exit_status, t.end_reason, t.created_at, t.started_at, t.ended_at,"                    \
+	" NULL AS experiment_id, NULL AS array_task FROM tasks t"                                  \
+	" UNION ALL"                                                                               \
+	" SELECT 'trial-' || a.experiment_id || '-' || a.array_task, 'trial', u.uid,"              \
+	" json_extract(e.config, '$.resources.slots_per_trial'),"                                  \
+	" json_extract(e.config, '$.resources.resource_pool'),"                                    \
+	" CASE a.state WHEN 'PENDING' THEN 'QUEUED' WHEN 'RUNNING' THEN 'RUNNING'"                 \
+	" ELSE 'TERMINATED' END, a.exit_status, NULL, e.created_at, NULL, e.ended_at,"             \
+	" a.experiment_id, a.array_task"                                                           \
+	" FROM allocations a JOIN experiments e ON e.id = a.experiment_id"                         \
+	" LEFT JOIN users u ON u.id = e.owner_id"
+
 /* Copy column i of q (text) into buf. */
 static void text_col(sqlite3_stmt *q, int i, char *buf, size_t len)
 {
@@ -138,7 +153,7 @@ json_t *store_task_list(struct store *st, const char *kind, char *err, size_t er
 	if (!db)
 		return NULL;
 	if (sqlite3_prepare_v2(db,
-	                       "SELECT * FROM all_tasks WHERE ?1 IS NULL OR kind = ?1"
+	                       "SELECT * FROM (" ALL_TASKS ") WHERE ?1 IS NULL OR kind = ?1"
 	                       " ORDER BY created_at, task_id",
 	                       -1, &q, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(db));

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Tasks as a kind, on a real SQLite file: migration 5's table and view, the
+ * Tasks as a kind, on a real SQLite file: migration 5's table, the
  * typed store_task_* rows, and the engine's exp_task_create / exp_task_event
  * (validation, the state table's refusals, times and end reasons, persistence
  * across a reopen, trial allocations listed as tasks of kind 'trial').
