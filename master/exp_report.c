@@ -170,19 +170,20 @@ enum exp_status exp_report_metrics(struct app *a, int64_t trial_id, const char *
 		}
 		json_t *srch = json_object_get(exp_config_of(e), "searcher");
 		json_t *mv = json_object_get(metrics, exp_sget(srch, "metric"));
-		if (json_is_number(mv)) {
-			double v = json_number_value(mv);
-			int smaller = !json_is_false(json_object_get(srch, "smaller_is_better"));
-			if (!t->has_best || (smaller ? v < t->best_metric : v > t->best_metric)) {
-				full.has_best = 1;
-				full.best_metric = v;
-			}
-		}
-	}
-	if (d == SEARCHER_STOP) {
-		int next = fsm_trial_next(full.state, FSM_EV_DONE);
-		if (next >= 0)
-			exp_set_trial_state(&full, next);
+		struct lifecycle_validation_view vv = {
+		    .trial = full.state,
+		    .stop = d == SEARCHER_STOP,
+		    .has_value = json_is_number(mv),
+		    .value = json_number_value(mv),
+		    .smaller_is_better = !json_is_false(json_object_get(srch, "smaller_is_better")),
+		    .has_best = t->has_best,
+		    .best = t->best_metric,
+		};
+		struct lifecycle_validation after = lifecycle_validation_apply(&vv);
+		full.has_best = after.has_best;
+		full.best_metric = after.best;
+		if (after.state != full.state)
+			exp_set_trial_state(&full, after.state);
 	}
 	erow = exp_row_with_searcher(e);
 	tj = exp_trial_row(&full);

@@ -328,9 +328,11 @@ int exp_finish_trial(struct app *a, struct exp_rt *e, struct exp_trial *trow, en
 		        err);
 	tj = exp_trial_row(trow);
 	ops[n++] = exp_put("trials", tj);
+	struct lifecycle_replacement owed = lifecycle_replacement_owed(
+	    replacement, e->state, e->rm_job[0] != 0, !alloc || alloc->pid == 0);
 	if (alloc) {
 		acopy = *alloc;
-		acopy.next_index = replacement >= 0 ? replacement : -1;
+		acopy.next_index = (int)owed.next_index;
 		arow = exp_alloc_row(e->id, trow->array_task, &acopy);
 		ops[n++] = exp_put("allocations", arow);
 	}
@@ -346,8 +348,7 @@ int exp_finish_trial(struct app *a, struct exp_rt *e, struct exp_trial *trow, en
 			*alloc = acopy;
 		exp_swap_row(e, json_incref(erow));
 		rv = 0;
-		if (replacement >= 0 && e->state == FSM_ACTIVE && e->rm_job[0] &&
-		    (!alloc || acopy.pid == 0)) {
+		if (owed.requeue) {
 			/* The task is gone already: run it again for the replacement. */
 			a->rm->ops->requeue(a->rm, e->rm_job, trow->array_task, err, errlen);
 		}

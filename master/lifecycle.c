@@ -231,6 +231,33 @@ struct lifecycle_claim lifecycle_claim_decide(const struct lifecycle_claim_view 
 	return d;
 }
 
+/* ---- searcher decisions ------------------------------------------------------- */
+
+struct lifecycle_validation lifecycle_validation_apply(const struct lifecycle_validation_view *v)
+{
+	struct lifecycle_validation d = {v->trial, v->has_best, v->best};
+	if (v->has_value &&
+	    (!v->has_best || (v->smaller_is_better ? v->value < v->best : v->value > v->best))) {
+		d.has_best = 1;
+		d.best = v->value;
+	}
+	if (v->stop) {
+		int next = fsm_trial_next(v->trial, FSM_EV_DONE);
+		if (next >= 0)
+			d.state = (enum fsm_state)next;
+	}
+	return d;
+}
+
+struct lifecycle_replacement lifecycle_replacement_owed(int64_t replacement,
+                                                        enum fsm_state experiment, int has_job,
+                                                        int task_gone)
+{
+	struct lifecycle_replacement d = {replacement >= 0 ? replacement : -1, 0};
+	d.requeue = replacement >= 0 && experiment == FSM_ACTIVE && has_job && task_gone;
+	return d;
+}
+
 /* ---- checkpoint garbage collection ------------------------------------------- */
 
 enum gc_order { GC_BEST, GC_TRIAL_BEST, GC_TRIAL_LATEST };

@@ -176,6 +176,41 @@ struct lifecycle_claim lifecycle_claim_decide(const struct lifecycle_claim_view 
 /* "new", "resume", ... (for logs and tests). */
 const char *lifecycle_claim_action_name(enum lifecycle_claim_action action);
 
+/* ---- searcher decisions ------------------------------------------------------- */
+
+/* A validation report as the engine applies it. */
+struct lifecycle_validation_view {
+	enum fsm_state trial;  /* the trial's state */
+	int stop;              /* the searcher answered stop */
+	int has_value;         /* the report carries the searcher metric */
+	double value;          /* its value (has_value only) */
+	int smaller_is_better; /* the searcher metric's direction */
+	int has_best;          /* the trial's best so far */
+	double best;
+};
+
+/* The trial after the report: a stop moves it on (FSM_EV_DONE), a better value
+ * becomes its best. */
+struct lifecycle_validation {
+	enum fsm_state state;
+	int has_best;
+	double best;
+};
+
+/* Apply a searcher's answer to a validation report. */
+struct lifecycle_validation lifecycle_validation_apply(const struct lifecycle_validation_view *v);
+
+/* A trial ended and the searcher owes its task a replacement trial (replacement >= 0). */
+struct lifecycle_replacement {
+	int64_t next_index; /* the task's next trial (-1: none owed) */
+	int requeue;        /* run the task again now: its process is gone already */
+};
+
+/* experiment: its state; has_job: it has an array; task_gone: the task's process ended. */
+struct lifecycle_replacement lifecycle_replacement_owed(int64_t replacement,
+                                                        enum fsm_state experiment, int has_job,
+                                                        int task_gone);
+
 /* ---- checkpoint garbage collection ------------------------------------------- */
 
 /* One checkpoint as the collection sees it. */

@@ -677,6 +677,73 @@ static void test_exit_reasons_parse(void **state)
 	assert_string_equal(lifecycle_action_name(LIFECYCLE_END), "end");
 }
 
+/* ---- searcher decisions ----------------------------------------------------------- */
+
+static void test_validation_table(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *what;
+		struct lifecycle_validation_view in;
+		struct lifecycle_validation want;
+	} rows[] = {
+	    /* trial, stop, has_value, value, smaller, has_best, best */
+	    {"first value becomes the best", {A, 0, 1, 0.5, 1, 0, 0}, {A, 1, 0.5}},
+	    {"smaller is better: a smaller value wins", {A, 0, 1, 0.4, 1, 1, 0.5}, {A, 1, 0.4}},
+	    {"smaller is better: a larger value does not", {A, 0, 1, 0.6, 1, 1, 0.5}, {A, 1, 0.5}},
+	    {"larger is better: a larger value wins", {A, 0, 1, 0.6, 0, 1, 0.5}, {A, 1, 0.6}},
+	    {"an equal value keeps the best", {A, 0, 1, 0.5, 1, 1, 0.5}, {A, 1, 0.5}},
+	    {"no metric in the report: nothing changes", {A, 0, 0, 0, 1, 1, 0.5}, {A, 1, 0.5}},
+	    {"no metric and no best yet", {A, 0, 0, 0, 1, 0, 0}, {A, 0, 0}},
+	    {"stop moves an active trial on",
+	     {A, 1, 1, 0.1, 1, 1, 0.5},
+	     {FSM_STOPPING_COMPLETED, 1, 0.1}},
+	    {"stop of a paused trial follows the table", {P, 1, 0, 0, 1, 0, 0}, {P, 0, 0}},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct lifecycle_validation d = lifecycle_validation_apply(&rows[i].in);
+		int want_state = rows[i].want.state;
+		if (rows[i].in.stop) {
+			int next = fsm_trial_next(rows[i].in.trial, FSM_EV_DONE);
+			want_state = next >= 0 ? next : (int)rows[i].in.trial;
+		}
+		if ((int)d.state != want_state || d.has_best != rows[i].want.has_best ||
+		    (d.has_best && d.best != rows[i].want.best))
+			fail_msg("%s: got %s best %d %g", rows[i].what, fsm_state_name(d.state),
+			         d.has_best, d.best);
+	}
+	/* The stop row's expectation is the table's, not a copy of the code. */
+	struct lifecycle_validation_view stop = {A, 1, 0, 0, 1, 0, 0};
+	assert_int_equal(lifecycle_validation_apply(&stop).state, FSM_STOPPING_COMPLETED);
+}
+
+static void test_replacement_table(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *what;
+		int64_t replacement;
+		enum fsm_state experiment;
+		int has_job, task_gone;
+		int64_t next;
+		int requeue;
+	} rows[] = {
+	    {"nothing owed", -1, A, 1, 1, -1, 0},
+	    {"owed, the task still runs: it claims the replacement", 9, A, 1, 0, 9, 0},
+	    {"owed, the task is gone: requeue it", 9, A, 1, 1, 9, 1},
+	    {"owed in a paused experiment: wait", 9, P, 1, 1, 9, 0},
+	    {"owed without an array: nothing to requeue", 9, A, 0, 1, 9, 0},
+	    {"owed while canceling: no requeue", 9, FSM_STOPPING_CANCELED, 1, 1, 9, 0},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct lifecycle_replacement d = lifecycle_replacement_owed(
+		    rows[i].replacement, rows[i].experiment, rows[i].has_job, rows[i].task_gone);
+		if (d.next_index != rows[i].next || d.requeue != rows[i].requeue)
+			fail_msg("%s: got next %lld requeue %d", rows[i].what,
+			         (long long)d.next_index, d.requeue);
+	}
+}
+
 /* ---- claims ------------------------------------------------------------------- */
 
 #define CL_RANGE LIFECYCLE_CLAIM_OUT_OF_RANGE
@@ -989,6 +1056,8 @@ int main(void)
 	    cmocka_unit_test(test_rm_command_names),
 	    cmocka_unit_test(test_exit_table),
 	    cmocka_unit_test(test_exit_reasons_parse),
+	    cmocka_unit_test(test_validation_table),
+	    cmocka_unit_test(test_replacement_table),
 	    cmocka_unit_test(test_claim_table),
 	    cmocka_unit_test(test_gc_table),
 	    cmocka_unit_test(test_gc_properties),
