@@ -84,6 +84,32 @@ static void too_many(struct http_reply *rep, unsigned wait_s, const char *fmt, .
 	}
 }
 
+int api_exp_http_status(enum exp_status s)
+{
+	switch (s) {
+	case EXP_OK:
+		return 200;
+	case EXP_NOT_FOUND:
+		return 404;
+	case EXP_CONFLICT:
+		return 409;
+	case EXP_FORBIDDEN:
+		return 403;
+	case EXP_INVALID:
+		return 400;
+	case EXP_UNAVAILABLE:
+		return 503;
+	case EXP_INTERNAL:
+		break;
+	}
+	return 500;
+}
+
+void api_exp_error(struct http_reply *rep, enum exp_status s, const char *err)
+{
+	api_error(rep, api_exp_http_status(s), "%s", err);
+}
+
 void api_json(struct http_reply *rep, int status, json_t *body)
 {
 	free(rep->body);

@@ -147,12 +147,12 @@ void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "submit: expected \"master\" or \"client\"");
 		return;
 	}
-	int status = exp_create(a, &c->who, json_string_value(cfg), json_string_length(cfg), model,
-	                        mlen, act ? json_is_true(act) : 1, subs && !strcmp(subs, "client"),
-	                        &out, err, sizeof(err));
+	enum exp_status status = exp_create(
+	    a, &c->who, json_string_value(cfg), json_string_length(cfg), model, mlen,
+	    act ? json_is_true(act) : 1, subs && !strcmp(subs, "client"), &out, err, sizeof(err));
 	free(model);
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_json(rep, 200, out);
 }
@@ -307,9 +307,9 @@ static void lifecycle(struct app *a, struct api_call *c, struct http_reply *rep,
 	char err[512];
 	if (!may_change(a, c, rep))
 		return;
-	int status = exp_user_event(a, c->id, ev, err, sizeof(err));
-	if (status != 200) {
-		api_error(rep, status, "%s", err);
+	enum exp_status status = exp_user_event(a, c->id, ev, err, sizeof(err));
+	if (status != EXP_OK) {
+		api_exp_error(rep, status, err);
 		return;
 	}
 	api_exp_get(a, c, rep);
@@ -337,9 +337,9 @@ static void archive(struct app *a, struct api_call *c, struct http_reply *rep, i
 	char err[512];
 	if (!may_change(a, c, rep))
 		return;
-	int status = exp_set_archived(a, c->id, on, err, sizeof(err));
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	enum exp_status status = exp_set_archived(a, c->id, on, err, sizeof(err));
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_exp_get(a, c, rep);
 }
@@ -358,9 +358,9 @@ void api_exp_delete(struct app *a, struct api_call *c, struct http_reply *rep)
 	char err[512];
 	if (!may_change(a, c, rep))
 		return;
-	int status = exp_delete(a, c->id, err, sizeof(err));
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	enum exp_status status = exp_delete(a, c->id, err, sizeof(err));
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_json(rep, 200, NULL);
 }
@@ -454,9 +454,10 @@ void api_claim(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "array_task: expected a non-negative integer");
 		return;
 	}
-	int status = exp_claim(a, c->id, (int)json_integer_value(task), &out, err, sizeof(err));
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	enum exp_status status =
+	    exp_claim(a, c->id, (int)json_integer_value(task), &out, err, sizeof(err));
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_json(rep, 200, out);
 }
@@ -473,8 +474,8 @@ void api_preview(struct app *a, struct api_call *c, struct http_reply *rep)
 	}
 	int status =
 	    exp_preview(json_string_value(cfg), json_string_length(cfg), &out, err, sizeof(err));
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_json(rep, 200, out);
 }

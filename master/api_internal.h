@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "app.h"
+#include "exp.h"
 #include "http_server.h"
 
 enum api_auth {
@@ -42,6 +43,13 @@ struct api_route {
 /* Fill rep with {"error": {code, message}} and status. */
 void api_error(struct http_reply *rep, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The HTTP status of an engine status: the one place where the engine's outcomes
+ * become HTTP. */
+int api_exp_http_status(enum exp_status s);
+
+/* Fill rep with the error of an engine call (its status and message). */
+void api_exp_error(struct http_reply *rep, enum exp_status s, const char *err);
 
 /* Fill rep with body (reference stolen; NULL = {}). */
 void api_json(struct http_reply *rep, int status, json_t *body);

@@ -27,9 +27,9 @@ void api_exp_submitted(struct app *a, struct api_call *c, struct http_reply *rep
 		          JOB_ID_MAX);
 		return;
 	}
-	int status = exp_register_job(a, &c->who, c->id, job, err, sizeof(err));
-	if (status != 200) {
-		api_error(rep, status, "%s", err);
+	enum exp_status status = exp_register_job(a, &c->who, c->id, job, err, sizeof(err));
+	if (status != EXP_OK) {
+		api_exp_error(rep, status, err);
 		return;
 	}
 	api_exp_get(a, c, rep);

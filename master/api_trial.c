@@ -74,9 +74,9 @@ void api_trial_kill(struct app *a, struct api_call *c, struct http_reply *rep)
 		          (long long)c->id);
 		return;
 	}
-	int status = exp_trial_kill(a, c->id, err, sizeof(err));
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	enum exp_status status = exp_trial_kill(a, c->id, err, sizeof(err));
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_trial_get(a, c, rep);
 }
@@ -200,8 +200,8 @@ static void metrics_finish(struct app *a, struct api_pending *p, struct http_rep
 	int stop, preempt;
 	int status =
 	    exp_training_end(a, &mp->w, mp->rv, mp->err, &stop, &preempt, err, sizeof(err));
-	if (status != 200) {
-		api_error(rep, status, "%s", err);
+	if (status != EXP_OK) {
+		api_exp_error(rep, status, err);
 		return;
 	}
 	tboard_enqueue(a->tboard, mp->w.trial_id, "training", mp->w.steps, mp->metrics);
@@ -229,9 +229,10 @@ static int metrics_held(struct app *a, struct api_call *c, int64_t steps, json_t
 	if (!mp)
 		return 0;
 	mp->base.finish = metrics_finish;
-	int status = exp_training_begin(a, c->id, steps, metrics, &mp->w, err, sizeof(err));
-	if (status != 200) {
-		api_error(rep, status, "%s", err);
+	enum exp_status status =
+	    exp_training_begin(a, c->id, steps, metrics, &mp->w, err, sizeof(err));
+	if (status != EXP_OK) {
+		api_exp_error(rep, status, err);
 		metrics_pending_free(mp);
 		return 1;
 	}
@@ -281,9 +282,10 @@ void api_trial_metrics(struct app *a, struct api_call *c, struct http_reply *rep
 	}
 	if (!strcmp(group, "training") && metrics_held(a, c, steps, metrics, rep))
 		return;
-	int status = exp_report_metrics(a, c->id, group, steps, metrics, &out, err, sizeof(err));
-	if (status != 200) {
-		api_error(rep, status, "%s", err);
+	enum exp_status status =
+	    exp_report_metrics(a, c->id, group, steps, metrics, &out, err, sizeof(err));
+	if (status != EXP_OK) {
+		api_exp_error(rep, status, err);
 		return;
 	}
 	tboard_enqueue(a->tboard, c->id, group, steps, metrics); /* best effort, logged */
@@ -349,10 +351,11 @@ void api_trial_checkpoint(struct app *a, struct api_call *c, struct http_reply *
 		}
 	}
 	json_t *m = meta ? json_incref(meta) : json_object();
-	int status = exp_report_checkpoint(a, c->id, uuid, steps, m, files, err, sizeof(err));
+	enum exp_status status =
+	    exp_report_checkpoint(a, c->id, uuid, steps, m, files, err, sizeof(err));
 	json_decref(m);
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_json(rep, 200, NULL);
 }
@@ -385,9 +388,9 @@ void api_trial_logs(struct app *a, struct api_call *c, struct http_reply *rep)
 			return;
 		}
 	}
-	int status = exp_report_logs(a, c->id, logs, err, sizeof(err));
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	enum exp_status status = exp_report_logs(a, c->id, logs, err, sizeof(err));
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_json(rep, 200, NULL);
 }
@@ -400,9 +403,10 @@ void api_trial_progress(struct app *a, struct api_call *c, struct http_reply *re
 		api_error(rep, 400, "progress: expected a number from 0 to 1");
 		return;
 	}
-	int status = exp_report_progress(a, c->id, json_number_value(p), err, sizeof(err));
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	enum exp_status status =
+	    exp_report_progress(a, c->id, json_number_value(p), err, sizeof(err));
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_json(rep, 200, NULL);
 }
@@ -416,9 +420,9 @@ void api_trial_early_exit(struct app *a, struct api_call *c, struct http_reply *
 		api_error(rep, 400, "reason: expected INVALID_HP, ERRORED or USER_REQUESTED_STOP");
 		return;
 	}
-	int status = exp_report_early_exit(a, c->id, r, err, sizeof(err));
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	enum exp_status status = exp_report_early_exit(a, c->id, r, err, sizeof(err));
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_json(rep, 200, NULL);
 }
@@ -454,11 +458,12 @@ void api_trial_exit(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "%s", err);
 		return;
 	}
-	int status = exp_report_exit(a, c->id, (int)json_integer_value(code),
-	                             json_is_integer(sig) ? (int)json_integer_value(sig) : 0,
-	                             json_string_value(error), &out, err, sizeof(err));
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	enum exp_status status = exp_report_exit(
+	    a, c->id, (int)json_integer_value(code),
+	    json_is_integer(sig) ? (int)json_integer_value(sig) : 0, json_string_value(error), &out,
+	    err, sizeof(err));
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_json(rep, 200, out);
 }

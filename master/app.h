@@ -36,6 +36,7 @@ struct ckpt_gc_worker;
 struct exp_rt {
 	int64_t id;
 	json_t *row;               /* experiments row without model_def */
+	enum fsm_state state;      /* row's "state", typed (exp_swap_row keeps them equal) */
 	struct searcher *searcher; /* NULL once the experiment is over */
 	struct exp_trial **trials; /* by trial index; NULL = not claimed */
 	int trials_cap;            /* slots in trials */

@@ -5,8 +5,9 @@
  * the experiment's best save_experiment_best, delete the rest (registry row
  * marked DELETED, directory removed). A checkpoint's metric is the searcher
  * metric of the validation reported at the same steps_completed; one without
- * such a validation can be kept only as a "latest". Selection is a pure
- * function so that the rules are tested without files. The directories are
+ * such a validation can be kept only as a "latest"; one marked "protected"
+ * is always kept. Selection is the pure lifecycle_gc_select (lifecycle.c) so
+ * that the rules are tested without files. The directories are
  * removed by ckpt_owner_remove: as the experiment's owner, after checking the
  * checkpoint directory against the storage roots again, following no symlink.
  * That runs on a worker thread fed by a FIFO of jobs, outside the app lock
@@ -23,99 +24,45 @@
 
 #include "ckpt_owner.h"
 #include "ckpt_path.h"
-
-struct item {
-	json_t *row;
-	size_t pos; /* index in the input, to answer in input order */
-	int keep;
-};
-
-struct order {
-	int by_metric;
-	int smaller;
-};
-
-static int cmp_items(const void *pa, const void *pb, void *ctx)
-{
-	const struct order *o = ctx;
-	json_t *a = ((const struct item *)pa)->row, *b = ((const struct item *)pb)->row;
-	if (o->by_metric) {
-		json_t *ma = json_object_get(a, "metric"), *mb = json_object_get(b, "metric");
-		int ha = json_is_number(ma), hb = json_is_number(mb);
-		if (ha != hb)
-			return hb - ha; /* with a metric first */
-		if (ha) {
-			double x = json_number_value(ma), y = json_number_value(mb);
-			if (x != y)
-				return (o->smaller ? x < y : x > y) ? -1 : 1;
-		}
-	}
-	/* newest first */
-	json_int_t sa = json_integer_value(json_object_get(a, "steps_completed"));
-	json_int_t sb = json_integer_value(json_object_get(b, "steps_completed"));
-	return sa > sb ? -1 : sa < sb;
-}
-
-/* Mark the first n of items (sorted by ord) that pass the filter as kept. */
-static void keep_top(struct item *items, size_t n, int64_t trial, const struct order *ord,
-                     int count, int need_metric)
-{
-	qsort_r(items, n, sizeof(*items), cmp_items, (void *)ord);
-	for (size_t i = 0; i < n && count > 0; i++) {
-		if (trial >= 0 &&
-		    json_integer_value(json_object_get(items[i].row, "trial_id")) != trial)
-			continue;
-		if (need_metric && !json_is_number(json_object_get(items[i].row, "metric")))
-			continue;
-		items[i].keep = 1;
-		count--;
-	}
-}
+#include "lifecycle.h"
 
 json_t *ckpt_gc_select(const json_t *ckpts, const struct ckpt_gc_policy *p)
 {
-	size_t n = json_array_size(ckpts), k = 0;
-	struct item *items = calloc(n ? n : 1, sizeof(*items));
-	json_t *out = json_array(), *trials = json_object();
-	size_t i;
-	json_t *c;
-
-	if (!items || !out || !trials) {
-		free(items);
-		json_decref(out);
-		json_decref(trials);
-		return NULL;
-	}
-	json_array_foreach (ckpts, i, c) {
-		const char *st = json_string_value(json_object_get(c, "state"));
-		if (st && !strcmp(st, "DELETED"))
-			continue;
-		items[k].pos = i;
-		items[k++].row = c;
-		char key[32];
-		snprintf(key, sizeof(key), "%lld",
-		         (long long)json_integer_value(json_object_get(c, "trial_id")));
-		json_object_set_new(trials, key, json_true());
-	}
-	struct order latest = {0, 0}, best = {1, p->smaller_is_better};
-	keep_top(items, k, -1, &best, p->experiment_best, 1);
-	const char *tk;
-	json_t *v;
-	json_object_foreach (trials, tk, v) {
-		int64_t t = strtoll(tk, NULL, 10);
-		keep_top(items, k, t, &best, p->trial_best, 1);
-		keep_top(items, k, t, &latest, p->trial_latest, 0);
-	}
+	size_t n = json_array_size(ckpts), i;
+	struct lifecycle_ckpt *c = calloc(n ? n : 1, sizeof(*c));
 	unsigned char *drop = calloc(n ? n : 1, 1);
-	for (i = 0; drop && i < k; i++)
-		drop[items[i].pos] = !items[i].keep;
-	for (i = 0; drop && i < n; i++)
-		if (drop[i])
-			json_array_append(out, json_object_get(json_array_get(ckpts, i), "uuid"));
+	json_t *out = json_array(), *row;
+	struct lifecycle_gc_policy lp = {p->experiment_best, p->trial_best, p->trial_latest,
+	                                 p->smaller_is_better};
+
+	if (!c || !drop || !out)
+		goto fail;
+	json_array_foreach (ckpts, i, row) {
+		const char *st = json_string_value(json_object_get(row, "state"));
+		json_t *m = json_object_get(row, "metric");
+		c[i] = (struct lifecycle_ckpt){
+		    .trial_id = json_integer_value(json_object_get(row, "trial_id")),
+		    .steps = json_integer_value(json_object_get(row, "steps_completed")),
+		    .metric = json_number_value(m),
+		    .has_metric = json_is_number(m),
+		    .is_protected = json_is_true(json_object_get(row, "protected")),
+		    .deleted = st && !strcmp(st, "DELETED"),
+		};
+	}
+	if (lifecycle_gc_select(c, n, &lp, drop))
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (drop[i] &&
+		    json_array_append(out, json_object_get(json_array_get(ckpts, i), "uuid")))
+			goto fail;
+	free(c);
 	free(drop);
-	free(items);
-	json_decref(trials);
 	return out;
+fail:
+	free(c);
+	free(drop);
+	json_decref(out);
+	return NULL;
 }
 
 /* Directories to remove for one experiment (a queued job). */

@@ -16,7 +16,8 @@ struct ckpt_gc_policy {
 };
 
 /* Pure selection: ckpts is an array of {uuid, trial_id, steps_completed,
- * state, metric (number or null)}; returns the uuids to delete (new array). */
+ * state, metric (number or null), protected (true: always kept)}; returns the uuids to
+ * delete (new array), NULL when out of memory. */
 json_t *ckpt_gc_select(const json_t *ckpts, const struct ckpt_gc_policy *p);
 
 /* Apply the experiment's policy: mark unneeded checkpoints DELETED and have their

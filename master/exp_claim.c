@@ -95,14 +95,15 @@ int exp_trials_reserve(struct exp_rt *e, int idx)
 }
 
 /* A brand-new trial of index idx for task. */
-static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t **out, char *err,
-                     size_t errlen)
+static enum exp_status new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t **out,
+                                 char *err, size_t errlen)
 {
 	json_t *before = searcher_snapshot(e->searcher);
 	json_t *hp = NULL, *trow = NULL, *tok = NULL, *arow = NULL;
 	struct exp_trial *t = NULL;
 	char token[AUTH_TOKEN_CHARS + 1];
-	int status = 500, indexed = 0;
+	enum exp_status status = EXP_INTERNAL;
+	int indexed = 0;
 
 	if (searcher_on_claim(e->searcher, idx, err, errlen))
 		goto fail;
@@ -157,12 +158,12 @@ static int new_trial(struct app *a, struct exp_rt *e, int task, int idx, json_t 
 		e->allocs[task] = acopy;
 	*out = claim_reply(a, e, t, token, task);
 	t = NULL;
-	status = 200;
+	status = EXP_OK;
 fail:
 	if (t && indexed)
 		exp_index_remove(&a->trial_ix, t);
 	exp_trial_free(t);
-	if (status != 200)
+	if (status != EXP_OK)
 		exp_searcher_rollback(e, before); /* any failure, the commit's included */
 	json_decref(before);
 	json_decref(hp);
@@ -244,66 +245,70 @@ fail:
 	return rv;
 }
 
-int exp_claim(struct app *a, int64_t id, int task, json_t **out, char *err, size_t errlen)
+enum exp_status exp_claim(struct app *a, int64_t id, int task, json_t **out, char *err,
+                          size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 
 	pthread_mutex_lock(&a->lock);
 	struct exp_rt *e = exp_find(a, id, &status, err, errlen);
 	if (!e)
 		goto out;
-	if (task < 0 || task >= exp_iget(e->row, "num_tasks")) {
-		snprintf(err, errlen, "array_task %d out of range 0..%lld", task,
-		         (long long)exp_iget(e->row, "num_tasks") - 1);
-		status = 400;
-		goto out;
-	}
-	enum fsm_state es = exp_state_of(e->row);
-	if (es == FSM_PAUSED) {
-		snprintf(err, errlen, "experiment %lld is paused", (long long)id);
-		status = 409;
-		goto out;
-	}
-	if (es != FSM_ACTIVE || !e->searcher) {
-		*out = json_pack("{s:b}", "done", 1);
-		goto out;
-	}
 	struct exp_alloc *al = exp_alloc_of(e, task);
 	struct exp_trial *cur = al ? exp_trial_by_index(e, al->trial_index) : NULL;
-	if (!cur) {
-		status = new_trial(a, e, task, task, out, err, errlen);
-		goto out;
-	}
-	enum fsm_state ts = cur->state;
-	if (fsm_is_terminal(ts)) {
-		if (al->next_index >= 0)
-			status = new_trial(a, e, task, al->next_index, out, err, errlen);
-		else
-			*out = json_pack("{s:b}", "done", 1);
-		goto out;
-	}
-	if (fsm_is_stopping(ts)) {
+	struct lifecycle_claim_view v = {
+	    .task = task,
+	    .num_tasks = exp_iget(e->row, "num_tasks"),
+	    .experiment = e->state,
+	    .searching = e->searcher != NULL,
+	    .has_trial = cur != NULL,
+	    .trial = cur ? cur->state : FSM_ACTIVE,
+	    .next_index = al ? al->next_index : -1,
+	    .restarts = cur ? cur->restarts : 0,
+	    .preempted = cur ? cur->preempted : 0,
+	    .has_secret = cur && cur->secret[0],
+	};
+	struct lifecycle_claim d = lifecycle_claim_decide(&v);
+	struct exp_trial row;
+	switch (d.action) {
+	case LIFECYCLE_CLAIM_OUT_OF_RANGE:
+		snprintf(err, errlen, "array_task %d out of range 0..%lld", task,
+		         (long long)v.num_tasks - 1);
+		status = EXP_INVALID;
+		break;
+	case LIFECYCLE_CLAIM_PAUSED:
+		snprintf(err, errlen, "experiment %lld is paused", (long long)id);
+		status = EXP_CONFLICT;
+		break;
+	case LIFECYCLE_CLAIM_NEW:
+		status = new_trial(a, e, task, (int)d.index, out, err, errlen);
+		break;
+	case LIFECYCLE_CLAIM_FINISH:
 		/* It was told to stop: the restarted task has nothing to run. */
-		struct exp_trial row = *cur;
-		exp_finish_trial(a, e, &row, (enum fsm_state)fsm_trial_next(ts, FSM_EV_ENDED), err,
-		                 errlen);
+		row = *cur;
+		exp_finish_trial(a, e, &row, d.end_state, err, errlen);
 		*out = json_pack("{s:b}", "done", 1);
-		goto out;
-	}
-	/* A restart of the current trial (after a preemption it is not counted). */
-	struct exp_trial row = *cur;
-	if (!row.preempted)
-		row.restarts++;
-	row.preempted = 0;
-	exp_set_trial_state(&row, FSM_ACTIVE);
-	status = exp_trial_commit(a, e, &row, err, errlen);
-	if (status == 200 && !cur->secret[0] && rotate_trial_token(a, e, cur, err, errlen))
-		status = 500;
-	if (status == 200)
-		*out = claim_reply(a, e, cur, cur->secret, task);
-	if (status == 200 && !*out) {
-		snprintf(err, errlen, "out of memory");
-		status = 500;
+		break;
+	case LIFECYCLE_CLAIM_RESUME:
+		/* A restart of the current trial (after a preemption it is not counted). */
+		row = *cur;
+		row.restarts = d.restarts;
+		row.preempted = 0;
+		exp_set_trial_state(&row, FSM_ACTIVE);
+		status = exp_trial_commit(a, e, &row, err, errlen);
+		if (status == EXP_OK && d.rotate_token &&
+		    rotate_trial_token(a, e, cur, err, errlen))
+			status = EXP_INTERNAL;
+		if (status == EXP_OK)
+			*out = claim_reply(a, e, cur, cur->secret, task);
+		if (status == EXP_OK && !*out) {
+			snprintf(err, errlen, "out of memory");
+			status = EXP_INTERNAL;
+		}
+		break;
+	default:
+		*out = json_pack("{s:b}", "done", 1);
+		break;
 	}
 out:
 	pthread_mutex_unlock(&a->lock);

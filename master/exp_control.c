@@ -27,19 +27,20 @@
 #include "lifecycle.h"
 #include "searcher.h"
 
-int exp_user_event(struct app *a, int64_t id, enum fsm_event ev, char *err, size_t errlen)
+enum exp_status exp_user_event(struct app *a, int64_t id, enum fsm_event ev, char *err,
+                               size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	pthread_mutex_lock(&a->lock);
 	struct exp_rt *e = exp_find(a, id, &status, err, errlen);
 	if (!e)
 		goto out;
-	enum fsm_state from = exp_state_of(e->row);
+	enum fsm_state from = e->state;
 	struct lifecycle_user_decision d = lifecycle_user_event(from, ev);
 	if (!d.allowed) {
 		snprintf(err, errlen, "cannot %s an experiment that is %s", fsm_event_name(ev),
 		         fsm_state_name(from));
-		status = 409;
+		status = EXP_CONFLICT;
 		goto out;
 	}
 	json_t *row = json_deep_copy(e->row);
@@ -47,10 +48,10 @@ int exp_user_event(struct app *a, int64_t id, enum fsm_event ev, char *err, size
 	struct store_op op = exp_put("experiments", row);
 	if (exp_commit(a, e, &op, 1, NULL, err, errlen)) {
 		json_decref(row);
-		status = 500;
+		status = EXP_INTERNAL;
 		goto out;
 	}
-	exp_swap_row(&e->row, row);
+	exp_swap_row(e, row);
 	log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld: %s → %s", (long long)id,
 	        fsm_event_name(ev), fsm_state_name(d.to));
 	exp_trials_event(a, e, ev);
@@ -62,25 +63,25 @@ out:
 	return status;
 }
 
-int exp_set_archived(struct app *a, int64_t id, int archived, char *err, size_t errlen)
+enum exp_status exp_set_archived(struct app *a, int64_t id, int archived, char *err, size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	pthread_mutex_lock(&a->lock);
 	struct exp_rt *e = exp_find(a, id, &status, err, errlen);
 	if (!e) {
 		/* not found */
-	} else if (!fsm_is_terminal(exp_state_of(e->row))) {
+	} else if (!fsm_is_terminal(e->state)) {
 		snprintf(err, errlen, "experiment %lld is %s: only finished experiments can be %s",
 		         (long long)id, exp_sget(e->row, "state"),
 		         archived ? "archived" : "unarchived");
-		status = 409;
+		status = EXP_CONFLICT;
 	} else {
 		json_t *row = json_pack("{s:I, s:b}", "id", (json_int_t)id, "archived", archived);
 		struct store_op op = {.kind = STORE_UPDATE, .table = "experiments", .row = row};
 		if (exp_commit(a, e, &op, 1, NULL, err, errlen) == 0)
 			json_object_set_new(e->row, "archived", json_boolean(archived));
 		else
-			status = 500;
+			status = EXP_INTERNAL;
 		json_decref(row);
 	}
 	pthread_mutex_unlock(&a->lock);
@@ -100,17 +101,17 @@ void exp_rt_free(struct exp_rt *e)
 	free(e);
 }
 
-int exp_delete(struct app *a, int64_t id, char *err, size_t errlen)
+enum exp_status exp_delete(struct app *a, int64_t id, char *err, size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	pthread_mutex_lock(&a->lock);
 	struct exp_rt *e = exp_find(a, id, &status, err, errlen);
 	if (!e)
 		goto out;
-	if (!fsm_is_terminal(exp_state_of(e->row))) {
+	if (!fsm_is_terminal(e->state)) {
 		snprintf(err, errlen, "experiment %lld is %s: cancel or kill it first",
 		         (long long)id, exp_sget(e->row, "state"));
-		status = 409;
+		status = EXP_CONFLICT;
 		goto out;
 	}
 	json_t *key = json_pack("{s:I}", "id", (json_int_t)id);
@@ -138,7 +139,7 @@ int exp_delete(struct app *a, int64_t id, char *err, size_t errlen)
 		}
 		exp_rt_free(e);
 	} else {
-		status = 500;
+		status = EXP_INTERNAL;
 	}
 	json_decref(key);
 	json_decref(tkey);

@@ -2,6 +2,12 @@
 /*
  * The experiment engine's internal interface, shared by its files (master/exp_*.c)
  * and nothing else. Functions marked "lock held" expect app.lock.
+ *
+ * Lock order: app.lock first. Under it only leaf locks, held briefly and never
+ * while taking another (the store's queue, rm_slurm.lock and label_lock,
+ * rm_local.lock, the GC worker's queue, tboard.lock, app.stats_lock). Never
+ * under app.lock: rm_slurm.poll_lock, slurmctld calls, fork/exec, deleting
+ * checkpoint directories, sleeping (doc/architecture.md).
  */
 #ifndef DET_MASTER_EXP_INTERNAL_H
 #define DET_MASTER_EXP_INTERNAL_H
@@ -11,6 +17,7 @@
 #include <stdint.h>
 
 #include "app.h"
+#include "exp.h"
 #include "fsm.h"
 #include "lifecycle.h"
 #include "rm.h"
@@ -31,8 +38,9 @@ enum fsm_state exp_state_of(json_t *row);
 /* Set the state field of an experiment row. */
 void exp_set_state(json_t *row, int s);
 
-/* The experiment id (lock held); NULL with 404 and err when unknown. */
-struct exp_rt *exp_find(struct app *a, int64_t id, int *status, char *err, size_t errlen);
+/* The experiment id (lock held); NULL with EXP_NOT_FOUND and err when unknown. */
+struct exp_rt *exp_find(struct app *a, int64_t id, enum exp_status *status, char *err,
+                        size_t errlen);
 
 /* The trial of index in e, NULL when not claimed. */
 struct exp_trial *exp_trial_by_index(struct exp_rt *e, int64_t index);
@@ -63,17 +71,17 @@ int exp_commit(struct app *a, struct exp_rt *e, struct store_op *ops, size_t n,
 /* Experiment row copy with the searcher's current snapshot and progress. */
 json_t *exp_row_with_searcher(struct exp_rt *e);
 
-/* Install an experiment row (reference stolen). The searcher snapshot is
- * only for the database: in memory the live searcher is the truth, and a
- * parsed snapshot of a large experiment would cost megabytes. */
-void exp_swap_row(json_t **slot, json_t *row);
+/* Install an experiment row as e's (reference stolen) and its typed state. The
+ * searcher snapshot is only for the database: in memory the live searcher is the
+ * truth, and a parsed snapshot of a large experiment would cost megabytes. */
+void exp_swap_row(struct exp_rt *e, json_t *row);
 
 /* Copy a committed working copy of a trial over its record in memory. */
 void exp_swap_trial(struct exp_rt *e, const struct exp_trial *row);
 
-/* Write one trial row (a working copy) and swap it in: 200, or 500 with err. */
-int exp_trial_commit(struct app *a, struct exp_rt *e, const struct exp_trial *row, char *err,
-                     size_t errlen);
+/* Write one trial row (a working copy) and swap it in: EXP_OK, or EXP_INTERNAL with err. */
+enum exp_status exp_trial_commit(struct app *a, struct exp_rt *e, const struct exp_trial *row,
+                                 char *err, size_t errlen);
 
 /* Send a lifecycle decision's command for job to the resource manager (it queues it:
  * never blocks). */

@@ -109,7 +109,7 @@ static int adopt_trial_tokens(struct app *a, char *err, size_t errlen)
  * same path as a task that ended. Lock held. */
 static void end_lost_tasks(struct app *a, struct exp_rt *e)
 {
-	if (strcmp(a->cfg->rm, "local") || !fsm_is_stopping(exp_state_of(e->row)))
+	if (strcmp(a->cfg->rm, "local") || !fsm_is_stopping(e->state))
 		return;
 	for (int i = 0; i < e->nallocs; i++) {
 		struct exp_alloc *al = &e->allocs[i];
@@ -147,6 +147,7 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 			goto out;
 		e->id = exp_iget(row, "id");
 		e->row = json_incref(row);
+		e->state = exp_state_of(row);
 		e->nallocs = (int)exp_iget(row, "num_tasks");
 		e->allocs = calloc(e->nallocs > 0 ? (size_t)e->nallocs : 1, sizeof(*e->allocs));
 		snprintf(e->rm_job, sizeof(e->rm_job), "%s", "");
@@ -168,6 +169,7 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 				log_msg(&a->log, LOG_LEVEL_ERROR, "experiment %lld: searcher: %s",
 				        (long long)e->id, err);
 				exp_set_state(e->row, FSM_ERROR);
+				e->state = FSM_ERROR;
 			}
 		}
 		json_object_del(e->row, "searcher_snapshot");
@@ -187,7 +189,7 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 			exp_alloc_from_row(row, &e->allocs[task]);
 	}
 	for (struct exp_rt *e = a->exps; e; e = e->next) {
-		if (fsm_is_terminal(exp_state_of(e->row)))
+		if (fsm_is_terminal(e->state))
 			continue;
 		if (exp_renew_alloc_token(a, e, err, errlen))
 			goto out;

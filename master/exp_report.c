@@ -30,27 +30,27 @@
 
 /* ---- trial-side reports ---------------------------------------------------- */
 
-/* The trial trial_id, ended or not (404 when unknown). */
-static struct exp_trial *find_trial(struct app *a, int64_t trial_id, struct exp_rt **e, int *status,
-                                    char *err, size_t errlen)
+/* The trial trial_id, ended or not (EXP_NOT_FOUND when unknown). */
+static struct exp_trial *find_trial(struct app *a, int64_t trial_id, struct exp_rt **e,
+                                    enum exp_status *status, char *err, size_t errlen)
 {
 	struct exp_trial *t = exp_trial_locked(a, trial_id, e);
 	if (!t) {
 		snprintf(err, errlen, "trial %lld not found", (long long)trial_id);
-		*status = 404;
+		*status = EXP_NOT_FOUND;
 	}
 	return t;
 }
 
-/* find_trial, and one that has not ended yet (409 otherwise): metrics go only there. */
-static struct exp_trial *open_trial(struct app *a, int64_t trial_id, struct exp_rt **e, int *status,
-                                    char *err, size_t errlen)
+/* find_trial, and one that has not ended yet (EXP_CONFLICT otherwise): metrics go only there. */
+static struct exp_trial *open_trial(struct app *a, int64_t trial_id, struct exp_rt **e,
+                                    enum exp_status *status, char *err, size_t errlen)
 {
 	struct exp_trial *t = find_trial(a, trial_id, e, status, err, errlen);
 	if (t && fsm_is_terminal(t->state)) {
 		snprintf(err, errlen, "trial %lld is %s", (long long)trial_id,
 		         fsm_state_name(t->state));
-		*status = 409;
+		*status = EXP_CONFLICT;
 		return NULL;
 	}
 	return t;
@@ -60,13 +60,13 @@ static void signals_of(struct exp_rt *e, const struct exp_trial *t, int *stop, i
 {
 	enum fsm_state ts = t->state;
 	*stop = fsm_is_stopping(ts) || fsm_is_terminal(ts);
-	*preempt = ts == FSM_PAUSED || exp_state_of(e->row) == FSM_PAUSED;
+	*preempt = ts == FSM_PAUSED || e->state == FSM_PAUSED;
 }
 
-int exp_training_begin(struct app *a, int64_t trial_id, int64_t steps, json_t *metrics,
-                       struct exp_training *w, char *err, size_t errlen)
+enum exp_status exp_training_begin(struct app *a, int64_t trial_id, int64_t steps, json_t *metrics,
+                                   struct exp_training *w, char *err, size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	struct exp_rt *e = NULL;
 
 	memset(w, 0, sizeof(*w));
@@ -85,25 +85,26 @@ int exp_training_begin(struct app *a, int64_t trial_id, int64_t steps, json_t *m
 	                    (json_int_t)new_steps);
 	if (!w->mrow || !w->trow) {
 		snprintf(err, errlen, "out of memory");
-		return 500;
+		return EXP_INTERNAL;
 	}
 	w->ops[0] = (struct store_op){.kind = STORE_INSERT, .table = "metrics", .row = w->mrow};
 	w->ops[1] = (struct store_op){.kind = STORE_UPDATE, .table = "trials", .row = w->trow};
-	return 200;
+	return EXP_OK;
 out:
 	pthread_mutex_unlock(&a->lock);
 	return status;
 }
 
-int exp_training_end(struct app *a, struct exp_training *w, int rv, const char *commit_err,
-                     int *stop, int *preempt, char *err, size_t errlen)
+enum exp_status exp_training_end(struct app *a, struct exp_training *w, int rv,
+                                 const char *commit_err, int *stop, int *preempt, char *err,
+                                 size_t errlen)
 {
 	struct exp_rt *e = NULL;
 
 	if (rv) {
 		if (err != commit_err)
 			snprintf(err, errlen, "%s", commit_err);
-		return 500;
+		return EXP_INTERNAL;
 	}
 	pthread_mutex_lock(&a->lock);
 	struct exp_trial *t = exp_trial_locked(a, w->trial_id, &e);
@@ -114,7 +115,7 @@ int exp_training_end(struct app *a, struct exp_training *w, int rv, const char *
 	if (t)
 		signals_of(e, t, stop, preempt);
 	pthread_mutex_unlock(&a->lock);
-	return 200;
+	return EXP_OK;
 }
 
 void exp_training_free(struct exp_training *w)
@@ -124,10 +125,12 @@ void exp_training_free(struct exp_training *w)
 	w->mrow = w->trow = NULL;
 }
 
-int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64_t steps,
-                       json_t *metrics, json_t **out, char *err, size_t errlen)
+enum exp_status exp_report_metrics(struct app *a, int64_t trial_id, const char *group,
+                                   int64_t steps, json_t *metrics, json_t **out, char *err,
+                                   size_t errlen)
 {
-	int status = 200, stop, preempt;
+	enum exp_status status = EXP_OK;
+	int stop, preempt;
 	struct exp_rt *e = NULL;
 	json_t *before = NULL, *erow = NULL, *mrow = NULL, *tj = NULL;
 
@@ -135,10 +138,10 @@ int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64
 		/* Training metrics do not touch the searcher: committed without the lock. */
 		struct exp_training w;
 		status = exp_training_begin(a, trial_id, steps, metrics, &w, err, errlen);
-		if (status == 200) {
+		if (status == EXP_OK) {
 			int rv = store_write(a->store, w.ops, 2, err, errlen);
 			status = exp_training_end(a, &w, rv, err, &stop, &preempt, err, errlen);
-			if (status == 200)
+			if (status == EXP_OK)
 				*out = json_pack("{s:b, s:b}", "stop", stop, "preempt", preempt);
 		}
 		exp_training_free(&w);
@@ -152,7 +155,7 @@ int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64
 	                 group, "steps_completed", (json_int_t)steps, "body", metrics, "created_at",
 	                 app_now());
 	if (!mrow) {
-		status = 500;
+		status = EXP_INTERNAL;
 		goto out;
 	}
 	/* Validation: the searcher decides, and its snapshot goes in the same commit. */
@@ -163,41 +166,42 @@ int exp_report_metrics(struct app *a, int64_t trial_id, const char *group, int64
 	if (e->searcher) {
 		before = searcher_snapshot(e->searcher);
 		if (searcher_on_validation(e->searcher, t->trial_index, metrics, &d, err, errlen)) {
-			status = 400;
+			status = EXP_INVALID;
 			goto out;
 		}
 		json_t *srch = json_object_get(exp_config_of(e), "searcher");
 		json_t *mv = json_object_get(metrics, exp_sget(srch, "metric"));
-		if (json_is_number(mv)) {
-			double v = json_number_value(mv);
-			int smaller = !json_is_false(json_object_get(srch, "smaller_is_better"));
-			if (!t->has_best || (smaller ? v < t->best_metric : v > t->best_metric)) {
-				full.has_best = 1;
-				full.best_metric = v;
-			}
-		}
-	}
-	if (d == SEARCHER_STOP) {
-		int next = fsm_trial_next(full.state, FSM_EV_DONE);
-		if (next >= 0)
-			exp_set_trial_state(&full, next);
+		struct lifecycle_validation_view vv = {
+		    .trial = full.state,
+		    .stop = d == SEARCHER_STOP,
+		    .has_value = json_is_number(mv),
+		    .value = json_number_value(mv),
+		    .smaller_is_better = !json_is_false(json_object_get(srch, "smaller_is_better")),
+		    .has_best = t->has_best,
+		    .best = t->best_metric,
+		};
+		struct lifecycle_validation after = lifecycle_validation_apply(&vv);
+		full.has_best = after.has_best;
+		full.best_metric = after.best;
+		if (after.state != full.state)
+			exp_set_trial_state(&full, after.state);
 	}
 	erow = exp_row_with_searcher(e);
 	tj = exp_trial_row(&full);
 	if (!erow || !tj) {
 		snprintf(err, errlen, "out of memory");
-		status = 500;
+		status = EXP_INTERNAL;
 		goto out;
 	}
 	struct store_op ops[] = {{.kind = STORE_INSERT, .table = "metrics", .row = mrow},
 	                         exp_put("trials", tj),
 	                         exp_put("experiments", erow)};
 	if (exp_commit(a, e, ops, 3, before, err, errlen)) {
-		status = 500;
+		status = EXP_INTERNAL;
 		goto out;
 	}
 	exp_swap_trial(e, &full);
-	exp_swap_row(&e->row, json_incref(erow));
+	exp_swap_row(e, json_incref(erow));
 	signals_of(e, &full, &stop, &preempt);
 	*out = json_pack("{s:b, s:b}", "stop", stop, "preempt", preempt);
 	if (stop)
@@ -213,18 +217,18 @@ out:
 
 /* Update a few fields of a live trial and commit (lock held). */
 
-/* May trial_id register uuid: unknown, or already this trial's (a retry)? 200, 409 when
- * another trial's or experiment's row has it, 500 on a store error. */
-static int uuid_free_for(struct app *a, const char *uuid, int64_t trial_id, char *err,
-                         size_t errlen)
+/* May trial_id register uuid: unknown, or already this trial's (a retry)? EXP_OK, EXP_CONFLICT when
+ * another trial's or experiment's row has it, EXP_INTERNAL on a store error. */
+static enum exp_status uuid_free_for(struct app *a, const char *uuid, int64_t trial_id, char *err,
+                                     size_t errlen)
 {
 	char why[256] = "";
 	json_t *row = store_checkpoint(a->store, uuid, why, sizeof(why));
-	int status = 200;
+	enum exp_status status = EXP_OK;
 
 	if (!row && why[0]) {
 		snprintf(err, errlen, "checkpoint %s: %s", uuid, why);
-		status = 500;
+		status = EXP_INTERNAL;
 	} else if (row && exp_iget(row, "trial_id") != trial_id) {
 		snprintf(
 		    err, errlen,
@@ -232,23 +236,24 @@ static int uuid_free_for(struct app *a, const char *uuid, int64_t trial_id, char
 		    "needs a uuid of its own",
 		    uuid, (long long)exp_iget(row, "trial_id"),
 		    (long long)exp_iget(row, "experiment_id"));
-		status = 409;
+		status = EXP_CONFLICT;
 	}
 	json_decref(row);
 	return status;
 }
 
-int exp_report_checkpoint(struct app *a, int64_t trial_id, const char *uuid, int64_t steps,
-                          json_t *metadata, json_t *files, char *err, size_t errlen)
+enum exp_status exp_report_checkpoint(struct app *a, int64_t trial_id, const char *uuid,
+                                      int64_t steps, json_t *metadata, json_t *files, char *err,
+                                      size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	struct exp_rt *e = NULL;
 	char path[4096];
 	json_t *crow = NULL, *tj = NULL;
 
 	if (strlen(uuid) >= EXP_TRIAL_CKPT_MAX) {
 		snprintf(err, errlen, "uuid: at most %d characters", EXP_TRIAL_CKPT_MAX - 1);
-		return 400;
+		return EXP_INVALID;
 	}
 	pthread_mutex_lock(&a->lock);
 	struct exp_trial *t = find_trial(a, trial_id, &e, &status, err, errlen);
@@ -258,12 +263,12 @@ int exp_report_checkpoint(struct app *a, int64_t trial_id, const char *uuid, int
 	if (ckpt_path_dir(exp_config_of(e), a->cfg->checkpoint_storage, dir, sizeof(dir), err,
 	                  errlen) ||
 	    snprintf(path, sizeof(path), "%s/%s", dir, uuid) >= (int)sizeof(path)) {
-		status = 400;
+		status = EXP_INVALID;
 		goto out;
 	}
 	/* Under the lock, so two registrations of one new uuid cannot both pass. */
 	status = uuid_free_for(a, uuid, trial_id, err, errlen);
-	if (status != 200)
+	if (status != EXP_OK)
 		goto out;
 	crow = json_pack("{s:s, s:I, s:I, s:s, s:I, s:O, s:O, s:s, s:f}", "uuid", uuid, "trial_id",
 	                 (json_int_t)trial_id, "experiment_id", (json_int_t)e->id, "state",
@@ -276,12 +281,12 @@ int exp_report_checkpoint(struct app *a, int64_t trial_id, const char *uuid, int
 	tj = exp_trial_row(&row);
 	if (!crow || !tj) {
 		snprintf(err, errlen, "out of memory");
-		status = 500;
+		status = EXP_INTERNAL;
 		goto out;
 	}
 	struct store_op ops[] = {exp_put("checkpoints", crow), exp_put("trials", tj)};
 	if (exp_commit(a, e, ops, 2, NULL, err, errlen))
-		status = 500;
+		status = EXP_INTERNAL;
 	else
 		exp_swap_trial(e, &row);
 out:
@@ -291,9 +296,10 @@ out:
 	return status;
 }
 
-int exp_report_logs(struct app *a, int64_t trial_id, json_t *logs, char *err, size_t errlen)
+enum exp_status exp_report_logs(struct app *a, int64_t trial_id, json_t *logs, char *err,
+                                size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	struct exp_rt *e = NULL;
 	size_t n = json_array_size(logs), i;
 	struct store_op *ops = calloc(n ? n : 1, sizeof(*ops));
@@ -305,7 +311,7 @@ int exp_report_logs(struct app *a, int64_t trial_id, json_t *logs, char *err, si
 	if (!t)
 		goto out;
 	if (!ops || !rows) {
-		status = 500;
+		status = EXP_INTERNAL;
 		goto out;
 	}
 	json_array_foreach (logs, i, l) {
@@ -317,7 +323,7 @@ int exp_report_logs(struct app *a, int64_t trial_id, json_t *logs, char *err, si
 		ops[i] = (struct store_op){.kind = STORE_INSERT, .table = "logs", .row = r};
 	}
 	if (n && store_write(a->store, ops, n, err, errlen))
-		status = 500;
+		status = EXP_INTERNAL;
 	if (n)
 		http_server_wake(a->http);
 out:
@@ -327,14 +333,14 @@ out:
 }
 
 /* Set progress or the end reason of a known trial (ended or not) and commit. */
-static int update_known_trial(struct app *a, int64_t trial_id, const double *progress,
-                              const char *reason, char *err, size_t errlen)
+static enum exp_status update_known_trial(struct app *a, int64_t trial_id, const double *progress,
+                                          const char *reason, char *err, size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	struct exp_rt *e = NULL;
 	if (reason && strlen(reason) >= EXP_TRIAL_REASON_MAX) {
 		snprintf(err, errlen, "reason: at most %d characters", EXP_TRIAL_REASON_MAX - 1);
-		return 400;
+		return EXP_INVALID;
 	}
 	pthread_mutex_lock(&a->lock);
 	struct exp_trial *t = find_trial(a, trial_id, &e, &status, err, errlen);
@@ -350,21 +356,23 @@ static int update_known_trial(struct app *a, int64_t trial_id, const double *pro
 	return status;
 }
 
-int exp_report_progress(struct app *a, int64_t trial_id, double progress, char *err, size_t errlen)
+enum exp_status exp_report_progress(struct app *a, int64_t trial_id, double progress, char *err,
+                                    size_t errlen)
 {
 	return update_known_trial(a, trial_id, &progress, NULL, err, errlen);
 }
 
-int exp_report_early_exit(struct app *a, int64_t trial_id, const char *reason, char *err,
-                          size_t errlen)
+enum exp_status exp_report_early_exit(struct app *a, int64_t trial_id, const char *reason,
+                                      char *err, size_t errlen)
 {
 	return update_known_trial(a, trial_id, NULL, reason, err, errlen);
 }
 
-int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig, const char *error,
-                    json_t **out, char *err, size_t errlen)
+enum exp_status exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig,
+                                const char *error, json_t **out, char *err, size_t errlen)
 {
-	int status = 200, restart = 0;
+	enum exp_status status = EXP_OK;
+	int restart = 0;
 	struct exp_rt *e = NULL;
 
 	pthread_mutex_lock(&a->lock);
@@ -376,14 +384,14 @@ int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig, con
 	enum lifecycle_exit_reason reason = lifecycle_exit_reason_parse(t->end_reason);
 	row.has_exit_code = 1;
 	row.exit_code = sig ? 128 + sig : exit_code;
-	struct lifecycle_trial_view v = {ts, exp_state_of(e->row), row.restarts,
+	struct lifecycle_trial_view v = {ts, e->state, row.restarts,
 	                                 exp_iget(exp_config_of(e), "max_restarts"), row.preempted};
 	struct lifecycle_decision d = lifecycle_trial_exit(&v, exit_code != 0 || sig != 0, reason);
 	if (d.action == LIFECYCLE_PREEMPTED || d.action == LIFECYCLE_RESTART) {
 		row.preempted = d.preempted;
 		row.restarts = d.restarts;
 		status = exp_trial_commit(a, e, &row, err, errlen);
-		restart = d.action == LIFECYCLE_RESTART && status == 200;
+		restart = d.action == LIFECYCLE_RESTART && status == EXP_OK;
 	} else if (d.action == LIFECYCLE_FAIL || d.action == LIFECYCLE_END) {
 		/* A crash that may not restart is recorded with why it failed. */
 		if (d.action == LIFECYCLE_FAIL && reason != LIFECYCLE_EXIT_INVALID_HP) {
@@ -395,7 +403,7 @@ int exp_report_exit(struct app *a, int64_t trial_id, int exit_code, int sig, con
 		exp_finish_trial(a, e, &row, d.end_state, err, errlen);
 	}
 	t = exp_trial_locked(a, trial_id, &e);
-	if (status == 200 && t) {
+	if (status == EXP_OK && t) {
 		*out = json_pack("{s:b, s:I, s:o, s:I}", "restart", restart, "restarts",
 		                 (json_int_t)t->restarts, "latest_checkpoint",
 		                 t->latest_checkpoint[0] ? json_string(t->latest_checkpoint)
@@ -408,9 +416,9 @@ out:
 	return status;
 }
 
-int exp_trial_kill(struct app *a, int64_t trial_id, char *err, size_t errlen)
+enum exp_status exp_trial_kill(struct app *a, int64_t trial_id, char *err, size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	struct exp_rt *e = NULL;
 	pthread_mutex_lock(&a->lock);
 	struct exp_trial *t = find_trial(a, trial_id, &e, &status, err, errlen);
@@ -419,14 +427,15 @@ int exp_trial_kill(struct app *a, int64_t trial_id, char *err, size_t errlen)
 		if (next < 0) {
 			snprintf(err, errlen, "trial %lld is %s", (long long)trial_id,
 			         fsm_state_name(t->state));
-			status = 409;
+			status = EXP_CONFLICT;
 		} else {
 			struct exp_trial row = *t;
 			row.state = (enum fsm_state)next;
 			status = exp_trial_commit(a, e, &row, err, errlen);
 			/* A trial that never ran again (paused) ends now. */
 			struct exp_alloc *al = exp_alloc_of(e, t->array_task);
-			if (status == 200 && al && al->pid == 0 && al->state == EXP_ALLOC_ENDED) {
+			if (status == EXP_OK && al && al->pid == 0 &&
+			    al->state == EXP_ALLOC_ENDED) {
 				row = *t;
 				exp_finish_trial(a, e, &row, FSM_CANCELED, err, errlen);
 			}

@@ -69,6 +69,13 @@ void exp_set_state(json_t *row, int s)
 		json_object_set_new(row, "ended_at", json_real(app_now()));
 }
 
+const char *exp_status_name(enum exp_status s)
+{
+	static const char *const names[] = {"ok",      "not_found",   "conflict", "forbidden",
+	                                    "invalid", "unavailable", "internal"};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "internal";
+}
+
 struct exp_rt *exp_find_locked(struct app *a, int64_t id)
 {
 	for (struct exp_rt *e = a->exps; e; e = e->next)
@@ -85,13 +92,14 @@ struct exp_trial *exp_trial_locked(struct app *a, int64_t trial_id, struct exp_r
 	return t;
 }
 
-/* The experiment id (lock held); NULL with 404 and err when unknown. */
-struct exp_rt *exp_find(struct app *a, int64_t id, int *status, char *err, size_t errlen)
+/* The experiment id (lock held); NULL with EXP_NOT_FOUND and err when unknown. */
+struct exp_rt *exp_find(struct app *a, int64_t id, enum exp_status *status, char *err,
+                        size_t errlen)
 {
 	struct exp_rt *e = exp_find_locked(a, id);
 	if (!e) {
 		snprintf(err, errlen, "experiment %lld not found", (long long)id);
-		*status = 404;
+		*status = EXP_NOT_FOUND;
 	}
 	return e;
 }
@@ -173,10 +181,11 @@ json_t *exp_row_with_searcher(struct exp_rt *e)
 /* Install an experiment row (reference stolen). The searcher snapshot is
  * only for the database: in memory the live searcher is the truth, and a
  * parsed snapshot of a large experiment would cost megabytes. */
-void exp_swap_row(json_t **slot, json_t *row)
+void exp_swap_row(struct exp_rt *e, json_t *row)
 {
-	json_decref(*slot);
-	*slot = row;
+	json_decref(e->row);
+	e->row = row;
+	e->state = exp_state_of(row);
 	json_object_del(row, "searcher_snapshot");
 }
 
@@ -192,31 +201,30 @@ void exp_swap_trial(struct exp_rt *e, const struct exp_trial *row)
 	live->token_next = chain;
 }
 
-/* Write one trial row (a working copy) and swap it in: 200, or 500 with err. */
-int exp_trial_commit(struct app *a, struct exp_rt *e, const struct exp_trial *row, char *err,
-                     size_t errlen)
+/* Write one trial row (a working copy) and swap it in: EXP_OK, or EXP_INTERNAL with err. */
+enum exp_status exp_trial_commit(struct app *a, struct exp_rt *e, const struct exp_trial *row,
+                                 char *err, size_t errlen)
 {
 	json_t *j = exp_trial_row(row);
 	if (!j) {
 		snprintf(err, errlen, "out of memory");
-		return 500;
+		return EXP_INTERNAL;
 	}
 	struct store_op op = exp_put("trials", j);
 	int rc = exp_commit(a, e, &op, 1, NULL, err, errlen);
 	json_decref(j);
 	if (rc)
-		return 500;
+		return EXP_INTERNAL;
 	exp_swap_trial(e, row);
-	return 200;
+	return EXP_OK;
 }
 
 /* Settle the experiment (lifecycle_settle): searcher done → STOPPING_COMPLETED; stopping
  * and nothing live → final state. Returns a new row when the state changed. */
 static json_t *settle(struct exp_rt *e)
 {
-	struct lifecycle_exp_view v = {.state = exp_state_of(e->row),
-	                               .searcher_done =
-	                                   e->searcher && searcher_is_done(e->searcher)};
+	struct lifecycle_exp_view v = {
+	    .state = e->state, .searcher_done = e->searcher && searcher_is_done(e->searcher)};
 	for (int i = 0; i < e->trials_cap; i++) {
 		struct exp_trial *t = e->trials[i];
 		v.trials_completed += t && t->state == FSM_COMPLETED;
@@ -263,7 +271,7 @@ int exp_settle_and_commit(struct app *a, struct exp_rt *e)
 	struct store_op op = exp_put("experiments", row);
 	if (exp_commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0) {
 		enum fsm_state s = exp_state_of(row);
-		exp_swap_row(&e->row, row);
+		exp_swap_row(e, row);
 		if (fsm_is_terminal(s) && e->rm_job[0])
 			a->rm->ops->cancel(a->rm, e->rm_job, err, sizeof(err));
 		if (fsm_is_terminal(s)) {
@@ -320,9 +328,11 @@ int exp_finish_trial(struct app *a, struct exp_rt *e, struct exp_trial *trow, en
 		        err);
 	tj = exp_trial_row(trow);
 	ops[n++] = exp_put("trials", tj);
+	struct lifecycle_replacement owed = lifecycle_replacement_owed(
+	    replacement, e->state, e->rm_job[0] != 0, !alloc || alloc->pid == 0);
 	if (alloc) {
 		acopy = *alloc;
-		acopy.next_index = replacement >= 0 ? replacement : -1;
+		acopy.next_index = (int)owed.next_index;
 		arow = exp_alloc_row(e->id, trow->array_task, &acopy);
 		ops[n++] = exp_put("allocations", arow);
 	}
@@ -336,10 +346,9 @@ int exp_finish_trial(struct app *a, struct exp_rt *e, struct exp_trial *trow, en
 		exp_swap_trial(e, trow);
 		if (alloc)
 			*alloc = acopy;
-		exp_swap_row(&e->row, json_incref(erow));
+		exp_swap_row(e, json_incref(erow));
 		rv = 0;
-		if (replacement >= 0 && exp_state_of(e->row) == FSM_ACTIVE && e->rm_job[0] &&
-		    (!alloc || acopy.pid == 0)) {
+		if (owed.requeue) {
 			/* The task is gone already: run it again for the replacement. */
 			a->rm->ops->requeue(a->rm, e->rm_job, trow->array_task, err, errlen);
 		}

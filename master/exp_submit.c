@@ -45,7 +45,7 @@ static json_t *diags_json(const struct expconf_diags *d)
 	return arr;
 }
 
-/* Parse and normalize; pick a seed when absent. *diag_out gets diagnostics on 400. */
+/* Parse and normalize; pick a seed when absent. *diag_out gets diagnostics on EXP_INVALID. */
 static json_t *parse_config(const char *yaml, size_t ylen, char *err, size_t errlen,
                             json_t **diag_out)
 {
@@ -90,20 +90,20 @@ static json_t *parse_config(const char *yaml, size_t ylen, char *err, size_t err
 	return conf;
 }
 
-int exp_preview(const char *yaml, size_t ylen, json_t **out, char *err, size_t errlen)
+enum exp_status exp_preview(const char *yaml, size_t ylen, json_t **out, char *err, size_t errlen)
 {
 	json_t *conf = parse_config(yaml, ylen, err, errlen, NULL);
 	if (!conf)
-		return 400;
+		return EXP_INVALID;
 	struct searcher *s = searcher_new(conf, err, errlen);
 	if (!s) {
 		json_decref(conf);
-		return 400;
+		return EXP_INVALID;
 	}
 	*out = searcher_preview(s, err, errlen);
 	searcher_free(s);
 	json_decref(conf);
-	return *out ? 200 : 400;
+	return *out ? EXP_OK : EXP_INVALID;
 }
 
 /* The Unix uid of the experiment's owner, -1 when unknown (lock held). */
@@ -241,7 +241,7 @@ static int submission_prepare(struct app *a, struct exp_rt *e, int first_time, c
 	s->spec.existing_job = existing ? s->existing : NULL;
 	s->spec.check_owner = first_time && existing;
 	/* Paused: no task may start in the window before the result is recorded. */
-	s->spec.held = exp_state_of(e->row) == FSM_PAUSED;
+	s->spec.held = e->state == FSM_PAUSED;
 	return 0;
 }
 
@@ -264,7 +264,7 @@ static void submission_record(struct app *a, struct exp_rt *e, const struct exp_
 {
 	char err[256];
 	struct lifecycle_submitted d = lifecycle_array_submitted(
-	    e != NULL, e && e->rm_job[0], e ? exp_state_of(e->row) : FSM_ERROR, s->spec.held);
+	    e != NULL, e && e->rm_job[0], e ? e->state : FSM_ERROR, s->spec.held);
 	if (!d.record) {
 		log_msg(&a->log, LOG_LEVEL_WARN,
 		        "experiment %lld: %s meanwhile: its job %s is canceled",
@@ -302,29 +302,29 @@ int exp_resubmit_at_start(struct app *a, struct exp_rt *e, const char *existing,
 	return rv;
 }
 
-int exp_register_job(struct app *a, const struct principal *p, int64_t id, const char *job,
-                     char *err, size_t errlen)
+enum exp_status exp_register_job(struct app *a, const struct principal *p, int64_t id,
+                                 const char *job, char *err, size_t errlen)
 {
 	struct exp_submission s = {0};
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	pthread_mutex_lock(&a->lock);
 	struct exp_rt *e = exp_find(a, id, &status, err, errlen);
 	if (!e) {
 		/* not found */
 	} else if (!authz_allowed(p, AUTHZ_EXP_REGISTER_JOB, exp_iget(e->row, "owner_id"))) {
 		snprintf(err, errlen, "experiment %lld belongs to another user", (long long)id);
-		status = 403;
-	} else if (e->rm_job[0] || e->submitting || fsm_is_terminal(exp_state_of(e->row))) {
+		status = EXP_FORBIDDEN;
+	} else if (e->rm_job[0] || e->submitting || fsm_is_terminal(e->state)) {
 		snprintf(err, errlen, "experiment %lld is %s", (long long)id,
 		         e->rm_job[0] || e->submitting ? "submitted already" : "over");
-		status = 409;
+		status = EXP_CONFLICT;
 	} else if (submission_prepare(a, e, 1, job, &s, err, errlen)) {
-		status = 500;
+		status = EXP_INTERNAL;
 	} else {
 		e->submitting = 1;
 	}
 	pthread_mutex_unlock(&a->lock);
-	if (status != 200)
+	if (status != EXP_OK)
 		return status;
 	/* Checking the job asks slurmctld: without the lock. */
 	int rc = submission_run(a, &s, err, errlen);
@@ -333,7 +333,7 @@ int exp_register_job(struct app *a, const struct principal *p, int64_t id, const
 	if (e)
 		e->submitting = 0;
 	if (rc) {
-		status = 400;
+		status = EXP_INVALID;
 	} else {
 		submission_record(a, e, &s);
 		log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld: %s submitted job %s",
@@ -349,32 +349,32 @@ int exp_register_job(struct app *a, const struct principal *p, int64_t id, const
 static void submission_failed(struct app *a, struct exp_rt *e)
 {
 	char err[256];
-	if (!e || fsm_is_terminal(exp_state_of(e->row)))
+	if (!e || fsm_is_terminal(e->state))
 		return;
 	json_t *row = json_deep_copy(e->row);
 	exp_set_state(row, FSM_ERROR);
 	struct store_op op = exp_put("experiments", row);
 	if (exp_commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0)
-		exp_swap_row(&e->row, row);
+		exp_swap_row(e, row);
 	else
 		json_decref(row);
 	searcher_free(e->searcher);
 	e->searcher = NULL;
 }
 
-int exp_create(struct app *a, const struct principal *p, const char *yaml, size_t ylen,
-               const void *model, size_t mlen, int activate, int client_submits, json_t **out,
-               char *err, size_t errlen)
+enum exp_status exp_create(struct app *a, const struct principal *p, const char *yaml, size_t ylen,
+                           const void *model, size_t mlen, int activate, int client_submits,
+                           json_t **out, char *err, size_t errlen)
 {
 	json_t *diags = NULL, *conf = parse_config(yaml, ylen, err, errlen, &diags);
 	struct exp_rt *e = NULL;
 	char token[AUTH_TOKEN_CHARS + 1], hash[AUTH_TOKEN_CHARS + 1];
 	json_t *trow = NULL;
-	int status = 400;
+	enum exp_status status = EXP_INVALID;
 
 	json_decref(diags);
 	if (!conf)
-		return 400;
+		return EXP_INVALID;
 	pthread_mutex_lock(&a->lock);
 	long uid = user_uid_locked(a, p->user_id);
 	pthread_mutex_unlock(&a->lock);
@@ -388,14 +388,14 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	e = calloc(1, sizeof(*e));
 	if (!e) {
 		snprintf(err, errlen, "out of memory");
-		status = 500;
+		status = EXP_INTERNAL;
 		goto fail;
 	}
 	e->searcher = searcher_new(conf, err, errlen);
 	if (!e->searcher)
 		goto fail;
 	if (auth_new_token(token, sizeof(token), err, errlen)) {
-		status = 500;
+		status = EXP_INTERNAL;
 		goto fail;
 	}
 	auth_token_hash(token, hash);
@@ -406,6 +406,7 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	e->id = a->next_exp_id++;
 	e->nallocs = searcher_trial_count(e->searcher);
 	e->allocs = calloc(e->nallocs > 0 ? (size_t)e->nallocs : 1, sizeof(*e->allocs));
+	e->state = activate ? FSM_ACTIVE : FSM_PAUSED;
 	e->row =
 	    json_pack("{s:I, s:I, s:s, s:s, s:b, s:O, s:s%, s:o, s:O, s:i, s:i, s:f, s:f, s:n}",
 	              "id", (json_int_t)e->id, "owner_id", (json_int_t)p->user_id, "name",
@@ -421,7 +422,7 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	if (!e->row || !trow || !e->allocs) {
 		pthread_mutex_unlock(&a->lock);
 		snprintf(err, errlen, "out of memory");
-		status = 500;
+		status = EXP_INTERNAL;
 		goto fail;
 	}
 	struct store_op ops[] = {
@@ -435,7 +436,7 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	};
 	if (store_write(a->store, ops, 2, err, errlen)) {
 		pthread_mutex_unlock(&a->lock);
-		status = 500;
+		status = EXP_INTERNAL;
 		goto fail;
 	}
 	json_object_set(a->tokens, hash, trow);
@@ -489,11 +490,11 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 		         why);
 		json_decref(*out);
 		*out = NULL;
-		return 400;
+		return EXP_INVALID;
 	}
 	log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld created by %s: %d trials, %d at once",
 	        (long long)id, p->name, ntasks, nconc);
-	return 200;
+	return EXP_OK;
 fail:
 	json_decref(trow);
 	json_decref(conf);

@@ -76,18 +76,17 @@ int exp_on_task_event(struct app *a, const struct rm_task_event *ev)
 	*al = arow;
 	if (ev->kind != RM_TASK_ENDED)
 		return 0;
-	if (ev->canceled && !fsm_is_terminal(exp_state_of(e->row)) &&
-	    !fsm_is_stopping(exp_state_of(e->row))) {
+	if (ev->canceled && !fsm_is_terminal(e->state) && !fsm_is_stopping(e->state)) {
 		/* Canceled in Slurm (scancel): the experiment stops. */
 		log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: task %d canceled outside det",
 		        (long long)e->id, ev->array_task);
 		pthread_mutex_unlock(&a->lock);
-		int status = exp_user_event(a, e->id, FSM_EV_KILL, err, sizeof(err));
+		enum exp_status status = exp_user_event(a, e->id, FSM_EV_KILL, err, sizeof(err));
 		pthread_mutex_lock(&a->lock);
 		e = exp_find_locked(a, ev->experiment_id);
 		if (!e || ev->array_task >= e->nallocs)
 			return 0;
-		if (status >= 500)
+		if (status == EXP_INTERNAL)
 			return -1;
 		al = &e->allocs[ev->array_task];
 	}
@@ -110,7 +109,7 @@ int exp_on_task_event(struct app *a, const struct rm_task_event *ev)
 		return rv;
 	}
 	if (t) {
-		struct lifecycle_trial_view v = {t->state, exp_state_of(e->row), t->restarts,
+		struct lifecycle_trial_view v = {t->state, e->state, t->restarts,
 		                                 exp_iget(exp_config_of(e), "max_restarts"),
 		                                 t->preempted};
 		d = lifecycle_restart_or_fail(&v, ev->requeued ? LIFECYCLE_EV_REQUEUED
@@ -121,7 +120,7 @@ int exp_on_task_event(struct app *a, const struct rm_task_event *ev)
 		 * the next claim resumes the trial without counting a restart. */
 		struct exp_trial row = *t;
 		row.preempted = d.preempted;
-		if (exp_trial_commit(a, e, &row, err, sizeof(err)) != 200)
+		if (exp_trial_commit(a, e, &row, err, sizeof(err)) != EXP_OK)
 			rv = -1;
 	} else if (d.action == LIFECYCLE_REQUEUE) {
 		a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
@@ -133,10 +132,9 @@ int exp_on_task_event(struct app *a, const struct rm_task_event *ev)
 			snprintf(row.end_reason, sizeof(row.end_reason), "%s", "TASK_EXITED");
 		if (exp_finish_trial(a, e, &row, d.end_state, err, sizeof(err)))
 			rv = -1;
-	} else if (t && al->next_index >= 0 && exp_state_of(e->row) == FSM_ACTIVE) {
+	} else if (t && al->next_index >= 0 && e->state == FSM_ACTIVE) {
 		a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
-	} else if (!t && ev->wait_status != 0 && !ev->requeued &&
-	           exp_state_of(e->row) == FSM_ACTIVE) {
+	} else if (!t && ev->wait_status != 0 && !ev->requeued && e->state == FSM_ACTIVE) {
 		task_failed_early(a, e, al, ev);
 	}
 	exp_settle_and_commit(a, e); /* a failure here is retried by the ticker's reconcile */
@@ -168,7 +166,7 @@ static void task_failed_early(struct app *a, struct exp_rt *e, struct exp_alloc 
 	exp_set_state(row, fsm_experiment_next(FSM_ACTIVE, FSM_EV_FAIL));
 	op = exp_put("experiments", row);
 	if (exp_commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0) {
-		exp_swap_row(&e->row, row);
+		exp_swap_row(e, row);
 		exp_trials_event(a, e, FSM_EV_KILL);
 		a->rm->ops->cancel(a->rm, e->rm_job, err, sizeof(err));
 	} else {
@@ -228,7 +226,7 @@ static int reconcile(struct app *a)
 {
 	int rv = 0;
 	for (struct exp_rt *e = a->exps; e; e = e->next)
-		if (!fsm_is_terminal(exp_state_of(e->row)) && exp_settle_and_commit(a, e))
+		if (!fsm_is_terminal(e->state) && exp_settle_and_commit(a, e))
 			rv = -1;
 	return rv;
 }

@@ -35,7 +35,7 @@ static void set_exp_end_reason(struct exp_rt *e, json_t *v)
 {
 	char buf[EXP_TRIAL_REASON_MAX + 64] = "";
 	int has_code = 0, code = 0;
-	if (exp_state_of(e->row) != FSM_ERROR) {
+	if (e->state != FSM_ERROR) {
 		json_object_set_new(v, "end_reason", json_null());
 		json_object_set_new(v, "exit_code", json_null());
 		return;
@@ -119,7 +119,7 @@ json_t *exp_view_locked(struct exp_rt *e, int with_config)
 	json_object_set_new(v, "trials_running", json_integer(running));
 	json_object_set_new(
 	    v, "trials_queued",
-	    json_integer(total - n > 0 && !fsm_is_terminal(exp_state_of(e->row)) ? total - n : 0));
+	    json_integer(total - n > 0 && !fsm_is_terminal(e->state) ? total - n : 0));
 	set_exp_end_reason(e, v);
 	return v;
 }

@@ -6,11 +6,14 @@
  * (preemption, node failure) resumes the trial without spending a restart,
  * so the budget is spent on crashes only. Non-obvious: a crash restarts in
  * the same allocation (the restart is counted now), while a task that died
- * without an exit report is requeued and its next claim counts it.
+ * without an exit report is requeued and its next claim counts it. Also here:
+ * which trial a claim gets, which checkpoints garbage collection deletes, and
+ * the task state machine (a table) shared by trials and the other task kinds.
  */
 #include "lifecycle.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const action_names[LIFECYCLE_NACTIONS] = {
@@ -187,4 +190,230 @@ struct lifecycle_submitted lifecycle_array_submitted(int exists, int has_job, en
 	else if (held)
 		d.rm = LIFECYCLE_RM_RELEASE; /* activated meanwhile */
 	return d;
+}
+
+/* ---- claims ------------------------------------------------------------------ */
+
+static const char *const claim_names[LIFECYCLE_CLAIM_NACTIONS] = {
+    "out_of_range", "paused", "done", "new", "finish", "resume",
+};
+
+const char *lifecycle_claim_action_name(enum lifecycle_claim_action action)
+{
+	return action >= 0 && action < LIFECYCLE_CLAIM_NACTIONS ? claim_names[action] : "unknown";
+}
+
+struct lifecycle_claim lifecycle_claim_decide(const struct lifecycle_claim_view *v)
+{
+	struct lifecycle_claim d = {LIFECYCLE_CLAIM_DONE, -1, v->restarts, 0, v->trial};
+
+	if (v->task < 0 || v->task >= v->num_tasks) {
+		d.action = LIFECYCLE_CLAIM_OUT_OF_RANGE;
+	} else if (v->experiment == FSM_PAUSED) {
+		d.action = LIFECYCLE_CLAIM_PAUSED;
+	} else if (v->experiment != FSM_ACTIVE || !v->searching) {
+		d.action = LIFECYCLE_CLAIM_DONE;
+	} else if (!v->has_trial) {
+		d.action = LIFECYCLE_CLAIM_NEW;
+		d.index = v->task; /* task i's first trial is trial i */
+	} else if (fsm_is_terminal(v->trial)) {
+		d.action = v->next_index >= 0 ? LIFECYCLE_CLAIM_NEW : LIFECYCLE_CLAIM_DONE;
+		d.index = v->next_index;
+	} else if (fsm_is_stopping(v->trial)) {
+		int next = fsm_trial_next(v->trial, FSM_EV_ENDED);
+		d.action = LIFECYCLE_CLAIM_FINISH;
+		d.end_state = next >= 0 ? (enum fsm_state)next : FSM_CANCELED;
+	} else {
+		d.action = LIFECYCLE_CLAIM_RESUME;
+		d.restarts = v->preempted ? v->restarts : v->restarts + 1;
+		d.rotate_token = !v->has_secret;
+	}
+	return d;
+}
+
+/* ---- searcher decisions ------------------------------------------------------- */
+
+struct lifecycle_validation lifecycle_validation_apply(const struct lifecycle_validation_view *v)
+{
+	struct lifecycle_validation d = {v->trial, v->has_best, v->best};
+	if (v->has_value &&
+	    (!v->has_best || (v->smaller_is_better ? v->value < v->best : v->value > v->best))) {
+		d.has_best = 1;
+		d.best = v->value;
+	}
+	if (v->stop) {
+		int next = fsm_trial_next(v->trial, FSM_EV_DONE);
+		if (next >= 0)
+			d.state = (enum fsm_state)next;
+	}
+	return d;
+}
+
+struct lifecycle_replacement lifecycle_replacement_owed(int64_t replacement,
+                                                        enum fsm_state experiment, int has_job,
+                                                        int task_gone)
+{
+	struct lifecycle_replacement d = {replacement >= 0 ? replacement : -1, 0};
+	d.requeue = replacement >= 0 && experiment == FSM_ACTIVE && has_job && task_gone;
+	return d;
+}
+
+/* ---- checkpoint garbage collection ------------------------------------------- */
+
+enum gc_order { GC_BEST, GC_TRIAL_BEST, GC_TRIAL_LATEST };
+
+struct gc_sort {
+	const struct lifecycle_ckpt *c;
+	enum gc_order order;
+	int smaller;
+};
+
+static int gc_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const struct gc_sort *o = ctx;
+	size_t ia = *(const size_t *)pa, ib = *(const size_t *)pb;
+	const struct lifecycle_ckpt *a = &o->c[ia], *b = &o->c[ib];
+
+	if (o->order != GC_BEST && a->trial_id != b->trial_id)
+		return a->trial_id < b->trial_id ? -1 : 1;
+	if (o->order != GC_TRIAL_LATEST) {
+		if (a->has_metric != b->has_metric)
+			return b->has_metric - a->has_metric; /* with a metric first */
+		if (a->has_metric && a->metric != b->metric)
+			return (o->smaller ? a->metric < b->metric : a->metric > b->metric) ? -1
+			                                                                    : 1;
+	}
+	if (a->steps != b->steps)
+		return a->steps > b->steps ? -1 : 1; /* newest first */
+	return ia < ib ? -1 : ia > ib;
+}
+
+/* Keep the first count of each group (the whole list, or each trial) in idx's order. */
+static void gc_keep_first(const struct lifecycle_ckpt *c, const size_t *idx, size_t k,
+                          enum gc_order order, int count, unsigned char *keep)
+{
+	int left = count;
+	for (size_t i = 0; i < k; i++) {
+		const struct lifecycle_ckpt *x = &c[idx[i]];
+		if (order != GC_BEST && (i == 0 || c[idx[i - 1]].trial_id != x->trial_id))
+			left = count;
+		if (left <= 0 || (order != GC_TRIAL_LATEST && !x->has_metric))
+			continue;
+		keep[idx[i]] = 1;
+		left--;
+	}
+}
+
+int lifecycle_gc_select(const struct lifecycle_ckpt *c, size_t n,
+                        const struct lifecycle_gc_policy *p, unsigned char *drop)
+{
+	int rv = -1;
+	size_t k = 0;
+	size_t *idx = malloc((n ? n : 1) * sizeof(*idx));
+	unsigned char *keep = calloc(n ? n : 1, 1);
+
+	if (!idx || !keep)
+		goto fail;
+	for (size_t i = 0; i < n; i++)
+		if (!c[i].deleted && !c[i].is_protected)
+			idx[k++] = i;
+	static const enum gc_order orders[] = {GC_BEST, GC_TRIAL_BEST, GC_TRIAL_LATEST};
+	const int counts[] = {p->experiment_best, p->trial_best, p->trial_latest};
+	for (size_t o = 0; o < 3; o++) {
+		struct gc_sort ctx = {c, orders[o], p->smaller_is_better};
+		qsort_r(idx, k, sizeof(*idx), gc_cmp, &ctx);
+		gc_keep_first(c, idx, k, orders[o], counts[o], keep);
+	}
+	for (size_t i = 0; i < n; i++)
+		drop[i] = !c[i].deleted && !c[i].is_protected && !keep[i];
+	rv = 0;
+fail:
+	free(idx);
+	free(keep);
+	return rv;
+}
+
+/* ---- tasks --------------------------------------------------------------------- */
+
+#define Q LIFECYCLE_TASK_QUEUED
+#define S LIFECYCLE_TASK_STARTING
+#define R LIFECYCLE_TASK_RUNNING
+#define T LIFECYCLE_TASK_TERMINATED
+
+/* Every allowed transition; anything else is refused. */
+static const struct {
+	enum lifecycle_task_state from;
+	enum lifecycle_task_event ev;
+	struct lifecycle_task_step step;
+} task_table[] = {
+    {Q, LIFECYCLE_TASK_EV_ALLOCATED, {1, S, 0, 0, 0}},
+    {Q, LIFECYCLE_TASK_EV_KILLED, {1, T, 0, 1, 0}},
+    {S, LIFECYCLE_TASK_EV_STARTED, {1, R, 1, 0, 0}},
+    {S, LIFECYCLE_TASK_EV_EXITED, {1, T, 0, 1, 1}},
+    {S, LIFECYCLE_TASK_EV_KILLED, {1, T, 0, 1, 1}},
+    {S, LIFECYCLE_TASK_EV_REQUEUED, {1, Q, 0, 0, 1}},
+    {R, LIFECYCLE_TASK_EV_EXITED, {1, T, 0, 1, 1}},
+    {R, LIFECYCLE_TASK_EV_KILLED, {1, T, 0, 1, 1}},
+    {R, LIFECYCLE_TASK_EV_REQUEUED, {1, Q, 0, 0, 1}},
+};
+
+#undef Q
+#undef S
+#undef R
+#undef T
+
+struct lifecycle_task_step lifecycle_task_next(enum lifecycle_task_state from,
+                                               enum lifecycle_task_event ev)
+{
+	struct lifecycle_task_step refused = {0, from, 0, 0, 0};
+	for (size_t i = 0; i < sizeof(task_table) / sizeof(task_table[0]); i++)
+		if (task_table[i].from == from && task_table[i].ev == ev)
+			return task_table[i].step;
+	return refused;
+}
+
+static const char *const task_kinds[LIFECYCLE_TASK_NKINDS] = {
+    "trial", "command", "notebook", "shell", "tensorboard",
+};
+static const char *const task_states[LIFECYCLE_TASK_NSTATES] = {
+    "QUEUED",
+    "STARTING",
+    "RUNNING",
+    "TERMINATED",
+};
+static const char *const task_events[LIFECYCLE_TASK_EV_NEVENTS] = {
+    "allocated", "started", "exited", "killed", "requeued",
+};
+
+static int name_index(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; name && i < n; i++)
+		if (!strcmp(names[i], name))
+			return i;
+	return -1;
+}
+
+const char *lifecycle_task_kind_name(enum lifecycle_task_kind k)
+{
+	return k >= 0 && k < LIFECYCLE_TASK_NKINDS ? task_kinds[k] : "unknown";
+}
+
+int lifecycle_task_kind_parse(const char *name)
+{
+	return name_index(task_kinds, LIFECYCLE_TASK_NKINDS, name);
+}
+
+const char *lifecycle_task_state_name(enum lifecycle_task_state s)
+{
+	return s >= 0 && s < LIFECYCLE_TASK_NSTATES ? task_states[s] : "unknown";
+}
+
+int lifecycle_task_state_parse(const char *name)
+{
+	return name_index(task_states, LIFECYCLE_TASK_NSTATES, name);
+}
+
+const char *lifecycle_task_event_name(enum lifecycle_task_event ev)
+{
+	return ev >= 0 && ev < LIFECYCLE_TASK_EV_NEVENTS ? task_events[ev] : "unknown";
 }

@@ -8,6 +8,7 @@
 #ifndef DET_LIFECYCLE_H
 #define DET_LIFECYCLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fsm.h"
@@ -133,5 +134,157 @@ struct lifecycle_submitted lifecycle_array_submitted(int exists, int has_job, en
 
 /* "hold", "cancel", ... (for logs and tests). */
 const char *lifecycle_rm_command_name(enum lifecycle_rm_command c);
+
+/* ---- claims ------------------------------------------------------------------ */
+
+/* What a claim by an array task finds. */
+struct lifecycle_claim_view {
+	int task;                  /* the array task that claims */
+	int64_t num_tasks;         /* tasks in the experiment's array */
+	enum fsm_state experiment; /* the experiment's state */
+	int searching;             /* the experiment still has its searcher */
+	int has_trial;             /* the task's allocation runs or ran a trial */
+	enum fsm_state trial;      /* that trial's state (has_trial only) */
+	int64_t next_index;        /* the replacement trial owed to the task, -1: none */
+	int64_t restarts;          /* the trial's restarts so far */
+	int preempted;             /* the trial's last end was a preemption */
+	int has_secret;            /* the trial's token is known in memory */
+};
+
+/* What the claim gets. */
+enum lifecycle_claim_action {
+	LIFECYCLE_CLAIM_OUT_OF_RANGE, /* refused: no such task in the array (invalid input) */
+	LIFECYCLE_CLAIM_PAUSED,       /* refused: the experiment is paused (a conflict) */
+	LIFECYCLE_CLAIM_DONE,         /* nothing to run: the task ends */
+	LIFECYCLE_CLAIM_NEW,          /* create trial `index` for the task (a fresh token) */
+	LIFECYCLE_CLAIM_FINISH, /* the trial was told to stop: it settles in end_state, done */
+	LIFECYCLE_CLAIM_RESUME, /* run the current trial again from its latest checkpoint */
+	LIFECYCLE_CLAIM_NACTIONS
+};
+
+struct lifecycle_claim {
+	enum lifecycle_claim_action action;
+	int64_t index;            /* NEW: the trial index */
+	int64_t restarts;         /* RESUME: the trial's restarts after the claim */
+	int rotate_token;         /* RESUME: mint a new trial token (none known in memory) */
+	enum fsm_state end_state; /* FINISH: the trial's final state */
+};
+
+/* Decide a claim: a trial claimed again is a restart, counted unless it was preempted. */
+struct lifecycle_claim lifecycle_claim_decide(const struct lifecycle_claim_view *v);
+
+/* "new", "resume", ... (for logs and tests). */
+const char *lifecycle_claim_action_name(enum lifecycle_claim_action action);
+
+/* ---- searcher decisions ------------------------------------------------------- */
+
+/* A validation report as the engine applies it. */
+struct lifecycle_validation_view {
+	enum fsm_state trial;  /* the trial's state */
+	int stop;              /* the searcher answered stop */
+	int has_value;         /* the report carries the searcher metric */
+	double value;          /* its value (has_value only) */
+	int smaller_is_better; /* the searcher metric's direction */
+	int has_best;          /* the trial's best so far */
+	double best;
+};
+
+/* The trial after the report: a stop moves it on (FSM_EV_DONE), a better value
+ * becomes its best. */
+struct lifecycle_validation {
+	enum fsm_state state;
+	int has_best;
+	double best;
+};
+
+/* Apply a searcher's answer to a validation report. */
+struct lifecycle_validation lifecycle_validation_apply(const struct lifecycle_validation_view *v);
+
+/* A trial ended and the searcher owes its task a replacement trial (replacement >= 0). */
+struct lifecycle_replacement {
+	int64_t next_index; /* the task's next trial (-1: none owed) */
+	int requeue;        /* run the task again now: its process is gone already */
+};
+
+/* experiment: its state; has_job: it has an array; task_gone: the task's process ended. */
+struct lifecycle_replacement lifecycle_replacement_owed(int64_t replacement,
+                                                        enum fsm_state experiment, int has_job,
+                                                        int task_gone);
+
+/* ---- checkpoint garbage collection ------------------------------------------- */
+
+/* One checkpoint as the collection sees it. */
+struct lifecycle_ckpt {
+	int64_t trial_id;
+	int64_t steps;    /* steps_completed when it was saved */
+	double metric;    /* the searcher metric at those steps (has_metric only) */
+	int has_metric;   /* a validation was reported at those steps */
+	int is_protected; /* registered or otherwise pinned: always kept, counts for no quota */
+	int deleted;      /* already deleted: neither kept nor counted */
+};
+
+/* What to keep (checkpoint_storage's save_* settings). */
+struct lifecycle_gc_policy {
+	int experiment_best; /* best N with a metric over the whole experiment */
+	int trial_best;      /* best N with a metric of each trial */
+	int trial_latest;    /* latest N of each trial (metric or not) */
+	int smaller_is_better;
+};
+
+/* Selection: drop[i] = 1 for each checkpoint to delete, 0 to keep (deleted ones: 0).
+ * Ties go to the newer checkpoint, then to the earlier in c. 0, or -1 when out of memory. */
+int lifecycle_gc_select(const struct lifecycle_ckpt *c, size_t n,
+                        const struct lifecycle_gc_policy *p, unsigned char *drop);
+
+/* ---- tasks (trials, commands, notebooks, shells, tensorboards) --------------- */
+
+/* What a task runs. */
+enum lifecycle_task_kind {
+	LIFECYCLE_TASK_TRIAL,
+	LIFECYCLE_TASK_COMMAND,
+	LIFECYCLE_TASK_NOTEBOOK,
+	LIFECYCLE_TASK_SHELL,
+	LIFECYCLE_TASK_TENSORBOARD,
+	LIFECYCLE_TASK_NKINDS
+};
+
+/* Where a task is. */
+enum lifecycle_task_state {
+	LIFECYCLE_TASK_QUEUED,   /* waiting for resources */
+	LIFECYCLE_TASK_STARTING, /* resources granted, process starting */
+	LIFECYCLE_TASK_RUNNING,  /* process up */
+	LIFECYCLE_TASK_TERMINATED,
+	LIFECYCLE_TASK_NSTATES
+};
+
+/* What happened to it. */
+enum lifecycle_task_event {
+	LIFECYCLE_TASK_EV_ALLOCATED, /* the resource manager granted its resources */
+	LIFECYCLE_TASK_EV_STARTED,   /* its process reported in */
+	LIFECYCLE_TASK_EV_EXITED,    /* its process ended (exit status recorded) */
+	LIFECYCLE_TASK_EV_KILLED,    /* the owner or an admin ended it */
+	LIFECYCLE_TASK_EV_REQUEUED,  /* preemption or node loss: it waits for resources again */
+	LIFECYCLE_TASK_EV_NEVENTS
+};
+
+/* A task transition. */
+struct lifecycle_task_step {
+	int allowed;                  /* 0: the event is refused in that state (a conflict) */
+	enum lifecycle_task_state to; /* the state after it */
+	int stamp_started;            /* set started_at */
+	int stamp_ended;              /* set ended_at (and the exit status / end reason) */
+	int release;                  /* give its resources back to the resource manager */
+};
+
+/* The transition of a task in state from on ev (a table: see lifecycle.c). */
+struct lifecycle_task_step lifecycle_task_next(enum lifecycle_task_state from,
+                                               enum lifecycle_task_event ev);
+
+/* Names as stored ("trial", "QUEUED", "killed") and their parsers (-1: unknown). */
+const char *lifecycle_task_kind_name(enum lifecycle_task_kind k);
+int lifecycle_task_kind_parse(const char *name);
+const char *lifecycle_task_state_name(enum lifecycle_task_state s);
+int lifecycle_task_state_parse(const char *name);
+const char *lifecycle_task_event_name(enum lifecycle_task_event ev);
 
 #endif

@@ -23,6 +23,8 @@ master_libdetmaster_la_SOURCES = \
 master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
 # Why a trial failed, in one line.
 master_libdetmaster_la_SOURCES += master/trial_reason.c master/trial_reason.h
+# Tasks as a kind: their store rows and the engine's entry points.
+master_libdetmaster_la_SOURCES += master/store_task.c master/exp_task.c
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
 master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
 master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \
@@ -34,6 +36,7 @@ master_libdetmaster_la_LIBADD = common/libdetcommon.la $(YAML_LIBS) $(JANSSON_LI
 MASTER_SCHEMA = master/schema/001_init.sql master/schema/002_allocation_events.sql
 MASTER_SCHEMA += master/schema/003_token_hashes.sql
 MASTER_SCHEMA += master/schema/004_allocation_pid_start.sql
+MASTER_SCHEMA += master/schema/005_tasks.sql
 EXTRA_DIST += $(MASTER_SCHEMA) master/schema/embed.awk
 CLEANFILES += master/store_schema.h
 BUILT_SOURCES += master/store_schema.h
@@ -87,6 +90,7 @@ tests_unit_test_master_http_LDADD = $(MASTER_TEST_LDADD)
 MASTER_ITESTS = tests/integration/test-master-api.sh tests/integration/test-master-crash.sh \
 	tests/integration/test-master-munge.sh \
 	tests/integration/test-cli.sh tests/integration/test-exp-list-scale.sh
+MASTER_ITESTS += tests/integration/test-gc-nonblocking.sh
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
 TESTS += $(MASTER_ITESTS)
 
@@ -151,6 +155,12 @@ tests_unit_test_master_trial_reason_SOURCES = tests/unit/test_master_trial_reaso
 	master/trial_reason.c master/trial_reason.h
 tests_unit_test_master_trial_reason_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_master_trial_reason_LDADD = $(CMOCKA_LIBS)
+# Tasks as a kind: migration 5, store_task_* and exp_task_* on a real SQLite file.
+check_PROGRAMS += tests/unit/test_master_task
+TESTS += tests/unit/test_master_task
+tests_unit_test_master_task_SOURCES = tests/unit/test_master_task.c
+tests_unit_test_master_task_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_task_LDADD = $(MASTER_TEST_LDADD)
 
 # Who may do what to which object.
 check_PROGRAMS += tests/unit/test_master_authz

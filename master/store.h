@@ -92,4 +92,34 @@ uint64_t store_write_failures(struct store *st);
 /* Commit statistics: batches, operations, total commit seconds. */
 void store_stats(struct store *st, uint64_t *batches, uint64_t *ops, double *commit_seconds);
 
+/* A row of the tasks table (migration 5): resources held for a trial, command,
+ * notebook, shell or TensorBoard. Strings are as stored; 0 times are "not yet". */
+struct store_task {
+	int64_t id;
+	char kind[16]; /* "trial", "command", "notebook", "shell", "tensorboard" */
+	int64_t owner_uid;
+	int64_t slots;
+	char pool[128];
+	char state[16]; /* "QUEUED", "STARTING", "RUNNING", "TERMINATED" */
+	int has_exit_status;
+	int exit_status;
+	char end_reason[256];
+	double created_at, started_at, ended_at;
+};
+
+/* Insert t (its id is ignored); *id gets the new row's. 0, or -1 with err (a kind,
+ * state or uid the schema refuses included). */
+int store_task_insert(struct store *st, const struct store_task *t, int64_t *id, char *err,
+                      size_t errlen);
+
+/* Read task id into *t: 1, 0 when there is none, -1 with err. */
+int store_task_get(struct store *st, int64_t id, struct store_task *t, char *err, size_t errlen);
+
+/* Write t's state, exit status, end reason and times (by t->id). 0, or -1 with err. */
+int store_task_update(struct store *st, const struct store_task *t, char *err, size_t errlen);
+
+/* Tasks and trial allocations (kind 'trial', task_id "trial-E-I") of one kind (NULL:
+ * all) as a JSON array of rows (new reference), or NULL with err. */
+json_t *store_task_list(struct store *st, const char *kind, char *err, size_t errlen);
+
 #endif

@@ -10,18 +10,26 @@
  * master's RSS; as a baseline measured in the same run, the same clients
  * hammer GET /health (no database work) first, and the ratio is printed.
  * With --trials T --rows R it then fills T trials with R metric rows each and
- * prints the RSS again (the memory-with-many-trials figure).
+ * prints the RSS again (the memory-with-many-trials figure). With --gc-files N
+ * it then ends a second experiment whose checkpoint directory holds N files,
+ * so that checkpoint GC deletes them while the same clients report again, and
+ * prints the reports' p99 without and with that deletion and their ratio,
+ * with how long the deletion ran (make bench-report-p99).
  * The master's local resource manager runs this same program as the
  * "launcher" of each array task: started with DET_ARRAY_TASK set, it just
  * sleeps until it is signalled, so tasks cost nothing while clients report.
  */
 #include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,8 +40,8 @@
 #define MAX_SAMPLES 400000
 
 /* Run one phase and print its line; returns requests per second. */
-static double run(int port, struct rawload_client *cl, int n, int threads, int health,
-                  double seconds, const char *what)
+static double run_p99(int port, struct rawload_client *cl, int n, int threads, int health,
+                      double seconds, const char *what, double *p99)
 {
 	struct rawload_result r;
 	char err[256];
@@ -44,6 +52,8 @@ static double run(int port, struct rawload_client *cl, int n, int threads, int h
 		return 0;
 	}
 	double rate = r.seconds > 0 ? (double)r.n / r.seconds : 0;
+	if (p99)
+		*p99 = r.nlat ? r.lat_ms[(size_t)((double)r.nlat * 0.99)] : 0.0;
 	printf(
 	    "%-28s %8d clients %10zu requests %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms"
 	    "  errors %lld\n",
@@ -52,6 +62,181 @@ static double run(int port, struct rawload_client *cl, int n, int threads, int h
 	    r.nlat ? r.lat_ms[r.nlat - 1] : 0.0, r.errors);
 	free(r.lat_ms);
 	return r.errors ? 0 : rate;
+}
+
+static double run(int port, struct rawload_client *cl, int n, int threads, int health,
+                  double seconds, const char *what)
+{
+	return run_p99(port, cl, n, threads, health, seconds, what, NULL);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Entries left in dir (-1: it is gone). */
+static long count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	long n = 0;
+	if (!d)
+		return -1;
+	for (struct dirent *de; (de = readdir(d));)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Watches a checkpoint directory being deleted: when its first file went and when
+ * the directory was gone, in seconds after start (-1: not seen). */
+struct gc_watch {
+	char dir[512];
+	long files;
+	double start, first_gone, all_gone;
+	volatile int stop;
+};
+
+static void *gc_watch_main(void *arg)
+{
+	struct gc_watch *w = arg;
+	while (!w->stop && w->all_gone < 0) {
+		long n = count_entries(w->dir);
+		double t = now_s() - w->start;
+		if (n < w->files && w->first_gone < 0)
+			w->first_gone = t;
+		if (n < 0)
+			w->all_gone = t;
+		usleep(20000);
+	}
+	return NULL;
+}
+
+/* A finished-to-be experiment whose one checkpoint directory holds nfiles files and
+ * whose GC keeps nothing: its id in *exp, the directory in w->dir. 0 or -1. */
+static int setup_gc_experiment(const char *sockurl, const char *host, long nfiles, long long *exp,
+                               struct gc_watch *w)
+{
+	char err[512], cfg[1024], path[128], uuid[64], file[600];
+	long status;
+	json_t *out = NULL, *body = NULL;
+	int rv = -1;
+	struct http_client *h = http_client_new(sockurl, NULL, err, sizeof(err));
+	struct http_client *th = NULL;
+
+	if (!h)
+		goto fail;
+	snprintf(cfg, sizeof(cfg),
+	         "name: bench-gc\nentrypoint: x\nsearcher: {name: single, metric: loss, "
+	         "max_length: {batches: 1000000000}}\ncheckpoint_storage: {type: shared_fs, "
+	         "host_path: %s, save_experiment_best: 0, save_trial_best: 0, "
+	         "save_trial_latest: 0}\n",
+	         host);
+	body = json_pack("{s:s}", "config", cfg);
+	if (http_client_json(h, "POST", "/api/v1/experiments", body, &out, &status, err,
+	                     sizeof(err)) ||
+	    status != 200) {
+		fprintf(stderr, "bench-master: create the GC experiment: %s (%ld)\n", err, status);
+		goto fail;
+	}
+	*exp = json_integer_value(json_object_get(out, "id"));
+	json_decref(out);
+	json_decref(body);
+	out = NULL;
+	body = json_pack("{s:i}", "array_task", 0);
+	snprintf(path, sizeof(path), "/api/v1/experiments/%lld/claim", *exp);
+	if (http_client_json(h, "POST", path, body, &out, &status, err, sizeof(err)) ||
+	    status != 200) {
+		fprintf(stderr, "bench-master: claim the GC trial: %s (%ld)\n", err, status);
+		goto fail;
+	}
+	long long trial = json_integer_value(json_object_get(out, "trial_id"));
+	char bearer[256];
+	snprintf(bearer, sizeof(bearer), "Bearer %s",
+	         json_string_value(json_object_get(out, "token")));
+	th = http_client_new(sockurl, bearer, err, sizeof(err));
+	json_decref(out);
+	json_decref(body);
+	out = NULL;
+	snprintf(uuid, sizeof(uuid), "00000000-0000-4000-8000-%012lld", *exp);
+	snprintf(w->dir, sizeof(w->dir), "%s/%s", host, uuid);
+	if (!th || (mkdir(host, 0700) && errno != EEXIST) || mkdir(w->dir, 0700)) {
+		fprintf(stderr, "bench-master: %s: %s\n", w->dir, th ? strerror(errno) : err);
+		goto fail;
+	}
+	for (long i = 0; i < nfiles; i++) {
+		snprintf(file, sizeof(file), "%s/f%06ld", w->dir, i);
+		int fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd < 0 || write(fd, "x", 1) != 1) {
+			fprintf(stderr, "bench-master: %s: %s\n", file, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			goto fail;
+		}
+		close(fd);
+	}
+	w->files = nfiles;
+	body = json_pack("{s:s, s:i, s:{}, s:[]}", "uuid", uuid, "steps_completed", 1, "metadata",
+	                 "files");
+	snprintf(path, sizeof(path), "/api/v1/trials/%lld/checkpoints", trial);
+	if (http_client_json(th, "POST", path, body, NULL, &status, err, sizeof(err)) ||
+	    status != 200) {
+		fprintf(stderr, "bench-master: register the GC checkpoint: %s (%ld)\n", err,
+		        status);
+		goto fail;
+	}
+	rv = 0;
+fail:
+	json_decref(out);
+	json_decref(body);
+	http_client_free(th);
+	http_client_free(h);
+	return rv;
+}
+
+/* Reports without and with a checkpoint GC of nfiles files running: both p99s. */
+static int gc_phase(int port, const char *sockurl, const char *host, struct rawload_client *cl,
+                    int n, int threads, double seconds, long nfiles)
+{
+	char err[256], path[96];
+	long status;
+	long long exp = 0;
+	struct gc_watch w = {.first_gone = -1, .all_gone = -1};
+	double quiet, busy;
+	pthread_t th;
+
+	for (int i = 0; i < n; i++)
+		cl[i].first_step += 100000000; /* steps keep growing across phases */
+	if (run_p99(port, cl, n, threads, 0, seconds, "reports, no deletion", &quiet) <= 0)
+		return -1;
+	if (setup_gc_experiment(sockurl, host, nfiles, &exp, &w))
+		return -1;
+	for (int i = 0; i < n; i++)
+		cl[i].first_step += 100000000;
+	struct http_client *h = http_client_new(sockurl, NULL, err, sizeof(err));
+	snprintf(path, sizeof(path), "/api/v1/experiments/%lld/kill", exp);
+	w.start = now_s();
+	if (!h || http_client_json(h, "POST", path, NULL, NULL, &status, err, sizeof(err)) ||
+	    status != 200 || pthread_create(&th, NULL, gc_watch_main, &w)) {
+		fprintf(stderr, "bench-master: kill the GC experiment: %s\n", err);
+		http_client_free(h);
+		return -1;
+	}
+	http_client_free(h);
+	double rate = run_p99(port, cl, n, threads, 0, seconds, "reports, GC deleting", &busy);
+	double phase_end = now_s() - w.start;
+	while (w.all_gone < 0 && now_s() - w.start < 600)
+		usleep(100000);
+	w.stop = 1;
+	pthread_join(th, NULL);
+	printf("checkpoint GC of %ld files: first file gone %.2f s, directory gone %.2f s after"
+	       " the kill (the report phase ended at %.2f s)\n",
+	       nfiles, w.first_gone, w.all_gone, phase_end);
+	printf("report p99 without deletion %.2f ms, with deletion %.2f ms, ratio %.2f\n", quiet,
+	       busy, quiet > 0 ? busy / quiet : 0);
+	return rate > 0 && w.all_gone >= 0 ? 0 : -1;
 }
 
 static long rss_kb(pid_t pid)
@@ -100,7 +285,7 @@ static void kill_experiments(const char *sockurl)
 	char err[256], path[96];
 	long status;
 	struct http_client *h = http_client_new(sockurl, NULL, err, sizeof(err));
-	for (int id = 1; h && id <= 2; id++) {
+	for (int id = 1; h && id <= 3; id++) {
 		snprintf(path, sizeof(path), "/api/v1/experiments/%d/kill", id);
 		http_client_json(h, "POST", path, NULL, NULL, &status, err, sizeof(err));
 	}
@@ -157,14 +342,16 @@ int main(int argc, char **argv)
 	                                     {"trials", required_argument, NULL, 't'},
 	                                     {"rows", required_argument, NULL, 'r'},
 	                                     {"client-threads", required_argument, NULL, 'j'},
+	                                     {"gc-files", required_argument, NULL, 'g'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	const char *bin = "master/det-master";
 	int nclients = 100, ntrials = 0, rows = 0, threads = 2, opt, port;
+	long gc_files = 0;
 	double seconds = 5;
 	char dir[] = "/tmp/bench-master.XXXXXX", sockurl[300];
 
-	while ((opt = getopt_long(argc, argv, "b:c:s:t:r:j:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "b:c:s:t:r:j:g:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 			bin = optarg;
@@ -184,14 +371,17 @@ int main(int argc, char **argv)
 		case 'j':
 			threads = atoi(optarg);
 			break;
+		case 'g':
+			gc_files = atol(optarg);
+			break;
 		default:
 			printf("usage: bench-master [--master-bin PATH] [--clients N] [--seconds S]"
-			       " [--trials T --rows R] [--client-threads J]\n");
+			       " [--trials T --rows R] [--client-threads J] [--gc-files N]\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
 	if (nclients < 1 || nclients > 2000 || seconds <= 0 || threads < 1 || threads > 64 ||
-	    ntrials < 0 || rows < 0) {
+	    ntrials < 0 || rows < 0 || gc_files < 0 || gc_files > 1000000) {
 		fprintf(stderr, "bench-master: bad arguments\n");
 		return 2;
 	}
@@ -226,6 +416,10 @@ int main(int argc, char **argv)
 	printf("metric reports/s over baseline: %.2f\n", base > 0 ? rate / base : 0);
 	printf("master RSS after the load: %.1f MB\n", (double)rss_kb(pid) / 1024.0);
 	if (rate <= 0)
+		goto out;
+	char host[64];
+	snprintf(host, sizeof(host), "%s-checkpoints", dir);
+	if (gc_files > 0 && gc_phase(port, sockurl, host, cl, nclients, threads, seconds, gc_files))
 		goto out;
 	if (ntrials > 0 && rows > 0) {
 		struct rawload_client *fill = calloc((size_t)ntrials, sizeof(*fill));
@@ -262,8 +456,10 @@ out:
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	free(cl);
-	/* Remove the state directory. */
-	char *rm[] = {"rm", "-rf", dir, NULL};
+	/* Remove the state directory and the checkpoints beside it. */
+	char ckpts[64];
+	snprintf(ckpts, sizeof(ckpts), "%s-checkpoints", dir);
+	char *rm[] = {"rm", "-rf", dir, ckpts, NULL};
 	pid_t r = fork();
 	if (r == 0) {
 		execvp("rm", rm);

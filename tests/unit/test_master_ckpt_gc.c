@@ -77,6 +77,20 @@ static void test_deleted_rows_are_ignored(void **state)
 	json_decref(d);
 }
 
+static void test_protected_rows_are_kept(void **state)
+{
+	json_t *c =
+	    json_pack("[{s:s, s:i, s:i, s:s, s:b}, {s:s, s:i, s:i, s:s}]", "uuid", "p", "trial_id",
+	              1, "steps_completed", 1, "state", "COMPLETED", "protected", 1, "uuid", "q",
+	              "trial_id", 1, "steps_completed", 2, "state", "COMPLETED");
+	struct ckpt_gc_policy none = {0, 0, 0, 1};
+	json_t *d = ckpt_gc_select(c, &none);
+	assert_int_equal(json_array_size(d), 1);
+	assert_string_equal(json_string_value(json_array_get(d, 0)), "q");
+	json_decref(c);
+	json_decref(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -84,6 +98,7 @@ int main(void)
 	    cmocka_unit_test(test_experiment_best_and_direction),
 	    cmocka_unit_test(test_keep_nothing_and_everything),
 	    cmocka_unit_test(test_deleted_rows_are_ignored),
+	    cmocka_unit_test(test_protected_rows_are_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -676,6 +677,368 @@ static void test_exit_reasons_parse(void **state)
 	assert_string_equal(lifecycle_action_name(LIFECYCLE_END), "end");
 }
 
+/* ---- searcher decisions ----------------------------------------------------------- */
+
+static void test_validation_table(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *what;
+		struct lifecycle_validation_view in;
+		struct lifecycle_validation want;
+	} rows[] = {
+	    /* trial, stop, has_value, value, smaller, has_best, best */
+	    {"first value becomes the best", {A, 0, 1, 0.5, 1, 0, 0}, {A, 1, 0.5}},
+	    {"smaller is better: a smaller value wins", {A, 0, 1, 0.4, 1, 1, 0.5}, {A, 1, 0.4}},
+	    {"smaller is better: a larger value does not", {A, 0, 1, 0.6, 1, 1, 0.5}, {A, 1, 0.5}},
+	    {"larger is better: a larger value wins", {A, 0, 1, 0.6, 0, 1, 0.5}, {A, 1, 0.6}},
+	    {"an equal value keeps the best", {A, 0, 1, 0.5, 1, 1, 0.5}, {A, 1, 0.5}},
+	    {"no metric in the report: nothing changes", {A, 0, 0, 0, 1, 1, 0.5}, {A, 1, 0.5}},
+	    {"no metric and no best yet", {A, 0, 0, 0, 1, 0, 0}, {A, 0, 0}},
+	    {"stop moves an active trial on",
+	     {A, 1, 1, 0.1, 1, 1, 0.5},
+	     {FSM_STOPPING_COMPLETED, 1, 0.1}},
+	    {"stop of a paused trial follows the table", {P, 1, 0, 0, 1, 0, 0}, {P, 0, 0}},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct lifecycle_validation d = lifecycle_validation_apply(&rows[i].in);
+		int want_state = rows[i].want.state;
+		if (rows[i].in.stop) {
+			int next = fsm_trial_next(rows[i].in.trial, FSM_EV_DONE);
+			want_state = next >= 0 ? next : (int)rows[i].in.trial;
+		}
+		if ((int)d.state != want_state || d.has_best != rows[i].want.has_best ||
+		    (d.has_best && d.best != rows[i].want.best))
+			fail_msg("%s: got %s best %d %g", rows[i].what, fsm_state_name(d.state),
+			         d.has_best, d.best);
+	}
+	/* The stop row's expectation is the table's, not a copy of the code. */
+	struct lifecycle_validation_view stop = {A, 1, 0, 0, 1, 0, 0};
+	assert_int_equal(lifecycle_validation_apply(&stop).state, FSM_STOPPING_COMPLETED);
+}
+
+static void test_replacement_table(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *what;
+		int64_t replacement;
+		enum fsm_state experiment;
+		int has_job, task_gone;
+		int64_t next;
+		int requeue;
+	} rows[] = {
+	    {"nothing owed", -1, A, 1, 1, -1, 0},
+	    {"owed, the task still runs: it claims the replacement", 9, A, 1, 0, 9, 0},
+	    {"owed, the task is gone: requeue it", 9, A, 1, 1, 9, 1},
+	    {"owed in a paused experiment: wait", 9, P, 1, 1, 9, 0},
+	    {"owed without an array: nothing to requeue", 9, A, 0, 1, 9, 0},
+	    {"owed while canceling: no requeue", 9, FSM_STOPPING_CANCELED, 1, 1, 9, 0},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct lifecycle_replacement d = lifecycle_replacement_owed(
+		    rows[i].replacement, rows[i].experiment, rows[i].has_job, rows[i].task_gone);
+		if (d.next_index != rows[i].next || d.requeue != rows[i].requeue)
+			fail_msg("%s: got next %lld requeue %d", rows[i].what,
+			         (long long)d.next_index, d.requeue);
+	}
+}
+
+/* ---- claims ------------------------------------------------------------------- */
+
+#define CL_RANGE LIFECYCLE_CLAIM_OUT_OF_RANGE
+#define CL_PAUSED LIFECYCLE_CLAIM_PAUSED
+#define CL_DONE LIFECYCLE_CLAIM_DONE
+#define CL_NEW LIFECYCLE_CLAIM_NEW
+#define CL_FINISH LIFECYCLE_CLAIM_FINISH
+#define CL_RESUME LIFECYCLE_CLAIM_RESUME
+
+static void test_claim_table(void **state)
+{
+	(void)state;
+	/* task, num_tasks, experiment, searching, has_trial, trial, next_index, restarts,
+	 * preempted, has_secret */
+	static const struct {
+		const char *what;
+		struct lifecycle_claim_view in;
+		enum lifecycle_claim_action action;
+		int64_t index, restarts;
+		int rotate;
+		enum fsm_state end;
+	} rows[] = {
+	    {"task below the array", {-1, 4, A, 1, 0, A, -1, 0, 0, 0}, CL_RANGE, -1, 0, 0, A},
+	    {"task past the array", {4, 4, A, 1, 0, A, -1, 0, 0, 0}, CL_RANGE, -1, 0, 0, A},
+	    {"paused experiment refuses", {0, 4, P, 1, 0, A, -1, 0, 0, 0}, CL_PAUSED, -1, 0, 0, A},
+	    {"first claim gets trial i", {2, 4, A, 1, 0, A, -1, 0, 0, 0}, CL_NEW, 2, 0, 0, A},
+	    {"no searcher left: done", {2, 4, A, 0, 0, A, -1, 0, 0, 0}, CL_DONE, -1, 0, 0, A},
+	    {"canceling experiment: done",
+	     {0, 4, FSM_STOPPING_CANCELED, 1, 1, A, -1, 0, 0, 1},
+	     CL_DONE,
+	     -1,
+	     0,
+	     0,
+	     A},
+	    {"completed experiment: done",
+	     {0, 4, FSM_COMPLETED, 0, 1, FSM_COMPLETED, -1, 0, 0, 1},
+	     CL_DONE,
+	     -1,
+	     0,
+	     0,
+	     FSM_COMPLETED},
+	    {"ended trial with a replacement owed",
+	     {1, 4, A, 1, 1, FSM_ERROR, 7, 0, 0, 1},
+	     CL_NEW,
+	     7,
+	     0,
+	     0,
+	     FSM_ERROR},
+	    {"ended trial, nothing owed: done",
+	     {1, 4, A, 1, 1, FSM_COMPLETED, -1, 0, 0, 1},
+	     CL_DONE,
+	     -1,
+	     0,
+	     0,
+	     FSM_COMPLETED},
+	    {"trial told to stop settles",
+	     {1, 4, A, 1, 1, FSM_STOPPING_COMPLETED, -1, 0, 0, 1},
+	     CL_FINISH,
+	     -1,
+	     0,
+	     0,
+	     FSM_COMPLETED},
+	    {"trial being killed settles canceled",
+	     {1, 4, A, 1, 1, FSM_STOPPING_KILLED, -1, 0, 0, 1},
+	     CL_FINISH,
+	     -1,
+	     0,
+	     0,
+	     FSM_CANCELED},
+	    {"claim again counts a restart",
+	     {1, 4, A, 1, 1, A, -1, 1, 0, 1},
+	     CL_RESUME,
+	     -1,
+	     2,
+	     0,
+	     A},
+	    {"claim after a preemption counts none",
+	     {1, 4, A, 1, 1, A, -1, 1, 1, 1},
+	     CL_RESUME,
+	     -1,
+	     1,
+	     0,
+	     A},
+	    {"no token in memory (master restarted): rotate",
+	     {1, 4, A, 1, 1, A, -1, 0, 0, 0},
+	     CL_RESUME,
+	     -1,
+	     1,
+	     1,
+	     A},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct lifecycle_claim d = lifecycle_claim_decide(&rows[i].in);
+		int ok = d.action == rows[i].action;
+		if (ok && d.action == CL_NEW)
+			ok = d.index == rows[i].index;
+		if (ok && d.action == CL_RESUME)
+			ok = d.restarts == rows[i].restarts && d.rotate_token == rows[i].rotate;
+		if (ok && d.action == CL_FINISH)
+			ok = d.end_state == rows[i].end;
+		if (!ok)
+			fail_msg("%s: got %s index %lld restarts %lld rotate %d end %s",
+			         rows[i].what, lifecycle_claim_action_name(d.action),
+			         (long long)d.index, (long long)d.restarts, d.rotate_token,
+			         fsm_state_name(d.end_state));
+	}
+	assert_string_equal(lifecycle_claim_action_name(CL_RESUME), "resume");
+	assert_string_equal(lifecycle_claim_action_name(LIFECYCLE_CLAIM_NACTIONS), "unknown");
+}
+
+/* ---- checkpoint garbage collection --------------------------------------------- */
+
+#define NOM 0, 0 /* no metric */
+#define M(x) (x), 1
+
+static void test_gc_table(void **state)
+{
+	(void)state;
+	/* Trial 1: steps 10 (0.5), 20 (0.2), 30 (no metric), 40 (0.9);
+	 * trial 2: steps 10 (0.1), 20 (0.3, protected), 30 (0.4, already deleted). */
+	static const struct lifecycle_ckpt c[] = {
+	    {1, 10, M(0.5), 0, 0}, {1, 20, M(0.2), 0, 0}, {1, 30, NOM, 0, 0},
+	    {1, 40, M(0.9), 0, 0}, {2, 10, M(0.1), 0, 0}, {2, 20, M(0.3), 1, 0},
+	    {2, 30, M(0.4), 0, 1},
+	};
+	static const struct {
+		const char *what;
+		struct lifecycle_gc_policy p;
+		const char *drop; /* '1' delete, '0' keep, one per checkpoint */
+	} rows[] = {
+	    {"keep nothing: all but protected and deleted go", {0, 0, 0, 1}, "1111100"},
+	    {"latest of each trial", {0, 0, 1, 1}, "1110000"},
+	    {"two latest of each trial", {0, 0, 2, 1}, "1100000"},
+	    {"best of each trial (smaller)", {0, 1, 0, 1}, "1011000"},
+	    {"best of each trial (larger)", {0, 1, 0, 0}, "1110000"},
+	    {"best of the experiment (smaller)", {1, 0, 0, 1}, "1111000"},
+	    {"two best of the experiment (smaller)", {2, 0, 0, 1}, "1011000"},
+	    {"defaults: trial best and latest", {0, 1, 1, 1}, "1010000"},
+	    {"everything kept with large quotas", {10, 10, 10, 1}, "0000000"},
+	    {"a metricless checkpoint is never a best", {0, 4, 0, 1}, "0010000"},
+	};
+	size_t n = sizeof(c) / sizeof(c[0]);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		unsigned char drop[sizeof(c) / sizeof(c[0])];
+		char got[sizeof(c) / sizeof(c[0]) + 1];
+		assert_int_equal(lifecycle_gc_select(c, n, &rows[i].p, drop), 0);
+		for (size_t j = 0; j < n; j++)
+			got[j] = drop[j] ? '1' : '0';
+		got[n] = 0;
+		if (strcmp(got, rows[i].drop))
+			fail_msg("%s: dropped %s, expected %s", rows[i].what, got, rows[i].drop);
+	}
+	unsigned char none;
+	struct lifecycle_gc_policy p = {1, 1, 1, 1};
+	assert_int_equal(lifecycle_gc_select(NULL, 0, &p, &none), 0);
+}
+
+/* Over random sets: a protected or deleted checkpoint is never dropped, the quotas are
+ * kept exactly (each trial keeps min(latest, its count) at least), and the answer does
+ * not depend on the input order. */
+static void test_gc_properties(void **state)
+{
+	(void)state;
+	unsigned seed = 777;
+	for (int run = 0; run < 300; run++) {
+		struct lifecycle_ckpt c[24], r[24];
+		unsigned char drop[24], rdrop[24];
+		size_t n = 1 + run % 24;
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			c[i] = (struct lifecycle_ckpt){
+			    (seed >> 8) % 3,      (int64_t)i * 10,       (double)((seed >> 12) % 5),
+			    (seed >> 4) % 4 != 0, (seed >> 20) % 7 == 0, (seed >> 24) % 9 == 0};
+		}
+		struct lifecycle_gc_policy p = {run % 3, (run / 3) % 3, 1 + run % 2, run % 2};
+		assert_int_equal(lifecycle_gc_select(c, n, &p, drop), 0);
+		for (size_t i = 0; i < n; i++) {
+			if (c[i].is_protected || c[i].deleted)
+				assert_int_equal(drop[i], 0);
+			r[n - 1 - i] = c[i];
+		}
+		for (int64_t t = 0; t < 3; t++) {
+			int live = 0, kept = 0;
+			for (size_t i = 0; i < n; i++)
+				if (c[i].trial_id == t && !c[i].is_protected && !c[i].deleted) {
+					live++;
+					kept += !drop[i];
+				}
+			assert_true(kept >= (live < p.trial_latest ? live : p.trial_latest));
+			assert_true(kept <= p.experiment_best + p.trial_best + p.trial_latest);
+		}
+		/* Reversed input, same steps: the same checkpoints go. */
+		assert_int_equal(lifecycle_gc_select(r, n, &p, rdrop), 0);
+		for (size_t i = 0; i < n; i++)
+			if (c[i].steps != c[(i + 1) % n].steps || n == 1)
+				assert_int_equal(drop[i], rdrop[n - 1 - i]);
+	}
+}
+
+/* ---- tasks ------------------------------------------------------------------------ */
+
+#define TQ LIFECYCLE_TASK_QUEUED
+#define TS LIFECYCLE_TASK_STARTING
+#define TR LIFECYCLE_TASK_RUNNING
+#define TT LIFECYCLE_TASK_TERMINATED
+
+static void test_task_table(void **state)
+{
+	(void)state;
+	/* Every state x event: allowed, to, stamp_started, stamp_ended, release. */
+	static const struct {
+		enum lifecycle_task_state from;
+		enum lifecycle_task_event ev;
+		struct lifecycle_task_step want;
+	} rows[] = {
+	    {TQ, LIFECYCLE_TASK_EV_ALLOCATED, {1, TS, 0, 0, 0}},
+	    {TQ, LIFECYCLE_TASK_EV_STARTED, {0, TQ, 0, 0, 0}},
+	    {TQ, LIFECYCLE_TASK_EV_EXITED, {0, TQ, 0, 0, 0}},
+	    {TQ, LIFECYCLE_TASK_EV_KILLED, {1, TT, 0, 1, 0}},
+	    {TQ, LIFECYCLE_TASK_EV_REQUEUED, {0, TQ, 0, 0, 0}},
+	    {TS, LIFECYCLE_TASK_EV_ALLOCATED, {0, TS, 0, 0, 0}},
+	    {TS, LIFECYCLE_TASK_EV_STARTED, {1, TR, 1, 0, 0}},
+	    {TS, LIFECYCLE_TASK_EV_EXITED, {1, TT, 0, 1, 1}},
+	    {TS, LIFECYCLE_TASK_EV_KILLED, {1, TT, 0, 1, 1}},
+	    {TS, LIFECYCLE_TASK_EV_REQUEUED, {1, TQ, 0, 0, 1}},
+	    {TR, LIFECYCLE_TASK_EV_ALLOCATED, {0, TR, 0, 0, 0}},
+	    {TR, LIFECYCLE_TASK_EV_STARTED, {0, TR, 0, 0, 0}},
+	    {TR, LIFECYCLE_TASK_EV_EXITED, {1, TT, 0, 1, 1}},
+	    {TR, LIFECYCLE_TASK_EV_KILLED, {1, TT, 0, 1, 1}},
+	    {TR, LIFECYCLE_TASK_EV_REQUEUED, {1, TQ, 0, 0, 1}},
+	    {TT, LIFECYCLE_TASK_EV_ALLOCATED, {0, TT, 0, 0, 0}},
+	    {TT, LIFECYCLE_TASK_EV_STARTED, {0, TT, 0, 0, 0}},
+	    {TT, LIFECYCLE_TASK_EV_EXITED, {0, TT, 0, 0, 0}},
+	    {TT, LIFECYCLE_TASK_EV_KILLED, {0, TT, 0, 0, 0}},
+	    {TT, LIFECYCLE_TASK_EV_REQUEUED, {0, TT, 0, 0, 0}},
+	};
+	assert_int_equal(sizeof(rows) / sizeof(rows[0]),
+	                 LIFECYCLE_TASK_NSTATES * LIFECYCLE_TASK_EV_NEVENTS);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct lifecycle_task_step d = lifecycle_task_next(rows[i].from, rows[i].ev);
+		if (memcmp(&d, &rows[i].want, sizeof(d)))
+			fail_msg("%s on %s: got allowed %d to %s started %d ended %d release %d",
+			         lifecycle_task_state_name(rows[i].from),
+			         lifecycle_task_event_name(rows[i].ev), d.allowed,
+			         lifecycle_task_state_name(d.to), d.stamp_started, d.stamp_ended,
+			         d.release);
+	}
+}
+
+static void test_task_names(void **state)
+{
+	(void)state;
+	for (int k = 0; k < LIFECYCLE_TASK_NKINDS; k++)
+		assert_int_equal(lifecycle_task_kind_parse(lifecycle_task_kind_name(k)), k);
+	for (int s = 0; s < LIFECYCLE_TASK_NSTATES; s++)
+		assert_int_equal(lifecycle_task_state_parse(lifecycle_task_state_name(s)), s);
+	assert_string_equal(lifecycle_task_kind_name(LIFECYCLE_TASK_TENSORBOARD), "tensorboard");
+	assert_int_equal(lifecycle_task_kind_parse("Trial"), -1);
+	assert_int_equal(lifecycle_task_kind_parse(NULL), -1);
+	assert_int_equal(lifecycle_task_state_parse("PENDING"), -1);
+	assert_string_equal(lifecycle_task_event_name(LIFECYCLE_TASK_EV_REQUEUED), "requeued");
+}
+
+/* A stored event log replayed from QUEUED lands where the live run did, refused
+ * events change nothing, and TERMINATED is never left. */
+static void test_task_replay(void **state)
+{
+	(void)state;
+	unsigned seed = 4242;
+	for (int run = 0; run < 500; run++) {
+		enum lifecycle_task_event log[32];
+		enum lifecycle_task_state live = TQ, states[32];
+		int ends = 0;
+		for (int i = 0; i < 32; i++) {
+			seed = seed * 1103515245u + 12345u;
+			log[i] =
+			    (enum lifecycle_task_event)((seed >> 16) % LIFECYCLE_TASK_EV_NEVENTS);
+			struct lifecycle_task_step d = lifecycle_task_next(live, log[i]);
+			if (!d.allowed)
+				assert_int_equal(d.to, live);
+			ends += d.stamp_ended;
+			if (i > 0 && states[i - 1] == TT)
+				assert_int_equal(d.to, TT);
+			live = d.to;
+			states[i] = live;
+		}
+		assert_true(ends <= 1);
+		enum lifecycle_task_state replay = TQ;
+		for (int i = 0; i < 32; i++) {
+			replay = lifecycle_task_next(replay, log[i]).to;
+			assert_int_equal(replay, states[i]);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -693,6 +1056,14 @@ int main(void)
 	    cmocka_unit_test(test_rm_command_names),
 	    cmocka_unit_test(test_exit_table),
 	    cmocka_unit_test(test_exit_reasons_parse),
+	    cmocka_unit_test(test_validation_table),
+	    cmocka_unit_test(test_replacement_table),
+	    cmocka_unit_test(test_claim_table),
+	    cmocka_unit_test(test_gc_table),
+	    cmocka_unit_test(test_gc_properties),
+	    cmocka_unit_test(test_task_table),
+	    cmocka_unit_test(test_task_names),
+	    cmocka_unit_test(test_task_replay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

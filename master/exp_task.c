@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The engine's entry points for tasks other than trials' array tasks
+ * (commands, notebooks, shells, TensorBoards; kind 'trial' rows too): create
+ * one QUEUED, and move one through an event. The decision is the pure
+ * lifecycle_task_next table; this shell validates the input, reads the row,
+ * stamps times from the clock and commits, all under the app lock so that two
+ * events on one task cannot both pass the table on the same old state.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "exp.h"
+#include "exp_internal.h"
+
+/* Resource pools are names from the master config: printable, no spaces. */
+static int pool_ok(const char *pool)
+{
+	if (strlen(pool) >= sizeof(((struct store_task *)0)->pool))
+		return 0;
+	for (const char *p = pool; *p; p++)
+		if (*p <= ' ' || *p > '~')
+			return 0;
+	return 1;
+}
+
+enum exp_status exp_task_create(struct app *a, const struct exp_task_spec *s, int64_t *id,
+                                char *err, size_t errlen)
+{
+	enum exp_status status = EXP_INVALID;
+	struct store_task t;
+
+	memset(&t, 0, sizeof(t));
+	if ((int)s->kind < 0 || s->kind >= LIFECYCLE_TASK_NKINDS) {
+		snprintf(err, errlen,
+		         "task kind %d: expected one of trial, command, notebook, shell, "
+		         "tensorboard",
+		         (int)s->kind);
+		goto fail;
+	}
+	if (s->owner_uid < 0) {
+		snprintf(err, errlen, "task owner uid %ld: expected a Unix uid", s->owner_uid);
+		goto fail;
+	}
+	if (s->slots < 0 || s->slots > EXP_TASK_MAX_SLOTS) {
+		snprintf(err, errlen, "task slots %lld: expected 0..%d", (long long)s->slots,
+		         EXP_TASK_MAX_SLOTS);
+		goto fail;
+	}
+	if (!s->pool || !pool_ok(s->pool)) {
+		snprintf(err, errlen,
+		         "task resource pool: expected a name of printable characters "
+		         "without spaces, under 128 bytes");
+		goto fail;
+	}
+	snprintf(t.kind, sizeof(t.kind), "%s", lifecycle_task_kind_name(s->kind));
+	snprintf(t.state, sizeof(t.state), "%s", lifecycle_task_state_name(LIFECYCLE_TASK_QUEUED));
+	snprintf(t.pool, sizeof(t.pool), "%s", s->pool);
+	t.owner_uid = s->owner_uid;
+	t.slots = s->slots;
+	t.created_at = app_now();
+	status = EXP_INTERNAL;
+	pthread_mutex_lock(&a->lock);
+	int rc = store_task_insert(a->store, &t, id, err, errlen);
+	pthread_mutex_unlock(&a->lock);
+	if (rc)
+		goto fail;
+	status = EXP_OK;
+fail:
+	return status;
+}
+
+enum exp_status exp_task_event(struct app *a, int64_t id, enum lifecycle_task_event ev,
+                               int exit_status, const char *end_reason, char *err, size_t errlen)
+{
+	enum exp_status status = EXP_INVALID;
+	struct store_task t;
+
+	if ((int)ev < 0 || ev >= LIFECYCLE_TASK_EV_NEVENTS) {
+		snprintf(err, errlen, "task event %d: unknown", (int)ev);
+		return status;
+	}
+	if (end_reason && strlen(end_reason) >= sizeof(t.end_reason)) {
+		snprintf(err, errlen, "task end reason: over %zu bytes", sizeof(t.end_reason) - 1);
+		return status;
+	}
+	pthread_mutex_lock(&a->lock);
+	status = EXP_INTERNAL;
+	int found = store_task_get(a->store, id, &t, err, errlen);
+	if (found < 0)
+		goto out;
+	if (!found) {
+		snprintf(err, errlen, "task %lld not found", (long long)id);
+		status = EXP_NOT_FOUND;
+		goto out;
+	}
+	int from = lifecycle_task_state_parse(t.state);
+	if (from < 0) {
+		snprintf(err, errlen, "task %lld: stored state %s is unknown", (long long)id,
+		         t.state);
+		goto out;
+	}
+	struct lifecycle_task_step d = lifecycle_task_next((enum lifecycle_task_state)from, ev);
+	if (!d.allowed) {
+		snprintf(err, errlen, "task %lld is %s: %s is not allowed", (long long)id, t.state,
+		         lifecycle_task_event_name(ev));
+		status = EXP_CONFLICT;
+		goto out;
+	}
+	double now = app_now();
+	snprintf(t.state, sizeof(t.state), "%s", lifecycle_task_state_name(d.to));
+	if (d.stamp_started)
+		t.started_at = now;
+	if (d.stamp_ended) {
+		t.ended_at = now;
+		t.has_exit_status = ev == LIFECYCLE_TASK_EV_EXITED;
+		t.exit_status = t.has_exit_status ? exit_status : 0;
+		snprintf(t.end_reason, sizeof(t.end_reason), "%s",
+		         end_reason && *end_reason ? end_reason : lifecycle_task_event_name(ev));
+	}
+	if (store_task_update(a->store, &t, err, errlen))
+		goto out;
+	status = EXP_OK;
+out:
+	pthread_mutex_unlock(&a->lock);
+	return status;
+}
