@@ -13,9 +13,14 @@
  * into started/ended events (rm_slurm_util.c's step); events beyond what the
  * caller takes wait in a queue. Non-obvious decision: a task that ends
  * CANCELLED without the master having canceled its array was scancel'ed by
- * someone: that is reported once (canceled flag) and stops the experiment,
- * while tasks that never started produce no events at all, so a large array
- * costs the master nothing until its tasks run. cancel/hold/release/requeue
+ * someone: when nothing of the array is left to run that is the whole array,
+ * reported once (canceled flag), and it stops the experiment; otherwise only
+ * those tasks were canceled and only their trials end (task_canceled). Tasks
+ * that never started produce no events at all, so a large array costs the
+ * master nothing until its tasks run. A task that ends with det-launch's
+ * status 75 (its trial checkpointed on a SIGTERM that det-master did not send)
+ * is requeued here, for det jobs only, instead of by RequeueExit=75 in
+ * slurm.conf, which would requeue every job of the cluster that exits 75. cancel/hold/release/requeue
  * come under the master's own lock, so they never call slurmctld: they queue
  * an operation that the next poll applies, in order, retrying while slurmctld
  * does not answer; an operation slurmctld refuses is kept for describe (a
@@ -42,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +68,7 @@ extern char **environ;
 struct stask {
 	uint8_t st;      /* enum rm_slurm_tstate: what the master was told */
 	uint8_t known;   /* Slurm listed it at least once */
+	uint8_t cancel_seen; /* ended by an outside scancel; reported once the array is read */
 	uint16_t reason; /* enum job_state_reason */
 	unsigned restarts;
 	uint32_t job_id; /* the task's own job id once it started */
@@ -1094,6 +1101,43 @@ static int wait_status_of(const struct stask *t)
 	return (int)t->exit_code;
 }
 
+/* det-launch's "run me again" (EX_TEMPFAIL): it ends with 75 when a SIGTERM that det-master
+ * did not send (scancel --signal=TERM, a preemption's grace time) made its trial checkpoint
+ * and stop. Asked of tasks that failed with it while the array is neither canceled nor
+ * paused by the master (a pause requeues its tasks held itself). */
+#define LAUNCH_EXIT_REQUEUE 75
+
+static int asks_requeue(const struct sarr *a, const struct stask *t)
+{
+	return (t->state & JOB_STATE_BASE) == JOB_FAILED && t->exit_code != NO_VAL &&
+	       WIFEXITED((int)t->exit_code) &&
+	       WEXITSTATUS((int)t->exit_code) == LAUNCH_EXIT_REQUEUE && !a->canceled &&
+	       !a->paused && t->job_id;
+}
+
+/* Why Slurm ended a task for good, as a trial's end_reason; "" when it ended by itself
+ * (completed or failed: det-launch reports why) or was canceled by the master. */
+static const char *end_reason(uint32_t state)
+{
+	switch (state & JOB_STATE_BASE) {
+	case JOB_TIMEOUT:
+		return "TIMEOUT";
+	case JOB_NODE_FAIL:
+		return "NODE_FAIL";
+	case JOB_OOM:
+		return "OUT_OF_MEMORY";
+	case JOB_BOOT_FAIL:
+		return "BOOT_FAIL";
+	case JOB_DEADLINE:
+		return "DEADLINE";
+	default:
+		return "";
+	}
+}
+
+static void report_cancels(struct rm_slurm *s, struct sarr *a);
+static int array_live(const struct sarr *a);
+
 /* Apply one observation of task i. */
 static void observe_task(struct rm_slurm *s, struct sarr *a, int i, uint32_t state,
                          unsigned restarts)
@@ -1138,13 +1182,49 @@ static void observe_task(struct rm_slurm *s, struct sarr *a, int i, uint32_t sta
 		queue_event(s, ev);
 	}
 	if (emit & RM_SLURM_EMIT_END) {
+		char err[128];
 		ev.kind = RM_TASK_ENDED;
 		ev.wait_status = wait_status_of(t);
 		ev.requeued = 0;
-		if (external_cancel && !a->cancel_reported) {
-			a->cancel_reported = 1;
-			ev.canceled = 1;
+		if (external_cancel) {
+			/* One task or the whole array: report_cancels decides once every part
+			 * of the array was read. */
+			t->cancel_seen = 1;
+			return;
 		}
+		if (asks_requeue(a, t) && !queue_op(s, a, SOP_REQUEUE, i, err, sizeof(err))) {
+			/* run_ops requeues it (a refusal ends its trial): until then it is done. */
+			ev.wait_status = -1;
+			ev.requeued = 1;
+		} else {
+			snprintf(ev.reason, sizeof(ev.reason), "%s", end_reason(state));
+		}
+		queue_event(s, ev);
+	}
+}
+
+/* Tasks that an outside scancel ended (cancel_seen): when nothing of the array is left to
+ * run, the array was canceled and the experiment stops (canceled, once); otherwise those
+ * tasks alone were, and only their trials end (task_canceled). Slurm cancels a whole array
+ * at once, so one poll sees all of it. Called with s->lock held. */
+static void report_cancels(struct rm_slurm *s, struct sarr *a)
+{
+	int whole = !array_live(a);
+	for (int i = 0; i < a->num_tasks; i++) {
+		struct stask *t = &a->tasks[i];
+		if (!t->cancel_seen)
+			continue;
+		t->cancel_seen = 0;
+		struct rm_task_event ev = {.kind = RM_TASK_ENDED,
+		                           .experiment_id = a->experiment_id,
+		                           .array_task = i,
+		                           .pid = (int)(t->job_id & 0x7fffffff),
+		                           .wait_status = wait_status_of(t)};
+		snprintf(ev.reason, sizeof(ev.reason), "%s", "CANCELLED by scancel");
+		if (!whole)
+			ev.task_canceled = 1;
+		else if (!a->cancel_reported)
+			ev.canceled = a->cancel_reported = 1;
 		queue_event(s, ev);
 	}
 }
@@ -1424,6 +1504,10 @@ static void poll_array(struct rm_slurm *s, struct sarr *a, uint64_t now)
 		if (msg)
 			free_jobs(msg);
 	}
+	pthread_mutex_lock(&s->lock);
+	if (!a->dead)
+		report_cancels(s, a);
+	pthread_mutex_unlock(&s->lock);
 	balance_throttle(s, a);
 	pthread_mutex_lock(&s->lock);
 	int kill = a->kill_at_ms && now >= a->kill_at_ms && array_live(a) && !a->dead;
