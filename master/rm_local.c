@@ -682,8 +682,17 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 				log_msg(l->log, LOG_LEVEL_ERROR, "experiment %lld: task %d: %s",
 				        (long long)a->experiment_id, i, why);
 				t->state = TASK_DONE;
-				ev[n++] = (struct rm_task_event){
-				    RM_TASK_ENDED, a->experiment_id, i, 0, 127 << 8, 0, 0, 0, 0, 0, ""};
+				ev[n++] = (struct rm_task_event){RM_TASK_ENDED,
+				                                 a->experiment_id,
+				                                 i,
+				                                 0,
+				                                 127 << 8,
+				                                 0,
+				                                 0,
+				                                 0,
+				                                 0,
+				                                 0,
+				                                 ""};
 				continue;
 			}
 			t->state = TASK_RUNNING;

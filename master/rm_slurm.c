@@ -19,8 +19,8 @@
  * that never started produce no events at all, so a large array costs the
  * master nothing until its tasks run. A task that ends with det-launch's
  * status 75 (its trial checkpointed on a SIGTERM that det-master did not send)
- * is requeued here, for det jobs only, instead of by RequeueExit=75 in
- * slurm.conf, which would requeue every job of the cluster that exits 75. cancel/hold/release/requeue
+ * is requeued here, for det jobs only, not by RequeueExit=75 in slurm.conf
+ * (every job of the cluster that exits 75). cancel/hold/release/requeue
  * come under the master's own lock, so they never call slurmctld: they queue
  * an operation that the next poll applies, in order, retrying while slurmctld
  * does not answer; an operation slurmctld refuses is kept for describe (a
@@ -66,10 +66,10 @@ extern char **environ;
 #define QUEUE_MAX 1000000
 
 struct stask {
-	uint8_t st;      /* enum rm_slurm_tstate: what the master was told */
-	uint8_t known;   /* Slurm listed it at least once */
+	uint8_t st;          /* enum rm_slurm_tstate: what the master was told */
+	uint8_t known;       /* Slurm listed it at least once */
 	uint8_t cancel_seen; /* ended by an outside scancel; reported once the array is read */
-	uint16_t reason; /* enum job_state_reason */
+	uint16_t reason;     /* enum job_state_reason */
 	unsigned restarts;
 	uint32_t job_id; /* the task's own job id once it started */
 	uint32_t state;  /* Slurm job_state */
