@@ -40,8 +40,8 @@ extern char **environ;
 #define LOG_SPILL_MAX_BYTES (256UL << 20)
 #define MASTER_WAIT_SECONDS 300
 /* Exit status after a preemption that did not come from the master: the
- * trial is not over, so the job should run again (Slurm's RequeueExit=75
- * requeues it; EX_TEMPFAIL). A trial's own exit status 75 is reported as 1,
+ * trial is not over, so the job should run again (det-master requeues its
+ * Slurm task; EX_TEMPFAIL). A trial's own exit status 75 is reported as 1,
  * so that only det-launch asks for a requeue. */
 #define LAUNCH_EXIT_REQUEUE 75
 #define LAUNCH_DEFAULT_GRACE_SECONDS 25
