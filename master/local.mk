@@ -85,6 +85,7 @@ tests_unit_test_master_http_LDADD = $(MASTER_TEST_LDADD)
 MASTER_ITESTS = tests/integration/test-master-api.sh tests/integration/test-master-crash.sh \
 	tests/integration/test-master-munge.sh \
 	tests/integration/test-cli.sh tests/integration/test-exp-list-scale.sh
+MASTER_ITESTS += tests/integration/test-cli-401-hint.sh
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
 TESTS += $(MASTER_ITESTS)
 
