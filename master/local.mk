@@ -21,8 +21,13 @@ master_libdetmaster_la_SOURCES = \
 	master/authz.c master/authz.h
 # The engine's pure lifecycle rules.
 master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
+# det.conf's parser (job_submit_det's), for the pool names of the slurm resource manager.
+master_libdetmaster_la_SOURCES += slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
+	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
 master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
+master_libdetmaster_la_CPPFLAGS += -I$(top_srcdir)/slurm-plugin \
+	-DDET_SLURM_CONF_DEFAULT='"$(detslurmconf)"'
 master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \
 	$(SQLITE_CFLAGS) $(MHD_CFLAGS) $(CRYPT_CFLAGS) $(MUNGE_CFLAGS)
 master_libdetmaster_la_LIBADD = common/libdetcommon.la $(YAML_LIBS) $(JANSSON_LIBS) \

@@ -113,6 +113,9 @@ struct rm_slurm_config {
 	int poll_ms;          /* how often to ask slurmctld */
 	int grace_seconds;    /* after a cancel, running tasks have this long to end */
 	const struct log_sink *log;
+	/* job_submit_det's det.conf, for the names of its pools (PoolPartition); NULL: the
+	 * built-in path. A missing file: pools are named after partitions. */
+	const char *det_conf;
 };
 
 /* The Slurm resource manager (libslurm); NULL with err when Slurm is unusable or not
