@@ -113,6 +113,19 @@ struct http_client *cli_client(struct cli_ctx *ctx)
 	return c;
 }
 
+/* What to do after a 401. On the Unix socket the master knows the caller by uid and no login
+ * helps: only a DET_TOKEN it refused is to blame. Over TCP, a login does. */
+static void hint_401(const struct http_client *c)
+{
+	const char *env = getenv("DET_TOKEN");
+	if (!http_client_is_unix(c))
+		fprintf(stderr, "det: log in with: det user login USER\n");
+	else if (env && *env)
+		fprintf(stderr,
+		        "det: the master refused the token in DET_TOKEN; unset it: on the "
+		        "master's Unix socket det needs no login (your uid identifies you)\n");
+}
+
 int cli_call(struct http_client *c, const char *method, const char *path, const json_t *body,
              json_t **out)
 {
@@ -129,7 +142,7 @@ int cli_call(struct http_client *c, const char *method, const char *path, const 
 		cli_escape_to(shown, sizeof(shown), err); /* the message came from the master */
 		fprintf(stderr, "det: %s\n", shown);
 		if (status == 401)
-			fprintf(stderr, "det: log in with: det user login USER\n");
+			hint_401(c);
 		return CLI_EXIT_FAILURE;
 	}
 	if (out)

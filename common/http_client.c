@@ -165,6 +165,11 @@ void http_client_free(struct http_client *c)
 	curl_global_cleanup();
 }
 
+int http_client_is_unix(const struct http_client *c)
+{
+	return c && c->unix_socket;
+}
+
 int http_client_set_auth(struct http_client *c, const char *auth)
 {
 	char *header = NULL;

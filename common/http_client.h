@@ -49,6 +49,9 @@ void http_client_set_timeout_ms(struct http_client *c, long timeout_ms);
 /* Largest body accepted in a response (default HTTP_CLIENT_MAX_RESPONSE_BYTES). */
 void http_client_set_max_response(struct http_client *c, size_t max_bytes);
 
+/* 1 when c talks to the master over its Unix socket (unix:/PATH), 0 over TCP. */
+int http_client_is_unix(const struct http_client *c);
+
 /* Send method to path ("/api/v1/...") with an optional body of content_type.
  * Returns 0 when an HTTP answer arrived (any status) and fills resp; -1 with
  * err when none did (connection refused, timeout, body over the bound). */

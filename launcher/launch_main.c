@@ -42,8 +42,8 @@ extern char **environ;
 #define LOG_SPILL_MAX_BYTES (256UL << 20)
 #define MASTER_WAIT_SECONDS 300
 /* Exit status after a preemption that did not come from the master: the
- * trial is not over, so the job should run again (Slurm's RequeueExit=75
- * requeues it; EX_TEMPFAIL). A trial's own exit status 75 is reported as 1,
+ * trial is not over, so the job should run again (det-master requeues its
+ * Slurm task; EX_TEMPFAIL). A trial's own exit status 75 is reported as 1,
  * so that only det-launch asks for a requeue. */
 #define LAUNCH_EXIT_REQUEUE 75
 #define LAUNCH_DEFAULT_GRACE_SECONDS 25
@@ -240,6 +240,23 @@ struct gen_result {
 	char error[LAUNCH_REASON_MAX]; /* the first error the rank saw, "" none */
 };
 
+/* In a Slurm job array (a det job is one), spank_det marks every step with DET_ALLOCATION_ID,
+ * the job id. Without it the plugin did not run on this node (not in plugstack.conf, or it
+ * could not load: the shipped line is optional, so that it never stops other users' jobs): 1
+ * with a message in buf. 0 when it ran, or outside a Slurm array (the local manager). */
+static int spank_missing(char *buf, size_t len)
+{
+	const char *job = getenv("SLURM_JOB_ID"), *alloc = getenv("DET_ALLOCATION_ID");
+	const char *node = getenv("SLURMD_NODENAME"), *array = getenv("SLURM_ARRAY_JOB_ID");
+	if (!job || !*job || !array || !*array || (alloc && !strcmp(alloc, job)))
+		return 0;
+	snprintf(buf, len,
+	         "det-launch: spank_det.so did not run in Slurm job %s on node %s: it must be "
+	         "listed in plugstack.conf on every node (doc/admin.md, section 4)",
+	         job, node && *node ? node : "?");
+	return 1;
+}
+
 /* Run this rank's entrypoint for generation gen. */
 static int run_generation(struct launch *l, int gen, const json_t *as, struct gen_result *res,
                           char *err, size_t errlen)
@@ -275,6 +292,11 @@ static int run_generation(struct launch *l, int gen, const json_t *as, struct ge
 		poll = launch_poller_start(l->master, token, trial, preempt, err, errlen);
 		if (!poll)
 			goto fail;
+	}
+	if (spank_missing(err, errlen)) {
+		/* A failed start, in the trial's logs too. */
+		launch_logq_push(q, "stderr", err, strlen(err));
+		goto fail;
 	}
 	struct launch_child_opts o = {json_object_get(as, "entrypoint"),
 	                              env,

@@ -510,7 +510,8 @@ static void h_agents(struct app *a, struct api_call *c, struct http_reply *rep)
 	api_json(rep, 200, json_pack("{s:o}", "agents", nodes ? nodes : json_array()));
 }
 
-/* Pools: one per partition the nodes name (Slurm), else one "default" pool. */
+/* Pools: the det pools the nodes name (Slurm with det.conf), else their partitions, else one
+ * "default" pool. */
 static void h_pools(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	json_t *nodes = a->rm->ops->nodes(a->rm);
@@ -518,7 +519,9 @@ static void h_pools(struct app *a, struct api_call *c, struct http_reply *rep)
 	const char *name;
 	size_t i, j;
 	json_array_foreach (nodes, i, n) {
-		json_t *parts = json_object_get(n, "partitions");
+		json_t *parts = json_object_get(n, "pools");
+		if (!parts)
+			parts = json_object_get(n, "partitions");
 		json_t *names =
 		    json_is_array(parts) ? json_incref(parts) : json_pack("[s]", "default");
 		json_array_foreach (names, j, p) {

@@ -72,7 +72,8 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 		    .work_dir = cfg->slurm_work_dir,
 		    .poll_ms = cfg->slurm_poll_ms,
 		    .grace_seconds = cfg->grace_seconds,
-		    .log = &a->log};
+		    .log = &a->log,
+		    .det_conf = NULL};
 		a->rm = rm_slurm_new(&sc, err, errlen);
 	} else {
 		snprintf(err, errlen, "resource manager %s is not built into this det-master",

@@ -76,8 +76,12 @@ int exp_on_task_event(struct app *a, const struct rm_task_event *ev)
 	*al = arow;
 	if (ev->kind != RM_TASK_ENDED)
 		return 0;
-	if (ev->canceled && !fsm_is_terminal(e->state) && !fsm_is_stopping(e->state)) {
-		/* Canceled in Slurm (scancel): the experiment stops. */
+	/* One task canceled in Slurm before it claimed a trial: no trial to end, and the
+	 * experiment would wait for it forever; it stops as if the array was canceled. */
+	int lone_cancel = ev->task_canceled && !exp_trial_by_index(e, al->trial_index);
+	if ((ev->canceled || lone_cancel) && !fsm_is_terminal(e->state) &&
+	    !fsm_is_stopping(e->state)) {
+		/* Canceled in Slurm (scancel of the array): the experiment stops. */
 		log_msg(&a->log, LOG_LEVEL_WARN, "experiment %lld: task %d canceled outside det",
 		        (long long)e->id, ev->array_task);
 		pthread_mutex_unlock(&a->lock);
@@ -108,6 +112,20 @@ int exp_on_task_event(struct app *a, const struct rm_task_event *ev)
 		http_server_wake(a->http);
 		return rv;
 	}
+	if ((ev->task_canceled || ev->reason[0]) && !ev->requeued && t &&
+	    !fsm_is_terminal(t->state) && !fsm_is_stopping(e->state)) {
+		/* Slurm ended the task for good (an scancel of this task, its time limit, a
+		 * failed node, memory): its trial ends with Slurm's reason, not restarted, as
+		 * det trial kill would end it; the experiment goes on with its other trials. */
+		struct exp_trial row = *t;
+		snprintf(row.end_reason, sizeof(row.end_reason), "%s", ev->reason);
+		if (exp_finish_trial(a, e, &row, ev->task_canceled ? FSM_CANCELED : FSM_ERROR, err,
+		                     sizeof(err)))
+			rv = -1;
+		exp_settle_and_commit(a, e);
+		http_server_wake(a->http);
+		return rv;
+	}
 	if (t) {
 		struct lifecycle_trial_view v = {t->state, e->state, t->restarts,
 		                                 exp_iget(exp_config_of(e), "max_restarts"),
@@ -129,7 +147,8 @@ int exp_on_task_event(struct app *a, const struct rm_task_event *ev)
 	} else if (d.action == LIFECYCLE_FAIL) {
 		struct exp_trial row = *t;
 		if (!row.end_reason[0])
-			snprintf(row.end_reason, sizeof(row.end_reason), "%s", "TASK_EXITED");
+			snprintf(row.end_reason, sizeof(row.end_reason), "%s",
+			         ev->reason[0] ? ev->reason : "TASK_EXITED");
 		if (exp_finish_trial(a, e, &row, d.end_state, err, sizeof(err)))
 			rv = -1;
 	} else if (t && al->next_index >= 0 && e->state == FSM_ACTIVE) {

@@ -25,8 +25,13 @@ master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
 master_libdetmaster_la_SOURCES += master/trial_reason.c master/trial_reason.h
 # Tasks as a kind: their store rows and the engine's entry points.
 master_libdetmaster_la_SOURCES += master/store_task.c master/exp_task.c
+# det.conf's parser (job_submit_det's), for the pool names of the slurm resource manager.
+master_libdetmaster_la_SOURCES += slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
+	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
 master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
+master_libdetmaster_la_CPPFLAGS += -I$(top_srcdir)/slurm-plugin \
+	-DDET_SLURM_CONF_DEFAULT='"$(detslurmconf)"'
 master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \
 	$(SQLITE_CFLAGS) $(MHD_CFLAGS) $(CRYPT_CFLAGS) $(MUNGE_CFLAGS)
 master_libdetmaster_la_LIBADD = common/libdetcommon.la $(YAML_LIBS) $(JANSSON_LIBS) \
@@ -91,6 +96,7 @@ MASTER_ITESTS = tests/integration/test-master-api.sh tests/integration/test-mast
 	tests/integration/test-master-munge.sh \
 	tests/integration/test-cli.sh tests/integration/test-exp-list-scale.sh
 MASTER_ITESTS += tests/integration/test-gc-nonblocking.sh
+MASTER_ITESTS += tests/integration/test-cli-401-hint.sh
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
 TESTS += $(MASTER_ITESTS)
 

@@ -50,6 +50,12 @@ struct rm_task_event {
 	/* STARTED: the pid's start time (/proc/PID/stat field 22), 0 unknown */
 	int64_t pid_start;
 	int requeue_refused; /* the manager refused to run it again: its trial cannot go on */
+	/* ENDED: canceled outside the master, this task only (scancel of one array task): its
+	 * trial ends as killed, the experiment goes on */
+	int task_canceled;
+	/* ENDED for good: why, in the manager's words ("TIMEOUT", "NODE_FAIL",
+	 * "OUT_OF_MEMORY", "CANCELLED by scancel"); "" when it ended by itself */
+	char reason[32];
 };
 
 struct rm_ops {
@@ -107,6 +113,9 @@ struct rm_slurm_config {
 	int poll_ms;          /* how often to ask slurmctld */
 	int grace_seconds;    /* after a cancel, running tasks have this long to end */
 	const struct log_sink *log;
+	/* job_submit_det's det.conf, for the names of its pools (PoolPartition); NULL: the
+	 * built-in path. A missing file: pools are named after partitions. */
+	const char *det_conf;
 };
 
 /* The Slurm resource manager (libslurm); NULL with err when Slurm is unusable or not

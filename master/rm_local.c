@@ -651,7 +651,9 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 				                                 t->requeue,
 				                                 0,
 				                                 0,
-				                                 0};
+				                                 0,
+				                                 0,
+				                                 ""};
 				t->state = t->requeue && !a->canceled ? TASK_PENDING : TASK_DONE;
 				t->requeue = 0;
 				t->pid = 0;
@@ -680,8 +682,17 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 				log_msg(l->log, LOG_LEVEL_ERROR, "experiment %lld: task %d: %s",
 				        (long long)a->experiment_id, i, why);
 				t->state = TASK_DONE;
-				ev[n++] = (struct rm_task_event){
-				    RM_TASK_ENDED, a->experiment_id, i, 0, 127 << 8, 0, 0, 0, 0};
+				ev[n++] = (struct rm_task_event){RM_TASK_ENDED,
+				                                 a->experiment_id,
+				                                 i,
+				                                 0,
+				                                 127 << 8,
+				                                 0,
+				                                 0,
+				                                 0,
+				                                 0,
+				                                 0,
+				                                 ""};
 				continue;
 			}
 			t->state = TASK_RUNNING;
@@ -690,7 +701,7 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 			l->used_slots += a->slots_per_trial;
 			running++;
 			ev[n++] = (struct rm_task_event){
-			    RM_TASK_STARTED, a->experiment_id, i, pid, 0, 0, 0, t->start, 0};
+			    RM_TASK_STARTED, a->experiment_id, i, pid, 0, 0, 0, t->start, 0, 0, ""};
 		}
 	}
 	/* Forget arrays with nothing left to do. */

@@ -13,9 +13,14 @@
  * into started/ended events (rm_slurm_util.c's step); events beyond what the
  * caller takes wait in a queue. Non-obvious decision: a task that ends
  * CANCELLED without the master having canceled its array was scancel'ed by
- * someone: that is reported once (canceled flag) and stops the experiment,
- * while tasks that never started produce no events at all, so a large array
- * costs the master nothing until its tasks run. cancel/hold/release/requeue
+ * someone: when nothing of the array is left to run that is the whole array,
+ * reported once (canceled flag), and it stops the experiment; otherwise only
+ * those tasks were canceled and only their trials end (task_canceled). Tasks
+ * that never started produce no events at all, so a large array costs the
+ * master nothing until its tasks run. A task that ends with det-launch's
+ * status 75 (its trial checkpointed on a SIGTERM that det-master did not send)
+ * is requeued here, for det jobs only, not by RequeueExit=75 in slurm.conf
+ * (every job of the cluster that exits 75). cancel/hold/release/requeue
  * come under the master's own lock, so they never call slurmctld: they queue
  * an operation that the next poll applies, in order, retrying while slurmctld
  * does not answer; an operation slurmctld refuses is kept for describe (a
@@ -42,9 +47,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "det_policy.h"
 #include "log.h"
 #include "rm_slurm_util.h"
 
@@ -60,9 +67,10 @@ extern char **environ;
 #define QUEUE_MAX 1000000
 
 struct stask {
-	uint8_t st;      /* enum rm_slurm_tstate: what the master was told */
-	uint8_t known;   /* Slurm listed it at least once */
-	uint16_t reason; /* enum job_state_reason */
+	uint8_t st;          /* enum rm_slurm_tstate: what the master was told */
+	uint8_t known;       /* Slurm listed it at least once */
+	uint8_t cancel_seen; /* ended by an outside scancel; reported once the array is read */
+	uint16_t reason;     /* enum job_state_reason */
 	unsigned restarts;
 	uint32_t job_id; /* the task's own job id once it started */
 	uint32_t state;  /* Slurm job_state */
@@ -148,6 +156,11 @@ struct rm_slurm {
 	/* The last operations slurmctld refused, oldest first (describe shows an array's). */
 	struct srefusal refused[REFUSALS_MAX];
 	int nrefused;
+	/* det.conf's pools (PoolPartition), which name the pools in /agents and
+	 * /resource-pools as users name them (--det-pool, resources.resource_pool); npools 0:
+	 * no det.conf, pools are partitions. */
+	struct det_pool *pools;
+	size_t npools;
 	json_t *nodes;        /* the last node list; /agents serves it, poll refreshes it */
 	uint64_t nodes_at;    /* when it was last loaded (or tried), now_ms() */
 	uint64_t nodes_asked; /* when /agents last read it */
@@ -320,13 +333,15 @@ static json_t *sbatch_args(const struct rm_array *a)
 /* ---- submitting ----------------------------------------------------------------- */
 
 /* The job's environment: the master's own minus DET_*, and with pw (a job run as another
- * user) that user's HOME, USER and LOGNAME. NULL-terminated, malloc'd; *n gets the count. */
-static char **job_env(const struct passwd *pw, uint32_t *n)
+ * user) that user's HOME, USER and LOGNAME; then SLURM_SPANK_ plus each of the nspank
+ * spank job env entries, as sbatch puts them in the job's environment, so that spank_det
+ * knows the job's steps as det steps. NULL-terminated, malloc'd; *n gets the count. */
+static char **job_env(const struct passwd *pw, char *const *spank, size_t nspank, uint32_t *n)
 {
 	size_t base = 0, k = 0;
 	while (environ[base])
 		base++;
-	char **env = calloc(base + 4, sizeof(*env));
+	char **env = calloc(base + 4 + nspank, sizeof(*env));
 	if (!env)
 		return NULL;
 	for (size_t i = 0; i < base; i++) {
@@ -344,6 +359,11 @@ static char **job_env(const struct passwd *pw, uint32_t *n)
 		env[--k] = NULL;
 		goto fail;
 	}
+	for (size_t i = 0; i < nspank; i++)
+		if (asprintf(&env[k++], "SLURM_SPANK_%s", spank[i]) < 0) {
+			env[--k] = NULL;
+			goto fail;
+		}
 	*n = (uint32_t)k;
 	return env;
 fail:
@@ -409,11 +429,6 @@ static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct r
 		if (pw->pw_uid == geteuid())
 			pw = NULL; /* the master's own environment is the user's */
 	}
-	d.environment = job_env(pw, &d.env_size);
-	if (!d.environment) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
 	array_spec(spec, p->count, inx, sizeof(inx));
 	snprintf(name, sizeof(name), "det-e%lld", (long long)spec->experiment_id);
 	snprintf(comment, sizeof(comment), "det-slurm experiment %lld tasks %d-%d",
@@ -429,6 +444,11 @@ static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct r
 		spank[d.spank_job_env_size++] = spank_pool;
 	}
 	d.spank_job_env = spank;
+	d.environment = job_env(pw, spank, d.spank_job_env_size, &d.env_size);
+	if (!d.environment) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	d.script = script;
 	d.array_inx = inx;
 	d.name = name;
@@ -1094,6 +1114,43 @@ static int wait_status_of(const struct stask *t)
 	return (int)t->exit_code;
 }
 
+/* det-launch's "run me again" (EX_TEMPFAIL): it ends with 75 when a SIGTERM that det-master
+ * did not send (scancel --signal=TERM, a preemption's grace time) made its trial checkpoint
+ * and stop. Asked of tasks that failed with it while the array is neither canceled nor
+ * paused by the master (a pause requeues its tasks held itself). */
+#define LAUNCH_EXIT_REQUEUE 75
+
+static int asks_requeue(const struct sarr *a, const struct stask *t)
+{
+	return (t->state & JOB_STATE_BASE) == JOB_FAILED && t->exit_code != NO_VAL &&
+	       WIFEXITED((int)t->exit_code) &&
+	       WEXITSTATUS((int)t->exit_code) == LAUNCH_EXIT_REQUEUE && !a->canceled &&
+	       !a->paused && t->job_id;
+}
+
+/* Why Slurm ended a task for good, as a trial's end_reason; "" when it ended by itself
+ * (completed or failed: det-launch reports why) or was canceled by the master. */
+static const char *end_reason(uint32_t state)
+{
+	switch (state & JOB_STATE_BASE) {
+	case JOB_TIMEOUT:
+		return "TIMEOUT";
+	case JOB_NODE_FAIL:
+		return "NODE_FAIL";
+	case JOB_OOM:
+		return "OUT_OF_MEMORY";
+	case JOB_BOOT_FAIL:
+		return "BOOT_FAIL";
+	case JOB_DEADLINE:
+		return "DEADLINE";
+	default:
+		return "";
+	}
+}
+
+static void report_cancels(struct rm_slurm *s, struct sarr *a);
+static int array_live(const struct sarr *a);
+
 /* Apply one observation of task i. */
 static void observe_task(struct rm_slurm *s, struct sarr *a, int i, uint32_t state,
                          unsigned restarts)
@@ -1138,13 +1195,49 @@ static void observe_task(struct rm_slurm *s, struct sarr *a, int i, uint32_t sta
 		queue_event(s, ev);
 	}
 	if (emit & RM_SLURM_EMIT_END) {
+		char err[128];
 		ev.kind = RM_TASK_ENDED;
 		ev.wait_status = wait_status_of(t);
 		ev.requeued = 0;
-		if (external_cancel && !a->cancel_reported) {
-			a->cancel_reported = 1;
-			ev.canceled = 1;
+		if (external_cancel) {
+			/* One task or the whole array: report_cancels decides once every part
+			 * of the array was read. */
+			t->cancel_seen = 1;
+			return;
 		}
+		if (asks_requeue(a, t) && !queue_op(s, a, SOP_REQUEUE, i, err, sizeof(err))) {
+			/* run_ops requeues it (a refusal ends its trial): until then it is done. */
+			ev.wait_status = -1;
+			ev.requeued = 1;
+		} else {
+			snprintf(ev.reason, sizeof(ev.reason), "%s", end_reason(state));
+		}
+		queue_event(s, ev);
+	}
+}
+
+/* Tasks that an outside scancel ended (cancel_seen): when nothing of the array is left to
+ * run, the array was canceled and the experiment stops (canceled, once); otherwise those
+ * tasks alone were, and only their trials end (task_canceled). Slurm cancels a whole array
+ * at once, so one poll sees all of it. Called with s->lock held. */
+static void report_cancels(struct rm_slurm *s, struct sarr *a)
+{
+	int whole = !array_live(a);
+	for (int i = 0; i < a->num_tasks; i++) {
+		struct stask *t = &a->tasks[i];
+		if (!t->cancel_seen)
+			continue;
+		t->cancel_seen = 0;
+		struct rm_task_event ev = {.kind = RM_TASK_ENDED,
+		                           .experiment_id = a->experiment_id,
+		                           .array_task = i,
+		                           .pid = (int)(t->job_id & 0x7fffffff),
+		                           .wait_status = wait_status_of(t)};
+		snprintf(ev.reason, sizeof(ev.reason), "%s", "CANCELLED by scancel");
+		if (!whole)
+			ev.task_canceled = 1;
+		else if (!a->cancel_reported)
+			ev.canceled = a->cancel_reported = 1;
 		queue_event(s, ev);
 	}
 }
@@ -1424,6 +1517,10 @@ static void poll_array(struct rm_slurm *s, struct sarr *a, uint64_t now)
 		if (msg)
 			free_jobs(msg);
 	}
+	pthread_mutex_lock(&s->lock);
+	if (!a->dead)
+		report_cancels(s, a);
+	pthread_mutex_unlock(&s->lock);
 	balance_throttle(s, a);
 	pthread_mutex_lock(&s->lock);
 	int kill = a->kill_at_ms && now >= a->kill_at_ms && array_live(a) && !a->dead;
@@ -1573,6 +1670,25 @@ static long gres_gpus(const char *gres)
 	return total;
 }
 
+/* The det pools of a node in partitions parts: det.conf's pools of those partitions, in
+ * det.conf's order; without det.conf, the partitions themselves. New reference. */
+static json_t *node_pools(const struct rm_slurm *s, json_t *parts)
+{
+	json_t *out, *p;
+	size_t i;
+	if (s->npools == 0)
+		return json_deep_copy(parts);
+	out = json_array();
+	for (size_t k = 0; out && k < s->npools; k++)
+		json_array_foreach (parts, i, p) {
+			if (!strcmp(json_string_value(p), s->pools[k].partition)) {
+				json_array_append_new(out, json_string(s->pools[k].name));
+				break;
+			}
+		}
+	return out;
+}
+
 /* The nodes as /agents shows them, from slurmctld; NULL when it does not answer. Called
  * with no lock held. */
 static json_t *load_nodes(struct rm_slurm *s)
@@ -1605,16 +1721,17 @@ static json_t *load_nodes(struct rm_slurm *s)
 		slurm_get_select_nodeinfo(n->select_nodeinfo, SELECT_NODEDATA_SUBCNT,
 		                          NODE_STATE_ALLOCATED, &alloc_cpus);
 		long gpus = gres_gpus(n->gres), gpus_used = gres_gpus(n->gres_used);
-		const char *pool = json_string_value(json_array_get(parts, 0));
+		json_t *pools = node_pools(s, parts);
+		const char *pool = json_string_value(json_array_get(pools, 0));
 		json_array_append_new(
-		    out,
-		    json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:o, s:s, s:s?}", "name",
-		              n->name, "state", slurm_node_state_string(n->node_state), "cpus",
-		              (int)n->cpus, "cpus_used", (int)alloc_cpus, "gpus", (json_int_t)gpus,
-		              "gpus_used", (json_int_t)gpus_used, "slots",
-		              (json_int_t)(gpus > 0 ? gpus : n->cpus), "slots_used",
-		              (json_int_t)(gpus > 0 ? gpus_used : alloc_cpus), "partitions", parts,
-		              "resource_pool", pool ? pool : "default", "reason", n->reason));
+		    out, json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:o, s:o, s:s, s:s?}",
+		                   "name", n->name, "state", slurm_node_state_string(n->node_state),
+		                   "cpus", (int)n->cpus, "cpus_used", (int)alloc_cpus, "gpus",
+		                   (json_int_t)gpus, "gpus_used", (json_int_t)gpus_used, "slots",
+		                   (json_int_t)(gpus > 0 ? gpus : n->cpus), "slots_used",
+		                   (json_int_t)(gpus > 0 ? gpus_used : alloc_cpus), "partitions",
+		                   parts, "pools", pools ? pools : json_array(), "resource_pool",
+		                   pool ? pool : "default", "reason", n->reason));
 	}
 out:
 	if (nm)
@@ -1670,6 +1787,7 @@ static void rm_free(struct rm *rm)
 		free_array(a);
 	}
 	free(s->queue);
+	free(s->pools);
 	json_decref(s->nodes);
 	free(s->launcher);
 	free(s->output);
@@ -1680,6 +1798,64 @@ static void rm_free(struct rm *rm)
 	pthread_mutex_destroy(&s->nodes_lock);
 	free(s);
 	slurm_fini();
+}
+
+/* Read det.conf (the file job_submit_det applies; DET_SLURM_CONF overrides path, as for
+ * slurmctld) for its pool names. A missing file leaves pools named after partitions; one
+ * that does not parse is an error, as it is for slurmctld. */
+static int load_pools(struct rm_slurm *s, const char *path, char *err, size_t errlen)
+{
+	struct det_policy_conf *conf = NULL;
+	char *text = NULL, perr[512];
+	FILE *f = NULL;
+	long n;
+	int rv = -1;
+
+	if (getenv("DET_SLURM_CONF") && *getenv("DET_SLURM_CONF"))
+		path = getenv("DET_SLURM_CONF");
+	f = fopen(path, "re");
+	if (!f && errno == ENOENT) {
+		say(s, LOG_LEVEL_INFO, "%s not found: resource pools are named after partitions",
+		    path);
+		return 0;
+	}
+	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (1L << 20) ||
+	    fseek(f, 0, SEEK_SET)) {
+		snprintf(err, errlen, "%s: %s", path,
+		         f ? "unreadable or over 1 MiB" : strerror(errno));
+		goto out;
+	}
+	conf = malloc(sizeof(*conf));
+	text = calloc(1, (size_t)n + 1);
+	if (!conf || !text) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (fread(text, 1, (size_t)n, f) != (size_t)n) {
+		snprintf(err, errlen, "%s: cannot read it", path);
+		goto out;
+	}
+	det_policy_conf_init(conf);
+	if (det_policy_conf_parse(conf, text, path, perr, sizeof(perr))) {
+		snprintf(err, errlen, "%s", perr);
+		goto out;
+	}
+	if (conf->npools > 0) {
+		s->pools = calloc(conf->npools, sizeof(*s->pools));
+		if (!s->pools) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		memcpy(s->pools, conf->pools, conf->npools * sizeof(*s->pools));
+		s->npools = conf->npools;
+	}
+	rv = 0;
+out:
+	if (f)
+		fclose(f);
+	free(text);
+	free(conf);
+	return rv;
 }
 
 static const struct rm_ops slurm_ops = {
@@ -1734,6 +1910,8 @@ struct rm *rm_slurm_new(const struct rm_slurm_config *cfg, char *err, size_t err
 	/* MaxArraySize=N allows indices 0..N-1: N tasks. */
 	s->max_array = conf->max_array_sz > 0 ? conf->max_array_sz : 1;
 	slurm_free_ctl_conf(conf);
+	if (load_pools(s, cfg->det_conf ? cfg->det_conf : DET_SLURM_CONF_DEFAULT, err, errlen))
+		goto fail;
 	refresh_nodes(s, now_ms());
 	return &s->base;
 fail:

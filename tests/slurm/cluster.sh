@@ -3,8 +3,10 @@
 # A throwaway Slurm cluster on this machine for the integration tests:
 # munged, slurmctld and four slurmd (nodes n1..n4, two fake GPUs each), all on
 # private ports and paths under DIR, with det-slurm's SPANK and job_submit
-# plugins configured. Partitions gpu (default) and cpu; RequeueExit=75 as
-# doc/admin.md asks. Needs root (slurmd and mknod); no systemd.
+# plugins configured. Partitions gpu (default) and cpu. The det settings are
+# those of etc/slurm.conf.fragment and etc/plugstack.conf.d/det.conf: no
+# RequeueExit, no MpiDefault, spank_det optional. Needs root (slurmd and
+# mknod); no systemd.
 #
 #   cluster.sh start DIR          start, wait until all nodes are idle, print the env
 #   cluster.sh stop DIR           stop everything that start DIR started
@@ -126,14 +128,12 @@ write_configs() {
 		SelectType=select/cons_tres
 		SelectTypeParameters=CR_Core
 		SlurmdParameters=config_overrides
-		MpiDefault=pmix
 		ReturnToService=2
 		AccountingStorageType=accounting_storage/none
 		JobCompType=jobcomp/filetxt
 		JobCompLoc=$dir/log/jobcomp.txt
 		MaxArraySize=${DET_MAX_ARRAY_SIZE:-10001}
 		GresTypes=gpu
-		RequeueExit=75
 		SchedulerParameters=sched_interval=1,sched_min_interval=100000
 		KillWait=5
 		MinJobAge=300
@@ -156,7 +156,7 @@ write_configs() {
 	for i in 1 2 3 4; do
 		echo "NodeName=n$i Name=gpu File=$dir/dev/n$i/gpu[0-1]" >>"$dir/gres.conf"
 	done
-	echo "required $plugin_dir/spank_det.so ${DET_SPANK_ARGS:-}" >"$dir/plugstack.conf"
+	echo "optional $plugin_dir/spank_det.so ${DET_SPANK_ARGS:-}" >"$dir/plugstack.conf"
 	if [ "${DET_CONF_FILE:-}" = none ]; then
 		rm -f "$dir/det.conf"
 	elif [ -n "${DET_CONF_FILE:-}" ]; then

@@ -206,7 +206,9 @@ free_tcp_port() {
 start_det_master_only() {
 	local i
 	printf 'slurm:\n  poll_ms: 200\n  output: %s/task-%%A_%%a.log\n' "$test_dir" >"$test_dir/master.yaml"
-	"$top_builddir/master/det-master" --config "$test_dir/master.yaml" --rm slurm \
+	# The cluster's det.conf names the pools, as on a site where the master's host has it.
+	DET_SLURM_CONF=$test_dir/cluster/det.conf \
+		"$top_builddir/master/det-master" --config "$test_dir/master.yaml" --rm slurm \
 		--listen "127.0.0.1:$det_master_port" --socket "$test_dir/m.sock" \
 		--state-dir "$test_dir/state" --launcher "$top_builddir/launcher/det-launch" \
 		--munge-socket "$test_dir/cluster/munge/munge.socket" "${det_master_args[@]}" \

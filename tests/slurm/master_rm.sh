@@ -4,7 +4,8 @@
 # experiment itself (det experiment create), squeue shows its det-e<ID>
 # array, every trial completes; det agent/slot/resource-pool list show the
 # four nodes with two GPUs each and the partitions as pools; describe shows
-# each array task's Slurm state and pending reason; slurm.sbatch_args the
+# each array task's Slurm state and pending reason; det resource-pool list
+# names the pools as det.conf does (what --det-pool takes); slurm.sbatch_args the
 # master can apply (--time) apply, others are refused with the reason. An experiment of
 # another Unix user (nobody, over the socket) runs as that user.
 . "$(dirname "$0")/lib.sh"
@@ -16,10 +17,10 @@ tap_plan 15
 out=$(det -o json agent list 2>&1)
 check_eq "det agent list: n1..n4, 2 GPUs each" "n1:2 n2:2 n3:2 n4:2" \
 	"$(jq -r '[.agents[] | "\(.name):\(.gpus)"] | join(" ")' <<<"$out" 2>/dev/null)"
-check "det agent list: a table with the node states" \
-	grep -Eq '^n1 +IDLE +2 +0 +4 +2 +gpu' <<<"$(det agent list)"
+check "det agent list: a table with the node states and det pools" \
+	grep -Eq '^n1 +IDLE +2 +0 +4 +2 +default ' <<<"$(det agent list)"
 check_eq "det slot list: one row per GPU" 8 "$(det slot list | grep -c ' gpu ')"
-check_eq "det resource-pool list: the partitions" "cpu gpu" \
+check_eq "det resource-pool list: det.conf's pools, as --det-pool names them" "cpu-pool default" \
 	"$(det -o json resource-pool list | jq -r '[.resource_pools[].name] | sort | join(" ")')"
 
 # Five trials, at most two at once: some wait for the throttle.
