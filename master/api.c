@@ -794,6 +794,20 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/checkpoints/{uuid}", api_checkpoint_get, API_AUTH_ANY},
     {"DELETE", "/api/v1/checkpoints/{uuid}", api_checkpoint_delete, API_AUTH_USER},
     {"POST", "/api/v1/allocations/{id}/events", api_allocation_events, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/move", api_exp_move, API_AUTH_USER},
+    {"GET", "/api/v1/workspaces", api_workspace_list, API_AUTH_USER},
+    {"POST", "/api/v1/workspaces", api_workspace_create, API_AUTH_USER},
+    {"GET", "/api/v1/workspaces/{id}", api_workspace_get, API_AUTH_USER},
+    {"DELETE", "/api/v1/workspaces/{id}", api_workspace_delete, API_AUTH_USER},
+    {"POST", "/api/v1/workspaces/{id}/archive", api_workspace_archive, API_AUTH_USER},
+    {"POST", "/api/v1/workspaces/{id}/unarchive", api_workspace_unarchive, API_AUTH_USER},
+    {"GET", "/api/v1/workspaces/{id}/projects", api_workspace_projects, API_AUTH_USER},
+    {"POST", "/api/v1/workspaces/{id}/projects", api_workspace_project_create, API_AUTH_USER},
+    {"GET", "/api/v1/projects", api_project_list, API_AUTH_USER},
+    {"GET", "/api/v1/projects/{id}", api_project_get, API_AUTH_USER},
+    {"DELETE", "/api/v1/projects/{id}", api_project_delete, API_AUTH_USER},
+    {"POST", "/api/v1/projects/{id}/archive", api_project_archive, API_AUTH_USER},
+    {"POST", "/api/v1/projects/{id}/unarchive", api_project_unarchive, API_AUTH_USER},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

@@ -15,6 +15,7 @@
 #include "authz.h"
 #include "exp.h"
 #include "fsm.h"
+#include "workspace.h"
 
 /* Decode standard base64 (whitespace ignored). malloc'd, NULL on bad input. */
 static unsigned char *base64_decode(const char *in, size_t len, size_t *out_len)
@@ -147,9 +148,15 @@ void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "submit: expected \"master\" or \"client\"");
 		return;
 	}
+	json_t *proj = json_object_get(c->body, "project");
+	if (proj && !json_is_string(proj)) {
+		free(model);
+		api_error(rep, 400, "project: expected an id or \"WORKSPACE/PROJECT\" as a string");
+		return;
+	}
 	int status = exp_create(a, &c->who, json_string_value(cfg), json_string_length(cfg), model,
 	                        mlen, act ? json_is_true(act) : 1, subs && !strcmp(subs, "client"),
-	                        &out, err, sizeof(err));
+	                        json_string_value(proj), &out, err, sizeof(err));
 	free(model);
 	if (status != 200)
 		api_error(rep, status, "%s", err);
@@ -218,6 +225,7 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 	const char *state = http_request_arg(c->req, "state");
 	const char *label = http_request_arg(c->req, "label");
 	const char *owner = http_request_arg(c->req, "owner");
+	const char *project = http_request_arg(c->req, "project");
 	const char *archived = http_request_arg(c->req, "archived");
 	const char *sort = http_request_arg(c->req, "sort");
 	const char *order = http_request_arg(c->req, "order");
@@ -260,7 +268,20 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 500, "out of memory");
 		return;
 	}
-	int64_t owner_id = -1;
+	int64_t owner_id = -1, project_id = 0;
+	if (project) {
+		char perr[512];
+		int pstatus = 404;
+		project_id =
+		    workspace_project_find_locked(a, project, &pstatus, perr, sizeof(perr));
+		if (!project_id) {
+			pthread_mutex_unlock(&a->lock);
+			free(exps);
+			json_decref(page);
+			api_error(rep, pstatus, "%s", perr);
+			return;
+		}
+	}
 	if (owner) {
 		json_t *u = json_object_get(a->users, owner);
 		owner_id = u ? json_integer_value(json_object_get(u, "id")) : 0;
@@ -272,6 +293,8 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 		if (label && !has_label(r, label))
 			continue;
 		if (owner && json_integer_value(json_object_get(r, "owner_id")) != owner_id)
+			continue;
+		if (project && json_integer_value(json_object_get(r, "project_id")) != project_id)
 			continue;
 		int arch = json_is_true(json_object_get(r, "archived")) ||
 		           json_integer_value(json_object_get(r, "archived"));

@@ -17,6 +17,7 @@
 #include "exp.h"
 #include "rate_limits.h"
 #include "tboard.h"
+#include "workspace.h"
 
 static void set_master_url(struct app *a)
 {
@@ -54,7 +55,7 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 	snprintf(logdir, sizeof(logdir), "%s/task-logs", cfg->state_dir);
 	mkdir(logdir, 0700);
 	a->store = store_open(cfg->db_path, err, errlen);
-	if (!a->store || api_auth_init(a, err, errlen))
+	if (!a->store || api_auth_init(a, err, errlen) || workspace_load(a, err, errlen))
 		return -1;
 	if (!strcmp(cfg->rm, "local")) {
 		struct rm_local_config rc = {.launcher = cfg->launcher,
@@ -148,6 +149,9 @@ void app_close(struct app *a)
 	a->rm = NULL;
 	json_decref(a->users);
 	json_decref(a->tokens);
+	json_decref(a->workspaces);
+	json_decref(a->projects);
+	a->workspaces = a->projects = NULL;
 	exp_index_free(&a->trial_ix);
 	a->users = a->tokens = NULL;
 	limits_free(a->limits);

@@ -62,7 +62,7 @@ struct principal {
 	char token[80];        /* bearer token used, "" on the Unix socket */
 };
 
-#define APP_NROUTES 64
+#define APP_NROUTES 128
 #define APP_NBUCKETS 12
 
 struct app {
@@ -83,6 +83,8 @@ struct app {
 	pthread_mutex_t lock;            /* guards everything below */
 	json_t *users;                   /* name -> users row */
 	json_t *tokens;                  /* token -> tokens row (users and allocations) */
+	json_t *workspaces;              /* id (decimal text) -> workspaces row */
+	json_t *projects;                /* id (decimal text) -> projects row */
 	struct exp_trial_index trial_ix; /* trials by id and by trial token */
 	struct exp_rt *exps;
 	int64_t next_trial_id, next_exp_id;

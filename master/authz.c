@@ -4,18 +4,22 @@
  * owner may do it and whether an admin may. Non-obvious: registering a
  * submitted job is the owner's alone (the job is checked against the
  * owner's Unix uid), and task events come only from admins (the plugins).
+ * An object owned by AUTHZ_EVERYONE (the default workspace) counts as every
+ * user's own for the actions whose rule says so.
  */
 #include "authz.h"
 
 struct authz_rule {
-	int owner; /* the object's owner may */
-	int admin; /* an admin may */
+	int owner;    /* the object's owner may */
+	int admin;    /* an admin may */
+	int everyone; /* any user may, when the object is owned by AUTHZ_EVERYONE */
 };
 
 static const struct authz_rule rules[AUTHZ_NACTIONS] = {
     [AUTHZ_EXP_CHANGE] = {1, 1},       [AUTHZ_EXP_REGISTER_JOB] = {1, 0},
     [AUTHZ_TRIAL_KILL] = {1, 1},       [AUTHZ_CHECKPOINT_DELETE] = {1, 1},
     [AUTHZ_ALLOCATION_EVENT] = {1, 1}, [AUTHZ_TASK_EVENT] = {0, 1},
+    [AUTHZ_WORKSPACE_CHANGE] = {1, 1}, [AUTHZ_PROJECT_WRITE] = {1, 1, 1},
 };
 
 int authz_allowed(const struct principal *who, enum authz_action action, int64_t owner_id)
@@ -23,5 +27,6 @@ int authz_allowed(const struct principal *who, enum authz_action action, int64_t
 	if (!who || action < 0 || action >= AUTHZ_NACTIONS || who->kind != PRINCIPAL_USER)
 		return 0;
 	const struct authz_rule *r = &rules[action];
-	return (r->admin && who->admin) || (r->owner && owner_id == who->user_id);
+	return (r->admin && who->admin) || (r->owner && owner_id == who->user_id) ||
+	       (r->everyone && owner_id == AUTHZ_EVERYONE);
 }

@@ -19,8 +19,13 @@ enum authz_action {
 	AUTHZ_CHECKPOINT_DELETE, /* mark a checkpoint deleted */
 	AUTHZ_ALLOCATION_EVENT,  /* report an allocation's (job's) own events */
 	AUTHZ_TASK_EVENT,        /* report other plugin events (task exits): root's plugins only */
+	AUTHZ_WORKSPACE_CHANGE,  /* archive/delete a workspace, add/archive/delete its projects */
+	AUTHZ_PROJECT_WRITE,     /* put an experiment into a project (create or move) */
 	AUTHZ_NACTIONS
 };
+
+/* Owner of an object every user shares (the default Uncategorized workspace). */
+#define AUTHZ_EVERYONE 0
 
 /* 1 when who may do action to an object of det user owner_id, else 0. */
 int authz_allowed(const struct principal *who, enum authz_action action, int64_t owner_id);

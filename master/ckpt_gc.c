@@ -267,6 +267,12 @@ static void queue_removal(struct app *a, int64_t experiment_id, const json_t *co
 	pthread_mutex_unlock(&a->ckpt_gc->lock);
 }
 
+void ckpt_gc_remove(struct app *a, int64_t experiment_id, const json_t *config, long owner_uid,
+                    json_t *uuids)
+{
+	queue_removal(a, experiment_id, config, owner_uid, uuids);
+}
+
 int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *config, long owner_uid,
                        char *err, size_t errlen)
 {

@@ -27,6 +27,7 @@
 #include "expconf.h"
 #include "lifecycle.h"
 #include "searcher.h"
+#include "workspace.h"
 
 /* ---- creation ---------------------------------------------------------- */
 
@@ -363,8 +364,8 @@ static void submission_failed(struct app *a, struct exp_rt *e)
 }
 
 int exp_create(struct app *a, const struct principal *p, const char *yaml, size_t ylen,
-               const void *model, size_t mlen, int activate, int client_submits, json_t **out,
-               char *err, size_t errlen)
+               const void *model, size_t mlen, int activate, int client_submits,
+               const char *project, json_t **out, char *err, size_t errlen)
 {
 	json_t *diags = NULL, *conf = parse_config(yaml, ylen, err, errlen, &diags);
 	struct exp_rt *e = NULL;
@@ -403,6 +404,14 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	const char *name = json_string_value(json_object_get(conf, "name"));
 	json_t *labels = json_object_get(conf, "labels");
 	pthread_mutex_lock(&a->lock);
+	char pid_text[24];
+	snprintf(pid_text, sizeof(pid_text), "%d", WORKSPACE_DEFAULT_PROJECT_ID);
+	int64_t project_id = workspace_project_writable_locked(a, p, project ? project : pid_text,
+	                                                       &status, err, errlen);
+	if (!project_id) {
+		pthread_mutex_unlock(&a->lock);
+		goto fail;
+	}
 	e->id = a->next_exp_id++;
 	e->nallocs = searcher_trial_count(e->searcher);
 	e->allocs = calloc(e->nallocs > 0 ? (size_t)e->nallocs : 1, sizeof(*e->allocs));
@@ -418,6 +427,8 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	trow = json_pack("{s:s, s:s, s:I, s:I, s:f}", "token", hash, "kind", "allocation",
 	                 "user_id", (json_int_t)p->user_id, "experiment_id", (json_int_t)e->id,
 	                 "created_at", app_now());
+	if (e->row)
+		json_object_set_new(e->row, "project_id", json_integer(project_id));
 	if (!e->row || !trow || !e->allocs) {
 		pthread_mutex_unlock(&a->lock);
 		snprintf(err, errlen, "out of memory");

@@ -19,6 +19,8 @@ master_libdetmaster_la_SOURCES = \
 	master/api_alloc.c master/api_rm.c \
 	master/rate_limits.c master/rate_limits.h \
 	master/authz.c master/authz.h
+# Workspaces and projects (issue 17).
+master_libdetmaster_la_SOURCES += master/workspace.c master/workspace.h master/api_workspace.c
 # The engine's pure lifecycle rules.
 master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
@@ -32,6 +34,7 @@ master_libdetmaster_la_LIBADD = common/libdetcommon.la $(YAML_LIBS) $(JANSSON_LI
 MASTER_SCHEMA = master/schema/001_init.sql master/schema/002_allocation_events.sql
 MASTER_SCHEMA += master/schema/003_token_hashes.sql
 MASTER_SCHEMA += master/schema/004_allocation_pid_start.sql
+MASTER_SCHEMA += master/schema/006_workspaces.sql
 EXTRA_DIST += $(MASTER_SCHEMA) master/schema/embed.awk
 CLEANFILES += master/store_schema.h
 BUILT_SOURCES += master/store_schema.h
@@ -85,6 +88,7 @@ tests_unit_test_master_http_LDADD = $(MASTER_TEST_LDADD)
 MASTER_ITESTS = tests/integration/test-master-api.sh tests/integration/test-master-crash.sh \
 	tests/integration/test-master-munge.sh \
 	tests/integration/test-cli.sh tests/integration/test-exp-list-scale.sh
+MASTER_ITESTS += tests/integration/test-workspaces.sh
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
 TESTS += $(MASTER_ITESTS)
 

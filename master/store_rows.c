@@ -28,6 +28,8 @@ static const struct table_info tables[] = {
     {"checkpoints", "uuid"},
     {"logs", "id"},
     {"allocation_events", "id"},
+    {"workspaces", "id"},
+    {"projects", "id"},
 };
 
 /* Result column names holding JSON text; "metrics" is store_metrics' name for body. */

@@ -16,12 +16,14 @@
 struct row {
 	enum authz_action action;
 	int owner, other, admin; /* allowed for the owner, another user, an admin (not owner) */
+	int shared;              /* allowed for any user on an object owned by AUTHZ_EVERYONE */
 };
 
 static const struct row table[] = {
-    {AUTHZ_EXP_CHANGE, 1, 0, 1},       {AUTHZ_EXP_REGISTER_JOB, 1, 0, 0},
-    {AUTHZ_TRIAL_KILL, 1, 0, 1},       {AUTHZ_CHECKPOINT_DELETE, 1, 0, 1},
-    {AUTHZ_ALLOCATION_EVENT, 1, 0, 1}, {AUTHZ_TASK_EVENT, 0, 0, 1},
+    {AUTHZ_EXP_CHANGE, 1, 0, 1, 0},       {AUTHZ_EXP_REGISTER_JOB, 1, 0, 0, 0},
+    {AUTHZ_TRIAL_KILL, 1, 0, 1, 0},       {AUTHZ_CHECKPOINT_DELETE, 1, 0, 1, 0},
+    {AUTHZ_ALLOCATION_EVENT, 1, 0, 1, 0}, {AUTHZ_TASK_EVENT, 0, 0, 1, 0},
+    {AUTHZ_WORKSPACE_CHANGE, 1, 0, 1, 0}, {AUTHZ_PROJECT_WRITE, 1, 0, 1, 1},
 };
 
 static struct principal user(int64_t id, int admin)
@@ -41,6 +43,18 @@ static void test_every_action_for_owner_other_and_admin(void **state)
 		assert_int_equal(authz_allowed(&owner, r->action, OWNER), r->owner);
 		assert_int_equal(authz_allowed(&other, r->action, OWNER), r->other);
 		assert_int_equal(authz_allowed(&admin, r->action, OWNER), r->admin);
+	}
+}
+
+static void test_objects_owned_by_everyone(void **state)
+{
+	(void)state;
+	struct principal u = user(OWNER, 0), admin = user(OWNER + 2, 1);
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		const struct row *r = &table[i];
+		assert_int_equal(authz_allowed(&u, r->action, AUTHZ_EVERYONE), r->shared);
+		assert_int_equal(authz_allowed(&admin, r->action, AUTHZ_EVERYONE),
+		                 r->admin || r->shared);
 	}
 }
 
@@ -68,6 +82,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_action_for_owner_other_and_admin),
+	    cmocka_unit_test(test_objects_owned_by_everyone),
 	    cmocka_unit_test(test_trial_and_allocation_credentials_may_nothing),
 	    cmocka_unit_test(test_unknown_action_or_no_principal_is_refused),
 	};

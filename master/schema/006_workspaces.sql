@@ -1,0 +1,28 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
+-- Migration 6: workspaces hold projects, projects hold experiments. The
+-- default workspace "Uncategorized" (id 1, no owner, cannot be deleted) and
+-- its project "Uncategorized" (id 1) receive every existing experiment.
+CREATE TABLE workspaces (
+	id INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE,
+	owner_id INTEGER,               -- users(id) of its creator; NULL = the default workspace
+	archived INTEGER NOT NULL DEFAULT 0,
+	created_at REAL NOT NULL
+);
+CREATE TABLE projects (
+	id INTEGER PRIMARY KEY,
+	workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+	name TEXT NOT NULL,
+	owner_id INTEGER,               -- users(id) of its creator; NULL = the default project
+	archived INTEGER NOT NULL DEFAULT 0,
+	created_at REAL NOT NULL,
+	UNIQUE (workspace_id, name)
+);
+INSERT INTO workspaces (id, name, owner_id, created_at)
+	VALUES (1, 'Uncategorized', NULL, CAST(strftime('%s', 'now') AS REAL));
+INSERT INTO projects (id, workspace_id, name, owner_id, created_at)
+	VALUES (1, 1, 'Uncategorized', NULL, CAST(strftime('%s', 'now') AS REAL));
+-- SQLite cannot add a column with both REFERENCES and a non-NULL default:
+-- det-master keeps project_id pointing at a project (moves and deletes are checked).
+ALTER TABLE experiments ADD COLUMN project_id INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX experiments_project ON experiments(project_id);
