@@ -72,6 +72,21 @@ int cli_experiment_download(struct cli_ctx *ctx, int argc, char **argv);
 int cli_experiment_list_trials(struct cli_ctx *ctx, int argc, char **argv);
 int cli_experiment_list_checkpoints(struct cli_ctx *ctx, int argc, char **argv);
 
+/* det workspace ..., det project ..., det experiment move (cli/cmd_workspace.c). */
+int cli_workspace_create(struct cli_ctx *ctx, int argc, char **argv);
+int cli_workspace_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_workspace_describe(struct cli_ctx *ctx, int argc, char **argv);
+int cli_workspace_archive(struct cli_ctx *ctx, int argc, char **argv);
+int cli_workspace_unarchive(struct cli_ctx *ctx, int argc, char **argv);
+int cli_workspace_delete(struct cli_ctx *ctx, int argc, char **argv);
+int cli_project_create(struct cli_ctx *ctx, int argc, char **argv);
+int cli_project_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_project_describe(struct cli_ctx *ctx, int argc, char **argv);
+int cli_project_archive(struct cli_ctx *ctx, int argc, char **argv);
+int cli_project_unarchive(struct cli_ctx *ctx, int argc, char **argv);
+int cli_project_delete(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_move(struct cli_ctx *ctx, int argc, char **argv);
+
 /* det trial ... (cli/cmd_trial.c). */
 int cli_trial_describe(struct cli_ctx *ctx, int argc, char **argv);
 int cli_trial_logs(struct cli_ctx *ctx, int argc, char **argv);

@@ -1133,7 +1133,9 @@ static void handle(void *ctx, const struct http_request *req, struct http_reply 
 	     (rt->handler != h_logout && rt->handler != api_exp_activate &&
 	      rt->handler != api_exp_pause && rt->handler != api_exp_cancel &&
 	      rt->handler != api_exp_kill && rt->handler != api_exp_archive &&
-	      rt->handler != api_exp_unarchive && rt->handler != api_trial_kill))) {
+	      rt->handler != api_exp_unarchive && rt->handler != api_trial_kill &&
+	      rt->handler != api_workspace_archive && rt->handler != api_workspace_unarchive &&
+	      rt->handler != api_project_archive && rt->handler != api_project_unarchive))) {
 		c.body = api_body(req, rep);
 		if (!c.body)
 			return;

@@ -139,6 +139,67 @@ eq "their rows are gone from the store" "0 0 0" \
 sock POST /workspaces/1/projects '{"name": "empty"}' >/dev/null
 eq "an empty project is deleted" 200 "$(sock DELETE "/projects/$(body .project.id)")"
 
+# --- the det command line ---
+det=${DET_BIN:-$builddir/cli/det}
+export DET_MASTER=unix:$work/m.sock DET_AUTH_FILE=$work/auth.json
+run() { # run det, capture stdout in $work/out, return its status
+	"$det" "$@" >"$work/out" 2>"$work/err"
+}
+run workspace create nlp
+ok $? "det workspace create"
+grep -q "Created workspace" "$work/out"
+ok $? "... says so"
+run workspace create nlp
+eq "det workspace create of a duplicate → 1" 1 $?
+run workspace create 'bad/name'
+eq "det workspace create of a bad name → 1" 1 $?
+run project create nlp translation
+ok $? "det project create WORKSPACE NAME"
+run project create nowhere x
+eq "det project create in an unknown workspace → 1" 1 $?
+run -o json workspace describe nlp
+eq "det workspace describe NAME" "nlp 1" "$(jq -r '"\(.name) \(.num_projects)"' "$work/out")"
+run workspace list
+grep -q "^.*nlp" "$work/out"
+ok $? "det workspace list shows it"
+run -o json project describe nlp/translation
+eq "det project describe WORKSPACE/PROJECT" translation "$(jq -r .name "$work/out")"
+pid=$(jq -r .id "$work/out")
+run project list nlp
+grep -q translation "$work/out"
+ok $? "det project list WORKSPACE"
+printf 'name: cli\nentrypoint: python3 train.py\nsearcher: {name: single, metric: val_loss, max_length: {batches: 2}}\n' >"$work/cli.yaml"
+run e create --paused --workspace nlp --project translation "$work/cli.yaml"
+ok $? "det experiment create --workspace --project"
+ce=$(sed -n 's/^Created experiment //p' "$work/out")
+run -o json e list --project nlp/translation
+eq "det experiment list --project WORKSPACE/PROJECT" "$ce" "$(jq -r '[.experiments[].id] | join(" ")' "$work/out")"
+run e create --paused --project "$pid" "$work/cli.yaml"
+ok $? "det experiment create --project ID"
+ce2=$(sed -n 's/^Created experiment //p' "$work/out")
+run e move "$ce2" --project Uncategorized/Uncategorized
+ok $? "det experiment move"
+eq "... moved" 1 "$(sock GET "/experiments/$ce2" >/dev/null; body .experiment.project_id)"
+run e move "$ce2"
+eq "det experiment move without --project → 2" 2 $?
+run workspace archive nlp
+ok $? "det workspace archive"
+run e move "$ce2" --project nlp/translation
+eq "... then no move into it → 1" 1 $?
+run workspace unarchive nlp
+ok $? "det workspace unarchive"
+run workspace delete nlp
+eq "det workspace delete of a non-empty workspace → 1" 1 $?
+grep -q force "$work/err"
+ok $? "... the error names --force"
+run e kill "$ce"
+check "the experiment in it ends" wait_state "$ce" CANCELED 60
+run workspace delete --force nlp
+ok $? "det workspace delete --force"
+eq "... with its experiment" 404 "$(sock GET "/experiments/$ce")"
+run project delete Uncategorized/Uncategorized
+eq "det project delete of the default project → 1" 1 $?
+
 # --- a restart keeps it all ---
 sock POST /workspaces '{"name": "kept"}' >/dev/null
 kept=$(body .workspace.id)
