@@ -327,3 +327,99 @@ int cli_experiment_move(struct cli_ctx *ctx, int argc, char **argv)
 	http_client_free(c);
 	return rc;
 }
+
+static const struct cli_column role_cols[] = {
+    {"UID", "uid"},
+    {"GID", "gid"},
+    {"ROLE", "role"},
+};
+
+/* assign-role ROLE WORKSPACE / unassign-role [ROLE] WORKSPACE, with --user or --group. */
+static int role_cmd(struct cli_ctx *ctx, int argc, char **argv, int assign)
+{
+	static const struct option opts[] = {{"user", required_argument, NULL, 'u'},
+	                                     {"group", required_argument, NULL, 'g'},
+	                                     {NULL, 0, NULL, 0}};
+	const char *user = NULL, *group = NULL, *role = NULL, *ws;
+	char path[96];
+	json_t *out = NULL, *body = NULL;
+	int opt, rc = CLI_EXIT_FAILURE;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "u:g:", opts, NULL)) != -1) {
+		if (opt == 'u')
+			user = optarg;
+		else if (opt == 'g')
+			group = optarg;
+		else
+			return CLI_EXIT_USAGE;
+	}
+	int nargs = argc - optind;
+	if (!user == !group || nargs < 1 + assign || nargs > 2) {
+		fprintf(stderr, "usage: det workspace %s %sWORKSPACE --user NAME|--group GROUP\n",
+		        argv[0], assign ? "ROLE " : "[ROLE] ");
+		return CLI_EXIT_USAGE;
+	}
+	role = nargs == 2 ? argv[optind] : NULL;
+	ws = argv[argc - 1];
+	struct http_client *c = cli_client(ctx);
+	if (!c)
+		return CLI_EXIT_FAILURE;
+	long long id = resolve(c, 0, ws);
+	body = json_pack("{s:s*, s:s*, s:s*}", "role", role, "user", user, "group", group);
+	if (id < 0 || !body)
+		goto out;
+	snprintf(path, sizeof(path), "/api/v1/workspaces/%lld/roles%s", id,
+	         assign ? "" : "/remove");
+	rc = cli_call(c, "POST", path, body, &out);
+	if (!rc)
+		cli_print_rows(ctx, json_object_get(out, "roles"), json_object_get(out, "roles"),
+		               role_cols, sizeof(role_cols) / sizeof(role_cols[0]));
+out:
+	json_decref(body);
+	json_decref(out);
+	http_client_free(c);
+	return rc;
+}
+
+int cli_workspace_assign_role(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return role_cmd(ctx, argc, argv, 1);
+}
+
+int cli_workspace_unassign_role(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return role_cmd(ctx, argc, argv, 0);
+}
+
+int cli_workspace_list_roles(struct cli_ctx *ctx, int argc, char **argv)
+{
+	char path[96];
+	json_t *out = NULL;
+	int rc = CLI_EXIT_FAILURE;
+	if (one_arg(argc, argv, 0))
+		return CLI_EXIT_USAGE;
+	struct http_client *c = cli_client(ctx);
+	if (!c)
+		return CLI_EXIT_FAILURE;
+	long long id = resolve(c, 0, argv[1]);
+	if (id < 0)
+		goto out;
+	snprintf(path, sizeof(path), "/api/v1/workspaces/%lld/roles", id);
+	rc = cli_call(c, "GET", path, NULL, &out);
+	if (!rc && ctx->output == CLI_OUTPUT_TABLE) {
+		const char *creator = json_string_value(json_object_get(out, "creator"));
+		if (creator) {
+			char *esc = cli_escape(creator);
+			printf("creator (workspace-admin): %s\n", esc ? esc : "?");
+			free(esc);
+		}
+	}
+	if (!rc)
+		cli_print_rows(ctx, out, json_object_get(out, "roles"), role_cols,
+		               sizeof(role_cols) / sizeof(role_cols[0]));
+out:
+	json_decref(out);
+	http_client_free(c);
+	return rc;
+}

@@ -28,6 +28,7 @@
 #include "fsm.h"
 #include "rate_limits.h"
 #include "static.h"
+#include "workspace.h"
 
 void api_error(struct http_reply *rep, int status, const char *fmt, ...)
 {
@@ -447,6 +448,7 @@ static int authenticate(struct app *a, const struct http_request *req, struct pr
 	p->admin = user_is_admin(a, u);
 	snprintf(p->name, sizeof(p->name), "%s", json_string_value(json_object_get(u, "name")));
 	pthread_mutex_unlock(&a->lock);
+	workspace_principal_groups(p); /* reads the group database: without the lock */
 	return 0;
 denied:
 	pthread_mutex_unlock(&a->lock);
@@ -803,6 +805,9 @@ static const struct api_route routes[] = {
     {"POST", "/api/v1/workspaces/{id}/unarchive", api_workspace_unarchive, API_AUTH_USER},
     {"GET", "/api/v1/workspaces/{id}/projects", api_workspace_projects, API_AUTH_USER},
     {"POST", "/api/v1/workspaces/{id}/projects", api_workspace_project_create, API_AUTH_USER},
+    {"GET", "/api/v1/workspaces/{id}/roles", api_workspace_roles, API_AUTH_USER},
+    {"POST", "/api/v1/workspaces/{id}/roles", api_workspace_role_assign, API_AUTH_USER},
+    {"POST", "/api/v1/workspaces/{id}/roles/remove", api_workspace_role_unassign, API_AUTH_USER},
     {"GET", "/api/v1/projects", api_project_list, API_AUTH_USER},
     {"GET", "/api/v1/projects/{id}", api_project_get, API_AUTH_USER},
     {"DELETE", "/api/v1/projects/{id}", api_project_delete, API_AUTH_USER},

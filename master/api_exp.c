@@ -66,32 +66,34 @@ bad:
 	return NULL;
 }
 
-/* Whether experiment c->id exists; fills 404 when not. */
+/* Whether experiment c->id exists and the caller may read it (a non-user
+ * credential: exists); fills 404 when not. */
 static int exp_known(struct app *a, struct api_call *c, struct http_reply *rep)
 {
-	pthread_mutex_lock(&a->lock);
-	int found = exp_find_locked(a, c->id) != NULL;
-	pthread_mutex_unlock(&a->lock);
+	int found;
+	if (c->who.kind == PRINCIPAL_USER) {
+		found = workspace_exp_access(a, &c->who, c->id, AUTHZ_EXP_READ) == 200;
+	} else {
+		pthread_mutex_lock(&a->lock);
+		found = exp_find_locked(a, c->id) != NULL;
+		pthread_mutex_unlock(&a->lock);
+	}
 	if (!found)
 		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
 	return found;
 }
 
-/* Owner or admin may change; fills 404/403. Returns 1 when allowed. */
+/* Whether the caller may change experiment c->id (authz.c, by its workspace's
+ * roles); fills 404/403. Returns 1 when allowed. */
 static int may_change(struct app *a, struct api_call *c, struct http_reply *rep)
 {
-	int ok = 0;
-	pthread_mutex_lock(&a->lock);
-	struct exp_rt *e = exp_find_locked(a, c->id);
-	if (!e)
+	int status = workspace_exp_access(a, &c->who, c->id, AUTHZ_EXP_CHANGE);
+	if (status == 404)
 		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
-	else if (!authz_allowed(&c->who, AUTHZ_EXP_CHANGE,
-	                        json_integer_value(json_object_get(e->row, "owner_id"))))
-		api_error(rep, 403, "experiment %lld belongs to another user", (long long)c->id);
-	else
-		ok = 1;
-	pthread_mutex_unlock(&a->lock);
-	return ok;
+	else if (status != 200)
+		api_error(rep, 403, "user %s may not change experiment %lld", c->who.name,
+		          (long long)c->id);
+	return status == 200;
 }
 
 void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -296,6 +298,8 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 			continue;
 		if (project && json_integer_value(json_object_get(r, "project_id")) != project_id)
 			continue;
+		if (!workspace_exp_allowed_locked(a, &c->who, e, AUTHZ_EXP_READ))
+			continue;
 		int arch = json_is_true(json_object_get(r, "archived")) ||
 		           json_integer_value(json_object_get(r, "archived"));
 		if ((!archived || !strcmp(archived, "0") || !strcmp(archived, "false")) && arch)
@@ -317,7 +321,9 @@ void api_exp_get(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	pthread_mutex_lock(&a->lock);
 	struct exp_rt *e = exp_find_locked(a, c->id);
-	json_t *v = e ? exp_view_locked(e, 1) : NULL;
+	json_t *v = e && workspace_exp_allowed_locked(a, &c->who, e, AUTHZ_EXP_READ)
+	                ? exp_view_locked(e, 1)
+	                : NULL;
 	pthread_mutex_unlock(&a->lock);
 	if (!v)
 		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
@@ -393,6 +399,8 @@ void api_exp_trials(struct app *a, struct api_call *c, struct http_reply *rep)
 	json_t *out = json_array();
 	pthread_mutex_lock(&a->lock);
 	struct exp_rt *e = exp_find_locked(a, c->id);
+	if (e && !workspace_exp_allowed_locked(a, &c->who, e, AUTHZ_EXP_READ))
+		e = NULL;
 	if (e) {
 		for (int i = 0; i < e->trials_cap; i++)
 			if (e->trials[i])

@@ -90,6 +90,9 @@ void api_workspace_unarchive(struct app *a, struct api_call *c, struct http_repl
 void api_workspace_delete(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_workspace_projects(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_workspace_project_create(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_workspace_roles(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_workspace_role_assign(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_workspace_role_unassign(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_project_list(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_project_get(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_project_archive(struct app *a, struct api_call *c, struct http_reply *rep);

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Workspace and project endpoints (/workspaces, /projects) and moving an
- * experiment between projects: parse the request, call workspace.c, answer.
+ * experiment between projects, workspace roles: parse the request (user and
+ * group names become a uid or gid here, before any lock), call workspace.c, answer.
  */
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "api_internal.h"
@@ -42,8 +46,7 @@ void api_workspace_list(struct app *a, struct api_call *c, struct http_reply *re
 {
 	json_t *out = NULL;
 	char err[256];
-	(void)c;
-	int status = workspace_list(a, &out, err, sizeof(err));
+	int status = workspace_list(a, &c->who, &out, err, sizeof(err));
 	answer(rep, status, out, err);
 }
 
@@ -62,7 +65,7 @@ void api_workspace_get(struct app *a, struct api_call *c, struct http_reply *rep
 {
 	json_t *out = NULL;
 	char err[256];
-	int status = workspace_get(a, c->id, &out, err, sizeof(err));
+	int status = workspace_get(a, &c->who, c->id, &out, err, sizeof(err));
 	answer(rep, status, out, err);
 }
 
@@ -100,7 +103,7 @@ void api_workspace_projects(struct app *a, struct api_call *c, struct http_reply
 {
 	json_t *out = NULL;
 	char err[256];
-	int status = workspace_project_list(a, c->id, &out, err, sizeof(err));
+	int status = workspace_project_list(a, &c->who, c->id, &out, err, sizeof(err));
 	answer(rep, status, out, err);
 }
 
@@ -119,8 +122,7 @@ void api_project_list(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	json_t *out = NULL;
 	char err[256];
-	(void)c;
-	int status = workspace_project_list(a, 0, &out, err, sizeof(err));
+	int status = workspace_project_list(a, &c->who, 0, &out, err, sizeof(err));
 	answer(rep, status, out, err);
 }
 
@@ -128,7 +130,7 @@ void api_project_get(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	json_t *out = NULL;
 	char err[256];
-	int status = workspace_project_get(a, c->id, &out, err, sizeof(err));
+	int status = workspace_project_get(a, &c->who, c->id, &out, err, sizeof(err));
 	answer(rep, status, out, err);
 }
 
@@ -181,4 +183,90 @@ void api_exp_move(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, status, "%s", err);
 	else
 		api_exp_get(a, c, rep);
+}
+
+/* The uid of a user name (a Unix account, or a det user bound to a uid), -1 after a 404. */
+static long user_uid_of(struct app *a, const char *name, struct http_reply *rep)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	long uid = -1;
+
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res)
+		return (long)pw.pw_uid;
+	pthread_mutex_lock(&a->lock);
+	json_t *u = json_object_get(a->users, name);
+	if (u && json_is_integer(json_object_get(u, "uid")))
+		uid = (long)json_integer_value(json_object_get(u, "uid"));
+	pthread_mutex_unlock(&a->lock);
+	if (uid < 0)
+		api_error(rep, 404, "user %s: no Unix account and no det user bound to a uid",
+		          name);
+	return uid;
+}
+
+/* The gid of a Unix group name, -1 after a 404. */
+static long group_gid_of(const char *name, struct http_reply *rep)
+{
+	struct group gr, *res = NULL;
+	char buf[16384];
+
+	if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) == 0 && res)
+		return (long)gr.gr_gid;
+	api_error(rep, 404, "group %s: no such Unix group", name);
+	return -1;
+}
+
+/* {user: NAME} or {group: NAME} of the body to a uid or gid; -1 with rep filled. */
+static int member_of(struct app *a, struct api_call *c, struct http_reply *rep, long *uid,
+                     long *gid)
+{
+	const char *user = json_string_value(json_object_get(c->body, "user"));
+	const char *group = json_string_value(json_object_get(c->body, "group"));
+
+	*uid = *gid = -1;
+	if (!user == !group || (user && !*user) || (group && !*group)) {
+		api_error(rep, 400, "expected either user or group (a name)");
+		return -1;
+	}
+	if (user)
+		*uid = user_uid_of(a, user, rep);
+	else
+		*gid = group_gid_of(group, rep);
+	return *uid < 0 && *gid < 0 ? -1 : 0;
+}
+
+void api_workspace_role_assign(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	char err[512];
+	long uid, gid;
+	const char *role = body_string(c, rep, "role");
+	if (!role || member_of(a, c, rep, &uid, &gid))
+		return;
+	int status = workspace_role_set(a, &c->who, c->id, uid, gid, role, err, sizeof(err));
+	if (status != 200)
+		api_error(rep, status, "%s", err);
+	else
+		api_workspace_roles(a, c, rep);
+}
+
+void api_workspace_role_unassign(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	char err[512];
+	long uid, gid;
+	if (member_of(a, c, rep, &uid, &gid))
+		return;
+	int status = workspace_role_set(a, &c->who, c->id, uid, gid, NULL, err, sizeof(err));
+	if (status != 200)
+		api_error(rep, status, "%s", err);
+	else
+		api_workspace_roles(a, c, rep);
+}
+
+void api_workspace_roles(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	json_t *out = NULL;
+	char err[256];
+	int status = workspace_role_list(a, &c->who, c->id, &out, err, sizeof(err));
+	answer(rep, status, out, err);
 }

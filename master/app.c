@@ -151,7 +151,8 @@ void app_close(struct app *a)
 	json_decref(a->tokens);
 	json_decref(a->workspaces);
 	json_decref(a->projects);
-	a->workspaces = a->projects = NULL;
+	json_decref(a->workspace_roles);
+	a->workspaces = a->projects = a->workspace_roles = NULL;
 	exp_index_free(&a->trial_ix);
 	a->users = a->tokens = NULL;
 	limits_free(a->limits);

@@ -48,6 +48,8 @@ struct exp_rt {
 	struct exp_rt *next;
 };
 
+#define APP_MAX_GROUPS 64
+
 enum principal_kind { PRINCIPAL_USER, PRINCIPAL_ALLOCATION, PRINCIPAL_TRIAL };
 
 /* Who is calling. */
@@ -60,6 +62,8 @@ struct principal {
 	int64_t experiment_id; /* allocation and trial tokens */
 	int64_t trial_id;      /* trial tokens */
 	char token[80];        /* bearer token used, "" on the Unix socket */
+	int ngroups;           /* Unix groups of uid (getgrouplist), for workspace roles */
+	unsigned int groups[APP_MAX_GROUPS];
 };
 
 #define APP_NROUTES 128
@@ -85,6 +89,7 @@ struct app {
 	json_t *tokens;                  /* token -> tokens row (users and allocations) */
 	json_t *workspaces;              /* id (decimal text) -> workspaces row */
 	json_t *projects;                /* id (decimal text) -> projects row */
+	json_t *workspace_roles;         /* id (decimal text) -> workspace_roles row */
 	struct exp_trial_index trial_ix; /* trials by id and by trial token */
 	struct exp_rt *exps;
 	int64_t next_trial_id, next_exp_id;

@@ -30,6 +30,7 @@ static const struct table_info tables[] = {
     {"allocation_events", "id"},
     {"workspaces", "id"},
     {"projects", "id"},
+    {"workspace_roles", "id"},
 };
 
 /* Result column names holding JSON text; "metrics" is store_metrics' name for body. */

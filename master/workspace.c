@@ -6,13 +6,19 @@
  * non-obvious decision: a deletion with force removes the experiments under
  * it together with the projects and the workspace in one store write, then
  * hands their checkpoint directories to the checkpoint GC (as each
- * experiment's owner), so the store never holds half a workspace.
+ * experiment's owner), so the store never holds half a workspace. A
+ * principal's role in a workspace is the strongest of its uid's and its Unix
+ * groups' assignments (a->workspace_roles), workspace-admin for the creator;
+ * the default workspace is shared (authz.c says what that allows).
  */
 #include "workspace.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "authz.h"
 #include "ckpt_gc.h"
@@ -69,11 +75,92 @@ static int is_archived(json_t *row)
 	return json_is_true(v) || (json_is_integer(v) && json_integer_value(v));
 }
 
-/* The authz owner of a workspace: its creator, or everyone for the default one. */
-static int64_t ws_owner(json_t *ws)
+void workspace_principal_groups(struct principal *p)
 {
-	return json_is_integer(json_object_get(ws, "owner_id")) ? iget(ws, "owner_id")
-	                                                        : AUTHZ_EVERYONE;
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	gid_t groups[APP_MAX_GROUPS];
+	int n = APP_MAX_GROUPS;
+
+	p->ngroups = 0;
+	if (p->kind != PRINCIPAL_USER || p->uid < 0 ||
+	    getpwuid_r((uid_t)p->uid, &pw, buf, sizeof(buf), &res) || !res)
+		return;
+	/* More groups than fit: the first APP_MAX_GROUPS count (getgrouplist fills them). */
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
+		n = APP_MAX_GROUPS;
+	for (int i = 0; i < n && i < APP_MAX_GROUPS; i++)
+		p->groups[p->ngroups++] = (unsigned int)groups[i];
+}
+
+static int in_groups(const struct principal *p, int64_t gid)
+{
+	for (int i = 0; i < p->ngroups; i++)
+		if ((int64_t)p->groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+/* who's strongest role in workspace w (lock held). */
+static enum authz_role role_in(struct app *a, const struct principal *who, json_t *w)
+{
+	enum authz_role best = AUTHZ_ROLE_NONE;
+	const char *k;
+	json_t *r;
+
+	if (json_is_integer(json_object_get(w, "owner_id")) && iget(w, "owner_id") == who->user_id)
+		return AUTHZ_ROLE_WORKSPACE_ADMIN;
+	json_object_foreach (a->workspace_roles, k, r) {
+		if (iget(r, "workspace_id") != iget(w, "id"))
+			continue;
+		json_t *uid = json_object_get(r, "uid");
+		int match = json_is_integer(uid)
+		                ? who->uid >= 0 && json_integer_value(uid) == who->uid
+		                : in_groups(who, iget(r, "gid"));
+		enum authz_role role =
+		    authz_role_parse(json_string_value(json_object_get(r, "role")));
+		if (match && role > best)
+			best = role;
+	}
+	return best;
+}
+
+/* The authz object for something in workspace w owned by det user owner_id (lock held). */
+static struct authz_object ws_object(struct app *a, const struct principal *who, json_t *w,
+                                     int64_t owner_id)
+{
+	struct authz_object o = {.owner_id = owner_id,
+	                         .role = role_in(a, who, w),
+	                         .shared = iget(w, "id") == WORKSPACE_DEFAULT_ID};
+	return o;
+}
+
+/* The workspace an experiment's project is in (lock held); the default one when
+ * the project is unknown. */
+static json_t *exp_workspace(struct app *a, struct exp_rt *e)
+{
+	json_t *p = by_id(a->projects, iget(e->row, "project_id"));
+	json_t *w = p ? by_id(a->workspaces, iget(p, "workspace_id")) : NULL;
+	return w ? w : by_id(a->workspaces, WORKSPACE_DEFAULT_ID);
+}
+
+int workspace_exp_allowed_locked(struct app *a, const struct principal *who, struct exp_rt *e,
+                                 enum authz_action action)
+{
+	json_t *w = exp_workspace(a, e);
+	struct authz_object o = {.owner_id = iget(e->row, "owner_id")};
+	if (w)
+		o = ws_object(a, who, w, iget(e->row, "owner_id"));
+	return authz_decide(who, action, &o);
+}
+
+/* Whether who may do action to workspace w itself (owner: its creator) (lock held). */
+static int ws_allowed(struct app *a, const struct principal *who, json_t *w,
+                      enum authz_action action)
+{
+	int64_t owner = json_is_integer(json_object_get(w, "owner_id")) ? iget(w, "owner_id") : 0;
+	struct authz_object o = ws_object(a, who, w, owner);
+	return authz_decide(who, action, &o);
 }
 
 static int load_into(struct app *a, const char *table, json_t **slot, char *err, size_t errlen)
@@ -103,7 +190,8 @@ int workspace_load(struct app *a, char *err, size_t errlen)
 {
 	*err = 0;
 	if (load_into(a, "workspaces", &a->workspaces, err, errlen) ||
-	    load_into(a, "projects", &a->projects, err, errlen))
+	    load_into(a, "projects", &a->projects, err, errlen) ||
+	    load_into(a, "workspace_roles", &a->workspace_roles, err, errlen))
 		return -1;
 	return 0;
 }
@@ -184,7 +272,7 @@ int64_t workspace_project_writable_locked(struct app *a, const struct principal 
 
 	if (!w)
 		return 0;
-	if (!authz_allowed(who, AUTHZ_PROJECT_WRITE, ws_owner(w))) {
+	if (!ws_allowed(a, who, w, AUTHZ_PROJECT_WRITE)) {
 		snprintf(err, errlen,
 		         "user %s may not put experiments into project %s (workspace %s)",
 		         who->name, json_string_value(json_object_get(p, "name")),
@@ -290,8 +378,8 @@ static json_t *ws_view(struct app *a, json_t *w, const struct counts *c)
 }
 
 /* {key: [views of the rows of table that match ws_id (0: all)]} (lock held). */
-static int list_locked(struct app *a, int projects, int64_t ws_id, json_t **out, char *err,
-                       size_t errlen)
+static int list_locked(struct app *a, const struct principal *who, int projects, int64_t ws_id,
+                       json_t **out, char *err, size_t errlen)
 {
 	struct counts c = {0};
 	json_t *arr = json_array(), *r;
@@ -302,6 +390,9 @@ static int list_locked(struct app *a, int projects, int64_t ws_id, json_t **out,
 		goto fail;
 	json_object_foreach (projects ? a->projects : a->workspaces, k, r) {
 		if (ws_id && iget(r, "workspace_id") != ws_id)
+			continue;
+		json_t *w = projects ? by_id(a->workspaces, iget(r, "workspace_id")) : r;
+		if (!w || !ws_allowed(a, who, w, AUTHZ_WORKSPACE_READ))
 			continue;
 		if (json_array_append_new(arr,
 		                          projects ? project_view(a, r, &c) : ws_view(a, r, &c)))
@@ -318,37 +409,41 @@ fail:
 	return status;
 }
 
-int workspace_list(struct app *a, json_t **out, char *err, size_t errlen)
+int workspace_list(struct app *a, const struct principal *who, json_t **out, char *err,
+                   size_t errlen)
 {
 	pthread_mutex_lock(&a->lock);
-	int status = list_locked(a, 0, 0, out, err, errlen);
+	int status = list_locked(a, who, 0, 0, out, err, errlen);
 	pthread_mutex_unlock(&a->lock);
 	return status;
 }
 
-int workspace_project_list(struct app *a, int64_t workspace_id, json_t **out, char *err,
-                           size_t errlen)
+int workspace_project_list(struct app *a, const struct principal *who, int64_t workspace_id,
+                           json_t **out, char *err, size_t errlen)
 {
 	int status = 404;
 	pthread_mutex_lock(&a->lock);
-	if (workspace_id && !by_id(a->workspaces, workspace_id))
+	json_t *w = workspace_id ? by_id(a->workspaces, workspace_id) : NULL;
+	if (workspace_id && (!w || !ws_allowed(a, who, w, AUTHZ_WORKSPACE_READ)))
 		snprintf(err, errlen, "workspace %lld not found", (long long)workspace_id);
 	else
-		status = list_locked(a, 1, workspace_id, out, err, errlen);
+		status = list_locked(a, who, 1, workspace_id, out, err, errlen);
 	pthread_mutex_unlock(&a->lock);
 	return status;
 }
 
 /* {key: view of one row} (lock held). */
-static int get_locked(struct app *a, int projects, int64_t id, json_t **out, char *err,
-                      size_t errlen)
+static int get_locked(struct app *a, const struct principal *who, int projects, int64_t id,
+                      json_t **out, char *err, size_t errlen)
 {
 	struct counts c = {0};
 	json_t *r = by_id(projects ? a->projects : a->workspaces, id);
+	json_t *w = r && projects ? by_id(a->workspaces, iget(r, "workspace_id")) : r;
 	const char *what = projects ? "project" : "workspace";
 	int status = 500;
 
-	if (!r) {
+	/* What a principal may not see is not there for it. */
+	if (!r || !w || !ws_allowed(a, who, w, AUTHZ_WORKSPACE_READ)) {
 		snprintf(err, errlen, "%s %lld not found", what, (long long)id);
 		return 404;
 	}
@@ -363,25 +458,27 @@ static int get_locked(struct app *a, int projects, int64_t id, json_t **out, cha
 	return status;
 }
 
-int workspace_get(struct app *a, int64_t id, json_t **out, char *err, size_t errlen)
+int workspace_get(struct app *a, const struct principal *who, int64_t id, json_t **out, char *err,
+                  size_t errlen)
 {
 	pthread_mutex_lock(&a->lock);
-	int status = get_locked(a, 0, id, out, err, errlen);
+	int status = get_locked(a, who, 0, id, out, err, errlen);
 	pthread_mutex_unlock(&a->lock);
 	return status;
 }
 
-int workspace_project_get(struct app *a, int64_t id, json_t **out, char *err, size_t errlen)
+int workspace_project_get(struct app *a, const struct principal *who, int64_t id, json_t **out,
+                          char *err, size_t errlen)
 {
 	pthread_mutex_lock(&a->lock);
-	int status = get_locked(a, 1, id, out, err, errlen);
+	int status = get_locked(a, who, 1, id, out, err, errlen);
 	pthread_mutex_unlock(&a->lock);
 	return status;
 }
 
 /* Insert row into table and memory (lock held): 200 with *out, or 500. */
-static int insert_locked(struct app *a, int projects, json_t *row, json_t **out, char *err,
-                         size_t errlen)
+static int insert_locked(struct app *a, const struct principal *who, int projects, json_t *row,
+                         json_t **out, char *err, size_t errlen)
 {
 	struct store_op op = {
 	    .kind = STORE_INSERT, .table = projects ? "projects" : "workspaces", .row = row};
@@ -392,7 +489,7 @@ static int insert_locked(struct app *a, int projects, json_t *row, json_t **out,
 	json_object_set_new(row, "id", json_integer(op.id_out));
 	snprintf(key, sizeof(key), "%lld", (long long)op.id_out);
 	json_object_set(projects ? a->projects : a->workspaces, key, row);
-	return get_locked(a, projects, op.id_out, out, err, errlen);
+	return get_locked(a, who, projects, op.id_out, out, err, errlen);
 }
 
 int workspace_create(struct app *a, const struct principal *p, const char *name, json_t **out,
@@ -416,7 +513,7 @@ int workspace_create(struct app *a, const struct principal *p, const char *name,
 		status = 500;
 		goto out;
 	}
-	status = insert_locked(a, 0, row, out, err, errlen);
+	status = insert_locked(a, p, 0, row, out, err, errlen);
 	if (status == 200)
 		log_msg(&a->log, LOG_LEVEL_INFO, "workspace %s created by %s", name, p->name);
 out:
@@ -438,7 +535,7 @@ int workspace_project_create(struct app *a, const struct principal *p, int64_t w
 	if (!w) {
 		snprintf(err, errlen, "workspace %lld not found", (long long)workspace_id);
 		status = 404;
-	} else if (!authz_allowed(p, AUTHZ_WORKSPACE_CHANGE, ws_owner(w))) {
+	} else if (!ws_allowed(a, p, w, AUTHZ_WORKSPACE_CHANGE)) {
 		snprintf(err, errlen, "user %s may not add projects to workspace %s", p->name,
 		         json_string_value(json_object_get(w, "name")));
 		status = 403;
@@ -454,7 +551,7 @@ int workspace_project_create(struct app *a, const struct principal *p, int64_t w
 		row = json_pack("{s:I, s:s, s:I, s:i, s:f}", "workspace_id",
 		                (json_int_t)workspace_id, "name", name, "owner_id",
 		                (json_int_t)p->user_id, "archived", 0, "created_at", app_now());
-		status = row ? insert_locked(a, 1, row, out, err, errlen) : 500;
+		status = row ? insert_locked(a, p, 1, row, out, err, errlen) : 500;
 		if (!row)
 			snprintf(err, errlen, "out of memory");
 	}
@@ -477,7 +574,7 @@ static json_t *changeable_locked(struct app *a, const struct principal *p, int p
 		*status = 404;
 		return NULL;
 	}
-	if (!authz_allowed(p, AUTHZ_WORKSPACE_CHANGE, ws_owner(w))) {
+	if (!ws_allowed(a, p, w, AUTHZ_WORKSPACE_CHANGE)) {
 		snprintf(err, errlen, "user %s may not change workspace %s", p->name,
 		         json_string_value(json_object_get(w, "name")));
 		*status = 403;
@@ -691,7 +788,7 @@ int workspace_exp_move(struct app *a, const struct principal *p, int64_t exp_id,
 	if (!e) {
 		snprintf(err, errlen, "experiment %lld not found", (long long)exp_id);
 		status = 404;
-	} else if (!authz_allowed(p, AUTHZ_EXP_CHANGE, iget(e->row, "owner_id"))) {
+	} else if (!workspace_exp_allowed_locked(a, p, e, AUTHZ_EXP_CHANGE)) {
 		snprintf(err, errlen, "experiment %lld belongs to another user", (long long)exp_id);
 		status = 403;
 	} else {
@@ -711,6 +808,187 @@ int workspace_exp_move(struct app *a, const struct principal *p, int64_t exp_id,
 		}
 		json_decref(row);
 	}
+	pthread_mutex_unlock(&a->lock);
+	return status;
+}
+
+/* The workspace_roles row for (workspace, uid or gid) (lock held), or NULL. */
+static json_t *role_row(struct app *a, int64_t ws, long uid, long gid)
+{
+	const char *k;
+	json_t *r;
+	json_object_foreach (a->workspace_roles, k, r) {
+		json_t *ru = json_object_get(r, "uid"), *rg = json_object_get(r, "gid");
+		if (iget(r, "workspace_id") == ws &&
+		    (uid >= 0 ? json_is_integer(ru) && json_integer_value(ru) == uid
+		              : json_is_integer(rg) && json_integer_value(rg) == gid))
+			return r;
+	}
+	return NULL;
+}
+
+/* Replace old by row in workspace_roles (either may be NULL), in one store write,
+ * then in memory (lock held). 0, or -1 with err. */
+static int role_write(struct app *a, json_t *old, json_t *row, char *err, size_t errlen)
+{
+	struct store_op ops[2];
+	size_t n = 0;
+	char key[24];
+	json_t *k = old ? json_pack("{s:I}", "id", (json_int_t)iget(old, "id")) : NULL;
+	int rv = -1;
+
+	if (old && !k) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (old)
+		ops[n++] =
+		    (struct store_op){.kind = STORE_DELETE, .table = "workspace_roles", .row = k};
+	if (row)
+		ops[n++] =
+		    (struct store_op){.kind = STORE_INSERT, .table = "workspace_roles", .row = row};
+	if (store_write(a->store, ops, n, err, errlen))
+		goto fail;
+	if (old) {
+		snprintf(key, sizeof(key), "%lld", (long long)iget(old, "id"));
+		json_object_del(a->workspace_roles, key);
+	}
+	if (row) {
+		json_object_set_new(row, "id", json_integer(ops[n - 1].id_out));
+		snprintf(key, sizeof(key), "%lld", (long long)ops[n - 1].id_out);
+		json_object_set(a->workspace_roles, key, row);
+	}
+	rv = 0;
+fail:
+	json_decref(k);
+	return rv;
+}
+
+int workspace_role_set(struct app *a, const struct principal *p, int64_t workspace_id, long uid,
+                       long gid, const char *role, char *err, size_t errlen)
+{
+	int status = 200;
+	json_t *row = NULL;
+
+	if (role && authz_role_parse(role) == AUTHZ_ROLE_NONE) {
+		snprintf(err, errlen, "role: expected viewer, editor or workspace-admin");
+		return 400;
+	}
+	if ((uid < 0) == (gid < 0)) {
+		snprintf(err, errlen, "expected a user or a group");
+		return 400;
+	}
+	pthread_mutex_lock(&a->lock);
+	json_t *w = by_id(a->workspaces, workspace_id);
+	if (!w || !ws_allowed(a, p, w, AUTHZ_WORKSPACE_READ)) {
+		snprintf(err, errlen, "workspace %lld not found", (long long)workspace_id);
+		status = 404;
+		goto out;
+	}
+	if (!ws_allowed(a, p, w, AUTHZ_WORKSPACE_MEMBERS)) {
+		snprintf(err, errlen, "user %s may not manage the members of workspace %s", p->name,
+		         json_string_value(json_object_get(w, "name")));
+		status = 403;
+		goto out;
+	}
+	if (workspace_id == WORKSPACE_DEFAULT_ID) {
+		snprintf(err, errlen,
+		         "the default workspace Uncategorized has fixed rules: every "
+		         "user reads all and changes their own experiments");
+		status = 409;
+		goto out;
+	}
+	json_t *old = role_row(a, workspace_id, uid, gid);
+	if (!role && !old) {
+		snprintf(err, errlen, "%s %ld has no role in workspace %s",
+		         uid >= 0 ? "uid" : "gid", uid >= 0 ? uid : gid,
+		         json_string_value(json_object_get(w, "name")));
+		status = 404;
+		goto out;
+	}
+	if (role) {
+		row =
+		    json_pack("{s:I, s:s}", "workspace_id", (json_int_t)workspace_id, "role", role);
+		if (!row || json_object_set_new(row, uid >= 0 ? "uid" : "gid",
+		                                json_integer(uid >= 0 ? uid : gid))) {
+			snprintf(err, errlen, "out of memory");
+			status = 500;
+			goto out;
+		}
+	}
+	/* Replacing a role is a delete and an insert, in one transaction. */
+	if (role_write(a, old, row, err, errlen)) {
+		status = 500;
+		goto out;
+	}
+	log_msg(&a->log, LOG_LEVEL_INFO, "workspace %lld: %s %ld %s%s by %s",
+	        (long long)workspace_id, uid >= 0 ? "uid" : "gid", uid >= 0 ? uid : gid,
+	        role ? "is now " : "has no role", role ? role : "", p->name);
+out:
+	pthread_mutex_unlock(&a->lock);
+	json_decref(row);
+	return status;
+}
+
+int workspace_role_list(struct app *a, const struct principal *p, int64_t workspace_id,
+                        json_t **out, char *err, size_t errlen)
+{
+	int status = 200;
+	const char *k;
+	json_t *r, *arr = json_array();
+
+	pthread_mutex_lock(&a->lock);
+	json_t *w = by_id(a->workspaces, workspace_id);
+	if (!w || !ws_allowed(a, p, w, AUTHZ_WORKSPACE_READ)) {
+		snprintf(err, errlen, "workspace %lld not found", (long long)workspace_id);
+		status = 404;
+		goto out;
+	}
+	if (!arr) {
+		snprintf(err, errlen, "out of memory");
+		status = 500;
+		goto out;
+	}
+	json_object_foreach (a->workspace_roles, k, r) {
+		if (iget(r, "workspace_id") == workspace_id)
+			json_array_append(arr, r);
+	}
+	*out = json_pack("{s:O, s:s?}", "roles", arr, "creator", user_name(a, w));
+	if (!*out) {
+		snprintf(err, errlen, "out of memory");
+		status = 500;
+	}
+out:
+	pthread_mutex_unlock(&a->lock);
+	json_decref(arr);
+	return status;
+}
+
+/* 200 when e exists and who may do action to it; 404 when e is unknown or who may
+ * not read it (what one may not see is not there for one); else 403 (lock held). */
+static int exp_access_locked(struct app *a, const struct principal *who, struct exp_rt *e,
+                             enum authz_action action)
+{
+	if (!e || !workspace_exp_allowed_locked(a, who, e, AUTHZ_EXP_READ))
+		return 404;
+	return workspace_exp_allowed_locked(a, who, e, action) ? 200 : 403;
+}
+
+int workspace_exp_access(struct app *a, const struct principal *who, int64_t exp_id,
+                         enum authz_action action)
+{
+	pthread_mutex_lock(&a->lock);
+	int status = exp_access_locked(a, who, exp_find_locked(a, exp_id), action);
+	pthread_mutex_unlock(&a->lock);
+	return status;
+}
+
+int workspace_trial_access(struct app *a, const struct principal *who, int64_t trial_id,
+                           enum authz_action action)
+{
+	struct exp_rt *e = NULL;
+	pthread_mutex_lock(&a->lock);
+	int status = exp_trial_locked(a, trial_id, &e) ? exp_access_locked(a, who, e, action) : 404;
 	pthread_mutex_unlock(&a->lock);
 	return status;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "app.h"
+#include "authz.h"
 
 /* The default workspace and project (migration 6): never deleted. */
 #define WORKSPACE_DEFAULT_ID 1
@@ -23,7 +24,8 @@
  * character, no '/', not only digits), else -1 with err naming what. Pure. */
 int workspace_name_check(const char *what, const char *name, char *err, size_t errlen);
 
-/* Load workspaces and projects into a->workspaces and a->projects (before serving). */
+/* Load workspaces, projects and roles into a->workspaces, a->projects and
+ * a->workspace_roles (before serving). */
 int workspace_load(struct app *a, char *err, size_t errlen);
 
 /* The project "ID" or "WORKSPACE/PROJECT" names (lock held): its id, or 0 with
@@ -36,11 +38,13 @@ int64_t workspace_project_find_locked(struct app *a, const char *spec, int *stat
 int64_t workspace_project_writable_locked(struct app *a, const struct principal *p,
                                           const char *spec, int *status, char *err, size_t errlen);
 
-/* Every workspace with its counts; *out gets {"workspaces": [...]}. */
-int workspace_list(struct app *a, json_t **out, char *err, size_t errlen);
+/* Every workspace who may see, with its counts; *out gets {"workspaces": [...]}. */
+int workspace_list(struct app *a, const struct principal *who, json_t **out, char *err,
+                   size_t errlen);
 
 /* One workspace with its counts; *out gets {"workspace": {...}}. */
-int workspace_get(struct app *a, int64_t id, json_t **out, char *err, size_t errlen);
+int workspace_get(struct app *a, const struct principal *who, int64_t id, json_t **out, char *err,
+                  size_t errlen);
 
 /* A new workspace owned by p (409 on a duplicate name). */
 int workspace_create(struct app *a, const struct principal *p, const char *name, json_t **out,
@@ -56,11 +60,12 @@ int workspace_delete(struct app *a, const struct principal *p, int64_t id, int f
                      size_t errlen);
 
 /* Projects of a workspace (0: of all); *out gets {"projects": [...]}. */
-int workspace_project_list(struct app *a, int64_t workspace_id, json_t **out, char *err,
-                           size_t errlen);
+int workspace_project_list(struct app *a, const struct principal *who, int64_t workspace_id,
+                           json_t **out, char *err, size_t errlen);
 
 /* One project with its counts; *out gets {"project": {...}}. */
-int workspace_project_get(struct app *a, int64_t id, json_t **out, char *err, size_t errlen);
+int workspace_project_get(struct app *a, const struct principal *who, int64_t id, json_t **out,
+                          char *err, size_t errlen);
 
 /* A new project in a workspace p may change (409 on a duplicate name). */
 int workspace_project_create(struct app *a, const struct principal *p, int64_t workspace_id,
@@ -77,5 +82,30 @@ int workspace_project_delete(struct app *a, const struct principal *p, int64_t i
 /* Move experiment exp_id (p may change it) to the project spec names (p may write it). */
 int workspace_exp_move(struct app *a, const struct principal *p, int64_t exp_id, const char *spec,
                        char *err, size_t errlen);
+
+/* Fill p->groups with the Unix groups of p->uid (nothing for other principals). */
+void workspace_principal_groups(struct principal *p);
+
+/* 1 when who may do action (authz.h) to experiment e, by its workspace's rules (lock held). */
+int workspace_exp_allowed_locked(struct app *a, const struct principal *who, struct exp_rt *e,
+                                 enum authz_action action);
+
+/* 200 when experiment exp_id exists and who may do action to it; 404 when it is
+ * unknown or who may not read it; else 403 (takes the lock). */
+int workspace_exp_access(struct app *a, const struct principal *who, int64_t exp_id,
+                         enum authz_action action);
+
+/* workspace_exp_access for the experiment of trial trial_id. */
+int workspace_trial_access(struct app *a, const struct principal *who, int64_t trial_id,
+                           enum authz_action action);
+
+/* Give (role a name of authz_role_parse) or, with role NULL, take away the role of
+ * Unix user uid (gid -1) or group gid (uid -1) in a workspace: p must manage its members. */
+int workspace_role_set(struct app *a, const struct principal *p, int64_t workspace_id, long uid,
+                       long gid, const char *role, char *err, size_t errlen);
+
+/* The role assignments of a workspace; *out gets {"roles": [{uid|gid, role}]}. */
+int workspace_role_list(struct app *a, const struct principal *p, int64_t workspace_id,
+                        json_t **out, char *err, size_t errlen);
 
 #endif

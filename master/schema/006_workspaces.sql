@@ -1,5 +1,6 @@
 -- SPDX-License-Identifier: GPL-2.0-or-later
--- Migration 6: workspaces hold projects, projects hold experiments. The
+-- Migration 6: workspaces hold projects, projects hold experiments, and
+-- give roles to Unix users and groups. The
 -- default workspace "Uncategorized" (id 1, no owner, cannot be deleted) and
 -- its project "Uncategorized" (id 1) receive every existing experiment.
 CREATE TABLE workspaces (
@@ -22,6 +23,17 @@ INSERT INTO workspaces (id, name, owner_id, created_at)
 	VALUES (1, 'Uncategorized', NULL, CAST(strftime('%s', 'now') AS REAL));
 INSERT INTO projects (id, workspace_id, name, owner_id, created_at)
 	VALUES (1, 1, 'Uncategorized', NULL, CAST(strftime('%s', 'now') AS REAL));
+-- Roles in a workspace: a Unix user (uid) or a Unix group (gid) is a viewer,
+-- an editor or a workspace-admin. The creator is a workspace-admin without a row.
+CREATE TABLE workspace_roles (
+	id INTEGER PRIMARY KEY,
+	workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+	uid INTEGER,
+	gid INTEGER,
+	role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'workspace-admin')),
+	CHECK ((uid IS NULL) != (gid IS NULL)),
+	UNIQUE (workspace_id, uid, gid)
+);
 -- SQLite cannot add a column with both REFERENCES and a non-NULL default:
 -- det-master keeps project_id pointing at a project (moves and deletes are checked).
 ALTER TABLE experiments ADD COLUMN project_id INTEGER NOT NULL DEFAULT 1;
