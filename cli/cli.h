@@ -90,6 +90,13 @@ int cli_project_unarchive(struct cli_ctx *ctx, int argc, char **argv);
 int cli_project_delete(struct cli_ctx *ctx, int argc, char **argv);
 int cli_experiment_move(struct cli_ctx *ctx, int argc, char **argv);
 
+/* det template ... (cli/cmd_template.c). */
+int cli_template_create(struct cli_ctx *ctx, int argc, char **argv);
+int cli_template_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_template_describe(struct cli_ctx *ctx, int argc, char **argv);
+int cli_template_set(struct cli_ctx *ctx, int argc, char **argv);
+int cli_template_delete(struct cli_ctx *ctx, int argc, char **argv);
+
 /* det trial ... (cli/cmd_trial.c). */
 int cli_trial_describe(struct cli_ctx *ctx, int argc, char **argv);
 int cli_trial_logs(struct cli_ctx *ctx, int argc, char **argv);

@@ -144,13 +144,13 @@ static int wait_for(struct cli_ctx *ctx, struct http_client *c, long long id, do
 int cli_experiment_post(struct cli_ctx *ctx, const char *config_path, const char *model_dir,
                         int activate, const char *submit, struct http_client **client, json_t **out)
 {
-	return cli_experiment_post_in(ctx, config_path, model_dir, activate, submit, NULL, client,
-	                              out);
+	return cli_experiment_post_in(ctx, config_path, model_dir, activate, submit, NULL, NULL,
+	                              client, out);
 }
 
 int cli_experiment_post_in(struct cli_ctx *ctx, const char *config_path, const char *model_dir,
                            int activate, const char *submit, const char *project,
-                           struct http_client **client, json_t **out)
+                           const char *template_name, struct http_client **client, json_t **out)
 {
 	int rc = CLI_EXIT_FAILURE;
 	unsigned char *model = NULL;
@@ -170,8 +170,9 @@ int cli_experiment_post_in(struct cli_ctx *ctx, const char *config_path, const c
 		if (!b64)
 			goto out;
 	}
-	body = json_pack("{s:s%, s:s?, s:b, s:s*, s:s*}", "config", yaml, ylen, "model_definition",
-	                 b64, "activate", activate, "submit", submit, "project", project);
+	body = json_pack("{s:s%, s:s?, s:b, s:s*, s:s*, s:s*}", "config", yaml, ylen,
+	                 "model_definition", b64, "activate", activate, "submit", submit, "project",
+	                 project, "template", template_name);
 	*client = cli_client(ctx);
 	if (!body || !*client)
 		goto out;
@@ -187,13 +188,12 @@ out:
 
 int cli_experiment_create(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"paused", no_argument, NULL, 'p'},
-	                                     {"follow", no_argument, NULL, 'f'},
-	                                     {"project", required_argument, NULL, 'P'},
-	                                     {"workspace", required_argument, NULL, 'w'},
-	                                     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"paused", no_argument, NULL, 'p'},         {"follow", no_argument, NULL, 'f'},
+	    {"project", required_argument, NULL, 'P'},  {"workspace", required_argument, NULL, 'w'},
+	    {"template", required_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
 	int paused = 0, follow = 0, opt, rc = CLI_EXIT_FAILURE;
-	const char *project = NULL, *workspace = NULL;
+	const char *project = NULL, *workspace = NULL, *template_name = NULL;
 	char spec[512];
 	json_t *out = NULL;
 	struct http_client *c = NULL;
@@ -208,13 +208,16 @@ int cli_experiment_create(struct cli_ctx *ctx, int argc, char **argv)
 			project = optarg;
 		else if (opt == 'w')
 			workspace = optarg;
+		else if (opt == 't')
+			template_name = optarg;
 		else
 			return CLI_EXIT_USAGE;
 	}
 	if (argc - optind < 1 || argc - optind > 2 || (workspace && !project)) {
-		fprintf(stderr, "usage: det experiment create [--paused] [--follow] [--project "
-		                "ID|WORKSPACE/PROJECT | --workspace W --project P] CONFIG "
-		                "[MODEL_DIR]\n");
+		fprintf(stderr,
+		        "usage: det experiment create [--paused] [--follow] [--project "
+		        "ID|WORKSPACE/PROJECT | --workspace W --project P] [--template NAME] "
+		        "CONFIG [MODEL_DIR]\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (workspace) {
@@ -222,7 +225,7 @@ int cli_experiment_create(struct cli_ctx *ctx, int argc, char **argv)
 		project = spec;
 	}
 	rc = cli_experiment_post_in(ctx, argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL,
-	                            !paused, NULL, project, &c, &out);
+	                            !paused, NULL, project, template_name, &c, &out);
 	if (rc)
 		goto out;
 	long long id = json_integer_value(json_object_get(out, "id"));

@@ -19,8 +19,8 @@
 
 static const struct cli_command commands[] = {
     {"experiment", "e", "create", cli_experiment_create,
-     "[--paused] [--follow] [--project ID|WORKSPACE/PROJECT | --workspace W --project P] CONFIG "
-     "[MODEL_DIR]",
+     "[--paused] [--follow] [--project ID|WORKSPACE/PROJECT | --workspace W --project P] "
+     "[--template NAME] CONFIG [MODEL_DIR]",
      "create an experiment from a YAML config and a model directory"},
     {"experiment", "e", "list", cli_experiment_list,
      "[--state S] [--label L] [--owner U] [--project ID|WORKSPACE/PROJECT] [--all] [--limit N] "
@@ -59,6 +59,12 @@ static const struct cli_command commands[] = {
      "[ROLE] WORKSPACE --user NAME|--group GROUP", "take a user's or group's role away"},
     {"workspace", "w", "list-roles", cli_workspace_list_roles, "WORKSPACE",
      "who has which role in a workspace"},
+    {"template", NULL, "create", cli_template_create, "[--workspace W] NAME FILE",
+     "a config template (global ones: admins only)"},
+    {"template", NULL, "list", cli_template_list, "", "the templates you may use"},
+    {"template", NULL, "describe", cli_template_describe, "NAME", "a template's YAML"},
+    {"template", NULL, "set", cli_template_set, "NAME FILE", "replace a template's YAML"},
+    {"template", NULL, "delete", cli_template_delete, "NAME", "delete a template"},
     {"project", "p", "create", cli_project_create, "WORKSPACE NAME",
      "create a project in a workspace"},
     {"project", "p", "list", cli_project_list, "[WORKSPACE]", "projects with their counts"},

@@ -15,6 +15,7 @@
 #include "authz.h"
 #include "exp.h"
 #include "fsm.h"
+#include "template.h"
 #include "workspace.h"
 
 /* Decode standard base64 (whitespace ignored). malloc'd, NULL on bad input. */
@@ -156,9 +157,28 @@ void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "project: expected an id or \"WORKSPACE/PROJECT\" as a string");
 		return;
 	}
-	int status = exp_create(a, &c->who, json_string_value(cfg), json_string_length(cfg), model,
-	                        mlen, act ? json_is_true(act) : 1, subs && !strcmp(subs, "client"),
+	json_t *tmpl = json_object_get(c->body, "template");
+	char *merged = NULL;
+	if (tmpl && !json_is_string(tmpl)) {
+		free(model);
+		api_error(rep, 400, "template: expected a template name");
+		return;
+	}
+	if (tmpl) {
+		/* The template under the config, the config winning (doc/collaboration.md). */
+		int ts = template_apply(a, &c->who, json_string_value(tmpl), json_string_value(cfg),
+		                        json_string_length(cfg), &merged, err, sizeof(err));
+		if (ts != 200) {
+			free(model);
+			api_error(rep, ts, "%s", err);
+			return;
+		}
+	}
+	int status = exp_create(a, &c->who, merged ? merged : json_string_value(cfg),
+	                        merged ? strlen(merged) : json_string_length(cfg), model, mlen,
+	                        act ? json_is_true(act) : 1, subs && !strcmp(subs, "client"),
 	                        json_string_value(proj), &out, err, sizeof(err));
+	free(merged);
 	free(model);
 	if (status != 200)
 		api_error(rep, status, "%s", err);

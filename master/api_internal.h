@@ -93,6 +93,11 @@ void api_workspace_project_create(struct app *a, struct api_call *c, struct http
 void api_workspace_roles(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_workspace_role_assign(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_workspace_role_unassign(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_template_list(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_template_get(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_template_create(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_template_set(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_template_delete(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_project_list(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_project_get(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_project_archive(struct app *a, struct api_call *c, struct http_reply *rep);

@@ -17,6 +17,7 @@
 #include "exp.h"
 #include "rate_limits.h"
 #include "tboard.h"
+#include "template.h"
 #include "workspace.h"
 
 static void set_master_url(struct app *a)
@@ -55,7 +56,8 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 	snprintf(logdir, sizeof(logdir), "%s/task-logs", cfg->state_dir);
 	mkdir(logdir, 0700);
 	a->store = store_open(cfg->db_path, err, errlen);
-	if (!a->store || api_auth_init(a, err, errlen) || workspace_load(a, err, errlen))
+	if (!a->store || api_auth_init(a, err, errlen) || workspace_load(a, err, errlen) ||
+	    template_load(a, err, errlen))
 		return -1;
 	if (!strcmp(cfg->rm, "local")) {
 		struct rm_local_config rc = {.launcher = cfg->launcher,
@@ -152,7 +154,8 @@ void app_close(struct app *a)
 	json_decref(a->workspaces);
 	json_decref(a->projects);
 	json_decref(a->workspace_roles);
-	a->workspaces = a->projects = a->workspace_roles = NULL;
+	json_decref(a->templates);
+	a->workspaces = a->projects = a->workspace_roles = a->templates = NULL;
 	exp_index_free(&a->trial_ix);
 	a->users = a->tokens = NULL;
 	limits_free(a->limits);

@@ -32,6 +32,8 @@ static const struct authz_rule rules[AUTHZ_NACTIONS] = {
     [AUTHZ_WORKSPACE_CHANGE] = {1, 1, AUTHZ_ROLE_WORKSPACE_ADMIN, 0},
     [AUTHZ_WORKSPACE_MEMBERS] = {1, 1, AUTHZ_ROLE_WORKSPACE_ADMIN, 0},
     [AUTHZ_PROJECT_WRITE] = {1, 1, AUTHZ_ROLE_EDITOR, 1},
+    [AUTHZ_TEMPLATE_CHANGE] = {1, 1, AUTHZ_ROLE_EDITOR, 0},
+    [AUTHZ_TEMPLATE_GLOBAL] = {0, 1, AUTHZ_ROLE_NONE, 0},
 };
 
 int authz_decide(const struct principal *who, enum authz_action action,

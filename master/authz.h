@@ -25,6 +25,8 @@ enum authz_action {
 	AUTHZ_WORKSPACE_CHANGE,  /* archive/delete a workspace, add/archive/delete its projects */
 	AUTHZ_WORKSPACE_MEMBERS, /* assign and unassign roles in a workspace */
 	AUTHZ_PROJECT_WRITE,     /* put an experiment into a project (create or move) */
+	AUTHZ_TEMPLATE_CHANGE,   /* replace or delete a template (owner: its creator) */
+	AUTHZ_TEMPLATE_GLOBAL,   /* create a template outside any workspace */
 	AUTHZ_NACTIONS
 };
 

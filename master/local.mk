@@ -20,7 +20,8 @@ master_libdetmaster_la_SOURCES = \
 	master/rate_limits.c master/rate_limits.h \
 	master/authz.c master/authz.h
 # Workspaces and projects (issue 17).
-master_libdetmaster_la_SOURCES += master/workspace.c master/workspace.h master/api_workspace.c
+master_libdetmaster_la_SOURCES += master/workspace.c master/workspace.h master/api_workspace.c \
+	master/template.c master/template.h master/api_template.c
 # The engine's pure lifecycle rules.
 master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
@@ -88,7 +89,7 @@ tests_unit_test_master_http_LDADD = $(MASTER_TEST_LDADD)
 MASTER_ITESTS = tests/integration/test-master-api.sh tests/integration/test-master-crash.sh \
 	tests/integration/test-master-munge.sh \
 	tests/integration/test-cli.sh tests/integration/test-exp-list-scale.sh
-MASTER_ITESTS += tests/integration/test-workspaces.sh
+MASTER_ITESTS += tests/integration/test-workspaces.sh tests/integration/test-templates.sh
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
 TESTS += $(MASTER_ITESTS)
 

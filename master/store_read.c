@@ -76,6 +76,7 @@ json_t *store_load_table(struct store *st, const char *table, char *err, size_t 
 	    {"workspaces", "SELECT * FROM workspaces ORDER BY id"},
 	    {"projects", "SELECT * FROM projects ORDER BY id"},
 	    {"workspace_roles", "SELECT * FROM workspace_roles ORDER BY id"},
+	    {"templates", "SELECT * FROM templates ORDER BY id"},
 	};
 	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++)
 		if (!strcmp(loads[i].table, table))

@@ -31,6 +31,7 @@ static const struct table_info tables[] = {
     {"workspaces", "id"},
     {"projects", "id"},
     {"workspace_roles", "id"},
+    {"templates", "id"},
 };
 
 /* Result column names holding JSON text; "metrics" is store_metrics' name for body. */

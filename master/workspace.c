@@ -992,3 +992,17 @@ int workspace_trial_access(struct app *a, const struct principal *who, int64_t t
 	pthread_mutex_unlock(&a->lock);
 	return status;
 }
+
+int workspace_allowed_locked(struct app *a, const struct principal *who, int64_t workspace_id,
+                             enum authz_action action)
+{
+	json_t *w = by_id(a->workspaces, workspace_id);
+	return w && ws_allowed(a, who, w, action);
+}
+
+int64_t workspace_find_locked(struct app *a, const char *spec)
+{
+	int64_t id = parse_id(spec);
+	json_t *w = id ? by_id(a->workspaces, id) : ws_by_name(a, spec ? spec : "");
+	return w ? iget(w, "id") : 0;
+}

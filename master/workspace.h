@@ -83,6 +83,13 @@ int workspace_project_delete(struct app *a, const struct principal *p, int64_t i
 int workspace_exp_move(struct app *a, const struct principal *p, int64_t exp_id, const char *spec,
                        char *err, size_t errlen);
 
+/* 1 when who may do action to workspace workspace_id itself (0 when unknown) (lock held). */
+int workspace_allowed_locked(struct app *a, const struct principal *who, int64_t workspace_id,
+                             enum authz_action action);
+
+/* The id of workspace "ID" or "NAME", 0 when there is none (lock held). */
+int64_t workspace_find_locked(struct app *a, const char *spec);
+
 /* Fill p->groups with the Unix groups of p->uid (nothing for other principals). */
 void workspace_principal_groups(struct principal *p);
 

@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: GPL-2.0-or-later
 -- Migration 6: workspaces hold projects, projects hold experiments, and
--- give roles to Unix users and groups. The
+-- give roles to Unix users and groups; config templates. The
 -- default workspace "Uncategorized" (id 1, no owner, cannot be deleted) and
 -- its project "Uncategorized" (id 1) receive every existing experiment.
 CREATE TABLE workspaces (
@@ -33,6 +33,16 @@ CREATE TABLE workspace_roles (
 	role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'workspace-admin')),
 	CHECK ((uid IS NULL) != (gid IS NULL)),
 	UNIQUE (workspace_id, uid, gid)
+);
+-- Experiment config templates, by name: in a workspace, or global (NULL).
+CREATE TABLE templates (
+	id INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE,
+	workspace_id INTEGER REFERENCES workspaces(id) ON DELETE CASCADE,
+	owner_id INTEGER NOT NULL,
+	config_yaml TEXT NOT NULL,
+	created_at REAL NOT NULL,
+	updated_at REAL NOT NULL
 );
 -- SQLite cannot add a column with both REFERENCES and a non-NULL default:
 -- det-master keeps project_id pointing at a project (moves and deletes are checked).

@@ -142,9 +142,24 @@ eq "an editor may not give roles" 403 "$(usock "$U3" POST "/workspaces/$ws/roles
 eq "an editor deletes another's finished experiment" 200 "$(usock "$U3" DELETE "/experiments/$e2")"
 eq "a viewer may not kill the editor's experiment" 403 "$(usock "$U2" POST "/experiments/$e3/kill")"
 
+# --- templates follow the workspace's roles ---
+tj=$(jq -n '{name: "team-t", workspace: "team", config: "max_restarts: 1\n"}')
+eq "a viewer may not create a template in the workspace" 403 "$(usock "$U2" POST /templates "$tj")"
+eq "an editor creates one" 200 "$(usock "$U3" POST /templates "$tj")"
+eq "a viewer reads it" 200 "$(usock "$U2" GET /templates/team-t)"
+eq "a viewer may not replace it" 403 "$(usock "$U2" POST /templates/team-t '{"config": "max_restarts: 2\n"}')"
+eq "the workspace-admin replaces it" 200 "$(usock "$U1" POST /templates/team-t '{"config": "max_restarts: 3\n"}')"
+eq "a user may not create a global template (admins only)" 403 \
+	"$(usock "$U2" POST /templates '{"name": "global-t", "config": "max_restarts: 1\n"}')"
+eq "the admin creates one" 200 "$(sock POST /templates '{"name": "global-t", "config": "max_restarts: 1\n"}')"
+eq "every user reads a global template" 200 "$(usock "$U2" GET /templates/global-t)"
+eq "but may not delete it" 403 "$(usock "$U2" DELETE /templates/global-t)"
+
 # --- taking a role away ---
 eq "U1 takes U2's role away" 200 "$(usock "$U1" POST "/workspaces/$ws/roles/remove" "{\"user\": \"$U2\"}")"
 eq "... U2 is a non-member again" "$all404" "$(reads "$U2")"
+eq "... and cannot see the workspace's template" 404 "$(usock "$U2" GET /templates/team-t)"
+eq "... nor use it" 404 "$(usock "$U2" POST /experiments '{"config": "name: x\n", "template": "team-t"}')"
 eq "taking away a role nobody has → 404" 404 "$(usock "$U1" POST "/workspaces/$ws/roles/remove" "{\"user\": \"$U2\"}")"
 eq "the admin (root) gives roles anywhere" 200 "$(sock POST "/workspaces/$ws/roles" "{\"role\": \"workspace-admin\", \"user\": \"$U2\"}")"
 eq "... a workspace-admin adds projects" 200 "$(usock "$U2" POST "/workspaces/$ws/projects" '{"name": "by-u2"}')"
