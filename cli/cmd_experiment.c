@@ -336,6 +336,10 @@ static int simple(struct cli_ctx *ctx, int argc, char **argv, const char *method
 			char line[512];
 			progress_line(v, line, sizeof(line));
 			printf("%s\n", line);
+			if (json_is_integer(json_object_get(v, "parent_id")))
+				printf(
+				    "forked from experiment %lld\n",
+				    (long long)json_integer_value(json_object_get(v, "parent_id")));
 		}
 	}
 	json_decref(out);

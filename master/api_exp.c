@@ -177,7 +177,7 @@ void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
 	int status = exp_create(a, &c->who, merged ? merged : json_string_value(cfg),
 	                        merged ? strlen(merged) : json_string_length(cfg), model, mlen,
 	                        act ? json_is_true(act) : 1, subs && !strcmp(subs, "client"),
-	                        json_string_value(proj), &out, err, sizeof(err));
+	                        json_string_value(proj), 0, &out, err, sizeof(err));
 	free(merged);
 	free(model);
 	if (status != 200)

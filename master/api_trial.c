@@ -470,7 +470,8 @@ void api_checkpoint_get(struct app *a, struct api_call *c, struct http_reply *re
 		return;
 	}
 	if (c->who.kind != PRINCIPAL_USER &&
-	    c->who.experiment_id != json_integer_value(json_object_get(row, "experiment_id"))) {
+	    c->who.experiment_id != json_integer_value(json_object_get(row, "experiment_id")) &&
+	    !exp_source_checkpoint_is(a, c->who.experiment_id, c->uuid)) {
 		json_decref(row);
 		api_error(rep, 403, "this token belongs to another experiment");
 		return;

@@ -363,9 +363,84 @@ static void submission_failed(struct app *a, struct exp_rt *e)
 	e->searcher = NULL;
 }
 
+/* searcher.source_trial_id / source_checkpoint_uuid: the checkpoint every trial
+ * starts from, which p must be allowed to read (its experiment's rules). The
+ * trial's latest checkpoint becomes source_checkpoint_uuid in conf. HTTP status. */
+static int source_checkpoint(struct app *a, const struct principal *p, json_t *conf, char *err,
+                             size_t errlen)
+{
+	json_t *srch = json_object_get(conf, "searcher");
+	json_t *tid = json_object_get(srch, "source_trial_id");
+	const char *uuid = json_string_value(json_object_get(srch, "source_checkpoint_uuid"));
+	char found[EXP_TRIAL_CKPT_MAX] = "";
+	int64_t exp_id = 0;
+	int status = 200;
+
+	if (uuid) {
+		*err = '\0';
+		json_t *row = store_checkpoint(a->store, uuid, err, errlen);
+		if (!row && *err)
+			return 500;
+		if (!row) {
+			snprintf(err, errlen, "searcher.source_checkpoint_uuid: no checkpoint %s",
+			         uuid);
+			return 404;
+		}
+		exp_id = exp_iget(row, "experiment_id");
+		if (strcmp(exp_sget(row, "state"), "COMPLETED")) {
+			snprintf(err, errlen,
+			         "searcher.source_checkpoint_uuid: checkpoint %s is %s", uuid,
+			         exp_sget(row, "state"));
+			status = 409;
+		}
+		json_decref(row); /* the state is told after the permission check below */
+	}
+	pthread_mutex_lock(&a->lock);
+	struct exp_rt *se = NULL;
+	if (!uuid && json_is_integer(tid)) {
+		struct exp_trial *t = exp_trial_locked(a, json_integer_value(tid), &se);
+		if (!t) {
+			snprintf(err, errlen, "searcher.source_trial_id: no trial %lld",
+			         (long long)json_integer_value(tid));
+			status = 404;
+		} else if (!t->latest_checkpoint[0]) {
+			snprintf(err, errlen,
+			         "searcher.source_trial_id: trial %lld has no checkpoint",
+			         (long long)t->id);
+			status = 409;
+		} else {
+			snprintf(found, sizeof(found), "%s", t->latest_checkpoint);
+		}
+	} else if (uuid) {
+		se = exp_find_locked(a, exp_id);
+	}
+	if ((status == 200 || uuid) && (uuid || se) &&
+	    (!se || !workspace_exp_allowed_locked(a, p, se, AUTHZ_EXP_READ))) {
+		snprintf(err, errlen, "user %s may not read the source checkpoint's experiment",
+		         p->name);
+		status = 403;
+	}
+	pthread_mutex_unlock(&a->lock);
+	if (status == 200 && found[0])
+		json_object_set_new(srch, "source_checkpoint_uuid", json_string(found));
+	return status;
+}
+
+int exp_source_checkpoint_is(struct app *a, int64_t id, const char *uuid)
+{
+	pthread_mutex_lock(&a->lock);
+	struct exp_rt *e = exp_find_locked(a, id);
+	const char *src =
+	    e ? exp_sget(json_object_get(exp_config_of(e), "searcher"), "source_checkpoint_uuid")
+	      : "";
+	int is = *src && uuid && !strcmp(src, uuid);
+	pthread_mutex_unlock(&a->lock);
+	return is;
+}
+
 int exp_create(struct app *a, const struct principal *p, const char *yaml, size_t ylen,
                const void *model, size_t mlen, int activate, int client_submits,
-               const char *project, json_t **out, char *err, size_t errlen)
+               const char *project, int64_t parent_id, json_t **out, char *err, size_t errlen)
 {
 	json_t *diags = NULL, *conf = parse_config(yaml, ylen, err, errlen, &diags);
 	struct exp_rt *e = NULL;
@@ -381,6 +456,10 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	pthread_mutex_unlock(&a->lock);
 	if (storage_allowed(a, conf, uid, err, errlen))
 		goto fail;
+	status = source_checkpoint(a, p, conf, err, errlen);
+	if (status != 200)
+		goto fail;
+	status = 400;
 	if (client_submits && !a->rm->ops->plan) {
 		snprintf(err, errlen, "submit: the %s resource manager submits by itself",
 		         a->rm->ops->name);
@@ -429,6 +508,8 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	                 "created_at", app_now());
 	if (e->row)
 		json_object_set_new(e->row, "project_id", json_integer(project_id));
+	if (e->row && parent_id > 0)
+		json_object_set_new(e->row, "parent_id", json_integer(parent_id));
 	if (!e->row || !trow || !e->allocs) {
 		pthread_mutex_unlock(&a->lock);
 		snprintf(err, errlen, "out of memory");

@@ -21,7 +21,7 @@ master_libdetmaster_la_SOURCES = \
 	master/authz.c master/authz.h
 # Workspaces and projects (issue 17).
 master_libdetmaster_la_SOURCES += master/workspace.c master/workspace.h master/api_workspace.c \
-	master/template.c master/template.h master/api_template.c
+	master/template.c master/template.h master/api_template.c master/api_fork.c
 # The engine's pure lifecycle rules.
 master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h

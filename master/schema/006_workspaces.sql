@@ -48,3 +48,5 @@ CREATE TABLE templates (
 -- det-master keeps project_id pointing at a project (moves and deletes are checked).
 ALTER TABLE experiments ADD COLUMN project_id INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX experiments_project ON experiments(project_id);
+-- Lineage: the experiment this one was forked from (NULL: none).
+ALTER TABLE experiments ADD COLUMN parent_id INTEGER;

@@ -160,6 +160,15 @@ eq "U1 takes U2's role away" 200 "$(usock "$U1" POST "/workspaces/$ws/roles/remo
 eq "... U2 is a non-member again" "$all404" "$(reads "$U2")"
 eq "... and cannot see the workspace's template" 404 "$(usock "$U2" GET /templates/team-t)"
 eq "... nor use it" 404 "$(usock "$U2" POST /experiments '{"config": "name: x\n", "template": "team-t"}')"
+eq "... nor fork its experiments (403)" 403 "$(usock "$U2" POST "/experiments/$e1/fork" '{}')"
+jq -n --arg u "$ck" '{config: ("name: x\nentrypoint: python3 t.py\nsearcher: {name: single, metric: m, max_length: {batches: 1}, source_checkpoint_uuid: " + $u + "}\n"), activate: false}' >"$work/req4.json"
+chmod 0644 "$work/req4.json"
+eq "... nor start from its checkpoints (403)" 403 "$(usock "$U2" POST /experiments @"$work/req4.json")"
+sock POST "/workspaces/$ws/roles" "{\"role\": \"viewer\", \"user\": \"$U2\"}" >/dev/null
+code=$(usock "$U2" POST /experiments @"$work/req4.json")
+# (fake-launch's checkpoint may be gone by now: then the answer tells its state)
+check "a viewer may start from them (no 403)" test "$code" = 200 -o "$code" = 409
+usock "$U1" POST "/workspaces/$ws/roles/remove" "{\"user\": \"$U2\"}" >/dev/null
 eq "taking away a role nobody has → 404" 404 "$(usock "$U1" POST "/workspaces/$ws/roles/remove" "{\"user\": \"$U2\"}")"
 eq "the admin (root) gives roles anywhere" 200 "$(sock POST "/workspaces/$ws/roles" "{\"role\": \"workspace-admin\", \"user\": \"$U2\"}")"
 eq "... a workspace-admin adds projects" 200 "$(usock "$U2" POST "/workspaces/$ws/projects" '{"name": "by-u2"}')"
