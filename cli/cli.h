@@ -91,6 +91,7 @@ int cli_project_delete(struct cli_ctx *ctx, int argc, char **argv);
 int cli_experiment_move(struct cli_ctx *ctx, int argc, char **argv);
 /* det experiment fork (cli/cmd_fork.c). */
 int cli_experiment_fork(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_set(struct cli_ctx *ctx, int argc, char **argv);
 
 /* det template ... (cli/cmd_template.c). */
 int cli_template_create(struct cli_ctx *ctx, int argc, char **argv);

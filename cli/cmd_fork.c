@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
+ * det experiment set description|notes|labels ID VALUE: edit them.
  * det experiment fork ID [--config-file F] [--config KEY=VALUE]...: a new
  * experiment with the source's model definition and config, the overrides
  * merged over it by the master. KEY is a dotted path ("searcher.max_trials");
@@ -115,6 +116,54 @@ int cli_experiment_fork(struct cli_ctx *ctx, int argc, char **argv)
 		cli_print_value(ctx, stdout, out);
 out:
 	free(yaml);
+	json_decref(body);
+	json_decref(out);
+	http_client_free(c);
+	return rc;
+}
+
+int cli_experiment_set(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const char *const fields[] = {"description", "notes", "labels"};
+	char path[96];
+	json_t *body = NULL, *value = NULL, *out = NULL;
+	struct http_client *c = NULL;
+	int rc = CLI_EXIT_USAGE, field = -1;
+
+	for (int i = 0; argc == 4 && i < 3; i++)
+		if (!strcmp(argv[1], fields[i]))
+			field = i;
+	long long id = field >= 0 ? cli_parse_id("experiment id", argv[2]) : -1;
+	if (field < 0 || id < 0) {
+		fprintf(stderr, "usage: det experiment set description|notes|labels ID VALUE\n"
+		                "  (labels: comma-separated, \"\" for none)\n");
+		return CLI_EXIT_USAGE;
+	}
+	rc = CLI_EXIT_FAILURE;
+	if (field == 2) {
+		value = json_array();
+		for (const char *s = argv[3]; value && *s;) {
+			const char *comma = strchr(s, ',');
+			size_t n = comma ? (size_t)(comma - s) : strlen(s);
+			if (n)
+				json_array_append_new(value, json_stringn(s, n));
+			s += n + (comma != NULL);
+		}
+	} else {
+		value = json_string(argv[3]);
+	}
+	body = value ? json_pack("{s:O}", fields[field], value) : NULL;
+	c = cli_client(ctx);
+	if (!body || !c)
+		goto out;
+	snprintf(path, sizeof(path), "/api/v1/experiments/%lld/set", id);
+	rc = cli_call(c, "POST", path, body, &out);
+	if (!rc && ctx->output == CLI_OUTPUT_TABLE)
+		printf("Set %s of experiment %lld\n", fields[field], id);
+	else if (!rc)
+		cli_print_value(ctx, stdout, json_object_get(out, "experiment"));
+out:
+	json_decref(value);
 	json_decref(body);
 	json_decref(out);
 	http_client_free(c);

@@ -48,6 +48,8 @@ static const struct cli_command commands[] = {
     {"experiment", "e", "fork", cli_experiment_fork,
      "ID [--config-file FILE] [--config KEY=VALUE]... [--project P] [--paused]",
      "a new experiment from ID's model definition and config, with overrides"},
+    {"experiment", "e", "set", cli_experiment_set, "description|notes|labels ID VALUE",
+     "edit an experiment's description, notes or labels (comma-separated)"},
     {"workspace", "w", "create", cli_workspace_create, "NAME", "create a workspace"},
     {"workspace", "w", "list", cli_workspace_list, "", "workspaces with their counts"},
     {"workspace", "w", "describe", cli_workspace_describe, "ID|NAME", "one workspace"},

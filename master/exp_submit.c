@@ -510,6 +510,9 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 		json_object_set_new(e->row, "project_id", json_integer(project_id));
 	if (e->row && parent_id > 0)
 		json_object_set_new(e->row, "parent_id", json_integer(parent_id));
+	if (e->row)
+		json_object_set_new(e->row, "description",
+		                    json_string(exp_sget(conf, "description")));
 	if (!e->row || !trow || !e->allocs) {
 		pthread_mutex_unlock(&a->lock);
 		snprintf(err, errlen, "out of memory");

@@ -69,7 +69,7 @@ json_t *store_load_table(struct store *st, const char *table, char *err, size_t 
 	     "SELECT id, owner_id, name, state, archived, config, config_yaml, alloc_token,"
 	     "  searcher_snapshot,"
 	     " labels, num_tasks, max_concurrent, rm_job_id, progress, created_at, ended_at,"
-	     " project_id, parent_id"
+	     " project_id, parent_id, description, notes"
 	     " FROM experiments ORDER BY id"},
 	    {"trials", "SELECT * FROM trials ORDER BY id"},
 	    {"allocations", "SELECT * FROM allocations ORDER BY experiment_id, array_task"},

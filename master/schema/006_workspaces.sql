@@ -50,3 +50,8 @@ ALTER TABLE experiments ADD COLUMN project_id INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX experiments_project ON experiments(project_id);
 -- Lineage: the experiment this one was forked from (NULL: none).
 ALTER TABLE experiments ADD COLUMN parent_id INTEGER;
+-- Editable after creation (det experiment set): the description starts as the config's.
+ALTER TABLE experiments ADD COLUMN description TEXT NOT NULL DEFAULT '';
+ALTER TABLE experiments ADD COLUMN notes TEXT NOT NULL DEFAULT '';
+UPDATE experiments SET description = coalesce(json_extract(config, '$.description'), '')
+	WHERE json_valid(config) AND json_type(config, '$.description') = 'text';

@@ -126,10 +126,12 @@ eq "a viewer reads and downloads everything" "$all200" "$(reads "$U2")"
 eq "... and lists the experiments" 2 "$(listed "$U2")"
 eq "a viewer: 403 on pause, kill, delete, move, trial kill, checkpoint delete, project, experiment, roles" \
 	"403 403 403 403 403 403 403 403 403" "$(writes "$U2")"
+eq "a viewer may not edit notes (403)" 403 "$(usock "$U2" POST "/experiments/$e1/set" '{"notes": "x"}')"
 eq "... the paused experiment is untouched" PAUSED "$(usock "$U1" GET "/experiments/$e2" >/dev/null; body .experiment.state)"
 
 # --- an editor through a Unix group ---
 eq "an editor (by group) reads everything" "$all200" "$(reads "$U3")"
+eq "an editor edits another's description" 200 "$(usock "$U3" POST "/experiments/$e1/set" '{"description": "by the editor"}')"
 eq "an editor activates another's experiment" 200 "$(usock "$U3" POST "/experiments/$e2/activate")"
 eq "an editor pauses it" 200 "$(usock "$U3" POST "/experiments/$e2/pause")"
 eq "an editor kills it" 200 "$(usock "$U3" POST "/experiments/$e2/kill")"
