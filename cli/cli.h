@@ -100,6 +100,14 @@ int cli_template_describe(struct cli_ctx *ctx, int argc, char **argv);
 int cli_template_set(struct cli_ctx *ctx, int argc, char **argv);
 int cli_template_delete(struct cli_ctx *ctx, int argc, char **argv);
 
+/* det model ... (cli/cmd_model.c). */
+int cli_model_create(struct cli_ctx *ctx, int argc, char **argv);
+int cli_model_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_model_describe(struct cli_ctx *ctx, int argc, char **argv);
+int cli_model_register_version(struct cli_ctx *ctx, int argc, char **argv);
+int cli_model_list_versions(struct cli_ctx *ctx, int argc, char **argv);
+int cli_model_download(struct cli_ctx *ctx, int argc, char **argv);
+
 /* det trial ... (cli/cmd_trial.c). */
 int cli_trial_describe(struct cli_ctx *ctx, int argc, char **argv);
 int cli_trial_logs(struct cli_ctx *ctx, int argc, char **argv);

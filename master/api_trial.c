@@ -11,6 +11,7 @@
 
 #include "api_internal.h"
 #include "authz.h"
+#include "model.h"
 #include "workspace.h"
 #include "exp.h"
 #include "tboard.h"
@@ -505,6 +506,13 @@ void api_checkpoint_delete(struct app *a, struct api_call *c, struct http_reply 
 	}
 	if (access != 200) {
 		api_error(rep, 403, "checkpoint belongs to another user's experiment");
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	int registered = model_checkpoint_registered_locked(a, c->uuid);
+	pthread_mutex_unlock(&a->lock);
+	if (registered) {
+		api_error(rep, 409, "checkpoint %s is a model version: it is kept", c->uuid);
 		return;
 	}
 	/* The registry entry is marked deleted; files are removed by their owner's tools. */

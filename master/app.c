@@ -17,6 +17,7 @@
 #include "exp.h"
 #include "rate_limits.h"
 #include "tboard.h"
+#include "model.h"
 #include "template.h"
 #include "workspace.h"
 
@@ -57,7 +58,7 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 	mkdir(logdir, 0700);
 	a->store = store_open(cfg->db_path, err, errlen);
 	if (!a->store || api_auth_init(a, err, errlen) || workspace_load(a, err, errlen) ||
-	    template_load(a, err, errlen))
+	    template_load(a, err, errlen) || model_load(a, err, errlen))
 		return -1;
 	if (!strcmp(cfg->rm, "local")) {
 		struct rm_local_config rc = {.launcher = cfg->launcher,
@@ -155,7 +156,10 @@ void app_close(struct app *a)
 	json_decref(a->projects);
 	json_decref(a->workspace_roles);
 	json_decref(a->templates);
+	json_decref(a->models);
+	json_decref(a->model_versions);
 	a->workspaces = a->projects = a->workspace_roles = a->templates = NULL;
+	a->models = a->model_versions = NULL;
 	exp_index_free(&a->trial_ix);
 	a->users = a->tokens = NULL;
 	limits_free(a->limits);

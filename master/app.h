@@ -91,6 +91,8 @@ struct app {
 	json_t *projects;                /* id (decimal text) -> projects row */
 	json_t *workspace_roles;         /* id (decimal text) -> workspace_roles row */
 	json_t *templates;               /* name -> templates row */
+	json_t *models;                  /* name -> models row */
+	json_t *model_versions;          /* array of model_versions rows */
 	struct exp_trial_index trial_ix; /* trials by id and by trial token */
 	struct exp_rt *exps;
 	int64_t next_trial_id, next_exp_id;

@@ -34,6 +34,7 @@ static const struct authz_rule rules[AUTHZ_NACTIONS] = {
     [AUTHZ_PROJECT_WRITE] = {1, 1, AUTHZ_ROLE_EDITOR, 1},
     [AUTHZ_TEMPLATE_CHANGE] = {1, 1, AUTHZ_ROLE_EDITOR, 0},
     [AUTHZ_TEMPLATE_GLOBAL] = {0, 1, AUTHZ_ROLE_NONE, 0},
+    [AUTHZ_MODEL_CHANGE] = {1, 1, AUTHZ_ROLE_NONE, 0},
 };
 
 int authz_decide(const struct principal *who, enum authz_action action,

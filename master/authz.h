@@ -27,6 +27,7 @@ enum authz_action {
 	AUTHZ_PROJECT_WRITE,     /* put an experiment into a project (create or move) */
 	AUTHZ_TEMPLATE_CHANGE,   /* replace or delete a template (owner: its creator) */
 	AUTHZ_TEMPLATE_GLOBAL,   /* create a template outside any workspace */
+	AUTHZ_MODEL_CHANGE,      /* register versions of a model (owner: its creator) */
 	AUTHZ_NACTIONS
 };
 

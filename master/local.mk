@@ -22,7 +22,7 @@ master_libdetmaster_la_SOURCES = \
 # Workspaces and projects (issue 17).
 master_libdetmaster_la_SOURCES += master/workspace.c master/workspace.h master/api_workspace.c \
 	master/template.c master/template.h master/api_template.c master/api_fork.c \
-	master/api_exp_meta.c
+	master/api_exp_meta.c master/model.c master/model.h master/api_model.c
 # The engine's pure lifecycle rules.
 master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
@@ -91,7 +91,7 @@ MASTER_ITESTS = tests/integration/test-master-api.sh tests/integration/test-mast
 	tests/integration/test-master-munge.sh \
 	tests/integration/test-cli.sh tests/integration/test-exp-list-scale.sh
 MASTER_ITESTS += tests/integration/test-workspaces.sh tests/integration/test-templates.sh \
-	tests/integration/test-exp-meta.sh
+	tests/integration/test-exp-meta.sh tests/integration/test-models.sh
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
 TESTS += $(MASTER_ITESTS)
 

@@ -65,7 +65,7 @@ int store_schema_version(struct store *st);
 
 /* Every row of a table ("users", "tokens", "experiments" without model_def,
  * "trials", "allocations", "workspaces", "projects", "workspace_roles",
- * "templates") as
+ * "templates", "models", "model_versions") as
  * a JSON array (new reference), or NULL with err. */
 json_t *store_load_table(struct store *st, const char *table, char *err, size_t errlen);
 

@@ -77,6 +77,8 @@ json_t *store_load_table(struct store *st, const char *table, char *err, size_t 
 	    {"projects", "SELECT * FROM projects ORDER BY id"},
 	    {"workspace_roles", "SELECT * FROM workspace_roles ORDER BY id"},
 	    {"templates", "SELECT * FROM templates ORDER BY id"},
+	    {"models", "SELECT * FROM models ORDER BY id"},
+	    {"model_versions", "SELECT * FROM model_versions ORDER BY id"},
 	};
 	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++)
 		if (!strcmp(loads[i].table, table))

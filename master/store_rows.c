@@ -32,6 +32,8 @@ static const struct table_info tables[] = {
     {"projects", "id"},
     {"workspace_roles", "id"},
     {"templates", "id"},
+    {"models", "id"},
+    {"model_versions", "id"},
 };
 
 /* Result column names holding JSON text; "metrics" is store_metrics' name for body. */

@@ -24,6 +24,7 @@
 #include "ckpt_gc.h"
 #include "exp.h"
 #include "fsm.h"
+#include "model.h"
 
 int workspace_name_check(const char *what, const char *name, char *err, size_t errlen)
 {
@@ -629,7 +630,8 @@ static int doomed(struct app *a, int projects, int64_t id, int64_t project_id)
 	return iget(by_id(a->projects, project_id), "workspace_id") == id;
 }
 
-/* One experiment's delete ops and its live checkpoint uuids (lock held). */
+/* One experiment's delete ops and its live checkpoint uuids (lock held): 0, -1 on
+ * error, -2 when a checkpoint of it is a model version (then it is kept). */
 static int exp_delete_ops(struct app *a, struct exp_rt *e, json_t *keys, json_t *ckpts, char *err,
                           size_t errlen)
 {
@@ -641,6 +643,13 @@ static int exp_delete_ops(struct app *a, struct exp_rt *e, json_t *keys, json_t 
 	if (!rows || !uuids)
 		goto fail;
 	json_array_foreach (rows, i, c) {
+		const char *uuid = json_string_value(json_object_get(c, "uuid"));
+		if (model_checkpoint_registered_locked(a, uuid)) {
+			snprintf(err, errlen, "experiment %lld has checkpoint %s, a model version",
+			         (long long)e->id, uuid);
+			rv = -2;
+			goto fail;
+		}
 		if (strcmp(json_string_value(json_object_get(c, "state")), "DELETED"))
 			json_array_append(uuids, json_object_get(c, "uuid"));
 	}
@@ -690,8 +699,11 @@ static int delete_locked(struct app *a, const struct principal *p, int projects,
 			status = 409;
 			goto out;
 		}
-		if (exp_delete_ops(a, e, keys, ckpts, err, errlen))
+		int rc_ops = exp_delete_ops(a, e, keys, ckpts, err, errlen);
+		if (rc_ops) {
+			status = rc_ops == -2 ? 409 : 500;
 			goto out;
+		}
 	}
 	json_object_foreach (a->projects, k, r) {
 		if (!projects && iget(r, "workspace_id") == id)

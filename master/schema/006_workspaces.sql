@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: GPL-2.0-or-later
 -- Migration 6: workspaces hold projects, projects hold experiments, and
--- give roles to Unix users and groups; config templates. The
+-- give roles to Unix users and groups; config templates; the model registry. The
 -- default workspace "Uncategorized" (id 1, no owner, cannot be deleted) and
 -- its project "Uncategorized" (id 1) receive every existing experiment.
 CREATE TABLE workspaces (
@@ -43,6 +43,24 @@ CREATE TABLE templates (
 	config_yaml TEXT NOT NULL,
 	created_at REAL NOT NULL,
 	updated_at REAL NOT NULL
+);
+-- The model registry: named models and their numbered versions, each a
+-- checkpoint that garbage collection then keeps.
+CREATE TABLE models (
+	id INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE,
+	description TEXT NOT NULL DEFAULT '',
+	owner_id INTEGER NOT NULL,
+	created_at REAL NOT NULL
+);
+CREATE TABLE model_versions (
+	id INTEGER PRIMARY KEY,
+	model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+	version INTEGER NOT NULL,
+	checkpoint_uuid TEXT NOT NULL,
+	owner_id INTEGER NOT NULL,
+	created_at REAL NOT NULL,
+	UNIQUE (model_id, version)
 );
 -- SQLite cannot add a column with both REFERENCES and a non-NULL default:
 -- det-master keeps project_id pointing at a project (moves and deletes are checked).

@@ -162,6 +162,9 @@ eq "U1 takes U2's role away" 200 "$(usock "$U1" POST "/workspaces/$ws/roles/remo
 eq "... U2 is a non-member again" "$all404" "$(reads "$U2")"
 eq "... and cannot see the workspace's template" 404 "$(usock "$U2" GET /templates/team-t)"
 eq "... nor use it" 404 "$(usock "$U2" POST /experiments '{"config": "name: x\n", "template": "team-t"}')"
+usock "$U2" POST /models '{"name": "u2-model"}' >/dev/null
+eq "... nor register its checkpoints in a model (404)" 404 "$(usock "$U2" POST /models/u2-model/versions "{\"checkpoint_uuid\": \"$ck\"}")"
+eq "... nor version another user's model (403)" 403 "$(usock "$U1" POST /models/u2-model/versions "{\"checkpoint_uuid\": \"$ck\"}")"
 eq "... nor fork its experiments (403)" 403 "$(usock "$U2" POST "/experiments/$e1/fork" '{}')"
 jq -n --arg u "$ck" '{config: ("name: x\nentrypoint: python3 t.py\nsearcher: {name: single, metric: m, max_length: {batches: 1}, source_checkpoint_uuid: " + $u + "}\n"), activate: false}' >"$work/req4.json"
 chmod 0644 "$work/req4.json"
