@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * det experiment set description|notes|labels ID VALUE: edit them.
- * det experiment fork ID [--config-file F] [--config KEY=VALUE]...: a new
+ * det experiment fork|continue ID [--config-file F] [--config KEY=VALUE]...: a new
  * experiment with the source's model definition and config, the overrides
  * merged over it by the master. KEY is a dotted path ("searcher.max_trials");
  * VALUE a YAML scalar or flow collection ("0.1", "[1, 2]").
@@ -94,8 +94,10 @@ int cli_experiment_fork(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1) {
-		fprintf(stderr, "usage: det experiment fork ID [--config-file FILE] [--config "
-		                "KEY=VALUE]... [--project P] [--paused]\n");
+		fprintf(stderr,
+		        "usage: det experiment %s ID [--config-file FILE] [--config "
+		        "KEY=VALUE]... [--project P] [--paused]\n",
+		        argv[0]);
 		goto out;
 	}
 	long long id = cli_parse_id("experiment id", argv[optind]);
@@ -107,11 +109,13 @@ int cli_experiment_fork(struct cli_ctx *ctx, int argc, char **argv)
 	c = cli_client(ctx);
 	if (!body || !c)
 		goto out;
-	snprintf(path, sizeof(path), "/api/v1/experiments/%lld/fork", id);
+	int cont = !strcmp(argv[0], "continue");
+	snprintf(path, sizeof(path), "/api/v1/experiments/%lld/%s", id, cont ? "continue" : "fork");
 	rc = cli_call(c, "POST", path, body, &out);
 	if (!rc && ctx->output == CLI_OUTPUT_TABLE)
-		printf("Created experiment %lld (forked from %lld)\n",
-		       (long long)json_integer_value(json_object_get(out, "id")), id);
+		printf("Created experiment %lld (%s %lld)\n",
+		       (long long)json_integer_value(json_object_get(out, "id")),
+		       cont ? "continuing" : "forked from", id);
 	else if (!rc)
 		cli_print_value(ctx, stdout, out);
 out:

@@ -798,6 +798,7 @@ static const struct api_route routes[] = {
     {"POST", "/api/v1/allocations/{id}/events", api_allocation_events, API_AUTH_USER},
     {"POST", "/api/v1/experiments/{id}/move", api_exp_move, API_AUTH_USER},
     {"POST", "/api/v1/experiments/{id}/fork", api_exp_fork, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/continue", api_exp_continue, API_AUTH_USER},
     {"POST", "/api/v1/experiments/{id}/set", api_exp_set, API_AUTH_USER},
     {"GET", "/api/v1/workspaces", api_workspace_list, API_AUTH_USER},
     {"POST", "/api/v1/workspaces", api_workspace_create, API_AUTH_USER},

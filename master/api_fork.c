@@ -5,6 +5,9 @@
  * win, maps merge key by key: common/expconf_merge.c), recording the source
  * as its parent_id. The caller must be allowed to read the source (403) and
  * to write the project the fork goes to (the source's, unless named).
+ * POST /experiments/{id}/continue is a fork of a one-trial experiment whose
+ * trial starts from that trial's latest checkpoint (Determined's
+ * `det e continue`, as a new experiment: the source stays as it ended).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,13 +47,47 @@ static char *fork_config(const char *source, const char *overrides, size_t olen,
 	return text;
 }
 
-void api_exp_fork(struct app *a, struct api_call *c, struct http_reply *rep)
+/* The searcher.source_checkpoint_uuid override that continues e's only trial
+ * (lock held): YAML text (malloc'd), or NULL with err and *status. */
+static char *continue_override(struct exp_rt *e, int *status, char *err, size_t errlen)
+{
+	const char *uuid = NULL;
+	int n = 0;
+	char *text;
+
+	for (int i = 0; i < e->trials_cap; i++) {
+		if (!e->trials[i])
+			continue;
+		n++;
+		uuid = e->trials[i]->latest_checkpoint[0] ? e->trials[i]->latest_checkpoint : NULL;
+	}
+	if (n != 1 || !uuid) {
+		snprintf(
+		    err, errlen,
+		    "experiment %lld has %d trials%s: continue takes one trial with a checkpoint",
+		    (long long)e->id, n, n == 1 ? " and no checkpoint" : "");
+		*status = 409;
+		return NULL;
+	}
+	size_t len = strlen(uuid) + 64;
+	text = malloc(len);
+	if (text)
+		snprintf(text, len, "searcher: {source_checkpoint_uuid: \"%s\"}\n", uuid);
+	if (!text) {
+		snprintf(err, errlen, "out of memory");
+		*status = 500;
+		return NULL;
+	}
+	return text;
+}
+
+static void fork_or_continue(struct app *a, struct api_call *c, struct http_reply *rep, int cont)
 {
 	json_t *ov = json_object_get(c->body, "config");
 	json_t *proj = json_object_get(c->body, "project");
 	json_t *act = json_object_get(c->body, "activate");
 	char err[8192], project[24];
-	char *yaml = NULL, *merged = NULL;
+	char *yaml = NULL, *merged = NULL, *cont_yaml = NULL;
 	void *model = NULL;
 	size_t mlen = 0;
 	json_t *out = NULL;
@@ -77,6 +114,8 @@ void api_exp_fork(struct app *a, struct api_call *c, struct http_reply *rep)
 		snprintf(project, sizeof(project), "%lld",
 		         (long long)json_integer_value(json_object_get(e->row, "project_id")));
 		status = yaml ? 200 : 500;
+		if (cont && status == 200)
+			cont_yaml = continue_override(e, &status, err, sizeof(err));
 	}
 	pthread_mutex_unlock(&a->lock);
 	if (status != 200)
@@ -93,6 +132,17 @@ void api_exp_fork(struct app *a, struct api_call *c, struct http_reply *rep)
 			goto out;
 		}
 	}
+	if (cont_yaml) {
+		/* The starting checkpoint over the source's config and the overrides. */
+		char *with = fork_config(merged ? merged : yaml, cont_yaml, strlen(cont_yaml), err,
+		                         sizeof(err));
+		if (!with) {
+			status = 400;
+			goto out;
+		}
+		free(merged);
+		merged = with;
+	}
 	const char *text = merged ? merged : yaml;
 	status =
 	    exp_create(a, &c->who, text, strlen(text), model, mlen, act ? json_is_true(act) : 1, 0,
@@ -104,5 +154,16 @@ out:
 		api_error(rep, status, "%s", err);
 	free(yaml);
 	free(merged);
+	free(cont_yaml);
 	free(model);
+}
+
+void api_exp_fork(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	fork_or_continue(a, c, rep, 0);
+}
+
+void api_exp_continue(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	fork_or_continue(a, c, rep, 1);
 }

@@ -82,6 +82,7 @@ void api_checkpoint_delete(struct app *a, struct api_call *c, struct http_reply 
 void api_exp_submitted(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_exp_rm_tasks(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_exp_fork(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_continue(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_model_list(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_model_get(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_model_create(struct app *a, struct api_call *c, struct http_reply *rep);

@@ -5,7 +5,8 @@
 # checkpointed): an experiment created with searcher.source_checkpoint_uuid,
 # or source_trial_id, reports first the loss its source reached; det
 # experiment fork makes a new experiment with the model definition and the
-# config overrides, and records its lineage.
+# config overrides, and records its lineage; det experiment continue is a
+# fork whose trial starts where the source's trial ended.
 set -u
 . "$(dirname "$0")/trial-lib.sh"
 if [ ! -x "$launch_bin" ] || ! command -v python3 >/dev/null || ! command -v jq >/dev/null; then
@@ -59,7 +60,7 @@ last_loss() {
 	validations "$1" | jq -r '.[-1].metrics.loss'
 }
 
-echo "1..14"
+echo "1..19"
 config source 3 >"$work/a.yaml"
 a=$(create_exp "$work/a.yaml" "$work/model.tgz")
 eq "the source experiment completes" COMPLETED "$(wait_exp "$a" 120)" || diag "$work/master.err"
@@ -99,3 +100,13 @@ eq "the overrides are merged over the source's config" "2 forked loss" \
 "$det" experiment describe "$f" >"$work/out" 2>&1
 grep -q "forked from experiment $a" "$work/out"
 ok $? "det experiment describe shows the lineage"
+
+"$det" experiment continue "$a" --config searcher.max_length.batches=5 >"$work/out" 2>"$work/err"
+eq "det experiment continue" 0 $?
+g=$(sed -n 's/^Created experiment \([0-9]*\) (continuing .*/\1/p' "$work/out")
+eq "the continuation completes" COMPLETED "$(wait_exp "$g" 120)" || diag "$work/err"
+tg=$(trial_json "$g" | jq '.[0].id')
+eq "it starts from the loss the source's trial reached" 0.125 "$(first_loss "$tg")"
+eq "... and trains to the new length" 0.03125 "$(last_loss "$tg")"
+"$det" experiment continue 999 >"$work/out" 2>"$work/err"
+eq "continue of an unknown experiment → 1" 1 $?
