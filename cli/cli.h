@@ -72,6 +72,42 @@ int cli_experiment_download(struct cli_ctx *ctx, int argc, char **argv);
 int cli_experiment_list_trials(struct cli_ctx *ctx, int argc, char **argv);
 int cli_experiment_list_checkpoints(struct cli_ctx *ctx, int argc, char **argv);
 
+/* det workspace ..., det project ..., det experiment move (cli/cmd_workspace.c). */
+int cli_workspace_create(struct cli_ctx *ctx, int argc, char **argv);
+int cli_workspace_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_workspace_describe(struct cli_ctx *ctx, int argc, char **argv);
+int cli_workspace_archive(struct cli_ctx *ctx, int argc, char **argv);
+int cli_workspace_unarchive(struct cli_ctx *ctx, int argc, char **argv);
+int cli_workspace_delete(struct cli_ctx *ctx, int argc, char **argv);
+int cli_workspace_assign_role(struct cli_ctx *ctx, int argc, char **argv);
+int cli_workspace_unassign_role(struct cli_ctx *ctx, int argc, char **argv);
+int cli_workspace_list_roles(struct cli_ctx *ctx, int argc, char **argv);
+int cli_project_create(struct cli_ctx *ctx, int argc, char **argv);
+int cli_project_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_project_describe(struct cli_ctx *ctx, int argc, char **argv);
+int cli_project_archive(struct cli_ctx *ctx, int argc, char **argv);
+int cli_project_unarchive(struct cli_ctx *ctx, int argc, char **argv);
+int cli_project_delete(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_move(struct cli_ctx *ctx, int argc, char **argv);
+/* det experiment fork (cli/cmd_fork.c). */
+int cli_experiment_fork(struct cli_ctx *ctx, int argc, char **argv);
+int cli_experiment_set(struct cli_ctx *ctx, int argc, char **argv);
+
+/* det template ... (cli/cmd_template.c). */
+int cli_template_create(struct cli_ctx *ctx, int argc, char **argv);
+int cli_template_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_template_describe(struct cli_ctx *ctx, int argc, char **argv);
+int cli_template_set(struct cli_ctx *ctx, int argc, char **argv);
+int cli_template_delete(struct cli_ctx *ctx, int argc, char **argv);
+
+/* det model ... (cli/cmd_model.c). */
+int cli_model_create(struct cli_ctx *ctx, int argc, char **argv);
+int cli_model_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_model_describe(struct cli_ctx *ctx, int argc, char **argv);
+int cli_model_register_version(struct cli_ctx *ctx, int argc, char **argv);
+int cli_model_list_versions(struct cli_ctx *ctx, int argc, char **argv);
+int cli_model_download(struct cli_ctx *ctx, int argc, char **argv);
+
 /* det trial ... (cli/cmd_trial.c). */
 int cli_trial_describe(struct cli_ctx *ctx, int argc, char **argv);
 int cli_trial_logs(struct cli_ctx *ctx, int argc, char **argv);

@@ -56,6 +56,12 @@ int cli_experiment_post(struct cli_ctx *ctx, const char *config_path, const char
                         int activate, const char *submit, struct http_client **client,
                         json_t **out);
 
+/* cli_experiment_post into project ("ID" or "WORKSPACE/PROJECT"; NULL: the default one),
+ * with template (a name, merged under the config by the master; NULL: none). */
+int cli_experiment_post_in(struct cli_ctx *ctx, const char *config_path, const char *model_dir,
+                           int activate, const char *submit, const char *project,
+                           const char *template_name, struct http_client **client, json_t **out);
+
 /* Parse a positive id argument; -1 after printing a usage error. */
 long long cli_parse_id(const char *what, const char *s);
 

@@ -144,6 +144,14 @@ static int wait_for(struct cli_ctx *ctx, struct http_client *c, long long id, do
 int cli_experiment_post(struct cli_ctx *ctx, const char *config_path, const char *model_dir,
                         int activate, const char *submit, struct http_client **client, json_t **out)
 {
+	return cli_experiment_post_in(ctx, config_path, model_dir, activate, submit, NULL, NULL,
+	                              client, out);
+}
+
+int cli_experiment_post_in(struct cli_ctx *ctx, const char *config_path, const char *model_dir,
+                           int activate, const char *submit, const char *project,
+                           const char *template_name, struct http_client **client, json_t **out)
+{
 	int rc = CLI_EXIT_FAILURE;
 	unsigned char *model = NULL;
 	size_t mlen = 0, ylen = 0;
@@ -162,8 +170,9 @@ int cli_experiment_post(struct cli_ctx *ctx, const char *config_path, const char
 		if (!b64)
 			goto out;
 	}
-	body = json_pack("{s:s%, s:s?, s:b, s:s*}", "config", yaml, ylen, "model_definition", b64,
-	                 "activate", activate, "submit", submit);
+	body = json_pack("{s:s%, s:s?, s:b, s:s*, s:s*, s:s*}", "config", yaml, ylen,
+	                 "model_definition", b64, "activate", activate, "submit", submit, "project",
+	                 project, "template", template_name);
 	*client = cli_client(ctx);
 	if (!body || !*client)
 		goto out;
@@ -179,10 +188,13 @@ out:
 
 int cli_experiment_create(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"paused", no_argument, NULL, 'p'},
-	                                     {"follow", no_argument, NULL, 'f'},
-	                                     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"paused", no_argument, NULL, 'p'},         {"follow", no_argument, NULL, 'f'},
+	    {"project", required_argument, NULL, 'P'},  {"workspace", required_argument, NULL, 'w'},
+	    {"template", required_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
 	int paused = 0, follow = 0, opt, rc = CLI_EXIT_FAILURE;
+	const char *project = NULL, *workspace = NULL, *template_name = NULL;
+	char spec[512];
 	json_t *out = NULL;
 	struct http_client *c = NULL;
 
@@ -192,16 +204,28 @@ int cli_experiment_create(struct cli_ctx *ctx, int argc, char **argv)
 			paused = 1;
 		else if (opt == 'f')
 			follow = 1;
+		else if (opt == 'P')
+			project = optarg;
+		else if (opt == 'w')
+			workspace = optarg;
+		else if (opt == 't')
+			template_name = optarg;
 		else
 			return CLI_EXIT_USAGE;
 	}
-	if (argc - optind < 1 || argc - optind > 2) {
+	if (argc - optind < 1 || argc - optind > 2 || (workspace && !project)) {
 		fprintf(stderr,
-		        "usage: det experiment create [--paused] [--follow] CONFIG [MODEL_DIR]\n");
+		        "usage: det experiment create [--paused] [--follow] [--project "
+		        "ID|WORKSPACE/PROJECT | --workspace W --project P] [--template NAME] "
+		        "CONFIG [MODEL_DIR]\n");
 		return CLI_EXIT_USAGE;
 	}
-	rc = cli_experiment_post(ctx, argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL,
-	                         !paused, NULL, &c, &out);
+	if (workspace) {
+		snprintf(spec, sizeof(spec), "%s/%s", workspace, project);
+		project = spec;
+	}
+	rc = cli_experiment_post_in(ctx, argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL,
+	                            !paused, NULL, project, template_name, &c, &out);
 	if (rc)
 		goto out;
 	long long id = json_integer_value(json_object_get(out, "id"));
@@ -220,15 +244,12 @@ out:
 
 int cli_experiment_list(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"state", required_argument, NULL, 's'},
-	                                     {"label", required_argument, NULL, 'l'},
-	                                     {"owner", required_argument, NULL, 'u'},
-	                                     {"all", no_argument, NULL, 'a'},
-	                                     {"limit", required_argument, NULL, 'n'},
-	                                     {"offset", required_argument, NULL, 'O'},
-	                                     {"sort", required_argument, NULL, 'S'},
-	                                     {"desc", no_argument, NULL, 'd'},
-	                                     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"state", required_argument, NULL, 's'},  {"label", required_argument, NULL, 'l'},
+	    {"owner", required_argument, NULL, 'u'},  {"project", required_argument, NULL, 'P'},
+	    {"all", no_argument, NULL, 'a'},          {"limit", required_argument, NULL, 'n'},
+	    {"offset", required_argument, NULL, 'O'}, {"sort", required_argument, NULL, 'S'},
+	    {"desc", no_argument, NULL, 'd'},         {NULL, 0, NULL, 0}};
 	char q[1024] = "/api/v1/experiments?x=1";
 	int opt;
 
@@ -244,6 +265,9 @@ int cli_experiment_list(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'u':
 			key = "owner";
+			break;
+		case 'P':
+			key = "project";
 			break;
 		case 'n':
 			key = "limit";
@@ -315,6 +339,10 @@ static int simple(struct cli_ctx *ctx, int argc, char **argv, const char *method
 			const char *why = json_string_value(json_object_get(v, "end_reason"));
 			if (why)
 				printf("error: %s\n", why);
+			if (json_is_integer(json_object_get(v, "parent_id")))
+				printf(
+				    "forked from experiment %lld\n",
+				    (long long)json_integer_value(json_object_get(v, "parent_id")));
 		}
 	}
 	json_decref(out);

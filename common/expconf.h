@@ -71,4 +71,12 @@ void expconf_diags_print(const struct expconf_diags *diags, FILE *out);
 /* Release the diagnostics' memory and zero the struct. */
 void expconf_diags_free(struct expconf_diags *diags);
 
+/* A YAML map document as plain JSON (scalars typed by the YAML core schema;
+ * new reference), or NULL with err ("line:col: why", or not a map). */
+json_t *expconf_yaml_json(const char *text, size_t len, char *err, size_t errlen);
+
+/* tmpl merged under config: config's values win, maps merge key by key,
+ * anything else replaces (new reference; NULL when out of memory). */
+json_t *expconf_merge(const json_t *tmpl, const json_t *config);
+
 #endif

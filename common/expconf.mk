@@ -7,7 +7,8 @@ common_libdetcommon_la_SOURCES += \
 	common/expconf_diag.c common/expconf_diag.h \
 	common/expconf_hparams.c \
 	common/expconf_searcher.c common/expconf_searcher.h \
-	common/yamltree.c common/yamltree.h
+	common/yamltree.c common/yamltree.h \
+	common/expconf_merge.c
 
 check_PROGRAMS += tests/unit/test_expconf
 TESTS += tests/unit/test_expconf
@@ -42,3 +43,10 @@ fuzz-expconf:
 		$(YAML_LIBS) $(JANSSON_LIBS) $(LIBM) -o tests/fuzz/fuzz_expconf
 CLEANFILES += tests/fuzz/fuzz_expconf
 EXTRA_DIST += tests/fuzz/expconf.dict
+
+check_PROGRAMS += tests/unit/test_expconf_merge
+TESTS += tests/unit/test_expconf_merge
+tests_unit_test_expconf_merge_SOURCES = tests/unit/test_expconf_merge.c
+tests_unit_test_expconf_merge_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/common
+tests_unit_test_expconf_merge_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_expconf_merge_LDADD = common/libdetcommon.la $(CMOCKA_LIBS) $(JANSSON_LIBS)

@@ -64,6 +64,8 @@ launcher_det_launch_LDADD = launcher/libdetlaunch.la common/libdethttp.la $(ARCH
 	$(JANSSON_LIBS) $(CURL_LIBS) $(PTHREAD_LIBS)
 
 # Integration tests with a real det-master (skipped where it is not built).
+TESTS += tests/integration/test-fork.sh
+EXTRA_DIST += tests/integration/test-fork.sh
 TESTS += tests/integration/test-trial-run.sh tests/integration/test-trial-faults.sh \
 	tests/integration/test-trial-asha.sh tests/integration/test-trial-pytorch.sh \
 	tests/integration/test-trial-asha-rules.sh

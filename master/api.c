@@ -28,6 +28,7 @@
 #include "fsm.h"
 #include "rate_limits.h"
 #include "static.h"
+#include "workspace.h"
 
 void api_error(struct http_reply *rep, int status, const char *fmt, ...)
 {
@@ -473,6 +474,7 @@ static int authenticate(struct app *a, const struct http_request *req, struct pr
 	p->admin = user_is_admin(a, u);
 	snprintf(p->name, sizeof(p->name), "%s", json_string_value(json_object_get(u, "name")));
 	pthread_mutex_unlock(&a->lock);
+	workspace_principal_groups(p); /* reads the group database: without the lock */
 	return 0;
 denied:
 	pthread_mutex_unlock(&a->lock);
@@ -823,6 +825,35 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/checkpoints/{uuid}", api_checkpoint_get, API_AUTH_ANY},
     {"DELETE", "/api/v1/checkpoints/{uuid}", api_checkpoint_delete, API_AUTH_USER},
     {"POST", "/api/v1/allocations/{id}/events", api_allocation_events, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/move", api_exp_move, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/fork", api_exp_fork, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/continue", api_exp_continue, API_AUTH_USER},
+    {"POST", "/api/v1/experiments/{id}/set", api_exp_set, API_AUTH_USER},
+    {"GET", "/api/v1/workspaces", api_workspace_list, API_AUTH_USER},
+    {"POST", "/api/v1/workspaces", api_workspace_create, API_AUTH_USER},
+    {"GET", "/api/v1/workspaces/{id}", api_workspace_get, API_AUTH_USER},
+    {"DELETE", "/api/v1/workspaces/{id}", api_workspace_delete, API_AUTH_USER},
+    {"POST", "/api/v1/workspaces/{id}/archive", api_workspace_archive, API_AUTH_USER},
+    {"POST", "/api/v1/workspaces/{id}/unarchive", api_workspace_unarchive, API_AUTH_USER},
+    {"GET", "/api/v1/workspaces/{id}/projects", api_workspace_projects, API_AUTH_USER},
+    {"POST", "/api/v1/workspaces/{id}/projects", api_workspace_project_create, API_AUTH_USER},
+    {"GET", "/api/v1/workspaces/{id}/roles", api_workspace_roles, API_AUTH_USER},
+    {"POST", "/api/v1/workspaces/{id}/roles", api_workspace_role_assign, API_AUTH_USER},
+    {"POST", "/api/v1/workspaces/{id}/roles/remove", api_workspace_role_unassign, API_AUTH_USER},
+    {"GET", "/api/v1/templates", api_template_list, API_AUTH_USER},
+    {"POST", "/api/v1/templates", api_template_create, API_AUTH_USER},
+    {"GET", "/api/v1/templates/{uuid}", api_template_get, API_AUTH_USER},
+    {"POST", "/api/v1/templates/{uuid}", api_template_set, API_AUTH_USER},
+    {"DELETE", "/api/v1/templates/{uuid}", api_template_delete, API_AUTH_USER},
+    {"GET", "/api/v1/models", api_model_list, API_AUTH_USER},
+    {"POST", "/api/v1/models", api_model_create, API_AUTH_USER},
+    {"GET", "/api/v1/models/{uuid}", api_model_get, API_AUTH_USER},
+    {"POST", "/api/v1/models/{uuid}/versions", api_model_register, API_AUTH_USER},
+    {"GET", "/api/v1/projects", api_project_list, API_AUTH_USER},
+    {"GET", "/api/v1/projects/{id}", api_project_get, API_AUTH_USER},
+    {"DELETE", "/api/v1/projects/{id}", api_project_delete, API_AUTH_USER},
+    {"POST", "/api/v1/projects/{id}/archive", api_project_archive, API_AUTH_USER},
+    {"POST", "/api/v1/projects/{id}/unarchive", api_project_unarchive, API_AUTH_USER},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -1148,7 +1179,9 @@ static void handle(void *ctx, const struct http_request *req, struct http_reply 
 	     (rt->handler != h_logout && rt->handler != api_exp_activate &&
 	      rt->handler != api_exp_pause && rt->handler != api_exp_cancel &&
 	      rt->handler != api_exp_kill && rt->handler != api_exp_archive &&
-	      rt->handler != api_exp_unarchive && rt->handler != api_trial_kill))) {
+	      rt->handler != api_exp_unarchive && rt->handler != api_trial_kill &&
+	      rt->handler != api_workspace_archive && rt->handler != api_workspace_unarchive &&
+	      rt->handler != api_project_archive && rt->handler != api_project_unarchive))) {
 		c.body = api_body(req, rep);
 		if (!c.body)
 			return;

@@ -15,6 +15,8 @@
 #include "authz.h"
 #include "exp.h"
 #include "fsm.h"
+#include "template.h"
+#include "workspace.h"
 
 /* Decode standard base64 (whitespace ignored). malloc'd, NULL on bad input. */
 static unsigned char *base64_decode(const char *in, size_t len, size_t *out_len)
@@ -65,32 +67,34 @@ bad:
 	return NULL;
 }
 
-/* Whether experiment c->id exists; fills 404 when not. */
+/* Whether experiment c->id exists and the caller may read it (a non-user
+ * credential: exists); fills 404 when not. */
 static int exp_known(struct app *a, struct api_call *c, struct http_reply *rep)
 {
-	pthread_mutex_lock(&a->lock);
-	int found = exp_find_locked(a, c->id) != NULL;
-	pthread_mutex_unlock(&a->lock);
+	int found;
+	if (c->who.kind == PRINCIPAL_USER) {
+		found = workspace_exp_access(a, &c->who, c->id, AUTHZ_EXP_READ) == 200;
+	} else {
+		pthread_mutex_lock(&a->lock);
+		found = exp_find_locked(a, c->id) != NULL;
+		pthread_mutex_unlock(&a->lock);
+	}
 	if (!found)
 		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
 	return found;
 }
 
-/* Owner or admin may change; fills 404/403. Returns 1 when allowed. */
+/* Whether the caller may change experiment c->id (authz.c, by its workspace's
+ * roles); fills 404/403. Returns 1 when allowed. */
 static int may_change(struct app *a, struct api_call *c, struct http_reply *rep)
 {
-	int ok = 0;
-	pthread_mutex_lock(&a->lock);
-	struct exp_rt *e = exp_find_locked(a, c->id);
-	if (!e)
+	int status = workspace_exp_access(a, &c->who, c->id, AUTHZ_EXP_CHANGE);
+	if (status == 404)
 		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
-	else if (!authz_allowed(&c->who, AUTHZ_EXP_CHANGE,
-	                        json_integer_value(json_object_get(e->row, "owner_id"))))
-		api_error(rep, 403, "experiment %lld belongs to another user", (long long)c->id);
-	else
-		ok = 1;
-	pthread_mutex_unlock(&a->lock);
-	return ok;
+	else if (status != 200)
+		api_error(rep, 403, "user %s may not change experiment %lld", c->who.name,
+		          (long long)c->id);
+	return status == 200;
 }
 
 void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -147,9 +151,35 @@ void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "submit: expected \"master\" or \"client\"");
 		return;
 	}
-	enum exp_status status = exp_create(
-	    a, &c->who, json_string_value(cfg), json_string_length(cfg), model, mlen,
-	    act ? json_is_true(act) : 1, subs && !strcmp(subs, "client"), &out, err, sizeof(err));
+	json_t *proj = json_object_get(c->body, "project");
+	if (proj && !json_is_string(proj)) {
+		free(model);
+		api_error(rep, 400, "project: expected an id or \"WORKSPACE/PROJECT\" as a string");
+		return;
+	}
+	json_t *tmpl = json_object_get(c->body, "template");
+	char *merged = NULL;
+	if (tmpl && !json_is_string(tmpl)) {
+		free(model);
+		api_error(rep, 400, "template: expected a template name");
+		return;
+	}
+	if (tmpl) {
+		/* The template under the config, the config winning (doc/collaboration.md). */
+		int ts = template_apply(a, &c->who, json_string_value(tmpl), json_string_value(cfg),
+		                        json_string_length(cfg), &merged, err, sizeof(err));
+		if (ts != 200) {
+			free(model);
+			api_error(rep, ts, "%s", err);
+			return;
+		}
+	}
+	enum exp_status status =
+	    exp_create(a, &c->who, merged ? merged : json_string_value(cfg),
+	               merged ? strlen(merged) : json_string_length(cfg), model, mlen,
+	               act ? json_is_true(act) : 1, subs && !strcmp(subs, "client"),
+	               json_string_value(proj), 0, &out, err, sizeof(err));
+	free(merged);
 	free(model);
 	if (status != EXP_OK)
 		api_exp_error(rep, status, err);
@@ -218,6 +248,7 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 	const char *state = http_request_arg(c->req, "state");
 	const char *label = http_request_arg(c->req, "label");
 	const char *owner = http_request_arg(c->req, "owner");
+	const char *project = http_request_arg(c->req, "project");
 	const char *archived = http_request_arg(c->req, "archived");
 	const char *sort = http_request_arg(c->req, "sort");
 	const char *order = http_request_arg(c->req, "order");
@@ -260,7 +291,20 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 500, "out of memory");
 		return;
 	}
-	int64_t owner_id = -1;
+	int64_t owner_id = -1, project_id = 0;
+	if (project) {
+		char perr[512];
+		int pstatus = 404;
+		project_id =
+		    workspace_project_find_locked(a, project, &pstatus, perr, sizeof(perr));
+		if (!project_id) {
+			pthread_mutex_unlock(&a->lock);
+			free(exps);
+			json_decref(page);
+			api_error(rep, pstatus, "%s", perr);
+			return;
+		}
+	}
 	if (owner) {
 		json_t *u = json_object_get(a->users, owner);
 		owner_id = u ? json_integer_value(json_object_get(u, "id")) : 0;
@@ -272,6 +316,10 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 		if (label && !has_label(r, label))
 			continue;
 		if (owner && json_integer_value(json_object_get(r, "owner_id")) != owner_id)
+			continue;
+		if (project && json_integer_value(json_object_get(r, "project_id")) != project_id)
+			continue;
+		if (!workspace_exp_allowed_locked(a, &c->who, e, AUTHZ_EXP_READ))
 			continue;
 		int arch = json_is_true(json_object_get(r, "archived")) ||
 		           json_integer_value(json_object_get(r, "archived"));
@@ -294,7 +342,9 @@ void api_exp_get(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	pthread_mutex_lock(&a->lock);
 	struct exp_rt *e = exp_find_locked(a, c->id);
-	json_t *v = e ? exp_view_locked(e, 1) : NULL;
+	json_t *v = e && workspace_exp_allowed_locked(a, &c->who, e, AUTHZ_EXP_READ)
+	                ? exp_view_locked(e, 1)
+	                : NULL;
 	pthread_mutex_unlock(&a->lock);
 	if (!v)
 		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
@@ -370,6 +420,8 @@ void api_exp_trials(struct app *a, struct api_call *c, struct http_reply *rep)
 	json_t *out = json_array();
 	pthread_mutex_lock(&a->lock);
 	struct exp_rt *e = exp_find_locked(a, c->id);
+	if (e && !workspace_exp_allowed_locked(a, &c->who, e, AUTHZ_EXP_READ))
+		e = NULL;
 	if (e) {
 		for (int i = 0; i < e->trials_cap; i++)
 			if (e->trials[i])

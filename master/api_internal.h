@@ -89,5 +89,34 @@ void api_allocation_events(struct app *a, struct api_call *c, struct http_reply 
 void api_checkpoint_delete(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_exp_submitted(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_exp_rm_tasks(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_fork(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_continue(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_model_list(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_model_get(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_model_create(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_model_register(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_set(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_exp_move(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_workspace_list(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_workspace_create(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_workspace_get(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_workspace_archive(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_workspace_unarchive(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_workspace_delete(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_workspace_projects(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_workspace_project_create(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_workspace_roles(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_workspace_role_assign(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_workspace_role_unassign(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_template_list(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_template_get(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_template_create(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_template_set(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_template_delete(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_project_list(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_project_get(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_project_archive(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_project_unarchive(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_project_delete(struct app *a, struct api_call *c, struct http_reply *rep);
 
 #endif

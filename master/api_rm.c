@@ -10,6 +10,7 @@
 
 #include "api_internal.h"
 #include "exp.h"
+#include "workspace.h"
 
 #define JOB_ID_MAX 150
 
@@ -40,6 +41,8 @@ void api_exp_rm_tasks(struct app *a, struct api_call *c, struct http_reply *rep)
 	char job[sizeof(((struct exp_rt *)0)->rm_job)];
 	pthread_mutex_lock(&a->lock);
 	struct exp_rt *e = exp_find_locked(a, c->id);
+	if (e && !workspace_exp_allowed_locked(a, &c->who, e, AUTHZ_EXP_READ))
+		e = NULL;
 	if (e)
 		snprintf(job, sizeof(job), "%s", e->rm_job);
 	pthread_mutex_unlock(&a->lock);

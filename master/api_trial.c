@@ -11,6 +11,8 @@
 
 #include "api_internal.h"
 #include "authz.h"
+#include "model.h"
+#include "workspace.h"
 #include "exp.h"
 #include "tboard.h"
 #include "trial_reason.h"
@@ -35,25 +37,14 @@ static int64_t arg_int(struct api_call *c, const char *name, int64_t def, int64_
 	return v;
 }
 
-static int trial_exists(struct app *a, int64_t id, int64_t *exp_id, int64_t *owner)
-{
-	struct exp_rt *e = NULL;
-	pthread_mutex_lock(&a->lock);
-	struct exp_trial *t = exp_trial_locked(a, id, &e);
-	if (t && exp_id)
-		*exp_id = e->id;
-	if (t && owner)
-		*owner = json_integer_value(json_object_get(e->row, "owner_id"));
-	pthread_mutex_unlock(&a->lock);
-	return t != NULL;
-}
-
 void api_trial_get(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	struct exp_rt *e = NULL;
 	pthread_mutex_lock(&a->lock);
 	struct exp_trial *t = exp_trial_locked(a, c->id, &e);
-	json_t *v = t ? exp_trial_view(t) : NULL;
+	json_t *v = t && workspace_exp_allowed_locked(a, &c->who, e, AUTHZ_EXP_READ)
+	                ? exp_trial_view(t)
+	                : NULL;
 	pthread_mutex_unlock(&a->lock);
 	if (!v)
 		api_error(rep, 404, "trial %lld not found", (long long)c->id);
@@ -64,12 +55,12 @@ void api_trial_get(struct app *a, struct api_call *c, struct http_reply *rep)
 void api_trial_kill(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	char err[512];
-	int64_t owner = 0;
-	if (!trial_exists(a, c->id, NULL, &owner)) {
+	int access = workspace_trial_access(a, &c->who, c->id, AUTHZ_TRIAL_KILL);
+	if (access == 404) {
 		api_error(rep, 404, "trial %lld not found", (long long)c->id);
 		return;
 	}
-	if (!authz_allowed(&c->who, AUTHZ_TRIAL_KILL, owner)) {
+	if (access != 200) {
 		api_error(rep, 403, "trial %lld belongs to another user's experiment",
 		          (long long)c->id);
 		return;
@@ -94,7 +85,7 @@ void api_trial_metrics_get(struct app *a, struct api_call *c, struct http_reply 
 		          "group: training|validation; after, limit (<= 10000): integers");
 		return;
 	}
-	if (!trial_exists(a, c->id, NULL, NULL)) {
+	if (workspace_trial_access(a, &c->who, c->id, AUTHZ_EXP_READ) != 200) {
 		api_error(rep, 404, "trial %lld not found", (long long)c->id);
 		return;
 	}
@@ -117,7 +108,7 @@ void api_trial_logs_get(struct app *a, struct api_call *c, struct http_reply *re
 		api_error(rep, 400, "after, limit (<= 10000), follow (0|1): integers");
 		return;
 	}
-	if (!trial_exists(a, c->id, NULL, NULL)) {
+	if (workspace_trial_access(a, &c->who, c->id, AUTHZ_EXP_READ) != 200) {
 		api_error(rep, 404, "trial %lld not found", (long long)c->id);
 		return;
 	}
@@ -144,7 +135,7 @@ void api_trial_logs_get(struct app *a, struct api_call *c, struct http_reply *re
 void api_trial_checkpoints(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	char err[256];
-	if (!trial_exists(a, c->id, NULL, NULL)) {
+	if (workspace_trial_access(a, &c->who, c->id, AUTHZ_EXP_READ) != 200) {
 		api_error(rep, 404, "trial %lld not found", (long long)c->id);
 		return;
 	}
@@ -499,9 +490,18 @@ void api_checkpoint_get(struct app *a, struct api_call *c, struct http_reply *re
 		return;
 	}
 	if (c->who.kind != PRINCIPAL_USER &&
-	    c->who.experiment_id != json_integer_value(json_object_get(row, "experiment_id"))) {
+	    c->who.experiment_id != json_integer_value(json_object_get(row, "experiment_id")) &&
+	    !exp_source_checkpoint_is(a, c->who.experiment_id, c->uuid)) {
 		json_decref(row);
 		api_error(rep, 403, "this token belongs to another experiment");
+		return;
+	}
+	if (c->who.kind == PRINCIPAL_USER &&
+	    workspace_exp_access(a, &c->who,
+	                         json_integer_value(json_object_get(row, "experiment_id")),
+	                         AUTHZ_EXP_READ) != 200) {
+		json_decref(row);
+		api_error(rep, 404, "checkpoint not found");
 		return;
 	}
 	api_json(rep, 200, row);
@@ -511,15 +511,27 @@ void api_checkpoint_delete(struct app *a, struct api_call *c, struct http_reply 
 {
 	char err[256];
 	json_t *row = store_checkpoint(a->store, c->uuid, err, sizeof(err));
-	int64_t owner = -1;
 	if (!row) {
 		api_error(rep, err[0] ? 500 : 404, "%s", err[0] ? err : "checkpoint not found");
 		return;
 	}
-	trial_exists(a, json_integer_value(json_object_get(row, "trial_id")), NULL, &owner);
+	int access =
+	    workspace_trial_access(a, &c->who, json_integer_value(json_object_get(row, "trial_id")),
+	                           AUTHZ_CHECKPOINT_DELETE);
 	json_decref(row);
-	if (!authz_allowed(&c->who, AUTHZ_CHECKPOINT_DELETE, owner)) {
+	if (access == 404) {
+		api_error(rep, 404, "checkpoint not found");
+		return;
+	}
+	if (access != 200) {
 		api_error(rep, 403, "checkpoint belongs to another user's experiment");
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	int registered = model_checkpoint_registered_locked(a, c->uuid);
+	pthread_mutex_unlock(&a->lock);
+	if (registered) {
+		api_error(rep, 409, "checkpoint %s is a model version: it is kept", c->uuid);
 		return;
 	}
 	/* The registry entry is marked deleted; files are removed by their owner's tools. */

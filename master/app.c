@@ -17,6 +17,9 @@
 #include "exp.h"
 #include "rate_limits.h"
 #include "tboard.h"
+#include "model.h"
+#include "template.h"
+#include "workspace.h"
 
 static void set_master_url(struct app *a)
 {
@@ -54,7 +57,8 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 	snprintf(logdir, sizeof(logdir), "%s/task-logs", cfg->state_dir);
 	mkdir(logdir, 0700);
 	a->store = store_open(cfg->db_path, err, errlen);
-	if (!a->store || api_auth_init(a, err, errlen))
+	if (!a->store || api_auth_init(a, err, errlen) || workspace_load(a, err, errlen) ||
+	    template_load(a, err, errlen) || model_load(a, err, errlen))
 		return -1;
 	if (!strcmp(cfg->rm, "local")) {
 		struct rm_local_config rc = {.launcher = cfg->launcher,
@@ -149,6 +153,14 @@ void app_close(struct app *a)
 	a->rm = NULL;
 	json_decref(a->users);
 	json_decref(a->tokens);
+	json_decref(a->workspaces);
+	json_decref(a->projects);
+	json_decref(a->workspace_roles);
+	json_decref(a->templates);
+	json_decref(a->models);
+	json_decref(a->model_versions);
+	a->workspaces = a->projects = a->workspace_roles = a->templates = NULL;
+	a->models = a->model_versions = NULL;
 	exp_index_free(&a->trial_ix);
 	a->users = a->tokens = NULL;
 	limits_free(a->limits);

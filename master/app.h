@@ -49,6 +49,8 @@ struct exp_rt {
 	struct exp_rt *next;
 };
 
+#define APP_MAX_GROUPS 64
+
 enum principal_kind { PRINCIPAL_USER, PRINCIPAL_ALLOCATION, PRINCIPAL_TRIAL };
 
 /* Who is calling. */
@@ -61,9 +63,11 @@ struct principal {
 	int64_t experiment_id; /* allocation and trial tokens */
 	int64_t trial_id;      /* trial tokens */
 	char token[80];        /* bearer token used, "" on the Unix socket */
+	int ngroups;           /* Unix groups of uid (getgrouplist), for workspace roles */
+	unsigned int groups[APP_MAX_GROUPS];
 };
 
-#define APP_NROUTES 64
+#define APP_NROUTES 128
 #define APP_NBUCKETS 12
 
 struct app {
@@ -84,6 +88,12 @@ struct app {
 	pthread_mutex_t lock;            /* guards everything below */
 	json_t *users;                   /* name -> users row */
 	json_t *tokens;                  /* token -> tokens row (users and allocations) */
+	json_t *workspaces;              /* id (decimal text) -> workspaces row */
+	json_t *projects;                /* id (decimal text) -> projects row */
+	json_t *workspace_roles;         /* id (decimal text) -> workspace_roles row */
+	json_t *templates;               /* name -> templates row */
+	json_t *models;                  /* name -> models row */
+	json_t *model_versions;          /* array of model_versions rows */
 	struct exp_trial_index trial_ix; /* trials by id and by trial token */
 	struct exp_rt *exps;
 	int64_t next_trial_id, next_exp_id;

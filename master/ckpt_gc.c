@@ -15,6 +15,7 @@
  * DELETED first, under the lock); without a worker it runs inline.
  */
 #include "ckpt_gc.h"
+#include "model.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -214,6 +215,12 @@ static void queue_removal(struct app *a, int64_t experiment_id, const json_t *co
 	pthread_mutex_unlock(&a->ckpt_gc->lock);
 }
 
+void ckpt_gc_remove(struct app *a, int64_t experiment_id, const json_t *config, long owner_uid,
+                    json_t *uuids)
+{
+	queue_removal(a, experiment_id, config, owner_uid, uuids);
+}
+
 int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *config, long owner_uid,
                        char *err, size_t errlen)
 {
@@ -274,6 +281,8 @@ int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *confi
 	n = 0;
 	json_array_foreach (del, i, c) {
 		const char *uuid = json_string_value(c);
+		if (model_checkpoint_registered_locked(a, uuid))
+			continue; /* a model version: kept (model.h) */
 		json_t *upd = json_pack("{s:s, s:s}", "uuid", uuid, "state", "DELETED");
 		struct store_op op = {.kind = STORE_UPDATE, .table = "checkpoints", .row = upd};
 		int rc = store_write(a->store, &op, 1, err, errlen);

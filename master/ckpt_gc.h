@@ -26,6 +26,11 @@ json_t *ckpt_gc_select(const json_t *ckpts, const struct ckpt_gc_policy *p);
 int ckpt_gc_experiment(struct app *a, int64_t experiment_id, const json_t *config, long owner_uid,
                        char *err, size_t errlen);
 
+/* Have the directories of the named checkpoints (uuids) of an experiment whose rows
+ * were deleted removed as owner_uid, the way GC removes them (-1: none, no file touched). */
+void ckpt_gc_remove(struct app *a, int64_t experiment_id, const json_t *config, long owner_uid,
+                    json_t *uuids);
+
 /* The thread that removes the directories of GC'd checkpoints outside the app lock
  * (set as a->ckpt_gc). NULL with err. */
 struct ckpt_gc_worker *ckpt_gc_worker_start(struct app *a, char *err, size_t errlen);

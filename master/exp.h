@@ -50,12 +50,15 @@ struct exp_trial *exp_trial_locked(struct app *a, int64_t trial_id, struct exp_r
 /* The Unix uid of e's owner, -1 when the det user has none (lock held). */
 long exp_owner_uid_locked(struct app *a, struct exp_rt *e);
 
-/* Create from YAML text and a model definition; *out gets the experiment view. With
+/* Create from YAML text and a model definition in project ("ID" or "WORKSPACE/PROJECT",
+ * NULL: the default one, which p must be allowed to write), forked from parent_id (0:
+ * none); *out gets the view. With
  * client_submits the master submits nothing and the view carries "submit_plan" (the
  * array specs and batch scripts) or "submit_error". */
 enum exp_status exp_create(struct app *a, const struct principal *p, const char *yaml, size_t ylen,
                            const void *model, size_t mlen, int activate, int client_submits,
-                           json_t **out, char *err, size_t errlen);
+                           const char *project, int64_t parent_id, json_t **out, char *err,
+                           size_t errlen);
 
 /* The owner's own submission of the experiment's array: watch job (takes the lock). */
 enum exp_status exp_register_job(struct app *a, const struct principal *p, int64_t id,
@@ -73,6 +76,13 @@ enum exp_status exp_set_archived(struct app *a, int64_t id, int archived, char *
 
 /* Delete a finished experiment and everything it owns (takes the lock). */
 enum exp_status exp_delete(struct app *a, int64_t id, char *err, size_t errlen);
+
+/* 1 when uuid is experiment id's searcher.source_checkpoint_uuid, where its trials
+ * start (its trials may read that checkpoint's record) (takes the lock). */
+int exp_source_checkpoint_is(struct app *a, int64_t id, const char *uuid);
+
+/* Drop a deleted experiment (its rows already gone) from memory and free it (lock held). */
+void exp_forget_locked(struct app *a, struct exp_rt *e);
 
 /* Claim for an array task (takes the lock). */
 enum exp_status exp_claim(struct app *a, int64_t id, int task, json_t **out, char *err,

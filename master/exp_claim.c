@@ -127,6 +127,9 @@ static enum exp_status new_trial(struct app *a, struct exp_rt *e, int task, int 
 	t->hparams = json_dumps(hp, JSON_COMPACT);
 	t->seed = searcher_trial_seed(e->searcher, idx);
 	t->created_at = app_now();
+	/* searcher.source_checkpoint_uuid (exp_create checked it): where every trial starts. */
+	snprintf(t->latest_checkpoint, sizeof(t->latest_checkpoint), "%s",
+	         exp_sget(json_object_get(exp_config_of(e), "searcher"), "source_checkpoint_uuid"));
 	trow = t->hparams ? exp_trial_row(t) : NULL;
 	tok = json_pack("{s:s, s:s, s:I, s:I, s:I, s:f}", "token", t->token, "kind", "trial",
 	                "user_id", (json_int_t)exp_iget(e->row, "owner_id"), "experiment_id",

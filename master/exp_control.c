@@ -101,6 +101,27 @@ void exp_rt_free(struct exp_rt *e)
 	free(e);
 }
 
+void exp_forget_locked(struct app *a, struct exp_rt *e)
+{
+	const char *k;
+	json_t *t;
+	void *tmp;
+	for (int i = 0; i < e->trials_cap; i++)
+		if (e->trials[i])
+			exp_index_remove(&a->trial_ix, e->trials[i]);
+	json_object_foreach_safe (a->tokens, tmp, k, t) {
+		if (exp_iget(t, "experiment_id") == e->id)
+			json_object_del(a->tokens, k);
+	}
+	for (struct exp_rt **pp = &a->exps; *pp; pp = &(*pp)->next) {
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	}
+	exp_rt_free(e);
+}
+
 enum exp_status exp_delete(struct app *a, int64_t id, char *err, size_t errlen)
 {
 	enum exp_status status = EXP_OK;
@@ -121,23 +142,7 @@ enum exp_status exp_delete(struct app *a, int64_t id, char *err, size_t errlen)
 	    {.kind = STORE_DELETE, .table = "experiments", .row = key},
 	};
 	if (exp_commit(a, e, ops, 2, NULL, err, errlen) == 0) {
-		const char *k;
-		json_t *t;
-		void *tmp;
-		for (int i = 0; i < e->trials_cap; i++)
-			if (e->trials[i])
-				exp_index_remove(&a->trial_ix, e->trials[i]);
-		json_object_foreach_safe (a->tokens, tmp, k, t) {
-			if (exp_iget(t, "experiment_id") == id)
-				json_object_del(a->tokens, k);
-		}
-		for (struct exp_rt **pp = &a->exps; *pp; pp = &(*pp)->next) {
-			if (*pp == e) {
-				*pp = e->next;
-				break;
-			}
-		}
-		exp_rt_free(e);
+		exp_forget_locked(a, e);
 	} else {
 		status = EXP_INTERNAL;
 	}

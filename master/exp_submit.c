@@ -27,6 +27,7 @@
 #include "expconf.h"
 #include "lifecycle.h"
 #include "searcher.h"
+#include "workspace.h"
 
 /* ---- creation ---------------------------------------------------------- */
 
@@ -362,9 +363,106 @@ static void submission_failed(struct app *a, struct exp_rt *e)
 	e->searcher = NULL;
 }
 
+/* The workspace module answers with HTTP statuses (it serves the API directly). */
+static enum exp_status exp_status_of_http(int http)
+{
+	switch (http) {
+	case 200:
+		return EXP_OK;
+	case 403:
+		return EXP_FORBIDDEN;
+	case 404:
+		return EXP_NOT_FOUND;
+	case 409:
+		return EXP_CONFLICT;
+	case 400:
+		return EXP_INVALID;
+	case 503:
+		return EXP_UNAVAILABLE;
+	default:
+		return EXP_INTERNAL;
+	}
+}
+
+/* searcher.source_trial_id / source_checkpoint_uuid: the checkpoint every trial
+ * starts from, which p must be allowed to read (its experiment's rules). The
+ * trial's latest checkpoint becomes source_checkpoint_uuid in conf. */
+static enum exp_status source_checkpoint(struct app *a, const struct principal *p,
+                                         json_t *conf, char *err, size_t errlen)
+{
+	json_t *srch = json_object_get(conf, "searcher");
+	json_t *tid = json_object_get(srch, "source_trial_id");
+	const char *uuid = json_string_value(json_object_get(srch, "source_checkpoint_uuid"));
+	char found[EXP_TRIAL_CKPT_MAX] = "";
+	int64_t exp_id = 0;
+	enum exp_status status = EXP_OK;
+
+	if (uuid) {
+		*err = '\0';
+		json_t *row = store_checkpoint(a->store, uuid, err, errlen);
+		if (!row && *err)
+			return EXP_INTERNAL;
+		if (!row) {
+			snprintf(err, errlen, "searcher.source_checkpoint_uuid: no checkpoint %s",
+			         uuid);
+			return EXP_NOT_FOUND;
+		}
+		exp_id = exp_iget(row, "experiment_id");
+		if (strcmp(exp_sget(row, "state"), "COMPLETED")) {
+			snprintf(err, errlen,
+			         "searcher.source_checkpoint_uuid: checkpoint %s is %s", uuid,
+			         exp_sget(row, "state"));
+			status = EXP_CONFLICT;
+		}
+		json_decref(row); /* the state is told after the permission check below */
+	}
+	pthread_mutex_lock(&a->lock);
+	struct exp_rt *se = NULL;
+	if (!uuid && json_is_integer(tid)) {
+		struct exp_trial *t = exp_trial_locked(a, json_integer_value(tid), &se);
+		if (!t) {
+			snprintf(err, errlen, "searcher.source_trial_id: no trial %lld",
+			         (long long)json_integer_value(tid));
+			status = EXP_NOT_FOUND;
+		} else if (!t->latest_checkpoint[0]) {
+			snprintf(err, errlen,
+			         "searcher.source_trial_id: trial %lld has no checkpoint",
+			         (long long)t->id);
+			status = EXP_CONFLICT;
+		} else {
+			snprintf(found, sizeof(found), "%s", t->latest_checkpoint);
+		}
+	} else if (uuid) {
+		se = exp_find_locked(a, exp_id);
+	}
+	if ((status == EXP_OK || uuid) && (uuid || se) &&
+	    (!se || !workspace_exp_allowed_locked(a, p, se, AUTHZ_EXP_READ))) {
+		snprintf(err, errlen, "user %s may not read the source checkpoint's experiment",
+		         p->name);
+		status = EXP_FORBIDDEN;
+	}
+	pthread_mutex_unlock(&a->lock);
+	if (status == EXP_OK && found[0])
+		json_object_set_new(srch, "source_checkpoint_uuid", json_string(found));
+	return status;
+}
+
+int exp_source_checkpoint_is(struct app *a, int64_t id, const char *uuid)
+{
+	pthread_mutex_lock(&a->lock);
+	struct exp_rt *e = exp_find_locked(a, id);
+	const char *src =
+	    e ? exp_sget(json_object_get(exp_config_of(e), "searcher"), "source_checkpoint_uuid")
+	      : "";
+	int is = *src && uuid && !strcmp(src, uuid);
+	pthread_mutex_unlock(&a->lock);
+	return is;
+}
+
 enum exp_status exp_create(struct app *a, const struct principal *p, const char *yaml, size_t ylen,
                            const void *model, size_t mlen, int activate, int client_submits,
-                           json_t **out, char *err, size_t errlen)
+                           const char *project, int64_t parent_id, json_t **out, char *err,
+                           size_t errlen)
 {
 	json_t *diags = NULL, *conf = parse_config(yaml, ylen, err, errlen, &diags);
 	struct exp_rt *e = NULL;
@@ -380,6 +478,10 @@ enum exp_status exp_create(struct app *a, const struct principal *p, const char 
 	pthread_mutex_unlock(&a->lock);
 	if (storage_allowed(a, conf, uid, err, errlen))
 		goto fail;
+	status = source_checkpoint(a, p, conf, err, errlen);
+	if (status != EXP_OK)
+		goto fail;
+	status = EXP_INVALID;
 	if (client_submits && !a->rm->ops->plan) {
 		snprintf(err, errlen, "submit: the %s resource manager submits by itself",
 		         a->rm->ops->name);
@@ -403,6 +505,16 @@ enum exp_status exp_create(struct app *a, const struct principal *p, const char 
 	const char *name = json_string_value(json_object_get(conf, "name"));
 	json_t *labels = json_object_get(conf, "labels");
 	pthread_mutex_lock(&a->lock);
+	char pid_text[24];
+	snprintf(pid_text, sizeof(pid_text), "%d", WORKSPACE_DEFAULT_PROJECT_ID);
+	int wstatus = 200;
+	int64_t project_id = workspace_project_writable_locked(a, p, project ? project : pid_text,
+	                                                       &wstatus, err, errlen);
+	if (!project_id) {
+		pthread_mutex_unlock(&a->lock);
+		status = exp_status_of_http(wstatus);
+		goto fail;
+	}
 	e->id = a->next_exp_id++;
 	e->nallocs = searcher_trial_count(e->searcher);
 	e->allocs = calloc(e->nallocs > 0 ? (size_t)e->nallocs : 1, sizeof(*e->allocs));
@@ -419,6 +531,13 @@ enum exp_status exp_create(struct app *a, const struct principal *p, const char 
 	trow = json_pack("{s:s, s:s, s:I, s:I, s:f}", "token", hash, "kind", "allocation",
 	                 "user_id", (json_int_t)p->user_id, "experiment_id", (json_int_t)e->id,
 	                 "created_at", app_now());
+	if (e->row)
+		json_object_set_new(e->row, "project_id", json_integer(project_id));
+	if (e->row && parent_id > 0)
+		json_object_set_new(e->row, "parent_id", json_integer(parent_id));
+	if (e->row)
+		json_object_set_new(e->row, "description",
+		                    json_string(exp_sget(conf, "description")));
 	if (!e->row || !trow || !e->allocs) {
 		pthread_mutex_unlock(&a->lock);
 		snprintf(err, errlen, "out of memory");

@@ -19,6 +19,10 @@ master_libdetmaster_la_SOURCES = \
 	master/api_alloc.c master/api_rm.c \
 	master/rate_limits.c master/rate_limits.h \
 	master/authz.c master/authz.h
+# Workspaces and projects (issue 17).
+master_libdetmaster_la_SOURCES += master/workspace.c master/workspace.h master/api_workspace.c \
+	master/template.c master/template.h master/api_template.c master/api_fork.c \
+	master/api_exp_meta.c master/model.c master/model.h master/api_model.c
 # The engine's pure lifecycle rules.
 master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
 # Why a trial failed, in one line.
@@ -42,6 +46,7 @@ MASTER_SCHEMA = master/schema/001_init.sql master/schema/002_allocation_events.s
 MASTER_SCHEMA += master/schema/003_token_hashes.sql
 MASTER_SCHEMA += master/schema/004_allocation_pid_start.sql
 MASTER_SCHEMA += master/schema/005_tasks.sql
+MASTER_SCHEMA += master/schema/006_workspaces.sql
 EXTRA_DIST += $(MASTER_SCHEMA) master/schema/embed.awk
 CLEANFILES += master/store_schema.h
 BUILT_SOURCES += master/store_schema.h
@@ -97,6 +102,8 @@ MASTER_ITESTS = tests/integration/test-master-api.sh tests/integration/test-mast
 	tests/integration/test-cli.sh tests/integration/test-exp-list-scale.sh
 MASTER_ITESTS += tests/integration/test-gc-nonblocking.sh
 MASTER_ITESTS += tests/integration/test-cli-401-hint.sh
+MASTER_ITESTS += tests/integration/test-workspaces.sh tests/integration/test-templates.sh \
+	tests/integration/test-exp-meta.sh tests/integration/test-models.sh
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
 TESTS += $(MASTER_ITESTS)
 

@@ -64,7 +64,9 @@ int store_write_async(struct store *st, struct store_op *ops, size_t n, store_do
 int store_schema_version(struct store *st);
 
 /* Every row of a table ("users", "tokens", "experiments" without model_def,
- * "trials", "allocations") as a JSON array (new reference), or NULL with err. */
+ * "trials", "allocations", "workspaces", "projects", "workspace_roles",
+ * "templates", "models", "model_versions") as
+ * a JSON array (new reference), or NULL with err. */
 json_t *store_load_table(struct store *st, const char *table, char *err, size_t errlen);
 
 /* Metrics of a trial (group NULL = all) after row id after_id, at most limit rows. */

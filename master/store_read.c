@@ -68,10 +68,17 @@ json_t *store_load_table(struct store *st, const char *table, char *err, size_t 
 	    {"experiments",
 	     "SELECT id, owner_id, name, state, archived, config, config_yaml, alloc_token,"
 	     "  searcher_snapshot,"
-	     " labels, num_tasks, max_concurrent, rm_job_id, progress, created_at, ended_at"
+	     " labels, num_tasks, max_concurrent, rm_job_id, progress, created_at, ended_at,"
+	     " project_id, parent_id, description, notes"
 	     " FROM experiments ORDER BY id"},
 	    {"trials", "SELECT * FROM trials ORDER BY id"},
 	    {"allocations", "SELECT * FROM allocations ORDER BY experiment_id, array_task"},
+	    {"workspaces", "SELECT * FROM workspaces ORDER BY id"},
+	    {"projects", "SELECT * FROM projects ORDER BY id"},
+	    {"workspace_roles", "SELECT * FROM workspace_roles ORDER BY id"},
+	    {"templates", "SELECT * FROM templates ORDER BY id"},
+	    {"models", "SELECT * FROM models ORDER BY id"},
+	    {"model_versions", "SELECT * FROM model_versions ORDER BY id"},
 	};
 	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++)
 		if (!strcmp(loads[i].table, table))

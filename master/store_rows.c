@@ -29,6 +29,12 @@ static const struct table_info tables[] = {
     {"logs", "id"},
     {"allocation_events", "id"},
     {"tasks", "id"},
+    {"workspaces", "id"},
+    {"projects", "id"},
+    {"workspace_roles", "id"},
+    {"templates", "id"},
+    {"models", "id"},
+    {"model_versions", "id"},
 };
 
 /* Result column names holding JSON text; "metrics" is store_metrics' name for body. */

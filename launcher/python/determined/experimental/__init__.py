@@ -2,6 +2,7 @@
 """``determined.experimental``: the Python SDK (``from determined.experimental import client``)."""
 
 from determined.experimental import client
-from determined.experimental.client import Checkpoint, Determined, Experiment, Trial
+from determined.experimental.client import (Checkpoint, Determined, Experiment, Model,
+                                            ModelVersion, Trial)
 
-__all__ = ["Checkpoint", "Determined", "Experiment", "Trial", "client"]
+__all__ = ["Checkpoint", "Determined", "Experiment", "Model", "ModelVersion", "Trial", "client"]

@@ -2,7 +2,8 @@
 """The Python SDK over det-master's REST API, after Determined's
 ``determined.experimental.client``: login, experiments (create, wait, pause,
 activate, kill, trials, top checkpoint), trials (metrics, logs, top
-checkpoint) and checkpoints (download, verified file by file).
+checkpoint), checkpoints (download, verified file by file) and the model
+registry (models, their versions and each version's checkpoint).
 
 The master is DET_MASTER (http://, https://, HOST:PORT or unix:/PATH), else
 the local master's socket; on the socket no login is needed."""
@@ -15,6 +16,7 @@ import shutil
 import tarfile
 import tempfile
 import time
+import urllib.parse
 
 from determined import _http
 from determined.core._checkpoint import _sha256
@@ -89,6 +91,18 @@ class Determined:
 
     def get_checkpoint(self, uuid):
         return Checkpoint(self, self._call("GET", f"/checkpoints/{uuid}"))
+
+    def create_model(self, name, description=""):
+        """A new model in the registry; the Model."""
+        ans = self._call("POST", "/models", {"name": name, "description": description})
+        return Model(self, ans["model"])
+
+    def get_model(self, name):
+        """The registered model called name."""
+        return Model(self, self._call("GET", f"/models/{urllib.parse.quote(name, safe='')}")["model"])
+
+    def get_models(self):
+        return [Model(self, m) for m in self._call("GET", "/models").get("models", [])]
 
 
 class Experiment:
@@ -229,6 +243,51 @@ class Checkpoint:
         return dest
 
 
+class Model:
+    """A model of the registry (as Determined's Model): named, with numbered versions."""
+
+    def __init__(self, session, view):
+        self._d = session
+        self.name = view["name"]
+        self.description = view.get("description", "")
+        self._view = view
+
+    def _path(self):
+        return f"/models/{urllib.parse.quote(self.name, safe='')}"
+
+    def register_version(self, checkpoint):
+        """Make checkpoint (a Checkpoint or its uuid) the next version; the ModelVersion.
+        The registry keeps the checkpoint from garbage collection."""
+        uuid = checkpoint.uuid if isinstance(checkpoint, Checkpoint) else str(checkpoint)
+        ans = self._d._call("POST", self._path() + "/versions", {"checkpoint_uuid": uuid})
+        return ModelVersion(self._d, self, ans)
+
+    def list_versions(self):
+        view = self._d._call("GET", self._path())["model"]
+        return [ModelVersion(self._d, self, v) for v in view.get("versions", [])]
+
+    def get_version(self, version=None):
+        """Version number version, or the latest; None when there is none."""
+        versions = self.list_versions()
+        if version is not None:
+            versions = [v for v in versions if v.model_version == int(version)]
+        return max(versions, key=lambda v: v.model_version) if versions else None
+
+
+class ModelVersion:
+    """One version of a Model; .checkpoint is its Checkpoint."""
+
+    def __init__(self, session, model, view):
+        self._d = session
+        self.model = model
+        self.model_version = int(view["version"])
+        self._uuid = view["checkpoint_uuid"]
+
+    @property
+    def checkpoint(self):
+        return self._d.get_checkpoint(self._uuid)
+
+
 _default = {}
 
 
@@ -262,6 +321,18 @@ def get_trial(trial_id):
 
 def get_checkpoint(uuid):
     return _session().get_checkpoint(uuid)
+
+
+def create_model(name, description=""):
+    return _session().create_model(name, description)
+
+
+def get_model(name):
+    return _session().get_model(name)
+
+
+def get_models():
+    return _session().get_models()
 
 
 def stream_trials_training_metrics(trial_ids):
