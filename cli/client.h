@@ -38,6 +38,11 @@ void cli_print_table(FILE *out, const json_t *rows, const struct cli_column *col
 void cli_print_rows(const struct cli_ctx *ctx, const json_t *value, const json_t *rows,
                     const struct cli_column *cols, size_t ncols);
 
+/* GET path and print the array under key of the answer as cli_print_rows does: 0 or an
+ * exit code, with the message printed. */
+int cli_get_rows(struct cli_ctx *ctx, const char *path, const char *key,
+                 const struct cli_column *cols, size_t ncols);
+
 /* Pack directory dir into a gzip'd tar in memory, skipping .detignore
  * patterns. 0, or -1 with a message printed. */
 int cli_pack_dir(const char *dir, unsigned char **data, size_t *len, size_t max_bytes);

@@ -25,7 +25,6 @@ static const struct cli_column ckpt_cols[] = {
 int cli_checkpoint_list(struct cli_ctx *ctx, int argc, char **argv)
 {
 	char path[128];
-	json_t *out = NULL;
 	if (argc != 2) {
 		fprintf(stderr, "usage: det checkpoint list EXPERIMENT_ID\n");
 		return CLI_EXIT_USAGE;
@@ -33,18 +32,9 @@ int cli_checkpoint_list(struct cli_ctx *ctx, int argc, char **argv)
 	long long id = cli_parse_id("experiment id", argv[1]);
 	if (id < 0)
 		return CLI_EXIT_USAGE;
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
 	snprintf(path, sizeof(path), "/api/v1/experiments/%lld/checkpoints", id);
-	int rc = cli_call(c, "GET", path, NULL, &out);
-	if (!rc)
-		cli_print_rows(ctx, json_object_get(out, "checkpoints"),
-		               json_object_get(out, "checkpoints"), ckpt_cols,
-		               sizeof(ckpt_cols) / sizeof(ckpt_cols[0]));
-	json_decref(out);
-	http_client_free(c);
-	return rc;
+	return cli_get_rows(ctx, path, "checkpoints", ckpt_cols,
+	                    sizeof(ckpt_cols) / sizeof(ckpt_cols[0]));
 }
 
 static int uuid_ok(const char *s)

@@ -90,22 +90,13 @@ int cli_model_create(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_model_list(struct cli_ctx *ctx, int argc, char **argv)
 {
-	json_t *out = NULL;
 	(void)argv;
 	if (argc != 1) {
 		fprintf(stderr, "usage: det model list\n");
 		return CLI_EXIT_USAGE;
 	}
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
-	int rc = cli_call(c, "GET", "/api/v1/models", NULL, &out);
-	if (!rc)
-		cli_print_rows(ctx, json_object_get(out, "models"), json_object_get(out, "models"),
-		               model_cols, sizeof(model_cols) / sizeof(model_cols[0]));
-	json_decref(out);
-	http_client_free(c);
-	return rc;
+	return cli_get_rows(ctx, "/api/v1/models", "models", model_cols,
+	                    sizeof(model_cols) / sizeof(model_cols[0]));
 }
 
 /* describe (versions == 0) or list-versions (1). */

@@ -99,23 +99,13 @@ int cli_template_set(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_template_list(struct cli_ctx *ctx, int argc, char **argv)
 {
-	json_t *out = NULL;
 	(void)argv;
 	if (argc != 1) {
 		fprintf(stderr, "usage: det template list\n");
 		return CLI_EXIT_USAGE;
 	}
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
-	int rc = cli_call(c, "GET", "/api/v1/templates", NULL, &out);
-	if (!rc)
-		cli_print_rows(ctx, json_object_get(out, "templates"),
-		               json_object_get(out, "templates"), template_cols,
-		               sizeof(template_cols) / sizeof(template_cols[0]));
-	json_decref(out);
-	http_client_free(c);
-	return rc;
+	return cli_get_rows(ctx, "/api/v1/templates", "templates", template_cols,
+	                    sizeof(template_cols) / sizeof(template_cols[0]));
 }
 
 /* GET (describe) or DELETE template argv[1]. */

@@ -164,23 +164,13 @@ int cli_workspace_create(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_workspace_list(struct cli_ctx *ctx, int argc, char **argv)
 {
-	json_t *out = NULL;
 	(void)argv;
 	if (argc != 1) {
 		fprintf(stderr, "usage: det workspace list\n");
 		return CLI_EXIT_USAGE;
 	}
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
-	int rc = cli_call(c, "GET", "/api/v1/workspaces", NULL, &out);
-	if (!rc)
-		cli_print_rows(ctx, json_object_get(out, "workspaces"),
-		               json_object_get(out, "workspaces"), ws_cols,
-		               sizeof(ws_cols) / sizeof(ws_cols[0]));
-	json_decref(out);
-	http_client_free(c);
-	return rc;
+	return cli_get_rows(ctx, "/api/v1/workspaces", "workspaces", ws_cols,
+	                    sizeof(ws_cols) / sizeof(ws_cols[0]));
 }
 
 int cli_workspace_describe(struct cli_ctx *ctx, int argc, char **argv)

@@ -449,10 +449,10 @@ void api_trial_exit(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "%s", err);
 		return;
 	}
-	enum exp_status status = exp_report_exit(
-	    a, c->id, (int)json_integer_value(code),
-	    json_is_integer(sig) ? (int)json_integer_value(sig) : 0, json_string_value(error), &out,
-	    err, sizeof(err));
+	enum exp_status status =
+	    exp_report_exit(a, c->id, (int)json_integer_value(code),
+	                    json_is_integer(sig) ? (int)json_integer_value(sig) : 0,
+	                    json_string_value(error), &out, err, sizeof(err));
 	if (status != EXP_OK)
 		api_exp_error(rep, status, err);
 	else

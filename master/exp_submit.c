@@ -387,8 +387,8 @@ static enum exp_status exp_status_of_http(int http)
 /* searcher.source_trial_id / source_checkpoint_uuid: the checkpoint every trial
  * starts from, which p must be allowed to read (its experiment's rules). The
  * trial's latest checkpoint becomes source_checkpoint_uuid in conf. */
-static enum exp_status source_checkpoint(struct app *a, const struct principal *p,
-                                         json_t *conf, char *err, size_t errlen)
+static enum exp_status source_checkpoint(struct app *a, const struct principal *p, json_t *conf,
+                                         char *err, size_t errlen)
 {
 	json_t *srch = json_object_get(conf, "searcher");
 	json_t *tid = json_object_get(srch, "source_trial_id");
