@@ -1095,6 +1095,30 @@ static int admit(void *ctx, const struct http_request *req, struct http_reply *r
 	return 0;
 }
 
+/* A GET answer's version: its body's FNV-1a hash as a strong ETag. A page
+ * that sends it back in If-None-Match gets 304 with no body while the
+ * view (experiment, trials, metrics after since...) is unchanged. */
+static void api_etag(const struct http_request *req, struct http_reply *rep)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	char etag[24];
+	for (size_t i = 0; i < rep->len; i++)
+		h = (h ^ (unsigned char)rep->body[i]) * 0x100000001b3ULL;
+	snprintf(etag, sizeof(etag), "\"%016llx\"", (unsigned long long)h);
+	const char *inm = http_request_header(req, "If-None-Match");
+	if (inm && strstr(inm, etag)) {
+		rep->body[0] = '\0';
+		rep->len = 0;
+		rep->status = 304;
+	}
+	if (rep->nheaders < HTTP_MAX_EXTRA_HEADERS) {
+		rep->headers[rep->nheaders].name = "ETag";
+		snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value), "%s",
+		         etag);
+		rep->nheaders++;
+	}
+}
+
 static void handle(void *ctx, const struct http_request *req, struct http_reply *rep)
 {
 	struct app *a = ctx;
@@ -1126,6 +1150,8 @@ static void handle(void *ctx, const struct http_request *req, struct http_reply 
 	}
 	rt->handler(a, &c, rep);
 	json_decref(c.body);
+	if (!strcmp(req->method, "GET") && rep->status == 200 && !rep->again && rep->body)
+		api_etag(req, rep);
 }
 
 /* ---- Prometheus ------------------------------------------------------------- */

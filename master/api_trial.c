@@ -12,12 +12,15 @@
 #include "api_internal.h"
 #include "authz.h"
 #include "exp.h"
+#include "metrics_ds.h"
 #include "tboard.h"
 
 #define SIGNALS_MAX_WAIT_S 60
 #define LOGS_FOLLOW_WAIT_S 30
 #define MAX_LOG_LINES 10000
 #define MAX_LINE_BYTES 65536
+#define METRICS_MAX_POINTS 100000
+#define METRICS_DS_MAX_ROWS 2000000
 
 static int64_t arg_int(struct api_call *c, const char *name, int64_t def, int64_t max, int *bad)
 {
@@ -80,28 +83,58 @@ void api_trial_kill(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_trial_get(a, c, rep);
 }
 
+/* The id of rows' last row, or since when there is none. */
+static int64_t metrics_last_id(const json_t *rows, int64_t since)
+{
+	size_t n = json_array_size(rows);
+	return n ? json_integer_value(json_object_get(json_array_get(rows, n - 1), "id")) : since;
+}
+
 void api_trial_metrics_get(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	int bad = 0;
 	const char *group = http_request_arg(c->req, "group");
 	int64_t after = arg_int(c, "after", 0, INT64_MAX, &bad);
+	int64_t since = arg_int(c, "since", after, INT64_MAX, &bad);
 	int64_t limit = arg_int(c, "limit", 1000, 10000, &bad);
+	int64_t max_points = arg_int(c, "max_points", 0, METRICS_MAX_POINTS, &bad);
 	char err[256];
 
-	if (bad || (group && strcmp(group, "training") && strcmp(group, "validation"))) {
+	if (bad || (group && strcmp(group, "training") && strcmp(group, "validation")) ||
+	    (http_request_arg(c->req, "max_points") && max_points < METRICS_DS_MIN_POINTS)) {
 		api_error(rep, 400,
-		          "group: training|validation; after, limit (<= 10000): integers");
+		          "group: training|validation; after or since (a metric row id), limit "
+		          "(<= 10000), max_points (%d to %d): integers",
+		          METRICS_DS_MIN_POINTS, METRICS_MAX_POINTS);
 		return;
 	}
 	if (!trial_exists(a, c->id, NULL, NULL)) {
 		api_error(rep, 404, "trial %lld not found", (long long)c->id);
 		return;
 	}
-	json_t *rows = store_metrics(a->store, c->id, group, after, (int)limit, err, sizeof(err));
-	if (!rows)
+	/* Downsampled: every row after since (up to METRICS_DS_MAX_ROWS) in series. */
+	int64_t lim = max_points ? METRICS_DS_MAX_ROWS : limit;
+	json_t *rows = store_metrics(a->store, c->id, group, since, (int)lim, err, sizeof(err));
+	if (!rows) {
+		api_error(rep, 500, "%s", err);
+		return;
+	}
+	int64_t last_id = metrics_last_id(rows, since);
+	if (!max_points) {
+		api_json(rep, 200,
+		         json_pack("{s:o, s:I}", "metrics", rows, "last_id", (json_int_t)last_id));
+		return;
+	}
+	json_t *series = metrics_ds_series(rows, (size_t)max_points, err, sizeof(err));
+	size_t nrows = json_array_size(rows);
+	json_decref(rows);
+	if (!series)
 		api_error(rep, 500, "%s", err);
 	else
-		api_json(rep, 200, json_pack("{s:o}", "metrics", rows));
+		api_json(rep, 200,
+		         json_pack("{s:o, s:I, s:I, s:b}", "series", series, "last_id",
+		                   (json_int_t)last_id, "rows", (json_int_t)nrows, "more",
+		                   nrows == (size_t)METRICS_DS_MAX_ROWS));
 }
 
 void api_trial_logs_get(struct app *a, struct api_call *c, struct http_reply *rep)

@@ -21,6 +21,8 @@ master_libdetmaster_la_SOURCES = \
 	master/authz.c master/authz.h
 # The engine's pure lifecycle rules.
 master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
+# Metric series downsampled for charts (pure).
+master_libdetmaster_la_SOURCES += master/metrics_ds.c master/metrics_ds.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
 master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
 master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \

@@ -33,3 +33,7 @@ TESTS += tests/unit/test_master_static
 tests_unit_test_master_static_SOURCES = tests/unit/test_master_static.c
 tests_unit_test_master_static_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_static_LDADD = $(MASTER_TEST_LDADD)
+
+# The metrics API for charts: since, max_points, ETag/304.
+TESTS += tests/integration/test-metrics-api.sh
+EXTRA_DIST += tests/integration/test-metrics-api.sh
