@@ -159,13 +159,21 @@ int exp_commit(struct app *a, struct exp_rt *e, struct store_op *ops, size_t n,
 	return -1;
 }
 
-/* Experiment row copy with the searcher's current snapshot and progress. */
+/* Experiment row copy with the searcher's current snapshot and progress.
+ * Once a cancel, kill or failure has begun, progress stays what was done
+ * by then: the trials it ends count as finished to the searcher, and the
+ * experiment would read 100% when it did not do all its work. */
 json_t *exp_row_with_searcher(struct exp_rt *e)
 {
 	json_t *row = json_deep_copy(e->row);
+	enum fsm_state st = exp_state_of(e->row);
+	int cut_short = st == FSM_STOPPING_CANCELED || st == FSM_STOPPING_KILLED ||
+	                st == FSM_STOPPING_ERROR || st == FSM_CANCELED || st == FSM_ERROR;
 	if (row && e->searcher) {
 		json_object_set_new(row, "searcher_snapshot", searcher_snapshot(e->searcher));
-		json_object_set_new(row, "progress", json_real(searcher_progress(e->searcher)));
+		if (!cut_short)
+			json_object_set_new(row, "progress",
+			                    json_real(searcher_progress(e->searcher)));
 	}
 	return row;
 }

@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# TAP: GET /trials/{id}/metrics for charts against a real det-master: since
+# TAP: the API views the web UI polls, against a real det-master: since
 # returns only newer rows and the last row id, max_points bounds each series
 # while keeping its extremes, and GET answers carry an ETag that turns an
 # unchanged view into 304 with no body. A trial of 5,000 metric rows is made
-# by copying rows in with sqlite3 while the master is stopped.
+# by copying rows in with sqlite3 while the master is stopped. A killed
+# experiment's progress stays the work done (not 1).
 set -u
 . "$(dirname "$0")/master-lib.sh"
 if ! command -v sqlite3 >/dev/null; then
@@ -101,6 +102,25 @@ sock POST "/experiments/$e/archive" >/dev/null
 eq "a changed experiment → 200 again" 200 "$(hdr "/experiments/$e" "$tag")"
 eq "... with its new state" true "$(body .experiment.archived)"
 eq "a stale ETag → 200" 200 "$(hdr "/trials/$t" '"0000000000000000"')"
+
+# --- a killed experiment's progress is the work done, not 100% ---
+cat >"$work/k.yaml" <<'YAML'
+name: killed
+entrypoint: x
+environment: {environment_variables: [FAKE_STEPS=50, FAKE_SLEEP=0.2]}
+searcher: {name: random, metric: val_loss, max_trials: 4, max_concurrent_trials: 1, max_length: {batches: 50}}
+YAML
+k=$(create_exp "$work/k.yaml")
+for _ in $(seq 600); do
+	sock GET "/experiments/$k/trials" >/dev/null
+	[ "$(body '[.trials[].steps_completed] | max // 0')" -ge 2 ] && break
+	sleep 0.1
+done
+eq "kill a running experiment" 200 "$(sock POST "/experiments/$k/kill")"
+check "it ends CANCELED" wait_state "$k" CANCELED 60
+sock GET "/experiments/$k" >/dev/null
+check "its progress is below 1 ($(body .experiment.progress))" \
+	test "$(body '.experiment.progress < 1')" = true
 
 stop_master
 echo "1..$tap_n"

@@ -226,37 +226,150 @@ try {
 		}
 		return out;
 	};
-	const curvesOk = async (group, name) => {
+	// The chart of one metric (group/name) on the page, read in the browser.
+	const chartOk = async (group, name) => {
 		const want = await apiSeries(group, name);
-		await page.waitForFunction((want) => {
-			const c = window.Chart && window.Chart.getChart(document.getElementById('curves-chart'));
-			return c && c.data.datasets.length === Object.keys(want).length &&
-				c.data.datasets.every((d) => d.data.length === want[d.label]);
-		}, want, { timeout: 15000 });
+		await page.waitForFunction(([key, want]) => {
+			const c = window.Chart && window.Chart.getChart(document.querySelector(`canvas[data-metric="${key}"]`));
+			const main = c ? c.data.datasets.filter((d) => !d.raw) : [];
+			return c && main.length === Object.keys(want).length && main.every((d) => d.data.length === want[d.label]);
+		}, [`${group}/${name}`, want], { timeout: 15000 });
 		// Every trial ran to the end: its last point is at the last step.
-		return Object.keys(want).length === TRIALS && page.evaluate((s) => window.Chart.getChart(document.getElementById('curves-chart'))
-			.data.datasets.every((d) => d.data.length >= s - 1 && d.data[d.data.length - 1].x === s), STEPS);
+		return Object.keys(want).length === TRIALS && page.evaluate(([key, s]) => window.Chart.getChart(document.querySelector(`canvas[data-metric="${key}"]`))
+			.data.datasets.every((d) => d.data.length >= s - 1 && d.data[d.data.length - 1].x === s), [`${group}/${name}`, STEPS]);
 	};
-	await check(`learning curves: ${TRIALS} series (one per trial), every reported point, up to step ${STEPS}`,
-		() => curvesOk('validation', 'val_loss'));
-	await check('metric menu offers training and validation metrics', async () => {
-		const opts = await page.$$eval('#metric-select option', (o) => o.map((x) => x.value));
-		return ['training/loss', 'validation/accuracy', 'validation/val_loss'].every((m) => opts.includes(m)) &&
-			(await page.inputValue('#metric-select')) === 'validation/val_loss';
+	await check(`one chart per metric: ${TRIALS} series (one per trial), every reported point, up to step ${STEPS}`,
+		async () => (await chartOk('validation', 'val_loss')) && (await chartOk('training', 'loss')) &&
+			(await chartOk('validation', 'accuracy')));
+	await check('the searcher metric comes first; every training and validation metric has its chart', async () => {
+		const keys = await page.$$eval('#metric-charts canvas', (c) => c.map((x) => x.dataset.metric));
+		return keys[0] === 'validation/val_loss' && ['training/loss', 'validation/accuracy'].every((k) => keys.includes(k));
 	});
-	await check('choosing training/loss redraws the curves', async () => {
-		await page.selectOption('#metric-select', 'training/loss');
-		if (!(await curvesOk('training', 'loss'))) return false;
-		return page.evaluate(() => window.Chart.getChart(document.getElementById('curves-chart')).options.scales.y.title.text === 'loss (training)');
-	});
+	await check('each chart has its own y axis: title is its metric, range covers its own values only', () => page.evaluate(() => {
+		const y = (key) => {
+			const c = window.Chart.getChart(document.querySelector(`canvas[data-metric="${key}"]`));
+			const vals = c.data.datasets.flatMap((d) => d.data.map((p) => p.y));
+			return { title: c.options.scales.y.title.text, min: c.scales.y.min, max: c.scales.y.max,
+				lo: Math.min(...vals), hi: Math.max(...vals), ticks: c.scales.y.ticks.map((t) => t.label) };
+		};
+		const a = y('validation/val_loss'), b = y('validation/accuracy');
+		const covers = (s) => s.min <= s.lo && s.max >= s.hi;
+		return a.title === 'val_loss' && b.title === 'accuracy' && covers(a) && covers(b) &&
+			(a.min !== b.min || a.max !== b.max) && a.ticks.join() !== b.ticks.join() && a.ticks.length > 1 && b.ticks.length > 1;
+	}));
 	await check('curve points are the reported values', async () => {
 		const r = await apiAs(aliceToken, 'GET', `/experiments/${exp}/trials`);
 		const t = r.body.trials[0];
 		const m = await apiAs(aliceToken, 'GET', `/trials/${t.id}/metrics?group=training`);
 		const want = m.body.metrics.map((x) => x.metrics.loss);
-		const got = await page.evaluate((label) => window.Chart.getChart(document.getElementById('curves-chart'))
+		const got = await page.evaluate((label) => window.Chart.getChart(document.querySelector('canvas[data-metric="training/loss"]'))
 			.data.datasets.find((d) => d.label === label).data.map((p) => p.y), `Trial ${t.id}`);
 		return JSON.stringify(got) === JSON.stringify(want);
+	});
+	await check('trial colours are distinct hues', () => page.evaluate(() => {
+		const c = window.Chart.getChart(document.querySelector('canvas[data-metric="validation/val_loss"]'));
+		const cols = c.data.datasets.map((d) => d.borderColor);
+		return new Set(cols).size === cols.length;
+	}));
+	await check('log y scale: every chart switches to a logarithmic axis', async () => {
+		await page.selectOption('#chart-y', 'log');
+		const ok = await page.evaluate(() => [...document.querySelectorAll('#metric-charts canvas')]
+			.every((c) => window.Chart.getChart(c).scales.y.type === 'logarithmic'));
+		await page.selectOption('#chart-y', 'linear');
+		return ok;
+	});
+	await check('EMA smoothing: a smoothed line per trial over a faint raw one', async () => {
+		await page.fill('#chart-smooth', '0.9');
+		const r = await page.evaluate(() => {
+			const c = window.Chart.getChart(document.querySelector('canvas[data-metric="training/loss"]'));
+			const raw = c.data.datasets.filter((d) => d.raw), main = c.data.datasets.filter((d) => !d.raw);
+			return { raw: raw.length, main: main.length, faint: raw.every((d) => /, 0\.25\)$/.test(d.borderColor)),
+				differs: main.some((d, i) => d.data.some((p, j) => p.y !== raw[i].data[j].y)) };
+		});
+		await page.fill('#chart-smooth', '0');
+		return r.raw === TRIALS && r.main === TRIALS && r.faint && r.differs;
+	});
+	await check('wall time on the x axis', async () => {
+		await page.selectOption('#chart-x', 'time');
+		const t = await page.evaluate(() => window.Chart.getChart(document.querySelector('canvas[data-metric="training/loss"]')).options.scales.x.title.text);
+		await page.selectOption('#chart-x', 'batches');
+		return /seconds/.test(t);
+	});
+	await check('hover shows every trial at that x', async () => {
+		const box = await page.locator('canvas[data-metric="validation/val_loss"]').boundingBox();
+		const px = await page.evaluate(() => {
+			const c = window.Chart.getChart(document.querySelector('canvas[data-metric="validation/val_loss"]'));
+			const p = c.getDatasetMeta(0).data[1];
+			return { x: p.x, y: p.y };
+		});
+		await page.mouse.move(box.x + px.x, box.y + px.y);
+		await page.waitForFunction(() => window.Chart.getChart(document.querySelector('canvas[data-metric="validation/val_loss"]')).tooltip.opacity > 0);
+		return page.evaluate((n) => window.Chart.getChart(document.querySelector('canvas[data-metric="validation/val_loss"]'))
+			.tooltip.dataPoints.length === n, TRIALS);
+	});
+	await check('clicking a line opens its trial', async () => {
+		const box = await page.locator('canvas[data-metric="validation/val_loss"]').boundingBox();
+		// The point farthest from every other trial's points, so the click is unambiguous.
+		const hit = await page.evaluate(() => {
+			const c = window.Chart.getChart(document.querySelector('canvas[data-metric="validation/val_loss"]'));
+			const pts = c.data.datasets.flatMap((d, i) => c.getDatasetMeta(i).data.map((p) => ({ x: p.x, y: p.y, id: d.trialId })));
+			let best = null;
+			for (const p of pts) {
+				const gap = Math.min(...pts.filter((q) => q.id !== p.id).map((q) => Math.hypot(q.x - p.x, q.y - p.y)));
+				if (!best || gap > best.gap) best = { ...p, gap };
+			}
+			return best;
+		});
+		await page.mouse.click(box.x + hit.x, box.y + hit.y);
+		await page.waitForFunction((id) => location.hash === `#/trials/${id}`, hit.id);
+		await page.goBack();
+		await page.waitForSelector('#metric-charts canvas');
+		return true;
+	});
+	const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+	await check('charts load downsampled metrics (since + max_points)', async () => {
+		const urls = [];
+		const f = (r) => { if (r.url().includes('/metrics?')) urls.push(r.url()); };
+		page.on('request', f);
+		await page.reload();
+		await chartOk('validation', 'val_loss');
+		page.off('request', f);
+		return urls.length >= TRIALS && urls.every((u) => /since=\d+/.test(u) && /max_points=\d+/.test(u));
+	});
+	await check('an idle experiment page downloads no metrics: its polls are 304s with no body', async () => {
+		await sleep(3500); // past the first polls after loading
+		const seen = [];
+		const f = async (r) => {
+			if (!r.url().includes('/api/v1/')) return;
+			const b = await r.body().catch(() => Buffer.alloc(0));
+			seen.push({ path: new URL(r.url()).pathname, status: r.status(), bytes: b.length });
+		};
+		page.on('response', f);
+		await sleep(7000);
+		page.off('response', f);
+		const metricBytes = seen.filter((x) => x.path.endsWith('/metrics')).reduce((n, x) => n + x.bytes, 0);
+		const polls = seen.filter((x) => /^\/api\/v1\/experiments\/\d+(\/trials)?$/.test(x.path));
+		console.log(`# idle 7 s: ${seen.length} API answers, ${seen.reduce((n, x) => n + x.bytes, 0)} body bytes, ${metricBytes} of metrics`);
+		return metricBytes === 0 && polls.length >= 2 && polls.every((x) => x.status === 304 && x.bytes === 0);
+	});
+	await check('a hidden tab stops polling and polls again when shown', async () => {
+		const setVis = (v) => page.evaluate((v) => {
+			Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => v });
+			document.dispatchEvent(new Event('visibilitychange'));
+		}, v);
+		let hidden = 0;
+		let shown = 0;
+		const f = (r) => { if (r.url().includes('/api/v1/')) hidden++; };
+		const g = (r) => { if (r.url().includes('/api/v1/')) shown++; };
+		await setVis('hidden');
+		page.on('request', f);
+		await sleep(7000);
+		page.off('request', f);
+		page.on('request', g);
+		await setVis('visible');
+		await sleep(1000);
+		page.off('request', g);
+		return hidden === 0 && shown > 0;
 	});
 	await check('parallel coordinates: one line per trial over hyperparameters + metric', () => page.evaluate((t) => {
 		const c = window.Chart.getChart(document.getElementById('hp-parallel'));
@@ -292,8 +405,7 @@ try {
 		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.archived === false, 10000, 'unarchived');
 		return true;
 	});
-	await page.selectOption('#metric-select', 'validation/val_loss');
-	await curvesOk('validation', 'val_loss').catch(() => {});
+	await chartOk('validation', 'val_loss').catch(() => {});
 	await shot('experiment-1280.png');
 
 	// ---- trial page
@@ -303,15 +415,15 @@ try {
 		await page.waitForFunction((s) => document.querySelector('#trial-logs')?.textContent.includes(`step ${s}:`), STEPS);
 		return true;
 	});
-	await check('trial page: metric charts per group hold the API\'s points', async () => {
-		const rows = (await apiAs(aliceToken, 'GET', `/trials/${first.id}/metrics?group=training`)).body.metrics;
-		await page.waitForFunction((n) => {
-			const tr = window.Chart.getChart(document.getElementById('trial-chart-training'));
-			const va = window.Chart.getChart(document.getElementById('trial-chart-validation'));
-			return tr && va && tr.data.datasets.length === 1 && va.data.datasets.length === 2 &&
-				tr.data.datasets[0].data.length === n;
-		}, rows.length, { timeout: 15000 });
-		return rows.length >= STEPS - 1;
+	await check('trial page: one chart per metric holds the API\'s points', async () => {
+		const rows = (await apiAs(aliceToken, 'GET', `/trials/${first.id}/metrics`)).body.metrics;
+		const want = {};
+		for (const r of rows) for (const k of Object.keys(r.metrics)) want[`${r.group}/${k}`] = (want[`${r.group}/${k}`] || 0) + 1;
+		await page.waitForFunction((want) => Object.entries(want).every(([k, n]) => {
+			const c = window.Chart.getChart(document.querySelector(`#trial-charts canvas[data-metric="${k}"]`));
+			return c && c.data.datasets.length === 1 && c.data.datasets[0].data.length === n;
+		}), want, { timeout: 15000 });
+		return Object.keys(want).length >= 3 && rows.length >= STEPS - 1;
 	});
 	await check('trial page: hyperparameters and checkpoints with sizes', async () => {
 		const hp = await page.textContent('#trial-hparams');
@@ -389,6 +501,20 @@ try {
 		}, 15000, 'killed');
 		await bob.waitForFunction(() => /STOPPING_KILLED|CANCELED/.test(document.querySelector('#exp-state').textContent));
 		return created.status === 200 && !!st;
+	});
+	await check('a killed experiment shows the work done (not 100%) in the state\'s colour', async () => {
+		const id = Number((await bob.evaluate(() => location.hash)).split('/').pop());
+		await bob.waitForFunction(() => document.querySelector('#exp-state').textContent === 'CANCELED', null, { timeout: 60000 });
+		await bob.waitForFunction(() => document.querySelector('#exp-progress progress')?.classList.contains('CANCELED'));
+		const text = await bob.textContent('#exp-progress');
+		const bar = await bob.evaluate(() => {
+			const p = document.querySelector('#exp-progress progress');
+			return { value: p.value, colour: getComputedStyle(p).accentColor };
+		});
+		const e = (await apiAs(await bob.evaluate(() => sessionStorage.getItem('det.token')), 'GET', `/experiments/${id}`)).body.experiment;
+		await bob.screenshot({ path: path.join(art, 'experiment-killed-1280.png'), fullPage: true });
+		console.log(`# killed: text ${text}, API progress ${e.progress}, bar ${bar.value} ${bar.colour}`);
+		return !/100%/.test(text) && e.progress < 1 && bar.value < 1 && /rgb\(164, 14, 38\)/.test(bar.colour);
 	});
 	await check('log out forgets the token', async () => {
 		await bob.click('#logout');

@@ -33,11 +33,25 @@ export function clearLogin() {
 	sessionStorage.removeItem(USER_KEY);
 }
 
-// Call /api/v1 + path; resolves to the parsed JSON body, rejects with ApiError.
-export async function api(path, { method = 'GET', body, signal } = {}) {
+function authHeaders() {
 	const headers = {};
 	const tok = token();
 	if (tok) headers.Authorization = 'Bearer ' + tok;
+	return headers;
+}
+
+function failure(res, data, path) {
+	const msg = (data && data.error && data.error.message) || res.statusText;
+	if (res.status === 401 && token() && !path.startsWith('/auth/')) {
+		clearLogin();
+		location.hash = '#/login';
+	}
+	return new ApiError(res.status, msg);
+}
+
+// Call /api/v1 + path; resolves to the parsed JSON body, rejects with ApiError.
+export async function api(path, { method = 'GET', body, signal } = {}) {
+	const headers = authHeaders();
 	if (body !== undefined) headers['Content-Type'] = 'application/json';
 	const res = await fetch('/api/v1' + path, {
 		method,
@@ -52,15 +66,30 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
 	} catch {
 		data = null;
 	}
-	if (!res.ok) {
-		const msg = (data && data.error && data.error.message) || res.statusText;
-		if (res.status === 401 && tok && !path.startsWith('/auth/')) {
-			clearLogin();
-			location.hash = '#/login';
-		}
-		throw new ApiError(res.status, msg);
-	}
+	if (!res.ok) throw failure(res, data, path);
 	return data;
+}
+
+// The last answer (and its ETag) of each GET path, so a poll of an
+// unchanged view is a 304 with no body.
+const kept = new Map();
+const KEPT_MAX = 500;
+
+// GET /api/v1 + path with If-None-Match: resolves to {data, changed}.
+export async function getCached(path, signal) {
+	const old = kept.get(path);
+	const headers = authHeaders();
+	if (old) headers['If-None-Match'] = old.etag;
+	const res = await fetch('/api/v1' + path, { headers, signal, cache: 'no-store' });
+	if (res.status === 304 && old) return { data: old.data, changed: false };
+	const data = await res.json().catch(() => null);
+	if (!res.ok) throw failure(res, data, path);
+	const etag = res.headers.get('ETag');
+	if (etag) {
+		if (kept.size >= KEPT_MAX) kept.clear();
+		kept.set(path, { etag, data });
+	}
+	return { data, changed: true };
 }
 
 export async function login(username, password) {
@@ -79,14 +108,51 @@ export async function logout() {
 	}
 }
 
-// Every metrics row of a trial (the API pages them by row id).
-export async function trialMetrics(id, signal) {
-	const out = [];
-	let after = 0;
-	for (;;) {
-		const r = await api(`/trials/${id}/metrics?after=${after}&limit=1000`, { signal });
-		out.push(...r.metrics);
-		if (r.metrics.length < 1000) return out;
-		after = r.metrics[r.metrics.length - 1].id;
+// Points per series asked of the master (it keeps each bucket's min and max).
+export const MAX_POINTS = 1000;
+
+// A trial's metric series kept between polls: each update asks only for
+// rows newer than the last one seen (since) and the master downsamples them
+// (max_points); a series grown past twice MAX_POINTS is fetched again whole.
+export class TrialSeries {
+	constructor(id) {
+		this.id = id;
+		this.lastId = 0;
+		this.series = new Map(); // "group/name" -> {group, name, steps, values, times}
+	}
+
+	// Resolves true when some series changed.
+	async update(signal) {
+		let changed = false;
+		for (;;) {
+			const r = await getCached(`/trials/${this.id}/metrics?since=${this.lastId}&max_points=${MAX_POINTS}`, signal);
+			const d = r.data;
+			// A 304 means the kept answer is the answer: use it the same way.
+			if (!d.series.length) {
+				this.lastId = Math.max(this.lastId, d.last_id || 0);
+				return changed;
+			}
+			let grown = false;
+			for (const s of d.series) {
+				const key = `${s.group}/${s.name}`;
+				let cur = this.series.get(key);
+				if (!cur) {
+					cur = { group: s.group, name: s.name, steps: [], values: [], times: [] };
+					this.series.set(key, cur);
+				}
+				cur.steps.push(...s.steps);
+				cur.values.push(...s.values);
+				cur.times.push(...s.times);
+				if (cur.steps.length > 2 * MAX_POINTS) grown = true;
+			}
+			changed = true;
+			this.lastId = d.last_id;
+			if (grown) {
+				this.lastId = 0;
+				this.series.clear();
+			} else if (!d.more) {
+				return changed;
+			}
+		}
 	}
 }

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Chart.js (Debian's libjs-chart.js, global `Chart`) wrappers: learning
-// curves, parallel coordinates drawn as a line chart over normalized axes,
+// curves, a grid of one chart per metric (each with its own y axis, EMA
+// smoothing over a faint raw line, hover across trials, click to open a
+// trial), parallel coordinates drawn as a line chart over normalized axes,
 // and scatter plots of one hyperparameter against the metric. Charts update
 // in place so polling does not flicker or lose the legend's state.
 import { fmtNum, hparamText } from './util.js';
 
-const PALETTE = ['#1d4f91', '#d1495b', '#00798c', '#edae49', '#66a182', '#8d6a9f', '#2e4057',
-	'#c3423f', '#5bc0eb', '#9bc53d', '#e55934', '#fa7921'];
-
-export function color(i) {
-	return PALETTE[i % PALETTE.length];
+// Distinct hues for any number of trials: successive golden-angle steps
+// around the HSL circle never land on the same hue, and alternating
+// lightness separates neighbours further.
+export function color(i, alpha = 1) {
+	const hue = (i * 137.508) % 360;
+	return `hsla(${hue.toFixed(1)}, 70%, ${i % 2 ? 38 : 50}%, ${alpha})`;
 }
 
 const base = () => ({
@@ -125,4 +128,108 @@ export function scatter(canvas, xTitle, yTitle, points, log, categories, integer
 	};
 	opts.plugins.tooltip = { callbacks: { label: (c) => `${c.raw.trial}: ${fmtNum(c.raw.y)}` } };
 	return new window.Chart(canvas, { type: 'scatter', data: { datasets }, options: opts });
+}
+
+// Exponential moving average with TensorBoard's debiasing; alpha in [0, 1).
+export function ema(points, alpha) {
+	if (!alpha) return points;
+	let acc = 0;
+	let n = 0;
+	return points.map((p) => {
+		acc = acc * alpha + (1 - alpha) * p.y;
+		n++;
+		return { x: p.x, y: acc / (1 - alpha ** n) };
+	});
+}
+
+function metricChart(canvas, m, opts) {
+	const datasets = [];
+	for (const l of m.lines) {
+		const pts = opts.log ? l.points.filter((p) => p.y > 0) : l.points;
+		const main = {
+			label: l.label, trialId: l.trialId, data: ema(pts, opts.smoothing),
+			borderColor: color(l.colorIndex), backgroundColor: color(l.colorIndex),
+			pointRadius: pts.length > 60 ? 0 : 2, pointHitRadius: 6, borderWidth: 1.8, tension: 0,
+		};
+		if (opts.smoothing) {
+			datasets.push({
+				label: l.label + ' (raw)', raw: true, trialId: l.trialId, data: pts,
+				borderColor: color(l.colorIndex, 0.25), backgroundColor: color(l.colorIndex, 0.25),
+				pointRadius: 0, pointHitRadius: 0, borderWidth: 1, tension: 0,
+			});
+		}
+		datasets.push(main);
+	}
+	let chart = window.Chart.getChart(canvas);
+	if (chart) {
+		chart.options.scales.y.type = opts.log ? 'logarithmic' : 'linear';
+		chart.options.scales.x.title.text = opts.xTitle;
+		setDatasets(chart, datasets);
+		return chart;
+	}
+	const o = base();
+	o.interaction = { mode: 'x', intersect: false };
+	o.plugins.legend = { display: false };
+	o.plugins.title = { display: false };
+	o.plugins.tooltip = {
+		filter: (item) => !item.dataset.raw,
+		itemSort: (a, b) => b.parsed.y - a.parsed.y,
+		callbacks: {
+			title: (items) => (items.length ? `${opts.xTitle}: ${fmtNum(items[0].parsed.x)}` : ''),
+			label: (c) => `${c.dataset.label}: ${fmtNum(c.parsed.y)}`,
+		},
+	};
+	o.scales = {
+		x: { type: 'linear', title: { display: true, text: opts.xTitle } },
+		y: { type: opts.log ? 'logarithmic' : 'linear', title: { display: true, text: m.name } },
+	};
+	o.onClick = (evt, _els, c) => {
+		const hit = c.getElementsAtEventForMode(evt, 'nearest', { intersect: false }, true)
+			.find((e) => !c.data.datasets[e.datasetIndex].raw);
+		if (hit && opts.onOpen) opts.onOpen(c.data.datasets[hit.datasetIndex].trialId);
+	};
+	o.onHover = (evt, els, c) => {
+		c.canvas.style.cursor = els.length && opts.onOpen ? 'pointer' : 'default';
+	};
+	return new window.Chart(canvas, { type: 'line', data: { datasets }, options: o });
+}
+
+// A grid of one chart per metric in container: metrics are
+// [{key: "group/name", group, name, lines: [{label, trialId, colorIndex,
+// points: [{x, y}]}]}] sorted as they should appear; opts {log, smoothing,
+// xTitle, onOpen(trialId)}. Boxes are reused by key; charts update in place.
+export function metricGrid(container, metrics, opts) {
+	const boxes = new Map([...container.children].map((b) => [b.dataset.metric, b]));
+	const keep = [];
+	for (const m of metrics) {
+		let box = boxes.get(m.key);
+		if (!box) {
+			const label = `${m.name} (${m.group})`;
+			const canvas = document.createElement('canvas');
+			canvas.dataset.metric = m.key;
+			canvas.setAttribute('role', 'img');
+			canvas.setAttribute('aria-label', `${label} of every trial`);
+			canvas.textContent = label;
+			const h = document.createElement('h3');
+			h.className = 'chart-title';
+			h.textContent = label;
+			const inner = document.createElement('div');
+			inner.className = 'chart-box small';
+			inner.append(canvas);
+			box = document.createElement('figure');
+			box.className = 'metric-chart';
+			box.dataset.metric = m.key;
+			box.append(h, inner);
+		}
+		keep.push(box);
+		metricChart(box.querySelector('canvas'), m, opts);
+	}
+	for (const [k, b] of boxes) {
+		if (!metrics.some((m) => m.key === k)) {
+			const c = window.Chart.getChart(b.querySelector('canvas'));
+			if (c) c.destroy();
+		}
+	}
+	const same = keep.length === container.children.length && keep.every((b, i) => container.children[i] === b);
+	if (!same) container.replaceChildren(...keep);
 }

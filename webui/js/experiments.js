@@ -3,7 +3,7 @@
 // filters (server-side state/label/owner/archived, client-side name) and
 // live updates by polling.
 import { api } from './api.js';
-import { el, errorBox, fmtNum, fmtTime, keepFocus, stateBadge, tableWrap } from './util.js';
+import { el, errorBox, fmtNum, fmtTime, keepFocus, progressView, stateBadge, tableWrap } from './util.js';
 
 const STATES = ['ACTIVE', 'PAUSED', 'STOPPING_CANCELED', 'STOPPING_KILLED', 'STOPPING_COMPLETED',
 	'STOPPING_ERROR', 'COMPLETED', 'CANCELED', 'ERROR'];
@@ -63,8 +63,7 @@ export async function render(ctx) {
 			el('td', { class: 'num' }, el('a', { href: `#/experiments/${x.id}`, text: String(x.id) })),
 			el('td', {}, el('a', { href: `#/experiments/${x.id}`, text: x.name }), x.archived ? ' (archived)' : ''),
 			el('td', {}, stateBadge(x.state)),
-			el('td', {}, el('progress', { max: '1', value: String(x.progress || 0), 'aria-label': `progress of ${x.name}` }),
-				` ${Math.round((x.progress || 0) * 100)}%`),
+			el('td', {}, progressView(x.progress, x.state, `progress of ${x.name}`)),
 			el('td', { class: 'num', text: `${x.trials_completed}/${x.trials_total}` }),
 			el('td', { text: x.best_metric === null || x.best_metric === undefined ? '–' : `${x.searcher_metric} ${fmtNum(x.best_metric)}` }),
 			el('td', { text: names.get(x.owner_id) || `user ${x.owner_id}` }),
