@@ -37,3 +37,6 @@ tests_unit_test_master_static_LDADD = $(MASTER_TEST_LDADD)
 # The metrics API for charts: since, max_points, ETag/304.
 TESTS += tests/integration/test-metrics-api.sh
 EXTRA_DIST += tests/integration/test-metrics-api.sh
+# The experiment list's search and sorts at more than 1,000 experiments.
+TESTS += tests/integration/test-exp-list-search.sh
+EXTRA_DIST += tests/integration/test-exp-list-search.sh

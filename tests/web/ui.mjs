@@ -180,13 +180,44 @@ try {
 	// ---- the list again, while the search finishes
 	await page.goto(`${base}/#/experiments`);
 	await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
-	await check('name filter hides non-matching experiments', async () => {
-		await page.fill('#f-name', 'no-such-name');
+	await check('search (on the master) hides non-matching experiments', async () => {
+		await page.fill('#f-search', 'no-such-name');
 		await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`, { state: 'detached' });
-		await page.fill('#f-name', '');
+		await page.fill('#f-search', '');
 		await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
 		return true;
 	});
+	await check(`the list past 1,000: the total counts all ${env.BULK}+ and pages come from the master`, async () => {
+		const all = (await apiAs(aliceToken, 'GET', '/experiments?limit=1')).body.pagination.total;
+		await page.waitForFunction((n) => document.getElementById('exp-count').textContent.startsWith(`${n} experiments`), all);
+		return all > Number(env.BULK) && (await page.locator('#experiments tbody tr').count()) === 50;
+	});
+	await check('sort by ID ascending, then page 21 holds experiments 1001-1050, and the address holds the view', async () => {
+		await page.click('#experiments th button[data-sort="id"]'); // desc -> asc
+		await page.waitForFunction(() => /order=asc/.test(location.hash));
+		for (let i = 0; i < 20; i++) {
+			const before = await page.textContent('#page-info');
+			await page.click('#page-next');
+			await page.waitForFunction((b) => document.getElementById('page-info').textContent !== b, before);
+		}
+		await page.waitForFunction(() => document.querySelector('#experiments tbody tr')?.dataset.id === '1001');
+		const ids = await page.$$eval('#experiments tbody tr', (r) => r.map((x) => Number(x.dataset.id)));
+		const h = await hash();
+		await page.reload();
+		await page.waitForFunction(() => document.querySelector('#experiments tbody tr')?.dataset.id === '1001');
+		const again = await page.$$eval('#experiments tbody tr', (r) => r.map((x) => Number(x.dataset.id)));
+		return ids.length === 50 && ids.every((v, i) => v === 1001 + i) && /sort=id/.test(h) && /page=21/.test(h) &&
+			JSON.stringify(again) === JSON.stringify(ids) && (await page.textContent('#page-info')).startsWith('page 21 of');
+	});
+	await check('sort by name descending puts webui-search before the bulk ones', async () => {
+		await page.click('#experiments th button[data-sort="name"]');
+		await page.waitForFunction(() => /sort=name&order=desc/.test(location.hash) && !/page=/.test(location.hash));
+		await page.waitForFunction((id) => document.querySelector('#experiments tbody tr')?.dataset.id === String(id), exp);
+		await shot('experiments-sorted-1280.png');
+		return (await page.getAttribute('#experiments th:nth-child(2)', 'aria-sort')) === 'descending';
+	});
+	await page.goto(`${base}/#/experiments`);
+	await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
 	await shot('experiments-1280.png');
 	await check('keyboard: Tab reaches the skip link first, with a visible focus outline', async () => {
 		await page.reload();

@@ -13,7 +13,7 @@ import * as clusterPage from './cluster.js';
 
 const routes = [
 	[/^#\/login$/, loginPage, 'login', true],
-	[/^#\/experiments$/, experimentsPage, 'experiments'],
+	[/^#\/experiments(?:\?.*)?$/, experimentsPage, 'experiments'],
 	[/^#\/experiments\/(\d+)$/, experimentPage, 'experiments'],
 	[/^#\/trials\/(\d+)$/, trialPage, 'experiments'],
 	[/^#\/cluster$/, clusterPage, 'cluster'],
