@@ -60,13 +60,21 @@ async function waitFor(fn, ms, what) {
 	throw new Error(`timed out waiting for ${what}`);
 }
 
-const context = await chromium.launchPersistentContext(env.PROFILE_DIR, {
+// A browser profile: its own cookie jar (one login for all its tabs).
+const launch = (dir) => chromium.launchPersistentContext(dir, {
 	executablePath: env.CHROMIUM,
 	headless: true,
 	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
 		'--disable-background-networking', '--disable-component-update', '--disable-sync'],
 	viewport: { width: 1280, height: 900 },
 });
+const context = await launch(env.PROFILE_DIR);
+let bobContext = null;
+// A bearer token for the test's own API checks (the pages never see one).
+async function tokenOf(user, pw) {
+	const r = await apiAs('', 'POST', '/auth/login', { username: user, password: pw });
+	return r.body.token;
+}
 const outside = [];
 const jsErrors = [];
 context.on('request', (r) => {
@@ -74,7 +82,7 @@ context.on('request', (r) => {
 });
 
 const page = context.pages()[0] || (await context.newPage());
-page.on('pageerror', (e) => jsErrors.push(e.message));
+page.on('pageerror', (e) => jsErrors.push(e.stack || e.message));
 page.setDefaultTimeout(20000);
 const shot = (name) => page.screenshot({ path: path.join(art, name), fullPage: true });
 const hash = () => page.evaluate(() => location.hash);
@@ -103,8 +111,29 @@ try {
 		await page.fill('#password', env.ALICE_PW);
 		await page.press('#password', 'Enter');
 		await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
-		aliceToken = await page.evaluate(() => sessionStorage.getItem('det.token'));
+		aliceToken = await tokenOf(env.ALICE_USER, env.ALICE_PW);
 		return (await hash()) === '#/experiments' && !!aliceToken;
+	});
+	await check('the session is an HttpOnly cookie: no token in script-readable storage', async () => {
+		const seen = await page.evaluate(() => ({
+			cookie: document.cookie,
+			stored: JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }),
+		}));
+		const jar = await context.cookies(base);
+		const sess = jar.find((c) => c.name === 'det_session');
+		return !!sess && sess.httpOnly && sess.sameSite === 'Strict' && !/det_session/.test(seen.cookie) &&
+			/det_csrf=/.test(seen.cookie) && !seen.stored.includes(sess.value) && !/[0-9a-f]{64}/.test(seen.stored);
+	});
+	await check('one login for all tabs: a new tab opens logged in', async () => {
+		const tab = await context.newPage();
+		tab.on('pageerror', (e) => jsErrors.push(e.message));
+		await tab.goto(`${base}/#/experiments/${exp}`);
+		await tab.waitForSelector('#exp-state', { timeout: 20000 });
+		const who = await tab.textContent('#who-name');
+		const shown = await tab.isVisible('#logout');
+		await tab.screenshot({ path: path.join(art, 'second-tab-1280.png'), fullPage: true });
+		await tab.close();
+		return aliceRe.test(who) && shown && (await hash()) === '#/experiments';
 	});
 
 	// ---- experiments list
@@ -490,7 +519,12 @@ try {
 	await page.setViewportSize({ width: 1280, height: 900 });
 
 	// ---- another user
-	const bob = await context.newPage();
+	bobContext = await launch(env.PROFILE_DIR + '-bob');
+	bobContext.on('request', (r) => {
+		if (!r.url().startsWith(base + '/') && !r.url().startsWith('data:')) outside.push(r.url());
+	});
+	const bob = bobContext.pages()[0] || (await bobContext.newPage());
+	const bobToken = await tokenOf(env.BOB_USER, env.BOB_PW);
 	bob.on('pageerror', (e) => jsErrors.push(e.message));
 	bob.setDefaultTimeout(20000);
 	await bob.goto(base + '/');
@@ -507,15 +541,15 @@ try {
 		return dis.length === 4 && dis.every(Boolean) && aliceRe.test(await bob.textContent('#owner-note'));
 	});
 	await check("another user's API call on the experiment → 403", async () => {
+		// With his session and its CSRF value, as the page itself would send it.
 		const st = await bob.evaluate(async (id) => (await fetch(`/api/v1/experiments/${id}/archive`, {
-			method: 'POST', headers: { Authorization: 'Bearer ' + sessionStorage.getItem('det.token') } })).status, exp);
+			method: 'POST', headers: { 'X-Det-CSRF': /det_csrf=([0-9a-f]+)/.exec(document.cookie)[1] } })).status, exp);
 		return st === 403;
 	});
-	await check('logins are per tab: alice is still alice', async () =>
+	await check('another browser\'s login is its own: alice is still alice', async () =>
 		aliceRe.test(await page.evaluate(() => document.getElementById('who-name').textContent)));
 	await bob.screenshot({ path: path.join(art, 'experiment-other-user-1280.png'), fullPage: true });
 	await check('a user can kill their own experiment from the page', async () => {
-		const bobToken = await bob.evaluate(() => sessionStorage.getItem('det.token'));
 		const config = 'name: bob-kill\nentrypoint: python3 train.py\nenvironment: {environment_variables: [WEB_SLEEP=1]}\n' +
 			'searcher: {name: single, metric: val_loss, max_length: {batches: 50}}\n';
 		const created = await apiAs(bobToken, 'POST', '/experiments', { config, model_definition: env.MODEL_TGZ_B64, activate: true });
@@ -542,15 +576,21 @@ try {
 			const p = document.querySelector('#exp-progress progress');
 			return { value: p.value, colour: getComputedStyle(p).accentColor };
 		});
-		const e = (await apiAs(await bob.evaluate(() => sessionStorage.getItem('det.token')), 'GET', `/experiments/${id}`)).body.experiment;
+		const e = (await apiAs(bobToken, 'GET', `/experiments/${id}`)).body.experiment;
 		await bob.screenshot({ path: path.join(art, 'experiment-killed-1280.png'), fullPage: true });
 		console.log(`# killed: text ${text}, API progress ${e.progress}, bar ${bar.value} ${bar.colour}`);
 		return !/100%/.test(text) && e.progress < 1 && bar.value < 1 && /rgb\(164, 14, 38\)/.test(bar.colour);
 	});
-	await check('log out forgets the token', async () => {
+	await check('log out ends the session on the master; the login page shows no logout button', async () => {
+		const before = (await bobContext.cookies(base)).find((c) => c.name === 'det_session');
 		await bob.click('#logout');
 		await bob.waitForSelector('#username');
-		return (await bob.evaluate(() => sessionStorage.getItem('det.token'))) === null;
+		const gone = !(await bobContext.cookies(base)).some((c) => c.name === 'det_session');
+		// The old cookie, sent by hand, is refused: revoked, not just forgotten.
+		const res = await fetch(base + '/api/v1/me', { headers: { Cookie: `det_session=${before.value}` } });
+		const shown = await bob.isVisible('#logout');
+		console.log(`# logout: cookie gone ${gone}, old cookie answered ${res.status}, logout button shown ${shown}`);
+		return gone && res.status === 401 && !shown;
 	});
 
 	report(jsErrors.length === 0, 'no JavaScript errors', jsErrors.join('\n'));
@@ -559,5 +599,6 @@ try {
 	report(false, 'browser run', e && e.stack ? e.stack : e);
 } finally {
 	await context.close();
+	if (bobContext) await bobContext.close();
 }
 process.exit(failed ? 1 : 0);

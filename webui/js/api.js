@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// REST client of det-master: the bearer token lives in sessionStorage (gone
-// when the tab closes); every call carries it; a 401 sends the user to login.
-const TOKEN_KEY = 'det.token';
-const USER_KEY = 'det.user';
+// REST client of det-master. The login is a session cookie the master sets
+// (det_session: HttpOnly, so no script here can read the token; shared by
+// every tab of the browser); state-changing calls send the det_csrf cookie's
+// value in X-Det-CSRF, which another site cannot read. A 401 sends the user
+// to login.
 
 export class ApiError extends Error {
 	constructor(status, message) {
@@ -11,47 +12,50 @@ export class ApiError extends Error {
 	}
 }
 
-export function token() {
-	return sessionStorage.getItem(TOKEN_KEY);
-}
+let me = null; // GET /me of the session, or null
 
 export function currentUser() {
-	try {
-		return JSON.parse(sessionStorage.getItem(USER_KEY) || 'null');
-	} catch {
-		return null;
-	}
-}
-
-export function setLogin(tok, user) {
-	sessionStorage.setItem(TOKEN_KEY, tok);
-	sessionStorage.setItem(USER_KEY, JSON.stringify(user));
+	return me;
 }
 
 export function clearLogin() {
-	sessionStorage.removeItem(TOKEN_KEY);
-	sessionStorage.removeItem(USER_KEY);
+	me = null;
+	kept.clear();
 }
 
-function authHeaders() {
+// Who the session cookie belongs to (GET /me), or null when there is none.
+export async function loadMe() {
+	const res = await fetch('/api/v1/me', { cache: 'no-store' });
+	me = res.ok ? await res.json() : null;
+	return me;
+}
+
+function csrf() {
+	const m = /(?:^|;\s*)det_csrf=([0-9a-f]+)/.exec(document.cookie);
+	return m ? m[1] : '';
+}
+
+function authHeaders(method = 'GET') {
 	const headers = {};
-	const tok = token();
-	if (tok) headers.Authorization = 'Bearer ' + tok;
+	if (method !== 'GET' && method !== 'HEAD') headers['X-Det-CSRF'] = csrf();
 	return headers;
 }
 
 function failure(res, data, path) {
 	const msg = (data && data.error && data.error.message) || res.statusText;
-	if (res.status === 401 && token() && !path.startsWith('/auth/')) {
+	if (res.status === 401 && !path.startsWith('/auth/')) {
 		clearLogin();
-		location.hash = '#/login';
+		if (!location.hash.startsWith('#/login')) {
+			sessionStorage.setItem('det.after_login', location.hash);
+			location.hash = '#/login';
+		}
 	}
 	return new ApiError(res.status, msg);
 }
 
 // Call /api/v1 + path; resolves to the parsed JSON body, rejects with ApiError.
 export async function api(path, { method = 'GET', body, signal } = {}) {
-	const headers = authHeaders();
+	const headers = authHeaders(method);
 	if (body !== undefined) headers['Content-Type'] = 'application/json';
 	const res = await fetch('/api/v1' + path, {
 		method,
@@ -63,7 +67,8 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
 	let data = null;
 	try {
 		data = await res.json();
-	} catch {
+	} catch (e) {
+		if (e.name === 'AbortError') throw e; // the page was left while the body came
 		data = null;
 	}
 	if (!res.ok) throw failure(res, data, path);
@@ -82,7 +87,10 @@ export async function getCached(path, signal) {
 	if (old) headers['If-None-Match'] = old.etag;
 	const res = await fetch('/api/v1' + path, { headers, signal, cache: 'no-store' });
 	if (res.status === 304 && old) return { data: old.data, changed: false };
-	const data = await res.json().catch(() => null);
+	const data = await res.json().catch((e) => {
+		if (e.name === 'AbortError') throw e;
+		return null;
+	});
 	if (!res.ok) throw failure(res, data, path);
 	const etag = res.headers.get('ETag');
 	if (etag) {
@@ -92,14 +100,16 @@ export async function getCached(path, signal) {
 	return { data, changed: true };
 }
 
+// Log in: the master sets the session cookies; the token in the answer is
+// not kept anywhere.
 export async function login(username, password) {
-	const r = await api('/auth/login', { method: 'POST', body: { username, password } });
-	setLogin(r.token, { username: r.username });
-	const me = await api('/me');
-	setLogin(r.token, me);
-	return me;
+	await api('/auth/login', { method: 'POST', body: { username, password } });
+	const who = await loadMe();
+	if (!who) throw new ApiError(401, 'the login did not start a session (cookies blocked?)');
+	return who;
 }
 
+// Log out: the master revokes the session and clears the cookies.
 export async function logout() {
 	try {
 		await api('/auth/logout', { method: 'POST' });

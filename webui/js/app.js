@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The single-page shell: hash routes (#/experiments, #/experiments/ID,
+// The single-page shell (one login for all tabs: the master's session
+// cookie; see api.js): hash routes (#/experiments, #/experiments/ID,
 // #/trials/ID, #/cluster, #/login) render into <main>. Each render gets a
 // context whose timers and requests are cancelled when the route changes and
 // whose polling pauses while the tab is hidden.
-import { currentUser, logout, token } from './api.js';
+import { currentUser, loadMe, logout } from './api.js';
 import { errorBox } from './util.js';
 import * as loginPage from './login.js';
 import * as experimentsPage from './experiments.js';
@@ -80,14 +81,15 @@ function newContext(main) {
 }
 
 function showUser() {
-	const me = currentUser();
+	const me = location.hash === '#/login' ? null : currentUser(); // no logout button on the login page
 	document.getElementById('who').hidden = !me;
 	document.getElementById('who-name').textContent = me ? `${me.username}${me.admin ? ' (admin)' : ''}` : '';
 }
 
 async function route() {
 	let hash = location.hash || '#/experiments';
-	if (!token() && hash !== '#/login') {
+	if (!currentUser() && hash !== '#/login') await loadMe().catch(() => null);
+	if (!currentUser() && hash !== '#/login') {
 		sessionStorage.setItem('det.after_login', hash);
 		location.hash = '#/login';
 		return;
