@@ -436,6 +436,31 @@ try {
 		return c.data.labels.join(',') === 'layers,lr,best val_loss' && c.data.datasets.length === t &&
 			c.data.datasets.every((d) => d.data.length === 3 && d.data.every((v) => v >= 0 && v <= 1));
 	}, TRIALS));
+	await check('parallel coordinates: axes labelled with their values; brushing the metric axis keeps the trials in range; a click clears it', async () => {
+		const info = await page.evaluate(() => {
+			const ch = window.Chart.getChart(document.getElementById('hp-parallel'));
+			const j = ch.data.labels.length - 1;
+			return { x: ch.scales.x.getPixelForValue(j), y1: ch.scales.y.getPixelForValue(1.04), y2: ch.scales.y.getPixelForValue(0.5),
+				ticks: ch.$ticks.map((t) => t.length), want: ch.data.datasets.filter((d) => d.data[j] >= 0.5).map((d) => d.label).sort() };
+		});
+		const box = await page.locator('#hp-parallel').boundingBox();
+		await page.mouse.move(box.x + info.x, box.y + info.y1);
+		await page.mouse.down();
+		await page.mouse.move(box.x + info.x, box.y + info.y2, { steps: 5 });
+		await page.mouse.up();
+		await page.waitForFunction((n) => window.Chart.getChart(document.getElementById('hp-parallel')).$selected.length < n, TRIALS,
+			{ timeout: 5000 }).catch(() => {});
+		const sel = await page.evaluate(() => window.Chart.getChart(document.getElementById('hp-parallel')).$selected.slice().sort());
+		await page.locator('#hp-parallel').screenshot({ path: path.join(art, 'parallel-brushed.png') });
+		const box2 = await page.locator('#hp-parallel').boundingBox(); // the screenshot may have scrolled
+		await page.mouse.click(box2.x + info.x, box2.y + info.y2);
+		await page.waitForFunction((n) => window.Chart.getChart(document.getElementById('hp-parallel')).$selected.length === n, TRIALS,
+			{ timeout: 5000 }).catch(() => {});
+		const after = await page.evaluate(() => window.Chart.getChart(document.getElementById('hp-parallel')).$selected.length);
+		console.log(`# brush: ${JSON.stringify(info)} selected ${JSON.stringify(sel)} after a click ${after}`);
+		return info.ticks.length === 3 && info.ticks.every((n) => n >= 1) && JSON.stringify(sel) === JSON.stringify(info.want) &&
+			sel.length > 0 && sel.length < TRIALS && after === TRIALS;
+	});
 	await check('one scatter per hyperparameter with a point per trial', () => page.evaluate((t) =>
 		['lr', 'layers'].every((h) => {
 			const c = window.Chart.getChart(document.getElementById('hp-scatter-' + h));

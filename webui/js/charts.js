@@ -61,22 +61,32 @@ export function curves(canvas, series, yTitle) {
 }
 
 // axes: [{name, log, categories?}] (the last one is the metric);
-// rows: [{label, values: [...], colorIndex}]. Each axis is scaled to 0..1.
+// rows: [{label, values: [...], colorIndex}]. Each axis is scaled to 0..1 and
+// labelled with its own values (low at the bottom, high at the top). Drag
+// along an axis to brush a range: trials outside every brushed range fade;
+// a click on an axis clears its brush. chart.$selected lists the labels kept.
 export function parallel(canvas, axes, rows) {
+	const ticks = [];
 	const scale = axes.map((ax, j) => {
 		if (ax.categories) {
 			const n = Math.max(ax.categories.length - 1, 1);
-			return (v) => ax.categories.indexOf(JSON.stringify(v)) / n;
+			ticks[j] = ax.categories.map((c, i) => ({ at: ax.categories.length > 1 ? i / n : 0.5, text: hparamText(JSON.parse(c)) }));
+			return (v) => (ax.categories.length > 1 ? ax.categories.indexOf(JSON.stringify(v)) / n : 0.5);
 		}
 		const f = (v) => (ax.log && v > 0 ? Math.log10(v) : v);
 		const vals = rows.map((r) => f(r.values[j])).filter((v) => typeof v === 'number' && isFinite(v));
 		const lo = Math.min(...vals), hi = Math.max(...vals);
+		const back = (x) => (ax.log ? 10 ** x : x);
+		ticks[j] = !vals.length ? [] : hi > lo
+			? [{ at: 0, text: fmtNum(back(lo)) }, { at: 0.5, text: fmtNum(back((lo + hi) / 2)) }, { at: 1, text: fmtNum(back(hi)) }]
+			: [{ at: 0.5, text: fmtNum(back(lo)) }];
 		return (v) => (hi > lo ? (f(v) - lo) / (hi - lo) : 0.5);
 	});
 	const datasets = rows.map((r) => ({
 		label: r.label,
 		data: r.values.map((v, j) => scale[j](v)),
 		raw: r.values,
+		colorIndex: r.colorIndex,
 		borderColor: color(r.colorIndex),
 		backgroundColor: color(r.colorIndex),
 		pointRadius: 3,
@@ -86,10 +96,13 @@ export function parallel(canvas, axes, rows) {
 	let chart = window.Chart.getChart(canvas);
 	if (chart) {
 		chart.data.labels = axes.map((a) => a.name);
+		chart.$ticks = ticks;
 		setDatasets(chart, datasets);
+		applyBrush(chart);
 		return chart;
 	}
 	const opts = base();
+	opts.layout = { padding: { left: 8, right: 8 } };
 	opts.scales = {
 		x: { type: 'category', grid: { color: '#9aa4ae' } },
 		y: { min: -0.05, max: 1.05, ticks: { display: false }, title: { display: true, text: 'low → high (per axis)' } },
@@ -99,7 +112,91 @@ export function parallel(canvas, axes, rows) {
 			label: (c) => `${c.dataset.label}: ${hparamText(c.dataset.raw[c.dataIndex])}`,
 		},
 	};
-	return new window.Chart(canvas, { type: 'line', data: { labels: axes.map((a) => a.name), datasets }, options: opts });
+	chart = new window.Chart(canvas, {
+		type: 'line', data: { labels: axes.map((a) => a.name), datasets }, options: opts, plugins: [parallelAxes],
+	});
+	chart.$ticks = ticks;
+	chart.$brush = new Map(); // axis index -> [lo, hi] in 0..1
+	brushable(chart);
+	applyBrush(chart);
+	return chart;
+}
+
+// Fade the trials outside any brushed range; record the kept labels.
+function applyBrush(chart) {
+	const brush = chart.$brush || new Map();
+	chart.$selected = [];
+	for (const d of chart.data.datasets) {
+		const keep = [...brush].every(([j, [lo, hi]]) => d.data[j] >= lo && d.data[j] <= hi);
+		d.borderColor = color(d.colorIndex, keep ? 1 : 0.12);
+		d.backgroundColor = d.borderColor;
+		if (keep) chart.$selected.push(d.label);
+	}
+	chart.update('none');
+}
+
+// Per-axis value labels and brushes (drawn over the chart).
+const parallelAxes = {
+	id: 'parallelAxes',
+	afterDraw(chart) {
+		const { ctx, scales: { x, y } } = chart;
+		ctx.save();
+		ctx.font = '11px system-ui, sans-serif';
+		ctx.textBaseline = 'middle';
+		(chart.$ticks || []).forEach((tk, j) => {
+			const px = x.getPixelForValue(j);
+			const last = j === chart.$ticks.length - 1;
+			ctx.textAlign = last ? 'right' : 'left';
+			for (const t of tk) {
+				ctx.fillStyle = '#57606a';
+				ctx.fillText(t.text, px + (last ? -4 : 4), y.getPixelForValue(t.at));
+			}
+		});
+		const drawBox = (j, lo, hi) => {
+			const px = x.getPixelForValue(j);
+			ctx.fillStyle = 'rgba(29, 79, 145, 0.18)';
+			ctx.strokeStyle = 'rgba(29, 79, 145, 0.8)';
+			const top = y.getPixelForValue(hi), h = y.getPixelForValue(lo) - top;
+			ctx.fillRect(px - 7, top, 14, h);
+			ctx.strokeRect(px - 7, top, 14, h);
+		};
+		for (const [j, [lo, hi]] of chart.$brush || []) drawBox(j, lo, hi);
+		if (chart.$drag) drawBox(chart.$drag.j, Math.min(chart.$drag.a, chart.$drag.b), Math.max(chart.$drag.a, chart.$drag.b));
+		ctx.restore();
+	},
+};
+
+// Brushing by pointer events on the canvas itself (positions in CSS pixels,
+// as Chart.js's scales use).
+function brushable(chart) {
+	const at = (e) => {
+		const r = chart.canvas.getBoundingClientRect();
+		return { x: e.clientX - r.left, v: Math.min(1.05, Math.max(-0.05, chart.scales.y.getValueForPixel(e.clientY - r.top))) };
+	};
+	chart.canvas.addEventListener('pointerdown', (e) => {
+		const p = at(e);
+		for (let j = 0; j < chart.data.labels.length; j++) {
+			if (Math.abs(chart.scales.x.getPixelForValue(j) - p.x) <= 12) {
+				chart.$drag = { j, a: p.v, b: p.v };
+				chart.canvas.setPointerCapture(e.pointerId);
+				break;
+			}
+		}
+	});
+	chart.canvas.addEventListener('pointermove', (e) => {
+		if (!chart.$drag) return;
+		chart.$drag.b = at(e).v;
+		chart.draw();
+	});
+	chart.canvas.addEventListener('pointerup', (e) => {
+		if (!chart.$drag) return;
+		chart.$drag.b = at(e).v;
+		const { j, a, b } = chart.$drag;
+		chart.$drag = null;
+		if (Math.abs(a - b) < 0.02) chart.$brush.delete(j);
+		else chart.$brush.set(j, [Math.min(a, b), Math.max(a, b)]);
+		applyBrush(chart);
+	});
 }
 
 // Scatter of points [{x, y, label}] with x the hyperparameter, y the metric.

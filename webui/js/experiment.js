@@ -69,7 +69,7 @@ export async function render(ctx, idText) {
 			grid),
 		el('section', { 'aria-labelledby': 'h-hp' },
 			el('h2', { id: 'h-hp', text: 'Hyperparameters' }),
-			el('p', { class: 'note', text: `Each line is a trial; the last axis is its best ${exp.searcher_metric || 'metric'}. Colors match the learning curves.` }),
+			el('p', { class: 'note', text: `Each line is a trial; the last axis is its best ${exp.searcher_metric || 'metric'}. Colors match the learning curves. Drag along an axis to keep only the trials in that range; click the axis to clear it.` }),
 			parCanvas,
 			el('h3', { class: 'sr-only', text: 'Scatter plots' }),
 			el('div', { class: 'scatters' }, scatterBoxes)),
