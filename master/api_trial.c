@@ -137,6 +137,42 @@ void api_trial_metrics_get(struct app *a, struct api_call *c, struct http_reply 
 		                   nrows == (size_t)METRICS_DS_MAX_ROWS));
 }
 
+/* Paging back: the last tail=N lines, or limit lines before=ID, in id
+ * order, with more_before (older lines exist) and next_after (to follow). */
+static void logs_before(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	int bad = 0;
+	int64_t before = arg_int(c, "before", INT64_MAX, INT64_MAX, &bad);
+	int64_t tail = arg_int(c, "tail", 0, MAX_LOG_LINES, &bad);
+	int64_t limit = tail ? tail : arg_int(c, "limit", 1000, MAX_LOG_LINES, &bad);
+	char err[256];
+
+	if (bad || (http_request_arg(c->req, "tail") && http_request_arg(c->req, "before")) ||
+	    http_request_arg(c->req, "follow") || http_request_arg(c->req, "after") || limit < 1) {
+		api_error(rep, 400,
+		          "tail=N or before=ID with limit (1 to %d), without after or follow",
+		          MAX_LOG_LINES);
+		return;
+	}
+	/* One line more than asked says whether older lines exist. */
+	json_t *rows = store_logs_before(a->store, c->id, before, (int)limit + 1, err, sizeof(err));
+	if (!rows) {
+		api_error(rep, 500, "%s", err);
+		return;
+	}
+	int more = json_array_size(rows) > (size_t)limit;
+	if (more)
+		json_array_remove(rows, 0);
+	size_t n = json_array_size(rows);
+	json_t *last = n ? json_array_get(rows, n - 1) : NULL;
+	int64_t next = last ? json_integer_value(json_object_get(last, "id")) : 0;
+	if (!last && before != INT64_MAX)
+		next = before - 1;
+	api_json(rep, 200,
+	         json_pack("{s:o, s:I, s:b}", "logs", rows, "next_after", (json_int_t)next,
+	                   "more_before", more));
+}
+
 void api_trial_logs_get(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	int bad = 0;
@@ -151,6 +187,10 @@ void api_trial_logs_get(struct app *a, struct api_call *c, struct http_reply *re
 	}
 	if (!trial_exists(a, c->id, NULL, NULL)) {
 		api_error(rep, 404, "trial %lld not found", (long long)c->id);
+		return;
+	}
+	if (http_request_arg(c->req, "before") || http_request_arg(c->req, "tail")) {
+		logs_before(a, c, rep);
 		return;
 	}
 	json_t *rows = store_logs(a->store, c->id, after, (int)limit, err, sizeof(err));

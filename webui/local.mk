@@ -47,3 +47,6 @@ TESTS += tests/unit/test_master_metrics_ds
 tests_unit_test_master_metrics_ds_SOURCES = tests/unit/test_master_metrics_ds.c
 tests_unit_test_master_metrics_ds_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_metrics_ds_LDADD = $(MASTER_TEST_LDADD) $(LIBM)
+# Paging back through a trial's logs (tail, before).
+TESTS += tests/integration/test-logs-paging.sh
+EXTRA_DIST += tests/integration/test-logs-paging.sh

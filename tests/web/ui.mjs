@@ -500,6 +500,15 @@ try {
 		await page.waitForFunction((s) => document.querySelector('#trial-logs')?.textContent.includes(`step ${s}:`), STEPS);
 		return true;
 	});
+	await check('trial page: logs open at their end (tail); no earlier lines to load for a short log', async () => {
+		const urls = [];
+		const f = (r) => { if (r.url().includes('/logs?')) urls.push(r.url()); };
+		page.on('request', f);
+		await page.reload();
+		await page.waitForFunction((s) => document.querySelector('#trial-logs')?.textContent.includes(`step ${s}:`), STEPS);
+		page.off('request', f);
+		return /tail=1000/.test(urls[0] || '') && (await page.isHidden('#logs-earlier'));
+	});
 	await check('trial page: one chart per metric holds the API\'s points', async () => {
 		const rows = (await apiAs(aliceToken, 'GET', `/trials/${first.id}/metrics`)).body.metrics;
 		const want = {};

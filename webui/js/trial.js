@@ -2,7 +2,8 @@
 // Trial page: summary, hyperparameters, one chart per metric (new rows only,
 // downsampled by the master),
 // checkpoints (steps, size, the validation metrics at that step) and logs
-// that follow live through the API's long poll (logs?follow=1).
+// that open at their end (logs?tail=), page back on request (before=) and
+// follow live through the API's long poll (logs?follow=1).
 import { api, getCached, TrialSeries } from './api.js';
 import { metricGrid } from './charts.js';
 import { el, endText, fmtBytes, fmtNum, fmtTime, hparamText, progressView, stateBadge, tableWrap } from './util.js';
@@ -26,6 +27,7 @@ export async function render(ctx, idText) {
 	const logs = el('pre', { class: 'logs', id: 'trial-logs', tabindex: '0', 'aria-label': 'Trial logs', 'aria-live': 'off' });
 	const follow = el('input', { type: 'checkbox', id: 'logs-follow', checked: true });
 	const logState = el('span', { class: 'muted', id: 'logs-state' });
+	const earlier = el('button', { type: 'button', id: 'logs-earlier', text: 'Load earlier lines', hidden: true });
 
 	ctx.main.append(
 		el('p', {}, el('a', { href: `#/experiments/${trial.experiment_id}`, text: `← Experiment ${trial.experiment_id}` })),
@@ -42,7 +44,7 @@ export async function render(ctx, idText) {
 					el('thead', {}, el('tr', {}, ['Steps', 'UUID', 'State', 'Size', 'Validation metrics'].map((h) => el('th', { scope: 'col', text: h })))),
 					ckBody)))),
 		el('section', { 'aria-labelledby': 'h-logs' }, el('h2', { id: 'h-logs', text: 'Logs' }),
-			el('div', { class: 'controls' }, el('label', { class: 'inline', for: 'logs-follow' }, follow, 'Scroll to new lines'), logState),
+			el('div', { class: 'controls' }, el('label', { class: 'inline', for: 'logs-follow' }, follow, 'Scroll to new lines'), logState, earlier),
 			logs));
 
 	function showTrial() {
@@ -111,15 +113,40 @@ export async function render(ctx, idText) {
 	}
 
 	// Logs: long polls one after another until the page is left.
+	const lineEl = (l) => el('span', { class: l.stream === 'stderr' ? 'stderr' : undefined, dataset: { line: l.id } },
+		`[${l.rank}] ${l.line}\n`);
+	let firstId = 0; // the oldest line shown
+
+	// Earlier lines, 1000 at a time, above the ones shown (the view stays put).
+	earlier.addEventListener('click', async () => {
+		earlier.disabled = true;
+		try {
+			const r = await api(`/trials/${id}/logs?before=${firstId}&limit=1000`, { signal: ctx.signal });
+			const h = logs.scrollHeight;
+			logs.prepend(...r.logs.map(lineEl));
+			logs.scrollTop += logs.scrollHeight - h;
+			if (r.logs.length) firstId = r.logs[0].id;
+			earlier.hidden = !r.more_before;
+		} catch (e) {
+			if (e.name !== 'AbortError') logState.textContent = `earlier lines: ${e.message}`;
+		} finally {
+			earlier.disabled = false;
+		}
+	});
+
+	// Logs: the last 1000 lines first (a long log opens at its end), then
+	// long polls one after another until the page is left.
 	async function followLogs() {
 		let after = 0;
 		let n = 0;
+		let opened = false;
 		while (ctx.alive) {
 			await ctx.whenVisible(); // no long polls from a hidden tab
 			if (!ctx.alive) return;
 			let r;
 			try {
-				r = await api(`/trials/${id}/logs?after=${after}&limit=1000&follow=1`, { signal: ctx.signal });
+				r = await api(opened ? `/trials/${id}/logs?after=${after}&limit=1000&follow=1` : `/trials/${id}/logs?tail=1000`,
+					{ signal: ctx.signal });
 			} catch (e) {
 				if (e.name === 'AbortError' || !ctx.alive) return;
 				logState.textContent = `log stream interrupted (${e.message}); retrying`;
@@ -127,12 +154,18 @@ export async function render(ctx, idText) {
 				continue;
 			}
 			const atEnd = logs.scrollTop + logs.clientHeight >= logs.scrollHeight - 4;
-			for (const l of r.logs) {
-				logs.append(el('span', { class: l.stream === 'stderr' ? 'stderr' : undefined, dataset: { line: l.id } },
-					`[${l.rank}] ${l.line}\n`));
-				n++;
+			logs.append(...r.logs.map(lineEl));
+			n += r.logs.length;
+			if (!opened) {
+				opened = true;
+				earlier.hidden = !r.more_before;
+				if (r.logs.length) firstId = r.logs[0].id;
 			}
-			while (logs.childNodes.length > MAX_LOG_LINES) logs.firstChild.remove();
+			if (logs.childNodes.length > MAX_LOG_LINES) {
+				while (logs.childNodes.length > MAX_LOG_LINES) logs.firstChild.remove();
+				firstId = Number(logs.firstChild.dataset.line);
+				earlier.hidden = false;
+			}
 			after = r.next_after;
 			// New lines usually come with new metrics: look now rather than at the next poll.
 			if (r.logs.length) refresh().catch(() => {});
