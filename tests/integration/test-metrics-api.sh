@@ -5,7 +5,7 @@
 # while keeping its extremes, and GET answers carry an ETag that turns an
 # unchanged view into 304 with no body. A trial of 5,000 metric rows is made
 # by copying rows in with sqlite3 while the master is stopped. A killed
-# experiment's progress stays the work done (not 1).
+# or failed experiment's progress is the work done (not 1).
 set -u
 . "$(dirname "$0")/master-lib.sh"
 if ! command -v sqlite3 >/dev/null; then
@@ -121,6 +121,22 @@ check "it ends CANCELED" wait_state "$k" CANCELED 60
 sock GET "/experiments/$k" >/dev/null
 check "its progress is below 1 ($(body .experiment.progress))" \
 	test "$(body '.experiment.progress < 1')" = true
+
+# --- an errored experiment: its progress is the work done too ---
+cat >"$work/f.yaml" <<'YAML'
+name: fails
+entrypoint: x
+max_restarts: 0
+environment: {environment_variables: [FAKE_FAIL_TASK=0]}
+searcher: {name: single, metric: val_loss, max_length: {batches: 3}}
+YAML
+f=$(create_exp "$work/f.yaml")
+check "a trial that fails for good ends the experiment in ERROR" wait_state "$f" ERROR 60
+sock GET "/experiments/$f" >/dev/null
+check "its progress is below 1 ($(body .experiment.progress))" \
+	test "$(body '.experiment.progress < 1')" = true
+sock GET "/experiments/$f/trials" >/dev/null
+eq "its trial says it failed" ERROR "$(body '.trials[0].state')"
 
 stop_master
 echo "1..$tap_n"
