@@ -400,12 +400,15 @@ static void session_csrf(const char *tok, char out[AUTH_TOKEN_CHARS + 1])
 	auth_token_hash(buf, out);
 }
 
-/* Equal strings, in time that does not depend on where they differ. */
+/* Equal strings, in time that does not depend on where they differ (the
+ * length is no secret: every CSRF value has AUTH_TOKEN_CHARS characters). */
 static int same_secret(const char *x, const char *y)
 {
 	size_t n = strlen(x);
-	unsigned char d = n != strlen(y);
-	for (size_t i = 0; i < n && !d; i++)
+	unsigned char d = 0;
+	if (n != strlen(y))
+		return 0;
+	for (size_t i = 0; i < n; i++)
 		d |= (unsigned char)(x[i] ^ y[i]);
 	return !d;
 }

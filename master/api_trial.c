@@ -20,7 +20,8 @@
 #define MAX_LOG_LINES 10000
 #define MAX_LINE_BYTES 65536
 #define METRICS_MAX_POINTS 100000
-#define METRICS_DS_MAX_ROWS 2000000
+#define METRICS_PAGE_ROWS 10000                 /* rows read from the store at a time */
+#define METRICS_DS_MAX_POINTS ((size_t)4000000) /* values held for one answer (~100 MB) */
 
 static int64_t arg_int(struct api_call *c, const char *name, int64_t def, int64_t max, int *bad)
 {
@@ -90,6 +91,57 @@ static int64_t metrics_last_id(const json_t *rows, int64_t since)
 	return n ? json_integer_value(json_object_get(json_array_get(rows, n - 1), "id")) : since;
 }
 
+/* max_points: the rows after since, read a page at a time into compact
+ * series (the rows themselves are freed page by page), then downsampled.
+ * Past METRICS_DS_MAX_POINTS values the answer stops with more = true and
+ * last_id where it stopped, so memory stays bounded whatever a trial
+ * reported; the client asks again from there. */
+static void metrics_downsampled(struct app *a, struct api_call *c, const char *group, int64_t since,
+                                size_t max_points, struct http_reply *rep)
+{
+	char err[256];
+	struct metrics_ds *ds = metrics_ds_new();
+	int64_t cursor = since;
+	size_t nrows = 0;
+	int more = 0;
+	json_t *series = NULL;
+
+	if (!ds) {
+		api_error(rep, 500, "out of memory");
+		return;
+	}
+	for (;;) {
+		json_t *rows = store_metrics(a->store, c->id, group, cursor, METRICS_PAGE_ROWS, err,
+		                             sizeof(err));
+		if (!rows)
+			goto fail;
+		size_t n = json_array_size(rows);
+		cursor = metrics_last_id(rows, cursor);
+		nrows += n;
+		int rc = metrics_ds_add(ds, rows, err, sizeof(err));
+		json_decref(rows);
+		if (rc)
+			goto fail;
+		if (n < METRICS_PAGE_ROWS)
+			break;
+		if (metrics_ds_points(ds) >= METRICS_DS_MAX_POINTS) {
+			more = 1;
+			break;
+		}
+	}
+	series = metrics_ds_finish(ds, max_points, err, sizeof(err));
+	if (!series)
+		goto fail;
+	metrics_ds_free(ds);
+	api_json(rep, 200,
+	         json_pack("{s:o, s:I, s:I, s:b}", "series", series, "last_id", (json_int_t)cursor,
+	                   "rows", (json_int_t)nrows, "more", more));
+	return;
+fail:
+	metrics_ds_free(ds);
+	api_error(rep, 500, "%s", err);
+}
+
 void api_trial_metrics_get(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	int bad = 0;
@@ -112,29 +164,18 @@ void api_trial_metrics_get(struct app *a, struct api_call *c, struct http_reply 
 		api_error(rep, 404, "trial %lld not found", (long long)c->id);
 		return;
 	}
-	/* Downsampled: every row after since (up to METRICS_DS_MAX_ROWS) in series. */
-	int64_t lim = max_points ? METRICS_DS_MAX_ROWS : limit;
-	json_t *rows = store_metrics(a->store, c->id, group, since, (int)lim, err, sizeof(err));
+	if (max_points) {
+		metrics_downsampled(a, c, group, since, (size_t)max_points, rep);
+		return;
+	}
+	json_t *rows = store_metrics(a->store, c->id, group, since, (int)limit, err, sizeof(err));
 	if (!rows) {
 		api_error(rep, 500, "%s", err);
 		return;
 	}
-	int64_t last_id = metrics_last_id(rows, since);
-	if (!max_points) {
-		api_json(rep, 200,
-		         json_pack("{s:o, s:I}", "metrics", rows, "last_id", (json_int_t)last_id));
-		return;
-	}
-	json_t *series = metrics_ds_series(rows, (size_t)max_points, err, sizeof(err));
-	size_t nrows = json_array_size(rows);
-	json_decref(rows);
-	if (!series)
-		api_error(rep, 500, "%s", err);
-	else
-		api_json(rep, 200,
-		         json_pack("{s:o, s:I, s:I, s:b}", "series", series, "last_id",
-		                   (json_int_t)last_id, "rows", (json_int_t)nrows, "more",
-		                   nrows == (size_t)METRICS_DS_MAX_ROWS));
+	api_json(rep, 200,
+	         json_pack("{s:o, s:I}", "metrics", rows, "last_id",
+	                   (json_int_t)metrics_last_id(rows, since)));
 }
 
 /* Paging back: the last tail=N lines, or limit lines before=ID, in id

@@ -85,38 +85,69 @@ static int emit(json_t *s, const struct ds_list *l, size_t max_points)
 	return append_point(s, &l->p[l->n - 1]);
 }
 
-/* The list for (group, name) in idx (name "group\nname" -> position in lists). */
-static struct ds_list *series_for(json_t *idx, struct ds_list **lists, size_t *nlists, json_t *out,
-                                  const char *group, const char *name)
+struct metrics_ds {
+	json_t *out; /* the series, points not yet filled in */
+	json_t *idx; /* "group\nname" -> position in lists and out */
+	struct ds_list *lists;
+	size_t nlists, npoints;
+};
+
+struct metrics_ds *metrics_ds_new(void)
+{
+	struct metrics_ds *ds = calloc(1, sizeof(*ds));
+	if (ds) {
+		ds->out = json_array();
+		ds->idx = json_object();
+	}
+	if (ds && (!ds->out || !ds->idx)) {
+		metrics_ds_free(ds);
+		ds = NULL;
+	}
+	return ds;
+}
+
+void metrics_ds_free(struct metrics_ds *ds)
+{
+	if (!ds)
+		return;
+	for (size_t i = 0; i < ds->nlists; i++)
+		free(ds->lists[i].p);
+	free(ds->lists);
+	json_decref(ds->idx);
+	json_decref(ds->out);
+	free(ds);
+}
+
+size_t metrics_ds_points(const struct metrics_ds *ds)
+{
+	return ds->npoints;
+}
+
+/* The list for (group, name), made on first sight. */
+static struct ds_list *series_for(struct metrics_ds *ds, const char *group, const char *name)
 {
 	char key[1024];
 	snprintf(key, sizeof(key), "%s\n%s", group, name);
-	json_t *pos = json_object_get(idx, key);
+	json_t *pos = json_object_get(ds->idx, key);
 	if (pos)
-		return &(*lists)[json_integer_value(pos)];
-	struct ds_list *nl = realloc(*lists, (*nlists + 1) * sizeof(*nl));
+		return &ds->lists[json_integer_value(pos)];
+	struct ds_list *nl = realloc(ds->lists, (ds->nlists + 1) * sizeof(*nl));
 	if (!nl)
 		return NULL;
-	*lists = nl;
-	memset(&nl[*nlists], 0, sizeof(*nl));
+	ds->lists = nl;
+	memset(&nl[ds->nlists], 0, sizeof(*nl));
 	json_t *s = json_pack("{s:s, s:s, s:[], s:[], s:[]}", "group", group, "name", name, "steps",
 	                      "values", "times");
-	if (!s || json_array_append_new(out, s) ||
-	    json_object_set_new(idx, key, json_integer((json_int_t)*nlists)))
+	if (!s || json_array_append_new(ds->out, s) ||
+	    json_object_set_new(ds->idx, key, json_integer((json_int_t)ds->nlists)))
 		return NULL;
-	return &nl[(*nlists)++];
+	return &nl[ds->nlists++];
 }
 
-json_t *metrics_ds_series(const json_t *rows, size_t max_points, char *err, size_t errlen)
+int metrics_ds_add(struct metrics_ds *ds, const json_t *rows, char *err, size_t errlen)
 {
-	json_t *out = json_array(), *idx = json_object();
-	struct ds_list *lists = NULL;
-	size_t nlists = 0, i;
+	size_t i;
 	const json_t *row;
-	int ok = 0;
-
-	if (!out || !idx || max_points < METRICS_DS_MIN_POINTS)
-		goto fail;
 	json_array_foreach (rows, i, row) {
 		const char *group = json_string_value(json_object_get(row, "group"));
 		json_t *m = json_object_get(row, "metrics"), *v;
@@ -129,30 +160,47 @@ json_t *metrics_ds_series(const json_t *rows, size_t max_points, char *err, size
 		json_object_foreach (m, name, v) {
 			if (!json_is_number(v))
 				continue;
-			struct ds_list *l = series_for(idx, &lists, &nlists, out, group, name);
+			struct ds_list *l = series_for(ds, group, name);
 			pt.value = json_number_value(v);
-			if (!l || list_push(l, pt))
-				goto fail;
+			if (!l || list_push(l, pt)) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			ds->npoints++;
 		}
 	}
-	for (i = 0; i < nlists; i++) {
-		json_t *s = json_array_get(out, i);
-		if (emit(s, &lists[i], max_points) ||
-		    json_object_set_new(s, "rows", json_integer((json_int_t)lists[i].n)))
-			goto fail;
-	}
-	ok = 1;
-fail:
-	for (i = 0; i < nlists; i++)
-		free(lists[i].p);
-	free(lists);
-	json_decref(idx);
-	if (!ok) {
-		snprintf(err, errlen,
-		         max_points < METRICS_DS_MIN_POINTS ? "max_points: too small"
-		                                            : "out of memory");
-		json_decref(out);
+	return 0;
+}
+
+json_t *metrics_ds_finish(struct metrics_ds *ds, size_t max_points, char *err, size_t errlen)
+{
+	if (max_points < METRICS_DS_MIN_POINTS) {
+		snprintf(err, errlen, "max_points: too small");
 		return NULL;
 	}
+	for (size_t i = 0; i < ds->nlists; i++) {
+		json_t *s = json_array_get(ds->out, i);
+		if (emit(s, &ds->lists[i], max_points) ||
+		    json_object_set_new(s, "rows", json_integer((json_int_t)ds->lists[i].n))) {
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
+	}
+	json_t *out = ds->out;
+	ds->out = NULL;
+	return out;
+}
+
+json_t *metrics_ds_series(const json_t *rows, size_t max_points, char *err, size_t errlen)
+{
+	struct metrics_ds *ds = metrics_ds_new();
+	json_t *out = NULL;
+	if (!ds) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (!metrics_ds_add(ds, rows, err, errlen))
+		out = metrics_ds_finish(ds, max_points, err, errlen);
+	metrics_ds_free(ds);
 	return out;
 }
