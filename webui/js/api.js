@@ -121,9 +121,31 @@ export async function logout() {
 // Points per series asked of the master (it keeps each bucket's min and max).
 export const MAX_POINTS = 1000;
 
+// Thin a series {steps, values, times} in place to at most max points the
+// way the master does: first and last kept, and each bucket's min and max.
+function thin(s, max) {
+	const n = s.values.length;
+	if (n <= max) return;
+	const keep = [0];
+	const nb = Math.floor((max - 2) / 2), inner = n - 2;
+	for (let b = 0; b < nb; b++) {
+		const lo = 1 + Math.floor((b * inner) / nb), hi = 1 + Math.floor(((b + 1) * inner) / nb);
+		if (lo >= hi) continue;
+		let mn = lo, mx = lo;
+		for (let i = lo + 1; i < hi; i++) {
+			if (s.values[i] < s.values[mn]) mn = i;
+			if (s.values[i] > s.values[mx]) mx = i;
+		}
+		keep.push(Math.min(mn, mx));
+		if (mn !== mx) keep.push(Math.max(mn, mx));
+	}
+	keep.push(n - 1);
+	for (const k of ['steps', 'values', 'times']) s[k] = keep.map((i) => s[k][i]);
+}
+
 // A trial's metric series kept between polls: each update asks only for
 // rows newer than the last one seen (since) and the master downsamples them
-// (max_points); a series grown past twice MAX_POINTS is fetched again whole.
+// (max_points); a series grown past twice MAX_POINTS is thinned here.
 export class TrialSeries {
 	constructor(id) {
 		this.id = id;
@@ -142,7 +164,6 @@ export class TrialSeries {
 				this.lastId = Math.max(this.lastId, d.last_id || 0);
 				return changed;
 			}
-			let grown = false;
 			for (const s of d.series) {
 				const key = `${s.group}/${s.name}`;
 				let cur = this.series.get(key);
@@ -153,16 +174,11 @@ export class TrialSeries {
 				cur.steps.push(...s.steps);
 				cur.values.push(...s.values);
 				cur.times.push(...s.times);
-				if (cur.steps.length > 2 * MAX_POINTS) grown = true;
+				if (cur.steps.length > 2 * MAX_POINTS) thin(cur, MAX_POINTS);
 			}
 			changed = true;
 			this.lastId = d.last_id;
-			if (grown) {
-				this.lastId = 0;
-				this.series.clear();
-			} else if (!d.more) {
-				return changed;
-			}
+			if (!d.more) return changed;
 		}
 	}
 }
