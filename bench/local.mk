@@ -6,3 +6,4 @@ include bench/dispatch.mk
 include bench/longpoll.mk
 include bench/exp_list.mk
 EXTRA_DIST += bench/fm_distributed.sh
+include bench/webui.mk

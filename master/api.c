@@ -385,6 +385,112 @@ static const char *token_refusal_locked(struct app *a, json_t *t, const struct e
 	return NULL;
 }
 
+/* ---- browser sessions ------------------------------------------------------ *
+ * A password login also sets det_session (the token: HttpOnly, SameSite=Strict,
+ * so scripts cannot read it and other sites do not send it) and det_csrf (a
+ * value derived from the token that the page's script reads and sends back in
+ * X-Det-CSRF). A request authenticated by the cookie alone must carry that
+ * header unless it is a GET or HEAD: another site can make a browser send the
+ * cookie (older browsers), but cannot read det_csrf to forge the header. */
+#define SESSION_COOKIE "det_session"
+#define CSRF_COOKIE "det_csrf"
+#define CSRF_HEADER "X-Det-CSRF"
+
+/* The value of cookie name in a Cookie header into out (NUL-terminated):
+ * 0, or -1 when absent or longer than outlen - 1. */
+static int cookie_value(const char *cookies, const char *name, char *out, size_t outlen)
+{
+	size_t nl = strlen(name);
+	const char *p = cookies;
+	while (p && *p) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		const char *end = strchr(p, ';');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+			if (len - nl - 1 >= outlen)
+				return -1;
+			memcpy(out, p + nl + 1, len - nl - 1);
+			out[len - nl - 1] = '\0';
+			return 0;
+		}
+		p = end;
+	}
+	return -1;
+}
+
+/* The CSRF value of a session token: SHA-256 of "csrf:" + token, hex. */
+static void session_csrf(const char *tok, char out[AUTH_TOKEN_CHARS + 1])
+{
+	char buf[AUTH_TOKEN_CHARS + 8];
+	snprintf(buf, sizeof(buf), "csrf:%s", tok);
+	auth_token_hash(buf, out);
+}
+
+/* Equal strings, in time that does not depend on where they differ (the
+ * length is no secret: every CSRF value has AUTH_TOKEN_CHARS characters). */
+static int same_secret(const char *x, const char *y)
+{
+	size_t n = strlen(x);
+	unsigned char d = 0;
+	if (n != strlen(y))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		d |= (unsigned char)(x[i] ^ y[i]);
+	return !d;
+}
+
+static void add_reply_header(struct http_reply *rep, const char *name, const char *value)
+{
+	if (rep->nheaders >= HTTP_MAX_EXTRA_HEADERS)
+		return;
+	rep->headers[rep->nheaders].name = name;
+	snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value), "%s", value);
+	rep->nheaders++;
+}
+
+/* Set (tok non-NULL, for max_age_s) or clear the session cookies on rep. */
+static void session_cookies(struct app *a, struct http_reply *rep, const char *tok, long max_age_s)
+{
+	char v[256], csrf[AUTH_TOKEN_CHARS + 1] = "";
+	const char *secure = a->cfg->tls_cert && *a->cfg->tls_cert ? "; Secure" : "";
+	if (tok)
+		session_csrf(tok, csrf);
+	snprintf(v, sizeof(v),
+	         SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%ld%s",
+	         tok ? tok : "", tok ? max_age_s : 0L, secure);
+	add_reply_header(rep, "Set-Cookie", v);
+	snprintf(v, sizeof(v), CSRF_COOKIE "=%s; Path=/; SameSite=Strict; Max-Age=%ld%s", csrf,
+	         tok ? max_age_s : 0L, secure);
+	add_reply_header(rep, "Set-Cookie", v);
+	add_reply_header(rep, "Cache-Control", "no-store");
+}
+
+/* The session token of req's cookie into tok, when req has no Authorization:
+ * 1 found, 0 none; -1 (reply filled) when a state-changing request lacks the
+ * matching X-Det-CSRF header. */
+static int session_token(const struct http_request *req, char tok[AUTH_TOKEN_CHARS + 1],
+                         struct http_reply *rep)
+{
+	const char *cookies = http_request_header(req, "Cookie");
+	char csrf[AUTH_TOKEN_CHARS + 1];
+	if (req->authorization || !cookies ||
+	    cookie_value(cookies, SESSION_COOKIE, tok, AUTH_TOKEN_CHARS + 1) ||
+	    strlen(tok) != AUTH_TOKEN_CHARS)
+		return 0;
+	if (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD"))
+		return 1;
+	const char *sent = http_request_header(req, CSRF_HEADER);
+	session_csrf(tok, csrf);
+	if (!sent || !same_secret(sent, csrf)) {
+		api_error(rep, 403,
+		          "cross-site request refused: a request with the session cookie must "
+		          "send the " CSRF_COOKIE " cookie's value in the " CSRF_HEADER " header");
+		return -1;
+	}
+	return 1;
+}
+
 /* Who is calling? 0, or an HTTP status with the reply filled. */
 static int authenticate(struct app *a, const struct http_request *req, struct principal *p,
                         struct http_reply *rep)
@@ -392,10 +498,19 @@ static int authenticate(struct app *a, const struct http_request *req, struct pr
 	char err[256];
 	json_t *u = NULL;
 
+	char cookie_tok[AUTH_TOKEN_CHARS + 1];
+	int by_cookie = session_token(req, cookie_tok, rep);
+	const char *bearer = req->authorization && !strncmp(req->authorization, "Bearer ", 7)
+	                         ? req->authorization + 7
+	                     : by_cookie > 0 ? cookie_tok
+	                                     : NULL;
+
 	memset(p, 0, sizeof(*p));
+	if (by_cookie < 0)
+		return 403;
 	pthread_mutex_lock(&a->lock);
-	if (req->authorization && !strncmp(req->authorization, "Bearer ", 7)) {
-		const char *tok = req->authorization + 7;
+	if (bearer) {
+		const char *tok = bearer;
 		char hash[AUTH_TOKEN_CHARS + 1];
 		int64_t user_id;
 		if (strlen(tok) != AUTH_TOKEN_CHARS)
@@ -426,6 +541,8 @@ static int authenticate(struct app *a, const struct http_request *req, struct pr
 		} else {
 			goto denied;
 		}
+		if (by_cookie > 0 && p->kind != PRINCIPAL_USER)
+			goto denied; /* the cookie carries only a login's token */
 		snprintf(p->token, sizeof(p->token), "%s", hash);
 		u = user_by_id_locked(a, user_id);
 		if (!u)
@@ -637,6 +754,7 @@ static void h_login(struct app *a, struct api_call *c, struct http_reply *rep)
 	api_json(
 	    rep, 200,
 	    json_pack("{s:s, s:s, s:f}", "token", tok, "username", user, "expires_at", expires));
+	session_cookies(a, rep, tok, a->cfg->token_lifetime_s);
 }
 
 static void h_logout(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -644,6 +762,7 @@ static void h_logout(struct app *a, struct api_call *c, struct http_reply *rep)
 	char err[256];
 	if (!c->who.token[0] || c->who.kind != PRINCIPAL_USER) {
 		api_json(rep, 200, NULL);
+		session_cookies(a, rep, NULL, 0);
 		return;
 	}
 	json_t *key = json_pack("{s:s}", "token", c->who.token);
@@ -658,6 +777,7 @@ static void h_logout(struct app *a, struct api_call *c, struct http_reply *rep)
 	json_object_del(a->tokens, c->who.token);
 	pthread_mutex_unlock(&a->lock);
 	api_json(rep, 200, NULL);
+	session_cookies(a, rep, NULL, 0);
 }
 
 static int name_ok(const char *s)
@@ -1155,6 +1275,30 @@ static int admit(void *ctx, const struct http_request *req, struct http_reply *r
 	return 0;
 }
 
+/* A GET answer's version: its body's FNV-1a hash as a strong ETag. A page
+ * that sends it back in If-None-Match gets 304 with no body while the
+ * view (experiment, trials, metrics after since...) is unchanged. */
+static void api_etag(const struct http_request *req, struct http_reply *rep)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	char etag[24];
+	for (size_t i = 0; i < rep->len; i++)
+		h = (h ^ (unsigned char)rep->body[i]) * 0x100000001b3ULL;
+	snprintf(etag, sizeof(etag), "\"%016llx\"", (unsigned long long)h);
+	const char *inm = http_request_header(req, "If-None-Match");
+	if (inm && strstr(inm, etag)) {
+		rep->body[0] = '\0';
+		rep->len = 0;
+		rep->status = 304;
+	}
+	if (rep->nheaders < HTTP_MAX_EXTRA_HEADERS) {
+		rep->headers[rep->nheaders].name = "ETag";
+		snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value), "%s",
+		         etag);
+		rep->nheaders++;
+	}
+}
+
 static void handle(void *ctx, const struct http_request *req, struct http_reply *rep)
 {
 	struct app *a = ctx;
@@ -1188,6 +1332,8 @@ static void handle(void *ctx, const struct http_request *req, struct http_reply 
 	}
 	rt->handler(a, &c, rep);
 	json_decref(c.body);
+	if (!strcmp(req->method, "GET") && rep->status == 200 && !rep->again && rep->body)
+		api_etag(req, rep);
 }
 
 /* ---- Prometheus ------------------------------------------------------------- */

@@ -211,12 +211,98 @@ static int cmp_rows(const void *pa, const void *pb, void *ctx)
 	return sb->desc ? -r : r;
 }
 
-/* The same order, for experiments (by their rows). */
-static int cmp_exps(const void *pa, const void *pb, void *ctx)
+/* An experiment in a list being sorted, with its key (string or number). */
+struct list_item {
+	struct exp_rt *e;
+	const char *s;
+	double d;
+	int64_t id;
+};
+
+/* By key, then by id, both in the order asked for. */
+static int cmp_items(const void *pa, const void *pb, void *ctx)
 {
-	const json_t *x = (*(struct exp_rt *const *)pa)->row;
-	const json_t *y = (*(struct exp_rt *const *)pb)->row;
-	return cmp_rows(&x, &y, ctx);
+	const struct sort_by *sb = ctx;
+	const struct list_item *x = pa, *y = pb;
+	int r = x->s && y->s ? strcmp(x->s, y->s) : (x->d > y->d) - (x->d < y->d);
+	if (!r)
+		r = (x->id > y->id) - (x->id < y->id);
+	return sb->desc ? -r : r;
+}
+
+/* Trials of e that have ended. */
+static int trials_ended(const struct exp_rt *e)
+{
+	int n = 0;
+	for (int i = 0; i < e->trials_cap; i++)
+		n += e->trials[i] && fsm_is_terminal(e->trials[i]->state);
+	return n;
+}
+
+/* The sort key of e for sort (a row field, "owner": the owner's name, or
+ * "trials": trials ended); names is id -> user name. */
+static void list_key(struct list_item *it, const char *sort, json_t *names)
+{
+	char id[32];
+	json_t *v;
+	it->id = json_integer_value(json_object_get(it->e->row, "id"));
+	if (!strcmp(sort, "owner")) {
+		snprintf(id, sizeof(id), "%lld",
+		         (long long)json_integer_value(json_object_get(it->e->row, "owner_id")));
+		it->s = json_string_value(json_object_get(names, id));
+		it->s = it->s ? it->s : "";
+		return;
+	}
+	if (!strcmp(sort, "trials")) {
+		it->d = trials_ended(it->e);
+		return;
+	}
+	v = json_object_get(it->e->row, sort);
+	it->s = json_string_value(v);
+	it->d = json_number_value(v);
+}
+
+/* Case-insensitive: does s hold needle? */
+static int holds(const char *s, const char *needle)
+{
+	return s && strcasestr(s, needle) != NULL;
+}
+
+/* search: part of the name, description, a label, the owner's name or the state. */
+static int list_matches(json_t *row, const char *needle, json_t *names)
+{
+	char id[32];
+	size_t i;
+	json_t *l;
+	if (holds(json_string_value(json_object_get(row, "name")), needle) ||
+	    holds(json_string_value(json_object_get(row, "state")), needle) ||
+	    holds(json_string_value(json_object_get(json_object_get(row, "config"), "description")),
+	          needle))
+		return 1;
+	json_array_foreach (json_object_get(row, "labels"), i, l) {
+		if (holds(json_string_value(l), needle))
+			return 1;
+	}
+	snprintf(id, sizeof(id), "%lld",
+	         (long long)json_integer_value(json_object_get(row, "owner_id")));
+	return holds(json_string_value(json_object_get(names, id)), needle);
+}
+
+/* id -> user name of every user (a new object; NULL when out of memory). */
+static json_t *user_names_locked(struct app *a)
+{
+	json_t *names = json_object(), *u;
+	const char *name;
+	char id[32];
+	json_object_foreach (a->users, name, u) {
+		snprintf(id, sizeof(id), "%lld",
+		         (long long)json_integer_value(json_object_get(u, "id")));
+		if (!names || json_object_set_new(names, id, json_string(name))) {
+			json_decref(names);
+			return NULL;
+		}
+	}
+	return names;
 }
 
 static int has_label(json_t *row, const char *label)
@@ -252,9 +338,10 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 	const char *archived = http_request_arg(c->req, "archived");
 	const char *sort = http_request_arg(c->req, "sort");
 	const char *order = http_request_arg(c->req, "order");
+	const char *search = http_request_arg(c->req, "search");
 	long limit = 100, offset = 0;
-	static const char *const sortable[] = {"id",         "name",     "state",
-	                                       "created_at", "progress", "ended_at"};
+	static const char *const sortable[] = {"id",       "name",     "state", "created_at",
+	                                       "progress", "ended_at", "owner", "trials"};
 	int sort_ok = !sort;
 
 	if (parse_nonneg(http_request_arg(c->req, "limit"), 1000, &limit) ||
@@ -266,28 +353,35 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "state: unknown state %s", state);
 		return;
 	}
+	if (search && strlen(search) > 256) {
+		api_error(rep, 400, "search: at most 256 characters");
+		return;
+	}
+	if (search && !*search)
+		search = NULL;
 	for (size_t i = 0; sort && i < sizeof(sortable) / sizeof(sortable[0]); i++)
 		sort_ok |= !strcmp(sort, sortable[i]);
 	if (!sort_ok || (order && strcmp(order, "asc") && strcmp(order, "desc"))) {
 		api_error(rep, 400,
-		          "sort: one of id, name, state, created_at, progress, ended_at;"
-		          " order: asc or desc");
+		          "sort: one of id, name, state, created_at, progress, ended_at, owner,"
+		          " trials; order: asc or desc");
 		return;
 	}
-	/* Filter and sort the experiments' own rows (every sort key is a row field),
-	 * then build views for the page alone: a view copies the row, and building
-	 * 20,000 of them for a page of 100 made every list call cost a third of a
-	 * second of the master's lock. */
+	/* Filter and sort the experiments' own rows (every sort key is a row field
+	 * or cheap to derive), then build views for the page alone: a view copies
+	 * the row, and building 20,000 of them for a page of 100 made every list
+	 * call cost a third of a second of the master's lock. */
 	pthread_mutex_lock(&a->lock);
 	size_t cap = 0, n = 0;
 	for (struct exp_rt *e = a->exps; e; e = e->next)
 		cap++;
-	struct exp_rt **exps = calloc(cap ? cap : 1, sizeof(*exps));
-	json_t *page = json_array();
-	if (!exps || !page) {
+	struct list_item *items = calloc(cap ? cap : 1, sizeof(*items));
+	json_t *page = json_array(), *names = user_names_locked(a);
+	if (!items || !page || !names) {
 		pthread_mutex_unlock(&a->lock);
-		free(exps);
+		free(items);
 		json_decref(page);
+		json_decref(names);
 		api_error(rep, 500, "out of memory");
 		return;
 	}
@@ -325,14 +419,18 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 		           json_integer_value(json_object_get(r, "archived"));
 		if ((!archived || !strcmp(archived, "0") || !strcmp(archived, "false")) && arch)
 			continue;
-		exps[n++] = e;
+		if (search && !list_matches(r, search, names))
+			continue;
+		items[n].e = e;
+		list_key(&items[n++], sort ? sort : "id", names);
 	}
 	struct sort_by sb = {sort ? sort : "id", order ? !strcmp(order, "desc") : !sort};
-	qsort_r(exps, n, sizeof(*exps), cmp_exps, &sb);
+	qsort_r(items, n, sizeof(*items), cmp_items, &sb);
 	for (size_t i = (size_t)offset; i < n && i < (size_t)offset + (size_t)limit; i++)
-		json_array_append_new(page, exp_view_locked(exps[i], 0));
+		json_array_append_new(page, exp_view_locked(items[i].e, 0));
 	pthread_mutex_unlock(&a->lock);
-	free(exps);
+	json_decref(names);
+	free(items);
 	api_json(rep, 200,
 	         json_pack("{s:o, s:{s:I, s:i, s:i}}", "experiments", page, "pagination", "total",
 	                   (json_int_t)n, "offset", (int)offset, "limit", (int)limit));

@@ -14,6 +14,7 @@
 #include "model.h"
 #include "workspace.h"
 #include "exp.h"
+#include "metrics_ds.h"
 #include "tboard.h"
 #include "trial_reason.h"
 
@@ -21,6 +22,9 @@
 #define LOGS_FOLLOW_WAIT_S 30
 #define MAX_LOG_LINES 10000
 #define MAX_LINE_BYTES 65536
+#define METRICS_MAX_POINTS 100000
+#define METRICS_PAGE_ROWS 10000                 /* rows read from the store at a time */
+#define METRICS_DS_MAX_POINTS ((size_t)4000000) /* values held for one answer (~100 MB) */
 
 static int64_t arg_int(struct api_call *c, const char *name, int64_t def, int64_t max, int *bad)
 {
@@ -72,28 +76,134 @@ void api_trial_kill(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_trial_get(a, c, rep);
 }
 
+/* The id of rows' last row, or since when there is none. */
+static int64_t metrics_last_id(const json_t *rows, int64_t since)
+{
+	size_t n = json_array_size(rows);
+	return n ? json_integer_value(json_object_get(json_array_get(rows, n - 1), "id")) : since;
+}
+
+/* max_points: the rows after since, read a page at a time into compact
+ * series (the rows themselves are freed page by page), then downsampled.
+ * Past METRICS_DS_MAX_POINTS values the answer stops with more = true and
+ * last_id where it stopped, so memory stays bounded whatever a trial
+ * reported; the client asks again from there. */
+static void metrics_downsampled(struct app *a, struct api_call *c, const char *group, int64_t since,
+                                size_t max_points, struct http_reply *rep)
+{
+	char err[256];
+	struct metrics_ds *ds = metrics_ds_new();
+	int64_t cursor = since;
+	size_t nrows = 0;
+	int more = 0;
+	json_t *series = NULL;
+
+	if (!ds) {
+		api_error(rep, 500, "out of memory");
+		return;
+	}
+	for (;;) {
+		json_t *rows = store_metrics(a->store, c->id, group, cursor, METRICS_PAGE_ROWS, err,
+		                             sizeof(err));
+		if (!rows)
+			goto fail;
+		size_t n = json_array_size(rows);
+		cursor = metrics_last_id(rows, cursor);
+		nrows += n;
+		int rc = metrics_ds_add(ds, rows, err, sizeof(err));
+		json_decref(rows);
+		if (rc)
+			goto fail;
+		if (n < METRICS_PAGE_ROWS)
+			break;
+		if (metrics_ds_points(ds) >= METRICS_DS_MAX_POINTS) {
+			more = 1;
+			break;
+		}
+	}
+	series = metrics_ds_finish(ds, max_points, err, sizeof(err));
+	if (!series)
+		goto fail;
+	metrics_ds_free(ds);
+	api_json(rep, 200,
+	         json_pack("{s:o, s:I, s:I, s:b}", "series", series, "last_id", (json_int_t)cursor,
+	                   "rows", (json_int_t)nrows, "more", more));
+	return;
+fail:
+	metrics_ds_free(ds);
+	api_error(rep, 500, "%s", err);
+}
+
 void api_trial_metrics_get(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	int bad = 0;
 	const char *group = http_request_arg(c->req, "group");
 	int64_t after = arg_int(c, "after", 0, INT64_MAX, &bad);
+	int64_t since = arg_int(c, "since", after, INT64_MAX, &bad);
 	int64_t limit = arg_int(c, "limit", 1000, 10000, &bad);
+	int64_t max_points = arg_int(c, "max_points", 0, METRICS_MAX_POINTS, &bad);
 	char err[256];
 
-	if (bad || (group && strcmp(group, "training") && strcmp(group, "validation"))) {
+	if (bad || (group && strcmp(group, "training") && strcmp(group, "validation")) ||
+	    (http_request_arg(c->req, "max_points") && max_points < METRICS_DS_MIN_POINTS)) {
 		api_error(rep, 400,
-		          "group: training|validation; after, limit (<= 10000): integers");
+		          "group: training|validation; after or since (a metric row id), limit "
+		          "(<= 10000), max_points (%d to %d): integers",
+		          METRICS_DS_MIN_POINTS, METRICS_MAX_POINTS);
 		return;
 	}
 	if (workspace_trial_access(a, &c->who, c->id, AUTHZ_EXP_READ) != 200) {
 		api_error(rep, 404, "trial %lld not found", (long long)c->id);
 		return;
 	}
-	json_t *rows = store_metrics(a->store, c->id, group, after, (int)limit, err, sizeof(err));
-	if (!rows)
+	if (max_points) {
+		metrics_downsampled(a, c, group, since, (size_t)max_points, rep);
+		return;
+	}
+	json_t *rows = store_metrics(a->store, c->id, group, since, (int)limit, err, sizeof(err));
+	if (!rows) {
 		api_error(rep, 500, "%s", err);
-	else
-		api_json(rep, 200, json_pack("{s:o}", "metrics", rows));
+		return;
+	}
+	api_json(rep, 200,
+	         json_pack("{s:o, s:I}", "metrics", rows, "last_id",
+	                   (json_int_t)metrics_last_id(rows, since)));
+}
+
+/* Paging back: the last tail=N lines, or limit lines before=ID, in id
+ * order, with more_before (older lines exist) and next_after (to follow). */
+static void logs_before(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	int bad = 0;
+	int64_t before = arg_int(c, "before", INT64_MAX, INT64_MAX, &bad);
+	int64_t tail = arg_int(c, "tail", 0, MAX_LOG_LINES, &bad);
+	int64_t limit = tail ? tail : arg_int(c, "limit", 1000, MAX_LOG_LINES, &bad);
+	char err[256];
+
+	if (bad || (http_request_arg(c->req, "tail") && http_request_arg(c->req, "before")) ||
+	    http_request_arg(c->req, "follow") || http_request_arg(c->req, "after") || limit < 1) {
+		api_error(rep, 400,
+		          "tail=N or before=ID with limit (1 to %d), without after or follow",
+		          MAX_LOG_LINES);
+		return;
+	}
+	/* One line more than asked says whether older lines exist. */
+	json_t *rows = store_logs_before(a->store, c->id, before, (int)limit + 1, err, sizeof(err));
+	if (!rows) {
+		api_error(rep, 500, "%s", err);
+		return;
+	}
+	int more = json_array_size(rows) > (size_t)limit;
+	if (more)
+		json_array_remove(rows, 0);
+	size_t n = json_array_size(rows);
+	json_t *last = n ? json_array_get(rows, n - 1) : NULL;
+	int64_t next = last ? json_integer_value(json_object_get(last, "id")) : 0;
+	if (!last && before != INT64_MAX)
+		next = before - 1;
+	api_json(rep, 200,
+	         json_pack("{s:o, s:I, s:b}", "logs", rows, "next_after", (json_int_t)next,
+	                   "more_before", more));
 }
 
 void api_trial_logs_get(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -110,6 +220,10 @@ void api_trial_logs_get(struct app *a, struct api_call *c, struct http_reply *re
 	}
 	if (workspace_trial_access(a, &c->who, c->id, AUTHZ_EXP_READ) != 200) {
 		api_error(rep, 404, "trial %lld not found", (long long)c->id);
+		return;
+	}
+	if (http_request_arg(c->req, "before") || http_request_arg(c->req, "tail")) {
+		logs_before(a, c, rep);
 		return;
 	}
 	json_t *rows = store_logs(a->store, c->id, after, (int)limit, err, sizeof(err));

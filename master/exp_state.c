@@ -167,13 +167,43 @@ int exp_commit(struct app *a, struct exp_rt *e, struct store_op *ops, size_t n,
 	return -1;
 }
 
-/* Experiment row copy with the searcher's current snapshot and progress. */
+/* Whether an experiment in state st was cut short (canceled, killed, failed). */
+static int exp_cut_short(enum fsm_state st)
+{
+	return st == FSM_STOPPING_CANCELED || st == FSM_STOPPING_KILLED ||
+	       st == FSM_STOPPING_ERROR || st == FSM_CANCELED || st == FSM_ERROR;
+}
+
+/* The work an experiment did: completed trials count whole, others by the
+ * progress they reported, over its planned trials. The searcher counts a
+ * killed or failed trial as finished, so its progress would read 100%. */
+static double exp_work_done(const struct exp_rt *e)
+{
+	int64_t planned = exp_iget(e->row, "num_tasks"), n = 0;
+	double sum = 0;
+	for (int i = 0; i < e->trials_cap; i++) {
+		const struct exp_trial *t = e->trials[i];
+		if (!t)
+			continue;
+		n++;
+		sum += t->state == FSM_COMPLETED ? 1.0 : fmin(fmax(t->progress, 0.0), 1.0);
+	}
+	if (planned < n)
+		planned = n;
+	return planned > 0 ? fmin(sum / (double)planned, 1.0) : 0.0;
+}
+
+/* Experiment row copy with the searcher's current snapshot and progress
+ * (once a cancel, kill or failure has begun: the work done). */
 json_t *exp_row_with_searcher(struct exp_rt *e)
 {
 	json_t *row = json_deep_copy(e->row);
 	if (row && e->searcher) {
 		json_object_set_new(row, "searcher_snapshot", searcher_snapshot(e->searcher));
-		json_object_set_new(row, "progress", json_real(searcher_progress(e->searcher)));
+		json_object_set_new(row, "progress",
+		                    json_real(exp_cut_short(exp_state_of(e->row))
+		                                  ? exp_work_done(e)
+		                                  : searcher_progress(e->searcher)));
 	}
 	return row;
 }
@@ -238,6 +268,8 @@ static json_t *settle(struct exp_rt *e)
 	exp_set_state(row, d.state);
 	if (d.progress_done)
 		json_object_set_new(row, "progress", json_real(1.0));
+	else if (exp_cut_short(d.state))
+		json_object_set_new(row, "progress", json_real(exp_work_done(e)));
 	return row;
 }
 

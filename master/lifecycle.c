@@ -167,8 +167,10 @@ struct lifecycle_settlement lifecycle_settle(const struct lifecycle_exp_view *v)
 		if (next >= 0)
 			d.state = (enum fsm_state)next;
 		d.changed = 1;
-		d.progress_done = 1;
 	}
+	/* Only a completed experiment did all its work: a canceled, killed or
+	 * failed one keeps the searcher's progress (what was done). */
+	d.progress_done = d.changed && d.state == FSM_COMPLETED;
 	d.ended = d.changed && fsm_is_terminal(d.state);
 	return d;
 }

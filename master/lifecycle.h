@@ -112,7 +112,7 @@ struct lifecycle_exp_view {
 struct lifecycle_settlement {
 	int changed;          /* 0: nothing to write */
 	enum fsm_state state; /* the state to write */
-	int progress_done;    /* write progress 1.0 */
+	int progress_done;    /* write progress 1.0 (completed only) */
 	int ended;            /* final: cancel the array, free the searcher, collect checkpoints */
 };
 

@@ -32,6 +32,8 @@ master_libdetmaster_la_SOURCES += master/store_task.c master/exp_task.c
 # det.conf's parser (job_submit_det's), for the pool names of the slurm resource manager.
 master_libdetmaster_la_SOURCES += slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
 	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h
+# Metric series downsampled for charts (pure).
+master_libdetmaster_la_SOURCES += master/metrics_ds.c master/metrics_ds.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
 master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
 master_libdetmaster_la_CPPFLAGS += -I$(top_srcdir)/slurm-plugin \

@@ -77,6 +77,10 @@ json_t *store_metrics(struct store *st, int64_t trial_id, const char *group, int
 json_t *store_logs(struct store *st, int64_t trial_id, int64_t after_id, int limit, char *err,
                    size_t errlen);
 
+/* The last limit log lines of a trial with id < before_id, in id order. */
+json_t *store_logs_before(struct store *st, int64_t trial_id, int64_t before_id, int limit,
+                          char *err, size_t errlen);
+
 /* Checkpoints of an experiment (trial_id 0) or of one trial. */
 json_t *store_checkpoints(struct store *st, int64_t experiment_id, int64_t trial_id, char *err,
                           size_t errlen);

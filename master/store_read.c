@@ -118,6 +118,18 @@ json_t *store_logs(struct store *st, int64_t trial_id, int64_t after_id, int lim
 	             "iii", args, err, errlen);
 }
 
+json_t *store_logs_before(struct store *st, int64_t trial_id, int64_t before_id, int limit,
+                          char *err, size_t errlen)
+{
+	int64_t lim = limit;
+	const void *args[] = {&trial_id, &before_id, &lim};
+	return query(st,
+	             "SELECT * FROM (SELECT id, trial_id, rank, stream, ts AS timestamp, line"
+	             " FROM logs WHERE trial_id = ? AND id < ? ORDER BY id DESC LIMIT ?)"
+	             " ORDER BY id",
+	             "iii", args, err, errlen);
+}
+
 json_t *store_checkpoints(struct store *st, int64_t experiment_id, int64_t trial_id, char *err,
                           size_t errlen)
 {

@@ -33,3 +33,20 @@ TESTS += tests/unit/test_master_static
 tests_unit_test_master_static_SOURCES = tests/unit/test_master_static.c
 tests_unit_test_master_static_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_static_LDADD = $(MASTER_TEST_LDADD)
+
+# The metrics API for charts: since, max_points, ETag/304.
+TESTS += tests/integration/test-metrics-api.sh
+EXTRA_DIST += tests/integration/test-metrics-api.sh
+# The experiment list's search and sorts at more than 1,000 experiments.
+TESTS += tests/integration/test-exp-list-search.sh
+EXTRA_DIST += tests/integration/test-exp-list-search.sh
+
+# Unit test of the metric downsampling (pure).
+check_PROGRAMS += tests/unit/test_master_metrics_ds
+TESTS += tests/unit/test_master_metrics_ds
+tests_unit_test_master_metrics_ds_SOURCES = tests/unit/test_master_metrics_ds.c
+tests_unit_test_master_metrics_ds_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_metrics_ds_LDADD = $(MASTER_TEST_LDADD) $(LIBM)
+# Paging back through a trial's logs (tail, before).
+TESTS += tests/integration/test-logs-paging.sh
+EXTRA_DIST += tests/integration/test-logs-paging.sh

@@ -81,6 +81,16 @@ http POST /auth/login "{\"username\":\"$alice\",\"password\":\"alice-secret-1\"}
 alice_user=$alice
 alice=$(body .token)
 
+# Over 1,000 experiments (paused, the admin's) so the list pages and sorts
+# on the master; alice's search below is the newest.
+bulk=1050
+printf 'name: bulk\nentrypoint: x\nlabels: [bulk]\nsearcher: {name: single, metric: m, max_length: {batches: 1}}\n' >"$work/bulk.yaml"
+jq -n --rawfile c "$work/bulk.yaml" '{config: $c, activate: false}' >"$work/bulk.json"
+curl -s --unix-socket "$work/m.sock" -X POST --data-binary @"$work/bulk.json" \
+	"http://localhost/api/v1/experiments?n=[1-$bulk]" -o /dev/null
+sock GET "/experiments?limit=1&label=bulk" >/dev/null
+eq "$bulk experiments made for the list" "$bulk" "$(body .pagination.total)"
+
 trials=3
 steps=10
 cat >"$work/exp.yaml" <<YAML
@@ -107,6 +117,7 @@ exp=$(body .id)
 BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
 	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts EXP_ID=$exp \
 	ALICE_USER=$alice_user ALICE_PW=alice-secret-1 BOB_USER=$bob BOB_PW=bob-secret-22 TRIALS=$trials STEPS=$steps \
+	BULK=$bulk \
 	MODEL_TGZ_B64=$(base64 -w0 "$work/model.tgz") \
 	timeout 300 node "$srcdir/tests/web/ui.mjs" >"$work/ui.out" 2>"$work/ui.err"
 rc=$?

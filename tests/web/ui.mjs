@@ -60,13 +60,21 @@ async function waitFor(fn, ms, what) {
 	throw new Error(`timed out waiting for ${what}`);
 }
 
-const context = await chromium.launchPersistentContext(env.PROFILE_DIR, {
+// A browser profile: its own cookie jar (one login for all its tabs).
+const launch = (dir) => chromium.launchPersistentContext(dir, {
 	executablePath: env.CHROMIUM,
 	headless: true,
 	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
 		'--disable-background-networking', '--disable-component-update', '--disable-sync'],
 	viewport: { width: 1280, height: 900 },
 });
+const context = await launch(env.PROFILE_DIR);
+let bobContext = null;
+// A bearer token for the test's own API checks (the pages never see one).
+async function tokenOf(user, pw) {
+	const r = await apiAs('', 'POST', '/auth/login', { username: user, password: pw });
+	return r.body.token;
+}
 const outside = [];
 const jsErrors = [];
 context.on('request', (r) => {
@@ -74,7 +82,7 @@ context.on('request', (r) => {
 });
 
 const page = context.pages()[0] || (await context.newPage());
-page.on('pageerror', (e) => jsErrors.push(e.message));
+page.on('pageerror', (e) => jsErrors.push(e.stack || e.message));
 page.setDefaultTimeout(20000);
 const shot = (name) => page.screenshot({ path: path.join(art, name), fullPage: true });
 const hash = () => page.evaluate(() => location.hash);
@@ -103,8 +111,29 @@ try {
 		await page.fill('#password', env.ALICE_PW);
 		await page.press('#password', 'Enter');
 		await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
-		aliceToken = await page.evaluate(() => sessionStorage.getItem('det.token'));
+		aliceToken = await tokenOf(env.ALICE_USER, env.ALICE_PW);
 		return (await hash()) === '#/experiments' && !!aliceToken;
+	});
+	await check('the session is an HttpOnly cookie: no token in script-readable storage', async () => {
+		const seen = await page.evaluate(() => ({
+			cookie: document.cookie,
+			stored: JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }),
+		}));
+		const jar = await context.cookies(base);
+		const sess = jar.find((c) => c.name === 'det_session');
+		return !!sess && sess.httpOnly && sess.sameSite === 'Strict' && !/det_session/.test(seen.cookie) &&
+			/det_csrf=/.test(seen.cookie) && !seen.stored.includes(sess.value) && !/[0-9a-f]{64}/.test(seen.stored);
+	});
+	await check('one login for all tabs: a new tab opens logged in', async () => {
+		const tab = await context.newPage();
+		tab.on('pageerror', (e) => jsErrors.push(e.message));
+		await tab.goto(`${base}/#/experiments/${exp}`);
+		await tab.waitForSelector('#exp-state', { timeout: 20000 });
+		const who = await tab.textContent('#who-name');
+		const shown = await tab.isVisible('#logout');
+		await tab.screenshot({ path: path.join(art, 'second-tab-1280.png'), fullPage: true });
+		await tab.close();
+		return aliceRe.test(who) && shown && (await hash()) === '#/experiments';
 	});
 
 	// ---- experiments list
@@ -180,13 +209,44 @@ try {
 	// ---- the list again, while the search finishes
 	await page.goto(`${base}/#/experiments`);
 	await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
-	await check('name filter hides non-matching experiments', async () => {
-		await page.fill('#f-name', 'no-such-name');
+	await check('search (on the master) hides non-matching experiments', async () => {
+		await page.fill('#f-search', 'no-such-name');
 		await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`, { state: 'detached' });
-		await page.fill('#f-name', '');
+		await page.fill('#f-search', '');
 		await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
 		return true;
 	});
+	await check(`the list past 1,000: the total counts all ${env.BULK}+ and pages come from the master`, async () => {
+		const all = (await apiAs(aliceToken, 'GET', '/experiments?limit=1')).body.pagination.total;
+		await page.waitForFunction((n) => document.getElementById('exp-count').textContent.startsWith(`${n} experiments`), all);
+		return all > Number(env.BULK) && (await page.locator('#experiments tbody tr').count()) === 50;
+	});
+	await check('sort by ID ascending, then page 21 holds experiments 1001-1050, and the address holds the view', async () => {
+		await page.click('#experiments th button[data-sort="id"]'); // desc -> asc
+		await page.waitForFunction(() => /order=asc/.test(location.hash));
+		for (let i = 0; i < 20; i++) {
+			const before = await page.textContent('#page-info');
+			await page.click('#page-next');
+			await page.waitForFunction((b) => document.getElementById('page-info').textContent !== b, before);
+		}
+		await page.waitForFunction(() => document.querySelector('#experiments tbody tr')?.dataset.id === '1001');
+		const ids = await page.$$eval('#experiments tbody tr', (r) => r.map((x) => Number(x.dataset.id)));
+		const h = await hash();
+		await page.reload();
+		await page.waitForFunction(() => document.querySelector('#experiments tbody tr')?.dataset.id === '1001');
+		const again = await page.$$eval('#experiments tbody tr', (r) => r.map((x) => Number(x.dataset.id)));
+		return ids.length === 50 && ids.every((v, i) => v === 1001 + i) && /sort=id/.test(h) && /page=21/.test(h) &&
+			JSON.stringify(again) === JSON.stringify(ids) && (await page.textContent('#page-info')).startsWith('page 21 of');
+	});
+	await check('sort by name descending puts webui-search before the bulk ones', async () => {
+		await page.click('#experiments th button[data-sort="name"]');
+		await page.waitForFunction(() => /sort=name&order=desc/.test(location.hash) && !/page=/.test(location.hash));
+		await page.waitForFunction((id) => document.querySelector('#experiments tbody tr')?.dataset.id === String(id), exp);
+		await shot('experiments-sorted-1280.png');
+		return (await page.getAttribute('#experiments th:nth-child(2)', 'aria-sort')) === 'descending';
+	});
+	await page.goto(`${base}/#/experiments`);
+	await page.waitForSelector(`#experiments tbody tr[data-id="${exp}"]`);
 	await shot('experiments-1280.png');
 	await check('keyboard: Tab reaches the skip link first, with a visible focus outline', async () => {
 		await page.reload();
@@ -226,43 +286,181 @@ try {
 		}
 		return out;
 	};
-	const curvesOk = async (group, name) => {
+	// The chart of one metric (group/name) on the page, read in the browser.
+	const chartOk = async (group, name) => {
 		const want = await apiSeries(group, name);
-		await page.waitForFunction((want) => {
-			const c = window.Chart && window.Chart.getChart(document.getElementById('curves-chart'));
-			return c && c.data.datasets.length === Object.keys(want).length &&
-				c.data.datasets.every((d) => d.data.length === want[d.label]);
-		}, want, { timeout: 15000 });
+		await page.waitForFunction(([key, want]) => {
+			const c = window.Chart && window.Chart.getChart(document.querySelector(`canvas[data-metric="${key}"]`));
+			const main = c ? c.data.datasets.filter((d) => !d.raw) : [];
+			return c && main.length === Object.keys(want).length && main.every((d) => d.data.length === want[d.label]);
+		}, [`${group}/${name}`, want], { timeout: 15000 });
 		// Every trial ran to the end: its last point is at the last step.
-		return Object.keys(want).length === TRIALS && page.evaluate((s) => window.Chart.getChart(document.getElementById('curves-chart'))
-			.data.datasets.every((d) => d.data.length >= s - 1 && d.data[d.data.length - 1].x === s), STEPS);
+		return Object.keys(want).length === TRIALS && page.evaluate(([key, s]) => window.Chart.getChart(document.querySelector(`canvas[data-metric="${key}"]`))
+			.data.datasets.every((d) => d.data.length >= s - 1 && d.data[d.data.length - 1].x === s), [`${group}/${name}`, STEPS]);
 	};
-	await check(`learning curves: ${TRIALS} series (one per trial), every reported point, up to step ${STEPS}`,
-		() => curvesOk('validation', 'val_loss'));
-	await check('metric menu offers training and validation metrics', async () => {
-		const opts = await page.$$eval('#metric-select option', (o) => o.map((x) => x.value));
-		return ['training/loss', 'validation/accuracy', 'validation/val_loss'].every((m) => opts.includes(m)) &&
-			(await page.inputValue('#metric-select')) === 'validation/val_loss';
+	await check(`one chart per metric: ${TRIALS} series (one per trial), every reported point, up to step ${STEPS}`,
+		async () => (await chartOk('validation', 'val_loss')) && (await chartOk('training', 'loss')) &&
+			(await chartOk('validation', 'accuracy')));
+	await check('the searcher metric comes first; every training and validation metric has its chart', async () => {
+		const keys = await page.$$eval('#metric-charts canvas', (c) => c.map((x) => x.dataset.metric));
+		return keys[0] === 'validation/val_loss' && ['training/loss', 'validation/accuracy'].every((k) => keys.includes(k));
 	});
-	await check('choosing training/loss redraws the curves', async () => {
-		await page.selectOption('#metric-select', 'training/loss');
-		if (!(await curvesOk('training', 'loss'))) return false;
-		return page.evaluate(() => window.Chart.getChart(document.getElementById('curves-chart')).options.scales.y.title.text === 'loss (training)');
-	});
+	await check('each chart has its own y axis: title is its metric, range covers its own values only', () => page.evaluate(() => {
+		const y = (key) => {
+			const c = window.Chart.getChart(document.querySelector(`canvas[data-metric="${key}"]`));
+			const vals = c.data.datasets.flatMap((d) => d.data.map((p) => p.y));
+			return { title: c.options.scales.y.title.text, min: c.scales.y.min, max: c.scales.y.max,
+				lo: Math.min(...vals), hi: Math.max(...vals), ticks: c.scales.y.ticks.map((t) => t.label) };
+		};
+		const a = y('validation/val_loss'), b = y('validation/accuracy');
+		const covers = (s) => s.min <= s.lo && s.max >= s.hi;
+		return a.title === 'val_loss' && b.title === 'accuracy' && covers(a) && covers(b) &&
+			(a.min !== b.min || a.max !== b.max) && a.ticks.join() !== b.ticks.join() && a.ticks.length > 1 && b.ticks.length > 1;
+	}));
 	await check('curve points are the reported values', async () => {
 		const r = await apiAs(aliceToken, 'GET', `/experiments/${exp}/trials`);
 		const t = r.body.trials[0];
 		const m = await apiAs(aliceToken, 'GET', `/trials/${t.id}/metrics?group=training`);
 		const want = m.body.metrics.map((x) => x.metrics.loss);
-		const got = await page.evaluate((label) => window.Chart.getChart(document.getElementById('curves-chart'))
+		const got = await page.evaluate((label) => window.Chart.getChart(document.querySelector('canvas[data-metric="training/loss"]'))
 			.data.datasets.find((d) => d.label === label).data.map((p) => p.y), `Trial ${t.id}`);
 		return JSON.stringify(got) === JSON.stringify(want);
+	});
+	await check('trial colours are distinct hues', () => page.evaluate(() => {
+		const c = window.Chart.getChart(document.querySelector('canvas[data-metric="validation/val_loss"]'));
+		const cols = c.data.datasets.map((d) => d.borderColor);
+		return new Set(cols).size === cols.length;
+	}));
+	await check('log y scale: every chart switches to a logarithmic axis', async () => {
+		await page.selectOption('#chart-y', 'log');
+		const ok = await page.evaluate(() => [...document.querySelectorAll('#metric-charts canvas')]
+			.every((c) => window.Chart.getChart(c).scales.y.type === 'logarithmic'));
+		await page.selectOption('#chart-y', 'linear');
+		return ok;
+	});
+	await check('EMA smoothing: a smoothed line per trial over a faint raw one', async () => {
+		await page.fill('#chart-smooth', '0.9');
+		const r = await page.evaluate(() => {
+			const c = window.Chart.getChart(document.querySelector('canvas[data-metric="training/loss"]'));
+			const raw = c.data.datasets.filter((d) => d.raw), main = c.data.datasets.filter((d) => !d.raw);
+			return { raw: raw.length, main: main.length, faint: raw.every((d) => /, 0\.25\)$/.test(d.borderColor)),
+				differs: main.some((d, i) => d.data.some((p, j) => p.y !== raw[i].data[j].y)) };
+		});
+		await page.fill('#chart-smooth', '0');
+		return r.raw === TRIALS && r.main === TRIALS && r.faint && r.differs;
+	});
+	await check('wall time on the x axis', async () => {
+		await page.selectOption('#chart-x', 'time');
+		const t = await page.evaluate(() => window.Chart.getChart(document.querySelector('canvas[data-metric="training/loss"]')).options.scales.x.title.text);
+		await page.selectOption('#chart-x', 'batches');
+		return /seconds/.test(t);
+	});
+	await check('hover shows every trial at that x', async () => {
+		const box = await page.locator('canvas[data-metric="validation/val_loss"]').boundingBox();
+		const px = await page.evaluate(() => {
+			const c = window.Chart.getChart(document.querySelector('canvas[data-metric="validation/val_loss"]'));
+			const p = c.getDatasetMeta(0).data[1];
+			return { x: p.x, y: p.y };
+		});
+		await page.mouse.move(box.x + px.x, box.y + px.y);
+		await page.waitForFunction(() => window.Chart.getChart(document.querySelector('canvas[data-metric="validation/val_loss"]')).tooltip.opacity > 0);
+		return page.evaluate((n) => window.Chart.getChart(document.querySelector('canvas[data-metric="validation/val_loss"]'))
+			.tooltip.dataPoints.length === n, TRIALS);
+	});
+	await check('clicking a line opens its trial', async () => {
+		const box = await page.locator('canvas[data-metric="validation/val_loss"]').boundingBox();
+		// The point farthest from every other trial's points, so the click is unambiguous.
+		const hit = await page.evaluate(() => {
+			const c = window.Chart.getChart(document.querySelector('canvas[data-metric="validation/val_loss"]'));
+			const pts = c.data.datasets.flatMap((d, i) => c.getDatasetMeta(i).data.map((p) => ({ x: p.x, y: p.y, id: d.trialId })));
+			let best = null;
+			for (const p of pts) {
+				const gap = Math.min(...pts.filter((q) => q.id !== p.id).map((q) => Math.hypot(q.x - p.x, q.y - p.y)));
+				if (!best || gap > best.gap) best = { ...p, gap };
+			}
+			return best;
+		});
+		await page.mouse.click(box.x + hit.x, box.y + hit.y);
+		await page.waitForFunction((id) => location.hash === `#/trials/${id}`, hit.id);
+		await page.goBack();
+		await page.waitForSelector('#metric-charts canvas');
+		return true;
+	});
+	const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+	await check('charts load downsampled metrics (since + max_points)', async () => {
+		const urls = [];
+		const f = (r) => { if (r.url().includes('/metrics?')) urls.push(r.url()); };
+		page.on('request', f);
+		await page.reload();
+		await chartOk('validation', 'val_loss');
+		page.off('request', f);
+		return urls.length >= TRIALS && urls.every((u) => /since=\d+/.test(u) && /max_points=\d+/.test(u));
+	});
+	await check('an idle experiment page downloads no metrics: its polls are 304s with no body', async () => {
+		await sleep(3500); // past the first polls after loading
+		const seen = [];
+		const f = async (r) => {
+			if (!r.url().includes('/api/v1/')) return;
+			const b = await r.body().catch(() => Buffer.alloc(0));
+			seen.push({ path: new URL(r.url()).pathname, status: r.status(), bytes: b.length });
+		};
+		page.on('response', f);
+		await sleep(7000);
+		page.off('response', f);
+		const metricBytes = seen.filter((x) => x.path.endsWith('/metrics')).reduce((n, x) => n + x.bytes, 0);
+		const polls = seen.filter((x) => /^\/api\/v1\/experiments\/\d+(\/trials)?$/.test(x.path));
+		console.log(`# idle 7 s: ${seen.length} API answers, ${seen.reduce((n, x) => n + x.bytes, 0)} body bytes, ${metricBytes} of metrics`);
+		return metricBytes === 0 && polls.length >= 2 && polls.every((x) => x.status === 304 && x.bytes === 0);
+	});
+	await check('a hidden tab stops polling and polls again when shown', async () => {
+		const setVis = (v) => page.evaluate((v) => {
+			Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => v });
+			document.dispatchEvent(new Event('visibilitychange'));
+		}, v);
+		let hidden = 0;
+		let shown = 0;
+		const f = (r) => { if (r.url().includes('/api/v1/')) hidden++; };
+		const g = (r) => { if (r.url().includes('/api/v1/')) shown++; };
+		await setVis('hidden');
+		page.on('request', f);
+		await sleep(7000);
+		page.off('request', f);
+		page.on('request', g);
+		await setVis('visible');
+		await sleep(1000);
+		page.off('request', g);
+		return hidden === 0 && shown > 0;
 	});
 	await check('parallel coordinates: one line per trial over hyperparameters + metric', () => page.evaluate((t) => {
 		const c = window.Chart.getChart(document.getElementById('hp-parallel'));
 		return c.data.labels.join(',') === 'layers,lr,best val_loss' && c.data.datasets.length === t &&
 			c.data.datasets.every((d) => d.data.length === 3 && d.data.every((v) => v >= 0 && v <= 1));
 	}, TRIALS));
+	await check('parallel coordinates: axes labelled with their values; brushing the metric axis keeps the trials in range; a click clears it', async () => {
+		const info = await page.evaluate(() => {
+			const ch = window.Chart.getChart(document.getElementById('hp-parallel'));
+			const j = ch.data.labels.length - 1;
+			return { x: ch.scales.x.getPixelForValue(j), y1: ch.scales.y.getPixelForValue(1.04), y2: ch.scales.y.getPixelForValue(0.5),
+				ticks: ch.$ticks.map((t) => t.length), want: ch.data.datasets.filter((d) => d.data[j] >= 0.5).map((d) => d.label).sort() };
+		});
+		const box = await page.locator('#hp-parallel').boundingBox();
+		await page.mouse.move(box.x + info.x, box.y + info.y1);
+		await page.mouse.down();
+		await page.mouse.move(box.x + info.x, box.y + info.y2, { steps: 5 });
+		await page.mouse.up();
+		await page.waitForFunction((n) => window.Chart.getChart(document.getElementById('hp-parallel')).$selected.length < n, TRIALS,
+			{ timeout: 5000 }).catch(() => {});
+		const sel = await page.evaluate(() => window.Chart.getChart(document.getElementById('hp-parallel')).$selected.slice().sort());
+		await page.locator('#hp-parallel').screenshot({ path: path.join(art, 'parallel-brushed.png') });
+		const box2 = await page.locator('#hp-parallel').boundingBox(); // the screenshot may have scrolled
+		await page.mouse.click(box2.x + info.x, box2.y + info.y2);
+		await page.waitForFunction((n) => window.Chart.getChart(document.getElementById('hp-parallel')).$selected.length === n, TRIALS,
+			{ timeout: 5000 }).catch(() => {});
+		const after = await page.evaluate(() => window.Chart.getChart(document.getElementById('hp-parallel')).$selected.length);
+		console.log(`# brush: ${JSON.stringify(info)} selected ${JSON.stringify(sel)} after a click ${after}`);
+		return info.ticks.length === 3 && info.ticks.every((n) => n >= 1) && JSON.stringify(sel) === JSON.stringify(info.want) &&
+			sel.length > 0 && sel.length < TRIALS && after === TRIALS;
+	});
 	await check('one scatter per hyperparameter with a point per trial', () => page.evaluate((t) =>
 		['lr', 'layers'].every((h) => {
 			const c = window.Chart.getChart(document.getElementById('hp-scatter-' + h));
@@ -292,8 +490,7 @@ try {
 		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.archived === false, 10000, 'unarchived');
 		return true;
 	});
-	await page.selectOption('#metric-select', 'validation/val_loss');
-	await curvesOk('validation', 'val_loss').catch(() => {});
+	await chartOk('validation', 'val_loss').catch(() => {});
 	await shot('experiment-1280.png');
 
 	// ---- trial page
@@ -303,15 +500,24 @@ try {
 		await page.waitForFunction((s) => document.querySelector('#trial-logs')?.textContent.includes(`step ${s}:`), STEPS);
 		return true;
 	});
-	await check('trial page: metric charts per group hold the API\'s points', async () => {
-		const rows = (await apiAs(aliceToken, 'GET', `/trials/${first.id}/metrics?group=training`)).body.metrics;
-		await page.waitForFunction((n) => {
-			const tr = window.Chart.getChart(document.getElementById('trial-chart-training'));
-			const va = window.Chart.getChart(document.getElementById('trial-chart-validation'));
-			return tr && va && tr.data.datasets.length === 1 && va.data.datasets.length === 2 &&
-				tr.data.datasets[0].data.length === n;
-		}, rows.length, { timeout: 15000 });
-		return rows.length >= STEPS - 1;
+	await check('trial page: logs open at their end (tail); no earlier lines to load for a short log', async () => {
+		const urls = [];
+		const f = (r) => { if (r.url().includes('/logs?')) urls.push(r.url()); };
+		page.on('request', f);
+		await page.reload();
+		await page.waitForFunction((s) => document.querySelector('#trial-logs')?.textContent.includes(`step ${s}:`), STEPS);
+		page.off('request', f);
+		return /tail=1000/.test(urls[0] || '') && (await page.isHidden('#logs-earlier'));
+	});
+	await check('trial page: one chart per metric holds the API\'s points', async () => {
+		const rows = (await apiAs(aliceToken, 'GET', `/trials/${first.id}/metrics`)).body.metrics;
+		const want = {};
+		for (const r of rows) for (const k of Object.keys(r.metrics)) want[`${r.group}/${k}`] = (want[`${r.group}/${k}`] || 0) + 1;
+		await page.waitForFunction((want) => Object.entries(want).every(([k, n]) => {
+			const c = window.Chart.getChart(document.querySelector(`#trial-charts canvas[data-metric="${k}"]`));
+			return c && c.data.datasets.length === 1 && c.data.datasets[0].data.length === n;
+		}), want, { timeout: 15000 });
+		return Object.keys(want).length >= 3 && rows.length >= STEPS - 1;
 	});
 	await check('trial page: hyperparameters and checkpoints with sizes', async () => {
 		const hp = await page.textContent('#trial-hparams');
@@ -347,7 +553,12 @@ try {
 	await page.setViewportSize({ width: 1280, height: 900 });
 
 	// ---- another user
-	const bob = await context.newPage();
+	bobContext = await launch(env.PROFILE_DIR + '-bob');
+	bobContext.on('request', (r) => {
+		if (!r.url().startsWith(base + '/') && !r.url().startsWith('data:')) outside.push(r.url());
+	});
+	const bob = bobContext.pages()[0] || (await bobContext.newPage());
+	const bobToken = await tokenOf(env.BOB_USER, env.BOB_PW);
 	bob.on('pageerror', (e) => jsErrors.push(e.message));
 	bob.setDefaultTimeout(20000);
 	await bob.goto(base + '/');
@@ -364,15 +575,15 @@ try {
 		return dis.length === 4 && dis.every(Boolean) && aliceRe.test(await bob.textContent('#owner-note'));
 	});
 	await check("another user's API call on the experiment → 403", async () => {
+		// With his session and its CSRF value, as the page itself would send it.
 		const st = await bob.evaluate(async (id) => (await fetch(`/api/v1/experiments/${id}/archive`, {
-			method: 'POST', headers: { Authorization: 'Bearer ' + sessionStorage.getItem('det.token') } })).status, exp);
+			method: 'POST', headers: { 'X-Det-CSRF': /det_csrf=([0-9a-f]+)/.exec(document.cookie)[1] } })).status, exp);
 		return st === 403;
 	});
-	await check('logins are per tab: alice is still alice', async () =>
+	await check('another browser\'s login is its own: alice is still alice', async () =>
 		aliceRe.test(await page.evaluate(() => document.getElementById('who-name').textContent)));
 	await bob.screenshot({ path: path.join(art, 'experiment-other-user-1280.png'), fullPage: true });
 	await check('a user can kill their own experiment from the page', async () => {
-		const bobToken = await bob.evaluate(() => sessionStorage.getItem('det.token'));
 		const config = 'name: bob-kill\nentrypoint: python3 train.py\nenvironment: {environment_variables: [WEB_SLEEP=1]}\n' +
 			'searcher: {name: single, metric: val_loss, max_length: {batches: 50}}\n';
 		const created = await apiAs(bobToken, 'POST', '/experiments', { config, model_definition: env.MODEL_TGZ_B64, activate: true });
@@ -390,10 +601,30 @@ try {
 		await bob.waitForFunction(() => /STOPPING_KILLED|CANCELED/.test(document.querySelector('#exp-state').textContent));
 		return created.status === 200 && !!st;
 	});
-	await check('log out forgets the token', async () => {
+	await check('a killed experiment shows the work done (not 100%) in the state\'s colour', async () => {
+		const id = Number((await bob.evaluate(() => location.hash)).split('/').pop());
+		await bob.waitForFunction(() => document.querySelector('#exp-state').textContent === 'CANCELED', null, { timeout: 60000 });
+		await bob.waitForFunction(() => document.querySelector('#exp-progress progress')?.classList.contains('CANCELED'));
+		const text = await bob.textContent('#exp-progress');
+		const bar = await bob.evaluate(() => {
+			const p = document.querySelector('#exp-progress progress');
+			return { value: p.value, colour: getComputedStyle(p).accentColor };
+		});
+		const e = (await apiAs(bobToken, 'GET', `/experiments/${id}`)).body.experiment;
+		await bob.screenshot({ path: path.join(art, 'experiment-killed-1280.png'), fullPage: true });
+		console.log(`# killed: text ${text}, API progress ${e.progress}, bar ${bar.value} ${bar.colour}`);
+		return !/100%/.test(text) && e.progress < 1 && bar.value < 1 && /rgb\(164, 14, 38\)/.test(bar.colour);
+	});
+	await check('log out ends the session on the master; the login page shows no logout button', async () => {
+		const before = (await bobContext.cookies(base)).find((c) => c.name === 'det_session');
 		await bob.click('#logout');
 		await bob.waitForSelector('#username');
-		return (await bob.evaluate(() => sessionStorage.getItem('det.token'))) === null;
+		const gone = !(await bobContext.cookies(base)).some((c) => c.name === 'det_session');
+		// The old cookie, sent by hand, is refused: revoked, not just forgotten.
+		const res = await fetch(base + '/api/v1/me', { headers: { Cookie: `det_session=${before.value}` } });
+		const shown = await bob.isVisible('#logout');
+		console.log(`# logout: cookie gone ${gone}, old cookie answered ${res.status}, logout button shown ${shown}`);
+		return gone && res.status === 401 && !shown;
 	});
 
 	report(jsErrors.length === 0, 'no JavaScript errors', jsErrors.join('\n'));
@@ -402,5 +633,6 @@ try {
 	report(false, 'browser run', e && e.stack ? e.stack : e);
 } finally {
 	await context.close();
+	if (bobContext) await bobContext.close();
 }
 process.exit(failed ? 1 : 0);

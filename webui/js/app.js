@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The single-page shell: hash routes (#/experiments, #/experiments/ID,
+// The single-page shell (one login for all tabs: the master's session
+// cookie; see api.js): hash routes (#/experiments, #/experiments/ID,
 // #/trials/ID, #/cluster, #/login) render into <main>. Each render gets a
-// context whose timers and requests are cancelled when the route changes.
-import { currentUser, logout, token } from './api.js';
+// context whose timers and requests are cancelled when the route changes and
+// whose polling pauses while the tab is hidden.
+import { currentUser, loadMe, logout } from './api.js';
 import { errorBox } from './util.js';
 import * as loginPage from './login.js';
 import * as experimentsPage from './experiments.js';
@@ -12,7 +14,7 @@ import * as clusterPage from './cluster.js';
 
 const routes = [
 	[/^#\/login$/, loginPage, 'login', true],
-	[/^#\/experiments$/, experimentsPage, 'experiments'],
+	[/^#\/experiments(?:\?.*)?$/, experimentsPage, 'experiments'],
 	[/^#\/experiments\/(\d+)$/, experimentPage, 'experiments'],
 	[/^#\/trials\/(\d+)$/, trialPage, 'experiments'],
 	[/^#\/cluster$/, clusterPage, 'cluster'],
@@ -28,11 +30,12 @@ function newContext(main) {
 		main,
 		signal: ctl.signal,
 		me: currentUser(),
-		// Run fn now and every ms while the page is shown (never overlapping).
+		// Run fn now and every ms while the page is shown (never overlapping);
+		// a hidden tab does not poll, and polls at once when shown again.
 		every(ms, fn) {
 			let busy = false;
 			const tick = async () => {
-				if (busy || ctl.signal.aborted) return;
+				if (busy || ctl.signal.aborted || document.visibilityState === 'hidden') return;
 				busy = true;
 				try {
 					await fn();
@@ -43,7 +46,25 @@ function newContext(main) {
 				}
 			};
 			timers.push(setInterval(tick, ms));
+			const shown = () => {
+				if (document.visibilityState === 'visible') tick();
+			};
+			document.addEventListener('visibilitychange', shown);
+			leave.push(() => document.removeEventListener('visibilitychange', shown));
 			return tick();
+		},
+		// Resolves when the tab is visible (at once if it is) or the page is left.
+		whenVisible() {
+			return new Promise((resolve) => {
+				if (document.visibilityState !== 'hidden' || ctl.signal.aborted) return resolve();
+				const f = () => {
+					if (document.visibilityState === 'hidden' && !ctl.signal.aborted) return;
+					document.removeEventListener('visibilitychange', f);
+					resolve();
+				};
+				document.addEventListener('visibilitychange', f);
+				ctl.signal.addEventListener('abort', f, { once: true });
+			});
 		},
 		onLeave(fn) {
 			leave.push(fn);
@@ -60,14 +81,15 @@ function newContext(main) {
 }
 
 function showUser() {
-	const me = currentUser();
+	const me = location.hash === '#/login' ? null : currentUser(); // no logout button on the login page
 	document.getElementById('who').hidden = !me;
 	document.getElementById('who-name').textContent = me ? `${me.username}${me.admin ? ' (admin)' : ''}` : '';
 }
 
 async function route() {
 	let hash = location.hash || '#/experiments';
-	if (!token() && hash !== '#/login') {
+	if (!currentUser() && hash !== '#/login') await loadMe().catch(() => null);
+	if (!currentUser() && hash !== '#/login') {
 		sessionStorage.setItem('det.after_login', hash);
 		location.hash = '#/login';
 		return;

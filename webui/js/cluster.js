@@ -5,6 +5,7 @@ import { api } from './api.js';
 import { el, errorBox, fmtTime, keepFocus, stateBadge, tableWrap } from './util.js';
 
 const POLL_MS = 5000;
+const LIVE_STATES = ['ACTIVE', 'STOPPING_COMPLETED', 'STOPPING_CANCELED', 'STOPPING_KILLED', 'STOPPING_ERROR'];
 
 function table(id, label, heads, rows, empty) {
 	return tableWrap(label, el('table', { id },
@@ -19,13 +20,17 @@ export async function render(ctx) {
 	await ctx.every(POLL_MS, async () => {
 		let master, agents, pools, exps, users;
 		try {
-			[master, agents, pools, exps, users] = await Promise.all([
+			// Only experiments that can hold slots, by state on the master: a
+			// plain first page would miss them among thousands of others.
+			const byState = LIVE_STATES.map((st) => api(`/experiments?limit=1000&archived=1&state=${st}`, { signal: ctx.signal }));
+			[master, agents, pools, users, ...exps] = await Promise.all([
 				api('/master', { signal: ctx.signal }),
 				api('/agents', { signal: ctx.signal }),
 				api('/resource-pools', { signal: ctx.signal }),
-				api('/experiments?limit=1000&archived=1', { signal: ctx.signal }),
 				api('/users', { signal: ctx.signal }).catch(() => ({ users: [] })),
+				...byState,
 			]);
+			exps = { experiments: exps.flatMap((r) => r.experiments) };
 		} catch (e) {
 			if (e.name !== 'AbortError') body.replaceChildren(errorBox(e));
 			return;

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Experiment page: summary, owner actions (pause, activate, kill, archive)
-// behind a confirmation, learning curves of all trials for a metric chosen
-// from a menu, hyperparameter views (parallel coordinates and one scatter per
-// hyperparameter against the searcher metric) and a sortable trials table.
-// Metrics of a trial are fetched again only when its step count changes.
-import { api, trialMetrics } from './api.js';
-import { curves, parallel, scatter } from './charts.js';
-import { announce, confirmAction, el, errorBox, fmtNum, fmtTime, hparamText, keepFocus, stateBadge, tableWrap } from './util.js';
+// behind a confirmation, one chart per metric with every trial on it (x in
+// batches, epochs or wall time; linear or log y; EMA smoothing), hyperparameter
+// views (parallel coordinates and one scatter per hyperparameter against the
+// searcher metric) and a sortable trials table. Polls carry ETags (an
+// unchanged view is a 304), metrics come as new rows only (since), downsampled
+// by the master, and charts are redrawn only when something changed.
+import { api, getCached, TrialSeries } from './api.js';
+import { metricGrid, parallel, scatter } from './charts.js';
+import { announce, confirmAction, el, endText, errorBox, fmtNum, fmtTime, hparamText, keepFocus, progressView, stateBadge, tableWrap } from './util.js';
 
 const POLL_MS = 3000;
 const TERMINAL = ['COMPLETED', 'CANCELED', 'ERROR'];
@@ -41,9 +43,15 @@ export async function render(ctx, idText) {
 	};
 	const actions = el('div', { class: 'actions', role: 'group', 'aria-label': 'Experiment actions' }, Object.values(buttons));
 	const ownerNote = el('p', { class: 'note', id: 'owner-note' });
+	const whyBox = el('p', { class: 'error', id: 'exp-why', hidden: true });
 
-	const metricSel = el('select', { id: 'metric-select' });
-	const curvesCanvas = canvasBox('curves-chart', 'Learning curves of every trial');
+	const xSel = el('select', { id: 'chart-x' },
+		el('option', { value: 'batches', text: 'batches' }), el('option', { value: 'time', text: 'wall time (s)' }));
+	const ySel = el('select', { id: 'chart-y' },
+		el('option', { value: 'linear', text: 'linear' }), el('option', { value: 'log', text: 'log' }));
+	const smooth = el('input', { id: 'chart-smooth', type: 'range', min: '0', max: '0.99', step: '0.01', value: '0' });
+	const smoothOut = el('output', { for: 'chart-smooth', id: 'chart-smooth-value', text: '0' });
+	const grid = el('div', { class: 'metric-grid', id: 'metric-charts' });
 	const parCanvas = canvasBox('hp-parallel', 'Parallel coordinates: hyperparameters and metric');
 	const scatterBoxes = hpNames.map((h) => canvasBox(`hp-scatter-${h}`, `Metric against ${h}`, true));
 	const trialsBody = el('tbody');
@@ -51,14 +59,17 @@ export async function render(ctx, idText) {
 	const trialsTable = el('table', { id: 'trials-table' },
 		el('caption', { class: 'sr-only', text: 'Trials' }), el('thead', {}, trialsHead), trialsBody);
 
-	ctx.main.append(title, summary, actions, ownerNote, errSlot,
+	ctx.main.append(title, summary, whyBox, actions, ownerNote, errSlot,
 		el('section', { 'aria-labelledby': 'h-curves' },
 			el('h2', { id: 'h-curves', text: 'Learning curves' }),
-			el('div', { class: 'controls' }, el('label', { for: 'metric-select' }, 'Metric', metricSel)),
-			curvesCanvas),
+			el('div', { class: 'controls chart-controls' },
+				el('label', { for: 'chart-x' }, 'x axis', xSel),
+				el('label', { for: 'chart-y' }, 'y scale', ySel),
+				el('label', { for: 'chart-smooth' }, 'Smoothing (EMA)', smooth, smoothOut)),
+			grid),
 		el('section', { 'aria-labelledby': 'h-hp' },
 			el('h2', { id: 'h-hp', text: 'Hyperparameters' }),
-			el('p', { class: 'note', text: `Each line is a trial; the last axis is its best ${exp.searcher_metric || 'metric'}. Colors match the learning curves.` }),
+			el('p', { class: 'note', text: `Each line is a trial; the last axis is its best ${exp.searcher_metric || 'metric'}. Colors match the learning curves. Drag along an axis to keep only the trials in that range; click the axis to clear it.` }),
 			parCanvas,
 			el('h3', { class: 'sr-only', text: 'Scatter plots' }),
 			el('div', { class: 'scatters' }, scatterBoxes)),
@@ -92,10 +103,26 @@ export async function render(ctx, idText) {
 		}
 	}
 
+	// An errored experiment says why: its own reason when the master gives
+	// one, else the reasons of its failed trials.
+	function showWhy() {
+		let why = '';
+		if (['ERROR', 'STOPPING_ERROR'].includes(exp.state)) {
+			why = exp.error || exp.error_reason || exp.end_reason || '';
+			if (!why) {
+				const bad = trials.filter((t) => t.state === 'ERROR');
+				why = bad.length ? bad.slice(0, 3).map((t) => `trial ${t.id}: ${endText(t) || 'ERROR'}`).join('; ') +
+					(bad.length > 3 ? `; and ${bad.length - 3} more failed trials` : '') : 'no trial completed';
+			}
+		}
+		whyBox.hidden = !why;
+		whyBox.textContent = why ? `Failed: ${why}` : '';
+	}
+
 	function showExp() {
 		summary.replaceChildren(
 			summaryItem('State', stateBadge(exp.state), 'exp-state'),
-			summaryItem('Progress', `${Math.round((exp.progress || 0) * 100)}%`),
+			summaryItem('Progress', progressView(exp.progress, exp.state, 'experiment progress'), 'exp-progress'),
 			summaryItem('Trials', `${exp.trials_completed} done, ${exp.trials_running} running, ${exp.trials_queued} queued`),
 			summaryItem('Best ' + (exp.searcher_metric || 'metric'), fmtNum(exp.best_metric)),
 			summaryItem('Searcher', (exp.config && exp.config.searcher && exp.config.searcher.name) || '–'),
@@ -103,6 +130,7 @@ export async function render(ctx, idText) {
 			summaryItem('Labels', (exp.labels || []).join(', ') || '–'),
 			summaryItem('Created', fmtTime(exp.created_at)),
 			summaryItem('Archived', exp.archived ? 'yes' : 'no'));
+		showWhy();
 		const terminal = TERMINAL.includes(exp.state);
 		const st = {
 			pause: exp.state === 'ACTIVE',
@@ -116,46 +144,69 @@ export async function render(ctx, idText) {
 	}
 
 	// ---- trials, metrics, charts
-	const cache = new Map(); // trial id -> {steps, state, rows}
+	const series = new Map(); // trial id -> TrialSeries
+	const seen = new Map(); // trial id -> "steps state" when its metrics were last fetched
 	let trials = [];
 	let sortKey = 'id';
 	let sortDir = 1;
 	const colorOf = (t) => t.trial_index;
+	const TERMINAL_TRIAL = ['COMPLETED', 'CANCELED', 'ERROR'];
 
+	// Resolves true when some trial's series changed.
 	async function loadMetrics() {
-		await Promise.all(trials.map(async (t) => {
-			const c = cache.get(t.id);
-			if (c && c.steps === t.steps_completed && c.state === t.state) return;
-			const rows = await trialMetrics(t.id, ctx.signal);
-			cache.set(t.id, { steps: t.steps_completed, state: t.state, rows });
+		const changed = await Promise.all(trials.map(async (t) => {
+			const mark = `${t.steps_completed} ${t.state}`;
+			if (seen.get(t.id) === mark && TERMINAL_TRIAL.includes(t.state)) return false;
+			if (!series.has(t.id)) series.set(t.id, new TrialSeries(t.id));
+			const c = await series.get(t.id).update(ctx.signal);
+			seen.set(t.id, mark);
+			return c;
 		}));
+		return changed.some(Boolean);
 	}
 
-	function metricNames() {
-		const s = new Set();
-		for (const c of cache.values()) for (const r of c.rows) for (const k of Object.keys(r.metrics || {})) s.add(`${r.group}/${k}`);
-		return [...s].sort();
-	}
-
-	function drawCurves() {
-		const opts = metricNames();
-		const want = metricSel.value || (opts.includes(`validation/${exp.searcher_metric}`) ? `validation/${exp.searcher_metric}` : opts[0]);
-		metricSel.replaceChildren(...['training', 'validation'].map((g) => {
-			const inGroup = opts.filter((o) => o.startsWith(g + '/'));
-			return inGroup.length ? el('optgroup', { label: g }, inGroup.map((o) => el('option', { value: o, text: o.slice(g.length + 1) + ` (${g})`, selected: o === want }))) : null;
-		}).filter(Boolean));
-		if (!want) return;
-		const [group, ...rest] = want.split('/');
-		const name = rest.join('/');
-		const series = [];
-		for (const t of trials) {
-			const c = cache.get(t.id);
-			if (!c) continue;
-			const pts = c.rows.filter((r) => r.group === group && typeof (r.metrics || {})[name] === 'number')
-				.map((r) => ({ x: r.steps_completed, y: r.metrics[name] })).sort((a, b) => a.x - b.x);
-			if (pts.length) series.push({ label: `Trial ${t.id}`, points: pts, colorIndex: colorOf(t) });
+	const epochNames = ['epoch', 'epochs'];
+	// step -> epoch of a trial, from a metric it reports named epoch(s).
+	function epochMap(ts) {
+		for (const s of ts.series.values()) {
+			if (epochNames.includes(s.name)) return new Map(s.steps.map((st, i) => [st, s.values[i]]));
 		}
-		curves(curvesCanvas.firstChild, series, `${name} (${group})`);
+		return null;
+	}
+
+	function drawCharts() {
+		const hasEpochs = [...series.values()].some((ts) => epochMap(ts));
+		if (hasEpochs !== !!xSel.querySelector('option[value="epochs"]')) {
+			if (hasEpochs) xSel.insertBefore(el('option', { value: 'epochs', text: 'epochs' }), xSel.options[1]);
+			else xSel.querySelector('option[value="epochs"]').remove();
+		}
+		const xMode = xSel.value;
+		const byKey = new Map();
+		for (const t of trials) {
+			const ts = series.get(t.id);
+			if (!ts) continue;
+			const epochs = xMode === 'epochs' ? epochMap(ts) : null;
+			for (const [key, s] of ts.series) {
+				if (epochNames.includes(s.name)) continue;
+				const points = [];
+				for (let i = 0; i < s.steps.length; i++) {
+					let x = s.steps[i];
+					if (xMode === 'time') x = s.times[i] - exp.created_at;
+					else if (xMode === 'epochs') x = epochs ? epochs.get(s.steps[i]) : undefined;
+					if (typeof x === 'number' && typeof s.values[i] === 'number') points.push({ x, y: s.values[i] });
+				}
+				if (!points.length) continue;
+				if (!byKey.has(key)) byKey.set(key, { key, group: s.group, name: s.name, lines: [] });
+				byKey.get(key).lines.push({ label: `Trial ${t.id}`, trialId: t.id, colorIndex: colorOf(t), points });
+			}
+		}
+		const rank = (m) => (m.name === exp.searcher_metric ? 0 : m.group === 'validation' ? 1 : 2);
+		const metrics = [...byKey.values()].sort((a, b) => rank(a) - rank(b) || a.key.localeCompare(b.key));
+		const xTitle = { batches: 'batches', epochs: 'epochs', time: 'seconds since the experiment started' }[xMode];
+		metricGrid(grid, metrics, {
+			log: ySel.value === 'log', smoothing: Number(smooth.value), xTitle,
+			onOpen: (tid) => { location.hash = `#/trials/${tid}`; },
+		});
 	}
 
 	function drawHp() {
@@ -186,6 +237,8 @@ export async function render(ctx, idText) {
 		['steps_completed', 'Steps', (t) => String(t.steps_completed), true],
 		['restarts', 'Restarts', (t) => String(t.restarts), true],
 		['best_metric', `Best ${exp.searcher_metric || 'metric'}`, (t) => fmtNum(t.best_metric), true],
+		['end_reason', 'End reason', (t) => t.end_reason || '–'],
+		['exit_code', 'Exit code', (t) => (t.exit_code === null || t.exit_code === undefined ? '–' : String(t.exit_code)), true],
 		...hpNames.map((h) => ['hp:' + h, h, (t) => hparamText(t.hparams[h]), true]),
 	];
 	const keyOf = (t, k) => (k.startsWith('hp:') ? t.hparams[k.slice(3)] : t[k]);
@@ -219,21 +272,35 @@ export async function render(ctx, idText) {
 			columns.map(([, , f, num]) => el('td', { class: num ? 'num' : undefined }, f(t))))));
 	}
 
-	metricSel.addEventListener('change', drawCurves);
+	for (const c of [xSel, ySel]) c.addEventListener('change', drawCharts);
+	smooth.addEventListener('input', () => {
+		smoothOut.textContent = smooth.value;
+		drawCharts();
+	});
 	showExp();
+	let first = true;
 	await ctx.every(POLL_MS, async () => {
 		const [e, tr] = await Promise.all([
-			api(`/experiments/${id}`, { signal: ctx.signal }),
-			api(`/experiments/${id}/trials`, { signal: ctx.signal }),
+			getCached(`/experiments/${id}`, ctx.signal),
+			getCached(`/experiments/${id}/trials`, ctx.signal),
 		]);
-		exp = e.experiment;
-		trials = tr.trials.sort((a, b) => a.id - b.id);
-		showExp();
-		drawTable();
-		await loadMetrics();
+		// A 304 answers with the kept copy: new to this page on its first poll.
+		if (e.changed || first) {
+			exp = e.data.experiment;
+			showExp();
+		}
+		if (tr.changed || first) {
+			trials = [...tr.data.trials].sort((a, b) => a.id - b.id);
+			drawTable();
+			showWhy();
+		}
+		const metricsChanged = tr.changed || first ? await loadMetrics() : false;
 		if (!ctx.alive) return;
-		drawCurves();
-		drawHp();
+		if (metricsChanged || first || tr.changed) {
+			drawCharts();
+			drawHp();
+		}
+		first = false;
 		ctx.main.dataset.loaded = String(Date.now());
 	});
 }

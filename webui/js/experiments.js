@@ -1,78 +1,171 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Experiments list: state, progress, best metric, owner and labels, with
-// filters (server-side state/label/owner/archived, client-side name) and
-// live updates by polling.
-import { api } from './api.js';
-import { el, errorBox, fmtNum, fmtTime, keepFocus, stateBadge, tableWrap } from './util.js';
+// Experiments list: state, progress, best metric, owner and labels. The
+// master pages, sorts and searches (GET /experiments: search over name,
+// description, labels, owner and state; filters by state, label, owner,
+// archived), so totals stay right at any size. The view lives in the
+// address (#/experiments?search=&state=&sort=&order=&page=...): a reload or
+// a shared link shows the same page. Polls with If-None-Match.
+import { api, getCached } from './api.js';
+import { el, errorBox, fmtNum, fmtTime, keepFocus, progressView, stateBadge, tableWrap } from './util.js';
 
 const STATES = ['ACTIVE', 'PAUSED', 'STOPPING_CANCELED', 'STOPPING_KILLED', 'STOPPING_COMPLETED',
 	'STOPPING_ERROR', 'COMPLETED', 'CANCELED', 'ERROR'];
 const POLL_MS = 3000;
+const PAGE_SIZE = 50;
+// Columns: [sort key the master knows or null, heading, numeric].
+const COLUMNS = [['id', 'ID', true], ['name', 'Name'], ['state', 'State'], ['progress', 'Progress'],
+	['trials', 'Trials', true], [null, 'Best metric'], ['owner', 'Owner'], [null, 'Labels'], ['created_at', 'Created']];
+
+// The view in the address: search, state, label, owner, archived, sort, order, page.
+function viewOf(hash) {
+	const i = hash.indexOf('?');
+	const q = new URLSearchParams(i < 0 ? '' : hash.slice(i + 1));
+	return {
+		search: q.get('search') || '', state: q.get('state') || '', label: q.get('label') || '',
+		owner: q.get('owner') || '', archived: q.get('archived') === '1',
+		sort: q.get('sort') || 'id', order: q.get('order') === 'asc' ? 'asc' : 'desc',
+		page: Math.max(1, Number(q.get('page')) || 1),
+	};
+}
 
 export async function render(ctx) {
 	const users = await api('/users', { signal: ctx.signal }).then((r) => r.users).catch(() => []);
 	const names = new Map(users.map((u) => [u.id, u.username]));
-	const saved = JSON.parse(sessionStorage.getItem('det.exp_filters') || '{}');
+	const view = viewOf(location.hash);
 
-	const fName = el('input', { id: 'f-name', type: 'search', value: saved.name || '', placeholder: 'part of a name' });
+	const fSearch = el('input', { id: 'f-search', type: 'search', value: view.search, placeholder: 'name, description, label, owner, state' });
 	const fState = el('select', { id: 'f-state' }, el('option', { value: '', text: 'any' }),
-		STATES.map((s) => el('option', { value: s, text: s, selected: saved.state === s })));
-	const fLabel = el('input', { id: 'f-label', type: 'search', value: saved.label || '', placeholder: 'exact label' });
+		STATES.map((s) => el('option', { value: s, text: s, selected: view.state === s })));
+	const fLabel = el('input', { id: 'f-label', type: 'search', value: view.label, placeholder: 'exact label' });
 	const fOwner = el('select', { id: 'f-owner' }, el('option', { value: '', text: 'anyone' }),
-		users.map((u) => el('option', { value: u.username, text: u.username, selected: saved.owner === u.username })));
-	const fArch = el('input', { id: 'f-archived', type: 'checkbox', checked: !!saved.archived });
+		users.map((u) => el('option', { value: u.username, text: u.username, selected: view.owner === u.username })));
+	const fArch = el('input', { id: 'f-archived', type: 'checkbox', checked: view.archived });
 	const count = el('p', { class: 'muted', id: 'exp-count', 'aria-live': 'polite' });
+	const prev = el('button', { type: 'button', id: 'page-prev', text: '← Previous' });
+	const next = el('button', { type: 'button', id: 'page-next', text: 'Next →' });
+	const pageInfo = el('span', { id: 'page-info', class: 'muted' });
 	const tbody = el('tbody');
+	const headRow = el('tr');
 	const table = el('table', { id: 'experiments' },
-		el('caption', { class: 'sr-only', text: 'Experiments' }),
-		el('thead', {}, el('tr', {}, ['ID', 'Name', 'State', 'Progress', 'Trials', 'Best metric', 'Owner', 'Labels', 'Created']
-			.map((h) => el('th', { scope: 'col', class: ['ID', 'Trials'].includes(h) ? 'num' : undefined, text: h })))),
-		tbody);
+		el('caption', { class: 'sr-only', text: 'Experiments' }), el('thead', {}, headRow), tbody);
 	const errSlot = el('div');
 
 	ctx.main.append(
 		el('h1', { text: 'Experiments' }),
 		el('form', { class: 'filters', role: 'search', 'aria-label': 'Filter experiments', onsubmit: (e) => e.preventDefault() },
-			el('label', { for: 'f-name' }, 'Name', fName),
+			el('label', { for: 'f-search' }, 'Search', fSearch),
 			el('label', { for: 'f-state' }, 'State', fState),
 			el('label', { for: 'f-label' }, 'Label', fLabel),
 			el('label', { for: 'f-owner' }, 'Owner', fOwner),
 			el('label', { class: 'inline', for: 'f-archived' }, fArch, 'Show archived')),
-		count, errSlot, tableWrap('Experiments table', table));
+		count, errSlot, tableWrap('Experiments table', table),
+		el('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, pageInfo, next));
 
-	async function refresh() {
-		const q = new URLSearchParams({ limit: '1000', sort: 'id', order: 'desc' });
-		if (fState.value) q.set('state', fState.value);
-		if (fLabel.value.trim()) q.set('label', fLabel.value.trim());
-		if (fOwner.value) q.set('owner', fOwner.value);
-		if (fArch.checked) q.set('archived', '1');
-		sessionStorage.setItem('det.exp_filters', JSON.stringify({ name: fName.value, state: fState.value,
-			label: fLabel.value, owner: fOwner.value, archived: fArch.checked }));
+	function drawHead() {
+		headRow.replaceChildren(...COLUMNS.map(([key, label, num]) => {
+			const sorted = view.sort === key;
+			const th = el('th', { scope: 'col', class: num ? 'num' : undefined,
+				'aria-sort': key ? (sorted ? (view.order === 'asc' ? 'ascending' : 'descending') : 'none') : undefined });
+			if (!key) th.textContent = label;
+			else {
+				th.append(el('button', {
+					type: 'button', dataset: { sort: key }, 'aria-label': `Sort by ${label}`,
+					onclick: () => {
+						view.order = sorted && view.order === 'desc' ? 'asc' : 'desc';
+						view.sort = key;
+						view.page = 1;
+						changed();
+						headRow.querySelector(`[data-sort="${key}"]`).focus();
+					},
+				}, label, sorted ? (view.order === 'asc' ? ' ▲' : ' ▼') : ''));
+			}
+			return th;
+		}));
+	}
+
+	function query() {
+		const q = new URLSearchParams();
+		if (view.search) q.set('search', view.search);
+		if (view.state) q.set('state', view.state);
+		if (view.label) q.set('label', view.label);
+		if (view.owner) q.set('owner', view.owner);
+		if (view.archived) q.set('archived', '1');
+		q.set('sort', view.sort);
+		q.set('order', view.order);
+		return q;
+	}
+
+	// The view changed: put it in the address (no new history entry, no re-render) and fetch.
+	function changed() {
+		const q = query();
+		if (view.page > 1) q.set('page', String(view.page));
+		history.replaceState(null, '', '#/experiments?' + q);
+		drawHead();
+		refresh(true);
+	}
+
+	function pageQuery() {
+		const q = query();
+		q.set('limit', String(PAGE_SIZE));
+		q.set('offset', String((view.page - 1) * PAGE_SIZE));
+		return q.toString();
+	}
+
+	let lastTotal = 0;
+	async function refresh(force) {
+		const q = new URLSearchParams(pageQuery());
+		const asked = q.toString();
 		let r;
 		try {
-			r = await api('/experiments?' + q, { signal: ctx.signal });
+			r = await getCached('/experiments?' + q, ctx.signal);
+			if (asked !== pageQuery()) return; // the view changed meanwhile
+
 			errSlot.replaceChildren();
 		} catch (e) {
 			if (e.name !== 'AbortError') errSlot.replaceChildren(errorBox(e));
 			return;
 		}
-		const needle = fName.value.trim().toLowerCase();
-		const rows = r.experiments.filter((x) => !needle || x.name.toLowerCase().includes(needle));
-		count.textContent = `${rows.length} experiment${rows.length === 1 ? '' : 's'}`;
-		keepFocus(tbody, () => tbody.replaceChildren(...rows.map((x) => el('tr', { dataset: { id: x.id, state: x.state } },
+		if (!r.changed && !force && lastTotal >= 0 && tbody.childElementCount) return;
+		const d = r.data;
+		const total = d.pagination.total;
+		lastTotal = total;
+		const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+		count.textContent = `${total} experiment${total === 1 ? '' : 's'}`;
+		pageInfo.textContent = `page ${view.page} of ${pages}`;
+		prev.disabled = view.page <= 1;
+		next.disabled = view.page >= pages;
+		keepFocus(tbody, () => tbody.replaceChildren(...d.experiments.map((x) => el('tr', { dataset: { id: x.id, state: x.state } },
 			el('td', { class: 'num' }, el('a', { href: `#/experiments/${x.id}`, text: String(x.id) })),
 			el('td', {}, el('a', { href: `#/experiments/${x.id}`, text: x.name }), x.archived ? ' (archived)' : ''),
 			el('td', {}, stateBadge(x.state)),
-			el('td', {}, el('progress', { max: '1', value: String(x.progress || 0), 'aria-label': `progress of ${x.name}` }),
-				` ${Math.round((x.progress || 0) * 100)}%`),
+			el('td', {}, progressView(x.progress, x.state, `progress of ${x.name}`)),
 			el('td', { class: 'num', text: `${x.trials_completed}/${x.trials_total}` }),
 			el('td', { text: x.best_metric === null || x.best_metric === undefined ? '–' : `${x.searcher_metric} ${fmtNum(x.best_metric)}` }),
 			el('td', { text: names.get(x.owner_id) || `user ${x.owner_id}` }),
 			el('td', {}, (x.labels || []).map((l) => el('span', { class: 'label', text: l }))),
 			el('td', { text: fmtTime(x.created_at) })))));
-		if (!rows.length) tbody.append(el('tr', {}, el('td', { colspan: '9', class: 'muted', text: 'No experiments match.' })));
+		if (!d.experiments.length) tbody.append(el('tr', {}, el('td', { colspan: '9', class: 'muted', text: 'No experiments match.' })));
 	}
-	for (const c of [fState, fOwner, fArch]) c.addEventListener('change', refresh);
-	for (const c of [fName, fLabel]) c.addEventListener('input', refresh);
-	await ctx.every(POLL_MS, refresh);
+
+	const fromForm = () => {
+		view.search = fSearch.value.trim();
+		view.state = fState.value;
+		view.label = fLabel.value.trim();
+		view.owner = fOwner.value;
+		view.archived = fArch.checked;
+		view.page = 1;
+		changed();
+	};
+	for (const c of [fState, fOwner, fArch]) c.addEventListener('change', fromForm);
+	for (const c of [fSearch, fLabel]) c.addEventListener('input', fromForm);
+	prev.addEventListener('click', () => {
+		view.page = Math.max(1, view.page - 1);
+		changed();
+	});
+	next.addEventListener('click', () => {
+		view.page++;
+		changed();
+	});
+	drawHead();
+	await ctx.every(POLL_MS, () => refresh(false));
 }

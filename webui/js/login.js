@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Login page: user name and password → a bearer token kept in sessionStorage.
+// Login page: user name and password → the master's session cookie (api.js).
 import { login } from './api.js';
 import { el } from './util.js';
 

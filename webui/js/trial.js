@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Trial page: summary, hyperparameters, one chart per metric group,
+// Trial page: summary, hyperparameters, one chart per metric (new rows only,
+// downsampled by the master),
 // checkpoints (steps, size, the validation metrics at that step) and logs
-// that follow live through the API's long poll (logs?follow=1).
-import { api, trialMetrics } from './api.js';
-import { curves } from './charts.js';
-import { el, fmtBytes, fmtNum, fmtTime, hparamText, stateBadge, tableWrap } from './util.js';
+// that open at their end (logs?tail=), page back on request (before=) and
+// follow live through the API's long poll (logs?follow=1).
+import { api, getCached, TrialSeries } from './api.js';
+import { metricGrid } from './charts.js';
+import { el, endText, fmtBytes, fmtNum, fmtTime, hparamText, progressView, stateBadge, tableWrap } from './util.js';
 
 const POLL_MS = 3000;
 const MAX_LOG_LINES = 5000;
@@ -19,21 +21,20 @@ export async function render(ctx, idText) {
 	const summary = el('dl', { class: 'summary', id: 'trial-summary' });
 	const hpBody = el('tbody');
 	const ckBody = el('tbody');
-	const charts = {
-		training: el('canvas', { id: 'trial-chart-training', role: 'img', 'aria-label': 'Training metrics' }, 'Training metrics'),
-		validation: el('canvas', { id: 'trial-chart-validation', role: 'img', 'aria-label': 'Validation metrics' }, 'Validation metrics'),
-	};
+	const grid = el('div', { class: 'metric-grid', id: 'trial-charts' });
+	const ySel = el('select', { id: 'chart-y' },
+		el('option', { value: 'linear', text: 'linear' }), el('option', { value: 'log', text: 'log' }));
 	const logs = el('pre', { class: 'logs', id: 'trial-logs', tabindex: '0', 'aria-label': 'Trial logs', 'aria-live': 'off' });
 	const follow = el('input', { type: 'checkbox', id: 'logs-follow', checked: true });
 	const logState = el('span', { class: 'muted', id: 'logs-state' });
+	const earlier = el('button', { type: 'button', id: 'logs-earlier', text: 'Load earlier lines', hidden: true });
 
 	ctx.main.append(
 		el('p', {}, el('a', { href: `#/experiments/${trial.experiment_id}`, text: `← Experiment ${trial.experiment_id}` })),
 		el('h1', { text: `Trial ${id}` }), summary,
 		el('section', { 'aria-labelledby': 'h-metrics' }, el('h2', { id: 'h-metrics', text: 'Metrics' }),
-			el('div', { class: 'grid2' },
-				el('div', { class: 'chart-box' }, charts.training),
-				el('div', { class: 'chart-box' }, charts.validation))),
+			el('div', { class: 'controls chart-controls' }, el('label', { for: 'chart-y' }, 'y scale', ySel)),
+			grid),
 		el('div', { class: 'side' },
 			el('section', { 'aria-labelledby': 'h-hparams' }, el('h2', { id: 'h-hparams', text: 'Hyperparameters' }),
 				tableWrap('Hyperparameters', el('table', { id: 'trial-hparams' },
@@ -43,7 +44,7 @@ export async function render(ctx, idText) {
 					el('thead', {}, el('tr', {}, ['Steps', 'UUID', 'State', 'Size', 'Validation metrics'].map((h) => el('th', { scope: 'col', text: h })))),
 					ckBody)))),
 		el('section', { 'aria-labelledby': 'h-logs' }, el('h2', { id: 'h-logs', text: 'Logs' }),
-			el('div', { class: 'controls' }, el('label', { class: 'inline', for: 'logs-follow' }, follow, 'Scroll to new lines'), logState),
+			el('div', { class: 'controls' }, el('label', { class: 'inline', for: 'logs-follow' }, follow, 'Scroll to new lines'), logState, earlier),
 			logs));
 
 	function showTrial() {
@@ -51,7 +52,8 @@ export async function render(ctx, idText) {
 			summaryItem('State', stateBadge(trial.state), 'trial-state'),
 			summaryItem('Experiment', el('a', { href: `#/experiments/${trial.experiment_id}`, text: String(trial.experiment_id) })),
 			summaryItem('Steps completed', String(trial.steps_completed)),
-			summaryItem('Progress', `${Math.round((trial.progress || 0) * 100)}%`),
+			summaryItem('Progress', progressView(trial.progress, trial.state, 'trial progress'), 'trial-progress'),
+			summaryItem('Ended because', endText(trial) || '–', 'trial-end'),
 			summaryItem('Best metric', fmtNum(trial.best_metric)),
 			summaryItem('Restarts', String(trial.restarts)),
 			summaryItem('Started', fmtTime(trial.created_at)),
@@ -62,7 +64,7 @@ export async function render(ctx, idText) {
 
 	let lastSteps = -1;
 	let lastState = '';
-	let rows = [];
+	const ts = new TrialSeries(id);
 	let refreshing = false;
 	async function refresh() {
 		if (refreshing) return;
@@ -74,22 +76,33 @@ export async function render(ctx, idText) {
 		}
 	}
 
+	function drawCharts() {
+		const metrics = [...ts.series.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, s], i) => ({
+			key, group: s.group, name: s.name,
+			lines: [{ label: s.name, trialId: id, colorIndex: i, points: s.steps.map((x, j) => ({ x, y: s.values[j] })) }],
+		}));
+		metricGrid(grid, metrics, { log: ySel.value === 'log', smoothing: 0, xTitle: 'batches' });
+	}
+	ySel.addEventListener('change', drawCharts);
+
 	async function refreshNow() {
-		trial = (await api(`/trials/${id}`, { signal: ctx.signal })).trial;
+		const r = await getCached(`/trials/${id}`, ctx.signal);
+		if (!r.changed && lastSteps >= 0) return;
+		trial = r.data.trial;
 		showTrial();
 		if (trial.steps_completed === lastSteps && trial.state === lastState) return;
 		lastSteps = trial.steps_completed;
 		lastState = trial.state;
-		const [m, ck] = await Promise.all([trialMetrics(id, ctx.signal), api(`/trials/${id}/checkpoints`, { signal: ctx.signal })]);
-		rows = m;
-		for (const g of ['training', 'validation']) {
-			const names = [...new Set(rows.filter((r) => r.group === g).flatMap((r) => Object.keys(r.metrics || {})))].sort();
-			curves(charts[g], names.map((n, i) => ({
-				label: n, colorIndex: i,
-				points: rows.filter((r) => r.group === g && typeof r.metrics[n] === 'number').map((r) => ({ x: r.steps_completed, y: r.metrics[n] })),
-			})), `${g} metrics`);
+		const [, ck] = await Promise.all([ts.update(ctx.signal), api(`/trials/${id}/checkpoints`, { signal: ctx.signal })]);
+		drawCharts();
+		const valAt = new Map();
+		for (const s of ts.series.values()) {
+			if (s.group !== 'validation') continue;
+			s.steps.forEach((st, j) => {
+				if (!valAt.has(st)) valAt.set(st, {});
+				valAt.get(st)[s.name] = s.values[j];
+			});
 		}
-		const valAt = new Map(rows.filter((r) => r.group === 'validation').map((r) => [r.steps_completed, r.metrics]));
 		ckBody.replaceChildren(...ck.checkpoints.sort((a, b) => b.steps_completed - a.steps_completed).map((c) => el('tr', {},
 			el('td', { class: 'num', text: String(c.steps_completed) }),
 			el('td', {}, el('code', { text: c.uuid })),
@@ -100,13 +113,40 @@ export async function render(ctx, idText) {
 	}
 
 	// Logs: long polls one after another until the page is left.
+	const lineEl = (l) => el('span', { class: l.stream === 'stderr' ? 'stderr' : undefined, dataset: { line: l.id } },
+		`[${l.rank}] ${l.line}\n`);
+	let firstId = 0; // the oldest line shown
+
+	// Earlier lines, 1000 at a time, above the ones shown (the view stays put).
+	earlier.addEventListener('click', async () => {
+		earlier.disabled = true;
+		try {
+			const r = await api(`/trials/${id}/logs?before=${firstId}&limit=1000`, { signal: ctx.signal });
+			const h = logs.scrollHeight;
+			logs.prepend(...r.logs.map(lineEl));
+			logs.scrollTop += logs.scrollHeight - h;
+			if (r.logs.length) firstId = r.logs[0].id;
+			earlier.hidden = !r.more_before;
+		} catch (e) {
+			if (e.name !== 'AbortError') logState.textContent = `earlier lines: ${e.message}`;
+		} finally {
+			earlier.disabled = false;
+		}
+	});
+
+	// Logs: the last 1000 lines first (a long log opens at its end), then
+	// long polls one after another until the page is left.
 	async function followLogs() {
 		let after = 0;
 		let n = 0;
+		let opened = false;
 		while (ctx.alive) {
+			await ctx.whenVisible(); // no long polls from a hidden tab
+			if (!ctx.alive) return;
 			let r;
 			try {
-				r = await api(`/trials/${id}/logs?after=${after}&limit=1000&follow=1`, { signal: ctx.signal });
+				r = await api(opened ? `/trials/${id}/logs?after=${after}&limit=1000&follow=1` : `/trials/${id}/logs?tail=1000`,
+					{ signal: ctx.signal });
 			} catch (e) {
 				if (e.name === 'AbortError' || !ctx.alive) return;
 				logState.textContent = `log stream interrupted (${e.message}); retrying`;
@@ -114,12 +154,18 @@ export async function render(ctx, idText) {
 				continue;
 			}
 			const atEnd = logs.scrollTop + logs.clientHeight >= logs.scrollHeight - 4;
-			for (const l of r.logs) {
-				logs.append(el('span', { class: l.stream === 'stderr' ? 'stderr' : undefined, dataset: { line: l.id } },
-					`[${l.rank}] ${l.line}\n`));
-				n++;
+			logs.append(...r.logs.map(lineEl));
+			n += r.logs.length;
+			if (!opened) {
+				opened = true;
+				earlier.hidden = !r.more_before;
+				if (r.logs.length) firstId = r.logs[0].id;
 			}
-			while (logs.childNodes.length > MAX_LOG_LINES) logs.firstChild.remove();
+			if (logs.childNodes.length > MAX_LOG_LINES) {
+				while (logs.childNodes.length > MAX_LOG_LINES) logs.firstChild.remove();
+				firstId = Number(logs.firstChild.dataset.line);
+				earlier.hidden = false;
+			}
 			after = r.next_after;
 			// New lines usually come with new metrics: look now rather than at the next poll.
 			if (r.logs.length) refresh().catch(() => {});

@@ -47,6 +47,24 @@ export function stateBadge(state) {
 	return el('span', { class: 'state ' + state, text: state });
 }
 
+// Progress as a bar in the state's colour and a percentage: only a completed
+// experiment reads 100%; a canceled, killed or failed one shows the work done.
+export function progressView(progress, state, label) {
+	const p = Math.min(Math.max(progress || 0, 0), 1);
+	const pct = state === 'COMPLETED' ? Math.round(p * 100) : Math.floor(p * 100);
+	return el('span', { class: 'progress-view' },
+		el('progress', { max: '1', value: String(p), class: 'state-bar ' + state, 'aria-label': label }),
+		` ${pct}%`);
+}
+
+// Why a trial ended, from its end_reason and exit_code (either may be absent).
+export function endText(t) {
+	const parts = [];
+	if (t.end_reason) parts.push(t.end_reason);
+	if (t.exit_code !== null && t.exit_code !== undefined) parts.push(`exit code ${t.exit_code}`);
+	return parts.join(', ');
+}
+
 export function announce(msg) {
 	const s = document.getElementById('status');
 	if (s) s.textContent = msg;
