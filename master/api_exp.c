@@ -393,8 +393,9 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 		    workspace_project_find_locked(a, project, &pstatus, perr, sizeof(perr));
 		if (!project_id) {
 			pthread_mutex_unlock(&a->lock);
-			free(exps);
+			free(items);
 			json_decref(page);
+			json_decref(names);
 			api_error(rep, pstatus, "%s", perr);
 			return;
 		}
