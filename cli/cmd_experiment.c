@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "expconf.h"
 #include "http_client.h"
 
 #define MODEL_MAX_BYTES (95L * 1024 * 1024)
@@ -141,6 +142,23 @@ static int wait_for(struct cli_ctx *ctx, struct http_client *c, long long id, do
 	}
 }
 
+/* The config's warnings (keys accepted but ignored), on stderr; the master
+ * reports the errors. */
+static void print_config_warnings(const char *yaml, size_t ylen, const char *path)
+{
+	struct expconf_diags d = {0};
+	struct expconf *conf = expconf_parse(yaml, ylen, path, &d);
+
+	for (size_t i = 0; i < d.count; i++) {
+		const struct expconf_diag *g = &d.items[i];
+		if (g->severity == EXPCONF_WARNING)
+			fprintf(stderr, "%s:%d:%d: %s: warning: %s\n", path, g->line, g->column,
+			        g->path ? g->path : "", g->message ? g->message : "");
+	}
+	expconf_free(conf);
+	expconf_diags_free(&d);
+}
+
 int cli_experiment_post(struct cli_ctx *ctx, const char *config_path, const char *model_dir,
                         int activate, const char *submit, struct http_client **client, json_t **out)
 {
@@ -155,6 +173,7 @@ int cli_experiment_post(struct cli_ctx *ctx, const char *config_path, const char
 	yaml = cli_read_file(config_path, CONFIG_MAX_BYTES, &ylen);
 	if (!yaml)
 		goto out;
+	print_config_warnings(yaml, ylen, config_path);
 	if (model_dir) {
 		if (cli_pack_dir(model_dir, &model, &mlen, MODEL_MAX_BYTES))
 			goto out;

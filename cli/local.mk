@@ -25,4 +25,5 @@ TESTS += tests/unit/test_cli_ckpt_download
 tests_unit_test_cli_ckpt_download_SOURCES = tests/unit/test_cli_ckpt_download.c
 tests_unit_test_cli_ckpt_download_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
 tests_unit_test_cli_ckpt_download_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
-tests_unit_test_cli_ckpt_download_LDADD = cli/libdetcli.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
+tests_unit_test_cli_ckpt_download_LDADD = cli/libdetcli.la common/libdetcommon.la $(CMOCKA_LIBS) \
+	$(JANSSON_LIBS) $(LIBM)

@@ -38,8 +38,12 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, const struct exp_tri
 	json_t *conf = exp_config_of(e);
 	json_t *srch = json_object_get(conf, "searcher");
 	json_t *res = json_object_get(conf, "resources");
-	json_t *env =
-	    json_object_get(json_object_get(conf, "environment"), "environment_variables");
+	/* environment_variables per slot type; det-launch picks its own slot type's list
+	 * (the top-level list, the cpu one, is for launchers that do not look further) */
+	json_t *envconf = json_object_get(conf, "environment");
+	json_t *env = json_object_get(envconf, "environment_variables");
+	if (json_is_object(env)) /* configs stored before per-slot lists hold one list */
+		env = json_object_get(env, "cpu");
 	char dir[PATH_MAX], err[512];
 
 	if (ckpt_path_dir(conf, a->cfg->checkpoint_storage, dir, sizeof(dir), err, sizeof(err))) {
@@ -68,6 +72,10 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, const struct exp_tri
 	    "searcher_metric", json_object_get(srch, "metric"), "smaller_is_better",
 	    json_object_get(srch, "smaller_is_better") ? json_object_get(srch, "smaller_is_better")
 	                                               : json_true());
+	if (reply && json_is_object(envconf) && json_object_set(reply, "environment", envconf) < 0) {
+		json_decref(reply);
+		reply = NULL;
+	}
 	/* the config's data: section, for ClusterInfo.user_data */
 	json_t *data = json_object_get(conf, "data");
 	if (reply && json_is_object(data) && json_object_set(reply, "data", data) < 0) {
