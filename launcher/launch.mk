@@ -53,6 +53,8 @@ TESTS += tests/integration/test-trial-run.sh tests/integration/test-trial-faults
 	tests/integration/test-trial-asha-rules.sh
 TESTS += tests/integration/test-trial-pytorchtrial.sh
 EXTRA_DIST += tests/integration/test-trial-pytorchtrial.sh
+TESTS += tests/integration/test-trial-startup-hook.sh
+EXTRA_DIST += tests/integration/test-trial-startup-hook.sh
 EXTRA_DIST += tests/integration/trial-lib.sh tests/integration/test-trial-run.sh \
 	tests/integration/test-trial-faults.sh tests/integration/test-trial-asha.sh \
 	tests/integration/test-trial-pytorch.sh tests/integration/test-trial-asha-rules.sh \
