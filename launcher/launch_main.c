@@ -229,6 +229,17 @@ static int run_generation(struct launch *l, int gen, const json_t *as, struct ge
 	                  l->rank.rank);
 	struct launch_env_input in = {as,         &l->rank, l->master, l->pythondir,
 	                              l->bindirs, preempt,  early};
+	/* never the host in place of an image: this det-launch runs no containers */
+	const char *image = json_string_value(json_object_get(
+	    json_object_get(json_object_get(as, "environment"), "image"),
+	    launch_env_slot_type(environ)));
+	if (image) {
+		snprintf(err, errlen,
+		         "environment.image \"%s\": this det-launch cannot run containers; the "
+		         "trial is not run on the host instead",
+		         image);
+		goto fail;
+	}
 	env = launch_env_build(environ, &in, err, errlen);
 	if (!env)
 		goto fail;

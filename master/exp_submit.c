@@ -362,6 +362,26 @@ static void submission_failed(struct app *a, struct exp_rt *e)
 	e->searcher = NULL;
 }
 
+/* A config that names an image must run in a container or not at all: this
+ * master has no container runtime, so it refuses such configs at create (a
+ * trial must never run on the host in place of its image). 0 or -1 with err. */
+static int image_allowed(const json_t *conf, char *err, size_t errlen)
+{
+	json_t *image = json_object_get(json_object_get(conf, "environment"), "image");
+	const char *slot;
+	json_t *name;
+
+	json_object_foreach (image, slot, name) {
+		snprintf(err, errlen,
+		         "environment.image: \"%s\" (slot type %s) cannot run: this det-master has "
+		         "no container runtime, and trials never run on the host in place of their "
+		         "image; remove environment.image",
+		         json_string_value(name) ? json_string_value(name) : "?", slot);
+		return -1;
+	}
+	return 0;
+}
+
 int exp_create(struct app *a, const struct principal *p, const char *yaml, size_t ylen,
                const void *model, size_t mlen, int activate, int client_submits, json_t **out,
                char *err, size_t errlen)
@@ -378,7 +398,7 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	pthread_mutex_lock(&a->lock);
 	long uid = user_uid_locked(a, p->user_id);
 	pthread_mutex_unlock(&a->lock);
-	if (storage_allowed(a, conf, uid, err, errlen))
+	if (storage_allowed(a, conf, uid, err, errlen) || image_allowed(conf, err, errlen))
 		goto fail;
 	if (client_submits && !a->rm->ops->plan) {
 		snprintf(err, errlen, "submit: the %s resource manager submits by itself",

@@ -4,10 +4,11 @@
 # directory's startup-hook.sh runs before the entrypoint and its exports reach
 # it; a failing hook ends the trial in ERROR with the hook's output in the
 # trial's logs and the entrypoint never run; environment_variables of the
-# trial's slot type (cpu here) reach it, another slot type's do not.
+# trial's slot type (cpu here) reach it, another slot type's do not; a
+# config with environment.image is refused at create (no container runtime).
 set -u
 . "$(dirname "$0")/trial-lib.sh"
-skip_all_unless_ready 7
+skip_all_unless_ready 9
 start_master || exit 1
 
 # 1. A hook that exports a variable; the entrypoint prints what it sees.
@@ -58,3 +59,15 @@ grep -q 'startup-hook.sh failed (exit status 7)' "$work/bad.log"
 ok $? "so is the reason, with the hook's exit status"
 ! grep -q '^entrypoint:' "$work/bad.log"
 ok $? "the entrypoint did not run"
+
+# 3. An image this master cannot run: refused at create, nothing runs on the host.
+cat >"$work/image.yaml" <<'YAML'
+entrypoint: ["/bin/sh", "-c", "echo ran on the host"]
+searcher: {name: single, metric: loss, max_length: {batches: 1}}
+environment: {image: det-test/python3}
+YAML
+create_exp "$work/image.yaml" "$work/ok.tgz" >/dev/null
+eq "a config with environment.image is refused at create (no container runtime)" 400 \
+	"$(cat "$work/status")"
+body .error.message | grep -q 'environment.image: "det-test/python3" (slot type .*) cannot run'
+ok $? "the error names the key, the image and why" || diag "$work/body"
