@@ -81,5 +81,8 @@ void api_allocation_events(struct app *a, struct api_call *c, struct http_reply 
 void api_checkpoint_delete(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_exp_submitted(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_exp_rm_tasks(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_image_import(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_image_list(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_image_remove(struct app *a, struct api_call *c, struct http_reply *rep);
 
 #endif

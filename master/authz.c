@@ -16,6 +16,7 @@ static const struct authz_rule rules[AUTHZ_NACTIONS] = {
     [AUTHZ_EXP_CHANGE] = {1, 1},       [AUTHZ_EXP_REGISTER_JOB] = {1, 0},
     [AUTHZ_TRIAL_KILL] = {1, 1},       [AUTHZ_CHECKPOINT_DELETE] = {1, 1},
     [AUTHZ_ALLOCATION_EVENT] = {1, 1}, [AUTHZ_TASK_EVENT] = {0, 1},
+    [AUTHZ_IMAGE_REMOVE] = {1, 1},
 };
 
 int authz_allowed(const struct principal *who, enum authz_action action, int64_t owner_id)

@@ -19,6 +19,7 @@ enum authz_action {
 	AUTHZ_CHECKPOINT_DELETE, /* mark a checkpoint deleted */
 	AUTHZ_ALLOCATION_EVENT,  /* report an allocation's (job's) own events */
 	AUTHZ_TASK_EVENT,        /* report other plugin events (task exits): root's plugins only */
+	AUTHZ_IMAGE_REMOVE,      /* remove or replace an image name (det image) */
 	AUTHZ_NACTIONS
 };
 

@@ -44,4 +44,8 @@ int ckpt_owner_open(const struct ckpt_owner *o, const json_t *storage_roots,
                     const char *default_host, const char *dir, const char *sub, const char *name,
                     int append, char *used, char *err, size_t errlen);
 
+/* As o: open path (any file o may read, O_NONBLOCK) for reading. The fd (the caller
+ * closes it), or -1 with err. */
+int ckpt_owner_open_read(const struct ckpt_owner *o, const char *path, char *err, size_t errlen);
+
 #endif

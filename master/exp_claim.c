@@ -25,6 +25,7 @@
 #include "exp_trial.h"
 #include "expconf.h"
 #include "lifecycle.h"
+#include "master_config.h"
 #include "searcher.h"
 
 /* ---- claim --------------------------------------------------------------- */
@@ -73,6 +74,17 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, const struct exp_tri
 	    json_object_get(srch, "smaller_is_better") ? json_object_get(srch, "smaller_is_better")
 	                                               : json_true());
 	if (reply && json_is_object(envconf) && json_object_set(reply, "environment", envconf) < 0) {
+		json_decref(reply);
+		reply = NULL;
+	}
+	/* an experiment with an image: how det-launch runs it (doc/containers.md) */
+	const char *rt = a->cfg->container_runtime;
+	if (reply && json_object_size(json_object_get(envconf, "image_digest")) &&
+	    json_object_set_new(reply, "container",
+	                        json_pack("{s:s, s:s, s:s}", "runtime",
+	                                  strcmp(rt, "auto") ? rt : "podman", "oci_runtime",
+	                                  a->cfg->container_oci_runtime, "image_cache_dir",
+	                                  a->cfg->image_cache_dir)) < 0) {
 		json_decref(reply);
 		reply = NULL;
 	}

@@ -8,6 +8,7 @@
 #include "exp_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <math.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "authz.h"
@@ -25,6 +27,7 @@
 #include "ckpt_path.h"
 #include "exp_trial.h"
 #include "expconf.h"
+#include "image_cache.h"
 #include "lifecycle.h"
 #include "searcher.h"
 
@@ -362,21 +365,40 @@ static void submission_failed(struct app *a, struct exp_rt *e)
 	e->searcher = NULL;
 }
 
-/* A config that names an image must run in a container or not at all: this
- * master has no container runtime, so it refuses such configs at create (a
- * trial must never run on the host in place of its image). 0 or -1 with err. */
-static int image_allowed(const json_t *conf, char *err, size_t errlen)
+/* 1 when program is an executable file in a directory of PATH. */
+static int on_path(const char *program)
 {
-	json_t *image = json_object_get(json_object_get(conf, "environment"), "image");
-	const char *slot;
-	json_t *name;
+	const char *path = getenv("PATH");
+	char dir[PATH_MAX];
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t n = strcspn(p, ":");
+		if (n > 0 && n < sizeof(dir) - strlen(program) - 2) {
+			snprintf(dir, sizeof(dir), "%.*s/%s", (int)n, p, program);
+			if (access(dir, X_OK) == 0)
+				return 1;
+		}
+		p += n + (p[n] == ':');
+	}
+	return 0;
+}
 
-	json_object_foreach (image, slot, name) {
+/* A config that names an image runs in a container or not at all (never on the
+ * host in its place): the image must be in the cache, and a runtime there.
+ * Resolves the names to digests (environment.image_digest). 0 or -1 with err. */
+static int image_allowed(struct app *a, json_t *conf, char *err, size_t errlen)
+{
+	const char *rt = a->cfg->container_runtime;
+
+	if (!json_object_size(json_object_get(json_object_get(conf, "environment"), "image")))
+		return 0;
+	if (image_resolve(a, conf, err, errlen))
+		return -1;
+	if (!strcmp(rt, "none") || (!strcmp(rt, "auto") && !on_path("podman"))) {
 		snprintf(err, errlen,
-		         "environment.image: \"%s\" (slot type %s) cannot run: this det-master has "
-		         "no container runtime, and trials never run on the host in place of their "
-		         "image; remove environment.image",
-		         json_string_value(name) ? json_string_value(name) : "?", slot);
+		         "environment.image: this det-master has no container runtime "
+		         "(container_runtime: %s%s), and trials never run on the host in place of "
+		         "their image",
+		         rt, strcmp(rt, "auto") ? "" : ", podman is not installed");
 		return -1;
 	}
 	return 0;
@@ -398,7 +420,7 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	pthread_mutex_lock(&a->lock);
 	long uid = user_uid_locked(a, p->user_id);
 	pthread_mutex_unlock(&a->lock);
-	if (storage_allowed(a, conf, uid, err, errlen) || image_allowed(conf, err, errlen))
+	if (storage_allowed(a, conf, uid, err, errlen) || image_allowed(a, conf, err, errlen))
 		goto fail;
 	if (client_submits && !a->rm->ops->plan) {
 		snprintf(err, errlen, "submit: the %s resource manager submits by itself",

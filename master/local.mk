@@ -19,19 +19,22 @@ master_libdetmaster_la_SOURCES = \
 	master/api_alloc.c master/api_rm.c \
 	master/rate_limits.c master/rate_limits.h \
 	master/authz.c master/authz.h
+# The image cache (det image) and its REST calls.
+master_libdetmaster_la_SOURCES += master/image_cache.c master/image_cache.h master/api_image.c
 # The engine's pure lifecycle rules.
 master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
 master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
 master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \
-	$(SQLITE_CFLAGS) $(MHD_CFLAGS) $(CRYPT_CFLAGS) $(MUNGE_CFLAGS)
-master_libdetmaster_la_LIBADD = common/libdetcommon.la $(YAML_LIBS) $(JANSSON_LIBS) \
+	$(SQLITE_CFLAGS) $(MHD_CFLAGS) $(CRYPT_CFLAGS) $(MUNGE_CFLAGS) $(ARCHIVE_CFLAGS)
+master_libdetmaster_la_LIBADD = common/libdetcommon.la $(ARCHIVE_LIBS) $(YAML_LIBS) $(JANSSON_LIBS) \
 	$(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(SLURM_LIBS) $(PTHREAD_LIBS) $(LIBM)
 
 # Migrations are SQL files, compiled into the binary as C strings.
 MASTER_SCHEMA = master/schema/001_init.sql master/schema/002_allocation_events.sql
 MASTER_SCHEMA += master/schema/003_token_hashes.sql
 MASTER_SCHEMA += master/schema/004_allocation_pid_start.sql
+MASTER_SCHEMA += master/schema/007_images.sql
 EXTRA_DIST += $(MASTER_SCHEMA) master/schema/embed.awk
 CLEANFILES += master/store_schema.h
 BUILT_SOURCES += master/store_schema.h

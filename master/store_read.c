@@ -72,6 +72,7 @@ json_t *store_load_table(struct store *st, const char *table, char *err, size_t 
 	     " FROM experiments ORDER BY id"},
 	    {"trials", "SELECT * FROM trials ORDER BY id"},
 	    {"allocations", "SELECT * FROM allocations ORDER BY experiment_id, array_task"},
+	    {"images", "SELECT * FROM images ORDER BY name"},
 	};
 	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++)
 		if (!strcmp(loads[i].table, table))

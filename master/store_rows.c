@@ -28,6 +28,7 @@ static const struct table_info tables[] = {
     {"checkpoints", "uuid"},
     {"logs", "id"},
     {"allocation_events", "id"},
+    {"images", "name"},
 };
 
 /* Result column names holding JSON text; "metrics" is store_metrics' name for body. */

@@ -5,7 +5,7 @@
 # it; a failing hook ends the trial in ERROR with the hook's output in the
 # trial's logs and the entrypoint never run; environment_variables of the
 # trial's slot type (cpu here) reach it, another slot type's do not; a
-# config with environment.image is refused at create (no container runtime).
+# config naming an image that is not in the image cache is refused at create.
 set -u
 . "$(dirname "$0")/trial-lib.sh"
 skip_all_unless_ready 9
@@ -60,14 +60,14 @@ ok $? "so is the reason, with the hook's exit status"
 ! grep -q '^entrypoint:' "$work/bad.log"
 ok $? "the entrypoint did not run"
 
-# 3. An image this master cannot run: refused at create, nothing runs on the host.
+# 3. An image that is not in the image cache: refused at create, nothing runs.
 cat >"$work/image.yaml" <<'YAML'
 entrypoint: ["/bin/sh", "-c", "echo ran on the host"]
 searcher: {name: single, metric: loss, max_length: {batches: 1}}
 environment: {image: det-test/python3}
 YAML
 create_exp "$work/image.yaml" "$work/ok.tgz" >/dev/null
-eq "a config with environment.image is refused at create (no container runtime)" 400 \
+eq "a config naming an image not in the cache is refused at create" 400 \
 	"$(cat "$work/status")"
-body .error.message | grep -q 'environment.image: "det-test/python3" (slot type .*) cannot run'
-ok $? "the error names the key, the image and why" || diag "$work/body"
+body .error.message | grep -q 'environment.image: no image "det-test/python3" (slot type .*)'
+ok $? "the error names the key and the image" || diag "$work/body"

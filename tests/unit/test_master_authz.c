@@ -22,6 +22,7 @@ static const struct row table[] = {
     {AUTHZ_EXP_CHANGE, 1, 0, 1},       {AUTHZ_EXP_REGISTER_JOB, 1, 0, 0},
     {AUTHZ_TRIAL_KILL, 1, 0, 1},       {AUTHZ_CHECKPOINT_DELETE, 1, 0, 1},
     {AUTHZ_ALLOCATION_EVENT, 1, 0, 1}, {AUTHZ_TASK_EVENT, 0, 0, 1},
+    {AUTHZ_IMAGE_REMOVE, 1, 0, 1},
 };
 
 static struct principal user(int64_t id, int admin)
