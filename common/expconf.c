@@ -77,12 +77,8 @@ static const char *const storage_keys[] = {"type",
 static const char *const storage_ignored[] = {"propagation", NULL};
 static const char *const storage_remote[] = {"s3", "gcs", "azure", "hdfs", NULL};
 static const char *const repro_keys[] = {"experiment_seed", NULL};
-static const char *const env_keys[] = {"environment_variables",
-                                       "image",
-                                       "force_pull_image",
-                                       "pod_spec",
-                                       "registry_auth",
-                                       NULL};
+static const char *const env_keys[] = {
+    "environment_variables", "image", "force_pull_image", "pod_spec", "registry_auth", NULL};
 static const char *const env_ignored[] = {"add_capabilities", "drop_capabilities", "ports",
                                           "proxy_ports", NULL};
 static const char *const env_map_keys[] = {"cpu", "cuda", "gpu", "rocm", NULL};
@@ -308,9 +304,8 @@ static void env_list(struct expconf_ctx *c, const struct yamltree_node *n, json_
 }
 
 /* The map key of slot type k: "cuda" may also be written "gpu". */
-static const struct yamltree_node *slot_child(struct expconf_ctx *c,
-                                              const struct yamltree_node *map, const char *k,
-                                              size_t *saved)
+static const struct yamltree_node *
+slot_child(struct expconf_ctx *c, const struct yamltree_node *map, const char *k, size_t *saved)
 {
 	const struct yamltree_node *n = expconf_opt(expconf_child(c, map, k, saved));
 

@@ -5,7 +5,8 @@ noinst_LTLIBRARIES += launcher/libdetlaunch.la
 launcher_libdetlaunch_la_SOURCES = launcher/launch_unpack.c launcher/launch_unpack.h \
 	launcher/launch_rank.c launcher/launch_rank.h launcher/launch_env.c launcher/launch_env.h \
 	launcher/launch_logq.c launcher/launch_logq.h \
-	launcher/launch_share.c launcher/launch_share.h launcher/launch_child.c launcher/launch_child.h
+	launcher/launch_share.c launcher/launch_share.h launcher/launch_child.c launcher/launch_child.h \
+	launcher/launch_container.c launcher/launch_container.h
 launcher_libdetlaunch_la_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 launcher_libdetlaunch_la_LIBADD = common/libdethttp.la $(ARCHIVE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
 

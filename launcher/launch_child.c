@@ -183,8 +183,8 @@ int launch_child_has_hook(const char *dir)
 {
 	char path[PATH_MAX];
 	struct stat st;
-	if (!dir || snprintf(path, sizeof(path), "%s/%s", dir, LAUNCH_STARTUP_HOOK) >=
-	                (int)sizeof(path))
+	if (!dir ||
+	    snprintf(path, sizeof(path), "%s/%s", dir, LAUNCH_STARTUP_HOOK) >= (int)sizeof(path))
 		return 0;
 	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }

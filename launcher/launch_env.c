@@ -236,8 +236,8 @@ const char *launch_env_slot_type(char *const base[])
  * holds one list per slot type; older masters send only a top-level list. */
 static const json_t *slot_vars(char *const base[], const json_t *as)
 {
-	const json_t *by = json_object_get(json_object_get(as, "environment"),
-	                                   "environment_variables");
+	const json_t *by =
+	    json_object_get(json_object_get(as, "environment"), "environment_variables");
 	if (json_is_object(by))
 		return json_object_get(by, launch_env_slot_type(base));
 	return json_object_get(as, "environment_variables");

@@ -73,14 +73,18 @@ void api_image_import(struct app *a, struct api_call *c, struct http_reply *rep)
 	}
 	if (old && !authz_allowed(&c->who, AUTHZ_IMAGE_REMOVE,
 	                          json_integer_value(json_object_get(old, "owner_id")))) {
-		api_error(rep, 403, "image %s was imported by another user: only they or an admin "
-		                    "may replace it", name);
+		api_error(rep, 403,
+		          "image %s was imported by another user: only they or an admin "
+		          "may replace it",
+		          name);
 		goto out;
 	}
 	/* the file is opened as the caller: a file they cannot read is refused */
 	if (geteuid() == 0 && c->who.uid < 0) {
-		api_error(rep, 403, "user %s has no Unix account: the tarball is read as the "
-		                    "calling Unix user", c->who.name);
+		api_error(rep, 403,
+		          "user %s has no Unix account: the tarball is read as the "
+		          "calling Unix user",
+		          c->who.name);
 		goto out;
 	}
 	if (ckpt_owner_lookup(c->who.uid, &o, err, sizeof(err))) {
@@ -97,8 +101,8 @@ void api_image_import(struct app *a, struct api_call *c, struct http_reply *rep)
 		goto out;
 	}
 	row = json_pack("{s:s, s:s, s:I, s:I, s:f}", "name", name, "digest", hex, "owner_id",
-	                (json_int_t)c->who.user_id, "size_bytes", (json_int_t)size,
-	                "created_at", app_now());
+	                (json_int_t)c->who.user_id, "size_bytes", (json_int_t)size, "created_at",
+	                app_now());
 	struct store_op op = {.kind = STORE_PUT, .table = "images", .row = row};
 	if (!row || store_write(a->store, &op, 1, err, sizeof(err))) {
 		api_error(rep, row ? 503 : 500, "%s", row ? err : "out of memory");
@@ -107,8 +111,8 @@ void api_image_import(struct app *a, struct api_call *c, struct http_reply *rep)
 	log_msg(&a->log, LOG_LEVEL_INFO, "user %s imported image %s (sha256:%s, %llu bytes)",
 	        c->who.name, name, hex, (unsigned long long)size);
 	api_json(rep, 201,
-	         json_pack("{s:s, s:s+, s:I}", "name", name, "digest", "sha256:", hex,
-	                   "size_bytes", (json_int_t)size));
+	         json_pack("{s:s, s:s+, s:I}", "name", name, "digest", "sha256:", hex, "size_bytes",
+	                   (json_int_t)size));
 out:
 	if (fd >= 0)
 		close(fd);
@@ -143,13 +147,14 @@ void api_image_list(struct app *a, struct api_call *c, struct http_reply *rep)
 	json_array_foreach (rows, i, row) {
 		const char *hex = json_string_value(json_object_get(row, "digest"));
 		json_array_append_new(
-		    out, json_pack("{s:O, s:s+, s:O, s:s, s:O, s:O}", "name",
-		                   json_object_get(row, "name"), "digest", "sha256:", hex ? hex : "",
-		                   "owner_id", json_object_get(row, "owner_id"), "owner",
-		                   user_name_locked(a, json_integer_value(
-		                                           json_object_get(row, "owner_id"))),
-		                   "size_bytes", json_object_get(row, "size_bytes"), "created_at",
-		                   json_object_get(row, "created_at")));
+		    out,
+		    json_pack(
+		        "{s:O, s:s+, s:O, s:s, s:O, s:O}", "name", json_object_get(row, "name"),
+		        "digest", "sha256:", hex ? hex : "", "owner_id",
+		        json_object_get(row, "owner_id"), "owner",
+		        user_name_locked(a, json_integer_value(json_object_get(row, "owner_id"))),
+		        "size_bytes", json_object_get(row, "size_bytes"), "created_at",
+		        json_object_get(row, "created_at")));
 	}
 	pthread_mutex_unlock(&a->lock);
 	json_decref(rows);
@@ -174,8 +179,10 @@ void api_image_remove(struct app *a, struct api_call *c, struct http_reply *rep)
 	}
 	if (!authz_allowed(&c->who, AUTHZ_IMAGE_REMOVE,
 	                   json_integer_value(json_object_get(row, "owner_id")))) {
-		api_error(rep, 403, "image %s was imported by another user: only they or an admin "
-		                    "may remove it", name);
+		api_error(rep, 403,
+		          "image %s was imported by another user: only they or an admin "
+		          "may remove it",
+		          name);
 		goto out;
 	}
 	struct store_op op = {.kind = STORE_DELETE, .table = "images", .row = row};
@@ -219,16 +226,18 @@ int image_resolve(struct app *a, json_t *conf, char *err, size_t errlen)
 			hex = ref + 7;
 		} else {
 			json_array_foreach (rows, i, r)
-				if (!strcmp(json_string_value(json_object_get(r, "name")) ?: "", ref))
+				if (!strcmp(json_string_value(json_object_get(r, "name")) ?: "",
+				            ref))
 					hex = json_string_value(json_object_get(r, "digest"));
 		}
 		if (!hex || image_cache_path(a->cfg->image_cache_dir, hex, path, sizeof(path)) ||
 		    access(path, R_OK)) {
-			snprintf(err, errlen,
-			         "environment.image: no image \"%s\" (slot type %s) in the image cache; "
-			         "import it with det image import TARBALL NAME (det image list shows "
-			         "them)",
-			         ref, slot);
+			snprintf(
+			    err, errlen,
+			    "environment.image: no image \"%s\" (slot type %s) in the image cache; "
+			    "import it with det image import TARBALL NAME (det image list shows "
+			    "them)",
+			    ref, slot);
 			goto fail;
 		}
 		json_object_set_new(digests, slot, json_string(hex));

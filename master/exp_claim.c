@@ -73,7 +73,8 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, const struct exp_tri
 	    "searcher_metric", json_object_get(srch, "metric"), "smaller_is_better",
 	    json_object_get(srch, "smaller_is_better") ? json_object_get(srch, "smaller_is_better")
 	                                               : json_true());
-	if (reply && json_is_object(envconf) && json_object_set(reply, "environment", envconf) < 0) {
+	if (reply && json_is_object(envconf) &&
+	    json_object_set(reply, "environment", envconf) < 0) {
 		json_decref(reply);
 		reply = NULL;
 	}
@@ -81,10 +82,13 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, const struct exp_tri
 	const char *rt = a->cfg->container_runtime;
 	if (reply && json_object_size(json_object_get(envconf, "image_digest")) &&
 	    json_object_set_new(reply, "container",
-	                        json_pack("{s:s, s:s, s:s}", "runtime",
+	                        json_pack("{s:s, s:s, s:s, s:O}", "runtime",
 	                                  strcmp(rt, "auto") ? rt : "podman", "oci_runtime",
 	                                  a->cfg->container_oci_runtime, "image_cache_dir",
-	                                  a->cfg->image_cache_dir)) < 0) {
+	                                  a->cfg->image_cache_dir, "bind_mounts",
+	                                  json_object_get(conf, "bind_mounts")
+	                                      ? json_object_get(conf, "bind_mounts")
+	                                      : json_array())) < 0) {
 		json_decref(reply);
 		reply = NULL;
 	}

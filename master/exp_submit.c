@@ -385,9 +385,12 @@ static int on_path(const char *program)
 /* A config that names an image runs in a container or not at all (never on the
  * host in its place): the image must be in the cache, and a runtime there.
  * Resolves the names to digests (environment.image_digest). 0 or -1 with err. */
-static int image_allowed(struct app *a, json_t *conf, char *err, size_t errlen)
+static int image_allowed(struct app *a, json_t *conf, long uid, char *err, size_t errlen)
 {
 	const char *rt = a->cfg->container_runtime;
+	struct ckpt_owner o;
+	json_t *m;
+	size_t i;
 
 	if (!json_object_size(json_object_get(json_object_get(conf, "environment"), "image")))
 		return 0;
@@ -400,6 +403,20 @@ static int image_allowed(struct app *a, json_t *conf, char *err, size_t errlen)
 		         "their image",
 		         rt, strcmp(rt, "auto") ? "" : ", podman is not installed");
 		return -1;
+	}
+	/* bind_mounts: each host path readable by the owner (checked as the owner) */
+	json_array_foreach (json_object_get(conf, "bind_mounts"), i, m) {
+		const char *hp = json_string_value(json_object_get(m, "host_path"));
+		char why[512];
+		int fd = -1;
+		if (ckpt_owner_lookup(uid, &o, why, sizeof(why)) == 0)
+			fd = ckpt_owner_open_read(&o, hp, why, sizeof(why));
+		if (fd < 0) {
+			snprintf(err, errlen, "bind_mounts.%zu.host_path: not readable by you: %s",
+			         i, why);
+			return -1;
+		}
+		close(fd);
 	}
 	return 0;
 }
@@ -420,7 +437,7 @@ int exp_create(struct app *a, const struct principal *p, const char *yaml, size_
 	pthread_mutex_lock(&a->lock);
 	long uid = user_uid_locked(a, p->user_id);
 	pthread_mutex_unlock(&a->lock);
-	if (storage_allowed(a, conf, uid, err, errlen) || image_allowed(a, conf, err, errlen))
+	if (storage_allowed(a, conf, uid, err, errlen) || image_allowed(a, conf, uid, err, errlen))
 		goto fail;
 	if (client_submits && !a->rm->ops->plan) {
 		snprintf(err, errlen, "submit: the %s resource manager submits by itself",

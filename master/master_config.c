@@ -462,11 +462,12 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 				return -1;
 		} else if (!strcmp(k, "container_runtime") && s) {
 			if (strcmp(s, "auto") && strcmp(s, "podman") && strcmp(s, "none")) {
-				snprintf(err, errlen,
-				         "%s: container_runtime: expected auto, podman or none, got "
-				         "\"%s\" (runc and crun run under podman: "
-				         "container_oci_runtime)",
-				         where, s);
+				snprintf(
+				    err, errlen,
+				    "%s: container_runtime: expected auto, podman or none, got "
+				    "\"%s\" (runc and crun run under podman: "
+				    "container_oci_runtime)",
+				    where, s);
 				return -1;
 			}
 			if (master_config_set_str(&c->container_runtime, s))

@@ -30,3 +30,4 @@ EXTRA_DIST += tests/security/longpoll-client.py
 TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS)
 SECURITY_TESTS += tests/security/image-import.sh
+SECURITY_TESTS += tests/security/container-trial.sh

@@ -447,7 +447,8 @@ static void test_storage_and_mounts(void **state)
 static void test_image(void **state)
 {
 	struct expconf *c;
-	const char *digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	const char *digest =
+	    "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 	char yaml[512];
 
 	(void)state;
@@ -455,8 +456,8 @@ static void test_image(void **state)
 	assert_json(json_object_get(json_object_get(expconf_json(c), "environment"), "image"),
 	            "{\"cpu\":\"det-test/py3:1.0\",\"cuda\":\"det-test/py3:1.0\","
 	            "\"rocm\":\"det-test/py3:1.0\"}");
-	assert_true(json_is_true(json_object_get(json_object_get(expconf_json(c), "environment"),
-	                                         "force_pull_image")));
+	assert_true(json_is_true(
+	    json_object_get(json_object_get(expconf_json(c), "environment"), "force_pull_image")));
 	expconf_free(c);
 	/* per slot type: a trial's slot type picks one; one not given means no image */
 	snprintf(yaml, sizeof(yaml), BASE "environment:\n  image: {cpu: py3, gpu: \"%s\"}\n",

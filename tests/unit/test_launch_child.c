@@ -148,8 +148,10 @@ static void test_startup_hook_exports_reach_the_entrypoint(void **state)
 	struct fixture *f = *state;
 	struct launch_child_result r;
 	write_hook(f, "echo hook ran\nexport FROM_HOOK=\"from hook\"\n");
-	run_ok(f, "[\"/bin/sh\", \"-c\", \"echo \\\"$FROM_HOOK/$GREETING/$1\\\"\", \"x\", \"a b;$(id)\"]",
-	       &r);
+	run_ok(
+	    f,
+	    "[\"/bin/sh\", \"-c\", \"echo \\\"$FROM_HOOK/$GREETING/$1\\\"\", \"x\", \"a b;$(id)\"]",
+	    &r);
 	assert_int_equal(r.exit_code, 0);
 	assert_int_equal(json_array_size(f->got), 2);
 	assert_string_equal(line_at(f, 0, NULL), "hook ran");

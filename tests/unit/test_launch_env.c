@@ -259,8 +259,8 @@ static void test_slot_type_picks_environment_variables(void **state)
 	assert_string_equal(launch_env_slot_type(rocm_base), "rocm");
 	json_object_set_new(c, "environment_variables", json_pack("[s]", "OLD=top"));
 	json_object_set_new(c, "environment",
-	                    json_pack("{s:{s:[s], s:[s, s], s:[s]}}", "environment_variables", "cpu",
-	                              "C=1", "cuda", "G=1", "H=2", "rocm", "R=1"));
+	                    json_pack("{s:{s:[s], s:[s, s], s:[s]}}", "environment_variables",
+	                              "cpu", "C=1", "cuda", "G=1", "H=2", "rocm", "R=1"));
 	struct launch_env_input in = {c, &r, NULL, NULL, NULL, NULL, NULL};
 	char err[256] = "";
 	char **env = launch_env_build(cuda_base, &in, err, sizeof(err));
