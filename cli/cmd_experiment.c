@@ -370,11 +370,39 @@ static int slurm_tasks(struct cli_ctx *ctx, long long id)
 	return rc;
 }
 
+/* "image (SLOT): sha256:..." for each slot type the experiment has an image for. */
+static int image_lines(struct cli_ctx *ctx, long long id)
+{
+	char path[64];
+	json_t *out = NULL, *d;
+	const char *slot;
+	struct http_client *c = cli_client(ctx);
+	if (!c || id < 0) {
+		http_client_free(c);
+		return CLI_EXIT_FAILURE;
+	}
+	snprintf(path, sizeof(path), "/api/v1/experiments/%lld", id);
+	int rc = cli_call(c, "GET", path, NULL, &out);
+	json_t *digests = json_object_get(json_object_get(out, "experiment"), "image_digests");
+	json_object_foreach (digests, slot, d) {
+		const char *s = json_string_value(d);
+		if (s && strspn(s, "sha256:0123456789abcdef") == strlen(s) &&
+		    strspn(slot, "abcdefghijklmnopqrstuvwxyz") == strlen(slot))
+			printf("image (%s): %s\n", slot, s);
+	}
+	json_decref(out);
+	http_client_free(c);
+	return rc;
+}
+
 int cli_experiment_describe(struct cli_ctx *ctx, int argc, char **argv)
 {
 	if (ctx->output == CLI_OUTPUT_TABLE && argc == 2) {
 		/* Summary line, the trials, then the array's tasks in Slurm. */
 		int rc = simple(ctx, argc, argv, "GET", "", "experiment", NULL, 0);
+		if (rc)
+			return rc;
+		rc = image_lines(ctx, cli_parse_id("experiment id", argv[1]));
 		if (rc)
 			return rc;
 		rc = simple(ctx, argc, argv, "GET", "/trials", "trials", trial_cols,

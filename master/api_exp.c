@@ -297,6 +297,17 @@ void api_exp_get(struct app *a, struct api_call *c, struct http_reply *rep)
 	struct exp_rt *e = exp_find_locked(a, c->id);
 	json_t *v = e ? exp_view_locked(e, 1) : NULL;
 	pthread_mutex_unlock(&a->lock);
+	/* the images its trials run in, by slot type (doc/containers.md) */
+	json_t *digests = json_object_get(
+	    json_object_get(json_object_get(v, "config"), "environment"), "image_digest");
+	if (v && json_object_size(digests)) {
+		json_t *shown = json_object(), *d;
+		const char *slot;
+		json_object_foreach (digests, slot, d)
+			json_object_set_new(shown, slot,
+			                    json_pack("s+", "sha256:", json_string_value(d) ?: ""));
+		json_object_set_new(v, "image_digests", shown);
+	}
 	if (!v)
 		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
 	else

@@ -29,7 +29,7 @@ if ! tarball=$("$srcdir/scripts/build-test-image" 2>"$work/build.err"); then
 	exit 0
 fi
 sed 's/^/# /' "$work/build.err"
-echo "1..19"
+echo "1..21"
 make_user U || exit 1
 uid=$(id -u "$U")
 start_master --storage-root "$work"
@@ -103,6 +103,10 @@ sock GET "/experiments/$id/trials" >/dev/null
 tid=$(body '.trials[0].id')
 sock GET "/trials/$tid" >/dev/null
 eq "the trial shows the image's digest" "sha256:$digest" "$(body .trial.image_digest)"
+detu trial describe "$tid" | grep -qx "image: sha256:$digest"
+ok $? "det trial describe shows it"
+eq "det experiment describe -o json shows the experiment's image digest per slot type" \
+	"sha256:$digest" "$(detu -o json experiment describe "$id" | jq -r '.image_digests.cpu')"
 sock GET "/trials/$tid/logs" >/dev/null
 body '.logs[].line' | grep -q '^hook: in det-test-image$'
 ok $? "the hook's output (from inside the image) is in the trial's logs"
