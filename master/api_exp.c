@@ -303,9 +303,10 @@ void api_exp_get(struct app *a, struct api_call *c, struct http_reply *rep)
 	if (v && json_object_size(digests)) {
 		json_t *shown = json_object(), *d;
 		const char *slot;
-		json_object_foreach (digests, slot, d)
+		json_object_foreach (digests, slot, d) {
 			json_object_set_new(shown, slot,
 			                    json_pack("s+", "sha256:", json_string_value(d) ?: ""));
+		}
 		json_object_set_new(v, "image_digests", shown);
 	}
 	if (!v)

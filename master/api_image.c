@@ -33,9 +33,10 @@ static json_t *image_row(struct app *a, const char *name, char *err, size_t errl
 	size_t i;
 
 	err[0] = rows ? '\0' : err[0];
-	json_array_foreach (rows, i, row)
+	json_array_foreach (rows, i, row) {
 		if (!strcmp(json_string_value(json_object_get(row, "name")) ?: "", name))
 			found = json_incref(row);
+	}
 	json_decref(rows);
 	return found;
 }
@@ -125,9 +126,10 @@ static const char *user_name_locked(struct app *a, json_int_t id)
 {
 	const char *k;
 	json_t *u;
-	json_object_foreach (a->users, k, u)
+	json_object_foreach (a->users, k, u) {
 		if (json_integer_value(json_object_get(u, "id")) == id)
 			return k;
+	}
 	return "";
 }
 
@@ -194,8 +196,9 @@ void api_image_remove(struct app *a, struct api_call *c, struct http_reply *rep)
 	const char *hex = json_string_value(json_object_get(row, "digest"));
 	int used = 0;
 	rows = store_load_table(a->store, "images", err, sizeof(err));
-	json_array_foreach (rows, i, r)
+	json_array_foreach (rows, i, r) {
 		used |= !strcmp(json_string_value(json_object_get(r, "digest")) ?: "", hex);
+	}
 	if (rows && !used && image_cache_remove(a->cfg->image_cache_dir, hex, err, sizeof(err)))
 		log_msg(&a->log, LOG_LEVEL_WARN, "image %s: %s", name, err);
 	log_msg(&a->log, LOG_LEVEL_INFO, "user %s removed image %s", c->who.name, name);
@@ -225,10 +228,11 @@ int image_resolve(struct app *a, json_t *conf, char *err, size_t errlen)
 		if (ref && !strncmp(ref, "sha256:", 7)) {
 			hex = ref + 7;
 		} else {
-			json_array_foreach (rows, i, r)
+			json_array_foreach (rows, i, r) {
 				if (!strcmp(json_string_value(json_object_get(r, "name")) ?: "",
 				            ref))
 					hex = json_string_value(json_object_get(r, "digest"));
+			}
 		}
 		if (!hex || image_cache_path(a->cfg->image_cache_dir, hex, path, sizeof(path)) ||
 		    access(path, R_OK)) {
