@@ -6,7 +6,8 @@
 # marker file, in another mount namespace, as its owner's uid), the
 # startup hook runs inside and its exports reach the entrypoint, bind_mounts
 # work with read_only honoured, the trial records the image's digest, the
-# Python Core API example reports and checkpoints from inside; bad
+# Python Core API example reports and checkpoints from inside, a failing hook
+# ends the trial in ERROR with its output in the logs; bad
 # inputs are clear errors at create: a bind mount the user cannot read, ".."
 # in container_path, and no container runtime. Skipped when podman is not
 # installed or the test image cannot be built (scripts/build-test-image).
@@ -29,7 +30,7 @@ if ! tarball=$("$srcdir/scripts/build-test-image" 2>"$work/build.err"); then
 	exit 0
 fi
 sed 's/^/# /' "$work/build.err"
-echo "1..21"
+echo "1..23"
 make_user U || exit 1
 uid=$(id -u "$U")
 start_master --storage-root "$work"
@@ -129,6 +130,23 @@ sock GET "/checkpoints/$ck" >/dev/null
 ckpath=$(body '.path // empty')
 eq "its latest checkpoint is registered, on the host in the storage, the owner's" \
 	"$work/ckpt $uid" "$(dirname "$ckpath") $(stat -c %u "$ckpath" 2>&1)"
+
+# A failing startup hook inside the image: ERROR, with its output in the logs.
+mkdir -p "$work/badhook"
+printf 'echo "hook: failing in $(cat /etc/det-test-image-marker)"\nexit 3\n' \
+	>"$work/badhook/startup-hook.sh"
+cp "$work/model/probe.py" "$work/badhook/"
+sed -e 's/^name: contained/name: bad-hook/' "$work/ok.yaml" >"$work/badhook.yaml"
+detu experiment create "$work/badhook.yaml" "$work/badhook" >"$work/bh.out" 2>&1
+id=$(sed -n 's/^Created experiment \([0-9]*\).*/\1/p' "$work/bh.out")
+wait_state "$id" ERROR 100
+ok $? "a failing startup-hook.sh in the container ends the experiment in ERROR"
+sock GET "/experiments/$id/trials" >/dev/null
+sock GET "/trials/$(body '.trials[0].id')/logs" >/dev/null
+body '.logs[].line' >"$work/bh.log"
+grep -q '^hook: failing in det-test-image$' "$work/bh.log" &&
+	grep -q 'startup-hook.sh failed (exit status 3)' "$work/bh.log"
+ok $? "its output and the reason are in the trial's logs" || sed 's/^/#   /' "$work/bh.log"
 
 # Bad inputs: clear errors at create, nothing runs.
 sed -e "s|host_path: $work/data,|host_path: $work/secret,|" "$work/ok.yaml" >"$work/secret.yaml"
