@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * det image import|list|rm: the master's image cache (doc/containers.md).
- * import sends the tarball's absolute path, not its bytes: the master reads
- * it from the shared file system as the calling user.
+ * import sends the tarball's (or directory's) absolute path, not its bytes:
+ * the master reads it from the shared file system as the calling user.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -26,7 +26,7 @@ int cli_image_import(struct cli_ctx *ctx, int argc, char **argv)
 	int rc = CLI_EXIT_FAILURE;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: det image import TARBALL NAME\n");
+		fprintf(stderr, "usage: det image import TARBALL|DIR NAME\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (!realpath(argv[1], abs)) {

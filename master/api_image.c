@@ -64,7 +64,7 @@ void api_image_import(struct app *a, struct api_call *c, struct http_reply *rep)
 		goto out;
 	}
 	if (!path || path[0] != '/' || strlen(path) >= PATH_MAX) {
-		api_error(rep, 400, "path: expected the absolute path of a tarball");
+		api_error(rep, 400, "path: expected the absolute path of a tarball or directory");
 		goto out;
 	}
 	old = image_row(a, name, err, sizeof(err));
@@ -92,7 +92,7 @@ void api_image_import(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 403, "%s", err);
 		goto out;
 	}
-	fd = ckpt_owner_open_read(&o, path, err, sizeof(err));
+	fd = ckpt_owner_open_read(&o, path, 1, err, sizeof(err));
 	if (fd < 0) {
 		api_error(rep, 403, "cannot read %s as uid %u: %s", path, (unsigned)o.uid, err);
 		goto out;

@@ -410,7 +410,7 @@ static int image_allowed(struct app *a, json_t *conf, long uid, char *err, size_
 		char why[512];
 		int fd = -1;
 		if (ckpt_owner_lookup(uid, &o, why, sizeof(why)) == 0)
-			fd = ckpt_owner_open_read(&o, hp, why, sizeof(why));
+			fd = ckpt_owner_open_read(&o, hp, 0, why, sizeof(why));
 		if (fd < 0) {
 			snprintf(err, errlen, "bind_mounts.%zu.host_path: not readable by you: %s",
 			         i, why);

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # det image import|list|rm against a det-master running as root: the tarball
-# is read as the calling Unix user (a file they cannot read is refused, and
-# nothing is imported), a corrupt or hostile tarball is refused with nothing
+# (or directory, packed by tar) is read as the calling Unix user (a file they
+# cannot read is refused, and nothing is imported), a corrupt or hostile tarball is refused with nothing
 # left in the cache, anyone lists, only the importer or an admin removes or
 # replaces a name, and a config naming an image that is not in the cache is
 # refused at create.
@@ -15,7 +15,7 @@ if [ ! -x "$det" ]; then
 	echo "1..0 # SKIP det is not built"
 	exit 0
 fi
-echo "1..17"
+echo "1..20"
 make_user U || exit 1
 make_user V || exit 1
 start_master
@@ -70,6 +70,20 @@ eq "nothing of them is left in the cache (one image, no temporary file)" \
 	"$want.tar" "$(ls "$cache/sha256" "$cache/tmp" 2>&1 | grep -v -e '^$' -e ':$')"
 # shellcheck disable=SC2012
 eq "no name points at them" "tiny/sh:1" "$(detv -o json image list | jq -r '.[].name')"
+
+# A directory is packed by tar as the user: fine when all of it is readable.
+cp -a "$work/root" "$home/rootdir"
+chown -R "$U:" "$home/rootdir"
+detu image import "$home/rootdir" tiny/dir >"$work/dir.out" 2>&1
+ok $? "a user imports a directory" || sed 's/^/#   /' "$work/dir.out"
+echo secret >"$work/root/etc/shadow-like" && chmod 0600 "$work/root/etc/shadow-like"
+cp -a "$work/root" "$home/rootdir2" && chown -R "$U:" "$home/rootdir2"
+chown root: "$home/rootdir2/etc/shadow-like"
+detu image import "$home/rootdir2" tiny/dir2 >"$work/dir2.out" 2>&1
+ok $((! $?)) "a directory holding a file the user cannot read is refused"
+grep -q 'packing the directory with tar failed' "$work/dir2.out"
+ok $? "saying why" || sed 's/^/#   /' "$work/dir2.out"
+detu image rm tiny/dir >/dev/null 2>&1
 
 # Who may do what.
 eq "another user lists it, with its owner" "$U" \
