@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The trial's container, as its owner (det-launch already runs as the
- * trial's owner): rootless podman with --userns=keep-id and --user UID:GID,
+ * trial's owner): rootless podman with --userns=keep-id and --user UID:GID
+ * (root's own podman for root's trials),
  * host network, the caller's own rlimits (podman's defaults exceed some
  * hosts' hard limits), the OCI runtime the master names (runc by default),
  * the image imported once per user and node from the image cache's tarball
@@ -403,14 +404,20 @@ int launch_container_prepare(const struct launch_container_input *in, struct lau
 	add(&a, "--rm");
 	add(&a, "--pull=never");
 	add(&a, "--network=host");
-	add(&a, "--userns=keep-id");
+	if (getuid() != 0) /* rootless: the owner's uid inside too; root's podman is root's */
+		add(&a, "--userns=keep-id");
 	add(&a, "--user=%u:%u", (unsigned)getuid(), (unsigned)getgid());
 	add_ulimit(&a, "nofile", RLIMIT_NOFILE);
-	/* rootless podman's own nproc (32768) cannot be raised inside its user
-	 * namespace: pass ours only when it is lower */
+	/* nproc: ours, at most 32768, podman's own limit (runc cannot raise it
+	 * without CAP_SYS_RESOURCE, which rootless podman and some root setups lack) */
 	struct rlimit np;
-	if (getrlimit(RLIMIT_NPROC, &np) == 0 && np.rlim_max < 32768)
-		add_ulimit(&a, "nproc", RLIMIT_NPROC);
+	if (getrlimit(RLIMIT_NPROC, &np) == 0) {
+		unsigned long long cur = np.rlim_cur, max = np.rlim_max;
+		max = np.rlim_max == RLIM_INFINITY || max > 32768 ? 32768 : max;
+		cur = np.rlim_cur == RLIM_INFINITY || cur > max ? max : cur;
+		add(&a, "--ulimit");
+		add(&a, "nproc=%llu:%llu", cur, max);
+	}
 	add(&a, "--env-file=%s", envfile);
 	add(&a, "--workdir=%s", in->model_dir);
 	same_path(&a, in->model_dir, 0);
