@@ -113,7 +113,7 @@ fuzz-master-api: master/store_schema.h common/libdetcommon.la
 		-I$(srcdir) -I$(srcdir)/master $(master_libdetmaster_la_CPPFLAGS) \
 		$(JANSSON_CFLAGS) $(addprefix $(srcdir)/,$(filter %.c,$(MASTER_FUZZ_SRCS))) \
 		common/libdetcommon.la $(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(SLURM_LIBS) $(YAML_LIBS) \
-		$(JANSSON_LIBS) $(LIBM) -pthread -o tests/fuzz/fuzz_master_api
+		$(ARCHIVE_LIBS) $(JANSSON_LIBS) $(LIBM) -pthread -o tests/fuzz/fuzz_master_api
 CLEANFILES += tests/fuzz/fuzz_master_api
 
 # The checkpoint directory rule and the storage roots.
