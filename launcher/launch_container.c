@@ -366,14 +366,21 @@ int launch_container_prepare(const struct launch_container_input *in, struct lau
 		         image);
 		goto fail;
 	}
-	if (runtime_dir(in->host_env, xdg, sizeof(xdg), err, errlen))
+	/* root's podman keeps its state under /run: no runtime directory to make */
+	if (getuid() == 0)
+		snprintf(xdg, sizeof(xdg), "%s",
+		         launch_env_lookup(in->host_env, "XDG_RUNTIME_DIR")
+		             ? launch_env_lookup(in->host_env, "XDG_RUNTIME_DIR")
+		             : "");
+	else if (runtime_dir(in->host_env, xdg, sizeof(xdg), err, errlen))
 		goto fail;
 	const char *home = launch_env_lookup(in->host_env, "HOME");
 	const char *path = launch_env_lookup(in->host_env, "PATH");
 	add(&e, "PATH=%s", path ? path : DEFAULT_PATH);
 	if (home)
 		add(&e, "HOME=%s", home);
-	add(&e, "XDG_RUNTIME_DIR=%s", xdg);
+	if (*xdg)
+		add(&e, "XDG_RUNTIME_DIR=%s", xdg);
 	snprintf(ref, sizeof(ref), "localhost/det-image:%s", hex);
 	snprintf(tarball, sizeof(tarball), "%s/sha256/%s.tar", cache, hex);
 	if ((size_t)snprintf(envfile, sizeof(envfile), "%s/container-env-r%d", in->job_dir,
