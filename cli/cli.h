@@ -113,6 +113,11 @@ int cli_trial_describe(struct cli_ctx *ctx, int argc, char **argv);
 int cli_trial_logs(struct cli_ctx *ctx, int argc, char **argv);
 int cli_trial_kill(struct cli_ctx *ctx, int argc, char **argv);
 
+/* det image ... (cli/cmd_image.c). */
+int cli_image_import(struct cli_ctx *ctx, int argc, char **argv);
+int cli_image_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_image_rm(struct cli_ctx *ctx, int argc, char **argv);
+
 /* det checkpoint ... (cli/cmd_checkpoint.c). */
 int cli_checkpoint_list(struct cli_ctx *ctx, int argc, char **argv);
 int cli_checkpoint_describe(struct cli_ctx *ctx, int argc, char **argv);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "expconf.h"
 #include "http_client.h"
 
 #define MODEL_MAX_BYTES (95L * 1024 * 1024)
@@ -141,6 +142,23 @@ static int wait_for(struct cli_ctx *ctx, struct http_client *c, long long id, do
 	}
 }
 
+/* The config's warnings (keys accepted but ignored), on stderr; the master
+ * reports the errors. */
+static void print_config_warnings(const char *yaml, size_t ylen, const char *path)
+{
+	struct expconf_diags d = {0};
+	struct expconf *conf = expconf_parse(yaml, ylen, path, &d);
+
+	for (size_t i = 0; i < d.count; i++) {
+		const struct expconf_diag *g = &d.items[i];
+		if (g->severity == EXPCONF_WARNING)
+			fprintf(stderr, "%s:%d:%d: %s: warning: %s\n", path, g->line, g->column,
+			        g->path ? g->path : "", g->message ? g->message : "");
+	}
+	expconf_free(conf);
+	expconf_diags_free(&d);
+}
+
 int cli_experiment_post(struct cli_ctx *ctx, const char *config_path, const char *model_dir,
                         int activate, const char *submit, struct http_client **client, json_t **out)
 {
@@ -163,6 +181,7 @@ int cli_experiment_post_in(struct cli_ctx *ctx, const char *config_path, const c
 	yaml = cli_read_file(config_path, CONFIG_MAX_BYTES, &ylen);
 	if (!yaml)
 		goto out;
+	print_config_warnings(yaml, ylen, config_path);
 	if (model_dir) {
 		if (cli_pack_dir(model_dir, &model, &mlen, MODEL_MAX_BYTES))
 			goto out;
@@ -382,11 +401,39 @@ static int slurm_tasks(struct cli_ctx *ctx, long long id)
 	return rc;
 }
 
+/* "image (SLOT): sha256:..." for each slot type the experiment has an image for. */
+static int image_lines(struct cli_ctx *ctx, long long id)
+{
+	char path[64];
+	json_t *out = NULL, *d;
+	const char *slot;
+	struct http_client *c = cli_client(ctx);
+	if (!c || id < 0) {
+		http_client_free(c);
+		return CLI_EXIT_FAILURE;
+	}
+	snprintf(path, sizeof(path), "/api/v1/experiments/%lld", id);
+	int rc = cli_call(c, "GET", path, NULL, &out);
+	json_t *digests = json_object_get(json_object_get(out, "experiment"), "image_digests");
+	json_object_foreach (digests, slot, d) {
+		const char *s = json_string_value(d);
+		if (s && strspn(s, "sha256:0123456789abcdef") == strlen(s) &&
+		    strspn(slot, "abcdefghijklmnopqrstuvwxyz") == strlen(slot))
+			printf("image (%s): %s\n", slot, s);
+	}
+	json_decref(out);
+	http_client_free(c);
+	return rc;
+}
+
 int cli_experiment_describe(struct cli_ctx *ctx, int argc, char **argv)
 {
 	if (ctx->output == CLI_OUTPUT_TABLE && argc == 2) {
 		/* Summary line, the trials, then the array's tasks in Slurm. */
 		int rc = simple(ctx, argc, argv, "GET", "", "experiment", NULL, 0);
+		if (rc)
+			return rc;
+		rc = image_lines(ctx, cli_parse_id("experiment id", argv[1]));
 		if (rc)
 			return rc;
 		rc = simple(ctx, argc, argv, "GET", "/trials", "trials", trial_cols,

@@ -79,7 +79,14 @@ int cli_trial_describe(struct cli_ctx *ctx, int argc, char **argv)
 			printf("\nhyperparameters: ");
 			char *hp = json_dumps(json_object_get(t, "hparams"),
 			                      JSON_COMPACT | JSON_SORT_KEYS);
-			printf("%s\n\nvalidation metrics:\n", hp ? hp : "{}");
+			printf("%s\n", hp ? hp : "{}");
+			const char *image = json_string_value(json_object_get(t, "image_digest"));
+			if (image) /* from the master: checked before it reaches the terminal */
+				printf("image: %s\n",
+				       strspn(image, "sha256:0123456789abcdef") == strlen(image)
+				           ? image
+				           : "?");
+			printf("\nvalidation metrics:\n");
 			free(hp);
 			cli_print_table(stdout, json_object_get(metrics, "metrics"), mcols, 2);
 		} else {

@@ -6,6 +6,7 @@ noinst_LTLIBRARIES += cli/libdetcli.la
 cli_libdetcli_la_SOURCES = cli/cli.h cli/client.h cli/client.c cli/output.c cli/pack.c \
 	cli/cmd_experiment.c cli/cmd_trial.c cli/cmd_checkpoint.c cli/cmd_user.c \
 	cli/cmd_cluster.c cli/cmd_submit.c cli/cmd_workspace.c cli/cmd_template.c cli/cmd_fork.c cli/cmd_model.c \
+	cli/cmd_image.c \
 	cli/munge_cred.h cli/munge_cred.c \
 	cli/ckpt_download.h cli/ckpt_download.c
 cli_libdetcli_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(ARCHIVE_CFLAGS) \
@@ -25,4 +26,5 @@ TESTS += tests/unit/test_cli_ckpt_download
 tests_unit_test_cli_ckpt_download_SOURCES = tests/unit/test_cli_ckpt_download.c
 tests_unit_test_cli_ckpt_download_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
 tests_unit_test_cli_ckpt_download_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
-tests_unit_test_cli_ckpt_download_LDADD = cli/libdetcli.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
+tests_unit_test_cli_ckpt_download_LDADD = cli/libdetcli.la common/libdetcommon.la $(CMOCKA_LIBS) \
+	$(JANSSON_LIBS) $(LIBM)

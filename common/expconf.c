@@ -77,11 +77,13 @@ static const char *const storage_keys[] = {"type",
 static const char *const storage_ignored[] = {"propagation", NULL};
 static const char *const storage_remote[] = {"s3", "gcs", "azure", "hdfs", NULL};
 static const char *const repro_keys[] = {"experiment_seed", NULL};
-static const char *const env_keys[] = {"environment_variables", NULL};
-static const char *const env_ignored[] = {"image",    "force_pull_image", "registry_auth",
-                                          "pod_spec", "add_capabilities", "drop_capabilities",
-                                          "ports",    "proxy_ports",      NULL};
+static const char *const env_keys[] = {
+    "environment_variables", "image", "force_pull_image", "pod_spec", "registry_auth", NULL};
+static const char *const env_ignored[] = {"add_capabilities", "drop_capabilities", "ports",
+                                          "proxy_ports", NULL};
 static const char *const env_map_keys[] = {"cpu", "cuda", "gpu", "rocm", NULL};
+/* The slot types a trial can have; "gpu" is Determined's older name of "cuda". */
+static const char *const env_slot_types[] = {"cpu", "cuda", "rocm", NULL};
 static const char *const mount_keys[] = {"host_path", "container_path", "read_only", NULL};
 static const char *const mount_ignored[] = {"propagation", NULL};
 static const char *const slurm_keys[] = {"sbatch_args", "gpu_type", "slots_per_node", NULL};
@@ -280,7 +282,7 @@ static int env_entry_ok(const char *s)
 	return *p == '=';
 }
 
-static void env_list(struct expconf_ctx *c, const struct yamltree_node *n, json_t *merged)
+static void env_list(struct expconf_ctx *c, const struct yamltree_node *n, json_t *into)
 {
 	json_t *list = str_list(c, n, 0);
 	size_t i;
@@ -297,41 +299,206 @@ static void env_list(struct expconf_ctx *c, const struct yamltree_node *n, json_
 			expconf_path_pop(c, saved);
 		}
 	}
-	json_array_extend(merged, list);
+	json_array_extend(into, list);
 	json_decref(list);
+}
+
+/* The map key of slot type k: "cuda" may also be written "gpu". */
+static const struct yamltree_node *
+slot_child(struct expconf_ctx *c, const struct yamltree_node *map, const char *k, size_t *saved)
+{
+	const struct yamltree_node *n = expconf_opt(expconf_child(c, map, k, saved));
+
+	if (!n && !strcmp(k, "cuda")) {
+		expconf_path_pop(c, *saved);
+		n = expconf_opt(expconf_child(c, map, "gpu", saved));
+	}
+	return n;
+}
+
+/* environment_variables: one list for every slot type, or one list per slot type
+ * (cpu, cuda or gpu, rocm); a trial gets the list of its own slot type only. */
+static json_t *env_vars(struct expconf_ctx *c, const struct yamltree_node *env)
+{
+	size_t saved;
+	const struct yamltree_node *vars =
+	    env ? expconf_opt(expconf_child(c, env, "environment_variables", &saved)) : NULL;
+	json_t *by_slot = json_object();
+
+	if (!env)
+		saved = c->plen;
+	for (const char *const *k = env_slot_types; by_slot && *k; k++)
+		expconf_set(c, by_slot, *k, json_array());
+	if (!by_slot || !vars)
+		goto done;
+	if (vars->kind == YAMLTREE_MAP) {
+		expconf_check_keys(c, vars, env_map_keys, NULL);
+		if (yamltree_map_get(vars, "cuda") && yamltree_map_get(vars, "gpu"))
+			expconf_err(c, vars, "give \"cuda\" or its older name \"gpu\", not both");
+		for (const char *const *k = env_slot_types; *k; k++) {
+			size_t saved2;
+			const struct yamltree_node *l = slot_child(c, vars, *k, &saved2);
+
+			if (l)
+				env_list(c, l, json_object_get(by_slot, *k));
+			expconf_path_pop(c, saved2);
+		}
+	} else {
+		json_t *cpu = json_object_get(by_slot, "cpu");
+
+		env_list(c, vars, cpu);
+		for (const char *const *k = env_slot_types + 1; cpu && *k; k++)
+			json_array_extend(json_object_get(by_slot, *k), cpu);
+	}
+done:
+	expconf_path_pop(c, saved);
+	return by_slot;
+}
+
+/* An image reference: "sha256:" and 64 hex digits, or a name of letters, digits
+ * and ._-:/ (no "..", no leading '-' or '/'), at most 128 bytes. */
+int expconf_image_ref_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 128)
+		return 0;
+	if (!strncmp(s, "sha256:", 7)) {
+		if (n != 7 + 64)
+			return 0;
+		for (size_t i = 7; i < n; i++)
+			if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+				return 0;
+		return 1;
+	}
+	if (s[0] == '-' || s[0] == '/' || s[0] == '.' || strstr(s, ".."))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || strchr("._-:/", s[i])))
+			return 0;
+	return 1;
+}
+
+static void image_ref(struct expconf_ctx *c, const struct yamltree_node *n, const char *slot,
+                      json_t *by_slot)
+{
+	json_t *j;
+
+	if (expconf_get_str(c, n, 1, &j) < 0)
+		return;
+	if (!expconf_image_ref_ok(json_string_value(j))) {
+		expconf_err(c, n,
+		            "expected an image name (letters, digits and ._-:/, no \"..\") or "
+		            "sha256:DIGEST (64 hex digits), got \"%s\"",
+		            json_string_value(j));
+		json_decref(j);
+		return;
+	}
+	expconf_set(c, by_slot, slot, j);
+}
+
+/* environment.image: one name for every slot type or {cpu, cuda (gpu), rocm};
+ * NULL when not given. */
+static json_t *env_image(struct expconf_ctx *c, const struct yamltree_node *env)
+{
+	size_t saved;
+	const struct yamltree_node *n =
+	    env ? expconf_opt(expconf_child(c, env, "image", &saved)) : NULL;
+	json_t *by_slot = NULL;
+
+	if (!env)
+		return NULL;
+	if (!n)
+		goto done;
+	by_slot = json_object();
+	if (!by_slot) {
+		expconf_err(c, n, "out of memory");
+	} else if (n->kind == YAMLTREE_MAP) {
+		expconf_check_keys(c, n, env_map_keys, NULL);
+		if (yamltree_map_get(n, "cuda") && yamltree_map_get(n, "gpu"))
+			expconf_err(c, n, "give \"cuda\" or its older name \"gpu\", not both");
+		for (const char *const *k = env_slot_types; *k; k++) {
+			size_t saved2;
+			const struct yamltree_node *l = slot_child(c, n, *k, &saved2);
+
+			if (l)
+				image_ref(c, l, *k, by_slot);
+			expconf_path_pop(c, saved2);
+		}
+	} else {
+		image_ref(c, n, "cpu", by_slot);
+		for (const char *const *k = env_slot_types + 1; *k; k++)
+			if (json_object_get(by_slot, "cpu"))
+				expconf_set(c, by_slot, *k,
+				            json_copy(json_object_get(by_slot, "cpu")));
+	}
+done:
+	expconf_path_pop(c, saved);
+	return by_slot;
+}
+
+/* Keys accepted for compatibility that det-slurm cannot honour: one warning each. */
+static void env_warn_ignored(struct expconf_ctx *c, const struct yamltree_node *env)
+{
+	static const char *const why[][2] = {
+	    {"pod_spec", "ignored: det-slurm runs no Kubernetes pods"},
+	    {"registry_auth", "ignored: images come from the master's image cache (det image "
+	                      "import), no registry is contacted"},
+	};
+
+	for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
+		size_t saved;
+
+		if (expconf_opt(expconf_child(c, env, why[i][0], &saved)))
+			expconf_warn(c, yamltree_map_get(env, why[i][0]), "%s", why[i][1]);
+		expconf_path_pop(c, saved);
+	}
 }
 
 static void do_environment(struct expconf_ctx *c, const struct yamltree_node *root, json_t *out)
 {
 	size_t saved, saved2;
 	const struct yamltree_node *n = expconf_opt(expconf_child(c, root, "environment", &saved)),
-	                           *vars;
-	json_t *merged = json_array();
+	                           *f;
+	json_t *e = json_object(), *image;
+	int force = 0;
 
-	if (!merged)
+	if (!e)
 		goto done;
-	if (!n || expconf_check_keys(c, n, env_keys, env_ignored) < 0)
-		goto done;
-	vars = expconf_opt(expconf_child(c, n, "environment_variables", &saved2));
-	if (vars && vars->kind == YAMLTREE_MAP) {
-		/* Per-device lists: det-slurm passes cpu, then cuda (or gpu), then rocm. */
-		expconf_check_keys(c, vars, env_map_keys, NULL);
-		for (const char *const *k = env_map_keys; *k; k++) {
-			size_t saved3;
-			const struct yamltree_node *l =
-			    expconf_opt(expconf_child(c, vars, *k, &saved3));
-
-			if (l)
-				env_list(c, l, merged);
-			expconf_path_pop(c, saved3);
-		}
-	} else if (vars) {
-		env_list(c, vars, merged);
-	}
-	expconf_path_pop(c, saved2);
+	if (n && expconf_check_keys(c, n, env_keys, env_ignored) < 0)
+		n = NULL;
+	expconf_set(c, e, "environment_variables", env_vars(c, n));
+	image = env_image(c, n);
+	if (image)
+		expconf_set(c, e, "image", image);
+	f = n ? expconf_opt(expconf_child(c, n, "force_pull_image", &saved2)) : NULL;
+	if (f)
+		expconf_get_bool(c, f, &force);
+	if (n)
+		expconf_path_pop(c, saved2);
+	expconf_set(c, e, "force_pull_image", json_boolean(force));
+	if (n)
+		env_warn_ignored(c, n);
 done:
-	expconf_set(c, out, "environment", json_pack("{s:o}", "environment_variables", merged));
+	expconf_set(c, out, "environment", e);
 	expconf_path_pop(c, saved);
+}
+
+/* A container path: absolute, no "." or ".." component, not "/" itself. */
+static int container_path_ok(const char *p)
+{
+	if (!p || p[0] != '/' || !strcmp(p, "/"))
+		return 0;
+	for (const char *s = p; *s;) {
+		while (*s == '/')
+			s++;
+		size_t len = strcspn(s, "/");
+		if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+			return 0;
+		s += len;
+	}
+	return 1;
 }
 
 static void do_mount(struct expconf_ctx *c, const struct yamltree_node *m, json_t *mounts)
@@ -353,6 +520,13 @@ static void do_mount(struct expconf_ctx *c, const struct yamltree_node *m, json_
 	if (hp && hp->kind == YAMLTREE_SCALAR && hp->text[0] != '/') {
 		saved = expconf_path_push(c, "host_path");
 		expconf_err(c, hp, "host_path must be an absolute path");
+		expconf_path_pop(c, saved);
+	}
+	if (cp && cp->kind == YAMLTREE_SCALAR && !container_path_ok(cp->text)) {
+		saved = expconf_path_push(c, "container_path");
+		expconf_err(c, cp,
+		            "container_path must be an absolute path other than \"/\" with no "
+		            "\".\" or \"..\" component");
 		expconf_path_pop(c, saved);
 	}
 	{

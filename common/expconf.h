@@ -65,6 +65,11 @@ json_t *expconf_json(const struct expconf *conf);
  * path was not in the file (for example a filled-in default). */
 int expconf_location(const struct expconf *conf, const char *path, int *line, int *column);
 
+/* 1 when s is an image reference environment.image accepts: a name of letters,
+ * digits and ._-:/ (no "..", not starting with '-', '/' or '.'; at most 128
+ * bytes) or "sha256:" and 64 lowercase hex digits; else 0. */
+int expconf_image_ref_ok(const char *s);
+
 /* Print every diagnostic as "file:line:col: path: severity: message". */
 void expconf_diags_print(const struct expconf_diags *diags, FILE *out);
 

@@ -35,7 +35,8 @@ tests_unit_test_fmnist_LDADD = examples/fashion-mnist/libfmnist.la launcher/libd
 
 # examples/python-core-api: a plain-Python Core API script
 EXTRA_DIST += examples/python-core-api/train.py examples/python-core-api/const.yaml \
-	examples/python-core-api/adaptive.yaml examples/python-core-api/README.md
+	examples/python-core-api/adaptive.yaml examples/python-core-api/README.md \
+	examples/python-core-api/container.yaml
 # examples/pytorch: a CNN with Debian's python3-torch
 EXTRA_DIST += examples/pytorch/train.py examples/pytorch/const.yaml \
 	examples/pytorch/distributed.yaml examples/pytorch/README.md \

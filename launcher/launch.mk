@@ -7,7 +7,8 @@ launcher_libdetlaunch_la_SOURCES = launcher/launch_unpack.c launcher/launch_unpa
 	launcher/launch_logq.c launcher/launch_logq.h \
 	launcher/launch_share.c launcher/launch_share.h launcher/launch_child.c launcher/launch_child.h \
 	launcher/launch_net.c launcher/launch_net.h \
-	launcher/launch_reason.c launcher/launch_reason.h
+	launcher/launch_reason.c launcher/launch_reason.h \
+	launcher/launch_container.c launcher/launch_container.h
 launcher_libdetlaunch_la_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 launcher_libdetlaunch_la_LIBADD = common/libdethttp.la $(ARCHIVE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
 
@@ -73,6 +74,8 @@ TESTS += tests/integration/test-trial-pytorchtrial.sh
 EXTRA_DIST += tests/integration/test-trial-pytorchtrial.sh
 TESTS += tests/integration/test-trial-reasons.sh
 EXTRA_DIST += tests/integration/test-trial-reasons.sh
+TESTS += tests/integration/test-trial-startup-hook.sh
+EXTRA_DIST += tests/integration/test-trial-startup-hook.sh
 EXTRA_DIST += tests/integration/trial-lib.sh tests/integration/test-trial-run.sh \
 	tests/integration/test-trial-faults.sh tests/integration/test-trial-asha.sh \
 	tests/integration/test-trial-pytorch.sh tests/integration/test-trial-asha-rules.sh \

@@ -18,6 +18,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <dirent.h>
 #include <signal.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -168,6 +170,41 @@ static void pump(const struct launch_child_opts *o, struct line_buf *b)
 		emit_line(o, b, b->buf, b->len);
 		b->len = 0;
 	}
+}
+
+/* The hook det-launch runs before the entrypoint, in the entrypoint's shell so
+ * that its exports reach it. A fixed script: the user's argv follows as "$@".
+ * The EXIT trap also catches a hook that calls exit (which ends the shell);
+ * the shell then never exits 0, as the entrypoint did not run. */
+static const char hook_script[] =
+    "trap 'st=$?; echo \"det-launch: " LAUNCH_STARTUP_HOOK " failed (exit status $st); the "
+    "entrypoint was not run\" >&2; [ $st -ne 0 ] || st=1; exit $st' EXIT; . ./" LAUNCH_STARTUP_HOOK
+    " || exit; trap - EXIT; exec \"$@\"";
+
+int launch_child_has_hook(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	if (!dir ||
+	    snprintf(path, sizeof(path), "%s/%s", dir, LAUNCH_STARTUP_HOOK) >= (int)sizeof(path))
+		return 0;
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+const char **launch_child_hook_argv(const char **argv)
+{
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	const char **w = calloc(n + 5, sizeof(*w));
+	if (!w)
+		return NULL;
+	w[0] = "/bin/sh";
+	w[1] = "-c";
+	w[2] = hook_script;
+	w[3] = "sh"; /* $0 */
+	memcpy(w + 4, argv, n * sizeof(*w));
+	return w;
 }
 
 static pid_t spawn(const struct launch_child_opts *o, const char **argv, int out[2], int errp[2],
@@ -351,6 +388,15 @@ int launch_child_run(const struct launch_child_opts *o, struct launch_child_resu
 	memset(r, 0, sizeof(*r));
 	if (!argv)
 		return -1;
+	if (launch_child_has_hook(o->cwd)) {
+		const char **w = launch_child_hook_argv(argv);
+		if (!w) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		free(argv);
+		argv = w;
+	}
 	bo = calloc(1, sizeof(*bo));
 	be = calloc(1, sizeof(*be));
 	if (!bo || !be) {

@@ -42,6 +42,17 @@ int launch_entrypoint_is_trial_class(const char *s);
  * of strings. */
 const char **launch_child_argv(const json_t *entrypoint, char *err, size_t errlen);
 
+/* The model directory's hook, run by sh before the entrypoint (doc/trial-environment.md). */
+#define LAUNCH_STARTUP_HOOK "startup-hook.sh"
+
+/* 1 when dir holds a regular file LAUNCH_STARTUP_HOOK (not a link), else 0. */
+int launch_child_has_hook(const char *dir);
+
+/* argv run through sh: source ./startup-hook.sh, then exec the original argv with the
+ * hook's exports; a failing hook ends it with the hook's status and a message on
+ * stderr. A new array (free it; strings are argv's and static), NULL when out of memory. */
+const char **launch_child_hook_argv(const char **argv);
+
 /* Run the entrypoint to its end. -1 with err when it could not be started. */
 int launch_child_run(const struct launch_child_opts *o, struct launch_child_result *r, char *err,
                      size_t errlen);

@@ -215,6 +215,34 @@ static int add_path(struct env_array *a, const char *name, const char *dir, int 
 	return rc;
 }
 
+/* name is set in base to something other than "", "NoDevFiles" or "-1". */
+static int names_devices(char *const base[], const char *name)
+{
+	const char *v = base ? launch_env_lookup(base, name) : NULL;
+	return v && *v && strcmp(v, "NoDevFiles") && strcmp(v, "-1");
+}
+
+const char *launch_env_slot_type(char *const base[])
+{
+	if (names_devices(base, "CUDA_VISIBLE_DEVICES"))
+		return "cuda";
+	if (names_devices(base, "ROCR_VISIBLE_DEVICES") ||
+	    names_devices(base, "HIP_VISIBLE_DEVICES"))
+		return "rocm";
+	return "cpu";
+}
+
+/* The experiment's variables for this slot type: environment.environment_variables
+ * holds one list per slot type; older masters send only a top-level list. */
+static const json_t *slot_vars(char *const base[], const json_t *as)
+{
+	const json_t *by =
+	    json_object_get(json_object_get(as, "environment"), "environment_variables");
+	if (json_is_object(by))
+		return json_object_get(by, launch_env_slot_type(base));
+	return json_object_get(as, "environment_variables");
+}
+
 char **launch_env_build(char *const base[], const struct launch_env_input *in, char *err,
                         size_t errlen)
 {
@@ -228,8 +256,7 @@ char **launch_env_build(char *const base[], const struct launch_env_input *in, c
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (user_vars(&a, json_object_get(in->assignment, "environment_variables"), err, errlen) <
-	    0)
+	if (user_vars(&a, slot_vars(base, in->assignment), err, errlen) < 0)
 		goto fail;
 	if (trial_vars(&a, in, err, errlen) < 0)
 		goto fail;

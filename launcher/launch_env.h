@@ -21,10 +21,17 @@ struct launch_env_input {
 };
 
 /* A new NULL-terminated "K=V" array: base without the launcher's own
- * secrets, then the experiment's environment_variables, then the DET_* and
+ * secrets, then the experiment's environment_variables (the list of the
+ * slot type, launch_env_slot_type), then the DET_* and
  * torch.distributed variables. NULL with err on a malformed assignment. */
 char **launch_env_build(char *const base[], const struct launch_env_input *in, char *err,
                         size_t errlen);
+
+/* The trial's slot type as the launcher's environment base shows it: "cuda"
+ * when CUDA_VISIBLE_DEVICES names devices, "rocm" when ROCR_VISIBLE_DEVICES or
+ * HIP_VISIBLE_DEVICES does, else "cpu". Picks environment.image and
+ * environment_variables (static strings). */
+const char *launch_env_slot_type(char *const base[]);
 
 /* Free an array from launch_env_build (NULL is fine). */
 void launch_env_free(char **env);

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "launch_child.h"
+#include "launch_container.h"
 #include "launch_env.h"
 #include "launch_logq.h"
 #include "launch_master.h"
@@ -257,13 +258,65 @@ static int spank_missing(char *buf, size_t len)
 	return 1;
 }
 
+/* The part of det-launch's environment a container gets (borrowed strings, a new
+ * array to free; NULL when out of memory): the allocated devices and the locale. */
+static char **container_base(char *const *host)
+{
+	static const char *const keep[] = {"CUDA_VISIBLE_DEVICES=",
+	                                   "ROCR_VISIBLE_DEVICES=",
+	                                   "HIP_VISIBLE_DEVICES=",
+	                                   "LANG=",
+	                                   "LC_ALL=",
+	                                   "TZ=",
+	                                   NULL};
+	size_t n = 0, k = 0;
+	while (host && host[n])
+		n++;
+	char **v = calloc(n + 1, sizeof(*v));
+	for (size_t i = 0; v && i < n; i++)
+		for (size_t j = 0; keep[j]; j++)
+			if (!strncmp(host[i], keep[j], strlen(keep[j])))
+				v[k++] = host[i];
+	return v;
+}
+
+/* The container's whole command as an entrypoint list: podman run ... IMAGE, then
+ * (through startup-hook.sh when the model directory has one, so that the hook runs
+ * inside) the entrypoint's argv. A new reference, or NULL with err. */
+static json_t *container_argv(const struct launch_container *ct, const json_t *entrypoint,
+                              const char *model_dir, char *err, size_t errlen)
+{
+	const char **inner = launch_child_argv(entrypoint, err, errlen), **hooked = NULL;
+	json_t *all = json_array();
+	int bad = !inner || !all;
+	if (!bad && launch_child_has_hook(model_dir)) {
+		hooked = launch_child_hook_argv(inner);
+		bad = !hooked;
+	}
+	for (size_t i = 0; !bad && ct->argv[i]; i++)
+		bad = json_array_append_new(all, json_string(ct->argv[i])) < 0;
+	for (const char **p = hooked ? hooked : inner; !bad && *p; p++)
+		bad = json_array_append_new(all, json_string(*p)) < 0;
+	if (bad && inner)
+		snprintf(err, errlen, "out of memory");
+	free(inner);
+	free(hooked);
+	if (bad) {
+		json_decref(all);
+		return NULL;
+	}
+	return all;
+}
+
 /* Run this rank's entrypoint for generation gen. */
 static int run_generation(struct launch *l, int gen, const json_t *as, struct gen_result *res,
                           char *err, size_t errlen)
 {
 	int rv = -1;
 	char preempt[PATH_MAX], early[PATH_MAX], abort_file[PATH_MAX], spill[PATH_MAX];
-	char **env = NULL;
+	char **env = NULL, **cbase = NULL;
+	struct launch_container ct = {NULL, NULL};
+	json_t *cargv = NULL;
 	struct launch_logq *q = NULL;
 	struct launch_shipper *ship = NULL;
 	struct launch_poller *poll = NULL;
@@ -279,7 +332,14 @@ static int run_generation(struct launch *l, int gen, const json_t *as, struct ge
 	set_gloo_interface(l, as);
 	struct launch_env_input in = {as,         &l->rank, l->master, l->pythondir,
 	                              l->bindirs, preempt,  early};
-	env = launch_env_build(environ, &in, err, errlen);
+	/* with an image: the entrypoint runs in it, never on the host in its place */
+	const char *slot = launch_env_slot_type(environ);
+	int contained = launch_container_wanted(as, slot);
+	if (contained) {
+		cbase = container_base(environ);
+		in.bindirs = NULL; /* the host's programs do not run in the image */
+	}
+	env = launch_env_build(contained ? cbase : environ, &in, err, errlen);
 	if (!env)
 		goto fail;
 	q = launch_logq_new(l->rank.rank, LOG_QUEUE_LINES, spill, LOG_SPILL_MAX_BYTES, err, errlen);
@@ -298,9 +358,30 @@ static int run_generation(struct launch *l, int gen, const json_t *as, struct ge
 		launch_logq_push(q, "stderr", err, strlen(err));
 		goto fail;
 	}
-	struct launch_child_opts o = {json_object_get(as, "entrypoint"),
-	                              env,
-	                              l->model_dir,
+	if (contained) {
+		char self[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		self[n > 0 ? n : 0] = '\0';
+		struct launch_container_input cin = {
+		    as,           slot,        env,          environ,
+		    l->model_dir, l->job_dir,  l->pythondir, n > 0 ? self : NULL,
+		    l->master,    l->rank.rank};
+		if (launch_container_prepare(&cin, &ct, err, errlen)) {
+			/* the reason in the trial's own logs too */
+			char line[1200];
+			int len = snprintf(line, sizeof(line), "det-launch: %s", err);
+			launch_logq_push(q, "stderr", line,
+			                 len < (int)sizeof(line) ? (size_t)len : sizeof(line) - 1);
+			goto fail;
+		}
+		cargv = container_argv(&ct, json_object_get(as, "entrypoint"), l->model_dir, err,
+		                       errlen);
+		if (!cargv)
+			goto fail;
+	}
+	struct launch_child_opts o = {contained ? cargv : json_object_get(as, "entrypoint"),
+	                              contained ? ct.env : env,
+	                              contained ? NULL : l->model_dir,
 	                              l->rank.rank,
 	                              l->rank.size > 1,
 	                              q,
@@ -324,6 +405,9 @@ fail:
 		        launch_logq_pending(q), spill);
 	launch_logq_free(q);
 	launch_env_free(env);
+	launch_container_free(&ct);
+	json_decref(cargv);
+	free(cbase);
 	return rv;
 }
 

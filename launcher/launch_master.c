@@ -9,6 +9,8 @@
  */
 #include "launch_master.h"
 
+#include "launch_env.h"
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -65,7 +67,9 @@ json_t *launch_master_claim(const char *master, const char *alloc_token, int64_t
 	if (!c)
 		return NULL;
 	snprintf(path, sizeof(path), "/api/v1/experiments/%lld/claim", (long long)exp);
-	json_t *body = json_pack("{s:I}", "array_task", (json_int_t)task);
+	/* the slot type picks the trial's image, whose digest the master records */
+	json_t *body = json_pack("{s:I, s:s}", "array_task", (json_int_t)task, "slot_type",
+	                         launch_env_slot_type(environ));
 	json_t *out = body ? call_retry(c, "POST", path, body, wait_seconds, 1, err, errlen) : NULL;
 	json_decref(body);
 	http_client_free(c);

@@ -17,6 +17,7 @@
 #include "fsm.h"
 #include "template.h"
 #include "workspace.h"
+#include "store.h"
 
 /* Decode standard base64 (whitespace ignored). malloc'd, NULL on bad input. */
 static unsigned char *base64_decode(const char *in, size_t len, size_t *out_len)
@@ -445,6 +446,18 @@ void api_exp_get(struct app *a, struct api_call *c, struct http_reply *rep)
 	                ? exp_view_locked(e, 1)
 	                : NULL;
 	pthread_mutex_unlock(&a->lock);
+	/* the images its trials run in, by slot type (doc/containers.md) */
+	json_t *digests = json_object_get(
+	    json_object_get(json_object_get(v, "config"), "environment"), "image_digest");
+	if (v && json_object_size(digests)) {
+		json_t *shown = json_object(), *d;
+		const char *slot;
+		json_object_foreach (digests, slot, d) {
+			json_object_set_new(shown, slot,
+			                    json_pack("s+", "sha256:", json_string_value(d) ?: ""));
+		}
+		json_object_set_new(v, "image_digests", shown);
+	}
 	if (!v)
 		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
 	else
@@ -605,12 +618,33 @@ void api_claim(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "array_task: expected a non-negative integer");
 		return;
 	}
+	json_t *slot = json_object_get(c->body, "slot_type");
+	const char *st = slot ? json_string_value(slot) : "cpu";
+	if (!st || (strcmp(st, "cpu") && strcmp(st, "cuda") && strcmp(st, "rocm"))) {
+		api_error(rep, 400, "slot_type: expected cpu, cuda or rocm");
+		return;
+	}
 	enum exp_status status =
 	    exp_claim(a, c->id, (int)json_integer_value(task), &out, err, sizeof(err));
-	if (status != EXP_OK)
+	if (status != EXP_OK) {
 		api_exp_error(rep, status, err);
-	else
-		api_json(rep, 200, out);
+		return;
+	}
+	/* the image digest the trial runs in, recorded with the trial */
+	const char *hex = json_string_value(json_object_get(
+	    json_object_get(json_object_get(out, "environment"), "image_digest"), st));
+	json_t *row = hex ? json_pack("{s:O, s:s}", "id", json_object_get(out, "trial_id"),
+	                              "image_digest", hex)
+	                  : NULL;
+	struct store_op op = {.kind = STORE_UPDATE, .table = "trials", .row = row};
+	if (row && store_write(a->store, &op, 1, err, sizeof(err))) {
+		json_decref(row);
+		json_decref(out);
+		api_error(rep, 503, "%s", err);
+		return;
+	}
+	json_decref(row);
+	api_json(rep, 200, out);
 }
 
 void api_preview(struct app *a, struct api_call *c, struct http_reply *rep)

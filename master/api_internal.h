@@ -118,5 +118,8 @@ void api_project_get(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_project_archive(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_project_unarchive(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_project_delete(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_image_import(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_image_list(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_image_remove(struct app *a, struct api_call *c, struct http_reply *rep);
 
 #endif

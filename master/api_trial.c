@@ -49,6 +49,19 @@ void api_trial_get(struct app *a, struct api_call *c, struct http_reply *rep)
 	json_t *v = t && workspace_exp_allowed_locked(a, &c->who, e, AUTHZ_EXP_READ)
 	                ? exp_trial_view(t)
 	                : NULL;
+	/* the image it runs in: the experiment's digest, when one for every slot type */
+	json_t *digests = json_object_get(
+	    json_object_get(json_object_get(e ? e->row : NULL, "config"), "environment"),
+	    "image_digest");
+	const char *slot, *one = NULL;
+	json_t *d;
+	int same = 1;
+	json_object_foreach (digests, slot, d) {
+		same &= !one || !strcmp(one, json_string_value(d) ?: "");
+		one = json_string_value(d);
+	}
+	if (v && one && same)
+		json_object_set_new(v, "image_digest", json_pack("s+", "sha256:", one));
 	pthread_mutex_unlock(&a->lock);
 	if (!v)
 		api_error(rep, 404, "trial %lld not found", (long long)c->id);

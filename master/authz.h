@@ -28,6 +28,7 @@ enum authz_action {
 	AUTHZ_TEMPLATE_CHANGE,   /* replace or delete a template (owner: its creator) */
 	AUTHZ_TEMPLATE_GLOBAL,   /* create a template outside any workspace */
 	AUTHZ_MODEL_CHANGE,      /* register versions of a model (owner: its creator) */
+	AUTHZ_IMAGE_REMOVE,      /* remove or replace an image name (det image) */
 	AUTHZ_NACTIONS
 };
 

@@ -37,7 +37,7 @@
 #define MSG_MAX 1024
 #define TREE_MAX_DEPTH 64
 
-enum job_kind { JOB_CHECK, JOB_REMOVE, JOB_OPEN };
+enum job_kind { JOB_CHECK, JOB_REMOVE, JOB_OPEN, JOB_READ };
 
 struct job {
 	enum job_kind kind;
@@ -47,6 +47,7 @@ struct job {
 	const char *sub;     /* JOB_OPEN */
 	const char *name;    /* JOB_OPEN */
 	int append;          /* JOB_OPEN */
+	int tar_dirs;        /* JOB_READ: a directory comes back as a tarball of it */
 };
 
 int ckpt_owner_lookup(long uid, struct ckpt_owner *o, char *err, size_t errlen)
@@ -235,12 +236,62 @@ fail:
 	return rv;
 }
 
+/* In the child, as the owner: dir packed by tar (exec'd, argv only) into an unlinked
+ * temporary file, which is returned open at its start; -1 with msg when tar fails
+ * (a file the owner cannot read, for example). */
+static int tar_dir(const char *dir, char *msg, size_t msglen)
+{
+	char tmp[] = "/tmp/det-image-XXXXXX";
+	int fd = mkostemp(tmp, O_CLOEXEC), status = 0;
+	if (fd < 0) {
+		snprintf(msg, msglen, "a temporary file for the tarball: %s", strerror(errno));
+		return -1;
+	}
+	unlink(tmp);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
+		    dup2(null, STDERR_FILENO) < 0)
+			_exit(126);
+		execl("/bin/tar", "tar", "--numeric-owner", "-C", dir, "-cf", "-", ".",
+		      (char *)NULL);
+		_exit(127);
+	}
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	    lseek(fd, 0, SEEK_SET) < 0) {
+		snprintf(msg, msglen,
+		         "%.900s: packing the directory with tar failed (status %d): is every "
+		         "file in it readable by you?",
+		         dir, pid < 0 ? -1 : status);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* The child's work, as the owner: check, open the resolved directory, act. */
 static int child_work(const struct job *j, int *fd_out, char *msg, size_t msglen)
 {
 	char real[PATH_MAX], full[PATH_MAX];
 	int dirfd = -1, rv = -1;
 
+	if (j->kind == JOB_READ) { /* any file the owner may read; the kernel decides */
+		*fd_out = open(j->dir, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (*fd_out < 0) {
+			snprintf(msg, msglen, "%.900s: %s", j->dir, strerror(errno));
+			return -1;
+		}
+		struct stat st;
+		if (j->tar_dirs && fstat(*fd_out, &st) == 0 && S_ISDIR(st.st_mode)) {
+			close(*fd_out);
+			*fd_out = tar_dir(j->dir, msg, msglen);
+			return *fd_out < 0 ? -1 : 0;
+		}
+		return 0;
+	}
 	if (ckpt_path_confined(j->dir, j->roots, real, msg, msglen))
 		goto fail;
 	if (j->kind == JOB_CHECK) {
@@ -416,5 +467,23 @@ int ckpt_owner_open(const struct ckpt_owner *o, const json_t *storage_roots,
 		return -1;
 	}
 	snprintf(used, PATH_MAX, "%s", msg);
+	return fd;
+}
+
+int ckpt_owner_open_read(const struct ckpt_owner *o, const char *path, int tar_dirs, char *err,
+                         size_t errlen)
+{
+	struct job j = {.kind = JOB_READ, .dir = path, .tar_dirs = tar_dirs};
+	char msg[MSG_MAX];
+	int fd = -1;
+
+	if (run_as(o, &j, &fd, msg, sizeof(msg))) {
+		snprintf(err, errlen, "%s", msg);
+		return -1;
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: no descriptor came back", path);
+		return -1;
+	}
 	return fd;
 }

@@ -44,4 +44,10 @@ int ckpt_owner_open(const struct ckpt_owner *o, const json_t *storage_roots,
                     const char *default_host, const char *dir, const char *sub, const char *name,
                     int append, char *used, char *err, size_t errlen);
 
+/* As o: open path (any file o may read, O_NONBLOCK) for reading; with tar_dirs, a
+ * directory comes back as a tarball of its contents (an unlinked temporary file made
+ * by tar as o). The fd (the caller closes it), or -1 with err. */
+int ckpt_owner_open_read(const struct ckpt_owner *o, const char *path, int tar_dirs, char *err,
+                         size_t errlen);
+
 #endif

@@ -25,6 +25,7 @@
 #include "exp_trial.h"
 #include "expconf.h"
 #include "lifecycle.h"
+#include "master_config.h"
 #include "searcher.h"
 
 /* ---- claim --------------------------------------------------------------- */
@@ -38,8 +39,12 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, const struct exp_tri
 	json_t *conf = exp_config_of(e);
 	json_t *srch = json_object_get(conf, "searcher");
 	json_t *res = json_object_get(conf, "resources");
-	json_t *env =
-	    json_object_get(json_object_get(conf, "environment"), "environment_variables");
+	/* environment_variables per slot type; det-launch picks its own slot type's list
+	 * (the top-level list, the cpu one, is for launchers that do not look further) */
+	json_t *envconf = json_object_get(conf, "environment");
+	json_t *env = json_object_get(envconf, "environment_variables");
+	if (json_is_object(env)) /* configs stored before per-slot lists hold one list */
+		env = json_object_get(env, "cpu");
 	char dir[PATH_MAX], err[512];
 
 	if (ckpt_path_dir(conf, a->cfg->checkpoint_storage, dir, sizeof(dir), err, sizeof(err))) {
@@ -68,6 +73,25 @@ static json_t *claim_reply(struct app *a, struct exp_rt *e, const struct exp_tri
 	    "searcher_metric", json_object_get(srch, "metric"), "smaller_is_better",
 	    json_object_get(srch, "smaller_is_better") ? json_object_get(srch, "smaller_is_better")
 	                                               : json_true());
+	if (reply && json_is_object(envconf) &&
+	    json_object_set(reply, "environment", envconf) < 0) {
+		json_decref(reply);
+		reply = NULL;
+	}
+	/* an experiment with an image: how det-launch runs it (doc/containers.md) */
+	const char *rt = a->cfg->container_runtime;
+	if (reply && json_object_size(json_object_get(envconf, "image_digest")) &&
+	    json_object_set_new(reply, "container",
+	                        json_pack("{s:s, s:s, s:s, s:O}", "runtime",
+	                                  strcmp(rt, "auto") ? rt : "podman", "oci_runtime",
+	                                  a->cfg->container_oci_runtime, "image_cache_dir",
+	                                  a->cfg->image_cache_dir, "bind_mounts",
+	                                  json_object_get(conf, "bind_mounts")
+	                                      ? json_object_get(conf, "bind_mounts")
+	                                      : json_array())) < 0) {
+		json_decref(reply);
+		reply = NULL;
+	}
 	/* the config's data: section, for ClusterInfo.user_data */
 	json_t *data = json_object_get(conf, "data");
 	if (reply && json_is_object(data) && json_object_set(reply, "data", data) < 0) {

@@ -8,6 +8,7 @@
 #include "exp_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <math.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "authz.h"
@@ -25,6 +27,7 @@
 #include "ckpt_path.h"
 #include "exp_trial.h"
 #include "expconf.h"
+#include "image_cache.h"
 #include "lifecycle.h"
 #include "searcher.h"
 #include "workspace.h"
@@ -459,6 +462,62 @@ int exp_source_checkpoint_is(struct app *a, int64_t id, const char *uuid)
 	return is;
 }
 
+/* 1 when program is an executable file in a directory of PATH. */
+static int on_path(const char *program)
+{
+	const char *path = getenv("PATH");
+	char dir[PATH_MAX];
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t n = strcspn(p, ":");
+		if (n > 0 && n < sizeof(dir) - strlen(program) - 2) {
+			snprintf(dir, sizeof(dir), "%.*s/%s", (int)n, p, program);
+			if (access(dir, X_OK) == 0)
+				return 1;
+		}
+		p += n + (p[n] == ':');
+	}
+	return 0;
+}
+
+/* A config that names an image runs in a container or not at all (never on the
+ * host in its place): the image must be in the cache, and a runtime there.
+ * Resolves the names to digests (environment.image_digest). 0 or -1 with err. */
+static int image_allowed(struct app *a, json_t *conf, long uid, char *err, size_t errlen)
+{
+	const char *rt = a->cfg->container_runtime;
+	struct ckpt_owner o;
+	json_t *m;
+	size_t i;
+
+	if (!json_object_size(json_object_get(json_object_get(conf, "environment"), "image")))
+		return 0;
+	if (image_resolve(a, conf, err, errlen))
+		return -1;
+	if (!strcmp(rt, "none") || (!strcmp(rt, "auto") && !on_path("podman"))) {
+		snprintf(err, errlen,
+		         "environment.image: this det-master has no container runtime "
+		         "(container_runtime: %s%s), and trials never run on the host in place of "
+		         "their image",
+		         rt, strcmp(rt, "auto") ? "" : ", podman is not installed");
+		return -1;
+	}
+	/* bind_mounts: each host path readable by the owner (checked as the owner) */
+	json_array_foreach (json_object_get(conf, "bind_mounts"), i, m) {
+		const char *hp = json_string_value(json_object_get(m, "host_path"));
+		char why[512];
+		int fd = -1;
+		if (ckpt_owner_lookup(uid, &o, why, sizeof(why)) == 0)
+			fd = ckpt_owner_open_read(&o, hp, 0, why, sizeof(why));
+		if (fd < 0) {
+			snprintf(err, errlen, "bind_mounts.%zu.host_path: not readable by you: %s",
+			         i, why);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 enum exp_status exp_create(struct app *a, const struct principal *p, const char *yaml, size_t ylen,
                            const void *model, size_t mlen, int activate, int client_submits,
                            const char *project, int64_t parent_id, json_t **out, char *err,
@@ -476,7 +535,7 @@ enum exp_status exp_create(struct app *a, const struct principal *p, const char 
 	pthread_mutex_lock(&a->lock);
 	long uid = user_uid_locked(a, p->user_id);
 	pthread_mutex_unlock(&a->lock);
-	if (storage_allowed(a, conf, uid, err, errlen))
+	if (storage_allowed(a, conf, uid, err, errlen) || image_allowed(a, conf, uid, err, errlen))
 		goto fail;
 	status = source_checkpoint(a, p, conf, err, errlen);
 	if (status != EXP_OK)

@@ -23,6 +23,8 @@ master_libdetmaster_la_SOURCES = \
 master_libdetmaster_la_SOURCES += master/workspace.c master/workspace.h master/api_workspace.c \
 	master/template.c master/template.h master/api_template.c master/api_fork.c \
 	master/api_exp_meta.c master/model.c master/model.h master/api_model.c
+# The image cache (det image) and its REST calls.
+master_libdetmaster_la_SOURCES += master/image_cache.c master/image_cache.h master/api_image.c
 # The engine's pure lifecycle rules.
 master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
 # Why a trial failed, in one line.
@@ -39,8 +41,8 @@ master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
 master_libdetmaster_la_CPPFLAGS += -I$(top_srcdir)/slurm-plugin \
 	-DDET_SLURM_CONF_DEFAULT='"$(detslurmconf)"'
 master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \
-	$(SQLITE_CFLAGS) $(MHD_CFLAGS) $(CRYPT_CFLAGS) $(MUNGE_CFLAGS)
-master_libdetmaster_la_LIBADD = common/libdetcommon.la $(YAML_LIBS) $(JANSSON_LIBS) \
+	$(SQLITE_CFLAGS) $(MHD_CFLAGS) $(CRYPT_CFLAGS) $(MUNGE_CFLAGS) $(ARCHIVE_CFLAGS)
+master_libdetmaster_la_LIBADD = common/libdetcommon.la $(ARCHIVE_LIBS) $(YAML_LIBS) $(JANSSON_LIBS) \
 	$(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(SLURM_LIBS) $(PTHREAD_LIBS) $(LIBM)
 
 # Migrations are SQL files, compiled into the binary as C strings.
@@ -49,6 +51,7 @@ MASTER_SCHEMA += master/schema/003_token_hashes.sql
 MASTER_SCHEMA += master/schema/004_allocation_pid_start.sql
 MASTER_SCHEMA += master/schema/005_tasks.sql
 MASTER_SCHEMA += master/schema/006_workspaces.sql
+MASTER_SCHEMA += master/schema/007_images.sql
 EXTRA_DIST += $(MASTER_SCHEMA) master/schema/embed.awk
 CLEANFILES += master/store_schema.h
 BUILT_SOURCES += master/store_schema.h
@@ -131,7 +134,7 @@ fuzz-master-api: master/store_schema.h common/libdetcommon.la
 		-I$(srcdir) -I$(srcdir)/master $(master_libdetmaster_la_CPPFLAGS) \
 		$(JANSSON_CFLAGS) $(addprefix $(srcdir)/,$(filter %.c,$(MASTER_FUZZ_SRCS))) \
 		common/libdetcommon.la $(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(SLURM_LIBS) $(YAML_LIBS) \
-		$(JANSSON_LIBS) $(LIBM) -pthread -o tests/fuzz/fuzz_master_api
+		$(ARCHIVE_LIBS) $(JANSSON_LIBS) $(LIBM) -pthread -o tests/fuzz/fuzz_master_api
 CLEANFILES += tests/fuzz/fuzz_master_api
 
 # The checkpoint directory rule and the storage roots.

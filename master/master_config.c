@@ -63,7 +63,10 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 	    master_config_set_str(&c->slurm_output, "") ||
 	    master_config_set_str(&c->slurm_work_dir, "/tmp") ||
 	    master_config_set_str(&c->webui_dir, DET_PKGDATADIR "/webui") ||
-	    master_config_set_str(&c->chartjs_dir, "/usr/share/javascript/chart.js")) {
+	    master_config_set_str(&c->chartjs_dir, "/usr/share/javascript/chart.js") ||
+	    master_config_set_str(&c->image_cache_dir, "") ||
+	    master_config_set_str(&c->container_runtime, "auto") ||
+	    master_config_set_str(&c->container_oci_runtime, "runc")) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -454,6 +457,24 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 		} else if (!strcmp(k, "chartjs_dir") && s) {
 			if (master_config_set_str(&c->chartjs_dir, s))
 				return -1;
+		} else if (!strcmp(k, "image_cache_dir") && s && s[0] == '/') {
+			if (master_config_set_str(&c->image_cache_dir, s))
+				return -1;
+		} else if (!strcmp(k, "container_runtime") && s) {
+			if (strcmp(s, "auto") && strcmp(s, "podman") && strcmp(s, "none")) {
+				snprintf(
+				    err, errlen,
+				    "%s: container_runtime: expected auto, podman or none, got "
+				    "\"%s\" (runc and crun run under podman: "
+				    "container_oci_runtime)",
+				    where, s);
+				return -1;
+			}
+			if (master_config_set_str(&c->container_runtime, s))
+				return -1;
+		} else if (!strcmp(k, "container_oci_runtime") && s && *s && s[0] != '-') {
+			if (master_config_set_str(&c->container_oci_runtime, s))
+				return -1;
 		} else if (!strcmp(k, "local")) {
 			if (apply_local(c, v, where, err, errlen))
 				return -1;
@@ -566,6 +587,17 @@ int master_config_finish(struct master_config *c, char *err, size_t errlen)
 		json_object_set_new(c->checkpoint_storage, "host_path", json_string(p));
 		free(p);
 	}
+	if (!*c->image_cache_dir) {
+		/* Beside the state directory too: the nodes read it (podman import). */
+		char *p;
+		size_t n = strlen(c->state_dir);
+		while (n > 1 && c->state_dir[n - 1] == '/')
+			n--;
+		if (asprintf(&p, "%.*s-images", (int)n, c->state_dir) < 0)
+			return -1;
+		free(c->image_cache_dir);
+		c->image_cache_dir = p;
+	}
 	return 0;
 }
 
@@ -589,5 +621,8 @@ void master_config_free(struct master_config *c)
 	json_decref(c->checkpoint_storage);
 	json_decref(c->admin_uids);
 	json_decref(c->storage_roots);
+	free(c->image_cache_dir);
+	free(c->container_runtime);
+	free(c->container_oci_runtime);
 	memset(c, 0, sizeof(*c));
 }

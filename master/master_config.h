@@ -60,7 +60,10 @@ struct master_config {
 	char *tls_key;              /* PEM private key of tls_cert; "" = none */
 	char *tls_ca_file;          /* CA file the tasks verify the master with; "" = tls_cert */
 	struct master_limits limits;
-	json_t *storage_roots; /* checkpoint storage roots (array; "~": owner's home) */
+	json_t *storage_roots;       /* checkpoint storage roots (array; "~": owner's home) */
+	char *image_cache_dir;       /* image tarballs (doc/containers.md); "" = STATE_DIR-images */
+	char *container_runtime;     /* "auto", "podman" or "none" */
+	char *container_oci_runtime; /* podman --runtime (runc, crun, a path) */
 };
 
 /* Fill defaults. 0 or -1 (no memory). */

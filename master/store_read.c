@@ -79,6 +79,7 @@ json_t *store_load_table(struct store *st, const char *table, char *err, size_t 
 	    {"templates", "SELECT * FROM templates ORDER BY id"},
 	    {"models", "SELECT * FROM models ORDER BY id"},
 	    {"model_versions", "SELECT * FROM model_versions ORDER BY id"},
+	    {"images", "SELECT * FROM images ORDER BY name"},
 	};
 	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++)
 		if (!strcmp(loads[i].table, table))

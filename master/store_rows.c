@@ -35,6 +35,7 @@ static const struct table_info tables[] = {
     {"templates", "id"},
     {"models", "id"},
     {"model_versions", "id"},
+    {"images", "name"},
 };
 
 /* Result column names holding JSON text; "metrics" is store_metrics' name for body. */

@@ -192,7 +192,8 @@ static void test_defaults_filled(void **state)
 	            "\"priority\":null,\"max_slots\":null},"
 	            "\"checkpoint_storage\":{\"save_experiment_best\":0,\"save_trial_best\":1,"
 	            "\"save_trial_latest\":1},\"max_restarts\":5,\"reproducibility\":{},"
-	            "\"environment\":{\"environment_variables\":[]},\"bind_mounts\":[],"
+	            "\"environment\":{\"environment_variables\":{\"cpu\":[],\"cuda\":[],"
+	            "\"rocm\":[]},\"force_pull_image\":false},\"bind_mounts\":[],"
 	            "\"slurm\":{\"sbatch_args\":[]},\"data\":{}}");
 	expconf_free(c);
 }
@@ -284,13 +285,25 @@ static void test_environment_variables(void **state)
 	(void)state;
 	c = parse_ok(BASE "environment:\n  environment_variables: [A=1, B_2=x=y, C=]\n");
 	assert_json(json_object_get(expconf_json(c), "environment"),
-	            "{\"environment_variables\":[\"A=1\",\"B_2=x=y\",\"C=\"]}");
+	            "{\"environment_variables\":{\"cpu\":[\"A=1\",\"B_2=x=y\",\"C=\"],"
+	            "\"cuda\":[\"A=1\",\"B_2=x=y\",\"C=\"],\"rocm\":[\"A=1\",\"B_2=x=y\",\"C=\"]},"
+	            "\"force_pull_image\":false}");
 	expconf_free(c);
+	/* per slot type: each trial gets its own slot type's list, never a merge */
 	c = parse_ok(BASE "environment:\n  environment_variables:\n    rocm: [R=1]\n"
 	                  "    cpu: [C=1]\n    cuda: [G=1, H=2]\n");
 	assert_json(json_object_get(expconf_json(c), "environment"),
-	            "{\"environment_variables\":[\"C=1\",\"G=1\",\"H=2\",\"R=1\"]}");
+	            "{\"environment_variables\":{\"cpu\":[\"C=1\"],\"cuda\":[\"G=1\",\"H=2\"],"
+	            "\"rocm\":[\"R=1\"]},\"force_pull_image\":false}");
 	expconf_free(c);
+	c = parse_ok(BASE "environment:\n  environment_variables: {gpu: [G=1]}\n");
+	assert_json(json_object_get(expconf_json(c), "environment"),
+	            "{\"environment_variables\":{\"cpu\":[],\"cuda\":[\"G=1\"],\"rocm\":[]},"
+	            "\"force_pull_image\":false}");
+	expconf_free(c);
+	EXPECT(BASE "environment:\n  environment_variables: {gpu: [G=1], cuda: [H=1]}\n", 1,
+	       "t.yaml:4:26: environment.environment_variables: error: give \"cuda\" or its older "
+	       "name \"gpu\", not both");
 	EXPECT(BASE "environment:\n  environment_variables: [NOEQ, 9X=1]\n", 2,
 	       "t.yaml:4:27: environment.environment_variables.0: error: expected NAME=value, got "
 	       "\"NOEQ\"",
@@ -429,6 +442,89 @@ static void test_storage_and_mounts(void **state)
 	       3, "t.yaml:4:17: bind_mounts.0.host_path: error: host_path must be an absolute path",
 	       "t.yaml:4:54: bind_mounts.0.read_only: error: expected a boolean",
 	       "t.yaml:5:5: bind_mounts.1: error: missing required key \"host_path\"");
+}
+
+static void test_image(void **state)
+{
+	struct expconf *c;
+	const char *digest =
+	    "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	char yaml[512];
+
+	(void)state;
+	c = parse_ok(BASE "environment: {image: det-test/py3:1.0, force_pull_image: true}\n");
+	assert_json(json_object_get(json_object_get(expconf_json(c), "environment"), "image"),
+	            "{\"cpu\":\"det-test/py3:1.0\",\"cuda\":\"det-test/py3:1.0\","
+	            "\"rocm\":\"det-test/py3:1.0\"}");
+	assert_true(json_is_true(
+	    json_object_get(json_object_get(expconf_json(c), "environment"), "force_pull_image")));
+	expconf_free(c);
+	/* per slot type: a trial's slot type picks one; one not given means no image */
+	snprintf(yaml, sizeof(yaml), BASE "environment:\n  image: {cpu: py3, gpu: \"%s\"}\n",
+	         digest);
+	c = parse_ok(yaml);
+	json_t *want = json_pack("{s:s, s:s}", "cpu", "py3", "cuda", digest);
+	assert_true(json_equal(
+	    json_object_get(json_object_get(expconf_json(c), "environment"), "image"), want));
+	json_decref(want);
+	expconf_free(c);
+	EXPECT(BASE "environment:\n  image: [a]\n", 1,
+	       "t.yaml:4:10: environment.image: error: expected a string, got a list");
+	EXPECT(BASE "environment:\n  image: {cpu: ../etc, tpu: x}\n", 2,
+	       "t.yaml:4:16: environment.image.cpu: error: expected an image name",
+	       "t.yaml:4:24: environment.image.tpu: error: unknown key \"tpu\"");
+	EXPECT(BASE "environment:\n  image: \"sha256:abc\"\n", 1,
+	       "t.yaml:4:10: environment.image: error: expected an image name");
+	EXPECT(BASE "environment:\n  image: \"\"\n", 1,
+	       "t.yaml:4:10: environment.image: error: must not be empty");
+	EXPECT(BASE "environment: {force_pull_image: sometimes}\n", 1,
+	       "t.yaml:3:33: environment.force_pull_image: error: expected a boolean");
+	assert_true(expconf_image_ref_ok("registry.example.com/team/py3:2024-01"));
+	assert_false(expconf_image_ref_ok("-rf"));
+	assert_false(expconf_image_ref_ok("a b"));
+	assert_false(expconf_image_ref_ok("a/../b"));
+}
+
+static void test_ignored_environment_keys_warn(void **state)
+{
+	struct expconf_diags d;
+	const char *yaml = BASE "environment:\n  pod_spec: {kind: Pod}\n"
+	                        "  registry_auth: {username: u}\n";
+	struct expconf *c = expconf_parse(yaml, strlen(yaml), "t.yaml", &d);
+	char *text = diags_text(&d);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(d.errors, 0);
+	assert_non_null(strstr(text, "t.yaml:4:13: environment.pod_spec: warning: ignored: "));
+	assert_non_null(strstr(text, "t.yaml:5:18: environment.registry_auth: warning: ignored: "));
+	free(text);
+	expconf_diags_free(&d);
+	expconf_free(c);
+}
+
+static void test_bind_mount_paths(void **state)
+{
+	struct expconf *c;
+
+	(void)state;
+	c = parse_ok(BASE "bind_mounts: [{host_path: /data, container_path: /mnt/d, read_only: "
+	                  "true}]\n");
+	assert_json(json_object_get(expconf_json(c), "bind_mounts"),
+	            "[{\"host_path\":\"/data\",\"container_path\":\"/mnt/d\",\"read_only\":true}]");
+	expconf_free(c);
+	EXPECT(BASE "bind_mounts:\n  - {host_path: /d, container_path: /a/../etc}\n"
+	            "  - {host_path: /d, container_path: rel}\n"
+	            "  - {host_path: /d, container_path: /}\n"
+	            "  - {host_path: /d, container_path: [x]}\n"
+	            "  - {host_path: /d, container_path: /x, read_only: maybe}\n",
+	       5,
+	       "t.yaml:4:37: bind_mounts.0.container_path: error: container_path must be an "
+	       "absolute path",
+	       "t.yaml:5:37: bind_mounts.1.container_path: error: container_path must be",
+	       "t.yaml:6:37: bind_mounts.2.container_path: error: container_path must be",
+	       "t.yaml:7:37: bind_mounts.3.container_path: error: expected a string",
+	       "t.yaml:8:52: bind_mounts.4.read_only: error: expected a boolean");
 }
 
 static void test_malformed_yaml(void **state)
@@ -763,6 +859,9 @@ int main(void)
 	    cmocka_unit_test(test_hyperparameter_errors),
 	    cmocka_unit_test(test_searcher_errors),
 	    cmocka_unit_test(test_storage_and_mounts),
+	    cmocka_unit_test(test_image),
+	    cmocka_unit_test(test_ignored_environment_keys_warn),
+	    cmocka_unit_test(test_bind_mount_paths),
 	    cmocka_unit_test(test_malformed_yaml),
 	    cmocka_unit_test(test_tags_and_escapes),
 	    cmocka_unit_test(test_control_characters),

@@ -131,6 +131,59 @@ static void test_string_entrypoint_runs_through_sh_with_env_and_cwd(void **state
 	assert_true(launch_share_exists(f->dir, "abort")); /* a failure tells the other ranks */
 }
 
+static void write_hook(struct fixture *f, const char *text)
+{
+	char path[192];
+	snprintf(path, sizeof(path), "%s/startup-hook.sh", f->dir);
+	FILE *h = fopen(path, "w");
+	assert_non_null(h);
+	fputs(text, h);
+	fclose(h);
+}
+
+/* The hook runs in the entrypoint's shell first: its exports reach an argv entrypoint,
+ * whose arguments stay arguments (no word splitting, no expansion). */
+static void test_startup_hook_exports_reach_the_entrypoint(void **state)
+{
+	struct fixture *f = *state;
+	struct launch_child_result r;
+	write_hook(f, "echo hook ran\nexport FROM_HOOK=\"from hook\"\n");
+	run_ok(
+	    f,
+	    "[\"/bin/sh\", \"-c\", \"echo \\\"$FROM_HOOK/$GREETING/$1\\\"\", \"x\", \"a b;$(id)\"]",
+	    &r);
+	assert_int_equal(r.exit_code, 0);
+	assert_int_equal(json_array_size(f->got), 2);
+	assert_string_equal(line_at(f, 0, NULL), "hook ran");
+	assert_string_equal(line_at(f, 1, NULL), "from hook/hello/a b;$(id)");
+}
+
+/* A failing hook: its output in the logs, its status as the trial's, no entrypoint. */
+static void test_failing_startup_hook_stops_the_trial(void **state)
+{
+	struct fixture *f = *state;
+	struct launch_child_result r;
+	write_hook(f, "echo setting up\nfalse_command_that_does_not_exist\n");
+	run_ok(f, "\"echo entrypoint ran\"", &r);
+	assert_int_not_equal(r.exit_code, 0);
+	int saw_hook = 0, saw_reason = 0;
+	for (size_t i = 0; i < json_array_size(f->got); i++) {
+		const char *l = line_at(f, i, NULL);
+		assert_null(strstr(l, "entrypoint ran"));
+		saw_hook |= !strcmp(l, "setting up");
+		saw_reason |= strstr(l, "startup-hook.sh failed (exit status 127)") != NULL;
+	}
+	assert_true(saw_hook);
+	assert_true(saw_reason);
+	/* a link named startup-hook.sh is not a hook */
+	char path[192];
+	snprintf(path, sizeof(path), "%s/startup-hook.sh", f->dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink("/bin/false", path), 0);
+	assert_false(launch_child_has_hook(f->dir));
+	assert_int_equal(unlink(path), 0);
+}
+
 static void test_list_entrypoint_is_argv_not_shell(void **state)
 {
 	struct fixture *f = *state;
@@ -541,6 +594,8 @@ int main(void)
 	    T(test_string_entrypoint_runs_through_sh_with_env_and_cwd),
 	    T(test_job_dir_is_removed_when_every_rank_finished),
 	    T(test_job_dirs_of_dead_single_launchers_are_swept),
+	    T(test_startup_hook_exports_reach_the_entrypoint),
+	    T(test_failing_startup_hook_stops_the_trial),
 	    T(test_list_entrypoint_is_argv_not_shell),
 	    T(test_trial_class_entrypoint_runs_the_harness),
 	    T(test_list_entrypoint_found_on_the_trials_path),

@@ -244,6 +244,47 @@ static void test_malformed_environment_variables_refused(void **state)
 	json_decref(c);
 }
 
+/* environment_variables per slot type: the launcher's GPUs pick the list, never a merge. */
+static void test_slot_type_picks_environment_variables(void **state)
+{
+	struct launch_rank r = {0, 1, 0, 1, 0, 1, "single"};
+	char *cpu_base[] = {"CUDA_VISIBLE_DEVICES=", "HOME=/h", NULL};
+	char *cuda_base[] = {"CUDA_VISIBLE_DEVICES=0,1", NULL};
+	char *rocm_base[] = {"ROCR_VISIBLE_DEVICES=0", "CUDA_VISIBLE_DEVICES=NoDevFiles", NULL};
+	json_t *c = claim();
+	(void)state;
+	assert_string_equal(launch_env_slot_type(cpu_base), "cpu");
+	assert_string_equal(launch_env_slot_type(NULL), "cpu");
+	assert_string_equal(launch_env_slot_type(cuda_base), "cuda");
+	assert_string_equal(launch_env_slot_type(rocm_base), "rocm");
+	json_object_set_new(c, "environment_variables", json_pack("[s]", "OLD=top"));
+	json_object_set_new(c, "environment",
+	                    json_pack("{s:{s:[s], s:[s, s], s:[s]}}", "environment_variables",
+	                              "cpu", "C=1", "cuda", "G=1", "H=2", "rocm", "R=1"));
+	struct launch_env_input in = {c, &r, NULL, NULL, NULL, NULL, NULL};
+	char err[256] = "";
+	char **env = launch_env_build(cuda_base, &in, err, sizeof(err));
+	assert_non_null(env);
+	assert_string_equal(launch_env_lookup(env, "G"), "1");
+	assert_string_equal(launch_env_lookup(env, "H"), "2");
+	assert_null(launch_env_lookup(env, "C"));
+	assert_null(launch_env_lookup(env, "R"));
+	assert_null(launch_env_lookup(env, "OLD"));
+	launch_env_free(env);
+	env = launch_env_build(cpu_base, &in, err, sizeof(err));
+	assert_non_null(env);
+	assert_string_equal(launch_env_lookup(env, "C"), "1");
+	assert_null(launch_env_lookup(env, "G"));
+	launch_env_free(env);
+	/* a master that sends only the top-level list */
+	json_object_del(c, "environment");
+	env = launch_env_build(cuda_base, &in, err, sizeof(err));
+	assert_non_null(env);
+	assert_string_equal(launch_env_lookup(env, "OLD"), "top");
+	launch_env_free(env);
+	json_decref(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +297,7 @@ int main(void)
 	    cmocka_unit_test(test_trial_environment_from_claim),
 	    cmocka_unit_test(test_restart_checkpoint_and_defaults),
 	    cmocka_unit_test(test_malformed_environment_variables_refused),
+	    cmocka_unit_test(test_slot_type_picks_environment_variables),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

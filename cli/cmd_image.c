@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * det image import|list|rm: the master's image cache (doc/containers.md).
+ * import sends the tarball's (or directory's) absolute path, not its bytes:
+ * the master reads it from the shared file system as the calling user.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "http_client.h"
+
+static const struct cli_column image_cols[] = {
+    {"NAME", "name"},
+    {"DIGEST", "digest"},
+    {"OWNER", "owner"},
+    {"SIZE", "size_bytes"},
+};
+
+int cli_image_import(struct cli_ctx *ctx, int argc, char **argv)
+{
+	char abs[PATH_MAX];
+	json_t *body = NULL, *out = NULL;
+	struct http_client *c = NULL;
+	int rc = CLI_EXIT_FAILURE;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: det image import TARBALL|DIR NAME\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (!realpath(argv[1], abs)) {
+		perror(argv[1]);
+		return CLI_EXIT_FAILURE;
+	}
+	body = json_pack("{s:s, s:s}", "path", abs, "name", argv[2]);
+	c = cli_client(ctx);
+	if (!body || !c)
+		goto out;
+	http_client_set_timeout_ms(c, 600000); /* hashing and checking a large tarball */
+	rc = cli_call(c, "POST", "/api/v1/images", body, &out);
+	if (!rc && ctx->output == CLI_OUTPUT_TABLE)
+		printf("Imported %s as %s\n", json_string_value(json_object_get(out, "name")),
+		       json_string_value(json_object_get(out, "digest")));
+	else if (!rc)
+		cli_print_value(ctx, stdout, out);
+out:
+	json_decref(body);
+	json_decref(out);
+	http_client_free(c);
+	return rc;
+}
+
+int cli_image_list(struct cli_ctx *ctx, int argc, char **argv)
+{
+	json_t *out = NULL;
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: det image list\n");
+		return CLI_EXIT_USAGE;
+	}
+	struct http_client *c = cli_client(ctx);
+	if (!c)
+		return CLI_EXIT_FAILURE;
+	int rc = cli_call(c, "GET", "/api/v1/images", NULL, &out);
+	if (!rc)
+		cli_print_rows(ctx, json_object_get(out, "images"), json_object_get(out, "images"),
+		               image_cols, sizeof(image_cols) / sizeof(image_cols[0]));
+	json_decref(out);
+	http_client_free(c);
+	return rc;
+}
+
+/* Append name to buf, ':' and '/' (the only characters of a valid name that need it)
+ * and anything else unusual percent-encoded; the master validates the name. */
+static void append_name(char *buf, size_t len, const char *name)
+{
+	size_t n = strlen(buf);
+	for (; *name && n + 4 < len; name++) {
+		unsigned char ch = (unsigned char)*name;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-_.", ch))
+			buf[n++] = (char)ch;
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%%%02X", ch);
+	}
+	buf[n] = '\0';
+}
+
+int cli_image_rm(struct cli_ctx *ctx, int argc, char **argv)
+{
+	char path[512];
+	json_t *out = NULL;
+	if (argc != 2 || strlen(argv[1]) > 128) {
+		fprintf(stderr, "usage: det image rm NAME\n");
+		return CLI_EXIT_USAGE;
+	}
+	snprintf(path, sizeof(path), "/api/v1/images?name=");
+	append_name(path, sizeof(path), argv[1]);
+	struct http_client *c = cli_client(ctx);
+	if (!c)
+		return CLI_EXIT_FAILURE;
+	int rc = cli_call(c, "DELETE", path, NULL, &out);
+	if (!rc && ctx->output == CLI_OUTPUT_TABLE)
+		printf("Removed %s\n", argv[1]);
+	else if (!rc)
+		cli_print_value(ctx, stdout, out);
+	json_decref(out);
+	http_client_free(c);
+	return rc;
+}

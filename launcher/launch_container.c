@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The trial's container, as its owner (det-launch already runs as the
+ * trial's owner): rootless podman with --userns=keep-id and --user UID:GID
+ * (root's own podman for root's trials),
+ * host network, the caller's own rlimits (podman's defaults exceed some
+ * hosts' hard limits), the OCI runtime the master names (runc by default),
+ * the image imported once per user and node from the image cache's tarball
+ * into the user's own podman store (localhost/det-image:<digest>).
+ * Mounted at their host paths, so every DET_* path means the same inside:
+ * the model directory, det-launch's job directory (preempt and early-exit
+ * files), the checkpoint directory, the master's Unix socket, det-launch and
+ * the determined package (read-only), then the config's bind_mounts.
+ * Non-obvious: the environment goes through an --env-file (0600, in the job
+ * directory), never the command line, which other users can read in ps.
+ */
+#include "launch_container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "launch_rank.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+struct strv {
+	char **v;
+	size_t n, cap;
+	int oom;
+};
+
+static void add(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct strv *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *x = NULL;
+	if (s->oom)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&x, fmt, ap) < 0)
+		x = NULL;
+	va_end(ap);
+	if (x && s->n + 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 32;
+		char **g = realloc(s->v, cap * sizeof(*g));
+		if (!g) {
+			free(x);
+			x = NULL;
+		} else {
+			s->v = g;
+			s->cap = cap;
+		}
+	}
+	if (!x) {
+		s->oom = 1;
+		return;
+	}
+	s->v[s->n++] = x;
+	s->v[s->n] = NULL;
+}
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+void launch_container_free(struct launch_container *c)
+{
+	strv_free(c->argv);
+	strv_free(c->env);
+	c->argv = c->env = NULL;
+}
+
+static const char *slot_str(const json_t *as, const char *key, const char *slot)
+{
+	return json_string_value(
+	    json_object_get(json_object_get(json_object_get(as, "environment"), key), slot));
+}
+
+int launch_container_wanted(const json_t *as, const char *slot_type)
+{
+	return slot_str(as, "image", slot_type) != NULL;
+}
+
+/* A path podman's -v syntax can carry: absolute, no ':' or ','. */
+static int mount_path_ok(const char *p)
+{
+	return p && p[0] == '/' && !strpbrk(p, ":,\n");
+}
+
+/* program found in a directory of path (a copy of the first match into out). */
+static int find_program(const char *path, const char *program, char *out, size_t outlen)
+{
+	for (const char *p = path && *path ? path : DEFAULT_PATH; *p;) {
+		size_t n = strcspn(p, ":");
+		if (n > 0 &&
+		    (size_t)snprintf(out, outlen, "%.*s/%s", (int)n, p, program) < outlen &&
+		    access(out, X_OK) == 0)
+			return 0;
+		p += n + (p[n] == ':');
+	}
+	return -1;
+}
+
+/* A private runtime directory for podman: XDG_RUNTIME_DIR when it is ours, else
+ * /tmp/det-podman-UID (made 0700, refused when someone else's or a link). */
+static int runtime_dir(char *const *host_env, char *out, size_t outlen, char *err, size_t errlen)
+{
+	const char *x = launch_env_lookup(host_env, "XDG_RUNTIME_DIR");
+	struct stat st;
+	if (x && *x && stat(x, &st) == 0 && st.st_uid == getuid() && S_ISDIR(st.st_mode)) {
+		snprintf(out, outlen, "%s", x);
+		return 0;
+	}
+	snprintf(out, outlen, "/tmp/det-podman-%u", (unsigned)getuid());
+	if (mkdir(out, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", out, strerror(errno));
+		return -1;
+	}
+	if (lstat(out, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+	    (st.st_mode & 077)) {
+		snprintf(err, errlen,
+		         "%s: not a private directory of uid %u (podman's runtime directory)", out,
+		         (unsigned)getuid());
+		return -1;
+	}
+	return 0;
+}
+
+/* Run argv (podman) with env, stdout and stderr to ours; its exit status, or -1. */
+static int run_wait(char **argv, char **env)
+{
+	pid_t pid = fork();
+	int status;
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+		if (null >= 0)
+			dup2(null, STDIN_FILENO);
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+		execve(argv[0], argv, env);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The image in this user's podman store, imported from the cache's tarball when
+ * it is not there yet (or always, with force_pull_image). */
+static int ensure_image(const char *podman, const char *ref, const char *tarball, int force,
+                        char **env, char *err, size_t errlen)
+{
+	char *exists[] = {(char *)podman, "image", "exists", (char *)ref, NULL};
+	char *import[] = {(char *)podman, "import", "--quiet", (char *)tarball, (char *)ref, NULL};
+	if (!force && run_wait(exists, env) == 0)
+		return 0;
+	if (access(tarball, R_OK) < 0) {
+		snprintf(err, errlen, "image tarball %s: %s (removed from the image cache?)",
+		         tarball, strerror(errno));
+		return -1;
+	}
+	int rc = run_wait(import, env);
+	if (rc != 0) {
+		snprintf(err, errlen, "podman import %s failed (exit status %d; see above)",
+		         tarball, rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* The entrypoint's environment as an --env-file (0600): each NAME=VALUE on a line. */
+static int write_env_file(const char *path, char **env, const char *slot, char *err, size_t errlen)
+{
+	int fd, rv = -1, have_path = 0;
+	FILE *f = NULL;
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	for (size_t i = 0; env && env[i]; i++) {
+		if (strchr(env[i], '\n')) {
+			snprintf(err, errlen,
+			         "environment variable %.*s: a value with a newline cannot be "
+			         "passed into a container",
+			         (int)strcspn(env[i], "="), env[i]);
+			goto fail;
+		}
+		if (!strncmp(env[i], "CUDA_VISIBLE_DEVICES=", 21) && !strcmp(slot, "cuda")) {
+			/* only the allocated GPUs are in the container: they count from 0 */
+			fputs("CUDA_VISIBLE_DEVICES=", f);
+			for (int n = 0, k = 0; env[i][21 + n]; n++)
+				if (env[i][21 + n] == ',' || n == 0)
+					fprintf(f, n ? ",%d" : "%d", k++);
+			fputc('\n', f);
+			continue;
+		}
+		have_path |= !strncmp(env[i], "PATH=", 5);
+		fprintf(f, "%s\n", env[i]);
+	}
+	if (!have_path)
+		fprintf(f, "PATH=%s\n", DEFAULT_PATH);
+	rv = 0;
+fail:
+	if (fclose(f) != 0 && rv == 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		rv = -1;
+	}
+	if (rv)
+		unlink(path);
+	return rv;
+}
+
+/* mkdir -p dir (as this user, mode 0777 less the umask). 0, or -1 with errno. */
+static int make_dirs(const char *dir)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s)
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0777) < 0 && errno != EEXIST)
+			return -1;
+		if (!c)
+			return 0;
+		*s = c;
+	}
+}
+
+static void add_ulimit(struct strv *a, const char *name, int resource)
+{
+	struct rlimit r;
+	if (getrlimit(resource, &r) < 0)
+		return;
+	add(a, "--ulimit");
+	if (r.rlim_max == RLIM_INFINITY && r.rlim_cur == RLIM_INFINITY)
+		add(a, "%s=-1:-1", name);
+	else if (r.rlim_max == RLIM_INFINITY)
+		add(a, "%s=%llu:-1", name, (unsigned long long)r.rlim_cur);
+	else
+		add(a, "%s=%llu:%llu", name, (unsigned long long)r.rlim_cur,
+		    (unsigned long long)r.rlim_max);
+}
+
+/* Mount a host path at the same path (when it exists). */
+static void same_path(struct strv *a, const char *p, int ro)
+{
+	if (p && mount_path_ok(p) && access(p, F_OK) == 0) {
+		add(a, "-v");
+		add(a, "%s:%s%s", p, p, ro ? ":ro" : "");
+	}
+}
+
+/* The config's bind_mounts, each host path readable by this user. */
+static int user_mounts(struct strv *a, const json_t *mounts, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach (mounts, i, m) {
+		const char *hp = json_string_value(json_object_get(m, "host_path"));
+		const char *cp = json_string_value(json_object_get(m, "container_path"));
+		if (!mount_path_ok(hp) || !mount_path_ok(cp) || strstr(cp, "/..")) {
+			snprintf(
+			    err, errlen,
+			    "bind_mounts[%zu]: paths must be absolute, without ':', ',' or \"..\"",
+			    i);
+			return -1;
+		}
+		if (access(hp, R_OK) < 0) {
+			snprintf(err, errlen,
+			         "bind_mounts[%zu].host_path %s: not readable by uid %u: %s", i, hp,
+			         (unsigned)getuid(), strerror(errno));
+			return -1;
+		}
+		add(a, "-v");
+		add(a, "%s:%s%s", hp, cp,
+		    json_is_true(json_object_get(m, "read_only")) ? ":ro" : "");
+	}
+	return 0;
+}
+
+/* The allocated GPUs' device nodes (CUDA_VISIBLE_DEVICES as indices) and NVIDIA's
+ * control nodes. */
+static void gpu_devices(struct strv *a, char **env, const char *slot)
+{
+	const char *v = launch_env_lookup(env, "CUDA_VISIBLE_DEVICES");
+	char dev[64];
+	if (strcmp(slot, "cuda") || !v)
+		return;
+	for (const char *p = v; *p;) {
+		size_t n = strcspn(p, ",");
+		if (n > 0 && n < 6 && strspn(p, "0123456789") == n) {
+			snprintf(dev, sizeof(dev), "/dev/nvidia%.*s", (int)n, p);
+			if (access(dev, F_OK) == 0) {
+				add(a, "--device");
+				add(a, "%s", dev);
+			}
+		}
+		p += n + (p[n] == ',');
+	}
+	static const char *const ctl[] = {"/dev/nvidiactl", "/dev/nvidia-uvm",
+	                                  "/dev/nvidia-uvm-tools", NULL};
+	for (size_t i = 0; ctl[i]; i++)
+		if (access(ctl[i], F_OK) == 0) {
+			add(a, "--device");
+			add(a, "%s", ctl[i]);
+		}
+}
+
+int launch_container_prepare(const struct launch_container_input *in, struct launch_container *c,
+                             char *err, size_t errlen)
+{
+	const json_t *ct = json_object_get(in->assignment, "container");
+	const char *image = slot_str(in->assignment, "image", in->slot_type);
+	const char *hex = slot_str(in->assignment, "image_digest", in->slot_type);
+	const char *rt = json_string_value(json_object_get(ct, "runtime"));
+	const char *oci = json_string_value(json_object_get(ct, "oci_runtime"));
+	const char *cache = json_string_value(json_object_get(ct, "image_cache_dir"));
+	char podman[PATH_MAX], xdg[PATH_MAX], tarball[PATH_MAX], ref[128], envfile[PATH_MAX];
+	struct strv a = {0}, e = {0};
+	int rv = -1;
+
+	memset(c, 0, sizeof(*c));
+	envfile[0] = '\0';
+	if (!ct || !hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64 || !cache) {
+		snprintf(err, errlen,
+		         "environment.image \"%s\": the master sent no image digest "
+		         "or runtime for it",
+		         image ? image : "?");
+		goto fail;
+	}
+	if (!rt || strcmp(rt, "podman")) {
+		snprintf(err, errlen,
+		         "environment.image \"%s\": container runtime \"%s\" is not "
+		         "supported by this det-launch (podman)",
+		         image, rt ? rt : "none");
+		goto fail;
+	}
+	if (find_program(launch_env_lookup(in->host_env, "PATH"), "podman", podman,
+	                 sizeof(podman))) {
+		snprintf(err, errlen,
+		         "environment.image \"%s\": podman is not installed on this "
+		         "node; the trial is not run on the host instead",
+		         image);
+		goto fail;
+	}
+	/* root's podman keeps its state under /run: no runtime directory to make */
+	if (getuid() == 0)
+		snprintf(xdg, sizeof(xdg), "%s",
+		         launch_env_lookup(in->host_env, "XDG_RUNTIME_DIR")
+		             ? launch_env_lookup(in->host_env, "XDG_RUNTIME_DIR")
+		             : "");
+	else if (runtime_dir(in->host_env, xdg, sizeof(xdg), err, errlen))
+		goto fail;
+	const char *home = launch_env_lookup(in->host_env, "HOME");
+	const char *path = launch_env_lookup(in->host_env, "PATH");
+	add(&e, "PATH=%s", path ? path : DEFAULT_PATH);
+	if (home)
+		add(&e, "HOME=%s", home);
+	if (*xdg)
+		add(&e, "XDG_RUNTIME_DIR=%s", xdg);
+	snprintf(ref, sizeof(ref), "localhost/det-image:%s", hex);
+	snprintf(tarball, sizeof(tarball), "%s/sha256/%s.tar", cache, hex);
+	if ((size_t)snprintf(envfile, sizeof(envfile), "%s/container-env-r%d", in->job_dir,
+	                     in->rank) >= sizeof(envfile)) {
+		snprintf(err, errlen, "job directory path too long");
+		envfile[0] = '\0';
+		goto fail;
+	}
+	if (e.oom)
+		goto oom;
+	/* the checkpoint directory must exist to be mounted, or checkpoints stay inside */
+	const char *ckpt = json_string_value(json_object_get(in->assignment, "checkpoint_dir"));
+	if (ckpt && *ckpt && (!mount_path_ok(ckpt) || make_dirs(ckpt) < 0)) {
+		snprintf(err, errlen, "checkpoint directory %s: %s", ckpt,
+		         mount_path_ok(ckpt) ? strerror(errno) : "cannot be mounted (':' or ',')");
+		goto fail;
+	}
+	if (ensure_image(podman, ref, tarball,
+	                 json_is_true(json_object_get(
+	                     json_object_get(in->assignment, "environment"), "force_pull_image")),
+	                 e.v, err, errlen) ||
+	    write_env_file(envfile, in->trial_env, in->slot_type, err, errlen))
+		goto fail;
+	add(&a, "%s", podman);
+	if (oci && *oci && oci[0] != '-')
+		add(&a, "--runtime=%s", oci);
+	add(&a, "run");
+	add(&a, "--rm");
+	add(&a, "--pull=never");
+	add(&a, "--network=host");
+	if (getuid() != 0) /* rootless: the owner's uid inside too; root's podman is root's */
+		add(&a, "--userns=keep-id");
+	add(&a, "--user=%u:%u", (unsigned)getuid(), (unsigned)getgid());
+	add_ulimit(&a, "nofile", RLIMIT_NOFILE);
+	/* nproc: ours, at most 32768, podman's own limit (runc cannot raise it
+	 * without CAP_SYS_RESOURCE, which rootless podman and some root setups lack) */
+	struct rlimit np;
+	if (getrlimit(RLIMIT_NPROC, &np) == 0) {
+		unsigned long long cur = np.rlim_cur, max = np.rlim_max;
+		max = np.rlim_max == RLIM_INFINITY || max > 32768 ? 32768 : max;
+		cur = np.rlim_cur == RLIM_INFINITY || cur > max ? max : cur;
+		add(&a, "--ulimit");
+		add(&a, "nproc=%llu:%llu", cur, max);
+	}
+	add(&a, "--env-file=%s", envfile);
+	add(&a, "--workdir=%s", in->model_dir);
+	same_path(&a, in->model_dir, 0);
+	same_path(&a, in->job_dir, 0);
+	same_path(&a, ckpt, 0);
+	if (in->master && !strncmp(in->master, "unix:", 5))
+		same_path(&a, in->master + 5, 0);
+	same_path(&a, in->pythondir, 1);
+	same_path(&a, in->self_exe, 1);
+	if (user_mounts(&a, json_object_get(ct, "bind_mounts"), err, errlen))
+		goto fail;
+	gpu_devices(&a, in->trial_env, in->slot_type);
+	add(&a, "%s", ref);
+	if (a.oom)
+		goto oom;
+	c->argv = a.v;
+	c->env = e.v;
+	a.v = e.v = NULL;
+	rv = 0;
+	goto fail;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	if (rv && envfile[0])
+		unlink(envfile);
+	strv_free(a.v);
+	strv_free(e.v);
+	return rv;
+}
