@@ -26,6 +26,7 @@ SECURITY_TESTS += tests/security/trial-leftovers.sh
 SECURITY_TESTS += tests/security/memory-quota.sh
 SECURITY_TESTS += tests/security/workspace-access.sh
 SECURITY_TESTS += tests/security/workspace-roles.sh
+SECURITY_TESTS += tests/security/cmd-access.sh
 EXTRA_DIST += tests/security/security-lib.sh
 EXTRA_DIST += tests/security/attack.py
 EXTRA_DIST += tests/security/longpoll-client.py
