@@ -217,3 +217,29 @@ int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev)
 	}
 	return 0;
 }
+
+int exp_task_settle_lost_locked(struct app *a, char *err, size_t errlen)
+{
+	int rv = -1;
+	size_t i;
+	json_t *row, *rows = store_task_list(a->store, "command", err, errlen);
+
+	if (!rows)
+		return -1;
+	json_array_foreach (rows, i, row) {
+		const char *tid = json_string_value(json_object_get(row, "task_id"));
+		const char *state = json_string_value(json_object_get(row, "state"));
+		long long id;
+		if (!tid || !state || !strcmp(state, "TERMINATED") ||
+		    sscanf(tid, "task-%lld", &id) != 1)
+			continue;
+		if (exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_KILLED, 0,
+		                          "lost: det-master restarted", err,
+		                          errlen) == EXP_INTERNAL)
+			goto fail;
+	}
+	rv = 0;
+fail:
+	json_decref(rows);
+	return rv;
+}

@@ -85,6 +85,20 @@ eq "bad offset: 400" 400 "$(sock GET "/tasks/$id/logs?offset=-1")"
 eq "nothing was written by the refused requests" "$before" \
 	"$(sock GET /tasks >/dev/null; body '.tasks | length')"
 
+# --- a restart: a command left running is ended, saying why ---
+"$det" cmd run --detach sh -c 'echo $$ >"$0"; exec sleep 300' "$work/lost.pid" >/dev/null
+for _ in $(seq 600); do
+	[ -s "$work/lost.pid" ] && break
+	sleep 0.1
+done
+lid=$(sock GET "/tasks?kind=command" >/dev/null; body '.tasks | map(select(.state != "TERMINATED")) | .[0].task_id | ltrimstr("task-")')
+stop_master KILL
+kill -9 "$(cat "$work/lost.pid")" 2>/dev/null
+start_master
+sock GET "/tasks/$lid" >/dev/null
+eq "after a master restart a command left running is TERMINATED (lost)" \
+	"TERMINATED lost: det-master restarted" "$(body '.task | "\(.state) \(.end_reason)"')"
+
 stop_master TERM
 echo "1..$tap_n"
 exit $((tap_failed > 0))
