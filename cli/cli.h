@@ -137,6 +137,13 @@ int cli_agent_list(struct cli_ctx *ctx, int argc, char **argv);
 int cli_slot_list(struct cli_ctx *ctx, int argc, char **argv);
 int cli_pool_list(struct cli_ctx *ctx, int argc, char **argv);
 
+/* det cmd run|list, det task list|logs|kill (cli/cmd_task.c). */
+int cli_cmd_run(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_task_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_task_logs(struct cli_ctx *ctx, int argc, char **argv);
+int cli_task_kill(struct cli_ctx *ctx, int argc, char **argv);
+
 /* det submit (cli/cmd_submit.c). */
 int cli_submit(struct cli_ctx *ctx, int argc, char **argv);
 

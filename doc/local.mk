@@ -6,3 +6,4 @@ EXTRA_DIST += doc/security.md
 EXTRA_DIST += doc/collaboration.md
 include doc/master.mk
 include doc/admin.mk
+EXTRA_DIST += doc/tasks.md

@@ -977,6 +977,11 @@ static const struct api_route routes[] = {
     {"DELETE", "/api/v1/projects/{id}", api_project_delete, API_AUTH_USER},
     {"POST", "/api/v1/projects/{id}/archive", api_project_archive, API_AUTH_USER},
     {"POST", "/api/v1/projects/{id}/unarchive", api_project_unarchive, API_AUTH_USER},
+    {"POST", "/api/v1/tasks", api_task_create, API_AUTH_USER},
+    {"GET", "/api/v1/tasks", api_task_list, API_AUTH_USER},
+    {"GET", "/api/v1/tasks/{id}", api_task_get, API_AUTH_USER},
+    {"POST", "/api/v1/tasks/{id}/kill", api_task_kill, API_AUTH_USER},
+    {"GET", "/api/v1/tasks/{id}/logs", api_task_logs, API_AUTH_USER},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -1328,7 +1333,8 @@ static void handle(void *ctx, const struct http_request *req, struct http_reply 
 	      rt->handler != api_exp_kill && rt->handler != api_exp_archive &&
 	      rt->handler != api_exp_unarchive && rt->handler != api_trial_kill &&
 	      rt->handler != api_workspace_archive && rt->handler != api_workspace_unarchive &&
-	      rt->handler != api_project_archive && rt->handler != api_project_unarchive))) {
+	      rt->handler != api_project_archive && rt->handler != api_project_unarchive &&
+	      rt->handler != api_task_kill))) {
 		c.body = api_body(req, rep);
 		if (!c.body)
 			return;

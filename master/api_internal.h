@@ -121,5 +121,10 @@ void api_project_delete(struct app *a, struct api_call *c, struct http_reply *re
 void api_image_import(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_image_list(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_image_remove(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_task_list(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_task_get(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_task_kill(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_task_logs(struct app *a, struct api_call *c, struct http_reply *rep);
 
 #endif

@@ -36,6 +36,8 @@ static const struct authz_rule rules[AUTHZ_NACTIONS] = {
     [AUTHZ_TEMPLATE_GLOBAL] = {0, 1, AUTHZ_ROLE_NONE, 0},
     [AUTHZ_MODEL_CHANGE] = {1, 1, AUTHZ_ROLE_NONE, 0},
     [AUTHZ_IMAGE_REMOVE] = {1, 1, AUTHZ_ROLE_NONE, 0},
+    [AUTHZ_TASK_READ] = {1, 1, AUTHZ_ROLE_NONE, 0},
+    [AUTHZ_TASK_KILL] = {1, 1, AUTHZ_ROLE_NONE, 0},
 };
 
 int authz_decide(const struct principal *who, enum authz_action action,

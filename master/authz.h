@@ -29,6 +29,8 @@ enum authz_action {
 	AUTHZ_TEMPLATE_GLOBAL,   /* create a template outside any workspace */
 	AUTHZ_MODEL_CHANGE,      /* register versions of a model (owner: its creator) */
 	AUTHZ_IMAGE_REMOVE,      /* remove or replace an image name (det image) */
+	AUTHZ_TASK_READ,         /* see a command task and its logs (owner: its Unix uid) */
+	AUTHZ_TASK_KILL,         /* kill a command task */
 	AUTHZ_NACTIONS
 };
 

@@ -173,4 +173,20 @@ enum exp_status exp_task_create(struct app *a, const struct exp_task_spec *s, in
 enum exp_status exp_task_event(struct app *a, int64_t id, enum lifecycle_task_event ev,
                                int exit_status, const char *end_reason, char *err, size_t errlen);
 
+/* Create a command task and hand it to the resource manager (local only): it runs argv
+ * (NULL-terminated) as s->owner_uid with env ("KEY=VALUE", NULL-terminated; may be NULL)
+ * added. EXP_OK, EXP_INVALID (nothing written) or EXP_INTERNAL (the task ends
+ * TERMINATED with the reason). */
+enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s, const char *const *argv,
+                             const char *const *env, int64_t *id, char *err, size_t errlen);
+
+/* End task id (TERMINATED, reason "killed") and stop its process tree. EXP_OK,
+ * EXP_NOT_FOUND, EXP_CONFLICT (it ended already) or EXP_INTERNAL. */
+enum exp_status exp_task_kill(struct app *a, int64_t id, char *err, size_t errlen);
+
+/* At start: command tasks a previous master left unended end (reason "lost: det-master
+ * restarted"); their processes are not tracked across restarts. 0 or -1 with err. Lock
+ * held. */
+int exp_task_settle_lost_locked(struct app *a, char *err, size_t errlen);
+
 #endif

@@ -119,4 +119,13 @@ int exp_renew_alloc_token(struct app *a, struct exp_rt *e, char *err, size_t err
  * retries, in order). */
 int exp_on_task_event(struct app *a, const struct rm_task_event *ev);
 
+/* exp_task_event with the app lock held. */
+enum exp_status exp_task_event_locked(struct app *a, int64_t id, enum lifecycle_task_event ev,
+                                      int exit_status, const char *end_reason, char *err,
+                                      size_t errlen);
+
+/* A resource manager's event of a command task (experiment_id < 0): the task's
+ * state follows. 0, or -1 when a write failed (retried later). Lock held. */
+int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev);
+
 #endif

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "exp.h"
 #include "exp_internal.h"
@@ -74,6 +75,17 @@ fail:
 enum exp_status exp_task_event(struct app *a, int64_t id, enum lifecycle_task_event ev,
                                int exit_status, const char *end_reason, char *err, size_t errlen)
 {
+	pthread_mutex_lock(&a->lock);
+	enum exp_status status =
+	    exp_task_event_locked(a, id, ev, exit_status, end_reason, err, errlen);
+	pthread_mutex_unlock(&a->lock);
+	return status;
+}
+
+enum exp_status exp_task_event_locked(struct app *a, int64_t id, enum lifecycle_task_event ev,
+                                      int exit_status, const char *end_reason, char *err,
+                                      size_t errlen)
+{
 	enum exp_status status = EXP_INVALID;
 	struct store_task t;
 
@@ -85,7 +97,6 @@ enum exp_status exp_task_event(struct app *a, int64_t id, enum lifecycle_task_ev
 		snprintf(err, errlen, "task end reason: over %zu bytes", sizeof(t.end_reason) - 1);
 		return status;
 	}
-	pthread_mutex_lock(&a->lock);
 	status = EXP_INTERNAL;
 	int found = store_task_get(a->store, id, &t, err, errlen);
 	if (found < 0)
@@ -123,6 +134,112 @@ enum exp_status exp_task_event(struct app *a, int64_t id, enum lifecycle_task_ev
 		goto out;
 	status = EXP_OK;
 out:
-	pthread_mutex_unlock(&a->lock);
 	return status;
+}
+
+enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s, const char *const *argv,
+                             const char *const *env, int64_t *id, char *err, size_t errlen)
+{
+	char job[64], why[256];
+
+	if (strcmp(a->rm->ops->name, "local") != 0) {
+		snprintf(err, errlen,
+		         "commands run only with the local resource manager in this version "
+		         "(this master uses %s)",
+		         a->rm->ops->name);
+		return EXP_INVALID;
+	}
+	if (!argv || !argv[0] || !*argv[0]) {
+		snprintf(err, errlen, "command: expected a non-empty argv");
+		return EXP_INVALID;
+	}
+	enum exp_status status = exp_task_create(a, s, id, err, errlen);
+	if (status != EXP_OK)
+		return status;
+	struct rm_array spec = {.experiment_id = -*id,
+	                        .num_tasks = 1,
+	                        .slots_per_trial = s->slots > 0 ? (int)s->slots : 1,
+	                        .master_url = a->master_url,
+	                        .alloc_token = "",
+	                        .owner_uid = s->owner_uid,
+	                        .argv = argv,
+	                        .env = env};
+	if (a->rm->ops->submit_array(a->rm, &spec, job, sizeof(job), err, errlen) == 0)
+		return EXP_OK;
+	/* Nothing runs: the task ends here, saying why. */
+	snprintf(why, sizeof(why), "not started: %s", err);
+	exp_task_event(a, *id, LIFECYCLE_TASK_EV_KILLED, 0, why, why, sizeof(why));
+	return EXP_INTERNAL;
+}
+
+enum exp_status exp_task_kill(struct app *a, int64_t id, char *err, size_t errlen)
+{
+	char job[64], ignored[256];
+	enum exp_status status =
+	    exp_task_event(a, id, LIFECYCLE_TASK_EV_KILLED, 0, "killed", err, errlen);
+	if (status != EXP_OK)
+		return status;
+	/* The process tree gets SIGTERM, SIGKILL after the grace period; a task whose
+	 * process ended already has nothing left to cancel. */
+	snprintf(job, sizeof(job), "task-%lld", (long long)id);
+	a->rm->ops->cancel(a->rm, job, ignored, sizeof(ignored));
+	return EXP_OK;
+}
+
+int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev)
+{
+	char err[256], reason[64];
+	int64_t id = -ev->experiment_id;
+	enum exp_status st;
+
+	/* A task killed already refuses these events (a conflict): nothing to record. */
+	if (ev->kind == RM_TASK_STARTED) {
+		st = exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_ALLOCATED, 0, NULL, err,
+		                           sizeof(err));
+		if (st == EXP_OK)
+			st = exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_STARTED, 0, NULL, err,
+			                           sizeof(err));
+	} else {
+		/* Ended before it ran (its program not found): allocated, then exited. */
+		exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_ALLOCATED, 0, NULL, err,
+		                      sizeof(err));
+		if (ev->wait_status >= 0 && WIFSIGNALED(ev->wait_status))
+			snprintf(reason, sizeof(reason), "signal %d", WTERMSIG(ev->wait_status));
+		else
+			snprintf(reason, sizeof(reason), "%s",
+			         ev->reason[0] ? ev->reason : "exited");
+		st = exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_EXITED, ev->wait_status, reason,
+		                           err, sizeof(err));
+	}
+	if (st == EXP_INTERNAL) {
+		log_msg(&a->log, LOG_LEVEL_ERROR, "task %lld: %s", (long long)id, err);
+		return -1;
+	}
+	return 0;
+}
+
+int exp_task_settle_lost_locked(struct app *a, char *err, size_t errlen)
+{
+	int rv = -1;
+	size_t i;
+	json_t *row, *rows = store_task_list(a->store, "command", err, errlen);
+
+	if (!rows)
+		return -1;
+	json_array_foreach (rows, i, row) {
+		const char *tid = json_string_value(json_object_get(row, "task_id"));
+		const char *state = json_string_value(json_object_get(row, "state"));
+		long long id;
+		if (!tid || !state || !strcmp(state, "TERMINATED") ||
+		    sscanf(tid, "task-%lld", &id) != 1)
+			continue;
+		if (exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_KILLED, 0,
+		                          "lost: det-master restarted", err,
+		                          errlen) == EXP_INTERNAL)
+			goto fail;
+	}
+	rv = 0;
+fail:
+	json_decref(rows);
+	return rv;
 }

@@ -46,6 +46,8 @@ int exp_on_task_event(struct app *a, const struct rm_task_event *ev)
 {
 	char err[256];
 	int rv = 0;
+	if (ev->experiment_id < 0)
+		return exp_task_on_rm_event(a, ev);
 	struct exp_rt *e = exp_find_locked(a, ev->experiment_id);
 	if (!e)
 		return 0;

@@ -31,6 +31,8 @@ master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
 master_libdetmaster_la_SOURCES += master/trial_reason.c master/trial_reason.h
 # Tasks as a kind: their store rows and the engine's entry points.
 master_libdetmaster_la_SOURCES += master/store_task.c master/exp_task.c
+# Commands (issue 14): the task endpoints.
+master_libdetmaster_la_SOURCES += master/api_task.c
 # det.conf's parser (job_submit_det's), for the pool names of the slurm resource manager.
 master_libdetmaster_la_SOURCES += slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
 	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h
@@ -107,6 +109,7 @@ MASTER_ITESTS = tests/integration/test-master-api.sh tests/integration/test-mast
 	tests/integration/test-cli.sh tests/integration/test-exp-list-scale.sh
 MASTER_ITESTS += tests/integration/test-gc-nonblocking.sh
 MASTER_ITESTS += tests/integration/test-cli-401-hint.sh
+MASTER_ITESTS += tests/integration/test-cmd.sh
 MASTER_ITESTS += tests/integration/test-workspaces.sh tests/integration/test-templates.sh \
 	tests/integration/test-exp-meta.sh tests/integration/test-models.sh
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh

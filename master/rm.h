@@ -34,6 +34,12 @@ struct rm_array {
 	/* Start held (the experiment is paused): no task starts before release. A manager
 	 * may ignore it when its hold, applied right after, is queued anyway (slurm). */
 	int held;
+	/* NULL: run det-launch. Else a task of its own (a command): experiment_id is minus the
+	 * task's id, num_tasks 1, and the task runs this argv (NULL-terminated) with env
+	 * ("KEY=VALUE", NULL-terminated; may be NULL) added; its job id is "task-<id>" and
+	 * its output goes to the log directory's task-<id>.log (local manager). */
+	const char *const *argv;
+	const char *const *env;
 };
 
 enum rm_event_kind { RM_TASK_STARTED, RM_TASK_ENDED };

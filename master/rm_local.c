@@ -59,7 +59,45 @@ struct array {
 	int held, canceled;
 	struct task *tasks;
 	struct array *next;
+	char **cmd_argv, **cmd_env; /* a command task's (rm_array.argv, env); NULL otherwise */
 };
+
+/* A copy of the NULL-terminated string vector v (NULL stays NULL); *bad set when out of
+ * memory. */
+static char **strv_dup(const char *const *v, int *bad)
+{
+	size_t n = 0;
+	if (!v)
+		return NULL;
+	while (v[n])
+		n++;
+	char **out = calloc(n + 1, sizeof(*out));
+	for (size_t i = 0; out && i < n; i++)
+		if (!(out[i] = strdup(v[i])))
+			*bad = 1;
+	if (!out)
+		*bad = 1;
+	return out;
+}
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void array_free(struct array *a)
+{
+	if (!a)
+		return;
+	free(a->tasks);
+	free(a->master_url);
+	free(a->token);
+	strv_free(a->cmd_argv);
+	strv_free(a->cmd_env);
+	free(a);
+}
 
 struct rm_local {
 	struct rm base;
@@ -228,6 +266,7 @@ struct task_exec {
 	char home[4096];
 	char program[4096]; /* argv[0] resolved to a path */
 	const char *argv[8];
+	const char *const *cmd_argv; /* a command task's argv instead of argv; NULL otherwise */
 	char np[16];
 	char **env;
 	int nenv;
@@ -307,13 +346,21 @@ static int task_env(const struct rm_local *l, struct array *a, int index, struct
                     const char *shell, const char *user)
 {
 	static const char *const keep[] = {"LANG", "LC_ALL", "TZ"};
-	size_t base = 0;
+	size_t base = 0, extra = 0;
 
 	while (!x->switch_ids && environ[base])
 		base++;
-	x->env = calloc(base + 24, sizeof(*x->env));
+	while (a->cmd_env && a->cmd_env[extra])
+		extra++;
+	x->env = calloc(base + extra + 24, sizeof(*x->env));
 	if (!x->env)
 		return -1;
+	/* A command's own variables first: getenv finds the first of a name. */
+	for (size_t i = 0; i < extra; i++) {
+		x->env[x->nenv] = strdup(a->cmd_env[i]);
+		if (!x->env[x->nenv++])
+			return -1;
+	}
 	for (size_t i = 0; i < base; i++) {
 		if (strncmp(environ[i], "DET_", 4) == 0)
 			continue; /* the master's own DET_* must not leak into tasks */
@@ -335,6 +382,14 @@ static int task_env(const struct rm_local *l, struct array *a, int index, struct
 				return -1;
 		}
 	}
+	if (a->cmd_argv)
+		return add_env(x->env, &x->nenv, "DET_MASTER=%s", a->master_url) ||
+		               add_env(x->env, &x->nenv, "DET_TASK_ID=%lld",
+		                       (long long)-a->experiment_id) ||
+		               (l->ca_file &&
+		                add_env(x->env, &x->nenv, "DET_MASTER_CERT_FILE=%s", l->ca_file))
+		           ? -1
+		           : 0;
 	if (add_env(x->env, &x->nenv, "DET_MASTER=%s", a->master_url) ||
 	    add_env(x->env, &x->nenv, "DET_EXPERIMENT_ID=%lld", (long long)a->experiment_id) ||
 	    add_env(x->env, &x->nenv, "DET_ARRAY_TASK=%d", index) ||
@@ -421,7 +476,7 @@ static void child_exec(const struct task_exec *x)
 			sigaction(sig, &dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execve(x->program, (char *const *)x->argv, x->env);
+	execve(x->program, (char *const *)(x->cmd_argv ? x->cmd_argv : x->argv), x->env);
 	child_fail("execve", 127);
 }
 
@@ -462,14 +517,19 @@ static pid_t spawn_task(struct rm_local *l, struct array *a, int index, char *er
 	}
 	x.argv[argc++] = l->launcher;
 	x.argv[argc] = NULL;
-	if (resolve_program(x.argv[0],
+	if (a->cmd_argv)
+		x.cmd_argv = (const char *const *)a->cmd_argv;
+	if (resolve_program(x.cmd_argv ? x.cmd_argv[0] : x.argv[0],
 	                    x.switch_ids ? (x.uid == 0 ? TASK_PATH_ROOT : TASK_PATH_USER)
 	                                 : getenv("PATH"),
 	                    x.program, sizeof(x.program))) {
-		snprintf(err, errlen, "%s: not found", x.argv[0]);
+		snprintf(err, errlen, "%s: not found", x.cmd_argv ? x.cmd_argv[0] : x.argv[0]);
 		goto fail;
 	}
-	if (l->log_dir)
+	if (l->log_dir && a->cmd_argv)
+		snprintf(x.log_path, sizeof(x.log_path), "%s/task-%lld.log", l->log_dir,
+		         (long long)-a->experiment_id);
+	else if (l->log_dir)
 		snprintf(x.log_path, sizeof(x.log_path), "%s/e%lld-task%d.log", l->log_dir,
 		         (long long)a->experiment_id, index);
 	x.max_fd =
@@ -489,13 +549,16 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 {
 	struct rm_local *l = (struct rm_local *)rm;
 	struct array *a = calloc(1, sizeof(*a));
+	int bad = 0;
 
-	if (!a || spec->num_tasks <= 0)
+	if (!a || spec->num_tasks <= 0 || (spec->argv && (!spec->argv[0] || spec->num_tasks != 1)))
 		goto fail;
 	a->tasks = calloc((size_t)spec->num_tasks, sizeof(*a->tasks));
 	a->master_url = strdup(spec->master_url);
 	a->token = strdup(spec->alloc_token);
-	if (!a->tasks || !a->master_url || !a->token)
+	a->cmd_argv = strv_dup(spec->argv, &bad);
+	a->cmd_env = strv_dup(spec->env, &bad);
+	if (!a->tasks || !a->master_url || !a->token || bad)
 		goto fail;
 	a->experiment_id = spec->experiment_id;
 	a->owner_uid = spec->owner_uid;
@@ -504,7 +567,11 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 	a->slots_per_trial = spec->slots_per_trial > 0 ? spec->slots_per_trial : 1;
 	a->held = spec->held;
 	pthread_mutex_lock(&l->lock);
-	snprintf(a->id, sizeof(a->id), "local-%lld-%d", (long long)a->experiment_id, ++l->counter);
+	if (a->cmd_argv)
+		snprintf(a->id, sizeof(a->id), "task-%lld", (long long)-a->experiment_id);
+	else
+		snprintf(a->id, sizeof(a->id), "local-%lld-%d", (long long)a->experiment_id,
+		         ++l->counter);
 	for (int i = 0; i < a->num_tasks; i++) {
 		if (spec->skip && spec->skip[i])
 			a->tasks[i].state = TASK_DONE;
@@ -525,13 +592,12 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 	pthread_mutex_unlock(&l->lock);
 	return 0;
 fail:
-	snprintf(err, errlen, spec->num_tasks <= 0 ? "empty array" : "out of memory");
-	if (a) {
-		free(a->tasks);
-		free(a->master_url);
-		free(a->token);
-		free(a);
-	}
+	snprintf(err, errlen,
+	         spec->num_tasks <= 0 ? "empty array"
+	         : spec->argv && (!spec->argv[0] || spec->num_tasks != 1)
+	             ? "a command task needs a non-empty argv and one task"
+	             : "out of memory");
+	array_free(a);
 	return -1;
 }
 
@@ -710,15 +776,12 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 		int live = 0;
 		for (int i = 0; i < a->num_tasks; i++)
 			live |= a->tasks[i].state != TASK_DONE;
-		if (live || !a->canceled) {
+		if (live || (!a->canceled && !a->cmd_argv)) {
 			pp = &a->next;
 			continue;
 		}
 		*pp = a->next;
-		free(a->tasks);
-		free(a->master_url);
-		free(a->token);
-		free(a);
+		array_free(a);
 	}
 	pthread_mutex_unlock(&l->lock);
 	return n;
@@ -746,10 +809,7 @@ static void rm_free(struct rm *rm)
 	while (l->arrays) {
 		struct array *a = l->arrays;
 		l->arrays = a->next;
-		free(a->tasks);
-		free(a->master_url);
-		free(a->token);
-		free(a);
+		array_free(a);
 	}
 	free(l->launcher);
 	free(l->log_dir);

@@ -39,6 +39,8 @@ static const struct row table[] = {
     {AUTHZ_TEMPLATE_GLOBAL,        0, 0, 1, 0, 0, 0, 0},
     {AUTHZ_MODEL_CHANGE,           1, 0, 1, 0, 0, 0, 0},
     {AUTHZ_IMAGE_REMOVE,           1, 0, 1, 0, 0, 0, 0},
+    {AUTHZ_TASK_READ,              1, 0, 1, 0, 0, 0, 0},
+    {AUTHZ_TASK_KILL,              1, 0, 1, 0, 0, 0, 0},
 };
 /* clang-format on */
 

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * det cmd run|list and det task list|logs|kill: commands run by the master's
+ * resource manager as the caller (doc/tasks.md). `det cmd run` streams the
+ * command's output from its log (by byte offset, long-polled) and exits with
+ * the command's exit code.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "expconf.h"
+#include "http_client.h"
+
+#define CMD_CONFIG_MAX_BYTES (1 << 20)
+
+/* Print the task's output from *offset (advanced); *done when it ended and all is read. */
+static int task_logs_once(struct http_client *c, long long id, long long *offset, int follow,
+                          int *done)
+{
+	char path[192];
+	json_t *out = NULL;
+
+	snprintf(path, sizeof(path), "/api/v1/tasks/%lld/logs?offset=%lld&follow=%d", id, *offset,
+	         follow);
+	int rc = cli_call(c, "GET", path, NULL, &out);
+	if (rc)
+		return rc;
+	const char *text = json_string_value(json_object_get(out, "text"));
+	if (text)
+		fwrite(text, 1, json_string_length(json_object_get(out, "text")), stdout);
+	fflush(stdout);
+	*offset = json_integer_value(json_object_get(out, "offset"));
+	*done = json_is_true(json_object_get(out, "done"));
+	json_decref(out);
+	return CLI_EXIT_OK;
+}
+
+/* Stream the logs of task id until it ends (follow) or until nothing is new. */
+static int task_stream(struct http_client *c, long long id, int follow)
+{
+	long long offset = 0;
+	int done = 0, rc;
+	http_client_set_timeout_ms(c, 90000);
+	do {
+		long long before = offset;
+		rc = task_logs_once(c, id, &offset, follow, &done);
+		if (!follow && offset == before)
+			break;
+	} while (!rc && !done);
+	return rc;
+}
+
+/* The body of POST /tasks: the config file's resources, environment and description
+ * (when given) and argv. NULL after printing why. */
+static json_t *cmd_body(const char *config_file, int argc, char **argv)
+{
+	json_t *body = json_pack("{s:s, s:[]}", "kind", "command", "argv");
+	json_t *cfg = NULL;
+	char err[512];
+	char *text = NULL;
+	size_t len = 0;
+
+	if (!body)
+		goto oom;
+	for (int i = 0; i < argc; i++)
+		if (json_array_append_new(json_object_get(body, "argv"), json_string(argv[i])))
+			goto oom;
+	if (config_file) {
+		text = cli_read_file(config_file, CMD_CONFIG_MAX_BYTES, &len);
+		if (!text)
+			goto fail;
+		cfg = expconf_yaml_json(text, len, err, sizeof(err));
+		if (!cfg) {
+			fprintf(stderr, "det: %s:%s\n", config_file, err);
+			goto fail;
+		}
+		const char *key;
+		json_t *v;
+		json_object_foreach (cfg, key, v) {
+			if (strcmp(key, "resources") && strcmp(key, "environment") &&
+			    strcmp(key, "description")) {
+				fprintf(
+				    stderr,
+				    "det: %s: %s: unknown key (expected resources, environment, "
+				    "description)\n",
+				    config_file, key);
+				goto fail;
+			}
+			if (json_object_set(body, key, v))
+				goto oom;
+		}
+	}
+	json_decref(cfg);
+	free(text);
+	return body;
+oom:
+	fprintf(stderr, "det: out of memory\n");
+fail:
+	json_decref(cfg);
+	free(text);
+	json_decref(body);
+	return NULL;
+}
+
+int cli_cmd_run(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {{"config-file", required_argument, NULL, 'c'},
+	                                     {"detach", no_argument, NULL, 'd'},
+	                                     {NULL, 0, NULL, 0}};
+	const char *config_file = NULL;
+	int opt, detach = 0, rc = CLI_EXIT_FAILURE;
+	json_t *body = NULL, *out = NULL, *task = NULL;
+	struct http_client *c = NULL;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "+c:d", opts, NULL)) != -1) {
+		if (opt == 'c') {
+			config_file = optarg;
+		} else if (opt == 'd') {
+			detach = 1;
+		} else {
+			fprintf(stderr, "usage: det cmd run [--config-file F] [--detach] CMD...\n");
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "usage: det cmd run [--config-file F] [--detach] CMD...\n");
+		return CLI_EXIT_USAGE;
+	}
+	body = cmd_body(config_file, argc - optind, argv + optind);
+	if (!body)
+		goto out;
+	c = cli_client(ctx);
+	if (!c)
+		goto out;
+	rc = cli_call(c, "POST", "/api/v1/tasks", body, &out);
+	if (rc)
+		goto out;
+	long long id = json_integer_value(json_object_get(json_object_get(out, "task"), "id"));
+	if (detach) {
+		if (ctx->output == CLI_OUTPUT_TABLE)
+			printf("Command %lld is %s\n", id,
+			       json_string_value(
+			           json_object_get(json_object_get(out, "task"), "state")));
+		else
+			cli_print_value(ctx, stdout, json_object_get(out, "task"));
+		goto out;
+	}
+	fprintf(stderr, "det: command %lld\n", id);
+	rc = task_stream(c, id, 1);
+	if (rc)
+		goto out;
+	char path[128];
+	snprintf(path, sizeof(path), "/api/v1/tasks/%lld", id);
+	rc = cli_call(c, "GET", path, NULL, &task);
+	if (rc)
+		goto out;
+	json_t *t = json_object_get(task, "task");
+	json_t *code = json_object_get(t, "exit_code");
+	const char *why = json_string_value(json_object_get(t, "end_reason"));
+	if (!json_is_integer(code)) {
+		fprintf(stderr, "det: command %lld ended: %s\n", id, why ? why : "unknown");
+		rc = CLI_EXIT_FAILURE;
+	} else {
+		rc = (int)json_integer_value(code);
+	}
+out:
+	json_decref(body);
+	json_decref(out);
+	json_decref(task);
+	http_client_free(c);
+	return rc;
+}
+
+/* List tasks of kind (NULL: all). */
+static int task_list(struct cli_ctx *ctx, const char *kind, int argc)
+{
+	static const struct cli_column cols[] = {
+	    {"TASK", "task_id"}, {"KIND", "kind"},        {"OWNER UID", "owner_uid"},
+	    {"STATE", "state"},  {"EXIT", "exit_status"}, {"REASON", "end_reason"},
+	    {"SLOTS", "slots"},
+	};
+	char path[128];
+	json_t *out = NULL;
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: det %s list\n", kind ? "cmd" : "task");
+		return CLI_EXIT_USAGE;
+	}
+	struct http_client *c = cli_client(ctx);
+	if (!c)
+		return CLI_EXIT_FAILURE;
+	snprintf(path, sizeof(path), "/api/v1/tasks%s%s", kind ? "?kind=" : "", kind ? kind : "");
+	int rc = cli_call(c, "GET", path, NULL, &out);
+	if (!rc)
+		cli_print_rows(ctx, json_object_get(out, "tasks"), json_object_get(out, "tasks"),
+		               cols, sizeof(cols) / sizeof(cols[0]));
+	json_decref(out);
+	http_client_free(c);
+	return rc;
+}
+
+int cli_cmd_list(struct cli_ctx *ctx, int argc, char **argv)
+{
+	(void)argv;
+	return task_list(ctx, "command", argc);
+}
+
+int cli_task_list(struct cli_ctx *ctx, int argc, char **argv)
+{
+	(void)argv;
+	return task_list(ctx, NULL, argc);
+}
+
+int cli_task_logs(struct cli_ctx *ctx, int argc, char **argv)
+{
+	int follow;
+	long long id =
+	    cli_parse_follow_id(argc, argv, "det task logs [--follow] ID", "task id", &follow);
+	if (id < 0)
+		return CLI_EXIT_USAGE;
+	struct http_client *c = cli_client(ctx);
+	if (!c)
+		return CLI_EXIT_FAILURE;
+	int rc = task_stream(c, id, follow);
+	http_client_free(c);
+	return rc;
+}
+
+int cli_task_kill(struct cli_ctx *ctx, int argc, char **argv)
+{
+	char path[128];
+	json_t *out = NULL;
+	if (argc != 2) {
+		fprintf(stderr, "usage: det task kill ID\n");
+		return CLI_EXIT_USAGE;
+	}
+	long long id = cli_parse_id("task id", argv[1]);
+	if (id < 0)
+		return CLI_EXIT_USAGE;
+	struct http_client *c = cli_client(ctx);
+	if (!c)
+		return CLI_EXIT_FAILURE;
+	snprintf(path, sizeof(path), "/api/v1/tasks/%lld/kill", id);
+	int rc = cli_call(c, "POST", path, NULL, &out);
+	if (!rc) {
+		json_t *t = json_object_get(out, "task");
+		if (ctx->output == CLI_OUTPUT_TABLE)
+			printf("Task %lld is %s\n", id,
+			       json_string_value(json_object_get(t, "state")));
+		else
+			cli_print_value(ctx, stdout, t);
+	}
+	json_decref(out);
+	http_client_free(c);
+	return rc;
+}

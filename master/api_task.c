@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Task endpoints (doc/tasks.md): run a command (POST /tasks), list, describe,
+ * kill, and read its output (GET /tasks/{id}/logs, follow=1 parks the request
+ * like trial logs). A command's output is the file the local resource manager
+ * writes for it (task-logs/task-ID.log in the state directory), read by byte
+ * offset. Non-obvious decision: a task that is not the principal's own is
+ * "not found" (404) for every action, so ids cannot be probed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "api_internal.h"
+#include "authz.h"
+#include "exp.h"
+#include "store.h"
+
+#define TASK_MAX_ARGS 256
+#define TASK_MAX_ENV 256
+#define TASK_MAX_ARG_BYTES 4096
+#define TASK_MAX_DESCRIPTION 1024
+#define TASK_LOGS_FOLLOW_WAIT_S 30
+#define TASK_LOGS_CHUNK 65536
+
+/* A string field of at most max bytes without NUL: its text, else NULL. */
+static const char *plain_string(json_t *v, size_t max)
+{
+	if (!json_is_string(v))
+		return NULL;
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v);
+	return n <= max && strlen(s) == n ? s : NULL;
+}
+
+/* An environment variable's name: a letter or '_', then letters, digits, '_'. */
+static int env_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/* body.argv as a NULL-terminated vector (strings borrowed from body), or NULL with err. */
+static const char **task_argv(json_t *body, char *err, size_t errlen)
+{
+	json_t *argv = json_object_get(body, "argv"), *v;
+	size_t i, n = json_array_size(argv);
+	const char **out = NULL;
+
+	if (!json_is_array(argv) || n == 0 || n > TASK_MAX_ARGS) {
+		snprintf(err, errlen, "argv: expected a list of 1..%d strings", TASK_MAX_ARGS);
+		return NULL;
+	}
+	out = calloc(n + 1, sizeof(*out));
+	if (!out) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	json_array_foreach (argv, i, v) {
+		out[i] = plain_string(v, TASK_MAX_ARG_BYTES);
+		if (!out[i] || (i == 0 && !*out[i])) {
+			snprintf(err, errlen,
+			         "argv[%zu]: expected a string of at most %d bytes without NUL%s",
+			         i, TASK_MAX_ARG_BYTES, i == 0 ? ", not empty" : "");
+			free(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/* body.environment.environment_variables (a list of "KEY=VALUE") as a NULL-terminated
+ * vector (borrowed), an empty one when absent, or NULL with err. */
+static const char **task_env(json_t *body, char *err, size_t errlen)
+{
+	json_t *envr = json_object_get(body, "environment");
+	json_t *vars = json_object_get(envr, "environment_variables"), *v;
+	size_t i, n = json_array_size(vars);
+	const char **out = NULL;
+
+	if ((envr && !json_is_object(envr)) || (vars && !json_is_array(vars)) || n > TASK_MAX_ENV) {
+		snprintf(err, errlen,
+		         "environment.environment_variables: expected a list of at most %d "
+		         "\"KEY=VALUE\" strings",
+		         TASK_MAX_ENV);
+		return NULL;
+	}
+	out = calloc(n + 1, sizeof(*out));
+	if (!out) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	json_array_foreach (vars, i, v) {
+		const char *s = plain_string(v, TASK_MAX_ARG_BYTES);
+		const char *eq = s ? strchr(s, '=') : NULL;
+		if (!eq || !env_name_ok(s, (size_t)(eq - s))) {
+			snprintf(err, errlen,
+			         "environment.environment_variables[%zu]: expected \"KEY=VALUE\" "
+			         "(KEY of letters, digits and _), at most %d bytes, no NUL",
+			         i, TASK_MAX_ARG_BYTES);
+			free(out);
+			return NULL;
+		}
+		out[i] = s;
+	}
+	return out;
+}
+
+/* The request's keys and resources: 0, or -1 with err naming the field. */
+static int task_fields(json_t *body, int64_t *slots, const char **pool, char *err, size_t errlen)
+{
+	static const char *const known[] = {"kind", "argv", "resources", "environment",
+	                                    "description"};
+	const char *key, *kind;
+	json_t *v, *res = json_object_get(body, "resources");
+
+	json_object_foreach (body, key, v) {
+		size_t i = 0;
+		while (i < sizeof(known) / sizeof(known[0]) && strcmp(key, known[i]))
+			i++;
+		if (i == sizeof(known) / sizeof(known[0])) {
+			snprintf(err, errlen,
+			         "%.64s: unknown field (a context directory is not "
+			         "supported yet)",
+			         key);
+			return -1;
+		}
+	}
+	kind = json_string_value(json_object_get(body, "kind"));
+	if (json_object_get(body, "kind") && (!kind || strcmp(kind, "command"))) {
+		snprintf(err, errlen, "kind: only \"command\" runs in this version");
+		return -1;
+	}
+	if (json_object_get(body, "description") &&
+	    !plain_string(json_object_get(body, "description"), TASK_MAX_DESCRIPTION)) {
+		snprintf(err, errlen, "description: expected a string of at most %d bytes",
+		         TASK_MAX_DESCRIPTION);
+		return -1;
+	}
+	if (res && !json_is_object(res)) {
+		snprintf(err, errlen, "resources: expected an object");
+		return -1;
+	}
+	json_t *s = json_object_get(res, "slots");
+	*slots = s ? json_integer_value(s) : 1;
+	if (s && (!json_is_integer(s) || *slots < 0 || *slots > EXP_TASK_MAX_SLOTS)) {
+		snprintf(err, errlen, "resources.slots: expected an integer 0..%d",
+		         EXP_TASK_MAX_SLOTS);
+		return -1;
+	}
+	json_t *p = json_object_get(res, "resource_pool");
+	*pool = p ? plain_string(p, 127) : "";
+	if (!*pool) {
+		snprintf(err, errlen, "resources.resource_pool: expected a pool name");
+		return -1;
+	}
+	return 0;
+}
+
+/* The task as JSON (new reference; NULL when out of memory). */
+static json_t *task_view(const struct store_task *t)
+{
+	json_t *v =
+	    json_pack("{s:I, s:s, s:I, s:I, s:s, s:s, s:f}", "id", (json_int_t)t->id, "kind",
+	              t->kind, "owner_uid", (json_int_t)t->owner_uid, "slots", (json_int_t)t->slots,
+	              "resource_pool", t->pool, "state", t->state, "created_at", t->created_at);
+	if (!v)
+		return NULL;
+	int bad = 0, st = t->exit_status;
+	if (t->has_exit_status) {
+		bad |= json_object_set_new(v, "exit_status", json_integer(st));
+		/* As a shell reports it: the code, or 128 + the signal. */
+		int code = WIFEXITED(st)     ? WEXITSTATUS(st)
+		           : WIFSIGNALED(st) ? 128 + WTERMSIG(st)
+		                             : 1;
+		bad |= json_object_set_new(v, "exit_code", json_integer(st < 0 ? 1 : code));
+	}
+	if (t->end_reason[0])
+		bad |= json_object_set_new(v, "end_reason", json_string(t->end_reason));
+	if (t->started_at > 0)
+		bad |= json_object_set_new(v, "started_at", json_real(t->started_at));
+	if (t->ended_at > 0)
+		bad |= json_object_set_new(v, "ended_at", json_real(t->ended_at));
+	if (bad) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* Read task c->id into *t when the principal may do action to it: 1; 0 after a 404
+ * (none, or not theirs) or a 500 in rep. */
+static int task_for(struct app *a, struct api_call *c, enum authz_action action,
+                    struct store_task *t, struct http_reply *rep)
+{
+	char err[256];
+	int found = store_task_get(a->store, c->id, t, err, sizeof(err));
+	if (found < 0) {
+		api_error(rep, 500, "%s", err);
+		return 0;
+	}
+	/* A task's owner is a Unix uid: the principal owns it when bound to that uid. */
+	int64_t owner = c->who.uid >= 0 && c->who.uid == t->owner_uid ? c->who.user_id : -1;
+	if (!found || !authz_allowed(&c->who, action, owner)) {
+		api_error(rep, 404, "task %lld not found", (long long)c->id);
+		return 0;
+	}
+	return 1;
+}
+
+void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	char err[512];
+	const char **argv = NULL, **env = NULL;
+	struct exp_task_spec s = {.kind = LIFECYCLE_TASK_COMMAND, .owner_uid = c->who.uid};
+	int64_t id = 0;
+	struct store_task t;
+
+	if (task_fields(c->body, &s.slots, &s.pool, err, sizeof(err)) ||
+	    !(argv = task_argv(c->body, err, sizeof(err))) ||
+	    !(env = task_env(c->body, err, sizeof(err)))) {
+		api_error(rep, 400, "%s", err);
+		goto fail;
+	}
+	if (c->who.uid < 0) {
+		api_error(rep, 403, "%s has no Unix uid: a command runs as its owner's uid",
+		          c->who.name);
+		goto fail;
+	}
+	enum exp_status st = exp_task_run(a, &s, argv, env, &id, err, sizeof(err));
+	if (st != EXP_OK) {
+		api_exp_error(rep, st, err);
+		goto fail;
+	}
+	if (store_task_get(a->store, id, &t, err, sizeof(err)) != 1) {
+		api_error(rep, 500, "task %lld: %s", (long long)id, err);
+		goto fail;
+	}
+	api_json(rep, 201, json_pack("{s:o}", "task", task_view(&t)));
+fail:
+	free(argv);
+	free(env);
+}
+
+void api_task_list(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	char err[256], *end;
+	const char *kind = http_request_arg(c->req, "kind");
+	const char *owner = http_request_arg(c->req, "owner_uid");
+	long long want = -1;
+	json_t *rows, *kept, *row;
+	size_t i;
+
+	if (kind && lifecycle_task_kind_parse(kind) < 0) {
+		api_error(rep, 400,
+		          "kind: expected trial, command, notebook, shell or tensorboard");
+		return;
+	}
+	if (owner) {
+		errno = 0;
+		want = strtoll(owner, &end, 10);
+		if (errno || end == owner || *end || want < 0) {
+			api_error(rep, 400, "owner_uid: expected a Unix uid");
+			return;
+		}
+	}
+	/* Users see their own tasks; admins everyone's. */
+	if (!c->who.admin)
+		want = want >= 0 && want != c->who.uid ? -2 : c->who.uid;
+	rows = store_task_list(a->store, kind, err, sizeof(err));
+	kept = json_array();
+	if (!rows || !kept) {
+		json_decref(rows);
+		json_decref(kept);
+		api_error(rep, 500, "%s", rows ? "out of memory" : err);
+		return;
+	}
+	json_array_foreach (rows, i, row) {
+		json_int_t uid = json_integer_value(json_object_get(row, "owner_uid"));
+		if (want != -1 && (want < 0 || uid != want))
+			continue;
+		if (json_array_append(kept, row)) {
+			json_decref(rows);
+			json_decref(kept);
+			api_error(rep, 500, "out of memory");
+			return;
+		}
+	}
+	json_decref(rows);
+	api_json(rep, 200, json_pack("{s:o}", "tasks", kept));
+}
+
+void api_task_get(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	struct store_task t;
+	if (task_for(a, c, AUTHZ_TASK_READ, &t, rep))
+		api_json(rep, 200, json_pack("{s:o}", "task", task_view(&t)));
+}
+
+void api_task_kill(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	char err[256];
+	struct store_task t;
+	if (!task_for(a, c, AUTHZ_TASK_KILL, &t, rep))
+		return;
+	enum exp_status st = exp_task_kill(a, c->id, err, sizeof(err));
+	if (st != EXP_OK) {
+		api_exp_error(rep, st, err);
+		return;
+	}
+	if (store_task_get(a->store, c->id, &t, err, sizeof(err)) != 1)
+		api_error(rep, 500, "task %lld: %s", (long long)c->id, err);
+	else
+		api_json(rep, 200, json_pack("{s:o}", "task", task_view(&t)));
+}
+
+/* n bytes of buf without a UTF-8 sequence cut at its end. */
+static size_t utf8_whole(const char *buf, size_t n)
+{
+	for (size_t back = 1; back <= 3 && back <= n; back++) {
+		unsigned char b = (unsigned char)buf[n - back];
+		if ((b & 0xC0) == 0x80)
+			continue; /* a continuation byte: look further back */
+		size_t need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+		return need > back ? n - back : n;
+	}
+	return n;
+}
+
+/* text as a JSON string; bytes that are not UTF-8 become '?' (new reference). */
+static json_t *log_text(char *buf, size_t n)
+{
+	json_t *s = json_stringn(buf, n);
+	if (s)
+		return s;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] >= 0x80 || buf[i] == 0)
+			buf[i] = '?';
+	return json_stringn(buf, n);
+}
+
+void api_task_logs(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	const char *off_s = http_request_arg(c->req, "offset");
+	const char *follow_s = http_request_arg(c->req, "follow");
+	char path[4096], *end = NULL, *buf = NULL;
+	long long offset = 0;
+	struct store_task t;
+	int fd = -1;
+	ssize_t n = 0;
+
+	if (off_s) {
+		errno = 0;
+		offset = strtoll(off_s, &end, 10);
+	}
+	if ((off_s && (errno || end == off_s || *end || offset < 0)) ||
+	    (follow_s && strcmp(follow_s, "0") && strcmp(follow_s, "1"))) {
+		api_error(rep, 400, "offset: a byte offset (integer >= 0); follow: 0 or 1");
+		return;
+	}
+	if (!task_for(a, c, AUTHZ_TASK_READ, &t, rep))
+		return;
+	int over = !strcmp(t.state, "TERMINATED"); /* read before the file: no line lost */
+	snprintf(path, sizeof(path), "%s/task-logs/task-%lld.log", a->cfg->state_dir,
+	         (long long)t.id);
+	buf = malloc(TASK_LOGS_CHUNK);
+	if (!buf) {
+		api_error(rep, 500, "out of memory");
+		return;
+	}
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		n = pread(fd, buf, TASK_LOGS_CHUNK, (off_t)offset);
+	if ((fd < 0 && errno != ENOENT) || n < 0) {
+		api_error(rep, 500, "task %lld: its log cannot be read: %s", (long long)t.id,
+		          strerror(errno));
+		goto out;
+	}
+	if (n == 0 && !over && follow_s && !strcmp(follow_s, "1") && !c->req->shutting_down &&
+	    http_now_ms() - c->req->first_call_ms < TASK_LOGS_FOLLOW_WAIT_S * 1000) {
+		rep->again = 1;
+		goto out;
+	}
+	size_t whole = utf8_whole(buf, (size_t)n);
+	if (whole == 0)
+		whole = (size_t)n; /* not UTF-8 at all: sent as '?' */
+	api_json(rep, 200,
+	         json_pack("{s:o, s:I, s:b, s:s}", "text", log_text(buf, whole), "offset",
+	                   (json_int_t)(offset + (long long)whole), "done", over && n == 0, "state",
+	                   t.state));
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+}

@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Commands (det cmd run) on the local resource manager of a real det-master:
+# the output streams and the exit code propagates, a failing command's exit
+# status and a missing program's 127 too, kill ends a sleeping command and
+# its children (TERMINATED, reason killed), listing and logs, and hostile
+# requests (empty argv, NUL, unknown fields, bad env names) are refused
+# with nothing written.
+set -u
+. "$(dirname "$0")/master-lib.sh"
+det=${DET_BIN:-$builddir/cli/det}
+export DET_MASTER=unix:$work/m.sock DET_AUTH_FILE=$work/auth.json
+
+start_master
+check "master starts" test -n "$port"
+
+out=$("$det" cmd run python3 -c 'print(6*7)' 2>"$work/run.err")
+eq "det cmd run python3 -c 'print(6*7)' exits 0" 0 $?
+eq "... and prints 42" 42 "$out"
+id=$(sed -n 's/^det: command //p' "$work/run.err")
+sock GET "/tasks/$id" >/dev/null
+eq "the task is TERMINATED with exit code 0" "TERMINATED 0 command" \
+	"$(body '.task | "\(.state) \(.exit_code) \(.kind)"')"
+check "... it was started and ended" test "$(body '.task.started_at > 0 and .task.ended_at > 0')" = true
+
+"$det" cmd run sh -c 'echo out; echo err >&2; exit 3' >"$work/o3" 2>/dev/null
+eq "a failing command's exit status propagates" 3 $?
+eq "... stdout and stderr are both in its output" "out err" "$(tr '\n' ' ' <"$work/o3" | sed 's/ $//')"
+
+"$det" cmd run --config-file /dev/stdin sh -c 'echo "$GREETING"' >"$work/oenv" 2>/dev/null <<'YAML'
+description: greet
+resources:
+  slots: 1
+environment:
+  environment_variables:
+    - GREETING=hello there
+YAML
+eq "environment_variables from --config-file reach the command" "hello there" "$(cat "$work/oenv")"
+
+"$det" cmd run no-such-program-xyz >/dev/null 2>&1
+eq "a missing program exits 127" 127 $?
+
+# --- kill: a sleeping command and its child end, the task says why ---
+"$det" cmd run --detach sh -c 'sleep 300 & echo $! >"$0"; wait' "$work/child.pid" >/dev/null
+sock GET "/tasks?kind=command" >/dev/null
+kid=$(body '.tasks | map(select(.state != "TERMINATED")) | .[0].task_id | ltrimstr("task-")')
+for _ in $(seq 600); do
+	sock GET "/tasks/$kid" >/dev/null
+	[ "$(body .task.state)" = RUNNING ] && [ -s "$work/child.pid" ] && break
+	sleep 0.1
+done
+eq "the detached command is RUNNING" RUNNING "$(body .task.state)"
+"$det" task kill "$kid" >/dev/null
+eq "det task kill exits 0" 0 $?
+sock GET "/tasks/$kid" >/dev/null
+eq "the killed task is TERMINATED, reason killed" "TERMINATED killed" \
+	"$(body '.task | "\(.state) \(.end_reason)"')"
+child=$(cat "$work/child.pid")
+for _ in $(seq 600); do
+	kill -0 "$child" 2>/dev/null || break
+	sleep 0.1
+done
+check "... and its child process is gone" bash -c "! kill -0 $child 2>/dev/null"
+eq "a second kill is a conflict (409)" 409 "$(sock POST "/tasks/$kid/kill")"
+
+# --- listing and logs ---
+n=$("$det" -o json cmd list | jq 'length')
+eq "det cmd list shows the five commands" 5 "$n"
+eq "det task logs prints a finished command's output" 42 "$("$det" task logs "$id")"
+eq "logs of a task that does not exist: 404" 404 "$(sock GET /tasks/999999/logs)"
+
+# --- hostile input: refused, nothing written ---
+before=$(sock GET /tasks >/dev/null; body '.tasks | length')
+eq "empty argv: 400" 400 "$(sock POST /tasks '{"argv": []}')"
+eq "argv not a list: 400" 400 "$(sock POST /tasks '{"argv": "ls"}')"
+eq "NUL in an argument: 400" 400 "$(sock POST /tasks '{"argv": ["echo", "a\u0000b"]}')"
+eq "an argument over 4096 bytes: 400" 400 \
+	"$(sock POST /tasks "{\"argv\": [\"echo\", \"$(head -c 5000 /dev/zero | tr '\0' a)\"]}")"
+eq "unknown field (context): 400" 400 "$(sock POST /tasks '{"argv": ["ls"], "context": "x"}')"
+eq "kind other than command: 400" 400 "$(sock POST /tasks '{"kind": "shell", "argv": ["ls"]}')"
+eq "bad env name: 400" 400 \
+	"$(sock POST /tasks '{"argv": ["ls"], "environment": {"environment_variables": ["1A=b"]}}')"
+eq "negative slots: 400" 400 "$(sock POST /tasks '{"argv": ["ls"], "resources": {"slots": -1}}')"
+eq "bad offset: 400" 400 "$(sock GET "/tasks/$id/logs?offset=-1")"
+eq "nothing was written by the refused requests" "$before" \
+	"$(sock GET /tasks >/dev/null; body '.tasks | length')"
+
+# --- a restart: a command left running is ended, saying why ---
+"$det" cmd run --detach sh -c 'echo $$ >"$0"; exec sleep 300' "$work/lost.pid" >/dev/null
+for _ in $(seq 600); do
+	[ -s "$work/lost.pid" ] && break
+	sleep 0.1
+done
+lid=$(sock GET "/tasks?kind=command" >/dev/null; body '.tasks | map(select(.state != "TERMINATED")) | .[0].task_id | ltrimstr("task-")')
+stop_master KILL
+kill -9 "$(cat "$work/lost.pid")" 2>/dev/null
+start_master
+sock GET "/tasks/$lid" >/dev/null
+eq "after a master restart a command left running is TERMINATED (lost)" \
+	"TERMINATED lost: det-master restarted" "$(body '.task | "\(.state) \(.end_reason)"')"
+
+stop_master TERM
+echo "1..$tap_n"
+exit $((tap_failed > 0))
