@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Collaboration on the test cluster, each user known by MUNGE: two real Unix
 # users share a workspace (a Unix group of the first is its editor, the
-# second user a viewer). The editor runs a tiny experiment on Slurm, forks
+# second user a viewer). The editor submits a tiny experiment to Slurm into
+# the workspace (det submit --workspace --project; the viewer may not), forks
 # it, and registers the fork's best checkpoint as version 1 of a model; the
 # viewer downloads that version through the Python SDK (get_model → version
 # → checkpoint.download) but may not kill the editor's experiment (403).
@@ -42,7 +43,7 @@ groupadd "$group" && usermod -a -G "$group" "$EDITOR" || exit 1
 slurm_start_with_master
 # The tasks (run as the users) write their output next to the master's files.
 chmod 1777 "$test_dir"
-tap_plan 11
+tap_plan 12
 
 sock=$test_dir/cluster/munge/munge.socket
 # as USER CMD...: a command as that Unix user, talking to the master over TCP with MUNGE.
@@ -68,14 +69,27 @@ check "the group is its editor, the second user a viewer" test $? = 0
 
 # The editor runs the tiny experiment on Slurm in the workspace.
 cp -r "$(tiny_model)" "/tmp/$EDITOR.home/tiny" && chown -R "$EDITOR:" "/tmp/$EDITOR.home/tiny"
-udet "$EDITOR" experiment create --project team/p "/tmp/$EDITOR.home/tiny/grid.yaml" \
-	"/tmp/$EDITOR.home/tiny" >"$test_dir/create.out" 2>&1
+udet "$EDITOR" submit --workspace team --project p "/tmp/$EDITOR.home/tiny/grid.yaml" \
+	"/tmp/$EDITOR.home/tiny" -- -o "$test_dir/editor-%A_%a.out" >"$test_dir/create.out" 2>&1
 diag "$(cat "$test_dir/create.out")"
 e=$(sed -n 's/^Created experiment \([0-9]*\).*/\1/p' "$test_dir/create.out")
-check "the editor creates an experiment in team/p" test -n "$e"
+det_api GET "/experiments/${e:-0}" >/dev/null
+check_eq "the editor's det submit --workspace team --project p puts it in team/p" \
+	"$(det -o json project describe team/p 2>/dev/null | jq -r '.project.id // .id')" \
+	"$(det_body .experiment.project_id)"
 check "it completes on Slurm" wait_exp_state "${e:-0}" COMPLETED 120
 udet "$VIEWER" experiment describe "${e:-0}" >"$test_dir/vdesc.out" 2>&1
 check "the viewer sees it" test $? = 0
+
+# The viewer may not submit into the workspace: nothing is created, nothing queued.
+cp -r "$(tiny_model)" "/tmp/$VIEWER.home/tiny" && chown -R "$VIEWER:" "/tmp/$VIEWER.home/tiny"
+udet "$VIEWER" submit --project team/p "/tmp/$VIEWER.home/tiny/grid.yaml" \
+	"/tmp/$VIEWER.home/tiny" >"$test_dir/vsubmit.out" 2>&1
+rc=$?
+diag "$(cat "$test_dir/vsubmit.out")"
+check "the viewer's det submit --project team/p is refused, with no job queued" \
+	test "$rc" -ne 0 -a -z "$(squeue -h -u "$VIEWER" -o %i)" -a \
+	"$(det_api GET "/experiments?limit=1000" >/dev/null; det_body '.experiments | length')" = 1
 
 # The editor forks it and registers the fork's best checkpoint.
 udet "$EDITOR" experiment fork "${e:-0}" --config name=forked >"$test_dir/fork.out" 2>&1
