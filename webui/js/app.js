@@ -9,6 +9,7 @@ import * as experimentsPage from './experiments.js';
 import * as experimentPage from './experiment.js';
 import * as trialPage from './trial.js';
 import * as clusterPage from './cluster.js';
+import { workspacesPage, modelsPage } from './collab.js';
 
 const routes = [
 	[/^#\/login$/, loginPage, 'login', true],
@@ -16,6 +17,7 @@ const routes = [
 	[/^#\/experiments\/(\d+)$/, experimentPage, 'experiments'],
 	[/^#\/trials\/(\d+)$/, trialPage, 'experiments'],
 	[/^#\/cluster$/, clusterPage, 'cluster'],
+	[/^#\/workspaces$/, workspacesPage, 'workspaces'], [/^#\/models(?:\?.*)?$/, modelsPage, 'models'],
 ];
 
 let current = null;
