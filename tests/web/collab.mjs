@@ -3,6 +3,7 @@
 // playwright-core); run by tests/web/collab.sh, which prints the TAP. One line per
 // check, "ok - NAME" or "not ok - NAME". Environment: BASE_URL, PW_MODULES,
 // CHROMIUM, PROFILE_DIR, ARTIFACTS, EXP_ID, CKPT (a checkpoint uuid), ADMIN_PW.
+// The experiment page's description/notes editor and Register links too.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -65,8 +66,20 @@ try {
 			/COMPLETED/.test(await row.textContent());
 	});
 	await page.screenshot({ path: path.join(env.ARTIFACTS, 'workspaces-1280.png'), fullPage: true });
-	await check('the Models page offers the checkpoint for registration', async () => {
-		await page.goto(base + `/#/models?checkpoint=${env.CKPT}`);
+	await check('the experiment page saves edited description and notes', async () => {
+		await page.goto(base + `/#/experiments/${exp}`);
+		await page.waitForSelector('#exp-meta');
+		await page.fill('#exp-description', 'shared baseline');
+		await page.fill('#exp-notes', 'line one\nline two');
+		await page.click('#meta-save');
+		return await page.waitForFunction(async (id) => {
+			const r = await fetch(`/api/v1/experiments/${id}`, { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('det.token') } });
+			const e = (await r.json()).experiment;
+			return e.description === 'shared baseline' && e.notes === 'line one\nline two';
+		}, exp).then(() => true);
+	});
+	await check('the Register link of a checkpoint opens the Models page with it', async () => {
+		await page.click(`#exp-checkpoints tr[data-uuid="${env.CKPT}"] a.register`);
 		await page.waitForSelector('#register-form');
 		return (await page.inputValue('#register-uuid')) === env.CKPT &&
 			/No versions yet/.test(await page.locator('section.model[data-name="clf"]').textContent());

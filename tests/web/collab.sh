@@ -3,8 +3,9 @@
 # TAP: the Workspaces and Models pages in a real browser (tests/web/collab.mjs,
 # Debian's chromium driven by playwright-core) against a real det-master: a
 # workspace with a project holding a finished experiment is shown with its
-# counts and the experiment's link; a checkpoint of it is registered from the
-# Models page and becomes version 1 in the registry.
+# counts and the experiment's link; its description and notes are edited on
+# the experiment page; a checkpoint of it is registered through its Register
+# link and the Models page and becomes version 1 in the registry.
 # Skips when chromium or node/npm are missing; playwright-core as in run.sh.
 set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}

@@ -7,6 +7,7 @@
 import { api, trialMetrics } from './api.js';
 import { curves, parallel, scatter } from './charts.js';
 import { announce, confirmAction, el, errorBox, fmtNum, fmtTime, hparamText, keepFocus, stateBadge, tableWrap } from './util.js';
+import { metaSection } from './expmeta.js';
 
 const POLL_MS = 3000;
 const TERMINAL = ['COMPLETED', 'CANCELED', 'ERROR'];
@@ -65,6 +66,7 @@ export async function render(ctx, idText) {
 		el('section', { 'aria-labelledby': 'h-trials' },
 			el('h2', { id: 'h-trials', text: 'Trials' }),
 			tableWrap('Trials table', trialsTable)));
+	ctx.main.append(metaSection(ctx, id, exp));
 
 	// ---- actions
 	const acts = {
