@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * det submit CONFIG MODEL_DIR [-- SBATCH ARGS]: the experiment becomes a
+ * det submit [--project P] CONFIG MODEL_DIR [-- SBATCH ARGS]: the experiment becomes a
  * Slurm job array submitted by the user, so Slurm's accounting, fair share
  * and limits apply to them. The master creates the experiment without
  * submitting and returns the array spec(s) and batch script(s); this runs
@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,20 +188,44 @@ int cli_submit(struct cli_ctx *ctx, int argc, char **argv)
 	struct http_client *c = NULL;
 	long long id = -1;
 
-	/* det submit CONFIG MODEL_DIR [-- ARGS...] */
-	int npos = argc - 1;
+	/* det submit [--project P | --workspace W --project P] CONFIG MODEL_DIR [-- ARGS...] */
+	static const struct option opts[] = {{"project", required_argument, NULL, 'P'},
+	                                     {"workspace", required_argument, NULL, 'w'},
+	                                     {NULL, 0, NULL, 0}};
+	const char *project = NULL, *workspace = NULL;
+	char spec[512];
+	int nown = argc, opt;
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--")) {
-			npos = i - 1;
+			nown = i;
 			extra = argv + i + 1;
 			nextra = argc - i - 1;
 			break;
 		}
-	if (npos != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: det submit CONFIG MODEL_DIR [-- SBATCH ARGS...]\n");
+	optind = 0;
+	while ((opt = getopt_long(nown, argv, "", opts, NULL)) != -1) {
+		if (opt == 'P')
+			project = optarg;
+		else if (opt == 'w')
+			workspace = optarg;
+		else
+			return CLI_EXIT_USAGE;
+	}
+	if (nown - optind != 2 || (workspace && !project)) {
+		fprintf(stderr, "usage: det submit [--project ID|WORKSPACE/PROJECT | --workspace W "
+		                "--project P] CONFIG MODEL_DIR [-- SBATCH ARGS...]\n");
 		return CLI_EXIT_USAGE;
 	}
-	rc = cli_experiment_post(ctx, argv[1], argv[2], 1, "client", &c, &out);
+	if (workspace) {
+		if ((size_t)snprintf(spec, sizeof(spec), "%s/%s", workspace, project) >=
+		    sizeof(spec)) {
+			fprintf(stderr, "det: --workspace and --project: names too long\n");
+			return CLI_EXIT_USAGE;
+		}
+		project = spec;
+	}
+	rc = cli_experiment_post_in(ctx, argv[optind], argv[optind + 1], 1, "client", project, NULL,
+	                            &c, &out);
 	if (rc)
 		goto out;
 	rc = CLI_EXIT_FAILURE;

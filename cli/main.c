@@ -119,7 +119,9 @@ static const struct cli_command commands[] = {
     {"agent", "a", "list", cli_agent_list, "", "the nodes: state, slots, CPUs, GPUs, pools"},
     {"slot", "s", "list", cli_slot_list, "", "every slot (GPU, or CPU) and whether it is in use"},
     {"resource-pool", "rp", "list", cli_pool_list, "", "resource pools (Slurm partitions)"},
-    {NULL, NULL, "submit", cli_submit, "CONFIG MODEL_DIR [-- SBATCH ARGS...]",
+    {NULL, NULL, "submit", cli_submit,
+     "[--project ID|WORKSPACE/PROJECT | --workspace W --project P] CONFIG MODEL_DIR [-- SBATCH "
+     "ARGS...]",
      "create an experiment and submit its job array with sbatch as you"},
     {NULL, NULL, "preview-search", cli_cmd_preview_search, "CONFIG",
      "show the trials a config's searcher would run"},

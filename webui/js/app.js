@@ -11,6 +11,7 @@ import * as experimentsPage from './experiments.js';
 import * as experimentPage from './experiment.js';
 import * as trialPage from './trial.js';
 import * as clusterPage from './cluster.js';
+import { workspacesPage, modelsPage } from './collab.js';
 
 const routes = [
 	[/^#\/login$/, loginPage, 'login', true],
@@ -18,6 +19,7 @@ const routes = [
 	[/^#\/experiments\/(\d+)$/, experimentPage, 'experiments'],
 	[/^#\/trials\/(\d+)$/, trialPage, 'experiments'],
 	[/^#\/cluster$/, clusterPage, 'cluster'],
+	[/^#\/workspaces$/, workspacesPage, 'workspaces'], [/^#\/models(?:\?.*)?$/, modelsPage, 'models'],
 ];
 
 let current = null;

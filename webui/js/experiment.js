@@ -9,6 +9,7 @@
 import { api, getCached, TrialSeries } from './api.js';
 import { metricGrid, parallel, scatter } from './charts.js';
 import { announce, confirmAction, el, endText, errorBox, fmtNum, fmtTime, hparamText, keepFocus, progressView, stateBadge, tableWrap } from './util.js';
+import { metaSection } from './expmeta.js';
 
 const POLL_MS = 3000;
 const TERMINAL = ['COMPLETED', 'CANCELED', 'ERROR'];
@@ -76,6 +77,7 @@ export async function render(ctx, idText) {
 		el('section', { 'aria-labelledby': 'h-trials' },
 			el('h2', { id: 'h-trials', text: 'Trials' }),
 			tableWrap('Trials table', trialsTable)));
+	ctx.main.append(metaSection(ctx, id, exp));
 
 	// ---- actions
 	const acts = {

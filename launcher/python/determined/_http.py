@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import ssl
+import subprocess
 import time
 import urllib.parse
 
@@ -37,11 +38,26 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock = s
 
 
+def munge_credential():
+    """A fresh MUNGE credential from the munge command (the socket DET_MUNGE_SOCKET when
+    set): the master knows the caller by its uid. Each credential is good for one request."""
+    argv = ["munge", "-n"]
+    if os.environ.get("DET_MUNGE_SOCKET"):
+        argv += ["-S", os.environ["DET_MUNGE_SOCKET"]]
+    try:
+        out = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, check=True,
+                             timeout=30)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise MasterError(0, f"no MUNGE credential ({' '.join(argv)}): {e}") from None
+    return out.stdout.decode().strip()
+
+
 class Session:
-    def __init__(self, master, token, timeout=65.0):
+    def __init__(self, master, token, timeout=65.0, munge=False):
         self.master = master
         self.token = token
         self.timeout = timeout
+        self.munge = munge and not token
         if master.startswith("unix:"):
             self._unix = master[len("unix:"):]
             self._host = None
@@ -73,6 +89,8 @@ class Session:
         give_up = time.monotonic() + retry_seconds
         delay = 0.2
         while True:
+            if self.munge:
+                headers["Authorization"] = f"Munge {munge_credential()}"
             conn = self._conn()
             try:
                 conn.request(method, "/api/v1" + path, body=data, headers=headers)

@@ -6,7 +6,9 @@ checkpoint), checkpoints (download, verified file by file) and the model
 registry (models, their versions and each version's checkpoint).
 
 The master is DET_MASTER (http://, https://, HOST:PORT or unix:/PATH), else
-the local master's socket; on the socket no login is needed."""
+the local master's socket; on the socket no login is needed. Over TCP with
+no user and no token, each request carries a fresh MUNGE credential (as det
+does on a cluster), when the munge command is there."""
 
 import base64
 import io
@@ -43,7 +45,9 @@ class Determined:
             token = ans.get("token")
             if not isinstance(token, str) or not token:
                 raise SDKError(f"login as {user}: the master sent no token")
-        self._s = _http.Session(self.master, token or "")
+        use_munge = (not token and not self.master.startswith("unix:")
+                     and shutil.which("munge") is not None)
+        self._s = _http.Session(self.master, token or "", munge=use_munge)
 
     def _call(self, method, path, body=None):
         try:
