@@ -73,7 +73,7 @@ try {
 		await page.fill('#exp-notes', 'line one\nline two');
 		await page.click('#meta-save');
 		return await page.waitForFunction(async (id) => {
-			const r = await fetch(`/api/v1/experiments/${id}`, { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('det.token') } });
+			const r = await fetch(`/api/v1/experiments/${id}`, { cache: 'no-store' });
 			const e = (await r.json()).experiment;
 			return e.description === 'shared baseline' && e.notes === 'line one\nline two';
 		}, exp).then(() => true);
