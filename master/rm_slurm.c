@@ -322,8 +322,7 @@ static int master_opts(const struct rm_array *a, struct rm_slurm_opts *o, char *
  * slurm.walltime_signal_seconds, else the master's; 0: none. */
 static long walltime_lead(const struct rm_slurm *s, const struct rm_array *a, long time_min)
 {
-	json_t *v =
-	    json_object_get(json_object_get(a->config, "slurm"), "walltime_signal_seconds");
+	json_t *v = json_object_get(json_object_get(a->config, "slurm"), "walltime_signal_seconds");
 	long lead = json_is_integer(v) ? (long)json_integer_value(v) : s->walltime_signal_s;
 	return rm_slurm_walltime_lead(lead, time_min);
 }

@@ -231,8 +231,7 @@ int main(void)
 	    cmocka_unit_test(test_split),         cmocka_unit_test(test_ids),
 	    cmocka_unit_test(test_indices),       cmocka_unit_test(test_step),
 	    cmocka_unit_test(test_time),          cmocka_unit_test(test_sbatch_args),
-	    cmocka_unit_test(test_walltime_lead),
-	    cmocka_unit_test(test_throttle_plan),
+	    cmocka_unit_test(test_walltime_lead), cmocka_unit_test(test_throttle_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
