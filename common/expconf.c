@@ -86,7 +86,8 @@ static const char *const env_map_keys[] = {"cpu", "cuda", "gpu", "rocm", NULL};
 static const char *const env_slot_types[] = {"cpu", "cuda", "rocm", NULL};
 static const char *const mount_keys[] = {"host_path", "container_path", "read_only", NULL};
 static const char *const mount_ignored[] = {"propagation", NULL};
-static const char *const slurm_keys[] = {"sbatch_args", "gpu_type", "slots_per_node", NULL};
+static const char *const slurm_keys[] = {"sbatch_args", "gpu_type", "slots_per_node",
+                                         "walltime_signal_seconds", NULL};
 
 /* Optional string field; def NULL = absent when not given. */
 static void opt_str(struct expconf_ctx *c, const struct yamltree_node *map, const char *key,
@@ -579,6 +580,7 @@ static void do_slurm(struct expconf_ctx *c, const struct yamltree_node *root, js
 	expconf_path_pop(c, saved2);
 	opt_str(c, n, "gpu_type", NULL, s);
 	opt_int(c, n, "slots_per_node", 1, INT_MAX, 0, 0, s);
+	opt_int(c, n, "walltime_signal_seconds", 0, 65535, 0, 0, s);
 done:
 	expconf_set(c, out, "slurm", s);
 	expconf_path_pop(c, saved);

@@ -76,6 +76,7 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 		    .work_dir = cfg->slurm_work_dir,
 		    .poll_ms = cfg->slurm_poll_ms,
 		    .grace_seconds = cfg->grace_seconds,
+		    .walltime_signal_seconds = cfg->slurm_usr1_lead_s,
 		    .log = &a->log,
 		    .det_conf = NULL};
 		a->rm = rm_slurm_new(&sc, err, errlen);

@@ -35,6 +35,7 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 	c->http_threads = 16;
 	c->grace_seconds = 10;
 	c->slurm_poll_ms = 1000;
+	c->slurm_usr1_lead_s = 120;
 	c->token_lifetime_s = 7 * 24 * 3600;
 	c->limits = (struct master_limits){.max_connections = 4096,
 	                                   .max_connections_per_ip = 256,
@@ -257,6 +258,8 @@ static int apply_slurm(struct master_config *c, json_t *slurm, const char *where
 				return -1;
 		} else if (!strcmp(k, "poll_ms") && get_int(v, 50, 600000, &x) == 0) {
 			c->slurm_poll_ms = (int)x;
+		} else if (!strcmp(k, "walltime_signal_seconds") && get_int(v, 0, 65535, &x) == 0) {
+			c->slurm_usr1_lead_s = (int)x;
 		} else {
 			snprintf(err, errlen, "%s: slurm.%s: unknown key or bad value", where, k);
 			return -1;

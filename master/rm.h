@@ -118,6 +118,7 @@ struct rm_slurm_config {
 	const char *work_dir; /* working directory of master-submitted jobs */
 	int poll_ms;          /* how often to ask slurmctld */
 	int grace_seconds;    /* after a cancel, running tasks have this long to end */
+	int walltime_signal_seconds; /* SIGUSR1 to the batch step this long before the limit */
 	const struct log_sink *log;
 	/* job_submit_det's det.conf, for the names of its pools (PoolPartition); NULL: the
 	 * built-in path. A missing file: pools are named after partitions. */

@@ -146,6 +146,7 @@ struct rm_slurm {
 	int nlabels;
 	char *launcher, *output, *work_dir;
 	int poll_ms, grace_ms;
+	long walltime_signal_s; /* the master's default lead of the walltime SIGUSR1 */
 	uint64_t next_poll_ms;
 	uint32_t max_array; /* tasks per Slurm array at most (MaxArraySize) */
 	int ctld_down;      /* logged once per outage */
@@ -316,6 +317,16 @@ static int master_opts(const struct rm_array *a, struct rm_slurm_opts *o, char *
 	return rm_slurm_parse_sbatch_args(args, (int)n, o, err, errlen);
 }
 
+/* The lead of the walltime signal (SIGUSR1 to the batch step, det-launch: a preemption
+ * request) for a job with time_min minutes (-1: unknown): the experiment's
+ * slurm.walltime_signal_seconds, else the master's; 0: none. */
+static long walltime_lead(const struct rm_slurm *s, const struct rm_array *a, long time_min)
+{
+	json_t *v = json_object_get(json_object_get(a->config, "slurm"), "walltime_signal_seconds");
+	long lead = json_is_integer(v) ? (long)json_integer_value(v) : s->walltime_signal_s;
+	return rm_slurm_walltime_lead(lead, time_min);
+}
+
 /* The experiment's slurm.sbatch_args (strings), or an empty array. */
 static json_t *sbatch_args(const struct rm_array *a)
 {
@@ -412,6 +423,12 @@ static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct r
 		d.features = o.constraint;
 	if (o.time_min >= 0)
 		d.time_limit = (uint32_t)o.time_min;
+	long lead = walltime_lead(s, spec, o.time_min);
+	if (lead > 0) {
+		d.warn_signal = SIGUSR1;
+		d.warn_time = (uint16_t)lead;
+		d.warn_flags = KILL_JOB_BATCH; /* the batch shell is det-launch or srun (exec) */
+	}
 	if (geteuid() == 0) {
 		if (spec->owner_uid < 0) {
 			snprintf(err, errlen,
@@ -641,9 +658,20 @@ static json_t *rm_plan(struct rm *rm, const struct rm_array *spec, char *err, si
 		                                        parts[i].count, "script", script));
 	}
 	snprintf(name, sizeof(name), "det-e%lld", (long long)spec->experiment_id);
+	json_t *args = sbatch_args(spec);
+	/* det submit adds its own sbatch arguments, so the signal goes first (theirs win) and
+	 * only where the config's own --time shows that it leaves the trial time to run. */
+	struct rm_slurm_opts o;
+	char sig[64], ignored[128];
+	long lead = master_opts(spec, &o, ignored, sizeof(ignored)) == 0 && o.time_min >= 0
+	                ? walltime_lead(s, spec, o.time_min)
+	                : 0;
+	snprintf(sig, sizeof(sig), "--signal=B:USR1@%ld", lead);
+	if (args && lead > 0)
+		json_array_insert_new(args, 0, json_string(sig));
 	json_t *out = json_pack("{s:o, s:s, s:i, s:s?, s:o}", "arrays", arrays, "job_name", name,
 	                        "slots_per_trial", slots_of(spec), "resource_pool", pool_of(spec),
-	                        "sbatch_args", sbatch_args(spec));
+	                        "sbatch_args", args);
 	if (!out)
 		snprintf(err, errlen, "out of memory");
 	return out;
@@ -1902,6 +1930,7 @@ struct rm *rm_slurm_new(const struct rm_slurm_config *cfg, char *err, size_t err
 	}
 	s->poll_ms = cfg->poll_ms > 0 ? cfg->poll_ms : 1000;
 	s->grace_ms = cfg->grace_seconds >= 0 ? cfg->grace_seconds * 1000 : 10000;
+	s->walltime_signal_s = cfg->walltime_signal_seconds;
 	if (slurm_load_ctl_conf(0, &conf) != SLURM_SUCCESS) {
 		snprintf(err, errlen, "cannot reach slurmctld (SLURM_CONF=%s): %s",
 		         getenv("SLURM_CONF") ? getenv("SLURM_CONF") : "default", slurm_err());

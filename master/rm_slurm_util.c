@@ -213,6 +213,15 @@ long rm_slurm_parse_time(const char *s)
 	return (sec + 59) / 60;
 }
 
+long rm_slurm_walltime_lead(long lead_s, long time_min)
+{
+	if (lead_s <= 0)
+		return 0;
+	if (time_min >= 0 && lead_s * 2 >= time_min * 60)
+		return 0;
+	return lead_s;
+}
+
 int rm_slurm_parse_sbatch_args(const char *const *args, int n, struct rm_slurm_opts *o, char *err,
                                size_t errlen)
 {

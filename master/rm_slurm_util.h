@@ -70,6 +70,11 @@ int rm_slurm_parse_sbatch_args(const char *const *args, int n, struct rm_slurm_o
  * minutes, rounded up; -1 when malformed. */
 long rm_slurm_parse_time(const char *s);
 
+/* The walltime signal's lead in seconds for a job with time_min minutes (-1: unknown, the
+ * partition's default): lead_s when it is under half the limit, else 0 (no signal, so a
+ * trial whose every run would be preempted at once ends at its limit instead). */
+long rm_slurm_walltime_lead(long lead_s, long time_min);
+
 /* One Slurm array of an experiment, as the experiment's throttle sees it. */
 struct rm_slurm_part_load {
 	int running;       /* tasks running now */

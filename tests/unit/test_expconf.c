@@ -811,6 +811,19 @@ static void test_diagnostics_capped(void **state)
 	free(yaml);
 }
 
+static void test_slurm_walltime_signal(void **state)
+{
+	struct expconf *c = parse_ok("entrypoint: x\nsearcher: {name: single, metric: m}\n"
+	                             "slurm: {walltime_signal_seconds: 30}\n");
+	(void)state;
+	assert_json(json_object_get(expconf_json(c), "slurm"),
+	            "{\"sbatch_args\":[],\"walltime_signal_seconds\":30}");
+	expconf_free(c);
+	EXPECT("entrypoint: x\nsearcher: {name: single, metric: m}\n"
+	       "slurm: {walltime_signal_seconds: 70000}\n",
+	       1, "slurm.walltime_signal_seconds: error: must be between 0 and 65535, got 70000");
+}
+
 static void test_parse_file(void **state)
 {
 	const char *top = getenv("top_srcdir");
@@ -875,6 +888,7 @@ int main(void)
 	    cmocka_unit_test(test_all_errors_reported),
 	    cmocka_unit_test(test_diagnostics_capped),
 	    cmocka_unit_test(test_parse_file),
+	    cmocka_unit_test(test_slurm_walltime_signal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -128,6 +128,12 @@ static void test_slurm_section(void **state)
 	assert_string_equal(c.slurm_output, "/x/%A_%a.log");
 	assert_string_equal(c.slurm_work_dir, "/w");
 	assert_int_equal(c.slurm_poll_ms, 250);
+	assert_int_equal(c.slurm_usr1_lead_s, 120);
+	assert_int_equal(load(&c, "slurm: {walltime_signal_seconds: 30}\n", err, sizeof(err)), 0);
+	assert_int_equal(c.slurm_usr1_lead_s, 30);
+	assert_int_equal(load(&c, "slurm: {walltime_signal_seconds: 65536}\n", err, sizeof(err)),
+	                 -1);
+	assert_non_null(strstr(err, "slurm.walltime_signal_seconds"));
 	assert_int_equal(load(&c, "slurm: {poll_ms: 10}\n", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "slurm.poll_ms"));
 	assert_int_equal(load(&c, "slurm: {work_dir: relative}\n", err, sizeof(err)), -1);

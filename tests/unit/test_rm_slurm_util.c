@@ -122,6 +122,18 @@ static void test_time(void **state)
 		assert_int_equal(rm_slurm_parse_time(bad[i]), -1);
 }
 
+static void test_walltime_lead(void **state)
+{
+	(void)state;
+	assert_int_equal(rm_slurm_walltime_lead(120, -1), 120);
+	assert_int_equal(rm_slurm_walltime_lead(120, 60), 120);
+	assert_int_equal(rm_slurm_walltime_lead(20, 1), 20);
+	assert_int_equal(rm_slurm_walltime_lead(30, 1), 0);
+	assert_int_equal(rm_slurm_walltime_lead(120, 1), 0);
+	assert_int_equal(rm_slurm_walltime_lead(120, 4), 0);
+	assert_int_equal(rm_slurm_walltime_lead(0, -1), 0);
+}
+
 static void test_sbatch_args(void **state)
 {
 	struct rm_slurm_opts o;
@@ -219,7 +231,7 @@ int main(void)
 	    cmocka_unit_test(test_split),         cmocka_unit_test(test_ids),
 	    cmocka_unit_test(test_indices),       cmocka_unit_test(test_step),
 	    cmocka_unit_test(test_time),          cmocka_unit_test(test_sbatch_args),
-	    cmocka_unit_test(test_throttle_plan),
+	    cmocka_unit_test(test_walltime_lead), cmocka_unit_test(test_throttle_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
