@@ -6,6 +6,11 @@
 # the bash completion; a config file that already exists is kept as it is,
 # and make uninstall removes only the ones still as installed.
 set -u
+# scripts/test builds the packages in one build tree only and says why elsewhere.
+if [ -n "${DET_SKIP_DEPLOY_TESTS:-}" ]; then
+	echo "1..0 # SKIP $DET_SKIP_DEPLOY_TESTS"
+	exit 0
+fi
 . "$(dirname "$0")/../integration/master-lib.sh"
 mk() { env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s -C "$builddir" "$@"; }
 var() { sed -n "s|^$1 = ||p" "$builddir/Makefile" | head -n 1; }

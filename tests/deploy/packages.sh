@@ -10,6 +10,11 @@
 # check fails (trap). The .debs are cached under the build tree by the hash
 # of the copied sources: a second run of the same tree reuses them.
 set -u
+# scripts/test builds the packages in one build tree only and says why elsewhere.
+if [ -n "${DET_SKIP_DEPLOY_TESTS:-}" ]; then
+	echo "1..0 # SKIP $DET_SKIP_DEPLOY_TESTS"
+	exit 0
+fi
 . "$(dirname "$0")/../integration/master-lib.sh"
 . "$(dirname "$0")/../security/security-lib.sh"
 need_root
