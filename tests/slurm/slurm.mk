@@ -12,7 +12,8 @@ SLURM_TESTS = tests/slurm/plugins.sh tests/slurm/harness.sh tests/slurm/job_subm
 	tests/slurm/munge_identity.sh tests/slurm/fm_asha.sh tests/slurm/pause_kill.sh tests/slurm/ctld_down.sh \
 	tests/slurm/no_det_conf.sh tests/slurm/requeue_refused.sh \
 	tests/slurm/ctld_slow.sh tests/slurm/pytorch.sh tests/slurm/no_side_effects.sh \
-	tests/slurm/scancel_reasons.sh tests/slurm/container.sh
+	tests/slurm/scancel_reasons.sh tests/slurm/container.sh \
+	tests/slurm/container_user.sh
 TESTS += $(SLURM_TESTS)
 EXTRA_DIST += $(SLURM_TESTS) tests/slurm/lib.sh tests/slurm/cluster.sh tests/slurm/listener.py \
 	tests/slurm/tiny/train.py tests/slurm/tiny/grid.yaml tests/slurm/tiny/random.yaml \
