@@ -77,7 +77,9 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 		    .poll_ms = cfg->slurm_poll_ms,
 		    .grace_seconds = cfg->grace_seconds,
 		    .log = &a->log,
-		    .det_conf = NULL};
+		    .det_conf = NULL,
+		    .container_runtime = &cfg->container_runtime,
+		    .container_oci_runtime = &cfg->container_oci_runtime};
 		a->rm = rm_slurm_new(&sc, err, errlen);
 	} else {
 		snprintf(err, errlen, "resource manager %s is not built into this det-master",
