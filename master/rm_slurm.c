@@ -1869,8 +1869,8 @@ static int load_pools(struct rm_slurm *s, const struct rm_slurm_config *cfg, con
 		memcpy(s->pools, conf->pools, conf->npools * sizeof(*s->pools));
 		s->npools = conf->npools;
 	}
-	if (replace_setting(s, cfg->container_runtime, conf->container_runtime,
-	                    "ContainerRuntime", path, err, errlen) ||
+	if (replace_setting(s, cfg->container_runtime, conf->container_runtime, "ContainerRuntime",
+	                    path, err, errlen) ||
 	    replace_setting(s, cfg->container_oci_runtime, conf->container_oci_runtime,
 	                    "ContainerOciRuntime", path, err, errlen))
 		goto out;
@@ -1935,8 +1935,7 @@ struct rm *rm_slurm_new(const struct rm_slurm_config *cfg, char *err, size_t err
 	/* MaxArraySize=N allows indices 0..N-1: N tasks. */
 	s->max_array = conf->max_array_sz > 0 ? conf->max_array_sz : 1;
 	slurm_free_ctl_conf(conf);
-	if (load_pools(s, cfg, cfg->det_conf ? cfg->det_conf : DET_SLURM_CONF_DEFAULT, err,
-	               errlen))
+	if (load_pools(s, cfg, cfg->det_conf ? cfg->det_conf : DET_SLURM_CONF_DEFAULT, err, errlen))
 		goto fail;
 	refresh_nodes(s, now_ms());
 	return &s->base;

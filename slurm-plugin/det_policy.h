@@ -38,11 +38,11 @@ struct det_policy_conf {
 	uint32_t default_time_limit_min;    /* 0: leave the partition's default */
 	uint32_t max_array_throttle;        /* 0: no cap */
 	int requeue;                        /* 1 force on, 0 force off */
+	unsigned seen;                      /* bit per non-repeatable key already given */
 	/* ContainerRuntime: "" (not given: master.yaml's), "auto", "podman" or "none" */
 	char container_runtime[8];
 	/* ContainerOciRuntime: podman's --runtime on the nodes; "" when not given */
 	char container_oci_runtime[DET_POLICY_NAME_MAX];
-	unsigned seen;                      /* bit per non-repeatable key already given */
 };
 
 /* A det job as slurmctld hands it over (only the fields the policy reads). */

@@ -85,7 +85,8 @@ static void test_conf_container_runtime_keys(void **state)
 	parse_fails("ContainerRuntime=\n", "ContainerRuntime wants auto, podman or none");
 	parse_fails("ContainerRuntime=podman\nContainerRuntime=none\n", "det.conf:2:");
 	parse_fails("ContainerOciRuntime=--root=/x\n", "ContainerOciRuntime wants a runtime name");
-	parse_fails("ContainerOciRuntime=/usr/bin/runc\n", "ContainerOciRuntime wants a runtime name");
+	parse_fails("ContainerOciRuntime=/usr/bin/runc\n",
+	            "ContainerOciRuntime wants a runtime name");
 }
 
 static void test_conf_unknown_key_names_key_and_line(void **state)
