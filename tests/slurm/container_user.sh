@@ -12,8 +12,9 @@
 . "$(dirname "$0")/lib.sh"
 slurm_require
 det_master_require
-command -v podman >/dev/null && command -v runc >/dev/null ||
+if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
 	skip_all "podman and runc are not installed (scripts/install-deps)"
+fi
 command -v useradd >/dev/null || skip_all "useradd is needed (package passwd)"
 [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] ||
 	skip_all "dataset-fashion-mnist is not installed"
@@ -31,7 +32,8 @@ container_user_cleanup() {
 	slurm_cleanup
 	pkill -KILL -u "$U" 2>/dev/null
 	userdel --remove "$U" 2>/dev/null
-	rm -rf "$uhome" "/tmp/det-podman-$uid"
+	rm -rf "$uhome"
+	[ -n "${uid:-}" ] && rm -rf "/tmp/det-podman-$uid"
 }
 trap container_user_cleanup EXIT
 useradd --create-home --home-dir "$uhome" --shell /bin/sh --user-group "$U" || exit 1
@@ -98,7 +100,7 @@ check_eq "every trial reported a validation metric (from inside its container)" 
 	"$(jq '[.[] | select(.best_metric != null)] | length' <<<"$trials")"
 check_eq "every trial ran in an array task" "$n" \
 	"$(jq '[.[] | select(.array_task >= 0)] | length' <<<"$trials")"
-probes=$(ls "$uhome"/out/probe-* 2>/dev/null | wc -l)
+probes=$(find "$uhome/out" -name 'probe-*' | wc -l)
 check_eq "every trial wrote its probe from inside" "$n" "$probes"
 markers=$(cat "$uhome"/out/probe-* 2>/dev/null | sed -n '1~3p' | sort -u)
 check_eq "each saw the image's marker file" det-test-image "$markers"
