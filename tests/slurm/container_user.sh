@@ -7,6 +7,7 @@
 # doc/containers.md says). Every trial proves it from inside: the image's
 # marker file, a mount namespace other than the host's, the owner's uid; the
 # search completes with every trial's validation metric reported from inside.
+# A killed experiment leaves none of its container's processes behind.
 # Skipped without podman and runc, the dataset, or the test image
 # (scripts/build-test-image).
 . "$(dirname "$0")/lib.sh"
@@ -22,7 +23,7 @@ tarball=$("$slurm_tests_dir/../../scripts/build-test-image" 2>/dev/null) ||
 	skip_all "no test image (scripts/build-test-image cannot build it)"
 top_srcdir=$(cd "$slurm_tests_dir/../.." && pwd)
 slurm_start_with_master
-tap_plan 10
+tap_plan 13
 # Slurm opens each task's output (master.yaml: $test_dir/task-*.log) as the user
 chmod 1777 "$test_dir"
 
@@ -110,6 +111,29 @@ check "each in a mount namespace other than the host's" test -n "$nss" -a -z \
 	"$(grep -Fx "$host" <<<"$nss")"
 check_eq "each as the owner's uid" "$uid" \
 	"$(cat "$uhome"/out/probe-* 2>/dev/null | sed -n '3~3p' | sort -u)"
+
+# kill: the container's processes (podman, conmon, the entrypoint) go with the task
+mkdir -p "$uhome/sleeper"
+printf 'echo started >/out/started\nexec sleep 1000\n' >"$uhome/sleeper/probe.sh"
+sed -e 's/max_trials: 3/max_trials: 1/' -e 's/-asha$/-kill/' "$uhome/asha.yaml" >"$uhome/kill.yaml"
+chown -R "$U:" "$uhome/sleeper" "$uhome/kill.yaml"
+udet experiment create "$uhome/kill.yaml" "$uhome/sleeper" >"$test_dir/kill.out" 2>&1
+kid=$(sed -n 's/^Created experiment \([0-9]*\).*$/\1/p' "$test_dir/kill.out")
+for _ in $(seq 240); do
+	[ -e "$uhome/out/started" ] && break
+	sleep 0.5
+done
+check "its entrypoint started in the container" test -e "$uhome/out/started"
+udet experiment kill "${kid:-0}" >/dev/null 2>&1
+check "a running container trial is killed" wait_exp_state "${kid:-0}" CANCELED 120
+left=
+for _ in $(seq 120); do
+	left=$(pgrep -u "$U" -x 'sleep|conmon|det-launch')
+	[ -z "$left" ] && break
+	sleep 0.5
+done
+check_eq "none of its processes is left (neither the entrypoint nor conmon)" "" "$left"
+
 if [ "$tap_failed" != 0 ]; then
 	for f in "$test_dir"/task-*.log; do
 		[ -e "$f" ] && diag "$f: $(tail -n 15 "$f")"
