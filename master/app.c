@@ -78,7 +78,9 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 		    .grace_seconds = cfg->grace_seconds,
 		    .walltime_signal_seconds = cfg->slurm_usr1_lead_s,
 		    .log = &a->log,
-		    .det_conf = NULL};
+		    .det_conf = NULL,
+		    .container_runtime = &cfg->container_runtime,
+		    .container_oci_runtime = &cfg->container_oci_runtime};
 		a->rm = rm_slurm_new(&sc, err, errlen);
 	} else {
 		snprintf(err, errlen, "resource manager %s is not built into this det-master",

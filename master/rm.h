@@ -123,6 +123,11 @@ struct rm_slurm_config {
 	/* job_submit_det's det.conf, for the names of its pools (PoolPartition); NULL: the
 	 * built-in path. A missing file: pools are named after partitions. */
 	const char *det_conf;
+	/* The master's container_runtime and container_oci_runtime (malloc'd strings):
+	 * det.conf's ContainerRuntime and ContainerOciRuntime, when given, replace them
+	 * (the site's choice for its nodes). NULL: left alone. */
+	char **container_runtime;
+	char **container_oci_runtime;
 };
 
 /* The Slurm resource manager (libslurm); NULL with err when Slurm is unusable or not

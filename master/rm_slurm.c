@@ -1828,10 +1828,30 @@ static void rm_free(struct rm *rm)
 	slurm_fini();
 }
 
+/* det.conf's value (when given) replaces *dst, the master's setting; logged. */
+static int replace_setting(struct rm_slurm *s, char **dst, const char *value, const char *key,
+                           const char *path, char *err, size_t errlen)
+{
+	char *v;
+	if (!dst || !*value)
+		return 0;
+	v = strdup(value);
+	if (!v) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	say(s, LOG_LEVEL_INFO, "%s: %s=%s (in place of master.yaml's %s)", path, key, v,
+	    *dst ? *dst : "default");
+	free(*dst);
+	*dst = v;
+	return 0;
+}
+
 /* Read det.conf (the file job_submit_det applies; DET_SLURM_CONF overrides path, as for
- * slurmctld) for its pool names. A missing file leaves pools named after partitions; one
- * that does not parse is an error, as it is for slurmctld. */
-static int load_pools(struct rm_slurm *s, const char *path, char *err, size_t errlen)
+ * slurmctld) for its pool names and container runtime. A missing file leaves pools named
+ * after partitions; one that does not parse is an error, as it is for slurmctld. */
+static int load_pools(struct rm_slurm *s, const struct rm_slurm_config *cfg, const char *path,
+                      char *err, size_t errlen)
 {
 	struct det_policy_conf *conf = NULL;
 	char *text = NULL, perr[512];
@@ -1877,6 +1897,11 @@ static int load_pools(struct rm_slurm *s, const char *path, char *err, size_t er
 		memcpy(s->pools, conf->pools, conf->npools * sizeof(*s->pools));
 		s->npools = conf->npools;
 	}
+	if (replace_setting(s, cfg->container_runtime, conf->container_runtime, "ContainerRuntime",
+	                    path, err, errlen) ||
+	    replace_setting(s, cfg->container_oci_runtime, conf->container_oci_runtime,
+	                    "ContainerOciRuntime", path, err, errlen))
+		goto out;
 	rv = 0;
 out:
 	if (f)
@@ -1939,7 +1964,7 @@ struct rm *rm_slurm_new(const struct rm_slurm_config *cfg, char *err, size_t err
 	/* MaxArraySize=N allows indices 0..N-1: N tasks. */
 	s->max_array = conf->max_array_sz > 0 ? conf->max_array_sz : 1;
 	slurm_free_ctl_conf(conf);
-	if (load_pools(s, cfg->det_conf ? cfg->det_conf : DET_SLURM_CONF_DEFAULT, err, errlen))
+	if (load_pools(s, cfg, cfg->det_conf ? cfg->det_conf : DET_SLURM_CONF_DEFAULT, err, errlen))
 		goto fail;
 	refresh_nodes(s, now_ms());
 	return &s->base;

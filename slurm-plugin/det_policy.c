@@ -32,6 +32,8 @@ enum seen_bit {
 	SEEN_THROTTLE = 1u << 5,
 	SEEN_REQUEUE = 1u << 6,
 	SEEN_PER_NODE = 1u << 7,
+	SEEN_CONTAINER_RUNTIME = 1u << 8,
+	SEEN_CONTAINER_OCI = 1u << 9,
 };
 
 void det_policy_conf_init(struct det_policy_conf *conf)
@@ -195,6 +197,36 @@ static int parse_name_key(struct det_policy_conf *conf, const char *k, const cha
 	return 0;
 }
 
+/* ContainerRuntime (auto, podman or none) and ContainerOciRuntime (a name such as
+ * runc or crun; podman finds it): the container runtime of det's array tasks. */
+static int parse_container_key(struct det_policy_conf *conf, const char *k, const char *v,
+                               const char *where, unsigned lineno, char *err, size_t errlen)
+{
+	int is_oci = !strcasecmp(k, "ContainerOciRuntime");
+
+	if (once(conf, is_oci ? SEEN_CONTAINER_OCI : SEEN_CONTAINER_RUNTIME, k, where, lineno, err,
+	         errlen) < 0)
+		return -1;
+	if (is_oci) {
+		if (!valid_name(v, strlen(v)) || v[0] == '-') {
+			errmsg_set(err, errlen,
+			           "%s:%u: %s wants a runtime name of [A-Za-z0-9_.-] (runc, crun), "
+			           "got '%s'",
+			           where, lineno, k, v);
+			return -1;
+		}
+		snprintf(conf->container_oci_runtime, sizeof(conf->container_oci_runtime), "%s", v);
+		return 0;
+	}
+	if (strcmp(v, "auto") && strcmp(v, "podman") && strcmp(v, "none")) {
+		errmsg_set(err, errlen, "%s:%u: %s wants auto, podman or none, got '%s'", where,
+		           lineno, k, v);
+		return -1;
+	}
+	snprintf(conf->container_runtime, sizeof(conf->container_runtime), "%s", v);
+	return 0;
+}
+
 static int parse_pair(struct det_policy_conf *conf, const char *k, const char *v, const char *where,
                       unsigned lineno, char *err, size_t errlen)
 {
@@ -206,6 +238,8 @@ static int parse_pair(struct det_policy_conf *conf, const char *k, const char *v
 		return parse_pool(conf, v, where, lineno, err, errlen);
 	if (!strcasecmp(k, "GpuGres") || !strcasecmp(k, "GpuType"))
 		return parse_name_key(conf, k, v, where, lineno, err, errlen);
+	if (!strcasecmp(k, "ContainerRuntime") || !strcasecmp(k, "ContainerOciRuntime"))
+		return parse_container_key(conf, k, v, where, lineno, err, errlen);
 	if (!strcasecmp(k, "Requeue")) {
 		if (once(conf, SEEN_REQUEUE, k, where, lineno, err, errlen) < 0)
 			return -1;

@@ -4,7 +4,9 @@
 # resource manager submits the array, det-launch on the node runs the
 # entrypoint in the image through podman (runc; root's podman, as the tests
 # run as root): it sees the image's marker file, in a mount namespace other
-# than the host's, and writes through a bind mount. Skipped without podman
+# than the host's, and writes through a bind mount. The site's det.conf
+# ContainerRuntime=none takes precedence over master.yaml: an image is then
+# refused at create, saying why. Skipped without podman
 # or when the test image cannot be built (scripts/build-test-image).
 . "$(dirname "$0")/lib.sh"
 slurm_require
@@ -13,7 +15,7 @@ command -v podman >/dev/null || skip_all "podman is not installed (scripts/insta
 tarball=$("$slurm_tests_dir/../../scripts/build-test-image" 2>/dev/null) ||
 	skip_all "no test image (scripts/build-test-image cannot build it)"
 slurm_start_with_master
-tap_plan 4
+tap_plan 6
 digest=
 container_cleanup() {
 	[ -n "$digest" ] && podman rmi "localhost/det-image:$digest" >/dev/null 2>&1
@@ -47,4 +49,14 @@ check_eq "the task's entrypoint saw the image's marker file" det-test-image \
 host=$(readlink /proc/self/ns/mnt)
 check "in a mount namespace other than the host's" test -n "$(sed -n 2p <<<"$probe")" \
 	-a "$(sed -n 2p <<<"$probe")" != "$host"
+
+# det.conf (the cluster's, which the master reads too): no containers on the nodes
+echo "ContainerRuntime=none" >>"$test_dir/cluster/det.conf"
+restart_det_master
+det experiment create "$test_dir/c.yaml" "$test_dir/model" >"$test_dir/none.out" 2>&1
+check "with det.conf's ContainerRuntime=none an image experiment is refused at create" \
+	test $? != 0
+check "saying there is no container runtime (never a run on the host)" \
+	grep -q 'no container runtime (container_runtime: none)' "$test_dir/none.out"
+grep -q 'no container runtime' "$test_dir/none.out" || diag "$(cat "$test_dir/none.out")"
 tap_done

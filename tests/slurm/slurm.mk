@@ -15,6 +15,7 @@ SLURM_TESTS = tests/slurm/plugins.sh tests/slurm/harness.sh tests/slurm/job_subm
 	tests/slurm/scancel_reasons.sh tests/slurm/container.sh tests/slurm/collaboration.sh
 SLURM_TESTS += tests/slurm/walltime.sh
 SLURM_TESTS += tests/slurm/asha_2node.sh
+SLURM_TESTS += tests/slurm/container_user.sh
 TESTS += $(SLURM_TESTS)
 EXTRA_DIST += $(SLURM_TESTS) tests/slurm/lib.sh tests/slurm/cluster.sh tests/slurm/listener.py \
 	tests/slurm/tiny/train.py tests/slurm/tiny/grid.yaml tests/slurm/tiny/random.yaml \

@@ -62,6 +62,33 @@ static void test_conf_site_parses(void **state)
 	assert_int_equal(conf.requeue, 1);
 }
 
+static void test_conf_container_runtime_keys(void **state)
+{
+	struct det_policy_conf conf;
+	char err[256];
+
+	(void)state;
+	det_policy_conf_init(&conf);
+	assert_int_equal(det_policy_conf_parse(&conf, "MaxSlots=4\n", "det.conf", err, sizeof(err)),
+	                 0);
+	assert_string_equal(conf.container_runtime, "");
+	assert_string_equal(conf.container_oci_runtime, "");
+	det_policy_conf_init(&conf);
+	assert_int_equal(det_policy_conf_parse(&conf,
+	                                       "ContainerRuntime=none\ncontainerociruntime=crun\n",
+	                                       "det.conf", err, sizeof(err)),
+	                 0);
+	assert_string_equal(conf.container_runtime, "none");
+	assert_string_equal(conf.container_oci_runtime, "crun");
+	parse_fails("ContainerRuntime=docker\n",
+	            "det.conf:1: ContainerRuntime wants auto, podman or none, got 'docker'");
+	parse_fails("ContainerRuntime=\n", "ContainerRuntime wants auto, podman or none");
+	parse_fails("ContainerRuntime=podman\nContainerRuntime=none\n", "det.conf:2:");
+	parse_fails("ContainerOciRuntime=--root=/x\n", "ContainerOciRuntime wants a runtime name");
+	parse_fails("ContainerOciRuntime=/usr/bin/runc\n",
+	            "ContainerOciRuntime wants a runtime name");
+}
+
 static void test_conf_unknown_key_names_key_and_line(void **state)
 {
 	parse_fails("MaxSlots=4\n\n# c\nMaxSlotz=4\n", "det.conf:4: unknown key 'MaxSlotz'");
@@ -298,6 +325,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_conf_site_parses),
 	    cmocka_unit_test(test_conf_unknown_key_names_key_and_line),
+	    cmocka_unit_test(test_conf_container_runtime_keys),
 	    cmocka_unit_test(test_conf_rejects_bad_values),
 	    cmocka_unit_test(test_conf_long_line_refused),
 	    cmocka_unit_test(test_conf_keys_case_insensitive_and_comments),
