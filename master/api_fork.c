@@ -106,9 +106,9 @@ static void fork_or_continue(struct app *a, struct api_call *c, struct http_repl
 		snprintf(err, sizeof(err), "experiment %lld not found", (long long)c->id);
 		status = 404;
 	} else if (!workspace_exp_allowed_locked(a, &c->who, e, AUTHZ_EXP_READ)) {
-		snprintf(err, sizeof(err), "user %s may not read experiment %lld", c->who.name,
-		         (long long)c->id);
-		status = 403;
+		/* What one may not see is not there for one. */
+		snprintf(err, sizeof(err), "experiment %lld not found", (long long)c->id);
+		status = 404;
 	} else {
 		yaml = strdup(json_string_value(json_object_get(e->row, "config_yaml")) ?: "");
 		snprintf(project, sizeof(project), "%lld",

@@ -533,7 +533,7 @@ int workspace_project_create(struct app *a, const struct principal *p, int64_t w
 		return 400;
 	pthread_mutex_lock(&a->lock);
 	w = by_id(a->workspaces, workspace_id);
-	if (!w) {
+	if (!w || !ws_allowed(a, p, w, AUTHZ_WORKSPACE_READ)) {
 		snprintf(err, errlen, "workspace %lld not found", (long long)workspace_id);
 		status = 404;
 	} else if (!ws_allowed(a, p, w, AUTHZ_WORKSPACE_CHANGE)) {
@@ -570,7 +570,7 @@ static json_t *changeable_locked(struct app *a, const struct principal *p, int p
 	json_t *w = r && projects ? by_id(a->workspaces, iget(r, "workspace_id")) : r;
 	const char *what = projects ? "project" : "workspace";
 
-	if (!r || !w) {
+	if (!r || !w || !ws_allowed(a, p, w, AUTHZ_WORKSPACE_READ)) {
 		snprintf(err, errlen, "%s %lld not found", what, (long long)id);
 		*status = 404;
 		return NULL;
@@ -798,6 +798,10 @@ int workspace_exp_move(struct app *a, const struct principal *p, int64_t exp_id,
 	struct exp_rt *e = exp_find_locked(a, exp_id);
 	int64_t to = 0;
 	if (!e) {
+		snprintf(err, errlen, "experiment %lld not found", (long long)exp_id);
+		status = 404;
+	} else if (!workspace_exp_allowed_locked(a, p, e, AUTHZ_EXP_READ)) {
+		/* What one may not see is not there for one. */
 		snprintf(err, errlen, "experiment %lld not found", (long long)exp_id);
 		status = 404;
 	} else if (!workspace_exp_allowed_locked(a, p, e, AUTHZ_EXP_CHANGE)) {

@@ -35,3 +35,4 @@ EXTRA_DIST += tests/security/attack.py
 EXTRA_DIST += tests/security/longpoll-client.py
 TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS)
+SECURITY_TESTS += tests/security/endpoint-matrix.sh

@@ -165,7 +165,7 @@ eq "... nor use it" 404 "$(usock "$U2" POST /experiments '{"config": "name: x\n"
 usock "$U2" POST /models '{"name": "u2-model"}' >/dev/null
 eq "... nor register its checkpoints in a model (404)" 404 "$(usock "$U2" POST /models/u2-model/versions "{\"checkpoint_uuid\": \"$ck\"}")"
 eq "... nor version another user's model (403)" 403 "$(usock "$U1" POST /models/u2-model/versions "{\"checkpoint_uuid\": \"$ck\"}")"
-eq "... nor fork its experiments (403)" 403 "$(usock "$U2" POST "/experiments/$e1/fork" '{}')"
+eq "... nor fork its experiments (404: it may not see them)" 404 "$(usock "$U2" POST "/experiments/$e1/fork" '{}')"
 jq -n --arg u "$ck" '{config: ("name: x\nentrypoint: python3 t.py\nsearcher: {name: single, metric: m, max_length: {batches: 1}, source_checkpoint_uuid: " + $u + "}\n"), activate: false}' >"$work/req4.json"
 chmod 0644 "$work/req4.json"
 eq "... nor start from its checkpoints (403)" 403 "$(usock "$U2" POST /experiments @"$work/req4.json")"
