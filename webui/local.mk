@@ -13,6 +13,7 @@ webuijsdir = $(pkgdatadir)/webui/js
 dist_webuijs_DATA = webui/js/api.js webui/js/app.js webui/js/util.js webui/js/charts.js \
 	webui/js/login.js webui/js/experiments.js webui/js/experiment.js webui/js/trial.js \
 	webui/js/cluster.js
+dist_webuijs_DATA += webui/js/queue.js
 
 # Static serving and TensorBoard files against a real det-master (curl).
 # The browser tests: headless Chromium driven by playwright-core; they skip

@@ -13,7 +13,9 @@ SLURM_TESTS = tests/slurm/plugins.sh tests/slurm/harness.sh tests/slurm/job_subm
 	tests/slurm/no_det_conf.sh tests/slurm/requeue_refused.sh \
 	tests/slurm/ctld_slow.sh tests/slurm/pytorch.sh tests/slurm/no_side_effects.sh \
 	tests/slurm/scancel_reasons.sh tests/slurm/container.sh
+SLURM_TESTS += tests/slurm/webui_queue.sh
 TESTS += $(SLURM_TESTS)
+EXTRA_DIST += tests/slurm/webui_queue.mjs
 EXTRA_DIST += $(SLURM_TESTS) tests/slurm/lib.sh tests/slurm/cluster.sh tests/slurm/listener.py \
 	tests/slurm/tiny/train.py tests/slurm/tiny/grid.yaml tests/slurm/tiny/random.yaml \
 	tests/slurm/master-lib.sh tests/slurm/trial.py \

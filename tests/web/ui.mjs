@@ -537,11 +537,47 @@ try {
 	});
 	await shot('cluster-1280.png');
 
+	// ---- queue (local manager): an experiment whose one slot at a time is busy
+	// with a long first trial keeps its other trials queued until it is killed.
+	{
+		const config = 'name: queue-wait\nentrypoint: python3 train.py\nenvironment: {environment_variables: [WEB_SLEEP=30]}\n' +
+			'hyperparameters: {lr: {type: log, minval: -4, maxval: -1}}\n' +
+			'searcher: {name: random, metric: val_loss, max_trials: 3, max_concurrent_trials: 1, max_length: {batches: 50}}\n';
+		const created = await apiAs(aliceToken, 'POST', '/experiments', { config, model_definition: env.MODEL_TGZ_B64, activate: true });
+		const qid = created.body.id;
+		await check('queue page lists the queued trials of an active experiment (local manager)', async () => {
+			await page.goto(`${base}/#/queue`);
+			const row = `#queue-local tbody tr:has(a[href="#/experiments/${qid}"])`;
+			await page.waitForSelector(row, { timeout: 15000 });
+			// The page polls every 5 s: wait until it shows what the API says.
+			return waitFor(async () => {
+				const want = (await apiAs(aliceToken, 'GET', `/experiments/${qid}`)).body.experiment.trials_queued;
+				const shown = await page.textContent(`${row} td.queued`);
+				return want > 0 && shown === String(want);
+			}, 60000, 'queued count as in the API');
+		});
+		await shot('queue-1280.png');
+		await check('experiment page: its queue panel says how many trials are queued', async () => {
+			await page.goto(`${base}/#/experiments/${qid}`);
+			await page.waitForFunction(() => /\d+ trials queued/.test((document.querySelector('#exp-queue') || {}).textContent || ''));
+			const n = Number(/(\d+) trials queued/.exec(await page.textContent('#exp-queue'))[1]);
+			return n > 0;
+		});
+		await apiAs(aliceToken, 'POST', `/experiments/${qid}/kill`);
+		await check('a killed experiment leaves the queue', async () => {
+			await page.goto(`${base}/#/queue`);
+			await page.waitForSelector('#queue-local');
+			await waitFor(async () => (await page.locator(`#queue-local a[href="#/experiments/${qid}"]`).count()) === 0, 60000, 'gone from the queue');
+			return true;
+		});
+	}
+
 	// ---- 800 px wide
 	await page.setViewportSize({ width: 800, height: 900 });
 	for (const [name, url, sel] of [['experiments', '#/experiments', '#experiments tbody tr'],
 		['experiment', `#/experiments/${exp}`, '#trials-table tbody tr'],
-		['trial', `#/trials/${first.id}`, '#trial-logs span'], ['cluster', '#/cluster', '#cluster-nodes tbody tr']]) {
+		['trial', `#/trials/${first.id}`, '#trial-logs span'], ['cluster', '#/cluster', '#cluster-nodes tbody tr'],
+		['queue', '#/queue', '#queue-local tbody tr']]) {
 		await check(`800 px: ${name} page has no sideways page scroll`, async () => {
 			await page.goto(base + '/' + url);
 			await page.waitForSelector(sel);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The single-page shell (one login for all tabs: the master's session
 // cookie; see api.js): hash routes (#/experiments, #/experiments/ID,
-// #/trials/ID, #/cluster, #/login) render into <main>. Each render gets a
+// #/trials/ID, #/cluster, #/queue, #/login) render into <main>. Each render gets a
 // context whose timers and requests are cancelled when the route changes and
 // whose polling pauses while the tab is hidden.
 import { currentUser, loadMe, logout } from './api.js';
@@ -11,6 +11,7 @@ import * as experimentsPage from './experiments.js';
 import * as experimentPage from './experiment.js';
 import * as trialPage from './trial.js';
 import * as clusterPage from './cluster.js';
+import * as queuePage from './queue.js';
 
 const routes = [
 	[/^#\/login$/, loginPage, 'login', true],
@@ -18,6 +19,7 @@ const routes = [
 	[/^#\/experiments\/(\d+)$/, experimentPage, 'experiments'],
 	[/^#\/trials\/(\d+)$/, trialPage, 'experiments'],
 	[/^#\/cluster$/, clusterPage, 'cluster'],
+	[/^#\/queue$/, queuePage, 'queue'],
 ];
 
 let current = null;

@@ -8,6 +8,7 @@
 // by the master, and charts are redrawn only when something changed.
 import { api, getCached, TrialSeries } from './api.js';
 import { metricGrid, parallel, scatter } from './charts.js';
+import { queuePanel } from './queue.js';
 import { announce, confirmAction, el, endText, errorBox, fmtNum, fmtTime, hparamText, keepFocus, progressView, stateBadge, tableWrap } from './util.js';
 
 const POLL_MS = 3000;
@@ -59,6 +60,7 @@ export async function render(ctx, idText) {
 	const trialsTable = el('table', { id: 'trials-table' },
 		el('caption', { class: 'sr-only', text: 'Trials' }), el('thead', {}, trialsHead), trialsBody);
 
+	const queue = queuePanel(ctx, id);
 	ctx.main.append(title, summary, whyBox, actions, ownerNote, errSlot,
 		el('section', { 'aria-labelledby': 'h-curves' },
 			el('h2', { id: 'h-curves', text: 'Learning curves' }),
@@ -75,7 +77,10 @@ export async function render(ctx, idText) {
 			el('div', { class: 'scatters' }, scatterBoxes)),
 		el('section', { 'aria-labelledby': 'h-trials' },
 			el('h2', { id: 'h-trials', text: 'Trials' }),
-			tableWrap('Trials table', trialsTable)));
+			tableWrap('Trials table', trialsTable)),
+		el('section', { 'aria-labelledby': 'h-queue' },
+			el('h2', { id: 'h-queue', text: 'Queue' }),
+			queue.box));
 
 	// ---- actions
 	const acts = {
@@ -289,6 +294,7 @@ export async function render(ctx, idText) {
 			exp = e.data.experiment;
 			showExp();
 		}
+		await queue.refresh(exp);
 		if (tr.changed || first) {
 			trials = [...tr.data.trials].sort((a, b) => a.id - b.id);
 			drawTable();
