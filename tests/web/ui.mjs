@@ -466,7 +466,13 @@ try {
 			const c = window.Chart.getChart(document.getElementById('hp-scatter-' + h));
 			return c && c.data.datasets[0].data.length === t;
 		}), TRIALS));
-	await check('trials table lists every trial', async () => (await page.locator('#trials-table tbody tr').count()) === TRIALS);
+	await check('Trials tab (arrow keys from Overview): the table lists every trial', async () => {
+		await page.focus('#tab-overview');
+		await page.keyboard.press('ArrowRight');
+		await page.waitForSelector('#trials-table', { state: 'visible' });
+		return (await page.getAttribute('#tab-trials', 'aria-selected')) === 'true' && (await page.isHidden('#hp-parallel')) &&
+			(await page.locator('#trials-table tbody tr').count()) === TRIALS;
+	});
 	await check('keyboard: Space on a column header sorts the trials table', async () => {
 		const btn = page.locator('#trials-table th button[data-sort="best_metric"]');
 		await btn.focus();
@@ -490,6 +496,24 @@ try {
 		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.archived === false, 10000, 'unarchived');
 		return true;
 	});
+	await check('Checkpoints tab: every checkpoint of the experiment with its path and a link', async () => {
+		await page.click('#tab-checkpoints');
+		const ck = (await apiAs(aliceToken, 'GET', `/experiments/${exp}/checkpoints`)).body.checkpoints;
+		await page.waitForFunction((n) => document.querySelectorAll('#exp-checkpoints tbody tr a[download]').length === n, ck.length);
+		const text = await page.textContent('#exp-checkpoints');
+		return ck.length > 0 && ck.every((c) => text.includes(c.uuid) && text.includes(c.path));
+	});
+	await check('Configuration tab: the experiment\'s YAML', async () => {
+		await page.click('#tab-config');
+		return /name: webui-search/.test(await page.textContent('#exp-config')) && (await page.isVisible('#exp-config'));
+	});
+	await check('Logs tab links each trial\'s logs; Notes tab shows the description', async () => {
+		await page.click('#tab-logs');
+		const links = await page.locator('#exp-logs a[href^="#/trials/"]').count();
+		await page.click('#tab-notes');
+		return links === TRIALS && (await page.isVisible('#exp-notes'));
+	});
+	await page.click('#tab-overview');
 	await chartOk('validation', 'val_loss').catch(() => {});
 	await shot('experiment-1280.png');
 
@@ -575,7 +599,7 @@ try {
 	// ---- 800 px wide
 	await page.setViewportSize({ width: 800, height: 900 });
 	for (const [name, url, sel] of [['experiments', '#/experiments', '#experiments tbody tr'],
-		['experiment', `#/experiments/${exp}`, '#trials-table tbody tr'],
+		['experiment', `#/experiments/${exp}`, '#metric-charts canvas'],
 		['trial', `#/trials/${first.id}`, '#trial-logs span'], ['cluster', '#/cluster', '#cluster-nodes tbody tr'],
 		['queue', '#/queue', '#queue-local tbody tr']]) {
 		await check(`800 px: ${name} page has no sideways page scroll`, async () => {
@@ -608,7 +632,7 @@ try {
 	await check("another user sees the owner's actions disabled, with a note", async () => {
 		await bob.waitForFunction(() => document.querySelector('#owner-note').textContent.length > 0);
 		const dis = await bob.$$eval('.actions button', (b) => b.map((x) => x.disabled));
-		return dis.length === 4 && dis.every(Boolean) && aliceRe.test(await bob.textContent('#owner-note'));
+		return dis.length === 6 && dis.every(Boolean) && aliceRe.test(await bob.textContent('#owner-note'));
 	});
 	await check("another user's API call on the experiment → 403", async () => {
 		// With his session and its CSRF value, as the page itself would send it.
@@ -650,6 +674,31 @@ try {
 		await bob.screenshot({ path: path.join(art, 'experiment-killed-1280.png'), fullPage: true });
 		console.log(`# killed: text ${text}, API progress ${e.progress}, bar ${bar.value} ${bar.colour}`);
 		return !/100%/.test(text) && e.progress < 1 && bar.value < 1 && /rgb\(164, 14, 38\)/.test(bar.colour);
+	});
+	let cancelId = 0;
+	await check('cancel from the page (behind a confirmation) → the API cancels', async () => {
+		const config = 'name: bob-cancel\nentrypoint: python3 train.py\n' +
+			'searcher: {name: single, metric: val_loss, max_length: {batches: 50}}\n';
+		const created = await apiAs(bobToken, 'POST', '/experiments', { config, model_definition: env.MODEL_TGZ_B64, activate: false });
+		cancelId = created.body.id;
+		await bob.goto(`${base}/#/experiments/${cancelId}`);
+		await bob.waitForFunction((id) => location.hash === `#/experiments/${id}` && document.querySelector('#act-cancel')?.disabled === false, cancelId);
+		await bob.click('#act-cancel');
+		await bob.click('#confirm-ok');
+		await waitFor(async () => ['STOPPING_CANCELED', 'CANCELED'].includes((await apiAs(bobToken, 'GET', `/experiments/${created.body.id}`)).body.experiment.state), 15000, 'canceled');
+		return true;
+	});
+	await check('delete from the page: the confirmation names the experiment and what goes with it; then it is gone', async () => {
+		const id = cancelId;
+		await waitFor(async () => (await apiAs(bobToken, 'GET', `/experiments/${id}`)).body.experiment.state === 'CANCELED', 60000, 'CANCELED');
+		await bob.waitForFunction(() => document.querySelector('#act-delete')?.disabled === false, null, { timeout: 60000 });
+		await bob.click('#act-delete');
+		await bob.waitForSelector('#confirm[open]');
+		const text = await bob.textContent('#confirm-text');
+		await bob.click('#confirm-ok');
+		await bob.waitForFunction(() => location.hash === '#/experiments');
+		const gone = (await apiAs(bobToken, 'GET', `/experiments/${id}`)).status === 404;
+		return gone && text.includes(`experiment ${id} "bob-cancel"`) && /trials/.test(text) && /checkpoints/.test(text);
 	});
 	await check('log out ends the session on the master; the login page shows no logout button', async () => {
 		const before = (await bobContext.cookies(base)).find((c) => c.name === 'det_session');
