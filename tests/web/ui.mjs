@@ -700,6 +700,36 @@ try {
 		const gone = (await apiAs(bobToken, 'GET', `/experiments/${id}`)).status === 404;
 		return gone && text.includes(`experiment ${id} "bob-cancel"`) && /trials/.test(text) && /checkpoints/.test(text);
 	});
+	// ---- screenshots for doc/webui.md: a 16-trial ASHA search and the list of over 1,200
+	// experiments, at 1440×900 and 800 px wide (viewport only, so they stay small).
+	await check('a 16-trial ASHA search completes; its page and the list are photographed for the docs', async () => {
+		const config = 'name: asha-16\nentrypoint: python3 train.py\nlabels: [docs]\ndescription: 16 trials of adaptive ASHA\n' +
+			'environment: {environment_variables: [WEB_SLEEP=0.05, WEB_TIME_METRIC=batches]}\n' +
+			'hyperparameters:\n  lr: {type: log, minval: -4, maxval: -1}\n  layers: {type: int, minval: 1, maxval: 4}\n' +
+			'searcher: {name: adaptive_asha, metric: val_loss, max_trials: 16, max_concurrent_trials: 4, max_length: {batches: 16}, divisor: 4, max_rungs: 3}\n';
+		const created = await apiAs(aliceToken, 'POST', '/experiments', { config, model_definition: env.MODEL_TGZ_B64, activate: true });
+		const id = created.body.id;
+		const st = await waitFor(async () => {
+			const e = (await apiAs(aliceToken, 'GET', `/experiments/${id}`)).body.experiment;
+			return ['COMPLETED', 'CANCELED', 'ERROR'].includes(e.state) && e.state;
+		}, 420000, `ASHA experiment ${id} (${created.status}) ended`);
+		console.log(`# asha: experiment ${id} ${st}`);
+		const n = (await apiAs(aliceToken, 'GET', `/experiments/${id}/trials`)).body.trials.length;
+		for (const [w, h] of [[1440, 900], [800, 900]]) {
+			await page.setViewportSize({ width: w, height: h });
+			await page.goto(`${base}/#/experiments/${id}`);
+			await page.waitForFunction((k) => document.querySelectorAll('#trials-table tbody tr').length === k, n);
+			await page.waitForSelector('#metric-charts canvas');
+			await new Promise((r) => setTimeout(r, 1500));
+			await page.screenshot({ path: path.join(art, `doc-asha-experiment-${w}.png`) });
+			await page.goto(`${base}/#/experiments`);
+			await page.waitForSelector('#experiments tbody tr');
+			await new Promise((r) => setTimeout(r, 500));
+			await page.screenshot({ path: path.join(art, `doc-experiments-${w}.png`) });
+		}
+		await page.setViewportSize({ width: 1280, height: 900 });
+		return st === 'COMPLETED' && n === 16;
+	});
 	await check('log out ends the session on the master; the login page shows no logout button', async () => {
 		const before = (await bobContext.cookies(base)).find((c) => c.name === 'det_session');
 		await bob.click('#logout');
