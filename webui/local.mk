@@ -14,6 +14,7 @@ dist_webuijs_DATA = webui/js/api.js webui/js/app.js webui/js/util.js webui/js/ch
 	webui/js/login.js webui/js/experiments.js webui/js/experiment.js webui/js/trial.js \
 	webui/js/cluster.js
 dist_webuijs_DATA += webui/js/queue.js
+dist_webuijs_DATA += webui/js/heatmap.js
 
 # Static serving and TensorBoard files against a real det-master (curl).
 # The browser tests: headless Chromium driven by playwright-core; they skip

@@ -466,6 +466,13 @@ try {
 			const c = window.Chart.getChart(document.getElementById('hp-scatter-' + h));
 			return c && c.data.datasets[0].data.length === t;
 		}), TRIALS));
+	await check('heat map: a chosen hyperparameter pair, every trial with a metric in a cell', async () => {
+		await page.selectOption('#heat-x', 'lr');
+		await page.selectOption('#heat-y', 'layers');
+		const withMetric = (await apiAs(aliceToken, 'GET', `/experiments/${exp}/trials`)).body.trials.filter((t) => typeof t.best_metric === 'number').length;
+		const d = await page.evaluate(() => ({ ...document.getElementById('hp-heatmap').dataset, label: document.getElementById('hp-heatmap').getAttribute('aria-label') }));
+		return withMetric === TRIALS && Number(d.trials) === TRIALS && Number(d.cells) >= 1 && /layers \(rows\) against lr/.test(d.label);
+	});
 	await check('Trials tab (arrow keys from Overview): the table lists every trial', async () => {
 		await page.focus('#tab-overview');
 		await page.keyboard.press('ArrowRight');

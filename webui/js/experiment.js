@@ -8,6 +8,7 @@
 // by the master, and charts are redrawn only when something changed.
 import { api, getCached, TrialSeries } from './api.js';
 import { metricGrid, parallel, scatter } from './charts.js';
+import { heatmap } from './heatmap.js';
 import { queuePanel } from './queue.js';
 import { announce, confirmAction, el, endText, errorBox, fmtBytes, fmtNum, fmtTime, hparamText, keepFocus, progressView, stateBadge, tableWrap } from './util.js';
 
@@ -63,6 +64,15 @@ export async function render(ctx, idText) {
 		el('caption', { class: 'sr-only', text: 'Trials' }), el('thead', {}, trialsHead), trialsBody);
 
 	const queue = queuePanel(ctx, id);
+	const hpSel = (sid, pick) => el('select', { id: sid, onchange: () => drawHeat() },
+		hpNames.map((h, i) => el('option', { value: h, text: h, selected: i === pick })));
+	const heatX = hpSel('heat-x', 0);
+	const heatY = hpSel('heat-y', 1);
+	const heatCanvas = el('canvas', { id: 'hp-heatmap', width: '640', height: '360', role: 'img', 'aria-label': 'Heat map' });
+	const heatBox = el('div', { id: 'heat-box', hidden: hpNames.length < 2 },
+		el('h3', { text: 'Heat map' }),
+		el('div', { class: 'controls' }, el('label', { for: 'heat-x' }, 'x', heatX), el('label', { for: 'heat-y' }, 'y', heatY)),
+		el('div', { class: 'chart-box' }, heatCanvas));
 	const ckBody = el('tbody');
 	const configPre = el('pre', { id: 'exp-config', class: 'config', tabindex: '0' });
 	const notesBox = el('p', { id: 'exp-notes' });
@@ -138,7 +148,8 @@ export async function render(ctx, idText) {
 			el('p', { class: 'note', text: `Each line is a trial; the last axis is its best ${exp.searcher_metric || 'metric'}. Colors match the learning curves. Drag along an axis to keep only the trials in that range; click the axis to clear it.` }),
 			parCanvas,
 			el('h3', { class: 'sr-only', text: 'Scatter plots' }),
-			el('div', { class: 'scatters' }, scatterBoxes)));
+			el('div', { class: 'scatters' }, scatterBoxes),
+			heatBox));
 	panels.trials.append(
 		el('section', { 'aria-labelledby': 'h-trials' },
 			el('h2', { id: 'h-trials', text: 'Trials' }),
@@ -297,7 +308,15 @@ export async function render(ctx, idText) {
 		});
 	}
 
+	function drawHeat() {
+		if (hpNames.length < 2) return;
+		const done = trials.filter((t) => typeof t.best_metric === 'number');
+		const smaller = !(exp.config && exp.config.searcher && exp.config.searcher.smaller_is_better === false);
+		heatmap(heatCanvas, done, heatX.value, heatY.value, hpConf[heatX.value], hpConf[heatY.value], exp.searcher_metric || 'metric', smaller);
+	}
+
 	function drawHp() {
+		drawHeat();
 		const done = trials.filter((t) => typeof t.best_metric === 'number');
 		const axes = hpNames.map((h) => {
 			const c = hpConf[h];
