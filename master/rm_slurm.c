@@ -75,6 +75,7 @@ struct stask {
 	uint32_t job_id; /* the task's own job id once it started */
 	uint32_t state;  /* Slurm job_state */
 	uint32_t exit_code;
+	uint32_t priority; /* Slurm's priority when last listed (squeue's PRIORITY) */
 };
 
 /* An operation slurmctld refused (not one it did not answer: those are retried). Kept
@@ -1331,6 +1332,7 @@ static void poll_part(struct rm_slurm *s, struct sarr *a, int pi, job_info_msg_t
 				struct stask *t = &a->tasks[p->offset + k];
 				t->reason = j->state_reason;
 				t->exit_code = j->exit_code;
+				t->priority = j->priority;
 				observe_task(s, a, p->offset + k, j->job_state, t->restarts);
 			}
 			continue;
@@ -1343,6 +1345,7 @@ static void poll_part(struct rm_slurm *s, struct sarr *a, int pi, job_info_msg_t
 		t->job_id = j->job_id;
 		t->reason = j->state_reason;
 		t->exit_code = j->exit_code;
+		t->priority = j->priority;
 		observe_task(s, a, i, j->job_state, j->restart_cnt);
 	}
 	/* A running task Slurm no longer lists was purged (MinJobAge) after it ended. */
@@ -1663,10 +1666,11 @@ static json_t *rm_describe(struct rm *rm, const char *id)
 			         i - a->parts[pi].offset);
 			json_array_append_new(
 			    tasks,
-			    json_pack("{s:i, s:s, s:s, s:s, s:i}", "array_task", i, "slurm_job",
-			              jid, "state", slurm_job_state_string(t->state), "reason",
-			              t->reason ? slurm_job_reason_string(t->reason) : "",
-			              "restarts", (int)t->restarts));
+			    json_pack("{s:i, s:s, s:s, s:s, s:i, s:I}", "array_task", i,
+			              "slurm_job", jid, "state", slurm_job_state_string(t->state),
+			              "reason", t->reason ? slurm_job_reason_string(t->reason) : "",
+			              "restarts", (int)t->restarts, "priority",
+			              (json_int_t)t->priority));
 		}
 	}
 	pthread_mutex_unlock(&s->lock);

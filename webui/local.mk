@@ -14,6 +14,8 @@ dist_webuijs_DATA = webui/js/api.js webui/js/app.js webui/js/util.js webui/js/ch
 	webui/js/login.js webui/js/experiments.js webui/js/experiment.js webui/js/trial.js \
 	webui/js/cluster.js
 dist_webuijs_DATA += webui/js/collab.js webui/js/workspaces.js webui/js/models.js webui/js/expmeta.js
+dist_webuijs_DATA += webui/js/queue.js
+dist_webuijs_DATA += webui/js/heatmap.js
 
 # Static serving and TensorBoard files against a real det-master (curl).
 # The browser tests: headless Chromium driven by playwright-core; they skip
@@ -53,3 +55,4 @@ tests_unit_test_master_metrics_ds_LDADD = $(MASTER_TEST_LDADD) $(LIBM)
 # Paging back through a trial's logs (tail, before).
 TESTS += tests/integration/test-logs-paging.sh
 EXTRA_DIST += tests/integration/test-logs-paging.sh
+EXTRA_DIST += doc/images/asha-experiment-1440.png doc/images/asha-experiment-800.png doc/images/experiments-1440.png doc/images/experiments-800.png

@@ -16,7 +16,9 @@ SLURM_TESTS = tests/slurm/plugins.sh tests/slurm/harness.sh tests/slurm/job_subm
 SLURM_TESTS += tests/slurm/walltime.sh
 SLURM_TESTS += tests/slurm/asha_2node.sh
 SLURM_TESTS += tests/slurm/container_user.sh
+SLURM_TESTS += tests/slurm/webui_queue.sh
 TESTS += $(SLURM_TESTS)
+EXTRA_DIST += tests/slurm/webui_queue.mjs
 EXTRA_DIST += $(SLURM_TESTS) tests/slurm/lib.sh tests/slurm/cluster.sh tests/slurm/listener.py \
 	tests/slurm/tiny/train.py tests/slurm/tiny/grid.yaml tests/slurm/tiny/random.yaml \
 	tests/slurm/master-lib.sh tests/slurm/trial.py \

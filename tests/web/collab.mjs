@@ -68,6 +68,7 @@ try {
 	await page.screenshot({ path: path.join(env.ARTIFACTS, 'workspaces-1280.png'), fullPage: true });
 	await check('the experiment page saves edited description and notes', async () => {
 		await page.goto(base + `/#/experiments/${exp}`);
+		await page.click('#tab-notes');
 		await page.waitForSelector('#exp-meta');
 		await page.fill('#exp-description', 'shared baseline');
 		await page.fill('#exp-notes', 'line one\nline two');
@@ -79,6 +80,7 @@ try {
 		}, exp).then(() => true);
 	});
 	await check('the Register link of a checkpoint opens the Models page with it', async () => {
+		await page.click('#tab-checkpoints');
 		await page.click(`#exp-checkpoints tr[data-uuid="${env.CKPT}"] a.register`);
 		await page.waitForSelector('#register-form');
 		return (await page.inputValue('#register-uuid')) === env.CKPT &&

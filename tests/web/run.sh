@@ -83,7 +83,7 @@ alice=$(body .token)
 
 # Over 1,000 experiments (paused, the admin's) so the list pages and sorts
 # on the master; alice's search below is the newest.
-bulk=1050
+bulk=1200
 printf 'name: bulk\nentrypoint: x\nlabels: [bulk]\nsearcher: {name: single, metric: m, max_length: {batches: 1}}\n' >"$work/bulk.yaml"
 jq -n --rawfile c "$work/bulk.yaml" '{config: $c, activate: false}' >"$work/bulk.json"
 curl -s --unix-socket "$work/m.sock" -X POST --data-binary @"$work/bulk.json" \
@@ -119,7 +119,7 @@ BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
 	ALICE_USER=$alice_user ALICE_PW=alice-secret-1 BOB_USER=$bob BOB_PW=bob-secret-22 TRIALS=$trials STEPS=$steps \
 	BULK=$bulk \
 	MODEL_TGZ_B64=$(base64 -w0 "$work/model.tgz") \
-	timeout 300 node "$srcdir/tests/web/ui.mjs" >"$work/ui.out" 2>"$work/ui.err"
+	timeout 540 node "$srcdir/tests/web/ui.mjs" >"$work/ui.out" 2>"$work/ui.err"
 rc=$?
 while IFS= read -r line; do
 	case $line in

@@ -4,7 +4,8 @@ of the `determined` package, run by the real det-launch. Each step reports
 training and validation metrics that depend on the hyperparameter lr,
 prints a log line, saves a checkpoint that grows by 4 KiB a step, and honours
 preemption (pause), resuming from its latest checkpoint.
-WEB_SLEEP (environment) is the time per step in seconds.
+WEB_SLEEP (environment) is the time per step in seconds; WEB_TIME_METRIC, when
+set, names a validation metric that carries the steps (adaptive ASHA's time metric).
 """
 import json
 import logging
@@ -31,8 +32,10 @@ def main(core):
             loss = 2 / (1 + steps * (1 + 50 * lr))
             val = 2.2 / (1 + steps * (1 + 40 * lr)) + 0.05
             core.train.report_training_metrics(steps_completed=steps, metrics={"loss": loss})
-            core.train.report_validation_metrics(
-                steps_completed=steps, metrics={"val_loss": val, "accuracy": 1 - val / 2.5})
+            vm = {"val_loss": val, "accuracy": 1 - val / 2.5}
+            if os.environ.get("WEB_TIME_METRIC"):
+                vm[os.environ["WEB_TIME_METRIC"]] = steps
+            core.train.report_validation_metrics(steps_completed=steps, metrics=vm)
             print(f"step {steps}: loss={loss:.6f} val_loss={val:.6f}", flush=True)
             op.report_progress(steps)
             with core.checkpoint.store_path({"steps_completed": steps}) as (path, _):

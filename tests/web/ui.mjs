@@ -466,7 +466,20 @@ try {
 			const c = window.Chart.getChart(document.getElementById('hp-scatter-' + h));
 			return c && c.data.datasets[0].data.length === t;
 		}), TRIALS));
-	await check('trials table lists every trial', async () => (await page.locator('#trials-table tbody tr').count()) === TRIALS);
+	await check('heat map: a chosen hyperparameter pair, every trial with a metric in a cell', async () => {
+		await page.selectOption('#heat-x', 'lr');
+		await page.selectOption('#heat-y', 'layers');
+		const withMetric = (await apiAs(aliceToken, 'GET', `/experiments/${exp}/trials`)).body.trials.filter((t) => typeof t.best_metric === 'number').length;
+		const d = await page.evaluate(() => ({ ...document.getElementById('hp-heatmap').dataset, label: document.getElementById('hp-heatmap').getAttribute('aria-label') }));
+		return withMetric === TRIALS && Number(d.trials) === TRIALS && Number(d.cells) >= 1 && /layers \(rows\) against lr/.test(d.label);
+	});
+	await check('Trials tab (arrow keys from Overview): the table lists every trial', async () => {
+		await page.focus('#tab-overview');
+		await page.keyboard.press('ArrowRight');
+		await page.waitForSelector('#trials-table', { state: 'visible' });
+		return (await page.getAttribute('#tab-trials', 'aria-selected')) === 'true' && (await page.isHidden('#hp-parallel')) &&
+			(await page.locator('#trials-table tbody tr').count()) === TRIALS;
+	});
 	await check('keyboard: Space on a column header sorts the trials table', async () => {
 		const btn = page.locator('#trials-table th button[data-sort="best_metric"]');
 		await btn.focus();
@@ -490,6 +503,24 @@ try {
 		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.archived === false, 10000, 'unarchived');
 		return true;
 	});
+	await check('Checkpoints tab: every checkpoint of the experiment with its path and a link', async () => {
+		await page.click('#tab-checkpoints');
+		const ck = (await apiAs(aliceToken, 'GET', `/experiments/${exp}/checkpoints`)).body.checkpoints;
+		await page.waitForFunction((n) => document.querySelectorAll('#exp-checkpoints tbody tr a[download]').length === n, ck.length);
+		const text = await page.textContent('#exp-checkpoints');
+		return ck.length > 0 && ck.every((c) => text.includes(c.uuid) && text.includes(c.path));
+	});
+	await check('Configuration tab: the experiment\'s YAML', async () => {
+		await page.click('#tab-config');
+		return /name: webui-search/.test(await page.textContent('#exp-config')) && (await page.isVisible('#exp-config'));
+	});
+	await check('Logs tab links each trial\'s logs; Notes tab shows the description', async () => {
+		await page.click('#tab-logs');
+		const links = await page.locator('#exp-logs a[href^="#/trials/"]').count();
+		await page.click('#tab-notes');
+		return links === TRIALS && (await page.isVisible('#exp-notes'));
+	});
+	await page.click('#tab-overview');
 	await chartOk('validation', 'val_loss').catch(() => {});
 	await shot('experiment-1280.png');
 
@@ -537,11 +568,47 @@ try {
 	});
 	await shot('cluster-1280.png');
 
+	// ---- queue (local manager): an experiment whose one slot at a time is busy
+	// with a long first trial keeps its other trials queued until it is killed.
+	{
+		const config = 'name: queue-wait\nentrypoint: python3 train.py\nenvironment: {environment_variables: [WEB_SLEEP=30]}\n' +
+			'hyperparameters: {lr: {type: log, minval: -4, maxval: -1}}\n' +
+			'searcher: {name: random, metric: val_loss, max_trials: 3, max_concurrent_trials: 1, max_length: {batches: 50}}\n';
+		const created = await apiAs(aliceToken, 'POST', '/experiments', { config, model_definition: env.MODEL_TGZ_B64, activate: true });
+		const qid = created.body.id;
+		await check('queue page lists the queued trials of an active experiment (local manager)', async () => {
+			await page.goto(`${base}/#/queue`);
+			const row = `#queue-local tbody tr:has(a[href="#/experiments/${qid}"])`;
+			await page.waitForSelector(row, { timeout: 15000 });
+			// The page polls every 5 s: wait until it shows what the API says.
+			return waitFor(async () => {
+				const want = (await apiAs(aliceToken, 'GET', `/experiments/${qid}`)).body.experiment.trials_queued;
+				const shown = await page.textContent(`${row} td.queued`);
+				return want > 0 && shown === String(want);
+			}, 60000, 'queued count as in the API');
+		});
+		await shot('queue-1280.png');
+		await check('experiment page: its queue panel says how many trials are queued', async () => {
+			await page.goto(`${base}/#/experiments/${qid}`);
+			await page.waitForFunction(() => /\d+ trials queued/.test((document.querySelector('#exp-queue') || {}).textContent || ''));
+			const n = Number(/(\d+) trials queued/.exec(await page.textContent('#exp-queue'))[1]);
+			return n > 0;
+		});
+		await apiAs(aliceToken, 'POST', `/experiments/${qid}/kill`);
+		await check('a killed experiment leaves the queue', async () => {
+			await page.goto(`${base}/#/queue`);
+			await page.waitForSelector('#queue-local');
+			await waitFor(async () => (await page.locator(`#queue-local a[href="#/experiments/${qid}"]`).count()) === 0, 60000, 'gone from the queue');
+			return true;
+		});
+	}
+
 	// ---- 800 px wide
 	await page.setViewportSize({ width: 800, height: 900 });
 	for (const [name, url, sel] of [['experiments', '#/experiments', '#experiments tbody tr'],
-		['experiment', `#/experiments/${exp}`, '#trials-table tbody tr'],
-		['trial', `#/trials/${first.id}`, '#trial-logs span'], ['cluster', '#/cluster', '#cluster-nodes tbody tr']]) {
+		['experiment', `#/experiments/${exp}`, '#metric-charts canvas'],
+		['trial', `#/trials/${first.id}`, '#trial-logs span'], ['cluster', '#/cluster', '#cluster-nodes tbody tr'],
+		['queue', '#/queue', '#queue-local tbody tr']]) {
 		await check(`800 px: ${name} page has no sideways page scroll`, async () => {
 			await page.goto(base + '/' + url);
 			await page.waitForSelector(sel);
@@ -572,7 +639,7 @@ try {
 	await check("another user sees the owner's actions disabled, with a note", async () => {
 		await bob.waitForFunction(() => document.querySelector('#owner-note').textContent.length > 0);
 		const dis = await bob.$$eval('.actions button', (b) => b.map((x) => x.disabled));
-		return dis.length === 4 && dis.every(Boolean) && aliceRe.test(await bob.textContent('#owner-note'));
+		return dis.length === 6 && dis.every(Boolean) && aliceRe.test(await bob.textContent('#owner-note'));
 	});
 	await check("another user's API call on the experiment → 403", async () => {
 		// With his session and its CSRF value, as the page itself would send it.
@@ -614,6 +681,61 @@ try {
 		await bob.screenshot({ path: path.join(art, 'experiment-killed-1280.png'), fullPage: true });
 		console.log(`# killed: text ${text}, API progress ${e.progress}, bar ${bar.value} ${bar.colour}`);
 		return !/100%/.test(text) && e.progress < 1 && bar.value < 1 && /rgb\(164, 14, 38\)/.test(bar.colour);
+	});
+	let cancelId = 0;
+	await check('cancel from the page (behind a confirmation) → the API cancels', async () => {
+		const config = 'name: bob-cancel\nentrypoint: python3 train.py\n' +
+			'searcher: {name: single, metric: val_loss, max_length: {batches: 50}}\n';
+		const created = await apiAs(bobToken, 'POST', '/experiments', { config, model_definition: env.MODEL_TGZ_B64, activate: false });
+		cancelId = created.body.id;
+		await bob.goto(`${base}/#/experiments/${cancelId}`);
+		await bob.waitForFunction((id) => location.hash === `#/experiments/${id}` && document.querySelector('#act-cancel')?.disabled === false, cancelId);
+		await bob.click('#act-cancel');
+		await bob.click('#confirm-ok');
+		await waitFor(async () => ['STOPPING_CANCELED', 'CANCELED'].includes((await apiAs(bobToken, 'GET', `/experiments/${created.body.id}`)).body.experiment.state), 15000, 'canceled');
+		return true;
+	});
+	await check('delete from the page: the confirmation names the experiment and what goes with it; then it is gone', async () => {
+		const id = cancelId;
+		await waitFor(async () => (await apiAs(bobToken, 'GET', `/experiments/${id}`)).body.experiment.state === 'CANCELED', 60000, 'CANCELED');
+		await bob.waitForFunction(() => document.querySelector('#act-delete')?.disabled === false, null, { timeout: 60000 });
+		await bob.click('#act-delete');
+		await bob.waitForSelector('#confirm[open]');
+		const text = await bob.textContent('#confirm-text');
+		await bob.click('#confirm-ok');
+		await bob.waitForFunction(() => location.hash === '#/experiments');
+		const gone = (await apiAs(bobToken, 'GET', `/experiments/${id}`)).status === 404;
+		return gone && text.includes(`experiment ${id} "bob-cancel"`) && /trials/.test(text) && /checkpoints/.test(text);
+	});
+	// ---- screenshots for doc/webui.md: a 16-trial ASHA search and the list of over 1,200
+	// experiments, at 1440×900 and 800 px wide (viewport only, so they stay small).
+	await check('a 16-trial ASHA search completes; its page and the list are photographed for the docs', async () => {
+		const config = 'name: asha-16\nentrypoint: python3 train.py\nlabels: [docs]\ndescription: 16 trials of adaptive ASHA\n' +
+			'environment: {environment_variables: [WEB_SLEEP=0.05, WEB_TIME_METRIC=batches]}\n' +
+			'hyperparameters:\n  lr: {type: log, minval: -4, maxval: -1}\n  layers: {type: int, minval: 1, maxval: 4}\n' +
+			'searcher: {name: adaptive_asha, metric: val_loss, max_trials: 16, max_concurrent_trials: 4, max_length: {batches: 16}, divisor: 4, max_rungs: 3}\n';
+		const created = await apiAs(aliceToken, 'POST', '/experiments', { config, model_definition: env.MODEL_TGZ_B64, activate: true });
+		const id = created.body.id;
+		const st = await waitFor(async () => {
+			const e = (await apiAs(aliceToken, 'GET', `/experiments/${id}`)).body.experiment;
+			return ['COMPLETED', 'CANCELED', 'ERROR'].includes(e.state) && e.state;
+		}, 420000, `ASHA experiment ${id} (${created.status}) ended`);
+		console.log(`# asha: experiment ${id} ${st}`);
+		const n = (await apiAs(aliceToken, 'GET', `/experiments/${id}/trials`)).body.trials.length;
+		for (const [w, h] of [[1440, 900], [800, 900]]) {
+			await page.setViewportSize({ width: w, height: h });
+			await page.goto(`${base}/#/experiments/${id}`);
+			await page.waitForFunction((k) => document.querySelectorAll('#trials-table tbody tr').length === k, n);
+			await page.waitForSelector('#metric-charts canvas');
+			await new Promise((r) => setTimeout(r, 1500));
+			await page.screenshot({ path: path.join(art, `doc-asha-experiment-${w}.png`) });
+			await page.goto(`${base}/#/experiments`);
+			await page.waitForSelector('#experiments tbody tr');
+			await new Promise((r) => setTimeout(r, 500));
+			await page.screenshot({ path: path.join(art, `doc-experiments-${w}.png`) });
+		}
+		await page.setViewportSize({ width: 1280, height: 900 });
+		return st === 'COMPLETED' && n === 16;
 	});
 	await check('log out ends the session on the master; the login page shows no logout button', async () => {
 		const before = (await bobContext.cookies(base)).find((c) => c.name === 'det_session');

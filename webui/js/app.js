@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The single-page shell (one login for all tabs: the master's session
 // cookie; see api.js): hash routes (#/experiments, #/experiments/ID,
-// #/trials/ID, #/cluster, #/login) render into <main>. Each render gets a
+// #/trials/ID, #/cluster, #/queue, #/login) render into <main>. Each render gets a
 // context whose timers and requests are cancelled when the route changes and
 // whose polling pauses while the tab is hidden.
 import { currentUser, loadMe, logout } from './api.js';
@@ -12,6 +12,7 @@ import * as experimentPage from './experiment.js';
 import * as trialPage from './trial.js';
 import * as clusterPage from './cluster.js';
 import { workspacesPage, modelsPage } from './collab.js';
+import * as queuePage from './queue.js';
 
 const routes = [
 	[/^#\/login$/, loginPage, 'login', true],
@@ -20,6 +21,7 @@ const routes = [
 	[/^#\/trials\/(\d+)$/, trialPage, 'experiments'],
 	[/^#\/cluster$/, clusterPage, 'cluster'],
 	[/^#\/workspaces$/, workspacesPage, 'workspaces'], [/^#\/models(?:\?.*)?$/, modelsPage, 'models'],
+	[/^#\/queue$/, queuePage, 'queue'],
 ];
 
 let current = null;

@@ -8,8 +8,10 @@
 // by the master, and charts are redrawn only when something changed.
 import { api, getCached, TrialSeries } from './api.js';
 import { metricGrid, parallel, scatter } from './charts.js';
-import { announce, confirmAction, el, endText, errorBox, fmtNum, fmtTime, hparamText, keepFocus, progressView, stateBadge, tableWrap } from './util.js';
-import { metaSection } from './expmeta.js';
+import { heatmap } from './heatmap.js';
+import { queuePanel } from './queue.js';
+import { announce, confirmAction, el, endText, errorBox, fmtBytes, fmtNum, fmtTime, hparamText, keepFocus, progressView, stateBadge, tableWrap } from './util.js';
+import { metaForm } from './expmeta.js';
 
 const POLL_MS = 3000;
 const TERMINAL = ['COMPLETED', 'CANCELED', 'ERROR'];
@@ -41,6 +43,8 @@ export async function render(ctx, idText) {
 		activate: el('button', { type: 'button', id: 'act-activate', class: 'primary', text: 'Activate' }),
 		kill: el('button', { type: 'button', id: 'act-kill', class: 'danger', text: 'Kill' }),
 		archive: el('button', { type: 'button', id: 'act-archive', text: 'Archive' }),
+		cancel: el('button', { type: 'button', id: 'act-cancel', text: 'Cancel' }),
+		delete: el('button', { type: 'button', id: 'act-delete', class: 'danger', text: 'Delete' }),
 	};
 	const actions = el('div', { class: 'actions', role: 'group', 'aria-label': 'Experiment actions' }, Object.values(buttons));
 	const ownerNote = el('p', { class: 'note', id: 'owner-note' });
@@ -60,7 +64,80 @@ export async function render(ctx, idText) {
 	const trialsTable = el('table', { id: 'trials-table' },
 		el('caption', { class: 'sr-only', text: 'Trials' }), el('thead', {}, trialsHead), trialsBody);
 
-	ctx.main.append(title, summary, whyBox, actions, ownerNote, errSlot,
+	const queue = queuePanel(ctx, id);
+	const hpSel = (sid, pick) => el('select', { id: sid, onchange: () => drawHeat() },
+		hpNames.map((h, i) => el('option', { value: h, text: h, selected: i === pick })));
+	const heatX = hpSel('heat-x', 0);
+	const heatY = hpSel('heat-y', 1);
+	const heatCanvas = el('canvas', { id: 'hp-heatmap', width: '640', height: '360', role: 'img', 'aria-label': 'Heat map' });
+	const heatBox = el('div', { id: 'heat-box', hidden: hpNames.length < 2 },
+		el('h3', { text: 'Heat map' }),
+		el('div', { class: 'controls' }, el('label', { for: 'heat-x' }, 'x', heatX), el('label', { for: 'heat-y' }, 'y', heatY)),
+		el('div', { class: 'chart-box' }, heatCanvas));
+	const ckBody = el('tbody');
+	const configPre = el('pre', { id: 'exp-config', class: 'config', tabindex: '0' });
+	const logsList = el('ul', { id: 'exp-logs' });
+	const panels = {
+		overview: el('div', { id: 'panel-overview', role: 'tabpanel', 'aria-labelledby': 'tab-overview' }),
+		trials: el('div', { id: 'panel-trials', role: 'tabpanel', 'aria-labelledby': 'tab-trials' }),
+		checkpoints: el('div', { id: 'panel-checkpoints', role: 'tabpanel', 'aria-labelledby': 'tab-checkpoints' },
+			el('h2', { text: 'Checkpoints' }),
+			tableWrap('Checkpoints', el('table', { id: 'exp-checkpoints' },
+				el('caption', { class: 'sr-only', text: 'Checkpoints' }),
+				el('thead', {}, el('tr', {}, ['Trial', 'Steps', 'UUID', 'State', 'Size', 'Path', 'Download', 'Model registry'].map((h) => el('th', { scope: 'col', text: h })))),
+				ckBody))),
+		config: el('div', { id: 'panel-config', role: 'tabpanel', 'aria-labelledby': 'tab-config' },
+			el('h2', { text: 'Configuration' }), configPre),
+		logs: el('div', { id: 'panel-logs', role: 'tabpanel', 'aria-labelledby': 'tab-logs' },
+			el('h2', { text: 'Logs' }), el('p', { class: 'note', text: 'Each trial keeps its own log; open it on the trial page.' }), logsList),
+		notes: el('div', { id: 'panel-notes', role: 'tabpanel', 'aria-labelledby': 'tab-notes' },
+			el('h2', { text: 'Notes' }), metaForm(id, exp)),
+	};
+	const tabNames = { overview: 'Overview', trials: 'Trials', checkpoints: 'Checkpoints', config: 'Configuration', logs: 'Logs', notes: 'Notes' };
+	const tabs = Object.entries(tabNames).map(([k, label]) => el('button', {
+		type: 'button', role: 'tab', id: `tab-${k}`, 'aria-controls': `panel-${k}`, text: label, onclick: () => showTab(k),
+	}));
+	let currentTab = 'overview';
+	function showTab(k) {
+		currentTab = k;
+		tabs.forEach((b) => {
+			const on = b.id === `tab-${k}`;
+			b.setAttribute('aria-selected', String(on));
+			b.tabIndex = on ? 0 : -1;
+		});
+		for (const [n, p] of Object.entries(panels)) p.hidden = n !== k;
+		if (k === 'checkpoints') loadCheckpoints();
+	}
+	const tabList = el('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Experiment views', onkeydown: (ev) => {
+		const i = tabs.findIndex((b) => b.id === `tab-${currentTab}`);
+		const j = ev.key === 'ArrowRight' ? (i + 1) % tabs.length : ev.key === 'ArrowLeft' ? (i + tabs.length - 1) % tabs.length : -1;
+		if (j < 0) return;
+		ev.preventDefault();
+		showTab(Object.keys(tabNames)[j]);
+		tabs[j].focus();
+	} }, tabs);
+	async function loadCheckpoints() {
+		const r = await api(`/experiments/${id}/checkpoints`, { signal: ctx.signal }).catch((e) => {
+			if (e.name !== 'AbortError') ckBody.replaceChildren(el('tr', {}, el('td', { colspan: '8' }, errorBox(e))));
+			return null;
+		});
+		if (!r) return;
+		const rows = r.checkpoints.map((c) => el('tr', { 'data-uuid': c.uuid },
+			el('td', {}, el('a', { href: `#/trials/${c.trial_id}`, text: String(c.trial_id) })),
+			el('td', { class: 'num', text: String(c.steps_completed ?? '–') }),
+			el('td', {}, el('code', { text: c.uuid })),
+			el('td', { text: c.state }),
+			el('td', { class: 'num', text: fmtBytes((c.files || []).reduce((n, f) => n + (f.size || 0), 0)) }),
+			el('td', {}, el('code', { text: c.path || '–' })),
+			el('td', {}, el('a', { href: `/api/v1/checkpoints/${c.uuid}`, download: `checkpoint-${c.uuid}.json`, text: 'metadata' })),
+			el('td', {}, c.state === 'COMPLETED'
+				? el('a', { href: `#/models?checkpoint=${encodeURIComponent(c.uuid)}`, class: 'register', text: 'Register' }) : '')));
+		ckBody.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: '8', class: 'muted', text: 'No checkpoints.' }))]));
+	}
+
+	ctx.main.append(title, summary, whyBox, actions, ownerNote, errSlot, tabList, panels.overview, panels.trials,
+		panels.checkpoints, panels.config, panels.logs, panels.notes);
+	panels.overview.append(
 		el('section', { 'aria-labelledby': 'h-curves' },
 			el('h2', { id: 'h-curves', text: 'Learning curves' }),
 			el('div', { class: 'controls chart-controls' },
@@ -73,17 +150,23 @@ export async function render(ctx, idText) {
 			el('p', { class: 'note', text: `Each line is a trial; the last axis is its best ${exp.searcher_metric || 'metric'}. Colors match the learning curves. Drag along an axis to keep only the trials in that range; click the axis to clear it.` }),
 			parCanvas,
 			el('h3', { class: 'sr-only', text: 'Scatter plots' }),
-			el('div', { class: 'scatters' }, scatterBoxes)),
+			el('div', { class: 'scatters' }, scatterBoxes),
+			heatBox));
+	panels.trials.append(
 		el('section', { 'aria-labelledby': 'h-trials' },
 			el('h2', { id: 'h-trials', text: 'Trials' }),
-			tableWrap('Trials table', trialsTable)));
-	ctx.main.append(metaSection(ctx, id, exp));
+			tableWrap('Trials table', trialsTable)),
+		el('section', { 'aria-labelledby': 'h-queue' },
+			el('h2', { id: 'h-queue', text: 'Queue' }),
+			queue.box));
+	showTab('overview');
 
 	// ---- actions
 	const acts = {
 		pause: ['pause', 'Pause this experiment? Running trials stop after saving a checkpoint.'],
 		activate: ['activate', 'Activate this experiment? Its trials are scheduled again.'],
 		kill: ['kill', 'Kill this experiment? Running trials are stopped at once; this cannot be undone.'],
+		cancel: ['cancel', 'Cancel this experiment? Running trials stop after saving a checkpoint and no new trial starts.'],
 	};
 	for (const [k, [path, text]] of Object.entries(acts)) {
 		buttons[k].addEventListener('click', () => act(path, text, buttons[k].textContent));
@@ -92,6 +175,18 @@ export async function render(ctx, idText) {
 		const un = exp.archived;
 		act(un ? 'unarchive' : 'archive', un ? 'Unarchive this experiment?' : 'Archive this experiment? It is hidden from the list by default.',
 			buttons.archive.textContent);
+	});
+	buttons.delete.addEventListener('click', async () => {
+		const nck = await api(`/experiments/${id}/checkpoints`).then((r) => r.checkpoints.length).catch(() => 0);
+		const text = `Delete experiment ${id} "${exp.name}" with its ${trials.length} trials, their metrics and logs, and ${nck} checkpoints? This cannot be undone.`;
+		if (!(await confirmAction(text, 'Delete'))) return;
+		try {
+			await api(`/experiments/${id}`, { method: 'DELETE' });
+			announce(`Experiment ${id} deleted`);
+			location.hash = '#/experiments';
+		} catch (e) {
+			errSlot.replaceChildren(errorBox(e));
+		}
 	});
 	async function act(path, text, label) {
 		if (!(await confirmAction(text, label))) return;
@@ -133,12 +228,15 @@ export async function render(ctx, idText) {
 			summaryItem('Created', fmtTime(exp.created_at)),
 			summaryItem('Archived', exp.archived ? 'yes' : 'no'));
 		showWhy();
+		configPre.textContent = exp.config_yaml || JSON.stringify(exp.config || {}, null, 2);
 		const terminal = TERMINAL.includes(exp.state);
 		const st = {
 			pause: exp.state === 'ACTIVE',
 			activate: exp.state === 'PAUSED',
 			kill: !terminal && !exp.state.startsWith('STOPPING_KILLED'),
 			archive: terminal || exp.archived,
+			cancel: exp.state === 'ACTIVE' || exp.state === 'PAUSED',
+			delete: terminal,
 		};
 		buttons.archive.textContent = exp.archived ? 'Unarchive' : 'Archive';
 		for (const [k, b] of Object.entries(buttons)) b.disabled = !canAct || !st[k];
@@ -211,7 +309,15 @@ export async function render(ctx, idText) {
 		});
 	}
 
+	function drawHeat() {
+		if (hpNames.length < 2) return;
+		const done = trials.filter((t) => typeof t.best_metric === 'number');
+		const smaller = !(exp.config && exp.config.searcher && exp.config.searcher.smaller_is_better === false);
+		heatmap(heatCanvas, done, heatX.value, heatY.value, hpConf[heatX.value], hpConf[heatY.value], exp.searcher_metric || 'metric', smaller);
+	}
+
 	function drawHp() {
+		drawHeat();
 		const done = trials.filter((t) => typeof t.best_metric === 'number');
 		const axes = hpNames.map((h) => {
 			const c = hpConf[h];
@@ -291,9 +397,12 @@ export async function render(ctx, idText) {
 			exp = e.data.experiment;
 			showExp();
 		}
+		await queue.refresh(exp);
 		if (tr.changed || first) {
 			trials = [...tr.data.trials].sort((a, b) => a.id - b.id);
 			drawTable();
+			logsList.replaceChildren(...trials.map((t) => el('li', {},
+				el('a', { href: `#/trials/${t.id}`, text: `Trial ${t.id} logs` }), ` (${t.state})`)));
 			showWhy();
 		}
 		const metricsChanged = tr.changed || first ? await loadMetrics() : false;

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The experiment page's collaboration part: its description and notes,
-// editable in place (POST /experiments/{id}/set; the master decides who may),
-// and its checkpoints, each with a "Register" link to the Models page.
+// The experiment page's Notes tab: its description and notes, editable in
+// place (POST /experiments/{id}/set; the master decides who may).
 import { api } from './api.js';
-import { announce, el, errorBox, fmtTime, stateBadge, tableWrap } from './util.js';
+import { announce, el, errorBox } from './util.js';
 
-function metaForm(id, exp) {
+export function metaForm(id, exp) {
 	const err = el('div', { id: 'meta-error' });
 	const desc = el('input', { id: 'exp-description', name: 'description', value: exp.description || '', size: '60' });
 	const notes = el('textarea', { id: 'exp-notes', name: 'notes', rows: '4', cols: '60' });
@@ -28,34 +27,4 @@ function metaForm(id, exp) {
 		}
 	});
 	return form;
-}
-
-async function checkpointRows(id, signal) {
-	const r = await api(`/experiments/${id}/checkpoints`, { signal });
-	return (r.checkpoints || []).map((c) => el('tr', { 'data-uuid': c.uuid },
-		el('td', {}, el('code', { text: c.uuid })),
-		el('td', { class: 'num', text: String(c.trial_id ?? '–') }),
-		el('td', { class: 'num', text: String(c.steps_completed ?? '–') }),
-		el('td', {}, stateBadge(c.state || '')),
-		el('td', { text: fmtTime(c.created_at || c.report_time) }),
-		el('td', {}, c.state === 'COMPLETED'
-			? el('a', { href: `#/models?checkpoint=${encodeURIComponent(c.uuid)}`, class: 'register', text: 'Register' }) : '')));
-}
-
-// A section for the experiment page; fills its checkpoint table once loaded.
-export function metaSection(ctx, id, exp) {
-	const body = el('tbody');
-	const sec = el('section', { 'aria-labelledby': 'h-meta' },
-		el('h2', { id: 'h-meta', text: 'Description and notes' }), metaForm(id, exp),
-		el('h2', { text: 'Checkpoints' }),
-		tableWrap('Checkpoints', el('table', { id: 'exp-checkpoints' },
-			el('caption', { class: 'sr-only', text: 'Checkpoints' }),
-			el('thead', {}, el('tr', {}, ['Checkpoint', 'Trial', 'Steps', 'State', 'Saved', ''].map((h) => el('th', { scope: 'col', text: h })))),
-			body)));
-	checkpointRows(id, ctx.signal).then((rows) => body.replaceChildren(...(rows.length ? rows
-		: [el('tr', {}, el('td', { colspan: '6', class: 'muted', text: 'No checkpoints.' }))])))
-		.catch((e) => {
-			if (e.name !== 'AbortError') body.replaceChildren(el('tr', {}, el('td', { colspan: '6' }, errorBox(e))));
-		});
-	return sec;
 }

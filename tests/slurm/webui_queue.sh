@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The web UI's queue on Slurm: det-master --rm slurm serves the UI; an
+# experiment of four long trials, two at a time, leaves two array tasks
+# PENDING with reason JobArrayTaskLimit. In headless Chromium
+# (tests/slurm/webui_queue.mjs, playwright-core as tests/web/run.sh finds it)
+# the Queue page and the experiment's queue panel show those tasks with
+# Slurm's pending reason, priority and position, as GET /experiments/ID/slurm
+# has them. Skips without chromium, node or npm.
+. "$(dirname "$0")/lib.sh"
+slurm_require
+det_master_require
+chromium=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$chromium" ] || skip_all "chromium is not installed ($chromium)"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	skip_all "node or npm is not installed"
+fi
+srcdir=$(cd "$slurm_tests_dir/../.." && pwd)
+mods=
+for d in "$srcdir/tests/web/node_modules" "$top_builddir/tests/web/npm/node_modules"; do
+	[ -f "$d/playwright-core/package.json" ] && mods=$d && break
+done
+if [ -z "$mods" ]; then
+	npmdir=$top_builddir/tests/web/npm
+	mkdir -p "$npmdir"
+	cp "$srcdir/tests/web/package.json" "$srcdir/tests/web/package-lock.json" "$npmdir/"
+	chmod u+w "$npmdir"/package*.json
+	(cd "$npmdir" && npm ci --prefer-offline --no-audit --no-fund) >"$npmdir/npm-ci.log" 2>&1 ||
+		skip_all "npm ci of tests/web/package-lock.json failed (see $npmdir/npm-ci.log)"
+	mods=$npmdir/node_modules
+fi
+slurm_start_with_master --webui-dir "$srcdir/webui"
+tap_plan 8
+
+sed -e 's/^  sleep: 0$/  sleep: 30/' -e 's/^name: .*/name: webui-queue/' \
+	"$(tiny_model)/grid.yaml" >"$test_dir/grid.yaml"
+id=$(det -o json experiment create "$test_dir/grid.yaml" "$(tiny_model)" | jq -r .id)
+check "the master submits a four-task array, two at a time" test -n "$id"
+pending=
+for _ in $(seq 300); do
+	det_api GET "/experiments/$id/slurm" >/dev/null
+	pending=$(det_body '[.tasks[] | select(.state == "PENDING" and .reason == "JobArrayTaskLimit")] | length')
+	[ "$pending" = 2 ] && break
+	sleep 0.2
+done
+check_eq "two tasks wait for the throttle (GET /experiments/ID/slurm)" 2 "$pending"
+check "each with its Slurm priority" test "$(det_body '[.tasks[] | select(.state == "PENDING") | .priority | numbers] | length')" = 2
+
+artifacts=$top_builddir/tests/slurm/artifacts
+mkdir -p "$artifacts"
+BASE_URL=$det_master_url PW_MODULES=$mods CHROMIUM=$chromium PROFILE_DIR=$test_dir/chromium-profile \
+	ARTIFACTS=$artifacts EXP_ID=$id ADMIN_PW=$(cat "$test_dir/state/admin-password") \
+	timeout 240 node "$slurm_tests_dir/webui_queue.mjs" >"$test_dir/ui.out" 2>"$test_dir/ui.err"
+rc=$?
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) ok "${line#ok - }" ;;
+	"not ok - "*) not_ok "${line#not ok - }" ;;
+	*) echo "$line" ;;
+	esac
+done <"$test_dir/ui.out"
+check "browser run ends cleanly (exit $rc)" test "$rc" = 0
+[ "$rc" = 0 ] || diag "$(tail -n 30 "$test_dir/ui.err")"
+det_api POST "/experiments/$id/kill" >/dev/null
+tap_done
