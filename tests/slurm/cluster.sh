@@ -244,7 +244,12 @@ start_once() {
 	make_fake_gpus
 
 	ctld_port=$(free_port_range 1) || die "no free port"
-	node_port=$(free_port_range 4) || die "no four free ports in a row"
+	# The two draws are independent: draw the nodes' ports again until they
+	# leave the controller's alone (a failed start here would leave no log).
+	for i in $(seq 1 20); do
+		node_port=$(free_port_range 4) || die "no four free ports in a row"
+		[ "$ctld_port" -ge "$node_port" ] && [ "$ctld_port" -le $((node_port + 3)) ] || break
+	done
 	[ "$ctld_port" -ge "$node_port" ] && [ "$ctld_port" -le $((node_port + 3)) ] && return 1
 	write_configs "$ctld_port" "$node_port" "$plugin_dir" "$slurm_plugins" || die "writing configs failed"
 
