@@ -48,24 +48,45 @@ running_task() {
 	return 1
 }
 
-t_down=$(running_task)
-node_down=$(squeue -h -j "${job}_${t_down:-0}" -o %N)
-scontrol update NodeName="$node_down" State=DOWN Reason=det-test
+# ended_unfaulted TASK: true when TASK ended by itself before the fault reached it
+# (a fast trial finishes between the pick and the fault: pick another one).
+ended_unfaulted() {
+	case "$(job_field "${job}_$1" JobState)" in
+	COMPLETED | FAILED | CANCELLED) [ "$(job_field "${job}_$1" Restarts)" = 0 ] ;;
+	*) return 1 ;;
+	esac
+}
+
 # Bounds are generous: a loaded machine (both cores busy) slows slurmctld's requeue.
-for _ in $(seq 600); do
-	[ "$(squeue -h -j "${job}_$t_down" -o %T 2>/dev/null)" = PENDING ] && break
-	sleep 0.2
+for _ in 1 2 3 4 5; do
+	t_down=$(running_task)
+	node_down=$(squeue -h -j "${job}_${t_down:-0}" -o %N)
+	[ -n "$node_down" ] || continue
+	scontrol update NodeName="$node_down" State=DOWN Reason=det-test
+	for _ in $(seq 600); do
+		[ "$(squeue -h -j "${job}_$t_down" -o %T 2>/dev/null)" = PENDING ] && break
+		ended_unfaulted "$t_down" && break
+		sleep 0.2
+	done
+	scontrol update NodeName="$node_down" State=RESUME 2>/dev/null
+	ended_unfaulted "$t_down" || break
+	echo "# task $t_down ended before its node failed: another one"
 done
-scontrol update NodeName="$node_down" State=RESUME 2>/dev/null
 check "a node failure sent task ${t_down:-?} back to the queue" \
 	test "$(job_field "${job}_${t_down:-0}" Restarts)" -ge 1
 
-t_pre=$(running_task "$t_down")
-node_pre=$(squeue -h -j "${job}_${t_pre:-0}" -o %N)
-sbatch --parsable -p urgent -w "$node_pre" --exclusive -o /dev/null --wrap 'sleep 2' >/dev/null
-for _ in $(seq 600); do
-	[ "$(job_field "${job}_${t_pre:-0}" Restarts)" -ge 1 ] 2>/dev/null && break
-	sleep 0.2
+for _ in 1 2 3 4 5; do
+	t_pre=$(running_task "$t_down")
+	node_pre=$(squeue -h -j "${job}_${t_pre:-0}" -o %N)
+	[ -n "$node_pre" ] || continue
+	sbatch --parsable -p urgent -w "$node_pre" --exclusive -o /dev/null --wrap 'sleep 2' >/dev/null
+	for _ in $(seq 600); do
+		[ "$(job_field "${job}_${t_pre:-0}" Restarts)" -ge 1 ] 2>/dev/null && break
+		ended_unfaulted "$t_pre" && break
+		sleep 0.2
+	done
+	ended_unfaulted "$t_pre" || break
+	echo "# task $t_pre ended before the preemption reached it: another one"
 done
 check "a preemption sent task ${t_pre:-?} back to the queue" \
 	test "$(job_field "${job}_${t_pre:-0}" Restarts)" -ge 1
