@@ -10,25 +10,9 @@
 . "$(dirname "$0")/lib.sh"
 slurm_require
 det_master_require
-chromium=${CHROMIUM:-/usr/bin/chromium}
-[ -x "$chromium" ] || skip_all "chromium is not installed ($chromium)"
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-	skip_all "node or npm is not installed"
-fi
 srcdir=$(cd "$slurm_tests_dir/../.." && pwd)
-mods=
-for d in "$srcdir/tests/web/node_modules" "$top_builddir/tests/web/npm/node_modules"; do
-	[ -f "$d/playwright-core/package.json" ] && mods=$d && break
-done
-if [ -z "$mods" ]; then
-	npmdir=$top_builddir/tests/web/npm
-	mkdir -p "$npmdir"
-	cp "$srcdir/tests/web/package.json" "$srcdir/tests/web/package-lock.json" "$npmdir/"
-	chmod u+w "$npmdir"/package*.json
-	(cd "$npmdir" && npm ci --prefer-offline --no-audit --no-fund) >"$npmdir/npm-ci.log" 2>&1 ||
-		skip_all "npm ci of tests/web/package-lock.json failed (see $npmdir/npm-ci.log)"
-	mods=$npmdir/node_modules
-fi
+. "$srcdir/tests/web/playwright.sh"
+web_playwright "$srcdir" "$top_builddir" || skip_all "$web_why"
 slurm_start_with_master --webui-dir "$srcdir/webui"
 tap_plan 8
 

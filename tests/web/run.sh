@@ -14,31 +14,8 @@
 set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${top_builddir:-$(pwd)}
-chromium=${CHROMIUM:-/usr/bin/chromium}
-if [ ! -x "$chromium" ]; then
-	echo "1..0 # SKIP chromium is not installed ($chromium)"
-	exit 0
-fi
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-	echo "1..0 # SKIP node or npm is not installed"
-	exit 0
-fi
-mods=
-for d in "$srcdir/tests/web/node_modules" "$builddir/tests/web/npm/node_modules"; do
-	[ -f "$d/playwright-core/package.json" ] && mods=$d && break
-done
-if [ -z "$mods" ]; then
-	npmdir=$builddir/tests/web/npm
-	mkdir -p "$npmdir"
-	cp "$srcdir/tests/web/package.json" "$srcdir/tests/web/package-lock.json" "$npmdir/"
-	chmod u+w "$npmdir"/package*.json
-	if ! (cd "$npmdir" && npm ci --prefer-offline --no-audit --no-fund) >"$npmdir/npm-ci.log" 2>&1; then
-		echo "1..1"
-		echo "not ok 1 - npm ci of tests/web/package-lock.json failed (see $npmdir/npm-ci.log)"
-		exit 1
-	fi
-	mods=$npmdir/node_modules
-fi
+. "$srcdir/tests/web/playwright.sh"
+web_require "$srcdir" "$builddir"
 
 . "$srcdir/tests/integration/master-lib.sh"
 . "$srcdir/tests/security/security-lib.sh"
