@@ -23,7 +23,7 @@ dist_webuijs_DATA += webui/js/heatmap.js
 WEB_TESTS = tests/web/static.test tests/web/run.sh
 WEB_TESTS += tests/web/collab.sh
 TESTS += $(WEB_TESTS)
-EXTRA_DIST += tests/web/collab.mjs tests/web/playwright.sh
+EXTRA_DIST += tests/web/collab.mjs tests/web/playwright.sh tests/web/harness.mjs
 EXTRA_DIST += doc/webui.md $(WEB_TESTS) tests/web/ui.mjs tests/web/launch.sh tests/web/train.py \
 	tests/web/package.json \
 	tests/web/package-lock.json

@@ -4,38 +4,15 @@
 // of the Slurm array (GET /experiments/ID/slurm). Prints "ok - NAME" or
 // "not ok - NAME" per check. Environment: BASE_URL, PW_MODULES, CHROMIUM,
 // PROFILE_DIR, ARTIFACTS, EXP_ID, ADMIN_PW.
-import { createRequire } from 'node:module';
 import path from 'node:path';
-
-const require = createRequire(path.join(process.env.PW_MODULES, 'x.js'));
-const { chromium } = require('playwright-core');
+import { check, failed, launch } from '../web/harness.mjs';
 
 const env = process.env;
 const base = env.BASE_URL;
 const exp = Number(env.EXP_ID);
-let failed = 0;
 
-async function check(name, fn) {
-	let pass = false;
-	let detail = '';
-	try {
-		pass = (await fn()) !== false;
-	} catch (e) {
-		detail = e && e.stack ? e.stack : String(e);
-	}
-	console.log(`${pass ? 'ok' : 'not ok'} - ${name}`);
-	if (!pass) {
-		failed++;
-		if (detail) console.log('# ' + detail.split('\n').slice(0, 8).join('\n# '));
-	}
-}
 
-const context = await chromium.launchPersistentContext(env.PROFILE_DIR, {
-	executablePath: env.CHROMIUM,
-	headless: true,
-	args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-	viewport: { width: 1280, height: 900 },
-});
+const context = await launch(env.PROFILE_DIR);
 const page = context.pages()[0] || (await context.newPage());
 page.setDefaultTimeout(60000);
 const jsErrors = [];
@@ -81,4 +58,4 @@ try {
 } finally {
 	await context.close();
 }
-process.exit(failed ? 1 : 0);
+process.exit(failed() ? 1 : 0);

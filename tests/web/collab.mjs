@@ -4,39 +4,15 @@
 // check, "ok - NAME" or "not ok - NAME". Environment: BASE_URL, PW_MODULES,
 // CHROMIUM, PROFILE_DIR, ARTIFACTS, EXP_ID, CKPT (a checkpoint uuid), ADMIN_PW.
 // The experiment page's description/notes editor and Register links too.
-import { createRequire } from 'node:module';
 import path from 'node:path';
-
-const require = createRequire(path.join(process.env.PW_MODULES, 'x.js'));
-const { chromium } = require('playwright-core');
+import { check, failed, launch } from './harness.mjs';
 
 const env = process.env;
 const base = env.BASE_URL;
 const exp = Number(env.EXP_ID);
-let failed = 0;
 
-async function check(name, fn) {
-	let pass = false;
-	let detail = 'condition false';
-	try {
-		pass = (await fn()) !== false;
-	} catch (e) {
-		detail = e && e.stack ? e.stack : String(e);
-	}
-	console.log(`${pass ? 'ok' : 'not ok'} - ${name}`);
-	if (!pass) {
-		failed++;
-		console.log('# ' + detail.split('\n').slice(0, 12).join('\n# '));
-	}
-}
 
-const context = await chromium.launchPersistentContext(env.PROFILE_DIR, {
-	executablePath: env.CHROMIUM,
-	headless: true,
-	args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-		'--disable-background-networking', '--disable-component-update', '--disable-sync'],
-	viewport: { width: 1280, height: 900 },
-});
+const context = await launch(env.PROFILE_DIR);
 const page = context.pages()[0] || (await context.newPage());
 const jsErrors = [];
 page.on('pageerror', (e) => jsErrors.push(e.message));
@@ -107,4 +83,4 @@ try {
 } finally {
 	await context.close();
 }
-process.exit(failed ? 1 : 0);
+process.exit(failed() ? 1 : 0);

@@ -5,11 +5,8 @@
 // Environment: BASE_URL, PW_MODULES (node_modules holding playwright-core),
 // CHROMIUM, PROFILE_DIR, ARTIFACTS, EXP_ID, ALICE_USER, ALICE_PW, BOB_USER, BOB_PW, TRIALS, STEPS,
 // MODEL_TGZ_B64 (the model definition, base64).
-import { createRequire } from 'node:module';
 import path from 'node:path';
-
-const require = createRequire(path.join(process.env.PW_MODULES, 'x.js'));
-const { chromium } = require('playwright-core');
+import { check, failed, launch, report } from './harness.mjs';
 
 const env = process.env;
 // alice is a real Unix account (her trials run as her); her name is made per run.
@@ -19,26 +16,8 @@ const exp = Number(env.EXP_ID);
 const TRIALS = Number(env.TRIALS);
 const STEPS = Number(env.STEPS);
 const art = env.ARTIFACTS;
-let failed = 0;
 
-function report(pass, name, detail) {
-	console.log(`${pass ? 'ok' : 'not ok'} - ${name}`);
-	if (!pass) {
-		failed++;
-		if (detail) console.log('# ' + String(detail).split('\n').slice(0, 12).join('\n# '));
-	}
-}
 
-async function check(name, fn) {
-	try {
-		const r = await fn();
-		report(r !== false, name, r === false ? 'condition false' : undefined);
-		return r;
-	} catch (e) {
-		report(false, name, e && e.stack ? e.stack : e);
-		return undefined;
-	}
-}
 
 async function apiAs(token, method, p, body) {
 	const res = await fetch(base + '/api/v1' + p, {
@@ -60,14 +39,6 @@ async function waitFor(fn, ms, what) {
 	throw new Error(`timed out waiting for ${what}`);
 }
 
-// A browser profile: its own cookie jar (one login for all its tabs).
-const launch = (dir) => chromium.launchPersistentContext(dir, {
-	executablePath: env.CHROMIUM,
-	headless: true,
-	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-		'--disable-background-networking', '--disable-component-update', '--disable-sync'],
-	viewport: { width: 1280, height: 900 },
-});
 const context = await launch(env.PROFILE_DIR);
 let bobContext = null;
 // A bearer token for the test's own API checks (the pages never see one).
@@ -757,4 +728,4 @@ try {
 	await context.close();
 	if (bobContext) await bobContext.close();
 }
-process.exit(failed ? 1 : 0);
+process.exit(failed() ? 1 : 0);
