@@ -74,7 +74,7 @@ static int exp_known(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	int found;
 	if (c->who.kind == PRINCIPAL_USER) {
-		found = workspace_exp_access(a, &c->who, c->id, AUTHZ_EXP_READ) == 200;
+		found = workspace_exp_access(a, &c->who, c->id, AUTHZ_EXP_READ) == EXP_OK;
 	} else {
 		pthread_mutex_lock(&a->lock);
 		found = exp_find_locked(a, c->id) != NULL;
@@ -89,13 +89,13 @@ static int exp_known(struct app *a, struct api_call *c, struct http_reply *rep)
  * roles); fills 404/403. Returns 1 when allowed. */
 static int may_change(struct app *a, struct api_call *c, struct http_reply *rep)
 {
-	int status = workspace_exp_access(a, &c->who, c->id, AUTHZ_EXP_CHANGE);
-	if (status == 404)
+	enum exp_status status = workspace_exp_access(a, &c->who, c->id, AUTHZ_EXP_CHANGE);
+	if (status == EXP_NOT_FOUND)
 		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
-	else if (status != 200)
+	else if (status != EXP_OK)
 		api_error(rep, 403, "user %s may not change experiment %lld", c->who.name,
 		          (long long)c->id);
-	return status == 200;
+	return status == EXP_OK;
 }
 
 void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -167,11 +167,12 @@ void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
 	}
 	if (tmpl) {
 		/* The template under the config, the config winning (doc/collaboration.md). */
-		int ts = template_apply(a, &c->who, json_string_value(tmpl), json_string_value(cfg),
-		                        json_string_length(cfg), &merged, err, sizeof(err));
-		if (ts != 200) {
+		enum exp_status ts =
+		    template_apply(a, &c->who, json_string_value(tmpl), json_string_value(cfg),
+		                   json_string_length(cfg), &merged, err, sizeof(err));
+		if (ts != EXP_OK) {
 			free(model);
-			api_error(rep, ts, "%s", err);
+			api_exp_error(rep, ts, err);
 			return;
 		}
 	}
@@ -389,7 +390,7 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 	int64_t owner_id = -1, project_id = 0;
 	if (project) {
 		char perr[512];
-		int pstatus = 404;
+		enum exp_status pstatus = EXP_NOT_FOUND;
 		project_id =
 		    workspace_project_find_locked(a, project, &pstatus, perr, sizeof(perr));
 		if (!project_id) {
@@ -397,7 +398,7 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 			free(items);
 			json_decref(page);
 			json_decref(names);
-			api_error(rep, pstatus, "%s", perr);
+			api_exp_error(rep, pstatus, perr);
 			return;
 		}
 	}

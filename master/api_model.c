@@ -10,22 +10,22 @@ void api_model_list(struct app *a, struct api_call *c, struct http_reply *rep)
 	json_t *out = NULL;
 	char err[256];
 	(void)c;
-	int status = model_list(a, &out, err, sizeof(err));
-	if (status == 200)
+	enum exp_status status = model_list(a, &out, err, sizeof(err));
+	if (status == EXP_OK)
 		api_json(rep, 200, out);
 	else
-		api_error(rep, status, "%s", err);
+		api_exp_error(rep, status, err);
 }
 
 void api_model_get(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	json_t *out = NULL;
 	char err[512];
-	int status = model_get(a, c->uuid, &out, err, sizeof(err));
-	if (status == 200)
+	enum exp_status status = model_get(a, c->uuid, &out, err, sizeof(err));
+	if (status == EXP_OK)
 		api_json(rep, 200, out);
 	else
-		api_error(rep, status, "%s", err);
+		api_exp_error(rep, status, err);
 }
 
 void api_model_create(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -37,10 +37,10 @@ void api_model_create(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "expected {\"name\", \"description\"}");
 		return;
 	}
-	int status = model_create(a, &c->who, json_string_value(name), json_string_value(d), err,
-	                          sizeof(err));
-	if (status != 200) {
-		api_error(rep, status, "%s", err);
+	enum exp_status status = model_create(a, &c->who, json_string_value(name),
+	                                      json_string_value(d), err, sizeof(err));
+	if (status != EXP_OK) {
+		api_exp_error(rep, status, err);
 		return;
 	}
 	snprintf(c->uuid, sizeof(c->uuid), "%s", json_string_value(name));
@@ -56,10 +56,10 @@ void api_model_register(struct app *a, struct api_call *c, struct http_reply *re
 		api_error(rep, 400, "checkpoint_uuid: expected a checkpoint's uuid");
 		return;
 	}
-	int status = model_register_version(a, &c->who, c->uuid, json_string_value(uuid), &version,
-	                                    err, sizeof(err));
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	enum exp_status status = model_register_version(
+	    a, &c->who, c->uuid, json_string_value(uuid), &version, err, sizeof(err));
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_json(rep, 200,
 		         json_pack("{s:s, s:I, s:s}", "model", c->uuid, "version",

@@ -5,19 +5,19 @@
 #include "api_internal.h"
 #include "template.h"
 
-static void answer(struct http_reply *rep, int status, json_t *out, const char *err)
+static void answer(struct http_reply *rep, enum exp_status status, json_t *out, const char *err)
 {
-	if (status == 200)
+	if (status == EXP_OK)
 		api_json(rep, 200, out);
 	else
-		api_error(rep, status, "%s", err);
+		api_exp_error(rep, status, err);
 }
 
 void api_template_list(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	json_t *out = NULL;
 	char err[256];
-	int status = template_list(a, &c->who, &out, err, sizeof(err));
+	enum exp_status status = template_list(a, &c->who, &out, err, sizeof(err));
 	answer(rep, status, out, err);
 }
 
@@ -25,7 +25,7 @@ void api_template_get(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	json_t *out = NULL;
 	char err[512];
-	int status = template_get(a, &c->who, c->uuid, &out, err, sizeof(err));
+	enum exp_status status = template_get(a, &c->who, c->uuid, &out, err, sizeof(err));
 	answer(rep, status, out, err);
 }
 
@@ -45,10 +45,11 @@ static void put(struct app *a, struct api_call *c, struct http_reply *rep, int c
 		return;
 	}
 	const char *n = create ? json_string_value(name) : c->uuid;
-	int status = template_put(a, &c->who, n, json_string_value(cfg), json_string_length(cfg),
-	                          create, json_string_value(ws), err, sizeof(err));
-	if (status != 200) {
-		api_error(rep, status, "%s", err);
+	enum exp_status status =
+	    template_put(a, &c->who, n, json_string_value(cfg), json_string_length(cfg), create,
+	                 json_string_value(ws), err, sizeof(err));
+	if (status != EXP_OK) {
+		api_exp_error(rep, status, err);
 		return;
 	}
 	json_t *out = NULL;
@@ -69,6 +70,6 @@ void api_template_set(struct app *a, struct api_call *c, struct http_reply *rep)
 void api_template_delete(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	char err[512];
-	int status = template_delete(a, &c->who, c->uuid, err, sizeof(err));
+	enum exp_status status = template_delete(a, &c->who, c->uuid, err, sizeof(err));
 	answer(rep, status, NULL, err);
 }

@@ -72,12 +72,12 @@ void api_trial_get(struct app *a, struct api_call *c, struct http_reply *rep)
 void api_trial_kill(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	char err[512];
-	int access = workspace_trial_access(a, &c->who, c->id, AUTHZ_TRIAL_KILL);
-	if (access == 404) {
+	enum exp_status access = workspace_trial_access(a, &c->who, c->id, AUTHZ_TRIAL_KILL);
+	if (access == EXP_NOT_FOUND) {
 		api_error(rep, 404, "trial %lld not found", (long long)c->id);
 		return;
 	}
-	if (access != 200) {
+	if (access != EXP_OK) {
 		api_error(rep, 403, "trial %lld belongs to another user's experiment",
 		          (long long)c->id);
 		return;
@@ -165,7 +165,7 @@ void api_trial_metrics_get(struct app *a, struct api_call *c, struct http_reply 
 		          METRICS_DS_MIN_POINTS, METRICS_MAX_POINTS);
 		return;
 	}
-	if (workspace_trial_access(a, &c->who, c->id, AUTHZ_EXP_READ) != 200) {
+	if (workspace_trial_access(a, &c->who, c->id, AUTHZ_EXP_READ) != EXP_OK) {
 		api_error(rep, 404, "trial %lld not found", (long long)c->id);
 		return;
 	}
@@ -231,7 +231,7 @@ void api_trial_logs_get(struct app *a, struct api_call *c, struct http_reply *re
 		api_error(rep, 400, "after, limit (<= 10000), follow (0|1): integers");
 		return;
 	}
-	if (workspace_trial_access(a, &c->who, c->id, AUTHZ_EXP_READ) != 200) {
+	if (workspace_trial_access(a, &c->who, c->id, AUTHZ_EXP_READ) != EXP_OK) {
 		api_error(rep, 404, "trial %lld not found", (long long)c->id);
 		return;
 	}
@@ -262,7 +262,7 @@ void api_trial_logs_get(struct app *a, struct api_call *c, struct http_reply *re
 void api_trial_checkpoints(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	char err[256];
-	if (workspace_trial_access(a, &c->who, c->id, AUTHZ_EXP_READ) != 200) {
+	if (workspace_trial_access(a, &c->who, c->id, AUTHZ_EXP_READ) != EXP_OK) {
 		api_error(rep, 404, "trial %lld not found", (long long)c->id);
 		return;
 	}
@@ -626,7 +626,7 @@ void api_checkpoint_get(struct app *a, struct api_call *c, struct http_reply *re
 	if (c->who.kind == PRINCIPAL_USER &&
 	    workspace_exp_access(a, &c->who,
 	                         json_integer_value(json_object_get(row, "experiment_id")),
-	                         AUTHZ_EXP_READ) != 200) {
+	                         AUTHZ_EXP_READ) != EXP_OK) {
 		json_decref(row);
 		api_error(rep, 404, "checkpoint not found");
 		return;
@@ -642,15 +642,15 @@ void api_checkpoint_delete(struct app *a, struct api_call *c, struct http_reply 
 		api_error(rep, err[0] ? 500 : 404, "%s", err[0] ? err : "checkpoint not found");
 		return;
 	}
-	int access =
+	enum exp_status access =
 	    workspace_trial_access(a, &c->who, json_integer_value(json_object_get(row, "trial_id")),
 	                           AUTHZ_CHECKPOINT_DELETE);
 	json_decref(row);
-	if (access == 404) {
+	if (access == EXP_NOT_FOUND) {
 		api_error(rep, 404, "checkpoint not found");
 		return;
 	}
-	if (access != 200) {
+	if (access != EXP_OK) {
 		api_error(rep, 403, "checkpoint belongs to another user's experiment");
 		return;
 	}

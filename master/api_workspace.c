@@ -13,12 +13,12 @@
 #include "workspace.h"
 
 /* Answer status: out as the body, or err as the error. */
-static void answer(struct http_reply *rep, int status, json_t *out, const char *err)
+static void answer(struct http_reply *rep, enum exp_status status, json_t *out, const char *err)
 {
-	if (status == 200)
+	if (status == EXP_OK)
 		api_json(rep, 200, out);
 	else
-		api_error(rep, status, "%s", err);
+		api_exp_error(rep, status, err);
 }
 
 /* The string field key of the body, or NULL with a 400 in rep. */
@@ -46,7 +46,7 @@ void api_workspace_list(struct app *a, struct api_call *c, struct http_reply *re
 {
 	json_t *out = NULL;
 	char err[256];
-	int status = workspace_list(a, &c->who, &out, err, sizeof(err));
+	enum exp_status status = workspace_list(a, &c->who, &out, err, sizeof(err));
 	answer(rep, status, out, err);
 }
 
@@ -57,7 +57,7 @@ void api_workspace_create(struct app *a, struct api_call *c, struct http_reply *
 	const char *name = body_string(c, rep, "name");
 	if (!name)
 		return;
-	int status = workspace_create(a, &c->who, name, &out, err, sizeof(err));
+	enum exp_status status = workspace_create(a, &c->who, name, &out, err, sizeof(err));
 	answer(rep, status, out, err);
 }
 
@@ -65,16 +65,16 @@ void api_workspace_get(struct app *a, struct api_call *c, struct http_reply *rep
 {
 	json_t *out = NULL;
 	char err[256];
-	int status = workspace_get(a, &c->who, c->id, &out, err, sizeof(err));
+	enum exp_status status = workspace_get(a, &c->who, c->id, &out, err, sizeof(err));
 	answer(rep, status, out, err);
 }
 
 static void ws_archive(struct app *a, struct api_call *c, struct http_reply *rep, int on)
 {
 	char err[512];
-	int status = workspace_set_archived(a, &c->who, c->id, on, err, sizeof(err));
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	enum exp_status status = workspace_set_archived(a, &c->who, c->id, on, err, sizeof(err));
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_workspace_get(a, c, rep);
 }
@@ -95,7 +95,7 @@ void api_workspace_delete(struct app *a, struct api_call *c, struct http_reply *
 	int force = force_arg(c, rep);
 	if (force < 0)
 		return;
-	int status = workspace_delete(a, &c->who, c->id, force, err, sizeof(err));
+	enum exp_status status = workspace_delete(a, &c->who, c->id, force, err, sizeof(err));
 	answer(rep, status, NULL, err);
 }
 
@@ -103,7 +103,7 @@ void api_workspace_projects(struct app *a, struct api_call *c, struct http_reply
 {
 	json_t *out = NULL;
 	char err[256];
-	int status = workspace_project_list(a, &c->who, c->id, &out, err, sizeof(err));
+	enum exp_status status = workspace_project_list(a, &c->who, c->id, &out, err, sizeof(err));
 	answer(rep, status, out, err);
 }
 
@@ -114,7 +114,8 @@ void api_workspace_project_create(struct app *a, struct api_call *c, struct http
 	const char *name = body_string(c, rep, "name");
 	if (!name)
 		return;
-	int status = workspace_project_create(a, &c->who, c->id, name, &out, err, sizeof(err));
+	enum exp_status status =
+	    workspace_project_create(a, &c->who, c->id, name, &out, err, sizeof(err));
 	answer(rep, status, out, err);
 }
 
@@ -122,7 +123,7 @@ void api_project_list(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	json_t *out = NULL;
 	char err[256];
-	int status = workspace_project_list(a, &c->who, 0, &out, err, sizeof(err));
+	enum exp_status status = workspace_project_list(a, &c->who, 0, &out, err, sizeof(err));
 	answer(rep, status, out, err);
 }
 
@@ -130,16 +131,17 @@ void api_project_get(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	json_t *out = NULL;
 	char err[256];
-	int status = workspace_project_get(a, &c->who, c->id, &out, err, sizeof(err));
+	enum exp_status status = workspace_project_get(a, &c->who, c->id, &out, err, sizeof(err));
 	answer(rep, status, out, err);
 }
 
 static void project_archive(struct app *a, struct api_call *c, struct http_reply *rep, int on)
 {
 	char err[512];
-	int status = workspace_project_set_archived(a, &c->who, c->id, on, err, sizeof(err));
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	enum exp_status status =
+	    workspace_project_set_archived(a, &c->who, c->id, on, err, sizeof(err));
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_project_get(a, c, rep);
 }
@@ -160,7 +162,8 @@ void api_project_delete(struct app *a, struct api_call *c, struct http_reply *re
 	int force = force_arg(c, rep);
 	if (force < 0)
 		return;
-	int status = workspace_project_delete(a, &c->who, c->id, force, err, sizeof(err));
+	enum exp_status status =
+	    workspace_project_delete(a, &c->who, c->id, force, err, sizeof(err));
 	answer(rep, status, NULL, err);
 }
 
@@ -178,9 +181,9 @@ void api_exp_move(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "project: expected an id or \"WORKSPACE/PROJECT\"");
 		return;
 	}
-	int status = workspace_exp_move(a, &c->who, c->id, spec, err, sizeof(err));
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	enum exp_status status = workspace_exp_move(a, &c->who, c->id, spec, err, sizeof(err));
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_exp_get(a, c, rep);
 }
@@ -243,9 +246,10 @@ void api_workspace_role_assign(struct app *a, struct api_call *c, struct http_re
 	const char *role = body_string(c, rep, "role");
 	if (!role || member_of(a, c, rep, &uid, &gid))
 		return;
-	int status = workspace_role_set(a, &c->who, c->id, uid, gid, role, err, sizeof(err));
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	enum exp_status status =
+	    workspace_role_set(a, &c->who, c->id, uid, gid, role, err, sizeof(err));
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_workspace_roles(a, c, rep);
 }
@@ -256,9 +260,10 @@ void api_workspace_role_unassign(struct app *a, struct api_call *c, struct http_
 	long uid, gid;
 	if (member_of(a, c, rep, &uid, &gid))
 		return;
-	int status = workspace_role_set(a, &c->who, c->id, uid, gid, NULL, err, sizeof(err));
-	if (status != 200)
-		api_error(rep, status, "%s", err);
+	enum exp_status status =
+	    workspace_role_set(a, &c->who, c->id, uid, gid, NULL, err, sizeof(err));
+	if (status != EXP_OK)
+		api_exp_error(rep, status, err);
 	else
 		api_workspace_roles(a, c, rep);
 }
@@ -267,6 +272,6 @@ void api_workspace_roles(struct app *a, struct api_call *c, struct http_reply *r
 {
 	json_t *out = NULL;
 	char err[256];
-	int status = workspace_role_list(a, &c->who, c->id, &out, err, sizeof(err));
+	enum exp_status status = workspace_role_list(a, &c->who, c->id, &out, err, sizeof(err));
 	answer(rep, status, out, err);
 }

@@ -366,27 +366,6 @@ static void submission_failed(struct app *a, struct exp_rt *e)
 	e->searcher = NULL;
 }
 
-/* The workspace module answers with HTTP statuses (it serves the API directly). */
-static enum exp_status exp_status_of_http(int http)
-{
-	switch (http) {
-	case 200:
-		return EXP_OK;
-	case 403:
-		return EXP_FORBIDDEN;
-	case 404:
-		return EXP_NOT_FOUND;
-	case 409:
-		return EXP_CONFLICT;
-	case 400:
-		return EXP_INVALID;
-	case 503:
-		return EXP_UNAVAILABLE;
-	default:
-		return EXP_INTERNAL;
-	}
-}
-
 /* searcher.source_trial_id / source_checkpoint_uuid: the checkpoint every trial
  * starts from, which p must be allowed to read (its experiment's rules). The
  * trial's latest checkpoint becomes source_checkpoint_uuid in conf. */
@@ -566,12 +545,10 @@ enum exp_status exp_create(struct app *a, const struct principal *p, const char 
 	pthread_mutex_lock(&a->lock);
 	char pid_text[24];
 	snprintf(pid_text, sizeof(pid_text), "%d", WORKSPACE_DEFAULT_PROJECT_ID);
-	int wstatus = 200;
 	int64_t project_id = workspace_project_writable_locked(a, p, project ? project : pid_text,
-	                                                       &wstatus, err, errlen);
+	                                                       &status, err, errlen);
 	if (!project_id) {
 		pthread_mutex_unlock(&a->lock);
-		status = exp_status_of_http(wstatus);
 		goto fail;
 	}
 	e->id = a->next_exp_id++;

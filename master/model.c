@@ -66,7 +66,7 @@ static json_t *versions_of(struct app *a, int64_t id)
 	return out;
 }
 
-int model_list(struct app *a, json_t **out, char *err, size_t errlen)
+enum exp_status model_list(struct app *a, json_t **out, char *err, size_t errlen)
 {
 	json_t *arr = json_array(), *m;
 	const char *k;
@@ -85,53 +85,53 @@ int model_list(struct app *a, json_t **out, char *err, size_t errlen)
 	*out = arr ? json_pack("{s:o}", "models", arr) : NULL;
 	if (!*out) {
 		snprintf(err, errlen, "out of memory");
-		return 500;
+		return EXP_INTERNAL;
 	}
-	return 200;
+	return EXP_OK;
 }
 
-int model_get(struct app *a, const char *name, json_t **out, char *err, size_t errlen)
+enum exp_status model_get(struct app *a, const char *name, json_t **out, char *err, size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	pthread_mutex_lock(&a->lock);
 	json_t *m = json_object_get(a->models, name);
 	json_t *v = m ? json_deep_copy(m) : NULL;
 	if (!m) {
 		snprintf(err, errlen, "model %s not found", name);
-		status = 404;
+		status = EXP_NOT_FOUND;
 	} else if (!v || json_object_set_new(v, "versions", versions_of(a, iget(m, "id"))) ||
 	           !(*out = json_pack("{s:O}", "model", v))) {
 		snprintf(err, errlen, "out of memory");
-		status = 500;
+		status = EXP_INTERNAL;
 	}
 	pthread_mutex_unlock(&a->lock);
 	json_decref(v);
 	return status;
 }
 
-int model_create(struct app *a, const struct principal *who, const char *name,
-                 const char *description, char *err, size_t errlen)
+enum exp_status model_create(struct app *a, const struct principal *who, const char *name,
+                             const char *description, char *err, size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	json_t *row = NULL;
 
 	if (workspace_name_check("model", name, err, errlen))
-		return 400;
+		return EXP_INVALID;
 	if (strlen(name) > MODEL_NAME_MAX ||
 	    (description && strlen(description) > MODEL_DESCRIPTION_MAX)) {
 		snprintf(err, errlen, "model name: at most %d bytes; description: at most %d",
 		         MODEL_NAME_MAX, MODEL_DESCRIPTION_MAX);
-		return 400;
+		return EXP_INVALID;
 	}
 	for (const char *p = description; p && *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
 			snprintf(err, errlen, "description: control character");
-			return 400;
+			return EXP_INVALID;
 		}
 	pthread_mutex_lock(&a->lock);
 	if (json_object_get(a->models, name)) {
 		snprintf(err, errlen, "model %s already exists", name);
-		status = 409;
+		status = EXP_CONFLICT;
 		goto out;
 	}
 	row = json_pack("{s:s, s:s, s:I, s:f}", "name", name, "description",
@@ -141,7 +141,7 @@ int model_create(struct app *a, const struct principal *who, const char *name,
 	if (!row || store_write(a->store, &op, 1, err, errlen)) {
 		if (!row)
 			snprintf(err, errlen, "out of memory");
-		status = 500;
+		status = EXP_INTERNAL;
 		goto out;
 	}
 	json_object_set_new(row, "id", json_integer(op.id_out));
@@ -152,19 +152,19 @@ out:
 	return status;
 }
 
-int model_register_version(struct app *a, const struct principal *who, const char *name,
-                           const char *uuid, int64_t *version, char *err, size_t errlen)
+enum exp_status model_register_version(struct app *a, const struct principal *who, const char *name,
+                                       const char *uuid, int64_t *version, char *err, size_t errlen)
 {
 	json_t *ck, *row = NULL;
-	int status = 200;
+	enum exp_status status = EXP_OK;
 
 	*err = '\0';
 	ck = store_checkpoint(a->store, uuid, err, errlen);
 	if (!ck) {
 		if (*err)
-			return 500;
+			return EXP_INTERNAL;
 		snprintf(err, errlen, "checkpoint %s not found", uuid);
-		return 404;
+		return EXP_NOT_FOUND;
 	}
 	pthread_mutex_lock(&a->lock);
 	json_t *m = json_object_get(a->models, name);
@@ -172,19 +172,19 @@ int model_register_version(struct app *a, const struct principal *who, const cha
 	int readable = se && workspace_exp_allowed_locked(a, who, se, AUTHZ_EXP_READ);
 	if (!m) {
 		snprintf(err, errlen, "model %s not found", name);
-		status = 404;
+		status = EXP_NOT_FOUND;
 	} else if (!authz_allowed(who, AUTHZ_MODEL_CHANGE, iget(m, "owner_id"))) {
 		snprintf(err, errlen, "model %s belongs to another user", name);
-		status = 403;
+		status = EXP_FORBIDDEN;
 	} else if (!readable) {
 		snprintf(err, errlen, "checkpoint %s not found", uuid);
-		status = 404;
+		status = EXP_NOT_FOUND;
 	} else if (strcmp(json_string_value(json_object_get(ck, "state")), "COMPLETED")) {
 		snprintf(err, errlen, "checkpoint %s is %s", uuid,
 		         json_string_value(json_object_get(ck, "state")));
-		status = 409;
+		status = EXP_CONFLICT;
 	}
-	if (status != 200)
+	if (status != EXP_OK)
 		goto out;
 	json_t *vs = versions_of(a, iget(m, "id"));
 	*version = 1;
@@ -202,7 +202,7 @@ int model_register_version(struct app *a, const struct principal *who, const cha
 	if (!row || store_write(a->store, &op, 1, err, errlen)) {
 		if (!row)
 			snprintf(err, errlen, "out of memory");
-		status = 500;
+		status = EXP_INTERNAL;
 		goto out;
 	}
 	json_object_set_new(row, "id", json_integer(op.id_out));

@@ -72,12 +72,12 @@ static json_t *view(json_t *t, int with_yaml)
 	return v;
 }
 
-int template_list(struct app *a, const struct principal *who, json_t **out, char *err,
-                  size_t errlen)
+enum exp_status template_list(struct app *a, const struct principal *who, json_t **out, char *err,
+                              size_t errlen)
 {
 	json_t *arr = json_array(), *t;
 	const char *k;
-	int status = 200;
+	enum exp_status status = EXP_OK;
 
 	pthread_mutex_lock(&a->lock);
 	json_object_foreach (a->templates, k, t) {
@@ -88,23 +88,23 @@ int template_list(struct app *a, const struct principal *who, json_t **out, char
 	*out = arr ? json_pack("{s:o}", "templates", arr) : NULL;
 	if (!*out) {
 		snprintf(err, errlen, "out of memory");
-		status = 500;
+		status = EXP_INTERNAL;
 	}
 	return status;
 }
 
-int template_get(struct app *a, const struct principal *who, const char *name, json_t **out,
-                 char *err, size_t errlen)
+enum exp_status template_get(struct app *a, const struct principal *who, const char *name,
+                             json_t **out, char *err, size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	pthread_mutex_lock(&a->lock);
 	json_t *t = json_object_get(a->templates, name);
 	if (!t || !readable(a, who, t)) {
 		snprintf(err, errlen, "template %s not found", name);
-		status = 404;
+		status = EXP_NOT_FOUND;
 	} else if (!(*out = json_pack("{s:o}", "template", view(t, 1)))) {
 		snprintf(err, errlen, "out of memory");
-		status = 500;
+		status = EXP_INTERNAL;
 	}
 	pthread_mutex_unlock(&a->lock);
 	return status;
@@ -123,38 +123,39 @@ static int yaml_ok(const char *yaml, size_t ylen, char *err, size_t errlen)
 	return 0;
 }
 
-int template_put(struct app *a, const struct principal *who, const char *name, const char *yaml,
-                 size_t ylen, int create, const char *workspace, char *err, size_t errlen)
+enum exp_status template_put(struct app *a, const struct principal *who, const char *name,
+                             const char *yaml, size_t ylen, int create, const char *workspace,
+                             char *err, size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	json_t *row = NULL;
 
 	if (workspace_name_check("template", name, err, errlen))
-		return 400;
+		return EXP_INVALID;
 	if (strlen(name) > TEMPLATE_NAME_MAX) {
 		snprintf(err, errlen, "template name: at most %d bytes", TEMPLATE_NAME_MAX);
-		return 400;
+		return EXP_INVALID;
 	}
 	if (strlen(yaml) != ylen || yaml_ok(yaml, ylen, err, errlen))
-		return 400;
+		return EXP_INVALID;
 	pthread_mutex_lock(&a->lock);
 	json_t *old = json_object_get(a->templates, name);
 	int64_t ws = 0;
 	if (create && old) {
 		snprintf(err, errlen, "template %s already exists", name);
-		status = readable(a, who, old) ? 409 : 403;
+		status = readable(a, who, old) ? EXP_CONFLICT : EXP_FORBIDDEN;
 		goto out;
 	}
 	if (!create && (!old || !readable(a, who, old))) {
 		snprintf(err, errlen, "template %s not found", name);
-		status = 404;
+		status = EXP_NOT_FOUND;
 		goto out;
 	}
 	if (create && workspace) {
 		ws = workspace_find_locked(a, workspace);
 		if (!ws || !workspace_allowed_locked(a, who, ws, AUTHZ_WORKSPACE_READ)) {
 			snprintf(err, errlen, "workspace %s not found", workspace);
-			status = 404;
+			status = EXP_NOT_FOUND;
 			goto out;
 		}
 	}
@@ -164,7 +165,7 @@ int template_put(struct app *a, const struct principal *who, const char *name, c
 		snprintf(err, errlen, "user %s may not %s template %s%s", who->name,
 		         create ? "create" : "change", name,
 		         create && !ws ? " (global templates are admins')" : "");
-		status = 403;
+		status = EXP_FORBIDDEN;
 		goto out;
 	}
 	row = create ? json_pack("{s:s, s:I, s:s%, s:f, s:f}", "name", name, "owner_id",
@@ -182,7 +183,7 @@ int template_put(struct app *a, const struct principal *who, const char *name, c
 	if (!row || store_write(a->store, &op, 1, err, errlen)) {
 		if (!row)
 			snprintf(err, errlen, "out of memory");
-		status = 500;
+		status = EXP_INTERNAL;
 		goto out;
 	}
 	if (create)
@@ -194,23 +195,23 @@ out:
 	return status;
 }
 
-int template_delete(struct app *a, const struct principal *who, const char *name, char *err,
-                    size_t errlen)
+enum exp_status template_delete(struct app *a, const struct principal *who, const char *name,
+                                char *err, size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	pthread_mutex_lock(&a->lock);
 	json_t *t = json_object_get(a->templates, name);
 	if (!t || !readable(a, who, t)) {
 		snprintf(err, errlen, "template %s not found", name);
-		status = 404;
+		status = EXP_NOT_FOUND;
 	} else if (!changeable(a, who, t)) {
 		snprintf(err, errlen, "user %s may not delete template %s", who->name, name);
-		status = 403;
+		status = EXP_FORBIDDEN;
 	} else {
 		json_t *key = json_pack("{s:I}", "id", (json_int_t)iget(t, "id"));
 		struct store_op op = {.kind = STORE_DELETE, .table = "templates", .row = key};
 		if (!key || store_write(a->store, &op, 1, err, errlen))
-			status = 500;
+			status = EXP_INTERNAL;
 		else
 			json_object_del(a->templates, name);
 		json_decref(key);
@@ -219,12 +220,13 @@ int template_delete(struct app *a, const struct principal *who, const char *name
 	return status;
 }
 
-int template_apply(struct app *a, const struct principal *who, const char *name, const char *yaml,
-                   size_t ylen, char **merged, char *err, size_t errlen)
+enum exp_status template_apply(struct app *a, const struct principal *who, const char *name,
+                               const char *yaml, size_t ylen, char **merged, char *err,
+                               size_t errlen)
 {
 	char *tyaml = NULL, why[512];
 	json_t *tj = NULL, *cj = NULL, *m = NULL;
-	int status = 404;
+	enum exp_status status = EXP_NOT_FOUND;
 
 	*merged = NULL;
 	pthread_mutex_lock(&a->lock);
@@ -236,7 +238,7 @@ int template_apply(struct app *a, const struct principal *who, const char *name,
 		snprintf(err, errlen, "template %s not found", name);
 		goto out;
 	}
-	status = 400;
+	status = EXP_INVALID;
 	tj = expconf_yaml_json(tyaml, strlen(tyaml), why, sizeof(why));
 	if (!tj) {
 		snprintf(err, errlen, "template %s: %s", name, why);
@@ -249,7 +251,7 @@ int template_apply(struct app *a, const struct principal *who, const char *name,
 	}
 	m = expconf_merge(tj, cj);
 	*merged = m ? json_dumps(m, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
-	status = *merged ? 200 : 500;
+	status = *merged ? EXP_OK : EXP_INTERNAL;
 	if (!*merged)
 		snprintf(err, errlen, "out of memory");
 out:

@@ -231,22 +231,22 @@ static json_t *project_by_name(struct app *a, int64_t ws_id, const char *name)
 	return NULL;
 }
 
-int64_t workspace_project_find_locked(struct app *a, const char *spec, int *status, char *err,
-                                      size_t errlen)
+int64_t workspace_project_find_locked(struct app *a, const char *spec, enum exp_status *status,
+                                      char *err, size_t errlen)
 {
 	const char *slash = spec ? strchr(spec, '/') : NULL;
 	json_t *p = NULL;
 
 	if (!spec || !*spec || strlen(spec) > 2 * WORKSPACE_NAME_MAX + 1) {
 		snprintf(err, errlen, "project: expected an id or WORKSPACE/PROJECT");
-		*status = 400;
+		*status = EXP_INVALID;
 		return 0;
 	}
 	if (!slash) {
 		int64_t id = parse_id(spec);
 		if (!id) {
 			snprintf(err, errlen, "project: expected an id or WORKSPACE/PROJECT");
-			*status = 400;
+			*status = EXP_INVALID;
 			return 0;
 		}
 		p = by_id(a->projects, id);
@@ -258,14 +258,15 @@ int64_t workspace_project_find_locked(struct app *a, const char *spec, int *stat
 	}
 	if (!p) {
 		snprintf(err, errlen, "project %s not found", spec);
-		*status = 404;
+		*status = EXP_NOT_FOUND;
 		return 0;
 	}
 	return iget(p, "id");
 }
 
 int64_t workspace_project_writable_locked(struct app *a, const struct principal *who,
-                                          const char *spec, int *status, char *err, size_t errlen)
+                                          const char *spec, enum exp_status *status, char *err,
+                                          size_t errlen)
 {
 	int64_t id = workspace_project_find_locked(a, spec, status, err, errlen);
 	json_t *p = id ? by_id(a->projects, id) : NULL;
@@ -278,13 +279,13 @@ int64_t workspace_project_writable_locked(struct app *a, const struct principal 
 		         "user %s may not put experiments into project %s (workspace %s)",
 		         who->name, json_string_value(json_object_get(p, "name")),
 		         json_string_value(json_object_get(w, "name")));
-		*status = 403;
+		*status = EXP_FORBIDDEN;
 		return 0;
 	}
 	if (is_archived(w) || is_archived(p)) {
 		snprintf(err, errlen, "project %s is archived%s", spec,
 		         is_archived(w) ? " (its workspace is)" : "");
-		*status = 409;
+		*status = EXP_CONFLICT;
 		return 0;
 	}
 	return id;
@@ -379,13 +380,13 @@ static json_t *ws_view(struct app *a, json_t *w, const struct counts *c)
 }
 
 /* {key: [views of the rows of table that match ws_id (0: all)]} (lock held). */
-static int list_locked(struct app *a, const struct principal *who, int projects, int64_t ws_id,
-                       json_t **out, char *err, size_t errlen)
+static enum exp_status list_locked(struct app *a, const struct principal *who, int projects,
+                                   int64_t ws_id, json_t **out, char *err, size_t errlen)
 {
 	struct counts c = {0};
 	json_t *arr = json_array(), *r;
 	const char *k;
-	int status = 500;
+	enum exp_status status = EXP_INTERNAL;
 
 	if (!arr || counts_build(a, &c))
 		goto fail;
@@ -401,28 +402,28 @@ static int list_locked(struct app *a, const struct principal *who, int projects,
 	}
 	*out = json_pack("{s:O}", projects ? "projects" : "workspaces", arr);
 	if (*out)
-		status = 200;
+		status = EXP_OK;
 fail:
-	if (status != 200)
+	if (status != EXP_OK)
 		snprintf(err, errlen, "out of memory");
 	counts_free(&c);
 	json_decref(arr);
 	return status;
 }
 
-int workspace_list(struct app *a, const struct principal *who, json_t **out, char *err,
-                   size_t errlen)
+enum exp_status workspace_list(struct app *a, const struct principal *who, json_t **out, char *err,
+                               size_t errlen)
 {
 	pthread_mutex_lock(&a->lock);
-	int status = list_locked(a, who, 0, 0, out, err, errlen);
+	enum exp_status status = list_locked(a, who, 0, 0, out, err, errlen);
 	pthread_mutex_unlock(&a->lock);
 	return status;
 }
 
-int workspace_project_list(struct app *a, const struct principal *who, int64_t workspace_id,
-                           json_t **out, char *err, size_t errlen)
+enum exp_status workspace_project_list(struct app *a, const struct principal *who,
+                                       int64_t workspace_id, json_t **out, char *err, size_t errlen)
 {
-	int status = 404;
+	enum exp_status status = EXP_NOT_FOUND;
 	pthread_mutex_lock(&a->lock);
 	json_t *w = workspace_id ? by_id(a->workspaces, workspace_id) : NULL;
 	if (workspace_id && (!w || !ws_allowed(a, who, w, AUTHZ_WORKSPACE_READ)))
@@ -434,88 +435,88 @@ int workspace_project_list(struct app *a, const struct principal *who, int64_t w
 }
 
 /* {key: view of one row} (lock held). */
-static int get_locked(struct app *a, const struct principal *who, int projects, int64_t id,
-                      json_t **out, char *err, size_t errlen)
+static enum exp_status get_locked(struct app *a, const struct principal *who, int projects,
+                                  int64_t id, json_t **out, char *err, size_t errlen)
 {
 	struct counts c = {0};
 	json_t *r = by_id(projects ? a->projects : a->workspaces, id);
 	json_t *w = r && projects ? by_id(a->workspaces, iget(r, "workspace_id")) : r;
 	const char *what = projects ? "project" : "workspace";
-	int status = 500;
+	enum exp_status status = EXP_INTERNAL;
 
 	/* What a principal may not see is not there for it. */
 	if (!r || !w || !ws_allowed(a, who, w, AUTHZ_WORKSPACE_READ)) {
 		snprintf(err, errlen, "%s %lld not found", what, (long long)id);
-		return 404;
+		return EXP_NOT_FOUND;
 	}
 	if (counts_build(a, &c) == 0) {
 		*out =
 		    json_pack("{s:o}", what, projects ? project_view(a, r, &c) : ws_view(a, r, &c));
-		status = *out ? 200 : 500;
+		status = *out ? EXP_OK : EXP_INTERNAL;
 	}
-	if (status != 200)
+	if (status != EXP_OK)
 		snprintf(err, errlen, "out of memory");
 	counts_free(&c);
 	return status;
 }
 
-int workspace_get(struct app *a, const struct principal *who, int64_t id, json_t **out, char *err,
-                  size_t errlen)
+enum exp_status workspace_get(struct app *a, const struct principal *who, int64_t id, json_t **out,
+                              char *err, size_t errlen)
 {
 	pthread_mutex_lock(&a->lock);
-	int status = get_locked(a, who, 0, id, out, err, errlen);
+	enum exp_status status = get_locked(a, who, 0, id, out, err, errlen);
 	pthread_mutex_unlock(&a->lock);
 	return status;
 }
 
-int workspace_project_get(struct app *a, const struct principal *who, int64_t id, json_t **out,
-                          char *err, size_t errlen)
+enum exp_status workspace_project_get(struct app *a, const struct principal *who, int64_t id,
+                                      json_t **out, char *err, size_t errlen)
 {
 	pthread_mutex_lock(&a->lock);
-	int status = get_locked(a, who, 1, id, out, err, errlen);
+	enum exp_status status = get_locked(a, who, 1, id, out, err, errlen);
 	pthread_mutex_unlock(&a->lock);
 	return status;
 }
 
-/* Insert row into table and memory (lock held): 200 with *out, or 500. */
-static int insert_locked(struct app *a, const struct principal *who, int projects, json_t *row,
-                         json_t **out, char *err, size_t errlen)
+/* Insert row into table and memory (lock held): EXP_OK with *out, or EXP_INTERNAL. */
+static enum exp_status insert_locked(struct app *a, const struct principal *who, int projects,
+                                     json_t *row, json_t **out, char *err, size_t errlen)
 {
 	struct store_op op = {
 	    .kind = STORE_INSERT, .table = projects ? "projects" : "workspaces", .row = row};
 	char key[24];
 
 	if (store_write(a->store, &op, 1, err, errlen))
-		return 500;
+		return EXP_INTERNAL;
 	json_object_set_new(row, "id", json_integer(op.id_out));
 	snprintf(key, sizeof(key), "%lld", (long long)op.id_out);
 	json_object_set(projects ? a->projects : a->workspaces, key, row);
 	return get_locked(a, who, projects, op.id_out, out, err, errlen);
 }
 
-int workspace_create(struct app *a, const struct principal *p, const char *name, json_t **out,
-                     char *err, size_t errlen)
+enum exp_status workspace_create(struct app *a, const struct principal *p, const char *name,
+                                 json_t **out, char *err, size_t errlen)
 {
-	int status = 400;
+	enum exp_status status = EXP_INVALID;
 	json_t *row = NULL;
 
 	if (workspace_name_check("workspace", name, err, errlen))
-		return 400;
+		return EXP_INVALID;
 	pthread_mutex_lock(&a->lock);
 	if (ws_by_name(a, name)) {
 		snprintf(err, errlen, "workspace %s already exists", name);
-		status = 409;
+		status = EXP_CONFLICT;
 		goto out;
 	}
 	row = json_pack("{s:s, s:I, s:i, s:f}", "name", name, "owner_id", (json_int_t)p->user_id,
 	                "archived", 0, "created_at", app_now());
 	if (!row) {
 		snprintf(err, errlen, "out of memory");
-		status = 500;
+		status = EXP_INTERNAL;
 		goto out;
 	}
 	status = insert_locked(a, p, 0, row, out, err, errlen);
-	if (status == 200)
+	if (status == EXP_OK)
 		log_msg(&a->log, LOG_LEVEL_INFO, "workspace %s created by %s", name, p->name);
 out:
 	pthread_mutex_unlock(&a->lock);
@@ -523,36 +524,37 @@ out:
 	return status;
 }
 
-int workspace_project_create(struct app *a, const struct principal *p, int64_t workspace_id,
-                             const char *name, json_t **out, char *err, size_t errlen)
+enum exp_status workspace_project_create(struct app *a, const struct principal *p,
+                                         int64_t workspace_id, const char *name, json_t **out,
+                                         char *err, size_t errlen)
 {
-	int status = 400;
+	enum exp_status status = EXP_INVALID;
 	json_t *row = NULL, *w;
 
 	if (workspace_name_check("project", name, err, errlen))
-		return 400;
+		return EXP_INVALID;
 	pthread_mutex_lock(&a->lock);
 	w = by_id(a->workspaces, workspace_id);
 	if (!w || !ws_allowed(a, p, w, AUTHZ_WORKSPACE_READ)) {
 		snprintf(err, errlen, "workspace %lld not found", (long long)workspace_id);
-		status = 404;
+		status = EXP_NOT_FOUND;
 	} else if (!ws_allowed(a, p, w, AUTHZ_WORKSPACE_CHANGE)) {
 		snprintf(err, errlen, "user %s may not add projects to workspace %s", p->name,
 		         json_string_value(json_object_get(w, "name")));
-		status = 403;
+		status = EXP_FORBIDDEN;
 	} else if (is_archived(w)) {
 		snprintf(err, errlen, "workspace %s is archived",
 		         json_string_value(json_object_get(w, "name")));
-		status = 409;
+		status = EXP_CONFLICT;
 	} else if (project_by_name(a, workspace_id, name)) {
 		snprintf(err, errlen, "project %s already exists in workspace %s", name,
 		         json_string_value(json_object_get(w, "name")));
-		status = 409;
+		status = EXP_CONFLICT;
 	} else {
 		row = json_pack("{s:I, s:s, s:I, s:i, s:f}", "workspace_id",
 		                (json_int_t)workspace_id, "name", name, "owner_id",
 		                (json_int_t)p->user_id, "archived", 0, "created_at", app_now());
-		status = row ? insert_locked(a, p, 1, row, out, err, errlen) : 500;
+		status = row ? insert_locked(a, p, 1, row, out, err, errlen) : EXP_INTERNAL;
 		if (!row)
 			snprintf(err, errlen, "out of memory");
 	}
@@ -564,7 +566,7 @@ int workspace_project_create(struct app *a, const struct principal *p, int64_t w
 /* The workspace row of a workspace or project p may change (lock held), or NULL with
  * *status and err. The default workspace and project are nobody's to change. */
 static json_t *changeable_locked(struct app *a, const struct principal *p, int projects, int64_t id,
-                                 int *status, char *err, size_t errlen)
+                                 enum exp_status *status, char *err, size_t errlen)
 {
 	json_t *r = by_id(projects ? a->projects : a->workspaces, id);
 	json_t *w = r && projects ? by_id(a->workspaces, iget(r, "workspace_id")) : r;
@@ -572,27 +574,27 @@ static json_t *changeable_locked(struct app *a, const struct principal *p, int p
 
 	if (!r || !w || !ws_allowed(a, p, w, AUTHZ_WORKSPACE_READ)) {
 		snprintf(err, errlen, "%s %lld not found", what, (long long)id);
-		*status = 404;
+		*status = EXP_NOT_FOUND;
 		return NULL;
 	}
 	if (!ws_allowed(a, p, w, AUTHZ_WORKSPACE_CHANGE)) {
 		snprintf(err, errlen, "user %s may not change workspace %s", p->name,
 		         json_string_value(json_object_get(w, "name")));
-		*status = 403;
+		*status = EXP_FORBIDDEN;
 		return NULL;
 	}
 	if (id == (projects ? WORKSPACE_DEFAULT_PROJECT_ID : WORKSPACE_DEFAULT_ID)) {
 		snprintf(err, errlen, "the default %s Uncategorized cannot be changed", what);
-		*status = 409;
+		*status = EXP_CONFLICT;
 		return NULL;
 	}
 	return r;
 }
 
-static int set_archived(struct app *a, const struct principal *p, int projects, int64_t id,
-                        int archived, char *err, size_t errlen)
+static enum exp_status set_archived(struct app *a, const struct principal *p, int projects,
+                                    int64_t id, int archived, char *err, size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	pthread_mutex_lock(&a->lock);
 	json_t *r = changeable_locked(a, p, projects, id, &status, err, errlen);
 	if (r) {
@@ -601,7 +603,7 @@ static int set_archived(struct app *a, const struct principal *p, int projects, 
 		                      .table = projects ? "projects" : "workspaces",
 		                      .row = row};
 		if (!row || store_write(a->store, &op, 1, err, errlen))
-			status = 500;
+			status = EXP_INTERNAL;
 		else
 			json_object_set_new(r, "archived", json_integer(archived));
 		json_decref(row);
@@ -610,14 +612,14 @@ static int set_archived(struct app *a, const struct principal *p, int projects, 
 	return status;
 }
 
-int workspace_set_archived(struct app *a, const struct principal *p, int64_t id, int archived,
-                           char *err, size_t errlen)
+enum exp_status workspace_set_archived(struct app *a, const struct principal *p, int64_t id,
+                                       int archived, char *err, size_t errlen)
 {
 	return set_archived(a, p, 0, id, archived, err, errlen);
 }
 
-int workspace_project_set_archived(struct app *a, const struct principal *p, int64_t id,
-                                   int archived, char *err, size_t errlen)
+enum exp_status workspace_project_set_archived(struct app *a, const struct principal *p, int64_t id,
+                                               int archived, char *err, size_t errlen)
 {
 	return set_archived(a, p, 1, id, archived, err, errlen);
 }
@@ -669,19 +671,19 @@ fail:
 }
 
 /* Delete a workspace or project and, with force, what is under it (lock held). */
-static int delete_locked(struct app *a, const struct principal *p, int projects, int64_t id,
-                         int force, char *err, size_t errlen)
+static enum exp_status delete_locked(struct app *a, const struct principal *p, int projects,
+                                     int64_t id, int force, char *err, size_t errlen)
 {
 	const char *what = projects ? "project" : "workspace", *k;
 	json_t *keys = json_array(), *pkeys = json_array(), *ckpts = json_object(), *r;
 	struct store_op *ops = NULL;
 	size_t nexp = 0, n = 0;
-	int status = 200;
+	enum exp_status status = EXP_OK;
 
 	*err = 0;
 	if (!changeable_locked(a, p, projects, id, &status, err, errlen))
 		goto out;
-	status = 500;
+	status = EXP_INTERNAL;
 	if (!keys || !pkeys || !ckpts)
 		goto out;
 	for (struct exp_rt *e = a->exps; e; e = e->next) {
@@ -696,12 +698,12 @@ static int delete_locked(struct app *a, const struct principal *p, int projects,
 			         "experiment %lld in this %s is %s: cancel or kill it first",
 			         (long long)e->id, what,
 			         json_string_value(json_object_get(e->row, "state")));
-			status = 409;
+			status = EXP_CONFLICT;
 			goto out;
 		}
 		int rc_ops = exp_delete_ops(a, e, keys, ckpts, err, errlen);
 		if (rc_ops) {
-			status = rc_ops == -2 ? 409 : 500;
+			status = rc_ops == -2 ? EXP_CONFLICT : EXP_INTERNAL;
 			goto out;
 		}
 	}
@@ -716,7 +718,7 @@ static int delete_locked(struct app *a, const struct principal *p, int projects,
 		snprintf(err, errlen,
 		         "%s %lld holds %zu experiments%s: delete them first, or delete with force",
 		         what, (long long)id, nexp, projects ? "" : " and projects");
-		status = 409;
+		status = EXP_CONFLICT;
 		goto out;
 	}
 	ops = calloc(json_array_size(keys) + json_array_size(pkeys) + 1, sizeof(*ops));
@@ -761,9 +763,9 @@ static int delete_locked(struct app *a, const struct principal *p, int projects,
 	}
 	log_msg(&a->log, LOG_LEVEL_INFO, "%s %lld deleted by %s with %zu experiments", what,
 	        (long long)id, p->name, nexp);
-	status = 200;
+	status = EXP_OK;
 out:
-	if (status == 500 && !*err)
+	if (status == EXP_INTERNAL && !*err)
 		snprintf(err, errlen, "out of memory");
 	free(ops);
 	json_decref(keys);
@@ -772,41 +774,41 @@ out:
 	return status;
 }
 
-int workspace_delete(struct app *a, const struct principal *p, int64_t id, int force, char *err,
-                     size_t errlen)
+enum exp_status workspace_delete(struct app *a, const struct principal *p, int64_t id, int force,
+                                 char *err, size_t errlen)
 {
 	pthread_mutex_lock(&a->lock);
-	int status = delete_locked(a, p, 0, id, force, err, errlen);
+	enum exp_status status = delete_locked(a, p, 0, id, force, err, errlen);
 	pthread_mutex_unlock(&a->lock);
 	return status;
 }
 
-int workspace_project_delete(struct app *a, const struct principal *p, int64_t id, int force,
-                             char *err, size_t errlen)
+enum exp_status workspace_project_delete(struct app *a, const struct principal *p, int64_t id,
+                                         int force, char *err, size_t errlen)
 {
 	pthread_mutex_lock(&a->lock);
-	int status = delete_locked(a, p, 1, id, force, err, errlen);
+	enum exp_status status = delete_locked(a, p, 1, id, force, err, errlen);
 	pthread_mutex_unlock(&a->lock);
 	return status;
 }
 
-int workspace_exp_move(struct app *a, const struct principal *p, int64_t exp_id, const char *spec,
-                       char *err, size_t errlen)
+enum exp_status workspace_exp_move(struct app *a, const struct principal *p, int64_t exp_id,
+                                   const char *spec, char *err, size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	pthread_mutex_lock(&a->lock);
 	struct exp_rt *e = exp_find_locked(a, exp_id);
 	int64_t to = 0;
 	if (!e) {
 		snprintf(err, errlen, "experiment %lld not found", (long long)exp_id);
-		status = 404;
+		status = EXP_NOT_FOUND;
 	} else if (!workspace_exp_allowed_locked(a, p, e, AUTHZ_EXP_READ)) {
 		/* What one may not see is not there for one. */
 		snprintf(err, errlen, "experiment %lld not found", (long long)exp_id);
-		status = 404;
+		status = EXP_NOT_FOUND;
 	} else if (!workspace_exp_allowed_locked(a, p, e, AUTHZ_EXP_CHANGE)) {
 		snprintf(err, errlen, "experiment %lld belongs to another user", (long long)exp_id);
-		status = 403;
+		status = EXP_FORBIDDEN;
 	} else {
 		to = workspace_project_writable_locked(a, p, spec, &status, err, errlen);
 	}
@@ -815,7 +817,7 @@ int workspace_exp_move(struct app *a, const struct principal *p, int64_t exp_id,
 		    json_pack("{s:I, s:I}", "id", (json_int_t)exp_id, "project_id", (json_int_t)to);
 		struct store_op op = {.kind = STORE_UPDATE, .table = "experiments", .row = row};
 		if (!row || store_write(a->store, &op, 1, err, errlen)) {
-			status = 500;
+			status = EXP_INTERNAL;
 		} else {
 			json_object_set_new(e->row, "project_id", json_integer(to));
 			log_msg(&a->log, LOG_LEVEL_INFO,
@@ -880,38 +882,38 @@ fail:
 	return rv;
 }
 
-int workspace_role_set(struct app *a, const struct principal *p, int64_t workspace_id, long uid,
-                       long gid, const char *role, char *err, size_t errlen)
+enum exp_status workspace_role_set(struct app *a, const struct principal *p, int64_t workspace_id,
+                                   long uid, long gid, const char *role, char *err, size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	json_t *row = NULL;
 
 	if (role && authz_role_parse(role) == AUTHZ_ROLE_NONE) {
 		snprintf(err, errlen, "role: expected viewer, editor or workspace-admin");
-		return 400;
+		return EXP_INVALID;
 	}
 	if ((uid < 0) == (gid < 0)) {
 		snprintf(err, errlen, "expected a user or a group");
-		return 400;
+		return EXP_INVALID;
 	}
 	pthread_mutex_lock(&a->lock);
 	json_t *w = by_id(a->workspaces, workspace_id);
 	if (!w || !ws_allowed(a, p, w, AUTHZ_WORKSPACE_READ)) {
 		snprintf(err, errlen, "workspace %lld not found", (long long)workspace_id);
-		status = 404;
+		status = EXP_NOT_FOUND;
 		goto out;
 	}
 	if (!ws_allowed(a, p, w, AUTHZ_WORKSPACE_MEMBERS)) {
 		snprintf(err, errlen, "user %s may not manage the members of workspace %s", p->name,
 		         json_string_value(json_object_get(w, "name")));
-		status = 403;
+		status = EXP_FORBIDDEN;
 		goto out;
 	}
 	if (workspace_id == WORKSPACE_DEFAULT_ID) {
 		snprintf(err, errlen,
 		         "the default workspace Uncategorized has fixed rules: every "
 		         "user reads all and changes their own experiments");
-		status = 409;
+		status = EXP_CONFLICT;
 		goto out;
 	}
 	json_t *old = role_row(a, workspace_id, uid, gid);
@@ -919,7 +921,7 @@ int workspace_role_set(struct app *a, const struct principal *p, int64_t workspa
 		snprintf(err, errlen, "%s %ld has no role in workspace %s",
 		         uid >= 0 ? "uid" : "gid", uid >= 0 ? uid : gid,
 		         json_string_value(json_object_get(w, "name")));
-		status = 404;
+		status = EXP_NOT_FOUND;
 		goto out;
 	}
 	if (role) {
@@ -928,13 +930,13 @@ int workspace_role_set(struct app *a, const struct principal *p, int64_t workspa
 		if (!row || json_object_set_new(row, uid >= 0 ? "uid" : "gid",
 		                                json_integer(uid >= 0 ? uid : gid))) {
 			snprintf(err, errlen, "out of memory");
-			status = 500;
+			status = EXP_INTERNAL;
 			goto out;
 		}
 	}
 	/* Replacing a role is a delete and an insert, in one transaction. */
 	if (role_write(a, old, row, err, errlen)) {
-		status = 500;
+		status = EXP_INTERNAL;
 		goto out;
 	}
 	log_msg(&a->log, LOG_LEVEL_INFO, "workspace %lld: %s %ld %s%s by %s",
@@ -946,10 +948,10 @@ out:
 	return status;
 }
 
-int workspace_role_list(struct app *a, const struct principal *p, int64_t workspace_id,
-                        json_t **out, char *err, size_t errlen)
+enum exp_status workspace_role_list(struct app *a, const struct principal *p, int64_t workspace_id,
+                                    json_t **out, char *err, size_t errlen)
 {
-	int status = 200;
+	enum exp_status status = EXP_OK;
 	const char *k;
 	json_t *r, *arr = json_array();
 
@@ -957,12 +959,12 @@ int workspace_role_list(struct app *a, const struct principal *p, int64_t worksp
 	json_t *w = by_id(a->workspaces, workspace_id);
 	if (!w || !ws_allowed(a, p, w, AUTHZ_WORKSPACE_READ)) {
 		snprintf(err, errlen, "workspace %lld not found", (long long)workspace_id);
-		status = 404;
+		status = EXP_NOT_FOUND;
 		goto out;
 	}
 	if (!arr) {
 		snprintf(err, errlen, "out of memory");
-		status = 500;
+		status = EXP_INTERNAL;
 		goto out;
 	}
 	json_object_foreach (a->workspace_roles, k, r) {
@@ -972,7 +974,7 @@ int workspace_role_list(struct app *a, const struct principal *p, int64_t worksp
 	*out = json_pack("{s:O, s:s?}", "roles", arr, "creator", user_name(a, w));
 	if (!*out) {
 		snprintf(err, errlen, "out of memory");
-		status = 500;
+		status = EXP_INTERNAL;
 	}
 out:
 	pthread_mutex_unlock(&a->lock);
@@ -980,31 +982,34 @@ out:
 	return status;
 }
 
-/* 200 when e exists and who may do action to it; 404 when e is unknown or who may
- * not read it (what one may not see is not there for one); else 403 (lock held). */
-static int exp_access_locked(struct app *a, const struct principal *who, struct exp_rt *e,
-                             enum authz_action action)
+/* EXP_OK when e exists and who may do action to it; EXP_NOT_FOUND when e is unknown
+ * or who may not read it (what one may not see is not there for one); else
+ * EXP_FORBIDDEN (lock held). */
+static enum exp_status exp_access_locked(struct app *a, const struct principal *who,
+                                         struct exp_rt *e, enum authz_action action)
 {
 	if (!e || !workspace_exp_allowed_locked(a, who, e, AUTHZ_EXP_READ))
-		return 404;
-	return workspace_exp_allowed_locked(a, who, e, action) ? 200 : 403;
+		return EXP_NOT_FOUND;
+	return workspace_exp_allowed_locked(a, who, e, action) ? EXP_OK : EXP_FORBIDDEN;
 }
 
-int workspace_exp_access(struct app *a, const struct principal *who, int64_t exp_id,
-                         enum authz_action action)
+enum exp_status workspace_exp_access(struct app *a, const struct principal *who, int64_t exp_id,
+                                     enum authz_action action)
 {
 	pthread_mutex_lock(&a->lock);
-	int status = exp_access_locked(a, who, exp_find_locked(a, exp_id), action);
+	enum exp_status status = exp_access_locked(a, who, exp_find_locked(a, exp_id), action);
 	pthread_mutex_unlock(&a->lock);
 	return status;
 }
 
-int workspace_trial_access(struct app *a, const struct principal *who, int64_t trial_id,
-                           enum authz_action action)
+enum exp_status workspace_trial_access(struct app *a, const struct principal *who, int64_t trial_id,
+                                       enum authz_action action)
 {
 	struct exp_rt *e = NULL;
 	pthread_mutex_lock(&a->lock);
-	int status = exp_trial_locked(a, trial_id, &e) ? exp_access_locked(a, who, e, action) : 404;
+	enum exp_status status = exp_trial_locked(a, trial_id, &e)
+	                             ? exp_access_locked(a, who, e, action)
+	                             : EXP_NOT_FOUND;
 	pthread_mutex_unlock(&a->lock);
 	return status;
 }
