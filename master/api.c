@@ -377,9 +377,7 @@ static const char *token_refusal_locked(struct app *a, json_t *t, const struct e
 	if (t && json_integer_value(json_object_get(t, "experiment_id")) > 0) {
 		struct exp_rt *e =
 		    exp_find_locked(a, json_integer_value(json_object_get(t, "experiment_id")));
-		int st =
-		    e ? fsm_state_parse(json_string_value(json_object_get(e->row, "state"))) : -1;
-		if (!e || (st >= 0 && fsm_is_terminal((enum fsm_state)st)))
+		if (!e || fsm_is_terminal(e->state))
 			return "token revoked: its experiment has ended";
 	}
 	return NULL;
@@ -529,7 +527,7 @@ static int authenticate(struct app *a, const struct http_request *req, struct pr
 			p->kind = PRINCIPAL_TRIAL;
 			p->experiment_id = tr->exp->id;
 			p->trial_id = tr->id;
-			user_id = json_integer_value(json_object_get(tr->exp->row, "owner_id"));
+			user_id = tr->exp->owner_id;
 		} else if (t) {
 			const char *kind = json_string_value(json_object_get(t, "kind"));
 			p->kind = !strcmp(kind, "trial")        ? PRINCIPAL_TRIAL
@@ -1126,10 +1124,9 @@ static int quota_check(struct app *a, const struct principal *who, int creating,
 		return 0;
 	pthread_mutex_lock(&a->lock);
 	for (struct exp_rt *e = a->exps; e; e = e->next) {
-		if (json_integer_value(json_object_get(e->row, "owner_id")) != who->user_id)
+		if (e->owner_id != who->user_id)
 			continue;
-		int st = fsm_state_parse(json_string_value(json_object_get(e->row, "state")));
-		nexp += st >= 0 && !fsm_is_terminal((enum fsm_state)st);
+		nexp += !fsm_is_terminal(e->state);
 		for (int i = 0; i < e->trials_cap; i++)
 			ntrials += e->trials[i] && e->trials[i]->state == FSM_ACTIVE;
 	}
@@ -1387,9 +1384,7 @@ static void h_prometheus(struct app *a, struct api_call *c, struct http_reply *r
 	}
 	pthread_mutex_lock(&a->lock);
 	for (struct exp_rt *e = a->exps; e; e = e->next) {
-		int s = fsm_state_parse(json_string_value(json_object_get(e->row, "state")));
-		if (s >= 0)
-			by_state[s]++;
+		by_state[e->state]++;
 		for (int i = 0; i < e->trials_cap; i++)
 			running += e->trials[i] && e->trials[i]->state == FSM_ACTIVE;
 	}

@@ -94,7 +94,7 @@ void api_allocation_events(struct app *a, struct api_call *c, struct http_reply 
 	int64_t exp = json_integer_value(json_object_get(c->body, "experiment_id"));
 	pthread_mutex_lock(&a->lock);
 	struct exp_rt *e = exp_find_locked(a, exp);
-	int64_t owner = e ? json_integer_value(json_object_get(e->row, "owner_id")) : 0;
+	int64_t owner = e ? e->owner_id : 0;
 	pthread_mutex_unlock(&a->lock);
 	if (!e) {
 		api_error(rep, 404, "experiment %lld not found", (long long)exp);

@@ -247,10 +247,9 @@ static void list_key(struct list_item *it, const char *sort, json_t *names)
 {
 	char id[32];
 	json_t *v;
-	it->id = json_integer_value(json_object_get(it->e->row, "id"));
+	it->id = it->e->id;
 	if (!strcmp(sort, "owner")) {
-		snprintf(id, sizeof(id), "%lld",
-		         (long long)json_integer_value(json_object_get(it->e->row, "owner_id")));
+		snprintf(id, sizeof(id), "%lld", (long long)it->e->owner_id);
 		it->s = json_string_value(json_object_get(names, id));
 		it->s = it->s ? it->s : "";
 		return;
@@ -408,13 +407,13 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 	}
 	for (struct exp_rt *e = a->exps; e; e = e->next) {
 		json_t *r = e->row;
-		if (state && strcmp(json_string_value(json_object_get(r, "state")), state))
+		if (state && strcmp(fsm_state_name(e->state), state))
 			continue;
 		if (label && !has_label(r, label))
 			continue;
-		if (owner && json_integer_value(json_object_get(r, "owner_id")) != owner_id)
+		if (owner && e->owner_id != owner_id)
 			continue;
-		if (project && json_integer_value(json_object_get(r, "project_id")) != project_id)
+		if (project && e->project_id != project_id)
 			continue;
 		if (!workspace_exp_allowed_locked(a, &c->who, e, AUTHZ_EXP_READ))
 			continue;

@@ -111,8 +111,7 @@ static void fork_or_continue(struct app *a, struct api_call *c, struct http_repl
 		status = 404;
 	} else {
 		yaml = strdup(json_string_value(json_object_get(e->row, "config_yaml")) ?: "");
-		snprintf(project, sizeof(project), "%lld",
-		         (long long)json_integer_value(json_object_get(e->row, "project_id")));
+		snprintf(project, sizeof(project), "%lld", (long long)e->project_id);
 		status = yaml ? 200 : 500;
 		if (cont && status == 200)
 			cont_yaml = continue_override(e, &status, err, sizeof(err));

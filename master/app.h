@@ -37,6 +37,8 @@ struct exp_rt {
 	int64_t id;
 	json_t *row;               /* experiments row without model_def */
 	enum fsm_state state;      /* row's "state", typed (exp_swap_row keeps them equal) */
+	int64_t owner_id;          /* row's "owner_id", typed (exp_swap_row) */
+	int64_t project_id;        /* row's "project_id", typed (exp_swap_row, a move) */
 	struct searcher *searcher; /* NULL once the experiment is over */
 	struct exp_trial **trials; /* by trial index; NULL = not claimed */
 	int trials_cap;            /* slots in trials */

@@ -156,8 +156,8 @@ static enum exp_status new_trial(struct app *a, struct exp_rt *e, int task, int 
 	         exp_sget(json_object_get(exp_config_of(e), "searcher"), "source_checkpoint_uuid"));
 	trow = t->hparams ? exp_trial_row(t) : NULL;
 	tok = json_pack("{s:s, s:s, s:I, s:I, s:I, s:f}", "token", t->token, "kind", "trial",
-	                "user_id", (json_int_t)exp_iget(e->row, "owner_id"), "experiment_id",
-	                (json_int_t)e->id, "trial_id", (json_int_t)t->id, "created_at", app_now());
+	                "user_id", (json_int_t)e->owner_id, "experiment_id", (json_int_t)e->id,
+	                "trial_id", (json_int_t)t->id, "created_at", app_now());
 	struct exp_alloc acopy = exp_alloc_copy(e, task);
 	acopy.trial_index = idx;
 	acopy.next_index = -1;
@@ -215,8 +215,8 @@ static int rotate_trial_token(struct app *a, struct exp_rt *e, struct exp_trial 
 	auth_token_hash(out, hash);
 	key = json_pack("{s:I}", "trial_id", (json_int_t)t->id);
 	row = json_pack("{s:s, s:s, s:I, s:I, s:I, s:f}", "token", hash, "kind", "trial", "user_id",
-	                (json_int_t)exp_iget(e->row, "owner_id"), "experiment_id",
-	                (json_int_t)e->id, "trial_id", (json_int_t)t->id, "created_at", app_now());
+	                (json_int_t)e->owner_id, "experiment_id", (json_int_t)e->id, "trial_id",
+	                (json_int_t)t->id, "created_at", app_now());
 	if (!key || !row) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -252,8 +252,8 @@ int exp_renew_alloc_token(struct app *a, struct exp_rt *e, char *err, size_t err
 		goto fail;
 	auth_token_hash(token, hash);
 	row = json_pack("{s:s, s:s, s:I, s:I, s:f}", "token", hash, "kind", "allocation", "user_id",
-	                (json_int_t)exp_iget(e->row, "owner_id"), "experiment_id",
-	                (json_int_t)e->id, "created_at", app_now());
+	                (json_int_t)e->owner_id, "experiment_id", (json_int_t)e->id, "created_at",
+	                app_now());
 	if (!row) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;

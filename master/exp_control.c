@@ -72,7 +72,7 @@ enum exp_status exp_set_archived(struct app *a, int64_t id, int archived, char *
 		/* not found */
 	} else if (!fsm_is_terminal(e->state)) {
 		snprintf(err, errlen, "experiment %lld is %s: only finished experiments can be %s",
-		         (long long)id, exp_sget(e->row, "state"),
+		         (long long)id, fsm_state_name(e->state),
 		         archived ? "archived" : "unarchived");
 		status = EXP_CONFLICT;
 	} else {
@@ -131,7 +131,7 @@ enum exp_status exp_delete(struct app *a, int64_t id, char *err, size_t errlen)
 		goto out;
 	if (!fsm_is_terminal(e->state)) {
 		snprintf(err, errlen, "experiment %lld is %s: cancel or kill it first",
-		         (long long)id, exp_sget(e->row, "state"));
+		         (long long)id, fsm_state_name(e->state));
 		status = EXP_CONFLICT;
 		goto out;
 	}

@@ -35,6 +35,9 @@ int64_t exp_iget(json_t *row, const char *k);
 /* The state field of an experiment row. */
 enum fsm_state exp_state_of(json_t *row);
 
+/* Fill e's typed fields (state, owner_id, project_id) from e->row. */
+void exp_type_row(struct exp_rt *e);
+
 /* Set the state field of an experiment row. */
 void exp_set_state(json_t *row, int s);
 

@@ -147,7 +147,7 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 			goto out;
 		e->id = exp_iget(row, "id");
 		e->row = json_incref(row);
-		e->state = exp_state_of(row);
+		exp_type_row(e);
 		e->nallocs = (int)exp_iget(row, "num_tasks");
 		e->allocs = calloc(e->nallocs > 0 ? (size_t)e->nallocs : 1, sizeof(*e->allocs));
 		snprintf(e->rm_job, sizeof(e->rm_job), "%s", "");

@@ -62,6 +62,13 @@ enum fsm_state exp_state_of(json_t *row)
 	return s < 0 ? FSM_ERROR : (enum fsm_state)s;
 }
 
+void exp_type_row(struct exp_rt *e)
+{
+	e->state = exp_state_of(e->row);
+	e->owner_id = exp_iget(e->row, "owner_id");
+	e->project_id = exp_iget(e->row, "project_id");
+}
+
 void exp_set_state(json_t *row, int s)
 {
 	json_object_set_new(row, "state", json_string(fsm_state_name((enum fsm_state)s)));
@@ -215,7 +222,7 @@ void exp_swap_row(struct exp_rt *e, json_t *row)
 {
 	json_decref(e->row);
 	e->row = row;
-	e->state = exp_state_of(row);
+	exp_type_row(e);
 	json_object_del(row, "searcher_snapshot");
 }
 

@@ -116,7 +116,7 @@ static long owner_uid(struct app *a, struct exp_rt *e)
 	const char *k;
 	json_t *u;
 	json_object_foreach (a->users, k, u) {
-		if (exp_iget(u, "id") == exp_iget(e->row, "owner_id"))
+		if (exp_iget(u, "id") == e->owner_id)
 			return json_is_integer(json_object_get(u, "uid")) ? (long)exp_iget(u, "uid")
 			                                                  : -1;
 	}
@@ -138,7 +138,7 @@ static long user_uid_locked(struct app *a, int64_t user_id)
 
 long exp_owner_uid_locked(struct app *a, struct exp_rt *e)
 {
-	return user_uid_locked(a, exp_iget(e->row, "owner_id"));
+	return user_uid_locked(a, e->owner_id);
 }
 
 /* May an experiment of this config, owned by Unix uid (-1: none), keep checkpoints where
@@ -315,7 +315,7 @@ enum exp_status exp_register_job(struct app *a, const struct principal *p, int64
 	struct exp_rt *e = exp_find(a, id, &status, err, errlen);
 	if (!e) {
 		/* not found */
-	} else if (!authz_allowed(p, AUTHZ_EXP_REGISTER_JOB, exp_iget(e->row, "owner_id"))) {
+	} else if (!authz_allowed(p, AUTHZ_EXP_REGISTER_JOB, e->owner_id)) {
 		snprintf(err, errlen, "experiment %lld belongs to another user", (long long)id);
 		status = EXP_FORBIDDEN;
 	} else if (e->rm_job[0] || e->submitting || fsm_is_terminal(e->state)) {
@@ -555,6 +555,8 @@ enum exp_status exp_create(struct app *a, const struct principal *p, const char 
 	e->nallocs = searcher_trial_count(e->searcher);
 	e->allocs = calloc(e->nallocs > 0 ? (size_t)e->nallocs : 1, sizeof(*e->allocs));
 	e->state = activate ? FSM_ACTIVE : FSM_PAUSED;
+	e->owner_id = p->user_id;
+	e->project_id = project_id;
 	e->row =
 	    json_pack("{s:I, s:I, s:s, s:s, s:b, s:O, s:s%, s:o, s:O, s:i, s:i, s:f, s:f, s:n}",
 	              "id", (json_int_t)e->id, "owner_id", (json_int_t)p->user_id, "name",

@@ -140,7 +140,7 @@ static struct authz_object ws_object(struct app *a, const struct principal *who,
  * the project is unknown. */
 static json_t *exp_workspace(struct app *a, struct exp_rt *e)
 {
-	json_t *p = by_id(a->projects, iget(e->row, "project_id"));
+	json_t *p = by_id(a->projects, e->project_id);
 	json_t *w = p ? by_id(a->workspaces, iget(p, "workspace_id")) : NULL;
 	return w ? w : by_id(a->workspaces, WORKSPACE_DEFAULT_ID);
 }
@@ -149,9 +149,9 @@ int workspace_exp_allowed_locked(struct app *a, const struct principal *who, str
                                  enum authz_action action)
 {
 	json_t *w = exp_workspace(a, e);
-	struct authz_object o = {.owner_id = iget(e->row, "owner_id")};
+	struct authz_object o = {.owner_id = e->owner_id};
 	if (w)
-		o = ws_object(a, who, w, iget(e->row, "owner_id"));
+		o = ws_object(a, who, w, e->owner_id);
 	return authz_decide(who, action, &o);
 }
 
@@ -309,10 +309,9 @@ static int counts_build(struct app *a, struct counts *c)
 		return -1;
 	for (struct exp_rt *e = a->exps; e; e = e->next) {
 		char key[24];
-		snprintf(key, sizeof(key), "%lld", (long long)iget(e->row, "project_id"));
+		snprintf(key, sizeof(key), "%lld", (long long)e->project_id);
 		counts_add(c->total, key);
-		if (!fsm_is_terminal(
-		        fsm_state_parse(json_string_value(json_object_get(e->row, "state")))))
+		if (!fsm_is_terminal(e->state))
 			counts_add(c->active, key);
 	}
 	return 0;
@@ -687,17 +686,15 @@ static enum exp_status delete_locked(struct app *a, const struct principal *p, i
 	if (!keys || !pkeys || !ckpts)
 		goto out;
 	for (struct exp_rt *e = a->exps; e; e = e->next) {
-		if (!doomed(a, projects, id, iget(e->row, "project_id")))
+		if (!doomed(a, projects, id, e->project_id))
 			continue;
 		nexp++;
 		if (!force)
 			continue;
-		if (!fsm_is_terminal(
-		        fsm_state_parse(json_string_value(json_object_get(e->row, "state"))))) {
+		if (!fsm_is_terminal(e->state)) {
 			snprintf(err, errlen,
 			         "experiment %lld in this %s is %s: cancel or kill it first",
-			         (long long)e->id, what,
-			         json_string_value(json_object_get(e->row, "state")));
+			         (long long)e->id, what, fsm_state_name(e->state));
 			status = EXP_CONFLICT;
 			goto out;
 		}
@@ -820,6 +817,7 @@ enum exp_status workspace_exp_move(struct app *a, const struct principal *p, int
 			status = EXP_INTERNAL;
 		} else {
 			json_object_set_new(e->row, "project_id", json_integer(to));
+			e->project_id = to;
 			log_msg(&a->log, LOG_LEVEL_INFO,
 			        "experiment %lld moved to project %lld by %s", (long long)exp_id,
 			        (long long)to, p->name);
