@@ -8,7 +8,9 @@
  * the same allocation (the restart is counted now), while a task that died
  * without an exit report is requeued and its next claim counts it. Also here:
  * which trial a claim gets, which checkpoints garbage collection deletes, and
- * the task state machine (a table) shared by trials and the other task kinds.
+ * the task state machine (a table) shared by trials and the other task kinds,
+ * and a replay of stored events through these rules (what a restarted master
+ * rebuilds).
  */
 #include "lifecycle.h"
 
@@ -418,4 +420,191 @@ int lifecycle_task_state_parse(const char *name)
 const char *lifecycle_task_event_name(enum lifecycle_task_event ev)
 {
 	return ev >= 0 && ev < LIFECYCLE_TASK_EV_NEVENTS ? task_events[ev] : "unknown";
+}
+
+/* ---- replay ------------------------------------------------------------------ */
+
+void lifecycle_replay_init(struct lifecycle_replay_state *s, int64_t num_tasks,
+                           int64_t max_restarts, int smaller_is_better)
+{
+	memset(s, 0, sizeof(*s));
+	s->experiment = FSM_ACTIVE;
+	s->num_tasks = num_tasks < 1                            ? 1
+	               : num_tasks > LIFECYCLE_REPLAY_MAX_TASKS ? LIFECYCLE_REPLAY_MAX_TASKS
+	                                                        : num_tasks;
+	s->max_restarts = max_restarts;
+	s->smaller_is_better = smaller_is_better;
+}
+
+static struct lifecycle_trial_view replay_view(const struct lifecycle_replay_state *s,
+                                               const struct lifecycle_replay_trial *t)
+{
+	struct lifecycle_trial_view v = {t->state, s->experiment, t->restarts, s->max_restarts,
+	                                 t->preempted};
+	return v;
+}
+
+/* A crash, exit or manager event's decision, applied as the engine does. */
+static void replay_decision(struct lifecycle_replay_trial *t, const struct lifecycle_decision *d)
+{
+	switch (d->action) {
+	case LIFECYCLE_RESTART:
+	case LIFECYCLE_PREEMPTED:
+		t->restarts = d->restarts;
+		t->preempted = d->preempted;
+		break;
+	case LIFECYCLE_FAIL:
+	case LIFECYCLE_END:
+		t->state = d->end_state;
+		break;
+	default: /* requeue, wait, none: the trial's record stays */
+		break;
+	}
+}
+
+static void replay_claim(struct lifecycle_replay_state *s, int task)
+{
+	struct lifecycle_replay_trial *t = &s->trials[task];
+	struct lifecycle_claim_view v = {
+	    .task = task,
+	    .num_tasks = s->num_tasks,
+	    .experiment = s->experiment,
+	    .searching = !s->searcher_done,
+	    .has_trial = t->exists,
+	    .trial = t->state,
+	    .next_index = -1,
+	    .restarts = t->restarts,
+	    .preempted = t->preempted,
+	    .has_secret = 1,
+	};
+	struct lifecycle_claim d = lifecycle_claim_decide(&v);
+
+	if (d.action == LIFECYCLE_CLAIM_NEW) {
+		memset(t, 0, sizeof(*t));
+		t->exists = 1;
+		t->state = FSM_ACTIVE;
+	} else if (d.action == LIFECYCLE_CLAIM_RESUME) {
+		t->restarts = d.restarts;
+		t->preempted = 0;
+		t->state = FSM_ACTIVE;
+	} else if (d.action == LIFECYCLE_CLAIM_FINISH) {
+		t->state = d.end_state;
+	}
+}
+
+static void replay_validation(struct lifecycle_replay_state *s, struct lifecycle_replay_trial *t,
+                              const struct lifecycle_replay_event *ev)
+{
+	struct lifecycle_validation_view v = {
+	    t->state, ev->stop, 1, ev->value, s->smaller_is_better, t->has_best, t->best};
+	struct lifecycle_validation d;
+
+	if (fsm_is_terminal(t->state))
+		return;
+	d = lifecycle_validation_apply(&v);
+	t->state = d.state;
+	t->has_best = d.has_best;
+	t->best = d.best;
+}
+
+/* A user event: the experiment moves, its live trials follow. */
+static void replay_user(struct lifecycle_replay_state *s, enum fsm_event user)
+{
+	struct lifecycle_user_decision d = lifecycle_user_event(s->experiment, user);
+
+	if (!d.allowed)
+		return;
+	s->experiment = d.to;
+	for (int64_t i = 0; i < s->num_tasks; i++) {
+		struct lifecycle_replay_trial *t = &s->trials[i];
+		int next =
+		    t->exists && !fsm_is_terminal(t->state) ? fsm_trial_next(t->state, user) : -1;
+		if (next >= 0)
+			t->state = (enum fsm_state)next;
+	}
+}
+
+static void replay_settle(struct lifecycle_replay_state *s)
+{
+	struct lifecycle_exp_view v = {s->experiment, s->searcher_done, 0, 0, 0};
+	struct lifecycle_settlement d;
+
+	for (int64_t i = 0; i < s->num_tasks; i++) {
+		const struct lifecycle_replay_trial *t = &s->trials[i];
+		if (!t->exists)
+			continue;
+		v.trials_completed += t->state == FSM_COMPLETED;
+		v.trials_errored += t->state == FSM_ERROR;
+		v.trials_live += !fsm_is_terminal(t->state);
+	}
+	d = lifecycle_settle(&v);
+	if (d.changed)
+		s->experiment = d.state;
+}
+
+int lifecycle_replay_equal(const struct lifecycle_replay_state *a,
+                           const struct lifecycle_replay_state *b)
+{
+	if (a->experiment != b->experiment || a->num_tasks != b->num_tasks ||
+	    a->max_restarts != b->max_restarts || a->smaller_is_better != b->smaller_is_better ||
+	    a->searcher_done != b->searcher_done)
+		return 0;
+	for (int64_t i = 0; i < a->num_tasks; i++) {
+		const struct lifecycle_replay_trial *x = &a->trials[i], *y = &b->trials[i];
+		if (x->exists != y->exists || x->state != y->state || x->restarts != y->restarts ||
+		    x->preempted != y->preempted || x->has_best != y->has_best ||
+		    (x->has_best && x->best != y->best))
+			return 0;
+	}
+	return 1;
+}
+
+int lifecycle_replay_apply(struct lifecycle_replay_state *s,
+                           const struct lifecycle_replay_event *ev)
+{
+	struct lifecycle_replay_state before = *s;
+	int has_task = ev->task >= 0 && ev->task < s->num_tasks;
+	struct lifecycle_replay_trial *t = has_task ? &s->trials[ev->task] : NULL;
+	struct lifecycle_trial_view v;
+	struct lifecycle_decision d;
+
+	switch (ev->kind) {
+	case LIFECYCLE_REPLAY_CLAIM:
+		if (has_task)
+			replay_claim(s, ev->task);
+		break;
+	case LIFECYCLE_REPLAY_VALIDATION:
+		if (t && t->exists)
+			replay_validation(s, t, ev);
+		break;
+	case LIFECYCLE_REPLAY_EXIT:
+	case LIFECYCLE_REPLAY_RM:
+		if (!t || !t->exists)
+			break;
+		v = replay_view(s, t);
+		d = ev->kind == LIFECYCLE_REPLAY_EXIT
+		        ? lifecycle_trial_exit(&v, ev->failed, ev->reason)
+		        : lifecycle_restart_or_fail(&v, ev->rm_event);
+		replay_decision(t, &d);
+		break;
+	case LIFECYCLE_REPLAY_USER:
+		replay_user(s, ev->user);
+		break;
+	case LIFECYCLE_REPLAY_SEARCHER_DONE:
+		s->searcher_done = 1;
+		break;
+	case LIFECYCLE_REPLAY_NKINDS:
+		break;
+	}
+	replay_settle(s);
+	return !lifecycle_replay_equal(&before, s);
+}
+
+size_t lifecycle_replay(struct lifecycle_replay_state *s, const struct lifecycle_replay_event *ev,
+                        size_t n)
+{
+	size_t changed = 0;
+	for (size_t i = 0; i < n; i++)
+		changed += (size_t)lifecycle_replay_apply(s, &ev[i]);
+	return changed;
 }

@@ -287,4 +287,69 @@ const char *lifecycle_task_state_name(enum lifecycle_task_state s);
 int lifecycle_task_state_parse(const char *name);
 const char *lifecycle_task_event_name(enum lifecycle_task_event ev);
 
+/* ---- replay ------------------------------------------------------------------ */
+
+/* The most array tasks a replayed experiment has. */
+#define LIFECYCLE_REPLAY_MAX_TASKS 64
+
+/* A stored event of an experiment, as the engine applied it. */
+enum lifecycle_replay_kind {
+	LIFECYCLE_REPLAY_CLAIM,         /* task claims: its trial starts or resumes */
+	LIFECYCLE_REPLAY_VALIDATION,    /* task's trial reports value; the searcher said stop */
+	LIFECYCLE_REPLAY_EXIT,          /* task's trial process exited (failed, reason) */
+	LIFECYCLE_REPLAY_RM,            /* the manager reports rm_event for task (requeue, lost) */
+	LIFECYCLE_REPLAY_USER,          /* a user's pause/activate/cancel/kill (user) */
+	LIFECYCLE_REPLAY_SEARCHER_DONE, /* the searcher asks for no more trials */
+	LIFECYCLE_REPLAY_NKINDS
+};
+
+struct lifecycle_replay_event {
+	enum lifecycle_replay_kind kind;
+	int task;                          /* CLAIM, VALIDATION, EXIT, RM */
+	double value;                      /* VALIDATION */
+	int stop;                          /* VALIDATION */
+	int failed;                        /* EXIT: non-zero status or a signal */
+	enum lifecycle_exit_reason reason; /* EXIT */
+	enum lifecycle_event rm_event;     /* RM */
+	enum fsm_event user;               /* USER */
+};
+
+/* The trial of one array task (one trial per task: replacements are the searcher's). */
+struct lifecycle_replay_trial {
+	int exists; /* claimed at least once */
+	enum fsm_state state;
+	int64_t restarts;
+	int preempted;
+	int has_best;
+	double best;
+};
+
+/* What the events make of an experiment. */
+struct lifecycle_replay_state {
+	enum fsm_state experiment;
+	int64_t num_tasks;    /* 1..LIFECYCLE_REPLAY_MAX_TASKS */
+	int64_t max_restarts; /* the config's max_restarts */
+	int smaller_is_better;
+	int searcher_done;
+	struct lifecycle_replay_trial trials[LIFECYCLE_REPLAY_MAX_TASKS];
+};
+
+/* A fresh ACTIVE experiment with num_tasks tasks (clamped to 1..MAX) and no trial. */
+void lifecycle_replay_init(struct lifecycle_replay_state *s, int64_t num_tasks,
+                           int64_t max_restarts, int smaller_is_better);
+
+/* 1 when a and b are the same experiment state (every field that matters). */
+int lifecycle_replay_equal(const struct lifecycle_replay_state *a,
+                           const struct lifecycle_replay_state *b);
+
+/* Apply one event through the lifecycle rules, then settle the experiment. 1 when
+ * it changed s, 0 when the rules refused or ignored it (s is unchanged). */
+int lifecycle_replay_apply(struct lifecycle_replay_state *s,
+                           const struct lifecycle_replay_event *ev);
+
+/* Replay n stored events on s (as lifecycle_replay_init left it): the state a
+ * master rebuilds after a restart. The number of events that changed s. */
+size_t lifecycle_replay(struct lifecycle_replay_state *s, const struct lifecycle_replay_event *ev,
+                        size_t n);
+
 #endif

@@ -169,6 +169,14 @@ tests_unit_test_master_lifecycle_SOURCES = tests/unit/test_master_lifecycle.c \
 tests_unit_test_master_lifecycle_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_master_lifecycle_LDADD = $(CMOCKA_LIBS)
 
+# Master-restart recovery: replaying stored events through the lifecycle rules.
+check_PROGRAMS += tests/unit/test_master_lifecycle_replay
+TESTS += tests/unit/test_master_lifecycle_replay
+tests_unit_test_master_lifecycle_replay_SOURCES = tests/unit/test_master_lifecycle_replay.c \
+	master/lifecycle.c master/lifecycle.h master/fsm.c master/fsm.h
+tests_unit_test_master_lifecycle_replay_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_master_lifecycle_replay_LDADD = $(CMOCKA_LIBS)
+
 # The one-line reason of a failed trial.
 check_PROGRAMS += tests/unit/test_master_trial_reason
 TESTS += tests/unit/test_master_trial_reason
