@@ -306,6 +306,20 @@ int exp_resubmit_at_start(struct app *a, struct exp_rt *e, const char *existing,
 	return rv;
 }
 
+/* After submission_run (rc its result) without the lock, with the lock held again:
+ * experiment id found again (NULL when it went meanwhile), no longer submitting,
+ * and the job recorded as its array when the submission succeeded. */
+static struct exp_rt *submission_settle(struct app *a, int64_t id, const struct exp_submission *s,
+                                        int rc)
+{
+	struct exp_rt *e = exp_find_locked(a, id);
+	if (e)
+		e->submitting = 0;
+	if (!rc)
+		submission_record(a, e, s);
+	return e;
+}
+
 enum exp_status exp_register_job(struct app *a, const struct principal *p, int64_t id,
                                  const char *job, char *err, size_t errlen)
 {
@@ -333,13 +347,10 @@ enum exp_status exp_register_job(struct app *a, const struct principal *p, int64
 	/* Checking the job asks slurmctld: without the lock. */
 	int rc = submission_run(a, &s, err, errlen);
 	pthread_mutex_lock(&a->lock);
-	e = exp_find_locked(a, id);
-	if (e)
-		e->submitting = 0;
+	submission_settle(a, id, &s, rc);
 	if (rc) {
 		status = EXP_INVALID;
 	} else {
-		submission_record(a, e, &s);
 		log_msg(&a->log, LOG_LEVEL_INFO, "experiment %lld: %s submitted job %s",
 		        (long long)id, p->name, s.job);
 	}
@@ -622,17 +633,12 @@ enum exp_status exp_create(struct app *a, const struct principal *p, const char 
 		if (rc == 0)
 			rc = submission_run(a, &sub, err, errlen);
 		pthread_mutex_lock(&a->lock);
-		e = exp_find_locked(a, id);
-		if (e)
-			e->submitting = 0;
+		e = submission_settle(a, id, &sub, rc);
 		if (rc) {
 			submission_failed(a, e);
-		} else {
-			submission_record(a, e, &sub);
-			if (e) {
-				json_decref(*out);
-				*out = exp_view_locked(e, 0);
-			}
+		} else if (e) {
+			json_decref(*out);
+			*out = exp_view_locked(e, 0);
 		}
 		pthread_mutex_unlock(&a->lock);
 		submission_free(&sub);
