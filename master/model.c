@@ -109,6 +109,22 @@ enum exp_status model_get(struct app *a, const char *name, json_t **out, char *e
 	return status;
 }
 
+/* Insert row (NULL: out of memory) into table and give it its new id (lock held). */
+static enum exp_status insert_row(struct app *a, const char *table, json_t *row, char *err,
+                                  size_t errlen)
+{
+	struct store_op op = {.kind = STORE_INSERT, .table = table, .row = row};
+
+	if (!row) {
+		snprintf(err, errlen, "out of memory");
+		return EXP_INTERNAL;
+	}
+	if (store_write(a->store, &op, 1, err, errlen))
+		return EXP_INTERNAL;
+	json_object_set_new(row, "id", json_integer(op.id_out));
+	return EXP_OK;
+}
+
 enum exp_status model_create(struct app *a, const struct principal *who, const char *name,
                              const char *description, char *err, size_t errlen)
 {
@@ -137,15 +153,9 @@ enum exp_status model_create(struct app *a, const struct principal *who, const c
 	row = json_pack("{s:s, s:s, s:I, s:f}", "name", name, "description",
 	                description ? description : "", "owner_id", (json_int_t)who->user_id,
 	                "created_at", app_now());
-	struct store_op op = {.kind = STORE_INSERT, .table = "models", .row = row};
-	if (!row || store_write(a->store, &op, 1, err, errlen)) {
-		if (!row)
-			snprintf(err, errlen, "out of memory");
-		status = EXP_INTERNAL;
-		goto out;
-	}
-	json_object_set_new(row, "id", json_integer(op.id_out));
-	json_object_set(a->models, name, row);
+	status = insert_row(a, "models", row, err, errlen);
+	if (status == EXP_OK)
+		json_object_set(a->models, name, row);
 out:
 	pthread_mutex_unlock(&a->lock);
 	json_decref(row);
@@ -198,15 +208,9 @@ enum exp_status model_register_version(struct app *a, const struct principal *wh
 	row = json_pack("{s:I, s:I, s:s, s:I, s:f}", "model_id", (json_int_t)iget(m, "id"),
 	                "version", (json_int_t)*version, "checkpoint_uuid", uuid, "owner_id",
 	                (json_int_t)who->user_id, "created_at", app_now());
-	struct store_op op = {.kind = STORE_INSERT, .table = "model_versions", .row = row};
-	if (!row || store_write(a->store, &op, 1, err, errlen)) {
-		if (!row)
-			snprintf(err, errlen, "out of memory");
-		status = EXP_INTERNAL;
-		goto out;
-	}
-	json_object_set_new(row, "id", json_integer(op.id_out));
-	json_array_append(a->model_versions, row);
+	status = insert_row(a, "model_versions", row, err, errlen);
+	if (status == EXP_OK)
+		json_array_append(a->model_versions, row);
 out:
 	pthread_mutex_unlock(&a->lock);
 	json_decref(row);

@@ -64,6 +64,18 @@ static int changeable(struct app *a, const struct principal *who, json_t *t)
 	        workspace_allowed_locked(a, who, json_integer_value(ws), AUTHZ_PROJECT_WRITE));
 }
 
+/* Template name if who may read it (lock held), else NULL with err: what one may
+ * not read is not there for one. */
+static json_t *find_readable(struct app *a, const struct principal *who, const char *name,
+                             char *err, size_t errlen)
+{
+	json_t *t = json_object_get(a->templates, name);
+	if (t && readable(a, who, t))
+		return t;
+	snprintf(err, errlen, "template %s not found", name);
+	return NULL;
+}
+
 static json_t *view(json_t *t, int with_yaml)
 {
 	json_t *v = json_deep_copy(t);
@@ -98,9 +110,8 @@ enum exp_status template_get(struct app *a, const struct principal *who, const c
 {
 	enum exp_status status = EXP_OK;
 	pthread_mutex_lock(&a->lock);
-	json_t *t = json_object_get(a->templates, name);
-	if (!t || !readable(a, who, t)) {
-		snprintf(err, errlen, "template %s not found", name);
+	json_t *t = find_readable(a, who, name, err, errlen);
+	if (!t) {
 		status = EXP_NOT_FOUND;
 	} else if (!(*out = json_pack("{s:o}", "template", view(t, 1)))) {
 		snprintf(err, errlen, "out of memory");
@@ -146,8 +157,7 @@ enum exp_status template_put(struct app *a, const struct principal *who, const c
 		status = readable(a, who, old) ? EXP_CONFLICT : EXP_FORBIDDEN;
 		goto out;
 	}
-	if (!create && (!old || !readable(a, who, old))) {
-		snprintf(err, errlen, "template %s not found", name);
+	if (!create && !find_readable(a, who, name, err, errlen)) {
 		status = EXP_NOT_FOUND;
 		goto out;
 	}
@@ -200,9 +210,8 @@ enum exp_status template_delete(struct app *a, const struct principal *who, cons
 {
 	enum exp_status status = EXP_OK;
 	pthread_mutex_lock(&a->lock);
-	json_t *t = json_object_get(a->templates, name);
-	if (!t || !readable(a, who, t)) {
-		snprintf(err, errlen, "template %s not found", name);
+	json_t *t = find_readable(a, who, name, err, errlen);
+	if (!t) {
 		status = EXP_NOT_FOUND;
 	} else if (!changeable(a, who, t)) {
 		snprintf(err, errlen, "user %s may not delete template %s", who->name, name);
@@ -230,12 +239,14 @@ enum exp_status template_apply(struct app *a, const struct principal *who, const
 
 	*merged = NULL;
 	pthread_mutex_lock(&a->lock);
-	json_t *t = json_object_get(a->templates, name);
-	if (t && readable(a, who, t))
+	json_t *t = find_readable(a, who, name, err, errlen);
+	if (t)
 		tyaml = strdup(json_string_value(json_object_get(t, "config_yaml")));
 	pthread_mutex_unlock(&a->lock);
 	if (!tyaml) {
-		snprintf(err, errlen, "template %s not found", name);
+		if (t)
+			snprintf(err, errlen, "out of memory");
+		status = t ? EXP_INTERNAL : EXP_NOT_FOUND;
 		goto out;
 	}
 	status = EXP_INVALID;
