@@ -14,8 +14,9 @@ name: ingest
 entrypoint: x
 searcher: {name: single, metric: val_loss, max_length: {batches: 100000}}
 # The local task that races the test's claim reports once, then waits: it must
-# not end the trial (an ended trial's token is refused) before the restart.
-environment: {environment_variables: [FAKE_STEPS=100000000, FAKE_SLEEP=60]}
+# not end the trial (an ended trial's token is refused) before the restart,
+# however slowly a loaded machine gets there (the kill at the end stops it).
+environment: {environment_variables: [FAKE_STEPS=100000000, FAKE_SLEEP=600]}
 YAML
 e=$(create_exp "$work/one.yaml" false)
 sock POST "/experiments/$e/activate" >/dev/null
@@ -23,7 +24,7 @@ sock POST "/experiments/$e/pause" >/dev/null # no tasks: the test is the trial
 sock POST "/experiments/$e/activate" >/dev/null
 # The local task claims the trial and reports once; then the test claims it too
 # (a claim of a live trial is a restart of it: the test's token is the trial's
-# from then on, and the local task idles, out of the way, for 60 s).
+# from then on, and the local task idles, out of the way, for 10 minutes).
 local_task_reported() { # EXP: the local task has claimed and reported its first step
 	sock GET "/experiments/$1/trials" >/dev/null
 	[ "$(body '.trials[0].steps_completed // 0')" -ge 1 ]
@@ -81,12 +82,12 @@ sock POST "/experiments/$e/kill" >/dev/null
 
 # --- 1b: SIGTERM during ingest: reports waiting for their commit are
 # answered, the master exits cleanly, and every acknowledged one is stored ---
-# The local task claims the same trial first and idles (one report per 60 s).
+# The local task claims the same trial first and idles (one report per 10 min).
 cat >"$work/term.yaml" <<'YAML'
 name: ingest-term
 entrypoint: x
 searcher: {name: single, metric: val_loss, max_length: {batches: 100000000}}
-environment: {environment_variables: [FAKE_STEPS=100000000, FAKE_SLEEP=60]}
+environment: {environment_variables: [FAKE_STEPS=100000000, FAKE_SLEEP=600]}
 YAML
 e=$(create_exp "$work/term.yaml")
 for _ in $(seq 600); do local_task_reported "$e" && break; sleep 0.1; done

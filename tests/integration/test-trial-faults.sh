@@ -14,6 +14,13 @@ mkdir -p "$work/fm"
 cp "$srcdir/examples/fashion-mnist/README.md" "$work/fm/"
 pack "$work/fm" "$work/fm.tgz"
 
+# How long an experiment may take, and a trial may take to start, on a loaded
+# machine (the bounds only matter when something is wrong).
+long=600
+started() { # EXP: its first trial has reported training steps (its loop runs)
+	[ "$(trial_json "$1" | jq '.[0].steps_completed // 0')" -gt 0 ]
+}
+
 final_sha() { # EXP: SHA-256 of model.bin in the trial's latest checkpoint
 	local t uuid
 	t=$(trial_json "$1")
@@ -25,7 +32,7 @@ final_sha() { # EXP: SHA-256 of model.bin in the trial's latest checkpoint
 # 1. Uninterrupted reference run.
 fm_config straight 1500 >"$work/straight.yaml"
 id=$(create_exp "$work/straight.yaml" "$work/fm.tgz")
-eq "reference run completes" COMPLETED "$(wait_exp "$id" 180)"
+eq "reference run completes" COMPLETED "$(wait_exp "$id" "$long")"
 ref=$(final_sha "$id")
 
 # 2. The same trial, its process killed with SIGKILL after its first
@@ -51,7 +58,7 @@ SH
 pack "$work/fm" "$work/fm.tgz"
 FM_ENTRYPOINT="[sh, killer.sh]" fm_config killed 1500 "max_restarts: 2" >"$work/killed.yaml"
 id=$(create_exp "$work/killed.yaml" "$work/fm.tgz")
-eq "the killed trial's experiment completes" COMPLETED "$(wait_exp "$id" 180)"
+eq "the killed trial's experiment completes" COMPLETED "$(wait_exp "$id" "$long")"
 t=$(trial_json "$id")
 eq "the trial was restarted once" 1 "$(jq '.[0].restarts' <<<"$t")"
 tid=$(jq '.[0].id' <<<"$t")
@@ -67,7 +74,7 @@ sed -i -e 's|^  name: single|  name: grid|' \
 	-e 's|^hyperparameters:|hyperparameters:\n  crash: {type: categorical, vals: [0, 1]}|' \
 	"$work/restarts.yaml"
 id=$(create_exp "$work/restarts.yaml" "$work/fm.tgz")
-wait_exp "$id" 180 >/dev/null
+wait_exp "$id" "$long" >/dev/null
 t=$(trial_json "$id")
 eq "the crashing trial ends in ERROR after max_restarts" "ERROR 1" \
 	"$(jq -r '.[] | select(.hparams.crash == 1) | "\(.state) \(.restarts)"' <<<"$t")"
@@ -81,9 +88,9 @@ id=$(create_exp "$work/preempt.yaml" "$work/fm.tgz")
 wait_for 60 sh -c "ls -d '$HOME'/.det-slurm/run/e$id-t0-pid* >/dev/null 2>&1"
 dir=$(ls -d "$HOME"/.det-slurm/run/e"$id"-t0-pid* | head -n 1)
 wait_for 60 test -e "$dir/assign-0.json"
-sleep 0.5
+wait_for 120 started "$id"
 kill -TERM "${dir##*-pid}"
-eq "after SIGTERM the trial still completes" COMPLETED "$(wait_exp "$id" 180)"
+eq "after SIGTERM the trial still completes" COMPLETED "$(wait_exp "$id" "$long")"
 t=$(trial_json "$id")
 tid=$(jq '.[0].id' <<<"$t")
 api GET "/trials/$tid/logs"
@@ -101,7 +108,7 @@ id=$(create_exp "$work/pause.yaml" "$work/fm.tgz")
 wait_for 60 sh -c "ls -d '$HOME'/.det-slurm/run/e$id-t0-pid* >/dev/null 2>&1"
 dir=$(ls -d "$HOME"/.det-slurm/run/e"$id"-t0-pid* | head -n 1)
 wait_for 60 test -e "$dir/assign-0.json"
-sleep 0.5
+wait_for 120 started "$id"
 api POST "/experiments/$id/pause"
 wait_for 60 test -e "$dir/preempt-0"
 ok $? "pausing the experiment reaches the trial through the signals long poll"
@@ -125,7 +132,7 @@ is_preempted() {
 wait_for 60 is_preempted
 ok $? "the master recorded the preempted exit"
 api POST "/experiments/$id/activate"
-eq "after activate the experiment completes" COMPLETED "$(wait_exp "$id" 180)"
+eq "after activate the experiment completes" COMPLETED "$(wait_exp "$id" "$long")"
 t=$(trial_json "$id")
 has_line "$tid" "^resumed from checkpoint"
 ok $? "the trial resumed from its preemption checkpoint"
@@ -138,11 +145,11 @@ id=$(create_exp "$work/mr.yaml" "$work/fm.tgz")
 wait_for 60 sh -c "ls -d '$HOME'/.det-slurm/run/e$id-t0-pid* >/dev/null 2>&1"
 dir=$(ls -d "$HOME"/.det-slurm/run/e"$id"-t0-pid* | head -n 1)
 wait_for 60 test -e "$dir/assign-0.json"
-sleep 0.3
+wait_for 120 started "$id"
 stop_master KILL
 sleep 1
 start_master
-eq "the experiment completes across the master restart" COMPLETED "$(wait_exp "$id" 180)"
+eq "the experiment completes across the master restart" COMPLETED "$(wait_exp "$id" "$long")"
 t=$(trial_json "$id")
 tid=$(jq '.[0].id' <<<"$t")
 want=$(seq -s' ' 100 100 4000)
@@ -159,7 +166,7 @@ fm_config invalid 100 >"$work/invalid.yaml"
 sed -i -e 's|^  name: single|  name: random\n  max_trials: 2\n  max_concurrent_trials: 1|' \
 	-e 's|^  batch_size: 64|  batch_size: {type: categorical, vals: [0, 64]}|' "$work/invalid.yaml"
 id=$(create_exp "$work/invalid.yaml" "$work/fm.tgz")
-eq "the experiment with invalid hyperparameters completes" COMPLETED "$(wait_exp "$id" 180)"
+eq "the experiment with invalid hyperparameters completes" COMPLETED "$(wait_exp "$id" "$long")"
 t=$(trial_json "$id")
 eq "two valid trials completed" 2 \
 	"$(jq '[.[] | select(.state == "COMPLETED" and .hparams.batch_size == 64)] | length' <<<"$t")"

@@ -29,7 +29,7 @@ start_reader() {
 	setsid sqlite3 "$state/master.db" "BEGIN; SELECT count(*) FROM experiments;" \
 		".shell sleep 1000" >/dev/null 2>&1 &
 	reader_pid=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		pgrep -g "$reader_pid" -x sleep >/dev/null && return 0
 		sleep 0.1
 	done

@@ -87,7 +87,7 @@ if command -v munged >/dev/null && command -v mungekey >/dev/null; then
 	munged --force --key-file="$work/munge/key" --socket="$work/munge/sock" \
 		--pid-file="$work/munge/pid" --seed-file="$work/munge/seed" \
 		--log-file="$work/munge/log" 2>/dev/null
-	for _ in $(seq 100); do [ -S "$work/munge/sock" ] && break; sleep 0.1; done
+	for _ in $(seq 600); do [ -S "$work/munge/sock" ] && break; sleep 0.1; done
 	stop_master
 	start_master --munge-socket "$work/munge/sock"
 	cred=$(as_user "$U1" munge -S "$work/munge/sock" -n)
