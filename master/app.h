@@ -39,6 +39,8 @@ struct exp_rt {
 	enum fsm_state state;      /* row's "state", typed (exp_swap_row keeps them equal) */
 	int64_t owner_id;          /* row's "owner_id", typed (exp_swap_row) */
 	int64_t project_id;        /* row's "project_id", typed (exp_swap_row, a move) */
+	int64_t num_tasks;         /* row's "num_tasks": tasks in its array (trials planned) */
+	int64_t max_restarts;      /* its config's max_restarts */
 	struct searcher *searcher; /* NULL once the experiment is over */
 	struct exp_trial **trials; /* by trial index; NULL = not claimed */
 	int trials_cap;            /* slots in trials */

@@ -285,7 +285,7 @@ enum exp_status exp_claim(struct app *a, int64_t id, int task, json_t **out, cha
 	struct exp_trial *cur = al ? exp_trial_by_index(e, al->trial_index) : NULL;
 	struct lifecycle_claim_view v = {
 	    .task = task,
-	    .num_tasks = exp_iget(e->row, "num_tasks"),
+	    .num_tasks = e->num_tasks,
 	    .experiment = e->state,
 	    .searching = e->searcher != NULL,
 	    .has_trial = cur != NULL,

@@ -35,7 +35,7 @@ int64_t exp_iget(json_t *row, const char *k);
 /* The state field of an experiment row. */
 enum fsm_state exp_state_of(json_t *row);
 
-/* Fill e's typed fields (state, owner_id, project_id) from e->row. */
+/* Fill e's typed fields (state, owner_id, project_id, num_tasks, max_restarts) from e->row. */
 void exp_type_row(struct exp_rt *e);
 
 /* Set the state field of an experiment row. */

@@ -384,8 +384,8 @@ enum exp_status exp_report_exit(struct app *a, int64_t trial_id, int exit_code, 
 	enum lifecycle_exit_reason reason = lifecycle_exit_reason_parse(t->end_reason);
 	row.has_exit_code = 1;
 	row.exit_code = sig ? 128 + sig : exit_code;
-	struct lifecycle_trial_view v = {ts, e->state, row.restarts,
-	                                 exp_iget(exp_config_of(e), "max_restarts"), row.preempted};
+	struct lifecycle_trial_view v = {ts, e->state, row.restarts, e->max_restarts,
+	                                 row.preempted};
 	struct lifecycle_decision d = lifecycle_trial_exit(&v, exit_code != 0 || sig != 0, reason);
 	if (d.action == LIFECYCLE_PREEMPTED || d.action == LIFECYCLE_RESTART) {
 		row.preempted = d.preempted;

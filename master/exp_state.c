@@ -67,6 +67,8 @@ void exp_type_row(struct exp_rt *e)
 	e->state = exp_state_of(e->row);
 	e->owner_id = exp_iget(e->row, "owner_id");
 	e->project_id = exp_iget(e->row, "project_id");
+	e->num_tasks = exp_iget(e->row, "num_tasks");
+	e->max_restarts = exp_iget(exp_config_of(e), "max_restarts");
 }
 
 void exp_set_state(json_t *row, int s)
@@ -186,7 +188,7 @@ static int exp_cut_short(enum fsm_state st)
  * killed or failed trial as finished, so its progress would read 100%. */
 static double exp_work_done(const struct exp_rt *e)
 {
-	int64_t planned = exp_iget(e->row, "num_tasks"), n = 0;
+	int64_t planned = e->num_tasks, n = 0;
 	double sum = 0;
 	for (int i = 0; i < e->trials_cap; i++) {
 		const struct exp_trial *t = e->trials[i];

@@ -176,7 +176,7 @@ static struct rm_array array_of(struct app *a, struct exp_rt *e, unsigned char *
 	json_t *res = json_object_get(exp_config_of(e), "resources");
 	return (struct rm_array){
 	    .experiment_id = e->id,
-	    .num_tasks = (int)exp_iget(e->row, "num_tasks"),
+	    .num_tasks = (int)e->num_tasks,
 	    .max_concurrent = (int)exp_iget(e->row, "max_concurrent"),
 	    .slots_per_trial = (int)exp_iget(res, "slots_per_trial"),
 	    .master_url = a->master_url,
@@ -215,7 +215,7 @@ static void submission_free(struct exp_submission *s)
 static int submission_prepare(struct app *a, struct exp_rt *e, int first_time, const char *existing,
                               struct exp_submission *s, char *err, size_t errlen)
 {
-	int n = (int)exp_iget(e->row, "num_tasks");
+	int n = (int)e->num_tasks;
 	memset(s, 0, sizeof(*s));
 	s->skip = calloc((size_t)n + 1, 1);
 	s->running_ids = calloc((size_t)n + 1, sizeof(int));
@@ -566,8 +566,6 @@ enum exp_status exp_create(struct app *a, const struct principal *p, const char 
 	e->nallocs = searcher_trial_count(e->searcher);
 	e->allocs = calloc(e->nallocs > 0 ? (size_t)e->nallocs : 1, sizeof(*e->allocs));
 	e->state = activate ? FSM_ACTIVE : FSM_PAUSED;
-	e->owner_id = p->user_id;
-	e->project_id = project_id;
 	e->row =
 	    json_pack("{s:I, s:I, s:s, s:s, s:b, s:O, s:s%, s:o, s:O, s:i, s:i, s:f, s:f, s:n}",
 	              "id", (json_int_t)e->id, "owner_id", (json_int_t)p->user_id, "name",
@@ -593,6 +591,7 @@ enum exp_status exp_create(struct app *a, const struct principal *p, const char 
 		status = EXP_INTERNAL;
 		goto fail;
 	}
+	exp_type_row(e);
 	struct store_op ops[] = {
 	    {.kind = STORE_PUT,
 	     .table = "experiments",
@@ -614,8 +613,7 @@ enum exp_status exp_create(struct app *a, const struct principal *p, const char 
 	json_t *plan = client_submits ? a->rm->ops->plan(a->rm, &spec, err, errlen) : NULL;
 	struct exp_submission sub = {0};
 	int64_t id = e->id;
-	int ntasks = (int)exp_iget(e->row, "num_tasks"),
-	    nconc = (int)exp_iget(e->row, "max_concurrent");
+	int ntasks = (int)e->num_tasks, nconc = (int)exp_iget(e->row, "max_concurrent");
 	int rc = 0;
 	if (!client_submits) {
 		rc = submission_prepare(a, e, 1, NULL, &sub, err, errlen);

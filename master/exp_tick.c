@@ -129,8 +129,7 @@ int exp_on_task_event(struct app *a, const struct rm_task_event *ev)
 		return rv;
 	}
 	if (t) {
-		struct lifecycle_trial_view v = {t->state, e->state, t->restarts,
-		                                 exp_iget(exp_config_of(e), "max_restarts"),
+		struct lifecycle_trial_view v = {t->state, e->state, t->restarts, e->max_restarts,
 		                                 t->preempted};
 		d = lifecycle_restart_or_fail(&v, ev->requeued ? LIFECYCLE_EV_REQUEUED
 		                                               : LIFECYCLE_EV_TASK_LOST);
@@ -176,7 +175,7 @@ static void task_failed_early(struct app *a, struct exp_rt *e, struct exp_alloc 
 	if (upd && exp_commit(a, e, &op, 1, NULL, err, sizeof(err)) == 0)
 		al->failures = failures;
 	json_decref(upd);
-	if (failures <= exp_iget(exp_config_of(e), "max_restarts")) {
+	if (failures <= e->max_restarts) {
 		a->rm->ops->requeue(a->rm, e->rm_job, ev->array_task, err, sizeof(err));
 		return;
 	}

@@ -49,7 +49,7 @@ static void set_exp_end_reason(struct exp_rt *e, json_t *v)
 			code = t->exit_code;
 		}
 	}
-	int64_t max_restarts = exp_iget(exp_config_of(e), "max_restarts");
+	int64_t max_restarts = e->max_restarts;
 	for (int i = 0; i < e->nallocs && !buf[0]; i++) {
 		const struct exp_alloc *al = &e->allocs[i];
 		if (!al->present || al->failures <= max_restarts || !al->has_exit_status)
@@ -113,7 +113,7 @@ json_t *exp_view_locked(struct exp_rt *e, int with_config)
 		json_object_set_new(v, "best_metric",
 		                    bt ? json_real(bt->best_metric) : json_null());
 	}
-	int64_t total = exp_iget(e->row, "num_tasks");
+	int64_t total = e->num_tasks;
 	json_object_set_new(v, "trials_total", json_integer(total > n ? total : n));
 	json_object_set_new(v, "trials_completed", json_integer(done));
 	json_object_set_new(v, "trials_running", json_integer(running));

@@ -3,8 +3,9 @@
 # Layers of det-master, read from its sources: the engine and the modules it
 # calls answer with enum exp_status (exp.h) and only the api layer
 # (master/api*.c) turns a status into HTTP; outside the code that loads and
-# swaps an experiment's row, its state, owner and project are read from the
-# typed fields of its record (struct exp_rt), not parsed from the JSON row.
+# swaps an experiment's row, its state, owner, project, number of tasks and
+# restart budget are read from the typed fields of its record (struct
+# exp_rt), not parsed from the JSON row.
 set -u
 . "$(dirname "$0")/master-lib.sh"
 
@@ -21,9 +22,9 @@ found=$(http_codes)
 eq "no HTTP status code in the engine's modules" "" "$found"
 found=$(cd "$srcdir" && grep -ln 'exp_status_of_http\|int \*status' $engine)
 eq "no conversion from HTTP back to an engine status" "" "$found"
-found=$(cd "$srcdir" && grep -nE '(e|exp)->row, "(state|owner_id|project_id)"' master/*.c |
+found=$(cd "$srcdir" && grep -nE '(e|exp)->row, "(state|owner_id|project_id|num_tasks)"|exp_config_of\(e\), "max_restarts"' master/*.c |
 	grep -v '^master/exp_state.c:\|^master/exp_load.c:' |
 	grep -v 'json_object_set')
-eq "an experiment's state, owner and project are read from its typed record" "" "$found"
+eq "an experiment's state, owner, project, tasks and restart budget are read from its typed record" "" "$found"
 echo "1..$tap_n"
 exit $((tap_failed > 0))
