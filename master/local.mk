@@ -10,13 +10,14 @@ master_libdetmaster_la_SOURCES = \
 	master/fsm.c master/fsm.h master/auth.c master/auth_munge.c master/auth.h master/app.c \
 	master/ckpt_gc.c master/ckpt_gc.h \
 	master/ckpt_path.c master/ckpt_path.h master/ckpt_owner.c master/ckpt_owner.h \
+	master/ckpt_tar.c master/ckpt_tar.h \
 	master/rm.h master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c \
 	master/rm_slurm_util.h master/app.h master/exp.h master/exp_internal.h \
 	master/exp_state.c master/exp_control.c master/exp_submit.c master/exp_claim.c \
 	master/exp_report.c master/exp_view.c master/exp_tick.c master/exp_load.c \
 	master/exp_trial.c master/exp_trial.h \
 	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c \
-	master/api_alloc.c master/api_rm.c \
+	master/api_alloc.c master/api_rm.c master/api_ckpt.c \
 	master/rate_limits.c master/rate_limits.h \
 	master/authz.c master/authz.h
 # Workspaces and projects (issue 17).

@@ -129,7 +129,9 @@ export async function render(ctx, idText) {
 			el('td', { text: c.state }),
 			el('td', { class: 'num', text: fmtBytes((c.files || []).reduce((n, f) => n + (f.size || 0), 0)) }),
 			el('td', {}, el('code', { text: c.path || '–' })),
-			el('td', {}, el('a', { href: `/api/v1/checkpoints/${c.uuid}`, download: `checkpoint-${c.uuid}.json`, text: 'metadata' })),
+			el('td', {}, c.state === 'COMPLETED'
+				? el('a', { href: `/api/v1/checkpoints/${c.uuid}/download`, class: 'download', download: `checkpoint-${c.uuid}.tar`, text: 'files (.tar)' }) : '',
+			' ', el('a', { href: `/api/v1/checkpoints/${c.uuid}`, download: `checkpoint-${c.uuid}.json`, text: 'metadata' })),
 			el('td', {}, c.state === 'COMPLETED'
 				? el('a', { href: `#/models?checkpoint=${encodeURIComponent(c.uuid)}`, class: 'register', text: 'Register' }) : '')));
 		ckBody.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: '8', class: 'muted', text: 'No checkpoints.' }))]));
