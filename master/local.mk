@@ -17,7 +17,7 @@ master_libdetmaster_la_SOURCES = \
 	master/exp_report.c master/exp_view.c master/exp_tick.c master/exp_load.c \
 	master/exp_trial.c master/exp_trial.h \
 	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c \
-	master/api_alloc.c master/api_rm.c master/api_ckpt.c \
+	master/api_alloc.c master/api_rm.c master/api_ckpt.c master/api_list.c master/api_list.h \
 	master/rate_limits.c master/rate_limits.h \
 	master/authz.c master/authz.h
 # Workspaces and projects (issue 17).
@@ -111,6 +111,7 @@ MASTER_ITESTS = tests/integration/test-master-api.sh tests/integration/test-mast
 MASTER_ITESTS += tests/integration/test-gc-nonblocking.sh
 MASTER_ITESTS += tests/integration/test-cli-401-hint.sh
 MASTER_ITESTS += tests/integration/test-cmd.sh
+MASTER_ITESTS += tests/integration/test-list-paging.sh
 MASTER_ITESTS += tests/integration/test-workspaces.sh tests/integration/test-templates.sh \
 	tests/integration/test-exp-meta.sh tests/integration/test-models.sh
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
