@@ -148,8 +148,7 @@ json_t *store_checkpoints(struct store *st, int64_t experiment_id, int64_t trial
 	             "i", args, err, errlen);
 }
 
-json_t *store_checkpoints_metrics(struct store *st, int64_t experiment_id, char *err,
-                                  size_t errlen)
+json_t *store_checkpoints_metrics(struct store *st, int64_t experiment_id, char *err, size_t errlen)
 {
 	const void *args[] = {&experiment_id};
 	return query(st,
