@@ -13,6 +13,7 @@ import * as trialPage from './trial.js';
 import * as clusterPage from './cluster.js';
 import { workspacesPage, modelsPage } from './collab.js';
 import * as queuePage from './queue.js';
+import * as mePage from './me.js';
 
 const routes = [
 	[/^#\/login$/, loginPage, 'login', true],
@@ -22,6 +23,7 @@ const routes = [
 	[/^#\/cluster$/, clusterPage, 'cluster'],
 	[/^#\/workspaces$/, workspacesPage, 'workspaces'], [/^#\/models(?:\?.*)?$/, modelsPage, 'models'],
 	[/^#\/queue$/, queuePage, 'queue'],
+	[/^#\/me$/, mePage, ''],
 ];
 
 let current = null;
