@@ -29,8 +29,64 @@ async function logIn(user, pw) {
 }
 
 try {
-	await check('pat logs in', async () => {
-		await page.goto(base + '/#/experiments');
+	await check('admin logs in and opens the Trials tab from the address', async () => {
+		await page.goto(base + `/#/experiments/${exp}?tab=trials&tlimit=5`);
+		await logIn('admin', env.ADMIN_PW);
+		await page.waitForSelector('#trials-table tbody tr');
+		return (await page.getAttribute('#tab-trials', 'aria-selected')) === 'true' &&
+			(await page.locator('#trials-table tbody tr').count()) === 5 &&
+			/Page 1 of 3 \(12 trials\)/.test(await page.textContent('#trials-pageinfo'));
+	});
+	await check('sorting by a column is the master\'s order', async () => {
+		await page.click('#trials-table th button[data-sort="hp:lr"]');
+		await page.waitForSelector('#trials-table th[aria-sort="ascending"] button[data-sort="hp:lr"]');
+		const want = (await get(`/experiments/${exp}/trials?order_by=hparams.lr&order=asc&limit=5`)).trials.map((t) => String(t.id));
+		const got = await page.$$eval('#trials-table tbody tr', (rows) => rows.map((r) => r.dataset.trial));
+		return JSON.stringify(want) === JSON.stringify(got) && /tsort=hparams.lr/.test(await page.evaluate(() => location.hash));
+	});
+	await check('page 2 shows the master\'s second page, and the address holds it', async () => {
+		await page.click('#trials-next');
+		await page.waitForFunction(() => /Page 2 of 3/.test(document.querySelector('#trials-pageinfo').textContent));
+		const want = (await get(`/experiments/${exp}/trials?order_by=hparams.lr&order=asc&limit=5&offset=5`)).trials.map((t) => String(t.id));
+		await page.waitForFunction((w) => [...document.querySelectorAll('#trials-table tbody tr')].map((r) => r.dataset.trial).join() === w, want.join());
+		return /tpage=2/.test(await page.evaluate(() => location.hash));
+	});
+	await check('a reload keeps the view (sorted, page 2)', async () => {
+		await page.reload();
+		await page.waitForSelector('#trials-table th[aria-sort="ascending"] button[data-sort="hp:lr"]');
+		const want = (await get(`/experiments/${exp}/trials?order_by=hparams.lr&order=asc&limit=5&offset=5`)).trials.map((t) => String(t.id));
+		await page.waitForFunction((w) => [...document.querySelectorAll('#trials-table tbody tr')].map((r) => r.dataset.trial).join() === w, want.join());
+		return true;
+	});
+	await check('Checkpoints tab: paged by the master, sorted by a column', async () => {
+		await page.goto(base + `/#/experiments/${exp}?tab=checkpoints&climit=10`);
+		await page.waitForFunction(() => /Page 1 of 4 \(36 checkpoints\)/.test(document.querySelector('#ck-pageinfo').textContent));
+		await page.click('#exp-checkpoints th button[data-sort="steps_completed"]');
+		await page.waitForSelector('#exp-checkpoints th[aria-sort="ascending"] button[data-sort="steps_completed"]');
+		await page.click('#exp-checkpoints th button[data-sort="steps_completed"]');
+		await page.waitForSelector('#exp-checkpoints th[aria-sort="descending"] button[data-sort="steps_completed"]');
+		await page.click('#ck-next');
+		await page.waitForFunction(() => /Page 2 of 4/.test(document.querySelector('#ck-pageinfo').textContent));
+		const want = (await get(`/experiments/${exp}/checkpoints?order_by=steps_completed&order=desc&limit=10&offset=10`)).checkpoints.map((c) => c.uuid);
+		await page.waitForFunction((w) => [...document.querySelectorAll('#exp-checkpoints tbody tr')].map((r) => r.dataset.uuid).join() === w, want.join());
+		return /csort=steps_completed&corder=desc&cpage=2/.test(await page.evaluate(() => location.hash));
+	});
+	await check('each checkpoint row shows its size, metrics and a tar download link', async () => {
+		const row = page.locator('#exp-checkpoints tbody tr').first();
+		const text = await row.textContent();
+		return /4 B/.test(text) && /val_loss=/.test(text) && (await row.locator('a.download[href$="/download"]').count()) === 1;
+	});
+	await check('the download link of a checkpoint with files is a tar', async () => {
+		const r = await page.evaluate(async (u) => {
+			const res = await fetch(`/api/v1/checkpoints/${u}/download`);
+			const b = new Uint8Array(await res.arrayBuffer());
+			return { status: res.status, type: res.headers.get('Content-Type'), magic: String.fromCharCode(...b.slice(257, 262)) };
+		}, env.CKPT);
+		return r.status === 200 && r.type === 'application/x-tar' && r.magic === 'ustar';
+	});
+	await page.screenshot({ path: path.join(env.ARTIFACTS, 'doc-checkpoints-1440.png'), fullPage: true });
+	await check('admin logs out; pat logs in', async () => {
+		await page.click('#logout');
 		await logIn('pat', 'pat-old-pw-1');
 		await page.waitForSelector('#who-name');
 		return /pat/.test(await page.textContent('#who-name'));

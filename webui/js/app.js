@@ -18,7 +18,7 @@ import * as mePage from './me.js';
 const routes = [
 	[/^#\/login$/, loginPage, 'login', true],
 	[/^#\/experiments(?:\?.*)?$/, experimentsPage, 'experiments'],
-	[/^#\/experiments\/(\d+)$/, experimentPage, 'experiments'],
+	[/^#\/experiments\/(\d+)(?:\?.*)?$/, experimentPage, 'experiments'],
 	[/^#\/trials\/(\d+)$/, trialPage, 'experiments'],
 	[/^#\/cluster$/, clusterPage, 'cluster'],
 	[/^#\/workspaces$/, workspacesPage, 'workspaces'], [/^#\/models(?:\?.*)?$/, modelsPage, 'models'],
