@@ -16,7 +16,7 @@ dist_webuijs_DATA = webui/js/api.js webui/js/app.js webui/js/util.js webui/js/ch
 dist_webuijs_DATA += webui/js/collab.js webui/js/workspaces.js webui/js/models.js webui/js/expmeta.js
 dist_webuijs_DATA += webui/js/queue.js
 dist_webuijs_DATA += webui/js/heatmap.js
-dist_webuijs_DATA += webui/js/me.js
+dist_webuijs_DATA += webui/js/compare.js webui/js/me.js
 
 # Static serving and TensorBoard files against a real det-master (curl).
 # The browser tests: headless Chromium driven by playwright-core; they skip

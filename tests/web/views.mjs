@@ -58,6 +58,40 @@ try {
 		await page.waitForFunction((w) => [...document.querySelectorAll('#trials-table tbody tr')].map((r) => r.dataset.trial).join() === w, want.join());
 		return true;
 	});
+	let picked = [];
+	await check('selecting 3 trials opens the compare view with their ids in the address', async () => {
+		const boxes = page.locator('#trials-table tbody input.compare-pick');
+		for (let i = 0; i < 3; i++) await boxes.nth(i).check();
+		picked = await page.$$eval('#trials-table tbody tr', (rows) => rows.slice(0, 3).map((r) => Number(r.dataset.trial)));
+		await page.click('#compare-btn');
+		await page.waitForSelector('#compare-hparams tbody tr');
+		const ids = await page.evaluate(() => new URLSearchParams(location.hash.split('?')[1]).get('trials'));
+		return ids === [...picked].sort((a, b) => a - b).join(',');
+	});
+	await check('the compare view has 3 columns with the trials\' hyperparameters', async () => {
+		const heads = await page.$$eval('#compare-hparams thead th[data-trial]', (ths) => ths.map((t) => Number(t.dataset.trial)));
+		const trials = await Promise.all(picked.map((t) => get(`/trials/${t}`)));
+		const byId = new Map(trials.map((r) => [r.trial.id, r.trial]));
+		const lrCells = await page.$$eval('#compare-hparams tr[data-hp="lr"] td', (tds) => tds.map((t) => t.textContent));
+		const layers = await page.$$eval('#compare-hparams tr[data-hp="layers"] td', (tds) => tds.map((t) => t.textContent));
+		return heads.length === 3 && heads.every((h) => byId.has(h)) &&
+			layers.join() === heads.map((h) => String(byId.get(h).hparams.layers)).join() && lrCells.length === 3;
+	});
+	await check('differing hyperparameters are marked, equal ones are not', async () =>
+		(await page.locator('#compare-hparams tr.differs[data-hp="lr"]').count()) === 1 &&
+		(await page.locator('#compare-hparams tr.differs[data-hp="optimizer"]').count()) === 0);
+	await check('latest / best validation metrics per trial', async () => {
+		const cells = await page.$$eval('#compare-metrics tr[data-metric="val_loss"] td', (tds) => tds.map((t) => t.textContent));
+		return cells.length === 3 && cells.every((c) => /^\S+ \/ \S+$/.test(c));
+	});
+	await check('the val_loss chart has 3 series, one per compared trial', async () => {
+		await page.waitForSelector('#compare-charts canvas[data-metric="validation/val_loss"]');
+		const labels = await page.evaluate(() => window.Chart.getChart(document.querySelector('#compare-charts canvas[data-metric="validation/val_loss"]'))
+			.data.datasets.filter((d) => !d.raw).map((d) => d.label));
+		return labels.length === 3 && picked.every((t) => labels.includes(`Trial ${t}`));
+	});
+	await page.setViewportSize({ width: 1440, height: 900 });
+	await page.screenshot({ path: path.join(env.ARTIFACTS, 'doc-compare-1440.png'), fullPage: true });
 	await check('Checkpoints tab: paged by the master, sorted by a column', async () => {
 		await page.goto(base + `/#/experiments/${exp}?tab=checkpoints&climit=10`);
 		await page.waitForFunction(() => /Page 1 of 4 \(36 checkpoints\)/.test(document.querySelector('#ck-pageinfo').textContent));

@@ -103,6 +103,15 @@ export async function render(ctx, idText) {
 	const trialsTable = el('table', { id: 'trials-table' },
 		el('caption', { class: 'sr-only', text: 'Trials' }), el('thead', {}, trialsHead), trialsBody);
 
+	const compareBtn = el('button', { type: 'button', id: 'compare-btn', class: 'primary', disabled: true, text: 'Compare selected' });
+	const compareNote = el('span', { class: 'note', id: 'compare-note', text: 'Select 2 or more trials to compare them.' });
+	compareBtn.addEventListener('click', () => {
+		location.hash = `#/compare?trials=${[...selected].sort((a, b) => a - b).join(',')}`;
+	});
+	function showSelected() {
+		compareBtn.disabled = selected.size < 2;
+		compareNote.textContent = selected.size ? `${selected.size} selected.` : 'Select 2 or more trials to compare them.';
+	}
 	const trialsPager = pager('trials', 'trials', (n) => {
 		view.tpage = n;
 		saveView();
@@ -245,6 +254,7 @@ export async function render(ctx, idText) {
 	panels.trials.append(
 		el('section', { 'aria-labelledby': 'h-trials' },
 			el('h2', { id: 'h-trials', text: 'Trials' }),
+			el('div', { class: 'controls' }, compareBtn, compareNote),
 			tableWrap('Trials table', trialsTable), trialsPager.box),
 		el('section', { 'aria-labelledby': 'h-queue' },
 			el('h2', { id: 'h-queue', text: 'Queue' }),
@@ -338,6 +348,7 @@ export async function render(ctx, idText) {
 	const seen = new Map(); // trial id -> "steps state" when its metrics were last fetched
 	let trials = [];
 	let tablePage = []; // the trials table's page, as the master sorted it
+	const selected = new Set(); // trial ids chosen for the compare view
 	const colorOf = (t) => t.trial_index;
 	const TERMINAL_TRIAL = ['COMPLETED', 'CANCELED', 'ERROR'];
 
@@ -460,9 +471,17 @@ export async function render(ctx, idText) {
 							trialsHead.querySelector(`[data-sort="${CSS.escape(k)}"]`).focus();
 						},
 					}, label, sorted ? (view.torder === 'asc' ? ' ▲' : ' ▼') : ''));
-			}));
+			}), el('th', { scope: 'col', class: 'select', text: 'Compare' }));
 		trialsBody.replaceChildren(...tablePage.map((t) => el('tr', { dataset: { trial: t.id } },
-			columns.map(([, , f, num]) => el('td', { class: num ? 'num' : undefined }, f(t))))));
+			columns.map(([, , f, num]) => el('td', { class: num ? 'num' : undefined }, f(t))),
+			el('td', { class: 'select' }, el('input', {
+				type: 'checkbox', class: 'compare-pick', 'aria-label': `Compare trial ${t.id}`, checked: selected.has(t.id),
+				onchange: (ev) => {
+					if (ev.target.checked) selected.add(t.id);
+					else selected.delete(t.id);
+					showSelected();
+				},
+			})))));
 	}
 
 	// Fetch the table's page (sorted and cut by the master); redraw when it changed.
