@@ -58,7 +58,7 @@ static int split_name(const char *rel, char *hdr)
 		return 0;
 	}
 	for (size_t i = len - 1; i > 0; i--) {
-		if (rel[i] == '/' && i <= 155 && len - i - 1 <= 100 && len - i - 1 > 0) {
+		if (i <= 155 && rel[i] == '/' && len - i - 1 <= 100 && len - i - 1 > 0) {
 			memcpy(hdr + 345, rel, i);
 			memcpy(hdr, rel + i + 1, len - i - 1);
 			return 0;
