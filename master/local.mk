@@ -191,3 +191,10 @@ TESTS += tests/unit/test_master_authz
 tests_unit_test_master_authz_SOURCES = tests/unit/test_master_authz.c
 tests_unit_test_master_authz_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_authz_LDADD = $(MASTER_TEST_LDADD)
+
+# Paging and sorting of list answers (trials, checkpoints).
+check_PROGRAMS += tests/unit/test_master_api_list
+TESTS += tests/unit/test_master_api_list
+tests_unit_test_master_api_list_SOURCES = tests/unit/test_master_api_list.c
+tests_unit_test_master_api_list_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_api_list_LDADD = $(MASTER_TEST_LDADD)
