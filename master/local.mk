@@ -198,3 +198,10 @@ TESTS += tests/unit/test_master_api_list
 tests_unit_test_master_api_list_SOURCES = tests/unit/test_master_api_list.c
 tests_unit_test_master_api_list_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_api_list_LDADD = $(MASTER_TEST_LDADD)
+
+# The checkpoint tarball of GET /checkpoints/UUID/download (no symlink followed, limits).
+check_PROGRAMS += tests/unit/test_master_ckpt_tar
+TESTS += tests/unit/test_master_ckpt_tar
+tests_unit_test_master_ckpt_tar_SOURCES = tests/unit/test_master_ckpt_tar.c
+tests_unit_test_master_ckpt_tar_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_ckpt_tar_LDADD = $(MASTER_TEST_LDADD)
