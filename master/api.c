@@ -945,6 +945,7 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/trials/{id}/signals", api_trial_signals, API_AUTH_TRIAL},
     {"GET", "/api/v1/checkpoints/{uuid}", api_checkpoint_get, API_AUTH_ANY},
     {"DELETE", "/api/v1/checkpoints/{uuid}", api_checkpoint_delete, API_AUTH_USER},
+    {"GET", "/api/v1/checkpoints/{uuid}/download", api_checkpoint_download, API_AUTH_USER},
     {"POST", "/api/v1/allocations/{id}/events", api_allocation_events, API_AUTH_USER},
     {"POST", "/api/v1/experiments/{id}/move", api_exp_move, API_AUTH_USER},
     {"POST", "/api/v1/experiments/{id}/fork", api_exp_fork, API_AUTH_USER},

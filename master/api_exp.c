@@ -12,6 +12,7 @@
 
 #include "api.h"
 #include "api_internal.h"
+#include "api_list.h"
 #include "authz.h"
 #include "exp.h"
 #include "fsm.h"
@@ -189,29 +190,10 @@ void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_json(rep, 200, out);
 }
 
-static int cmp_num(json_t *x, json_t *y)
-{
-	double a = json_number_value(x), b = json_number_value(y);
-	return a < b ? -1 : a > b;
-}
-
 struct sort_by {
 	const char *key;
 	int desc;
 };
-
-static int cmp_rows(const void *pa, const void *pb, void *ctx)
-{
-	const struct sort_by *sb = ctx;
-	json_t *x = json_object_get(*(json_t *const *)pa, sb->key);
-	json_t *y = json_object_get(*(json_t *const *)pb, sb->key);
-	int r;
-	if (json_is_string(x) && json_is_string(y))
-		r = strcmp(json_string_value(x), json_string_value(y));
-	else
-		r = cmp_num(x, y);
-	return sb->desc ? -r : r;
-}
 
 /* An experiment in a list being sorted, with its key (string or number). */
 struct list_item {
@@ -527,6 +509,36 @@ void api_exp_delete(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_json(rep, 200, NULL);
 }
 
+/* The query's list view of rows (consumed): {"KEY": page, "pagination"}, or a 400. */
+static void list_answer(struct api_call *c, struct http_reply *rep, const char *key, json_t *rows,
+                        const char *default_order, const char *tie)
+{
+	struct api_list_query q;
+	size_t total = 0;
+	char err[256];
+	json_t *page = NULL;
+
+	if (api_list_parse(http_request_arg(c->req, "limit"), http_request_arg(c->req, "offset"),
+	                   http_request_arg(c->req, "order_by"), http_request_arg(c->req, "order"),
+	                   &q, err, sizeof(err))) {
+		api_error(rep, 400, "%s", err);
+		goto out;
+	}
+	if (!q.order_by[0] && default_order)
+		snprintf(q.order_by, sizeof(q.order_by), "%s", default_order);
+	page = api_list_page(rows, &q, tie, &total, err, sizeof(err));
+	if (!page) {
+		api_error(rep, strcmp(err, "out of memory") ? 400 : 500, "%s", err);
+		goto out;
+	}
+	api_json(rep, 200,
+	         json_pack("{s:o, s:{s:I, s:I, s:I}}", key, page, "pagination", "total",
+	                   (json_int_t)total, "offset", (json_int_t)q.offset, "limit",
+	                   (json_int_t)(q.limit < 0 ? (long)total : q.limit)));
+out:
+	json_decref(rows);
+}
+
 void api_exp_trials(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	json_t *out = json_array();
@@ -545,30 +557,28 @@ void api_exp_trials(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 404, "experiment %lld not found", (long long)c->id);
 		return;
 	}
-	struct sort_by sb = {"trial_index", 0};
-	size_t n = json_array_size(out);
-	json_t **items = calloc(n ? n : 1, sizeof(*items)), *sorted = json_array();
-	for (size_t i = 0; items && i < n; i++)
-		items[i] = json_array_get(out, i);
-	if (items)
-		qsort_r(items, n, sizeof(*items), cmp_rows, &sb);
-	for (size_t i = 0; items && i < n; i++)
-		json_array_append(sorted, items[i]);
-	free(items);
-	json_decref(out);
-	api_json(rep, 200, json_pack("{s:o}", "trials", sorted));
+	list_answer(c, rep, "trials", out, "trial_index", "id");
 }
 
 void api_exp_checkpoints(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	char err[256];
+	size_t i, j;
+	json_t *row, *f;
 	if (!exp_known(a, c, rep))
 		return;
-	json_t *rows = store_checkpoints(a->store, c->id, 0, err, sizeof(err));
-	if (!rows)
+	json_t *rows = store_checkpoints_metrics(a->store, c->id, err, sizeof(err));
+	if (!rows) {
 		api_error(rep, 500, "%s", err);
-	else
-		api_json(rep, 200, json_pack("{s:o}", "checkpoints", rows));
+		return;
+	}
+	json_array_foreach (rows, i, row) { /* the total size, to show and sort by */
+		json_int_t size = 0;
+		json_array_foreach (json_object_get(row, "files"), j, f)
+			size += json_integer_value(json_object_get(f, "size"));
+		json_object_set_new(row, "size_bytes", json_integer(size));
+	}
+	list_answer(c, rep, "checkpoints", rows, NULL, "uuid");
 }
 
 void api_exp_model_def(struct app *a, struct api_call *c, struct http_reply *rep)

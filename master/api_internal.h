@@ -85,6 +85,8 @@ void api_trial_early_exit(struct app *a, struct api_call *c, struct http_reply *
 void api_trial_exit(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_trial_signals(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_checkpoint_get(struct app *a, struct api_call *c, struct http_reply *rep);
+/* GET /checkpoints/{uuid}/download: the directory as a tar, read as its owner (api_ckpt.c). */
+void api_checkpoint_download(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_allocation_events(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_checkpoint_delete(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_exp_submitted(struct app *a, struct api_call *c, struct http_reply *rep);

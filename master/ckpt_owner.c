@@ -33,11 +33,12 @@
 #include <unistd.h>
 
 #include "ckpt_path.h"
+#include "ckpt_tar.h"
 
 #define MSG_MAX 1024
 #define TREE_MAX_DEPTH 64
 
-enum job_kind { JOB_CHECK, JOB_REMOVE, JOB_OPEN, JOB_READ };
+enum job_kind { JOB_CHECK, JOB_REMOVE, JOB_OPEN, JOB_READ, JOB_TAR };
 
 struct job {
 	enum job_kind kind;
@@ -48,6 +49,7 @@ struct job {
 	const char *name;    /* JOB_OPEN */
 	int append;          /* JOB_OPEN */
 	int tar_dirs;        /* JOB_READ: a directory comes back as a tarball of it */
+	const struct ckpt_tar_limits *tar_lim; /* JOB_TAR (sub: the checkpoint's uuid) */
 };
 
 int ckpt_owner_lookup(long uid, struct ckpt_owner *o, char *err, size_t errlen)
@@ -272,6 +274,35 @@ static int tar_dir(const char *dir, char *msg, size_t msglen)
 	return fd;
 }
 
+/* In the child, as the owner: the directory dirfd as a ustar archive in an unlinked
+ * temporary file, returned open at its start; msg gets how many entries were left out. */
+static int do_tar(int dirfd, const struct job *j, int *fd_out, char *msg, size_t msglen)
+{
+	char tmp[] = "/tmp/det-ckpt-XXXXXX";
+	uint64_t skipped = 0;
+	int fd = mkostemp(tmp, O_CLOEXEC), rv = -1;
+
+	if (fd < 0) {
+		snprintf(msg, msglen, "a temporary file for the archive: %s", strerror(errno));
+		goto fail;
+	}
+	unlink(tmp);
+	if (ckpt_tar_write(dirfd, fd, j->tar_lim, &skipped, msg, msglen))
+		goto fail;
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		snprintf(msg, msglen, "the archive: %s", strerror(errno));
+		goto fail;
+	}
+	snprintf(msg, msglen, "%llu", (unsigned long long)skipped);
+	*fd_out = fd;
+	fd = -1;
+	rv = 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return rv;
+}
+
 /* The child's work, as the owner: check, open the resolved directory, act. */
 static int child_work(const struct job *j, int *fd_out, char *msg, size_t msglen)
 {
@@ -298,9 +329,10 @@ static int child_work(const struct job *j, int *fd_out, char *msg, size_t msglen
 		rv = 0;
 		goto fail;
 	}
-	int n = snprintf(full, sizeof(full), "%s/%s", real, j->kind == JOB_OPEN ? j->sub : "");
+	int with_sub = j->kind == JOB_OPEN || j->kind == JOB_TAR;
+	int n = snprintf(full, sizeof(full), "%s/%s", real, with_sub ? j->sub : "");
 	if (n < 0 || (size_t)n >= sizeof(full) ||
-	    (j->kind == JOB_OPEN && (j->sub[0] == '/' || strstr(j->sub, "..")))) {
+	    (with_sub && (j->sub[0] == '/' || strstr(j->sub, "..")))) {
 		snprintf(msg, msglen, "%s: bad subdirectory", j->dir);
 		goto fail;
 	}
@@ -312,8 +344,11 @@ static int child_work(const struct job *j, int *fd_out, char *msg, size_t msglen
 		}
 		goto fail;
 	}
-	rv = j->kind == JOB_REMOVE ? do_remove(dirfd, j, msg, msglen)
-	                           : do_open(dirfd, j, fd_out, msg, msglen);
+	if (j->kind == JOB_TAR)
+		rv = do_tar(dirfd, j, fd_out, msg, msglen);
+	else
+		rv = j->kind == JOB_REMOVE ? do_remove(dirfd, j, msg, msglen)
+		                           : do_open(dirfd, j, fd_out, msg, msglen);
 fail:
 	if (dirfd >= 0)
 		close(dirfd);
@@ -485,5 +520,29 @@ int ckpt_owner_open_read(const struct ckpt_owner *o, const char *path, int tar_d
 		snprintf(err, errlen, "%s: no descriptor came back", path);
 		return -1;
 	}
+	return fd;
+}
+
+int ckpt_owner_tar(const struct ckpt_owner *o, const json_t *storage_roots,
+                   const char *default_host, const char *dir, const char *uuid,
+                   const struct ckpt_tar_limits *lim, unsigned long long *skipped, char *err,
+                   size_t errlen)
+{
+	struct job j = {.kind = JOB_TAR, .dir = dir, .sub = uuid, .tar_lim = lim};
+	char msg[MSG_MAX];
+	int fd = -1;
+
+	if (!uuid || !*uuid || strchr(uuid, '/') || !strcmp(uuid, ".") || !strcmp(uuid, "..")) {
+		snprintf(err, errlen, "%s: not a checkpoint directory name", uuid ? uuid : "");
+		return -1;
+	}
+	if (run_job(o, storage_roots, default_host, &j, &fd, msg, sizeof(msg), err, errlen))
+		return -1;
+	if (fd < 0) {
+		snprintf(err, errlen, "%s/%s: no descriptor came back", dir, uuid);
+		return -1;
+	}
+	if (skipped)
+		*skipped = strtoull(msg, NULL, 10);
 	return fd;
 }

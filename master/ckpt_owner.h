@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "ckpt_tar.h"
+
 #define CKPT_OWNER_MAX_GROUPS 256 /* supplementary groups kept for the owner */
 
 /* Whom the file work runs as (filled by ckpt_owner_lookup). */
@@ -49,5 +51,14 @@ int ckpt_owner_open(const struct ckpt_owner *o, const json_t *storage_roots,
  * by tar as o). The fd (the caller closes it), or -1 with err. */
 int ckpt_owner_open_read(const struct ckpt_owner *o, const char *path, int tar_dirs, char *err,
                          size_t errlen);
+
+/* As o: check dir, then archive its subdirectory uuid (ckpt_tar_write: regular files
+ * and directories, no symlink followed, within lim) into an unlinked temporary file.
+ * The fd at the archive's start (the caller closes it; how many entries were left out
+ * goes to skipped, may be NULL), or -1 with err. */
+int ckpt_owner_tar(const struct ckpt_owner *o, const json_t *storage_roots,
+                   const char *default_host, const char *dir, const char *uuid,
+                   const struct ckpt_tar_limits *lim, unsigned long long *skipped, char *err,
+                   size_t errlen);
 
 #endif

@@ -146,16 +146,26 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct http_reply
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	if (!rep->body) {
-		rep->body = strdup("{}");
-		rep->len = rep->body ? 2 : 0;
-	}
-	r = MHD_create_response_from_buffer(rep->len, rep->body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
+	if (rep->file_len > 0) { /* streamed by libmicrohttpd, which closes file_fd */
 		free(rep->body);
-		return MHD_NO;
+		rep->body = NULL;
+		r = MHD_create_response_from_fd64(rep->file_len, rep->file_fd);
+		if (!r) {
+			close(rep->file_fd);
+			return MHD_NO;
+		}
+	} else {
+		if (!rep->body) {
+			rep->body = strdup("{}");
+			rep->len = rep->body ? 2 : 0;
+		}
+		r = MHD_create_response_from_buffer(rep->len, rep->body, MHD_RESPMEM_MUST_FREE);
+		if (!r) {
+			free(rep->body);
+			return MHD_NO;
+		}
+		rep->body = NULL;
 	}
-	rep->body = NULL;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	                        rep->content_type ? rep->content_type : "application/json");
 	for (int i = 0; i < rep->nheaders && i < HTTP_MAX_EXTRA_HEADERS; i++)

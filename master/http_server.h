@@ -58,6 +58,8 @@ struct http_reply {
 	int again;                /* 1: park the request and dispatch it again later */
 	struct http_header headers[HTTP_MAX_EXTRA_HEADERS]; /* extra response headers */
 	int nheaders;
+	uint64_t file_len; /* > 0: the body is file_fd's next file_len bytes, not body */
+	int file_fd;       /* with file_len: read from here and closed by the server */
 };
 
 /* Query argument name of req, or NULL. */

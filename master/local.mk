@@ -10,13 +10,14 @@ master_libdetmaster_la_SOURCES = \
 	master/fsm.c master/fsm.h master/auth.c master/auth_munge.c master/auth.h master/app.c \
 	master/ckpt_gc.c master/ckpt_gc.h \
 	master/ckpt_path.c master/ckpt_path.h master/ckpt_owner.c master/ckpt_owner.h \
+	master/ckpt_tar.c master/ckpt_tar.h \
 	master/rm.h master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c \
 	master/rm_slurm_util.h master/app.h master/exp.h master/exp_internal.h \
 	master/exp_state.c master/exp_control.c master/exp_submit.c master/exp_claim.c \
 	master/exp_report.c master/exp_view.c master/exp_tick.c master/exp_load.c \
 	master/exp_trial.c master/exp_trial.h \
 	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c \
-	master/api_alloc.c master/api_rm.c \
+	master/api_alloc.c master/api_rm.c master/api_ckpt.c master/api_list.c master/api_list.h \
 	master/rate_limits.c master/rate_limits.h \
 	master/authz.c master/authz.h
 # Workspaces and projects (issue 17).
@@ -111,6 +112,7 @@ MASTER_ITESTS += tests/integration/test-gc-nonblocking.sh
 MASTER_ITESTS += tests/integration/test-cli-401-hint.sh
 MASTER_ITESTS += tests/integration/test-cmd.sh
 MASTER_ITESTS += tests/integration/test-engine-layers.sh
+MASTER_ITESTS += tests/integration/test-list-paging.sh
 MASTER_ITESTS += tests/integration/test-workspaces.sh tests/integration/test-templates.sh \
 	tests/integration/test-exp-meta.sh tests/integration/test-models.sh
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
@@ -198,3 +200,17 @@ TESTS += tests/unit/test_master_authz
 tests_unit_test_master_authz_SOURCES = tests/unit/test_master_authz.c
 tests_unit_test_master_authz_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_authz_LDADD = $(MASTER_TEST_LDADD)
+
+# Paging and sorting of list answers (trials, checkpoints).
+check_PROGRAMS += tests/unit/test_master_api_list
+TESTS += tests/unit/test_master_api_list
+tests_unit_test_master_api_list_SOURCES = tests/unit/test_master_api_list.c
+tests_unit_test_master_api_list_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_api_list_LDADD = $(MASTER_TEST_LDADD)
+
+# The checkpoint tarball of GET /checkpoints/UUID/download (no symlink followed, limits).
+check_PROGRAMS += tests/unit/test_master_ckpt_tar
+TESTS += tests/unit/test_master_ckpt_tar
+tests_unit_test_master_ckpt_tar_SOURCES = tests/unit/test_master_ckpt_tar.c
+tests_unit_test_master_ckpt_tar_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_ckpt_tar_LDADD = $(MASTER_TEST_LDADD)

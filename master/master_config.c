@@ -51,7 +51,9 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 	                                   .max_active_trials = 0,
 	                                   .exempt_admins = 1,
 	                                   .body_mib_in_flight_per_user = 192,
-	                                   .body_mib_in_flight = 512};
+	                                   .body_mib_in_flight = 512,
+	                                   .checkpoint_download_max_mib = 4096,
+	                                   .checkpoint_download_max_entries = 100000};
 	if (master_config_set_str(&c->tls_cert, "") || master_config_set_str(&c->tls_key, "") ||
 	    master_config_set_str(&c->tls_ca_file, "") ||
 	    master_config_set_str(&c->listen_host, "127.0.0.1") ||
@@ -358,6 +360,8 @@ static int apply_limits(struct master_config *c, json_t *limits, const char *whe
 	    {"max_active_trials", &m->max_active_trials, 0, 1000000},
 	    {"body_mib_in_flight_per_user", &m->body_mib_in_flight_per_user, 0, 1048576},
 	    {"body_mib_in_flight", &m->body_mib_in_flight, 0, 1048576},
+	    {"checkpoint_download_max_mib", &m->checkpoint_download_max_mib, 1, 1048576},
+	    {"checkpoint_download_max_entries", &m->checkpoint_download_max_entries, 1, 100000000},
 	};
 	const char *k;
 	json_t *v;

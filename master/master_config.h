@@ -29,6 +29,9 @@ struct master_limits {
 
 	unsigned body_mib_in_flight_per_user; /* request bodies one user may have in flight */
 	unsigned body_mib_in_flight;          /* request bodies of everyone in flight */
+
+	unsigned checkpoint_download_max_mib;     /* file bytes of one checkpoint tarball */
+	unsigned checkpoint_download_max_entries; /* files and directories in one tarball */
 };
 
 struct master_config {

@@ -85,6 +85,11 @@ json_t *store_logs_before(struct store *st, int64_t trial_id, int64_t before_id,
 json_t *store_checkpoints(struct store *st, int64_t experiment_id, int64_t trial_id, char *err,
                           size_t errlen);
 
+/* Checkpoints of an experiment, each with "metrics": the validation metrics its trial
+ * reported at its steps_completed (the last such report; null when none). */
+json_t *store_checkpoints_metrics(struct store *st, int64_t experiment_id, char *err,
+                                  size_t errlen);
+
 /* One checkpoint by uuid (new reference), NULL when absent (err empty) or on error. */
 json_t *store_checkpoint(struct store *st, const char *uuid, char *err, size_t errlen);
 

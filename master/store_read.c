@@ -148,6 +148,18 @@ json_t *store_checkpoints(struct store *st, int64_t experiment_id, int64_t trial
 	             "i", args, err, errlen);
 }
 
+json_t *store_checkpoints_metrics(struct store *st, int64_t experiment_id, char *err, size_t errlen)
+{
+	const void *args[] = {&experiment_id};
+	return query(st,
+	             "SELECT c.*, (SELECT m.body FROM metrics m WHERE m.trial_id = c.trial_id"
+	             " AND m.grp = 'validation' AND m.steps_completed = c.steps_completed"
+	             " ORDER BY m.id DESC LIMIT 1) AS metrics"
+	             " FROM checkpoints c WHERE c.experiment_id = ?"
+	             " ORDER BY c.trial_id, c.steps_completed",
+	             "i", args, err, errlen);
+}
+
 json_t *store_checkpoint(struct store *st, const char *uuid, char *err, size_t errlen)
 {
 	const void *args[] = {uuid};

@@ -233,6 +233,7 @@ POST   | /api/v1/trials/{id}/early_exit       | /api/v1/trials/{T}/early_exit | 
 POST   | /api/v1/trials/{id}/exit             | /api/v1/trials/{T}/exit      | {} | 403 403 403 403 403 pass
 GET    | /api/v1/trials/{id}/signals          | /api/v1/trials/{T}/signals?timeout_seconds=0 | - | 403 403 403 403 403 ok
 GET    | /api/v1/checkpoints/{uuid}           | /api/v1/checkpoints/{CK}     | - | ok ok ok ok 404 ok
+GET    | /api/v1/checkpoints/{uuid}/download  | /api/v1/checkpoints/{CK}/download | - | pass pass pass pass 404 pass
 DELETE | /api/v1/checkpoints/{uuid}           | /api/v1/checkpoints/{FCK}    | - | ok 403 ok ok 404 ok
 POST   | /api/v1/allocations/{id}/events      | /api/v1/allocations/1/events | {"type": "allocation", "experiment_id": {E}} | 400 400 400 400 400 400
 POST   | /api/v1/experiments/{id}/move        | /api/v1/experiments/{FE}/move | {"project": {P}} | 403 403 ok ok 404 ok

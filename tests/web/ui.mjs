@@ -454,11 +454,13 @@ try {
 	await check('keyboard: Space on a column header sorts the trials table', async () => {
 		const btn = page.locator('#trials-table th button[data-sort="best_metric"]');
 		await btn.focus();
-		await page.keyboard.press('Space');
+		await page.keyboard.press('Space'); // the master sorts: wait for its page
+		await page.waitForSelector('#trials-table th:nth-child(5)[aria-sort="ascending"]');
 		const asc = await page.$$eval('#trials-table tbody tr', (rows) => rows.map((r) => Number(r.cells[4].textContent)));
 		const sortAsc = await page.getAttribute('#trials-table th:nth-child(5)', 'aria-sort');
 		await page.locator('#trials-table th button[data-sort="best_metric"]').focus();
 		await page.keyboard.press('Space');
+		await page.waitForSelector('#trials-table th:nth-child(5)[aria-sort="descending"]');
 		const desc = await page.$$eval('#trials-table tbody tr', (rows) => rows.map((r) => Number(r.cells[4].textContent)));
 		const sorted = (a) => a.every((x, i) => i === 0 || a[i - 1] <= x);
 		return sortAsc === 'ascending' && sorted(asc) && sorted([...desc].reverse()) &&
@@ -474,12 +476,15 @@ try {
 		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.archived === false, 10000, 'unarchived');
 		return true;
 	});
-	await check('Checkpoints tab: every checkpoint of the experiment with its path and a link', async () => {
+	await check('Checkpoints tab: the master\'s first page of checkpoints with paths and links, and the total', async () => {
 		await page.click('#tab-checkpoints');
-		const ck = (await apiAs(aliceToken, 'GET', `/experiments/${exp}/checkpoints`)).body.checkpoints;
-		await page.waitForFunction((n) => document.querySelectorAll('#exp-checkpoints tbody tr a[download]').length === n, ck.length);
+		// The first page (25, by trial) as the master sorts it, and the total below.
+		const r = (await apiAs(aliceToken, 'GET', `/experiments/${exp}/checkpoints?order_by=trial_id&limit=25`)).body;
+		const ck = r.checkpoints;
+		await page.waitForFunction((n) => document.querySelectorAll('#exp-checkpoints tbody tr[data-uuid] a[download]').length >= n, ck.length);
 		const text = await page.textContent('#exp-checkpoints');
-		return ck.length > 0 && ck.every((c) => text.includes(c.uuid) && text.includes(c.path));
+		return ck.length > 0 && ck.every((c) => text.includes(c.uuid) && text.includes(c.path)) &&
+			(await page.textContent('#ck-pageinfo')).includes(`(${r.pagination.total} checkpoints)`);
 	});
 	await check('Configuration tab: the experiment\'s YAML', async () => {
 		await page.click('#tab-config');

@@ -13,15 +13,19 @@ import * as trialPage from './trial.js';
 import * as clusterPage from './cluster.js';
 import { workspacesPage, modelsPage } from './collab.js';
 import * as queuePage from './queue.js';
+import * as mePage from './me.js';
+import * as comparePage from './compare.js';
 
 const routes = [
 	[/^#\/login$/, loginPage, 'login', true],
 	[/^#\/experiments(?:\?.*)?$/, experimentsPage, 'experiments'],
-	[/^#\/experiments\/(\d+)$/, experimentPage, 'experiments'],
+	[/^#\/experiments\/(\d+)(?:\?.*)?$/, experimentPage, 'experiments'],
+	[/^#\/compare\?.*$/, comparePage, 'experiments'],
 	[/^#\/trials\/(\d+)$/, trialPage, 'experiments'],
 	[/^#\/cluster$/, clusterPage, 'cluster'],
 	[/^#\/workspaces$/, workspacesPage, 'workspaces'], [/^#\/models(?:\?.*)?$/, modelsPage, 'models'],
 	[/^#\/queue$/, queuePage, 'queue'],
+	[/^#\/me$/, mePage, ''],
 ];
 
 let current = null;

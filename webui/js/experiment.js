@@ -25,8 +25,47 @@ function canvasBox(id, label, small) {
 		el('canvas', { id, role: 'img', 'aria-label': label }, label));
 }
 
+// The page's view in the address (#/experiments/ID?tab=trials&tsort=...):
+// tab, trials table (tsort, torder, tpage, tlimit) and checkpoints table
+// (csort, corder, cpage, climit). Sorting and paging are the master's.
+function viewOf(hash) {
+	const i = hash.indexOf('?');
+	const q = new URLSearchParams(i < 0 ? '' : hash.slice(i + 1));
+	const int = (k, d, lo, hi) => {
+		const n = Number(q.get(k));
+		return Number.isInteger(n) && n >= lo && n <= hi ? n : d;
+	};
+	return {
+		tab: q.get('tab') || 'overview',
+		tsort: q.get('tsort') || 'id', torder: q.get('torder') === 'desc' ? 'desc' : 'asc',
+		tpage: int('tpage', 1, 1, 1e6), tlimit: int('tlimit', 25, 1, 500),
+		csort: q.get('csort') || 'trial_id', corder: q.get('corder') === 'desc' ? 'desc' : 'asc',
+		cpage: int('cpage', 1, 1, 1e6), climit: int('climit', 25, 1, 500),
+	};
+}
+
+// Pager buttons and text for a table: {box, show(page, pages, total)}; onPage(n).
+function pager(prefix, noun, onPage) {
+	const prev = el('button', { type: 'button', id: `${prefix}-prev`, text: '‹ Previous' });
+	const next = el('button', { type: 'button', id: `${prefix}-next`, text: 'Next ›' });
+	const info = el('span', { id: `${prefix}-pageinfo`, 'aria-live': 'polite' });
+	let page = 1;
+	prev.addEventListener('click', () => onPage(page - 1));
+	next.addEventListener('click', () => onPage(page + 1));
+	return {
+		box: el('div', { class: 'pager controls' }, prev, info, next),
+		show(p, pages, total) {
+			page = p;
+			info.textContent = `Page ${p} of ${pages} (${total} ${noun})`;
+			prev.disabled = p <= 1;
+			next.disabled = p >= pages;
+		},
+	};
+}
+
 export async function render(ctx, idText) {
 	const id = Number(idText);
+	const view = viewOf(location.hash);
 	const me = ctx.me || {};
 	const users = await api('/users', { signal: ctx.signal }).then((r) => r.users).catch(() => []);
 	const names = new Map(users.map((u) => [u.id, u.username]));
@@ -64,6 +103,21 @@ export async function render(ctx, idText) {
 	const trialsTable = el('table', { id: 'trials-table' },
 		el('caption', { class: 'sr-only', text: 'Trials' }), el('thead', {}, trialsHead), trialsBody);
 
+	const compareBtn = el('button', { type: 'button', id: 'compare-btn', class: 'primary', disabled: true, text: 'Compare selected' });
+	const compareNote = el('span', { class: 'note', id: 'compare-note', text: 'Select 2 or more trials to compare them.' });
+	compareBtn.addEventListener('click', () => {
+		location.hash = `#/compare?trials=${[...selected].sort((a, b) => a - b).join(',')}`;
+	});
+	function showSelected() {
+		compareBtn.disabled = selected.size < 2;
+		compareNote.textContent = selected.size ? `${selected.size} selected.` : 'Select 2 or more trials to compare them.';
+	}
+	const trialsPager = pager('trials', 'trials', (n) => {
+		view.tpage = n;
+		saveView();
+		loadTablePage(true);
+	});
+
 	const queue = queuePanel(ctx, id);
 	const hpSel = (sid, pick) => el('select', { id: sid, onchange: () => drawHeat() },
 		hpNames.map((h, i) => el('option', { value: h, text: h, selected: i === pick })));
@@ -75,6 +129,7 @@ export async function render(ctx, idText) {
 		el('div', { class: 'controls' }, el('label', { for: 'heat-x' }, 'x', heatX), el('label', { for: 'heat-y' }, 'y', heatY)),
 		el('div', { class: 'chart-box' }, heatCanvas));
 	const ckBody = el('tbody');
+	const ckHead = el('tr');
 	const configPre = el('pre', { id: 'exp-config', class: 'config', tabindex: '0' });
 	const logsList = el('ul', { id: 'exp-logs' });
 	const panels = {
@@ -84,7 +139,7 @@ export async function render(ctx, idText) {
 			el('h2', { text: 'Checkpoints' }),
 			tableWrap('Checkpoints', el('table', { id: 'exp-checkpoints' },
 				el('caption', { class: 'sr-only', text: 'Checkpoints' }),
-				el('thead', {}, el('tr', {}, ['Trial', 'Steps', 'UUID', 'State', 'Size', 'Path', 'Download', 'Model registry'].map((h) => el('th', { scope: 'col', text: h })))),
+				el('thead', {}, ckHead),
 				ckBody))),
 		config: el('div', { id: 'panel-config', role: 'tabpanel', 'aria-labelledby': 'tab-config' },
 			el('h2', { text: 'Configuration' }), configPre),
@@ -94,6 +149,19 @@ export async function render(ctx, idText) {
 			el('h2', { text: 'Notes' }), metaForm(id, exp)),
 	};
 	const tabNames = { overview: 'Overview', trials: 'Trials', checkpoints: 'Checkpoints', config: 'Configuration', logs: 'Logs', notes: 'Notes' };
+	// Put the view in the address (no new history entry, no re-render).
+	function saveView() {
+		const q = new URLSearchParams();
+		if (currentTab !== 'overview') q.set('tab', currentTab);
+		if (view.tsort !== 'id' || view.torder !== 'asc') { q.set('tsort', view.tsort); q.set('torder', view.torder); }
+		if (view.tpage > 1) q.set('tpage', String(view.tpage));
+		if (view.tlimit !== 25) q.set('tlimit', String(view.tlimit));
+		if (view.csort !== 'trial_id' || view.corder !== 'asc') { q.set('csort', view.csort); q.set('corder', view.corder); }
+		if (view.cpage > 1) q.set('cpage', String(view.cpage));
+		if (view.climit !== 25) q.set('climit', String(view.climit));
+		const qs = q.toString();
+		history.replaceState(null, '', `#/experiments/${id}` + (qs ? '?' + qs : ''));
+	}
 	const tabs = Object.entries(tabNames).map(([k, label]) => el('button', {
 		type: 'button', role: 'tab', id: `tab-${k}`, 'aria-controls': `panel-${k}`, text: label, onclick: () => showTab(k),
 	}));
@@ -107,6 +175,7 @@ export async function render(ctx, idText) {
 		});
 		for (const [n, p] of Object.entries(panels)) p.hidden = n !== k;
 		if (k === 'checkpoints') loadCheckpoints();
+		saveView();
 	}
 	const tabList = el('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Experiment views', onkeydown: (ev) => {
 		const i = tabs.findIndex((b) => b.id === `tab-${currentTab}`);
@@ -116,23 +185,53 @@ export async function render(ctx, idText) {
 		showTab(Object.keys(tabNames)[j]);
 		tabs[j].focus();
 	} }, tabs);
+	const ckCols = [
+		['trial_id', 'Trial', true], ['steps_completed', 'Batches', true], ['uuid', 'UUID'], ['state', 'State'],
+		['size_bytes', 'Size', true], [`metrics.${exp.searcher_metric || 'validation_loss'}`, 'Validation metrics'],
+		['path', 'Path'], [null, 'Download'], [null, 'Model registry'],
+	];
+	const ckPager = pager('ck', 'checkpoints', (n) => { view.cpage = n; saveView(); loadCheckpoints(); });
+	panels.checkpoints.append(ckPager.box);
+	function drawCkHead() {
+		ckHead.replaceChildren(...ckCols.map(([k, label, num]) => {
+			if (!k) return el('th', { scope: 'col', text: label });
+			const sorted = view.csort === k;
+			return el('th', { scope: 'col', class: num ? 'num' : undefined, 'aria-sort': sorted ? (view.corder === 'asc' ? 'ascending' : 'descending') : 'none' },
+				el('button', { type: 'button', dataset: { sort: k }, 'aria-label': `Sort by ${label}`, onclick: () => {
+					view.corder = view.csort === k && view.corder === 'asc' ? 'desc' : 'asc';
+					view.csort = k;
+					view.cpage = 1;
+					saveView();
+					loadCheckpoints().then(() => ckHead.querySelector(`[data-sort="${CSS.escape(k)}"]`).focus());
+				} }, label, sorted ? (view.corder === 'asc' ? ' ▲' : ' ▼') : ''));
+		}));
+	}
+	const metricsText = (m) => (m && typeof m === 'object' ? Object.entries(m).map(([k, v]) => `${k}=${fmtNum(v)}`).join(', ') : '–');
 	async function loadCheckpoints() {
-		const r = await api(`/experiments/${id}/checkpoints`, { signal: ctx.signal }).catch((e) => {
-			if (e.name !== 'AbortError') ckBody.replaceChildren(el('tr', {}, el('td', { colspan: '8' }, errorBox(e))));
+		drawCkHead();
+		const q = new URLSearchParams({ limit: String(view.climit), offset: String((view.cpage - 1) * view.climit), order_by: view.csort, order: view.corder });
+		const r = await api(`/experiments/${id}/checkpoints?${q}`, { signal: ctx.signal }).catch((e) => {
+			if (e.name !== 'AbortError') ckBody.replaceChildren(el('tr', {}, el('td', { colspan: '9' }, errorBox(e))));
 			return null;
 		});
 		if (!r) return;
+		const total = r.pagination ? r.pagination.total : r.checkpoints.length;
+		ckPager.show(view.cpage, Math.max(1, Math.ceil(total / view.climit)), total);
 		const rows = r.checkpoints.map((c) => el('tr', { 'data-uuid': c.uuid },
 			el('td', {}, el('a', { href: `#/trials/${c.trial_id}`, text: String(c.trial_id) })),
 			el('td', { class: 'num', text: String(c.steps_completed ?? '–') }),
 			el('td', {}, el('code', { text: c.uuid })),
 			el('td', { text: c.state }),
-			el('td', { class: 'num', text: fmtBytes((c.files || []).reduce((n, f) => n + (f.size || 0), 0)) }),
+			el('td', { class: 'num', text: fmtBytes(c.size_bytes ?? (c.files || []).reduce((n, f) => n + (f.size || 0), 0)) }),
+			el('td', { class: 'metrics', text: metricsText(c.metrics) }),
 			el('td', {}, el('code', { text: c.path || '–' })),
-			el('td', {}, el('a', { href: `/api/v1/checkpoints/${c.uuid}`, download: `checkpoint-${c.uuid}.json`, text: 'metadata' })),
+			el('td', {}, c.state === 'COMPLETED'
+				? el('a', { href: `/api/v1/checkpoints/${c.uuid}/download`, class: 'download', download: `checkpoint-${c.uuid}.tar`, text: 'files (.tar)' }) : '',
+			' ', el('a', { href: `/api/v1/checkpoints/${c.uuid}`, download: `checkpoint-${c.uuid}.json`, text: 'metadata' })),
 			el('td', {}, c.state === 'COMPLETED'
 				? el('a', { href: `#/models?checkpoint=${encodeURIComponent(c.uuid)}`, class: 'register', text: 'Register' }) : '')));
-		ckBody.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: '8', class: 'muted', text: 'No checkpoints.' }))]));
+		ckBody.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colspan: '9', class: 'muted', text: 'No checkpoints.' }))]));
+		ctx.main.dataset.ckLoaded = String(Date.now());
 	}
 
 	ctx.main.append(title, summary, whyBox, actions, ownerNote, errSlot, tabList, panels.overview, panels.trials,
@@ -155,11 +254,12 @@ export async function render(ctx, idText) {
 	panels.trials.append(
 		el('section', { 'aria-labelledby': 'h-trials' },
 			el('h2', { id: 'h-trials', text: 'Trials' }),
-			tableWrap('Trials table', trialsTable)),
+			el('div', { class: 'controls' }, compareBtn, compareNote),
+			tableWrap('Trials table', trialsTable), trialsPager.box),
 		el('section', { 'aria-labelledby': 'h-queue' },
 			el('h2', { id: 'h-queue', text: 'Queue' }),
 			queue.box));
-	showTab('overview');
+	showTab(tabNames[view.tab] ? view.tab : 'overview');
 
 	// ---- actions
 	const acts = {
@@ -247,8 +347,8 @@ export async function render(ctx, idText) {
 	const series = new Map(); // trial id -> TrialSeries
 	const seen = new Map(); // trial id -> "steps state" when its metrics were last fetched
 	let trials = [];
-	let sortKey = 'id';
-	let sortDir = 1;
+	let tablePage = []; // the trials table's page, as the master sorted it
+	const selected = new Set(); // trial ids chosen for the compare view
 	const colorOf = (t) => t.trial_index;
 	const TERMINAL_TRIAL = ['COMPLETED', 'CANCELED', 'ERROR'];
 
@@ -349,35 +449,52 @@ export async function render(ctx, idText) {
 		['exit_code', 'Exit code', (t) => (t.exit_code === null || t.exit_code === undefined ? '–' : String(t.exit_code)), true],
 		...hpNames.map((h) => ['hp:' + h, h, (t) => hparamText(t.hparams[h]), true]),
 	];
-	const keyOf = (t, k) => (k.startsWith('hp:') ? t.hparams[k.slice(3)] : t[k]);
-
+	// The master's order_by for a column key.
+	const orderBy = (k) => (k.startsWith('hp:') ? 'hparams.' + k.slice(3) : k);
+	if (!columns.some(([k]) => orderBy(k) === view.tsort)) view.tsort = 'id';
 	function drawTable() {
 		keepFocus(trialsTable, drawTableNow);
 	}
 
 	function drawTableNow() {
 		trialsHead.replaceChildren(...columns.map(([k, label, , num]) => {
-			const sorted = sortKey === k;
-			return el('th', { scope: 'col', class: num ? 'num' : undefined, 'aria-sort': sorted ? (sortDir > 0 ? 'ascending' : 'descending') : 'none' },
-				el('button', {
-					type: 'button', dataset: { sort: k }, 'aria-label': `Sort by ${label}`,
-					onclick: () => {
-						sortDir = sortKey === k ? -sortDir : 1;
-						sortKey = k;
-						drawTable();
-						trialsHead.querySelector(`[data-sort="${CSS.escape(k)}"]`).focus();
-					},
-				}, label, sorted ? (sortDir > 0 ? ' ▲' : ' ▼') : ''));
-		}));
-		const rows = [...trials].sort((a, b) => {
-			const x = keyOf(a, sortKey), y = keyOf(b, sortKey);
-			if (x === y) return a.id - b.id;
-			if (x === null || x === undefined) return 1;
-			if (y === null || y === undefined) return -1;
-			return (x < y ? -1 : 1) * sortDir;
-		});
-		trialsBody.replaceChildren(...rows.map((t) => el('tr', { dataset: { trial: t.id } },
-			columns.map(([, , f, num]) => el('td', { class: num ? 'num' : undefined }, f(t))))));
+				const sorted = view.tsort === orderBy(k);
+				return el('th', { scope: 'col', class: num ? 'num' : undefined, 'aria-sort': sorted ? (view.torder === 'asc' ? 'ascending' : 'descending') : 'none' },
+					el('button', {
+						type: 'button', dataset: { sort: k }, 'aria-label': `Sort by ${label}`,
+						onclick: async () => {
+							view.torder = sorted && view.torder === 'asc' ? 'desc' : 'asc';
+							view.tsort = orderBy(k);
+							view.tpage = 1;
+							saveView();
+							await loadTablePage(true);
+							trialsHead.querySelector(`[data-sort="${CSS.escape(k)}"]`).focus();
+						},
+					}, label, sorted ? (view.torder === 'asc' ? ' ▲' : ' ▼') : ''));
+			}), el('th', { scope: 'col', class: 'select', text: 'Compare' }));
+		trialsBody.replaceChildren(...tablePage.map((t) => el('tr', { dataset: { trial: t.id } },
+			columns.map(([, , f, num]) => el('td', { class: num ? 'num' : undefined }, f(t))),
+			el('td', { class: 'select' }, el('input', {
+				type: 'checkbox', class: 'compare-pick', 'aria-label': `Compare trial ${t.id}`, checked: selected.has(t.id),
+				onchange: (ev) => {
+					if (ev.target.checked) selected.add(t.id);
+					else selected.delete(t.id);
+					showSelected();
+				},
+			})))));
+	}
+
+	// Fetch the table's page (sorted and cut by the master); redraw when it changed.
+	async function loadTablePage(force) {
+		const q = new URLSearchParams({ limit: String(view.tlimit), offset: String((view.tpage - 1) * view.tlimit), order_by: view.tsort, order: view.torder });
+		const r = await getCached(`/experiments/${id}/trials?${q}`, ctx.signal);
+		const total = r.data.pagination ? r.data.pagination.total : r.data.trials.length;
+		trialsPager.show(view.tpage, Math.max(1, Math.ceil(total / view.tlimit)), total);
+		if (r.changed || force) {
+			tablePage = r.data.trials;
+			drawTable();
+		}
+		ctx.main.dataset.trialsLoaded = String(Date.now());
 	}
 
 	for (const c of [xSel, ySel]) c.addEventListener('change', drawCharts);
@@ -398,9 +515,9 @@ export async function render(ctx, idText) {
 			showExp();
 		}
 		await queue.refresh(exp);
+		await loadTablePage(first);
 		if (tr.changed || first) {
 			trials = [...tr.data.trials].sort((a, b) => a.id - b.id);
-			drawTable();
 			logsList.replaceChildren(...trials.map((t) => el('li', {},
 				el('a', { href: `#/trials/${t.id}`, text: `Trial ${t.id} logs` }), ` (${t.state})`)));
 			showWhy();
