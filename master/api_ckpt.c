@@ -83,7 +83,7 @@ void api_checkpoint_download(struct app *a, struct api_call *c, struct http_repl
 	}
 	if (workspace_exp_access(a, &c->who,
 	                         json_integer_value(json_object_get(row, "experiment_id")),
-	                         AUTHZ_EXP_READ) != 200) {
+	                         AUTHZ_EXP_READ) != EXP_OK) {
 		api_error(rep, 404, "checkpoint not found");
 		goto out;
 	}
