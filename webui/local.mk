@@ -16,14 +16,17 @@ dist_webuijs_DATA = webui/js/api.js webui/js/app.js webui/js/util.js webui/js/ch
 dist_webuijs_DATA += webui/js/collab.js webui/js/workspaces.js webui/js/models.js webui/js/expmeta.js
 dist_webuijs_DATA += webui/js/queue.js
 dist_webuijs_DATA += webui/js/heatmap.js
+dist_webuijs_DATA += webui/js/tasks.js
 
 # Static serving and TensorBoard files against a real det-master (curl).
 # The browser tests: headless Chromium driven by playwright-core; they skip
 # when chromium or node are missing. Artifacts land in tests/web/artifacts/.
 WEB_TESTS = tests/web/static.test tests/web/run.sh
 WEB_TESTS += tests/web/collab.sh
+WEB_TESTS += tests/web/tasks.sh
 TESTS += $(WEB_TESTS)
 EXTRA_DIST += tests/web/collab.mjs tests/web/playwright.sh tests/web/harness.mjs
+EXTRA_DIST += tests/web/tasks.mjs
 EXTRA_DIST += doc/webui.md $(WEB_TESTS) tests/web/ui.mjs tests/web/launch.sh tests/web/train.py \
 	tests/web/package.json \
 	tests/web/package-lock.json

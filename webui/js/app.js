@@ -13,6 +13,7 @@ import * as trialPage from './trial.js';
 import * as clusterPage from './cluster.js';
 import { workspacesPage, modelsPage } from './collab.js';
 import * as queuePage from './queue.js';
+import * as tasksPage from './tasks.js';
 
 const routes = [
 	[/^#\/login$/, loginPage, 'login', true],
@@ -22,6 +23,8 @@ const routes = [
 	[/^#\/cluster$/, clusterPage, 'cluster'],
 	[/^#\/workspaces$/, workspacesPage, 'workspaces'], [/^#\/models(?:\?.*)?$/, modelsPage, 'models'],
 	[/^#\/queue$/, queuePage, 'queue'],
+	[/^#\/tasks$/, tasksPage, 'tasks'],
+	[/^#\/tasks\/(\d+)$/, { render: tasksPage.renderTask }, 'tasks'],
 ];
 
 let current = null;
