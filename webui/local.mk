@@ -24,6 +24,7 @@ dist_webuijs_DATA += webui/js/tasks.js
 WEB_TESTS = tests/web/static.test tests/web/run.sh
 WEB_TESTS += tests/web/collab.sh
 WEB_TESTS += tests/web/tasks.sh
+WEB_TESTS += tests/web/benches.sh
 TESTS += $(WEB_TESTS)
 EXTRA_DIST += tests/web/collab.mjs tests/web/playwright.sh tests/web/harness.mjs
 EXTRA_DIST += tests/web/tasks.mjs
