@@ -10,13 +10,13 @@
 # work to do. It prints; it does not fail on timing.
 #
 #   make bench-exp-list-100k                  (from the build tree)
-#   BENCH_EXPERIMENTS=100000 BENCH_REQUESTS=200 bench/exp_list_100k.sh
+#   BENCH_EXPERIMENTS=100000 BENCH_REQUESTS=50 bench/exp_list_100k.sh
 set -u
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 export top_srcdir=${top_srcdir:-$bench_dir/..}
 export top_builddir=${top_builddir:-$(pwd)}
 count=${BENCH_EXPERIMENTS:-100000}
-requests=${BENCH_REQUESTS:-200}
+requests=${BENCH_REQUESTS:-50}
 . "$top_srcdir/tests/integration/master-lib.sh" >/dev/null
 
 start_master
