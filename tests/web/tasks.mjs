@@ -93,6 +93,19 @@ try {
 		await page.waitForFunction((sel) => /TERMINATED/.test(document.querySelector(sel)?.textContent || ''), rowSel);
 		return /killed/.test(await row.textContent());
 	});
+	await check('800 px: the Tasks page and a task page do not scroll sideways', async () => {
+		await page.setViewportSize({ width: 800, height: 900 });
+		await page.goto(base + '/#/tasks');
+		await page.waitForSelector(rowSel);
+		await page.screenshot({ path: path.join(env.ARTIFACTS, 'tasks-800.png'), fullPage: true });
+		const list = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+		await page.goto(base + `/#/tasks/${id}`);
+		await page.waitForSelector('#task-logs[data-done="1"]');
+		await page.screenshot({ path: path.join(env.ARTIFACTS, 'task-800.png'), fullPage: true });
+		const page800 = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+		await page.setViewportSize({ width: 1280, height: 900 });
+		return list && page800;
+	});
 	await check('an Open link appears for a proxy_url, never for a javascript: url', async () => {
 		// The proxy address comes from another part of the master: add it to
 		// the real answer here to see how the page shows it.
@@ -102,6 +115,7 @@ try {
 			for (const t of data.tasks) t.proxy_url = t.task_id === `task-${id}` ? `/proxy/${id}/` : 'javascript:alert(1)';
 			await route.fulfill({ response: res, json: data });
 		});
+		await page.goto(base + '/#/tasks');
 		await page.reload();
 		await page.waitForSelector(`${rowSel} a.open`);
 		const href = await page.locator(`${rowSel} a.open`).getAttribute('href');
