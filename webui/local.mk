@@ -17,6 +17,7 @@ dist_webuijs_DATA += webui/js/collab.js webui/js/workspaces.js webui/js/models.j
 dist_webuijs_DATA += webui/js/queue.js
 dist_webuijs_DATA += webui/js/heatmap.js
 dist_webuijs_DATA += webui/js/compare.js webui/js/me.js
+dist_webuijs_DATA += webui/js/tasks.js
 
 # Static serving and TensorBoard files against a real det-master (curl).
 # The browser tests: headless Chromium driven by playwright-core; they skip
@@ -25,8 +26,11 @@ WEB_TESTS = tests/web/static.test tests/web/run.sh
 WEB_TESTS += tests/web/collab.sh
 WEB_TESTS += tests/web/views.sh
 EXTRA_DIST += tests/web/views.mjs
+WEB_TESTS += tests/web/tasks.sh
+WEB_TESTS += tests/web/benches.sh
 TESTS += $(WEB_TESTS)
 EXTRA_DIST += tests/web/collab.mjs tests/web/playwright.sh tests/web/harness.mjs
+EXTRA_DIST += tests/web/tasks.mjs
 EXTRA_DIST += doc/webui.md $(WEB_TESTS) tests/web/ui.mjs tests/web/launch.sh tests/web/train.py \
 	tests/web/package.json \
 	tests/web/package-lock.json

@@ -15,6 +15,7 @@ import { workspacesPage, modelsPage } from './collab.js';
 import * as queuePage from './queue.js';
 import * as mePage from './me.js';
 import * as comparePage from './compare.js';
+import * as tasksPage from './tasks.js';
 
 const routes = [
 	[/^#\/login$/, loginPage, 'login', true],
@@ -26,6 +27,8 @@ const routes = [
 	[/^#\/workspaces$/, workspacesPage, 'workspaces'], [/^#\/models(?:\?.*)?$/, modelsPage, 'models'],
 	[/^#\/queue$/, queuePage, 'queue'],
 	[/^#\/me$/, mePage, ''],
+	[/^#\/tasks$/, tasksPage, 'tasks'],
+	[/^#\/tasks\/(\d+)$/, { render: tasksPage.renderTask }, 'tasks'],
 ];
 
 let current = null;

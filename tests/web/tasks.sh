@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# TAP: the Tasks pages in a real browser (tests/web/tasks.mjs, Debian's
+# chromium driven by playwright-core) against a real det-master: a sleeping
+# command started with `det cmd run --detach` is listed RUNNING (and kept or
+# hidden by the kind and state filters), its page shows its output, and its
+# Kill button (behind the confirmation) ends it TERMINATED, reason killed,
+# which the API confirms. Skips when chromium or node/npm are missing.
+set -u
+srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+builddir=${top_builddir:-$(pwd)}
+. "$srcdir/tests/web/playwright.sh"
+web_require "$srcdir" "$builddir"
+
+. "$srcdir/tests/integration/master-lib.sh"
+det=${DET_BIN:-$builddir/cli/det}
+export DET_MASTER=unix:$work/m.sock DET_AUTH_FILE=$work/auth.json
+artifacts=$builddir/tests/web/artifacts
+mkdir -p "$artifacts"
+
+start_master --webui-dir "$srcdir/webui"
+check "master starts" test -n "$port"
+pw=$(cat "$work/state/admin-password")
+
+"$det" -o json cmd run --detach sh -c 'echo hello-from-task-$((6 * 7)); exec sleep 300' >"$work/run.json"
+eq "det cmd run --detach exits 0" 0 $?
+id=$(jq -r .id "$work/run.json")
+for _ in $(seq 600); do
+	sock GET "/tasks/$id" >/dev/null
+	[ "$(body .task.state)" = RUNNING ] && break
+	sleep 0.1
+done
+eq "the command is RUNNING" RUNNING "$(body .task.state)"
+
+BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
+	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts TASK_ID=$id ADMIN_PW=$pw \
+	timeout 300 node "$srcdir/tests/web/tasks.mjs" >"$work/ui.out" 2>"$work/ui.err"
+rc=$?
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) ok 0 "${line#ok - }" ;;
+	"not ok - "*) ok 1 "${line#not ok - }" ;;
+	*) echo "$line" ;;
+	esac
+done <"$work/ui.out"
+ok $rc "browser run ends cleanly (exit $rc)"
+[ "$rc" = 0 ] || sed 's/^/# /' "$work/ui.err" | tail -n 30
+sock GET "/tasks/$id" >/dev/null
+eq "the API has the task TERMINATED, reason killed" "TERMINATED killed" \
+	"$(body '.task | "\(.state) \(.end_reason)"')"
+stop_master
+echo "1..$tap_n"
+[ "$tap_failed" = 0 ]

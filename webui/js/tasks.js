@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Tasks pages (doc/tasks.md): #/tasks lists the tasks the user may see
+// (GET /tasks: commands and the trials' array tasks), sorted and filtered by
+// kind and state in the browser, since the API answers the whole list in one
+// go (no paging); #/tasks/ID shows one task, its output read from byte 0 in
+// 64 KiB pages (GET /tasks/ID/logs?offset=) and then followed with the API's
+// long poll (follow=1) while the task runs, a Kill button for those who may
+// kill it, and an Open link when the task has a proxy address.
+import { api, getCached } from './api.js';
+import { announce, confirmAction, el, errorBox, fmtTime, keepFocus, stateBadge, tableWrap } from './util.js';
+
+const POLL_MS = 3000;
+const LOG_SHOWN_MAX = 4 * 1024 * 1024; // bytes of output shown before "Load more" is needed
+const KINDS = ['command', 'notebook', 'shell', 'tensorboard', 'trial'];
+const STATES = ['QUEUED', 'STARTING', 'RUNNING', 'TERMINATED'];
+
+// A wait status as a shell reports it: the exit code, or 128 + the signal.
+function exitCode(t) {
+	if (t.exit_code !== undefined && t.exit_code !== null) return t.exit_code;
+	const st = t.exit_status;
+	if (st === undefined || st === null) return null;
+	if (st < 0) return 1;
+	return (st & 0x7f) === 0 ? (st >> 8) & 0xff : 128 + (st & 0x7f);
+}
+
+// The number of a command task ("task-12" or 12), or null (a trial's array task).
+function taskNumber(t) {
+	const m = /^(?:task-)?(\d+)$/.exec(String(t.task_id ?? t.id));
+	return m ? Number(m[1]) : null;
+}
+
+function ownerText(ctx, uid) {
+	if (uid === null || uid === undefined) return '–';
+	return ctx.me && ctx.me.uid === uid ? ctx.me.username : `uid ${uid}`;
+}
+
+// The task's proxy address (proxy_url or url) when it is one of this site's
+// or an http(s) address; anything else (javascript:, data:) is not linked.
+export function openHref(t) {
+	const raw = t.proxy_url || t.url;
+	if (typeof raw !== 'string' || !raw) return null;
+	try {
+		const u = new URL(raw, location.origin);
+		return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null;
+	} catch {
+		return null;
+	}
+}
+
+function mayKill(ctx, t) {
+	return t.state !== 'TERMINATED' && t.kind !== 'trial' && taskNumber(t) !== null &&
+		!!ctx.me && (ctx.me.admin || ctx.me.uid === t.owner_uid);
+}
+
+const COLUMNS = [
+	['id', 'ID', (t) => t.experiment_id ? t.experiment_id * 1e6 + (t.array_task || 0) : taskNumber(t) || 0],
+	['kind', 'Kind', (t) => t.kind],
+	['description', 'Description', (t) => t.description || ''],
+	['owner', 'Owner', (t) => t.owner_uid ?? -1],
+	['state', 'State', (t) => STATES.indexOf(t.state)],
+	['slots', 'Slots', (t) => t.slots ?? -1],
+	['pool', 'Pool', (t) => t.pool || t.resource_pool || ''],
+	['started', 'Started', (t) => t.started_at || t.created_at || 0],
+	['ended', 'Ended', (t) => t.ended_at || 0],
+	['exit', 'Exit code', (t) => exitCode(t) ?? -1],
+	['reason', 'End reason', (t) => t.end_reason || ''],
+];
+
+function select(id, label, values) {
+	return el('label', { for: id }, label,
+		el('select', { id }, el('option', { value: '', text: 'all' }), values.map((v) => el('option', { value: v, text: v }))));
+}
+
+export async function render(ctx) {
+	const body = el('div');
+	const kindSel = select('tasks-kind', 'Kind', KINDS);
+	const stateSel = select('tasks-state', 'State', STATES);
+	let sort = 'id';
+	let asc = false;
+	let tasks = [];
+	ctx.main.append(el('h1', { text: 'Tasks' }),
+		el('div', { class: 'controls' }, kindSel, stateSel), body);
+
+	function row(t) {
+		const n = taskNumber(t);
+		const link = t.kind === 'trial' && t.experiment_id
+			? el('a', { href: `#/experiments/${t.experiment_id}`, text: `${t.task_id}` })
+			: n !== null ? el('a', { href: `#/tasks/${n}`, text: String(n) }) : String(t.task_id);
+		const open = openHref(t);
+		return el('tr', { dataset: { task: String(t.task_id ?? t.id) } },
+			el('td', {}, link, open ? [' ', el('a', { href: open, class: 'open', target: '_blank', rel: 'noopener', text: 'Open' })] : null),
+			el('td', { text: t.kind }),
+			el('td', { text: t.description || '' }),
+			el('td', { text: ownerText(ctx, t.owner_uid) }),
+			el('td', {}, stateBadge(t.state)),
+			el('td', { class: 'num', text: t.slots === null || t.slots === undefined ? '–' : String(t.slots) }),
+			el('td', { text: t.pool || t.resource_pool || 'default' }),
+			el('td', { text: fmtTime(t.started_at || t.created_at) }),
+			el('td', { text: fmtTime(t.ended_at) }),
+			el('td', { class: 'num', text: exitCode(t) === null ? '–' : String(exitCode(t)) }),
+			el('td', { text: t.end_reason || '' }));
+	}
+
+	function draw() {
+		const kind = kindSel.querySelector('select').value;
+		const state = stateSel.querySelector('select').value;
+		const key = COLUMNS.find((c) => c[0] === sort)[2];
+		const shown = tasks.filter((t) => (!kind || t.kind === kind) && (!state || t.state === state))
+			.sort((a, b) => {
+				const x = key(a), y = key(b);
+				const c = typeof x === 'string' ? x.localeCompare(y) : x - y;
+				return asc ? c : -c;
+			});
+		const heads = COLUMNS.map(([k, label]) => el('th', {
+			scope: 'col', 'aria-sort': k === sort ? (asc ? 'ascending' : 'descending') : 'none',
+		}, el('button', {
+			type: 'button', class: 'sort', dataset: { sort: k }, text: label,
+			onclick: () => {
+				asc = sort === k ? !asc : true;
+				sort = k;
+				draw();
+			},
+		})));
+		keepFocus(body, () => body.replaceChildren(
+			el('p', { class: 'muted', id: 'tasks-count', text: `${shown.length} of ${tasks.length} tasks` }),
+			tableWrap('Tasks', el('table', { id: 'tasks-table' },
+				el('caption', { class: 'sr-only', text: 'Tasks' }),
+				el('thead', {}, el('tr', {}, heads)),
+				el('tbody', {}, shown.length ? shown.map(row)
+					: el('tr', {}, el('td', { colspan: String(COLUMNS.length), class: 'muted', text: 'No tasks.' })))))));
+	}
+	kindSel.addEventListener('change', draw);
+	stateSel.addEventListener('change', draw);
+
+	await ctx.every(POLL_MS, async () => {
+		let r;
+		try {
+			r = await getCached('/tasks', ctx.signal);
+		} catch (e) {
+			if (e.name !== 'AbortError') body.replaceChildren(errorBox(e));
+			return;
+		}
+		if (!r.changed && body.childNodes.length) return;
+		tasks = r.data.tasks || [];
+		draw();
+	});
+}
+
+function summaryItem(name, value, id) {
+	return el('div', {}, el('dt', { text: name }), el('dd', { id }, value));
+}
+
+export async function renderTask(ctx, idText) {
+	const id = Number(idText);
+	let task = (await api(`/tasks/${id}`, { signal: ctx.signal })).task;
+	const summary = el('dl', { class: 'summary', id: 'task-summary' });
+	const actions = el('div', { class: 'actions', id: 'task-actions' });
+	const logs = el('pre', { class: 'logs', id: 'task-logs', tabindex: '0', 'aria-label': 'Task output', 'aria-live': 'off' });
+	const logState = el('span', { class: 'muted', id: 'task-logs-state' });
+	const more = el('button', { type: 'button', id: 'task-logs-more', text: 'Load more', hidden: true });
+	const error = el('div');
+	ctx.main.append(
+		el('p', {}, el('a', { href: '#/tasks', text: '← Tasks' })),
+		el('h1', { text: `Task ${id}` }), summary, actions, error,
+		el('section', { 'aria-labelledby': 'h-task-logs' }, el('h2', { id: 'h-task-logs', text: 'Output' }),
+			el('div', { class: 'controls' }, logState, more), logs));
+
+	const kill = el('button', {
+		type: 'button', id: 'task-kill', class: 'danger', text: 'Kill',
+		onclick: async () => {
+			if (!(await confirmAction(`Kill task ${id} (${task.kind})? Its processes get SIGTERM, then SIGKILL.`, 'Kill'))) return;
+			try {
+				task = (await api(`/tasks/${id}/kill`, { method: 'POST', signal: ctx.signal })).task;
+				announce(`Task ${id} killed`);
+				show();
+			} catch (e) {
+				if (e.name !== 'AbortError') error.replaceChildren(errorBox(e));
+			}
+		},
+	});
+
+	function show() {
+		const code = exitCode(task);
+		const open = openHref(task);
+		keepFocus(ctx.main, () => {
+			summary.replaceChildren(...[
+				summaryItem('State', stateBadge(task.state), 'task-state'),
+				summaryItem('Kind', task.kind),
+				task.description ? summaryItem('Description', task.description, 'task-description') : null,
+				summaryItem('Owner', ownerText(ctx, task.owner_uid)),
+				summaryItem('Slots', String(task.slots ?? '–')),
+				summaryItem('Pool', task.resource_pool || task.pool || 'default'),
+				summaryItem('Created', fmtTime(task.created_at)),
+				summaryItem('Started', fmtTime(task.started_at)),
+				summaryItem('Ended', fmtTime(task.ended_at)),
+				summaryItem('Exit code', code === null ? '–' : String(code), 'task-exit'),
+				summaryItem('End reason', task.end_reason || '–', 'task-end')].filter(Boolean));
+			actions.replaceChildren(...[
+				open ? el('a', { href: open, id: 'task-open', target: '_blank', rel: 'noopener', text: 'Open' }) : null,
+				mayKill(ctx, task) ? kill : null].filter(Boolean));
+		});
+	}
+	show();
+
+	// The output from byte 0, a page at a time; once caught up, long polls
+	// (follow=1) while the task runs. Past LOG_SHOWN_MAX bytes the reader
+	// waits for "Load more".
+	let offset = 0;
+	let shown = 0;
+	async function readLogs() {
+		while (ctx.alive) {
+			await ctx.whenVisible(); // no long polls from a hidden tab
+			if (!ctx.alive) return;
+			if (shown >= LOG_SHOWN_MAX) {
+				more.hidden = false;
+				logState.textContent = `${offset} bytes shown; more output follows`;
+				await new Promise((res) => more.addEventListener('click', res, { once: true }));
+				more.hidden = true;
+				logs.replaceChildren();
+				shown = 0;
+			}
+			let r;
+			try {
+				r = await api(`/tasks/${id}/logs?offset=${offset}&follow=1`, { signal: ctx.signal });
+			} catch (e) {
+				if (e.name === 'AbortError' || !ctx.alive) return;
+				logState.textContent = `output stream interrupted (${e.message}); retrying`;
+				await new Promise((res) => setTimeout(res, 2000));
+				continue;
+			}
+			if (r.text) {
+				const atEnd = logs.scrollTop + logs.clientHeight >= logs.scrollHeight - 4;
+				logs.append(r.text);
+				shown += r.text.length;
+				if (atEnd) logs.scrollTop = logs.scrollHeight;
+			}
+			offset = r.offset;
+			logs.dataset.offset = String(offset);
+			if (r.state !== task.state) refresh().catch(() => {});
+			if (r.done) {
+				logState.textContent = `${offset} bytes; the task has ended`;
+				logs.dataset.done = '1';
+				return;
+			}
+			logState.textContent = `${offset} bytes; following`;
+		}
+	}
+
+	async function refresh() {
+		const r = await getCached(`/tasks/${id}`, ctx.signal);
+		if (!r.changed) return;
+		task = r.data.task;
+		show();
+	}
+	readLogs();
+	await ctx.every(POLL_MS, refresh);
+}
