@@ -74,7 +74,7 @@ try {
 	await check('an unknown checkpoint uuid shows an error and adds no version', async () => {
 		await page.fill('#register-uuid', '00000000-0000-4000-8000-00000000ffff');
 		await page.click('#register-submit');
-		await page.waitForFunction(() => document.querySelector('#register-error').textContent.length > 0);
+		await page.waitForFunction(() => (document.querySelector('#register-error')?.textContent ?? '').length > 0);
 		return (await page.locator('section.model[data-name="clf"] tr[data-version]').count()) === 1;
 	});
 	await check('no JavaScript errors', async () => {

@@ -74,7 +74,7 @@ try {
 		await page.fill('#username', env.ALICE_USER);
 		await page.fill('#password', 'not-her-password');
 		await page.press('#password', 'Enter');
-		await page.waitForFunction(() => document.querySelector('#login-error').textContent.length > 0);
+		await page.waitForFunction(() => (document.querySelector('#login-error')?.textContent ?? '').length > 0);
 		return /wrong/i.test(await page.textContent('#login-error'));
 	});
 	await shot('login-1280.png');
@@ -132,7 +132,7 @@ try {
 		const focused = await page.evaluate(() => document.activeElement.id);
 		await page.keyboard.press('Enter');
 		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.state === 'PAUSED', 15000, 'PAUSED');
-		await page.waitForFunction(() => document.querySelector('#exp-state').textContent === 'PAUSED');
+		await page.waitForFunction(() => (document.querySelector('#exp-state')?.textContent ?? '') === 'PAUSED');
 		return focused === 'confirm-ok';
 	});
 	await shot('experiment-paused-1280.png');
@@ -470,7 +470,7 @@ try {
 		await page.click('#act-archive');
 		await page.click('#confirm-ok');
 		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.archived === true, 10000, 'archived');
-		await page.waitForFunction(() => document.querySelector('#act-archive').textContent === 'Unarchive');
+		await page.waitForFunction(() => (document.querySelector('#act-archive')?.textContent ?? '') === 'Unarchive');
 		await page.click('#act-archive');
 		await page.click('#confirm-ok');
 		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.archived === false, 10000, 'unarchived');
@@ -613,7 +613,7 @@ try {
 	await bob.goto(`${base}/#/experiments/${exp}`);
 	await bob.waitForSelector('#exp-state');
 	await check("another user sees the owner's actions disabled, with a note", async () => {
-		await bob.waitForFunction(() => document.querySelector('#owner-note').textContent.length > 0);
+		await bob.waitForFunction(() => (document.querySelector('#owner-note')?.textContent ?? '').length > 0);
 		const dis = await bob.$$eval('.actions button', (b) => b.map((x) => x.disabled));
 		return dis.length === 6 && dis.every(Boolean) && aliceRe.test(await bob.textContent('#owner-note'));
 	});
@@ -641,12 +641,12 @@ try {
 			const s = (await apiAs(bobToken, 'GET', `/experiments/${id}`)).body.experiment.state;
 			return ['STOPPING_KILLED', 'CANCELED'].includes(s) && s;
 		}, 15000, 'killed');
-		await bob.waitForFunction(() => /STOPPING_KILLED|CANCELED/.test(document.querySelector('#exp-state').textContent));
+		await bob.waitForFunction(() => /STOPPING_KILLED|CANCELED/.test((document.querySelector('#exp-state')?.textContent ?? '')));
 		return created.status === 200 && !!st;
 	});
 	await check('a killed experiment shows the work done (not 100%) in the state\'s colour', async () => {
 		const id = Number((await bob.evaluate(() => location.hash)).split('/').pop());
-		await bob.waitForFunction(() => document.querySelector('#exp-state').textContent === 'CANCELED', null, { timeout: 60000 });
+		await bob.waitForFunction(() => (document.querySelector('#exp-state')?.textContent ?? '') === 'CANCELED', null, { timeout: 60000 });
 		await bob.waitForFunction(() => document.querySelector('#exp-progress progress')?.classList.contains('CANCELED'));
 		const text = await bob.textContent('#exp-progress');
 		const bar = await bob.evaluate(() => {

@@ -46,7 +46,7 @@ try {
 	});
 	await check('page 2 shows the master\'s second page, and the address holds it', async () => {
 		await page.click('#trials-next');
-		await page.waitForFunction(() => /Page 2 of 3/.test(document.querySelector('#trials-pageinfo').textContent));
+		await page.waitForFunction(() => /Page 2 of 3/.test((document.querySelector('#trials-pageinfo')?.textContent ?? '')));
 		const want = (await get(`/experiments/${exp}/trials?order_by=hparams.lr&order=asc&limit=5&offset=5`)).trials.map((t) => String(t.id));
 		await page.waitForFunction((w) => [...document.querySelectorAll('#trials-table tbody tr')].map((r) => r.dataset.trial).join() === w, want.join());
 		return /tpage=2/.test(await page.evaluate(() => location.hash));
@@ -94,13 +94,13 @@ try {
 	await page.screenshot({ path: path.join(env.ARTIFACTS, 'doc-compare-1440.png'), fullPage: true });
 	await check('Checkpoints tab: paged by the master, sorted by a column', async () => {
 		await page.goto(base + `/#/experiments/${exp}?tab=checkpoints&climit=10`);
-		await page.waitForFunction(() => /Page 1 of 4 \(36 checkpoints\)/.test(document.querySelector('#ck-pageinfo').textContent));
+		await page.waitForFunction(() => /Page 1 of 4 \(36 checkpoints\)/.test((document.querySelector('#ck-pageinfo')?.textContent ?? '')));
 		await page.click('#exp-checkpoints th button[data-sort="steps_completed"]');
 		await page.waitForSelector('#exp-checkpoints th[aria-sort="ascending"] button[data-sort="steps_completed"]');
 		await page.click('#exp-checkpoints th button[data-sort="steps_completed"]');
 		await page.waitForSelector('#exp-checkpoints th[aria-sort="descending"] button[data-sort="steps_completed"]');
 		await page.click('#ck-next');
-		await page.waitForFunction(() => /Page 2 of 4/.test(document.querySelector('#ck-pageinfo').textContent));
+		await page.waitForFunction(() => /Page 2 of 4/.test((document.querySelector('#ck-pageinfo')?.textContent ?? '')));
 		const want = (await get(`/experiments/${exp}/checkpoints?order_by=steps_completed&order=desc&limit=10&offset=10`)).checkpoints.map((c) => c.uuid);
 		await page.waitForFunction((w) => [...document.querySelectorAll('#exp-checkpoints tbody tr')].map((r) => r.dataset.uuid).join() === w, want.join());
 		return /csort=steps_completed&corder=desc&cpage=2/.test(await page.evaluate(() => location.hash));
@@ -134,21 +134,21 @@ try {
 		await page.fill('#new-password', 'pat-new-pw-2');
 		await page.fill('#new-password2', 'pat-new-pw-3');
 		await page.click('#password-save');
-		await page.waitForFunction(() => document.querySelector('#password-error').textContent.length > 0);
+		await page.waitForFunction(() => (document.querySelector('#password-error')?.textContent ?? '').length > 0);
 		return /differ/.test(await page.textContent('#password-error'));
 	});
 	await check('a too short password: the master\'s refusal is shown', async () => {
 		await page.fill('#new-password', 'short');
 		await page.fill('#new-password2', 'short');
 		await page.click('#password-save');
-		await page.waitForFunction(() => /Not changed/.test(document.querySelector('#password-error').textContent));
+		await page.waitForFunction(() => /Not changed/.test((document.querySelector('#password-error')?.textContent ?? '')));
 		return true;
 	});
 	await check('changing it says so', async () => {
 		await page.fill('#new-password', 'pat-new-pw-2');
 		await page.fill('#new-password2', 'pat-new-pw-2');
 		await page.click('#password-save');
-		await page.waitForFunction(() => /Password changed/.test(document.querySelector('#password-done').textContent));
+		await page.waitForFunction(() => /Password changed/.test((document.querySelector('#password-done')?.textContent ?? '')));
 		return (await page.textContent('#password-error')) === '';
 	});
 	await page.screenshot({ path: path.join(env.ARTIFACTS, 'doc-password-1440.png'), fullPage: true });
@@ -156,7 +156,7 @@ try {
 		await page.click('#logout');
 		await logIn('pat', 'pat-new-pw-2');
 		await page.waitForSelector('#who-name');
-		await page.waitForFunction(() => /pat/.test(document.querySelector('#who-name').textContent));
+		await page.waitForFunction(() => /pat/.test((document.querySelector('#who-name')?.textContent ?? '')));
 		return (await page.evaluate(() => location.hash)) !== '#/login';
 	});
 	await check('no JavaScript errors', async () => {
