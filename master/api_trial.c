@@ -96,54 +96,58 @@ static int64_t metrics_last_id(const json_t *rows, int64_t since)
 	return n ? json_integer_value(json_object_get(json_array_get(rows, n - 1), "id")) : since;
 }
 
-/* max_points: the rows after since, read a page at a time into compact
- * series (the rows themselves are freed page by page), then downsampled.
- * Past METRICS_DS_MAX_POINTS values the answer stops with more = true and
- * last_id where it stopped, so memory stays bounded whatever a trial
- * reported; the client asks again from there. */
+/* The rows read so far for one max_points answer. */
+struct metrics_read {
+	struct metrics_ds *ds;
+	size_t nrows;
+	int more;
+};
+
+/* store_metrics_each callback: the row's values into the series; stops
+ * with more at a page boundary once METRICS_DS_MAX_POINTS are held. */
+static int metrics_read_row(void *arg, const char *group, int64_t steps, double created_at,
+                            const char *body, size_t len, char *err, size_t errlen)
+{
+	struct metrics_read *r = arg;
+	if (metrics_ds_add_text(r->ds, group, steps, created_at, body, len, err, errlen))
+		return -1;
+	r->nrows++;
+	r->more = r->nrows % METRICS_PAGE_ROWS == 0 &&
+	          metrics_ds_points(r->ds) >= METRICS_DS_MAX_POINTS;
+	return r->more;
+}
+
+/* max_points: the rows after since, streamed from the store into compact
+ * series (no JSON row objects, each body parsed and dropped), then
+ * downsampled. Past METRICS_DS_MAX_POINTS values (checked every
+ * METRICS_PAGE_ROWS rows) the answer stops with more = true and last_id
+ * where it stopped, so memory stays bounded whatever a trial reported; the
+ * client asks again from there. */
 static void metrics_downsampled(struct app *a, struct api_call *c, const char *group, int64_t since,
                                 size_t max_points, struct http_reply *rep)
 {
 	char err[256];
-	struct metrics_ds *ds = metrics_ds_new();
+	struct metrics_read r = {.ds = metrics_ds_new()};
 	int64_t cursor = since;
-	size_t nrows = 0;
-	int more = 0;
 	json_t *series = NULL;
 
-	if (!ds) {
+	if (!r.ds) {
 		api_error(rep, 500, "out of memory");
 		return;
 	}
-	for (;;) {
-		json_t *rows = store_metrics(a->store, c->id, group, cursor, METRICS_PAGE_ROWS, err,
-		                             sizeof(err));
-		if (!rows)
-			goto fail;
-		size_t n = json_array_size(rows);
-		cursor = metrics_last_id(rows, cursor);
-		nrows += n;
-		int rc = metrics_ds_add(ds, rows, err, sizeof(err));
-		json_decref(rows);
-		if (rc)
-			goto fail;
-		if (n < METRICS_PAGE_ROWS)
-			break;
-		if (metrics_ds_points(ds) >= METRICS_DS_MAX_POINTS) {
-			more = 1;
-			break;
-		}
-	}
-	series = metrics_ds_finish(ds, max_points, err, sizeof(err));
+	if (store_metrics_each(a->store, c->id, group, since, metrics_read_row, &r, &cursor, err,
+	                       sizeof(err)))
+		goto fail;
+	series = metrics_ds_finish(r.ds, max_points, err, sizeof(err));
 	if (!series)
 		goto fail;
-	metrics_ds_free(ds);
+	metrics_ds_free(r.ds);
 	api_json(rep, 200,
 	         json_pack("{s:o, s:I, s:I, s:b}", "series", series, "last_id", (json_int_t)cursor,
-	                   "rows", (json_int_t)nrows, "more", more));
+	                   "rows", (json_int_t)r.nrows, "more", r.more));
 	return;
 fail:
-	metrics_ds_free(ds);
+	metrics_ds_free(r.ds);
 	api_error(rep, 500, "%s", err);
 }
 

@@ -144,32 +144,53 @@ static struct ds_list *series_for(struct metrics_ds *ds, const char *group, cons
 	return &nl[ds->nlists++];
 }
 
+/* Add the number values of metrics object m as points at pt's step and time. */
+static int add_metrics(struct metrics_ds *ds, const char *group, struct ds_point pt,
+                       const json_t *m, char *err, size_t errlen)
+{
+	const char *name;
+	json_t *v;
+	json_object_foreach ((json_t *)m, name, v) {
+		if (!json_is_number(v))
+			continue;
+		struct ds_list *l = series_for(ds, group, name);
+		pt.value = json_number_value(v);
+		if (!l || list_push(l, pt)) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		ds->npoints++;
+	}
+	return 0;
+}
+
 int metrics_ds_add(struct metrics_ds *ds, const json_t *rows, char *err, size_t errlen)
 {
 	size_t i;
 	const json_t *row;
 	json_array_foreach (rows, i, row) {
 		const char *group = json_string_value(json_object_get(row, "group"));
-		json_t *m = json_object_get(row, "metrics"), *v;
-		const char *name;
+		json_t *m = json_object_get(row, "metrics");
 		struct ds_point pt = {
 		    .step = (double)json_integer_value(json_object_get(row, "steps_completed")),
 		    .time = json_number_value(json_object_get(row, "created_at"))};
 		if (!group || !json_is_object(m))
 			continue;
-		json_object_foreach (m, name, v) {
-			if (!json_is_number(v))
-				continue;
-			struct ds_list *l = series_for(ds, group, name);
-			pt.value = json_number_value(v);
-			if (!l || list_push(l, pt)) {
-				snprintf(err, errlen, "out of memory");
-				return -1;
-			}
-			ds->npoints++;
-		}
+		if (add_metrics(ds, group, pt, m, err, errlen))
+			return -1;
 	}
 	return 0;
+}
+
+int metrics_ds_add_text(struct metrics_ds *ds, const char *group, int64_t steps, double time,
+                        const char *body, size_t len, char *err, size_t errlen)
+{
+	/* the same parse as the store's JSON rows (store_row_json) */
+	json_t *m = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+	struct ds_point pt = {.step = (double)steps, .time = time};
+	int rv = json_is_object(m) ? add_metrics(ds, group, pt, m, err, errlen) : 0;
+	json_decref(m);
+	return rv;
 }
 
 json_t *metrics_ds_finish(struct metrics_ds *ds, size_t max_points, char *err, size_t errlen)

@@ -8,6 +8,7 @@
 #define DET_METRICS_DS_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 /* Smallest max_points accepted (first, last and one min/max bucket). */
 #define METRICS_DS_MIN_POINTS 4
@@ -23,6 +24,13 @@ void metrics_ds_free(struct metrics_ds *ds);
 /* Add rows (GET /trials/{id}/metrics rows, ascending id) to ds: 0, or -1 with
  * err when out of memory. Non-number values are skipped. */
 int metrics_ds_add(struct metrics_ds *ds, const json_t *rows, char *err, size_t errlen);
+
+/* Add one row given as its group, steps_completed, created_at and metrics
+ * (JSON text of len bytes) to ds, exactly as metrics_ds_add adds the row:
+ * 0, or -1 with err when out of memory. Text that is not a JSON object adds
+ * nothing. */
+int metrics_ds_add_text(struct metrics_ds *ds, const char *group, int64_t steps, double time,
+                        const char *body, size_t len, char *err, size_t errlen);
 
 /* Points added to ds so far (every metric value of every row). */
 size_t metrics_ds_points(const struct metrics_ds *ds);

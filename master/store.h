@@ -73,6 +73,20 @@ json_t *store_load_table(struct store *st, const char *table, char *err, size_t 
 json_t *store_metrics(struct store *st, int64_t trial_id, const char *group, int64_t after_id,
                       int limit, char *err, size_t errlen);
 
+/* One metric row for store_metrics_each: its group, steps_completed,
+ * created_at and body (JSON text of len bytes, valid only during the call);
+ * 0 to go on, 1 to stop after this row, -1 to fail with err. */
+typedef int (*store_metric_fn)(void *arg, const char *group, int64_t steps, double created_at,
+                               const char *body, size_t len, char *err, size_t errlen);
+
+/* The metrics of a trial (group NULL = all) after row id after_id, in id
+ * order, passed to fn one at a time in one read (no JSON rows built) until
+ * fn stops or the rows end; *last_id is the id of the last row passed
+ * (after_id when none). 0, or -1 with err. */
+int store_metrics_each(struct store *st, int64_t trial_id, const char *group, int64_t after_id,
+                       store_metric_fn fn, void *arg, int64_t *last_id, char *err,
+                       size_t errlen);
+
 /* Log lines of a trial with id > after_id, at most limit. */
 json_t *store_logs(struct store *st, int64_t trial_id, int64_t after_id, int limit, char *err,
                    size_t errlen);

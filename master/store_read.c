@@ -108,6 +108,52 @@ json_t *store_metrics(struct store *st, int64_t trial_id, const char *group, int
 	             "iii", args, err, errlen);
 }
 
+int store_metrics_each(struct store *st, int64_t trial_id, const char *group, int64_t after_id,
+                       store_metric_fn fn, void *arg, int64_t *last_id, char *err,
+                       size_t errlen)
+{
+	sqlite3 *db = store_reader_get(st, err, errlen);
+	sqlite3_stmt *q = NULL;
+	int rv = -1, rc, stop = 0;
+
+	*last_id = after_id;
+	if (!db)
+		return -1;
+	/* group or not, one statement: "? IS NULL" keeps the plan on the
+	 * (trial_id, id) index, in id order without a sort */
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT id, grp, steps_completed, created_at, body FROM metrics"
+	                       " WHERE trial_id = ?1 AND id > ?2 AND (?3 IS NULL OR grp = ?3)"
+	                       " ORDER BY id",
+	                       -1, &q, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(db));
+		goto fail;
+	}
+	sqlite3_bind_int64(q, 1, trial_id);
+	sqlite3_bind_int64(q, 2, after_id);
+	if (group)
+		sqlite3_bind_text(q, 3, group, -1, SQLITE_STATIC);
+	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *grp = (const char *)sqlite3_column_text(q, 1);
+		const char *body = (const char *)sqlite3_column_text(q, 4);
+		size_t len = (size_t)sqlite3_column_bytes(q, 4);
+		*last_id = sqlite3_column_int64(q, 0);
+		stop = fn(arg, grp ? grp : "", sqlite3_column_int64(q, 2),
+		          sqlite3_column_double(q, 3), body ? body : "", len, err, errlen);
+		if (stop < 0)
+			goto fail;
+	}
+	if (!stop && rc != SQLITE_DONE) {
+		snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
+		goto fail;
+	}
+	rv = 0;
+fail:
+	sqlite3_finalize(q);
+	store_reader_put(st, db);
+	return rv;
+}
+
 json_t *store_logs(struct store *st, int64_t trial_id, int64_t after_id, int limit, char *err,
                    size_t errlen)
 {
