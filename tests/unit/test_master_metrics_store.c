@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Downsampled metrics straight from the store (store_metrics_each +
+ * metrics_ds_add_text, the max_points path) against the JSON rows path
+ * (store_metrics pages + metrics_ds_add) on the same real SQLite file:
+ * the same series, row counts and last row id for every group, since and
+ * max_points, with missing and non-number values, bodies that are not JSON
+ * objects (NaN text among them), several names per row and another trial's
+ * rows interleaved.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "master/metrics_ds.h"
+#include "master/store.h"
+
+#define NROWS 5000
+
+static char dir[256];
+static char path[300];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/det-metrics-store-test.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/m.db", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char p[400];
+	const char *suffix[] = {"", "-wal", "-shm"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+	return 0;
+}
+
+static void put(struct store *st, const char *table, json_t *row)
+{
+	char err[256] = "";
+	struct store_op op = {.kind = STORE_PUT, .table = table, .row = row};
+	if (store_write(st, &op, 1, err, sizeof(err)))
+		fail_msg("store_write %s: %s", table, err);
+	json_decref(row);
+}
+
+/* The body of metric row i: a mix of everything a body can hold. */
+static json_t *body_of(int i, unsigned *seed)
+{
+	double r = (double)rand_r(seed) / RAND_MAX;
+	switch (i % 11) {
+	case 0:
+		return json_string("NaN"); /* not JSON: the whole row adds nothing */
+	case 1:
+		return json_string("{\"loss\": NaN, \"acc\": 0.5}");
+	case 2:
+		return json_pack("[f]", r); /* JSON, not an object */
+	case 3:
+		return json_pack("{s:n, s:s, s:f}", "loss", "acc", "high", "lr", r);
+	case 4:
+		return json_pack("{s:I}", "big", (json_int_t)9007199254740993LL);
+	case 5:
+		return json_pack("{s:f, s:f, s:f}", "acc", r * 3, "loss", r, "zeta", -r);
+	default:
+		return json_pack("{s:f, s:f}", "loss", 2.0 / (1 + i) + r * 1e-3, "lr", r * 1e-7);
+	}
+}
+
+/* Trials 1 and 2 with NROWS metric rows between them, interleaved. */
+static struct store *fill(void)
+{
+	char err[256] = "";
+	struct store *st = store_open(path, err, sizeof(err));
+	unsigned seed = 7;
+	if (!st)
+		fail_msg("store_open: %s", err);
+	put(st, "users", json_pack("{s:i, s:s, s:f}", "id", 1, "name", "alice", "created_at", 1.0));
+	put(st, "experiments",
+	    json_pack("{s:i, s:i, s:s, s:s, s:s, s:s, s:i, s:i, s:f}", "id", 1, "owner_id", 1,
+	              "name", "e", "state", "ACTIVE", "config", "{}", "config_yaml", "", "num_tasks",
+	              2, "max_concurrent", 2, "created_at", 1.0));
+	for (int t = 1; t <= 2; t++)
+		put(st, "trials",
+		    json_pack("{s:i, s:i, s:i, s:i, s:s, s:s, s:i, s:f}", "id", t, "experiment_id", 1,
+		              "trial_index", t - 1, "array_task", t - 1, "state", "ACTIVE", "hparams",
+		              "{}", "seed", t, "created_at", 1.0));
+	static struct store_op ops[NROWS];
+	for (int i = 1; i <= NROWS; i++)
+		ops[i - 1] = (struct store_op){
+		    .kind = STORE_PUT,
+		    .table = "metrics",
+		    .row = json_pack("{s:i, s:i, s:s, s:i, s:o, s:f}", "id", i, "trial_id",
+		                     i % 7 ? 1 : 2, "grp", i % 5 ? "training" : "validation",
+		                     "steps_completed", i * 3, "body", body_of(i, &seed), "created_at",
+		                     1.7e9 + i * 0.37)};
+	if (store_write(st, ops, NROWS, err, sizeof(err)))
+		fail_msg("store_write metrics: %s", err);
+	for (int i = 0; i < NROWS; i++)
+		json_decref(ops[i].row);
+	return st;
+}
+
+struct answer {
+	json_t *series;
+	int64_t last_id;
+	size_t nrows;
+};
+
+/* The JSON rows path, a page of 700 rows at a time. */
+static struct answer old_path(struct store *st, const char *group, int64_t since, size_t max)
+{
+	char err[256] = "";
+	struct answer a = {.last_id = since};
+	struct metrics_ds *ds = metrics_ds_new();
+	assert_non_null(ds);
+	for (;;) {
+		json_t *rows = store_metrics(st, 1, group, a.last_id, 700, err, sizeof(err));
+		assert_non_null(rows);
+		size_t n = json_array_size(rows);
+		if (n)
+			a.last_id = json_integer_value(json_object_get(json_array_get(rows, n - 1), "id"));
+		a.nrows += n;
+		assert_int_equal(metrics_ds_add(ds, rows, err, sizeof(err)), 0);
+		json_decref(rows);
+		if (n < 700)
+			break;
+	}
+	a.series = metrics_ds_finish(ds, max, err, sizeof(err));
+	metrics_ds_free(ds);
+	return a;
+}
+
+struct each_arg {
+	struct metrics_ds *ds;
+	size_t nrows, stop_after;
+};
+
+static int each_row(void *arg, const char *group, int64_t steps, double created_at,
+                    const char *body, size_t len, char *err, size_t errlen)
+{
+	struct each_arg *e = arg;
+	if (metrics_ds_add_text(e->ds, group, steps, created_at, body, len, err, errlen))
+		return -1;
+	e->nrows++;
+	return e->stop_after && e->nrows == e->stop_after;
+}
+
+/* The streamed path, stopping after stop_after rows (0: never). */
+static struct answer new_path(struct store *st, const char *group, int64_t since, size_t max,
+                              size_t stop_after)
+{
+	char err[256] = "";
+	struct answer a = {0};
+	struct each_arg e = {.ds = metrics_ds_new(), .stop_after = stop_after};
+	assert_non_null(e.ds);
+	assert_int_equal(
+	    store_metrics_each(st, 1, group, since, each_row, &e, &a.last_id, err, sizeof(err)), 0);
+	a.nrows = e.nrows;
+	a.series = metrics_ds_finish(e.ds, max, err, sizeof(err));
+	metrics_ds_free(e.ds);
+	return a;
+}
+
+static void test_streamed_answer_equals_json_rows_answer(void **state)
+{
+	(void)state;
+	struct store *st = fill();
+	const char *groups[] = {NULL, "training", "validation"};
+	const int64_t sinces[] = {0, 1, NROWS / 2, NROWS - 3, NROWS};
+	const size_t maxes[] = {METRICS_DS_MIN_POINTS, 5, 37, 1000, 100000};
+	int nonempty = 0;
+
+	for (size_t g = 0; g < 3; g++)
+		for (size_t s = 0; s < sizeof(sinces) / sizeof(sinces[0]); s++)
+			for (size_t m = 0; m < sizeof(maxes) / sizeof(maxes[0]); m++) {
+				struct answer o = old_path(st, groups[g], sinces[s], maxes[m]);
+				struct answer n = new_path(st, groups[g], sinces[s], maxes[m], 0);
+				assert_non_null(o.series);
+				assert_non_null(n.series);
+				if (!json_equal(o.series, n.series)) {
+					char *a = json_dumps(o.series, 0), *b = json_dumps(n.series, 0);
+					fail_msg("group %s since %lld max %zu:\nold %.400s\nnew %.400s",
+					         groups[g] ? groups[g] : "(all)", (long long)sinces[s],
+					         maxes[m], a, b);
+				}
+				assert_int_equal(o.last_id, n.last_id);
+				assert_int_equal(o.nrows, n.nrows);
+				nonempty += json_array_size(n.series) > 0;
+				json_decref(o.series);
+				json_decref(n.series);
+			}
+	/* the data did reach the comparison: every name of trial 1 in one answer */
+	struct answer all = new_path(st, NULL, 0, 1000, 0);
+	assert_int_equal(json_array_size(all.series), 2 * 5); /* acc big loss lr zeta, 2 groups */
+	json_decref(all.series);
+	assert_true(nonempty > 30);
+	store_close(st);
+}
+
+static void test_stop_keeps_the_last_row_passed(void **state)
+{
+	(void)state;
+	struct store *st = fill();
+	struct answer a = new_path(st, "training", 0, 100, 10);
+	assert_int_equal(a.nrows, 10);
+	/* trial 1's training rows: i % 7 != 0 and i % 5 != 0; the 10th is 13 */
+	assert_int_equal(a.last_id, 13);
+	json_decref(a.series);
+	struct answer none = new_path(st, NULL, NROWS, 100, 0);
+	assert_int_equal(none.nrows, 0);
+	assert_int_equal(none.last_id, NROWS);
+	assert_int_equal(json_array_size(none.series), 0);
+	json_decref(none.series);
+	store_close(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_streamed_answer_equals_json_rows_answer, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_stop_keeps_the_last_row_passed, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
