@@ -92,13 +92,13 @@ static struct store *fill(void)
 	put(st, "users", json_pack("{s:i, s:s, s:f}", "id", 1, "name", "alice", "created_at", 1.0));
 	put(st, "experiments",
 	    json_pack("{s:i, s:i, s:s, s:s, s:s, s:s, s:i, s:i, s:f}", "id", 1, "owner_id", 1,
-	              "name", "e", "state", "ACTIVE", "config", "{}", "config_yaml", "", "num_tasks",
-	              2, "max_concurrent", 2, "created_at", 1.0));
+	              "name", "e", "state", "ACTIVE", "config", "{}", "config_yaml", "",
+	              "num_tasks", 2, "max_concurrent", 2, "created_at", 1.0));
 	for (int t = 1; t <= 2; t++)
 		put(st, "trials",
-		    json_pack("{s:i, s:i, s:i, s:i, s:s, s:s, s:i, s:f}", "id", t, "experiment_id", 1,
-		              "trial_index", t - 1, "array_task", t - 1, "state", "ACTIVE", "hparams",
-		              "{}", "seed", t, "created_at", 1.0));
+		    json_pack("{s:i, s:i, s:i, s:i, s:s, s:s, s:i, s:f}", "id", t, "experiment_id",
+		              1, "trial_index", t - 1, "array_task", t - 1, "state", "ACTIVE",
+		              "hparams", "{}", "seed", t, "created_at", 1.0));
 	static struct store_op ops[NROWS];
 	for (int i = 1; i <= NROWS; i++)
 		ops[i - 1] = (struct store_op){
@@ -106,8 +106,8 @@ static struct store *fill(void)
 		    .table = "metrics",
 		    .row = json_pack("{s:i, s:i, s:s, s:i, s:o, s:f}", "id", i, "trial_id",
 		                     i % 7 ? 1 : 2, "grp", i % 5 ? "training" : "validation",
-		                     "steps_completed", i * 3, "body", body_of(i, &seed), "created_at",
-		                     1.7e9 + i * 0.37)};
+		                     "steps_completed", i * 3, "body", body_of(i, &seed),
+		                     "created_at", 1.7e9 + i * 0.37)};
 	if (store_write(st, ops, NROWS, err, sizeof(err)))
 		fail_msg("store_write metrics: %s", err);
 	for (int i = 0; i < NROWS; i++)
@@ -133,7 +133,8 @@ static struct answer old_path(struct store *st, const char *group, int64_t since
 		assert_non_null(rows);
 		size_t n = json_array_size(rows);
 		if (n)
-			a.last_id = json_integer_value(json_object_get(json_array_get(rows, n - 1), "id"));
+			a.last_id =
+			    json_integer_value(json_object_get(json_array_get(rows, n - 1), "id"));
 		a.nrows += n;
 		assert_int_equal(metrics_ds_add(ds, rows, err, sizeof(err)), 0);
 		json_decref(rows);
@@ -193,10 +194,12 @@ static void test_streamed_answer_equals_json_rows_answer(void **state)
 				assert_non_null(o.series);
 				assert_non_null(n.series);
 				if (!json_equal(o.series, n.series)) {
-					char *a = json_dumps(o.series, 0), *b = json_dumps(n.series, 0);
-					fail_msg("group %s since %lld max %zu:\nold %.400s\nnew %.400s",
-					         groups[g] ? groups[g] : "(all)", (long long)sinces[s],
-					         maxes[m], a, b);
+					char *a = json_dumps(o.series, 0),
+					     *b = json_dumps(n.series, 0);
+					fail_msg(
+					    "group %s since %lld max %zu:\nold %.400s\nnew %.400s",
+					    groups[g] ? groups[g] : "(all)", (long long)sinces[s],
+					    maxes[m], a, b);
 				}
 				assert_int_equal(o.last_id, n.last_id);
 				assert_int_equal(o.nrows, n.nrows);
