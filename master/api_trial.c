@@ -112,8 +112,8 @@ static int metrics_read_row(void *arg, const char *group, int64_t steps, double 
 	if (metrics_ds_add_text(r->ds, group, steps, created_at, body, len, err, errlen))
 		return -1;
 	r->nrows++;
-	r->more = r->nrows % METRICS_PAGE_ROWS == 0 &&
-	          metrics_ds_points(r->ds) >= METRICS_DS_MAX_POINTS;
+	r->more =
+	    r->nrows % METRICS_PAGE_ROWS == 0 && metrics_ds_points(r->ds) >= METRICS_DS_MAX_POINTS;
 	return r->more;
 }
 

@@ -84,8 +84,7 @@ typedef int (*store_metric_fn)(void *arg, const char *group, int64_t steps, doub
  * fn stops or the rows end; *last_id is the id of the last row passed
  * (after_id when none). 0, or -1 with err. */
 int store_metrics_each(struct store *st, int64_t trial_id, const char *group, int64_t after_id,
-                       store_metric_fn fn, void *arg, int64_t *last_id, char *err,
-                       size_t errlen);
+                       store_metric_fn fn, void *arg, int64_t *last_id, char *err, size_t errlen);
 
 /* Log lines of a trial with id > after_id, at most limit. */
 json_t *store_logs(struct store *st, int64_t trial_id, int64_t after_id, int limit, char *err,

@@ -109,8 +109,7 @@ json_t *store_metrics(struct store *st, int64_t trial_id, const char *group, int
 }
 
 int store_metrics_each(struct store *st, int64_t trial_id, const char *group, int64_t after_id,
-                       store_metric_fn fn, void *arg, int64_t *last_id, char *err,
-                       size_t errlen)
+                       store_metric_fn fn, void *arg, int64_t *last_id, char *err, size_t errlen)
 {
 	sqlite3 *db = store_reader_get(st, err, errlen);
 	sqlite3_stmt *q = NULL;
