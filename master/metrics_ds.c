@@ -9,6 +9,7 @@
  */
 #include "metrics_ds.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,12 +183,196 @@ int metrics_ds_add(struct metrics_ds *ds, const json_t *rows, char *err, size_t 
 	return 0;
 }
 
+/* The fast path of metrics_ds_add_text: a body in the shape the master
+ * writes, a flat object of at most FLAT_MAX distinct plain-ASCII names. */
+#define FLAT_MAX 16
+#define FLAT_NUM_MAX 64 /* longest number token taken on the fast path */
+
+struct flat_pair {
+	const char *name;
+	size_t len;
+	double value;
+	int number;
+};
+
+struct flat_text {
+	const char *s, *end;
+	struct flat_pair pair[FLAT_MAX];
+	size_t n;
+};
+
+static void flat_ws(struct flat_text *f)
+{
+	while (f->s < f->end && (*f->s == ' ' || *f->s == '\t' || *f->s == '\n' || *f->s == '\r'))
+		f->s++;
+}
+
+/* A string without escapes or bytes outside printable ASCII (what jansson
+ * would check); *len its length. 0 when it is anything else. */
+static int flat_string(struct flat_text *f, const char **str, size_t *len)
+{
+	if (f->s >= f->end || *f->s != '"')
+		return 0;
+	const char *p = ++f->s;
+	while (p < f->end && *p != '"') {
+		if (*p < 0x20 || *p > 0x7e || *p == '\\')
+			return 0;
+		p++;
+	}
+	if (p >= f->end)
+		return 0;
+	*str = f->s;
+	*len = (size_t)(p - f->s);
+	f->s = p + 1;
+	return 1;
+}
+
+static const char *flat_digits(const char *p, const char *end)
+{
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
+/* A JSON number whose value is what jansson makes of it: integers of at
+ * most 18 digits (no overflow possible), reals that do not overflow. */
+static int flat_number(struct flat_text *f, double *value)
+{
+	const char *p = f->s, *d;
+	int real = 0;
+	char tok[FLAT_NUM_MAX + 1];
+	if (p < f->end && *p == '-')
+		p++;
+	d = flat_digits(p, f->end);
+	if (d == p || (*p == '0' && d - p > 1))
+		return 0;
+	if (d - p > 18)
+		real = 1; /* jansson might call it too big an integer: not here */
+	p = d;
+	if (p < f->end && *p == '.') {
+		d = flat_digits(p + 1, f->end);
+		if (d == p + 1)
+			return 0;
+		p = d;
+		real = 2;
+	}
+	if (p < f->end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < f->end && (*p == '+' || *p == '-'))
+			p++;
+		d = flat_digits(p, f->end);
+		if (d == p)
+			return 0;
+		p = d;
+		real = 2;
+	}
+	if (real == 1 || p - f->s > FLAT_NUM_MAX)
+		return 0;
+	memcpy(tok, f->s, (size_t)(p - f->s));
+	tok[p - f->s] = 0;
+	if (real) {
+		*value = strtod(tok, NULL);
+		if (*value == HUGE_VAL || *value == -HUGE_VAL)
+			return 0;
+	} else {
+		*value = (double)strtoll(tok, NULL, 10);
+	}
+	f->s = p;
+	return 1;
+}
+
+static int flat_word(struct flat_text *f, const char *w)
+{
+	size_t n = strlen(w);
+	if ((size_t)(f->end - f->s) < n || memcmp(f->s, w, n))
+		return 0;
+	f->s += n;
+	return 1;
+}
+
+/* One "name": value pair into f->pair; 0 when not on the fast path. */
+static int flat_pair(struct flat_text *f)
+{
+	struct flat_pair *kv = &f->pair[f->n];
+	const char *str;
+	size_t len;
+	if (f->n == FLAT_MAX || !flat_string(f, &kv->name, &kv->len) || kv->len > 1000)
+		return 0;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->pair[i].len == kv->len && !memcmp(f->pair[i].name, kv->name, kv->len))
+			return 0; /* a repeated name: jansson keeps the last value */
+	flat_ws(f);
+	if (f->s >= f->end || *f->s++ != ':')
+		return 0;
+	flat_ws(f);
+	kv->number = f->s < f->end && (*f->s == '-' || (*f->s >= '0' && *f->s <= '9'));
+	if (kv->number ? !flat_number(f, &kv->value)
+	               : !flat_string(f, &str, &len) && !flat_word(f, "null") &&
+	                     !flat_word(f, "true") && !flat_word(f, "false"))
+		return 0;
+	f->n++;
+	flat_ws(f);
+	return 1;
+}
+
+/* Parse text as a flat object into f: 1, or 0 when it is not one. */
+static int flat_parse(struct flat_text *f, const char *text, size_t len)
+{
+	f->s = text;
+	f->end = text + len;
+	f->n = 0;
+	flat_ws(f);
+	if (f->s >= f->end || *f->s++ != '{')
+		return 0;
+	flat_ws(f);
+	if (f->s < f->end && *f->s == '}') {
+		f->s++;
+	} else {
+		for (;;) {
+			if (!flat_pair(f) || f->s >= f->end)
+				return 0;
+			if (*f->s == '}') {
+				f->s++;
+				break;
+			}
+			if (*f->s++ != ',')
+				return 0;
+			flat_ws(f);
+		}
+	}
+	flat_ws(f);
+	return f->s == f->end;
+}
+
+static int add_flat(struct metrics_ds *ds, const char *group, struct ds_point pt,
+                    const struct flat_text *f, char *err, size_t errlen)
+{
+	char name[1024];
+	for (size_t i = 0; i < f->n; i++) {
+		const struct flat_pair *kv = &f->pair[i];
+		if (!kv->number)
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)kv->len, kv->name);
+		struct ds_list *l = series_for(ds, group, name);
+		pt.value = kv->value;
+		if (!l || list_push(l, pt)) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		ds->npoints++;
+	}
+	return 0;
+}
+
 int metrics_ds_add_text(struct metrics_ds *ds, const char *group, int64_t steps, double time,
                         const char *body, size_t len, char *err, size_t errlen)
 {
-	/* the same parse as the store's JSON rows (store_row_json) */
-	json_t *m = json_loadb(body, len, JSON_DECODE_ANY, NULL);
 	struct ds_point pt = {.step = (double)steps, .time = time};
+	struct flat_text f;
+	if (flat_parse(&f, body, len))
+		return add_flat(ds, group, pt, &f, err, errlen);
+	/* anything else: the same parse as the store's JSON rows (store_row_json) */
+	json_t *m = json_loadb(body, len, JSON_DECODE_ANY, NULL);
 	int rv = json_is_object(m) ? add_metrics(ds, group, pt, m, err, errlen) : 0;
 	json_decref(m);
 	return rv;
