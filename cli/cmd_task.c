@@ -179,9 +179,10 @@ out:
 static int task_list(struct cli_ctx *ctx, const char *kind, int argc)
 {
 	static const struct cli_column cols[] = {
-	    {"TASK", "task_id"}, {"KIND", "kind"},        {"OWNER UID", "owner_uid"},
-	    {"STATE", "state"},  {"EXIT", "exit_status"}, {"REASON", "end_reason"},
-	    {"SLOTS", "slots"},
+	    {"TASK", "task_id"},        {"KIND", "kind"},
+	    {"OWNER UID", "owner_uid"}, {"STATE", "state"},
+	    {"EXIT", "exit_status"},    {"REASON", "end_reason"},
+	    {"SLOTS", "slots"},         {"DESCRIPTION", "description"},
 	};
 	char path[128];
 	json_t *out = NULL;

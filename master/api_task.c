@@ -116,7 +116,7 @@ static const char **task_env(json_t *body, char *err, size_t errlen)
 }
 
 /* The request's keys and resources: 0, or -1 with err naming the field. */
-static int task_fields(json_t *body, int64_t *slots, const char **pool, char *err, size_t errlen)
+static int task_fields(json_t *body, struct exp_task_spec *s, char *err, size_t errlen)
 {
 	static const char *const known[] = {"kind", "argv", "resources", "environment",
 	                                    "description"};
@@ -140,8 +140,8 @@ static int task_fields(json_t *body, int64_t *slots, const char **pool, char *er
 		snprintf(err, errlen, "kind: only \"command\" runs in this version");
 		return -1;
 	}
-	if (json_object_get(body, "description") &&
-	    !plain_string(json_object_get(body, "description"), TASK_MAX_DESCRIPTION)) {
+	s->description = plain_string(json_object_get(body, "description"), TASK_MAX_DESCRIPTION);
+	if (json_object_get(body, "description") && !s->description) {
 		snprintf(err, errlen, "description: expected a string of at most %d bytes",
 		         TASK_MAX_DESCRIPTION);
 		return -1;
@@ -150,16 +150,16 @@ static int task_fields(json_t *body, int64_t *slots, const char **pool, char *er
 		snprintf(err, errlen, "resources: expected an object");
 		return -1;
 	}
-	json_t *s = json_object_get(res, "slots");
-	*slots = s ? json_integer_value(s) : 1;
-	if (s && (!json_is_integer(s) || *slots < 0 || *slots > EXP_TASK_MAX_SLOTS)) {
+	json_t *sl = json_object_get(res, "slots");
+	s->slots = sl ? json_integer_value(sl) : 1;
+	if (sl && (!json_is_integer(sl) || s->slots < 0 || s->slots > EXP_TASK_MAX_SLOTS)) {
 		snprintf(err, errlen, "resources.slots: expected an integer 0..%d",
 		         EXP_TASK_MAX_SLOTS);
 		return -1;
 	}
 	json_t *p = json_object_get(res, "resource_pool");
-	*pool = p ? plain_string(p, 127) : "";
-	if (!*pool) {
+	s->pool = p ? plain_string(p, 127) : "";
+	if (!s->pool) {
 		snprintf(err, errlen, "resources.resource_pool: expected a pool name");
 		return -1;
 	}
@@ -169,10 +169,10 @@ static int task_fields(json_t *body, int64_t *slots, const char **pool, char *er
 /* The task as JSON (new reference; NULL when out of memory). */
 static json_t *task_view(const struct store_task *t)
 {
-	json_t *v =
-	    json_pack("{s:I, s:s, s:I, s:I, s:s, s:s, s:f}", "id", (json_int_t)t->id, "kind",
-	              t->kind, "owner_uid", (json_int_t)t->owner_uid, "slots", (json_int_t)t->slots,
-	              "resource_pool", t->pool, "state", t->state, "created_at", t->created_at);
+	json_t *v = json_pack("{s:I, s:s, s:I, s:I, s:s, s:s, s:f, s:s}", "id", (json_int_t)t->id,
+	                      "kind", t->kind, "owner_uid", (json_int_t)t->owner_uid, "slots",
+	                      (json_int_t)t->slots, "resource_pool", t->pool, "state", t->state,
+	                      "created_at", t->created_at, "description", t->description);
 	if (!v)
 		return NULL;
 	int bad = 0, st = t->exit_status;
@@ -225,7 +225,7 @@ void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 	int64_t id = 0;
 	struct store_task t;
 
-	if (task_fields(c->body, &s.slots, &s.pool, err, sizeof(err)) ||
+	if (task_fields(c->body, &s, err, sizeof(err)) ||
 	    !(argv = task_argv(c->body, err, sizeof(err))) ||
 	    !(env = task_env(c->body, err, sizeof(err)))) {
 		api_error(rep, 400, "%s", err);

@@ -157,9 +157,10 @@ json_t *exp_view_locked(struct exp_rt *e, int with_config);
 /* What a new task asks for. */
 struct exp_task_spec {
 	enum lifecycle_task_kind kind;
-	long owner_uid;   /* the Unix user it runs as */
-	int64_t slots;    /* 0..EXP_TASK_MAX_SLOTS */
-	const char *pool; /* resource pool name ("" = the default) */
+	long owner_uid;          /* the Unix user it runs as */
+	int64_t slots;           /* 0..EXP_TASK_MAX_SLOTS */
+	const char *pool;        /* resource pool name ("" = the default) */
+	const char *description; /* the user's text, at most 1024 bytes; NULL = none */
 };
 
 /* Create a QUEUED task; *id gets its id. EXP_OK, EXP_INVALID (err says which field and

@@ -55,6 +55,12 @@ enum exp_status exp_task_create(struct app *a, const struct exp_task_spec *s, in
 		         "without spaces, under 128 bytes");
 		goto fail;
 	}
+	if (s->description && strlen(s->description) >= sizeof(t.description)) {
+		snprintf(err, errlen, "task description: expected at most %zu bytes",
+		         sizeof(t.description) - 1);
+		goto fail;
+	}
+	snprintf(t.description, sizeof(t.description), "%s", s->description ? s->description : "");
 	snprintf(t.kind, sizeof(t.kind), "%s", lifecycle_task_kind_name(s->kind));
 	snprintf(t.state, sizeof(t.state), "%s", lifecycle_task_state_name(LIFECYCLE_TASK_QUEUED));
 	snprintf(t.pool, sizeof(t.pool), "%s", s->pool);

@@ -54,6 +54,7 @@ MASTER_SCHEMA += master/schema/004_allocation_pid_start.sql
 MASTER_SCHEMA += master/schema/005_tasks.sql
 MASTER_SCHEMA += master/schema/006_workspaces.sql
 MASTER_SCHEMA += master/schema/007_images.sql
+MASTER_SCHEMA += master/schema/008_task_description_pid.sql
 EXTRA_DIST += $(MASTER_SCHEMA) master/schema/embed.awk
 CLEANFILES += master/store_schema.h
 BUILT_SOURCES += master/store_schema.h

@@ -36,6 +36,12 @@ environment:
     - GREETING=hello there
 YAML
 eq "environment_variables from --config-file reach the command" "hello there" "$(cat "$work/oenv")"
+sock GET "/tasks?kind=command" >/dev/null
+did=$(body '.tasks[-1].task_id | ltrimstr("task-")')
+eq "the description from --config-file is listed (GET /tasks)" greet "$(body '.tasks[-1].description')"
+sock GET "/tasks/$did" >/dev/null
+eq "... and described (GET /tasks/ID)" greet "$(body .task.description)"
+eq "... and shown by det task list" 1 "$("$det" task list | grep -c ' greet *$')"
 
 "$det" cmd run no-such-program-xyz >/dev/null 2>&1
 eq "a missing program exits 127" 127 $?
