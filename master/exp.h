@@ -185,9 +185,9 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s, const
  * EXP_NOT_FOUND, EXP_CONFLICT (it ended already) or EXP_INTERNAL. */
 enum exp_status exp_task_kill(struct app *a, int64_t id, char *err, size_t errlen);
 
-/* At start: command tasks a previous master left unended end (reason "lost: det-master
- * restarted"); their processes are not tracked across restarts. 0 or -1 with err. Lock
- * held. */
-int exp_task_settle_lost_locked(struct app *a, char *err, size_t errlen);
+/* At start: command tasks a previous master left RUNNING are adopted again (local
+ * manager: the recorded pid with its start time); the others that did not end end
+ * (reason "lost: det-master restarted"). 0 or -1 with err. Lock held. */
+int exp_task_adopt_locked(struct app *a, char *err, size_t errlen);
 
 #endif

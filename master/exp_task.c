@@ -8,6 +8,7 @@
  * events on one task cannot both pass the table on the same old state.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -192,6 +193,22 @@ enum exp_status exp_task_kill(struct app *a, int64_t id, char *err, size_t errle
 	return EXP_OK;
 }
 
+/* Record the process the manager started for task id (to adopt it after a restart). */
+static void task_note_pid_locked(struct app *a, int64_t id, const struct rm_task_event *ev)
+{
+	char err[256];
+	struct store_task t;
+
+	if (ev->pid <= 0 || ev->pid_start <= 0 ||
+	    store_task_get(a->store, id, &t, err, sizeof(err)) != 1)
+		return;
+	t.pid = ev->pid;
+	t.pid_start = ev->pid_start;
+	if (store_task_update(a->store, &t, err, sizeof(err)))
+		log_msg(&a->log, LOG_LEVEL_WARN, "task %lld: its pid is not recorded: %s",
+		        (long long)id, err);
+}
+
 int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev)
 {
 	char err[256], reason[64];
@@ -205,6 +222,8 @@ int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev)
 		if (st == EXP_OK)
 			st = exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_STARTED, 0, NULL, err,
 			                           sizeof(err));
+		if (st == EXP_OK)
+			task_note_pid_locked(a, id, ev);
 	} else {
 		/* Ended before it ran (its program not found): allocated, then exited. */
 		exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_ALLOCATED, 0, NULL, err,
@@ -224,7 +243,39 @@ int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev)
 	return 0;
 }
 
-int exp_task_settle_lost_locked(struct app *a, char *err, size_t errlen)
+/* Hand command id, left RUNNING by a previous master, to the local manager again: it
+ * watches the recorded pid (checked with its start time and marker) and reports its end.
+ * 0, or -1 when it cannot be adopted. */
+static int task_adopt_locked(struct app *a, int64_t id)
+{
+	static const char *const placeholder[] = {"adopted", NULL};
+	char job[64], err[256];
+	struct store_task t;
+
+	if (strcmp(a->rm->ops->name, "local") != 0 ||
+	    store_task_get(a->store, id, &t, err, sizeof(err)) != 1 || strcmp(t.state, "RUNNING") ||
+	    t.pid <= 0 || t.pid_start <= 0 || t.pid > INT32_MAX)
+		return -1;
+	int pid = (int)t.pid;
+	int64_t start = t.pid_start;
+	struct rm_array spec = {.experiment_id = -id,
+	                        .num_tasks = 1,
+	                        .slots_per_trial = t.slots > 0 ? (int)t.slots : 1,
+	                        .master_url = a->master_url,
+	                        .alloc_token = "",
+	                        .owner_uid = t.owner_uid,
+	                        .adopt_ids = &pid,
+	                        .adopt_starts = &start,
+	                        .argv = placeholder};
+	if (a->rm->ops->submit_array(a->rm, &spec, job, sizeof(job), err, sizeof(err))) {
+		log_msg(&a->log, LOG_LEVEL_WARN, "task %lld: not adopted: %s", (long long)id, err);
+		return -1;
+	}
+	log_msg(&a->log, LOG_LEVEL_INFO, "task %lld: adopted (pid %d)", (long long)id, pid);
+	return 0;
+}
+
+int exp_task_adopt_locked(struct app *a, char *err, size_t errlen)
 {
 	int rv = -1;
 	size_t i;
@@ -237,7 +288,7 @@ int exp_task_settle_lost_locked(struct app *a, char *err, size_t errlen)
 		const char *state = json_string_value(json_object_get(row, "state"));
 		long long id;
 		if (!tid || !state || !strcmp(state, "TERMINATED") ||
-		    sscanf(tid, "task-%lld", &id) != 1)
+		    sscanf(tid, "task-%lld", &id) != 1 || task_adopt_locked(a, id) == 0)
 			continue;
 		if (exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_KILLED, 0,
 		                          "lost: det-master restarted", err,

@@ -112,6 +112,16 @@ struct rm_local_config {
 /* The local resource manager. NULL with err. */
 struct rm *rm_local_new(const struct rm_local_config *cfg, char *err, size_t errlen);
 
+/* det-master's argv[1] that makes it a command's waiter (started by the local manager). */
+#define RM_LOCAL_RUN_COMMAND "--run-command"
+/* The waiter's status file descriptor: it writes the command's wait status there. */
+#define RM_LOCAL_STATUS_FD 3
+
+/* The waiter: run argv[1..] (argv[0] its resolved path) in this process group, record its
+ * wait status on RM_LOCAL_STATUS_FD and end the same way (exit code or signal). Ignores
+ * termination signals meanwhile: they reach the command through the process group. */
+int rm_local_run_command(int argc, char **argv);
+
 struct rm_slurm_config {
 	const char *launcher; /* det-launch path on the compute nodes */
 	const char *output;   /* task stdout/stderr file pattern (%A, %a); NULL = /dev/null */

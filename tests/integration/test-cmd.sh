@@ -3,9 +3,9 @@
 # Commands (det cmd run) on the local resource manager of a real det-master:
 # the output streams and the exit code propagates, a failing command's exit
 # status and a missing program's 127 too, kill ends a sleeping command and
-# its children (TERMINATED, reason killed), listing and logs, and hostile
-# requests (empty argv, NUL, unknown fields, bad env names) are refused
-# with nothing written.
+# its children (TERMINATED, reason killed), listing and logs, the description,
+# hostile requests (empty argv, NUL, unknown fields, bad env names) refused
+# with nothing written, and commands adopted across a master restart.
 set -u
 . "$(dirname "$0")/master-lib.sh"
 det=${DET_BIN:-$builddir/cli/det}
@@ -91,19 +91,44 @@ eq "bad offset: 400" 400 "$(sock GET "/tasks/$id/logs?offset=-1")"
 eq "nothing was written by the refused requests" "$before" \
 	"$(sock GET /tasks >/dev/null; body '.tasks | length')"
 
-# --- a restart: a command left running is ended, saying why ---
-"$det" cmd run --detach sh -c 'echo $$ >"$0"; exec sleep 300' "$work/lost.pid" >/dev/null
+# --- a restart: a command left running is adopted again, its end recorded ---
+wait_task() { # ID STATE: poll GET /tasks/ID until it is in STATE (60 s at most)
+	for _ in $(seq 600); do
+		sock GET "/tasks/$1" >/dev/null
+		[ "$(body .task.state)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+"$det" cmd run --detach sh -c 'echo before; while [ ! -e "$0" ]; do sleep 0.1; done; echo after' \
+	"$work/go" >/dev/null
+aid=$(sock GET "/tasks?kind=command" >/dev/null; body '.tasks | map(select(.state != "TERMINATED")) | .[0].task_id | ltrimstr("task-")')
+check "the command to adopt is RUNNING" wait_task "$aid" RUNNING
 for _ in $(seq 600); do
-	[ -s "$work/lost.pid" ] && break
+	[ "$("$det" task logs "$aid")" = before ] && break
 	sleep 0.1
 done
-lid=$(sock GET "/tasks?kind=command" >/dev/null; body '.tasks | map(select(.state != "TERMINATED")) | .[0].task_id | ltrimstr("task-")')
-stop_master KILL
-kill -9 "$(cat "$work/lost.pid")" 2>/dev/null
+stop_master TERM
 start_master
-sock GET "/tasks/$lid" >/dev/null
-eq "after a master restart a command left running is TERMINATED (lost)" \
-	"TERMINATED lost: det-master restarted" "$(body '.task | "\(.state) \(.end_reason)"')"
+sock GET "/tasks/$aid" >/dev/null
+eq "after a master restart a command still running is RUNNING (adopted)" RUNNING "$(body .task.state)"
+touch "$work/go"
+check "... and its end is recorded" wait_task "$aid" TERMINATED
+eq "... with its exit code 0 and reason exited" "0 exited" "$(body '.task | "\(.exit_code) \(.end_reason)"')"
+eq "... its output went on across the restart" "before after" "$("$det" task logs "$aid" | tr '\n' ' ' | sed 's/ $//')"
+
+"$det" cmd run --detach sh -c 'while [ ! -e "$0" ]; do sleep 0.1; done; exit 5' "$work/go5" >/dev/null
+fid=$(sock GET "/tasks?kind=command" >/dev/null; body '.tasks | map(select(.state != "TERMINATED")) | .[0].task_id | ltrimstr("task-")')
+check "a second command is RUNNING" wait_task "$fid" RUNNING
+stop_master KILL
+touch "$work/go5"
+for _ in $(seq 600); do
+	pgrep -f "$work/go5" >/dev/null || break
+	sleep 0.1
+done
+start_master
+check "a command that ended while the master was down is TERMINATED" wait_task "$fid" TERMINATED
+eq "... with the exit code it ended with (5)" 5 "$(body .task.exit_code)"
 
 stop_master TERM
 echo "1..$tap_n"
