@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "api_internal.h"
 #include "authz.h"
 #include "exp.h"
@@ -118,8 +119,8 @@ static const char **task_env(json_t *body, char *err, size_t errlen)
 /* The request's keys and resources: 0, or -1 with err naming the field. */
 static int task_fields(json_t *body, struct exp_task_spec *s, char *err, size_t errlen)
 {
-	static const char *const known[] = {"kind", "argv", "resources", "environment",
-	                                    "description"};
+	static const char *const known[] = {"kind",        "argv",        "resources",
+	                                    "environment", "description", "context"};
 	const char *key, *kind;
 	json_t *v, *res = json_object_get(body, "resources");
 
@@ -128,10 +129,7 @@ static int task_fields(json_t *body, struct exp_task_spec *s, char *err, size_t 
 		while (i < sizeof(known) / sizeof(known[0]) && strcmp(key, known[i]))
 			i++;
 		if (i == sizeof(known) / sizeof(known[0])) {
-			snprintf(err, errlen,
-			         "%.64s: unknown field (a context directory is not "
-			         "supported yet)",
-			         key);
+			snprintf(err, errlen, "%.64s: unknown field", key);
 			return -1;
 		}
 	}
@@ -217,10 +215,38 @@ static int task_for(struct app *a, struct api_call *c, enum authz_action action,
 	return 1;
 }
 
+/* body.context (base64 of a tar.gz, as a model definition) into s: 0, or -1 after an error
+ * reply (400 not base64, 413 over the model definition limit). Absent: nothing. */
+static int task_context(json_t *body, unsigned char **context, size_t *len, struct http_reply *rep)
+{
+	json_t *v = json_object_get(body, "context");
+	if (!v)
+		return 0;
+	if (!json_is_string(v)) {
+		api_error(rep, 400, "context: expected base64 text (a tar.gz of the directory)");
+		return -1;
+	}
+	/* Decoded like a model definition, under the same limit; det-master --run-command
+	 * unpacks it as the owner with the model definition's checks (launch_unpack). */
+	*context = api_base64_decode(json_string_value(v), json_string_length(v), len);
+	if (!*context) {
+		api_error(rep, 400, "context: not valid base64");
+		return -1;
+	}
+	if (*len > API_MAX_MODEL_BYTES) {
+		api_error(rep, 413, "context: %zu bytes, over the %ld byte limit", *len,
+		          API_MAX_MODEL_BYTES);
+		return -1;
+	}
+	return 0;
+}
+
 void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	char err[512];
 	const char **argv = NULL, **env = NULL;
+	unsigned char *context = NULL;
+	size_t context_len = 0;
 	struct exp_task_spec s = {.kind = LIFECYCLE_TASK_COMMAND, .owner_uid = c->who.uid};
 	int64_t id = 0;
 	struct store_task t;
@@ -231,12 +257,15 @@ void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "%s", err);
 		goto fail;
 	}
+	if (task_context(c->body, &context, &context_len, rep))
+		goto fail;
 	if (c->who.uid < 0) {
 		api_error(rep, 403, "%s has no Unix uid: a command runs as its owner's uid",
 		          c->who.name);
 		goto fail;
 	}
-	enum exp_status st = exp_task_run(a, &s, argv, env, &id, err, sizeof(err));
+	enum exp_status st =
+	    exp_task_run(a, &s, argv, env, context, context_len, &id, err, sizeof(err));
 	if (st != EXP_OK) {
 		api_exp_error(rep, st, err);
 		goto fail;
@@ -249,6 +278,7 @@ void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 fail:
 	free(argv);
 	free(env);
+	free(context);
 }
 
 void api_task_list(struct app *a, struct api_call *c, struct http_reply *rep)

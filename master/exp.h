@@ -176,10 +176,12 @@ enum exp_status exp_task_event(struct app *a, int64_t id, enum lifecycle_task_ev
 
 /* Create a command task and hand it to the resource manager (local only): it runs argv
  * (NULL-terminated) as s->owner_uid with env ("KEY=VALUE", NULL-terminated; may be NULL)
- * added. EXP_OK, EXP_INVALID (nothing written) or EXP_INTERNAL (the task ends
- * TERMINATED with the reason). */
+ * added, in context (context_len bytes of tar.gz, unpacked as the owner into a fresh
+ * directory; NULL: none). EXP_OK, EXP_INVALID (nothing written) or EXP_INTERNAL (the
+ * task ends TERMINATED with the reason). */
 enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s, const char *const *argv,
-                             const char *const *env, int64_t *id, char *err, size_t errlen);
+                             const char *const *env, const unsigned char *context,
+                             size_t context_len, int64_t *id, char *err, size_t errlen);
 
 /* End task id (TERMINATED, reason "killed") and stop its process tree. EXP_OK,
  * EXP_NOT_FOUND, EXP_CONFLICT (it ended already) or EXP_INTERNAL. */

@@ -7,11 +7,14 @@
  * stamps times from the clock and commits, all under the app lock so that two
  * events on one task cannot both pass the table on the same old state.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "exp.h"
 #include "exp_internal.h"
@@ -144,10 +147,43 @@ out:
 	return status;
 }
 
-enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s, const char *const *argv,
-                             const char *const *env, int64_t *id, char *err, size_t errlen)
+/* Write a command's context (tar.gz) to path, a new file the master alone reads. 0 or -1. */
+static int context_write(const char *path, const unsigned char *data, size_t len, char *err,
+                         size_t errlen)
 {
-	char job[64], why[256];
+	int rv = -1;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "context: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "context: %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	rv = 0;
+fail:
+	if (close(fd) != 0 && rv == 0) {
+		snprintf(err, errlen, "context: %s: %s", path, strerror(errno));
+		rv = -1;
+	}
+	if (rv)
+		unlink(path);
+	return rv;
+}
+
+enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s, const char *const *argv,
+                             const char *const *env, const unsigned char *context,
+                             size_t context_len, int64_t *id, char *err, size_t errlen)
+{
+	char job[64], why[256], context_path[4096];
 
 	if (strcmp(a->rm->ops->name, "local") != 0) {
 		snprintf(err, errlen,
@@ -171,8 +207,16 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s, const
 	                        .owner_uid = s->owner_uid,
 	                        .argv = argv,
 	                        .env = env};
-	if (a->rm->ops->submit_array(a->rm, &spec, job, sizeof(job), err, errlen) == 0)
+	if (context) {
+		snprintf(context_path, sizeof(context_path), "%s/task-logs/task-%lld.context",
+		         a->cfg->state_dir, (long long)*id);
+		spec.context_path = context_path;
+	}
+	if ((!context || context_write(context_path, context, context_len, err, errlen) == 0) &&
+	    a->rm->ops->submit_array(a->rm, &spec, job, sizeof(job), err, errlen) == 0)
 		return EXP_OK;
+	if (context)
+		unlink(context_path);
 	/* Nothing runs: the task ends here, saying why. */
 	snprintf(why, sizeof(why), "not started: %s", err);
 	exp_task_event(a, *id, LIFECYCLE_TASK_EV_KILLED, 0, why, why, sizeof(why));

@@ -21,11 +21,13 @@
  * with its real exit status.
  */
 #include "rm.h"
+#include "launch_unpack.h"
 #include "log.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -63,6 +65,7 @@ struct array {
 	struct task *tasks;
 	struct array *next;
 	char **cmd_argv, **cmd_env; /* a command task's (rm_array.argv, env); NULL otherwise */
+	char *context_path;         /* a command's context archive (rm_array); NULL = none */
 };
 
 /* A copy of the NULL-terminated string vector v (NULL stays NULL); *bad set when out of
@@ -99,6 +102,7 @@ static void array_free(struct array *a)
 	free(a->token);
 	strv_free(a->cmd_argv);
 	strv_free(a->cmd_env);
+	free(a->context_path);
 	free(a);
 }
 
@@ -278,6 +282,7 @@ struct task_exec {
 	const char **wrap_argv;      /* a command's: det-master as its waiter, then cmd_argv */
 	char cmd_program[4096];      /* a command's cmd_argv[0] resolved to a path */
 	char status_path[4096];      /* a command's wait status file; "" = none */
+	char context_path[4096];     /* a command's context archive; "" = none */
 	char np[16];
 	char **env;
 	int nenv;
@@ -474,6 +479,12 @@ static void child_exec(const struct task_exec *x)
 		               (dup2(fd, RM_LOCAL_STATUS_FD) < 0 || close(fd) != 0)))
 			child_fail("open the task's status file", 126);
 	}
+	if (x->context_path[0]) {
+		fd = open(x->context_path, O_RDONLY | O_NOFOLLOW);
+		if (fd < 0 || (fd != RM_LOCAL_CONTEXT_FD &&
+		               (dup2(fd, RM_LOCAL_CONTEXT_FD) < 0 || close(fd) != 0)))
+			child_fail("open the task's context", 126);
+	}
 	if (x->switch_ids) {
 		if (setgroups((size_t)x->ngroups, x->groups) != 0)
 			child_fail("setgroups", 126);
@@ -501,9 +512,9 @@ static void child_exec(const struct task_exec *x)
 	                       : x->cmd_argv ? x->cmd_argv
 	                                     : x->argv),
 	       x->env);
-	if (x->wrap_argv) {
+	if (x->wrap_argv && !x->context_path[0]) {
 		/* det-master's binary is not the owner's to run: the command alone, its exit
-		 * status then known only while this master runs. */
+		 * status then known only while this master runs (a context needs the waiter). */
 		close(RM_LOCAL_STATUS_FD);
 		execve(x->cmd_program, (char *const *)x->cmd_argv, x->env);
 	}
@@ -534,6 +545,8 @@ static int command_waiter(const struct rm_local *l, const struct array *a, struc
 	x->program[len] = '\0';
 	snprintf(x->status_path, sizeof(x->status_path), "%s/task-%lld.status", l->log_dir,
 	         (long long)-a->experiment_id);
+	snprintf(x->context_path, sizeof(x->context_path), "%s",
+	         a->context_path ? a->context_path : "");
 	x->wrap_argv[0] = "det-master";
 	x->wrap_argv[1] = RM_LOCAL_RUN_COMMAND;
 	x->wrap_argv[2] = x->cmd_program;
@@ -590,6 +603,10 @@ static pid_t spawn_task(struct rm_local *l, struct array *a, int index, char *er
 	}
 	if (x.cmd_argv && l->log_dir && command_waiter(l, a, &x, err, errlen))
 		goto fail;
+	if (a->context_path && !x.wrap_argv) {
+		snprintf(err, errlen, "a context needs the master's task log directory");
+		goto fail;
+	}
 	if (l->log_dir && a->cmd_argv)
 		snprintf(x.log_path, sizeof(x.log_path), "%s/task-%lld.log", l->log_dir,
 		         (long long)-a->experiment_id);
@@ -622,7 +639,9 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 	a->token = strdup(spec->alloc_token);
 	a->cmd_argv = strv_dup(spec->argv, &bad);
 	a->cmd_env = strv_dup(spec->env, &bad);
-	if (!a->tasks || !a->master_url || !a->token || bad)
+	a->context_path = spec->context_path ? strdup(spec->context_path) : NULL;
+	if (!a->tasks || !a->master_url || !a->token || bad ||
+	    (spec->context_path && !a->context_path))
 		goto fail;
 	a->experiment_id = spec->experiment_id;
 	a->owner_uid = spec->owner_uid;
@@ -813,6 +832,8 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 				if (a->cmd_argv && status < 0)
 					snprintf(ev[n - 1].reason, sizeof(ev[n - 1].reason),
 					         "exit status unknown");
+				if (a->context_path)
+					unlink(a->context_path); /* unpacked: no longer needed */
 				t->state = t->requeue && !a->canceled ? TASK_PENDING : TASK_DONE;
 				t->requeue = 0;
 				t->pid = 0;
@@ -840,6 +861,8 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 			if (pid < 0) {
 				log_msg(l->log, LOG_LEVEL_ERROR, "experiment %lld: task %d: %s",
 				        (long long)a->experiment_id, i, why);
+				if (a->context_path)
+					unlink(a->context_path);
 				t->state = TASK_DONE;
 				ev[n++] = (struct rm_task_event){RM_TASK_ENDED,
 				                                 a->experiment_id,
@@ -947,14 +970,80 @@ oom:
 	return NULL;
 }
 
+/* nftw callback: remove one entry of a context directory (deepest first). */
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	return (type == FTW_DP ? rmdir(path) : unlink(path)) != 0 ? -1 : 0;
+}
+
+/* The waiter's context: the archive on RM_LOCAL_CONTEXT_FD unpacked into a new directory
+ * (dir) that becomes the working directory. 0 when there is none or it is unpacked;
+ * -1 after saying why on stderr. */
+static int context_enter(char *dir, size_t dirlen)
+{
+	char err[1024] = "";
+	struct stat st;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int rv = -1, fd = RM_LOCAL_CONTEXT_FD;
+
+	dir[0] = '\0';
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+		return 0; /* no context */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size > (off_t)(512L << 20)) {
+		snprintf(err, sizeof(err), "not a readable archive");
+		goto fail;
+	}
+	data = malloc((size_t)st.st_size);
+	if (!data) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, data + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, sizeof(err), "read: %s", n < 0 ? strerror(errno) : "short");
+			goto fail;
+		}
+		len += (size_t)n;
+	}
+	snprintf(dir, dirlen, "/tmp/det-context-XXXXXX");
+	if (!mkdtemp(dir)) {
+		snprintf(err, sizeof(err), "mkdtemp %s: %s", dir, strerror(errno));
+		dir[0] = '\0';
+		goto fail;
+	}
+	/* The checks of a model definition: no "..", no absolute paths or links out of the
+	 * directory, no devices, size and entry limits. */
+	if (launch_unpack(data, len, dir, NULL, err, sizeof(err)) || chdir(dir) != 0) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "chdir %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	rv = 0;
+fail:
+	if (rv)
+		fprintf(stderr, "det-master: the command's context is refused: %s\n", err);
+	if (rv && dir[0])
+		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(data);
+	close(fd);
+	return rv;
+}
+
 int rm_local_run_command(int argc, char **argv)
 {
 	static const int passed[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
 	struct sigaction ign, dfl;
 	struct rlimit no_core = {0, 0};
-	char line[32];
+	char line[32], dir[64];
 	int status = 0, sfd = RM_LOCAL_STATUS_FD;
-	pid_t pid, r;
+	pid_t pid = -1, r;
 
 	if (argc < 2) {
 		fprintf(stderr, "det-master %s: expected PROGRAM ARGV0 [ARG...]\n",
@@ -963,6 +1052,10 @@ int rm_local_run_command(int argc, char **argv)
 	}
 	if (fcntl(sfd, F_SETFD, FD_CLOEXEC) != 0)
 		sfd = -1; /* not started by the local manager: nothing to record */
+	if (context_enter(dir, sizeof(dir))) {
+		status = 126 << 8;
+		goto done;
+	}
 	memset(&ign, 0, sizeof(ign));
 	memset(&dfl, 0, sizeof(dfl));
 	ign.sa_handler = SIG_IGN;
@@ -985,6 +1078,9 @@ int rm_local_run_command(int argc, char **argv)
 		;
 	if (r != pid)
 		status = 126 << 8;
+	if (dir[0] && (chdir("/") != 0 || nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0))
+		fprintf(stderr, "det-master: %s: not removed: %s\n", dir, strerror(errno));
+done:;
 	int len = snprintf(line, sizeof(line), "%d\n", status);
 	if (sfd >= 0 && write(sfd, line, (size_t)len) != len)
 		fprintf(stderr, "det-master: the task's exit status was not recorded: %s\n",

@@ -4,6 +4,7 @@
 # the output streams and the exit code propagates, a failing command's exit
 # status and a missing program's 127 too, kill ends a sleeping command and
 # its children (TERMINATED, reason killed), listing and logs, the description,
+# --context (a directory shipped as the command's working directory),
 # hostile requests (empty argv, NUL, unknown fields, bad env names) refused
 # with nothing written, and commands adopted across a master restart.
 set -u
@@ -46,6 +47,23 @@ eq "... and shown by det task list" 1 "$("$det" task list | grep -c ' greet *$')
 "$det" cmd run no-such-program-xyz >/dev/null 2>&1
 eq "a missing program exits 127" 127 $?
 
+# --- --context: the directory is the command's working directory ---
+mkdir -p "$work/ctx/sub"
+cat >"$work/ctx/run.sh" <<'SH'
+echo "$(cat sub/data.txt) in $(basename "$PWD" | cut -c1-12)"
+pwd >"$1"
+SH
+echo "context data" >"$work/ctx/sub/data.txt"
+out=$("$det" cmd run --context "$work/ctx" sh run.sh "$work/ctx.pwd" 2>/dev/null)
+eq "det cmd run --context DIR runs a script of the context, in it" 0 $?
+eq "... which reads the context's files from its working directory" \
+	"context data in det-context-" "$out"
+check "... a fresh directory, removed after the command ended" \
+	bash -c "d=\$(cat '$work/ctx.pwd'); [ -n \"\$d\" ] && [ ! -e \"\$d\" ]"
+check "... and the archive the master kept for it is gone" \
+	bash -c "! ls '$work'/state/task-logs/*.context 2>/dev/null | grep -q ."
+eq "a context that is not base64: 400" 400 "$(sock POST /tasks '{"argv": ["ls"], "context": "%%%"}')"
+
 # --- kill: a sleeping command and its child end, the task says why ---
 "$det" cmd run --detach sh -c 'sleep 300 & echo $! >"$0"; wait' "$work/child.pid" >/dev/null
 sock GET "/tasks?kind=command" >/dev/null
@@ -71,7 +89,7 @@ eq "a second kill is a conflict (409)" 409 "$(sock POST "/tasks/$kid/kill")"
 
 # --- listing and logs ---
 n=$("$det" -o json cmd list | jq 'length')
-eq "det cmd list shows the five commands" 5 "$n"
+eq "det cmd list shows the six commands" 6 "$n"
 eq "det task logs prints a finished command's output" 42 "$("$det" task logs "$id")"
 eq "logs of a task that does not exist: 404" 404 "$(sock GET /tasks/999999/logs)"
 
@@ -82,7 +100,7 @@ eq "argv not a list: 400" 400 "$(sock POST /tasks '{"argv": "ls"}')"
 eq "NUL in an argument: 400" 400 "$(sock POST /tasks '{"argv": ["echo", "a\u0000b"]}')"
 eq "an argument over 4096 bytes: 400" 400 \
 	"$(sock POST /tasks "{\"argv\": [\"echo\", \"$(head -c 5000 /dev/zero | tr '\0' a)\"]}")"
-eq "unknown field (context): 400" 400 "$(sock POST /tasks '{"argv": ["ls"], "context": "x"}')"
+eq "unknown field: 400" 400 "$(sock POST /tasks '{"argv": ["ls"], "contexts": "x"}')"
 eq "kind other than command: 400" 400 "$(sock POST /tasks '{"kind": "shell", "argv": ["ls"]}')"
 eq "bad env name: 400" 400 \
 	"$(sock POST /tasks '{"argv": ["ls"], "environment": {"environment_variables": ["1A=b"]}}')"
