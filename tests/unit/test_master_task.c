@@ -94,7 +94,8 @@ static void test_create_and_walk_every_kind(void **state)
 	char err[256] = "";
 	app_up(&a);
 	for (int k = 0; k < LIFECYCLE_TASK_NKINDS; k++) {
-		struct exp_task_spec s = {(enum lifecycle_task_kind)k, 1000 + k, k, "default", NULL};
+		struct exp_task_spec s = {(enum lifecycle_task_kind)k, 1000 + k, k, "default",
+		                          NULL};
 		int64_t id = 0;
 		assert_int_equal(exp_task_create(&a, &s, &id, err, sizeof(err)), EXP_OK);
 		assert_true(id > 0);
