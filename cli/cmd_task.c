@@ -108,11 +108,11 @@ static json_t *cmd_body(const char *config_file, int argc, char **argv)
 		json_t *v;
 		json_object_foreach (cfg, key, v) {
 			if (strcmp(key, "resources") && strcmp(key, "environment") &&
-			    strcmp(key, "description")) {
+			    strcmp(key, "description") && strcmp(key, "slurm")) {
 				fprintf(
 				    stderr,
 				    "det: %s: %s: unknown key (expected resources, environment, "
-				    "description)\n",
+				    "description, slurm)\n",
 				    config_file, key);
 				goto fail;
 			}

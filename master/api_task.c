@@ -19,6 +19,7 @@
 #include "api_internal.h"
 #include "authz.h"
 #include "exp.h"
+#include "rm_slurm_util.h"
 #include "store.h"
 
 #define TASK_MAX_ARGS 256
@@ -119,8 +120,8 @@ static const char **task_env(json_t *body, char *err, size_t errlen)
 /* The request's keys and resources: 0, or -1 with err naming the field. */
 static int task_fields(json_t *body, struct exp_task_spec *s, char *err, size_t errlen)
 {
-	static const char *const known[] = {"kind",        "argv",        "resources",
-	                                    "environment", "description", "context"};
+	static const char *const known[] = {"kind",        "argv",    "resources", "environment",
+	                                    "description", "context", "slurm"};
 	const char *key, *kind;
 	json_t *v, *res = json_object_get(body, "resources");
 
@@ -241,6 +242,41 @@ static int task_context(json_t *body, unsigned char **context, size_t *len, stru
 	return 0;
 }
 
+/* body.slurm: {"sbatch_args": [...]} as an experiment's slurm.sbatch_args (the options the
+ * master applies: time, partition, account, qos, constraint). 0, or -1 with err. */
+static int task_slurm(json_t *body, char *err, size_t errlen)
+{
+	json_t *sl = json_object_get(body, "slurm"), *args, *v;
+	const char *key, *list[TASK_MAX_ARGS];
+	struct rm_slurm_opts o;
+	size_t i;
+
+	if (!sl)
+		return 0;
+	json_object_foreach (sl, key, v) {
+		if (strcmp(key, "sbatch_args")) {
+			snprintf(err, errlen, "slurm.%.64s: unknown field (expected sbatch_args)",
+			         key);
+			return -1;
+		}
+	}
+	args = json_object_get(sl, "sbatch_args");
+	if (!json_is_object(sl) || (args && !json_is_array(args)) ||
+	    json_array_size(args) > TASK_MAX_ARGS) {
+		snprintf(err, errlen, "slurm.sbatch_args: expected a list of at most %d strings",
+		         TASK_MAX_ARGS);
+		return -1;
+	}
+	json_array_foreach (args, i, v) {
+		if (!(list[i] = plain_string(v, TASK_MAX_ARG_BYTES))) {
+			snprintf(err, errlen, "slurm.sbatch_args[%zu]: expected a string", i);
+			return -1;
+		}
+	}
+	/* The experiments' parser: its errors name slurm.sbatch_args. */
+	return rm_slurm_parse_sbatch_args(list, (int)json_array_size(args), &o, err, errlen);
+}
+
 void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	char err[512];
@@ -259,13 +295,19 @@ void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 	}
 	if (task_context(c->body, &context, &context_len, rep))
 		goto fail;
+	if (task_slurm(c->body, err, sizeof(err))) {
+		api_error(rep, 400, "%s", err);
+		goto fail;
+	}
 	if (c->who.uid < 0) {
 		api_error(rep, 403, "%s has no Unix uid: a command runs as its owner's uid",
 		          c->who.name);
 		goto fail;
 	}
-	enum exp_status st =
-	    exp_task_run(a, &s, argv, env, context, context_len, &id, err, sizeof(err));
+	struct exp_task_command cmd = {
+	    argv, env, context, context_len,
+	    json_object_get(json_object_get(c->body, "slurm"), "sbatch_args")};
+	enum exp_status st = exp_task_run(a, &s, &cmd, &id, err, sizeof(err));
 	if (st != EXP_OK) {
 		api_exp_error(rep, st, err);
 		goto fail;
@@ -382,7 +424,7 @@ void api_task_logs(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	const char *off_s = http_request_arg(c->req, "offset");
 	const char *follow_s = http_request_arg(c->req, "follow");
-	char path[4096], *end = NULL, *buf = NULL;
+	char err[4200], *end = NULL, *buf = NULL;
 	long long offset = 0;
 	struct store_task t;
 	int fd = -1;
@@ -400,19 +442,18 @@ void api_task_logs(struct app *a, struct api_call *c, struct http_reply *rep)
 	if (!task_for(a, c, AUTHZ_TASK_READ, &t, rep))
 		return;
 	int over = !strcmp(t.state, "TERMINATED"); /* read before the file: no line lost */
-	snprintf(path, sizeof(path), "%s/task-logs/task-%lld.log", a->cfg->state_dir,
-	         (long long)t.id);
 	buf = malloc(TASK_LOGS_CHUNK);
 	if (!buf) {
 		api_error(rep, 500, "out of memory");
 		return;
 	}
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0)
-		n = pread(fd, buf, TASK_LOGS_CHUNK, (off_t)offset);
-	if ((fd < 0 && errno != ENOENT) || n < 0) {
-		api_error(rep, 500, "task %lld: its log cannot be read: %s", (long long)t.id,
-		          strerror(errno));
+	fd = exp_task_log_open(a, &t, err, sizeof(err));
+	if (fd < 0 && errno == EPERM) /* not the owner's file: no output to show */
+		log_msg(&a->log, LOG_LEVEL_WARN, "task %lld: %s", (long long)t.id, err);
+	if (fd >= 0 && (n = pread(fd, buf, TASK_LOGS_CHUNK, (off_t)offset)) < 0)
+		snprintf(err, sizeof(err), "%s", strerror(errno));
+	if ((fd < 0 && errno != ENOENT && errno != EPERM) || n < 0) {
+		api_error(rep, 500, "task %lld: its log cannot be read: %s", (long long)t.id, err);
 		goto out;
 	}
 	if (n == 0 && !over && follow_s && !strcmp(follow_s, "1") && !c->req->shutting_down &&

@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -179,43 +181,124 @@ fail:
 	return rv;
 }
 
-enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s, const char *const *argv,
-                             const char *const *env, const unsigned char *context,
-                             size_t context_len, int64_t *id, char *err, size_t errlen)
+/* Where task id's output goes: the local manager's log directory, or for a Slurm job
+ * det-t<ID>.log in its owner's home directory (shared with the nodes, as on most clusters;
+ * the job runs there). 0, or -1 when the owner has no passwd entry. */
+static int task_log_path(const struct app *a, int64_t id, int64_t owner_uid, char *buf, size_t len)
 {
-	char job[64], why[256], context_path[4096];
+	struct passwd pw, *res = NULL;
+	char store[4096];
 
-	if (strcmp(a->rm->ops->name, "local") != 0) {
+	if (strcmp(a->rm->ops->name, "slurm") != 0) {
+		snprintf(buf, len, "%s/task-logs/task-%lld.log", a->cfg->state_dir, (long long)id);
+		return 0;
+	}
+	if (owner_uid < 0 || getpwuid_r((uid_t)owner_uid, &pw, store, sizeof(store), &res) ||
+	    !res || !pw.pw_dir || pw.pw_dir[0] != '/') {
+		snprintf(buf, len, "uid %lld has no home directory", (long long)owner_uid);
+		return -1;
+	}
+	snprintf(buf, len, "%s/det-t%lld.log", strcmp(pw.pw_dir, "/") ? pw.pw_dir : "",
+	         (long long)id);
+	return 0;
+}
+
+int exp_task_log_open(struct app *a, const struct store_task *t, char *err, size_t errlen)
+{
+	char path[4096];
+	struct stat st;
+
+	if (task_log_path(a, t->id, t->owner_uid, path, sizeof(path))) {
+		snprintf(err, errlen, "%s", path);
+		errno = ENOENT;
+		return -1;
+	}
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* A Slurm job writes its output as its owner into a shared directory: only a
+	 * regular file of that owner is the task's output. */
+	if (strcmp(a->rm->ops->name, "slurm") == 0 &&
+	    (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (int64_t)st.st_uid != t->owner_uid)) {
+		close(fd);
+		snprintf(err, errlen, "%s: not a file of uid %lld: ignored", path,
+		         (long long)t->owner_uid);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+/* The command's resources and slurm.sbatch_args as the resource manager reads an
+ * experiment's config (new reference; NULL when out of memory). */
+static json_t *command_config(const struct exp_task_spec *s, json_t *sbatch_args)
+{
+	json_t *args = sbatch_args ? json_deep_copy(sbatch_args) : json_array();
+	return json_pack("{s:{s:s, s:I}, s:{s:o}}", "resources", "resource_pool", s->pool,
+	                 "slots_per_trial", (json_int_t)(s->slots > 0 ? s->slots : 1), "slurm",
+	                 "sbatch_args", args);
+}
+
+enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
+                             const struct exp_task_command *cmd, int64_t *id, char *err,
+                             size_t errlen)
+{
+	char job[64], why[256], context_path[4096], log_path[4096];
+	int slurm = strcmp(a->rm->ops->name, "slurm") == 0;
+
+	if (!slurm && strcmp(a->rm->ops->name, "local") != 0) {
 		snprintf(err, errlen,
-		         "commands run only with the local resource manager in this version "
-		         "(this master uses %s)",
+		         "commands run with the local or slurm resource manager (this "
+		         "master uses %s)",
 		         a->rm->ops->name);
 		return EXP_INVALID;
 	}
-	if (!argv || !argv[0] || !*argv[0]) {
+	if (!cmd->argv || !cmd->argv[0] || !*cmd->argv[0]) {
 		snprintf(err, errlen, "command: expected a non-empty argv");
 		return EXP_INVALID;
 	}
+	if (slurm && cmd->context) {
+		snprintf(err, errlen,
+		         "context: only the local resource manager ships a context "
+		         "directory in this version");
+		return EXP_INVALID;
+	}
+	json_t *config = command_config(s, cmd->sbatch_args);
+	if (!config) {
+		snprintf(err, errlen, "out of memory");
+		return EXP_INTERNAL;
+	}
 	enum exp_status status = exp_task_create(a, s, id, err, errlen);
-	if (status != EXP_OK)
+	if (status != EXP_OK) {
+		json_decref(config);
 		return status;
+	}
 	struct rm_array spec = {.experiment_id = -*id,
 	                        .num_tasks = 1,
 	                        .slots_per_trial = s->slots > 0 ? (int)s->slots : 1,
 	                        .master_url = a->master_url,
 	                        .alloc_token = "",
 	                        .owner_uid = s->owner_uid,
-	                        .argv = argv,
-	                        .env = env};
-	if (context) {
+	                        .config = config,
+	                        .argv = cmd->argv,
+	                        .env = cmd->env};
+	if (slurm && task_log_path(a, *id, s->owner_uid, log_path, sizeof(log_path)) == 0)
+		spec.output_path = log_path;
+	if (cmd->context) {
 		snprintf(context_path, sizeof(context_path), "%s/task-logs/task-%lld.context",
 		         a->cfg->state_dir, (long long)*id);
 		spec.context_path = context_path;
 	}
-	if ((!context || context_write(context_path, context, context_len, err, errlen) == 0) &&
-	    a->rm->ops->submit_array(a->rm, &spec, job, sizeof(job), err, errlen) == 0)
+	if ((!cmd->context ||
+	     context_write(context_path, cmd->context, cmd->context_len, err, errlen) == 0) &&
+	    a->rm->ops->submit_array(a->rm, &spec, job, sizeof(job), err, errlen) == 0) {
+		json_decref(config);
 		return EXP_OK;
-	if (context)
+	}
+	json_decref(config);
+	if (cmd->context)
 		unlink(context_path);
 	/* Nothing runs: the task ends here, saying why. */
 	snprintf(why, sizeof(why), "not started: %s", err);

@@ -43,6 +43,9 @@ struct rm_array {
 	/* NULL, or a command's context (tar.gz; local manager): unpacked as the owner into a
 	 * fresh directory, its working directory; the file is removed when the task ends */
 	const char *context_path;
+	/* A command's output file (slurm; the local manager uses its log directory); NULL:
+	 * none */
+	const char *output_path;
 };
 
 enum rm_event_kind { RM_TASK_STARTED, RM_TASK_ENDED };

@@ -106,6 +106,11 @@ eq "bad env name: 400" 400 \
 	"$(sock POST /tasks '{"argv": ["ls"], "environment": {"environment_variables": ["1A=b"]}}')"
 eq "negative slots: 400" 400 "$(sock POST /tasks '{"argv": ["ls"], "resources": {"slots": -1}}')"
 eq "bad offset: 400" 400 "$(sock GET "/tasks/$id/logs?offset=-1")"
+eq "slurm: an unknown field: 400" 400 "$(sock POST /tasks '{"argv": ["ls"], "slurm": {"gpu": 1}}')"
+eq "slurm.sbatch_args an option the master cannot apply: 400" 400 \
+	"$(sock POST /tasks '{"argv": ["ls"], "slurm": {"sbatch_args": ["--wrap=x"]}}')"
+eq "slurm.sbatch_args not strings: 400" 400 \
+	"$(sock POST /tasks '{"argv": ["ls"], "slurm": {"sbatch_args": [1]}}')"
 eq "nothing was written by the refused requests" "$before" \
 	"$(sock GET /tasks >/dev/null; body '.tasks | length')"
 

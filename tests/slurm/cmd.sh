@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Commands on Slurm (det-master --rm slurm): det cmd run as a non-root user
+# submits one job named det-t<ID> as that user (uid), the command's output
+# reaches det (42), its exit code is det's (3), det task kill scancels a
+# sleeping command (TERMINATED, reason killed, the job leaves squeue), and
+# another user gets 404 for the task.
+. "$(dirname "$0")/lib.sh"
+slurm_require
+det_master_require
+command -v runuser >/dev/null || skip_all "runuser not found"
+command -v useradd >/dev/null || skip_all "useradd not found"
+[ "$(id -u)" = 0 ] || skip_all "needs root (creates Unix users)"
+
+users=()
+# Remove the test users (lib.sh's cleanup calls master_cleanup).
+master_cleanup() {
+	local u
+	for u in "${users[@]}"; do
+		pkill -KILL -u "$u" 2>/dev/null
+		userdel --remove "$u" 2>/dev/null
+		rm -rf "/tmp/$u.home"
+	done
+}
+# new_user VAR: a fresh Unix user with a home directory the nodes share (this machine).
+new_user() {
+	local name=dc${$}x$RANDOM
+	useradd --create-home --home-dir "/tmp/$name.home" --shell /bin/sh --user-group "$name" ||
+		return 1
+	users+=("$name")
+	printf -v "$1" '%s' "$name"
+}
+
+slurm_start_with_master
+tap_plan 14
+new_user U || exit 1
+new_user V || exit 1
+sock=$test_dir/cluster/munge/munge.socket
+as_det() { # USER ARGS...: det as that user, over TCP with MUNGE
+	local u=$1
+	shift
+	runuser -u "$u" -- env -u DET_TOKEN HOME="/tmp/$u.home" DET_MASTER="$det_master_url" \
+		DET_MUNGE_SOCKET="$sock" "$top_builddir/cli/det" "$@"
+}
+job_line() { # TASK-ID: scontrol's one-line record of the job det-t<ID>
+	scontrol -o show job 2>/dev/null | grep -E "JobName=det-t$1( |$)" | head -n 1
+}
+wait_task() { # ID STATE: until the task is in STATE (60 s at most)
+	for _ in $(seq 300); do
+		det_api GET "/tasks/$1" >/dev/null
+		[ "$(det_body .task.state)" = "$2" ] && return 0
+		sleep 0.2
+	done
+	diag "task $1 is $(det_body .task.state), not $2"
+	return 1
+}
+
+out=$(as_det "$U" cmd run python3 -c 'print(6*7)' 2>"$test_dir/run.err")
+check_eq "det cmd run python3 -c 'print(6*7)' as a user exits 0" 0 $?
+check_eq "... and prints 42" 42 "$out"
+id=$(sed -n 's/^det: command //p' "$test_dir/run.err")
+[ -n "$id" ] || diag "$(cat "$test_dir/run.err")"
+line=$(job_line "$id")
+check "... as one Slurm job named det-t$id" test -n "$line"
+check "... that runs as the user's uid" grep -q "UserId=$U($(id -u "$U"))" <<<"$line"
+check "... and is never requeued" grep -q "Requeue=0" <<<"$line"
+det_api GET "/tasks/$id" >/dev/null
+check_eq "the task is TERMINATED, exit code 0" "TERMINATED 0" "$(det_body '.task | "\(.state) \(.exit_code)"')"
+
+as_det "$U" cmd run sh -c 'exit 3' >/dev/null 2>&1
+check_eq "det cmd run sh -c 'exit 3' exits 3" 3 $?
+
+as_det "$U" -o json cmd run --detach sleep 300 >"$test_dir/detach.json" 2>/dev/null
+kid=$(jq -r .id "$test_dir/detach.json")
+check "a detached sleep is RUNNING" wait_task "$kid" RUNNING
+as_det "$V" task logs "$kid" >"$test_dir/v.out" 2>&1
+check "another user gets 'not found' (404) for it" grep -q "not found" "$test_dir/v.out"
+as_det "$V" task kill "$kid" >/dev/null 2>&1
+check "... and cannot kill it" test $? -ne 0
+as_det "$U" task kill "$kid" >/dev/null 2>&1
+check_eq "its owner kills it (det task kill exits 0)" 0 $?
+det_api GET "/tasks/$kid" >/dev/null
+check_eq "... it is TERMINATED, reason killed" "TERMINATED killed" \
+	"$(det_body '.task | "\(.state) \(.end_reason)"')"
+for _ in $(seq 300); do
+	[ -z "$(squeue -h -n "det-t$kid" -o %i 2>/dev/null)" ] && break
+	sleep 0.2
+done
+check_eq "... and its job leaves squeue" "" "$(squeue -h -n "det-t$kid" -o %i 2>/dev/null)"
+check "... ended by Slurm (CANCELLED)" grep -q "JobState=CANCELLED" <<<"$(job_line "$kid")"
+tap_done
