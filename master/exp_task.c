@@ -231,6 +231,23 @@ int exp_task_log_open(struct app *a, const struct store_task *t, char *err, size
 	return fd;
 }
 
+/* Record the resource manager's id for task id: kill and adoption after a restart name
+ * it. Takes the lock (the manager's events update the same row). */
+static void task_note_job(struct app *a, int64_t id, const char *job)
+{
+	char err[256];
+	struct store_task t;
+
+	pthread_mutex_lock(&a->lock);
+	if (store_task_get(a->store, id, &t, err, sizeof(err)) == 1) {
+		snprintf(t.job_id, sizeof(t.job_id), "%s", job);
+		if (store_task_update(a->store, &t, err, sizeof(err)))
+			log_msg(&a->log, LOG_LEVEL_WARN,
+			        "task %lld: its job id is not recorded: %s", (long long)id, err);
+	}
+	pthread_mutex_unlock(&a->lock);
+}
+
 /* The command's resources and slurm.sbatch_args as the resource manager reads an
  * experiment's config (new reference; NULL when out of memory). */
 static json_t *command_config(const struct exp_task_spec *s, json_t *sbatch_args)
@@ -295,6 +312,7 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
 	     context_write(context_path, cmd->context, cmd->context_len, err, errlen) == 0) &&
 	    a->rm->ops->submit_array(a->rm, &spec, job, sizeof(job), err, errlen) == 0) {
 		json_decref(config);
+		task_note_job(a, *id, job);
 		return EXP_OK;
 	}
 	json_decref(config);
@@ -308,14 +326,19 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
 
 enum exp_status exp_task_kill(struct app *a, int64_t id, char *err, size_t errlen)
 {
-	char job[64], ignored[256];
+	char job[160], ignored[256];
+	struct store_task t;
 	enum exp_status status =
 	    exp_task_event(a, id, LIFECYCLE_TASK_EV_KILLED, 0, "killed", err, errlen);
 	if (status != EXP_OK)
 		return status;
-	/* The process tree gets SIGTERM, SIGKILL after the grace period; a task whose
-	 * process ended already has nothing left to cancel. */
-	snprintf(job, sizeof(job), "task-%lld", (long long)id);
+	/* The process tree gets SIGTERM, SIGKILL after the grace period (slurm: scancel); a
+	 * task whose process ended already has nothing left to cancel. The local manager
+	 * names a command task-ID. */
+	if (store_task_get(a->store, id, &t, ignored, sizeof(ignored)) == 1 && t.job_id[0])
+		snprintf(job, sizeof(job), "%s", t.job_id);
+	else
+		snprintf(job, sizeof(job), "task-%lld", (long long)id);
 	a->rm->ops->cancel(a->rm, job, ignored, sizeof(ignored));
 	return EXP_OK;
 }
@@ -370,18 +393,48 @@ int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev)
 	return 0;
 }
 
+/* Watch command t's Slurm job again (queued or running when the master stopped): the
+ * manager reports its start and end from Slurm's record. 0, or -1 when it has none. */
+static int task_adopt_job_locked(struct app *a, const struct store_task *t)
+{
+	static const char *const placeholder[] = {"adopted", NULL};
+	char job[160], err[256];
+
+	if (!t->job_id[0])
+		return -1;
+	/* Not checked with slurmctld here (the lock is held): the manager's poll reads it. */
+	struct rm_array spec = {.experiment_id = -t->id,
+	                        .num_tasks = 1,
+	                        .slots_per_trial = t->slots > 0 ? (int)t->slots : 1,
+	                        .master_url = a->master_url,
+	                        .alloc_token = "",
+	                        .owner_uid = t->owner_uid,
+	                        .existing_job = t->job_id,
+	                        .argv = placeholder};
+	if (a->rm->ops->submit_array(a->rm, &spec, job, sizeof(job), err, sizeof(err))) {
+		log_msg(&a->log, LOG_LEVEL_WARN, "task %lld: job %s not adopted: %s",
+		        (long long)t->id, t->job_id, err);
+		return -1;
+	}
+	log_msg(&a->log, LOG_LEVEL_INFO, "task %lld: adopted (job %s)", (long long)t->id, job);
+	return 0;
+}
+
 /* Hand command id, left RUNNING by a previous master, to the local manager again: it
  * watches the recorded pid (checked with its start time and marker) and reports its end.
  * 0, or -1 when it cannot be adopted. */
 static int task_adopt_locked(struct app *a, int64_t id)
 {
 	static const char *const placeholder[] = {"adopted", NULL};
-	char job[64], err[256];
+	char job[160], err[256];
 	struct store_task t;
 
-	if (strcmp(a->rm->ops->name, "local") != 0 ||
-	    store_task_get(a->store, id, &t, err, sizeof(err)) != 1 || strcmp(t.state, "RUNNING") ||
-	    t.pid <= 0 || t.pid_start <= 0 || t.pid > INT32_MAX)
+	if (store_task_get(a->store, id, &t, err, sizeof(err)) != 1)
+		return -1;
+	if (strcmp(a->rm->ops->name, "slurm") == 0)
+		return task_adopt_job_locked(a, &t);
+	if (strcmp(a->rm->ops->name, "local") != 0 || strcmp(t.state, "RUNNING") || t.pid <= 0 ||
+	    t.pid_start <= 0 || t.pid > INT32_MAX)
 		return -1;
 	int pid = (int)t.pid;
 	int64_t start = t.pid_start;

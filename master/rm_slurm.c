@@ -766,9 +766,7 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 			submitted = i + 1;
 		}
 	}
-	if (a->command) /* the master names it by its task (exp_task_kill) */
-		snprintf(a->id, sizeof(a->id), "task-%lld", -(long long)spec->experiment_id);
-	if ((!a->command && rm_slurm_format_ids(a->parts, a->nparts, a->id, sizeof(a->id))) ||
+	if (rm_slurm_format_ids(a->parts, a->nparts, a->id, sizeof(a->id)) ||
 	    strlen(a->id) >= idlen) {
 		snprintf(err, errlen, "too many arrays for one experiment");
 		goto out;

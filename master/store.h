@@ -113,6 +113,7 @@ struct store_task {
 	double created_at, started_at, ended_at;
 	char description[1025]; /* the user's text (migration 8); "" = none */
 	int64_t pid, pid_start; /* a command's process (local manager); 0 = none or unknown */
+	char job_id[160];       /* the resource manager's id for it (submit_array's); "" none */
 };
 
 /* Insert t (its id is ignored); *id gets the new row's. 0, or -1 with err (a kind,

@@ -27,6 +27,7 @@ static json_t *task_row(const struct store_task *t, int with_id)
 	bad |= json_object_set_new(row, "pid", t->pid > 0 ? json_integer(t->pid) : json_null());
 	bad |= json_object_set_new(row, "pid_start",
 	                           t->pid_start > 0 ? json_integer(t->pid_start) : json_null());
+	bad |= json_object_set_new(row, "job_id", json_string(t->job_id));
 	if (with_id)
 		bad |= json_object_set_new(row, "id", json_integer(t->id));
 	if (bad) {
@@ -112,7 +113,7 @@ int store_task_get(struct store *st, int64_t id, struct store_task *t, char *err
 	if (sqlite3_prepare_v2(
 	        db,
 	        "SELECT id, kind, owner_uid, slots, pool, state, exit_status,"
-	        " end_reason, created_at, started_at, ended_at, description, pid, pid_start"
+	        " end_reason, created_at, started_at, ended_at, description, pid, pid_start, job_id"
 	        " FROM tasks WHERE id = ?",
 	        -1, &q, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(db));
@@ -144,6 +145,7 @@ int store_task_get(struct store *st, int64_t id, struct store_task *t, char *err
 	text_col(q, 11, t->description, sizeof(t->description));
 	t->pid = sqlite3_column_int64(q, 12);
 	t->pid_start = sqlite3_column_int64(q, 13);
+	text_col(q, 14, t->job_id, sizeof(t->job_id));
 	rv = 1;
 fail:
 	sqlite3_finalize(q);

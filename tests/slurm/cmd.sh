@@ -3,8 +3,9 @@
 # Commands on Slurm (det-master --rm slurm): det cmd run as a non-root user
 # submits one job named det-t<ID> as that user (uid), the command's output
 # reaches det (42), its exit code is det's (3), det task kill scancels a
-# sleeping command (TERMINATED, reason killed, the job leaves squeue), and
-# another user gets 404 for the task.
+# sleeping command (TERMINATED, reason killed, the job leaves squeue),
+# another user gets 404 for the task, and a command still running when the
+# master restarts is adopted (its end and output are recorded).
 . "$(dirname "$0")/lib.sh"
 slurm_require
 det_master_require
@@ -32,7 +33,7 @@ new_user() {
 }
 
 slurm_start_with_master
-tap_plan 14
+tap_plan 19
 new_user U || exit 1
 new_user V || exit 1
 sock=$test_dir/cluster/munge/munge.socket
@@ -88,4 +89,18 @@ for _ in $(seq 300); do
 done
 check_eq "... and its job leaves squeue" "" "$(squeue -h -n "det-t$kid" -o %i 2>/dev/null)"
 check "... ended by Slurm (CANCELLED)" grep -q "JobState=CANCELLED" <<<"$(job_line "$kid")"
+
+# A master restart: the running command's job is watched again, not lost.
+as_det "$U" -o json cmd run --detach sh -c \
+	'echo before; while [ ! -e "$HOME/go" ]; do sleep 0.2; done; echo after' \
+	>"$test_dir/adopt.json" 2>/dev/null
+aid=$(jq -r .id "$test_dir/adopt.json")
+check "a command to adopt is RUNNING" wait_task "$aid" RUNNING
+restart_det_master TERM
+det_api GET "/tasks/$aid" >/dev/null
+check_eq "after a master restart it is still RUNNING (adopted)" RUNNING "$(det_body .task.state)"
+touch "/tmp/$U.home/go"
+check "... and its end is recorded" wait_task "$aid" TERMINATED
+check_eq "... with exit code 0" 0 "$(det_body .task.exit_code)"
+check_eq "... and its whole output" "before after" "$(as_det "$U" task logs "$aid" | tr '\n' ' ' | sed 's/ $//')"
 tap_done
