@@ -1043,23 +1043,23 @@ int rm_local_run_command(int argc, char **argv)
 	struct rlimit no_core = {0, 0};
 	char line[32], dir[64];
 	int status = 0, sfd = RM_LOCAL_STATUS_FD;
-	pid_t pid = -1, r;
+	pid_t pid = -1, r = -1;
 
 	if (argc < 2) {
 		fprintf(stderr, "det-master %s: expected PROGRAM ARGV0 [ARG...]\n",
 		        RM_LOCAL_RUN_COMMAND);
 		return 126;
 	}
+	memset(&ign, 0, sizeof(ign));
+	memset(&dfl, 0, sizeof(dfl));
+	ign.sa_handler = SIG_IGN;
+	dfl.sa_handler = SIG_DFL;
 	if (fcntl(sfd, F_SETFD, FD_CLOEXEC) != 0)
 		sfd = -1; /* not started by the local manager: nothing to record */
 	if (context_enter(dir, sizeof(dir))) {
 		status = 126 << 8;
 		goto done;
 	}
-	memset(&ign, 0, sizeof(ign));
-	memset(&dfl, 0, sizeof(dfl));
-	ign.sa_handler = SIG_IGN;
-	dfl.sa_handler = SIG_DFL;
 	for (size_t i = 0; i < sizeof(passed) / sizeof(passed[0]); i++)
 		sigaction(passed[i], &ign, NULL);
 	pid = fork();
@@ -1070,13 +1070,11 @@ int rm_local_run_command(int argc, char **argv)
 		fprintf(stderr, "det-master: cannot start the task: execve: %s\n", strerror(errno));
 		_exit(127);
 	}
-	if (pid < 0) {
+	if (pid < 0)
 		fprintf(stderr, "det-master: cannot start the task: fork: %s\n", strerror(errno));
-		return 126;
-	}
-	while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+	while (pid > 0 && (r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
-	if (r != pid)
+	if (pid < 0 || r != pid)
 		status = 126 << 8;
 	if (dir[0] && (chdir("/") != 0 || nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0))
 		fprintf(stderr, "det-master: %s: not removed: %s\n", dir, strerror(errno));
