@@ -378,11 +378,13 @@ int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev)
 		/* Ended before it ran (its program not found): allocated, then exited. */
 		exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_ALLOCATED, 0, NULL, err,
 		                      sizeof(err));
-		if (ev->wait_status >= 0 && WIFSIGNALED(ev->wait_status))
+		/* The manager's word first (NODE_FAIL, PREEMPTED: the signal was its doing). */
+		if (ev->reason[0])
+			snprintf(reason, sizeof(reason), "%s", ev->reason);
+		else if (ev->wait_status >= 0 && WIFSIGNALED(ev->wait_status))
 			snprintf(reason, sizeof(reason), "signal %d", WTERMSIG(ev->wait_status));
 		else
-			snprintf(reason, sizeof(reason), "%s",
-			         ev->reason[0] ? ev->reason : "exited");
+			snprintf(reason, sizeof(reason), "exited");
 		st = exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_EXITED, ev->wait_status, reason,
 		                           err, sizeof(err));
 	}

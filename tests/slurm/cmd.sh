@@ -4,7 +4,8 @@
 # submits one job named det-t<ID> as that user (uid), the command's output
 # reaches det (42), its exit code is det's (3), det task kill scancels a
 # sleeping command (TERMINATED, reason killed, the job leaves squeue),
-# another user gets 404 for the task, and a command still running when the
+# another user gets 404 for the task, a failed node or a preemption ends a
+# command with Slurm's reason (no requeue), and a command still running when the
 # master restarts is adopted (its end and output are recorded).
 . "$(dirname "$0")/lib.sh"
 slurm_require
@@ -32,8 +33,9 @@ new_user() {
 	printf -v "$1" '%s' "$name"
 }
 
+export DET_PREEMPT_PARTITION=urgent
 slurm_start_with_master
-tap_plan 19
+tap_plan 23
 new_user U || exit 1
 new_user V || exit 1
 sock=$test_dir/cluster/munge/munge.socket
@@ -89,6 +91,23 @@ for _ in $(seq 300); do
 done
 check_eq "... and its job leaves squeue" "" "$(squeue -h -n "det-t$kid" -o %i 2>/dev/null)"
 check "... ended by Slurm (CANCELLED)" grep -q "JobState=CANCELLED" <<<"$(job_line "$kid")"
+
+# A failed node and a preemption end a command (never requeued), saying why.
+for how in NODE_FAIL PREEMPTED; do
+	as_det "$U" -o json cmd run --detach sleep 300 >"$test_dir/fail.json" 2>/dev/null
+	fid=$(jq -r .id "$test_dir/fail.json")
+	wait_task "$fid" RUNNING || diag "task $fid did not start"
+	node=$(squeue -h -n "det-t$fid" -o %N)
+	if [ "$how" = NODE_FAIL ]; then
+		scontrol update NodeName="$node" State=DOWN Reason=det-test
+	else
+		sbatch --parsable -p urgent -w "$node" --exclusive -o /dev/null --wrap 'sleep 2' >/dev/null
+	fi
+	check "$how: the command ends" wait_task "$fid" TERMINATED
+	check_eq "... reason $how, and it is not queued again" "$how " \
+		"$(det_body .task.end_reason) $(squeue -h -n "det-t$fid" -o %i)"
+	[ "$how" = NODE_FAIL ] && scontrol update NodeName="$node" State=RESUME 2>/dev/null
+done
 
 # A master restart: the running command's job is watched again, not lost.
 as_det "$U" -o json cmd run --detach sh -c \
