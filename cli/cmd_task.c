@@ -15,6 +15,8 @@
 #include "http_client.h"
 
 #define CMD_CONFIG_MAX_BYTES (1 << 20)
+/* A context directory packed: the master's limit for a model definition. */
+#define CMD_CONTEXT_MAX_BYTES (95L * 1024 * 1024)
 
 /* Print the task's output from *offset (advanced); *done when it ended and all is read. */
 static int task_logs_once(struct http_client *c, long long id, long long *offset, int follow,
@@ -53,6 +55,31 @@ static int task_stream(struct http_client *c, long long id, int follow)
 	return rc;
 }
 
+/* Add context_dir (when not NULL) to body as "context": base64 of its tar.gz, packed like
+ * a model definition (.detignore honoured). 0, or -1 after printing why. */
+static int cmd_context(json_t *body, const char *context_dir)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	char *b64 = NULL;
+	int rv = -1;
+
+	if (!context_dir)
+		return 0;
+	if (cli_pack_dir(context_dir, &data, &len, CMD_CONTEXT_MAX_BYTES))
+		goto fail;
+	b64 = cli_base64(data, len);
+	if (!b64 || json_object_set_new(body, "context", json_string(b64))) {
+		fprintf(stderr, "det: out of memory\n");
+		goto fail;
+	}
+	rv = 0;
+fail:
+	free(data);
+	free(b64);
+	return rv;
+}
+
 /* The body of POST /tasks: the config file's resources, environment and description
  * (when given) and argv. NULL after printing why. */
 static json_t *cmd_body(const char *config_file, int argc, char **argv)
@@ -81,11 +108,11 @@ static json_t *cmd_body(const char *config_file, int argc, char **argv)
 		json_t *v;
 		json_object_foreach (cfg, key, v) {
 			if (strcmp(key, "resources") && strcmp(key, "environment") &&
-			    strcmp(key, "description")) {
+			    strcmp(key, "description") && strcmp(key, "slurm")) {
 				fprintf(
 				    stderr,
 				    "det: %s: %s: unknown key (expected resources, environment, "
-				    "description)\n",
+				    "description, slurm)\n",
 				    config_file, key);
 				goto fail;
 			}
@@ -108,34 +135,41 @@ fail:
 int cli_cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {{"config-file", required_argument, NULL, 'c'},
+	                                     {"context", required_argument, NULL, 'C'},
 	                                     {"detach", no_argument, NULL, 'd'},
 	                                     {NULL, 0, NULL, 0}};
-	const char *config_file = NULL;
+	static const char usage[] =
+	    "usage: det cmd run [--config-file F] [--context DIR] [--detach] CMD...\n";
+	const char *config_file = NULL, *context_dir = NULL;
 	int opt, detach = 0, rc = CLI_EXIT_FAILURE;
 	json_t *body = NULL, *out = NULL, *task = NULL;
 	struct http_client *c = NULL;
 
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "+c:d", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:C:d", opts, NULL)) != -1) {
 		if (opt == 'c') {
 			config_file = optarg;
+		} else if (opt == 'C') {
+			context_dir = optarg;
 		} else if (opt == 'd') {
 			detach = 1;
 		} else {
-			fprintf(stderr, "usage: det cmd run [--config-file F] [--detach] CMD...\n");
+			fputs(usage, stderr);
 			return CLI_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "usage: det cmd run [--config-file F] [--detach] CMD...\n");
+		fputs(usage, stderr);
 		return CLI_EXIT_USAGE;
 	}
 	body = cmd_body(config_file, argc - optind, argv + optind);
-	if (!body)
+	if (!body || cmd_context(body, context_dir))
 		goto out;
 	c = cli_client(ctx);
 	if (!c)
 		goto out;
+	if (context_dir)
+		http_client_set_timeout_ms(c, 300000);
 	rc = cli_call(c, "POST", "/api/v1/tasks", body, &out);
 	if (rc)
 		goto out;
@@ -179,9 +213,10 @@ out:
 static int task_list(struct cli_ctx *ctx, const char *kind, int argc)
 {
 	static const struct cli_column cols[] = {
-	    {"TASK", "task_id"}, {"KIND", "kind"},        {"OWNER UID", "owner_uid"},
-	    {"STATE", "state"},  {"EXIT", "exit_status"}, {"REASON", "end_reason"},
-	    {"SLOTS", "slots"},
+	    {"TASK", "task_id"},        {"KIND", "kind"},
+	    {"OWNER UID", "owner_uid"}, {"STATE", "state"},
+	    {"EXIT", "exit_status"},    {"REASON", "end_reason"},
+	    {"SLOTS", "slots"},         {"DESCRIPTION", "description"},
 	};
 	char path[128];
 	json_t *out = NULL;

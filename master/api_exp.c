@@ -20,8 +20,7 @@
 #include "workspace.h"
 #include "store.h"
 
-/* Decode standard base64 (whitespace ignored). malloc'd, NULL on bad input. */
-static unsigned char *base64_decode(const char *in, size_t len, size_t *out_len)
+unsigned char *api_base64_decode(const char *in, size_t len, size_t *out_len)
 {
 	unsigned char *out = malloc(len / 4 * 3 + 3);
 	unsigned int acc = 0;
@@ -127,7 +126,7 @@ void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
 			api_error(rep, 400, "model_definition: expected base64 text");
 			return;
 		}
-		model = base64_decode(json_string_value(md), json_string_length(md), &mlen);
+		model = api_base64_decode(json_string_value(md), json_string_length(md), &mlen);
 		if (!model) {
 			api_error(rep, 400, "model_definition: not valid base64");
 			return;

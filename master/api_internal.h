@@ -54,6 +54,10 @@ void api_exp_error(struct http_reply *rep, enum exp_status s, const char *err);
 /* Fill rep with body (reference stolen; NULL = {}). */
 void api_json(struct http_reply *rep, int status, json_t *body);
 
+/* Decode standard base64 (whitespace ignored): malloc'd, *out_len its bytes; NULL on bad
+ * input or out of memory. */
+unsigned char *api_base64_decode(const char *in, size_t len, size_t *out_len);
+
 /* Parse the request body as a JSON object or fill rep with a 400. */
 json_t *api_body(const struct http_request *req, struct http_reply *rep);
 

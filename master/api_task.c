@@ -15,9 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "api_internal.h"
 #include "authz.h"
 #include "exp.h"
+#include "rm_slurm_util.h"
 #include "store.h"
 
 #define TASK_MAX_ARGS 256
@@ -116,10 +118,10 @@ static const char **task_env(json_t *body, char *err, size_t errlen)
 }
 
 /* The request's keys and resources: 0, or -1 with err naming the field. */
-static int task_fields(json_t *body, int64_t *slots, const char **pool, char *err, size_t errlen)
+static int task_fields(json_t *body, struct exp_task_spec *s, char *err, size_t errlen)
 {
-	static const char *const known[] = {"kind", "argv", "resources", "environment",
-	                                    "description"};
+	static const char *const known[] = {"kind",        "argv",    "resources", "environment",
+	                                    "description", "context", "slurm"};
 	const char *key, *kind;
 	json_t *v, *res = json_object_get(body, "resources");
 
@@ -128,10 +130,7 @@ static int task_fields(json_t *body, int64_t *slots, const char **pool, char *er
 		while (i < sizeof(known) / sizeof(known[0]) && strcmp(key, known[i]))
 			i++;
 		if (i == sizeof(known) / sizeof(known[0])) {
-			snprintf(err, errlen,
-			         "%.64s: unknown field (a context directory is not "
-			         "supported yet)",
-			         key);
+			snprintf(err, errlen, "%.64s: unknown field", key);
 			return -1;
 		}
 	}
@@ -140,8 +139,8 @@ static int task_fields(json_t *body, int64_t *slots, const char **pool, char *er
 		snprintf(err, errlen, "kind: only \"command\" runs in this version");
 		return -1;
 	}
-	if (json_object_get(body, "description") &&
-	    !plain_string(json_object_get(body, "description"), TASK_MAX_DESCRIPTION)) {
+	s->description = plain_string(json_object_get(body, "description"), TASK_MAX_DESCRIPTION);
+	if (json_object_get(body, "description") && !s->description) {
 		snprintf(err, errlen, "description: expected a string of at most %d bytes",
 		         TASK_MAX_DESCRIPTION);
 		return -1;
@@ -150,16 +149,16 @@ static int task_fields(json_t *body, int64_t *slots, const char **pool, char *er
 		snprintf(err, errlen, "resources: expected an object");
 		return -1;
 	}
-	json_t *s = json_object_get(res, "slots");
-	*slots = s ? json_integer_value(s) : 1;
-	if (s && (!json_is_integer(s) || *slots < 0 || *slots > EXP_TASK_MAX_SLOTS)) {
+	json_t *sl = json_object_get(res, "slots");
+	s->slots = sl ? json_integer_value(sl) : 1;
+	if (sl && (!json_is_integer(sl) || s->slots < 0 || s->slots > EXP_TASK_MAX_SLOTS)) {
 		snprintf(err, errlen, "resources.slots: expected an integer 0..%d",
 		         EXP_TASK_MAX_SLOTS);
 		return -1;
 	}
 	json_t *p = json_object_get(res, "resource_pool");
-	*pool = p ? plain_string(p, 127) : "";
-	if (!*pool) {
+	s->pool = p ? plain_string(p, 127) : "";
+	if (!s->pool) {
 		snprintf(err, errlen, "resources.resource_pool: expected a pool name");
 		return -1;
 	}
@@ -169,10 +168,10 @@ static int task_fields(json_t *body, int64_t *slots, const char **pool, char *er
 /* The task as JSON (new reference; NULL when out of memory). */
 static json_t *task_view(const struct store_task *t)
 {
-	json_t *v =
-	    json_pack("{s:I, s:s, s:I, s:I, s:s, s:s, s:f}", "id", (json_int_t)t->id, "kind",
-	              t->kind, "owner_uid", (json_int_t)t->owner_uid, "slots", (json_int_t)t->slots,
-	              "resource_pool", t->pool, "state", t->state, "created_at", t->created_at);
+	json_t *v = json_pack("{s:I, s:s, s:I, s:I, s:s, s:s, s:f, s:s}", "id", (json_int_t)t->id,
+	                      "kind", t->kind, "owner_uid", (json_int_t)t->owner_uid, "slots",
+	                      (json_int_t)t->slots, "resource_pool", t->pool, "state", t->state,
+	                      "created_at", t->created_at, "description", t->description);
 	if (!v)
 		return NULL;
 	int bad = 0, st = t->exit_status;
@@ -217,17 +216,86 @@ static int task_for(struct app *a, struct api_call *c, enum authz_action action,
 	return 1;
 }
 
+/* body.context (base64 of a tar.gz, as a model definition) into s: 0, or -1 after an error
+ * reply (400 not base64, 413 over the model definition limit). Absent: nothing. */
+static int task_context(json_t *body, unsigned char **context, size_t *len, struct http_reply *rep)
+{
+	json_t *v = json_object_get(body, "context");
+	if (!v)
+		return 0;
+	if (!json_is_string(v)) {
+		api_error(rep, 400, "context: expected base64 text (a tar.gz of the directory)");
+		return -1;
+	}
+	/* Decoded like a model definition, under the same limit; det-master --run-command
+	 * unpacks it as the owner with the model definition's checks (launch_unpack). */
+	*context = api_base64_decode(json_string_value(v), json_string_length(v), len);
+	if (!*context) {
+		api_error(rep, 400, "context: not valid base64");
+		return -1;
+	}
+	if (*len > API_MAX_MODEL_BYTES) {
+		api_error(rep, 413, "context: %zu bytes, over the %ld byte limit", *len,
+		          API_MAX_MODEL_BYTES);
+		return -1;
+	}
+	return 0;
+}
+
+/* body.slurm: {"sbatch_args": [...]} as an experiment's slurm.sbatch_args (the options the
+ * master applies: time, partition, account, qos, constraint). 0, or -1 with err. */
+static int task_slurm(json_t *body, char *err, size_t errlen)
+{
+	json_t *sl = json_object_get(body, "slurm"), *args, *v;
+	const char *key, *list[TASK_MAX_ARGS];
+	struct rm_slurm_opts o;
+	size_t i;
+
+	if (!sl)
+		return 0;
+	json_object_foreach (sl, key, v) {
+		if (strcmp(key, "sbatch_args")) {
+			snprintf(err, errlen, "slurm.%.64s: unknown field (expected sbatch_args)",
+			         key);
+			return -1;
+		}
+	}
+	args = json_object_get(sl, "sbatch_args");
+	if (!json_is_object(sl) || (args && !json_is_array(args)) ||
+	    json_array_size(args) > TASK_MAX_ARGS) {
+		snprintf(err, errlen, "slurm.sbatch_args: expected a list of at most %d strings",
+		         TASK_MAX_ARGS);
+		return -1;
+	}
+	json_array_foreach (args, i, v) {
+		if (!(list[i] = plain_string(v, TASK_MAX_ARG_BYTES))) {
+			snprintf(err, errlen, "slurm.sbatch_args[%zu]: expected a string", i);
+			return -1;
+		}
+	}
+	/* The experiments' parser: its errors name slurm.sbatch_args. */
+	return rm_slurm_parse_sbatch_args(list, (int)json_array_size(args), &o, err, errlen);
+}
+
 void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	char err[512];
 	const char **argv = NULL, **env = NULL;
+	unsigned char *context = NULL;
+	size_t context_len = 0;
 	struct exp_task_spec s = {.kind = LIFECYCLE_TASK_COMMAND, .owner_uid = c->who.uid};
 	int64_t id = 0;
 	struct store_task t;
 
-	if (task_fields(c->body, &s.slots, &s.pool, err, sizeof(err)) ||
+	if (task_fields(c->body, &s, err, sizeof(err)) ||
 	    !(argv = task_argv(c->body, err, sizeof(err))) ||
 	    !(env = task_env(c->body, err, sizeof(err)))) {
+		api_error(rep, 400, "%s", err);
+		goto fail;
+	}
+	if (task_context(c->body, &context, &context_len, rep))
+		goto fail;
+	if (task_slurm(c->body, err, sizeof(err))) {
 		api_error(rep, 400, "%s", err);
 		goto fail;
 	}
@@ -236,7 +304,10 @@ void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 		          c->who.name);
 		goto fail;
 	}
-	enum exp_status st = exp_task_run(a, &s, argv, env, &id, err, sizeof(err));
+	struct exp_task_command cmd = {
+	    argv, env, context, context_len,
+	    json_object_get(json_object_get(c->body, "slurm"), "sbatch_args")};
+	enum exp_status st = exp_task_run(a, &s, &cmd, &id, err, sizeof(err));
 	if (st != EXP_OK) {
 		api_exp_error(rep, st, err);
 		goto fail;
@@ -249,6 +320,7 @@ void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 fail:
 	free(argv);
 	free(env);
+	free(context);
 }
 
 void api_task_list(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -352,7 +424,7 @@ void api_task_logs(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	const char *off_s = http_request_arg(c->req, "offset");
 	const char *follow_s = http_request_arg(c->req, "follow");
-	char path[4096], *end = NULL, *buf = NULL;
+	char err[4200], *end = NULL, *buf = NULL;
 	long long offset = 0;
 	struct store_task t;
 	int fd = -1;
@@ -370,19 +442,18 @@ void api_task_logs(struct app *a, struct api_call *c, struct http_reply *rep)
 	if (!task_for(a, c, AUTHZ_TASK_READ, &t, rep))
 		return;
 	int over = !strcmp(t.state, "TERMINATED"); /* read before the file: no line lost */
-	snprintf(path, sizeof(path), "%s/task-logs/task-%lld.log", a->cfg->state_dir,
-	         (long long)t.id);
 	buf = malloc(TASK_LOGS_CHUNK);
 	if (!buf) {
 		api_error(rep, 500, "out of memory");
 		return;
 	}
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0)
-		n = pread(fd, buf, TASK_LOGS_CHUNK, (off_t)offset);
-	if ((fd < 0 && errno != ENOENT) || n < 0) {
-		api_error(rep, 500, "task %lld: its log cannot be read: %s", (long long)t.id,
-		          strerror(errno));
+	fd = exp_task_log_open(a, &t, err, sizeof(err));
+	if (fd < 0 && errno == EPERM) /* not the owner's file: no output to show */
+		log_msg(&a->log, LOG_LEVEL_WARN, "task %lld: %s", (long long)t.id, err);
+	if (fd >= 0 && (n = pread(fd, buf, TASK_LOGS_CHUNK, (off_t)offset)) < 0)
+		snprintf(err, sizeof(err), "%s", strerror(errno));
+	if ((fd < 0 && errno != ENOENT && errno != EPERM) || n < 0) {
+		api_error(rep, 500, "task %lld: its log cannot be read: %s", (long long)t.id, err);
 		goto out;
 	}
 	if (n == 0 && !over && follow_s && !strcmp(follow_s, "1") && !c->req->shutting_down &&

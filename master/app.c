@@ -125,7 +125,7 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 	set_master_url(a);
 	int rc = exp_load_all(a, err, errlen);
 	if (!rc && serve)
-		rc = exp_task_settle_lost_locked(a, err, errlen);
+		rc = exp_task_adopt_locked(a, err, errlen);
 	pthread_mutex_unlock(&a->lock);
 	if (rc || (serve && exp_ticker_start(a, err, errlen)))
 		return -1;

@@ -157,9 +157,10 @@ json_t *exp_view_locked(struct exp_rt *e, int with_config);
 /* What a new task asks for. */
 struct exp_task_spec {
 	enum lifecycle_task_kind kind;
-	long owner_uid;   /* the Unix user it runs as */
-	int64_t slots;    /* 0..EXP_TASK_MAX_SLOTS */
-	const char *pool; /* resource pool name ("" = the default) */
+	long owner_uid;          /* the Unix user it runs as */
+	int64_t slots;           /* 0..EXP_TASK_MAX_SLOTS */
+	const char *pool;        /* resource pool name ("" = the default) */
+	const char *description; /* the user's text, at most 1024 bytes; NULL = none */
 };
 
 /* Create a QUEUED task; *id gets its id. EXP_OK, EXP_INVALID (err says which field and
@@ -173,20 +174,34 @@ enum exp_status exp_task_create(struct app *a, const struct exp_task_spec *s, in
 enum exp_status exp_task_event(struct app *a, int64_t id, enum lifecycle_task_event ev,
                                int exit_status, const char *end_reason, char *err, size_t errlen);
 
-/* Create a command task and hand it to the resource manager (local only): it runs argv
- * (NULL-terminated) as s->owner_uid with env ("KEY=VALUE", NULL-terminated; may be NULL)
- * added. EXP_OK, EXP_INVALID (nothing written) or EXP_INTERNAL (the task ends
- * TERMINATED with the reason). */
-enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s, const char *const *argv,
-                             const char *const *env, int64_t *id, char *err, size_t errlen);
+/* What a command runs. */
+struct exp_task_command {
+	const char *const *argv;      /* NULL-terminated, argv[0] not empty */
+	const char *const *env;       /* "KEY=VALUE" added, NULL-terminated; may be NULL */
+	const unsigned char *context; /* tar.gz of its working directory (local); NULL: none */
+	size_t context_len;
+	json_t *sbatch_args; /* its slurm.sbatch_args (strings; slurm); NULL: none */
+};
+
+/* Create a command task and hand it to the resource manager: it runs cmd->argv as
+ * s->owner_uid (local: forked; slurm: a job det-t<ID>). EXP_OK, EXP_INVALID (nothing
+ * written) or EXP_INTERNAL (the task ends TERMINATED with the reason). */
+enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
+                             const struct exp_task_command *cmd, int64_t *id, char *err,
+                             size_t errlen);
+
+/* Open task t's output for reading: the local manager's log, or the Slurm job's output
+ * file (trusted only as a regular file of the task's owner, never through a symlink).
+ * A descriptor, or -1 with errno (ENOENT: no output yet) and err. */
+int exp_task_log_open(struct app *a, const struct store_task *t, char *err, size_t errlen);
 
 /* End task id (TERMINATED, reason "killed") and stop its process tree. EXP_OK,
  * EXP_NOT_FOUND, EXP_CONFLICT (it ended already) or EXP_INTERNAL. */
 enum exp_status exp_task_kill(struct app *a, int64_t id, char *err, size_t errlen);
 
-/* At start: command tasks a previous master left unended end (reason "lost: det-master
- * restarted"); their processes are not tracked across restarts. 0 or -1 with err. Lock
- * held. */
-int exp_task_settle_lost_locked(struct app *a, char *err, size_t errlen);
+/* At start: command tasks a previous master left RUNNING are adopted again (local
+ * manager: the recorded pid with its start time); the others that did not end end
+ * (reason "lost: det-master restarted"). 0 or -1 with err. Lock held. */
+int exp_task_adopt_locked(struct app *a, char *err, size_t errlen);
 
 #endif

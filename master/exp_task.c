@@ -7,10 +7,16 @@
  * stamps times from the clock and commits, all under the app lock so that two
  * events on one task cannot both pass the table on the same old state.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "exp.h"
 #include "exp_internal.h"
@@ -55,6 +61,12 @@ enum exp_status exp_task_create(struct app *a, const struct exp_task_spec *s, in
 		         "without spaces, under 128 bytes");
 		goto fail;
 	}
+	if (s->description && strlen(s->description) >= sizeof(t.description)) {
+		snprintf(err, errlen, "task description: expected at most %zu bytes",
+		         sizeof(t.description) - 1);
+		goto fail;
+	}
+	snprintf(t.description, sizeof(t.description), "%s", s->description ? s->description : "");
 	snprintf(t.kind, sizeof(t.kind), "%s", lifecycle_task_kind_name(s->kind));
 	snprintf(t.state, sizeof(t.state), "%s", lifecycle_task_state_name(LIFECYCLE_TASK_QUEUED));
 	snprintf(t.pool, sizeof(t.pool), "%s", s->pool);
@@ -137,35 +149,175 @@ out:
 	return status;
 }
 
-enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s, const char *const *argv,
-                             const char *const *env, int64_t *id, char *err, size_t errlen)
+/* Write a command's context (tar.gz) to path, a new file the master alone reads. 0 or -1. */
+static int context_write(const char *path, const unsigned char *data, size_t len, char *err,
+                         size_t errlen)
 {
-	char job[64], why[256];
+	int rv = -1;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
-	if (strcmp(a->rm->ops->name, "local") != 0) {
+	if (fd < 0) {
+		snprintf(err, errlen, "context: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "context: %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	rv = 0;
+fail:
+	if (close(fd) != 0 && rv == 0) {
+		snprintf(err, errlen, "context: %s: %s", path, strerror(errno));
+		rv = -1;
+	}
+	if (rv)
+		unlink(path);
+	return rv;
+}
+
+/* Where task id's output goes: the local manager's log directory, or for a Slurm job
+ * det-t<ID>.log in its owner's home directory (shared with the nodes, as on most clusters;
+ * the job runs there). 0, or -1 when the owner has no passwd entry. */
+static int task_log_path(const struct app *a, int64_t id, int64_t owner_uid, char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char store[4096];
+
+	if (strcmp(a->rm->ops->name, "slurm") != 0) {
+		snprintf(buf, len, "%s/task-logs/task-%lld.log", a->cfg->state_dir, (long long)id);
+		return 0;
+	}
+	if (owner_uid < 0 || getpwuid_r((uid_t)owner_uid, &pw, store, sizeof(store), &res) ||
+	    !res || !pw.pw_dir || pw.pw_dir[0] != '/') {
+		snprintf(buf, len, "uid %lld has no home directory", (long long)owner_uid);
+		return -1;
+	}
+	snprintf(buf, len, "%s/det-t%lld.log", strcmp(pw.pw_dir, "/") ? pw.pw_dir : "",
+	         (long long)id);
+	return 0;
+}
+
+int exp_task_log_open(struct app *a, const struct store_task *t, char *err, size_t errlen)
+{
+	char path[4096];
+	struct stat st;
+
+	if (task_log_path(a, t->id, t->owner_uid, path, sizeof(path))) {
+		snprintf(err, errlen, "%s", path);
+		errno = ENOENT;
+		return -1;
+	}
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* A Slurm job writes its output as its owner into a shared directory: only a
+	 * regular file of that owner is the task's output. */
+	if (strcmp(a->rm->ops->name, "slurm") == 0 &&
+	    (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (int64_t)st.st_uid != t->owner_uid)) {
+		close(fd);
+		snprintf(err, errlen, "%s: not a file of uid %lld: ignored", path,
+		         (long long)t->owner_uid);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+/* Record the resource manager's id for task id: kill and adoption after a restart name
+ * it. Takes the lock (the manager's events update the same row). */
+static void task_note_job(struct app *a, int64_t id, const char *job)
+{
+	char err[256];
+	struct store_task t;
+
+	pthread_mutex_lock(&a->lock);
+	if (store_task_get(a->store, id, &t, err, sizeof(err)) == 1) {
+		snprintf(t.job_id, sizeof(t.job_id), "%s", job);
+		if (store_task_update(a->store, &t, err, sizeof(err)))
+			log_msg(&a->log, LOG_LEVEL_WARN,
+			        "task %lld: its job id is not recorded: %s", (long long)id, err);
+	}
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* The command's resources and slurm.sbatch_args as the resource manager reads an
+ * experiment's config (new reference; NULL when out of memory). */
+static json_t *command_config(const struct exp_task_spec *s, json_t *sbatch_args)
+{
+	json_t *args = sbatch_args ? json_deep_copy(sbatch_args) : json_array();
+	return json_pack("{s:{s:s, s:I}, s:{s:o}}", "resources", "resource_pool", s->pool,
+	                 "slots_per_trial", (json_int_t)(s->slots > 0 ? s->slots : 1), "slurm",
+	                 "sbatch_args", args);
+}
+
+enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
+                             const struct exp_task_command *cmd, int64_t *id, char *err,
+                             size_t errlen)
+{
+	char job[64], why[256], context_path[4096], log_path[4096];
+	int slurm = strcmp(a->rm->ops->name, "slurm") == 0;
+
+	if (!slurm && strcmp(a->rm->ops->name, "local") != 0) {
 		snprintf(err, errlen,
-		         "commands run only with the local resource manager in this version "
-		         "(this master uses %s)",
+		         "commands run with the local or slurm resource manager (this "
+		         "master uses %s)",
 		         a->rm->ops->name);
 		return EXP_INVALID;
 	}
-	if (!argv || !argv[0] || !*argv[0]) {
+	if (!cmd->argv || !cmd->argv[0] || !*cmd->argv[0]) {
 		snprintf(err, errlen, "command: expected a non-empty argv");
 		return EXP_INVALID;
 	}
+	if (slurm && cmd->context) {
+		snprintf(err, errlen,
+		         "context: only the local resource manager ships a context "
+		         "directory in this version");
+		return EXP_INVALID;
+	}
+	json_t *config = command_config(s, cmd->sbatch_args);
+	if (!config) {
+		snprintf(err, errlen, "out of memory");
+		return EXP_INTERNAL;
+	}
 	enum exp_status status = exp_task_create(a, s, id, err, errlen);
-	if (status != EXP_OK)
+	if (status != EXP_OK) {
+		json_decref(config);
 		return status;
+	}
 	struct rm_array spec = {.experiment_id = -*id,
 	                        .num_tasks = 1,
 	                        .slots_per_trial = s->slots > 0 ? (int)s->slots : 1,
 	                        .master_url = a->master_url,
 	                        .alloc_token = "",
 	                        .owner_uid = s->owner_uid,
-	                        .argv = argv,
-	                        .env = env};
-	if (a->rm->ops->submit_array(a->rm, &spec, job, sizeof(job), err, errlen) == 0)
+	                        .config = config,
+	                        .argv = cmd->argv,
+	                        .env = cmd->env};
+	if (slurm && task_log_path(a, *id, s->owner_uid, log_path, sizeof(log_path)) == 0)
+		spec.output_path = log_path;
+	if (cmd->context) {
+		snprintf(context_path, sizeof(context_path), "%s/task-logs/task-%lld.context",
+		         a->cfg->state_dir, (long long)*id);
+		spec.context_path = context_path;
+	}
+	if ((!cmd->context ||
+	     context_write(context_path, cmd->context, cmd->context_len, err, errlen) == 0) &&
+	    a->rm->ops->submit_array(a->rm, &spec, job, sizeof(job), err, errlen) == 0) {
+		json_decref(config);
+		task_note_job(a, *id, job);
 		return EXP_OK;
+	}
+	json_decref(config);
+	if (cmd->context)
+		unlink(context_path);
 	/* Nothing runs: the task ends here, saying why. */
 	snprintf(why, sizeof(why), "not started: %s", err);
 	exp_task_event(a, *id, LIFECYCLE_TASK_EV_KILLED, 0, why, why, sizeof(why));
@@ -174,16 +326,37 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s, const
 
 enum exp_status exp_task_kill(struct app *a, int64_t id, char *err, size_t errlen)
 {
-	char job[64], ignored[256];
+	char job[160], ignored[256];
+	struct store_task t;
 	enum exp_status status =
 	    exp_task_event(a, id, LIFECYCLE_TASK_EV_KILLED, 0, "killed", err, errlen);
 	if (status != EXP_OK)
 		return status;
-	/* The process tree gets SIGTERM, SIGKILL after the grace period; a task whose
-	 * process ended already has nothing left to cancel. */
-	snprintf(job, sizeof(job), "task-%lld", (long long)id);
+	/* The process tree gets SIGTERM, SIGKILL after the grace period (slurm: scancel); a
+	 * task whose process ended already has nothing left to cancel. The local manager
+	 * names a command task-ID. */
+	if (store_task_get(a->store, id, &t, ignored, sizeof(ignored)) == 1 && t.job_id[0])
+		snprintf(job, sizeof(job), "%s", t.job_id);
+	else
+		snprintf(job, sizeof(job), "task-%lld", (long long)id);
 	a->rm->ops->cancel(a->rm, job, ignored, sizeof(ignored));
 	return EXP_OK;
+}
+
+/* Record the process the manager started for task id (to adopt it after a restart). */
+static void task_note_pid_locked(struct app *a, int64_t id, const struct rm_task_event *ev)
+{
+	char err[256];
+	struct store_task t;
+
+	if (ev->pid <= 0 || ev->pid_start <= 0 ||
+	    store_task_get(a->store, id, &t, err, sizeof(err)) != 1)
+		return;
+	t.pid = ev->pid;
+	t.pid_start = ev->pid_start;
+	if (store_task_update(a->store, &t, err, sizeof(err)))
+		log_msg(&a->log, LOG_LEVEL_WARN, "task %lld: its pid is not recorded: %s",
+		        (long long)id, err);
 }
 
 int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev)
@@ -199,15 +372,19 @@ int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev)
 		if (st == EXP_OK)
 			st = exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_STARTED, 0, NULL, err,
 			                           sizeof(err));
+		if (st == EXP_OK)
+			task_note_pid_locked(a, id, ev);
 	} else {
 		/* Ended before it ran (its program not found): allocated, then exited. */
 		exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_ALLOCATED, 0, NULL, err,
 		                      sizeof(err));
-		if (ev->wait_status >= 0 && WIFSIGNALED(ev->wait_status))
+		/* The manager's word first (NODE_FAIL, PREEMPTED: the signal was its doing). */
+		if (ev->reason[0])
+			snprintf(reason, sizeof(reason), "%s", ev->reason);
+		else if (ev->wait_status >= 0 && WIFSIGNALED(ev->wait_status))
 			snprintf(reason, sizeof(reason), "signal %d", WTERMSIG(ev->wait_status));
 		else
-			snprintf(reason, sizeof(reason), "%s",
-			         ev->reason[0] ? ev->reason : "exited");
+			snprintf(reason, sizeof(reason), "exited");
 		st = exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_EXITED, ev->wait_status, reason,
 		                           err, sizeof(err));
 	}
@@ -218,7 +395,69 @@ int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev)
 	return 0;
 }
 
-int exp_task_settle_lost_locked(struct app *a, char *err, size_t errlen)
+/* Watch command t's Slurm job again (queued or running when the master stopped): the
+ * manager reports its start and end from Slurm's record. 0, or -1 when it has none. */
+static int task_adopt_job_locked(struct app *a, const struct store_task *t)
+{
+	static const char *const placeholder[] = {"adopted", NULL};
+	char job[160], err[256];
+
+	if (!t->job_id[0])
+		return -1;
+	/* Not checked with slurmctld here (the lock is held): the manager's poll reads it. */
+	struct rm_array spec = {.experiment_id = -t->id,
+	                        .num_tasks = 1,
+	                        .slots_per_trial = t->slots > 0 ? (int)t->slots : 1,
+	                        .master_url = a->master_url,
+	                        .alloc_token = "",
+	                        .owner_uid = t->owner_uid,
+	                        .existing_job = t->job_id,
+	                        .argv = placeholder};
+	if (a->rm->ops->submit_array(a->rm, &spec, job, sizeof(job), err, sizeof(err))) {
+		log_msg(&a->log, LOG_LEVEL_WARN, "task %lld: job %s not adopted: %s",
+		        (long long)t->id, t->job_id, err);
+		return -1;
+	}
+	log_msg(&a->log, LOG_LEVEL_INFO, "task %lld: adopted (job %s)", (long long)t->id, job);
+	return 0;
+}
+
+/* Hand command id, left RUNNING by a previous master, to the local manager again: it
+ * watches the recorded pid (checked with its start time and marker) and reports its end.
+ * 0, or -1 when it cannot be adopted. */
+static int task_adopt_locked(struct app *a, int64_t id)
+{
+	static const char *const placeholder[] = {"adopted", NULL};
+	char job[160], err[256];
+	struct store_task t;
+
+	if (store_task_get(a->store, id, &t, err, sizeof(err)) != 1)
+		return -1;
+	if (strcmp(a->rm->ops->name, "slurm") == 0)
+		return task_adopt_job_locked(a, &t);
+	if (strcmp(a->rm->ops->name, "local") != 0 || strcmp(t.state, "RUNNING") || t.pid <= 0 ||
+	    t.pid_start <= 0 || t.pid > INT32_MAX)
+		return -1;
+	int pid = (int)t.pid;
+	int64_t start = t.pid_start;
+	struct rm_array spec = {.experiment_id = -id,
+	                        .num_tasks = 1,
+	                        .slots_per_trial = t.slots > 0 ? (int)t.slots : 1,
+	                        .master_url = a->master_url,
+	                        .alloc_token = "",
+	                        .owner_uid = t.owner_uid,
+	                        .adopt_ids = &pid,
+	                        .adopt_starts = &start,
+	                        .argv = placeholder};
+	if (a->rm->ops->submit_array(a->rm, &spec, job, sizeof(job), err, sizeof(err))) {
+		log_msg(&a->log, LOG_LEVEL_WARN, "task %lld: not adopted: %s", (long long)id, err);
+		return -1;
+	}
+	log_msg(&a->log, LOG_LEVEL_INFO, "task %lld: adopted (pid %d)", (long long)id, pid);
+	return 0;
+}
+
+int exp_task_adopt_locked(struct app *a, char *err, size_t errlen)
 {
 	int rv = -1;
 	size_t i;
@@ -231,7 +470,7 @@ int exp_task_settle_lost_locked(struct app *a, char *err, size_t errlen)
 		const char *state = json_string_value(json_object_get(row, "state"));
 		long long id;
 		if (!tid || !state || !strcmp(state, "TERMINATED") ||
-		    sscanf(tid, "task-%lld", &id) != 1)
+		    sscanf(tid, "task-%lld", &id) != 1 || task_adopt_locked(a, id) == 0)
 			continue;
 		if (exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_KILLED, 0,
 		                          "lost: det-master restarted", err,

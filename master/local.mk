@@ -39,9 +39,11 @@ master_libdetmaster_la_SOURCES += slurm-plugin/det_policy.c slurm-plugin/det_pol
 	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h
 # Metric series downsampled for charts (pure).
 master_libdetmaster_la_SOURCES += master/metrics_ds.c master/metrics_ds.h
+# A command's context (det cmd run --context) is unpacked by det-launch's model definition code.
+master_libdetmaster_la_SOURCES += launcher/launch_unpack.c launcher/launch_unpack.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
 master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
-master_libdetmaster_la_CPPFLAGS += -I$(top_srcdir)/slurm-plugin \
+master_libdetmaster_la_CPPFLAGS += -I$(top_srcdir)/slurm-plugin -I$(top_srcdir)/launcher \
 	-DDET_SLURM_CONF_DEFAULT='"$(detslurmconf)"'
 master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \
 	$(SQLITE_CFLAGS) $(MHD_CFLAGS) $(CRYPT_CFLAGS) $(MUNGE_CFLAGS) $(ARCHIVE_CFLAGS)
@@ -55,6 +57,7 @@ MASTER_SCHEMA += master/schema/004_allocation_pid_start.sql
 MASTER_SCHEMA += master/schema/005_tasks.sql
 MASTER_SCHEMA += master/schema/006_workspaces.sql
 MASTER_SCHEMA += master/schema/007_images.sql
+MASTER_SCHEMA += master/schema/008_task_description_pid.sql
 MASTER_SCHEMA += master/schema/015_metrics_trial_id.sql
 EXTRA_DIST += $(MASTER_SCHEMA) master/schema/embed.awk
 CLEANFILES += master/store_schema.h

@@ -211,6 +211,8 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int sig, rv = 1;
 
+	if (argc > 1 && !strcmp(argv[1], RM_LOCAL_RUN_COMMAND))
+		return rm_local_run_command(argc - 2, argv + 2);
 	memset(&app, 0, sizeof(app));
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	mallopt(M_ARENA_MAX, ncpu > 2 ? (int)ncpu : 2);

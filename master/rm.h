@@ -40,6 +40,12 @@ struct rm_array {
 	 * its output goes to the log directory's task-<id>.log (local manager). */
 	const char *const *argv;
 	const char *const *env;
+	/* NULL, or a command's context (tar.gz; local manager): unpacked as the owner into a
+	 * fresh directory, its working directory; the file is removed when the task ends */
+	const char *context_path;
+	/* A command's output file (slurm; the local manager uses its log directory); NULL:
+	 * none */
+	const char *output_path;
 };
 
 enum rm_event_kind { RM_TASK_STARTED, RM_TASK_ENDED };
@@ -111,6 +117,20 @@ struct rm_local_config {
 
 /* The local resource manager. NULL with err. */
 struct rm *rm_local_new(const struct rm_local_config *cfg, char *err, size_t errlen);
+
+/* det-master's argv[1] that makes it a command's waiter (started by the local manager). */
+#define RM_LOCAL_RUN_COMMAND "--run-command"
+/* The waiter's status file descriptor: it writes the command's wait status there. */
+#define RM_LOCAL_STATUS_FD 3
+/* The waiter's context (tar.gz) when the command has one. */
+#define RM_LOCAL_CONTEXT_FD 4
+
+/* The waiter: run argv[1..] (argv[0] its resolved path) in this process group, record its
+ * wait status on RM_LOCAL_STATUS_FD and end the same way (exit code or signal). Ignores
+ * termination signals meanwhile: they reach the command through the process group. With
+ * RM_LOCAL_CONTEXT_FD open, the command runs in a fresh directory holding that archive,
+ * unpacked like a model definition and removed after the command ends. */
+int rm_local_run_command(int argc, char **argv);
 
 struct rm_slurm_config {
 	const char *launcher; /* det-launch path on the compute nodes */

@@ -15,14 +15,19 @@
  * watched through their start time, since they are no longer our children.
  * A master running as root starts another user's task as that user (fork,
  * then only async-signal-safe calls in the child: ids dropped and checked
- * before exec), never as root.
+ * before exec), never as root. A command runs under det-master itself as a
+ * small waiter (RM_LOCAL_RUN_COMMAND): it records the command's wait status
+ * in task-ID.status, so that a command adopted after a restart still ends
+ * with its real exit status.
  */
 #include "rm.h"
+#include "launch_unpack.h"
 #include "log.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -60,6 +65,7 @@ struct array {
 	struct task *tasks;
 	struct array *next;
 	char **cmd_argv, **cmd_env; /* a command task's (rm_array.argv, env); NULL otherwise */
+	char *context_path;         /* a command's context archive (rm_array); NULL = none */
 };
 
 /* A copy of the NULL-terminated string vector v (NULL stays NULL); *bad set when out of
@@ -96,6 +102,7 @@ static void array_free(struct array *a)
 	free(a->token);
 	strv_free(a->cmd_argv);
 	strv_free(a->cmd_env);
+	free(a->context_path);
 	free(a);
 }
 
@@ -170,7 +177,8 @@ static int64_t proc_start_time(pid_t pid)
 }
 
 /* Does pid's environment hold the task's marker (DET_EXPERIMENT_ID and
- * DET_ARRAY_TASK as spawn_task set them)? Readable by root or the same uid. */
+ * DET_ARRAY_TASK as spawn_task set them; a command's DET_TASK_ID)? Readable by
+ * root or the same uid. */
 static int proc_has_marker(pid_t pid, int64_t experiment_id, int index)
 {
 	char path[64], want_exp[64], want_task[64];
@@ -180,6 +188,10 @@ static int proc_has_marker(pid_t pid, int64_t experiment_id, int index)
 	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
 	snprintf(want_exp, sizeof(want_exp), "DET_EXPERIMENT_ID=%lld", (long long)experiment_id);
 	snprintf(want_task, sizeof(want_task), "DET_ARRAY_TASK=%d", index);
+	if (experiment_id < 0) /* a command: its task id alone */
+		snprintf(want_exp, sizeof(want_exp), "DET_TASK_ID=%lld", -(long long)experiment_id);
+	if (experiment_id < 0)
+		snprintf(want_task, sizeof(want_task), "%s", want_exp);
 	if (!buf || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		goto out;
 	for (;;) {
@@ -267,6 +279,10 @@ struct task_exec {
 	char program[4096]; /* argv[0] resolved to a path */
 	const char *argv[8];
 	const char *const *cmd_argv; /* a command task's argv instead of argv; NULL otherwise */
+	const char **wrap_argv;      /* a command's: det-master as its waiter, then cmd_argv */
+	char cmd_program[4096];      /* a command's cmd_argv[0] resolved to a path */
+	char status_path[4096];      /* a command's wait status file; "" = none */
+	char context_path[4096];     /* a command's context archive; "" = none */
 	char np[16];
 	char **env;
 	int nenv;
@@ -283,6 +299,7 @@ static void task_exec_free(struct task_exec *x)
 		free(x->env[i]);
 	free(x->env);
 	free(x->groups);
+	free(x->wrap_argv);
 }
 
 /* The owner's passwd entry and group list into x. 0, or -1 with err. */
@@ -454,6 +471,20 @@ static void child_exec(const struct task_exec *x)
 	if (close_range(3, ~0U, 0) != 0)
 		for (fd = 3; fd < x->max_fd; fd++)
 			close(fd);
+	/* The waiter's status file, opened while still the master's uid (its directory is
+	 * the master's only); the waiter gets it as RM_LOCAL_STATUS_FD. */
+	if (x->status_path[0]) {
+		fd = open(x->status_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+		if (fd < 0 || (fd != RM_LOCAL_STATUS_FD &&
+		               (dup2(fd, RM_LOCAL_STATUS_FD) < 0 || close(fd) != 0)))
+			child_fail("open the task's status file", 126);
+	}
+	if (x->context_path[0]) {
+		fd = open(x->context_path, O_RDONLY | O_NOFOLLOW);
+		if (fd < 0 || (fd != RM_LOCAL_CONTEXT_FD &&
+		               (dup2(fd, RM_LOCAL_CONTEXT_FD) < 0 || close(fd) != 0)))
+			child_fail("open the task's context", 126);
+	}
 	if (x->switch_ids) {
 		if (setgroups((size_t)x->ngroups, x->groups) != 0)
 			child_fail("setgroups", 126);
@@ -476,8 +507,52 @@ static void child_exec(const struct task_exec *x)
 			sigaction(sig, &dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execve(x->program, (char *const *)(x->cmd_argv ? x->cmd_argv : x->argv), x->env);
+	execve(x->program,
+	       (char *const *)(x->wrap_argv  ? x->wrap_argv
+	                       : x->cmd_argv ? x->cmd_argv
+	                                     : x->argv),
+	       x->env);
+	if (x->wrap_argv && !x->context_path[0]) {
+		/* det-master's binary is not the owner's to run: the command alone, its exit
+		 * status then known only while this master runs (a context needs the waiter). */
+		close(RM_LOCAL_STATUS_FD);
+		execve(x->cmd_program, (char *const *)x->cmd_argv, x->env);
+	}
 	child_fail("execve", 127);
+}
+
+/* Run command a under det-master's waiter: x->program becomes this binary, x->wrap_argv
+ * its argv (RM_LOCAL_RUN_COMMAND, the resolved program, the command's argv). 0 or -1. */
+static int command_waiter(const struct rm_local *l, const struct array *a, struct task_exec *x,
+                          char *err, size_t errlen)
+{
+	size_t n = 0;
+	ssize_t len;
+
+	while (x->cmd_argv[n])
+		n++;
+	x->wrap_argv = calloc(n + 4, sizeof(*x->wrap_argv));
+	if (!x->wrap_argv) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(x->cmd_program, x->program, sizeof(x->cmd_program));
+	len = readlink("/proc/self/exe", x->program, sizeof(x->program) - 1);
+	if (len <= 0 || (size_t)len >= sizeof(x->program) - 1) {
+		snprintf(err, errlen, "/proc/self/exe: %s", len < 0 ? strerror(errno) : "too long");
+		return -1;
+	}
+	x->program[len] = '\0';
+	snprintf(x->status_path, sizeof(x->status_path), "%s/task-%lld.status", l->log_dir,
+	         (long long)-a->experiment_id);
+	snprintf(x->context_path, sizeof(x->context_path), "%s",
+	         a->context_path ? a->context_path : "");
+	x->wrap_argv[0] = "det-master";
+	x->wrap_argv[1] = RM_LOCAL_RUN_COMMAND;
+	x->wrap_argv[2] = x->cmd_program;
+	for (size_t i = 0; i < n; i++)
+		x->wrap_argv[3 + i] = x->cmd_argv[i];
+	return 0;
 }
 
 /* Start task index of a; its pid, or -1 with err. When the master runs as root
@@ -526,6 +601,12 @@ static pid_t spawn_task(struct rm_local *l, struct array *a, int index, char *er
 		snprintf(err, errlen, "%s: not found", x.cmd_argv ? x.cmd_argv[0] : x.argv[0]);
 		goto fail;
 	}
+	if (x.cmd_argv && l->log_dir && command_waiter(l, a, &x, err, errlen))
+		goto fail;
+	if (a->context_path && !x.wrap_argv) {
+		snprintf(err, errlen, "a context needs the master's task log directory");
+		goto fail;
+	}
 	if (l->log_dir && a->cmd_argv)
 		snprintf(x.log_path, sizeof(x.log_path), "%s/task-%lld.log", l->log_dir,
 		         (long long)-a->experiment_id);
@@ -558,7 +639,9 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 	a->token = strdup(spec->alloc_token);
 	a->cmd_argv = strv_dup(spec->argv, &bad);
 	a->cmd_env = strv_dup(spec->env, &bad);
-	if (!a->tasks || !a->master_url || !a->token || bad)
+	a->context_path = spec->context_path ? strdup(spec->context_path) : NULL;
+	if (!a->tasks || !a->master_url || !a->token || bad ||
+	    (spec->context_path && !a->context_path))
 		goto fail;
 	a->experiment_id = spec->experiment_id;
 	a->owner_uid = spec->owner_uid;
@@ -577,8 +660,11 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 			a->tasks[i].state = TASK_DONE;
 		/* A stored pid that is no longer the task is gone: never adopted,
 		 * never signalled; the task counts as ended and runs again. */
+		/* A command is never started again: adopted even when gone, so that poll
+		 * ends it with the status its waiter recorded. */
 		if (spec->adopt_ids && spec->adopt_starts &&
-		    task_is_ours(a, i, spec->adopt_ids[i], spec->adopt_starts[i])) {
+		    (task_is_ours(a, i, spec->adopt_ids[i], spec->adopt_starts[i]) ||
+		     (a->cmd_argv && spec->adopt_ids[i] > 0 && spec->adopt_starts[i] > 0))) {
 			a->tasks[i].state = TASK_RUNNING;
 			a->tasks[i].pid = spec->adopt_ids[i];
 			a->tasks[i].start = spec->adopt_starts[i];
@@ -675,13 +761,36 @@ static int rm_requeue(struct rm *rm, const char *id, int task, char *err, size_t
 	return control_array(rm, id, ARRAY_REQUEUE, task, err, errlen);
 }
 
+/* The wait status a command's waiter recorded in log_dir, or -1 when there is none. */
+static int command_status(const char *log_dir, const struct array *a)
+{
+	char path[4096], buf[32];
+	int fd, status = -1;
+	ssize_t n;
+
+	if (!log_dir || !a->cmd_argv)
+		return -1;
+	snprintf(path, sizeof(path), "%s/task-%lld.status", log_dir, (long long)-a->experiment_id);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if (sscanf(buf, "%d", &status) != 1 || status < 0)
+		status = -1;
+	return status;
+}
+
 /* Has a running task ended? Fills *status. */
-static int task_ended(struct task *t, int *status)
+static int task_ended(const struct rm_local *l, const struct array *a, struct task *t, int *status)
 {
 	if (t->adopted) {
 		if (proc_start_time(t->pid) == t->start)
 			return 0; /* still the process verified at adoption */
-		*status = -1;
+		*status = command_status(l->log_dir, a);
 		return 1;
 	}
 	pid_t r = waitpid(t->pid, status, WNOHANG);
@@ -708,7 +817,7 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 			int status;
 			if (t->state != TASK_RUNNING)
 				continue;
-			if (task_ended(t, &status)) {
+			if (task_ended(l, a, t, &status)) {
 				ev[n++] = (struct rm_task_event){RM_TASK_ENDED,
 				                                 a->experiment_id,
 				                                 i,
@@ -720,6 +829,11 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 				                                 0,
 				                                 0,
 				                                 ""};
+				if (a->cmd_argv && status < 0)
+					snprintf(ev[n - 1].reason, sizeof(ev[n - 1].reason),
+					         "exit status unknown");
+				if (a->context_path)
+					unlink(a->context_path); /* unpacked: no longer needed */
 				t->state = t->requeue && !a->canceled ? TASK_PENDING : TASK_DONE;
 				t->requeue = 0;
 				t->pid = 0;
@@ -747,6 +861,8 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 			if (pid < 0) {
 				log_msg(l->log, LOG_LEVEL_ERROR, "experiment %lld: task %d: %s",
 				        (long long)a->experiment_id, i, why);
+				if (a->context_path)
+					unlink(a->context_path);
 				t->state = TASK_DONE;
 				ev[n++] = (struct rm_task_event){RM_TASK_ENDED,
 				                                 a->experiment_id,
@@ -852,4 +968,127 @@ oom:
 	snprintf(err, errlen, "out of memory");
 	rm_free(l ? &l->base : NULL);
 	return NULL;
+}
+
+/* nftw callback: remove one entry of a context directory (deepest first). */
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	return (type == FTW_DP ? rmdir(path) : unlink(path)) != 0 ? -1 : 0;
+}
+
+/* The waiter's context: the archive on RM_LOCAL_CONTEXT_FD unpacked into a new directory
+ * (dir) that becomes the working directory. 0 when there is none or it is unpacked;
+ * -1 after saying why on stderr. */
+static int context_enter(char *dir, size_t dirlen)
+{
+	char err[1024] = "";
+	struct stat st;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int rv = -1, fd = RM_LOCAL_CONTEXT_FD;
+
+	dir[0] = '\0';
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+		return 0; /* no context */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size > (off_t)(512L << 20)) {
+		snprintf(err, sizeof(err), "not a readable archive");
+		goto fail;
+	}
+	data = malloc((size_t)st.st_size);
+	if (!data) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, data + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, sizeof(err), "read: %s", n < 0 ? strerror(errno) : "short");
+			goto fail;
+		}
+		len += (size_t)n;
+	}
+	snprintf(dir, dirlen, "/tmp/det-context-XXXXXX");
+	if (!mkdtemp(dir)) {
+		snprintf(err, sizeof(err), "mkdtemp %s: %s", dir, strerror(errno));
+		dir[0] = '\0';
+		goto fail;
+	}
+	/* The checks of a model definition: no "..", no absolute paths or links out of the
+	 * directory, no devices, size and entry limits. */
+	if (launch_unpack(data, len, dir, NULL, err, sizeof(err)) || chdir(dir) != 0) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "chdir %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	rv = 0;
+fail:
+	if (rv)
+		fprintf(stderr, "det-master: the command's context is refused: %s\n", err);
+	if (rv && dir[0])
+		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(data);
+	close(fd);
+	return rv;
+}
+
+int rm_local_run_command(int argc, char **argv)
+{
+	static const int passed[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+	struct sigaction ign, dfl;
+	struct rlimit no_core = {0, 0};
+	char line[32], dir[64];
+	int status = 0, sfd = RM_LOCAL_STATUS_FD;
+	pid_t pid = -1, r = -1;
+
+	if (argc < 2) {
+		fprintf(stderr, "det-master %s: expected PROGRAM ARGV0 [ARG...]\n",
+		        RM_LOCAL_RUN_COMMAND);
+		return 126;
+	}
+	memset(&ign, 0, sizeof(ign));
+	memset(&dfl, 0, sizeof(dfl));
+	ign.sa_handler = SIG_IGN;
+	dfl.sa_handler = SIG_DFL;
+	if (fcntl(sfd, F_SETFD, FD_CLOEXEC) != 0)
+		sfd = -1; /* not started by the local manager: nothing to record */
+	if (context_enter(dir, sizeof(dir))) {
+		status = 126 << 8;
+		goto done;
+	}
+	for (size_t i = 0; i < sizeof(passed) / sizeof(passed[0]); i++)
+		sigaction(passed[i], &ign, NULL);
+	pid = fork();
+	if (pid == 0) {
+		for (size_t i = 0; i < sizeof(passed) / sizeof(passed[0]); i++)
+			sigaction(passed[i], &dfl, NULL);
+		execv(argv[0], argv + 1);
+		fprintf(stderr, "det-master: cannot start the task: execve: %s\n", strerror(errno));
+		_exit(127);
+	}
+	if (pid < 0)
+		fprintf(stderr, "det-master: cannot start the task: fork: %s\n", strerror(errno));
+	while (pid > 0 && (r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (pid < 0 || r != pid)
+		status = 126 << 8;
+	if (dir[0] && (chdir("/") != 0 || nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0))
+		fprintf(stderr, "det-master: %s: not removed: %s\n", dir, strerror(errno));
+done:;
+	int len = snprintf(line, sizeof(line), "%d\n", status);
+	if (sfd >= 0 && write(sfd, line, (size_t)len) != len)
+		fprintf(stderr, "det-master: the task's exit status was not recorded: %s\n",
+		        strerror(errno));
+	if (WIFSIGNALED(status)) {
+		/* End by the same signal, without a core of our own. */
+		setrlimit(RLIMIT_CORE, &no_core);
+		sigaction(WTERMSIG(status), &dfl, NULL);
+		raise(WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 126;
 }

@@ -108,6 +108,7 @@ struct sarr {
 	int hold_later;     /* adopted: hold the later parts first (they may run on their own) */
 	uint32_t throttle[RM_SLURM_MAX_PARTS];     /* ArrayTaskThrottle last set; 0 unknown */
 	unsigned char waiting[RM_SLURM_MAX_PARTS]; /* held until its turn */
+	int command;                               /* a command task (det-t<ID>): never requeued */
 	struct sarr *next;
 };
 
@@ -392,6 +393,156 @@ static void free_strv(char **v)
 	free(v);
 }
 
+/* A command task's batch script: fixed text; the command's argv are its arguments, so no
+ * user data ever becomes shell text. */
+#define COMMAND_SCRIPT                                                                             \
+	"#!/bin/sh\n# det-slurm command task: its argv are this script's arguments.\n"             \
+	"exec \"$@\"\n"
+
+/* The partition and slots of a command task in d: pool -> partition (det.conf's
+ * PoolPartition, else the pool is a partition) unless sbatch_args named one; slots as
+ * GPUs (a GPU pool) or tasks, like a one-trial array. */
+static void command_resources(const struct rm_slurm *s, const struct rm_array *spec,
+                              const struct rm_slurm_opts *o, job_desc_msg_t *d, char *tres,
+                              size_t tlen)
+{
+	const char *pool = pool_of(spec);
+	const struct det_pool *dp = NULL;
+	int slots = slots_of(spec);
+
+	for (size_t i = 0; pool && *pool && i < s->npools; i++)
+		if (!strcmp(s->pools[i].name, pool))
+			dp = &s->pools[i];
+	if (*o->partition)
+		d->partition = (char *)o->partition;
+	else if (dp)
+		d->partition = (char *)dp->partition;
+	else if (pool && *pool)
+		d->partition = (char *)pool;
+	if (dp && dp->gpu) {
+		snprintf(tres, tlen, "gres:gpu:%d", slots);
+		d->tres_per_node = tres;
+		d->num_tasks = 1;
+	} else {
+		d->num_tasks = (uint32_t)slots;
+		d->min_cpus = (uint32_t)slots;
+	}
+}
+
+/* The environment of a command task's job: job_env's, then DET_MASTER, DET_TASK_ID and
+ * the command's own variables. NULL-terminated, malloc'd; NULL when out of memory. */
+static char **command_env(const struct rm_array *spec, const struct passwd *pw, uint32_t *n)
+{
+	size_t extra = 0;
+	char **env = job_env(pw, NULL, 0, n), **grown;
+
+	while (spec->env && spec->env[extra])
+		extra++;
+	if (!env || !(grown = realloc(env, (*n + extra + 3) * sizeof(*env)))) {
+		free_strv(env);
+		return NULL;
+	}
+	env = grown;
+	env[*n] = NULL;
+	if (asprintf(&env[*n], "DET_MASTER=%s", spec->master_url) < 0)
+		goto fail;
+	env[++*n] = NULL;
+	if (asprintf(&env[*n], "DET_TASK_ID=%lld", -(long long)spec->experiment_id) < 0)
+		goto fail;
+	env[++*n] = NULL;
+	for (size_t i = 0; i < extra; i++) {
+		if (!(env[*n] = strdup(spec->env[i])))
+			goto fail;
+		env[++*n] = NULL;
+	}
+	return env;
+fail:
+	env[*n] = NULL;
+	free_strv(env);
+	return NULL;
+}
+
+/* Submit a command task (spec->argv) as part p: a one-task array named det-t<ID>, run as
+ * its owner, never requeued (an interactive task ends on preemption or node failure),
+ * its output in spec->output_path. */
+static int submit_command(struct rm_slurm *s, const struct rm_array *spec, struct rm_slurm_part *p,
+                          char *err, size_t errlen)
+{
+	job_desc_msg_t d;
+	submit_response_msg_t *resp = NULL;
+	char name[64], comment[128], tres[96], pwstore[4096], inx[] = "0";
+	struct passwd pwbuf, *pw = NULL;
+	struct rm_slurm_opts o;
+	char **argv = NULL;
+	size_t n = 0;
+	int rv = -1;
+
+	slurm_init_job_desc_msg(&d);
+	if (master_opts(spec, &o, err, errlen))
+		return -1;
+	if (spec->owner_uid < 0 ||
+	    getpwuid_r((uid_t)spec->owner_uid, &pwbuf, pwstore, sizeof(pwstore), &pw) || !pw) {
+		snprintf(err, errlen, "uid %ld: no such user", spec->owner_uid);
+		return -1;
+	}
+	if (geteuid() != 0 && pw->pw_uid != geteuid()) {
+		snprintf(err, errlen,
+		         "this det-master runs as uid %u: it submits only that user's jobs",
+		         (unsigned)geteuid());
+		return -1;
+	}
+	if (*o.account)
+		d.account = o.account;
+	if (*o.qos)
+		d.qos = o.qos;
+	if (*o.constraint)
+		d.features = o.constraint;
+	if (o.time_min >= 0)
+		d.time_limit = (uint32_t)o.time_min;
+	command_resources(s, spec, &o, &d, tres, sizeof(tres));
+	d.user_id = pw->pw_uid;
+	d.group_id = pw->pw_gid;
+	while (spec->argv[n])
+		n++;
+	argv = calloc(n + 2, sizeof(*argv));
+	d.environment = command_env(spec, pw->pw_uid == geteuid() ? NULL : pw, &d.env_size);
+	if (!argv || !d.environment) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	snprintf(name, sizeof(name), "det-t%lld", -(long long)spec->experiment_id);
+	snprintf(comment, sizeof(comment), "det-slurm task %lld (command)",
+	         -(long long)spec->experiment_id);
+	argv[0] = name;
+	for (size_t i = 0; i < n; i++)
+		argv[i + 1] = (char *)spec->argv[i];
+	d.argc = (uint32_t)n + 1;
+	d.argv = argv;
+	d.script = (char *)COMMAND_SCRIPT;
+	d.array_inx = inx;
+	d.name = name;
+	d.comment = comment;
+	d.requeue = 0;
+	d.work_dir = pw->pw_dir && *pw->pw_dir ? pw->pw_dir : (char *)"/";
+	d.std_out = (char *)(spec->output_path ? spec->output_path : "/dev/null");
+	d.std_err = d.std_out;
+	if (slurm_submit_batch_job(&d, &resp) != SLURM_SUCCESS || !resp) {
+		snprintf(err, errlen, "slurm_submit_batch_job: %s", slurm_err());
+		goto out;
+	}
+	p->job_id = resp->job_id;
+	if (resp->job_submit_user_msg && *resp->job_submit_user_msg)
+		say(s, LOG_LEVEL_WARN, "task %lld: %s", -(long long)spec->experiment_id,
+		    resp->job_submit_user_msg);
+	rv = 0;
+out:
+	if (resp)
+		slurm_free_submit_response_response_msg(resp);
+	free_strv(d.environment);
+	free(argv);
+	return rv;
+}
+
 /* Submit one Slurm array for part p of spec (held, with hold: it waits for its turn under
  * the experiment's throttle). */
 static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct rm_slurm_part *p,
@@ -407,6 +558,8 @@ static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct r
 	int rv = -1;
 
 	struct rm_slurm_opts o;
+	if (spec->argv)
+		return submit_command(s, spec, p, err, errlen);
 	if (make_script(s, spec, p->offset, script, sizeof(script))) {
 		snprintf(err, errlen, "batch script longer than %d bytes", SCRIPT_MAX);
 		return -1;
@@ -543,6 +696,7 @@ static struct sarr *new_array(const struct rm_array *spec)
 	a->experiment_id = spec->experiment_id;
 	a->num_tasks = spec->num_tasks;
 	a->max_concurrent = spec->max_concurrent > 0 ? spec->max_concurrent : 0;
+	a->command = spec->argv != NULL;
 	for (int i = 0; i < spec->num_tasks; i++) {
 		a->tasks[i].st = RM_SLURM_T_PENDING;
 		a->tasks[i].state = NO_VAL;
@@ -564,8 +718,10 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 	struct sarr *a = NULL;
 	int rv = -1, submitted = 0; /* Slurm arrays submitted so far */
 
-	if (spec->num_tasks <= 0) {
-		snprintf(err, errlen, "empty array");
+	if (spec->num_tasks <= 0 || (spec->argv && (!spec->argv[0] || spec->num_tasks != 1))) {
+		snprintf(err, errlen,
+		         spec->num_tasks <= 0 ? "empty array"
+		                              : "a command task needs an argv and one task");
 		return -1;
 	}
 	a = new_array(spec);
@@ -1042,7 +1198,9 @@ static int rm_cancel(struct rm *rm, const char *id, char *err, size_t errlen)
 	if (with_array(s, id, &a, err, errlen) || queue_op(s, a, SOP_CANCEL, 0, err, errlen))
 		goto out;
 	a->canceled = 1;
-	a->kill_at_ms = now_ms() + (uint64_t)s->grace_ms;
+	/* A command has no det-launch to stop it first: scancel's SIGTERM, KillWait and
+	 * SIGKILL are its grace period. */
+	a->kill_at_ms = now_ms() + (a->command ? 0 : (uint64_t)s->grace_ms);
 	rv = 0;
 out:
 	pthread_mutex_unlock(&s->lock);
@@ -1154,7 +1312,7 @@ static int asks_requeue(const struct sarr *a, const struct stask *t)
 	return (t->state & JOB_STATE_BASE) == JOB_FAILED && t->exit_code != NO_VAL &&
 	       WIFEXITED((int)t->exit_code) &&
 	       WEXITSTATUS((int)t->exit_code) == LAUNCH_EXIT_REQUEUE && !a->canceled &&
-	       !a->paused && t->job_id;
+	       !a->paused && t->job_id && !a->command;
 }
 
 /* Why Slurm ended a task for good, as a trial's end_reason; "" when it ended by itself
@@ -1172,6 +1330,8 @@ static const char *end_reason(uint32_t state)
 		return "BOOT_FAIL";
 	case JOB_DEADLINE:
 		return "DEADLINE";
+	case JOB_PREEMPTED:
+		return "PREEMPTED";
 	default:
 		return "";
 	}

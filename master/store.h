@@ -129,6 +129,9 @@ struct store_task {
 	int exit_status;
 	char end_reason[256];
 	double created_at, started_at, ended_at;
+	char description[1025]; /* the user's text (migration 8); "" = none */
+	int64_t pid, pid_start; /* a command's process (local manager); 0 = none or unknown */
+	char job_id[160];       /* the resource manager's id for it (submit_array's); "" none */
 };
 
 /* Insert t (its id is ignored); *id gets the new row's. 0, or -1 with err (a kind,
@@ -139,7 +142,7 @@ int store_task_insert(struct store *st, const struct store_task *t, int64_t *id,
 /* Read task id into *t: 1, 0 when there is none, -1 with err. */
 int store_task_get(struct store *st, int64_t id, struct store_task *t, char *err, size_t errlen);
 
-/* Write t's state, exit status, end reason and times (by t->id). 0, or -1 with err. */
+/* Write t's state, exit status, end reason, times and pid (by t->id). 0, or -1 with err. */
 int store_task_update(struct store *st, const struct store_task *t, char *err, size_t errlen);
 
 /* Tasks and trial allocations (kind 'trial', task_id "trial-E-I") of one kind (NULL:

@@ -24,6 +24,10 @@ static json_t *task_row(const struct store_task *t, int with_id)
 	                           t->started_at > 0 ? json_real(t->started_at) : json_null());
 	bad |= json_object_set_new(row, "ended_at",
 	                           t->ended_at > 0 ? json_real(t->ended_at) : json_null());
+	bad |= json_object_set_new(row, "pid", t->pid > 0 ? json_integer(t->pid) : json_null());
+	bad |= json_object_set_new(row, "pid_start",
+	                           t->pid_start > 0 ? json_integer(t->pid_start) : json_null());
+	bad |= json_object_set_new(row, "job_id", json_string(t->job_id));
 	if (with_id)
 		bad |= json_object_set_new(row, "id", json_integer(t->id));
 	if (bad) {
@@ -41,7 +45,8 @@ int store_task_insert(struct store *st, const struct store_task *t, int64_t *id,
 
 	if (!row || json_object_set_new(row, "kind", json_string(t->kind)) ||
 	    json_object_set_new(row, "owner_uid", json_integer(t->owner_uid)) ||
-	    json_object_set_new(row, "slots", json_integer(t->slots))) {
+	    json_object_set_new(row, "slots", json_integer(t->slots)) ||
+	    json_object_set_new(row, "description", json_string(t->description))) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -79,14 +84,14 @@ fail:
 #define ALL_TASKS                                                                                  \
 	"SELECT 'task-' || t.id AS task_id, t.kind, t.owner_uid, t.slots, t.pool, t.state,"        \
 	" t.exit_status, t.end_reason, t.created_at, t.started_at, t.ended_at,"                    \
-	" NULL AS experiment_id, NULL AS array_task FROM tasks t"                                  \
+	" NULL AS experiment_id, NULL AS array_task, t.description FROM tasks t"                   \
 	" UNION ALL"                                                                               \
 	" SELECT 'trial-' || a.experiment_id || '-' || a.array_task, 'trial', u.uid,"              \
 	" json_extract(e.config, '$.resources.slots_per_trial'),"                                  \
 	" json_extract(e.config, '$.resources.resource_pool'),"                                    \
 	" CASE a.state WHEN 'PENDING' THEN 'QUEUED' WHEN 'RUNNING' THEN 'RUNNING'"                 \
 	" ELSE 'TERMINATED' END, a.exit_status, NULL, e.created_at, NULL, e.ended_at,"             \
-	" a.experiment_id, a.array_task"                                                           \
+	" a.experiment_id, a.array_task, ''"                                                       \
 	" FROM allocations a JOIN experiments e ON e.id = a.experiment_id"                         \
 	" LEFT JOIN users u ON u.id = e.owner_id"
 
@@ -108,7 +113,8 @@ int store_task_get(struct store *st, int64_t id, struct store_task *t, char *err
 	if (sqlite3_prepare_v2(
 	        db,
 	        "SELECT id, kind, owner_uid, slots, pool, state, exit_status,"
-	        " end_reason, created_at, started_at, ended_at FROM tasks WHERE id = ?",
+	        " end_reason, created_at, started_at, ended_at, description, pid, pid_start, job_id"
+	        " FROM tasks WHERE id = ?",
 	        -1, &q, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(db));
 		goto fail;
@@ -136,6 +142,10 @@ int store_task_get(struct store *st, int64_t id, struct store_task *t, char *err
 	t->created_at = sqlite3_column_double(q, 8);
 	t->started_at = sqlite3_column_double(q, 9);
 	t->ended_at = sqlite3_column_double(q, 10);
+	text_col(q, 11, t->description, sizeof(t->description));
+	t->pid = sqlite3_column_int64(q, 12);
+	t->pid_start = sqlite3_column_int64(q, 13);
+	text_col(q, 14, t->job_id, sizeof(t->job_id));
 	rv = 1;
 fail:
 	sqlite3_finalize(q);

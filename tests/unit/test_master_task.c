@@ -94,7 +94,8 @@ static void test_create_and_walk_every_kind(void **state)
 	char err[256] = "";
 	app_up(&a);
 	for (int k = 0; k < LIFECYCLE_TASK_NKINDS; k++) {
-		struct exp_task_spec s = {(enum lifecycle_task_kind)k, 1000 + k, k, "default"};
+		struct exp_task_spec s = {(enum lifecycle_task_kind)k, 1000 + k, k, "default",
+		                          NULL};
 		int64_t id = 0;
 		assert_int_equal(exp_task_create(&a, &s, &id, err, sizeof(err)), EXP_OK);
 		assert_true(id > 0);
@@ -140,9 +141,10 @@ static void test_refused_events_change_nothing(void **state)
 	struct app a;
 	char err[256] = "";
 	int64_t id;
-	struct exp_task_spec s = {LIFECYCLE_TASK_NOTEBOOK, 1000, 1, ""};
+	struct exp_task_spec s = {LIFECYCLE_TASK_NOTEBOOK, 1000, 1, "", "a notebook"};
 	app_up(&a);
 	assert_int_equal(exp_task_create(&a, &s, &id, err, sizeof(err)), EXP_OK);
+	assert_string_equal(get_ok(a.store, id).description, "a notebook");
 	assert_int_equal(
 	    exp_task_event(&a, id, LIFECYCLE_TASK_EV_STARTED, 0, NULL, err, sizeof(err)),
 	    EXP_CONFLICT);
@@ -177,7 +179,7 @@ static void test_requeue_and_reopen(void **state)
 	struct app a;
 	char err[256] = "";
 	int64_t id;
-	struct exp_task_spec s = {LIFECYCLE_TASK_SHELL, 0, 2, "gpu"};
+	struct exp_task_spec s = {LIFECYCLE_TASK_SHELL, 0, 2, "gpu", NULL};
 	app_up(&a);
 	assert_int_equal(exp_task_create(&a, &s, &id, err, sizeof(err)), EXP_OK);
 	const enum lifecycle_task_event evs[] = {
@@ -205,14 +207,14 @@ static void test_invalid_input_writes_nothing(void **state)
 		struct exp_task_spec s;
 		const char *says;
 	} bad[] = {
-	    {{LIFECYCLE_TASK_NKINDS, 1000, 1, ""}, "kind"},
-	    {{(enum lifecycle_task_kind) - 1, 1000, 1, ""}, "kind"},
-	    {{LIFECYCLE_TASK_COMMAND, -1, 1, ""}, "uid"},
-	    {{LIFECYCLE_TASK_COMMAND, 1000, -1, ""}, "slots"},
-	    {{LIFECYCLE_TASK_COMMAND, 1000, EXP_TASK_MAX_SLOTS + 1, ""}, "slots"},
-	    {{LIFECYCLE_TASK_COMMAND, 1000, 1, NULL}, "pool"},
-	    {{LIFECYCLE_TASK_COMMAND, 1000, 1, "a pool"}, "pool"},
-	    {{LIFECYCLE_TASK_COMMAND, 1000, 1, "x;\n"}, "pool"},
+	    {{LIFECYCLE_TASK_NKINDS, 1000, 1, "", NULL}, "kind"},
+	    {{(enum lifecycle_task_kind) - 1, 1000, 1, "", NULL}, "kind"},
+	    {{LIFECYCLE_TASK_COMMAND, -1, 1, "", NULL}, "uid"},
+	    {{LIFECYCLE_TASK_COMMAND, 1000, -1, "", NULL}, "slots"},
+	    {{LIFECYCLE_TASK_COMMAND, 1000, EXP_TASK_MAX_SLOTS + 1, "", NULL}, "slots"},
+	    {{LIFECYCLE_TASK_COMMAND, 1000, 1, NULL, NULL}, "pool"},
+	    {{LIFECYCLE_TASK_COMMAND, 1000, 1, "a pool", NULL}, "pool"},
+	    {{LIFECYCLE_TASK_COMMAND, 1000, 1, "x;\n", NULL}, "pool"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
@@ -224,8 +226,14 @@ static void test_invalid_input_writes_nothing(void **state)
 	char longpool[200];
 	memset(longpool, 'p', sizeof(longpool) - 1);
 	longpool[sizeof(longpool) - 1] = '\0';
-	struct exp_task_spec lp = {LIFECYCLE_TASK_COMMAND, 1000, 1, longpool};
+	struct exp_task_spec lp = {LIFECYCLE_TASK_COMMAND, 1000, 1, longpool, NULL};
 	assert_int_equal(exp_task_create(&a, &lp, &id, err, sizeof(err)), EXP_INVALID);
+	char longdesc[1100];
+	memset(longdesc, 'd', sizeof(longdesc) - 1);
+	longdesc[sizeof(longdesc) - 1] = '\0';
+	struct exp_task_spec ld = {LIFECYCLE_TASK_COMMAND, 1000, 1, "", longdesc};
+	assert_int_equal(exp_task_create(&a, &ld, &id, err, sizeof(err)), EXP_INVALID);
+	assert_non_null(strstr(err, "description"));
 	json_t *all = store_task_list(a.store, NULL, err, sizeof(err));
 	assert_int_equal(json_array_size(all), 0);
 	json_decref(all);
@@ -267,7 +275,7 @@ static void test_trial_allocations_are_tasks(void **state)
 	if (store_write(a.store, ops, 4, err, sizeof(err)))
 		fail_msg("write: %s", err);
 	int64_t id;
-	struct exp_task_spec s = {LIFECYCLE_TASK_TENSORBOARD, 1234, 0, ""};
+	struct exp_task_spec s = {LIFECYCLE_TASK_TENSORBOARD, 1234, 0, "", NULL};
 	assert_int_equal(exp_task_create(&a, &s, &id, err, sizeof(err)), EXP_OK);
 
 	json_t *trials = store_task_list(a.store, "trial", err, sizeof(err));
