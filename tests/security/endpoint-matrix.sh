@@ -30,7 +30,7 @@ make_user E || exit 1
 make_user W || exit 1
 make_user N || exit 1
 group=dtg$$x$RANDOM
-groupadd "$group" && usermod -a -G "$group" "$E" || exit 1
+passwd_retry groupadd "$group" && passwd_retry usermod -a -G "$group" "$E" || exit 1
 start_master
 
 ucall() { # USER METHOD FULLPATH [BODY]: status code, body in $work/body (USER root: as root)

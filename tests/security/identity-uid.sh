@@ -12,7 +12,7 @@ need_root
 made_admin=
 id_cleanup() {
 	[ -n "$u1_pid" ] && kill -9 "$u1_pid" 2>/dev/null
-	[ -n "$made_admin" ] && userdel --remove admin 2>/dev/null
+	[ -n "$made_admin" ] && passwd_retry userdel --remove admin 2>/dev/null
 	[ -f "$work/munge/pid" ] && kill "$(cat "$work/munge/pid")" 2>/dev/null
 	sec_cleanup
 }
@@ -61,7 +61,7 @@ check "... not the password user's row" test "$(body .id)" != "$tcp_id"
 
 # 3. A Unix account named admin is not the built-in admin.
 if ! getent passwd admin >/dev/null; then
-	if useradd --no-create-home --home-dir /nonexistent --shell /bin/sh --no-user-group \
+	if passwd_retry useradd --no-create-home --home-dir /nonexistent --shell /bin/sh --no-user-group \
 		--gid nogroup admin 2>/dev/null; then
 		made_admin=1
 	fi

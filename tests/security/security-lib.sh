@@ -15,13 +15,15 @@ need_root() {
 	fi
 }
 
+. "$(dirname "${BASH_SOURCE[0]}")/../passwd.sh"
+
 sec_users=
 # make_user VAR: create a fresh Unix user with a home directory; its name
 # goes into VAR. Removed (with its home and processes) at exit.
 make_user() {
 	local name
 	name=dt${$}x$RANDOM
-	useradd --create-home --home-dir "/tmp/$name.home" --shell /bin/sh --user-group "$name" ||
+	passwd_retry useradd --create-home --home-dir "/tmp/$name.home" --shell /bin/sh --user-group "$name" ||
 		return 1
 	chmod 0700 "/tmp/$name.home"
 	sec_users="$sec_users $name"
@@ -32,7 +34,7 @@ remove_users() {
 	local u
 	for u in $sec_users; do
 		pkill -KILL -u "$u" 2>/dev/null
-		userdel --remove "$u" 2>/dev/null
+		passwd_retry userdel --remove "$u" 2>/dev/null
 		rm -rf "/tmp/$u.home"
 	done
 	sec_users=

@@ -24,7 +24,7 @@ make_user U1 || exit 1
 make_user U2 || exit 1
 make_user U3 || exit 1
 group=dtg$$x$RANDOM
-groupadd "$group" && usermod -a -G "$group" "$U3" || exit 1
+passwd_retry groupadd "$group" && passwd_retry usermod -a -G "$group" "$U3" || exit 1
 start_master
 
 usock() { # USER METHOD PATH [BODY]: status code, body in $work/body

@@ -20,14 +20,14 @@ master_cleanup() {
 	local u
 	for u in "${users[@]}"; do
 		pkill -KILL -u "$u" 2>/dev/null
-		userdel --remove "$u" 2>/dev/null
+		passwd_retry userdel --remove "$u" 2>/dev/null
 		rm -rf "/tmp/$u.home"
 	done
 }
 # new_user VAR: a fresh Unix user with a home directory the nodes share (this machine).
 new_user() {
 	local name=dc${$}x$RANDOM
-	useradd --create-home --home-dir "/tmp/$name.home" --shell /bin/sh --user-group "$name" ||
+	passwd_retry useradd --create-home --home-dir "/tmp/$name.home" --shell /bin/sh --user-group "$name" ||
 		return 1
 	users+=("$name")
 	printf -v "$1" '%s' "$name"

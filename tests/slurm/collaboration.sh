@@ -21,7 +21,7 @@ collab_cleanup() {
 	local u
 	for u in "${users[@]}"; do
 		pkill -KILL -u "$u" 2>/dev/null
-		userdel --remove "$u" 2>/dev/null
+		passwd_retry userdel --remove "$u" 2>/dev/null
 		rm -rf "/tmp/$u.home"
 	done
 	[ -n "$group" ] && groupdel "$group" 2>/dev/null
@@ -29,7 +29,7 @@ collab_cleanup() {
 # new_user VAR: a fresh Unix user with its own home; removed at exit.
 new_user() {
 	local name=dc${$}x$RANDOM
-	useradd --create-home --home-dir "/tmp/$name.home" --shell /bin/sh --user-group "$name" ||
+	passwd_retry useradd --create-home --home-dir "/tmp/$name.home" --shell /bin/sh --user-group "$name" ||
 		return 1
 	users+=("$name")
 	printf -v "$1" '%s' "$name"
@@ -39,7 +39,7 @@ trap collab_cleanup EXIT
 new_user EDITOR || exit 1
 new_user VIEWER || exit 1
 group=dcg$$x$RANDOM
-groupadd "$group" && usermod -a -G "$group" "$EDITOR" || exit 1
+passwd_retry groupadd "$group" && passwd_retry usermod -a -G "$group" "$EDITOR" || exit 1
 slurm_start_with_master
 # The tasks (run as the users) write their output next to the master's files.
 chmod 1777 "$test_dir"

@@ -32,18 +32,18 @@ uhome=/tmp/$U.home
 container_user_cleanup() {
 	slurm_cleanup
 	pkill -KILL -u "$U" 2>/dev/null
-	userdel --remove "$U" 2>/dev/null
+	passwd_retry userdel --remove "$U" 2>/dev/null
 	rm -rf "$uhome"
 	[ -n "${uid:-}" ] && rm -rf "/tmp/det-podman-$uid"
 }
 trap container_user_cleanup EXIT
-useradd --create-home --home-dir "$uhome" --shell /bin/sh --user-group "$U" || exit 1
+passwd_retry useradd --create-home --home-dir "$uhome" --shell /bin/sh --user-group "$U" || exit 1
 uid=$(id -u "$U")
 chmod 0700 "$uhome"
 # rootless podman maps the container's other ids through these (useradd makes
 # them where login.defs says so; add them where it did not)
-grep -q "^$U:" /etc/subuid || usermod --add-subuids 400000000-400065535 "$U"
-grep -q "^$U:" /etc/subgid || usermod --add-subgids 400000000-400065535 "$U"
+grep -q "^$U:" /etc/subuid || passwd_retry usermod --add-subuids 400000000-400065535 "$U"
+grep -q "^$U:" /etc/subgid || passwd_retry usermod --add-subgids 400000000-400065535 "$U"
 udet() {
 	runuser -u "$U" -- env -i PATH=/usr/bin:/bin HOME="$uhome" DET_MASTER="$DET_MASTER" \
 		"$top_builddir/cli/det" "$@"

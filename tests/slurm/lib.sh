@@ -7,6 +7,7 @@
 slurm_tests_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top_builddir=${top_builddir:-$(cd "$slurm_tests_dir/../.." && pwd)}
 export top_builddir
+. "$slurm_tests_dir/../passwd.sh"
 tap_n=0
 tap_failed=0
 cleanup_pids=()
