@@ -8,7 +8,8 @@ launcher_libdetlaunch_la_SOURCES = launcher/launch_unpack.c launcher/launch_unpa
 	launcher/launch_share.c launcher/launch_share.h launcher/launch_child.c launcher/launch_child.h \
 	launcher/launch_net.c launcher/launch_net.h \
 	launcher/launch_reason.c launcher/launch_reason.h \
-	launcher/launch_container.c launcher/launch_container.h
+	launcher/launch_container.c launcher/launch_container.h \
+	launcher/launch_oci.c launcher/launch_oci.h
 launcher_libdetlaunch_la_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 launcher_libdetlaunch_la_LIBADD = common/libdethttp.la $(ARCHIVE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
 

@@ -464,16 +464,21 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 			if (master_config_set_str(&c->image_cache_dir, s))
 				return -1;
 		} else if (!strcmp(k, "container_runtime") && s) {
-			if (strcmp(s, "auto") && strcmp(s, "podman") && strcmp(s, "none")) {
+			if (strcmp(s, "auto") && strcmp(s, "podman") && strcmp(s, "none") &&
+			    strcmp(s, "oci") && strcmp(s, "crun")) {
 				snprintf(
 				    err, errlen,
-				    "%s: container_runtime: expected auto, podman or none, got "
-				    "\"%s\" (runc and crun run under podman: "
-				    "container_oci_runtime)",
+				    "%s: container_runtime: expected auto, podman, oci (or crun) "
+				    "or "
+				    "none, got \"%s\" (the OCI runtime that runs the container, "
+				    "runc or crun: container_oci_runtime)",
 				    where, s);
 				return -1;
 			}
-			if (master_config_set_str(&c->container_runtime, s))
+			/* crun: the bare OCI-bundle runtime's other name (its OCI runtime may be
+			 * runc) */
+			if (master_config_set_str(&c->container_runtime,
+			                          strcmp(s, "crun") ? s : "oci"))
 				return -1;
 		} else if (!strcmp(k, "container_oci_runtime") && s && *s && s[0] != '-') {
 			if (master_config_set_str(&c->container_oci_runtime, s))

@@ -39,7 +39,7 @@ struct det_policy_conf {
 	uint32_t max_array_throttle;        /* 0: no cap */
 	int requeue;                        /* 1 force on, 0 force off */
 	unsigned seen;                      /* bit per non-repeatable key already given */
-	/* ContainerRuntime: "" (not given: master.yaml's), "auto", "podman" or "none" */
+	/* ContainerRuntime: "" (not given: master.yaml's), "auto", "podman", "oci" or "none" */
 	char container_runtime[8];
 	/* ContainerOciRuntime: podman's --runtime on the nodes; "" when not given */
 	char container_oci_runtime[DET_POLICY_NAME_MAX];
