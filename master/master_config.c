@@ -37,6 +37,7 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 	c->slurm_poll_ms = 1000;
 	c->slurm_usr1_lead_s = 120;
 	c->token_lifetime_s = 7 * 24 * 3600;
+	c->image_max_mib = 8192;
 	c->limits = (struct master_limits){.max_connections = 4096,
 	                                   .max_connections_per_ip = 256,
 	                                   .idle_timeout_seconds = 30,
@@ -424,6 +425,10 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 			if (get_int(v, 1, 1024, &x))
 				goto bad;
 			c->http_threads = (unsigned)x;
+		} else if (!strcmp(k, "image_max_mib")) {
+			if (get_int(v, 1, 1L << 30, &x))
+				goto bad;
+			c->image_max_mib = (unsigned long)x;
 		} else if (!strcmp(k, "token_lifetime_seconds")) {
 			if (get_int(v, 1, 10L * 365 * 24 * 3600, &x))
 				goto bad;

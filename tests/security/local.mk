@@ -30,6 +30,7 @@ SECURITY_TESTS += tests/security/web-session.sh
 SECURITY_TESTS += tests/security/image-import.sh
 SECURITY_TESTS += tests/security/container-trial.sh
 SECURITY_TESTS += tests/security/container-oci.sh
+SECURITY_TESTS += tests/security/image-size-limit.sh
 SECURITY_TESTS += tests/security/cmd-access.sh
 EXTRA_DIST += tests/security/security-lib.sh
 EXTRA_DIST += tests/security/attack.py
