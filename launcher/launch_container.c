@@ -23,12 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "launch_oci.h"
+#include "launch_rtargv.h"
 #include "launch_rank.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -324,28 +326,27 @@ static int user_mounts(struct strv *a, const json_t *mounts, char *err, size_t e
 	return 0;
 }
 
-/* The allocated GPUs' device nodes (CUDA_VISIBLE_DEVICES as indices) and NVIDIA's
- * control nodes, into list a. */
-static void gpu_devices(struct strv *a, char **env, const char *slot)
+/* The GPUs of a cuda trial (launch_gpu_plan_make) from this node's NVIDIA device
+ * nodes and hook. 0 or -1 (memory). */
+static int gpu_plan(char **env, char *const *host_env, const char *slot, struct launch_gpu_plan *p)
 {
-	const char *v = launch_env_lookup(env, "CUDA_VISIBLE_DEVICES");
-	char dev[64];
-	if (strcmp(slot, "cuda") || !v)
-		return;
-	for (const char *p = v; *p;) {
-		size_t n = strcspn(p, ",");
-		if (n > 0 && n < 6 && strspn(p, "0123456789") == n) {
-			snprintf(dev, sizeof(dev), "/dev/nvidia%.*s", (int)n, p);
-			if (access(dev, F_OK) == 0)
-				add(a, "%s", dev);
-		}
-		p += n + (p[n] == ',');
-	}
-	static const char *const ctl[] = {"/dev/nvidiactl", "/dev/nvidia-uvm",
-	                                  "/dev/nvidia-uvm-tools", NULL};
-	for (size_t i = 0; ctl[i]; i++)
-		if (access(ctl[i], F_OK) == 0)
-			add(a, "%s", ctl[i]);
+	struct strv present = {0};
+	char hook[PATH_MAX];
+	DIR *dir = strcmp(slot, "cuda") ? NULL : opendir("/dev");
+	struct dirent *de;
+	while (dir && (de = readdir(dir)))
+		if (!strncmp(de->d_name, "nvidia", 6))
+			add(&present, "/dev/%s", de->d_name);
+	if (dir)
+		closedir(dir);
+	int with_hook = find_program(launch_env_lookup(host_env, "PATH"),
+	                             "nvidia-container-runtime-hook", hook, sizeof(hook)) == 0;
+	int rv = present.oom
+	             ? -1
+	             : launch_gpu_plan_make(slot, launch_env_lookup(env, "CUDA_VISIBLE_DEVICES"),
+	                                    (const char *const *)present.v, with_hook, p);
+	strv_free(present.v);
+	return rv;
 }
 
 /* The OCI runtime (runc, crun, or an absolute path) on this node, into out. */
@@ -361,8 +362,8 @@ static int find_oci_runtime(char *const *host_env, const char *oci, char *out, s
  * set by launch_container_finish), argv RUNTIME --root STATE run --bundle DIR ID. */
 static int prepare_oci(const struct launch_container_input *in, struct launch_container *c,
                        const char *runtime, const char *tarball, const char *hex,
-                       const struct strv *mounts, const struct strv *devices, char **env, char *err,
-                       size_t errlen)
+                       const struct strv *mounts, const struct launch_gpu_plan *gpu, char **env,
+                       char *err, size_t errlen)
 {
 	char base[PATH_MAX], rootfs[PATH_MAX], bundle[PATH_MAX], cfgpath[PATH_MAX];
 	struct strv a = {0}, ev = {0};
@@ -399,8 +400,8 @@ static int prepare_oci(const struct launch_container_input *in, struct launch_co
 		if (launch_oci_bind(cfg, mounts->v[i], mounts->v[i + 1],
 		                    !strcmp(mounts->v[i + 2], "ro")))
 			goto oom;
-	for (size_t i = 0; cfg && i < devices->n; i++)
-		if (launch_oci_bind(cfg, devices->v[i], devices->v[i], 0))
+	for (size_t i = 0; cfg && gpu->devices && gpu->devices[i]; i++)
+		if (launch_oci_bind(cfg, gpu->devices[i], gpu->devices[i], 0))
 			goto oom;
 	add(&a, "%s", runtime);
 	add(&a, "--root");
@@ -449,8 +450,8 @@ static int podman_env(char *const *host_env, struct strv *e, char *err, size_t e
 /* The podman run command line: ensure the image, write the env file, then argv. */
 static int prepare_podman(const struct launch_container_input *in, struct launch_container *c,
                           const char *podman, const char *oci, const char *tarball, const char *hex,
-                          const struct strv *mounts, const struct strv *devices, struct strv *e,
-                          char *err, size_t errlen)
+                          const struct strv *mounts, const struct launch_gpu_plan *gpu,
+                          struct strv *e, char *err, size_t errlen)
 {
 	char ref[128], envfile[PATH_MAX];
 	struct strv a = {0};
@@ -502,10 +503,12 @@ static int prepare_podman(const struct launch_container_input *in, struct launch
 		add(&a, "%s:%s%s", mounts->v[i], mounts->v[i + 1],
 		    strcmp(mounts->v[i + 2], "ro") ? "" : ":ro");
 	}
-	for (size_t i = 0; i < devices->n; i++) {
-		add(&a, "--device");
-		add(&a, "%s", devices->v[i]);
-	}
+	char **ga = launch_gpu_podman_args(gpu);
+	for (size_t i = 0; ga && ga[i]; i++)
+		add(&a, "%s", ga[i]);
+	if (!ga)
+		a.oom = 1;
+	launch_rt_argv_free(ga);
 	add(&a, "%s", ref);
 	if (a.oom)
 		goto oom;
@@ -522,6 +525,93 @@ fail:
 	return rv;
 }
 
+/* enroot or Apptainer (untested here: neither is packaged for Debian 12) on the image
+ * unpacked in the user's cache (launch_oci_rootfs): enroot finds it as a container
+ * named by its digest in ENROOT_DATA_PATH, Apptainer runs the directory. */
+static int prepare_rt(const struct launch_container_input *in, struct launch_container *c,
+                      const char *rt, const char *program, const char *tarball, const char *hex,
+                      const struct strv *mounts, const struct launch_gpu_plan *gpu, struct strv *e,
+                      char *err, size_t errlen)
+{
+	char base[PATH_MAX], rootfs[PATH_MAX], envfile[PATH_MAX];
+	struct launch_rt_mount *mv = calloc(mounts->n / 3 + 1, sizeof(*mv));
+	struct strv names = {0};
+	int rv = -1, enroot = !strcmp(rt, "enroot");
+
+	envfile[0] = '\0';
+	if (!mv) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i + 2 < mounts->n; i += 3)
+		mv[i / 3] = (struct launch_rt_mount){mounts->v[i], mounts->v[i + 1],
+		                                     !strcmp(mounts->v[i + 2], "ro")};
+	if (launch_oci_dirs(base, sizeof(base), err, errlen) ||
+	    launch_oci_rootfs(base, tarball, hex, e->v, rootfs, sizeof(rootfs), err, errlen))
+		goto fail;
+	struct launch_rt_spec spec = {
+	    program, enroot ? hex : rootfs, in->model_dir, mv, mounts->n / 3, NULL, NULL, gpu,
+	    NULL};
+	if (enroot) {
+		/* enroot takes the values from its own environment, the names from --env;
+		 * PATH and HOME stay enroot's own (the image's inside) */
+		add(e, "ENROOT_DATA_PATH=%s/rootfs", base);
+		for (size_t i = 0; in->trial_env && in->trial_env[i]; i++) {
+			const char *v = in->trial_env[i];
+			if (strncmp(v, "PATH=", 5) && strncmp(v, "HOME=", 5)) {
+				char *line = env_line(v, in->slot_type);
+				add(e, "%s", line ? line : "");
+				add(&names, "%s", line ? line : "");
+				free(line);
+			}
+		}
+		spec.env = names.v;
+	} else {
+		if ((size_t)snprintf(envfile, sizeof(envfile), "%s/container-env-r%d", in->job_dir,
+		                     in->rank) >= sizeof(envfile)) {
+			snprintf(err, errlen, "job directory path too long");
+			envfile[0] = '\0';
+			goto fail;
+		}
+		if (write_env_file(envfile, in->trial_env, in->slot_type, err, errlen)) {
+			envfile[0] = '\0';
+			goto fail;
+		}
+		spec.env_file = envfile;
+	}
+	if (e->oom || names.oom)
+		goto oom;
+	c->argv = enroot ? launch_rt_enroot_argv(&spec) : launch_rt_apptainer_argv(&spec);
+	if (!c->argv)
+		goto oom;
+	rv = 0;
+	goto fail;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	if (rv && envfile[0])
+		unlink(envfile);
+	free(mv);
+	strv_free(names.v);
+	return rv;
+}
+
+/* The program of runtime rt into prog; -1 with err when this node lacks it. */
+static int find_runtime(const struct launch_container_input *in, const char *rt, const char *oci,
+                        const char *image, char *prog, size_t proglen, char *err, size_t errlen)
+{
+	int is_oci = !strcmp(rt, "oci");
+	if (is_oci ? find_oci_runtime(in->host_env, oci, prog, proglen)
+	           : find_program(launch_env_lookup(in->host_env, "PATH"), rt, prog, proglen)) {
+		snprintf(err, errlen,
+		         "environment.image \"%s\": %s%s is not installed on this "
+		         "node; the trial is not run on the host instead",
+		         image, is_oci ? "the OCI runtime " : "", is_oci ? oci : rt);
+		return -1;
+	}
+	return 0;
+}
+
 int launch_container_prepare(const struct launch_container_input *in, struct launch_container *c,
                              char *err, size_t errlen)
 {
@@ -532,8 +622,9 @@ int launch_container_prepare(const struct launch_container_input *in, struct lau
 	const char *oci = json_string_value(json_object_get(ct, "oci_runtime"));
 	const char *cache = json_string_value(json_object_get(ct, "image_cache_dir"));
 	char prog[PATH_MAX], tarball[PATH_MAX];
-	struct strv e = {0}, m = {0}, d = {0};
-	int rv = -1, is_oci = rt && !strcmp(rt, "oci");
+	struct strv e = {0}, m = {0};
+	struct launch_gpu_plan gpu = {0};
+	int rv = -1;
 
 	memset(c, 0, sizeof(*c));
 	if (!ct || !hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64 || !cache) {
@@ -543,24 +634,18 @@ int launch_container_prepare(const struct launch_container_input *in, struct lau
 		         image ? image : "?");
 		goto fail;
 	}
-	if (!rt || (strcmp(rt, "podman") && !is_oci)) {
+	if (!rt || (strcmp(rt, "podman") && strcmp(rt, "oci") && strcmp(rt, "enroot") &&
+	            strcmp(rt, "apptainer"))) {
 		snprintf(err, errlen,
 		         "environment.image \"%s\": container runtime \"%s\" is not "
-		         "supported by this det-launch (podman, oci)",
+		         "supported by this det-launch (podman, oci, enroot, apptainer)",
 		         image, rt ? rt : "none");
 		goto fail;
 	}
-	if (is_oci && (!oci || !*oci || oci[0] == '-'))
+	if (!oci || !*oci || oci[0] == '-')
 		oci = "runc";
-	if (is_oci ? find_oci_runtime(in->host_env, oci, prog, sizeof(prog))
-	           : find_program(launch_env_lookup(in->host_env, "PATH"), "podman", prog,
-	                          sizeof(prog))) {
-		snprintf(err, errlen,
-		         "environment.image \"%s\": %s%s is not installed on this "
-		         "node; the trial is not run on the host instead",
-		         image, is_oci ? "the OCI runtime " : "", is_oci ? oci : "podman");
+	if (find_runtime(in, rt, oci, image, prog, sizeof(prog), err, errlen))
 		goto fail;
-	}
 	const char *home = launch_env_lookup(in->host_env, "HOME");
 	const char *path = launch_env_lookup(in->host_env, "PATH");
 	add(&e, "PATH=%s", path ? path : DEFAULT_PATH);
@@ -583,13 +668,14 @@ int launch_container_prepare(const struct launch_container_input *in, struct lau
 	same_path(&m, in->self_exe, 1);
 	if (user_mounts(&m, json_object_get(ct, "bind_mounts"), err, errlen))
 		goto fail;
-	gpu_devices(&d, in->trial_env, in->slot_type);
-	if (e.oom || m.oom || d.oom) {
+	if (e.oom || m.oom || gpu_plan(in->trial_env, in->host_env, in->slot_type, &gpu)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (is_oci ? prepare_oci(in, c, prog, tarball, hex, &m, &d, e.v, err, errlen)
-	           : prepare_podman(in, c, prog, oci, tarball, hex, &m, &d, &e, err, errlen))
+	if (!strcmp(rt, "oci") ? prepare_oci(in, c, prog, tarball, hex, &m, &gpu, e.v, err, errlen)
+	    : !strcmp(rt, "podman")
+	        ? prepare_podman(in, c, prog, oci, tarball, hex, &m, &gpu, &e, err, errlen)
+	        : prepare_rt(in, c, rt, prog, tarball, hex, &m, &gpu, &e, err, errlen))
 		goto fail;
 	if (e.oom) {
 		snprintf(err, errlen, "out of memory");
@@ -601,9 +687,9 @@ int launch_container_prepare(const struct launch_container_input *in, struct lau
 fail:
 	if (rv)
 		launch_container_free(c);
+	launch_gpu_plan_free(&gpu);
 	strv_free(e.v);
 	strv_free(m.v);
-	strv_free(d.v);
 	return rv;
 }
 

@@ -166,7 +166,7 @@ static int has_gpus(const struct launch_rt_spec *s)
 char **launch_rt_enroot_argv(const struct launch_rt_spec *s)
 {
 	struct rt_strv a = {0};
-	if (!s->program || !s->image || !rt_path_ok(s->workdir) || !s->args || !s->args[0])
+	if (!s->program || !s->image || !rt_path_ok(s->workdir))
 		return NULL;
 	rt_add(&a, "%s", s->program);
 	rt_add(&a, "start");
@@ -194,7 +194,7 @@ char **launch_rt_enroot_argv(const struct launch_rt_spec *s)
 	rt_add(&a, "-c");
 	rt_add(&a, "cd \"$0\" && exec \"$@\"");
 	rt_add(&a, "%s", s->workdir);
-	for (size_t i = 0; s->args[i]; i++)
+	for (size_t i = 0; s->args && s->args[i]; i++)
 		rt_add(&a, "%s", s->args[i]);
 	return rt_finish(&a);
 }
@@ -202,7 +202,7 @@ char **launch_rt_enroot_argv(const struct launch_rt_spec *s)
 char **launch_rt_apptainer_argv(const struct launch_rt_spec *s)
 {
 	struct rt_strv a = {0};
-	if (!s->program || !s->image || !rt_path_ok(s->workdir) || !s->args || !s->args[0])
+	if (!s->program || !s->image || !rt_path_ok(s->workdir))
 		return NULL;
 	rt_add(&a, "%s", s->program);
 	rt_add(&a, "exec");
@@ -224,7 +224,7 @@ char **launch_rt_apptainer_argv(const struct launch_rt_spec *s)
 	if (has_gpus(s)) /* the host's driver libraries and the GPUs CUDA_VISIBLE_DEVICES names */
 		rt_add(&a, "--nv");
 	rt_add(&a, "%s", s->image);
-	for (size_t i = 0; s->args[i]; i++)
+	for (size_t i = 0; s->args && s->args[i]; i++)
 		rt_add(&a, "%s", s->args[i]);
 	return rt_finish(&a);
 }

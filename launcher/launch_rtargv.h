@@ -50,7 +50,7 @@ struct launch_rt_spec {
 	                         environment); Apptainer reads env_file */
 	const char *env_file; /* Apptainer --env-file */
 	const struct launch_gpu_plan *gpus; /* NULL or an empty plan: none */
-	const char *const *args;            /* the entrypoint */
+	const char *const *args;            /* the entrypoint; NULL: appended later */
 };
 
 /* enroot start [--rw] --mount SRC:DST[:ro] --env NAME ... IMAGE sh -c 'cd "$1" ...' WORKDIR

@@ -470,7 +470,8 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 				return -1;
 		} else if (!strcmp(k, "container_runtime") && s) {
 			if (strcmp(s, "auto") && strcmp(s, "podman") && strcmp(s, "none") &&
-			    strcmp(s, "oci") && strcmp(s, "crun")) {
+			    strcmp(s, "oci") && strcmp(s, "crun") && strcmp(s, "enroot") &&
+			    strcmp(s, "apptainer")) {
 				snprintf(
 				    err, errlen,
 				    "%s: container_runtime: expected auto, podman, oci (or crun) "

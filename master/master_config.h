@@ -64,7 +64,8 @@ struct master_config {
 	json_t *storage_roots;       /* checkpoint storage roots (array; "~": owner's home) */
 	char *image_cache_dir;       /* image tarballs (doc/containers.md); "" = STATE_DIR-images */
 	unsigned long image_max_mib; /* det image import refuses a larger tarball */
-	char *container_runtime;     /* "auto", "podman", "oci" (a bare OCI bundle) or "none" */
+	char
+	    *container_runtime; /* auto, podman, oci (a bare OCI bundle), enroot, apptainer, none */
 	char *container_oci_runtime; /* podman --runtime, or the "oci" runtime's program (runc,
 	                                crun, a path) */
 };

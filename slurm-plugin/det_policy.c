@@ -197,8 +197,8 @@ static int parse_name_key(struct det_policy_conf *conf, const char *k, const cha
 	return 0;
 }
 
-/* ContainerRuntime (auto, podman, oci or crun, none) and ContainerOciRuntime (a name such as
- * runc or crun; podman finds it): the container runtime of det's array tasks. */
+/* ContainerRuntime (auto, podman, oci or crun, enroot, apptainer, none) and ContainerOciRuntime (a
+ * name such as runc or crun; podman finds it): the container runtime of det's array tasks. */
 static int parse_container_key(struct det_policy_conf *conf, const char *k, const char *v,
                                const char *where, unsigned lineno, char *err, size_t errlen)
 {
@@ -219,10 +219,11 @@ static int parse_container_key(struct det_policy_conf *conf, const char *k, cons
 		return 0;
 	}
 	if (strcmp(v, "auto") && strcmp(v, "podman") && strcmp(v, "none") && strcmp(v, "oci") &&
-	    strcmp(v, "crun")) {
+	    strcmp(v, "crun") && strcmp(v, "enroot") && strcmp(v, "apptainer")) {
 		errmsg_set(err, errlen,
-		           "%s:%u: %s wants auto, podman, oci (or crun) or none, got '%s'", where,
-		           lineno, k, v);
+		           "%s:%u: %s wants auto, podman, oci (or crun), enroot, apptainer or "
+		           "none, got '%s'",
+		           where, lineno, k, v);
 		return -1;
 	}
 	/* crun: the bare OCI-bundle runtime's other name */

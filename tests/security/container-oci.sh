@@ -9,8 +9,8 @@
 # namespace that maps only the owner's uid, no capabilities), keeps the
 # owner's supplementary group (a file readable only by it is readable), and
 # what it writes is the owner's on the host; a second trial reuses the
-# unpacked root file system. A missing OCI runtime fails the trial with the
-# reason in its logs. Skipped when runc is not installed or the test image
+# unpacked root file system. A missing OCI runtime, enroot or Apptainer fails
+# the trial with the reason in its logs. Skipped when runc is not installed or the test image
 # cannot be built (scripts/build-test-image).
 set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
@@ -31,7 +31,7 @@ if ! tarball=$("$srcdir/scripts/build-test-image" 2>"$work/build.err"); then
 	exit 0
 fi
 sed 's/^/# /' "$work/build.err"
-echo "1..14"
+echo "1..18"
 make_user U || exit 1
 uid=$(id -u "$U")
 grp=dg$$x$RANDOM
@@ -132,3 +132,27 @@ body '.logs[].line' >"$work/missing.log"
 grep -q 'the OCI runtime no-such-runc is not installed on this node' "$work/missing.log" &&
 	[ ! -e "$work/out/probe" ]
 ok $? "with the reason in its logs, and nothing ran" || sed 's/^/#   /' "$work/missing.log"
+
+# enroot and Apptainer (not packaged here): selected where the node lacks them,
+# the trial fails saying so, and never runs on the host in their place.
+for rt in enroot apptainer; do
+	if command -v "$rt" >/dev/null; then
+		echo "ok # SKIP $rt is installed here"
+		echo "ok # SKIP $rt is installed here"
+		continue
+	fi
+	stop_master
+	printf 'container_runtime: %s\n' "$rt" >"$work/$rt.yaml"
+	start_master --storage-root "$work" --config "$work/$rt.yaml"
+	rm -f "$work/out/probe"
+	detu experiment create "$work/ok.yaml" "$work/model" >"$work/$rt.out" 2>&1
+	id=$(sed -n 's/^Created experiment \([0-9]*\).*/\1/p' "$work/$rt.out")
+	wait_state "$id" ERROR 100
+	ok $? "container_runtime: $rt on a node without it: the trial ends in ERROR"
+	sock GET "/experiments/$id/trials" >/dev/null
+	sock GET "/trials/$(body '.trials[0].id')/logs" >/dev/null
+	body '.logs[].line' >"$work/$rt.log"
+	grep -q "environment.image \"det-test/python3\": $rt is not installed on this node; the trial is not run on the host instead" \
+		"$work/$rt.log" && [ ! -e "$work/out/probe" ]
+	ok $? "with the reason in its logs, and nothing ran" || sed 's/^/#   /' "$work/$rt.log"
+done

@@ -176,9 +176,18 @@ static void test_bad_paths_refused(void **state)
 	struct launch_rt_spec s = {"/p", "img", "relative", NULL, 0, NULL, NULL, NULL, args};
 	assert_null(launch_rt_enroot_argv(&s));
 	assert_null(launch_rt_apptainer_argv(&s));
-	static const char *const none[] = {NULL};
-	struct launch_rt_spec e = {"/p", "img", "/w", NULL, 0, NULL, NULL, NULL, none};
-	assert_null(launch_rt_enroot_argv(&e));
+}
+
+static void test_args_appended_later(void **state)
+{
+	(void)state;
+	struct launch_rt_spec s = {"/p", "/img", "/w", NULL, 0, NULL, NULL, NULL, NULL};
+	char **v = launch_rt_apptainer_argv(&s);
+	assert_string_equal(joined(v), "/p|exec|--containall|--cleanenv|--pwd|/w|/img");
+	launch_rt_argv_free(v);
+	v = launch_rt_enroot_argv(&s);
+	assert_string_equal(joined(v), "/p|start|/img|/bin/sh|-c|cd \"$0\" && exec \"$@\"|/w");
+	launch_rt_argv_free(v);
 }
 
 int main(void)
@@ -192,6 +201,7 @@ int main(void)
 	    cmocka_unit_test(test_apptainer_argv),
 	    cmocka_unit_test(test_apptainer_gpus),
 	    cmocka_unit_test(test_bad_paths_refused),
+	    cmocka_unit_test(test_args_appended_later),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
