@@ -37,7 +37,8 @@ int launch_container_wanted(const json_t *assignment, const char *slot_type);
 
 /* Check the runtime and the bind mounts (readable by this user), make sure the image
  * is in this user's podman store (podman import of the cached tarball) or unpacked in
- * this user's OCI rootfs cache, and build the command line. 0, or -1 with err saying what is wrong; c is then empty. */
+ * this user's OCI rootfs cache, and build the command line. 0, or -1 with err saying what is wrong;
+ * c is then empty. */
 int launch_container_prepare(const struct launch_container_input *in, struct launch_container *c,
                              char *err, size_t errlen);
 
