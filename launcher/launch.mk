@@ -8,7 +8,9 @@ launcher_libdetlaunch_la_SOURCES = launcher/launch_unpack.c launcher/launch_unpa
 	launcher/launch_share.c launcher/launch_share.h launcher/launch_child.c launcher/launch_child.h \
 	launcher/launch_net.c launcher/launch_net.h \
 	launcher/launch_reason.c launcher/launch_reason.h \
-	launcher/launch_container.c launcher/launch_container.h
+	launcher/launch_container.c launcher/launch_container.h \
+	launcher/launch_oci.c launcher/launch_oci.h \
+	launcher/launch_rtargv.c launcher/launch_rtargv.h
 launcher_libdetlaunch_la_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 launcher_libdetlaunch_la_LIBADD = common/libdethttp.la $(ARCHIVE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
 
@@ -18,6 +20,13 @@ tests_unit_test_launch_unpack_SOURCES = tests/unit/test_launch_unpack.c
 tests_unit_test_launch_unpack_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
 tests_unit_test_launch_unpack_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(ARCHIVE_CFLAGS)
 tests_unit_test_launch_unpack_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS) $(ARCHIVE_LIBS)
+
+check_PROGRAMS += tests/unit/test_launch_rtargv
+TESTS += tests/unit/test_launch_rtargv
+tests_unit_test_launch_rtargv_SOURCES = tests/unit/test_launch_rtargv.c
+tests_unit_test_launch_rtargv_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
+tests_unit_test_launch_rtargv_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_launch_rtargv_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test_launch_env
 TESTS += tests/unit/test_launch_env

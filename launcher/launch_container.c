@@ -23,11 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "launch_oci.h"
+#include "launch_rtargv.h"
 #include "launch_rank.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -79,7 +82,11 @@ void launch_container_free(struct launch_container *c)
 {
 	strv_free(c->argv);
 	strv_free(c->env);
+	json_decref(c->oci_config);
+	free(c->oci_config_path);
 	c->argv = c->env = NULL;
+	c->oci_config = NULL;
+	c->oci_config_path = NULL;
 }
 
 static const char *slot_str(const json_t *as, const char *key, const char *slot)
@@ -182,6 +189,23 @@ static int ensure_image(const char *podman, const char *ref, const char *tarball
 	return 0;
 }
 
+/* The line of variable var (NAME=VALUE) in the container, a new string (NULL when out
+ * of memory): CUDA_VISIBLE_DEVICES of a cuda trial renumbered from 0 (only the
+ * allocated GPUs are in the container). */
+static char *env_line(const char *var, const char *slot)
+{
+	if (strncmp(var, "CUDA_VISIBLE_DEVICES=", 21) || strcmp(slot, "cuda"))
+		return strdup(var);
+	char *out = malloc(21 + 12 * (strlen(var) + 1));
+	if (!out)
+		return NULL;
+	size_t len = (size_t)sprintf(out, "CUDA_VISIBLE_DEVICES=");
+	for (int n = 0, k = 0; var[21 + n]; n++)
+		if (var[21 + n] == ',' || n == 0)
+			len += (size_t)sprintf(out + len, n ? ",%d" : "%d", k++);
+	return out;
+}
+
 /* The entrypoint's environment as an --env-file (0600): each NAME=VALUE on a line. */
 static int write_env_file(const char *path, char **env, const char *slot, char *err, size_t errlen)
 {
@@ -203,17 +227,14 @@ static int write_env_file(const char *path, char **env, const char *slot, char *
 			         (int)strcspn(env[i], "="), env[i]);
 			goto fail;
 		}
-		if (!strncmp(env[i], "CUDA_VISIBLE_DEVICES=", 21) && !strcmp(slot, "cuda")) {
-			/* only the allocated GPUs are in the container: they count from 0 */
-			fputs("CUDA_VISIBLE_DEVICES=", f);
-			for (int n = 0, k = 0; env[i][21 + n]; n++)
-				if (env[i][21 + n] == ',' || n == 0)
-					fprintf(f, n ? ",%d" : "%d", k++);
-			fputc('\n', f);
-			continue;
+		char *line = env_line(env[i], slot);
+		if (!line) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
 		}
 		have_path |= !strncmp(env[i], "PATH=", 5);
-		fprintf(f, "%s\n", env[i]);
+		fprintf(f, "%s\n", line);
+		free(line);
 	}
 	if (!have_path)
 		fprintf(f, "PATH=%s\n", DEFAULT_PATH);
@@ -264,13 +285,19 @@ static void add_ulimit(struct strv *a, const char *name, int resource)
 		    (unsigned long long)r.rlim_max);
 }
 
-/* Mount a host path at the same path (when it exists). */
-static void same_path(struct strv *a, const char *p, int ro)
+/* A mount in list m: three entries, host path, container path, "ro" or "rw". */
+static void add_mount(struct strv *m, const char *src, const char *dst, int ro)
 {
-	if (p && mount_path_ok(p) && access(p, F_OK) == 0) {
-		add(a, "-v");
-		add(a, "%s:%s%s", p, p, ro ? ":ro" : "");
-	}
+	add(m, "%s", src);
+	add(m, "%s", dst);
+	add(m, "%s", ro ? "ro" : "rw");
+}
+
+/* Mount a host path at the same path (when it exists). */
+static void same_path(struct strv *m, const char *p, int ro)
+{
+	if (p && mount_path_ok(p) && access(p, F_OK) == 0)
+		add_mount(m, p, p, ro);
 }
 
 /* The config's bind_mounts, each host path readable by this user. */
@@ -294,114 +321,158 @@ static int user_mounts(struct strv *a, const json_t *mounts, char *err, size_t e
 			         (unsigned)getuid(), strerror(errno));
 			return -1;
 		}
-		add(a, "-v");
-		add(a, "%s:%s%s", hp, cp,
-		    json_is_true(json_object_get(m, "read_only")) ? ":ro" : "");
+		add_mount(a, hp, cp, json_is_true(json_object_get(m, "read_only")));
 	}
 	return 0;
 }
 
-/* The allocated GPUs' device nodes (CUDA_VISIBLE_DEVICES as indices) and NVIDIA's
- * control nodes. */
-static void gpu_devices(struct strv *a, char **env, const char *slot)
+/* The GPUs of a cuda trial (launch_gpu_plan_make) from this node's NVIDIA device
+ * nodes and hook. 0 or -1 (memory). */
+static int gpu_plan(char **env, char *const *host_env, const char *slot, struct launch_gpu_plan *p)
 {
-	const char *v = launch_env_lookup(env, "CUDA_VISIBLE_DEVICES");
-	char dev[64];
-	if (strcmp(slot, "cuda") || !v)
-		return;
-	for (const char *p = v; *p;) {
-		size_t n = strcspn(p, ",");
-		if (n > 0 && n < 6 && strspn(p, "0123456789") == n) {
-			snprintf(dev, sizeof(dev), "/dev/nvidia%.*s", (int)n, p);
-			if (access(dev, F_OK) == 0) {
-				add(a, "--device");
-				add(a, "%s", dev);
-			}
-		}
-		p += n + (p[n] == ',');
-	}
-	static const char *const ctl[] = {"/dev/nvidiactl", "/dev/nvidia-uvm",
-	                                  "/dev/nvidia-uvm-tools", NULL};
-	for (size_t i = 0; ctl[i]; i++)
-		if (access(ctl[i], F_OK) == 0) {
-			add(a, "--device");
-			add(a, "%s", ctl[i]);
-		}
+	struct strv present = {0};
+	char hook[PATH_MAX];
+	DIR *dir = strcmp(slot, "cuda") ? NULL : opendir("/dev");
+	struct dirent *de;
+	while (dir && (de = readdir(dir)))
+		if (!strncmp(de->d_name, "nvidia", 6))
+			add(&present, "/dev/%s", de->d_name);
+	if (dir)
+		closedir(dir);
+	int with_hook = find_program(launch_env_lookup(host_env, "PATH"),
+	                             "nvidia-container-runtime-hook", hook, sizeof(hook)) == 0;
+	int rv = present.oom
+	             ? -1
+	             : launch_gpu_plan_make(slot, launch_env_lookup(env, "CUDA_VISIBLE_DEVICES"),
+	                                    (const char *const *)present.v, with_hook, p);
+	strv_free(present.v);
+	return rv;
 }
 
-int launch_container_prepare(const struct launch_container_input *in, struct launch_container *c,
-                             char *err, size_t errlen)
+/* The OCI runtime (runc, crun, or an absolute path) on this node, into out. */
+static int find_oci_runtime(char *const *host_env, const char *oci, char *out, size_t outlen)
 {
-	const json_t *ct = json_object_get(in->assignment, "container");
-	const char *image = slot_str(in->assignment, "image", in->slot_type);
-	const char *hex = slot_str(in->assignment, "image_digest", in->slot_type);
-	const char *rt = json_string_value(json_object_get(ct, "runtime"));
-	const char *oci = json_string_value(json_object_get(ct, "oci_runtime"));
-	const char *cache = json_string_value(json_object_get(ct, "image_cache_dir"));
-	char podman[PATH_MAX], xdg[PATH_MAX], tarball[PATH_MAX], ref[128], envfile[PATH_MAX];
-	struct strv a = {0}, e = {0};
-	int rv = -1;
+	if (oci[0] == '/')
+		return (size_t)snprintf(out, outlen, "%s", oci) >= outlen || access(oci, X_OK) ? -1
+		                                                                               : 0;
+	return find_program(launch_env_lookup(host_env, "PATH"), oci, out, outlen);
+}
 
-	memset(c, 0, sizeof(*c));
-	envfile[0] = '\0';
-	if (!ct || !hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64 || !cache) {
-		snprintf(err, errlen,
-		         "environment.image \"%s\": the master sent no image digest "
-		         "or runtime for it",
-		         image ? image : "?");
+/* The bare OCI bundle (launch_oci.c): rootfs from the cache, config.json (its args
+ * set by launch_container_finish), argv RUNTIME --root STATE run --bundle DIR ID. */
+static int prepare_oci(const struct launch_container_input *in, struct launch_container *c,
+                       const char *runtime, const char *tarball, const char *hex,
+                       const struct strv *mounts, const struct launch_gpu_plan *gpu, char **env,
+                       char *err, size_t errlen)
+{
+	char base[PATH_MAX], rootfs[PATH_MAX], bundle[PATH_MAX], cfgpath[PATH_MAX];
+	struct strv a = {0}, ev = {0};
+	json_t *cfg = NULL;
+	int rv = -1, have_path = 0;
+
+	if (launch_oci_dirs(base, sizeof(base), err, errlen) ||
+	    launch_oci_rootfs(base, tarball, hex, env, rootfs, sizeof(rootfs), err, errlen))
+		goto fail;
+	if ((size_t)snprintf(bundle, sizeof(bundle), "%s/oci-r%d", in->job_dir, in->rank) >=
+	        sizeof(bundle) ||
+	    (size_t)snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", bundle) >=
+	        sizeof(cfgpath)) {
+		snprintf(err, errlen, "job directory path too long");
 		goto fail;
 	}
-	if (!rt || strcmp(rt, "podman")) {
-		snprintf(err, errlen,
-		         "environment.image \"%s\": container runtime \"%s\" is not "
-		         "supported by this det-launch (podman)",
-		         image, rt ? rt : "none");
+	if (mkdir(bundle, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", bundle, strerror(errno));
 		goto fail;
 	}
-	if (find_program(launch_env_lookup(in->host_env, "PATH"), "podman", podman,
-	                 sizeof(podman))) {
-		snprintf(err, errlen,
-		         "environment.image \"%s\": podman is not installed on this "
-		         "node; the trial is not run on the host instead",
-		         image);
-		goto fail;
+	for (size_t i = 0; in->trial_env && in->trial_env[i]; i++) {
+		char *line = env_line(in->trial_env[i], in->slot_type);
+		have_path |= !strncmp(in->trial_env[i], "PATH=", 5);
+		if (line)
+			add(&ev, "%s", line);
+		else
+			ev.oom = 1;
+		free(line);
 	}
+	if (!have_path)
+		add(&ev, "PATH=%s", DEFAULT_PATH);
+	cfg = ev.oom ? NULL : launch_oci_config(rootfs, ev.v, in->model_dir);
+	for (size_t i = 0; cfg && i + 2 < mounts->n; i += 3)
+		if (launch_oci_bind(cfg, mounts->v[i], mounts->v[i + 1],
+		                    !strcmp(mounts->v[i + 2], "ro")))
+			goto oom;
+	for (size_t i = 0; cfg && gpu->devices && gpu->devices[i]; i++)
+		if (launch_oci_bind(cfg, gpu->devices[i], gpu->devices[i], 0))
+			goto oom;
+	add(&a, "%s", runtime);
+	add(&a, "--root");
+	add(&a, "%s/state", base);
+	add(&a, "run");
+	add(&a, "--bundle");
+	add(&a, "%s", bundle);
+	add(&a, "det-%d-r%d", (int)getpid(), in->rank);
+	if (!cfg || a.oom)
+		goto oom;
+	c->argv = a.v;
+	c->oci_config = cfg;
+	c->oci_config_path = strdup(cfgpath);
+	a.v = NULL;
+	cfg = NULL;
+	if (!c->oci_config_path)
+		goto oom;
+	rv = 0;
+	goto fail;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	json_decref(cfg);
+	strv_free(a.v);
+	strv_free(ev.v);
+	return rv;
+}
+
+/* podman's runtime environment (PATH, HOME, a private XDG_RUNTIME_DIR) into e. */
+static int podman_env(char *const *host_env, struct strv *e, char *err, size_t errlen)
+{
+	char xdg[PATH_MAX];
 	/* root's podman keeps its state under /run: no runtime directory to make */
 	if (getuid() == 0)
 		snprintf(xdg, sizeof(xdg), "%s",
-		         launch_env_lookup(in->host_env, "XDG_RUNTIME_DIR")
-		             ? launch_env_lookup(in->host_env, "XDG_RUNTIME_DIR")
+		         launch_env_lookup(host_env, "XDG_RUNTIME_DIR")
+		             ? launch_env_lookup(host_env, "XDG_RUNTIME_DIR")
 		             : "");
-	else if (runtime_dir(in->host_env, xdg, sizeof(xdg), err, errlen))
-		goto fail;
-	const char *home = launch_env_lookup(in->host_env, "HOME");
-	const char *path = launch_env_lookup(in->host_env, "PATH");
-	add(&e, "PATH=%s", path ? path : DEFAULT_PATH);
-	if (home)
-		add(&e, "HOME=%s", home);
+	else if (runtime_dir(host_env, xdg, sizeof(xdg), err, errlen))
+		return -1;
 	if (*xdg)
-		add(&e, "XDG_RUNTIME_DIR=%s", xdg);
+		add(e, "XDG_RUNTIME_DIR=%s", xdg);
+	return 0;
+}
+
+/* The podman run command line: ensure the image, write the env file, then argv. */
+static int prepare_podman(const struct launch_container_input *in, struct launch_container *c,
+                          const char *podman, const char *oci, const char *tarball, const char *hex,
+                          const struct strv *mounts, const struct launch_gpu_plan *gpu,
+                          struct strv *e, char *err, size_t errlen)
+{
+	char ref[128], envfile[PATH_MAX];
+	struct strv a = {0};
+	int rv = -1;
+
+	envfile[0] = '\0';
+	if (podman_env(in->host_env, e, err, errlen))
+		goto fail;
 	snprintf(ref, sizeof(ref), "localhost/det-image:%s", hex);
-	snprintf(tarball, sizeof(tarball), "%s/sha256/%s.tar", cache, hex);
 	if ((size_t)snprintf(envfile, sizeof(envfile), "%s/container-env-r%d", in->job_dir,
 	                     in->rank) >= sizeof(envfile)) {
 		snprintf(err, errlen, "job directory path too long");
 		envfile[0] = '\0';
 		goto fail;
 	}
-	if (e.oom)
+	if (e->oom)
 		goto oom;
-	/* the checkpoint directory must exist to be mounted, or checkpoints stay inside */
-	const char *ckpt = json_string_value(json_object_get(in->assignment, "checkpoint_dir"));
-	if (ckpt && *ckpt && (!mount_path_ok(ckpt) || make_dirs(ckpt) < 0)) {
-		snprintf(err, errlen, "checkpoint directory %s: %s", ckpt,
-		         mount_path_ok(ckpt) ? strerror(errno) : "cannot be mounted (':' or ',')");
-		goto fail;
-	}
 	if (ensure_image(podman, ref, tarball,
 	                 json_is_true(json_object_get(
 	                     json_object_get(in->assignment, "environment"), "force_pull_image")),
-	                 e.v, err, errlen) ||
+	                 e->v, err, errlen) ||
 	    write_env_file(envfile, in->trial_env, in->slot_type, err, errlen))
 		goto fail;
 	add(&a, "%s", podman);
@@ -427,22 +498,22 @@ int launch_container_prepare(const struct launch_container_input *in, struct lau
 	}
 	add(&a, "--env-file=%s", envfile);
 	add(&a, "--workdir=%s", in->model_dir);
-	same_path(&a, in->model_dir, 0);
-	same_path(&a, in->job_dir, 0);
-	same_path(&a, ckpt, 0);
-	if (in->master && !strncmp(in->master, "unix:", 5))
-		same_path(&a, in->master + 5, 0);
-	same_path(&a, in->pythondir, 1);
-	same_path(&a, in->self_exe, 1);
-	if (user_mounts(&a, json_object_get(ct, "bind_mounts"), err, errlen))
-		goto fail;
-	gpu_devices(&a, in->trial_env, in->slot_type);
+	for (size_t i = 0; i + 2 < mounts->n; i += 3) {
+		add(&a, "-v");
+		add(&a, "%s:%s%s", mounts->v[i], mounts->v[i + 1],
+		    strcmp(mounts->v[i + 2], "ro") ? "" : ":ro");
+	}
+	char **ga = launch_gpu_podman_args(gpu);
+	for (size_t i = 0; ga && ga[i]; i++)
+		add(&a, "%s", ga[i]);
+	if (!ga)
+		a.oom = 1;
+	launch_rt_argv_free(ga);
 	add(&a, "%s", ref);
 	if (a.oom)
 		goto oom;
 	c->argv = a.v;
-	c->env = e.v;
-	a.v = e.v = NULL;
+	a.v = NULL;
 	rv = 0;
 	goto fail;
 oom:
@@ -451,6 +522,192 @@ fail:
 	if (rv && envfile[0])
 		unlink(envfile);
 	strv_free(a.v);
-	strv_free(e.v);
 	return rv;
+}
+
+/* enroot or Apptainer (untested here: neither is packaged for Debian 12) on the image
+ * unpacked in the user's cache (launch_oci_rootfs): enroot finds it as a container
+ * named by its digest in ENROOT_DATA_PATH, Apptainer runs the directory. */
+static int prepare_rt(const struct launch_container_input *in, struct launch_container *c,
+                      const char *rt, const char *program, const char *tarball, const char *hex,
+                      const struct strv *mounts, const struct launch_gpu_plan *gpu, struct strv *e,
+                      char *err, size_t errlen)
+{
+	char base[PATH_MAX], rootfs[PATH_MAX], envfile[PATH_MAX];
+	struct launch_rt_mount *mv = calloc(mounts->n / 3 + 1, sizeof(*mv));
+	struct strv names = {0};
+	int rv = -1, enroot = !strcmp(rt, "enroot");
+
+	envfile[0] = '\0';
+	if (!mv) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i + 2 < mounts->n; i += 3)
+		mv[i / 3] = (struct launch_rt_mount){mounts->v[i], mounts->v[i + 1],
+		                                     !strcmp(mounts->v[i + 2], "ro")};
+	if (launch_oci_dirs(base, sizeof(base), err, errlen) ||
+	    launch_oci_rootfs(base, tarball, hex, e->v, rootfs, sizeof(rootfs), err, errlen))
+		goto fail;
+	struct launch_rt_spec spec = {
+	    program, enroot ? hex : rootfs, in->model_dir, mv, mounts->n / 3, NULL, NULL, gpu,
+	    NULL};
+	if (enroot) {
+		/* enroot takes the values from its own environment, the names from --env;
+		 * PATH and HOME stay enroot's own (the image's inside) */
+		add(e, "ENROOT_DATA_PATH=%s/rootfs", base);
+		for (size_t i = 0; in->trial_env && in->trial_env[i]; i++) {
+			const char *v = in->trial_env[i];
+			if (strncmp(v, "PATH=", 5) && strncmp(v, "HOME=", 5)) {
+				char *line = env_line(v, in->slot_type);
+				add(e, "%s", line ? line : "");
+				add(&names, "%s", line ? line : "");
+				free(line);
+			}
+		}
+		spec.env = names.v;
+	} else {
+		if ((size_t)snprintf(envfile, sizeof(envfile), "%s/container-env-r%d", in->job_dir,
+		                     in->rank) >= sizeof(envfile)) {
+			snprintf(err, errlen, "job directory path too long");
+			envfile[0] = '\0';
+			goto fail;
+		}
+		if (write_env_file(envfile, in->trial_env, in->slot_type, err, errlen)) {
+			envfile[0] = '\0';
+			goto fail;
+		}
+		spec.env_file = envfile;
+	}
+	if (e->oom || names.oom)
+		goto oom;
+	c->argv = enroot ? launch_rt_enroot_argv(&spec) : launch_rt_apptainer_argv(&spec);
+	if (!c->argv)
+		goto oom;
+	rv = 0;
+	goto fail;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	if (rv && envfile[0])
+		unlink(envfile);
+	free(mv);
+	strv_free(names.v);
+	return rv;
+}
+
+/* The program of runtime rt into prog; -1 with err when this node lacks it. */
+static int find_runtime(const struct launch_container_input *in, const char *rt, const char *oci,
+                        const char *image, char *prog, size_t proglen, char *err, size_t errlen)
+{
+	int is_oci = !strcmp(rt, "oci");
+	if (is_oci ? find_oci_runtime(in->host_env, oci, prog, proglen)
+	           : find_program(launch_env_lookup(in->host_env, "PATH"), rt, prog, proglen)) {
+		snprintf(err, errlen,
+		         "environment.image \"%s\": %s%s is not installed on this "
+		         "node; the trial is not run on the host instead",
+		         image, is_oci ? "the OCI runtime " : "", is_oci ? oci : rt);
+		return -1;
+	}
+	return 0;
+}
+
+int launch_container_prepare(const struct launch_container_input *in, struct launch_container *c,
+                             char *err, size_t errlen)
+{
+	const json_t *ct = json_object_get(in->assignment, "container");
+	const char *image = slot_str(in->assignment, "image", in->slot_type);
+	const char *hex = slot_str(in->assignment, "image_digest", in->slot_type);
+	const char *rt = json_string_value(json_object_get(ct, "runtime"));
+	const char *oci = json_string_value(json_object_get(ct, "oci_runtime"));
+	const char *cache = json_string_value(json_object_get(ct, "image_cache_dir"));
+	char prog[PATH_MAX], tarball[PATH_MAX];
+	struct strv e = {0}, m = {0};
+	struct launch_gpu_plan gpu = {0};
+	int rv = -1;
+
+	memset(c, 0, sizeof(*c));
+	if (!ct || !hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64 || !cache) {
+		snprintf(err, errlen,
+		         "environment.image \"%s\": the master sent no image digest "
+		         "or runtime for it",
+		         image ? image : "?");
+		goto fail;
+	}
+	if (!rt || (strcmp(rt, "podman") && strcmp(rt, "oci") && strcmp(rt, "enroot") &&
+	            strcmp(rt, "apptainer"))) {
+		snprintf(err, errlen,
+		         "environment.image \"%s\": container runtime \"%s\" is not "
+		         "supported by this det-launch (podman, oci, enroot, apptainer)",
+		         image, rt ? rt : "none");
+		goto fail;
+	}
+	if (!oci || !*oci || oci[0] == '-')
+		oci = "runc";
+	if (find_runtime(in, rt, oci, image, prog, sizeof(prog), err, errlen))
+		goto fail;
+	const char *home = launch_env_lookup(in->host_env, "HOME");
+	const char *path = launch_env_lookup(in->host_env, "PATH");
+	add(&e, "PATH=%s", path ? path : DEFAULT_PATH);
+	if (home)
+		add(&e, "HOME=%s", home);
+	snprintf(tarball, sizeof(tarball), "%s/sha256/%s.tar", cache, hex);
+	/* the checkpoint directory must exist to be mounted, or checkpoints stay inside */
+	const char *ckpt = json_string_value(json_object_get(in->assignment, "checkpoint_dir"));
+	if (ckpt && *ckpt && (!mount_path_ok(ckpt) || make_dirs(ckpt) < 0)) {
+		snprintf(err, errlen, "checkpoint directory %s: %s", ckpt,
+		         mount_path_ok(ckpt) ? strerror(errno) : "cannot be mounted (':' or ',')");
+		goto fail;
+	}
+	same_path(&m, in->model_dir, 0);
+	same_path(&m, in->job_dir, 0);
+	same_path(&m, ckpt, 0);
+	if (in->master && !strncmp(in->master, "unix:", 5))
+		same_path(&m, in->master + 5, 0);
+	same_path(&m, in->pythondir, 1);
+	same_path(&m, in->self_exe, 1);
+	if (user_mounts(&m, json_object_get(ct, "bind_mounts"), err, errlen))
+		goto fail;
+	if (e.oom || m.oom || gpu_plan(in->trial_env, in->host_env, in->slot_type, &gpu)) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (!strcmp(rt, "oci") ? prepare_oci(in, c, prog, tarball, hex, &m, &gpu, e.v, err, errlen)
+	    : !strcmp(rt, "podman")
+	        ? prepare_podman(in, c, prog, oci, tarball, hex, &m, &gpu, &e, err, errlen)
+	        : prepare_rt(in, c, rt, prog, tarball, hex, &m, &gpu, &e, err, errlen))
+		goto fail;
+	if (e.oom) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	c->env = e.v;
+	e.v = NULL;
+	rv = 0;
+fail:
+	if (rv)
+		launch_container_free(c);
+	launch_gpu_plan_free(&gpu);
+	strv_free(e.v);
+	strv_free(m.v);
+	return rv;
+}
+
+int launch_container_finish(struct launch_container *c, const char *const *args, char *err,
+                            size_t errlen)
+{
+	struct strv a = {c->argv, 0, 0, 0};
+	if (c->oci_config)
+		return launch_oci_write(c->oci_config, args, c->oci_config_path, err, errlen);
+	while (a.v && a.v[a.n])
+		a.n++;
+	a.cap = a.n + 1;
+	for (size_t i = 0; args[i]; i++)
+		add(&a, "%s", args[i]);
+	c->argv = a.v;
+	if (a.oom) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
 }

@@ -282,22 +282,23 @@ static char **container_base(char *const *host)
 
 /* The container's whole command as an entrypoint list: podman run ... IMAGE, then
  * (through startup-hook.sh when the model directory has one, so that the hook runs
- * inside) the entrypoint's argv. A new reference, or NULL with err. */
-static json_t *container_argv(const struct launch_container *ct, const json_t *entrypoint,
+ * inside) the entrypoint's argv; for an OCI bundle the runtime's command, the
+ * entrypoint in its config.json. A new reference, or NULL with err. */
+static json_t *container_argv(struct launch_container *ct, const json_t *entrypoint,
                               const char *model_dir, char *err, size_t errlen)
 {
 	const char **inner = launch_child_argv(entrypoint, err, errlen), **hooked = NULL;
 	json_t *all = json_array();
-	int bad = !inner || !all;
+	int bad = !inner || !all, said = !inner;
 	if (!bad && launch_child_has_hook(model_dir)) {
 		hooked = launch_child_hook_argv(inner);
 		bad = !hooked;
 	}
+	if (!bad && launch_container_finish(ct, hooked ? hooked : inner, err, errlen))
+		bad = said = 1;
 	for (size_t i = 0; !bad && ct->argv[i]; i++)
 		bad = json_array_append_new(all, json_string(ct->argv[i])) < 0;
-	for (const char **p = hooked ? hooked : inner; !bad && *p; p++)
-		bad = json_array_append_new(all, json_string(*p)) < 0;
-	if (bad && inner)
+	if (bad && !said)
 		snprintf(err, errlen, "out of memory");
 	free(inner);
 	free(hooked);
@@ -315,7 +316,7 @@ static int run_generation(struct launch *l, int gen, const json_t *as, struct ge
 	int rv = -1;
 	char preempt[PATH_MAX], early[PATH_MAX], abort_file[PATH_MAX], spill[PATH_MAX];
 	char **env = NULL, **cbase = NULL;
-	struct launch_container ct = {NULL, NULL};
+	struct launch_container ct = {NULL, NULL, NULL, NULL};
 	json_t *cargv = NULL;
 	struct launch_logq *q = NULL;
 	struct launch_shipper *ship = NULL;

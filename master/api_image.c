@@ -97,7 +97,8 @@ void api_image_import(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 403, "cannot read %s as uid %u: %s", path, (unsigned)o.uid, err);
 		goto out;
 	}
-	if (image_cache_import(a->cfg->image_cache_dir, fd, hex, &size, err, sizeof(err))) {
+	if (image_cache_import(a->cfg->image_cache_dir, fd, (uint64_t)a->cfg->image_max_mib << 20,
+	                       hex, &size, err, sizeof(err))) {
 		api_error(rep, 400, "%s: %s; nothing was imported", path, err);
 		goto out;
 	}

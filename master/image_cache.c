@@ -125,8 +125,8 @@ fail:
 }
 
 /* Copy fd to out while hashing. 0, or -1 with err. */
-static int copy_hash(int fd, int out, char hex[SHA256_HEX_BYTES], uint64_t *size, char *err,
-                     size_t errlen)
+static int copy_hash(int fd, int out, uint64_t max_bytes, char hex[SHA256_HEX_BYTES],
+                     uint64_t *size, char *err, size_t errlen)
 {
 	static const size_t bufsize = 1 << 20;
 	struct sha256_ctx h;
@@ -152,6 +152,13 @@ static int copy_hash(int fd, int out, char hex[SHA256_HEX_BYTES], uint64_t *size
 			break;
 		sha256_update(&h, buf, (size_t)n);
 		*size += (uint64_t)n;
+		if (*size > max_bytes) { /* it grew after the size check */
+			snprintf(err, errlen,
+			         "the tarball grew over the image size limit of %llu MiB "
+			         "while it was read (image_max_mib in master.yaml)",
+			         (unsigned long long)(max_bytes >> 20));
+			goto fail;
+		}
 		for (ssize_t off = 0; off < n;) {
 			ssize_t w = write(out, buf + off, (size_t)(n - off));
 			if (w < 0 && errno == EINTR)
@@ -176,8 +183,8 @@ fail:
 	return rv;
 }
 
-int image_cache_import(const char *cache_dir, int fd, char hex[SHA256_HEX_BYTES],
-                       uint64_t *size_bytes, char *err, size_t errlen)
+int image_cache_import(const char *cache_dir, int fd, uint64_t max_bytes,
+                       char hex[SHA256_HEX_BYTES], uint64_t *size_bytes, char *err, size_t errlen)
 {
 	char tmpdir[PATH_MAX], tmp[PATH_MAX], shadir[PATH_MAX], dest[PATH_MAX];
 	struct stat st;
@@ -186,6 +193,13 @@ int image_cache_import(const char *cache_dir, int fd, char hex[SHA256_HEX_BYTES]
 	tmp[0] = '\0';
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "not a regular file (a tarball is expected)");
+		return -1;
+	}
+	if ((uint64_t)st.st_size > max_bytes) {
+		snprintf(err, errlen,
+		         "the tarball is %llu bytes, over the image size limit of %llu MiB "
+		         "(image_max_mib in master.yaml)",
+		         (unsigned long long)st.st_size, (unsigned long long)(max_bytes >> 20));
 		return -1;
 	}
 	if (fcntl(fd, F_SETFL, 0) < 0) { /* opened O_NONBLOCK against FIFOs */
@@ -210,7 +224,8 @@ int image_cache_import(const char *cache_dir, int fd, char hex[SHA256_HEX_BYTES]
 		tmp[0] = '\0';
 		goto fail;
 	}
-	if (copy_hash(fd, out, hex, size_bytes, err, errlen) || check_tar(tmp, err, errlen))
+	if (copy_hash(fd, out, max_bytes, hex, size_bytes, err, errlen) ||
+	    check_tar(tmp, err, errlen))
 		goto fail;
 	if (fchmod(out, 0644) < 0 || image_cache_path(cache_dir, hex, dest, sizeof(dest)) ||
 	    rename(tmp, dest) < 0) {

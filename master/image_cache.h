@@ -18,10 +18,11 @@ struct app;
 
 /* Copy the tarball readable at fd (a regular file) into the cache under its SHA-256,
  * after checking that it is a tar archive of a root file system (every entry readable,
- * no absolute or ".." names, a bin/sh). hex gets the digest, *size_bytes its size.
- * 0, or -1 with err (nothing is left in the cache). */
-int image_cache_import(const char *cache_dir, int fd, char hex[SHA256_HEX_BYTES],
-                       uint64_t *size_bytes, char *err, size_t errlen);
+ * no absolute or ".." names, a bin/sh). One over max_bytes is refused before it is read
+ * (its size) and while it is read (the bytes counted). hex gets the digest,
+ * *size_bytes its size. 0, or -1 with err (nothing is left in the cache). */
+int image_cache_import(const char *cache_dir, int fd, uint64_t max_bytes,
+                       char hex[SHA256_HEX_BYTES], uint64_t *size_bytes, char *err, size_t errlen);
 
 /* The tarball's path for digest hex (64 lowercase hex digits). 0, or -1 when too long. */
 int image_cache_path(const char *cache_dir, const char *hex, char *out, size_t outlen);

@@ -37,6 +37,7 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 	c->slurm_poll_ms = 1000;
 	c->slurm_usr1_lead_s = 120;
 	c->token_lifetime_s = 7 * 24 * 3600;
+	c->image_max_mib = 8192;
 	c->limits = (struct master_limits){.max_connections = 4096,
 	                                   .max_connections_per_ip = 256,
 	                                   .idle_timeout_seconds = 30,
@@ -428,6 +429,10 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 			if (get_int(v, 1, 1024, &x))
 				goto bad;
 			c->http_threads = (unsigned)x;
+		} else if (!strcmp(k, "image_max_mib")) {
+			if (get_int(v, 1, 1L << 30, &x))
+				goto bad;
+			c->image_max_mib = (unsigned long)x;
 		} else if (!strcmp(k, "token_lifetime_seconds")) {
 			if (get_int(v, 1, 10L * 365 * 24 * 3600, &x))
 				goto bad;
@@ -468,16 +473,22 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 			if (master_config_set_str(&c->image_cache_dir, s))
 				return -1;
 		} else if (!strcmp(k, "container_runtime") && s) {
-			if (strcmp(s, "auto") && strcmp(s, "podman") && strcmp(s, "none")) {
+			if (strcmp(s, "auto") && strcmp(s, "podman") && strcmp(s, "none") &&
+			    strcmp(s, "oci") && strcmp(s, "crun") && strcmp(s, "enroot") &&
+			    strcmp(s, "apptainer")) {
 				snprintf(
 				    err, errlen,
-				    "%s: container_runtime: expected auto, podman or none, got "
-				    "\"%s\" (runc and crun run under podman: "
-				    "container_oci_runtime)",
+				    "%s: container_runtime: expected auto, podman, oci (or crun) "
+				    "or "
+				    "none, got \"%s\" (the OCI runtime that runs the container, "
+				    "runc or crun: container_oci_runtime)",
 				    where, s);
 				return -1;
 			}
-			if (master_config_set_str(&c->container_runtime, s))
+			/* crun: the bare OCI-bundle runtime's other name (its OCI runtime may be
+			 * runc) */
+			if (master_config_set_str(&c->container_runtime,
+			                          strcmp(s, "crun") ? s : "oci"))
 				return -1;
 		} else if (!strcmp(k, "container_oci_runtime") && s && *s && s[0] != '-') {
 			if (master_config_set_str(&c->container_oci_runtime, s))

@@ -66,8 +66,11 @@ struct master_config {
 	struct master_limits limits;
 	json_t *storage_roots;       /* checkpoint storage roots (array; "~": owner's home) */
 	char *image_cache_dir;       /* image tarballs (doc/containers.md); "" = STATE_DIR-images */
-	char *container_runtime;     /* "auto", "podman" or "none" */
-	char *container_oci_runtime; /* podman --runtime (runc, crun, a path) */
+	unsigned long image_max_mib; /* det image import refuses a larger tarball */
+	char
+	    *container_runtime; /* auto, podman, oci (a bare OCI bundle), enroot, apptainer, none */
+	char *container_oci_runtime; /* podman --runtime, or the "oci" runtime's program (runc,
+	                                crun, a path) */
 };
 
 /* Fill defaults. 0 or -1 (no memory). */

@@ -197,8 +197,8 @@ static int parse_name_key(struct det_policy_conf *conf, const char *k, const cha
 	return 0;
 }
 
-/* ContainerRuntime (auto, podman or none) and ContainerOciRuntime (a name such as
- * runc or crun; podman finds it): the container runtime of det's array tasks. */
+/* ContainerRuntime (auto, podman, oci or crun, enroot, apptainer, none) and ContainerOciRuntime (a
+ * name such as runc or crun; podman finds it): the container runtime of det's array tasks. */
 static int parse_container_key(struct det_policy_conf *conf, const char *k, const char *v,
                                const char *where, unsigned lineno, char *err, size_t errlen)
 {
@@ -218,12 +218,17 @@ static int parse_container_key(struct det_policy_conf *conf, const char *k, cons
 		snprintf(conf->container_oci_runtime, sizeof(conf->container_oci_runtime), "%s", v);
 		return 0;
 	}
-	if (strcmp(v, "auto") && strcmp(v, "podman") && strcmp(v, "none")) {
-		errmsg_set(err, errlen, "%s:%u: %s wants auto, podman or none, got '%s'", where,
-		           lineno, k, v);
+	if (strcmp(v, "auto") && strcmp(v, "podman") && strcmp(v, "none") && strcmp(v, "oci") &&
+	    strcmp(v, "crun") && strcmp(v, "enroot") && strcmp(v, "apptainer")) {
+		errmsg_set(err, errlen,
+		           "%s:%u: %s wants auto, podman, oci (or crun), enroot, apptainer or "
+		           "none, got '%s'",
+		           where, lineno, k, v);
 		return -1;
 	}
-	snprintf(conf->container_runtime, sizeof(conf->container_runtime), "%s", v);
+	/* crun: the bare OCI-bundle runtime's other name */
+	snprintf(conf->container_runtime, sizeof(conf->container_runtime), "%s",
+	         strcmp(v, "crun") ? v : "oci");
 	return 0;
 }
 

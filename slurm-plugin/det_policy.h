@@ -39,8 +39,9 @@ struct det_policy_conf {
 	uint32_t max_array_throttle;        /* 0: no cap */
 	int requeue;                        /* 1 force on, 0 force off */
 	unsigned seen;                      /* bit per non-repeatable key already given */
-	/* ContainerRuntime: "" (not given: master.yaml's), "auto", "podman" or "none" */
-	char container_runtime[8];
+	/* ContainerRuntime: "" (not given: master.yaml's), "auto", "podman", "oci", "enroot",
+	 * "apptainer" or "none" */
+	char container_runtime[16];
 	/* ContainerOciRuntime: podman's --runtime on the nodes; "" when not given */
 	char container_oci_runtime[DET_POLICY_NAME_MAX];
 };

@@ -16,6 +16,7 @@ SLURM_TESTS = tests/slurm/plugins.sh tests/slurm/harness.sh tests/slurm/job_subm
 SLURM_TESTS += tests/slurm/walltime.sh
 SLURM_TESTS += tests/slurm/asha_2node.sh
 SLURM_TESTS += tests/slurm/container_user.sh
+SLURM_TESTS += tests/slurm/container_oci.sh
 SLURM_TESTS += tests/slurm/webui_queue.sh
 SLURM_TESTS += tests/slurm/cmd.sh
 TESTS += $(SLURM_TESTS)

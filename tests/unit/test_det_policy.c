@@ -80,9 +80,25 @@ static void test_conf_container_runtime_keys(void **state)
 	                 0);
 	assert_string_equal(conf.container_runtime, "none");
 	assert_string_equal(conf.container_oci_runtime, "crun");
+	/* the bare OCI-bundle runtime, under either name */
+	det_policy_conf_init(&conf);
+	assert_int_equal(det_policy_conf_parse(&conf,
+	                                       "ContainerRuntime=crun\nContainerOciRuntime=runc\n",
+	                                       "det.conf", err, sizeof(err)),
+	                 0);
+	assert_string_equal(conf.container_runtime, "oci");
+	assert_string_equal(conf.container_oci_runtime, "runc");
+	det_policy_conf_init(&conf);
+	assert_int_equal(det_policy_conf_parse(&conf, "ContainerRuntime=apptainer\n", "det.conf",
+	                                       err, sizeof(err)),
+	                 0);
+	assert_string_equal(conf.container_runtime, "apptainer");
 	parse_fails("ContainerRuntime=docker\n",
-	            "det.conf:1: ContainerRuntime wants auto, podman or none, got 'docker'");
-	parse_fails("ContainerRuntime=\n", "ContainerRuntime wants auto, podman or none");
+	            "det.conf:1: ContainerRuntime wants auto, podman, oci (or crun), enroot, "
+	            "apptainer or none, got "
+	            "'docker'");
+	parse_fails("ContainerRuntime=\n",
+	            "ContainerRuntime wants auto, podman, oci (or crun), enroot");
 	parse_fails("ContainerRuntime=podman\nContainerRuntime=none\n", "det.conf:2:");
 	parse_fails("ContainerOciRuntime=--root=/x\n", "ContainerOciRuntime wants a runtime name");
 	parse_fails("ContainerOciRuntime=/usr/bin/runc\n",

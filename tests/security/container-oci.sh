@@ -1,0 +1,158 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The bare OCI-bundle runtime (container_runtime: oci, runc), with a
+# det-master running as root, the local resource manager and the real
+# det-launch, for a second Unix user with a supplementary group: det-launch
+# unpacks the image into the user's own cache, writes config.json and runs
+# runc rootless; the entrypoint sees the file only the image has, runs in a
+# mount namespace other than the host's, as the owner (uid 0 of a user
+# namespace that maps only the owner's uid, no capabilities), keeps the
+# owner's supplementary group (a file readable only by it is readable), and
+# what it writes is the owner's on the host; a second trial reuses the
+# unpacked root file system. A missing OCI runtime, enroot or Apptainer fails
+# the trial with the reason in its logs. Skipped when runc is not installed or the test image
+# cannot be built (scripts/build-test-image).
+set -u
+. "$(dirname "$0")/../integration/master-lib.sh"
+. "$(dirname "$0")/security-lib.sh"
+need_root
+launcher=$builddir/launcher/det-launch
+det=$builddir/cli/det
+if [ ! -x "$launcher" ] || [ ! -x "$det" ]; then
+	echo "1..0 # SKIP det-launch and det are not built"
+	exit 0
+fi
+if ! command -v runc >/dev/null; then
+	echo "1..0 # SKIP runc is not installed (scripts/install-deps)"
+	exit 0
+fi
+if ! tarball=$("$srcdir/scripts/build-test-image" 2>"$work/build.err"); then
+	echo "1..0 # SKIP no test image: $(tail -n 1 "$work/build.err")"
+	exit 0
+fi
+sed 's/^/# /' "$work/build.err"
+echo "1..18"
+make_user U || exit 1
+uid=$(id -u "$U")
+grp=dg$$x$RANDOM
+groupadd "$grp" && usermod -a -G "$grp" "$U"
+ok $? "the user gets a supplementary group"
+oci_cleanup() {
+	sec_cleanup
+	groupdel "$grp" 2>/dev/null
+	rm -rf "/tmp/det-oci-$uid"
+}
+trap oci_cleanup EXIT
+printf 'container_runtime: oci\ncontainer_oci_runtime: runc\n' >"$work/oci.yaml"
+start_master --storage-root "$work" --config "$work/oci.yaml"
+detu() { as_user "$U" env DET_MASTER="unix:$work/m.sock" "$det" "$@"; }
+
+cp "$tarball" "/tmp/$U.home/rootfs.tar" && chown "$U:" "/tmp/$U.home/rootfs.tar"
+detu image import "/tmp/$U.home/rootfs.tar" det-test/python3 >"$work/imp.out" 2>&1
+ok $? "the user imports the test image"
+digest=$(sed -n 's/.* as sha256:\([0-9a-f]*\)$/\1/p' "$work/imp.out")
+
+mkdir -p "$work/out" "$work/ckpt" "$work/model" "$work/grp"
+chown "$U:" "$work/out" "$work/ckpt"
+echo group-only >"$work/grp/file"
+chgrp "$grp" "$work/grp" "$work/grp/file"
+chmod 0750 "$work/grp"
+chmod 0640 "$work/grp/file"
+cat >"$work/model/probe.py" <<'PY'
+import os
+out = {}
+out["marker"] = open("/etc/det-test-image-marker").read().strip() if os.path.exists("/etc/det-test-image-marker") else "none"
+out["mntns"] = os.readlink("/proc/self/ns/mnt")
+out["uidmap"] = " ".join(open("/proc/self/uid_map").read().split())
+out["capeff"] = [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")][0]
+try:
+    out["group"] = open("/grp/file").read().strip()
+except OSError as e:
+    out["group"] = "unreadable " + str(e)
+with open("/out/probe.tmp", "w") as f:
+    for k, v in out.items():
+        f.write(f"{k} {v}\n")
+os.rename("/out/probe.tmp", "/out/probe")
+PY
+cat >"$work/ok.yaml" <<YAML
+name: oci
+entrypoint: [python3, probe.py]
+searcher: {name: single, metric: m, max_length: {batches: 1}}
+checkpoint_storage: {type: shared_fs, host_path: $work/ckpt}
+max_restarts: 0
+environment: {image: det-test/python3}
+bind_mounts:
+  - {host_path: $work/out, container_path: /out}
+  - {host_path: $work/grp, container_path: /grp, read_only: true}
+YAML
+detu experiment create "$work/ok.yaml" "$work/model" >"$work/create.out" 2>&1
+ok $? "an experiment with environment.image is created"
+id=$(sed -n 's/^Created experiment \([0-9]*\).*/\1/p' "$work/create.out")
+wait_state "$id" COMPLETED 100
+ok $? "its trial completes in the OCI bundle"
+if [ ! -e "$work/out/probe" ]; then
+	sock GET "/experiments/$id/trials" >/dev/null
+	sock GET "/trials/$(body '.trials[0].id')/logs" >/dev/null
+	body '.logs[].line' | sed 's/^/#   /' | tail -n 30
+fi
+probe() { sed -n "s/^$1 //p" "$work/out/probe" 2>/dev/null; }
+eq "the entrypoint sees the file only the image has" det-test-image "$(probe marker)"
+host_ns=$(readlink /proc/self/ns/mnt)
+[ -n "$(probe mntns)" ] && [ "$(probe mntns)" != "$host_ns" ]
+ok $? "in a mount namespace other than the host's"
+eq "its user namespace maps only the owner's uid" "0 $uid 1" "$(probe uidmap)"
+eq "with no capabilities" 0000000000000000 "$(probe capeff)"
+eq "the owner's supplementary group reaches it" group-only "$(probe group)"
+eq "the file it wrote is the owner's on the host" "$uid" "$(stat -c %u "$work/out/probe" 2>/dev/null)"
+[ -d "/tmp/det-oci-$uid/rootfs/$digest" ] &&
+	[ "$(stat -c '%u %a' "/tmp/det-oci-$uid")" = "$uid 700" ]
+ok $? "the root file system is unpacked in the owner's private cache, keyed by digest"
+
+# A second trial reuses it (same inode: not unpacked again).
+ino=$(stat -c %i "/tmp/det-oci-$uid/rootfs/$digest")
+rm -f "$work/out/probe"
+detu experiment create "$work/ok.yaml" "$work/model" >"$work/create2.out" 2>&1
+id=$(sed -n 's/^Created experiment \([0-9]*\).*/\1/p' "$work/create2.out")
+wait_state "$id" COMPLETED 100
+eq "a second trial completes, reusing the unpacked root file system" \
+	"det-test-image $ino" "$(probe marker) $(stat -c %i "/tmp/det-oci-$uid/rootfs/$digest")"
+
+# A missing OCI runtime: the trial fails, saying so; it never runs on the host.
+stop_master
+printf 'container_runtime: oci\ncontainer_oci_runtime: no-such-runc\n' >"$work/none.yaml"
+start_master --storage-root "$work" --config "$work/none.yaml"
+rm -f "$work/out/probe"
+detu experiment create "$work/ok.yaml" "$work/model" >"$work/create3.out" 2>&1
+id=$(sed -n 's/^Created experiment \([0-9]*\).*/\1/p' "$work/create3.out")
+wait_state "$id" ERROR 100
+ok $? "with its OCI runtime missing, the trial ends in ERROR"
+sock GET "/experiments/$id/trials" >/dev/null
+sock GET "/trials/$(body '.trials[0].id')/logs" >/dev/null
+body '.logs[].line' >"$work/missing.log"
+grep -q 'the OCI runtime no-such-runc is not installed on this node' "$work/missing.log" &&
+	[ ! -e "$work/out/probe" ]
+ok $? "with the reason in its logs, and nothing ran" || sed 's/^/#   /' "$work/missing.log"
+
+# enroot and Apptainer (not packaged here): selected where the node lacks them,
+# the trial fails saying so, and never runs on the host in their place.
+for rt in enroot apptainer; do
+	if command -v "$rt" >/dev/null; then
+		echo "ok # SKIP $rt is installed here"
+		echo "ok # SKIP $rt is installed here"
+		continue
+	fi
+	stop_master
+	printf 'container_runtime: %s\n' "$rt" >"$work/$rt.yaml"
+	start_master --storage-root "$work" --config "$work/$rt.yaml"
+	rm -f "$work/out/probe"
+	detu experiment create "$work/ok.yaml" "$work/model" >"$work/$rt.out" 2>&1
+	id=$(sed -n 's/^Created experiment \([0-9]*\).*/\1/p' "$work/$rt.out")
+	wait_state "$id" ERROR 100
+	ok $? "container_runtime: $rt on a node without it: the trial ends in ERROR"
+	sock GET "/experiments/$id/trials" >/dev/null
+	sock GET "/trials/$(body '.trials[0].id')/logs" >/dev/null
+	body '.logs[].line' >"$work/$rt.log"
+	grep -q "environment.image \"det-test/python3\": $rt is not installed on this node; the trial is not run on the host instead" \
+		"$work/$rt.log" && [ ! -e "$work/out/probe" ]
+	ok $? "with the reason in its logs, and nothing ran" || sed 's/^/#   /' "$work/$rt.log"
+done
