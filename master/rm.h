@@ -94,6 +94,9 @@ struct rm_ops {
 	void (*label)(struct rm *rm, int64_t experiment_id, int task, int64_t trial_id);
 	/* Stop managing: running tasks are left alone. */
 	void (*free)(struct rm *rm);
+	/* Calls made to the manager's scheduler so far, {kind: count} (new reference), or
+	 * NULL (may be a NULL pointer). */
+	json_t *(*rpc_counts)(struct rm *rm);
 };
 
 struct rm {
@@ -128,6 +131,8 @@ struct rm_slurm_config {
 	 * (the site's choice for its nodes). NULL: left alone. */
 	char **container_runtime;
 	char **container_oci_runtime;
+	/* bench/slurm_rpc.sh's baseline: also one slurm_load_job per unfinished task and poll */
+	int baseline_per_task;
 };
 
 /* The Slurm resource manager (libslurm); NULL with err when Slurm is unusable or not
