@@ -15,8 +15,14 @@
  * unchanged cluster answers SLURM_NO_CHANGE_IN_DATA, a few bytes. Chosen over
  * a load filtered by user (one call per owner, and 22.05 filters by nothing
  * else) and per-array loads (one call per array): the cost is one call per
- * interval, and a full list on a busy cluster (squeue's cost). Changes turn
- * into started/ended events (rm_slurm_util.c's step); events beyond what the
+ * interval, and a full list on a busy cluster (squeue's cost). That list is
+ * the safety net: spank_det's reports from slurmstepd come first
+ * (rm_task_report: a batch script started, or ended with a status of its
+ * own, is an event at once; an end that only Slurm can explain makes the
+ * next lists come within RECHECK_MS). A list asked for before a task's report
+ * is stale for that task (report_seq), and a reported end is not undone by a
+ * list from before slurmctld heard of it (reported_end). Changes turn into
+ * started/ended events (rm_slurm_util.c's step); events beyond what the
  * caller takes wait in a queue. Non-obvious decision: a task that ends
  * CANCELLED without the master having canceled its array was scancel'ed by
  * someone: when nothing of the array is left to run that is the whole array,
@@ -82,6 +88,10 @@ struct stask {
 	uint32_t state;  /* Slurm job_state */
 	uint32_t exit_code;
 	uint32_t priority; /* Slurm's priority when last listed (squeue's PRIORITY) */
+	/* Its node reported the end (rm_task_report) before slurmctld knew it: until Slurm
+	 * lists it ended or run again, a listing as running or pending is not news. */
+	uint8_t reported_end;
+	uint32_t report_seq; /* loads_started when its node last reported: older lists are stale */
 };
 
 /* An operation slurmctld refused (not one it did not answer: those are retried). Kept
@@ -173,9 +183,12 @@ struct rm_slurm {
 	int ctld_down;      /* logged once per outage */
 	const struct log_sink *log;
 	struct sarr *arrays;
-	unsigned arrays_gen;   /* bumped when an array is linked in: its first load is whole */
-	time_t last_update;    /* slurmctld's time of the last job list applied; 0: ask for all */
-	int baseline_per_task; /* bench only: one slurm_load_job per unfinished task too */
+	unsigned arrays_gen;    /* bumped when an array is linked in: its first load is whole */
+	time_t last_update;     /* slurmctld's time of the last job list applied; 0: ask for all */
+	int baseline_per_task;  /* bench only: one slurm_load_job per unfinished task too */
+	uint32_t loads_started; /* batched loads asked for so far */
+	uint32_t applying_seq;  /* the number of the load being applied */
+	int rechecks;           /* loads still to do soon, after a report slurmctld must explain */
 	uint64_t rpcs[RPC_NKINDS]; /* calls to slurmctld by kind (__atomic) */
 	struct rm_task_event *queue;
 	size_t qlen, qcap;
@@ -193,6 +206,10 @@ struct rm_slurm {
 };
 
 #define NODES_TTL_MS 1000
+/* After a report that slurmctld must explain (rm_task_report): this many loads, this far
+ * apart, before poll_ms applies again. */
+#define REPORT_RECHECKS 3
+#define RECHECK_MS 250
 /* Nobody read the node list for this long: stop reloading it until someone does. */
 #define NODES_IDLE_MS 60000
 
@@ -1225,6 +1242,15 @@ static void observe_task(struct rm_slurm *s, struct sarr *a, int i, uint32_t sta
 	int external_cancel = base == JOB_CANCELLED && !a->canceled;
 
 	t->known = 1;
+	/* Asked for before the task's node reported: what it says of the task is older. */
+	if ((int32_t)(s->applying_seq - t->report_seq) <= 0)
+		return;
+	if (t->reported_end) {
+		if ((obs == RM_SLURM_OBS_RUNNING || obs == RM_SLURM_OBS_PENDING) &&
+		    restarts == t->restarts)
+			return; /* slurmctld has not heard of the end yet */
+		t->reported_end = 0;
+	}
 	t->state = state;
 	if (base == JOB_CANCELLED && t->st == RM_SLURM_T_PENDING && !t->job_id) {
 		/* Canceled before it ever ran: no trial to end. */
@@ -1386,7 +1412,8 @@ static void poll_part(struct rm_slurm *s, struct sarr *a, int pi, job_info_msg_t
 	/* A running task Slurm no longer lists was purged (MinJobAge) after it ended. */
 	for (int k = 0; pending && listed && complete && k < p->count; k++) {
 		struct stask *t = &a->tasks[p->offset + k];
-		if (listed[k] || t->st != RM_SLURM_T_RUNNING)
+		if (listed[k] || t->st != RM_SLURM_T_RUNNING ||
+		    (int32_t)(s->applying_seq - t->report_seq) <= 0)
 			continue;
 		t->st = RM_SLURM_T_DONE;
 		queue_event(s, (struct rm_task_event){.kind = RM_TASK_ENDED,
@@ -1645,6 +1672,100 @@ static void baseline_load(struct rm_slurm *s, struct sarr *head)
 	}
 }
 
+/* The task of a report, or -1 when no array being watched has it. Called with s->lock held. */
+static int report_task(struct rm_slurm *s, const struct rm_task_report *r, struct sarr **out)
+{
+	for (struct sarr *a = s->arrays; a; a = a->next) {
+		if (a->dead || a->experiment_id != r->experiment_id)
+			continue;
+		for (int p = 0; p < a->nparts; p++)
+			if (!a->gone[p] && a->parts[p].job_id == r->array_job_id &&
+			    r->array_task_id < (uint32_t)a->parts[p].count) {
+				*out = a;
+				return a->parts[p].offset + (int)r->array_task_id;
+			}
+	}
+	return -1;
+}
+
+/* Queue the events of a step of task i (END_REQUEUED, START, END in that order). */
+static void queue_step(struct rm_slurm *s, struct sarr *a, int i, int emit, int wait_status)
+{
+	struct rm_task_event ev = {.experiment_id = a->experiment_id,
+	                           .array_task = i,
+	                           .pid = (int)(a->tasks[i].job_id & 0x7fffffff)};
+	if (emit & RM_SLURM_EMIT_END_REQUEUED) {
+		ev.kind = RM_TASK_ENDED;
+		ev.wait_status = -1;
+		ev.requeued = 1;
+		queue_event(s, ev);
+	}
+	ev.requeued = 0;
+	if (emit & RM_SLURM_EMIT_START) {
+		ev.kind = RM_TASK_STARTED;
+		ev.wait_status = 0;
+		queue_event(s, ev);
+	}
+	if (emit & RM_SLURM_EMIT_END) {
+		ev.kind = RM_TASK_ENDED;
+		ev.wait_status = wait_status;
+		queue_event(s, ev);
+	}
+}
+
+/* The node's word on a task's batch script, ahead of slurmctld's list. A start is taken as
+ * it comes (unless it is older than what Slurm listed); an end with an exit status of its
+ * own (not 75, which asks for a requeue) in an array the master neither canceled nor
+ * paused ends the task now, and the next list that shows it ended confirms it. Any other
+ * end (a signal: timeout, scancel, out of memory) needs Slurm's reason: it makes the next
+ * loads come soon instead. */
+static void rm_task_report(struct rm *rm, const struct rm_task_report *r)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	struct sarr *a = NULL;
+	int ws = r->wait_status;
+
+	pthread_mutex_lock(&s->lock);
+	int i = report_task(s, r, &a);
+	struct stask *t = i >= 0 ? &a->tasks[i] : NULL;
+	if (!t || (t->job_id && t->job_id != r->job_id))
+		goto out;
+	enum rm_slurm_tstate st = (enum rm_slurm_tstate)t->st;
+	if (!r->ended) {
+		if (!rm_slurm_report_start(st, t->restarts, r->restart_count))
+			goto out;
+		int emit = rm_slurm_step(&st, &t->restarts, RM_SLURM_OBS_RUNNING, r->restart_count);
+		t->st = (uint8_t)st;
+		t->job_id = r->job_id;
+		t->state = JOB_RUNNING;
+		t->known = 1;
+		t->reported_end = 0;
+		t->report_seq = s->loads_started;
+		queue_step(s, a, i, emit, 0);
+		goto out;
+	}
+	enum rm_slurm_report_act act = rm_slurm_report_end(st, ws, a->canceled, a->paused);
+	if (act == RM_SLURM_REPORT_IGNORE)
+		goto out;
+	if (act == RM_SLURM_REPORT_RECHECK) {
+		s->rechecks = REPORT_RECHECKS;
+		if (s->next_poll_ms > now_ms() + RECHECK_MS)
+			s->next_poll_ms = now_ms() + RECHECK_MS;
+		goto out;
+	}
+	int emit = rm_slurm_step(&st, &t->restarts, RM_SLURM_OBS_ENDED, t->restarts);
+	t->st = (uint8_t)st;
+	t->job_id = r->job_id;
+	t->state = WEXITSTATUS(ws) == 0 ? JOB_COMPLETE : JOB_FAILED;
+	t->exit_code = (uint32_t)ws;
+	t->known = 1;
+	t->reported_end = 1;
+	t->report_seq = s->loads_started;
+	queue_step(s, a, i, emit, ws);
+out:
+	pthread_mutex_unlock(&s->lock);
+}
+
 static json_t *rm_rpc_counts(struct rm *rm)
 {
 	struct rm_slurm *s = (struct rm_slurm *)rm;
@@ -1665,8 +1786,13 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 	pthread_mutex_lock(&s->poll_lock);
 	pthread_mutex_lock(&s->lock);
 	due = s->qlen == 0 && now >= s->next_poll_ms;
-	if (due)
+	if (due && s->rechecks > 0) {
+		s->rechecks--;
+		s->next_poll_ms =
+		    now + (uint64_t)(s->poll_ms < RECHECK_MS ? s->poll_ms : RECHECK_MS);
+	} else if (due) {
 		s->next_poll_ms = now + (uint64_t)s->poll_ms;
+	}
 	pthread_mutex_unlock(&s->lock);
 	if (due) {
 		run_ops(s);
@@ -1677,6 +1803,7 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 		struct sarr *a = s->arrays, *head = a;
 		unsigned gen = s->arrays_gen;
 		time_t since = s->last_update;
+		s->applying_seq = ++s->loads_started;
 		int watched = 0;
 		for (struct sarr *w = a; w && !watched; w = w->next)
 			for (int i = 0; !w->dead && i < w->nparts; i++)
@@ -2040,6 +2167,7 @@ static const struct rm_ops slurm_ops = {
     .label = rm_label,
     .free = rm_free,
     .rpc_counts = rm_rpc_counts,
+    .task_report = rm_task_report,
 };
 
 struct rm *rm_slurm_new(const struct rm_slurm_config *cfg, char *err, size_t errlen)
