@@ -71,8 +71,9 @@ void api_rm_prometheus(struct app *a, FILE *f)
 	        "# HELP det_%s_rpcs_total Calls to the %s scheduler by kind.\n"
 	        "# TYPE det_%s_rpcs_total counter\n",
 	        a->rm->ops->name, a->rm->ops->name, a->rm->ops->name);
-	json_object_foreach (counts, op, v)
+	json_object_foreach (counts, op, v) {
 		fprintf(f, "det_%s_rpcs_total{op=\"%s\"} %lld\n", a->rm->ops->name, op,
 		        (long long)json_integer_value(v));
+	}
 	json_decref(counts);
 }
