@@ -68,6 +68,7 @@ run() {
 	master_counts >"$test_dir/$name.master0"
 	t0=$(date +%s.%N)
 	id=$(det -o json experiment create "$test_dir/exp.yaml" "$test_dir/model" | jq -r .id)
+	[ -n "$id" ] && [ "$id" != null ] || { echo "bench-slurm-rpc: no experiment" >&2; exit 1; }
 	until [ "$(det_api GET "/experiments/$id" && det_body .experiment.state)" = 200COMPLETED ]; do
 		sleep 0.5
 	done
@@ -94,7 +95,7 @@ printf '%-9s %7s %8s %10s %12s %14s\n' master trials wall_s trial_min job_querie
 run events
 # shellcheck disable=SC2034 # read by lib.sh
 det_master_slurm_yaml="  baseline_per_task_polling: true"
-restart_det_master >/dev/null
+restart_det_master >/dev/null || { echo "bench-slurm-rpc: the baseline master did not start" >&2; exit 1; }
 run per-task
 for name in events per-task; do
 	echo "# $name: slurmctld RPCs by message type (sdiag): $(tr '\n' ' ' <"$test_dir/$name.sdiag")"
