@@ -4,5 +4,5 @@
 EXTRA_DIST += bench/dispatch.sh
 
 bench-dispatch: all
-	top_builddir=$(abs_top_builddir) $(srcdir)/bench/dispatch.sh
+	top_builddir=$(abs_top_builddir) BENCH_ROUNDS="$(ROUNDS)" $(srcdir)/bench/dispatch.sh
 .PHONY: bench-dispatch

@@ -13,16 +13,17 @@
 # det-slurm / raw <= 1.10) and det-master's CPU time per trial (utime+stime
 # from /proc/PID/stat over the experiment).
 #
-#   make bench-dispatch                       (from the build tree)
-#   BENCH_TRIALS=200 BENCH_WORK=0.2 BENCH_ROUNDS=3 bench/dispatch.sh
+#   make bench-dispatch [ROUNDS=5]            (from the build tree)
+#   BENCH_TRIALS=200 BENCH_WORK=0.2 BENCH_ROUNDS=5 bench/dispatch.sh
 # Each round runs the raw array, then the experiment; the median ratio over
-# the rounds is printed last (a busy machine makes single rounds noisy).
+# the rounds and their spread (lowest, highest) are printed last (a busy
+# machine makes single rounds noisy).
 set -u
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 . "$bench_dir/../tests/slurm/lib.sh"
 trials=${BENCH_TRIALS:-200}
 work=${BENCH_WORK:-0.2}
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 slots=16
 
 [ "$(id -u)" = 0 ] || { echo "bench-dispatch: needs root (a Slurm cluster on this machine)" >&2; exit 77; }
@@ -102,5 +103,8 @@ for r in $(seq 1 "$rounds"); do
 	printf '%-6s %10.2f %14.2f %14.2f %8.2f %16.2f\n' "$r" "$raw" "$done_at" "$gone_at" "$ratio" "$cpu"
 done
 median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
-printf 'median ratio %.2f over %d rounds (target <= 1.10)\n' "$median" "$rounds"
+lo=$(printf '%s\n' "${ratios[@]}" | sort -g | head -n 1)
+hi=$(printf '%s\n' "${ratios[@]}" | sort -g | tail -n 1)
+printf 'median ratio %.2f over %d rounds, spread %.2f to %.2f (target <= 1.10)\n' "$median" \
+	"$rounds" "$lo" "$hi"
 echo "# $trials tasks of 'sleep $work', $slots at once, 4 nodes; ratio = det_squeue_s / raw_s"

@@ -3,6 +3,7 @@
 include bench/master.mk
 include bench/job_submit.mk
 include bench/dispatch.mk
+include bench/slurm_rpc.mk
 include bench/longpoll.mk
 include bench/exp_list.mk
 EXTRA_DIST += bench/fm_distributed.sh

@@ -1408,6 +1408,7 @@ static void h_prometheus(struct app *a, struct api_call *c, struct http_reply *r
 	        "# HELP det_db_commit_seconds_total Time spent in write transactions.\n"
 	        "# TYPE det_db_commit_seconds_total counter\ndet_db_commit_seconds_total %.6f\n",
 	        (unsigned long long)batches, (unsigned long long)ops, commit_s);
+	api_rm_prometheus(a, f);
 	fprintf(
 	    f,
 	    "# HELP det_http_parked_resumed_total Long polls dispatched again while waiting.\n"

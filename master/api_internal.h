@@ -4,6 +4,7 @@
 #define DET_API_INTERNAL_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 #include "app.h"
 #include "exp.h"
@@ -95,6 +96,8 @@ void api_allocation_events(struct app *a, struct api_call *c, struct http_reply 
 void api_checkpoint_delete(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_exp_submitted(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_exp_rm_tasks(struct app *a, struct api_call *c, struct http_reply *rep);
+/* /metrics lines of the resource manager's calls to its scheduler (det_slurm_rpcs_total). */
+void api_rm_prometheus(struct app *a, FILE *f);
 void api_exp_fork(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_exp_continue(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_model_list(struct app *a, struct api_call *c, struct http_reply *rep);

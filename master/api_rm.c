@@ -58,3 +58,22 @@ void api_exp_rm_tasks(struct app *a, struct api_call *c, struct http_reply *rep)
 	                   refused ? json_incref(refused) : json_array()));
 	json_decref(view);
 }
+
+void api_rm_prometheus(struct app *a, FILE *f)
+{
+	json_t *counts = a->rm->ops->rpc_counts ? a->rm->ops->rpc_counts(a->rm) : NULL;
+	const char *op;
+	json_t *v;
+
+	if (!counts)
+		return;
+	fprintf(f,
+	        "# HELP det_%s_rpcs_total Calls to the %s scheduler by kind.\n"
+	        "# TYPE det_%s_rpcs_total counter\n",
+	        a->rm->ops->name, a->rm->ops->name, a->rm->ops->name);
+	json_object_foreach (counts, op, v) {
+		fprintf(f, "det_%s_rpcs_total{op=\"%s\"} %lld\n", a->rm->ops->name, op,
+		        (long long)json_integer_value(v));
+	}
+	json_decref(counts);
+}

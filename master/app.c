@@ -77,6 +77,7 @@ int app_open(struct app *a, struct master_config *cfg, int serve, char *err, siz
 		    .poll_ms = cfg->slurm_poll_ms,
 		    .grace_seconds = cfg->grace_seconds,
 		    .walltime_signal_seconds = cfg->slurm_usr1_lead_s,
+		    .baseline_per_task = cfg->slurm_baseline,
 		    .log = &a->log,
 		    .det_conf = NULL,
 		    .container_runtime = &cfg->container_runtime,

@@ -58,6 +58,7 @@ struct master_config {
 	char *slurm_work_dir;       /* working directory of master-submitted jobs */
 	int slurm_poll_ms;          /* how often the slurm RM asks slurmctld */
 	int slurm_usr1_lead_s;      /* walltime SIGUSR1 lead (s); 0 = none */
+	int slurm_baseline;         /* bench only: per-task polling too */
 	json_t *admin_uids;         /* Unix uids whose det users are admins (integers) */
 	long token_lifetime_s;      /* user tokens expire this long after login */
 	char *tls_cert;             /* PEM certificate (chain) for HTTPS; "" = plain HTTP */

@@ -70,6 +70,18 @@ struct rm_task_event {
 	char reason[32];
 };
 
+/* What a compute node said of one task (the Slurm plugin's reports): its batch script
+ * started, or ended with wait_status. */
+struct rm_task_report {
+	int64_t experiment_id;
+	uint32_t job_id;        /* the task's own job id */
+	uint32_t array_job_id;  /* its array's job id */
+	uint32_t array_task_id; /* its index in that array */
+	int ended;              /* 0: started, 1: ended */
+	unsigned restart_count; /* started: how often the scheduler ran it again before */
+	int wait_status;        /* ended: as waitpid(2) reports it */
+};
+
 struct rm_ops {
 	const char *name;
 	/* Start an array; job_id receives the manager's id for it. */
@@ -100,6 +112,13 @@ struct rm_ops {
 	void (*label)(struct rm *rm, int64_t experiment_id, int task, int64_t trial_id);
 	/* Stop managing: running tasks are left alone. */
 	void (*free)(struct rm *rm);
+	/* Calls made to the manager's scheduler so far, {kind: count} (new reference), or
+	 * NULL (may be a NULL pointer). */
+	json_t *(*rpc_counts)(struct rm *rm);
+	/* Learn a task's start or end from its node at once, without waiting for the next
+	 * poll; never blocks, never calls the scheduler; reports that do not match a task
+	 * being watched are ignored (may be a NULL pointer). */
+	void (*task_report)(struct rm *rm, const struct rm_task_report *r);
 };
 
 struct rm {
@@ -148,6 +167,8 @@ struct rm_slurm_config {
 	 * (the site's choice for its nodes). NULL: left alone. */
 	char **container_runtime;
 	char **container_oci_runtime;
+	/* bench/slurm_rpc.sh's baseline: also one slurm_load_job per unfinished task and poll */
+	int baseline_per_task;
 };
 
 /* The Slurm resource manager (libslurm); NULL with err when Slurm is unusable or not

@@ -8,9 +8,21 @@
  *
  * Main structure: a list of watched arrays, each with a small record per
  * task (what the master was last told, Slurm's last state, reason, restart
- * count, the task's own job id). poll() loads each live array with one
- * slurm_load_job per Slurm array, at most every poll_ms, and turns changes
- * into started/ended events (rm_slurm_util.c's step); events beyond what the
+ * count, the task's own job id). poll() asks slurmctld once per poll_ms for
+ * the whole master, whatever the number of arrays and trials: one
+ * slurm_load_jobs(last_update, SHOW_ALL), slurmctld's time of the last list
+ * applied (0 after an array is linked in, so its first read is whole). An
+ * unchanged cluster answers SLURM_NO_CHANGE_IN_DATA, a few bytes. Chosen over
+ * a load filtered by user (one call per owner, and 22.05 filters by nothing
+ * else) and per-array loads (one call per array): the cost is one call per
+ * interval, and a full list on a busy cluster (squeue's cost). That list is
+ * the safety net: spank_det's reports from slurmstepd come first
+ * (rm_task_report: a batch script started, or ended with a status of its
+ * own, is an event at once; an end that only Slurm can explain makes the
+ * next lists come within RECHECK_MS). A list asked for before a task's report
+ * is stale for that task (report_seq), and a reported end is not undone by a
+ * list from before slurmctld heard of it (reported_end). Changes turn into
+ * started/ended events (rm_slurm_util.c's step); events beyond what the
  * caller takes wait in a queue. Non-obvious decision: a task that ends
  * CANCELLED without the master having canceled its array was scancel'ed by
  * someone: when nothing of the array is left to run that is the whole array,
@@ -76,6 +88,10 @@ struct stask {
 	uint32_t state;  /* Slurm job_state */
 	uint32_t exit_code;
 	uint32_t priority; /* Slurm's priority when last listed (squeue's PRIORITY) */
+	/* Its node reported the end (rm_task_report) before slurmctld knew it: until Slurm
+	 * lists it ended or run again, a listing as running or pending is not news. */
+	uint8_t reported_end;
+	uint32_t report_seq; /* loads_started when its node last reported: older lists are stale */
 };
 
 /* An operation slurmctld refused (not one it did not answer: those are retried). Kept
@@ -132,6 +148,20 @@ struct sop {
 };
 #define LABEL_TRIES 50
 
+/* Calls to slurmctld, counted for /metrics (det_slurm_rpcs_total{op}). */
+enum rpc_kind {
+	RPC_LOAD_JOBS, /* the batched job list of poll */
+	RPC_LOAD_JOB,  /* one job (checking a job a user registers) */
+	RPC_SUBMIT,
+	RPC_CONTROL, /* cancel, hold, release, throttle, requeue, comment */
+	RPC_NODES,   /* nodes and partitions for /agents */
+	RPC_CONF,
+	RPC_BASELINE, /* the per-task polling that bench/slurm_rpc.sh compares against */
+	RPC_NKINDS
+};
+static const char *const rpc_names[RPC_NKINDS] = {
+    "load_jobs", "load_job", "submit", "control", "load_nodes", "load_conf", "baseline_load_job"};
+
 struct rm_slurm {
 	struct rm base;
 	pthread_mutex_t lock;
@@ -154,6 +184,13 @@ struct rm_slurm {
 	int ctld_down;      /* logged once per outage */
 	const struct log_sink *log;
 	struct sarr *arrays;
+	unsigned arrays_gen;    /* bumped when an array is linked in: its first load is whole */
+	time_t last_update;     /* slurmctld's time of the last job list applied; 0: ask for all */
+	int baseline_per_task;  /* bench only: one slurm_load_job per unfinished task too */
+	uint32_t loads_started; /* batched loads asked for so far */
+	uint32_t applying_seq;  /* the number of the load being applied */
+	int rechecks;           /* loads still to do soon, after a report slurmctld must explain */
+	uint64_t rpcs[RPC_NKINDS]; /* calls to slurmctld by kind (__atomic) */
 	struct rm_task_event *queue;
 	size_t qlen, qcap;
 	/* The last operations slurmctld refused, oldest first (describe shows an array's). */
@@ -170,6 +207,10 @@ struct rm_slurm {
 };
 
 #define NODES_TTL_MS 1000
+/* After a report that slurmctld must explain (rm_task_report): this many loads, this far
+ * apart, before poll_ms applies again. */
+#define REPORT_RECHECKS 3
+#define RECHECK_MS 250
 /* Nobody read the node list for this long: stop reloading it until someone does. */
 #define NODES_IDLE_MS 60000
 
@@ -181,6 +222,11 @@ static uint64_t now_ms(void)
 }
 
 #define say(s, level, ...) log_msg((s)->log, (level), "slurm: " __VA_ARGS__)
+
+static void count_rpc(struct rm_slurm *s, enum rpc_kind k)
+{
+	__atomic_fetch_add(&s->rpcs[k], 1, __ATOMIC_RELAXED);
+}
 
 static void refresh_nodes(struct rm_slurm *s, uint64_t now);
 static int queue_event(struct rm_slurm *s, struct rm_task_event ev);
@@ -630,6 +676,7 @@ static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct r
 	d.work_dir = (char *)(s->work_dir ? s->work_dir : "/tmp");
 	d.std_out = (char *)(s->output ? s->output : "/dev/null");
 	d.std_err = d.std_out;
+	count_rpc(s, RPC_SUBMIT);
 	if (slurm_submit_batch_job(&d, &resp) != SLURM_SUCCESS || !resp) {
 		snprintf(err, errlen, "slurm_submit_batch_job: %s", slurm_err());
 		goto out;
@@ -648,7 +695,8 @@ out:
 
 /* A job named by a user must be theirs and a det job of this experiment: the master
  * (often root) holds and cancels what it watches. */
-static int check_job(const struct rm_array *spec, uint32_t job_id, char *err, size_t errlen)
+static int check_job(struct rm_slurm *s, const struct rm_array *spec, uint32_t job_id, char *err,
+                     size_t errlen)
 {
 	job_info_msg_t *msg = NULL;
 	char name[64];
@@ -660,6 +708,7 @@ static int check_job(const struct rm_array *spec, uint32_t job_id, char *err, si
 		         "socket or with MUNGE)");
 		return -1;
 	}
+	count_rpc(s, RPC_LOAD_JOB);
 	if (slurm_load_job(&msg, job_id, SHOW_ALL) != SLURM_SUCCESS || !msg ||
 	    msg->record_count == 0) {
 		snprintf(err, errlen, "job %u: %s", (unsigned)job_id, slurm_err());
@@ -746,7 +795,8 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 				         spec->existing_job, spec->num_tasks);
 				goto out;
 			}
-			if (spec->check_owner && check_job(spec, a->parts[i].job_id, err, errlen))
+			if (spec->check_owner &&
+			    check_job(s, spec, a->parts[i].job_id, err, errlen))
 				goto out;
 			/* Later parts wait for their turn (balance_throttle holds them). */
 			a->waiting[i] = i > 0 && a->max_concurrent > 0;
@@ -781,6 +831,7 @@ static int submit_array(struct rm *rm, const struct rm_array *spec, char *job_id
 	a->next = s->arrays;
 	s->arrays = a;
 	a = NULL;
+	s->arrays_gen++;
 	s->next_poll_ms = 0;
 	pthread_mutex_unlock(&s->lock);
 	submitted = 0;
@@ -902,11 +953,12 @@ struct tgt {
 };
 
 /* 0: done or nothing to do, 1: slurmctld did not answer, -1: refused (err says why). */
-static int run_tgt(const struct tgt *t, char *err, size_t errlen)
+static int run_tgt(struct rm_slurm *s, const struct tgt *t, char *err, size_t errlen)
 {
 	char jid[32];
 	int rc, e;
 	snprintf(jid, sizeof(jid), "%u", (unsigned)t->job_id);
+	count_rpc(s, RPC_CONTROL);
 	switch (t->kind) {
 	case TGT_KILL:
 		/* SIGKILL through slurmctld is scancel's termination: SIGTERM, KillWait,
@@ -1148,7 +1200,7 @@ static void run_ops(struct rm_slurm *s)
 		}
 		pthread_mutex_unlock(&s->lock);
 		for (int i = 0; i < n && !retry; i++) {
-			int r = run_tgt(&v[i], err, sizeof(err));
+			int r = run_tgt(s, &v[i], err, sizeof(err));
 			if (r > 0) {
 				retry = 1;
 				if (!s->ctld_down) {
@@ -1350,6 +1402,15 @@ static void observe_task(struct rm_slurm *s, struct sarr *a, int i, uint32_t sta
 	int external_cancel = base == JOB_CANCELLED && !a->canceled;
 
 	t->known = 1;
+	/* Asked for before the task's node reported: what it says of the task is older. */
+	if ((int32_t)(s->applying_seq - t->report_seq) <= 0)
+		return;
+	if (t->reported_end) {
+		if ((obs == RM_SLURM_OBS_RUNNING || obs == RM_SLURM_OBS_PENDING) &&
+		    restarts == t->restarts)
+			return; /* slurmctld has not heard of the end yet */
+		t->reported_end = 0;
+	}
 	t->state = state;
 	if (base == JOB_CANCELLED && t->st == RM_SLURM_T_PENDING && !t->job_id) {
 		/* Canceled before it ever ran: no trial to end. */
@@ -1511,7 +1572,8 @@ static void poll_part(struct rm_slurm *s, struct sarr *a, int pi, job_info_msg_t
 	/* A running task Slurm no longer lists was purged (MinJobAge) after it ended. */
 	for (int k = 0; pending && listed && complete && k < p->count; k++) {
 		struct stask *t = &a->tasks[p->offset + k];
-		if (listed[k] || t->st != RM_SLURM_T_RUNNING)
+		if (listed[k] || t->st != RM_SLURM_T_RUNNING ||
+		    (int32_t)(s->applying_seq - t->report_seq) <= 0)
 			continue;
 		t->st = RM_SLURM_T_DONE;
 		queue_event(s, (struct rm_task_event){.kind = RM_TASK_ENDED,
@@ -1592,6 +1654,7 @@ static void apply_labels(struct rm_slurm *s)
 		         (long long)l->experiment_id, (long long)l->trial_id);
 		d.job_id_str = jid;
 		d.comment = comment;
+		count_rpc(s, RPC_CONTROL);
 		/* A master that may not change users' jobs only loses the label. */
 		job_array_resp_msg_t *resp = NULL;
 		if (slurm_update_job2(&d, &resp) != SLURM_SUCCESS)
@@ -1649,7 +1712,7 @@ static void balance_throttle(struct rm_slurm *s, struct sarr *a)
 		for (int i = 1; i < n; i++) {
 			struct tgt t = {.kind = TGT_HOLD, .job_id = job[i]};
 			int r =
-			    load[i].gone || !load[i].pending ? 0 : run_tgt(&t, err, sizeof(err));
+			    load[i].gone || !load[i].pending ? 0 : run_tgt(s, &t, err, sizeof(err));
 			if (r < 0)
 				say(s, LOG_LEVEL_WARN, "experiment %lld: %s",
 				    (long long)a->experiment_id, err);
@@ -1667,10 +1730,10 @@ static void balance_throttle(struct rm_slurm *s, struct sarr *a)
 			continue;
 		if (act[i] == RM_SLURM_TH_HOLD)
 			t.kind = TGT_HOLD;
-		r = run_tgt(&t, err, sizeof(err));
+		r = run_tgt(s, &t, err, sizeof(err));
 		if (!r && act[i] == RM_SLURM_TH_SET_RELEASE) {
 			t.kind = TGT_RELEASE;
-			r = run_tgt(&t, err, sizeof(err));
+			r = run_tgt(s, &t, err, sizeof(err));
 		}
 		if (r < 0)
 			say(s, LOG_LEVEL_WARN, "experiment %lld: %s", (long long)a->experiment_id,
@@ -1685,30 +1748,34 @@ static void balance_throttle(struct rm_slurm *s, struct sarr *a)
 	}
 }
 
-/* Load each Slurm array of a and apply what changed; cancel what still runs once a
- * cancel's grace period is over. Called by poll, s->lock not held (a is not freed
- * meanwhile: only poll frees arrays). */
-static void poll_array(struct rm_slurm *s, struct sarr *a, uint64_t now)
+/* True when the job list holds a record of the Slurm array job_id. */
+static int part_listed(const job_info_msg_t *msg, uint32_t job_id)
+{
+	for (uint32_t r = 0; r < msg->record_count; r++)
+		if (msg->job_array[r].array_job_id == job_id)
+			return 1;
+	return 0;
+}
+
+/* Apply the batched job list (msg, or NULL and its error e; e 0: nothing was loaded,
+ * SLURM_NO_CHANGE_IN_DATA: nothing changed) to a; cancel what still runs once a cancel's
+ * grace period is over. Called by poll, s->lock not held (a is not freed meanwhile: only
+ * poll frees arrays). */
+static void poll_array(struct rm_slurm *s, struct sarr *a, uint64_t now, const job_info_msg_t *msg,
+                       int e)
 {
 	char err[256];
+	pthread_mutex_lock(&s->lock);
 	/* A finished array is still read while its tasks can be requeued. */
-	for (int i = 0; i < a->nparts; i++) {
-		job_info_msg_t *msg = NULL;
-		int e = 0;
+	for (int i = 0; (msg || (e && e != SLURM_NO_CHANGE_IN_DATA)) && !a->dead && i < a->nparts;
+	     i++) {
 		if (a->gone[i])
 			continue;
-		if (slurm_load_job(&msg, a->parts[i].job_id, SHOW_ALL) != SLURM_SUCCESS) {
-			e = slurm_get_errno();
-			msg = NULL;
-		}
-		pthread_mutex_lock(&s->lock);
-		if (!a->dead)
-			poll_part(s, a, i, msg, e);
-		pthread_mutex_unlock(&s->lock);
-		if (msg)
-			free_jobs(msg);
+		if (msg && part_listed(msg, a->parts[i].job_id))
+			poll_part(s, a, i, (job_info_msg_t *)msg, 0);
+		else
+			poll_part(s, a, i, NULL, msg ? ESLURM_INVALID_JOB_ID : e);
 	}
-	pthread_mutex_lock(&s->lock);
 	if (!a->dead)
 		report_cancels(s, a);
 	pthread_mutex_unlock(&s->lock);
@@ -1724,7 +1791,7 @@ static void poll_array(struct rm_slurm *s, struct sarr *a, uint64_t now)
 	for (int i = 0; i < a->nparts; i++) {
 		struct tgt t = {
 		    .kind = TGT_KILL, .job_id = a->parts[i].job_id, .flags = KILL_JOB_ARRAY};
-		int r = a->gone[i] ? 0 : run_tgt(&t, err, sizeof(err));
+		int r = a->gone[i] ? 0 : run_tgt(s, &t, err, sizeof(err));
 		if (r < 0)
 			say(s, LOG_LEVEL_WARN, "%s", err);
 		retry |= r > 0;
@@ -1737,6 +1804,139 @@ static void poll_array(struct rm_slurm *s, struct sarr *a, uint64_t now)
 	}
 }
 
+/* The polling that the batched load replaces, for bench/slurm_rpc.sh to compare with: one
+ * slurm_load_job per task that has not ended, answers unused. Called by poll, no lock
+ * held. */
+static void baseline_load(struct rm_slurm *s, struct sarr *head)
+{
+	for (struct sarr *a = head; a;) {
+		for (int p = 0; p < a->nparts; p++) {
+			for (int k = 0; k < a->parts[p].count; k++) {
+				pthread_mutex_lock(&s->lock);
+				const struct stask *t = &a->tasks[a->parts[p].offset + k];
+				uint32_t id = t->st == RM_SLURM_T_DONE || a->dead || a->gone[p] ? 0
+				              : t->job_id ? t->job_id
+				                          : a->parts[p].job_id;
+				pthread_mutex_unlock(&s->lock);
+				job_info_msg_t *m = NULL;
+				if (!id)
+					continue;
+				count_rpc(s, RPC_BASELINE);
+				if (slurm_load_job(&m, id, SHOW_ALL) == SLURM_SUCCESS)
+					free_jobs(m);
+			}
+		}
+		pthread_mutex_lock(&s->lock);
+		a = a->next;
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
+/* The task of a report, or -1 when no array being watched has it. Called with s->lock held. */
+static int report_task(struct rm_slurm *s, const struct rm_task_report *r, struct sarr **out)
+{
+	for (struct sarr *a = s->arrays; a; a = a->next) {
+		if (a->dead || a->experiment_id != r->experiment_id)
+			continue;
+		for (int p = 0; p < a->nparts; p++)
+			if (!a->gone[p] && a->parts[p].job_id == r->array_job_id &&
+			    r->array_task_id < (uint32_t)a->parts[p].count) {
+				*out = a;
+				return a->parts[p].offset + (int)r->array_task_id;
+			}
+	}
+	return -1;
+}
+
+/* Queue the events of a step of task i (END_REQUEUED, START, END in that order). */
+static void queue_step(struct rm_slurm *s, struct sarr *a, int i, int emit, int wait_status)
+{
+	struct rm_task_event ev = {.experiment_id = a->experiment_id,
+	                           .array_task = i,
+	                           .pid = (int)(a->tasks[i].job_id & 0x7fffffff)};
+	if (emit & RM_SLURM_EMIT_END_REQUEUED) {
+		ev.kind = RM_TASK_ENDED;
+		ev.wait_status = -1;
+		ev.requeued = 1;
+		queue_event(s, ev);
+	}
+	ev.requeued = 0;
+	if (emit & RM_SLURM_EMIT_START) {
+		ev.kind = RM_TASK_STARTED;
+		ev.wait_status = 0;
+		queue_event(s, ev);
+	}
+	if (emit & RM_SLURM_EMIT_END) {
+		ev.kind = RM_TASK_ENDED;
+		ev.wait_status = wait_status;
+		queue_event(s, ev);
+	}
+}
+
+/* The node's word on a task's batch script, ahead of slurmctld's list. A start is taken as
+ * it comes (unless it is older than what Slurm listed); an end with an exit status of its
+ * own (not 75, which asks for a requeue) in an array the master neither canceled nor
+ * paused ends the task now, and the next list that shows it ended confirms it. Any other
+ * end (a signal: timeout, scancel, out of memory) needs Slurm's reason: it makes the next
+ * loads come soon instead. */
+static void rm_task_report(struct rm *rm, const struct rm_task_report *r)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	struct sarr *a = NULL;
+	int ws = r->wait_status;
+
+	pthread_mutex_lock(&s->lock);
+	int i = report_task(s, r, &a);
+	struct stask *t = i >= 0 ? &a->tasks[i] : NULL;
+	if (!t || (t->job_id && t->job_id != r->job_id))
+		goto out;
+	enum rm_slurm_tstate st = (enum rm_slurm_tstate)t->st;
+	if (!r->ended) {
+		if (!rm_slurm_report_start(st, t->restarts, r->restart_count))
+			goto out;
+		int emit = rm_slurm_step(&st, &t->restarts, RM_SLURM_OBS_RUNNING, r->restart_count);
+		t->st = (uint8_t)st;
+		t->job_id = r->job_id;
+		t->state = JOB_RUNNING;
+		t->known = 1;
+		t->reported_end = 0;
+		t->report_seq = s->loads_started;
+		queue_step(s, a, i, emit, 0);
+		goto out;
+	}
+	enum rm_slurm_report_act act = rm_slurm_report_end(st, ws, a->canceled, a->paused);
+	if (act == RM_SLURM_REPORT_IGNORE)
+		goto out;
+	if (act == RM_SLURM_REPORT_RECHECK) {
+		s->rechecks = REPORT_RECHECKS;
+		if (s->next_poll_ms > now_ms() + RECHECK_MS)
+			s->next_poll_ms = now_ms() + RECHECK_MS;
+		goto out;
+	}
+	int emit = rm_slurm_step(&st, &t->restarts, RM_SLURM_OBS_ENDED, t->restarts);
+	t->st = (uint8_t)st;
+	t->job_id = r->job_id;
+	t->state = WEXITSTATUS(ws) == 0 ? JOB_COMPLETE : JOB_FAILED;
+	t->exit_code = (uint32_t)ws;
+	t->known = 1;
+	t->reported_end = 1;
+	t->report_seq = s->loads_started;
+	queue_step(s, a, i, emit, ws);
+out:
+	pthread_mutex_unlock(&s->lock);
+}
+
+static json_t *rm_rpc_counts(struct rm *rm)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	json_t *o = json_object();
+	for (int k = 0; o && k < RPC_NKINDS; k++)
+		json_object_set_new(
+		    o, rpc_names[k],
+		    json_integer((json_int_t)__atomic_load_n(&s->rpcs[k], __ATOMIC_RELAXED)));
+	return o;
+}
+
 static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 {
 	struct rm_slurm *s = (struct rm_slurm *)rm;
@@ -1746,21 +1946,58 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 	pthread_mutex_lock(&s->poll_lock);
 	pthread_mutex_lock(&s->lock);
 	due = s->qlen == 0 && now >= s->next_poll_ms;
-	if (due)
+	if (due && s->rechecks > 0) {
+		s->rechecks--;
+		s->next_poll_ms =
+		    now + (uint64_t)(s->poll_ms < RECHECK_MS ? s->poll_ms : RECHECK_MS);
+	} else if (due) {
 		s->next_poll_ms = now + (uint64_t)s->poll_ms;
+	}
 	pthread_mutex_unlock(&s->lock);
 	if (due) {
 		run_ops(s);
 		/* Arrays are added at the head of the list: those after the head read now
-		 * stay in place until poll frees them below. */
+		 * stay in place until poll frees them below, and the job list loaded after
+		 * this covers them all. */
 		pthread_mutex_lock(&s->lock);
-		struct sarr *a = s->arrays;
+		struct sarr *a = s->arrays, *head = a;
+		unsigned gen = s->arrays_gen;
+		time_t since = s->last_update;
+		s->applying_seq = ++s->loads_started;
+		int watched = 0;
+		for (struct sarr *w = a; w && !watched; w = w->next)
+			for (int i = 0; !w->dead && i < w->nparts; i++)
+				watched |= !w->gone[i];
 		pthread_mutex_unlock(&s->lock);
-		while (a) {
-			poll_array(s, a, now);
+		job_info_msg_t *msg = NULL;
+		int e = 0;
+		if (watched) {
+			count_rpc(s, RPC_LOAD_JOBS);
+			if (slurm_load_jobs(since, &msg, SHOW_ALL) != SLURM_SUCCESS) {
+				e = slurm_get_errno();
+				msg = NULL;
+			}
+			if (s->baseline_per_task)
+				baseline_load(s, head);
+		}
+		pthread_mutex_lock(&s->lock);
+		if (e == SLURM_NO_CHANGE_IN_DATA && s->ctld_down) {
+			s->ctld_down = 0;
+			say(s, LOG_LEVEL_WARN, "slurmctld answers again");
+		}
+		pthread_mutex_unlock(&s->lock);
+		for (a = head; a;) {
+			poll_array(s, a, now, msg, e);
 			pthread_mutex_lock(&s->lock);
 			a = a->next;
 			pthread_mutex_unlock(&s->lock);
+		}
+		if (msg) {
+			pthread_mutex_lock(&s->lock);
+			/* An array linked in meanwhile was not in this list: load all next time. */
+			s->last_update = gen == s->arrays_gen ? msg->last_update : 0;
+			pthread_mutex_unlock(&s->lock);
+			free_jobs(msg);
 		}
 		apply_labels(s);
 		refresh_nodes(s, now);
@@ -1889,6 +2126,7 @@ static json_t *load_nodes(struct rm_slurm *s)
 	partition_info_msg_t *pm = NULL;
 	json_t *out = NULL;
 
+	count_rpc(s, RPC_NODES);
 	if (slurm_load_node(0, &nm, SHOW_ALL) != SLURM_SUCCESS ||
 	    slurm_load_partitions(0, &pm, SHOW_ALL) != SLURM_SUCCESS) {
 		say(s, LOG_LEVEL_ERROR, "cannot load nodes and partitions: %s", slurm_err());
@@ -2088,6 +2326,8 @@ static const struct rm_ops slurm_ops = {
     .describe = rm_describe,
     .label = rm_label,
     .free = rm_free,
+    .rpc_counts = rm_rpc_counts,
+    .task_report = rm_task_report,
 };
 
 struct rm *rm_slurm_new(const struct rm_slurm_config *cfg, char *err, size_t errlen)
@@ -2120,6 +2360,8 @@ struct rm *rm_slurm_new(const struct rm_slurm_config *cfg, char *err, size_t err
 	s->poll_ms = cfg->poll_ms > 0 ? cfg->poll_ms : 1000;
 	s->grace_ms = cfg->grace_seconds >= 0 ? cfg->grace_seconds * 1000 : 10000;
 	s->walltime_signal_s = cfg->walltime_signal_seconds;
+	s->baseline_per_task = cfg->baseline_per_task;
+	count_rpc(s, RPC_CONF);
 	if (slurm_load_ctl_conf(0, &conf) != SLURM_SUCCESS) {
 		snprintf(err, errlen, "cannot reach slurmctld (SLURM_CONF=%s): %s",
 		         getenv("SLURM_CONF") ? getenv("SLURM_CONF") : "default", slurm_err());

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 int rm_slurm_split(int num_tasks, int max_array_size, struct rm_slurm_part *parts, int max,
                    char *err, size_t errlen)
@@ -312,4 +313,26 @@ void rm_slurm_throttle_plan(const struct rm_slurm_part_load *parts, int n, int m
 	for (int i = cur + 1; i < n; i++)
 		if (!parts[i].gone && !parts[i].waiting && parts[i].pending > 0)
 			act[i] = RM_SLURM_TH_HOLD;
+}
+
+/* det-launch's "run me again" (EX_TEMPFAIL), which only Slurm's state can tell apart from an
+ * scancel's SIGTERM that the trial answered the same way. */
+#define REPORT_EXIT_REQUEUE 75
+
+enum rm_slurm_report_act rm_slurm_report_end(enum rm_slurm_tstate st, int wait_status, int canceled,
+                                             int paused)
+{
+	if (st == RM_SLURM_T_DONE)
+		return RM_SLURM_REPORT_IGNORE;
+	if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) == REPORT_EXIT_REQUEUE ||
+	    canceled || paused)
+		return RM_SLURM_REPORT_RECHECK;
+	return RM_SLURM_REPORT_END;
+}
+
+int rm_slurm_report_start(enum rm_slurm_tstate st, unsigned last_restarts, unsigned restart_count)
+{
+	if (restart_count < last_restarts)
+		return 0;
+	return !(st == RM_SLURM_T_DONE && restart_count == last_restarts);
 }

@@ -55,6 +55,22 @@ enum rm_slurm_emit {
 int rm_slurm_step(enum rm_slurm_tstate *st, unsigned *last_restarts, enum rm_slurm_obs obs,
                   unsigned restarts);
 
+/* What to make of a node's report that a task's batch script ended. */
+enum rm_slurm_report_act {
+	RM_SLURM_REPORT_IGNORE,  /* the master saw it end already */
+	RM_SLURM_REPORT_END,     /* end it now with the reported status */
+	RM_SLURM_REPORT_RECHECK, /* only Slurm can say why (signal, 75): ask it again soon */
+};
+
+/* A report of an end with wait_status (waitpid's) of a task the master last reported as
+ * st, in an array the master canceled or paused (whose ends Slurm explains). */
+enum rm_slurm_report_act rm_slurm_report_end(enum rm_slurm_tstate st, int wait_status, int canceled,
+                                             int paused);
+
+/* Whether a node's report that a task started with restart_count is news: not from a run
+ * older than the last Slurm listed (last_restarts), nor of a run already seen ended. */
+int rm_slurm_report_start(enum rm_slurm_tstate st, unsigned last_restarts, unsigned restart_count);
+
 /* What the master takes from slurm.sbatch_args when it submits itself ("" / -1: unset). */
 struct rm_slurm_opts {
 	char partition[128], account[128], qos[128], constraint[256];

@@ -41,6 +41,9 @@ eq "allocation event accepted" 200 "$(sock POST /allocations/42/events "$(ev all
 eq "task_exit event accepted" 200 "$(sock POST /allocations/42/events "$(ev task_exit 42 ', "task": 0, "exit_code": 0, "signal": null')")"
 eq "job id must match the path" 400 "$(sock POST /allocations/43/events "$(ev task_exit 42 ', "task": 0, "exit_code": 0, "signal": null')")"
 eq "exactly one of exit_code and signal" 400 "$(sock POST /allocations/42/events "$(ev task_exit 42 ', "task": 0, "exit_code": 0, "signal": 9')")"
+eq "an exit code beyond 255 is refused" 400 "$(sock POST /allocations/42/events "$(ev task_exit 42 ', "task": 0, "exit_code": 256, "signal": null')")"
+eq "a signal 0 is refused" 400 "$(sock POST /allocations/42/events "$(ev task_exit 42 ', "task": 0, "exit_code": null, "signal": 0')")"
+eq "a negative restart count is refused" 400 "$(sock POST /allocations/42/events "$(ev allocation 42 ', "cpus": 2, "gpus": [], "restart_count": -1')")"
 eq "unknown type" 400 "$(sock POST /allocations/42/events '{"type": "x"}')"
 eq "unknown experiment → 404" 404 "$(sock POST /allocations/42/events "$(ev allocation 42 ', "cpus": 2, "gpus": [], "restart_count": 0' | sed "s/\"experiment_id\": $e/\"experiment_id\": 999/")")"
 pw=$(cat "$work/state/admin-password")

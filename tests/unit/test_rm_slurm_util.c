@@ -71,6 +71,45 @@ static void test_indices(void **state)
 		assert_int_equal(rm_slurm_parse_indices(bad[i], f, 12, err, sizeof(err)), -1);
 }
 
+/* A node's report of a batch script's end: only an exit of its own ends the task at once. */
+static void test_report_end(void **state)
+{
+	static const struct {
+		enum rm_slurm_tstate st;
+		int wait_status, canceled, paused;
+		enum rm_slurm_report_act want;
+	} cases[] = {
+	    {RM_SLURM_T_RUNNING, 0, 0, 0, RM_SLURM_REPORT_END},
+	    {RM_SLURM_T_RUNNING, 1 << 8, 0, 0, RM_SLURM_REPORT_END},      /* the trial failed */
+	    {RM_SLURM_T_PENDING, 0, 0, 0, RM_SLURM_REPORT_END},           /* start not seen */
+	    {RM_SLURM_T_RUNNING, 75 << 8, 0, 0, RM_SLURM_REPORT_RECHECK}, /* requeue or scancel */
+	    {RM_SLURM_T_RUNNING, 9, 0, 0, RM_SLURM_REPORT_RECHECK},       /* OOM, time limit */
+	    {RM_SLURM_T_RUNNING, 15, 0, 0, RM_SLURM_REPORT_RECHECK},
+	    {RM_SLURM_T_RUNNING, 0, 1, 0, RM_SLURM_REPORT_RECHECK}, /* the master canceled */
+	    {RM_SLURM_T_RUNNING, 0, 0, 1, RM_SLURM_REPORT_RECHECK}, /* paused: requeued held */
+	    {RM_SLURM_T_DONE, 0, 0, 0, RM_SLURM_REPORT_IGNORE},
+	    {RM_SLURM_T_DONE, 9, 0, 0, RM_SLURM_REPORT_IGNORE},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(rm_slurm_report_end(cases[i].st, cases[i].wait_status,
+		                                     cases[i].canceled, cases[i].paused),
+		                 cases[i].want);
+}
+
+/* A node's report of a start: never one older than what Slurm listed. */
+static void test_report_start(void **state)
+{
+	(void)state;
+	assert_true(rm_slurm_report_start(RM_SLURM_T_PENDING, 0, 0));
+	assert_true(rm_slurm_report_start(RM_SLURM_T_RUNNING, 0, 0));
+	assert_true(rm_slurm_report_start(RM_SLURM_T_DONE, 0, 1));     /* requeued, runs again */
+	assert_true(rm_slurm_report_start(RM_SLURM_T_PENDING, 1, 2));  /* a later run */
+	assert_false(rm_slurm_report_start(RM_SLURM_T_DONE, 1, 1));    /* late: that run ended */
+	assert_false(rm_slurm_report_start(RM_SLURM_T_RUNNING, 2, 1)); /* an older run */
+	assert_false(rm_slurm_report_start(RM_SLURM_T_PENDING, 2, 1));
+}
+
 static void test_step(void **state)
 {
 	enum rm_slurm_tstate st = RM_SLURM_T_PENDING;
@@ -232,6 +271,7 @@ int main(void)
 	    cmocka_unit_test(test_indices),       cmocka_unit_test(test_step),
 	    cmocka_unit_test(test_time),          cmocka_unit_test(test_sbatch_args),
 	    cmocka_unit_test(test_walltime_lead), cmocka_unit_test(test_throttle_plan),
+	    cmocka_unit_test(test_report_end),    cmocka_unit_test(test_report_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
