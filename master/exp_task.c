@@ -14,6 +14,7 @@
 
 #include "exp.h"
 #include "exp_internal.h"
+#include "task_proxy.h"
 
 /* Resource pools are names from the master config: printable, no spaces. */
 static int pool_ok(const char *pool)
@@ -132,6 +133,8 @@ enum exp_status exp_task_event_locked(struct app *a, int64_t id, enum lifecycle_
 	}
 	if (store_task_update(a->store, &t, err, errlen))
 		goto out;
+	if (d.stamp_ended)
+		task_proxy_clear_locked(a, id); /* an ended task serves nothing */
 	status = EXP_OK;
 out:
 	return status;
@@ -154,8 +157,15 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s, const
 		return EXP_INVALID;
 	}
 	enum exp_status status = exp_task_create(a, s, id, err, errlen);
+	char **tenv = NULL;
 	if (status != EXP_OK)
 		return status;
+	/* Its token to register the address it serves on (a notebook's). */
+	if (task_proxy_token_env(a, *id, env, &tenv, err, errlen)) {
+		snprintf(why, sizeof(why), "not started: %s", err);
+		exp_task_event(a, *id, LIFECYCLE_TASK_EV_KILLED, 0, why, why, sizeof(why));
+		return EXP_INTERNAL;
+	}
 	struct rm_array spec = {.experiment_id = -*id,
 	                        .num_tasks = 1,
 	                        .slots_per_trial = s->slots > 0 ? (int)s->slots : 1,
@@ -163,8 +173,10 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s, const
 	                        .alloc_token = "",
 	                        .owner_uid = s->owner_uid,
 	                        .argv = argv,
-	                        .env = env};
-	if (a->rm->ops->submit_array(a->rm, &spec, job, sizeof(job), err, errlen) == 0)
+	                        .env = (const char *const *)tenv};
+	int rc = a->rm->ops->submit_array(a->rm, &spec, job, sizeof(job), err, errlen);
+	task_proxy_env_free(tenv);
+	if (rc == 0)
 		return EXP_OK;
 	/* Nothing runs: the task ends here, saying why. */
 	snprintf(why, sizeof(why), "not started: %s", err);

@@ -141,6 +141,29 @@ const char *http_request_header(const struct http_request *req, const char *name
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+struct each_ctx {
+	void (*fn)(void *cls, const char *name, const char *value);
+	void *cls;
+};
+
+static enum MHD_Result each_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+	struct each_ctx *e = cls;
+	(void)kind;
+	e->fn(e->cls, key, value);
+	return MHD_YES;
+}
+
+void http_request_each(const struct http_request *req, int args,
+                       void (*fn)(void *cls, const char *name, const char *value), void *cls)
+{
+	struct each_ctx e = {fn, cls};
+	if (req->conn)
+		MHD_get_connection_values(req->conn, args ? MHD_GET_ARGUMENT_KIND : MHD_HEADER_KIND,
+		                          each_value, &e);
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct http_reply *rep)
 {
 	struct MHD_Response *r;

@@ -66,6 +66,11 @@ const char *http_request_arg(const struct http_request *req, const char *name);
 /* Request header name of req, or NULL. */
 const char *http_request_header(const struct http_request *req, const char *name);
 
+/* Call fn for each request header (args 0) or decoded query argument (args 1) of req,
+ * in the order sent; value may be NULL (an argument without '='). */
+void http_request_each(const struct http_request *req, int args,
+                       void (*fn)(void *cls, const char *name, const char *value), void *cls);
+
 struct http_server_ops {
 	void *ctx;
 	/* Largest body accepted for this method and path (bytes). */

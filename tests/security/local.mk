@@ -36,3 +36,5 @@ EXTRA_DIST += tests/security/longpoll-client.py
 TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS)
 SECURITY_TESTS += tests/security/endpoint-matrix.sh
+SECURITY_TESTS += tests/security/task-proxy.sh
+EXTRA_DIST += tests/security/proxy-backend.py
