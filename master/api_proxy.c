@@ -88,6 +88,8 @@ struct proxy_job {
 	size_t out_len;
 	char *in; /* the answer as received */
 	size_t in_len;
+	int ws;        /* a WebSocket upgrade: fd stays open after the answer's head */
+	int fd;        /* ws: the connection to the task, -1 when none */
 	int failed;    /* 502: err says why */
 	int timed_out; /* 504 */
 	char err[256];
@@ -97,6 +99,8 @@ struct proxy_job {
 static void proxy_job_free(void *ptr)
 {
 	struct proxy_job *j = ptr;
+	if (j->fd >= 0)
+		close(j->fd);
 	free(j->out);
 	free(j->in);
 	free(j);
@@ -206,9 +210,21 @@ static int backend_exchange(struct proxy_job *j)
 		if (n == 0)
 			break;
 		j->in_len += (size_t)n;
+		j->in[j->in_len] = '\0';
+		if (j->ws && strstr(j->in, "\r\n\r\n"))
+			break; /* the switch: what follows is the other protocol's */
+		if (j->ws && j->in_len > PROXY_MAX_HEAD) {
+			snprintf(j->err, sizeof(j->err), "task %lld's answer head is too long",
+			         (long long)j->task_id);
+			goto fail;
+		}
 	}
 	j->in[j->in_len] = '\0';
 	rv = 0;
+	if (j->ws) {
+		j->fd = fd; /* relayed from now on */
+		return 0;
+	}
 	goto fail;
 io_fail:
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ETIMEDOUT)
@@ -292,11 +308,157 @@ static int proxy_answer(struct proxy_job *j, struct http_reply *rep)
 	return 0;
 }
 
+/* An upgraded connection: the client's socket and the task's, relayed both ways. */
+struct ws_relay {
+	int task_fd;
+	char *early; /* what the task sent after its answer's head */
+	size_t early_len;
+	int client_fd;
+	void *handle;
+	char *extra; /* what the client sent after its request's head */
+	size_t extra_len;
+};
+
+/* Write all of buf to fd: 0, or -1. */
+static int write_all(int fd, const char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, buf, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void ws_relay_end(struct ws_relay *r)
+{
+	close(r->task_fd);
+	http_upgrade_done(r->handle);
+	free(r->early);
+	free(r->extra);
+	free(r);
+}
+
+/* The relay's thread: bytes both ways until either side closes. */
+static void *ws_main(void *arg)
+{
+	struct ws_relay *r = arg;
+	char buf[16384];
+	struct pollfd p[2] = {{.fd = r->client_fd, .events = POLLIN},
+	                      {.fd = r->task_fd, .events = POLLIN}};
+	struct timeval none = {0};
+
+	/* No timeouts from here: the peers' pace is the relay's. */
+	setsockopt(r->task_fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	setsockopt(r->task_fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
+	if (write_all(r->client_fd, r->early, r->early_len) ||
+	    write_all(r->task_fd, r->extra, r->extra_len))
+		goto out;
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		int from = p[0].revents ? 0 : 1;
+		if (!p[from].revents)
+			continue;
+		ssize_t n = recv(p[from].fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || write_all(p[1 - from].fd, buf, (size_t)n))
+			break;
+	}
+out:
+	ws_relay_end(r);
+	return NULL;
+}
+
+/* MHD switched the client's connection: start the relay. */
+static void ws_start(void *cls, int fd, const char *extra, size_t n, void *handle)
+{
+	struct ws_relay *r = cls;
+	pthread_t th;
+	pthread_attr_t attr;
+
+	r->client_fd = fd;
+	r->handle = handle;
+	r->extra = n ? malloc(n) : NULL;
+	if (r->extra)
+		memcpy(r->extra, extra, n);
+	r->extra_len = r->extra ? n : 0;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, ws_main, r))
+		ws_relay_end(r);
+	pthread_attr_destroy(&attr);
+}
+
+/* The task's switch (101) into rep: its handshake headers and the relay to start. */
+static int ws_answer(struct proxy_job *j, struct http_reply *rep)
+{
+	static const char *const hs[] = {"Upgrade", "Sec-WebSocket-Accept",
+	                                 "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions"};
+	char *end = j->in ? strstr(j->in, "\r\n\r\n") : NULL;
+	int status = 0;
+	struct ws_relay *r = NULL;
+
+	if (!end || sscanf(j->in, "HTTP/%*d.%*d %d", &status) != 1 || status != 101) {
+		snprintf(j->err, sizeof(j->err),
+		         "task %lld did not accept the WebSocket (status %d)",
+		         (long long)j->task_id, status);
+		return -1;
+	}
+	size_t head = (size_t)(end + 4 - j->in);
+	r = calloc(1, sizeof(*r));
+	if (r && j->in_len > head && !(r->early = malloc(j->in_len - head))) {
+		free(r);
+		r = NULL;
+	}
+	if (!r) {
+		snprintf(j->err, sizeof(j->err), "out of memory");
+		return -1;
+	}
+	r->early_len = j->in_len - head;
+	if (r->early_len)
+		memcpy(r->early, j->in + head, r->early_len);
+	*end = '\0';
+	char *save = NULL;
+	for (char *line = strtok_r(j->in, "\r\n", &save); line;
+	     line = strtok_r(NULL, "\r\n", &save)) {
+		char *colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		const char *value = colon + 1 + strspn(colon + 1, " \t");
+		for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+			if (!strcasecmp(line, hs[i]) && rep->nheaders < HTTP_MAX_EXTRA_HEADERS &&
+			    strlen(value) < sizeof(rep->headers[0].value)) {
+				rep->headers[rep->nheaders].name = hs[i];
+				snprintf(rep->headers[rep->nheaders].value,
+				         sizeof(rep->headers[0].value), "%s", value);
+				rep->nheaders++;
+			}
+	}
+	r->task_fd = j->fd;
+	j->fd = -1; /* the relay's */
+	free(rep->body);
+	rep->body = NULL;
+	rep->status = 101;
+	rep->upgrade = ws_start;
+	rep->upgrade_cls = r;
+	return 0;
+}
+
 static void proxy_finish(struct app *a, struct api_pending *p, struct http_reply *rep)
 {
 	struct proxy_job *j = (struct proxy_job *)p;
 	(void)a;
-	if (j->failed || proxy_answer(j, rep))
+	if (j->failed || (j->ws ? ws_answer(j, rep) : proxy_answer(j, rep)))
 		api_error(rep, j->timed_out ? 504 : 502, "%s", j->err);
 }
 
@@ -315,6 +477,7 @@ static void put_encoded(FILE *f, const char *s, const char *keep)
 struct header_walk {
 	FILE *f;
 	int nargs;
+	int ws; /* keep the upgrade's headers */
 };
 
 static void put_arg(void *cls, const char *name, const char *value)
@@ -366,6 +529,10 @@ static void put_header(void *cls, const char *name, const char *value)
 	struct header_walk *w = cls;
 	if (!value || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
 		return;
+	if (w->ws && !strcasecmp(name, "Upgrade")) {
+		fprintf(w->f, "Upgrade: %s\r\n", value);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
 		if (!strcasecmp(name, dropped[i]))
 			return;
@@ -379,7 +546,7 @@ static void put_header(void *cls, const char *name, const char *value)
 static int proxy_request(struct proxy_job *j, const struct http_request *req)
 {
 	FILE *f = open_memstream(&j->out, &j->out_len);
-	struct header_walk w = {.f = f};
+	struct header_walk w = {.f = f, .ws = j->ws};
 	int v6 = strchr(j->host, ':') != NULL;
 
 	if (!f)
@@ -387,14 +554,15 @@ static int proxy_request(struct proxy_job *j, const struct http_request *req)
 	fprintf(f, "%s ", req->method);
 	put_encoded(f, req->path, "-._~/!$&'()*+,;=:@");
 	http_request_each(req, 1, put_arg, &w);
-	/* HTTP/1.0 and a close: the answer ends where the connection does, never chunked. */
-	fprintf(f, " HTTP/1.0\r\nHost: %s%s%s:%d\r\nConnection: close\r\n", v6 ? "[" : "", j->host,
-	        v6 ? "]" : "", j->port);
+	/* HTTP/1.0 and a close: the answer ends where the connection does, never chunked.
+	 * A WebSocket's handshake needs HTTP/1.1. */
+	fprintf(f, " HTTP/1.%d\r\nHost: %s%s%s:%d\r\nConnection: %s\r\n", j->ws, v6 ? "[" : "",
+	        j->host, v6 ? "]" : "", j->port, j->ws ? "Upgrade" : "close");
 	if (req->peer_addr)
 		fprintf(f, "X-Forwarded-For: %s\r\n",
 		        strcmp(req->peer_addr, "local") ? req->peer_addr : "127.0.0.1");
 	http_request_each(req, 0, put_header, &w);
-	if (req->body_len || strcmp(req->method, "GET"))
+	if (req->body_len || (strcmp(req->method, "GET") && !j->ws))
 		fprintf(f, "Content-Length: %zu\r\n", req->body_len);
 	fputs("\r\n", f);
 	if (req->body_len)
@@ -436,6 +604,9 @@ void api_proxy(struct app *a, struct api_call *c, struct http_reply *rep)
 		return;
 	}
 	j->base.finish = proxy_finish;
+	j->fd = -1;
+	const char *up = http_request_header(c->req, "Upgrade");
+	j->ws = up && !strcasecmp(up, "websocket") && !strcmp(c->req->method, "GET");
 	j->task_id = c->id;
 	j->port = r.port;
 	snprintf(j->host, sizeof(j->host), "%s", r.host);

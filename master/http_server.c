@@ -164,10 +164,57 @@ void http_request_each(const struct http_request *req, int args,
 		                          each_value, &e);
 }
 
+/* An upgrade's handler and its argument, until MHD switches the connection. */
+struct upgrade_call {
+	void (*fn)(void *cls, int fd, const char *extra, size_t n, void *handle);
+	void *cls;
+};
+
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra,
+                       size_t n, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct upgrade_call u = *(struct upgrade_call *)cls;
+	(void)conn;
+	(void)con_cls;
+	free(cls);
+	u.fn(u.cls, sock, extra, n, urh);
+}
+
+void http_upgrade_done(void *handle)
+{
+	MHD_upgrade_action(handle, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+/* Queue a 101 that switches conn to rep->upgrade. */
+static enum MHD_Result send_upgrade(struct MHD_Connection *conn, struct http_reply *rep)
+{
+	struct upgrade_call *u = malloc(sizeof(*u));
+	struct MHD_Response *r = u ? MHD_create_response_for_upgrade(on_upgrade, u) : NULL;
+	enum MHD_Result ret;
+
+	free(rep->body);
+	rep->body = NULL;
+	if (!r) {
+		free(u);
+		return MHD_NO;
+	}
+	u->fn = rep->upgrade;
+	u->cls = rep->upgrade_cls;
+	for (int i = 0; i < rep->nheaders && i < HTTP_MAX_EXTRA_HEADERS; i++)
+		if (rep->headers[i].name)
+			MHD_add_response_header(r, rep->headers[i].name, rep->headers[i].value);
+	ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct http_reply *rep)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
+
+	if (rep->upgrade && rep->status == 101)
+		return send_upgrade(conn, rep);
 
 	if (!rep->body) {
 		rep->body = strdup("{}");
@@ -725,7 +772,7 @@ static struct MHD_Daemon *start_daemon(struct listener *l, const struct http_ser
                                        int port, int fd, const struct sockaddr_in *sa)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	                 MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
 	unsigned threads = cfg->threads ? cfg->threads : 8;
 	struct MHD_OptionItem tls[] = {
 	    {MHD_OPTION_HTTPS_MEM_CERT, 0, l->srv->tls_cert},

@@ -58,7 +58,15 @@ struct http_reply {
 	int again;                /* 1: park the request and dispatch it again later */
 	struct http_header headers[HTTP_MAX_EXTRA_HEADERS]; /* extra response headers */
 	int nheaders;
+	/* Non-NULL with status 101: the connection is switched to another protocol;
+	 * upgrade(upgrade_cls, fd, extra, n, handle) then owns the socket fd (extra: n
+	 * bytes the client sent already) until http_upgrade_done(handle). */
+	void (*upgrade)(void *cls, int fd, const char *extra, size_t n, void *handle);
+	void *upgrade_cls;
 };
+
+/* End an upgraded connection (the handle given to http_reply.upgrade). */
+void http_upgrade_done(void *handle);
 
 /* Query argument name of req, or NULL. */
 const char *http_request_arg(const struct http_request *req, const char *name);

@@ -4,7 +4,10 @@
 # 127.0.0.1, registers that port with the master (DET_TASK_TOKEN), writes
 # the token to the file named by argv[1] (for the test's own checks) and
 # answers every request with what it received, as JSON. A path ending in
-# /slow answers after 15 s (a backend that keeps the master waiting).
+# /slow answers after 15 s (a backend that keeps the master waiting). A
+# WebSocket upgrade is accepted and every byte that follows is echoed.
+import base64
+import hashlib
 import json
 import os
 import sys
@@ -15,7 +18,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Echo(BaseHTTPRequestHandler):
+    def websocket(self):
+        key = self.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept",
+                         base64.b64encode(hashlib.sha1(key.encode()).digest()).decode())
+        self.end_headers()
+        self.wfile.flush()
+        while True:
+            data = self.connection.recv(4096)
+            if not data:
+                break
+            self.connection.sendall(data)
+        self.close_connection = True
+
     def answer(self):
+        if (self.headers.get("Upgrade") or "").lower() == "websocket":
+            return self.websocket()
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n).decode("utf-8", "replace") if n else ""
         if self.path.split("?")[0].endswith("/slow"):

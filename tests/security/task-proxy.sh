@@ -7,7 +7,7 @@
 # method, headers and body relayed, the user's credentials never), a third
 # user gets 404 like the tasks API, nobody names the target; a task that does
 # not serve answers 502 at once; slow backends do not hold up the master; the
-# address is gone when the task ends.
+# address is gone when the task ends. WebSocket upgrades are relayed too.
 set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
 . "$(dirname "$0")/security-lib.sh"
@@ -111,6 +111,15 @@ eq "no credentials over TCP: 401" 401 \
 eq "an admin (root) gets through" 200 \
 	"$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$work/m.sock" "http://localhost/proxy/$id/")"
 eq "a task that does not exist: 404" 404 "$(as_sock "$U" GET "/proxy/$((id + 1000))/")"
+
+# WebSocket: the upgrade is relayed, then bytes both ways; the same rule of access.
+ws() { # USER: status, accept and echo of a WebSocket through /proxy/$id/ws as that user
+	as_user "$1" /usr/bin/python3 "$work/u/ws.py" "$work/m.sock" "/proxy/$id/ws"
+}
+cp "$srcdir/tests/security/proxy-ws-client.py" "$work/u/ws.py"
+eq "the owner's WebSocket: switched, the task's handshake, bytes echoed" \
+	"101 s3pPLMBiTxaQ9kYGzzhZRbK+xOo= ping-bytes" "$(ws "$U")"
+eq "another user's WebSocket upgrade: 404" "404 - -" "$(ws "$V")"
 
 # A running task that never registered: 502 with a JSON message, at once.
 sid=$(as_det "$U" -o json cmd run --detach sleep 300 | jq -r .id)
