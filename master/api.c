@@ -28,6 +28,7 @@
 #include "fsm.h"
 #include "rate_limits.h"
 #include "static.h"
+#include "task_proxy.h"
 #include "workspace.h"
 
 void api_error(struct http_reply *rep, int status, const char *fmt, ...)
@@ -981,6 +982,8 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/tasks/{id}", api_task_get, API_AUTH_USER},
     {"POST", "/api/v1/tasks/{id}/kill", api_task_kill, API_AUTH_USER},
     {"GET", "/api/v1/tasks/{id}/logs", api_task_logs, API_AUTH_USER},
+    {"POST", "/api/v1/tasks/{id}/register", api_task_register, API_AUTH_NONE},
+    {"*", "/proxy/{id}/*", api_proxy, API_AUTH_USER},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -988,6 +991,8 @@ static const struct api_route routes[] = {
 static int match(const char *pattern, const char *path, int64_t *id, char *uuid, size_t ulen)
 {
 	while (*pattern && *path) {
+		if (pattern[0] == '*' && !pattern[1])
+			return 1; /* a trailing '*': any rest, even none */
 		if (*pattern == '{' &&
 		    (!strncmp(pattern, "{id}", 4) || !strncmp(pattern, "{uuid}", 6))) {
 			int is_id = pattern[1] == 'i';
@@ -1019,7 +1024,7 @@ static int match(const char *pattern, const char *path, int64_t *id, char *uuid,
 		pattern++;
 		path++;
 	}
-	return !*pattern && !*path;
+	return (!*pattern || !strcmp(pattern, "*")) && !*path;
 }
 
 static int route_find(const char *method, const char *path, int64_t *id, char *uuid, size_t ulen,
@@ -1029,7 +1034,7 @@ static int route_find(const char *method, const char *path, int64_t *id, char *u
 	for (size_t i = 0; i < NROUTES; i++) {
 		if (!match(routes[i].pattern, path, id, uuid, ulen))
 			continue;
-		if (strcmp(routes[i].method, method)) {
+		if (strcmp(routes[i].method, method) && strcmp(routes[i].method, "*")) {
 			*method_mismatch = 1;
 			continue;
 		}
@@ -1053,6 +1058,7 @@ static const struct {
     {api_trial_progress, API_MAX_SMALL_BYTES}, {api_trial_early_exit, API_MAX_SMALL_BYTES},
     {api_trial_exit, API_MAX_SMALL_BYTES},     {api_allocation_events, API_MAX_SMALL_BYTES},
     {api_task_create, API_MAX_CREATE_BYTES},
+    {api_task_register, API_MAX_SMALL_BYTES},  {api_proxy, TASK_PROXY_MAX_BODY_BYTES},
 };
 
 static size_t body_limit(void *ctx, const char *method, const char *path)
@@ -1325,7 +1331,7 @@ static void handle(void *ctx, const struct http_request *req, struct http_reply 
 			api_error(rep, 404, "no such endpoint: %s %s", req->method, req->path);
 		return;
 	}
-	if (!strcmp(req->method, "POST") &&
+	if (!strcmp(req->method, "POST") && rt->handler != api_proxy &&
 	    (req->body_len ||
 	     (rt->handler != h_logout && rt->handler != api_exp_activate &&
 	      rt->handler != api_exp_pause && rt->handler != api_exp_cancel &&

@@ -135,5 +135,8 @@ void api_task_list(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_task_get(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_task_kill(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_task_logs(struct app *a, struct api_call *c, struct http_reply *rep);
+/* Interactive tasks (api_proxy.c): a task registers its port; /proxy/<id>/ relays to it. */
+void api_task_register(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_proxy(struct app *a, struct api_call *c, struct http_reply *rep);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "exp.h"
 #include "exp_internal.h"
+#include "task_proxy.h"
 
 /* Resource pools are names from the master config: printable, no spaces. */
 static int pool_ok(const char *pool)
@@ -144,6 +145,8 @@ enum exp_status exp_task_event_locked(struct app *a, int64_t id, enum lifecycle_
 	}
 	if (store_task_update(a->store, &t, err, errlen))
 		goto out;
+	if (d.stamp_ended)
+		task_proxy_clear_locked(a, id); /* an ended task serves nothing */
 	status = EXP_OK;
 out:
 	return status;
@@ -288,9 +291,17 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
 		return EXP_INTERNAL;
 	}
 	enum exp_status status = exp_task_create(a, s, id, err, errlen);
+	char **tenv = NULL;
 	if (status != EXP_OK) {
 		json_decref(config);
 		return status;
+	}
+	/* Its token to register the address it serves on (a notebook's). */
+	if (task_proxy_token_env(a, *id, cmd->env, &tenv, err, errlen)) {
+		json_decref(config);
+		snprintf(why, sizeof(why), "not started: %s", err);
+		exp_task_event(a, *id, LIFECYCLE_TASK_EV_KILLED, 0, why, why, sizeof(why));
+		return EXP_INTERNAL;
 	}
 	struct rm_array spec = {.experiment_id = -*id,
 	                        .num_tasks = 1,
@@ -300,7 +311,7 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
 	                        .owner_uid = s->owner_uid,
 	                        .config = config,
 	                        .argv = cmd->argv,
-	                        .env = cmd->env};
+	                        .env = (const char *const *)tenv};
 	if (slurm && task_log_path(a, *id, s->owner_uid, log_path, sizeof(log_path)) == 0)
 		spec.output_path = log_path;
 	if (cmd->context) {
@@ -311,10 +322,12 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
 	if ((!cmd->context ||
 	     context_write(context_path, cmd->context, cmd->context_len, err, errlen) == 0) &&
 	    a->rm->ops->submit_array(a->rm, &spec, job, sizeof(job), err, errlen) == 0) {
+		task_proxy_env_free(tenv);
 		json_decref(config);
 		task_note_job(a, *id, job);
 		return EXP_OK;
 	}
+	task_proxy_env_free(tenv);
 	json_decref(config);
 	if (cmd->context)
 		unlink(context_path);

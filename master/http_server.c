@@ -118,6 +118,9 @@ struct http_server {
 	int waker_started;
 	char *tls_cert, *tls_key; /* PEM text for the TCP listener; NULL = plain HTTP */
 	uint64_t resumed;         /* parked connections dispatched again, for /metrics */
+
+	/* Switched connections (WebSockets) not yet done, under lock. */
+	struct upgrade_call *upgrades;
 };
 
 uint64_t http_now_ms(void)
@@ -139,6 +142,100 @@ const char *http_request_header(const struct http_request *req, const char *name
 	if (!req->conn)
 		return NULL; /* a request built by a test, not by the server */
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+struct each_ctx {
+	void (*fn)(void *cls, const char *name, const char *value);
+	void *cls;
+};
+
+static enum MHD_Result each_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+	struct each_ctx *e = cls;
+	(void)kind;
+	e->fn(e->cls, key, value);
+	return MHD_YES;
+}
+
+void http_request_each(const struct http_request *req, int args,
+                       void (*fn)(void *cls, const char *name, const char *value), void *cls)
+{
+	struct each_ctx e = {fn, cls};
+	if (req->conn)
+		MHD_get_connection_values(req->conn, args ? MHD_GET_ARGUMENT_KIND : MHD_HEADER_KIND,
+		                          each_value, &e);
+}
+
+/* An upgrade's handler and its argument until MHD switches the connection; then
+ * the switched connection, listed in http_server.upgrades until it is done. */
+struct upgrade_call {
+	void (*fn)(void *cls, int fd, const char *extra, size_t n, void *handle);
+	void *cls;
+	struct http_server *srv;
+	struct MHD_UpgradeResponseHandle *urh;
+	int fd;
+	struct upgrade_call *prev, *next;
+};
+
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra,
+                       size_t n, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct upgrade_call *u = cls;
+	struct http_server *s = u->srv;
+	(void)conn;
+	(void)con_cls;
+	u->urh = urh;
+	u->fd = sock;
+	pthread_mutex_lock(&s->lock);
+	u->next = s->upgrades;
+	if (s->upgrades)
+		s->upgrades->prev = u;
+	s->upgrades = u;
+	pthread_mutex_unlock(&s->lock);
+	u->fn(u->cls, sock, extra, n, u);
+}
+
+void http_upgrade_done(void *handle)
+{
+	struct upgrade_call *u = handle;
+	struct http_server *s = u->srv;
+	pthread_mutex_lock(&s->lock);
+	if (u->prev)
+		u->prev->next = u->next;
+	else
+		s->upgrades = u->next;
+	if (u->next)
+		u->next->prev = u->prev;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE);
+	free(u);
+}
+
+/* Queue a 101 that switches conn to rep->upgrade. */
+static enum MHD_Result send_upgrade(struct http_server *s, struct MHD_Connection *conn,
+                                    struct http_reply *rep)
+{
+	struct upgrade_call *u = calloc(1, sizeof(*u));
+	struct MHD_Response *r = u ? MHD_create_response_for_upgrade(on_upgrade, u) : NULL;
+	enum MHD_Result ret;
+
+	free(rep->body);
+	rep->body = NULL;
+	if (!r) {
+		free(u);
+		return MHD_NO;
+	}
+	u->fn = rep->upgrade;
+	u->cls = rep->upgrade_cls;
+	u->srv = s;
+	for (int i = 0; i < rep->nheaders && i < HTTP_MAX_EXTRA_HEADERS; i++)
+		if (rep->headers[i].name)
+			MHD_add_response_header(r, rep->headers[i].name, rep->headers[i].value);
+	ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct http_reply *rep)
@@ -396,7 +493,8 @@ static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
 		free(rep.body);
 		return send_error(conn, 503, "unavailable", "master is shutting down");
 	}
-	ret = send_reply(conn, &rep);
+	ret =
+	    rep.upgrade && rep.status == 101 ? send_upgrade(s, conn, &rep) : send_reply(conn, &rep);
 	if (s->ops.observe)
 		s->ops.observe(s->ops.ctx, &req, rep.status,
 		               (double)(http_now_ms() - st->start_ms) / 1000.0);
@@ -712,7 +810,7 @@ static struct MHD_Daemon *start_daemon(struct listener *l, const struct http_ser
                                        int port, int fd, const struct sockaddr_in *sa)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	                 MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
 	unsigned threads = cfg->threads ? cfg->threads : 8;
 	struct MHD_OptionItem tls[] = {
 	    {MHD_OPTION_HTTPS_MEM_CERT, 0, l->srv->tls_cert},
@@ -828,6 +926,14 @@ void http_server_stop(struct http_server *s)
 	 * them finish, since a daemon must not stop with suspended connections. */
 	pthread_mutex_lock(&s->lock);
 	while (s->nheld > 0)
+		pthread_cond_wait(&s->cond, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+	/* Switched connections (WebSockets) are cut; their handlers see the end and
+	 * are done before the daemon goes. */
+	pthread_mutex_lock(&s->lock);
+	for (struct upgrade_call *u = s->upgrades; u; u = u->next)
+		shutdown(u->fd, SHUT_RDWR);
+	while (s->upgrades)
 		pthread_cond_wait(&s->cond, &s->lock);
 	pthread_mutex_unlock(&s->lock);
 	/* Parked requests are dispatched once more and answered (shutting_down). */

@@ -60,13 +60,26 @@ struct http_reply {
 	int nheaders;
 	uint64_t file_len; /* > 0: the body is file_fd's next file_len bytes, not body */
 	int file_fd;       /* with file_len: read from here and closed by the server */
+	/* Non-NULL with status 101: the connection is switched to another protocol;
+	 * upgrade(upgrade_cls, fd, extra, n, handle) then owns the socket fd (extra: n
+	 * bytes the client sent already) until http_upgrade_done(handle). */
+	void (*upgrade)(void *cls, int fd, const char *extra, size_t n, void *handle);
+	void *upgrade_cls;
 };
+
+/* End an upgraded connection (the handle given to http_reply.upgrade). */
+void http_upgrade_done(void *handle);
 
 /* Query argument name of req, or NULL. */
 const char *http_request_arg(const struct http_request *req, const char *name);
 
 /* Request header name of req, or NULL. */
 const char *http_request_header(const struct http_request *req, const char *name);
+
+/* Call fn for each request header (args 0) or decoded query argument (args 1) of req,
+ * in the order sent; value may be NULL (an argument without '='). */
+void http_request_each(const struct http_request *req, int args,
+                       void (*fn)(void *cls, const char *name, const char *value), void *cls);
 
 struct http_server_ops {
 	void *ctx;

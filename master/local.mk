@@ -34,6 +34,9 @@ master_libdetmaster_la_SOURCES += master/trial_reason.c master/trial_reason.h
 master_libdetmaster_la_SOURCES += master/store_task.c master/exp_task.c
 # Commands (issue 14): the task endpoints.
 master_libdetmaster_la_SOURCES += master/api_task.c
+# Interactive tasks (issue 14): address registration and the /proxy/<id>/ relay.
+master_libdetmaster_la_SOURCES += master/task_proxy.c master/task_proxy.h \
+	master/store_task_proxy.c master/api_proxy.c
 # det.conf's parser (job_submit_det's), for the pool names of the slurm resource manager.
 master_libdetmaster_la_SOURCES += slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
 	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h
@@ -58,6 +61,7 @@ MASTER_SCHEMA += master/schema/005_tasks.sql
 MASTER_SCHEMA += master/schema/006_workspaces.sql
 MASTER_SCHEMA += master/schema/007_images.sql
 MASTER_SCHEMA += master/schema/008_task_description_pid.sql
+MASTER_SCHEMA += master/schema/009_task_proxy.sql
 MASTER_SCHEMA += master/schema/015_metrics_trial_id.sql
 EXTRA_DIST += $(MASTER_SCHEMA) master/schema/embed.awk
 CLEANFILES += master/store_schema.h

@@ -40,3 +40,6 @@ TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS)
 SECURITY_TESTS += tests/security/endpoint-matrix.sh
 SECURITY_TESTS += tests/security/ckpt-download.sh
+SECURITY_TESTS += tests/security/task-proxy.sh
+EXTRA_DIST += tests/security/proxy-backend.py
+EXTRA_DIST += tests/security/proxy-ws-client.py

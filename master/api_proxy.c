@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Interactive tasks over HTTP (doc/tasks.md): POST /tasks/{id}/register, by
+ * which a running task (with the token the master gave it) says which port it
+ * serves on, and /proxy/<id>/..., which relays any request of the task's owner
+ * or an admin to that address. Nothing in a request can name the target: the
+ * host is the registering connection's peer, the port the task's own.
+ *
+ * Non-obvious decision: the exchange with the task runs on a thread of its
+ * own while the request is held (http_request_hold), so a slow or silent
+ * backend never occupies one of the server's worker threads; every step has a
+ * bound (connect 5 s, each read or write 30 s, the whole exchange 120 s, the
+ * answer 64 MiB), and the answer is sent when the request is dispatched again.
+ * The user's credentials (Authorization, the session cookies, X-Det-CSRF) are
+ * never forwarded to the task.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api_internal.h"
+#include "authz.h"
+#include "exp.h"
+#include "store.h"
+#include "task_proxy.h"
+
+#define PROXY_CONNECT_TIMEOUT_MS 5000
+#define PROXY_IO_TIMEOUT_S 30
+#define PROXY_DEADLINE_S 120
+#define PROXY_MAX_HEAD 65536
+#define PROXY_MAX_REPLY (64L * 1024 * 1024)
+
+void api_task_register(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	const char *auth = c->req->authorization, *key;
+	const char *tok = auth && !strncmp(auth, "Bearer ", 7) ? auth + 7 : NULL;
+	json_t *port = json_object_get(c->body, "port"), *v;
+	char err[256];
+
+	json_object_foreach (c->body, key, v) {
+		if (strcmp(key, "port")) {
+			api_error(rep, 400,
+			          "%.64s: unknown field (only \"port\"; the host is "
+			          "the caller's own address)",
+			          key);
+			return;
+		}
+	}
+	if (!json_is_integer(port) || json_integer_value(port) < 1 ||
+	    json_integer_value(port) > 65535) {
+		api_error(rep, 400, "port: expected an integer 1..65535");
+		return;
+	}
+	/* The task's own machine: the connection's peer (the Unix socket is this one). */
+	const char *host =
+	    c->req->peer_local || !c->req->peer_addr ? "127.0.0.1" : c->req->peer_addr;
+	enum exp_status st = task_proxy_register(a, c->id, tok, host, (int)json_integer_value(port),
+	                                         err, sizeof(err));
+	if (st != EXP_OK) {
+		api_exp_error(rep, st, err);
+		return;
+	}
+	api_json(rep, 200,
+	         json_pack("{s:I, s:s, s:I}", "task_id", (json_int_t)c->id, "host", host, "port",
+	                   json_integer_value(port)));
+}
+
+/* ---- the relay ------------------------------------------------------------ */
+
+/* One relayed request while it is held: what to send, what came back. */
+struct proxy_job {
+	struct api_pending base;
+	struct http_hold *hold;
+	char host[TASK_PROXY_HOST_MAX];
+	int port;
+	int64_t task_id;
+	char *out; /* the request as sent */
+	size_t out_len;
+	char *in; /* the answer as received */
+	size_t in_len;
+	int ws;        /* a WebSocket upgrade: fd stays open after the answer's head */
+	int fd;        /* ws: the connection to the task, -1 when none */
+	int failed;    /* 502: err says why */
+	int timed_out; /* 504 */
+	char err[256];
+	char content_type[256];
+};
+
+static void proxy_job_free(void *ptr)
+{
+	struct proxy_job *j = ptr;
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j->out);
+	free(j->in);
+	free(j);
+}
+
+static uint64_t mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* A TCP connection to host:port (numeric) within the connect timeout, blocking
+ * with I/O timeouts from then on: the fd, or -1 with j->err. */
+static int backend_connect(struct proxy_job *j)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+	                         .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+	struct addrinfo *ai = NULL;
+	struct timeval tv = {.tv_sec = PROXY_IO_TIMEOUT_S};
+	char port[8];
+	int fd = -1, soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	snprintf(port, sizeof(port), "%d", j->port);
+	if (getaddrinfo(j->host, port, &hints, &ai) || !ai) {
+		snprintf(j->err, sizeof(j->err), "task %lld's address %s is not an IP address",
+		         (long long)j->task_id, j->host);
+		goto fail;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		goto sys_fail;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS)
+		goto sys_fail;
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	int n = poll(&p, 1, PROXY_CONNECT_TIMEOUT_MS);
+	if (n == 0) {
+		j->timed_out = 1;
+		snprintf(j->err, sizeof(j->err), "task %lld does not answer on port %d (%d s)",
+		         (long long)j->task_id, j->port, PROXY_CONNECT_TIMEOUT_MS / 1000);
+		goto fail;
+	}
+	if (n < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
+		goto sys_fail;
+	if (soerr) {
+		errno = soerr;
+		goto sys_fail;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+		goto sys_fail;
+	freeaddrinfo(ai);
+	return fd;
+sys_fail:
+	snprintf(j->err, sizeof(j->err), "task %lld on port %d: %s", (long long)j->task_id, j->port,
+	         strerror(errno));
+fail:
+	if (ai)
+		freeaddrinfo(ai);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Send the request, read the answer to its end: 0, or -1 with j->err. */
+static int backend_exchange(struct proxy_job *j)
+{
+	int rv = -1, fd = backend_connect(j);
+	uint64_t start = mono_s();
+	size_t cap = 0;
+
+	if (fd < 0)
+		return -1;
+	for (size_t off = 0; off < j->out_len;) {
+		ssize_t n = send(fd, j->out + off, j->out_len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto io_fail;
+		off += (size_t)n;
+	}
+	for (;;) {
+		if (mono_s() - start > PROXY_DEADLINE_S) {
+			errno = ETIMEDOUT;
+			goto io_fail;
+		}
+		if (j->in_len + 65536 > cap) {
+			size_t ncap = cap ? cap * 2 : 65536 * 2;
+			char *b =
+			    ncap <= (size_t)PROXY_MAX_REPLY + 65536 ? realloc(j->in, ncap) : NULL;
+			if (!b) {
+				snprintf(j->err, sizeof(j->err),
+				         "task %lld's answer is over %ld MiB",
+				         (long long)j->task_id, PROXY_MAX_REPLY >> 20);
+				goto fail;
+			}
+			j->in = b;
+			cap = ncap;
+		}
+		ssize_t n = recv(fd, j->in + j->in_len, cap - j->in_len - 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto io_fail;
+		if (n == 0)
+			break;
+		j->in_len += (size_t)n;
+		j->in[j->in_len] = '\0';
+		if (j->ws && strstr(j->in, "\r\n\r\n"))
+			break; /* the switch: what follows is the other protocol's */
+		if (j->ws && j->in_len > PROXY_MAX_HEAD) {
+			snprintf(j->err, sizeof(j->err), "task %lld's answer head is too long",
+			         (long long)j->task_id);
+			goto fail;
+		}
+	}
+	j->in[j->in_len] = '\0';
+	rv = 0;
+	if (j->ws) {
+		j->fd = fd; /* relayed from now on */
+		return 0;
+	}
+	goto fail;
+io_fail:
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ETIMEDOUT)
+		j->timed_out = 1;
+	snprintf(j->err, sizeof(j->err), "task %lld on port %d: %s", (long long)j->task_id, j->port,
+	         j->timed_out ? "no answer in time" : strerror(errno));
+fail:
+	close(fd);
+	return rv;
+}
+
+/* The relay's thread: the exchange, then the request runs again (j is its from then). */
+static void *proxy_main(void *arg)
+{
+	struct proxy_job *j = arg;
+	if (backend_exchange(j))
+		j->failed = 1;
+	http_hold_release(j->hold);
+	return NULL;
+}
+
+/* Answer headers relayed to the client (names as sent on). */
+static const char *const relayed_headers[] = {
+    "Location",      "Set-Cookie",          "Cache-Control",           "ETag",
+    "Last-Modified", "Content-Disposition", "Content-Security-Policy", "X-Content-Type-Options",
+};
+
+/* The task's answer (j->in) into rep: 0, or -1 with j->err. */
+static int proxy_answer(struct proxy_job *j, struct http_reply *rep)
+{
+	char *end = j->in ? strstr(j->in, "\r\n\r\n") : NULL;
+	int status = 0;
+
+	if (!end || end - j->in > PROXY_MAX_HEAD ||
+	    sscanf(j->in, "HTTP/%*d.%*d %d", &status) != 1 || status < 100 || status > 599) {
+		snprintf(j->err, sizeof(j->err), "task %lld did not answer in HTTP",
+		         (long long)j->task_id);
+		return -1;
+	}
+	*end = '\0';
+	char *save = NULL,
+	     *line = strtok_r(strchr(j->in, '\n') ? strchr(j->in, '\n') + 1 : end, "\r\n", &save);
+	snprintf(j->content_type, sizeof(j->content_type), "application/octet-stream");
+	for (; line; line = strtok_r(NULL, "\r\n", &save)) {
+		char *colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		const char *value = colon + 1;
+		while (*value == ' ' || *value == '\t')
+			value++;
+		if (!strcasecmp(line, "Transfer-Encoding")) {
+			snprintf(j->err, sizeof(j->err),
+			         "task %lld answered in chunks (Transfer-Encoding) to an HTTP/1.0 "
+			         "request",
+			         (long long)j->task_id);
+			return -1;
+		}
+		if (!strcasecmp(line, "Content-Type")) {
+			snprintf(j->content_type, sizeof(j->content_type), "%s", value);
+			continue;
+		}
+		for (size_t i = 0; i < sizeof(relayed_headers) / sizeof(relayed_headers[0]); i++)
+			if (!strcasecmp(line, relayed_headers[i]) &&
+			    rep->nheaders < HTTP_MAX_EXTRA_HEADERS &&
+			    strlen(value) < sizeof(rep->headers[0].value)) {
+				rep->headers[rep->nheaders].name = relayed_headers[i];
+				snprintf(rep->headers[rep->nheaders].value,
+				         sizeof(rep->headers[0].value), "%s", value);
+				rep->nheaders++;
+			}
+	}
+	size_t body = (size_t)(end + 4 - j->in);
+	free(rep->body);
+	rep->len = j->in_len - body;
+	memmove(j->in, j->in + body, rep->len);
+	rep->body = j->in; /* the server frees it */
+	j->in = NULL;
+	rep->status = status;
+	rep->content_type = j->content_type;
+	return 0;
+}
+
+/* An upgraded connection: the client's socket and the task's, relayed both ways. */
+struct ws_relay {
+	int task_fd;
+	char *early; /* what the task sent after its answer's head */
+	size_t early_len;
+	int client_fd;
+	void *handle;
+	char *extra; /* what the client sent after its request's head */
+	size_t extra_len;
+};
+
+/* Write all of buf to fd: 0, or -1. */
+static int write_all(int fd, const char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, buf, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void ws_relay_end(struct ws_relay *r)
+{
+	close(r->task_fd);
+	http_upgrade_done(r->handle);
+	free(r->early);
+	free(r->extra);
+	free(r);
+}
+
+/* The relay's thread: bytes both ways until either side closes. */
+static void *ws_main(void *arg)
+{
+	struct ws_relay *r = arg;
+	char buf[16384];
+	struct pollfd p[2] = {{.fd = r->client_fd, .events = POLLIN},
+	                      {.fd = r->task_fd, .events = POLLIN}};
+	struct timeval none = {0};
+
+	/* No timeouts from here: the peers' pace is the relay's. */
+	setsockopt(r->task_fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	setsockopt(r->task_fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
+	if (write_all(r->client_fd, r->early, r->early_len) ||
+	    write_all(r->task_fd, r->extra, r->extra_len))
+		goto out;
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		int from = p[0].revents ? 0 : 1;
+		if (!p[from].revents)
+			continue;
+		ssize_t n = recv(p[from].fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || write_all(p[1 - from].fd, buf, (size_t)n))
+			break;
+	}
+out:
+	ws_relay_end(r);
+	return NULL;
+}
+
+/* MHD switched the client's connection: start the relay. */
+static void ws_start(void *cls, int fd, const char *extra, size_t n, void *handle)
+{
+	struct ws_relay *r = cls;
+	pthread_t th;
+	pthread_attr_t attr;
+
+	r->client_fd = fd;
+	r->handle = handle;
+	r->extra = n ? malloc(n) : NULL;
+	if (r->extra)
+		memcpy(r->extra, extra, n);
+	r->extra_len = r->extra ? n : 0;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, ws_main, r))
+		ws_relay_end(r);
+	pthread_attr_destroy(&attr);
+}
+
+/* The task's switch (101) into rep: its handshake headers and the relay to start. */
+static int ws_answer(struct proxy_job *j, struct http_reply *rep)
+{
+	static const char *const hs[] = {"Upgrade", "Sec-WebSocket-Accept",
+	                                 "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions"};
+	char *end = j->in ? strstr(j->in, "\r\n\r\n") : NULL;
+	int status = 0;
+	struct ws_relay *r = NULL;
+
+	if (!end || sscanf(j->in, "HTTP/%*d.%*d %d", &status) != 1 || status != 101) {
+		snprintf(j->err, sizeof(j->err),
+		         "task %lld did not accept the WebSocket (status %d)",
+		         (long long)j->task_id, status);
+		return -1;
+	}
+	size_t head = (size_t)(end + 4 - j->in);
+	r = calloc(1, sizeof(*r));
+	if (r && j->in_len > head && !(r->early = malloc(j->in_len - head))) {
+		free(r);
+		r = NULL;
+	}
+	if (!r) {
+		snprintf(j->err, sizeof(j->err), "out of memory");
+		return -1;
+	}
+	r->early_len = j->in_len - head;
+	if (r->early_len)
+		memcpy(r->early, j->in + head, r->early_len);
+	*end = '\0';
+	char *save = NULL;
+	for (char *line = strtok_r(j->in, "\r\n", &save); line;
+	     line = strtok_r(NULL, "\r\n", &save)) {
+		char *colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		const char *value = colon + 1 + strspn(colon + 1, " \t");
+		for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+			if (!strcasecmp(line, hs[i]) && rep->nheaders < HTTP_MAX_EXTRA_HEADERS &&
+			    strlen(value) < sizeof(rep->headers[0].value)) {
+				rep->headers[rep->nheaders].name = hs[i];
+				snprintf(rep->headers[rep->nheaders].value,
+				         sizeof(rep->headers[0].value), "%s", value);
+				rep->nheaders++;
+			}
+	}
+	r->task_fd = j->fd;
+	j->fd = -1; /* the relay's */
+	free(rep->body);
+	rep->body = NULL;
+	rep->status = 101;
+	rep->upgrade = ws_start;
+	rep->upgrade_cls = r;
+	return 0;
+}
+
+static void proxy_finish(struct app *a, struct api_pending *p, struct http_reply *rep)
+{
+	struct proxy_job *j = (struct proxy_job *)p;
+	(void)a;
+	if (j->failed || (j->ws ? ws_answer(j, rep) : proxy_answer(j, rep)))
+		api_error(rep, j->timed_out ? 504 : 502, "%s", j->err);
+}
+
+/* Percent-encode s onto f; keep the characters of keep besides letters and digits. */
+static void put_encoded(FILE *f, const char *s, const char *keep)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr(keep, *p))
+			fputc(*p, f);
+		else
+			fprintf(f, "%%%02X", *p);
+	}
+}
+
+struct header_walk {
+	FILE *f;
+	int nargs;
+	int ws; /* keep the upgrade's headers */
+};
+
+static void put_arg(void *cls, const char *name, const char *value)
+{
+	struct header_walk *w = cls;
+	fputc(w->nargs++ ? '&' : '?', w->f);
+	put_encoded(w->f, name, "-._~");
+	if (value) {
+		fputc('=', w->f);
+		put_encoded(w->f, value, "-._~");
+	}
+}
+
+/* The Cookie header without the master's own cookies (the user's session). */
+static void put_cookies(FILE *f, const char *cookies)
+{
+	int n = 0;
+	const char *p = cookies;
+	while (p && *p) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		const char *end = strchr(p, ';');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len && strncmp(p, "det_session=", 12) && strncmp(p, "det_csrf=", 9))
+			fprintf(f, "%s%.*s", n++ ? "; " : "Cookie: ", (int)len, p);
+		p = end;
+	}
+	if (n)
+		fputs("\r\n", f);
+}
+
+static void put_header(void *cls, const char *name, const char *value)
+{
+	static const char *const dropped[] = {
+	    "Host",
+	    "Connection",
+	    "Keep-Alive",
+	    "Proxy-Connection",
+	    "Proxy-Authorization",
+	    "TE",
+	    "Trailer",
+	    "Upgrade",
+	    "Transfer-Encoding",
+	    "Content-Length",
+	    "Authorization",
+	    "X-Det-CSRF",
+	    "Expect",
+	};
+	struct header_walk *w = cls;
+	if (!value || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
+		return;
+	if (w->ws && !strcasecmp(name, "Upgrade")) {
+		fprintf(w->f, "Upgrade: %s\r\n", value);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
+		if (!strcasecmp(name, dropped[i]))
+			return;
+	if (!strcasecmp(name, "Cookie"))
+		put_cookies(w->f, value);
+	else
+		fprintf(w->f, "%s: %s\r\n", name, value);
+}
+
+/* The request to send to the task into j->out: 0, or -1 (out of memory). */
+static int proxy_request(struct proxy_job *j, const struct http_request *req)
+{
+	FILE *f = open_memstream(&j->out, &j->out_len);
+	struct header_walk w = {.f = f, .ws = j->ws};
+	int v6 = strchr(j->host, ':') != NULL;
+
+	if (!f)
+		return -1;
+	fprintf(f, "%s ", req->method);
+	put_encoded(f, req->path, "-._~/!$&'()*+,;=:@");
+	http_request_each(req, 1, put_arg, &w);
+	/* HTTP/1.0 and a close: the answer ends where the connection does, never chunked.
+	 * A WebSocket's handshake needs HTTP/1.1. */
+	fprintf(f, " HTTP/1.%d\r\nHost: %s%s%s:%d\r\nConnection: %s\r\n", j->ws, v6 ? "[" : "",
+	        j->host, v6 ? "]" : "", j->port, j->ws ? "Upgrade" : "close");
+	if (req->peer_addr)
+		fprintf(f, "X-Forwarded-For: %s\r\n",
+		        strcmp(req->peer_addr, "local") ? req->peer_addr : "127.0.0.1");
+	http_request_each(req, 0, put_header, &w);
+	if (req->body_len || (strcmp(req->method, "GET") && !j->ws))
+		fprintf(f, "Content-Length: %zu\r\n", req->body_len);
+	fputs("\r\n", f);
+	if (req->body_len)
+		fwrite(req->body, 1, req->body_len, f);
+	return fclose(f) ? -1 : 0;
+}
+
+void api_proxy(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	char err[256];
+	struct store_task t;
+	struct task_proxy_row r;
+	struct proxy_job *j = NULL;
+	pthread_t th;
+	pthread_attr_t attr;
+
+	int found = store_task_get(a->store, c->id, &t, err, sizeof(err));
+	if (found > 0)
+		found = store_task_proxy_get(a->store, c->id, &r, err, sizeof(err));
+	if (found < 0) {
+		api_error(rep, 500, "%s", err);
+		return;
+	}
+	/* As the tasks API: the owner (bound to its uid) and admins; others see nothing. */
+	int64_t owner = c->who.uid >= 0 && c->who.uid == t.owner_uid ? c->who.user_id : -1;
+	if (!found || !authz_allowed(&c->who, AUTHZ_TASK_KILL, owner)) {
+		api_error(rep, 404, "task %lld not found", (long long)c->id);
+		return;
+	}
+	if (strcmp(t.state, "RUNNING") || !r.port) {
+		api_error(rep, 502, "task %lld is %s%s: nothing to relay to", (long long)c->id,
+		          t.state,
+		          strcmp(t.state, "RUNNING") ? "" : " and has not registered a port");
+		return;
+	}
+	j = c->req->slot ? calloc(1, sizeof(*j)) : NULL;
+	if (!j) {
+		api_error(rep, 500, "out of memory");
+		return;
+	}
+	j->base.finish = proxy_finish;
+	j->fd = -1;
+	const char *up = http_request_header(c->req, "Upgrade");
+	j->ws = up && !strcasecmp(up, "websocket") && !strcmp(c->req->method, "GET");
+	j->task_id = c->id;
+	j->port = r.port;
+	snprintf(j->host, sizeof(j->host), "%s", r.host);
+	if (proxy_request(j, c->req)) {
+		api_error(rep, 500, "out of memory");
+		proxy_job_free(j);
+		return;
+	}
+	j->hold = http_request_hold(c->req);
+	if (!j->hold) {
+		api_error(rep, 503, "the master is stopping");
+		proxy_job_free(j);
+		return;
+	}
+	c->req->slot->ptr = j;
+	c->req->slot->free_fn = proxy_job_free;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, proxy_main, j)) {
+		j->failed = 1;
+		snprintf(j->err, sizeof(j->err), "cannot start a thread");
+		http_hold_release(j->hold);
+	}
+	pthread_attr_destroy(&attr);
+}

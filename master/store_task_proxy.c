@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The tasks table's proxy columns (migration 9): the hash of a task's
+ * registration token and the address it registered. Kept apart from
+ * store_task.c so that a task row's lifecycle writes never touch them; writes
+ * go through the writer thread like every other write.
+ */
+#include "store_internal.h"
+#include "task_proxy.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* UPDATE tasks SET row WHERE id (row borrowed). 0, or -1 with err. */
+static int proxy_update(struct store *st, int64_t id, json_t *row, char *err, size_t errlen)
+{
+	if (!row || json_object_set_new(row, "id", json_integer(id))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	struct store_op op = {.kind = STORE_UPDATE, .table = "tasks", .row = row};
+	return store_write(st, &op, 1, err, errlen);
+}
+
+int store_task_token_set(struct store *st, int64_t id, const char *token_hash, char *err,
+                         size_t errlen)
+{
+	json_t *row = json_pack("{s:s}", "token_hash", token_hash);
+	int rv = proxy_update(st, id, row, err, errlen);
+	json_decref(row);
+	return rv;
+}
+
+int store_task_address_set(struct store *st, int64_t id, const char *host, int port, char *err,
+                           size_t errlen)
+{
+	json_t *row = host ? json_pack("{s:s, s:i}", "proxy_host", host, "proxy_port", port)
+	                   : json_pack("{s:n, s:n}", "proxy_host", "proxy_port");
+	int rv = proxy_update(st, id, row, err, errlen);
+	json_decref(row);
+	return rv;
+}
+
+int store_task_proxy_get(struct store *st, int64_t id, struct task_proxy_row *r, char *err,
+                         size_t errlen)
+{
+	int rv = -1, rc;
+	sqlite3 *db = store_reader_get(st, err, errlen);
+	sqlite3_stmt *q = NULL;
+
+	if (!db)
+		return -1;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT token_hash, proxy_host, proxy_port FROM tasks WHERE id = ?",
+	                       -1, &q, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(db));
+		goto fail;
+	}
+	sqlite3_bind_int64(q, 1, id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		rv = 0;
+		goto fail;
+	}
+	if (rc != SQLITE_ROW) {
+		snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
+		goto fail;
+	}
+	memset(r, 0, sizeof(*r));
+	const unsigned char *h = sqlite3_column_text(q, 0), *host = sqlite3_column_text(q, 1);
+	snprintf(r->token_hash, sizeof(r->token_hash), "%s", h ? (const char *)h : "");
+	snprintf(r->host, sizeof(r->host), "%s", host ? (const char *)host : "");
+	r->port = host ? sqlite3_column_int(q, 2) : 0;
+	rv = 1;
+fail:
+	sqlite3_finalize(q);
+	store_reader_put(st, db);
+	return rv;
+}
