@@ -41,6 +41,11 @@ struct exp_rt {
 	int64_t project_id;        /* row's "project_id", typed (exp_swap_row, a move) */
 	int64_t num_tasks;         /* row's "num_tasks": tasks in its array (trials planned) */
 	int64_t max_restarts;      /* its config's max_restarts */
+	/* The list's filter and sort keys, typed (exp_type_row): name points into row
+	 * (NULL when not a string); times and progress are 0 when null. */
+	const char *name;
+	double created_at, ended_at, progress;
+	int archived; /* row's "archived" (true or non-zero); exp_set_archived too */
 	struct searcher *searcher; /* NULL once the experiment is over */
 	struct exp_trial **trials; /* by trial index; NULL = not claimed */
 	int trials_cap;            /* slots in trials */

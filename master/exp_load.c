@@ -169,7 +169,7 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 				log_msg(&a->log, LOG_LEVEL_ERROR, "experiment %lld: searcher: %s",
 				        (long long)e->id, err);
 				exp_set_state(e->row, FSM_ERROR);
-				e->state = FSM_ERROR;
+				exp_type_row(e); /* its state and ended_at */
 			}
 		}
 		json_object_del(e->row, "searcher_snapshot");
