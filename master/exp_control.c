@@ -117,6 +117,7 @@ void exp_forget_locked(struct app *a, struct exp_rt *e)
 	for (struct exp_rt **pp = &a->exps; *pp; pp = &(*pp)->next) {
 		if (*pp == e) {
 			*pp = e->next;
+			a->exps_vec_stale = 1;
 			break;
 		}
 	}

@@ -35,6 +35,9 @@ void exp_free_all(struct app *a)
 		a->exps = e->next;
 		exp_rt_free(e);
 	}
+	free(a->exps_vec);
+	a->exps_vec = NULL;
+	a->exps_vec_n = 0;
 }
 
 /* One loaded trials row into its experiment's table and the index. 0 or -1. */

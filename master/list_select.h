@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Partial selection of a page from a list: the first k items in sort order
- * without sorting all of them (a bounded heap, O(n log k)). */
+ * without sorting all of them (quickselect, a bounded heap as fallback). */
 #ifndef DET_MASTER_LIST_SELECT_H
 #define DET_MASTER_LIST_SELECT_H
 

@@ -68,6 +68,33 @@ static void test_matches_full_sort(void **state)
 	}
 }
 
+/* 20,000 items already in order, reversed, or all of one key (ties by id
+ * only): the pages at the front, the middle and the end are a full sort's. */
+static void test_large_ordered_inputs(void **state)
+{
+	(void)state;
+	enum { N = 20000 };
+	static struct item a[N], b[N];
+	static const size_t ks[] = {1, 50, 1050, N / 2, N - 1, N, N + 5};
+	for (int shape = 0; shape < 3; shape++) {
+		for (int desc = 0; desc <= 1; desc++) {
+			for (size_t k = 0; k < sizeof(ks) / sizeof(ks[0]); k++) {
+				for (size_t i = 0; i < N; i++) {
+					a[i].id = shape == 1 ? (int64_t)(N - i) : (int64_t)i + 1;
+					a[i].key = shape == 2 ? 7 : (int)a[i].id / 3;
+				}
+				memcpy(b, a, sizeof(a));
+				qsort_r(b, N, sizeof(b[0]), cmp_item, &desc);
+				size_t got =
+				    list_select_first(a, N, sizeof(a[0]), ks[k], cmp_item, &desc);
+				assert_int_equal(got, ks[k] < N ? ks[k] : N);
+				for (size_t i = 0; i < got; i++)
+					assert_int_equal(a[i].id, b[i].id);
+			}
+		}
+	}
+}
+
 static void test_ties_by_id_both_orders(void **state)
 {
 	(void)state;
@@ -104,6 +131,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_matches_full_sort),
+	    cmocka_unit_test(test_large_ordered_inputs),
 	    cmocka_unit_test(test_ties_by_id_both_orders),
 	    cmocka_unit_test(test_offset_past_the_end),
 	};
