@@ -113,6 +113,7 @@ MASTER_ITESTS += tests/integration/test-cli-401-hint.sh
 MASTER_ITESTS += tests/integration/test-cmd.sh
 MASTER_ITESTS += tests/integration/test-engine-layers.sh
 MASTER_ITESTS += tests/integration/test-list-paging.sh
+MASTER_ITESTS += tests/integration/test-exp-list-changes.sh
 MASTER_ITESTS += tests/integration/test-workspaces.sh tests/integration/test-templates.sh \
 	tests/integration/test-exp-meta.sh tests/integration/test-models.sh
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
