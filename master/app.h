@@ -38,11 +38,11 @@ struct exp_rt {
 	 * cache lines: a list of 100,000 walks them all (api_exp_list). */
 	int64_t id;
 	struct exp_rt *next;
-	json_t *row;               /* experiments row without model_def */
-	enum fsm_state state;      /* row's "state", typed (exp_swap_row keeps them equal) */
-	int archived;              /* row's "archived" (true or non-zero); exp_set_archived too */
-	int64_t owner_id;          /* row's "owner_id", typed (exp_swap_row) */
-	int64_t project_id;        /* row's "project_id", typed (exp_swap_row, a move) */
+	json_t *row;          /* experiments row without model_def */
+	enum fsm_state state; /* row's "state", typed (exp_swap_row keeps them equal) */
+	int archived;         /* row's "archived" (true or non-zero); exp_set_archived too */
+	int64_t owner_id;     /* row's "owner_id", typed (exp_swap_row) */
+	int64_t project_id;   /* row's "project_id", typed (exp_swap_row, a move) */
 	/* The list's sort keys, typed (exp_type_row): name points into row (NULL when
 	 * not a string); times and progress are 0 when null. */
 	const char *name;

@@ -27,8 +27,8 @@ static void swap_bytes(unsigned char *x, unsigned char *y, size_t size)
 }
 
 /* Restore the max-heap below root in base[0 .. n). */
-static void sift_down(unsigned char *base, size_t n, size_t size, size_t root,
-                      list_select_cmp cmp, void *ctx)
+static void sift_down(unsigned char *base, size_t n, size_t size, size_t root, list_select_cmp cmp,
+                      void *ctx)
 {
 	for (;;) {
 		size_t big = root, l = 2 * root + 1, r = l + 1;
@@ -65,8 +65,8 @@ static void heap_first(unsigned char *base, size_t n, size_t size, size_t k, lis
 
 /* Partition base[lo .. hi) around the median of its first, middle and last
  * items; returns where that pivot ends (everything before it is smaller). */
-static size_t partition(unsigned char *base, size_t lo, size_t hi, size_t size,
-                        list_select_cmp cmp, void *ctx)
+static size_t partition(unsigned char *base, size_t lo, size_t hi, size_t size, list_select_cmp cmp,
+                        void *ctx)
 {
 	unsigned char *a = base + lo * size, *m = base + (lo + (hi - lo) / 2) * size,
 	              *z = base + (hi - 1) * size;

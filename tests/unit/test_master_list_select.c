@@ -56,8 +56,8 @@ static void test_matches_full_sort(void **state)
 				fill(a, n, &seed, 1 + (int)(k % 4) * 5);
 				memcpy(b, a, n * sizeof(a[0]));
 				qsort_r(b, n, sizeof(b[0]), cmp_item, &desc);
-				size_t got = list_select_first(a, n, sizeof(a[0]), ks[k], cmp_item,
-				                               &desc);
+				size_t got =
+				    list_select_first(a, n, sizeof(a[0]), ks[k], cmp_item, &desc);
 				assert_int_equal(got, ks[k] < n ? ks[k] : n);
 				for (size_t i = 0; i < got; i++) {
 					assert_int_equal(a[i].id, b[i].id);
