@@ -301,11 +301,9 @@ static int list_matches(const struct exp_rt *e, const char *needle, const struct
 	size_t i;
 	json_t *l;
 	if (holds(e->name, needle) || holds(fsm_state_name(e->state), needle) ||
-	    holds(json_string_value(
-	              json_object_get(json_object_get(e->row, "config"), "description")),
-	          needle))
+	    holds(e->description, needle))
 		return 1;
-	json_array_foreach (json_object_get(e->row, "labels"), i, l) {
+	json_array_foreach (e->labels, i, l) {
 		if (holds(json_string_value(l), needle))
 			return 1;
 	}
@@ -364,11 +362,11 @@ static int list_may_read(struct app *a, const struct principal *who, struct exp_
 	return allowed;
 }
 
-static int has_label(json_t *row, const char *label)
+static int has_label(json_t *labels, const char *label)
 {
 	size_t i;
 	json_t *l;
-	json_array_foreach (json_object_get(row, "labels"), i, l) {
+	json_array_foreach (labels, i, l) {
 		if (json_is_string(l) && !strcmp(json_string_value(l), label))
 			return 1;
 	}
@@ -471,7 +469,7 @@ void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep)
 			continue;
 		if (!list_may_read(a, &c->who, e, &acc))
 			continue;
-		if (label && !has_label(e->row, label))
+		if (label && !has_label(e->labels, label))
 			continue;
 		if (search && !list_matches(e, search, names, nnames))
 			continue;

@@ -47,6 +47,10 @@ struct exp_rt {
 	 * not a string); times and progress are 0 when null. */
 	const char *name;
 	double created_at, ended_at, progress;
+	/* What search looks in besides name and state, borrowed from row: its
+	 * config's description (NULL: none) and its "labels" (api_exp_set too). */
+	const char *description;
+	json_t *labels;
 	int64_t num_tasks;         /* row's "num_tasks": tasks in its array (trials planned) */
 	int64_t max_restarts;      /* its config's max_restarts */
 	struct searcher *searcher; /* NULL once the experiment is over */
