@@ -107,6 +107,7 @@ void api_exp_set(struct app *a, struct api_call *c, struct http_reply *rep)
 				if (strcmp(k, "id"))
 					json_object_set(e->row, k, v);
 			}
+			e->labels = json_object_get(e->row, "labels"); /* the list's copy */
 		}
 	}
 	pthread_mutex_unlock(&a->lock);

@@ -34,11 +34,23 @@ struct ckpt_gc_worker;
 
 /* One experiment in memory. */
 struct exp_rt {
+	/* id, next and the list's filter and sort keys come first, in one or two
+	 * cache lines: a list of 100,000 walks them all (api_exp_list). */
 	int64_t id;
-	json_t *row;               /* experiments row without model_def */
-	enum fsm_state state;      /* row's "state", typed (exp_swap_row keeps them equal) */
-	int64_t owner_id;          /* row's "owner_id", typed (exp_swap_row) */
-	int64_t project_id;        /* row's "project_id", typed (exp_swap_row, a move) */
+	struct exp_rt *next;
+	json_t *row;          /* experiments row without model_def */
+	enum fsm_state state; /* row's "state", typed (exp_swap_row keeps them equal) */
+	int archived;         /* row's "archived" (true or non-zero); exp_set_archived too */
+	int64_t owner_id;     /* row's "owner_id", typed (exp_swap_row) */
+	int64_t project_id;   /* row's "project_id", typed (exp_swap_row, a move) */
+	/* The list's sort keys, typed (exp_type_row): name points into row (NULL when
+	 * not a string); times and progress are 0 when null. */
+	const char *name;
+	double created_at, ended_at, progress;
+	/* What search looks in besides name and state, borrowed from row: its
+	 * config's description (NULL: none) and its "labels" (api_exp_set too). */
+	const char *description;
+	json_t *labels;
 	int64_t num_tasks;         /* row's "num_tasks": tasks in its array (trials planned) */
 	int64_t max_restarts;      /* its config's max_restarts */
 	struct searcher *searcher; /* NULL once the experiment is over */
@@ -50,7 +62,6 @@ struct exp_rt {
 	/* The array's allocation token, in memory only (the store has its hash); "" = none. */
 	char alloc_token[80];
 	int submitting; /* the array is being handed to the manager, without the lock */
-	struct exp_rt *next;
 };
 
 #define APP_MAX_GROUPS 64
@@ -100,6 +111,11 @@ struct app {
 	json_t *model_versions;          /* array of model_versions rows */
 	struct exp_trial_index trial_ix; /* trials by id and by trial token */
 	struct exp_rt *exps;
+	/* a->exps as an array for the experiment list (api_exp_list rebuilds it when
+	 * NULL or stale): set exps_vec_stale wherever an experiment joins or leaves. */
+	struct exp_rt **exps_vec;
+	size_t exps_vec_n;
+	int exps_vec_stale;
 	int64_t next_trial_id, next_exp_id;
 	int stopping;
 	pthread_t ticker;

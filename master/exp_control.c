@@ -78,9 +78,10 @@ enum exp_status exp_set_archived(struct app *a, int64_t id, int archived, char *
 	} else {
 		json_t *row = json_pack("{s:I, s:b}", "id", (json_int_t)id, "archived", archived);
 		struct store_op op = {.kind = STORE_UPDATE, .table = "experiments", .row = row};
-		if (exp_commit(a, e, &op, 1, NULL, err, errlen) == 0)
+		if (exp_commit(a, e, &op, 1, NULL, err, errlen) == 0) {
 			json_object_set_new(e->row, "archived", json_boolean(archived));
-		else
+			e->archived = !!archived;
+		} else
 			status = EXP_INTERNAL;
 		json_decref(row);
 	}
@@ -116,6 +117,7 @@ void exp_forget_locked(struct app *a, struct exp_rt *e)
 	for (struct exp_rt **pp = &a->exps; *pp; pp = &(*pp)->next) {
 		if (*pp == e) {
 			*pp = e->next;
+			a->exps_vec_stale = 1;
 			break;
 		}
 	}

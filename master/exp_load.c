@@ -35,6 +35,9 @@ void exp_free_all(struct app *a)
 		a->exps = e->next;
 		exp_rt_free(e);
 	}
+	free(a->exps_vec);
+	a->exps_vec = NULL;
+	a->exps_vec_n = 0;
 }
 
 /* One loaded trials row into its experiment's table and the index. 0 or -1. */
@@ -169,7 +172,7 @@ int exp_load_all(struct app *a, char *err, size_t errlen)
 				log_msg(&a->log, LOG_LEVEL_ERROR, "experiment %lld: searcher: %s",
 				        (long long)e->id, err);
 				exp_set_state(e->row, FSM_ERROR);
-				e->state = FSM_ERROR;
+				exp_type_row(e); /* its state and ended_at */
 			}
 		}
 		json_object_del(e->row, "searcher_snapshot");

@@ -69,6 +69,14 @@ void exp_type_row(struct exp_rt *e)
 	e->project_id = exp_iget(e->row, "project_id");
 	e->num_tasks = exp_iget(e->row, "num_tasks");
 	e->max_restarts = exp_iget(exp_config_of(e), "max_restarts");
+	e->name = json_string_value(json_object_get(e->row, "name"));
+	e->created_at = json_number_value(json_object_get(e->row, "created_at"));
+	e->ended_at = json_number_value(json_object_get(e->row, "ended_at"));
+	e->progress = json_number_value(json_object_get(e->row, "progress"));
+	e->description = json_string_value(json_object_get(exp_config_of(e), "description"));
+	e->labels = json_object_get(e->row, "labels");
+	json_t *arch = json_object_get(e->row, "archived");
+	e->archived = json_is_true(arch) || json_integer_value(arch);
 }
 
 void exp_set_state(json_t *row, int s)

@@ -609,6 +609,7 @@ enum exp_status exp_create(struct app *a, const struct principal *p, const char 
 	json_object_set(a->tokens, hash, trow);
 	e->next = a->exps;
 	a->exps = e;
+	a->exps_vec_stale = 1;
 	struct rm_array spec = array_of(a, e, NULL, NULL);
 	json_t *plan = client_submits ? a->rm->ops->plan(a->rm, &spec, err, errlen) : NULL;
 	struct exp_submission sub = {0};

@@ -17,7 +17,7 @@ master_libdetmaster_la_SOURCES = \
 	master/exp_report.c master/exp_view.c master/exp_tick.c master/exp_load.c \
 	master/exp_trial.c master/exp_trial.h \
 	master/api.c master/api.h master/api_internal.h master/api_exp.c master/api_trial.c \
-	master/api_alloc.c master/api_rm.c master/api_ckpt.c master/api_list.c master/api_list.h \
+	master/api_alloc.c master/api_rm.c master/api_ckpt.c master/api_list.c master/api_list.h master/list_select.c master/list_select.h \
 	master/rate_limits.c master/rate_limits.h \
 	master/authz.c master/authz.h
 # Workspaces and projects (issue 17).
@@ -126,6 +126,7 @@ MASTER_ITESTS += tests/integration/test-cli-401-hint.sh
 MASTER_ITESTS += tests/integration/test-cmd.sh
 MASTER_ITESTS += tests/integration/test-engine-layers.sh
 MASTER_ITESTS += tests/integration/test-list-paging.sh
+MASTER_ITESTS += tests/integration/test-exp-list-changes.sh
 MASTER_ITESTS += tests/integration/test-workspaces.sh tests/integration/test-templates.sh \
 	tests/integration/test-exp-meta.sh tests/integration/test-models.sh
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
@@ -220,6 +221,13 @@ TESTS += tests/unit/test_master_api_list
 tests_unit_test_master_api_list_SOURCES = tests/unit/test_master_api_list.c
 tests_unit_test_master_api_list_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_api_list_LDADD = $(MASTER_TEST_LDADD)
+
+# Page selection of in-memory lists (the experiment list at 100,000).
+check_PROGRAMS += tests/unit/test_master_list_select
+TESTS += tests/unit/test_master_list_select
+tests_unit_test_master_list_select_SOURCES = tests/unit/test_master_list_select.c
+tests_unit_test_master_list_select_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_list_select_LDADD = $(MASTER_TEST_LDADD)
 
 # The checkpoint tarball of GET /checkpoints/UUID/download (no symlink followed, limits).
 check_PROGRAMS += tests/unit/test_master_ckpt_tar
