@@ -1057,8 +1057,8 @@ static const struct {
     {api_claim, API_MAX_SMALL_BYTES},          {api_trial_kill, API_MAX_SMALL_BYTES},
     {api_trial_progress, API_MAX_SMALL_BYTES}, {api_trial_early_exit, API_MAX_SMALL_BYTES},
     {api_trial_exit, API_MAX_SMALL_BYTES},     {api_allocation_events, API_MAX_SMALL_BYTES},
-    {api_task_create, API_MAX_CREATE_BYTES},
-    {api_task_register, API_MAX_SMALL_BYTES},  {api_proxy, TASK_PROXY_MAX_BODY_BYTES},
+    {api_task_create, API_MAX_CREATE_BYTES},   {api_task_register, API_MAX_SMALL_BYTES},
+    {api_proxy, TASK_PROXY_MAX_BODY_BYTES},
 };
 
 static size_t body_limit(void *ctx, const char *method, const char *path)
