@@ -5,6 +5,13 @@
 # runs on success, failure and signals alike.
 
 slurm_tests_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# A build configured --with-slurm=PREFIX tests that Slurm: its commands
+# (sbatch, squeue, scontrol, srun...) first in PATH, for the tests, the master
+# and the jobs (which inherit the master's environment).
+if [ -n "${DET_SLURM_PREFIX:-}" ]; then
+	PATH=$DET_SLURM_PREFIX/sbin:$DET_SLURM_PREFIX/bin:$PATH
+	export PATH
+fi
 top_builddir=${top_builddir:-$(cd "$slurm_tests_dir/../.." && pwd)}
 export top_builddir
 tap_n=0
