@@ -65,7 +65,13 @@
 
 /* In libslurm 22.05 but not in its public header. */
 extern char *slurm_job_state_string(uint32_t inx);
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(24, 5, 0)
+/* renamed in 24.05 */
+extern const char *slurm_job_state_reason_string(enum job_state_reason inx);
+#define slurm_job_reason_string slurm_job_state_reason_string
+#else
 extern char *slurm_job_reason_string(enum job_state_reason inx);
+#endif
 extern char *slurm_node_state_string(uint32_t inx);
 extern void slurm_xfree(void **item);
 
