@@ -67,9 +67,23 @@
 #include "log.h"
 #include "rm_slurm_util.h"
 
+/* Since Slurm 23.02 libslurm reports errors in errno (slurm_get_errno is gone) and
+ * an array's job id means every task of it (KILL_JOB_ARRAY is gone; KILL_ARRAY_TASK
+ * asks for the one task): the same calls on 22.05 and 24.11. */
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(23, 2, 0)
+#define KILL_JOB_ARRAY 0
+#define slurm_get_errno() errno
+#endif
+
 /* In libslurm 22.05 but not in its public header. */
 extern char *slurm_job_state_string(uint32_t inx);
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(24, 5, 0)
+/* renamed in 24.05 */
+extern const char *slurm_job_state_reason_string(enum job_state_reason inx);
+#define slurm_job_reason_string slurm_job_state_reason_string
+#else
 extern char *slurm_job_reason_string(enum job_state_reason inx);
+#endif
 extern char *slurm_node_state_string(uint32_t inx);
 extern void slurm_xfree(void **item);
 

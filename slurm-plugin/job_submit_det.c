@@ -134,14 +134,39 @@ static void replace_str(char **field, const char *value)
 	*field = slurm_xstrdup(value);
 }
 
+/*
+ * det_policy speaks TRES as Slurm 22.05 wrote them ("gres:gpu:2"); from 23.02
+ * on slurmctld reads and shows them as "gres/gpu:2". Copies tres into buf in
+ * the form the running release uses (to_slurm) or det_policy's (!to_slurm).
+ */
+static const char *tres_form(const char *tres, bool to_slurm, char *buf, size_t len)
+{
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(23, 2, 0)
+	size_t n = tres ? strlen(tres) : 0;
+
+	if (tres && n < len && !strncmp(tres, to_slurm ? "gres:" : "gres/", 5)) {
+		memcpy(buf, tres, n + 1);
+		buf[4] = to_slurm ? '/' : ':';
+		return buf;
+	}
+#endif
+	(void)to_slurm;
+	(void)buf;
+	(void)len;
+	return tres;
+}
+
 static void apply_out(job_desc_msg_t *job_desc, const struct det_job_out *out)
 {
+	char tres[sizeof(out->tres_per_node) + 1];
+
 	replace_str(&job_desc->name, out->name);
 	replace_str(&job_desc->admin_comment, out->admin_comment);
 	if (out->partition[0])
 		replace_str(&job_desc->partition, out->partition);
 	if (out->tres_per_node[0])
-		replace_str(&job_desc->tres_per_node, out->tres_per_node);
+		replace_str(&job_desc->tres_per_node,
+		            tres_form(out->tres_per_node, true, tres, sizeof(tres)));
 	if (out->array_inx[0])
 		replace_str(&job_desc->array_inx, out->array_inx);
 	if (out->time_limit_min != DET_POLICY_NO_VAL)
@@ -211,10 +236,11 @@ static int refusal_errno(enum det_modify_refusal refusal)
 int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid)
 {
 	job_record_t *job = job_ptr;
+	char tres[256];
 	struct det_modify_in in = {
 	    .new_name = job_desc->name,
 	    .new_partition = job_desc->partition,
-	    .new_tres_per_node = job_desc->tres_per_node,
+	    .new_tres_per_node = tres_form(job_desc->tres_per_node, false, tres, sizeof(tres)),
 	    .new_admin_comment = job_desc->admin_comment,
 	    .new_array_inx = job_desc->array_inx,
 	    .new_requeue = job_desc->requeue,

@@ -68,7 +68,11 @@ static int slurm_node_name(spank_t sp, uint32_t node_index, char *buf, size_t le
 {
 	static const char *const lists[] = {"SLURM_STEP_NODELIST", "SLURM_JOB_NODELIST"};
 	char nodes[4096];
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(23, 11, 0)
+	hostlist_t *hl = NULL; /* a struct since 23.11, a pointer type before */
+#else
 	hostlist_t hl = NULL;
+#endif
 	char *host;
 	int rv = -1;
 

@@ -30,7 +30,14 @@
 #                    PreemptMode=REQUEUE)
 #   DET_MAX_ARRAY_SIZE  MaxArraySize (default 10001)
 #   SLURM_PLUGIN_DIR Slurm's own plugin folder (default: found next to auth_munge.so)
+#   DET_SLURM_PREFIX a Slurm installed there (configure --with-slurm=PREFIX,
+#                    scripts/slurm-build): its daemons, commands and plugin
+#                    folder (PREFIX/lib/slurm) instead of the system's
 set -u
+if [ -n "${DET_SLURM_PREFIX:-}" ]; then
+	PATH=$DET_SLURM_PREFIX/sbin:$DET_SLURM_PREFIX/bin:$PATH
+	export PATH
+fi
 
 die() {
 	echo "cluster.sh: $*" >&2
@@ -229,7 +236,12 @@ check_prereqs() {
 	for i in spank_det.so job_submit_det.so; do
 		[ -e "$plugin_dir/$i" ] || die "$plugin_dir/$i missing (build first)"
 	done
-	slurm_plugins=${SLURM_PLUGIN_DIR:-$(find_slurm_plugin_dir)} || die "Slurm's plugin folder not found"
+	if [ -n "${DET_SLURM_PREFIX:-}" ]; then
+		slurm_plugins=${SLURM_PLUGIN_DIR:-$DET_SLURM_PREFIX/lib/slurm}
+		[ -e "$slurm_plugins/auth_munge.so" ] || die "no auth_munge.so in $slurm_plugins (DET_SLURM_PREFIX)"
+	else
+		slurm_plugins=${SLURM_PLUGIN_DIR:-$(find_slurm_plugin_dir)} || die "Slurm's plugin folder not found"
+	fi
 }
 
 # One try at starting the cluster; 1 when it did not come up.

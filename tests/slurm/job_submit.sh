@@ -19,7 +19,7 @@ id=$(hold --det-experiment=12 --det-slots=2 --array=0-99%50 --no-requeue)
 check "det job accepted" test -n "$id"
 check "name is det-e<ID>" test "$(job_field "$id" JobName)" = det-e12
 check "partition from the default pool" test "$(job_field "$id" Partition)" = gpu
-check "tres_per_node from slots" test "$(job_field "$id" TresPerNode)" = gres:gpu:2
+check "tres_per_node from slots" test "$(job_field "$id" TresPerNode)" = ${GRES}gpu:2
 check "requeue forced on" test "$(job_field "$id" Requeue)" = 1
 check "array throttle capped" test "$(job_field "$id" ArrayTaskThrottle)" = 4
 check "default time limit" test "$(job_field "$id" TimeLimit)" = 00:30:00
@@ -29,7 +29,7 @@ check "admin comment names the experiment" \
 
 id=$(hold --det-experiment=13 --det-slots=4 --det-pool=default)
 check "4 slots over MaxSlotsPerNode=2 span 2 nodes" \
-	test "$(job_field "$id" NumNodes)/$(job_field "$id" TresPerNode)" = 2-2/gres:gpu:2
+	test "$(job_field "$id" NumNodes)/$(job_field "$id" TresPerNode)" = 2-2/${GRES}gpu:2
 
 id=$(hold --det-experiment=14 --det-pool=cpu-pool --det-slots=3)
 check "cpu pool: partition cpu, no gres, 3 tasks" \

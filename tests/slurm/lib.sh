@@ -5,6 +5,17 @@
 # runs on success, failure and signals alike.
 
 slurm_tests_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# A build configured --with-slurm=PREFIX tests that Slurm: its commands
+# (sbatch, squeue, scontrol, srun...) first in PATH, for the tests, the master
+# and the jobs (which inherit the master's environment).
+if [ -n "${DET_SLURM_PREFIX:-}" ]; then
+	PATH=$DET_SLURM_PREFIX/sbin:$DET_SLURM_PREFIX/bin:$PATH
+	export PATH
+fi
+# How that Slurm writes TRES (scontrol's TresPerNode): gres/gpu:2 from 23.02 on.
+slurm_version_number=$(sed -n 's/^#define SLURM_VERSION_NUMBER //p' \
+	"${DET_SLURM_PREFIX:-/usr}/include/slurm/slurm_version.h" 2>/dev/null)
+if [ $((${slurm_version_number:-0})) -ge $((0x170200)) ]; then GRES=gres/; else GRES=gres:; fi
 top_builddir=${top_builddir:-$(cd "$slurm_tests_dir/../.." && pwd)}
 export top_builddir
 . "$slurm_tests_dir/../passwd.sh"

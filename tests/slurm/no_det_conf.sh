@@ -20,5 +20,5 @@ id=$(sbatch --parsable --hold -o /dev/null --det-experiment=21 --array=0-9%6 --w
 check "det job accepted" test -n "$id"
 check "defaults: name, one GPU, requeue" \
 	test "$(job_field "$id" JobName)/$(job_field "$id" TresPerNode)/$(job_field "$id" Requeue)" \
-	= det-e21/gres:gpu:1/1
+	= det-e21/${GRES}gpu:1/1
 check "defaults: no throttle cap" test "$(job_field "$id" ArrayTaskThrottle)" = 6

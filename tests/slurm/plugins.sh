@@ -39,7 +39,7 @@ check "no mirror of slurmctld's private structs in the sources" \
 	bash -c "! grep -rniE 'f0b7392c|struct [a-z_]*(job_record|job_array)[a-z_]* *\\{' \
 		'$src/slurm-plugin' '$src/master' '$src/common' '$src/tests/unit'"
 
-want=$(sed -n 's/^#define SLURM_VERSION_NUMBER //p' /usr/include/slurm/slurm_version.h)
+want=$(sed -n 's/^#define SLURM_VERSION_NUMBER //p' "${DET_SLURM_PREFIX:-/usr}/include/slurm/slurm_version.h")
 if nm -D --undefined-only "$libs/spank_det.so" | grep -q __asan_; then
 	ok "# SKIP sanitizer build: cannot load the plugin here"
 	ok "# SKIP sanitizer build: cannot load the plugin here"

@@ -27,6 +27,27 @@ EXTRA_DIST += $(SLURM_TESTS) tests/slurm/lib.sh tests/slurm/cluster.sh tests/slu
 	tests/slurm/master-lib.sh tests/slurm/trial.py \
 	tests/slurm/torch/sitecustomize.py
 
-check-slurm: all
-	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(SLURM_TESTS)'
+# A tree configured --with-slurm=PREFIX runs them against that Slurm
+# (tests/slurm/cluster.sh and lib.sh read DET_SLURM_PREFIX).
+AM_TESTS_ENVIRONMENT += DET_SLURM_PREFIX='$(SLURM_PREFIX)'; export DET_SLURM_PREFIX;
+
+# make check-slurm: the Slurm tests against the Slurm this tree was built for.
+# make check-slurm SLURM=PREFIX: against the Slurm installed in PREFIX
+# (scripts/slurm-build), in a build tree of its own, build-slurm-<VERSION>/
+# here, configured --with-slurm=PREFIX with the same compiler (its source
+# tree for job_submit_det: PREFIX/src). One test there:
+# make -C build-slurm-<VERSION> check TESTS=tests/slurm/NAME.sh
+check-slurm:
+	@if test -n '$(SLURM)' && test '$(SLURM)' != '$(SLURM_PREFIX)'; then \
+	  sub=build-`basename '$(SLURM)'`; \
+	  if test ! -f "$$sub/Makefile" || ! grep -qx 'SLURM_PREFIX = $(SLURM)' "$$sub/Makefile"; then \
+	    echo "check-slurm: configuring $$sub --with-slurm=$(SLURM)"; \
+	    rm -rf "$$sub" && mkdir "$$sub" && \
+	    (cd "$$sub" && '$(abs_top_srcdir)/configure' CC='$(CC)' --with-slurm='$(SLURM)') >"$$sub.configure.log" 2>&1 || \
+	      { tail -n 20 "$$sub.configure.log"; exit 1; }; \
+	  fi; \
+	  $(MAKE) -C "$$sub" check-slurm; \
+	else \
+	  $(MAKE) $(AM_MAKEFLAGS) check TESTS='$(SLURM_TESTS)'; \
+	fi
 .PHONY: check-slurm

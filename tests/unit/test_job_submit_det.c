@@ -22,6 +22,13 @@
 #include "slurmctld_host.h"
 #include "det_slurmctld.h"
 
+/* How the release built against writes TRES: "gres/gpu:1" from 23.02 on. */
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(23, 2, 0)
+#define GRES "gres/"
+#else
+#define GRES "gres:"
+#endif
+
 static const char good_conf[] = "PoolPartition=default:gpu\nPoolPartition=big:gpu-big\n"
                                 "MaxSlots=8\nMaxSlotsPerNode=4\nMaxArrayThrottle=4\n"
                                 "DefaultTimeLimit=60\n";
@@ -81,7 +88,7 @@ static void test_init_missing_file_uses_defaults(void **state)
 	job_init(&job, env, 1);
 	assert_int_equal(job_submit(&job, 1000, &err_msg), SLURM_SUCCESS);
 	assert_string_equal(job.name, "det-e7");
-	assert_string_equal(job.tres_per_node, "gres:gpu:1"); /* DefaultSlots=1, GpuGres=gpu */
+	assert_string_equal(job.tres_per_node, GRES "gpu:1"); /* DefaultSlots=1, GpuGres=gpu */
 	assert_string_equal(job.array_inx, "0-29%10");        /* no MaxArrayThrottle */
 	assert_int_equal(job.requeue, 1);                     /* Requeue=yes */
 	assert_null(err_msg);
@@ -143,7 +150,7 @@ static void test_det_job_rewritten(void **state)
 	assert_int_equal(job_submit(&job, 1000, &err_msg), SLURM_SUCCESS);
 	assert_string_equal(job.name, "det-e5");
 	assert_string_equal(job.partition, "gpu-big");
-	assert_string_equal(job.tres_per_node, "gres:gpu:4");
+	assert_string_equal(job.tres_per_node, GRES "gpu:4");
 	assert_string_equal(job.array_inx, "0-29%4");
 	assert_string_equal(job.admin_comment, "det-slurm experiment=5 pool=big slots=8");
 	assert_int_equal(job.time_limit, 60);
@@ -219,7 +226,7 @@ static void test_job_modify_refusals_are_slurm_errors(void **state)
 	char path[256];
 	char comment[] = "det-slurm experiment=12 pool=default slots=1";
 	job_record_t rec = {.magic = JOB_MAGIC, .admin_comment = comment};
-	char name[] = "renamed", part[] = "gpu-big", gres[] = "gres:gpu:3";
+	char name[] = "renamed", part[] = "gpu-big", gres[] = GRES "gpu:3";
 	job_desc_msg_t job;
 
 	assert_int_equal(init_with(good_conf, path, sizeof(path)), SLURM_SUCCESS);
