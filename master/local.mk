@@ -28,6 +28,8 @@ master_libdetmaster_la_SOURCES += master/workspace.c master/workspace.h master/a
 master_libdetmaster_la_SOURCES += master/image_cache.c master/image_cache.h master/api_image.c
 # The engine's pure lifecycle rules.
 master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
+# A TensorBoard task's argv (pure).
+master_libdetmaster_la_SOURCES += master/tboard_task.c master/tboard_task.h
 # Why a trial failed, in one line.
 master_libdetmaster_la_SOURCES += master/trial_reason.c master/trial_reason.h
 # Tasks as a kind: their store rows and the engine's entry points.
@@ -202,6 +204,13 @@ TESTS += tests/unit/test_master_task
 tests_unit_test_master_task_SOURCES = tests/unit/test_master_task.c
 tests_unit_test_master_task_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_task_LDADD = $(MASTER_TEST_LDADD)
+
+# A TensorBoard task's argv and logdir spec.
+check_PROGRAMS += tests/unit/test_master_tboard_task
+TESTS += tests/unit/test_master_tboard_task
+tests_unit_test_master_tboard_task_SOURCES = tests/unit/test_master_tboard_task.c
+tests_unit_test_master_tboard_task_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_tboard_task_LDADD = $(MASTER_TEST_LDADD)
 
 # Who may do what to which object.
 check_PROGRAMS += tests/unit/test_master_authz
