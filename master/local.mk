@@ -36,6 +36,7 @@ master_libdetmaster_la_SOURCES += master/trial_reason.c master/trial_reason.h
 master_libdetmaster_la_SOURCES += master/store_task.c master/exp_task.c
 # Commands (issue 14): the task endpoints.
 master_libdetmaster_la_SOURCES += master/api_task.c
+master_libdetmaster_la_SOURCES += master/api_tboard.c
 # det.conf's parser (job_submit_det's), for the pool names of the slurm resource manager.
 master_libdetmaster_la_SOURCES += slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
 	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h
@@ -122,6 +123,7 @@ MASTER_ITESTS = tests/integration/test-master-api.sh tests/integration/test-mast
 MASTER_ITESTS += tests/integration/test-gc-nonblocking.sh
 MASTER_ITESTS += tests/integration/test-cli-401-hint.sh
 MASTER_ITESTS += tests/integration/test-cmd.sh
+MASTER_ITESTS += tests/integration/test-tensorboard.sh
 MASTER_ITESTS += tests/integration/test-engine-layers.sh
 MASTER_ITESTS += tests/integration/test-list-paging.sh
 MASTER_ITESTS += tests/integration/test-workspaces.sh tests/integration/test-templates.sh \
