@@ -6,7 +6,8 @@
 # "tensorboard not found on PATH". A fake `tensorboard` on PATH, which only
 # prints its argv and exits, is then used ONLY to check the argv the task was
 # given (logdir spec of the trials' event directories, host, port, path
-# prefix); it serves nothing. Hostile requests are refused with 400/404.
+# prefix); it serves nothing. det tensorboard start|list|kill (-o json|yaml)
+# drive the same API; hostile requests are refused with 400/404.
 set -u
 . "$(dirname "$0")/master-lib.sh"
 det=${DET_BIN:-$builddir/cli/det}
@@ -56,6 +57,17 @@ eq "... TERMINATED: tensorboard not found on PATH" "TERMINATED tensorboard not f
 sock GET "/tasks/$id/logs" >/dev/null
 check "... and its log says the program was not found" grep -qi "not found\|no such file" "$work/body"
 
+out=$("$det" tensorboard start "$e")
+eq "det tensorboard start EXP_ID exits 0" 0 $?
+cid=$(sed -n 's/^TensorBoard task \([0-9]*\) .*/\1/p' <<<"$out")
+check "... and names its task" test -n "$cid"
+check "... which ends" wait_task "$cid"
+eq "... with the same reason" "tensorboard not found on PATH" "$(body .task.end_reason)"
+"$det" tensorboard start >/dev/null 2>&1
+eq "det tensorboard start without ids is a usage error" 2 $?
+eq "det tensorboard list -o json lists both" 2 "$("$det" -o json tensorboard list | jq length)"
+eq "det tensorboard list -o yaml too" 2 "$("$det" -o yaml tensorboard list | grep -c 'task_id: ')"
+
 # Hostile or wrong requests: nothing started.
 sock GET "/tasks?kind=tensorboard" >/dev/null
 n=$(body '.tasks | length')
@@ -72,7 +84,9 @@ sock GET "/tasks?kind=tensorboard" >/dev/null
 eq "... none of them made a task" "$n" "$(body '.tasks | length')"
 
 # A fake tensorboard that only prints its argv: the argv the task got.
-printf '#!/bin/sh\nfor a; do printf "%%s\\n" "$a"; done\n' >"$work/bin/tensorboard"
+# (It waits only when $work/hold exists, for det tensorboard kill.)
+printf '#!/bin/sh\nfor a; do printf "%%s\\n" "$a"; done\n[ -e %s/hold ] && exec sleep 300\nexit 0\n' \
+	"$work" >"$work/bin/tensorboard"
 chmod 755 "$work/bin/tensorboard"
 stop_master
 PATH=$work/bin:$PATH start_master
@@ -93,6 +107,20 @@ check "... ends" wait_task "$id"
 sock GET "/tasks/$id/logs" >/dev/null
 eq "... each trial once in the logdir spec" "$(echo "$trials" | wc -w)" \
 	"$(body .text | sed -n 2p | tr ',' '\n' | grep -c '^trial-')"
+
+touch "$work/hold"
+out=$("$det" tensorboard start --trial-ids "$t1")
+id=$(sed -n 's/^TensorBoard task \([0-9]*\) .*/\1/p' <<<"$out")
+for _ in $(seq 600); do
+	sock GET "/tasks/$id" >/dev/null
+	[ "$(body .task.state)" = RUNNING ] && break
+	sleep 0.1
+done
+eq "det tensorboard start --trial-ids ID: RUNNING" RUNNING "$(body .task.state)"
+"$det" tensorboard kill "$id" >/dev/null
+eq "det tensorboard kill exits 0" 0 $?
+sock GET "/tasks/$id" >/dev/null
+eq "... TERMINATED, killed" "TERMINATED killed" "$(body '"\(.task.state) \(.task.end_reason)"')"
 
 stop_master TERM
 echo "1..$tap_n"
