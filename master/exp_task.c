@@ -522,11 +522,12 @@ static int task_adopt_locked(struct app *a, int64_t id)
 	return 0;
 }
 
-int exp_task_adopt_locked(struct app *a, char *err, size_t errlen)
+/* Adopt again every task of kind left by a previous master, or end it as lost. 0 or -1. */
+static int task_adopt_kind_locked(struct app *a, const char *kind, char *err, size_t errlen)
 {
 	int rv = -1;
 	size_t i;
-	json_t *row, *rows = store_task_list(a->store, "command", err, errlen);
+	json_t *row, *rows = store_task_list(a->store, kind, err, errlen);
 
 	if (!rows)
 		return -1;
@@ -546,4 +547,13 @@ int exp_task_adopt_locked(struct app *a, char *err, size_t errlen)
 fail:
 	json_decref(rows);
 	return rv;
+}
+
+int exp_task_adopt_locked(struct app *a, char *err, size_t errlen)
+{
+	/* A TensorBoard runs as a command does. */
+	if (task_adopt_kind_locked(a, "command", err, errlen) ||
+	    task_adopt_kind_locked(a, "tensorboard", err, errlen))
+		return -1;
+	return 0;
 }

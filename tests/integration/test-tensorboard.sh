@@ -85,8 +85,8 @@ eq "... none of them made a task" "$n" "$(body '.tasks | length')"
 
 # A fake tensorboard that only prints its argv: the argv the task got.
 # (It waits only when $work/hold exists, for det tensorboard kill.)
-printf '#!/bin/sh\nfor a; do printf "%%s\\n" "$a"; done\n[ -e %s/hold ] && exec sleep 300\nexit 0\n' \
-	"$work" >"$work/bin/tensorboard"
+printf '#!/bin/sh\nfor a; do printf "%%s\\n" "$a"; done\n[ -e %s/hold ] && echo $$ >%s/tb.pid && exec sleep 300\nexit 0\n' \
+	"$work" "$work" >"$work/bin/tensorboard"
 chmod 755 "$work/bin/tensorboard"
 stop_master
 PATH=$work/bin:$PATH start_master
@@ -117,10 +117,23 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 eq "det tensorboard start --trial-ids ID: RUNNING" RUNNING "$(body .task.state)"
+stop_master
+PATH=$work/bin:$PATH start_master
+sock GET "/tasks/$id" >/dev/null
+eq "... still RUNNING after a master restart (adopted, as commands are)" RUNNING \
+	"$(body .task.state)"
 "$det" tensorboard kill "$id" >/dev/null
 eq "det tensorboard kill exits 0" 0 $?
 sock GET "/tasks/$id" >/dev/null
 eq "... TERMINATED, killed" "TERMINATED killed" "$(body '"\(.task.state) \(.task.end_reason)"')"
+gone() { # PID: until it has ended (60 s)
+	for _ in $(seq 600); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "... and its process is gone" gone "$(cat "$work/tb.pid")"
 
 stop_master TERM
 echo "1..$tap_n"
