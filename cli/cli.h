@@ -144,6 +144,10 @@ int cli_task_list(struct cli_ctx *ctx, int argc, char **argv);
 int cli_task_logs(struct cli_ctx *ctx, int argc, char **argv);
 int cli_task_kill(struct cli_ctx *ctx, int argc, char **argv);
 
+/* det tensorboard start|list (cli/cmd_tensorboard.c; kill is det task kill's). */
+int cli_tensorboard_start(struct cli_ctx *ctx, int argc, char **argv);
+int cli_tensorboard_list(struct cli_ctx *ctx, int argc, char **argv);
+
 /* det submit (cli/cmd_submit.c). */
 int cli_submit(struct cli_ctx *ctx, int argc, char **argv);
 

@@ -131,6 +131,9 @@ void api_image_import(struct app *a, struct api_call *c, struct http_reply *rep)
 void api_image_list(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_image_remove(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep);
+/* A TensorBoard task's argv from body's experiment_ids/trial_ids, each readable by the
+ * caller (tboard_task_argv_free), or NULL after an error reply (400, 404, 500). */
+char **api_tboard_argv(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_task_list(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_task_get(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_task_kill(struct app *a, struct api_call *c, struct http_reply *rep);

@@ -21,6 +21,7 @@
 #include "exp.h"
 #include "rm_slurm_util.h"
 #include "store.h"
+#include "tboard_task.h"
 
 #define TASK_MAX_ARGS 256
 #define TASK_MAX_ENV 256
@@ -120,8 +121,9 @@ static const char **task_env(json_t *body, char *err, size_t errlen)
 /* The request's keys and resources: 0, or -1 with err naming the field. */
 static int task_fields(json_t *body, struct exp_task_spec *s, char *err, size_t errlen)
 {
-	static const char *const known[] = {"kind",        "argv",    "resources", "environment",
-	                                    "description", "context", "slurm"};
+	static const char *const known[] = {"kind",        "argv",           "resources",
+	                                    "environment", "description",    "context",
+	                                    "slurm",       "experiment_ids", "trial_ids"};
 	const char *key, *kind;
 	json_t *v, *res = json_object_get(body, "resources");
 
@@ -135,8 +137,17 @@ static int task_fields(json_t *body, struct exp_task_spec *s, char *err, size_t 
 		}
 	}
 	kind = json_string_value(json_object_get(body, "kind"));
-	if (json_object_get(body, "kind") && (!kind || strcmp(kind, "command"))) {
-		snprintf(err, errlen, "kind: only \"command\" runs in this version");
+	if (json_object_get(body, "kind") &&
+	    (!kind || (strcmp(kind, "command") && strcmp(kind, "tensorboard")))) {
+		snprintf(err, errlen,
+		         "kind: only \"command\" and \"tensorboard\" run in this "
+		         "version");
+		return -1;
+	}
+	if (kind && !strcmp(kind, "tensorboard"))
+		s->kind = LIFECYCLE_TASK_TENSORBOARD;
+	else if (json_object_get(body, "experiment_ids") || json_object_get(body, "trial_ids")) {
+		snprintf(err, errlen, "experiment_ids, trial_ids: only for kind \"tensorboard\"");
 		return -1;
 	}
 	s->description = plain_string(json_object_get(body, "description"), TASK_MAX_DESCRIPTION);
@@ -281,6 +292,7 @@ void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	char err[512];
 	const char **argv = NULL, **env = NULL;
+	char **tb_argv = NULL;
 	unsigned char *context = NULL;
 	size_t context_len = 0;
 	struct exp_task_spec s = {.kind = LIFECYCLE_TASK_COMMAND, .owner_uid = c->who.uid};
@@ -288,7 +300,7 @@ void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 	struct store_task t;
 
 	if (task_fields(c->body, &s, err, sizeof(err)) ||
-	    !(argv = task_argv(c->body, err, sizeof(err))) ||
+	    (s.kind == LIFECYCLE_TASK_COMMAND && !(argv = task_argv(c->body, err, sizeof(err)))) ||
 	    !(env = task_env(c->body, err, sizeof(err)))) {
 		api_error(rep, 400, "%s", err);
 		goto fail;
@@ -304,9 +316,15 @@ void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 		          c->who.name);
 		goto fail;
 	}
+	if (s.kind == LIFECYCLE_TASK_TENSORBOARD && !(tb_argv = api_tboard_argv(a, c, rep)))
+		goto fail;
 	struct exp_task_command cmd = {
-	    argv, env, context, context_len,
-	    json_object_get(json_object_get(c->body, "slurm"), "sbatch_args")};
+	    tb_argv ? (const char *const *)tb_argv : argv,
+	    env,
+	    context,
+	    context_len,
+	    json_object_get(json_object_get(c->body, "slurm"), "sbatch_args"),
+	    tb_argv ? TBOARD_TASK_PREFIX_ARG : 0};
 	enum exp_status st = exp_task_run(a, &s, &cmd, &id, err, sizeof(err));
 	if (st != EXP_OK) {
 		api_exp_error(rep, st, err);
@@ -319,6 +337,7 @@ void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 	api_json(rep, 201, json_pack("{s:o}", "task", task_view(&t)));
 fail:
 	free(argv);
+	tboard_task_argv_free(tb_argv);
 	free(env);
 	free(context);
 }

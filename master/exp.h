@@ -181,6 +181,7 @@ struct exp_task_command {
 	const unsigned char *context; /* tar.gz of its working directory (local); NULL: none */
 	size_t context_len;
 	json_t *sbatch_args; /* its slurm.sbatch_args (strings; slurm); NULL: none */
+	int path_prefix_at;  /* > 0: argv[i] becomes /proxy/<task id> once the id is known */
 };
 
 /* Create a command task and hand it to the resource manager: it runs cmd->argv as

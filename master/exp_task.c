@@ -13,6 +13,7 @@
 #include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -261,10 +262,31 @@ static json_t *command_config(const struct exp_task_spec *s, json_t *sbatch_args
 	                 "sbatch_args", args);
 }
 
+/* cmd->argv with argv[at] replaced by "/proxy/<id>" in prefix (a new vector of borrowed
+ * strings, freed with free), or NULL when out of memory or at is past its end. */
+static const char **argv_with_prefix(const struct exp_task_command *cmd, int64_t id, char *prefix,
+                                     size_t prefixlen)
+{
+	size_t n = 0;
+	while (cmd->argv[n])
+		n++;
+	if ((size_t)cmd->path_prefix_at >= n)
+		return NULL;
+	const char **out = calloc(n + 1, sizeof(*out));
+	if (!out)
+		return NULL;
+	memcpy(out, cmd->argv, n * sizeof(*out));
+	snprintf(prefix, prefixlen, "/proxy/%lld", (long long)id);
+	out[cmd->path_prefix_at] = prefix;
+	return out;
+}
+
 enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
                              const struct exp_task_command *cmd, int64_t *id, char *err,
                              size_t errlen)
 {
+	char prefix[64];
+	const char **prefixed = NULL;
 	char job[64], why[256], context_path[4096], log_path[4096];
 	int slurm = strcmp(a->rm->ops->name, "slurm") == 0;
 
@@ -297,11 +319,13 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
 		return status;
 	}
 	/* Its token to register the address it serves on (a notebook's). */
-	if (task_proxy_token_env(a, *id, cmd->env, &tenv, err, errlen)) {
-		json_decref(config);
-		snprintf(why, sizeof(why), "not started: %s", err);
-		exp_task_event(a, *id, LIFECYCLE_TASK_EV_KILLED, 0, why, why, sizeof(why));
-		return EXP_INTERNAL;
+	if (task_proxy_token_env(a, *id, cmd->env, &tenv, err, errlen))
+		goto not_started;
+	if (cmd->path_prefix_at > 0 &&
+	    !(prefixed = argv_with_prefix(cmd, *id, prefix, sizeof(prefix)))) {
+		snprintf(err, errlen, "argv[%d] (its path prefix) missing, or out of memory",
+		         cmd->path_prefix_at);
+		goto not_started;
 	}
 	struct rm_array spec = {.experiment_id = -*id,
 	                        .num_tasks = 1,
@@ -310,7 +334,7 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
 	                        .alloc_token = "",
 	                        .owner_uid = s->owner_uid,
 	                        .config = config,
-	                        .argv = cmd->argv,
+	                        .argv = prefixed ? prefixed : cmd->argv,
 	                        .env = (const char *const *)tenv};
 	if (slurm && task_log_path(a, *id, s->owner_uid, log_path, sizeof(log_path)) == 0)
 		spec.output_path = log_path;
@@ -324,13 +348,16 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
 	    a->rm->ops->submit_array(a->rm, &spec, job, sizeof(job), err, errlen) == 0) {
 		task_proxy_env_free(tenv);
 		json_decref(config);
+		free(prefixed);
 		task_note_job(a, *id, job);
 		return EXP_OK;
 	}
-	task_proxy_env_free(tenv);
-	json_decref(config);
 	if (cmd->context)
 		unlink(context_path);
+not_started:
+	task_proxy_env_free(tenv);
+	json_decref(config);
+	free(prefixed);
 	/* Nothing runs: the task ends here, saying why. */
 	snprintf(why, sizeof(why), "not started: %s", err);
 	exp_task_event(a, *id, LIFECYCLE_TASK_EV_KILLED, 0, why, why, sizeof(why));
@@ -372,6 +399,37 @@ static void task_note_pid_locked(struct app *a, int64_t id, const struct rm_task
 		        (long long)id, err);
 }
 
+/* Append "det-master: note" to the local manager's log of task id (its output, which the
+ * master writes in its own state directory; a Slurm job's shell says it there itself). */
+static void task_log_note(struct app *a, int64_t id, const char *note)
+{
+	char path[4096], line[512];
+
+	if (strcmp(a->rm->ops->name, "local") != 0 ||
+	    task_log_path(a, id, -1, path, sizeof(path)) != 0)
+		return;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	int n = snprintf(line, sizeof(line), "det-master: %s\n", note);
+	if (n < 0 || write(fd, line, (size_t)n) != n)
+		log_msg(&a->log, LOG_LEVEL_WARN, "task %lld: %s: %s", (long long)id, path,
+		        strerror(errno));
+	close(fd);
+}
+
+/* Whether task id is a TensorBoard whose program was not found (exit status 127: the
+ * local manager's and the shell's word for it); TensorBoard is not installed with us. */
+static int not_found_is_tensorboard_locked(struct app *a, int64_t id, int wait_status)
+{
+	char err[256];
+	struct store_task t;
+
+	return wait_status >= 0 && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 127 &&
+	       store_task_get(a->store, id, &t, err, sizeof(err)) == 1 &&
+	       !strcmp(t.kind, lifecycle_task_kind_name(LIFECYCLE_TASK_TENSORBOARD));
+}
+
 int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev)
 {
 	char err[256], reason[64];
@@ -394,7 +452,10 @@ int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev)
 		/* The manager's word first (NODE_FAIL, PREEMPTED: the signal was its doing). */
 		if (ev->reason[0])
 			snprintf(reason, sizeof(reason), "%s", ev->reason);
-		else if (ev->wait_status >= 0 && WIFSIGNALED(ev->wait_status))
+		else if (not_found_is_tensorboard_locked(a, id, ev->wait_status)) {
+			snprintf(reason, sizeof(reason), "tensorboard not found on PATH");
+			task_log_note(a, id, reason);
+		} else if (ev->wait_status >= 0 && WIFSIGNALED(ev->wait_status))
 			snprintf(reason, sizeof(reason), "signal %d", WTERMSIG(ev->wait_status));
 		else
 			snprintf(reason, sizeof(reason), "exited");
@@ -470,11 +531,12 @@ static int task_adopt_locked(struct app *a, int64_t id)
 	return 0;
 }
 
-int exp_task_adopt_locked(struct app *a, char *err, size_t errlen)
+/* Adopt again every task of kind left by a previous master, or end it as lost. 0 or -1. */
+static int task_adopt_kind_locked(struct app *a, const char *kind, char *err, size_t errlen)
 {
 	int rv = -1;
 	size_t i;
-	json_t *row, *rows = store_task_list(a->store, "command", err, errlen);
+	json_t *row, *rows = store_task_list(a->store, kind, err, errlen);
 
 	if (!rows)
 		return -1;
@@ -494,4 +556,13 @@ int exp_task_adopt_locked(struct app *a, char *err, size_t errlen)
 fail:
 	json_decref(rows);
 	return rv;
+}
+
+int exp_task_adopt_locked(struct app *a, char *err, size_t errlen)
+{
+	/* A TensorBoard runs as a command does. */
+	if (task_adopt_kind_locked(a, "command", err, errlen) ||
+	    task_adopt_kind_locked(a, "tensorboard", err, errlen))
+		return -1;
+	return 0;
 }

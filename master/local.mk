@@ -28,6 +28,8 @@ master_libdetmaster_la_SOURCES += master/workspace.c master/workspace.h master/a
 master_libdetmaster_la_SOURCES += master/image_cache.c master/image_cache.h master/api_image.c
 # The engine's pure lifecycle rules.
 master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
+# A TensorBoard task's argv (pure).
+master_libdetmaster_la_SOURCES += master/tboard_task.c master/tboard_task.h
 # Why a trial failed, in one line.
 master_libdetmaster_la_SOURCES += master/trial_reason.c master/trial_reason.h
 # Tasks as a kind: their store rows and the engine's entry points.
@@ -37,6 +39,7 @@ master_libdetmaster_la_SOURCES += master/api_task.c
 # Interactive tasks (issue 14): address registration and the /proxy/<id>/ relay.
 master_libdetmaster_la_SOURCES += master/task_proxy.c master/task_proxy.h \
 	master/store_task_proxy.c master/api_proxy.c
+master_libdetmaster_la_SOURCES += master/api_tboard.c
 # det.conf's parser (job_submit_det's), for the pool names of the slurm resource manager.
 master_libdetmaster_la_SOURCES += slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
 	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h
@@ -124,6 +127,7 @@ MASTER_ITESTS = tests/integration/test-master-api.sh tests/integration/test-mast
 MASTER_ITESTS += tests/integration/test-gc-nonblocking.sh
 MASTER_ITESTS += tests/integration/test-cli-401-hint.sh
 MASTER_ITESTS += tests/integration/test-cmd.sh
+MASTER_ITESTS += tests/integration/test-tensorboard.sh
 MASTER_ITESTS += tests/integration/test-engine-layers.sh
 MASTER_ITESTS += tests/integration/test-list-paging.sh
 MASTER_ITESTS += tests/integration/test-exp-list-changes.sh
@@ -207,6 +211,13 @@ TESTS += tests/unit/test_master_task
 tests_unit_test_master_task_SOURCES = tests/unit/test_master_task.c
 tests_unit_test_master_task_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_task_LDADD = $(MASTER_TEST_LDADD)
+
+# A TensorBoard task's argv and logdir spec.
+check_PROGRAMS += tests/unit/test_master_tboard_task
+TESTS += tests/unit/test_master_tboard_task
+tests_unit_test_master_tboard_task_SOURCES = tests/unit/test_master_tboard_task.c
+tests_unit_test_master_tboard_task_CFLAGS = $(MASTER_TEST_CFLAGS)
+tests_unit_test_master_tboard_task_LDADD = $(MASTER_TEST_LDADD)
 
 # Who may do what to which object.
 check_PROGRAMS += tests/unit/test_master_authz

@@ -32,6 +32,7 @@ SECURITY_TESTS += tests/security/container-trial.sh
 SECURITY_TESTS += tests/security/container-oci.sh
 SECURITY_TESTS += tests/security/image-size-limit.sh
 SECURITY_TESTS += tests/security/cmd-access.sh
+SECURITY_TESTS += tests/security/tensorboard-access.sh
 SECURITY_TESTS += tests/security/cmd-context.sh
 EXTRA_DIST += tests/security/security-lib.sh tests/passwd.sh
 EXTRA_DIST += tests/security/attack.py
