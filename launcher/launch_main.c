@@ -193,7 +193,8 @@ static int free_port(void)
 }
 
 /* Rank 0's address and two free ports on it: MASTER_PORT for the trial's
- * own framework (torch.distributed), DET_DIST_PORT for the Core API's. On
+ * own framework (torch.distributed), DET_DIST_PORT for the Core API's; the
+ * pair spank_det reserved for the step (DET_RENDEZVOUS_PORT) when set. On
  * several nodes the address is one the other nodes reach (launch_net.c). */
 static int add_rendezvous(struct launch *l, json_t *as)
 {
@@ -210,9 +211,18 @@ static int add_rendezvous(struct launch *l, json_t *as)
 			return -1;
 		}
 	}
-	int port = free_port(), dist_port = free_port();
-	for (int i = 0; i < 10 && dist_port == port; i++)
+	int port = 0, dist_port = 0;
+	int step = launch_net_step_port(environ, &port, err, sizeof(err));
+	if (step < 0)
+		fprintf(stderr, "det-launch: %s; picking free ports instead\n", err);
+	if (step == 1) {
+		dist_port = port + 1; /* the pair spank_det reserved for this step */
+	} else {
+		port = free_port();
 		dist_port = free_port();
+		for (int i = 0; i < 10 && dist_port == port; i++)
+			dist_port = free_port();
+	}
 	return json_object_set_new(as, "master_addr", json_string(host)) |
 	       json_object_set_new(as, "master_port", json_integer(port)) |
 	       json_object_set_new(as, "dist_port", json_integer(dist_port));
