@@ -31,6 +31,7 @@
 #include "launch_env.h"
 #include "launch_logq.h"
 #include "launch_master.h"
+#include "launch_cpus.h"
 #include "launch_net.h"
 #include "launch_rank.h"
 #include "launch_share.h"
@@ -664,6 +665,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "det-launch: %s\n", err);
 		return 1;
 	}
+	/* Ranks sharing a node each get their share of the step's CPUs. */
+	if (launch_cpus_pin(l.rank.source, l.rank.local_rank, l.rank.local_size, err, sizeof(err)) <
+	    0)
+		fprintf(stderr, "det-launch: rank %d: not pinned: %s\n", l.rank.rank, err);
 	code =
 	    l.rank.rank == 0 ? run_chief(&l, err, sizeof(err)) : run_worker(&l, err, sizeof(err));
 	if (code < 0) {
