@@ -22,6 +22,7 @@ SLURM_TESTS += tests/slurm/cmd.sh
 SLURM_TESTS += tests/slurm/events.sh
 SLURM_TESTS += tests/slurm/step_resources.sh
 SLURM_TESTS += tests/slurm/cpu_pinning.sh
+SLURM_TESTS += tests/slurm/partition_time.sh
 TESTS += $(SLURM_TESTS)
 EXTRA_DIST += tests/slurm/webui_queue.mjs
 EXTRA_DIST += $(SLURM_TESTS) tests/slurm/lib.sh tests/slurm/cluster.sh tests/slurm/listener.py \
