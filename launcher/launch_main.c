@@ -193,6 +193,18 @@ static int free_port(void)
 	return port;
 }
 
+/* Can a TCP listener bind port on every IPv4 address right now? */
+static int port_bindable(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	a.sin_addr.s_addr = htonl(INADDR_ANY);
+	int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 /* Rank 0's address and two free ports on it: MASTER_PORT for the trial's
  * own framework (torch.distributed), DET_DIST_PORT for the Core API's; the
  * pair spank_det reserved for the step (DET_RENDEZVOUS_PORT) when set. On
@@ -216,6 +228,11 @@ static int add_rendezvous(struct launch *l, json_t *as)
 	int step = launch_net_step_port(environ, &port, err, sizeof(err));
 	if (step < 0)
 		fprintf(stderr, "det-launch: %s; picking free ports instead\n", err);
+	if (step == 1 && !(port_bindable(port) && port_bindable(port + 1))) {
+		fprintf(stderr, "det-launch: the step's ports %d-%d are taken; picking free ones\n",
+		        port, port + 1);
+		step = 0;
+	}
 	if (step == 1) {
 		dist_port = port + 1; /* the pair spank_det reserved for this step */
 	} else {

@@ -62,8 +62,9 @@ check_eq "two distinct TMPDIRs" 2 "$(echo "$summary" | cut -d' ' -f1 | sort -u |
 check_eq "two distinct ports" 2 "$(echo "$summary" | cut -d' ' -f3 | sort -u | wc -l)"
 check_eq "each TMPDIR is the step's det-JOB.STEP, mode 0700" 2 \
 	"$(echo "$summary" | grep -c -E '^/tmp/det-[0-9]+\.[0-9]+ 0o700 ')"
-check_eq "each MASTER_PORT is from the plugin's range 29500-30499" 2 \
-	"$(echo "$summary" | awk '$3 >= 29500 && $3 <= 30499' | wc -l)"
+range=$(sed -n 's/.*port_range=\([0-9]*\)-\([0-9]*\).*/\1 \2/p' <<<"$DET_SPANK_ARGS")
+check_eq "each MASTER_PORT is from the plugin's port_range ($range)" 2 \
+	"$(echo "$summary" | awk -v lo="${range% *}" -v hi="${range#* }" '$3 >= lo && $3 <= hi' | wc -l)"
 # slurmstepd removes them when each step exits, which may be after the
 # experiment counts as completed: wait for that, with a generous bound.
 step_dirs_left() {
