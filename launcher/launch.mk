@@ -7,6 +7,7 @@ launcher_libdetlaunch_la_SOURCES = launcher/launch_unpack.c launcher/launch_unpa
 	launcher/launch_logq.c launcher/launch_logq.h \
 	launcher/launch_share.c launcher/launch_share.h launcher/launch_child.c launcher/launch_child.h \
 	launcher/launch_net.c launcher/launch_net.h \
+	launcher/launch_cpus.c launcher/launch_cpus.h \
 	launcher/launch_reason.c launcher/launch_reason.h \
 	launcher/launch_container.c launcher/launch_container.h \
 	launcher/launch_oci.c launcher/launch_oci.h \
@@ -55,6 +56,13 @@ tests_unit_test_launch_net_SOURCES = tests/unit/test_launch_net.c
 tests_unit_test_launch_net_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
 tests_unit_test_launch_net_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_launch_net_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_launch_cpus
+TESTS += tests/unit/test_launch_cpus
+tests_unit_test_launch_cpus_SOURCES = tests/unit/test_launch_cpus.c
+tests_unit_test_launch_cpus_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
+tests_unit_test_launch_cpus_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_launch_cpus_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test_launch_reason
 TESTS += tests/unit/test_launch_reason

@@ -31,6 +31,7 @@
 #include "launch_env.h"
 #include "launch_logq.h"
 #include "launch_master.h"
+#include "launch_cpus.h"
 #include "launch_net.h"
 #include "launch_rank.h"
 #include "launch_share.h"
@@ -192,8 +193,21 @@ static int free_port(void)
 	return port;
 }
 
+/* Can a TCP listener bind port on every IPv4 address right now? */
+static int port_bindable(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	a.sin_addr.s_addr = htonl(INADDR_ANY);
+	int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 /* Rank 0's address and two free ports on it: MASTER_PORT for the trial's
- * own framework (torch.distributed), DET_DIST_PORT for the Core API's. On
+ * own framework (torch.distributed), DET_DIST_PORT for the Core API's; the
+ * pair spank_det reserved for the step (DET_RENDEZVOUS_PORT) when set. On
  * several nodes the address is one the other nodes reach (launch_net.c). */
 static int add_rendezvous(struct launch *l, json_t *as)
 {
@@ -210,9 +224,23 @@ static int add_rendezvous(struct launch *l, json_t *as)
 			return -1;
 		}
 	}
-	int port = free_port(), dist_port = free_port();
-	for (int i = 0; i < 10 && dist_port == port; i++)
+	int port = 0, dist_port = 0;
+	int step = launch_net_step_port(environ, &port, err, sizeof(err));
+	if (step < 0)
+		fprintf(stderr, "det-launch: %s; picking free ports instead\n", err);
+	if (step == 1 && !(port_bindable(port) && port_bindable(port + 1))) {
+		fprintf(stderr, "det-launch: the step's ports %d-%d are taken; picking free ones\n",
+		        port, port + 1);
+		step = 0;
+	}
+	if (step == 1) {
+		dist_port = port + 1; /* the pair spank_det reserved for this step */
+	} else {
+		port = free_port();
 		dist_port = free_port();
+		for (int i = 0; i < 10 && dist_port == port; i++)
+			dist_port = free_port();
+	}
 	return json_object_set_new(as, "master_addr", json_string(host)) |
 	       json_object_set_new(as, "master_port", json_integer(port)) |
 	       json_object_set_new(as, "dist_port", json_integer(dist_port));
@@ -654,6 +682,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "det-launch: %s\n", err);
 		return 1;
 	}
+	/* Ranks sharing a node each get their share of the step's CPUs. */
+	if (launch_cpus_pin(l.rank.source, l.rank.local_rank, l.rank.local_size, err, sizeof(err)) <
+	    0)
+		fprintf(stderr, "det-launch: rank %d: not pinned: %s\n", l.rank.rank, err);
 	code =
 	    l.rank.rank == 0 ? run_chief(&l, err, sizeof(err)) : run_worker(&l, err, sizeof(err));
 	if (code < 0) {

@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -110,4 +111,21 @@ fail:
 	if (ai)
 		freeaddrinfo(ai);
 	return rv;
+}
+
+int launch_net_step_port(char *const envp[], int *port, char *err, size_t errlen)
+{
+	const char *v = launch_env_lookup(envp, "DET_RENDEZVOUS_PORT");
+	char *end;
+	long p;
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	p = strtol(v, &end, 10);
+	if (errno || *end || p < 1 || p > 65534) {
+		snprintf(err, errlen, "DET_RENDEZVOUS_PORT '%s' is not a port in 1..65534", v);
+		return -1;
+	}
+	*port = (int)p;
+	return 1;
 }

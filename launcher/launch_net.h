@@ -24,4 +24,9 @@ int launch_net_ifname_of(const struct ifaddrs *ifs, const char *addr, char *out,
  * with err. */
 int launch_net_route_ifname(const char *host, char *out, size_t outlen, char *err, size_t errlen);
 
+/* The port pair the SPANK plugin reserved for this step: DET_RENDEZVOUS_PORT
+ * in envp (P, with P+1 for the Core API). 1 with *port = P when it is a
+ * number in 1..65534, 0 when unset, -1 with err when malformed. */
+int launch_net_step_port(char *const envp[], int *port, char *err, size_t errlen);
+
 #endif

@@ -531,6 +531,8 @@ enum exp_status exp_create(struct app *a, const struct principal *p, const char 
 	if (status != EXP_OK)
 		goto fail;
 	status = EXP_INVALID;
+	if (a->rm->ops->check_config && a->rm->ops->check_config(a->rm, conf, err, errlen))
+		goto fail;
 	if (client_submits && !a->rm->ops->plan) {
 		snprintf(err, errlen, "submit: the %s resource manager submits by itself",
 		         a->rm->ops->name);

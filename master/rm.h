@@ -119,6 +119,10 @@ struct rm_ops {
 	 * poll; never blocks, never calls the scheduler; reports that do not match a task
 	 * being watched are ignored (may be a NULL pointer). */
 	void (*task_report)(struct rm *rm, const struct rm_task_report *r);
+	/* Refuse at create time a config the manager's scheduler would never run (e.g. a
+	 * time limit above the partition's); from cached state only, never blocks. 0, or -1
+	 * with err (may be a NULL pointer). */
+	int (*check_config)(struct rm *rm, json_t *config, char *err, size_t errlen);
 };
 
 struct rm {

@@ -218,6 +218,9 @@ struct rm_slurm {
 	json_t *nodes;        /* the last node list; /agents serves it, poll refreshes it */
 	uint64_t nodes_at;    /* when it was last loaded (or tried), now_ms() */
 	uint64_t nodes_asked; /* when /agents last read it */
+	/* Partitions as last loaded with the nodes: name -> [DefaultTime, MaxTime] in
+	 * minutes (-1: none), "" -> the default partition's name (nodes_lock). */
+	json_t *partitions;
 };
 
 #define NODES_TTL_MS 1000
@@ -387,6 +390,49 @@ static long walltime_lead(const struct rm_slurm *s, const struct rm_array *a, lo
 	json_t *v = json_object_get(json_object_get(a->config, "slurm"), "walltime_signal_seconds");
 	long lead = json_is_integer(v) ? (long)json_integer_value(v) : s->walltime_signal_s;
 	return rm_slurm_walltime_lead(lead, time_min);
+}
+
+/* The time limit in minutes a's jobs get (-1: unlimited or unknown), from the cached
+ * partitions: sbatch_args' --partition, else the pool's (det.conf), else the pool's name,
+ * else the default partition. -1 with err for a --time above that partition's MaxTime. */
+static int time_limit(struct rm_slurm *s, const struct rm_array *a, const struct rm_slurm_opts *o,
+                      long *limit_min, char *err, size_t errlen)
+{
+	const char *pool = pool_of(a);
+	char part[128] = "";
+	long dflt = -1, max = -1;
+
+	if (*o->partition)
+		snprintf(part, sizeof(part), "%s", o->partition);
+	for (size_t i = 0; !part[0] && pool && *pool && i < s->npools; i++)
+		if (!strcmp(s->pools[i].name, pool))
+			snprintf(part, sizeof(part), "%s", s->pools[i].partition);
+	if (!part[0] && !s->npools && pool && *pool)
+		snprintf(part, sizeof(part), "%s", pool);
+	if (!part[0] && s->npools && (!pool || !*pool))
+		snprintf(part, sizeof(part), "%s", s->pools[0].partition); /* the default pool */
+	pthread_mutex_lock(&s->nodes_lock);
+	if (!part[0])
+		snprintf(part, sizeof(part), "%s",
+		         json_string_value(json_object_get(s->partitions, "")) ?: "");
+	json_t *t = json_object_get(s->partitions, part);
+	if (json_is_array(t)) {
+		dflt = (long)json_integer_value(json_array_get(t, 0));
+		max = (long)json_integer_value(json_array_get(t, 1));
+	}
+	pthread_mutex_unlock(&s->nodes_lock);
+	return rm_slurm_time_limit(o->time_min, dflt, max, part, limit_min, err, errlen);
+}
+
+static int rm_check_config(struct rm *rm, json_t *config, char *err, size_t errlen)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	struct rm_array a = {.config = config};
+	struct rm_slurm_opts o;
+	long limit;
+	if (master_opts(&a, &o, err, errlen))
+		return 0; /* the submission names it, leaving the experiment in ERROR */
+	return time_limit(s, &a, &o, &limit, err, errlen);
 }
 
 /* The experiment's slurm.sbatch_args (strings), or an empty array. */
@@ -637,7 +683,10 @@ static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct r
 		d.features = o.constraint;
 	if (o.time_min >= 0)
 		d.time_limit = (uint32_t)o.time_min;
-	long lead = walltime_lead(s, spec, o.time_min);
+	long limit;
+	if (time_limit(s, spec, &o, &limit, err, errlen))
+		return -1;
+	long lead = walltime_lead(s, spec, limit); /* the partition's DefaultTime without --time */
 	if (lead > 0) {
 		d.warn_signal = SIGUSR1;
 		d.warn_time = (uint16_t)lead;
@@ -882,11 +931,15 @@ static json_t *rm_plan(struct rm *rm, const struct rm_array *spec, char *err, si
 	snprintf(name, sizeof(name), "det-e%lld", (long long)spec->experiment_id);
 	json_t *args = sbatch_args(spec);
 	/* det submit adds its own sbatch arguments, so the signal goes first (theirs win) and
-	 * only where the config's own --time shows that it leaves the trial time to run. */
+	 * only where the config's own --time (or the partition's DefaultTime) shows that it
+	 * leaves the trial time to run. */
 	struct rm_slurm_opts o;
-	char sig[64], ignored[128];
-	long lead = master_opts(spec, &o, ignored, sizeof(ignored)) == 0 && o.time_min >= 0
-	                ? walltime_lead(s, spec, o.time_min)
+	char sig[64], ignored[256];
+	long limit = -1;
+	long lead = master_opts(spec, &o, ignored, sizeof(ignored)) == 0 &&
+	                    time_limit(s, spec, &o, &limit, ignored, sizeof(ignored)) == 0 &&
+	                    limit >= 0
+	                ? walltime_lead(s, spec, limit)
 	                : 0;
 	snprintf(sig, sizeof(sig), "--signal=B:USR1@%ld", lead);
 	if (args && lead > 0)
@@ -2132,9 +2185,32 @@ static json_t *node_pools(const struct rm_slurm *s, json_t *parts)
 	return out;
 }
 
+/* A partition's time in minutes as rm_slurm_time_limit takes it: -1 for none. */
+static json_int_t part_minutes(uint32_t t)
+{
+	return t == INFINITE || t == NO_VAL ? -1 : (json_int_t)t;
+}
+
+/* The partitions' DefaultTime and MaxTime, for the cache (new reference). */
+static json_t *partition_times(const partition_info_msg_t *pm)
+{
+	json_t *out = json_object();
+	for (uint32_t p = 0; out && p < pm->record_count; p++) {
+		const partition_info_t *pi = &pm->partition_array[p];
+		if (!pi->name)
+			continue;
+		json_object_set_new(
+		    out, pi->name,
+		    json_pack("[I,I]", part_minutes(pi->default_time), part_minutes(pi->max_time)));
+		if (pi->flags & PART_FLAG_DEFAULT)
+			json_object_set_new(out, "", json_string(pi->name));
+	}
+	return out;
+}
+
 /* The nodes as /agents shows them, from slurmctld; NULL when it does not answer. Called
- * with no lock held. */
-static json_t *load_nodes(struct rm_slurm *s)
+ * with no lock held. *parts: the partitions' times (partition_times), when it answers. */
+static json_t *load_nodes(struct rm_slurm *s, json_t **parts_out)
 {
 	node_info_msg_t *nm = NULL;
 	partition_info_msg_t *pm = NULL;
@@ -2146,6 +2222,7 @@ static json_t *load_nodes(struct rm_slurm *s)
 		say(s, LOG_LEVEL_ERROR, "cannot load nodes and partitions: %s", slurm_err());
 		goto out;
 	}
+	*parts_out = partition_times(pm);
 	out = json_array();
 	for (uint32_t i = 0; out && i < nm->record_count; i++) {
 		node_info_t *n = &nm->node_array[i];
@@ -2196,12 +2273,17 @@ static void refresh_nodes(struct rm_slurm *s, uint64_t now)
 	pthread_mutex_unlock(&s->nodes_lock);
 	if (!due)
 		return;
-	json_t *nodes = load_nodes(s);
+	json_t *parts = NULL;
+	json_t *nodes = load_nodes(s, &parts);
 	pthread_mutex_lock(&s->nodes_lock);
 	s->nodes_at = now ? now : 1;
 	if (nodes) {
 		json_decref(s->nodes);
 		s->nodes = nodes;
+	}
+	if (parts) {
+		json_decref(s->partitions);
+		s->partitions = parts;
 	}
 	pthread_mutex_unlock(&s->nodes_lock);
 }
@@ -2233,6 +2315,7 @@ static void rm_free(struct rm *rm)
 	free(s->queue);
 	free(s->pools);
 	json_decref(s->nodes);
+	json_decref(s->partitions);
 	free(s->launcher);
 	free(s->output);
 	free(s->work_dir);
@@ -2342,6 +2425,7 @@ static const struct rm_ops slurm_ops = {
     .free = rm_free,
     .rpc_counts = rm_rpc_counts,
     .task_report = rm_task_report,
+    .check_config = rm_check_config,
 };
 
 struct rm *rm_slurm_new(const struct rm_slurm_config *cfg, char *err, size_t errlen)

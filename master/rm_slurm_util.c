@@ -223,6 +223,20 @@ long rm_slurm_walltime_lead(long lead_s, long time_min)
 	return lead_s;
 }
 
+int rm_slurm_time_limit(long time_min, long default_min, long max_min, const char *partition,
+                        long *limit_min, char *err, size_t errlen)
+{
+	if (time_min >= 0 && max_min >= 0 && time_min > max_min) {
+		snprintf(err, errlen,
+		         "slurm.sbatch_args: --time of %ld minutes is above partition %s's MaxTime "
+		         "of %ld minutes",
+		         time_min, partition && *partition ? partition : "(default)", max_min);
+		return -1;
+	}
+	*limit_min = time_min >= 0 ? time_min : default_min >= 0 ? default_min : max_min;
+	return 0;
+}
+
 int rm_slurm_parse_sbatch_args(const char *const *args, int n, struct rm_slurm_opts *o, char *err,
                                size_t errlen)
 {

@@ -91,6 +91,13 @@ long rm_slurm_parse_time(const char *s);
  * trial whose every run would be preempted at once ends at its limit instead). */
 long rm_slurm_walltime_lead(long lead_s, long time_min);
 
+/* The time limit in minutes a job gets in partition (its DefaultTime default_min and
+ * MaxTime max_min; -1: none): time_min when given (-1: not), else DefaultTime, else
+ * MaxTime, else -1 (unlimited). An explicit time_min above MaxTime: -1 with err naming
+ * both, as slurmctld would refuse it (or leave it pending) only later. 0 otherwise. */
+int rm_slurm_time_limit(long time_min, long default_min, long max_min, const char *partition,
+                        long *limit_min, char *err, size_t errlen);
+
 /* One Slurm array of an experiment, as the experiment's throttle sees it. */
 struct rm_slurm_part_load {
 	int running;       /* tasks running now */

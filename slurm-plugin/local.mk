@@ -24,7 +24,8 @@ slurm_plugin_spank_det_la_SOURCES = slurm-plugin/spank_det.c slurm-plugin/spank_
 	slurm-plugin/spank_det_options.c slurm-plugin/spank_det_submit.c \
 	slurm-plugin/spank_det_remote.c \
 	slurm-plugin/spank_det_report.c slurm-plugin/spank_det_event.c \
-	slurm-plugin/spank_det_event.h slurm-plugin/spank_det_args.c slurm-plugin/spank_det_args.h
+	slurm-plugin/spank_det_event.h slurm-plugin/spank_det_args.c slurm-plugin/spank_det_args.h \
+	slurm-plugin/spank_det_step.c slurm-plugin/spank_det_step.h
 slurm_plugin_spank_det_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MUNGE_CFLAGS) $(CURL_CFLAGS)
 slurm_plugin_spank_det_la_LDFLAGS = $(DET_PLUGIN_LDFLAGS) \
 	-Wl,--version-script=$(srcdir)/slurm-plugin/spank_det.map
@@ -54,7 +55,8 @@ tests_unit_test_det_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/slurm-plugi
 tests_unit_test_det_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_det_policy_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_spank_det_SOURCES = tests/unit/test_spank_det.c slurm-plugin/spank_det_args.c \
-	slurm-plugin/spank_det_args.h slurm-plugin/spank_det_event.c slurm-plugin/spank_det_event.h
+	slurm-plugin/spank_det_args.h slurm-plugin/spank_det_event.c slurm-plugin/spank_det_event.h \
+	slurm-plugin/spank_det_step.c slurm-plugin/spank_det_step.h
 tests_unit_test_spank_det_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/slurm-plugin
 tests_unit_test_spank_det_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_spank_det_LDADD = $(CMOCKA_LIBS) $(JANSSON_LIBS)

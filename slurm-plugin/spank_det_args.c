@@ -17,6 +17,9 @@ void det_spank_args_init(struct det_spank_args *args)
 	memset(args, 0, sizeof(*args));
 	args->timeout_ms = 2000;
 	args->auth_munge = 1;
+	snprintf(args->tmpdir_base, sizeof(args->tmpdir_base), "/tmp");
+	args->port_lo = 29500;
+	args->port_hi = 30499;
 }
 
 static int parse_bool(const char *v, int *out)
@@ -60,6 +63,24 @@ static int parse_timeout(struct det_spank_args *args, const char *v)
 	return 0;
 }
 
+/* "LO-HI" with 1024 <= LO < HI <= 65535: room for at least one port pair. */
+static int parse_port_range(struct det_spank_args *args, const char *v)
+{
+	char *end, *end2;
+	long lo, hi;
+
+	errno = 0;
+	lo = strtol(v, &end, 10);
+	if (errno || end == v || *end != '-')
+		return -1;
+	hi = strtol(end + 1, &end2, 10);
+	if (errno || end2 == end + 1 || *end2 || lo < 1024 || hi > 65535 || hi <= lo)
+		return -1;
+	args->port_lo = (int)lo;
+	args->port_hi = (int)hi;
+	return 0;
+}
+
 static int parse_one(struct det_spank_args *args, const char *key, const char *v)
 {
 	if (!strcmp(key, "master"))
@@ -71,6 +92,11 @@ static int parse_one(struct det_spank_args *args, const char *key, const char *v
 	if (!strcmp(key, "munge_socket"))
 		return v[0] == '/' ? copy_value(args->munge_socket, sizeof(args->munge_socket), v)
 		                   : -1;
+	if (!strcmp(key, "tmpdir_base"))
+		return v[0] == '/' ? copy_value(args->tmpdir_base, sizeof(args->tmpdir_base), v)
+		                   : -1;
+	if (!strcmp(key, "port_range"))
+		return parse_port_range(args, v);
 	if (!strcmp(key, "auth")) {
 		if (!strcmp(v, "munge"))
 			args->auth_munge = 1;
@@ -104,7 +130,7 @@ int det_spank_args_parse(struct det_spank_args *args, int argc, char **argv, cha
 			snprintf(
 			    err, errlen,
 			    "unknown argument '%s' (known: master, required_master, timeout_ms, "
-			    "auth, munge_socket)",
+			    "auth, munge_socket, tmpdir_base, port_range)",
 			    key);
 			return -1;
 		}

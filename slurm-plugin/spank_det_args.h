@@ -17,13 +17,17 @@ struct det_spank_args {
 	long timeout_ms;                       /* per report, default 2000 */
 	int auth_munge;                        /* send "Authorization: Munge CRED" */
 	char munge_socket[DET_SPANK_PATH_MAX]; /* "" for munge's default socket */
+	char tmpdir_base[DET_SPANK_PATH_MAX];  /* where step temp dirs go, default /tmp */
+	int port_lo, port_hi;                  /* rendezvous ports, default 29500-30499 */
 };
 
-/* Defaults: no master, required_master=no, timeout_ms=2000, auth=munge. */
+/* Defaults: no master, required_master=no, timeout_ms=2000, auth=munge,
+ * tmpdir_base=/tmp, port_range=29500-30499. */
 void det_spank_args_init(struct det_spank_args *args);
 
 /* Parse argv (each "key=value"): master=URL, required_master=yes|no,
- * timeout_ms=N (1..60000), auth=munge|none, munge_socket=PATH. Unknown keys
+ * timeout_ms=N (1..60000), auth=munge|none, munge_socket=PATH,
+ * tmpdir_base=PATH (absolute), port_range=LO-HI (1024..65535). Unknown keys
  * and bad values: -1 with err naming the argument. */
 int det_spank_args_parse(struct det_spank_args *args, int argc, char **argv, char *err,
                          size_t errlen);

@@ -11,6 +11,7 @@
  */
 #include "spank_det.h"
 #include "spank_det_event.h"
+#include "spank_det_step.h"
 
 #include <slurm/slurm.h>
 
@@ -25,6 +26,7 @@ static struct {
 	int master_down; /* a report failed: skip the rest */
 	const struct det_spank_args *args;
 	struct det_alloc_info info;
+	char tmpdir[DET_SPANK_PATH_MAX + 64]; /* this step's temp dir, "" when none */
 } ctx;
 
 /* Option value, else the job control env that sbatch set (SLURM_SPANK_NAME). */
@@ -159,6 +161,36 @@ static int export_env(spank_t sp)
 	return 0;
 }
 
+/* This step's private TMPDIR (created as the user: user_init runs with the
+ * user's privileges) and its rendezvous port pair, for det-launch. A failure
+ * leaves the ranks with their own choice and is logged, not fatal. */
+static void export_step_resources(spank_t sp)
+{
+	const struct det_alloc_info *info = &ctx.info;
+	char path[sizeof(ctx.tmpdir)], num[16], err[256];
+	int port;
+
+	if (det_step_tmpdir_path(ctx.args->tmpdir_base, info->job_id, info->step_id, path,
+	                         sizeof(path)) < 0) {
+		slurm_error(DET_SPANK_PREFIX "job %u: no step temp dir: path too long",
+		            info->job_id);
+	} else if (det_step_tmpdir_create(path, (uid_t)info->uid, err, sizeof(err)) < 0) {
+		slurm_error(DET_SPANK_PREFIX "job %u: no step temp dir: %s", info->job_id, err);
+	} else {
+		memcpy(ctx.tmpdir, path, sizeof(path));
+		set_env(sp, "TMPDIR", path, 1);
+	}
+	port = det_step_port_pick(info->job_id, info->step_id, ctx.args->port_lo, ctx.args->port_hi,
+	                          det_step_port_free);
+	if (port < 0) {
+		slurm_error(DET_SPANK_PREFIX "job %u: no free port pair in %d-%d", info->job_id,
+		            ctx.args->port_lo, ctx.args->port_hi);
+		return;
+	}
+	snprintf(num, sizeof(num), "%d", port);
+	set_env(sp, "DET_RENDEZVOUS_PORT", num, 1);
+}
+
 /* Send one event (consumed). Failure counts only with required_master=yes. */
 static int report(json_t *event, const char *what)
 {
@@ -207,6 +239,7 @@ int det_remote_user_init(spank_t sp, const struct det_spank_args *args)
 	ctx.active = 1;
 	if (export_env(sp) < 0)
 		return -1;
+	export_step_resources(sp);
 	return report(det_event_allocation(&ctx.info), "allocation");
 }
 
@@ -225,6 +258,11 @@ int det_remote_task_exit(spank_t sp)
 
 int det_remote_exit(spank_t sp)
 {
+	char err[256];
+
+	if (ctx.active && ctx.tmpdir[0] &&
+	    det_step_tmpdir_remove(ctx.tmpdir, (uid_t)ctx.info.uid, err, sizeof(err)) < 0)
+		slurm_error(DET_SPANK_PREFIX "job %u: step temp dir: %s", ctx.info.job_id, err);
 	memset(&ctx, 0, sizeof(ctx));
 	return 0;
 }

@@ -29,6 +29,8 @@
 #                    the others' (PreemptType=preempt/partition_prio,
 #                    PreemptMode=REQUEUE)
 #   DET_MAX_ARRAY_SIZE  MaxArraySize (default 10001)
+#   DET_TIMED_PARTITION  also a partition NAME:DEFAULT_MIN:MAX_MIN on n[1-4] with
+#                    that DefaultTime and MaxTime (minutes)
 #   SLURM_PLUGIN_DIR Slurm's own plugin folder (default: found next to auth_munge.so)
 #   DET_SLURM_PREFIX a Slurm installed there (configure --with-slurm=PREFIX,
 #                    scripts/slurm-build): its daemons, commands and plugin
@@ -157,6 +159,11 @@ write_configs() {
 			PreemptMode=REQUEUE
 			PartitionName=$DET_PREEMPT_PARTITION Nodes=n[1-4] MaxTime=INFINITE State=UP PriorityTier=10
 		EOF
+	fi
+	if [ -n "${DET_TIMED_PARTITION:-}" ]; then
+		IFS=: read -r tp_name tp_default tp_max <<<"$DET_TIMED_PARTITION"
+		echo "PartitionName=$tp_name Nodes=n[1-4] DefaultTime=$tp_default MaxTime=$tp_max State=UP" \
+			>>"$dir/slurm.conf"
 	fi
 	: >"$dir/gres.conf"
 	echo "AutoDetect=off" >>"$dir/gres.conf"

@@ -247,7 +247,10 @@ slurm_start_with_master() {
 	slurm_test_dir
 	det_master_port=$(free_tcp_port) || exit 1
 	det_master_args=("$@")
-	export DET_SPANK_ARGS="master=http://127.0.0.1:$det_master_port munge_socket=$test_dir/cluster/munge/munge.socket timeout_ms=2000"
+	# Job ids restart at 1 on every test cluster and clusters may run side by side on
+	# this one host: each gets its own block of rendezvous ports (spank_det port_range).
+	local ports=$((20000 + (det_master_port % 400) * 20))
+	export DET_SPANK_ARGS="master=http://127.0.0.1:$det_master_port munge_socket=$test_dir/cluster/munge/munge.socket timeout_ms=2000 port_range=$ports-$((ports + 19))"
 	slurm_start
 	# shellcheck disable=SC2034 # used by the sourcing script
 	det_master_url=http://127.0.0.1:$det_master_port

@@ -104,6 +104,22 @@ static void test_route_toward_loopback_is_lo(void **state)
 	assert_string_equal(name, "lo");
 }
 
+static void test_step_port_from_spank(void **state)
+{
+	char *none[] = {"PATH=/bin", NULL};
+	char *set[] = {"DET_RENDEZVOUS_PORT=29914", NULL};
+	char *bad[][2] = {{"DET_RENDEZVOUS_PORT=65535", NULL},
+	                  {"DET_RENDEZVOUS_PORT=0", NULL},
+	                  {"DET_RENDEZVOUS_PORT=12x", NULL}};
+	char err[256];
+	int port = 0;
+	assert_int_equal(launch_net_step_port(none, &port, err, sizeof(err)), 0);
+	assert_int_equal(launch_net_step_port(set, &port, err, sizeof(err)), 1);
+	assert_int_equal(port, 29914);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(launch_net_step_port(bad[i], &port, err, sizeof(err)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -111,6 +127,7 @@ int main(void)
 	    cmocka_unit_test(test_master_addr_is_sruns_address_when_it_is_ours),
 	    cmocka_unit_test(test_master_addr_falls_back_to_the_host_name),
 	    cmocka_unit_test(test_route_toward_loopback_is_lo),
+	    cmocka_unit_test(test_step_port_from_spank),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -264,14 +264,44 @@ static void test_throttle_plan(void **state)
 	assert_int_equal(th[1], 4);
 }
 
+/* (time_min, DefaultTime, MaxTime) -> the limit, or a refusal naming MaxTime. */
+static void test_time_limit_table(void **state)
+{
+	static const struct {
+		long time_min, dflt, max, limit;
+		int rc;
+	} rows[] = {
+	    {-1, 5, 10, 5, 0},     /* no --time: DefaultTime */
+	    {-1, -1, 10, 10, 0},   /* no DefaultTime: MaxTime */
+	    {-1, -1, -1, -1, 0},   /* unlimited partition, unknown one */
+	    {8, 5, 10, 8, 0},      /* explicit, under MaxTime */
+	    {10, 5, 10, 10, 0},    /* at MaxTime */
+	    {11, 5, 10, 0, -1},    /* above MaxTime: refused */
+	    {600, -1, -1, 600, 0}, /* MaxTime=INFINITE */
+	};
+	char err[256];
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		long limit = 0;
+		assert_int_equal(rm_slurm_time_limit(rows[i].time_min, rows[i].dflt, rows[i].max,
+		                                     "timed", &limit, err, sizeof(err)),
+		                 rows[i].rc);
+		if (rows[i].rc == 0)
+			assert_int_equal(limit, rows[i].limit);
+		else
+			assert_string_equal(err, "slurm.sbatch_args: --time of 11 minutes is above "
+			                         "partition timed's MaxTime of 10 minutes");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_split),         cmocka_unit_test(test_ids),
 	    cmocka_unit_test(test_indices),       cmocka_unit_test(test_step),
 	    cmocka_unit_test(test_time),          cmocka_unit_test(test_sbatch_args),
-	    cmocka_unit_test(test_walltime_lead), cmocka_unit_test(test_throttle_plan),
-	    cmocka_unit_test(test_report_end),    cmocka_unit_test(test_report_start),
+	    cmocka_unit_test(test_walltime_lead), cmocka_unit_test(test_time_limit_table),
+	    cmocka_unit_test(test_throttle_plan), cmocka_unit_test(test_report_end),
+	    cmocka_unit_test(test_report_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,18 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * spank_det's pure parts: strict plugstack arguments and the JSON bodies of
- * the allocation and task-exit reports (wait status -> exit code / signal).
+ * the allocation and task-exit reports (wait status -> exit code / signal),
+ * the per-step temp dir and port pair.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "spank_det_args.h"
 #include "spank_det_event.h"
+#include "spank_det_step.h"
 
 static int parse(struct det_spank_args *a, int argc, char **argv, char *err, size_t errlen)
 {
@@ -147,6 +154,103 @@ static void test_task_exit_code_and_signal(void **state)
 	json_decref(ev);
 }
 
+static void test_args_step_defaults_and_values(void **state)
+{
+	struct det_spank_args a;
+	char err[256];
+	char *good[] = {"tmpdir_base=/scratch/local", "port_range=40000-40009"};
+	char *bad[][1] = {{"tmpdir_base=rel"},        {"port_range=40000"},
+	                  {"port_range=40000-40000"}, {"port_range=80-90"},
+	                  {"port_range=40000-70000"}, {"port_range=a-b"}};
+
+	assert_int_equal(parse(&a, 0, NULL, err, sizeof(err)), 0);
+	assert_string_equal(a.tmpdir_base, "/tmp");
+	assert_int_equal(a.port_lo, 29500);
+	assert_int_equal(a.port_hi, 30499);
+	assert_int_equal(parse(&a, 2, good, err, sizeof(err)), 0);
+	assert_string_equal(a.tmpdir_base, "/scratch/local");
+	assert_int_equal(a.port_lo, 40000);
+	assert_int_equal(a.port_hi, 40009);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(parse(&a, 1, bad[i], err, sizeof(err)), -1);
+}
+
+static void test_step_tmpdir_path_names_job_and_step(void **state)
+{
+	char p[64];
+
+	assert_int_equal(det_step_tmpdir_path("/tmp", 42, 0, p, sizeof(p)), 0);
+	assert_string_equal(p, "/tmp/det-42.0");
+	assert_int_equal(det_step_tmpdir_path("/tmp", 42, DET_STEP_BATCH, p, sizeof(p)), 0);
+	assert_string_equal(p, "/tmp/det-42.batch");
+	assert_int_equal(det_step_tmpdir_path("/a/very/long/base/dir", 4294967, 3, p, 16), -1);
+}
+
+static int taken; /* the port det_step_port_pick's test treats as busy */
+static int all_but_taken(int port)
+{
+	return port != taken;
+}
+
+static void test_step_ports_differ_per_step_and_skip_busy_ones(void **state)
+{
+	int a = det_step_port_pick(100, 0, 29500, 30499, NULL);
+	int b = det_step_port_pick(101, 0, 29500, 30499, NULL);
+	int c = det_step_port_pick(100, 1, 29500, 30499, NULL);
+
+	assert_true(a >= 29500 && a + 1 <= 30499);
+	assert_int_not_equal(a, b);
+	assert_int_not_equal(a, c);
+	assert_int_not_equal(b, c);
+	assert_int_equal(det_step_port_pick(100, 0, 29500, 30499, NULL), a); /* deterministic */
+	taken = a + 1;
+	assert_int_equal(det_step_port_pick(100, 0, 29500, 30499, all_but_taken), a + 2);
+	taken = 40000;
+	assert_int_equal(det_step_port_pick(7, 0, 40000, 40001, all_but_taken), -1);
+	assert_int_equal(det_step_port_pick(7, 0, 40000, 40000, NULL), -1);
+}
+
+static void test_step_tmpdir_remove_does_not_follow_symlinks(void **state)
+{
+	char base[] = "/tmp/test_spank_det.XXXXXX", dir[128], outside[128], path[256], err[256];
+	struct stat st;
+	int fd;
+
+	assert_non_null(mkdtemp(base));
+	snprintf(dir, sizeof(dir), "%s/det-1.0", base);
+	snprintf(outside, sizeof(outside), "%s/outside", base);
+	assert_int_equal(mkdir(outside, 0700), 0);
+	snprintf(path, sizeof(path), "%s/keep", outside);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(det_step_tmpdir_create(dir, getuid(), err, sizeof(err)), 0);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(det_step_tmpdir_create(dir, getuid(), err, sizeof(err)), 0); /* again */
+	assert_int_equal(det_step_tmpdir_create(dir, getuid() + 1, err, sizeof(err)), -1);
+	snprintf(path, sizeof(path), "%s/a", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/a/b", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/a/b/link", dir);
+	assert_int_equal(symlink(outside, path), 0);
+	snprintf(path, sizeof(path), "%s/a/file", dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(det_step_tmpdir_remove(dir, getuid() + 1, err, sizeof(err)), -1);
+	assert_int_equal(stat(dir, &st), 0); /* another owner's: left alone */
+	assert_int_equal(det_step_tmpdir_remove(dir, getuid(), err, sizeof(err)), 0);
+	assert_int_equal(stat(dir, &st), -1);
+	snprintf(path, sizeof(path), "%s/keep", outside);
+	assert_int_equal(stat(path, &st), 0); /* the symlink's target survived */
+	assert_int_equal(det_step_tmpdir_remove(dir, getuid(), err, sizeof(err)), 0); /* gone */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(outside), 0);
+	assert_int_equal(rmdir(base), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +261,10 @@ int main(void)
 	    cmocka_unit_test(test_allocation_event),
 	    cmocka_unit_test(test_allocation_event_no_array_no_gpu),
 	    cmocka_unit_test(test_task_exit_code_and_signal),
+	    cmocka_unit_test(test_args_step_defaults_and_values),
+	    cmocka_unit_test(test_step_tmpdir_path_names_job_and_step),
+	    cmocka_unit_test(test_step_ports_differ_per_step_and_skip_busy_ones),
+	    cmocka_unit_test(test_step_tmpdir_remove_does_not_follow_symlinks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,9 @@
 """A tiny trial for the Slurm tests: counts batches (sleeping hparam `sleep`
 seconds each), validates and checkpoints every `period` batches, resumes from
 its latest checkpoint and stops when asked to (preemption, pause). With
-TINY_RANK_DIR set, every rank leaves a file TRIAL-RANK there holding its node."""
+TINY_RANK_DIR set, every rank leaves a file TRIAL-RANK there holding its node;
+with TINY_ENV_DIR, one holding "TMPDIR MODE-OF-TMPDIR MASTER_PORT CPUS" (CPUS:
+Cpus_allowed_list of /proc/self/status)."""
 import json
 import os
 import pathlib
@@ -20,6 +22,12 @@ def main(core):
     if os.environ.get("TINY_RANK_DIR"):
         path = pathlib.Path(os.environ["TINY_RANK_DIR"]) / f"{info.trial.trial_id}-{rank}"
         path.write_text(os.environ.get("SLURMD_NODENAME", "?"))
+    if os.environ.get("TINY_ENV_DIR"):
+        tmp = os.environ.get("TMPDIR", "")
+        mode = oct(os.stat(tmp).st_mode & 0o7777) if tmp and os.path.isdir(tmp) else "-"
+        path = pathlib.Path(os.environ["TINY_ENV_DIR"]) / f"{info.trial.trial_id}-{rank}"
+        cpus = [l.split()[1] for l in open("/proc/self/status") if l.startswith("Cpus_allowed_list")]
+        path.write_text(f"{tmp} {mode} {os.environ.get('MASTER_PORT', '')} {cpus[0]}")
     if info.latest_checkpoint:
         with core.checkpoint.restore_path(info.latest_checkpoint) as path:
             steps = json.loads((pathlib.Path(path) / "state.json").read_text())["steps"]
