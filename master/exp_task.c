@@ -20,6 +20,7 @@
 
 #include "exp.h"
 #include "exp_internal.h"
+#include "task_notebook.h"
 #include "task_proxy.h"
 
 /* Resource pools are names from the master config: printable, no spaces. */
@@ -392,8 +393,15 @@ int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev)
 		exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_ALLOCATED, 0, NULL, err,
 		                      sizeof(err));
 		/* The manager's word first (NODE_FAIL, PREEMPTED: the signal was its doing). */
+		struct store_task t;
+		const char *nb = NULL;
+		if (store_task_get(a->store, id, &t, err, sizeof(err)) == 1 &&
+		    !strcmp(t.kind, "notebook"))
+			nb = task_notebook_end_reason(ev->wait_status);
 		if (ev->reason[0])
 			snprintf(reason, sizeof(reason), "%s", ev->reason);
+		else if (nb) /* its launcher's word: idle, or no jupyter */
+			snprintf(reason, sizeof(reason), "%s", nb);
 		else if (ev->wait_status >= 0 && WIFSIGNALED(ev->wait_status))
 			snprintf(reason, sizeof(reason), "signal %d", WTERMSIG(ev->wait_status));
 		else

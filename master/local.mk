@@ -37,6 +37,9 @@ master_libdetmaster_la_SOURCES += master/api_task.c
 # Interactive tasks (issue 14): address registration and the /proxy/<id>/ relay.
 master_libdetmaster_la_SOURCES += master/task_proxy.c master/task_proxy.h \
 	master/store_task_proxy.c master/api_proxy.c
+# Notebook tasks (issue 14): their launcher's argv and end reasons; the launcher itself.
+master_libdetmaster_la_SOURCES += master/task_notebook.c master/task_notebook.h
+dist_pkgdata_SCRIPTS = share/det-notebook-launch
 # det.conf's parser (job_submit_det's), for the pool names of the slurm resource manager.
 master_libdetmaster_la_SOURCES += slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
 	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h
@@ -63,6 +66,7 @@ MASTER_SCHEMA += master/schema/007_images.sql
 MASTER_SCHEMA += master/schema/008_task_description_pid.sql
 MASTER_SCHEMA += master/schema/009_task_proxy.sql
 MASTER_SCHEMA += master/schema/015_metrics_trial_id.sql
+MASTER_SCHEMA += master/schema/016_task_proxy_auth.sql
 EXTRA_DIST += $(MASTER_SCHEMA) master/schema/embed.awk
 CLEANFILES += master/store_schema.h
 BUILT_SOURCES += master/store_schema.h
@@ -129,6 +133,8 @@ MASTER_ITESTS += tests/integration/test-list-paging.sh
 MASTER_ITESTS += tests/integration/test-exp-list-changes.sh
 MASTER_ITESTS += tests/integration/test-workspaces.sh tests/integration/test-templates.sh \
 	tests/integration/test-exp-meta.sh tests/integration/test-models.sh
+MASTER_ITESTS += tests/integration/test-notebook.sh
+EXTRA_DIST += tests/integration/notebook-kernel.py
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
 TESTS += $(MASTER_ITESTS)
 

@@ -1,0 +1,85 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Notebook tasks on the local resource manager (doc/tasks.md): POST /tasks
+# with kind "notebook" runs Jupyter under det-notebook-launch, which
+# registers its port and token; /proxy/ID/ reaches it with the user's master
+# credentials only (the relay adds Jupyter's token), a kernel runs code over
+# its WebSocket channel, an idle notebook ends TERMINATED with reason "idle",
+# and a PATH without jupyter ends the task at once with that reason.
+set -u
+. "$(dirname "$0")/master-lib.sh"
+if [ ! -x /usr/bin/jupyter ] || ! /usr/bin/python3 -c 'import notebook, ipykernel' 2>/dev/null; then
+	echo "1..0 # SKIP jupyter-notebook or python3-ipykernel is missing"
+	exit 0
+fi
+cat >"$work/master.yaml" <<YAML
+notebook_launcher: $srcdir/share/det-notebook-launch
+YAML
+start_master --config "$work/master.yaml"
+check "master starts" test -n "$port"
+pw=$(cat "$work/state/admin-password")
+http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
+tok=$(body .token)
+proxy() { # METHOD PATH [BODY]: through /proxy/ with the bearer token
+	curl -s -o "$work/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $tok" \
+		${3:+-H 'Content-Type: application/json' --data-binary "$3"} "http://127.0.0.1:$port$2"
+}
+wait_task() { # ID STATE [SECONDS]: until it is in STATE (RUNNING: and registered)
+	for _ in $(seq $((${3:-60} * 10))); do
+		sock GET "/tasks/$1" >/dev/null
+		if [ "$(body .task.state)" = "$2" ]; then
+			[ "$2" != RUNNING ] || [ "$(body .task.proxy_url)" != null ] && return 0
+		fi
+		[ "$(body .task.state)" = TERMINATED ] && [ "$2" != TERMINATED ] && return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# Validation: a notebook runs the master's launcher, nothing of the user's.
+eq "a notebook with argv: 400" 400 "$(sock POST /tasks '{"kind": "notebook", "argv": ["sh"]}')"
+eq "a bad idle_timeout: 400" 400 "$(sock POST /tasks '{"kind": "notebook", "idle_timeout": "5x"}')"
+eq "idle_timeout on a command: 400" 400 \
+	"$(sock POST /tasks '{"kind": "command", "argv": ["true"], "idle_timeout": 5}')"
+eq "a register token with a space: 400" 400 \
+	"$(http POST /tasks/1/register '{"port": 80, "token": "a b"}' "$(printf '%064d' 7)")"
+
+eq "a notebook starts" 201 "$(sock POST /tasks '{"kind": "notebook", "description": "nb"}')"
+id=$(body .task.id)
+eq "... its kind" notebook "$(body .task.kind)"
+check "... it runs and registers its port (120 s)" wait_task "$id" RUNNING 120
+eq "... proxy_url" "/proxy/$id/" "$(body .task.proxy_url)"
+eq "GET /proxy/$id/api/status with the bearer token: Jupyter answers" 200 \
+	"$(proxy GET "/proxy/$id/api/status")"
+check "... its status has last_activity" test "$(body .last_activity)" != null
+eq "POST /proxy/$id/api/kernels: a kernel starts" 201 "$(proxy POST "/proxy/$id/api/kernels" '{}')"
+kid=$(body .id)
+check "... it has an id" test -n "$kid" -a "$kid" != null
+eq "the kernel runs code over its WebSocket channel: the hostname" "$(hostname)" \
+	"$(/usr/bin/python3 "$srcdir/tests/integration/notebook-kernel.py" "$port" "$tok" \
+		"/proxy/$id/api/kernels/$kid/channels" 'import socket; print(socket.gethostname())')"
+jport=$(sqlite3 "$work/state/master.db" "SELECT proxy_port FROM tasks WHERE id = $id")
+eq "Jupyter's own port without its token: 403" 403 \
+	"$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$jport/proxy/$id/api/status")"
+eq "kill" 200 "$(sock POST "/tasks/$id/kill")"
+check "... it ends" wait_task "$id" TERMINATED 60
+eq "... its address and token are gone" "0" \
+	"$(sqlite3 "$work/state/master.db" "SELECT count(*) FROM tasks WHERE id = $id AND (proxy_port IS NOT NULL OR proxy_auth IS NOT NULL)")"
+
+# Idle: nothing connects, so after idle_timeout the launcher stops Jupyter.
+eq "a notebook with idle_timeout 20 s" 201 "$(sock POST /tasks '{"kind": "notebook", "idle_timeout": 20}')"
+idle=$(body .task.id)
+check "... it runs" wait_task "$idle" RUNNING 120
+check "... it ends by itself when idle (180 s)" wait_task "$idle" TERMINATED 180
+eq "... end_reason idle" idle "$(body .task.end_reason)"
+
+# No jupyter in PATH: the task ends at once with that reason.
+eq "a notebook whose PATH has no jupyter" 201 "$(sock POST /tasks \
+	'{"kind": "notebook", "environment": {"environment_variables": ["PATH=/nonexistent"]}}')"
+nj=$(body .task.id)
+check "... it ends (60 s)" wait_task "$nj" TERMINATED 60
+eq "... end_reason" "jupyter not found in PATH" "$(body .task.end_reason)"
+
+stop_master TERM
+echo "1..$tap_n"
+exit $((tap_failed > 0))
