@@ -36,6 +36,9 @@ wait_task() { # ID STATE [SECONDS]: until it is in STATE (RUNNING: and registere
 	return 1
 }
 
+eq "a command (to tell apart)" 201 "$(sock POST /tasks '{"kind": "command", "argv": ["true"]}')"
+cid=$(body .task.id)
+
 # Validation: a notebook runs the master's launcher, nothing of the user's.
 eq "a notebook with argv: 400" 400 "$(sock POST /tasks '{"kind": "notebook", "argv": ["sh"]}')"
 eq "a bad idle_timeout: 400" 400 "$(sock POST /tasks '{"kind": "notebook", "idle_timeout": "5x"}')"
@@ -79,6 +82,26 @@ eq "a notebook whose PATH has no jupyter" 201 "$(sock POST /tasks \
 nj=$(body .task.id)
 check "... it ends (60 s)" wait_task "$nj" TERMINATED 60
 eq "... end_reason" "jupyter not found in PATH" "$(body .task.end_reason)"
+
+# The CLI: start waits until it serves and prints its URL; list, open, kill.
+det() { DET_MASTER="unix:$work/m.sock" "$builddir/cli/det" "$@"; }
+url=$(det notebook start --idle-timeout 10m 2>"$work/start.err")
+nid=$(sed -n 's/^det: notebook //p' "$work/start.err")
+check "det notebook start prints the notebook's id" test -n "$nid"
+eq "... and its URL (a Unix socket master: the path)" "/proxy/$nid/" "$url"
+eq "det -o json notebook list has it, RUNNING" RUNNING \
+	"$(det -o json notebook list | jq -r ".[] | select(.task_id == \"task-$nid\") | .state")"
+eq "det notebook open ID: its URL" "/proxy/$nid/" "$(det notebook open "$nid")"
+eq "det -o json notebook open ID: the task" "/proxy/$nid/" "$(det -o json notebook open "$nid" | jq -r .proxy_url)"
+det notebook open "$cid" >/dev/null 2>&1
+eq "det notebook open on a command: refused" 1 "$?"
+eq "det notebook kill ID" "Notebook $nid is TERMINATED" "$(det notebook kill "$nid")"
+det notebook open "$nid" >/dev/null 2>&1
+eq "det notebook open on an ended notebook: refused" 1 "$?"
+det notebook start --idle-timeout 5x >/dev/null 2>&1
+check "det notebook start --idle-timeout 5x: refused" test "$?" != 0
+eq "det -o json notebook start --detach: the task at once" notebook \
+	"$(det -o json notebook start --detach | jq -r .kind)"
 
 stop_master TERM
 echo "1..$tap_n"
