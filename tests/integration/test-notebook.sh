@@ -52,6 +52,10 @@ id=$(body .task.id)
 eq "... its kind" notebook "$(body .task.kind)"
 check "... it runs and registers its port (120 s)" wait_task "$id" RUNNING 120
 eq "... proxy_url" "/proxy/$id/" "$(body .task.proxy_url)"
+eq "... in the task list too" "/proxy/$id/" \
+	"$(sock GET "/tasks?kind=notebook" >/dev/null; body ".tasks[] | select(.task_id == \"task-$id\") | .proxy_url")"
+eq "... not for a command" null \
+	"$(sock GET /tasks >/dev/null; body ".tasks[] | select(.task_id == \"task-$cid\") | .proxy_url")"
 eq "GET /proxy/$id/api/status with the bearer token: Jupyter answers" 200 \
 	"$(proxy GET "/proxy/$id/api/status")"
 check "... its status has last_activity" test "$(body .last_activity)" != null
