@@ -104,8 +104,10 @@ det notebook open "$nid" >/dev/null 2>&1
 eq "det notebook open on an ended notebook: refused" 1 "$?"
 det notebook start --idle-timeout 5x >/dev/null 2>&1
 check "det notebook start --idle-timeout 5x: refused" test "$?" != 0
-eq "det -o json notebook start --detach: the task at once" notebook \
-	"$(det -o json notebook start --detach | jq -r .kind)"
+det -o json notebook start --detach >"$work/detach.json"
+eq "det -o json notebook start --detach: the task at once" notebook "$(jq -r .kind "$work/detach.json")"
+eq "... it is killed (a notebook outlives a master that stops)" 200 \
+	"$(sock POST "/tasks/$(jq -r .id "$work/detach.json")/kill")"
 
 stop_master TERM
 echo "1..$tap_n"

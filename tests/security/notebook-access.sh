@@ -66,6 +66,12 @@ pid=$(ss -Hltnp "sport = :$jport" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n
 check "the process listening on it is known" test -n "$pid"
 eq "... Jupyter runs as the owner's uid" "$(id -u "$U")" "$(stat -c %u "/proc/$pid")"
 
+tok=$(sqlite3 "$work/state/master.db" "SELECT proxy_auth FROM tasks WHERE id = $id")
+check "Jupyter's token is stored for the relay" test -n "$tok"
+printf '%s\n' "$tok" >"$work/nb/tok"
+ps -eo args >"$work/nb/ps"
+check "... and is not in any process's argv (ps shows argv to everyone)" \
+	test "$(grep -cF -f "$work/nb/tok" "$work/nb/ps")" = 0
 eq "the owner kills it" 200 "$(as_sock "$U" POST "/api/v1/tasks/$id/kill")"
 eq "... then /proxy/$id/ answers 502" 502 "$(as_sock "$U" GET "/proxy/$id/api/status")"
 
