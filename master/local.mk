@@ -192,6 +192,14 @@ tests_unit_test_master_lifecycle_SOURCES = tests/unit/test_master_lifecycle.c \
 tests_unit_test_master_lifecycle_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_master_lifecycle_LDADD = $(CMOCKA_LIBS)
 
+# Notebook tasks' pure rules: idle timeouts, the launcher's argv, end reasons.
+check_PROGRAMS += tests/unit/test_master_task_notebook
+TESTS += tests/unit/test_master_task_notebook
+tests_unit_test_master_task_notebook_SOURCES = tests/unit/test_master_task_notebook.c \
+	master/task_notebook.c master/task_notebook.h
+tests_unit_test_master_task_notebook_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_master_task_notebook_LDADD = $(JANSSON_LIBS) $(CMOCKA_LIBS)
+
 # Master-restart recovery: replaying stored events through the lifecycle rules.
 check_PROGRAMS += tests/unit/test_master_lifecycle_replay
 TESTS += tests/unit/test_master_lifecycle_replay
