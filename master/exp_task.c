@@ -482,16 +482,19 @@ int exp_task_adopt_locked(struct app *a, char *err, size_t errlen)
 {
 	int rv = -1;
 	size_t i;
-	json_t *row, *rows = store_task_list(a->store, "command", err, errlen);
+	/* Every kind that exp_task_run starts (commands, notebooks); trials are not tasks here. */
+	json_t *row, *rows = store_task_list(a->store, NULL, err, errlen);
 
 	if (!rows)
 		return -1;
 	json_array_foreach (rows, i, row) {
 		const char *tid = json_string_value(json_object_get(row, "task_id"));
 		const char *state = json_string_value(json_object_get(row, "state"));
+		const char *kind = json_string_value(json_object_get(row, "kind"));
 		long long id;
-		if (!tid || !state || !strcmp(state, "TERMINATED") ||
-		    sscanf(tid, "task-%lld", &id) != 1 || task_adopt_locked(a, id) == 0)
+		if (!tid || !state || !kind || !strcmp(kind, "trial") ||
+		    !strcmp(state, "TERMINATED") || sscanf(tid, "task-%lld", &id) != 1 ||
+		    task_adopt_locked(a, id) == 0)
 			continue;
 		if (exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_KILLED, 0,
 		                          "lost: det-master restarted", err,

@@ -65,11 +65,27 @@ check "... it has an id" test -n "$kid" -a "$kid" != null
 eq "the kernel runs code over its WebSocket channel: the hostname" "$(hostname)" \
 	"$(/usr/bin/python3 "$srcdir/tests/integration/notebook-kernel.py" "$port" "$tok" \
 		"/proxy/$id/api/kernels/$kid/channels" 'import socket; print(socket.gethostname())')"
+# A master that restarts adopts the running notebook (as a command) and relays to it again.
+stop_master TERM
+start_master --config "$work/master.yaml"
+check "the master starts again" test -n "$port"
+http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
+tok=$(body .token)
+eq "... the notebook is still RUNNING" RUNNING "$(sock GET "/tasks/$id" >/dev/null; body .task.state)"
+eq "... and reached through /proxy/$id/" 200 "$(proxy GET "/proxy/$id/api/status")"
 jport=$(sqlite3 "$work/state/master.db" "SELECT proxy_port FROM tasks WHERE id = $id")
 eq "Jupyter's own port without its token: 403" 403 \
 	"$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$jport/proxy/$id/api/status")"
 eq "kill" 200 "$(sock POST "/tasks/$id/kill")"
 check "... it ends" wait_task "$id" TERMINATED 60
+gone() { # PORT: until nothing answers on it (60 s)
+	for _ in $(seq 600); do
+		curl -s -o /dev/null "http://127.0.0.1:$1/" || return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "... and Jupyter stops (the kill reached the adopted process)" gone "$jport"
 eq "... its address and token are gone" "0" \
 	"$(sqlite3 "$work/state/master.db" "SELECT count(*) FROM tasks WHERE id = $id AND (proxy_port IS NOT NULL OR proxy_auth IS NOT NULL)")"
 
