@@ -147,6 +147,11 @@ int cli_task_kill(struct cli_ctx *ctx, int argc, char **argv);
 /* det tensorboard start|list (cli/cmd_tensorboard.c; kill is det task kill's). */
 int cli_tensorboard_start(struct cli_ctx *ctx, int argc, char **argv);
 int cli_tensorboard_list(struct cli_ctx *ctx, int argc, char **argv);
+/* det notebook start|list|open|kill (cli/cmd_notebook.c). */
+int cli_notebook_start(struct cli_ctx *ctx, int argc, char **argv);
+int cli_notebook_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_notebook_open(struct cli_ctx *ctx, int argc, char **argv);
+int cli_notebook_kill(struct cli_ctx *ctx, int argc, char **argv);
 
 /* det submit (cli/cmd_submit.c). */
 int cli_submit(struct cli_ctx *ctx, int argc, char **argv);

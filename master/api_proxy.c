@@ -40,17 +40,30 @@
 #define PROXY_MAX_HEAD 65536
 #define PROXY_MAX_REPLY (64L * 1024 * 1024)
 
+/* A server token a task may register: printable ASCII without spaces. */
+static int auth_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > TASK_PROXY_AUTH_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~')
+			return 0;
+	return 1;
+}
+
 void api_task_register(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	const char *auth = c->req->authorization, *key;
 	const char *tok = auth && !strncmp(auth, "Bearer ", 7) ? auth + 7 : NULL;
 	json_t *port = json_object_get(c->body, "port"), *v;
+	json_t *server_tok = json_object_get(c->body, "token");
 	char err[256];
 
 	json_object_foreach (c->body, key, v) {
-		if (strcmp(key, "port")) {
+		if (strcmp(key, "port") && strcmp(key, "token")) {
 			api_error(rep, 400,
-			          "%.64s: unknown field (only \"port\"; the host is "
+			          "%.64s: unknown field (only \"port\" and \"token\"; the host is "
 			          "the caller's own address)",
 			          key);
 			return;
@@ -61,11 +74,20 @@ void api_task_register(struct app *a, struct api_call *c, struct http_reply *rep
 		api_error(rep, 400, "port: expected an integer 1..65535");
 		return;
 	}
+	if (server_tok &&
+	    (!json_is_string(server_tok) ||
+	     strlen(json_string_value(server_tok)) != json_string_length(server_tok) ||
+	     !auth_ok(json_string_value(server_tok)))) {
+		api_error(rep, 400,
+		          "token: expected 1..%d printable ASCII characters without spaces",
+		          TASK_PROXY_AUTH_MAX);
+		return;
+	}
 	/* The task's own machine: the connection's peer (the Unix socket is this one). */
 	const char *host =
 	    c->req->peer_local || !c->req->peer_addr ? "127.0.0.1" : c->req->peer_addr;
 	enum exp_status st = task_proxy_register(a, c->id, tok, host, (int)json_integer_value(port),
-	                                         err, sizeof(err));
+	                                         json_string_value(server_tok), err, sizeof(err));
 	if (st != EXP_OK) {
 		api_exp_error(rep, st, err);
 		return;
@@ -83,6 +105,7 @@ struct proxy_job {
 	struct http_hold *hold;
 	char host[TASK_PROXY_HOST_MAX];
 	int port;
+	char auth[TASK_PROXY_AUTH_MAX + 1]; /* the server's token, "" for none */
 	int64_t task_id;
 	char *out; /* the request as sent */
 	size_t out_len;
@@ -562,6 +585,10 @@ static int proxy_request(struct proxy_job *j, const struct http_request *req)
 		fprintf(f, "X-Forwarded-For: %s\r\n",
 		        strcmp(req->peer_addr, "local") ? req->peer_addr : "127.0.0.1");
 	http_request_each(req, 0, put_header, &w);
+	/* The server's own token (a notebook's), so its owner never needs it; theirs
+	 * (the Authorization they sent the master) was dropped above. */
+	if (j->auth[0])
+		fprintf(f, "Authorization: token %s\r\n", j->auth);
 	if (req->body_len || (strcmp(req->method, "GET") && !j->ws))
 		fprintf(f, "Content-Length: %zu\r\n", req->body_len);
 	fputs("\r\n", f);
@@ -610,6 +637,7 @@ void api_proxy(struct app *a, struct api_call *c, struct http_reply *rep)
 	j->task_id = c->id;
 	j->port = r.port;
 	snprintf(j->host, sizeof(j->host), "%s", r.host);
+	snprintf(j->auth, sizeof(j->auth), "%s", r.auth);
 	if (proxy_request(j, c->req)) {
 		api_error(rep, 500, "out of memory");
 		proxy_job_free(j);

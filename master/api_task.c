@@ -22,6 +22,8 @@
 #include "rm_slurm_util.h"
 #include "store.h"
 #include "tboard_task.h"
+#include "task_notebook.h"
+#include "task_proxy.h"
 
 #define TASK_MAX_ARGS 256
 #define TASK_MAX_ENV 256
@@ -121,9 +123,9 @@ static const char **task_env(json_t *body, char *err, size_t errlen)
 /* The request's keys and resources: 0, or -1 with err naming the field. */
 static int task_fields(json_t *body, struct exp_task_spec *s, char *err, size_t errlen)
 {
-	static const char *const known[] = {"kind",        "argv",           "resources",
-	                                    "environment", "description",    "context",
-	                                    "slurm",       "experiment_ids", "trial_ids"};
+	static const char *const known[] = {
+	    "kind",    "argv",  "resources",      "environment", "description",
+	    "context", "slurm", "experiment_ids", "trial_ids",   "idle_timeout"};
 	const char *key, *kind;
 	json_t *v, *res = json_object_get(body, "resources");
 
@@ -138,15 +140,29 @@ static int task_fields(json_t *body, struct exp_task_spec *s, char *err, size_t 
 	}
 	kind = json_string_value(json_object_get(body, "kind"));
 	if (json_object_get(body, "kind") &&
-	    (!kind || (strcmp(kind, "command") && strcmp(kind, "tensorboard")))) {
+	    (!kind ||
+	     (strcmp(kind, "command") && strcmp(kind, "tensorboard") && strcmp(kind, "notebook")))) {
 		snprintf(err, errlen,
-		         "kind: only \"command\" and \"tensorboard\" run in this "
+		         "kind: only \"command\", \"notebook\" and \"tensorboard\" run in this "
 		         "version");
 		return -1;
 	}
 	if (kind && !strcmp(kind, "tensorboard"))
 		s->kind = LIFECYCLE_TASK_TENSORBOARD;
-	else if (json_object_get(body, "experiment_ids") || json_object_get(body, "trial_ids")) {
+	if (kind && !strcmp(kind, "notebook")) {
+		s->kind = LIFECYCLE_TASK_NOTEBOOK;
+		/* A notebook runs the master's launcher: nothing of the user's to run. */
+		if (json_object_get(body, "argv") || json_object_get(body, "context")) {
+			snprintf(err, errlen, "%s: not for a notebook (it runs Jupyter)",
+			         json_object_get(body, "argv") ? "argv" : "context");
+			return -1;
+		}
+	} else if (json_object_get(body, "idle_timeout")) {
+		snprintf(err, errlen, "idle_timeout: only for a notebook");
+		return -1;
+	}
+	if (s->kind != LIFECYCLE_TASK_TENSORBOARD &&
+	    (json_object_get(body, "experiment_ids") || json_object_get(body, "trial_ids"))) {
 		snprintf(err, errlen, "experiment_ids, trial_ids: only for kind \"tensorboard\"");
 		return -1;
 	}
@@ -176,9 +192,12 @@ static int task_fields(json_t *body, struct exp_task_spec *s, char *err, size_t 
 	return 0;
 }
 
-/* The task as JSON (new reference; NULL when out of memory). */
-static json_t *task_view(const struct store_task *t)
+/* The task as JSON (new reference; NULL when out of memory); proxy_url when it has a
+ * registered address (read from store). */
+static json_t *task_view(struct store *store, const struct store_task *t)
 {
+	char err[256];
+	struct task_proxy_row r;
 	json_t *v = json_pack("{s:I, s:s, s:I, s:I, s:s, s:s, s:f, s:s}", "id", (json_int_t)t->id,
 	                      "kind", t->kind, "owner_uid", (json_int_t)t->owner_uid, "slots",
 	                      (json_int_t)t->slots, "resource_pool", t->pool, "state", t->state,
@@ -200,6 +219,12 @@ static json_t *task_view(const struct store_task *t)
 		bad |= json_object_set_new(v, "started_at", json_real(t->started_at));
 	if (t->ended_at > 0)
 		bad |= json_object_set_new(v, "ended_at", json_real(t->ended_at));
+	if (!strcmp(t->state, "RUNNING") &&
+	    store_task_proxy_get(store, t->id, &r, err, sizeof(err)) == 1 && r.port) {
+		char url[64];
+		snprintf(url, sizeof(url), "/proxy/%lld/", (long long)t->id);
+		bad |= json_object_set_new(v, "proxy_url", json_string(url));
+	}
 	if (bad) {
 		json_decref(v);
 		return NULL;
@@ -299,12 +324,22 @@ void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 	int64_t id = 0;
 	struct store_task t;
 
+	const char *nb_argv[4];
+	char nb_idle[32];
+	long idle = a->cfg->notebook_idle_s;
+	json_t *idle_v = json_object_get(c->body, "idle_timeout");
+
 	if (task_fields(c->body, &s, err, sizeof(err)) ||
+	    (s.kind == LIFECYCLE_TASK_NOTEBOOK && idle_v &&
+	     task_notebook_idle_parse(idle_v, &idle, err, sizeof(err))) ||
 	    (s.kind == LIFECYCLE_TASK_COMMAND && !(argv = task_argv(c->body, err, sizeof(err)))) ||
 	    !(env = task_env(c->body, err, sizeof(err)))) {
 		api_error(rep, 400, "%s", err);
 		goto fail;
 	}
+	if (s.kind == LIFECYCLE_TASK_NOTEBOOK)
+		task_notebook_argv(a->cfg->notebook_launcher, idle, nb_idle, sizeof(nb_idle),
+		                   nb_argv);
 	if (task_context(c->body, &context, &context_len, rep))
 		goto fail;
 	if (task_slurm(c->body, err, sizeof(err))) {
@@ -319,7 +354,9 @@ void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 	if (s.kind == LIFECYCLE_TASK_TENSORBOARD && !(tb_argv = api_tboard_argv(a, c, rep)))
 		goto fail;
 	struct exp_task_command cmd = {
-	    tb_argv ? (const char *const *)tb_argv : argv,
+	    s.kind == LIFECYCLE_TASK_NOTEBOOK ? (const char *const *)nb_argv
+	    : tb_argv                         ? (const char *const *)tb_argv
+	                                      : argv,
 	    env,
 	    context,
 	    context_len,
@@ -334,7 +371,7 @@ void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 500, "task %lld: %s", (long long)id, err);
 		goto fail;
 	}
-	api_json(rep, 201, json_pack("{s:o}", "task", task_view(&t)));
+	api_json(rep, 201, json_pack("{s:o}", "task", task_view(a->store, &t)));
 fail:
 	free(argv);
 	tboard_task_argv_free(tb_argv);
@@ -394,7 +431,7 @@ void api_task_get(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	struct store_task t;
 	if (task_for(a, c, AUTHZ_TASK_READ, &t, rep))
-		api_json(rep, 200, json_pack("{s:o}", "task", task_view(&t)));
+		api_json(rep, 200, json_pack("{s:o}", "task", task_view(a->store, &t)));
 }
 
 void api_task_kill(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -411,7 +448,7 @@ void api_task_kill(struct app *a, struct api_call *c, struct http_reply *rep)
 	if (store_task_get(a->store, c->id, &t, err, sizeof(err)) != 1)
 		api_error(rep, 500, "task %lld: %s", (long long)c->id, err);
 	else
-		api_json(rep, 200, json_pack("{s:o}", "task", task_view(&t)));
+		api_json(rep, 200, json_pack("{s:o}", "task", task_view(a->store, &t)));
 }
 
 /* n bytes of buf without a UTF-8 sequence cut at its end. */

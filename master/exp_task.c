@@ -21,6 +21,7 @@
 
 #include "exp.h"
 #include "exp_internal.h"
+#include "task_notebook.h"
 #include "task_proxy.h"
 
 /* Resource pools are names from the master config: printable, no spaces. */
@@ -450,8 +451,15 @@ int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev)
 		exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_ALLOCATED, 0, NULL, err,
 		                      sizeof(err));
 		/* The manager's word first (NODE_FAIL, PREEMPTED: the signal was its doing). */
+		struct store_task t;
+		const char *nb = NULL;
+		if (store_task_get(a->store, id, &t, err, sizeof(err)) == 1 &&
+		    !strcmp(t.kind, "notebook"))
+			nb = task_notebook_end_reason(ev->wait_status);
 		if (ev->reason[0])
 			snprintf(reason, sizeof(reason), "%s", ev->reason);
+		else if (nb) /* its launcher's word: idle, or no jupyter */
+			snprintf(reason, sizeof(reason), "%s", nb);
 		else if (not_found_is_tensorboard_locked(a, id, ev->wait_status)) {
 			snprintf(reason, sizeof(reason), "tensorboard not found on PATH");
 			task_log_note(a, id, reason);
@@ -531,21 +539,24 @@ static int task_adopt_locked(struct app *a, int64_t id)
 	return 0;
 }
 
-/* Adopt again every task of kind left by a previous master, or end it as lost. 0 or -1. */
-static int task_adopt_kind_locked(struct app *a, const char *kind, char *err, size_t errlen)
+int exp_task_adopt_locked(struct app *a, char *err, size_t errlen)
 {
 	int rv = -1;
 	size_t i;
-	json_t *row, *rows = store_task_list(a->store, kind, err, errlen);
+	/* Every kind that exp_task_run starts (commands, notebooks, TensorBoards); trials are
+	 * not tasks here. */
+	json_t *row, *rows = store_task_list(a->store, NULL, err, errlen);
 
 	if (!rows)
 		return -1;
 	json_array_foreach (rows, i, row) {
 		const char *tid = json_string_value(json_object_get(row, "task_id"));
 		const char *state = json_string_value(json_object_get(row, "state"));
+		const char *kind = json_string_value(json_object_get(row, "kind"));
 		long long id;
-		if (!tid || !state || !strcmp(state, "TERMINATED") ||
-		    sscanf(tid, "task-%lld", &id) != 1 || task_adopt_locked(a, id) == 0)
+		if (!tid || !state || !kind || !strcmp(kind, "trial") ||
+		    !strcmp(state, "TERMINATED") || sscanf(tid, "task-%lld", &id) != 1 ||
+		    task_adopt_locked(a, id) == 0)
 			continue;
 		if (exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_KILLED, 0,
 		                          "lost: det-master restarted", err,
@@ -558,11 +569,3 @@ fail:
 	return rv;
 }
 
-int exp_task_adopt_locked(struct app *a, char *err, size_t errlen)
-{
-	/* A TensorBoard runs as a command does. */
-	if (task_adopt_kind_locked(a, "command", err, errlen) ||
-	    task_adopt_kind_locked(a, "tensorboard", err, errlen))
-		return -1;
-	return 0;
-}

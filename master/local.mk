@@ -40,6 +40,9 @@ master_libdetmaster_la_SOURCES += master/api_task.c
 master_libdetmaster_la_SOURCES += master/task_proxy.c master/task_proxy.h \
 	master/store_task_proxy.c master/api_proxy.c
 master_libdetmaster_la_SOURCES += master/api_tboard.c
+# Notebook tasks (issue 14): their launcher's argv and end reasons; the launcher itself.
+master_libdetmaster_la_SOURCES += master/task_notebook.c master/task_notebook.h
+dist_pkgdata_SCRIPTS = share/det-notebook-launch
 # det.conf's parser (job_submit_det's), for the pool names of the slurm resource manager.
 master_libdetmaster_la_SOURCES += slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
 	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h
@@ -66,6 +69,7 @@ MASTER_SCHEMA += master/schema/007_images.sql
 MASTER_SCHEMA += master/schema/008_task_description_pid.sql
 MASTER_SCHEMA += master/schema/009_task_proxy.sql
 MASTER_SCHEMA += master/schema/015_metrics_trial_id.sql
+MASTER_SCHEMA += master/schema/016_task_proxy_auth.sql
 EXTRA_DIST += $(MASTER_SCHEMA) master/schema/embed.awk
 CLEANFILES += master/store_schema.h
 BUILT_SOURCES += master/store_schema.h
@@ -133,6 +137,8 @@ MASTER_ITESTS += tests/integration/test-list-paging.sh
 MASTER_ITESTS += tests/integration/test-exp-list-changes.sh
 MASTER_ITESTS += tests/integration/test-workspaces.sh tests/integration/test-templates.sh \
 	tests/integration/test-exp-meta.sh tests/integration/test-models.sh
+MASTER_ITESTS += tests/integration/test-notebook.sh
+EXTRA_DIST += tests/integration/notebook-kernel.py
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
 TESTS += $(MASTER_ITESTS)
 
@@ -189,6 +195,14 @@ tests_unit_test_master_lifecycle_SOURCES = tests/unit/test_master_lifecycle.c \
 	master/lifecycle.c master/lifecycle.h master/fsm.c master/fsm.h
 tests_unit_test_master_lifecycle_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_master_lifecycle_LDADD = $(CMOCKA_LIBS)
+
+# Notebook tasks' pure rules: idle timeouts, the launcher's argv, end reasons.
+check_PROGRAMS += tests/unit/test_master_task_notebook
+TESTS += tests/unit/test_master_task_notebook
+tests_unit_test_master_task_notebook_SOURCES = tests/unit/test_master_task_notebook.c \
+	master/task_notebook.c master/task_notebook.h
+tests_unit_test_master_task_notebook_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_master_task_notebook_LDADD = $(JANSSON_LIBS) $(CMOCKA_LIBS)
 
 # Master-restart recovery: replaying stored events through the lifecycle rules.
 check_PROGRAMS += tests/unit/test_master_lifecycle_replay

@@ -6,6 +6,7 @@
  * names its line, so a typo never silently falls back to a default.
  */
 #include "master_config.h"
+#include "task_notebook.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -70,7 +71,8 @@ int master_config_defaults(struct master_config *c, char *err, size_t errlen)
 	    master_config_set_str(&c->chartjs_dir, "/usr/share/javascript/chart.js") ||
 	    master_config_set_str(&c->image_cache_dir, "") ||
 	    master_config_set_str(&c->container_runtime, "auto") ||
-	    master_config_set_str(&c->container_oci_runtime, "runc")) {
+	    master_config_set_str(&c->container_oci_runtime, "runc") ||
+	    master_config_set_str(&c->notebook_launcher, DET_PKGDATADIR "/det-notebook-launch")) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -466,6 +468,15 @@ static int apply(struct master_config *c, json_t *root, yaml_document_t *doc, co
 			}
 			if (json_array_size(v) == 0)
 				json_array_clear(c->storage_roots);
+		} else if (!strcmp(k, "notebook_launcher") && s && s[0] == '/') {
+			if (master_config_set_str(&c->notebook_launcher, s))
+				return -1;
+		} else if (!strcmp(k, "notebook_idle_timeout")) {
+			char why[128];
+			if (task_notebook_idle_parse(v, &c->notebook_idle_s, why, sizeof(why))) {
+				snprintf(err, errlen, "%s: notebook_%s", where, why);
+				return -1;
+			}
 		} else if (!strcmp(k, "webui_dir") && s) {
 			if (master_config_set_str(&c->webui_dir, s))
 				return -1;
@@ -645,5 +656,6 @@ void master_config_free(struct master_config *c)
 	free(c->image_cache_dir);
 	free(c->container_runtime);
 	free(c->container_oci_runtime);
+	free(c->notebook_launcher);
 	memset(c, 0, sizeof(*c));
 }

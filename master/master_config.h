@@ -72,6 +72,8 @@ struct master_config {
 	    *container_runtime; /* auto, podman, oci (a bare OCI bundle), enroot, apptainer, none */
 	char *container_oci_runtime; /* podman --runtime, or the "oci" runtime's program (runc,
 	                                crun, a path) */
+	char *notebook_launcher;     /* what a notebook task runs (det-notebook-launch) */
+	long notebook_idle_s;        /* a notebook's default idle timeout (s); 0 = never */
 };
 
 /* Fill defaults. 0 or -1 (no memory). */

@@ -84,14 +84,16 @@ fail:
 #define ALL_TASKS                                                                                  \
 	"SELECT 'task-' || t.id AS task_id, t.kind, t.owner_uid, t.slots, t.pool, t.state,"        \
 	" t.exit_status, t.end_reason, t.created_at, t.started_at, t.ended_at,"                    \
-	" NULL AS experiment_id, NULL AS array_task, t.description FROM tasks t"                   \
+	" NULL AS experiment_id, NULL AS array_task, t.description,"                               \
+	" CASE WHEN t.state = 'RUNNING' AND t.proxy_port IS NOT NULL"                              \
+	" THEN '/proxy/' || t.id || '/' END AS proxy_url FROM tasks t"                             \
 	" UNION ALL"                                                                               \
 	" SELECT 'trial-' || a.experiment_id || '-' || a.array_task, 'trial', u.uid,"              \
 	" json_extract(e.config, '$.resources.slots_per_trial'),"                                  \
 	" json_extract(e.config, '$.resources.resource_pool'),"                                    \
 	" CASE a.state WHEN 'PENDING' THEN 'QUEUED' WHEN 'RUNNING' THEN 'RUNNING'"                 \
 	" ELSE 'TERMINATED' END, a.exit_status, NULL, e.created_at, NULL, e.ended_at,"             \
-	" a.experiment_id, a.array_task, ''"                                                       \
+	" a.experiment_id, a.array_task, '', NULL"                                                 \
 	" FROM allocations a JOIN experiments e ON e.id = a.experiment_id"                         \
 	" LEFT JOIN users u ON u.id = e.owner_id"
 

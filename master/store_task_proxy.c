@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The tasks table's proxy columns (migration 9): the hash of a task's
- * registration token and the address it registered. Kept apart from
+ * The tasks table's proxy columns (migrations 9 and 16): the hash of a task's
+ * registration token, the address it registered and its server's own token. Kept apart from
  * store_task.c so that a task row's lifecycle writes never touch them; writes
  * go through the writer thread like every other write.
  */
@@ -35,7 +35,17 @@ int store_task_address_set(struct store *st, int64_t id, const char *host, int p
                            size_t errlen)
 {
 	json_t *row = host ? json_pack("{s:s, s:i}", "proxy_host", host, "proxy_port", port)
-	                   : json_pack("{s:n, s:n}", "proxy_host", "proxy_port");
+	                   : json_pack("{s:n, s:n, s:n}", "proxy_host", "proxy_port", "proxy_auth");
+	int rv = proxy_update(st, id, row, err, errlen);
+	json_decref(row);
+	return rv;
+}
+
+int store_task_proxy_auth_set(struct store *st, int64_t id, const char *auth, char *err,
+                              size_t errlen)
+{
+	json_t *row =
+	    auth ? json_pack("{s:s}", "proxy_auth", auth) : json_pack("{s:n}", "proxy_auth");
 	int rv = proxy_update(st, id, row, err, errlen);
 	json_decref(row);
 	return rv;
@@ -51,7 +61,8 @@ int store_task_proxy_get(struct store *st, int64_t id, struct task_proxy_row *r,
 	if (!db)
 		return -1;
 	if (sqlite3_prepare_v2(db,
-	                       "SELECT token_hash, proxy_host, proxy_port FROM tasks WHERE id = ?",
+	                       "SELECT token_hash, proxy_host, proxy_port, proxy_auth FROM tasks "
+	                       "WHERE id = ?",
 	                       -1, &q, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(db));
 		goto fail;
@@ -71,6 +82,8 @@ int store_task_proxy_get(struct store *st, int64_t id, struct task_proxy_row *r,
 	snprintf(r->token_hash, sizeof(r->token_hash), "%s", h ? (const char *)h : "");
 	snprintf(r->host, sizeof(r->host), "%s", host ? (const char *)host : "");
 	r->port = host ? sqlite3_column_int(q, 2) : 0;
+	const unsigned char *auth = sqlite3_column_text(q, 3);
+	snprintf(r->auth, sizeof(r->auth), "%s", auth ? (const char *)auth : "");
 	rv = 1;
 fail:
 	sqlite3_finalize(q);

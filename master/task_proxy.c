@@ -73,7 +73,7 @@ fail:
 }
 
 enum exp_status task_proxy_register(struct app *a, int64_t id, const char *token, const char *host,
-                                    int port, char *err, size_t errlen)
+                                    int port, const char *auth, char *err, size_t errlen)
 {
 	enum exp_status status = EXP_INTERNAL;
 	char hash[AUTH_TOKEN_CHARS + 1];
@@ -109,7 +109,8 @@ enum exp_status task_proxy_register(struct app *a, int64_t id, const char *token
 		status = EXP_CONFLICT;
 		goto out;
 	}
-	if (store_task_address_set(a->store, id, host, port, err, errlen))
+	if (store_task_address_set(a->store, id, host, port, err, errlen) ||
+	    store_task_proxy_auth_set(a->store, id, auth, err, errlen))
 		goto out;
 	status = EXP_OK;
 out:

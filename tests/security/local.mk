@@ -44,3 +44,4 @@ SECURITY_TESTS += tests/security/ckpt-download.sh
 SECURITY_TESTS += tests/security/task-proxy.sh
 EXTRA_DIST += tests/security/proxy-backend.py
 EXTRA_DIST += tests/security/proxy-ws-client.py
+SECURITY_TESTS += tests/security/notebook-access.sh

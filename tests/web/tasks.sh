@@ -5,7 +5,7 @@
 # command started with `det cmd run --detach` is listed RUNNING (and kept or
 # hidden by the kind and state filters), its page shows its output, and its
 # Kill button (behind the confirmation) ends it TERMINATED, reason killed,
-# which the API confirms. Skips when chromium or node/npm are missing.
+# which the API confirms; a real notebook's row has an Open link. Skips when chromium or node/npm are missing.
 set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${top_builddir:-$(pwd)}
@@ -18,7 +18,8 @@ export DET_MASTER=unix:$work/m.sock DET_AUTH_FILE=$work/auth.json
 artifacts=$builddir/tests/web/artifacts
 mkdir -p "$artifacts"
 
-start_master --webui-dir "$srcdir/webui"
+printf 'notebook_launcher: %s\n' "$srcdir/share/det-notebook-launch" >"$work/master.yaml"
+start_master --webui-dir "$srcdir/webui" --config "$work/master.yaml"
 check "master starts" test -n "$port"
 pw=$(cat "$work/state/admin-password")
 
@@ -31,9 +32,20 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 eq "the command is RUNNING" RUNNING "$(body .task.state)"
+# A real notebook: its row gets the Open link from its proxy_url.
+nb=
+if [ -x /usr/bin/jupyter ]; then
+	nb=$("$det" -o json notebook start --detach | jq -r .id)
+	for _ in $(seq 1200); do
+		sock GET "/tasks/$nb" >/dev/null
+		[ "$(body .task.proxy_url)" = "/proxy/$nb/" ] && break
+		sleep 0.1
+	done
+	eq "the notebook serves (proxy_url)" "/proxy/$nb/" "$(body .task.proxy_url)"
+fi
 
 BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
-	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts TASK_ID=$id ADMIN_PW=$pw \
+	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts TASK_ID=$id NOTEBOOK_ID=$nb ADMIN_PW=$pw \
 	timeout 300 node "$srcdir/tests/web/tasks.mjs" >"$work/ui.out" 2>"$work/ui.err"
 rc=$?
 while IFS= read -r line; do
@@ -48,6 +60,7 @@ ok $rc "browser run ends cleanly (exit $rc)"
 sock GET "/tasks/$id" >/dev/null
 eq "the API has the task TERMINATED, reason killed" "TERMINATED killed" \
 	"$(body '.task | "\(.state) \(.end_reason)"')"
+[ -z "$nb" ] || sock POST "/tasks/$nb/kill" >/dev/null
 stop_master
 echo "1..$tap_n"
 [ "$tap_failed" = 0 ]
