@@ -140,8 +140,8 @@ static int task_fields(json_t *body, struct exp_task_spec *s, char *err, size_t 
 	}
 	kind = json_string_value(json_object_get(body, "kind"));
 	if (json_object_get(body, "kind") &&
-	    (!kind ||
-	     (strcmp(kind, "command") && strcmp(kind, "tensorboard") && strcmp(kind, "notebook")))) {
+	    (!kind || (strcmp(kind, "command") && strcmp(kind, "tensorboard") &&
+	               strcmp(kind, "notebook")))) {
 		snprintf(err, errlen,
 		         "kind: only \"command\", \"notebook\" and \"tensorboard\" run in this "
 		         "version");

@@ -568,4 +568,3 @@ fail:
 	json_decref(rows);
 	return rv;
 }
-
