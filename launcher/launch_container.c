@@ -35,53 +35,10 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-struct strv {
-	char **v;
-	size_t n, cap;
-	int oom;
-};
-
-static void add(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(struct strv *s, const char *fmt, ...)
-{
-	va_list ap;
-	char *x = NULL;
-	if (s->oom)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&x, fmt, ap) < 0)
-		x = NULL;
-	va_end(ap);
-	if (x && s->n + 2 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 32;
-		char **g = realloc(s->v, cap * sizeof(*g));
-		if (!g) {
-			free(x);
-			x = NULL;
-		} else {
-			s->v = g;
-			s->cap = cap;
-		}
-	}
-	if (!x) {
-		s->oom = 1;
-		return;
-	}
-	s->v[s->n++] = x;
-	s->v[s->n] = NULL;
-}
-
-static void strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 void launch_container_free(struct launch_container *c)
 {
-	strv_free(c->argv);
-	strv_free(c->env);
+	launch_rt_argv_free(c->argv);
+	launch_rt_argv_free(c->env);
 	json_decref(c->oci_config);
 	free(c->oci_config_path);
 	c->argv = c->env = NULL;
@@ -270,38 +227,38 @@ static int make_dirs(const char *dir)
 	}
 }
 
-static void add_ulimit(struct strv *a, const char *name, int resource)
+static void add_ulimit(struct launch_strv *a, const char *name, int resource)
 {
 	struct rlimit r;
 	if (getrlimit(resource, &r) < 0)
 		return;
-	add(a, "--ulimit");
+	launch_strv_add(a, "--ulimit");
 	if (r.rlim_max == RLIM_INFINITY && r.rlim_cur == RLIM_INFINITY)
-		add(a, "%s=-1:-1", name);
+		launch_strv_add(a, "%s=-1:-1", name);
 	else if (r.rlim_max == RLIM_INFINITY)
-		add(a, "%s=%llu:-1", name, (unsigned long long)r.rlim_cur);
+		launch_strv_add(a, "%s=%llu:-1", name, (unsigned long long)r.rlim_cur);
 	else
-		add(a, "%s=%llu:%llu", name, (unsigned long long)r.rlim_cur,
-		    (unsigned long long)r.rlim_max);
+		launch_strv_add(a, "%s=%llu:%llu", name, (unsigned long long)r.rlim_cur,
+		                (unsigned long long)r.rlim_max);
 }
 
 /* A mount in list m: three entries, host path, container path, "ro" or "rw". */
-static void add_mount(struct strv *m, const char *src, const char *dst, int ro)
+static void add_mount(struct launch_strv *m, const char *src, const char *dst, int ro)
 {
-	add(m, "%s", src);
-	add(m, "%s", dst);
-	add(m, "%s", ro ? "ro" : "rw");
+	launch_strv_add(m, "%s", src);
+	launch_strv_add(m, "%s", dst);
+	launch_strv_add(m, "%s", ro ? "ro" : "rw");
 }
 
 /* Mount a host path at the same path (when it exists). */
-static void same_path(struct strv *m, const char *p, int ro)
+static void same_path(struct launch_strv *m, const char *p, int ro)
 {
 	if (p && mount_path_ok(p) && access(p, F_OK) == 0)
 		add_mount(m, p, p, ro);
 }
 
 /* The config's bind_mounts, each host path readable by this user. */
-static int user_mounts(struct strv *a, const json_t *mounts, char *err, size_t errlen)
+static int user_mounts(struct launch_strv *a, const json_t *mounts, char *err, size_t errlen)
 {
 	size_t i;
 	json_t *m;
@@ -330,13 +287,13 @@ static int user_mounts(struct strv *a, const json_t *mounts, char *err, size_t e
  * nodes and hook. 0 or -1 (memory). */
 static int gpu_plan(char **env, char *const *host_env, const char *slot, struct launch_gpu_plan *p)
 {
-	struct strv present = {0};
+	struct launch_strv present = {0};
 	char hook[PATH_MAX];
 	DIR *dir = strcmp(slot, "cuda") ? NULL : opendir("/dev");
 	struct dirent *de;
 	while (dir && (de = readdir(dir)))
 		if (!strncmp(de->d_name, "nvidia", 6))
-			add(&present, "/dev/%s", de->d_name);
+			launch_strv_add(&present, "/dev/%s", de->d_name);
 	if (dir)
 		closedir(dir);
 	int with_hook = find_program(launch_env_lookup(host_env, "PATH"),
@@ -345,7 +302,7 @@ static int gpu_plan(char **env, char *const *host_env, const char *slot, struct 
 	             ? -1
 	             : launch_gpu_plan_make(slot, launch_env_lookup(env, "CUDA_VISIBLE_DEVICES"),
 	                                    (const char *const *)present.v, with_hook, p);
-	strv_free(present.v);
+	launch_rt_argv_free(present.v);
 	return rv;
 }
 
@@ -362,11 +319,11 @@ static int find_oci_runtime(char *const *host_env, const char *oci, char *out, s
  * set by launch_container_finish), argv RUNTIME --root STATE run --bundle DIR ID. */
 static int prepare_oci(const struct launch_container_input *in, struct launch_container *c,
                        const char *runtime, const char *tarball, const char *hex,
-                       const struct strv *mounts, const struct launch_gpu_plan *gpu, char **env,
-                       char *err, size_t errlen)
+                       const struct launch_strv *mounts, const struct launch_gpu_plan *gpu,
+                       char **env, char *err, size_t errlen)
 {
 	char base[PATH_MAX], rootfs[PATH_MAX], bundle[PATH_MAX], cfgpath[PATH_MAX];
-	struct strv a = {0}, ev = {0};
+	struct launch_strv a = {0}, ev = {0};
 	json_t *cfg = NULL;
 	int rv = -1, have_path = 0;
 
@@ -388,13 +345,13 @@ static int prepare_oci(const struct launch_container_input *in, struct launch_co
 		char *line = env_line(in->trial_env[i], in->slot_type);
 		have_path |= !strncmp(in->trial_env[i], "PATH=", 5);
 		if (line)
-			add(&ev, "%s", line);
+			launch_strv_add(&ev, "%s", line);
 		else
 			ev.oom = 1;
 		free(line);
 	}
 	if (!have_path)
-		add(&ev, "PATH=%s", DEFAULT_PATH);
+		launch_strv_add(&ev, "PATH=%s", DEFAULT_PATH);
 	cfg = ev.oom ? NULL : launch_oci_config(rootfs, ev.v, in->model_dir);
 	for (size_t i = 0; cfg && i + 2 < mounts->n; i += 3)
 		if (launch_oci_bind(cfg, mounts->v[i], mounts->v[i + 1],
@@ -403,13 +360,13 @@ static int prepare_oci(const struct launch_container_input *in, struct launch_co
 	for (size_t i = 0; cfg && gpu->devices && gpu->devices[i]; i++)
 		if (launch_oci_bind(cfg, gpu->devices[i], gpu->devices[i], 0))
 			goto oom;
-	add(&a, "%s", runtime);
-	add(&a, "--root");
-	add(&a, "%s/state", base);
-	add(&a, "run");
-	add(&a, "--bundle");
-	add(&a, "%s", bundle);
-	add(&a, "det-%d-r%d", (int)getpid(), in->rank);
+	launch_strv_add(&a, "%s", runtime);
+	launch_strv_add(&a, "--root");
+	launch_strv_add(&a, "%s/state", base);
+	launch_strv_add(&a, "run");
+	launch_strv_add(&a, "--bundle");
+	launch_strv_add(&a, "%s", bundle);
+	launch_strv_add(&a, "det-%d-r%d", (int)getpid(), in->rank);
 	if (!cfg || a.oom)
 		goto oom;
 	c->argv = a.v;
@@ -425,13 +382,13 @@ oom:
 	snprintf(err, errlen, "out of memory");
 fail:
 	json_decref(cfg);
-	strv_free(a.v);
-	strv_free(ev.v);
+	launch_rt_argv_free(a.v);
+	launch_rt_argv_free(ev.v);
 	return rv;
 }
 
 /* podman's runtime environment (PATH, HOME, a private XDG_RUNTIME_DIR) into e. */
-static int podman_env(char *const *host_env, struct strv *e, char *err, size_t errlen)
+static int podman_env(char *const *host_env, struct launch_strv *e, char *err, size_t errlen)
 {
 	char xdg[PATH_MAX];
 	/* root's podman keeps its state under /run: no runtime directory to make */
@@ -443,18 +400,18 @@ static int podman_env(char *const *host_env, struct strv *e, char *err, size_t e
 	else if (runtime_dir(host_env, xdg, sizeof(xdg), err, errlen))
 		return -1;
 	if (*xdg)
-		add(e, "XDG_RUNTIME_DIR=%s", xdg);
+		launch_strv_add(e, "XDG_RUNTIME_DIR=%s", xdg);
 	return 0;
 }
 
 /* The podman run command line: ensure the image, write the env file, then argv. */
 static int prepare_podman(const struct launch_container_input *in, struct launch_container *c,
                           const char *podman, const char *oci, const char *tarball, const char *hex,
-                          const struct strv *mounts, const struct launch_gpu_plan *gpu,
-                          struct strv *e, char *err, size_t errlen)
+                          const struct launch_strv *mounts, const struct launch_gpu_plan *gpu,
+                          struct launch_strv *e, char *err, size_t errlen)
 {
 	char ref[128], envfile[PATH_MAX];
-	struct strv a = {0};
+	struct launch_strv a = {0};
 	int rv = -1;
 
 	envfile[0] = '\0';
@@ -475,16 +432,16 @@ static int prepare_podman(const struct launch_container_input *in, struct launch
 	                 e->v, err, errlen) ||
 	    write_env_file(envfile, in->trial_env, in->slot_type, err, errlen))
 		goto fail;
-	add(&a, "%s", podman);
+	launch_strv_add(&a, "%s", podman);
 	if (oci && *oci && oci[0] != '-')
-		add(&a, "--runtime=%s", oci);
-	add(&a, "run");
-	add(&a, "--rm");
-	add(&a, "--pull=never");
-	add(&a, "--network=host");
+		launch_strv_add(&a, "--runtime=%s", oci);
+	launch_strv_add(&a, "run");
+	launch_strv_add(&a, "--rm");
+	launch_strv_add(&a, "--pull=never");
+	launch_strv_add(&a, "--network=host");
 	if (getuid() != 0) /* rootless: the owner's uid inside too; root's podman is root's */
-		add(&a, "--userns=keep-id");
-	add(&a, "--user=%u:%u", (unsigned)getuid(), (unsigned)getgid());
+		launch_strv_add(&a, "--userns=keep-id");
+	launch_strv_add(&a, "--user=%u:%u", (unsigned)getuid(), (unsigned)getgid());
 	add_ulimit(&a, "nofile", RLIMIT_NOFILE);
 	/* nproc: ours, at most 32768, podman's own limit (runc cannot raise it
 	 * without CAP_SYS_RESOURCE, which rootless podman and some root setups lack) */
@@ -493,23 +450,23 @@ static int prepare_podman(const struct launch_container_input *in, struct launch
 		unsigned long long cur = np.rlim_cur, max = np.rlim_max;
 		max = np.rlim_max == RLIM_INFINITY || max > 32768 ? 32768 : max;
 		cur = np.rlim_cur == RLIM_INFINITY || cur > max ? max : cur;
-		add(&a, "--ulimit");
-		add(&a, "nproc=%llu:%llu", cur, max);
+		launch_strv_add(&a, "--ulimit");
+		launch_strv_add(&a, "nproc=%llu:%llu", cur, max);
 	}
-	add(&a, "--env-file=%s", envfile);
-	add(&a, "--workdir=%s", in->model_dir);
+	launch_strv_add(&a, "--env-file=%s", envfile);
+	launch_strv_add(&a, "--workdir=%s", in->model_dir);
 	for (size_t i = 0; i + 2 < mounts->n; i += 3) {
-		add(&a, "-v");
-		add(&a, "%s:%s%s", mounts->v[i], mounts->v[i + 1],
-		    strcmp(mounts->v[i + 2], "ro") ? "" : ":ro");
+		launch_strv_add(&a, "-v");
+		launch_strv_add(&a, "%s:%s%s", mounts->v[i], mounts->v[i + 1],
+		                strcmp(mounts->v[i + 2], "ro") ? "" : ":ro");
 	}
 	char **ga = launch_gpu_podman_args(gpu);
 	for (size_t i = 0; ga && ga[i]; i++)
-		add(&a, "%s", ga[i]);
+		launch_strv_add(&a, "%s", ga[i]);
 	if (!ga)
 		a.oom = 1;
 	launch_rt_argv_free(ga);
-	add(&a, "%s", ref);
+	launch_strv_add(&a, "%s", ref);
 	if (a.oom)
 		goto oom;
 	c->argv = a.v;
@@ -521,7 +478,7 @@ oom:
 fail:
 	if (rv && envfile[0])
 		unlink(envfile);
-	strv_free(a.v);
+	launch_rt_argv_free(a.v);
 	return rv;
 }
 
@@ -530,12 +487,12 @@ fail:
  * named by its digest in ENROOT_DATA_PATH, Apptainer runs the directory. */
 static int prepare_rt(const struct launch_container_input *in, struct launch_container *c,
                       const char *rt, const char *program, const char *tarball, const char *hex,
-                      const struct strv *mounts, const struct launch_gpu_plan *gpu, struct strv *e,
-                      char *err, size_t errlen)
+                      const struct launch_strv *mounts, const struct launch_gpu_plan *gpu,
+                      struct launch_strv *e, char *err, size_t errlen)
 {
 	char base[PATH_MAX], rootfs[PATH_MAX], envfile[PATH_MAX];
 	struct launch_rt_mount *mv = calloc(mounts->n / 3 + 1, sizeof(*mv));
-	struct strv names = {0};
+	struct launch_strv names = {0};
 	int rv = -1, enroot = !strcmp(rt, "enroot");
 
 	envfile[0] = '\0';
@@ -555,13 +512,13 @@ static int prepare_rt(const struct launch_container_input *in, struct launch_con
 	if (enroot) {
 		/* enroot takes the values from its own environment, the names from --env;
 		 * PATH and HOME stay enroot's own (the image's inside) */
-		add(e, "ENROOT_DATA_PATH=%s/rootfs", base);
+		launch_strv_add(e, "ENROOT_DATA_PATH=%s/rootfs", base);
 		for (size_t i = 0; in->trial_env && in->trial_env[i]; i++) {
 			const char *v = in->trial_env[i];
 			if (strncmp(v, "PATH=", 5) && strncmp(v, "HOME=", 5)) {
 				char *line = env_line(v, in->slot_type);
-				add(e, "%s", line ? line : "");
-				add(&names, "%s", line ? line : "");
+				launch_strv_add(e, "%s", line ? line : "");
+				launch_strv_add(&names, "%s", line ? line : "");
 				free(line);
 			}
 		}
@@ -592,7 +549,7 @@ fail:
 	if (rv && envfile[0])
 		unlink(envfile);
 	free(mv);
-	strv_free(names.v);
+	launch_rt_argv_free(names.v);
 	return rv;
 }
 
@@ -622,7 +579,7 @@ int launch_container_prepare(const struct launch_container_input *in, struct lau
 	const char *oci = json_string_value(json_object_get(ct, "oci_runtime"));
 	const char *cache = json_string_value(json_object_get(ct, "image_cache_dir"));
 	char prog[PATH_MAX], tarball[PATH_MAX];
-	struct strv e = {0}, m = {0};
+	struct launch_strv e = {0}, m = {0};
 	struct launch_gpu_plan gpu = {0};
 	int rv = -1;
 
@@ -648,9 +605,9 @@ int launch_container_prepare(const struct launch_container_input *in, struct lau
 		goto fail;
 	const char *home = launch_env_lookup(in->host_env, "HOME");
 	const char *path = launch_env_lookup(in->host_env, "PATH");
-	add(&e, "PATH=%s", path ? path : DEFAULT_PATH);
+	launch_strv_add(&e, "PATH=%s", path ? path : DEFAULT_PATH);
 	if (home)
-		add(&e, "HOME=%s", home);
+		launch_strv_add(&e, "HOME=%s", home);
 	snprintf(tarball, sizeof(tarball), "%s/sha256/%s.tar", cache, hex);
 	/* the checkpoint directory must exist to be mounted, or checkpoints stay inside */
 	const char *ckpt = json_string_value(json_object_get(in->assignment, "checkpoint_dir"));
@@ -688,22 +645,22 @@ fail:
 	if (rv)
 		launch_container_free(c);
 	launch_gpu_plan_free(&gpu);
-	strv_free(e.v);
-	strv_free(m.v);
+	launch_rt_argv_free(e.v);
+	launch_rt_argv_free(m.v);
 	return rv;
 }
 
 int launch_container_finish(struct launch_container *c, const char *const *args, char *err,
                             size_t errlen)
 {
-	struct strv a = {c->argv, 0, 0, 0};
+	struct launch_strv a = {c->argv, 0, 0, 0};
 	if (c->oci_config)
 		return launch_oci_write(c->oci_config, args, c->oci_config_path, err, errlen);
 	while (a.v && a.v[a.n])
 		a.n++;
 	a.cap = a.n + 1;
 	for (size_t i = 0; args[i]; i++)
-		add(&a, "%s", args[i]);
+		launch_strv_add(&a, "%s", args[i]);
 	c->argv = a.v;
 	if (a.oom) {
 		snprintf(err, errlen, "out of memory");

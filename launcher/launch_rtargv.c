@@ -15,18 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct rt_strv {
-	char **v;
-	size_t n, cap;
-	int bad;
-};
-
-static void rt_add(struct rt_strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rt_add(struct rt_strv *s, const char *fmt, ...)
+void launch_strv_add(struct launch_strv *s, const char *fmt, ...)
 {
 	va_list ap;
 	char *x = NULL;
-	if (s->bad)
+	if (s->oom)
 		return;
 	va_start(ap, fmt);
 	if (vasprintf(&x, fmt, ap) < 0)
@@ -44,7 +37,7 @@ static void rt_add(struct rt_strv *s, const char *fmt, ...)
 		}
 	}
 	if (!x) {
-		s->bad = 1;
+		s->oom = 1;
 		return;
 	}
 	s->v[s->n++] = x;
@@ -59,11 +52,11 @@ void launch_rt_argv_free(char **argv)
 }
 
 /* The array, or NULL (freed) when something failed; an empty array for none. */
-static char **rt_finish(struct rt_strv *s)
+static char **rt_finish(struct launch_strv *s)
 {
-	if (!s->bad && !s->v)
+	if (!s->oom && !s->v)
 		s->v = calloc(1, sizeof(char *));
-	if (s->bad || !s->v) {
+	if (s->oom || !s->v) {
 		launch_rt_argv_free(s->v);
 		return NULL;
 	}
@@ -91,7 +84,7 @@ int launch_gpu_plan_make(const char *slot, const char *cuda_visible, const char 
 {
 	static const char *const ctl[] = {"/dev/nvidiactl", "/dev/nvidia-uvm",
 	                                  "/dev/nvidia-uvm-tools", NULL};
-	struct rt_strv d = {0}, inside = {0}, host = {0};
+	struct launch_strv d = {0}, inside = {0}, host = {0};
 	char dev[32];
 	int k = 0;
 
@@ -105,21 +98,21 @@ int launch_gpu_plan_make(const char *slot, const char *cuda_visible, const char 
 		if (n > 0 && n < 6 && strspn(p, "0123456789") == n) {
 			snprintf(dev, sizeof(dev), "/dev/nvidia%.*s", (int)n, p);
 			if (listed(present, dev)) {
-				rt_add(&d, "%s", dev);
-				rt_add(&inside, "%d", k++);
-				rt_add(&host, "%.*s", (int)n, p);
+				launch_strv_add(&d, "%s", dev);
+				launch_strv_add(&inside, "%d", k++);
+				launch_strv_add(&host, "%.*s", (int)n, p);
 			}
 		}
 		p += n + (p[n] == ',');
 	}
 	for (size_t i = 0; k > 0 && ctl[i]; i++)
 		if (listed(present, ctl[i]))
-			rt_add(&d, "%s", ctl[i]);
+			launch_strv_add(&d, "%s", ctl[i]);
 	/* CUDA_VISIBLE_DEVICES inside counts the GPUs passed in from 0 */
 	size_t len = 1;
 	for (size_t i = 0; i < inside.n; i++)
 		len += strlen(inside.v[i]) + strlen(host.v[i]) + 2;
-	if (!d.bad && !inside.bad && !host.bad) {
+	if (!d.oom && !inside.oom && !host.oom) {
 		out->cuda_visible = calloc(1, len);
 		out->nvidia_visible = with_hook && k > 0 ? calloc(1, len) : NULL;
 		for (size_t i = 0; out->cuda_visible && i < inside.n; i++) {
@@ -140,14 +133,14 @@ int launch_gpu_plan_make(const char *slot, const char *cuda_visible, const char 
 
 char **launch_gpu_podman_args(const struct launch_gpu_plan *p)
 {
-	struct rt_strv a = {0};
+	struct launch_strv a = {0};
 	for (size_t i = 0; p->devices && p->devices[i]; i++) {
-		rt_add(&a, "--device");
-		rt_add(&a, "%s", p->devices[i]);
+		launch_strv_add(&a, "--device");
+		launch_strv_add(&a, "%s", p->devices[i]);
 	}
 	if (p->nvidia_visible) {
-		rt_add(&a, "--env=NVIDIA_VISIBLE_DEVICES=%s", p->nvidia_visible);
-		rt_add(&a, "--env=NVIDIA_DRIVER_CAPABILITIES=compute,utility");
+		launch_strv_add(&a, "--env=NVIDIA_VISIBLE_DEVICES=%s", p->nvidia_visible);
+		launch_strv_add(&a, "--env=NVIDIA_DRIVER_CAPABILITIES=compute,utility");
 	}
 	return rt_finish(&a);
 }
@@ -165,66 +158,66 @@ static int has_gpus(const struct launch_rt_spec *s)
 
 char **launch_rt_enroot_argv(const struct launch_rt_spec *s)
 {
-	struct rt_strv a = {0};
+	struct launch_strv a = {0};
 	if (!s->program || !s->image || !rt_path_ok(s->workdir))
 		return NULL;
-	rt_add(&a, "%s", s->program);
-	rt_add(&a, "start");
+	launch_strv_add(&a, "%s", s->program);
+	launch_strv_add(&a, "start");
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		const struct launch_rt_mount *m = &s->mounts[i];
 		if (!rt_path_ok(m->src) || !rt_path_ok(m->dst))
-			a.bad = 1;
-		rt_add(&a, "--mount");
-		rt_add(&a, "%s %s none x-create=auto,rbind%s", m->src, m->dst,
-		       m->read_only ? ",ro" : "");
+			a.oom = 1;
+		launch_strv_add(&a, "--mount");
+		launch_strv_add(&a, "%s %s none x-create=auto,rbind%s", m->src, m->dst,
+		                m->read_only ? ",ro" : "");
 	}
 	for (size_t i = 0; s->env && s->env[i]; i++) {
-		rt_add(&a, "--env");
-		rt_add(&a, "%.*s", (int)strcspn(s->env[i], "="), s->env[i]);
+		launch_strv_add(&a, "--env");
+		launch_strv_add(&a, "%.*s", (int)strcspn(s->env[i], "="), s->env[i]);
 	}
 	if (has_gpus(s) && s->gpus->nvidia_visible) { /* enroot's NVIDIA hook reads these */
-		rt_add(&a, "--env");
-		rt_add(&a, "NVIDIA_VISIBLE_DEVICES=%s", s->gpus->nvidia_visible);
-		rt_add(&a, "--env");
-		rt_add(&a, "NVIDIA_DRIVER_CAPABILITIES=compute,utility");
+		launch_strv_add(&a, "--env");
+		launch_strv_add(&a, "NVIDIA_VISIBLE_DEVICES=%s", s->gpus->nvidia_visible);
+		launch_strv_add(&a, "--env");
+		launch_strv_add(&a, "NVIDIA_DRIVER_CAPABILITIES=compute,utility");
 	}
-	rt_add(&a, "%s", s->image);
+	launch_strv_add(&a, "%s", s->image);
 	/* no working directory option: a fixed script, the directory as its argument */
-	rt_add(&a, "/bin/sh");
-	rt_add(&a, "-c");
-	rt_add(&a, "cd \"$0\" && exec \"$@\"");
-	rt_add(&a, "%s", s->workdir);
+	launch_strv_add(&a, "/bin/sh");
+	launch_strv_add(&a, "-c");
+	launch_strv_add(&a, "cd \"$0\" && exec \"$@\"");
+	launch_strv_add(&a, "%s", s->workdir);
 	for (size_t i = 0; s->args && s->args[i]; i++)
-		rt_add(&a, "%s", s->args[i]);
+		launch_strv_add(&a, "%s", s->args[i]);
 	return rt_finish(&a);
 }
 
 char **launch_rt_apptainer_argv(const struct launch_rt_spec *s)
 {
-	struct rt_strv a = {0};
+	struct launch_strv a = {0};
 	if (!s->program || !s->image || !rt_path_ok(s->workdir))
 		return NULL;
-	rt_add(&a, "%s", s->program);
-	rt_add(&a, "exec");
-	rt_add(&a, "--containall");
-	rt_add(&a, "--cleanenv");
-	rt_add(&a, "--pwd");
-	rt_add(&a, "%s", s->workdir);
+	launch_strv_add(&a, "%s", s->program);
+	launch_strv_add(&a, "exec");
+	launch_strv_add(&a, "--containall");
+	launch_strv_add(&a, "--cleanenv");
+	launch_strv_add(&a, "--pwd");
+	launch_strv_add(&a, "%s", s->workdir);
 	if (s->env_file) {
-		rt_add(&a, "--env-file");
-		rt_add(&a, "%s", s->env_file);
+		launch_strv_add(&a, "--env-file");
+		launch_strv_add(&a, "%s", s->env_file);
 	}
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		const struct launch_rt_mount *m = &s->mounts[i];
 		if (!rt_path_ok(m->src) || !rt_path_ok(m->dst))
-			a.bad = 1;
-		rt_add(&a, "--bind");
-		rt_add(&a, "%s:%s%s", m->src, m->dst, m->read_only ? ":ro" : "");
+			a.oom = 1;
+		launch_strv_add(&a, "--bind");
+		launch_strv_add(&a, "%s:%s%s", m->src, m->dst, m->read_only ? ":ro" : "");
 	}
 	if (has_gpus(s)) /* the host's driver libraries and the GPUs CUDA_VISIBLE_DEVICES names */
-		rt_add(&a, "--nv");
-	rt_add(&a, "%s", s->image);
+		launch_strv_add(&a, "--nv");
+	launch_strv_add(&a, "%s", s->image);
 	for (size_t i = 0; s->args && s->args[i]; i++)
-		rt_add(&a, "%s", s->args[i]);
+		launch_strv_add(&a, "%s", s->args[i]);
 	return rt_finish(&a);
 }

@@ -10,6 +10,17 @@
 
 #include <stddef.h>
 
+/* A growing NULL-terminated vector of strings (an argv, an environment). */
+struct launch_strv {
+	char **v;
+	size_t n, cap;
+	int oom; /* an allocation failed: later adds do nothing; check once at the end */
+};
+
+/* Append a formatted string to s (free the vector with launch_rt_argv_free). */
+void launch_strv_add(struct launch_strv *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* What a cuda trial's container gets. */
 struct launch_gpu_plan {
 	char **devices;       /* device nodes to pass in (NULL-terminated) */
