@@ -135,10 +135,13 @@ static int task_fields(json_t *body, struct exp_task_spec *s, char *err, size_t 
 		}
 	}
 	kind = json_string_value(json_object_get(body, "kind"));
-	if (json_object_get(body, "kind") && (!kind || strcmp(kind, "command"))) {
-		snprintf(err, errlen, "kind: only \"command\" runs in this version");
+	if (json_object_get(body, "kind") &&
+	    (!kind || (strcmp(kind, "command") && strcmp(kind, "shell")))) {
+		snprintf(err, errlen, "kind: \"command\" or \"shell\" in this version");
 		return -1;
 	}
+	if (kind && !strcmp(kind, "shell"))
+		s->kind = LIFECYCLE_TASK_SHELL;
 	s->description = plain_string(json_object_get(body, "description"), TASK_MAX_DESCRIPTION);
 	if (json_object_get(body, "description") && !s->description) {
 		snprintf(err, errlen, "description: expected a string of at most %d bytes",
@@ -194,6 +197,11 @@ static json_t *task_view(const struct store_task *t)
 		return NULL;
 	}
 	return v;
+}
+
+json_t *api_task_view(const struct store_task *t)
+{
+	return task_view(t);
 }
 
 /* Read task c->id into *t when the principal may do action to it: 1; 0 after a 404
@@ -287,6 +295,13 @@ void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 	int64_t id = 0;
 	struct store_task t;
 
+	if (!task_fields(c->body, &s, err, sizeof(err)) && s.kind == LIFECYCLE_TASK_SHELL) {
+		if (task_slurm(c->body, err, sizeof(err)))
+			api_error(rep, 400, "%s", err);
+		else
+			api_shell_create(a, c, &s, rep);
+		return;
+	}
 	if (task_fields(c->body, &s, err, sizeof(err)) ||
 	    !(argv = task_argv(c->body, err, sizeof(err))) ||
 	    !(env = task_env(c->body, err, sizeof(err)))) {
