@@ -17,6 +17,11 @@ fi
 
 start_master
 check "master starts" test -n "$port"
+# scripts/install-deps installs openssh-server with no service started (policy-rc.d);
+# where no init system runs one, nothing may listen on port 22.
+if [ ! -d /run/systemd/system ] && command -v ss >/dev/null; then
+	check "no system sshd listens on port 22" test -z "$(ss -Hltn 'sport = :22')"
+fi
 
 # --- hostile create requests: nothing runs ---
 eq "a shell with an argv → 400" 400 "$(sock POST /tasks '{"kind":"shell","argv":["sh"]}')"
