@@ -219,10 +219,45 @@ fail:
 	return rv;
 }
 
+/* The variables a session inherits from the task's own environment (sshd starts
+ * sessions with a fresh one): where it runs and what it was given. */
+static const char *const session_vars[] = {
+    "DET_MASTER",   "DET_TASK_ID",        "SLURMD_NODENAME",      "SLURM_JOB_ID",
+    "SLURM_NODEID", "SLURM_JOB_NODELIST", "CUDA_VISIBLE_DEVICES", "SLURM_JOB_PARTITION",
+};
+
+/* "SetEnv NAME=VALUE ..." for the session_vars that are set with plain values (no
+ * spaces, quotes or control characters: sshd_config has no way to escape them). */
+static char *session_setenv(void)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	int n = 0;
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < sizeof(session_vars) / sizeof(session_vars[0]); i++) {
+		const char *v = getenv(session_vars[i]);
+		int plain = v && *v && strlen(v) < 1024;
+		for (const char *p = v; plain && *p; p++)
+			plain = *p > ' ' && *p < 0x7f && *p != '"' && *p != '\'' && *p != '\\';
+		if (plain)
+			fprintf(f, "%s%s=%s", n++ ? " " : "SetEnv ", session_vars[i], v);
+	}
+	if (n)
+		fputc('\n', f);
+	if (fclose(f)) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 /* The sshd_config for the task's directory dir, port and user. */
 static int write_config(const char *dir, int port, const char *user)
 {
-	char *text = NULL;
+	char *text = NULL, *setenv_line = session_setenv();
 	int rv = -1;
 	/* StrictModes no: the files live in a 0700 directory of the owner, under /tmp,
 	 * which sshd's ownership walk would refuse (sticky, world-writable). */
@@ -240,11 +275,14 @@ static int write_config(const char *dir, int port, const char *user)
 	             "PermitRootLogin prohibit-password\n"
 	             "X11Forwarding no\n"
 	             "PrintMotd no\n"
-	             "Subsystem sftp internal-sftp\n",
-	             port, dir, dir, user) < 0)
-		return -1;
-	rv = write_private(dir, "sshd_config", text);
+	             "Subsystem sftp internal-sftp\n"
+	             "%s",
+	             port, dir, dir, user, setenv_line ? setenv_line : "") < 0)
+		text = NULL;
+	if (text)
+		rv = write_private(dir, "sshd_config", text);
 	free(text);
+	free(setenv_line);
 	return rv;
 }
 

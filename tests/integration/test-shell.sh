@@ -56,6 +56,9 @@ eq "... prints this machine's hostname through the tunnel" "$(hostname)" "$out"
 [ "$out" = "$(hostname)" ] || cat "$work/open.err" >&2
 eq "det shell open ID -- id -u prints the owner's uid" "$(id -u)" \
 	"$(timeout 120 "$det" shell open "$id" -- id -u 2>/dev/null)"
+# shellcheck disable=SC2016 # expanded by the session's shell
+eq "a session sees the task's DET_TASK_ID (sshd_config SetEnv)" "$id" \
+	"$(timeout 120 "$det" shell open "$id" -- 'echo $DET_TASK_ID' 2>/dev/null)"
 eq "a remote command's exit code comes back" 7 \
 	"$(timeout 120 "$det" shell open "$id" -- exit 7 >/dev/null 2>&1; echo $?)"
 
