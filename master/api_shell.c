@@ -153,6 +153,12 @@ void api_shell_key(struct app *a, struct api_call *c, struct http_reply *rep)
 		return;
 	}
 	keys_path(a, c->id, path, sizeof(path));
+	/* An ended shell's key opens nothing: forget it. */
+	if (!strcmp(t.state, "TERMINATED")) {
+		unlink(path);
+		api_error(rep, 409, "shell %lld has ended", (long long)c->id);
+		return;
+	}
 	json_t *v = json_load_file(path, 0, &jerr);
 	if (!v) {
 		api_error(rep, 409, "task %lld has no keys (yet)", (long long)c->id);

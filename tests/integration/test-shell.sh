@@ -97,6 +97,17 @@ eq "... and its sshd is gone" 1 "$gone"
 eq "the tunnel of an ended shell → 502" 502 \
 	"$(curl -s -o "$work/body" -w '%{http_code}' --unix-socket "$work/m.sock" \
 		-H 'Connection: Upgrade' -H 'Upgrade: det-tcp' "http://localhost/proxy/$id/")"
+eq "an ended shell's ssh-key → 409" 409 "$(sock GET "/tasks/$id/ssh-key")"
+check "... and its kept keys are removed" test ! -e "$work/state/task-logs/task-$id.ssh"
+
+# Without --detach, start opens the shell once it runs (here: a login shell reading
+# an empty stdin, which ends at once).
+timeout 120 "$det" shell start </dev/null >/dev/null 2>"$work/start.err"
+eq "det shell start (attached) exits with the session's status" 0 $?
+id2=$(sed -n 's/^det: shell //p' "$work/start.err")
+sock GET "/tasks/$id2" >/dev/null
+eq "... its shell goes on running" "shell RUNNING" "$(body '.task | "\(.kind) \(.state)"')"
+"$det" shell kill "$id2" >/dev/null
 
 stop_master TERM
 echo "1..$tap_n"
