@@ -311,6 +311,10 @@ static int run_sshd(const char *dir, int port)
 		char *argv[] = {SHELL_SSHD, "-D", "-e", "-f", config, NULL};
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
+		/* sshd needs none of these: they are in its files or the launcher's alone. */
+		unsetenv("DET_SHELL_HOST_KEY");
+		unsetenv("DET_SHELL_AUTHORIZED_KEY");
+		unsetenv("DET_TASK_TOKEN");
 		execv(argv[0], argv);
 		fprintf(stderr, "det shell: %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

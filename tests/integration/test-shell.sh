@@ -79,6 +79,8 @@ for p in $(pgrep -f 'det-shell-.*/sshd_config'); do
 	tr '\0' '\n' <"/proc/$pp/environ" 2>/dev/null | grep -qx "DET_TASK_ID=$id" &&
 		tr '\0' '\n' <"/proc/$pp/environ" | grep -q "^DET_MASTER=.*:$port\$" && sshd_pid=$p
 done
+check "its sshd's environment holds no key and no task token" \
+	test -z "$(tr '\0' '\n' <"/proc/${sshd_pid:-0}/environ" | grep -E '^DET_(SHELL_|TASK_TOKEN)')"
 check "its sshd runs as the owner" test "$(ps -o uid= -p "${sshd_pid:-0}" | tr -d ' ')" = "$(id -u)"
 "$det" shell kill "$id" >/dev/null
 eq "det shell kill exits 0" 0 $?
