@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,12 +205,19 @@ static char *quoted(const char *s)
 	return out;
 }
 
+/* Interrupts waitpid (no SA_RESTART); the waiting code decides. */
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
 /* Run ssh for task id with the keys in keys (private_key, host_public_key, user) and the
  * remote command cmd (n strings). ssh's exit status. */
 static int run_ssh(struct cli_ctx *ctx, long long id, json_t *keys, int n, char **cmd)
 {
-	char dir[] = "/tmp/det-shell-XXXXXX", key[64], known[64], alias[64], self[4096];
-	char o_key[128], o_known[128], o_alias[96], o_user[320], *o_proxy = NULL, *q = NULL;
+	char dir[1024], key[1100], known[1100], alias[64], self[4096];
+	char o_key[1200], o_known[1200], o_alias[96], o_user[320], *o_proxy = NULL, *q = NULL;
+	const char *tmp = getenv("TMPDIR");
 	const char *priv = json_string_value(json_object_get(keys, "private_key"));
 	const char *pub = json_string_value(json_object_get(keys, "host_public_key"));
 	const char *user = json_string_value(json_object_get(keys, "user"));
@@ -227,6 +235,9 @@ static int run_ssh(struct cli_ctx *ctx, long long id, json_t *keys, int n, char 
 		return CLI_EXIT_FAILURE;
 	}
 	self[len] = '\0';
+	if (!tmp || tmp[0] != '/' || strlen(tmp) > 900)
+		tmp = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/det-shell-XXXXXX", tmp);
 	if (!mkdtemp(dir)) {
 		fprintf(stderr, "det: %s: %s\n", dir, strerror(errno));
 		return CLI_EXIT_FAILURE;
@@ -281,19 +292,29 @@ static int run_ssh(struct cli_ctx *ctx, long long id, json_t *keys, int n, char 
 		goto out;
 	}
 	fflush(NULL);
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "det: fork: %s\n", strerror(errno));
 		goto out;
 	}
 	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
 		execvp("ssh", (char *const *)argv);
 		fprintf(stderr, "det: ssh: %s\n", strerror(errno));
 		_exit(127);
 	}
+	/* Told to end while ssh runs: ssh ends too, and the key files still go. */
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			goto out;
+		else
+			kill(pid, SIGTERM);
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 out:
 	unlink(key);

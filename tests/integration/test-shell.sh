@@ -62,6 +62,21 @@ eq "a session sees the task's DET_TASK_ID (sshd_config SetEnv)" "$id" \
 eq "a remote command's exit code comes back" 7 \
 	"$(timeout 120 "$det" shell open "$id" -- exit 7 >/dev/null 2>&1; echo $?)"
 
+# A det shell open told to end (SIGTERM) ends its ssh and removes the key files.
+export TMPDIR=$work/tmp
+mkdir -m 0700 "$TMPDIR"
+"$det" shell open "$id" -- sleep 300 >/dev/null 2>&1 &
+opener=$!
+for _ in $(seq 600); do
+	compgen -G "$TMPDIR/det-shell-*/key" >/dev/null && break
+	sleep 0.1
+done
+sleep 1
+kill -TERM "$opener"
+wait "$opener"
+check "det shell open ended by SIGTERM leaves no key file behind" \
+	test -z "$(ls -A "$TMPDIR")"
+unset TMPDIR
 eq "plain HTTP to a shell's /proxy/ID/ → 400 (never relayed to sshd)" 400 \
 	"$(curl -s -o "$work/body" -w '%{http_code}' --unix-socket "$work/m.sock" "http://localhost/proxy/$id/")"
 eq "a det-tcp upgrade of a missing task → 404" 404 \
