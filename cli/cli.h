@@ -152,6 +152,12 @@ int cli_notebook_start(struct cli_ctx *ctx, int argc, char **argv);
 int cli_notebook_list(struct cli_ctx *ctx, int argc, char **argv);
 int cli_notebook_open(struct cli_ctx *ctx, int argc, char **argv);
 int cli_notebook_kill(struct cli_ctx *ctx, int argc, char **argv);
+/* det shell start|open|proxy|list|kill (cli/cmd_shell.c). */
+int cli_shell_start(struct cli_ctx *ctx, int argc, char **argv);
+int cli_shell_open(struct cli_ctx *ctx, int argc, char **argv);
+int cli_shell_proxy(struct cli_ctx *ctx, int argc, char **argv);
+int cli_shell_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_shell_kill(struct cli_ctx *ctx, int argc, char **argv);
 
 /* det submit (cli/cmd_submit.c). */
 int cli_submit(struct cli_ctx *ctx, int argc, char **argv);

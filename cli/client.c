@@ -113,6 +113,29 @@ struct http_client *cli_client(struct cli_ctx *ctx)
 	return c;
 }
 
+int cli_auth_value(struct cli_ctx *ctx, char *buf, size_t len)
+{
+	const char *env = getenv("DET_TOKEN"), *munge;
+	char err[256];
+	char *tok = NULL;
+	int rv = 0;
+
+	buf[0] = '\0';
+	if (env && *env) {
+		snprintf(buf, len, "Bearer %s", env);
+	} else if (!strncmp(ctx->master, "unix:", 5)) {
+		/* The socket's peer uid says who we are. */
+	} else if ((tok = stored_token(ctx->master))) {
+		snprintf(buf, len, "Bearer %s", tok);
+	} else if ((munge = cli_munge_socket()) &&
+	           cli_munge_auth((void *)munge, buf, len, err, sizeof(err))) {
+		fprintf(stderr, "det: %s\n", err);
+		rv = -1;
+	}
+	free(tok);
+	return rv;
+}
+
 /* What to do after a 401. On the Unix socket the master knows the caller by uid and no login
  * helps: only a DET_TOKEN it refused is to blame. Over TCP, a login does. */
 static void hint_401(const struct http_client *c)

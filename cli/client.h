@@ -16,6 +16,10 @@ struct http_client;
 struct http_client *cli_client(struct cli_ctx *ctx);
 
 /* JSON call; prints the master's error and returns an enum cli_exit (0 ok). */
+/* The Authorization value cli_client would send (DET_TOKEN, the stored token, MUNGE; ""
+ * on the Unix socket) into buf: 0, or -1 after printing why. */
+int cli_auth_value(struct cli_ctx *ctx, char *buf, size_t len);
+
 int cli_call(struct http_client *c, const char *method, const char *path, const json_t *body,
              json_t **out);
 

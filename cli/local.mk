@@ -6,7 +6,7 @@ noinst_LTLIBRARIES += cli/libdetcli.la
 cli_libdetcli_la_SOURCES = cli/cli.h cli/client.h cli/client.c cli/output.c cli/pack.c \
 	cli/cmd_experiment.c cli/cmd_trial.c cli/cmd_checkpoint.c cli/cmd_user.c \
 	cli/cmd_cluster.c cli/cmd_submit.c cli/cmd_workspace.c cli/cmd_template.c cli/cmd_fork.c cli/cmd_model.c \
-	cli/cmd_image.c cli/cmd_task.c cli/cmd_notebook.c \
+	cli/cmd_image.c cli/cmd_task.c cli/cmd_notebook.c cli/cmd_shell.c \
 	cli/cmd_tensorboard.c \
 	cli/munge_cred.h cli/munge_cred.c \
 	cli/ckpt_download.h cli/ckpt_download.c

@@ -112,6 +112,7 @@ struct proxy_job {
 	char *in; /* the answer as received */
 	size_t in_len;
 	int ws;        /* a WebSocket upgrade: fd stays open after the answer's head */
+	int raw;       /* a det-tcp upgrade (a shell's tunnel): connect only, then bytes */
 	int fd;        /* ws: the connection to the task, -1 when none */
 	int failed;    /* 502: err says why */
 	int timed_out; /* 504 */
@@ -199,6 +200,10 @@ static int backend_exchange(struct proxy_job *j)
 
 	if (fd < 0)
 		return -1;
+	if (j->raw) {
+		j->fd = fd; /* nothing to send: the client's bytes are the protocol */
+		return 0;
+	}
 	for (size_t off = 0; off < j->out_len;) {
 		ssize_t n = send(fd, j->out + off, j->out_len - off, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
@@ -421,6 +426,18 @@ static void ws_start(void *cls, int fd, const char *extra, size_t n, void *handl
 	pthread_attr_destroy(&attr);
 }
 
+/* Answer 101 and relay the client to the task's connection (j->fd, then r's). */
+static void relay_switch(struct proxy_job *j, struct http_reply *rep, struct ws_relay *r)
+{
+	r->task_fd = j->fd;
+	j->fd = -1; /* the relay's */
+	free(rep->body);
+	rep->body = NULL;
+	rep->status = 101;
+	rep->upgrade = ws_start;
+	rep->upgrade_cls = r;
+}
+
 /* The task's switch (101) into rep: its handshake headers and the relay to start. */
 static int ws_answer(struct proxy_job *j, struct http_reply *rep)
 {
@@ -467,13 +484,23 @@ static int ws_answer(struct proxy_job *j, struct http_reply *rep)
 				rep->nheaders++;
 			}
 	}
-	r->task_fd = j->fd;
-	j->fd = -1; /* the relay's */
-	free(rep->body);
-	rep->body = NULL;
-	rep->status = 101;
-	rep->upgrade = ws_start;
-	rep->upgrade_cls = r;
+	relay_switch(j, rep, r);
+	return 0;
+}
+
+/* A det-tcp upgrade's switch: 101 and the relay to the task's raw TCP. */
+static int raw_answer(struct proxy_job *j, struct http_reply *rep)
+{
+	struct ws_relay *r = calloc(1, sizeof(*r));
+	if (!r || rep->nheaders >= HTTP_MAX_EXTRA_HEADERS) {
+		free(r);
+		snprintf(j->err, sizeof(j->err), "out of memory");
+		return -1;
+	}
+	rep->headers[rep->nheaders].name = "Upgrade";
+	snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value), "det-tcp");
+	rep->nheaders++;
+	relay_switch(j, rep, r);
 	return 0;
 }
 
@@ -481,7 +508,9 @@ static void proxy_finish(struct app *a, struct api_pending *p, struct http_reply
 {
 	struct proxy_job *j = (struct proxy_job *)p;
 	(void)a;
-	if (j->failed || (j->ws ? ws_answer(j, rep) : proxy_answer(j, rep)))
+	if (j->failed || (j->raw  ? raw_answer(j, rep)
+	                  : j->ws ? ws_answer(j, rep)
+	                          : proxy_answer(j, rep)))
 		api_error(rep, j->timed_out ? 504 : 502, "%s", j->err);
 }
 
@@ -634,11 +663,21 @@ void api_proxy(struct app *a, struct api_call *c, struct http_reply *rep)
 	j->fd = -1;
 	const char *up = http_request_header(c->req, "Upgrade");
 	j->ws = up && !strcasecmp(up, "websocket") && !strcmp(c->req->method, "GET");
+	j->raw = up && !strcasecmp(up, "det-tcp") && !strcmp(c->req->method, "GET");
+	/* A shell's sshd speaks only SSH: no HTTP reaches it, and only a shell is raw. */
+	if (j->raw != !strcmp(t.kind, "shell")) {
+		api_error(rep, 400, "task %lld is a %s: %s", (long long)c->id, t.kind,
+		          j->raw
+		              ? "only a shell takes an Upgrade: det-tcp"
+		              : "a shell takes only GET with Upgrade: det-tcp (det shell proxy)");
+		proxy_job_free(j);
+		return;
+	}
 	j->task_id = c->id;
 	j->port = r.port;
 	snprintf(j->host, sizeof(j->host), "%s", r.host);
 	snprintf(j->auth, sizeof(j->auth), "%s", r.auth);
-	if (proxy_request(j, c->req)) {
+	if (!j->raw && proxy_request(j, c->req)) {
 		api_error(rep, 500, "out of memory");
 		proxy_job_free(j);
 		return;

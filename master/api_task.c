@@ -141,10 +141,10 @@ static int task_fields(json_t *body, struct exp_task_spec *s, char *err, size_t 
 	kind = json_string_value(json_object_get(body, "kind"));
 	if (json_object_get(body, "kind") &&
 	    (!kind || (strcmp(kind, "command") && strcmp(kind, "tensorboard") &&
-	               strcmp(kind, "notebook")))) {
+	               strcmp(kind, "notebook") && strcmp(kind, "shell")))) {
 		snprintf(err, errlen,
-		         "kind: only \"command\", \"notebook\" and \"tensorboard\" run in this "
-		         "version");
+		         "kind: only \"command\", \"notebook\", \"shell\" and \"tensorboard\" run "
+		         "in this version");
 		return -1;
 	}
 	if (kind && !strcmp(kind, "tensorboard"))
@@ -166,6 +166,8 @@ static int task_fields(json_t *body, struct exp_task_spec *s, char *err, size_t 
 		snprintf(err, errlen, "experiment_ids, trial_ids: only for kind \"tensorboard\"");
 		return -1;
 	}
+	if (kind && !strcmp(kind, "shell"))
+		s->kind = LIFECYCLE_TASK_SHELL;
 	s->description = plain_string(json_object_get(body, "description"), TASK_MAX_DESCRIPTION);
 	if (json_object_get(body, "description") && !s->description) {
 		snprintf(err, errlen, "description: expected a string of at most %d bytes",
@@ -230,6 +232,11 @@ static json_t *task_view(struct store *store, const struct store_task *t)
 		return NULL;
 	}
 	return v;
+}
+
+json_t *api_task_view(const struct store_task *t)
+{
+	return task_view(t);
 }
 
 /* Read task c->id into *t when the principal may do action to it: 1; 0 after a 404
@@ -329,6 +336,13 @@ void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 	long idle = a->cfg->notebook_idle_s;
 	json_t *idle_v = json_object_get(c->body, "idle_timeout");
 
+	if (!task_fields(c->body, &s, err, sizeof(err)) && s.kind == LIFECYCLE_TASK_SHELL) {
+		if (task_slurm(c->body, err, sizeof(err)))
+			api_error(rep, 400, "%s", err);
+		else
+			api_shell_create(a, c, &s, rep);
+		return;
+	}
 	if (task_fields(c->body, &s, err, sizeof(err)) ||
 	    (s.kind == LIFECYCLE_TASK_NOTEBOOK && idle_v &&
 	     task_notebook_idle_parse(idle_v, &idle, err, sizeof(err))) ||

@@ -43,6 +43,8 @@ master_libdetmaster_la_SOURCES += master/api_tboard.c
 # Notebook tasks (issue 14): their launcher's argv and end reasons; the launcher itself.
 master_libdetmaster_la_SOURCES += master/task_notebook.c master/task_notebook.h
 dist_pkgdata_SCRIPTS = share/det-notebook-launch
+# Shell tasks (issue 14): key pairs, the sshd launcher and GET /tasks/{id}/ssh-key.
+master_libdetmaster_la_SOURCES += master/task_shell.c master/task_shell.h master/api_shell.c
 # det.conf's parser (job_submit_det's), for the pool names of the slurm resource manager.
 master_libdetmaster_la_SOURCES += slurm-plugin/det_policy.c slurm-plugin/det_policy.h \
 	slurm-plugin/det_policy_modify.c slurm-plugin/det_policy_internal.h
@@ -56,7 +58,7 @@ master_libdetmaster_la_CPPFLAGS += -I$(top_srcdir)/slurm-plugin -I$(top_srcdir)/
 	-DDET_SLURM_CONF_DEFAULT='"$(detslurmconf)"'
 master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \
 	$(SQLITE_CFLAGS) $(MHD_CFLAGS) $(CRYPT_CFLAGS) $(MUNGE_CFLAGS) $(ARCHIVE_CFLAGS)
-master_libdetmaster_la_LIBADD = common/libdetcommon.la $(ARCHIVE_LIBS) $(YAML_LIBS) $(JANSSON_LIBS) \
+master_libdetmaster_la_LIBADD = common/libdetcommon.la common/libdethttp.la $(ARCHIVE_LIBS) $(YAML_LIBS) $(JANSSON_LIBS) \
 	$(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(SLURM_LIBS) $(PTHREAD_LIBS) $(LIBM)
 
 # Migrations are SQL files, compiled into the binary as C strings.
@@ -132,6 +134,7 @@ MASTER_ITESTS += tests/integration/test-gc-nonblocking.sh
 MASTER_ITESTS += tests/integration/test-cli-401-hint.sh
 MASTER_ITESTS += tests/integration/test-cmd.sh
 MASTER_ITESTS += tests/integration/test-tensorboard.sh
+MASTER_ITESTS += tests/integration/test-shell.sh
 MASTER_ITESTS += tests/integration/test-engine-layers.sh
 MASTER_ITESTS += tests/integration/test-list-paging.sh
 MASTER_ITESTS += tests/integration/test-exp-list-changes.sh

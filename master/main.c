@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "task_shell.h"
 
 static void usage(FILE *out)
 {
@@ -213,6 +214,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], RM_LOCAL_RUN_COMMAND))
 		return rm_local_run_command(argc - 2, argv + 2);
+	if (argc == 2 && !strcmp(argv[1], TASK_SHELL_SERVE))
+		return task_shell_serve();
 	memset(&app, 0, sizeof(app));
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	mallopt(M_ARENA_MAX, ncpu > 2 ? (int)ncpu : 2);

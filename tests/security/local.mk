@@ -42,6 +42,7 @@ EXTRA_DIST += $(SECURITY_TESTS)
 SECURITY_TESTS += tests/security/endpoint-matrix.sh
 SECURITY_TESTS += tests/security/ckpt-download.sh
 SECURITY_TESTS += tests/security/task-proxy.sh
+SECURITY_TESTS += tests/security/shell-access.sh
 EXTRA_DIST += tests/security/proxy-backend.py
 EXTRA_DIST += tests/security/proxy-ws-client.py
 SECURITY_TESTS += tests/security/notebook-access.sh

@@ -19,6 +19,7 @@ SLURM_TESTS += tests/slurm/container_user.sh
 SLURM_TESTS += tests/slurm/container_oci.sh
 SLURM_TESTS += tests/slurm/webui_queue.sh
 SLURM_TESTS += tests/slurm/cmd.sh
+SLURM_TESTS += tests/slurm/shell.sh
 SLURM_TESTS += tests/slurm/events.sh
 SLURM_TESTS += tests/slurm/step_resources.sh
 SLURM_TESTS += tests/slurm/cpu_pinning.sh

@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * det shell start|open|proxy|list|kill: an sshd of the caller's own, run by the master's
+ * resource manager as the caller, reached through the master (doc/tasks.md).
+ * `open` runs the system ssh with argv only: the task's key in a 0600 file, its host
+ * key pinned in a known_hosts of its own, and `det shell proxy ID` as the ProxyCommand,
+ * which upgrades GET /proxy/ID/ to "det-tcp" and relays stdin/stdout to the sshd.
+ * Non-obvious decision: the master's address reaches the ProxyCommand in DET_MASTER
+ * (set for ssh), so the command line ssh hands to a shell holds only det's own path
+ * and the task id.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "expconf.h"
+#include "http_client.h"
+
+#define SHELL_CONFIG_MAX_BYTES (1 << 20)
+#define SHELL_HEAD_MAX 16384
+#define SHELL_WAIT_S 120
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+/* The body of POST /tasks for a shell: the config file's resources, description and
+ * slurm (when given). NULL after printing why. */
+static json_t *shell_body(const char *config_file)
+{
+	json_t *body = json_pack("{s:s}", "kind", "shell"), *cfg = NULL, *v;
+	char err[512], *text = NULL;
+	size_t len = 0;
+	const char *key;
+
+	if (!body)
+		goto oom;
+	if (config_file) {
+		if (!(text = cli_read_file(config_file, SHELL_CONFIG_MAX_BYTES, &len)))
+			goto fail;
+		if (!(cfg = expconf_yaml_json(text, len, err, sizeof(err)))) {
+			fprintf(stderr, "det: %s:%s\n", config_file, err);
+			goto fail;
+		}
+		json_object_foreach (cfg, key, v) {
+			if (strcmp(key, "resources") && strcmp(key, "description") &&
+			    strcmp(key, "slurm")) {
+				fprintf(
+				    stderr,
+				    "det: %s: %s: unknown key (expected resources, description, "
+				    "slurm)\n",
+				    config_file, key);
+				goto fail;
+			}
+			if (json_object_set(body, key, v))
+				goto oom;
+		}
+	}
+	json_decref(cfg);
+	free(text);
+	return body;
+oom:
+	fprintf(stderr, "det: out of memory\n");
+fail:
+	json_decref(cfg);
+	free(text);
+	json_decref(body);
+	return NULL;
+}
+
+/* Wait until task id runs: 0, or -1 after printing why (it ended, or no answer). */
+static int shell_wait_running(struct http_client *c, long long id)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/api/v1/tasks/%lld", id);
+	for (int i = 0; i < SHELL_WAIT_S * 4; i++) {
+		json_t *out = NULL;
+		if (cli_call(c, "GET", path, NULL, &out))
+			return -1;
+		json_t *t = json_object_get(out, "task");
+		const char *state = json_string_value(json_object_get(t, "state"));
+		int running = state && !strcmp(state, "RUNNING");
+		int ended = state && !strcmp(state, "TERMINATED");
+		if (ended)
+			fprintf(stderr, "det: shell %lld ended: %s\n", id,
+			        json_string_value(json_object_get(t, "end_reason"))
+			            ? json_string_value(json_object_get(t, "end_reason"))
+			            : "unknown");
+		json_decref(out);
+		if (running)
+			return 0;
+		if (ended)
+			return -1;
+		sleep_ms(250);
+	}
+	fprintf(stderr, "det: shell %lld did not start within %d s\n", id, SHELL_WAIT_S);
+	return -1;
+}
+
+int cli_shell_start(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {{"config-file", required_argument, NULL, 'c'},
+	                                     {"detach", no_argument, NULL, 'd'},
+	                                     {NULL, 0, NULL, 0}};
+	static const char usage[] = "usage: det shell start [--config-file F] [--detach]\n";
+	const char *config_file = NULL;
+	int opt, detach = 0, rc = CLI_EXIT_FAILURE;
+	json_t *body = NULL, *out = NULL;
+	struct http_client *c = NULL;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "+c:d", opts, NULL)) != -1) {
+		if (opt == 'c') {
+			config_file = optarg;
+		} else if (opt == 'd') {
+			detach = 1;
+		} else {
+			fputs(usage, stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fputs(usage, stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (!(body = shell_body(config_file)) || !(c = cli_client(ctx)))
+		goto out;
+	rc = cli_call(c, "POST", "/api/v1/tasks", body, &out);
+	if (rc)
+		goto out;
+	json_t *task = json_object_get(out, "task");
+	long long id = json_integer_value(json_object_get(task, "id"));
+	if (detach) {
+		if (ctx->output == CLI_OUTPUT_TABLE)
+			printf("Shell %lld is %s\n", id,
+			       json_string_value(json_object_get(task, "state")));
+		else
+			cli_print_value(ctx, stdout, task);
+		goto out;
+	}
+	fprintf(stderr, "det: shell %lld\n", id);
+	rc = CLI_EXIT_FAILURE;
+	if (shell_wait_running(c, id))
+		goto out;
+	char ids[32];
+	snprintf(ids, sizeof(ids), "%lld", id);
+	char *open_argv[] = {"open", ids, NULL};
+	rc = cli_shell_open(ctx, 2, open_argv);
+out:
+	json_decref(body);
+	json_decref(out);
+	http_client_free(c);
+	return rc;
+}
+
+/* Write text to dir/name (0600): 0, or -1 after printing why. */
+static int write_private(const char *path, const char *a, const char *b)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f || fputs(a, f) < 0 || fputs(b, f) < 0 || fclose(f)) {
+		fprintf(stderr, "det: %s: %s\n", path, strerror(errno));
+		if (!f && fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+/* "'<path>'" for a shell and ssh's % tokens: single quotes and % escaped. NULL: no memory. */
+static char *quoted(const char *s)
+{
+	char *out = malloc(strlen(s) * 4 + 3), *p = out;
+	if (!out)
+		return NULL;
+	*p++ = '\'';
+	for (; *s; s++) {
+		if (*s == '\'') {
+			memcpy(p, "'\\''", 4);
+			p += 4;
+		} else if (*s == '%') {
+			*p++ = '%';
+			*p++ = '%';
+		} else {
+			*p++ = *s;
+		}
+	}
+	*p++ = '\'';
+	*p = '\0';
+	return out;
+}
+
+/* Interrupts waitpid (no SA_RESTART); the waiting code decides. */
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* Run ssh for task id with the keys in keys (private_key, host_public_key, user) and the
+ * remote command cmd (n strings). ssh's exit status. */
+static int run_ssh(struct cli_ctx *ctx, long long id, json_t *keys, int n, char **cmd)
+{
+	char dir[1024], key[1100], known[1100], alias[64], self[4096];
+	char o_key[1200], o_known[1200], o_alias[96], o_user[320], *o_proxy = NULL, *q = NULL;
+	const char *tmp = getenv("TMPDIR");
+	const char *priv = json_string_value(json_object_get(keys, "private_key"));
+	const char *pub = json_string_value(json_object_get(keys, "host_public_key"));
+	const char *user = json_string_value(json_object_get(keys, "user"));
+	const char **argv = NULL;
+	int rc = CLI_EXIT_FAILURE, status = 0, k = 0;
+	ssize_t len;
+
+	if (!priv || !pub || !user || strlen(user) > 256 || strpbrk(user, " \t\r\n")) {
+		fprintf(stderr, "det: shell %lld: the master's keys are incomplete\n", id);
+		return CLI_EXIT_FAILURE;
+	}
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len <= 0 || (size_t)len >= sizeof(self) - 1) {
+		fprintf(stderr, "det: /proc/self/exe: cannot read\n");
+		return CLI_EXIT_FAILURE;
+	}
+	self[len] = '\0';
+	if (!tmp || tmp[0] != '/' || strlen(tmp) > 900)
+		tmp = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/det-shell-XXXXXX", tmp);
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "det: %s: %s\n", dir, strerror(errno));
+		return CLI_EXIT_FAILURE;
+	}
+	snprintf(key, sizeof(key), "%s/key", dir);
+	snprintf(known, sizeof(known), "%s/known_hosts", dir);
+	snprintf(alias, sizeof(alias), "det-task-%lld", id);
+	if (write_private(key, priv, "") || write_private(known, alias, " ") ||
+	    !(q = quoted(self)) ||
+	    asprintf(&o_proxy, "ProxyCommand=%s shell proxy %lld", q, id) < 0 ||
+	    !(argv = calloc((size_t)n + 24, sizeof(*argv))))
+		goto out;
+	/* known_hosts: "det-task-ID KEYTYPE KEY COMMENT" (pub follows the alias and a space). */
+	FILE *f = fopen(known, "a");
+	if (!f || fputs(pub, f) < 0 || fclose(f)) {
+		fprintf(stderr, "det: %s: cannot write\n", known);
+		goto out;
+	}
+	snprintf(o_key, sizeof(o_key), "IdentityFile=%s", key);
+	snprintf(o_known, sizeof(o_known), "UserKnownHostsFile=%s", known);
+	snprintf(o_alias, sizeof(o_alias), "HostKeyAlias=%s", alias);
+	snprintf(o_user, sizeof(o_user), "User=%s", user);
+	const char *fixed[] = {"ssh",
+	                       "-F",
+	                       "/dev/null",
+	                       "-o",
+	                       o_proxy,
+	                       "-o",
+	                       o_key,
+	                       "-o",
+	                       "IdentitiesOnly=yes",
+	                       "-o",
+	                       o_known,
+	                       "-o",
+	                       "GlobalKnownHostsFile=/dev/null",
+	                       "-o",
+	                       "StrictHostKeyChecking=yes",
+	                       "-o",
+	                       o_alias,
+	                       "-o",
+	                       o_user,
+	                       "-o",
+	                       "PasswordAuthentication=no",
+	                       alias};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		argv[k++] = fixed[i];
+	for (int i = 0; i < n; i++)
+		argv[k++] = cmd[i];
+	/* The ProxyCommand finds the master here (-m or DET_MASTER alike). */
+	if (setenv("DET_MASTER", ctx->master, 1)) {
+		fprintf(stderr, "det: setenv: %s\n", strerror(errno));
+		goto out;
+	}
+	fflush(NULL);
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "det: fork: %s\n", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		execvp("ssh", (char *const *)argv);
+		fprintf(stderr, "det: ssh: %s\n", strerror(errno));
+		_exit(127);
+	}
+	/* Told to end while ssh runs: ssh ends too, and the key files still go. */
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			goto out;
+		else
+			kill(pid, SIGTERM);
+	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+out:
+	unlink(key);
+	unlink(known);
+	rmdir(dir);
+	free(argv);
+	free(o_proxy);
+	free(q);
+	return rc;
+}
+
+int cli_shell_open(struct cli_ctx *ctx, int argc, char **argv)
+{
+	char path[96];
+	json_t *out = NULL;
+
+	if (argc < 2 || (argc > 2 && strcmp(argv[2], "--"))) {
+		fprintf(stderr, "usage: det shell open ID [-- CMD...]\n");
+		return CLI_EXIT_USAGE;
+	}
+	long long id = cli_parse_id("shell id", argv[1]);
+	if (id < 0)
+		return CLI_EXIT_USAGE;
+	struct http_client *c = cli_client(ctx);
+	if (!c)
+		return CLI_EXIT_FAILURE;
+	snprintf(path, sizeof(path), "/api/v1/tasks/%lld/ssh-key", id);
+	int rc = cli_call(c, "GET", path, NULL, &out);
+	http_client_free(c);
+	if (rc)
+		return rc;
+	rc = run_ssh(ctx, id, out, argc > 2 ? argc - 3 : 0, argv + 3);
+	json_decref(out);
+	return rc;
+}
+
+/* A connection to the master (unix:/PATH or http://HOST[:PORT]): the fd, or -1 after
+ * printing why. */
+static int master_connect(const char *master)
+{
+	char host[256], port[16] = "80";
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+	int fd = -1;
+
+	if (!strncmp(master, "unix:", 5)) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		if (strlen(master + 5) >= sizeof(sa.sun_path)) {
+			fprintf(stderr, "det: %s: socket path too long\n", master);
+			return -1;
+		}
+		strcpy(sa.sun_path, master + 5);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			goto sys_fail;
+		return fd;
+	}
+	const char *h = !strncmp(master, "http://", 7) ? master + 7 : NULL;
+	size_t hl = h ? strcspn(h, ":/") : 0;
+	if (!h || !hl || hl >= sizeof(host)) {
+		fprintf(stderr,
+		        "det: shell proxy: %s: expected http://HOST[:PORT] or unix:/PATH (https "
+		        "is not relayed in this version)\n",
+		        master);
+		return -1;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (h[hl] == ':')
+		snprintf(port, sizeof(port), "%.*s", (int)strcspn(h + hl + 1, "/"), h + hl + 1);
+	if (getaddrinfo(host, port, &hints, &ai) || !ai) {
+		fprintf(stderr, "det: %s: cannot resolve\n", master);
+		return -1;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen))
+		goto sys_fail;
+	freeaddrinfo(ai);
+	return fd;
+sys_fail:
+	fprintf(stderr, "det: %s: %s\n", master, strerror(errno));
+	if (ai)
+		freeaddrinfo(ai);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Send the det-tcp upgrade for task id and read the answer's head: its status (101:
+ * relayed from now on), or -1 after printing why. head gets the answer's text. */
+static int tunnel_open(int fd, long long id, const char *auth, char *head, size_t cap)
+{
+	char *req = NULL;
+	size_t n = 0;
+	int status = -1;
+
+	if (asprintf(&req,
+	             "GET /proxy/%lld/ HTTP/1.1\r\nHost: det-master\r\nConnection: Upgrade\r\n"
+	             "Upgrade: det-tcp\r\n%s%s%s\r\n",
+	             id, *auth ? "Authorization: " : "", auth, *auth ? "\r\n" : "") < 0) {
+		fprintf(stderr, "det: out of memory\n");
+		return -1;
+	}
+	size_t len = strlen(req);
+	if (send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len)
+		goto io_fail;
+	/* One byte at a time: nothing after the head may be read here (it is sshd's). */
+	while (n + 1 < cap) {
+		ssize_t r = recv(fd, head + n, 1, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n++;
+		head[n] = '\0';
+		if (n >= 4 && !memcmp(head + n - 4, "\r\n\r\n", 4))
+			break;
+	}
+	head[n] = '\0';
+	if (sscanf(head, "HTTP/%*d.%*d %d", &status) != 1) {
+		fprintf(stderr, "det: shell proxy: the master did not answer\n");
+		status = -1;
+	}
+	free(req);
+	return status;
+io_fail:
+	fprintf(stderr, "det: shell proxy: %s\n", strerror(errno));
+	free(req);
+	return -1;
+}
+
+/* Bytes both ways between stdin/stdout and fd until the master's side closes. */
+static int relay(int fd)
+{
+	char buf[16384];
+	struct pollfd p[2] = {{.fd = 0, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return CLI_EXIT_FAILURE;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (!p[i].revents)
+				continue;
+			ssize_t n = i ? recv(fd, buf, sizeof(buf), 0) : read(0, buf, sizeof(buf));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0 && i)
+				return CLI_EXIT_OK;
+			if (n <= 0) {
+				shutdown(fd, SHUT_WR); /* ssh is done sending */
+				p[0].fd = -1;
+				continue;
+			}
+			int out = i ? 1 : fd;
+			for (ssize_t off = 0; off < n;) {
+				ssize_t w =
+				    i ? write(out, buf + off, (size_t)(n - off))
+				      : send(out, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w <= 0)
+					return CLI_EXIT_FAILURE;
+				off += w;
+			}
+		}
+	}
+}
+
+int cli_shell_proxy(struct cli_ctx *ctx, int argc, char **argv)
+{
+	char auth[4200], head[SHELL_HEAD_MAX];
+	int rc = CLI_EXIT_FAILURE;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: det shell proxy ID\n");
+		return CLI_EXIT_USAGE;
+	}
+	long long id = cli_parse_id("shell id", argv[1]);
+	if (id < 0)
+		return CLI_EXIT_USAGE;
+	if (cli_auth_value(ctx, auth, sizeof(auth)))
+		return CLI_EXIT_FAILURE;
+	/* 502: not running or not registered yet; the sshd registers once it listens. */
+	for (int i = 0; i < SHELL_WAIT_S * 2; i++) {
+		int fd = master_connect(ctx->master);
+		if (fd < 0)
+			break;
+		int status = tunnel_open(fd, id, auth, head, sizeof(head));
+		if (status == 101) {
+			rc = relay(fd);
+			close(fd);
+			break;
+		}
+		close(fd);
+		if (status != 502) {
+			if (status > 0)
+				fprintf(stderr, "det: shell %lld: the master answered %d\n", id,
+				        status);
+			break;
+		}
+		sleep_ms(500);
+	}
+	explicit_bzero(auth, sizeof(auth));
+	return rc;
+}
+
+int cli_shell_list(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct cli_column cols[] = {
+	    {"TASK", "task_id"},      {"OWNER UID", "owner_uid"}, {"STATE", "state"},
+	    {"REASON", "end_reason"}, {"SLOTS", "slots"},         {"DESCRIPTION", "description"},
+	};
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: det shell list\n");
+		return CLI_EXIT_USAGE;
+	}
+	return cli_get_rows(ctx, "/api/v1/tasks?kind=shell", "tasks", cols,
+	                    sizeof(cols) / sizeof(cols[0]));
+}
+
+int cli_shell_kill(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return cli_task_kill(ctx, argc, argv);
+}
