@@ -141,7 +141,7 @@ void api_task_logs(struct app *a, struct api_call *c, struct http_reply *rep);
 /* Interactive tasks (api_proxy.c): a task registers its port; /proxy/<id>/ relays to it. */
 void api_task_register(struct app *a, struct api_call *c, struct http_reply *rep);
 /* Task t as the tasks API shows it (new reference; NULL when out of memory). */
-json_t *api_task_view(const struct store_task *t);
+json_t *api_task_view(struct store *store, const struct store_task *t);
 /* POST /tasks with kind "shell" (s: the request's checked fields); GET /tasks/{id}/ssh-key. */
 void api_shell_create(struct app *a, struct api_call *c, const struct exp_task_spec *s,
                       struct http_reply *rep);

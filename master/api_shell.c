@@ -100,8 +100,9 @@ void api_shell_create(struct app *a, struct api_call *c, const struct exp_task_s
 	}
 	const char *argv[] = {self, TASK_SHELL_SERVE, NULL};
 	struct exp_task_command cmd = {
-	    argv, (const char *const *)env, NULL, 0,
-	    json_object_get(json_object_get(c->body, "slurm"), "sbatch_args")};
+	    .argv = argv,
+	    .env = (const char *const *)env,
+	    .sbatch_args = json_object_get(json_object_get(c->body, "slurm"), "sbatch_args")};
 	enum exp_status st = exp_task_run(a, s, &cmd, &id, err, sizeof(err));
 	if (st != EXP_OK) {
 		api_exp_error(rep, st, err);
@@ -116,7 +117,7 @@ void api_shell_create(struct app *a, struct api_call *c, const struct exp_task_s
 		api_error(rep, 500, "task %lld: %s", (long long)id, err);
 		goto fail;
 	}
-	api_json(rep, 201, json_pack("{s:o}", "task", api_task_view(&t)));
+	api_json(rep, 201, json_pack("{s:o}", "task", api_task_view(a->store, &t)));
 fail:
 	for (int i = 0; i < 2; i++)
 		if (env[i]) {

@@ -234,9 +234,9 @@ static json_t *task_view(struct store *store, const struct store_task *t)
 	return v;
 }
 
-json_t *api_task_view(const struct store_task *t)
+json_t *api_task_view(struct store *store, const struct store_task *t)
 {
-	return task_view(t);
+	return task_view(store, t);
 }
 
 /* Read task c->id into *t when the principal may do action to it: 1; 0 after a 404
