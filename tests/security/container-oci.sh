@@ -15,22 +15,13 @@
 set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
 . "$(dirname "$0")/security-lib.sh"
+. "$(dirname "$0")/container-lib.sh"
 need_root
-launcher=$builddir/launcher/det-launch
-det=$builddir/cli/det
-if [ ! -x "$launcher" ] || [ ! -x "$det" ]; then
-	echo "1..0 # SKIP det-launch and det are not built"
-	exit 0
-fi
 if ! command -v runc >/dev/null; then
 	echo "1..0 # SKIP runc is not installed (scripts/install-deps)"
 	exit 0
 fi
-if ! tarball=$("$srcdir/scripts/build-test-image" 2>"$work/build.err"); then
-	echo "1..0 # SKIP no test image: $(tail -n 1 "$work/build.err")"
-	exit 0
-fi
-sed 's/^/# /' "$work/build.err"
+ctr_need_image
 echo "1..18"
 make_user U || exit 1
 uid=$(id -u "$U")
@@ -45,12 +36,7 @@ oci_cleanup() {
 trap oci_cleanup EXIT
 printf 'container_runtime: oci\ncontainer_oci_runtime: runc\n' >"$work/oci.yaml"
 start_master --storage-root "$work" --config "$work/oci.yaml"
-detu() { as_user "$U" env DET_MASTER="unix:$work/m.sock" "$det" "$@"; }
-
-cp "$tarball" "/tmp/$U.home/rootfs.tar" && chown "$U:" "/tmp/$U.home/rootfs.tar"
-detu image import "/tmp/$U.home/rootfs.tar" det-test/python3 >"$work/imp.out" 2>&1
-ok $? "the user imports the test image"
-digest=$(sed -n 's/.* as sha256:\([0-9a-f]*\)$/\1/p' "$work/imp.out")
+ctr_import_image
 
 mkdir -p "$work/out" "$work/ckpt" "$work/model" "$work/grp"
 chown "$U:" "$work/out" "$work/ckpt"
@@ -58,48 +44,16 @@ echo group-only >"$work/grp/file"
 chgrp "$grp" "$work/grp" "$work/grp/file"
 chmod 0750 "$work/grp"
 chmod 0640 "$work/grp/file"
-cat >"$work/model/probe.py" <<'PY'
-import os
-out = {}
-out["marker"] = open("/etc/det-test-image-marker").read().strip() if os.path.exists("/etc/det-test-image-marker") else "none"
-out["mntns"] = os.readlink("/proc/self/ns/mnt")
+ctr_probe_py <<'PY'
 out["uidmap"] = " ".join(open("/proc/self/uid_map").read().split())
 out["capeff"] = [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")][0]
 try:
     out["group"] = open("/grp/file").read().strip()
 except OSError as e:
     out["group"] = "unreadable " + str(e)
-with open("/out/probe.tmp", "w") as f:
-    for k, v in out.items():
-        f.write(f"{k} {v}\n")
-os.rename("/out/probe.tmp", "/out/probe")
 PY
-cat >"$work/ok.yaml" <<YAML
-name: oci
-entrypoint: [python3, probe.py]
-searcher: {name: single, metric: m, max_length: {batches: 1}}
-checkpoint_storage: {type: shared_fs, host_path: $work/ckpt}
-max_restarts: 0
-environment: {image: det-test/python3}
-bind_mounts:
-  - {host_path: $work/out, container_path: /out}
-  - {host_path: $work/grp, container_path: /grp, read_only: true}
-YAML
-detu experiment create "$work/ok.yaml" "$work/model" >"$work/create.out" 2>&1
-ok $? "an experiment with environment.image is created"
-id=$(sed -n 's/^Created experiment \([0-9]*\).*/\1/p' "$work/create.out")
-wait_state "$id" COMPLETED 100
-ok $? "its trial completes in the OCI bundle"
-if [ ! -e "$work/out/probe" ]; then
-	sock GET "/experiments/$id/trials" >/dev/null
-	sock GET "/trials/$(body '.trials[0].id')/logs" >/dev/null
-	body '.logs[].line' | sed 's/^/#   /' | tail -n 30
-fi
-probe() { sed -n "s/^$1 //p" "$work/out/probe" 2>/dev/null; }
-eq "the entrypoint sees the file only the image has" det-test-image "$(probe marker)"
-host_ns=$(readlink /proc/self/ns/mnt)
-[ -n "$(probe mntns)" ] && [ "$(probe mntns)" != "$host_ns" ]
-ok $? "in a mount namespace other than the host's"
+ctr_ok_yaml oci "{host_path: $work/grp, container_path: /grp, read_only: true}"
+ctr_run_probe "its trial completes in the OCI bundle"
 eq "its user namespace maps only the owner's uid" "0 $uid 1" "$(probe uidmap)"
 eq "with no capabilities" 0000000000000000 "$(probe capeff)"
 eq "the owner's supplementary group reaches it" group-only "$(probe group)"

@@ -14,22 +14,13 @@
 set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
 . "$(dirname "$0")/security-lib.sh"
+. "$(dirname "$0")/container-lib.sh"
 need_root
-launcher=$builddir/launcher/det-launch
-det=$builddir/cli/det
-if [ ! -x "$launcher" ] || [ ! -x "$det" ]; then
-	echo "1..0 # SKIP det-launch and det are not built"
-	exit 0
-fi
 if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
 	echo "1..0 # SKIP podman and runc are not installed (scripts/install-deps)"
 	exit 0
 fi
-if ! tarball=$("$srcdir/scripts/build-test-image" 2>"$work/build.err"); then
-	echo "1..0 # SKIP no test image: $(tail -n 1 "$work/build.err")"
-	exit 0
-fi
-sed 's/^/# /' "$work/build.err"
+ctr_need_image
 echo "1..23"
 make_user U || exit 1
 uid=$(id -u "$U")
@@ -40,12 +31,7 @@ container_cleanup() {
 }
 trap container_cleanup EXIT
 start_master --storage-root "$work"
-detu() { as_user "$U" env DET_MASTER="unix:$work/m.sock" "$det" "$@"; }
-
-cp "$tarball" "/tmp/$U.home/rootfs.tar" && chown "$U:" "/tmp/$U.home/rootfs.tar"
-detu image import "/tmp/$U.home/rootfs.tar" det-test/python3 >"$work/imp.out" 2>&1
-ok $? "the user imports the test image"
-digest=$(sed -n 's/.* as sha256:\([0-9a-f]*\)$/\1/p' "$work/imp.out")
+ctr_import_image
 
 mkdir -p "$work/out" "$work/data" "$work/ckpt" "$work/model" "$work/secret"
 echo host-data >"$work/data/file"
@@ -55,11 +41,8 @@ cat >"$work/model/startup-hook.sh" <<'SH'
 echo "hook: in $(cat /etc/det-test-image-marker 2>/dev/null || echo the-host)"
 export FROM_HOOK=hook-export
 SH
-cat >"$work/model/probe.py" <<'PY'
-import os, sys
-out = {}
-out["marker"] = open("/etc/det-test-image-marker").read().strip() if os.path.exists("/etc/det-test-image-marker") else "none"
-out["mntns"] = os.readlink("/proc/self/ns/mnt")
+ctr_probe_py <<'PY'
+import sys
 out["uid"] = str(os.getuid())
 out["hook"] = os.environ.get("FROM_HOOK", "unset")
 out["data"] = open("/data/file").read().strip()
@@ -69,37 +52,9 @@ try:
 except OSError:
     out["ro"] = "read-only"
 out["python"] = sys.version.split()[0]
-with open("/out/probe.tmp", "w") as f:
-    for k, v in out.items():
-        f.write(f"{k} {v}\n")
-os.rename("/out/probe.tmp", "/out/probe")
 PY
-cat >"$work/ok.yaml" <<YAML
-name: contained
-entrypoint: [python3, probe.py]
-searcher: {name: single, metric: m, max_length: {batches: 1}}
-checkpoint_storage: {type: shared_fs, host_path: $work/ckpt}
-max_restarts: 0
-environment: {image: det-test/python3}
-bind_mounts:
-  - {host_path: $work/out, container_path: /out}
-  - {host_path: $work/data, container_path: /data, read_only: true}
-YAML
-detu experiment create "$work/ok.yaml" "$work/model" >"$work/create.out" 2>&1
-ok $? "an experiment with environment.image is created"
-id=$(sed -n 's/^Created experiment \([0-9]*\).*/\1/p' "$work/create.out")
-wait_state "$id" COMPLETED 100
-ok $? "its trial completes"
-if [ ! -e "$work/out/probe" ]; then
-	sock GET "/experiments/$id/trials" >/dev/null
-	sock GET "/trials/$(body '.trials[0].id')/logs" >/dev/null
-	body '.logs[].line' | sed 's/^/#   /' | tail -n 30
-fi
-probe() { sed -n "s/^$1 //p" "$work/out/probe" 2>/dev/null; }
-eq "the entrypoint sees the file only the image has" det-test-image "$(probe marker)"
-host_ns=$(readlink /proc/self/ns/mnt)
-[ -n "$(probe mntns)" ] && [ "$(probe mntns)" != "$host_ns" ]
-ok $? "in a mount namespace other than the host's"
+ctr_ok_yaml contained "{host_path: $work/data, container_path: /data, read_only: true}"
+ctr_run_probe "its trial completes"
 eq "as the owner's uid" "$uid" "$(probe uid)"
 eq "the file it wrote is the owner's on the host" "$uid" "$(stat -c %u "$work/out/probe" 2>/dev/null)"
 eq "startup-hook.sh ran in the container and its export reached the entrypoint" hook-export \

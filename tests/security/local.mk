@@ -35,6 +35,7 @@ SECURITY_TESTS += tests/security/cmd-access.sh
 SECURITY_TESTS += tests/security/tensorboard-access.sh
 SECURITY_TESTS += tests/security/cmd-context.sh
 EXTRA_DIST += tests/security/security-lib.sh tests/passwd.sh
+EXTRA_DIST += tests/security/container-lib.sh
 EXTRA_DIST += tests/security/attack.py
 EXTRA_DIST += tests/security/longpoll-client.py
 TESTS += $(SECURITY_TESTS)
