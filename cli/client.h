@@ -54,6 +54,10 @@ int cli_pack_dir(const char *dir, unsigned char **data, size_t *len, size_t max_
 /* A whole file (at most max bytes, NUL-terminated, malloc'd); NULL after printing why. */
 char *cli_read_file(const char *path, size_t max, size_t *len);
 
+/* Set in body the keys of the task config file config_file (YAML or JSON; NULL: none),
+ * each one of keys (NULL-terminated). 0, or -1 after printing why (cli/cmd_task.c). */
+int cli_task_config(json_t *body, const char *config_file, const char *const *keys);
+
 /* Base64 of data (malloc'd). */
 char *cli_base64(const unsigned char *data, size_t len);
 

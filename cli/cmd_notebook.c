@@ -12,56 +12,26 @@
 #include <time.h>
 
 #include "client.h"
-#include "expconf.h"
 #include "http_client.h"
-
-#define NB_CONFIG_MAX_BYTES (1 << 20)
 
 /* The body of POST /tasks for a notebook: the config file's keys and --idle-timeout.
  * NULL after printing why. */
 static json_t *nb_body(const char *config_file, const char *idle)
 {
-	json_t *body = json_pack("{s:s}", "kind", "notebook"), *cfg = NULL, *v;
-	char err[512], *text = NULL;
-	const char *key;
-	size_t len = 0;
+	static const char *const keys[] = {"resources", "environment", "description", "slurm",
+	                                   "idle_timeout", NULL};
+	json_t *body = json_pack("{s:s}", "kind", "notebook");
 
 	if (!body)
 		goto oom;
-	if (config_file) {
-		text = cli_read_file(config_file, NB_CONFIG_MAX_BYTES, &len);
-		if (!text)
-			goto fail;
-		cfg = expconf_yaml_json(text, len, err, sizeof(err));
-		if (!cfg) {
-			fprintf(stderr, "det: %s:%s\n", config_file, err);
-			goto fail;
-		}
-		json_object_foreach (cfg, key, v) {
-			if (strcmp(key, "resources") && strcmp(key, "environment") &&
-			    strcmp(key, "description") && strcmp(key, "slurm") &&
-			    strcmp(key, "idle_timeout")) {
-				fprintf(
-				    stderr,
-				    "det: %s: %s: unknown key (expected resources, environment, "
-				    "description, slurm, idle_timeout)\n",
-				    config_file, key);
-				goto fail;
-			}
-			if (json_object_set(body, key, v))
-				goto oom;
-		}
-	}
+	if (cli_task_config(body, config_file, keys))
+		goto fail;
 	if (idle && json_object_set_new(body, "idle_timeout", json_string(idle)))
 		goto oom;
-	json_decref(cfg);
-	free(text);
 	return body;
 oom:
 	fprintf(stderr, "det: out of memory\n");
 fail:
-	json_decref(cfg);
-	free(text);
 	json_decref(body);
 	return NULL;
 }

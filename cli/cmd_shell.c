@@ -26,10 +26,8 @@
 #include <unistd.h>
 
 #include "client.h"
-#include "expconf.h"
 #include "http_client.h"
 
-#define SHELL_CONFIG_MAX_BYTES (1 << 20)
 #define SHELL_HEAD_MAX 16384
 #define SHELL_WAIT_S 120
 
@@ -43,42 +41,17 @@ static void sleep_ms(long ms)
  * slurm (when given). NULL after printing why. */
 static json_t *shell_body(const char *config_file)
 {
-	json_t *body = json_pack("{s:s}", "kind", "shell"), *cfg = NULL, *v;
-	char err[512], *text = NULL;
-	size_t len = 0;
-	const char *key;
+	static const char *const keys[] = {"resources", "description", "slurm", NULL};
+	json_t *body = json_pack("{s:s}", "kind", "shell");
 
 	if (!body)
 		goto oom;
-	if (config_file) {
-		if (!(text = cli_read_file(config_file, SHELL_CONFIG_MAX_BYTES, &len)))
-			goto fail;
-		if (!(cfg = expconf_yaml_json(text, len, err, sizeof(err)))) {
-			fprintf(stderr, "det: %s:%s\n", config_file, err);
-			goto fail;
-		}
-		json_object_foreach (cfg, key, v) {
-			if (strcmp(key, "resources") && strcmp(key, "description") &&
-			    strcmp(key, "slurm")) {
-				fprintf(
-				    stderr,
-				    "det: %s: %s: unknown key (expected resources, description, "
-				    "slurm)\n",
-				    config_file, key);
-				goto fail;
-			}
-			if (json_object_set(body, key, v))
-				goto oom;
-		}
-	}
-	json_decref(cfg);
-	free(text);
+	if (cli_task_config(body, config_file, keys))
+		goto fail;
 	return body;
 oom:
 	fprintf(stderr, "det: out of memory\n");
 fail:
-	json_decref(cfg);
-	free(text);
 	json_decref(body);
 	return NULL;
 }

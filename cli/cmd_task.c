@@ -80,54 +80,65 @@ fail:
 	return rv;
 }
 
+int cli_task_config(json_t *body, const char *config_file, const char *const *keys)
+{
+	json_t *cfg = NULL, *v;
+	char err[512], *text = NULL;
+	const char *key;
+	size_t len = 0, i;
+	int rv = -1;
+
+	if (!config_file)
+		return 0;
+	text = cli_read_file(config_file, CMD_CONFIG_MAX_BYTES, &len);
+	if (!text)
+		goto fail;
+	cfg = expconf_yaml_json(text, len, err, sizeof(err));
+	if (!cfg) {
+		fprintf(stderr, "det: %s:%s\n", config_file, err);
+		goto fail;
+	}
+	json_object_foreach (cfg, key, v) {
+		for (i = 0; keys[i] && strcmp(key, keys[i]); i++)
+			;
+		if (!keys[i]) {
+			fprintf(stderr, "det: %s: %s: unknown key (expected ", config_file, key);
+			for (i = 0; keys[i]; i++)
+				fprintf(stderr, "%s%s", i ? ", " : "", keys[i]);
+			fputs(")\n", stderr);
+			goto fail;
+		}
+		if (json_object_set(body, key, v)) {
+			fprintf(stderr, "det: out of memory\n");
+			goto fail;
+		}
+	}
+	rv = 0;
+fail:
+	json_decref(cfg);
+	free(text);
+	return rv;
+}
+
 /* The body of POST /tasks: the config file's resources, environment and description
  * (when given) and argv. NULL after printing why. */
 static json_t *cmd_body(const char *config_file, int argc, char **argv)
 {
+	static const char *const keys[] = {"resources", "environment", "description", "slurm",
+	                                   NULL};
 	json_t *body = json_pack("{s:s, s:[]}", "kind", "command", "argv");
-	json_t *cfg = NULL;
-	char err[512];
-	char *text = NULL;
-	size_t len = 0;
 
 	if (!body)
 		goto oom;
 	for (int i = 0; i < argc; i++)
 		if (json_array_append_new(json_object_get(body, "argv"), json_string(argv[i])))
 			goto oom;
-	if (config_file) {
-		text = cli_read_file(config_file, CMD_CONFIG_MAX_BYTES, &len);
-		if (!text)
-			goto fail;
-		cfg = expconf_yaml_json(text, len, err, sizeof(err));
-		if (!cfg) {
-			fprintf(stderr, "det: %s:%s\n", config_file, err);
-			goto fail;
-		}
-		const char *key;
-		json_t *v;
-		json_object_foreach (cfg, key, v) {
-			if (strcmp(key, "resources") && strcmp(key, "environment") &&
-			    strcmp(key, "description") && strcmp(key, "slurm")) {
-				fprintf(
-				    stderr,
-				    "det: %s: %s: unknown key (expected resources, environment, "
-				    "description, slurm)\n",
-				    config_file, key);
-				goto fail;
-			}
-			if (json_object_set(body, key, v))
-				goto oom;
-		}
-	}
-	json_decref(cfg);
-	free(text);
+	if (cli_task_config(body, config_file, keys))
+		goto fail;
 	return body;
 oom:
 	fprintf(stderr, "det: out of memory\n");
 fail:
-	json_decref(cfg);
-	free(text);
 	json_decref(body);
 	return NULL;
 }
