@@ -111,6 +111,7 @@ tests_unit_test_master_ckpt_gc_LDADD = $(MASTER_TEST_LDADD)
 check_PROGRAMS += tests/unit/test_master_metrics_store
 TESTS += tests/unit/test_master_metrics_store
 tests_unit_test_master_metrics_store_SOURCES = tests/unit/test_master_metrics_store.c
+noinst_HEADERS += tests/unit/store_test_util.h
 tests_unit_test_master_metrics_store_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_metrics_store_LDADD = $(MASTER_TEST_LDADD)
 tests_unit_test_master_store_SOURCES = tests/unit/test_master_store.c

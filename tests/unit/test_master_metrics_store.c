@@ -21,6 +21,7 @@
 
 #include "master/metrics_ds.h"
 #include "master/store.h"
+#include "store_test_util.h"
 
 #define NROWS 5000
 
@@ -30,23 +31,13 @@ static char path[300];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/det-metrics-store-test.XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(path, sizeof(path), "%s/m.db", dir);
-	return 0;
+	return store_test_mkdir(dir, sizeof(dir), "/tmp/det-metrics-store-test.XXXXXX", path, sizeof(path));
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char p[400];
-	const char *suffix[] = {"", "-wal", "-shm"};
-	for (int i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
-		unlink(p);
-	}
-	rmdir(dir);
+	store_test_rmdir(dir, path);
 	return 0;
 }
 
