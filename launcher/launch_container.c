@@ -102,27 +102,6 @@ static int runtime_dir(char *const *host_env, char *out, size_t outlen, char *er
 	return 0;
 }
 
-/* Run argv (podman) with env, stdout and stderr to ours; its exit status, or -1. */
-static int run_wait(char **argv, char **env)
-{
-	pid_t pid = fork();
-	int status;
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-		if (null >= 0)
-			dup2(null, STDIN_FILENO);
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-		execve(argv[0], argv, env);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 /* The image in this user's podman store, imported from the cache's tarball when
  * it is not there yet (or always, with force_pull_image). */
 static int ensure_image(const char *podman, const char *ref, const char *tarball, int force,
@@ -130,14 +109,14 @@ static int ensure_image(const char *podman, const char *ref, const char *tarball
 {
 	char *exists[] = {(char *)podman, "image", "exists", (char *)ref, NULL};
 	char *import[] = {(char *)podman, "import", "--quiet", (char *)tarball, (char *)ref, NULL};
-	if (!force && run_wait(exists, env) == 0)
+	if (!force && launch_oci_run_wait(exists, env) == 0)
 		return 0;
 	if (access(tarball, R_OK) < 0) {
 		snprintf(err, errlen, "image tarball %s: %s (removed from the image cache?)",
 		         tarball, strerror(errno));
 		return -1;
 	}
-	int rc = run_wait(import, env);
+	int rc = launch_oci_run_wait(import, env);
 	if (rc != 0) {
 		snprintf(err, errlen, "podman import %s failed (exit status %d; see above)",
 		         tarball, rc);

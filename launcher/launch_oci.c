@@ -29,8 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Run argv as this user (stdin /dev/null, stdout to our stderr); its exit status or -1. */
-static int oci_run_wait(char *const *argv, char *const *env)
+int launch_oci_run_wait(char *const *argv, char *const *env)
 {
 	pid_t pid = fork();
 	int status;
@@ -105,7 +104,7 @@ int launch_oci_rootfs(const char *base, const char *tarball, const char *hex, ch
 		return -1;
 	}
 	char *rm[] = {"/bin/rm", "-rf", "--", tmp, NULL};
-	oci_run_wait(rm, env);
+	launch_oci_run_wait(rm, env);
 	if (mkdir(tmp, 0700) < 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return -1;
@@ -115,16 +114,16 @@ int launch_oci_rootfs(const char *base, const char *tarball, const char *hex, ch
 	               (char *)tarball,   "-C",         tmp,
 	               "--no-same-owner", "--anchored", "--exclude=./dev/*",
 	               "--exclude=dev/*", NULL};
-	int rc = oci_run_wait(tar, env);
+	int rc = launch_oci_run_wait(tar, env);
 	if (rc != 0) {
 		snprintf(err, errlen, "tar -x %s into %s failed (exit status %d; see above)",
 		         tarball, tmp, rc);
-		oci_run_wait(rm, env);
+		launch_oci_run_wait(rm, env);
 		return -1;
 	}
 	if (rename(tmp, out) < 0) {
 		int e = errno;
-		oci_run_wait(rm, env);
+		launch_oci_run_wait(rm, env);
 		if (e != EEXIST && e != ENOTEMPTY) { /* else another rank unpacked it first */
 			snprintf(err, errlen, "%s: %s", out, strerror(e));
 			return -1;

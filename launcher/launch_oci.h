@@ -9,6 +9,10 @@
 #include <jansson.h>
 #include <stddef.h>
 
+/* Run argv (a runtime, tar: an absolute path) as this user with env, stdin /dev/null and
+ * stdout to our stderr; its exit status (128 + signal when killed), or -1. */
+int launch_oci_run_wait(char *const *argv, char *const *env);
+
 /* Make this user's private cache /tmp/det-oci-UID (rootfs/, state/) into base. 0 or -1. */
 int launch_oci_dirs(char *base, size_t baselen, char *err, size_t errlen);
 
