@@ -18,8 +18,8 @@
  * NULL after printing why. */
 static json_t *nb_body(const char *config_file, const char *idle)
 {
-	static const char *const keys[] = {"resources", "environment", "description", "slurm",
-	                                   "idle_timeout", NULL};
+	static const char *const keys[] = {"resources", "environment",  "description",
+	                                   "slurm",     "idle_timeout", NULL};
 	json_t *body = json_pack("{s:s}", "kind", "notebook");
 
 	if (!body)

@@ -31,7 +31,8 @@ static char path[300];
 static int setup(void **state)
 {
 	(void)state;
-	return store_test_mkdir(dir, sizeof(dir), "/tmp/det-metrics-store-test.XXXXXX", path, sizeof(path));
+	return store_test_mkdir(dir, sizeof(dir), "/tmp/det-metrics-store-test.XXXXXX", path,
+	                        sizeof(path));
 }
 
 static int teardown(void **state)
