@@ -452,16 +452,15 @@ void http_hold_release(struct http_hold *h)
 	free(h);
 }
 
-static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
-                                struct MHD_Connection *conn, const char *url, const char *method)
+/* The request as the handler sees it, without a body: method, path, peer, slot. */
+static void req_fill(struct http_request *req, struct req_state *st, struct MHD_Connection *conn,
+                     const char *url, const char *method)
 {
-	struct http_request req = {
+	*req = (struct http_request){
 	    .method = method,
 	    .path = url,
 	    .authorization =
 	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-	    .body = st->body,
-	    .body_len = st->len,
 	    .peer_local = st->local,
 	    .peer_uid = st->uid,
 	    .peer_addr = st->peer,
@@ -470,9 +469,27 @@ static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
 	    .slot = &st->slot,
 	    .auth = &st->auth,
 	};
+}
+
+/* Tell the observer (when there is one) that req was answered with status. */
+static void req_observed(struct http_server *s, struct req_state *st,
+                         const struct http_request *req, int status)
+{
+	if (s->ops.observe)
+		s->ops.observe(s->ops.ctx, req, status,
+		               (double)(http_now_ms() - st->start_ms) / 1000.0);
+}
+
+static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
+                                struct MHD_Connection *conn, const char *url, const char *method)
+{
+	struct http_request req;
 	struct http_reply rep = {.status = 200};
 	enum MHD_Result ret;
 
+	req_fill(&req, st, conn, url, method);
+	req.body = st->body;
+	req.body_len = st->len;
 	pthread_mutex_lock(&s->lock);
 	req.shutting_down = s->stopping;
 	pthread_mutex_unlock(&s->lock);
@@ -495,9 +512,7 @@ static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
 	}
 	ret =
 	    rep.upgrade && rep.status == 101 ? send_upgrade(s, conn, &rep) : send_reply(conn, &rep);
-	if (s->ops.observe)
-		s->ops.observe(s->ops.ctx, &req, rep.status,
-		               (double)(http_now_ms() - st->start_ms) / 1000.0);
+	req_observed(s, st, &req, rep.status);
 	return ret;
 }
 
@@ -533,26 +548,13 @@ static enum MHD_Result on_headers(struct http_server *s, struct req_state *st,
 		                  "Content-Length and Transfer-Encoding together: send one");
 	st->limit = s->ops.body_limit(s->ops.ctx, method, url);
 	if (s->ops.admit) {
-		struct http_request req = {
-		    .method = method,
-		    .path = url,
-		    .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		                                                 MHD_HTTP_HEADER_AUTHORIZATION),
-		    .peer_local = st->local,
-		    .peer_uid = st->uid,
-		    .peer_addr = st->peer,
-		    .first_call_ms = st->first_ms,
-		    .conn = conn,
-		    .slot = &st->slot,
-		    .auth = &st->auth,
-		};
+		struct http_request req;
 		struct http_reply rep = {.status = 200};
+		req_fill(&req, st, conn, url, method);
 		if (s->ops.admit(s->ops.ctx, &req, &rep)) {
 			set_phase(s, conn, PHASE_ANSWER);
 			enum MHD_Result ret = send_reply(conn, &rep);
-			if (s->ops.observe)
-				s->ops.observe(s->ops.ctx, &req, rep.status,
-				               (double)(http_now_ms() - st->start_ms) / 1000.0);
+			req_observed(s, st, &req, rep.status);
 			return ret;
 		}
 		free(rep.body);
