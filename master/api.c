@@ -426,19 +426,6 @@ static void session_csrf(const char *tok, char out[AUTH_TOKEN_CHARS + 1])
 	auth_token_hash(buf, out);
 }
 
-/* Equal strings, in time that does not depend on where they differ (the
- * length is no secret: every CSRF value has AUTH_TOKEN_CHARS characters). */
-static int same_secret(const char *x, const char *y)
-{
-	size_t n = strlen(x);
-	unsigned char d = 0;
-	if (n != strlen(y))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		d |= (unsigned char)(x[i] ^ y[i]);
-	return !d;
-}
-
 static void add_reply_header(struct http_reply *rep, const char *name, const char *value)
 {
 	if (rep->nheaders >= HTTP_MAX_EXTRA_HEADERS)
@@ -481,7 +468,7 @@ static int session_token(const struct http_request *req, char tok[AUTH_TOKEN_CHA
 		return 1;
 	const char *sent = http_request_header(req, CSRF_HEADER);
 	session_csrf(tok, csrf);
-	if (!sent || !same_secret(sent, csrf)) {
+	if (!sent || !auth_same_secret(sent, csrf)) {
 		api_error(rep, 403,
 		          "cross-site request refused: a request with the session cookie must "
 		          "send the " CSRF_COOKIE " cookie's value in the " CSRF_HEADER " header");

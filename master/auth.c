@@ -105,6 +105,17 @@ void auth_token_hash(const char *token, char out[AUTH_TOKEN_CHARS + 1])
 	sha256_buffer_hex(token, strlen(token), out);
 }
 
+int auth_same_secret(const char *x, const char *y)
+{
+	size_t n = strlen(x);
+	unsigned char d = 0;
+	if (n != strlen(y))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		d |= (unsigned char)(x[i] ^ y[i]);
+	return !d;
+}
+
 int auth_new_password(char *out, size_t len)
 {
 	static const char alphabet[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";

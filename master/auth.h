@@ -21,6 +21,10 @@ int auth_new_token(char *out, size_t outlen, char *err, size_t errlen);
  * bytes into out). The store and the in-memory maps hold only this form. */
 void auth_token_hash(const char *token, char out[AUTH_TOKEN_CHARS + 1]);
 
+/* 1 when the secrets x and y are equal, in time that does not depend on where they
+ * differ (only on the length, which is no secret); else 0. */
+int auth_same_secret(const char *x, const char *y);
+
 /* A random printable password of len characters into out (len+1 bytes). 0 or -1. */
 int auth_new_password(char *out, size_t len);
 

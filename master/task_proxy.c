@@ -19,18 +19,6 @@
 #include "auth.h"
 #include "exp_internal.h"
 
-/* Equal strings, in time that does not depend on where they differ. */
-static int same_hash(const char *x, const char *y)
-{
-	size_t n = strlen(x);
-	unsigned char d = 0;
-	if (n != strlen(y))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		d |= (unsigned char)(x[i] ^ y[i]);
-	return !d;
-}
-
 void task_proxy_env_free(char **env)
 {
 	if (!env)
@@ -97,7 +85,7 @@ enum exp_status task_proxy_register(struct app *a, int64_t id, const char *token
 		goto out;
 	/* A wrong token and no task look the same: ids cannot be probed with it. */
 	if (!found || !token || strlen(token) != AUTH_TOKEN_CHARS || !r.token_hash[0] ||
-	    !same_hash(hash, r.token_hash)) {
+	    !auth_same_secret(hash, r.token_hash)) {
 		snprintf(err, errlen, "task %lld not found (or this is not its token)",
 		         (long long)id);
 		status = EXP_NOT_FOUND;

@@ -58,13 +58,24 @@ static void test_passwords(void **state)
 	assert_int_equal(strlen(p), 20);
 }
 
+static void test_same_secret(void **state)
+{
+	(void)state;
+	assert_int_equal(auth_same_secret("", ""), 1);
+	assert_int_equal(auth_same_secret("abc", "abc"), 1);
+	assert_int_equal(auth_same_secret("abc", "abd"), 0);
+	assert_int_equal(auth_same_secret("xbc", "abc"), 0);
+	assert_int_equal(auth_same_secret("abc", "ab"), 0);
+	assert_int_equal(auth_same_secret("ab", "abc"), 0);
+	assert_int_equal(auth_same_secret("", "a"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hash_and_check),
-	    cmocka_unit_test(test_tokens_are_random_hex),
-	    cmocka_unit_test(test_token_hash),
-	    cmocka_unit_test(test_passwords),
+	    cmocka_unit_test(test_hash_and_check), cmocka_unit_test(test_tokens_are_random_hex),
+	    cmocka_unit_test(test_token_hash),     cmocka_unit_test(test_passwords),
+	    cmocka_unit_test(test_same_secret),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
