@@ -5,6 +5,8 @@ noinst_LTLIBRARIES += common/libdetcommon.la
 common_libdetcommon_la_SOURCES = common/log.c common/log.h common/errmsg.c common/errmsg.h
 common_libdetcommon_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS)
 common_libdetcommon_la_LIBADD = $(YAML_LIBS) $(JANSSON_LIBS) $(LIBM)
+# /proc/PID/stat (rm_local and det-launch).
+common_libdetcommon_la_SOURCES += common/proc_stat.c common/proc_stat.h
 
 include common/expconf.mk
 include common/searcher.mk

@@ -13,7 +13,7 @@ launcher_libdetlaunch_la_SOURCES = launcher/launch_unpack.c launcher/launch_unpa
 	launcher/launch_oci.c launcher/launch_oci.h \
 	launcher/launch_rtargv.c launcher/launch_rtargv.h
 launcher_libdetlaunch_la_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
-launcher_libdetlaunch_la_LIBADD = common/libdethttp.la $(ARCHIVE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
+launcher_libdetlaunch_la_LIBADD = common/libdetcommon.la common/libdethttp.la $(ARCHIVE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
 
 check_PROGRAMS += tests/unit/test_launch_unpack
 TESTS += tests/unit/test_launch_unpack

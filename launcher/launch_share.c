@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "launch_rank.h"
+#include "proc_stat.h"
 
 int launch_share_path(char *out, size_t outlen, const char *dir, const char *fmt, ...)
 {
@@ -260,30 +261,6 @@ int launch_share_finish(const char *dir, int rank, int size, int remove_dir)
 	return access(dir, F_OK) != 0;
 }
 
-/* The start time of pid in clock ticks after boot (/proc/PID/stat field 22),
- * or 0 when there is no such process. */
-static long long proc_start_time(long pid)
-{
-	char path[64], buf[1024];
-	long long start = 0;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	const char *p = strrchr(buf, ')'); /* the command name may hold anything */
-	if (!p || sscanf(p + 1,
-	                 " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-	                 "%*d %*d %*d %*d %lld",
-	                 &start) != 1)
-		return 0;
-	return start;
-}
-
 /* 1 when name is a job directory keyed by a process id ("e<n>-t<n>-pid<n>"). */
 static int pid_keyed(const char *name)
 {
@@ -307,7 +284,7 @@ static void sweep_stale_one(const char *run, const char *name, const char *host)
 	const char *h = json_string_value(json_object_get(o, "host"));
 	long pid = (long)json_integer_value(json_object_get(o, "pid"));
 	long long start = json_integer_value(json_object_get(o, "start"));
-	int dead = h && !strcmp(h, host) && pid > 0 && proc_start_time(pid) != start;
+	int dead = h && !strcmp(h, host) && pid > 0 && proc_stat_start_time(pid) != start;
 	json_decref(o);
 	if (dead && !holds_unsent_logs(dir))
 		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
@@ -324,7 +301,7 @@ void launch_share_sweep_stale(const char *job_dir)
 	run[slash - job_dir] = '\0';
 	if (pid_keyed(slash + 1)) {
 		json_t *me = json_pack("{s:s, s:I, s:I}", "host", host, "pid", (json_int_t)getpid(),
-		                       "start", (json_int_t)proc_start_time((long)getpid()));
+		                       "start", (json_int_t)proc_stat_start_time((long)getpid()));
 		if (me)
 			launch_share_put(job_dir, "owner.json", me, err, sizeof(err));
 		json_decref(me);

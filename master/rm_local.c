@@ -23,6 +23,7 @@
 #include "rm.h"
 #include "launch_unpack.h"
 #include "log.h"
+#include "proc_stat.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -151,31 +152,6 @@ static struct array *find_array(struct rm_local *l, const char *id)
 	return NULL;
 }
 
-/* The start time of pid in clock ticks after boot (/proc/PID/stat field 22),
- * or 0 when there is no such process. */
-static int64_t proc_start_time(pid_t pid)
-{
-	char path[64], buf[1024];
-	long long start = 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	const char *p = strrchr(buf, ')'); /* the command name may hold anything */
-	/* after the name: fields 3 (state) to 21, then 22 (starttime) */
-	if (!p || sscanf(p + 1,
-	                 " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-	                 "%*d %*d %*d %*d %lld",
-	                 &start) != 1)
-		return 0;
-	return start;
-}
-
 /* Does pid's environment hold the task's marker (DET_EXPERIMENT_ID and
  * DET_ARRAY_TASK as spawn_task set them; a command's DET_TASK_ID)? Readable by
  * root or the same uid. */
@@ -227,7 +203,7 @@ out:
  * carrying the task's marker? A pid alone never is. */
 static int task_is_ours(const struct array *a, int index, pid_t pid, int64_t start)
 {
-	return pid > 0 && start > 0 && proc_start_time(pid) == start &&
+	return pid > 0 && start > 0 && proc_stat_start_time(pid) == start &&
 	       proc_has_marker(pid, a->experiment_id, index);
 }
 
@@ -788,7 +764,7 @@ static int command_status(const char *log_dir, const struct array *a)
 static int task_ended(const struct rm_local *l, const struct array *a, struct task *t, int *status)
 {
 	if (t->adopted) {
-		if (proc_start_time(t->pid) == t->start)
+		if (proc_stat_start_time(t->pid) == t->start)
 			return 0; /* still the process verified at adoption */
 		*status = command_status(l->log_dir, a);
 		return 1;
@@ -879,7 +855,8 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 			}
 			t->state = TASK_RUNNING;
 			t->pid = pid;
-			t->start = proc_start_time(pid); /* recorded to adopt it after a restart */
+			t->start =
+			    proc_stat_start_time(pid); /* recorded to adopt it after a restart */
 			l->used_slots += a->slots_per_trial;
 			running++;
 			ev[n++] = (struct rm_task_event){
