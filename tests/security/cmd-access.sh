@@ -8,11 +8,7 @@ set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
 . "$(dirname "$0")/security-lib.sh"
 need_root
-det=$builddir/cli/det
-if [ ! -x "$det" ]; then
-	echo "1..0 # SKIP det is not built"
-	exit 0
-fi
+need_det
 make_user U || exit 1
 make_user V || exit 1
 export OWNER_TEST_MARKER=from-the-master

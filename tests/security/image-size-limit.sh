@@ -9,11 +9,7 @@ set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
 . "$(dirname "$0")/security-lib.sh"
 need_root
-det=$builddir/cli/det
-if [ ! -x "$det" ]; then
-	echo "1..0 # SKIP det is not built"
-	exit 0
-fi
+need_det
 echo "1..7"
 make_user U || exit 1
 printf 'image_max_mib: 1\n' >"$work/limit.yaml"

@@ -15,6 +15,15 @@ need_root() {
 	fi
 }
 
+# need_det: skip the whole test unless det is built; its path goes into det.
+need_det() {
+	det=$builddir/cli/det
+	if [ ! -x "$det" ]; then
+		echo "1..0 # SKIP det is not built"
+		exit 0
+	fi
+}
+
 . "$(dirname "${BASH_SOURCE[0]}")/../passwd.sh"
 
 sec_users=
