@@ -8,6 +8,13 @@ if ! command -v curl >/dev/null || ! command -v jq >/dev/null; then
 	exit 0
 fi
 
+need_sqlite3() { # skip the whole test unless the sqlite3 shell is installed
+	if ! command -v sqlite3 >/dev/null; then
+		echo "1..0 # SKIP sqlite3 is needed (scripts/debian-packages.txt)"
+		exit 0
+	fi
+}
+
 tap_n=0
 tap_failed=0
 ok() { # CONDITION-RESULT NAME

@@ -6,10 +6,7 @@
 # bench/exp_list.sh's business (make bench-exp-list), not this test's.
 set -u
 . "$(dirname "$0")/master-lib.sh"
-if ! command -v sqlite3 >/dev/null; then
-	echo "1..0 # SKIP sqlite3 is needed (scripts/debian-packages.txt)"
-	exit 0
-fi
+need_sqlite3
 count=${LIST_SCALE_EXPERIMENTS:-20000}
 
 # exp_store N: one experiment made through the API, then N-1 copies of its row.

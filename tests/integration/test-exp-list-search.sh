@@ -7,10 +7,7 @@
 # search are disjoint and cover it.
 set -u
 . "$(dirname "$0")/master-lib.sh"
-if ! command -v sqlite3 >/dev/null; then
-	echo "1..0 # SKIP sqlite3 is needed (scripts/debian-packages.txt)"
-	exit 0
-fi
+need_sqlite3
 count=1500
 q() { sqlite3 "$work/state/master.db" "$1"; }
 

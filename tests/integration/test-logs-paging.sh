@@ -8,10 +8,7 @@
 # sqlite3 while the master is stopped.
 set -u
 . "$(dirname "$0")/master-lib.sh"
-if ! command -v sqlite3 >/dev/null; then
-	echo "1..0 # SKIP sqlite3 is needed (scripts/debian-packages.txt)"
-	exit 0
-fi
+need_sqlite3
 
 start_master
 printf 'name: logs\nentrypoint: x\nsearcher: {name: single, metric: val_loss, max_length: {batches: 2}}\n' >"$work/c.yaml"

@@ -8,10 +8,7 @@
 # or failed experiment's progress is the work done (not 1).
 set -u
 . "$(dirname "$0")/master-lib.sh"
-if ! command -v sqlite3 >/dev/null; then
-	echo "1..0 # SKIP sqlite3 is needed (scripts/debian-packages.txt)"
-	exit 0
-fi
+need_sqlite3
 
 start_master
 cat >"$work/c.yaml" <<'YAML'

@@ -11,10 +11,7 @@ set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
 . "$(dirname "$0")/security-lib.sh"
 
-if ! command -v sqlite3 >/dev/null; then
-	echo "1..0 # SKIP sqlite3 is needed (scripts/debian-packages.txt)"
-	exit 0
-fi
+need_sqlite3
 db=$work/state/master.db
 q() { sqlite3 -cmd '.timeout 10000' "$db" "$@"; }
 wait_for() { # SECONDS COMMAND...: until the command succeeds
