@@ -247,19 +247,25 @@ void cli_print_rows(const struct cli_ctx *ctx, const json_t *value, const json_t
 		cli_print_value(ctx, stdout, value);
 }
 
+int cli_get(struct cli_ctx *ctx, const char *path, json_t **out)
+{
+	struct http_client *c = cli_client(ctx);
+	if (!c)
+		return CLI_EXIT_FAILURE;
+	int rc = cli_call(c, "GET", path, NULL, out);
+	http_client_free(c);
+	return rc;
+}
+
 int cli_get_rows(struct cli_ctx *ctx, const char *path, const char *key,
                  const struct cli_column *cols, size_t ncols)
 {
 	json_t *out = NULL;
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
-	int rc = cli_call(c, "GET", path, NULL, &out);
+	int rc = cli_get(ctx, path, &out);
 	if (!rc)
 		cli_print_rows(ctx, json_object_get(out, key), json_object_get(out, key), cols,
 		               ncols);
 	json_decref(out);
-	http_client_free(c);
 	return rc;
 }
 

@@ -42,6 +42,10 @@ void cli_print_table(FILE *out, const json_t *rows, const struct cli_column *col
 void cli_print_rows(const struct cli_ctx *ctx, const json_t *value, const json_t *rows,
                     const struct cli_column *cols, size_t ncols);
 
+/* GET path with a client of its own, the answer into *out (the caller frees it, also on
+ * failure): 0 or an exit code, with the message printed. */
+int cli_get(struct cli_ctx *ctx, const char *path, json_t **out);
+
 /* GET path and print the array under key of the answer as cli_print_rows does: 0 or an
  * exit code, with the message printed. */
 int cli_get_rows(struct cli_ctx *ctx, const char *path, const char *key,

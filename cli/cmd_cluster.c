@@ -22,12 +22,7 @@ static int get(struct cli_ctx *ctx, int argc, char **argv, const char *path, jso
 		fprintf(stderr, "det: %s takes no arguments\n", argv[0]);
 		return CLI_EXIT_USAGE;
 	}
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
-	int rc = cli_call(c, "GET", path, NULL, out);
-	http_client_free(c);
-	return rc;
+	return cli_get(ctx, path, out);
 }
 
 int cli_agent_list(struct cli_ctx *ctx, int argc, char **argv)

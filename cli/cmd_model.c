@@ -47,12 +47,7 @@ static int get_model(struct cli_ctx *ctx, const char *name, json_t **out)
 		fprintf(stderr, "det: model name too long\n");
 		return CLI_EXIT_USAGE;
 	}
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
-	int rc = cli_call(c, "GET", path, NULL, out);
-	http_client_free(c);
-	return rc;
+	return cli_get(ctx, path, out);
 }
 
 int cli_model_create(struct cli_ctx *ctx, int argc, char **argv)
