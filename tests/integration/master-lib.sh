@@ -76,6 +76,14 @@ start_master() {
 	done
 	base=http://127.0.0.1:$port/api/v1
 }
+use_det_cli() { # det (DET_BIN or the build tree's) against this test's master, and run
+	det=${DET_BIN:-$builddir/cli/det}
+	export DET_MASTER=unix:$work/m.sock DET_AUTH_FILE=$work/auth.json
+	run() { # run det, capture stdout in $work/out, return its status
+		"$det" "$@" >"$work/out" 2>"$work/err"
+	}
+}
+
 stop_master() { # [SIGNAL]: returns the master's exit status
 	local rc
 	kill -"${1:-TERM}" "$master_pid" 2>/dev/null

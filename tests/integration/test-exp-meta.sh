@@ -6,12 +6,8 @@
 # with nothing written. The description starts as the config's.
 set -u
 . "$(dirname "$0")/master-lib.sh"
-det=${DET_BIN:-$builddir/cli/det}
 start_master
-export DET_MASTER=unix:$work/m.sock DET_AUTH_FILE=$work/auth.json
-run() { # run det, capture stdout in $work/out, return its status
-	"$det" "$@" >"$work/out" 2>"$work/err"
-}
+use_det_cli
 cat >"$work/exp.yaml" <<'YAML'
 name: meta
 description: from the config

@@ -140,11 +140,7 @@ sock POST /workspaces/1/projects '{"name": "empty"}' >/dev/null
 eq "an empty project is deleted" 200 "$(sock DELETE "/projects/$(body .project.id)")"
 
 # --- the det command line ---
-det=${DET_BIN:-$builddir/cli/det}
-export DET_MASTER=unix:$work/m.sock DET_AUTH_FILE=$work/auth.json
-run() { # run det, capture stdout in $work/out, return its status
-	"$det" "$@" >"$work/out" 2>"$work/err"
-}
+use_det_cli
 run workspace create nlp
 ok $? "det workspace create"
 grep -q "Created workspace" "$work/out"
