@@ -57,6 +57,18 @@ as_user() {
 	setpriv --reuid="$u" --regid="$u" --init-groups --reset-env -- "$@"
 }
 
+# usock USER METHOD PATH [BODY]: a request over the master's socket as USER;
+# the status code to stdout, the body in $work/body.
+usock() {
+	local u=$1
+	shift
+	as_user "$u" curl -s -w '\n%{http_code}' --unix-socket "$work/m.sock" -X "$1" \
+		-H 'Content-Type: application/json' ${3:+--data-binary "$3"} "http://localhost/api/v1$2" \
+		>"$work/ubody"
+	tail -n 1 "$work/ubody"
+	sed '$d' "$work/ubody" >"$work/body"
+}
+
 # Run both cleanups: the master's (master-lib.sh) and ours.
 sec_cleanup() {
 	cleanup

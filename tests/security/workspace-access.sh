@@ -14,16 +14,6 @@ make_user U1 || exit 1
 make_user U2 || exit 1
 start_master
 
-# usock USER METHOD PATH [BODY]: a request over the master's socket as USER.
-usock() {
-	local u=$1
-	shift
-	as_user "$u" curl -s -w '\n%{http_code}' --unix-socket "$work/m.sock" -X "$1" \
-		-H 'Content-Type: application/json' ${3:+--data-binary "$3"} "http://localhost/api/v1$2" \
-		>"$work/ubody"
-	tail -n 1 "$work/ubody"
-	sed '$d' "$work/ubody" >"$work/body"
-}
 cat >"$work/exp.yaml" <<'YAML'
 name: mine
 entrypoint: python3 train.py

@@ -27,15 +27,6 @@ group=dtg$$x$RANDOM
 passwd_retry groupadd "$group" && passwd_retry usermod -a -G "$group" "$U3" || exit 1
 start_master
 
-usock() { # USER METHOD PATH [BODY]: status code, body in $work/body
-	local u=$1
-	shift
-	as_user "$u" curl -s -w '\n%{http_code}' --unix-socket "$work/m.sock" -X "$1" \
-		-H 'Content-Type: application/json' ${3:+--data-binary "$3"} "http://localhost/api/v1$2" \
-		>"$work/ubody"
-	tail -n 1 "$work/ubody"
-	sed '$d' "$work/ubody" >"$work/body"
-}
 cat >"$work/exp.yaml" <<'YAML'
 name: roles
 entrypoint: python3 train.py
