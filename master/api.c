@@ -390,7 +390,9 @@ static const char *token_refusal_locked(struct app *a, json_t *t, const struct e
  * value derived from the token that the page's script reads and sends back in
  * X-Det-CSRF). A request authenticated by the cookie alone must carry that
  * header unless it is a GET or HEAD: another site can make a browser send the
- * cookie (older browsers), but cannot read det_csrf to forge the header. */
+ * cookie (older browsers), but cannot read det_csrf to forge the header. Under
+ * /proxy/ (a task's pages, which do not know that header) the browser's
+ * Sec-Fetch-Site or Origin naming the master's own origin stands in for it. */
 #define SESSION_COOKIE "det_session"
 #define CSRF_COOKIE "det_csrf"
 #define CSRF_HEADER "X-Det-CSRF"
@@ -416,6 +418,26 @@ static int cookie_value(const char *cookies, const char *name, char *out, size_t
 		p = end;
 	}
 	return -1;
+}
+
+/* Does the browser say the request comes from a page of the master's own origin
+ * (Sec-Fetch-Site: same-origin, or an Origin naming the Host it was sent to)? */
+static int same_origin(const struct http_request *req)
+{
+	const char *site = http_request_header(req, "Sec-Fetch-Site");
+	const char *origin = http_request_header(req, "Origin");
+	const char *host = http_request_header(req, "Host");
+	if (site)
+		return !strcmp(site, "same-origin");
+	if (!origin || !host || !*host)
+		return 0;
+	if (!strncmp(origin, "http://", 7))
+		origin += 7;
+	else if (!strncmp(origin, "https://", 8))
+		origin += 8;
+	else
+		return 0;
+	return !strcasecmp(origin, host);
 }
 
 /* The CSRF value of a session token: SHA-256 of "csrf:" + token, hex. */
@@ -465,6 +487,11 @@ static int session_token(const struct http_request *req, char tok[AUTH_TOKEN_CHA
 	    strlen(tok) != AUTH_TOKEN_CHARS)
 		return 0;
 	if (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD"))
+		return 1;
+	/* A task's own page (Jupyter's) under /proxy/ cannot send X-Det-CSRF: there the
+	 * browser's Sec-Fetch-Site or Origin (which no script can set) vouches for the
+	 * request coming from the master's own pages. */
+	if (!strncmp(req->path, "/proxy/", 7) && same_origin(req))
 		return 1;
 	const char *sent = http_request_header(req, CSRF_HEADER);
 	session_csrf(tok, csrf);

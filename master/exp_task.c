@@ -336,7 +336,8 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
 	                        .owner_uid = s->owner_uid,
 	                        .config = config,
 	                        .argv = prefixed ? prefixed : cmd->argv,
-	                        .env = (const char *const *)tenv};
+	                        .env = (const char *const *)tenv,
+	                        .task_kind = lifecycle_task_kind_name(s->kind)};
 	if (slurm && task_log_path(a, *id, s->owner_uid, log_path, sizeof(log_path)) == 0)
 		spec.output_path = log_path;
 	if (cmd->context) {

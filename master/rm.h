@@ -46,6 +46,8 @@ struct rm_array {
 	/* A command's output file (slurm; the local manager uses its log directory); NULL:
 	 * none */
 	const char *output_path;
+	/* A task's kind for the Slurm job's comment ("notebook", ...); NULL: "command" */
+	const char *task_kind;
 };
 
 enum rm_event_kind { RM_TASK_STARTED, RM_TASK_ENDED };

@@ -617,8 +617,8 @@ static int submit_command(struct rm_slurm *s, const struct rm_array *spec, struc
 		goto out;
 	}
 	snprintf(name, sizeof(name), "det-t%lld", -(long long)spec->experiment_id);
-	snprintf(comment, sizeof(comment), "det-slurm task %lld (command)",
-	         -(long long)spec->experiment_id);
+	snprintf(comment, sizeof(comment), "det-slurm task %lld (%s)",
+	         -(long long)spec->experiment_id, spec->task_kind ? spec->task_kind : "command");
 	argv[0] = name;
 	for (size_t i = 0; i < n; i++)
 		argv[i + 1] = (char *)spec->argv[i];

@@ -91,8 +91,10 @@ enum exp_status task_proxy_register(struct app *a, int64_t id, const char *token
 		status = EXP_NOT_FOUND;
 		goto out;
 	}
-	if (strcmp(t.state, "RUNNING")) {
-		snprintf(err, errlen, "task %lld is %s: only a running task has an address",
+	/* Not yet RUNNING is fine: on Slurm the job may serve before the master's poll sees
+	 * it start; the proxy relays only to a RUNNING task. */
+	if (!strcmp(t.state, "TERMINATED")) {
+		snprintf(err, errlen, "task %lld is %s: an ended task has no address",
 		         (long long)id, t.state);
 		status = EXP_CONFLICT;
 		goto out;

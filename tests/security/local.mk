@@ -47,3 +47,4 @@ SECURITY_TESTS += tests/security/shell-access.sh
 EXTRA_DIST += tests/security/proxy-backend.py
 EXTRA_DIST += tests/security/proxy-ws-client.py
 SECURITY_TESTS += tests/security/notebook-access.sh
+SECURITY_TESTS += tests/security/proxy-session-origin.sh

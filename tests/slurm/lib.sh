@@ -220,8 +220,10 @@ free_tcp_port() {
 start_det_master_only() {
 	local i
 	# det_master_poll_ms: the master's slurm.poll_ms (tests of what it learns between polls);
-	# det_master_slurm_yaml: more lines of its slurm mapping ("  key: value", benches).
-	printf 'slurm:\n  poll_ms: %s\n  output: %s/task-%%A_%%a.log\n%s' "${det_master_poll_ms:-200}" \
+	# det_master_slurm_yaml: more lines of its slurm mapping ("  key: value", benches);
+	# det_master_yaml: more top-level lines ("key: value").
+	printf '%sslurm:\n  poll_ms: %s\n  output: %s/task-%%A_%%a.log\n%s' "${det_master_yaml:+$det_master_yaml
+}" "${det_master_poll_ms:-200}" \
 		"$test_dir" "${det_master_slurm_yaml:+$det_master_slurm_yaml
 }" >"$test_dir/master.yaml"
 	# The cluster's det.conf names the pools, as on a site where the master's host has it.

@@ -24,8 +24,10 @@ SLURM_TESTS += tests/slurm/events.sh
 SLURM_TESTS += tests/slurm/step_resources.sh
 SLURM_TESTS += tests/slurm/cpu_pinning.sh
 SLURM_TESTS += tests/slurm/partition_time.sh
+SLURM_TESTS += tests/slurm/notebook.sh
 TESTS += $(SLURM_TESTS)
 EXTRA_DIST += tests/slurm/webui_queue.mjs
+EXTRA_DIST += tests/slurm/notebook.mjs
 EXTRA_DIST += $(SLURM_TESTS) tests/slurm/lib.sh tests/slurm/cluster.sh tests/slurm/listener.py \
 	tests/slurm/tiny/train.py tests/slurm/tiny/grid.yaml tests/slurm/tiny/random.yaml \
 	tests/slurm/master-lib.sh tests/slurm/trial.py \
