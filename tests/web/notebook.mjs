@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Notebooks started from the web UI, in headless Chromium
+// Notebooks and TensorBoards started from the web UI, in headless Chromium
 // (playwright-core); run by tests/web/notebook.sh, which prints the TAP.
 // Environment: BASE_URL, PW_MODULES, CHROMIUM, PROFILE_DIR, ARTIFACTS,
-// ADMIN_PW.
+// EXP_ID (a completed experiment), ADMIN_PW.
 import path from 'node:path';
 import { check, failed, launch } from './harness.mjs';
 
 const env = process.env;
 const base = env.BASE_URL;
+const exp = Number(env.EXP_ID);
 
 const context = await launch(env.PROFILE_DIR);
 const page = context.pages()[0] || (await context.newPage());
@@ -23,6 +24,16 @@ const inDialog = () => page.evaluate(() => {
 	const d = document.querySelector('#nb-dialog');
 	return !!d && d.contains(document.activeElement);
 });
+
+// A TensorBoard task's page shows it TERMINATED with the reason in plain words.
+async function endsNotFound() {
+	const id = await taskOfHash();
+	await page.waitForFunction(() => /TERMINATED/.test(document.querySelector('#task-state')?.textContent || ''));
+	await page.waitForSelector('#task-why:not([hidden])');
+	const why = await page.locator('#task-why').textContent();
+	const kind = await page.evaluate(async (t) => (await (await fetch(`/api/v1/tasks/${t}`)).json()).task.kind, id);
+	return kind === 'tensorboard' && /tensorboard not found on PATH/.test(why);
+}
 
 try {
 	await check('admin logs in and lands on the Tasks page', async () => {
@@ -109,6 +120,26 @@ try {
 		await page.click('#confirm-ok');
 		await page.waitForFunction(() => /TERMINATED/.test(document.querySelector('#task-state')?.textContent || ''));
 		return /killed/.test(await page.locator('#task-end').textContent());
+	});
+	await check('Launch TensorBoard on the experiment page ends with "tensorboard not found on PATH" shown', async () => {
+		await page.goto(base + `/#/experiments/${exp}`);
+		await page.click('#act-tensorboard');
+		const r = await endsNotFound();
+		await page.screenshot({ path: path.join(env.ARTIFACTS, 'tensorboard-task-1280.png'), fullPage: true });
+		return r;
+	});
+	await check('TensorBoard of selected trials in the Trials table', async () => {
+		await page.goto(base + `/#/experiments/${exp}?tab=trials`);
+		await page.locator('#trials-table input.compare-pick').first().check();
+		await page.click('#tensorboard-selected-btn');
+		return endsNotFound();
+	});
+	await check('Launch TensorBoard in the compare view', async () => {
+		const ids = await page.evaluate(async (e) =>
+			(await (await fetch(`/api/v1/experiments/${e}/trials`)).json()).trials.map((t) => t.id), exp);
+		await page.goto(base + `/#/compare?trials=${ids.slice(0, 2).join(',')}`);
+		await page.click('#compare-tensorboard');
+		return endsNotFound();
 	});
 	await check('no JavaScript errors', async () => {
 		if (jsErrors.length) throw new Error(jsErrors.join('\n'));

@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# TAP: starting notebooks from the web UI
+# TAP: starting notebooks and TensorBoards from the web UI
 # (tests/web/notebook.mjs in headless Chromium) against a real det-master:
 # the Tasks page's "New notebook" dialog starts a real Jupyter that becomes
 # RUNNING and loads through /proxy/ID/ with the browser's session cookie, and
-# Kill ends it.
+# Kill ends it; "Launch TensorBoard" on an experiment's page and on selected
+# trials makes a task whose page shows why it ended (no tensorboard here).
 # Skips when chromium, node/npm or jupyter are missing.
 set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -25,8 +26,18 @@ start_master --webui-dir "$srcdir/webui" --config "$work/master.yaml"
 check "master starts" test -n "$port"
 pw=$(cat "$work/state/admin-password")
 
+cat >"$work/exp.yaml" <<'YAML'
+name: notebook-web
+entrypoint: x
+hyperparameters:
+  lr: {type: log, minval: -5, maxval: -1}
+searcher: {name: random, metric: val_loss, max_trials: 2, max_length: {batches: 2}}
+YAML
+exp=$(create_exp "$work/exp.yaml")
+check "the experiment completes" wait_state "$exp" COMPLETED 120
+
 BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
-	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts ADMIN_PW=$pw \
+	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts EXP_ID=$exp ADMIN_PW=$pw \
 	timeout 400 node "$srcdir/tests/web/notebook.mjs" >"$work/ui.out" 2>"$work/ui.err"
 rc=$?
 while IFS= read -r line; do
