@@ -141,6 +141,17 @@ try {
 		await page.click('#compare-tensorboard');
 		return endsNotFound();
 	});
+	await check('Open notebook on the experiment page: the dialog names the experiment', async () => {
+		await page.goto(base + `/#/experiments/${exp}`);
+		await page.click('#act-notebook');
+		await page.waitForSelector('#nb-dialog[open]');
+		const d = await page.locator('#nb-description').inputValue();
+		await page.fill('#nb-slots', '0');
+		await page.click('#nb-create');
+		const n = await taskOfHash();
+		const t = await page.evaluate(async (x) => (await (await fetch(`/api/v1/tasks/${x}`)).json()).task, n);
+		return d.includes(`experiment ${exp}`) && t.kind === 'notebook' && t.description === d;
+	});
 	await check('no JavaScript errors', async () => {
 		if (jsErrors.length) throw new Error(jsErrors.join('\n'));
 	});

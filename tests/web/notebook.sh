@@ -54,7 +54,7 @@ sock GET "/tasks?kind=notebook" >/dev/null
 nbs=$(body '[.tasks[] | select(.state != "TERMINATED") | .task_id | sub("^task-"; "")] | join(" ")')
 for nb in $nbs; do sock POST "/tasks/$nb/kill" >/dev/null; done
 sock GET "/tasks?kind=notebook" >/dev/null
-eq "notebooks made through the dialog" 1 "$(body '[.tasks[]] | length')"
+eq "notebooks made through the dialog" 2 "$(body '[.tasks[]] | length')"
 live=0
 for _ in $(seq 600); do
 	sock GET "/tasks?kind=notebook" >/dev/null
