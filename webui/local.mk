@@ -65,3 +65,4 @@ EXTRA_DIST += tests/integration/test-logs-paging.sh
 EXTRA_DIST += doc/images/asha-experiment-1440.png doc/images/asha-experiment-800.png doc/images/experiments-1440.png doc/images/experiments-800.png
 WEB_TESTS += tests/web/notebook.sh
 EXTRA_DIST += tests/web/notebook.mjs
+EXTRA_DIST += doc/images/notebook-dialog-800.png doc/images/tensorboard-task-1280.png
