@@ -63,3 +63,6 @@ tests_unit_test_master_metrics_ds_LDADD = $(MASTER_TEST_LDADD) $(LIBM)
 TESTS += tests/integration/test-logs-paging.sh
 EXTRA_DIST += tests/integration/test-logs-paging.sh
 EXTRA_DIST += doc/images/asha-experiment-1440.png doc/images/asha-experiment-800.png doc/images/experiments-1440.png doc/images/experiments-800.png
+WEB_TESTS += tests/web/notebook.sh
+EXTRA_DIST += tests/web/notebook.mjs
+EXTRA_DIST += doc/images/notebook-dialog-800.png doc/images/tensorboard-task-1280.png

@@ -7,7 +7,7 @@
 // comparison. Refreshed every 3 seconds while a trial still runs.
 import { api, TrialSeries } from './api.js';
 import { metricGrid } from './charts.js';
-import { el, fmtNum, hparamText, stateBadge, tableWrap } from './util.js';
+import { el, errorBox, fmtNum, hparamText, stateBadge, tableWrap } from './util.js';
 
 const POLL_MS = 3000;
 const MAX_TRIALS = 20;
@@ -58,7 +58,16 @@ export async function render(ctx) {
 	const mTable = el('table', { id: 'compare-metrics', class: 'compare' },
 		el('caption', { class: 'sr-only', text: 'Validation metrics of the compared trials' }), el('thead', {}, head.cloneNode(true)), mBody);
 	const grid = el('div', { class: 'metric-grid', id: 'compare-charts' });
-	ctx.main.append(back,
+	const tbError = el('div');
+	const tb = el('button', { type: 'button', id: 'compare-tensorboard', text: 'Launch TensorBoard', onclick: async () => {
+		try {
+			const r = await api('/tasks', { method: 'POST', body: { kind: 'tensorboard', trial_ids: ids } });
+			location.hash = `#/tasks/${String(r.task.id ?? r.task.task_id).replace(/^task-/, '')}`;
+		} catch (e) {
+			tbError.replaceChildren(errorBox(e));
+		}
+	} });
+	ctx.main.append(back, el('div', { class: 'actions' }, tb), tbError,
 		el('section', { 'aria-labelledby': 'h-cmp-hp' }, el('h2', { id: 'h-cmp-hp', text: 'Hyperparameters' }),
 			el('p', { class: 'note', text: 'Rows marked ≠ differ between the trials.' }), tableWrap('Hyperparameters', hpTable)),
 		el('section', { 'aria-labelledby': 'h-cmp-m' }, el('h2', { id: 'h-cmp-m', text: 'Validation metrics (latest / best)' }), tableWrap('Validation metrics', mTable)),

@@ -12,6 +12,7 @@ import { heatmap } from './heatmap.js';
 import { queuePanel } from './queue.js';
 import { announce, confirmAction, el, endText, errorBox, fmtBytes, fmtNum, fmtTime, hparamText, keepFocus, progressView, stateBadge, tableWrap } from './util.js';
 import { metaForm } from './expmeta.js';
+import { notebookDialog } from './tasks.js';
 
 const POLL_MS = 3000;
 const TERMINAL = ['COMPLETED', 'CANCELED', 'ERROR'];
@@ -104,12 +105,30 @@ export async function render(ctx, idText) {
 		el('caption', { class: 'sr-only', text: 'Trials' }), el('thead', {}, trialsHead), trialsBody);
 
 	const compareBtn = el('button', { type: 'button', id: 'compare-btn', class: 'primary', disabled: true, text: 'Compare selected' });
+	// TensorBoard of the experiment or of the selected trials, and a notebook
+	// named after the experiment: each opens the new task's page.
+	async function launchTensorBoard(body) {
+		try {
+			const r = await api('/tasks', { method: 'POST', body: { kind: 'tensorboard', ...body } });
+			location.hash = `#/tasks/${String(r.task.id ?? r.task.task_id).replace(/^task-/, '')}`;
+		} catch (e) {
+			if (e.name !== 'AbortError') errSlot.replaceChildren(errorBox(e));
+		}
+	}
+	const taskActions = el('div', { class: 'tools', id: 'exp-task-actions', role: 'group', 'aria-label': 'Tools' },
+		el('button', { type: 'button', id: 'act-tensorboard', text: 'Launch TensorBoard',
+			onclick: () => launchTensorBoard({ experiment_ids: [id] }) }),
+		el('button', { type: 'button', id: 'act-notebook', text: 'Open notebook',
+			onclick: () => notebookDialog({ description: `Notebook for experiment ${id}: ${exp.name}` }) }));
+	const tbSelBtn = el('button', { type: 'button', id: 'tensorboard-selected-btn', disabled: true, text: 'TensorBoard of selected',
+		onclick: () => launchTensorBoard({ trial_ids: [...selected].sort((a, b) => a - b) }) });
 	const compareNote = el('span', { class: 'note', id: 'compare-note', text: 'Select 2 or more trials to compare them.' });
 	compareBtn.addEventListener('click', () => {
 		location.hash = `#/compare?trials=${[...selected].sort((a, b) => a - b).join(',')}`;
 	});
 	function showSelected() {
 		compareBtn.disabled = selected.size < 2;
+		tbSelBtn.disabled = selected.size < 1;
 		compareNote.textContent = selected.size ? `${selected.size} selected.` : 'Select 2 or more trials to compare them.';
 	}
 	const trialsPager = pager('trials', 'trials', (n) => {
@@ -234,7 +253,7 @@ export async function render(ctx, idText) {
 		ctx.main.dataset.ckLoaded = String(Date.now());
 	}
 
-	ctx.main.append(title, summary, whyBox, actions, ownerNote, errSlot, tabList, panels.overview, panels.trials,
+	ctx.main.append(title, summary, whyBox, el('div', { class: 'action-row' }, actions, taskActions), ownerNote, errSlot, tabList, panels.overview, panels.trials,
 		panels.checkpoints, panels.config, panels.logs, panels.notes);
 	panels.overview.append(
 		el('section', { 'aria-labelledby': 'h-curves' },
@@ -254,7 +273,7 @@ export async function render(ctx, idText) {
 	panels.trials.append(
 		el('section', { 'aria-labelledby': 'h-trials' },
 			el('h2', { id: 'h-trials', text: 'Trials' }),
-			el('div', { class: 'controls' }, compareBtn, compareNote),
+			el('div', { class: 'controls' }, compareBtn, tbSelBtn, compareNote),
 			tableWrap('Trials table', trialsTable), trialsPager.box),
 		el('section', { 'aria-labelledby': 'h-queue' },
 			el('h2', { id: 'h-queue', text: 'Queue' }),

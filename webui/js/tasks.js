@@ -5,7 +5,9 @@
 // go (no paging); #/tasks/ID shows one task, its output read from byte 0 in
 // 64 KiB pages (GET /tasks/ID/logs?offset=) and then followed with the API's
 // long poll (follow=1) while the task runs, a Kill button for those who may
-// kill it, and an Open link when the task has a proxy address.
+// kill it, and an Open link when the task has a proxy address. The "New
+// notebook" dialog (notebookDialog, also opened from an experiment's page)
+// starts a notebook with POST /tasks and opens its page.
 import { api, getCached } from './api.js';
 import { announce, confirmAction, el, errorBox, fmtTime, keepFocus, stateBadge, tableWrap } from './util.js';
 
@@ -66,6 +68,87 @@ const COLUMNS = [
 	['reason', 'End reason', (t) => t.end_reason || ''],
 ];
 
+// A labelled field of the notebook dialog.
+function field(id, label, input, hint) {
+	return el('div', { class: 'field' }, el('label', { for: id, text: label }), input,
+		hint ? el('small', { class: 'muted', id: `${id}-hint`, text: hint }) : null);
+}
+
+// The "New notebook" dialog: a modal <dialog> (focus stays inside, Escape
+// closes it) whose form POSTs /tasks {"kind": "notebook", ...}; the API's
+// refusal is shown in it; on success the new task's page opens. The image
+// field is offered only when the master has images (a container runtime).
+// prefill: { description }.
+export async function notebookDialog(prefill = {}) {
+	const back = document.activeElement;
+	const pools = await api('/resource-pools').then((r) => r.resource_pools || r.pools || []).catch(() => []);
+	const images = await api('/images').then((r) => r.images || []).catch(() => []);
+	const slots = el('input', { id: 'nb-slots', type: 'number', min: '0', step: '1', value: '0', required: true });
+	const pool = el('select', { id: 'nb-pool' }, el('option', { value: '', text: 'default' }),
+		pools.map((p) => el('option', { value: p.name, text: p.name })));
+	const image = el('input', { id: 'nb-image', type: 'text', list: 'nb-images', autocomplete: 'off' });
+	const idle = el('input', { id: 'nb-idle', type: 'number', min: '0', step: '1', placeholder: 'the master\'s default' });
+	const desc = el('input', { id: 'nb-description', type: 'text', maxlength: '1024', value: prefill.description || '' });
+	const error = el('p', { class: 'error', id: 'nb-error', role: 'alert', hidden: true });
+	const create = el('button', { type: 'submit', id: 'nb-create', class: 'primary', text: 'Start notebook' });
+	const cancel = el('button', { type: 'button', id: 'nb-cancel', text: 'Cancel' });
+	const form = el('form', { method: 'dialog', id: 'nb-form' },
+		el('h2', { id: 'nb-title', text: 'New notebook' }),
+		field('nb-slots', 'Slots (GPUs)', slots),
+		field('nb-pool', 'Resource pool', pool),
+		images.length ? [field('nb-image', 'Image (environment.image; empty: none)', image),
+			el('datalist', { id: 'nb-images' }, images.map((i) => el('option', { value: i.name })))] : null,
+		field('nb-idle', 'Idle timeout (minutes; 0: never)', idle),
+		field('nb-description', 'Description', desc),
+		error, el('div', { class: 'buttons' }, cancel, create));
+	const dlg = el('dialog', { id: 'nb-dialog', class: 'form-dialog', 'aria-labelledby': 'nb-title' }, form);
+	document.body.append(dlg);
+	dlg.addEventListener('close', () => {
+		dlg.remove();
+		if (back && back.focus && document.contains(back)) back.focus();
+	});
+	cancel.addEventListener('click', () => dlg.close());
+	// Tab from the last control goes to the first, Shift+Tab from the first to
+	// the last: the focus never leaves the dialog for the browser's own UI.
+	dlg.addEventListener('keydown', (ev) => {
+		if (ev.key !== 'Tab') return;
+		const all = [...dlg.querySelectorAll('input, select, button')].filter((x) => !x.disabled);
+		const first = all[0], last = all[all.length - 1];
+		if (!ev.shiftKey && document.activeElement === last) {
+			ev.preventDefault();
+			first.focus();
+		} else if (ev.shiftKey && document.activeElement === first) {
+			ev.preventDefault();
+			last.focus();
+		}
+	});
+	form.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		error.hidden = true;
+		const body = { kind: 'notebook', resources: { slots: Number(slots.value) } };
+		if (pool.value) body.resources.resource_pool = pool.value;
+		if (images.length && image.value.trim()) body.environment = { image: image.value.trim() };
+		if (idle.value !== '') body.idle_timeout = Math.round(Number(idle.value) * 60);
+		if (desc.value.trim()) body.description = desc.value.trim();
+		create.disabled = true;
+		try {
+			const r = await api('/tasks', { method: 'POST', body });
+			const n = taskNumber(r.task);
+			announce(`Notebook ${n} started`);
+			dlg.close();
+			location.hash = `#/tasks/${n}`;
+		} catch (e) {
+			error.textContent = `Not started: ${e.message}`;
+			error.hidden = false;
+			create.disabled = false;
+			create.focus();
+		}
+	});
+	dlg.showModal();
+	slots.focus();
+	return dlg;
+}
+
 function select(id, label, values) {
 	return el('label', { for: id }, label,
 		el('select', { id }, el('option', { value: '', text: 'all' }), values.map((v) => el('option', { value: v, text: v }))));
@@ -78,8 +161,10 @@ export async function render(ctx) {
 	let sort = 'id';
 	let asc = false;
 	let tasks = [];
+	const newNb = el('button', { type: 'button', id: 'tasks-new-notebook', class: 'primary', text: 'New notebook',
+		onclick: () => notebookDialog() });
 	ctx.main.append(el('h1', { text: 'Tasks' }),
-		el('div', { class: 'controls' }, kindSel, stateSel), body);
+		el('div', { class: 'controls' }, newNb, kindSel, stateSel), body);
 
 	function row(t) {
 		const n = taskNumber(t);
@@ -159,9 +244,10 @@ export async function renderTask(ctx, idText) {
 	const logState = el('span', { class: 'muted', id: 'task-logs-state' });
 	const more = el('button', { type: 'button', id: 'task-logs-more', text: 'Load more', hidden: true });
 	const error = el('div');
+	const why = el('p', { class: 'error', id: 'task-why', role: 'status', hidden: true });
 	ctx.main.append(
 		el('p', {}, el('a', { href: '#/tasks', text: '← Tasks' })),
-		el('h1', { text: `Task ${id}` }), summary, actions, error,
+		el('h1', { text: `Task ${id}` }), summary, why, actions, error,
 		el('section', { 'aria-labelledby': 'h-task-logs' }, el('h2', { id: 'h-task-logs', text: 'Output' }),
 			el('div', { class: 'controls' }, logState, more), logs));
 
@@ -195,6 +281,8 @@ export async function renderTask(ctx, idText) {
 				summaryItem('Ended', fmtTime(task.ended_at)),
 				summaryItem('Exit code', code === null ? '–' : String(code), 'task-exit'),
 				summaryItem('End reason', task.end_reason || '–', 'task-end')].filter(Boolean));
+			why.hidden = !(task.state === 'TERMINATED' && task.end_reason && !['completed', 'killed'].includes(task.end_reason));
+			why.textContent = why.hidden ? '' : `This ${task.kind} ended: ${task.end_reason}.`;
 			actions.replaceChildren(...[
 				open ? el('a', { href: open, id: 'task-open', target: '_blank', rel: 'noopener', text: 'Open' }) : null,
 				mayKill(ctx, task) ? kill : null].filter(Boolean));
