@@ -336,15 +336,18 @@ void api_task_create(struct app *a, struct api_call *c, struct http_reply *rep)
 	long idle = a->cfg->notebook_idle_s;
 	json_t *idle_v = json_object_get(c->body, "idle_timeout");
 
-	if (!task_fields(c->body, &s, err, sizeof(err)) && s.kind == LIFECYCLE_TASK_SHELL) {
+	if (task_fields(c->body, &s, err, sizeof(err))) {
+		api_error(rep, 400, "%s", err);
+		return;
+	}
+	if (s.kind == LIFECYCLE_TASK_SHELL) {
 		if (task_slurm(c->body, err, sizeof(err)))
 			api_error(rep, 400, "%s", err);
 		else
 			api_shell_create(a, c, &s, rep);
 		return;
 	}
-	if (task_fields(c->body, &s, err, sizeof(err)) ||
-	    (s.kind == LIFECYCLE_TASK_NOTEBOOK && idle_v &&
+	if ((s.kind == LIFECYCLE_TASK_NOTEBOOK && idle_v &&
 	     task_notebook_idle_parse(idle_v, &idle, err, sizeof(err))) ||
 	    (s.kind == LIFECYCLE_TASK_COMMAND && !(argv = task_argv(c->body, err, sizeof(err)))) ||
 	    !(env = task_env(c->body, err, sizeof(err)))) {
