@@ -97,9 +97,15 @@ function showUser() {
 	document.getElementById('who-name').textContent = me ? `${me.username}${me.admin ? ' (admin)' : ''}` : '';
 }
 
+// Navigations counted, so that a route() still waiting for the user or for
+// its page's first data does not take over from a newer one.
+let routeSeq = 0;
+
 async function route() {
+	const seq = ++routeSeq;
 	let hash = location.hash || '#/experiments';
 	if (!currentUser() && hash !== '#/login') await loadMe().catch(() => null);
+	if (seq !== routeSeq) return;
 	if (!currentUser() && hash !== '#/login') {
 		sessionStorage.setItem('det.after_login', hash);
 		location.hash = '#/login';
@@ -135,6 +141,7 @@ async function route() {
 	} catch (e) {
 		if (e.name !== 'AbortError') main.append(errorBox(e));
 	}
+	if (seq !== routeSeq) return;
 	const h1 = main.querySelector('h1');
 	if (h1) document.title = h1.textContent + ' · det-slurm';
 	main.dataset.ready = hash;
