@@ -90,6 +90,11 @@ function line(name, r, floor) {
 const context = await launch(env.PROFILE_DIR);
 const page = context.pages()[0] || (await context.newPage());
 page.setDefaultTimeout(120000);
+// What the page said, shown when a step fails.
+const said = [];
+page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') said.push(`console ${m.type()}: ${m.text()}`); });
+page.on('pageerror', (e) => said.push(`page error: ${e.message}`));
+page.on('response', (r) => { if (r.status() >= 400) said.push(`HTTP ${r.status()} ${r.url()}`); });
 try {
 	await page.goto(base + '/#/login');
 	await page.waitForSelector('#username');
@@ -98,7 +103,9 @@ try {
 	await page.fill('#username', 'admin');
 	await page.fill('#password', env.ADMIN_PW);
 	await page.press('#password', 'Enter');
-	await page.waitForSelector('#main[data-ready]');
+	// The login page itself set data-ready: wait for the page the login leads
+	// to, or its navigation would replace the experiment page opened next.
+	await page.waitForSelector('#main[data-ready="#/experiments"]');
 
 	await page.evaluate(() => delete document.getElementById('main').dataset.loaded);
 	await page.goto(base + `/#/experiments/${env.EXP_ID}`);
@@ -135,6 +142,10 @@ try {
 	console.log(`open the trial page of ${env.ROWS} rows, navigation start to charts drawn (${opens} opens):` +
 		` median ${med} ms, max ${drawn[drawn.length - 1]} ms (target <= ${TARGET_DRAWN_MS} ms: ${(med / TARGET_DRAWN_MS).toFixed(2)} of it);` +
 		` of which waiting for the metrics answers: median ${waitMed} ms`);
+} catch (e) {
+	console.log(`failed at ${page.url()}:`);
+	for (const l of said.slice(-20)) console.log(`  ${l}`);
+	throw e;
 } finally {
 	await context.close();
 }
