@@ -122,7 +122,7 @@ try {
 
 	// ---- owner actions: pause (keyboard, confirm), cancel dialog, activate
 	await check('owner sees enabled actions', async () => {
-		await page.waitForFunction(() => !document.querySelector('#act-pause').disabled || !document.querySelector('#act-activate').disabled);
+		await page.waitForFunction(() => !document.querySelector('#act-pause').disabled || !document.querySelector('#act-activate').disabled, null, { timeout: 60000 });
 		return !(await page.isDisabled('#act-kill'));
 	});
 	await check('pause from the page (Enter, confirm with Enter) → PAUSED in the API', async () => {
@@ -156,7 +156,7 @@ try {
 	// ---- the cluster while trials run
 	await check('cluster page shows running allocations and used slots', async () => {
 		await page.goto(`${base}/#/cluster`);
-		await page.waitForSelector(`#cluster-allocations tbody tr a[href="#/experiments/${exp}"]`, { timeout: 12000 });
+		await page.waitForSelector(`#cluster-allocations tbody tr a[href="#/experiments/${exp}"]`, { timeout: 60000 });
 		// The page polls every 5 s; the tasks may start just after a poll.
 		await page.waitForFunction(() => !/^0 of/.test(document.getElementById('slots-used').textContent), null, { timeout: 12000 });
 		return true;
@@ -168,7 +168,7 @@ try {
 		const running = await waitFor(async () => {
 			const r = await apiAs(aliceToken, 'GET', `/experiments/${exp}/trials`);
 			return r.body.trials.find((t) => t.state === 'ACTIVE' && t.steps_completed < STEPS - 2);
-		}, 20000, 'a running trial');
+		}, 60000, 'a running trial');
 		await page.goto(`${base}/#/trials/${running.id}`);
 		await page.waitForSelector('#trial-logs span');
 		const n0 = await page.locator('#trial-logs span').count();
@@ -339,23 +339,33 @@ try {
 			.tooltip.dataPoints.length === n, TRIALS);
 	});
 	await check('clicking a line opens its trial', async () => {
-		const box = await page.locator('canvas[data-metric="validation/val_loss"]').boundingBox();
-		// The point farthest from every other trial's points, so the click is unambiguous.
-		const hit = await page.evaluate(() => {
-			const c = window.Chart.getChart(document.querySelector('canvas[data-metric="validation/val_loss"]'));
-			const pts = c.data.datasets.flatMap((d, i) => c.getDatasetMeta(i).data.map((p) => ({ x: p.x, y: p.y, id: d.trialId })));
-			let best = null;
-			for (const p of pts) {
-				const gap = Math.min(...pts.filter((q) => q.id !== p.id).map((q) => Math.hypot(q.x - p.x, q.y - p.y)));
-				if (!best || gap > best.gap) best = { ...p, gap };
-			}
-			return best;
-		});
-		await page.mouse.click(box.x + hit.x, box.y + hit.y);
-		await page.waitForFunction((id) => location.hash === `#/trials/${id}`, hit.id);
-		await page.goBack();
-		await page.waitForSelector('#metric-charts canvas');
-		return true;
+		const chart = page.locator('canvas[data-metric="validation/val_loss"]');
+		// A poll may redraw the chart between measuring and clicking: up to
+		// three tries, each back on the experiment page whatever it opened.
+		for (let attempt = 0; attempt < 3; attempt++) {
+			await chart.scrollIntoViewIfNeeded();
+			const box = await chart.boundingBox();
+			// The point farthest from every other trial's points, so the click is unambiguous.
+			const hit = await page.evaluate(() => {
+				const c = window.Chart.getChart(document.querySelector('canvas[data-metric="validation/val_loss"]'));
+				const pts = c.data.datasets.flatMap((d, i) => c.getDatasetMeta(i).data.map((p) => ({ x: p.x, y: p.y, id: d.trialId })));
+				let best = null;
+				for (const p of pts) {
+					const gap = Math.min(...pts.filter((q) => q.id !== p.id).map((q) => Math.hypot(q.x - p.x, q.y - p.y)));
+					if (!best || gap > best.gap) best = { ...p, gap };
+				}
+				return best;
+			});
+			await page.mouse.click(box.x + hit.x, box.y + hit.y);
+			const opened = await page.waitForFunction(() => /^#\/trials\/\d+$/.test(location.hash) && location.hash, null, { timeout: 20000 })
+				.then((h) => h.jsonValue()).catch(() => null);
+			if (!opened) continue;
+			await page.goBack();
+			await page.waitForSelector('#metric-charts canvas');
+			if (opened === `#/trials/${hit.id}`) return true;
+			console.log(`# the click at trial ${hit.id}'s point opened ${opened}; trying again`);
+		}
+		return false;
 	});
 	const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 	await check('charts load downsampled metrics (since + max_points)', async () => {
