@@ -18,9 +18,21 @@ cluster_pids() {
 all_dead() {
 	local pid
 	for pid in "$@"; do
-		kill -0 "$pid" 2>/dev/null && return 1
+		# A zombie has ended; only its parent has not collected it yet.
+		kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] &&
+			return 1
 	done
 	return 0
+}
+
+# eventually SECONDS CMD...: CMD succeeds within SECONDS (tried every 0.2 s).
+eventually() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
+	done
 }
 
 # file_and_dead FILE PID...: FILE is not empty and no PID is alive.
@@ -55,7 +67,8 @@ check_eq "jobs run on both" "n1 n1" "$(SLURM_CONF=$test_dir/a/slurm.conf timeout
 # A running job (batch shell and an srun step) when the cluster stops.
 SLURM_CONF=$test_dir/a/slurm.conf sbatch -o /dev/null \
 	--wrap "echo \$\$ \$PPID >'$test_dir/batch.pid'; srun bash -c 'echo \$\$ \$PPID >$test_dir/step.pid; sleep 300'" >/dev/null
-for _ in $(seq 1 150); do
+# A loaded machine can take a while to start the step: wait for it generously.
+for _ in $(seq 1 1200); do
 	[ -s "$test_dir/step.pid" ] && break
 	sleep 0.1
 done
@@ -63,7 +76,7 @@ pids_a="$(cluster_pids "$test_dir/a") $(cat "$test_dir/batch.pid" "$test_dir/ste
 "$cluster" stop "$test_dir/a"
 # shellcheck disable=SC2086
 check "stop leaves none of the cluster's processes, jobs' included" \
-	file_and_dead "$test_dir/step.pid" $pids_a
+	eventually 30 file_and_dead "$test_dir/step.pid" $pids_a
 check_eq "the other cluster keeps running" 4 \
 	"$(SLURM_CONF=$test_dir/b/slurm.conf sinfo -h -t idle -o %D -p gpu)"
 pids_b=$(cluster_pids "$test_dir/b")
