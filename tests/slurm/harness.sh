@@ -19,7 +19,7 @@ all_dead() {
 	local pid
 	for pid in "$@"; do
 		# A zombie has ended; only its parent has not collected it yet.
-		kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] &&
+		kill -0 "$pid" 2>/dev/null && [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1)" != Z ] &&
 			return 1
 	done
 	return 0
