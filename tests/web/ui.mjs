@@ -131,7 +131,7 @@ try {
 		await page.waitForSelector('#confirm[open]');
 		const focused = await page.evaluate(() => document.activeElement.id);
 		await page.keyboard.press('Enter');
-		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.state === 'PAUSED', 15000, 'PAUSED');
+		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.state === 'PAUSED', 60000, 'PAUSED');
 		await page.waitForFunction(() => (document.querySelector('#exp-state')?.textContent ?? '') === 'PAUSED');
 		return focused === 'confirm-ok';
 	});
@@ -149,7 +149,7 @@ try {
 	await check('activate from the page (click, confirm) → ACTIVE in the API', async () => {
 		await page.click('#act-activate');
 		await page.click('#confirm-ok');
-		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.state === 'ACTIVE', 15000, 'ACTIVE');
+		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.state === 'ACTIVE', 60000, 'ACTIVE');
 		return true;
 	});
 
@@ -158,7 +158,7 @@ try {
 		await page.goto(`${base}/#/cluster`);
 		await page.waitForSelector(`#cluster-allocations tbody tr a[href="#/experiments/${exp}"]`, { timeout: 60000 });
 		// The page polls every 5 s; the tasks may start just after a poll.
-		await page.waitForFunction(() => !/^0 of/.test(document.getElementById('slots-used').textContent), null, { timeout: 12000 });
+		await page.waitForFunction(() => !/^0 of/.test(document.getElementById('slots-used').textContent), null, { timeout: 60000 });
 		return true;
 	});
 	await shot('cluster-running-1280.png');
@@ -172,7 +172,7 @@ try {
 		await page.goto(`${base}/#/trials/${running.id}`);
 		await page.waitForSelector('#trial-logs span');
 		const n0 = await page.locator('#trial-logs span').count();
-		await page.waitForFunction((n) => document.querySelectorAll('#trial-logs span').length > n, n0, { timeout: 15000 });
+		await page.waitForFunction((n) => document.querySelectorAll('#trial-logs span').length > n, n0, { timeout: 60000 });
 		return true;
 	});
 	await shot('trial-running-1280.png');
@@ -264,7 +264,7 @@ try {
 			const c = window.Chart && window.Chart.getChart(document.querySelector(`canvas[data-metric="${key}"]`));
 			const main = c ? c.data.datasets.filter((d) => !d.raw) : [];
 			return c && main.length === Object.keys(want).length && main.every((d) => d.data.length === want[d.label]);
-		}, [`${group}/${name}`, want], { timeout: 15000 });
+		}, [`${group}/${name}`, want], { timeout: 60000 });
 		// Every trial ran to the end: its last point is at the last step.
 		return Object.keys(want).length === TRIALS && page.evaluate(([key, s]) => window.Chart.getChart(document.querySelector(`canvas[data-metric="${key}"]`))
 			.data.datasets.every((d) => d.data.length >= s - 1 && d.data[d.data.length - 1].x === s), [`${group}/${name}`, STEPS]);
@@ -479,11 +479,11 @@ try {
 	await check('owner can archive the finished experiment', async () => {
 		await page.click('#act-archive');
 		await page.click('#confirm-ok');
-		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.archived === true, 10000, 'archived');
+		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.archived === true, 60000, 'archived');
 		await page.waitForFunction(() => (document.querySelector('#act-archive')?.textContent ?? '') === 'Unarchive');
 		await page.click('#act-archive');
 		await page.click('#confirm-ok');
-		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.archived === false, 10000, 'unarchived');
+		await waitFor(async () => (await apiAs(aliceToken, 'GET', `/experiments/${exp}`)).body.experiment.archived === false, 60000, 'unarchived');
 		return true;
 	});
 	await check('Checkpoints tab: the master\'s first page of checkpoints with paths and links, and the total', async () => {
@@ -533,7 +533,7 @@ try {
 		await page.waitForFunction((want) => Object.entries(want).every(([k, n]) => {
 			const c = window.Chart.getChart(document.querySelector(`#trial-charts canvas[data-metric="${k}"]`));
 			return c && c.data.datasets.length === 1 && c.data.datasets[0].data.length === n;
-		}), want, { timeout: 15000 });
+		}), want, { timeout: 60000 });
 		return Object.keys(want).length >= 3 && rows.length >= STEPS - 1;
 	});
 	await check('trial page: hyperparameters and checkpoints with sizes', async () => {
@@ -565,7 +565,7 @@ try {
 		await check('queue page lists the queued trials of an active experiment (local manager)', async () => {
 			await page.goto(`${base}/#/queue`);
 			const row = `#queue-local tbody tr:has(a[href="#/experiments/${qid}"])`;
-			await page.waitForSelector(row, { timeout: 15000 });
+			await page.waitForSelector(row, { timeout: 60000 });
 			// The page polls every 5 s: wait until it shows what the API says.
 			return waitFor(async () => {
 				const want = (await apiAs(aliceToken, 'GET', `/experiments/${qid}`)).body.experiment.trials_queued;
@@ -650,7 +650,7 @@ try {
 		const st = await waitFor(async () => {
 			const s = (await apiAs(bobToken, 'GET', `/experiments/${id}`)).body.experiment.state;
 			return ['STOPPING_KILLED', 'CANCELED'].includes(s) && s;
-		}, 15000, 'killed');
+		}, 60000, 'killed');
 		await bob.waitForFunction(() => /STOPPING_KILLED|CANCELED/.test((document.querySelector('#exp-state')?.textContent ?? '')));
 		return created.status === 200 && !!st;
 	});
