@@ -107,7 +107,9 @@ void api_exp_set(struct app *a, struct api_call *c, struct http_reply *rep)
 				if (strcmp(k, "id"))
 					json_object_set(e->row, k, v);
 			}
-			e->labels = json_object_get(e->row, "labels"); /* the list's copy */
+			/* The typed copies point into the row: the values just replaced. */
+			e->labels = json_object_get(e->row, "labels");
+			e->description = json_string_value(json_object_get(e->row, "description"));
 		}
 	}
 	pthread_mutex_unlock(&a->lock);

@@ -73,7 +73,11 @@ void exp_type_row(struct exp_rt *e)
 	e->created_at = json_number_value(json_object_get(e->row, "created_at"));
 	e->ended_at = json_number_value(json_object_get(e->row, "ended_at"));
 	e->progress = json_number_value(json_object_get(e->row, "progress"));
-	e->description = json_string_value(json_object_get(exp_config_of(e), "description"));
+	/* The row's description is the editable one (det experiment set); it
+	 * starts as the config's, which is all a row from before 006 has. */
+	e->description = json_string_value(json_object_get(e->row, "description"));
+	if (!e->description)
+		e->description = json_string_value(json_object_get(exp_config_of(e), "description"));
 	e->labels = json_object_get(e->row, "labels");
 	json_t *arch = json_object_get(e->row, "archived");
 	e->archived = json_is_true(arch) || json_integer_value(arch);

@@ -25,12 +25,12 @@ stop_master
 cols=$(q "SELECT group_concat(name, ',') FROM pragma_table_info('experiments') WHERE name != 'id'")
 zoe=$(q "SELECT id FROM users WHERE name = 'zoe'")
 # Every third is zoe's, every fifth has "needle" in its name, every seventh
-# in its description, every eleventh the label "rare".
+# in its (editable) description, every eleventh the label "rare".
 q "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < $count)
 	INSERT INTO experiments(id, $cols) SELECT i, $cols FROM n, (SELECT $cols FROM experiments WHERE id = 1);
 	UPDATE experiments SET name = CASE WHEN id % 5 = 0 THEN printf('run-NeedLe-%d', id) ELSE printf('run-%d', id) END,
 		owner_id = CASE WHEN id % 3 = 0 THEN $zoe ELSE owner_id END,
-		config = CASE WHEN id % 7 = 0 THEN json_set(config, '\$.description', 'has a needle inside') ELSE config END,
+		description = CASE WHEN id % 7 = 0 THEN 'has a needle inside' ELSE description END,
 		labels = CASE WHEN id % 11 = 0 THEN '[\"scale\",\"rare\"]' ELSE labels END;"
 start_master
 check "master starts on $count experiments" test -n "$port"
@@ -46,6 +46,12 @@ eq "search=paused: the state" "$count" "$(total 'limit=1&search=paused')"
 eq "search and a filter together" "$(q "SELECT count(*) FROM experiments WHERE id % 3 = 0 AND id % 11 = 0")" \
 	"$(total 'limit=1&search=rare&owner=zoe')"
 eq "search of nothing known: 0" 0 "$(total 'limit=1&search=no-such-thing')"
+# The description searched is the one edited with `det experiment set`, not the config's.
+eq "search=plain: the description every other experiment was created with" \
+	"$((count - count / 7))" "$(total 'limit=1&search=plain')"
+sock POST /experiments/1/set '{"description": "freshly edited"}' >/dev/null
+eq "after an edit, search finds the new description" 1 "$(total 'limit=1&search=freshly')"
+eq "... and no longer the old one" "$((count - count / 7 - 1))" "$(total 'limit=1&search=plain')"
 eq "a search over 256 characters → 400" 400 "$(sock GET "/experiments?search=$(printf 'x%.0s' $(seq 300))")"
 
 # Pages of a search are disjoint and together hold all of it.
