@@ -35,6 +35,12 @@ static int pool_ok(const char *pool)
 	return 1;
 }
 
+/* Where the master keeps command id's context (tar.gz) until the task ends. */
+static void context_path_of(const struct app *a, int64_t id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/task-logs/task-%lld.context", a->cfg->state_dir, (long long)id);
+}
+
 enum exp_status exp_task_create(struct app *a, const struct exp_task_spec *s, int64_t *id,
                                 char *err, size_t errlen)
 {
@@ -147,8 +153,12 @@ enum exp_status exp_task_event_locked(struct app *a, int64_t id, enum lifecycle_
 	}
 	if (store_task_update(a->store, &t, err, errlen))
 		goto out;
-	if (d.stamp_ended)
+	if (d.stamp_ended) {
+		char ctx[4096];
 		task_proxy_clear_locked(a, id); /* an ended task serves nothing */
+		context_path_of(a, id, ctx, sizeof(ctx));
+		unlink(ctx); /* nor fetches its context (a Slurm job) */
+	}
 	status = EXP_OK;
 out:
 	return status;
@@ -302,12 +312,6 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
 		snprintf(err, errlen, "command: expected a non-empty argv");
 		return EXP_INVALID;
 	}
-	if (slurm && cmd->context) {
-		snprintf(err, errlen,
-		         "context: only the local resource manager ships a context "
-		         "directory in this version");
-		return EXP_INVALID;
-	}
 	json_t *config = command_config(s, cmd->sbatch_args);
 	if (!config) {
 		snprintf(err, errlen, "out of memory");
@@ -341,8 +345,7 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
 	if (slurm && task_log_path(a, *id, s->owner_uid, log_path, sizeof(log_path)) == 0)
 		spec.output_path = log_path;
 	if (cmd->context) {
-		snprintf(context_path, sizeof(context_path), "%s/task-logs/task-%lld.context",
-		         a->cfg->state_dir, (long long)*id);
+		context_path_of(a, *id, context_path, sizeof(context_path));
 		spec.context_path = context_path;
 	}
 	if ((!cmd->context ||
@@ -364,6 +367,62 @@ not_started:
 	snprintf(why, sizeof(why), "not started: %s", err);
 	exp_task_event(a, *id, LIFECYCLE_TASK_EV_KILLED, 0, why, why, sizeof(why));
 	return EXP_INTERNAL;
+}
+
+enum exp_status exp_task_context(struct app *a, int64_t id, const char *token, unsigned char **data,
+                                 size_t *len, char *err, size_t errlen)
+{
+	char path[4096];
+	struct store_task t;
+	struct stat st;
+	unsigned char *buf = NULL;
+	size_t got = 0;
+
+	pthread_mutex_lock(&a->lock);
+	enum exp_status status = task_proxy_token_check_locked(a, id, token, &t, err, errlen);
+	pthread_mutex_unlock(&a->lock);
+	if (status != EXP_OK)
+		return status;
+	if (!strcmp(t.state, "TERMINATED")) {
+		snprintf(err, errlen, "task %lld has ended: its context is gone", (long long)id);
+		return EXP_CONFLICT;
+	}
+	context_path_of(a, id, path, sizeof(path));
+	status = EXP_INTERNAL;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		snprintf(err, errlen, "task %lld has no context", (long long)id);
+		return EXP_NOT_FOUND;
+	}
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "task %lld: its context: %s", (long long)id,
+		         fd < 0 ? strerror(errno) : "not a regular file");
+		goto fail;
+	}
+	if (!(buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "task %lld: its context: %s", (long long)id,
+			         n < 0 ? strerror(errno) : "short read");
+			goto fail;
+		}
+		got += (size_t)n;
+	}
+	*data = buf;
+	*len = got;
+	buf = NULL;
+	status = EXP_OK;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return status;
 }
 
 enum exp_status exp_task_kill(struct app *a, int64_t id, char *err, size_t errlen)
