@@ -41,6 +41,15 @@ static void context_path_of(const struct app *a, int64_t id, char *buf, size_t l
 	snprintf(buf, len, "%s/task-logs/task-%lld.context", a->cfg->state_dir, (long long)id);
 }
 
+/* Remove command id's context once it ended: no job fetches it any more (Slurm; the
+ * local manager removes it after unpacking). */
+static void context_remove(const struct app *a, int64_t id)
+{
+	char path[4096];
+	context_path_of(a, id, path, sizeof(path));
+	unlink(path);
+}
+
 enum exp_status exp_task_create(struct app *a, const struct exp_task_spec *s, int64_t *id,
                                 char *err, size_t errlen)
 {
@@ -153,12 +162,8 @@ enum exp_status exp_task_event_locked(struct app *a, int64_t id, enum lifecycle_
 	}
 	if (store_task_update(a->store, &t, err, errlen))
 		goto out;
-	if (d.stamp_ended) {
-		char ctx[4096];
+	if (d.stamp_ended)
 		task_proxy_clear_locked(a, id); /* an ended task serves nothing */
-		context_path_of(a, id, ctx, sizeof(ctx));
-		unlink(ctx); /* nor fetches its context (a Slurm job) */
-	}
 	status = EXP_OK;
 out:
 	return status;
@@ -433,6 +438,7 @@ enum exp_status exp_task_kill(struct app *a, int64_t id, char *err, size_t errle
 	    exp_task_event(a, id, LIFECYCLE_TASK_EV_KILLED, 0, "killed", err, errlen);
 	if (status != EXP_OK)
 		return status;
+	context_remove(a, id);
 	/* The process tree gets SIGTERM, SIGKILL after the grace period (slurm: scancel); a
 	 * task whose process ended already has nothing left to cancel. The local manager
 	 * names a command task-ID. */
@@ -529,6 +535,7 @@ int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev)
 			snprintf(reason, sizeof(reason), "exited");
 		st = exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_EXITED, ev->wait_status, reason,
 		                           err, sizeof(err));
+		context_remove(a, id);
 	}
 	if (st == EXP_INTERNAL) {
 		log_msg(&a->log, LOG_LEVEL_ERROR, "task %lld: %s", (long long)id, err);
@@ -622,6 +629,7 @@ int exp_task_adopt_locked(struct app *a, char *err, size_t errlen)
 		                          "lost: det-master restarted", err,
 		                          errlen) == EXP_INTERNAL)
 			goto fail;
+		context_remove(a, id);
 	}
 	rv = 0;
 fail:
