@@ -73,7 +73,7 @@ tests_unit_test_launch_reason_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS)
 
 bin_PROGRAMS += launcher/det-launch
 launcher_det_launch_SOURCES = launcher/launch_main.c launcher/launch_master.c \
-	launcher/launch_master.h
+	launcher/launch_master.h launcher/launch_command.c launcher/launch_command.h
 launcher_det_launch_CPPFLAGS = $(AM_CPPFLAGS) -DDET_PYTHONDIR='"$(detpythondir)"' \
 	-DDET_SRC_PYTHONDIR='"$(abs_top_srcdir)/launcher/python"' -DBINDIR='"$(bindir)"' \
 	-DDET_BUILD_EXAMPLES_PATH='"$(abs_top_builddir)/examples/fashion-mnist"'

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "launch_child.h"
+#include "launch_command.h"
 #include "launch_container.h"
 #include "launch_env.h"
 #include "launch_logq.h"
@@ -661,7 +662,10 @@ static void usage(FILE *out)
 	fprintf(out, "usage: det-launch\n"
 	             "Runs one rank of a det-slurm trial; configured by the environment\n"
 	             "(DET_MASTER, DET_EXPERIMENT_ID, DET_ALLOCATION_TOKEN, DET_ARRAY_TASK or\n"
-	             "SLURM_ARRAY_TASK_ID). See doc/launcher.md.\n");
+	             "SLURM_ARRAY_TASK_ID). See doc/launcher.md.\n"
+	             "       det-launch --command PROGRAM [ARG...]\n"
+	             "Runs a command task in its context (DET_MASTER, DET_TASK_ID,\n"
+	             "DET_TASK_TOKEN): unpacked into a new directory, removed after.\n");
 }
 
 int main(int argc, char **argv)
@@ -669,6 +673,9 @@ int main(int argc, char **argv)
 	struct launch l;
 	char err[1024];
 	int code;
+	/* A command task's context (rm_slurm.c puts this before the command's argv). */
+	if (argc > 1 && !strcmp(argv[1], "--command"))
+		return launch_command_run(argc - 2, argv + 2, MODEL_DEF_MAX_BYTES);
 	if (argc > 1) {
 		int help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
 		if (!strcmp(argv[1], "--version")) {

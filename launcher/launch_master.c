@@ -83,17 +83,16 @@ json_t *launch_master_claim(const char *master, const char *alloc_token, int64_t
 	return out;
 }
 
-int launch_master_model_def(const char *master, const char *alloc_token, int64_t exp,
-                            size_t max_bytes, char **data, size_t *len, char *err, size_t errlen)
+/* GET path (an archive: a model definition, a command's context) into a new buffer. */
+static int get_archive(const char *master, const char *token, const char *path, size_t max_bytes,
+                       char **data, size_t *len, char *err, size_t errlen)
 {
-	char path[128];
 	struct http_response resp = {0, NULL, 0};
 	int rv = -1;
-	struct http_client *c = client(master, alloc_token, 120000, err, errlen);
+	struct http_client *c = client(master, token, 120000, err, errlen);
 	if (!c)
 		return -1;
 	http_client_set_max_response(c, max_bytes);
-	snprintf(path, sizeof(path), "/api/v1/experiments/%lld/model_def", (long long)exp);
 	if (http_client_request(c, "GET", path, NULL, NULL, 0, &resp, err, errlen) < 0)
 		goto fail;
 	if (resp.status != 200) {
@@ -108,6 +107,22 @@ fail:
 	http_response_free(&resp);
 	http_client_free(c);
 	return rv;
+}
+
+int launch_master_model_def(const char *master, const char *alloc_token, int64_t exp,
+                            size_t max_bytes, char **data, size_t *len, char *err, size_t errlen)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/api/v1/experiments/%lld/model_def", (long long)exp);
+	return get_archive(master, alloc_token, path, max_bytes, data, len, err, errlen);
+}
+
+int launch_master_task_context(const char *master, const char *task_token, int64_t task,
+                               size_t max_bytes, char **data, size_t *len, char *err, size_t errlen)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/api/v1/tasks/%lld/context", (long long)task);
+	return get_archive(master, task_token, path, max_bytes, data, len, err, errlen);
 }
 
 json_t *launch_master_exit(const char *master, const char *trial_token, int64_t trial,

@@ -22,6 +22,12 @@ json_t *launch_master_claim(const char *master, const char *alloc_token, int64_t
 int launch_master_model_def(const char *master, const char *alloc_token, int64_t exp,
                             size_t max_bytes, char **data, size_t *len, char *err, size_t errlen);
 
+/* GET /tasks/{task}/context (a command's context, tar.gz) with the task's own token
+ * (DET_TASK_TOKEN) into a new buffer (at most max_bytes). */
+int launch_master_task_context(const char *master, const char *task_token, int64_t task,
+                               size_t max_bytes, char **data, size_t *len, char *err,
+                               size_t errlen);
+
 /* POST /trials/{id}/exit; signal 0 and an empty or NULL error (the first error line the
  * trial printed) are sent as null. The answer. */
 json_t *launch_master_exit(const char *master, const char *trial_token, int64_t trial,

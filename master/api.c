@@ -997,6 +997,7 @@ static const struct api_route routes[] = {
     {"POST", "/api/v1/tasks/{id}/kill", api_task_kill, API_AUTH_USER},
     {"GET", "/api/v1/tasks/{id}/logs", api_task_logs, API_AUTH_USER},
     {"POST", "/api/v1/tasks/{id}/register", api_task_register, API_AUTH_NONE},
+    {"GET", "/api/v1/tasks/{id}/context", api_task_context, API_AUTH_NONE},
     {"GET", "/api/v1/tasks/{id}/ssh-key", api_shell_key, API_AUTH_USER},
     {"*", "/proxy/{id}/*", api_proxy, API_AUTH_USER},
 };

@@ -138,6 +138,8 @@ void api_task_list(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_task_get(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_task_kill(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_task_logs(struct app *a, struct api_call *c, struct http_reply *rep);
+/* GET /tasks/{id}/context: a command's context for its Slurm job (the task's token). */
+void api_task_context(struct app *a, struct api_call *c, struct http_reply *rep);
 /* Interactive tasks (api_proxy.c): a task registers its port; /proxy/<id>/ relays to it. */
 void api_task_register(struct app *a, struct api_call *c, struct http_reply *rep);
 /* Task t as the tasks API shows it (new reference; NULL when out of memory). */

@@ -3,7 +3,7 @@
  * Interactive tasks over HTTP (doc/tasks.md): POST /tasks/{id}/register, by
  * which a running task (with the token the master gave it) says which port it
  * serves on, and /proxy/<id>/..., which relays any request of the task's owner
- * or an admin to that address. Nothing in a request can name the target: the
+ * or an admin to that address (anyone else: 403). Nothing in a request can name the target: the
  * host is the registering connection's peer, the port the task's own.
  *
  * Non-obvious decision: the exchange with the task runs on a thread of its
@@ -642,10 +642,18 @@ void api_proxy(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 500, "%s", err);
 		return;
 	}
-	/* As the tasks API: the owner (bound to its uid) and admins; others see nothing. */
-	int64_t owner = c->who.uid >= 0 && c->who.uid == t.owner_uid ? c->who.user_id : -1;
-	if (!found || !authz_allowed(&c->who, AUTHZ_TASK_KILL, owner)) {
+	if (!found) {
 		api_error(rep, 404, "task %lld not found", (long long)c->id);
+		return;
+	}
+	/* The owner (bound to its uid) and admins. Anyone else is told so (403): task ids
+	 * are sequential, so the answer reveals nothing a user could not guess. */
+	int64_t owner = c->who.uid >= 0 && c->who.uid == t.owner_uid ? c->who.user_id : -1;
+	if (!authz_allowed(&c->who, AUTHZ_TASK_KILL, owner)) {
+		api_error(rep, 403,
+		          "task %lld belongs to another user: only its owner or an admin may "
+		          "reach it",
+		          (long long)c->id);
 		return;
 	}
 	if (strcmp(t.state, "RUNNING") || !r.port) {

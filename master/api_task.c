@@ -546,3 +546,24 @@ out:
 		close(fd);
 	free(buf);
 }
+
+void api_task_context(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	const char *auth = c->req->authorization;
+	const char *tok = auth && !strncmp(auth, "Bearer ", 7) ? auth + 7 : NULL;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	char err[256];
+
+	/* Only the job itself, with the token the master gave it: not even its owner. */
+	enum exp_status st = exp_task_context(a, c->id, tok, &data, &len, err, sizeof(err));
+	if (st != EXP_OK) {
+		api_exp_error(rep, st, err);
+		return;
+	}
+	free(rep->body);
+	rep->body = (char *)data;
+	rep->len = len;
+	rep->status = 200;
+	rep->content_type = "application/gzip";
+}

@@ -178,7 +178,7 @@ enum exp_status exp_task_event(struct app *a, int64_t id, enum lifecycle_task_ev
 struct exp_task_command {
 	const char *const *argv;      /* NULL-terminated, argv[0] not empty */
 	const char *const *env;       /* "KEY=VALUE" added, NULL-terminated; may be NULL */
-	const unsigned char *context; /* tar.gz of its working directory (local); NULL: none */
+	const unsigned char *context; /* tar.gz of its working directory; NULL: none */
 	size_t context_len;
 	json_t *sbatch_args; /* its slurm.sbatch_args (strings; slurm); NULL: none */
 	int path_prefix_at;  /* > 0: argv[i] becomes /proxy/<task id> once the id is known */
@@ -195,6 +195,13 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
  * file (trusted only as a regular file of the task's owner, never through a symlink).
  * A descriptor, or -1 with errno (ENOENT: no output yet) and err. */
 int exp_task_log_open(struct app *a, const struct store_task *t, char *err, size_t errlen);
+
+/* The context (tar.gz) of command id for its job, which presents the task's own token
+ * (DET_TASK_TOKEN): *data (malloc'd) and *len. EXP_OK; EXP_NOT_FOUND (no such task, not
+ * its token, or it has no context); EXP_CONFLICT (it ended: the context is removed then);
+ * EXP_INTERNAL. */
+enum exp_status exp_task_context(struct app *a, int64_t id, const char *token, unsigned char **data,
+                                 size_t *len, char *err, size_t errlen);
 
 /* End task id (TERMINATED, reason "killed") and stop its process tree. EXP_OK,
  * EXP_NOT_FOUND, EXP_CONFLICT (it ended already) or EXP_INTERNAL. */

@@ -35,6 +35,21 @@ static int pool_ok(const char *pool)
 	return 1;
 }
 
+/* Where the master keeps command id's context (tar.gz) until the task ends. */
+static void context_path_of(const struct app *a, int64_t id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/task-logs/task-%lld.context", a->cfg->state_dir, (long long)id);
+}
+
+/* Remove command id's context once it ended: no job fetches it any more (Slurm; the
+ * local manager removes it after unpacking). */
+static void context_remove(const struct app *a, int64_t id)
+{
+	char path[4096];
+	context_path_of(a, id, path, sizeof(path));
+	unlink(path);
+}
+
 enum exp_status exp_task_create(struct app *a, const struct exp_task_spec *s, int64_t *id,
                                 char *err, size_t errlen)
 {
@@ -302,12 +317,6 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
 		snprintf(err, errlen, "command: expected a non-empty argv");
 		return EXP_INVALID;
 	}
-	if (slurm && cmd->context) {
-		snprintf(err, errlen,
-		         "context: only the local resource manager ships a context "
-		         "directory in this version");
-		return EXP_INVALID;
-	}
 	json_t *config = command_config(s, cmd->sbatch_args);
 	if (!config) {
 		snprintf(err, errlen, "out of memory");
@@ -341,8 +350,7 @@ enum exp_status exp_task_run(struct app *a, const struct exp_task_spec *s,
 	if (slurm && task_log_path(a, *id, s->owner_uid, log_path, sizeof(log_path)) == 0)
 		spec.output_path = log_path;
 	if (cmd->context) {
-		snprintf(context_path, sizeof(context_path), "%s/task-logs/task-%lld.context",
-		         a->cfg->state_dir, (long long)*id);
+		context_path_of(a, *id, context_path, sizeof(context_path));
 		spec.context_path = context_path;
 	}
 	if ((!cmd->context ||
@@ -366,6 +374,62 @@ not_started:
 	return EXP_INTERNAL;
 }
 
+enum exp_status exp_task_context(struct app *a, int64_t id, const char *token, unsigned char **data,
+                                 size_t *len, char *err, size_t errlen)
+{
+	char path[4096];
+	struct store_task t;
+	struct stat st;
+	unsigned char *buf = NULL;
+	size_t got = 0;
+
+	pthread_mutex_lock(&a->lock);
+	enum exp_status status = task_proxy_token_check_locked(a, id, token, &t, err, errlen);
+	pthread_mutex_unlock(&a->lock);
+	if (status != EXP_OK)
+		return status;
+	if (!strcmp(t.state, "TERMINATED")) {
+		snprintf(err, errlen, "task %lld has ended: its context is gone", (long long)id);
+		return EXP_CONFLICT;
+	}
+	context_path_of(a, id, path, sizeof(path));
+	status = EXP_INTERNAL;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		snprintf(err, errlen, "task %lld has no context", (long long)id);
+		return EXP_NOT_FOUND;
+	}
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "task %lld: its context: %s", (long long)id,
+		         fd < 0 ? strerror(errno) : "not a regular file");
+		goto fail;
+	}
+	if (!(buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "task %lld: its context: %s", (long long)id,
+			         n < 0 ? strerror(errno) : "short read");
+			goto fail;
+		}
+		got += (size_t)n;
+	}
+	*data = buf;
+	*len = got;
+	buf = NULL;
+	status = EXP_OK;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return status;
+}
+
 enum exp_status exp_task_kill(struct app *a, int64_t id, char *err, size_t errlen)
 {
 	char job[160], ignored[256];
@@ -374,6 +438,7 @@ enum exp_status exp_task_kill(struct app *a, int64_t id, char *err, size_t errle
 	    exp_task_event(a, id, LIFECYCLE_TASK_EV_KILLED, 0, "killed", err, errlen);
 	if (status != EXP_OK)
 		return status;
+	context_remove(a, id);
 	/* The process tree gets SIGTERM, SIGKILL after the grace period (slurm: scancel); a
 	 * task whose process ended already has nothing left to cancel. The local manager
 	 * names a command task-ID. */
@@ -470,6 +535,7 @@ int exp_task_on_rm_event(struct app *a, const struct rm_task_event *ev)
 			snprintf(reason, sizeof(reason), "exited");
 		st = exp_task_event_locked(a, id, LIFECYCLE_TASK_EV_EXITED, ev->wait_status, reason,
 		                           err, sizeof(err));
+		context_remove(a, id);
 	}
 	if (st == EXP_INTERNAL) {
 		log_msg(&a->log, LOG_LEVEL_ERROR, "task %lld: %s", (long long)id, err);
@@ -563,6 +629,7 @@ int exp_task_adopt_locked(struct app *a, char *err, size_t errlen)
 		                          "lost: det-master restarted", err,
 		                          errlen) == EXP_INTERNAL)
 			goto fail;
+		context_remove(a, id);
 	}
 	rv = 0;
 fail:

@@ -40,8 +40,9 @@ struct rm_array {
 	 * its output goes to the log directory's task-<id>.log (local manager). */
 	const char *const *argv;
 	const char *const *env;
-	/* NULL, or a command's context (tar.gz; local manager): unpacked as the owner into a
-	 * fresh directory, its working directory; the file is removed when the task ends */
+	/* NULL, or a command's context (tar.gz): unpacked as the owner into a fresh
+	 * directory, its working directory; the file is removed when the task ends (slurm:
+	 * det-launch --command fetches it from the master, GET /tasks/{id}/context) */
 	const char *context_path;
 	/* A command's output file (slurm; the local manager uses its log directory); NULL:
 	 * none */

@@ -570,7 +570,7 @@ fail:
 
 /* Submit a command task (spec->argv) as part p: a one-task array named det-t<ID>, run as
  * its owner, never requeued (an interactive task ends on preemption or node failure),
- * its output in spec->output_path. */
+ * its output in spec->output_path; with a context, under det-launch --command. */
 static int submit_command(struct rm_slurm *s, const struct rm_array *spec, struct rm_slurm_part *p,
                           char *err, size_t errlen)
 {
@@ -610,7 +610,7 @@ static int submit_command(struct rm_slurm *s, const struct rm_array *spec, struc
 	d.group_id = pw->pw_gid;
 	while (spec->argv[n])
 		n++;
-	argv = calloc(n + 2, sizeof(*argv));
+	argv = calloc(n + 4, sizeof(*argv));
 	d.environment = command_env(spec, pw->pw_uid == geteuid() ? NULL : pw, &d.env_size);
 	if (!argv || !d.environment) {
 		snprintf(err, errlen, "out of memory");
@@ -620,9 +620,16 @@ static int submit_command(struct rm_slurm *s, const struct rm_array *spec, struc
 	snprintf(comment, sizeof(comment), "det-slurm task %lld (%s)",
 	         -(long long)spec->experiment_id, spec->task_kind ? spec->task_kind : "command");
 	argv[0] = name;
+	/* A context: det-launch fetches it with the task's token, as rank 0 a model
+	 * definition, and runs the command in it. */
+	size_t k = 1;
+	if (spec->context_path) {
+		argv[k++] = s->launcher;
+		argv[k++] = (char *)"--command";
+	}
 	for (size_t i = 0; i < n; i++)
-		argv[i + 1] = (char *)spec->argv[i];
-	d.argc = (uint32_t)n + 1;
+		argv[k++] = (char *)spec->argv[i];
+	d.argc = (uint32_t)k;
 	d.argv = argv;
 	d.script = (char *)COMMAND_SCRIPT;
 	d.array_inx = inx;

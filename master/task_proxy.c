@@ -60,12 +60,32 @@ fail:
 	return rv;
 }
 
+enum exp_status task_proxy_token_check_locked(struct app *a, int64_t id, const char *token,
+                                              struct store_task *t, char *err, size_t errlen)
+{
+	char hash[AUTH_TOKEN_CHARS + 1];
+	struct task_proxy_row r;
+
+	auth_token_hash(token ? token : "", hash);
+	int found = store_task_proxy_get(a->store, id, &r, err, errlen);
+	if (found > 0)
+		found = store_task_get(a->store, id, t, err, errlen);
+	if (found < 0)
+		return EXP_INTERNAL;
+	/* A wrong token and no task look the same: ids cannot be probed with it. */
+	if (!found || !token || strlen(token) != AUTH_TOKEN_CHARS || !r.token_hash[0] ||
+	    !auth_same_secret(hash, r.token_hash)) {
+		snprintf(err, errlen, "task %lld not found (or this is not its token)",
+		         (long long)id);
+		return EXP_NOT_FOUND;
+	}
+	return EXP_OK;
+}
+
 enum exp_status task_proxy_register(struct app *a, int64_t id, const char *token, const char *host,
                                     int port, const char *auth, char *err, size_t errlen)
 {
 	enum exp_status status = EXP_INTERNAL;
-	char hash[AUTH_TOKEN_CHARS + 1];
-	struct task_proxy_row r;
 	struct store_task t;
 
 	if (port < 1 || port > 65535) {
@@ -76,21 +96,11 @@ enum exp_status task_proxy_register(struct app *a, int64_t id, const char *token
 		snprintf(err, errlen, "task %lld: the caller's address is unknown", (long long)id);
 		return EXP_INVALID;
 	}
-	auth_token_hash(token ? token : "", hash);
 	pthread_mutex_lock(&a->lock);
-	int found = store_task_proxy_get(a->store, id, &r, err, errlen);
-	if (found > 0)
-		found = store_task_get(a->store, id, &t, err, errlen);
-	if (found < 0)
+	status = task_proxy_token_check_locked(a, id, token, &t, err, errlen);
+	if (status != EXP_OK)
 		goto out;
-	/* A wrong token and no task look the same: ids cannot be probed with it. */
-	if (!found || !token || strlen(token) != AUTH_TOKEN_CHARS || !r.token_hash[0] ||
-	    !auth_same_secret(hash, r.token_hash)) {
-		snprintf(err, errlen, "task %lld not found (or this is not its token)",
-		         (long long)id);
-		status = EXP_NOT_FOUND;
-		goto out;
-	}
+	status = EXP_INTERNAL;
 	/* Not yet RUNNING is fine: on Slurm the job may serve before the master's poll sees
 	 * it start; the proxy relays only to a RUNNING task. */
 	if (!strcmp(t.state, "TERMINATED")) {

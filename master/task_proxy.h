@@ -54,6 +54,11 @@ int task_proxy_token_env(struct app *a, int64_t id, const char *const *env, char
 /* Free a vector from task_proxy_token_env (NULL is fine). */
 void task_proxy_env_free(char **env);
 
+/* Whether token is task id's own (DET_TASK_TOKEN); *t gets the task. EXP_OK; EXP_NOT_FOUND
+ * (no such task, or not its token: the same answer); EXP_INTERNAL. Lock held. */
+enum exp_status task_proxy_token_check_locked(struct app *a, int64_t id, const char *token,
+                                              struct store_task *t, char *err, size_t errlen);
+
 /* Task id, presenting token, serves on host:port from now on; its server wants auth
  * ("Authorization: token AUTH"; NULL: nothing) on each relayed request. EXP_OK; EXP_NOT_FOUND
  * (no such task, or the token is not its own); EXP_CONFLICT (not RUNNING); EXP_INVALID

@@ -271,8 +271,9 @@ GET    | /api/v1/tasks/{id}                   | /api/v1/tasks/{TASK}         | -
 POST   | /api/v1/tasks/{id}/kill              | /api/v1/tasks/{FTASK}/kill   | - | ok 404 404 404 404 ok
 GET    | /api/v1/tasks/{id}/logs              | /api/v1/tasks/{TASK}/logs    | - | ok 404 404 404 404 ok
 POST   | /api/v1/tasks/{id}/register          | /api/v1/tasks/{TASK}/register | {"port": 8000} | 404 404 404 404 404 404
+GET    | /api/v1/tasks/{id}/context           | /api/v1/tasks/{TASK}/context | - | 404 404 404 404 404 404
 GET    | /api/v1/tasks/{id}/ssh-key           | /api/v1/tasks/{TASK}/ssh-key | - | 400 404 404 404 404 400
-GET    | /proxy/{id}/*                        | /proxy/{TASK}/               | - | pass 404 404 404 404 pass
+GET    | /proxy/{id}/*                        | /proxy/{TASK}/               | - | pass 403 403 403 403 pass
 TABLE
 )
 

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Who reaches a notebook (doc/tasks.md): a second Unix user's notebook runs
-# Jupyter as that user; a third user gets 404 on its /proxy/<id>/ (HTTP and
-# the WebSocket upgrade), like the tasks API; Jupyter's own port refuses a
+# Jupyter as that user; a third user gets 403 on its /proxy/<id>/ (HTTP and
+# the WebSocket upgrade) and 404 on /tasks/<id>; Jupyter's own port refuses a
 # request without the notebook's token (403), which only the relay adds.
 set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
@@ -47,10 +47,11 @@ check "... it runs and registers its port" wait_running "$U" "$id"
 eq "... the owner reaches Jupyter through /proxy/$id/" 200 \
 	"$(as_sock "$U" GET "/proxy/$id/api/status")"
 
-eq "another user's GET /proxy/$id/: 404" 404 "$(as_sock "$V" GET "/proxy/$id/api/status")"
-eq "another user's POST /proxy/$id/api/kernels: 404" 404 \
+eq "another user's GET /proxy/$id/: 403" 403 "$(as_sock "$V" GET "/proxy/$id/api/status")"
+check "... with a JSON message" jq -e '.error.message | test("owner")' "$work/nb/body.$V"
+eq "another user's POST /proxy/$id/api/kernels: 403" 403 \
 	"$(as_sock "$V" POST "/proxy/$id/api/kernels" --data-binary '{}')"
-eq "another user's WebSocket upgrade: 404" "404 - -" \
+eq "another user's WebSocket upgrade: 403" "403 - -" \
 	"$(as_user "$V" /usr/bin/python3 "$work/nb/ws.py" "$work/m.sock" "/proxy/$id/api/events/subscribe")"
 eq "another user's GET /tasks/$id: 404" 404 "$(as_sock "$V" GET "/api/v1/tasks/$id")"
 

@@ -3,7 +3,7 @@
 # Shell tasks between real Unix users (doc/tasks.md): a user's shell runs its
 # sshd as that user (unprivileged) and its owner reaches it through the
 # master's det-tcp tunnel; another user gets 404 for the shell's ssh-key and
-# its tunnel upgrade (ids cannot be probed), an admin may fetch the key; the
+# 403 for its tunnel upgrade, an admin may fetch the key; the
 # sshd accepts only the task's key (a connection with another key is refused).
 set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
@@ -49,8 +49,9 @@ eq "... and the sshd runs as the owner" "$(id -u "$U")" \
 	"$(as_det "$U" shell open "$id" -- 'ps -o uid= -p $PPID' 2>/dev/null | tr -d ' ')"
 eq "another user's GET /tasks/ID/ssh-key → 404" 404 "$(as_sock "$V" "/api/v1/tasks/$id/ssh-key")"
 eq "... no key in the answer" null "$(jq -r .private_key "$work/u/body.$V")"
-eq "another user's tunnel upgrade → 404" 404 \
+eq "another user's tunnel upgrade → 403" 403 \
 	"$(as_sock "$V" "/proxy/$id/" -H 'Connection: Upgrade' -H 'Upgrade: det-tcp')"
+check "... with a JSON message" jq -e '.error.message | test("owner")' "$work/u/body.$V"
 out=$(as_det "$V" shell open "$id" -- id -u 2>&1)
 eq "another user's det shell open fails" 1 $?
 check "... with not found" grep -q "not found" <<<"$out"

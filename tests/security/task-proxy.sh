@@ -5,7 +5,7 @@
 # the token the master gave it (only its own, only while RUNNING, host never
 # from the body); its owner and an admin reach it through /proxy/<id>/ (any
 # method, headers and body relayed, the user's credentials never), a third
-# user gets 404 like the tasks API, nobody names the target; a task that does
+# user gets 403 (a task that does not exist 404), nobody names the target; a task that does
 # not serve answers 502 at once; slow backends do not hold up the master; the
 # address is gone when the task ends. WebSocket upgrades are relayed too.
 set -u
@@ -98,10 +98,11 @@ check "... its other headers are not" bash -c "! grep -qi '^X-Backend-Private' '
 check "... its Content-Type is" grep -qi '^Content-Type: application/json; charset=utf-8' "$work/hdr"
 
 # Who may: the owner and admins only.
-eq "another user's GET: 404, as the tasks API" 404 "$(as_sock "$V" GET "/proxy/$id/")"
-check "... with a JSON error" jq -e .error.message "$work/u/body.$V"
-eq "another user's POST: 404" 404 "$(as_sock "$V" POST "/proxy/$id/x" --data-binary x)"
-eq "a password user that is not the owner: 404" 404 "$(http POST /users \
+eq "another user's GET: 403" 403 "$(as_sock "$V" GET "/proxy/$id/")"
+check "... with a JSON message naming the rule" jq -e '.error.message | test("owner")' "$work/u/body.$V"
+eq "... while GET /tasks/ID stays 404 for them" 404 "$(as_sock "$V" GET "/api/v1/tasks/$id")"
+eq "another user's POST: 403" 403 "$(as_sock "$V" POST "/proxy/$id/x" --data-binary x)"
+eq "a password user that is not the owner: 403" 403 "$(http POST /users \
 	'{"username": "mallory", "password": "mallory-pw-1"}' "$utok" >/dev/null; http POST /auth/login \
 	'{"username": "mallory", "password": "mallory-pw-1"}' >/dev/null
 	curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(body .token)" \
@@ -119,7 +120,7 @@ ws() { # USER: status, accept and echo of a WebSocket through /proxy/$id/ws as t
 cp "$srcdir/tests/security/proxy-ws-client.py" "$work/u/ws.py"
 eq "the owner's WebSocket: switched, the task's handshake, bytes echoed" \
 	"101 s3pPLMBiTxaQ9kYGzzhZRbK+xOo= ping-bytes" "$(ws "$U")"
-eq "another user's WebSocket upgrade: 404" "404 - -" "$(ws "$V")"
+eq "another user's WebSocket upgrade: 403" "403 - -" "$(ws "$V")"
 
 # A running task that never registered: 502 with a JSON message, at once.
 sid=$(as_det "$U" -o json cmd run --detach sleep 300 | jq -r .id)

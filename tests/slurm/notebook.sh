@@ -9,8 +9,8 @@
 # SLURMD_NODENAME, which must be the node squeue names); with the browser
 # closed the notebook ends TERMINATED, reason idle, and leaves squeue. A
 # shell's det shell open reaches the job's node through the master's tunnel.
-# A second user gets 404 on the notebook's URL, the shell's ssh-key and its
-# tunnel. Skips without chromium, node, npm, jupyter or sshd.
+# A second user gets 403 on the notebook's URL and the shell's tunnel, 404 on
+# the shell's ssh-key. Skips without chromium, node, npm, jupyter or sshd.
 . "$(dirname "$0")/lib.sh"
 slurm_require
 det_master_require
@@ -95,7 +95,7 @@ check_eq "... it is one Slurm job det-t$id of that user" "1 $U" \
 check "... on a node squeue names" test -n "$node"
 check_eq "... its comment names the kind" "det-slurm task $id (notebook)" \
 	"$(squeue -h -n "det-t$id" -o %k 2>/dev/null)"
-check_eq "the second user gets 404 on the notebook's URL" 404 "$(as_v GET "/proxy/$id/api/status")"
+check_eq "the second user gets 403 on the notebook's URL" 403 "$(as_v GET "/proxy/$id/api/status")"
 
 artifacts=$top_builddir/tests/slurm/artifacts
 mkdir -p "$artifacts"
@@ -132,7 +132,7 @@ out=$(as_det "$U" shell open "$sid" -- 'echo $(hostname) $SLURMD_NODENAME' 2>"$t
 check_eq "det shell open ID -- hostname runs on the shell job's node, through the master" \
 	"$(hostname) $snode" "$out"
 check_eq "the second user gets 404 on the shell's ssh-key" 404 "$(as_v GET "/api/v1/tasks/$sid/ssh-key")"
-check_eq "... and on its tunnel" 404 \
+check_eq "... and 403 on its tunnel" 403 \
 	"$(as_v GET "/proxy/$sid/" -H 'Connection: Upgrade' -H 'Upgrade: det-tcp' --max-time 20)"
 as_det "$U" shell kill "$sid" >/dev/null 2>&1
 tap_done
