@@ -107,15 +107,22 @@ sock() { # METHOD PATH [BODY]: as this Unix user over the socket
 }
 body() { jq -r "$1" <"$work/body"; }
 
-# wait_state EXP STATE [SECONDS]
-wait_state() {
-	for _ in $(seq $((${3:-60} * 10))); do
-		sock GET "/experiments/$1" >/dev/null
-		[ "$(body .experiment.state)" = "$2" ] && return 0
+# wait_value PATH FILTER VALUE [SECONDS]: polls GET PATH until the jq FILTER of
+# its answer (left in $work/body for the caller's checks) is VALUE (60 s)
+wait_value() {
+	for _ in $(seq $((${4:-60} * 10))); do
+		sock GET "$1" >/dev/null
+		[ "$(body "$2")" = "$3" ] && return 0
 		sleep 0.1
 	done
 	return 1
 }
+
+# wait_state EXP STATE [SECONDS]
+wait_state() { wait_value "/experiments/$1" .experiment.state "$2" "${3:-60}"; }
+
+# wait_task_state TASK STATE [SECONDS]
+wait_task_state() { wait_value "/tasks/$1" .task.state "$2" "${3:-60}"; }
 
 # create_exp YAML-FILE [ACTIVATE]: prints the new id
 create_exp() {
