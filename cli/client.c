@@ -308,6 +308,15 @@ long long cli_parse_id(const char *what, const char *s)
 	return v;
 }
 
+long long cli_parse_one_id(int argc, char **argv, const char *usage, const char *what)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s\n", usage);
+		return -1;
+	}
+	return cli_parse_id(what, argv[1]);
+}
+
 long long cli_parse_follow_id(int argc, char **argv, const char *usage, const char *what,
                               int *follow)
 {

@@ -82,6 +82,10 @@ int cli_experiment_post_in(struct cli_ctx *ctx, const char *config_path, const c
 /* Parse a positive id argument; -1 after printing a usage error. */
 long long cli_parse_id(const char *what, const char *s);
 
+/* Parse "ID", the only argument (argv[0] is the command); -1 after printing usage or
+ * the error. */
+long long cli_parse_one_id(int argc, char **argv, const char *usage, const char *what);
+
 /* Parse "[--follow] ID" (argv[0] is the command); -1 after printing usage or the error. */
 long long cli_parse_follow_id(int argc, char **argv, const char *usage, const char *what,
                               int *follow);

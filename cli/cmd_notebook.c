@@ -169,11 +169,8 @@ static int nb_one(struct cli_ctx *ctx, int argc, char **argv, int kill)
 {
 	char path[128];
 	json_t *out = NULL;
-	if (argc != 2) {
-		fprintf(stderr, "usage: det notebook %s ID\n", kill ? "kill" : "open");
-		return CLI_EXIT_USAGE;
-	}
-	long long id = cli_parse_id("notebook id", argv[1]);
+	long long id = cli_parse_one_id(
+	    argc, argv, kill ? "det notebook kill ID" : "det notebook open ID", "notebook id");
 	if (id < 0)
 		return CLI_EXIT_USAGE;
 	struct http_client *c = cli_client(ctx);

@@ -280,11 +280,7 @@ int cli_task_kill(struct cli_ctx *ctx, int argc, char **argv)
 {
 	char path[128];
 	json_t *out = NULL;
-	if (argc != 2) {
-		fprintf(stderr, "usage: det task kill ID\n");
-		return CLI_EXIT_USAGE;
-	}
-	long long id = cli_parse_id("task id", argv[1]);
+	long long id = cli_parse_one_id(argc, argv, "det task kill ID", "task id");
 	if (id < 0)
 		return CLI_EXIT_USAGE;
 	struct http_client *c = cli_client(ctx);

@@ -35,11 +35,7 @@ int cli_trial_describe(struct cli_ctx *ctx, int argc, char **argv)
 {
 	char path[128];
 	json_t *out = NULL, *metrics = NULL;
-	if (argc != 2) {
-		fprintf(stderr, "usage: det trial describe ID\n");
-		return CLI_EXIT_USAGE;
-	}
-	long long id = cli_parse_id("trial id", argv[1]);
+	long long id = cli_parse_one_id(argc, argv, "det trial describe ID", "trial id");
 	if (id < 0)
 		return CLI_EXIT_USAGE;
 	struct http_client *c = cli_client(ctx);
@@ -127,11 +123,7 @@ int cli_trial_kill(struct cli_ctx *ctx, int argc, char **argv)
 {
 	char path[128];
 	json_t *out = NULL;
-	if (argc != 2) {
-		fprintf(stderr, "usage: det trial kill ID\n");
-		return CLI_EXIT_USAGE;
-	}
-	long long id = cli_parse_id("trial id", argv[1]);
+	long long id = cli_parse_one_id(argc, argv, "det trial kill ID", "trial id");
 	if (id < 0)
 		return CLI_EXIT_USAGE;
 	struct http_client *c = cli_client(ctx);
