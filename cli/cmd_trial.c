@@ -121,25 +121,5 @@ int cli_trial_logs(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_trial_kill(struct cli_ctx *ctx, int argc, char **argv)
 {
-	char path[128];
-	json_t *out = NULL;
-	long long id = cli_parse_one_id(argc, argv, "det trial kill ID", "trial id");
-	if (id < 0)
-		return CLI_EXIT_USAGE;
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
-	snprintf(path, sizeof(path), "/api/v1/trials/%lld/kill", id);
-	int rc = cli_call(c, "POST", path, NULL, &out);
-	if (!rc) {
-		if (ctx->output == CLI_OUTPUT_TABLE)
-			printf("Trial %lld is %s\n", id,
-			       json_string_value(
-			           json_object_get(json_object_get(out, "trial"), "state")));
-		else
-			cli_print_value(ctx, stdout, json_object_get(out, "trial"));
-	}
-	json_decref(out);
-	http_client_free(c);
-	return rc;
+	return cli_kill_one(ctx, argc, argv, "trial", "Trial");
 }
