@@ -25,21 +25,9 @@ fi
 . "$top_srcdir/tests/integration/master-lib.sh" >/dev/null
 
 start_master
-printf 'name: idle\nentrypoint: x\nsearcher: {name: single, metric: val_loss, max_length: {batches: 3}}\n' \
-	>"$work/c.yaml"
-e=$(create_exp "$work/c.yaml")
-wait_state "$e" COMPLETED 60 || { echo "bench: the experiment did not complete" >&2; exit 1; }
-sock GET "/experiments/$e/trials" >/dev/null
-t=$(body '.trials[0].id')
-stop_master
-sqlite3 "$work/state/master.db" "
-	WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $rows)
-	INSERT INTO metrics(trial_id, grp, steps_completed, body, created_at)
-	SELECT $t, CASE WHEN i % 10 = 0 THEN 'validation' ELSE 'training' END, i,
-		CASE WHEN i % 10 = 0 THEN json_object('val_loss', 1.0 / i)
-		ELSE json_object('loss', 2.0 / (1 + i * 0.01) + (i % 7) * 0.001, 'lr', 0.1) END,
-		1700000000 + i FROM n;
-	UPDATE trials SET steps_completed = $rows WHERE id = $t;"
+finished_trial idle 3 || { echo "bench: the experiment did not complete" >&2; exit 1; }
+insert_metrics "$t" "$rows"
+sqlite3 "$work/state/master.db" "UPDATE trials SET steps_completed = $rows WHERE id = $t"
 start_master --webui-dir "$top_srcdir/webui"
 BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
 	PROFILE_DIR=$work/chromium-profile EXP_ID=$e TRIAL_ID=$t ROWS=$rows \

@@ -16,20 +16,8 @@ rows=${BENCH_ROWS:-100000}
 . "$top_srcdir/tests/integration/master-lib.sh" >/dev/null
 
 start_master
-printf 'name: b\nentrypoint: x\nsearcher: {name: single, metric: val_loss, max_length: {batches: 3}}\n' \
-	>"$work/c.yaml"
-e=$(create_exp "$work/c.yaml")
-wait_state "$e" COMPLETED 60 || { echo "bench: the experiment did not complete" >&2; exit 1; }
-sock GET "/experiments/$e/trials" >/dev/null
-t=$(body '.trials[0].id')
-stop_master
-sqlite3 "$work/state/master.db" "
-	WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $rows)
-	INSERT INTO metrics(trial_id, grp, steps_completed, body, created_at)
-	SELECT $t, CASE WHEN i % 10 = 0 THEN 'validation' ELSE 'training' END, i,
-		CASE WHEN i % 10 = 0 THEN json_object('val_loss', 1.0 / i)
-		ELSE json_object('loss', 2.0 / (1 + i * 0.01) + (i % 7) * 0.001, 'lr', 0.1) END,
-		1700000000 + i FROM n;"
+finished_trial b 3 || { echo "bench: the experiment did not complete" >&2; exit 1; }
+insert_metrics "$t" "$rows"
 start_master
 
 get() { # URL-PATH: "bytes seconds"

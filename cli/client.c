@@ -269,6 +269,16 @@ int cli_get_rows(struct cli_ctx *ctx, const char *path, const char *key,
 	return rc;
 }
 
+int cli_list_rows(struct cli_ctx *ctx, int argc, const char *usage, const char *path,
+                  const char *key, const struct cli_column *cols, size_t ncols)
+{
+	if (argc != 1) {
+		fprintf(stderr, "usage: %s\n", usage);
+		return CLI_EXIT_USAGE;
+	}
+	return cli_get_rows(ctx, path, key, cols, ncols);
+}
+
 char *cli_base64(const unsigned char *data, size_t len)
 {
 	static const char tab[] =
@@ -306,6 +316,45 @@ long long cli_parse_id(const char *what, const char *s)
 		return -1;
 	}
 	return v;
+}
+
+long long cli_parse_one_id(int argc, char **argv, const char *usage, const char *what)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s\n", usage);
+		return -1;
+	}
+	return cli_parse_id(what, argv[1]);
+}
+
+void cli_print_state(const struct cli_ctx *ctx, const char *title, long long id, const json_t *obj)
+{
+	if (ctx->output == CLI_OUTPUT_TABLE)
+		printf("%s %lld is %s\n", title, id,
+		       json_string_value(json_object_get(obj, "state")));
+	else
+		cli_print_value(ctx, stdout, obj);
+}
+
+int cli_kill_one(struct cli_ctx *ctx, int argc, char **argv, const char *kind, const char *title)
+{
+	char usage[64], what[32], path[128];
+	json_t *out = NULL;
+	snprintf(usage, sizeof(usage), "det %s kill ID", kind);
+	snprintf(what, sizeof(what), "%s id", kind);
+	long long id = cli_parse_one_id(argc, argv, usage, what);
+	if (id < 0)
+		return CLI_EXIT_USAGE;
+	struct http_client *c = cli_client(ctx);
+	if (!c)
+		return CLI_EXIT_FAILURE;
+	snprintf(path, sizeof(path), "/api/v1/%ss/%lld/kill", kind, id);
+	int rc = cli_call(c, "POST", path, NULL, &out);
+	if (!rc)
+		cli_print_state(ctx, title, id, json_object_get(out, kind));
+	json_decref(out);
+	http_client_free(c);
+	return rc;
 }
 
 long long cli_parse_follow_id(int argc, char **argv, const char *usage, const char *what,

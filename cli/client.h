@@ -51,6 +51,11 @@ int cli_get(struct cli_ctx *ctx, const char *path, json_t **out);
 int cli_get_rows(struct cli_ctx *ctx, const char *path, const char *key,
                  const struct cli_column *cols, size_t ncols);
 
+/* A command without arguments (argc 1, else usage is printed) that prints the rows of
+ * GET path under key as cli_get_rows does: 0 or an exit code. */
+int cli_list_rows(struct cli_ctx *ctx, int argc, const char *usage, const char *path,
+                  const char *key, const struct cli_column *cols, size_t ncols);
+
 /* Pack directory dir into a gzip'd tar in memory, skipping .detignore
  * patterns. 0, or -1 with a message printed. */
 int cli_pack_dir(const char *dir, unsigned char **data, size_t *len, size_t max_bytes);
@@ -81,6 +86,18 @@ int cli_experiment_post_in(struct cli_ctx *ctx, const char *config_path, const c
 
 /* Parse a positive id argument; -1 after printing a usage error. */
 long long cli_parse_id(const char *what, const char *s);
+
+/* Parse "ID", the only argument (argv[0] is the command); -1 after printing usage or
+ * the error. */
+long long cli_parse_one_id(int argc, char **argv, const char *usage, const char *what);
+
+/* "<title> ID is STATE" for obj (a trial or task) in a table's output, else obj in
+ * ctx's format. */
+void cli_print_state(const struct cli_ctx *ctx, const char *title, long long id, const json_t *obj);
+
+/* det KIND kill ID: POST /api/v1/KINDs/ID/kill and cli_print_state of the answer's KIND
+ * object with title. An exit code, with any error printed. */
+int cli_kill_one(struct cli_ctx *ctx, int argc, char **argv, const char *kind, const char *title);
 
 /* Parse "[--follow] ID" (argv[0] is the command); -1 after printing usage or the error. */
 long long cli_parse_follow_id(int argc, char **argv, const char *usage, const char *what,

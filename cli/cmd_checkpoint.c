@@ -25,11 +25,8 @@ static const struct cli_column ckpt_cols[] = {
 int cli_checkpoint_list(struct cli_ctx *ctx, int argc, char **argv)
 {
 	char path[128];
-	if (argc != 2) {
-		fprintf(stderr, "usage: det checkpoint list EXPERIMENT_ID\n");
-		return CLI_EXIT_USAGE;
-	}
-	long long id = cli_parse_id("experiment id", argv[1]);
+	long long id =
+	    cli_parse_one_id(argc, argv, "det checkpoint list EXPERIMENT_ID", "experiment id");
 	if (id < 0)
 		return CLI_EXIT_USAGE;
 	snprintf(path, sizeof(path), "/api/v1/experiments/%lld/checkpoints", id);

@@ -331,13 +331,10 @@ int cli_experiment_list(struct cli_ctx *ctx, int argc, char **argv)
 static int simple(struct cli_ctx *ctx, int argc, char **argv, const char *method,
                   const char *suffix, const char *key, const struct cli_column *cols, size_t ncols)
 {
-	char path[128];
+	char path[128], usage[96];
 	json_t *out = NULL;
-	if (argc != 2) {
-		fprintf(stderr, "usage: det experiment %s ID\n", argv[0]);
-		return CLI_EXIT_USAGE;
-	}
-	long long id = cli_parse_id("experiment id", argv[1]);
+	snprintf(usage, sizeof(usage), "det experiment %s ID", argv[0]);
+	long long id = cli_parse_one_id(argc, argv, usage, "experiment id");
 	if (id < 0)
 		return CLI_EXIT_USAGE;
 	struct http_client *c = cli_client(ctx);
@@ -477,11 +474,7 @@ int cli_experiment_list_checkpoints(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_experiment_wait(struct cli_ctx *ctx, int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: det experiment wait ID\n");
-		return CLI_EXIT_USAGE;
-	}
-	long long id = cli_parse_id("experiment id", argv[1]);
+	long long id = cli_parse_one_id(argc, argv, "det experiment wait ID", "experiment id");
 	if (id < 0)
 		return CLI_EXIT_USAGE;
 	struct http_client *c = cli_client(ctx);

@@ -53,22 +53,9 @@ out:
 
 int cli_image_list(struct cli_ctx *ctx, int argc, char **argv)
 {
-	json_t *out = NULL;
 	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: det image list\n");
-		return CLI_EXIT_USAGE;
-	}
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
-	int rc = cli_call(c, "GET", "/api/v1/images", NULL, &out);
-	if (!rc)
-		cli_print_rows(ctx, json_object_get(out, "images"), json_object_get(out, "images"),
-		               image_cols, sizeof(image_cols) / sizeof(image_cols[0]));
-	json_decref(out);
-	http_client_free(c);
-	return rc;
+	return cli_list_rows(ctx, argc, "det image list", "/api/v1/images", "images", image_cols,
+	                     sizeof(image_cols) / sizeof(image_cols[0]));
 }
 
 /* Append name to buf, ':' and '/' (the only characters of a valid name that need it)

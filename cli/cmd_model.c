@@ -86,12 +86,8 @@ int cli_model_create(struct cli_ctx *ctx, int argc, char **argv)
 int cli_model_list(struct cli_ctx *ctx, int argc, char **argv)
 {
 	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: det model list\n");
-		return CLI_EXIT_USAGE;
-	}
-	return cli_get_rows(ctx, "/api/v1/models", "models", model_cols,
-	                    sizeof(model_cols) / sizeof(model_cols[0]));
+	return cli_list_rows(ctx, argc, "det model list", "/api/v1/models", "models", model_cols,
+	                     sizeof(model_cols) / sizeof(model_cols[0]));
 }
 
 /* describe (versions == 0) or list-versions (1). */

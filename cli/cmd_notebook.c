@@ -101,11 +101,7 @@ int cli_notebook_start(struct cli_ctx *ctx, int argc, char **argv)
 	json_t *t = json_object_get(out, "task");
 	long long id = json_integer_value(json_object_get(t, "id"));
 	if (detach) {
-		if (ctx->output == CLI_OUTPUT_TABLE)
-			printf("Notebook %lld is %s\n", id,
-			       json_string_value(json_object_get(t, "state")));
-		else
-			cli_print_value(ctx, stdout, t);
+		cli_print_state(ctx, "Notebook", id, t);
 		goto out;
 	}
 	fprintf(stderr, "det: notebook %lld\n", id);
@@ -145,23 +141,9 @@ int cli_notebook_list(struct cli_ctx *ctx, int argc, char **argv)
 	    {"TASK", "task_id"},      {"OWNER UID", "owner_uid"}, {"STATE", "state"},
 	    {"REASON", "end_reason"}, {"SLOTS", "slots"},         {"DESCRIPTION", "description"},
 	};
-	json_t *out = NULL;
-
 	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: det notebook list\n");
-		return CLI_EXIT_USAGE;
-	}
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
-	int rc = cli_call(c, "GET", "/api/v1/tasks?kind=notebook", NULL, &out);
-	if (!rc)
-		cli_print_rows(ctx, json_object_get(out, "tasks"), json_object_get(out, "tasks"),
-		               cols, sizeof(cols) / sizeof(cols[0]));
-	json_decref(out);
-	http_client_free(c);
-	return rc;
+	return cli_list_rows(ctx, argc, "det notebook list", "/api/v1/tasks?kind=notebook", "tasks",
+	                     cols, sizeof(cols) / sizeof(cols[0]));
 }
 
 /* det notebook open|kill ID. */
@@ -169,11 +151,8 @@ static int nb_one(struct cli_ctx *ctx, int argc, char **argv, int kill)
 {
 	char path[128];
 	json_t *out = NULL;
-	if (argc != 2) {
-		fprintf(stderr, "usage: det notebook %s ID\n", kill ? "kill" : "open");
-		return CLI_EXIT_USAGE;
-	}
-	long long id = cli_parse_id("notebook id", argv[1]);
+	long long id = cli_parse_one_id(
+	    argc, argv, kill ? "det notebook kill ID" : "det notebook open ID", "notebook id");
 	if (id < 0)
 		return CLI_EXIT_USAGE;
 	struct http_client *c = cli_client(ctx);
@@ -192,10 +171,8 @@ static int nb_one(struct cli_ctx *ctx, int argc, char **argv, int kill)
 		rc = CLI_EXIT_FAILURE;
 	} else if (!rc && !kill) {
 		nb_print_url(ctx, t);
-	} else if (!rc && ctx->output == CLI_OUTPUT_TABLE) {
-		printf("Notebook %lld is %s\n", id, json_string_value(json_object_get(t, "state")));
 	} else if (!rc) {
-		cli_print_value(ctx, stdout, t);
+		cli_print_state(ctx, "Notebook", id, t);
 	}
 	json_decref(out);
 	http_client_free(c);

@@ -278,29 +278,5 @@ int cli_task_logs(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_task_kill(struct cli_ctx *ctx, int argc, char **argv)
 {
-	char path[128];
-	json_t *out = NULL;
-	if (argc != 2) {
-		fprintf(stderr, "usage: det task kill ID\n");
-		return CLI_EXIT_USAGE;
-	}
-	long long id = cli_parse_id("task id", argv[1]);
-	if (id < 0)
-		return CLI_EXIT_USAGE;
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
-	snprintf(path, sizeof(path), "/api/v1/tasks/%lld/kill", id);
-	int rc = cli_call(c, "POST", path, NULL, &out);
-	if (!rc) {
-		json_t *t = json_object_get(out, "task");
-		if (ctx->output == CLI_OUTPUT_TABLE)
-			printf("Task %lld is %s\n", id,
-			       json_string_value(json_object_get(t, "state")));
-		else
-			cli_print_value(ctx, stdout, t);
-	}
-	json_decref(out);
-	http_client_free(c);
-	return rc;
+	return cli_kill_one(ctx, argc, argv, "task", "Task");
 }

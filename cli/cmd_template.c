@@ -100,12 +100,8 @@ int cli_template_set(struct cli_ctx *ctx, int argc, char **argv)
 int cli_template_list(struct cli_ctx *ctx, int argc, char **argv)
 {
 	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: det template list\n");
-		return CLI_EXIT_USAGE;
-	}
-	return cli_get_rows(ctx, "/api/v1/templates", "templates", template_cols,
-	                    sizeof(template_cols) / sizeof(template_cols[0]));
+	return cli_list_rows(ctx, argc, "det template list", "/api/v1/templates", "templates",
+	                     template_cols, sizeof(template_cols) / sizeof(template_cols[0]));
 }
 
 /* GET (describe) or DELETE template argv[1]. */

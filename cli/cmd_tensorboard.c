@@ -87,10 +87,6 @@ int cli_tensorboard_list(struct cli_ctx *ctx, int argc, char **argv)
 	    {"REASON", "end_reason"}, {"DESCRIPTION", "description"},
 	};
 	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: det tensorboard list\n");
-		return CLI_EXIT_USAGE;
-	}
-	return cli_get_rows(ctx, "/api/v1/tasks?kind=tensorboard", "tasks", cols,
-	                    sizeof(cols) / sizeof(cols[0]));
+	return cli_list_rows(ctx, argc, "det tensorboard list", "/api/v1/tasks?kind=tensorboard",
+	                     "tasks", cols, sizeof(cols) / sizeof(cols[0]));
 }

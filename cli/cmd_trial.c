@@ -35,11 +35,7 @@ int cli_trial_describe(struct cli_ctx *ctx, int argc, char **argv)
 {
 	char path[128];
 	json_t *out = NULL, *metrics = NULL;
-	if (argc != 2) {
-		fprintf(stderr, "usage: det trial describe ID\n");
-		return CLI_EXIT_USAGE;
-	}
-	long long id = cli_parse_id("trial id", argv[1]);
+	long long id = cli_parse_one_id(argc, argv, "det trial describe ID", "trial id");
 	if (id < 0)
 		return CLI_EXIT_USAGE;
 	struct http_client *c = cli_client(ctx);
@@ -125,29 +121,5 @@ int cli_trial_logs(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_trial_kill(struct cli_ctx *ctx, int argc, char **argv)
 {
-	char path[128];
-	json_t *out = NULL;
-	if (argc != 2) {
-		fprintf(stderr, "usage: det trial kill ID\n");
-		return CLI_EXIT_USAGE;
-	}
-	long long id = cli_parse_id("trial id", argv[1]);
-	if (id < 0)
-		return CLI_EXIT_USAGE;
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
-	snprintf(path, sizeof(path), "/api/v1/trials/%lld/kill", id);
-	int rc = cli_call(c, "POST", path, NULL, &out);
-	if (!rc) {
-		if (ctx->output == CLI_OUTPUT_TABLE)
-			printf("Trial %lld is %s\n", id,
-			       json_string_value(
-			           json_object_get(json_object_get(out, "trial"), "state")));
-		else
-			cli_print_value(ctx, stdout, json_object_get(out, "trial"));
-	}
-	json_decref(out);
-	http_client_free(c);
-	return rc;
+	return cli_kill_one(ctx, argc, argv, "trial", "Trial");
 }

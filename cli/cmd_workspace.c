@@ -165,12 +165,8 @@ int cli_workspace_create(struct cli_ctx *ctx, int argc, char **argv)
 int cli_workspace_list(struct cli_ctx *ctx, int argc, char **argv)
 {
 	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: det workspace list\n");
-		return CLI_EXIT_USAGE;
-	}
-	return cli_get_rows(ctx, "/api/v1/workspaces", "workspaces", ws_cols,
-	                    sizeof(ws_cols) / sizeof(ws_cols[0]));
+	return cli_list_rows(ctx, argc, "det workspace list", "/api/v1/workspaces", "workspaces",
+	                     ws_cols, sizeof(ws_cols) / sizeof(ws_cols[0]));
 }
 
 int cli_workspace_describe(struct cli_ctx *ctx, int argc, char **argv)

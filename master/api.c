@@ -112,6 +112,14 @@ void api_exp_error(struct http_reply *rep, enum exp_status s, const char *err)
 	api_error(rep, api_exp_http_status(s), "%s", err);
 }
 
+void api_exp_answer(struct http_reply *rep, enum exp_status status, json_t *out, const char *err)
+{
+	if (status == EXP_OK)
+		api_json(rep, 200, out);
+	else
+		api_exp_error(rep, status, err);
+}
+
 void api_json(struct http_reply *rep, int status, json_t *body)
 {
 	free(rep->body);

@@ -184,10 +184,7 @@ void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep)
 	               json_string_value(proj), 0, &out, err, sizeof(err));
 	free(merged);
 	free(model);
-	if (status != EXP_OK)
-		api_exp_error(rep, status, err);
-	else
-		api_json(rep, 200, out);
+	api_exp_answer(rep, status, out, err);
 }
 
 struct sort_by {
@@ -578,10 +575,7 @@ void api_exp_delete(struct app *a, struct api_call *c, struct http_reply *rep)
 	if (!may_change(a, c, rep))
 		return;
 	enum exp_status status = exp_delete(a, c->id, err, sizeof(err));
-	if (status != EXP_OK)
-		api_exp_error(rep, status, err);
-	else
-		api_json(rep, 200, NULL);
+	api_exp_answer(rep, status, NULL, err);
 }
 
 /* The query's list view of rows (consumed): {"KEY": page, "pagination"}, or a 400. */
@@ -744,8 +738,5 @@ void api_preview(struct app *a, struct api_call *c, struct http_reply *rep)
 	}
 	int status =
 	    exp_preview(json_string_value(cfg), json_string_length(cfg), &out, err, sizeof(err));
-	if (status != EXP_OK)
-		api_exp_error(rep, status, err);
-	else
-		api_json(rep, 200, out);
+	api_exp_answer(rep, status, out, err);
 }

@@ -55,6 +55,10 @@ void api_exp_error(struct http_reply *rep, enum exp_status s, const char *err);
 /* Fill rep with body (reference stolen; NULL = {}). */
 void api_json(struct http_reply *rep, int status, json_t *body);
 
+/* Fill rep with the answer of an engine call: 200 with out (stolen; NULL = {}) when
+ * status is EXP_OK, else its error (api_exp_error with err). */
+void api_exp_answer(struct http_reply *rep, enum exp_status status, json_t *out, const char *err);
+
 /* Decode standard base64 (whitespace ignored): malloc'd, *out_len its bytes; NULL on bad
  * input or out of memory. */
 unsigned char *api_base64_decode(const char *in, size_t len, size_t *out_len);

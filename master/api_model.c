@@ -11,10 +11,7 @@ void api_model_list(struct app *a, struct api_call *c, struct http_reply *rep)
 	char err[256];
 	(void)c;
 	enum exp_status status = model_list(a, &out, err, sizeof(err));
-	if (status == EXP_OK)
-		api_json(rep, 200, out);
-	else
-		api_exp_error(rep, status, err);
+	api_exp_answer(rep, status, out, err);
 }
 
 void api_model_get(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -22,10 +19,7 @@ void api_model_get(struct app *a, struct api_call *c, struct http_reply *rep)
 	json_t *out = NULL;
 	char err[512];
 	enum exp_status status = model_get(a, c->uuid, &out, err, sizeof(err));
-	if (status == EXP_OK)
-		api_json(rep, 200, out);
-	else
-		api_exp_error(rep, status, err);
+	api_exp_answer(rep, status, out, err);
 }
 
 void api_model_create(struct app *a, struct api_call *c, struct http_reply *rep)

@@ -5,20 +5,12 @@
 #include "api_internal.h"
 #include "template.h"
 
-static void answer(struct http_reply *rep, enum exp_status status, json_t *out, const char *err)
-{
-	if (status == EXP_OK)
-		api_json(rep, 200, out);
-	else
-		api_exp_error(rep, status, err);
-}
-
 void api_template_list(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	json_t *out = NULL;
 	char err[256];
 	enum exp_status status = template_list(a, &c->who, &out, err, sizeof(err));
-	answer(rep, status, out, err);
+	api_exp_answer(rep, status, out, err);
 }
 
 void api_template_get(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -26,7 +18,7 @@ void api_template_get(struct app *a, struct api_call *c, struct http_reply *rep)
 	json_t *out = NULL;
 	char err[512];
 	enum exp_status status = template_get(a, &c->who, c->uuid, &out, err, sizeof(err));
-	answer(rep, status, out, err);
+	api_exp_answer(rep, status, out, err);
 }
 
 /* POST /templates {name, config, workspace?} creates; POST /templates/{name} {config} replaces. */
@@ -54,7 +46,7 @@ static void put(struct app *a, struct api_call *c, struct http_reply *rep, int c
 	}
 	json_t *out = NULL;
 	status = template_get(a, &c->who, n, &out, err, sizeof(err));
-	answer(rep, status, out, err);
+	api_exp_answer(rep, status, out, err);
 }
 
 void api_template_create(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -71,5 +63,5 @@ void api_template_delete(struct app *a, struct api_call *c, struct http_reply *r
 {
 	char err[512];
 	enum exp_status status = template_delete(a, &c->who, c->uuid, err, sizeof(err));
-	answer(rep, status, NULL, err);
+	api_exp_answer(rep, status, NULL, err);
 }

@@ -476,10 +476,7 @@ void api_trial_checkpoint(struct app *a, struct api_call *c, struct http_reply *
 	enum exp_status status =
 	    exp_report_checkpoint(a, c->id, uuid, steps, m, files, err, sizeof(err));
 	json_decref(m);
-	if (status != EXP_OK)
-		api_exp_error(rep, status, err);
-	else
-		api_json(rep, 200, NULL);
+	api_exp_answer(rep, status, NULL, err);
 }
 
 void api_trial_logs(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -511,10 +508,7 @@ void api_trial_logs(struct app *a, struct api_call *c, struct http_reply *rep)
 		}
 	}
 	enum exp_status status = exp_report_logs(a, c->id, logs, err, sizeof(err));
-	if (status != EXP_OK)
-		api_exp_error(rep, status, err);
-	else
-		api_json(rep, 200, NULL);
+	api_exp_answer(rep, status, NULL, err);
 }
 
 void api_trial_progress(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -527,10 +521,7 @@ void api_trial_progress(struct app *a, struct api_call *c, struct http_reply *re
 	}
 	enum exp_status status =
 	    exp_report_progress(a, c->id, json_number_value(p), err, sizeof(err));
-	if (status != EXP_OK)
-		api_exp_error(rep, status, err);
-	else
-		api_json(rep, 200, NULL);
+	api_exp_answer(rep, status, NULL, err);
 }
 
 void api_trial_early_exit(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -543,10 +534,7 @@ void api_trial_early_exit(struct app *a, struct api_call *c, struct http_reply *
 		return;
 	}
 	enum exp_status status = exp_report_early_exit(a, c->id, r, err, sizeof(err));
-	if (status != EXP_OK)
-		api_exp_error(rep, status, err);
-	else
-		api_json(rep, 200, NULL);
+	api_exp_answer(rep, status, NULL, err);
 }
 
 void api_trial_exit(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -584,10 +572,7 @@ void api_trial_exit(struct app *a, struct api_call *c, struct http_reply *rep)
 	    exp_report_exit(a, c->id, (int)json_integer_value(code),
 	                    json_is_integer(sig) ? (int)json_integer_value(sig) : 0,
 	                    json_string_value(error), &out, err, sizeof(err));
-	if (status != EXP_OK)
-		api_exp_error(rep, status, err);
-	else
-		api_json(rep, 200, out);
+	api_exp_answer(rep, status, out, err);
 }
 
 void api_trial_signals(struct app *a, struct api_call *c, struct http_reply *rep)

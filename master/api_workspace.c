@@ -13,14 +13,6 @@
 #include "workspace.h"
 
 /* Answer status: out as the body, or err as the error. */
-static void answer(struct http_reply *rep, enum exp_status status, json_t *out, const char *err)
-{
-	if (status == EXP_OK)
-		api_json(rep, 200, out);
-	else
-		api_exp_error(rep, status, err);
-}
-
 /* The string field key of the body, or NULL with a 400 in rep. */
 static const char *body_string(struct api_call *c, struct http_reply *rep, const char *key)
 {
@@ -47,7 +39,7 @@ void api_workspace_list(struct app *a, struct api_call *c, struct http_reply *re
 	json_t *out = NULL;
 	char err[256];
 	enum exp_status status = workspace_list(a, &c->who, &out, err, sizeof(err));
-	answer(rep, status, out, err);
+	api_exp_answer(rep, status, out, err);
 }
 
 void api_workspace_create(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -58,7 +50,7 @@ void api_workspace_create(struct app *a, struct api_call *c, struct http_reply *
 	if (!name)
 		return;
 	enum exp_status status = workspace_create(a, &c->who, name, &out, err, sizeof(err));
-	answer(rep, status, out, err);
+	api_exp_answer(rep, status, out, err);
 }
 
 void api_workspace_get(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -66,7 +58,7 @@ void api_workspace_get(struct app *a, struct api_call *c, struct http_reply *rep
 	json_t *out = NULL;
 	char err[256];
 	enum exp_status status = workspace_get(a, &c->who, c->id, &out, err, sizeof(err));
-	answer(rep, status, out, err);
+	api_exp_answer(rep, status, out, err);
 }
 
 static void ws_archive(struct app *a, struct api_call *c, struct http_reply *rep, int on)
@@ -96,7 +88,7 @@ void api_workspace_delete(struct app *a, struct api_call *c, struct http_reply *
 	if (force < 0)
 		return;
 	enum exp_status status = workspace_delete(a, &c->who, c->id, force, err, sizeof(err));
-	answer(rep, status, NULL, err);
+	api_exp_answer(rep, status, NULL, err);
 }
 
 void api_workspace_projects(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -104,7 +96,7 @@ void api_workspace_projects(struct app *a, struct api_call *c, struct http_reply
 	json_t *out = NULL;
 	char err[256];
 	enum exp_status status = workspace_project_list(a, &c->who, c->id, &out, err, sizeof(err));
-	answer(rep, status, out, err);
+	api_exp_answer(rep, status, out, err);
 }
 
 void api_workspace_project_create(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -116,7 +108,7 @@ void api_workspace_project_create(struct app *a, struct api_call *c, struct http
 		return;
 	enum exp_status status =
 	    workspace_project_create(a, &c->who, c->id, name, &out, err, sizeof(err));
-	answer(rep, status, out, err);
+	api_exp_answer(rep, status, out, err);
 }
 
 void api_project_list(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -124,7 +116,7 @@ void api_project_list(struct app *a, struct api_call *c, struct http_reply *rep)
 	json_t *out = NULL;
 	char err[256];
 	enum exp_status status = workspace_project_list(a, &c->who, 0, &out, err, sizeof(err));
-	answer(rep, status, out, err);
+	api_exp_answer(rep, status, out, err);
 }
 
 void api_project_get(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -132,7 +124,7 @@ void api_project_get(struct app *a, struct api_call *c, struct http_reply *rep)
 	json_t *out = NULL;
 	char err[256];
 	enum exp_status status = workspace_project_get(a, &c->who, c->id, &out, err, sizeof(err));
-	answer(rep, status, out, err);
+	api_exp_answer(rep, status, out, err);
 }
 
 static void project_archive(struct app *a, struct api_call *c, struct http_reply *rep, int on)
@@ -164,7 +156,7 @@ void api_project_delete(struct app *a, struct api_call *c, struct http_reply *re
 		return;
 	enum exp_status status =
 	    workspace_project_delete(a, &c->who, c->id, force, err, sizeof(err));
-	answer(rep, status, NULL, err);
+	api_exp_answer(rep, status, NULL, err);
 }
 
 void api_exp_move(struct app *a, struct api_call *c, struct http_reply *rep)
@@ -273,5 +265,5 @@ void api_workspace_roles(struct app *a, struct api_call *c, struct http_reply *r
 	json_t *out = NULL;
 	char err[256];
 	enum exp_status status = workspace_role_list(a, &c->who, c->id, &out, err, sizeof(err));
-	answer(rep, status, out, err);
+	api_exp_answer(rep, status, out, err);
 }

@@ -42,6 +42,11 @@ float dc_f16_to_f32(uint16_t h);
 uint16_t dc_f32_to_f16(float f);
 float dc_bf16_to_f32(uint16_t h);
 uint16_t dc_f32_to_bf16(float f);
+/* Element i of a buffer p of dt, as a float; storing v there (rounded to dt). */
+float dc_elem_get(enum detcomm_dtype dt, const char *p, size_t i);
+void dc_elem_put(enum detcomm_dtype dt, char *p, size_t i, float v);
+/* v as dt holds it (rounded to f16 or bf16). */
+float dc_elem_round(enum detcomm_dtype dt, float v);
 
 /* CPU engine: shared memory inside a node, MPI between nodes. */
 struct dc_shm;

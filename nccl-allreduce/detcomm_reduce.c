@@ -78,6 +78,40 @@ uint16_t dc_f32_to_bf16(float f)
 	return (uint16_t)(x >> 16);
 }
 
+float dc_elem_get(enum detcomm_dtype dt, const char *p, size_t i)
+{
+	uint16_t h;
+	float v;
+
+	if (dt == DETCOMM_F32) {
+		memcpy(&v, p + 4 * i, 4);
+		return v;
+	}
+	memcpy(&h, p + 2 * i, 2);
+	return dt == DETCOMM_F16 ? dc_f16_to_f32(h) : dc_bf16_to_f32(h);
+}
+
+void dc_elem_put(enum detcomm_dtype dt, char *p, size_t i, float v)
+{
+	uint16_t h;
+
+	if (dt == DETCOMM_F32) {
+		memcpy(p + 4 * i, &v, 4);
+		return;
+	}
+	h = dt == DETCOMM_F16 ? dc_f32_to_f16(v) : dc_f32_to_bf16(v);
+	memcpy(p + 2 * i, &h, 2);
+}
+
+float dc_elem_round(enum detcomm_dtype dt, float v)
+{
+	if (dt == DETCOMM_F16)
+		return dc_f16_to_f32(dc_f32_to_f16(v));
+	if (dt == DETCOMM_BF16)
+		return dc_bf16_to_f32(dc_f32_to_bf16(v));
+	return v;
+}
+
 static void load_block(enum detcomm_dtype dt, const char *src, float *acc, size_t n, int add)
 {
 	size_t i;

@@ -30,6 +30,7 @@ WEB_TESTS += tests/web/tasks.sh
 WEB_TESTS += tests/web/benches.sh
 TESTS += $(WEB_TESTS)
 EXTRA_DIST += tests/web/collab.mjs tests/web/playwright.sh tests/web/harness.mjs
+EXTRA_DIST += tests/web/web-lib.sh
 EXTRA_DIST += tests/web/tasks.mjs
 EXTRA_DIST += doc/webui.md $(WEB_TESTS) tests/web/ui.mjs tests/web/launch.sh tests/web/train.py \
 	tests/web/package.json \

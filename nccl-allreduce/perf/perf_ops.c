@@ -70,31 +70,6 @@ void perf_buf_free(struct perf_ctx *x, struct perf_buf *b)
 	b->p = NULL;
 }
 
-static void put(enum detcomm_dtype dt, char *p, size_t i, float v)
-{
-	uint16_t h;
-
-	if (dt == DETCOMM_F32) {
-		memcpy(p + 4 * i, &v, 4);
-		return;
-	}
-	h = dt == DETCOMM_F16 ? dc_f32_to_f16(v) : dc_f32_to_bf16(v);
-	memcpy(p + 2 * i, &h, 2);
-}
-
-static float get(enum detcomm_dtype dt, const char *p, size_t i)
-{
-	uint16_t h;
-	float v;
-
-	if (dt == DETCOMM_F32) {
-		memcpy(&v, p + 4 * i, 4);
-		return v;
-	}
-	memcpy(&h, p + 2 * i, 2);
-	return dt == DETCOMM_F16 ? dc_f16_to_f32(h) : dc_bf16_to_f32(h);
-}
-
 int perf_fill(struct perf_ctx *x, struct perf_buf *b, size_t off, size_t count)
 {
 	enum detcomm_dtype dt = x->o.dtype;
@@ -105,7 +80,7 @@ int perf_fill(struct perf_ctx *x, struct perf_buf *b, size_t off, size_t count)
 	if (!h)
 		return -1;
 	for (i = 0; i < count; i++)
-		put(dt, h, i, (float)((x->rank + 1) * (int)((off + i) % 7 + 1)));
+		dc_elem_put(dt, h, i, (float)((x->rank + 1) * (int)((off + i) % 7 + 1)));
 	if (b->where == PERF_DEVICE) {
 		rv = perf_gpu_copy(x->gpu, b->p + off * es, h, count * es, 1);
 		free(h);
@@ -133,11 +108,7 @@ size_t perf_wrong(struct perf_ctx *x, const struct perf_buf *b, size_t off, size
 		want = sum1 * (float)((off + i) % 7 + 1);
 		if (x->o.op == DETCOMM_AVG)
 			want /= (float)x->size;
-		if (dt == DETCOMM_F16)
-			want = dc_f16_to_f32(dc_f32_to_f16(want));
-		else if (dt == DETCOMM_BF16)
-			want = dc_bf16_to_f32(dc_f32_to_bf16(want));
-		if (get(dt, h, i) != want)
+		if (dc_elem_get(dt, h, i) != dc_elem_round(dt, want))
 			bad++;
 	}
 	free(copy);

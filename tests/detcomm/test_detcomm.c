@@ -47,37 +47,12 @@ static float expected(size_t i, enum detcomm_op op)
 	return op == DETCOMM_AVG ? s / (float)g_size : s;
 }
 
-static void put(enum detcomm_dtype dt, char *p, size_t i, float v)
-{
-	uint16_t h;
-
-	if (dt == DETCOMM_F32) {
-		memcpy(p + 4 * i, &v, 4);
-		return;
-	}
-	h = dt == DETCOMM_F16 ? dc_f32_to_f16(v) : dc_f32_to_bf16(v);
-	memcpy(p + 2 * i, &h, 2);
-}
-
-static float get(enum detcomm_dtype dt, const char *p, size_t i)
-{
-	uint16_t h;
-	float v;
-
-	if (dt == DETCOMM_F32) {
-		memcpy(&v, p + 4 * i, 4);
-		return v;
-	}
-	memcpy(&h, p + 2 * i, 2);
-	return dt == DETCOMM_F16 ? dc_f16_to_f32(h) : dc_bf16_to_f32(h);
-}
-
 static void fill(enum detcomm_dtype dt, char *p, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		put(dt, p, i, input_of(g_rank, i));
+		dc_elem_put(dt, p, i, input_of(g_rank, i));
 }
 
 /* Number of wrong elements of p against the expected result. */
@@ -87,12 +62,8 @@ static size_t wrong(enum detcomm_dtype dt, const char *p, size_t n, enum detcomm
 	float want;
 
 	for (i = 0; i < n; i++) {
-		want = expected(i, op);
-		if (dt == DETCOMM_F16)
-			want = dc_f16_to_f32(dc_f32_to_f16(want));
-		else if (dt == DETCOMM_BF16)
-			want = dc_bf16_to_f32(dc_f32_to_bf16(want));
-		if (get(dt, p, i) != want)
+		want = dc_elem_round(dt, expected(i, op));
+		if (dc_elem_get(dt, p, i) != want)
 			bad++;
 	}
 	return bad;
@@ -133,7 +104,7 @@ static void case_allreduce(struct detcomm *c, size_t n, enum detcomm_dtype dt, e
 		snprintf(err, sizeof(err), "wrote past the output");
 		goto out;
 	}
-	if (!inplace && n && get(dt, s, n - 1) != input_of(g_rank, n - 1)) {
+	if (!inplace && n && dc_elem_get(dt, s, n - 1) != input_of(g_rank, n - 1)) {
 		snprintf(err, sizeof(err), "input modified");
 		goto out;
 	}

@@ -39,31 +39,6 @@ static void report(const char *name, int ok, const char *why)
 	fflush(stdout);
 }
 
-static void put(enum detcomm_dtype dt, char *p, size_t i, float v)
-{
-	uint16_t h;
-
-	if (dt == DETCOMM_F32) {
-		memcpy(p + 4 * i, &v, 4);
-		return;
-	}
-	h = dt == DETCOMM_F16 ? dc_f32_to_f16(v) : dc_f32_to_bf16(v);
-	memcpy(p + 2 * i, &h, 2);
-}
-
-static float get(enum detcomm_dtype dt, const char *p, size_t i)
-{
-	uint16_t h;
-	float v;
-
-	if (dt == DETCOMM_F32) {
-		memcpy(&v, p + 4 * i, 4);
-		return v;
-	}
-	memcpy(&h, p + 2 * i, 2);
-	return dt == DETCOMM_F16 ? dc_f16_to_f32(h) : dc_bf16_to_f32(h);
-}
-
 static float want(size_t i, enum detcomm_op op)
 {
 	float s = (float)(g_size * (g_size + 1) / 2 * (int)(i % 7 + 1));
@@ -80,7 +55,7 @@ static void *upload(enum detcomm_dtype dt, size_t n)
 	if (!h)
 		return NULL;
 	for (i = 0; i < n; i++)
-		put(dt, h, i, (float)((g_rank + 1) * (int)(i % 7 + 1)));
+		dc_elem_put(dt, h, i, (float)((g_rank + 1) * (int)(i % 7 + 1)));
 	if (cudaMalloc(&d, n * es + 1) != cudaSuccess ||
 	    cudaMemcpy(d, h, n * es, cudaMemcpyHostToDevice) != cudaSuccess) {
 		cudaFree(d);
@@ -101,12 +76,8 @@ static size_t wrong(enum detcomm_dtype dt, const void *d, size_t n, enum detcomm
 		return n + 1;
 	}
 	for (i = 0; i < n; i++) {
-		w = want(i, op);
-		if (dt == DETCOMM_F16)
-			w = dc_f16_to_f32(dc_f32_to_f16(w));
-		else if (dt == DETCOMM_BF16)
-			w = dc_bf16_to_f32(dc_f32_to_bf16(w));
-		bad += get(dt, h, i) != w;
+		w = dc_elem_round(dt, want(i, op));
+		bad += dc_elem_get(dt, h, i) != w;
 	}
 	free(h);
 	return bad;

@@ -107,19 +107,66 @@ sock() { # METHOD PATH [BODY]: as this Unix user over the socket
 }
 body() { jq -r "$1" <"$work/body"; }
 
-# wait_state EXP STATE [SECONDS]
-wait_state() {
-	for _ in $(seq $((${3:-60} * 10))); do
-		sock GET "/experiments/$1" >/dev/null
-		[ "$(body .experiment.state)" = "$2" ] && return 0
+# wait_value PATH FILTER VALUE [SECONDS]: polls GET PATH until the jq FILTER of
+# its answer (left in $work/body for the caller's checks) is VALUE (60 s)
+wait_value() {
+	for _ in $(seq $((${4:-60} * 10))); do
+		sock GET "$1" >/dev/null
+		[ "$(body "$2")" = "$3" ] && return 0
 		sleep 0.1
 	done
 	return 1
 }
 
-# create_exp YAML-FILE [ACTIVATE]: prints the new id
+# wait_state EXP STATE [SECONDS]
+wait_state() { wait_value "/experiments/$1" .experiment.state "$2" "${3:-60}"; }
+
+# wait_task_state TASK STATE [SECONDS]
+wait_task_state() { wait_value "/tasks/$1" .task.state "$2" "${3:-60}"; }
+
+# wait_for SECONDS COMMAND...: until the command succeeds (false after SECONDS)
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+
+# finished_trial NAME BATCHES: runs a one-trial experiment NAME of BATCHES batches
+# to COMPLETED (60 s; false if it did not), sets e and t (its trial) and stops the
+# master, for a test that then writes rows into its store offline.
+finished_trial() {
+	local rc
+	printf 'name: %s\nentrypoint: x\nsearcher: {name: single, metric: val_loss, max_length: {batches: %s}}\n' \
+		"$1" "$2" >"$work/c.yaml"
+	e=$(create_exp "$work/c.yaml")
+	wait_state "$e" COMPLETED 60
+	rc=$?
+	sock GET "/experiments/$e/trials" >/dev/null
+	t=$(body '.trials[0].id')
+	stop_master
+	return $rc
+}
+
+# insert_metrics TRIAL ROWS: ROWS metric rows for TRIAL into the stopped master's
+# store, every tenth a validation row (val_loss), the others training (loss, lr).
+insert_metrics() {
+	sqlite3 "$work/state/master.db" "
+	WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2)
+	INSERT INTO metrics(trial_id, grp, steps_completed, body, created_at)
+	SELECT $1, CASE WHEN i % 10 = 0 THEN 'validation' ELSE 'training' END, i,
+		CASE WHEN i % 10 = 0 THEN json_object('val_loss', 1.0 / i)
+		ELSE json_object('loss', 2.0 / (1 + i * 0.01) + (i % 7) * 0.001, 'lr', 0.1) END,
+		1700000000 + i FROM n;"
+}
+
+# create_exp YAML-FILE [ACTIVATE] [MODEL-TGZ]: prints the new id
 create_exp() {
-	jq -n --rawfile c "$1" --argjson a "${2:-true}" '{config: $c, activate: $a}' >"$work/req.json"
+	jq -n --rawfile c "$1" --argjson a "${2:-true}" --rawfile m <([ -z "${3:-}" ] || base64 -w0 "$3") \
+		'{config: $c, activate: $a} + if $m == "" then {} else {model_definition: $m} end' \
+		>"$work/req.json"
 	curl -s --unix-socket "$work/m.sock" -X POST -H 'Content-Type: application/json' \
 		--data-binary @"$work/req.json" http://localhost/api/v1/experiments | jq -r .id
 }

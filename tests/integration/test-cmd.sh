@@ -115,18 +115,10 @@ eq "nothing was written by the refused requests" "$before" \
 	"$(sock GET /tasks >/dev/null; body '.tasks | length')"
 
 # --- a restart: a command left running is adopted again, its end recorded ---
-wait_task() { # ID STATE: poll GET /tasks/ID until it is in STATE (60 s at most)
-	for _ in $(seq 600); do
-		sock GET "/tasks/$1" >/dev/null
-		[ "$(body .task.state)" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 "$det" cmd run --detach sh -c 'echo before; while [ ! -e "$0" ]; do sleep 0.1; done; echo after' \
 	"$work/go" >/dev/null
 aid=$(sock GET "/tasks?kind=command" >/dev/null; body '.tasks | map(select(.state != "TERMINATED")) | .[0].task_id | ltrimstr("task-")')
-check "the command to adopt is RUNNING" wait_task "$aid" RUNNING
+check "the command to adopt is RUNNING" wait_task_state "$aid" RUNNING
 for _ in $(seq 600); do
 	[ "$("$det" task logs "$aid")" = before ] && break
 	sleep 0.1
@@ -136,13 +128,13 @@ start_master
 sock GET "/tasks/$aid" >/dev/null
 eq "after a master restart a command still running is RUNNING (adopted)" RUNNING "$(body .task.state)"
 touch "$work/go"
-check "... and its end is recorded" wait_task "$aid" TERMINATED
+check "... and its end is recorded" wait_task_state "$aid" TERMINATED
 eq "... with its exit code 0 and reason exited" "0 exited" "$(body '.task | "\(.exit_code) \(.end_reason)"')"
 eq "... its output went on across the restart" "before after" "$("$det" task logs "$aid" | tr '\n' ' ' | sed 's/ $//')"
 
 "$det" cmd run --detach sh -c 'while [ ! -e "$0" ]; do sleep 0.1; done; exit 5' "$work/go5" >/dev/null
 fid=$(sock GET "/tasks?kind=command" >/dev/null; body '.tasks | map(select(.state != "TERMINATED")) | .[0].task_id | ltrimstr("task-")')
-check "a second command is RUNNING" wait_task "$fid" RUNNING
+check "a second command is RUNNING" wait_task_state "$fid" RUNNING
 stop_master KILL
 touch "$work/go5"
 for _ in $(seq 600); do
@@ -150,7 +142,7 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 start_master
-check "a command that ended while the master was down is TERMINATED" wait_task "$fid" TERMINATED
+check "a command that ended while the master was down is TERMINATED" wait_task_state "$fid" TERMINATED
 eq "... with the exit code it ended with (5)" 5 "$(body .task.exit_code)"
 
 stop_master TERM

@@ -11,12 +11,8 @@ set -u
 need_sqlite3
 
 start_master
-printf 'name: logs\nentrypoint: x\nsearcher: {name: single, metric: val_loss, max_length: {batches: 2}}\n' >"$work/c.yaml"
-e=$(create_exp "$work/c.yaml")
-check "experiment completes" wait_state "$e" COMPLETED 60
-sock GET "/experiments/$e/trials" >/dev/null
-t=$(body '.trials[0].id')
-stop_master
+finished_trial logs 2
+ok $? "experiment completes"
 sqlite3 "$work/state/master.db" "
 	WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
 	INSERT INTO logs(trial_id, rank, stream, ts, line)

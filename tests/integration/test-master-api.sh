@@ -135,11 +135,7 @@ eq "finished experiment cannot be paused" 409 "$(http POST "/experiments/$e1/pau
 sed -e 's/max_trials: 4/max_trials: 2/' -e 's/batches: 3/batches: 1000/' "$work/exp.yaml" >"$work/slow.yaml"
 echo 'environment: {environment_variables: [FAKE_STEPS=1000, FAKE_SLEEP=0.2]}' >>"$work/slow.yaml"
 e2=$(create_exp "$work/slow.yaml")
-for _ in $(seq 600); do
-	sock GET "/experiments/$e2/trials" >/dev/null
-	[ "$(body '.trials | length')" = 2 ] && break
-	sleep 0.1
-done
+wait_value "/experiments/$e2/trials" '.trials | length' 2
 eq "both trials claimed" 2 "$(body '.trials | length')"
 ta=$(body '.trials[0].id')
 tb=$(body '.trials[1].id')

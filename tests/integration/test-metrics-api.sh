@@ -11,16 +11,8 @@ set -u
 need_sqlite3
 
 start_master
-cat >"$work/c.yaml" <<'YAML'
-name: metrics
-entrypoint: x
-searcher: {name: single, metric: val_loss, max_length: {batches: 3}}
-YAML
-e=$(create_exp "$work/c.yaml")
-check "experiment completes" wait_state "$e" COMPLETED 60
-sock GET "/experiments/$e/trials" >/dev/null
-t=$(body '.trials[0].id')
-stop_master
+finished_trial metrics 3
+ok $? "experiment completes"
 
 # 5,000 training rows: loss 100 + (i % 50) except one spike and one dip.
 sqlite3 "$work/state/master.db" "

@@ -36,11 +36,7 @@ out=$("$det" -o json shell start --detach)
 eq "det shell start --detach exits 0" 0 $?
 id=$(jq -r .id <<<"$out")
 eq "... a shell task" shell "$(jq -r .kind <<<"$out")"
-for _ in $(seq 600); do
-	sock GET "/tasks/$id" >/dev/null
-	[ "$(body .task.state)" = RUNNING ] && break
-	sleep 0.1
-done
+wait_task_state "$id" RUNNING
 eq "it runs" RUNNING "$(body .task.state)"
 
 eq "GET /tasks/ID/ssh-key → 200" 200 "$(sock GET "/tasks/$id/ssh-key")"
@@ -99,11 +95,7 @@ check "its sshd's environment holds no key and no task token" \
 check "its sshd runs as the owner" test "$(ps -o uid= -p "${sshd_pid:-0}" | tr -d ' ')" = "$(id -u)"
 "$det" shell kill "$id" >/dev/null
 eq "det shell kill exits 0" 0 $?
-for _ in $(seq 600); do
-	sock GET "/tasks/$id" >/dev/null
-	[ "$(body .task.state)" = TERMINATED ] && break
-	sleep 0.1
-done
+wait_task_state "$id" TERMINATED
 eq "kill ends it" "TERMINATED killed" "$(body '.task | "\(.state) \(.end_reason)"')"
 gone=0
 for _ in $(seq 600); do

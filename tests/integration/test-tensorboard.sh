@@ -38,20 +38,11 @@ sock GET "/experiments/$e/trials" >/dev/null
 trials=$(body '[.trials[].id] | join(" ")')
 t1=${trials%% *}
 
-wait_task() { # ID: until TERMINATED (60 s)
-	for _ in $(seq 600); do
-		sock GET "/tasks/$1" >/dev/null
-		[ "$(body .task.state)" = TERMINATED ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 eq "POST /tasks kind tensorboard for the experiment → 201" 201 \
 	"$(sock POST /tasks "{\"kind\": \"tensorboard\", \"experiment_ids\": [$e]}")"
 id=$(body .task.id)
 eq "... a task of kind tensorboard" tensorboard "$(body .task.kind)"
-check "... which ends" wait_task "$id"
+check "... which ends" wait_task_state "$id" TERMINATED
 eq "... TERMINATED: tensorboard not found on PATH" "TERMINATED tensorboard not found on PATH" \
 	"$(body '"\(.task.state) \(.task.end_reason)"')"
 sock GET "/tasks/$id/logs" >/dev/null
@@ -61,7 +52,7 @@ out=$("$det" tensorboard start "$e")
 eq "det tensorboard start EXP_ID exits 0" 0 $?
 cid=$(sed -n 's/^TensorBoard task \([0-9]*\) .*/\1/p' <<<"$out")
 check "... and names its task" test -n "$cid"
-check "... which ends" wait_task "$cid"
+check "... which ends" wait_task_state "$cid" TERMINATED
 eq "... with the same reason" "tensorboard not found on PATH" "$(body .task.end_reason)"
 "$det" tensorboard start >/dev/null 2>&1
 eq "det tensorboard start without ids is a usage error" 2 $?
@@ -93,7 +84,7 @@ PATH=$work/bin:$PATH start_master
 eq "a TensorBoard of one trial (trial_ids) → 201" 201 \
 	"$(sock POST /tasks "{\"kind\": \"tensorboard\", \"trial_ids\": [$t1]}")"
 id=$(body .task.id)
-check "... ends" wait_task "$id"
+check "... ends" wait_task_state "$id" TERMINATED
 sock GET "/tasks/$id/logs" >/dev/null
 body .text >"$work/argv"
 ckpt=$work/state-checkpoints # the master's default checkpoint directory here
@@ -103,7 +94,7 @@ eq "... its argv: the trial's event directory, 127.0.0.1, port 0, /proxy/ID" "$w
 eq "POST for the experiment (both trials) → 201" 201 \
 	"$(sock POST /tasks "{\"kind\": \"tensorboard\", \"experiment_ids\": [$e], \"trial_ids\": [$t1]}")"
 id=$(body .task.id)
-check "... ends" wait_task "$id"
+check "... ends" wait_task_state "$id" TERMINATED
 sock GET "/tasks/$id/logs" >/dev/null
 eq "... each trial once in the logdir spec" "$(echo "$trials" | wc -w)" \
 	"$(body .text | sed -n 2p | tr ',' '\n' | grep -c '^trial-')"
@@ -111,11 +102,7 @@ eq "... each trial once in the logdir spec" "$(echo "$trials" | wc -w)" \
 touch "$work/hold"
 out=$("$det" tensorboard start --trial-ids "$t1")
 id=$(sed -n 's/^TensorBoard task \([0-9]*\) .*/\1/p' <<<"$out")
-for _ in $(seq 600); do
-	sock GET "/tasks/$id" >/dev/null
-	[ "$(body .task.state)" = RUNNING ] && break
-	sleep 0.1
-done
+wait_task_state "$id" RUNNING
 eq "det tensorboard start --trial-ids ID: RUNNING" RUNNING "$(body .task.state)"
 stop_master
 PATH=$work/bin:$PATH start_master

@@ -14,14 +14,6 @@ set -u
 need_sqlite3
 db=$work/state/master.db
 q() { sqlite3 -cmd '.timeout 10000' "$db" "$@"; }
-wait_for() { # SECONDS COMMAND...: until the command succeeds
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.2
-	done
-}
 decoys=
 ap_cleanup() {
 	local p

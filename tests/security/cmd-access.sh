@@ -45,11 +45,7 @@ eq "an admin (root) reads it" 200 "$(sock GET "/tasks/$id")"
 # A running command of U: V cannot kill it, U can.
 as_det "$U" cmd run --detach sleep 300 >/dev/null
 sid=$(as_det "$U" -o json cmd list | jq -r 'map(select(.state != "TERMINATED")) | .[0].task_id | ltrimstr("task-")')
-for _ in $(seq 600); do
-	sock GET "/tasks/$sid" >/dev/null
-	[ "$(body .task.state)" = RUNNING ] && break
-	sleep 0.1
-done
+wait_task_state "$sid" RUNNING
 eq "the owner's sleeping command is RUNNING" RUNNING "$(body .task.state)"
 check "... as the owner's uid" pgrep -u "$(id -u "$U")" -x sleep
 eq "another user's kill gets 404" 404 "$(as_sock "$V" POST "/tasks/$sid/kill")"

@@ -29,13 +29,7 @@ environment: {environment_variables: [FAKE_STEPS=25, FAKE_SLEEP=1]}
 YAML
 e=$(create_exp "$work/exp.yaml")
 check "experiment created" test "$e" -gt 0
-trial=
-for _ in $(seq 600); do
-	sock GET "/experiments/$e/trials" >/dev/null
-	trial=$(body '.trials[0].id // empty')
-	[ -n "$trial" ] && [ "$(body '.trials[0].state')" = ACTIVE ] && break
-	sleep 0.1
-done
+trial=$(running_trial "$e")
 check "the trial runs" test -n "$trial"
 
 # The attack: held for 150 s, longer than every bound below (it is stopped
@@ -54,15 +48,8 @@ curl -s -o "$work/poll" -w '%{http_code}' --max-time 60 -H "Authorization: Beare
 poller=$!
 
 t0=$(date +%s%N)
-listed=1
-end=$((SECONDS + 60))
-while [ $SECONDS -lt $end ]; do
-	if timeout 30 "$det" -m "http://127.0.0.1:$port" experiment list >"$work/list" 2>"$work/list.err"; then
-		listed=0
-		break
-	fi
-	sleep 1
-done
+det_list_answers 60
+listed=$?
 t1=$(date +%s%N)
 ok $listed "authenticated det experiment list answers during the attack"
 echo "# det experiment list took $(((t1 - t0) / 1000000)) ms (diagnostic only)"

@@ -24,14 +24,6 @@ marked() {
 }
 none_marked() { [ -z "$(marked)" ]; }
 at_least_marked() { [ "$(marked | wc -l)" -ge "$1" ]; }
-wait_for() { # SECONDS COMMAND...: until the command succeeds
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.2
-	done
-}
 kt_cleanup() {
 	local p
 	for p in $(marked); do kill -9 "$p" 2>/dev/null; done
@@ -70,10 +62,7 @@ environment: {environment_variables: [KILL_TREE_MARK=$mark]}
 YAML
 
 start_master
-jq -n --rawfile c "$work/exp.yaml" --rawfile m <(base64 -w0 "$work/model.tgz") \
-	'{config: $c, model_definition: $m, activate: true}' >"$work/req.json"
-e=$(curl -s --unix-socket "$work/m.sock" -X POST -H 'Content-Type: application/json' \
-	--data-binary @"$work/req.json" http://localhost/api/v1/experiments | jq -r .id)
+e=$(create_exp "$work/exp.yaml" true "$work/model.tgz")
 check "the experiment is created" test -n "$e" -a "$e" != null
 wait_for 60 at_least_marked 2
 ok $? "the trial's workers run (stubborn and daemonised)"

@@ -32,13 +32,7 @@ environment: {environment_variables: [FAKE_STEPS=1, FAKE_SLEEP=600]}
 YAML
 e=$(create_exp "$work/exp.yaml")
 check "the experiment is created" test -n "$e" -a "$e" != null
-t=
-for _ in $(seq 600); do
-	sock GET "/experiments/$e/trials" >/dev/null
-	t=$(body '.trials[0].id // empty')
-	[ -n "$t" ] && [ "$(body '.trials[0].state')" = ACTIVE ] && break
-	sleep 0.1
-done
+t=$(running_trial "$e")
 check "its trial is running" test -n "$t"
 
 python3 "$srcdir/tests/security/longpoll-client.py" "$work/m.sock" "$t" "$polls" "$work/done" >"$work/polls.out" 2>&1 &

@@ -109,15 +109,8 @@ for _ in $(seq 600); do
 done
 # While the creations arrive: another user's list answers, and the master's
 # resident size is sampled (VmHWM at the end is the peak it reached).
-listed=1
-end=$((SECONDS + 60))
-while [ $SECONDS -lt $end ]; do
-	if timeout 30 "$det" -m "http://127.0.0.1:$port" experiment list >"$work/list" 2>"$work/list.err"; then
-		listed=0
-		break
-	fi
-	sleep 1
-done
+det_list_answers 60
+listed=$?
 ok $listed "admin's det experiment list answers during the creations"
 while kill -0 "$client" 2>/dev/null; do
 	rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$master_pid/status")

@@ -69,6 +69,31 @@ usock() {
 	sed '$d' "$work/ubody" >"$work/body"
 }
 
+# running_trial EXP: polls (60 s) until the experiment's first trial is ACTIVE;
+# prints its id (also when it never became ACTIVE; nothing without a trial).
+running_trial() {
+	local t=
+	for _ in $(seq 600); do
+		sock GET "/experiments/$1/trials" >/dev/null
+		t=$(body '.trials[0].id // empty')
+		[ -n "$t" ] && [ "$(body '.trials[0].state')" = ACTIVE ] && break
+		sleep 0.1
+	done
+	echo "$t"
+}
+
+# det_list_answers SECONDS: true once "$det experiment list" over TCP answers (tried
+# every second, each try 30 s at most); its output in $work/list and list.err.
+det_list_answers() {
+	local end=$((SECONDS + $1))
+	while [ $SECONDS -lt "$end" ]; do
+		timeout 30 "$det" -m "http://127.0.0.1:$port" experiment list >"$work/list" 2>"$work/list.err" &&
+			return 0
+		sleep 1
+	done
+	return 1
+}
+
 # Run both cleanups: the master's (master-lib.sh) and ours.
 sec_cleanup() {
 	cleanup

@@ -34,11 +34,7 @@ as_sock() { # USER PATH [CURL ARGS...]: GET's HTTP status, body in $work/u/body.
 
 id=$(as_det "$U" -o json shell start --detach | jq -r .id)
 check "the owner starts a shell" test -n "$id"
-for _ in $(seq 600); do
-	sock GET "/tasks/$id" >/dev/null
-	[ "$(body .task.state)" = RUNNING ] && break
-	sleep 0.1
-done
+wait_task_state "$id" RUNNING
 eq "... it runs" RUNNING "$(body .task.state)"
 
 eq "the owner opens it: id -u is the owner's uid" "$(id -u "$U")" \

@@ -102,11 +102,7 @@ searcher: {name: single, metric: val_loss, max_length: {batches: 1000}}
 environment: {environment_variables: [FAKE_STEPS=1000, FAKE_SLEEP=0.2]}
 YAML
 e=$(create_exp "$work/slow.yaml")
-for _ in $(seq 600); do
-	sock GET "/experiments/$e/trials" >/dev/null
-	[ "$(body '.trials | length')" = 1 ] && break
-	sleep 0.1
-done
+wait_value "/experiments/$e/trials" '.trials | length' 1
 t=$(body '.trials[0].id')
 eq "the trial is claimed" 1 "$(body '.trials | length')"
 alloc=$(head -n 1 "$work/alloc-tokens" 2>/dev/null)

@@ -43,10 +43,7 @@ mkdir -p "$stale/model"
 jq -n --arg h "$(hostname)" --argjson p "$dead" '{host: $h, pid: $p, start: 1}' >"$stale/owner.json"
 
 start_master
-jq -n --rawfile c "$work/exp.yaml" --rawfile m <(base64 -w0 "$work/model.tgz") \
-	'{config: $c, model_definition: $m, activate: true}' >"$work/req.json"
-e=$(curl -s --unix-socket "$work/m.sock" -X POST -H 'Content-Type: application/json' \
-	--data-binary @"$work/req.json" http://localhost/api/v1/experiments | jq -r .id)
+e=$(create_exp "$work/exp.yaml" true "$work/model.tgz")
 check "the experiment is created" test -n "$e" -a "$e" != null
 state=
 for _ in $(seq 600); do

@@ -14,48 +14,13 @@ command -v runuser >/dev/null || skip_all "runuser not found"
 command -v useradd >/dev/null || skip_all "useradd not found"
 [ "$(id -u)" = 0 ] || skip_all "needs root (creates Unix users)"
 
-users=()
-# Remove the test users (lib.sh's cleanup calls master_cleanup).
-master_cleanup() {
-	local u
-	for u in "${users[@]}"; do
-		pkill -KILL -u "$u" 2>/dev/null
-		passwd_retry userdel --remove "$u" 2>/dev/null
-		rm -rf "/tmp/$u.home"
-	done
-}
-# new_user VAR: a fresh Unix user with a home directory the nodes share (this machine).
-new_user() {
-	local name=dc${$}x$RANDOM
-	passwd_retry useradd --create-home --home-dir "/tmp/$name.home" --shell /bin/sh --user-group "$name" ||
-		return 1
-	users+=("$name")
-	printf -v "$1" '%s' "$name"
-}
-
 export DET_PREEMPT_PARTITION=urgent
 slurm_start_with_master
 tap_plan 23
-new_user U || exit 1
-new_user V || exit 1
-sock=$test_dir/cluster/munge/munge.socket
-as_det() { # USER ARGS...: det as that user, over TCP with MUNGE
-	local u=$1
-	shift
-	runuser -u "$u" -- env -u DET_TOKEN HOME="/tmp/$u.home" DET_MASTER="$det_master_url" \
-		DET_MUNGE_SOCKET="$sock" "$top_builddir/cli/det" "$@"
-}
+slurm_new_user U || exit 1
+slurm_new_user V || exit 1
 job_line() { # TASK-ID: scontrol's one-line record of the job det-t<ID>
 	scontrol -o show job 2>/dev/null | grep -E "JobName=det-t$1( |$)" | head -n 1
-}
-wait_task() { # ID STATE: until the task is in STATE (60 s at most)
-	for _ in $(seq 300); do
-		det_api GET "/tasks/$1" >/dev/null
-		[ "$(det_body .task.state)" = "$2" ] && return 0
-		sleep 0.2
-	done
-	diag "task $1 is $(det_body .task.state), not $2"
-	return 1
 }
 
 out=$(as_det "$U" cmd run python3 -c 'print(6*7)' 2>"$test_dir/run.err")
@@ -85,10 +50,7 @@ check_eq "its owner kills it (det task kill exits 0)" 0 $?
 det_api GET "/tasks/$kid" >/dev/null
 check_eq "... it is TERMINATED, reason killed" "TERMINATED killed" \
 	"$(det_body '.task | "\(.state) \(.end_reason)"')"
-for _ in $(seq 300); do
-	[ -z "$(squeue -h -n "det-t$kid" -o %i 2>/dev/null)" ] && break
-	sleep 0.2
-done
+task_job_gone "$kid"
 check_eq "... and its job leaves squeue" "" "$(squeue -h -n "det-t$kid" -o %i 2>/dev/null)"
 check "... ended by Slurm (CANCELLED)" grep -q "JobState=CANCELLED" <<<"$(job_line "$kid")"
 

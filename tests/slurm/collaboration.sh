@@ -14,30 +14,15 @@ for c in runuser useradd groupadd setpriv munge; do
 	command -v "$c" >/dev/null || skip_all "$c not found"
 done
 
-users=()
 group=
 collab_cleanup() {
-	slurm_cleanup
-	local u
-	for u in "${users[@]}"; do
-		pkill -KILL -u "$u" 2>/dev/null
-		passwd_retry userdel --remove "$u" 2>/dev/null
-		rm -rf "/tmp/$u.home"
-	done
+	slurm_cleanup # and the users
 	[ -n "$group" ] && groupdel "$group" 2>/dev/null
-}
-# new_user VAR: a fresh Unix user with its own home; removed at exit.
-new_user() {
-	local name=dc${$}x$RANDOM
-	passwd_retry useradd --create-home --home-dir "/tmp/$name.home" --shell /bin/sh --user-group "$name" ||
-		return 1
-	users+=("$name")
-	printf -v "$1" '%s' "$name"
 }
 slurm_test_dir
 trap collab_cleanup EXIT
-new_user EDITOR || exit 1
-new_user VIEWER || exit 1
+slurm_new_user EDITOR || exit 1
+slurm_new_user VIEWER || exit 1
 group=dcg$$x$RANDOM
 passwd_retry groupadd "$group" && passwd_retry usermod -a -G "$group" "$EDITOR" || exit 1
 slurm_start_with_master

@@ -21,17 +21,12 @@ timed() {
 	echo $(((t1 - t0) / 1000000))
 }
 
-sed -e 's/sleep: 0$/sleep: 0.2/' -e 's/batches: 10}/batches: 200}/' \
-	"$(tiny_model)/grid.yaml" >"$test_dir/slow.yaml"
-det submit "$test_dir/slow.yaml" "$(tiny_model)" -- -o "$test_dir/task-%A_%a.out" >"$test_dir/submit.out" 2>&1
-id=$(sed -n 's/^Created experiment \([0-9]*\)$/\1/p' "$test_dir/submit.out")
-job=$(sed -n 's/^Submitted Slurm array job \([0-9]*\)$/\1/p' "$test_dir/submit.out")
-running() { squeue -h -r -j "$job" -t R -o %i 2>/dev/null | wc -l; }
+submit_slow 200
 for _ in $(seq 100); do
-	[ "$(running)" = 2 ] && break
+	[ "$(array_running)" = 2 ] && break
 	sleep 0.1
 done
-check_eq "two tasks run" 2 "$(running)"
+check_eq "two tasks run" 2 "$(array_running)"
 # The master has seen them run (it learns nothing while slurmctld is down).
 for _ in $(seq 100); do
 	det_api GET "/experiments/$id/slurm" >/dev/null

@@ -11,14 +11,9 @@ det_master_require
 slurm_start_with_master
 tap_plan 8
 
-sed -e 's/sleep: 0$/sleep: 0.2/' -e 's/batches: 10}/batches: 30}/' \
-	"$(tiny_model)/grid.yaml" >"$test_dir/slow.yaml"
-det submit "$test_dir/slow.yaml" "$(tiny_model)" -- -o "$test_dir/task-%A_%a.out" >"$test_dir/submit.out" 2>&1
-id=$(sed -n 's/^Created experiment \([0-9]*\)$/\1/p' "$test_dir/submit.out")
-job=$(sed -n 's/^Submitted Slurm array job \([0-9]*\)$/\1/p' "$test_dir/submit.out")
-running() { squeue -h -r -j "$job" -t R -o %i 2>/dev/null | wc -l; }
+submit_slow 30
 for _ in $(seq 100); do
-	[ "$(running)" = 2 ] && break
+	[ "$(array_running)" = 2 ] && break
 	sleep 0.1
 done
 # Pause once both running trials have a checkpoint.
@@ -47,10 +42,10 @@ sum_paused="[.trials[] | select(.id as \$i | $paused | index(\$i)) | .steps_comp
 steps=$(det_body "$sum_paused")
 det experiment activate "$id" >/dev/null
 for _ in $(seq 100); do
-	[ "$(running)" -gt 0 ] && break
+	[ "$(array_running)" -gt 0 ] && break
 	sleep 0.1
 done
-check "det experiment activate: tasks run again" test "$(running)" -gt 0
+check "det experiment activate: tasks run again" test "$(array_running)" -gt 0
 now=$steps
 for _ in $(seq 300); do
 	det_api GET "/experiments/$id/trials" >/dev/null

@@ -26,8 +26,7 @@ slurm_start_with_master
 tap_plan 25
 
 steps=50
-mkdir -p "$test_dir/model"
-cp "$slurm_tests_dir/trial.py" "$test_dir/model/"
+trial_model
 
 # config NAME STEPS CASES...: a grid over the hyperparameter case.
 config() {
@@ -52,17 +51,7 @@ config() {
 }
 
 # submit CONFIG: det submit, one task per node; sets $id and $job.
-submit() {
-	det submit "$1" "$test_dir/model" -- --exclusive -o "$test_dir/task-%A_%a.out" \
-		>"$test_dir/submit.out" 2>&1
-	id=$(sed -n 's/^Created experiment \([0-9]*\)$/\1/p' "$test_dir/submit.out")
-	job=$(sed -n 's/^Submitted Slurm array job \([0-9]*\)$/\1/p' "$test_dir/submit.out")
-	[ -n "$id" ] && [ -n "$job" ] || diag "$(cat "$test_dir/submit.out")"
-}
-
-trials_json() {
-	det_api GET "/experiments/$1/trials" >/dev/null && jq -c '.trials' <"$test_dir/body"
-}
+submit() { submit_exp "$1" "$test_dir/model" --exclusive; }
 
 # task_of EXP CASE: the array task (= trial index) running that case.
 task_of() {

@@ -75,6 +75,7 @@ slurm_cleanup() {
 	done
 	# what master-lib.sh started on the master's behalf
 	if declare -F master_cleanup >/dev/null; then master_cleanup; fi
+	slurm_remove_users
 	if [ -n "${test_dir:-}" ]; then
 		"$slurm_tests_dir/cluster.sh" stop "$test_dir/cluster" >/dev/null 2>&1
 		if [ "$tap_failed" = 0 ] && [ -z "${DET_KEEP_TEST_DIR:-}" ]; then
@@ -83,6 +84,36 @@ slurm_cleanup() {
 			echo "# test files kept in $test_dir"
 		fi
 	fi
+}
+
+# slurm_new_user VAR: a fresh Unix user (with a group of its name) whose home
+# /tmp/NAME.home the nodes share (this machine); slurm_cleanup removes it.
+slurm_users=()
+slurm_new_user() {
+	local name=dc${$}x$RANDOM
+	passwd_retry useradd --create-home --home-dir "/tmp/$name.home" --shell /bin/sh --user-group "$name" ||
+		return 1
+	slurm_users+=("$name")
+	printf -v "$1" '%s' "$name"
+}
+
+# The users slurm_new_user made: their processes, accounts and homes.
+slurm_remove_users() {
+	local u
+	for u in "${slurm_users[@]}"; do
+		pkill -KILL -u "$u" 2>/dev/null
+		passwd_retry userdel --remove "$u" 2>/dev/null
+		rm -rf "/tmp/$u.home"
+	done
+	slurm_users=()
+}
+
+# as_det USER ARGS...: det as a user of slurm_new_user, over TCP with MUNGE.
+as_det() {
+	local u=$1
+	shift
+	runuser -u "$u" -- env -u DET_TOKEN HOME="/tmp/$u.home" DET_MASTER="$det_master_url" \
+		DET_MUNGE_SOCKET="$test_dir/cluster/munge/munge.socket" "$top_builddir/cli/det" "$@"
 }
 
 # Why the cluster (JobSubmitPlugins=det) cannot start without the job_submit plugin.
@@ -275,16 +306,70 @@ restart_det_master() {
 	start_det_master_only
 }
 
-wait_exp_state() {
-	local deadline=$((SECONDS + $3))
+# wait_value PATH FILTER VALUE SECONDS: polls GET PATH until the jq FILTER of
+# its answer (left in $test_dir/body) is VALUE.
+wait_value() {
+	local deadline=$((SECONDS + $4))
 	while [ "$SECONDS" -lt "$deadline" ]; do
-		det_api GET "/experiments/$1" >/dev/null
-		[ "$(det_body .experiment.state)" = "$2" ] && return 0
+		det_api GET "$1" >/dev/null
+		[ "$(det_body "$2")" = "$3" ] && return 0
 		sleep 0.2
 	done
+	return 1
+}
+
+wait_exp_state() {
+	wait_value "/experiments/$1" .experiment.state "$2" "$3" && return 0
 	diag "experiment $1 is $(det_body .experiment.state), not $2"
 	return 1
 }
+
+# wait_task ID STATE [SECONDS]: until the task is in STATE (60 s by default).
+wait_task() {
+	wait_value "/tasks/$1" .task.state "$2" "${3:-60}" && return 0
+	diag "task $1 is $(det_body .task.state), not $2"
+	return 1
+}
+
+# task_job_gone ID: polls squeue until no job of task ID (det-tID) is left (60 s).
+task_job_gone() {
+	for _ in $(seq 300); do
+		[ -z "$(squeue -h -n "det-t$1" -o %i 2>/dev/null)" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# submit_exp CONFIG MODEL-DIR [SBATCH-ARGS...]: det submit, the tasks' output in
+# $test_dir/task-%A_%a.out; sets id (the experiment) and job (its Slurm array
+# job), with det's output as diagnostics when either is missing.
+submit_exp() {
+	local config=$1 model=$2
+	shift 2
+	det submit "$config" "$model" -- -o "$test_dir/task-%A_%a.out" "$@" >"$test_dir/submit.out" 2>&1
+	id=$(sed -n 's/^Created experiment \([0-9]*\)$/\1/p' "$test_dir/submit.out")
+	job=$(sed -n 's/^Submitted Slurm array job \([0-9]*\)$/\1/p' "$test_dir/submit.out")
+	[ -n "$id" ] && [ -n "$job" ] || diag "$(cat "$test_dir/submit.out")"
+}
+
+# trial_model: the test trial tests/slurm/trial.py in the model directory $test_dir/model.
+trial_model() {
+	mkdir -p "$test_dir/model" && cp "$slurm_tests_dir/trial.py" "$test_dir/model/"
+}
+
+# trials_json EXP: the experiment's trials as a JSON array.
+trials_json() {
+	det_api GET "/experiments/$1/trials" >/dev/null && jq -c '.trials' <"$test_dir/body"
+}
+
+# submit_slow BATCHES: submit_exp of the tiny grid search with 0.2 s steps and
+# BATCHES batches a trial; array_running then counts the array's running tasks.
+submit_slow() {
+	sed -e 's/sleep: 0$/sleep: 0.2/' -e "s/batches: 10}/batches: $1}/" \
+		"$(tiny_model)/grid.yaml" >"$test_dir/slow.yaml"
+	submit_exp "$test_dir/slow.yaml" "$(tiny_model)"
+}
+array_running() { squeue -h -r -j "$job" -t R -o %i 2>/dev/null | wc -l; }
 
 tap_done() {
 	[ "$tap_failed" = 0 ]

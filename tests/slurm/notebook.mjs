@@ -7,7 +7,7 @@
 // Prints "ok - NAME" or "not ok - NAME" per check. Environment: BASE_URL,
 // NB_URL, PW_MODULES, CHROMIUM, PROFILE_DIR, ARTIFACTS, USER_NAME, USER_PW, WANT.
 import path from 'node:path';
-import { check, failed, launch } from '../web/harness.mjs';
+import { check, failed, launch, logIn } from '../web/harness.mjs';
 
 const env = process.env;
 const base = env.BASE_URL;
@@ -20,10 +20,7 @@ page.setDefaultTimeout(60000);
 try {
 	await check(`the web UI logs in as ${env.USER_NAME}`, async () => {
 		await page.goto(base + '/');
-		await page.waitForSelector('#username');
-		await page.fill('#username', env.USER_NAME);
-		await page.fill('#password', env.USER_PW);
-		await page.press('#password', 'Enter');
+		await logIn(page, env.USER_NAME, env.USER_PW);
 		await page.waitForSelector('#experiments');
 		return true;
 	});

@@ -24,45 +24,12 @@ srcdir=$(cd "$slurm_tests_dir/../.." && pwd)
 . "$srcdir/tests/web/playwright.sh"
 web_playwright "$srcdir" "$top_builddir" || skip_all "$web_why"
 
-users=()
-master_cleanup() {
-	local u
-	for u in "${users[@]}"; do
-		pkill -KILL -u "$u" 2>/dev/null
-		passwd_retry userdel --remove "$u" 2>/dev/null
-		rm -rf "/tmp/$u.home"
-	done
-}
-new_user() {
-	local name=dn${$}x$RANDOM
-	passwd_retry useradd --create-home --home-dir "/tmp/$name.home" --shell /bin/sh --user-group "$name" ||
-		return 1
-	users+=("$name")
-	printf -v "$1" '%s' "$name"
-}
-
 # The nodes run the launcher from this tree (the cluster's nodes share this host's files).
 det_master_yaml="notebook_launcher: $srcdir/share/det-notebook-launch"
 slurm_start_with_master --webui-dir "$srcdir/webui"
 tap_plan 17
-new_user U || exit 1
-new_user V || exit 1
-sock=$test_dir/cluster/munge/munge.socket
-as_det() { # USER ARGS...: det as that user, over TCP with MUNGE
-	local u=$1
-	shift
-	runuser -u "$u" -- env -u DET_TOKEN HOME="/tmp/$u.home" DET_MASTER="$det_master_url" \
-		DET_MUNGE_SOCKET="$sock" "$top_builddir/cli/det" "$@"
-}
-wait_task() { # ID STATE [SECONDS]: until the task is in STATE
-	for _ in $(seq $((${3:-60} * 5))); do
-		det_api GET "/tasks/$1" >/dev/null
-		[ "$(det_body .task.state)" = "$2" ] && return 0
-		sleep 0.2
-	done
-	diag "task $1 is $(det_body .task.state), not $2"
-	return 1
-}
+slurm_new_user U || exit 1
+slurm_new_user V || exit 1
 # login USER: a password of the user's own (det user change-password over MUNGE), then
 # a bearer token for it in tok.
 login() {
@@ -102,24 +69,11 @@ mkdir -p "$artifacts"
 BASE_URL=$det_master_url NB_URL=$url PW_MODULES=$mods CHROMIUM=$chromium \
 	PROFILE_DIR=$test_dir/chromium-profile ARTIFACTS=$artifacts USER_NAME=$U \
 	USER_PW=$(cat "$test_dir/$U.pw") WANT="$(hostname) $node" \
-	timeout 240 node "$slurm_tests_dir/notebook.mjs" >"$test_dir/ui.out" 2>"$test_dir/ui.err"
-rc=$?
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok "${line#ok - }" ;;
-	"not ok - "*) not_ok "${line#not ok - }" ;;
-	*) echo "$line" ;;
-	esac
-done <"$test_dir/ui.out"
-check "browser run ends cleanly (exit $rc)" test "$rc" = 0
-[ "$rc" = 0 ] || diag "$(tail -n 30 "$test_dir/ui.err")"
+	web_node_tap 240 "$slurm_tests_dir/notebook.mjs" "$test_dir"
 
 check "with the browser closed the notebook ends (idle 40 s; 240 s)" wait_task "$id" TERMINATED 240
 check_eq "... with reason idle" idle "$(det_body .task.end_reason)"
-for _ in $(seq 300); do
-	[ -z "$(squeue -h -n "det-t$id" -o %i 2>/dev/null)" ] && break
-	sleep 0.2
-done
+task_job_gone "$id"
 check_eq "... and its job leaves squeue" "" "$(squeue -h -n "det-t$id" -o %i 2>/dev/null)"
 
 sid=$(as_det "$U" -o json shell start --detach 2>"$test_dir/shell.err" | jq -r .id)

@@ -8,11 +8,7 @@ det_master_require
 slurm_start_with_master
 tap_plan 3
 
-sed -e 's/sleep: 0$/sleep: 0.2/' -e 's/batches: 10}/batches: 30}/' \
-	"$(tiny_model)/grid.yaml" >"$test_dir/slow.yaml"
-det submit "$test_dir/slow.yaml" "$(tiny_model)" -- -o "$test_dir/task-%A_%a.out" >"$test_dir/submit.out" 2>&1
-id=$(sed -n 's/^Created experiment \([0-9]*\)$/\1/p' "$test_dir/submit.out")
-job=$(sed -n 's/^Submitted Slurm array job \([0-9]*\)$/\1/p' "$test_dir/submit.out")
+submit_slow 30
 for _ in $(seq 200); do
 	det_api GET "/experiments/$id/trials" >/dev/null
 	[ "$(det_body '[.trials[] | select(.latest_checkpoint != null)] | length')" = 2 ] && break

@@ -14,8 +14,7 @@ det_master_require
 slurm_start_with_master
 tap_plan 7
 
-mkdir -p "$test_dir/model"
-cp "$slurm_tests_dir/trial.py" "$test_dir/model/"
+trial_model
 
 # config NAME STEPS SEARCHER-LINES: an experiment of the test trial.
 config() {
@@ -38,15 +37,7 @@ config() {
 submit() {
 	local config=$1
 	shift
-	det submit "$config" "$test_dir/model" -- -o "$test_dir/task-%A_%a.out" "$@" \
-		>"$test_dir/submit.out" 2>&1
-	id=$(sed -n 's/^Created experiment \([0-9]*\)$/\1/p' "$test_dir/submit.out")
-	job=$(sed -n 's/^Submitted Slurm array job \([0-9]*\)$/\1/p' "$test_dir/submit.out")
-	[ -n "$id" ] && [ -n "$job" ] || diag "$(cat "$test_dir/submit.out")"
-}
-
-trials_json() {
-	det_api GET "/experiments/$1/trials" >/dev/null && jq -c '.trials' <"$test_dir/body"
+	submit_exp "$config" "$test_dir/model" "$@"
 }
 
 # B first: a single trial longer than its one-minute time limit.

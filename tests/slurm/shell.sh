@@ -13,42 +13,14 @@ command -v useradd >/dev/null || skip_all "useradd not found"
 [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null || skip_all "sshd or ssh not found"
 [ "$(id -u)" = 0 ] || skip_all "needs root (creates Unix users)"
 
-users=()
-master_cleanup() {
-	local u
-	for u in "${users[@]}"; do
-		pkill -KILL -u "$u" 2>/dev/null
-		passwd_retry userdel --remove "$u" 2>/dev/null
-		rm -rf "/tmp/$u.home"
-	done
-}
-new_user() {
-	local name=ds${$}x$RANDOM
-	passwd_retry useradd --create-home --home-dir "/tmp/$name.home" --shell /bin/sh --user-group "$name" ||
-		return 1
-	users+=("$name")
-	printf -v "$1" '%s' "$name"
-}
-
 slurm_start_with_master
 tap_plan 7
-new_user U || exit 1
-sock=$test_dir/cluster/munge/munge.socket
-as_det() { # USER ARGS...: det as that user, over TCP with MUNGE
-	local u=$1
-	shift
-	runuser -u "$u" -- env -u DET_TOKEN HOME="/tmp/$u.home" DET_MASTER="$det_master_url" \
-		DET_MUNGE_SOCKET="$sock" "$top_builddir/cli/det" "$@"
-}
+slurm_new_user U || exit 1
 
 id=$(as_det "$U" -o json shell start --detach 2>"$test_dir/start.err" | jq -r .id)
 check "det shell start --detach as a user" test -n "$id"
 [ -n "$id" ] || diag "$(cat "$test_dir/start.err")"
-for _ in $(seq 300); do
-	det_api GET "/tasks/$id" >/dev/null
-	[ "$(det_body .task.state)" = RUNNING ] && break
-	sleep 0.2
-done
+wait_task "$id" RUNNING
 check_eq "... it runs as a Slurm job" RUNNING "$(det_body .task.state)"
 node=$(squeue -h -n "det-t$id" -o %N)
 check "... squeue names its node" test -n "$node"
@@ -59,9 +31,6 @@ check_eq "det shell open ID exits 0" 0 $?
 check_eq "... the session runs on the job's node, as the user" "$node $(id -u "$U")" "$out"
 as_det "$U" shell kill "$id" >/dev/null 2>&1
 check_eq "det shell kill exits 0" 0 $?
-for _ in $(seq 300); do
-	[ -z "$(squeue -h -n "det-t$id" -o %i 2>/dev/null)" ] && break
-	sleep 0.2
-done
+task_job_gone "$id"
 check_eq "... and its job leaves squeue" "" "$(squeue -h -n "det-t$id" -o %i 2>/dev/null)"
 tap_done

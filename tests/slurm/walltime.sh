@@ -15,8 +15,7 @@ det_master_require
 slurm_start_with_master
 tap_plan 7
 
-mkdir -p "$test_dir/model"
-cp "$slurm_tests_dir/trial.py" "$test_dir/model/"
+trial_model
 cat >"$test_dir/walltime.yaml" <<-YAML
 	name: walltime
 	entrypoint: python3 trial.py

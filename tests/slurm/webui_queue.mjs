@@ -5,7 +5,7 @@
 // "not ok - NAME" per check. Environment: BASE_URL, PW_MODULES, CHROMIUM,
 // PROFILE_DIR, ARTIFACTS, EXP_ID, ADMIN_PW.
 import path from 'node:path';
-import { check, failed, launch } from '../web/harness.mjs';
+import { check, failed, launch, logIn } from '../web/harness.mjs';
 
 const env = process.env;
 const base = env.BASE_URL;
@@ -22,10 +22,7 @@ const slurmView = () => page.evaluate(async (id) => (await fetch(`/api/v1/experi
 
 try {
 	await page.goto(base + '/');
-	await page.waitForSelector('#username');
-	await page.fill('#username', 'admin');
-	await page.fill('#password', env.ADMIN_PW);
-	await page.press('#password', 'Enter');
+	await logIn(page, 'admin', env.ADMIN_PW);
 	await page.waitForSelector('#experiments');
 
 	await check('queue page: the pending tasks with Slurm\'s reason JobArrayTaskLimit', async () => {

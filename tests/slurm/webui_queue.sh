@@ -34,16 +34,6 @@ artifacts=$top_builddir/tests/slurm/artifacts
 mkdir -p "$artifacts"
 BASE_URL=$det_master_url PW_MODULES=$mods CHROMIUM=$chromium PROFILE_DIR=$test_dir/chromium-profile \
 	ARTIFACTS=$artifacts EXP_ID=$id ADMIN_PW=$(cat "$test_dir/state/admin-password") \
-	timeout 240 node "$slurm_tests_dir/webui_queue.mjs" >"$test_dir/ui.out" 2>"$test_dir/ui.err"
-rc=$?
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok "${line#ok - }" ;;
-	"not ok - "*) not_ok "${line#not ok - }" ;;
-	*) echo "$line" ;;
-	esac
-done <"$test_dir/ui.out"
-check "browser run ends cleanly (exit $rc)" test "$rc" = 0
-[ "$rc" = 0 ] || diag "$(tail -n 30 "$test_dir/ui.err")"
+	web_node_tap 240 "$slurm_tests_dir/webui_queue.mjs" "$test_dir"
 det_api POST "/experiments/$id/kill" >/dev/null
 tap_done

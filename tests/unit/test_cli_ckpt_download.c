@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "ckpt_download.h"
+#include "unit_tmpdir.h"
 
 struct fixture {
 	char root[64];
@@ -63,10 +64,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	char path[256];
-	if (!f)
-		return -1;
-	snprintf(f->root, sizeof(f->root), "/tmp/test_ckpt_dl_XXXXXX");
-	if (!mkdtemp(f->root)) {
+	if (!f || unit_tmpdir(f->root, sizeof(f->root), "test_ckpt_dl_")) {
 		free(f);
 		return -1;
 	}
@@ -92,12 +90,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
-	/* the test's own temporary directory, a fixed pattern: no user data */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
-	int rc = system(cmd);
+	int rc = unit_rmtree(f->root);
 	free(f);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 static json_t *files_of(const char *json)

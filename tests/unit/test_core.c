@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "det/core.h"
+#include "unit_tmpdir.h"
 
 struct fixture {
 	char dir[64];
@@ -54,10 +55,7 @@ static const char *const det_vars[] = {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_core_XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (!f || unit_tmpdir(f->dir, sizeof(f->dir), "test_core_")) {
 		free(f);
 		return -1;
 	}
@@ -71,13 +69,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
-	/* the test's own temporary directory, a fixed pattern: no user data */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
+	int rc = unit_rmtree(f->dir);
 	free(f);
-	return 0;
+	return rc;
 }
 
 static char *read_text(const char *path)

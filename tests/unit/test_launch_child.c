@@ -24,6 +24,7 @@
 
 #include "launch_child.h"
 #include "launch_share.h"
+#include "unit_tmpdir.h"
 
 struct fixture {
 	char dir[64];
@@ -49,10 +50,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	char err[256];
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_child_XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (!f || unit_tmpdir(f->dir, sizeof(f->dir), "test_child_")) {
 		free(f);
 		return -1;
 	}
@@ -68,14 +66,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 	launch_logq_free(f->q);
 	json_decref(f->got);
-	/* the test's own temporary directory, a fixed pattern: no user data */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	int rc = system(cmd);
+	int rc = unit_rmtree(f->dir);
 	free(f);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 static char *child_env[] = {"PATH=/usr/bin:/bin", "GREETING=hello", NULL};

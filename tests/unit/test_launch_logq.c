@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "launch_logq.h"
+#include "unit_tmpdir.h"
 
 struct sink {
 	json_t *lines; /* every line received, in order */
@@ -63,10 +64,7 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_logq_XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (!f || unit_tmpdir(f->dir, sizeof(f->dir), "test_logq_")) {
 		free(f);
 		return -1;
 	}

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "launch_unpack.h"
+#include "unit_tmpdir.h"
 
 /* One entry to put into a test archive. */
 struct spec {
@@ -90,10 +91,7 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_unpack_XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (!f || unit_tmpdir(f->dir, sizeof(f->dir), "test_unpack_")) {
 		free(f);
 		return -1;
 	}
@@ -105,12 +103,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
-	/* the test's own temporary directory, a fixed pattern: no user data */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	int rc = system(cmd);
+	int rc = unit_rmtree(f->dir);
 	free(f);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 static void expect_refused(void **state, const struct spec *s, size_t n,

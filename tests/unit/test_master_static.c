@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "master/static.h"
+#include "unit_tmpdir.h"
 
 static void test_path_ok(void **state)
 {
@@ -54,10 +55,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	char p[256];
 	FILE *fp;
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test-static.XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (!f || unit_tmpdir(f->dir, sizeof(f->dir), "test-static.")) {
 		free(f);
 		return -1;
 	}
@@ -86,9 +84,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(unit_rmtree(f->dir), 0);
 	free(f);
 	return 0;
 }

@@ -5,26 +5,19 @@
 // CHROMIUM, PROFILE_DIR, ARTIFACTS, EXP_ID, CKPT (a checkpoint uuid), ADMIN_PW.
 // The experiment page's description/notes editor and Register links too.
 import path from 'node:path';
-import { check, failed, launch } from './harness.mjs';
+import { check, failed, openPage, logIn } from './harness.mjs';
 
 const env = process.env;
 const base = env.BASE_URL;
 const exp = Number(env.EXP_ID);
 
 
-const context = await launch(env.PROFILE_DIR);
-const page = context.pages()[0] || (await context.newPage());
-const jsErrors = [];
-page.on('pageerror', (e) => jsErrors.push(e.message));
-page.setDefaultTimeout(30000);
+const { context, page, jsErrors } = await openPage(env.PROFILE_DIR, 30000);
 
 try {
 	await check('admin logs in', async () => {
 		await page.goto(base + '/#/workspaces');
-		await page.waitForSelector('#username');
-		await page.fill('#username', 'admin');
-		await page.fill('#password', env.ADMIN_PW);
-		await page.press('#password', 'Enter');
+		await logIn(page, 'admin', env.ADMIN_PW);
 		await page.waitForSelector('#workspaces section.workspace');
 		return (await page.evaluate(() => location.hash)) === '#/workspaces';
 	});

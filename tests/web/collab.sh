@@ -9,17 +9,9 @@
 # Skips when chromium or node/npm are missing; playwright-core as in run.sh.
 set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-builddir=${top_builddir:-$(pwd)}
-. "$srcdir/tests/web/playwright.sh"
-web_require "$srcdir" "$builddir"
+. "$srcdir/tests/web/web-lib.sh"
 
-. "$srcdir/tests/integration/master-lib.sh"
-artifacts=$builddir/tests/web/artifacts
-mkdir -p "$artifacts"
-
-start_master --webui-dir "$srcdir/webui"
-check "master starts" test -n "$port"
-pw=$(cat "$work/state/admin-password")
+web_start_master
 
 sock POST /workspaces '{"name": "team"}' >/dev/null
 ws=$(body .workspace.id)
@@ -41,17 +33,7 @@ eq "a model to register into" 200 "$(sock POST /models '{"name": "clf"}')"
 
 BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
 	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts EXP_ID=$exp CKPT=$ck ADMIN_PW=$pw \
-	timeout 300 node "$srcdir/tests/web/collab.mjs" >"$work/ui.out" 2>"$work/ui.err"
-rc=$?
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok 0 "${line#ok - }" ;;
-	"not ok - "*) ok 1 "${line#not ok - }" ;;
-	*) echo "$line" ;;
-	esac
-done <"$work/ui.out"
-ok $rc "browser run ends cleanly (exit $rc)"
-[ "$rc" = 0 ] || sed 's/^/# /' "$work/ui.err" | tail -n 30
+	web_node_tap 300 "$srcdir/tests/web/collab.mjs" "$work"
 sock GET /models/clf >/dev/null
 eq "the registry has the checkpoint as version 1" "1 $ck" \
 	"$(body '.model.versions[0] | "\(.version) \(.checkpoint_uuid)"')"

@@ -48,3 +48,22 @@ export function launch(dir) {
 		viewport: { width: 1280, height: 900 },
 	});
 }
+
+// The first tab of a profile in dir (launch), timeoutMs its default timeout;
+// jsErrors collects the messages of its uncaught page errors.
+export async function openPage(dir, timeoutMs) {
+	const context = await launch(dir);
+	const page = context.pages()[0] || (await context.newPage());
+	const jsErrors = [];
+	page.on('pageerror', (e) => jsErrors.push(e.message));
+	page.setDefaultTimeout(timeoutMs);
+	return { context, page, jsErrors };
+}
+
+// Log in as user with password pw on the login form the page shows.
+export async function logIn(page, user, pw) {
+	await page.waitForSelector('#username');
+	await page.fill('#username', user);
+	await page.fill('#password', pw);
+	await page.press('#password', 'Enter');
+}

@@ -4,17 +4,13 @@
 // Environment: BASE_URL, PW_MODULES, CHROMIUM, PROFILE_DIR, ARTIFACTS,
 // EXP_ID (a completed experiment), ADMIN_PW.
 import path from 'node:path';
-import { check, failed, launch } from './harness.mjs';
+import { check, failed, openPage, logIn } from './harness.mjs';
 
 const env = process.env;
 const base = env.BASE_URL;
 const exp = Number(env.EXP_ID);
 
-const context = await launch(env.PROFILE_DIR);
-const page = context.pages()[0] || (await context.newPage());
-const jsErrors = [];
-page.on('pageerror', (e) => jsErrors.push(e.message));
-page.setDefaultTimeout(60000);
+const { context, page, jsErrors } = await openPage(env.PROFILE_DIR, 60000);
 
 const taskOfHash = async () => {
 	await page.waitForFunction(() => /^#\/tasks\/\d+$/.test(location.hash));
@@ -38,10 +34,7 @@ async function endsNotFound() {
 try {
 	await check('admin logs in and lands on the Tasks page', async () => {
 		await page.goto(base + '/#/tasks');
-		await page.waitForSelector('#username');
-		await page.fill('#username', 'admin');
-		await page.fill('#password', env.ADMIN_PW);
-		await page.press('#password', 'Enter');
+		await logIn(page, 'admin', env.ADMIN_PW);
 		await page.waitForSelector('#tasks-table');
 		return true;
 	});

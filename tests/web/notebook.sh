@@ -9,22 +9,14 @@
 # Skips when chromium, node/npm or jupyter are missing.
 set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-builddir=${top_builddir:-$(pwd)}
-. "$srcdir/tests/web/playwright.sh"
-web_require "$srcdir" "$builddir"
 if ! [ -x /usr/bin/jupyter ]; then
 	echo "1..0 # SKIP jupyter is not installed"
 	exit 0
 fi
-
-. "$srcdir/tests/integration/master-lib.sh"
-artifacts=$builddir/tests/web/artifacts
-mkdir -p "$artifacts"
+. "$srcdir/tests/web/web-lib.sh"
 
 printf 'notebook_launcher: %s\n' "$srcdir/share/det-notebook-launch" >"$work/master.yaml"
-start_master --webui-dir "$srcdir/webui" --config "$work/master.yaml"
-check "master starts" test -n "$port"
-pw=$(cat "$work/state/admin-password")
+web_start_master --config "$work/master.yaml"
 
 cat >"$work/exp.yaml" <<'YAML'
 name: notebook-web
@@ -38,17 +30,7 @@ check "the experiment completes" wait_state "$exp" COMPLETED 120
 
 BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
 	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts EXP_ID=$exp ADMIN_PW=$pw \
-	timeout 400 node "$srcdir/tests/web/notebook.mjs" >"$work/ui.out" 2>"$work/ui.err"
-rc=$?
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok 0 "${line#ok - }" ;;
-	"not ok - "*) ok 1 "${line#not ok - }" ;;
-	*) echo "$line" ;;
-	esac
-done <"$work/ui.out"
-ok $rc "browser run ends cleanly (exit $rc)"
-[ "$rc" = 0 ] || sed 's/^/# /' "$work/ui.err" | tail -n 30
+	web_node_tap 400 "$srcdir/tests/web/notebook.mjs" "$work"
 # Every notebook started here is killed (they outlive the master otherwise).
 sock GET "/tasks?kind=notebook" >/dev/null
 nbs=$(body '[.tasks[] | select(.state != "TERMINATED") | .task_id | sub("^task-"; "")] | join(" ")')

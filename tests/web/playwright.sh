@@ -50,3 +50,34 @@ web_require() {
 		;;
 	esac
 }
+
+# web_start_master [ARGS...]: for a TAP script that sourced master-lib.sh and
+# set srcdir and builddir: start_master with the source tree's web UI and ARGS,
+# one check that it started; sets artifacts (the screenshot folder, created)
+# and pw (the admin's password).
+web_start_master() {
+	artifacts=$builddir/tests/web/artifacts
+	mkdir -p "$artifacts"
+	start_master --webui-dir "$srcdir/webui" "$@"
+	check "master starts" test -n "$port"
+	pw=$(cat "$work/state/admin-password")
+}
+
+# web_node_tap SECONDS SCRIPT DIR: runs the browser SCRIPT with node (the
+# caller passes its settings in the environment), its output in DIR/ui.out and
+# DIR/ui.err; each of its "ok - " and "not ok - " lines becomes a check of the
+# calling script, then one check that it exited 0 (its last errors shown if not).
+web_node_tap() {
+	local rc line
+	timeout "$1" node "$2" >"$3/ui.out" 2>"$3/ui.err"
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) check "${line#ok - }" true ;;
+		"not ok - "*) check "${line#not ok - }" false ;;
+		*) echo "$line" ;;
+		esac
+	done <"$3/ui.out"
+	check "browser run ends cleanly (exit $rc)" test "$rc" = 0
+	[ "$rc" = 0 ] || tail -n 30 "$3/ui.err" | sed 's/^/# /'
+}

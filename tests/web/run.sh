@@ -13,11 +13,7 @@
 # installed with npm ci into the build tree.
 set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-builddir=${top_builddir:-$(pwd)}
-. "$srcdir/tests/web/playwright.sh"
-web_require "$srcdir" "$builddir"
-
-. "$srcdir/tests/integration/master-lib.sh"
+. "$srcdir/tests/web/web-lib.sh"
 . "$srcdir/tests/security/security-lib.sh"
 need_root
 # The real det-launch runs tests/web/train.py (Core API of the Python package);
@@ -96,17 +92,7 @@ BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
 	ALICE_USER=$alice_user ALICE_PW=alice-secret-1 BOB_USER=$bob BOB_PW=bob-secret-22 TRIALS=$trials STEPS=$steps \
 	BULK=$bulk \
 	MODEL_TGZ_B64=$(base64 -w0 "$work/model.tgz") \
-	timeout 540 node "$srcdir/tests/web/ui.mjs" >"$work/ui.out" 2>"$work/ui.err"
-rc=$?
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok 0 "${line#ok - }" ;;
-	"not ok - "*) ok 1 "${line#not ok - }" ;;
-	*) echo "$line" ;;
-	esac
-done <"$work/ui.out"
-ok $rc "browser run ends cleanly (exit $rc)"
-[ "$rc" = 0 ] || sed 's/^/# /' "$work/ui.err" | tail -n 30
+	web_node_tap 540 "$srcdir/tests/web/ui.mjs" "$work"
 check "screenshots saved" test -s "$artifacts/experiment-1280.png" -a -s "$artifacts/experiment-800.png"
 stop_master
 echo "1..$tap_n"

@@ -6,26 +6,19 @@
 // that printed hello-from-task-42), NOTEBOOK_ID (a serving notebook, or empty),
 // ADMIN_PW.
 import path from 'node:path';
-import { check, failed, launch } from './harness.mjs';
+import { check, failed, openPage, logIn } from './harness.mjs';
 
 const env = process.env;
 const base = env.BASE_URL;
 const id = Number(env.TASK_ID);
 const rowSel = `#tasks-table tr[data-task="task-${id}"]`;
 
-const context = await launch(env.PROFILE_DIR);
-const page = context.pages()[0] || (await context.newPage());
-const jsErrors = [];
-page.on('pageerror', (e) => jsErrors.push(e.message));
-page.setDefaultTimeout(60000);
+const { context, page, jsErrors } = await openPage(env.PROFILE_DIR, 60000);
 
 try {
 	await check('admin logs in and lands on the Tasks page', async () => {
 		await page.goto(base + '/#/tasks');
-		await page.waitForSelector('#username');
-		await page.fill('#username', 'admin');
-		await page.fill('#password', env.ADMIN_PW);
-		await page.press('#password', 'Enter');
+		await logIn(page, 'admin', env.ADMIN_PW);
 		await page.waitForSelector('#tasks-table');
 		return (await page.evaluate(() => location.hash)) === '#/tasks';
 	});

@@ -8,29 +8,17 @@
 # which the API confirms; a real notebook's row has an Open link. Skips when chromium or node/npm are missing.
 set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-builddir=${top_builddir:-$(pwd)}
-. "$srcdir/tests/web/playwright.sh"
-web_require "$srcdir" "$builddir"
-
-. "$srcdir/tests/integration/master-lib.sh"
+. "$srcdir/tests/web/web-lib.sh"
 det=${DET_BIN:-$builddir/cli/det}
 export DET_MASTER=unix:$work/m.sock DET_AUTH_FILE=$work/auth.json
-artifacts=$builddir/tests/web/artifacts
-mkdir -p "$artifacts"
 
 printf 'notebook_launcher: %s\n' "$srcdir/share/det-notebook-launch" >"$work/master.yaml"
-start_master --webui-dir "$srcdir/webui" --config "$work/master.yaml"
-check "master starts" test -n "$port"
-pw=$(cat "$work/state/admin-password")
+web_start_master --config "$work/master.yaml"
 
 "$det" -o json cmd run --detach sh -c 'echo hello-from-task-$((6 * 7)); exec sleep 300' >"$work/run.json"
 eq "det cmd run --detach exits 0" 0 $?
 id=$(jq -r .id "$work/run.json")
-for _ in $(seq 600); do
-	sock GET "/tasks/$id" >/dev/null
-	[ "$(body .task.state)" = RUNNING ] && break
-	sleep 0.1
-done
+wait_task_state "$id" RUNNING
 eq "the command is RUNNING" RUNNING "$(body .task.state)"
 # A real notebook: its row gets the Open link from its proxy_url.
 nb=
@@ -46,17 +34,7 @@ fi
 
 BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
 	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts TASK_ID=$id NOTEBOOK_ID=$nb ADMIN_PW=$pw \
-	timeout 300 node "$srcdir/tests/web/tasks.mjs" >"$work/ui.out" 2>"$work/ui.err"
-rc=$?
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok 0 "${line#ok - }" ;;
-	"not ok - "*) ok 1 "${line#not ok - }" ;;
-	*) echo "$line" ;;
-	esac
-done <"$work/ui.out"
-ok $rc "browser run ends cleanly (exit $rc)"
-[ "$rc" = 0 ] || sed 's/^/# /' "$work/ui.err" | tail -n 30
+	web_node_tap 300 "$srcdir/tests/web/tasks.mjs" "$work"
 sock GET "/tasks/$id" >/dev/null
 eq "the API has the task TERMINATED, reason killed" "TERMINATED killed" \
 	"$(body '.task | "\(.state) \(.end_reason)"')"

@@ -6,32 +6,21 @@
 // ARTIFACTS, EXP_ID (a finished 12-trial search), CKPT (a checkpoint with
 // files), ADMIN_PW.
 import path from 'node:path';
-import { check, failed, launch } from './harness.mjs';
+import { check, failed, openPage, logIn } from './harness.mjs';
 
 const env = process.env;
 const base = env.BASE_URL;
 const exp = Number(env.EXP_ID);
 
-const context = await launch(env.PROFILE_DIR);
-const page = context.pages()[0] || (await context.newPage());
-const jsErrors = [];
-page.on('pageerror', (e) => jsErrors.push(e.message));
-page.setDefaultTimeout(30000);
+const { context, page, jsErrors } = await openPage(env.PROFILE_DIR, 30000);
 
 // GET /api/v1 + p with the page's session; the parsed body.
 const get = (p) => page.evaluate(async (u) => (await fetch('/api/v1' + u, { cache: 'no-store' })).json(), p);
 
-async function logIn(user, pw) {
-	await page.waitForSelector('#username');
-	await page.fill('#username', user);
-	await page.fill('#password', pw);
-	await page.press('#password', 'Enter');
-}
-
 try {
 	await check('admin logs in and opens the Trials tab from the address', async () => {
 		await page.goto(base + `/#/experiments/${exp}?tab=trials&tlimit=5`);
-		await logIn('admin', env.ADMIN_PW);
+		await logIn(page, 'admin', env.ADMIN_PW);
 		await page.waitForSelector('#trials-table tbody tr');
 		return (await page.getAttribute('#tab-trials', 'aria-selected')) === 'true' &&
 			(await page.locator('#trials-table tbody tr').count()) === 5 &&
@@ -121,7 +110,7 @@ try {
 	await page.screenshot({ path: path.join(env.ARTIFACTS, 'doc-checkpoints-1440.png'), fullPage: true });
 	await check('admin logs out; pat logs in', async () => {
 		await page.click('#logout');
-		await logIn('pat', 'pat-old-pw-1');
+		await logIn(page, 'pat', 'pat-old-pw-1');
 		await page.waitForSelector('#who-name');
 		return /pat/.test(await page.textContent('#who-name'));
 	});
@@ -154,7 +143,7 @@ try {
 	await page.screenshot({ path: path.join(env.ARTIFACTS, 'doc-password-1440.png'), fullPage: true });
 	await check('log out, then the new password logs in', async () => {
 		await page.click('#logout');
-		await logIn('pat', 'pat-new-pw-2');
+		await logIn(page, 'pat', 'pat-new-pw-2');
 		await page.waitForSelector('#who-name');
 		await page.waitForFunction(() => /pat/.test((document.querySelector('#who-name')?.textContent ?? '')));
 		return (await page.evaluate(() => location.hash)) !== '#/login';

@@ -9,17 +9,9 @@
 # with the new one. Skips when chromium or node/npm are missing.
 set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-builddir=${top_builddir:-$(pwd)}
-. "$srcdir/tests/web/playwright.sh"
-web_require "$srcdir" "$builddir"
+. "$srcdir/tests/web/web-lib.sh"
 
-. "$srcdir/tests/integration/master-lib.sh"
-artifacts=$builddir/tests/web/artifacts
-mkdir -p "$artifacts"
-
-start_master --webui-dir "$srcdir/webui"
-check "master starts" test -n "$port"
-pw=$(cat "$work/state/admin-password")
+web_start_master
 eq "a user for the password page" 200 "$(sock POST /users '{"username": "pat", "password": "pat-old-pw-1"}')"
 
 cat >"$work/exp.yaml" <<'YAML'
@@ -42,17 +34,7 @@ check "one checkpoint has real files" test -f "$ckpath/w.bin"
 
 BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
 	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts EXP_ID=$exp CKPT=$ck ADMIN_PW=$pw \
-	timeout 300 node "$srcdir/tests/web/views.mjs" >"$work/ui.out" 2>"$work/ui.err"
-rc=$?
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok 0 "${line#ok - }" ;;
-	"not ok - "*) ok 1 "${line#not ok - }" ;;
-	*) echo "$line" ;;
-	esac
-done <"$work/ui.out"
-ok $rc "browser run ends cleanly (exit $rc)"
-[ "$rc" = 0 ] || sed 's/^/# /' "$work/ui.err" | tail -n 30
+	web_node_tap 300 "$srcdir/tests/web/views.mjs" "$work"
 eq "the old password no longer logs in" 401 "$(http POST /auth/login '{"username": "pat", "password": "pat-old-pw-1"}')"
 eq "the new one does" 200 "$(http POST /auth/login '{"username": "pat", "password": "pat-new-pw-2"}')"
 stop_master

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Helpers shared by the unit tests that work in a directory of their own under
+ * /tmp: its creation and its removal with everything below it (no shell). */
+#ifndef DET_UNIT_TMPDIR_H
+#define DET_UNIT_TMPDIR_H
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* A fresh directory /tmp/<prefix>XXXXXX into dir (len bytes). 0 or -1. */
+static inline int unit_tmpdir(char *dir, size_t len, const char *prefix)
+{
+	if ((size_t)snprintf(dir, len, "/tmp/%sXXXXXX", prefix) >= len)
+		return -1;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+/* nftw callback of unit_rmtree: remove one entry (deepest first). */
+static inline int unit_rmtree_entry(const char *path, const struct stat *st, int flag,
+                                    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Remove dir and everything below it (symbolic links not followed). 0 or -1. */
+static inline int unit_rmtree(const char *dir)
+{
+	return nftw(dir, unit_rmtree_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+#endif
