@@ -126,8 +126,8 @@ struct http_server {
 	struct http_stream *streams;
 };
 
-/* A streamed answer's connection. Lock order: http_server.lock, then this lock,
- * then MHD's own (suspend, resume). */
+/* A streamed answer's connection. Lock order: http_server.lock, then this lock;
+ * MHD's suspend and resume of it happen under this lock or after it is cut. */
 struct http_stream {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
@@ -257,21 +257,15 @@ static enum MHD_Result send_upgrade(struct http_server *s, struct MHD_Connection
 	return ret;
 }
 
-/* Resume hs's connection if it waits (a wake, a hang-up, a stop); with hs->lock. */
-static void stream_resume_locked(struct http_stream *hs)
+void http_stream_wake(struct http_stream *hs)
 {
+	pthread_mutex_lock(&hs->lock);
 	if (hs->suspended) {
 		hs->suspended = 0;
 		MHD_resume_connection(hs->conn);
 	} else {
 		hs->woken = 1;
 	}
-}
-
-void http_stream_wake(struct http_stream *hs)
-{
-	pthread_mutex_lock(&hs->lock);
-	stream_resume_locked(hs);
 	pthread_mutex_unlock(&hs->lock);
 }
 
@@ -364,21 +358,34 @@ static struct MHD_Response *stream_response(struct http_server *s, struct MHD_Co
 	return r;
 }
 
-/* Every waiting stream whose client hung up (or all when the server stops)
- * runs again and ends; with s->lock. */
-static void streams_cut_locked(struct http_server *s, int all)
+#define STREAMS_CUT_BATCH 64
+
+/* Streams whose client hung up (every stream when all is set) end: they are
+ * marked, and the ones that wait run again, outside s->lock as resume_due does.
+ * How many were resumed (at most STREAMS_CUT_BATCH: call again while it is that). */
+static size_t streams_cut(struct http_server *s, int all)
 {
-	for (struct http_stream *hs = s->streams; hs; hs = hs->next) {
+	struct MHD_Connection *conns[STREAMS_CUT_BATCH];
+	size_t n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (struct http_stream *hs = s->streams; hs && n < STREAMS_CUT_BATCH; hs = hs->next) {
 		pthread_mutex_lock(&hs->lock);
 		struct pollfd p = {.fd = hs->client_fd, .events = POLLRDHUP};
 		if (all || (hs->suspended && hs->client_fd >= 0 && poll(&p, 1, 0) > 0 &&
 		            (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))) {
 			hs->cut = 1;
+			/* Still suspended until resumed below: MHD keeps the connection. */
 			if (hs->suspended)
-				stream_resume_locked(hs);
+				conns[n++] = hs->conn;
+			hs->suspended = 0;
 		}
 		pthread_mutex_unlock(&hs->lock);
 	}
+	pthread_mutex_unlock(&s->lock);
+	for (size_t i = 0; i < n; i++)
+		MHD_resume_connection(conns[i]);
+	return n;
 }
 
 static enum MHD_Result send_reply(struct http_server *s, struct MHD_Connection *conn,
@@ -849,8 +856,8 @@ static void *waker_main(void *arg)
 		int all = s->wake;
 		s->wake = 0;
 		cut_late_locked(s);
-		streams_cut_locked(s, 0);
 		pthread_mutex_unlock(&s->lock);
+		streams_cut(s, 0);
 		resume_due(s, all);
 		pthread_mutex_lock(&s->lock);
 	}
@@ -1089,10 +1096,9 @@ void http_server_stop(struct http_server *s)
 	while (s->upgrades)
 		pthread_cond_wait(&s->cond, &s->lock);
 	pthread_mutex_unlock(&s->lock);
-	/* Streamed answers that wait for bytes end now (cut). */
-	pthread_mutex_lock(&s->lock);
-	streams_cut_locked(s, 1);
-	pthread_mutex_unlock(&s->lock);
+	/* Streamed answers end now (cut); the ones that wait for bytes run again. */
+	while (streams_cut(s, 1) == STREAMS_CUT_BATCH)
+		;
 	/* Parked requests are dispatched once more and answered (shutting_down). */
 	resume_due(s, 1);
 	if (s->tcp.d)

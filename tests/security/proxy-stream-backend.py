@@ -7,8 +7,10 @@
 #   big.sha256  the checksum of what /big answers
 #   rest-sent   /first-then-rest is about to send its rest (after 5 s)
 #   closed      /endless found its connection closed by the master
+#   silent-closed  /silent found its connection closed by the master
 # /big answers 200 MiB with a Content-Length; /first-then-rest sends a first
 # line, waits 5 s, then the rest, with no length (the end is the close);
+# /silent sends a first line, then nothing until the other side goes;
 # /endless sends bytes until the other side goes.
 import hashlib
 import json
@@ -48,6 +50,16 @@ class Streams(BaseHTTPRequestHandler):
             time.sleep(5)
             mark("rest-sent")
             self.wfile.write(b"the-rest\n")
+        elif path.endswith("/silent"):
+            self.end_headers()
+            self.wfile.write(b"first-chunk\n")
+            self.wfile.flush()
+            try:
+                while self.connection.recv(1):
+                    pass
+            except OSError:
+                pass
+            mark("silent-closed")
         elif path.endswith("/endless"):
             self.end_headers()
             try:

@@ -4,7 +4,8 @@
 # reaches its owner whole while the master's peak memory grows by far less;
 # a first chunk reaches the client before the task sends the rest; a client
 # that goes mid-body makes the master close the task's connection, and the
-# master's open files come back to what they were.
+# master's open files come back to what they were, also when the task was
+# silent at the time.
 set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
 . "$(dirname "$0")/security-lib.sh"
@@ -77,6 +78,31 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 check "... the task's connection is closed (within 60 s)" test -e "$work/u/closed"
+for _ in $(seq 600); do
+	[ "$(nfd)" -le "$fds" ] && break
+	sleep 0.1
+done
+check "... the master's open files are back to $fds (now $(nfd))" test "$(nfd)" -le "$fds"
+
+# A client that goes while the task is silent: the same.
+fds=$(nfd)
+rm -f "$work/u/silent-closed"
+# setpriv itself (as_user's), so that $! is curl's pid and not a subshell's.
+setpriv --reuid="$U" --regid="$U" --init-groups --reset-env -- \
+	curl -sN -m 120 --unix-socket "$work/m.sock" "$url/silent" >"$work/u/silent.out" &
+cpid=$!
+for _ in $(seq 600); do
+	grep -q first-chunk "$work/u/silent.out" 2>/dev/null && break
+	sleep 0.1
+done
+eq "a client has the first chunk of a silent answer" first-chunk "$(cat "$work/u/silent.out")"
+kill "$cpid"
+wait "$cpid" 2>/dev/null
+for _ in $(seq 600); do
+	[ -e "$work/u/silent-closed" ] && break
+	sleep 0.1
+done
+check "... it goes: the task's connection is closed (within 60 s)" test -e "$work/u/silent-closed"
 for _ in $(seq 600); do
 	[ "$(nfd)" -le "$fds" ] && break
 	sleep 0.1
