@@ -8,6 +8,8 @@
  * misbehaving peer cannot make a client allocate without limit.
  * https:// masters are verified by libcurl (peer and host name) against the
  * CA file named by DET_MASTER_CERT_FILE, or the system store without it.
+ * http_client_raw_* give a connect-only connection (curl_easy_send/recv) for a
+ * protocol of the caller's own after an upgrade (det shell proxy's tunnel).
  */
 #include "http_client.h"
 

@@ -30,6 +30,10 @@
  * so a worker thread never waits on a commit while other connections it
  * serves have requests ready. With a certificate and key configured the TCP
  * daemon speaks only HTTPS (GnuTLS inside MHD); the Unix socket stays plain.
+ * A streamed answer (http_reply.stream_read, the task proxy's) is an MHD
+ * callback response whose connection is suspended while the handler has no
+ * bytes and resumed by http_stream_wake; the waker cuts the ones whose client
+ * hung up meanwhile (a suspended connection is not watched by MHD).
  */
 #include "http_server.h"
 
