@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,7 +19,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -324,60 +322,53 @@ int cli_shell_open(struct cli_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-/* A connection to the master (unix:/PATH or http://HOST[:PORT]): the fd, or -1 after
- * printing why. */
-static int master_connect(const char *master)
+/* A connection to the master (unix:/PATH, http:// or https://, with the CLI's TLS
+ * settings): the client, or NULL after printing why. */
+static struct http_client *master_connect(const char *master)
 {
-	char host[256], port[16] = "80";
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
-	int fd = -1;
+	char err[512];
+	struct http_client *c = http_client_new(master, NULL, err, sizeof(err));
 
-	if (!strncmp(master, "unix:", 5)) {
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
-		if (strlen(master + 5) >= sizeof(sa.sun_path)) {
-			fprintf(stderr, "det: %s: socket path too long\n", master);
+	if (!c || http_client_raw_connect(c, err, sizeof(err))) {
+		fprintf(stderr, "det: shell proxy: %s\n", err);
+		http_client_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Wait until c's socket is ready for events (POLLIN or POLLOUT): 0, or -1. */
+static int wait_ready(struct http_client *c, short events)
+{
+	struct pollfd p = {.fd = http_client_raw_fd(c), .events = events};
+	while (poll(&p, 1, -1) < 0)
+		if (errno != EINTR)
 			return -1;
+	return 0;
+}
+
+/* Send all n bytes of buf to the master: 0, or -1. */
+static int send_all(struct http_client *c, const char *buf, size_t n)
+{
+	while (n) {
+		long w = http_client_raw_send(c, buf, n);
+		if (w == HTTP_CLIENT_RAW_AGAIN) {
+			if (wait_ready(c, POLLOUT))
+				return -1;
+			continue;
 		}
-		strcpy(sa.sun_path, master + 5);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-			goto sys_fail;
-		return fd;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		n -= (size_t)w;
 	}
-	const char *h = !strncmp(master, "http://", 7) ? master + 7 : NULL;
-	size_t hl = h ? strcspn(h, ":/") : 0;
-	if (!h || !hl || hl >= sizeof(host)) {
-		fprintf(stderr,
-		        "det: shell proxy: %s: expected http://HOST[:PORT] or unix:/PATH (https "
-		        "is not relayed in this version)\n",
-		        master);
-		return -1;
-	}
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	if (h[hl] == ':')
-		snprintf(port, sizeof(port), "%.*s", (int)strcspn(h + hl + 1, "/"), h + hl + 1);
-	if (getaddrinfo(host, port, &hints, &ai) || !ai) {
-		fprintf(stderr, "det: %s: cannot resolve\n", master);
-		return -1;
-	}
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen))
-		goto sys_fail;
-	freeaddrinfo(ai);
-	return fd;
-sys_fail:
-	fprintf(stderr, "det: %s: %s\n", master, strerror(errno));
-	if (ai)
-		freeaddrinfo(ai);
-	if (fd >= 0)
-		close(fd);
-	return -1;
+	return 0;
 }
 
 /* Send the det-tcp upgrade for task id and read the answer's head: its status (101:
  * relayed from now on), or -1 after printing why. head gets the answer's text. */
-static int tunnel_open(int fd, long long id, const char *auth, char *head, size_t cap)
+static int tunnel_open(struct http_client *c, long long id, const char *auth, char *head,
+                       size_t cap)
 {
 	char *req = NULL;
 	size_t n = 0;
@@ -390,14 +381,16 @@ static int tunnel_open(int fd, long long id, const char *auth, char *head, size_
 		fprintf(stderr, "det: out of memory\n");
 		return -1;
 	}
-	size_t len = strlen(req);
-	if (send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len)
+	if (send_all(c, req, strlen(req)))
 		goto io_fail;
 	/* One byte at a time: nothing after the head may be read here (it is sshd's). */
 	while (n + 1 < cap) {
-		ssize_t r = recv(fd, head + n, 1, 0);
-		if (r < 0 && errno == EINTR)
+		long r = http_client_raw_recv(c, head + n, 1);
+		if (r == HTTP_CLIENT_RAW_AGAIN) {
+			if (wait_ready(c, POLLIN))
+				goto io_fail;
 			continue;
+		}
 		if (r <= 0)
 			break;
 		n++;
@@ -413,48 +406,61 @@ static int tunnel_open(int fd, long long id, const char *auth, char *head, size_
 	free(req);
 	return status;
 io_fail:
-	fprintf(stderr, "det: shell proxy: %s\n", strerror(errno));
+	fprintf(stderr, "det: shell proxy: the connection to the master failed\n");
 	free(req);
 	return -1;
 }
 
-/* Bytes both ways between stdin/stdout and fd until the master's side closes. */
-static int relay(int fd)
+/* Write all n bytes of buf to fd: 0, or -1. */
+static int write_all(int fd, const char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Bytes both ways between stdin/stdout and the master until the master's side closes. */
+static int relay(struct http_client *c)
 {
 	char buf[16384];
+	int fd = http_client_raw_fd(c);
 	struct pollfd p[2] = {{.fd = 0, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
 
 	for (;;) {
+		/* All the master sent: TLS may hold bytes the socket no longer shows. */
+		for (;;) {
+			long n = http_client_raw_recv(c, buf, sizeof(buf));
+			if (n == HTTP_CLIENT_RAW_AGAIN)
+				break;
+			if (n <= 0)
+				return n == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+			if (write_all(1, buf, (size_t)n))
+				return CLI_EXIT_FAILURE;
+		}
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return CLI_EXIT_FAILURE;
 		}
-		for (int i = 0; i < 2; i++) {
-			if (!p[i].revents)
-				continue;
-			ssize_t n = i ? recv(fd, buf, sizeof(buf), 0) : read(0, buf, sizeof(buf));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0 && i)
-				return CLI_EXIT_OK;
-			if (n <= 0) {
-				shutdown(fd, SHUT_WR); /* ssh is done sending */
-				p[0].fd = -1;
-				continue;
-			}
-			int out = i ? 1 : fd;
-			for (ssize_t off = 0; off < n;) {
-				ssize_t w =
-				    i ? write(out, buf + off, (size_t)(n - off))
-				      : send(out, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
-				if (w < 0 && errno == EINTR)
-					continue;
-				if (w <= 0)
-					return CLI_EXIT_FAILURE;
-				off += w;
-			}
+		if (!p[0].revents)
+			continue;
+		ssize_t n = read(0, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			shutdown(fd, SHUT_WR); /* ssh is done sending */
+			p[0].fd = -1;
+			continue;
 		}
+		if (send_all(c, buf, (size_t)n))
+			return CLI_EXIT_FAILURE;
 	}
 }
 
@@ -474,16 +480,16 @@ int cli_shell_proxy(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_FAILURE;
 	/* 502: not running or not registered yet; the sshd registers once it listens. */
 	for (int i = 0; i < SHELL_WAIT_S * 2; i++) {
-		int fd = master_connect(ctx->master);
-		if (fd < 0)
+		struct http_client *c = master_connect(ctx->master);
+		if (!c)
 			break;
-		int status = tunnel_open(fd, id, auth, head, sizeof(head));
+		int status = tunnel_open(c, id, auth, head, sizeof(head));
 		if (status == 101) {
-			rc = relay(fd);
-			close(fd);
+			rc = relay(c);
+			http_client_free(c);
 			break;
 		}
-		close(fd);
+		http_client_free(c);
 		if (status != 502) {
 			if (status > 0)
 				fprintf(stderr, "det: shell %lld: the master answered %d\n", id,

@@ -8,6 +8,8 @@
  * misbehaving peer cannot make a client allocate without limit.
  * https:// masters are verified by libcurl (peer and host name) against the
  * CA file named by DET_MASTER_CERT_FILE, or the system store without it.
+ * http_client_raw_* give a connect-only connection (curl_easy_send/recv) for a
+ * protocol of the caller's own after an upgrade (det shell proxy's tunnel).
  */
 #include "http_client.h"
 
@@ -168,6 +170,65 @@ void http_client_free(struct http_client *c)
 int http_client_is_unix(const struct http_client *c)
 {
 	return c && c->unix_socket;
+}
+
+int http_client_raw_connect(struct http_client *c, char *err, size_t errlen)
+{
+	CURL *h = c->curl;
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, c->base_url);
+	curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms ? c->timeout_ms : 10000L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (c->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+	if (c->unix_socket)
+		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->unix_socket);
+	CURLcode rc = curl_easy_perform(h);
+	if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
+		snprintf(err, errlen,
+		         "%s: %s: the master's TLS certificate is not trusted (name its CA "
+		         "certificate with DET_MASTER_CERT_FILE%s)",
+		         c->base_url, curl_easy_strerror(rc),
+		         c->ca_file ? "; this one does not vouch for it" : "");
+		return -1;
+	}
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "%s: %s", c->unix_socket ? c->unix_socket : c->base_url,
+		         curl_easy_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int http_client_raw_fd(struct http_client *c)
+{
+	curl_socket_t fd = CURL_SOCKET_BAD;
+	if (curl_easy_getinfo(c->curl, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
+	    fd == CURL_SOCKET_BAD)
+		return -1;
+	return (int)fd;
+}
+
+long http_client_raw_send(struct http_client *c, const void *buf, size_t n)
+{
+	size_t sent = 0;
+	CURLcode rc = curl_easy_send(c->curl, buf, n, &sent);
+	if (rc == CURLE_AGAIN)
+		return HTTP_CLIENT_RAW_AGAIN;
+	return rc == CURLE_OK ? (long)sent : -1;
+}
+
+long http_client_raw_recv(struct http_client *c, void *buf, size_t n)
+{
+	size_t got = 0;
+	CURLcode rc = curl_easy_recv(c->curl, buf, n, &got);
+	if (rc == CURLE_AGAIN)
+		return HTTP_CLIENT_RAW_AGAIN;
+	return rc == CURLE_OK ? (long)got : -1;
 }
 
 int http_client_set_auth(struct http_client *c, const char *auth)

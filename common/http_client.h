@@ -69,4 +69,22 @@ int http_client_json(struct http_client *c, const char *method, const char *path
 /* Release a response's memory and zero it. */
 void http_response_free(struct http_response *resp);
 
+/* Connect to c's master for a byte stream of the caller's own (an upgraded
+ * connection), TLS verified as for requests: 0, or -1 with err. Then use only
+ * the http_client_raw_* calls on c. */
+int http_client_raw_connect(struct http_client *c, char *err, size_t errlen);
+
+/* The connected socket, to poll; -1 when not connected. */
+int http_client_raw_fd(struct http_client *c);
+
+#define HTTP_CLIENT_RAW_AGAIN (-2L) /* nothing can be read or sent now: poll */
+
+/* Send up to n bytes: how many, HTTP_CLIENT_RAW_AGAIN, or -1 on an error. */
+long http_client_raw_send(struct http_client *c, const void *buf, size_t n);
+
+/* Receive up to n bytes: how many, 0 when the master closed, HTTP_CLIENT_RAW_AGAIN
+ * (none now; TLS may hold bytes the socket no longer shows, so read until this
+ * before polling), or -1 on an error. */
+long http_client_raw_recv(struct http_client *c, void *buf, size_t n);
+
 #endif

@@ -8,9 +8,14 @@
  *
  * Non-obvious decision: the exchange with the task runs on a thread of its
  * own while the request is held (http_request_hold), so a slow or silent
- * backend never occupies one of the server's worker threads; every step has a
- * bound (connect 5 s, each read or write 30 s, the whole exchange 120 s, the
- * answer 64 MiB), and the answer is sent when the request is dispatched again.
+ * backend never occupies one of the server's worker threads; every step up
+ * to the answer's head has a bound (connect 5 s, each read or write 30 s, the
+ * head within 120 s and 64 KiB), and the head is answered when the request is
+ * dispatched again. The body then streams (struct proxy_stream): the thread
+ * reads the task into a fixed window while the server sends from it, stops
+ * reading while the window is full (a slow client slows the task, the
+ * master's memory stays bounded), and closes the task's connection when the
+ * client goes; a body silent for 300 s is cut.
  * The user's credentials (Authorization, the session cookies, X-Det-CSRF) are
  * never forwarded to the task.
  */
@@ -38,7 +43,8 @@
 #define PROXY_IO_TIMEOUT_S 30
 #define PROXY_DEADLINE_S 120
 #define PROXY_MAX_HEAD 65536
-#define PROXY_MAX_REPLY (64L * 1024 * 1024)
+#define PROXY_BODY_IDLE_S 300
+#define PROXY_WINDOW (256 * 1024) /* bytes of a body held per connection */
 
 /* A server token a task may register: printable ASCII without spaces. */
 static int auth_ok(const char *s)
@@ -99,6 +105,155 @@ void api_task_register(struct app *a, struct api_call *c, struct http_reply *rep
 
 /* ---- the relay ------------------------------------------------------------ */
 
+/* An answer's body on its way: the task's bytes in a ring of PROXY_WINDOW, filled by
+ * the relay's thread (the producer), emptied by the server (the consumer). */
+struct proxy_stream {
+	pthread_mutex_t lock;
+	pthread_cond_t room; /* the consumer took bytes, or went */
+	int refs;            /* the producer's and the consumer's */
+	int fd;              /* the task's connection, closed by the producer; -1 after */
+	size_t head, len;    /* the ring's bytes: buf[head..head+len) modulo its size */
+	int eof;             /* the task closed (error: not cleanly) */
+	int error;
+	int gone;                   /* the consumer is done: stop */
+	int64_t expect;             /* the task's Content-Length, -1 when none */
+	int64_t sent;               /* bytes given to the consumer */
+	struct http_stream *waiter; /* the consumer found the ring empty: wake it */
+	char buf[PROXY_WINDOW];
+};
+
+static void stream_unref(struct proxy_stream *ps)
+{
+	pthread_mutex_lock(&ps->lock);
+	int last = --ps->refs == 0;
+	pthread_mutex_unlock(&ps->lock);
+	if (!last)
+		return;
+	pthread_cond_destroy(&ps->room);
+	pthread_mutex_destroy(&ps->lock);
+	free(ps);
+}
+
+/* A stream over the task's fd that starts with n bytes of early: NULL when out of
+ * memory (fd untouched); n is at most PROXY_WINDOW. */
+static struct proxy_stream *stream_new(int fd, const char *early, size_t n)
+{
+	struct proxy_stream *ps = malloc(sizeof(*ps));
+
+	if (!ps)
+		return NULL;
+	if (pthread_mutex_init(&ps->lock, NULL)) {
+		free(ps);
+		return NULL;
+	}
+	if (pthread_cond_init(&ps->room, NULL)) {
+		pthread_mutex_destroy(&ps->lock);
+		free(ps);
+		return NULL;
+	}
+	ps->refs = 2;
+	ps->fd = fd;
+	ps->head = 0;
+	ps->len = n;
+	ps->eof = ps->error = ps->gone = 0;
+	ps->expect = -1;
+	ps->sent = 0;
+	ps->waiter = NULL;
+	memcpy(ps->buf, early, n);
+	return ps;
+}
+
+/* With ps->lock: a consumer that waits for bytes reads again. */
+static void stream_wake_locked(struct proxy_stream *ps)
+{
+	if (ps->waiter)
+		http_stream_wake(ps->waiter);
+	ps->waiter = NULL;
+}
+
+/* The server's stream_read: up to max bytes from the ring. */
+static long stream_read(void *cls, struct http_stream *hs, char *out, size_t max)
+{
+	struct proxy_stream *ps = cls;
+	long rv = 0;
+
+	pthread_mutex_lock(&ps->lock);
+	if (ps->len) {
+		size_t n = ps->len < max ? ps->len : max;
+		size_t first = PROXY_WINDOW - ps->head < n ? PROXY_WINDOW - ps->head : n;
+		memcpy(out, ps->buf + ps->head, first);
+		memcpy(out + first, ps->buf, n - first);
+		ps->head = (ps->head + n) % PROXY_WINDOW;
+		ps->len -= n;
+		ps->sent += (int64_t)n;
+		pthread_cond_signal(&ps->room);
+		rv = (long)n;
+	} else if (ps->eof) {
+		rv = ps->error || (ps->expect >= 0 && ps->sent < ps->expect) ? HTTP_STREAM_ERROR
+		                                                             : HTTP_STREAM_END;
+	} else {
+		ps->waiter = hs;
+	}
+	pthread_mutex_unlock(&ps->lock);
+	return rv;
+}
+
+/* The consumer is done (answer sent, client gone, never sent): the producer stops
+ * and the task's connection is cut at once, even in a read that waits. */
+static void stream_release(void *cls)
+{
+	struct proxy_stream *ps = cls;
+
+	pthread_mutex_lock(&ps->lock);
+	ps->gone = 1;
+	ps->waiter = NULL;
+	if (ps->fd >= 0)
+		shutdown(ps->fd, SHUT_RDWR);
+	pthread_cond_signal(&ps->room);
+	pthread_mutex_unlock(&ps->lock);
+	stream_unref(ps);
+}
+
+/* The producer: the task's bytes into the ring while there is room, until the task
+ * closes or the consumer goes; then the task's connection is closed. */
+static void stream_pump(struct proxy_stream *ps)
+{
+	struct timeval idle = {.tv_sec = PROXY_BODY_IDLE_S};
+
+	setsockopt(ps->fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle));
+	pthread_mutex_lock(&ps->lock);
+	for (;;) {
+		while (ps->len == PROXY_WINDOW && !ps->gone)
+			pthread_cond_wait(&ps->room, &ps->lock);
+		if (ps->gone)
+			break;
+		size_t tail = (ps->head + ps->len) % PROXY_WINDOW;
+		size_t room = PROXY_WINDOW - ps->len;
+		if (room > PROXY_WINDOW - tail)
+			room = PROXY_WINDOW - tail;
+		pthread_mutex_unlock(&ps->lock);
+		/* Only the producer writes past the ring's bytes: no lock while it waits. */
+		ssize_t n = recv(ps->fd, ps->buf + tail, room, 0);
+		int e = errno;
+		pthread_mutex_lock(&ps->lock);
+		if (n < 0 && e == EINTR)
+			continue;
+		if (n <= 0) {
+			ps->eof = 1;
+			ps->error = n < 0;
+			stream_wake_locked(ps);
+			break;
+		}
+		ps->len += (size_t)n;
+		stream_wake_locked(ps);
+	}
+	int fd = ps->fd;
+	ps->fd = -1;
+	pthread_mutex_unlock(&ps->lock);
+	close(fd);
+	stream_unref(ps);
+}
+
 /* One relayed request while it is held: what to send, what came back. */
 struct proxy_job {
 	struct api_pending base;
@@ -109,10 +264,12 @@ struct proxy_job {
 	int64_t task_id;
 	char *out; /* the request as sent */
 	size_t out_len;
-	char *in; /* the answer as received */
+	char *in; /* the answer's head as received */
 	size_t in_len;
+	struct proxy_stream *stream; /* the answer's body, for the consumer's side */
 	int ws;        /* a WebSocket upgrade: fd stays open after the answer's head */
 	int raw;       /* a det-tcp upgrade (a shell's tunnel): connect only, then bytes */
+	int head_only; /* a HEAD: the answer has no body */
 	int fd;        /* ws: the connection to the task, -1 when none */
 	int failed;    /* 502: err says why */
 	int timed_out; /* 504 */
@@ -125,6 +282,8 @@ static void proxy_job_free(void *ptr)
 	struct proxy_job *j = ptr;
 	if (j->fd >= 0)
 		close(j->fd);
+	if (j->stream)
+		stream_release(j->stream);
 	free(j->out);
 	free(j->in);
 	free(j);
@@ -191,7 +350,8 @@ fail:
 	return -1;
 }
 
-/* Send the request, read the answer to its end: 0, or -1 with j->err. */
+/* Send the request, read the answer's head; what follows it is j->stream's (or, for
+ * an upgrade, j->fd's): 0, or -1 with j->err. */
 static int backend_exchange(struct proxy_job *j)
 {
 	int rv = -1, fd = backend_connect(j);
@@ -219,12 +379,11 @@ static int backend_exchange(struct proxy_job *j)
 		}
 		if (j->in_len + 65536 > cap) {
 			size_t ncap = cap ? cap * 2 : 65536 * 2;
-			char *b =
-			    ncap <= (size_t)PROXY_MAX_REPLY + 65536 ? realloc(j->in, ncap) : NULL;
+			char *b = ncap <= PROXY_MAX_HEAD + 65536 ? realloc(j->in, ncap) : NULL;
 			if (!b) {
 				snprintf(j->err, sizeof(j->err),
-				         "task %lld's answer is over %ld MiB",
-				         (long long)j->task_id, PROXY_MAX_REPLY >> 20);
+				         "task %lld's answer head is too long",
+				         (long long)j->task_id);
 				goto fail;
 			}
 			j->in = b;
@@ -239,9 +398,9 @@ static int backend_exchange(struct proxy_job *j)
 			break;
 		j->in_len += (size_t)n;
 		j->in[j->in_len] = '\0';
-		if (j->ws && strstr(j->in, "\r\n\r\n"))
-			break; /* the switch: what follows is the other protocol's */
-		if (j->ws && j->in_len > PROXY_MAX_HEAD) {
+		if (strstr(j->in, "\r\n\r\n"))
+			break; /* the body, or after a switch the other protocol's */
+		if (j->in_len > PROXY_MAX_HEAD) {
 			snprintf(j->err, sizeof(j->err), "task %lld's answer head is too long",
 			         (long long)j->task_id);
 			goto fail;
@@ -253,7 +412,19 @@ static int backend_exchange(struct proxy_job *j)
 		j->fd = fd; /* relayed from now on */
 		return 0;
 	}
-	goto fail;
+	char *end = strstr(j->in, "\r\n\r\n");
+	if (!end) /* closed within the head: proxy_answer says so */
+		goto fail;
+	size_t head = (size_t)(end + 4 - j->in);
+	j->stream = stream_new(fd, j->in + head, j->in_len - head);
+	if (!j->stream) {
+		snprintf(j->err, sizeof(j->err), "out of memory");
+		rv = -1;
+		goto fail;
+	}
+	j->in_len = head;
+	j->in[head] = '\0';
+	return 0;
 io_fail:
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ETIMEDOUT)
 		j->timed_out = 1;
@@ -270,7 +441,10 @@ static void *proxy_main(void *arg)
 	struct proxy_job *j = arg;
 	if (backend_exchange(j))
 		j->failed = 1;
+	struct proxy_stream *ps = j->stream; /* j is the server's once released */
 	http_hold_release(j->hold);
+	if (ps)
+		stream_pump(ps);
 	return NULL;
 }
 
@@ -280,11 +454,24 @@ static const char *const relayed_headers[] = {
     "Last-Modified", "Content-Disposition", "Content-Security-Policy", "X-Content-Type-Options",
 };
 
-/* The task's answer (j->in) into rep: 0, or -1 with j->err. */
+/* A Content-Length value: the length, or -1 when it is not one. */
+static int64_t content_length(const char *v)
+{
+	char *end = NULL;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (*v < '0' || *v > '9' || errno || n < 0 || end == v || *(end + strspn(end, " \t")))
+		return -1;
+	return (int64_t)n;
+}
+
+/* The task's answer (its head in j->in, its body j->stream) into rep: 0, or -1 with
+ * j->err. */
 static int proxy_answer(struct proxy_job *j, struct http_reply *rep)
 {
 	char *end = j->in ? strstr(j->in, "\r\n\r\n") : NULL;
 	int status = 0;
+	int64_t length = -1;
 
 	if (!end || end - j->in > PROXY_MAX_HEAD ||
 	    sscanf(j->in, "HTTP/%*d.%*d %d", &status) != 1 || status < 100 || status > 599) {
@@ -315,6 +502,16 @@ static int proxy_answer(struct proxy_job *j, struct http_reply *rep)
 			snprintf(j->content_type, sizeof(j->content_type), "%s", value);
 			continue;
 		}
+		if (!strcasecmp(line, "Content-Length")) {
+			length = content_length(value);
+			if (length < 0) {
+				snprintf(j->err, sizeof(j->err),
+				         "task %lld answered a bad Content-Length",
+				         (long long)j->task_id);
+				return -1;
+			}
+			continue;
+		}
 		for (size_t i = 0; i < sizeof(relayed_headers) / sizeof(relayed_headers[0]); i++)
 			if (!strcasecmp(line, relayed_headers[i]) &&
 			    rep->nheaders < HTTP_MAX_EXTRA_HEADERS &&
@@ -325,14 +522,22 @@ static int proxy_answer(struct proxy_job *j, struct http_reply *rep)
 				rep->nheaders++;
 			}
 	}
-	size_t body = (size_t)(end + 4 - j->in);
 	free(rep->body);
-	rep->len = j->in_len - body;
-	memmove(j->in, j->in + body, rep->len);
-	rep->body = j->in; /* the server frees it */
-	j->in = NULL;
+	rep->body = NULL;
+	rep->len = 0;
 	rep->status = status;
 	rep->content_type = j->content_type;
+	/* No body to a HEAD, nor with 1xx, 204 and 304; the rest streams as it comes. */
+	if (j->head_only || status < 200 || status == 204 || status == 304 || !j->stream) {
+		rep->body = strdup("");
+		return 0;
+	}
+	j->stream->expect = length; /* before the server reads: no lock needed yet */
+	rep->stream_read = stream_read;
+	rep->stream_free = stream_release;
+	rep->stream_cls = j->stream; /* the server's from now on */
+	rep->stream_len = length;
+	j->stream = NULL;
 	return 0;
 }
 
@@ -681,6 +886,7 @@ void api_proxy(struct app *a, struct api_call *c, struct http_reply *rep)
 		proxy_job_free(j);
 		return;
 	}
+	j->head_only = !strcmp(c->req->method, "HEAD");
 	j->task_id = c->id;
 	j->port = r.port;
 	snprintf(j->host, sizeof(j->host), "%s", r.host);

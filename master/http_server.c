@@ -30,6 +30,10 @@
  * so a worker thread never waits on a commit while other connections it
  * serves have requests ready. With a certificate and key configured the TCP
  * daemon speaks only HTTPS (GnuTLS inside MHD); the Unix socket stays plain.
+ * A streamed answer (http_reply.stream_read, the task proxy's) is an MHD
+ * callback response whose connection is suspended while the handler has no
+ * bytes and resumed by http_stream_wake; the waker cuts the ones whose client
+ * hung up meanwhile (a suspended connection is not watched by MHD).
  */
 #include "http_server.h"
 
@@ -37,6 +41,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <microhttpd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +126,24 @@ struct http_server {
 
 	/* Switched connections (WebSockets) not yet done, under lock. */
 	struct upgrade_call *upgrades;
+	/* Answers being streamed (http_reply.stream_read), under lock. */
+	struct http_stream *streams;
+};
+
+/* A streamed answer's connection. Lock order: http_server.lock, then this lock;
+ * MHD's suspend and resume of it happen under this lock or after it is cut. */
+struct http_stream {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	int client_fd;
+	pthread_mutex_t lock;
+	int suspended; /* waits for http_stream_wake */
+	int woken;     /* a wake came while the reader was not suspended */
+	int cut;       /* the client hung up or the server stops: end with an error */
+	long (*read)(void *cls, struct http_stream *hs, char *buf, size_t max);
+	void (*free_fn)(void *cls);
+	void *cls;
+	struct http_stream *prev, *next;
 };
 
 uint64_t http_now_ms(void)
@@ -238,12 +261,150 @@ static enum MHD_Result send_upgrade(struct http_server *s, struct MHD_Connection
 	return ret;
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn, struct http_reply *rep)
+void http_stream_wake(struct http_stream *hs)
+{
+	pthread_mutex_lock(&hs->lock);
+	if (hs->suspended) {
+		hs->suspended = 0;
+		MHD_resume_connection(hs->conn);
+	} else {
+		hs->woken = 1;
+	}
+	pthread_mutex_unlock(&hs->lock);
+}
+
+/* MHD's content reader: the handler's bytes, or a suspension until there are some. */
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_stream *hs = cls;
+	(void)pos;
+	for (;;) {
+		long n = hs->read(hs->cls, hs, buf, max);
+		if (n > 0)
+			return (ssize_t)n;
+		if (n == HTTP_STREAM_END)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (n != 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		pthread_mutex_lock(&hs->lock);
+		if (hs->cut) {
+			pthread_mutex_unlock(&hs->lock);
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+		if (hs->woken) { /* bytes came since read: read again */
+			hs->woken = 0;
+			pthread_mutex_unlock(&hs->lock);
+			continue;
+		}
+		hs->suspended = 1;
+		MHD_suspend_connection(hs->conn);
+		pthread_mutex_unlock(&hs->lock);
+		return 0;
+	}
+}
+
+/* MHD is done with the response: the handler's state goes, hs leaves the list. */
+static void stream_done(void *cls)
+{
+	struct http_stream *hs = cls;
+	struct http_server *s = hs->srv;
+
+	pthread_mutex_lock(&s->lock);
+	if (hs->prev)
+		hs->prev->next = hs->next;
+	else
+		s->streams = hs->next;
+	if (hs->next)
+		hs->next->prev = hs->prev;
+	pthread_mutex_unlock(&s->lock);
+	hs->free_fn(hs->cls);
+	pthread_mutex_destroy(&hs->lock);
+	free(hs);
+}
+
+/* A response that streams rep's body, listed in s->streams; NULL (rep's stream
+ * freed) on failure. */
+static struct MHD_Response *stream_response(struct http_server *s, struct MHD_Connection *conn,
+                                            struct http_reply *rep)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct http_stream *hs = calloc(1, sizeof(*hs));
+	struct MHD_Response *r = NULL;
+
+	if (!hs || pthread_mutex_init(&hs->lock, NULL)) {
+		free(hs);
+		rep->stream_free(rep->stream_cls);
+		return NULL;
+	}
+	hs->srv = s;
+	hs->conn = conn;
+	hs->client_fd = ci ? ci->connect_fd : -1;
+	hs->read = rep->stream_read;
+	hs->free_fn = rep->stream_free;
+	hs->cls = rep->stream_cls;
+	r = MHD_create_response_from_callback(rep->stream_len < 0 ? MHD_SIZE_UNKNOWN
+	                                                          : (uint64_t)rep->stream_len,
+	                                      65536, stream_reader, hs, stream_done);
+	if (!r) {
+		rep->stream_free(rep->stream_cls);
+		pthread_mutex_destroy(&hs->lock);
+		free(hs);
+		return NULL;
+	}
+	pthread_mutex_lock(&s->lock);
+	hs->cut = s->stopping;
+	hs->next = s->streams;
+	if (s->streams)
+		s->streams->prev = hs;
+	s->streams = hs;
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+#define STREAMS_CUT_BATCH 64
+
+/* Streams whose client hung up (every stream when all is set) end: they are
+ * marked, and the ones that wait run again, outside s->lock as resume_due does.
+ * How many were resumed (at most STREAMS_CUT_BATCH: call again while it is that). */
+static size_t streams_cut(struct http_server *s, int all)
+{
+	struct MHD_Connection *conns[STREAMS_CUT_BATCH];
+	size_t n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (struct http_stream *hs = s->streams; hs && n < STREAMS_CUT_BATCH; hs = hs->next) {
+		pthread_mutex_lock(&hs->lock);
+		struct pollfd p = {.fd = hs->client_fd, .events = POLLRDHUP};
+		if (all || (hs->suspended && hs->client_fd >= 0 && poll(&p, 1, 0) > 0 &&
+		            (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))) {
+			hs->cut = 1;
+			/* Still suspended until resumed below: MHD keeps the connection. */
+			if (hs->suspended)
+				conns[n++] = hs->conn;
+			hs->suspended = 0;
+		}
+		pthread_mutex_unlock(&hs->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	for (size_t i = 0; i < n; i++)
+		MHD_resume_connection(conns[i]);
+	return n;
+}
+
+static enum MHD_Result send_reply(struct http_server *s, struct MHD_Connection *conn,
+                                  struct http_reply *rep)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	if (rep->file_len > 0) { /* streamed by libmicrohttpd, which closes file_fd */
+	if (rep->stream_read) { /* read as the client takes it */
+		free(rep->body);
+		rep->body = NULL;
+		r = stream_response(s, conn, rep);
+		if (!r)
+			return MHD_NO;
+	} else if (rep->file_len > 0) { /* streamed by libmicrohttpd, which closes file_fd */
 		free(rep->body);
 		rep->body = NULL;
 		r = MHD_create_response_from_fd64(rep->file_len, rep->file_fd);
@@ -284,7 +445,7 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const
 	if (!rep.body)
 		return MHD_NO;
 	rep.len = (size_t)n;
-	return send_reply(conn, &rep);
+	return send_reply(NULL, conn, &rep);
 }
 
 /* Record that conn entered phase now (the deadline clock restarts). */
@@ -510,8 +671,8 @@ static enum MHD_Result dispatch(struct http_server *s, struct req_state *st,
 		free(rep.body);
 		return send_error(conn, 503, "unavailable", "master is shutting down");
 	}
-	ret =
-	    rep.upgrade && rep.status == 101 ? send_upgrade(s, conn, &rep) : send_reply(conn, &rep);
+	ret = rep.upgrade && rep.status == 101 ? send_upgrade(s, conn, &rep)
+	                                       : send_reply(s, conn, &rep);
 	req_observed(s, st, &req, rep.status);
 	return ret;
 }
@@ -553,7 +714,7 @@ static enum MHD_Result on_headers(struct http_server *s, struct req_state *st,
 		req_fill(&req, st, conn, url, method);
 		if (s->ops.admit(s->ops.ctx, &req, &rep)) {
 			set_phase(s, conn, PHASE_ANSWER);
-			enum MHD_Result ret = send_reply(conn, &rep);
+			enum MHD_Result ret = send_reply(s, conn, &rep);
 			req_observed(s, st, &req, rep.status);
 			return ret;
 		}
@@ -700,6 +861,7 @@ static void *waker_main(void *arg)
 		s->wake = 0;
 		cut_late_locked(s);
 		pthread_mutex_unlock(&s->lock);
+		streams_cut(s, 0);
 		resume_due(s, all);
 		pthread_mutex_lock(&s->lock);
 	}
@@ -938,6 +1100,9 @@ void http_server_stop(struct http_server *s)
 	while (s->upgrades)
 		pthread_cond_wait(&s->cond, &s->lock);
 	pthread_mutex_unlock(&s->lock);
+	/* Streamed answers end now (cut); the ones that wait for bytes run again. */
+	while (streams_cut(s, 1) == STREAMS_CUT_BATCH)
+		;
 	/* Parked requests are dispatched once more and answered (shutting_down). */
 	resume_due(s, 1);
 	if (s->tcp.d)

@@ -40,6 +40,11 @@ struct http_slot {
 };
 
 struct http_hold;
+struct http_stream;
+
+/* What a stream_read answers besides a byte count. */
+#define HTTP_STREAM_END (-1L)   /* the body is complete */
+#define HTTP_STREAM_ERROR (-2L) /* the body cannot be completed: cut the connection */
 
 #define HTTP_MAX_EXTRA_HEADERS 8
 
@@ -65,7 +70,20 @@ struct http_reply {
 	 * bytes the client sent already) until http_upgrade_done(handle). */
 	void (*upgrade)(void *cls, int fd, const char *extra, size_t n, void *handle);
 	void *upgrade_cls;
+	/* Non-NULL: the body is streamed from stream_read(stream_cls, hs, buf, max): n > 0
+	 * bytes, 0 for none yet (the connection then waits for http_stream_wake(hs)),
+	 * HTTP_STREAM_END or HTTP_STREAM_ERROR. stream_len is the body's length, or -1
+	 * when unknown (sent chunked). stream_free(stream_cls) is called once when the
+	 * server is done with it (sent, client gone, stopping, or never sent). */
+	long (*stream_read)(void *cls, struct http_stream *hs, char *buf, size_t max);
+	void (*stream_free)(void *cls);
+	void *stream_cls;
+	int64_t stream_len;
 };
+
+/* A stream_read that answered 0 has bytes (or its end) now: read again. Any thread,
+ * only before stream_free has returned. */
+void http_stream_wake(struct http_stream *hs);
 
 /* End an upgraded connection (the handle given to http_reply.upgrade). */
 void http_upgrade_done(void *handle);

@@ -136,6 +136,7 @@ MASTER_ITESTS += tests/integration/test-cli-401-hint.sh
 MASTER_ITESTS += tests/integration/test-cmd.sh
 MASTER_ITESTS += tests/integration/test-tensorboard.sh
 MASTER_ITESTS += tests/integration/test-shell.sh
+MASTER_ITESTS += tests/integration/test-shell-tls.sh
 MASTER_ITESTS += tests/integration/test-engine-layers.sh
 MASTER_ITESTS += tests/integration/test-list-paging.sh
 MASTER_ITESTS += tests/integration/test-exp-list-changes.sh

@@ -46,5 +46,7 @@ SECURITY_TESTS += tests/security/task-proxy.sh
 SECURITY_TESTS += tests/security/shell-access.sh
 EXTRA_DIST += tests/security/proxy-backend.py
 EXTRA_DIST += tests/security/proxy-ws-client.py
+EXTRA_DIST += tests/security/proxy-stream-backend.py
 SECURITY_TESTS += tests/security/notebook-access.sh
 SECURITY_TESTS += tests/security/proxy-session-origin.sh
+SECURITY_TESTS += tests/security/proxy-stream.sh
