@@ -77,7 +77,8 @@ void exp_type_row(struct exp_rt *e)
 	 * starts as the config's, which is all a row from before 006 has. */
 	e->description = json_string_value(json_object_get(e->row, "description"));
 	if (!e->description)
-		e->description = json_string_value(json_object_get(exp_config_of(e), "description"));
+		e->description =
+		    json_string_value(json_object_get(exp_config_of(e), "description"));
 	e->labels = json_object_get(e->row, "labels");
 	json_t *arch = json_object_get(e->row, "archived");
 	e->archived = json_is_true(arch) || json_integer_value(arch);
