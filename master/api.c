@@ -523,17 +523,20 @@ static int authenticate(struct app *a, const struct http_request *req, struct pr
 	                     : by_cookie > 0 ? cookie_tok
 	                                     : NULL;
 
+	/* The token's hash is taken before the lock: nobody waits for it. */
+	char hash[AUTH_TOKEN_CHARS + 1];
+	int bearer_ok = bearer && strlen(bearer) == AUTH_TOKEN_CHARS;
+	if (bearer_ok)
+		auth_token_hash(bearer, hash);
+
 	memset(p, 0, sizeof(*p));
 	if (by_cookie < 0)
 		return 403;
 	pthread_mutex_lock(&a->lock);
 	if (bearer) {
-		const char *tok = bearer;
-		char hash[AUTH_TOKEN_CHARS + 1];
 		int64_t user_id;
-		if (strlen(tok) != AUTH_TOKEN_CHARS)
+		if (!bearer_ok)
 			goto denied;
-		auth_token_hash(tok, hash);
 		json_t *t = json_object_get(a->tokens, hash);
 		struct exp_trial *tr = !t ? exp_index_by_token(&a->trial_ix, hash) : NULL;
 		const char *why = token_refusal_locked(a, t, tr);

@@ -26,8 +26,8 @@ struct row {
 
 static const struct row rows[] = {
     /* What trials send. */
-    {"{\"group\":\"training\",\"steps_completed\":12,\"metrics\":{\"loss\":0.333,\"acc\":0.5}}",
-     0, 1},
+    {"{\"group\":\"training\",\"steps_completed\":12,\"metrics\":{\"loss\":0.333,\"acc\":0.5}}", 0,
+     1},
     {"{\"group\": \"validation\", \"steps_completed\": 0,\n \"metrics\": {\"loss\": 1e-3}}", 0, 1},
     {" \t\r\n{ \"a\" : 1 , \"b\" : -2.5E+3 } \n", 0, 1},
     {"{}", 0, 1},
@@ -150,8 +150,9 @@ static void test_table(void **state)
 /* Numbers keep their exact bits (both paths call the same conversions). */
 static void test_number_bits(void **state)
 {
-	static const char *const nums[] = {"0.1",   "0.333", "1e-3",       "-0.0", "2.2250738585072014e-308",
-	                                   "1e308", "2.5",   "3.14159e-7", "1E22", "123.456e-12"};
+	static const char *const nums[] = {
+	    "0.1",   "0.333", "1e-3",       "-0.0", "2.2250738585072014e-308",
+	    "1e308", "2.5",   "3.14159e-7", "1E22", "123.456e-12"};
 	(void)state;
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		char text[64];
