@@ -190,11 +190,13 @@ fail:
 
 json_t *json_fast_object(const char *buf, size_t len)
 {
-	struct cursor c = {.p = buf, .end = buf + len};
+	struct cursor c;
 	json_t *o;
 
 	if (!buf)
 		return NULL;
+	c.p = buf;
+	c.end = buf + len;
 	skip_ws(&c);
 	if (c.p >= c.end || *c.p != '{')
 		return NULL;
