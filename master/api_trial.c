@@ -311,7 +311,10 @@ static void metrics_committed(void *arg, int rv, const char *err)
 {
 	struct metrics_pending *mp = arg;
 	mp->rv = rv;
-	snprintf(mp->err, sizeof(mp->err), "%s", err);
+	if (rv)
+		snprintf(mp->err, sizeof(mp->err), "%s", err);
+	else
+		mp->err[0] = '\0';
 	http_hold_release(mp->hold); /* mp belongs to the request again from here */
 }
 
@@ -328,14 +331,18 @@ static void metrics_finish(struct app *a, struct api_pending *p, struct http_rep
 	}
 	tboard_enqueue(a->tboard, mp->w.trial_id, "training", mp->w.steps, mp->metrics);
 	/* The answer of every report: written out directly, as json_dumps would. */
+	static const char *const answers[2][2] = {
+	    {"{\"stop\":false,\"preempt\":false}", "{\"stop\":false,\"preempt\":true}"},
+	    {"{\"stop\":true,\"preempt\":false}", "{\"stop\":true,\"preempt\":true}"}};
+	const char *answer = answers[!!stop][!!preempt];
 	free(rep->body);
-	rep->body = malloc(40);
+	rep->len = strlen(answer);
+	rep->body = malloc(rep->len + 1);
 	if (!rep->body) {
 		api_error(rep, 500, "out of memory");
 		return;
 	}
-	rep->len = (size_t)snprintf(rep->body, 40, "{\"stop\":%s,\"preempt\":%s}",
-	                            stop ? "true" : "false", preempt ? "true" : "false");
+	memcpy(rep->body, answer, rep->len + 1);
 	rep->status = 200;
 }
 

@@ -78,12 +78,20 @@ enum exp_status exp_training_begin(struct app *a, int64_t trial_id, int64_t step
 		goto out;
 	int64_t new_steps = steps > t->steps_completed ? steps : t->steps_completed;
 	pthread_mutex_unlock(&a->lock);
-	w->mrow = json_pack("{s:I, s:s, s:I, s:O, s:f}", "trial_id", (json_int_t)trial_id, "grp",
-	                    "training", "steps_completed", (json_int_t)steps, "body", metrics,
-	                    "created_at", app_now());
-	w->trow = json_pack("{s:I, s:I}", "id", (json_int_t)trial_id, "steps_completed",
-	                    (json_int_t)new_steps);
-	if (!w->mrow || !w->trow) {
+	/* The rows json_pack("{s:I, s:s, s:I, s:O, s:f}", ...) and ("{s:I, s:I}", ...)
+	 * would make, built directly: parsing the format was a sizeable share of a
+	 * report's cost. Same keys in the same order, so the same statements. */
+	w->mrow = json_object();
+	w->trow = json_object();
+	if (!w->mrow || !w->trow ||
+	    json_object_set_new(w->mrow, "trial_id", json_integer((json_int_t)trial_id)) ||
+	    json_object_set_new(w->mrow, "grp", json_string("training")) ||
+	    json_object_set_new(w->mrow, "steps_completed", json_integer((json_int_t)steps)) ||
+	    json_object_set(w->mrow, "body", metrics) ||
+	    json_object_set_new(w->mrow, "created_at", json_real(app_now())) ||
+	    json_object_set_new(w->trow, "id", json_integer((json_int_t)trial_id)) ||
+	    json_object_set_new(w->trow, "steps_completed", json_integer((json_int_t)new_steps))) {
+		exp_training_free(w);
 		snprintf(err, errlen, "out of memory");
 		return EXP_INTERNAL;
 	}

@@ -28,6 +28,8 @@ master_libdetmaster_la_SOURCES += master/workspace.c master/workspace.h master/a
 master_libdetmaster_la_SOURCES += master/image_cache.c master/image_cache.h master/api_image.c
 # The engine's pure lifecycle rules.
 master_libdetmaster_la_SOURCES += master/lifecycle.c master/lifecycle.h
+# The fast path for plain JSON request bodies (metric reports).
+master_libdetmaster_la_SOURCES += master/json_fast.c master/json_fast.h
 # A TensorBoard task's argv (pure).
 master_libdetmaster_la_SOURCES += master/tboard_task.c master/tboard_task.h
 # Why a trial failed, in one line.
@@ -192,6 +194,14 @@ TESTS += tests/unit/test_master_exp_trial
 tests_unit_test_master_exp_trial_SOURCES = tests/unit/test_master_exp_trial.c
 tests_unit_test_master_exp_trial_CFLAGS = $(MASTER_TEST_CFLAGS)
 tests_unit_test_master_exp_trial_LDADD = $(MASTER_TEST_LDADD)
+
+# The JSON fast path against json_loadb on a table of inputs.
+check_PROGRAMS += tests/unit/test_master_json_fast
+TESTS += tests/unit/test_master_json_fast
+tests_unit_test_master_json_fast_SOURCES = tests/unit/test_master_json_fast.c \
+	master/json_fast.c master/json_fast.h
+tests_unit_test_master_json_fast_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_master_json_fast_LDADD = $(JANSSON_LIBS) $(CMOCKA_LIBS)
 
 # The pure lifecycle rules, built with nothing but the state tables.
 check_PROGRAMS += tests/unit/test_master_lifecycle

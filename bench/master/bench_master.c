@@ -10,7 +10,10 @@
  * master's RSS; as a baseline measured in the same run, the same clients
  * hammer GET /health (no database work) first, and the ratio is printed.
  * With --trials T --rows R it then fills T trials with R metric rows each and
- * prints the RSS again (the memory-with-many-trials figure). With --gc-files N
+ * prints the RSS again (the memory-with-many-trials figure). With --reports R
+ * it skips the timed phases and has each client send exactly R training
+ * reports (a fixed amount of work, for instruction counts under callgrind,
+ * whose cost per report does not depend on the machine's load). With --gc-files N
  * it then ends a second experiment whose checkpoint directory holds N files,
  * so that checkpoint GC deletes them while the same clients report again, and
  * prints the reports' p99 without and with that deletion and their ratio,
@@ -239,6 +242,23 @@ static int gc_phase(int port, const char *sockurl, const char *host, struct rawl
 	return rate > 0 && w.all_gone >= 0 ? 0 : -1;
 }
 
+/* Each client sends exactly reports training reports; prints how many were answered. */
+static int fixed_reports(int port, struct rawload_client *cl, int n, int threads, long reports)
+{
+	struct rawload_result r;
+	char err[256];
+	for (int i = 0; i < n; i++)
+		cl[i].rows = reports;
+	int rc = rawload_run(port, cl, n, threads, 0, 1e9, MAX_SAMPLES, &r, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "bench-master: fixed reports: %s\n", err);
+	else
+		printf("fixed reports: %zu answered, %lld errors, %.2f s\n", r.n, r.errors,
+		       r.seconds);
+	free(r.lat_ms);
+	return rc || r.errors || r.n != (size_t)n * (size_t)reports ? -1 : 0;
+}
+
 static long rss_kb(pid_t pid)
 {
 	char path[64], line[256];
@@ -343,15 +363,16 @@ int main(int argc, char **argv)
 	                                     {"rows", required_argument, NULL, 'r'},
 	                                     {"client-threads", required_argument, NULL, 'j'},
 	                                     {"gc-files", required_argument, NULL, 'g'},
+	                                     {"reports", required_argument, NULL, 'R'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	const char *bin = "master/det-master";
 	int nclients = 100, ntrials = 0, rows = 0, threads = 2, opt, port;
-	long gc_files = 0;
+	long gc_files = 0, reports = 0;
 	double seconds = 5;
 	char dir[] = "/tmp/bench-master.XXXXXX", sockurl[300];
 
-	while ((opt = getopt_long(argc, argv, "b:c:s:t:r:j:g:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "b:c:s:t:r:j:g:R:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 			bin = optarg;
@@ -374,14 +395,19 @@ int main(int argc, char **argv)
 		case 'g':
 			gc_files = atol(optarg);
 			break;
+		case 'R':
+			reports = atol(optarg);
+			break;
 		default:
 			printf("usage: bench-master [--master-bin PATH] [--clients N] [--seconds S]"
-			       " [--trials T --rows R] [--client-threads J] [--gc-files N]\n");
+			       " [--trials T --rows R] [--client-threads J] [--gc-files N]"
+			       " [--reports R]\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
 	if (nclients < 1 || nclients > 2000 || seconds <= 0 || threads < 1 || threads > 64 ||
-	    ntrials < 0 || rows < 0 || gc_files < 0 || gc_files > 1000000) {
+	    ntrials < 0 || rows < 0 || gc_files < 0 || gc_files > 1000000 || reports < 0 ||
+	    reports > 100000000) {
 		fprintf(stderr, "bench-master: bad arguments\n");
 		return 2;
 	}
@@ -411,6 +437,10 @@ int main(int argc, char **argv)
 	printf("det-master bench: %d concurrent clients on %d client threads, %.0f s each phase,"
 	       " keep-alive HTTP/1.1\n",
 	       nclients, threads, seconds);
+	if (reports > 0) {
+		rv = fixed_reports(port, cl, nclients, threads, reports) ? 1 : 0;
+		goto out;
+	}
 	double base = run(port, cl, nclients, threads, 1, seconds, "GET /health (baseline)");
 	double rate = run(port, cl, nclients, threads, 0, seconds, "POST /trials/ID/metrics");
 	printf("metric reports/s over baseline: %.2f\n", base > 0 ? rate / base : 0);
