@@ -21,6 +21,7 @@
 #define BLOCK 512
 #define META_MAX (64 * 1024)     /* a pax header or GNU long name */
 #define OTHER_DATA_MAX (1 << 20) /* data carried by a non-file entry, skipped */
+#define META_RUN_MAX 16          /* metadata headers in a row before an entry */
 
 struct launch_tar {
 	const unsigned char *in;
@@ -358,7 +359,7 @@ static int all_zero(const unsigned char *h)
 int launch_tar_next(struct launch_tar *t, struct launch_tar_entry *e, char *err, size_t errlen)
 {
 	unsigned char h[BLOCK];
-	for (;;) {
+	for (int run = 0;; run++) {
 		if (skip(t, t->left + t->pad, err, errlen) < 0)
 			return -1;
 		t->left = t->pad = 0;
@@ -381,6 +382,16 @@ int launch_tar_next(struct launch_tar *t, struct launch_tar_entry *e, char *err,
 			return -1;
 		}
 		char type = (char)h[156];
+		if (run == META_RUN_MAX) {
+			snprintf(err, errlen, "more than %d tar metadata headers in a row",
+			         META_RUN_MAX);
+			return -1;
+		}
+		if (type == 'V' && size > OTHER_DATA_MAX) {
+			snprintf(err, errlen, "tar volume header with %llu bytes of data",
+			         (unsigned long long)size);
+			return -1;
+		}
 		if (type == 'x' || type == 'g' || type == 'L' || type == 'K') {
 			char *meta = read_meta(t, size, err, errlen);
 			int rc = meta ? 0 : -1;

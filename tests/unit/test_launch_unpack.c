@@ -348,6 +348,48 @@ static void test_truncated_or_corrupt_archive_refused(void **state)
 	free(t.buf);
 }
 
+/* A ustar header of type at h (512 bytes, zeroed first) with its checksum. */
+static void raw_header(unsigned char *h, const char *name, char type, unsigned size)
+{
+	unsigned sum = 0;
+	memset(h, 0, 512);
+	snprintf((char *)h, 100, "%s", name);
+	snprintf((char *)h + 100, 8, "%07o", 0644u);
+	snprintf((char *)h + 124, 12, "%011o", size);
+	h[156] = (unsigned char)type;
+	memcpy(h + 257,
+	       "ustar\0"
+	       "00",
+	       8);
+	memset(h + 148, ' ', 8);
+	for (int i = 0; i < 512; i++)
+		sum += h[i];
+	snprintf((char *)h + 148, 8, "%06o", sum);
+}
+
+static void test_endless_metadata_headers_refused(void **state)
+{
+	struct fixture *f = *state;
+	static unsigned char tar[40 * 512];
+	char err[512] = "", dest[160];
+	for (int i = 0; i < 38; i++)
+		raw_header(tar + i * 512, "PaxHeader", 'x', 0);
+	snprintf(dest, sizeof(dest), "%s/meta", f->dir);
+	assert_int_equal(launch_unpack(tar, sizeof(tar), dest, NULL, err, sizeof(err)), -1);
+	if (!strstr(err, "metadata headers in a row"))
+		fail_msg("a run of pax headers: \"%s\"", err);
+	/* a few, then a file: fine */
+	memset(tar, 0, sizeof(tar));
+	raw_header(tar, "PaxHeader", 'x', 0);
+	raw_header(tar + 512, "GlobalHead", 'g', 0);
+	raw_header(tar + 1024, "ok.txt", '0', 3);
+	memcpy(tar + 1536, "ok\n", 3);
+	snprintf(dest, sizeof(dest), "%s/meta-ok", f->dir);
+	if (launch_unpack(tar, sizeof(tar), dest, NULL, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	expect_file(dest, "ok.txt", "ok\n");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -367,6 +409,7 @@ int main(void)
 	    T(test_garbage_is_not_a_tarball),
 	    T(test_every_tar_form_unpacks),
 	    T(test_truncated_or_corrupt_archive_refused),
+	    T(test_endless_metadata_headers_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
