@@ -80,7 +80,7 @@ run() {
 		"$test_dir/$name.sdiag")
 	det_api GET "/experiments/$id" >/dev/null
 	created=$(det_body '.experiment.created_at // empty')
-	det_api GET "/experiments/$id/trials?limit=100000" >/dev/null
+	det_api GET "/experiments/$id/trials?limit=10000" >/dev/null
 	n=$(det_body '.trials | length')
 	mins=$(jq --argjson c "${created:-$t0}" \
 		'[.trials[] | select(.ended_at != null) | .ended_at - $c | select(. > 0)] | add / 60' \

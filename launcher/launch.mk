@@ -3,6 +3,7 @@
 # convenience library so that the unit tests link exactly what ships.
 noinst_LTLIBRARIES += launcher/libdetlaunch.la
 launcher_libdetlaunch_la_SOURCES = launcher/launch_unpack.c launcher/launch_unpack.h \
+	launcher/launch_tar.c launcher/launch_tar.h \
 	launcher/launch_rank.c launcher/launch_rank.h launcher/launch_env.c launcher/launch_env.h \
 	launcher/launch_logq.c launcher/launch_logq.h \
 	launcher/launch_share.c launcher/launch_share.h launcher/launch_child.c launcher/launch_child.h \
@@ -12,8 +13,8 @@ launcher_libdetlaunch_la_SOURCES = launcher/launch_unpack.c launcher/launch_unpa
 	launcher/launch_container.c launcher/launch_container.h \
 	launcher/launch_oci.c launcher/launch_oci.h \
 	launcher/launch_rtargv.c launcher/launch_rtargv.h
-launcher_libdetlaunch_la_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
-launcher_libdetlaunch_la_LIBADD = common/libdetcommon.la common/libdethttp.la $(ARCHIVE_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
+launcher_libdetlaunch_la_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+launcher_libdetlaunch_la_LIBADD = common/libdetcommon.la common/libdethttp.la $(ZLIB_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
 
 check_PROGRAMS += tests/unit/test_launch_unpack
 TESTS += tests/unit/test_launch_unpack

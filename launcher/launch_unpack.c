@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unpacking of untrusted model-definition tarballs. libarchive only parses;
+ * Unpacking of untrusted model-definition tarballs. launch_tar.c only parses;
  * every entry is judged and written here: paths must be relative without
  * "..", link targets must be relative without "..", only regular files,
  * directories, symlinks and hard links are accepted, and sizes and counts
@@ -11,8 +11,8 @@
  */
 #include "launch_unpack.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "launch_tar.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -74,7 +74,7 @@ static int make_parents(const char *dest, const char *rel, char *err, size_t err
 	return 0;
 }
 
-static int write_regular(struct archive *a, const char *full, const char *rel, mode_t mode,
+static int write_regular(struct launch_tar *a, const char *full, const char *rel, mode_t mode,
                          uint64_t *total, const struct launch_unpack_limits *lim, char *err,
                          size_t errlen)
 {
@@ -87,9 +87,10 @@ static int write_regular(struct archive *a, const char *full, const char *rel, m
 		return -1;
 	}
 	for (;;) {
-		la_ssize_t n = archive_read_data(a, buf, sizeof(buf));
+		char why[256];
+		ssize_t n = launch_tar_read(a, buf, sizeof(buf), why, sizeof(why));
 		if (n < 0) {
-			snprintf(err, errlen, "entry \"%s\": %s", rel, archive_error_string(a));
+			snprintf(err, errlen, "entry \"%s\": %s", rel, why);
 			goto fail;
 		}
 		if (n == 0)
@@ -100,7 +101,7 @@ static int write_regular(struct archive *a, const char *full, const char *rel, m
 			         rel, (unsigned long long)lim->max_total_bytes);
 			goto fail;
 		}
-		for (la_ssize_t off = 0; off < n;) {
+		for (ssize_t off = 0; off < n;) {
 			ssize_t w = write(fd, buf + off, (size_t)(n - off));
 			if (w < 0 && errno == EINTR)
 				continue;
@@ -126,11 +127,11 @@ static int link_target_safe(const char *t)
 	return t && rel_path_safe(skip_dot_slash(t));
 }
 
-static int unpack_entry(struct archive *a, struct archive_entry *e, const char *dest,
+static int unpack_entry(struct launch_tar *a, const struct launch_tar_entry *e, const char *dest,
                         uint64_t *total, const struct launch_unpack_limits *lim, char *err,
                         size_t errlen)
 {
-	const char *raw = archive_entry_pathname(e);
+	const char *raw = e->path;
 	char full[PATH_MAX], target[PATH_MAX];
 	if (!raw) {
 		snprintf(err, errlen, "an entry has no name");
@@ -159,7 +160,7 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, const char *
 	if (make_parents(dest, rel, err, errlen) < 0)
 		return -1;
 
-	const char *hard = archive_entry_hardlink(e);
+	const char *hard = e->type == LAUNCH_TAR_HARDLINK ? e->link : NULL;
 	if (hard) {
 		if (!link_target_safe(hard)) {
 			snprintf(err, errlen,
@@ -175,23 +176,22 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, const char *
 		}
 		return 0;
 	}
-	switch (archive_entry_filetype(e)) {
-	case AE_IFREG:
-		if (archive_entry_size_is_set(e) &&
-		    (uint64_t)archive_entry_size(e) > lim->max_total_bytes - *total) {
+	switch (e->type) {
+	case LAUNCH_TAR_FILE:
+		if (e->size > lim->max_total_bytes - *total) {
 			snprintf(err, errlen, "entry \"%s\": archive holds more than %llu bytes",
 			         raw, (unsigned long long)lim->max_total_bytes);
 			return -1;
 		}
-		return write_regular(a, full, raw, archive_entry_perm(e), total, lim, err, errlen);
-	case AE_IFDIR:
+		return write_regular(a, full, raw, (mode_t)e->mode, total, lim, err, errlen);
+	case LAUNCH_TAR_DIR:
 		if (mkdir(full, 0755) < 0 && errno != EEXIST) {
 			snprintf(err, errlen, "entry \"%s\": mkdir: %s", raw, strerror(errno));
 			return -1;
 		}
 		return 0;
-	case AE_IFLNK: {
-		const char *t = archive_entry_symlink(e);
+	case LAUNCH_TAR_SYMLINK: {
+		const char *t = e->link;
 		if (!link_target_safe(t)) {
 			snprintf(err, errlen,
 			         "entry \"%s\": symlink to \"%s\" leaves the directory", raw,
@@ -217,32 +217,24 @@ int launch_unpack(const void *data, size_t len, const char *dest,
 	int rv = -1;
 	uint64_t total = 0;
 	size_t entries = 0;
-	struct archive_entry *e;
+	struct launch_tar_entry e;
 	struct launch_unpack_limits lim = limits ? *limits : launch_unpack_default_limits();
-	struct archive *a = archive_read_new();
 	char sub[1024];
+	struct launch_tar *a = launch_tar_open(data, len, sub, sizeof(sub));
 	if (!a) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "model definition: %s", sub);
 		return -1;
 	}
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_none(a);
-	archive_read_support_format_tar(a);
 	if (mkdir(dest, 0755) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "model definition: mkdir %s: %s", dest, strerror(errno));
 		goto fail;
 	}
-	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
-		snprintf(err, errlen, "model definition: not a tar archive: %s",
-		         archive_error_string(a));
-		goto fail;
-	}
 	for (;;) {
-		int r = archive_read_next_header(a, &e);
-		if (r == ARCHIVE_EOF)
+		int r = launch_tar_next(a, &e, sub, sizeof(sub));
+		if (r == 0)
 			break;
-		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			snprintf(err, errlen, "model definition: %s", archive_error_string(a));
+		if (r < 0) {
+			snprintf(err, errlen, "model definition: %s", sub);
 			goto fail;
 		}
 		if (++entries > lim.max_entries) {
@@ -250,13 +242,13 @@ int launch_unpack(const void *data, size_t len, const char *dest,
 			         lim.max_entries);
 			goto fail;
 		}
-		if (unpack_entry(a, e, dest, &total, &lim, sub, sizeof(sub)) < 0) {
+		if (unpack_entry(a, &e, dest, &total, &lim, sub, sizeof(sub)) < 0) {
 			snprintf(err, errlen, "model definition: %s", sub);
 			goto fail;
 		}
 	}
 	rv = 0;
 fail:
-	archive_read_free(a);
+	launch_tar_free(a);
 	return rv;
 }

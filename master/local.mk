@@ -54,6 +54,7 @@ master_libdetmaster_la_SOURCES += slurm-plugin/det_policy.c slurm-plugin/det_pol
 master_libdetmaster_la_SOURCES += master/metrics_ds.c master/metrics_ds.h
 # A command's context (det cmd run --context) is unpacked by det-launch's model definition code.
 master_libdetmaster_la_SOURCES += launcher/launch_unpack.c launcher/launch_unpack.h
+master_libdetmaster_la_SOURCES += launcher/launch_tar.c launcher/launch_tar.h
 nodist_master_libdetmaster_la_SOURCES = master/store_schema.h
 master_libdetmaster_la_CPPFLAGS = $(AM_CPPFLAGS) -DBINDIR='"$(bindir)"'
 master_libdetmaster_la_CPPFLAGS += -I$(top_srcdir)/slurm-plugin -I$(top_srcdir)/launcher \
@@ -62,6 +63,7 @@ master_libdetmaster_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) \
 	$(SQLITE_CFLAGS) $(MHD_CFLAGS) $(CRYPT_CFLAGS) $(MUNGE_CFLAGS) $(ARCHIVE_CFLAGS)
 master_libdetmaster_la_LIBADD = common/libdetcommon.la common/libdethttp.la $(ARCHIVE_LIBS) $(YAML_LIBS) $(JANSSON_LIBS) \
 	$(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(SLURM_LIBS) $(PTHREAD_LIBS) $(LIBM)
+master_libdetmaster_la_LIBADD += $(ZLIB_LIBS)
 
 # Migrations are SQL files, compiled into the binary as C strings.
 MASTER_SCHEMA = master/schema/001_init.sql master/schema/002_allocation_events.sql
@@ -171,7 +173,7 @@ fuzz-master-api: master/store_schema.h common/libdetcommon.la
 		-I$(srcdir) -I$(srcdir)/master $(master_libdetmaster_la_CPPFLAGS) \
 		$(JANSSON_CFLAGS) $(addprefix $(srcdir)/,$(filter %.c,$(MASTER_FUZZ_SRCS))) \
 		common/libdetcommon.la $(SQLITE_LIBS) $(MHD_LIBS) $(CRYPT_LIBS) $(MUNGE_LIBS) $(SLURM_LIBS) $(YAML_LIBS) \
-		$(ARCHIVE_LIBS) $(JANSSON_LIBS) $(LIBM) -pthread -o tests/fuzz/fuzz_master_api
+		$(ARCHIVE_LIBS) $(ZLIB_LIBS) $(JANSSON_LIBS) $(LIBM) -pthread -o tests/fuzz/fuzz_master_api
 CLEANFILES += tests/fuzz/fuzz_master_api
 
 # The checkpoint directory rule and the storage roots.

@@ -4,6 +4,9 @@
  * libarchive: absolute paths, "..", symlink and hard-link escapes, devices,
  * fifos, archives over the size and entry limits; and a benign archive with
  * nested files, a safe symlink and a safe hard link that must unpack intact.
+ * The same archive in every form det-launch's own reader (launch_tar.c)
+ * takes: plain ustar, GNU long names, pax long paths, uncompressed; and
+ * truncated or corrupt archives refused.
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -35,15 +38,18 @@ struct tarball {
 	size_t len;
 };
 
-static struct tarball make_tar(const struct spec *s, size_t n)
+/* The entries as a tar archive in format, gzip-compressed when gzip is set. */
+static struct tarball make_tar_as(const struct spec *s, size_t n, int gzip,
+                                  int (*format)(struct archive *))
 {
 	struct tarball t = {NULL, 0};
 	size_t cap = 8 << 20;
 	t.buf = malloc(cap);
 	assert_non_null(t.buf);
 	struct archive *a = archive_write_new();
-	assert_int_equal(archive_write_add_filter_gzip(a), ARCHIVE_OK);
-	assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+	if (gzip)
+		assert_int_equal(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+	assert_int_equal(format(a), ARCHIVE_OK);
 	assert_int_equal(archive_write_open_memory(a, t.buf, cap, &t.len), ARCHIVE_OK);
 	for (size_t i = 0; i < n; i++) {
 		struct archive_entry *e = archive_entry_new();
@@ -81,6 +87,12 @@ static struct tarball make_tar(const struct spec *s, size_t n)
 	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
 	archive_write_free(a);
 	return t;
+}
+
+/* What det packs: pax (restricted), gzip-compressed. */
+static struct tarball make_tar(const struct spec *s, size_t n)
+{
+	return make_tar_as(s, n, 1, archive_write_set_format_pax_restricted);
 }
 
 struct fixture {
@@ -245,6 +257,134 @@ static void test_garbage_is_not_a_tarball(void **state)
 	assert_non_null(strstr(err, "model definition"));
 }
 
+#define LONG_DIR                                                                                   \
+	"a-directory-name-that-is-long/another-directory-name-that-is-also-long/"                  \
+	"and-a-third-one-to-pass-the-hundred-bytes-of-a-ustar-name"
+
+/* The file at rel under dest holds want. */
+static void expect_file(const char *dest, const char *rel, const char *want)
+{
+	char path[512], buf[64] = "";
+	snprintf(path, sizeof(path), "%s/%s", dest, rel);
+	FILE *fp = fopen(path, "r");
+	if (!fp)
+		fail_msg("%s was not unpacked", rel);
+	if (!fgets(buf, sizeof(buf), fp))
+		buf[0] = '\0';
+	fclose(fp);
+	assert_string_equal(buf, want);
+}
+
+static void test_every_tar_form_unpacks(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		int gzip;
+		int (*format)(struct archive *);
+		int long_names; /* the format takes paths over 100 bytes */
+	} forms[] = {
+	    {0, archive_write_set_format_ustar, 0},
+	    {1, archive_write_set_format_ustar, 0},
+	    {0, archive_write_set_format_gnutar, 1},
+	    {1, archive_write_set_format_gnutar, 1},
+	    {0, archive_write_set_format_pax_restricted, 1},
+	    {1, archive_write_set_format_pax, 1},
+	};
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		const struct spec s[] = {
+		    {"train.py", AE_IFREG, "print('hi')\n", 0},
+		    {"pkg/sub/mod.py", AE_IFREG, "x = 1\n", 0},
+		    {"link.py", AE_IFLNK, "pkg/sub/mod.py", 0},
+		    {"pkg/hard.py", 0, "pkg/sub/mod.py", 0},
+		    {forms[i].long_names ? LONG_DIR "/deep.py" : "short/deep.py", AE_IFREG,
+		     "deep\n", 0},
+		    {"deep-link.py", AE_IFLNK,
+		     forms[i].long_names ? LONG_DIR "/deep.py" : "train.py", 0},
+		};
+		char err[512] = "", dest[160];
+		snprintf(dest, sizeof(dest), "%s/m%zu", f->dir, i);
+		struct tarball t =
+		    make_tar_as(s, sizeof(s) / sizeof(s[0]), forms[i].gzip, forms[i].format);
+		if (launch_unpack(t.buf, t.len, dest, NULL, err, sizeof(err)) < 0)
+			fail_msg("form %zu: %s", i, err);
+		free(t.buf);
+		expect_file(dest, "train.py", "print('hi')\n");
+		expect_file(dest, "link.py", "x = 1\n");
+		expect_file(dest, "pkg/hard.py", "x = 1\n");
+		expect_file(dest, forms[i].long_names ? LONG_DIR "/deep.py" : "short/deep.py",
+		            "deep\n");
+		expect_file(dest, "deep-link.py", forms[i].long_names ? "deep\n" : "print('hi')\n");
+	}
+}
+
+static void test_truncated_or_corrupt_archive_refused(void **state)
+{
+	struct fixture *f = *state;
+	const struct spec s[] = {{"train.py", AE_IFREG, "print('hi')\n", 0},
+	                         {"data.bin", AE_IFREG, NULL, 100000}};
+	char err[512] = "", dest[160];
+	struct tarball t = make_tar(s, 2);
+	snprintf(dest, sizeof(dest), "%s/cut", f->dir);
+	assert_int_equal(launch_unpack(t.buf, t.len / 2, dest, NULL, err, sizeof(err)), -1);
+	if (!strstr(err, "truncated"))
+		fail_msg("a cut gzip archive: \"%s\"", err);
+	free(t.buf);
+
+	t = make_tar_as(s, 2, 0, archive_write_set_format_ustar);
+	snprintf(dest, sizeof(dest), "%s/cut-plain", f->dir);
+	assert_int_equal(launch_unpack(t.buf, 512 + 100, dest, NULL, err, sizeof(err)), -1);
+	if (!strstr(err, "truncated"))
+		fail_msg("a cut tar archive: \"%s\"", err);
+	t.buf[1] ^= 0x01; /* the first header's name: its checksum no longer matches */
+	snprintf(dest, sizeof(dest), "%s/corrupt", f->dir);
+	assert_int_equal(launch_unpack(t.buf, t.len, dest, NULL, err, sizeof(err)), -1);
+	if (!strstr(err, "checksum"))
+		fail_msg("a corrupt header: \"%s\"", err);
+	free(t.buf);
+}
+
+/* A ustar header of type at h (512 bytes, zeroed first) with its checksum. */
+static void raw_header(unsigned char *h, const char *name, char type, unsigned size)
+{
+	unsigned sum = 0;
+	memset(h, 0, 512);
+	snprintf((char *)h, 100, "%s", name);
+	snprintf((char *)h + 100, 8, "%07o", 0644u);
+	snprintf((char *)h + 124, 12, "%011o", size);
+	h[156] = (unsigned char)type;
+	memcpy(h + 257,
+	       "ustar\0"
+	       "00",
+	       8);
+	memset(h + 148, ' ', 8);
+	for (int i = 0; i < 512; i++)
+		sum += h[i];
+	snprintf((char *)h + 148, 8, "%06o", sum);
+}
+
+static void test_endless_metadata_headers_refused(void **state)
+{
+	struct fixture *f = *state;
+	static unsigned char tar[40 * 512];
+	char err[512] = "", dest[160];
+	for (int i = 0; i < 38; i++)
+		raw_header(tar + i * 512, "PaxHeader", 'x', 0);
+	snprintf(dest, sizeof(dest), "%s/meta", f->dir);
+	assert_int_equal(launch_unpack(tar, sizeof(tar), dest, NULL, err, sizeof(err)), -1);
+	if (!strstr(err, "metadata headers in a row"))
+		fail_msg("a run of pax headers: \"%s\"", err);
+	/* a few, then a file: fine */
+	memset(tar, 0, sizeof(tar));
+	raw_header(tar, "PaxHeader", 'x', 0);
+	raw_header(tar + 512, "GlobalHead", 'g', 0);
+	raw_header(tar + 1024, "ok.txt", '0', 3);
+	memcpy(tar + 1536, "ok\n", 3);
+	snprintf(dest, sizeof(dest), "%s/meta-ok", f->dir);
+	if (launch_unpack(tar, sizeof(tar), dest, NULL, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	expect_file(dest, "ok.txt", "ok\n");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -262,6 +402,9 @@ int main(void)
 	    T(test_long_path_refused),
 	    T(test_duplicate_file_not_overwritten),
 	    T(test_garbage_is_not_a_tarball),
+	    T(test_every_tar_form_unpacks),
+	    T(test_truncated_or_corrupt_archive_refused),
+	    T(test_endless_metadata_headers_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
