@@ -31,7 +31,7 @@ new_user() {
 }
 
 slurm_start_with_master
-tap_plan 7
+tap_plan 8
 new_user U || exit 1
 sock=$test_dir/cluster/munge/munge.socket
 as_det() { # USER ARGS...: det as that user, over TCP with MUNGE
@@ -64,4 +64,16 @@ for _ in $(seq 300); do
 	sleep 0.2
 done
 check_eq "... and its job leaves squeue" "" "$(squeue -h -n "det-t$id" -o %i 2>/dev/null)"
+# det shell proxy retries while the master answers 502 (here: the shell has
+# ended), each try with a fresh MUNGE credential: munged refuses one used
+# twice, which made the second try a 401 (seen when the sshd registered late).
+for _ in $(seq 300); do
+	det_api GET "/tasks/$id" >/dev/null
+	[ "$(det_body .task.state)" = TERMINATED ] && break
+	sleep 0.2
+done
+timeout -k 5 10 runuser -u "$U" -- env -u DET_TOKEN HOME="/tmp/$U.home" DET_MASTER="$det_master_url" \
+	DET_MUNGE_SOCKET="$sock" "$top_builddir/cli/det" shell proxy "$id" </dev/null 2>"$test_dir/proxy.err"
+check_eq "det shell proxy keeps retrying a 502 for 10 s, never a 401" "TERMINATED/" \
+	"$(det_body .task.state)/$(grep -o 'answered [0-9]*' "$test_dir/proxy.err")"
 tap_done
