@@ -270,7 +270,7 @@ int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid)
 	 * (accounting_storage/none). 24.11 serves RPCs on conmgr threads whose
 	 * non-blocking I/O leaves a stale EAGAIN there, so such a move of a
 	 * pending job failed now and then with "Resource temporarily
-	 * unavailable" (24.11.5 job_mgr.c:12506; 22.05 found errno 0). Nothing
+	 * unavailable" (24.11.5 job_mgr.c:12507; 22.05 found errno 0). Nothing
 	 * between this return and that line sets errno: clearing it here lets
 	 * the move go through.
 	 */
