@@ -476,10 +476,11 @@ int cli_shell_proxy(struct cli_ctx *ctx, int argc, char **argv)
 	long long id = cli_parse_id("shell id", argv[1]);
 	if (id < 0)
 		return CLI_EXIT_USAGE;
-	if (cli_auth_value(ctx, auth, sizeof(auth)))
-		return CLI_EXIT_FAILURE;
-	/* 502: not running or not registered yet; the sshd registers once it listens. */
+	/* 502: not running or not registered yet; the sshd registers once it listens.
+	 * A fresh credential for every try: munged refuses a MUNGE one used twice. */
 	for (int i = 0; i < SHELL_WAIT_S * 2; i++) {
+		if (cli_auth_value(ctx, auth, sizeof(auth)))
+			break;
 		struct http_client *c = master_connect(ctx->master);
 		if (!c)
 			break;

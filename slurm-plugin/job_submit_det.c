@@ -264,5 +264,16 @@ int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid)
 		if (job->array_recs)
 			job->array_recs->max_run_tasks = (uint32_t)strtoul(out.array_inx, NULL, 10);
 	}
+	/*
+	 * slurmctld's _update_job takes errno as the error of a partition
+	 * change when the association lookup finds none without setting it
+	 * (accounting_storage/none). 24.11 serves RPCs on conmgr threads whose
+	 * non-blocking I/O leaves a stale EAGAIN there, so such a move of a
+	 * pending job failed now and then with "Resource temporarily
+	 * unavailable" (24.11.5 job_mgr.c:12507; 22.05 found errno 0). Nothing
+	 * between this return and that line sets errno: clearing it here lets
+	 * the move go through.
+	 */
+	errno = 0;
 	return SLURM_SUCCESS;
 }

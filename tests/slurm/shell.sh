@@ -14,7 +14,7 @@ command -v useradd >/dev/null || skip_all "useradd not found"
 [ "$(id -u)" = 0 ] || skip_all "needs root (creates Unix users)"
 
 slurm_start_with_master
-tap_plan 7
+tap_plan 8
 slurm_new_user U || exit 1
 
 id=$(as_det "$U" -o json shell start --detach 2>"$test_dir/start.err" | jq -r .id)
@@ -33,4 +33,16 @@ as_det "$U" shell kill "$id" >/dev/null 2>&1
 check_eq "det shell kill exits 0" 0 $?
 task_job_gone "$id"
 check_eq "... and its job leaves squeue" "" "$(squeue -h -n "det-t$id" -o %i 2>/dev/null)"
+# det shell proxy retries while the master answers 502 (here: the shell has
+# ended), each try with a fresh MUNGE credential: munged refuses one used
+# twice, which made the second try a 401 (seen when the sshd registered late).
+for _ in $(seq 300); do
+	det_api GET "/tasks/$id" >/dev/null
+	[ "$(det_body .task.state)" = TERMINATED ] && break
+	sleep 0.2
+done
+timeout -k 5 10 runuser -u "$U" -- env -u DET_TOKEN HOME="/tmp/$U.home" DET_MASTER="$det_master_url" \
+	DET_MUNGE_SOCKET="$test_dir/cluster/munge/munge.socket" "$top_builddir/cli/det" shell proxy "$id" </dev/null 2>"$test_dir/proxy.err"
+check_eq "det shell proxy keeps retrying a 502 for 10 s, never a 401" "TERMINATED/" \
+	"$(det_body .task.state)/$(grep -o 'answered [0-9]*' "$test_dir/proxy.err")"
 tap_done
