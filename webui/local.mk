@@ -67,3 +67,4 @@ EXTRA_DIST += doc/images/asha-experiment-1440.png doc/images/asha-experiment-800
 WEB_TESTS += tests/web/notebook.sh
 EXTRA_DIST += tests/web/notebook.mjs
 EXTRA_DIST += doc/images/notebook-dialog-800.png doc/images/tensorboard-task-1280.png
+EXTRA_DIST += doc/images/checkpoints-1440.png doc/images/compare-1440.png doc/images/password-1440.png
