@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "fdio.h"
 #include "http_client.h"
 
 #define SHELL_HEAD_MAX 16384
@@ -367,21 +368,6 @@ io_fail:
 	return -1;
 }
 
-/* Write all n bytes of buf to fd: 0, or -1. */
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Bytes both ways between stdin/stdout and the master until the master's side closes. */
 static int relay(struct http_client *c)
 {
@@ -397,7 +383,7 @@ static int relay(struct http_client *c)
 				break;
 			if (n <= 0)
 				return n == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
-			if (write_all(1, buf, (size_t)n))
+			if (fdio_write_all(1, buf, (size_t)n, 0))
 				return CLI_EXIT_FAILURE;
 		}
 		if (poll(p, 2, -1) < 0) {
