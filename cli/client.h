@@ -119,6 +119,10 @@ int cli_experiment_post_in(struct cli_ctx *ctx, const char *config_path, const c
                            int activate, const char *submit, const char *project,
                            const char *template_name, struct http_client **client, json_t **out);
 
+/* Append s to the NUL-terminated buf (len bytes) percent-encoded but for letters, digits
+ * and "-_.~": 0, or -1 when it did not fit (buf then holds what did). */
+int cli_url_append(char *buf, size_t len, const char *s);
+
 /* Parse a positive id argument; -1 after printing a usage error. */
 long long cli_parse_id(const char *what, const char *s);
 
@@ -133,6 +137,12 @@ void cli_print_state(const struct cli_ctx *ctx, const char *title, long long id,
 /* det KIND kill ID: POST /api/v1/KINDs/ID/kill and cli_print_state of the answer's KIND
  * object with title. An exit code, with any error printed. */
 int cli_kill_one(struct cli_ctx *ctx, int argc, char **argv, const char *kind, const char *title);
+
+/* Parse argv's options when the only one is --NAME V (short: its letter as getopt_long
+ * takes it, e.g. "+O:"): its value into *value (left as it is when absent). The index of
+ * the first argument, or -1 on another option (getopt_long printed it). */
+int cli_one_option(int argc, char **argv, const char *name, const char *shorts,
+                   const char **value);
 
 /* Parse "[--follow] ID" (argv[0] is the command); -1 after printing usage or the error. */
 long long cli_parse_follow_id(int argc, char **argv, const char *usage, const char *what,
