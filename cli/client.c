@@ -377,8 +377,7 @@ fail:
 	return rv;
 }
 
-int cli_one_option(int argc, char **argv, const char *name, const char *shorts,
-                   const char **value)
+int cli_one_option(int argc, char **argv, const char *name, const char *shorts, const char **value)
 {
 	const char *letter = shorts + (shorts[0] == '+');
 	const struct option opts[] = {{name, required_argument, NULL, letter[0]},

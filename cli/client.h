@@ -141,8 +141,7 @@ int cli_kill_one(struct cli_ctx *ctx, int argc, char **argv, const char *kind, c
 /* Parse argv's options when the only one is --NAME V (short: its letter as getopt_long
  * takes it, e.g. "+O:"): its value into *value (left as it is when absent). The index of
  * the first argument, or -1 on another option (getopt_long printed it). */
-int cli_one_option(int argc, char **argv, const char *name, const char *shorts,
-                   const char **value);
+int cli_one_option(int argc, char **argv, const char *name, const char *shorts, const char **value);
 
 /* Parse "[--follow] ID" (argv[0] is the command); -1 after printing usage or the error. */
 long long cli_parse_follow_id(int argc, char **argv, const char *usage, const char *what,

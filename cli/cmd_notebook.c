@@ -58,7 +58,10 @@ int cli_notebook_start(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct cli_task_kind kind = {
 	    "usage: det notebook start [--config-file F] [--idle-timeout D] [--detach]\n",
-	    "Notebook", {"idle-timeout", required_argument, NULL, 'i'}, 0, nb_body};
+	    "Notebook",
+	    {"idle-timeout", required_argument, NULL, 'i'},
+	    0,
+	    nb_body};
 	json_t *got = NULL;
 	struct http_client *c = NULL;
 	long long id = 0;

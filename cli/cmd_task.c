@@ -204,8 +204,7 @@ int cli_task_start(struct cli_ctx *ctx, int argc, char **argv, const struct cli_
 		cli_print_state(ctx, k->title, new_id, task);
 		goto out;
 	}
-	fprintf(stderr, "det: %s %lld\n", json_string_value(json_object_get(body, "kind")),
-	        new_id);
+	fprintf(stderr, "det: %s %lld\n", json_string_value(json_object_get(body, "kind")), new_id);
 	*id = new_id;
 out:
 	json_decref(body);
@@ -256,8 +255,11 @@ fail:
 int cli_cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct cli_task_kind kind = {
-	    "usage: det cmd run [--config-file F] [--context DIR] [--detach] CMD...\n", "Command",
-	    {"context", required_argument, NULL, 'C'}, 1, cmd_body};
+	    "usage: det cmd run [--config-file F] [--context DIR] [--detach] CMD...\n",
+	    "Command",
+	    {"context", required_argument, NULL, 'C'},
+	    1,
+	    cmd_body};
 	json_t *task = NULL;
 	struct http_client *c = NULL;
 	long long id = 0;
