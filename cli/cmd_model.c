@@ -4,7 +4,6 @@
  * the model registry. A version is a checkpoint; download fetches it as
  * det checkpoint download does (sizes checked, names confined to DIR).
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 

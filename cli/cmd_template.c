@@ -4,7 +4,6 @@
  * templates, global or in a workspace, that det experiment create
  * --template merges under a config.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
