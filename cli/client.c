@@ -357,6 +357,42 @@ int cli_kill_one(struct cli_ctx *ctx, int argc, char **argv, const char *kind, c
 	return rc;
 }
 
+int cli_url_append(char *buf, size_t len, const char *s)
+{
+	size_t n = strlen(buf);
+	int rv = -1;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (n + 4 >= len)
+			goto fail;
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-_.~", *p))
+			buf[n++] = (char)*p;
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%%%02X", *p);
+	}
+	rv = 0;
+fail:
+	buf[n] = '\0';
+	return rv;
+}
+
+int cli_one_option(int argc, char **argv, const char *name, const char *shorts, const char **value)
+{
+	const char *letter = shorts + (shorts[0] == '+');
+	const struct option opts[] = {{name, required_argument, NULL, letter[0]},
+	                              {NULL, 0, NULL, 0}};
+	int opt;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+		if (opt != letter[0])
+			return -1;
+		*value = optarg;
+	}
+	return optind;
+}
+
 long long cli_parse_follow_id(int argc, char **argv, const char *usage, const char *what,
                               int *follow)
 {

@@ -3,6 +3,7 @@
 #ifndef DET_CLI_CLIENT_H
 #define DET_CLI_CLIENT_H
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -67,6 +68,40 @@ char *cli_read_file(const char *path, size_t max, size_t *len);
  * each one of keys (NULL-terminated). 0, or -1 after printing why (cli/cmd_task.c). */
 int cli_task_config(json_t *body, const char *config_file, const char *const *keys);
 
+/* {"kind": kind} with the keys of the task config file config_file as cli_task_config
+ * sets them. NULL after printing why (cli/cmd_task.c). */
+json_t *cli_task_body(const char *kind, const char *config_file, const char *const *keys);
+
+/* The options and arguments common to det notebook start, det cmd run, det shell start. */
+struct cli_task_start {
+	const char *config_file; /* --config-file F, or NULL */
+	const char *extra;       /* the value of the command's own option, or NULL */
+	int detach;              /* --detach */
+	int argc;                /* the arguments after the options */
+	char **argv;
+};
+
+/* How one of those commands reads its command line and builds its POST /tasks body. */
+struct cli_task_kind {
+	const char *usage;   /* printed on a usage error */
+	const char *title;   /* "Notebook": the line --detach prints */
+	struct option extra; /* the command's own option, which takes a value ({0}: none) */
+	int with_args;       /* one or more arguments after the options (else none) */
+	/* The body (its "kind" names the task) for o, and the client's timeout_ms (0: the
+	 * default); NULL after printing why. */
+	json_t *(*body)(const struct cli_task_start *o, long *timeout_ms);
+};
+
+/* Parse [--config-file F] [--detach] and k's option and arguments, POST k's body to /tasks
+ * with a new client into *c (the caller frees it, also on failure). With --detach prints
+ * the new task as cli_print_state does with k's title and sets *id to 0, else says
+ * "det: KIND ID" on stderr and sets *id. An exit code (0 ok), with any error printed. */
+int cli_task_start(struct cli_ctx *ctx, int argc, char **argv, const struct cli_task_kind *k,
+                   struct http_client **c, long long *id);
+
+/* det KIND list: the tasks of that kind (the columns of notebooks and shells). */
+int cli_task_kind_list(struct cli_ctx *ctx, int argc, const char *kind);
+
 /* Base64 of data (malloc'd). */
 char *cli_base64(const unsigned char *data, size_t len);
 
@@ -84,6 +119,10 @@ int cli_experiment_post_in(struct cli_ctx *ctx, const char *config_path, const c
                            int activate, const char *submit, const char *project,
                            const char *template_name, struct http_client **client, json_t **out);
 
+/* Append s to the NUL-terminated buf (len bytes) percent-encoded but for letters, digits
+ * and "-_.~": 0, or -1 when it did not fit (buf then holds what did). */
+int cli_url_append(char *buf, size_t len, const char *s);
+
 /* Parse a positive id argument; -1 after printing a usage error. */
 long long cli_parse_id(const char *what, const char *s);
 
@@ -98,6 +137,11 @@ void cli_print_state(const struct cli_ctx *ctx, const char *title, long long id,
 /* det KIND kill ID: POST /api/v1/KINDs/ID/kill and cli_print_state of the answer's KIND
  * object with title. An exit code, with any error printed. */
 int cli_kill_one(struct cli_ctx *ctx, int argc, char **argv, const char *kind, const char *title);
+
+/* Parse argv's options when the only one is --NAME V (short: its letter as getopt_long
+ * takes it, e.g. "+O:"): its value into *value (left as it is when absent). The index of
+ * the first argument, or -1 on another option (getopt_long printed it). */
+int cli_one_option(int argc, char **argv, const char *name, const char *shorts, const char **value);
 
 /* Parse "[--follow] ID" (argv[0] is the command); -1 after printing usage or the error. */
 long long cli_parse_follow_id(int argc, char **argv, const char *usage, const char *what,

@@ -88,21 +88,6 @@ static void progress_line(const json_t *e, char *buf, size_t len)
 	         bestbuf);
 }
 
-/* Append s percent-encoded to buf. */
-static void url_escape(const char *s, char *buf, size_t len)
-{
-	size_t n = strlen(buf);
-	for (; *s && n + 4 < len; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-_.~", ch))
-			buf[n++] = (char)ch;
-		else
-			n += (size_t)snprintf(buf + n, len - n, "%%%02X", ch);
-	}
-	buf[n] = '\0';
-}
-
 static int is_final(const char *state)
 {
 	return state && (!strcmp(state, "COMPLETED") || !strcmp(state, "CANCELED") ||
@@ -308,7 +293,7 @@ int cli_experiment_list(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		size_t n = strlen(q);
 		snprintf(q + n, sizeof(q) - n, "&%s=", key);
-		url_escape(optarg, q, sizeof(q));
+		(void)cli_url_append(q, sizeof(q), optarg);
 	}
 	if (optind != argc) {
 		fprintf(stderr, "det: experiment list takes options only\n");
@@ -487,24 +472,18 @@ int cli_experiment_wait(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_experiment_download(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"output-file", required_argument, NULL, 'O'},
-	                                     {NULL, 0, NULL, 0}};
 	const char *file = NULL;
 	char path[128], err[512], def[64];
-	int opt;
 	struct http_response resp = {0};
+	int first = cli_one_option(argc, argv, "output-file", "+O:", &file);
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "+O:", opts, NULL)) != -1) {
-		if (opt != 'O')
-			return CLI_EXIT_USAGE;
-		file = optarg;
-	}
-	if (argc - optind != 1) {
+	if (first < 0)
+		return CLI_EXIT_USAGE;
+	if (argc - first != 1) {
 		fprintf(stderr, "usage: det experiment download-model-def [-O FILE] ID\n");
 		return CLI_EXIT_USAGE;
 	}
-	long long id = cli_parse_id("experiment id", argv[optind]);
+	long long id = cli_parse_id("experiment id", argv[first]);
 	if (id < 0)
 		return CLI_EXIT_USAGE;
 	if (!file) {

@@ -58,22 +58,6 @@ int cli_image_list(struct cli_ctx *ctx, int argc, char **argv)
 	                     sizeof(image_cols) / sizeof(image_cols[0]));
 }
 
-/* Append name to buf, ':' and '/' (the only characters of a valid name that need it)
- * and anything else unusual percent-encoded; the master validates the name. */
-static void append_name(char *buf, size_t len, const char *name)
-{
-	size_t n = strlen(buf);
-	for (; *name && n + 4 < len; name++) {
-		unsigned char ch = (unsigned char)*name;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-_.", ch))
-			buf[n++] = (char)ch;
-		else
-			n += (size_t)snprintf(buf + n, len - n, "%%%02X", ch);
-	}
-	buf[n] = '\0';
-}
-
 int cli_image_rm(struct cli_ctx *ctx, int argc, char **argv)
 {
 	char path[512];
@@ -83,7 +67,8 @@ int cli_image_rm(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	snprintf(path, sizeof(path), "/api/v1/images?name=");
-	append_name(path, sizeof(path), argv[1]);
+	/* ':' and '/' are the only characters of a valid name that need it. */
+	(void)cli_url_append(path, sizeof(path), argv[1]);
 	struct http_client *c = cli_client(ctx);
 	if (!c)
 		return CLI_EXIT_FAILURE;

@@ -4,7 +4,6 @@
  * the model registry. A version is a checkpoint; download fetches it as
  * det checkpoint download does (sizes checked, names confined to DIR).
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,17 +25,11 @@ static const struct cli_column version_cols[] = {
 /* "/api/v1/models/NAME" + suffix, NAME percent-encoded; -1 when it does not fit. */
 static int model_path(const char *name, const char *suffix, char *buf, size_t len)
 {
-	size_t n = (size_t)snprintf(buf, len, "/api/v1/models/");
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		if (n + 4 >= len)
-			return -1;
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-_.~", *p))
-			buf[n++] = (char)*p;
-		else
-			n += (size_t)snprintf(buf + n, len - n, "%%%02X", *p);
-	}
-	return n + strlen(suffix) < len ? (snprintf(buf + n, len - n, "%s", suffix), 0) : -1;
+	snprintf(buf, len, "/api/v1/models/");
+	if (cli_url_append(buf, len, name) || strlen(buf) + strlen(suffix) >= len)
+		return -1;
+	strcat(buf, suffix);
+	return 0;
 }
 
 /* GET model name into *out; an enum cli_exit. */
@@ -52,29 +45,23 @@ static int get_model(struct cli_ctx *ctx, const char *name, json_t **out)
 
 int cli_model_create(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"description", required_argument, NULL, 'd'},
-	                                     {NULL, 0, NULL, 0}};
 	const char *desc = NULL;
 	json_t *body, *out = NULL;
-	int opt;
+	int first = cli_one_option(argc, argv, "description", "d:", &desc);
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
-		if (opt != 'd')
-			return CLI_EXIT_USAGE;
-		desc = optarg;
-	}
-	if (argc - optind != 1) {
+	if (first < 0)
+		return CLI_EXIT_USAGE;
+	if (argc - first != 1) {
 		fprintf(stderr, "usage: det model create [--description TEXT] NAME\n");
 		return CLI_EXIT_USAGE;
 	}
 	struct http_client *c = cli_client(ctx);
 	if (!c)
 		return CLI_EXIT_FAILURE;
-	body = json_pack("{s:s, s:s*}", "name", argv[optind], "description", desc);
+	body = json_pack("{s:s, s:s*}", "name", argv[first], "description", desc);
 	int rc = body ? cli_call(c, "POST", "/api/v1/models", body, &out) : CLI_EXIT_FAILURE;
 	if (!rc && ctx->output == CLI_OUTPUT_TABLE)
-		printf("Created model %s\n", argv[optind]);
+		printf("Created model %s\n", argv[first]);
 	else if (!rc)
 		cli_print_value(ctx, stdout, json_object_get(out, "model"));
 	json_decref(body);
@@ -145,24 +132,20 @@ int cli_model_register_version(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_model_download(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"version", required_argument, NULL, 'v'},
-	                                     {NULL, 0, NULL, 0}};
+	const char *version = NULL;
 	long long want = 0;
 	json_t *out = NULL, *v;
 	char uuid[128] = "";
-	int opt;
 	size_t i;
+	int first = cli_one_option(argc, argv, "version", "v:", &version);
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "v:", opts, NULL)) != -1) {
-		if (opt != 'v' || (want = cli_parse_id("version", optarg)) < 0)
-			return CLI_EXIT_USAGE;
-	}
-	if (argc - optind < 1 || argc - optind > 2) {
+	if (first < 0 || (version && (want = cli_parse_id("version", version)) < 0))
+		return CLI_EXIT_USAGE;
+	if (argc - first < 1 || argc - first > 2) {
 		fprintf(stderr, "usage: det model download [--version N] NAME [DIR]\n");
 		return CLI_EXIT_USAGE;
 	}
-	int rc = get_model(ctx, argv[optind], &out);
+	int rc = get_model(ctx, argv[first], &out);
 	long long best = 0;
 	json_array_foreach (json_object_get(json_object_get(out, "model"), "versions"), i, v) {
 		long long n = json_integer_value(json_object_get(v, "version"));
@@ -177,10 +160,10 @@ int cli_model_download(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	if (!uuid[0]) {
-		fprintf(stderr, "det: model %s has no version%s\n", argv[optind],
+		fprintf(stderr, "det: model %s has no version%s\n", argv[first],
 		        want ? " like that" : "");
 		return CLI_EXIT_FAILURE;
 	}
-	char *dl[] = {"download", uuid, argc - optind == 2 ? argv[optind + 1] : NULL, NULL};
+	char *dl[] = {"download", uuid, argc - first == 2 ? argv[first + 1] : NULL, NULL};
 	return cli_checkpoint_download(ctx, dl[2] ? 3 : 2, dl);
 }

@@ -16,24 +16,19 @@
 
 /* The body of POST /tasks for a notebook: the config file's keys and --idle-timeout.
  * NULL after printing why. */
-static json_t *nb_body(const char *config_file, const char *idle)
+static json_t *nb_body(const struct cli_task_start *o, long *timeout_ms)
 {
 	static const char *const keys[] = {"resources", "environment",  "description",
 	                                   "slurm",     "idle_timeout", NULL};
-	json_t *body = json_pack("{s:s}", "kind", "notebook");
+	json_t *body = cli_task_body("notebook", o->config_file, keys);
 
-	if (!body)
-		goto oom;
-	if (cli_task_config(body, config_file, keys))
-		goto fail;
-	if (idle && json_object_set_new(body, "idle_timeout", json_string(idle)))
-		goto oom;
+	(void)timeout_ms;
+	if (body && o->extra && json_object_set_new(body, "idle_timeout", json_string(o->extra))) {
+		fprintf(stderr, "det: out of memory\n");
+		json_decref(body);
+		return NULL;
+	}
 	return body;
-oom:
-	fprintf(stderr, "det: out of memory\n");
-fail:
-	json_decref(body);
-	return NULL;
 }
 
 /* The notebook's URL: the master's address and its proxy_url (a Unix socket: the path). */
@@ -61,50 +56,19 @@ static int nb_get(struct http_client *c, long long id, json_t **out)
 
 int cli_notebook_start(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"config-file", required_argument, NULL, 'c'},
-	                                     {"idle-timeout", required_argument, NULL, 'i'},
-	                                     {"detach", no_argument, NULL, 'd'},
-	                                     {NULL, 0, NULL, 0}};
-	static const char usage[] =
-	    "usage: det notebook start [--config-file F] [--idle-timeout D] [--detach]\n";
-	const char *config_file = NULL, *idle = NULL;
-	int opt, detach = 0, rc = CLI_EXIT_FAILURE;
-	json_t *body = NULL, *out = NULL, *got = NULL;
+	static const struct cli_task_kind kind = {
+	    "usage: det notebook start [--config-file F] [--idle-timeout D] [--detach]\n",
+	    "Notebook",
+	    {"idle-timeout", required_argument, NULL, 'i'},
+	    0,
+	    nb_body};
+	json_t *got = NULL;
 	struct http_client *c = NULL;
+	long long id = 0;
+	int rc = cli_task_start(ctx, argc, argv, &kind, &c, &id);
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "+c:i:d", opts, NULL)) != -1) {
-		if (opt == 'c') {
-			config_file = optarg;
-		} else if (opt == 'i') {
-			idle = optarg;
-		} else if (opt == 'd') {
-			detach = 1;
-		} else {
-			fputs(usage, stderr);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fputs(usage, stderr);
-		return CLI_EXIT_USAGE;
-	}
-	body = nb_body(config_file, idle);
-	if (!body)
+	if (rc || !id)
 		goto out;
-	c = cli_client(ctx);
-	if (!c)
-		goto out;
-	rc = cli_call(c, "POST", "/api/v1/tasks", body, &out);
-	if (rc)
-		goto out;
-	json_t *t = json_object_get(out, "task");
-	long long id = json_integer_value(json_object_get(t, "id"));
-	if (detach) {
-		cli_print_state(ctx, "Notebook", id, t);
-		goto out;
-	}
-	fprintf(stderr, "det: notebook %lld\n", id);
 	/* Until it serves (RUNNING with an address) or ends; a queued one may wait long. */
 	for (;;) {
 		json_decref(got);
@@ -112,7 +76,7 @@ int cli_notebook_start(struct cli_ctx *ctx, int argc, char **argv)
 		rc = nb_get(c, id, &got);
 		if (rc)
 			goto out;
-		t = json_object_get(got, "task");
+		json_t *t = json_object_get(got, "task");
 		const char *state = json_string_value(json_object_get(t, "state"));
 		if (json_object_get(t, "proxy_url")) {
 			nb_print_url(ctx, t);
@@ -128,8 +92,6 @@ int cli_notebook_start(struct cli_ctx *ctx, int argc, char **argv)
 		nanosleep(&(struct timespec){0, 500000000L}, NULL);
 	}
 out:
-	json_decref(body);
-	json_decref(out);
 	json_decref(got);
 	http_client_free(c);
 	return rc;
@@ -137,13 +99,8 @@ out:
 
 int cli_notebook_list(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct cli_column cols[] = {
-	    {"TASK", "task_id"},      {"OWNER UID", "owner_uid"}, {"STATE", "state"},
-	    {"REASON", "end_reason"}, {"SLOTS", "slots"},         {"DESCRIPTION", "description"},
-	};
 	(void)argv;
-	return cli_list_rows(ctx, argc, "det notebook list", "/api/v1/tasks?kind=notebook", "tasks",
-	                     cols, sizeof(cols) / sizeof(cols[0]));
+	return cli_task_kind_list(ctx, argc, "notebook");
 }
 
 /* det notebook open|kill ID. */

@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "fdio.h"
 #include "http_client.h"
 
 #define SHELL_HEAD_MAX 16384
@@ -33,25 +33,6 @@ static void sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
 	nanosleep(&ts, NULL);
-}
-
-/* The body of POST /tasks for a shell: the config file's resources, description and
- * slurm (when given). NULL after printing why. */
-static json_t *shell_body(const char *config_file)
-{
-	static const char *const keys[] = {"resources", "description", "slurm", NULL};
-	json_t *body = json_pack("{s:s}", "kind", "shell");
-
-	if (!body)
-		goto oom;
-	if (cli_task_config(body, config_file, keys))
-		goto fail;
-	return body;
-oom:
-	fprintf(stderr, "det: out of memory\n");
-fail:
-	json_decref(body);
-	return NULL;
 }
 
 /* Wait until task id runs: 0, or -1 after printing why (it ended, or no answer). */
@@ -83,48 +64,25 @@ static int shell_wait_running(struct http_client *c, long long id)
 	return -1;
 }
 
+/* The body of POST /tasks for a shell: the config file's keys. NULL after printing why. */
+static json_t *shell_body(const struct cli_task_start *o, long *timeout_ms)
+{
+	static const char *const keys[] = {"resources", "description", "slurm", NULL};
+
+	(void)timeout_ms;
+	return cli_task_body("shell", o->config_file, keys);
+}
+
 int cli_shell_start(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"config-file", required_argument, NULL, 'c'},
-	                                     {"detach", no_argument, NULL, 'd'},
-	                                     {NULL, 0, NULL, 0}};
-	static const char usage[] = "usage: det shell start [--config-file F] [--detach]\n";
-	const char *config_file = NULL;
-	int opt, detach = 0, rc = CLI_EXIT_FAILURE;
-	json_t *body = NULL, *out = NULL;
+	static const struct cli_task_kind kind = {
+	    "usage: det shell start [--config-file F] [--detach]\n", "Shell", {0}, 0, shell_body};
 	struct http_client *c = NULL;
+	long long id = 0;
+	int rc = cli_task_start(ctx, argc, argv, &kind, &c, &id);
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "+c:d", opts, NULL)) != -1) {
-		if (opt == 'c') {
-			config_file = optarg;
-		} else if (opt == 'd') {
-			detach = 1;
-		} else {
-			fputs(usage, stderr);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fputs(usage, stderr);
-		return CLI_EXIT_USAGE;
-	}
-	if (!(body = shell_body(config_file)) || !(c = cli_client(ctx)))
+	if (rc || !id)
 		goto out;
-	rc = cli_call(c, "POST", "/api/v1/tasks", body, &out);
-	if (rc)
-		goto out;
-	json_t *task = json_object_get(out, "task");
-	long long id = json_integer_value(json_object_get(task, "id"));
-	if (detach) {
-		if (ctx->output == CLI_OUTPUT_TABLE)
-			printf("Shell %lld is %s\n", id,
-			       json_string_value(json_object_get(task, "state")));
-		else
-			cli_print_value(ctx, stdout, task);
-		goto out;
-	}
-	fprintf(stderr, "det: shell %lld\n", id);
 	rc = CLI_EXIT_FAILURE;
 	if (shell_wait_running(c, id))
 		goto out;
@@ -133,8 +91,6 @@ int cli_shell_start(struct cli_ctx *ctx, int argc, char **argv)
 	char *open_argv[] = {"open", ids, NULL};
 	rc = cli_shell_open(ctx, 2, open_argv);
 out:
-	json_decref(body);
-	json_decref(out);
 	http_client_free(c);
 	return rc;
 }
@@ -411,21 +367,6 @@ io_fail:
 	return -1;
 }
 
-/* Write all n bytes of buf to fd: 0, or -1. */
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Bytes both ways between stdin/stdout and the master until the master's side closes. */
 static int relay(struct http_client *c)
 {
@@ -441,7 +382,7 @@ static int relay(struct http_client *c)
 				break;
 			if (n <= 0)
 				return n == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
-			if (write_all(1, buf, (size_t)n))
+			if (fdio_write_all(1, buf, (size_t)n, 0))
 				return CLI_EXIT_FAILURE;
 		}
 		if (poll(p, 2, -1) < 0) {
@@ -505,17 +446,8 @@ int cli_shell_proxy(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_shell_list(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct cli_column cols[] = {
-	    {"TASK", "task_id"},      {"OWNER UID", "owner_uid"}, {"STATE", "state"},
-	    {"REASON", "end_reason"}, {"SLOTS", "slots"},         {"DESCRIPTION", "description"},
-	};
 	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: det shell list\n");
-		return CLI_EXIT_USAGE;
-	}
-	return cli_get_rows(ctx, "/api/v1/tasks?kind=shell", "tasks", cols,
-	                    sizeof(cols) / sizeof(cols[0]));
+	return cli_task_kind_list(ctx, argc, "shell");
 }
 
 int cli_shell_kill(struct cli_ctx *ctx, int argc, char **argv)

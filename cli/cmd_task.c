@@ -120,21 +120,130 @@ fail:
 	return rv;
 }
 
-/* The body of POST /tasks: the config file's resources, environment and description
- * (when given) and argv. NULL after printing why. */
-static json_t *cmd_body(const char *config_file, int argc, char **argv)
+json_t *cli_task_body(const char *kind, const char *config_file, const char *const *keys)
+{
+	json_t *body = json_pack("{s:s}", "kind", kind);
+
+	if (!body) {
+		fprintf(stderr, "det: out of memory\n");
+		return NULL;
+	}
+	if (cli_task_config(body, config_file, keys)) {
+		json_decref(body);
+		return NULL;
+	}
+	return body;
+}
+
+/* Parse argv as k says into *o: 0, or CLI_EXIT_USAGE after printing usage. */
+static int task_start_args(int argc, char **argv, const struct cli_task_kind *k,
+                           struct cli_task_start *o)
+{
+	struct option opts[] = {{"config-file", required_argument, NULL, 'c'},
+	                        {"detach", no_argument, NULL, 'd'},
+	                        {NULL, 0, NULL, 0},
+	                        {NULL, 0, NULL, 0}};
+	char shorts[8] = "+c:d";
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	if (k->extra.name) {
+		opts[2] = k->extra;
+		snprintf(shorts, sizeof(shorts), "+c:d%c:", k->extra.val);
+	}
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+		if (opt == 'c') {
+			o->config_file = optarg;
+		} else if (opt == 'd') {
+			o->detach = 1;
+		} else if (k->extra.name && opt == k->extra.val) {
+			o->extra = optarg;
+		} else {
+			fputs(k->usage, stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (k->with_args ? optind >= argc : optind != argc) {
+		fputs(k->usage, stderr);
+		return CLI_EXIT_USAGE;
+	}
+	o->argc = argc - optind;
+	o->argv = argv + optind;
+	return 0;
+}
+
+int cli_task_start(struct cli_ctx *ctx, int argc, char **argv, const struct cli_task_kind *k,
+                   struct http_client **c, long long *id)
+{
+	struct cli_task_start o;
+	json_t *body = NULL, *out = NULL;
+	long timeout_ms = 0;
+	int rc;
+
+	*c = NULL;
+	*id = 0;
+	rc = task_start_args(argc, argv, k, &o);
+	if (rc)
+		return rc;
+	rc = CLI_EXIT_FAILURE;
+	body = k->body(&o, &timeout_ms);
+	if (!body)
+		goto out;
+	*c = cli_client(ctx);
+	if (!*c)
+		goto out;
+	if (timeout_ms > 0)
+		http_client_set_timeout_ms(*c, timeout_ms);
+	rc = cli_call(*c, "POST", "/api/v1/tasks", body, &out);
+	if (rc)
+		goto out;
+	json_t *task = json_object_get(out, "task");
+	long long new_id = json_integer_value(json_object_get(task, "id"));
+	if (o.detach) {
+		cli_print_state(ctx, k->title, new_id, task);
+		goto out;
+	}
+	fprintf(stderr, "det: %s %lld\n", json_string_value(json_object_get(body, "kind")), new_id);
+	*id = new_id;
+out:
+	json_decref(body);
+	json_decref(out);
+	return rc;
+}
+
+int cli_task_kind_list(struct cli_ctx *ctx, int argc, const char *kind)
+{
+	static const struct cli_column cols[] = {
+	    {"TASK", "task_id"},      {"OWNER UID", "owner_uid"}, {"STATE", "state"},
+	    {"REASON", "end_reason"}, {"SLOTS", "slots"},         {"DESCRIPTION", "description"},
+	};
+	char usage[64], path[128];
+
+	snprintf(usage, sizeof(usage), "det %s list", kind);
+	snprintf(path, sizeof(path), "/api/v1/tasks?kind=%s", kind);
+	return cli_list_rows(ctx, argc, usage, path, "tasks", cols, sizeof(cols) / sizeof(cols[0]));
+}
+
+/* The body of POST /tasks for a command: the config file's keys, argv and the
+ * --context directory; a longer timeout to send that. NULL after printing why. */
+static json_t *cmd_body(const struct cli_task_start *o, long *timeout_ms)
 {
 	static const char *const keys[] = {"resources", "environment", "description", "slurm",
 	                                   NULL};
-	json_t *body = json_pack("{s:s, s:[]}", "kind", "command", "argv");
+	json_t *body = cli_task_body("command", o->config_file, keys), *args;
 
 	if (!body)
+		return NULL;
+	args = json_array();
+	if (json_object_set_new(body, "argv", args))
 		goto oom;
-	for (int i = 0; i < argc; i++)
-		if (json_array_append_new(json_object_get(body, "argv"), json_string(argv[i])))
+	for (int i = 0; i < o->argc; i++)
+		if (json_array_append_new(args, json_string(o->argv[i])))
 			goto oom;
-	if (cli_task_config(body, config_file, keys))
+	if (cmd_context(body, o->extra))
 		goto fail;
+	*timeout_ms = o->extra ? 300000 : 0;
 	return body;
 oom:
 	fprintf(stderr, "det: out of memory\n");
@@ -145,56 +254,19 @@ fail:
 
 int cli_cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"config-file", required_argument, NULL, 'c'},
-	                                     {"context", required_argument, NULL, 'C'},
-	                                     {"detach", no_argument, NULL, 'd'},
-	                                     {NULL, 0, NULL, 0}};
-	static const char usage[] =
-	    "usage: det cmd run [--config-file F] [--context DIR] [--detach] CMD...\n";
-	const char *config_file = NULL, *context_dir = NULL;
-	int opt, detach = 0, rc = CLI_EXIT_FAILURE;
-	json_t *body = NULL, *out = NULL, *task = NULL;
+	static const struct cli_task_kind kind = {
+	    "usage: det cmd run [--config-file F] [--context DIR] [--detach] CMD...\n",
+	    "Command",
+	    {"context", required_argument, NULL, 'C'},
+	    1,
+	    cmd_body};
+	json_t *task = NULL;
 	struct http_client *c = NULL;
+	long long id = 0;
+	int rc = cli_task_start(ctx, argc, argv, &kind, &c, &id);
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "+c:C:d", opts, NULL)) != -1) {
-		if (opt == 'c') {
-			config_file = optarg;
-		} else if (opt == 'C') {
-			context_dir = optarg;
-		} else if (opt == 'd') {
-			detach = 1;
-		} else {
-			fputs(usage, stderr);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		fputs(usage, stderr);
-		return CLI_EXIT_USAGE;
-	}
-	body = cmd_body(config_file, argc - optind, argv + optind);
-	if (!body || cmd_context(body, context_dir))
+	if (rc || !id)
 		goto out;
-	c = cli_client(ctx);
-	if (!c)
-		goto out;
-	if (context_dir)
-		http_client_set_timeout_ms(c, 300000);
-	rc = cli_call(c, "POST", "/api/v1/tasks", body, &out);
-	if (rc)
-		goto out;
-	long long id = json_integer_value(json_object_get(json_object_get(out, "task"), "id"));
-	if (detach) {
-		if (ctx->output == CLI_OUTPUT_TABLE)
-			printf("Command %lld is %s\n", id,
-			       json_string_value(
-			           json_object_get(json_object_get(out, "task"), "state")));
-		else
-			cli_print_value(ctx, stdout, json_object_get(out, "task"));
-		goto out;
-	}
-	fprintf(stderr, "det: command %lld\n", id);
 	rc = task_stream(c, id, 1);
 	if (rc)
 		goto out;
@@ -213,8 +285,6 @@ int cli_cmd_run(struct cli_ctx *ctx, int argc, char **argv)
 		rc = (int)json_integer_value(code);
 	}
 out:
-	json_decref(body);
-	json_decref(out);
 	json_decref(task);
 	http_client_free(c);
 	return rc;

@@ -4,7 +4,6 @@
  * templates, global or in a workspace, that det experiment create
  * --template merges under a config.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,18 +21,8 @@ static const struct cli_column template_cols[] = {
 /* "/api/v1/templates/NAME" with NAME percent-encoded; -1 when it does not fit. */
 static int template_path(const char *name, char *buf, size_t len)
 {
-	size_t n = (size_t)snprintf(buf, len, "/api/v1/templates/");
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		if (n + 4 >= len)
-			return -1;
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-_.~", *p))
-			buf[n++] = (char)*p;
-		else
-			n += (size_t)snprintf(buf + n, len - n, "%%%02X", *p);
-	}
-	buf[n] = '\0';
-	return 0;
+	snprintf(buf, len, "/api/v1/templates/");
+	return cli_url_append(buf, len, name);
 }
 
 /* POST body {config[, name, workspace]} to path; prints what it did. */
@@ -68,22 +57,16 @@ static int send_yaml(struct cli_ctx *ctx, const char *path, const char *name, co
 
 int cli_template_create(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"workspace", required_argument, NULL, 'w'},
-	                                     {NULL, 0, NULL, 0}};
 	const char *workspace = NULL;
-	int opt;
+	int first = cli_one_option(argc, argv, "workspace", "w:", &workspace);
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "w:", opts, NULL)) != -1) {
-		if (opt != 'w')
-			return CLI_EXIT_USAGE;
-		workspace = optarg;
-	}
-	if (argc - optind != 2) {
+	if (first < 0)
+		return CLI_EXIT_USAGE;
+	if (argc - first != 2) {
 		fprintf(stderr, "usage: det template create [--workspace W] NAME FILE\n");
 		return CLI_EXIT_USAGE;
 	}
-	return send_yaml(ctx, "/api/v1/templates", argv[optind], argv[optind + 1], workspace,
+	return send_yaml(ctx, "/api/v1/templates", argv[first], argv[first + 1], workspace,
 	                 "Created");
 }
 

@@ -274,25 +274,19 @@ int cli_project_delete(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_experiment_move(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"project", required_argument, NULL, 'p'},
-	                                     {NULL, 0, NULL, 0}};
 	const char *project = NULL;
 	char path[96];
 	json_t *out = NULL, *body = NULL;
-	int opt, rc = CLI_EXIT_FAILURE;
+	int rc = CLI_EXIT_FAILURE, first = cli_one_option(argc, argv, "project", "p:", &project);
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "p:", opts, NULL)) != -1) {
-		if (opt != 'p')
-			return CLI_EXIT_USAGE;
-		project = optarg;
-	}
-	if (argc - optind != 1 || !project) {
+	if (first < 0)
+		return CLI_EXIT_USAGE;
+	if (argc - first != 1 || !project) {
 		fprintf(stderr, "usage: det experiment move EXPERIMENT_ID --project "
 		                "ID|WORKSPACE/PROJECT\n");
 		return CLI_EXIT_USAGE;
 	}
-	long long id = cli_parse_id("experiment id", argv[optind]);
+	long long id = cli_parse_id("experiment id", argv[first]);
 	if (id < 0)
 		return CLI_EXIT_USAGE;
 	struct http_client *c = cli_client(ctx);

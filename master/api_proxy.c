@@ -36,6 +36,7 @@
 #include "api_internal.h"
 #include "authz.h"
 #include "exp.h"
+#include "fdio.h"
 #include "store.h"
 #include "task_proxy.h"
 
@@ -552,21 +553,6 @@ struct ws_relay {
 	size_t extra_len;
 };
 
-/* Write all of buf to fd: 0, or -1. */
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, buf, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void ws_relay_end(struct ws_relay *r)
 {
 	close(r->task_fd);
@@ -588,8 +574,8 @@ static void *ws_main(void *arg)
 	/* No timeouts from here: the peers' pace is the relay's. */
 	setsockopt(r->task_fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
 	setsockopt(r->task_fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
-	if (write_all(r->client_fd, r->early, r->early_len) ||
-	    write_all(r->task_fd, r->extra, r->extra_len))
+	if (fdio_write_all(r->client_fd, r->early, r->early_len, 1) ||
+	    fdio_write_all(r->task_fd, r->extra, r->extra_len, 1))
 		goto out;
 	for (;;) {
 		if (poll(p, 2, -1) < 0) {
@@ -603,7 +589,7 @@ static void *ws_main(void *arg)
 		ssize_t n = recv(p[from].fd, buf, sizeof(buf), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 || write_all(p[1 - from].fd, buf, (size_t)n))
+		if (n <= 0 || fdio_write_all(p[1 - from].fd, buf, (size_t)n, 1))
 			break;
 	}
 out:

@@ -13,6 +13,7 @@
 #include <config.h>
 
 #include "ckpt_tar.h"
+#include "fdio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,21 +34,6 @@ struct tar_ctx {
 	char *err;
 	size_t errlen;
 };
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Split rel into ustar's prefix (<= 155) and name (<= 100) fields. 0, or -1. */
 static int split_name(const char *rel, char *hdr)
@@ -92,7 +78,7 @@ static int put_header(struct tar_ctx *t, const char *rel, const struct stat *st,
 	for (size_t i = 0; i < BLOCK; i++)
 		sum += (unsigned char)hdr[i];
 	snprintf(hdr + 148, 8, "%06o", sum);
-	if (write_all(t->out, hdr, sizeof(hdr))) {
+	if (fdio_write_all(t->out, hdr, sizeof(hdr), 0)) {
 		snprintf(t->err, t->errlen, "writing the archive: %s", strerror(errno));
 		return -1;
 	}
@@ -149,7 +135,7 @@ static int put_file(struct tar_ctx *t, int dirfd, const char *name, const char *
 			         n < 0 ? strerror(errno) : "the file shrank while it was read");
 			goto fail;
 		}
-		if (write_all(t->out, buf, (size_t)n)) {
+		if (fdio_write_all(t->out, buf, (size_t)n, 0)) {
 			snprintf(t->err, t->errlen, "writing the archive: %s", strerror(errno));
 			goto fail;
 		}
@@ -157,7 +143,7 @@ static int put_file(struct tar_ctx *t, int dirfd, const char *name, const char *
 	}
 	memset(buf, 0, BLOCK);
 	size_t pad = (size_t)((BLOCK - (uint64_t)st.st_size % BLOCK) % BLOCK);
-	if (pad && write_all(t->out, buf, pad)) {
+	if (pad && fdio_write_all(t->out, buf, pad, 0)) {
 		snprintf(t->err, t->errlen, "writing the archive: %s", strerror(errno));
 		goto fail;
 	}
@@ -245,7 +231,7 @@ int ckpt_tar_write(int dirfd, int out, const struct ckpt_tar_limits *lim, uint64
 	if (put_dir(&t, fd, ".", 0))
 		goto fail;
 	memset(zero, 0, sizeof(zero));
-	if (write_all(out, zero, sizeof(zero))) {
+	if (fdio_write_all(out, zero, sizeof(zero), 0)) {
 		snprintf(err, errlen, "writing the archive: %s", strerror(errno));
 		goto fail;
 	}

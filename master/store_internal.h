@@ -52,6 +52,11 @@ void store_stmt_cache_free(struct store *st);
 sqlite3 *store_reader_get(struct store *st, char *err, size_t errlen);
 void store_reader_put(struct store *st, sqlite3 *db);
 
+/* Prepare sql (one parameter: id) on db into *q and step it: 1 at the row, 0 when there
+ * is none, -1 with err. The caller finalizes *q, also on failure. */
+int store_step_id(sqlite3 *db, const char *sql, int64_t id, sqlite3_stmt **q, char *err,
+                  size_t errlen);
+
 /* The current row of a stepped statement as a JSON object. */
 json_t *store_row_json(sqlite3_stmt *q);
 

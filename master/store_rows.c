@@ -331,6 +331,27 @@ int store_apply_ops(struct store *st, struct store_op *ops, size_t n, char *err,
 	return 0;
 }
 
+int store_step_id(sqlite3 *db, const char *sql, int64_t id, sqlite3_stmt **q, char *err,
+                  size_t errlen)
+{
+	int rc;
+
+	*q = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, q, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_bind_int64(*q, 1, id);
+	rc = sqlite3_step(*q);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW) {
+		snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	return 1;
+}
+
 /* Current row of q as a JSON object (JSON columns parsed). */
 json_t *store_row_json(sqlite3_stmt *q)
 {

@@ -106,31 +106,20 @@ static void text_col(sqlite3_stmt *q, int i, char *buf, size_t len)
 
 int store_task_get(struct store *st, int64_t id, struct store_task *t, char *err, size_t errlen)
 {
-	int rv = -1, rc;
+	int rv;
 	sqlite3 *db = store_reader_get(st, err, errlen);
 	sqlite3_stmt *q = NULL;
 
 	if (!db)
 		return -1;
-	if (sqlite3_prepare_v2(
-	        db,
-	        "SELECT id, kind, owner_uid, slots, pool, state, exit_status,"
-	        " end_reason, created_at, started_at, ended_at, description, pid, pid_start, job_id"
-	        " FROM tasks WHERE id = ?",
-	        -1, &q, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(db));
+	rv = store_step_id(
+	    db,
+	    "SELECT id, kind, owner_uid, slots, pool, state, exit_status,"
+	    " end_reason, created_at, started_at, ended_at, description, pid, pid_start, job_id"
+	    " FROM tasks WHERE id = ?",
+	    id, &q, err, errlen);
+	if (rv != 1)
 		goto fail;
-	}
-	sqlite3_bind_int64(q, 1, id);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE) {
-		rv = 0;
-		goto fail;
-	}
-	if (rc != SQLITE_ROW) {
-		snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
-		goto fail;
-	}
 	memset(t, 0, sizeof(*t));
 	t->id = sqlite3_column_int64(q, 0);
 	text_col(q, 1, t->kind, sizeof(t->kind));

@@ -54,29 +54,18 @@ int store_task_proxy_auth_set(struct store *st, int64_t id, const char *auth, ch
 int store_task_proxy_get(struct store *st, int64_t id, struct task_proxy_row *r, char *err,
                          size_t errlen)
 {
-	int rv = -1, rc;
+	int rv;
 	sqlite3 *db = store_reader_get(st, err, errlen);
 	sqlite3_stmt *q = NULL;
 
 	if (!db)
 		return -1;
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT token_hash, proxy_host, proxy_port, proxy_auth FROM tasks "
-	                       "WHERE id = ?",
-	                       -1, &q, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(db));
+	rv = store_step_id(db,
+	                   "SELECT token_hash, proxy_host, proxy_port, proxy_auth FROM tasks "
+	                   "WHERE id = ?",
+	                   id, &q, err, errlen);
+	if (rv != 1)
 		goto fail;
-	}
-	sqlite3_bind_int64(q, 1, id);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE) {
-		rv = 0;
-		goto fail;
-	}
-	if (rc != SQLITE_ROW) {
-		snprintf(err, errlen, "query: %s", sqlite3_errmsg(db));
-		goto fail;
-	}
 	memset(r, 0, sizeof(*r));
 	const unsigned char *h = sqlite3_column_text(q, 0), *host = sqlite3_column_text(q, 1);
 	snprintf(r->token_hash, sizeof(r->token_hash), "%s", h ? (const char *)h : "");

@@ -15,13 +15,20 @@ need_root() {
 	fi
 }
 
-# need_det: skip the whole test unless det is built; its path goes into det.
+# need_det [PROGRAM...]: skip the whole test unless det is built (and each PROGRAM is
+# executable); det's path goes into det.
 need_det() {
 	det=$builddir/cli/det
 	if [ ! -x "$det" ]; then
 		echo "1..0 # SKIP det is not built"
 		exit 0
 	fi
+	for p in "$@"; do
+		if [ ! -x "$p" ]; then
+			echo "1..0 # SKIP $p is missing"
+			exit 0
+		fi
+	done
 }
 
 . "$(dirname "${BASH_SOURCE[0]}")/../passwd.sh"

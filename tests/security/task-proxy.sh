@@ -12,11 +12,7 @@ set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
 . "$(dirname "$0")/security-lib.sh"
 need_root
-det=$builddir/cli/det
-if [ ! -x "$det" ] || [ ! -x /usr/bin/python3 ]; then
-	echo "1..0 # SKIP det or /usr/bin/python3 is missing"
-	exit 0
-fi
+need_det /usr/bin/python3
 make_user U || exit 1
 make_user V || exit 1
 start_master
