@@ -568,20 +568,6 @@ fail:
 	return NULL;
 }
 
-/* The user's --account, --qos, --constraint and --time (o's, where given) into d; d points
- * into o. */
-static void desc_opts(struct rm_slurm_opts *o, job_desc_msg_t *d)
-{
-	if (*o->account)
-		d->account = o->account;
-	if (*o->qos)
-		d->qos = o->qos;
-	if (*o->constraint)
-		d->features = o->constraint;
-	if (o->time_min >= 0)
-		d->time_limit = (uint32_t)o->time_min;
-}
-
 /* Submit a command task (spec->argv) as part p: a one-task array named det-t<ID>, run as
  * its owner, never requeued (an interactive task ends on preemption or node failure),
  * its output in spec->output_path; with a context, under det-launch --command. */
@@ -611,7 +597,14 @@ static int submit_command(struct rm_slurm *s, const struct rm_array *spec, struc
 		         (unsigned)geteuid());
 		return -1;
 	}
-	desc_opts(&o, &d);
+	if (*o.account)
+		d.account = o.account;
+	if (*o.qos)
+		d.qos = o.qos;
+	if (*o.constraint)
+		d.features = o.constraint;
+	if (o.time_min >= 0)
+		d.time_limit = (uint32_t)o.time_min;
 	command_resources(s, spec, &o, &d, tres, sizeof(tres));
 	d.user_id = pw->pw_uid;
 	d.group_id = pw->pw_gid;
@@ -689,7 +682,14 @@ static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct r
 	slurm_init_job_desc_msg(&d);
 	if (*o.partition)
 		d.partition = o.partition;
-	desc_opts(&o, &d);
+	if (*o.account)
+		d.account = o.account;
+	if (*o.qos)
+		d.qos = o.qos;
+	if (*o.constraint)
+		d.features = o.constraint;
+	if (o.time_min >= 0)
+		d.time_limit = (uint32_t)o.time_min;
 	long limit;
 	if (time_limit(s, spec, &o, &limit, err, errlen))
 		return -1;
@@ -1333,29 +1333,32 @@ out:
 	return rv;
 }
 
-/* Hold (paused) or release (!paused) array id. */
-static int set_paused(struct rm *rm, const char *id, int paused, char *err, size_t errlen)
+static int rm_hold(struct rm *rm, const char *id, char *err, size_t errlen)
 {
 	struct rm_slurm *s = (struct rm_slurm *)rm;
 	struct sarr *a;
 	int rv = -1;
 	pthread_mutex_lock(&s->lock);
 	if (!with_array(s, id, &a, err, errlen))
-		rv = queue_op(s, a, paused ? SOP_HOLD : SOP_RELEASE, 0, err, errlen);
+		rv = queue_op(s, a, SOP_HOLD, 0, err, errlen);
 	if (rv == 0)
-		a->paused = paused;
+		a->paused = 1;
 	pthread_mutex_unlock(&s->lock);
 	return rv;
 }
 
-static int rm_hold(struct rm *rm, const char *id, char *err, size_t errlen)
-{
-	return set_paused(rm, id, 1, err, errlen);
-}
-
 static int rm_release(struct rm *rm, const char *id, char *err, size_t errlen)
 {
-	return set_paused(rm, id, 0, err, errlen);
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	struct sarr *a;
+	int rv = -1;
+	pthread_mutex_lock(&s->lock);
+	if (!with_array(s, id, &a, err, errlen))
+		rv = queue_op(s, a, SOP_RELEASE, 0, err, errlen);
+	if (rv == 0)
+		a->paused = 0;
+	pthread_mutex_unlock(&s->lock);
+	return rv;
 }
 
 static int rm_requeue(struct rm *rm, const char *id, int task, char *err, size_t errlen)
