@@ -64,7 +64,8 @@ export function curves(canvas, series, yTitle) {
 // rows: [{label, values: [...], colorIndex}]. Each axis is scaled to 0..1 and
 // labelled with its own values (low at the bottom, high at the top). Drag
 // along an axis to brush a range: trials outside every brushed range fade;
-// a click on an axis clears its brush. chart.$selected lists the labels kept.
+// a click on an axis clears its brush. chart.$selected lists the labels kept;
+// chart.$onBrush(chart), when set, is called after the user changes a brush.
 export function parallel(canvas, axes, rows) {
 	const ticks = [];
 	const scale = axes.map((ax, j) => {
@@ -196,7 +197,17 @@ function brushable(chart) {
 		if (Math.abs(a - b) < 0.02) chart.$brush.delete(j);
 		else chart.$brush.set(j, [Math.min(a, b), Math.max(a, b)]);
 		applyBrush(chart);
+		if (chart.$onBrush) chart.$onBrush(chart);
 	});
+}
+
+// Remove every brush of a parallel-coordinates chart (on canvas).
+export function clearBrush(canvas) {
+	const chart = window.Chart.getChart(canvas);
+	if (!chart || !chart.$brush) return;
+	chart.$brush.clear();
+	applyBrush(chart);
+	if (chart.$onBrush) chart.$onBrush(chart);
 }
 
 // Scatter of points [{x, y, label}] with x the hyperparameter, y the metric.
