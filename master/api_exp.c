@@ -642,7 +642,8 @@ static int parse_trial_ids(const char *s, int64_t *ids, size_t *n, char *err, si
 	qsort(ids, *n, sizeof(*ids), cmp_id);
 	return 0;
 fail:
-	snprintf(err, errlen, "trial_ids: expected trial ids (positive integers) separated by commas");
+	snprintf(err, errlen,
+	         "trial_ids: expected trial ids (positive integers) separated by commas");
 	return -1;
 }
 

@@ -70,3 +70,4 @@ WEB_TESTS += tests/web/notebook.sh
 EXTRA_DIST += tests/web/notebook.mjs
 EXTRA_DIST += doc/images/notebook-dialog-800.png doc/images/tensorboard-task-1280.png
 EXTRA_DIST += doc/images/checkpoints-1440.png doc/images/compare-1440.png doc/images/password-1440.png
+EXTRA_DIST += doc/images/zoomed-chart-1280.png doc/images/filtered-trials-1280.png doc/images/fork-dialog-1280.png
