@@ -4,7 +4,8 @@
 // line per check, "ok - NAME" or "not ok - NAME". Environment: BASE_URL,
 // PW_MODULES, CHROMIUM, PROFILE_DIR, ARTIFACTS, EXP_ID (a finished 12-trial
 // search), ONE_ID (a finished one-trial experiment with a checkpoint),
-// ADMIN_PW; user sam (password sam-pw-123456) is not the owner.
+// HIDDEN_ID (an experiment in workspace ws, where sam has no role), ADMIN_PW;
+// user sam (password sam-pw-123456) owns none of them.
 import path from 'node:path';
 import { check, failed, openPage, logIn } from './harness.mjs';
 
@@ -173,14 +174,32 @@ try {
 		const e = (await get(`/experiments/${nid}`)).experiment;
 		return e.parent_id === one && e.config.searcher.max_length.batches === 5 && !!e.config.searcher.source_checkpoint_uuid;
 	});
-	await check('another user finds Fork and Continue disabled, with the note', async () => {
+	await check('another user may fork in the default workspace: Fork and Continue enabled', async () => {
 		await page.click('#logout');
 		await logIn(page, 'sam', 'sam-pw-123456');
 		await page.waitForSelector('#who-name');
 		await page.goto(base + `/#/experiments/${one}`);
 		await page.waitForSelector('#exp-title');
 		await page.waitForFunction(() => (document.querySelector('#owner-note')?.textContent ?? '').length > 0);
-		return (await page.locator('#act-fork').isDisabled()) && (await page.locator('#act-continue').isDisabled());
+		return (await page.locator('#act-pause').isDisabled()) && (await page.locator('#act-fork').isEnabled()) &&
+			(await page.locator('#act-continue').isEnabled()) && (await page.textContent('#fork-note')) === '';
+	});
+	await check('... and the fork is theirs', async () => {
+		await page.click('#act-fork');
+		await page.waitForSelector('#fork-dialog[open] #fork-config');
+		await page.click('#fork-ok');
+		await page.waitForFunction((e) => /^#\/experiments\/\d+/.test(location.hash) && !location.hash.startsWith(`#/experiments/${e}`), one);
+		const nid = Number(await page.evaluate(() => location.hash.match(/\d+/)[0]));
+		const [e, me] = await Promise.all([get(`/experiments/${nid}`), get('/me')]);
+		return e.experiment.parent_id === one && e.experiment.owner_id === me.id;
+	});
+	await check('an experiment of a workspace they have no role in: 404 for the page and for fork and continue', async () => {
+		const st = await page.evaluate(async (id) => {
+			const h = { 'Content-Type': 'application/json', 'X-Det-CSRF': /det_csrf=([0-9a-f]+)/.exec(document.cookie)[1] };
+			const post = async (w) => (await fetch(`/api/v1/experiments/${id}/${w}`, { method: 'POST', headers: h, body: '{}' })).status;
+			return [(await fetch(`/api/v1/experiments/${id}`)).status, await post('fork'), await post('continue')];
+		}, Number(env.HIDDEN_ID));
+		return JSON.stringify(st) === '[404,404,404]';
 	});
 	await check('no JavaScript errors', async () => {
 		if (jsErrors.length) throw new Error(jsErrors.join('\n'));

@@ -8,7 +8,8 @@
 # keyboard; a plain click still opens the trial), brushing the
 # parallel-coordinates chart filters the master-paged trials table
 # (trial_ids), and Fork and Continue create the new experiments; another user
-# finds them disabled. Skips when chromium or node/npm are missing.
+# may fork in the shared default workspace, and gets 404 for an experiment of
+# a workspace they have no role in. Skips when chromium or node/npm are missing.
 set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$srcdir/tests/web/web-lib.sh"
@@ -36,9 +37,16 @@ YAML
 one=$(create_exp "$work/one.yaml")
 check "the search completes" wait_state "$exp" COMPLETED 120
 check "the one-trial experiment completes" wait_state "$one" COMPLETED 120
+# A copy in a workspace sam has no role in: not there for sam.
+eq "workspace ws" 200 "$(sock POST /workspaces '{"name": "ws"}')"
+ws=$(body .workspace.id)
+eq "project ws/p" 200 "$(sock POST "/workspaces/$ws/projects" '{"name": "p"}')"
+eq "a paused fork of it in ws/p" 200 "$(sock POST "/experiments/$one/fork" '{"project": "ws/p", "activate": false}')"
+hidden=$(body '.experiment.id // .id')
+check "... with an id" test "$hidden" -gt 0
 
 BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
-	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts EXP_ID=$exp ONE_ID=$one ADMIN_PW=$pw \
+	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts EXP_ID=$exp ONE_ID=$one HIDDEN_ID=$hidden ADMIN_PW=$pw \
 	web_node_tap 300 "$srcdir/tests/web/explore.mjs" "$work"
 stop_master
 echo "1..$tap_n"

@@ -65,6 +65,24 @@ function pager(prefix, noun, onPage) {
 	};
 }
 
+// Whether me may fork exp, as the master decides it (doc/collaboration.md):
+// an administrator, anyone in the shared default workspace, else an editor or
+// workspace-admin of its workspace. Roles through a Unix group cannot be told
+// here: then the button stays on and the master's answer shows in the dialog.
+async function forkAllowed(ctx, me, exp) {
+	if (me.admin) return true;
+	try {
+		const p = (await api(`/projects/${exp.project_id}`, { signal: ctx.signal })).project;
+		if (p.workspace_id === 1) return true;
+		const r = await api(`/workspaces/${p.workspace_id}/roles`, { signal: ctx.signal });
+		if ((r.roles || []).some((x) => x.gid !== undefined && x.gid !== null)) return true;
+		return (r.roles || []).some((x) => me.uid !== undefined && x.uid === me.uid && ['editor', 'workspace-admin', 'workspace_admin'].includes(x.role));
+	} catch (e) {
+		if (e.name === 'AbortError') throw e;
+		return true;
+	}
+}
+
 export async function render(ctx, idText) {
 	const id = Number(idText);
 	const view = viewOf(location.hash);
@@ -75,6 +93,7 @@ export async function render(ctx, idText) {
 	const hpConf = (exp.config && exp.config.hyperparameters) || {};
 	const hpNames = Object.keys(hpConf).filter((k) => hpConf[k] && hpConf[k].type !== 'const').sort();
 	const canAct = !!me.admin || me.id === exp.owner_id;
+	const mayFork = await forkAllowed(ctx, me, exp);
 
 	const title = el('h1', { id: 'exp-title', text: `Experiment ${id}: ${exp.name}` });
 	const summary = el('dl', { class: 'summary', id: 'exp-summary' });
@@ -86,10 +105,17 @@ export async function render(ctx, idText) {
 		archive: el('button', { type: 'button', id: 'act-archive', text: 'Archive' }),
 		cancel: el('button', { type: 'button', id: 'act-cancel', text: 'Cancel' }),
 		delete: el('button', { type: 'button', id: 'act-delete', class: 'danger', text: 'Delete' }),
+	};
+	// Fork and Continue make a new experiment: whoever may write the
+	// experiment's project may (mayFork), not only its owner.
+	const forkButtons = {
 		fork: el('button', { type: 'button', id: 'act-fork', text: 'Fork…' }),
 		continue: el('button', { type: 'button', id: 'act-continue', text: 'Continue…' }),
 	};
+	const forkNote = el('p', { class: 'note', id: 'fork-note' });
 	const actions = el('div', { class: 'actions', role: 'group', 'aria-label': 'Experiment actions' }, Object.values(buttons));
+	const forkActions = el('div', { class: 'tools', id: 'exp-fork-actions', role: 'group', 'aria-label': 'New experiment from this one' },
+		Object.values(forkButtons));
 	const ownerNote = el('p', { class: 'note', id: 'owner-note' });
 	const whyBox = el('p', { class: 'error', id: 'exp-why', hidden: true });
 
@@ -262,7 +288,7 @@ export async function render(ctx, idText) {
 		ctx.main.dataset.ckLoaded = String(Date.now());
 	}
 
-	ctx.main.append(title, summary, whyBox, el('div', { class: 'action-row' }, actions, taskActions), ownerNote, errSlot, tabList, panels.overview, panels.trials,
+	ctx.main.append(title, summary, whyBox, el('div', { class: 'action-row' }, actions, forkActions, taskActions), ownerNote, forkNote, errSlot, tabList, panels.overview, panels.trials,
 		panels.checkpoints, panels.config, panels.logs, panels.notes);
 	panels.overview.append(
 		el('section', { 'aria-labelledby': 'h-curves' },
@@ -366,8 +392,8 @@ export async function render(ctx, idText) {
 		d.showModal();
 		field.focus();
 	}
-	buttons.fork.addEventListener('click', () => forkDialog(false));
-	buttons.continue.addEventListener('click', () => forkDialog(true));
+	forkButtons.fork.addEventListener('click', () => forkDialog(false));
+	forkButtons.continue.addEventListener('click', () => forkDialog(true));
 
 	async function act(path, text, label) {
 		if (!(await confirmAction(text, label))) return;
@@ -418,12 +444,14 @@ export async function render(ctx, idText) {
 			archive: terminal || exp.archived,
 			cancel: exp.state === 'ACTIVE' || exp.state === 'PAUSED',
 			delete: terminal,
-			fork: true,
-			continue: exp.trials_total === 1 || (exp.config && exp.config.searcher && exp.config.searcher.name === 'single'),
 		};
 		buttons.archive.textContent = exp.archived ? 'Unarchive' : 'Archive';
 		for (const [k, b] of Object.entries(buttons)) b.disabled = !canAct || !st[k];
-		buttons.continue.title = st.continue ? '' : 'Continue takes an experiment of one trial.';
+		const one = exp.trials_total === 1 || (exp.config && exp.config.searcher && exp.config.searcher.name === 'single');
+		forkButtons.fork.disabled = !mayFork;
+		forkButtons.continue.disabled = !mayFork || !one;
+		forkButtons.continue.title = one ? '' : 'Continue takes an experiment of one trial.';
+		forkNote.textContent = mayFork ? '' : 'Fork and Continue need the editor role in this experiment\'s workspace.';
 		ownerNote.textContent = canAct ? '' : `Only ${names.get(exp.owner_id) || 'its owner'} or an administrator can change this experiment.`;
 	}
 
