@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Experiment page: summary, owner actions (pause, activate, kill, archive)
-// behind a confirmation, fork and continue dialogs, one chart per metric with every trial on it (x in
-// batches, epochs or wall time; linear or log y; EMA smoothing), hyperparameter
-// views (parallel coordinates and one scatter per hyperparameter against the
-// searcher metric) and a sortable trials table that the parallel-coordinates
-// brush filters. Polls carry ETags (an
-// unchanged view is a 304), metrics come as new rows only (since), downsampled
-// by the master, and charts are redrawn only when something changed.
+// behind a confirmation, Fork and Continue dialogs, one chart per metric with
+// every trial on it (x in batches, epochs or wall time; linear or log y; EMA
+// smoothing; drag to zoom x), hyperparameter views (parallel coordinates and
+// one scatter per hyperparameter against the searcher metric) and a sortable
+// trials table that the parallel-coordinates brush filters. Polls carry ETags
+// (an unchanged view is a 304), metrics come as new rows only (since),
+// downsampled by the master, and charts are redrawn only when something changed.
 import { api, getCached, TrialSeries } from './api.js';
 import { clearBrush, metricGrid, parallel, scatter } from './charts.js';
 import { heatmap } from './heatmap.js';
