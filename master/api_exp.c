@@ -5,6 +5,7 @@
  * preview. Reads come from the in-memory view under the app lock; writes go
  * through the engine (exp_*.c). Ownership: everyone reads, owners and admins change.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -608,19 +609,83 @@ out:
 	json_decref(rows);
 }
 
+#define API_TRIAL_IDS_MAX 1000
+
+static int cmp_id(const void *x, const void *y)
+{
+	int64_t p = *(const int64_t *)x, q = *(const int64_t *)y;
+	return p < q ? -1 : p > q;
+}
+
+/* The trial_ids filter "1,2,3" into ids (sorted, *n of them, at most
+ * API_TRIAL_IDS_MAX); 0, or -1 with the reason in err. */
+static int parse_trial_ids(const char *s, int64_t *ids, size_t *n, char *err, size_t errlen)
+{
+	*n = 0;
+	for (;;) {
+		char *end = (char *)s;
+		long long v = 0;
+		errno = 0;
+		if (*s >= '0' && *s <= '9')
+			v = strtoll(s, &end, 10);
+		if (errno || v <= 0 || (*end && *end != ','))
+			goto fail;
+		if (*n == API_TRIAL_IDS_MAX) {
+			snprintf(err, errlen, "trial_ids: at most %d ids", API_TRIAL_IDS_MAX);
+			return -1;
+		}
+		ids[(*n)++] = v;
+		if (!*end)
+			break;
+		s = end + 1;
+	}
+	qsort(ids, *n, sizeof(*ids), cmp_id);
+	return 0;
+fail:
+	snprintf(err, errlen,
+	         "trial_ids: expected trial ids (positive integers) separated by commas");
+	return -1;
+}
+
 void api_exp_trials(struct app *a, struct api_call *c, struct http_reply *rep)
 {
-	json_t *out = json_array();
+	const char *filter = http_request_arg(c->req, "trial_ids");
+	int64_t *ids = NULL;
+	size_t nids = 0;
+	char err[256];
+	json_t *out = NULL;
+
+	if (filter) {
+		ids = malloc(API_TRIAL_IDS_MAX * sizeof(*ids));
+		if (!ids) {
+			api_error(rep, 500, "out of memory");
+			return;
+		}
+		if (parse_trial_ids(filter, ids, &nids, err, sizeof(err))) {
+			free(ids);
+			api_error(rep, 400, "%s", err);
+			return;
+		}
+	}
+	out = json_array();
+	if (!out) {
+		free(ids);
+		api_error(rep, 500, "out of memory");
+		return;
+	}
 	pthread_mutex_lock(&a->lock);
 	struct exp_rt *e = exp_find_locked(a, c->id);
 	if (e && !workspace_exp_allowed_locked(a, &c->who, e, AUTHZ_EXP_READ))
 		e = NULL;
 	if (e) {
-		for (int i = 0; i < e->trials_cap; i++)
-			if (e->trials[i])
-				json_array_append_new(out, exp_trial_view(e->trials[i]));
+		for (int i = 0; i < e->trials_cap; i++) {
+			struct exp_trial *t = e->trials[i];
+			if (t && (!ids || bsearch(&t->id, ids, nids, sizeof(*ids), cmp_id)))
+				json_array_append_new(out, exp_trial_view(t));
+		}
 	}
 	pthread_mutex_unlock(&a->lock);
+	free(ids);
 	if (!e) {
 		json_decref(out);
 		api_error(rep, 404, "experiment %lld not found", (long long)c->id);

@@ -147,6 +147,7 @@ MASTER_ITESTS += tests/integration/test-exp-list-changes.sh
 MASTER_ITESTS += tests/integration/test-workspaces.sh tests/integration/test-templates.sh \
 	tests/integration/test-exp-meta.sh tests/integration/test-models.sh
 MASTER_ITESTS += tests/integration/test-notebook.sh
+MASTER_ITESTS += tests/integration/test-trial-ids.sh
 EXTRA_DIST += tests/integration/notebook-kernel.py
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
 TESTS += $(MASTER_ITESTS)

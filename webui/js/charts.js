@@ -64,7 +64,8 @@ export function curves(canvas, series, yTitle) {
 // rows: [{label, values: [...], colorIndex}]. Each axis is scaled to 0..1 and
 // labelled with its own values (low at the bottom, high at the top). Drag
 // along an axis to brush a range: trials outside every brushed range fade;
-// a click on an axis clears its brush. chart.$selected lists the labels kept.
+// a click on an axis clears its brush. chart.$selected lists the labels kept;
+// chart.$onBrush(chart), when set, is called after the user changes a brush.
 export function parallel(canvas, axes, rows) {
 	const ticks = [];
 	const scale = axes.map((ax, j) => {
@@ -196,7 +197,17 @@ function brushable(chart) {
 		if (Math.abs(a - b) < 0.02) chart.$brush.delete(j);
 		else chart.$brush.set(j, [Math.min(a, b), Math.max(a, b)]);
 		applyBrush(chart);
+		if (chart.$onBrush) chart.$onBrush(chart);
 	});
+}
+
+// Remove every brush of a parallel-coordinates chart (on canvas).
+export function clearBrush(canvas) {
+	const chart = window.Chart.getChart(canvas);
+	if (!chart || !chart.$brush) return;
+	chart.$brush.clear();
+	applyBrush(chart);
+	if (chart.$onBrush) chart.$onBrush(chart);
 }
 
 // Scatter of points [{x, y, label}] with x the hyperparameter, y the metric.
@@ -239,7 +250,7 @@ export function ema(points, alpha) {
 	});
 }
 
-function metricChart(canvas, m, opts) {
+function metricChart(canvas, m, opts, resetButton) {
 	const datasets = [];
 	for (const l of m.lines) {
 		const pts = opts.log ? l.points.filter((p) => p.y > 0) : l.points;
@@ -260,6 +271,8 @@ function metricChart(canvas, m, opts) {
 	let chart = window.Chart.getChart(canvas);
 	if (chart) {
 		chart.options.scales.y.type = opts.log ? 'logarithmic' : 'linear';
+		// Another x unit: the zoomed range means nothing there.
+		if (chart.options.scales.x.title.text !== opts.xTitle) setZoom(chart, null);
 		chart.options.scales.x.title.text = opts.xTitle;
 		setDatasets(chart, datasets);
 		return chart;
@@ -281,6 +294,10 @@ function metricChart(canvas, m, opts) {
 		y: { type: opts.log ? 'logarithmic' : 'linear', title: { display: true, text: m.name } },
 	};
 	o.onClick = (evt, _els, c) => {
+		if (c.$dragged) { // the end of a zoom drag, not a click
+			c.$dragged = false;
+			return;
+		}
 		const hit = c.getElementsAtEventForMode(evt, 'nearest', { intersect: false }, true)
 			.find((e) => !c.data.datasets[e.datasetIndex].raw);
 		if (hit && opts.onOpen) opts.onOpen(c.data.datasets[hit.datasetIndex].trialId);
@@ -288,7 +305,104 @@ function metricChart(canvas, m, opts) {
 	o.onHover = (evt, els, c) => {
 		c.canvas.style.cursor = els.length && opts.onOpen ? 'pointer' : 'default';
 	};
-	return new window.Chart(canvas, { type: 'line', data: { datasets }, options: o });
+	chart = new window.Chart(canvas, { type: 'line', data: { datasets }, options: o, plugins: [zoomBand] });
+	zoomable(chart, resetButton);
+	return chart;
+}
+
+// ---- x zoom of a learning-curve chart: drag across it (a pointer move of
+// more than 5 px; less is a click), + / - on the focused chart zoom around
+// the centre, Escape or its Reset button goes back. The range is kept in the
+// chart's options, so redraws by the page's polls keep it.
+
+const DRAG_PX = 5;
+
+// Zoom chart's x axis to [min, max] (null: back to the data's range).
+function setZoom(chart, range) {
+	const x = chart.options.scales.x;
+	if (range) {
+		x.min = range[0];
+		x.max = range[1];
+	} else {
+		delete x.min;
+		delete x.max;
+	}
+	chart.$zoomed = !!range;
+	if (chart.$resetButton) chart.$resetButton.hidden = !range;
+	chart.update('none');
+}
+
+// The band being dragged, drawn over the chart.
+const zoomBand = {
+	id: 'zoomBand',
+	afterDraw(chart) {
+		const d = chart.$zoomDrag;
+		if (!d || Math.abs(d.b - d.a) <= DRAG_PX) return;
+		const { ctx, chartArea: a } = chart;
+		ctx.save();
+		ctx.fillStyle = 'rgba(29, 79, 145, 0.15)';
+		ctx.strokeStyle = 'rgba(29, 79, 145, 0.8)';
+		const left = Math.max(a.left, Math.min(d.a, d.b)), right = Math.min(a.right, Math.max(d.a, d.b));
+		ctx.fillRect(left, a.top, right - left, a.bottom - a.top);
+		ctx.strokeRect(left, a.top, right - left, a.bottom - a.top);
+		ctx.restore();
+	},
+};
+
+function zoomable(chart, resetButton) {
+	const canvas = chart.canvas;
+	chart.$resetButton = resetButton || null;
+	if (resetButton) {
+		resetButton.hidden = true;
+		resetButton.addEventListener('click', () => {
+			setZoom(chart, null);
+			canvas.focus();
+		});
+	}
+	canvas.tabIndex = 0;
+	const px = (e) => e.clientX - canvas.getBoundingClientRect().left;
+	canvas.addEventListener('pointerdown', (e) => {
+		if (e.button !== 0) return;
+		chart.$dragged = false;
+		chart.$zoomDrag = { a: px(e), b: px(e), id: e.pointerId };
+	});
+	canvas.addEventListener('pointermove', (e) => {
+		const d = chart.$zoomDrag;
+		if (!d || d.id !== e.pointerId) return;
+		d.b = px(e);
+		if (Math.abs(d.b - d.a) > DRAG_PX) {
+			if (!canvas.hasPointerCapture(e.pointerId)) canvas.setPointerCapture(e.pointerId);
+			chart.draw();
+		}
+	});
+	const end = (e, cancel) => {
+		const d = chart.$zoomDrag;
+		if (!d || d.id !== e.pointerId) return;
+		chart.$zoomDrag = null;
+		if (!cancel) d.b = px(e);
+		if (cancel || Math.abs(d.b - d.a) <= DRAG_PX) {
+			chart.draw();
+			return;
+		}
+		chart.$dragged = true;
+		const a = chart.chartArea, x = chart.scales.x;
+		const clamp = (v) => Math.min(a.right, Math.max(a.left, v));
+		const lo = x.getValueForPixel(clamp(Math.min(d.a, d.b))), hi = x.getValueForPixel(clamp(Math.max(d.a, d.b)));
+		if (hi > lo) setZoom(chart, [lo, hi]);
+		else chart.draw();
+	};
+	canvas.addEventListener('pointerup', (e) => end(e, false));
+	canvas.addEventListener('pointercancel', (e) => end(e, true));
+	canvas.addEventListener('keydown', (e) => {
+		const x = chart.scales.x;
+		if (e.key === 'Escape' && chart.$zoomed) setZoom(chart, null);
+		else if (['+', '=', '-', '_'].includes(e.key) && x.max > x.min) {
+			const mid = (x.min + x.max) / 2, half = (x.max - x.min) / 2;
+			const f = e.key === '+' || e.key === '=' ? 0.5 : 2;
+			setZoom(chart, [mid - half * f, mid + half * f]);
+		} else return;
+		e.preventDefault();
+	});
 }
 
 // A grid of one chart per metric in container: metrics are
@@ -305,7 +419,7 @@ export function metricGrid(container, metrics, opts) {
 			const canvas = document.createElement('canvas');
 			canvas.dataset.metric = m.key;
 			canvas.setAttribute('role', 'img');
-			canvas.setAttribute('aria-label', `${label} of every trial`);
+			canvas.setAttribute('aria-label', `${label} of every trial; drag across it or press + / - to zoom, Escape to reset`);
 			canvas.textContent = label;
 			const h = document.createElement('h3');
 			h.className = 'chart-title';
@@ -313,13 +427,19 @@ export function metricGrid(container, metrics, opts) {
 			const inner = document.createElement('div');
 			inner.className = 'chart-box small';
 			inner.append(canvas);
+			const reset = document.createElement('button');
+			reset.type = 'button';
+			reset.className = 'zoom-reset';
+			reset.textContent = 'Reset zoom';
+			reset.setAttribute('aria-label', `Reset the zoom of ${label}`);
+			reset.hidden = true;
 			box = document.createElement('figure');
 			box.className = 'metric-chart';
 			box.dataset.metric = m.key;
-			box.append(h, inner);
+			box.append(h, reset, inner);
 		}
 		keep.push(box);
-		metricChart(box.querySelector('canvas'), m, opts);
+		metricChart(box.querySelector('canvas'), m, opts, box.querySelector('button.zoom-reset'));
 	}
 	for (const [k, b] of boxes) {
 		if (!metrics.some((m) => m.key === k)) {

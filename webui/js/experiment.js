@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Experiment page: summary, owner actions (pause, activate, kill, archive)
-// behind a confirmation, one chart per metric with every trial on it (x in
-// batches, epochs or wall time; linear or log y; EMA smoothing), hyperparameter
-// views (parallel coordinates and one scatter per hyperparameter against the
-// searcher metric) and a sortable trials table. Polls carry ETags (an
-// unchanged view is a 304), metrics come as new rows only (since), downsampled
-// by the master, and charts are redrawn only when something changed.
+// behind a confirmation, Fork and Continue dialogs, one chart per metric with
+// every trial on it (x in batches, epochs or wall time; linear or log y; EMA
+// smoothing; drag to zoom x), hyperparameter views (parallel coordinates and
+// one scatter per hyperparameter against the searcher metric) and a sortable
+// trials table that the parallel-coordinates brush filters. Polls carry ETags
+// (an unchanged view is a 304), metrics come as new rows only (since),
+// downsampled by the master, and charts are redrawn only when something changed.
 import { api, getCached, TrialSeries } from './api.js';
-import { metricGrid, parallel, scatter } from './charts.js';
+import { clearBrush, metricGrid, parallel, scatter } from './charts.js';
 import { heatmap } from './heatmap.js';
 import { queuePanel } from './queue.js';
 import { announce, confirmAction, el, endText, errorBox, fmtBytes, fmtNum, fmtTime, hparamText, keepFocus, progressView, stateBadge, tableWrap } from './util.js';
@@ -64,6 +65,24 @@ function pager(prefix, noun, onPage) {
 	};
 }
 
+// Whether me may fork exp, as the master decides it (doc/collaboration.md):
+// an administrator, anyone in the shared default workspace, else an editor or
+// workspace-admin of its workspace. Roles through a Unix group cannot be told
+// here: then the button stays on and the master's answer shows in the dialog.
+async function forkAllowed(ctx, me, exp) {
+	if (me.admin) return true;
+	try {
+		const p = (await api(`/projects/${exp.project_id}`, { signal: ctx.signal })).project;
+		if (p.workspace_id === 1) return true;
+		const r = await api(`/workspaces/${p.workspace_id}/roles`, { signal: ctx.signal });
+		if ((r.roles || []).some((x) => x.gid !== undefined && x.gid !== null)) return true;
+		return (r.roles || []).some((x) => me.uid !== undefined && x.uid === me.uid && ['editor', 'workspace-admin', 'workspace_admin'].includes(x.role));
+	} catch (e) {
+		if (e.name === 'AbortError') throw e;
+		return true;
+	}
+}
+
 export async function render(ctx, idText) {
 	const id = Number(idText);
 	const view = viewOf(location.hash);
@@ -74,6 +93,7 @@ export async function render(ctx, idText) {
 	const hpConf = (exp.config && exp.config.hyperparameters) || {};
 	const hpNames = Object.keys(hpConf).filter((k) => hpConf[k] && hpConf[k].type !== 'const').sort();
 	const canAct = !!me.admin || me.id === exp.owner_id;
+	const mayFork = await forkAllowed(ctx, me, exp);
 
 	const title = el('h1', { id: 'exp-title', text: `Experiment ${id}: ${exp.name}` });
 	const summary = el('dl', { class: 'summary', id: 'exp-summary' });
@@ -86,7 +106,16 @@ export async function render(ctx, idText) {
 		cancel: el('button', { type: 'button', id: 'act-cancel', text: 'Cancel' }),
 		delete: el('button', { type: 'button', id: 'act-delete', class: 'danger', text: 'Delete' }),
 	};
+	// Fork and Continue make a new experiment: whoever may write the
+	// experiment's project may (mayFork), not only its owner.
+	const forkButtons = {
+		fork: el('button', { type: 'button', id: 'act-fork', text: 'Fork…' }),
+		continue: el('button', { type: 'button', id: 'act-continue', text: 'Continue…' }),
+	};
+	const forkNote = el('p', { class: 'note', id: 'fork-note' });
 	const actions = el('div', { class: 'actions', role: 'group', 'aria-label': 'Experiment actions' }, Object.values(buttons));
+	const forkActions = el('div', { class: 'tools', id: 'exp-fork-actions', role: 'group', 'aria-label': 'New experiment from this one' },
+		Object.values(forkButtons));
 	const ownerNote = el('p', { class: 'note', id: 'owner-note' });
 	const whyBox = el('p', { class: 'error', id: 'exp-why', hidden: true });
 
@@ -131,6 +160,12 @@ export async function render(ctx, idText) {
 		tbSelBtn.disabled = selected.size < 1;
 		compareNote.textContent = selected.size ? `${selected.size} selected.` : 'Select 2 or more trials to compare them.';
 	}
+	// The parallel-coordinates brush: the ids of the trials it keeps (null: no brush).
+	let brushIds = null;
+	const filterCount = el('span', { id: 'trials-filter-text' });
+	const filterLine = el('p', { class: 'note filter-line', id: 'trials-filter', hidden: true }, filterCount, ' — ',
+		el('button', { type: 'button', id: 'trials-filter-clear', class: 'linklike', text: 'Clear',
+			onclick: () => clearBrush(parCanvas.firstChild) }));
 	const trialsPager = pager('trials', 'trials', (n) => {
 		view.tpage = n;
 		saveView();
@@ -253,7 +288,7 @@ export async function render(ctx, idText) {
 		ctx.main.dataset.ckLoaded = String(Date.now());
 	}
 
-	ctx.main.append(title, summary, whyBox, el('div', { class: 'action-row' }, actions, taskActions), ownerNote, errSlot, tabList, panels.overview, panels.trials,
+	ctx.main.append(title, summary, whyBox, el('div', { class: 'action-row' }, actions, forkActions, taskActions), ownerNote, forkNote, errSlot, tabList, panels.overview, panels.trials,
 		panels.checkpoints, panels.config, panels.logs, panels.notes);
 	panels.overview.append(
 		el('section', { 'aria-labelledby': 'h-curves' },
@@ -274,6 +309,7 @@ export async function render(ctx, idText) {
 		el('section', { 'aria-labelledby': 'h-trials' },
 			el('h2', { id: 'h-trials', text: 'Trials' }),
 			el('div', { class: 'controls' }, compareBtn, tbSelBtn, compareNote),
+			filterLine,
 			tableWrap('Trials table', trialsTable), trialsPager.box),
 		el('section', { 'aria-labelledby': 'h-queue' },
 			el('h2', { id: 'h-queue', text: 'Queue' }),
@@ -307,6 +343,58 @@ export async function render(ctx, idText) {
 			errSlot.replaceChildren(errorBox(e));
 		}
 	});
+	// Fork: a dialog with the config as YAML (edited, it is sent as the
+	// overrides); Continue: the new max_length. Both go to the new experiment;
+	// the master's refusals stay in the dialog.
+	function forkDialog(cont) {
+		const ml = (exp.config && exp.config.searcher && exp.config.searcher.max_length) || {};
+		const unit = typeof ml === 'object' ? Object.keys(ml)[0] || 'batches' : null;
+		const err = el('div', { id: 'fork-error' });
+		const field = cont
+			? el('input', { id: 'fork-max-length', type: 'number', min: '1', step: '1', required: true, value: String(unit ? ml[unit] ?? '' : ml) })
+			: el('textarea', { id: 'fork-config', rows: '18', cols: '70', spellcheck: 'false' }, exp.config_yaml || '');
+		const ok = el('button', { type: 'submit', id: 'fork-ok', class: 'primary', text: cont ? 'Continue' : 'Fork' });
+		const d = el('dialog', { id: 'fork-dialog', class: 'fork-dialog', 'aria-labelledby': 'fork-title' },
+			el('form', { method: 'dialog' },
+				el('h2', { id: 'fork-title', text: cont ? `Continue experiment ${id}` : `Fork experiment ${id}` }),
+				el('p', { class: 'note', text: cont
+					? `A new experiment whose trial starts from this trial's latest checkpoint and trains up to the new max_length${unit ? ` (${unit})` : ''}.`
+					: 'A new experiment with this model definition and the configuration below (edit it first).' }),
+				el('label', { for: field.id }, cont ? 'New max_length' : 'Configuration (YAML)'),
+				field, err,
+				el('div', { class: 'controls' }, ok,
+					el('button', { type: 'button', id: 'fork-cancel', text: 'Cancel', onclick: () => d.close() }))));
+		d.addEventListener('close', () => d.remove());
+		d.querySelector('form').addEventListener('submit', async (ev) => {
+			ev.preventDefault();
+			let config = field.value;
+			if (cont) {
+				const n = Number(field.value);
+				if (!Number.isInteger(n) || n < 1) {
+					err.replaceChildren(errorBox('max_length: expected a positive whole number'));
+					return;
+				}
+				config = unit ? `searcher: {max_length: {${unit}: ${n}}}\n` : `searcher: {max_length: ${n}}\n`;
+			}
+			ok.disabled = true;
+			try {
+				const r = await api(`/experiments/${id}/${cont ? 'continue' : 'fork'}`, { method: 'POST', body: { config } });
+				const nid = (r.experiment || r).id;
+				d.close();
+				announce(`Experiment ${nid} created`);
+				location.hash = `#/experiments/${nid}`;
+			} catch (e) {
+				err.replaceChildren(errorBox(e));
+				ok.disabled = false;
+			}
+		});
+		ctx.main.append(d);
+		d.showModal();
+		field.focus();
+	}
+	forkButtons.fork.addEventListener('click', () => forkDialog(false));
+	forkButtons.continue.addEventListener('click', () => forkDialog(true));
+
 	async function act(path, text, label) {
 		if (!(await confirmAction(text, label))) return;
 		try {
@@ -359,6 +447,11 @@ export async function render(ctx, idText) {
 		};
 		buttons.archive.textContent = exp.archived ? 'Unarchive' : 'Archive';
 		for (const [k, b] of Object.entries(buttons)) b.disabled = !canAct || !st[k];
+		const one = exp.trials_total === 1 || (exp.config && exp.config.searcher && exp.config.searcher.name === 'single');
+		forkButtons.fork.disabled = !mayFork;
+		forkButtons.continue.disabled = !mayFork || !one;
+		forkButtons.continue.title = one ? '' : 'Continue takes an experiment of one trial.';
+		forkNote.textContent = mayFork ? '' : 'Fork and Continue need the editor role in this experiment\'s workspace.';
 		ownerNote.textContent = canAct ? '' : `Only ${names.get(exp.owner_id) || 'its owner'} or an administrator can change this experiment.`;
 	}
 
@@ -449,8 +542,10 @@ export async function render(ctx, idText) {
 			return { name: h, log: c.type === 'log' };
 		});
 		const metricName = `best ${exp.searcher_metric || 'metric'}`;
-		parallel(parCanvas.firstChild, [...axes, { name: metricName }],
+		const par = parallel(parCanvas.firstChild, [...axes, { name: metricName }],
 			done.map((t) => ({ label: `Trial ${t.id}`, values: [...hpNames.map((h) => t.hparams[h]), t.best_metric], colorIndex: colorOf(t) })));
+		par.$onBrush = onBrush;
+		onBrush(par);
 		hpNames.forEach((h, j) => {
 			scatter(scatterBoxes[j].firstChild, h, metricName,
 				done.map((t) => ({ x: t.hparams[h], y: t.best_metric, label: `Trial ${t.id}`, colorIndex: colorOf(t) })),
@@ -503,12 +598,29 @@ export async function render(ctx, idText) {
 			})))));
 	}
 
-	// Fetch the table's page (sorted and cut by the master); redraw when it changed.
+	// The brush changed: the table shows the trials it keeps, from page 1.
+	function onBrush(chart) {
+		const ids = chart.$brush && chart.$brush.size
+			? chart.$selected.map((l) => Number(l.replace(/^Trial /, ''))).sort((a, b) => a - b) : null;
+		if (JSON.stringify(ids) === JSON.stringify(brushIds)) return;
+		brushIds = ids;
+		view.tpage = 1;
+		saveView();
+		loadTablePage(true).catch((e) => { if (e.name !== 'AbortError') errSlot.replaceChildren(errorBox(e)); });
+	}
+
+	// Fetch the table's page (sorted, filtered by the brush and cut by the
+	// master); redraw when it changed.
 	async function loadTablePage(force) {
 		const q = new URLSearchParams({ limit: String(view.tlimit), offset: String((view.tpage - 1) * view.tlimit), order_by: view.tsort, order: view.torder });
-		const r = await getCached(`/experiments/${id}/trials?${q}`, ctx.signal);
+		// The master takes at most 1,000 ids; none kept is an empty table.
+		if (brushIds) q.set('trial_ids', brushIds.slice(0, 1000).join(','));
+		const r = brushIds && !brushIds.length ? { changed: true, data: { trials: [], pagination: { total: 0 } } }
+			: await getCached(`/experiments/${id}/trials?${q}`, ctx.signal);
 		const total = r.data.pagination ? r.data.pagination.total : r.data.trials.length;
 		trialsPager.show(view.tpage, Math.max(1, Math.ceil(total / view.tlimit)), total);
+		filterLine.hidden = !brushIds;
+		filterCount.textContent = brushIds ? `Showing ${total} of ${trials.length} trials (filtered by the parallel-coordinates selection)` : '';
 		if (r.changed || force) {
 			tablePage = r.data.trials;
 			drawTable();
