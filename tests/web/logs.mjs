@@ -45,7 +45,7 @@ try {
 	await check('each line shows its rank, and stderr lines are marked', async () => {
 		const ranks = await page.$$eval('#trial-logs .log-line', (ls) => ls.map((l) => l.querySelector('.log-rank').textContent === `[${l.dataset.rank}]`));
 		const err = await page.$$eval('#trial-logs .log-line', (ls) => ls.every((l) => l.classList.contains('stderr') === (l.dataset.stream === 'stderr')));
-		return ranks.every(Boolean) && err;
+		return ranks.length === 1000 && ranks.every(Boolean) && err;
 	});
 	await check('the rank filter offers All and each rank seen', async () =>
 		(await page.$$eval('#logs-rank option', (os) => os.map((o) => o.textContent))).join() === 'All,0,1');
