@@ -966,6 +966,7 @@ static const struct api_route routes[] = {
     {"POST", "/api/v1/trials/{id}/kill", api_trial_kill, API_AUTH_USER},
     {"GET", "/api/v1/trials/{id}/metrics", api_trial_metrics_get, API_AUTH_USER},
     {"GET", "/api/v1/trials/{id}/logs", api_trial_logs_get, API_AUTH_USER},
+    {"GET", "/api/v1/trials/{id}/logs/download", api_trial_logs_download, API_AUTH_USER},
     {"GET", "/api/v1/trials/{id}/checkpoints", api_trial_checkpoints, API_AUTH_USER},
     {"POST", "/api/v1/trials/{id}/metrics", api_trial_metrics, API_AUTH_TRIAL},
     {"POST", "/api/v1/trials/{id}/checkpoints", api_trial_checkpoint, API_AUTH_TRIAL},

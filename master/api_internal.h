@@ -85,6 +85,7 @@ void api_trial_get(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_trial_kill(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_trial_metrics_get(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_trial_logs_get(struct app *a, struct api_call *c, struct http_reply *rep);
+void api_trial_logs_download(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_trial_checkpoints(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_trial_metrics(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_trial_checkpoint(struct app *a, struct api_call *c, struct http_reply *rep);

@@ -263,6 +263,132 @@ void api_trial_logs_get(struct app *a, struct api_call *c, struct http_reply *re
 	                   "trial_ended", over && json_array_size(rows) == 0));
 }
 
+/* The download's state: rows are read a page at a time from the store (its
+ * own reader connections, never the master's lock) as the client drains the
+ * formatted text, up to the last line that existed when the request came. */
+struct logs_download {
+	struct store *st;
+	int64_t trial_id;
+	int64_t after; /* id of the last row formatted */
+	int64_t last;  /* the trial's last row id when the download began */
+	char *buf;     /* formatted text not yet sent: buf[off..len) */
+	size_t len, off;
+};
+
+#define LOGS_DOWNLOAD_PAGE 2000
+
+/* Format the next page into d->buf: 1, 0 at the end, -1 on a store error. */
+static int logs_download_page(struct logs_download *d)
+{
+	char err[256];
+	FILE *f = NULL;
+	int rv = -1;
+	json_t *rows = NULL;
+
+	free(d->buf);
+	d->buf = NULL;
+	d->len = d->off = 0;
+	if (d->after >= d->last)
+		return 0;
+	rows = store_logs(d->st, d->trial_id, d->after, LOGS_DOWNLOAD_PAGE, err, sizeof(err));
+	if (!rows)
+		goto fail;
+	if (json_array_size(rows) == 0) {
+		rv = 0;
+		goto fail;
+	}
+	f = open_memstream(&d->buf, &d->len);
+	if (!f)
+		goto fail;
+	size_t i;
+	json_t *r;
+	json_array_foreach (rows, i, r) {
+		int64_t id = json_integer_value(json_object_get(r, "id"));
+		if (id > d->last)
+			break;
+		const char *line = json_string_value(json_object_get(r, "line"));
+		size_t n = line ? strlen(line) : 0;
+		fprintf(f, "%s [%lld] %s: %s%s",
+		        json_string_value(json_object_get(r, "timestamp")) ?: "",
+		        (long long)json_integer_value(json_object_get(r, "rank")),
+		        json_string_value(json_object_get(r, "stream")) ?: "", line ? line : "",
+		        n && line[n - 1] == '\n' ? "" : "\n");
+		d->after = id;
+	}
+	if (json_array_size(rows) < LOGS_DOWNLOAD_PAGE)
+		d->last = d->after; /* the trial has no more rows */
+	rv = 1;
+fail:
+	if (f && fclose(f))
+		rv = -1;
+	json_decref(rows);
+	return rv;
+}
+
+static long logs_download_read(void *cls, struct http_stream *hs, char *out, size_t max)
+{
+	struct logs_download *d = cls;
+	(void)hs;
+
+	while (d->off >= d->len) {
+		int more = logs_download_page(d);
+		if (more <= 0)
+			return more ? HTTP_STREAM_ERROR : HTTP_STREAM_END;
+	}
+	size_t n = d->len - d->off < max ? d->len - d->off : max;
+	memcpy(out, d->buf + d->off, n);
+	d->off += n;
+	return (long)n;
+}
+
+static void logs_download_free(void *cls)
+{
+	struct logs_download *d = cls;
+	free(d->buf);
+	free(d);
+}
+
+/* GET /trials/{id}/logs/download: every line as text, streamed in pages. */
+void api_trial_logs_download(struct app *a, struct api_call *c, struct http_reply *rep)
+{
+	char err[256];
+	struct logs_download *d = NULL;
+	json_t *tail = NULL;
+
+	if (workspace_trial_access(a, &c->who, c->id, AUTHZ_EXP_READ) != EXP_OK) {
+		api_error(rep, 404, "trial %lld not found", (long long)c->id);
+		goto out;
+	}
+	tail = store_logs_before(a->store, c->id, INT64_MAX, 1, err, sizeof(err));
+	d = calloc(1, sizeof(*d));
+	if (!tail || !d) {
+		api_error(rep, 500, "%s", tail ? "out of memory" : err);
+		goto out;
+	}
+	d->st = a->store;
+	d->trial_id = c->id;
+	d->last = json_integer_value(json_object_get(json_array_get(tail, 0), "id"));
+	free(rep->body);
+	rep->body = NULL;
+	rep->len = 0;
+	rep->status = 200;
+	rep->content_type = "text/plain; charset=utf-8";
+	rep->stream_read = logs_download_read;
+	rep->stream_free = logs_download_free;
+	rep->stream_cls = d;
+	rep->stream_len = -1;
+	d = NULL;
+	if (rep->nheaders < HTTP_MAX_EXTRA_HEADERS) {
+		rep->headers[rep->nheaders].name = "Content-Disposition";
+		snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value),
+		         "attachment; filename=\"trial-%lld.log\"", (long long)c->id);
+		rep->nheaders++;
+	}
+out:
+	free(d);
+	json_decref(tail);
+}
+
 void api_trial_checkpoints(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	char err[256];

@@ -224,6 +224,7 @@ GET    | /api/v1/trials/{id}                  | /api/v1/trials/{T}           | -
 POST   | /api/v1/trials/{id}/kill             | /api/v1/trials/{T}/kill      | - | okc 403 okc okc 404 okc
 GET    | /api/v1/trials/{id}/metrics          | /api/v1/trials/{T}/metrics   | - | ok ok ok ok 404 ok
 GET    | /api/v1/trials/{id}/logs             | /api/v1/trials/{T}/logs      | - | ok ok ok ok 404 ok
+GET    | /api/v1/trials/{id}/logs/download    | /api/v1/trials/{T}/logs/download | - | ok ok ok ok 404 ok
 GET    | /api/v1/trials/{id}/checkpoints      | /api/v1/trials/{T}/checkpoints | - | ok ok ok ok 404 ok
 POST   | /api/v1/trials/{id}/metrics          | /api/v1/trials/{T}/metrics   | {} | 403 403 403 403 403 pass
 POST   | /api/v1/trials/{id}/checkpoints      | /api/v1/trials/{T}/checkpoints | {} | 403 403 403 403 403 pass

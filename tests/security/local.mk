@@ -17,6 +17,7 @@ SECURITY_TESTS += tests/security/storage.sh
 SECURITY_TESTS += tests/security/kill-tree.sh
 SECURITY_TESTS += tests/security/adopt-pid.sh
 SECURITY_TESTS += tests/security/download.sh
+SECURITY_TESTS += tests/security/logs-download.sh
 SECURITY_TESTS += tests/security/store-integrity.sh
 SECURITY_TESTS += tests/security/control-chars.sh
 SECURITY_TESTS += tests/security/disk-full.sh
