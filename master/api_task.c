@@ -17,6 +17,7 @@
 
 #include "api.h"
 #include "api_internal.h"
+#include "api_list.h"
 #include "authz.h"
 #include "exp.h"
 #include "rm_slurm_util.h"
@@ -396,52 +397,148 @@ fail:
 	free(context);
 }
 
+/* The columns GET /tasks sorts by, and the row key each names. */
+static const char *task_order_key(const char *name)
+{
+	static const char *const cols[] = {"kind", "state", "owner_uid", "created_at",
+	                                   "ended_at", "description"};
+	if (!strcmp(name, "id"))
+		return "task_id";
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		if (!strcmp(name, cols[i]))
+			return cols[i];
+	return NULL;
+}
+
+/* Row's text value of key ("" when absent). */
+static const char *task_str(json_t *row, const char *key)
+{
+	const char *v = json_string_value(json_object_get(row, key));
+	return v ? v : "";
+}
+
+/* Does row match search (case-insensitive) in description, kind, state or end_reason? */
+static int task_matches(json_t *row, const char *search)
+{
+	static const char *const keys[] = {"description", "kind", "state", "end_reason"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = json_string_value(json_object_get(row, keys[i]));
+		if (v && strcasestr(v, search))
+			return 1;
+	}
+	return 0;
+}
+
+/* Check the paging, sorting and filter arguments of GET /tasks: 0, or -1 with err. */
+static int task_list_args(const char *limit, const char *order_by, const char *state,
+                          const char *search, char *err, size_t errlen)
+{
+	char *end;
+	if (limit) {
+		errno = 0;
+		long n = strtol(limit, &end, 10);
+		if (errno || end == limit || *end || n < 1 || n > 1000) {
+			snprintf(err, errlen, "limit: expected an integer from 1 to 1000");
+			return -1;
+		}
+	}
+	if (order_by && !task_order_key(order_by)) {
+		snprintf(err, errlen, "order_by: expected id, kind, state, owner_uid, created_at,"
+		                      " ended_at or description");
+		return -1;
+	}
+	if (state && lifecycle_task_state_parse(state) < 0) {
+		snprintf(err, errlen, "state: not a task state");
+		return -1;
+	}
+	if (search) {
+		if (strlen(search) > 256) {
+			snprintf(err, errlen, "search: at most 256 bytes");
+			return -1;
+		}
+		for (const unsigned char *p = (const unsigned char *)search; *p; p++)
+			if (*p < 0x20 || *p == 0x7f) {
+				snprintf(err, errlen, "search: control characters are not allowed");
+				return -1;
+			}
+	}
+	return 0;
+}
+
 void api_task_list(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	char err[256], *end;
 	const char *kind = http_request_arg(c->req, "kind");
 	const char *owner = http_request_arg(c->req, "owner_uid");
+	const char *limit = http_request_arg(c->req, "limit");
+	const char *order_by = http_request_arg(c->req, "order_by");
+	const char *state = http_request_arg(c->req, "state");
+	const char *search = http_request_arg(c->req, "search");
+	struct api_list_query q;
 	long long want = -1;
-	json_t *rows, *kept, *row;
-	size_t i;
+	json_t *rows = NULL, *kept = NULL, *page = NULL, *row;
+	size_t i, total = 0;
 
 	if (kind && lifecycle_task_kind_parse(kind) < 0) {
 		api_error(rep, 400,
 		          "kind: expected trial, command, notebook, shell or tensorboard");
-		return;
+		goto out;
 	}
 	if (owner) {
 		errno = 0;
 		want = strtoll(owner, &end, 10);
 		if (errno || end == owner || *end || want < 0) {
 			api_error(rep, 400, "owner_uid: expected a Unix uid");
-			return;
+			goto out;
 		}
 	}
-	/* Users see their own tasks; admins everyone's. */
+	if (task_list_args(limit, order_by, state, search, err, sizeof(err)) ||
+	    api_list_parse(limit, http_request_arg(c->req, "offset"), NULL,
+	                   http_request_arg(c->req, "order"), &q, err, sizeof(err))) {
+		api_error(rep, 400, "%s", err);
+		goto out;
+	}
+	if (order_by)
+		snprintf(q.order_by, sizeof(q.order_by), "%s", task_order_key(order_by));
+	/* Users see their own tasks (none without a Unix uid); admins everyone's. */
 	if (!c->who.admin)
-		want = want >= 0 && want != c->who.uid ? -2 : c->who.uid;
+		want = c->who.uid < 0 || (want >= 0 && want != c->who.uid) ? -2 : c->who.uid;
 	rows = store_task_list(a->store, kind, err, sizeof(err));
 	kept = json_array();
 	if (!rows || !kept) {
-		json_decref(rows);
-		json_decref(kept);
 		api_error(rep, 500, "%s", rows ? "out of memory" : err);
-		return;
+		goto out;
 	}
 	json_array_foreach (rows, i, row) {
 		json_int_t uid = json_integer_value(json_object_get(row, "owner_uid"));
 		if (want != -1 && (want < 0 || uid != want))
 			continue;
+		if (state && strcmp(task_str(row, "state"), state))
+			continue;
+		if (search && !task_matches(row, search))
+			continue;
 		if (json_array_append(kept, row)) {
-			json_decref(rows);
-			json_decref(kept);
 			api_error(rep, 500, "out of memory");
-			return;
+			goto out;
 		}
 	}
+	page = api_list_page(kept, &q, "task_id", &total, err, sizeof(err));
+	if (!page) {
+		api_error(rep, strcmp(err, "out of memory") ? 400 : 500, "%s", err);
+		goto out;
+	}
+	if (limit)
+		api_json(rep, 200,
+		         json_pack("{s:o, s:{s:I, s:I, s:I}}", "tasks", page, "pagination", "total",
+		                   (json_int_t)total, "offset", (json_int_t)q.offset, "limit",
+		                   (json_int_t)q.limit));
+	else
+		api_json(rep, 200, json_pack("{s:o}", "tasks", page));
+	page = NULL;
+out:
 	json_decref(rows);
-	api_json(rep, 200, json_pack("{s:o}", "tasks", kept));
+	json_decref(kept);
+	json_decref(page);
 }
 
 void api_task_get(struct app *a, struct api_call *c, struct http_reply *rep)

@@ -139,6 +139,7 @@ MASTER_ITESTS += tests/integration/test-gc-nonblocking.sh
 MASTER_ITESTS += tests/integration/test-cli-401-hint.sh
 MASTER_ITESTS += tests/integration/test-cmd.sh
 MASTER_ITESTS += tests/integration/test-tensorboard.sh
+MASTER_ITESTS += tests/integration/test-task-list.sh
 MASTER_ITESTS += tests/integration/test-shell.sh
 MASTER_ITESTS += tests/integration/test-shell-tls.sh
 MASTER_ITESTS += tests/integration/test-engine-layers.sh
