@@ -400,8 +400,8 @@ fail:
 /* The columns GET /tasks sorts by, and the row key each names. */
 static const char *task_order_key(const char *name)
 {
-	static const char *const cols[] = {"kind", "state", "owner_uid", "created_at",
-	                                   "ended_at", "description"};
+	static const char *const cols[] = {"kind",       "state",    "owner_uid",
+	                                   "created_at", "ended_at", "description"};
 	if (!strcmp(name, "id"))
 		return "task_id";
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
@@ -443,8 +443,9 @@ static int task_list_args(const char *limit, const char *order_by, const char *s
 		}
 	}
 	if (order_by && !task_order_key(order_by)) {
-		snprintf(err, errlen, "order_by: expected id, kind, state, owner_uid, created_at,"
-		                      " ended_at or description");
+		snprintf(err, errlen,
+		         "order_by: expected id, kind, state, owner_uid, created_at,"
+		         " ended_at or description");
 		return -1;
 	}
 	if (state && lifecycle_task_state_parse(state) < 0) {
