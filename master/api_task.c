@@ -429,6 +429,38 @@ static int task_matches(json_t *row, const char *search)
 	return 0;
 }
 
+/* qsort_r order of two task rows by task_id in number order ("task-9" before
+ * "task-10"); arg points to an int, nonzero for descending. */
+static int task_id_cmp(const void *pa, const void *pb, void *arg)
+{
+	int r = strverscmp(task_str(*(json_t *const *)pa, "task_id"),
+	                   task_str(*(json_t *const *)pb, "task_id"));
+	return *(const int *)arg ? -r : r;
+}
+
+/* Sort rows (an array of task rows) by task_id in number order: 0, or -1 when
+ * memory ran out. */
+static int task_sort_by_id(json_t *rows, int desc)
+{
+	size_t n = json_array_size(rows);
+	json_t **items = calloc(n ? n : 1, sizeof(*items));
+	int rv = -1;
+
+	if (!items)
+		goto fail;
+	for (size_t i = 0; i < n; i++)
+		items[i] = json_incref(json_array_get(rows, i));
+	qsort_r(items, n, sizeof(*items), task_id_cmp, &desc);
+	json_array_clear(rows);
+	rv = 0;
+	for (size_t i = 0; i < n; i++)
+		if (json_array_append_new(rows, items[i]))
+			rv = -1;
+fail:
+	free(items);
+	return rv;
+}
+
 /* Check the paging, sorting and filter arguments of GET /tasks: 0, or -1 with err. */
 static int task_list_args(const char *limit, const char *order_by, const char *state,
                           const char *search, char *err, size_t errlen)
@@ -499,7 +531,8 @@ void api_task_list(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 400, "%s", err);
 		goto out;
 	}
-	if (order_by)
+	/* id sorts in number order here; other columns in api_list_page. */
+	if (order_by && strcmp(order_by, "id"))
 		snprintf(q.order_by, sizeof(q.order_by), "%s", task_order_key(order_by));
 	/* Users see their own tasks (none without a Unix uid); admins everyone's. */
 	if (!c->who.admin)
@@ -522,6 +555,10 @@ void api_task_list(struct app *a, struct api_call *c, struct http_reply *rep)
 			api_error(rep, 500, "out of memory");
 			goto out;
 		}
+	}
+	if (order_by && !strcmp(order_by, "id") && task_sort_by_id(kept, q.desc)) {
+		api_error(rep, 500, "out of memory");
+		goto out;
 	}
 	page = api_list_page(kept, &q, "task_id", &total, err, sizeof(err));
 	if (!page) {

@@ -72,11 +72,10 @@ for col in id kind state owner_uid created_at ended_at description; do
 			list "limit=25&offset=$off&order_by=$col&order=$order"
 			jq -c ".tasks[].$key" <"$work/body" >>"$work/seq"
 		done
-		if [ $order = asc ]; then
-			want=$(jq -sc 'sort' <"$work/seq")
-		else
-			want=$(jq -sc 'sort | reverse' <"$work/seq")
-		fi
+		by=.  # task ids in number order: task-9 before task-10
+		[ "$col" = id ] && by='ltrimstr("task-") | tonumber'
+		want=$(jq -sc "sort_by($by)" <"$work/seq")
+		[ $order = desc ] && want=$(jq -c reverse <<<"$want")
 		eq "order_by=$col order=$order" "$want" "$(jq -sc . <"$work/seq")"
 	done
 done
