@@ -31,24 +31,30 @@ try {
 		return cells[1] === 'command' && cells[4] === 'RUNNING' && cells[5] === '1' &&
 			(await row.locator(`a[href="#/tasks/${id}"]`).count()) === 1;
 	});
+	// The filters ask the master again: wait until the row comes or goes.
+	const shown = (sel) => page.waitForSelector(sel, { state: 'attached' }).then(() => 1);
+	const gone = (sel) => page.waitForSelector(sel, { state: 'detached' }).then(() => 0);
 	await check('the state filter RUNNING keeps it, TERMINATED hides it', async () => {
 		await page.selectOption('#tasks-state', 'RUNNING');
-		const kept = await page.locator(rowSel).count();
+		const kept = await shown(rowSel);
 		await page.selectOption('#tasks-state', 'TERMINATED');
-		const hidden = await page.locator(rowSel).count();
+		const hidden = await gone(rowSel);
 		await page.selectOption('#tasks-state', '');
+		await shown(rowSel);
 		return kept === 1 && hidden === 0;
 	});
 	await check('the kind filter trial hides it, command keeps it', async () => {
 		await page.selectOption('#tasks-kind', 'trial');
-		const hidden = await page.locator(rowSel).count();
+		const hidden = await gone(rowSel);
 		await page.selectOption('#tasks-kind', 'command');
-		const kept = await page.locator(rowSel).count();
+		const kept = await shown(rowSel);
 		await page.selectOption('#tasks-kind', '');
+		await shown(rowSel);
 		return kept === 1 && hidden === 0;
 	});
 	await check('sorting by a column heading sets aria-sort', async () => {
 		await page.click('#tasks-table th button[data-sort="state"]');
+		await shown(rowSel);
 		return (await page.locator('#tasks-table th[aria-sort="ascending"] button[data-sort="state"]').count()) === 1 &&
 			(await page.locator(rowSel).count()) === 1;
 	});
@@ -110,9 +116,56 @@ try {
 			return (await page.locator(sel).getAttribute('href')) === `${base}/proxy/${nb}/`;
 		});
 	}
+	const rowIds = () => page.locator('#tasks-table tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.task));
+	const total = await page.evaluate(async () =>
+		(await (await fetch('/api/v1/tasks?limit=1')).json()).pagination.total);
+	let page2 = [];
+	await check('paging: 25 tasks on page 1, the rest on page 2, none on both', async () => {
+		await page.goto(base + '/#/tasks');
+		await page.reload();
+		await page.waitForFunction(() => document.querySelectorAll('#tasks-table tbody tr[data-task]').length === 25);
+		const page1 = await rowIds();
+		const count = await page.locator('#tasks-count').textContent();
+		await page.click('#page-next');
+		await page.waitForFunction(() => /page 2 of 2/.test(document.querySelector('#page-info')?.textContent || ''));
+		await page.waitForFunction((n) => document.querySelectorAll('#tasks-table tbody tr[data-task]').length === n, total - 25);
+		page2 = await rowIds();
+		return count === `${total} tasks` && total > 25 && page1.every((x) => !page2.includes(x)) &&
+			new Set([...page1, ...page2]).size === total;
+	});
+	await check('the address holds the page; a reload shows the same page', async () => {
+		const hash = await page.evaluate(() => location.hash);
+		await page.reload();
+		await page.waitForFunction(() => /page 2 of 2/.test(document.querySelector('#page-info')?.textContent || ''));
+		await page.waitForFunction((n) => document.querySelectorAll('#tasks-table tbody tr[data-task]').length === n, total - 25);
+		return /[?&]page=2(&|$)/.test(hash) && JSON.stringify(await rowIds()) === JSON.stringify(page2);
+	});
+	await check('sorting by the Description heading: the master sorts, the address says so', async () => {
+		await page.click('#tasks-table th button[data-sort="description"]');
+		await page.waitForFunction(() => /page 1 of 2/.test(document.querySelector('#page-info')?.textContent || ''));
+		await page.waitForSelector('#tasks-table th[aria-sort="ascending"] button[data-sort="description"]');
+		await page.waitForFunction(() => {
+			const d = [...document.querySelectorAll('#tasks-table tbody tr td:nth-child(3)')].map((x) => x.textContent);
+			return d.length === 25 && d.every((x, i) => !i || d[i - 1] <= x);
+		});
+		const descs = await page.locator('#tasks-table tbody tr td:nth-child(3)').allTextContents();
+		const sorted = [...descs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+		const hash = await page.evaluate(() => location.hash);
+		return JSON.stringify(descs) === JSON.stringify(sorted) && /sort=description/.test(hash) && /order=asc/.test(hash);
+	});
+	await check('a search goes to the master: filler-07 finds one task, and a reload keeps it', async () => {
+		await page.fill('#tasks-search', 'filler-07');
+		await page.waitForFunction(() => document.querySelector('#tasks-count')?.textContent === '1 task');
+		const before = await rowIds();
+		await page.reload();
+		await page.waitForFunction(() => document.querySelector('#tasks-count')?.textContent === '1 task');
+		return before.length === 1 && JSON.stringify(await rowIds()) === JSON.stringify(before) &&
+			(await page.locator('#tasks-search').inputValue()) === 'filler-07' &&
+			/search=filler-07/.test(await page.evaluate(() => location.hash));
+	});
 	await check('never an Open link for a javascript: url', async () => {
 		// A hostile proxy_url (the master never sends one): the page must not link it.
-		await page.route('**/api/v1/tasks', async (route) => {
+		await page.route(/\/api\/v1\/tasks\?/, async (route) => {
 			const res = await route.fetch({ headers: { ...route.request().headers(), 'if-none-match': '' } });
 			const data = await res.json();
 			for (const t of data.tasks) t.proxy_url = 'javascript:alert(1)';
@@ -122,7 +175,7 @@ try {
 		await page.reload();
 		await page.waitForSelector(rowSel);
 		const bad = await page.locator('#tasks-table a.open[href^="javascript"]').count();
-		await page.unroute('**/api/v1/tasks');
+		await page.unroute(/\/api\/v1\/tasks\?/);
 		return bad === 0;
 	});
 	await check('no JavaScript errors', async () => {

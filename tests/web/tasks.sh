@@ -5,7 +5,9 @@
 # command started with `det cmd run --detach` is listed RUNNING (and kept or
 # hidden by the kind and state filters), its page shows its output, and its
 # Kill button (behind the confirmation) ends it TERMINATED, reason killed,
-# which the API confirms; a real notebook's row has an Open link. Skips when chromium or node/npm are missing.
+# which the API confirms; a real notebook's row has an Open link. With 30
+# more tasks the list pages (25 a page), sorts by a heading, searches, and
+# keeps its view in the address across a reload. Skips when chromium or node/npm are missing.
 set -u
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$srcdir/tests/web/web-lib.sh"
@@ -13,6 +15,13 @@ det=${DET_BIN:-$builddir/cli/det}
 export DET_MASTER=unix:$work/m.sock DET_AUTH_FILE=$work/auth.json
 
 printf 'notebook_launcher: %s\n' "$srcdir/share/det-notebook-launch" >"$work/master.yaml"
+web_start_master --config "$work/master.yaml"
+# 30 ended tasks written while the master is stopped: the list needs two pages.
+need_sqlite3
+stop_master
+sqlite3 "$work/state/master.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30)
+	INSERT INTO tasks(kind, owner_uid, state, end_reason, created_at, ended_at, description)
+	SELECT 'command', $(id -u), 'TERMINATED', 'exited', 1000 + i, 2000 + i, printf('filler-%02d', i) FROM n;"
 web_start_master --config "$work/master.yaml"
 
 "$det" -o json cmd run --detach sh -c 'echo hello-from-task-$((6 * 7)); exec sleep 300' >"$work/run.json"

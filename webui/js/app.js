@@ -27,7 +27,7 @@ const routes = [
 	[/^#\/workspaces$/, workspacesPage, 'workspaces'], [/^#\/models(?:\?.*)?$/, modelsPage, 'models'],
 	[/^#\/queue$/, queuePage, 'queue'],
 	[/^#\/me$/, mePage, ''],
-	[/^#\/tasks$/, tasksPage, 'tasks'],
+	[/^#\/tasks(?:\?.*)?$/, tasksPage, 'tasks'],
 	[/^#\/tasks\/(\d+)$/, { render: tasksPage.renderTask }, 'tasks'],
 ];
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Tasks pages (doc/tasks.md): #/tasks lists the tasks the user may see
-// (GET /tasks: commands and the trials' array tasks), sorted and filtered by
-// kind and state in the browser, since the API answers the whole list in one
-// go (no paging); #/tasks/ID shows one task, its output read from byte 0 in
+// (GET /tasks: commands and the trials' array tasks) one page at a time; the
+// master pages, sorts, filters by kind and state and searches, so totals stay
+// right at any size. The view lives in the address
+// (#/tasks?kind=&state=&search=&sort=&order=&page=): a reload shows the same
+// page. #/tasks/ID shows one task, its output read from byte 0 in
 // 64 KiB pages (GET /tasks/ID/logs?offset=) and then followed with the API's
 // long poll (follow=1) while the task runs, a Kill button for those who may
 // kill it, and an Open link when the task has a proxy address. The "New
@@ -15,6 +17,7 @@ const POLL_MS = 3000;
 const LOG_SHOWN_MAX = 4 * 1024 * 1024; // bytes of output shown before "Load more" is needed
 const KINDS = ['command', 'notebook', 'shell', 'tensorboard', 'trial'];
 const STATES = ['QUEUED', 'STARTING', 'RUNNING', 'TERMINATED'];
+const PAGE_SIZE = 25;
 
 // A wait status as a shell reports it: the exit code, or 128 + the signal.
 function exitCode(t) {
@@ -54,19 +57,25 @@ function mayKill(ctx, t) {
 		!!ctx.me && (ctx.me.admin || ctx.me.uid === t.owner_uid);
 }
 
-const COLUMNS = [
-	['id', 'ID', (t) => t.experiment_id ? t.experiment_id * 1e6 + (t.array_task || 0) : taskNumber(t) || 0],
-	['kind', 'Kind', (t) => t.kind],
-	['description', 'Description', (t) => t.description || ''],
-	['owner', 'Owner', (t) => t.owner_uid ?? -1],
-	['state', 'State', (t) => STATES.indexOf(t.state)],
-	['slots', 'Slots', (t) => t.slots ?? -1],
-	['pool', 'Pool', (t) => t.pool || t.resource_pool || ''],
-	['started', 'Started', (t) => t.started_at || t.created_at || 0],
-	['ended', 'Ended', (t) => t.ended_at || 0],
-	['exit', 'Exit code', (t) => exitCode(t) ?? -1],
-	['reason', 'End reason', (t) => t.end_reason || ''],
-];
+// Columns: [the master's order_by for it or null, heading].
+const COLUMNS = [['id', 'ID'], ['kind', 'Kind'], ['description', 'Description'], ['owner_uid', 'Owner'],
+	['state', 'State'], [null, 'Slots'], [null, 'Pool'], ['created_at', 'Started'], ['ended_at', 'Ended'],
+	[null, 'Exit code'], [null, 'End reason']];
+const SORTS = COLUMNS.map((c) => c[0]).filter((k) => k);
+
+// The view in the address: kind, state, search, sort, order, page.
+function viewOf(hash) {
+	const i = hash.indexOf('?');
+	const q = new URLSearchParams(i < 0 ? '' : hash.slice(i + 1));
+	const sort = q.get('sort');
+	return {
+		kind: KINDS.includes(q.get('kind')) ? q.get('kind') : '',
+		state: STATES.includes(q.get('state')) ? q.get('state') : '',
+		search: q.get('search') || '',
+		sort: SORTS.includes(sort) ? sort : 'id', order: q.get('order') === 'asc' ? 'asc' : 'desc',
+		page: Math.max(1, Math.floor(Number(q.get('page'))) || 1),
+	};
+}
 
 // A labelled field of the notebook dialog.
 function field(id, label, input, hint) {
@@ -149,22 +158,34 @@ export async function notebookDialog(prefill = {}) {
 	return dlg;
 }
 
-function select(id, label, values) {
+function select(id, label, values, chosen) {
 	return el('label', { for: id }, label,
-		el('select', { id }, el('option', { value: '', text: 'all' }), values.map((v) => el('option', { value: v, text: v }))));
+		el('select', { id }, el('option', { value: '', text: 'all' }),
+			values.map((v) => el('option', { value: v, text: v, selected: v === chosen }))));
 }
 
 export async function render(ctx) {
-	const body = el('div');
-	const kindSel = select('tasks-kind', 'Kind', KINDS);
-	const stateSel = select('tasks-state', 'State', STATES);
-	let sort = 'id';
-	let asc = false;
-	let tasks = [];
+	const view = viewOf(location.hash);
+	const kindSel = select('tasks-kind', 'Kind', KINDS, view.kind);
+	const stateSel = select('tasks-state', 'State', STATES, view.state);
+	const search = el('input', { id: 'tasks-search', type: 'search', value: view.search, maxlength: '256',
+		placeholder: 'description, kind, state, end reason' });
 	const newNb = el('button', { type: 'button', id: 'tasks-new-notebook', class: 'primary', text: 'New notebook',
 		onclick: () => notebookDialog() });
+	const count = el('p', { class: 'muted', id: 'tasks-count', 'aria-live': 'polite' });
+	const prev = el('button', { type: 'button', id: 'page-prev', text: '← Previous' });
+	const next = el('button', { type: 'button', id: 'page-next', text: 'Next →' });
+	const pageInfo = el('span', { id: 'page-info', class: 'muted' });
+	const headRow = el('tr');
+	const tbody = el('tbody');
+	const errSlot = el('div');
 	ctx.main.append(el('h1', { text: 'Tasks' }),
-		el('div', { class: 'controls' }, newNb, kindSel, stateSel), body);
+		el('div', { class: 'controls' }, newNb, kindSel, stateSel,
+			el('label', { for: 'tasks-search' }, 'Search', search)),
+		count, errSlot,
+		tableWrap('Tasks', el('table', { id: 'tasks-table' },
+			el('caption', { class: 'sr-only', text: 'Tasks' }), el('thead', {}, headRow), tbody)),
+		el('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, pageInfo, next));
 
 	function row(t) {
 		const n = taskNumber(t);
@@ -186,49 +207,103 @@ export async function render(ctx) {
 			el('td', { text: t.end_reason || '' }));
 	}
 
-	function draw() {
-		const kind = kindSel.querySelector('select').value;
-		const state = stateSel.querySelector('select').value;
-		const key = COLUMNS.find((c) => c[0] === sort)[2];
-		const shown = tasks.filter((t) => (!kind || t.kind === kind) && (!state || t.state === state))
-			.sort((a, b) => {
-				const x = key(a), y = key(b);
-				const c = typeof x === 'string' ? x.localeCompare(y) : x - y;
-				return asc ? c : -c;
-			});
-		const heads = COLUMNS.map(([k, label]) => el('th', {
-			scope: 'col', 'aria-sort': k === sort ? (asc ? 'ascending' : 'descending') : 'none',
-		}, el('button', {
-			type: 'button', class: 'sort', dataset: { sort: k }, text: label,
-			onclick: () => {
-				asc = sort === k ? !asc : true;
-				sort = k;
-				draw();
-			},
-		})));
-		keepFocus(body, () => body.replaceChildren(
-			el('p', { class: 'muted', id: 'tasks-count', text: `${shown.length} of ${tasks.length} tasks` }),
-			tableWrap('Tasks', el('table', { id: 'tasks-table' },
-				el('caption', { class: 'sr-only', text: 'Tasks' }),
-				el('thead', {}, el('tr', {}, heads)),
-				el('tbody', {}, shown.length ? shown.map(row)
-					: el('tr', {}, el('td', { colspan: String(COLUMNS.length), class: 'muted', text: 'No tasks.' })))))));
+	function drawHead() {
+		headRow.replaceChildren(...COLUMNS.map(([k, label]) => {
+			const sorted = view.sort === k;
+			const th = el('th', { scope: 'col',
+				'aria-sort': k ? (sorted ? (view.order === 'asc' ? 'ascending' : 'descending') : 'none') : undefined });
+			if (!k) th.textContent = label;
+			else {
+				th.append(el('button', {
+					type: 'button', class: 'sort', dataset: { sort: k }, 'aria-label': `Sort by ${label}`,
+					onclick: () => {
+						view.order = sorted && view.order === 'asc' ? 'desc' : 'asc';
+						view.sort = k;
+						view.page = 1;
+						changed();
+						headRow.querySelector(`[data-sort="${k}"]`).focus();
+					},
+				}, label, sorted ? (view.order === 'asc' ? ' ▲' : ' ▼') : ''));
+			}
+			return th;
+		}));
 	}
-	kindSel.addEventListener('change', draw);
-	stateSel.addEventListener('change', draw);
 
-	await ctx.every(POLL_MS, async () => {
+	function query() {
+		const q = new URLSearchParams();
+		if (view.kind) q.set('kind', view.kind);
+		if (view.state) q.set('state', view.state);
+		if (view.search) q.set('search', view.search);
+		q.set('sort', view.sort);
+		q.set('order', view.order);
+		return q;
+	}
+
+	// The view changed: put it in the address (no new history entry, no re-render) and fetch.
+	function changed() {
+		const q = query();
+		if (view.page > 1) q.set('page', String(view.page));
+		history.replaceState(null, '', '#/tasks?' + q);
+		drawHead();
+		refresh(true);
+	}
+
+	function pageQuery() {
+		const q = new URLSearchParams();
+		if (view.kind) q.set('kind', view.kind);
+		if (view.state) q.set('state', view.state);
+		if (view.search) q.set('search', view.search);
+		q.set('order_by', view.sort);
+		q.set('order', view.order);
+		q.set('limit', String(PAGE_SIZE));
+		q.set('offset', String((view.page - 1) * PAGE_SIZE));
+		return q.toString();
+	}
+
+	async function refresh(force) {
+		const asked = pageQuery();
 		let r;
 		try {
-			r = await getCached('/tasks', ctx.signal);
+			r = await getCached('/tasks?' + asked, ctx.signal);
+			if (asked !== pageQuery()) return; // the view changed meanwhile
+			errSlot.replaceChildren();
 		} catch (e) {
-			if (e.name !== 'AbortError') body.replaceChildren(errorBox(e));
+			if (e.name !== 'AbortError') errSlot.replaceChildren(errorBox(e));
 			return;
 		}
-		if (!r.changed && body.childNodes.length) return;
-		tasks = r.data.tasks || [];
-		draw();
+		if (!r.changed && !force && tbody.childElementCount) return;
+		const d = r.data;
+		const total = d.pagination.total;
+		const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+		count.textContent = `${total} task${total === 1 ? '' : 's'}`;
+		pageInfo.textContent = `page ${view.page} of ${pages}`;
+		prev.disabled = view.page <= 1;
+		next.disabled = view.page >= pages;
+		const tasks = d.tasks || [];
+		keepFocus(tbody, () => tbody.replaceChildren(...(tasks.length ? tasks.map(row)
+			: [el('tr', {}, el('td', { colspan: String(COLUMNS.length), class: 'muted', text: 'No tasks.' }))])));
+	}
+
+	const fromForm = () => {
+		view.kind = kindSel.querySelector('select').value;
+		view.state = stateSel.querySelector('select').value;
+		view.search = search.value.trim();
+		view.page = 1;
+		changed();
+	};
+	kindSel.addEventListener('change', fromForm);
+	stateSel.addEventListener('change', fromForm);
+	search.addEventListener('input', fromForm);
+	prev.addEventListener('click', () => {
+		view.page = Math.max(1, view.page - 1);
+		changed();
 	});
+	next.addEventListener('click', () => {
+		view.page++;
+		changed();
+	});
+	drawHead();
+	await ctx.every(POLL_MS, () => refresh(false));
 }
 
 function summaryItem(name, value, id) {
