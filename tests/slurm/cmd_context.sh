@@ -14,35 +14,9 @@ command -v runuser >/dev/null || skip_all "runuser not found"
 command -v useradd >/dev/null || skip_all "useradd not found"
 [ "$(id -u)" = 0 ] || skip_all "needs root (creates Unix users)"
 
-users=()
-# Remove the test users (lib.sh's cleanup calls master_cleanup).
-master_cleanup() {
-	local u
-	for u in "${users[@]}"; do
-		pkill -KILL -u "$u" 2>/dev/null
-		passwd_retry userdel --remove "$u" 2>/dev/null
-		rm -rf "/tmp/$u.home"
-	done
-}
-# new_user VAR: a fresh Unix user with a home directory the nodes share (this machine).
-new_user() {
-	local name=dx${$}x$RANDOM
-	passwd_retry useradd --create-home --home-dir "/tmp/$name.home" --shell /bin/sh --user-group "$name" ||
-		return 1
-	users+=("$name")
-	printf -v "$1" '%s' "$name"
-}
-
 slurm_start_with_master
 tap_plan 12
-new_user U || exit 1
-sock=$test_dir/cluster/munge/munge.socket
-as_det() { # USER ARGS...: det as that user, over TCP with MUNGE
-	local u=$1
-	shift
-	runuser -u "$u" -- env -u DET_TOKEN HOME="/tmp/$u.home" DET_MASTER="$det_master_url" \
-		DET_MUNGE_SOCKET="$sock" "$top_builddir/cli/det" "$@"
-}
+slurm_new_user U || exit 1
 job_line() { # TASK-ID: scontrol's one-line record of the job det-t<ID>
 	scontrol -o show job 2>/dev/null | grep -E "JobName=det-t$1( |$)" | head -n 1
 }
