@@ -98,3 +98,10 @@ EXTRA_DIST += tests/integration/trial-lib.sh tests/integration/test-trial-run.sh
 	tests/integration/test-trial-faults.sh tests/integration/test-trial-asha.sh \
 	tests/integration/test-trial-pytorch.sh tests/integration/test-trial-asha-rules.sh \
 	tests/integration/asha_rules.py
+
+check_PROGRAMS += tests/unit/test_launch_privdir
+TESTS += tests/unit/test_launch_privdir
+tests_unit_test_launch_privdir_SOURCES = tests/unit/test_launch_privdir.c
+tests_unit_test_launch_privdir_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/launcher
+tests_unit_test_launch_privdir_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_launch_privdir_LDADD = launcher/libdetlaunch.la $(CMOCKA_LIBS)

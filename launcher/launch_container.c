@@ -88,18 +88,7 @@ static int runtime_dir(char *const *host_env, char *out, size_t outlen, char *er
 		return 0;
 	}
 	snprintf(out, outlen, "/tmp/det-podman-%u", (unsigned)getuid());
-	if (mkdir(out, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", out, strerror(errno));
-		return -1;
-	}
-	if (lstat(out, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
-	    (st.st_mode & 077)) {
-		snprintf(err, errlen,
-		         "%s: not a private directory of uid %u (podman's runtime directory)", out,
-		         (unsigned)getuid());
-		return -1;
-	}
-	return 0;
+	return launch_oci_private_dir(out, "podman's runtime directory", err, errlen);
 }
 
 /* The image in this user's podman store, imported from the cache's tarball when

@@ -49,18 +49,41 @@ int launch_oci_run_wait(char *const *argv, char *const *env)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* mkdir dir 0700, then check it is a directory of ours that only we can use. */
-static int private_dir(const char *dir, char *err, size_t errlen)
+/* mkdir dir 0700, then check it is a directory of ours that only we can use; the
+ * error says which of those it is not. A directory removed between the mkdir and
+ * the check (a cleanup of /tmp) is made again. */
+int launch_oci_private_dir(const char *dir, const char *what, char *err, size_t errlen)
 {
 	struct stat st;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
+	for (int tries = 0;; tries++) {
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%s (%s): %s", dir, what, strerror(errno));
+			return -1;
+		}
+		if (lstat(dir, &st) == 0)
+			break;
+		if (errno != ENOENT || tries == 3) {
+			snprintf(err, errlen, "%s (%s): %s", dir, what, strerror(errno));
+			return -1;
+		}
 	}
-	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
-	    (st.st_mode & 077)) {
-		snprintf(err, errlen, "%s: not a private directory of uid %u (OCI bundle cache)",
-		         dir, (unsigned)getuid());
+	const char *why = NULL;
+	char owner[64];
+	if (S_ISLNK(st.st_mode))
+		why = "it is a symbolic link";
+	else if (!S_ISDIR(st.st_mode))
+		why = "it is not a directory";
+	else if (st.st_uid != getuid()) {
+		snprintf(owner, sizeof owner, "it belongs to uid %u", (unsigned)st.st_uid);
+		why = owner;
+	} else if (st.st_mode & 077) {
+		snprintf(owner, sizeof owner, "its mode %04o lets others in",
+		         (unsigned)(st.st_mode & 07777));
+		why = owner;
+	}
+	if (why) {
+		snprintf(err, errlen, "%s (%s): not a private directory of uid %u: %s", dir, what,
+		         (unsigned)getuid(), why);
 		return -1;
 	}
 	return 0;
@@ -71,15 +94,15 @@ int launch_oci_dirs(char *base, size_t baselen, char *err, size_t errlen)
 	char sub[PATH_MAX];
 	if ((size_t)snprintf(base, baselen, "/tmp/det-oci-%u", (unsigned)getuid()) >= baselen)
 		goto toolong;
-	if (private_dir(base, err, errlen))
+	if (launch_oci_private_dir(base, "OCI bundle cache", err, errlen))
 		return -1;
 	if ((size_t)snprintf(sub, sizeof(sub), "%s/rootfs", base) >= sizeof(sub))
 		goto toolong;
-	if (private_dir(sub, err, errlen))
+	if (launch_oci_private_dir(sub, "OCI bundle cache", err, errlen))
 		return -1;
 	if ((size_t)snprintf(sub, sizeof(sub), "%s/state", base) >= sizeof(sub))
 		goto toolong;
-	return private_dir(sub, err, errlen);
+	return launch_oci_private_dir(sub, "OCI bundle cache", err, errlen);
 toolong:
 	snprintf(err, errlen, "OCI bundle cache path too long");
 	return -1;

@@ -12,6 +12,8 @@
 /* Run argv (a runtime, tar: an absolute path) as this user with env, stdin /dev/null and
  * stdout to our stderr; its exit status (128 + signal when killed), or -1. */
 int launch_oci_run_wait(char *const *argv, char *const *env);
+/* mkdir dir 0700 and check it is ours and private (what names it in err). */
+int launch_oci_private_dir(const char *dir, const char *what, char *err, size_t errlen);
 
 /* Make this user's private cache /tmp/det-oci-UID (rootfs/, state/) into base. 0 or -1. */
 int launch_oci_dirs(char *base, size_t baselen, char *err, size_t errlen);

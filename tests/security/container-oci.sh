@@ -31,7 +31,6 @@ ok $? "the user gets a supplementary group"
 oci_cleanup() {
 	sec_cleanup
 	groupdel "$grp" 2>/dev/null
-	rm -rf "/tmp/det-oci-$uid"
 }
 trap oci_cleanup EXIT
 printf 'container_runtime: oci\ncontainer_oci_runtime: runc\n' >"$work/oci.yaml"

@@ -24,12 +24,6 @@ ctr_need_image
 echo "1..23"
 make_user U || exit 1
 uid=$(id -u "$U")
-# det-launch's podman runtime directory for a user without XDG_RUNTIME_DIR
-container_cleanup() {
-	sec_cleanup
-	rm -rf "/tmp/det-podman-$uid"
-}
-trap container_cleanup EXIT
 start_master --storage-root "$work"
 ctr_import_image
 

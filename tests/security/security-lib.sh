@@ -39,8 +39,7 @@ sec_users=
 make_user() {
 	local name
 	name=dt${$}x$RANDOM
-	passwd_retry useradd --create-home --home-dir "/tmp/$name.home" --shell /bin/sh --user-group "$name" ||
-		return 1
+	passwd_user_add "$name" || return 1
 	chmod 0700 "/tmp/$name.home"
 	sec_users="$sec_users $name"
 	printf -v "$1" '%s' "$name"
@@ -49,9 +48,7 @@ make_user() {
 remove_users() {
 	local u
 	for u in $sec_users; do
-		pkill -KILL -u "$u" 2>/dev/null
-		passwd_retry userdel --remove "$u" 2>/dev/null
-		rm -rf "/tmp/$u.home"
+		passwd_user_remove "$u"
 	done
 	sec_users=
 }

@@ -47,13 +47,10 @@ U=dc${$}x$RANDOM
 uhome=/tmp/$U.home
 container_oci_cleanup() {
 	slurm_cleanup
-	pkill -KILL -u "$U" 2>/dev/null
-	userdel --remove "$U" 2>/dev/null
-	rm -rf "$uhome"
-	[ -n "${uid:-}" ] && rm -rf "/tmp/det-oci-$uid"
+	passwd_user_remove "$U"
 }
 trap container_oci_cleanup EXIT
-useradd --create-home --home-dir "$uhome" --shell /bin/sh --user-group "$U" || exit 1
+passwd_user_add "$U" || exit 1
 uid=$(id -u "$U")
 chmod 0700 "$uhome"
 udet() {

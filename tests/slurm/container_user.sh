@@ -31,13 +31,10 @@ U=dc${$}x$RANDOM
 uhome=/tmp/$U.home
 container_user_cleanup() {
 	slurm_cleanup
-	pkill -KILL -u "$U" 2>/dev/null
-	passwd_retry userdel --remove "$U" 2>/dev/null
-	rm -rf "$uhome"
-	[ -n "${uid:-}" ] && rm -rf "/tmp/det-podman-$uid"
+	passwd_user_remove "$U"
 }
 trap container_user_cleanup EXIT
-passwd_retry useradd --create-home --home-dir "$uhome" --shell /bin/sh --user-group "$U" || exit 1
+passwd_user_add "$U" || exit 1
 uid=$(id -u "$U")
 chmod 0700 "$uhome"
 # rootless podman maps the container's other ids through these (useradd makes

@@ -91,8 +91,7 @@ slurm_cleanup() {
 slurm_users=()
 slurm_new_user() {
 	local name=dc${$}x$RANDOM
-	passwd_retry useradd --create-home --home-dir "/tmp/$name.home" --shell /bin/sh --user-group "$name" ||
-		return 1
+	passwd_user_add "$name" || return 1
 	slurm_users+=("$name")
 	printf -v "$1" '%s' "$name"
 }
@@ -101,9 +100,7 @@ slurm_new_user() {
 slurm_remove_users() {
 	local u
 	for u in "${slurm_users[@]}"; do
-		pkill -KILL -u "$u" 2>/dev/null
-		passwd_retry userdel --remove "$u" 2>/dev/null
-		rm -rf "/tmp/$u.home"
+		passwd_user_remove "$u"
 	done
 	slurm_users=()
 }
