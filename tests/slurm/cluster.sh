@@ -328,17 +328,24 @@ kill_pidfile() {
 # Processes left by jobs: slurmstepd (started by this cluster's slurmd, so
 # with its SLURM_CONF in the environment) and the job's own processes (with
 # SLURM_CONF and a SLURM_JOB_ID). Exactly those are killed, nothing by name
-# alone, and never a shell that merely exported this SLURM_CONF.
+# alone, and never a shell that merely exported this SLURM_CONF. A step being
+# launched while the daemons stop can fork after a pass has looked: passes
+# repeat until one finds nothing (at most 10).
 kill_job_processes() {
-	local p env comm conf=$dir/slurm.conf
-	for p in /proc/[0-9]*; do
-		[ "${p#/proc/}" = "$$" ] && continue
-		env=$({ tr '\0' '\n' <"$p/environ"; } 2>/dev/null) || continue
-		grep -qxF "SLURM_CONF=$conf" <<<"$env" || continue
-		comm=$(cat "$p/comm" 2>/dev/null)
-		if [ "$comm" = slurmstepd ] || grep -q '^SLURM_JOB_ID=' <<<"$env"; then
-			kill -KILL "${p#/proc/}" 2>/dev/null
-		fi
+	local p env comm conf=$dir/slurm.conf pass found
+	for pass in $(seq 1 10); do
+		found=0
+		for p in /proc/[0-9]*; do
+			[ "${p#/proc/}" = "$$" ] && continue
+			env=$({ tr '\0' '\n' <"$p/environ"; } 2>/dev/null) || continue
+			grep -qxF "SLURM_CONF=$conf" <<<"$env" || continue
+			comm=$(cat "$p/comm" 2>/dev/null)
+			if [ "$comm" = slurmstepd ] || grep -q '^SLURM_JOB_ID=' <<<"$env"; then
+				kill -KILL "${p#/proc/}" 2>/dev/null && found=1
+			fi
+		done
+		[ "$found" = 0 ] && return 0
+		sleep 0.2
 	done
 }
 

@@ -75,8 +75,15 @@ done
 pids_a="$(cluster_pids "$test_dir/a") $(cat "$test_dir/batch.pid" "$test_dir/step.pid" 2>/dev/null)"
 "$cluster" stop "$test_dir/a"
 # shellcheck disable=SC2086
-check "stop leaves none of the cluster's processes, jobs' included" \
-	eventually 30 file_and_dead "$test_dir/step.pid" $pids_a
+if eventually 30 file_and_dead "$test_dir/step.pid" $pids_a; then
+	ok "stop leaves none of the cluster's processes, jobs' included"
+else
+	not_ok "stop leaves none of the cluster's processes, jobs' included"
+	diag "step.pid: $(cat "$test_dir/step.pid" 2>/dev/null || echo missing)"
+	for pid in $pids_a; do
+		all_dead "$pid" || diag "alive: $pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+	done
+fi
 check_eq "the other cluster keeps running" 4 \
 	"$(SLURM_CONF=$test_dir/b/slurm.conf sinfo -h -t idle -o %D -p gpu)"
 pids_b=$(cluster_pids "$test_dir/b")
