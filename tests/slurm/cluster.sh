@@ -22,7 +22,9 @@
 # Environment read at start:
 #   DET_PLUGIN_DIR   folder with spank_det.so and job_submit_det.so
 #                    (default: $top_builddir/slurm-plugin/.libs)
-#   DET_SPANK_ARGS   plugstack arguments for spank_det.so (default: none)
+#   DET_SPANK_ARGS   plugstack arguments for spank_det.so (default: none;
+#                    tmpdir_base is a /tmp/det-st.XXXXXX of the cluster's
+#                    own unless they name one)
 #   DET_CONF_FILE    det.conf for job_submit_det (default: a test policy;
 #                    "none": no det.conf at all)
 #   DET_PREEMPT_PARTITION  also a partition of that name whose jobs preempt
@@ -170,7 +172,21 @@ write_configs() {
 	for i in 1 2 3 4; do
 		echo "NodeName=n$i Name=gpu File=$dir/dev/n$i/gpu[0-1]" >>"$dir/gres.conf"
 	done
-	echo "optional $plugin_dir/spank_det.so ${DET_SPANK_ARGS:-}" >"$dir/plugstack.conf"
+	# Job ids restart at 1 on every cluster and clusters run side by side: each
+	# keeps its steps' TMPDIRs (det-JOB.STEP) in a base of its own, sticky and
+	# world-writable as /tmp is, unless DET_SPANK_ARGS names one. The base is a
+	# short path (Open MPI puts its sockets under TMPDIR); stop removes it.
+	local spank_args=${DET_SPANK_ARGS:-} steptmp
+	case " $spank_args" in
+	*" tmpdir_base="*) ;;
+	*)
+		steptmp=$(mktemp -d /tmp/det-st.XXXXXX) || return 1
+		chmod 1777 "$steptmp"
+		echo "$steptmp" >"$dir/run/steptmp"
+		spank_args="$spank_args tmpdir_base=$steptmp"
+		;;
+	esac
+	echo "optional $plugin_dir/spank_det.so $spank_args" >"$dir/plugstack.conf"
 	if [ "${DET_CONF_FILE:-}" = none ]; then
 		rm -f "$dir/det.conf"
 	elif [ -n "${DET_CONF_FILE:-}" ]; then
@@ -362,6 +378,11 @@ cmd_stop() {
 	wait
 	kill_job_processes
 	kill_pidfile "$dir/run/munged.pid"
+	if [ -s "$dir/run/steptmp" ]; then
+		f=$(cat "$dir/run/steptmp")
+		case $f in /tmp/det-st.*) rm -rf "$f" ;; esac
+		rm -f "$dir/run/steptmp"
+	fi
 	return 0
 }
 

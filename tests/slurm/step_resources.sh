@@ -60,8 +60,10 @@ diag "$summary"
 check_eq "two distinct TMPDIR/port lines, one per trial" 2 "$(echo "$summary" | wc -l)"
 check_eq "two distinct TMPDIRs" 2 "$(echo "$summary" | cut -d' ' -f1 | sort -u | wc -l)"
 check_eq "two distinct ports" 2 "$(echo "$summary" | cut -d' ' -f3 | sort -u | wc -l)"
-check_eq "each TMPDIR is the step's det-JOB.STEP, mode 0700" 2 \
-	"$(echo "$summary" | grep -c -E '^/tmp/det-[0-9]+\.[0-9]+ 0o700 ')"
+# the cluster's own tmpdir_base (tests/slurm/cluster.sh)
+base=$(sed -n 's/.* tmpdir_base=\([^ ]*\).*/\1/p' "$test_dir/cluster/plugstack.conf")
+check_eq "each TMPDIR is the step's det-JOB.STEP under the plugin's tmpdir_base, mode 0700" 2 \
+	"$(echo "$summary" | grep -c -E "^${base:-none}/det-[0-9]+\.[0-9]+ 0o700 ")"
 range=$(sed -n 's/.*port_range=\([0-9]*\)-\([0-9]*\).*/\1 \2/p' <<<"$DET_SPANK_ARGS")
 check_eq "each MASTER_PORT is from the plugin's port_range ($range)" 2 \
 	"$(echo "$summary" | awk -v lo="${range% *}" -v hi="${range#* }" '$3 >= lo && $3 <= hi' | wc -l)"
@@ -70,7 +72,7 @@ check_eq "each MASTER_PORT is from the plugin's port_range ($range)" 2 \
 step_dirs_left() {
 	local j
 	for j in "${jobs[@]}"; do
-		compgen -G "/tmp/det-$j.*"
+		compgen -G "${base:-none}/det-$j.*"
 	done
 }
 deadline=$((SECONDS + 60))
