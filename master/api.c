@@ -79,12 +79,8 @@ static void too_many(struct http_reply *rep, unsigned wait_s, const char *fmt, .
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	api_error(rep, 429, "%s", msg);
-	if (wait_s && rep->nheaders < HTTP_MAX_EXTRA_HEADERS) {
-		rep->headers[rep->nheaders].name = "Retry-After";
-		snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value), "%u",
-		         wait_s);
-		rep->nheaders++;
-	}
+	if (wait_s)
+		http_reply_header(rep, "Retry-After", "%u", wait_s);
 }
 
 int api_exp_http_status(enum exp_status s)
@@ -461,30 +457,20 @@ static void session_csrf(const char *tok, char out[AUTH_TOKEN_CHARS + 1])
 	auth_token_hash(buf, out);
 }
 
-static void add_reply_header(struct http_reply *rep, const char *name, const char *value)
-{
-	if (rep->nheaders >= HTTP_MAX_EXTRA_HEADERS)
-		return;
-	rep->headers[rep->nheaders].name = name;
-	snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value), "%s", value);
-	rep->nheaders++;
-}
-
 /* Set (tok non-NULL, for max_age_s) or clear the session cookies on rep. */
 static void session_cookies(struct app *a, struct http_reply *rep, const char *tok, long max_age_s)
 {
-	char v[256], csrf[AUTH_TOKEN_CHARS + 1] = "";
+	char csrf[AUTH_TOKEN_CHARS + 1] = "";
 	const char *secure = a->cfg->tls_cert && *a->cfg->tls_cert ? "; Secure" : "";
 	if (tok)
 		session_csrf(tok, csrf);
-	snprintf(v, sizeof(v),
-	         SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%ld%s",
-	         tok ? tok : "", tok ? max_age_s : 0L, secure);
-	add_reply_header(rep, "Set-Cookie", v);
-	snprintf(v, sizeof(v), CSRF_COOKIE "=%s; Path=/; SameSite=Strict; Max-Age=%ld%s", csrf,
-	         tok ? max_age_s : 0L, secure);
-	add_reply_header(rep, "Set-Cookie", v);
-	add_reply_header(rep, "Cache-Control", "no-store");
+	http_reply_header(rep, "Set-Cookie",
+	                  SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%ld%s",
+	                  tok ? tok : "", tok ? max_age_s : 0L, secure);
+	http_reply_header(rep, "Set-Cookie",
+	                  CSRF_COOKIE "=%s; Path=/; SameSite=Strict; Max-Age=%ld%s", csrf,
+	                  tok ? max_age_s : 0L, secure);
+	http_reply_header(rep, "Cache-Control", "no-store");
 }
 
 /* The session token of req's cookie into tok, when req has no Authorization:
@@ -1384,12 +1370,7 @@ static void api_etag(const struct http_request *req, struct http_reply *rep)
 		rep->len = 0;
 		rep->status = 304;
 	}
-	if (rep->nheaders < HTTP_MAX_EXTRA_HEADERS) {
-		rep->headers[rep->nheaders].name = "ETag";
-		snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value), "%s",
-		         etag);
-		rep->nheaders++;
-	}
+	http_reply_header(rep, "ETag", "%s", etag);
 }
 
 static void handle(void *ctx, const struct http_request *req, struct http_reply *rep)

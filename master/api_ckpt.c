@@ -43,15 +43,6 @@ static int ckpt_location(struct app *a, int64_t trial_id, char *dir, size_t dirl
 	return rv;
 }
 
-static void add_header(struct http_reply *rep, const char *name, const char *value)
-{
-	if (rep->nheaders >= HTTP_MAX_EXTRA_HEADERS)
-		return;
-	rep->headers[rep->nheaders].name = name;
-	snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value), "%s", value);
-	rep->nheaders++;
-}
-
 /* The HTTP status for a failed archive (err from ckpt_owner_tar). */
 static int tar_status(const char *err)
 {
@@ -64,7 +55,7 @@ static int tar_status(const char *err)
 
 void api_checkpoint_download(struct app *a, struct api_call *c, struct http_reply *rep)
 {
-	char err[1024], dir[PATH_MAX], hdr[128];
+	char err[1024], dir[PATH_MAX];
 	struct ckpt_owner o;
 	struct stat st;
 	unsigned long long skipped = 0;
@@ -124,10 +115,9 @@ void api_checkpoint_download(struct app *a, struct api_call *c, struct http_repl
 	rep->file_fd = fd;
 	rep->file_len = (uint64_t)st.st_size;
 	fd = -1;
-	snprintf(hdr, sizeof(hdr), "attachment; filename=\"checkpoint-%.64s.tar\"", c->uuid);
-	add_header(rep, "Content-Disposition", hdr);
-	snprintf(hdr, sizeof(hdr), "%llu", skipped);
-	add_header(rep, "X-Det-Skipped-Entries", hdr);
+	http_reply_header(rep, "Content-Disposition",
+	                  "attachment; filename=\"checkpoint-%.64s.tar\"", c->uuid);
+	http_reply_header(rep, "X-Det-Skipped-Entries", "%llu", skipped);
 out:
 	if (fd >= 0)
 		close(fd);
