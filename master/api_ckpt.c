@@ -23,26 +23,6 @@
 #include "exp.h"
 #include "workspace.h"
 
-/* The checkpoint directory of the experiment of trial_id and its owner's Unix uid
- * (lock taken here). 0, or -1 with err. */
-static int ckpt_location(struct app *a, int64_t trial_id, char *dir, size_t dirlen, long *uid,
-                         char *err, size_t errlen)
-{
-	struct exp_rt *e = NULL;
-	int rv = -1;
-
-	pthread_mutex_lock(&a->lock);
-	if (exp_trial_locked(a, trial_id, &e) && e) {
-		rv = ckpt_path_dir(json_object_get(e->row, "config"), a->cfg->checkpoint_storage,
-		                   dir, dirlen, err, errlen);
-		*uid = exp_owner_uid_locked(a, e);
-	} else {
-		snprintf(err, errlen, "trial %lld is not loaded", (long long)trial_id);
-	}
-	pthread_mutex_unlock(&a->lock);
-	return rv;
-}
-
 /* The HTTP status for a failed archive (err from ckpt_owner_tar). */
 static int tar_status(const char *err)
 {
@@ -85,8 +65,8 @@ void api_checkpoint_download(struct app *a, struct api_call *c, struct http_repl
 		          state ? state : "in no state");
 		goto out;
 	}
-	if (ckpt_location(a, json_integer_value(json_object_get(row, "trial_id")), dir, sizeof(dir),
-	                  &uid, err, sizeof(err))) {
+	if (exp_trial_storage(a, json_integer_value(json_object_get(row, "trial_id")), NULL, &uid,
+	                      dir, sizeof(dir), err, sizeof(err))) {
 		api_error(rep, 409, "checkpoint %s: %s", c->uuid, err);
 		goto out;
 	}

@@ -89,27 +89,6 @@ int tboard_trial_dir(const char *ckpt_dir, int64_t exp_id, int64_t trial_id, cha
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
-/* The checkpoint directory of a trial's experiment, as the claim reports it, and the
- * Unix uid of its owner. 0, or -1 with err. */
-static int trial_location(struct app *a, int64_t trial_id, int64_t *exp_id, long *uid, char *dir,
-                          size_t dirlen, char *err, size_t errlen)
-{
-	struct exp_rt *e = NULL;
-	int rv = -1;
-
-	pthread_mutex_lock(&a->lock);
-	if (exp_trial_locked(a, trial_id, &e) && e) {
-		rv = ckpt_path_dir(json_object_get(e->row, "config"), a->cfg->checkpoint_storage,
-		                   dir, dirlen, err, errlen);
-		*exp_id = e->id;
-		*uid = exp_owner_uid_locked(a, e);
-	} else {
-		snprintf(err, errlen, "no such trial");
-	}
-	pthread_mutex_unlock(&a->lock);
-	return rv;
-}
-
 /* Create a trial's event file as its experiment's owner; its identity goes to slot.
  * NULL with err. */
 static struct tfevents_writer *open_as_owner(struct tboard *tb, struct tboard_open *slot,
@@ -123,7 +102,7 @@ static struct tfevents_writer *open_as_owner(struct tboard *tb, struct tboard_op
 	long uid = -1;
 	int fd;
 
-	if (trial_location(tb->a, trial_id, &exp_id, &uid, ckpt, sizeof(ckpt), err, errlen))
+	if (exp_trial_storage(tb->a, trial_id, &exp_id, &uid, ckpt, sizeof(ckpt), err, errlen))
 		return NULL;
 	snprintf(sub, sizeof(sub), "tensorboard/experiment_%lld/trial_%lld", (long long)exp_id,
 	         (long long)trial_id);
