@@ -6,13 +6,15 @@
 // address (#/experiments?search=&state=&sort=&order=&page=...): a reload or
 // a shared link shows the same page. Polls with If-None-Match.
 import { api } from './api.js';
-import { drawSortHead, fetchPage, pager } from './pager.js';
+import { drawSortHead, fetchPage, keepInAddress, pageQuery, pager } from './pager.js';
 import { el, fmtNum, fmtTime, keepFocus, progressView, stateBadge, tableWrap } from './util.js';
 
 const STATES = ['ACTIVE', 'PAUSED', 'STOPPING_CANCELED', 'STOPPING_KILLED', 'STOPPING_COMPLETED',
 	'STOPPING_ERROR', 'COMPLETED', 'CANCELED', 'ERROR'];
 const POLL_MS = 3000;
 const PAGE_SIZE = 50;
+// The view's filters, in the order the address and the master's query name them.
+const FILTERS = ['search', 'state', 'label', 'owner', 'archived'];
 // Columns: [sort key the master knows or null, heading, numeric].
 const COLUMNS = [['id', 'ID', true], ['name', 'Name'], ['state', 'State'], ['progress', 'Progress'],
 	['trials', 'Trials', true], [null, 'Best metric'], ['owner', 'Owner'], [null, 'Labels'], ['created_at', 'Created']];
@@ -62,38 +64,18 @@ export async function render(ctx) {
 
 	const drawHead = () => drawSortHead(headRow, COLUMNS, view, changed, { firstOrder: 'desc' });
 
-	function query() {
-		const q = new URLSearchParams();
-		if (view.search) q.set('search', view.search);
-		if (view.state) q.set('state', view.state);
-		if (view.label) q.set('label', view.label);
-		if (view.owner) q.set('owner', view.owner);
-		if (view.archived) q.set('archived', '1');
-		q.set('sort', view.sort);
-		q.set('order', view.order);
-		return q;
-	}
-
-	// The view changed: put it in the address (no new history entry, no re-render) and fetch.
+	// The view changed: put it in the address and fetch.
 	function changed() {
-		const q = query();
-		if (view.page > 1) q.set('page', String(view.page));
-		history.replaceState(null, '', '#/experiments?' + q);
+		keepInAddress('#/experiments?', view, FILTERS);
 		drawHead();
 		refresh(true);
 	}
-
-	function pageQuery() {
-		const q = query();
-		q.set('limit', String(PAGE_SIZE));
-		q.set('offset', String((view.page - 1) * PAGE_SIZE));
-		return q.toString();
-	}
+	const thisPage = () => pageQuery(view, FILTERS, 'sort', PAGE_SIZE);
 
 	let lastTotal = 0;
 	async function refresh(force) {
-		const asked = pageQuery();
-		const r = await fetchPage('/experiments?' + asked, ctx.signal, () => asked === pageQuery(), errSlot);
+		const asked = thisPage();
+		const r = await fetchPage('/experiments?' + asked, ctx.signal, () => asked === thisPage(), errSlot);
 		if (!r) return;
 		if (!r.changed && !force && lastTotal >= 0 && tbody.childElementCount) return;
 		const d = r.data;

@@ -69,3 +69,29 @@ export async function fetchPage(path, signal, current, errSlot) {
 	errSlot.replaceChildren();
 	return r;
 }
+
+// The query of view: its filters (names of view's fields, in this order; left
+// out when empty or false, '1' when true), then sortParam=view.sort and order.
+export function viewQuery(view, filters, sortParam = 'sort') {
+	const q = new URLSearchParams();
+	for (const f of filters) if (view[f]) q.set(f, view[f] === true ? '1' : view[f]);
+	q.set(sortParam, view.sort);
+	q.set('order', view.order);
+	return q;
+}
+
+// Put view in the address under base ('#/tasks?'), its page when past the
+// first: no new history entry and no re-render.
+export function keepInAddress(base, view, filters) {
+	const q = viewQuery(view, filters);
+	if (view.page > 1) q.set('page', String(view.page));
+	history.replaceState(null, '', base + q);
+}
+
+// The master's query for view's page of pageSize rows.
+export function pageQuery(view, filters, sortParam, pageSize) {
+	const q = viewQuery(view, filters, sortParam);
+	q.set('limit', String(pageSize));
+	q.set('offset', String((view.page - 1) * pageSize));
+	return q.toString();
+}

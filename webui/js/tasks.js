@@ -11,7 +11,7 @@
 // notebook" dialog (notebookDialog, also opened from an experiment's page)
 // starts a notebook with POST /tasks and opens its page.
 import { api, getCached } from './api.js';
-import { drawSortHead, fetchPage, pager } from './pager.js';
+import { drawSortHead, fetchPage, keepInAddress, pageQuery, pager } from './pager.js';
 import { announce, confirmAction, el, errorBox, fmtTime, keepFocus, stateBadge, tableWrap } from './util.js';
 
 const POLL_MS = 3000;
@@ -19,6 +19,8 @@ const LOG_SHOWN_MAX = 4 * 1024 * 1024; // bytes of output shown before "Load mor
 const KINDS = ['command', 'notebook', 'shell', 'tensorboard', 'trial'];
 const STATES = ['QUEUED', 'STARTING', 'RUNNING', 'TERMINATED'];
 const PAGE_SIZE = 25;
+// The view's filters, in the order the address and the master's query name them.
+const FILTERS = ['kind', 'state', 'search'];
 
 // A wait status as a shell reports it: the exit code, or 128 + the signal.
 function exitCode(t) {
@@ -208,40 +210,17 @@ export async function render(ctx) {
 
 	const drawHead = () => drawSortHead(headRow, COLUMNS, view, changed, { firstOrder: 'asc', buttonClass: 'sort' });
 
-	function query() {
-		const q = new URLSearchParams();
-		if (view.kind) q.set('kind', view.kind);
-		if (view.state) q.set('state', view.state);
-		if (view.search) q.set('search', view.search);
-		q.set('sort', view.sort);
-		q.set('order', view.order);
-		return q;
-	}
-
-	// The view changed: put it in the address (no new history entry, no re-render) and fetch.
+	// The view changed: put it in the address and fetch.
 	function changed() {
-		const q = query();
-		if (view.page > 1) q.set('page', String(view.page));
-		history.replaceState(null, '', '#/tasks?' + q);
+		keepInAddress('#/tasks?', view, FILTERS);
 		drawHead();
 		refresh(true);
 	}
-
-	function pageQuery() {
-		const q = new URLSearchParams();
-		if (view.kind) q.set('kind', view.kind);
-		if (view.state) q.set('state', view.state);
-		if (view.search) q.set('search', view.search);
-		q.set('order_by', view.sort);
-		q.set('order', view.order);
-		q.set('limit', String(PAGE_SIZE));
-		q.set('offset', String((view.page - 1) * PAGE_SIZE));
-		return q.toString();
-	}
+	const thisPage = () => pageQuery(view, FILTERS, 'order_by', PAGE_SIZE);
 
 	async function refresh(force) {
-		const asked = pageQuery();
-		const r = await fetchPage('/tasks?' + asked, ctx.signal, () => asked === pageQuery(), errSlot);
+		const asked = thisPage();
+		const r = await fetchPage('/tasks?' + asked, ctx.signal, () => asked === thisPage(), errSlot);
 		if (!r) return;
 		if (!r.changed && !force && tbody.childElementCount) return;
 		const d = r.data;
