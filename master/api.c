@@ -406,25 +406,38 @@ static const char *token_refusal_locked(struct app *a, json_t *t, const struct e
 #define CSRF_COOKIE "det_csrf"
 #define CSRF_HEADER "X-Det-CSRF"
 
+const char *api_cookie_next(const char **p, size_t *len)
+{
+	const char *s = *p, *end;
+
+	if (!s)
+		return NULL;
+	while (*s == ' ' || *s == ';')
+		s++;
+	if (!*s) {
+		*p = NULL;
+		return NULL;
+	}
+	end = strchr(s, ';');
+	*len = end ? (size_t)(end - s) : strlen(s);
+	*p = end;
+	return s;
+}
+
 /* The value of cookie name in a Cookie header into out (NUL-terminated):
  * 0, or -1 when absent or longer than outlen - 1. */
 static int cookie_value(const char *cookies, const char *name, char *out, size_t outlen)
 {
-	size_t nl = strlen(name);
-	const char *p = cookies;
-	while (p && *p) {
-		while (*p == ' ' || *p == ';')
-			p++;
-		const char *end = strchr(p, ';');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if (len > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+	size_t nl = strlen(name), len;
+	const char *p = cookies, *c;
+	while ((c = api_cookie_next(&p, &len))) {
+		if (len > nl && !strncmp(c, name, nl) && c[nl] == '=') {
 			if (len - nl - 1 >= outlen)
 				return -1;
-			memcpy(out, p + nl + 1, len - nl - 1);
+			memcpy(out, c + nl + 1, len - nl - 1);
 			out[len - nl - 1] = '\0';
 			return 0;
 		}
-		p = end;
 	}
 	return -1;
 }

@@ -731,16 +731,11 @@ static void put_arg(void *cls, const char *name, const char *value)
 static void put_cookies(FILE *f, const char *cookies)
 {
 	int n = 0;
-	const char *p = cookies;
-	while (p && *p) {
-		while (*p == ' ' || *p == ';')
-			p++;
-		const char *end = strchr(p, ';');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if (len && strncmp(p, "det_session=", 12) && strncmp(p, "det_csrf=", 9))
-			fprintf(f, "%s%.*s", n++ ? "; " : "Cookie: ", (int)len, p);
-		p = end;
-	}
+	size_t len;
+	const char *p = cookies, *c;
+	while ((c = api_cookie_next(&p, &len)))
+		if (strncmp(c, "det_session=", 12) && strncmp(c, "det_csrf=", 9))
+			fprintf(f, "%s%.*s", n++ ? "; " : "Cookie: ", (int)len, c);
 	if (n)
 		fputs("\r\n", f);
 }
