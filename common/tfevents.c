@@ -63,14 +63,6 @@ static int pbuf_varint(struct pbuf *b, uint64_t v)
 	return pbuf_put(b, tmp, n);
 }
 
-static int pbuf_le(struct pbuf *b, uint64_t v, size_t bytes)
-{
-	unsigned char tmp[8];
-	for (size_t i = 0; i < bytes; i++)
-		tmp[i] = (unsigned char)(v >> (8 * i));
-	return pbuf_put(b, tmp, bytes);
-}
-
 /* Field key: (number << 3) | wire type. */
 static int pbuf_key(struct pbuf *b, unsigned field, unsigned wire)
 {
@@ -84,22 +76,29 @@ static int pbuf_bytes_field(struct pbuf *b, unsigned field, const void *p, size_
 	return pbuf_put(b, p, n);
 }
 
+/* A fixed-width field: bytes (8: wire type 1, 4: wire type 5) of v, little-endian. */
+static int pbuf_fixed_field(struct pbuf *b, unsigned field, uint64_t v, size_t bytes)
+{
+	unsigned char tmp[8];
+	for (size_t i = 0; i < bytes; i++)
+		tmp[i] = (unsigned char)(v >> (8 * i));
+	if (pbuf_key(b, field, bytes == 8 ? 1 : 5) < 0)
+		return -1;
+	return pbuf_put(b, tmp, bytes);
+}
+
 static int pbuf_double_field(struct pbuf *b, unsigned field, double v)
 {
 	uint64_t bits;
 	memcpy(&bits, &v, sizeof(bits));
-	if (pbuf_key(b, field, 1) < 0)
-		return -1;
-	return pbuf_le(b, bits, 8);
+	return pbuf_fixed_field(b, field, bits, 8);
 }
 
 static int pbuf_float_field(struct pbuf *b, unsigned field, float v)
 {
 	uint32_t bits;
 	memcpy(&bits, &v, sizeof(bits));
-	if (pbuf_key(b, field, 5) < 0)
-		return -1;
-	return pbuf_le(b, bits, 4);
+	return pbuf_fixed_field(b, field, bits, 4);
 }
 
 /* CRC-32C of each byte value (reflected polynomial 0x82F63B78): one lookup
