@@ -178,6 +178,36 @@ static int write_record(struct tfevents_writer *w, const struct pbuf *msg, char 
 	}
 	return 0;
 }
+/* This machine's name for event file names ('/' made '_'; "localhost" when unknown). */
+static void host_name(char *host, size_t len)
+{
+	if (gethostname(host, len) < 0)
+		snprintf(host, len, "localhost");
+	host[len - 1] = '\0';
+	for (char *p = host; *p; p++)
+		if (*p == '/')
+			*p = '_';
+}
+
+/* The first record of an event file: wall_time and the file version. 0, or -1 with err. */
+static int write_version(struct tfevents_writer *w, double wall_time, char *err, size_t errlen)
+{
+	static const char version[] = "brain.Event:2";
+	struct pbuf msg = {0};
+	int rv = -1;
+
+	if (pbuf_double_field(&msg, 1, wall_time) < 0 ||
+	    pbuf_bytes_field(&msg, 3, version, strlen(version)) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (write_record(w, &msg, err, errlen) < 0 || tfevents_flush(w, err, errlen) < 0)
+		goto fail;
+	rv = 0;
+fail:
+	free(msg.data);
+	return rv;
+}
 
 static int mkdir_parents(const char *dir)
 {
@@ -204,7 +234,6 @@ fail:
 struct tfevents_writer *tfevents_open(const char *dir, double wall_time, char *err, size_t errlen)
 {
 	struct tfevents_writer *w = NULL;
-	struct pbuf msg = {0};
 	char host[256];
 	int fd = -1;
 
@@ -212,12 +241,7 @@ struct tfevents_writer *tfevents_open(const char *dir, double wall_time, char *e
 		snprintf(err, errlen, "%s: cannot create directory: %s", dir, strerror(errno));
 		goto fail;
 	}
-	if (gethostname(host, sizeof(host)) < 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	for (char *p = host; *p; p++)
-		if (*p == '/')
-			*p = '_';
+	host_name(host, sizeof(host));
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		goto nomem;
@@ -246,18 +270,12 @@ struct tfevents_writer *tfevents_open(const char *dir, double wall_time, char *e
 		close(fd);
 		goto nomem;
 	}
-	static const char version[] = "brain.Event:2";
-	if (pbuf_double_field(&msg, 1, wall_time) < 0 ||
-	    pbuf_bytes_field(&msg, 3, version, strlen(version)) < 0)
-		goto nomem;
-	if (write_record(w, &msg, err, errlen) < 0 || tfevents_flush(w, err, errlen) < 0)
+	if (write_version(w, wall_time, err, errlen) < 0)
 		goto fail;
-	free(msg.data);
 	return w;
 nomem:
 	snprintf(err, errlen, "out of memory");
 fail:
-	free(msg.data);
 	tfevents_close(w);
 	return NULL;
 }
@@ -266,12 +284,7 @@ int tfevents_file_name(double wall_time, char *out, size_t outlen)
 {
 	char host[256];
 
-	if (gethostname(host, sizeof(host)) < 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	for (char *p = host; *p; p++)
-		if (*p == '/')
-			*p = '_';
+	host_name(host, sizeof(host));
 	int n = snprintf(out, outlen, "events.out.tfevents.%lld.%s", (long long)wall_time, host);
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
@@ -280,25 +293,18 @@ struct tfevents_writer *tfevents_fdopen(int fd, const char *path, int fresh, dou
                                         char *err, size_t errlen)
 {
 	struct tfevents_writer *w = calloc(1, sizeof(*w));
-	struct pbuf msg = {0};
-	static const char version[] = "brain.Event:2";
 
-	if (!w || !(w->path = strdup(path)) || !(w->file = fdopen(fd, fresh ? "wb" : "ab")))
-		goto nomem;
-	fd = -1;
-	if (fresh && (pbuf_double_field(&msg, 1, wall_time) < 0 ||
-	              pbuf_bytes_field(&msg, 3, version, strlen(version)) < 0))
-		goto nomem;
-	if (fresh && (write_record(w, &msg, err, errlen) < 0 || tfevents_flush(w, err, errlen) < 0))
+	if (!w || !(w->path = strdup(path)) || !(w->file = fdopen(fd, fresh ? "wb" : "ab"))) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
-	free(msg.data);
+	}
+	fd = -1;
+	if (fresh && write_version(w, wall_time, err, errlen) < 0)
+		goto fail;
 	return w;
-nomem:
-	snprintf(err, errlen, "out of memory");
 fail:
 	if (fd >= 0)
 		close(fd);
-	free(msg.data);
 	tfevents_close(w);
 	return NULL;
 }
