@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "bg_thread.h"
 #include "ckpt_owner.h"
 #include "ckpt_path.h"
 #include "exp.h"
@@ -366,12 +367,8 @@ struct tboard *tboard_start(struct app *a, char *err, size_t errlen)
 		return NULL;
 	}
 	tb->a = a;
-	pthread_mutex_init(&tb->lock, NULL);
-	pthread_cond_init(&tb->cond, NULL);
-	if (pthread_create(&tb->thread, NULL, run, tb)) {
+	if (bg_thread_start(&tb->thread, &tb->lock, &tb->cond, run, tb)) {
 		snprintf(err, errlen, "cannot start the TensorBoard writer thread");
-		pthread_mutex_destroy(&tb->lock);
-		pthread_cond_destroy(&tb->cond);
 		free(tb);
 		return NULL;
 	}
@@ -427,16 +424,11 @@ void tboard_stop(struct tboard *tb)
 {
 	if (!tb)
 		return;
-	pthread_mutex_lock(&tb->lock);
-	tb->stopping = 1;
-	pthread_cond_signal(&tb->cond);
-	pthread_mutex_unlock(&tb->lock);
-	pthread_join(tb->thread, NULL);
+	bg_thread_stop(tb->thread, &tb->lock, &tb->cond, &tb->stopping);
 	for (int i = 0; i < TBOARD_MAX_KNOWN; i++) {
 		tfevents_close(tb->open[i].w);
 		free(tb->open[i].path);
 	}
-	pthread_mutex_destroy(&tb->lock);
-	pthread_cond_destroy(&tb->cond);
+	bg_thread_destroy(&tb->lock, &tb->cond);
 	free(tb);
 }
