@@ -52,6 +52,11 @@ void cli_print_yaml(FILE *out, const json_t *value);
 /* Print value in the chosen format; table mode falls back to YAML. */
 void cli_print_value(const struct cli_ctx *ctx, FILE *out, const json_t *value);
 
+/* After a call that changed something (nothing when rc is not 0): in table mode the
+ * printf-formatted line on stdout, else value as cli_print_value prints it. */
+void cli_print_done(const struct cli_ctx *ctx, int rc, const json_t *value, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* True when argv holds -h or --help. */
 int cli_wants_help(int argc, char **argv);
 

@@ -342,14 +342,13 @@ int cli_kill_one(struct cli_ctx *ctx, int argc, char **argv, const char *kind, c
 	json_t *out = NULL;
 	snprintf(usage, sizeof(usage), "det %s kill ID", kind);
 	snprintf(what, sizeof(what), "%s id", kind);
-	long long id = cli_parse_one_id(argc, argv, usage, what);
-	if (id < 0)
-		return CLI_EXIT_USAGE;
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
+	long long id;
+	struct http_client *c;
+	int rc = cli_id_client(ctx, argc, argv, usage, what, NULL, &id, &c);
+	if (rc)
+		return rc;
 	snprintf(path, sizeof(path), "/api/v1/%ss/%lld/kill", kind, id);
-	int rc = cli_call(c, "POST", path, NULL, &out);
+	rc = cli_call(c, "POST", path, NULL, &out);
 	if (!rc)
 		cli_print_state(ctx, title, id, json_object_get(out, kind));
 	json_decref(out);
@@ -391,6 +390,18 @@ int cli_one_option(int argc, char **argv, const char *name, const char *shorts, 
 		*value = optarg;
 	}
 	return optind;
+}
+
+int cli_id_client(struct cli_ctx *ctx, int argc, char **argv, const char *usage, const char *what,
+                  int *follow, long long *id, struct http_client **c)
+{
+	*c = NULL;
+	*id = follow ? cli_parse_follow_id(argc, argv, usage, what, follow)
+	             : cli_parse_one_id(argc, argv, usage, what);
+	if (*id < 0)
+		return CLI_EXIT_USAGE;
+	*c = cli_client(ctx);
+	return *c ? 0 : CLI_EXIT_FAILURE;
 }
 
 long long cli_parse_follow_id(int argc, char **argv, const char *usage, const char *what,

@@ -147,6 +147,12 @@ int cli_one_option(int argc, char **argv, const char *name, const char *shorts, 
 long long cli_parse_follow_id(int argc, char **argv, const char *usage, const char *what,
                               int *follow);
 
+/* The ID operand (as cli_parse_follow_id with follow non-NULL, else cli_parse_one_id) and
+ * a client for the master in *c (free with http_client_free): 0, or the exit code after
+ * printing why. */
+int cli_id_client(struct cli_ctx *ctx, int argc, char **argv, const char *usage, const char *what,
+                  int *follow, long long *id, struct http_client **c);
+
 /* Print a trial's log lines after *after (advanced), each with prefix; with
  * follow the master holds the request until lines arrive. *ended is set when
  * the trial is over and nothing is left. Returns an enum cli_exit. */

@@ -25,6 +25,18 @@ static int get(struct cli_ctx *ctx, int argc, char **argv, const char *path, jso
 	return cli_get(ctx, path, out);
 }
 
+/* GET path and print its key as rows (the whole reply with -o json|yaml). */
+static int list(struct cli_ctx *ctx, int argc, char **argv, const char *path, const char *key,
+                const struct cli_column *cols, size_t ncols)
+{
+	json_t *out = NULL;
+	int rc = get(ctx, argc, argv, path, &out);
+	if (!rc)
+		cli_print_rows(ctx, out, json_object_get(out, key), cols, ncols);
+	json_decref(out);
+	return rc;
+}
+
 int cli_agent_list(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct cli_column cols[] = {
@@ -33,13 +45,8 @@ int cli_agent_list(struct cli_ctx *ctx, int argc, char **argv)
 	    {"CPUS", "cpus"},          {"GPUS", "gpus"},
 	    {"POOL", "resource_pool"}, {"PARTITIONS", "partitions"},
 	};
-	json_t *out = NULL;
-	int rc = get(ctx, argc, argv, "/api/v1/agents", &out);
-	if (!rc)
-		cli_print_rows(ctx, out, json_object_get(out, "agents"), cols,
-		               sizeof(cols) / sizeof(cols[0]));
-	json_decref(out);
-	return rc;
+	return list(ctx, argc, argv, "/api/v1/agents", "agents", cols,
+	            sizeof(cols) / sizeof(cols[0]));
 }
 
 int cli_slot_list(struct cli_ctx *ctx, int argc, char **argv)
@@ -79,11 +86,6 @@ int cli_pool_list(struct cli_ctx *ctx, int argc, char **argv)
 	    {"AGENTS", "nodes"},
 	    {"MANAGER", "resource_manager"},
 	};
-	json_t *out = NULL;
-	int rc = get(ctx, argc, argv, "/api/v1/resource-pools", &out);
-	if (!rc)
-		cli_print_rows(ctx, out, json_object_get(out, "resource_pools"), cols,
-		               sizeof(cols) / sizeof(cols[0]));
-	json_decref(out);
-	return rc;
+	return list(ctx, argc, argv, "/api/v1/resource-pools", "resource_pools", cols,
+	            sizeof(cols) / sizeof(cols[0]));
 }

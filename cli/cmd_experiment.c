@@ -319,14 +319,13 @@ static int simple(struct cli_ctx *ctx, int argc, char **argv, const char *method
 	char path[128], usage[96];
 	json_t *out = NULL;
 	snprintf(usage, sizeof(usage), "det experiment %s ID", argv[0]);
-	long long id = cli_parse_one_id(argc, argv, usage, "experiment id");
-	if (id < 0)
-		return CLI_EXIT_USAGE;
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
+	long long id;
+	struct http_client *c;
+	int rc = cli_id_client(ctx, argc, argv, usage, "experiment id", NULL, &id, &c);
+	if (rc)
+		return rc;
 	snprintf(path, sizeof(path), "/api/v1/experiments/%lld%s", id, suffix);
-	int rc = cli_call(c, method, path, NULL, &out);
+	rc = cli_call(c, method, path, NULL, &out);
 	if (!rc) {
 		json_t *v = key ? json_object_get(out, key) : out;
 		if (cols)
@@ -459,13 +458,13 @@ int cli_experiment_list_checkpoints(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_experiment_wait(struct cli_ctx *ctx, int argc, char **argv)
 {
-	long long id = cli_parse_one_id(argc, argv, "det experiment wait ID", "experiment id");
-	if (id < 0)
-		return CLI_EXIT_USAGE;
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
-	int rc = wait_for(ctx, c, id, 1.0);
+	long long id;
+	struct http_client *c;
+	int rc = cli_id_client(ctx, argc, argv, "det experiment wait ID", "experiment id", NULL,
+	                       &id, &c);
+	if (rc)
+		return rc;
+	rc = wait_for(ctx, c, id, 1.0);
 	http_client_free(c);
 	return rc;
 }
@@ -526,15 +525,13 @@ int cli_experiment_logs(struct cli_ctx *ctx, int argc, char **argv)
 	int follow;
 	char path[128];
 
-	long long id = cli_parse_follow_id(argc, argv, "det experiment logs [--follow] ID",
-	                                   "experiment id", &follow);
-	if (id < 0)
-		return CLI_EXIT_USAGE;
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
+	long long id;
+	struct http_client *c;
+	int rc = cli_id_client(ctx, argc, argv, "det experiment logs [--follow] ID",
+	                       "experiment id", &follow, &id, &c);
+	if (rc)
+		return rc;
 	long long after[4096] = {0};
-	int rc;
 	snprintf(path, sizeof(path), "/api/v1/experiments/%lld", id);
 	for (;;) {
 		json_t *trials = NULL, *exp = NULL;

@@ -112,12 +112,9 @@ int cli_experiment_fork(struct cli_ctx *ctx, int argc, char **argv)
 	int cont = !strcmp(argv[0], "continue");
 	snprintf(path, sizeof(path), "/api/v1/experiments/%lld/%s", id, cont ? "continue" : "fork");
 	rc = cli_call(c, "POST", path, body, &out);
-	if (!rc && ctx->output == CLI_OUTPUT_TABLE)
-		printf("Created experiment %lld (%s %lld)\n",
-		       (long long)json_integer_value(json_object_get(out, "id")),
-		       cont ? "continuing" : "forked from", id);
-	else if (!rc)
-		cli_print_value(ctx, stdout, out);
+	cli_print_done(ctx, rc, out, "Created experiment %lld (%s %lld)\n",
+	               (long long)json_integer_value(json_object_get(out, "id")),
+	               cont ? "continuing" : "forked from", id);
 out:
 	free(yaml);
 	json_decref(body);
@@ -162,10 +159,8 @@ int cli_experiment_set(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	snprintf(path, sizeof(path), "/api/v1/experiments/%lld/set", id);
 	rc = cli_call(c, "POST", path, body, &out);
-	if (!rc && ctx->output == CLI_OUTPUT_TABLE)
-		printf("Set %s of experiment %lld\n", fields[field], id);
-	else if (!rc)
-		cli_print_value(ctx, stdout, json_object_get(out, "experiment"));
+	cli_print_done(ctx, rc, json_object_get(out, "experiment"), "Set %s of experiment %lld\n",
+	               fields[field], id);
 out:
 	json_decref(value);
 	json_decref(body);

@@ -39,11 +39,9 @@ int cli_image_import(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	http_client_set_timeout_ms(c, 600000); /* hashing and checking a large tarball */
 	rc = cli_call(c, "POST", "/api/v1/images", body, &out);
-	if (!rc && ctx->output == CLI_OUTPUT_TABLE)
-		printf("Imported %s as %s\n", json_string_value(json_object_get(out, "name")),
-		       json_string_value(json_object_get(out, "digest")));
-	else if (!rc)
-		cli_print_value(ctx, stdout, out);
+	cli_print_done(ctx, rc, out, "Imported %s as %s\n",
+	               json_string_value(json_object_get(out, "name")),
+	               json_string_value(json_object_get(out, "digest")));
 out:
 	json_decref(body);
 	json_decref(out);
@@ -73,10 +71,7 @@ int cli_image_rm(struct cli_ctx *ctx, int argc, char **argv)
 	if (!c)
 		return CLI_EXIT_FAILURE;
 	int rc = cli_call(c, "DELETE", path, NULL, &out);
-	if (!rc && ctx->output == CLI_OUTPUT_TABLE)
-		printf("Removed %s\n", argv[1]);
-	else if (!rc)
-		cli_print_value(ctx, stdout, out);
+	cli_print_done(ctx, rc, out, "Removed %s\n", argv[1]);
 	json_decref(out);
 	http_client_free(c);
 	return rc;

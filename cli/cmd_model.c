@@ -60,10 +60,7 @@ int cli_model_create(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_FAILURE;
 	body = json_pack("{s:s, s:s*}", "name", argv[first], "description", desc);
 	int rc = body ? cli_call(c, "POST", "/api/v1/models", body, &out) : CLI_EXIT_FAILURE;
-	if (!rc && ctx->output == CLI_OUTPUT_TABLE)
-		printf("Created model %s\n", argv[first]);
-	else if (!rc)
-		cli_print_value(ctx, stdout, json_object_get(out, "model"));
+	cli_print_done(ctx, rc, json_object_get(out, "model"), "Created model %s\n", argv[first]);
 	json_decref(body);
 	json_decref(out);
 	http_client_free(c);
@@ -119,11 +116,8 @@ int cli_model_register_version(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_FAILURE;
 	body = json_pack("{s:s}", "checkpoint_uuid", argv[2]);
 	int rc = body ? cli_call(c, "POST", path, body, &out) : CLI_EXIT_FAILURE;
-	if (!rc && ctx->output == CLI_OUTPUT_TABLE)
-		printf("Registered version %lld of model %s\n",
-		       (long long)json_integer_value(json_object_get(out, "version")), argv[1]);
-	else if (!rc)
-		cli_print_value(ctx, stdout, out);
+	cli_print_done(ctx, rc, out, "Registered version %lld of model %s\n",
+	               (long long)json_integer_value(json_object_get(out, "version")), argv[1]);
 	json_decref(body);
 	json_decref(out);
 	http_client_free(c);

@@ -334,14 +334,13 @@ int cli_task_list(struct cli_ctx *ctx, int argc, char **argv)
 int cli_task_logs(struct cli_ctx *ctx, int argc, char **argv)
 {
 	int follow;
-	long long id =
-	    cli_parse_follow_id(argc, argv, "det task logs [--follow] ID", "task id", &follow);
-	if (id < 0)
-		return CLI_EXIT_USAGE;
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
-	int rc = task_stream(c, id, follow);
+	long long id;
+	struct http_client *c;
+	int rc = cli_id_client(ctx, argc, argv, "det task logs [--follow] ID", "task id", &follow,
+	                       &id, &c);
+	if (rc)
+		return rc;
+	rc = task_stream(c, id, follow);
 	http_client_free(c);
 	return rc;
 }

@@ -42,12 +42,9 @@ static int send_yaml(struct cli_ctx *ctx, const char *path, const char *name, co
 	c = cli_client(ctx);
 	if (body && c)
 		rc = cli_call(c, "POST", path, body, &out);
-	if (!rc && ctx->output == CLI_OUTPUT_TABLE)
-		printf(
-		    "%s template %s\n", done,
-		    json_string_value(json_object_get(json_object_get(out, "template"), "name")));
-	else if (!rc)
-		cli_print_value(ctx, stdout, json_object_get(out, "template"));
+	cli_print_done(
+	    ctx, rc, json_object_get(out, "template"), "%s template %s\n", done,
+	    json_string_value(json_object_get(json_object_get(out, "template"), "name")));
 	free(yaml);
 	json_decref(body);
 	json_decref(out);

@@ -35,14 +35,13 @@ int cli_trial_describe(struct cli_ctx *ctx, int argc, char **argv)
 {
 	char path[128];
 	json_t *out = NULL, *metrics = NULL;
-	long long id = cli_parse_one_id(argc, argv, "det trial describe ID", "trial id");
-	if (id < 0)
-		return CLI_EXIT_USAGE;
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
+	long long id;
+	struct http_client *c;
+	int rc = cli_id_client(ctx, argc, argv, "det trial describe ID", "trial id", NULL, &id, &c);
+	if (rc)
+		return rc;
 	snprintf(path, sizeof(path), "/api/v1/trials/%lld", id);
-	int rc = cli_call(c, "GET", path, NULL, &out);
+	rc = cli_call(c, "GET", path, NULL, &out);
 	if (!rc) {
 		snprintf(path, sizeof(path), "/api/v1/trials/%lld/metrics?group=validation", id);
 		rc = cli_call(c, "GET", path, NULL, &metrics);
@@ -100,13 +99,12 @@ int cli_trial_logs(struct cli_ctx *ctx, int argc, char **argv)
 	int follow, ended = 0, rc;
 	long long after = 0;
 
-	long long id =
-	    cli_parse_follow_id(argc, argv, "det trial logs [--follow] ID", "trial id", &follow);
-	if (id < 0)
-		return CLI_EXIT_USAGE;
-	struct http_client *c = cli_client(ctx);
-	if (!c)
-		return CLI_EXIT_FAILURE;
+	long long id;
+	struct http_client *c;
+	rc = cli_id_client(ctx, argc, argv, "det trial logs [--follow] ID", "trial id", &follow,
+	                   &id, &c);
+	if (rc)
+		return rc;
 	http_client_set_timeout_ms(c, 90000);
 	do {
 		long long before = after;

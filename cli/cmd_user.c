@@ -54,20 +54,33 @@ static int password_opt(int argc, char **argv, int *from_stdin, int *admin)
 	return 0;
 }
 
-int cli_user_login(struct cli_ctx *ctx, int argc, char **argv)
+/* The options (admin non-NULL: --admin allowed), exactly operands operands after them
+ * (from argv[optind]) and the password into pw, asked with prompt: 0, or CLI_EXIT_USAGE
+ * after printing usage or why. */
+static int password_args(int argc, char **argv, int operands, int *admin, const char *usage,
+                         const char *prompt, char *pw, size_t pwlen)
 {
 	int from_stdin = 0;
-	char pw[512];
-	json_t *out = NULL;
-	if (password_opt(argc, argv, &from_stdin, NULL) || argc - optind != 1) {
-		fprintf(stderr, "usage: det user login [--password-stdin] USER\n");
+	if (password_opt(argc, argv, &from_stdin, admin) || argc - optind != operands) {
+		fprintf(stderr, "usage: %s\n", usage);
 		return CLI_EXIT_USAGE;
 	}
-	const char *user = argv[optind];
-	if (read_password(from_stdin, "Password: ", pw, sizeof(pw))) {
+	if (read_password(from_stdin, prompt, pw, pwlen)) {
 		fprintf(stderr, "det: no password given\n");
 		return CLI_EXIT_USAGE;
 	}
+	return 0;
+}
+
+int cli_user_login(struct cli_ctx *ctx, int argc, char **argv)
+{
+	char pw[512];
+	json_t *out = NULL;
+	int rc = password_args(argc, argv, 1, NULL, "det user login [--password-stdin] USER",
+	                       "Password: ", pw, sizeof(pw));
+	if (rc)
+		return rc;
+	const char *user = argv[optind];
 	char err[512];
 	struct http_client *c = http_client_new(ctx->master, NULL, err, sizeof(err));
 	if (!c) {
@@ -76,7 +89,7 @@ int cli_user_login(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	json_t *body = json_pack("{s:s, s:s}", "username", user, "password", pw);
 	memset(pw, 0, sizeof(pw));
-	int rc = cli_call(c, "POST", "/api/v1/auth/login", body, &out);
+	rc = cli_call(c, "POST", "/api/v1/auth/login", body, &out);
 	json_decref(body);
 	if (!rc) {
 		if (cli_save_token(ctx->master, user,
@@ -129,24 +142,21 @@ int cli_user_whoami(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_user_create(struct cli_ctx *ctx, int argc, char **argv)
 {
-	int from_stdin = 0, admin = 0;
+	int admin = 0;
 	char pw[512];
 	json_t *out = NULL;
-	if (password_opt(argc, argv, &from_stdin, &admin) || argc - optind != 1) {
-		fprintf(stderr, "usage: det user create [--admin] [--password-stdin] USER\n");
-		return CLI_EXIT_USAGE;
-	}
-	if (read_password(from_stdin, "New user's password: ", pw, sizeof(pw))) {
-		fprintf(stderr, "det: no password given\n");
-		return CLI_EXIT_USAGE;
-	}
+	int rc = password_args(argc, argv, 1, &admin,
+	                       "det user create [--admin] [--password-stdin] USER",
+	                       "New user's password: ", pw, sizeof(pw));
+	if (rc)
+		return rc;
 	struct http_client *c = cli_client(ctx);
 	if (!c)
 		return CLI_EXIT_FAILURE;
 	json_t *body =
 	    json_pack("{s:s, s:s, s:b}", "username", argv[optind], "password", pw, "admin", admin);
 	memset(pw, 0, sizeof(pw));
-	int rc = cli_call(c, "POST", "/api/v1/users", body, &out);
+	rc = cli_call(c, "POST", "/api/v1/users", body, &out);
 	if (!rc)
 		printf("Created user %s\n", argv[optind]);
 	json_decref(body);
@@ -157,23 +167,18 @@ int cli_user_create(struct cli_ctx *ctx, int argc, char **argv)
 
 int cli_user_change_password(struct cli_ctx *ctx, int argc, char **argv)
 {
-	int from_stdin = 0;
 	char pw[512];
 	json_t *out = NULL;
-	if (password_opt(argc, argv, &from_stdin, NULL) || argc - optind != 0) {
-		fprintf(stderr, "usage: det user change-password [--password-stdin]\n");
-		return CLI_EXIT_USAGE;
-	}
-	if (read_password(from_stdin, "New password: ", pw, sizeof(pw))) {
-		fprintf(stderr, "det: no password given\n");
-		return CLI_EXIT_USAGE;
-	}
+	int rc = password_args(argc, argv, 0, NULL, "det user change-password [--password-stdin]",
+	                       "New password: ", pw, sizeof(pw));
+	if (rc)
+		return rc;
 	struct http_client *c = cli_client(ctx);
 	if (!c)
 		return CLI_EXIT_FAILURE;
 	json_t *body = json_pack("{s:s}", "password", pw);
 	memset(pw, 0, sizeof(pw));
-	int rc = cli_call(c, "POST", "/api/v1/users/me/password", body, &out);
+	rc = cli_call(c, "POST", "/api/v1/users/me/password", body, &out);
 	if (!rc)
 		printf("Password set for %s\n",
 		       json_string_value(json_object_get(out, "username")));

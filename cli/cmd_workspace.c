@@ -151,11 +151,9 @@ int cli_workspace_create(struct cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_FAILURE;
 	body = json_pack("{s:s}", "name", argv[1]);
 	int rc = body ? cli_call(c, "POST", "/api/v1/workspaces", body, &out) : CLI_EXIT_FAILURE;
-	if (!rc && ctx->output == CLI_OUTPUT_TABLE)
-		printf("Created workspace %lld\n", (long long)json_integer_value(json_object_get(
-		                                       json_object_get(out, "workspace"), "id")));
-	else if (!rc)
-		cli_print_value(ctx, stdout, json_object_get(out, "workspace"));
+	cli_print_done(ctx, rc, json_object_get(out, "workspace"), "Created workspace %lld\n",
+	               (long long)json_integer_value(
+	                   json_object_get(json_object_get(out, "workspace"), "id")));
 	json_decref(body);
 	json_decref(out);
 	http_client_free(c);
@@ -209,11 +207,9 @@ int cli_project_create(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	snprintf(path, sizeof(path), "/api/v1/workspaces/%lld/projects", ws);
 	rc = cli_call(c, "POST", path, body, &out);
-	if (!rc && ctx->output == CLI_OUTPUT_TABLE)
-		printf("Created project %lld\n", (long long)json_integer_value(json_object_get(
-		                                     json_object_get(out, "project"), "id")));
-	else if (!rc)
-		cli_print_value(ctx, stdout, json_object_get(out, "project"));
+	cli_print_done(
+	    ctx, rc, json_object_get(out, "project"), "Created project %lld\n",
+	    (long long)json_integer_value(json_object_get(json_object_get(out, "project"), "id")));
 out:
 	json_decref(body);
 	json_decref(out);
@@ -296,12 +292,10 @@ int cli_experiment_move(struct cli_ctx *ctx, int argc, char **argv)
 	snprintf(path, sizeof(path), "/api/v1/experiments/%lld/move", id);
 	if (body)
 		rc = cli_call(c, "POST", path, body, &out);
-	if (!rc && ctx->output == CLI_OUTPUT_TABLE)
-		printf("Moved experiment %lld to project %lld\n", id,
-		       (long long)json_integer_value(
-		           json_object_get(json_object_get(out, "experiment"), "project_id")));
-	else if (!rc)
-		cli_print_value(ctx, stdout, json_object_get(out, "experiment"));
+	cli_print_done(ctx, rc, json_object_get(out, "experiment"),
+	               "Moved experiment %lld to project %lld\n", id,
+	               (long long)json_integer_value(
+	                   json_object_get(json_object_get(out, "experiment"), "project_id")));
 	json_decref(body);
 	json_decref(out);
 	http_client_free(c);

@@ -11,6 +11,7 @@
 #include "cli.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,6 +200,21 @@ void cli_print_value(const struct cli_ctx *ctx, FILE *out, const json_t *value)
 		return;
 	}
 	cli_print_yaml(out, value);
+}
+
+void cli_print_done(const struct cli_ctx *ctx, int rc, const json_t *value, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (rc)
+		return;
+	if (ctx->output != CLI_OUTPUT_TABLE) {
+		cli_print_value(ctx, stdout, value);
+		return;
+	}
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
 }
 
 int cli_wants_help(int argc, char **argv)

@@ -106,25 +106,6 @@ static void opt_str(struct expconf_ctx *c, const struct yamltree_node *map, cons
 	expconf_path_pop(c, saved);
 }
 
-/* Optional integer field in [min, max]; has_def 0 = absent, 2 = JSON null. */
-static void opt_int(struct expconf_ctx *c, const struct yamltree_node *map, const char *key,
-                    long long min, long long max, int has_def, long long def, json_t *out)
-{
-	size_t saved;
-	const struct yamltree_node *n = expconf_opt(expconf_child(c, map, key, &saved));
-	long long v;
-
-	if (n) {
-		if (expconf_get_int(c, n, min, max, &v) == 0)
-			expconf_set(c, out, key, json_integer(v));
-	} else if (has_def == 1) {
-		expconf_set(c, out, key, json_integer(def));
-	} else if (has_def == 2) {
-		expconf_set(c, out, key, json_null());
-	}
-	expconf_path_pop(c, saved);
-}
-
 /* A list of strings (NULL or null = empty); nonempty: at least one item. */
 static json_t *str_list(struct expconf_ctx *c, const struct yamltree_node *n, int nonempty)
 {
@@ -182,10 +163,10 @@ static void do_resources(struct expconf_ctx *c, const struct yamltree_node *root
 		expconf_check_keys(c, n, resources_keys, resources_ignored);
 	if (n && n->kind != YAMLTREE_MAP)
 		n = NULL;
-	opt_int(c, n, "slots_per_trial", 0, INT_MAX, 1, 1, r);
+	expconf_opt_int(c, n, "slots_per_trial", 0, INT_MAX, 1, 1, r);
 	opt_str(c, n, "resource_pool", "default", r);
-	opt_int(c, n, "priority", 1, 99, 2, 0, r);
-	opt_int(c, n, "max_slots", 0, INT_MAX, 2, 0, r);
+	expconf_opt_int(c, n, "priority", 1, 99, 2, 0, r);
+	expconf_opt_int(c, n, "max_slots", 0, INT_MAX, 2, 0, r);
 done:
 	expconf_set(c, out, "resources", r);
 	expconf_path_pop(c, saved);
@@ -248,9 +229,9 @@ static void do_storage(struct expconf_ctx *c, const struct yamltree_node *root, 
 	opt_str(c, n, "host_path", NULL, s);
 	opt_str(c, n, "storage_path", NULL, s);
 	opt_str(c, n, "container_path", NULL, s);
-	opt_int(c, n, "save_experiment_best", 0, INT_MAX, 1, 0, s);
-	opt_int(c, n, "save_trial_best", 0, INT_MAX, 1, 1, s);
-	opt_int(c, n, "save_trial_latest", 0, INT_MAX, 1, 1, s);
+	expconf_opt_int(c, n, "save_experiment_best", 0, INT_MAX, 1, 0, s);
+	expconf_opt_int(c, n, "save_trial_best", 0, INT_MAX, 1, 1, s);
+	expconf_opt_int(c, n, "save_trial_latest", 0, INT_MAX, 1, 1, s);
 done:
 	expconf_set(c, out, "checkpoint_storage", s);
 	expconf_path_pop(c, saved);
@@ -264,7 +245,7 @@ static void do_reproducibility(struct expconf_ctx *c, const struct yamltree_node
 	json_t *r = json_object();
 
 	if (r && n && expconf_check_keys(c, n, repro_keys, NULL) == 0)
-		opt_int(c, n, "experiment_seed", 0, UINT32_MAX, 0, 0, r);
+		expconf_opt_int(c, n, "experiment_seed", 0, UINT32_MAX, 0, 0, r);
 	expconf_set(c, out, "reproducibility", r);
 	expconf_path_pop(c, saved);
 }
@@ -579,8 +560,8 @@ static void do_slurm(struct expconf_ctx *c, const struct yamltree_node *root, js
 	            str_list(c, expconf_child(c, n, "sbatch_args", &saved2), 0));
 	expconf_path_pop(c, saved2);
 	opt_str(c, n, "gpu_type", NULL, s);
-	opt_int(c, n, "slots_per_node", 1, INT_MAX, 0, 0, s);
-	opt_int(c, n, "walltime_signal_seconds", 0, 65535, 0, 0, s);
+	expconf_opt_int(c, n, "slots_per_node", 1, INT_MAX, 0, 0, s);
+	expconf_opt_int(c, n, "walltime_signal_seconds", 0, 65535, 0, 0, s);
 done:
 	expconf_set(c, out, "slurm", s);
 	expconf_path_pop(c, saved);
@@ -655,7 +636,7 @@ static void validate(struct expconf_ctx *c, const struct yamltree_node *root, js
 	do_searcher_and_hps(c, root, out);
 	do_resources(c, root, out);
 	do_storage(c, root, out);
-	opt_int(c, root, "max_restarts", 0, INT_MAX, 1, 5, out);
+	expconf_opt_int(c, root, "max_restarts", 0, INT_MAX, 1, 5, out);
 	do_reproducibility(c, root, out);
 	do_environment(c, root, out);
 	do_bind_mounts(c, root, out);
@@ -666,7 +647,7 @@ static void validate(struct expconf_ctx *c, const struct yamltree_node *root, js
 	n = expconf_opt(expconf_child(c, root, "records_per_epoch", &saved));
 	expconf_path_pop(c, saved);
 	if (n)
-		opt_int(c, root, "records_per_epoch", 0, LLONG_MAX, 0, 0, out);
+		expconf_opt_int(c, root, "records_per_epoch", 0, LLONG_MAX, 0, 0, out);
 }
 
 struct expconf *expconf_parse(const char *text, size_t len, const char *filename,

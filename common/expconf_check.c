@@ -379,6 +379,24 @@ const struct yamltree_node *expconf_child(struct expconf_ctx *c, const struct ya
 	return n;
 }
 
+void expconf_opt_int(struct expconf_ctx *c, const struct yamltree_node *map, const char *key,
+                     long long min, long long max, int has_def, long long def, json_t *out)
+{
+	size_t saved;
+	const struct yamltree_node *n = expconf_opt(expconf_child(c, map, key, &saved));
+	long long v;
+
+	if (n) {
+		if (expconf_get_int(c, n, min, max, &v) == 0)
+			expconf_set(c, out, key, json_integer(v));
+	} else if (has_def == 1) {
+		expconf_set(c, out, key, json_integer(def));
+	} else if (has_def == 2) {
+		expconf_set(c, out, key, json_null());
+	}
+	expconf_path_pop(c, saved);
+}
+
 static int in_list(const struct yamltree_node *key, const char *const *list)
 {
 	for (; list && *list; list++)

@@ -62,6 +62,11 @@ void expconf_set(struct expconf_ctx *c, json_t *obj, const char *key, json_t *va
 const struct yamltree_node *expconf_child(struct expconf_ctx *c, const struct yamltree_node *map,
                                           const char *key, size_t *saved);
 
+/* Optional integer field key of map in [min, max] into out; when absent: nothing (has_def
+ * 0), def (1) or JSON null (2). */
+void expconf_opt_int(struct expconf_ctx *c, const struct yamltree_node *map, const char *key,
+                     long long min, long long max, int has_def, long long def, json_t *out);
+
 /* Hyperparameters: normalize the map (NULL = none) into a JSON object. */
 json_t *expconf_hparams(struct expconf_ctx *c, const struct yamltree_node *n);
 

@@ -161,22 +161,6 @@ static void searcher_length(struct expconf_ctx *c, const struct yamltree_node *s
 		            "max_length)");
 }
 
-static void opt_int(struct expconf_ctx *c, const struct yamltree_node *s, const char *key,
-                    long long min, long long max, int has_default, long long def, json_t *out)
-{
-	size_t saved;
-	const struct yamltree_node *n = expconf_opt(expconf_child(c, s, key, &saved));
-	long long v;
-
-	if (n) {
-		if (expconf_get_int(c, n, min, max, &v) == 0)
-			expconf_set(c, out, key, json_integer(v));
-	} else if (has_default) {
-		expconf_set(c, out, key, json_integer(def));
-	}
-	expconf_path_pop(c, saved);
-}
-
 static void asha_fields(struct expconf_ctx *c, const struct yamltree_node *s, json_t *out)
 {
 	size_t saved;
@@ -192,7 +176,7 @@ static void asha_fields(struct expconf_ctx *c, const struct yamltree_node *s, js
 	else
 		expconf_set(c, out, "divisor", json_real(divisor));
 	expconf_path_pop(c, saved);
-	opt_int(c, s, "max_rungs", 1, 64, 1, 5, out);
+	expconf_opt_int(c, s, "max_rungs", 1, 64, 1, 5, out);
 	n = expconf_opt(expconf_child(c, s, "mode", &saved));
 	if (!n) {
 		expconf_set(c, out, "mode", json_string("standard"));
@@ -227,7 +211,7 @@ static void common_fields(struct expconf_ctx *c, const struct yamltree_node *s, 
 		expconf_get_bool(c, n, &b);
 	expconf_set(c, out, "smaller_is_better", json_boolean(b));
 	expconf_path_pop(c, saved);
-	opt_int(c, s, "source_trial_id", 0, LLONG_MAX, 0, 0, out);
+	expconf_opt_int(c, s, "source_trial_id", 0, LLONG_MAX, 0, 0, out);
 	n = expconf_opt(expconf_child(c, s, "source_checkpoint_uuid", &saved));
 	if (n && expconf_get_str(c, n, 1, &j) == 0)
 		expconf_set(c, out, "source_checkpoint_uuid", j);
@@ -285,9 +269,9 @@ json_t *expconf_searcher(struct expconf_ctx *c, const struct yamltree_node *s)
 			    name);
 		expconf_path_pop(c, saved);
 		if (n)
-			opt_int(c, s, "max_trials", 1, EXPCONF_MAX_TRIALS, 0, 0, out);
+			expconf_opt_int(c, s, "max_trials", 1, EXPCONF_MAX_TRIALS, 0, 0, out);
 	}
-	opt_int(c, s, "max_concurrent_trials", 0, INT_MAX, 1, 16, out);
+	expconf_opt_int(c, s, "max_concurrent_trials", 0, INT_MAX, 1, 16, out);
 	searcher_length(c, s, name, out);
 	if (strcmp(name, "adaptive_asha") == 0)
 		asha_fields(c, s, out);

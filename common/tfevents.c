@@ -63,14 +63,6 @@ static int pbuf_varint(struct pbuf *b, uint64_t v)
 	return pbuf_put(b, tmp, n);
 }
 
-static int pbuf_le(struct pbuf *b, uint64_t v, size_t bytes)
-{
-	unsigned char tmp[8];
-	for (size_t i = 0; i < bytes; i++)
-		tmp[i] = (unsigned char)(v >> (8 * i));
-	return pbuf_put(b, tmp, bytes);
-}
-
 /* Field key: (number << 3) | wire type. */
 static int pbuf_key(struct pbuf *b, unsigned field, unsigned wire)
 {
@@ -84,22 +76,29 @@ static int pbuf_bytes_field(struct pbuf *b, unsigned field, const void *p, size_
 	return pbuf_put(b, p, n);
 }
 
+/* A fixed-width field: bytes (8: wire type 1, 4: wire type 5) of v, little-endian. */
+static int pbuf_fixed_field(struct pbuf *b, unsigned field, uint64_t v, size_t bytes)
+{
+	unsigned char tmp[8];
+	for (size_t i = 0; i < bytes; i++)
+		tmp[i] = (unsigned char)(v >> (8 * i));
+	if (pbuf_key(b, field, bytes == 8 ? 1 : 5) < 0)
+		return -1;
+	return pbuf_put(b, tmp, bytes);
+}
+
 static int pbuf_double_field(struct pbuf *b, unsigned field, double v)
 {
 	uint64_t bits;
 	memcpy(&bits, &v, sizeof(bits));
-	if (pbuf_key(b, field, 1) < 0)
-		return -1;
-	return pbuf_le(b, bits, 8);
+	return pbuf_fixed_field(b, field, bits, 8);
 }
 
 static int pbuf_float_field(struct pbuf *b, unsigned field, float v)
 {
 	uint32_t bits;
 	memcpy(&bits, &v, sizeof(bits));
-	if (pbuf_key(b, field, 5) < 0)
-		return -1;
-	return pbuf_le(b, bits, 4);
+	return pbuf_fixed_field(b, field, bits, 4);
 }
 
 /* CRC-32C of each byte value (reflected polynomial 0x82F63B78): one lookup
@@ -179,6 +178,36 @@ static int write_record(struct tfevents_writer *w, const struct pbuf *msg, char 
 	}
 	return 0;
 }
+/* This machine's name for event file names ('/' made '_'; "localhost" when unknown). */
+static void host_name(char *host, size_t len)
+{
+	if (gethostname(host, len) < 0)
+		snprintf(host, len, "localhost");
+	host[len - 1] = '\0';
+	for (char *p = host; *p; p++)
+		if (*p == '/')
+			*p = '_';
+}
+
+/* The first record of an event file: wall_time and the file version. 0, or -1 with err. */
+static int write_version(struct tfevents_writer *w, double wall_time, char *err, size_t errlen)
+{
+	static const char version[] = "brain.Event:2";
+	struct pbuf msg = {0};
+	int rv = -1;
+
+	if (pbuf_double_field(&msg, 1, wall_time) < 0 ||
+	    pbuf_bytes_field(&msg, 3, version, strlen(version)) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (write_record(w, &msg, err, errlen) < 0 || tfevents_flush(w, err, errlen) < 0)
+		goto fail;
+	rv = 0;
+fail:
+	free(msg.data);
+	return rv;
+}
 
 static int mkdir_parents(const char *dir)
 {
@@ -205,7 +234,6 @@ fail:
 struct tfevents_writer *tfevents_open(const char *dir, double wall_time, char *err, size_t errlen)
 {
 	struct tfevents_writer *w = NULL;
-	struct pbuf msg = {0};
 	char host[256];
 	int fd = -1;
 
@@ -213,12 +241,7 @@ struct tfevents_writer *tfevents_open(const char *dir, double wall_time, char *e
 		snprintf(err, errlen, "%s: cannot create directory: %s", dir, strerror(errno));
 		goto fail;
 	}
-	if (gethostname(host, sizeof(host)) < 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	for (char *p = host; *p; p++)
-		if (*p == '/')
-			*p = '_';
+	host_name(host, sizeof(host));
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		goto nomem;
@@ -247,18 +270,12 @@ struct tfevents_writer *tfevents_open(const char *dir, double wall_time, char *e
 		close(fd);
 		goto nomem;
 	}
-	static const char version[] = "brain.Event:2";
-	if (pbuf_double_field(&msg, 1, wall_time) < 0 ||
-	    pbuf_bytes_field(&msg, 3, version, strlen(version)) < 0)
-		goto nomem;
-	if (write_record(w, &msg, err, errlen) < 0 || tfevents_flush(w, err, errlen) < 0)
+	if (write_version(w, wall_time, err, errlen) < 0)
 		goto fail;
-	free(msg.data);
 	return w;
 nomem:
 	snprintf(err, errlen, "out of memory");
 fail:
-	free(msg.data);
 	tfevents_close(w);
 	return NULL;
 }
@@ -267,12 +284,7 @@ int tfevents_file_name(double wall_time, char *out, size_t outlen)
 {
 	char host[256];
 
-	if (gethostname(host, sizeof(host)) < 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	for (char *p = host; *p; p++)
-		if (*p == '/')
-			*p = '_';
+	host_name(host, sizeof(host));
 	int n = snprintf(out, outlen, "events.out.tfevents.%lld.%s", (long long)wall_time, host);
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
@@ -281,25 +293,18 @@ struct tfevents_writer *tfevents_fdopen(int fd, const char *path, int fresh, dou
                                         char *err, size_t errlen)
 {
 	struct tfevents_writer *w = calloc(1, sizeof(*w));
-	struct pbuf msg = {0};
-	static const char version[] = "brain.Event:2";
 
-	if (!w || !(w->path = strdup(path)) || !(w->file = fdopen(fd, fresh ? "wb" : "ab")))
-		goto nomem;
-	fd = -1;
-	if (fresh && (pbuf_double_field(&msg, 1, wall_time) < 0 ||
-	              pbuf_bytes_field(&msg, 3, version, strlen(version)) < 0))
-		goto nomem;
-	if (fresh && (write_record(w, &msg, err, errlen) < 0 || tfevents_flush(w, err, errlen) < 0))
+	if (!w || !(w->path = strdup(path)) || !(w->file = fdopen(fd, fresh ? "wb" : "ab"))) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
-	free(msg.data);
+	}
+	fd = -1;
+	if (fresh && write_version(w, wall_time, err, errlen) < 0)
+		goto fail;
 	return w;
-nomem:
-	snprintf(err, errlen, "out of memory");
 fail:
 	if (fd >= 0)
 		close(fd);
-	free(msg.data);
 	tfevents_close(w);
 	return NULL;
 }

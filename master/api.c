@@ -79,12 +79,8 @@ static void too_many(struct http_reply *rep, unsigned wait_s, const char *fmt, .
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	api_error(rep, 429, "%s", msg);
-	if (wait_s && rep->nheaders < HTTP_MAX_EXTRA_HEADERS) {
-		rep->headers[rep->nheaders].name = "Retry-After";
-		snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value), "%u",
-		         wait_s);
-		rep->nheaders++;
-	}
+	if (wait_s)
+		http_reply_header(rep, "Retry-After", "%u", wait_s);
 }
 
 int api_exp_http_status(enum exp_status s)
@@ -410,25 +406,38 @@ static const char *token_refusal_locked(struct app *a, json_t *t, const struct e
 #define CSRF_COOKIE "det_csrf"
 #define CSRF_HEADER "X-Det-CSRF"
 
+const char *api_cookie_next(const char **p, size_t *len)
+{
+	const char *s = *p, *end;
+
+	if (!s)
+		return NULL;
+	while (*s == ' ' || *s == ';')
+		s++;
+	if (!*s) {
+		*p = NULL;
+		return NULL;
+	}
+	end = strchr(s, ';');
+	*len = end ? (size_t)(end - s) : strlen(s);
+	*p = end;
+	return s;
+}
+
 /* The value of cookie name in a Cookie header into out (NUL-terminated):
  * 0, or -1 when absent or longer than outlen - 1. */
 static int cookie_value(const char *cookies, const char *name, char *out, size_t outlen)
 {
-	size_t nl = strlen(name);
-	const char *p = cookies;
-	while (p && *p) {
-		while (*p == ' ' || *p == ';')
-			p++;
-		const char *end = strchr(p, ';');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if (len > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+	size_t nl = strlen(name), len;
+	const char *p = cookies, *c;
+	while ((c = api_cookie_next(&p, &len))) {
+		if (len > nl && !strncmp(c, name, nl) && c[nl] == '=') {
 			if (len - nl - 1 >= outlen)
 				return -1;
-			memcpy(out, p + nl + 1, len - nl - 1);
+			memcpy(out, c + nl + 1, len - nl - 1);
 			out[len - nl - 1] = '\0';
 			return 0;
 		}
-		p = end;
 	}
 	return -1;
 }
@@ -461,30 +470,20 @@ static void session_csrf(const char *tok, char out[AUTH_TOKEN_CHARS + 1])
 	auth_token_hash(buf, out);
 }
 
-static void add_reply_header(struct http_reply *rep, const char *name, const char *value)
-{
-	if (rep->nheaders >= HTTP_MAX_EXTRA_HEADERS)
-		return;
-	rep->headers[rep->nheaders].name = name;
-	snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value), "%s", value);
-	rep->nheaders++;
-}
-
 /* Set (tok non-NULL, for max_age_s) or clear the session cookies on rep. */
 static void session_cookies(struct app *a, struct http_reply *rep, const char *tok, long max_age_s)
 {
-	char v[256], csrf[AUTH_TOKEN_CHARS + 1] = "";
+	char csrf[AUTH_TOKEN_CHARS + 1] = "";
 	const char *secure = a->cfg->tls_cert && *a->cfg->tls_cert ? "; Secure" : "";
 	if (tok)
 		session_csrf(tok, csrf);
-	snprintf(v, sizeof(v),
-	         SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%ld%s",
-	         tok ? tok : "", tok ? max_age_s : 0L, secure);
-	add_reply_header(rep, "Set-Cookie", v);
-	snprintf(v, sizeof(v), CSRF_COOKIE "=%s; Path=/; SameSite=Strict; Max-Age=%ld%s", csrf,
-	         tok ? max_age_s : 0L, secure);
-	add_reply_header(rep, "Set-Cookie", v);
-	add_reply_header(rep, "Cache-Control", "no-store");
+	http_reply_header(rep, "Set-Cookie",
+	                  SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%ld%s",
+	                  tok ? tok : "", tok ? max_age_s : 0L, secure);
+	http_reply_header(rep, "Set-Cookie",
+	                  CSRF_COOKIE "=%s; Path=/; SameSite=Strict; Max-Age=%ld%s", csrf,
+	                  tok ? max_age_s : 0L, secure);
+	http_reply_header(rep, "Cache-Control", "no-store");
 }
 
 /* The session token of req's cookie into tok, when req has no Authorization:
@@ -1384,12 +1383,7 @@ static void api_etag(const struct http_request *req, struct http_reply *rep)
 		rep->len = 0;
 		rep->status = 304;
 	}
-	if (rep->nheaders < HTTP_MAX_EXTRA_HEADERS) {
-		rep->headers[rep->nheaders].name = "ETag";
-		snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value), "%s",
-		         etag);
-		rep->nheaders++;
-	}
+	http_reply_header(rep, "ETag", "%s", etag);
 }
 
 static void handle(void *ctx, const struct http_request *req, struct http_reply *rep)

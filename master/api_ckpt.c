@@ -23,35 +23,6 @@
 #include "exp.h"
 #include "workspace.h"
 
-/* The checkpoint directory of the experiment of trial_id and its owner's Unix uid
- * (lock taken here). 0, or -1 with err. */
-static int ckpt_location(struct app *a, int64_t trial_id, char *dir, size_t dirlen, long *uid,
-                         char *err, size_t errlen)
-{
-	struct exp_rt *e = NULL;
-	int rv = -1;
-
-	pthread_mutex_lock(&a->lock);
-	if (exp_trial_locked(a, trial_id, &e) && e) {
-		rv = ckpt_path_dir(json_object_get(e->row, "config"), a->cfg->checkpoint_storage,
-		                   dir, dirlen, err, errlen);
-		*uid = exp_owner_uid_locked(a, e);
-	} else {
-		snprintf(err, errlen, "trial %lld is not loaded", (long long)trial_id);
-	}
-	pthread_mutex_unlock(&a->lock);
-	return rv;
-}
-
-static void add_header(struct http_reply *rep, const char *name, const char *value)
-{
-	if (rep->nheaders >= HTTP_MAX_EXTRA_HEADERS)
-		return;
-	rep->headers[rep->nheaders].name = name;
-	snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value), "%s", value);
-	rep->nheaders++;
-}
-
 /* The HTTP status for a failed archive (err from ckpt_owner_tar). */
 static int tar_status(const char *err)
 {
@@ -64,7 +35,7 @@ static int tar_status(const char *err)
 
 void api_checkpoint_download(struct app *a, struct api_call *c, struct http_reply *rep)
 {
-	char err[1024], dir[PATH_MAX], hdr[128];
+	char err[1024], dir[PATH_MAX];
 	struct ckpt_owner o;
 	struct stat st;
 	unsigned long long skipped = 0;
@@ -94,8 +65,8 @@ void api_checkpoint_download(struct app *a, struct api_call *c, struct http_repl
 		          state ? state : "in no state");
 		goto out;
 	}
-	if (ckpt_location(a, json_integer_value(json_object_get(row, "trial_id")), dir, sizeof(dir),
-	                  &uid, err, sizeof(err))) {
+	if (exp_trial_storage(a, json_integer_value(json_object_get(row, "trial_id")), NULL, &uid,
+	                      dir, sizeof(dir), err, sizeof(err))) {
 		api_error(rep, 409, "checkpoint %s: %s", c->uuid, err);
 		goto out;
 	}
@@ -124,10 +95,9 @@ void api_checkpoint_download(struct app *a, struct api_call *c, struct http_repl
 	rep->file_fd = fd;
 	rep->file_len = (uint64_t)st.st_size;
 	fd = -1;
-	snprintf(hdr, sizeof(hdr), "attachment; filename=\"checkpoint-%.64s.tar\"", c->uuid);
-	add_header(rep, "Content-Disposition", hdr);
-	snprintf(hdr, sizeof(hdr), "%llu", skipped);
-	add_header(rep, "X-Det-Skipped-Entries", hdr);
+	http_reply_header(rep, "Content-Disposition",
+	                  "attachment; filename=\"checkpoint-%.64s.tar\"", c->uuid);
+	http_reply_header(rep, "X-Det-Skipped-Entries", "%llu", skipped);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -47,6 +47,19 @@ static int name_ok(const char *name)
 	return name && expconf_image_ref_ok(name) && strncmp(name, "sha256:", 7);
 }
 
+/* May the caller replace or remove (verb) image row? 1, or 0 with a 403 in rep. */
+static int may_change(struct api_call *c, struct http_reply *rep, const json_t *row,
+                      const char *name, const char *verb)
+{
+	if (authz_allowed(&c->who, AUTHZ_IMAGE_REMOVE,
+	                  json_integer_value(json_object_get(row, "owner_id"))))
+		return 1;
+	api_error(rep, 403,
+	          "image %s was imported by another user: only they or an admin may %s it", name,
+	          verb);
+	return 0;
+}
+
 void api_image_import(struct app *a, struct api_call *c, struct http_reply *rep)
 {
 	const char *name = json_string_value(json_object_get(c->body, "name"));
@@ -72,14 +85,8 @@ void api_image_import(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, 503, "%s", err);
 		goto out;
 	}
-	if (old && !authz_allowed(&c->who, AUTHZ_IMAGE_REMOVE,
-	                          json_integer_value(json_object_get(old, "owner_id")))) {
-		api_error(rep, 403,
-		          "image %s was imported by another user: only they or an admin "
-		          "may replace it",
-		          name);
+	if (old && !may_change(c, rep, old, name, "replace"))
 		goto out;
-	}
 	/* the file is opened as the caller: a file they cannot read is refused */
 	if (geteuid() == 0 && c->who.uid < 0) {
 		api_error(rep, 403,
@@ -180,14 +187,8 @@ void api_image_remove(struct app *a, struct api_call *c, struct http_reply *rep)
 		api_error(rep, err[0] ? 503 : 404, "%s", err[0] ? err : "no image of that name");
 		return;
 	}
-	if (!authz_allowed(&c->who, AUTHZ_IMAGE_REMOVE,
-	                   json_integer_value(json_object_get(row, "owner_id")))) {
-		api_error(rep, 403,
-		          "image %s was imported by another user: only they or an admin "
-		          "may remove it",
-		          name);
+	if (!may_change(c, rep, row, name, "remove"))
 		goto out;
-	}
 	struct store_op op = {.kind = STORE_DELETE, .table = "images", .row = row};
 	if (store_write(a->store, &op, 1, err, sizeof(err))) {
 		api_error(rep, 503, "%s", err);

@@ -66,6 +66,10 @@ unsigned char *api_base64_decode(const char *in, size_t len, size_t *out_len);
 /* Parse the request body as a JSON object or fill rep with a 400. */
 json_t *api_body(const struct http_request *req, struct http_reply *rep);
 
+/* The next "name=value" of a Cookie header at *p (its length in *len), moving *p past it;
+ * NULL when none is left. */
+const char *api_cookie_next(const char **p, size_t *len);
+
 void api_exp_create(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_exp_list(struct app *a, struct api_call *c, struct http_reply *rep);
 void api_exp_get(struct app *a, struct api_call *c, struct http_reply *rep);

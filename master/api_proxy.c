@@ -455,6 +455,16 @@ static const char *const relayed_headers[] = {
     "Last-Modified", "Content-Disposition", "Content-Security-Policy", "X-Content-Type-Options",
 };
 
+/* Relay header line: value onto rep when line is one of names[0..n) (case-insensitive)
+ * and value fits; otherwise it is dropped. */
+static void relay_header(struct http_reply *rep, const char *const *names, size_t n,
+                         const char *line, const char *value)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcasecmp(line, names[i]) && strlen(value) < sizeof(rep->headers[0].value))
+			http_reply_header(rep, names[i], "%s", value);
+}
+
 /* A Content-Length value: the length, or -1 when it is not one. */
 static int64_t content_length(const char *v)
 {
@@ -513,15 +523,8 @@ static int proxy_answer(struct proxy_job *j, struct http_reply *rep)
 			}
 			continue;
 		}
-		for (size_t i = 0; i < sizeof(relayed_headers) / sizeof(relayed_headers[0]); i++)
-			if (!strcasecmp(line, relayed_headers[i]) &&
-			    rep->nheaders < HTTP_MAX_EXTRA_HEADERS &&
-			    strlen(value) < sizeof(rep->headers[0].value)) {
-				rep->headers[rep->nheaders].name = relayed_headers[i];
-				snprintf(rep->headers[rep->nheaders].value,
-				         sizeof(rep->headers[0].value), "%s", value);
-				rep->nheaders++;
-			}
+		relay_header(rep, relayed_headers,
+		             sizeof(relayed_headers) / sizeof(relayed_headers[0]), line, value);
 	}
 	free(rep->body);
 	rep->body = NULL;
@@ -666,14 +669,7 @@ static int ws_answer(struct proxy_job *j, struct http_reply *rep)
 			continue;
 		*colon = '\0';
 		const char *value = colon + 1 + strspn(colon + 1, " \t");
-		for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
-			if (!strcasecmp(line, hs[i]) && rep->nheaders < HTTP_MAX_EXTRA_HEADERS &&
-			    strlen(value) < sizeof(rep->headers[0].value)) {
-				rep->headers[rep->nheaders].name = hs[i];
-				snprintf(rep->headers[rep->nheaders].value,
-				         sizeof(rep->headers[0].value), "%s", value);
-				rep->nheaders++;
-			}
+		relay_header(rep, hs, sizeof(hs) / sizeof(hs[0]), line, value);
 	}
 	relay_switch(j, rep, r);
 	return 0;
@@ -683,14 +679,11 @@ static int ws_answer(struct proxy_job *j, struct http_reply *rep)
 static int raw_answer(struct proxy_job *j, struct http_reply *rep)
 {
 	struct ws_relay *r = calloc(1, sizeof(*r));
-	if (!r || rep->nheaders >= HTTP_MAX_EXTRA_HEADERS) {
+	if (!r || http_reply_header(rep, "Upgrade", "det-tcp")) {
 		free(r);
 		snprintf(j->err, sizeof(j->err), "out of memory");
 		return -1;
 	}
-	rep->headers[rep->nheaders].name = "Upgrade";
-	snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value), "det-tcp");
-	rep->nheaders++;
 	relay_switch(j, rep, r);
 	return 0;
 }
@@ -738,16 +731,11 @@ static void put_arg(void *cls, const char *name, const char *value)
 static void put_cookies(FILE *f, const char *cookies)
 {
 	int n = 0;
-	const char *p = cookies;
-	while (p && *p) {
-		while (*p == ' ' || *p == ';')
-			p++;
-		const char *end = strchr(p, ';');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if (len && strncmp(p, "det_session=", 12) && strncmp(p, "det_csrf=", 9))
-			fprintf(f, "%s%.*s", n++ ? "; " : "Cookie: ", (int)len, p);
-		p = end;
-	}
+	size_t len;
+	const char *p = cookies, *c;
+	while ((c = api_cookie_next(&p, &len)))
+		if (strncmp(c, "det_session=", 12) && strncmp(c, "det_csrf=", 9))
+			fprintf(f, "%s%.*s", n++ ? "; " : "Cookie: ", (int)len, c);
 	if (n)
 		fputs("\r\n", f);
 }

@@ -378,12 +378,8 @@ void api_trial_logs_download(struct app *a, struct api_call *c, struct http_repl
 	rep->stream_cls = d;
 	rep->stream_len = -1;
 	d = NULL;
-	if (rep->nheaders < HTTP_MAX_EXTRA_HEADERS) {
-		rep->headers[rep->nheaders].name = "Content-Disposition";
-		snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value),
-		         "attachment; filename=\"trial-%lld.log\"", (long long)c->id);
-		rep->nheaders++;
-	}
+	http_reply_header(rep, "Content-Disposition", "attachment; filename=\"trial-%lld.log\"",
+	                  (long long)c->id);
 out:
 	free(d);
 	json_decref(tail);

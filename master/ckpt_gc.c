@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bg_thread.h"
 #include "ckpt_owner.h"
 #include "ckpt_path.h"
 #include "lifecycle.h"
@@ -151,12 +152,8 @@ struct ckpt_gc_worker *ckpt_gc_worker_start(struct app *a, char *err, size_t err
 		return NULL;
 	}
 	w->a = a;
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
-	if (pthread_create(&w->thread, NULL, worker_main, w)) {
+	if (bg_thread_start(&w->thread, &w->lock, &w->cond, worker_main, w)) {
 		snprintf(err, errlen, "cannot start the checkpoint gc thread");
-		pthread_mutex_destroy(&w->lock);
-		pthread_cond_destroy(&w->cond);
 		free(w);
 		return NULL;
 	}
@@ -167,13 +164,8 @@ void ckpt_gc_worker_stop(struct ckpt_gc_worker *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->lock);
-	w->stopping = 1;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
-	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->cond);
+	bg_thread_stop(w->thread, &w->lock, &w->cond, &w->stopping);
+	bg_thread_destroy(&w->lock, &w->cond);
 	free(w);
 }
 

@@ -50,6 +50,11 @@ struct exp_trial *exp_trial_locked(struct app *a, int64_t trial_id, struct exp_r
 /* The Unix uid of e's owner, -1 when the det user has none (lock held). */
 long exp_owner_uid_locked(struct app *a, struct exp_rt *e);
 
+/* The checkpoint directory of trial_id's experiment (as the claim reports it) into dir,
+ * its owner's Unix uid and (exp_id non-NULL) its id; lock taken here. 0, or -1 with err. */
+int exp_trial_storage(struct app *a, int64_t trial_id, int64_t *exp_id, long *uid, char *dir,
+                      size_t dirlen, char *err, size_t errlen);
+
 /* Create from YAML text and a model definition in project ("ID" or "WORKSPACE/PROJECT",
  * NULL: the default one, which p must be allowed to write), forked from parent_id (0:
  * none); *out gets the view. With

@@ -141,6 +141,26 @@ long exp_owner_uid_locked(struct app *a, struct exp_rt *e)
 	return user_uid_locked(a, e->owner_id);
 }
 
+int exp_trial_storage(struct app *a, int64_t trial_id, int64_t *exp_id, long *uid, char *dir,
+                      size_t dirlen, char *err, size_t errlen)
+{
+	struct exp_rt *e = NULL;
+	int rv = -1;
+
+	pthread_mutex_lock(&a->lock);
+	if (exp_trial_locked(a, trial_id, &e) && e) {
+		rv = ckpt_path_dir(json_object_get(e->row, "config"), a->cfg->checkpoint_storage,
+		                   dir, dirlen, err, errlen);
+		if (exp_id)
+			*exp_id = e->id;
+		*uid = exp_owner_uid_locked(a, e);
+	} else {
+		snprintf(err, errlen, "trial %lld is not loaded", (long long)trial_id);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return rv;
+}
+
 /* May an experiment of this config, owned by Unix uid (-1: none), keep checkpoints where
  * it says? The path rules of ckpt_path.h, judged as the owner (with only the admin's
  * roots for an owner without a Unix account: no file work is done for those). 0, or -1

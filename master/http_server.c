@@ -39,6 +39,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <microhttpd.h>
 #include <poll.h>
@@ -158,6 +159,20 @@ const char *http_request_arg(const struct http_request *req, const char *name)
 	if (!req->conn)
 		return NULL; /* a request built in-process (tests) has no query */
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int http_reply_header(struct http_reply *rep, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (rep->nheaders >= HTTP_MAX_EXTRA_HEADERS)
+		return -1;
+	rep->headers[rep->nheaders].name = name;
+	va_start(ap, fmt);
+	vsnprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value), fmt, ap);
+	va_end(ap);
+	rep->nheaders++;
+	return 0;
 }
 
 const char *http_request_header(const struct http_request *req, const char *name)

@@ -88,6 +88,11 @@ void http_stream_wake(struct http_stream *hs);
 /* End an upgraded connection (the handle given to http_reply.upgrade). */
 void http_upgrade_done(void *handle);
 
+/* Append response header name (a static string) with a printf-formatted value, cut to
+ * fit; 0, or -1 (nothing added) when rep holds HTTP_MAX_EXTRA_HEADERS already. */
+int http_reply_header(struct http_reply *rep, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Query argument name of req, or NULL. */
 const char *http_request_arg(const struct http_request *req, const char *name);
 

@@ -8,7 +8,7 @@ master_libdetmaster_la_SOURCES = \
 	master/store.c master/store.h master/store_internal.h \
 	master/store_rows.c master/store_read.c \
 	master/fsm.c master/fsm.h master/auth.c master/auth_munge.c master/auth.h master/app.c \
-	master/ckpt_gc.c master/ckpt_gc.h \
+	master/ckpt_gc.c master/ckpt_gc.h master/bg_thread.c master/bg_thread.h \
 	master/ckpt_path.c master/ckpt_path.h master/ckpt_owner.c master/ckpt_owner.h \
 	master/ckpt_tar.c master/ckpt_tar.h \
 	master/rm.h master/rm_local.c master/rm_slurm.c master/rm_slurm_util.c \

@@ -89,15 +89,6 @@ const char *static_content_type(const char *name)
 	return "application/octet-stream";
 }
 
-static void add_header(struct http_reply *rep, const char *name, const char *value)
-{
-	if (rep->nheaders >= HTTP_MAX_EXTRA_HEADERS)
-		return;
-	rep->headers[rep->nheaders].name = name;
-	snprintf(rep->headers[rep->nheaders].value, sizeof(rep->headers[0].value), "%s", value);
-	rep->nheaders++;
-}
-
 static void text_reply(struct http_reply *rep, int status, const char *text)
 {
 	free(rep->body);
@@ -105,8 +96,8 @@ static void text_reply(struct http_reply *rep, int status, const char *text)
 	rep->len = rep->body ? strlen(rep->body) : 0;
 	rep->status = rep->body ? status : 500;
 	rep->content_type = "text/plain; charset=utf-8";
-	add_header(rep, "X-Content-Type-Options", "nosniff");
-	add_header(rep, "Cache-Control", "no-store");
+	http_reply_header(rep, "X-Content-Type-Options", "nosniff");
+	http_reply_header(rep, "Cache-Control", "no-store");
 }
 
 /* Read the regular file at the resolved path real into rep. 0 or an HTTP status. */
@@ -218,20 +209,21 @@ int static_serve(const char *webui_dir, const char *chartjs_dir, const struct ht
 		rep->len = (size_t)st.st_size;
 		rep->status = 200;
 	}
-	add_header(rep, "ETag", etag);
+	http_reply_header(rep, "ETag", "%s", etag);
 	if (lastmod[0])
-		add_header(rep, "Last-Modified", lastmod);
+		http_reply_header(rep, "Last-Modified", "%s", lastmod);
 	/* Vendor files change only with a Debian update; the UI's own files are
 	 * revalidated each time (cheap 304s) so an upgrade shows at once. */
-	add_header(rep, "Cache-Control", vendor ? "public, max-age=86400" : "no-cache");
-	add_header(rep, "X-Content-Type-Options", "nosniff");
+	http_reply_header(rep, "Cache-Control", "%s",
+	                  vendor ? "public, max-age=86400" : "no-cache");
+	http_reply_header(rep, "X-Content-Type-Options", "nosniff");
 	if (!strncmp(rep->content_type, "text/html", 9)) {
-		add_header(
+		http_reply_header(
 		    rep, "Content-Security-Policy",
 		    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
 		    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
-		add_header(rep, "X-Frame-Options", "DENY");
-		add_header(rep, "Referrer-Policy", "no-referrer");
+		http_reply_header(rep, "X-Frame-Options", "DENY");
+		http_reply_header(rep, "Referrer-Policy", "no-referrer");
 	}
 	return 1;
 }

@@ -37,47 +37,51 @@ static json_t *task_row(const struct store_task *t, int with_id)
 	return row;
 }
 
-int store_task_insert(struct store *st, const struct store_task *t, int64_t *id, char *err,
-                      size_t errlen)
+/* Write row (consumed; NULL when it could not be made) to tasks as kind; an insert's new
+ * id into *id. 0, or -1 with err. */
+static int write_row(struct store *st, enum store_op_kind kind, json_t *row, int64_t *id, char *err,
+                     size_t errlen)
 {
 	int rv = -1;
-	json_t *row = task_row(t, 0);
 
-	if (!row || json_object_set_new(row, "kind", json_string(t->kind)) ||
-	    json_object_set_new(row, "owner_uid", json_integer(t->owner_uid)) ||
-	    json_object_set_new(row, "slots", json_integer(t->slots)) ||
-	    json_object_set_new(row, "description", json_string(t->description))) {
+	if (!row) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	struct store_op op = {.kind = STORE_INSERT, .table = "tasks", .row = row};
+	struct store_op op = {.kind = kind, .table = "tasks", .row = row};
 	if (store_write(st, &op, 1, err, errlen))
 		goto fail;
-	*id = op.id_out;
+	if (id)
+		*id = op.id_out;
 	rv = 0;
 fail:
 	json_decref(row);
 	return rv;
 }
 
+int store_task_insert(struct store *st, const struct store_task *t, int64_t *id, char *err,
+                      size_t errlen)
+{
+	json_t *row = task_row(t, 0);
+
+	if (row && (json_object_set_new(row, "kind", json_string(t->kind)) ||
+	            json_object_set_new(row, "owner_uid", json_integer(t->owner_uid)) ||
+	            json_object_set_new(row, "slots", json_integer(t->slots)) ||
+	            json_object_set_new(row, "description", json_string(t->description)))) {
+		json_decref(row);
+		row = NULL;
+	}
+	return write_row(st, STORE_INSERT, row, id, err, errlen);
+}
+
 int store_task_update(struct store *st, const struct store_task *t, char *err, size_t errlen)
 {
-	int rv = -1;
 	json_t *row = task_row(t, 1);
 
-	if (!row) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
+	/* what a task's row keeps from its creation */
 	json_object_del(row, "created_at");
 	json_object_del(row, "pool");
-	struct store_op op = {.kind = STORE_UPDATE, .table = "tasks", .row = row};
-	if (store_write(st, &op, 1, err, errlen))
-		goto fail;
-	rv = 0;
-fail:
-	json_decref(row);
-	return rv;
+	return write_row(st, STORE_UPDATE, row, NULL, err, errlen);
 }
 
 /* Tasks and trial allocations (as tasks of kind 'trial') in one listing. */

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "bg_thread.h"
 #include "ckpt_owner.h"
 #include "ckpt_path.h"
 #include "exp.h"
@@ -89,27 +90,6 @@ int tboard_trial_dir(const char *ckpt_dir, int64_t exp_id, int64_t trial_id, cha
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
-/* The checkpoint directory of a trial's experiment, as the claim reports it, and the
- * Unix uid of its owner. 0, or -1 with err. */
-static int trial_location(struct app *a, int64_t trial_id, int64_t *exp_id, long *uid, char *dir,
-                          size_t dirlen, char *err, size_t errlen)
-{
-	struct exp_rt *e = NULL;
-	int rv = -1;
-
-	pthread_mutex_lock(&a->lock);
-	if (exp_trial_locked(a, trial_id, &e) && e) {
-		rv = ckpt_path_dir(json_object_get(e->row, "config"), a->cfg->checkpoint_storage,
-		                   dir, dirlen, err, errlen);
-		*exp_id = e->id;
-		*uid = exp_owner_uid_locked(a, e);
-	} else {
-		snprintf(err, errlen, "no such trial");
-	}
-	pthread_mutex_unlock(&a->lock);
-	return rv;
-}
-
 /* Create a trial's event file as its experiment's owner; its identity goes to slot.
  * NULL with err. */
 static struct tfevents_writer *open_as_owner(struct tboard *tb, struct tboard_open *slot,
@@ -123,7 +103,7 @@ static struct tfevents_writer *open_as_owner(struct tboard *tb, struct tboard_op
 	long uid = -1;
 	int fd;
 
-	if (trial_location(tb->a, trial_id, &exp_id, &uid, ckpt, sizeof(ckpt), err, errlen))
+	if (exp_trial_storage(tb->a, trial_id, &exp_id, &uid, ckpt, sizeof(ckpt), err, errlen))
 		return NULL;
 	snprintf(sub, sizeof(sub), "tensorboard/experiment_%lld/trial_%lld", (long long)exp_id,
 	         (long long)trial_id);
@@ -387,12 +367,8 @@ struct tboard *tboard_start(struct app *a, char *err, size_t errlen)
 		return NULL;
 	}
 	tb->a = a;
-	pthread_mutex_init(&tb->lock, NULL);
-	pthread_cond_init(&tb->cond, NULL);
-	if (pthread_create(&tb->thread, NULL, run, tb)) {
+	if (bg_thread_start(&tb->thread, &tb->lock, &tb->cond, run, tb)) {
 		snprintf(err, errlen, "cannot start the TensorBoard writer thread");
-		pthread_mutex_destroy(&tb->lock);
-		pthread_cond_destroy(&tb->cond);
 		free(tb);
 		return NULL;
 	}
@@ -448,16 +424,11 @@ void tboard_stop(struct tboard *tb)
 {
 	if (!tb)
 		return;
-	pthread_mutex_lock(&tb->lock);
-	tb->stopping = 1;
-	pthread_cond_signal(&tb->cond);
-	pthread_mutex_unlock(&tb->lock);
-	pthread_join(tb->thread, NULL);
+	bg_thread_stop(tb->thread, &tb->lock, &tb->cond, &tb->stopping);
 	for (int i = 0; i < TBOARD_MAX_KNOWN; i++) {
 		tfevents_close(tb->open[i].w);
 		free(tb->open[i].path);
 	}
-	pthread_mutex_destroy(&tb->lock);
-	pthread_cond_destroy(&tb->cond);
+	bg_thread_destroy(&tb->lock, &tb->cond);
 	free(tb);
 }

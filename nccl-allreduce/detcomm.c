@@ -257,17 +257,26 @@ static int run_cpu(struct detcomm *c, const struct dc_op *op, char *err, size_t 
 	return rc == 0 ? 0 : -1;
 }
 
-static void finish(struct detcomm_request *q, int rc)
+/* Take the first queued request and run it (c->mu held, dropped while it runs); it is
+ * done (rc set) on return. */
+static void run_head_locked(struct detcomm *c)
 {
-	q->rc = rc;
-	q->done = 1;
+	struct detcomm_request *h = c->head;
+
+	c->head = h->next;
+	if (!c->head)
+		c->tail = NULL;
+	pthread_mutex_unlock(&c->mu);
+	int rc = run_cpu(c, &h->op, h->err, sizeof(h->err));
+	pthread_mutex_lock(&c->mu);
+	h->rc = rc;
+	h->done = 1;
+	c->pending--;
 }
 
 static void *progress_main(void *arg)
 {
 	struct detcomm *c = arg;
-	struct detcomm_request *q;
-	int rc;
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
@@ -275,15 +284,7 @@ static void *progress_main(void *arg)
 			pthread_cond_wait(&c->cv_work, &c->mu);
 		if (!c->head)
 			break;
-		q = c->head;
-		c->head = q->next;
-		if (!c->head)
-			c->tail = NULL;
-		pthread_mutex_unlock(&c->mu);
-		rc = run_cpu(c, &q->op, q->err, sizeof(q->err));
-		pthread_mutex_lock(&c->mu);
-		finish(q, rc);
-		c->pending--;
+		run_head_locked(c);
 		pthread_cond_broadcast(&c->cv_done);
 	}
 	pthread_mutex_unlock(&c->mu);
@@ -293,20 +294,8 @@ static void *progress_main(void *arg)
 /* Without a progress thread: run queued requests here, in order, up to and including q. */
 static void drain_locked(struct detcomm *c, struct detcomm_request *q)
 {
-	struct detcomm_request *h;
-	int rc;
-
-	while (c->head && (!q || !q->done)) {
-		h = c->head;
-		c->head = h->next;
-		if (!c->head)
-			c->tail = NULL;
-		pthread_mutex_unlock(&c->mu);
-		rc = run_cpu(c, &h->op, h->err, sizeof(h->err));
-		pthread_mutex_lock(&c->mu);
-		finish(h, rc);
-		c->pending--;
-	}
+	while (c->head && (!q || !q->done))
+		run_head_locked(c);
 }
 
 static int enqueue(struct detcomm *c, struct detcomm_request *q, char *err, size_t errlen)

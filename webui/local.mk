@@ -18,6 +18,7 @@ dist_webuijs_DATA += webui/js/queue.js
 dist_webuijs_DATA += webui/js/heatmap.js
 dist_webuijs_DATA += webui/js/compare.js webui/js/me.js
 dist_webuijs_DATA += webui/js/tasks.js
+dist_webuijs_DATA += webui/js/pager.js
 
 # Static serving and TensorBoard files against a real det-master (curl).
 # The browser tests: headless Chromium driven by playwright-core; they skip

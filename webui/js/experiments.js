@@ -5,13 +5,16 @@
 // archived), so totals stay right at any size. The view lives in the
 // address (#/experiments?search=&state=&sort=&order=&page=...): a reload or
 // a shared link shows the same page. Polls with If-None-Match.
-import { api, getCached } from './api.js';
-import { el, errorBox, fmtNum, fmtTime, keepFocus, progressView, stateBadge, tableWrap } from './util.js';
+import { api } from './api.js';
+import { drawSortHead, fetchPage, keepInAddress, pageQuery, pager } from './pager.js';
+import { el, fmtNum, fmtTime, keepFocus, progressView, stateBadge, tableWrap } from './util.js';
 
 const STATES = ['ACTIVE', 'PAUSED', 'STOPPING_CANCELED', 'STOPPING_KILLED', 'STOPPING_COMPLETED',
 	'STOPPING_ERROR', 'COMPLETED', 'CANCELED', 'ERROR'];
 const POLL_MS = 3000;
 const PAGE_SIZE = 50;
+// The view's filters, in the order the address and the master's query name them.
+const FILTERS = ['search', 'state', 'label', 'owner', 'archived'];
 // Columns: [sort key the master knows or null, heading, numeric].
 const COLUMNS = [['id', 'ID', true], ['name', 'Name'], ['state', 'State'], ['progress', 'Progress'],
 	['trials', 'Trials', true], [null, 'Best metric'], ['owner', 'Owner'], [null, 'Labels'], ['created_at', 'Created']];
@@ -41,9 +44,7 @@ export async function render(ctx) {
 		users.map((u) => el('option', { value: u.username, text: u.username, selected: view.owner === u.username })));
 	const fArch = el('input', { id: 'f-archived', type: 'checkbox', checked: view.archived });
 	const count = el('p', { class: 'muted', id: 'exp-count', 'aria-live': 'polite' });
-	const prev = el('button', { type: 'button', id: 'page-prev', text: '← Previous' });
-	const next = el('button', { type: 'button', id: 'page-next', text: 'Next →' });
-	const pageInfo = el('span', { id: 'page-info', class: 'muted' });
+	const pages = pager(view, PAGE_SIZE, changed);
 	const tbody = el('tbody');
 	const headRow = el('tr');
 	const table = el('table', { id: 'experiments' },
@@ -59,81 +60,29 @@ export async function render(ctx) {
 			el('label', { for: 'f-owner' }, 'Owner', fOwner),
 			el('label', { class: 'inline', for: 'f-archived' }, fArch, 'Show archived')),
 		count, errSlot, tableWrap('Experiments table', table),
-		el('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, pageInfo, next));
+		pages.nav);
 
-	function drawHead() {
-		headRow.replaceChildren(...COLUMNS.map(([key, label, num]) => {
-			const sorted = view.sort === key;
-			const th = el('th', { scope: 'col', class: num ? 'num' : undefined,
-				'aria-sort': key ? (sorted ? (view.order === 'asc' ? 'ascending' : 'descending') : 'none') : undefined });
-			if (!key) th.textContent = label;
-			else {
-				th.append(el('button', {
-					type: 'button', dataset: { sort: key }, 'aria-label': `Sort by ${label}`,
-					onclick: () => {
-						view.order = sorted && view.order === 'desc' ? 'asc' : 'desc';
-						view.sort = key;
-						view.page = 1;
-						changed();
-						headRow.querySelector(`[data-sort="${key}"]`).focus();
-					},
-				}, label, sorted ? (view.order === 'asc' ? ' ▲' : ' ▼') : ''));
-			}
-			return th;
-		}));
-	}
+	const drawHead = () => drawSortHead(headRow, COLUMNS, view, changed, { firstOrder: 'desc' });
 
-	function query() {
-		const q = new URLSearchParams();
-		if (view.search) q.set('search', view.search);
-		if (view.state) q.set('state', view.state);
-		if (view.label) q.set('label', view.label);
-		if (view.owner) q.set('owner', view.owner);
-		if (view.archived) q.set('archived', '1');
-		q.set('sort', view.sort);
-		q.set('order', view.order);
-		return q;
-	}
-
-	// The view changed: put it in the address (no new history entry, no re-render) and fetch.
+	// The view changed: put it in the address and fetch.
 	function changed() {
-		const q = query();
-		if (view.page > 1) q.set('page', String(view.page));
-		history.replaceState(null, '', '#/experiments?' + q);
+		keepInAddress('#/experiments?', view, FILTERS);
 		drawHead();
 		refresh(true);
 	}
-
-	function pageQuery() {
-		const q = query();
-		q.set('limit', String(PAGE_SIZE));
-		q.set('offset', String((view.page - 1) * PAGE_SIZE));
-		return q.toString();
-	}
+	const thisPage = () => pageQuery(view, FILTERS, 'sort', PAGE_SIZE);
 
 	let lastTotal = 0;
 	async function refresh(force) {
-		const q = new URLSearchParams(pageQuery());
-		const asked = q.toString();
-		let r;
-		try {
-			r = await getCached('/experiments?' + q, ctx.signal);
-			if (asked !== pageQuery()) return; // the view changed meanwhile
-
-			errSlot.replaceChildren();
-		} catch (e) {
-			if (e.name !== 'AbortError') errSlot.replaceChildren(errorBox(e));
-			return;
-		}
+		const asked = thisPage();
+		const r = await fetchPage('/experiments?' + asked, ctx.signal, () => asked === thisPage(), errSlot);
+		if (!r) return;
 		if (!r.changed && !force && lastTotal >= 0 && tbody.childElementCount) return;
 		const d = r.data;
 		const total = d.pagination.total;
 		lastTotal = total;
-		const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
 		count.textContent = `${total} experiment${total === 1 ? '' : 's'}`;
-		pageInfo.textContent = `page ${view.page} of ${pages}`;
-		prev.disabled = view.page <= 1;
-		next.disabled = view.page >= pages;
+		pages.show(total);
 		keepFocus(tbody, () => tbody.replaceChildren(...d.experiments.map((x) => el('tr', { dataset: { id: x.id, state: x.state } },
 			el('td', { class: 'num' }, el('a', { href: `#/experiments/${x.id}`, text: String(x.id) })),
 			el('td', {}, el('a', { href: `#/experiments/${x.id}`, text: x.name }), x.archived ? ' (archived)' : ''),
@@ -158,14 +107,6 @@ export async function render(ctx) {
 	};
 	for (const c of [fState, fOwner, fArch]) c.addEventListener('change', fromForm);
 	for (const c of [fSearch, fLabel]) c.addEventListener('input', fromForm);
-	prev.addEventListener('click', () => {
-		view.page = Math.max(1, view.page - 1);
-		changed();
-	});
-	next.addEventListener('click', () => {
-		view.page++;
-		changed();
-	});
 	drawHead();
 	await ctx.every(POLL_MS, () => refresh(false));
 }

@@ -11,6 +11,7 @@
 // notebook" dialog (notebookDialog, also opened from an experiment's page)
 // starts a notebook with POST /tasks and opens its page.
 import { api, getCached } from './api.js';
+import { drawSortHead, fetchPage, keepInAddress, pageQuery, pager } from './pager.js';
 import { announce, confirmAction, el, errorBox, fmtTime, keepFocus, stateBadge, tableWrap } from './util.js';
 
 const POLL_MS = 3000;
@@ -18,6 +19,8 @@ const LOG_SHOWN_MAX = 4 * 1024 * 1024; // bytes of output shown before "Load mor
 const KINDS = ['command', 'notebook', 'shell', 'tensorboard', 'trial'];
 const STATES = ['QUEUED', 'STARTING', 'RUNNING', 'TERMINATED'];
 const PAGE_SIZE = 25;
+// The view's filters, in the order the address and the master's query name them.
+const FILTERS = ['kind', 'state', 'search'];
 
 // A wait status as a shell reports it: the exit code, or 128 + the signal.
 function exitCode(t) {
@@ -173,9 +176,7 @@ export async function render(ctx) {
 	const newNb = el('button', { type: 'button', id: 'tasks-new-notebook', class: 'primary', text: 'New notebook',
 		onclick: () => notebookDialog() });
 	const count = el('p', { class: 'muted', id: 'tasks-count', 'aria-live': 'polite' });
-	const prev = el('button', { type: 'button', id: 'page-prev', text: '← Previous' });
-	const next = el('button', { type: 'button', id: 'page-next', text: 'Next →' });
-	const pageInfo = el('span', { id: 'page-info', class: 'muted' });
+	const pages = pager(view, PAGE_SIZE, changed);
 	const headRow = el('tr');
 	const tbody = el('tbody');
 	const errSlot = el('div');
@@ -185,7 +186,7 @@ export async function render(ctx) {
 		count, errSlot,
 		tableWrap('Tasks', el('table', { id: 'tasks-table' },
 			el('caption', { class: 'sr-only', text: 'Tasks' }), el('thead', {}, headRow), tbody)),
-		el('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, pageInfo, next));
+		pages.nav);
 
 	function row(t) {
 		const n = taskNumber(t);
@@ -207,78 +208,25 @@ export async function render(ctx) {
 			el('td', { text: t.end_reason || '' }));
 	}
 
-	function drawHead() {
-		headRow.replaceChildren(...COLUMNS.map(([k, label]) => {
-			const sorted = view.sort === k;
-			const th = el('th', { scope: 'col',
-				'aria-sort': k ? (sorted ? (view.order === 'asc' ? 'ascending' : 'descending') : 'none') : undefined });
-			if (!k) th.textContent = label;
-			else {
-				th.append(el('button', {
-					type: 'button', class: 'sort', dataset: { sort: k }, 'aria-label': `Sort by ${label}`,
-					onclick: () => {
-						view.order = sorted && view.order === 'asc' ? 'desc' : 'asc';
-						view.sort = k;
-						view.page = 1;
-						changed();
-						headRow.querySelector(`[data-sort="${k}"]`).focus();
-					},
-				}, label, sorted ? (view.order === 'asc' ? ' ▲' : ' ▼') : ''));
-			}
-			return th;
-		}));
-	}
+	const drawHead = () => drawSortHead(headRow, COLUMNS, view, changed, { firstOrder: 'asc', buttonClass: 'sort' });
 
-	function query() {
-		const q = new URLSearchParams();
-		if (view.kind) q.set('kind', view.kind);
-		if (view.state) q.set('state', view.state);
-		if (view.search) q.set('search', view.search);
-		q.set('sort', view.sort);
-		q.set('order', view.order);
-		return q;
-	}
-
-	// The view changed: put it in the address (no new history entry, no re-render) and fetch.
+	// The view changed: put it in the address and fetch.
 	function changed() {
-		const q = query();
-		if (view.page > 1) q.set('page', String(view.page));
-		history.replaceState(null, '', '#/tasks?' + q);
+		keepInAddress('#/tasks?', view, FILTERS);
 		drawHead();
 		refresh(true);
 	}
-
-	function pageQuery() {
-		const q = new URLSearchParams();
-		if (view.kind) q.set('kind', view.kind);
-		if (view.state) q.set('state', view.state);
-		if (view.search) q.set('search', view.search);
-		q.set('order_by', view.sort);
-		q.set('order', view.order);
-		q.set('limit', String(PAGE_SIZE));
-		q.set('offset', String((view.page - 1) * PAGE_SIZE));
-		return q.toString();
-	}
+	const thisPage = () => pageQuery(view, FILTERS, 'order_by', PAGE_SIZE);
 
 	async function refresh(force) {
-		const asked = pageQuery();
-		let r;
-		try {
-			r = await getCached('/tasks?' + asked, ctx.signal);
-			if (asked !== pageQuery()) return; // the view changed meanwhile
-			errSlot.replaceChildren();
-		} catch (e) {
-			if (e.name !== 'AbortError') errSlot.replaceChildren(errorBox(e));
-			return;
-		}
+		const asked = thisPage();
+		const r = await fetchPage('/tasks?' + asked, ctx.signal, () => asked === thisPage(), errSlot);
+		if (!r) return;
 		if (!r.changed && !force && tbody.childElementCount) return;
 		const d = r.data;
 		const total = d.pagination.total;
-		const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
 		count.textContent = `${total} task${total === 1 ? '' : 's'}`;
-		pageInfo.textContent = `page ${view.page} of ${pages}`;
-		prev.disabled = view.page <= 1;
-		next.disabled = view.page >= pages;
+		pages.show(total);
 		const tasks = d.tasks || [];
 		keepFocus(tbody, () => tbody.replaceChildren(...(tasks.length ? tasks.map(row)
 			: [el('tr', {}, el('td', { colspan: String(COLUMNS.length), class: 'muted', text: 'No tasks.' }))])));
@@ -294,14 +242,6 @@ export async function render(ctx) {
 	kindSel.addEventListener('change', fromForm);
 	stateSel.addEventListener('change', fromForm);
 	search.addEventListener('input', fromForm);
-	prev.addEventListener('click', () => {
-		view.page = Math.max(1, view.page - 1);
-		changed();
-	});
-	next.addEventListener('click', () => {
-		view.page++;
-		changed();
-	});
 	drawHead();
 	await ctx.every(POLL_MS, () => refresh(false));
 }

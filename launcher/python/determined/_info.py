@@ -13,13 +13,7 @@ class TrialInfo:
         self.trial_id = _int(env, "DET_TRIAL_ID", 0)
         self.experiment_id = _int(env, "DET_EXPERIMENT_ID", 0)
         self.trial_seed = _int(env, "DET_TRIAL_SEED", 0)
-        raw = env.get("DET_HPARAMS") or "{}"
-        try:
-            self.hparams = json.loads(raw)
-        except ValueError as e:
-            raise ValueError(f"DET_HPARAMS: not JSON: {e}") from None
-        if not isinstance(self.hparams, dict):
-            raise ValueError("DET_HPARAMS: not a JSON object")
+        self.hparams = _json_object(env, "DET_HPARAMS")
         self.trial_run_id = _int(env, "DET_RESTARTS", 0)
         self.steps_completed = _int(env, "DET_STEPS_COMPLETED", 0)
         self.searcher_length = _int(env, "DET_SEARCHER_LENGTH", 0)
@@ -53,13 +47,7 @@ class ClusterInfo:
         if not addrs and _int(env, "DET_CROSS_SIZE", 1) == 1:
             addrs = [env.get("MASTER_ADDR") or "127.0.0.1"]
         self.container_addrs = addrs
-        raw = env.get("DET_USER_DATA") or "{}"
-        try:
-            self.user_data = json.loads(raw)
-        except ValueError as e:
-            raise ValueError(f"DET_USER_DATA: not JSON: {e}") from None
-        if not isinstance(self.user_data, dict):
-            raise ValueError("DET_USER_DATA: not a JSON object")
+        self.user_data = _json_object(env, "DET_USER_DATA")
 
     @property
     def task_id(self):
@@ -78,6 +66,17 @@ def _int(env, name, default):
         return int(v)
     except ValueError:
         raise ValueError(f"{name}={v!r}: not an integer") from None
+
+
+def _json_object(env, name):
+    """The JSON object in env[name] ({} when unset or empty)."""
+    try:
+        v = json.loads(env.get(name) or "{}")
+    except ValueError as e:
+        raise ValueError(f"{name}: not JSON: {e}") from None
+    if not isinstance(v, dict):
+        raise ValueError(f"{name}: not a JSON object")
+    return v
 
 
 def get_cluster_info():
