@@ -32,4 +32,26 @@ static inline int unit_rmtree(const char *dir)
 	return nftw(dir, unit_rmtree_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }
 
+/* A zeroed fixture of size bytes whose first member, char dir[dirlen], holds a fresh
+ * directory /tmp/<prefix>XXXXXX (cmocka setups). NULL on failure. */
+static inline void *unit_dir_fixture_new(size_t size, size_t dirlen, const char *prefix)
+{
+	char *f = calloc(1, size);
+	if (f && unit_tmpdir(f, dirlen, prefix)) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* cmocka teardown of a unit_dir_fixture_new fixture (what else it holds released
+ * first): removes its directory with everything below it and frees it. 0 or -1. */
+static inline int unit_dir_fixture_free(void **state)
+{
+	char *dir = *state;
+	int rc = unit_rmtree(dir);
+	free(dir);
+	return rc;
+}
+
 #endif
