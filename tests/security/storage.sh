@@ -32,28 +32,14 @@ cat >"$work/launch.sh" <<EOF
 # while the master says restart.
 claims=$work/claims
 fake=$srcdir/tests/integration/fake-launch.sh
+. "$srcdir/tests/integration/trial-api.sh"
 EOF
 cat >>"$work/launch.sh" <<'EOF'
-if [[ $DET_MASTER == unix:* ]]; then
-	sock=(--unix-socket "${DET_MASTER#unix:}")
-	base=http://localhost
-else
-	sock=()
-	base=$DET_MASTER
-fi
-call() { # METHOD PATH TOKEN [BODY]
-	curl -sS --max-time 70 "${sock[@]}" -X "$1" -H "Authorization: Bearer $3" \
-		-H 'Content-Type: application/json' ${4:+--data-binary "$4"} "$base/api/v1$2"
-}
 [ -e "$claims/fake" ] && exec "$fake" # from then on: tests/integration/fake-launch.sh
 [ -n "${FAKE_PID_DIR:-}" ] && : >"$FAKE_PID_DIR/$$"
 n=0
 while :; do
-	claim=$(call POST "/experiments/$DET_EXPERIMENT_ID/claim" "$DET_ALLOCATION_TOKEN" \
-		"{\"array_task\": $DET_ARRAY_TASK}") || exit 3
-	if [ "$(jq -r '.done // false' <<<"$claim")" = true ] || jq -e .error >/dev/null <<<"$claim"; then
-		exit 0
-	fi
+	claim_trial
 	f=$claims/e$DET_EXPERIMENT_ID.$n
 	printf '%s\n' "$claim" >"$f.tmp" && mv "$f.tmp" "$f.json"
 	for _ in $(seq 3000); do
