@@ -162,6 +162,19 @@ insert_metrics() {
 		1700000000 + i FROM n;"
 }
 
+# random_exp YAML-FILE NAME TRIALS BATCHES ENV: writes a random search of TRIALS
+# trials, all at once, of BATCHES batches each, with the environment variables
+# ENV ("A=1, B=2": fake-launch.sh's knobs)
+random_exp() {
+	cat >"$1" <<YAML
+name: $2
+entrypoint: x
+hyperparameters: {lr: {type: double, minval: 0.1, maxval: 0.2}}
+searcher: {name: random, metric: val_loss, max_trials: $3, max_concurrent_trials: $3, max_length: {batches: $4}}
+environment: {environment_variables: [$5]}
+YAML
+}
+
 # create_exp YAML-FILE [ACTIVATE] [MODEL-TGZ]: prints the new id
 create_exp() {
 	jq -n --rawfile c "$1" --argjson a "${2:-true}" --rawfile m <([ -z "${3:-}" ] || base64 -w0 "$3") \

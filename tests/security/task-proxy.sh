@@ -120,11 +120,7 @@ eq "another user's WebSocket upgrade: 403" "403 - -" "$(ws "$V")"
 
 # A running task that never registered: 502 with a JSON message, at once.
 sid=$(as_det "$U" -o json cmd run --detach sleep 300 | jq -r .id)
-for _ in $(seq 600); do
-	sock GET "/tasks/$sid" >/dev/null
-	[ "$(body .task.state)" = RUNNING ] && break
-	sleep 0.1
-done
+wait_task_state "$sid" RUNNING
 eq "a running task without a port: 502" 502 "$(as_sock "$U" GET "/proxy/$sid/" -m 60)"
 check "... with a JSON message" jq -e '.error.message | test("registered")' "$work/u/body.$U"
 
