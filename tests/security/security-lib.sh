@@ -61,17 +61,22 @@ as_user() {
 	setpriv --reuid="$u" --regid="$u" --init-groups --reset-env -- "$@"
 }
 
-# usock USER METHOD PATH [BODY]: a request over the master's socket as USER;
-# the status code to stdout, the body in $work/body.
-usock() {
-	local u=$1
+# ucall USER METHOD FULL-PATH [BODY]: a request over the master's socket as USER
+# (root: as this process); the status code to stdout, the body in $work/body.
+# ucall_as names another runner than as_user, ucall_sock another socket.
+ucall() {
+	local run=("${ucall_as:-as_user}" "$1")
+	[ "$1" = root ] && run=()
 	shift
-	as_user "$u" curl -s -w '\n%{http_code}' --unix-socket "$work/m.sock" -X "$1" \
-		-H 'Content-Type: application/json' ${3:+--data-binary "$3"} "http://localhost/api/v1$2" \
+	"${run[@]}" curl -s -w '\n%{http_code}' --unix-socket "${ucall_sock:-$work/m.sock}" -X "$1" \
+		-H 'Content-Type: application/json' ${3:+--data-binary "$3"} "http://localhost$2" \
 		>"$work/ubody"
 	tail -n 1 "$work/ubody"
 	sed '$d' "$work/ubody" >"$work/body"
 }
+
+# usock USER METHOD PATH [BODY]: ucall of an /api/v1 PATH
+usock() { ucall "$1" "$2" "/api/v1$3" "${4:-}"; }
 
 # running_trial EXP: polls (60 s) until the experiment's first trial is ACTIVE;
 # prints its id (also when it never became ACTIVE; nothing without a trial).
