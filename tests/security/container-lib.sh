@@ -91,3 +91,19 @@ ctr_run_probe() {
 }
 
 probe() { sed -n "s/^$1 //p" "$work/out/probe" 2>/dev/null; }
+
+# ctr_run_to STATE YAML MODEL NAME: $U creates the experiment of YAML with the
+# model directory MODEL (det's output in $work/NAME.out; sets id) and waits for
+# STATE (100 s), false if it does not get there; its first trial's log lines
+# are then in $work/NAME.log.
+ctr_run_to() {
+	local rc
+	detu experiment create "$2" "$3" >"$work/$4.out" 2>&1
+	id=$(sed -n 's/^Created experiment \([0-9]*\).*/\1/p' "$work/$4.out")
+	wait_state "$id" "$1" 100
+	rc=$?
+	sock GET "/experiments/$id/trials" >/dev/null
+	sock GET "/trials/$(body '.trials[0].id')/logs" >/dev/null
+	body '.logs[].line' >"$work/$4.log"
+	return $rc
+}
