@@ -162,6 +162,14 @@ insert_metrics() {
 		1700000000 + i FROM n;"
 }
 
+# admin_login VAR: the built-in admin logs in with its password (left in pw)
+# over TCP; its bearer token goes into VAR.
+admin_login() {
+	pw=$(cat "$work/state/admin-password")
+	http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
+	printf -v "$1" '%s' "$(body .token)"
+}
+
 # random_exp YAML-FILE NAME TRIALS BATCHES ENV: writes a random search of TRIALS
 # trials, all at once, of BATCHES batches each, with the environment variables
 # ENV ("A=1, B=2": fake-launch.sh's knobs)

@@ -89,9 +89,7 @@ wait_for 60 fds_back
 check "... the master's open files are back to $fds (now $(nfd))" fds_back
 
 # The same over TCP, twice, in parallel: both whole.
-pw=$(cat "$work/state/admin-password")
-http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
-atok=$(body .token)
+admin_login atok
 pids=
 for i in 1 2; do
 	curl -s -m 300 -H "Authorization: Bearer $atok" "http://127.0.0.1:$port/proxy/$id/big" |

@@ -78,9 +78,7 @@ eq "the owner's POST: body and headers relayed" "201 POST hello-body yes" \
 eq "PUT and DELETE too" "200 200" \
 	"$(as_sock "$U" PUT "/proxy/$id/x" --data-binary x) $(as_sock "$U" DELETE "/proxy/$id/x")"
 # Over TCP with a bearer token and a session cookie: neither reaches the task.
-pw=$(cat "$work/state/admin-password")
-http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
-utok=$(body .token)
+admin_login utok
 code=$(curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $utok" \
 	-H 'Cookie: det_session=abc; keep=1; det_csrf=def' "http://127.0.0.1:$port/proxy/$id/t")
 eq "an admin's bearer token over TCP: 200" 200 "$code"
