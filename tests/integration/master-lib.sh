@@ -170,6 +170,26 @@ admin_login() {
 	printf -v "$1" '%s' "$(body .token)"
 }
 
+# make_test_pki [CA...]: in $work/pki (set in pki) a test CA for each name
+# given (ca without one: NAME.pem, NAME.key) and a certificate for 127.0.0.1
+# and localhost signed by the first (server.pem, server.key); needs openssl.
+make_test_pki() {
+	local ca
+	pki=$work/pki
+	mkdir -p "$pki"
+	for ca in "${@:-ca}"; do
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=det test $ca" \
+			-keyout "$pki/$ca.key" -out "$pki/$ca.pem" \
+			-addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign 2>/dev/null
+	done
+	ca=${1:-ca}
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$pki/server.key" \
+		-out "$pki/server.csr" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$pki/ext"
+	openssl x509 -req -in "$pki/server.csr" -CA "$pki/$ca.pem" -CAkey "$pki/$ca.key" \
+		-CAcreateserial -days 2 -extfile "$pki/ext" -out "$pki/server.pem" 2>/dev/null
+}
+
 # random_exp YAML-FILE NAME TRIALS BATCHES ENV: writes a random search of TRIALS
 # trials, all at once, of BATCHES batches each, with the environment variables
 # ENV ("A=1, B=2": fake-launch.sh's knobs)
