@@ -190,6 +190,21 @@ make_test_pki() {
 		-CAcreateserial -days 2 -extfile "$pki/ext" -out "$pki/server.pem" 2>/dev/null
 }
 
+# copy_experiment YAML-FILE COUNT: the running master creates the experiment
+# of YAML-FILE (not activated, id 1) and stops; its row is then copied into
+# ids 2 to COUNT of the store (a large store for a list to page through).
+copy_experiment() {
+	local cols
+	create_exp "$1" false >/dev/null
+	stop_master
+	cols=$(sqlite3 "$work/state/master.db" \
+		"SELECT group_concat(name, ',') FROM pragma_table_info('experiments') WHERE name != 'id'")
+	sqlite3 "$work/state/master.db" "
+		WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < $2)
+		INSERT INTO experiments(id, $cols) SELECT i, $cols FROM n,
+			(SELECT $cols FROM experiments WHERE id = 1);"
+}
+
 # random_exp YAML-FILE NAME TRIALS BATCHES ENV: writes a random search of TRIALS
 # trials, all at once, of BATCHES batches each, with the environment variables
 # ENV ("A=1, B=2": fake-launch.sh's knobs)
