@@ -7,12 +7,7 @@
 # the test image can be built (scripts/build-test-image); sets launcher, det
 # and tarball.
 ctr_need_image() {
-	launcher=$builddir/launcher/det-launch
-	det=$builddir/cli/det
-	if [ ! -x "$launcher" ] || [ ! -x "$det" ]; then
-		echo "1..0 # SKIP det-launch and det are not built"
-		exit 0
-	fi
+	need_det_launch
 	if ! tarball=$("$srcdir/scripts/build-test-image" 2>"$work/build.err"); then
 		echo "1..0 # SKIP no test image: $(tail -n 1 "$work/build.err")"
 		exit 0

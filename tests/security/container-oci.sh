@@ -25,14 +25,8 @@ ctr_need_image
 echo "1..18"
 make_user U || exit 1
 uid=$(id -u "$U")
-grp=dg$$x$RANDOM
-groupadd "$grp" && usermod -a -G "$grp" "$U"
+make_group grp "$U"
 ok $? "the user gets a supplementary group"
-oci_cleanup() {
-	sec_cleanup
-	groupdel "$grp" 2>/dev/null
-}
-trap oci_cleanup EXIT
 printf 'container_runtime: oci\ncontainer_oci_runtime: runc\n' >"$work/oci.yaml"
 start_master --storage-root "$work" --config "$work/oci.yaml"
 ctr_import_image

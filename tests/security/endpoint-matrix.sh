@@ -17,20 +17,12 @@ set -u
 . "$(dirname "$0")/security-lib.sh"
 need_root
 
-group=
-matrix_cleanup() {
-	sec_cleanup
-	[ -n "$group" ] && groupdel "$group" 2>/dev/null
-}
-trap matrix_cleanup EXIT
-
 make_user O || exit 1
 make_user V || exit 1
 make_user E || exit 1
 make_user W || exit 1
 make_user N || exit 1
-group=dtg$$x$RANDOM
-passwd_retry groupadd "$group" && passwd_retry usermod -a -G "$group" "$E" || exit 1
+make_group group "$E" || exit 1
 start_master
 
 api() { # USER METHOD PATH [BODY] under /api/v1

@@ -31,6 +31,17 @@ need_det() {
 	done
 }
 
+# need_det_launch [PROGRAM...]: need_det, and det-launch built too; its path
+# goes into launcher (the one start_master runs).
+need_det_launch() {
+	launcher=$builddir/launcher/det-launch
+	if [ ! -x "$launcher" ]; then
+		echo "1..0 # SKIP det-launch is not built"
+		exit 0
+	fi
+	need_det "$@"
+}
+
 . "$(dirname "${BASH_SOURCE[0]}")/../passwd.sh"
 
 sec_users=
@@ -51,6 +62,26 @@ remove_users() {
 		passwd_user_remove "$u"
 	done
 	sec_users=
+}
+
+sec_groups=
+# make_group VAR USER...: create a fresh Unix group with these users as
+# members; its name goes into VAR. Removed at exit.
+make_group() {
+	local name=dtg${$}x$RANDOM u
+	passwd_retry groupadd "$name" || return 1
+	sec_groups="$sec_groups $name"
+	printf -v "$1" '%s' "$name"
+	for u in "${@:2}"; do
+		passwd_retry usermod -a -G "$name" "$u" || return 1
+	done
+}
+remove_groups() {
+	local g
+	for g in $sec_groups; do
+		groupdel "$g" 2>/dev/null
+	done
+	sec_groups=
 }
 
 # as_user USER COMMAND...: run a command as that Unix user (its uid, gid and
@@ -107,6 +138,7 @@ det_list_answers() {
 sec_cleanup() {
 	cleanup
 	remove_users
+	remove_groups
 }
 trap sec_cleanup EXIT
 
