@@ -29,12 +29,7 @@ struct fixture {
 
 static void put(const char *dir, const char *rel, const char *data)
 {
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(data, f);
-	fclose(f);
+	assert_int_equal(unit_put(dir, rel, data), 0);
 }
 
 /* The contents of dir/rel (static buffer), or NULL when it cannot be read. */

@@ -327,12 +327,7 @@ static void test_sigterm_under_det_launch_is_a_preemption(void **state)
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
+	assert_int_equal(unit_put(dir, name, text), 0);
 }
 
 /* Store a checkpoint with weights.bin and sub/opt.bin; uuid into out. */
