@@ -101,6 +101,17 @@ finish() { echo "$2" >"$1.exit"; }
 ckpt() {
 	http POST "/trials/$1/checkpoints" "{\"uuid\": \"$3\", \"steps_completed\": 1, \"metadata\": {}, \"files\": []}" "$2"
 }
+# b_trial NAME HOST_PATH MESSAGE: B creates the experiment of $work/NAME.yaml
+# (exp_yaml with HOST_PATH; the check MESSAGE: 200) and its trial claims: sets
+# e, c (the claim), t (the trial id) and tok (its token).
+b_trial() {
+	exp_yaml "$work/$1.yaml" "$2"
+	eq "$3" 200 "$(create_as "$B" "$work/$1.yaml")"
+	e=$(body .id)
+	c=$(claim_of "$e")
+	t=$(jq -r .trial_id "$c.json")
+	tok=$(jq -r .token "$c.json")
+}
 # wait_log PATTERN: until master.err has a line matching it (60 s).
 wait_log() {
 	for _ in $(seq 600); do
@@ -167,46 +178,33 @@ check "GC did not delete root's directory behind B's symlink" test -f "$rootdir/
 
 # --- GC as the owner within a shared root: B's symlink into A's directory ---
 as_user "$A" mkdir -p "$shared/a"
-exp_yaml "$work/b2.yaml" "$shared/b"
-eq "B creates an experiment in the shared root" 200 "$(create_as "$B" "$work/b2.yaml")"
-eb2=$(body .id)
-cb2=$(claim_of "$eb2")
-tb2=$(jq -r .trial_id "$cb2.json")
-ub2=bbbbbbbb-0000-4000-8000-$(printf '%012d' "$tb2")
-eq "B's trial registers a checkpoint" 200 "$(ckpt "$tb2" "$(jq -r .token "$cb2.json")" "$ub2")"
+b_trial b2 "$shared/b" "B creates an experiment in the shared root"
+ub2=bbbbbbbb-0000-4000-8000-$(printf '%012d' "$t")
+eq "B's trial registers a checkpoint" 200 "$(ckpt "$t" "$tok" "$ub2")"
 as_user "$A" mkdir "$shared/a/$ub2"
 as_user "$A" sh -c "echo A-data >'$shared/a/$ub2/file'"
 as_user "$B" ln -s "$shared/a" "$shared/b"
-finish "$cb2" 0
-check "B's second experiment completes" wait_state "$eb2" COMPLETED 60
-check "GC as B was refused (logged)" wait_log "experiment $eb2: checkpoint gc as uid [0-9]*: .*Permission denied"
+finish "$c" 0
+check "B's second experiment completes" wait_state "$e" COMPLETED 60
+check "GC as B was refused (logged)" wait_log "experiment $e: checkpoint gc as uid [0-9]*: .*Permission denied"
 check "GC as B did not delete A's files behind B's symlink" test -f "$shared/a/$ub2/file"
 
 # --- GC still deletes the owner's own checkpoints, as the owner ---
-exp_yaml "$work/b3.yaml" "$homeB/ck3"
-eq "B creates a third experiment" 200 "$(create_as "$B" "$work/b3.yaml")"
-eb3=$(body .id)
-cb3=$(claim_of "$eb3")
-tb3=$(jq -r .trial_id "$cb3.json")
-ub3=bbbbbbbb-0000-4000-8000-$(printf '%012d' "$tb3")
+b_trial b3 "$homeB/ck3" "B creates a third experiment"
+ub3=bbbbbbbb-0000-4000-8000-$(printf '%012d' "$t")
 as_user "$B" mkdir -p "$homeB/ck3/$ub3/sub"
 as_user "$B" sh -c "echo w >'$homeB/ck3/$ub3/sub/w.bin'"
-eq "B's trial registers it" 200 "$(ckpt "$tb3" "$(jq -r .token "$cb3.json")" "$ub3")"
-finish "$cb3" 0
-check "B's third experiment completes" wait_state "$eb3" COMPLETED 60
-check "GC logged the removal as B" wait_log "experiment $eb3: checkpoint gc removed 1 directories as uid $(id -u "$B")"
+eq "B's trial registers it" 200 "$(ckpt "$t" "$tok" "$ub3")"
+finish "$c" 0
+check "B's third experiment completes" wait_state "$e" COMPLETED 60
+check "GC logged the removal as B" wait_log "experiment $e: checkpoint gc removed 1 directories as uid $(id -u "$B")"
 check "GC deleted B's own checkpoint directory" test ! -e "$homeB/ck3/$ub3"
 check "and kept the storage directory" test -d "$homeB/ck3"
 
 # --- TensorBoard: event files are written as the owner, never into root's directory ---
-exp_yaml "$work/b4.yaml" "$homeB/tb"
-eq "B creates an experiment for TensorBoard" 200 "$(create_as "$B" "$work/b4.yaml")"
-eb4=$(body .id)
-cb4=$(claim_of "$eb4")
-tb4=$(jq -r .trial_id "$cb4.json")
-tok4=$(jq -r .token "$cb4.json")
-http POST "/trials/$tb4/metrics" '{"group": "training", "steps_completed": 1, "metrics": {"loss": 1}}' "$tok4" >/dev/null
-evdir=$homeB/tb/tensorboard/experiment_$eb4/trial_$tb4
+b_trial b4 "$homeB/tb" "B creates an experiment for TensorBoard"
+http POST "/trials/$t/metrics" '{"group": "training", "steps_completed": 1, "metrics": {"loss": 1}}' "$tok" >/dev/null
+evdir=$homeB/tb/tensorboard/experiment_$e/trial_$t
 for _ in $(seq 600); do
 	ls "$evdir"/events.out.tfevents.* >/dev/null 2>&1 && break
 	sleep 0.1
@@ -215,25 +213,21 @@ ev=$(ls "$evdir"/events.out.tfevents.* 2>/dev/null | head -n 1)
 check "the event file is written" test -f "$ev"
 eq "the event file belongs to B" "$B" "$(stat -c %U "$ev" 2>/dev/null)"
 eq "its directory belongs to B" "$B" "$(stat -c %U "$homeB/tb/tensorboard" 2>/dev/null)"
-finish "$cb4" 0
-check "B's TensorBoard experiment completes" wait_state "$eb4" COMPLETED 60
+finish "$c" 0
+check "B's TensorBoard experiment completes" wait_state "$e" COMPLETED 60
 
-exp_yaml "$work/b5.yaml" "$homeB/tb5"
-eq "B creates another TensorBoard experiment" 200 "$(create_as "$B" "$work/b5.yaml")"
-eb5=$(body .id)
-cb5=$(claim_of "$eb5")
-tb5=$(jq -r .trial_id "$cb5.json")
+b_trial b5 "$homeB/tb5" "B creates another TensorBoard experiment"
 as_user "$B" ln -s "$rootdir" "$homeB/tb5"
-eq "a report after the swap still succeeds" 200 "$(http POST "/trials/$tb5/metrics" '{"group": "training", "steps_completed": 1, "metrics": {"loss": 1}}' "$(jq -r .token "$cb5.json")")"
+eq "a report after the swap still succeeds" 200 "$(http POST "/trials/$t/metrics" '{"group": "training", "steps_completed": 1, "metrics": {"loss": 1}}' "$tok")"
 for _ in $(seq 600); do # the refusal logged, or (without the defence) the file written
-	grep -q "tensorboard: trial $tb5:" "$work/master.err" && break
+	grep -q "tensorboard: trial $t:" "$work/master.err" && break
 	[ -e "$rootdir/tensorboard" ] && break
 	sleep 0.1
 done
-check "the writer logged why it did not write" grep -q "tensorboard: trial $tb5: .*outside the storage roots" "$work/master.err"
+check "the writer logged why it did not write" grep -q "tensorboard: trial $t: .*outside the storage roots" "$work/master.err"
 check "nothing was written into root's directory" test ! -e "$rootdir/tensorboard"
-finish "$cb5" 0
-check "that experiment completes too" wait_state "$eb5" COMPLETED 60
+finish "$c" 0
+check "that experiment completes too" wait_state "$e" COMPLETED 60
 
 # --- more trials reporting in turn than event files stay open: closed ones are
 # reopened, and each is still the owner's own file with all its events ---
