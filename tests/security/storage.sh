@@ -101,12 +101,12 @@ finish() { echo "$2" >"$1.exit"; }
 ckpt() {
 	http POST "/trials/$1/checkpoints" "{\"uuid\": \"$3\", \"steps_completed\": 1, \"metadata\": {}, \"files\": []}" "$2"
 }
-# b_trial NAME HOST_PATH MESSAGE: B creates the experiment of $work/NAME.yaml
-# (exp_yaml with HOST_PATH; the check MESSAGE: 200) and its trial claims: sets
-# e, c (the claim), t (the trial id) and tok (its token).
-b_trial() {
-	exp_yaml "$work/$1.yaml" "$2"
-	eq "$3" 200 "$(create_as "$B" "$work/$1.yaml")"
+# user_trial USER NAME HOST_PATH MESSAGE: USER creates the experiment of
+# $work/NAME.yaml (exp_yaml with HOST_PATH; the check MESSAGE: 200) and its
+# trial claims: sets e, c (the claim), t (the trial id) and tok (its token).
+user_trial() {
+	exp_yaml "$work/$2.yaml" "$3"
+	eq "$4" 200 "$(create_as "$1" "$work/$2.yaml")"
 	e=$(body .id)
 	c=$(claim_of "$e")
 	t=$(jq -r .trial_id "$c.json")
@@ -139,21 +139,13 @@ exp_yaml "$work/other.yaml" "$homeB/ck"
 eq "another user's home is not A's root → 400" 400 "$(create_as "$A" "$work/other.yaml")"
 
 # --- checkpoint uuids: B's trial cannot take over A's checkpoint ---
-exp_yaml "$work/a.yaml" "$homeA/ck"
-eq "A creates an experiment under its home" 200 "$(create_as "$A" "$work/a.yaml")"
-ea=$(body .id)
-ca=$(claim_of "$ea")
-ta=$(jq -r .trial_id "$ca.json")
-toka=$(jq -r .token "$ca.json")
+user_trial "$A" a "$homeA/ck" "A creates an experiment under its home"
+ea=$e ca=$c ta=$t toka=$tok
 ua=aaaaaaaa-0000-4000-8000-$(printf '%012d' "$ta")
 eq "A's trial registers its checkpoint" 200 "$(ckpt "$ta" "$toka" "$ua")"
 eq "A's trial registers it again (a retry)" 200 "$(ckpt "$ta" "$toka" "$ua")"
-exp_yaml "$work/b.yaml" "$homeB/ck"
-eq "B creates an experiment" 200 "$(create_as "$B" "$work/b.yaml")"
-eb=$(body .id)
-cb=$(claim_of "$eb")
-tb=$(jq -r .trial_id "$cb.json")
-tokb=$(jq -r .token "$cb.json")
+user_trial "$B" b "$homeB/ck" "B creates an experiment"
+eb=$e cb=$c tb=$t tokb=$tok
 eq "B's trial registering A's uuid → 409" 409 "$(ckpt "$tb" "$tokb" "$ua")"
 check "the 409 says whose it is" grep -q "already registered by trial $ta of experiment $ea" "$work/body"
 http GET "/checkpoints/$ua" '' "$toka" >/dev/null
@@ -178,7 +170,7 @@ check "GC did not delete root's directory behind B's symlink" test -f "$rootdir/
 
 # --- GC as the owner within a shared root: B's symlink into A's directory ---
 as_user "$A" mkdir -p "$shared/a"
-b_trial b2 "$shared/b" "B creates an experiment in the shared root"
+user_trial "$B" b2 "$shared/b" "B creates an experiment in the shared root"
 ub2=bbbbbbbb-0000-4000-8000-$(printf '%012d' "$t")
 eq "B's trial registers a checkpoint" 200 "$(ckpt "$t" "$tok" "$ub2")"
 as_user "$A" mkdir "$shared/a/$ub2"
@@ -190,7 +182,7 @@ check "GC as B was refused (logged)" wait_log "experiment $e: checkpoint gc as u
 check "GC as B did not delete A's files behind B's symlink" test -f "$shared/a/$ub2/file"
 
 # --- GC still deletes the owner's own checkpoints, as the owner ---
-b_trial b3 "$homeB/ck3" "B creates a third experiment"
+user_trial "$B" b3 "$homeB/ck3" "B creates a third experiment"
 ub3=bbbbbbbb-0000-4000-8000-$(printf '%012d' "$t")
 as_user "$B" mkdir -p "$homeB/ck3/$ub3/sub"
 as_user "$B" sh -c "echo w >'$homeB/ck3/$ub3/sub/w.bin'"
@@ -202,7 +194,7 @@ check "GC deleted B's own checkpoint directory" test ! -e "$homeB/ck3/$ub3"
 check "and kept the storage directory" test -d "$homeB/ck3"
 
 # --- TensorBoard: event files are written as the owner, never into root's directory ---
-b_trial b4 "$homeB/tb" "B creates an experiment for TensorBoard"
+user_trial "$B" b4 "$homeB/tb" "B creates an experiment for TensorBoard"
 http POST "/trials/$t/metrics" '{"group": "training", "steps_completed": 1, "metrics": {"loss": 1}}' "$tok" >/dev/null
 evdir=$homeB/tb/tensorboard/experiment_$e/trial_$t
 for _ in $(seq 600); do
@@ -216,7 +208,7 @@ eq "its directory belongs to B" "$B" "$(stat -c %U "$homeB/tb/tensorboard" 2>/de
 finish "$c" 0
 check "B's TensorBoard experiment completes" wait_state "$e" COMPLETED 60
 
-b_trial b5 "$homeB/tb5" "B creates another TensorBoard experiment"
+user_trial "$B" b5 "$homeB/tb5" "B creates another TensorBoard experiment"
 as_user "$B" ln -s "$rootdir" "$homeB/tb5"
 eq "a report after the swap still succeeds" 200 "$(http POST "/trials/$t/metrics" '{"group": "training", "steps_completed": 1, "metrics": {"loss": 1}}' "$tok")"
 for _ in $(seq 600); do # the refusal logged, or (without the defence) the file written
