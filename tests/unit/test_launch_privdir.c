@@ -117,8 +117,9 @@ static void test_other_owner_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_missing_is_made_private), T(test_open_mode_refused), T(test_symlink_refused),
-	    T(test_file_refused),            T(test_other_owner_refused),
+	    T(test_missing_is_made_private), T(test_open_mode_refused),
+	    T(test_symlink_refused),         T(test_file_refused),
+	    T(test_other_owner_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
