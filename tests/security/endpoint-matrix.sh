@@ -17,11 +17,7 @@ set -u
 . "$(dirname "$0")/security-lib.sh"
 need_root
 
-make_user O || exit 1
-make_user V || exit 1
-make_user E || exit 1
-make_user W || exit 1
-make_user N || exit 1
+make_user O V E W N || exit 1
 make_group group "$E" || exit 1
 start_master
 

@@ -19,8 +19,7 @@ id_cleanup() {
 u1_pid=
 trap id_cleanup EXIT
 
-make_user U1 || exit 1
-make_user U2 || exit 1
+make_user U1 U2 || exit 1
 uid1=$(id -u "$U1")
 start_master
 

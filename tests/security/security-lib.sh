@@ -45,15 +45,17 @@ need_det_launch() {
 . "$(dirname "${BASH_SOURCE[0]}")/../passwd.sh"
 
 sec_users=
-# make_user VAR: create a fresh Unix user with a home directory; its name
-# goes into VAR. Removed (with its home and processes) at exit.
+# make_user VAR...: create a fresh Unix user with a home directory for each
+# VAR; its name goes into VAR. Removed (with its home and processes) at exit.
 make_user() {
-	local name
-	name=dt${$}x$RANDOM
-	passwd_user_add "$name" || return 1
-	chmod 0700 "/tmp/$name.home"
-	sec_users="$sec_users $name"
-	printf -v "$1" '%s' "$name"
+	local mu_name mu_var
+	for mu_var in "$@"; do
+		mu_name=dt${$}x$RANDOM
+		passwd_user_add "$mu_name" || return 1
+		chmod 0700 "/tmp/$mu_name.home"
+		sec_users="$sec_users $mu_name"
+		printf -v "$mu_var" '%s' "$mu_name"
+	done
 }
 
 remove_users() {

@@ -13,8 +13,7 @@ set -u
 . "$(dirname "$0")/security-lib.sh"
 need_root
 
-make_user A || exit 1
-make_user B || exit 1
+make_user A B || exit 1
 homeA=/tmp/$A.home
 homeB=/tmp/$B.home
 # A root that both users may write (like /scratch), given with --storage-root.

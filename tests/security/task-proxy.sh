@@ -13,8 +13,7 @@ set -u
 . "$(dirname "$0")/security-lib.sh"
 need_root
 need_det /usr/bin/python3
-make_user U || exit 1
-make_user V || exit 1
+make_user U V || exit 1
 start_master
 check "master starts" test -n "$port"
 

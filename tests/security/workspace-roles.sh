@@ -13,9 +13,7 @@ set -u
 . "$(dirname "$0")/security-lib.sh"
 need_root
 
-make_user U1 || exit 1
-make_user U2 || exit 1
-make_user U3 || exit 1
+make_user U1 U2 U3 || exit 1
 make_group group "$U3" || exit 1
 start_master
 
