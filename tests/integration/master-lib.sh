@@ -8,12 +8,13 @@ if ! command -v curl >/dev/null || ! command -v jq >/dev/null; then
 	exit 0
 fi
 
-need_sqlite3() { # skip the whole test unless the sqlite3 shell is installed
-	if ! command -v sqlite3 >/dev/null; then
-		echo "1..0 # SKIP sqlite3 is needed (scripts/debian-packages.txt)"
+need_command() { # COMMAND [WHERE-FROM]: skip the whole test unless COMMAND is on the PATH
+	if ! command -v "$1" >/dev/null; then
+		echo "1..0 # SKIP $1 is needed${2:+ ($2)}"
 		exit 0
 	fi
 }
+need_sqlite3() { need_command sqlite3 scripts/debian-packages.txt; } # the sqlite3 shell
 
 tap_n=0
 tap_failed=0

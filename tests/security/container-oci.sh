@@ -17,10 +17,7 @@ set -u
 . "$(dirname "$0")/security-lib.sh"
 . "$(dirname "$0")/container-lib.sh"
 need_root
-if ! command -v runc >/dev/null; then
-	echo "1..0 # SKIP runc is not installed (scripts/install-deps)"
-	exit 0
-fi
+need_command runc scripts/install-deps
 ctr_need_image
 echo "1..18"
 make_user U || exit 1
