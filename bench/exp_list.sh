@@ -19,14 +19,7 @@ seconds=${BENCH_SECONDS:-10}
 start_master
 printf 'name: b\nentrypoint: x\nsearcher: {name: single, metric: l, max_length: {batches: 1}}\n' \
 	>"$work/c.yaml"
-create_exp "$work/c.yaml" false >/dev/null
-stop_master
-cols=$(sqlite3 "$work/state/master.db" \
-	"SELECT group_concat(name, ',') FROM pragma_table_info('experiments') WHERE name != 'id'")
-sqlite3 "$work/state/master.db" "
-	WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < $count)
-	INSERT INTO experiments(id, $cols) SELECT i, $cols FROM n,
-		(SELECT $cols FROM experiments WHERE id = 1);"
+copy_experiment "$work/c.yaml" "$count"
 start_master
 
 poll() { # PATH: 4 clients for $seconds s; prints "median p99" in ms

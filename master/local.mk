@@ -151,6 +151,7 @@ MASTER_ITESTS += tests/integration/test-notebook.sh
 MASTER_ITESTS += tests/integration/test-trial-ids.sh
 EXTRA_DIST += tests/integration/notebook-kernel.py
 EXTRA_DIST += $(MASTER_ITESTS) tests/integration/master-lib.sh tests/integration/fake-launch.sh
+EXTRA_DIST += tests/integration/trial-api.sh
 TESTS += $(MASTER_ITESTS)
 
 # Fuzz target for request bodies; its corpus is replayed by `make check`.

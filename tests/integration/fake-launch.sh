@@ -13,28 +13,13 @@ set -u
 : "${DET_MASTER:?}" "${DET_EXPERIMENT_ID:?}" "${DET_ARRAY_TASK:?}" "${DET_ALLOCATION_TOKEN:?}"
 steps=${FAKE_STEPS:-3}
 pause=${FAKE_SLEEP:-0}
-if [[ $DET_MASTER == unix:* ]]; then
-	sock=(--unix-socket "${DET_MASTER#unix:}")
-	base=http://localhost
-else
-	sock=()
-	base=$DET_MASTER
-fi
-
-call() { # METHOD PATH TOKEN [BODY]
-	curl -sS --max-time 70 "${sock[@]}" -X "$1" -H "Authorization: Bearer $3" \
-		-H 'Content-Type: application/json' ${4:+--data-binary "$4"} "$base/api/v1$2"
-}
+. "$(dirname "$0")/trial-api.sh"
 
 [ -n "${FAKE_PID_DIR:-}" ] && : >"$FAKE_PID_DIR/$$"
 stopped=0
 trap 'stopped=1' TERM
 while :; do
-	claim=$(call POST "/experiments/$DET_EXPERIMENT_ID/claim" "$DET_ALLOCATION_TOKEN" \
-		"{\"array_task\": $DET_ARRAY_TASK}") || exit 3
-	if [ "$(jq -r '.done // false' <<<"$claim")" = true ] || jq -e .error >/dev/null <<<"$claim"; then
-		exit 0
-	fi
+	claim_trial
 	while IFS= read -r kv; do
 		case $kv in FAKE_STEPS=* | FAKE_SLEEP=* | FAKE_FAIL_TASK=* | FAKE_INVALID_HP_TASK=*)
 			export "${kv?}" ;;
@@ -69,7 +54,5 @@ while :; do
 		fi
 		sleep "$pause"
 	done
-	exitr=$(call POST "/trials/$tid/exit" "$tok" "{\"exit_code\": $code, \"signal\": null}")
-	[ $code != 0 ] && exit 0
-	[ "$(jq -r .restart <<<"$exitr")" = true ] && continue
+	exit_trial "$tid" "$tok" "$code"
 done

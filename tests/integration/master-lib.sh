@@ -8,12 +8,13 @@ if ! command -v curl >/dev/null || ! command -v jq >/dev/null; then
 	exit 0
 fi
 
-need_sqlite3() { # skip the whole test unless the sqlite3 shell is installed
-	if ! command -v sqlite3 >/dev/null; then
-		echo "1..0 # SKIP sqlite3 is needed (scripts/debian-packages.txt)"
+need_command() { # COMMAND [WHERE-FROM]: skip the whole test unless COMMAND is on the PATH
+	if ! command -v "$1" >/dev/null; then
+		echo "1..0 # SKIP $1 is needed${2:+ ($2)}"
 		exit 0
 	fi
 }
+need_sqlite3() { need_command sqlite3 scripts/debian-packages.txt; } # the sqlite3 shell
 
 tap_n=0
 tap_failed=0
@@ -160,6 +161,62 @@ insert_metrics() {
 		CASE WHEN i % 10 = 0 THEN json_object('val_loss', 1.0 / i)
 		ELSE json_object('loss', 2.0 / (1 + i * 0.01) + (i % 7) * 0.001, 'lr', 0.1) END,
 		1700000000 + i FROM n;"
+}
+
+# admin_login VAR: the built-in admin logs in with its password (left in pw)
+# over TCP; its bearer token goes into VAR.
+admin_login() {
+	pw=$(cat "$work/state/admin-password")
+	http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
+	printf -v "$1" '%s' "$(body .token)"
+}
+
+# make_test_pki [CA...]: in $work/pki (set in pki) a test CA for each name
+# given (ca without one: NAME.pem, NAME.key) and a certificate for 127.0.0.1
+# and localhost signed by the first (server.pem, server.key); needs openssl.
+make_test_pki() {
+	local ca
+	pki=$work/pki
+	mkdir -p "$pki"
+	for ca in "${@:-ca}"; do
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=det test $ca" \
+			-keyout "$pki/$ca.key" -out "$pki/$ca.pem" \
+			-addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign 2>/dev/null
+	done
+	ca=${1:-ca}
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$pki/server.key" \
+		-out "$pki/server.csr" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$pki/ext"
+	openssl x509 -req -in "$pki/server.csr" -CA "$pki/$ca.pem" -CAkey "$pki/$ca.key" \
+		-CAcreateserial -days 2 -extfile "$pki/ext" -out "$pki/server.pem" 2>/dev/null
+}
+
+# copy_experiment YAML-FILE COUNT: the running master creates the experiment
+# of YAML-FILE (not activated, id 1) and stops; its row is then copied into
+# ids 2 to COUNT of the store (a large store for a list to page through).
+copy_experiment() {
+	local cols
+	create_exp "$1" false >/dev/null
+	stop_master
+	cols=$(sqlite3 "$work/state/master.db" \
+		"SELECT group_concat(name, ',') FROM pragma_table_info('experiments') WHERE name != 'id'")
+	sqlite3 "$work/state/master.db" "
+		WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < $2)
+		INSERT INTO experiments(id, $cols) SELECT i, $cols FROM n,
+			(SELECT $cols FROM experiments WHERE id = 1);"
+}
+
+# random_exp YAML-FILE NAME TRIALS BATCHES ENV: writes a random search of TRIALS
+# trials, all at once, of BATCHES batches each, with the environment variables
+# ENV ("A=1, B=2": fake-launch.sh's knobs)
+random_exp() {
+	cat >"$1" <<YAML
+name: $2
+entrypoint: x
+hyperparameters: {lr: {type: double, minval: 0.1, maxval: 0.2}}
+searcher: {name: random, metric: val_loss, max_trials: $3, max_concurrent_trials: $3, max_length: {batches: $4}}
+environment: {environment_variables: [$5]}
+YAML
 }
 
 # create_exp YAML-FILE [ACTIVATE] [MODEL-TGZ]: prints the new id

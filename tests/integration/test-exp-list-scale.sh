@@ -18,16 +18,9 @@ entrypoint: x
 labels: [scale]
 searcher: {name: single, metric: loss, max_length: {batches: 10}}
 YAML
-	create_exp "$work/c.yaml" false >/dev/null
-	stop_master
-	local cols
-	cols=$(sqlite3 "$work/state/master.db" \
-		"SELECT group_concat(name, ',') FROM pragma_table_info('experiments') WHERE name != 'id'")
+	copy_experiment "$work/c.yaml" "$1"
 	# Names and creation times differ per row so that sorting by them means something.
 	sqlite3 "$work/state/master.db" "
-		WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-		INSERT INTO experiments(id, $cols) SELECT i, $cols FROM n,
-			(SELECT $cols FROM experiments WHERE id = 1);
 		UPDATE experiments SET name = printf('scale-%05d', (id * 7919) % $1),
 			created_at = created_at + ((id * 104729) % $1), archived = (id % 10 = 0),
 			state = CASE WHEN id % 3 = 0 THEN 'CANCELED' ELSE state END;"

@@ -20,15 +20,11 @@ entrypoint: x
 labels: [scale]
 searcher: {name: single, metric: loss, max_length: {batches: 10}}
 YAML
-create_exp "$work/c.yaml" false >/dev/null
-stop_master
-cols=$(q "SELECT group_concat(name, ',') FROM pragma_table_info('experiments') WHERE name != 'id'")
+copy_experiment "$work/c.yaml" "$count"
 zoe=$(q "SELECT id FROM users WHERE name = 'zoe'")
 # Every third is zoe's, every fifth has "needle" in its name, every seventh
 # in its (editable) description, every eleventh the label "rare".
-q "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < $count)
-	INSERT INTO experiments(id, $cols) SELECT i, $cols FROM n, (SELECT $cols FROM experiments WHERE id = 1);
-	UPDATE experiments SET name = CASE WHEN id % 5 = 0 THEN printf('run-NeedLe-%d', id) ELSE printf('run-%d', id) END,
+q "UPDATE experiments SET name = CASE WHEN id % 5 = 0 THEN printf('run-NeedLe-%d', id) ELSE printf('run-%d', id) END,
 		owner_id = CASE WHEN id % 3 = 0 THEN $zoe ELSE owner_id END,
 		description = CASE WHEN id % 7 = 0 THEN 'has a needle inside' ELSE description END,
 		labels = CASE WHEN id % 11 = 0 THEN '[\"scale\",\"rare\"]' ELSE labels END;"

@@ -171,13 +171,7 @@ eq "delete" 200 "$(sock DELETE "/experiments/$e2")"
 eq "deleted experiment is gone" 404 "$(sock GET "/experiments/$e2")"
 
 # --- restarts and replacement trials ---
-cat >"$work/faults.yaml" <<'YAML'
-name: faults
-entrypoint: x
-hyperparameters: {lr: {type: double, minval: 0.1, maxval: 0.2}}
-searcher: {name: random, metric: val_loss, max_trials: 3, max_concurrent_trials: 3, max_length: {batches: 3}}
-environment: {environment_variables: [FAKE_FAIL_TASK=1, FAKE_INVALID_HP_TASK=2]}
-YAML
+random_exp "$work/faults.yaml" faults 3 3 "FAKE_FAIL_TASK=1, FAKE_INVALID_HP_TASK=2"
 e3=$(create_exp "$work/faults.yaml")
 check "experiment with a crash and an invalid trial completes" wait_state "$e3" COMPLETED 60
 sock GET "/experiments/$e3/trials" >/dev/null

@@ -110,13 +110,7 @@ eq "every report acknowledged before SIGTERM is stored" 0 \
 sock POST "/experiments/$e/kill" >/dev/null
 
 # --- 2: an experiment continues across kill -9 ---
-cat >"$work/exp.yaml" <<'YAML'
-name: survive
-entrypoint: x
-hyperparameters: {lr: {type: double, minval: 0.1, maxval: 0.2}}
-searcher: {name: random, metric: val_loss, max_trials: 3, max_concurrent_trials: 3, max_length: {batches: 15}}
-environment: {environment_variables: [FAKE_STEPS=15, FAKE_SLEEP=0.2]}
-YAML
+random_exp "$work/exp.yaml" survive 3 15 "FAKE_STEPS=15, FAKE_SLEEP=0.2"
 e2=$(create_exp "$work/exp.yaml")
 trials_running() { # EXP: some trial has reported a step
 	sock GET "/experiments/$1/trials" >/dev/null

@@ -46,9 +46,7 @@ eq "a signal 0 is refused" 400 "$(sock POST /allocations/42/events "$(ev task_ex
 eq "a negative restart count is refused" 400 "$(sock POST /allocations/42/events "$(ev allocation 42 ', "cpus": 2, "gpus": [], "restart_count": -1')")"
 eq "unknown type" 400 "$(sock POST /allocations/42/events '{"type": "x"}')"
 eq "unknown experiment → 404" 404 "$(sock POST /allocations/42/events "$(ev allocation 42 ', "cpus": 2, "gpus": [], "restart_count": 0' | sed "s/\"experiment_id\": $e/\"experiment_id\": 999/")")"
-pw=$(cat "$work/state/admin-password")
-http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
-admin=$(body .token)
+admin_login admin
 http POST /users '{"username":"bob","password":"bob-secret"}' "$admin" >/dev/null
 http POST /auth/login '{"username":"bob","password":"bob-secret"}' >/dev/null
 bob=$(body .token)

@@ -17,9 +17,7 @@ notebook_launcher: $srcdir/share/det-notebook-launch
 YAML
 start_master --config "$work/master.yaml"
 check "master starts" test -n "$port"
-pw=$(cat "$work/state/admin-password")
-http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
-tok=$(body .token)
+admin_login tok
 proxy() { # METHOD PATH [BODY]: through /proxy/ with the bearer token
 	curl -s -o "$work/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $tok" \
 		${3:+-H 'Content-Type: application/json' --data-binary "$3"} "http://127.0.0.1:$port$2"

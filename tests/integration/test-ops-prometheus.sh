@@ -8,10 +8,7 @@
 # prometheus package).
 set -u
 . "$(dirname "$0")/master-lib.sh"
-if ! command -v promtool >/dev/null; then
-	echo "1..0 # SKIP promtool is not installed (Debian package prometheus)"
-	exit 0
-fi
+need_command promtool "Debian package prometheus"
 echo "1..8"
 conf=$srcdir/etc/prometheus
 check "promtool check config etc/prometheus/prometheus.yml" \

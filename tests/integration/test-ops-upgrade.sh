@@ -8,10 +8,7 @@
 # backup of the migrated store passes SQLite's integrity check.
 set -u
 . "$(dirname "$0")/master-lib.sh"
-if ! command -v sqlite3 >/dev/null; then
-	echo "1..0 # SKIP sqlite3 is not installed (Debian package sqlite3)"
-	exit 0
-fi
+need_sqlite3
 echo "1..16"
 fixture=$srcdir/tests/data/store-e46a92f.sql
 admin_password=gcXYiQvmWPpybZZDUG2Q # the fixture's admin, as the old master made it

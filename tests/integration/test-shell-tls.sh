@@ -13,17 +13,8 @@ if [ ! -x /usr/sbin/sshd ] || ! command -v ssh >/dev/null || ! command -v openss
 	exit 0
 fi
 
-# A CA and a certificate for 127.0.0.1 (as tests/security/tls.sh).
-pki=$work/pki
-mkdir -p "$pki"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=det test ca" -keyout "$pki/ca.key" \
-	-out "$pki/ca.pem" -addext basicConstraints=critical,CA:TRUE \
-	-addext keyUsage=keyCertSign,cRLSign 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$pki/server.key" \
-	-out "$pki/server.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$pki/ext"
-openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" \
-	-CAcreateserial -days 2 -extfile "$pki/ext" -out "$pki/server.pem" 2>/dev/null
+# A CA and a certificate for 127.0.0.1.
+make_test_pki
 check "test certificates made" test -s "$pki/server.pem"
 printf 'tls:\n  cert: %s\n  key: %s\n' "$pki/server.pem" "$pki/server.key" >"$work/tls.yaml"
 start_master --config "$work/tls.yaml"

@@ -29,6 +29,18 @@ final_sha() { # EXP: SHA-256 of model.bin in the trial's latest checkpoint
 	body '.files[] | select(.path == "model.bin") | .sha256'
 }
 
+# training NAME: an experiment NAME of 6000 batches (validations every 1000)
+# whose trial is training; sets id and dir (det-launch's job directory).
+training() {
+	fm_config "$1" 6000 >"$work/$1.yaml"
+	sed -i 's/validation_period: 100/validation_period: 1000/' "$work/$1.yaml"
+	id=$(create_exp "$work/$1.yaml" "$work/fm.tgz")
+	wait_for 60 sh -c "ls -d '$HOME'/.det-slurm/run/e$id-t0-pid* >/dev/null 2>&1"
+	dir=$(ls -d "$HOME"/.det-slurm/run/e"$id"-t0-pid* | head -n 1)
+	wait_for 60 test -e "$dir/assign-0.json"
+	wait_for 120 started "$id"
+}
+
 # 1. Uninterrupted reference run.
 fm_config straight 1500 >"$work/straight.yaml"
 id=$(create_exp "$work/straight.yaml" "$work/fm.tgz")
@@ -82,13 +94,7 @@ eq "the other trial completes" "COMPLETED 200" \
 	"$(jq -r '.[] | select(.hparams.crash == 0) | "\(.state) \(.steps_completed)"' <<<"$t")"
 
 # 4. SIGTERM to det-launch: preemption checkpoint, then the trial resumes.
-fm_config preempted 6000 >"$work/preempt.yaml"
-sed -i 's/validation_period: 100/validation_period: 1000/' "$work/preempt.yaml"
-id=$(create_exp "$work/preempt.yaml" "$work/fm.tgz")
-wait_for 60 sh -c "ls -d '$HOME'/.det-slurm/run/e$id-t0-pid* >/dev/null 2>&1"
-dir=$(ls -d "$HOME"/.det-slurm/run/e"$id"-t0-pid* | head -n 1)
-wait_for 60 test -e "$dir/assign-0.json"
-wait_for 120 started "$id"
+training preempted
 kill -TERM "${dir##*-pid}"
 eq "after SIGTERM the trial still completes" COMPLETED "$(wait_exp "$id" "$long")"
 t=$(trial_json "$id")
@@ -102,13 +108,7 @@ eq "and trained to its full length" 6000 "$(jq '.[0].steps_completed' <<<"$t")"
 
 # 5. The master asks for the preemption (a pause): det-launch's long poll on
 # the trial's signals creates the preempt file; activate resumes the trial.
-fm_config paused 6000 >"$work/pause.yaml"
-sed -i 's/validation_period: 100/validation_period: 1000/' "$work/pause.yaml"
-id=$(create_exp "$work/pause.yaml" "$work/fm.tgz")
-wait_for 60 sh -c "ls -d '$HOME'/.det-slurm/run/e$id-t0-pid* >/dev/null 2>&1"
-dir=$(ls -d "$HOME"/.det-slurm/run/e"$id"-t0-pid* | head -n 1)
-wait_for 60 test -e "$dir/assign-0.json"
-wait_for 120 started "$id"
+training paused
 api POST "/experiments/$id/pause"
 wait_for 60 test -e "$dir/preempt-0"
 ok $? "pausing the experiment reaches the trial through the signals long poll"

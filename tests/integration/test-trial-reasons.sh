@@ -14,12 +14,7 @@ set -u
 . "$(dirname "$0")/master-lib.sh"
 . "$(dirname "$0")/../security/security-lib.sh"
 need_root
-launcher=$builddir/launcher/det-launch
-det=$builddir/cli/det
-if [ ! -x "$launcher" ] || [ ! -x "$det" ] || [ ! -x /usr/bin/python3 ]; then
-	echo "1..0 # SKIP det-launch, det and /usr/bin/python3 are needed"
-	exit 0
-fi
+need_det_launch /usr/bin/python3
 echo "1..48"
 
 make_user U || exit 1

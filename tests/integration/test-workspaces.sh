@@ -8,10 +8,7 @@
 set -u
 . "$(dirname "$0")/master-lib.sh"
 
-if ! command -v sqlite3 >/dev/null; then
-	echo "1..0 # SKIP sqlite3 is needed to write a store of the previous release"
-	exit 0
-fi
+need_sqlite3
 
 # --- a store of the previous release: migrations 1-4, a user and two experiments ---
 mkdir -p "$work/state"

@@ -44,40 +44,44 @@ fi
 [ $ok = 1 ] && echo "ok 2 - fashion-mnist resumed from a checkpoint ends bit-identical" ||
 	{ echo "not ok 2 - fashion-mnist resumed from a checkpoint ends bit-identical"; cat "$work"/b*.out; }
 
+# example DIR PYTHON SCRIPT [VAR=VALUE...]: the Python example SCRIPT (under
+# examples/) off-cluster for 20 batches, its local directory $work/DIR, its
+# output in $work/DIR.out, with the environment given on top.
+example() {
+	dir=$1 py=$2 script=$3
+	shift 3
+	(cd "$work" && env DET_LOCAL_DIR="$work/$dir" DET_SEARCHER_LENGTH=20 DET_HPARAMS= \
+		PYTHONPATH="$top/launcher/python" PYTHONDONTWRITEBYTECODE=1 "$@" \
+		"$py" "$top/examples/$script" >"$work/$dir.out" 2>&1)
+}
+# result STATUS N NAME OUTPUT: TAP point N from STATUS, OUTPUT after a failure.
+result() {
+	if [ "$1" = 0 ]; then
+		echo "ok $2 - $3"
+	else
+		echo "not ok $2 - $3"
+		cat "$4"
+	fi
+}
+
 # 3: the plain-Python Core API example
-if (cd "$work" && DET_LOCAL_DIR=$work/py DET_SEARCHER_LENGTH=20 DET_HPARAMS= \
-	PYTHONPATH="$top/launcher/python" PYTHONDONTWRITEBYTECODE=1 \
-	python3 "$top/examples/python-core-api/train.py" >"$work/py.out" 2>&1) &&
-	grep -q '"validation_accuracy"' "$work/py/metrics.jsonl"; then
-	echo "ok 3 - the plain-Python Core API example runs off-cluster"
-else
-	echo "not ok 3 - the plain-Python Core API example runs off-cluster"
-	cat "$work/py.out"
-fi
+example py python3 python-core-api/train.py && grep -q '"validation_accuracy"' "$work/py/metrics.jsonl"
+result $? 3 "the plain-Python Core API example runs off-cluster" "$work/py.out"
 
 # 4: the PyTorch example (Debian's python3-torch runs on /usr/bin/python3)
 if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
 	echo "ok 4 # SKIP python3-torch is not installed"
-elif (cd "$work" && DET_LOCAL_DIR=$work/pt DET_SEARCHER_LENGTH=20 DET_HPARAMS= \
-	PYTHONPATH="$top/launcher/python" PYTHONDONTWRITEBYTECODE=1 \
-	/usr/bin/python3 "$top/examples/pytorch/train.py" >"$work/pt.out" 2>&1) &&
-	grep -q '"test_accuracy"' "$work/pt/metrics.jsonl"; then
-	echo "ok 4 - the PyTorch example runs off-cluster"
 else
-	echo "not ok 4 - the PyTorch example runs off-cluster"
-	cat "$work/pt.out"
+	example pt /usr/bin/python3 pytorch/train.py && grep -q '"test_accuracy"' "$work/pt/metrics.jsonl"
+	result $? 4 "the PyTorch example runs off-cluster" "$work/pt.out"
 fi
 
 # 5: the PyTorchTrial example, off-cluster, small
 if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
 	echo "ok 5 # SKIP python3-torch is not installed"
-elif (cd "$work" && DET_LOCAL_DIR=$work/ptt DET_SEARCHER_LENGTH=20 VALIDATION_PERIOD=10 \
-	DET_HPARAMS='{"train_examples": 2000, "validation_examples": 500}' \
-	PYTHONPATH="$top/launcher/python" PYTHONDONTWRITEBYTECODE=1 \
-	/usr/bin/python3 "$top/examples/pytorch/model_def.py" >"$work/ptt.out" 2>&1) &&
-	[ "$(grep -c '"group": "validation"' "$work/ptt/metrics.jsonl")" = 2 ]; then
-	echo "ok 5 - the PyTorchTrial example runs off-cluster"
 else
-	echo "not ok 5 - the PyTorchTrial example runs off-cluster"
-	cat "$work/ptt.out"
+	example ptt /usr/bin/python3 pytorch/model_def.py VALIDATION_PERIOD=10 \
+		DET_HPARAMS='{"train_examples": 2000, "validation_examples": 500}' &&
+		[ "$(grep -c '"group": "validation"' "$work/ptt/metrics.jsonl")" = 2 ]
+	result $? 5 "the PyTorchTrial example runs off-cluster" "$work/ptt.out"
 fi

@@ -25,13 +25,7 @@ trap ap_cleanup EXIT
 # two tasks at once, however few CPUs the machine has
 printf 'local:\n  slots: 4\n' >"$work/master.yaml"
 start_master --config "$work/master.yaml"
-cat >"$work/exp.yaml" <<'YAML'
-name: adopt
-entrypoint: x
-hyperparameters: {lr: {type: double, minval: 0.1, maxval: 0.2}}
-searcher: {name: random, metric: val_loss, max_trials: 2, max_concurrent_trials: 2, max_length: {batches: 100000}}
-environment: {environment_variables: [FAKE_STEPS=100000, FAKE_SLEEP=1]}
-YAML
+random_exp "$work/exp.yaml" adopt 2 100000 "FAKE_STEPS=100000, FAKE_SLEEP=1"
 e=$(create_exp "$work/exp.yaml")
 check "the experiment is created" test -n "$e" -a "$e" != null
 running_pids() { # both tasks have a stored pid

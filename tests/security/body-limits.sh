@@ -19,9 +19,7 @@ announce() { # METHOD PATH LENGTH [TOKEN]
 
 start_master
 check "master starts" test -n "$port"
-pw=$(cat "$work/state/admin-password")
-http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
-admin=$(body .token)
+admin_login admin
 
 big=$((200 * 1024 * 1024))
 eq "200 MiB announced without a credential → 401 before the size" 401 "$(announce POST /experiments $big)"

@@ -12,8 +12,7 @@ set -u
 . "$(dirname "$0")/security-lib.sh"
 need_root
 
-make_user A || exit 1
-make_user B || exit 1
+make_user A B || exit 1
 homeA=/tmp/$A.home
 # Tasks only sleep: the test speaks the trial side itself with the claim's token.
 cat >"$work/launch.sh" <<'EOF'

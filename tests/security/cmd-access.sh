@@ -9,8 +9,7 @@ set -u
 . "$(dirname "$0")/security-lib.sh"
 need_root
 need_det
-make_user U || exit 1
-make_user V || exit 1
+make_user U V || exit 1
 export OWNER_TEST_MARKER=from-the-master
 start_master
 check "master starts" test -n "$port"

@@ -7,12 +7,7 @@
 # the test image can be built (scripts/build-test-image); sets launcher, det
 # and tarball.
 ctr_need_image() {
-	launcher=$builddir/launcher/det-launch
-	det=$builddir/cli/det
-	if [ ! -x "$launcher" ] || [ ! -x "$det" ]; then
-		echo "1..0 # SKIP det-launch and det are not built"
-		exit 0
-	fi
+	need_det_launch
 	if ! tarball=$("$srcdir/scripts/build-test-image" 2>"$work/build.err"); then
 		echo "1..0 # SKIP no test image: $(tail -n 1 "$work/build.err")"
 		exit 0
@@ -91,3 +86,19 @@ ctr_run_probe() {
 }
 
 probe() { sed -n "s/^$1 //p" "$work/out/probe" 2>/dev/null; }
+
+# ctr_run_to STATE YAML MODEL NAME: $U creates the experiment of YAML with the
+# model directory MODEL (det's output in $work/NAME.out; sets id) and waits for
+# STATE (100 s), false if it does not get there; its first trial's log lines
+# are then in $work/NAME.log.
+ctr_run_to() {
+	local rc
+	detu experiment create "$2" "$3" >"$work/$4.out" 2>&1
+	id=$(sed -n 's/^Created experiment \([0-9]*\).*/\1/p' "$work/$4.out")
+	wait_state "$id" "$1" 100
+	rc=$?
+	sock GET "/experiments/$id/trials" >/dev/null
+	sock GET "/trials/$(body '.trials[0].id')/logs" >/dev/null
+	body '.logs[].line' >"$work/$4.log"
+	return $rc
+}

@@ -17,22 +17,13 @@ set -u
 . "$(dirname "$0")/security-lib.sh"
 . "$(dirname "$0")/container-lib.sh"
 need_root
-if ! command -v runc >/dev/null; then
-	echo "1..0 # SKIP runc is not installed (scripts/install-deps)"
-	exit 0
-fi
+need_command runc scripts/install-deps
 ctr_need_image
 echo "1..18"
 make_user U || exit 1
 uid=$(id -u "$U")
-grp=dg$$x$RANDOM
-groupadd "$grp" && usermod -a -G "$grp" "$U"
+make_group grp "$U"
 ok $? "the user gets a supplementary group"
-oci_cleanup() {
-	sec_cleanup
-	groupdel "$grp" 2>/dev/null
-}
-trap oci_cleanup EXIT
 printf 'container_runtime: oci\ncontainer_oci_runtime: runc\n' >"$work/oci.yaml"
 start_master --storage-root "$work" --config "$work/oci.yaml"
 ctr_import_image
@@ -64,9 +55,7 @@ ok $? "the root file system is unpacked in the owner's private cache, keyed by d
 # A second trial reuses it (same inode: not unpacked again).
 ino=$(stat -c %i "/tmp/det-oci-$uid/rootfs/$digest")
 rm -f "$work/out/probe"
-detu experiment create "$work/ok.yaml" "$work/model" >"$work/create2.out" 2>&1
-id=$(sed -n 's/^Created experiment \([0-9]*\).*/\1/p' "$work/create2.out")
-wait_state "$id" COMPLETED 100
+ctr_run_to COMPLETED "$work/ok.yaml" "$work/model" create2
 eq "a second trial completes, reusing the unpacked root file system" \
 	"det-test-image $ino" "$(probe marker) $(stat -c %i "/tmp/det-oci-$uid/rootfs/$digest")"
 
@@ -75,13 +64,8 @@ stop_master
 printf 'container_runtime: oci\ncontainer_oci_runtime: no-such-runc\n' >"$work/none.yaml"
 start_master --storage-root "$work" --config "$work/none.yaml"
 rm -f "$work/out/probe"
-detu experiment create "$work/ok.yaml" "$work/model" >"$work/create3.out" 2>&1
-id=$(sed -n 's/^Created experiment \([0-9]*\).*/\1/p' "$work/create3.out")
-wait_state "$id" ERROR 100
+ctr_run_to ERROR "$work/ok.yaml" "$work/model" missing
 ok $? "with its OCI runtime missing, the trial ends in ERROR"
-sock GET "/experiments/$id/trials" >/dev/null
-sock GET "/trials/$(body '.trials[0].id')/logs" >/dev/null
-body '.logs[].line' >"$work/missing.log"
 grep -q 'the OCI runtime no-such-runc is not installed on this node' "$work/missing.log" &&
 	[ ! -e "$work/out/probe" ]
 ok $? "with the reason in its logs, and nothing ran" || sed 's/^/#   /' "$work/missing.log"
@@ -98,13 +82,8 @@ for rt in enroot apptainer; do
 	printf 'container_runtime: %s\n' "$rt" >"$work/$rt.yaml"
 	start_master --storage-root "$work" --config "$work/$rt.yaml"
 	rm -f "$work/out/probe"
-	detu experiment create "$work/ok.yaml" "$work/model" >"$work/$rt.out" 2>&1
-	id=$(sed -n 's/^Created experiment \([0-9]*\).*/\1/p' "$work/$rt.out")
-	wait_state "$id" ERROR 100
+	ctr_run_to ERROR "$work/ok.yaml" "$work/model" "$rt"
 	ok $? "container_runtime: $rt on a node without it: the trial ends in ERROR"
-	sock GET "/experiments/$id/trials" >/dev/null
-	sock GET "/trials/$(body '.trials[0].id')/logs" >/dev/null
-	body '.logs[].line' >"$work/$rt.log"
 	grep -q "environment.image \"det-test/python3\": $rt is not installed on this node; the trial is not run on the host instead" \
 		"$work/$rt.log" && [ ! -e "$work/out/probe" ]
 	ok $? "with the reason in its logs, and nothing ran" || sed 's/^/#   /' "$work/$rt.log"

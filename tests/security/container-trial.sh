@@ -92,13 +92,8 @@ printf 'echo "hook: failing in $(cat /etc/det-test-image-marker)"\nexit 3\n' \
 	>"$work/badhook/startup-hook.sh"
 cp "$work/model/probe.py" "$work/badhook/"
 sed -e 's/^name: contained/name: bad-hook/' "$work/ok.yaml" >"$work/badhook.yaml"
-detu experiment create "$work/badhook.yaml" "$work/badhook" >"$work/bh.out" 2>&1
-id=$(sed -n 's/^Created experiment \([0-9]*\).*/\1/p' "$work/bh.out")
-wait_state "$id" ERROR 100
+ctr_run_to ERROR "$work/badhook.yaml" "$work/badhook" bh
 ok $? "a failing startup-hook.sh in the container ends the experiment in ERROR"
-sock GET "/experiments/$id/trials" >/dev/null
-sock GET "/trials/$(body '.trials[0].id')/logs" >/dev/null
-body '.logs[].line' >"$work/bh.log"
 grep -q '^hook: failing in det-test-image$' "$work/bh.log" &&
 	grep -q 'startup-hook.sh failed (exit status 3)' "$work/bh.log"
 ok $? "its output and the reason are in the trial's logs" || sed 's/^/#   /' "$work/bh.log"

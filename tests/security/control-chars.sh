@@ -7,10 +7,7 @@
 # output format, never as raw bytes.
 set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
-if ! command -v sqlite3 >/dev/null; then
-	echo "1..0 # SKIP sqlite3 is needed (package sqlite3)"
-	exit 0
-fi
+need_sqlite3
 det=${DET_BIN:-$builddir/cli/det}
 export DET_MASTER=unix:$work/m.sock DET_AUTH_FILE=$work/auth.json
 start_master

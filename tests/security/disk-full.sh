@@ -13,10 +13,7 @@ set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
 . "$(dirname "$0")/security-lib.sh"
 need_root
-if ! command -v sqlite3 >/dev/null; then
-	echo "1..0 # SKIP sqlite3 is needed (package sqlite3)"
-	exit 0
-fi
+need_sqlite3
 state=$work/state
 mkdir -p "$state"
 if ! mount -t tmpfs -o size=24m,mode=0700 det-test "$state" 2>/dev/null; then

@@ -18,8 +18,7 @@ check "master starts with a limits section" test -n "$port"
 pw=$(cat "$work/state/admin-password")
 echo "$pw" | "$det" -m "http://127.0.0.1:$port" user login --password-stdin admin >/dev/null
 ok $? "admin logs in over TCP (det)"
-http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
-admin=$(body .token)
+admin_login admin
 
 cat >"$work/exp.yaml" <<'YAML'
 name: survives

@@ -17,36 +17,10 @@ set -u
 . "$(dirname "$0")/security-lib.sh"
 need_root
 
-group=
-matrix_cleanup() {
-	sec_cleanup
-	[ -n "$group" ] && groupdel "$group" 2>/dev/null
-}
-trap matrix_cleanup EXIT
-
-make_user O || exit 1
-make_user V || exit 1
-make_user E || exit 1
-make_user W || exit 1
-make_user N || exit 1
-group=dtg$$x$RANDOM
-passwd_retry groupadd "$group" && passwd_retry usermod -a -G "$group" "$E" || exit 1
+make_user O V E W N || exit 1
+make_group group "$E" || exit 1
 start_master
 
-ucall() { # USER METHOD FULLPATH [BODY]: status code, body in $work/body (USER root: as root)
-	local u=$1
-	shift
-	if [ "$u" = root ]; then
-		curl -s -w '\n%{http_code}' --unix-socket "$work/m.sock" -X "$1" \
-			-H 'Content-Type: application/json' ${3:+--data-binary "$3"} "http://localhost$2" >"$work/ubody"
-	else
-		as_user "$u" curl -s -w '\n%{http_code}' --unix-socket "$work/m.sock" -X "$1" \
-			-H 'Content-Type: application/json' ${3:+--data-binary "$3"} "http://localhost$2" \
-			>"$work/ubody"
-	fi
-	tail -n 1 "$work/ubody"
-	sed '$d' "$work/ubody" >"$work/body"
-}
 api() { # USER METHOD PATH [BODY] under /api/v1
 	local u=$1 m=$2 p=$3
 	shift 3

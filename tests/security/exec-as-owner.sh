@@ -8,23 +8,10 @@ set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
 . "$(dirname "$0")/security-lib.sh"
 need_root
-launcher=$builddir/launcher/det-launch
-det=$builddir/cli/det
-if [ ! -x "$launcher" ] || [ ! -x "$det" ]; then
-	echo "1..0 # SKIP det-launch and det are not built"
-	exit 0
-fi
-
-group=
-exec_cleanup() {
-	sec_cleanup
-	[ -n "$group" ] && groupdel "$group" 2>/dev/null
-}
-trap exec_cleanup EXIT
+need_det_launch
 
 make_user U || exit 1
-group=dtg$$x$RANDOM
-groupadd "$group" && usermod -a -G "$group" "$U" || exit 1
+make_group group "$U" || exit 1
 # Something only the master's environment holds: it must not reach the trial.
 export OWNER_TEST_MARKER=from-the-master
 start_master --storage-root "$work"

@@ -19,8 +19,7 @@ id_cleanup() {
 u1_pid=
 trap id_cleanup EXIT
 
-make_user U1 || exit 1
-make_user U2 || exit 1
+make_user U1 U2 || exit 1
 uid1=$(id -u "$U1")
 start_master
 
@@ -30,16 +29,7 @@ run_as() {
 	shift
 	setpriv --reuid="$(id -u "$u")" --regid="$(id -g "$u")" --init-groups --reset-env -- "$@"
 }
-# usock USER METHOD PATH [BODY]: a request over the master's socket as USER.
-usock() {
-	local u=$1
-	shift
-	run_as "$u" curl -s -w '\n%{http_code}' --unix-socket "$work/m.sock" -X "$1" \
-		-H 'Content-Type: application/json' ${3:+--data-binary "$3"} "http://localhost/api/v1$2" \
-		>"$work/ubody"
-	tail -n 1 "$work/ubody"
-	sed '$d' "$work/ubody" >"$work/body"
-}
+ucall_as=run_as # usock and ucall (security-lib.sh) as these accounts
 
 # 1. The socket: owned by the master's user, open to every local user, who
 # is identified by SO_PEERCRED.
@@ -138,15 +128,7 @@ stop_u1() {
 start_u1 "$work/u1/state"
 ok0() { [ -n "$u1_port" ]; }
 check "the user's own det-master starts" ok0
-u1sock() { # USER METHOD PATH [BODY]
-	local u=$1
-	shift
-	run_as "$u" curl -s -w '\n%{http_code}' --unix-socket "$work/u1/m.sock" \
-		-X "$1" -H 'Content-Type: application/json' ${3:+--data-binary "$3"} \
-		"http://localhost/api/v1$2" >"$work/ubody"
-	tail -n 1 "$work/ubody"
-	sed '$d' "$work/ubody" >"$work/body"
-}
+u1sock() { ucall_sock=$work/u1/m.sock usock "$@"; } # USER METHOD PATH [BODY]
 eq "its user on its socket: the built-in admin, bound to that uid" "200 admin true $uid1" \
 	"$(u1sock "$U1" GET /me) $(body '"\(.username) \(.admin) \(.uid)"')"
 eq "another user on its socket is refused" 403 "$(u1sock "$U2" GET /me)"

@@ -12,8 +12,7 @@ set -u
 need_root
 need_det
 echo "1..20"
-make_user U || exit 1
-make_user V || exit 1
+make_user U V || exit 1
 start_master
 cache=$work/state-images
 detu() { as_user "$U" env DET_MASTER="unix:$work/m.sock" "$det" "$@"; }

@@ -23,9 +23,7 @@ login_from() { # SOURCE USER PASSWORD
 
 start_master
 check "master starts" test -n "$port"
-pw=$(cat "$work/state/admin-password")
-http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
-admin=$(body .token)
+admin_login admin
 eq "admin creates bob" 200 "$(http POST /users '{"username":"bob","password":"bob-secret"}' "$admin")"
 
 # No user enumeration: same status, headers and body for both.

@@ -9,10 +9,7 @@ set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
 . "$(dirname "$0")/security-lib.sh"
 
-if ! command -v python3 >/dev/null; then
-	echo "1..0 # SKIP python3 is needed"
-	exit 0
-fi
+need_command python3
 polls=${LONGPOLL_POLLS:-1000}
 window_s=${LONGPOLL_WINDOW_S:-4}
 

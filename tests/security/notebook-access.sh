@@ -12,8 +12,7 @@ if [ ! -x /usr/bin/jupyter ] || ! /usr/bin/python3 -c 'import notebook, ipykerne
 	echo "1..0 # SKIP jupyter-notebook or python3-ipykernel is missing"
 	exit 0
 fi
-make_user U || exit 1
-make_user V || exit 1
+make_user U V || exit 1
 # The launcher where the test users can read it.
 mkdir -m 0755 "$work/nb"
 install -m 0755 "$srcdir/share/det-notebook-launch" "$work/nb/det-notebook-launch"

@@ -13,8 +13,7 @@ det=$builddir/cli/det
 
 start_master
 check "master starts" test -n "$port"
-make_user u1 || exit 1
-make_user u2 || exit 1
+make_user u1 u2 || exit 1
 set_pw() { # USER PASSWORD
 	printf '%s\n' "$2" | as_user "$1" env DET_MASTER="unix:$work/m.sock" "$det" \
 		user change-password --password-stdin

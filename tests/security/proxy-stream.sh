@@ -21,15 +21,13 @@ chmod 0755 "$work/u/backend.py"
 id=$(as_user "$U" env DET_MASTER="unix:$work/m.sock" "$det" -o json cmd run --detach \
 	/usr/bin/python3 "$work/u/backend.py" "$work/u" | jq -r .id)
 check "the owner starts a streaming task" test -n "$id"
-for _ in $(seq 600); do
-	[ -e "$work/u/ready.$id" ] && break
-	sleep 0.1
-done
+wait_for 60 test -e "$work/u/ready.$id"
 check "... it registers its port" test -e "$work/u/ready.$id"
 url=http://localhost/proxy/$id
 
 hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$master_pid/status"; }
 nfd() { ls "/proc/$master_pid/fd" | wc -l; }
+fds_back() { [ "$(nfd)" -le "$fds" ]; } # the master holds no more files than before
 
 # A small request first, so the master's lazy allocations are behind us.
 eq "a short answer relays" 200 "$(as_user "$U" curl -s -o /dev/null -w '%{http_code}' \
@@ -69,16 +67,10 @@ rm -f "$work/u/closed"
 as_user "$U" curl -s -m 120 --unix-socket "$work/m.sock" "$url/endless" | head -c 10000000 |
 	wc -c >"$work/u/endless.n"
 eq "a client reads 10 MB of an endless answer, then goes" 10000000 "$(cat "$work/u/endless.n")"
-for _ in $(seq 600); do
-	[ -e "$work/u/closed" ] && break
-	sleep 0.1
-done
+wait_for 60 test -e "$work/u/closed"
 check "... the task's connection is closed (within 60 s)" test -e "$work/u/closed"
-for _ in $(seq 600); do
-	[ "$(nfd)" -le "$fds" ] && break
-	sleep 0.1
-done
-check "... the master's open files are back to $fds (now $(nfd))" test "$(nfd)" -le "$fds"
+wait_for 60 fds_back
+check "... the master's open files are back to $fds (now $(nfd))" fds_back
 
 # A client that goes while the task is silent: the same.
 fds=$(nfd)
@@ -87,28 +79,17 @@ rm -f "$work/u/silent-closed"
 setpriv --reuid="$U" --regid="$U" --init-groups --reset-env -- \
 	curl -sN -m 120 --unix-socket "$work/m.sock" "$url/silent" >"$work/u/silent.out" &
 cpid=$!
-for _ in $(seq 600); do
-	grep -q first-chunk "$work/u/silent.out" 2>/dev/null && break
-	sleep 0.1
-done
+wait_for 60 grep -q first-chunk "$work/u/silent.out" 2>/dev/null
 eq "a client has the first chunk of a silent answer" first-chunk "$(cat "$work/u/silent.out")"
 kill "$cpid"
 wait "$cpid" 2>/dev/null
-for _ in $(seq 600); do
-	[ -e "$work/u/silent-closed" ] && break
-	sleep 0.1
-done
+wait_for 60 test -e "$work/u/silent-closed"
 check "... it goes: the task's connection is closed (within 60 s)" test -e "$work/u/silent-closed"
-for _ in $(seq 600); do
-	[ "$(nfd)" -le "$fds" ] && break
-	sleep 0.1
-done
-check "... the master's open files are back to $fds (now $(nfd))" test "$(nfd)" -le "$fds"
+wait_for 60 fds_back
+check "... the master's open files are back to $fds (now $(nfd))" fds_back
 
 # The same over TCP, twice, in parallel: both whole.
-pw=$(cat "$work/state/admin-password")
-http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
-atok=$(body .token)
+admin_login atok
 pids=
 for i in 1 2; do
 	curl -s -m 300 -H "Authorization: Bearer $atok" "http://127.0.0.1:$port/proxy/$id/big" |

@@ -31,18 +31,31 @@ need_det() {
 	done
 }
 
+# need_det_launch [PROGRAM...]: need_det, and det-launch built too; its path
+# goes into launcher (the one start_master runs).
+need_det_launch() {
+	launcher=$builddir/launcher/det-launch
+	if [ ! -x "$launcher" ]; then
+		echo "1..0 # SKIP det-launch is not built"
+		exit 0
+	fi
+	need_det "$@"
+}
+
 . "$(dirname "${BASH_SOURCE[0]}")/../passwd.sh"
 
 sec_users=
-# make_user VAR: create a fresh Unix user with a home directory; its name
-# goes into VAR. Removed (with its home and processes) at exit.
+# make_user VAR...: create a fresh Unix user with a home directory for each
+# VAR; its name goes into VAR. Removed (with its home and processes) at exit.
 make_user() {
-	local name
-	name=dt${$}x$RANDOM
-	passwd_user_add "$name" || return 1
-	chmod 0700 "/tmp/$name.home"
-	sec_users="$sec_users $name"
-	printf -v "$1" '%s' "$name"
+	local mu_name mu_var
+	for mu_var in "$@"; do
+		mu_name=dt${$}x$RANDOM
+		passwd_user_add "$mu_name" || return 1
+		chmod 0700 "/tmp/$mu_name.home"
+		sec_users="$sec_users $mu_name"
+		printf -v "$mu_var" '%s' "$mu_name"
+	done
 }
 
 remove_users() {
@@ -53,6 +66,26 @@ remove_users() {
 	sec_users=
 }
 
+sec_groups=
+# make_group VAR USER...: create a fresh Unix group with these users as
+# members; its name goes into VAR. Removed at exit.
+make_group() {
+	local name=dtg${$}x$RANDOM u
+	passwd_retry groupadd "$name" || return 1
+	sec_groups="$sec_groups $name"
+	printf -v "$1" '%s' "$name"
+	for u in "${@:2}"; do
+		passwd_retry usermod -a -G "$name" "$u" || return 1
+	done
+}
+remove_groups() {
+	local g
+	for g in $sec_groups; do
+		groupdel "$g" 2>/dev/null
+	done
+	sec_groups=
+}
+
 # as_user USER COMMAND...: run a command as that Unix user (its uid, gid and
 # groups), with a clean environment and its home.
 as_user() {
@@ -61,17 +94,22 @@ as_user() {
 	setpriv --reuid="$u" --regid="$u" --init-groups --reset-env -- "$@"
 }
 
-# usock USER METHOD PATH [BODY]: a request over the master's socket as USER;
-# the status code to stdout, the body in $work/body.
-usock() {
-	local u=$1
+# ucall USER METHOD FULL-PATH [BODY]: a request over the master's socket as USER
+# (root: as this process); the status code to stdout, the body in $work/body.
+# ucall_as names another runner than as_user, ucall_sock another socket.
+ucall() {
+	local run=("${ucall_as:-as_user}" "$1")
+	[ "$1" = root ] && run=()
 	shift
-	as_user "$u" curl -s -w '\n%{http_code}' --unix-socket "$work/m.sock" -X "$1" \
-		-H 'Content-Type: application/json' ${3:+--data-binary "$3"} "http://localhost/api/v1$2" \
+	"${run[@]}" curl -s -w '\n%{http_code}' --unix-socket "${ucall_sock:-$work/m.sock}" -X "$1" \
+		-H 'Content-Type: application/json' ${3:+--data-binary "$3"} "http://localhost$2" \
 		>"$work/ubody"
 	tail -n 1 "$work/ubody"
 	sed '$d' "$work/ubody" >"$work/body"
 }
+
+# usock USER METHOD PATH [BODY]: ucall of an /api/v1 PATH
+usock() { ucall "$1" "$2" "/api/v1$3" "${4:-}"; }
 
 # running_trial EXP: polls (60 s) until the experiment's first trial is ACTIVE;
 # prints its id (also when it never became ACTIVE; nothing without a trial).
@@ -102,6 +140,7 @@ det_list_answers() {
 sec_cleanup() {
 	cleanup
 	remove_users
+	remove_groups
 }
 trap sec_cleanup EXIT
 

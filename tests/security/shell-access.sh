@@ -14,8 +14,7 @@ if [ ! -x "$det" ] || [ ! -x /usr/sbin/sshd ] || ! command -v ssh >/dev/null; th
 	echo "1..0 # SKIP det, sshd or ssh is missing"
 	exit 0
 fi
-make_user U || exit 1
-make_user V || exit 1
+make_user U V || exit 1
 start_master
 check "master starts" test -n "$port"
 mkdir -m 1777 "$work/u"

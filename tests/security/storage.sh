@@ -13,8 +13,7 @@ set -u
 . "$(dirname "$0")/security-lib.sh"
 need_root
 
-make_user A || exit 1
-make_user B || exit 1
+make_user A B || exit 1
 homeA=/tmp/$A.home
 homeB=/tmp/$B.home
 # A root that both users may write (like /scratch), given with --storage-root.
@@ -32,28 +31,14 @@ cat >"$work/launch.sh" <<EOF
 # while the master says restart.
 claims=$work/claims
 fake=$srcdir/tests/integration/fake-launch.sh
+. "$srcdir/tests/integration/trial-api.sh"
 EOF
 cat >>"$work/launch.sh" <<'EOF'
-if [[ $DET_MASTER == unix:* ]]; then
-	sock=(--unix-socket "${DET_MASTER#unix:}")
-	base=http://localhost
-else
-	sock=()
-	base=$DET_MASTER
-fi
-call() { # METHOD PATH TOKEN [BODY]
-	curl -sS --max-time 70 "${sock[@]}" -X "$1" -H "Authorization: Bearer $3" \
-		-H 'Content-Type: application/json' ${4:+--data-binary "$4"} "$base/api/v1$2"
-}
 [ -e "$claims/fake" ] && exec "$fake" # from then on: tests/integration/fake-launch.sh
 [ -n "${FAKE_PID_DIR:-}" ] && : >"$FAKE_PID_DIR/$$"
 n=0
 while :; do
-	claim=$(call POST "/experiments/$DET_EXPERIMENT_ID/claim" "$DET_ALLOCATION_TOKEN" \
-		"{\"array_task\": $DET_ARRAY_TASK}") || exit 3
-	if [ "$(jq -r '.done // false' <<<"$claim")" = true ] || jq -e .error >/dev/null <<<"$claim"; then
-		exit 0
-	fi
+	claim_trial
 	f=$claims/e$DET_EXPERIMENT_ID.$n
 	printf '%s\n' "$claim" >"$f.tmp" && mv "$f.tmp" "$f.json"
 	for _ in $(seq 3000); do
@@ -115,6 +100,17 @@ finish() { echo "$2" >"$1.exit"; }
 ckpt() {
 	http POST "/trials/$1/checkpoints" "{\"uuid\": \"$3\", \"steps_completed\": 1, \"metadata\": {}, \"files\": []}" "$2"
 }
+# user_trial USER NAME HOST_PATH MESSAGE: USER creates the experiment of
+# $work/NAME.yaml (exp_yaml with HOST_PATH; the check MESSAGE: 200) and its
+# trial claims: sets e, c (the claim), t (the trial id) and tok (its token).
+user_trial() {
+	exp_yaml "$work/$2.yaml" "$3"
+	eq "$4" 200 "$(create_as "$1" "$work/$2.yaml")"
+	e=$(body .id)
+	c=$(claim_of "$e")
+	t=$(jq -r .trial_id "$c.json")
+	tok=$(jq -r .token "$c.json")
+}
 # wait_log PATTERN: until master.err has a line matching it (60 s).
 wait_log() {
 	for _ in $(seq 600); do
@@ -142,21 +138,13 @@ exp_yaml "$work/other.yaml" "$homeB/ck"
 eq "another user's home is not A's root → 400" 400 "$(create_as "$A" "$work/other.yaml")"
 
 # --- checkpoint uuids: B's trial cannot take over A's checkpoint ---
-exp_yaml "$work/a.yaml" "$homeA/ck"
-eq "A creates an experiment under its home" 200 "$(create_as "$A" "$work/a.yaml")"
-ea=$(body .id)
-ca=$(claim_of "$ea")
-ta=$(jq -r .trial_id "$ca.json")
-toka=$(jq -r .token "$ca.json")
+user_trial "$A" a "$homeA/ck" "A creates an experiment under its home"
+ea=$e ca=$c ta=$t toka=$tok
 ua=aaaaaaaa-0000-4000-8000-$(printf '%012d' "$ta")
 eq "A's trial registers its checkpoint" 200 "$(ckpt "$ta" "$toka" "$ua")"
 eq "A's trial registers it again (a retry)" 200 "$(ckpt "$ta" "$toka" "$ua")"
-exp_yaml "$work/b.yaml" "$homeB/ck"
-eq "B creates an experiment" 200 "$(create_as "$B" "$work/b.yaml")"
-eb=$(body .id)
-cb=$(claim_of "$eb")
-tb=$(jq -r .trial_id "$cb.json")
-tokb=$(jq -r .token "$cb.json")
+user_trial "$B" b "$homeB/ck" "B creates an experiment"
+eb=$e cb=$c tb=$t tokb=$tok
 eq "B's trial registering A's uuid → 409" 409 "$(ckpt "$tb" "$tokb" "$ua")"
 check "the 409 says whose it is" grep -q "already registered by trial $ta of experiment $ea" "$work/body"
 http GET "/checkpoints/$ua" '' "$toka" >/dev/null
@@ -181,46 +169,33 @@ check "GC did not delete root's directory behind B's symlink" test -f "$rootdir/
 
 # --- GC as the owner within a shared root: B's symlink into A's directory ---
 as_user "$A" mkdir -p "$shared/a"
-exp_yaml "$work/b2.yaml" "$shared/b"
-eq "B creates an experiment in the shared root" 200 "$(create_as "$B" "$work/b2.yaml")"
-eb2=$(body .id)
-cb2=$(claim_of "$eb2")
-tb2=$(jq -r .trial_id "$cb2.json")
-ub2=bbbbbbbb-0000-4000-8000-$(printf '%012d' "$tb2")
-eq "B's trial registers a checkpoint" 200 "$(ckpt "$tb2" "$(jq -r .token "$cb2.json")" "$ub2")"
+user_trial "$B" b2 "$shared/b" "B creates an experiment in the shared root"
+ub2=bbbbbbbb-0000-4000-8000-$(printf '%012d' "$t")
+eq "B's trial registers a checkpoint" 200 "$(ckpt "$t" "$tok" "$ub2")"
 as_user "$A" mkdir "$shared/a/$ub2"
 as_user "$A" sh -c "echo A-data >'$shared/a/$ub2/file'"
 as_user "$B" ln -s "$shared/a" "$shared/b"
-finish "$cb2" 0
-check "B's second experiment completes" wait_state "$eb2" COMPLETED 60
-check "GC as B was refused (logged)" wait_log "experiment $eb2: checkpoint gc as uid [0-9]*: .*Permission denied"
+finish "$c" 0
+check "B's second experiment completes" wait_state "$e" COMPLETED 60
+check "GC as B was refused (logged)" wait_log "experiment $e: checkpoint gc as uid [0-9]*: .*Permission denied"
 check "GC as B did not delete A's files behind B's symlink" test -f "$shared/a/$ub2/file"
 
 # --- GC still deletes the owner's own checkpoints, as the owner ---
-exp_yaml "$work/b3.yaml" "$homeB/ck3"
-eq "B creates a third experiment" 200 "$(create_as "$B" "$work/b3.yaml")"
-eb3=$(body .id)
-cb3=$(claim_of "$eb3")
-tb3=$(jq -r .trial_id "$cb3.json")
-ub3=bbbbbbbb-0000-4000-8000-$(printf '%012d' "$tb3")
+user_trial "$B" b3 "$homeB/ck3" "B creates a third experiment"
+ub3=bbbbbbbb-0000-4000-8000-$(printf '%012d' "$t")
 as_user "$B" mkdir -p "$homeB/ck3/$ub3/sub"
 as_user "$B" sh -c "echo w >'$homeB/ck3/$ub3/sub/w.bin'"
-eq "B's trial registers it" 200 "$(ckpt "$tb3" "$(jq -r .token "$cb3.json")" "$ub3")"
-finish "$cb3" 0
-check "B's third experiment completes" wait_state "$eb3" COMPLETED 60
-check "GC logged the removal as B" wait_log "experiment $eb3: checkpoint gc removed 1 directories as uid $(id -u "$B")"
+eq "B's trial registers it" 200 "$(ckpt "$t" "$tok" "$ub3")"
+finish "$c" 0
+check "B's third experiment completes" wait_state "$e" COMPLETED 60
+check "GC logged the removal as B" wait_log "experiment $e: checkpoint gc removed 1 directories as uid $(id -u "$B")"
 check "GC deleted B's own checkpoint directory" test ! -e "$homeB/ck3/$ub3"
 check "and kept the storage directory" test -d "$homeB/ck3"
 
 # --- TensorBoard: event files are written as the owner, never into root's directory ---
-exp_yaml "$work/b4.yaml" "$homeB/tb"
-eq "B creates an experiment for TensorBoard" 200 "$(create_as "$B" "$work/b4.yaml")"
-eb4=$(body .id)
-cb4=$(claim_of "$eb4")
-tb4=$(jq -r .trial_id "$cb4.json")
-tok4=$(jq -r .token "$cb4.json")
-http POST "/trials/$tb4/metrics" '{"group": "training", "steps_completed": 1, "metrics": {"loss": 1}}' "$tok4" >/dev/null
-evdir=$homeB/tb/tensorboard/experiment_$eb4/trial_$tb4
+user_trial "$B" b4 "$homeB/tb" "B creates an experiment for TensorBoard"
+http POST "/trials/$t/metrics" '{"group": "training", "steps_completed": 1, "metrics": {"loss": 1}}' "$tok" >/dev/null
+evdir=$homeB/tb/tensorboard/experiment_$e/trial_$t
 for _ in $(seq 600); do
 	ls "$evdir"/events.out.tfevents.* >/dev/null 2>&1 && break
 	sleep 0.1
@@ -229,25 +204,21 @@ ev=$(ls "$evdir"/events.out.tfevents.* 2>/dev/null | head -n 1)
 check "the event file is written" test -f "$ev"
 eq "the event file belongs to B" "$B" "$(stat -c %U "$ev" 2>/dev/null)"
 eq "its directory belongs to B" "$B" "$(stat -c %U "$homeB/tb/tensorboard" 2>/dev/null)"
-finish "$cb4" 0
-check "B's TensorBoard experiment completes" wait_state "$eb4" COMPLETED 60
+finish "$c" 0
+check "B's TensorBoard experiment completes" wait_state "$e" COMPLETED 60
 
-exp_yaml "$work/b5.yaml" "$homeB/tb5"
-eq "B creates another TensorBoard experiment" 200 "$(create_as "$B" "$work/b5.yaml")"
-eb5=$(body .id)
-cb5=$(claim_of "$eb5")
-tb5=$(jq -r .trial_id "$cb5.json")
+user_trial "$B" b5 "$homeB/tb5" "B creates another TensorBoard experiment"
 as_user "$B" ln -s "$rootdir" "$homeB/tb5"
-eq "a report after the swap still succeeds" 200 "$(http POST "/trials/$tb5/metrics" '{"group": "training", "steps_completed": 1, "metrics": {"loss": 1}}' "$(jq -r .token "$cb5.json")")"
+eq "a report after the swap still succeeds" 200 "$(http POST "/trials/$t/metrics" '{"group": "training", "steps_completed": 1, "metrics": {"loss": 1}}' "$tok")"
 for _ in $(seq 600); do # the refusal logged, or (without the defence) the file written
-	grep -q "tensorboard: trial $tb5:" "$work/master.err" && break
+	grep -q "tensorboard: trial $t:" "$work/master.err" && break
 	[ -e "$rootdir/tensorboard" ] && break
 	sleep 0.1
 done
-check "the writer logged why it did not write" grep -q "tensorboard: trial $tb5: .*outside the storage roots" "$work/master.err"
+check "the writer logged why it did not write" grep -q "tensorboard: trial $t: .*outside the storage roots" "$work/master.err"
 check "nothing was written into root's directory" test ! -e "$rootdir/tensorboard"
-finish "$cb5" 0
-check "that experiment completes too" wait_state "$eb5" COMPLETED 60
+finish "$c" 0
+check "that experiment completes too" wait_state "$e" COMPLETED 60
 
 # --- more trials reporting in turn than event files stay open: closed ones are
 # reopened, and each is still the owner's own file with all its events ---

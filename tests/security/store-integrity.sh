@@ -7,10 +7,7 @@
 # with the path, SQLite's finding and the way out; the backup restores it.
 set -u
 . "$(dirname "$0")/../integration/master-lib.sh"
-if ! command -v sqlite3 >/dev/null; then
-	echo "1..0 # SKIP sqlite3 is needed (package sqlite3)"
-	exit 0
-fi
+need_sqlite3
 db=$work/state/master.db
 
 start_master

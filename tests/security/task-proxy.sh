@@ -13,8 +13,7 @@ set -u
 . "$(dirname "$0")/security-lib.sh"
 need_root
 need_det /usr/bin/python3
-make_user U || exit 1
-make_user V || exit 1
+make_user U V || exit 1
 start_master
 check "master starts" test -n "$port"
 
@@ -78,9 +77,7 @@ eq "the owner's POST: body and headers relayed" "201 POST hello-body yes" \
 eq "PUT and DELETE too" "200 200" \
 	"$(as_sock "$U" PUT "/proxy/$id/x" --data-binary x) $(as_sock "$U" DELETE "/proxy/$id/x")"
 # Over TCP with a bearer token and a session cookie: neither reaches the task.
-pw=$(cat "$work/state/admin-password")
-http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
-utok=$(body .token)
+admin_login utok
 code=$(curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $utok" \
 	-H 'Cookie: det_session=abc; keep=1; det_csrf=def' "http://127.0.0.1:$port/proxy/$id/t")
 eq "an admin's bearer token over TCP: 200" 200 "$code"
@@ -120,11 +117,7 @@ eq "another user's WebSocket upgrade: 403" "403 - -" "$(ws "$V")"
 
 # A running task that never registered: 502 with a JSON message, at once.
 sid=$(as_det "$U" -o json cmd run --detach sleep 300 | jq -r .id)
-for _ in $(seq 600); do
-	sock GET "/tasks/$sid" >/dev/null
-	[ "$(body .task.state)" = RUNNING ] && break
-	sleep 0.1
-done
+wait_task_state "$sid" RUNNING
 eq "a running task without a port: 502" 502 "$(as_sock "$U" GET "/proxy/$sid/" -m 60)"
 check "... with a JSON message" jq -e '.error.message | test("registered")' "$work/u/body.$U"
 

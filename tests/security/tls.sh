@@ -28,19 +28,7 @@ cleanup_tasks() { # det-launch leads its own process group
 trap tls_cleanup EXIT
 
 # --- a CA, a server certificate for 127.0.0.1, and an unrelated CA ---
-pki=$work/pki
-mkdir -p "$pki"
-mkca() { # NAME
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=det test $1" \
-		-keyout "$pki/$1.key" -out "$pki/$1.pem" \
-		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign 2>/dev/null
-}
-mkca ca && mkca other
-openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$pki/server.key" \
-	-out "$pki/server.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$pki/ext"
-openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" \
-	-CAcreateserial -days 2 -extfile "$pki/ext" -out "$pki/server.pem" 2>/dev/null
+make_test_pki ca other
 check "test certificates made" test -s "$pki/server.pem"
 
 cat >"$work/tls.yaml" <<EOF

@@ -79,9 +79,7 @@ wait "$fresh_pid" 2>/dev/null
 
 # --- tokens at rest ---
 start_master
-pw=$(cat "$work/state/admin-password")
-http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
-tok=$(body .token)
+admin_login tok
 eq "login gives a 64-character token" 64 "${#tok}"
 eq "the token works" admin "$(http GET /me '' "$tok" >/dev/null; body .username)"
 eq "no row of tokens is the token" 0 "$(sqlite3 "$db" "SELECT count(*) FROM tokens WHERE token = '$tok'")"

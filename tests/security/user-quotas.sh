@@ -26,9 +26,7 @@ limits:
 YAML
 start_master --config "$work/master.yaml"
 check "master starts with quotas" test -n "$port"
-pw=$(cat "$work/state/admin-password")
-http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
-admin=$(body .token)
+admin_login admin
 make_user ub || exit 1
 bob=bob
 bob_http() { # METHOD PATH [BODY]: as the Unix user ub over the socket; status code, body in $work/body

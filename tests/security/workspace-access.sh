@@ -10,8 +10,7 @@ set -u
 . "$(dirname "$0")/security-lib.sh"
 need_root
 
-make_user U1 || exit 1
-make_user U2 || exit 1
+make_user U1 U2 || exit 1
 start_master
 
 cat >"$work/exp.yaml" <<'YAML'

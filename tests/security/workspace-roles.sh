@@ -13,18 +13,8 @@ set -u
 . "$(dirname "$0")/security-lib.sh"
 need_root
 
-group=
-roles_cleanup() {
-	sec_cleanup
-	[ -n "$group" ] && groupdel "$group" 2>/dev/null
-}
-trap roles_cleanup EXIT
-
-make_user U1 || exit 1
-make_user U2 || exit 1
-make_user U3 || exit 1
-group=dtg$$x$RANDOM
-passwd_retry groupadd "$group" && passwd_retry usermod -a -G "$group" "$U3" || exit 1
+make_user U1 U2 U3 || exit 1
+make_group group "$U3" || exit 1
 start_master
 
 cat >"$work/exp.yaml" <<'YAML'

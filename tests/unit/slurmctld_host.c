@@ -23,26 +23,30 @@ static void keep(const char *line)
 		snprintf(last_warning, sizeof(last_warning), "%s", line);
 }
 
-void slurm_info(const char *fmt, ...)
+static void keepv(const char *fmt, va_list ap)
 {
 	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	keep(line);
+}
+
+void slurm_info(const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	keepv(fmt, ap);
 	va_end(ap);
-	keep(line);
 }
 
 int slurm_error(const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	keepv(fmt, ap);
 	va_end(ap);
-	keep(line);
 	return -1;
 }
 

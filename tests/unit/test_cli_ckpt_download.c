@@ -29,12 +29,7 @@ struct fixture {
 
 static void put(const char *dir, const char *rel, const char *data)
 {
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(data, f);
-	fclose(f);
+	assert_int_equal(unit_put(dir, rel, data), 0);
 }
 
 /* The contents of dir/rel (static buffer), or NULL when it cannot be read. */
@@ -62,12 +57,10 @@ static int lexists(const char *dir, const char *rel)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct fixture *f = unit_dir_fixture_new(sizeof(*f), sizeof(f->root), "test_ckpt_dl_");
 	char path[256];
-	if (!f || unit_tmpdir(f->root, sizeof(f->root), "test_ckpt_dl_")) {
-		free(f);
+	if (!f)
 		return -1;
-	}
 	snprintf(f->src, sizeof(f->src), "%s/src", f->root);
 	snprintf(f->dst, sizeof(f->dst), "%s/dst", f->root);
 	snprintf(f->outside, sizeof(f->outside), "%s/outside", f->root);
@@ -85,14 +78,6 @@ static int setup(void **state)
 	    "{\"files\": [{\"path\": \"model.bin\"}, {\"path\": \"sub/a.txt\"},"
 	    " {\"path\": \".keep\"}]}");
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	int rc = unit_rmtree(f->root);
-	free(f);
-	return rc;
 }
 
 static json_t *files_of(const char *json)
@@ -229,7 +214,7 @@ static void test_wrong_size_leaves_nothing_under_the_name(void **state)
 	json_decref(files);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, unit_dir_fixture_free)
 
 int main(void)
 {

@@ -54,24 +54,14 @@ static const char *const det_vars[] = {
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	if (!f || unit_tmpdir(f->dir, sizeof(f->dir), "test_core_")) {
-		free(f);
+	struct fixture *f = unit_dir_fixture_new(sizeof(*f), sizeof(f->dir), "test_core_");
+	if (!f)
 		return -1;
-	}
 	for (size_t i = 0; i < sizeof(det_vars) / sizeof(det_vars[0]); i++)
 		unsetenv(det_vars[i]);
 	setenv("DET_LOCAL_DIR", f->dir, 1);
 	*state = f;
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	int rc = unit_rmtree(f->dir);
-	free(f);
-	return rc;
 }
 
 static char *read_text(const char *path)
@@ -337,12 +327,7 @@ static void test_sigterm_under_det_launch_is_a_preemption(void **state)
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
+	assert_int_equal(unit_put(dir, name, text), 0);
 }
 
 /* Store a checkpoint with weights.bin and sub/opt.bin; uuid into out. */
@@ -555,7 +540,7 @@ static void test_checkpoint_dir_variable_overrides_local_dir(void **state)
 	det_core_free(c);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, unit_dir_fixture_free)
 
 int main(void)
 {

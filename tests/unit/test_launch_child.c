@@ -48,12 +48,10 @@ static int collect(void *ctx, const json_t *body, char *err, size_t errlen)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct fixture *f = unit_dir_fixture_new(sizeof(*f), sizeof(f->dir), "test_child_");
 	char err[256];
-	if (!f || unit_tmpdir(f->dir, sizeof(f->dir), "test_child_")) {
-		free(f);
+	if (!f)
 		return -1;
-	}
 	snprintf(f->preempt, sizeof(f->preempt), "%s/preempt", f->dir);
 	snprintf(f->abort_file, sizeof(f->abort_file), "%s/abort", f->dir);
 	snprintf(f->spill, sizeof(f->spill), "%s/spill", f->dir);
@@ -68,9 +66,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	launch_logq_free(f->q);
 	json_decref(f->got);
-	int rc = unit_rmtree(f->dir);
-	free(f);
-	return rc;
+	return unit_dir_fixture_free(state);
 }
 
 static char *child_env[] = {"PATH=/usr/bin:/bin", "GREETING=hello", NULL};

@@ -63,11 +63,9 @@ struct fixture {
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	if (!f || unit_tmpdir(f->dir, sizeof(f->dir), "test_logq_")) {
-		free(f);
+	struct fixture *f = unit_dir_fixture_new(sizeof(*f), sizeof(f->dir), "test_logq_");
+	if (!f)
 		return -1;
-	}
 	snprintf(f->spill, sizeof(f->spill), "%s/spill.jsonl", f->dir);
 	f->sink.lines = json_array();
 	*state = f;

@@ -102,22 +102,12 @@ struct fixture {
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	if (!f || unit_tmpdir(f->dir, sizeof(f->dir), "test_unpack_")) {
-		free(f);
+	struct fixture *f = unit_dir_fixture_new(sizeof(*f), sizeof(f->dir), "test_unpack_");
+	if (!f)
 		return -1;
-	}
 	snprintf(f->dest, sizeof(f->dest), "%s/model", f->dir);
 	*state = f;
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	int rc = unit_rmtree(f->dir);
-	free(f);
-	return rc;
 }
 
 static void expect_refused(void **state, const struct spec *s, size_t n,
@@ -385,7 +375,7 @@ static void test_endless_metadata_headers_refused(void **state)
 	expect_file(dest, "ok.txt", "ok\n");
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, unit_dir_fixture_free)
 
 int main(void)
 {

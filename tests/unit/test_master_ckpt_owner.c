@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "master/ckpt_owner.h"
+#include "unit_tmpdir.h"
 
 static char base[64];
 static struct ckpt_owner me;
@@ -63,8 +64,8 @@ static int setup(void **state)
 {
 	char err[256], root[PATH_MAX];
 	(void)state;
-	snprintf(base, sizeof(base), "/tmp/test-ckpt-owner.XXXXXX");
-	if (!mkdtemp(base) || ckpt_owner_lookup((long)getuid(), &me, err, sizeof(err)))
+	if (unit_tmpdir(base, sizeof(base), "test-ckpt-owner.") ||
+	    ckpt_owner_lookup((long)getuid(), &me, err, sizeof(err)))
 		return -1;
 	make_dir("root");
 	make_dir("out");
@@ -76,11 +77,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
 	(void)state;
 	json_decref(roots);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_rmtree(base);
 }
 
 static void test_remove_tree_not_links(void **state)

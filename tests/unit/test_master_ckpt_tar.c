@@ -16,17 +16,13 @@
 #include <cmocka.h>
 
 #include "master/ckpt_tar.h"
+#include "unit_tmpdir.h"
 
 static char base[64];
 
 static void put(const char *rel, const char *text)
 {
-	char p[PATH_MAX];
-	snprintf(p, sizeof(p), "%s/%s", base, rel);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	assert_int_equal(unit_put(base, rel, text), 0);
 }
 
 static void dir(const char *rel)
@@ -64,8 +60,7 @@ static int archive(const struct ckpt_tar_limits *lim, char *names, size_t len, u
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(base, sizeof(base), "/tmp/det-tar-XXXXXX");
-	assert_non_null(mkdtemp(base));
+	assert_int_equal(unit_tmpdir(base, sizeof(base), "det-tar-"), 0);
 	dir("sub");
 	put("w.bin", "weights");
 	put("sub/n.txt", "nested");
@@ -75,9 +70,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_rmtree(base);
 }
 
 static void test_files_not_links(void **state)

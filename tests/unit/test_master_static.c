@@ -52,13 +52,11 @@ struct fixture {
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct fixture *f = unit_dir_fixture_new(sizeof(*f), sizeof(f->dir), "test-static.");
 	char p[256];
 	FILE *fp;
-	if (!f || unit_tmpdir(f->dir, sizeof(f->dir), "test-static.")) {
-		free(f);
+	if (!f)
 		return -1;
-	}
 	snprintf(f->ui, sizeof(f->ui), "%s/ui", f->dir);
 	snprintf(f->out, sizeof(f->out), "%s/out", f->dir);
 	mkdir(f->ui, 0700);

@@ -15,37 +15,37 @@
 
 #include "master/trial_reason.h"
 
+/* The reason trial_reason_of_exit gives for these inputs is want. */
+static void expect(int code, int sig, const char *error, int64_t restarts, int64_t max,
+                   const char *want)
+{
+	char b[256];
+	trial_reason_of_exit(b, sizeof(b), code, sig, error, restarts, max);
+	assert_string_equal(b, want);
+}
+
 static void test_signal(void **state)
 {
 	(void)state;
-	char b[256];
-	trial_reason_of_exit(b, sizeof(b), 137, 9, NULL, 0, 0);
-	assert_string_equal(b, "killed by signal 9 (SIGKILL)");
-	trial_reason_of_exit(b, sizeof(b), 0, 63, "", 0, 5);
-	assert_string_equal(b, "killed by signal 63");
-	trial_reason_of_exit(b, sizeof(b), 139, 0, NULL, 0, 0);
-	assert_string_equal(b, "exit status 139 (signal 11, SIGSEGV)");
+	expect(137, 9, NULL, 0, 0, "killed by signal 9 (SIGKILL)");
+	expect(0, 63, "", 0, 5, "killed by signal 63");
+	expect(139, 0, NULL, 0, 0, "exit status 139 (signal 11, SIGSEGV)");
 }
 
 static void test_exit_status_and_error(void **state)
 {
 	(void)state;
-	char b[256];
-	trial_reason_of_exit(b, sizeof(b), 127, 0, "/bin/sh: 1: ./t.sh: not found", 0, 0);
-	assert_string_equal(
-	    b, "entrypoint not found (exit status 127): /bin/sh: 1: ./t.sh: not found");
-	trial_reason_of_exit(b, sizeof(b), 1, 0, "ZeroDivisionError: division by zero", 1, 5);
-	assert_string_equal(b, "exit status 1: ZeroDivisionError: division by zero");
-	trial_reason_of_exit(b, sizeof(b), 126, 0, NULL, 0, 0);
-	assert_string_equal(b, "entrypoint not executable (exit status 126)");
+	expect(127, 0, "/bin/sh: 1: ./t.sh: not found", 0, 0,
+	       "entrypoint not found (exit status 127): /bin/sh: 1: ./t.sh: not found");
+	expect(1, 0, "ZeroDivisionError: division by zero", 1, 5,
+	       "exit status 1: ZeroDivisionError: division by zero");
+	expect(126, 0, NULL, 0, 0, "entrypoint not executable (exit status 126)");
 }
 
 static void test_max_restarts(void **state)
 {
 	(void)state;
-	char b[256];
-	trial_reason_of_exit(b, sizeof(b), 3, 0, "Error: x", 2, 2);
-	assert_string_equal(b, "max_restarts (2) exceeded: exit status 3: Error: x");
+	expect(3, 0, "Error: x", 2, 2, "max_restarts (2) exceeded: exit status 3: Error: x");
 }
 
 static void test_cut_on_character(void **state)

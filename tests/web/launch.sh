@@ -8,11 +8,7 @@
 # Knobs (the experiment's environment_variables): WEB_SLEEP seconds per step.
 set -u
 : "${DET_MASTER:?}" "${DET_EXPERIMENT_ID:?}" "${DET_ARRAY_TASK:?}" "${DET_ALLOCATION_TOKEN:?}"
-base=$DET_MASTER
-call() { # METHOD PATH TOKEN [BODY]
-	curl -sS --max-time 70 -X "$1" -H "Authorization: Bearer $3" \
-		-H 'Content-Type: application/json' ${4:+--data-binary "$4"} "$base/api/v1$2"
-}
+. "$(dirname "$0")/../integration/trial-api.sh"
 log() { # TRIAL TOKEN STREAM TEXT
 	call POST "/trials/$1/logs" "$2" "$(jq -cn --arg s "$3" --arg l "$4" \
 		'{logs: [{rank: 0, stream: $s, timestamp: (now | todate), line: $l}]}')" >/dev/null
@@ -21,11 +17,7 @@ log() { # TRIAL TOKEN STREAM TEXT
 stopped=0
 trap 'stopped=1' TERM
 while :; do
-	claim=$(call POST "/experiments/$DET_EXPERIMENT_ID/claim" "$DET_ALLOCATION_TOKEN" \
-		"{\"array_task\": $DET_ARRAY_TASK}") || exit 3
-	if [ "$(jq -r '.done // false' <<<"$claim")" = true ] || jq -e .error >/dev/null <<<"$claim"; then
-		exit 0
-	fi
+	claim_trial
 	pause=$(jq -r '[.environment_variables[]? | select(startswith("WEB_SLEEP=")) | ltrimstr("WEB_SLEEP=")][0] // "0.3"' <<<"$claim")
 	tid=$(jq -r .trial_id <<<"$claim")
 	tok=$(jq -r .token <<<"$claim")
@@ -51,7 +43,5 @@ while :; do
 		fi
 		sleep "$pause"
 	done
-	exitr=$(call POST "/trials/$tid/exit" "$tok" "{\"exit_code\": $code, \"signal\": null}")
-	[ $code != 0 ] && exit 0
-	[ "$(jq -r .restart <<<"$exitr")" = true ] && continue
+	exit_trial "$tid" "$tok" "$code"
 done

@@ -39,9 +39,7 @@ mkdir -p "$artifacts"
 
 start_master --webui-dir "$srcdir/webui"
 check "master starts" test -n "$port"
-pw=$(cat "$work/state/admin-password")
-http POST /auth/login "{\"username\":\"admin\",\"password\":\"$pw\"}" >/dev/null
-admin=$(body .token)
+admin_login admin
 make_user alice || exit 1
 printf 'alice-secret-1\n' | as_user "$alice" env DET_MASTER="unix:$work/m.sock" \
 	"$builddir/cli/det" user change-password --password-stdin >/dev/null
