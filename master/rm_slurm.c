@@ -568,6 +568,44 @@ fail:
 	return NULL;
 }
 
+/* sbatch d as part p (its job id into p->job_id), counted in det_slurm_rpcs_total for
+ * experiments and tasks alike; what job_submit says to the user is logged as
+ * "<what> <id>: ...". 0, or -1 with err. */
+static int submit_desc(struct rm_slurm *s, job_desc_msg_t *d, struct rm_slurm_part *p,
+                       const char *what, long long id, char *err, size_t errlen)
+{
+	submit_response_msg_t *resp = NULL;
+	int rv = -1;
+
+	count_rpc(s, RPC_SUBMIT);
+	if (slurm_submit_batch_job(d, &resp) != SLURM_SUCCESS || !resp) {
+		snprintf(err, errlen, "slurm_submit_batch_job: %s", slurm_err());
+		goto out;
+	}
+	p->job_id = resp->job_id;
+	if (resp->job_submit_user_msg && *resp->job_submit_user_msg)
+		say(s, LOG_LEVEL_WARN, "%s %lld: %s", what, id, resp->job_submit_user_msg);
+	rv = 0;
+out:
+	if (resp)
+		slurm_free_submit_response_response_msg(resp);
+	return rv;
+}
+
+/* The account, QOS, constraint and time limit of o that are set, into d (which keeps
+ * pointers into o). */
+static void desc_from_opts(job_desc_msg_t *d, struct rm_slurm_opts *o)
+{
+	if (*o->account)
+		d->account = o->account;
+	if (*o->qos)
+		d->qos = o->qos;
+	if (*o->constraint)
+		d->features = o->constraint;
+	if (o->time_min >= 0)
+		d->time_limit = (uint32_t)o->time_min;
+}
+
 /* Submit a command task (spec->argv) as part p: a one-task array named det-t<ID>, run as
  * its owner, never requeued (an interactive task ends on preemption or node failure),
  * its output in spec->output_path; with a context, under det-launch --command. */
@@ -575,7 +613,6 @@ static int submit_command(struct rm_slurm *s, const struct rm_array *spec, struc
                           char *err, size_t errlen)
 {
 	job_desc_msg_t d;
-	submit_response_msg_t *resp = NULL;
 	char name[64], comment[128], tres[96], pwstore[4096], inx[] = "0";
 	struct passwd pwbuf, *pw = NULL;
 	struct rm_slurm_opts o;
@@ -597,14 +634,7 @@ static int submit_command(struct rm_slurm *s, const struct rm_array *spec, struc
 		         (unsigned)geteuid());
 		return -1;
 	}
-	if (*o.account)
-		d.account = o.account;
-	if (*o.qos)
-		d.qos = o.qos;
-	if (*o.constraint)
-		d.features = o.constraint;
-	if (o.time_min >= 0)
-		d.time_limit = (uint32_t)o.time_min;
+	desc_from_opts(&d, &o);
 	command_resources(s, spec, &o, &d, tres, sizeof(tres));
 	d.user_id = pw->pw_uid;
 	d.group_id = pw->pw_gid;
@@ -639,18 +669,8 @@ static int submit_command(struct rm_slurm *s, const struct rm_array *spec, struc
 	d.work_dir = pw->pw_dir && *pw->pw_dir ? pw->pw_dir : (char *)"/";
 	d.std_out = (char *)(spec->output_path ? spec->output_path : "/dev/null");
 	d.std_err = d.std_out;
-	if (slurm_submit_batch_job(&d, &resp) != SLURM_SUCCESS || !resp) {
-		snprintf(err, errlen, "slurm_submit_batch_job: %s", slurm_err());
-		goto out;
-	}
-	p->job_id = resp->job_id;
-	if (resp->job_submit_user_msg && *resp->job_submit_user_msg)
-		say(s, LOG_LEVEL_WARN, "task %lld: %s", -(long long)spec->experiment_id,
-		    resp->job_submit_user_msg);
-	rv = 0;
+	rv = submit_desc(s, &d, p, "task", -(long long)spec->experiment_id, err, errlen);
 out:
-	if (resp)
-		slurm_free_submit_response_response_msg(resp);
 	free_strv(d.environment);
 	free(argv);
 	return rv;
@@ -662,7 +682,6 @@ static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct r
                        int hold, char *err, size_t errlen)
 {
 	job_desc_msg_t d;
-	submit_response_msg_t *resp = NULL;
 	char script[SCRIPT_MAX], inx[64], name[64], spank_exp[64], spank_slots[64], spank_pool[320],
 	    comment[128];
 	char *spank[3];
@@ -682,14 +701,7 @@ static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct r
 	slurm_init_job_desc_msg(&d);
 	if (*o.partition)
 		d.partition = o.partition;
-	if (*o.account)
-		d.account = o.account;
-	if (*o.qos)
-		d.qos = o.qos;
-	if (*o.constraint)
-		d.features = o.constraint;
-	if (o.time_min >= 0)
-		d.time_limit = (uint32_t)o.time_min;
+	desc_from_opts(&d, &o);
 	long limit;
 	if (time_limit(s, spec, &o, &limit, err, errlen))
 		return -1;
@@ -746,19 +758,7 @@ static int submit_part(struct rm_slurm *s, const struct rm_array *spec, struct r
 	d.work_dir = (char *)(s->work_dir ? s->work_dir : "/tmp");
 	d.std_out = (char *)(s->output ? s->output : "/dev/null");
 	d.std_err = d.std_out;
-	count_rpc(s, RPC_SUBMIT);
-	if (slurm_submit_batch_job(&d, &resp) != SLURM_SUCCESS || !resp) {
-		snprintf(err, errlen, "slurm_submit_batch_job: %s", slurm_err());
-		goto out;
-	}
-	p->job_id = resp->job_id;
-	if (resp->job_submit_user_msg && *resp->job_submit_user_msg)
-		say(s, LOG_LEVEL_WARN, "experiment %lld: %s", (long long)spec->experiment_id,
-		    resp->job_submit_user_msg);
-	rv = 0;
-out:
-	if (resp)
-		slurm_free_submit_response_response_msg(resp);
+	rv = submit_desc(s, &d, p, "experiment", (long long)spec->experiment_id, err, errlen);
 	free_strv(d.environment);
 	return rv;
 }
@@ -1333,32 +1333,29 @@ out:
 	return rv;
 }
 
-static int rm_hold(struct rm *rm, const char *id, char *err, size_t errlen)
+/* Hold (paused 1) or release (0) array id: queued for the worker, marked at once. */
+static int set_paused(struct rm *rm, const char *id, int paused, char *err, size_t errlen)
 {
 	struct rm_slurm *s = (struct rm_slurm *)rm;
 	struct sarr *a;
 	int rv = -1;
 	pthread_mutex_lock(&s->lock);
 	if (!with_array(s, id, &a, err, errlen))
-		rv = queue_op(s, a, SOP_HOLD, 0, err, errlen);
+		rv = queue_op(s, a, paused ? SOP_HOLD : SOP_RELEASE, 0, err, errlen);
 	if (rv == 0)
-		a->paused = 1;
+		a->paused = paused;
 	pthread_mutex_unlock(&s->lock);
 	return rv;
 }
 
+static int rm_hold(struct rm *rm, const char *id, char *err, size_t errlen)
+{
+	return set_paused(rm, id, 1, err, errlen);
+}
+
 static int rm_release(struct rm *rm, const char *id, char *err, size_t errlen)
 {
-	struct rm_slurm *s = (struct rm_slurm *)rm;
-	struct sarr *a;
-	int rv = -1;
-	pthread_mutex_lock(&s->lock);
-	if (!with_array(s, id, &a, err, errlen))
-		rv = queue_op(s, a, SOP_RELEASE, 0, err, errlen);
-	if (rv == 0)
-		a->paused = 0;
-	pthread_mutex_unlock(&s->lock);
-	return rv;
+	return set_paused(rm, id, 0, err, errlen);
 }
 
 static int rm_requeue(struct rm *rm, const char *id, int task, char *err, size_t errlen)
