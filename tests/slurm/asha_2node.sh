@@ -8,15 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 slurm_require
 det_master_require
-slurm_test_dir
-cat >"$test_dir/det.conf" <<'CONF'
-PoolPartition=default:gpu
-MaxSlots=4
-MaxSlotsPerNode=1
-Requeue=yes
-CONF
-export DET_CONF_FILE=$test_dir/det.conf
-slurm_start_with_master
+slurm_start_with_policy PoolPartition=default:gpu MaxSlots=4 MaxSlotsPerNode=1 Requeue=yes
 tap_plan 6
 
 mkdir -p "$test_dir/ranks" "$test_dir/model"

@@ -27,6 +27,7 @@
 #                    own unless they name one)
 #   DET_CONF_FILE    det.conf for job_submit_det (default: a test policy;
 #                    "none": no det.conf at all)
+#   DET_CONF_EXTRA   lines added to that default test policy
 #   DET_PREEMPT_PARTITION  also a partition of that name whose jobs preempt
 #                    the others' (PreemptType=preempt/partition_prio,
 #                    PreemptMode=REQUEUE)
@@ -192,7 +193,10 @@ write_configs() {
 	elif [ -n "${DET_CONF_FILE:-}" ]; then
 		cp "$DET_CONF_FILE" "$dir/det.conf" || return 1
 	else
-		write_det_conf >"$dir/det.conf"
+		{
+			write_det_conf
+			[ -z "${DET_CONF_EXTRA:-}" ] || printf '%s\n' "$DET_CONF_EXTRA"
+		} >"$dir/det.conf"
 	fi
 }
 

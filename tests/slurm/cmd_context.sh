@@ -10,9 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 slurm_require
 det_master_require
-command -v runuser >/dev/null || skip_all "runuser not found"
-command -v useradd >/dev/null || skip_all "useradd not found"
-[ "$(id -u)" = 0 ] || skip_all "needs root (creates Unix users)"
+slurm_users_require
 
 slurm_start_with_master
 tap_plan 12

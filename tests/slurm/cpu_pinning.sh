@@ -8,14 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 slurm_require
 det_master_require
-slurm_test_dir
-cat >"$test_dir/det.conf" <<'CONF'
-PoolPartition=default:cpu:cpu
-MaxSlots=4
-MaxSlotsPerNode=0
-CONF
-export DET_CONF_FILE=$test_dir/det.conf
-slurm_start_with_master
+slurm_start_with_policy PoolPartition=default:cpu:cpu MaxSlots=4 MaxSlotsPerNode=0
 tap_plan 5
 
 mkdir -p "$test_dir/env"

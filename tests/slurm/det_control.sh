@@ -17,11 +17,7 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 # Pause once both running trials have a checkpoint.
-for _ in $(seq 200); do
-	det_api GET "/experiments/$id/trials" >/dev/null
-	[ "$(det_body '[.trials[] | select(.latest_checkpoint != null)] | length')" = 2 ] && break
-	sleep 0.1
-done
+wait_value "/experiments/$id/trials" '[.trials[] | select(.latest_checkpoint != null)] | length' 2 20
 det experiment pause "$id" >/dev/null
 check "det experiment pause" test $? = 0
 # Pending tasks read JobHeldUser, requeued ones "job requeued in held state".

@@ -297,6 +297,15 @@ slurm_start_with_master() {
 	fi
 }
 
+# slurm_start_with_policy LINE...: slurm_start_with_master on a cluster whose
+# det.conf (job_submit_det's policy, in $test_dir) holds these lines.
+slurm_start_with_policy() {
+	slurm_test_dir
+	printf '%s\n' "$@" >"$test_dir/det.conf"
+	export DET_CONF_FILE=$test_dir/det.conf
+	slurm_start_with_master
+}
+
 restart_det_master() {
 	kill -"${1:-TERM}" "$det_master_pid" 2>/dev/null
 	wait "$det_master_pid" 2>/dev/null
@@ -367,6 +376,109 @@ submit_slow() {
 	submit_exp "$test_dir/slow.yaml" "$(tiny_model)"
 }
 array_running() { squeue -h -r -j "$job" -t R -o %i 2>/dev/null | wc -l; }
+
+# slurm_users_require: skip unless this test can make Unix users
+# (slurm_new_user) and run commands as them.
+slurm_users_require() {
+	command -v runuser >/dev/null || skip_all "runuser not found"
+	command -v useradd >/dev/null || skip_all "useradd not found"
+}
+
+# container_require: skip unless a container trial of a user's can run here
+# (users, the Fashion-MNIST dataset, the test image: its tarball in tarball).
+container_require() {
+	slurm_users_require
+	[ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] ||
+		skip_all "dataset-fashion-mnist is not installed"
+	tarball=$("$slurm_tests_dir/../../scripts/build-test-image" 2>/dev/null) ||
+		skip_all "no test image (scripts/build-test-image cannot build it)"
+}
+
+# udet ARGS...: det as the user $U over the master's socket, with a clean environment.
+udet() {
+	runuser -u "$U" -- env -i PATH=/usr/bin:/bin HOME="/tmp/$U.home" DET_MASTER="$DET_MASTER" \
+		"$top_builddir/cli/det" "$@"
+}
+
+# container_user: a fresh user U (slurm_new_user) with its home uhome and uid.
+container_user() {
+	slurm_new_user U || exit 1
+	uhome=/tmp/$U.home
+	uid=$(id -u "$U")
+	chmod 0700 "$uhome"
+}
+
+# container_model PROBE: $U imports the test image as det-test/python3 (one
+# check; det's output in $test_dir/imp.out) and gets the model directory
+# $uhome/model: the Python Core API example behind probe.sh, which writes three
+# lines to /out/probe-TRIAL-ID (the image's marker file, its mount namespace,
+# what the shell command PROBE prints); $uhome/out and $uhome/ckpt for the
+# trials' outputs.
+container_model() {
+	cp "$tarball" "$uhome/rootfs.tar" && chown "$U:" "$uhome/rootfs.tar"
+	udet image import "$uhome/rootfs.tar" det-test/python3 >"$test_dir/imp.out" 2>&1
+	check "the user imports the test image" test $? = 0
+	mkdir -p "$uhome/model" "$uhome/out" "$uhome/ckpt"
+	cp "$slurm_tests_dir/../../examples/python-core-api/train.py" "$uhome/model/"
+	cat >"$uhome/model/probe.sh" <<SH
+{ cat /etc/det-test-image-marker; readlink /proc/self/ns/mnt; $1; } >"/out/probe.\$DET_TRIAL_ID"
+mv "/out/probe.\$DET_TRIAL_ID" "/out/probe-\$DET_TRIAL_ID"
+exec python3 train.py
+SH
+}
+
+# container_run YAML MESSAGE: YAML (a search that runs probe.sh) gets the
+# container part (det-test/python3, /out, the dataset, storage in $uhome/ckpt);
+# $U creates the experiment (sets id) and it completes (the check MESSAGE,
+# 300 s); trials and n are then its trials and their number.
+container_run() {
+	cat >>"$1" <<YAML
+max_restarts: 0
+checkpoint_storage: {type: shared_fs, host_path: $uhome/ckpt}
+environment: {image: det-test/python3}
+bind_mounts:
+  - {host_path: $uhome/out, container_path: /out}
+  - {host_path: /usr/share/datasets/fashion-mnist, container_path: /usr/share/datasets/fashion-mnist, read_only: true}
+YAML
+	chown -R "$U:" "$uhome"
+	chmod 0755 "$uhome" # the master reads the model directory as the user; slurmd's steps too
+	udet experiment create "$1" "$uhome/model" >"$test_dir/create.out" 2>&1
+	id=$(sed -n 's/^Created experiment \([0-9]*\).*$/\1/p' "$test_dir/create.out")
+	diag "$(cat "$test_dir/create.out")"
+	check "$2" wait_exp_state "${id:-0}" COMPLETED 300
+	det_api GET "/experiments/${id:-0}/trials" >/dev/null
+	trials=$(jq -c '.trials' <"$test_dir/body")
+	n=$(jq 'length' <<<"$trials")
+}
+
+# container_probe LINE: the distinct values of line LINE (1 to 3) of the probes.
+container_probe() {
+	cat "$uhome"/out/probe-* 2>/dev/null | sed -n "$1~3p" | sort -u
+}
+
+# container_probe_checks N: each of N trials wrote its probe from inside its
+# container, saw the image and had a mount namespace other than the host's (three checks).
+container_probe_checks() {
+	local host nss
+	check_eq "every trial wrote its probe from inside" "$1" \
+		"$(find "$uhome/out" -name 'probe-*' | wc -l)"
+	check_eq "each saw the image's marker file" det-test-image "$(container_probe 1)"
+	host=$(readlink /proc/self/ns/mnt)
+	nss=$(container_probe 2)
+	check "each in a mount namespace other than the host's" test -n "$nss" -a -z \
+		"$(grep -Fx "$host" <<<"$nss")"
+}
+
+# container_done: tap_done, with the end of every task's output after a failure.
+container_done() {
+	local f
+	if [ "$tap_failed" != 0 ]; then
+		for f in "$test_dir"/task-*.log; do
+			[ -e "$f" ] && diag "$f: $(tail -n 15 "$f")"
+		done
+	fi
+	tap_done
+}
 
 tap_done() {
 	[ "$tap_failed" = 0 ]

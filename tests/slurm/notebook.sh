@@ -14,8 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 slurm_require
 det_master_require
-command -v runuser >/dev/null || skip_all "runuser not found"
-command -v useradd >/dev/null || skip_all "useradd not found"
+slurm_users_require
 [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null || skip_all "sshd or ssh not found"
 [ -x /usr/bin/jupyter ] && /usr/bin/python3 -c 'import notebook, ipykernel' 2>/dev/null ||
 	skip_all "jupyter-notebook or python3-ipykernel is missing"

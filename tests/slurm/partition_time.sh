@@ -11,13 +11,8 @@
 slurm_require
 det_master_require
 slurm_test_dir
-cat >"$test_dir/det.conf" <<'CONF'
-PoolPartition=default:timed:cpu
-MaxSlots=4
-CONF
-export DET_CONF_FILE=$test_dir/det.conf
 export DET_TIMED_PARTITION=timed:5:10
-slurm_start_with_master
+slurm_start_with_policy PoolPartition=default:timed:cpu MaxSlots=4
 tap_plan 7
 
 timed_yaml() { # $1: the slurm: line or "" ; $2: output

@@ -9,11 +9,7 @@ slurm_start_with_master
 tap_plan 3
 
 submit_slow 30
-for _ in $(seq 200); do
-	det_api GET "/experiments/$id/trials" >/dev/null
-	[ "$(det_body '[.trials[] | select(.latest_checkpoint != null)] | length')" = 2 ] && break
-	sleep 0.1
-done
+wait_value "/experiments/$id/trials" '[.trials[] | select(.latest_checkpoint != null)] | length' 2 20
 det experiment pause "$id" >/dev/null
 check "the experiment pauses" wait_exp_state "$id" PAUSED 30
 det experiment kill "$id" >/dev/null

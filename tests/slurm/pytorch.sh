@@ -22,16 +22,7 @@ det_master_require
 /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || skip_all "python3-torch is not installed"
 [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] ||
 	skip_all "dataset-fashion-mnist is not installed"
-slurm_test_dir
-cat >"$test_dir/det.conf" <<'CONF'
-PoolPartition=default:gpu
-MaxSlots=4
-MaxSlotsPerNode=1
-MaxArrayThrottle=4
-Requeue=yes
-CONF
-export DET_CONF_FILE=$test_dir/det.conf
-slurm_start_with_master
+slurm_start_with_policy PoolPartition=default:gpu MaxSlots=4 MaxSlotsPerNode=1 MaxArrayThrottle=4 Requeue=yes
 tap_plan 22
 top_srcdir=$(cd "$slurm_tests_dir/../.." && pwd)
 mkdir -p "$test_dir/model" "$test_dir/probe"

@@ -9,9 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 slurm_require
 det_master_require
-slurm_test_dir
-printf 'PoolPartition=default:gpu\nMaxSlots=4\nMaxSlotsPerNode=2\nRequeue=no\n' >"$test_dir/det.conf"
-DET_CONF_FILE=$test_dir/det.conf slurm_start_with_master
+slurm_start_with_policy PoolPartition=default:gpu MaxSlots=4 MaxSlotsPerNode=2 Requeue=no
 tap_plan 6
 
 # The entrypoint kills its parent, det-launch: the task ends without an exit report.

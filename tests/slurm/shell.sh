@@ -8,8 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 slurm_require
 det_master_require
-command -v runuser >/dev/null || skip_all "runuser not found"
-command -v useradd >/dev/null || skip_all "useradd not found"
+slurm_users_require
 [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null || skip_all "sshd or ssh not found"
 [ "$(id -u)" = 0 ] || skip_all "needs root (creates Unix users)"
 
