@@ -42,7 +42,12 @@ passwd_user_add() {
 passwd_user_remove() {
 	local name=$1 uid
 	uid=$(id -u "$name" 2>/dev/null) || return 0
-	pkill -KILL -u "$uid" 2>/dev/null
+	# userdel refuses a user who still has processes, and a killed one takes a
+	# moment to go: kill until none is left (30 s at most).
+	for _ in $(seq 1 150); do
+		pkill -KILL -u "$uid" 2>/dev/null || break
+		sleep 0.2
+	done
 	find /tmp -mindepth 1 -maxdepth 1 -uid "$uid" -exec rm -rf {} + 2>/dev/null
 	passwd_retry userdel --remove "$name" 2>/dev/null
 	rm -rf "/tmp/$name.home"
