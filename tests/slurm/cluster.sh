@@ -345,22 +345,48 @@ kill_pidfile() {
 	kill -KILL "$pid" 2>/dev/null
 }
 
-# Processes left by jobs: slurmstepd (started by this cluster's slurmd, so
-# with its SLURM_CONF in the environment) and the job's own processes (with
-# SLURM_CONF and a SLURM_JOB_ID). Exactly those are killed, nothing by name
-# alone, and never a shell that merely exported this SLURM_CONF. A step being
-# launched while the daemons stop can fork after a pass has looked: passes
-# repeat until one finds nothing (at most 10).
+# The slurmstepd of this cluster: each listens on a socket in the cluster's
+# SlurmdSpoolDir ($dir/spool/NODE/NODE_JOB.STEP). Its environment cannot tell
+# (slurmstepd writes its process title over the memory /proc shows as environ).
+stepd_pids() {
+	local inodes p fd link
+	inodes=" $(awk -v d="$dir/spool/" 'index($8, d) == 1 { printf "%s ", $7 }' /proc/net/unix 2>/dev/null)"
+	[ "$inodes" = " " ] && return 0
+	for p in /proc/[0-9]*; do
+		[ "$(cat "$p/comm" 2>/dev/null)" = slurmstepd ] || continue
+		for fd in "$p"/fd/*; do
+			link=$(readlink "$fd" 2>/dev/null) || continue
+			case $link in
+			"socket:["*"]")
+				link=${link#socket:[}
+				case $inodes in *" ${link%]} "*)
+					echo "${p#/proc/}"
+					break
+					;;
+				esac
+				;;
+			esac
+		done
+	done
+}
+
+# Processes left by jobs: slurmstepd (stepd_pids) and the job's own processes
+# (with this SLURM_CONF and a SLURM_JOB_ID in their environment). Exactly those
+# are killed, nothing by name alone, and never a shell that merely exported
+# this SLURM_CONF. A step being launched while the daemons stop can fork after
+# a pass has looked: passes repeat until one finds nothing (at most 10).
 kill_job_processes() {
-	local p env comm conf=$dir/slurm.conf pass found
+	local p env conf=$dir/slurm.conf pass found
 	for pass in $(seq 1 10); do
 		found=0
+		for p in $(stepd_pids); do
+			kill -KILL "$p" 2>/dev/null && found=1
+		done
 		for p in /proc/[0-9]*; do
 			[ "${p#/proc/}" = "$$" ] && continue
 			env=$({ tr '\0' '\n' <"$p/environ"; } 2>/dev/null) || continue
 			grep -qxF "SLURM_CONF=$conf" <<<"$env" || continue
-			comm=$(cat "$p/comm" 2>/dev/null)
-			if [ "$comm" = slurmstepd ] || grep -q '^SLURM_JOB_ID=' <<<"$env"; then
+			if [ "$(cat "$p/comm" 2>/dev/null)" = slurmstepd ] || grep -q '^SLURM_JOB_ID=' <<<"$env"; then
 				kill -KILL "${p#/proc/}" 2>/dev/null && found=1
 			fi
 		done
