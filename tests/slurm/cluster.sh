@@ -370,8 +370,9 @@ stepd_pids() {
 	done
 }
 
-# Processes left by jobs: slurmstepd (stepd_pids) and the job's own processes
-# (with this SLURM_CONF and a SLURM_JOB_ID in their environment). Exactly those
+# Processes left by jobs: slurmstepd (stepd_pids; also by SLURM_CONF in its
+# environment, for one that has not written its title or opened its socket yet)
+# and the job's own processes (with this SLURM_CONF and a SLURM_JOB_ID). Exactly those
 # are killed, nothing by name alone, and never a shell that merely exported
 # this SLURM_CONF. A step being launched while the daemons stop can fork after
 # a pass has looked: passes repeat until one finds nothing (at most 10).
