@@ -76,4 +76,10 @@ void api_rm_prometheus(struct app *a, FILE *f)
 		        (long long)json_integer_value(v));
 	}
 	json_decref(counts);
+	json_t *gauges = a->rm->ops->gauges ? a->rm->ops->gauges(a->rm) : NULL;
+	json_object_foreach (gauges, op, v) {
+		fprintf(f, "# TYPE det_%s_%s gauge\ndet_%s_%s %lld\n", a->rm->ops->name, op,
+		        a->rm->ops->name, op, (long long)json_integer_value(v));
+	}
+	json_decref(gauges);
 }

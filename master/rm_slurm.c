@@ -19,7 +19,10 @@
  * the safety net: spank_det's reports from slurmstepd come first
  * (rm_task_report: a batch script started, or ended with a status of its
  * own, is an event at once; an end that only Slurm can explain makes the
- * next lists come within RECHECK_MS). A list asked for before a task's report
+ * next lists come within RECHECK_MS). While the reports are trusted (one came, and
+ * no task was listed running twice without one: check_unreported) and nothing waits
+ * on the list, it comes RM_SLURM_REPORTING_FACTOR times less often
+ * (rm_slurm_poll_interval). A list asked for before a task's report
  * is stale for that task (report_seq), and a reported end is not undone by a
  * list from before slurmctld heard of it (reported_end). Changes turn into
  * started/ended events (rm_slurm_util.c's step); events beyond what the
@@ -106,6 +109,10 @@ struct stask {
 	 * lists it ended or run again, a listing as running or pending is not news. */
 	uint8_t reported_end;
 	uint32_t report_seq; /* loads_started when its node last reported: older lists are stale */
+	/* The load (applying_seq) that first showed this run running before its node
+	 * reported it; 0 once a report came. Still set two loads later: its node does not
+	 * report (spank_det without master= there), and the reports are not trusted. */
+	uint32_t listed_seq;
 };
 
 /* An operation slurmctld refused (not one it did not answer: those are retried). Kept
@@ -204,7 +211,10 @@ struct rm_slurm {
 	uint32_t loads_started; /* batched loads asked for so far */
 	uint32_t applying_seq;  /* the number of the load being applied */
 	int rechecks;           /* loads still to do soon, after a report slurmctld must explain */
-	uint64_t rpcs[RPC_NKINDS]; /* calls to slurmctld by kind (__atomic) */
+	int reports_seen;       /* a node reported a task being watched */
+	uint64_t distrust_until_ms; /* a task ran without a report: poll_ms until then */
+	int interval_ms;            /* the safety net's interval now (/metrics) */
+	uint64_t rpcs[RPC_NKINDS];  /* calls to slurmctld by kind (__atomic) */
 	struct rm_task_event *queue;
 	size_t qlen, qcap;
 	/* The last operations slurmctld refused, oldest first (describe shows an array's). */
@@ -228,6 +238,9 @@ struct rm_slurm {
  * apart, before poll_ms applies again. */
 #define REPORT_RECHECKS 3
 #define RECHECK_MS 250
+/* After a task was seen running without its node's report: how long the job list is
+ * loaded every poll_ms again before the reports are trusted once more. */
+#define DISTRUST_MS (10 * 60 * 1000)
 /* Nobody read the node list for this long: stop reloading it until someone does. */
 #define NODES_IDLE_MS 60000
 
@@ -1514,6 +1527,7 @@ static void observe_task(struct rm_slurm *s, struct sarr *a, int i, uint32_t sta
 		ev.wait_status = 0;
 		ev.requeued = 0;
 		queue_event(s, ev);
+		t->listed_seq = s->applying_seq; /* the list told it first */
 	}
 	if (emit & RM_SLURM_EMIT_END) {
 		char err[128];
@@ -1961,6 +1975,8 @@ static void rm_task_report(struct rm *rm, const struct rm_task_report *r)
 	struct stask *t = i >= 0 ? &a->tasks[i] : NULL;
 	if (!t || (t->job_id && t->job_id != r->job_id))
 		goto out;
+	t->listed_seq = 0;
+	s->reports_seen = 1;
 	enum rm_slurm_tstate st = (enum rm_slurm_tstate)t->st;
 	if (!r->ended) {
 		if (!rm_slurm_report_start(st, t->restarts, r->restart_count))
@@ -2008,6 +2024,56 @@ static json_t *rm_rpc_counts(struct rm *rm)
 	return o;
 }
 
+/* Whether the next list is needed on time whatever the reports say: a canceled array's
+ * tasks that still run are canceled by poll once the grace period is over, and a part
+ * held until its turn is released by poll. Called with s->lock held. */
+static int list_awaited(const struct rm_slurm *s)
+{
+	for (const struct sarr *a = s->arrays; a; a = a->next) {
+		if (a->dead)
+			continue;
+		if (a->canceled && array_live(a))
+			return 1;
+		for (int p = 0; p < a->nparts; p++)
+			if (a->waiting[p] && !a->gone[p])
+				return 1;
+	}
+	return 0;
+}
+
+/* After a load was applied: a task that two loads have shown running without a report
+ * from its node means the reports do not cover every node, and the list is the primary
+ * path again for a while. Called with s->lock held. */
+static void check_unreported(struct rm_slurm *s, uint64_t now)
+{
+	for (struct sarr *a = s->arrays; a; a = a->next) {
+		for (int i = 0; !a->dead && i < a->num_tasks; i++) {
+			struct stask *t = &a->tasks[i];
+			if (!t->listed_seq || t->st != RM_SLURM_T_RUNNING ||
+			    (int32_t)(s->applying_seq - t->listed_seq) < 2)
+				continue;
+			t->listed_seq = 0;
+			if (now >= s->distrust_until_ms)
+				say(s, LOG_LEVEL_WARN,
+				    "task %d of experiment %lld runs without a report from "
+				    "spank_det "
+				    "(no master= in plugstack.conf on its node?): the job list is "
+				    "loaded every %d ms",
+				    i, (long long)a->experiment_id, s->poll_ms);
+			s->distrust_until_ms = now + DISTRUST_MS;
+		}
+	}
+}
+
+static json_t *rm_gauges(struct rm *rm)
+{
+	struct rm_slurm *s = (struct rm_slurm *)rm;
+	pthread_mutex_lock(&s->lock);
+	int interval = s->interval_ms;
+	pthread_mutex_unlock(&s->lock);
+	return json_pack("{s:i}", "poll_interval_ms", interval);
+}
+
 static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 {
 	struct rm_slurm *s = (struct rm_slurm *)rm;
@@ -2022,7 +2088,9 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 		s->next_poll_ms =
 		    now + (uint64_t)(s->poll_ms < RECHECK_MS ? s->poll_ms : RECHECK_MS);
 	} else if (due) {
-		s->next_poll_ms = now + (uint64_t)s->poll_ms;
+		int trusted = s->reports_seen && now >= s->distrust_until_ms;
+		s->interval_ms = rm_slurm_poll_interval(s->poll_ms, trusted, list_awaited(s));
+		s->next_poll_ms = now + (uint64_t)s->interval_ms;
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (due) {
@@ -2056,6 +2124,8 @@ static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
 			s->ctld_down = 0;
 			say(s, LOG_LEVEL_WARN, "slurmctld answers again");
 		}
+		if (watched && (msg || e == SLURM_NO_CHANGE_IN_DATA) && s->reports_seen)
+			check_unreported(s, now);
 		pthread_mutex_unlock(&s->lock);
 		for (a = head; a;) {
 			poll_array(s, a, now, msg, e);
@@ -2428,6 +2498,7 @@ static const struct rm_ops slurm_ops = {
     .label = rm_label,
     .free = rm_free,
     .rpc_counts = rm_rpc_counts,
+    .gauges = rm_gauges,
     .task_report = rm_task_report,
     .check_config = rm_check_config,
 };
@@ -2460,6 +2531,7 @@ struct rm *rm_slurm_new(const struct rm_slurm_config *cfg, char *err, size_t err
 		goto fail;
 	}
 	s->poll_ms = cfg->poll_ms > 0 ? cfg->poll_ms : 1000;
+	s->interval_ms = s->poll_ms;
 	s->grace_ms = cfg->grace_seconds >= 0 ? cfg->grace_seconds * 1000 : 10000;
 	s->walltime_signal_s = cfg->walltime_signal_seconds;
 	s->baseline_per_task = cfg->baseline_per_task;

@@ -344,6 +344,14 @@ enum rm_slurm_report_act rm_slurm_report_end(enum rm_slurm_tstate st, int wait_s
 	return RM_SLURM_REPORT_END;
 }
 
+int rm_slurm_poll_interval(int poll_ms, int reports_trusted, int list_awaited)
+{
+	if (!reports_trusted || list_awaited || poll_ms >= RM_SLURM_REPORTING_MAX_MS)
+		return poll_ms;
+	long ms = (long)poll_ms * RM_SLURM_REPORTING_FACTOR;
+	return ms > RM_SLURM_REPORTING_MAX_MS ? RM_SLURM_REPORTING_MAX_MS : (int)ms;
+}
+
 int rm_slurm_report_start(enum rm_slurm_tstate st, unsigned last_restarts, unsigned restart_count)
 {
 	if (restart_count < last_restarts)

@@ -71,6 +71,16 @@ enum rm_slurm_report_act rm_slurm_report_end(enum rm_slurm_tstate st, int wait_s
  * older than the last Slurm listed (last_restarts), nor of a run already seen ended. */
 int rm_slurm_report_start(enum rm_slurm_tstate st, unsigned last_restarts, unsigned restart_count);
 
+/* The plugins' reports make the batched job list a safety net: while they are trusted
+ * (some came, and no task was seen running without one) and nothing waits on the list
+ * (a canceled array's grace period, a part held until its turn), it is loaded this many
+ * times less often than poll_ms, at most once a minute unless poll_ms is longer. */
+#define RM_SLURM_REPORTING_FACTOR 5
+#define RM_SLURM_REPORTING_MAX_MS 60000
+
+/* Milliseconds until the next batched job list. */
+int rm_slurm_poll_interval(int poll_ms, int reports_trusted, int list_awaited);
+
 /* What the master takes from slurm.sbatch_args when it submits itself ("" / -1: unset). */
 struct rm_slurm_opts {
 	char partition[128], account[128], qos[128], constraint[256];

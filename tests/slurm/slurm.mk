@@ -26,6 +26,7 @@ SLURM_TESTS += tests/slurm/cpu_pinning.sh
 SLURM_TESTS += tests/slurm/partition_time.sh
 SLURM_TESTS += tests/slurm/notebook.sh
 SLURM_TESTS += tests/slurm/cmd_context.sh
+SLURM_TESTS += tests/slurm/safety_net.sh
 TESTS += $(SLURM_TESTS)
 EXTRA_DIST += tests/slurm/webui_queue.mjs
 EXTRA_DIST += tests/slurm/notebook.mjs

@@ -98,6 +98,30 @@ static void test_report_end(void **state)
 }
 
 /* A node's report of a start: never one older than what Slurm listed. */
+/* The safety net's interval: poll_ms unless the reports are trusted and nothing waits on
+ * the list; stretched at most to a minute, never below poll_ms. */
+static void test_poll_interval(void **state)
+{
+	(void)state;
+	static const struct {
+		int poll_ms, trusted, awaited, want;
+	} cases[] = {
+	    {1000, 0, 0, 1000},     /* no reports (yet), or a task ran without one */
+	    {1000, 1, 1, 1000},     /* a canceled array's grace, a held part's turn */
+	    {1000, 0, 1, 1000},     /* both */
+	    {1000, 1, 0, 5000},     /* reports flow: the list is the safety net */
+	    {200, 1, 0, 1000},      /* short test intervals stretch alike */
+	    {20000, 1, 0, 60000},   /* capped at a minute */
+	    {60000, 1, 0, 60000},   /* poll_ms at the cap already */
+	    {600000, 1, 0, 600000}, /* never below poll_ms */
+	    {600000, 0, 0, 600000},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(
+		    rm_slurm_poll_interval(cases[i].poll_ms, cases[i].trusted, cases[i].awaited),
+		    cases[i].want);
+}
+
 static void test_report_start(void **state)
 {
 	(void)state;
@@ -301,7 +325,7 @@ int main(void)
 	    cmocka_unit_test(test_time),          cmocka_unit_test(test_sbatch_args),
 	    cmocka_unit_test(test_walltime_lead), cmocka_unit_test(test_time_limit_table),
 	    cmocka_unit_test(test_throttle_plan), cmocka_unit_test(test_report_end),
-	    cmocka_unit_test(test_report_start),
+	    cmocka_unit_test(test_report_start),  cmocka_unit_test(test_poll_interval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
