@@ -18,17 +18,6 @@ det_master_poll_ms=600000
 slurm_start_with_master
 tap_plan 6
 
-# wait_until SECONDS CMD...: true once CMD succeeds, tried every 0.2 s.
-wait_until() {
-	local deadline=$((SECONDS + $1))
-	shift
-	while [ "$SECONDS" -lt "$deadline" ]; do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 rpcs() {
 	curl -s "$det_master_url/metrics" | sed -n "s/^det_slurm_rpcs_total{op=\"$1\"} //p"
 }

@@ -312,6 +312,17 @@ restart_det_master() {
 	start_det_master_only
 }
 
+# wait_until SECONDS CMD...: true once CMD succeeds, tried every 0.2 s.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # wait_value PATH FILTER VALUE SECONDS: polls GET PATH until the jq FILTER of
 # its answer (left in $test_dir/body) is VALUE.
 wait_value() {

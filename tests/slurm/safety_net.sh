@@ -15,17 +15,6 @@ det_master_poll_ms=1000
 slurm_start_with_master
 tap_plan 9
 
-# wait_until SECONDS CMD...: true once CMD succeeds, tried every 0.2 s.
-wait_until() {
-	local deadline=$((SECONDS + $1))
-	shift
-	while [ "$SECONDS" -lt "$deadline" ]; do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 metric() {
 	curl -s "$det_master_url/metrics" | sed -n "s/^$1 //p"
 }
