@@ -77,9 +77,13 @@ void api_rm_prometheus(struct app *a, FILE *f)
 	}
 	json_decref(counts);
 	json_t *gauges = a->rm->ops->gauges ? a->rm->ops->gauges(a->rm) : NULL;
-	json_object_foreach (gauges, op, v) {
-		fprintf(f, "# TYPE det_%s_%s gauge\ndet_%s_%s %lld\n", a->rm->ops->name, op,
-		        a->rm->ops->name, op, (long long)json_integer_value(v));
+	const char *name;
+	json_object_foreach (gauges, name, v) {
+		const char *rm = a->rm->ops->name;
+		fprintf(f,
+		        "# HELP det_%s_%s The %s manager's %s now (doc/ops.md).\n"
+		        "# TYPE det_%s_%s gauge\ndet_%s_%s %g\n",
+		        rm, name, rm, name, rm, name, rm, name, json_number_value(v));
 	}
 	json_decref(gauges);
 }

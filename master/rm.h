@@ -118,7 +118,7 @@ struct rm_ops {
 	/* Calls made to the manager's scheduler so far, {kind: count} (new reference), or
 	 * NULL (may be a NULL pointer). */
 	json_t *(*rpc_counts)(struct rm *rm);
-	/* The manager's own figures of the moment, {name: integer} for /metrics as
+	/* The manager's own figures of the moment, {name: number} for /metrics as
 	 * det_<manager>_<name> (new reference), or NULL (may be a NULL pointer). */
 	json_t *(*gauges)(struct rm *rm);
 	/* Learn a task's start or end from its node at once, without waiting for the next

@@ -213,7 +213,7 @@ struct rm_slurm {
 	int rechecks;           /* loads still to do soon, after a report slurmctld must explain */
 	int reports_seen;       /* a node reported a task being watched */
 	uint64_t distrust_until_ms; /* a task ran without a report: poll_ms until then */
-	int interval_ms;            /* the safety net's interval now (/metrics) */
+	int interval_ms;            /* the safety net's interval now (/metrics, in seconds) */
 	uint64_t rpcs[RPC_NKINDS];  /* calls to slurmctld by kind (__atomic) */
 	struct rm_task_event *queue;
 	size_t qlen, qcap;
@@ -2056,9 +2056,8 @@ static void check_unreported(struct rm_slurm *s, uint64_t now)
 			if (now >= s->distrust_until_ms)
 				say(s, LOG_LEVEL_WARN,
 				    "task %d of experiment %lld runs without a report from "
-				    "spank_det "
-				    "(no master= in plugstack.conf on its node?): the job list is "
-				    "loaded every %d ms",
+				    "spank_det (no master= in plugstack.conf on its node?): "
+				    "the job list is loaded every %d ms",
 				    i, (long long)a->experiment_id, s->poll_ms);
 			s->distrust_until_ms = now + DISTRUST_MS;
 		}
@@ -2071,7 +2070,7 @@ static json_t *rm_gauges(struct rm *rm)
 	pthread_mutex_lock(&s->lock);
 	int interval = s->interval_ms;
 	pthread_mutex_unlock(&s->lock);
-	return json_pack("{s:i}", "poll_interval_ms", interval);
+	return json_pack("{s:f}", "poll_interval_seconds", interval / 1000.0);
 }
 
 static int rm_poll(struct rm *rm, struct rm_task_event *ev, int max)
