@@ -779,7 +779,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 			return MHD_YES;
 		}
 		if (st->len + n + 1 > st->cap) {
-			size_t cap = st->cap ? st->cap : 4096;
+			/* Start small: glibc consolidates every free list of the
+			 * arena before each allocation of 1 KiB or more, which for
+			 * a small report body (the usual case) cost more than
+			 * parsing it. */
+			size_t cap = st->cap ? st->cap : 256;
 			while (cap < st->len + n + 1)
 				cap *= 2;
 			char *b = realloc(st->body, cap);

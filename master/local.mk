@@ -76,6 +76,7 @@ MASTER_SCHEMA += master/schema/008_task_description_pid.sql
 MASTER_SCHEMA += master/schema/009_task_proxy.sql
 MASTER_SCHEMA += master/schema/010_metrics_trial_id.sql
 MASTER_SCHEMA += master/schema/011_task_proxy_auth.sql
+MASTER_SCHEMA += master/schema/012_metrics_validation_index.sql
 EXTRA_DIST += $(MASTER_SCHEMA) master/schema/embed.awk
 CLEANFILES += master/store_schema.h
 BUILT_SOURCES += master/store_schema.h

@@ -92,16 +92,27 @@ json_t *store_metrics(struct store *st, int64_t trial_id, const char *group, int
                       int limit, char *err, size_t errlen)
 {
 	int64_t lim = limit;
-	if (group) {
-		const void *args[] = {&trial_id, group, &after_id, &lim};
+	const void *args[] = {&trial_id, &after_id, &lim};
+	/* Validation rows through their partial index (a literal, or SQLite
+	 * cannot know that the query stays inside it); all others through
+	 * metrics_trial_id, the training rows being nearly all of a trial's. */
+	if (group && !strcmp(group, "validation"))
 		return query(
 		    st,
 		    "SELECT id, trial_id, grp AS \"group\", steps_completed, body AS metrics,"
-		    " created_at FROM metrics WHERE trial_id = ? AND grp = ? AND id > ?"
-		    " ORDER BY id LIMIT ?",
-		    "isii", args, err, errlen);
+		    " created_at FROM metrics WHERE trial_id = ? AND grp = 'validation'"
+		    " AND id > ? ORDER BY id LIMIT ?",
+		    "iii", args, err, errlen);
+	if (group) {
+		const void *gargs[] = {&trial_id, group, &after_id, &lim};
+		return query(
+		    st,
+		    "SELECT id, trial_id, grp AS \"group\", steps_completed, body AS metrics,"
+		    " created_at FROM metrics INDEXED BY metrics_trial_id WHERE trial_id = ? AND "
+		    "grp = ?"
+		    " AND id > ? ORDER BY id LIMIT ?",
+		    "isii", gargs, err, errlen);
 	}
-	const void *args[] = {&trial_id, &after_id, &lim};
 	return query(st,
 	             "SELECT id, trial_id, grp AS \"group\", steps_completed, body AS metrics,"
 	             " created_at FROM metrics WHERE trial_id = ? AND id > ? ORDER BY id LIMIT ?",
@@ -118,19 +129,23 @@ int store_metrics_each(struct store *st, int64_t trial_id, const char *group, in
 	*last_id = after_id;
 	if (!db)
 		return -1;
-	/* group or not, one statement: "? IS NULL" keeps the plan on the
-	 * (trial_id, id) index, in id order without a sort */
+	/* "? IS NULL" keeps the plan on the (trial_id, id) index, in id order
+	 * without a sort, group or not; validation rows alone through theirs. */
+	int validation = group && !strcmp(group, "validation");
 	if (sqlite3_prepare_v2(db,
-	                       "SELECT id, grp, steps_completed, created_at, body FROM metrics"
-	                       " WHERE trial_id = ?1 AND id > ?2 AND (?3 IS NULL OR grp = ?3)"
-	                       " ORDER BY id",
+	                       validation ? "SELECT id, grp, steps_completed, created_at, body"
+	                                    " FROM metrics WHERE trial_id = ?1 AND id > ?2"
+	                                    " AND grp = 'validation' ORDER BY id"
+	                                  : "SELECT id, grp, steps_completed, created_at, body"
+	                                    " FROM metrics WHERE trial_id = ?1 AND id > ?2"
+	                                    " AND (?3 IS NULL OR grp = ?3) ORDER BY id",
 	                       -1, &q, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(db));
 		goto fail;
 	}
 	sqlite3_bind_int64(q, 1, trial_id);
 	sqlite3_bind_int64(q, 2, after_id);
-	if (group)
+	if (group && !validation)
 		sqlite3_bind_text(q, 3, group, -1, SQLITE_STATIC);
 	while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *grp = (const char *)sqlite3_column_text(q, 1);

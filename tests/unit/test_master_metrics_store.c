@@ -6,7 +6,8 @@
  * the same series, row counts and last row id for every group, since and
  * max_points, with missing and non-number values, bodies that are not JSON
  * objects (NaN text among them), several names per row and another trial's
- * rows interleaved.
+ * rows interleaved; and each group's reads against the rows written, with
+ * the validation rows in a partial index of their own.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "master/metrics_ds.h"
 #include "master/store.h"
@@ -264,12 +266,94 @@ static void test_stop_keeps_the_last_row_passed(void **state)
 	store_close(st);
 }
 
+/* Whether row i of fill() belongs to trial t and group g (NULL: any). */
+static int row_of(int i, int t, const char *g)
+{
+	int trial = i % 7 ? 1 : 2;
+	const char *grp = i % 5 ? "training" : "validation";
+	return trial == t && (!g || !strcmp(g, grp));
+}
+
+/* Each group's reads, paged and streamed, return exactly that group's rows
+ * of the trial in id order, whichever index serves them. */
+static void test_group_reads_return_exactly_the_group(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	struct store *st = fill();
+	const char *groups[] = {NULL, "training", "validation"};
+	const int64_t sinces[] = {0, 1, 77, NROWS / 2, NROWS - 3, NROWS};
+	size_t total = 0;
+
+	for (int t = 1; t <= 2; t++)
+		for (size_t g = 0; g < 3; g++)
+			for (size_t s = 0; s < sizeof(sinces) / sizeof(sinces[0]); s++) {
+				json_t *rows = store_metrics(st, t, groups[g], sinces[s], NROWS,
+				                             err, sizeof(err));
+				assert_non_null(rows);
+				size_t k = 0;
+				for (int i = (int)sinces[s] + 1; i <= NROWS; i++) {
+					if (!row_of(i, t, groups[g]))
+						continue;
+					json_t *r = json_array_get(rows, k++);
+					assert_non_null(r);
+					assert_int_equal(
+					    json_integer_value(json_object_get(r, "id")), i);
+					assert_int_equal(json_integer_value(
+					                     json_object_get(r, "steps_completed")),
+					                 i * 3);
+				}
+				assert_int_equal(json_array_size(rows), k);
+				total += k;
+				json_decref(rows);
+			}
+	/* both groups of both trials were there to read */
+	assert_true(total > NROWS);
+	store_close(st);
+}
+
+/* A training report writes no index entry of the validation rows' index, and
+ * the index by (trial, group, step) that every report also wrote is gone. */
+static void test_training_rows_stay_out_of_the_validation_index(void **state)
+{
+	(void)state;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	struct store *st = fill();
+	store_close(st);
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT (SELECT count(*) FROM sqlite_master"
+	                                    " WHERE type = 'index' AND name = 'metrics_trial'),"
+	                                    " (SELECT sql FROM sqlite_master WHERE name ="
+	                                    " 'metrics_validation'),"
+	                                    " (SELECT count(*) FROM metrics INDEXED BY"
+	                                    " metrics_validation WHERE grp = 'validation'"
+	                                    " AND trial_id IN (1, 2))",
+	                                    -1, &q, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 0);
+	const char *sql = (const char *)sqlite3_column_text(q, 1);
+	assert_non_null(sql);
+	assert_non_null(strstr(sql, "WHERE grp = 'validation'"));
+	/* every fifth row is a validation row, and only those are in it */
+	assert_int_equal(sqlite3_column_int(q, 2), NROWS / 5);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_streamed_answer_equals_json_rows_answer, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_stop_keeps_the_last_row_passed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_group_reads_return_exactly_the_group, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_training_rows_stay_out_of_the_validation_index,
+	                                    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
