@@ -108,9 +108,8 @@ json_t *store_metrics(struct store *st, int64_t trial_id, const char *group, int
 		return query(
 		    st,
 		    "SELECT id, trial_id, grp AS \"group\", steps_completed, body AS metrics,"
-		    " created_at FROM metrics INDEXED BY metrics_trial_id WHERE trial_id = ? AND "
-		    "grp = ?"
-		    " AND id > ? ORDER BY id LIMIT ?",
+		    " created_at FROM metrics WHERE trial_id = ? AND grp = ? AND id > ?"
+		    " ORDER BY id LIMIT ?",
 		    "isii", gargs, err, errlen);
 	}
 	return query(st,

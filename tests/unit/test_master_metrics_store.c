@@ -338,7 +338,7 @@ static void test_training_rows_stay_out_of_the_validation_index(void **state)
 	const char *sql = (const char *)sqlite3_column_text(q, 1);
 	assert_non_null(sql);
 	assert_non_null(strstr(sql, "WHERE grp = 'validation'"));
-	/* every fifth row is a validation row, and only those are in it */
+	/* every fifth row is a validation row: all of them are found through it */
 	assert_int_equal(sqlite3_column_int(q, 2), NROWS / 5);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
