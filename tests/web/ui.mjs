@@ -345,10 +345,13 @@ try {
 		for (let attempt = 0; attempt < 3; attempt++) {
 			await chart.scrollIntoViewIfNeeded();
 			const box = await chart.boundingBox();
-			// The point farthest from every other trial's points, so the click is unambiguous.
+			// The point farthest from every other trial's points, so the click is unambiguous;
+			// where the points end up, as the chart's click handler sees them (a chart drawn
+			// again after goBack is still animating its points from the axis when measured).
 			const hit = await page.evaluate(() => {
 				const c = window.Chart.getChart(document.querySelector('canvas[data-metric="validation/val_loss"]'));
-				const pts = c.data.datasets.flatMap((d, i) => c.getDatasetMeta(i).data.map((p) => ({ x: p.x, y: p.y, id: d.trialId })));
+				const pts = c.data.datasets.flatMap((d, i) => c.getDatasetMeta(i).data
+					.map((p) => ({ ...p.getProps(['x', 'y'], true), id: d.trialId })));
 				let best = null;
 				for (const p of pts) {
 					const gap = Math.min(...pts.filter((q) => q.id !== p.id).map((q) => Math.hypot(q.x - p.x, q.y - p.y)));
