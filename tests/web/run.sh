@@ -69,12 +69,15 @@ name: webui-search
 labels: [webui-test]
 entrypoint: python3 train.py
 environment:
-  environment_variables: [WEB_SLEEP=0.6]
+  environment_variables: [WEB_SLEEP=0.6, WEB_HOLD=$work/hold]
 hyperparameters:
   lr: {type: log, minval: -4, maxval: -1}
   layers: {type: int, minval: 1, maxval: 4}
 searcher: {name: random, metric: val_loss, max_trials: $trials, max_concurrent_trials: 2, max_length: {batches: $steps}}
 YAML
+# The trials wait at step 4 while this file exists (ui.mjs removes it once it
+# has seen them running), so a slow machine cannot finish the search early.
+: >"$work/hold"
 mkdir -p "$work/model"
 cp "$srcdir/tests/web/train.py" "$work/model/"
 tar -C "$work/model" -czf "$work/model.tgz" .
@@ -88,7 +91,7 @@ exp=$(body .id)
 BASE_URL=http://127.0.0.1:$port PW_MODULES=$mods CHROMIUM=$chromium \
 	PROFILE_DIR=$work/chromium-profile ARTIFACTS=$artifacts EXP_ID=$exp \
 	ALICE_USER=$alice_user ALICE_PW=alice-secret-1 BOB_USER=$bob BOB_PW=bob-secret-22 TRIALS=$trials STEPS=$steps \
-	BULK=$bulk \
+	HOLD_FILE=$work/hold BULK=$bulk \
 	MODEL_TGZ_B64=$(base64 -w0 "$work/model.tgz") \
 	web_node_tap 540 "$srcdir/tests/web/ui.mjs" "$work"
 check "screenshots saved" test -s "$artifacts/experiment-1280.png" -a -s "$artifacts/experiment-800.png"

@@ -6,6 +6,10 @@ prints a log line, saves a checkpoint that grows by 4 KiB a step, and honours
 preemption (pause), resuming from its latest checkpoint.
 WEB_SLEEP (environment) is the time per step in seconds; WEB_TIME_METRIC, when
 set, names a validation metric that carries the steps (adaptive ASHA's time metric).
+WEB_HOLD, when set, names a file: while it exists, a trial that has completed
+WEB_HOLD_STEP steps (default 4) waits before its next step, still honouring
+preemption. The browser test holds its search there until it has looked at
+running trials, so that a slow machine cannot finish the search first.
 """
 import json
 import logging
@@ -20,6 +24,8 @@ def main(core):
     info = det.get_cluster_info()
     lr = float(info.trial.hparams.get("lr", 0.01))
     pause = float(os.environ.get("WEB_SLEEP", "0.3"))
+    hold = os.environ.get("WEB_HOLD")
+    hold_step = int(os.environ.get("WEB_HOLD_STEP", "4"))
     steps = 0
     if info.latest_checkpoint:
         with core.checkpoint.restore_path(info.latest_checkpoint) as path:
@@ -44,6 +50,15 @@ def main(core):
             if core.preempt.should_preempt():
                 print(f"preempted at step {steps}", flush=True)
                 return
+            held = False
+            while hold and steps >= hold_step and os.path.exists(hold):
+                if not held:
+                    print(f"holding at step {steps}", flush=True)
+                    held = True
+                if core.preempt.should_preempt():
+                    print(f"preempted at step {steps}", flush=True)
+                    return
+                time.sleep(0.2)
             time.sleep(pause)
         op.report_completed(val)
 

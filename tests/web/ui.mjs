@@ -5,6 +5,7 @@
 // Environment: BASE_URL, PW_MODULES (node_modules holding playwright-core),
 // CHROMIUM, PROFILE_DIR, ARTIFACTS, EXP_ID, ALICE_USER, ALICE_PW, BOB_USER, BOB_PW, TRIALS, STEPS,
 // MODEL_TGZ_B64 (the model definition, base64).
+import fs from 'node:fs';
 import path from 'node:path';
 import { check, failed, launch, report } from './harness.mjs';
 
@@ -26,6 +27,11 @@ async function apiAs(token, method, p, body) {
 		body: body ? JSON.stringify(body) : undefined,
 	});
 	return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+// The search's trials wait at step 4 while this file exists (see train.py).
+function releaseHold() {
+	if (env.HOLD_FILE) fs.rmSync(env.HOLD_FILE, { force: true });
 }
 
 async function waitFor(fn, ms, what) {
@@ -172,9 +178,13 @@ try {
 		await page.goto(`${base}/#/trials/${running.id}`);
 		await page.waitForSelector('#trial-logs span');
 		const n0 = await page.locator('#trial-logs span').count();
+		const held = await page.evaluate(() => /holding at step/.test(document.getElementById('trial-logs').textContent));
+		console.log(`# live logs: trial ${running.id} at step ${running.steps_completed}, ${n0} lines, held ${held}`);
+		releaseHold();
 		await page.waitForFunction((n) => document.querySelectorAll('#trial-logs span').length > n, n0, { timeout: 60000 });
 		return true;
 	});
+	releaseHold();
 	await shot('trial-running-1280.png');
 
 	// ---- the list again, while the search finishes
@@ -743,6 +753,7 @@ try {
 } catch (e) {
 	report(false, 'browser run', e && e.stack ? e.stack : e);
 } finally {
+	releaseHold();
 	await context.close();
 	if (bobContext) await bobContext.close();
 }
