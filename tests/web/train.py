@@ -47,17 +47,16 @@ def main(core):
             with core.checkpoint.store_path({"steps_completed": steps}) as (path, _):
                 state = {"steps": steps, "pad": "x" * (4096 * steps)}
                 (pathlib.Path(path) / "state.json").write_text(json.dumps(state))
-            if core.preempt.should_preempt():
-                print(f"preempted at step {steps}", flush=True)
-                return
             held = False
-            while hold and steps >= hold_step and os.path.exists(hold):
-                if not held:
-                    print(f"holding at step {steps}", flush=True)
-                    held = True
+            while True:
                 if core.preempt.should_preempt():
                     print(f"preempted at step {steps}", flush=True)
                     return
+                if not (hold and steps >= hold_step and os.path.exists(hold)):
+                    break
+                if not held:
+                    print(f"holding at step {steps}", flush=True)
+                    held = True
                 time.sleep(0.2)
             time.sleep(pause)
         op.report_completed(val)

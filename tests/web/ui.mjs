@@ -177,9 +177,10 @@ try {
 		}, 60000, 'a running trial');
 		await page.goto(`${base}/#/trials/${running.id}`);
 		await page.waitForSelector('#trial-logs span');
+		// Held at step 4 (train.py) until released here: the lines of the steps after it come live.
+		await page.waitForFunction(() => /holding at step/.test(document.getElementById('trial-logs').textContent), null, { timeout: 60000 });
 		const n0 = await page.locator('#trial-logs span').count();
-		const held = await page.evaluate(() => /holding at step/.test(document.getElementById('trial-logs').textContent));
-		console.log(`# live logs: trial ${running.id} at step ${running.steps_completed}, ${n0} lines, held ${held}`);
+		console.log(`# live logs: trial ${running.id} held after ${n0} lines`);
 		releaseHold();
 		await page.waitForFunction((n) => document.querySelectorAll('#trial-logs span').length > n, n0, { timeout: 60000 });
 		return true;
